@@ -1,0 +1,125 @@
+/**
+ * The canonical model: the one vocabulary every connector maps its tool into, and that features and rules are
+ * written against. A leaf module: it imports nothing of ours, so `core/` may use its types too.
+ *
+ * @example
+ * const contact: ContactRecord = {
+ *   kind: 'contact', source: 'hubspot', externalId: '101',
+ *   traits: { email: 'Ada@Example.com', first_name: 'Ada' }, raw: { hs_object_id: '101' },
+ * };
+ */
+import { z } from 'zod';
+
+/** The consent states a contact's email can be in, across every tool. */
+export const EMAIL_CONSENT = ['subscribed', 'unsubscribed', 'cleaned', 'pending', 'unknown'] as const;
+export type EmailConsent = (typeof EMAIL_CONSENT)[number];
+
+/** The canonical contact traits; any other key is a free-form trait. */
+export const CONTACT_TRAITS = [
+  'email',
+  'first_name',
+  'last_name',
+  'phone',
+  'company',
+  'job_title',
+  'country',
+  'city',
+  'lifecycle_stage',
+  'owner',
+  'created_at',
+  'updated_at',
+  'email_consent',
+] as const;
+export type ContactTraitName = (typeof CONTACT_TRAITS)[number];
+
+/** The canonical event types. */
+export const EVENT_TYPES = [
+  'email_sent',
+  'email_open',
+  'email_click',
+  'email_bounce',
+  'email_unsubscribe',
+  'form_submit',
+  'page_view',
+  'meeting',
+  'call',
+  'support_ticket',
+  'deal_created',
+  'deal_won',
+  'purchase',
+  'signup',
+  'feature_used',
+  'custom',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+const traitValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+/** Schema of a contact's traits: the canonical names, typed, plus free-form ones. */
+export const contactTraitsSchema = z
+  .object({
+    email: z.string().nullable().optional(),
+    first_name: z.string().nullable().optional(),
+    last_name: z.string().nullable().optional(),
+    phone: z.string().nullable().optional(),
+    company: z.string().nullable().optional(),
+    job_title: z.string().nullable().optional(),
+    country: z.string().nullable().optional(),
+    city: z.string().nullable().optional(),
+    lifecycle_stage: z.string().nullable().optional(),
+    owner: z.string().nullable().optional(),
+    created_at: z.string().nullable().optional(),
+    updated_at: z.string().nullable().optional(),
+    email_consent: z.enum(EMAIL_CONSENT).optional(),
+  })
+  .catchall(traitValue);
+export type ContactTraits = z.infer<typeof contactTraitsSchema>;
+
+/**
+ * Who a record or event belongs to. At least one of `email` or `externalId` must be present; `externalId` is the
+ * tool's own id of the contact (in the record's `source`). `linkedIds` are other ids of the same person in the same
+ * tool (a HubSpot contact's merged ids, a Salesforce lead's converted contact id).
+ */
+export const identifiersSchema = z.object({
+  email: z.string().nullable().optional(),
+  externalId: z.string().nullable().optional(),
+  linkedIds: z.array(z.string()).optional(),
+});
+export type Identifiers = z.infer<typeof identifiersSchema>;
+
+/** A contact as a source reads it. `deleted` marks one archived or deleted in the tool. */
+export const contactRecordSchema = z.object({
+  kind: z.literal('contact'),
+  source: z.string().min(1),
+  externalId: z.string().min(1),
+  traits: contactTraitsSchema,
+  linkedIds: z.array(z.string()).optional(),
+  deleted: z.boolean().optional(),
+  raw: z.record(z.string(), z.unknown()).optional(),
+});
+export type ContactRecord = z.infer<typeof contactRecordSchema>;
+
+/** An engagement event as a source reads it. `occurredAt` is an ISO-8601 timestamp. */
+export const eventRecordSchema = z.object({
+  kind: z.literal('event'),
+  source: z.string().min(1),
+  sourceEventId: z.string().min(1),
+  type: z.enum(EVENT_TYPES),
+  occurredAt: z.string().min(1),
+  contact: identifiersSchema,
+  value: z.number().nullable().optional(),
+  properties: z.record(z.string(), z.unknown()).optional(),
+});
+export type EventRecord = z.infer<typeof eventRecordSchema>;
+
+/** Anything a source stream yields as data. */
+export type SourceRecord = ContactRecord | EventRecord;
+
+/** Trims and lower-cases an email; returns null when it is not a plausible address (kept as a trait, never a key). */
+export function normaliseEmail(email: string | null | undefined): string | null {
+  if (typeof email !== 'string') return null;
+  const e = email.trim().toLowerCase();
+  return EMAIL_PATTERN.test(e) ? e : null;
+}
+
+const EMAIL_PATTERN = /^[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
