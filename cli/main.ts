@@ -1,21 +1,53 @@
 /**
- * The `segflow` command. Each subcommand lives in its own module under cli/commands and is loaded on demand.
+ * The `segflow` command. Each subcommand is a module in cli/commands/ exporting a `command`; main loads only the
+ * one asked for, so a slow import (the SDKs, the server) costs nothing to the others.
  */
-export async function main(argv: string[]): Promise<number> {
-  const [command] = argv;
-  if (!command || command === '--help' || command === '-h') {
-    process.stdout.write(USAGE);
-    return command ? 0 : 2;
-  }
-  process.stderr.write(`segflow: unknown command "${command}"\n\n${USAGE}`);
-  return 2;
+import { readdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+
+/** What a file in cli/commands/ exports. */
+export interface Command {
+  /** One line for the command list. */
+  summary: string;
+  /** The usage line, e.g. `validate <config.yaml>`. */
+  usage: string;
+  /** Runs the command; resolves to the exit code. */
+  run(argv: string[]): Promise<number>;
 }
 
-const USAGE = `usage: segflow <command> [options]
+/** Exit codes every command uses. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
-commands:
-  validate <config.yaml>             check a config file and print what it defines
-  check <config.yaml> [connection]   prove each connection's credentials work
+const commandsDir = fileURLToPath(new URL('./commands/', import.meta.url));
 
-exit codes: 0 ok, 1 a check or run failed, 2 bad usage or invalid config
-`;
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  const names = await commandNames();
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(await usage(names));
+    return name ? EXIT.ok : EXIT.usage;
+  }
+  if (!names.includes(name)) {
+    process.stderr.write(`segflow: unknown command "${name}"\n\n${await usage(names)}`);
+    return EXIT.usage;
+  }
+  const { command } = (await import(`./commands/${name}.ts`)) as { command: Command };
+  return command.run(rest);
+}
+
+async function commandNames(): Promise<string[]> {
+  const files = await readdir(commandsDir);
+  return files
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+    .map((f) => f.slice(0, -3))
+    .sort();
+}
+
+async function usage(names: string[]): Promise<string> {
+  const lines: string[] = [];
+  for (const name of names) {
+    const { command } = (await import(`./commands/${name}.ts`)) as { command: Command };
+    lines.push(`  segflow ${command.usage.padEnd(44)} ${command.summary}`);
+  }
+  return `usage: segflow <command> [options]\n\n${lines.join('\n')}\n\nexit codes: 0 ok, 1 a check or run failed, 2 bad usage or invalid config\n`;
+}

@@ -1,0 +1,45 @@
+/**
+ * Writes a benchmark's figures into BENCHMARKS.md, in a section of its own, with the command, commit and machine.
+ */
+import { execSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+
+/** Where each benchmark's figures live. */
+export const BENCHMARKS_FILE = new URL('../BENCHMARKS.md', import.meta.url);
+
+/** The command, commit and machine, as one Markdown block. */
+export function provenance(command: string): string {
+  let commit = 'uncommitted';
+  try {
+    commit = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    const dirty = execSync('git status --porcelain', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    if (dirty) commit += ' (with uncommitted changes)';
+  } catch {
+    // not a git checkout
+  }
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const machine = `${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.arch()}`;
+  return `- command: \`${command}\`\n- commit: ${commit}\n- machine: ${machine}\n- date: ${new Date().toISOString()}`;
+}
+
+/** Replaces (or appends) the section of one benchmark in BENCHMARKS.md. */
+export function writeSection(name: string, markdown: string): void {
+  const start = `<!-- bench:${name} -->`;
+  const end = `<!-- /bench:${name} -->`;
+  const current = existsSync(BENCHMARKS_FILE)
+    ? readFileSync(BENCHMARKS_FILE, 'utf8')
+    : '# Benchmarks\n\nWritten by `npm run bench`; do not edit by hand. Each section says how it was measured.\n';
+  const block = `${start}\n${markdown.trim()}\n${end}`;
+  const at = current.indexOf(start);
+  const next =
+    at >= 0
+      ? current.slice(0, at) + block + current.slice(current.indexOf(end, at) + end.length)
+      : `${current.trimEnd()}\n\n${block}\n`;
+  writeFileSync(BENCHMARKS_FILE, next);
+}
+
+/** Peak resident set size of this process so far, in MiB. */
+export function peakRssMiB(): number {
+  return process.resourceUsage().maxRSS / 1024;
+}

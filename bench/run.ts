@@ -1,0 +1,50 @@
+/**
+ * `npm run bench -- <name|all> [--toy]`: runs benchmarks from bench/<name>.ts. At full scale each writes its figures
+ * to BENCHMARKS.md; `--toy` runs them small (as CI does, so none rots) and writes nothing.
+ */
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { provenance, writeSection } from './report.js';
+
+/** What a file in bench/ exports. */
+export interface Benchmark {
+  /** Runs the benchmark and returns its figures as Markdown (a table and a sentence on the target). */
+  run(options: { toy: boolean; log: (line: string) => void }): Promise<string>;
+}
+
+const SKIP = new Set(['run', 'report']);
+
+export function benchmarkNames(): string[] {
+  return readdirSync(fileURLToPath(new URL('.', import.meta.url)))
+    .filter((f) => f.endsWith('.ts') && !SKIP.has(f.slice(0, -3)))
+    .map((f) => f.slice(0, -3))
+    .sort();
+}
+
+export async function runBenchmark(name: string, toy: boolean, log: (line: string) => void): Promise<string> {
+  const { benchmark } = (await import(`./${name}.ts`)) as { benchmark: Benchmark };
+  return benchmark.run({ toy, log });
+}
+
+async function cli(argv: string[]): Promise<number> {
+  const toy = argv.includes('--toy');
+  const asked = argv.filter((a) => !a.startsWith('--'));
+  const names = benchmarkNames();
+  const chosen = asked.length === 0 || asked.includes('all') ? names : asked;
+  const unknown = chosen.filter((n) => !names.includes(n));
+  if (unknown.length > 0) {
+    process.stderr.write(`unknown benchmark: ${unknown.join(', ')}; known: ${names.join(', ')}\n`);
+    return 2;
+  }
+  for (const name of chosen) {
+    process.stdout.write(`\n== ${name}${toy ? ' (toy scale)' : ''} ==\n`);
+    const figures = await runBenchmark(name, toy, (line) => process.stdout.write(`${line}\n`));
+    process.stdout.write(`${figures}\n`);
+    if (!toy) writeSection(name, `## ${name}\n\n${provenance(`npm run bench -- ${name}`)}\n\n${figures}`);
+  }
+  return 0;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  process.exitCode = await cli(process.argv.slice(2));
+}
