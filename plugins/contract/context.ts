@@ -194,9 +194,11 @@ export function classifyByDefault(error: unknown): Error {
   const base = { cause: error, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
   if (status === 429) return new RateLimitedError(`rate limited: ${message}`, base);
   if (status !== undefined && status >= 500) return new TransientError(`server error ${status}: ${message}`, base);
-  if (status === 401 || status === 403) return new ConfigError(`not authorised (${status}): ${message}`, { cause: error });
+  if (status === 401 || status === 403)
+    return new ConfigError(`not authorised (${status}): ${message}`, { cause: error });
   const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && NETWORK_CODES.has(code)) return new TransientError(`network: ${code}`, { cause: error });
+  if (typeof code === 'string' && NETWORK_CODES.has(code))
+    return new TransientError(`network: ${code}`, { cause: error });
   if (error instanceof TypeError && /fetch failed/i.test(message)) return new TransientError(message, { cause: error });
   return error instanceof Error ? error : new Error(message);
 }
@@ -268,7 +270,7 @@ class RequestLimiter {
         if (this.usedToday >= this.dailyLimit) {
           throw new RateLimitedError('daily request budget used up for this connection', {
             scope: 'daily',
-            fix: 'wait for the next day, or raise the connection\'s daily budget if the tool allows more',
+            fix: "wait for the next day, or raise the connection's daily budget if the tool allows more",
           });
         }
         const wait = Math.max(this.pausedUntil - now, this.windowWait(now));
@@ -300,6 +302,7 @@ class RequestLimiter {
   }
 
   observeDaily(used: number, limit: number): void {
+    this.rollDay(this.clock.now());
     this.usedToday = Math.max(this.usedToday, used);
     this.dailyLimit = Math.min(this.budget.daily ?? Infinity, limit);
   }

@@ -53,7 +53,10 @@ export class TransientError extends SegflowError {
 export class RateLimitedError extends SegflowError {
   readonly retryAfterMs: number | undefined;
   readonly scope: 'interval' | 'daily';
-  constructor(message: string, options: SegflowErrorOptions & { retryAfterMs?: number; scope?: 'interval' | 'daily' } = {}) {
+  constructor(
+    message: string,
+    options: SegflowErrorOptions & { retryAfterMs?: number; scope?: 'interval' | 'daily' } = {},
+  ) {
     super('rate_limited', message, options);
     this.retryAfterMs = options.retryAfterMs;
     this.scope = options.scope ?? 'interval';

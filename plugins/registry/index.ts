@@ -7,7 +7,12 @@
  * await registry.loadPlugin('@acme/segflow-zendesk');
  * registry.source('zendesk');
  */
-import { CONTRACT_VERSION, type ConnectorDefinition, type DestinationDefinition, type SourceDefinition } from '../contract/connector.js';
+import {
+  CONTRACT_VERSION,
+  type ConnectorDefinition,
+  type DestinationDefinition,
+  type SourceDefinition,
+} from '../contract/connector.js';
 import { ConfigError, PluginError } from '../contract/errors.js';
 
 export interface Registry {
@@ -17,7 +22,7 @@ export interface Registry {
   has(name: string, type?: 'source' | 'destination'): boolean;
   names(type?: 'source' | 'destination'): string[];
   /** Imports an npm package and registers every connector it exports. Returns their names. */
-  loadPlugin(packageName: string, importer?: (specifier: string) => Promise<unknown>): Promise<string[]>;
+  loadPlugin(packageName: string): Promise<string[]>;
 }
 
 export function createRegistry(builtins: ConnectorDefinition[] = []): Registry {
@@ -45,18 +50,32 @@ export function createRegistry(builtins: ConnectorDefinition[] = []): Registry {
     source: (name) => lookup(sources, name, 'source'),
     destination: (name) => lookup(destinations, name, 'destination'),
     has: (name, type) =>
-      type === 'source' ? sources.has(name) : type === 'destination' ? destinations.has(name) : sources.has(name) || destinations.has(name),
+      type === 'source'
+        ? sources.has(name)
+        : type === 'destination'
+          ? destinations.has(name)
+          : sources.has(name) || destinations.has(name),
     names: (type) =>
-      [...new Set([...(type !== 'destination' ? sources.keys() : []), ...(type !== 'source' ? destinations.keys() : [])])].sort(),
-    async loadPlugin(packageName, importer = (specifier) => import(specifier)) {
+      [
+        ...new Set([
+          ...(type !== 'destination' ? sources.keys() : []),
+          ...(type !== 'source' ? destinations.keys() : []),
+        ]),
+      ].sort(),
+    async loadPlugin(packageName) {
       let module: unknown;
       try {
-        module = await importer(packageName);
+        module = (await import(packageName)) as unknown;
       } catch (error) {
         const missing = (error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND';
         throw new PluginError(
-          missing ? `plugin package "${packageName}" is not installed` : `plugin package "${packageName}" failed to load`,
-          { cause: error, fix: missing ? `run \`npm install ${packageName}\`` : 'check the package builds and imports cleanly' },
+          missing
+            ? `plugin package "${packageName}" is not installed`
+            : `plugin package "${packageName}" failed to load`,
+          {
+            cause: error,
+            fix: missing ? `run \`npm install ${packageName}\`` : 'check the package builds and imports cleanly',
+          },
         );
       }
       const connectors = Object.values(module as Record<string, unknown>).filter(
