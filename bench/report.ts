@@ -12,8 +12,12 @@ export const BENCHMARKS_FILE = new URL('../BENCHMARKS.md', import.meta.url);
 export function provenance(command: string): string {
   let commit = 'uncommitted';
   try {
-    commit = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-    const dirty = execSync('git status --porcelain', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    commit = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+    const dirty = execSync('git status --porcelain', { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
     if (dirty) commit += ' (with uncommitted changes)';
   } catch {
     // not a git checkout
