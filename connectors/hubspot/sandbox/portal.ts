@@ -1,0 +1,229 @@
+/**
+ * The state of one sandbox HubSpot portal: contacts (with archived and merged ones), CRM engagement objects and
+ * their contact associations, marketing email events (generated on demand by index, so a million of them cost no
+ * memory), Lists v3 lists with members, and contact properties. The HTTP routes in `app.ts` render it in HubSpot's
+ * shapes; tests reach in to change it (touch contacts, archive, merge, GDPR-delete).
+ */
+
+/** A CRM record as the portal stores it; `properties` are HubSpot's strings. */
+export interface StoredObject {
+  id: string;
+  properties: Record<string, string | null>;
+  createdAt: number;
+  updatedAt: number;
+  archived: boolean;
+  archivedAt?: number;
+}
+
+export interface StoredEngagement extends StoredObject {
+  /** Contact ids this object is associated with. */
+  contactIds: string[];
+}
+
+/** A marketing email event as the Email Events API returns it. */
+export interface EmailEvent {
+  id: string;
+  type: 'SENT' | 'DELIVERED' | 'OPEN' | 'CLICK' | 'BOUNCE' | 'STATUSCHANGE' | 'PROCESSED' | 'DROPPED';
+  recipient: string;
+  created: number;
+  emailCampaignId: number;
+  url?: string;
+  subscriptions?: { id: number; status: string }[];
+}
+
+/**
+ * Email events in ascending `created` order, addressable by index. `createdAt(i)` must not decrease with `i`, so a
+ * time window maps to an index range by binary search.
+ */
+export interface EmailEventLog {
+  count: number;
+  at(index: number): EmailEvent;
+  createdAt(index: number): number;
+}
+
+export const ENGAGEMENT_TYPES = ['meetings', 'calls', 'emails', 'deals'] as const;
+export type EngagementType = (typeof ENGAGEMENT_TYPES)[number];
+
+export interface StoredList {
+  listId: string;
+  name: string;
+  processingType: string;
+  objectTypeId: string;
+  createdAt: number;
+  updatedAt: number;
+  members: Map<string, number>;
+}
+
+export interface PropertyDefinition {
+  name: string;
+  label: string;
+  type: string;
+  fieldType: string;
+  groupName: string;
+  createdAt: number;
+}
+
+/** The default contact properties a portal has. */
+export const DEFAULT_CONTACT_PROPERTIES = [
+  'email', 'firstname', 'lastname', 'phone', 'company', 'jobtitle', 'country', 'city', 'lifecyclestage',
+  'hubspot_owner_id', 'createdate', 'lastmodifieddate', 'hs_object_id', 'hs_merged_object_ids',
+  'hs_email_optout',
+] as const;
+
+export class Portal {
+  readonly contacts = new Map<string, StoredObject>();
+  readonly engagements: Record<EngagementType, Map<string, StoredEngagement>> = {
+    meetings: new Map(),
+    calls: new Map(),
+    emails: new Map(),
+    deals: new Map(),
+  };
+  readonly lists = new Map<string, StoredList>();
+  readonly properties = new Map<string, PropertyDefinition>();
+  emailEvents: EmailEventLog = { count: 0, at: () => { throw new RangeError('no email events'); }, createdAt: () => 0 };
+  /** Ids of contacts a merge folded into another one: they answer as the survivor. */
+  readonly mergedInto = new Map<string, string>();
+  /** Contacts created or changed through the API (persisted with the sandbox state). */
+  readonly written = new Set<string>();
+  private nextId: number;
+  private nextListId = 1;
+  private sorted: Map<string, StoredObject[]> = new Map();
+
+  constructor(
+    readonly now: () => number,
+    firstContactId = 1,
+  ) {
+    this.nextId = firstContactId;
+    for (const name of DEFAULT_CONTACT_PROPERTIES) {
+      this.properties.set(name, { name, label: name, type: 'string', fieldType: 'text', groupName: 'contactinformation', createdAt: 0 });
+    }
+  }
+
+  /** Adds or replaces a contact; `hs_object_id`, `createdate` and `lastmodifieddate` follow the record. */
+  putContact(contact: StoredObject): void {
+    this.contacts.set(contact.id, contact);
+    syncSystemProperties(contact, 'lastmodifieddate');
+    this.nextId = Math.max(this.nextId, Number(contact.id) + 1);
+    this.changed('contacts');
+  }
+
+  putEngagement(type: EngagementType, record: StoredEngagement): void {
+    this.engagements[type].set(record.id, record);
+    syncSystemProperties(record, 'hs_lastmodifieddate');
+    this.nextId = Math.max(this.nextId, Number(record.id) + 1);
+    this.changed(type);
+  }
+
+  newId(): string {
+    return String(this.nextId++);
+  }
+
+  bumpListId(seen: number): void {
+    this.nextListId = Math.max(this.nextListId, seen + 1);
+  }
+
+  newListId(): string {
+    return String(this.nextListId++);
+  }
+
+  /** Sets the last-modified time of contacts (tests use it to put many in one window, or one millisecond). */
+  touchContacts(ids: Iterable<string>, at: number | ((id: string, i: number) => number)): void {
+    let i = 0;
+    for (const id of ids) {
+      const contact = this.contacts.get(id);
+      if (!contact) continue;
+      contact.updatedAt = typeof at === 'number' ? at : at(id, i);
+      syncSystemProperties(contact, 'lastmodifieddate');
+      i++;
+    }
+    this.changed('contacts');
+  }
+
+  /** Archives a contact (it leaves list and search results and shows under `archived=true`). */
+  archiveContact(id: string): boolean {
+    const contact = this.contacts.get(id);
+    if (!contact || contact.archived) return false;
+    contact.archived = true;
+    contact.archivedAt = this.now();
+    contact.updatedAt = contact.archivedAt;
+    syncSystemProperties(contact, 'lastmodifieddate');
+    for (const list of this.lists.values()) list.members.delete(id);
+    this.changed('contacts');
+    return true;
+  }
+
+  /** Merges `loserId` into `survivorId`: the loser vanishes, the survivor lists it in `hs_merged_object_ids`. */
+  mergeContacts(survivorId: string, loserId: string): void {
+    const survivor = this.contacts.get(survivorId);
+    const loser = this.contacts.get(loserId);
+    if (!survivor || !loser) throw new Error(`merge: unknown contact ${survivor ? loserId : survivorId}`);
+    const merged = new Set((survivor.properties.hs_merged_object_ids ?? '').split(';').filter(Boolean));
+    merged.add(loserId);
+    for (const id of (loser.properties.hs_merged_object_ids ?? '').split(';').filter(Boolean)) merged.add(id);
+    survivor.properties.hs_merged_object_ids = [...merged].join(';');
+    survivor.updatedAt = this.now();
+    syncSystemProperties(survivor, 'lastmodifieddate');
+    this.contacts.delete(loserId);
+    this.mergedInto.set(loserId, survivorId);
+    for (const list of this.lists.values()) {
+      if (list.members.delete(loserId)) list.members.set(survivorId, this.now());
+    }
+    this.changed('contacts');
+  }
+
+  /** GDPR delete: the contact disappears with no archived trace. */
+  gdprDelete(id: string): boolean {
+    const existed = this.contacts.delete(id);
+    for (const list of this.lists.values()) list.members.delete(id);
+    this.changed('contacts');
+    return existed;
+  }
+
+  /** Records of a type sorted by id (archived included), for list pages. */
+  byId(type: 'contacts' | EngagementType): StoredObject[] {
+    let rows = this.sorted.get(type);
+    if (!rows) {
+      const source: Map<string, StoredObject> = type === 'contacts' ? this.contacts : this.engagements[type];
+      rows = [...source.values()].sort((a, b) => Number(a.id) - Number(b.id));
+      this.sorted.set(type, rows);
+    }
+    return rows;
+  }
+
+  /** Records of a type sorted by last-modified time, then id (the order search answers ties in). */
+  byModified(type: 'contacts' | EngagementType): StoredObject[] {
+    const key = `modified:${type}`;
+    let rows = this.sorted.get(key);
+    if (!rows) {
+      rows = [...this.byId(type)].sort((a, b) => a.updatedAt - b.updatedAt || Number(a.id) - Number(b.id));
+      this.sorted.set(key, rows);
+    }
+    return rows;
+  }
+
+  /** Forgets cached orderings after a change. */
+  changed(type: 'contacts' | EngagementType): void {
+    this.sorted.delete(type);
+    this.sorted.delete(`modified:${type}`);
+  }
+
+  findContactByEmail(email: string): StoredObject | undefined {
+    const wanted = email.trim().toLowerCase();
+    for (const contact of this.contacts.values()) {
+      if (!contact.archived && contact.properties.email?.toLowerCase() === wanted) return contact;
+    }
+    return undefined;
+  }
+
+  /** Resolves a contact id through merges; undefined when it is unknown, archived or deleted. */
+  liveContact(id: string): StoredObject | undefined {
+    const contact = this.contacts.get(this.mergedInto.get(id) ?? id);
+    return contact && !contact.archived ? contact : undefined;
+  }
+}
+
+function syncSystemProperties(record: StoredObject, modifiedName: string): void {
+  record.properties.hs_object_id = record.id;
+  record.properties.createdate = new Date(record.createdAt).toISOString();
+  record.properties[modifiedName] = new Date(record.updatedAt).toISOString();
+}
