@@ -1,0 +1,79 @@
+import type { Store } from '../store/store.js';
+
+/** The outcome of the last delivery of one contact's membership of one segment to one destination. */
+export type DeliveryStatus = 'delivered' | 'removed' | 'rejected' | 'retryable';
+
+/** One row of delivered state. */
+export interface DeliveredState {
+  destination: string;
+  segmentKey: string;
+  contactId: number;
+  destinationRecordId: string | null;
+  deliveredAt: string | null;
+  status: DeliveryStatus;
+  attempts: number;
+  lastError: string | null;
+}
+
+/**
+ * Records the outcome of delivering one contact's membership to a destination; attempts count up on each call.
+ *
+ * @example
+ * recordDelivery(store, { destination: 'salesforce', segmentKey: 'vip', contactId: 7, status: 'delivered',
+ *   destinationRecordId: '00v000000000001' });
+ */
+export function recordDelivery(
+  store: Store,
+  row: { destination: string; segmentKey: string; contactId: number; status: DeliveryStatus; destinationRecordId?: string | null; error?: string | null },
+  now = new Date().toISOString(),
+): void {
+  const delivered = row.status === 'delivered' || row.status === 'removed';
+  store
+    .statement(
+      `INSERT INTO delivered_state (destination, segment_key, contact_id, destination_record_id, delivered_at, status, attempts, last_error)
+       VALUES (?, ?, ?, ?, ?, ?, 1, ?)
+       ON CONFLICT (destination, segment_key, contact_id) DO UPDATE SET
+         destination_record_id = COALESCE(excluded.destination_record_id, delivered_state.destination_record_id),
+         delivered_at = COALESCE(excluded.delivered_at, delivered_state.delivered_at),
+         status = excluded.status,
+         attempts = delivered_state.attempts + 1,
+         last_error = excluded.last_error`,
+    )
+    .run(
+      row.destination,
+      row.segmentKey,
+      row.contactId,
+      row.destinationRecordId ?? null,
+      delivered ? now : null,
+      row.status,
+      row.error ?? null,
+    );
+}
+
+/** Delivered state of one destination and segment, by contact id. */
+export function readDeliveredState(store: Store, destination: string, segmentKey: string): DeliveredState[] {
+  const rows = store
+    .statement(
+      'SELECT * FROM delivered_state WHERE destination = ? AND segment_key = ? ORDER BY contact_id',
+    )
+    .all(destination, segmentKey) as {
+    destination: string;
+    segment_key: string;
+    contact_id: number;
+    destination_record_id: string | null;
+    delivered_at: string | null;
+    status: DeliveryStatus;
+    attempts: number;
+    last_error: string | null;
+  }[];
+  return rows.map((r) => ({
+    destination: r.destination,
+    segmentKey: r.segment_key,
+    contactId: r.contact_id,
+    destinationRecordId: r.destination_record_id,
+    deliveredAt: r.delivered_at,
+    status: r.status,
+    attempts: r.attempts,
+    lastError: r.last_error,
+  }));
+}

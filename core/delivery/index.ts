@@ -1,0 +1,7 @@
+/**
+ * Delivered state: what was last pushed to each destination, per segment and contact, which the planner diffs
+ * against today's membership.
+ */
+export type { DeliveredState, DeliveryStatus } from './delivered-state.js';
+export { recordDelivery, readDeliveredState } from './delivered-state.js';
+export { deliveryMigrations } from './migrations.js';

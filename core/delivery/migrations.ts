@@ -1,0 +1,22 @@
+import type { Migration } from '../store/migration.js';
+
+/** What was last delivered to each destination, per segment and contact. Owned by core/delivery. */
+export const deliveryMigrations: Migration[] = [
+  {
+    name: '20261123T150400_delivery',
+    up: (d) => `
+      CREATE TABLE delivered_state (
+        destination ${d.types.text} NOT NULL,
+        segment_key ${d.types.text} NOT NULL,
+        contact_id ${d.types.reference} NOT NULL REFERENCES contacts (id),
+        destination_record_id ${d.types.text},
+        delivered_at ${d.types.timestamp},
+        status ${d.types.text} NOT NULL,
+        attempts ${d.types.integer} NOT NULL DEFAULT 0,
+        last_error ${d.types.text},
+        PRIMARY KEY (destination, segment_key, contact_id)
+      );
+      CREATE INDEX delivered_state_contact ON delivered_state (contact_id);
+    `,
+  },
+];

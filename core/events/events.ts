@@ -1,0 +1,38 @@
+import { EVENT_TYPES, type EventRecord } from '../../plugins/model/index.js';
+import type { Store } from '../store/store.js';
+
+const TYPES = new Set<string>(EVENT_TYPES);
+
+/** Why an event cannot be loaded, or undefined when it can. */
+export function eventProblem(e: EventRecord): string | undefined {
+  if (typeof e.source !== 'string' || e.source === '') return 'event has no source';
+  if (typeof e.sourceEventId !== 'string' || e.sourceEventId === '') return 'event has no source event id';
+  if (!TYPES.has(e.type)) return `unknown event type "${String(e.type)}"`;
+  if (!Number.isFinite(Date.parse(e.occurredAt))) return `occurredAt "${String(e.occurredAt)}" is not a timestamp`;
+  if (e.value !== undefined && e.value !== null && !Number.isFinite(e.value)) return 'value is not a finite number';
+  return undefined;
+}
+
+/**
+ * Inserts one event for a resolved contact; a second load of the same (source, source event id) changes nothing.
+ * Returns whether it was new. `occurredAt` is stored as ISO-8601 UTC so that time windows compare as text.
+ */
+export function insertEvent(store: Store, e: EventRecord, contactId: number, identityId: number, now: string): boolean {
+  const r = store
+    .statement(
+      `INSERT INTO events (source, source_event_id, contact_id, identity_id, type, occurred_at, value, properties, loaded_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, source_event_id) DO NOTHING`,
+    )
+    .run(
+      e.source,
+      e.sourceEventId,
+      contactId,
+      identityId,
+      e.type,
+      new Date(Date.parse(e.occurredAt)).toISOString(),
+      e.value ?? null,
+      e.properties === undefined ? '{}' : JSON.stringify(e.properties),
+      now,
+    );
+  return r.changes > 0;
+}

@@ -1,0 +1,51 @@
+import type { Migration } from '../store/migration.js';
+
+/** Contacts, the identities they were seen with, and the record of merges. Owned by core/identity. */
+export const identityMigrations: Migration[] = [
+  {
+    name: '20261123T150000_identity_contacts',
+    up: (d) => `
+      CREATE TABLE contacts (
+        id ${d.types.id},
+        email ${d.types.text},
+        email_consent ${d.types.text} NOT NULL DEFAULT 'unknown',
+        traits ${d.types.json} NOT NULL DEFAULT '{}',
+        deleted ${d.types.integer} NOT NULL DEFAULT 0,
+        created_at ${d.types.timestamp} NOT NULL,
+        updated_at ${d.types.timestamp} NOT NULL
+      );
+      CREATE INDEX contacts_email ON contacts (email);
+
+      CREATE TABLE identities (
+        id ${d.types.id},
+        contact_id ${d.types.reference} REFERENCES contacts (id),
+        source ${d.types.text} NOT NULL,
+        external_id ${d.types.text},
+        email ${d.types.text},
+        linked_ids ${d.types.json} NOT NULL DEFAULT '[]',
+        traits ${d.types.json} NOT NULL DEFAULT '{}',
+        raw ${d.types.json} NOT NULL DEFAULT '{}',
+        record_updated_ms ${d.types.real},
+        seen ${d.types.integer} NOT NULL DEFAULT 0,
+        deleted ${d.types.integer} NOT NULL DEFAULT 0,
+        created_at ${d.types.timestamp} NOT NULL,
+        updated_at ${d.types.timestamp} NOT NULL,
+        UNIQUE (source, external_id)
+      );
+      CREATE UNIQUE INDEX identities_source_email ON identities (source, email) WHERE external_id IS NULL;
+      CREATE INDEX identities_email ON identities (email);
+      CREATE INDEX identities_contact ON identities (contact_id);
+
+      CREATE TABLE contact_merges (
+        id ${d.types.id},
+        survivor_id ${d.types.reference} NOT NULL REFERENCES contacts (id),
+        merged_id ${d.types.reference} NOT NULL,
+        reason ${d.types.text} NOT NULL,
+        identifier ${d.types.text},
+        merged_at ${d.types.timestamp} NOT NULL
+      );
+      CREATE INDEX contact_merges_survivor ON contact_merges (survivor_id);
+      CREATE INDEX contact_merges_merged ON contact_merges (merged_id);
+    `,
+  },
+];

@@ -1,0 +1,11 @@
+/**
+ * Runs: loading a page with its checkpoint in one transaction, stream checkpoints, sync runs with their counts and
+ * per-row errors, and job locks.
+ */
+export type { LoadPageInput, LoadCounts, LoadResult } from './load.js';
+export { loadPage } from './load.js';
+export { readCheckpoint, writeCheckpoint } from './checkpoints.js';
+export type { RunStatus, SyncRun, RunError } from './runs.js';
+export { RUN_STATUSES, startRun, finishRun, readRun, recordRunErrors, readRunErrors } from './runs.js';
+export { acquireJobLock, heartbeatJobLock, releaseJobLock } from './locks.js';
+export { runMigrations } from './migrations.js';

@@ -1,0 +1,131 @@
+import type { ContactRecord, EventRecord, SourceRecord } from '../../plugins/model/index.js';
+import { eventProblem, insertEvent } from '../events/events.js';
+import { resolveIdentityOptions, type IdentityOptions } from '../identity/options.js';
+import { PageResolution } from '../identity/resolve.js';
+import type { Store } from '../store/store.js';
+import { suppressionCheck } from '../suppression/suppressions.js';
+import { writeCheckpoint } from './checkpoints.js';
+import { recordRunErrors, type RunError } from './runs.js';
+
+/** One page a source stream read, with the checkpoint to commit with it. */
+export interface LoadPageInput {
+  /** The connection (a configured source) the page came from. */
+  connection: string;
+  stream: string;
+  records: readonly SourceRecord[];
+  /** The stream's state after this page; committed in the same transaction as the records. */
+  checkpoint: unknown;
+  /** The sync run the page belongs to; rows that cannot be loaded are recorded against it. */
+  runId?: number;
+  identity?: IdentityOptions;
+  /** Called after every write and before the commit (tests use it to kill the process there). */
+  beforeCommit?: () => void;
+  now?: Date;
+}
+
+/** What loading a page did. Contacts count by identity (a tool record); events by (source, source event id). */
+export interface LoadCounts {
+  read: number;
+  inserted: number;
+  updated: number;
+  /** Unchanged re-reads, duplicates, suppressed and unloadable rows. */
+  skipped: number;
+  /** Contacts merged into another because a record linked them. */
+  merged: number;
+}
+
+export interface LoadResult extends LoadCounts {
+  /** Rows that could not be loaded, and why (also written to run_errors when a run id is given). */
+  errors: RunError[];
+}
+
+function contactProblem(c: ContactRecord): string | undefined {
+  if (typeof c.source !== 'string' || c.source === '') return 'contact has no source';
+  if (typeof c.externalId !== 'string' || c.externalId === '') return 'contact has no external id';
+  if (typeof c.traits !== 'object' || c.traits === null) return 'contact has no traits';
+  return undefined;
+}
+
+/**
+ * Loads one page in ONE transaction: resolves and upserts its contacts, inserts its events (idempotently; an event
+ * naming an unknown person creates that contact), and writes the stream's checkpoint. A crash at any point leaves the
+ * store at the last committed page, and re-loading a page changes nothing.
+ *
+ * @example
+ * const state = readCheckpoint(store, 'hubspot', 'contacts');
+ * for await (const page of source.read('contacts', state)) {
+ *   loadPage(store, { connection: 'hubspot', stream: 'contacts', records: page.records, checkpoint: page.state });
+ * }
+ */
+export function loadPage(store: Store, input: LoadPageInput): LoadResult {
+  const now = (input.now ?? new Date()).toISOString();
+  const options = resolveIdentityOptions(input.identity);
+  const counts: LoadCounts = { read: input.records.length, inserted: 0, updated: 0, skipped: 0, merged: 0 };
+  const errors: RunError[] = [];
+  const reject = (recordKey: string, reason: string): void => {
+    counts.skipped += 1;
+    errors.push({ connection: input.connection, stream: input.stream, recordKey, reason });
+  };
+  try {
+    store.transaction(() => {
+      const suppressed = suppressionCheck(store);
+      const page = new PageResolution(store, options, now);
+      const events: { record: EventRecord; identityId: number }[] = [];
+      for (const record of input.records) {
+        if (record.kind === 'contact') {
+          const problem = contactProblem(record);
+          if (problem) {
+            reject(`${String(record.source)}:${String(record.externalId)}`, problem);
+            continue;
+          }
+          if (
+            !suppressed.empty &&
+            (suppressed.external(record.source, record.externalId) ||
+              suppressed.email(typeof record.traits.email === 'string' ? record.traits.email.trim().toLowerCase() : null))
+          ) {
+            counts.skipped += 1;
+            continue;
+          }
+          const outcome = page.upsertContact(record);
+          if (outcome === 'inserted') counts.inserted += 1;
+          else if (outcome === 'updated') counts.updated += 1;
+          else counts.skipped += 1;
+        } else if (record.kind === 'event') {
+          const problem = eventProblem(record);
+          if (problem) {
+            reject(`${String(record.source)}:${String(record.sourceEventId)}`, problem);
+            continue;
+          }
+          const who = record.contact ?? {};
+          if (
+            !suppressed.empty &&
+            (suppressed.external(record.source, who.externalId) ||
+              suppressed.email(typeof who.email === 'string' ? who.email.trim().toLowerCase() : null))
+          ) {
+            counts.skipped += 1;
+            continue;
+          }
+          const identityId = page.identityOfEvent(record.source, who);
+          if (identityId === undefined) {
+            reject(`${record.source}:${record.sourceEventId}`, 'event names no contact: no external id and no valid email');
+            continue;
+          }
+          events.push({ record, identityId });
+        } else {
+          reject('?', `unknown record kind "${String((record as { kind?: unknown }).kind)}"`);
+        }
+      }
+      page.resolve();
+      for (const { record, identityId } of events) {
+        if (insertEvent(store, record, page.contactOf(identityId), identityId, now)) counts.inserted += 1;
+        else counts.skipped += 1;
+      }
+      counts.merged = page.merged;
+      writeCheckpoint(store, input.connection, input.stream, input.checkpoint, now);
+      input.beforeCommit?.();
+    });
+  } finally {
+    if (input.runId !== undefined || errors.length > 0) recordRunErrors(store, input.runId ?? null, errors, now);
+  }
+  return { ...counts, errors };
+}

@@ -1,0 +1,47 @@
+import type { Migration } from '../store/migration.js';
+
+/** Stream checkpoints, sync runs, their per-row errors, and job locks. Owned by core/runs. */
+export const runMigrations: Migration[] = [
+  {
+    name: '20261123T150200_runs',
+    up: (d) => `
+      CREATE TABLE stream_checkpoints (
+        connection ${d.types.text} NOT NULL,
+        stream ${d.types.text} NOT NULL,
+        state ${d.types.json} NOT NULL,
+        updated_at ${d.types.timestamp} NOT NULL,
+        PRIMARY KEY (connection, stream)
+      );
+
+      CREATE TABLE sync_runs (
+        id ${d.types.id},
+        job ${d.types.text} NOT NULL,
+        status ${d.types.text} NOT NULL CHECK (status IN ('running', 'succeeded', 'partial', 'failed', 'cancelled')),
+        started_at ${d.types.timestamp} NOT NULL,
+        finished_at ${d.types.timestamp},
+        counts ${d.types.json} NOT NULL DEFAULT '{}',
+        error ${d.types.text}
+      );
+      CREATE INDEX sync_runs_job ON sync_runs (job, started_at);
+
+      CREATE TABLE run_errors (
+        id ${d.types.id},
+        run_id ${d.types.reference} REFERENCES sync_runs (id) ON DELETE CASCADE,
+        connection ${d.types.text},
+        stream ${d.types.text},
+        record_key ${d.types.text},
+        reason ${d.types.text} NOT NULL,
+        created_at ${d.types.timestamp} NOT NULL
+      );
+      CREATE INDEX run_errors_run ON run_errors (run_id);
+
+      CREATE TABLE job_locks (
+        job ${d.types.text} PRIMARY KEY,
+        holder ${d.types.text} NOT NULL,
+        acquired_at ${d.types.timestamp} NOT NULL,
+        heartbeat_at ${d.types.timestamp} NOT NULL,
+        expires_at ${d.types.timestamp} NOT NULL
+      );
+    `,
+  },
+];

@@ -1,0 +1,17 @@
+import { deliveryMigrations } from '../delivery/migrations.js';
+import { eventMigrations } from '../events/migrations.js';
+import { identityMigrations } from '../identity/migrations.js';
+import { runMigrations } from '../runs/migrations.js';
+import { segmentMigrations } from '../segments/store/migrations.js';
+import { suppressionMigrations } from '../suppression/migrations.js';
+import type { Migration } from './migration.js';
+
+/** Every module's migrations. A module that owns a table adds its list here. */
+export const migrations: readonly Migration[] = [
+  ...identityMigrations,
+  ...eventMigrations,
+  ...runMigrations,
+  ...segmentMigrations,
+  ...deliveryMigrations,
+  ...suppressionMigrations,
+];

@@ -1,0 +1,6 @@
+/**
+ * The SQLite engine (better-sqlite3): one file, WAL mode. The default store engine; a PostgreSQL engine would be a
+ * sibling folder exporting the same two things.
+ */
+export { sqliteDialect } from './dialect.js';
+export { openSqliteConnection, BUSY_TIMEOUT_MS } from './connection.js';
