@@ -1,0 +1,8 @@
+/**
+ * The Mailchimp connector: audience members and campaign engagement in, segment membership out as tags or static
+ * segments, on the official `@mailchimp/mailchimp_marketing` SDK; plus its sandbox.
+ *
+ * @example
+ * import { source, destination, startSandbox, sandboxConfig } from './connectors/mailchimp/index.js';
+ */
+export * from './sandbox/index.js';
