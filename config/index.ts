@@ -1,0 +1,9 @@
+/**
+ * The YAML config: its schema, the loader (environment interpolation, includes, connector specs, cross-references)
+ * and located errors that name file, line and column and never show a secret.
+ */
+export * from './errors.js';
+export * from './load.js';
+export * from './schedule.js';
+export { DEFAULT_PROTECTED_ATTRIBUTES, durationMs, isTimeZone, OPERATORS } from './schema.js';
+export type { Comparison, ComputeStep, Condition, Currency, EventCondition, Feature, Identity, Job, JobStep, Operators, PushStep, RateLimit, ReadStep, ServerSettings } from './schema.js';

@@ -1,0 +1,481 @@
+/**
+ * The shape of a segflow YAML file, as zod schemas. The loader (load.ts) interpolates `${VAR}`, validates against
+ * these, checks connector configs against each connector's own spec and checks cross-references.
+ *
+ * ```yaml
+ * store:
+ *   path: .segflow/segflow.db          # relative to this file; the default
+ * sources:
+ *   crm:                               # a connection's name, used by jobs
+ *     connector: hubspot               # a built-in connector ...
+ *     # plugin: "@acme/segflow-zendesk" # ... or an npm package (add `connector:` if it exports several)
+ *     config:                          # checked against the connector's spec
+ *       accessToken: ${HUBSPOT_TOKEN}  # ${VAR}, ${VAR:-default}; $${...} is a literal ${...}
+ *     streams: [contacts, email_events] # optional subset of the connector's streams
+ *     rate_limit: { requests: 100, interval: 10s, daily: 250000, concurrency: 4 }
+ * destinations:
+ *   crm_lists:
+ *     connector: hubspot
+ *     config: { accessToken: ${HUBSPOT_TOKEN} }
+ *     identities_from: crm             # source whose tool ids this destination writes back to
+ * segments:                            # a list, or a map keyed by segment key
+ *   - include: segments/starter.yaml   # a file holding its own `segments:` section, relative to this file
+ *   - key: vip
+ *     name: VIP customers
+ *     holdout: 10%                     # a control group that is never pushed
+ *     rule:
+ *       all:
+ *         - { feature: monetary_365d, gt: 1000 }
+ *         - { trait: country, in: [FR, DE] }
+ *         - { trait: created_at, before: 90d }
+ *         - { event: email_open, count: { gte: 2 }, within: 30d, where: { campaign: { contains: spring } } }
+ *         - not: { in_segment: churned }
+ *         - { model: churn.risk, lt: 0.3 }
+ *     allow_protected_attributes: { age: "age-restricted product; approved by legal" }
+ * features:
+ *   big_orders_90d: { agg: count, event: purchase, where: { value: { gt: 100 } }, within: 90d }
+ * models:
+ *   clusters: { kind: kmeans, k: auto }  # settings are the model's own
+ * currency: { reporting: EUR, rates: { USD: 0.92 } }
+ * identity: { role_addresses: [info, sales], max_contacts_per_identifier: 5 }
+ * protected_attributes: [gender, ethnicity, religion, age]
+ * jobs:
+ *   nightly:
+ *     schedule: "0 2 * * *"            # cron, 5 or 6 fields; omit for on-demand only
+ *     timezone: Europe/Paris           # IANA zone; default UTC
+ *     steps:
+ *       - read: { sources: [crm], mode: incremental }
+ *       - compute: { segments: [vip] } # omitted lists mean everything
+ *       - push: { destination: crm_lists, segments: [vip], mode: mirror, traits: { churn_risk: churn.risk },
+ *                 require_consent: email, max_retries: 5 }
+ * server:
+ *   host: 127.0.0.1
+ *   port: 8080
+ *   body_limit: 1mb
+ *   admin_token_env: SEGFLOW_ADMIN_TOKEN  # tokens are only ever named, never written here
+ *   read_token_env: SEGFLOW_READ_TOKEN
+ *   write_keys: { website: SEGFLOW_WRITE_KEY_WEBSITE }
+ * ```
+ */
+import cron from 'node-cron';
+import { z } from 'zod';
+
+/** Prefix of the message a strict object gives for unknown keys; the loader turns it into one located error per key. */
+export const UNKNOWN_KEYS_MARK = 'segflow:unknown-keys:';
+
+/** A strict object: unknown keys are errors, and the loader can suggest the closest allowed key. */
+export function strict<Shape extends z.ZodRawShape>(shape: Shape) {
+  return z.strictObject(shape, {
+    error: (issue) => (issue.code === 'unrecognized_keys' ? `${UNKNOWN_KEYS_MARK}${Object.keys(shape).join(',')}` : undefined),
+  });
+}
+
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)$/;
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 } as const;
+
+/** Milliseconds in a duration such as `30d`, `10s`, `1h`, `500ms` (m is minutes, y is 365 days). */
+export function durationMs(text: string): number {
+  const match = DURATION.exec(text.trim());
+  if (!match) throw new RangeError(`"${text}" is not a duration like 30d, 12h, 10s`);
+  return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+}
+
+/** A duration written like `30d`, `12h`, `10s` or `500ms`. */
+export const duration = z.string({ error: 'expected a duration like 30d, 12h, 10s or 500ms' }).regex(DURATION, {
+  error: 'expected a duration like 30d, 12h, 10s or 500ms (units ms, s, m, h, d, w, y)',
+});
+
+/** Names of connections, jobs, segments, features and models. */
+export const name = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_-]*$/, { error: 'expected a name of letters, digits, _ or -, starting with a letter' });
+
+const envName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected the NAME of an environment variable, like SEGFLOW_ADMIN_TOKEN' });
+
+/** A connection's rate limit override; any field left out keeps the connector's default. */
+export const rateLimitSchema = strict({
+  requests: z.int().positive().optional(),
+  interval: duration.optional(),
+  daily: z.int().positive().optional(),
+  concurrency: z.int().positive().optional(),
+});
+export type RateLimit = z.output<typeof rateLimitSchema>;
+
+const connectionFields = {
+  connector: z.string().min(1).optional(),
+  plugin: z.string().min(1).optional(),
+  config: z.record(z.string(), z.unknown()).default({}),
+  rate_limit: rateLimitSchema.optional(),
+};
+
+function requireConnector(value: { connector?: string | undefined; plugin?: string | undefined }, ctx: z.RefinementCtx): void {
+  if (value.connector === undefined && value.plugin === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'missing "connector" (expected a built-in connector name, or `plugin:` naming an npm package)' });
+  }
+}
+
+export const sourceSchema = strict({ ...connectionFields, streams: z.array(z.string().min(1)).min(1).optional() }).superRefine(
+  requireConnector,
+);
+export const destinationSchema = strict({ ...connectionFields, identities_from: name.optional() }).superRefine(requireConnector);
+
+// ---- rules ---------------------------------------------------------------------------------------------------------
+
+type Scalar = string | number | boolean | null;
+
+/** Operators a comparison, an event count or a `where` filter may use. */
+export interface Operators {
+  eq?: Scalar;
+  ne?: Scalar;
+  gt?: number | string;
+  gte?: number | string;
+  lt?: number | string;
+  lte?: number | string;
+  in?: Scalar[];
+  contains?: Scalar;
+  exists?: boolean;
+  between?: [number | string, number | string];
+  /** The value (a timestamp) lies within this long before now. */
+  within?: string;
+  /** The value (a timestamp) lies more than this long before now. */
+  before?: string;
+}
+
+/** A comparison on exactly one of a trait, a feature, a score, or a model output (`churn.risk`, `clusters`). */
+export interface Comparison extends Operators {
+  trait?: string;
+  feature?: string;
+  score?: string;
+  model?: string;
+}
+
+/** A condition on a contact's events of one type: how many, when, with which properties. */
+export interface EventCondition {
+  event: string;
+  count?: Pick<Operators, 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte' | 'between'>;
+  within?: string;
+  before?: string;
+  where?: Record<string, Scalar | Operators>;
+}
+
+/** A rule segment's condition tree, in its YAML shape. */
+export type Condition =
+  | { all: Condition[] }
+  | { any: Condition[] }
+  | { not: Condition }
+  | { in_segment: string }
+  | EventCondition
+  | Comparison;
+
+export const OPERATORS = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'contains', 'exists', 'between', 'within', 'before'] as const;
+const SUBJECTS = ['trait', 'feature', 'score', 'model'] as const;
+const COUNT_OPERATORS = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'between'] as const;
+const CONDITION_KINDS = 'all, any, not, in_segment, event, or one of trait / feature / score / model with an operator';
+
+type Path = (string | number)[];
+type Report = (path: Path, message: string) => void;
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isScalar = (value: unknown): value is Scalar =>
+  value === null || ['string', 'number', 'boolean'].includes(typeof value);
+const isOrderable = (value: unknown) => typeof value === 'number' || typeof value === 'string';
+
+function unknownKeys(value: Record<string, unknown>, allowed: readonly string[], path: Path, report: Report): void {
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key)) report([...path, key], `${UNKNOWN_KEYS_MARK}${allowed.join(',')}`);
+  }
+}
+
+function checkOperators(value: Record<string, unknown>, allowed: readonly string[], path: Path, report: Report): number {
+  let count = 0;
+  for (const op of allowed) {
+    if (!(op in value)) continue;
+    count++;
+    const operand = value[op];
+    const at = [...path, op];
+    switch (op) {
+      case 'eq':
+      case 'ne':
+      case 'contains':
+        if (!isScalar(operand)) report(at, `expected a single value (text, number, true/false or null)`);
+        break;
+      case 'gt':
+      case 'gte':
+      case 'lt':
+      case 'lte':
+        if (!isOrderable(operand)) report(at, `expected a number or a date`);
+        break;
+      case 'in':
+        if (!Array.isArray(operand) || operand.length === 0 || !operand.every(isScalar)) {
+          report(at, 'expected a non-empty list of values, like [FR, DE]');
+        }
+        break;
+      case 'exists':
+        if (typeof operand !== 'boolean') report(at, 'expected true or false');
+        break;
+      case 'between':
+        if (!Array.isArray(operand) || operand.length !== 2 || !operand.every(isOrderable)) {
+          report(at, 'expected two bounds, like [10, 100]');
+        }
+        break;
+      case 'within':
+      case 'before':
+        if (typeof operand !== 'string' || !DURATION.test(operand)) report(at, 'expected a duration like 30d or 12h');
+        break;
+    }
+  }
+  return count;
+}
+
+/** Checks a condition tree's shape; field names are left to the segment engine, which knows the features. */
+export function checkCondition(value: unknown, path: Path, report: Report, depth = 0): void {
+  if (depth > 32) return report(path, 'the condition tree is nested too deeply (expected at most 32 levels)');
+  if (!isPlainObject(value)) return report(path, `expected a condition (a mapping with ${CONDITION_KINDS})`);
+  for (const group of ['all', 'any'] as const) {
+    if (group in value) {
+      unknownKeys(value, [group], path, report);
+      const items = value[group];
+      if (!Array.isArray(items) || items.length === 0) return report([...path, group], 'expected a non-empty list of conditions');
+      items.forEach((item, i) => checkCondition(item, [...path, group, i], report, depth + 1));
+      return;
+    }
+  }
+  if ('not' in value) {
+    unknownKeys(value, ['not'], path, report);
+    return checkCondition(value.not, [...path, 'not'], report, depth + 1);
+  }
+  if ('in_segment' in value) {
+    unknownKeys(value, ['in_segment'], path, report);
+    if (typeof value.in_segment !== 'string' || value.in_segment === '') report([...path, 'in_segment'], 'expected a segment key');
+    return;
+  }
+  if ('event' in value) {
+    unknownKeys(value, ['event', 'count', 'within', 'before', 'where'], path, report);
+    if (typeof value.event !== 'string' || value.event === '') report([...path, 'event'], 'expected an event type, like email_open');
+    checkOperators(value, ['within', 'before'], path, report);
+    if ('count' in value) {
+      const count = value.count;
+      if (typeof count === 'number') return;
+      if (!isPlainObject(count)) return report([...path, 'count'], 'expected a number or a comparison like { lt: 2 }');
+      unknownKeys(count, COUNT_OPERATORS, [...path, 'count'], report);
+      if (checkOperators(count, COUNT_OPERATORS, [...path, 'count'], report) === 0) {
+        report([...path, 'count'], `expected a comparison like { lt: 2 } (one of ${COUNT_OPERATORS.join(', ')})`);
+      }
+    }
+    if ('where' in value) {
+      const where = value.where;
+      if (!isPlainObject(where)) return report([...path, 'where'], 'expected a mapping of event property to value or comparison');
+      for (const [property, filter] of Object.entries(where)) {
+        if (isScalar(filter)) continue;
+        if (!isPlainObject(filter)) {
+          report([...path, 'where', property], 'expected a value or a comparison like { gt: 100 }');
+          continue;
+        }
+        unknownKeys(filter, OPERATORS, [...path, 'where', property], report);
+        if (checkOperators(filter, OPERATORS, [...path, 'where', property], report) === 0) {
+          report([...path, 'where', property], `expected a comparison (one of ${OPERATORS.join(', ')})`);
+        }
+      }
+    }
+    return;
+  }
+  const subjects = SUBJECTS.filter((subject) => subject in value);
+  if (subjects.length === 0) {
+    const keys = Object.keys(value);
+    return report(keys.length ? [...path, keys[0] as string] : path, `${UNKNOWN_KEYS_MARK}all,any,not,in_segment,event,${SUBJECTS.join(',')}`);
+  }
+  if (subjects.length > 1) return report(path, `expected one of trait / feature / score / model per comparison, got ${subjects.join(' and ')}`);
+  const subject = subjects[0] as (typeof SUBJECTS)[number];
+  if (typeof value[subject] !== 'string' || value[subject] === '') report([...path, subject], `expected a ${subject} name`);
+  unknownKeys(value, [subject, ...OPERATORS], path, report);
+  if (checkOperators(value, OPERATORS, path, report) === 0) {
+    report(path, `expected an operator beside ${subject} (one of ${OPERATORS.join(', ')})`);
+  }
+}
+
+const condition = z.unknown().superRefine((value, ctx) => {
+  checkCondition(value, [], (path, message) => ctx.addIssue({ code: 'custom', path, message }));
+}) as unknown as z.ZodType<Condition>;
+
+/** A share of a segment written `10%` (or a fraction below 1), as a fraction. */
+export const share = z
+  .union([z.string(), z.number()])
+  .transform((value, ctx) => {
+    const fraction = typeof value === 'number' ? value : /^\d+(\.\d+)?%$/.test(value.trim()) ? Number(value.trim().slice(0, -1)) / 100 : NaN;
+    if (!(fraction >= 0 && fraction < 1)) {
+      ctx.addIssue({ code: 'custom', message: 'expected a share like 10% (at least 0%, below 100%)' });
+      return z.NEVER;
+    }
+    return fraction;
+  });
+
+export const segmentSchema = strict({
+  key: name,
+  name: z.string().min(1).optional(),
+  description: z.string().optional(),
+  rule: condition,
+  holdout: share.optional(),
+  allow_protected_attributes: z.record(z.string(), z.string().min(1, { error: 'expected the reason it is allowed' })).optional(),
+});
+
+// ---- features, models, the rest ------------------------------------------------------------------------------------
+
+export const featureSchema = strict({
+  agg: z.enum(['count', 'sum', 'avg', 'min', 'max', 'first', 'last']),
+  event: z.string().min(1),
+  property: z.string().min(1).optional(),
+  where: z.record(z.string(), z.unknown()).optional(),
+  within: duration.optional(),
+  description: z.string().optional(),
+});
+export type Feature = z.output<typeof featureSchema>;
+
+/** A model's settings are its own; only `kind` is common. */
+export const modelSchema = z.looseObject({ kind: z.string().min(1).optional() });
+
+const currencyCode = z.string().regex(/^[A-Z]{3}$/, { error: 'expected a three-letter ISO 4217 code like EUR' });
+export const currencySchema = strict({
+  reporting: currencyCode.default('USD'),
+  /** Units of the reporting currency one unit of each other currency is worth. */
+  rates: z.record(currencyCode, z.number().positive()).default({}),
+});
+
+export type Currency = z.output<typeof currencySchema>;
+
+export const identitySchema = strict({
+  role_addresses: z.array(z.string().min(1)).optional(),
+  max_contacts_per_identifier: z.int().positive().optional(),
+});
+export type Identity = z.output<typeof identitySchema>;
+
+/** Attributes a rule may not use unless its segment allows them with a reason. */
+export const DEFAULT_PROTECTED_ATTRIBUTES = [
+  'gender',
+  'ethnicity',
+  'race',
+  'religion',
+  'age',
+  'sexual_orientation',
+  'disability',
+  'pregnancy',
+  'marital_status',
+  'national_origin',
+];
+
+const cronExpression = z.string().superRefine((value, ctx) => {
+  const fields = value.trim().split(/\s+/).length;
+  if (fields !== 5 && fields !== 6) {
+    ctx.addIssue({ code: 'custom', message: `{value} has ${fields} field${fields === 1 ? '' : 's'}, not a valid cron expression (expected 5 or 6 fields like "0 2 * * *")` });
+    return;
+  }
+  const detail = cron.validateDetailed(value);
+  if (!detail.valid) {
+    const why = detail.errors.map((e) => `${e.value ?? '?'} is not a valid ${e.field}`).join(', ');
+    ctx.addIssue({ code: 'custom', message: `{value} is not a valid cron expression${why ? ` (${why})` : ''} (expected 5 or 6 fields like "0 2 * * *")` });
+  }
+});
+
+/** True when `zone` is an IANA time zone this runtime knows. */
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const timeZone = z.string().superRefine((value, ctx) => {
+  if (!isTimeZone(value)) {
+    ctx.addIssue({ code: 'custom', message: '{value} is not a time zone (expected an IANA name like Europe/Paris or UTC){suggest-zone}' });
+  }
+});
+
+const nameList = z.array(name).min(1);
+
+export const readStepSchema = strict({
+  sources: nameList,
+  streams: z.array(z.string().min(1)).min(1).optional(),
+  mode: z.enum(['full', 'incremental']).default('incremental'),
+});
+export const computeStepSchema = strict({
+  features: z.array(z.string().min(1)).optional(),
+  segments: nameList.optional(),
+  models: nameList.optional(),
+});
+export const pushStepSchema = strict({
+  destination: name,
+  segments: nameList,
+  traits: z.record(z.string(), z.string().min(1)).optional(),
+  mode: z.enum(['upsert', 'mirror', 'all']).default('upsert'),
+  require_consent: z.enum(['email']).optional(),
+  max_retries: z.int().min(0).optional(),
+});
+export type ReadStep = z.output<typeof readStepSchema>;
+export type ComputeStep = z.output<typeof computeStepSchema>;
+export type PushStep = z.output<typeof pushStepSchema>;
+/** One step of a job, tagged by its only key. */
+export type JobStep = { read: ReadStep } | { compute: ComputeStep } | { push: PushStep };
+
+export const stepSchema = strict({
+  read: readStepSchema.optional(),
+  compute: computeStepSchema.nullable().optional(),
+  push: pushStepSchema.optional(),
+})
+  .superRefine((step, ctx) => {
+    const kinds = Object.keys(step);
+    if (kinds.length !== 1) {
+      ctx.addIssue({ code: 'custom', message: `expected exactly one of read, compute or push in a step${kinds.length ? `, got ${kinds.join(' and ')}` : ''}` });
+    }
+  })
+  .transform((step): JobStep => ('compute' in step ? { compute: step.compute ?? {} } : (step as JobStep)));
+
+export const jobSchema = strict({
+  description: z.string().optional(),
+  schedule: cronExpression.optional(),
+  timezone: timeZone.default('UTC'),
+  steps: z.array(stepSchema).min(1),
+});
+export type Job = z.output<typeof jobSchema>;
+
+const SIZE = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i;
+const SIZE_UNIT = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 } as const;
+const byteSize = z.union([z.int().positive(), z.string()]).transform((value, ctx) => {
+  if (typeof value === 'number') return value;
+  const match = SIZE.exec(value.trim());
+  if (!match) {
+    ctx.addIssue({ code: 'custom', message: 'expected a size like 1mb, 512kb or a number of bytes' });
+    return z.NEVER;
+  }
+  return Math.round(Number(match[1]) * SIZE_UNIT[(match[2]?.toLowerCase() ?? 'b') as keyof typeof SIZE_UNIT]);
+});
+
+export const serverSchema = strict({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.int().min(0).max(65535).default(8080),
+  /** Bytes; written `1mb`, `512kb` or a number. */
+  body_limit: byteSize.default(1024 ** 2),
+  admin_token_env: envName.default('SEGFLOW_ADMIN_TOKEN'),
+  read_token_env: envName.default('SEGFLOW_READ_TOKEN'),
+  /** Ingestion write keys: a name (recorded as the events' source) to the environment variable holding the key. */
+  write_keys: z.record(name, envName).default({}),
+});
+export type ServerSettings = z.output<typeof serverSchema>;
+
+/** Everything but `segments`, which the loader expands (includes) and validates entry by entry. */
+export const rootSchema = strict({
+  store: strict({ path: z.string().min(1).default('.segflow/segflow.db') }).default({ path: '.segflow/segflow.db' }),
+  sources: z.record(name, sourceSchema).default({}),
+  destinations: z.record(name, destinationSchema).default({}),
+  segments: z.unknown().optional(),
+  features: z.record(name, featureSchema).default({}),
+  models: z.record(name, modelSchema).default({}),
+  currency: currencySchema.default({ reporting: 'USD', rates: {} }),
+  identity: identitySchema.default({}),
+  protected_attributes: z.array(z.string().min(1)).default(DEFAULT_PROTECTED_ATTRIBUTES),
+  jobs: z.record(name, jobSchema).default({}),
+  server: serverSchema.default(serverSchema.parse({})),
+});

@@ -1,0 +1,216 @@
+/**
+ * One YAML file as the loader sees it: parsed with positions, `${VAR}` interpolated, and able to say where any key
+ * path sits (line and column) and whether the value there must be hidden.
+ */
+import { readFile } from 'node:fs/promises';
+import { relative, isAbsolute } from 'node:path';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Scalar, visit } from 'yaml';
+import type { Document, Node } from 'yaml';
+
+export type Path = (string | number)[];
+
+export interface Position {
+  line: number;
+  column: number;
+}
+
+export interface YamlFile {
+  /** Absolute path. */
+  path: string;
+  /** How errors name the file: relative to the working directory when inside it. */
+  display: string;
+  text: string;
+  doc: Document.Parsed;
+  lines: LineCounter;
+  /** Nodes whose value must never be shown: it came from the environment, or sits in a secret field. */
+  hidden: Set<Node>;
+  /** Values taken from the environment, for scrubbing messages. */
+  envValues: string[];
+}
+
+/** A problem found while reading a file, at an offset in its text. */
+export interface SyntaxProblem {
+  offset: number;
+  message: string;
+  path?: Path;
+}
+
+export function displayName(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+}
+
+/** Reads and parses a file. Syntax errors and interpolation errors come back as problems; the file may be unusable. */
+export async function readYamlFile(
+  path: string,
+  env: Record<string, string | undefined>,
+): Promise<{ file: YamlFile; problems: SyntaxProblem[]; usable: boolean }> {
+  const text = await readFile(path, 'utf8');
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const file: YamlFile = { path, display: displayName(path), text, doc, lines, hidden: new Set(), envValues: [] };
+  // after the first syntax error the parser's later complaints are mostly echoes of it
+  const problems: SyntaxProblem[] = doc.errors.slice(0, 1).map((error) => ({
+    offset: error.pos[0],
+    message: `${yamlMessage(error.code, error.message)} (expected valid YAML)`,
+  }));
+  if (problems.length > 0) return { file, problems, usable: false };
+  interpolate(file, env, problems);
+  return { file, problems, usable: true };
+}
+
+function yamlMessage(code: string, message: string): string {
+  if (code === 'DUPLICATE_KEY') return 'duplicate key: map keys must be unique';
+  const firstLine = message.split('\n')[0] ?? message;
+  return `YAML syntax error: ${firstLine.replace(/ at line \d+, column \d+:?$/, '')}`;
+}
+
+const VARIABLE = /^([A-Za-z_][A-Za-z0-9_]*)(?::-([\s\S]*))?$/;
+
+/** Replaces `${VAR}` and `${VAR:-default}` in every value scalar; `$${...}` stays a literal `${...}`. */
+function interpolate(file: YamlFile, env: Record<string, string | undefined>, problems: SyntaxProblem[]): void {
+  visit(file.doc, {
+    Scalar(key, node, ancestors) {
+      if (key === 'key' || typeof node.value !== 'string' || !node.value.includes('${')) return;
+      const path = keyPath(ancestors, node);
+      const source = node.range ? file.text.slice(node.range[0], node.range[1]) : '';
+      const start = node.range?.[0] ?? 0;
+      const at = (token: string) => {
+        const i = source.indexOf(token);
+        return start + (i >= 0 ? i : 0);
+      };
+      const raw = node.value;
+      let out = '';
+      let fromEnv = false;
+      let failed = false;
+      for (let i = 0; i < raw.length; ) {
+        if (raw.startsWith('$${', i)) {
+          out += '${';
+          i += 3;
+          continue;
+        }
+        if (!raw.startsWith('${', i)) {
+          out += raw[i];
+          i++;
+          continue;
+        }
+        const close = raw.indexOf('}', i + 2);
+        const inner = close < 0 ? raw.slice(i + 2) : raw.slice(i + 2, close);
+        const match = close < 0 ? null : VARIABLE.exec(inner);
+        if (!match) {
+          problems.push({
+            offset: at(`\${${inner}`),
+            path,
+            message: `"\${${inner.slice(0, 40)}${close < 0 ? '' : '}'}" is not a variable reference (expected \${NAME} or \${NAME:-default}; write $\${ for a literal \${)`,
+          });
+          failed = true;
+          break;
+        }
+        const [, name = '', fallback] = match;
+        const value = env[name];
+        if (value !== undefined && (value !== '' || fallback === undefined)) {
+          out += value;
+          fromEnv = true;
+          if (value.length > 0) file.envValues.push(value);
+        } else if (fallback !== undefined) {
+          out += fallback;
+        } else {
+          problems.push({
+            offset: at(`\${${name}`),
+            path,
+            message: `environment variable ${name} is not set (expected it set, or a default: \${${name}:-value})`,
+          });
+          failed = true;
+        }
+        i = close + 1;
+      }
+      if (failed) return;
+      node.value = node.type === Scalar.PLAIN && out !== raw ? resolvePlain(out) : out;
+      if (fromEnv) file.hidden.add(node);
+    },
+  });
+}
+
+function keyPath(ancestors: readonly unknown[], node: unknown): Path {
+  const path: Path = [];
+  const chain = [...ancestors, node];
+  chain.forEach((step, i) => {
+    if (isPair(step) && isScalar(step.key)) path.push(String(step.key.value));
+    else if (isSeq(step)) path.push(step.items.indexOf(chain[i + 1] as never));
+  });
+  return path;
+}
+
+/** An unquoted scalar keeps its YAML type after interpolation: `port: ${PORT:-8080}` is a number. */
+function resolvePlain(text: string): unknown {
+  if (/^[-+]?\d+$/.test(text) && Number.isSafeInteger(Number(text))) return Number(text);
+  if (/^[-+]?(\d+\.\d*|\.\d+|\d+)([eE][-+]?\d+)?$/.test(text)) return Number(text);
+  if (/^(true|True|TRUE)$/.test(text)) return true;
+  if (/^(false|False|FALSE)$/.test(text)) return false;
+  if (/^(null|Null|NULL|~)?$/.test(text)) return null;
+  return text;
+}
+
+/** The node at a key path (aliases followed), or the nearest enclosing one. `key` asks for the key of the last step. */
+export function nodeAt(file: YamlFile, path: Path, options: { key?: boolean } = {}): { node: Node | null; offset: number; exact: boolean } {
+  let node: unknown = file.doc.contents;
+  let offset = (node as Node | null)?.range?.[0] ?? 0;
+  for (let i = 0; i < path.length; i++) {
+    if (isAlias(node)) node = node.resolve(file.doc) ?? null;
+    const step = path[i];
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(step));
+      if (!pair) return { node: node as Node, offset, exact: false };
+      const keyNode = pair.key as Node;
+      if (i === path.length - 1 && options.key) return { node: keyNode, offset: keyNode.range?.[0] ?? offset, exact: true };
+      const value = pair.value as Node | null;
+      if (!value || !value.range || (isScalar(value) && value.value === null && value.range[0] === value.range[1])) {
+        return { node: value, offset: keyNode.range?.[0] ?? offset, exact: i === path.length - 1 };
+      }
+      node = value;
+      offset = value.range[0];
+    } else if (isSeq(node) && Number.isInteger(Number(step))) {
+      const item = node.items[Number(step)] as Node | undefined;
+      if (!item) return { node: node as Node, offset, exact: false };
+      node = item;
+      offset = item.range?.[0] ?? offset;
+    } else {
+      return { node: node as Node | null, offset, exact: false };
+    }
+  }
+  return { node: node as Node | null, offset, exact: true };
+}
+
+export function positionOf(file: YamlFile, offset: number): Position {
+  const { line, col } = file.lines.linePos(offset);
+  return { line: Math.max(1, line), column: Math.max(1, col) };
+}
+
+/** Every node under `path`, keyed by its path relative to `path`'s parent, with its position. */
+export function positionsUnder(file: YamlFile, path: Path): Map<Path, Position> {
+  const out = new Map<Path, Position>();
+  const start = nodeAt(file, path);
+  if (!start.exact) return out;
+  const last = path[path.length - 1];
+  const walk = (node: unknown, at: Path) => {
+    if (isAlias(node)) node = node.resolve(file.doc);
+    const range = (node as Node | null)?.range;
+    if (range) out.set(at, positionOf(file, range[0]));
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        if (isScalar(pair.key)) walk(pair.value, [...at, String(pair.key.value)]);
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => walk(item, [...at, i]));
+    }
+  };
+  walk(start.node, last === undefined ? [] : [last]);
+  return out;
+}
+
+/** The value at a node, for quoting in a message; `[redacted]` when hidden. */
+export function shownValue(file: YamlFile, node: Node | null): string {
+  if (node && file.hidden.has(node)) return '[redacted]';
+  const value: unknown = isScalar(node) ? node.value : node?.toJSON();
+  return typeof value === 'string' ? JSON.stringify(value) : String(JSON.stringify(value));
+}
