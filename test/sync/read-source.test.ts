@@ -1,0 +1,107 @@
+import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { source as fileSource, spec as fileSpec } from '../../connectors/file/index.js';
+import { findContactsByEmail, openStore, readCheckpoint, storeDigest, type Store } from '../../core/index.js';
+import { createContext, type Logger } from '../../plugins/index.js';
+import { readSource } from '../../sync/index.js';
+
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+let dir: string;
+let store: Store;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'segflow-read-'));
+  store = openStore(join(dir, 'segflow.db'));
+  const contacts = ['id,email,first_name,updated_at'];
+  for (let i = 0; i < 25; i++)
+    contacts.push(`c${i},person${i}@example.com,P${i},2024-01-${String(1 + (i % 28)).padStart(2, '0')}T00:00:00Z`);
+  writeFileSync(join(dir, 'contacts.csv'), `${contacts.join('\n')}\n`);
+  const events = [];
+  for (let i = 0; i < 40; i++) {
+    events.push(
+      JSON.stringify({
+        id: `e${i}`,
+        email: `Person${i % 25}@Example.com`,
+        occurred_at: `2024-02-01T00:00:${String(i).padStart(2, '0')}Z`,
+        type: 'purchase',
+        total: i,
+      }),
+    );
+  }
+  writeFileSync(join(dir, 'events.jsonl'), `${events.join('\n')}\n`);
+});
+
+afterEach(() => store.close());
+
+function options(overrides: Record<string, unknown> = {}) {
+  const config = fileSpec.parse({
+    contacts: { path: join(dir, 'contacts.csv') },
+    events: { path: join(dir, 'events.jsonl'), emailColumn: 'email', valueColumn: 'total' },
+    pageSize: 10,
+    ...overrides,
+  });
+  return {
+    store,
+    connection: 'shop',
+    source: fileSource,
+    config,
+    ctx: createContext({ connection: 'shop', logger: quiet }),
+  };
+}
+
+describe('reading a source into the store', () => {
+  it('loads every stream page by page and commits each stream checkpoint', async () => {
+    const outcomes = await readSource({ ...options(), mode: 'incremental' });
+    expect(outcomes.map((o) => [o.stream, o.status, o.pages])).toEqual([
+      ['contacts', 'succeeded', 3],
+      ['events', 'succeeded', 4],
+    ]);
+    expect(outcomes[0]!.counts.inserted).toBe(25);
+    expect(outcomes[1]!.counts.inserted).toBe(40);
+    expect(findContactsByEmail(store, 'person3@example.com')).toHaveLength(1);
+    expect(readCheckpoint(store, 'shop', 'events')).toMatchObject({ cursor: '2024-02-01T00:00:39.000Z' });
+  });
+
+  it('an unchanged incremental run changes nothing, and new rows come through on the next run', async () => {
+    await readSource({ ...options(), mode: 'incremental' });
+    const before = storeDigest(store);
+    const again = await readSource({ ...options(), mode: 'incremental' });
+    expect(again.every((o) => o.counts.inserted === 0)).toBe(true);
+    expect(storeDigest(store)).toBe(before);
+
+    appendFileSync(
+      join(dir, 'events.jsonl'),
+      `${JSON.stringify({ id: 'e-new', email: 'person1@example.com', occurred_at: '2024-03-01T00:00:00Z', type: 'purchase', total: 99 })}\n`,
+    );
+    const next = await readSource({ ...options(), mode: 'incremental', streams: ['events'] });
+    expect(next[0]!.counts.inserted).toBe(1);
+  });
+
+  it('one failing stream is reported and the others finish', async () => {
+    appendFileSync(
+      join(dir, 'events.jsonl'),
+      '{"id":"bad","email":"x@example.com","occurred_at":"not a date","type":"purchase"}\n',
+    );
+    const outcomes = await readSource({ ...options(), mode: 'full' });
+    const events = outcomes.find((o) => o.stream === 'events')!;
+    const contacts = outcomes.find((o) => o.stream === 'contacts')!;
+    expect(events.status).toBe('failed');
+    expect(events.error).toMatch(/events\.jsonl.*line 41/);
+    expect(contacts.status).toBe('succeeded');
+    expect(contacts.counts.inserted).toBe(25);
+  });
+
+  it('names the streams a source has when asked for one it lacks', async () => {
+    const outcomes = await readSource({ ...options(), mode: 'full', streams: ['deals'] });
+    expect(outcomes).toEqual([
+      expect.objectContaining({
+        stream: 'deals',
+        status: 'failed',
+        error: expect.stringMatching(/has no stream "deals" \(it has: contacts, events\)/),
+      }),
+    ]);
+  });
+});
