@@ -11,3 +11,4 @@
 export * from './types.js';
 export * from './world.js';
 export * from './ids.js';
+export { Rng, hashSeed, uniformAt } from './random.js';

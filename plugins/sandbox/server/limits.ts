@@ -1,0 +1,223 @@
+/**
+ * Rate limits as hono middleware: an exact rolling-window limiter with a daily budget, and a concurrent-request
+ * limiter. Each answers with a response the sandbox builds itself, so every tool renders its own error shape
+ * (HubSpot's `policyName` body, Salesforce's `REQUEST_LIMIT_EXCEEDED` array, Mailchimp's problem+json).
+ */
+import type { Context, MiddlewareHandler } from 'hono';
+
+/** Why a request was refused. */
+export type LimitPolicy = 'interval' | 'daily' | 'concurrency';
+
+/** What a limiter tells the response builder and the header builder. */
+export interface LimitState {
+  policy: LimitPolicy;
+  /** The limit that applies (requests per interval, per day, or simultaneous). */
+  limit: number;
+  /** What is left of that limit after this request (0 when refused). */
+  remaining: number;
+  /** How long until a request would be admitted again, in ms (0 when admitted). */
+  retryAfterMs: number;
+  intervalMs?: number;
+  /** Requests admitted so far today, and the daily budget (when one is set). */
+  dailyUsed: number;
+  daily?: number;
+}
+
+/** Options of {@link rateLimit}. */
+export interface RateLimitOptions {
+  /** At most this many requests in any rolling `intervalMs`. */
+  requests?: number;
+  intervalMs?: number;
+  /** At most this many requests per UTC day. */
+  daily?: number;
+  /** The clock, epoch ms (default `Date.now`). A test may pass a fake one. */
+  now?: () => number;
+  /** Requests that do not count and are never refused (e.g. the OAuth token endpoint). */
+  skip?: (c: Context) => boolean;
+  /** Builds the refusal (usually a 429, or Salesforce's 403 for the daily budget). */
+  onLimited: (c: Context, state: LimitState) => Response | Promise<Response>;
+  /** Headers put on every admitted response (e.g. `X-HubSpot-RateLimit-Remaining`, `Sforce-Limit-Info`). */
+  headers?: (c: Context, state: LimitState) => Record<string, string>;
+}
+
+/** The budgets a limiter can be switched to at runtime; a key set to `undefined` removes that budget. */
+export interface RateLimitSettings {
+  requests?: number | undefined;
+  intervalMs?: number | undefined;
+  daily?: number | undefined;
+}
+
+/** A rolling-window and daily limiter: hono middleware plus runtime controls. */
+export type RateLimiter = MiddlewareHandler & {
+  /**
+   * Changes the budgets given (a key set to `undefined` removes that budget; keys left out are kept). Today's count
+   * and the admission times still inside the window are kept.
+   */
+  set(settings: RateLimitSettings): void;
+  /** Forgets every admitted request (a new day, a fresh test). */
+  reset(): void;
+  /** Requests admitted and refused so far. */
+  counts(): { admitted: number; refused: number; refusedBy: Record<'interval' | 'daily', number> };
+};
+
+/**
+ * An exact rolling-window limiter: it keeps the admission times of the last N requests, so no window of
+ * `intervalMs` can ever hold more than `requests` admitted requests, plus a per-UTC-day budget. Refused requests are
+ * not counted.
+ *
+ * @example
+ * app.use('*', rateLimit({
+ *   requests: 100, intervalMs: 10_000, daily: 250_000,
+ *   onLimited: (c, s) => c.json({ status: 'error', policyName: s.policy === 'daily' ? 'DAILY' : 'TEN_SECONDLY_ROLLING' }, 429),
+ * }));
+ */
+export function rateLimit(options: RateLimitOptions): RateLimiter {
+  let settings: RateLimitSettings = {};
+  const now = options.now ?? Date.now;
+  let ring: number[] = [];
+  let head = 0;
+  let day = -1;
+  let dailyUsed = 0;
+  let admitted = 0;
+  const refusedBy = { interval: 0, daily: 0 };
+
+  const set = (change: RateLimitSettings) => {
+    const next: RateLimitSettings = { ...settings, ...change };
+    if (next.requests !== undefined && (!Number.isInteger(next.requests) || next.requests < 1)) {
+      throw new Error(`rateLimit: requests must be a positive integer, got ${String(next.requests)}`);
+    }
+    if (next.requests !== undefined && !(next.intervalMs !== undefined && next.intervalMs > 0)) {
+      throw new Error('rateLimit: pass intervalMs (> 0) together with requests, e.g. { requests: 100, intervalMs: 10_000 }');
+    }
+    if (next.daily !== undefined && (!Number.isInteger(next.daily) || next.daily < 0)) {
+      throw new Error(`rateLimit: daily must be a non-negative integer, got ${String(next.daily)}`);
+    }
+    settings = Object.fromEntries(Object.entries(next).filter(([, v]) => v !== undefined));
+    const size = settings.requests ?? 0;
+    const kept = ordered().slice(-size);
+    ring = size > 0 ? [...new Array<number>(size - kept.length).fill(-Infinity), ...kept] : [];
+    head = 0;
+  };
+  /** Admission times, oldest first. */
+  const ordered = () => [...ring.slice(head), ...ring.slice(0, head)].filter((t) => t !== -Infinity);
+
+  const state = (t: number, policy: LimitPolicy, retryAfterMs: number): LimitState => {
+    const s: LimitState = { policy, limit: 0, remaining: 0, retryAfterMs, dailyUsed };
+    if (settings.daily !== undefined) s.daily = settings.daily;
+    if (settings.intervalMs !== undefined) s.intervalMs = settings.intervalMs;
+    if (policy === 'daily') {
+      s.limit = settings.daily ?? 0;
+      s.remaining = Math.max(0, s.limit - dailyUsed);
+    } else if (settings.requests !== undefined && settings.intervalMs !== undefined) {
+      const windowStart = t - settings.intervalMs;
+      let inWindow = 0;
+      for (const x of ring) if (x > windowStart) inWindow++;
+      s.limit = settings.requests;
+      s.remaining = Math.max(0, settings.requests - inWindow);
+    }
+    return s;
+  };
+
+  const middleware: MiddlewareHandler = async (c, next) => {
+    if (options.skip?.(c)) return next();
+    const t = now();
+    const today = Math.floor(t / 86_400_000);
+    if (today !== day) {
+      day = today;
+      dailyUsed = 0;
+    }
+    if (settings.daily !== undefined && dailyUsed >= settings.daily) {
+      refusedBy.daily++;
+      return options.onLimited(c, state(t, 'daily', (today + 1) * 86_400_000 - t));
+    }
+    if (settings.requests !== undefined && settings.intervalMs !== undefined) {
+      const oldest = ring[head] ?? -Infinity;
+      if (oldest > t - settings.intervalMs) {
+        refusedBy.interval++;
+        return options.onLimited(c, state(t, 'interval', oldest + settings.intervalMs - t));
+      }
+      ring[head] = t;
+      head = (head + 1) % ring.length;
+    }
+    dailyUsed++;
+    admitted++;
+    const s = state(t, 'interval', 0);
+    await next();
+    if (options.headers) {
+      for (const [name, value] of Object.entries(options.headers(c, s))) c.res.headers.set(name, value);
+    }
+  };
+
+  set({ requests: options.requests, intervalMs: options.intervalMs, daily: options.daily });
+
+  return Object.assign(middleware, {
+    set,
+    reset: () => {
+      ring = ring.map(() => -Infinity);
+      head = 0;
+      dailyUsed = 0;
+      admitted = 0;
+      refusedBy.interval = 0;
+      refusedBy.daily = 0;
+    },
+    counts: () => ({ admitted, refused: refusedBy.interval + refusedBy.daily, refusedBy: { ...refusedBy } }),
+  });
+}
+
+/** Options of {@link concurrencyLimit}. */
+export interface ConcurrencyLimitOptions {
+  /** At most this many requests in flight at once (Mailchimp: 10). */
+  max: number;
+  skip?: (c: Context) => boolean;
+  /** Builds the refusal (Mailchimp: a 429 problem+json, sometimes a bare 403). */
+  onLimited: (c: Context, state: LimitState) => Response | Promise<Response>;
+}
+
+/** A concurrent-request limiter: hono middleware plus runtime controls. */
+export type ConcurrencyLimiter = MiddlewareHandler & {
+  /** Changes the cap. */
+  set(max: number): void;
+  /** Requests in flight now, the most ever in flight at once, and how many were refused. */
+  counts(): { inFlight: number; peak: number; refused: number };
+};
+
+/**
+ * Refuses a request while `max` others are still being answered.
+ *
+ * @example
+ * app.use('/3.0/*', concurrencyLimit({
+ *   max: 10,
+ *   onLimited: (c) => c.json({ title: 'Too Many Requests', status: 429, detail: 'You have exceeded the limit of 10 simultaneous connections.' }, 429),
+ * }));
+ */
+export function concurrencyLimit(options: ConcurrencyLimitOptions): ConcurrencyLimiter {
+  let max = options.max;
+  const check = (m: number) => {
+    if (!Number.isInteger(m) || m < 1) throw new Error(`concurrencyLimit: max must be a positive integer, got ${String(m)}`);
+  };
+  check(max);
+  let inFlight = 0;
+  let peak = 0;
+  let refused = 0;
+  const middleware: MiddlewareHandler = async (c, next) => {
+    if (options.skip?.(c)) return next();
+    if (inFlight >= max) {
+      refused++;
+      return options.onLimited(c, { policy: 'concurrency', limit: max, remaining: 0, retryAfterMs: 0, dailyUsed: 0 });
+    }
+    inFlight++;
+    peak = Math.max(peak, inFlight);
+    try {
+      await next();
+    } finally {
+      inFlight--;
+    }
+  };
+  return Object.assign(middleware, {
+    set: (m: number) => {
+      check(m);
+      max = m;
+    },
+    counts: () => ({ inFlight, peak, refused }),
+  });
+}
