@@ -88,6 +88,7 @@ export interface Segment {
 export interface Config {
   /** Absolute path of the file loaded. */
   file: string;
+  /** `path` is absolute, resolved from the working directory as the connectors' file paths are. */
   store: { path: string };
   sources: Record<string, SourceConnection>;
   destinations: Record<string, DestinationConnection>;
@@ -102,8 +103,12 @@ export interface Config {
 }
 
 const secretsByConfig = new WeakMap<Config, string[]>();
+const SECRET_NAME = /(token|secret|password|passwd|api[_-]?key|authorization|assertion|private[_-]?key|credential)/i;
 
-/** Every value a loaded config must never show: its connections' secret fields and whatever came from the environment. */
+/**
+ * The values a loaded config holds that must never be shown at run time: every field a connector spec marks secret,
+ * and every value from the environment under a secret-sounding key (token, password, api key, …).
+ */
 export function configSecrets(config: Config): string[] {
   return secretsByConfig.get(config) ?? [];
 }
@@ -312,7 +317,7 @@ export async function loadConfig(path: string, options: LoadOptions): Promise<Co
   }
   const config: Config = {
     file: absolute,
-    store: { path: resolve(dirname(absolute), root.store.path) },
+    store: { path: resolve(root.store.path) },
     sources,
     destinations,
     segments: segments.map((s) => s.segment),
@@ -324,7 +329,11 @@ export async function loadConfig(path: string, options: LoadOptions): Promise<Co
     jobs: root.jobs,
     server: root.server,
   };
-  secretsByConfig.set(config, [...new Set([...secrets, ...files.flatMap((f) => f.envValues)])]);
+  const envSecrets = files
+    .flatMap((f) => f.fromEnv)
+    .filter((e) => typeof e.value === 'string' && SECRET_NAME.test(String(e.path[e.path.length - 1])))
+    .map((e) => e.value as string);
+  secretsByConfig.set(config, [...new Set([...secrets, ...envSecrets])].filter((s) => s.length > 0));
   return config;
 }
 

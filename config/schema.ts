@@ -4,7 +4,7 @@
  *
  * ```yaml
  * store:
- *   path: .segflow/segflow.db          # relative to this file; the default
+ *   path: .segflow/segflow.db          # the default; relative to the working directory
  * sources:
  *   crm:                               # a connection's name, used by jobs
  *     connector: hubspot               # a built-in connector ...

@@ -26,6 +26,8 @@ export interface YamlFile {
   hidden: Set<Node>;
   /** Values taken from the environment, for scrubbing messages. */
   envValues: string[];
+  /** Where each interpolated value that used the environment ended up. */
+  fromEnv: { path: Path; value: unknown }[];
 }
 
 /** A problem found while reading a file, at an offset in its text. */
@@ -48,7 +50,7 @@ export async function readYamlFile(
   const text = await readFile(path, 'utf8');
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const file: YamlFile = { path, display: displayName(path), text, doc, lines, hidden: new Set(), envValues: [] };
+  const file: YamlFile = { path, display: displayName(path), text, doc, lines, hidden: new Set(), envValues: [], fromEnv: [] };
   // after the first syntax error the parser's later complaints are mostly echoes of it
   const problems: SyntaxProblem[] = doc.errors.slice(0, 1).map((error) => ({
     offset: error.pos[0],
@@ -126,7 +128,10 @@ function interpolate(file: YamlFile, env: Record<string, string | undefined>, pr
       }
       if (failed) return;
       node.value = node.type === Scalar.PLAIN && out !== raw ? resolvePlain(out) : out;
-      if (fromEnv) file.hidden.add(node);
+      if (fromEnv) {
+        file.hidden.add(node);
+        file.fromEnv.push({ path, value: node.value });
+      }
     },
   });
 }

@@ -1,0 +1,145 @@
+/**
+ * `segflow check <config.yaml> [connection]`: runs each connection's `check` (or one connection's) through the same
+ * context a sync uses (its rate budget, retries and error classification), with its secrets redacted.
+ */
+import {
+  configSecrets,
+  durationMs,
+  formatConfigErrors,
+  loadConfig,
+  rateBudget,
+  type Config,
+} from '../../config/index.js';
+import { consoleLogger, createContext, type ConnectorDefinition, type Registry } from '../../plugins/index.js';
+import { builtinRegistry } from '../builtins.js';
+import { EXIT, type Command } from '../main.js';
+
+const HELP = `usage: segflow check <config.yaml> [connection] [--timeout 30s]
+
+Proves each connection in the config works: the connector checks its credentials, permissions or files, exactly
+as a sync would reach them. Name a connection to check only that one (a source and a destination of that name are
+both checked). Secrets never appear in the output.
+
+options:
+  --timeout <duration>  give up on a connection after this long (default 30s)
+
+exit codes:
+  0  every connection checked is ok
+  1  at least one connection failed its check (the reason is printed)
+  2  the config is invalid, the connection is unknown, or the command was used wrongly
+`;
+
+interface Target {
+  kind: 'source' | 'destination';
+  name: string;
+  connector: ConnectorDefinition;
+  config: Record<string, unknown>;
+  budget: ReturnType<typeof rateBudget>;
+}
+
+export const command: Command = {
+  summary: 'try each connection (or one) and say why it fails',
+  usage: 'check <config.yaml> [connection]',
+  async run(argv) {
+    if (argv.includes('--help') || argv.includes('-h')) {
+      process.stdout.write(HELP);
+      return EXIT.ok;
+    }
+    const args = [...argv];
+    let timeoutMs = 30_000;
+    const t = args.indexOf('--timeout');
+    if (t >= 0) {
+      const value = args.splice(t, 2)[1];
+      try {
+        timeoutMs = durationMs(value ?? '');
+      } catch {
+        return usageError(`--timeout expects a duration like 30s, got ${JSON.stringify(value ?? '')}`);
+      }
+    }
+    const [file, only, ...extra] = args;
+    if (!file || file.startsWith('-')) return usageError('name the config file');
+    if (extra.length > 0 || only?.startsWith('-')) return usageError(`unexpected argument "${extra[0] ?? only}"`);
+
+    const registry = builtinRegistry();
+    let config: Config;
+    try {
+      config = await loadConfig(file, { registry });
+    } catch (error) {
+      process.stderr.write(formatConfigErrors(error));
+      return EXIT.usage;
+    }
+    const targets = targetsOf(config, registry).filter((target) => only === undefined || target.name === only);
+    if (targets.length === 0) {
+      const names = [...new Set([...Object.keys(config.sources), ...Object.keys(config.destinations)])];
+      process.stderr.write(
+        only === undefined
+          ? `${file} defines no connections\n`
+          : `segflow check: no connection "${only}" in ${file} (it has: ${names.join(', ') || 'none'})\n`,
+      );
+      return only === undefined ? EXIT.ok : EXIT.usage;
+    }
+    const secrets = configSecrets(config).filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
+    const scrub = (text: string) => secrets.reduce((out, secret) => out.split(secret).join('[redacted]'), text);
+    const results = await Promise.all(targets.map((target) => checkOne(target, secrets, timeoutMs)));
+    const width = Math.max(...targets.map((target) => `${target.kind} ${target.name}`.length));
+    let failed = 0;
+    targets.forEach((target, i) => {
+      const result = results[i];
+      const label = `${target.kind} ${target.name}`.padEnd(width);
+      if (result === undefined) {
+        process.stdout.write(`ok      ${label}  (${target.connector.name})\n`);
+      } else {
+        failed++;
+        process.stdout.write(`failed  ${label}  (${target.connector.name}): ${scrub(result)}\n`);
+      }
+    });
+    return failed > 0 ? EXIT.failed : EXIT.ok;
+  },
+};
+
+function usageError(message: string): number {
+  process.stderr.write(`segflow check: ${message}\n\n${HELP}`);
+  return EXIT.usage;
+}
+
+function targetsOf(config: Config, registry: Registry): Target[] {
+  return [
+    ...Object.values(config.sources).map((s) => {
+      const connector = registry.source(s.connector);
+      return { kind: 'source' as const, name: s.name, connector, config: s.config, budget: rateBudget(connector, s.rate_limit) };
+    }),
+    ...Object.values(config.destinations).map((d) => {
+      const connector = registry.destination(d.connector);
+      return { kind: 'destination' as const, name: d.name, connector, config: d.config, budget: rateBudget(connector, d.rate_limit) };
+    }),
+  ];
+}
+
+/** Undefined when the check passed, otherwise the reason. */
+async function checkOne(target: Target, secrets: string[], timeoutMs: number): Promise<string | undefined> {
+  const { connector } = target;
+  const signal = AbortSignal.timeout(timeoutMs);
+  const ctx = createContext({
+    connection: target.name,
+    budget: target.budget,
+    // a check should answer quickly: one retry, and no long waits behind a rate limit
+    retry: { maxAttempts: 2, maxRateLimitWaitMs: Math.min(timeoutMs, 30_000) },
+    secrets,
+    signal,
+    logger: consoleLogger('warn'),
+    ...(connector.classifyError ? { classifyError: (error: unknown) => connector.classifyError?.(error) } : {}),
+  });
+  const timedOut = new Promise<string>((resolve) => {
+    signal.addEventListener('abort', () => resolve(`no answer within ${timeoutMs / 1000}s`), { once: true });
+  });
+  const checked = connector.check(target.config, ctx).then(
+    (result) => (result.ok ? undefined : result.reason),
+    (error: unknown) => {
+      if (signal.aborted) return `no answer within ${timeoutMs / 1000}s`;
+      const message = error instanceof Error ? error.message : String(error);
+      const fix = (error as { fix?: unknown }).fix;
+      return typeof fix === 'string' && fix ? `${message} (${fix})` : message;
+    },
+  );
+  return Promise.race([checked, timedOut]);
+}

@@ -1,0 +1,85 @@
+/**
+ * `segflow validate <config.yaml>`: loads the config as every other command would, and prints what it defines or
+ * every mistake with its file, line and column.
+ */
+import { relative } from 'node:path';
+import { formatConfigErrors, loadConfig, nextRuns, type Config, type JobStep } from '../../config/index.js';
+import { builtinRegistry } from '../builtins.js';
+import { EXIT, type Command } from '../main.js';
+
+const HELP = `usage: segflow validate <config.yaml>
+
+Reads the config file and the segment files it includes, fills in \${VAR} from the environment, checks each
+connection's config against its connector and every reference between sections, then prints what the file
+defines (sources, destinations, segments, jobs with their next run) or every mistake with file:line:column.
+Nothing is contacted: use \`segflow check\` to try the connections.
+
+exit codes:
+  0  the config is valid
+  2  the config is invalid, or the command was used wrongly
+`;
+
+export const command: Command = {
+  summary: 'check a config file and summarise what it defines',
+  usage: 'validate <config.yaml>',
+  async run(argv) {
+    if (argv.includes('--help') || argv.includes('-h')) {
+      process.stdout.write(HELP);
+      return EXIT.ok;
+    }
+    const [file, ...extra] = argv;
+    if (!file || extra.length > 0 || file.startsWith('-')) {
+      process.stderr.write(`segflow validate: ${file ? `unexpected argument "${extra[0] ?? file}"` : 'name the config file'}\n\n${HELP}`);
+      return EXIT.usage;
+    }
+    let config: Config;
+    try {
+      config = await loadConfig(file, { registry: builtinRegistry() });
+    } catch (error) {
+      process.stderr.write(formatConfigErrors(error));
+      return EXIT.usage;
+    }
+    process.stdout.write(summary(file, config));
+    return EXIT.ok;
+  },
+};
+
+function list(names: string[]): string {
+  return names.length === 0 ? 'none' : `${names.length}: ${names.join(', ')}`;
+}
+
+function stepLabel(step: JobStep): string {
+  if ('read' in step) return `read ${step.read.sources.join(', ')}${step.read.mode === 'full' ? ' (full)' : ''}`;
+  if ('compute' in step) return 'compute';
+  return `push ${step.push.segments.join(', ')} to ${step.push.destination} (${step.push.mode})`;
+}
+
+function localTime(date: Date, timeZone: string): string {
+  return new Intl.DateTimeFormat('sv-SE', { timeZone, dateStyle: 'short', timeStyle: 'short' }).format(date);
+}
+
+function summary(file: string, config: Config): string {
+  const lines = [`${file} is valid`];
+  const row = (label: string, text: string) => lines.push(`  ${label.padEnd(13)} ${text}`);
+  row('store', relative(process.cwd(), config.store.path) || config.store.path);
+  row(
+    'sources',
+    list(Object.values(config.sources).map((s) => `${s.name} (${s.connector}${s.streams ? `: ${s.streams.join(', ')}` : ''})`)),
+  );
+  row(
+    'destinations',
+    list(Object.values(config.destinations).map((d) => `${d.name} (${d.connector}${d.identities_from ? `, ids from ${d.identities_from}` : ''})`)),
+  );
+  row('segments', list(config.segments.map((s) => (s.holdout > 0 ? `${s.key} (holdout ${Math.round(s.holdout * 1000) / 10}%)` : s.key))));
+  row('features', list(Object.keys(config.features)));
+  row('models', list(Object.entries(config.models).map(([name, m]) => (typeof m.kind === 'string' ? `${name} (${m.kind})` : name))));
+  const jobs = Object.entries(config.jobs);
+  row('jobs', jobs.length === 0 ? 'none' : String(jobs.length));
+  for (const [name, job] of jobs) {
+    const next = nextRuns(job)[0];
+    const when = job.schedule === undefined ? 'on demand' : `"${job.schedule}" ${job.timezone}, next ${next ? localTime(next, job.timezone) : 'never'}`;
+    lines.push(`    ${name}: ${when}`);
+    lines.push(`      ${job.steps.map(stepLabel).join('; ')}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
