@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineSource, secret, type SourceRecord, type StreamDefinition, type StreamState, type WebhookRequest } from '../../plugins/index.js';
-import { ConformanceError, ConformanceSkip, runSourceConformance, SOURCE_CHECKS, sourceChecks, type SourceCheckName, type SourceChecks } from '../../plugins/conformance/index.js';
+import { ConformanceError, ConformanceSkip, cursorNumber, runSourceConformance, SOURCE_CHECKS, sourceChecks, type SourceCheckName, type SourceChecks } from '../../plugins/conformance/index.js';
 
 // An in-memory source that behaves, unless one `flaw` is switched on: each flaw is a way real connectors go wrong.
 type Flaw =
@@ -34,7 +34,7 @@ function sign(body: string, key: string): string {
   return createHmac('sha256', key).update(body).digest('hex');
 }
 
-function memorySource(flaw?: Flaw) {
+function memorySource(flaw?: Flaw, window: { overlap: number; rereadMs: number } = { overlap: 0, rereadMs: 0 }) {
   const spec =
     flaw === 'unmarkedSecret'
       ? z.object({ apiKey: secret(z.string()), clientSecret: z.string().optional(), pageSize: z.number().default(2) })
@@ -67,10 +67,10 @@ function memorySource(flaw?: Flaw) {
     primaryKey,
     cursorField,
     modes: ['full_refresh', 'incremental'],
-    overlap: 0,
+    overlap: window.overlap,
     async *read({ config, state }) {
       const cursorOf = (r: SourceRecord) => String(cursorField.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], r) ?? '');
-      const from = typeof state?.cursor === 'string' && flaw !== 'ignoresState' ? state.cursor : '';
+      const from = typeof state?.cursor === 'string' && flaw !== 'ignoresState' ? new Date(Date.parse(state.cursor) - window.rereadMs).toISOString() : '';
       const records = all()
         .filter((r) => cursorOf(r) >= from)
         .sort((a, b) => cursorOf(a).localeCompare(cursorOf(b)));
@@ -162,6 +162,24 @@ describe('source conformance checks', () => {
     const failure = checksFor(flaw)[check]();
     await expect(failure).rejects.toThrow(ConformanceError);
     await expect(failure).rejects.toThrow(message);
+  });
+
+  it('a source that re-reads a window behind the checkpoint passes when it declares that overlap, and fails when it does not', async () => {
+    const day = 86_400_000;
+    const declared = sourceChecks({ connector: memorySource(undefined, { overlap: 2 * day, rereadMs: 2 * day }), config });
+    const undeclared = sourceChecks({ connector: memorySource(undefined, { overlap: day, rereadMs: 2 * day }), config });
+    open.push(declared, undeclared);
+    await expect(declared.incrementalFromState()).resolves.toBeUndefined();
+    await expect(declared.monotonicState()).resolves.toBeUndefined();
+    await expect(undeclared.incrementalFromState()).rejects.toThrow(
+      'memory/contacts: incremental read from cursor "2024-01-05T00:00:00.000Z" (overlap 86400000) yielded record externalId="c4" with cursor "2024-01-03T00:00:00.000Z"',
+    );
+  });
+
+  it('compares timestamp cursors as times and numeric cursors as numbers', () => {
+    expect(cursorNumber('2024-01-02T00:30:00+02:00', 'here')).toBeLessThan(cursorNumber('2024-01-01T23:00:00Z', 'here'));
+    expect(cursorNumber('10', 'here')).toBeGreaterThan(cursorNumber('9', 'here'));
+    expect(() => cursorNumber('last tuesday', 'memory/contacts')).toThrow('memory/contacts: cursor "last tuesday" is neither a number nor an ISO-8601 timestamp');
   });
 
   it('a check that accepts bad credentials fails', async () => {
