@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { createWorld, type World } from '../../../plugins/sandbox/world/index.js';
+import { createWorld, type World } from '../../../plugins/sandbox/index.js';
 import { createHubSpotApp, HUBSPOT_LIMITS, noFaults, type Credentials, type HubSpotFaults, type HubSpotLimits, type RecordedRequest } from './app.js';
 import { Portal, type PropertyDefinition, type StoredObject } from './portal.js';
 import { renderBulk, renderWorld, type BulkOptions } from './render.js';
@@ -140,4 +140,15 @@ function loadState(portal: Portal, path: string): void {
     portal.lists.set(list.listId, { ...list, members: new Map(list.members) });
     portal.bumpListId(Number(list.listId));
   }
+}
+
+/**
+ * The connector config that points at a running sandbox: the private-app token, or OAuth when asked.
+ *
+ * @example
+ * const config = sandboxConfig(sandbox); // { accessToken, basePath }
+ */
+export function sandboxConfig(sandbox: HubSpotSandbox, options: { oauth?: boolean } = {}): Record<string, string> {
+  const { accessToken, clientId, clientSecret, refreshToken } = sandbox.credentials;
+  return options.oauth ? { clientId, clientSecret, refreshToken, basePath: sandbox.url } : { accessToken, basePath: sandbox.url };
 }

@@ -1,0 +1,423 @@
+/**
+ * The HubSpot source: contacts (list endpoint for full refresh; search on lastmodifieddate for incremental reads,
+ * keyset-paged by (lastmodifieddate, hs_object_id) so neither the 10,000-result cap nor a crowd of records sharing
+ * one millisecond can stall or lose it), archived contacts as deletions, merged ids as linked ids, marketing email
+ * events from the Email Events API, and meetings, calls, logged emails and deals linked to their contacts through
+ * the associations API.
+ */
+import type { Client } from '@hubspot/api-client';
+import {
+  defineSource,
+  type ConnectorContext,
+  type ContactRecord,
+  type EventRecord,
+  type EventType,
+  type ReadRequest,
+  type StreamDefinition,
+  type StreamMessage,
+  type StreamState,
+} from '../../plugins/index.js';
+import { classifyHubSpotError, connectionFor, HUBSPOT_BUDGET, hubspotMessage, hubspotSpec, observeDaily, type HubSpotConfig } from './client.js';
+
+const CONTACT_PROPERTIES = [
+  'email', 'firstname', 'lastname', 'phone', 'company', 'jobtitle', 'country', 'city', 'lifecyclestage',
+  'hubspot_owner_id', 'createdate', 'lastmodifieddate', 'hs_merged_object_ids', 'hs_email_optout',
+];
+
+const SEARCH_PAGE = 200;
+const LIST_PAGE = 100;
+/** How far an incremental read starts behind its cursor: records written late with an older timestamp. */
+const OVERLAP_MS = 5 * 60_000;
+
+interface HubSpotObject {
+  id: string;
+  properties: Record<string, string | null>;
+  createdAt?: Date;
+  updatedAt?: Date;
+  archived?: boolean;
+  archivedAt?: Date;
+}
+
+type CrmType = 'contacts' | 'meetings' | 'calls' | 'emails' | 'deals';
+
+/** The SDK's API for an object type (contacts and deals have their own; engagements are under `objects`). */
+function apiOf(client: Client, type: CrmType) {
+  switch (type) {
+    case 'contacts': return client.crm.contacts;
+    case 'deals': return client.crm.deals;
+    default: return client.crm.objects[type];
+  }
+}
+
+function modifiedName(type: CrmType): string {
+  return type === 'contacts' ? 'lastmodifieddate' : 'hs_lastmodifieddate';
+}
+
+function modifiedAt(type: CrmType, object: HubSpotObject): number {
+  const value = object.properties[modifiedName(type)];
+  const parsed = value ? Date.parse(value) : NaN;
+  return Number.isNaN(parsed) ? (object.updatedAt?.getTime() ?? 0) : parsed;
+}
+
+interface SearchState {
+  cursor?: string | null;
+  lastId?: string;
+  [key: string]: unknown;
+}
+
+/**
+ * Reads objects modified at or after the state's cursor (minus the overlap), ascending by (modified, id). Each page
+ * is a new query starting strictly after the last (modified, id) read, so no query ever pages near the 10,000 cap
+ * and records sharing one timestamp are walked by id.
+ */
+async function* searchModified(
+  type: CrmType,
+  properties: string[],
+  request: ReadRequest<HubSpotConfig>,
+  ctx: ConnectorContext,
+): AsyncGenerator<{ page: HubSpotObject[]; state: SearchState }> {
+  const connection = connectionFor(request.config);
+  const name = modifiedName(type);
+  const state = request.state as SearchState | undefined;
+  const start = state?.cursor ? Date.parse(String(state.cursor)) - OVERLAP_MS : request.config.startDate ? Date.parse(request.config.startDate) : 0;
+  let after: { at: number; id: string } | undefined;
+  for (;;) {
+    const filterGroups = after
+      ? [
+          { filters: [{ propertyName: name, operator: 'EQ', value: String(after.at) }, { propertyName: 'hs_object_id', operator: 'GT', value: after.id }] },
+          { filters: [{ propertyName: name, operator: 'GT', value: String(after.at) }] },
+        ]
+      : [{ filters: [{ propertyName: name, operator: 'GTE', value: String(Math.max(0, start)) }] }];
+    const body = {
+      filterGroups,
+      sorts: [{ propertyName: name, direction: 'ASCENDING' }, { propertyName: 'hs_object_id', direction: 'ASCENDING' }],
+      properties,
+      limit: SEARCH_PAGE,
+      after: '0',
+    };
+    const info = await connection.run(ctx, `${type}.search`, (client) => apiOf(client, type).searchApi.doSearchWithHttpInfo(body as never));
+    observeDaily(ctx, info.headers);
+    const page = info.data.results as HubSpotObject[];
+    if (page.length === 0) return;
+    const last = page[page.length - 1] as HubSpotObject;
+    after = { at: modifiedAt(type, last), id: last.id };
+    yield { page, state: { cursor: new Date(after.at).toISOString(), lastId: last.id } };
+    if (page.length < SEARCH_PAGE) return;
+  }
+}
+
+/** Reads every object of a type through the list endpoint, 100 per page; resumable from `after`. */
+async function* listAll(
+  type: CrmType,
+  properties: string[],
+  archived: boolean,
+  request: ReadRequest<HubSpotConfig>,
+  ctx: ConnectorContext,
+  resumeAfter?: string,
+): AsyncGenerator<{ page: HubSpotObject[]; after: string | undefined }> {
+  const connection = connectionFor(request.config);
+  let after = resumeAfter;
+  for (;;) {
+    const info = await connection.run(ctx, `${type}.list`, (client) =>
+      apiOf(client, type).basicApi.getPageWithHttpInfo(LIST_PAGE, after, properties, undefined, undefined, archived),
+    );
+    observeDaily(ctx, info.headers);
+    after = info.data.paging?.next?.after;
+    yield { page: info.data.results as HubSpotObject[], after };
+    if (!after) return;
+  }
+}
+
+function iso(value: string | null | undefined): string | null {
+  if (!value) return null;
+  const t = Date.parse(value);
+  return Number.isNaN(t) ? value : new Date(t).toISOString();
+}
+
+/** Maps a HubSpot contact into the canonical contact record. */
+export function contactRecord(object: HubSpotObject, extra: string[]): ContactRecord {
+  const p = object.properties;
+  const linked = (p.hs_merged_object_ids ?? '').split(';').map((s) => s.trim()).filter(Boolean);
+  const traits: ContactRecord['traits'] = {
+    email: p.email ?? null,
+    first_name: p.firstname ?? null,
+    last_name: p.lastname ?? null,
+    phone: p.phone ?? null,
+    company: p.company ?? null,
+    job_title: p.jobtitle ?? null,
+    country: p.country ?? null,
+    city: p.city ?? null,
+    lifecycle_stage: p.lifecyclestage ?? null,
+    owner: p.hubspot_owner_id ?? null,
+    created_at: iso(p.createdate) ?? object.createdAt?.toISOString() ?? null,
+    updated_at: iso(p.lastmodifieddate) ?? object.updatedAt?.toISOString() ?? null,
+  };
+  if (p.hs_email_optout === 'true') traits.email_consent = 'unsubscribed';
+  for (const name of extra) if (!(name in traits) && p[name] !== undefined) traits[name] = p[name] ?? null;
+  if (object.archived) traits.updated_at = object.archivedAt?.toISOString() ?? traits.updated_at ?? null;
+  return {
+    kind: 'contact',
+    source: 'hubspot',
+    externalId: object.id,
+    traits,
+    ...(linked.length > 0 ? { linkedIds: linked } : {}),
+    ...(object.archived ? { deleted: true } : {}),
+    raw: { ...p },
+  };
+}
+
+function contactsStream(config: HubSpotConfig): StreamDefinition<HubSpotConfig> {
+  const properties = [...new Set([...CONTACT_PROPERTIES, ...config.properties])];
+  return {
+    name: 'contacts',
+    recordKind: 'contact',
+    primaryKey: 'externalId',
+    cursorField: 'traits.updated_at',
+    modes: ['full_refresh', 'incremental'],
+    overlap: OVERLAP_MS,
+    async *read(request, ctx): AsyncIterable<StreamMessage> {
+      if (request.mode === 'incremental') {
+        let state: StreamState = { ...(request.state ?? {}) };
+        for await (const { page, state: next } of searchModified('contacts', properties, request, ctx)) {
+          for (const object of page) yield { type: 'record', record: contactRecord(object, config.properties) };
+          state = next;
+          yield { type: 'state', state };
+        }
+        yield { type: 'state', state };
+        return;
+      }
+      // A full refresh reads by id, not by time: collect the page's cursor maximum and checkpoint it at the end.
+      let max = 0;
+      const seen: ContactRecord[] = [];
+      for await (const { page } of listAll('contacts', properties, false, request, ctx)) {
+        for (const object of page) {
+          max = Math.max(max, modifiedAt('contacts', object));
+          seen.push(contactRecord(object, config.properties));
+        }
+      }
+      seen.sort((a, b) => String(a.traits.updated_at).localeCompare(String(b.traits.updated_at)) || Number(a.externalId) - Number(b.externalId));
+      for (let i = 0; i < seen.length; i += LIST_PAGE) {
+        for (const record of seen.slice(i, i + LIST_PAGE)) yield { type: 'record', record };
+        yield { type: 'state', state: { cursor: seen[Math.min(i + LIST_PAGE, seen.length) - 1]?.traits.updated_at ?? null } };
+      }
+      yield { type: 'state', state: { cursor: max > 0 ? new Date(max).toISOString() : null } };
+    },
+  };
+}
+
+/** Archived contacts, read through `archived=true`, as deletions (search never shows them). */
+function archivedContactsStream(config: HubSpotConfig): StreamDefinition<HubSpotConfig> {
+  return {
+    name: 'archived_contacts',
+    recordKind: 'contact',
+    primaryKey: 'externalId',
+    cursorField: 'traits.updated_at',
+    modes: ['full_refresh', 'incremental'],
+    overlap: OVERLAP_MS,
+    async *read(request, ctx): AsyncIterable<StreamMessage> {
+      const since = request.mode === 'incremental' && request.state?.cursor ? Date.parse(String(request.state.cursor)) - OVERLAP_MS : -Infinity;
+      const found: ContactRecord[] = [];
+      for await (const { page } of listAll('contacts', CONTACT_PROPERTIES, true, request, ctx)) {
+        for (const object of page) {
+          const record = contactRecord({ ...object, archived: true }, config.properties);
+          if (Date.parse(String(record.traits.updated_at)) >= since) found.push(record);
+        }
+      }
+      found.sort((a, b) => String(a.traits.updated_at).localeCompare(String(b.traits.updated_at)));
+      for (const record of found) yield { type: 'record', record };
+      const last = found[found.length - 1]?.traits.updated_at;
+      yield { type: 'state', state: { cursor: last ?? request.state?.cursor ?? null } };
+    },
+  };
+}
+
+interface EmailEventsPage {
+  events: { id: string; type: string; recipient: string; created: number; emailCampaignId?: number; url?: string; subscriptions?: { status?: string }[]; category?: string }[];
+  hasMore: boolean;
+  offset?: string;
+}
+
+function emailEventType(event: EmailEventsPage['events'][number]): EventType | undefined {
+  switch (event.type) {
+    case 'SENT': return 'email_sent';
+    case 'OPEN': return 'email_open';
+    case 'CLICK': return 'email_click';
+    case 'BOUNCE': return 'email_bounce';
+    case 'STATUSCHANGE': return (event.subscriptions ?? []).some((s) => s.status === 'UNSUBSCRIBED') ? 'email_unsubscribe' : undefined;
+    default: return undefined;
+  }
+}
+
+/** Marketing email events from the legacy Email Events API, through `client.apiRequest` (not in the SDK). */
+function emailEventsStream(): StreamDefinition<HubSpotConfig> {
+  return {
+    name: 'email_events',
+    recordKind: 'event',
+    primaryKey: 'sourceEventId',
+    cursorField: 'occurredAt',
+    modes: ['full_refresh', 'incremental'],
+    overlap: OVERLAP_MS,
+    async *read(request, ctx): AsyncIterable<StreamMessage> {
+      const connection = connectionFor(request.config);
+      const state = request.mode === 'incremental' ? request.state : undefined;
+      const saved = state?.window as { start: number; end: number; offset?: string } | undefined;
+      // A window belongs to the cursor it was read under: a cursor moved past its end starts afresh.
+      const window = saved && (!state?.cursor || Date.parse(String(state.cursor)) <= saved.end) ? saved : undefined;
+      const start = window?.start ?? (state?.cursor ? Date.parse(String(state.cursor)) - OVERLAP_MS : request.config.startDate ? Date.parse(request.config.startDate) : 0);
+      const end = window?.end ?? ctx.clock.now();
+      let offset = window?.offset;
+      let cursor = state?.cursor ?? null;
+      for (;;) {
+        const qs: Record<string, string> = { startTimestamp: String(start), endTimestamp: String(end), limit: '1000' };
+        if (offset) qs.offset = offset;
+        const page = await connection.raw<EmailEventsPage>(ctx, 'email_events.list', '/email/public/v1/events', qs);
+        for (const event of page.events) {
+          const type = emailEventType(event);
+          const occurredAt = new Date(event.created).toISOString();
+          if (!cursor || occurredAt > String(cursor)) cursor = occurredAt;
+          if (!type) continue;
+          const record: EventRecord = {
+            kind: 'event',
+            source: 'hubspot',
+            sourceEventId: `email:${event.id}`,
+            type,
+            occurredAt,
+            contact: { email: event.recipient },
+            properties: {
+              campaign_id: event.emailCampaignId === undefined ? null : String(event.emailCampaignId),
+              ...(event.url ? { url: event.url } : {}),
+              ...(event.category ? { bounce_category: event.category } : {}),
+              hubspot_type: event.type,
+            },
+          };
+          yield { type: 'record', record };
+        }
+        offset = page.offset;
+        if (!page.hasMore || !offset) break;
+        yield { type: 'state', state: { cursor, window: { start, end, offset } } };
+      }
+      yield { type: 'state', state: { cursor } };
+    },
+  };
+}
+
+const ENGAGEMENT_PROPERTIES: Record<Exclude<CrmType, 'contacts'>, string[]> = {
+  meetings: ['hs_meeting_title', 'hs_timestamp', 'hs_meeting_start_time', 'hs_meeting_end_time', 'hs_meeting_outcome', 'hs_lastmodifieddate'],
+  calls: ['hs_call_title', 'hs_timestamp', 'hs_call_duration', 'hs_call_status', 'hs_lastmodifieddate'],
+  emails: ['hs_email_subject', 'hs_timestamp', 'hs_email_direction', 'hs_lastmodifieddate'],
+  deals: ['dealname', 'amount', 'deal_currency_code', 'dealstage', 'pipeline', 'closedate', 'createdate', 'hs_is_closed_won', 'hs_lastmodifieddate'],
+};
+
+/** Contacts of each object, through the associations v4 batch read (search and list results carry none). */
+async function contactsOf(type: Exclude<CrmType, 'contacts'>, ids: string[], request: ReadRequest<HubSpotConfig>, ctx: ConnectorContext): Promise<Map<string, string[]>> {
+  const links = new Map<string, string[]>();
+  if (ids.length === 0) return links;
+  const connection = connectionFor(request.config);
+  const response = await connection.run(ctx, `${type}.associations`, (client) =>
+    client.crm.associations.v4.batchApi.getPage(type, 'contacts', { inputs: ids.map((id) => ({ id })) }),
+  );
+  for (const result of response.results) {
+    links.set(String(result._from.id), result.to.map((to) => String(to.toObjectId)));
+  }
+  return links;
+}
+
+function engagementEvents(type: Exclude<CrmType, 'contacts'>, object: HubSpotObject, contactIds: string[]): EventRecord[] {
+  const p = object.properties;
+  const updated = new Date(modifiedAt(type, object)).toISOString();
+  const base = (contactId: string, kind: EventType, suffix: string, at: string | null, value: number | null): EventRecord => ({
+    kind: 'event',
+    source: 'hubspot',
+    sourceEventId: `${type}:${object.id}:${suffix}:${contactId}`,
+    type: kind,
+    occurredAt: at ?? updated,
+    contact: { externalId: contactId },
+    ...(value === null ? {} : { value }),
+    properties: { ...p, object_id: object.id, updated_at: updated },
+  });
+  const events: EventRecord[] = [];
+  for (const contactId of contactIds) {
+    if (type === 'deals') {
+      const amount = p.amount ? Number(p.amount) : null;
+      const value = amount !== null && Number.isFinite(amount) ? amount : null;
+      events.push(base(contactId, 'deal_created', 'created', iso(p.createdate) ?? object.createdAt?.toISOString() ?? null, value));
+      if (p.dealstage === 'closedwon' || p.hs_is_closed_won === 'true') {
+        events.push(base(contactId, 'deal_won', 'won', iso(p.closedate), value));
+        events.push({ ...base(contactId, 'purchase', 'purchase', iso(p.closedate), value), properties: { ...p, object_id: object.id, updated_at: updated, currency: p.deal_currency_code ?? null, order_id: `deal-${object.id}` } });
+      }
+    } else {
+      const kind: EventType = type === 'meetings' ? 'meeting' : type === 'calls' ? 'call' : 'custom';
+      const record = base(contactId, kind, 'logged', iso(p.hs_timestamp), null);
+      if (type === 'emails') record.properties = { ...record.properties, name: 'crm_email' };
+      events.push(record);
+    }
+  }
+  return events;
+}
+
+/** Meetings, calls, logged emails or deals as canonical events, one per associated contact. */
+function engagementStream(type: Exclude<CrmType, 'contacts'>): StreamDefinition<HubSpotConfig> {
+  const properties = ENGAGEMENT_PROPERTIES[type];
+  return {
+    name: type,
+    recordKind: 'event',
+    primaryKey: 'sourceEventId',
+    cursorField: 'properties.updated_at',
+    modes: ['full_refresh', 'incremental'],
+    overlap: OVERLAP_MS,
+    async *read(request, ctx): AsyncIterable<StreamMessage> {
+      if (request.mode === 'incremental') {
+        let state: StreamState = { ...(request.state ?? {}) };
+        for await (const { page, state: next } of searchModified(type, properties, request, ctx)) {
+          const links = await contactsOf(type, page.map((o) => o.id), request, ctx);
+          for (const object of page) for (const record of engagementEvents(type, object, links.get(object.id) ?? [])) yield { type: 'record', record };
+          state = next;
+          yield { type: 'state', state };
+        }
+        yield { type: 'state', state };
+        return;
+      }
+      const all: EventRecord[] = [];
+      for await (const { page } of listAll(type, properties, false, request, ctx)) {
+        const links = await contactsOf(type, page.map((o) => o.id), request, ctx);
+        for (const object of page) all.push(...engagementEvents(type, object, links.get(object.id) ?? []));
+      }
+      all.sort((a, b) => String(a.properties?.updated_at).localeCompare(String(b.properties?.updated_at)));
+      for (let i = 0; i < all.length; i += 500) {
+        for (const record of all.slice(i, i + 500)) yield { type: 'record', record };
+        yield { type: 'state', state: { cursor: String(all[Math.min(i + 500, all.length) - 1]?.properties?.updated_at) } };
+      }
+      yield { type: 'state', state: { cursor: all.length > 0 ? String(all[all.length - 1]?.properties?.updated_at) : null } };
+    },
+  };
+}
+
+/**
+ * The HubSpot source.
+ *
+ * @example
+ * const streams = source.streams(hubspotSpec.parse({ accessToken: process.env.HUBSPOT_TOKEN }));
+ */
+export const source = defineSource({
+  name: 'hubspot',
+  spec: hubspotSpec,
+  rateBudget: HUBSPOT_BUDGET,
+  classifyError: classifyHubSpotError,
+  async check(config, ctx) {
+    try {
+      await connectionFor(config).run(ctx, 'contacts.list', (client) => client.crm.contacts.basicApi.getPage(1));
+      return { ok: true };
+    } catch (error) {
+      return { ok: false, reason: hubspotMessage(error) };
+    }
+  },
+  streams: (config) => [
+    contactsStream(config),
+    archivedContactsStream(config),
+    emailEventsStream(),
+    engagementStream('meetings'),
+    engagementStream('calls'),
+    engagementStream('deals'),
+    ...(config.loggedEmails ? [engagementStream('emails')] : []),
+  ],
+});
