@@ -6,3 +6,5 @@
  * import { source, destination, startSandbox, sandboxConfig } from './connectors/mailchimp/index.js';
  */
 export * from './sandbox/index.js';
+export { source, sourceSpec, subscriberHash, memberToContact, webhookRecords, MEMBERS_OVERLAP_MS, type SourceConfig } from './source.js';
+export { clientFor, classifyMailchimpError, mailchimpCall, MAX_CONNECTIONS, type MailchimpClient } from './client.js';

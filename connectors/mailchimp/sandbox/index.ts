@@ -86,3 +86,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Mailch
       }),
   };
 }
+
+/**
+ * The connection settings (source or destination) that point the connector at a running sandbox.
+ *
+ * @example
+ * const config = { ...sandboxConfig(sandbox), audienceIds: [sandbox.world.audiences[0].id] };
+ */
+export function sandboxConfig(sandbox: Pick<MailchimpSandbox, 'url' | 'credentials'>): { apiKey: string; basePath: string } {
+  return { apiKey: sandbox.credentials.apiKey, basePath: sandbox.url };
+}

@@ -85,7 +85,8 @@ describe('mailchimp sandbox fidelity', () => {
     expect(await res.text()).toBe('');
     const viaSdk = await mailchimp.lists.updateListMemberTags(list, hash, { tags: [{ name: 'fidelity-vip', status: 'active' }] });
     expect(viaSdk).toBeNull();
-    const segments = (await mailchimp.lists.listSegments(list, { type: 'static', count: 1000 })) as { segments: { id: number; name: string; member_count: number }[] };
+    const lists = mailchimp.lists as unknown as { listSegments(id: string, opts: object): Promise<unknown> };
+    const segments = (await lists.listSegments(list, { type: 'static', count: 1000 })) as { segments: { id: number; name: string; member_count: number }[] };
     const tag = segments.segments.find((s) => s.name === 'fidelity-vip');
     expect(tag?.member_count).toBe(1);
   });
