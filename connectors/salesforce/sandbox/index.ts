@@ -3,7 +3,7 @@
  * Salesforce's real paths, limits and error shapes. Tests, benchmarks, the demo and `segflow sandbox salesforce`
  * start it with {@link startSandbox}.
  */
-export { startSandbox, type SalesforceSandbox, type SandboxOptions } from './server.js';
+export { startSandbox, sandboxConfig, type SalesforceSandbox, type SandboxOptions } from './server.js';
 export { createApp, type OrgCredentials, type RecordedRequest } from './app.js';
 export { Org, SCHEMA, DEFAULT_LIMITS, formatDatetime, type OrgFaults, type OrgLimits, type Row } from './org.js';
 export { renderWorld, WORLD_CAMPAIGNS } from './render.js';

@@ -140,3 +140,17 @@ function load(org: Org, path: string): void {
     if (parsed) org.reserve(type, parsed.n);
   }
 }
+
+/**
+ * The connector config that points at a running sandbox, logging in with the OAuth password flow by default.
+ *
+ * @example
+ * const config = sandboxConfig(await startSandbox({ seed: 1 }));
+ */
+export function sandboxConfig(sandbox: SalesforceSandbox, auth: 'password' | 'jwt' | 'token' = 'password'): Record<string, unknown> {
+  const c = sandbox.credentials;
+  const base = { loginUrl: sandbox.url, organizationId: c.organizationId };
+  if (auth === 'token') return { ...base, instanceUrl: sandbox.url, accessToken: c.accessToken };
+  if (auth === 'jwt') return { ...base, clientId: c.clientId, username: c.username, privateKey: c.privateKey };
+  return { ...base, clientId: c.clientId, clientSecret: c.clientSecret, username: c.username, password: c.password };
+}
