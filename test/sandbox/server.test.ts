@@ -27,10 +27,14 @@ describe('rate limiter', () => {
       requests: 5,
       intervalMs: 1_000,
       now,
-      onLimited: (c, s) => c.json({ status: 'error', policyName: 'TEN_SECONDLY_ROLLING', retryAfterMs: s.retryAfterMs }, 429),
+      onLimited: (c, s) =>
+        c.json({ status: 'error', policyName: 'TEN_SECONDLY_ROLLING', retryAfterMs: s.retryAfterMs }, 429),
       headers: (_c, s) => ({ 'X-RateLimit-Remaining': String(s.remaining) }),
     });
-    const app = new Hono().use('*', recorder).use('*', limiter).get('/contacts', (c) => c.json({ results: [] }));
+    const app = new Hono()
+      .use('*', recorder)
+      .use('*', limiter)
+      .get('/contacts', (c) => c.json({ results: [] }));
 
     const refusals: unknown[] = [];
     for (let burst = 0; burst < 40; burst++) {
@@ -47,7 +51,18 @@ describe('rate limiter', () => {
     expect(admitted.length).toBeGreaterThanOrEqual(5 * Math.floor((40 * 137) / 1_000));
     expect(refusals[0]).toMatchObject({ status: 'error', policyName: 'TEN_SECONDLY_ROLLING' });
     expect(limiter.counts().refused).toBe(recorder.count((r) => r.status === 429));
-    const first = await new Hono().use('*', rateLimit({ requests: 2, intervalMs: 10, onLimited: (c) => c.body(null, 429), headers: (_c, s) => ({ 'X-RateLimit-Remaining': String(s.remaining) }) })).get('/', (c) => c.text('ok')).request('/');
+    const first = await new Hono()
+      .use(
+        '*',
+        rateLimit({
+          requests: 2,
+          intervalMs: 10,
+          onLimited: (c) => c.body(null, 429),
+          headers: (_c, s) => ({ 'X-RateLimit-Remaining': String(s.remaining) }),
+        }),
+      )
+      .get('/', (c) => c.text('ok'))
+      .request('/');
     expect(first.headers.get('X-RateLimit-Remaining')).toBe('1');
   });
 
@@ -111,7 +126,9 @@ describe('faults', () => {
 
   it('plays a scripted sequence, then lets requests through', async () => {
     const faults = createFaults({
-      respond: { unauthorized: (c) => c.json([{ errorCode: 'INVALID_SESSION_ID', message: 'Session expired or invalid' }], 401) },
+      respond: {
+        unauthorized: (c) => c.json([{ errorCode: 'INVALID_SESSION_ID', message: 'Session expired or invalid' }], 401),
+      },
     });
     const app = appWith(faults);
     faults.set({ script: ['rate_limited', null, 'server_error', 'unauthorized'], serverErrorStatus: 502 });
@@ -119,7 +136,9 @@ describe('faults', () => {
     for (let i = 0; i < 6; i++) answers.push(await app.request('/a'));
     expect(answers.map((a) => a.status)).toEqual([429, 200, 502, 401, 200, 200]);
     expect(answers[0]!.headers.get('Retry-After')).toBe('1');
-    expect(await answers[3]!.json()).toEqual([{ errorCode: 'INVALID_SESSION_ID', message: 'Session expired or invalid' }]);
+    expect(await answers[3]!.json()).toEqual([
+      { errorCode: 'INVALID_SESSION_ID', message: 'Session expired or invalid' },
+    ]);
     expect(faults.counts()).toEqual({ rate_limited: 1, server_error: 1, unauthorized: 1, slow: 0 });
   });
 
@@ -164,7 +183,11 @@ describe('recorder', () => {
       .post('/batch', async (c) => c.json(await c.req.json(), 207))
       .get('/contacts', (c) => c.json({}));
     await app.request('/contacts?properties=email&properties=firstname', { headers: { Authorization: 'Bearer t' } });
-    const echoed = await app.request('/batch', { method: 'POST', body: '{"inputs":[1]}', headers: { 'content-type': 'application/json' } });
+    const echoed = await app.request('/batch', {
+      method: 'POST',
+      body: '{"inputs":[1]}',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(await echoed.json()).toEqual({ inputs: [1] }); // the handler still reads the body
     expect(recorder.requests[0]).toMatchObject({
       method: 'GET',

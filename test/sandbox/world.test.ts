@@ -114,7 +114,9 @@ describe('the sandbox world', () => {
     }
     expect(shared).toBeGreaterThan(50);
     const nonRole = world.person(world.toolIndex('hubspot')[0]!);
-    expect(world.findByEmail(`  ${nonRole.email.toUpperCase()} `)).toEqual(nonRole.roleAddress ? expect.any(Array) : [nonRole.index]);
+    expect(world.findByEmail(`  ${nonRole.email.toUpperCase()} `)).toEqual(
+      nonRole.roleAddress ? expect.any(Array) : [nonRole.index],
+    );
   });
 
   it('orders each tool by updatedAt with ties broken by index, many records sharing a bulk timestamp', () => {
@@ -163,7 +165,22 @@ describe('the sandbox world', () => {
       }
     }
     expect(problems).toEqual([]);
-    for (const t of ['signup', 'email_sent', 'email_open', 'email_click', 'email_unsubscribe', 'email_bounce', 'page_view', 'meeting', 'call', 'support_ticket', 'deal_created', 'deal_won', 'purchase', 'form_submit']) {
+    for (const t of [
+      'signup',
+      'email_sent',
+      'email_open',
+      'email_click',
+      'email_unsubscribe',
+      'email_bounce',
+      'page_view',
+      'meeting',
+      'call',
+      'support_ticket',
+      'deal_created',
+      'deal_won',
+      'purchase',
+      'form_submit',
+    ]) {
       expect(types).toContain(t);
     }
     const newSignups = Array.from({ length: world.size }, (_, i) => world.truth(i)).filter((t) => t.newSignup);

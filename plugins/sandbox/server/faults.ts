@@ -97,9 +97,11 @@ export function createFaults(options: FaultOptions = {}): Faults {
       throw new Error(`faults: rate is a share between 0 and 1, got ${String(next.rate)}`);
     }
     for (const k of [...(next.kinds ?? []), ...(next.script ?? [])]) {
-      if (k !== null && !FAULT_KINDS.includes(k)) throw new Error(`faults: unknown fault "${String(k)}"; use one of ${FAULT_KINDS.join(', ')}`);
+      if (k !== null && !FAULT_KINDS.includes(k))
+        throw new Error(`faults: unknown fault "${String(k)}"; use one of ${FAULT_KINDS.join(', ')}`);
     }
-    if (next.kinds && next.kinds.length === 0) throw new Error('faults: kinds is empty; leave it out to draw from every kind');
+    if (next.kinds && next.kinds.length === 0)
+      throw new Error('faults: kinds is empty; leave it out to draw from every kind');
     plan = { ...next };
     script = [...(next.script ?? [])];
     rng = new Rng(seedHash);
@@ -107,7 +109,11 @@ export function createFaults(options: FaultOptions = {}): Faults {
   set(options.plan ?? {});
 
   const matches = (c: Context) =>
-    plan.match === undefined ? true : typeof plan.match === 'string' ? c.req.path.startsWith(plan.match) : plan.match(c);
+    plan.match === undefined
+      ? true
+      : typeof plan.match === 'string'
+        ? c.req.path.startsWith(plan.match)
+        : plan.match(c);
 
   const choose = (c: Context): FaultKind | null => {
     if (!matches(c)) return null;
@@ -128,15 +134,22 @@ export function createFaults(options: FaultOptions = {}): Faults {
       case 'rate_limited': {
         if (options.respond?.rate_limited) return options.respond.rate_limited(c, plan);
         const seconds = plan.retryAfterSeconds ?? 1;
-        return c.json({ error: 'rate_limited', message: 'Too many requests (injected fault).' }, 429, seconds > 0 ? { 'Retry-After': String(seconds) } : {});
+        return c.json(
+          { error: 'rate_limited', message: 'Too many requests (injected fault).' },
+          429,
+          seconds > 0 ? { 'Retry-After': String(seconds) } : {},
+        );
       }
       case 'server_error': {
         const status = plan.serverErrorStatus ?? 503;
         if (options.respond?.server_error) return options.respond.server_error(c, status);
-        return new Response(JSON.stringify({ error: 'server_error', message: 'Service unavailable (injected fault).' }), {
-          status,
-          headers: { 'content-type': 'application/json' },
-        });
+        return new Response(
+          JSON.stringify({ error: 'server_error', message: 'Service unavailable (injected fault).' }),
+          {
+            status,
+            headers: { 'content-type': 'application/json' },
+          },
+        );
       }
       case 'unauthorized':
         if (options.respond?.unauthorized) return options.respond.unauthorized(c);

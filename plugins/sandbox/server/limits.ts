@@ -87,7 +87,9 @@ export function rateLimit(options: RateLimitOptions): RateLimiter {
       throw new Error(`rateLimit: requests must be a positive integer, got ${String(next.requests)}`);
     }
     if (next.requests !== undefined && !(next.intervalMs !== undefined && next.intervalMs > 0)) {
-      throw new Error('rateLimit: pass intervalMs (> 0) together with requests, e.g. { requests: 100, intervalMs: 10_000 }');
+      throw new Error(
+        'rateLimit: pass intervalMs (> 0) together with requests, e.g. { requests: 100, intervalMs: 10_000 }',
+      );
     }
     if (next.daily !== undefined && (!Number.isInteger(next.daily) || next.daily < 0)) {
       throw new Error(`rateLimit: daily must be a non-negative integer, got ${String(next.daily)}`);
@@ -193,7 +195,8 @@ export type ConcurrencyLimiter = MiddlewareHandler & {
 export function concurrencyLimit(options: ConcurrencyLimitOptions): ConcurrencyLimiter {
   let max = options.max;
   const check = (m: number) => {
-    if (!Number.isInteger(m) || m < 1) throw new Error(`concurrencyLimit: max must be a positive integer, got ${String(m)}`);
+    if (!Number.isInteger(m) || m < 1)
+      throw new Error(`concurrencyLimit: max must be a positive integer, got ${String(m)}`);
   };
   check(max);
   let inFlight = 0;

@@ -81,7 +81,11 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
   const count = (filter?: string | RegExp | ((r: RecordedRequest) => boolean)) => {
     if (filter === undefined) return requests.length;
     const test =
-      typeof filter === 'string' ? (r: RecordedRequest) => r.path === filter : filter instanceof RegExp ? (r: RecordedRequest) => filter.test(r.path) : filter;
+      typeof filter === 'string'
+        ? (r: RecordedRequest) => r.path === filter
+        : filter instanceof RegExp
+          ? (r: RecordedRequest) => filter.test(r.path)
+          : filter;
     let n = 0;
     for (const r of requests) if (test(r)) n++;
     return n;

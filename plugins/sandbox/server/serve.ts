@@ -39,7 +39,10 @@ export interface ServedSandbox {
 export async function serveSandbox(app: FetchApp, options: ServeOptions = {}): Promise<ServedSandbox> {
   const hostname = options.hostname ?? '127.0.0.1';
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch as (request: Request) => Response | Promise<Response>, port: options.port ?? 0, hostname }, () => resolve(s));
+    const s = serve(
+      { fetch: app.fetch as (request: Request) => Response | Promise<Response>, port: options.port ?? 0, hostname },
+      () => resolve(s),
+    );
     s.once('error', reject);
   });
   const port = (server.address() as AddressInfo).port;

@@ -53,12 +53,16 @@ export function createSandboxState<S extends Record<string, unknown> = Record<st
     if (text !== undefined) {
       try {
         const parsed: unknown = JSON.parse(text);
-        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+          throw new Error('not a JSON object');
         entries = parsed as Partial<S>;
       } catch (error) {
-        throw new Error(`sandbox state ${path} is not a JSON object (${(error as Error).message}); move it aside to start afresh`, {
-          cause: error,
-        });
+        throw new Error(
+          `sandbox state ${path} is not a JSON object (${(error as Error).message}); move it aside to start afresh`,
+          {
+            cause: error,
+          },
+        );
       }
     }
   }

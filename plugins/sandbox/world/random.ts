@@ -30,7 +30,9 @@ export function mix32(x: number): number {
 /** The 32-bit key of one (seed, index, stream) triple. */
 export function streamKey(seedHash: number, index: number, stream: number): number {
   const hi = Math.floor(index / 0x100000000);
-  return mix32(seedHash ^ mix32(Math.imul(index >>> 0, 0x9e3779b1) ^ mix32(hi + 0x7f4a7c15) ^ Math.imul(stream + 1, 0x27d4eb2f)));
+  return mix32(
+    seedHash ^ mix32(Math.imul(index >>> 0, 0x9e3779b1) ^ mix32(hi + 0x7f4a7c15) ^ Math.imul(stream + 1, 0x27d4eb2f)),
+  );
 }
 
 /** One uniform draw in [0, 1) for (seed, index, stream), with no generator object: the cheap path for indexes. */

@@ -3,11 +3,13 @@
  * synthetic address can ever reach a real mailbox.
  */
 
+// prettier-ignore
 export const FEMALE_NAMES = [
   'Ada', 'Grace', 'Maria', 'Sofia', 'Emma', 'Olivia', 'Amara', 'Chloe', 'Ines', 'Hana', 'Leila', 'Freya', 'Nora',
   'Elena', 'Priya', 'Mei', 'Zara', 'Lucia', 'Anna', 'Julia', 'Marta', 'Aisha', 'Clara', 'Yuki', 'Ingrid', 'Rosa',
 ] as const;
 
+// prettier-ignore
 export const MALE_NAMES = [
   'Alan', 'Liam', 'Noah', 'Lucas', 'Mateo', 'Omar', 'Kenji', 'Arjun', 'Felix', 'Hugo', 'Jonas', 'Luca', 'Diego',
   'Ivan', 'Tomas', 'Ethan', 'Samuel', 'Rafael', 'Karim', 'Oscar', 'Leon', 'Marco', 'Niels', 'Pedro', 'Theo', 'Wei',
@@ -15,6 +17,7 @@ export const MALE_NAMES = [
 
 export const NONBINARY_NAMES = ['Alex', 'Sam', 'Robin', 'Charlie', 'Jordan', 'Kai', 'Noor', 'Sasha'] as const;
 
+// prettier-ignore
 export const LAST_NAMES = [
   'Lovelace', 'Hopper', 'Turing', 'Garcia', 'Smith', 'Müller', 'Rossi', 'Dubois', 'Silva', 'Kowalski', 'Nakamura',
   'Patel', 'Okafor', 'Andersen', 'Novak', 'Fernandez', 'Haddad', 'Kim', 'Chen', 'Larsen', 'Moreau', 'Costa',
@@ -22,6 +25,7 @@ export const LAST_NAMES = [
 ] as const;
 
 /** Countries with cities, phone country code and the currency their orders are in. */
+// prettier-ignore
 export const PLACES = [
   { country: 'United States', code: 'US', cities: ['New York', 'Austin', 'Seattle', 'Chicago'], dial: '1', currency: 'USD', weight: 30 },
   { country: 'United Kingdom', code: 'GB', cities: ['London', 'Manchester', 'Leeds'], dial: '44', currency: 'GBP', weight: 14 },
@@ -35,11 +39,13 @@ export const PLACES = [
   { country: 'Japan', code: 'JP', cities: ['Tokyo', 'Osaka', 'Fukuoka'], dial: '81', currency: 'JPY', weight: 4 },
 ] as const;
 
+// prettier-ignore
 export const COMPANY_WORDS_A = [
   'Bright', 'North', 'Blue', 'Silver', 'Green', 'Rapid', 'Clear', 'Iron', 'Bold', 'Quiet', 'Swift', 'Golden',
   'Red', 'Open', 'True', 'Deep',
 ] as const;
 
+// prettier-ignore
 export const COMPANY_WORDS_B = [
   'lake', 'field', 'stone', 'wave', 'peak', 'forge', 'harbor', 'leaf', 'bridge', 'spark', 'path', 'grove', 'works',
   'labs', 'point', 'ridge',
@@ -49,11 +55,13 @@ export const COMPANY_SUFFIXES = ['Inc.', 'Ltd', 'GmbH', 'SA', 'BV', 'LLC', 'Grou
 
 export const CONSUMER_DOMAINS = ['example.com', 'example.net', 'example.org'] as const;
 
+// prettier-ignore
 export const B2B_TITLES = [
   'Head of Marketing', 'Marketing Manager', 'CMO', 'VP Sales', 'Sales Director', 'CTO', 'Operations Manager',
   'Growth Lead', 'CRM Specialist', 'Founder', 'Procurement Manager', 'Data Analyst',
 ] as const;
 
+// prettier-ignore
 export const CONSUMER_TITLES = [
   'Teacher', 'Nurse', 'Engineer', 'Designer', 'Student', 'Accountant', 'Chef', 'Architect', 'Writer', 'Pharmacist',
   'Retired', 'Consultant',
@@ -61,8 +69,19 @@ export const CONSUMER_TITLES = [
 
 export const CATEGORIES = ['apparel', 'electronics', 'home', 'beauty', 'sports', 'books', 'toys', 'grocery'] as const;
 
-export const PAGES = ['/', '/pricing', '/products', '/blog', '/sale', '/docs', '/cart', '/account', '/contact'] as const;
+export const PAGES = [
+  '/',
+  '/pricing',
+  '/products',
+  '/blog',
+  '/sale',
+  '/docs',
+  '/cart',
+  '/account',
+  '/contact',
+] as const;
 
+// prettier-ignore
 export const TICKET_SUBJECTS = [
   'Where is my order?', 'Refund request', 'Cannot log in', 'Invoice question', 'Product arrived damaged',
   'Change delivery address', 'Discount code not working', 'Cancel subscription',

@@ -193,7 +193,9 @@ export function createWorld(options: WorldOptions): World {
   const isB2b = (i: number) => u(i, S.B2b) < SHARE.b2b;
   const companyOf = (i: number) => Math.floor(i / COMPANY_SIZE);
   const isRoleAddress = (i: number) =>
-    isB2b(i) && uniformAt(seedHash, companyOf(i), S.CompanyRole) < SHARE.roleCompany && u(i, S.Role) < SHARE.roleAmongB2b;
+    isB2b(i) &&
+    uniformAt(seedHash, companyOf(i), S.CompanyRole) < SHARE.roleCompany &&
+    u(i, S.Role) < SHARE.roleAmongB2b;
   /** A role address shared with an earlier colleague: HubSpot and Mailchimp keep one record per email. */
   const isRoleFollower = (i: number) => {
     if (!isRoleAddress(i)) return false;
@@ -498,7 +500,13 @@ export function createWorld(options: WorldOptions): World {
     const spend = spendOf(i, b);
     const wid = p.worldId;
     const list: Omit<WorldEvent, 'id'>[] = [];
-    const add = (type: WorldEvent['type'], at: number, tool: EventTool, value: number | null, properties: WorldEvent['properties']) => {
+    const add = (
+      type: WorldEvent['type'],
+      at: number,
+      tool: EventTool,
+      value: number | null,
+      properties: WorldEvent['properties'],
+    ) => {
       if (at < now) list.push({ type, at: Math.floor(at), tool, value, properties });
     };
     /** Engagement relative to dropout: full until `decayMs` before it, then falling linearly, then a trickle. */
@@ -511,7 +519,8 @@ export function createWorld(options: WorldOptions): World {
     const crm: EventTool | null = salesforce ? 'salesforce' : hubspot ? 'hubspot' : null;
 
     add('signup', p.createdAt, 'web', null, { url: 'https://shop.example/signup' });
-    if (hubspot) add('form_submit', p.createdAt + 60_000, 'hubspot', null, { form: 'signup', url: 'https://shop.example/signup' });
+    if (hubspot)
+      add('form_submit', p.createdAt + 60_000, 'hubspot', null, { form: 'signup', url: 'https://shop.example/signup' });
 
     b.purchaseTimes.forEach((at, k) => {
       const order = spend[k]!;
@@ -555,19 +564,29 @@ export function createWorld(options: WorldOptions): World {
       }
       if (b.consentChangedAt !== null && last) {
         const campaign = emailTool === 'mailchimp' ? last.mailchimpId : last.hubspotId;
-        if (id.consent === 'unsubscribed') add('email_unsubscribe', b.consentChangedAt, emailTool, null, { campaign_id: campaign });
+        if (id.consent === 'unsubscribed')
+          add('email_unsubscribe', b.consentChangedAt, emailTool, null, { campaign_id: campaign });
         else add('email_bounce', b.consentChangedAt, emailTool, null, { campaign_id: campaign, bounce_type: 'hard' });
       }
     }
 
     const web = rng(i, S.Web);
-    for (let t = p.createdAt + web.exponential(0.05) * DAY, n = 0; t < now && n < 2000; t += web.exponential(0.05) * DAY, n++) {
-      if (web.chance(engagement(t))) add('page_view', t, 'web', null, { url: `https://shop.example${web.pick(PAGES)}` });
+    for (
+      let t = p.createdAt + web.exponential(0.05) * DAY, n = 0;
+      t < now && n < 2000;
+      t += web.exponential(0.05) * DAY, n++
+    ) {
+      if (web.chance(engagement(t)))
+        add('page_view', t, 'web', null, { url: `https://shop.example${web.pick(PAGES)}` });
     }
 
     if (p.b2b && crm) {
       const r = rng(i, S.Crm);
-      for (let t = p.createdAt + r.exponential(1 / 30) * DAY, n = 0; t < now && n < 500; t += r.exponential(1 / 30) * DAY, n++) {
+      for (
+        let t = p.createdAt + r.exponential(1 / 30) * DAY, n = 0;
+        t < now && n < 500;
+        t += r.exponential(1 / 30) * DAY, n++
+      ) {
         if (!r.chance(engagement(t))) continue;
         const call = r.chance(0.6);
         add(call ? 'call' : 'meeting', t, crm, null, {
@@ -698,17 +717,27 @@ export function createWorld(options: WorldOptions): World {
 }
 
 function hex10(seedHash: number, n: number): string {
-  const a = mix32(seedHash ^ mix32(n * 0x9e3779b1 + 17)).toString(16).padStart(8, '0');
-  const b = mix32(seedHash ^ mix32(n * 0x85ebca6b + 91)).toString(16).padStart(8, '0');
+  const a = mix32(seedHash ^ mix32(n * 0x9e3779b1 + 17))
+    .toString(16)
+    .padStart(8, '0');
+  const b = mix32(seedHash ^ mix32(n * 0x85ebca6b + 91))
+    .toString(16)
+    .padStart(8, '0');
   return (a + b).slice(0, 10);
 }
 
+const asciiNames = new Map<string, string>();
 function asciiName(name: string): string {
-  return name
-    .normalize('NFD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .replace(/[^A-Za-z]/g, '')
-    .toLowerCase();
+  let ascii = asciiNames.get(name);
+  if (ascii === undefined) {
+    ascii = name
+      .normalize('NFD')
+      .replace(/[\u0300-\u036f]/g, '')
+      .replace(/[^A-Za-z]/g, '')
+      .toLowerCase();
+    asciiNames.set(name, ascii);
+  }
+  return ascii;
 }
 
 /** Renders a canonical email as a tool holds it: a different case, or surrounding whitespace. */
@@ -722,7 +751,8 @@ function writeEmail(email: string, style: 'lower' | 'title' | 'upper' | 'spaced'
       return ` ${email}  `;
     case 'title': {
       const [local = '', domain = ''] = email.split('@');
-      const cap = (s: string) => s.replace(/(^|[.\-_])([a-z])/g, (_m, sep: string, ch: string) => sep + ch.toUpperCase());
+      const cap = (s: string) =>
+        s.replace(/(^|[.\-_])([a-z])/g, (_m, sep: string, ch: string) => sep + ch.toUpperCase());
       return `${cap(local)}@${cap(domain)}`;
     }
   }
