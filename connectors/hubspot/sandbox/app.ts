@@ -66,12 +66,14 @@ export interface HubSpotFaults {
   serverErrorNext: number;
   /** Every request waits this long before answering. */
   slowMs: number;
+  /** OAuth access tokens issued before this time (ms) answer 401 as expired: "an expired token". */
+  expireTokensIssuedBefore: number;
   /** Emails a batch upsert or create rejects (the "bad row"); invalid addresses are always rejected. */
   badEmails: Set<string>;
 }
 
 export function noFaults(): HubSpotFaults {
-  return { stormUntil: 0, rateLimitNext: 0, serverErrorNext: 0, slowMs: 0, badEmails: new Set() };
+  return { stormUntil: 0, rateLimitNext: 0, serverErrorNext: 0, slowMs: 0, expireTokensIssuedBefore: 0, badEmails: new Set() };
 }
 
 /** One request the sandbox received, as the recorder keeps it. */
@@ -116,6 +118,7 @@ export function createHubSpotApp(options: AppOptions): Hono {
   const { portal, limits, faults, credentials, recorder, now } = options;
   const app = new Hono();
   const oauthTokens = new Map<string, number>();
+  const issuedAt = new Map<string, number>();
   const window: number[] = [];
   const searchWindow: number[] = [];
   let day = -1;
@@ -210,7 +213,7 @@ export function createHubSpotApp(options: AppOptions): Hono {
           401,
         );
       }
-      if (expires !== undefined && expires <= now()) {
+      if (expires !== undefined && (expires <= now() || (issuedAt.get(token) ?? 0) < faults.expireTokensIssuedBefore)) {
         entry.status = 401;
         const ago = Math.max(1, Math.round((now() - expires) / 60_000));
         return c.json(hubspotError(`The OAuth token used to make this call expired ${ago} minute(s) ago.`, 'EXPIRED_AUTHENTICATION'), 401);
@@ -235,6 +238,7 @@ export function createHubSpotApp(options: AppOptions): Hono {
     }
     const token = `oauth-${randomUUID()}`;
     oauthTokens.set(token, now() + options.tokenLifetimeSeconds * 1000);
+    issuedAt.set(token, now());
     return c.json({
       token_type: 'bearer',
       refresh_token: credentials.refreshToken,

@@ -1,0 +1,100 @@
+// What the HubSpot source must get right against HubSpot's real limits: the 10,000-result search cap, records
+// sharing one millisecond, archived and merged contacts, a 429 storm, and an OAuth token expiring mid-sync.
+import { afterEach, describe, expect, it } from 'vitest';
+import { createContext, type ContactRecord } from '../../../plugins/index.js';
+import { hubspotSpec, sandboxConfig, source, startSandbox, type HubSpotSandbox } from '../../../connectors/hubspot/index.js';
+
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const fast = { requestsPerInterval: 100_000, searchPerSecond: 100_000, daily: 10_000_000 };
+let sandbox: HubSpotSandbox | undefined;
+afterEach(async () => {
+  await sandbox?.close();
+  sandbox = undefined;
+});
+
+async function readStream(name: string, raw: Record<string, unknown>, state: Record<string, unknown> | undefined, budget = { requests: 100_000, intervalMs: 10_000 }) {
+  const config = hubspotSpec.parse(raw);
+  const ctx = createContext({ connection: 'test', budget, classifyError: source.classifyError, logger: quiet, retry: { baseDelayMs: 5, maxDelayMs: 50 } });
+  const stream = source.streams(config).find((s) => s.name === name);
+  if (!stream) throw new Error(`no stream ${name}`);
+  const records: ContactRecord[] = [];
+  const states: Record<string, unknown>[] = [];
+  for await (const message of stream.read({ config, mode: 'incremental', state }, ctx)) {
+    if (message.type === 'record') records.push(message.record as ContactRecord);
+    else states.push(message.state);
+  }
+  return { records, states, ctx };
+}
+
+describe('HubSpot source', () => {
+  it('reads 25,000 contacts modified in one window completely, past the 10,000 search cap', { timeout: 60_000 }, async () => {
+    const start = Date.parse('2026-03-01T00:00:00Z');
+    sandbox = await startSandbox({ bulk: { contacts: 25_000, emailEvents: 0, start, spanMs: 60_000 }, limits: fast });
+    const { records } = await readStream('contacts', { ...sandboxConfig(sandbox), searchPerSecond: 10_000 }, { cursor: '2026-02-01T00:00:00Z' });
+    const ids = new Set(records.map((r) => r.externalId));
+    expect(ids.size).toBe(25_000);
+    expect(sandbox.recorder.filter((r) => r.status === 400)).toHaveLength(0);
+  });
+
+  it('reads 12,000 contacts sharing one lastmodifieddate millisecond without looping or losing any', { timeout: 60_000 }, async () => {
+    const start = Date.parse('2026-03-01T00:00:00Z');
+    sandbox = await startSandbox({ bulk: { contacts: 15_000, emailEvents: 0, start, spanMs: 3_600_000 }, limits: fast });
+    const ids = [...sandbox.portal.contacts.keys()];
+    const tied = Date.parse('2026-03-01T00:30:00.123Z');
+    sandbox.portal.touchContacts(ids.slice(1_000, 13_000), tied);
+    const { records, states } = await readStream('contacts', { ...sandboxConfig(sandbox), searchPerSecond: 10_000 }, { cursor: '2026-02-01T00:00:00Z' });
+    const atTie = records.filter((r) => r.traits.updated_at === new Date(tied).toISOString());
+    expect(new Set(atTie.map((r) => r.externalId)).size).toBe(12_000);
+    expect(new Set(records.map((r) => r.externalId)).size).toBe(15_000);
+    const searches = sandbox.recorder.filter((r) => r.path.endsWith('/search')).length;
+    expect(searches).toBeLessThanOrEqual(Math.ceil(15_000 / 200) + 1);
+    expect(states.at(-1)?.cursor).toBe(new Date(Math.max(...records.map((r) => Date.parse(String(r.traits.updated_at))))).toISOString());
+  });
+
+  it('marks an archived contact deleted and folds a merged contact’s ids into linkedIds', async () => {
+    sandbox = await startSandbox({ seed: 'identity', people: 400, limits: fast });
+    const config = sandboxConfig(sandbox);
+    const live = [...sandbox.portal.contacts.values()].filter((c) => !c.archived);
+    const [survivor, loser, doomed] = live;
+    sandbox.portal.mergeContacts(survivor?.id as string, loser?.id as string);
+    sandbox.portal.archiveContact(doomed?.id as string);
+    const contacts = await readStream('contacts', config, { cursor: '2020-01-01T00:00:00Z' });
+    const merged = contacts.records.find((r) => r.externalId === survivor?.id);
+    expect(merged?.linkedIds).toContain(loser?.id);
+    expect(contacts.records.some((r) => r.externalId === loser?.id)).toBe(false);
+    expect(contacts.records.some((r) => r.externalId === doomed?.id)).toBe(false);
+    const archived = await readStream('archived_contacts', config, undefined);
+    const gone = archived.records.find((r) => r.externalId === doomed?.id);
+    expect(gone?.deleted).toBe(true);
+    expect(gone?.traits.email).toBe(doomed?.properties.email);
+  });
+
+  it('waits out a 429 storm without failing and without going over the sandbox’s limit', { timeout: 60_000 }, async () => {
+    sandbox = await startSandbox({ seed: 'storm', people: 600, limits: { requestsPerInterval: 30, intervalMs: 2_000, searchPerSecond: 1_000 } });
+    sandbox.faults.stormUntil = Date.now() + 1_500;
+    const { records, ctx } = await readStream('contacts', { ...sandboxConfig(sandbox), searchPerSecond: 1_000 }, { cursor: '2020-01-01T00:00:00Z' }, { requests: 30, intervalMs: 2_100 });
+    const expected = [...sandbox.portal.contacts.values()].filter((c) => !c.archived).length;
+    expect(new Set(records.map((r) => r.externalId)).size).toBe(expected);
+    expect(sandbox.recorder.some((r) => r.limitedBy === 'storm')).toBe(true);
+    expect(sandbox.overLimit()).toBe(0);
+    expect(ctx.stats.rateLimited).toBeGreaterThan(0);
+  });
+
+  it('refreshes an OAuth token that expires mid-sync, once, and finishes the read', { timeout: 30_000 }, async () => {
+    sandbox = await startSandbox({ seed: 'oauth', people: 800, limits: fast });
+    const config = hubspotSpec.parse({ ...sandboxConfig(sandbox, { oauth: true }), searchPerSecond: 1_000 });
+    const ctx = createContext({ connection: 'oauth', budget: { requests: 100_000, intervalMs: 10_000 }, classifyError: source.classifyError, logger: quiet });
+    const stream = source.streams(config).find((s) => s.name === 'contacts');
+    const ids = new Set<string>();
+    let pages = 0;
+    for await (const message of stream?.read({ config, mode: 'incremental', state: { cursor: '2020-01-01T00:00:00Z' } }, ctx) ?? []) {
+      if (message.type === 'record') ids.add(message.record.kind === 'contact' ? message.record.externalId : '');
+      else if (++pages === 1) sandbox.faults.expireTokensIssuedBefore = Date.now() + 1;
+    }
+    const expected = [...sandbox.portal.contacts.values()].filter((c) => !c.archived).length;
+    expect(ids.size).toBe(expected);
+    const refreshes = sandbox.recorder.filter((r) => r.path === '/oauth/v1/token');
+    expect(refreshes).toHaveLength(2);
+    expect(sandbox.recorder.filter((r) => r.status === 401)).toHaveLength(1);
+  });
+});
