@@ -24,7 +24,6 @@ import {
   name as nameSchema,
   rootSchema,
   sourceSchema,
-  stepSchema,
   segmentSchema,
   UNKNOWN_KEYS_MARK,
   type Condition,
@@ -653,46 +652,50 @@ function checkJobs(
   const sourceNames = declared('sources');
   const destinationNames = declared('destinations');
   const rawJobs = (isObject(rawRoot.jobs) ? rawRoot.jobs : {}) as Record<string, unknown>;
+  const strings = (value: unknown): [string, number][] =>
+    Array.isArray(value) ? value.flatMap((v, j): [string, number][] => (typeof v === 'string' ? [[v, j]] : [])) : [];
+  // checked on the raw steps, so a mistake elsewhere in a step does not hide an unknown name
   for (const [jobName, job] of Object.entries(rawJobs)) {
     const steps = isObject(job) && Array.isArray(job.steps) ? (job.steps as unknown[]) : [];
-    steps.forEach((rawStep, i) => {
-      const parsedStep = stepSchema.safeParse(rawStep);
-      if (!parsedStep.success) return;
-      const step = parsedStep.data;
+    steps.forEach((step, i) => {
+      if (!isObject(step)) return;
       const at: Path = ['jobs', jobName, 'steps', i];
-      if ('read' in step) {
+      if (isObject(step.read)) {
+        const read = step.read;
         const known = new Set<string>();
         let allKnown = true;
-        step.read.sources.forEach((source, j) => {
+        for (const [source, j] of strings(read.sources)) {
           if (!sourceNames.includes(source)) issues.add(file, [...at, 'read', 'sources', j], unknownName('source', source, sourceNames));
           const definition = sourceDefs.get(source);
           const connection = sources[source];
           const streams = definition && connection ? streamNames(definition, connection.config) : undefined;
           if (streams) streams.forEach((s) => known.add(s));
           else allKnown = false;
-        });
-        if (allKnown) {
-          step.read.streams?.forEach((stream, j) => {
-            if (!known.has(stream)) issues.add(file, [...at, 'read', 'streams', j], unknownName('stream', stream, [...known], `in sources ${step.read.sources.join(', ')}`));
-          });
         }
-      } else if ('compute' in step) {
-        step.compute.segments?.forEach((key, j) => {
+        if (allKnown) {
+          for (const [stream, j] of strings(read.streams)) {
+            if (!known.has(stream)) issues.add(file, [...at, 'read', 'streams', j], unknownName('stream', stream, [...known]));
+          }
+        }
+      }
+      if (isObject(step.compute)) {
+        for (const [key, j] of strings(step.compute.segments)) {
           if (!segmentKeys.includes(key)) issues.add(file, [...at, 'compute', 'segments', j], unknownName('segment', key, segmentKeys));
-        });
-        step.compute.models?.forEach((model, j) => {
+        }
+        for (const [model, j] of strings(step.compute.models)) {
           if (!models.includes(model)) issues.add(file, [...at, 'compute', 'models', j], unknownName('model', model, models));
-        });
-      } else {
+        }
+      }
+      if (isObject(step.push)) {
         const push = step.push;
-        if (!destinationNames.includes(push.destination)) {
+        if (typeof push.destination === 'string' && !destinationNames.includes(push.destination)) {
           issues.add(file, [...at, 'push', 'destination'], unknownName('destination', push.destination, destinationNames));
         }
-        push.segments.forEach((key, j) => {
+        for (const [key, j] of strings(push.segments)) {
           if (!segmentKeys.includes(key) && !models.includes(key)) {
             issues.add(file, [...at, 'push', 'segments', j], unknownName('segment', key, [...segmentKeys, ...models]).replace('(expected one of', '(expected a segment key or a model name, one of'));
           }
-        });
+        }
       }
     });
   }

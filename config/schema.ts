@@ -183,10 +183,14 @@ const isScalar = (value: unknown): value is Scalar =>
   value === null || ['string', 'number', 'boolean'].includes(typeof value);
 const isOrderable = (value: unknown) => typeof value === 'number' || typeof value === 'string';
 
-function unknownKeys(value: Record<string, unknown>, allowed: readonly string[], path: Path, report: Report): void {
+function unknownKeys(value: Record<string, unknown>, allowed: readonly string[], path: Path, report: Report): number {
+  let count = 0;
   for (const key of Object.keys(value)) {
-    if (!allowed.includes(key)) report([...path, key], `${UNKNOWN_KEYS_MARK}${allowed.join(',')}`);
+    if (allowed.includes(key)) continue;
+    count++;
+    report([...path, key], `${UNKNOWN_KEYS_MARK}${allowed.join(',')}`);
   }
+  return count;
 }
 
 function checkOperators(value: Record<string, unknown>, allowed: readonly string[], path: Path, report: Report): number {
@@ -260,8 +264,8 @@ export function checkCondition(value: unknown, path: Path, report: Report, depth
       const count = value.count;
       if (typeof count === 'number') return;
       if (!isPlainObject(count)) return report([...path, 'count'], 'expected a number or a comparison like { lt: 2 }');
-      unknownKeys(count, COUNT_OPERATORS, [...path, 'count'], report);
-      if (checkOperators(count, COUNT_OPERATORS, [...path, 'count'], report) === 0) {
+      const misspelt = unknownKeys(count, COUNT_OPERATORS, [...path, 'count'], report);
+      if (checkOperators(count, COUNT_OPERATORS, [...path, 'count'], report) === 0 && misspelt === 0) {
         report([...path, 'count'], `expected a comparison like { lt: 2 } (one of ${COUNT_OPERATORS.join(', ')})`);
       }
     }
@@ -274,8 +278,8 @@ export function checkCondition(value: unknown, path: Path, report: Report, depth
           report([...path, 'where', property], 'expected a value or a comparison like { gt: 100 }');
           continue;
         }
-        unknownKeys(filter, OPERATORS, [...path, 'where', property], report);
-        if (checkOperators(filter, OPERATORS, [...path, 'where', property], report) === 0) {
+        const misspelt = unknownKeys(filter, OPERATORS, [...path, 'where', property], report);
+        if (checkOperators(filter, OPERATORS, [...path, 'where', property], report) === 0 && misspelt === 0) {
           report([...path, 'where', property], `expected a comparison (one of ${OPERATORS.join(', ')})`);
         }
       }
@@ -290,8 +294,8 @@ export function checkCondition(value: unknown, path: Path, report: Report, depth
   if (subjects.length > 1) return report(path, `expected one of trait / feature / score / model per comparison, got ${subjects.join(' and ')}`);
   const subject = subjects[0] as (typeof SUBJECTS)[number];
   if (typeof value[subject] !== 'string' || value[subject] === '') report([...path, subject], `expected a ${subject} name`);
-  unknownKeys(value, [subject, ...OPERATORS], path, report);
-  if (checkOperators(value, OPERATORS, path, report) === 0) {
+  const misspelt = unknownKeys(value, [subject, ...OPERATORS], path, report);
+  if (checkOperators(value, OPERATORS, path, report) === 0 && misspelt === 0) {
     report(path, `expected an operator beside ${subject} (one of ${OPERATORS.join(', ')})`);
   }
 }
