@@ -8,3 +8,4 @@
 export * from './sandbox/index.js';
 export { source, sourceSpec, subscriberHash, memberToContact, webhookRecords, MEMBERS_OVERLAP_MS, type SourceConfig } from './source.js';
 export { clientFor, classifyMailchimpError, mailchimpCall, MAX_CONNECTIONS, type MailchimpClient } from './client.js';
+export { destination, destinationSpec, SEGMENT_SIDE_CAP, BATCH_SUBSCRIBE_CAP, type DestinationConfig } from './destination.js';
