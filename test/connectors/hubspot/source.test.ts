@@ -2,7 +2,7 @@
 // sharing one millisecond, archived and merged contacts, a 429 storm, and an OAuth token expiring mid-sync.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createContext, type ContactRecord } from '../../../plugins/index.js';
-import { hubspotSpec, sandboxConfig, source, startSandbox, type HubSpotSandbox } from '../../../connectors/hubspot/index.js';
+import { classifyHubSpotError, hubspotSpec, sandboxConfig, source, startSandbox, type HubSpotSandbox } from '../../../connectors/hubspot/index.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const fast = { requestsPerInterval: 100_000, searchPerSecond: 100_000, daily: 10_000_000 };
@@ -14,7 +14,7 @@ afterEach(async () => {
 
 async function readStream(name: string, raw: Record<string, unknown>, state: Record<string, unknown> | undefined, budget = { requests: 100_000, intervalMs: 10_000 }) {
   const config = hubspotSpec.parse(raw);
-  const ctx = createContext({ connection: 'test', budget, classifyError: source.classifyError, logger: quiet, retry: { baseDelayMs: 5, maxDelayMs: 50 } });
+  const ctx = createContext({ connection: 'test', budget, classifyError: classifyHubSpotError, logger: quiet, retry: { baseDelayMs: 5, maxDelayMs: 50 } });
   const stream = source.streams(config).find((s) => s.name === name);
   if (!stream) throw new Error(`no stream ${name}`);
   const records: ContactRecord[] = [];
@@ -83,7 +83,7 @@ describe('HubSpot source', () => {
   it('refreshes an OAuth token that expires mid-sync, once, and finishes the read', { timeout: 30_000 }, async () => {
     sandbox = await startSandbox({ seed: 'oauth', people: 800, limits: fast });
     const config = hubspotSpec.parse({ ...sandboxConfig(sandbox, { oauth: true }), searchPerSecond: 1_000 });
-    const ctx = createContext({ connection: 'oauth', budget: { requests: 100_000, intervalMs: 10_000 }, classifyError: source.classifyError, logger: quiet });
+    const ctx = createContext({ connection: 'oauth', budget: { requests: 100_000, intervalMs: 10_000 }, classifyError: classifyHubSpotError, logger: quiet });
     const stream = source.streams(config).find((s) => s.name === 'contacts');
     const ids = new Set<string>();
     let pages = 0;
