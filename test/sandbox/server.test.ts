@@ -171,6 +171,10 @@ describe('faults', () => {
     expect(slept).toEqual([250]);
     faults.clear();
     expect((await app.request('/b')).status).toBe(200);
+    faults.storm(3);
+    const storm = [];
+    for (let i = 0; i < 4; i++) storm.push((await app.request('/a')).status);
+    expect(storm).toEqual([429, 429, 429, 200]);
     expect(() => faults.set({ rate: 2 })).toThrow(/between 0 and 1/);
   });
 });

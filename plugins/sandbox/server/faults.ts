@@ -66,6 +66,8 @@ export type Faults = MiddlewareHandler & {
   set(plan: FaultPlan): void;
   /** Switches every fault off. */
   clear(): void;
+  /** Queues a storm: the next `count` matching requests get `kind` (default `rate_limited`), before the plan resumes. */
+  storm(count: number, kind?: FaultKind): void;
   /** The current plan. */
   plan(): FaultPlan;
   /** Faults fired so far, oldest first. */
@@ -160,6 +162,13 @@ export function createFaults(options: FaultOptions = {}): Faults {
   return Object.assign(middleware, {
     set,
     clear: () => set({}),
+    storm: (count: number, kind: FaultKind = 'rate_limited') => {
+      if (!Number.isInteger(count) || count < 0)
+        throw new Error(`faults: storm count must be a non-negative integer, got ${String(count)}`);
+      if (!FAULT_KINDS.includes(kind))
+        throw new Error(`faults: unknown fault "${String(kind)}"; use one of ${FAULT_KINDS.join(', ')}`);
+      script.unshift(...new Array<FaultKind>(count).fill(kind));
+    },
     plan: () => ({ ...plan, script: [...script] }),
     fired: () => fired,
     counts: () => {
