@@ -53,7 +53,7 @@ async function findCampaign(session: SalesforceSession, segment: SegmentRef, cre
   const found = await session.call('Campaign.find', async (conn) => (await conn.query<{ Id: string }>(`SELECT Id FROM Campaign WHERE Name = ${soqlString(segment.name)} ORDER BY CreatedDate ASC, Id ASC LIMIT 1`)) as QueryResult<{ Id: string }>);
   let id = found.records[0]?.Id;
   if (!id && create) {
-    const [created] = (await session.call('Campaign.create', (conn) => conn.create('Campaign', [{ Name: segment.name, IsActive: true, Type: 'Other', Status: 'In Progress' }]))) as RowOutcome[];
+    const [created] = await writeRows(session, 'Campaign.create', [{ Name: segment.name, IsActive: true, Type: 'Other', Status: 'In Progress' }], (conn, rows) => conn.create('Campaign', rows) as Promise<RowOutcome[]>);
     if (!created?.success || !created.id) throw new Error(`Salesforce refused to create campaign "${segment.name}": ${created ? `${codeOf(created)} ${messageOf(created)}` : 'no result'}`);
     id = created.id;
   }
@@ -141,10 +141,10 @@ async function writeRows<T>(session: SalesforceSession, operation: string, rows:
   return outcomes;
 }
 
-function rowResult(outcome: RowOutcome, okCodes: readonly string[], id?: string): RowResult {
-  if (outcome.success) return { status: 'accepted', ...(id ?? outcome.id ? { destinationRecordId: (id ?? outcome.id) as string } : {}) };
+function rowResult(outcome: RowOutcome, okCodes: readonly string[], id?: string | null): RowResult {
+  if (outcome.success) return { status: 'accepted', ...(id !== null && (id ?? outcome.id) ? { destinationRecordId: (id ?? outcome.id) as string } : {}) };
   const code = codeOf(outcome);
-  if (okCodes.includes(code)) return { status: 'accepted', ...(id ? { destinationRecordId: id } : {}) };
+  if (okCodes.includes(code)) return { status: 'accepted', ...(typeof id === 'string' ? { destinationRecordId: id } : {}) };
   if (code === 'UNABLE_TO_LOCK_ROW') return { status: 'retryable', reason: `UNABLE_TO_LOCK_ROW: ${messageOf(outcome)}` };
   return { status: 'rejected', code, reason: `${code}: ${messageOf(outcome)}` };
 }
@@ -194,7 +194,7 @@ async function writeCampaign(batch: MembershipBatch, config: SalesforceConfig, c
     }
     const outcomes = await writeRows(session, 'CampaignMember.delete', targets.map((t) => t.memberId), (conn, ids) => conn.destroy('CampaignMember', ids) as Promise<RowOutcome[]>, ctx);
     targets.forEach(({ index }, k) => {
-      results[index] = rowResult(outcomes[k] as RowOutcome, ['NOT_FOUND', 'ENTITY_IS_DELETED']);
+      results[index] = rowResult(outcomes[k] as RowOutcome, ['NOT_FOUND', 'ENTITY_IS_DELETED'], null);
     });
   }
   return results.map((r) => r ?? { status: 'retryable', reason: 'not written' });
