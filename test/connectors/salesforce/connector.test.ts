@@ -15,7 +15,7 @@ import {
   type StreamState,
 } from '../../../plugins/index.js';
 import { salesforceId } from '../../../plugins/sandbox/index.js';
-import { destination, salesforceSpec, sandboxConfig, source, startSandbox, type SalesforceSandbox } from '../../../connectors/salesforce/index.js';
+import { classifySalesforceError, destination, salesforceSpec, sandboxConfig, source, startSandbox, type SalesforceSandbox } from '../../../connectors/salesforce/index.js';
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const open: SalesforceSandbox[] = [];
@@ -30,7 +30,7 @@ async function sandboxOf(options: Parameters<typeof startSandbox>[0]): Promise<S
 }
 
 const contextOf = () =>
-  createContext({ connection: 'salesforce-test', logger: quiet, classifyError: source.classifyError, retry: { baseDelayMs: 1, maxDelayMs: 5 } });
+  createContext({ connection: 'salesforce-test', logger: quiet, classifyError: classifySalesforceError, retry: { baseDelayMs: 1, maxDelayMs: 5 } });
 
 function streamOf(config: unknown, name: string) {
   const parsed = salesforceSpec.parse(config);
