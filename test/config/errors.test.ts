@@ -117,6 +117,14 @@ describe('located config errors', () => {
     expect(issue.message).toContain('npm install @acme/segflow-nonexistent-zendesk');
   });
 
+  it('an installed package that exports no connector is refused at plugin:', async () => {
+    const text = `sources:\n  desk:\n    plugin: yaml\n`;
+    const { issues } = await issuesOf({ 'segflow.yaml': text });
+    const issue = issueAt(issues, text, 'yaml\n');
+    expect(issue.message).toContain('plugin package "yaml" exports no connector');
+    expect(issue.message).toContain('defineSource()');
+  });
+
   it("a connector config that fails the connector's spec is located inside config:", async () => {
     const text = `sources:\n  shop:\n    connector: file\n    config:\n      contacts: { path: contacts.csv }\n      pageSize: -5\n      formt: csv\n`;
     const { issues } = await issuesOf({ 'segflow.yaml': text });
