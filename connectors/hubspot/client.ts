@@ -127,6 +127,9 @@ export class HubSpotConnection {
       ...(config.basePath ? { basePath: config.basePath.replace(/\/+$/, '') } : {}),
       numberOfApiCallRetries: 0,
     });
+    // The SDK loads its API modules on first use; loading them inside the first timed request would make requests
+    // leave long after the budget counted them, bunching their arrival at HubSpot.
+    void [this.client.crm.contacts.basicApi, this.client.crm.deals.basicApi, this.client.crm.lists.membershipsApi, this.client.crm.associations.v4.batchApi, this.client.crm.objects.meetings.basicApi, this.client.crm.objects.calls.basicApi];
   }
 
   private get oauth(): boolean {
