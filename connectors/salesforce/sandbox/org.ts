@@ -231,9 +231,13 @@ export class Org {
     this.dirty.set(`${type}:${id}`, [type, id]);
   }
 
+  /** Live CampaignMembers by `campaign:person` (15-character ids), for DUPLICATE_VALUE. */
+  private readonly memberships = new Set<string>();
+
   /** Stores a row as is (rendering the world, tests). */
   put(type: string, row: Row): Row {
     this.table(type).set(String(row.Id), row);
+    if (type === 'CampaignMember' && !row.IsDeleted) this.memberships.add(membershipKey(row));
     return row;
   }
 
@@ -252,11 +256,13 @@ export class Org {
     if (!row || row.IsDeleted) return;
     Object.assign(row, { IsDeleted: true, SystemModstamp: at });
     this.markDirty(type, id);
+    if (type === 'CampaignMember') this.memberships.delete(membershipKey(row));
     if (type === 'Contact' || type === 'Lead') {
       const field = type === 'Contact' ? 'ContactId' : 'LeadId';
       for (const member of this.table('CampaignMember').values()) {
         if (member[field] === id && !member.IsDeleted) {
           Object.assign(member, { IsDeleted: true, SystemModstamp: at });
+          this.memberships.delete(membershipKey(member));
           this.markDirty('CampaignMember', String(member.Id));
         }
       }
@@ -422,11 +428,7 @@ export class Org {
       if (!who) return failure('REQUIRED_FIELD_MISSING', 'Required fields are missing: [ContactId, LeadId]', ['ContactId', 'LeadId']);
       const person = this.findAny(String(row[who]));
       if (person?.IsDeleted) return failure('ENTITY_IS_DELETED', 'entity is deleted', [who]);
-      for (const member of this.table('CampaignMember').values()) {
-        if (!member.IsDeleted && sameId(member.CampaignId, row.CampaignId) && sameId(member[who], row[who])) {
-          return failure('DUPLICATE_VALUE', 'Already a campaign member.', []);
-        }
-      }
+      if (this.memberships.has(membershipKey(row))) return failure('DUPLICATE_VALUE', 'Already a campaign member.', []);
     }
     return undefined;
   }
@@ -532,9 +534,8 @@ function validId(id: string): boolean {
   return /^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$/.test(id);
 }
 
-function sameId(a: unknown, b: unknown): boolean {
-  if (typeof a !== 'string' || typeof b !== 'string') return false;
-  return a.slice(0, 15) === b.slice(0, 15);
+function membershipKey(row: Row): string {
+  return `${String(row.CampaignId).slice(0, 15)}:${String(row.ContactId ?? row.LeadId).slice(0, 15)}`;
 }
 
 function defaultValue(type: FieldType): string | number | boolean | null {
