@@ -1,0 +1,80 @@
+/** Builds the per-customer frequency / recency / age / average value summary the prediction models are fitted on. */
+
+/** One customer's calibration summary; times are in weeks. */
+export interface CustomerSummary {
+  /** Repeat purchase days in the calibration period (purchases on one day count once). */
+  x: Float64Array;
+  /** Weeks from the first purchase to the last one in the calibration period. */
+  tx: Float64Array;
+  /** Weeks from the first purchase to the calibration end. */
+  T: Float64Array;
+  /** Mean value of the repeat purchase days (same-day purchases summed); 0 when x = 0. */
+  monetary: Float64Array;
+  /** Purchase days after the calibration end (the holdout), for validation. */
+  holdout: Float64Array;
+  /** Customer ids, in the order of the arrays. */
+  customers: string[];
+}
+
+export interface Purchase {
+  customer: string;
+  /** Whole days since 1970-01-01 (see {@link dayNumber}). */
+  day: number;
+  value: number;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Whole days since 1970-01-01 of a date written `YYYY-MM-DD`, `YYYYMMDD`, or an ISO timestamp (its UTC date).
+ *
+ * @example
+ * dayNumber('1997-09-30') - dayNumber('19970101'); // 272
+ */
+export function dayNumber(text: string): number {
+  const t = text.trim();
+  const compact = /^(\d{4})(\d{2})(\d{2})$/.exec(t);
+  const ms = compact ? Date.UTC(Number(compact[1]), Number(compact[2]) - 1, Number(compact[3])) : Date.parse(t.length === 10 ? `${t}T00:00:00Z` : t);
+  if (!Number.isFinite(ms)) throw new Error(`not a date: "${text}" (write YYYY-MM-DD, YYYYMMDD or an ISO timestamp)`);
+  return Math.floor(ms / DAY_MS);
+}
+
+/**
+ * Summarises purchases at a calibration end (a day number, inclusive). Customers whose first purchase is after the
+ * calibration end are left out.
+ *
+ * @example
+ * const summary = summarisePurchases(purchases, dayNumber('1997-09-30'));
+ */
+export function summarisePurchases(purchases: Iterable<Purchase>, calibrationEnd: number): CustomerSummary {
+  const days = new Map<string, Map<number, number>>();
+  for (const p of purchases) {
+    let byDay = days.get(p.customer);
+    if (!byDay) days.set(p.customer, (byDay = new Map()));
+    byDay.set(p.day, (byDay.get(p.day) ?? 0) + p.value);
+  }
+  const customers: string[] = [];
+  const rows: [number, number, number, number, number][] = [];
+  for (const [customer, byDay] of days) {
+    let first = Infinity;
+    let last = -Infinity;
+    let count = 0;
+    let holdout = 0;
+    let total = 0;
+    for (const day of byDay.keys()) {
+      if (day > calibrationEnd) holdout++;
+      else {
+        count++;
+        if (day < first) first = day;
+        if (day > last) last = day;
+      }
+    }
+    if (count === 0) continue;
+    for (const [day, value] of byDay) if (day <= calibrationEnd && day !== first) total += value;
+    const x = count - 1;
+    customers.push(customer);
+    rows.push([x, (last - first) / 7, (calibrationEnd - first) / 7, x > 0 ? total / x : 0, holdout]);
+  }
+  const column = (i: number): Float64Array => Float64Array.from(rows, (r) => r[i] as number);
+  return { x: column(0), tx: column(1), T: column(2), monetary: column(3), holdout: column(4), customers };
+}

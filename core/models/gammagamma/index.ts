@@ -1,0 +1,2 @@
+/** The Gamma-Gamma spend model: fit, and the expected average order value of a customer. */
+export * from './fit.js';
