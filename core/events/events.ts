@@ -13,6 +13,12 @@ export function eventProblem(e: EventRecord): string | undefined {
   return undefined;
 }
 
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+function isoTimestamp(value: string): string {
+  return ISO_UTC.test(value) ? value : new Date(Date.parse(value)).toISOString();
+}
+
 /**
  * Inserts one event for a resolved contact; a second load of the same (source, source event id) changes nothing.
  * Returns whether it was new. `occurredAt` is stored as ISO-8601 UTC so that time windows compare as text.
@@ -29,7 +35,7 @@ export function insertEvent(store: Store, e: EventRecord, contactId: number, ide
       contactId,
       identityId,
       e.type,
-      new Date(Date.parse(e.occurredAt)).toISOString(),
+      isoTimestamp(e.occurredAt),
       e.value ?? null,
       e.properties === undefined ? '{}' : JSON.stringify(e.properties),
       now,

@@ -1,4 +1,10 @@
-import { EMAIL_CONSENT, normaliseEmail, type ContactRecord, type Identifiers } from '../../plugins/model/index.js';
+import {
+  EMAIL_CONSENT,
+  normaliseEmail,
+  type ContactRecord,
+  type Identifiers,
+  type SourceRecord,
+} from '../../plugins/model/index.js';
 import type { Store } from '../store/store.js';
 import { isRoleAddress, type ResolvedIdentityOptions } from './options.js';
 
@@ -21,8 +27,9 @@ interface IdentityRow {
   external_id: string | null;
   email: string | null;
   linked_ids: string;
-  traits: string;
-  raw: string;
+  /** null until loaded (see `full`). */
+  traits: string | null;
+  raw: string | null;
   record_updated_ms: number | null;
   seen: number;
   deleted: number;
@@ -31,6 +38,9 @@ interface IdentityRow {
 /** Where a contact record went. */
 export type ContactOutcome = 'inserted' | 'updated' | 'unchanged';
 
+/** Without traits and raw, which only a re-read record or a trait merge needs (loaded then by `full`). */
+const LIGHT_COLUMNS =
+  "id, contact_id, source, external_id, email, linked_ids, NULL AS traits, NULL AS raw, record_updated_ms, seen, deleted";
 const IDENTITY_COLUMNS =
   'id, contact_id, source, external_id, email, linked_ids, traits, raw, record_updated_ms, seen, deleted';
 
@@ -71,6 +81,12 @@ export class PageResolution {
   private readonly joinedEmails = new Map<string, number>();
   private readonly touchedContacts = new Set<number>();
   private readonly emailDegree = new Map<string, number>();
+  /** Keys looked up in bulk and known not to exist (so no per-row lookup is needed). */
+  private readonly absent = new Set<string>();
+  /** Contacts whose complete identity list is in memory, with their identities. */
+  private readonly members = new Map<number, IdentityRow[]>();
+  /** Contacts created by this page with their traits already written. */
+  private readonly written = new Set<number>();
   merged = 0;
 
   constructor(
@@ -85,9 +101,65 @@ export class PageResolution {
     return row;
   }
 
+  /**
+   * Looks up, set-based, every identity a page names (tool ids, linked ids, email-only identities), so that the
+   * per-record work below finds them in memory.
+   */
+  prefetch(records: readonly SourceRecord[]): void {
+    const external = new Map<string, Set<string>>();
+    const emailOnly = new Map<string, Set<string>>();
+    const add = (m: Map<string, Set<string>>, source: string, value: string) => {
+      const set = m.get(source);
+      if (set) set.add(value);
+      else m.set(source, new Set([value]));
+    };
+    for (const r of records) {
+      if (r.kind === 'contact') {
+        if (typeof r.externalId !== 'string') continue;
+        add(external, r.source, r.externalId);
+        for (const l of r.linkedIds ?? []) add(external, r.source, l);
+      } else if (r.kind === 'event' && r.contact) {
+        if (typeof r.contact.externalId === 'string' && r.contact.externalId !== '') add(external, r.source, r.contact.externalId);
+        else {
+          const email = normaliseEmail(r.contact.email ?? null);
+          if (email !== null) add(emailOnly, r.source, email);
+        }
+        for (const l of r.contact.linkedIds ?? []) add(external, r.source, l);
+      }
+    }
+    const d = this.store.dialect;
+    const light = LIGHT_COLUMNS.split(', ')
+      .map((c) => (c.startsWith('NULL') ? c : `i.${c}`))
+      .join(', ');
+    const byExternal = this.store.statement(
+      `SELECT ${light} FROM ${d.jsonArrayRows(1)} AS j CROSS JOIN identities i WHERE i.source = ? AND i.external_id = j.value`,
+    );
+    const byEmail = this.store.statement(
+      `SELECT ${light} FROM ${d.jsonArrayRows(1)} AS j CROSS JOIN identities i WHERE i.email = j.value`,
+    );
+    for (const [source, ids] of external) {
+      for (const row of byExternal.all(JSON.stringify([...ids]), source) as IdentityRow[]) {
+        if (!this.identities.has(row.id)) this.remember(row);
+      }
+      for (const id of ids) if (!this.byKey.has(externalKey(source, id))) this.absent.add(externalKey(source, id));
+    }
+    const emails = new Set<string>();
+    for (const set of emailOnly.values()) for (const e of set) emails.add(e);
+    if (emails.size > 0) {
+      for (const row of byEmail.all(JSON.stringify([...emails])) as IdentityRow[]) {
+        if (row.external_id === null && !this.identities.has(row.id)) this.remember(row);
+      }
+    }
+    for (const [source, set] of emailOnly) {
+      for (const e of set) if (!this.byKey.has(emailKey(source, e))) this.absent.add(emailKey(source, e));
+    }
+  }
+
   private findExternal(source: string, externalId: string): IdentityRow | undefined {
-    const id = this.byKey.get(externalKey(source, externalId));
+    const key = externalKey(source, externalId);
+    const id = this.byKey.get(key);
     if (id !== undefined) return this.identities.get(id);
+    if (this.absent.has(key)) return undefined;
     const row = this.store
       .statement(`SELECT ${IDENTITY_COLUMNS} FROM identities WHERE source = ? AND external_id = ?`)
       .get(source, externalId) as IdentityRow | undefined;
@@ -95,12 +167,24 @@ export class PageResolution {
   }
 
   private findEmailOnly(source: string, email: string): IdentityRow | undefined {
-    const id = this.byKey.get(emailKey(source, email));
+    const key = emailKey(source, email);
+    const id = this.byKey.get(key);
     if (id !== undefined) return this.identities.get(id);
-    const row = this.store
-      .statement(`SELECT ${IDENTITY_COLUMNS} FROM identities WHERE source = ? AND external_id IS NULL AND email = ?`)
-      .get(source, email) as IdentityRow | undefined;
+    if (this.absent.has(key)) return undefined;
+    // By email alone: the planner would otherwise scan every email-only identity of the source via (source, external_id).
+    const rows = this.store.statement(`SELECT ${IDENTITY_COLUMNS} FROM identities WHERE email = ?`).all(email) as IdentityRow[];
+    const row = rows.find((r) => r.source === source && r.external_id === null);
     return row ? this.remember(row) : undefined;
+  }
+
+  /** The row with its traits and raw properties loaded. */
+  private full(row: IdentityRow): IdentityRow & { traits: string; raw: string } {
+    if (row.traits === null || row.raw === null) {
+      const r = this.store.statement('SELECT traits, raw FROM identities WHERE id = ?').get(row.id) as { traits: string; raw: string };
+      row.traits = r.traits;
+      row.raw = r.raw;
+    }
+    return row as IdentityRow & { traits: string; raw: string };
   }
 
   private insertIdentity(fields: Omit<IdentityRow, 'id' | 'contact_id'>): IdentityRow {
@@ -194,7 +278,8 @@ export class PageResolution {
     }
     let changed = false;
     const content = `${traits}\u0000${raw}\u0000${deleted}`;
-    const stored = `${existing.traits}\u0000${existing.raw}\u0000${existing.deleted}`;
+    const loaded = this.full(existing);
+    const stored = `${loaded.traits}\u0000${loaded.raw}\u0000${existing.deleted}`;
     const inMs = ms ?? -Infinity;
     const storedMs = existing.record_updated_ms ?? -Infinity;
     const wins = existing.seen === 0 || inMs > storedMs || (inMs === storedMs && content > stored);
@@ -256,13 +341,47 @@ export class PageResolution {
     return contact;
   }
 
-  private degree(email: string): number {
-    let n = this.emailDegree.get(email);
-    if (n === undefined) {
-      n = (this.store.statement('SELECT COUNT(*) AS n FROM identities WHERE email = ?').get(email) as { n: number }).n;
-      this.emailDegree.set(email, n);
+  /**
+   * How many identities carry an email, counted up to a cap above the limit (beyond it the exact number does not
+   * matter), with the contacts of those identities.
+   */
+  private readonly holders = new Map<string, { degree: number; contacts: number[] }>();
+
+  /** `emailHolders` for many emails in one statement, each counted up to the largest cap among them. */
+  private fetchEmailHolders(emails: string[]): void {
+    if (emails.length === 0) return;
+    let cap = 0;
+    for (const e of emails) cap = Math.max(cap, this.options.sharedEmailLimit + (this.joinedEmails.get(e) ?? 0) + 1);
+    const rows = this.store
+      .statement(
+        `SELECT email, contact_id FROM (
+           SELECT i.email, i.contact_id, ROW_NUMBER() OVER (PARTITION BY i.email) AS n
+           FROM ${this.store.dialect.jsonArrayRows(1)} AS j CROSS JOIN identities i WHERE i.email = j.value
+         ) AS holders WHERE n <= ?`,
+      )
+      .all(JSON.stringify(emails), cap) as { email: string; contact_id: number | null }[];
+    for (const e of emails) this.holders.set(e, { degree: 0, contacts: [] });
+    for (const r of rows) {
+      const h = this.holders.get(r.email) as { degree: number; contacts: number[] };
+      h.degree += 1;
+      if (r.contact_id !== null) h.contacts.push(r.contact_id);
     }
-    return n;
+    for (const [e, h] of this.holders) this.emailDegree.set(e, h.degree);
+  }
+
+  private emailHolders(email: string): { degree: number; contacts: number[] } {
+    const known = this.holders.get(email);
+    if (known) return known;
+    const cap = this.options.sharedEmailLimit + (this.joinedEmails.get(email) ?? 0) + 1;
+    const rows = this.store
+      .statement('SELECT contact_id FROM identities WHERE email = ? LIMIT ?')
+      .all(email, cap) as { contact_id: number | null }[];
+    this.emailDegree.set(email, rows.length);
+    return { degree: rows.length, contacts: rows.map((r) => r.contact_id).filter((c): c is number => c !== null) };
+  }
+
+  private degree(email: string): number {
+    return this.emailDegree.get(email) ?? this.emailHolders(email).degree;
   }
 
   private usable(email: string | null): email is string {
@@ -297,17 +416,15 @@ export class PageResolution {
         }
       }
     }
-    const contactsOfEmail = this.store.statement('SELECT DISTINCT contact_id FROM identities WHERE email = ?');
+    this.fetchEmailHolders([...emails].filter((e) => !isRoleAddress(e, this.options)));
     for (const email of emails) {
       if (isRoleAddress(email, this.options)) continue;
-      const now = this.degree(email);
+      const holders = this.emailHolders(email);
       // An email shared by more than the limit both before and after this page joins nobody: nothing to recompute.
-      if (now > limit && now - (this.joinedEmails.get(email) ?? 0) > limit) continue;
-      for (const r of contactsOfEmail.all(email) as { contact_id: number | null }[]) {
-        if (r.contact_id !== null) regionContacts.add(r.contact_id);
-      }
+      if (holders.degree > limit && holders.degree - (this.joinedEmails.get(email) ?? 0) > limit) continue;
+      for (const c of holders.contacts) regionContacts.add(c);
     }
-    const identitiesOfContact = this.store.statement(`SELECT ${IDENTITY_COLUMNS} FROM identities WHERE contact_id = ?`);
+    const identitiesOfContact = this.store.statement(`SELECT ${LIGHT_COLUMNS} FROM identities WHERE contact_id = ?`);
     for (const contactId of regionContacts) {
       for (const row of identitiesOfContact.all(contactId) as IdentityRow[]) {
         const known = this.identities.get(row.id);
@@ -336,10 +453,14 @@ export class PageResolution {
       const rb = find(b);
       if (ra !== rb) parent.set(ra < rb ? rb : ra, ra < rb ? ra : rb);
     };
-    const rows = [...region].map((id) => this.identities.get(id) as IdentityRow).sort((x, y) => (rowKey(x) < rowKey(y) ? -1 : 1));
+    const keyOf = new Map<number, string>();
+    for (const id of region) keyOf.set(id, rowKey(this.identities.get(id) as IdentityRow));
+    const rows = [...region]
+      .sort((x, y) => ((keyOf.get(x) as string) < (keyOf.get(y) as string) ? -1 : 1))
+      .map((id) => this.identities.get(id) as IdentityRow);
     const firstWithEmail = new Map<string, number>();
     const regionByKey = new Map<string, number>();
-    for (const row of rows) regionByKey.set(rowKey(row), row.id);
+    for (const row of rows) regionByKey.set(keyOf.get(row.id) as string, row.id);
     for (const row of rows) {
       if (this.usable(row.email)) {
         const first = firstWithEmail.get(row.email);
@@ -360,7 +481,9 @@ export class PageResolution {
       else components.set(root, [row]);
     }
     // rows are sorted by key, so each component's first row is its smallest: order components by it.
-    const ordered = [...components.values()].sort((x, y) => (rowKey(x[0] as IdentityRow) < rowKey(y[0] as IdentityRow) ? -1 : 1));
+    const ordered = [...components.values()].sort((x, y) =>
+      (keyOf.get((x[0] as IdentityRow).id) as string) < (keyOf.get((y[0] as IdentityRow).id) as string) ? -1 : 1,
+    );
     const taken = new Set<number>();
     const survivorOf = new Map<number, number>();
     const oldContact = new Map<number, number | null>();
@@ -370,9 +493,13 @@ export class PageResolution {
     for (const component of ordered) {
       const old = [...new Set(component.map((r) => r.contact_id).filter((c): c is number => c !== null))].sort((a, b) => a - b);
       let survivor = old.find((c) => !taken.has(c));
-      if (survivor === undefined) survivor = this.createContact();
+      if (survivor === undefined) {
+        survivor = this.createContact(component);
+        this.written.add(survivor);
+      }
       taken.add(survivor);
       this.touchedContacts.add(survivor);
+      this.members.set(survivor, component);
       for (const c of old) if (!survivorOf.has(c)) survivorOf.set(c, survivor);
       for (const row of component) {
         if (row.contact_id === survivor) continue;
@@ -389,10 +516,11 @@ export class PageResolution {
     }
   }
 
-  private createContact(): number {
+  private createContact(identities: readonly IdentityRow[]): number {
+    const c = contactTraits(identities.filter((r) => r.seen === 1).map((r) => this.full(r)));
     const r = this.store
-      .statement("INSERT INTO contacts (email, email_consent, traits, deleted, created_at, updated_at) VALUES (NULL, 'unknown', '{}', 0, ?, ?)")
-      .run(this.now, this.now);
+      .statement('INSERT INTO contacts (email, email_consent, traits, deleted, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(c.email, c.consent, c.traits, c.deleted, this.now, this.now);
     return Number(r.lastInsertRowid);
   }
 
@@ -424,41 +552,48 @@ export class PageResolution {
     this.merged += 1;
   }
 
-  /**
-   * A contact's traits: per trait, the value of its newest record (by `updated_at`), ties broken by source then
-   * external id; null values do not blank a trait another record has. Raw tool properties stay on each identity.
-   */
   private recomputeTraits(): void {
-    const identitiesOf = this.store.statement(
-      'SELECT source, external_id, traits, record_updated_ms, deleted FROM identities WHERE contact_id = ? AND seen = 1',
-    );
+    const identitiesOf = this.store.statement(`SELECT ${IDENTITY_COLUMNS} FROM identities WHERE contact_id = ?`);
     const update = this.store.statement(
       'UPDATE contacts SET email = ?, email_consent = ?, traits = ?, deleted = ?, updated_at = ? WHERE id = ?',
     );
     for (const contactId of this.touchedContacts) {
-      const records = identitiesOf.all(contactId) as {
-        source: string;
-        external_id: string | null;
-        traits: string;
-        record_updated_ms: number | null;
-        deleted: number;
-      }[];
-      records.sort(
-        (a, b) =>
-          (b.record_updated_ms ?? -Infinity) - (a.record_updated_ms ?? -Infinity) ||
-          (a.source < b.source ? -1 : a.source > b.source ? 1 : 0) ||
-          ((a.external_id ?? '') < (b.external_id ?? '') ? -1 : 1),
-      );
-      const traits: Record<string, unknown> = {};
-      for (const r of records) {
-        for (const [k, v] of Object.entries(JSON.parse(r.traits) as Record<string, unknown>)) {
-          if (v !== null && v !== undefined && !(k in traits)) traits[k] = v;
-        }
-      }
-      const email = normaliseEmail(typeof traits.email === 'string' ? traits.email : null);
-      const consent = (EMAIL_CONSENT as readonly unknown[]).includes(traits.email_consent) ? (traits.email_consent as string) : 'unknown';
-      const deleted = records.length > 0 && records.every((r) => r.deleted === 1) ? 1 : 0;
-      update.run(email, consent, sortedJson(traits), deleted, this.now, contactId);
+      if (this.written.has(contactId)) continue;
+      const identities = this.members.get(contactId) ?? (identitiesOf.all(contactId) as IdentityRow[]);
+      const c = contactTraits(identities.filter((r) => r.seen === 1).map((r) => this.full(r)));
+      update.run(c.email, c.consent, c.traits, c.deleted, this.now, contactId);
     }
   }
+}
+
+/**
+ * A contact's traits: per trait, the value of its newest record (by `updated_at`), ties broken by source then
+ * external id; null values do not blank a trait another record has. Raw tool properties stay on each identity.
+ */
+function contactTraits(records: (IdentityRow & { traits: string })[]): { email: string | null; consent: string; traits: string; deleted: number } {
+  records.sort(
+    (a, b) =>
+      (b.record_updated_ms ?? -Infinity) - (a.record_updated_ms ?? -Infinity) ||
+      (a.source < b.source ? -1 : a.source > b.source ? 1 : 0) ||
+      ((a.external_id ?? '') < (b.external_id ?? '') ? -1 : 1),
+  );
+  let traits: Record<string, unknown>;
+  let json: string;
+  if (records.length === 1) {
+    json = (records[0] as IdentityRow & { traits: string }).traits;
+    traits = JSON.parse(json) as Record<string, unknown>;
+    if (Object.values(traits).includes(null)) json = sortedJson(Object.fromEntries(Object.entries(traits).filter(([, v]) => v !== null)));
+  } else {
+    traits = {};
+    for (const r of records) {
+      for (const [k, v] of Object.entries(JSON.parse(r.traits) as Record<string, unknown>)) {
+        if (v !== null && v !== undefined && !(k in traits)) traits[k] = v;
+      }
+    }
+    json = sortedJson(traits);
+  }
+  const email = normaliseEmail(typeof traits.email === 'string' ? traits.email : null);
+  const consent = (EMAIL_CONSENT as readonly unknown[]).includes(traits.email_consent) ? (traits.email_consent as string) : 'unknown';
+  const deleted = records.length > 0 && records.every((r) => r.deleted === 1) ? 1 : 0;
+  return { email, consent, traits: json, deleted };
 }

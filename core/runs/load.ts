@@ -70,6 +70,7 @@ export function loadPage(store: Store, input: LoadPageInput): LoadResult {
     store.transaction(() => {
       const suppressed = suppressionCheck(store);
       const page = new PageResolution(store, options, now);
+      page.prefetch(input.records);
       const events: { record: EventRecord; identityId: number }[] = [];
       for (const record of input.records) {
         if (record.kind === 'contact') {

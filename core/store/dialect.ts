@@ -68,6 +68,11 @@ export interface Dialect {
   placeholder(n: number): string;
   /** `INSERT ... ON CONFLICT (...) DO UPDATE SET ...` (or `DO NOTHING` when `update` is empty). */
   upsert(spec: UpsertSpec): string;
+  /**
+   * A table expression with one row per element of the JSON array bound at parameter `n`, its column named `value`,
+   * to join against (set-based lookups of a page's keys in one statement).
+   */
+  jsonArrayRows(n: number): string;
   /** A comma-separated list of `count` placeholders starting at `from` (1-based). */
   placeholders(count: number, from?: number): string;
 }

@@ -1,5 +1,6 @@
 import { deliveryMigrations } from '../delivery/migrations.js';
 import { eventMigrations } from '../events/migrations.js';
+import { featureMigrations } from '../features/migrations.js';
 import { identityMigrations } from '../identity/migrations.js';
 import { runMigrations } from '../runs/migrations.js';
 import { segmentMigrations } from '../segments/store/migrations.js';
@@ -12,6 +13,7 @@ export const migrations: readonly Migration[] = [
   ...eventMigrations,
   ...runMigrations,
   ...segmentMigrations,
+  ...featureMigrations,
   ...deliveryMigrations,
   ...suppressionMigrations,
 ];

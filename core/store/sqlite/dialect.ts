@@ -16,6 +16,7 @@ export const sqliteDialect: Dialect = {
   },
   now: `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`,
   placeholder: () => '?',
+  jsonArrayRows: () => 'json_each(?)',
   placeholders: (count) => Array.from({ length: count }, () => '?').join(', '),
   upsert(spec) {
     return upsertSql(this, spec);

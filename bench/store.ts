@@ -1,0 +1,193 @@
+/**
+ * The load path (loadPage: identity resolution, idempotent events, checkpoint per page) against the raw better-sqlite3
+ * ceiling: a bare prepared INSERT of the same rows, in one transaction, into the same schema, indexes and pragmas.
+ * Full scale: 1,000,000 contact records (700,000 people across three tools, emails repeated with different case) and
+ * 5,000,000 events naming their contact by tool id or by email. Target: ≥ 50% of the ceiling, peak RSS < 1 GiB.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadPage, openStore } from '../core/index.js';
+import type { SourceRecord } from '../plugins/model/index.js';
+import type { Benchmark } from './run.js';
+
+interface Scale {
+  contacts: number;
+  events: number;
+  pageSize: number;
+}
+
+const SOURCES = ['hubspot', 'salesforce', 'mailchimp'] as const;
+
+/** Person p's email; some tools spell it in upper case. */
+function email(person: number, upper: boolean): string {
+  const e = `person${person}@company${person % 997}.example`;
+  return upper ? e.toUpperCase() : e;
+}
+
+/**
+ * The contact records: hubspot holds people [0, 50%), salesforce [30%, 60%) and mailchimp [50%, 70%) of the record
+ * count, so 30% of records name a person another tool also has.
+ */
+function contactRecord(i: number, total: number): SourceRecord {
+  const hubspot = Math.floor(total * 0.5);
+  const salesforce = Math.floor(total * 0.3);
+  const source = i < hubspot ? 0 : i < hubspot + salesforce ? 1 : 2;
+  const person = source === 0 ? i : source === 1 ? i - hubspot + Math.floor(total * 0.3) : i - hubspot - salesforce + hubspot;
+  return {
+    kind: 'contact',
+    source: SOURCES[source] as string,
+    externalId: `${SOURCES[source]}-${person}`,
+    traits: {
+      email: email(person, source === 1 && person % 2 === 0),
+      first_name: `First${person % 5000}`,
+      last_name: `Last${person % 7919}`,
+      phone: `+1555${String(person).padStart(7, '0')}`,
+      lifecycle_stage: person % 3 === 0 ? 'customer' : 'lead',
+      country: ['US', 'FR', 'DE', 'GB'][person % 4] as string,
+      updated_at: new Date(Date.UTC(2026, 0, 1) + (person % 86_400) * 1000).toISOString(),
+    },
+    raw: { id: person, score: person % 100 },
+  };
+}
+
+/** Event j: 70% name a hubspot or salesforce id that exists, 30% an email (some not seen as a contact yet). */
+function eventPerson(j: number, contacts: number): number {
+  return (j * 2_654_435_761) % Math.floor(contacts * 0.7);
+}
+
+function eventRecord(j: number, contacts: number): SourceRecord {
+  const person = eventPerson(j, contacts);
+  const byEmail = j % 10 < 3;
+  const inHubspot = person < Math.floor(contacts * 0.5);
+  const type = (['email_open', 'email_click', 'page_view', 'purchase'] as const)[j % 4] as 'purchase';
+  return {
+    kind: 'event',
+    source: byEmail ? 'segment' : inHubspot ? 'hubspot' : 'salesforce',
+    sourceEventId: `ev-${j}`,
+    type,
+    occurredAt: new Date(Date.UTC(2025, 0, 1) + (j % 31_536_000) * 1000).toISOString(),
+    contact: byEmail
+      ? { email: email(person, j % 7 === 0) }
+      : { externalId: inHubspot ? `hubspot-${person}` : `salesforce-${person}` },
+    value: type === 'purchase' ? (j % 200) + 0.5 : null,
+    properties: { campaign: `c${j % 50}` },
+  };
+}
+
+function* pages(scale: Scale): Generator<{ stream: string; records: SourceRecord[]; checkpoint: number }> {
+  for (let start = 0; start < scale.contacts; start += scale.pageSize) {
+    const records: SourceRecord[] = [];
+    for (let i = start; i < Math.min(scale.contacts, start + scale.pageSize); i++) records.push(contactRecord(i, scale.contacts));
+    yield { stream: 'contacts', records, checkpoint: start + records.length };
+  }
+  for (let start = 0; start < scale.events; start += scale.pageSize) {
+    const records: SourceRecord[] = [];
+    for (let j = start; j < Math.min(scale.events, start + scale.pageSize); j++) records.push(eventRecord(j, scale.contacts));
+    yield { stream: 'events', records, checkpoint: start + records.length };
+  }
+}
+
+/** The ceiling: each contact record as one contacts row and one identities row, each event as one events row. */
+interface Timing {
+  seconds: number;
+  /** CPU seconds of this process (user + system): steadier than wall time on a machine shared with other work. */
+  cpuSeconds: number;
+}
+
+function timer(): () => Timing {
+  const wall = performance.now();
+  const cpu = process.cpuUsage();
+  return () => {
+    const used = process.cpuUsage(cpu);
+    return { seconds: (performance.now() - wall) / 1000, cpuSeconds: (used.user + used.system) / 1e6 };
+  };
+}
+
+function ceiling(file: string, scale: Scale): Timing {
+  const store = openStore(file);
+  const now = new Date().toISOString();
+  const stop = timer();
+  const contact = store.statement(
+    "INSERT INTO contacts (email, email_consent, traits, deleted, created_at, updated_at) VALUES (?, 'unknown', ?, 0, ?, ?)",
+  );
+  const identity = store.statement(
+    `INSERT INTO identities (contact_id, source, external_id, email, linked_ids, traits, raw, record_updated_ms, seen, deleted, created_at, updated_at)
+     VALUES (?, ?, ?, ?, '[]', ?, ?, ?, 1, 0, ?, ?)`,
+  );
+  const event = store.statement(
+    `INSERT INTO events (source, source_event_id, contact_id, identity_id, type, occurred_at, value, properties, loaded_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  store.transaction(() => {
+    for (const page of pages(scale)) {
+      for (const r of page.records) {
+        if (r.kind === 'contact') {
+          const traits = JSON.stringify(r.traits);
+          const email = typeof r.traits.email === 'string' ? r.traits.email.toLowerCase() : null;
+          const id = contact.run(email, traits, now, now).lastInsertRowid;
+          identity.run(id, r.source, r.externalId, email, traits, JSON.stringify(r.raw), Date.parse(String(r.traits.updated_at)), now, now);
+        } else {
+          // The contact the load path resolves it to, up to renumbering: same index locality as the load path.
+          const id = eventPerson(Number(r.sourceEventId.slice(3)), scale.contacts) + 1;
+          event.run(r.source, r.sourceEventId, id, id, r.type, r.occurredAt, r.value ?? null, JSON.stringify(r.properties), now);
+        }
+      }
+    }
+  });
+  const timing = stop();
+  store.close();
+  return timing;
+}
+
+function loadPath(file: string, scale: Scale, log: (line: string) => void): Timing & { merged: number; contacts: number } {
+  const store = openStore(file);
+  const started = performance.now();
+  const stop = timer();
+  let merged = 0;
+  let n = 0;
+  for (const page of pages(scale)) {
+    const result = loadPage(store, { connection: 'bench', stream: page.stream, records: page.records, checkpoint: page.checkpoint });
+    merged += result.merged;
+    n += page.records.length;
+    if (n % (scale.pageSize * 100) === 0) log(`  load path: ${n.toLocaleString('en')} records, ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  }
+  const timing = stop();
+  const contacts = (store.statement('SELECT COUNT(*) AS n FROM contacts').get() as { n: number }).n;
+  store.close();
+  return { ...timing, merged, contacts };
+}
+
+export const benchmark: Benchmark = {
+  async run({ toy, log }) {
+    const scale: Scale = toy
+      ? { contacts: 10_000, events: 50_000, pageSize: 5_000 }
+      : { contacts: 1_000_000, events: 5_000_000, pageSize: 5_000 };
+    const records = scale.contacts + scale.events;
+    const dir = mkdtempSync(join(tmpdir(), 'segflow-bench-store-'));
+    try {
+      log(`ceiling: bare INSERTs of ${records.toLocaleString('en')} rows in one transaction`);
+      const top = ceiling(join(dir, 'ceiling.db'), scale);
+      log(`load path: loadPage in pages of ${scale.pageSize}`);
+      const load = loadPath(join(dir, 'load.db'), scale, log);
+      const rss = process.resourceUsage().maxRSS * 1024;
+      const ratio = top.seconds / load.seconds;
+      const cpuRatio = top.cpuSeconds / load.cpuSeconds;
+      const rate = (seconds: number) => Math.round(records / seconds).toLocaleString('en');
+      const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+      const met = ratio >= 0.5 && rss < 2 ** 30;
+      return [
+        `${scale.contacts.toLocaleString('en')} contact records and ${scale.events.toLocaleString('en')} events (${load.contacts.toLocaleString('en')} contacts after resolution, ${load.merged.toLocaleString('en')} merges).`,
+        '',
+        '| path | wall s | records/s (wall) | share of ceiling (wall) | CPU s | records/CPU-s | share of ceiling (CPU) |',
+        '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+        `| raw better-sqlite3 INSERT, one transaction (ceiling) | ${top.seconds.toFixed(1)} | ${rate(top.seconds)} | 100% | ${top.cpuSeconds.toFixed(1)} | ${rate(top.cpuSeconds)} | 100% |`,
+        `| loadPage (identity resolution, idempotent events, checkpoint per page of ${scale.pageSize}) | ${load.seconds.toFixed(1)} | ${rate(load.seconds)} | ${(ratio * 100).toFixed(0)}% | ${load.cpuSeconds.toFixed(1)} | ${rate(load.cpuSeconds)} | ${(cpuRatio * 100).toFixed(0)}% |`,
+        '',
+        `Peak RSS of the process: ${mib(rss)}. Target (≥ 50% of the ceiling, peak RSS < 1 GiB): ${met ? 'met' : 'not met'} on wall time; ${cpuRatio >= 0.5 ? 'met' : 'not met'} on CPU time (the steadier figure when other work shares the machine).`,
+      ].join('\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
