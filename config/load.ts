@@ -212,6 +212,10 @@ function describeIssue(issue: z.core.$ZodIssue, actual: unknown): string {
     }
     case 'invalid_union':
       return `expected ${issue.errors.map((branch) => EXPECTED[(branch[0] as { expected?: string } | undefined)?.expected ?? ''] ?? '').filter(Boolean).join(' or ') || 'another kind of value'}, got ${kindOf(actual)}`;
+    case 'invalid_format':
+      if (issue.format === 'url') return '{value} is not a URL (expected one like https://api.example.com)';
+      if (issue.format === 'email') return '{value} is not an email address (expected one like ops@example.com)';
+      return issue.message;
     case 'invalid_key':
       return `invalid key: ${issue.issues.map((i) => describeIssue(i, undefined)).join('; ')}`;
     default:
