@@ -1,0 +1,12 @@
+/**
+ * Per-contact features computed in SQL over contacts and events (recency, frequency, monetary value, engagement
+ * counts and rates, trend, tenure, support, discounts, categories, RFM scores and segments, and expression features
+ * from config), for the whole base or for a set of contacts.
+ */
+export type { FeatureColumn } from './catalog.js';
+export { FEATURE_COLUMNS, FEATURE_NAMES, ENGAGEMENT_TYPES, RFM_SEGMENTS, SCORE_NAMES, quintileScore, rfmSegmentName } from './catalog.js';
+export type { ExpressionFeature, FeatureOptions, FeatureRun } from './compute.js';
+export { computeFeatures, recomputeContacts } from './compute.js';
+export type { Binder, RuleOperators, RuleScalar } from './filters.js';
+export { RULE_OPERATORS, binder, compileEventFilter, compileOperators, durationMs, isFieldName, propertyPath } from './filters.js';
+export { featureMigrations } from './migrations.js';

@@ -1,0 +1,156 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { computeFeatures, recomputeContacts, type ExpressionFeature } from '../../core/features/index.js';
+import type { Store } from '../../core/index.js';
+import { tempStore } from '../store/fixtures.js';
+import { CURRENCY, NOW, fixtureRecords, happened, idOf, load } from './fixture.js';
+
+type Row = Record<string, unknown>;
+
+const FEATURES: Record<string, ExpressionFeature> = {
+  big_orders: { agg: 'count', event: 'purchase', where: { value: { gt: 40 } } },
+  shoe_spend_365d: { agg: 'sum', event: 'purchase', where: { category: 'shoes' }, within: '365d' },
+  avg_order_raw: { agg: 'avg', event: 'purchase' },
+  max_order: { agg: 'max', event: 'purchase' },
+  first_feature: { agg: 'first', event: 'feature_used', property: 'feature' },
+  last_category: { agg: 'last', event: 'purchase', property: 'category' },
+};
+
+function features(store: Store, who: string): Row {
+  const row = store.statement('SELECT * FROM contact_features WHERE contact_id = ?').get(idOf(store, who)) as Row;
+  return { ...row, custom: JSON.parse(row.custom as string) as unknown };
+}
+
+describe('features over a hand-computed fixture (now = 2026-03-01, EUR reporting, USD at 0.5, GBP without a rate)', () => {
+  let store: Store;
+  beforeEach(() => {
+    store = tempStore();
+    load(store, fixtureRecords());
+  });
+  afterEach(() => store.close());
+
+  it('counts the GBP purchase out of money and warns once', () => {
+    const run = computeFeatures(store, { now: NOW, currency: CURRENCY, features: FEATURES });
+    expect(run.contacts).toBe(5);
+    expect(run.unconvertedPurchases).toBe(1);
+    expect(run.warnings).toEqual([expect.stringContaining('1 purchase left out')]);
+  });
+
+  it('computes recency, frequency, money, tenure and sign-up for a customer', () => {
+    computeFeatures(store, { now: NOW, currency: CURRENCY, features: FEATURES });
+    expect(features(store, 'ada')).toMatchObject({
+      days_since_last_purchase: 9, // 2026-02-20; the 2026-03-05 purchase is after now
+      days_since_last_engagement: 2, // feature use on 2026-02-27
+      tenure_days: 424, // first purchase 2025-01-01
+      days_since_signup: 106, // signup event 2025-11-15 is earlier than created_at 2025-12-01
+      frequency_30d: 1,
+      frequency_90d: 2,
+      frequency_365d: 3,
+      frequency_all: 4,
+      monetary_30d: 100,
+      monetary_90d: 125, // 100 EUR + 50 USD × 0.5
+      monetary_365d: 125, // the GBP purchase has no rate
+      monetary_all: 135, // + 10 without a currency: the reporting currency
+      avg_order_value: 45, // 135 over the 3 converted purchases
+      unconverted_purchases: 1,
+    });
+  });
+
+  it('computes email counts and rates over 7, 30 and 90 days', () => {
+    computeFeatures(store, { now: NOW, currency: CURRENCY });
+    expect(features(store, 'ada')).toMatchObject({
+      emails_sent_7d: 1,
+      email_opens_7d: 2,
+      email_clicks_7d: 1,
+      open_rate_7d: 2,
+      click_rate_7d: 1,
+      emails_sent_30d: 2,
+      open_rate_30d: 1,
+      click_rate_30d: 0.5,
+      emails_sent_90d: 3,
+      email_opens_90d: 3,
+      open_rate_90d: 1,
+    });
+    expect(features(store, 'ada').click_rate_90d).toBeCloseTo(1 / 3, 12);
+    expect(features(store, 'cy')).toMatchObject({ emails_sent_30d: 0, open_rate_30d: null, click_rate_30d: null });
+  });
+
+  it('computes the engagement trend, support contacts, discount share and distinct categories and features', () => {
+    computeFeatures(store, { now: NOW, currency: CURRENCY });
+    expect(features(store, 'ada')).toMatchObject({
+      engagement_30d: 6, // purchase 02-20, two opens and a click 02-26, ticket 02-01, feature 02-27
+      engagement_prev_30d: 3, // purchase 01-15, open 01-21, feature 01-10
+      engagement_trend: 3,
+      engagement_change: 1,
+      support_contacts_90d: 1,
+      support_contacts_all: 2,
+      discount_share: 0.5, // discount 5 and 1 out of four purchases
+      distinct_categories: 2,
+      distinct_features: 2,
+    });
+    expect(features(store, 'dee')).toMatchObject({ discount_share: 1, days_since_last_purchase: 180, engagement_30d: 0 });
+  });
+
+  it('leaves purchase features empty for a contact who never bought, and counts sign-up from created_at', () => {
+    computeFeatures(store, { now: NOW, currency: CURRENCY });
+    expect(features(store, 'cy')).toMatchObject({
+      days_since_last_purchase: null,
+      days_since_last_engagement: null,
+      tenure_days: null,
+      days_since_signup: 14,
+      frequency_all: 0,
+      monetary_all: 0,
+      avg_order_value: null,
+      discount_share: null,
+      rfm_recency: null,
+      rfm_segment: null,
+    });
+  });
+
+  it('scores RFM so that ties score the same, and names the segment from the R×F table', () => {
+    computeFeatures(store, { now: NOW, currency: CURRENCY });
+    // Four customers: recency days ada 9, bob 0, eve 0, dee 180; frequency 4, 1, 1, 2; money 135, 30, 30, 60.
+    // score = 1 + floor(5 × strictly-worse / 4)
+    expect(features(store, 'bob')).toMatchObject({ rfm_recency: 3, rfm_frequency: 1, rfm_monetary: 1, rfm_score: '311', rfm_segment: 'About to Sleep' });
+    expect(features(store, 'eve')).toMatchObject({ rfm_recency: 3, rfm_frequency: 1, rfm_monetary: 1, rfm_segment: 'About to Sleep' });
+    expect(features(store, 'ada')).toMatchObject({ rfm_recency: 2, rfm_frequency: 4, rfm_monetary: 4, rfm_score: '244', rfm_segment: 'At Risk' });
+    expect(features(store, 'dee')).toMatchObject({ rfm_recency: 1, rfm_frequency: 3, rfm_monetary: 3, rfm_segment: 'At Risk' });
+  });
+
+  it('computes expression features from config', () => {
+    computeFeatures(store, { now: NOW, currency: CURRENCY, features: FEATURES });
+    expect(features(store, 'ada').custom).toEqual({
+      big_orders: 3, // raw values 100, 50, 200 are above 40
+      shoe_spend_365d: 300,
+      avg_order_raw: 90,
+      max_order: 200,
+      first_feature: 'export',
+      last_category: 'shoes',
+    });
+    expect(features(store, 'cy').custom).toEqual({
+      big_orders: 0,
+      shoe_spend_365d: null,
+      avg_order_raw: null,
+      max_order: null,
+      first_feature: null,
+      last_category: null,
+    });
+  });
+
+  it('gives the same features from recomputeContacts of the changed contacts as from a full computation', () => {
+    const options = { now: NOW, currency: CURRENCY, features: FEATURES };
+    computeFeatures(store, options);
+    load(store, [
+      happened('ada', 'purchase', '2026-02-28T00:00:00Z', 80, { currency: 'USD', category: 'bags' }),
+      happened('ada', 'email_open', '2026-02-28T00:00:00Z'),
+      happened('dee', 'purchase', '2026-02-27T00:00:00Z', 5, { currency: 'EUR' }),
+    ]);
+    const changed = [idOf(store, 'ada'), idOf(store, 'dee')];
+    recomputeContacts(store, changed, options);
+    const all = (): Row[] => (store.statement('SELECT * FROM contact_features ORDER BY contact_id').all() as Row[]).map(({ computed_at: _, ...r }) => r);
+    const incremental = all();
+    computeFeatures(store, options);
+    const full = all();
+    expect(incremental).toEqual(full);
+    expect(features(store, 'ada')).toMatchObject({ frequency_all: 5, monetary_all: 175, distinct_categories: 3, days_since_last_purchase: 1 });
+  });
+});
