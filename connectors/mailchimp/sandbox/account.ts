@@ -170,8 +170,18 @@ export class MailchimpAccount {
     return out;
   }
 
-  /** Persists written state, when the sandbox was given a path. */
+  private pendingSave: NodeJS.Timeout | undefined;
+
+  /** Persists written state soon (writes are coalesced), when the sandbox was given a path. */
   save(): void {
+    if (!this.statePath || this.pendingSave) return;
+    this.pendingSave = setTimeout(() => this.flush(), 100);
+  }
+
+  /** Persists written state now. */
+  flush(): void {
+    clearTimeout(this.pendingSave);
+    this.pendingSave = undefined;
     if (!this.statePath) return;
     const state: Persisted = {
       members: [...this.written.values()].flatMap((m) => [...m.values()]),

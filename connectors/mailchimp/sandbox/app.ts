@@ -331,6 +331,7 @@ export function createApp(account: MailchimpAccount, options: AppOptions): Hono 
         result.updated_members.push(renderMember(account, updated));
       }
     }
+    account.save();
     return c.json({
       ...result,
       total_created: result.new_members.length,

@@ -25,6 +25,8 @@ export interface SandboxOptions {
   seed?: string | number;
   /** People in the world (default 2,000; about half are in Mailchimp); ignored when `world` is given. */
   people?: number;
+  /** About how many Mailchimp people the world should hold (sets `people` to twice this); for `--members N`. */
+  members?: number;
   /** A world shared with other sandboxes, so one person is seen by several tools. */
   world?: World;
   /** File that keeps what was written (members, tags, segments, permanent deletes) across restarts. */
@@ -58,7 +60,7 @@ export const SANDBOX_DATA_CENTER = 'us21';
  * const sandbox = await startSandbox({ people: 500, limits: { latencyMs: 5 } });
  */
 export async function startSandbox(options: SandboxOptions = {}): Promise<MailchimpSandbox> {
-  const world = options.world ?? createWorld({ seed: options.seed ?? 1, people: options.people ?? 2_000 });
+  const world = options.world ?? createWorld({ seed: options.seed ?? 1, people: options.people ?? (options.members ? options.members * 2 : 2_000) });
   const account = new MailchimpAccount(world, options.statePath);
   const limits = { ...MAILCHIMP_LIMITS, ...options.limits };
   const faults = { ...noFaults(), ...options.faults };
@@ -80,7 +82,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Mailch
     recorder,
     close: () =>
       new Promise<void>((resolve, reject) => {
-        account.save();
+        account.flush();
         server.close((error) => (error ? reject(error) : resolve()));
         (server as { closeAllConnections?: () => void }).closeAllConnections?.();
       }),

@@ -144,3 +144,25 @@ describe('mailchimp sandbox fidelity', () => {
     expect(batch.errors[0]!.error).toMatch(/permanently deleted/);
   });
 });
+
+describe('mailchimp sandbox state', () => {
+  it('keeps written members, tags and permanent deletes across a restart when given a state file', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const statePath = join(mkdtempSync(join(tmpdir(), 'mc-state-')), 'mailchimp.json');
+    const first = await startSandbox({ seed: 'state', people: 200, statePath });
+    const listId = first.world.audiences[0]!.id;
+    const headers = { authorization: `Basic ${Buffer.from(`x:${first.credentials.apiKey}`).toString('base64')}`, 'content-type': 'application/json' };
+    await fetch(`${first.url}/lists/${listId}`, { method: 'POST', headers, body: JSON.stringify({ members: [{ email_address: 'kept@example.com', status: 'pending', tags: ['Kept tag'] }] }) });
+    await first.close();
+    const second = await startSandbox({ seed: 'state', people: 200, statePath, apiKey: first.credentials.apiKey });
+    try {
+      const member = (await (await fetch(`${second.url}/lists/${listId}/members/${md5('kept@example.com')}`, { headers })).json()) as { status: string; tags: { name: string }[] };
+      expect(member.status).toBe('pending');
+      expect(member.tags.map((t) => t.name)).toEqual(['Kept tag']);
+    } finally {
+      await second.close();
+    }
+  });
+});
