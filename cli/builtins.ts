@@ -5,11 +5,22 @@
  * @example
  * const config = await loadConfig('segflow.yaml', { registry: builtinRegistry() });
  */
-import { source as fileSource } from '../connectors/file/index.js';
+import * as file from '../connectors/file/index.js';
+import * as hubspot from '../connectors/hubspot/index.js';
+import * as mailchimp from '../connectors/mailchimp/index.js';
+import * as salesforce from '../connectors/salesforce/index.js';
 import { createRegistry, type ConnectorDefinition, type Registry } from '../plugins/index.js';
 
-/** Every built-in connector. The HubSpot, Salesforce, Mailchimp and Segment connectors join this list as they land. */
-export const BUILTIN_CONNECTORS: ConnectorDefinition[] = [fileSource];
+/** Every built-in connector. */
+export const BUILTIN_CONNECTORS: ConnectorDefinition[] = [
+  file.source,
+  hubspot.source,
+  hubspot.destination,
+  salesforce.source,
+  salesforce.destination,
+  mailchimp.source,
+  mailchimp.destination,
+];
 
 /** A fresh registry holding the built-in connectors (a fresh one each time: plugins loaded into it stay in it). */
 export function builtinRegistry(): Registry {

@@ -9,3 +9,4 @@ export * from './runs/index.js';
 export * from './segments/store/index.js';
 export * from './delivery/index.js';
 export * from './suppression/index.js';
+export * from './audit/index.js';
