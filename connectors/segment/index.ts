@@ -6,3 +6,15 @@
  * import { destination, startSandbox, sandboxConfig } from './connectors/segment/index.js';
  */
 export * from './sandbox/index.js';
+export { classifySegmentError, segmentClient, SegmentHttpError, type ClientOptions } from './client.js';
+export {
+  destination,
+  destinationSpec,
+  messageIdFor,
+  userIdOf,
+  ENTERED,
+  EXITED,
+  EVENT_LIMIT_BYTES,
+  REQUEST_LIMIT_BYTES,
+  type DestinationConfig,
+} from './destination.js';

@@ -1,0 +1,282 @@
+/**
+ * The Segment destination: each membership change becomes an `identify` (the segment as a boolean trait named by
+ * its key, the contact's email and the mapped traits and scores) and a `track` of "Segment Entered" or "Segment
+ * Exited" with the segment's key and name. Both messageIds derive from the change's membership-history row, so a
+ * replayed delivery is deduplicated by Segment while a genuine re-entry is a new message. Segment's tracking API
+ * cannot delete people, so there is no `erase`.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import {
+  ConfigError,
+  RateLimitedError,
+  RejectedRowError,
+  classifyByDefault,
+  defineDestination,
+  secret,
+  type ConnectorContext,
+  type MemberRef,
+  type MembershipBatch,
+  type MembershipChange,
+  type RowResult,
+  type SegmentRef,
+} from '../../plugins/index.js';
+import { classifySegmentError, SegmentHttpError, segmentClient } from './client.js';
+
+export const destinationSpec = z.object({
+  /** The write key of the Segment source segflow sends as. */
+  writeKey: secret(z.string().min(1)),
+  /** Tracking API host (no trailing slash); the EU workspace is `https://events.eu1.segmentapis.com`. */
+  host: z.string().url().default('https://api.segment.io'),
+  /** Profiles API base URL, for `readMembership`. */
+  profilesUrl: z.string().url().default('https://profiles.segment.com'),
+  /** Profiles API space id and access token; without them readMembership cannot read Segment back. */
+  spaceId: z.string().min(1).optional(),
+  profilesToken: secret(z.string().min(1)).optional(),
+  /** Per-request timeout, ms. */
+  timeoutMs: z.number().int().positive().default(10_000),
+});
+
+export type DestinationConfig = z.infer<typeof destinationSpec>;
+
+/** Segment's largest message, bytes. */
+export const EVENT_LIMIT_BYTES = 32 * 1024;
+/** How full a request is filled, bytes: the SDK's own 480 KB, under Segment's 500 KB. */
+export const REQUEST_LIMIT_BYTES = 480 * 1024;
+/**
+ * What the SDK adds to each message after we build it (context.library, _metadata, integrations, type), with
+ * room to spare; the size check counts it so that no message the sandbox or Segment would refuse is sent.
+ */
+const SDK_OVERHEAD_BYTES = 320;
+/** Room in a request body for `{"batch":[…],"writeKey":"…","sentAt":"…"}`. */
+const ENVELOPE_BYTES = 512;
+
+export const ENTERED = 'Segment Entered';
+export const EXITED = 'Segment Exited';
+
+/**
+ * The messageId of one message of a change: derived from the membership-history row, distinct for the identify and
+ * the track. The same row always gives the same ids (a replay is deduplicated), another row other ids.
+ *
+ * @example
+ * messageIdFor('history-81723', 'track'); // 'segflow-3f1c…'
+ */
+export function messageIdFor(historyId: string, kind: 'identify' | 'track'): string {
+  return `segflow-${createHash('sha256').update(`${historyId}\u0000${kind}`).digest('hex').slice(0, 40)}`;
+}
+
+/** The Segment userId of a contact: the id Segment already knows them by, else segflow's contact id. */
+export function userIdOf(change: MembershipChange): string {
+  return change.contact.externalIds[0] ?? change.contact.contactId;
+}
+
+interface PlannedMessage {
+  row: number;
+  kind: 'identify' | 'track';
+  userId: string;
+  messageId: string;
+  timestamp: Date;
+  traits?: Record<string, unknown>;
+  event?: string;
+  properties?: Record<string, unknown>;
+  bytes: number;
+}
+
+/** Plans a change's messages, or says why it cannot be sent. */
+function plan(
+  segment: SegmentRef,
+  change: MembershipChange,
+  row: number,
+  now: Date,
+): PlannedMessage[] | { reason: string; code: string } {
+  const userId = userIdOf(change);
+  // Without a history row id the change cannot be deduplicated; a fresh id never loses a genuine change.
+  const historyId = change.messageId ?? `${segment.key}:${change.contact.contactId}:${change.op}:${randomUUID()}`;
+  const member = change.op !== 'remove';
+  const traits: Record<string, unknown> = {
+    ...(change.traits ?? {}),
+    ...(change.contact.email ? { email: change.contact.email } : {}),
+    [segment.key]: member,
+  };
+  const messages: PlannedMessage[] = [
+    { row, kind: 'identify', userId, messageId: messageIdFor(historyId, 'identify'), timestamp: now, traits, bytes: 0 },
+  ];
+  if (change.op !== 'update') {
+    messages.push({
+      row,
+      kind: 'track',
+      userId,
+      messageId: messageIdFor(historyId, 'track'),
+      timestamp: now,
+      event: member ? ENTERED : EXITED,
+      properties: { segment_key: segment.key, segment_name: segment.name },
+      bytes: 0,
+    });
+  }
+  for (const message of messages) {
+    const { row: _row, kind, bytes: _bytes, ...body } = message;
+    message.bytes = Buffer.byteLength(JSON.stringify({ type: kind, ...body })) + SDK_OVERHEAD_BYTES;
+    if (message.bytes > EVENT_LIMIT_BYTES) {
+      return {
+        reason: `the ${kind} for user ${userId} is about ${message.bytes} bytes; Segment refuses messages over 32 KB (${EVENT_LIMIT_BYTES} bytes) — map fewer or shorter traits`,
+        code: 'EVENT_TOO_LARGE',
+      };
+    }
+  }
+  return messages;
+}
+
+/** Splits messages into request-sized chunks (by real JSON bytes, since the SDK's own estimate undercounts). */
+function chunk(messages: PlannedMessage[]): PlannedMessage[][] {
+  const chunks: PlannedMessage[][] = [];
+  let current: PlannedMessage[] = [];
+  let size = ENVELOPE_BYTES;
+  for (const message of messages) {
+    if (current.length > 0 && size + message.bytes + 1 > REQUEST_LIMIT_BYTES) {
+      chunks.push(current);
+      current = [];
+      size = ENVELOPE_BYTES;
+    }
+    current.push(message);
+    size += message.bytes + 1;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+/** Sends one chunk through its own SDK instance (one request) and resolves each message's delivery error. */
+async function send(config: DestinationConfig, ctx: ConnectorContext, messages: PlannedMessage[]): Promise<(unknown | undefined)[]> {
+  const analytics = segmentClient({ writeKey: config.writeKey, host: config.host, timeoutMs: config.timeoutMs, flushAt: messages.length }, ctx);
+  const outcomes = messages.map(
+    (message) =>
+      new Promise<unknown>((resolve) => {
+        const callback = (error?: unknown) => resolve(error);
+        const common = { userId: message.userId, messageId: message.messageId, timestamp: message.timestamp };
+        if (message.kind === 'identify') analytics.identify({ ...common, traits: message.traits ?? {} }, callback);
+        else analytics.track({ ...common, event: message.event ?? ENTERED, properties: message.properties ?? {} }, callback);
+      }),
+  );
+  const results = await Promise.all(outcomes);
+  await analytics.closeAndFlush({ timeout: 0 });
+  return results;
+}
+
+function rowOutcome(errors: unknown[]): RowResult | ConfigError {
+  const failed = errors.filter((e) => e !== undefined);
+  if (failed.length === 0) return { status: 'accepted' };
+  const error = classifySegmentError(failed[0]) ?? classifyByDefault(failed[0]);
+  if (error instanceof ConfigError) return error;
+  if (error instanceof RejectedRowError) return { status: 'rejected', reason: error.message, code: 'SEGMENT_REJECTED' };
+  if (error instanceof RateLimitedError) return { status: 'retryable', reason: error.message };
+  return { status: 'retryable', reason: error.message };
+}
+
+async function write(batch: MembershipBatch, config: DestinationConfig, ctx: ConnectorContext): Promise<RowResult[]> {
+  const now = new Date(ctx.clock.now());
+  const results: (RowResult | undefined)[] = new Array<RowResult | undefined>(batch.changes.length);
+  const messages: PlannedMessage[] = [];
+  batch.changes.forEach((change, row) => {
+    const planned = plan(batch.segment, change, row, now);
+    if (Array.isArray(planned)) messages.push(...planned);
+    else results[row] = { status: 'rejected', ...planned };
+  });
+  const errorsByRow = new Map<number, unknown[]>();
+  const chunks = chunk(messages);
+  const delivered = await Promise.all(chunks.map((messagesOfChunk) => send(config, ctx, messagesOfChunk)));
+  chunks.forEach((messagesOfChunk, c) => {
+    messagesOfChunk.forEach((message, m) => {
+      const list = errorsByRow.get(message.row) ?? [];
+      list.push(delivered[c]?.[m]);
+      errorsByRow.set(message.row, list);
+    });
+  });
+  let configError: ConfigError | undefined;
+  for (const [row, errors] of errorsByRow) {
+    const outcome = rowOutcome(errors);
+    if (outcome instanceof ConfigError) configError ??= outcome;
+    else results[row] = outcome;
+  }
+  if (configError) throw configError;
+  return results.map((result) => result ?? { status: 'retryable', reason: 'no delivery outcome from the SDK' });
+}
+
+interface ProfilesPage {
+  data?: { user_id?: string; traits?: Record<string, unknown> }[];
+  cursor?: { has_more?: boolean; next?: string };
+}
+
+async function profilesGet<T>(config: DestinationConfig, ctx: ConnectorContext, operation: string, path: string): Promise<T> {
+  if (!config.spaceId || !config.profilesToken) {
+    throw new ConfigError("reading Segment back needs spaceId and profilesToken (Segment's tracking API is write-only)", {
+      fix: 'set spaceId and profilesToken to a Profiles API space and access token',
+    });
+  }
+  const url = `${config.profilesUrl.replace(/\/+$/, '')}/v1/spaces/${encodeURIComponent(config.spaceId)}${path}`;
+  const authorization = `Basic ${Buffer.from(`${config.profilesToken}:`).toString('base64')}`;
+  return ctx.call(operation, async (signal) => {
+    const response = await fetch(url, { headers: { authorization }, signal: AbortSignal.any([signal, AbortSignal.timeout(config.timeoutMs)]) });
+    const text = await response.text();
+    if (!response.ok) throw new SegmentHttpError(response.status, text, response.headers);
+    return JSON.parse(text) as T;
+  });
+}
+
+async function readMembership(segment: SegmentRef, config: DestinationConfig, ctx: ConnectorContext): Promise<MemberRef[]> {
+  const members: MemberRef[] = [];
+  let next = '';
+  for (;;) {
+    const query = new URLSearchParams({ include: 'traits', limit: '100', ...(next ? { next } : {}) });
+    const page = await profilesGet<ProfilesPage>(config, ctx, 'profiles.list', `/collections/users/profiles?${query}`);
+    for (const profile of page.data ?? []) {
+      if (profile.traits?.[segment.key] !== true || !profile.user_id) continue;
+      const email = profile.traits.email;
+      members.push({ email: typeof email === 'string' ? email : null, externalId: profile.user_id });
+    }
+    if (!page.cursor?.has_more || !page.cursor.next) return members;
+    next = page.cursor.next;
+  }
+}
+
+async function check(config: DestinationConfig, ctx: ConnectorContext): Promise<{ ok: true } | { ok: false; reason: string }> {
+  try {
+    await ctx.call('check', async (signal) => {
+      const response = await fetch(`${config.host.replace(/\/+$/, '')}/v1/batch`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${config.writeKey}:`).toString('base64')}` },
+        body: JSON.stringify({ batch: [], sentAt: new Date(ctx.clock.now()).toISOString() }),
+        signal: AbortSignal.any([signal, AbortSignal.timeout(config.timeoutMs)]),
+      });
+      const text = await response.text();
+      if (!response.ok) throw new SegmentHttpError(response.status, text, response.headers);
+    });
+    if (config.spaceId && config.profilesToken) {
+      await profilesGet(config, ctx, 'check', '/collections/users/profiles?limit=1').catch((error: unknown) => {
+        const answer = error instanceof SegmentHttpError ? error : (error as { cause?: unknown } | null)?.cause;
+        if (answer instanceof SegmentHttpError && answer.status === 404) return;
+        throw error;
+      });
+    }
+    return { ok: true };
+  } catch (error) {
+    const classified = classifySegmentError(error) ?? error;
+    return { ok: false, reason: classified instanceof Error ? classified.message : String(classified) };
+  }
+}
+
+/**
+ * The Segment destination.
+ *
+ * @example
+ * const rows = await destination.write({ segment: { key: 'vip', name: 'VIP' }, changes }, config, ctx);
+ */
+export const destination = defineDestination({
+  name: 'segment',
+  spec: destinationSpec,
+  // 2,000 changes are up to 4,000 messages: a handful of full 480 KB requests per write.
+  batchSize: 2000,
+  rateBudget: { requests: 500, intervalMs: 1000, concurrency: 4 },
+  classifyError: classifySegmentError,
+  check,
+  write,
+  readMembership,
+});
