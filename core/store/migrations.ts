@@ -2,6 +2,7 @@ import { deliveryMigrations } from '../delivery/migrations.js';
 import { eventMigrations } from '../events/migrations.js';
 import { featureMigrations } from '../features/migrations.js';
 import { identityMigrations } from '../identity/migrations.js';
+import { segmentEngineMigrations } from '../segments/migrations.js';
 import { runMigrations } from '../runs/migrations.js';
 import { segmentMigrations } from '../segments/store/migrations.js';
 import { suppressionMigrations } from '../suppression/migrations.js';
@@ -14,6 +15,7 @@ export const migrations: readonly Migration[] = [
   ...runMigrations,
   ...segmentMigrations,
   ...featureMigrations,
+  ...segmentEngineMigrations,
   ...deliveryMigrations,
   ...suppressionMigrations,
 ];

@@ -1,0 +1,281 @@
+import { EVENT_TYPES } from '../../plugins/model/index.js';
+import { FEATURE_NAMES, SCORE_NAMES } from '../features/catalog.js';
+import { RULE_OPERATORS, before, binder, compileEventFilter, compileOperators, isFieldName, propertyPath, type Binder, type RuleOperators, type RuleScalar } from '../features/filters.js';
+import type { SqlValue } from '../store/dialect.js';
+
+/** Where a segment or a node of its rule was written. */
+export interface RuleLocation {
+  file: string;
+  line: number;
+  column: number;
+}
+
+/** A rule segment's condition tree, in its YAML shape (see config/schema.ts). */
+export type RuleCondition =
+  | { all: RuleCondition[] }
+  | { any: RuleCondition[] }
+  | { not: RuleCondition }
+  | { in_segment: string }
+  | ({ event: string; count?: number | RuleOperators; within?: string; before?: string; where?: Record<string, RuleScalar | RuleOperators> })
+  | (RuleOperators & { trait?: string; feature?: string; score?: string; model?: string });
+
+/**
+ * A rule segment as the engine needs it; the config loader's `Segment` has this shape, with `locations` keyed by
+ * paths like `rule.all[0].feature`.
+ */
+export interface SegmentDefinition {
+  key: string;
+  name?: string;
+  description?: string;
+  rule: RuleCondition;
+  /** Share kept as a never-pushed control group (0 to below 1). */
+  holdout?: number;
+  /** Protected attributes this segment may use, each with the reason. */
+  allow_protected_attributes?: Record<string, string>;
+  origin?: RuleLocation;
+  locations?: Record<string, RuleLocation>;
+}
+
+/** What rules may refer to besides built-in features and any trait. */
+export interface CompileOptions {
+  /** The moment relative times are measured from. */
+  now?: Date;
+  /** Names of expression features defined in config. */
+  customFeatures?: readonly string[];
+  /** Trait names rules may not use unless a segment allows them with a reason. */
+  protectedAttributes?: readonly string[];
+  /** Known model names; when given, `model:` names outside it are errors. */
+  models?: readonly string[];
+}
+
+/** One mistake in a segment rule. */
+export interface RuleIssue {
+  segment: string;
+  /** Key path inside the segment, e.g. `rule.all[1].feature`. */
+  path: string;
+  /** `file:line:col` when the loader gave locations, else `segment <key>, <path>`. */
+  where: string;
+  message: string;
+}
+
+/** Segment rules that cannot be compiled; `issues` names every mistake with where it was written. */
+export class SegmentRuleError extends Error {
+  readonly code = 'segment_rule';
+  readonly issues: RuleIssue[];
+  constructor(issues: RuleIssue[]) {
+    super(issues.map((i) => `${i.where}: ${i.message}`).join('\n'));
+    this.name = 'SegmentRuleError';
+    this.issues = issues;
+  }
+}
+
+/** A segment compiled to one parameterised query returning `contact_id`. */
+export interface CompiledSegment {
+  key: string;
+  sql: string;
+  params: SqlValue[];
+  definition: SegmentDefinition;
+}
+
+const COUNT_OPERATORS = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'between'];
+const CONTACT_COLUMNS: Record<string, string> = { email: 'c.email', email_consent: 'c.email_consent' };
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const appendPath = (path: string, part: string | number): string => (typeof part === 'number' ? `${path}[${part}]` : `${path}.${part}`);
+
+class Compiler {
+  readonly issues: RuleIssue[] = [];
+  private readonly byKey: Map<string, SegmentDefinition>;
+  private readonly features: Set<string>;
+  private readonly custom: Set<string>;
+  private readonly protectedNames: Set<string>;
+
+  constructor(
+    segments: readonly SegmentDefinition[],
+    private readonly options: CompileOptions,
+    private readonly now: Date,
+  ) {
+    this.byKey = new Map(segments.map((s) => [s.key, s]));
+    this.features = new Set([...FEATURE_NAMES, ...SCORE_NAMES]);
+    this.custom = new Set(options.customFeatures ?? []);
+    this.protectedNames = new Set((options.protectedAttributes ?? []).map((a) => a.toLowerCase()));
+  }
+
+  issue(segment: SegmentDefinition, path: string, message: string): void {
+    const at = segment.locations?.[path] ?? segment.locations?.[path.replace(/(\.[^.[\]]+|\[\d+\])$/, '')] ?? (path === '' ? segment.origin : undefined);
+    const where = at ? `${at.file}:${at.line}:${at.column}` : `segment ${segment.key}, ${path}`;
+    this.issues.push({ segment: segment.key, path, where, message: `segment ${segment.key}: ${path}: ${message}` });
+  }
+
+  segment(key: string, b: Binder, stack: string[]): string {
+    const segment = this.byKey.get(key) as SegmentDefinition;
+    return `(${this.condition(segment, segment.rule, 'rule', b, [...stack, key])})`;
+  }
+
+  private checkProtected(segment: SegmentDefinition, name: string, path: string): void {
+    if (!this.protectedNames.has(name.toLowerCase())) return;
+    const allowed = Object.entries(segment.allow_protected_attributes ?? {}).find(([k, reason]) => k.toLowerCase() === name.toLowerCase() && reason.trim() !== '');
+    if (!allowed) {
+      this.issue(segment, path, `"${name}" is a protected attribute (listed in protected_attributes); rules may not use it unless the segment allows it with a reason: allow_protected_attributes: { ${name}: "why it is lawful and fair" }`);
+    }
+  }
+
+  private condition(segment: SegmentDefinition, cond: unknown, path: string, b: Binder, stack: string[]): string {
+    if (!isObject(cond)) {
+      this.issue(segment, path, 'expected a condition');
+      return '0';
+    }
+    if (Array.isArray(cond.all) || Array.isArray(cond.any)) {
+      const group = Array.isArray(cond.all) ? 'all' : 'any';
+      const items = cond[group] as unknown[];
+      if (items.length === 0) return group === 'all' ? '1' : '0';
+      return `(${items.map((item, i) => this.condition(segment, item, appendPath(appendPath(path, group), i), b, stack)).join(group === 'all' ? ' AND ' : ' OR ')})`;
+    }
+    if ('not' in cond) return `NOT ${this.wrapNull(this.condition(segment, cond.not, appendPath(path, 'not'), b, stack))}`;
+    if ('in_segment' in cond) {
+      const key = String(cond.in_segment);
+      const at = appendPath(path, 'in_segment');
+      if (!this.byKey.has(key)) {
+        this.issue(segment, at, `unknown segment "${key}" (known: ${[...this.byKey.keys()].join(', ')})`);
+        return '0';
+      }
+      if (stack.includes(key)) {
+        this.issue(segment, at, `segments refer to each other in a cycle: ${[...stack, key].join(' -> ')}`);
+        return '0';
+      }
+      return this.segment(key, b, stack);
+    }
+    if ('event' in cond) return this.event(segment, cond, path, b);
+    const subjects = (['trait', 'feature', 'score', 'model'] as const).filter((s) => s in cond);
+    if (subjects.length !== 1) {
+      this.issue(segment, path, `expected one of all, any, not, in_segment, event, trait, feature, score or model (got ${Object.keys(cond).join(', ') || 'nothing'})`);
+      return '0';
+    }
+    const subject = subjects[0] as 'trait' | 'feature' | 'score' | 'model';
+    const name = String(cond[subject]);
+    const at = appendPath(path, subject);
+    const unknownOps = Object.keys(cond).filter((k) => k !== subject && !(RULE_OPERATORS as readonly string[]).includes(k));
+    for (const op of unknownOps) this.issue(segment, appendPath(path, op), `unknown operator "${op}" (expected one of ${RULE_OPERATORS.join(', ')})`);
+    let expr: string;
+    if (subject === 'trait') {
+      if (!isFieldName(name)) {
+        this.issue(segment, at, `"${name}" is not a trait name (letters, digits, _ or -)`);
+        return '0';
+      }
+      this.checkProtected(segment, name, at);
+      expr = CONTACT_COLUMNS[name] ?? `json_extract(c.traits, ${propertyPath(name)})`;
+    } else if (subject === 'feature' || subject === 'score') {
+      if (subject === 'score' && !(SCORE_NAMES as readonly string[]).includes(name)) {
+        this.issue(segment, at, `unknown score "${name}" (expected one of ${SCORE_NAMES.join(', ')})`);
+        return '0';
+      }
+      if (this.features.has(name)) expr = `f.${name}`;
+      else if (this.custom.has(name) && isFieldName(name)) {
+        this.checkProtected(segment, name, at);
+        expr = `json_extract(f.custom, ${propertyPath(name)})`;
+      } else {
+        const close = [...this.features, ...this.custom].filter((f) => f.startsWith(name.split('_')[0] ?? name)).slice(0, 6);
+        this.issue(segment, at, `unknown feature "${name}"${close.length ? ` (similar: ${close.join(', ')})` : ''}; features are the built-in ones and those under features: in config`);
+        return '0';
+      }
+    } else {
+      const [model, output] = name.includes('.') ? [name.slice(0, name.indexOf('.')), name.slice(name.indexOf('.') + 1)] : [name, 'value'];
+      if (this.options.models && !this.options.models.includes(model)) {
+        this.issue(segment, at, `unknown model "${model}" (expected one of: ${this.options.models.join(', ') || 'no models are defined'})`);
+        return '0';
+      }
+      expr = `(SELECT COALESCE(m.label, m.value) FROM model_outputs m WHERE m.contact_id = c.id AND m.model = ${b.bind(model)} AND m.output = ${b.bind(output)})`;
+    }
+    const parts = compileOperators(expr, cond as RuleOperators, b, this.now);
+    if (parts.length === 0) {
+      this.issue(segment, path, `expected an operator beside ${subject} (one of ${RULE_OPERATORS.join(', ')})`);
+      return '0';
+    }
+    return `(${parts.join(' AND ')})`;
+  }
+
+  /** A NULL comparison under NOT would stay NULL and drop the contact; NOT of an unknown is taken as true. */
+  private wrapNull(sql: string): string {
+    return `COALESCE(${sql}, 0)`;
+  }
+
+  private event(segment: SegmentDefinition, cond: Record<string, unknown>, path: string, b: Binder): string {
+    const type = String(cond.event);
+    if (!(EVENT_TYPES as readonly string[]).includes(type)) {
+      this.issue(segment, appendPath(path, 'event'), `unknown event type "${type}" (expected one of ${EVENT_TYPES.join(', ')})`);
+      return '0';
+    }
+    for (const k of Object.keys(cond)) {
+      if (!['event', 'count', 'within', 'before', 'where'].includes(k)) this.issue(segment, appendPath(path, k), `unknown key "${k}" in an event condition (expected count, within, before, where)`);
+    }
+    const where = isObject(cond.where) ? cond.where : {};
+    for (const property of Object.keys(where)) {
+      if (!isFieldName(property)) {
+        this.issue(segment, appendPath(appendPath(path, 'where'), property), `"${property}" is not a property name (letters, digits, _ or -)`);
+        return '0';
+      }
+      this.checkProtected(segment, property, appendPath(appendPath(path, 'where'), property));
+    }
+    const filters = [
+      'e.contact_id = c.id',
+      `e.type = ${b.bind(type)}`,
+      `e.occurred_at <= ${b.bind(this.now.toISOString())}`,
+      ...(typeof cond.within === 'string' ? [`e.occurred_at > ${b.bind(before(this.now, cond.within))}`] : []),
+      ...(typeof cond.before === 'string' ? [`e.occurred_at < ${b.bind(before(this.now, cond.before))}`] : []),
+      ...compileEventFilter('e', where, b, this.now),
+    ].join(' AND ');
+    const count = cond.count;
+    if (count === undefined || (isObject(count) && Object.keys(count).length === 1 && count.gte === 1)) return `EXISTS (SELECT 1 FROM events e WHERE ${filters})`;
+    if (count === 0 || (isObject(count) && Object.keys(count).length === 1 && count.eq === 0)) return `NOT EXISTS (SELECT 1 FROM events e WHERE ${filters})`;
+    const ops: RuleOperators = typeof count === 'number' ? { eq: count } : isObject(count) ? (count as RuleOperators) : {};
+    for (const k of Object.keys(ops)) if (!COUNT_OPERATORS.includes(k)) this.issue(segment, appendPath(appendPath(path, 'count'), k), `unknown count operator "${k}" (expected one of ${COUNT_OPERATORS.join(', ')})`);
+    const parts = compileOperators(`(SELECT COUNT(*) FROM events e WHERE ${filters})`, ops, b, this.now);
+    return parts.length ? `(${parts.join(' AND ')})` : '0';
+  }
+}
+
+/** The SELECT every segment query shares, with a condition and an optional set of contact ids (a JSON array marker). */
+export function segmentQuery(condition: string, ids?: string): string {
+  return `SELECT c.id AS contact_id FROM contacts c LEFT JOIN contact_features f ON f.contact_id = c.id
+    WHERE c.deleted = 0 AND ${condition}${ids ? ` AND c.id IN (SELECT value FROM json_each(${ids}))` : ''}`;
+}
+
+/**
+ * Compiles every segment to ONE parameterised query (segments referred to by `in_segment` are inlined), checking
+ * field names, event types, protected attributes and cycles. Values are always bound parameters, never SQL text.
+ * Throws `SegmentRuleError` naming every mistake with its file:line:col (or segment key and path).
+ *
+ * @example
+ * const [vip] = compileSegments([{ key: 'vip', rule: { feature: 'monetary_365d', gt: 1000 } }], { now });
+ * store.connection.prepare(vip.sql).all(...vip.params);
+ */
+export function compileSegments(
+  segments: readonly SegmentDefinition[],
+  options: CompileOptions & { placeholder?: (n: number) => string; contacts?: readonly number[] } = {},
+): CompiledSegment[] {
+  const now = options.now ?? new Date();
+  const compiler = new Compiler(segments, options, now);
+  const out: CompiledSegment[] = [];
+  const seen = new Set<string>();
+  for (const segment of segments) {
+    if (seen.has(segment.key)) compiler.issue(segment, '', `segment key "${segment.key}" is defined twice`);
+    seen.add(segment.key);
+    const b = binder(options.placeholder ?? (() => '?'));
+    const condition = compiler.segment(segment.key, b, []);
+    const ids = options.contacts ? b.bind(JSON.stringify(options.contacts)) : undefined;
+    const { sql, params } = b.finish(segmentQuery(condition, ids));
+    out.push({ key: segment.key, sql, params, definition: segment });
+  }
+  if (compiler.issues.length > 0) throw new SegmentRuleError(dedupe(compiler.issues));
+  return out;
+}
+
+function dedupe(issues: RuleIssue[]): RuleIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const k = `${i.where}|${i.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}

@@ -1,0 +1,197 @@
+import { saveSegmentDefinition } from './store/memberships.js';
+import type { Store } from '../store/store.js';
+import { compileSegments, type CompileOptions, type CompiledSegment, type SegmentDefinition } from './compile.js';
+
+/** Options of a segment evaluation. */
+export interface EvaluateOptions extends CompileOptions {
+  /** Only these contacts are re-evaluated (an incremental run); others keep their membership. */
+  contacts?: readonly number[];
+  /** A segment whose members move by more than this share at once raises a drift alert (default 0.4). */
+  driftShare?: number;
+}
+
+/** One segment's outcome in a run. */
+export interface SegmentReport {
+  key: string;
+  version: number;
+  /** Treated members (pushed to destinations). */
+  size: number;
+  /** Control-group members (holdout), never pushed. */
+  control: number;
+  entered: number;
+  exited: number;
+  /** Share of the previous members still members; null when it had none. */
+  stability: number | null;
+  /** (entered + exited) over everyone who was or is a member. */
+  changedShare: number;
+  drift: boolean;
+}
+
+/** Contacts that moved from one segment to another between the previous run and this one (`null` is none). */
+export interface Migration {
+  from: string | null;
+  to: string | null;
+  contacts: number;
+}
+
+/** What a run did: per segment, the migration matrix and any drift alerts. */
+export interface SegmentRunReport {
+  runId: number;
+  evaluatedAt: string;
+  incremental: boolean;
+  segments: SegmentReport[];
+  migrations: Migration[];
+  driftAlerts: string[];
+}
+
+const UINT32 = 4294967296;
+
+/** A small salt per segment key (FNV-1a, 20 bits) so that each segment's holdout is a different slice of contacts. */
+export function holdoutSalt(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h & 0xfffff;
+}
+
+/**
+ * Whether a contact falls in a segment's control group: Knuth's multiplicative hash of (contact id + salt) modulo
+ * 2^32 below `share` × 2^32. Deterministic, stable across runs, and spread evenly over consecutive ids.
+ */
+export function inHoldout(key: string, contactId: number, share: number): boolean {
+  const h = Number((BigInt(contactId + holdoutSalt(key)) * 2654435761n) % BigInt(UINT32));
+  return h < share * UINT32;
+}
+
+function count(store: Store, sql: string, ...params: (string | number)[]): number {
+  return (store.statement(sql).get(...params) as { n: number }).n;
+}
+
+function applySegment(store: Store, compiled: CompiledSegment, version: number, now: string, scope: string | undefined): Omit<SegmentReport, 'stability' | 'changedShare' | 'drift'> & { previous: number } {
+  const key = compiled.key;
+  const share = compiled.definition.holdout ?? 0;
+  store.statement('DELETE FROM temp.segment_now').run();
+  store.connection
+    .prepare(`INSERT INTO temp.segment_now (contact_id, control) SELECT s.contact_id, ((s.contact_id + ${holdoutSalt(key)}) * 2654435761) % ${UINT32} < ${Math.ceil(share * UINT32)} FROM (${compiled.sql}) AS s`)
+    .run(...compiled.params);
+  const inScope = scope ? `AND m.contact_id IN (SELECT value FROM json_each(?))` : '';
+  const scopeParams = scope ? [scope] : [];
+  const previous = count(store, `SELECT COUNT(*) AS n FROM memberships m WHERE m.segment_key = ? ${inScope}`, key, ...scopeParams);
+  const exitedCondition = `m.segment_key = ? ${inScope} AND NOT EXISTS (SELECT 1 FROM temp.segment_now n WHERE n.contact_id = m.contact_id AND n.control = 0)`;
+  store
+    .statement(`UPDATE membership_history SET exited_at = ? WHERE segment_key = ? AND exited_at IS NULL AND contact_id IN (SELECT m.contact_id FROM memberships m WHERE ${exitedCondition})`)
+    .run(now, key, key, ...scopeParams);
+  const exited = store.statement(`DELETE FROM memberships AS m WHERE ${exitedCondition}`).run(key, ...scopeParams).changes;
+  const newcomers = `FROM temp.segment_now n WHERE n.control = 0 AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.segment_key = ? AND m.contact_id = n.contact_id)`;
+  store
+    .statement(`INSERT INTO membership_history (segment_key, contact_id, segment_version, entered_at) SELECT ?, n.contact_id, ?, ? ${newcomers}`)
+    .run(key, version, now, key);
+  const entered = store.statement(`INSERT INTO memberships (segment_key, contact_id, entered_at) SELECT ?, n.contact_id, ? ${newcomers}`).run(key, now, key).changes;
+
+  const controlScope = scope ? `AND h.contact_id IN (SELECT value FROM json_each(?))` : '';
+  store
+    .statement(`DELETE FROM segment_holdout_members AS h WHERE h.segment_key = ? ${controlScope} AND NOT EXISTS (SELECT 1 FROM temp.segment_now n WHERE n.contact_id = h.contact_id AND n.control = 1)`)
+    .run(key, ...scopeParams);
+  store
+    .statement(`INSERT INTO segment_holdout_members (segment_key, contact_id, segment_version, entered_at) SELECT ?, n.contact_id, ?, ? FROM temp.segment_now n WHERE n.control = 1 ON CONFLICT DO NOTHING`)
+    .run(key, version, now);
+  const size = count(store, 'SELECT COUNT(*) AS n FROM memberships WHERE segment_key = ?', key);
+  const control = count(store, 'SELECT COUNT(*) AS n FROM segment_holdout_members WHERE segment_key = ?', key);
+  return { key, version, size, control, entered, exited, previous };
+}
+
+function migrationMatrix(store: Store): Migration[] {
+  const rows = store
+    .statement(
+      `SELECT p.segment_key AS "from", n.segment_key AS "to", COUNT(*) AS contacts FROM temp.segment_before p JOIN temp.segment_after n ON n.contact_id = p.contact_id GROUP BY 1, 2
+       UNION ALL SELECT p.segment_key, NULL, COUNT(*) FROM temp.segment_before p WHERE NOT EXISTS (SELECT 1 FROM temp.segment_after n WHERE n.contact_id = p.contact_id) GROUP BY 1
+       UNION ALL SELECT NULL, n.segment_key, COUNT(*) FROM temp.segment_after n WHERE NOT EXISTS (SELECT 1 FROM temp.segment_before p WHERE p.contact_id = n.contact_id) GROUP BY 2
+       ORDER BY 1, 2`,
+    )
+    .all() as Migration[];
+  return rows;
+}
+
+function snapshot(store: Store, table: string, keys: string, scope: string | undefined): void {
+  store.connection.exec(`CREATE TEMP TABLE IF NOT EXISTS ${table} (segment_key TEXT NOT NULL, contact_id INTEGER NOT NULL)`);
+  store.connection.exec(`CREATE INDEX IF NOT EXISTS temp.${table}_contact ON ${table} (contact_id)`);
+  store.statement(`DELETE FROM temp.${table}`).run();
+  const inScope = scope ? 'AND contact_id IN (SELECT value FROM json_each(?))' : '';
+  const params = scope ? [keys, scope, keys, scope] : [keys, keys];
+  store
+    .statement(
+      `INSERT INTO temp.${table} (segment_key, contact_id)
+       SELECT segment_key, contact_id FROM memberships WHERE segment_key IN (SELECT value FROM json_each(?)) ${inScope}
+       UNION ALL SELECT segment_key, contact_id FROM segment_holdout_members WHERE segment_key IN (SELECT value FROM json_each(?)) ${inScope}`,
+    )
+    .run(...params);
+}
+
+/**
+ * Evaluates rule segments over the store (or, with `contacts`, over those contacts only): records entries and exits
+ * with timestamps and the segment version, splits off holdout control groups, and reports per segment size, entered,
+ * exited, stability, the migration matrix between segments and drift alerts. The run is recorded in `segment_runs`.
+ *
+ * @example
+ * const report = evaluateSegments(store, config.segments, { now: new Date(), protectedAttributes: config.protected_attributes });
+ * for (const alert of report.driftAlerts) console.warn(alert);
+ */
+export function evaluateSegments(store: Store, segments: readonly SegmentDefinition[], options: EvaluateOptions = {}): SegmentRunReport {
+  const now = options.now ?? new Date();
+  const nowText = now.toISOString();
+  const compiled = compileSegments(segments, { ...options, now, placeholder: store.dialect.placeholder });
+  const driftShare = options.driftShare ?? 0.4;
+  const scope = options.contacts ? JSON.stringify([...new Set(options.contacts)]) : undefined;
+  const keys = JSON.stringify(segments.map((s) => s.key));
+  return store.transaction(() => {
+    store.connection.exec('CREATE TEMP TABLE IF NOT EXISTS segment_now (contact_id INTEGER PRIMARY KEY, control INTEGER NOT NULL)');
+    snapshot(store, 'segment_before', keys, scope);
+    const reports: SegmentReport[] = [];
+    const driftAlerts: string[] = [];
+    for (const c of compiled) {
+      const version = saveSegmentDefinition(store, c.key, { rule: c.definition.rule, holdout: c.definition.holdout ?? 0 }, nowText);
+      const { previous, ...r } = applySegment(store, c, version, nowText, scope);
+      const union = previous + r.entered;
+      const changedShare = union === 0 ? 0 : (r.entered + r.exited) / union;
+      const drift = previous > 0 && changedShare > driftShare;
+      if (drift) {
+        driftAlerts.push(`segment ${c.key}: ${Math.round(changedShare * 1000) / 10}% of its members moved at once (${r.entered} entered, ${r.exited} exited of ${previous}); above the ${Math.round(driftShare * 100)}% drift threshold`);
+      }
+      reports.push({ ...r, stability: previous === 0 ? null : (previous - r.exited) / previous, changedShare, drift });
+    }
+    snapshot(store, 'segment_after', keys, scope);
+    const migrations = migrationMatrix(store);
+    const report = { evaluatedAt: nowText, incremental: scope !== undefined, segments: reports, migrations, driftAlerts };
+    const runId = Number(
+      store
+        .statement('INSERT INTO segment_runs (evaluated_at, incremental, drift_alert, report) VALUES (?, ?, ?, ?)')
+        .run(nowText, scope ? 1 : 0, driftAlerts.length > 0 ? 1 : 0, JSON.stringify(report)).lastInsertRowid,
+    );
+    return { runId, ...report };
+  });
+}
+
+/** A segment's count and a sample of members, computed without saving anything. */
+export interface SegmentPreview {
+  key: string;
+  count: number;
+  sample: { contactId: number; email: string | null }[];
+}
+
+/**
+ * Counts a segment's members and returns a sample, saving nothing (`segflow segments preview`).
+ *
+ * @example
+ * const { count, sample } = previewSegment(store, 'vip', config.segments, { now: new Date() });
+ */
+export function previewSegment(store: Store, key: string, segments: readonly SegmentDefinition[], options: CompileOptions & { sample?: number } = {}): SegmentPreview {
+  const compiled = compileSegments(segments, { ...options, placeholder: store.dialect.placeholder }).find((c) => c.key === key);
+  if (!compiled) throw new Error(`unknown segment "${key}" (known: ${segments.map((s) => s.key).join(', ')})`);
+  const n = (store.connection.prepare(`SELECT COUNT(*) AS n FROM (${compiled.sql})`).get(...compiled.params) as { n: number }).n;
+  const sample = store.connection
+    .prepare(`SELECT s.contact_id AS contactId, c.email AS email FROM (${compiled.sql}) AS s JOIN contacts c ON c.id = s.contact_id ORDER BY s.contact_id LIMIT ${Math.max(0, Math.floor(options.sample ?? 10))}`)
+    .all(...compiled.params) as { contactId: number; email: string | null }[];
+  return { key, count: n, sample };
+}
