@@ -3,3 +3,4 @@
  * planner and the real-time pipeline grow here. Re-exports only.
  */
 export * from './read/index.js';
+export * from './push/index.js';

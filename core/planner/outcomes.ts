@@ -1,0 +1,60 @@
+import type { Store } from '../store/store.js';
+import { recordRunErrors, type RunError } from '../runs/runs.js';
+
+/** What a destination answered for one row. */
+export interface PushRowOutcome {
+  contactId: number;
+  op: 'add' | 'remove';
+  status: 'accepted' | 'rejected' | 'retryable';
+  destinationRecordId?: string;
+  reason?: string;
+  code?: string;
+}
+
+/**
+ * Records one batch's outcomes in delivered state in ONE transaction: accepted adds become `delivered` (keeping the
+ * destination's record id for a later remove), accepted removes `removed`, rejected rows `rejected` with their
+ * reason (and a run error), retryable rows `retryable`. Attempts count the tries of the current change: they start
+ * at 1 after a final outcome and count up while the row stays retryable.
+ *
+ * @example
+ * recordPushOutcomes(store, { destination: 'crm', segmentKey: 'vip', runId, outcomes: [{ contactId: 7, op: 'add', status: 'accepted', destinationRecordId: '00v1' }] });
+ */
+export function recordPushOutcomes(
+  store: Store,
+  input: { destination: string; segmentKey: string; outcomes: readonly PushRowOutcome[]; runId?: number; beforeCommit?: () => void },
+  now = new Date().toISOString(),
+): void {
+  const upsert = store.statement(
+    `INSERT INTO delivered_state (destination, segment_key, contact_id, destination_record_id, delivered_at, status, attempts, last_error)
+     VALUES (?, ?, ?, ?, ?, ?, 1, ?)
+     ON CONFLICT (destination, segment_key, contact_id) DO UPDATE SET
+       destination_record_id = COALESCE(excluded.destination_record_id, delivered_state.destination_record_id),
+       delivered_at = COALESCE(excluded.delivered_at, delivered_state.delivered_at),
+       status = excluded.status,
+       attempts = CASE WHEN delivered_state.status = 'retryable' THEN delivered_state.attempts + 1 ELSE 1 END,
+       last_error = excluded.last_error`,
+  );
+  const errors: RunError[] = [];
+  store.transaction(() => {
+    for (const o of input.outcomes) {
+      const status =
+        o.status === 'accepted' ? (o.op === 'add' ? 'delivered' : 'removed') : o.status === 'rejected' ? 'rejected' : 'retryable';
+      const reason = o.status === 'accepted' ? null : `${o.op} ${o.status}: ${o.reason ?? 'no reason given'}${o.code ? ` (${o.code})` : ''}`;
+      upsert.run(
+        input.destination,
+        input.segmentKey,
+        o.contactId,
+        o.destinationRecordId ?? null,
+        o.status === 'accepted' ? now : null,
+        status,
+        reason,
+      );
+      if (o.status === 'rejected' && reason !== null) {
+        errors.push({ connection: input.destination, stream: input.segmentKey, recordKey: `contact:${o.contactId}`, reason });
+      }
+    }
+    if (input.runId !== undefined) recordRunErrors(store, input.runId, errors, now);
+    input.beforeCommit?.();
+  });
+}

@@ -1,0 +1,201 @@
+import { createHash } from 'node:crypto';
+import type { Store } from '../store/store.js';
+
+/** `upsert` adds only; `mirror` also removes who left; `all` re-sends every member and removes who left (repair). */
+export const PUSH_MODES = ['upsert', 'mirror', 'all'] as const;
+export type PushMode = (typeof PUSH_MODES)[number];
+
+export interface PlanPushOptions {
+  /** The destination's connection name, as delivered state keys it. */
+  destination: string;
+  /** Segment keys to plan. */
+  segments: readonly string[];
+  /** The source whose external ids address a contact in the destination (`hubspot` for HubSpot lists). */
+  identitiesFrom?: string;
+  mode: PushMode;
+  /** `email`: a contact unsubscribed or cleaned in any tool is not added. */
+  requireConsent?: 'email';
+  /** Retries a row gets after its first attempt, over all runs; a retryable row past them is left alone. */
+  maxRetries: number;
+}
+
+/** Who a change is about, as a destination addresses them (the contract's ContactIdentity, which core/ cannot import). */
+export interface ContactIdentity {
+  contactId: string;
+  /** Normalised email, when known. */
+  email: string | null;
+  /** The contact's ids in the `identitiesFrom` source. */
+  externalIds: string[];
+  emailConsent?: string;
+}
+
+/** One change the planner wants sent. */
+export interface PlannedChange {
+  op: 'add' | 'remove';
+  contactId: number;
+  contact: ContactIdentity;
+  /** The destination's own id from an earlier delivery, for removes. */
+  destinationRecordId?: string;
+  /** Deterministic per membership-history row and direction, so a re-send is recognisable as the same message. */
+  messageId: string;
+  /** Attempts already made at this change (non-zero for a retry of a retryable row). */
+  attempts: number;
+}
+
+/** Members the plan leaves out, and why. */
+export interface PlanSkips {
+  /** Suppressed (erased on request) or deleted contacts. */
+  suppressed: number;
+  /** Unsubscribed or cleaned in some tool, when consent is required. */
+  noConsent: number;
+  /** Neither an email nor an id in the `identitiesFrom` source to address them by. */
+  noIdentity: number;
+  /** Retryable rows that used up their retries. */
+  exhausted: number;
+}
+
+export interface SegmentPlan {
+  segmentKey: string;
+  /** Adds first, then removes, each by contact id. */
+  changes: PlannedChange[];
+  skipped: PlanSkips;
+}
+
+const UNSUBSCRIBED = "('unsubscribed', 'cleaned')";
+
+/**
+ * Diffs each segment's current membership against the delivered state of `destination`, and returns the changes to
+ * send: members not yet delivered (or removed since, or whose last attempt was retryable and has retries left), and
+ * in `mirror` and `all` modes delivered contacts that are no longer members. Reads only; changes nothing.
+ *
+ * @example
+ * const [vip] = planPush(store, { destination: 'crm', segments: ['vip'], identitiesFrom: 'hubspot', mode: 'mirror', maxRetries: 3 });
+ * vip.changes.filter((c) => c.op === 'add').length;
+ */
+export function planPush(store: Store, options: PlanPushOptions): SegmentPlan[] {
+  const attemptCap = 1 + Math.max(0, Math.floor(options.maxRetries));
+  const resendAll = options.mode === 'all' ? 1 : 0;
+  const members = store.statement(
+    `SELECT m.contact_id, d.status, d.attempts, d.destination_record_id, c.email, c.email_consent,
+       (SELECT MAX(h.id) FROM membership_history h
+         WHERE h.segment_key = m.segment_key AND h.contact_id = m.contact_id AND h.exited_at IS NULL) AS history_id,
+       CASE WHEN c.deleted <> 0
+         OR EXISTS (SELECT 1 FROM suppressions s WHERE s.email = c.email)
+         OR EXISTS (SELECT 1 FROM identities i JOIN suppressions s
+                      ON s.email = i.email OR (s.source = i.source AND s.external_id = i.external_id)
+                    WHERE i.contact_id = c.id)
+         THEN 1 ELSE 0 END AS suppressed,
+       CASE WHEN c.email_consent IN ${UNSUBSCRIBED}
+         OR EXISTS (SELECT 1 FROM identities i WHERE i.contact_id = c.id
+                      AND json_extract(i.traits, '$.email_consent') IN ${UNSUBSCRIBED})
+         THEN 1 ELSE 0 END AS unsubscribed
+     FROM memberships m
+     JOIN contacts c ON c.id = m.contact_id
+     LEFT JOIN delivered_state d ON d.destination = ? AND d.segment_key = m.segment_key AND d.contact_id = m.contact_id
+     WHERE m.segment_key = ?
+       AND (? = 1 OR d.contact_id IS NULL OR d.status IN ('removed', 'retryable'))
+     ORDER BY m.contact_id`,
+  );
+  const leavers = store.statement(
+    `SELECT d.contact_id, d.status, d.attempts, d.destination_record_id, c.email, c.email_consent,
+       (SELECT MAX(h.id) FROM membership_history h
+         WHERE h.segment_key = d.segment_key AND h.contact_id = d.contact_id AND h.exited_at IS NOT NULL) AS history_id
+     FROM delivered_state d
+     JOIN contacts c ON c.id = d.contact_id
+     WHERE d.destination = ? AND d.segment_key = ? AND d.status IN ('delivered', 'retryable')
+       AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.segment_key = d.segment_key AND m.contact_id = d.contact_id)
+     ORDER BY d.contact_id`,
+  );
+  const externalIds = store.statement(
+    `SELECT external_id FROM identities
+     WHERE contact_id = ? AND source = ? AND external_id IS NOT NULL AND deleted = 0 ORDER BY external_id`,
+  );
+  const identityOf = (row: DiffRow): ContactIdentity => ({
+    contactId: String(row.contact_id),
+    email: row.email,
+    externalIds:
+      options.identitiesFrom === undefined
+        ? []
+        : (externalIds.all(row.contact_id, options.identitiesFrom) as { external_id: string }[]).map((r) => r.external_id),
+    emailConsent: row.email_consent,
+  });
+
+  return options.segments.map((segmentKey) => {
+    const skipped: PlanSkips = { suppressed: 0, noConsent: 0, noIdentity: 0, exhausted: 0 };
+    const changes: PlannedChange[] = [];
+    const retryable = (row: DiffRow): boolean => row.status === 'retryable';
+    const exhausted = (row: DiffRow): boolean => retryable(row) && (row.attempts ?? 0) >= attemptCap;
+
+    for (const row of members.all(options.destination, segmentKey, resendAll) as (DiffRow & MemberFlags)[]) {
+      if (resendAll === 0 && exhausted(row)) {
+        skipped.exhausted++;
+        continue;
+      }
+      if (row.suppressed) {
+        skipped.suppressed++;
+        continue;
+      }
+      if (options.requireConsent === 'email' && row.unsubscribed) {
+        skipped.noConsent++;
+        continue;
+      }
+      const contact = identityOf(row);
+      if (contact.email === null && contact.externalIds.length === 0) {
+        skipped.noIdentity++;
+        continue;
+      }
+      changes.push(planned('add', row, contact, options.destination, segmentKey));
+    }
+    if (options.mode !== 'upsert') {
+      for (const row of leavers.all(options.destination, segmentKey) as DiffRow[]) {
+        if (exhausted(row)) {
+          skipped.exhausted++;
+          continue;
+        }
+        changes.push(planned('remove', row, identityOf(row), options.destination, segmentKey));
+      }
+    }
+    return { segmentKey, changes, skipped };
+  });
+}
+
+interface DiffRow {
+  contact_id: number;
+  status: string | null;
+  attempts: number | null;
+  destination_record_id: string | null;
+  email: string | null;
+  email_consent: string;
+  history_id: number | null;
+}
+
+interface MemberFlags {
+  suppressed: number;
+  unsubscribed: number;
+}
+
+function planned(op: 'add' | 'remove', row: DiffRow, contact: ContactIdentity, destination: string, segmentKey: string): PlannedChange {
+  return {
+    op,
+    contactId: row.contact_id,
+    contact,
+    ...(row.destination_record_id === null ? {} : { destinationRecordId: row.destination_record_id }),
+    messageId: pushMessageId(destination, segmentKey, row.contact_id, row.history_id, op),
+    attempts: row.status === 'retryable' ? (row.attempts ?? 0) : 0,
+  };
+}
+
+/**
+ * The message id of a change: a sha-256 of the destination, the membership-history row and the direction, so the
+ * same entry (or exit) sent twice carries the same id and a tool that de-duplicates by it counts it once. Without a
+ * history row (memberships written by hand), the segment and contact stand in for it.
+ *
+ * @example
+ * pushMessageId('segment', 'vip', 7, 42, 'add'); // the same string on every run
+ */
+export function pushMessageId(destination: string, segmentKey: string, contactId: number, historyId: number | null, op: 'add' | 'remove'): string {
+  const behind = historyId === null ? `segment:${segmentKey}:contact:${contactId}` : `history:${historyId}`;
+  return createHash('sha256')
+    .update(`${destination}\u0000${behind}\u0000${op === 'add' ? 'enter' : 'exit'}`)
+    .digest('hex');
+}

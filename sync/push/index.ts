@@ -1,0 +1,12 @@
+/**
+ * Pushing segment membership to a destination: the planner's adds and removes are sent at the destination's batch
+ * size, each batch's row results recorded in delivered state in one transaction, retryable rows retried with backoff,
+ * and a segment whose destination fails is reported while the other segments finish.
+ */
+export {
+  pushSegments,
+  type PushSegmentsOptions,
+  type PushOutcome,
+  type SegmentPushOutcome,
+  type PushSample,
+} from './push-segments.js';

@@ -1,0 +1,248 @@
+import type { Store } from '../../core/index.js';
+import { planPush, recordPushOutcomes, type PlannedChange, type PushMode, type PushRowOutcome } from '../../core/planner/index.js';
+import type {
+  ConnectorContext,
+  DestinationDefinition,
+  MembershipBatch,
+  MembershipChange,
+  RowResult,
+  SegmentRef,
+} from '../../plugins/index.js';
+
+export interface PushSegmentsOptions {
+  store: Store;
+  destination: DestinationDefinition;
+  /** The connector config, already parsed by the connector's spec. */
+  config: unknown;
+  ctx: ConnectorContext;
+  /** The destination's name in the config; delivered state is kept per connection. */
+  connection: string;
+  /** Segment keys, or refs when the destination should see a display name. */
+  segments: readonly (string | SegmentRef)[];
+  /** The source whose external ids address a contact in this destination. */
+  identitiesFrom?: string;
+  mode: PushMode;
+  requireConsent?: 'email';
+  /** Retries a retryable row gets after its first attempt, in this run and later ones together. */
+  maxRetries: number;
+  runId?: number;
+  /** Plan only: counts and a sample, nothing sent and nothing written. */
+  dryRun?: boolean;
+  /** First wait before retrying retryable rows in the run; doubles each round. Default 1000 ms. */
+  retryDelayMs?: number;
+  /** Changes shown per segment in the outcome. Default 5. */
+  sampleSize?: number;
+  /** Called after each committed batch. */
+  onBatch?: (segment: string, sent: number) => void;
+  /** Called after a batch's results are written and before their commit (tests kill the process there). */
+  beforeCommit?: () => void;
+}
+
+/** A change as the outcome shows it. */
+export interface PushSample {
+  op: 'add' | 'remove';
+  contactId: string;
+  email: string | null;
+  externalIds: string[];
+}
+
+export interface SegmentPushOutcome {
+  segment: string;
+  status: 'succeeded' | 'failed' | 'cancelled';
+  /** Adds the destination accepted (planned adds, in a dry run). */
+  added: number;
+  removed: number;
+  rejected: number;
+  /** Row re-sends within this run after a retryable answer (planned retries of earlier rows, in a dry run). */
+  retried: number;
+  /** Rows still retryable at the end: later runs try them again while they have retries left. */
+  pending: number;
+  /** Members left out: suppressed, without consent, or with no identity the destination can use. */
+  skipped: number;
+  skippedBy: { suppressed: number; noConsent: number; noIdentity: number; exhausted: number };
+  batches: number;
+  sample: PushSample[];
+  error?: string;
+}
+
+export interface PushOutcome {
+  connection: string;
+  /** `partial` when some segment failed or rows are left retryable; `failed` when no segment succeeded. */
+  status: 'succeeded' | 'partial' | 'failed' | 'cancelled';
+  dryRun: boolean;
+  segments: SegmentPushOutcome[];
+}
+
+/**
+ * Pushes the membership changes of each segment to one destination. Batches go out at `destination.batchSize`
+ * through the connector (which wraps each SDK call in `ctx.call`); each batch's results are recorded in delivered
+ * state in one transaction. A batch the destination throws on marks its rows retryable and fails that segment; the
+ * other segments still run.
+ *
+ * @example
+ * const outcome = await pushSegments({ store, destination, config, ctx, connection: 'crm', segments: ['vip'],
+ *   identitiesFrom: 'hubspot', mode: 'mirror', maxRetries: 3 });
+ * outcome.segments[0]?.added;
+ */
+export async function pushSegments(options: PushSegmentsOptions): Promise<PushOutcome> {
+  const refs = options.segments.map((s): SegmentRef => (typeof s === 'string' ? { key: s, name: s } : s));
+  const plans = planPush(options.store, {
+    destination: options.connection,
+    segments: refs.map((r) => r.key),
+    mode: options.mode,
+    maxRetries: options.maxRetries,
+    ...(options.identitiesFrom === undefined ? {} : { identitiesFrom: options.identitiesFrom }),
+    ...(options.requireConsent === undefined ? {} : { requireConsent: options.requireConsent }),
+  });
+  const sampleSize = options.sampleSize ?? 5;
+  const dryRun = options.dryRun === true;
+  const outcomes: SegmentPushOutcome[] = [];
+
+  for (const [i, plan] of plans.entries()) {
+    const segment = refs[i] as SegmentRef;
+    const s = plan.skipped;
+    const outcome: SegmentPushOutcome = {
+      segment: segment.key,
+      status: 'succeeded',
+      added: 0,
+      removed: 0,
+      rejected: 0,
+      retried: 0,
+      pending: 0,
+      skipped: s.suppressed + s.noConsent + s.noIdentity,
+      skippedBy: { ...s },
+      batches: 0,
+      sample: plan.changes.slice(0, sampleSize).map(sampleOf),
+    };
+    outcomes.push(outcome);
+    if (dryRun) {
+      outcome.added = plan.changes.filter((c) => c.op === 'add').length;
+      outcome.removed = plan.changes.length - outcome.added;
+      outcome.retried = plan.changes.filter((c) => c.attempts > 0).length;
+      continue;
+    }
+    if (options.ctx.signal.aborted) {
+      outcome.status = 'cancelled';
+      continue;
+    }
+    await pushSegment(options, segment, plan.changes, outcome);
+  }
+
+  return { connection: options.connection, status: overall(outcomes), dryRun, segments: outcomes };
+}
+
+async function pushSegment(
+  options: PushSegmentsOptions,
+  segment: SegmentRef,
+  changes: PlannedChange[],
+  outcome: SegmentPushOutcome,
+): Promise<void> {
+  const { destination, ctx } = options;
+  const attemptCap = 1 + Math.max(0, Math.floor(options.maxRetries));
+  const size = destination.batchSize;
+  const baseDelay = options.retryDelayMs ?? 1000;
+
+  /** Sends one batch and records its results; returns the rows answered retryable that have retries left. */
+  const send = async (batch: PlannedChange[]): Promise<PlannedChange[]> => {
+    const request: MembershipBatch = { segment, changes: batch.map(changeOf) };
+    outcome.batches++;
+    let results: RowResult[];
+    try {
+      results = await destination.write(request, options.config as never, ctx);
+      if (!Array.isArray(results) || results.length !== batch.length) {
+        throw new Error(`${destination.name} answered ${Array.isArray(results) ? results.length : 'no'} results for ${batch.length} changes`);
+      }
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      record(batch.map((c) => ({ contactId: c.contactId, op: c.op, status: 'retryable', reason })));
+      outcome.pending += batch.length;
+      throw error;
+    }
+    const rows: PushRowOutcome[] = [];
+    const again: PlannedChange[] = [];
+    for (const [j, change] of batch.entries()) {
+      const result = results[j] as RowResult;
+      if (result.status === 'accepted') {
+        if (change.op === 'add') outcome.added++;
+        else outcome.removed++;
+        rows.push({
+          contactId: change.contactId,
+          op: change.op,
+          status: 'accepted',
+          ...(result.destinationRecordId === undefined ? {} : { destinationRecordId: result.destinationRecordId }),
+        });
+      } else if (result.status === 'rejected') {
+        outcome.rejected++;
+        rows.push({ contactId: change.contactId, op: change.op, status: 'rejected', reason: result.reason, ...(result.code === undefined ? {} : { code: result.code }) });
+      } else {
+        rows.push({ contactId: change.contactId, op: change.op, status: 'retryable', reason: result.reason });
+        const attempts = change.attempts + 1;
+        if (attempts < attemptCap) again.push({ ...change, attempts });
+        else outcome.pending++;
+      }
+    }
+    record(rows);
+    options.onBatch?.(segment.key, batch.length);
+    return again;
+  };
+
+  const record = (rows: PushRowOutcome[]): void =>
+    recordPushOutcomes(options.store, {
+      destination: options.connection,
+      segmentKey: segment.key,
+      outcomes: rows,
+      ...(options.runId === undefined ? {} : { runId: options.runId }),
+      ...(options.beforeCommit === undefined ? {} : { beforeCommit: options.beforeCommit }),
+    });
+
+  try {
+    let retry: PlannedChange[] = [];
+    for (let at = 0; at < changes.length; at += size) {
+      if (ctx.signal.aborted) {
+        outcome.status = 'cancelled';
+        return;
+      }
+      retry.push(...(await send(changes.slice(at, at + size))));
+    }
+    for (let round = 0; retry.length > 0; round++) {
+      if (ctx.signal.aborted) {
+        outcome.pending += retry.length;
+        outcome.status = 'cancelled';
+        return;
+      }
+      await ctx.clock.sleep(Math.min(baseDelay * 2 ** round, 60_000), ctx.signal);
+      const next: PlannedChange[] = [];
+      for (let at = 0; at < retry.length; at += size) {
+        const batch = retry.slice(at, at + size);
+        outcome.retried += batch.length;
+        next.push(...(await send(batch)));
+      }
+      retry = next;
+    }
+  } catch (error) {
+    outcome.status = ctx.signal.aborted ? 'cancelled' : 'failed';
+    outcome.error = error instanceof Error ? error.message : String(error);
+    ctx.logger.error('push failed', { connection: options.connection, segment: segment.key, reason: outcome.error });
+  }
+}
+
+function changeOf(change: PlannedChange): MembershipChange {
+  return {
+    op: change.op,
+    contact: change.contact,
+    messageId: change.messageId,
+    ...(change.destinationRecordId === undefined ? {} : { destinationRecordId: change.destinationRecordId }),
+  };
+}
+
+function sampleOf(change: PlannedChange): PushSample {
+  return { op: change.op, contactId: change.contact.contactId, email: change.contact.email, externalIds: change.contact.externalIds };
+}
+
+function overall(outcomes: SegmentPushOutcome[]): PushOutcome['status'] {
+  if (outcomes.some((o) => o.status === 'cancelled')) return 'cancelled';
+  const failed = outcomes.filter((o) => o.status === 'failed').length;
+  if (failed > 0 && failed === outcomes.length) return 'failed';
+  if (failed > 0 || outcomes.some((o) => o.pending > 0)) return 'partial';
+  return 'succeeded';
+}
