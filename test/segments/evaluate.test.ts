@@ -1,0 +1,139 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { computeFeatures, recomputeContacts } from '../../core/features/index.js';
+import { evaluateSegments, inHoldout, previewSegment, type SegmentDefinition } from '../../core/segments/index.js';
+import type { Store } from '../../core/index.js';
+import { tempStore } from '../store/fixtures.js';
+import { CURRENCY, NOW, fixtureRecords, happened, idOf, load } from '../features/fixture.js';
+
+const PEOPLE = ['ada', 'bob', 'cy', 'dee', 'eve'];
+const LATER = new Date('2026-04-10T00:00:00.000Z');
+const stores: Store[] = [];
+
+function fixtureStore(): Store {
+  const store = tempStore();
+  stores.push(store);
+  load(store, fixtureRecords());
+  computeFeatures(store, { now: NOW, currency: CURRENCY });
+  return store;
+}
+afterEach(() => {
+  for (const s of stores.splice(0)) s.close();
+});
+
+function memberNames(store: Store, key: string, table = 'memberships'): string[] {
+  const names = new Map(PEOPLE.map((p) => [idOf(store, p), p]));
+  return (store.statement(`SELECT contact_id FROM ${table} WHERE segment_key = ?`).all(key) as { contact_id: number }[])
+    .map((r) => names.get(r.contact_id) ?? '?')
+    .sort();
+}
+
+const fr = (countries: string[]): SegmentDefinition => ({ key: 'fr', rule: { trait: 'country', in: countries } });
+const buyers: SegmentDefinition = { key: 'buyers_30d', rule: { event: 'purchase', within: '30d' } };
+
+describe('evaluating segments records membership over time', () => {
+  it('reports size and entries on a first run, with history at the segment version', () => {
+    const store = fixtureStore();
+    const report = evaluateSegments(store, [fr(['FR']), buyers], { now: NOW });
+    expect(report.segments).toEqual([
+      { key: 'fr', version: 1, size: 2, control: 0, entered: 2, exited: 0, stability: null, changedShare: 1, drift: false },
+      { key: 'buyers_30d', version: 1, size: 3, control: 0, entered: 3, exited: 0, stability: null, changedShare: 1, drift: false },
+    ]);
+    expect(report.driftAlerts).toEqual([]);
+    expect(memberNames(store, 'buyers_30d')).toEqual(['ada', 'bob', 'eve']);
+    const history = store.statement("SELECT segment_version, entered_at, exited_at FROM membership_history WHERE segment_key = 'fr'").all();
+    expect(history).toEqual([
+      { segment_version: 1, entered_at: NOW.toISOString(), exited_at: null },
+      { segment_version: 1, entered_at: NOW.toISOString(), exited_at: null },
+    ]);
+  });
+
+  it('records exits, a new version, stability, the migration matrix and a drift alert on the next run', () => {
+    const store = fixtureStore();
+    evaluateSegments(store, [fr(['FR']), buyers], { now: NOW });
+    // 2026-04-10: every purchase is older than 30 days, and the fr rule now also takes DE (bob)
+    const report = evaluateSegments(store, [fr(['FR', 'DE']), buyers], { now: LATER });
+    expect(report.segments[0]).toMatchObject({ key: 'fr', version: 2, size: 3, entered: 1, exited: 0, stability: 1, drift: false });
+    expect(report.segments[0]?.changedShare).toBeCloseTo(1 / 3, 12);
+    expect(report.segments[1]).toEqual({ key: 'buyers_30d', version: 1, size: 0, control: 0, entered: 0, exited: 3, stability: 0, changedShare: 1, drift: true });
+    expect(report.driftAlerts).toEqual([expect.stringContaining('segment buyers_30d: 100% of its members moved at once')]);
+    const sortKey = (m: { from: string | null; to: string | null }) => `${m.from ?? '~'}>${m.to ?? '~'}`;
+    expect([...report.migrations].sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : 1))).toEqual([
+      { from: 'buyers_30d', to: 'fr', contacts: 2 }, // ada (also stayed in fr) and bob
+      { from: 'buyers_30d', to: null, contacts: 1 }, // eve
+      { from: 'fr', to: 'fr', contacts: 2 }, // ada, cy
+    ]);
+    const bob = store.statement("SELECT segment_version, entered_at FROM membership_history WHERE segment_key = 'fr' AND contact_id = ?").get(idOf(store, 'bob'));
+    expect(bob).toEqual({ segment_version: 2, entered_at: LATER.toISOString() });
+    const exits = store.statement("SELECT exited_at FROM membership_history WHERE segment_key = 'buyers_30d'").all();
+    expect(exits).toEqual(Array(3).fill({ exited_at: LATER.toISOString() }));
+    const flagged = store.statement('SELECT drift_alert FROM segment_runs ORDER BY id').all();
+    expect(flagged).toEqual([{ drift_alert: 0 }, { drift_alert: 1 }]);
+  });
+
+  it('honours a configured drift share', () => {
+    const store = fixtureStore();
+    evaluateSegments(store, [fr(['FR'])], { now: NOW });
+    const report = evaluateSegments(store, [fr(['FR', 'DE'])], { now: NOW, driftShare: 0.3 });
+    expect(report.segments[0]?.drift).toBe(true);
+  });
+
+  it('splits a holdout by a deterministic hash, records it as control and never as a member', () => {
+    const store = fixtureStore();
+    const everyone: SegmentDefinition = { key: 'everyone', rule: { trait: 'email', exists: true }, holdout: 0.4 };
+    const report = evaluateSegments(store, [everyone], { now: NOW });
+    const control = PEOPLE.filter((p) => inHoldout('everyone', idOf(store, p), 0.4));
+    expect(memberNames(store, 'everyone', 'segment_holdout_members')).toEqual(control);
+    expect(memberNames(store, 'everyone')).toEqual(PEOPLE.filter((p) => !control.includes(p)));
+    expect(report.segments[0]).toMatchObject({ size: 5 - control.length, control: control.length });
+    evaluateSegments(store, [everyone], { now: NOW });
+    expect(memberNames(store, 'everyone', 'segment_holdout_members')).toEqual(control);
+  });
+
+  it('holds out the configured share of a large id range, evenly', () => {
+    let held = 0;
+    for (let id = 1; id <= 100_000; id++) if (inHoldout('vip', id, 0.1)) held++;
+    expect(Math.abs(held / 100_000 - 0.1)).toBeLessThan(0.002);
+  });
+
+  it('previews a count and a sample without saving anything', () => {
+    const store = fixtureStore();
+    const preview = previewSegment(store, 'buyers_30d', [buyers], { now: NOW, sample: 2 });
+    expect(preview.count).toBe(3);
+    expect(preview.sample.map((s) => s.email)).toEqual(['ada@example.com', 'bob@example.com']);
+    expect(store.statement('SELECT COUNT(*) AS n FROM memberships').get()).toEqual({ n: 0 });
+  });
+});
+
+describe('incremental evaluation', () => {
+  const segments: SegmentDefinition[] = [
+    fr(['FR']),
+    buyers,
+    { key: 'big', rule: { feature: 'monetary_all', gte: 100 } },
+    { key: 'engaged', rule: { event: 'email_open', count: { gte: 1 }, within: '30d' } },
+    { key: 'quiet_buyers', rule: { all: [{ in_segment: 'big' }, { not: { in_segment: 'engaged' } }] } },
+  ];
+
+  it('gives the same membership and history as a full run after some contacts get new events', () => {
+    const incremental = fixtureStore();
+    const full = fixtureStore();
+    for (const store of [incremental, full]) evaluateSegments(store, segments, { now: NOW });
+    const news = () => [
+      happened('cy', 'purchase', '2026-02-27T00:00:00Z', 150, { currency: 'EUR' }),
+      happened('ada', 'email_open', '2026-02-28T00:00:00Z'),
+      happened('bob', 'purchase', '2026-02-28T13:00:00Z', 90, { currency: 'EUR' }),
+    ];
+    load(incremental, news());
+    load(full, news());
+    const touched = ['cy', 'ada', 'bob'].map((p) => idOf(incremental, p));
+    recomputeContacts(incremental, touched, { now: NOW, currency: CURRENCY });
+    evaluateSegments(incremental, segments, { now: NOW, contacts: touched });
+    computeFeatures(full, { now: NOW, currency: CURRENCY });
+    evaluateSegments(full, segments, { now: NOW });
+    const state = (store: Store) => ({
+      members: store.statement('SELECT segment_key, contact_id, entered_at FROM memberships ORDER BY 1, 2').all(),
+      history: store.statement('SELECT segment_key, contact_id, segment_version, entered_at, exited_at FROM membership_history ORDER BY 1, 2, 4').all(),
+    });
+    expect(state(incremental)).toEqual(state(full));
+    expect(memberNames(full, 'big')).toEqual(['ada', 'bob', 'cy']);
+  });
+});
