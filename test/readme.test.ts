@@ -1,0 +1,72 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../', import.meta.url));
+const readme = readFileSync(join(root, 'README.md'), 'utf8');
+
+/** The command lines of the README's ```sh blocks, without their comments. */
+function readmeCommands(): string[] {
+  const blocks = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  return blocks
+    .flatMap((block) => block.split('\n'))
+    .map((line) => line.replace(/\s+#.*$/, '').trim())
+    .filter(Boolean);
+}
+
+// `npm install` and `npm test` are what CI itself runs; `npm start` is the demo at 20,000 people, run here through
+// the same command at a smaller size (`segflow demo --people 500` below, and test/e2e/demo.test.ts).
+const RUN_BY_CI = new Set(['npm install', 'npm test', 'npm start']);
+
+describe('the README tells the truth', () => {
+  it('shows the plugin example exactly as the tested file has it', () => {
+    const example = readFileSync(join(root, 'test/plugin-example/helpdesk.ts'), 'utf8');
+    expect(readme).toContain('```ts\n' + example + '```');
+  });
+
+  const commands = readmeCommands();
+  it('has commands to run', () => expect(commands.length).toBeGreaterThan(4));
+
+  for (const line of commands.filter((c) => !RUN_BY_CI.has(c))) {
+    it(`\`${line}\` works`, { timeout: 300_000 }, async () => {
+      expect(line.startsWith('segflow ')).toBe(true);
+      const args = line.split(/\s+/).slice(1);
+      if (args[0] === 'sandbox') {
+        // runs until Ctrl-C: start it on a free port, wait for its URL, stop it
+        const child = spawn(
+          process.execPath,
+          ['bin/segflow.js', ...args.map((a, i) => (args[i - 1] === '--port' ? '0' : a))],
+          { cwd: root },
+        );
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 60_000);
+          child.stdout.on('data', () => {
+            if (/listening on http:\/\/127\.0\.0\.1:\d+/.test(out)) {
+              clearTimeout(timer);
+              resolve();
+            }
+          });
+        });
+        child.kill('SIGINT');
+        expect(JSON.parse(out.slice(0, out.lastIndexOf('}') + 1))).toMatchObject({
+          tool: 'hubspot',
+          credentials: { accessToken: expect.any(String) },
+        });
+        return;
+      }
+      const extra =
+        args[0] === 'demo' ? ['--store', join(mkdtempSync(join(tmpdir(), 'segflow-readme-')), 'demo.db')] : [];
+      const result = spawnSync(process.execPath, ['bin/segflow.js', ...args, ...extra], {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 280_000,
+      });
+      expect(result.status, `${result.stdout}\n${result.stderr}`).toBe(0);
+    });
+  }
+});
