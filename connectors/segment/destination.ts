@@ -144,21 +144,34 @@ function chunk(messages: PlannedMessage[]): PlannedMessage[][] {
   return chunks;
 }
 
-/** Sends one chunk through its own SDK instance (one request) and resolves each message's delivery error. */
+/**
+ * Sends one chunk through its own SDK instance (one request) and resolves each message's delivery error. Outcomes
+ * come from the SDK's per-message events rather than callbacks, which the SDK holds back at least 300 ms each.
+ */
 async function send(config: DestinationConfig, ctx: ConnectorContext, messages: PlannedMessage[]): Promise<(unknown | undefined)[]> {
   const analytics = segmentClient({ writeKey: config.writeKey, host: config.host, timeoutMs: config.timeoutMs, flushAt: messages.length }, ctx);
-  const outcomes = messages.map(
-    (message) =>
-      new Promise<unknown>((resolve) => {
-        const callback = (error?: unknown) => resolve(error);
-        const common = { userId: message.userId, messageId: message.messageId, timestamp: message.timestamp };
-        if (message.kind === 'identify') analytics.identify({ ...common, traits: message.traits ?? {} }, callback);
-        else analytics.track({ ...common, event: message.event ?? ENTERED, properties: message.properties ?? {} }, callback);
-      }),
-  );
-  const results = await Promise.all(outcomes);
+  const pending = new Map<string, (error: unknown) => void>();
+  const outcomes = messages.map((message) => new Promise<unknown>((resolve) => pending.set(message.messageId, resolve)));
+  const settle = (delivery: { event?: { messageId?: string | undefined } } | undefined, error: unknown) => {
+    const id = delivery?.event?.messageId;
+    if (id === undefined) return;
+    pending.get(id)?.(error);
+    pending.delete(id);
+  };
+  analytics.on('identify', (delivery) => settle(delivery, undefined));
+  analytics.on('track', (delivery) => settle(delivery, undefined));
+  analytics.on('error', (failure) => {
+    const { ctx: delivery, reason } = failure as { ctx?: { event?: { messageId?: string | undefined } }; reason?: unknown };
+    settle(delivery, reason ?? new Error('delivery failed'));
+  });
+  for (const message of messages) {
+    const common = { userId: message.userId, messageId: message.messageId, timestamp: message.timestamp };
+    if (message.kind === 'identify') analytics.identify({ ...common, traits: message.traits ?? {} });
+    else analytics.track({ ...common, event: message.event ?? ENTERED, properties: message.properties ?? {} });
+  }
   await analytics.closeAndFlush({ timeout: 0 });
-  return results;
+  for (const resolve of pending.values()) resolve(new Error('the SDK reported no delivery outcome'));
+  return Promise.all(outcomes);
 }
 
 function rowOutcome(errors: unknown[]): RowResult | ConfigError {
