@@ -7,3 +7,7 @@ export * from './numeric/index.js';
 export * from './bgnbd/index.js';
 export * from './gammagamma/index.js';
 export * from './clv/index.js';
+export * from './table/index.js';
+export * from './prepare/index.js';
+export * from './kmeans/index.js';
+export * from './profile/index.js';

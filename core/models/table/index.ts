@@ -1,0 +1,2 @@
+/** Reading and writing CSV tables for the analyst commands. */
+export * from './csv.js';
