@@ -1,0 +1,64 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { command } from '../../cli/commands/segments.js';
+import { computeFeatures } from '../../core/features/index.js';
+import { openStore } from '../../core/index.js';
+import { CURRENCY, NOW, fixtureRecords, load } from '../features/fixture.js';
+
+let dir: string;
+let config: string;
+
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((out += String(chunk)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((err += String(chunk)), true));
+  try {
+    const code = await command.run(argv);
+    return { code, out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'segflow-preview-'));
+  const db = join(dir, 'segflow.db');
+  const store = openStore(db);
+  load(store, fixtureRecords());
+  computeFeatures(store, { now: NOW, currency: CURRENCY });
+  store.close();
+  config = join(dir, 'segflow.yaml');
+  writeFileSync(config, `store: { path: ${JSON.stringify(db)} }\nsegments:\n  - include: ${JSON.stringify(resolve('config/segments/starter.yaml'))}\n  - key: fr\n    rule: { trait: country, eq: FR }\n`);
+  writeFileSync(join(dir, 'extra.yaml'), 'segments:\n  - key: fr_buyers\n    rule: { all: [ { in_segment: fr }, { event: purchase } ] }\n');
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('segflow segments preview', () => {
+  it('prints the count and a sample of a configured segment and saves nothing', async () => {
+    const { code, out } = await run('preview', config, 'rfm_about_to_sleep', '--now', NOW.toISOString(), '--sample', '1');
+    expect(code).toBe(0);
+    expect(out).toContain('segment rfm_about_to_sleep (RFM: About to Sleep): 2 contacts');
+    expect(out).toContain('bob@example.com');
+    expect(out).toContain('… and 1 more');
+    const store = openStore(join(dir, 'segflow.db'));
+    expect(store.statement('SELECT COUNT(*) AS n FROM memberships').get()).toEqual({ n: 0 });
+    store.close();
+  });
+
+  it('previews the segments of a file, which may refer to the config’s segments', async () => {
+    const { code, out } = await run('preview', config, join(dir, 'extra.yaml'), '--now', NOW.toISOString());
+    expect(code).toBe(0);
+    expect(out).toContain('segment fr_buyers: 1 contact\n');
+    expect(out).toContain('ada@example.com');
+  });
+
+  it('refuses an unknown segment key with exit code 2', async () => {
+    const { code, err } = await run('preview', config, 'frr');
+    expect(code).toBe(2);
+    expect(err).toContain('unknown segment "frr"');
+  });
+});
