@@ -11,3 +11,4 @@ export * from './table/index.js';
 export * from './prepare/index.js';
 export * from './kmeans/index.js';
 export * from './profile/index.js';
+export * from './dbscan/index.js';

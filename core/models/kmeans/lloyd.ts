@@ -40,7 +40,7 @@ export interface KMeansResult {
  * const result = kMeans({ values, rows: n, features: 3 }, { k: 5, seed: 1 });
  */
 export function kMeans(matrix: Matrix, options: KMeansOptions): KMeansResult {
-  const { rows, features } = matrix;
+  const { rows } = matrix;
   const k = options.k;
   if (!Number.isInteger(k) || k < 1) throw new Error(`k must be a positive whole number, got ${k}`);
   if (rows < k) throw new Error(`k-means needs at least k = ${k} rows, got ${rows}`);
