@@ -36,11 +36,11 @@ const TYPES_ENGAGEMENT = ENGAGEMENT_TYPES.map(quote).join(', ');
 function aggregateSql(b: Binder, now: Date, reporting: string, features: Record<string, ExpressionFeature>, ids: string | undefined): string {
   const nowText = b.bind(now.toISOString());
   const since = (days: number): string => b.bind(before(now, `${days}d`));
-  const money = `(e.value * (SELECT rate FROM temp.feature_rates WHERE code = COALESCE(json_extract(e.properties, '$.currency'), ${b.bind(reporting)})))`;
+  const money = 'e.money';
   const cols: string[] = [
     `MAX(CASE WHEN e.type = 'purchase' THEN e.occurred_at END) AS last_purchase_at`,
     `MIN(CASE WHEN e.type = 'purchase' THEN e.occurred_at END) AS first_purchase_at`,
-    `MAX(CASE WHEN e.type IN (${TYPES_ENGAGEMENT}) THEN e.occurred_at END) AS last_engagement_at`,
+    `MAX(CASE WHEN e.engaged THEN e.occurred_at END) AS last_engagement_at`,
     `MIN(CASE WHEN e.type = 'signup' THEN e.occurred_at END) AS signup_at`,
   ];
   for (const w of MONEY_WINDOWS) {
@@ -63,13 +63,13 @@ function aggregateSql(b: Binder, now: Date, reporting: string, features: Record<
   }
   const s30 = since(30);
   const s60 = since(60);
-  cols.push(`SUM(CASE WHEN e.type IN (${TYPES_ENGAGEMENT}) AND e.occurred_at > ${s30} THEN 1 ELSE 0 END) AS engagement_30d`);
-  cols.push(`SUM(CASE WHEN e.type IN (${TYPES_ENGAGEMENT}) AND e.occurred_at > ${s60} AND e.occurred_at <= ${b.bind(before(now, '30d'))} THEN 1 ELSE 0 END) AS engagement_prev_30d`);
+  cols.push(`SUM(CASE WHEN e.engaged AND e.occurred_at > ${s30} THEN 1 ELSE 0 END) AS engagement_30d`);
+  cols.push(`SUM(CASE WHEN e.engaged AND e.occurred_at > ${s60} AND e.occurred_at <= ${b.bind(before(now, '30d'))} THEN 1 ELSE 0 END) AS engagement_prev_30d`);
   cols.push(`SUM(CASE WHEN e.type = 'support_ticket' AND e.occurred_at > ${since(90)} THEN 1 ELSE 0 END) AS support_contacts_90d`);
   cols.push(`SUM(CASE WHEN e.type = 'support_ticket' THEN 1 ELSE 0 END) AS support_contacts_all`);
-  cols.push(`SUM(CASE WHEN e.type = 'purchase' AND json_extract(e.properties, '$.discount') > 0 THEN 1 ELSE 0 END) AS discounted_purchases`);
-  cols.push(`COUNT(DISTINCT CASE WHEN e.type = 'purchase' THEN json_extract(e.properties, '$.category') END) AS distinct_categories`);
-  cols.push(`COUNT(DISTINCT CASE WHEN e.type = 'feature_used' THEN json_extract(e.properties, '$.feature') END) AS distinct_features`);
+  cols.push(`SUM(CASE WHEN e.discount > 0 THEN 1 ELSE 0 END) AS discounted_purchases`);
+  cols.push(`COUNT(DISTINCT e.category) AS distinct_categories`);
+  cols.push(`COUNT(DISTINCT e.feature) AS distinct_features`);
   Object.entries(features).forEach(([, f], i) => {
     if (f.agg === 'first' || f.agg === 'last') return;
     const cond = [`e.type = ${b.bind(f.event)}`, ...(f.within ? [`e.occurred_at > ${b.bind(before(now, f.within))}`] : []), ...compileEventFilter('e', f.where, b, now)].join(' AND ');
@@ -77,9 +77,19 @@ function aggregateSql(b: Binder, now: Date, reporting: string, features: Record<
     const agg = f.agg === 'count' ? `SUM(CASE WHEN ${cond} THEN 1 ELSE 0 END)` : `${f.agg.toUpperCase()}(CASE WHEN ${cond} THEN ${target} END)`;
     cols.push(`${agg} AS x_${i}`);
   });
+  // Per-event values are computed once in a subquery that LIMIT -1 keeps from being flattened into each aggregate.
+  // The whole base is read in table order (NOT INDEXED) and sorted: walking the contact index costs a random read per event.
+  const perEvent = `SELECT ev.contact_id, ev.type, ev.occurred_at, ev.value${Object.keys(features).length > 0 ? ', ev.properties' : ''},
+      CASE WHEN ev.type = 'purchase' THEN ev.value * (SELECT rate FROM temp.feature_rates WHERE code = COALESCE(json_extract(ev.properties, '$.currency'), ${b.bind(reporting)})) END AS money,
+      ev.type IN (${TYPES_ENGAGEMENT}) AS engaged,
+      CASE WHEN ev.type = 'purchase' THEN json_extract(ev.properties, '$.discount') END AS discount,
+      CASE WHEN ev.type = 'purchase' THEN json_extract(ev.properties, '$.category') END AS category,
+      CASE WHEN ev.type = 'feature_used' THEN json_extract(ev.properties, '$.feature') END AS feature
+    FROM events ev${ids ? '' : ' NOT INDEXED'}
+    WHERE ev.occurred_at <= ${nowText}${ids ? ` AND ev.contact_id IN (SELECT value FROM json_each(${ids}))` : ''}
+    LIMIT -1`;
   return `SELECT e.contact_id AS contact_id, ${cols.join(',\n  ')}
-    FROM events e
-    WHERE e.occurred_at <= ${nowText}${ids ? ` AND e.contact_id IN (SELECT value FROM json_each(${ids}))` : ''}
+    FROM (${perEvent}) AS e
     GROUP BY e.contact_id`;
 }
 
@@ -141,38 +151,54 @@ const rfmSegmentCase = (r: string, f: string): string =>
 
 const CUSTOMER = 'frequency_all > 0';
 
-function scoreFullSql(): string {
-  return `UPDATE contact_features SET
-      rfm_recency = s.r, rfm_frequency = s.f, rfm_monetary = s.m,
-      rfm_score = s.r || s.f || s.m,
-      rfm_segment = ${rfmSegmentCase('s.r', 's.f')}
-    FROM (
-      SELECT contact_id,
-        MIN(5, 1 + (5 * (RANK() OVER (ORDER BY days_since_last_purchase DESC) - 1)) / n) AS r,
-        MIN(5, 1 + (5 * (RANK() OVER (ORDER BY frequency_all) - 1)) / n) AS f,
-        MIN(5, 1 + (5 * (RANK() OVER (ORDER BY monetary_all) - 1)) / n) AS m
-      FROM contact_features, (SELECT COUNT(*) AS n FROM contact_features WHERE ${CUSTOMER})
-      WHERE ${CUSTOMER}
-    ) AS s
-    WHERE contact_features.contact_id = s.contact_id`;
+/** The RFM dimensions: the column scored, and whether a larger value is better. */
+const DIMENSIONS = [
+  { dimension: 'recency', column: 'days_since_last_purchase', higherIsBetter: false },
+  { dimension: 'frequency', column: 'frequency_all', higherIsBetter: true },
+  { dimension: 'monetary', column: 'monetary_all', higherIsBetter: true },
+] as const;
+
+/**
+ * Stores the quintile breakpoints of the base: for score s in 2..5, the k-th worst customer value with
+ * k = ceil((s - 1) × customers / 5). A value strictly better than that breakpoint has at least k customers strictly
+ * worse, so `1 + number of breakpoints beaten` equals 1 + floor(5 × strictly-worse / customers), and equal values
+ * always score the same.
+ */
+function storeBreakpoints(store: Store, now: Date): void {
+  const n = (store.statement(`SELECT COUNT(*) AS n FROM contact_features WHERE ${CUSTOMER}`).get() as { n: number }).n;
+  store.statement('DELETE FROM feature_breakpoints').run();
+  const insert = store.statement('INSERT INTO feature_breakpoints (dimension, score, bound, customers, computed_at) VALUES (?, ?, ?, ?, ?)');
+  for (const d of DIMENSIONS) {
+    for (let score = 2; score <= 5 && n > 0; score++) {
+      const k = Math.ceil(((score - 1) * n) / 5);
+      const row = store
+        .statement(`SELECT ${d.column} AS bound FROM contact_features WHERE ${CUSTOMER} ORDER BY ${d.column} ${d.higherIsBetter ? 'ASC' : 'DESC'} LIMIT 1 OFFSET ?`)
+        .get(k - 1) as { bound: number };
+      insert.run(d.dimension, score, row.bound, n, now.toISOString());
+    }
+  }
 }
 
-function scoreSubsetSql(idsParam: string): string {
-  const n = `(SELECT COUNT(*) FROM contact_features WHERE ${CUSTOMER})`;
-  const worse = (cmp: string): string => `MIN(5, 1 + (5 * (SELECT COUNT(*) FROM contact_features o WHERE o.${CUSTOMER} AND ${cmp})) / ${n})`;
-  return `UPDATE contact_features SET
-      rfm_recency = s.r, rfm_frequency = s.f, rfm_monetary = s.m,
-      rfm_score = s.r || s.f || s.m,
-      rfm_segment = ${rfmSegmentCase('s.r', 's.f')}
-    FROM (
-      SELECT t.contact_id,
-        ${worse('o.days_since_last_purchase > t.days_since_last_purchase')} AS r,
-        ${worse('o.frequency_all < t.frequency_all')} AS f,
-        ${worse('o.monetary_all < t.monetary_all')} AS m
-      FROM contact_features t
-      WHERE t.${CUSTOMER} AND t.contact_id IN (SELECT value FROM json_each(${idsParam}))
-    ) AS s
-    WHERE contact_features.contact_id = s.contact_id`;
+function scoreSql(ids: string | undefined): string {
+  const beaten = (d: (typeof DIMENSIONS)[number]): string =>
+    `(1 + (SELECT COUNT(*) FROM feature_breakpoints b WHERE b.dimension = '${d.dimension}' AND contact_features.${d.column} ${d.higherIsBetter ? '>' : '<'} b.bound))`;
+  const [r, f, m] = DIMENSIONS.map(beaten) as [string, string, string];
+  return `UPDATE contact_features SET rfm_recency = ${r}, rfm_frequency = ${f}, rfm_monetary = ${m}
+    WHERE ${CUSTOMER}${ids ? ` AND contact_id IN (SELECT value FROM json_each(${ids}))` : ''};
+    `;
+}
+
+function nameSql(ids: string | undefined): string {
+  return `UPDATE contact_features SET rfm_score = rfm_recency || rfm_frequency || rfm_monetary, rfm_segment = ${rfmSegmentCase('rfm_recency', 'rfm_frequency')}
+    WHERE ${CUSTOMER}${ids ? ` AND contact_id IN (SELECT value FROM json_each(${ids}))` : ''}`;
+}
+
+function score(store: Store, ids: string | undefined): void {
+  for (const sql of [scoreSql, nameSql]) {
+    const b = binder(store.dialect.placeholder);
+    const built = b.finish(sql(ids === undefined ? undefined : b.bind(ids)));
+    store.connection.prepare(built.sql).run(...built.params);
+  }
 }
 
 function prepareRates(store: Store, currency: FeatureOptions['currency']): string {
@@ -214,14 +240,16 @@ export function computeFeatures(store: Store, options: FeatureOptions = {}): Fea
   return store.transaction(() => {
     store.statement('DELETE FROM contact_features').run();
     const run = runInsert(store, options, undefined);
-    store.connection.prepare(scoreFullSql()).run();
+    storeBreakpoints(store, options.now ?? new Date());
+    score(store, undefined);
     return run;
   });
 }
 
 /**
  * Recomputes the features of the given contacts only (set-based), as `computeFeatures` would at the same `now`.
- * Their RFM scores are placed against the whole base as it stands; other contacts keep theirs until the next full run.
+ * Their RFM scores are placed against the quintile breakpoints of the last full computation (finding new ones needs
+ * the whole base), so other contacts' scores never shift under them; the next full run refreshes the breakpoints.
  *
  * @example
  * recomputeContacts(store, [12, 40], { now });
@@ -232,9 +260,7 @@ export function recomputeContacts(store: Store, ids: readonly number[], options:
     const idsJson = JSON.stringify(unique);
     store.statement('DELETE FROM contact_features WHERE contact_id IN (SELECT value FROM json_each(?))').run(idsJson);
     const run = runInsert(store, options, unique);
-    const b = binder(store.dialect.placeholder);
-    const { sql, params } = b.finish(scoreSubsetSql(b.bind(idsJson)));
-    store.connection.prepare(sql).run(...params);
+    score(store, idsJson);
     return run;
   });
 }

@@ -3,7 +3,8 @@ import { FEATURE_COLUMNS } from './catalog.js';
 
 /**
  * Per-contact features (one row per contact, rewritten by each computation) and model outputs (written by model runs,
- * read by rules as `model: churn.risk`). Owned by core/features.
+ * read by rules as `model: churn.risk`) and the RFM quintile breakpoints of the last full computation. Owned by
+ * core/features.
  */
 export const featureMigrations: Migration[] = [
   {
@@ -30,6 +31,19 @@ export const featureMigrations: Migration[] = [
         PRIMARY KEY (model, output, contact_id)
       );
       CREATE INDEX model_outputs_contact ON model_outputs (contact_id);
+    `,
+  },
+  {
+    name: '20261124T090200_feature_breakpoints',
+    up: (d) => `
+      CREATE TABLE feature_breakpoints (
+        dimension ${d.types.text} NOT NULL,
+        score ${d.types.integer} NOT NULL,
+        bound ${d.types.real} NOT NULL,
+        customers ${d.types.integer} NOT NULL,
+        computed_at ${d.types.timestamp} NOT NULL,
+        PRIMARY KEY (dimension, score)
+      );
     `,
   },
 ];

@@ -146,11 +146,17 @@ describe('features over a hand-computed fixture (now = 2026-03-01, EUR reporting
     ]);
     const changed = [idOf(store, 'ada'), idOf(store, 'dee')];
     recomputeContacts(store, changed, options);
-    const all = (): Row[] => (store.statement('SELECT * FROM contact_features ORDER BY contact_id').all() as Row[]).map(({ computed_at: _, ...r }) => r);
+    const RFM = new Set(['rfm_recency', 'rfm_frequency', 'rfm_monetary', 'rfm_score', 'rfm_segment', 'computed_at']);
+    const all = (): Row[] =>
+      (store.statement('SELECT * FROM contact_features ORDER BY contact_id').all() as Row[]).map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !RFM.has(k))));
     const incremental = all();
+    // Scored against the breakpoints of the first full run (4 customers): frequency 1, 1, 2, 4; recency days 180, 9, 0, 0.
+    expect(features(store, 'ada')).toMatchObject({ frequency_all: 5, monetary_all: 175, distinct_categories: 3, days_since_last_purchase: 1, rfm_score: '355', rfm_segment: 'Loyal' });
+    expect(features(store, 'dee')).toMatchObject({ frequency_all: 3, days_since_last_purchase: 2, rfm_score: '344', rfm_segment: 'Loyal' });
+    expect(features(store, 'bob')).toMatchObject({ rfm_score: '311' });
     computeFeatures(store, options);
-    const full = all();
-    expect(incremental).toEqual(full);
-    expect(features(store, 'ada')).toMatchObject({ frequency_all: 5, monetary_all: 175, distinct_categories: 3, days_since_last_purchase: 1 });
+    expect(incremental).toEqual(all());
+    // A full run finds new breakpoints: ada is now the best of four on frequency, one customer worse than her.
+    expect(features(store, 'ada')).toMatchObject({ rfm_frequency: 4 });
   });
 });
