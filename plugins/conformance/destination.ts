@@ -3,7 +3,14 @@
  * and isolate a bad row, judged by what `readMembership` reads back from the tool.
  */
 import type { z } from 'zod';
-import type { ContactIdentity, DestinationDefinition, MemberRef, MembershipChange, RowResult, SegmentRef } from '../contract/connector.js';
+import type {
+  ContactIdentity,
+  DestinationDefinition,
+  MemberRef,
+  MembershipChange,
+  RowResult,
+  SegmentRef,
+} from '../contract/connector.js';
 import { registerSuite } from './register.js';
 import {
   checkBadCredentials,
@@ -28,7 +35,10 @@ export interface DestinationFixture<Spec extends z.ZodType> {
   badRow: MembershipChange;
 }
 
-export interface DestinationConformanceOptions<Spec extends z.ZodType> extends CommonOptions<Spec, DestinationFixture<Spec>> {
+export interface DestinationConformanceOptions<Spec extends z.ZodType> extends CommonOptions<
+  Spec,
+  DestinationFixture<Spec>
+> {
   connector: DestinationDefinition<Spec>;
   /** The segment the checks write to. Default `{ key: 'segflow_conformance', name: 'segflow conformance' }`. */
   segment?: SegmentRef;
@@ -70,9 +80,12 @@ const DEFAULT_MEMBERS: ContactIdentity[] = [1, 2, 3].map((i) => ({
  * const checks = destinationChecks({ connector: destination, config, badRow });
  * await expect(checks.idempotentAdd()).rejects.toThrow(/same batch twice/);
  */
-export function destinationChecks<Spec extends z.ZodType>(options: DestinationConformanceOptions<Spec>): DestinationChecks {
+export function destinationChecks<Spec extends z.ZodType>(
+  options: DestinationConformanceOptions<Spec>,
+): DestinationChecks {
   const { connector } = options;
   const name = connector.name;
+  let episode = 0;
   const statics: Partial<DestinationFixture<Spec>> = {
     segment: options.segment ?? DEFAULT_SEGMENT,
     members: options.members ?? DEFAULT_MEMBERS,
@@ -104,7 +117,9 @@ export function destinationChecks<Spec extends z.ZodType>(options: DestinationCo
           fail(`${where}: write threw on ${what}: ${messageOf(error)}`);
         }
         if (!Array.isArray(rows) || rows.length !== slice.length) {
-          fail(`${where}: write returned ${Array.isArray(rows) ? rows.length : 'no'} row results for ${slice.length} changes (${what})`);
+          fail(
+            `${where}: write returned ${Array.isArray(rows) ? rows.length : 'no'} row results for ${slice.length} changes (${what})`,
+          );
         }
         results.push(...rows);
       }
@@ -115,9 +130,12 @@ export function destinationChecks<Spec extends z.ZodType>(options: DestinationCo
       results.forEach((result, index) => {
         const change = changes[index] as MembershipChange;
         if (result.status !== 'accepted') {
-          fail(`${where}: ${what}: ${change.op} of ${who(change.contact)} came back ${result.status}${'reason' in result ? ` (${result.reason})` : ''}`);
+          fail(
+            `${where}: ${what}: ${change.op} of ${who(change.contact)} came back ${result.status}${'reason' in result ? ` (${result.reason})` : ''}`,
+          );
         }
-        if (change.op === 'add' && result.destinationRecordId) recordIds.set(change.contact.contactId, result.destinationRecordId);
+        if (change.op === 'add' && result.destinationRecordId)
+          recordIds.set(change.contact.contactId, result.destinationRecordId);
       });
     };
 
@@ -143,23 +161,30 @@ export function destinationChecks<Spec extends z.ZodType>(options: DestinationCo
       );
     };
 
-    const change = (op: 'add' | 'remove', member: ContactIdentity): MembershipChange => {
+    const change = (op: 'add' | 'remove', member: ContactIdentity, phase = ''): MembershipChange => {
       const recordId = recordIds.get(member.contactId);
       return {
         op,
         contact: member,
         ...(op === 'remove' && recordId !== undefined ? { destinationRecordId: recordId } : {}),
-        messageId: `conformance-${segment.key}-${member.contactId}-${op}`,
+        // One id per entry or exit: a replayed batch repeats it, a new episode (after reset) gets a new one.
+        messageId: `conformance-${segment.key}-${member.contactId}-${op}${phase}-${episode}`,
       };
     };
 
     /** Starts a check from an empty segment, which also proves removing absent members is success. */
     const reset = async () => {
-      const removes = members.map((m) => change('remove', m));
-      expectAccepted(await write(removes, 'removing members to start from an empty segment'), removes, 'removing a member the segment may not hold');
+      episode++;
+      const removes = members.map((m) => change('remove', m, '-reset'));
+      expectAccepted(
+        await write(removes, 'removing members to start from an empty segment'),
+        removes,
+        'removing a member the segment may not hold',
+      );
       const refs = await membership();
       const stuck = members.filter((m) => holds(refs, m));
-      if (stuck.length > 0) fail(`${where}: ${stuck.map(who).join(', ')} still in the segment after removing every member`);
+      if (stuck.length > 0)
+        fail(`${where}: ${stuck.map(who).join(', ')} still in the segment after removing every member`);
     };
 
     const addAll = async (what: string) => {
@@ -200,7 +225,9 @@ export function destinationChecks<Spec extends z.ZodType>(options: DestinationCo
       await s.addAll('adding the same members again');
       const twice = snapshot(await s.membership());
       if (once !== twice) {
-        fail(`${s.where}: writing the same batch twice changed the membership:\n  after once:  ${once}\n  after twice: ${twice}`);
+        fail(
+          `${s.where}: writing the same batch twice changed the membership:\n  after once:  ${once}\n  after twice: ${twice}`,
+        );
       }
     },
     async removesMembers() {
@@ -214,12 +241,18 @@ export function destinationChecks<Spec extends z.ZodType>(options: DestinationCo
       if (s.holds(after, gone)) fail(`${s.where}: ${who(gone)} is still in the segment after being removed`);
       const lost = kept.filter((m) => !s.holds(after, m));
       if (lost.length > 0) fail(`${s.where}: removing ${who(gone)} also removed ${lost.map(who).join(', ')}`);
-      s.expectAccepted(await s.write(remove, 'removing the same member again'), remove, 'removing a member already removed');
-      if (snapshot(await s.membership()) !== snapshot(after)) fail(`${s.where}: removing an absent member changed the membership`);
+      s.expectAccepted(
+        await s.write(remove, 'removing the same member again'),
+        remove,
+        'removing a member already removed',
+      );
+      if (snapshot(await s.membership()) !== snapshot(after))
+        fail(`${s.where}: removing an absent member changed the membership`);
     },
     async badRowIsolated() {
       const s = await session();
-      if (!s.badRow) throw new ConformanceSkip('no badRow given: pass a change the tool must reject, such as an invalid email');
+      if (!s.badRow)
+        throw new ConformanceSkip('no badRow given: pass a change the tool must reject, such as an invalid email');
       await s.reset();
       const [first, ...rest] = s.members.map((m) => s.change('add', m)) as [MembershipChange, ...MembershipChange[]];
       const batch = [first, s.badRow, ...rest];
@@ -227,17 +260,26 @@ export function destinationChecks<Spec extends z.ZodType>(options: DestinationCo
       try {
         results = await s.write(batch, 'a batch with one bad row');
       } catch (error) {
-        if (error instanceof ConformanceError) fail(`${error.message} — one bad row must come back rejected, not fail its batch`);
+        if (error instanceof ConformanceError)
+          fail(`${error.message} — one bad row must come back rejected, not fail its batch`);
         throw error;
       }
       const bad = results[1] as RowResult;
-      if (bad.status !== 'rejected') fail(`${s.where}: the bad row came back ${bad.status}, expected rejected with a reason`);
+      if (bad.status !== 'rejected')
+        fail(`${s.where}: the bad row came back ${bad.status}, expected rejected with a reason`);
       if (!bad.reason) fail(`${s.where}: the bad row was rejected without a reason`);
       const good = [first, ...rest];
-      s.expectAccepted([results[0] as RowResult, ...results.slice(2)], good, 'the good rows of a batch with one bad row');
+      s.expectAccepted(
+        [results[0] as RowResult, ...results.slice(2)],
+        good,
+        'the good rows of a batch with one bad row',
+      );
       const refs = await s.membership();
       const missing = s.members.filter((m) => !s.holds(refs, m));
-      if (missing.length > 0) fail(`${s.where}: the good rows of a batch with one bad row are missing from the segment: ${missing.map(who).join(', ')}`);
+      if (missing.length > 0)
+        fail(
+          `${s.where}: the good rows of a batch with one bad row are missing from the segment: ${missing.map(who).join(', ')}`,
+        );
     },
     dispose: () => life.dispose(),
   };
