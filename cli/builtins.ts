@@ -9,6 +9,7 @@ import * as file from '../connectors/file/index.js';
 import * as hubspot from '../connectors/hubspot/index.js';
 import * as mailchimp from '../connectors/mailchimp/index.js';
 import * as salesforce from '../connectors/salesforce/index.js';
+import * as segment from '../connectors/segment/index.js';
 import { createRegistry, type ConnectorDefinition, type Registry } from '../plugins/index.js';
 
 /** Every built-in connector. */
@@ -20,6 +21,7 @@ export const BUILTIN_CONNECTORS: ConnectorDefinition[] = [
   salesforce.destination,
   mailchimp.source,
   mailchimp.destination,
+  segment.destination,
 ];
 
 /** A fresh registry holding the built-in connectors (a fresh one each time: plugins loaded into it stay in it). */

@@ -5,6 +5,7 @@
 import * as hubspot from '../connectors/hubspot/index.js';
 import * as mailchimp from '../connectors/mailchimp/index.js';
 import * as salesforce from '../connectors/salesforce/index.js';
+import * as segment from '../connectors/segment/index.js';
 import type { World } from '../plugins/sandbox/index.js';
 
 export interface StartOptions {
@@ -60,6 +61,17 @@ export const SANDBOXES: Record<string, Starter> = {
       url: sandbox.url,
       credentials: sandbox.credentials,
       config: mailchimp.sandboxConfig(sandbox),
+      close: () => sandbox.close(),
+    };
+  },
+  async segment(options) {
+    const { people: _people, world: _world, ...rest } = definedOnly(options);
+    const sandbox = await segment.startSandbox(rest);
+    return {
+      tool: 'segment',
+      url: sandbox.url,
+      credentials: sandbox.credentials,
+      config: segment.sandboxConfig(sandbox),
       close: () => sandbox.close(),
     };
   },

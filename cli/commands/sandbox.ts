@@ -10,7 +10,7 @@ const USAGE = 'sandbox <tool> [--port P] [--seed S] [--people N] [--state file]'
  * accepted as names for `--people` (the size of the synthetic world the sandbox renders; the tool holds its share).
  */
 export const command: Command = {
-  summary: 'start a tool sandbox (hubspot, salesforce, mailchimp) and print its URL and credentials',
+  summary: 'start a tool sandbox (hubspot, salesforce, mailchimp, segment) and print its URL and credentials',
   usage: USAGE,
   async run(argv) {
     let args;
