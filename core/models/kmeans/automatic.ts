@@ -53,13 +53,11 @@ export function automaticK(matrix: Matrix, options: AutomaticKOptions = {}): Aut
   const sampled = matrix.rows > sweepSample;
   const sweepRows = sampled ? sampleRows(matrix, sweepSample, seed) : matrix;
   const silhouetteRows = sampleIndices(sweepRows.rows, options.silhouetteSample ?? 10_000, seed + 1);
-  const sweep: SweepPoint[] = [];
   const fits = new Map<number, KMeansResult>();
-  for (let k = minK; k <= maxK; k++) {
-    const fit = kMeans(sweepRows, { k, nInit: sampled ? (options.sweepInit ?? 3) : nInit, seed: seed + k });
-    fits.set(k, fit);
-    sweep.push({ k, inertia: fit.inertia, silhouette: silhouette(sweepRows, fit.labels, k, silhouetteRows) });
-  }
+  for (let k = minK; k <= maxK; k++) fits.set(k, kMeans(sweepRows, { k, nInit: sampled ? (options.sweepInit ?? 3) : nInit, seed: seed + k }));
+  const ks = [...fits.keys()];
+  const scores = silhouettes(sweepRows, ks.map((k) => (fits.get(k) as KMeansResult).labels), ks, silhouetteRows);
+  const sweep: SweepPoint[] = ks.map((k, i) => ({ k, inertia: (fits.get(k) as KMeansResult).inertia, silhouette: scores[i] as number }));
   const choice = chooseK(sweep);
   if (sampled) choice.reasons.push(`the sweep ran on a seeded sample of ${sweepSample.toLocaleString('en')} of ${matrix.rows.toLocaleString('en')} rows; k = ${choice.k} was refitted on every row`);
   const model = sampled ? kMeans(matrix, { k: choice.k, nInit: Math.min(nInit, 3), seed: seed + choice.k }) : (fits.get(choice.k) as KMeansResult);
@@ -109,35 +107,71 @@ function fmt(v: number): string {
 
 /** Mean silhouette of the given rows (scikit-learn's definition; a row alone in its cluster scores 0). */
 export function silhouette(matrix: Matrix, labels: Int32Array, k: number, rows: Int32Array): number {
+  return silhouettes(matrix, [labels], [k], rows)[0] as number;
+}
+
+/**
+ * Mean silhouettes of several labellings of the same rows at once: each pairwise distance is computed once and
+ * added to every labelling's per-cluster sums, which makes a sweep over k cost little more than one k.
+ */
+export function silhouettes(matrix: Matrix, labelings: Int32Array[], ks: number[], rows: Int32Array): number[] {
   const { values, features: d } = matrix;
   const m = rows.length;
-  const sizes = new Float64Array(k);
-  for (let r = 0; r < m; r++) sizes[labels[rows[r] as number] as number]! += 1;
-  const sums = new Float64Array(k);
-  let total = 0;
+  const L = labelings.length;
+  const offsets: number[] = [];
+  let width = 0;
+  for (const k of ks) {
+    offsets.push(width);
+    width += k;
+  }
+  const local = new Int32Array(m * L);
+  const sizes = new Float64Array(width);
+  for (let r = 0; r < m; r++)
+    for (let l = 0; l < L; l++) {
+      const c = (offsets[l] as number) + ((labelings[l] as Int32Array)[rows[r] as number] as number);
+      local[r * L + l] = c;
+      sizes[c] = (sizes[c] as number) + 1;
+    }
+  const sums = new Float64Array(m * width);
+  const points = new Float64Array(m * d);
+  for (let r = 0; r < m; r++) points.set(values.subarray((rows[r] as number) * d, (rows[r] as number) * d + d), r * d);
   for (let r = 0; r < m; r++) {
-    const i = rows[r] as number;
-    sums.fill(0);
-    for (let s = 0; s < m; s++) {
-      if (s === r) continue;
-      const o = rows[s] as number;
+    const rb = r * d;
+    const rs = r * width;
+    const rl = r * L;
+    for (let o = r + 1; o < m; o++) {
       let q = 0;
+      const ob = o * d;
       for (let j = 0; j < d; j++) {
-        const e = (values[i * d + j] as number) - (values[o * d + j] as number);
+        const e = (points[rb + j] as number) - (points[ob + j] as number);
         q += e * e;
       }
-      const c = labels[o] as number;
-      sums[c] = (sums[c] as number) + Math.sqrt(q);
+      const dist = Math.sqrt(q);
+      const os = o * width;
+      const ol = o * L;
+      for (let l = 0; l < L; l++) {
+        const cr = local[rl + l] as number;
+        const co = local[ol + l] as number;
+        sums[rs + co] = (sums[rs + co] as number) + dist;
+        sums[os + cr] = (sums[os + cr] as number) + dist;
+      }
     }
-    const own = labels[i] as number;
-    const ownSize = (sizes[own] as number) - 1;
-    if (ownSize === 0) continue;
-    const a = (sums[own] as number) / ownSize;
-    let b = Infinity;
-    for (let c = 0; c < k; c++) if (c !== own && (sizes[c] as number) > 0) b = Math.min(b, (sums[c] as number) / (sizes[c] as number));
-    if (Number.isFinite(b)) total += (b - a) / Math.max(a, b);
   }
-  return total / m;
+  return ks.map((k, l) => {
+    const off = offsets[l] as number;
+    let total = 0;
+    for (let r = 0; r < m; r++) {
+      const own = local[r * L + l] as number;
+      const ownSize = (sizes[own] as number) - 1;
+      if (ownSize === 0) continue;
+      const a = (sums[r * width + own] as number) / ownSize;
+      let b = Infinity;
+      for (let c = off; c < off + k; c++)
+        if (c !== own && (sizes[c] as number) > 0) b = Math.min(b, (sums[r * width + c] as number) / (sizes[c] as number));
+      if (Number.isFinite(b)) total += (b - a) / Math.max(a, b);
+    }
+    return total / m;
+  });
 }
 
 /** A seeded sample of row indices without replacement (all rows, in order, when there are few enough). */
