@@ -12,3 +12,4 @@ export * from './prepare/index.js';
 export * from './kmeans/index.js';
 export * from './profile/index.js';
 export * from './dbscan/index.js';
+export * from './hierarchical/index.js';
