@@ -106,17 +106,20 @@ export function planPush(store: Store, options: PlanPushOptions): SegmentPlan[] 
        AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.segment_key = d.segment_key AND m.contact_id = d.contact_id)
      ORDER BY d.contact_id`,
   );
-  const externalIds = store.statement(
-    `SELECT external_id FROM identities
-     WHERE contact_id = ? AND source = ? AND external_id IS NOT NULL AND deleted = 0 ORDER BY external_id`,
-  );
+  // Only contact_id in the WHERE: with the source too, SQLite may walk the (source, external_id) index instead.
+  const identities = store.statement('SELECT source, external_id FROM identities WHERE contact_id = ? AND deleted = 0');
+  const externalIdsOf = (contactId: number, source: string): string[] =>
+    (identities.all(contactId) as { source: string; external_id: string | null }[])
+      .filter((r) => r.source === source && r.external_id !== null)
+      .map((r) => r.external_id as string)
+      .sort();
   const identityOf = (row: DiffRow): ContactIdentity => ({
     contactId: String(row.contact_id),
     email: row.email,
     externalIds:
       options.identitiesFrom === undefined
         ? []
-        : (externalIds.all(row.contact_id, options.identitiesFrom) as { external_id: string }[]).map((r) => r.external_id),
+        : externalIdsOf(row.contact_id, options.identitiesFrom),
     emailConsent: row.email_consent,
   });
 
