@@ -59,8 +59,9 @@ export function automaticK(matrix: Matrix, options: AutomaticKOptions = {}): Aut
   const scores = silhouettes(sweepRows, ks.map((k) => (fits.get(k) as KMeansResult).labels), ks, silhouetteRows);
   const sweep: SweepPoint[] = ks.map((k, i) => ({ k, inertia: (fits.get(k) as KMeansResult).inertia, silhouette: scores[i] as number }));
   const choice = chooseK(sweep);
-  if (sampled) choice.reasons.push(`the sweep ran on a seeded sample of ${sweepSample.toLocaleString('en')} of ${matrix.rows.toLocaleString('en')} rows; k = ${choice.k} was refitted on every row`);
-  const model = sampled ? kMeans(matrix, { k: choice.k, nInit: Math.min(nInit, 3), seed: seed + choice.k }) : (fits.get(choice.k) as KMeansResult);
+  if (sampled) choice.reasons.push(`the sweep ran on a seeded sample of ${sweepSample.toLocaleString('en')} of ${matrix.rows.toLocaleString('en')} rows; k = ${choice.k} was refitted on every row from the sample's centroids`);
+  // The sample's centroids are an excellent start, so the refit on every row is one run from them.
+  const model = sampled ? kMeans(matrix, { k: choice.k, init: (fits.get(choice.k) as KMeansResult).centroids }) : (fits.get(choice.k) as KMeansResult);
   return { sweep, choice, model };
 }
 
