@@ -16,7 +16,8 @@ export interface DeliveredState {
 }
 
 /**
- * Records the outcome of delivering one contact's membership to a destination; attempts count up on each call.
+ * Records the outcome of delivering one contact's membership to a destination. `attempts` counts the tries of one
+ * change: it counts up while the row stays retryable and starts again at 1 after a final outcome.
  *
  * @example
  * recordDelivery(store, { destination: 'salesforce', segmentKey: 'vip', contactId: 7, status: 'delivered',
@@ -24,7 +25,14 @@ export interface DeliveredState {
  */
 export function recordDelivery(
   store: Store,
-  row: { destination: string; segmentKey: string; contactId: number; status: DeliveryStatus; destinationRecordId?: string | null; error?: string | null },
+  row: {
+    destination: string;
+    segmentKey: string;
+    contactId: number;
+    status: DeliveryStatus;
+    destinationRecordId?: string | null;
+    error?: string | null;
+  },
   now = new Date().toISOString(),
 ): void {
   const delivered = row.status === 'delivered' || row.status === 'removed';
@@ -36,7 +44,7 @@ export function recordDelivery(
          destination_record_id = COALESCE(excluded.destination_record_id, delivered_state.destination_record_id),
          delivered_at = COALESCE(excluded.delivered_at, delivered_state.delivered_at),
          status = excluded.status,
-         attempts = delivered_state.attempts + 1,
+         attempts = CASE WHEN delivered_state.status = 'retryable' THEN delivered_state.attempts + 1 ELSE 1 END,
          last_error = excluded.last_error`,
     )
     .run(
@@ -53,9 +61,7 @@ export function recordDelivery(
 /** Delivered state of one destination and segment, by contact id. */
 export function readDeliveredState(store: Store, destination: string, segmentKey: string): DeliveredState[] {
   const rows = store
-    .statement(
-      'SELECT * FROM delivered_state WHERE destination = ? AND segment_key = ? ORDER BY contact_id',
-    )
+    .statement('SELECT * FROM delivered_state WHERE destination = ? AND segment_key = ? ORDER BY contact_id')
     .all(destination, segmentKey) as {
     destination: string;
     segment_key: string;

@@ -1,4 +1,5 @@
 import type { Store } from '../store/store.js';
+import { recordDelivery } from '../delivery/delivered-state.js';
 import { recordRunErrors, type RunError } from '../runs/runs.js';
 
 /** What a destination answered for one row. */
@@ -22,36 +23,49 @@ export interface PushRowOutcome {
  */
 export function recordPushOutcomes(
   store: Store,
-  input: { destination: string; segmentKey: string; outcomes: readonly PushRowOutcome[]; runId?: number; beforeCommit?: () => void },
+  input: {
+    destination: string;
+    segmentKey: string;
+    outcomes: readonly PushRowOutcome[];
+    runId?: number;
+    beforeCommit?: () => void;
+  },
   now = new Date().toISOString(),
 ): void {
-  const upsert = store.statement(
-    `INSERT INTO delivered_state (destination, segment_key, contact_id, destination_record_id, delivered_at, status, attempts, last_error)
-     VALUES (?, ?, ?, ?, ?, ?, 1, ?)
-     ON CONFLICT (destination, segment_key, contact_id) DO UPDATE SET
-       destination_record_id = COALESCE(excluded.destination_record_id, delivered_state.destination_record_id),
-       delivered_at = COALESCE(excluded.delivered_at, delivered_state.delivered_at),
-       status = excluded.status,
-       attempts = CASE WHEN delivered_state.status = 'retryable' THEN delivered_state.attempts + 1 ELSE 1 END,
-       last_error = excluded.last_error`,
-  );
   const errors: RunError[] = [];
   store.transaction(() => {
     for (const o of input.outcomes) {
       const status =
-        o.status === 'accepted' ? (o.op === 'add' ? 'delivered' : 'removed') : o.status === 'rejected' ? 'rejected' : 'retryable';
-      const reason = o.status === 'accepted' ? null : `${o.op} ${o.status}: ${o.reason ?? 'no reason given'}${o.code ? ` (${o.code})` : ''}`;
-      upsert.run(
-        input.destination,
-        input.segmentKey,
-        o.contactId,
-        o.destinationRecordId ?? null,
-        o.status === 'accepted' ? now : null,
-        status,
-        reason,
+        o.status === 'accepted'
+          ? o.op === 'add'
+            ? 'delivered'
+            : 'removed'
+          : o.status === 'rejected'
+            ? 'rejected'
+            : 'retryable';
+      const reason =
+        o.status === 'accepted'
+          ? null
+          : `${o.op} ${o.status}: ${o.reason ?? 'no reason given'}${o.code ? ` (${o.code})` : ''}`;
+      recordDelivery(
+        store,
+        {
+          destination: input.destination,
+          segmentKey: input.segmentKey,
+          contactId: o.contactId,
+          status,
+          destinationRecordId: o.destinationRecordId ?? null,
+          error: reason,
+        },
+        now,
       );
       if (o.status === 'rejected' && reason !== null) {
-        errors.push({ connection: input.destination, stream: input.segmentKey, recordKey: `contact:${o.contactId}`, reason });
+        errors.push({
+          connection: input.destination,
+          stream: input.segmentKey,
+          recordKey: `contact:${o.contactId}`,
+          reason,
+        });
       }
     }
     if (input.runId !== undefined) recordRunErrors(store, input.runId, errors, now);
