@@ -22,7 +22,7 @@ export function benchmarkNames(): string[] {
 }
 
 export async function runBenchmark(name: string, toy: boolean, log: (line: string) => void): Promise<string> {
-  const { benchmark } = (await import(`./${name}.ts`)) as { benchmark: Benchmark };
+  const { benchmark } = (await import(/* @vite-ignore */ `./${name}.ts`)) as { benchmark: Benchmark };
   return benchmark.run({ toy, log });
 }
 
