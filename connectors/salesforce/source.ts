@@ -3,7 +3,8 @@
  * person), and engagement as events — Tasks (calls, emails), Events (meetings), CampaignMember responses, and
  * Opportunities (created; closed-won is a purchase, attributed through contact roles or the account's contacts).
  * Every stream reads incrementally on SystemModstamp ascending with Id breaking ties, pages through
- * `nextRecordsUrl`, and re-reads an overlap on each new run; Contacts and Leads use queryAll so deletes arrive.
+ * `nextRecordsUrl`, and re-reads an overlap on each new run; Contacts and Leads use queryAll so deletes arrive, and
+ * an incremental read of them also asks the deleted endpoint, so rows already purged from the recycle bin arrive too.
  */
 import type { QueryOptions, QueryResult } from 'jsforce';
 import {
@@ -26,6 +27,8 @@ interface SalesforceState extends StreamState {
   cursor?: string | null;
   /** Present on checkpoints inside a run: resume strictly after (cursor, lastId). Absent: re-read the overlap. */
   lastId?: string;
+  /** Contacts and Leads: the deleted endpoint's latestDateCovered (ISO) on the last completed read. */
+  deletedThrough?: string;
 }
 
 const QUERY_BATCH = 2000;
@@ -84,6 +87,83 @@ async function* readObject(
   }
 }
 
+const hasErrorCode = (error: unknown, code: string): boolean => {
+  for (let e: unknown = error; typeof e === 'object' && e !== null; e = (e as { cause?: unknown }).cause) {
+    const { errorCode, name, details } = e as { errorCode?: unknown; name?: unknown; details?: { errorCode?: unknown } };
+    if (errorCode === code || name === code || details?.errorCode === code) return true;
+  }
+  return false;
+};
+
+/** How far back the deleted endpoint answers (30 days), less an hour for clock skew between us and the org. */
+const DELETED_REACH_MS = 30 * 86_400_000 - 3_600_000;
+/** How far past our clock the deleted window reaches, for an org clock running ahead. */
+const DELETED_AHEAD_MS = 60_000;
+
+/**
+ * Reads Contacts or Leads with queryAll, then — on an incremental read — the ids the deleted endpoint lists since
+ * the last completed read (30 days back at most). Ids queryAll can still see were read as IsDeleted rows; the rest
+ * were purged from the recycle bin, and come through as deleted records with only their deletion time.
+ */
+async function* readPeople(
+  session: SalesforceSession,
+  read: ObjectRead,
+  mode: 'full_refresh' | 'incremental',
+  state: SalesforceState | undefined,
+  overlapMs: number,
+  map: (rows: SfRecord[]) => Promise<ContactRecord[]>,
+  ctx: ConnectorContext,
+): AsyncGenerator<StreamMessage> {
+  const incoming = mode === 'incremental' ? state : undefined;
+  const since = typeof incoming?.deletedThrough === 'string' ? Date.parse(incoming.deletedThrough) : typeof incoming?.cursor === 'string' ? Date.parse(incoming.cursor) : Number.NaN;
+  const carried = Number.isNaN(since) ? {} : { deletedThrough: new Date(since).toISOString() };
+  const seen = new Set<string>();
+  let last: SalesforceState = { cursor: null };
+  for await (const message of readObject(session, read, incoming, overlapMs, async (rows) => {
+    for (const row of rows) seen.add(row.Id);
+    return map(rows);
+  })) {
+    if (message.type === 'state') {
+      last = { ...(message.state as SalesforceState), ...carried };
+      yield { type: 'state', state: last };
+    } else yield message;
+  }
+  if (Number.isNaN(since)) return;
+  const end = new Date(Math.max(Date.now(), since) + DELETED_AHEAD_MS);
+  const listDeleted = (start: number) => session.call(`${read.object}.deleted`, (conn) => conn.sobject(read.object).deleted(new Date(start), end));
+  let deleted: Awaited<ReturnType<typeof listDeleted>>;
+  try {
+    deleted = await listDeleted(since - overlapMs);
+  } catch (error) {
+    // The org keeps 30 days of deletions; its clock (not ours) decides, so the window is only cut when it says so.
+    if (!hasErrorCode(error, 'INVALID_REPLICATION_DATE')) throw error;
+    const reach = Date.now() - DELETED_REACH_MS;
+    ctx.logger.warn(`Salesforce keeps deleted ${read.object} ids for 30 days only; rows purged before ${new Date(reach).toISOString()} were not seen as deleted`, { connection: ctx.connection });
+    deleted = await listDeleted(Math.max(since - overlapMs, reach));
+  }
+  const unseen = deleted.deletedRecords.filter((d) => !seen.has(d.id));
+  const inBin = new Set<string>();
+  for (const ids of chunks(unseen.map((d) => d.id), IN_CHUNK)) {
+    const soql = `SELECT Id FROM ${read.object} WHERE Id IN (${ids.map(soqlString).join(', ')})`;
+    const found = await session.call(`${read.object}.queryAll`, async (conn) => (await conn.query<{ Id: string }>(soql, { scanAll: true })) as QueryResult<{ Id: string }>);
+    for (const row of found.records) inBin.add(row.Id);
+  }
+  for (const gone of unseen) {
+    if (inBin.has(gone.id)) continue;
+    const record: ContactRecord = {
+      kind: 'contact',
+      source: 'salesforce',
+      externalId: gone.id,
+      traits: { updated_at: iso(gone.deletedDate) },
+      deleted: true,
+      raw: { Id: gone.id, IsDeleted: true, deletedDate: gone.deletedDate, purged: true },
+    };
+    yield { type: 'record', record };
+  }
+  const covered = Date.parse(deleted.latestDateCovered);
+  yield { type: 'state', state: { ...last, deletedThrough: new Date(Number.isNaN(covered) ? end.getTime() : Math.min(covered, end.getTime())).toISOString() } };
+}
+
 const str = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
 const iso = (value: unknown): string | null => {
   if (typeof value !== 'string') return null;
@@ -119,7 +199,7 @@ function contactsStream(config: SalesforceConfig): StreamDefinition<SalesforceCo
     async *read(request, ctx) {
       const session = new SalesforceSession(request.config, ctx);
       const accounts = new Map<string, string | null>();
-      yield* readObject(session, { object: 'Contact', fields: [...CONTACT_FIELDS, ...config.contactFields], scanAll: true }, request.mode === 'incremental' ? (request.state as SalesforceState | undefined) : undefined, config.overlapMs, async (rows) => {
+      yield* readPeople(session, { object: 'Contact', fields: [...CONTACT_FIELDS, ...config.contactFields], scanAll: true }, request.mode, request.state as SalesforceState | undefined, config.overlapMs, async (rows) => {
         const missing = [...new Set(rows.map((r) => r.AccountId).filter((id): id is string => typeof id === 'string' && !accounts.has(id)))];
         for (const ids of chunks(missing, IN_CHUNK)) {
           const result = await session.call('Account.query', async (conn) => (await conn.query<{ Id: string; Name: string }>(`SELECT Id, Name FROM Account WHERE Id IN (${ids.map(soqlString).join(', ')})`)) as QueryResult<{ Id: string; Name: string }>);
@@ -149,7 +229,7 @@ function contactsStream(config: SalesforceConfig): StreamDefinition<SalesforceCo
           ...(row.IsDeleted === true ? { deleted: true } : {}),
           raw: rawOf(row),
         }));
-      });
+      }, ctx);
     },
   };
 }
@@ -164,7 +244,7 @@ function leadsStream(config: SalesforceConfig): StreamDefinition<SalesforceConfi
     overlap: config.overlapMs,
     async *read(request, ctx) {
       const session = new SalesforceSession(request.config, ctx);
-      yield* readObject(session, { object: 'Lead', fields: [...LEAD_FIELDS, ...config.leadFields], scanAll: true }, request.mode === 'incremental' ? (request.state as SalesforceState | undefined) : undefined, config.overlapMs, async (rows) =>
+      yield* readPeople(session, { object: 'Lead', fields: [...LEAD_FIELDS, ...config.leadFields], scanAll: true }, request.mode, request.state as SalesforceState | undefined, config.overlapMs, async (rows) =>
         rows.map((row): ContactRecord => {
           const converted = row.IsConverted === true && typeof row.ConvertedContactId === 'string';
           return {
@@ -192,6 +272,7 @@ function leadsStream(config: SalesforceConfig): StreamDefinition<SalesforceConfi
             raw: rawOf(row),
           };
         }),
+        ctx,
       );
     },
   };

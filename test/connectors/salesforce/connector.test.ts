@@ -115,6 +115,28 @@ describe('Salesforce source', () => {
     expect(members.map((m) => m.externalId)).not.toContain(victim.externalId);
   });
 
+  it('reads a contact purged from the recycle bin after the last read as deleted, through the deleted endpoint', async () => {
+    const sandbox = await sandboxOf({ seed: 'purged', people: 200 });
+    const config = sandboxConfig(sandbox);
+    const first = await readAll(config, 'contacts');
+    const [victim, binned] = first.records.filter((r) => !(r as ContactRecord).deleted) as ContactRecord[];
+    if (!victim || !binned) throw new Error('sandbox has too few contacts');
+    sandbox.org.advance(1000);
+    sandbox.org.softDelete('Contact', victim.externalId);
+    sandbox.org.purge('Contact', victim.externalId);
+    sandbox.org.softDelete('Contact', binned.externalId);
+    const next = await readAll(config, 'contacts', first.states.at(-1));
+    const purged = next.records.filter((r) => (r as ContactRecord).externalId === victim.externalId);
+    expect(purged).toHaveLength(1);
+    expect(purged[0]).toMatchObject({ kind: 'contact', deleted: true });
+    // Still in the recycle bin: read once, with its fields, by queryAll.
+    const stillBinned = next.records.filter((r) => (r as ContactRecord).externalId === binned.externalId) as ContactRecord[];
+    expect(stillBinned).toHaveLength(1);
+    expect(stillBinned[0]).toMatchObject({ deleted: true, traits: { email: binned.traits.email } });
+    const third = await readAll(config, 'contacts', next.states.at(-1));
+    expect(ids(third.records).filter((id) => id === victim.externalId).length).toBeLessThanOrEqual(1);
+  });
+
   it('keeps a converted lead one person: the lead links its contact, which carries the same email', async () => {
     const sandbox = await sandboxOf({ seed: 'converted', people: 400 });
     const config = sandboxConfig(sandbox);
