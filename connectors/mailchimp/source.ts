@@ -83,6 +83,7 @@ async function audiencesOf(config: SourceConfig, ctx: ConnectorContext): Promise
  * Maps one audience membership into a contact. The contact's id is the subscriber hash, the same on every audience,
  * so identity resolution makes one contact of a person on several audiences; each audience's status, tags and
  * rating are kept as `mailchimp_<audience>_…` traits, and `email_consent` comes from the first configured audience.
+ * An archived member comes through marked `deleted`, keeping its email and id.
  */
 export function memberToContact(member: MailchimpMember, primaryAudience: string | undefined): ContactRecord {
   const merge = member.merge_fields ?? {};
@@ -110,12 +111,15 @@ export function memberToContact(member: MailchimpMember, primaryAudience: string
     source: SOURCE,
     externalId: member.id,
     traits,
+    ...(member.status === 'archived' ? { deleted: true } : {}),
     raw: { ...member, membership_id: `${list}:${member.id}` },
   };
 }
 
 interface AudienceReader {
   listId: string;
+  /** 'archived' reads the archived members, which Mailchimp leaves out of a list unless asked by status. */
+  status: 'archived' | undefined;
   buffer: MailchimpMember[];
   /** `since_last_changed` of the next request (strictly after), ms; undefined reads from the start. */
   anchor: number | undefined;
@@ -138,7 +142,9 @@ function membersStream(): StreamDefinition<SourceConfig> {
       let cursor = incremental ? Date.parse(state.cursor as string) : -Infinity;
       const seen = new Map<string, number>(incremental ? Object.entries((state?.seen as Record<string, number> | undefined) ?? {}) : []);
       const start = incremental ? cursor - MEMBERS_OVERLAP_MS : undefined;
-      const readers: AudienceReader[] = audiences.map((listId) => ({ listId, buffer: [], anchor: start, offset: 0, done: false }));
+      const readers: AudienceReader[] = audiences.flatMap((listId) =>
+        ([undefined, 'archived'] as const).map((status) => ({ listId, status, buffer: [], anchor: start, offset: 0, done: false })),
+      );
 
       const checkpoint = (): StreamMessage => {
         for (const [key, at] of seen) if (at < cursor - MEMBERS_OVERLAP_MS) seen.delete(key);
@@ -154,6 +160,7 @@ function membersStream(): StreamDefinition<SourceConfig> {
             offset: reader.offset,
             sort_field: 'last_changed',
             sort_dir: 'ASC',
+            ...(reader.status ? { status: reader.status } : {}),
             ...(reader.anchor === undefined ? {} : { since_last_changed: mailchimpTime(reader.anchor) }),
           }),
         );

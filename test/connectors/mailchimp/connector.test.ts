@@ -166,8 +166,8 @@ describe('mailchimp connector', () => {
       sandbox.recorder.clear();
       other.recorder.clear();
       const [a, b] = await Promise.all([readAll('members', configA), readAll('members', configB)]);
-      const hashesA = new Set(sandbox.account.listMembers(audience).filter((e) => e.status !== 'archived').map((e) => e.hash));
-      const hashesB = new Set(other.account.listMembers(other.world.audiences[0]!.id).filter((e) => e.status !== 'archived').map((e) => e.hash));
+      const hashesA = new Set(sandbox.account.listMembers(audience).map((e) => e.hash));
+      const hashesB = new Set(other.account.listMembers(other.world.audiences[0]!.id).map((e) => e.hash));
       expect(a.records.length).toBe(hashesA.size);
       expect(b.records.length).toBe(hashesB.size);
       expect(a.records.every((r) => r.kind === 'contact' && hashesA.has(r.externalId))).toBe(true);
@@ -246,6 +246,21 @@ describe('mailchimp connector', () => {
     expect(record.traits.first_name).toBe('Renamed');
     const again = await readAll('members', config, next.state);
     expect(again.records.filter((r) => r.kind === 'contact' && r.externalId === entry.hash)).toHaveLength(0);
+  });
+
+  it('reads an archived member as a deleted contact, keeping its email and id, on full and incremental reads', async () => {
+    const config = sourceSpec.parse({ ...sandboxConfig(sandbox), audienceIds: [second] });
+    const full = await readAll('members', config);
+    const [live, later] = sandbox.account.listMembers(second).filter((e) => e.status === 'subscribed');
+    const archive = (hash: string) => sandbox.account.put({ ...member(second, hash)!, status: 'archived' });
+    const archived = archive(live!.hash);
+    const next = await readAll('members', config, full.state);
+    const record = next.records.find((r) => r.kind === 'contact' && r.externalId === live!.hash) as ContactRecord | undefined;
+    expect(record).toMatchObject({ deleted: true, externalId: subscriberHash(archived.email), traits: { email: archived.email } });
+    archive(later!.hash);
+    const fresh = await readAll('members', config);
+    const both = fresh.records.filter((r) => r.kind === 'contact' && (r.externalId === live!.hash || r.externalId === later!.hash)) as ContactRecord[];
+    expect(both.map((r) => r.deleted)).toEqual([true, true]);
   });
 
   it('reads opens, clicks, sends and unsubscribes of the world’s campaigns for its people', async () => {
