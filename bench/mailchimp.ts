@@ -52,7 +52,7 @@ const rate = (count: number, seconds: number) => Math.round(count / seconds).toL
 export const benchmark: Benchmark = {
   async run({ toy, log }) {
     const memberPeople = toy ? 2_000 : 200_000;
-    const activityPeople = toy ? 300 : 42_000;
+    const activityPeople = toy ? 300 : 45_000;
     const changesWanted = toy ? 2_000 : 100_000;
     const segments = 5;
     const rows: string[] = [];
