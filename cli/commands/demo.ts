@@ -1,19 +1,21 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { configSecrets, formatConfigErrors, loadConfig, rateBudget, type Config } from '../../config/index.js';
+import { formatConfigErrors, loadConfig, type Config } from '../../config/index.js';
 import { eventCounts, openStore, toolOverlap } from '../../core/index.js';
-import { createContext, type Logger } from '../../plugins/index.js';
+import type { Logger } from '../../plugins/index.js';
 import { createWorld, type World } from '../../plugins/sandbox/index.js';
-import { readSource, type StreamOutcome } from '../../sync/index.js';
 import { intFlag, parseArgs, UsageError } from '../args.js';
 import { builtinRegistry } from '../builtins.js';
+import { runJob } from '../jobs.js';
+import { describeRun } from './run.js';
 import { EXIT, type Command } from '../main.js';
 import { SANDBOXES, type RunningSandbox } from '../sandboxes.js';
 
 const USAGE = 'demo [--people N] [--seed S] [--store file]';
 const DEMO_CONFIG = fileURLToPath(new URL('../../config/examples/demo.yaml', import.meta.url));
 const TOOLS = ['hubspot', 'salesforce', 'mailchimp'] as const;
+const SANDBOX_TOOLS = [...TOOLS, 'segment'] as const;
 
 /**
  * `npm start`: starts the HubSpot, Salesforce and Mailchimp sandboxes on one seeded synthetic world, points
@@ -22,7 +24,7 @@ const TOOLS = ['hubspot', 'salesforce', 'mailchimp'] as const;
  * the stored checkpoints and the sandboxes' saved state under .segflow/.
  */
 export const command: Command = {
-  summary: 'run the demo: tool sandboxes on one synthetic world, read into a local store',
+  summary: 'run the demo: tool sandboxes on one synthetic world, read, compute segments, push to every tool',
   usage: USAGE,
   async run(argv) {
     let people: number;
@@ -47,11 +49,11 @@ export const command: Command = {
     const world = createWorld({ seed, people });
     const sandboxes: RunningSandbox[] = [];
     try {
-      for (const tool of TOOLS) {
+      for (const tool of SANDBOX_TOOLS) {
         sandboxes.push(await SANDBOXES[tool]!({ world, statePath: join(stateDir, `${tool}.json`) }));
         say(`  ${tool.padEnd(11)} sandbox on ${sandboxes.at(-1)!.url}`);
       }
-      pointConfigAt(sandboxes, storePath);
+      pointConfigAt(sandboxes, storePath, world.audiences[0]!.id);
       let config: Config;
       try {
         config = await loadConfig(DEMO_CONFIG, { registry: builtinRegistry() });
@@ -59,7 +61,7 @@ export const command: Command = {
         process.stderr.write(`${formatConfigErrors(error)}\n`);
         return EXIT.usage;
       }
-      return await readEverything(config, world, say);
+      return await runDemoJob(config, world, say);
     } finally {
       await Promise.all(sandboxes.map((s) => s.close()));
     }
@@ -67,11 +69,12 @@ export const command: Command = {
 };
 
 /** Sets the variables demo.yaml reads, from the running sandboxes. */
-function pointConfigAt(sandboxes: RunningSandbox[], storePath: string): void {
+function pointConfigAt(sandboxes: RunningSandbox[], storePath: string, audienceId: string): void {
   const config = (tool: string) => sandboxes.find((s) => s.tool === tool)!.config as Record<string, string>;
   const hubspot = config('hubspot');
   const salesforce = config('salesforce');
   const mailchimp = config('mailchimp');
+  const segment = config('segment');
   Object.assign(process.env, {
     SEGFLOW_STORE: storePath,
     HUBSPOT_TOKEN: hubspot.accessToken,
@@ -83,66 +86,29 @@ function pointConfigAt(sandboxes: RunningSandbox[], storePath: string): void {
     SF_PASSWORD: salesforce.password,
     MAILCHIMP_API_KEY: mailchimp.apiKey,
     MAILCHIMP_BASE_PATH: mailchimp.basePath,
+    MAILCHIMP_AUDIENCE_ID: audienceId,
+    SEGMENT_WRITE_KEY: segment.writeKey,
+    SEGMENT_HOST: segment.host,
+    SEGMENT_SPACE_ID: segment.spaceId,
+    SEGMENT_PROFILES_TOKEN: segment.profilesToken,
   });
 }
 
-async function readEverything(config: Config, world: World, say: (line: string) => void): Promise<number> {
-  mkdirSync(dirname(config.store.path), { recursive: true });
+async function runDemoJob(config: Config, world: World, say: (line: string) => void): Promise<number> {
+  say('\nRunning the demo job: read every tool, compute features and segments, push to every tool …');
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  const result = await runJob(config, 'demo', {
+    registry: builtinRegistry(),
+    // The world stops at its own clock: features and segments are measured from there, not from today.
+    now: new Date(world.now),
+    logger: terminalLogger(),
+    signal: controller.signal,
+  });
+  for (const line of describeRun(result)) say(line);
+
   const store = openStore(config.store.path);
-  const registry = builtinRegistry();
-  const logger = terminalLogger();
-  const outcomes: { source: string; streams: StreamOutcome[]; requests: number; seconds: number }[] = [];
   try {
-    const job = config.jobs.demo!;
-    const reading = new Map<string, number>();
-    const show = () =>
-      progress(`  reading: ${[...reading].map(([k, n]) => `${k} ${n.toLocaleString('en')}`).join(' · ')}`);
-    for (const step of job.steps) {
-      if (!('read' in step)) continue;
-      // The sources are independent tools, so they are read side by side; each keeps its own rate budget.
-      const read = step.read.sources.map(async (name) => {
-        const connection = config.sources[name]!;
-        const source = registry.source(connection.connector);
-        const ctx = createContext({
-          connection: name,
-          budget: rateBudget(source, connection.rate_limit),
-          secrets: configSecrets(config),
-          logger,
-        });
-        const started = performance.now();
-        reading.set(name, 0);
-        const streams = await readSource({
-          store,
-          connection: name,
-          source,
-          config: connection.config,
-          ...(connection.streams ? { streams: connection.streams } : {}),
-          mode: step.read.mode === 'full' ? 'full' : 'incremental',
-          ctx,
-          onPage: (_stream, page) => {
-            reading.set(name, (reading.get(name) ?? 0) + page.read);
-            show();
-          },
-        });
-        return { source: name, streams, requests: ctx.stats.requests, seconds: (performance.now() - started) / 1000 };
-      });
-      outcomes.push(...(await Promise.all(read)));
-      progress('');
-    }
-
-    say('\nRecords read per source');
-    say('  source       stream           read   inserted  updated  status');
-    for (const { source, streams } of outcomes) {
-      for (const s of streams) {
-        say(
-          `  ${source.padEnd(12)} ${s.stream.padEnd(14)} ${num(s.counts.read, 7)} ${num(s.counts.inserted, 10)} ${num(s.counts.updated, 8)}  ${s.status}${s.error ? `: ${s.error}` : ''}`,
-        );
-      }
-    }
-    for (const { source, requests, seconds } of outcomes) {
-      say(`  ${source}: ${requests.toLocaleString('en')} API requests in ${seconds.toFixed(1)} s`);
-    }
-
     const overlap = toolOverlap(store);
     let inAnyTool = 0;
     for (let i = 0; i < world.size; i++) if (TOOLS.some((tool) => world.isIn(i, tool))) inAnyTool++;
@@ -159,19 +125,14 @@ async function readEverything(config: Config, world: World, say: (line: string) 
     say('\nEvents in the store');
     for (const { source, type, events } of eventCounts(store))
       say(`  ${source.padEnd(12)} ${type.padEnd(18)} ${num(events, 9)}`);
-    say(`\nStore: ${config.store.path}  (run again to read incrementally from the saved checkpoints)`);
-    const failed = outcomes.some((o) => o.streams.some((s) => s.status !== 'succeeded'));
-    return failed ? EXIT.failed : EXIT.ok;
   } finally {
     store.close();
   }
+  say(`\nStore: ${config.store.path}  (run again to read incrementally from the saved checkpoints)`);
+  return result.status === 'succeeded' ? EXIT.ok : EXIT.failed;
 }
 
 const num = (n: number, width: number) => n.toLocaleString('en').padStart(width);
-
-function progress(line: string): void {
-  if (process.stdout.isTTY) process.stdout.write(`\r\x1b[K${line}`);
-}
 
 /** Warnings and errors as short lines; the rate-limit waits of a healthy sync are not worth a line each. */
 function terminalLogger(): Logger {

@@ -42,11 +42,16 @@ describe('the demo, end to end, against the world it was drawn from', () => {
     return row.email ? world.findByEmail(row.email)[0] : undefined;
   }
 
-  it('reads every source and prints the summary', () => {
+  it('reads every source, computes segments and pushes them to every tool', () => {
     expect(first.status, String(first.stderr)).toBe(0);
     expect(first.stdout).toMatch(/People after identity resolution/);
-    for (const tool of ['hubspot', 'salesforce', 'mailchimp'])
-      expect(first.stdout).toMatch(new RegExp(`${tool}\\s+contacts|${tool}\\s+members`));
+    for (const stream of ['hubspot/contacts', 'salesforce/contacts', 'salesforce/leads', 'mailchimp/members']) {
+      expect(first.stdout).toMatch(new RegExp(`${stream}: succeeded, [\\d,]+ read`));
+    }
+    for (const destination of ['hubspot_lists', 'salesforce_campaigns', 'mailchimp_tags', 'segment']) {
+      expect(first.stdout).toMatch(new RegExp(`push to ${destination}: succeeded`));
+    }
+    expect(first.stdout).toMatch(/churned: succeeded, [1-9][\d,]* added/);
   });
 
   it('every record read traces back to a person of the world', () => {
@@ -79,7 +84,7 @@ describe('the demo, end to end, against the world it was drawn from', () => {
     expect(split).toEqual([]);
   });
 
-  it('a second run resumes from the checkpoints and the sandboxes’ saved state without duplicating anyone', () => {
+  it('a second run resumes from the checkpoints and the sandboxes’ saved state: nobody duplicated, nothing re-sent', () => {
     const second = spawnSync(
       process.execPath,
       ['bin/segflow.js', 'demo', '--people', String(PEOPLE), '--seed', SEED, '--store', join(dir, 'demo.db')],
@@ -96,5 +101,9 @@ describe('the demo, end to end, against the world it was drawn from', () => {
     expect(after.n).toBe(identities.length);
     const contacts = (text: string) => Number(/([\d,]+) contacts in the store/.exec(text)?.[1]?.replace(/,/g, ''));
     expect(contacts(second.stdout)).toBe(contacts(String(first.stdout)));
+    // nothing changed in the tools, so nothing is pushed again
+    const pushed = [...second.stdout.matchAll(/(\d[\d,]*) added, (\d[\d,]*) removed/g)].map((m) => `${m[1]}/${m[2]}`);
+    expect(pushed.length).toBeGreaterThan(0);
+    expect(new Set(pushed)).toEqual(new Set(['0/0']));
   }, 300_000);
 });
