@@ -1,27 +1,34 @@
 /**
- * A small flag parser shared by the commands: `--name value`, `--name=value` and boolean `--flag`.
+ * Flag parsing shared by the commands, on Node's own `parseArgs`: each command names the flags it takes, and an
+ * unknown flag or a missing value is a usage error naming it.
  */
+import { parseArgs as parseNodeArgs } from 'node:util';
+
 export interface ParsedArgs {
   positional: string[];
   flags: Map<string, string | true>;
 }
 
-export function parseArgs(argv: readonly string[], booleans: readonly string[] = []): ParsedArgs {
-  const positional: string[] = [];
-  const flags = new Map<string, string | true>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (!arg.startsWith('--')) {
-      positional.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    const name = eq > 0 ? arg.slice(2, eq) : arg.slice(2);
-    if (eq > 0) flags.set(name, arg.slice(eq + 1));
-    else if (booleans.includes(name) || i + 1 >= argv.length || argv[i + 1]!.startsWith('--')) flags.set(name, true);
-    else flags.set(name, argv[++i]!);
+export class UsageError extends Error {}
+
+/** Parses `argv` knowing the command's string flags (`--name value`) and boolean flags (`--flag`). */
+export function parseArgs(
+  argv: readonly string[],
+  known: { strings?: readonly string[]; booleans?: readonly string[] },
+): ParsedArgs {
+  const options = Object.fromEntries([
+    ...(known.strings ?? []).map((name) => [name, { type: 'string' as const }]),
+    ...(known.booleans ?? []).map((name) => [name, { type: 'boolean' as const }]),
+  ]);
+  try {
+    const { values, positionals } = parseNodeArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+    const flags = new Map<string, string | true>();
+    for (const [name, value] of Object.entries(values))
+      if (value !== undefined && value !== false) flags.set(name, value as string | true);
+    return { positional: positionals, flags };
+  } catch (error) {
+    throw new UsageError((error as Error).message);
   }
-  return { positional, flags };
 }
 
 /** A flag's whole-number value, or `fallback`; throws a usage error naming the flag otherwise. */
@@ -33,5 +40,3 @@ export function intFlag(args: ParsedArgs, name: string, fallback?: number): numb
     throw new UsageError(`--${name} takes a whole number, got "${String(value)}"`);
   return n;
 }
-
-export class UsageError extends Error {}

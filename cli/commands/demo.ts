@@ -30,7 +30,7 @@ export const command: Command = {
     let people: number;
     let args;
     try {
-      args = parseArgs(argv);
+      args = parseArgs(argv, { strings: ['people', 'seed', 'store'] });
       people = intFlag(args, 'people', 20_000)!;
     } catch (error) {
       if (!(error instanceof UsageError)) throw error;

@@ -3,7 +3,7 @@
  */
 import { formatConfigErrors, loadConfig, type Config } from '../../config/index.js';
 import type { Logger } from '../../plugins/index.js';
-import { parseArgs } from '../args.js';
+import { parseArgs, UsageError } from '../args.js';
 import { builtinRegistry } from '../builtins.js';
 import { runJob, type JobResult } from '../jobs.js';
 import { EXIT, type Command } from '../main.js';
@@ -34,11 +34,13 @@ export const command: Command = {
       process.stdout.write(HELP);
       return EXIT.ok;
     }
-    const args = parseArgs(argv, ['dry-run']);
-    const unknown = [...args.flags.keys()].filter((f) => f !== 'dry-run');
-    if (args.positional.length !== 2 || unknown.length > 0) {
-      const why = unknown.length > 0 ? `unknown option --${unknown[0]}` : 'expected a config file and a job name';
-      process.stderr.write(`segflow run: ${why}\n\n${HELP}`);
+    let args;
+    try {
+      args = parseArgs(argv, { booleans: ['dry-run'] });
+      if (args.positional.length !== 2) throw new UsageError('expected a config file and a job name');
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      process.stderr.write(`segflow run: ${error.message}\n\n${HELP}`);
       return EXIT.usage;
     }
     const [file, jobName] = args.positional as [string, string];
@@ -60,7 +62,12 @@ export const command: Command = {
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
     try {
-      const result = await runJob(config, jobName, { registry, dryRun: args.flags.has('dry-run'), logger: stderrLogger(), signal: abort.signal });
+      const result = await runJob(config, jobName, {
+        registry,
+        dryRun: args.flags.has('dry-run'),
+        logger: stderrLogger(),
+        signal: abort.signal,
+      });
       for (const line of describeRun(result)) process.stdout.write(`${line}\n`);
       if (result.status === 'locked') process.stderr.write(`segflow run: ${result.error}\n`);
       return result.status === 'succeeded' ? EXIT.ok : EXIT.failed;
@@ -74,7 +81,9 @@ export const command: Command = {
 /** The lines `segflow run` prints for a finished run. */
 export function describeRun(result: JobResult): string[] {
   const lines: string[] = [];
-  const head = result.dryRun ? `dry run of job ${result.job}: nothing was read, computed, sent or written` : `job ${result.job}`;
+  const head = result.dryRun
+    ? `dry run of job ${result.job}: nothing was read, computed, sent or written`
+    : `job ${result.job}`;
   lines.push(result.runId === undefined ? head : `${head} (run ${result.runId})`);
   for (const [i, step] of result.steps.entries()) {
     const n = `${i + 1}.`;
@@ -103,7 +112,9 @@ export function describeRun(result: JobResult): string[] {
       }
       lines.push(`${n} compute: features for ${num(step.contacts)} contacts`);
       for (const s of step.segments) {
-        lines.push(`   ${s.key}: ${num(s.size)} members (${num(s.entered)} entered, ${num(s.exited)} exited${s.control ? `, ${num(s.control)} in the control group` : ''})`);
+        lines.push(
+          `   ${s.key}: ${num(s.size)} members (${num(s.entered)} entered, ${num(s.exited)} exited${s.control ? `, ${num(s.control)} in the control group` : ''})`,
+        );
       }
     } else {
       const o = step.outcome;
@@ -114,12 +125,18 @@ export function describeRun(result: JobResult): string[] {
         if (s.retried) parts.push(`${num(s.retried)} retried`);
         if (s.pending) parts.push(`${num(s.pending)} left to retry`);
         if (s.skipped) parts.push(`${num(s.skipped)} skipped (suppressed, no consent or no identity)`);
-        lines.push(`   ${s.segment}: ${o.dryRun ? '' : `${s.status}, `}${parts.join(', ')}${s.error ? ` (${s.error})` : ''}`);
-        if (o.dryRun) for (const c of s.sample) lines.push(`     ${c.op === 'add' ? '+' : '-'} ${c.email ?? c.externalIds[0] ?? c.contactId}`);
+        lines.push(
+          `   ${s.segment}: ${o.dryRun ? '' : `${s.status}, `}${parts.join(', ')}${s.error ? ` (${s.error})` : ''}`,
+        );
+        if (o.dryRun)
+          for (const c of s.sample)
+            lines.push(`     ${c.op === 'add' ? '+' : '-'} ${c.email ?? c.externalIds[0] ?? c.contactId}`);
       }
     }
   }
-  lines.push(`status: ${result.status === 'locked' ? 'not run' : result.status}${result.error ? ` (${result.error})` : ''}`);
+  lines.push(
+    `status: ${result.status === 'locked' ? 'not run' : result.status}${result.error ? ` (${result.error})` : ''}`,
+  );
   return lines;
 }
 

@@ -17,7 +17,7 @@ export const command: Command = {
     let people;
     let port;
     try {
-      args = parseArgs(argv);
+      args = parseArgs(argv, { strings: ['port', 'seed', 'people', 'contacts', 'members', 'state'] });
       people = intFlag(args, 'people') ?? intFlag(args, 'contacts') ?? intFlag(args, 'members');
       port = intFlag(args, 'port', 0);
     } catch (error) {
