@@ -96,7 +96,9 @@ describe('running a job', () => {
       ['events', 3],
     ]);
     const compute = result.steps[1];
-    expect(compute?.kind === 'compute' && compute.segments.map((s) => [s.key, s.size, s.entered])).toEqual([['buyers', 2, 2]]);
+    expect(compute?.kind === 'compute' && compute.segments.map((s) => [s.key, s.size, s.entered])).toEqual([
+      ['buyers', 2, 2],
+    ]);
 
     const store = openStore(c.store.path);
     try {
@@ -181,11 +183,41 @@ describe('running a job', () => {
     expect(digest(c)).toBe(before);
   });
 
+  it('takes over the lock of a run that crashed and never released it', async () => {
+    const c = await config();
+    await runJob(c, 'nightly', { registry });
+    const store = openStore(c.store.path);
+    try {
+      // a run that started two hours ago with a one-hour lock, and died
+      expect(acquireJobLock(store, 'nightly', 'crashed-run', 3_600_000, new Date(Date.now() - 7_200_000))).toBe(true);
+    } finally {
+      store.close();
+    }
+    const result = await runJob(c, 'nightly', { registry });
+    expect(result.status).toBe('succeeded');
+  });
+
+  it('upsert adds but never removes a contact who stopped qualifying', async () => {
+    const c = await config();
+    const push = c.jobs.nightly!.steps[2];
+    if (!push || !('push' in push)) throw new Error('the fixture job pushes in its third step');
+    push.push.mode = 'upsert';
+    await runJob(c, 'nightly', { registry });
+    const later = await runJob(c, 'nightly', { registry, now: new Date(Date.now() + 300 * 86_400_000) });
+    expect(later.status).toBe('succeeded');
+    expect(later.counts).toMatchObject({ added: 0, removed: 0 });
+    expect(held('buyers')).toEqual(['ada@example.com', 'cy@example.com']);
+  });
+
   it('marks the run partial when the destination fails and the read and compute succeeded', async () => {
     const c = await config();
     const down = createMemoryDestination({ name: 'memory' });
     down.destination.write = () => Promise.reject(new Error('destination down'));
-    const result = await runJob(c, 'nightly', { registry: createRegistry([...BUILTIN_CONNECTORS, down.destination]), maxRetries: 0, retryDelayMs: 1 });
+    const result = await runJob(c, 'nightly', {
+      registry: createRegistry([...BUILTIN_CONNECTORS, down.destination]),
+      maxRetries: 0,
+      retryDelayMs: 1,
+    });
     expect(result.status).toBe('partial');
     const store = openStore(c.store.path);
     try {
