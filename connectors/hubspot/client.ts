@@ -5,7 +5,7 @@
  */
 import { Client } from '@hubspot/api-client';
 import { z } from 'zod';
-import { ConfigError, RateLimitedError, TransientError, secret, type ConnectorContext, type RateBudget } from '../../plugins/index.js';
+import { ConfigError, RateLimitedError, TransientError, secret, type CheckResult, type ConnectorContext, type RateBudget } from '../../plugins/index.js';
 
 /** The config both the source and the destination take. */
 export const hubspotSpec = z.object({
@@ -216,4 +216,14 @@ export function connectionFor(config: HubSpotConfig): HubSpotConnection {
     connections.set(config, connection);
   }
   return connection;
+}
+
+/** Proves the token (or OAuth grant) can read contacts: what both the source and the destination check. */
+export async function checkHubSpot(config: HubSpotConfig, ctx: ConnectorContext): Promise<CheckResult> {
+  try {
+    await connectionFor(config).run(ctx, 'contacts.list', (client) => client.crm.contacts.basicApi.getPage(1));
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, reason: hubspotMessage(error) };
+  }
 }

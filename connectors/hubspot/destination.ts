@@ -11,7 +11,7 @@ import {
   type RowResult,
   type SegmentRef,
 } from '../../plugins/index.js';
-import { classifyHubSpotError, connectionFor, HUBSPOT_BUDGET, hubspotMessage, hubspotSpec, statusOf, type HubSpotConfig } from './client.js';
+import { checkHubSpot, classifyHubSpotError, connectionFor, HUBSPOT_BUDGET, hubspotMessage, hubspotSpec, statusOf, type HubSpotConfig } from './client.js';
 
 /** HubSpot's batch cap, and the ids per membership call the sandbox holds it to. */
 const BATCH = 100;
@@ -193,14 +193,7 @@ export const destination = defineDestination({
   batchSize: BATCH,
   rateBudget: HUBSPOT_BUDGET,
   classifyError: classifyHubSpotError,
-  async check(config, ctx) {
-    try {
-      await connectionFor(config).run(ctx, 'contacts.list', (client) => client.crm.contacts.basicApi.getPage(1));
-      return { ok: true };
-    } catch (error) {
-      return { ok: false, reason: hubspotMessage(error) };
-    }
-  },
+  check: checkHubSpot,
   write,
   readMembership,
   async erase(identities, config, ctx) {

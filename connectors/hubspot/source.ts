@@ -17,7 +17,7 @@ import {
   type StreamMessage,
   type StreamState,
 } from '../../plugins/index.js';
-import { classifyHubSpotError, connectionFor, HUBSPOT_BUDGET, hubspotMessage, hubspotSpec, observeDaily, type HubSpotConfig } from './client.js';
+import { checkHubSpot, classifyHubSpotError, connectionFor, HUBSPOT_BUDGET, hubspotSpec, observeDaily, type HubSpotConfig } from './client.js';
 
 const CONTACT_PROPERTIES = [
   'email', 'firstname', 'lastname', 'phone', 'company', 'jobtitle', 'country', 'city', 'lifecyclestage',
@@ -403,14 +403,7 @@ export const source = defineSource({
   spec: hubspotSpec,
   rateBudget: HUBSPOT_BUDGET,
   classifyError: classifyHubSpotError,
-  async check(config, ctx) {
-    try {
-      await connectionFor(config).run(ctx, 'contacts.list', (client) => client.crm.contacts.basicApi.getPage(1));
-      return { ok: true };
-    } catch (error) {
-      return { ok: false, reason: hubspotMessage(error) };
-    }
-  },
+  check: checkHubSpot,
   streams: (config) => [
     contactsStream(config),
     archivedContactsStream(config),

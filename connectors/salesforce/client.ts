@@ -7,7 +7,7 @@
 import { createSign } from 'node:crypto';
 import { Connection } from 'jsforce';
 import { z } from 'zod';
-import { ConfigError, RateLimitedError, TransientError, classifyByDefault, secret, type ConnectorContext } from '../../plugins/index.js';
+import { ConfigError, RateLimitedError, TransientError, classifyByDefault, secret, type CheckResult, type ConnectorContext } from '../../plugins/index.js';
 
 /** The API version every request uses (jsforce's default is 50.0). */
 export const API_VERSION = '62.0';
@@ -244,4 +244,15 @@ export function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
+}
+
+/** Proves the credentials work and the user can read `sobject` (the check of both the source and the destination). */
+export async function checkCanRead(session: SalesforceSession, sobject: string): Promise<CheckResult> {
+  try {
+    await session.call('check', async (conn) => conn.query(`SELECT Id FROM ${sobject} LIMIT 1`));
+    return { ok: true };
+  } catch (error) {
+    const classified = classifySalesforceError(error) ?? error;
+    return { ok: false, reason: classified instanceof Error ? classified.message : String(classified) };
+  }
 }

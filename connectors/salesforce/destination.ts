@@ -18,7 +18,7 @@ import {
   type RowResult,
   type SegmentRef,
 } from '../../plugins/index.js';
-import { chunks, classifySalesforceError, salesforceSpec, SalesforceSession, soqlString, type SalesforceConfig } from './client.js';
+import { checkCanRead, chunks, classifySalesforceError, salesforceSpec, SalesforceSession, soqlString, type SalesforceConfig } from './client.js';
 import { queryAll } from './source.js';
 
 /** Records per sObject collection call. */
@@ -275,15 +275,7 @@ export const destination = defineDestination({
   batchSize: COLLECTION_SIZE,
   rateBudget: { concurrency: 4 },
   classifyError: classifySalesforceError,
-  async check(config, ctx) {
-    try {
-      await sessionFor(config, ctx).call('check', async (conn) => conn.query('SELECT Id FROM Campaign LIMIT 1'));
-      return { ok: true };
-    } catch (error) {
-      const classified = classifySalesforceError(error) ?? error;
-      return { ok: false, reason: classified instanceof Error ? classified.message : String(classified) };
-    }
-  },
+  check: (config, ctx) => checkCanRead(sessionFor(config, ctx), 'Campaign'),
   async write(batch, config, ctx) {
     try {
       return config.membership.mode === 'field' ? await writeField(batch, config, ctx) : await writeCampaign(batch, config, ctx);

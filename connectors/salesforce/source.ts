@@ -17,7 +17,7 @@ import {
   type StreamMessage,
   type StreamState,
 } from '../../plugins/index.js';
-import { chunks, classifySalesforceError, salesforceSpec, SalesforceSession, soqlString, type SalesforceConfig } from './client.js';
+import { checkCanRead, chunks, classifySalesforceError, salesforceSpec, SalesforceSession, soqlString, type SalesforceConfig } from './client.js';
 import { outboundWebhook } from './webhook.js';
 
 type SfRecord = Record<string, unknown> & { Id: string; SystemModstamp: string };
@@ -400,16 +400,7 @@ export const source = defineSource({
   spec: salesforceSpec,
   rateBudget: { concurrency: 4 },
   classifyError: classifySalesforceError,
-  async check(config, ctx) {
-    try {
-      const session = new SalesforceSession(config, ctx);
-      await session.call('check', async (conn) => conn.query('SELECT Id FROM Contact LIMIT 1'));
-      return { ok: true };
-    } catch (error) {
-      const classified = classifySalesforceError(error) ?? error;
-      return { ok: false, reason: classified instanceof Error ? classified.message : String(classified) };
-    }
-  },
+  check: (config, ctx) => checkCanRead(new SalesforceSession(config, ctx), 'Contact'),
   streams: (config) => [contactsStream(config), leadsStream(config), ...engagementStreams(config)],
   webhook: outboundWebhook,
 });
