@@ -41,6 +41,8 @@ export interface RunJobOptions {
   maxRetries?: number;
   /** First wait before retrying push rows in the run. */
   retryDelayMs?: number;
+  /** Called once the run is recorded (before its first step), with its id: the API answers with it at once. */
+  onRunStarted?(runId: number): void;
 }
 
 export type StepResult =
@@ -83,7 +85,10 @@ export async function runJob(config: Config, jobName: string, options: RunJobOpt
       return result;
     }
     try {
-      if (!dryRun) result.runId = startRun(store, jobName);
+      if (!dryRun) {
+        result.runId = startRun(store, jobName);
+        options.onRunStarted?.(result.runId);
+      }
       await runSteps(store, config, job.steps, options, result);
       result.status = overall(result);
     } catch (error) {

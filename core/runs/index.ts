@@ -6,6 +6,18 @@ export type { LoadPageInput, LoadCounts, LoadResult } from './load.js';
 export { loadPage } from './load.js';
 export { readCheckpoint, writeCheckpoint } from './checkpoints.js';
 export type { RunStatus, SyncRun, RunError } from './runs.js';
-export { RUN_STATUSES, startRun, finishRun, readRun, recordRunErrors, readRunErrors } from './runs.js';
+export {
+  RUN_STATUSES,
+  startRun,
+  finishRun,
+  readRun,
+  listRuns,
+  requestCancel,
+  cancelRequested,
+  writeRunReport,
+  recordRunErrors,
+  readRunErrors,
+  countRunErrors,
+} from './runs.js';
 export { acquireJobLock, heartbeatJobLock, releaseJobLock } from './locks.js';
 export { runMigrations } from './migrations.js';

@@ -44,4 +44,11 @@ export const runMigrations: Migration[] = [
       );
     `,
   },
+  {
+    name: '20261125T100000_run_cancel_report',
+    up: (d) => `
+      ALTER TABLE sync_runs ADD COLUMN cancel_requested_at ${d.types.timestamp};
+      ALTER TABLE sync_runs ADD COLUMN report ${d.types.json};
+    `,
+  },
 ];

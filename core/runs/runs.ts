@@ -13,6 +13,10 @@ export interface SyncRun {
   finishedAt: string | null;
   counts: Record<string, number>;
   error: string | null;
+  /** When someone asked the run to stop (it ends `cancelled` after its current page or batch). */
+  cancelRequestedAt: string | null;
+  /** Per-stream and per-destination counts and step timings, as the run last wrote them (null before its first step). */
+  report: unknown;
 }
 
 /** One row a run could not load, and why. */
@@ -46,12 +50,19 @@ export function finishRun(
     .run(status, now, JSON.stringify(counts), error, runId);
 }
 
-/** A run by id. */
-export function readRun(store: Store, runId: number): SyncRun | undefined {
-  const row = store.statement('SELECT * FROM sync_runs WHERE id = ?').get(runId) as
-    | { id: number; job: string; status: RunStatus; started_at: string; finished_at: string | null; counts: string; error: string | null }
-    | undefined;
-  if (!row) return undefined;
+interface RunRow {
+  id: number;
+  job: string;
+  status: RunStatus;
+  started_at: string;
+  finished_at: string | null;
+  counts: string;
+  error: string | null;
+  cancel_requested_at: string | null;
+  report: string | null;
+}
+
+function runOf(row: RunRow): SyncRun {
   return {
     id: row.id,
     job: row.job,
@@ -60,7 +71,71 @@ export function readRun(store: Store, runId: number): SyncRun | undefined {
     finishedAt: row.finished_at,
     counts: JSON.parse(row.counts) as Record<string, number>,
     error: row.error,
+    cancelRequestedAt: row.cancel_requested_at,
+    report: row.report === null ? null : (JSON.parse(row.report) as unknown),
   };
+}
+
+/** A run by id. */
+export function readRun(store: Store, runId: number): SyncRun | undefined {
+  const row = store.statement('SELECT * FROM sync_runs WHERE id = ?').get(runId) as RunRow | undefined;
+  return row ? runOf(row) : undefined;
+}
+
+/**
+ * Runs, newest first: of one job or all, at most `limit` (default 20), and only those older than run `before` (the
+ * last id of the previous page) when given.
+ *
+ * @example
+ * const page = listRuns(store, { job: 'nightly', limit: 10 });
+ * const next = listRuns(store, { job: 'nightly', limit: 10, before: page.at(-1)?.id });
+ */
+export function listRuns(store: Store, options: { job?: string; limit?: number; before?: number } = {}): SyncRun[] {
+  const limit = Math.max(0, Math.floor(options.limit ?? 20));
+  const rows = store
+    .statement(
+      `SELECT * FROM sync_runs WHERE (? IS NULL OR job = ?) AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?`,
+    )
+    .all(options.job ?? null, options.job ?? null, options.before ?? null, options.before ?? null, limit) as RunRow[];
+  return rows.map(runOf);
+}
+
+/**
+ * Asks a running run to stop: it finishes its current page or batch, commits, and ends `cancelled`. Works across
+ * processes (the run polls the store). Returns false when the run is unknown or no longer running.
+ *
+ * @example
+ * if (!requestCancel(store, 42)) console.log('run 42 is not running');
+ */
+export function requestCancel(store: Store, runId: number, now = new Date().toISOString()): boolean {
+  const r = store
+    .statement(
+      "UPDATE sync_runs SET cancel_requested_at = COALESCE(cancel_requested_at, ?) WHERE id = ? AND status = 'running'",
+    )
+    .run(now, runId);
+  return r.changes === 1;
+}
+
+/** Whether someone asked run `runId` to stop. */
+export function cancelRequested(store: Store, runId: number): boolean {
+  const row = store.statement('SELECT cancel_requested_at FROM sync_runs WHERE id = ?').get(runId) as
+    | { cancel_requested_at: string | null }
+    | undefined;
+  return row !== undefined && row.cancel_requested_at !== null;
+}
+
+/** Stores a run's report (per-stream and per-destination counts, timings); a running run rewrites it as it goes. */
+export function writeRunReport(store: Store, runId: number, report: unknown, counts?: Record<string, number>): void {
+  if (counts === undefined) store.statement('UPDATE sync_runs SET report = ? WHERE id = ?').run(JSON.stringify(report), runId);
+  else
+    store
+      .statement('UPDATE sync_runs SET report = ?, counts = ? WHERE id = ?')
+      .run(JSON.stringify(report), JSON.stringify(counts), runId);
+}
+
+/** How many per-row errors a run recorded. */
+export function countRunErrors(store: Store, runId: number): number {
+  return (store.statement('SELECT COUNT(*) AS n FROM run_errors WHERE run_id = ?').get(runId) as { n: number }).n;
 }
 
 /**
@@ -77,11 +152,11 @@ export function recordRunErrors(store: Store, runId: number | null, errors: read
   });
 }
 
-/** The errors recorded for a run, oldest first. */
-export function readRunErrors(store: Store, runId: number): RunError[] {
+/** The errors recorded for a run, oldest first (the first `limit` of them when given). */
+export function readRunErrors(store: Store, runId: number, limit?: number): RunError[] {
   const rows = store
-    .statement('SELECT connection, stream, record_key, reason FROM run_errors WHERE run_id = ? ORDER BY id')
-    .all(runId) as { connection: string | null; stream: string | null; record_key: string | null; reason: string }[];
+    .statement('SELECT connection, stream, record_key, reason FROM run_errors WHERE run_id = ? ORDER BY id LIMIT ?')
+    .all(runId, limit ?? -1) as { connection: string | null; stream: string | null; record_key: string | null; reason: string }[];
   return rows.map((r) => ({
     ...(r.connection !== null ? { connection: r.connection } : {}),
     ...(r.stream !== null ? { stream: r.stream } : {}),
