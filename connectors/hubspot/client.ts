@@ -20,6 +20,11 @@ export const hubspotSpec = z.object({
   properties: z.array(z.string()).default([]),
   /** Where a first read starts (ISO date); default the beginning. */
   startDate: z.string().optional(),
+  /**
+   * Hours between id reconciliations: a full listing of contact ids that finds contacts GDPR-deleted since the last
+   * one (they vanish without an archived trace) and reads them as deleted. 0 reconciles on every read.
+   */
+  reconcileEveryHours: z.number().min(0).default(24),
   /** Also read emails logged on the CRM (as `custom` events named crm_email). */
   loggedEmails: z.boolean().default(false),
   /** Search requests per second the connector allows itself (HubSpot allows about 5). */

@@ -1,7 +1,7 @@
 // What the HubSpot source must get right against HubSpot's real limits: the 10,000-result search cap, records
 // sharing one millisecond, archived and merged contacts, a 429 storm, and an OAuth token expiring mid-sync.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createContext, type ContactRecord } from '../../../plugins/index.js';
+import { createContext, systemClock, type Clock, type ContactRecord } from '../../../plugins/index.js';
 import { classifyHubSpotError, hubspotSpec, sandboxConfig, source, startSandbox, type HubSpotSandbox } from '../../../connectors/hubspot/index.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
@@ -12,9 +12,9 @@ afterEach(async () => {
   sandbox = undefined;
 });
 
-async function readStream(name: string, raw: Record<string, unknown>, state: Record<string, unknown> | undefined, budget = { requests: 100_000, intervalMs: 10_000 }) {
+async function readStream(name: string, raw: Record<string, unknown>, state: Record<string, unknown> | undefined, budget = { requests: 100_000, intervalMs: 10_000 }, clock: Clock = systemClock) {
   const config = hubspotSpec.parse(raw);
-  const ctx = createContext({ connection: 'test', budget, classifyError: classifyHubSpotError, logger: quiet, retry: { baseDelayMs: 5, maxDelayMs: 50 } });
+  const ctx = createContext({ connection: 'test', budget, clock, classifyError: classifyHubSpotError, logger: quiet, retry: { baseDelayMs: 5, maxDelayMs: 50 } });
   const stream = source.streams(config).find((s) => s.name === name);
   if (!stream) throw new Error(`no stream ${name}`);
   const records: ContactRecord[] = [];
@@ -96,5 +96,39 @@ describe('HubSpot source', () => {
     const refreshes = sandbox.recorder.filter((r) => r.path === '/oauth/v1/token');
     expect(refreshes).toHaveLength(2);
     expect(sandbox.recorder.filter((r) => r.status === 401)).toHaveLength(1);
+  });
+
+  it('reads a GDPR-deleted contact as deleted at the next id reconciliation, once, and not merged-away ids', { timeout: 30_000 }, async () => {
+    sandbox = await startSandbox({ seed: 'gdpr', people: 400, limits: fast });
+    let now = Date.now();
+    const clock: Clock = { now: () => now, sleep: systemClock.sleep };
+    const config = { ...sandboxConfig(sandbox), reconcileEveryHours: 24 };
+    const archived = new Set([...sandbox.portal.contacts.values()].filter((c) => c.archived).map((c) => c.id));
+    const first = await readStream('archived_contacts', config, undefined, undefined, clock);
+    expect(first.records.every((r) => r.deleted === true && archived.has(r.externalId))).toBe(true);
+
+    const [doomed, survivor, loser] = [...sandbox.portal.contacts.values()].filter((c) => !c.archived);
+    const purge = await fetch(`${sandbox.url}/crm/v3/objects/contacts/gdpr-delete`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${sandbox.credentials.accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ objectId: doomed?.id }),
+    });
+    expect(purge.status).toBe(204);
+    sandbox.portal.mergeContacts(survivor?.id as string, loser?.id as string);
+    const vanishedIn = (records: ContactRecord[]) => records.filter((r) => !archived.has(r.externalId));
+
+    now += 3_600_000;
+    const early = await readStream('archived_contacts', config, first.states.at(-1), undefined, clock);
+    expect(vanishedIn(early.records)).toEqual([]);
+
+    now += 24 * 3_600_000;
+    const due = await readStream('archived_contacts', config, early.states.at(-1), undefined, clock);
+    const gone = vanishedIn(due.records);
+    expect(gone.map((r) => [r.externalId, r.deleted])).toEqual([[doomed?.id, true]]);
+    expect(due.states.at(-1)?.cursor).toBe(new Date(now).toISOString());
+
+    now += 25 * 3_600_000;
+    const after = await readStream('archived_contacts', config, due.states.at(-1), undefined, clock);
+    expect(vanishedIn(after.records)).toEqual([]);
   });
 });
