@@ -1,0 +1,193 @@
+// What every console page shares: reading the JSON API with the session cookie, building markup safely (text nodes,
+// never innerHTML with data), number and date formats, and charts drawn with the locally served Chart.js.
+
+export const LOGIN = '/console/login';
+
+/** A request the API refused; `code` is the API's stable error code. */
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+function toLogin() {
+  const here = window.location.pathname + window.location.search;
+  window.location.assign(`${LOGIN}?next=${encodeURIComponent(here)}`);
+}
+
+/** GETs (or sends) JSON to the API; a lost session goes back to the login page. */
+export async function api(path, options = {}) {
+  const init = { method: options.method ?? 'GET', credentials: 'same-origin', headers: { Accept: 'application/json' } };
+  if (options.body !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(options.body);
+  }
+  const response = await fetch(path, init);
+  if (response.status === 401) {
+    toLogin();
+    throw new ApiError(401, 'unauthorized', 'Your session has ended; sign in again.');
+  }
+  const text = await response.text();
+  const body = text ? JSON.parse(text) : null;
+  if (!response.ok) {
+    throw new ApiError(response.status, body?.error?.code ?? 'error', body?.error?.message ?? `${path} answered ${response.status}`);
+  }
+  return body;
+}
+
+/** An element with attributes and children (strings become text nodes). */
+export function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name === 'class') node.className = value;
+    else node.setAttribute(name, value === true ? '' : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue;
+    node.append(typeof child === 'string' || typeof child === 'number' ? String(child) : child);
+  }
+  return node;
+}
+
+/** Replaces the children of the element with this id. */
+export function fill(id, ...children) {
+  const target = document.getElementById(id);
+  target.replaceChildren(...children.flat().filter((c) => c !== undefined && c !== null));
+  return target;
+}
+
+/**
+ * A table from column definitions `{ label, value(row), numeric? }`; an empty list says so instead.
+ */
+export function table(columns, rows, { caption, empty = 'Nothing yet.' } = {}) {
+  if (rows.length === 0) return el('p', { class: 'empty' }, empty);
+  return el(
+    'div',
+    { class: 'table-wrap' },
+    el(
+      'table',
+      {},
+      caption ? el('caption', {}, caption) : null,
+      el('thead', {}, el('tr', {}, columns.map((c) => el('th', { scope: 'col', class: c.numeric ? 'num' : null }, c.label)))),
+      el(
+        'tbody',
+        {},
+        rows.map((row) => el('tr', {}, columns.map((c) => el('td', { class: c.numeric ? 'num' : null }, cell(c.value(row)))))),
+      ),
+    ),
+  );
+}
+
+function cell(value) {
+  if (value === undefined || value === null || value === '') return '—';
+  if (typeof value === 'number') return number(value);
+  return value;
+}
+
+/** A definition list of label → value figures. */
+export function figures(entries) {
+  return entries.flatMap(([label, value]) => [el('dt', {}, label), el('dd', {}, cell(value))]);
+}
+
+export function number(value, digits) {
+  if (value === undefined || value === null || Number.isNaN(value)) return '—';
+  if (digits !== undefined) return value.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  return Number.isInteger(value) ? value.toLocaleString('en') : value.toLocaleString('en', { maximumFractionDigits: 3 });
+}
+
+export function percent(share) {
+  return share === undefined || share === null ? '—' : `${(share * 100).toFixed(1)}%`;
+}
+
+export function when(iso) {
+  if (!iso) return '—';
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? String(iso) : date.toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
+}
+
+/** A status word as a badge (succeeded, partial, failed, running, cancelled, …). */
+export function badge(status) {
+  return el('span', { class: `badge badge-${String(status).replace(/[^a-z_-]/gi, '')}` }, String(status));
+}
+
+/** Says something in the page's live status line (loading, errors). */
+export function status(message, kind = 'info') {
+  const line = document.getElementById('status');
+  line.textContent = message;
+  line.dataset.kind = kind;
+}
+
+/** Runs a page's loader, reporting its failure in the status line instead of the console. */
+export async function load(loader) {
+  wireSignOut();
+  status('Loading…');
+  try {
+    await loader();
+    status('');
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return;
+    status(error instanceof Error ? error.message : String(error), 'error');
+  }
+}
+
+function wireSignOut() {
+  const button = document.getElementById('sign-out');
+  if (!button || button.dataset.wired) return;
+  button.dataset.wired = 'yes';
+  button.addEventListener('click', async () => {
+    await fetch('/session', { method: 'DELETE', credentials: 'same-origin' });
+    window.location.assign(LOGIN);
+  });
+}
+
+/** Colours for series, readable on white and told apart without relying on hue alone (plus the legend). */
+export const PALETTE = ['#2563eb', '#d97706', '#059669', '#dc2626', '#7c3aed', '#0891b2', '#be185d', '#4d7c0f', '#92400e', '#475569'];
+
+/** Draws a chart on the canvas with this id (replacing any earlier one); animation off so what is seen is final. */
+export function chart(id, config) {
+  const canvas = document.getElementById(id);
+  const Chart = window.Chart;
+  Chart.getChart(canvas)?.destroy();
+  return new Chart(canvas, {
+    ...config,
+    options: { animation: false, responsive: true, maintainAspectRatio: false, ...config.options },
+  });
+}
+
+/**
+ * Counts of values in equal-width bins between the smallest and largest (or the given bounds); labels name each
+ * bin's range.
+ */
+export function histogram(values, { bins = 20, min, max, format = (v) => number(v, 2) } = {}) {
+  const finite = values.filter((v) => typeof v === 'number' && Number.isFinite(v));
+  const lo = min ?? Math.min(...finite);
+  const hi = max ?? Math.max(...finite);
+  if (finite.length === 0) return { labels: [], counts: [] };
+  const width = hi > lo ? (hi - lo) / bins : 1;
+  const counts = new Array(bins).fill(0);
+  for (const v of finite) counts[Math.min(bins - 1, Math.max(0, Math.floor((v - lo) / width)))]++;
+  const labels = counts.map((_, i) => `${format(lo + i * width)}–${format(lo + (i + 1) * width)}`);
+  return { labels, counts };
+}
+
+/** A select filled with options; calls back with the chosen value (now and on change). */
+export function picker(id, options, selected, onChange) {
+  const select = document.getElementById(id);
+  select.replaceChildren(...options.map((o) => el('option', { value: o.value, selected: o.value === selected }, o.label)));
+  select.addEventListener('change', () => onChange(select.value));
+  return select.value;
+}
+
+export function query(name) {
+  return new window.URLSearchParams(window.location.search).get(name);
+}
+
+/** Puts a query parameter in the address bar without reloading, so a view can be bookmarked. */
+export function remember(name, value) {
+  const url = new window.URL(window.location.href);
+  url.searchParams.set(name, value);
+  window.history.replaceState(null, '', url);
+}

@@ -1,0 +1,50 @@
+// Predictions: the distributions of churn risk and customer lifetime value of a churn model's last run, as
+// histograms of the bins the API computes.
+import { api, chart, el, fill, load, number, percent, picker, query, remember, status } from './console.js';
+
+const PREDICTIVE = new Set(['churn', 'bgnbd', 'mbgnbd']);
+
+load(async () => {
+  const { models } = await api('/models');
+  const predictive = models.filter((m) => PREDICTIVE.has(m.kind));
+  if (predictive.length === 0) {
+    fill('prediction-summary', el('span', {}, 'No churn model has run yet (add a model of kind churn under models: and run a job).'));
+    return;
+  }
+  const wanted = query('model');
+  const first = predictive.some((m) => m.name === wanted) ? wanted : predictive[0].name;
+  const shown = picker('model-name', predictive.map((m) => ({ value: m.name, label: m.name })), first, (name) => {
+    remember('model', name);
+    show(name).catch((error) => status(error.message, 'error'));
+  });
+  await show(shown);
+});
+
+async function show(name) {
+  const model = await api(`/models/${encodeURIComponent(name)}`);
+  const metrics = model.run?.metrics ?? {};
+  const distributions = model.distributions ?? {};
+  fill(
+    'prediction-summary',
+    `${number(metrics.customers)} customers scored with ${metrics.model ?? 'BG/NBD'}`,
+    metrics.reason ? ` (${metrics.reason})` : '',
+    `. Mean P(alive) ${percent(metrics.meanProbabilityAlive)}; churn risk above 70%: ${number(metrics.atRisk?.above70)}.`,
+    metrics.totalClv !== null && metrics.totalClv !== undefined ? ` Total CLV over ${metrics.clvHorizonDays} days: ${number(metrics.totalClv, 0)}.` : '',
+    metrics.spendWarning ? ` ${metrics.spendWarning}` : '',
+  );
+  histogramChart('risk-chart', distributions.risk, 'contacts by churn risk (1 − P(alive))', '#dc2626');
+  histogramChart('clv-chart', distributions.clv, 'contacts by CLV', '#059669');
+}
+
+/** A bar per bin; labels are the bins' ranges. */
+function histogramChart(id, distribution, title, colour) {
+  const bins = distribution?.bins ?? [];
+  chart(id, {
+    type: 'bar',
+    data: {
+      labels: bins.map((b) => `${number(b.from, 2)}–${number(b.to, 2)}`),
+      datasets: [{ label: title, data: bins.map((b) => b.contacts), backgroundColor: colour, barPercentage: 1, categoryPercentage: 1 }],
+    },
+    options: { plugins: { legend: { display: false }, title: { display: true, text: title } }, scales: { y: { beginAtZero: true } } },
+  });
+}

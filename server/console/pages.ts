@@ -1,0 +1,138 @@
+/**
+ * The console's pages as HTML shells: a shared layout (navigation, sign-out) and, per page, the sections its ES module
+ * fills from the JSON API. The HTML itself never holds store data, so nothing secret can leak through it.
+ */
+
+/** A console page: where it is served, what the navigation calls it, and the sections its module fills. */
+export interface ConsolePage {
+  /** The page's path; `/` is the overview. */
+  path: string;
+  /** The module under /console/assets/ that fills the page. */
+  module: string;
+  title: string;
+  /** Markup of the page's main area (static, no data). */
+  body: string;
+}
+
+export const LOGIN_PATH = '/console/login';
+
+const chart = (id: string, label: string) =>
+  `<div class="chart"><canvas id="${id}" role="img" aria-label="${label}"></canvas></div>`;
+
+/** The pages a session may open, in navigation order. */
+export const PAGES: readonly ConsolePage[] = [
+  {
+    path: '/',
+    module: 'overview.js',
+    title: 'Overview',
+    body: `
+<section aria-labelledby="totals-title"><h2 id="totals-title">The store</h2><dl class="figures" id="totals"></dl></section>
+<section aria-labelledby="alerts-title"><h2 id="alerts-title">Alerts</h2><div id="alerts"></div></section>
+<section aria-labelledby="recent-title"><h2 id="recent-title">Last runs</h2><div id="recent-runs"></div></section>
+<section aria-labelledby="segments-title"><h2 id="segments-title">Segments</h2><div id="segment-sizes"></div></section>`,
+  },
+  {
+    path: '/console/segments',
+    module: 'segments.js',
+    title: 'Segments',
+    body: `
+<section aria-labelledby="sizes-title"><h2 id="sizes-title">Sizes over time</h2>${chart('sizes-chart', 'Segment sizes per run')}<div id="segment-list"></div></section>
+<section aria-labelledby="profile-title"><h2 id="profile-title">Profile</h2>
+  <form id="segment-pick" class="inline"><label for="segment-key">Segment</label> <select id="segment-key" name="key"></select></form>
+  <div id="segment-profile"></div></section>
+<section aria-labelledby="migration-title"><h2 id="migration-title">Migration between the last two runs</h2>
+  <p class="hint" id="migration-runs"></p>${chart('migration-chart', 'Contacts moving between segments')}<div id="migration-table"></div></section>`,
+  },
+  {
+    path: '/console/clustering',
+    module: 'clustering.js',
+    title: 'Clustering',
+    body: `
+<form id="model-pick" class="inline"><label for="model-name">Model</label> <select id="model-name" name="model"></select></form>
+<section aria-labelledby="curves-title"><h2 id="curves-title">Choosing k</h2><p id="chosen-k" class="hint"></p>
+  <div class="pair">${chart('elbow-chart', 'Inertia per k (elbow curve)')}${chart('silhouette-chart', 'Mean silhouette per k')}</div></section>
+<section aria-labelledby="clusters-title"><h2 id="clusters-title">Cluster profiles</h2><div id="cluster-profiles" class="cards"></div></section>`,
+  },
+  {
+    path: '/console/predictions',
+    module: 'predictions.js',
+    title: 'Predictions',
+    body: `
+<form id="model-pick" class="inline"><label for="model-name">Model</label> <select id="model-name" name="model"></select></form>
+<p id="prediction-summary" class="hint"></p>
+<section aria-labelledby="risk-title"><h2 id="risk-title">Churn risk</h2>${chart('risk-chart', 'Histogram of churn risk')}</section>
+<section aria-labelledby="clv-title"><h2 id="clv-title">Customer lifetime value</h2>${chart('clv-chart', 'Histogram of customer lifetime value')}</section>`,
+  },
+  {
+    path: '/console/runs',
+    module: 'runs.js',
+    title: 'Runs',
+    body: `
+<section aria-labelledby="history-title"><h2 id="history-title">History</h2><div id="run-history"></div>
+  <p class="pager"><button type="button" id="older" hidden>Older runs</button></p></section>
+<section aria-labelledby="run-title" id="run-detail" hidden><h2 id="run-title">Run</h2><dl class="figures" id="run-counts"></dl>
+  <h3>Rejected rows</h3><div id="run-errors"></div></section>`,
+  },
+  {
+    path: '/console/contacts',
+    module: 'contact.js',
+    title: 'Contact',
+    body: `
+<form id="contact-search" class="inline" role="search"><label for="contact-email">Email</label>
+  <input id="contact-email" name="email" type="email" required autocomplete="off"> <button type="submit">Find</button></form>
+<div id="contact-profile"></div>`,
+  },
+  {
+    path: '/console/audit',
+    module: 'audit.js',
+    title: 'Audit',
+    body: `<div id="audit-report"></div>`,
+  },
+];
+
+const escapeHtml = (text: string) =>
+  text.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
+
+function htmlDocument(title: string, main: string, nav: string, module: string, withCharts: boolean): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)} · segflow</title>
+<link rel="stylesheet" href="/console/assets/console.css">
+${withCharts ? '<script src="/console/vendor/chart.umd.js"></script>\n' : ''}<script type="module" src="/console/assets/${module}"></script>
+</head>
+<body>
+<a class="skip" href="#main">Skip to content</a>
+<header class="top"><span class="brand">segflow</span>${nav}</header>
+<main id="main">
+<h1>${escapeHtml(title)}</h1>
+<p id="status" class="status" role="status" aria-live="polite"></p>
+${main}
+</main>
+</body>
+</html>
+`;
+}
+
+/** The full HTML of a page, its navigation link marked current. */
+export function renderPage(page: ConsolePage): string {
+  const links = PAGES.map(
+    (p) => `<li><a href="${p.path}"${p === page ? ' aria-current="page"' : ''}>${escapeHtml(p.title)}</a></li>`,
+  ).join('');
+  const nav = `<nav aria-label="Console"><ul>${links}</ul></nav><button type="button" id="sign-out" class="link">Sign out</button>`;
+  return htmlDocument(page.title, page.body, nav, page.module, /chart/.test(page.body));
+}
+
+/** The login page: asks for a token once, then the session cookie carries it. */
+export function renderLogin(): string {
+  const main = `
+<form id="login" class="card narrow">
+  <p>Sign in with an admin or read-only API token. It is exchanged for a session cookie and not stored in the browser.</p>
+  <label for="token">API token</label>
+  <input id="token" name="token" type="password" required autocomplete="current-password">
+  <button type="submit">Sign in</button>
+</form>`;
+  return htmlDocument('Sign in', main, '', 'login.js', false);
+}
