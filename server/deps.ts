@@ -5,10 +5,15 @@
  */
 import type { Config } from '../config/index.js';
 import type { Store } from '../core/index.js';
-import type { Logger, Registry } from '../plugins/index.js';
+import type { CallStats, Logger, Registry } from '../plugins/index.js';
 
 /** Starts a job run; resolves once the run exists (its id known), while the run itself continues in the background. */
 export type StartJob = (job: string, options: { dryRun?: boolean }) => Promise<{ runId?: number; status: string; plan?: unknown }>;
+
+/** The cron scheduler, as /health and GET /jobs see it. */
+export interface SchedulerStatus {
+  alive(): boolean;
+}
 
 export interface ServerDeps {
   /** The loaded config (connector configs validated, secrets resolved from the environment). */
@@ -23,4 +28,12 @@ export interface ServerDeps {
   startJob: StartJob;
   /** The moment "now" is measured from (the demo uses the sandbox world's clock). Default: the wall clock. */
   now?: () => Date;
+  /** The scheduler when `segflow serve` runs one; /health reports it. */
+  scheduler?: SchedulerStatus;
+  /** API calls, retries and 429s per connection made outside the server's own contexts (job runs), for /metrics. */
+  connectionStats?: () => Record<string, CallStats>;
+  /** Items waiting in in-memory queues (the real-time flusher), by queue name, for /metrics. */
+  queueDepth?: () => Record<string, number>;
+  /** How long a console session lasts. Default 12 hours. */
+  sessionTtlMs?: number;
 }

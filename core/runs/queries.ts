@@ -11,9 +11,9 @@ export interface RunPage {
  * Runs newest first, optionally of one job, paged (the admin API's `GET /runs`).
  *
  * @example
- * const { runs, total } = listRuns(store, { job: 'nightly', limit: 20, offset: 0 });
+ * const { runs, total } = listRunPage(store, { job: 'nightly', limit: 20, offset: 0 });
  */
-export function listRuns(store: Store, options: { job?: string; limit: number; offset: number }): RunPage {
+export function listRunPage(store: Store, options: { job?: string; limit: number; offset: number }): RunPage {
   const job = options.job ?? null;
   const ids = store
     .statement('SELECT id FROM sync_runs WHERE (? IS NULL OR job = ?) ORDER BY id DESC LIMIT ? OFFSET ?')
@@ -26,19 +26,6 @@ export function listRuns(store: Store, options: { job?: string; limit: number; o
 export function lastRunOf(store: Store, job: string): SyncRun | undefined {
   const row = store.statement('SELECT id FROM sync_runs WHERE job = ? ORDER BY id DESC LIMIT 1').get(job) as { id: number } | undefined;
   return row ? readRun(store, row.id) : undefined;
-}
-
-/** The newest run of `job` whose id is above `after`, used to learn the id of a run just started. */
-export function runStartedAfter(store: Store, job: string, after: number): SyncRun | undefined {
-  const row = store.statement('SELECT id FROM sync_runs WHERE job = ? AND id > ? ORDER BY id DESC LIMIT 1').get(job, after) as
-    | { id: number }
-    | undefined;
-  return row ? readRun(store, row.id) : undefined;
-}
-
-/** The highest run id so far (0 when none). */
-export function latestRunId(store: Store): number {
-  return (store.statement('SELECT COALESCE(MAX(id), 0) AS n FROM sync_runs').get() as { n: number }).n;
 }
 
 /** A page of a run's rejected rows, oldest first, with their total. */

@@ -1,0 +1,114 @@
+import { addSuppression } from '../suppression/suppressions.js';
+import type { Store } from '../store/store.js';
+
+/** What a contact is known by: what destinations are asked to erase and what gets suppressed. */
+export interface ErasureTarget {
+  contactId: number;
+  /** Every email the contact or any of its identities carries, normalised. */
+  emails: string[];
+  identities: { source: string; externalId: string | null; email: string | null }[];
+}
+
+/** What `eraseContact` removed: rows per table, and the suppressions added. */
+export interface StoreErasure {
+  contactId: number;
+  removed: Record<string, number>;
+  suppressed: { emails: number; ids: number };
+}
+
+/**
+ * The contact's emails and tool identities, or undefined when there is no such contact.
+ *
+ * @example
+ * const target = erasureTarget(store, 42); // { contactId: 42, emails: ['ada@example.com'], identities: [...] }
+ */
+export function erasureTarget(store: Store, contactId: number): ErasureTarget | undefined {
+  const contact = store.statement('SELECT id, email FROM contacts WHERE id = ?').get(contactId) as { id: number; email: string | null } | undefined;
+  if (!contact) return undefined;
+  const identities = store
+    .statement('SELECT source, external_id, email FROM identities WHERE contact_id = ? ORDER BY source, external_id')
+    .all(contactId) as { source: string; external_id: string | null; email: string | null }[];
+  const emails = new Set<string>();
+  if (contact.email) emails.add(contact.email.trim().toLowerCase());
+  for (const i of identities) if (i.email) emails.add(i.email.trim().toLowerCase());
+  return {
+    contactId,
+    emails: [...emails].sort(),
+    identities: identities.map((i) => ({ source: i.source, externalId: i.external_id, email: i.email })),
+  };
+}
+
+// Children before parents: events reference identities, everything references contacts.
+const KEYED_BY_CONTACT = [
+  'events',
+  'model_outputs',
+  'contact_features',
+  'segment_holdout_members',
+  'memberships',
+  'membership_history',
+  'delivered_state',
+  'identities',
+] as const;
+
+/**
+ * Removes the contact and every row keyed by it (events, features, model outputs, memberships and their history,
+ * holdouts, delivered state, identities, merge records, the rejected rows recorded under its tool ids) and adds its
+ * emails and tool ids to the suppression list, all in one transaction. Undefined when there is no such contact.
+ *
+ * @example
+ * const erased = eraseContact(store, 42, { reason: 'erasure request 2026-07-01' });
+ * erased?.removed.events; // how many events went with it
+ */
+export function eraseContact(store: Store, contactId: number, options: { reason: string; now?: Date }): StoreErasure | undefined {
+  const now = (options.now ?? new Date()).toISOString();
+  return store.transaction(() => {
+    const target = erasureTarget(store, contactId);
+    if (!target) return undefined;
+    const removed: Record<string, number> = {};
+    for (const table of otherTablesKeyedByContact(store)) {
+      removed[table] = store.statement(`DELETE FROM ${table} WHERE contact_id = ?`).run(contactId).changes;
+    }
+    const deleteRunErrors = store.statement('DELETE FROM run_errors WHERE record_key = ?');
+    let runErrors = 0;
+    for (const i of target.identities) {
+      if (i.externalId !== null) runErrors += deleteRunErrors.run(`${i.source}:${i.externalId}`).changes;
+    }
+    removed.run_errors = runErrors;
+    for (const table of KEYED_BY_CONTACT) {
+      removed[table] = store.statement(`DELETE FROM ${table} WHERE contact_id = ?`).run(contactId).changes;
+    }
+    removed.contact_merges = store
+      .statement('DELETE FROM contact_merges WHERE survivor_id = ? OR merged_id = ?')
+      .run(contactId, contactId).changes;
+    removed.contacts = store.statement('DELETE FROM contacts WHERE id = ?').run(contactId).changes;
+
+    let emails = 0;
+    let ids = 0;
+    for (const email of target.emails) {
+      addSuppression(store, { email, reason: options.reason }, now);
+      emails++;
+    }
+    for (const i of target.identities) {
+      if (i.externalId === null) continue;
+      addSuppression(store, { source: i.source, externalId: i.externalId, reason: options.reason }, now);
+      ids++;
+    }
+    return { contactId, removed, suppressed: { emails, ids } };
+  });
+}
+
+/**
+ * Tables added by other modules (real-time queues and the like) that carry a `contact_id`, so an erasure removes their
+ * rows too without this module having to learn each one. SQLite's catalogue; a PostgreSQL engine reads
+ * information_schema instead.
+ */
+function otherTablesKeyedByContact(store: Store): string[] {
+  const known = new Set<string>([...KEYED_BY_CONTACT, 'contacts', 'contact_merges', 'run_errors']);
+  const rows = store
+    .statement(
+      `SELECT m.name AS name FROM sqlite_master m JOIN pragma_table_info(m.name) p
+       WHERE m.type = 'table' AND p.name = 'contact_id' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name`,
+    )
+    .all() as { name: string }[];
+  return rows.map((r) => r.name).filter((name) => !known.has(name) && /^[A-Za-z_][A-Za-z0-9_]*$/.test(name));
+}

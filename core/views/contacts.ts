@@ -1,0 +1,103 @@
+import { readContact, type Contact } from '../identity/contacts.js';
+import type { Store } from '../store/store.js';
+
+/** Everything the store knows about one contact: the unified profile. */
+export interface ContactProfile extends Contact {
+  features: Record<string, unknown> | null;
+  /** Model outputs, as `model.output` → value and label. */
+  modelOutputs: { model: string; output: string; value: number | null; label: string | null }[];
+  /** Every entry and exit, newest first; `current` when the contact is still a member. */
+  segments: { segment: string; enteredAt: string; exitedAt: string | null; current: boolean }[];
+  recentEvents: { source: string; type: string; occurredAt: string; value: number | null; properties: Record<string, unknown> }[];
+}
+
+/**
+ * A contact's unified profile: identities per tool, traits, features, model outputs, segment history, recent events.
+ *
+ * @example
+ * const ada = contactProfile(store, 42, { events: 20 });
+ * ada?.segments.filter((s) => s.current).map((s) => s.segment);
+ */
+export function contactProfile(store: Store, contactId: number, options: { events?: number } = {}): ContactProfile | undefined {
+  const contact = readContact(store, contactId);
+  if (!contact) return undefined;
+  const featureRow = store.statement('SELECT * FROM contact_features WHERE contact_id = ?').get(contactId) as Record<string, unknown> | undefined;
+  let features: Record<string, unknown> | null = null;
+  if (featureRow) {
+    const { contact_id: _id, custom, ...rest } = featureRow;
+    features = { ...rest, ...(typeof custom === 'string' ? (JSON.parse(custom) as Record<string, unknown>) : {}) };
+  }
+  const modelOutputs = store
+    .statement('SELECT model, output, value, label FROM model_outputs WHERE contact_id = ? ORDER BY model, output')
+    .all(contactId) as ContactProfile['modelOutputs'];
+  const history = store
+    .statement('SELECT segment_key, entered_at, exited_at FROM membership_history WHERE contact_id = ? ORDER BY entered_at DESC, id DESC')
+    .all(contactId) as { segment_key: string; entered_at: string; exited_at: string | null }[];
+  const events = store
+    .statement('SELECT source, type, occurred_at, value, properties FROM events WHERE contact_id = ? ORDER BY occurred_at DESC, id DESC LIMIT ?')
+    .all(contactId, Math.max(0, Math.floor(options.events ?? 20))) as { source: string; type: string; occurred_at: string; value: number | null; properties: string }[];
+  return {
+    ...contact,
+    features,
+    modelOutputs,
+    segments: history.map((h) => ({ segment: h.segment_key, enteredAt: h.entered_at, exitedAt: h.exited_at, current: h.exited_at === null })),
+    recentEvents: events.map((e) => ({
+      source: e.source,
+      type: e.type,
+      occurredAt: e.occurred_at,
+      value: e.value,
+      properties: JSON.parse(e.properties) as Record<string, unknown>,
+    })),
+  };
+}
+
+/** Contacts whose email, or any of whose identities' email, is `email` (normalised by trimming and lower-casing). */
+export function contactIdsByEmail(store: Store, email: string): number[] {
+  const wanted = email.trim().toLowerCase();
+  const rows = store
+    .statement(
+      `SELECT id FROM contacts WHERE email = ?
+       UNION SELECT contact_id FROM identities WHERE email = ? AND contact_id IS NOT NULL
+       ORDER BY 1`,
+    )
+    .all(wanted, wanted) as { id: number }[];
+  return rows.map((r) => r.id);
+}
+
+/** Whether a trivial query answers. */
+export function storeReachable(store: Store): boolean {
+  try {
+    return (store.statement('SELECT 1 AS ok').get() as { ok: number } | undefined)?.ok === 1;
+  } catch {
+    return false;
+  }
+}
+
+/** Sizes of what the store holds, and the changes waiting per destination (retryable rows). */
+export interface StoreTotals {
+  contacts: number;
+  identities: number;
+  events: number;
+  suppressions: number;
+  /** Rows left retryable, per destination: changes waiting to be sent again. */
+  waiting: Record<string, number>;
+}
+
+/** Store totals for /metrics and the console overview. */
+export function storeTotals(store: Store): StoreTotals {
+  const n = (sql: string) => (store.statement(sql).get() as { n: number }).n;
+  const waiting: Record<string, number> = {};
+  for (const r of store.statement("SELECT destination, COUNT(*) AS n FROM delivered_state WHERE status = 'retryable' GROUP BY destination").all() as {
+    destination: string;
+    n: number;
+  }[]) {
+    waiting[r.destination] = r.n;
+  }
+  return {
+    contacts: n('SELECT COUNT(*) AS n FROM contacts'),
+    identities: n('SELECT COUNT(*) AS n FROM identities'),
+    events: n('SELECT COUNT(*) AS n FROM events'),
+    suppressions: n('SELECT COUNT(*) AS n FROM suppressions'),
+    waiting,
+  };
+}

@@ -1,0 +1,8 @@
+/**
+ * Views: the read-only queries the admin API and the console show (a contact's unified profile, segment sizes over
+ * time, members, profiles and migrations, store totals). Re-exports only.
+ */
+export type { ContactProfile, StoreTotals } from './contacts.js';
+export { contactProfile, contactIdsByEmail, storeReachable, storeTotals } from './contacts.js';
+export type { SegmentRunRow, MemberRow, SegmentProfileView, MigrationCell, ModelOutputSummary } from './segments.js';
+export { segmentRunHistory, segmentMembersPage, segmentProfile, migrationBetween, modelOutputSummaries } from './segments.js';

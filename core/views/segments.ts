@@ -1,0 +1,187 @@
+import { FEATURE_COLUMNS } from '../features/catalog.js';
+import type { Store } from '../store/store.js';
+
+/** One segment evaluation as recorded, with its report. */
+export interface SegmentRunRow {
+  id: number;
+  evaluatedAt: string;
+  incremental: boolean;
+  drift: boolean;
+  report: {
+    segments: { key: string; size: number; control: number; entered: number; exited: number; stability: number | null; changedShare: number; drift: boolean }[];
+    migrations: { from: string | null; to: string | null; contacts: number }[];
+    driftAlerts: string[];
+  };
+}
+
+/**
+ * Segment evaluations, oldest first, the latest `limit` of them.
+ *
+ * @example
+ * const runs = segmentRunHistory(store, 30); // sizes over time: runs.map((r) => r.report.segments)
+ */
+export function segmentRunHistory(store: Store, limit = 30): SegmentRunRow[] {
+  const rows = store
+    .statement('SELECT id, evaluated_at, incremental, drift_alert, report FROM segment_runs ORDER BY id DESC LIMIT ?')
+    .all(limit) as { id: number; evaluated_at: string; incremental: number; drift_alert: number; report: string }[];
+  return rows.reverse().map((r) => ({
+    id: r.id,
+    evaluatedAt: r.evaluated_at,
+    incremental: r.incremental === 1,
+    drift: r.drift_alert === 1,
+    report: JSON.parse(r.report) as SegmentRunRow['report'],
+  }));
+}
+
+/** A current member as listed by the console. */
+export interface MemberRow {
+  contactId: number;
+  email: string | null;
+  firstName: string | null;
+  lastName: string | null;
+  enteredAt: string;
+}
+
+/**
+ * A page of a segment's current members, by contact id, optionally only those whose email or name contains `q`.
+ *
+ * @example
+ * const { members, total } = segmentMembersPage(store, 'vip', { q: 'ada', limit: 50, offset: 0 });
+ */
+export function segmentMembersPage(store: Store, key: string, options: { q?: string; limit: number; offset: number }): { members: MemberRow[]; total: number } {
+  const q = options.q?.trim() ? `%${options.q.trim().toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
+  const where = `m.segment_key = ? AND (? IS NULL
+      OR c.email LIKE ? ESCAPE '\\'
+      OR lower(COALESCE(json_extract(c.traits, '$.first_name'), '') || ' ' || COALESCE(json_extract(c.traits, '$.last_name'), '')) LIKE ? ESCAPE '\\')`;
+  const rows = store
+    .statement(
+      `SELECT m.contact_id, c.email, json_extract(c.traits, '$.first_name') AS first_name, json_extract(c.traits, '$.last_name') AS last_name, m.entered_at
+       FROM memberships m JOIN contacts c ON c.id = m.contact_id WHERE ${where} ORDER BY m.contact_id LIMIT ? OFFSET ?`,
+    )
+    .all(key, q, q, q, options.limit, options.offset) as { contact_id: number; email: string | null; first_name: unknown; last_name: unknown; entered_at: string }[];
+  const total = (store.statement(`SELECT COUNT(*) AS n FROM memberships m JOIN contacts c ON c.id = m.contact_id WHERE ${where}`).get(key, q, q, q) as { n: number }).n;
+  const text = (v: unknown) => (typeof v === 'string' ? v : null);
+  return {
+    members: rows.map((r) => ({ contactId: r.contact_id, email: r.email, firstName: text(r.first_name), lastName: text(r.last_name), enteredAt: r.entered_at })),
+    total,
+  };
+}
+
+/** A segment's members beside the whole base: the mean of each numeric feature, and the consent mix. */
+export interface SegmentProfileView {
+  members: number;
+  base: number;
+  features: { feature: string; members: number | null; base: number | null }[];
+  consent: { status: string; members: number; base: number }[];
+}
+
+/** The profile of a segment's current members against every contact with features. */
+export function segmentProfile(store: Store, key: string): SegmentProfileView {
+  const numeric = FEATURE_COLUMNS.filter((c) => c.type !== 'text').map((c) => c.name);
+  const means = (inSegment: boolean) =>
+    store
+      .statement(
+        `SELECT COUNT(*) AS n, ${numeric.map((name) => `AVG(f.${name}) AS ${name}`).join(', ')} FROM contact_features f
+         ${inSegment ? 'JOIN memberships m ON m.contact_id = f.contact_id AND m.segment_key = ?' : ''}`,
+      )
+      .get(...(inSegment ? [key] : [])) as Record<string, number | null>;
+  const members = means(true);
+  const base = means(false);
+  const consent = store
+    .statement(
+      `SELECT c.email_consent AS status, SUM(CASE WHEN m.contact_id IS NULL THEN 0 ELSE 1 END) AS members, COUNT(*) AS base
+       FROM contacts c LEFT JOIN memberships m ON m.contact_id = c.id AND m.segment_key = ? GROUP BY c.email_consent ORDER BY c.email_consent`,
+    )
+    .all(key) as { status: string; members: number; base: number }[];
+  const memberCount = (store.statement('SELECT COUNT(*) AS n FROM memberships WHERE segment_key = ?').get(key) as { n: number }).n;
+  return {
+    members: memberCount,
+    base: (store.statement('SELECT COUNT(*) AS n FROM contacts').get() as { n: number }).n,
+    features: numeric.map((feature) => ({ feature, members: members[feature] ?? null, base: base[feature] ?? null })),
+    consent,
+  };
+}
+
+/** How many contacts were in segment `from` at one moment and in `to` at another (`null`: in none of them). */
+export interface MigrationCell {
+  from: string | null;
+  to: string | null;
+  contacts: number;
+}
+
+/**
+ * The migration matrix between two moments (two segment evaluations' times), over the given segments: each contact
+ * counts once per (segment before, segment after) pair, `null` standing for none of them. Contacts in none at both
+ * moments are left out.
+ *
+ * @example
+ * migrationBetween(store, runs[0].evaluatedAt, runs[1].evaluatedAt, ['vip', 'churned']);
+ */
+export function migrationBetween(store: Store, fromAt: string, toAt: string, keys: readonly string[]): MigrationCell[] {
+  const at = store.statement(
+    `SELECT contact_id, segment_key FROM membership_history
+     WHERE segment_key IN (SELECT value FROM json_each(?)) AND entered_at <= ? AND (exited_at IS NULL OR exited_at > ?)`,
+  );
+  const snapshot = (moment: string) => {
+    const bySegment = new Map<number, Set<string>>();
+    for (const r of at.all(JSON.stringify(keys), moment, moment) as { contact_id: number; segment_key: string }[]) {
+      const set = bySegment.get(r.contact_id) ?? new Set<string>();
+      set.add(r.segment_key);
+      bySegment.set(r.contact_id, set);
+    }
+    return bySegment;
+  };
+  const before = snapshot(fromAt);
+  const after = snapshot(toAt);
+  const cells = new Map<string, MigrationCell>();
+  for (const contact of new Set([...before.keys(), ...after.keys()])) {
+    const from: (string | null)[] = [...(before.get(contact) ?? [])];
+    const to: (string | null)[] = [...(after.get(contact) ?? [])];
+    for (const f of from.length ? from : [null]) {
+      for (const t of to.length ? to : [null]) {
+        const id = JSON.stringify([f, t]);
+        const cell = cells.get(id) ?? { from: f, to: t, contacts: 0 };
+        cell.contacts++;
+        cells.set(id, cell);
+      }
+    }
+  }
+  const order = (v: string | null) => v ?? '\uffff';
+  return [...cells.values()].sort((a, b) => order(a.from).localeCompare(order(b.from)) || order(a.to).localeCompare(order(b.to)));
+}
+
+/** What a model wrote: per output, how many contacts, the value range and mean, and the label counts. */
+export interface ModelOutputSummary {
+  model: string;
+  output: string;
+  contacts: number;
+  min: number | null;
+  max: number | null;
+  mean: number | null;
+  computedAt: string | null;
+  labels: { label: string; contacts: number }[];
+}
+
+/** Summaries of the model outputs stored per contact, optionally of one model. */
+export function modelOutputSummaries(store: Store, model?: string): ModelOutputSummary[] {
+  const name = model ?? null;
+  const rows = store
+    .statement(
+      `SELECT model, output, COUNT(*) AS contacts, MIN(value) AS min, MAX(value) AS max, AVG(value) AS mean, MAX(computed_at) AS computed_at
+       FROM model_outputs WHERE (? IS NULL OR model = ?) GROUP BY model, output ORDER BY model, output`,
+    )
+    .all(name, name) as { model: string; output: string; contacts: number; min: number | null; max: number | null; mean: number | null; computed_at: string | null }[];
+  const labels = store.statement(
+    'SELECT label, COUNT(*) AS contacts FROM model_outputs WHERE model = ? AND output = ? AND label IS NOT NULL GROUP BY label ORDER BY contacts DESC, label LIMIT 50',
+  );
+  return rows.map((r) => ({
+    model: r.model,
+    output: r.output,
+    contacts: r.contacts,
+    min: r.min,
+    max: r.max,
+    mean: r.mean,
+    computedAt: r.computed_at,
+    labels: labels.all(r.model, r.output) as { label: string; contacts: number }[],
+  }));
+}

@@ -1,0 +1,134 @@
+/**
+ * Who may call the API: a bearer token from the environment (the admin token may do everything, the read-only token
+ * may only read), compared in constant time; or a console session, a random id in an HttpOnly, SameSite=Strict
+ * cookie, held in memory and mapping to the role of the token it was opened with.
+ *
+ * @example
+ * curl -H "Authorization: Bearer $SEGFLOW_READ_TOKEN" http://127.0.0.1:8080/segments
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Context, MiddlewareHandler } from 'hono';
+import { getCookie } from 'hono/cookie';
+import { ApiError } from './routes/errors.js';
+
+export type Role = 'admin' | 'read';
+
+export const SESSION_COOKIE = 'segflow_session';
+
+const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+
+/** The tokens the server accepts, kept only as digests. */
+export class Tokens {
+  private readonly admin: Buffer | undefined;
+  private readonly read: Buffer | undefined;
+
+  constructor(admin: string | undefined, read: string | undefined) {
+    this.admin = admin ? digest(admin) : undefined;
+    this.read = read ? digest(read) : undefined;
+  }
+
+  /** The role a presented token grants, compared in constant time against both tokens. */
+  roleOf(token: string): Role | undefined {
+    const presented = digest(token);
+    const isAdmin = this.admin !== undefined && timingSafeEqual(presented, this.admin);
+    const isRead = this.read !== undefined && timingSafeEqual(presented, this.read);
+    return isAdmin ? 'admin' : isRead ? 'read' : undefined;
+  }
+
+  get configured(): boolean {
+    return this.admin !== undefined || this.read !== undefined;
+  }
+}
+
+/** Console sessions, in memory: a restart logs everyone out. */
+export class Sessions {
+  private readonly open = new Map<string, { role: Role; expiresAt: number }>();
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  start(role: Role): { id: string; maxAgeSeconds: number } {
+    this.sweep();
+    const id = randomBytes(32).toString('base64url');
+    this.open.set(id, { role, expiresAt: this.clock() + this.ttlMs });
+    return { id, maxAgeSeconds: Math.floor(this.ttlMs / 1000) };
+  }
+
+  roleOf(id: string | undefined): Role | undefined {
+    if (!id) return undefined;
+    const session = this.open.get(id);
+    if (!session) return undefined;
+    if (session.expiresAt <= this.clock()) {
+      this.open.delete(id);
+      return undefined;
+    }
+    return session.role;
+  }
+
+  end(id: string | undefined): void {
+    if (id) this.open.delete(id);
+  }
+
+  private sweep(): void {
+    const now = this.clock();
+    for (const [id, s] of this.open) if (s.expiresAt <= now) this.open.delete(id);
+  }
+}
+
+const SESSIONS_KEY = 'segflow.sessions';
+const ROLE_KEY = 'segflow.role';
+
+/** Makes the sessions reachable from any route's context (the console's pages ask `sessionRole`). */
+export function provideSessions(sessions: Sessions): MiddlewareHandler {
+  return async (c, next) => {
+    c.set(SESSIONS_KEY, sessions);
+    await next();
+  };
+}
+
+/**
+ * The role of the request's console session, or undefined without a valid one. The console redirects to its login page
+ * when this is undefined.
+ *
+ * @example
+ * if (!sessionRole(c)) return c.redirect('/console/login');
+ */
+export function sessionRole(c: Context): Role | undefined {
+  const sessions = c.get(SESSIONS_KEY) as Sessions | undefined;
+  return sessions?.roleOf(getCookie(c, SESSION_COOKIE));
+}
+
+/** The role the request was authenticated with (set by `requireAuth`). */
+export function requestRole(c: Context): Role | undefined {
+  return c.get(ROLE_KEY) as Role | undefined;
+}
+
+const READ_METHODS = new Set(['GET', 'HEAD']);
+
+/**
+ * Requires a bearer token or a session cookie: 401 without either (or with a wrong one), 403 when the read-only
+ * token asks for anything but a read.
+ */
+export function requireAuth(tokens: Tokens): MiddlewareHandler {
+  return async (c, next) => {
+    const header = c.req.header('Authorization');
+    let role: Role | undefined;
+    if (header !== undefined) {
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+      role = match?.[1] ? tokens.roleOf(match[1]) : undefined;
+    } else {
+      role = sessionRole(c);
+    }
+    if (!role) {
+      c.header('WWW-Authenticate', 'Bearer realm="segflow"');
+      throw new ApiError(401, 'unauthorized', header === undefined ? 'a bearer token or a console session is required' : 'the bearer token is not valid');
+    }
+    if (role === 'read' && !READ_METHODS.has(c.req.method)) {
+      throw new ApiError(403, 'forbidden', 'the read-only token may only read; this needs the admin token');
+    }
+    c.set(ROLE_KEY, role);
+    await next();
+  };
+}

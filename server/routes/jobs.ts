@@ -1,0 +1,73 @@
+/** Jobs (schedule, last and next run; start one) and runs (paged list, one run with its rejected rows, cancel). */
+import { Hono } from 'hono';
+import { nextRuns } from '../../config/index.js';
+import { readRun, requestCancel } from '../../core/index.js';
+import { lastRunOf, listRunPage, readRunErrorPage } from '../../core/runs/queries.js';
+import { ApiError, idParam, jsonBody, queryOf } from './errors.js';
+import { runJobBody, runQuery, runsQuery } from './schemas.js';
+import { paging, type Shared } from './shared.js';
+
+export function jobRoutes(shared: Shared): Hono {
+  const { deps } = shared;
+  const app = new Hono();
+
+  app.get('/jobs', (c) =>
+    c.json({
+      scheduler: deps.scheduler === undefined ? 'absent' : deps.scheduler.alive() ? 'alive' : 'stopped',
+      jobs: Object.entries(deps.config.jobs).map(([name, job]) => {
+        const last = lastRunOf(deps.store, name);
+        return {
+          name,
+          ...(job.description ? { description: job.description } : {}),
+          schedule: job.schedule ?? null,
+          timezone: job.timezone,
+          steps: job.steps.map((s) => Object.keys(s)[0]),
+          lastRun: last ? { id: last.id, status: last.status, startedAt: last.startedAt, finishedAt: last.finishedAt } : null,
+          nextRun: nextRuns(job, 1)[0]?.toISOString() ?? null,
+        };
+      }),
+    }),
+  );
+
+  app.post('/jobs/:name/run', async (c) => {
+    const name = c.req.param('name');
+    if (!deps.config.jobs[name]) throw new ApiError(404, 'not_found', `no job "${name.slice(0, 80)}"`);
+    const { dryRun } = await jsonBody(c, runJobBody);
+    const started = await deps.startJob(name, dryRun ? { dryRun: true } : {});
+    shared.logger.info('job run requested', { job: name, dryRun: dryRun === true, status: started.status, runId: started.runId });
+    if (started.status === 'locked') throw new ApiError(409, 'conflict', `job "${name}" is already running`);
+    if (dryRun) return c.json({ job: name, dryRun: true, status: started.status, plan: started.plan ?? null });
+    return c.json({ job: name, runId: started.runId ?? null, status: started.status }, 202);
+  });
+
+  app.get('/runs', (c) => {
+    const q = queryOf(c, runsQuery);
+    const { runs, total } = listRunPage(deps.store, { ...(q.job ? { job: q.job } : {}), limit: q.per_page, offset: (q.page - 1) * q.per_page });
+    return c.json({ runs: runs.map(withTimings), ...paging(q.page, q.per_page, total) });
+  });
+
+  app.get('/runs/:id', (c) => {
+    const id = idParam(c, 'id');
+    const q = queryOf(c, runQuery);
+    const run = readRun(deps.store, id);
+    if (!run) throw new ApiError(404, 'not_found', `no run ${id}`);
+    const { errors, total } = readRunErrorPage(deps.store, id, { limit: q.errors_per_page, offset: (q.errors_page - 1) * q.errors_per_page });
+    return c.json({ ...withTimings(run), rejected: { rows: errors, ...paging(q.errors_page, q.errors_per_page, total) } });
+  });
+
+  app.post('/runs/:id/cancel', (c) => {
+    const id = idParam(c, 'id');
+    const run = readRun(deps.store, id);
+    if (!run) throw new ApiError(404, 'not_found', `no run ${id}`);
+    if (run.status !== 'running') throw new ApiError(409, 'conflict', `run ${id} is not running (it is ${run.status})`);
+    if (!requestCancel(deps.store, id)) throw new ApiError(409, 'conflict', `run ${id} is no longer running`);
+    shared.logger.info('run cancel requested', { runId: id });
+    return c.json({ runId: id, status: 'cancelling' }, 202);
+  });
+  return app;
+}
+
+function withTimings<R extends { startedAt: string; finishedAt: string | null }>(run: R) {
+  const durationMs = run.finishedAt === null ? null : Date.parse(run.finishedAt) - Date.parse(run.startedAt);
+  return { ...run, durationMs };
+}

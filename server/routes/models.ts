@@ -1,0 +1,30 @@
+/** Models: the config's models with what they wrote per contact; one model's outputs in detail. */
+import { Hono } from 'hono';
+import { modelOutputSummaries } from '../../core/views/index.js';
+import { ApiError } from './errors.js';
+import type { Shared } from './shared.js';
+
+export function modelRoutes(shared: Shared): Hono {
+  const { deps } = shared;
+  const app = new Hono();
+  // TODO(coordinator): add the metrics per k, the chosen k and why, AUC and cluster profiles from core/models/run
+  // (listModelRuns / readModelRun) once the models work lands there.
+  app.get('/models', (c) => {
+    const outputs = modelOutputSummaries(deps.store);
+    return c.json({
+      models: Object.entries(deps.config.models).map(([name, settings]) => ({
+        name,
+        kind: typeof settings.kind === 'string' ? settings.kind : null,
+        settings,
+        outputs: outputs.filter((o) => o.model === name),
+      })),
+    });
+  });
+  app.get('/models/:name', (c) => {
+    const name = c.req.param('name');
+    const settings = deps.config.models[name];
+    if (!settings) throw new ApiError(404, 'not_found', `no model "${name.slice(0, 80)}"`);
+    return c.json({ name, kind: typeof settings.kind === 'string' ? settings.kind : null, settings, outputs: modelOutputSummaries(deps.store, name) });
+  });
+  return app;
+}

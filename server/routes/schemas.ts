@@ -1,0 +1,44 @@
+/**
+ * The zod schemas request bodies and query strings are validated with; /openapi.json is built from the same ones.
+ */
+import { z } from 'zod';
+import { checkCondition } from '../../config/schema.js';
+
+const page = z.coerce.number().int().min(1).max(1_000_000).default(1);
+const perPage = z.coerce.number().int().min(1).max(500).default(50);
+
+export const sessionBody = z.strictObject({ token: z.string().min(1).max(4096).describe('the admin or read-only token') });
+
+export const runJobBody = z.strictObject({
+  dryRun: z.boolean().optional().describe('plan the pushes only: nothing is read, computed, sent or written'),
+});
+
+const rule = z
+  .unknown()
+  .superRefine((value, ctx) => {
+    if (value === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'expected a rule (a condition tree like { feature: monetary_365d, gt: 100 })' });
+      return;
+    }
+    checkCondition(value, [], (path, message) => ctx.addIssue({ code: 'custom', path, message: message.startsWith('segflow:unknown-keys:') ? `unknown key (expected one of ${message.slice('segflow:unknown-keys:'.length)})` : message }));
+  })
+  .describe('a rule segment condition tree, as written in YAML');
+
+export const previewBody = z.strictObject({
+  rule,
+  sample: z.number().int().min(0).max(100).optional().describe('members to return as a sample (default 10)'),
+});
+
+export const runsQuery = z.strictObject({ job: z.string().min(1).optional(), page, per_page: perPage });
+export const runQuery = z.strictObject({ errors_page: page, errors_per_page: perPage });
+export const membersQuery = z.strictObject({ q: z.string().max(200).optional(), page, per_page: perPage });
+export const migrationQuery = z.strictObject({
+  from: z.coerce.number().int().positive().optional().describe('segment run id (default: the one before `to`)'),
+  to: z.coerce.number().int().positive().optional().describe('segment run id (default: the latest)'),
+});
+export const contactsQuery = z.strictObject({ email: z.string().min(3).max(320) });
+export const historyQuery = z.strictObject({ runs: z.coerce.number().int().min(1).max(500).default(30) });
+
+export const errorResponse = z.object({
+  error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }),
+});
