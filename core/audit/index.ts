@@ -1,5 +1,15 @@
 /**
- * The data audit: is the data fit to segment? Today: how the tools overlap after identity resolution, and event
- * counts per source. Re-exports only.
+ * The data audit: is the data fit to segment (complete, deduplicated, fresh, valid), are the segments tidy, and do
+ * segments and clusters treat protected groups evenly? `buildAudit` gives one JSON-able report that the CLI, GET /audit
+ * and the console show. Re-exports only.
  */
 export { toolOverlap, eventCounts, type ToolOverlap } from './overlap.js';
+export { buildAudit, type AuditReport } from './report.js';
+export { traitsInRule, type AuditOptions, type AuditPush, type FieldUse } from './options.js';
+export { AUDIT_SECTIONS, type AuditFinding, type AuditSection, type FindingCode } from './findings.js';
+export type { Completeness, FieldShares } from './completeness.js';
+export type { IdentityAudit, JoinedRecords } from './identity.js';
+export type { DestinationFreshness, Freshness, StreamFreshness } from './freshness.js';
+export type { Validity } from './validity.js';
+export type { SegmentHygiene } from './hygiene.js';
+export { FOUR_FIFTHS, groupOf, type Fairness, type GroupRate, type SelectionFairness } from './fairness.js';

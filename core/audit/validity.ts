@@ -1,0 +1,107 @@
+import type { Store } from '../store/store.js';
+import { plural, type AuditFinding } from './findings.js';
+import type { AuditOptions } from './options.js';
+
+export interface Validity {
+  /** Tool records whose email trait is not a usable address, per source (the record keys of a few as examples). */
+  invalidEmails: { total: number; bySource: Record<string, number>; examples: string[] };
+  /** Events carrying a currency with no rate to the reporting currency, per currency. */
+  unknownCurrencies: { currency: string; events: number }[];
+  /** Events dated after now, and tool records updated after now. */
+  futureEvents: number;
+  futureRecords: number;
+  /** Events whose person no tool has a contact record for (only named by an event), or whose contact was deleted. */
+  eventsWithoutContact: number;
+}
+
+const EXAMPLES = 5;
+
+/** Invalid emails, unknown currencies, timestamps in the future, events with no contact. */
+export function auditValidity(store: Store, options: AuditOptions, now: Date): { validity: Validity; findings: AuditFinding[] } {
+  const invalid = store
+    .statement(
+      `SELECT source, external_id AS externalId FROM identities
+        WHERE seen = 1 AND deleted = 0 AND email IS NULL AND NULLIF(TRIM(CAST(json_extract(traits, '$.email') AS TEXT)), '') IS NOT NULL
+        ORDER BY source, id`,
+    )
+    .all() as { source: string; externalId: string | null }[];
+  const bySource: Record<string, number> = {};
+  for (const r of invalid) bySource[r.source] = (bySource[r.source] ?? 0) + 1;
+
+  const known = new Set([options.currency?.reporting ?? 'USD', ...Object.keys(options.currency?.rates ?? {})]);
+  const currencies = store
+    .statement(
+      `SELECT currency, COUNT(*) AS n FROM (SELECT json_extract(properties, '$.currency') AS currency FROM events) WHERE currency IS NOT NULL GROUP BY currency ORDER BY currency`,
+    )
+    .all() as { currency: unknown; n: number }[];
+  const unknownCurrencies = currencies
+    .filter((c) => !known.has(String(c.currency).trim().toUpperCase()))
+    .map((c) => ({ currency: String(c.currency), events: c.n }))
+    .sort((a, b) => b.events - a.events || a.currency.localeCompare(b.currency));
+
+  const iso = now.toISOString();
+  const futureEvents = (store.statement('SELECT COUNT(*) AS n FROM events WHERE occurred_at > ?').get(iso) as { n: number }).n;
+  const futureRecords = (store.statement('SELECT COUNT(*) AS n FROM identities WHERE record_updated_ms > ?').get(now.getTime()) as { n: number }).n;
+  const eventsWithoutContact = (
+    store
+      .statement(
+        `SELECT COUNT(*) AS n FROM events WHERE contact_id IN (
+           SELECT c.id FROM contacts c WHERE c.deleted = 1 OR NOT EXISTS (SELECT 1 FROM identities i WHERE i.contact_id = c.id AND i.seen = 1))`,
+      )
+      .get() as { n: number }
+  ).n;
+
+  const validity: Validity = {
+    invalidEmails: { total: invalid.length, bySource, examples: invalid.slice(0, EXAMPLES).map((r) => `${r.source}:${r.externalId ?? ''}`) },
+    unknownCurrencies,
+    futureEvents,
+    futureRecords,
+    eventsWithoutContact,
+  };
+
+  const findings: AuditFinding[] = [];
+  if (invalid.length > 0) {
+    const sources = Object.entries(bySource).map(([source, n]) => `${n} in ${source}`);
+    findings.push({
+      section: 'validity',
+      code: 'invalid_emails',
+      severity: 'warning',
+      message: `${plural(invalid.length, 'record')} with an email that is not a valid address (${sources.join(', ')}; e.g. ${validity.invalidEmails.examples.join(', ')})`,
+      count: invalid.length,
+      names: Object.keys(bySource),
+    });
+  }
+  if (unknownCurrencies.length > 0) {
+    const events = unknownCurrencies.reduce((sum, c) => sum + c.events, 0);
+    findings.push({
+      section: 'validity',
+      code: 'unknown_currency',
+      severity: 'warning',
+      message: `${plural(events, 'event')} in ${unknownCurrencies.map((c) => `${c.currency} (${c.events})`).join(', ')}, which ${unknownCurrencies.length === 1 ? 'has' : 'have'} no rate to ${options.currency?.reporting ?? 'USD'}: left out of money features (add it to currency.rates)`,
+      count: events,
+      names: unknownCurrencies.map((c) => c.currency),
+    });
+  }
+  if (futureEvents + futureRecords > 0) {
+    const parts = [...(futureEvents > 0 ? [plural(futureEvents, 'event')] : []), ...(futureRecords > 0 ? [plural(futureRecords, 'tool record')] : [])];
+    findings.push({
+      section: 'validity',
+      code: 'future_timestamps',
+      severity: 'warning',
+      message: `${parts.join(' and ')} dated after ${iso} (features ignore events in the future)`,
+      count: futureEvents + futureRecords,
+      names: [...(futureEvents > 0 ? ['events'] : []), ...(futureRecords > 0 ? ['records'] : [])],
+    });
+  }
+  if (eventsWithoutContact > 0) {
+    findings.push({
+      section: 'validity',
+      code: 'events_without_contact',
+      severity: 'notice',
+      message: `${plural(eventsWithoutContact, 'event')} belong to people no tool has a contact record for (or whose contact was deleted)`,
+      count: eventsWithoutContact,
+      names: [],
+    });
+  }
+  return { validity, findings };
+}
