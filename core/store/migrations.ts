@@ -2,6 +2,7 @@ import { deliveryMigrations } from '../delivery/migrations.js';
 import { eventMigrations } from '../events/migrations.js';
 import { featureMigrations } from '../features/migrations.js';
 import { identityMigrations } from '../identity/migrations.js';
+import { realtimeMigrations } from '../realtime/migrations.js';
 import { segmentEngineMigrations } from '../segments/migrations.js';
 import { runMigrations } from '../runs/migrations.js';
 import { segmentMigrations } from '../segments/store/migrations.js';
@@ -18,4 +19,5 @@ export const migrations: readonly Migration[] = [
   ...segmentEngineMigrations,
   ...deliveryMigrations,
   ...suppressionMigrations,
+  ...realtimeMigrations,
 ];

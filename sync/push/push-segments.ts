@@ -1,4 +1,5 @@
-import type { Store } from '../../core/index.js';
+import { randomUUID } from 'node:crypto';
+import { acquireJobLock, heartbeatJobLock, releaseJobLock, type Store } from '../../core/index.js';
 import { planPush, recordPushOutcomes, type PlannedChange, type PushMode, type PushRowOutcome } from '../../core/planner/index.js';
 import type {
   ConnectorContext,
@@ -32,10 +33,15 @@ export interface PushSegmentsOptions {
   retryDelayMs?: number;
   /** Changes shown per segment in the outcome. Default 5. */
   sampleSize?: number;
-  /** Called after each committed batch. */
-  onBatch?: (segment: string, sent: number) => void;
+  /** Called after each committed batch, with the contacts whose changes it recorded. */
+  onBatch?: (segment: string, sent: number, contactIds?: number[]) => void;
   /** Called after a batch's results are written and before their commit (tests kill the process there). */
   beforeCommit?: () => void;
+  /**
+   * Only changes about these contacts are sent (the real-time flusher's touched contacts); the others wait for a
+   * later push. Default: every change the planner finds.
+   */
+  contacts?: readonly number[];
 }
 
 /** A change as the outcome shows it. */
@@ -85,6 +91,41 @@ export interface PushOutcome {
  * outcome.segments[0]?.added;
  */
 export async function pushSegments(options: PushSegmentsOptions): Promise<PushOutcome> {
+  if (options.dryRun === true) return pushPlanned(options);
+  const lock = await holdDestination(options.store, options.connection, options.ctx);
+  try {
+    return await pushPlanned(options);
+  } finally {
+    lock.release();
+  }
+}
+
+const LOCK_TTL_MS = 60_000;
+const LOCK_POLL_MS = 100;
+
+/**
+ * Holds the destination's push lock (in the store, so across processes) from planning until the last batch is
+ * recorded: a scheduled push and the real-time flusher never plan the same change before the other records it.
+ * Waits while another holder has it; a crashed holder's lock expires after LOCK_TTL_MS.
+ */
+async function holdDestination(store: Store, connection: string, ctx: ConnectorContext): Promise<{ release(): void }> {
+  const name = `push:${connection}`;
+  const holder = `${process.pid}:${randomUUID()}`;
+  while (!acquireJobLock(store, name, holder, LOCK_TTL_MS)) {
+    if (ctx.signal.aborted) break;
+    await ctx.clock.sleep(LOCK_POLL_MS, ctx.signal).catch(() => undefined);
+  }
+  const beat = setInterval(() => heartbeatJobLock(store, name, holder, LOCK_TTL_MS), LOCK_TTL_MS / 4);
+  beat.unref();
+  return {
+    release() {
+      clearInterval(beat);
+      releaseJobLock(store, name, holder);
+    },
+  };
+}
+
+async function pushPlanned(options: PushSegmentsOptions): Promise<PushOutcome> {
   const refs = options.segments.map((s): SegmentRef => (typeof s === 'string' ? { key: s, name: s } : s));
   const plans = planPush(options.store, {
     destination: options.connection,
@@ -98,8 +139,10 @@ export async function pushSegments(options: PushSegmentsOptions): Promise<PushOu
   const dryRun = options.dryRun === true;
   const outcomes: SegmentPushOutcome[] = [];
 
-  for (const [i, plan] of plans.entries()) {
+  const only = options.contacts === undefined ? undefined : new Set(options.contacts);
+  for (const [i, planned] of plans.entries()) {
     const segment = refs[i] as SegmentRef;
+    const plan = only === undefined ? planned : { ...planned, changes: planned.changes.filter((c) => only.has(c.contactId)) };
     const s = plan.skipped;
     const outcome: SegmentPushOutcome = {
       segment: segment.key,
@@ -182,7 +225,7 @@ async function pushSegment(
       }
     }
     record(rows);
-    options.onBatch?.(segment.key, batch.length);
+    options.onBatch?.(segment.key, batch.length, batch.map((c) => c.contactId));
     return again;
   };
 

@@ -1,0 +1,167 @@
+import type { SourceRecord } from '../../plugins/model/index.js';
+import { loadPage, type LoadCounts } from '../runs/load.js';
+import type { IdentityOptions } from '../identity/options.js';
+import type { Store } from '../store/store.js';
+
+/** How a message arrived: over the Segment-spec API (identify traits accumulate) or through a tool's webhook. */
+export type InboxKind = 'segment' | 'webhook';
+
+/** One accepted message: its id (deduplicated per connection) and the canonical records it maps to. */
+export interface InboxMessage {
+  messageId: string;
+  records: SourceRecord[];
+}
+
+/**
+ * Stores accepted messages durably in one transaction; a message id already stored for the connection is a
+ * duplicate and changes nothing. Returns, per message, whether it was new.
+ *
+ * @example
+ * const [isNew] = acceptMessages(store, 'website', 'segment', [{ messageId: 'm-1', records }]);
+ */
+export function acceptMessages(store: Store, connection: string, kind: InboxKind, messages: readonly InboxMessage[], now = new Date()): boolean[] {
+  const at = now.toISOString();
+  const insert = store.statement(
+    `INSERT INTO realtime_inbox (connection, message_id, kind, records, received_at) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (connection, message_id) DO NOTHING`,
+  );
+  return store.transaction(() => messages.map((m) => insert.run(connection, m.messageId, kind, JSON.stringify(m.records), at).changes > 0));
+}
+
+/** Messages accepted and not yet loaded. */
+export function waitingMessages(store: Store): number {
+  return (store.statement('SELECT COUNT(*) AS n FROM realtime_inbox WHERE loaded_at IS NULL').get() as { n: number }).n;
+}
+
+interface InboxRow {
+  id: number;
+  connection: string;
+  kind: InboxKind;
+  records: string;
+  received_at: string;
+}
+
+export interface InboxLoad extends LoadCounts {
+  /** Messages loaded. */
+  messages: number;
+  /** Contacts the loaded records resolved to, now queued for recompute. */
+  touched: number;
+}
+
+/**
+ * Loads up to `limit` waiting messages through the normal load path (identity resolution, idempotent events) in ONE
+ * transaction with marking them loaded and queueing the contacts they touched, so a crash leaves them all waiting.
+ * Identify traits accumulate as Segment's do: a `segment` message's contact traits are laid over the stored ones.
+ *
+ * @example
+ * const load = loadWaitingMessages(store, { limit: 5000 });
+ * load.touched; // contacts to recompute
+ */
+export function loadWaitingMessages(store: Store, options: { limit?: number; identity?: IdentityOptions; now?: Date } = {}): InboxLoad {
+  const now = options.now ?? new Date();
+  const counts: InboxLoad = { read: 0, inserted: 0, updated: 0, skipped: 0, merged: 0, messages: 0, touched: 0 };
+  return store.transaction(() => {
+    const rows = store
+      .statement('SELECT id, connection, kind, records, received_at FROM realtime_inbox WHERE loaded_at IS NULL ORDER BY id LIMIT ?')
+      .all(options.limit ?? 5000) as InboxRow[];
+    if (rows.length === 0) return counts;
+    const byConnection = new Map<string, InboxRow[]>();
+    for (const row of rows) {
+      const list = byConnection.get(row.connection) ?? [];
+      list.push(row);
+      byConnection.set(row.connection, list);
+    }
+    const touch = store.statement('INSERT INTO realtime_touched (contact_id, received_at) VALUES (?, ?) ON CONFLICT (contact_id) DO NOTHING');
+    for (const [connection, list] of byConnection) {
+      const records: SourceRecord[] = [];
+      const receivedOf = new Map<SourceRecord, string>();
+      const latest = new Map<string, Record<string, unknown>>();
+      for (const row of list) {
+        let parsed = JSON.parse(row.records) as SourceRecord[];
+        if (row.kind === 'segment') parsed = withStoredTraits(store, parsed, latest);
+        for (const r of parsed) {
+          records.push(r);
+          receivedOf.set(r, row.received_at);
+        }
+      }
+      const last = list[list.length - 1] as InboxRow;
+      const result = loadPage(store, {
+        connection,
+        stream: 'realtime',
+        records,
+        checkpoint: { inbox: last.id },
+        now,
+        ...(options.identity ? { identity: options.identity } : {}),
+      });
+      counts.read += result.read;
+      counts.inserted += result.inserted;
+      counts.updated += result.updated;
+      counts.skipped += result.skipped;
+      counts.merged += result.merged;
+      for (const [contactId, receivedAt] of contactsOf(store, records, receivedOf)) {
+        counts.touched += touch.run(contactId, receivedAt).changes;
+      }
+    }
+    const ids = JSON.stringify(rows.map((r) => r.id));
+    store.statement('UPDATE realtime_inbox SET loaded_at = ? WHERE id IN (SELECT value FROM json_each(?))').run(now.toISOString(), ids);
+    counts.messages = rows.length;
+    return counts;
+  });
+}
+
+/** The contacts the records now belong to (after resolution and merges), each with its earliest receipt time. */
+function contactsOf(store: Store, records: readonly SourceRecord[], receivedOf: Map<SourceRecord, string>): Map<number, string> {
+  const byIdentity: [string, string, string][] = [];
+  const byEvent: [string, string, string][] = [];
+  for (const r of records) {
+    const at = receivedOf.get(r) ?? '';
+    if (r.kind === 'contact') byIdentity.push([r.source, r.externalId, at]);
+    else byEvent.push([r.source, r.sourceEventId, at]);
+  }
+  const out = new Map<number, string>();
+  const add = (rows: { contact_id: number | null; at: string }[]): void => {
+    for (const row of rows) {
+      if (row.contact_id === null) continue;
+      const seen = out.get(row.contact_id);
+      if (seen === undefined || row.at < seen) out.set(row.contact_id, row.at);
+    }
+  };
+  if (byIdentity.length > 0) {
+    add(
+      store
+        .statement(
+          `SELECT i.contact_id, json_extract(k.value, '$[2]') AS at FROM json_each(?) k
+           JOIN identities i ON i.source = json_extract(k.value, '$[0]') AND i.external_id = json_extract(k.value, '$[1]')`,
+        )
+        .all(JSON.stringify(byIdentity)) as { contact_id: number | null; at: string }[],
+    );
+  }
+  if (byEvent.length > 0) {
+    add(
+      store
+        .statement(
+          `SELECT e.contact_id, json_extract(k.value, '$[2]') AS at FROM json_each(?) k
+           JOIN events e ON e.source = json_extract(k.value, '$[0]') AND e.source_event_id = json_extract(k.value, '$[1]')`,
+        )
+        .all(JSON.stringify(byEvent)) as { contact_id: number | null; at: string }[],
+    );
+  }
+  return out;
+}
+
+/** Lays each contact record's traits over what the store holds for that identity (and earlier records of the page). */
+function withStoredTraits(store: Store, records: SourceRecord[], latest: Map<string, Record<string, unknown>>): SourceRecord[] {
+  const read = store.statement('SELECT traits FROM identities WHERE source = ? AND external_id = ?');
+  return records.map((r) => {
+    if (r.kind !== 'contact') return r;
+    const key = `${r.source}\u0000${r.externalId}`;
+    let base = latest.get(key);
+    if (base === undefined) {
+      const row = read.get(r.source, r.externalId) as { traits: string } | undefined;
+      base = row ? (JSON.parse(row.traits) as Record<string, unknown>) : {};
+    }
+    const traits = { ...base, ...r.traits };
+    latest.set(key, traits);
+    return { ...r, traits: traits as typeof r.traits };
+  });
+}

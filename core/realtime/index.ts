@@ -1,0 +1,10 @@
+/**
+ * Real-time ingestion's tables: the inbox of accepted messages (deduplicated by message id, stored before the sender
+ * gets its 200), the contacts touched since the last recompute, and the contacts whose membership changes wait for
+ * each destination's flush. Loading goes through core/runs' loadPage, so real time and scheduled reads resolve alike.
+ */
+export type { InboxKind, InboxMessage, InboxLoad } from './inbox.js';
+export { acceptMessages, loadWaitingMessages, waitingMessages } from './inbox.js';
+export type { QueuedContact } from './queue.js';
+export { touchedContacts, queueForDestinations, pendingSummary, pendingContacts, clearPending } from './queue.js';
+export { realtimeMigrations } from './migrations.js';

@@ -1,0 +1,130 @@
+/**
+ * Starting the real-time pipeline from a loaded config: the destinations and segments come from the push steps of
+ * the config's jobs (the same destination, segments, mode and consent rule as the scheduled pushes).
+ */
+import { configSecrets, rateBudget } from '../../config/index.js';
+import type { SegmentDefinition } from '../../core/index.js';
+import { createContext, type SegmentRef } from '../../plugins/index.js';
+import { startPipeline, type FlushReport, type RealtimeDestination } from '../../sync/realtime/index.js';
+import type { ServerDeps } from '../deps.js';
+
+export interface RealtimeOptions {
+  /** How often accepted messages are loaded and recomputed. Default 250 ms. */
+  tickMs?: number;
+  /** The longest a change waits for its micro-batch. Default 1000 ms. */
+  flushMs?: number;
+  /** Called after each flush (benchmarks measure latency with it). */
+  onFlush?: (report: FlushReport) => void;
+}
+
+export interface RealtimeHandle {
+  /** Stops the pipeline; what is still queued stays in the store and goes out after the next start. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the pipeline that turns accepted messages into membership changes at the destinations, for `segflow serve`.
+ *
+ * @example
+ * const realtime = startRealtime(deps);
+ * process.once('SIGTERM', () => void realtime.stop());
+ */
+export function startRealtime(deps: ServerDeps, options: RealtimeOptions = {}): RealtimeHandle {
+  const { config } = deps;
+  const destinations = realtimeDestinations(deps);
+  const pushed = new Set(destinations.flatMap((d) => d.segments.map((s) => s.key)));
+  const pipeline = startPipeline({
+    store: deps.store,
+    segments: withDependencies(config.segments, pushed),
+    destinations,
+    logger: deps.logger,
+    features: { currency: config.currency, features: config.features },
+    evaluate: {
+      customFeatures: Object.keys(config.features),
+      protectedAttributes: config.protected_attributes,
+      models: Object.keys(config.models),
+    },
+    identity: {
+      ...(config.identity.role_addresses ? { roleAddresses: config.identity.role_addresses } : {}),
+      ...(config.identity.max_contacts_per_identifier ? { sharedEmailLimit: config.identity.max_contacts_per_identifier } : {}),
+    },
+    ...(deps.now ? { now: deps.now } : {}),
+    ...(options.tickMs === undefined ? {} : { tickMs: options.tickMs }),
+    ...(options.flushMs === undefined ? {} : { flushMs: options.flushMs }),
+    ...(options.onFlush ? { onFlush: options.onFlush } : {}),
+  });
+  return { stop: () => pipeline.stop() };
+}
+
+/**
+ * One real-time destination per destination named by a job's push step; several steps to one destination merge:
+ * their segments are joined, `mirror` wins over `upsert` (a repair `all` counts as `mirror`: real time never
+ * re-sends everyone), consent is required when any step requires it, and the most retries apply.
+ */
+export function realtimeDestinations(deps: Pick<ServerDeps, 'config' | 'registry' | 'logger'>): RealtimeDestination[] {
+  const { config } = deps;
+  const names = new Map(config.segments.map((s) => [s.key, s.name]));
+  const merged = new Map<string, { segments: Set<string>; mirror: boolean; consent: boolean; maxRetries: number }>();
+  for (const job of Object.values(config.jobs)) {
+    for (const step of job.steps) {
+      if (!('push' in step)) continue;
+      const push = step.push;
+      const entry = merged.get(push.destination) ?? { segments: new Set<string>(), mirror: false, consent: false, maxRetries: 0 };
+      push.segments.forEach((s) => entry.segments.add(s));
+      entry.mirror ||= push.mode !== 'upsert';
+      entry.consent ||= push.require_consent === 'email';
+      entry.maxRetries = Math.max(entry.maxRetries, push.max_retries ?? 3);
+      merged.set(push.destination, entry);
+    }
+  }
+  return [...merged].map(([name, entry]): RealtimeDestination => {
+    const connection = config.destinations[name];
+    if (!connection) throw new Error(`a job pushes to "${name}", which is not a destination in the config`);
+    const destination = deps.registry.destination(connection.connector);
+    const identitiesFrom =
+      connection.identities_from ?? Object.values(config.sources).find((s) => s.connector === connection.connector)?.name;
+    const classify = destination.classifyError?.bind(destination);
+    return {
+      connection: name,
+      destination,
+      config: connection.config,
+      ctx: createContext({
+        connection: name,
+        budget: rateBudget(destination, connection.rate_limit),
+        secrets: configSecrets(config),
+        logger: deps.logger,
+        ...(classify ? { classifyError: classify } : {}),
+      }),
+      segments: [...entry.segments].map((key): SegmentRef => ({ key, name: names.get(key) ?? key })),
+      ...(identitiesFrom === undefined ? {} : { identitiesFrom }),
+      mode: entry.mirror ? 'mirror' : 'upsert',
+      ...(entry.consent ? { requireConsent: 'email' as const } : {}),
+      maxRetries: entry.maxRetries,
+    };
+  });
+}
+
+/** The pushed segments and every segment they refer to with `in_segment`, in config order. */
+function withDependencies(segments: readonly SegmentDefinition[], keys: ReadonlySet<string>): SegmentDefinition[] {
+  const byKey = new Map(segments.map((s) => [s.key, s]));
+  const wanted = new Set<string>();
+  const visit = (key: string): void => {
+    const segment = byKey.get(key);
+    if (wanted.has(key) || !segment) return;
+    wanted.add(key);
+    refersTo(segment.rule).forEach(visit);
+  };
+  keys.forEach(visit);
+  return segments.filter((s) => wanted.has(s.key));
+}
+
+function refersTo(rule: unknown): string[] {
+  if (Array.isArray(rule)) return rule.flatMap(refersTo);
+  if (!rule || typeof rule !== 'object') return [];
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(rule)) {
+    if (k === 'in_segment' && typeof v === 'string') out.push(v);
+    else if (k === 'all' || k === 'any' || k === 'not') out.push(...refersTo(v));
+  }
+  return out;
+}

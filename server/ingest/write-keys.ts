@@ -1,0 +1,43 @@
+/**
+ * Ingestion write keys: each is named in `config.server.write_keys` (name → environment variable); a request
+ * authenticates as Segment sources do, with HTTP Basic auth whose username is the key, and the key's name becomes the
+ * source of what it sends.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+export interface WriteKeys {
+  /** The name of the key the Authorization header carries, or undefined when it carries none we know. */
+  sourceOf(authorization: string | undefined): string | undefined;
+  /** How many keys are usable (named and present in the environment). */
+  readonly size: number;
+}
+
+const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
+
+/**
+ * Reads the keys from the environment once; a name whose variable is unset or empty accepts nothing.
+ *
+ * @example
+ * const keys = writeKeys({ website: 'SEGFLOW_WRITE_KEY_WEBSITE' }, process.env);
+ * keys.sourceOf(`Basic ${Buffer.from('wk_123:').toString('base64')}`); // 'website'
+ */
+export function writeKeys(names: Readonly<Record<string, string>>, env: Readonly<Record<string, string | undefined>>): WriteKeys {
+  const keys = Object.entries(names)
+    .map(([name, variable]) => ({ name, key: env[variable] }))
+    .filter((k): k is { name: string; key: string } => typeof k.key === 'string' && k.key !== '')
+    .map((k) => ({ name: k.name, digest: digest(k.key) }));
+  return {
+    size: keys.length,
+    sourceOf(authorization) {
+      const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(authorization ?? '');
+      if (!match?.[1]) return undefined;
+      const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      const given = digest(colon === -1 ? decoded : decoded.slice(0, colon));
+      let found: string | undefined;
+      // Compare against every key (no early exit), so timing says nothing about which key came close.
+      for (const k of keys) if (timingSafeEqual(k.digest, given) && found === undefined) found = k.name;
+      return found;
+    },
+  };
+}

@@ -1,0 +1,195 @@
+import {
+  evaluateSegments,
+  recomputeContacts,
+  type EvaluateOptions,
+  type FeatureOptions,
+  type IdentityOptions,
+  type PushMode,
+  type SegmentDefinition,
+  type Store,
+} from '../../core/index.js';
+import {
+  clearPending,
+  loadWaitingMessages,
+  pendingContacts,
+  pendingSummary,
+  queueForDestinations,
+  touchedContacts,
+  type QueuedContact,
+} from '../../core/realtime/index.js';
+import type { ConnectorContext, DestinationDefinition, Logger, SegmentRef } from '../../plugins/index.js';
+import { pushSegments, type PushOutcome } from '../push/index.js';
+
+/** One destination the real-time path flushes to: what a job's push step says, resolved to a connector. */
+export interface RealtimeDestination {
+  /** The destination's connection name (delivered state is kept per connection). */
+  connection: string;
+  destination: DestinationDefinition;
+  /** The connector config, already parsed by its spec. */
+  config: unknown;
+  /** The connection's context (its rate budget is shared by every flush). */
+  ctx: ConnectorContext;
+  segments: SegmentRef[];
+  identitiesFrom?: string;
+  mode: PushMode;
+  requireConsent?: 'email';
+  maxRetries: number;
+}
+
+/** What one flush delivered: per contact, when its earliest message was received and when the batch was recorded. */
+export interface FlushReport {
+  destination: string;
+  /** Contacts whose changes were sent and recorded, with the receipt time of the message behind them. */
+  delivered: { contactId: number; receivedAt: string; deliveredAt: number; segment: string }[];
+  outcome: PushOutcome;
+}
+
+export interface RealtimePipelineOptions {
+  store: Store;
+  /** Segments to evaluate for touched contacts (those the destinations push, and those they refer to). */
+  segments: readonly SegmentDefinition[];
+  destinations: readonly RealtimeDestination[];
+  logger: Logger;
+  features?: Omit<FeatureOptions, 'now'>;
+  evaluate?: Omit<EvaluateOptions, 'now' | 'contacts'>;
+  identity?: IdentityOptions;
+  /** The moment features and rules are measured from. Default: the wall clock. */
+  now?: () => Date;
+  /** How often waiting messages are loaded and touched contacts recomputed. Default 250 ms. */
+  tickMs?: number;
+  /** The longest a change waits for its micro-batch to fill. Default 1000 ms. */
+  flushMs?: number;
+  /** Most contacts recomputed per tick (the rest wait for the next). Default 2000. */
+  maxContactsPerTick?: number;
+  onFlush?: (report: FlushReport) => void;
+}
+
+export interface RealtimePipeline {
+  /** Loads what waits, recomputes touched contacts and queues them for their destinations; once, now. */
+  step(): void;
+  /** Flushes every destination that has something waiting, due or not, and resolves when they are done. */
+  flush(): Promise<void>;
+  /** Stops the timers and waits for flushes in flight (what remains stays queued in the store for the next start). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the real-time pipeline on a store: every `tickMs`, accepted messages are loaded through the normal load path
+ * and the contacts they touched are recomputed together (`recomputeContacts`, then `evaluateSegments` over just those
+ * contacts) and queued per destination, in one transaction; a flusher per destination sends their membership changes
+ * in micro-batches (its batch size reached, or the oldest waiting `flushMs`) through the same planner, delivered state
+ * and push lock as scheduled pushes, so the two never send the same change twice. Everything queued lives in the
+ * store, so a restart picks up where a crash left off.
+ *
+ * @example
+ * const pipeline = startPipeline({ store, segments, destinations: [segmentDestination], logger });
+ * // ... later
+ * await pipeline.stop();
+ */
+export function startPipeline(options: RealtimePipelineOptions): RealtimePipeline {
+  const { store, logger } = options;
+  const tickMs = options.tickMs ?? 250;
+  const flushMs = options.flushMs ?? 1000;
+  const now = options.now ?? (() => new Date());
+  const inFlight = new Map<string, Promise<void>>();
+  const retryAt = new Map<string, { at: number; delay: number }>();
+  let stopped = false;
+
+  const step = (): void => {
+    loadWaitingMessages(store, { ...(options.identity ? { identity: options.identity } : {}) });
+    const touched = touchedContacts(store, options.maxContactsPerTick ?? 2000);
+    if (touched.length === 0) return;
+    const ids = touched.map((c) => c.contactId);
+    const at = now();
+    store.transaction(() => {
+      recomputeContacts(store, ids, { ...options.features, now: at });
+      if (options.segments.length > 0) evaluateSegments(store, options.segments, { ...options.evaluate, now: at, contacts: ids });
+      queueForDestinations(store, touched, options.destinations.map((d) => d.connection));
+    });
+  };
+
+  const flushOne = async (d: RealtimeDestination, force: boolean): Promise<void> => {
+    const backoff = retryAt.get(d.connection);
+    if (!force && backoff && backoff.at > Date.now()) return;
+    for (;;) {
+      const waiting = pendingSummary(store, d.connection);
+      if (waiting.contacts === 0 || waiting.oldest === null) return;
+      const due = force || waiting.contacts >= d.destination.batchSize || Date.now() - Date.parse(waiting.oldest) >= flushMs;
+      if (!due) return;
+      const contacts = pendingContacts(store, d.connection, Math.max(d.destination.batchSize * 20, 1000));
+      const receivedAt = new Map(contacts.map((c): [number, QueuedContact] => [c.contactId, c]));
+      const delivered: FlushReport['delivered'] = [];
+      const outcome = await pushSegments({
+        store,
+        destination: d.destination,
+        config: d.config,
+        ctx: d.ctx,
+        connection: d.connection,
+        segments: d.segments,
+        ...(d.identitiesFrom === undefined ? {} : { identitiesFrom: d.identitiesFrom }),
+        mode: d.mode,
+        ...(d.requireConsent === undefined ? {} : { requireConsent: d.requireConsent }),
+        maxRetries: d.maxRetries,
+        contacts: contacts.map((c) => c.contactId),
+        onBatch: (segment, _sent, contactIds) => {
+          const at = Date.now();
+          for (const id of contactIds ?? []) {
+            const c = receivedAt.get(id);
+            if (c) delivered.push({ contactId: id, receivedAt: c.receivedAt, deliveredAt: at, segment });
+          }
+        },
+      });
+      if (outcome.status === 'failed' || outcome.status === 'cancelled') {
+        const delay = Math.min((backoff?.delay ?? 500) * 2, 30_000);
+        retryAt.set(d.connection, { at: Date.now() + delay, delay });
+        logger.warn('real-time flush failed; the changes stay queued', {
+          destination: d.connection,
+          retryInMs: delay,
+          reason: outcome.segments.find((s) => s.error)?.error,
+        });
+        return;
+      }
+      retryAt.delete(d.connection);
+      clearPending(store, d.connection, contacts.map((c) => c.contactId));
+      options.onFlush?.({ destination: d.connection, delivered, outcome });
+      if (stopped) return;
+    }
+  };
+
+  const flushDue = (force: boolean): Promise<void>[] =>
+    options.destinations.map((d) => {
+      const running = inFlight.get(d.connection);
+      if (running) return running;
+      const run = flushOne(d, force)
+        .catch((error: unknown) => {
+          logger.error('real-time flush failed', { destination: d.connection, reason: error instanceof Error ? error.message : String(error) });
+        })
+        .finally(() => inFlight.delete(d.connection));
+      inFlight.set(d.connection, run);
+      return run;
+    });
+
+  const safeStep = (): void => {
+    try {
+      step();
+    } catch (error) {
+      logger.error('real-time step failed; the messages stay queued', { reason: error instanceof Error ? error.message : String(error) });
+    }
+  };
+
+  const stepTimer = setInterval(safeStep, tickMs);
+  const flushTimer = setInterval(() => void flushDue(false), Math.max(10, Math.min(tickMs, flushMs / 10)));
+
+  return {
+    step,
+    async flush() {
+      await Promise.all(flushDue(true));
+    },
+    async stop() {
+      stopped = true;
+      clearInterval(stepTimer);
+      clearInterval(flushTimer);
+      await Promise.all([...inFlight.values()]);
+    },
+  };
+}
