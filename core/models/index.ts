@@ -1,7 +1,7 @@
 /**
  * The models of segflow: preparation of features, clustering (k-means with automatic k, DBSCAN, Ward), cluster
- * profiles and names, and prediction (BG/NBD, MBG/NBD, Gamma-Gamma, lifetime value). Pure computation on
- * Float64Array; nothing here touches the store.
+ * profiles and names, prediction (BG/NBD, MBG/NBD, Gamma-Gamma, lifetime value, logistic propensity): pure
+ * computation on Float64Array. `run/` alone touches the store: it runs the config's models over it and records them.
  */
 export * from './numeric/index.js';
 export * from './bgnbd/index.js';
@@ -13,3 +13,5 @@ export * from './kmeans/index.js';
 export * from './profile/index.js';
 export * from './dbscan/index.js';
 export * from './hierarchical/index.js';
+export * from './logistic/index.js';
+export * from './run/index.js';

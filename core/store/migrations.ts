@@ -2,6 +2,7 @@ import { deliveryMigrations } from '../delivery/migrations.js';
 import { eventMigrations } from '../events/migrations.js';
 import { featureMigrations } from '../features/migrations.js';
 import { identityMigrations } from '../identity/migrations.js';
+import { modelMigrations } from '../models/run/migrations.js';
 import { realtimeMigrations } from '../realtime/migrations.js';
 import { segmentEngineMigrations } from '../segments/migrations.js';
 import { runMigrations } from '../runs/migrations.js';
@@ -19,5 +20,6 @@ export const migrations: readonly Migration[] = [
   ...segmentEngineMigrations,
   ...deliveryMigrations,
   ...suppressionMigrations,
+  ...modelMigrations,
   ...realtimeMigrations,
 ];

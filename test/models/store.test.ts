@@ -1,0 +1,205 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import type { ContactRecord, EventRecord } from '../../plugins/model/index.js';
+import {
+  computeFeatures,
+  evaluateSegments,
+  listModelRuns,
+  probabilityAlive,
+  readModelRun,
+  recomputeContacts,
+  runModels,
+  scoreContacts,
+  type ClusterMetrics,
+  type Store,
+  type SavedClusterModel,
+  type ChurnMetrics,
+} from '../../core/index.js';
+import { tempStore } from '../store/fixtures.js';
+import { happened, idOf, load, person } from '../features/fixture.js';
+import { runScikitLearn } from './online-retail.js';
+
+const NOW = new Date('2026-03-01T00:00:00.000Z');
+const CURRENCY = { reporting: 'EUR' };
+const DAY = 86_400_000;
+const day = (daysBeforeNow: number): string => new Date(NOW.getTime() - daysBeforeNow * DAY).toISOString();
+
+/**
+ * Four groups of twelve: loyal (a purchase every 14 days for a year, up to last week), lapsed (every 10 days from two
+ * years ago until a year ago, then nothing), one-time buyers, and occasional buyers (three purchases, the last one
+ * within two months); plus three people who never bought.
+ */
+function world(): { records: (ContactRecord | EventRecord)[]; purchases: Map<string, number[]>; groups: Record<string, string[]> } {
+  const records: (ContactRecord | EventRecord)[] = [];
+  const purchases = new Map<string, number[]>();
+  const groups: Record<string, string[]> = { loyal: [], lapsed: [], once: [], occasional: [], never: [] };
+  const buy = (who: string, daysAgo: number, value: number): void => {
+    records.push(happened(who, 'purchase', day(daysAgo), value, { currency: 'EUR' }));
+    purchases.set(who, [...(purchases.get(who) ?? []), daysAgo]);
+  };
+  for (let i = 0; i < 12; i++) {
+    const loyal = `loyal${i}`;
+    const lapsed = `lapsed${i}`;
+    const once = `once${i}`;
+    const occasional = `occasional${i}`;
+    for (const [g, who] of [['loyal', loyal], ['lapsed', lapsed], ['once', once], ['occasional', occasional]] as const) {
+      records.push(person(who));
+      groups[g]!.push(who);
+    }
+    for (let d = 3 + i % 5; d < 365; d += 14) buy(loyal, d, 80 + i * 3 + (d % 7));
+    for (let d = 365 + i * 2; d < 730; d += 10) buy(lapsed, d, 60 + i + (d % 5));
+    buy(once, 20 + i * 25, 40 + i);
+    for (const d of [300 + i * 7, 150 + i * 3, 20 + i * 3]) buy(occasional, d, 25 + i + (d % 3));
+  }
+  for (let i = 0; i < 3; i++) {
+    records.push(person(`never${i}`));
+    records.push(happened(`never${i}`, 'email_open', day(5 + i)));
+    groups.never!.push(`never${i}`);
+  }
+  return { records, purchases, groups };
+}
+
+const MODELS = {
+  segments: {
+    kind: 'kmeans',
+    features: ['days_since_last_purchase', 'frequency_all', 'monetary_all'],
+    log1p: ['days_since_last_purchase', 'frequency_all', 'monetary_all'],
+    k: '2..6',
+    seed: 7,
+  },
+  churn: { kind: 'churn', horizon_days: 90 },
+};
+
+describe('models over the store (runModels)', () => {
+  const store: Store = tempStore();
+  const { records, purchases, groups } = world();
+  load(store, records);
+  computeFeatures(store, { now: NOW, currency: CURRENCY });
+  const reports = runModels(store, MODELS, { now: NOW, currency: CURRENCY });
+  const names = (ids: number[]): string[] => {
+    const byId = new Map(Object.values(groups).flat().map((who) => [idOf(store, who), who]));
+    return ids.map((id) => byId.get(id) ?? '?').sort();
+  };
+  afterAll(() => store.close());
+
+  it('reports both models as succeeded, BG/NBD chosen because few customers bought once', () => {
+    expect(reports.map((r) => [r.model, r.status, r.contacts])).toEqual([
+      ['segments', 'succeeded', 48],
+      ['churn', 'succeeded', 48],
+    ]);
+    const churn = readModelRun(store, reports[1]!.runId)!;
+    expect((churn.metrics as unknown as ChurnMetrics).model).toBe('bgnbd');
+    expect((churn.metrics as unknown as ChurnMetrics).reason).toMatch(/25\.0% of customers bought only once/);
+  });
+
+  it('writes a cluster per buyer to model_outputs, the same partition scikit-learn finds, with names from the profiles', () => {
+    const run = readModelRun(store, reports[0]!.runId)!;
+    const metrics = run.metrics as unknown as ClusterMetrics;
+    const saved = run.saved as unknown as SavedClusterModel;
+    const rows = store.statement("SELECT contact_id, value, label FROM model_outputs WHERE model = 'segments' AND output = 'cluster' ORDER BY contact_id").all() as { contact_id: number; value: number; label: string }[];
+    expect(rows).toHaveLength(48);
+    expect(names(rows.map((r) => r.contact_id)).some((n) => n.startsWith('never'))).toBe(false);
+    expect(metrics.skipped).toEqual({ days_since_last_purchase: 3 });
+    for (const r of rows) expect(r.label).toBe(metrics.profiles[r.value]!.name);
+    expect(saved.names).toEqual(metrics.profiles.map((p) => p.name));
+    // The prepared matrix, rebuilt here from the features and the saved transformation, clustered by scikit-learn.
+    const features = store.statement('SELECT days_since_last_purchase AS r, frequency_all AS f, monetary_all AS m FROM contact_features WHERE days_since_last_purchase IS NOT NULL ORDER BY contact_id').all() as { r: number; f: number; m: number }[];
+    const p = saved.preparation;
+    const values = new Float64Array(features.length * 3);
+    features.forEach((row, i) => [row.r, row.f, row.m].forEach((v, j) => (values[i * 3 + j] = (Math.log1p(v) - p.means[j]!) / p.scales[j]!)));
+    const theirs = runScikitLearn<number[]>(
+      { values, rows: features.length, features: 3 },
+      `from sklearn.cluster import KMeans
+print(json.dumps(KMeans(n_clusters=${metrics.k}, n_init=10, random_state=0).fit(X).labels_.tolist()))`,
+    );
+    const pairs = new Set(rows.map((r, i) => `${r.value}:${theirs[i]}`));
+    expect(pairs.size).toBe(metrics.k);
+    // Loyal and lapsed buyers never share a cluster.
+    const clusterOf = new Map(rows.map((r) => [r.contact_id, r.value]));
+    const loyal = new Set(groups.loyal!.map((w) => clusterOf.get(idOf(store, w))));
+    const lapsed = new Set(groups.lapsed!.map((w) => clusterOf.get(idOf(store, w))));
+    expect([...loyal].filter((c) => lapsed.has(c))).toEqual([]);
+  });
+
+  it('stores the run with per-k inertia and silhouette, the choice and its reasons, profiles and the saved model', () => {
+    const list = listModelRuns(store, { model: 'segments' });
+    expect(list.map((r) => [r.model, r.kind, r.version, r.status])).toEqual([['segments', 'kmeans', 1, 'succeeded']]);
+    const run = readModelRun(store, list[0]!.id)!;
+    const metrics = run.metrics as unknown as ClusterMetrics;
+    expect(metrics.sweep!.map((s) => s.k)).toEqual([2, 3, 4, 5, 6]);
+    for (const s of metrics.sweep!) expect(s.silhouette).toBeGreaterThan(-1);
+    expect(metrics.choice!.reasons.join(' ')).toMatch(/elbow/);
+    expect(metrics.profiles.reduce((s, p) => s + p.size, 0)).toBe(48);
+    expect((run.saved as unknown as SavedClusterModel).centroids).toHaveLength(metrics.k * 3);
+    expect(run.params).toMatchObject({ kind: 'kmeans', features: MODELS.segments.features });
+    expect(listModelRuns(store).map((r) => r.model)).toEqual(['churn', 'segments']);
+  });
+
+  it('selects the lapsed buyers with the rule model: churn.risk gt 0.7', () => {
+    evaluateSegments(store, [{ key: 'at_risk', rule: { model: 'churn.risk', gt: 0.7 } }], { now: NOW, models: ['churn'] });
+    const members = store.statement("SELECT contact_id FROM memberships WHERE segment_key = 'at_risk'").all() as { contact_id: number }[];
+    expect(names(members.map((m) => m.contact_id))).toEqual([...groups.lapsed!].sort());
+  });
+
+  it('stores P(alive) as the fitted model computes it from each customer’s purchase days', () => {
+    const metrics = readModelRun(store, reports[1]!.runId)!.metrics as unknown as ChurnMetrics;
+    const params = { model: metrics.model, ...metrics.purchaseModel };
+    for (const who of ['loyal3', 'lapsed5', 'once2', 'occasional7']) {
+      const days = [...new Set(purchases.get(who)!)].sort((a, b) => b - a); // days before now, oldest first
+      const x = days.length - 1;
+      const tx = (days[0]! - days[days.length - 1]!) / 7;
+      const T = days[0]! / 7;
+      const stored = store.statement("SELECT value FROM model_outputs WHERE model = 'churn' AND output = 'p_alive' AND contact_id = ?").get(idOf(store, who)) as { value: number };
+      expect(stored.value).toBeCloseTo(probabilityAlive(params, x, tx, T), 12);
+      const by = store.statement("SELECT label FROM model_outputs WHERE model = 'churn' AND output = 'scored_by' AND contact_id = ?").get(idOf(store, who));
+      expect(by).toEqual({ label: 'bgnbd' });
+    }
+    const once = store.statement("SELECT value FROM model_outputs WHERE model = 'churn' AND output = 'risk' AND contact_id = ?").get(idOf(store, 'once0')) as { value: number };
+    expect(once.value).toBe(0);
+    const clv = store.statement("SELECT COUNT(*) AS n FROM model_outputs WHERE model = 'churn' AND output = 'clv' AND value > 0").get() as { n: number };
+    expect(clv.n).toBe(48);
+  });
+
+  it('assigns a new contact to the nearest saved centroid, computed here from the saved preparation', () => {
+    load(store, [person('newcomer'), ...[2, 16, 30, 44, 58, 72, 86, 100].map((d) => happened('newcomer', 'purchase', day(d), 95, { currency: 'EUR' }))]);
+    const id = idOf(store, 'newcomer');
+    recomputeContacts(store, [id], { now: NOW, currency: CURRENCY });
+    const [score] = scoreContacts(store, 'segments', [id], { now: NOW });
+    const saved = readModelRun(store, reports[0]!.runId)!.saved as unknown as SavedClusterModel;
+    const f = store.statement('SELECT days_since_last_purchase AS r, frequency_all AS f, monetary_all AS m FROM contact_features WHERE contact_id = ?').get(id) as { r: number; f: number; m: number };
+    const point = [f.r, f.f, f.m].map((v, j) => (Math.log1p(v) - saved.preparation.means[j]!) / saved.preparation.scales[j]!);
+    const distances = Array.from({ length: saved.k }, (_, c) => point.reduce((s, v, j) => s + (v - saved.centroids[c * 3 + j]!) ** 2, 0));
+    const nearest = distances.indexOf(Math.min(...distances));
+    expect(score).toEqual({ contactId: id, value: nearest, label: saved.names[nearest] });
+    const stored = store.statement("SELECT value, label FROM model_outputs WHERE model = 'segments' AND output = 'cluster' AND contact_id = ?").get(id);
+    expect(stored).toEqual({ value: nearest, label: saved.names[nearest] });
+  });
+
+  it('counts contacts that changed cluster on the next run, as version 2', () => {
+    // loyal0 stops buying: a year later, as the lapsed did.
+    const later = new Date(NOW.getTime() + 400 * DAY);
+    computeFeatures(store, { now: later, currency: CURRENCY });
+    const [again] = runModels(store, MODELS, { now: later, only: ['segments'], currency: CURRENCY });
+    expect(again).toMatchObject({ model: 'segments', version: 2, status: 'succeeded' });
+    const run = readModelRun(store, again!.runId)!;
+    const changed = run.metrics.changed as { changed: number; compared: number; moves: { from: string; to: string; contacts: number }[] };
+    expect(changed.compared).toBe(49);
+    expect(changed.changed).toBe(again!.changed);
+    expect(changed.moves.reduce((s, m) => s + m.contacts, 0)).toBe(changed.changed);
+  });
+
+  it('refuses a wrong setting naming models.<name>.<field> and the fix, before running anything', () => {
+    const before = listModelRuns(store).length;
+    expect(() => runModels(store, { segments: { kind: 'kmeans', features: ['frequency_all'], k: 'lots' } })).toThrow(/models\.segments\.k: .*2\.\.10/);
+    expect(() => runModels(store, { churn: { kind: 'bgnbd', horizon: 90 } })).toThrow(/models\.churn\.horizon: unknown setting/);
+    expect(() => runModels(store, { x: { kind: 'neural' } })).toThrow(/models\.x\.kind: unknown kind "neural"/);
+    expect(() => runModels(store, { segments: { kind: 'kmeans', features: ['frequency_all'], log1p: ['monetary_all'] } })).toThrow(/models\.segments\.log1p: "monetary_all" is not among the features/);
+    expect(listModelRuns(store).length).toBe(before);
+  });
+
+  it('records a model that fails at run time as failed, and still runs the others', () => {
+    const out = runModels(store, { bad: { kind: 'kmeans', features: ['no_such_feature'] }, churn: MODELS.churn }, { now: NOW, currency: CURRENCY });
+    expect(out.map((r) => r.status)).toEqual(['failed', 'succeeded']);
+    expect(out[0]!.error).toMatch(/models\.bad\.features: unknown feature "no_such_feature"/);
+    expect(listModelRuns(store, { model: 'bad' })[0]).toMatchObject({ status: 'failed', error: expect.stringMatching(/no_such_feature/) });
+  });
+});
