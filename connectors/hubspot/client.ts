@@ -25,6 +25,11 @@ export const hubspotSpec = z.object({
    * one (they vanish without an archived trace) and reads them as deleted. 0 reconciles on every read.
    */
   reconcileEveryHours: z.number().min(0).default(24),
+  /**
+   * Custom behavioural event types to read through the Events API (Enterprise portals); empty reads every custom
+   * (`pe…`) type the portal defines. A portal without them answers 403 and the stream reads nothing.
+   */
+  customEventTypes: z.array(z.string()).default([]),
   /** Also read emails logged on the CRM (as `custom` events named crm_email). */
   loggedEmails: z.boolean().default(false),
   /** Search requests per second the connector allows itself (HubSpot allows about 5). */

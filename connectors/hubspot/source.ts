@@ -3,7 +3,8 @@
  * keyset-paged by (lastmodifieddate, hs_object_id) so neither the 10,000-result cap nor a crowd of records sharing
  * one millisecond can stall or lose it), archived contacts as deletions, merged ids as linked ids, marketing email
  * events from the Email Events API, and meetings, calls, logged emails and deals linked to their contacts through
- * the associations API.
+ * the associations API, form submissions, and custom behavioural events from the Events API where the portal has
+ * them.
  */
 import type { Client } from '@hubspot/api-client';
 import {
@@ -17,7 +18,7 @@ import {
   type StreamMessage,
   type StreamState,
 } from '../../plugins/index.js';
-import { checkHubSpot, classifyHubSpotError, connectionFor, HUBSPOT_BUDGET, hubspotSpec, observeDaily, type HubSpotConfig } from './client.js';
+import { checkHubSpot, classifyHubSpotError, connectionFor, HUBSPOT_BUDGET, hubspotSpec, observeDaily, statusOf, type HubSpotConfig } from './client.js';
 
 const CONTACT_PROPERTIES = [
   'email', 'firstname', 'lastname', 'phone', 'company', 'jobtitle', 'country', 'city', 'lifecyclestage',
@@ -368,6 +369,148 @@ function emailEventsStream(): StreamDefinition<HubSpotConfig> {
   };
 }
 
+interface Paged<T> {
+  results: T[];
+  paging?: { next?: { after?: string } };
+}
+
+interface FormSubmissionResult {
+  conversionId: string;
+  submittedAt: number;
+  pageUrl?: string;
+  values: { name: string; value: string }[];
+}
+
+/** Yields a stream's events in ascending `occurredAt`, a checkpoint after every 500. */
+function* inOrder(events: EventRecord[], previous: string | null): Generator<StreamMessage> {
+  events.sort((a, b) => a.occurredAt.localeCompare(b.occurredAt) || a.sourceEventId.localeCompare(b.sourceEventId));
+  for (let i = 0; i < events.length; i += 500) {
+    const chunk = events.slice(i, i + 500);
+    for (const record of chunk) yield { type: 'record', record };
+    yield { type: 'state', state: { cursor: chunk[chunk.length - 1]?.occurredAt ?? previous } };
+  }
+  const last = events[events.length - 1]?.occurredAt;
+  yield { type: 'state', state: { cursor: last && (!previous || last > previous) ? last : previous } };
+}
+
+function eventsSince(request: ReadRequest<HubSpotConfig>): number {
+  const cursor = request.mode === 'incremental' ? request.state?.cursor : undefined;
+  if (cursor) return Date.parse(String(cursor)) - OVERLAP_MS;
+  return request.config.startDate ? Date.parse(request.config.startDate) : -Infinity;
+}
+
+/**
+ * Form submissions as `form_submit` events, attributed by the email submitted. The submissions API has no time
+ * filter and answers newest first, so each form is paged until a submission older than the cursor less the overlap.
+ */
+function formSubmissionsStream(): StreamDefinition<HubSpotConfig> {
+  return {
+    name: 'form_submissions',
+    recordKind: 'event',
+    primaryKey: 'sourceEventId',
+    cursorField: 'occurredAt',
+    modes: ['full_refresh', 'incremental'],
+    overlap: OVERLAP_MS,
+    async *read(request, ctx): AsyncIterable<StreamMessage> {
+      const connection = connectionFor(request.config);
+      const since = eventsSince(request);
+      const forms: { id: string; name: string }[] = [];
+      let after: string | undefined;
+      do {
+        const page = await connection.raw<Paged<{ id: string; name: string }>>(ctx, 'forms.list', '/marketing/v3/forms/', { limit: '100', ...(after ? { after } : {}) });
+        forms.push(...page.results);
+        after = page.paging?.next?.after;
+      } while (after);
+      const events: EventRecord[] = [];
+      let unattributed = 0;
+      for (const form of forms) {
+        let next: string | undefined;
+        let older = false;
+        do {
+          const page = await connection.raw<Paged<FormSubmissionResult>>(ctx, 'forms.submissions', `/form-integrations/v1/submissions/forms/${encodeURIComponent(form.id)}`, { limit: '50', ...(next ? { after: next } : {}) });
+          for (const submission of page.results) {
+            if (submission.submittedAt < since) {
+              older = true;
+              break;
+            }
+            const values = Object.fromEntries(submission.values.map((v) => [v.name, v.value]));
+            if (!values.email) {
+              unattributed++;
+              continue;
+            }
+            events.push({
+              kind: 'event',
+              source: 'hubspot',
+              sourceEventId: `form:${submission.conversionId}`,
+              type: 'form_submit',
+              occurredAt: new Date(submission.submittedAt).toISOString(),
+              contact: { email: values.email },
+              properties: { form_id: form.id, form_name: form.name, ...(submission.pageUrl ? { url: submission.pageUrl } : {}), values },
+            });
+          }
+          next = page.paging?.next?.after;
+        } while (next && !older);
+      }
+      if (unattributed > 0) ctx.logger.warn('HubSpot form submissions without an email skipped', { connection: ctx.connection, count: unattributed });
+      yield* inOrder(events, request.mode === 'incremental' ? ((request.state?.cursor as string | null | undefined) ?? null) : null);
+    },
+  };
+}
+
+/**
+ * Custom behavioural events (`custom`, named by their event type) from the Events API, for portals that have them
+ * (Enterprise); a portal without them answers 403 and the stream reads nothing.
+ */
+function behaviouralEventsStream(): StreamDefinition<HubSpotConfig> {
+  return {
+    name: 'behavioral_events',
+    recordKind: 'event',
+    primaryKey: 'sourceEventId',
+    cursorField: 'occurredAt',
+    modes: ['full_refresh', 'incremental'],
+    overlap: OVERLAP_MS,
+    async *read(request, ctx): AsyncIterable<StreamMessage> {
+      const connection = connectionFor(request.config);
+      const previous = request.mode === 'incremental' ? ((request.state?.cursor as string | null | undefined) ?? null) : null;
+      const since = eventsSince(request);
+      const events: EventRecord[] = [];
+      try {
+        let types = request.config.customEventTypes;
+        if (types.length === 0) {
+          const listed = await connection.run(ctx, 'events.types', (client) => client.events.eventsApi.getTypes());
+          types = listed.eventTypes.filter((t) => t.startsWith('pe'));
+        }
+        for (const eventType of types) {
+          let after: string | undefined;
+          do {
+            const page = await connection.run(ctx, 'events.list', (client) =>
+              client.events.eventsApi.getPage('contact', eventType, after, undefined, 100, ['ASCENDING'], Number.isFinite(since) ? new Date(since) : undefined),
+            );
+            for (const event of page.results) {
+              events.push({
+                kind: 'event',
+                source: 'hubspot',
+                sourceEventId: `behavioral:${event.id}`,
+                type: 'custom',
+                occurredAt: new Date(event.occurredAt).toISOString(),
+                contact: { externalId: String(event.objectId) },
+                properties: { ...(event.properties ?? {}), name: event.eventType },
+              });
+            }
+            after = page.paging?.next?.after;
+          } while (after);
+        }
+      } catch (error) {
+        if (statusOf(error) !== 403) throw error;
+        ctx.logger.info('HubSpot portal has no custom behavioural events (the Events API answered 403)', { connection: ctx.connection });
+        yield { type: 'state', state: { cursor: previous } };
+        return;
+      }
+      yield* inOrder(events, previous);
+    },
+  };
+}
+
 const ENGAGEMENT_PROPERTIES: Record<Exclude<CrmType, 'contacts'>, string[]> = {
   meetings: ['hs_meeting_title', 'hs_timestamp', 'hs_meeting_start_time', 'hs_meeting_end_time', 'hs_meeting_outcome', 'hs_lastmodifieddate'],
   calls: ['hs_call_title', 'hs_timestamp', 'hs_call_duration', 'hs_call_status', 'hs_lastmodifieddate'],
@@ -478,6 +621,8 @@ export const source = defineSource({
     engagementStream('meetings'),
     engagementStream('calls'),
     engagementStream('deals'),
+    formSubmissionsStream(),
+    behaviouralEventsStream(),
     ...(config.loggedEmails ? [engagementStream('emails')] : []),
   ],
 });

@@ -39,6 +39,10 @@ export interface HubSpotLimits {
   emailEventsPageSize: number;
   /** Inputs per associations v4 batch read. */
   associationBatchSize: number;
+  /** Largest `limit` of a form-submissions page (50). */
+  formSubmissionsPageSize: number;
+  /** Largest `limit` of an Events API page (unconfirmed; 100 like the CRM list endpoints). */
+  eventsPageSize: number;
 }
 
 export const HUBSPOT_LIMITS: HubSpotLimits = {
@@ -54,6 +58,8 @@ export const HUBSPOT_LIMITS: HubSpotLimits = {
   membershipPageSize: 250,
   emailEventsPageSize: 1000,
   associationBatchSize: 1000,
+  formSubmissionsPageSize: 50,
+  eventsPageSize: 100,
 };
 
 /** Faults a test switches on and off while the sandbox runs. */
@@ -448,9 +454,73 @@ export function createHubSpotApp(options: AppOptions): Hono {
     return c.json({ events, hasMore, offset: Buffer.from(String(index)).toString('base64url') });
   });
 
-  app.get('/events/v3/events', (c) =>
-    c.json(hubspotError('This portal has no custom behavioral events (Marketing Hub Enterprise is required).', 'MISSING_SCOPES'), 403),
-  );
+  // ---- forms and their submissions ----------------------------------------------------------------------------
+  const listForms = (c: Ctx) => {
+    const limit = Math.min(Math.max(1, intParam(c.req.query('limit'), 20)), limits.pageSize);
+    const forms = [...portal.forms.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+    const from = decodeOffset(c.req.query('after'));
+    if (from === undefined) return validation(c, 'invalid after');
+    const page = forms.slice(from, from + limit);
+    const next = from + limit < forms.length ? encodeOffset(from + limit) : undefined;
+    return c.json({
+      results: page.map((f) => ({ id: f.id, name: f.name, formType: 'hubspot', createdAt: new Date(f.createdAt).toISOString(), updatedAt: new Date(f.updatedAt).toISOString(), archived: false })),
+      ...(next ? { paging: { next: { after: next, link: `${new URL(c.req.url).origin}/marketing/v3/forms/?after=${next}` } } } : {}),
+    });
+  };
+  app.get('/marketing/v3/forms', listForms);
+  app.get('/marketing/v3/forms/', listForms);
+
+  // Newest first, as HubSpot answers; `after` walks towards older submissions.
+  app.get('/form-integrations/v1/submissions/forms/:formId', (c) => {
+    const formId = c.req.param('formId');
+    if (!portal.forms.has(formId)) return notFound(c, `Form ${formId} does not exist`);
+    const all = portal.formSubmissions.get(formId) ?? [];
+    const limit = Math.min(Math.max(1, intParam(c.req.query('limit'), 20)), limits.formSubmissionsPageSize);
+    const from = decodeOffset(c.req.query('after'));
+    if (from === undefined) return validation(c, 'invalid after');
+    const results: unknown[] = [];
+    for (let k = from; k < from + limit && k < all.length; k++) {
+      const submission = all[all.length - 1 - k] as (typeof all)[number];
+      results.push({ conversionId: submission.conversionId, submittedAt: submission.submittedAt, values: submission.values, pageUrl: submission.pageUrl });
+    }
+    const next = from + limit < all.length ? encodeOffset(from + limit) : undefined;
+    return c.json({ results, ...(next ? { paging: { next: { after: next, link: `${new URL(c.req.url).origin}/form-integrations/v1/submissions/forms/${formId}?after=${next}` } } } : {}) });
+  });
+
+  // ---- Events API (custom behavioural events; Enterprise) ------------------------------------------------------
+  const noCustomEvents = (c: Ctx) =>
+    c.json(hubspotError('This portal has no custom behavioral events (Marketing Hub Enterprise is required).', 'MISSING_SCOPES'), 403);
+  app.get('/events/v3/events/event-types', (c) => {
+    if (!portal.customEvents) return noCustomEvents(c);
+    const custom = [...new Set(portal.behaviouralEvents.map((e) => e.eventType))].sort();
+    return c.json({ eventTypes: ['e_visited_page', 'e_submitted_form', ...custom] });
+  });
+  const listEvents = (c: Ctx) => {
+    if (!portal.customEvents) return noCustomEvents(c);
+    const objectType = c.req.query('objectType');
+    if (objectType !== undefined && objectType !== 'contact' && objectType !== '0-1') return c.json({ results: [] });
+    const eventType = c.req.query('eventType');
+    const objectId = c.req.query('objectId');
+    const after = c.req.query('occurredAfter') === undefined ? -Infinity : Date.parse(String(c.req.query('occurredAfter')));
+    const before = c.req.query('occurredBefore') === undefined ? Infinity : Date.parse(String(c.req.query('occurredBefore')));
+    if (Number.isNaN(after) || Number.isNaN(before)) return validation(c, 'occurredAfter and occurredBefore must be ISO-8601 date-times');
+    const ascending = c.req.queries('sort')?.some((v) => /asc/i.test(v)) ?? false;
+    const limit = Math.min(Math.max(1, intParam(c.req.query('limit'), 100)), limits.eventsPageSize);
+    const from = decodeOffset(c.req.query('after'));
+    if (from === undefined) return validation(c, 'invalid after');
+    const matching = portal.behaviouralEvents.filter(
+      (e) => (!eventType || e.eventType === eventType) && (!objectId || e.objectId === objectId) && e.occurredAt > after && e.occurredAt < before,
+    );
+    if (!ascending) matching.reverse();
+    const page = matching.slice(from, from + limit);
+    const next = from + limit < matching.length ? encodeOffset(from + limit) : undefined;
+    return c.json({
+      results: page.map((e) => ({ id: e.id, eventType: e.eventType, objectType: e.objectType, objectId: e.objectId, occurredAt: new Date(e.occurredAt).toISOString(), properties: e.properties })),
+      ...(next ? { paging: { next: { after: next, link: `${new URL(c.req.url).origin}/events/v3/events/?after=${next}` } } } : {}),
+    });
+  };
+  app.get('/events/v3/events', listEvents);
+  app.get('/events/v3/events/', listEvents);
 
   // ---- Lists v3 -----------------------------------------------------------------------------------------------
   const renderList = (list: StoredList) => ({
@@ -732,6 +802,17 @@ function firstAtOrAfter(count: number, createdAt: (i: number) => number, start: 
     else hi = mid;
   }
   return lo;
+}
+
+function encodeOffset(offset: number): string {
+  return Buffer.from(String(offset)).toString('base64url');
+}
+
+/** The offset an `after` token carries; 0 without one, undefined when it is not ours. */
+function decodeOffset(token: string | undefined): number | undefined {
+  if (!token) return 0;
+  const n = Number(Buffer.from(token, 'base64url').toString());
+  return Number.isInteger(n) && n >= 0 ? n : undefined;
 }
 
 function safeJson(text: string): unknown {

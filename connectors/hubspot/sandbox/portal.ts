@@ -41,6 +41,32 @@ export interface EmailEventLog {
   createdAt(index: number): number;
 }
 
+/** A HubSpot form (Marketing Forms v3). */
+export interface StoredForm {
+  id: string;
+  name: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** One submission of a form, as the form-integrations submissions API returns it. */
+export interface FormSubmission {
+  conversionId: string;
+  submittedAt: number;
+  pageUrl: string;
+  values: { name: string; value: string; objectTypeId: string }[];
+}
+
+/** An occurrence of a behavioural event, as the Events API returns it. */
+export interface BehaviouralEvent {
+  id: string;
+  eventType: string;
+  objectType: 'contact';
+  objectId: string;
+  occurredAt: number;
+  properties: Record<string, string>;
+}
+
 export const ENGAGEMENT_TYPES = ['meetings', 'calls', 'emails', 'deals'] as const;
 export type EngagementType = (typeof ENGAGEMENT_TYPES)[number];
 
@@ -80,6 +106,13 @@ export class Portal {
   };
   readonly lists = new Map<string, StoredList>();
   readonly properties = new Map<string, PropertyDefinition>();
+  readonly forms = new Map<string, StoredForm>();
+  /** Submissions per form id, in ascending `submittedAt`. */
+  readonly formSubmissions = new Map<string, FormSubmission[]>();
+  /** Custom behavioural event occurrences, ascending by time then id; served only when `customEvents` is on. */
+  readonly behaviouralEvents: BehaviouralEvent[] = [];
+  /** Whether the portal has custom behavioural events (an Enterprise feature); without it the Events API answers 403. */
+  customEvents = false;
   emailEvents: EmailEventLog = { count: 0, at: () => { throw new RangeError('no email events'); }, createdAt: () => 0 };
   /** Ids of contacts a merge folded into another one: they answer as the survivor. */
   readonly mergedInto = new Map<string, string>();
@@ -112,6 +145,20 @@ export class Portal {
     syncSystemProperties(record, 'hs_lastmodifieddate');
     this.nextId = Math.max(this.nextId, Number(record.id) + 1);
     this.changed(type);
+  }
+
+  /** Records a form submission (kept in ascending time order). */
+  submitForm(formId: string, submission: FormSubmission): void {
+    const list = this.formSubmissions.get(formId) ?? [];
+    list.push(submission);
+    list.sort((a, b) => a.submittedAt - b.submittedAt || (a.conversionId < b.conversionId ? -1 : 1));
+    this.formSubmissions.set(formId, list);
+  }
+
+  /** Records a behavioural event occurrence (kept in ascending time order). */
+  addBehaviouralEvent(event: BehaviouralEvent): void {
+    this.behaviouralEvents.push(event);
+    this.behaviouralEvents.sort((a, b) => a.occurredAt - b.occurredAt || (a.id < b.id ? -1 : 1));
   }
 
   newId(): string {

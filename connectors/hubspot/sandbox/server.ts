@@ -26,6 +26,8 @@ export interface HubSpotSandboxOptions {
   faults?: Partial<HubSpotFaults>;
   /** Lifetime of issued OAuth access tokens, seconds. Default 1800 (HubSpot's). */
   tokenLifetimeSeconds?: number;
+  /** The portal has custom behavioural events (Enterprise): the Events API serves them instead of answering 403. */
+  customEvents?: boolean;
   /** Keep request bodies in the recorder. Default true. */
   recordBodies?: boolean;
 }
@@ -58,6 +60,7 @@ export async function startSandbox(options: HubSpotSandboxOptions = {}): Promise
   const seed = options.seed ?? 1;
   const world = options.bulk ? undefined : (options.world ?? createWorld({ seed, people: options.people ?? 2000 }));
   const portal = new Portal(now);
+  portal.customEvents = options.customEvents === true;
   if (options.bulk) renderBulk(portal, options.bulk);
   else if (world) renderWorld(portal, world);
   const limits = { ...HUBSPOT_LIMITS, ...options.limits };

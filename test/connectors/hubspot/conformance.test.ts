@@ -9,7 +9,7 @@ runSourceConformance({
   connector: source,
   context,
   setup: async () => {
-    const sandbox = await startSandbox({ seed: 'conformance', people: 300, limits });
+    const sandbox = await startSandbox({ seed: 'conformance', people: 300, limits, customEvents: true });
     return {
       config: { ...sandboxConfig(sandbox), searchPerSecond: 1_000 },
       badConfig: { accessToken: 'pat-wrong', basePath: sandbox.url },

@@ -1,7 +1,7 @@
 // What the HubSpot source must get right against HubSpot's real limits: the 10,000-result search cap, records
 // sharing one millisecond, archived and merged contacts, a 429 storm, and an OAuth token expiring mid-sync.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createContext, systemClock, type Clock, type ContactRecord } from '../../../plugins/index.js';
+import { createContext, systemClock, type Clock, type ContactRecord, type EventRecord } from '../../../plugins/index.js';
 import { classifyHubSpotError, hubspotSpec, sandboxConfig, source, startSandbox, type HubSpotSandbox } from '../../../connectors/hubspot/index.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
@@ -130,5 +130,49 @@ describe('HubSpot source', () => {
     now += 25 * 3_600_000;
     const after = await readStream('archived_contacts', config, due.states.at(-1), undefined, clock);
     expect(vanishedIn(after.records)).toEqual([]);
+  });
+
+  it('reads sign-up form submissions as form_submit events for the people who submitted them, and only newer ones incrementally', { timeout: 30_000 }, async () => {
+    sandbox = await startSandbox({ seed: 'forms', people: 500, limits: fast });
+    const world = sandbox.world!;
+    const truth = new Map<string, string>();
+    for (const index of world.toolIndex('hubspot')) {
+      const presence = world.person(index).tools.hubspot;
+      for (const event of world.events(index)) if (event.tool === 'hubspot' && event.type === 'form_submit') truth.set(event.id, `${presence?.email}@${Math.round(event.at)}`);
+    }
+    expect(truth.size).toBeGreaterThan(50);
+    const all = await readStream('form_submissions', sandboxConfig(sandbox), undefined);
+    const events = all.records as unknown as EventRecord[];
+    expect(events.every((e) => e.type === 'form_submit')).toBe(true);
+    expect(events.map((e) => `${e.contact.email}@${Date.parse(e.occurredAt)}`).sort()).toEqual([...truth.values()].sort());
+
+    const times = events.map((e) => Date.parse(e.occurredAt)).sort((a, b) => a - b);
+    const cursor = new Date(times[Math.floor(times.length / 2)] as number).toISOString();
+    const newer = await readStream('form_submissions', sandboxConfig(sandbox), { cursor });
+    const expected = times.filter((t) => t >= Date.parse(cursor) - 5 * 60_000).length;
+    expect(newer.records).toHaveLength(expected);
+    expect(newer.states.at(-1)?.cursor).toBe(new Date(times.at(-1) as number).toISOString());
+  });
+
+  it('reads custom behavioural events where the portal has them, and nothing (without failing) where it does not', { timeout: 30_000 }, async () => {
+    sandbox = await startSandbox({ seed: 'behaviour', people: 500, limits: fast, customEvents: true });
+    const world = sandbox.world!;
+    const truth: string[] = [];
+    for (const index of world.toolIndex('hubspot')) {
+      const presence = world.person(index).tools.hubspot;
+      if (!presence || presence.archived) continue;
+      for (const event of world.events(index)) if (event.type === 'page_view' && String(event.properties.url).endsWith('/pricing')) truth.push(`${presence.id}@${Math.round(event.at)}`);
+    }
+    expect(truth.length).toBeGreaterThan(100);
+    const read = await readStream('behavioral_events', sandboxConfig(sandbox), undefined);
+    const events = read.records as unknown as EventRecord[];
+    expect(events.every((e) => e.type === 'custom' && String(e.properties?.name).endsWith('_viewed_pricing'))).toBe(true);
+    expect(events.map((e) => `${e.contact.externalId}@${Date.parse(e.occurredAt)}`).sort()).toEqual(truth.sort());
+    await sandbox.close();
+
+    sandbox = await startSandbox({ seed: 'behaviour', people: 500, limits: fast });
+    const none = await readStream('behavioral_events', sandboxConfig(sandbox), { cursor: '2026-01-01T00:00:00.000Z' });
+    expect(none.records).toEqual([]);
+    expect(none.states.at(-1)).toEqual({ cursor: '2026-01-01T00:00:00.000Z' });
   });
 });
