@@ -1,5 +1,6 @@
 import type { Store } from '../store/store.js';
 import { EMAIL_WINDOWS, ENGAGEMENT_TYPES, FEATURE_COLUMNS, MONEY_WINDOWS, RFM_SEGMENTS } from './catalog.js';
+import { rebuildContactEventsSql } from './migrations.js';
 import { before, binder, compileEventFilter, propertyPath, type Binder } from './filters.js';
 
 /** A feature the config defines as an aggregate over one event type (`features:` in YAML). */
@@ -33,28 +34,31 @@ export interface FeatureRun {
 const quote = (s: string): string => `'${s}'`;
 const TYPES_ENGAGEMENT = ENGAGEMENT_TYPES.map(quote).join(', ');
 
-function aggregateSql(b: Binder, now: Date, reporting: string, features: Record<string, ExpressionFeature>, ids: string | undefined): string {
+/** The built-in aggregates, one row per contact with events, read from `contact_events` in its (contact) order. */
+function aggregateSql(b: Binder, now: Date, reporting: string, ids: string | undefined): string {
   const nowText = b.bind(now.toISOString());
   const since = (days: number): string => b.bind(before(now, `${days}d`));
-  const money = 'e.money';
+  const purchase = `e.type = 'purchase'`;
+  const engaged = `e.type IN (${TYPES_ENGAGEMENT})`;
+  const money = 'e.value * r.rate';
   const cols: string[] = [
-    `MAX(CASE WHEN e.type = 'purchase' THEN e.occurred_at END) AS last_purchase_at`,
-    `MIN(CASE WHEN e.type = 'purchase' THEN e.occurred_at END) AS first_purchase_at`,
-    `MAX(CASE WHEN e.engaged THEN e.occurred_at END) AS last_engagement_at`,
+    `MAX(CASE WHEN ${purchase} THEN e.occurred_at END) AS last_purchase_at`,
+    `MIN(CASE WHEN ${purchase} THEN e.occurred_at END) AS first_purchase_at`,
+    `MAX(CASE WHEN ${engaged} THEN e.occurred_at END) AS last_engagement_at`,
     `MIN(CASE WHEN e.type = 'signup' THEN e.occurred_at END) AS signup_at`,
   ];
   for (const w of MONEY_WINDOWS) {
     const s = since(w);
-    cols.push(`SUM(CASE WHEN e.type = 'purchase' AND e.occurred_at > ${s} THEN 1 ELSE 0 END) AS frequency_${w}d`);
+    cols.push(`SUM(CASE WHEN ${purchase} AND e.occurred_at > ${s} THEN 1 ELSE 0 END) AS frequency_${w}d`);
   }
-  cols.push(`SUM(CASE WHEN e.type = 'purchase' THEN 1 ELSE 0 END) AS frequency_all`);
+  cols.push(`SUM(CASE WHEN ${purchase} THEN 1 ELSE 0 END) AS frequency_all`);
   for (const w of MONEY_WINDOWS) {
     const s = since(w);
-    cols.push(`SUM(CASE WHEN e.type = 'purchase' AND e.occurred_at > ${s} THEN ${money} END) AS monetary_${w}d`);
+    cols.push(`SUM(CASE WHEN ${purchase} AND e.occurred_at > ${s} THEN ${money} END) AS monetary_${w}d`);
   }
-  cols.push(`SUM(CASE WHEN e.type = 'purchase' THEN ${money} END) AS monetary_all`);
-  cols.push(`SUM(CASE WHEN e.type = 'purchase' AND ${money} IS NOT NULL THEN 1 ELSE 0 END) AS converted_purchases`);
-  cols.push(`SUM(CASE WHEN e.type = 'purchase' AND e.value IS NOT NULL AND ${money} IS NULL THEN 1 ELSE 0 END) AS unconverted_purchases`);
+  cols.push(`SUM(CASE WHEN ${purchase} THEN ${money} END) AS monetary_all`);
+  cols.push(`SUM(CASE WHEN ${purchase} AND ${money} IS NOT NULL THEN 1 ELSE 0 END) AS converted_purchases`);
+  cols.push(`SUM(CASE WHEN ${purchase} AND e.value IS NOT NULL AND ${money} IS NULL THEN 1 ELSE 0 END) AS unconverted_purchases`);
   for (const w of EMAIL_WINDOWS) {
     const s = since(w);
     cols.push(`SUM(CASE WHEN e.type = 'email_sent' AND e.occurred_at > ${s} THEN 1 ELSE 0 END) AS emails_sent_${w}d`);
@@ -63,33 +67,37 @@ function aggregateSql(b: Binder, now: Date, reporting: string, features: Record<
   }
   const s30 = since(30);
   const s60 = since(60);
-  cols.push(`SUM(CASE WHEN e.engaged AND e.occurred_at > ${s30} THEN 1 ELSE 0 END) AS engagement_30d`);
-  cols.push(`SUM(CASE WHEN e.engaged AND e.occurred_at > ${s60} AND e.occurred_at <= ${b.bind(before(now, '30d'))} THEN 1 ELSE 0 END) AS engagement_prev_30d`);
+  cols.push(`SUM(CASE WHEN ${engaged} AND e.occurred_at > ${s30} THEN 1 ELSE 0 END) AS engagement_30d`);
+  cols.push(`SUM(CASE WHEN ${engaged} AND e.occurred_at > ${s60} AND e.occurred_at <= ${s30} THEN 1 ELSE 0 END) AS engagement_prev_30d`);
   cols.push(`SUM(CASE WHEN e.type = 'support_ticket' AND e.occurred_at > ${since(90)} THEN 1 ELSE 0 END) AS support_contacts_90d`);
   cols.push(`SUM(CASE WHEN e.type = 'support_ticket' THEN 1 ELSE 0 END) AS support_contacts_all`);
-  cols.push(`SUM(CASE WHEN e.discount > 0 THEN 1 ELSE 0 END) AS discounted_purchases`);
-  cols.push(`COUNT(DISTINCT e.category) AS distinct_categories`);
-  cols.push(`COUNT(DISTINCT e.feature) AS distinct_features`);
+  cols.push(`SUM(CASE WHEN ${purchase} AND e.discount > 0 THEN 1 ELSE 0 END) AS discounted_purchases`);
+  cols.push(`COUNT(DISTINCT CASE WHEN ${purchase} THEN e.label END) AS distinct_categories`);
+  cols.push(`COUNT(DISTINCT CASE WHEN e.type = 'feature_used' THEN e.label END) AS distinct_features`);
+  // contact_events is clustered by contact, so GROUP BY walks it in order without a sort, and a set of contacts is
+  // one range seek each. The rate join applies to every row but only purchases use it.
+  return `SELECT e.contact_id AS contact_id, ${cols.join(',\n  ')}
+    FROM contact_events e LEFT JOIN temp.feature_rates r ON r.code = COALESCE(e.currency, ${b.bind(reporting)})
+    WHERE e.occurred_at <= ${nowText}${ids ? ` AND e.contact_id IN (SELECT value FROM json_each(${ids}))` : ''}
+    GROUP BY e.contact_id`;
+}
+
+/** Expression features from config (not first/last), aggregated over the raw events of the types they name. */
+function expressionSql(b: Binder, now: Date, features: Record<string, ExpressionFeature>, ids: string | undefined): string | undefined {
+  const cols: string[] = [];
+  const types = new Set<string>();
   Object.entries(features).forEach(([, f], i) => {
     if (f.agg === 'first' || f.agg === 'last') return;
+    types.add(f.event);
     const cond = [`e.type = ${b.bind(f.event)}`, ...(f.within ? [`e.occurred_at > ${b.bind(before(now, f.within))}`] : []), ...compileEventFilter('e', f.where, b, now)].join(' AND ');
     const target = f.property === undefined || f.property === 'value' ? 'e.value' : `json_extract(e.properties, ${propertyPath(f.property)})`;
     const agg = f.agg === 'count' ? `SUM(CASE WHEN ${cond} THEN 1 ELSE 0 END)` : `${f.agg.toUpperCase()}(CASE WHEN ${cond} THEN ${target} END)`;
     cols.push(`${agg} AS x_${i}`);
   });
-  // Per-event values are computed once in a subquery that LIMIT -1 keeps from being flattened into each aggregate.
-  // The whole base is read in table order (NOT INDEXED) and sorted: walking the contact index costs a random read per event.
-  const perEvent = `SELECT ev.contact_id, ev.type, ev.occurred_at, ev.value${Object.keys(features).length > 0 ? ', ev.properties' : ''},
-      CASE WHEN ev.type = 'purchase' THEN ev.value * (SELECT rate FROM temp.feature_rates WHERE code = COALESCE(json_extract(ev.properties, '$.currency'), ${b.bind(reporting)})) END AS money,
-      ev.type IN (${TYPES_ENGAGEMENT}) AS engaged,
-      CASE WHEN ev.type = 'purchase' THEN json_extract(ev.properties, '$.discount') END AS discount,
-      CASE WHEN ev.type = 'purchase' THEN json_extract(ev.properties, '$.category') END AS category,
-      CASE WHEN ev.type = 'feature_used' THEN json_extract(ev.properties, '$.feature') END AS feature
-    FROM events ev${ids ? '' : ' NOT INDEXED'}
-    WHERE ev.occurred_at <= ${nowText}${ids ? ` AND ev.contact_id IN (SELECT value FROM json_each(${ids}))` : ''}
-    LIMIT -1`;
+  if (cols.length === 0) return undefined;
   return `SELECT e.contact_id AS contact_id, ${cols.join(',\n  ')}
-    FROM (${perEvent}) AS e
+    FROM events e${ids ? '' : ' NOT INDEXED'}
+    WHERE e.occurred_at <= ${b.bind(now.toISOString())} AND e.type IN (SELECT value FROM json_each(${b.bind(JSON.stringify([...types]))}))${ids ? ` AND e.contact_id IN (SELECT value FROM json_each(${ids}))` : ''}
     GROUP BY e.contact_id`;
 }
 
@@ -109,7 +117,8 @@ function firstLastSql(f: ExpressionFeature, b: Binder, now: Date): string {
 const days = (nowParam: string, at: string): string => `CAST(julianday(${nowParam}) - julianday(${at}) AS INTEGER)`;
 
 function insertSql(b: Binder, now: Date, reporting: string, features: Record<string, ExpressionFeature>, ids: string | undefined): string {
-  const agg = aggregateSql(b, now, reporting, features, ids);
+  const agg = aggregateSql(b, now, reporting, ids);
+  const expressions = expressionSql(b, now, features, ids);
   const n = b.bind(now.toISOString());
   const trait = `json_extract(c.traits, '$.created_at')`;
   const values: Record<string, string> = {
@@ -136,13 +145,13 @@ function insertSql(b: Binder, now: Date, reporting: string, features: Record<str
   const exprs = FEATURE_COLUMNS.map((c) => values[c.name] ?? `COALESCE(a.${c.name}, 0)`);
   const custom = Object.entries(features).flatMap(([name, f], i) => [
     b.bind(name),
-    f.agg === 'first' || f.agg === 'last' ? firstLastSql(f, b, now) : f.agg === 'count' ? `COALESCE(a.x_${i}, 0)` : `a.x_${i}`,
+    f.agg === 'first' || f.agg === 'last' ? firstLastSql(f, b, now) : f.agg === 'count' ? `COALESCE(x.x_${i}, 0)` : `x.x_${i}`,
   ]);
   const customExpr = custom.length === 0 ? `'{}'` : `json_object(${custom.join(', ')})`;
-  return `WITH a AS MATERIALIZED (${agg})
+  return `WITH a AS MATERIALIZED (${agg})${expressions ? `, x AS MATERIALIZED (${expressions})` : ''}
     INSERT INTO contact_features (contact_id, ${FEATURE_COLUMNS.map((c) => c.name).join(', ')}, unconverted_purchases, custom, computed_at)
     SELECT c.id, ${exprs.join(', ')}, COALESCE(a.unconverted_purchases, 0), ${customExpr}, ${b.bind(now.toISOString())}
-    FROM contacts c LEFT JOIN a ON a.contact_id = c.id
+    FROM contacts c LEFT JOIN a ON a.contact_id = c.id${expressions ? ' LEFT JOIN x ON x.contact_id = c.id' : ''}
     WHERE c.deleted = 0${ids ? ` AND c.id IN (SELECT value FROM json_each(${ids}))` : ''}`;
 }
 
@@ -184,13 +193,13 @@ function scoreSql(ids: string | undefined): string {
     `(1 + (SELECT COUNT(*) FROM feature_breakpoints b WHERE b.dimension = '${d.dimension}' AND contact_features.${d.column} ${d.higherIsBetter ? '>' : '<'} b.bound))`;
   const [r, f, m] = DIMENSIONS.map(beaten) as [string, string, string];
   return `UPDATE contact_features SET rfm_recency = ${r}, rfm_frequency = ${f}, rfm_monetary = ${m}
-    WHERE ${CUSTOMER}${ids ? ` AND contact_id IN (SELECT value FROM json_each(${ids}))` : ''};
+    WHERE ${ids ? `+${CUSTOMER} AND contact_id IN (SELECT value FROM json_each(${ids}))` : CUSTOMER};
     `;
 }
 
 function nameSql(ids: string | undefined): string {
   return `UPDATE contact_features SET rfm_score = rfm_recency || rfm_frequency || rfm_monetary, rfm_segment = ${rfmSegmentCase('rfm_recency', 'rfm_frequency')}
-    WHERE ${CUSTOMER}${ids ? ` AND contact_id IN (SELECT value FROM json_each(${ids}))` : ''}`;
+    WHERE ${ids ? `+${CUSTOMER} AND contact_id IN (SELECT value FROM json_each(${ids}))` : CUSTOMER}`;
 }
 
 function score(store: Store, ids: string | undefined): void {
@@ -262,5 +271,19 @@ export function recomputeContacts(store: Store, ids: readonly number[], options:
     const run = runInsert(store, options, unique);
     score(store, idsJson);
     return run;
+  });
+}
+
+/**
+ * Rebuilds `contact_events` from `events` in one sorted pass. Triggers keep it in step on every insert, update and
+ * delete of an event; this is for bulk loads that drop the insert trigger, or a repair.
+ *
+ * @example
+ * rebuildContactEvents(store);
+ */
+export function rebuildContactEvents(store: Store): void {
+  store.transaction(() => {
+    store.connection.exec('DELETE FROM contact_events');
+    store.connection.exec(rebuildContactEventsSql);
   });
 }

@@ -1,10 +1,24 @@
 import type { Migration } from '../store/migration.js';
 import { FEATURE_COLUMNS } from './catalog.js';
 
+/** The columns of `contact_events` taken from an event row (`row` is NEW or OLD in a trigger, or a table alias). */
+const contactEventValues = (row: string): string => `${row}.contact_id, ${row}.occurred_at, ${row}.id, ${row}.type, ${row}.value,
+  CASE WHEN ${row}.type = 'purchase' THEN json_extract(${row}.properties, '$.currency') END,
+  CASE WHEN ${row}.type = 'purchase' THEN json_extract(${row}.properties, '$.discount') END,
+  CASE ${row}.type WHEN 'purchase' THEN json_extract(${row}.properties, '$.category') WHEN 'feature_used' THEN json_extract(${row}.properties, '$.feature') END`;
+
+/** Refills contact_events from events in its own order (what the migration does over an existing store). */
+export const rebuildContactEventsSql = `INSERT INTO contact_events (contact_id, occurred_at, event_id, type, value, currency, discount, label)
+  SELECT ${contactEventValues('e')} FROM events e ORDER BY e.contact_id, e.occurred_at, e.id`;
+
 /**
  * Per-contact features (one row per contact, rewritten by each computation) and model outputs (written by model runs,
- * read by rules as `model: churn.risk`) and the RFM quintile breakpoints of the last full computation. Owned by
- * core/features.
+ * read by rules as `model: churn.risk`) and the RFM quintile breakpoints of the last full computation; and
+ * `contact_events`, the events stored again in contact order with the properties features read (currency, discount,
+ * category or feature) taken out of their JSON, kept in step with `events` by triggers (so in the same transaction as
+ * any insert, merge or erasure). Features and event conditions read it: one contact's events sit on neighbouring pages,
+ * so a set of contacts costs a page per contact instead of a random read per event, and the whole base is one ordered
+ * scan without a sort. WITHOUT ROWID and the triggers are SQLite syntax. Owned by core/features.
  */
 export const featureMigrations: Migration[] = [
   {
@@ -44,6 +58,33 @@ export const featureMigrations: Migration[] = [
         computed_at ${d.types.timestamp} NOT NULL,
         PRIMARY KEY (dimension, score)
       );
+    `,
+  },
+  {
+    name: '20261125T090000_contact_events',
+    up: (d) => `
+      CREATE TABLE contact_events (
+        contact_id ${d.types.reference} NOT NULL,
+        occurred_at ${d.types.timestamp} NOT NULL,
+        event_id ${d.types.reference} NOT NULL,
+        type ${d.types.text} NOT NULL,
+        value ${d.types.real},
+        currency ${d.types.text},
+        discount ${d.types.real},
+        label ${d.types.text},
+        PRIMARY KEY (contact_id, occurred_at, event_id)
+      ) WITHOUT ROWID;
+      ${rebuildContactEventsSql};
+      CREATE TRIGGER contact_events_insert AFTER INSERT ON events BEGIN
+        INSERT INTO contact_events (contact_id, occurred_at, event_id, type, value, currency, discount, label) VALUES (${contactEventValues('NEW')});
+      END;
+      CREATE TRIGGER contact_events_delete AFTER DELETE ON events BEGIN
+        DELETE FROM contact_events WHERE contact_id = OLD.contact_id AND occurred_at = OLD.occurred_at AND event_id = OLD.id;
+      END;
+      CREATE TRIGGER contact_events_update AFTER UPDATE OF contact_id, occurred_at, type, value, properties ON events BEGIN
+        DELETE FROM contact_events WHERE contact_id = OLD.contact_id AND occurred_at = OLD.occurred_at AND event_id = OLD.id;
+        INSERT INTO contact_events (contact_id, occurred_at, event_id, type, value, currency, discount, label) VALUES (${contactEventValues('NEW')});
+      END;
     `,
   },
 ];

@@ -224,12 +224,15 @@ class Compiler {
       ...(typeof cond.before === 'string' ? [`e.occurred_at < ${b.bind(before(this.now, cond.before))}`] : []),
       ...compileEventFilter('e', where, b, this.now),
     ].join(' AND ');
+    // contact_events holds every event in contact order with its value: conditions that filter on nothing else read
+    // it (neighbouring pages per contact); property filters need the raw events.
+    const table = Object.keys(where).every((p) => p === 'value' || p === 'occurred_at') ? 'contact_events' : 'events';
     const count = cond.count;
-    if (count === undefined || (isObject(count) && Object.keys(count).length === 1 && count.gte === 1)) return `EXISTS (SELECT 1 FROM events e WHERE ${filters})`;
-    if (count === 0 || (isObject(count) && Object.keys(count).length === 1 && count.eq === 0)) return `NOT EXISTS (SELECT 1 FROM events e WHERE ${filters})`;
+    if (count === undefined || (isObject(count) && Object.keys(count).length === 1 && count.gte === 1)) return `EXISTS (SELECT 1 FROM ${table} e WHERE ${filters})`;
+    if (count === 0 || (isObject(count) && Object.keys(count).length === 1 && count.eq === 0)) return `NOT EXISTS (SELECT 1 FROM ${table} e WHERE ${filters})`;
     const ops: RuleOperators = typeof count === 'number' ? { eq: count } : isObject(count) ? (count as RuleOperators) : {};
     for (const k of Object.keys(ops)) if (!COUNT_OPERATORS.includes(k)) this.issue(segment, appendPath(appendPath(path, 'count'), k), `unknown count operator "${k}" (expected one of ${COUNT_OPERATORS.join(', ')})`);
-    const parts = compileOperators(`(SELECT COUNT(*) FROM events e WHERE ${filters})`, ops, b, this.now);
+    const parts = compileOperators(`(SELECT COUNT(*) FROM ${table} e WHERE ${filters})`, ops, b, this.now);
     return parts.length ? `(${parts.join(' AND ')})` : '0';
   }
 }

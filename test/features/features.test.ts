@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { computeFeatures, recomputeContacts, type ExpressionFeature } from '../../core/features/index.js';
-import type { Store } from '../../core/index.js';
+import { loadPage, type Store } from '../../core/index.js';
 import { tempStore } from '../store/fixtures.js';
 import { CURRENCY, NOW, fixtureRecords, happened, idOf, load } from './fixture.js';
 
@@ -158,5 +158,33 @@ describe('features over a hand-computed fixture (now = 2026-03-01, EUR reporting
     expect(incremental).toEqual(all());
     // A full run finds new breakpoints: ada is now the best of four on frequency, one customer worse than her.
     expect(features(store, 'ada')).toMatchObject({ rfm_frequency: 4 });
+  });
+
+  it('keeps contact_events in step with events when contacts merge and events are erased', () => {
+    // Events of a shop identity first make their own contact; the shop record with ada's email then merges it into ada.
+    loadPage(store, { connection: 'shop', stream: 'orders', checkpoint: null, now: NOW, records: [
+      { kind: 'event', source: 'shop', sourceEventId: 'o-1', type: 'purchase', occurredAt: '2026-02-25T00:00:00Z', value: 40, properties: { currency: 'USD', category: 'scarves', discount: 2 }, contact: { externalId: 'ada-shop' } },
+    ] });
+    const before = idOf(store, 'ada');
+    loadPage(store, { connection: 'shop', stream: 'customers', checkpoint: null, now: NOW, records: [
+      { kind: 'contact', source: 'shop', externalId: 'ada-shop', traits: { email: 'ada@example.com' } },
+    ] });
+    const projection = `SELECT contact_id, occurred_at, id AS event_id, type, value,
+        CASE WHEN type = 'purchase' THEN json_extract(properties, '$.currency') END AS currency,
+        CASE WHEN type = 'purchase' THEN json_extract(properties, '$.discount') END AS discount,
+        CASE type WHEN 'purchase' THEN json_extract(properties, '$.category') WHEN 'feature_used' THEN json_extract(properties, '$.feature') END AS label
+      FROM events ORDER BY contact_id, occurred_at, id`;
+    const stored = 'SELECT contact_id, occurred_at, event_id, type, value, currency, discount, label FROM contact_events ORDER BY contact_id, occurred_at, event_id';
+    expect(store.statement(stored).all()).toEqual(store.statement(projection).all());
+    const ada = idOf(store, 'ada');
+    expect(store.statement("SELECT COUNT(*) AS n FROM contact_events WHERE contact_id = ? AND label = 'scarves'").get(ada)).toEqual({ n: 1 });
+    expect(store.statement("SELECT contact_id FROM identities WHERE source = 'shop'").get()).toEqual({ contact_id: ada });
+    expect(before).toBe(ada);
+    computeFeatures(store, { now: NOW, currency: CURRENCY });
+    expect(features(store, 'ada')).toMatchObject({ frequency_all: 5, monetary_all: 155, distinct_categories: 3 }); // shoes, hats, scarves // + 40 USD × 0.5
+    store.statement("DELETE FROM events WHERE source = 'shop'").run();
+    expect(store.statement(stored).all()).toEqual(store.statement(projection).all());
+    computeFeatures(store, { now: NOW, currency: CURRENCY });
+    expect(features(store, 'ada')).toMatchObject({ frequency_all: 4, monetary_all: 135 });
   });
 });
