@@ -5,8 +5,8 @@
  */
 export type { ClusterMetrics, SavedClusterModel } from './cluster.js';
 export type { ChurnMetrics, SavedChurnModel } from './churn.js';
-export type { PropensityMetrics, SavedPropensityModel } from './propensity.js';
-export { POINT_IN_TIME_FEATURES } from './propensity.js';
+export type { PropensityMetrics, PropensityRows, SavedPropensityModel } from './propensity.js';
+export { POINT_IN_TIME_FEATURES, propensityRows } from './propensity.js';
 export type { ModelRun, ModelRunStatus, ModelRunSummary } from './runs.js';
 export { latestModelRun, listModelRuns, readModelRun } from './runs.js';
 export type { ModelRunReport, RunModelsOptions } from './run.js';
