@@ -12,28 +12,33 @@ import { dirname } from 'node:path';
 import { configSecrets, rateBudget, type ComputeStep, type Config, type PushStep, type ReadStep, type Segment } from '../config/index.js';
 import {
   acquireJobLock,
-  computeFeatures,
-  evaluateSegments,
+  cancelRequested,
   finishRun,
+  heartbeatJobLock,
   openStore,
   releaseJobLock,
   startRun,
+  writeRunReport,
   type SegmentReport,
   type Store,
 } from '../core/index.js';
-import { createContext, type Logger, type Registry } from '../plugins/index.js';
+import { createContext, type DestinationDefinition, type Logger, type Registry } from '../plugins/index.js';
 import { pushSegments, readSource, type PushOutcome, type StreamOutcome } from '../sync/index.js';
+import { computeAll, computeInWorker, type ComputeInput, type ComputePhase, type ComputeReport } from '../sync/compute/index.js';
 
 export interface RunJobOptions {
   registry: Registry;
   /** Plan the pushes only: nothing is read, computed, sent or written. */
   dryRun?: boolean;
   logger?: Logger;
-  /** Aborting it (SIGTERM) ends each step after its current page or batch. */
+  /**
+   * Aborting it (SIGTERM) stops the run gently: a read ends after its last committed page, a push after the batch in
+   * flight is answered and recorded, a compute is stopped (its transaction rolls back); the run ends `cancelled`.
+   */
   signal?: AbortSignal;
   /** The moment relative times in segment rules and features are measured from. Default: now. */
   now?: Date;
-  /** How long the job lock holds without the run finishing; a crashed run's lock is taken over after it. */
+  /** How long the job lock holds without a heartbeat; a crashed run's lock is taken over after it. Default 10 min. */
   lockTtlMs?: number;
   /** Who holds the lock; default a fresh id per run. */
   holder?: string;
@@ -43,12 +48,39 @@ export interface RunJobOptions {
   retryDelayMs?: number;
   /** Called once the run is recorded (before its first step), with its id: the API answers with it at once. */
   onRunStarted?(runId: number): void;
+  /** Called as the run goes: records read, compute phases, changes sent. */
+  onProgress?(progress: RunProgress): void;
+  /** How often the run looks in the store for a cancel request (`requestCancel`). Default 1000 ms. */
+  cancelPollMs?: number;
+  /** `worker` (default): compute in a worker thread with its own store connection; `here`: in this thread. */
+  computeIn?: 'worker' | 'here';
+  /** Called after a page (or a push batch's results) is written and before its commit: tests kill the process there. */
+  beforeCommit?: { page?: () => void; delivery?: () => void };
 }
 
+/** What a run reports as it goes (a progress bar or log lines are drawn from it). */
+export type RunProgress =
+  | { kind: 'step'; index: number; total: number; step: 'read' | 'compute' | 'push'; name: string }
+  | { kind: 'read'; source: string; stream: string; read: number; pages: number }
+  | { kind: 'compute'; phase: ComputePhase; done: boolean }
+  | { kind: 'push'; destination: string; segment: string; sent: number };
+
 export type StepResult =
-  | { kind: 'read'; skipped: boolean; sources: { source: string; streams: StreamOutcome[] }[] }
-  | { kind: 'compute'; skipped: boolean; contacts: number; segments: SegmentReport[]; error?: string }
-  | { kind: 'push'; destination: string; outcome: PushOutcome };
+  | { kind: 'read'; skipped: boolean; sources: { source: string; streams: StreamOutcome[] }[]; ms?: number }
+  | {
+      kind: 'compute';
+      skipped: boolean;
+      contacts: number;
+      segments: SegmentReport[];
+      error?: string;
+      /** Stopped by a cancel request or SIGTERM; nothing it was computing was committed. */
+      cancelled?: boolean;
+      models?: string[];
+      warnings?: string[];
+      timings?: ComputeReport['timings'];
+      ms?: number;
+    }
+  | { kind: 'push'; destination: string; outcome: PushOutcome; ms?: number };
 
 export interface JobResult {
   job: string;
@@ -62,40 +94,78 @@ export interface JobResult {
   error?: string;
 }
 
-const DEFAULT_LOCK_TTL_MS = 6 * 60 * 60 * 1000;
+const DEFAULT_LOCK_TTL_MS = 10 * 60 * 1000;
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** How a run is told to stop, and what the steps check. */
+interface Stopping {
+  /** Aborted when the run should stop (signal, cancel request, lost lock). */
+  signal: AbortSignal;
+  /** Why it stopped. */
+  reason(): string | undefined;
+}
 
 /**
  * Runs `jobName` from `config`. A step that fails is reported and the following steps still run, except that a
  * failed compute stops the pushes after it (they would send stale membership). The run is `succeeded` when every
- * stream, segment and destination succeeded, `failed` when nothing did, `partial` otherwise.
+ * stream, segment and destination succeeded, `failed` when nothing did, `cancelled` when it was stopped, `partial`
+ * otherwise. While it runs it extends its lock every third of the TTL and looks for a cancel request every second.
  */
 export async function runJob(config: Config, jobName: string, options: RunJobOptions): Promise<JobResult> {
   const job = config.jobs[jobName];
   if (!job) throw new Error(`no job "${jobName}" (jobs: ${Object.keys(config.jobs).join(', ') || 'none'})`);
   const dryRun = options.dryRun === true;
   const holder = options.holder ?? `run:${process.pid}:${randomUUID()}`;
+  const ttl = options.lockTtlMs ?? DEFAULT_LOCK_TTL_MS;
+  const logger = options.logger ?? quiet;
   mkdirSync(dirname(config.store.path), { recursive: true });
   const store = openStore(config.store.path);
   const result: JobResult = { job: jobName, status: 'succeeded', dryRun, steps: [], counts: {} };
+  const stop = new AbortController();
+  let stopReason: string | undefined;
+  const stopWith = (reason: string) => {
+    if (stop.signal.aborted) return;
+    stopReason = reason;
+    logger.warn('stopping the run after its current page or batch', { job: jobName, reason });
+    stop.abort(new Error(reason));
+  };
+  const onSignal = () => stopWith('stopped by a signal');
+  const timers: NodeJS.Timeout[] = [];
   try {
-    if (!dryRun && !acquireJobLock(store, jobName, holder, options.lockTtlMs ?? DEFAULT_LOCK_TTL_MS)) {
+    if (!dryRun && !acquireJobLock(store, jobName, holder, ttl)) {
       result.status = 'locked';
       result.error = `job "${jobName}" is already running (its lock is held in ${config.store.path})`;
       return result;
     }
     try {
+      if (options.signal?.aborted) onSignal();
+      options.signal?.addEventListener('abort', onSignal, { once: true });
       if (!dryRun) {
-        result.runId = startRun(store, jobName);
-        options.onRunStarted?.(result.runId);
+        const runId = startRun(store, jobName);
+        result.runId = runId;
+        timers.push(
+          setInterval(() => {
+            if (!heartbeatJobLock(store, jobName, holder, ttl)) stopWith('the job lock was taken over by another run');
+          }, Math.max(10, Math.floor(ttl / 3))),
+          setInterval(() => {
+            if (cancelRequested(store, runId)) stopWith('cancel requested');
+          }, options.cancelPollMs ?? 1000),
+        );
+        for (const t of timers) t.unref();
+        options.onRunStarted?.(runId);
       }
-      await runSteps(store, config, job.steps, options, result);
+      const stopping: Stopping = { signal: stop.signal, reason: () => stopReason };
+      await runSteps(store, config, job.steps, options, result, stopping);
       result.status = overall(result);
+      if (result.status === 'cancelled' && result.error === undefined && stopReason !== undefined) result.error = stopReason;
     } catch (error) {
       result.status = 'failed';
       result.error = error instanceof Error ? error.message : String(error);
     } finally {
+      for (const t of timers) clearInterval(t);
+      options.signal?.removeEventListener('abort', onSignal);
       if (result.runId !== undefined) {
+        writeRunReport(store, result.runId, runReport(result));
         finishRun(store, result.runId, result.status as 'succeeded' | 'partial' | 'failed' | 'cancelled', result.counts, result.error ?? null);
       }
       if (!dryRun) releaseJobLock(store, jobName, holder);
@@ -106,44 +176,78 @@ export async function runJob(config: Config, jobName: string, options: RunJobOpt
   }
 }
 
+/** What the store keeps of a run beside its counts: each step's outcome and time, without sampled contacts. */
+export function runReport(result: JobResult): { steps: unknown[] } {
+  return {
+    steps: result.steps.map((step) =>
+      step.kind === 'push'
+        ? { ...step, outcome: { ...step.outcome, segments: step.outcome.segments.map(({ sample: _sample, ...s }) => s) } }
+        : step,
+    ),
+  };
+}
+
 async function runSteps(
   store: Store,
   config: Config,
   steps: Config['jobs'][string]['steps'],
   options: RunJobOptions,
   result: JobResult,
+  stopping: Stopping,
 ): Promise<void> {
   const dryRun = options.dryRun === true;
   const count = (key: string, n: number) => (result.counts[key] = (result.counts[key] ?? 0) + n);
+  const save = () => {
+    if (result.runId !== undefined) writeRunReport(store, result.runId, runReport(result), result.counts);
+  };
   let computeFailed = false;
-  for (const step of steps) {
+  for (const [index, step] of steps.entries()) {
+    const started = performance.now();
+    const ms = () => Math.round(performance.now() - started);
+    const kind = 'read' in step ? 'read' : 'compute' in step ? 'compute' : 'push';
+    const name = 'read' in step ? step.read.sources.join(', ') : 'push' in step ? step.push.destination : 'features, models, segments';
+    options.onProgress?.({ kind: 'step', index, total: steps.length, step: kind, name });
     if ('read' in step) {
       if (dryRun) {
         result.steps.push({ kind: 'read', skipped: true, sources: step.read.sources.map((source) => ({ source, streams: [] })) });
         continue;
       }
-      const sources = await readStep(store, config, step.read, options, result.runId);
+      const sources = await readStep(store, config, step.read, options, result.runId, stopping);
       for (const s of sources.flatMap((x) => x.streams)) {
         count('read', s.counts.read);
         count('inserted', s.counts.inserted);
         count('updated', s.counts.updated);
         count('rejected', s.rejected);
       }
-      result.steps.push({ kind: 'read', skipped: false, sources });
+      result.steps.push({ kind: 'read', skipped: false, sources, ms: ms() });
     } else if ('compute' in step) {
       if (dryRun) {
         result.steps.push({ kind: 'compute', skipped: true, contacts: 0, segments: [] });
         continue;
       }
-      const computed = computeStep(store, config, step.compute, options);
-      if (computed.error !== undefined) computeFailed = true;
-      result.steps.push(computed);
-    } else {
-      if (computeFailed) {
-        result.steps.push({ kind: 'push', destination: step.push.destination, outcome: notPushed(step.push, dryRun, 'not pushed: the compute step before it failed') });
+      if (stopping.signal.aborted) {
+        result.steps.push({ kind: 'compute', skipped: true, contacts: 0, segments: [], cancelled: true, error: stopping.reason() ?? 'cancelled' });
+        computeFailed = true;
         continue;
       }
-      const outcome = await pushStep(store, config, step.push, options, result.runId);
+      const computed = await computeStep(config, step.compute, options, stopping);
+      if (computed.error !== undefined) computeFailed = true;
+      result.steps.push({ ...computed, ms: ms() });
+    } else {
+      if (computeFailed) {
+        const cancelled = stopping.signal.aborted;
+        result.steps.push({
+          kind: 'push',
+          destination: step.push.destination,
+          outcome: notPushed(step.push, dryRun, cancelled ? 'not pushed: the run was stopped' : 'not pushed: the compute step before it failed', cancelled),
+        });
+        continue;
+      }
+      if (stopping.signal.aborted) {
+        result.steps.push({ kind: 'push', destination: step.push.destination, outcome: notPushed(step.push, dryRun, 'not pushed: the run was stopped', true) });
+        continue;
+      }
+      const outcome = await pushStep(store, config, step.push, options, result.runId, stopping);
       for (const s of outcome.segments) {
         if (dryRun) continue;
         count('added', s.added);
@@ -151,8 +255,9 @@ async function runSteps(
         count('rejected', s.rejected);
         count('retried', s.retried);
       }
-      result.steps.push({ kind: 'push', destination: step.push.destination, outcome });
+      result.steps.push({ kind: 'push', destination: step.push.destination, outcome, ms: ms() });
     }
+    save();
   }
 }
 
@@ -162,6 +267,7 @@ async function readStep(
   step: ReadStep,
   options: RunJobOptions,
   runId: number | undefined,
+  stopping: Stopping,
 ): Promise<{ source: string; streams: StreamOutcome[] }[]> {
   const out: { source: string; streams: StreamOutcome[] }[] = [];
   // One after another: a single store connection commits each page, and each source keeps its own rate budget.
@@ -173,43 +279,89 @@ async function readStep(
       budget: rateBudget(source, connection.rate_limit),
       secrets: configSecrets(config),
       logger: options.logger ?? quiet,
-      ...(options.signal ? { signal: options.signal } : {}),
+      // Aborting a read in flight loses nothing: its page was not committed, and the next run reads it again.
+      signal: stopping.signal,
     });
-    const streams = step.streams ?? connection.streams;
-    out.push({
-      source: name,
-      streams: await readSource({
-        store,
-        connection: name,
-        source,
-        config: connection.config,
-        ...(streams ? { streams } : {}),
-        mode: step.mode,
-        ctx,
-        ...(runId === undefined ? {} : { runId }),
-        identity: {
-          ...(config.identity.role_addresses ? { roleAddresses: config.identity.role_addresses } : {}),
-          ...(config.identity.max_contacts_per_identifier ? { sharedEmailLimit: config.identity.max_contacts_per_identifier } : {}),
-        },
-      }),
-    });
+    const streams = step.streams ?? connection.streams ?? source.streams(connection.config as never).map((s) => s.name);
+    const outcomes: StreamOutcome[] = [];
+    out.push({ source: name, streams: outcomes });
+    for (const stream of streams) {
+      if (stopping.signal.aborted) {
+        outcomes.push({ stream, status: 'cancelled', pages: 0, counts: { read: 0, inserted: 0, updated: 0, skipped: 0, merged: 0 }, rejected: 0, error: stopping.reason() ?? 'cancelled' });
+        continue;
+      }
+      let read = 0;
+      let pages = 0;
+      outcomes.push(
+        ...(await readSource({
+          store,
+          connection: name,
+          source,
+          config: connection.config,
+          streams: [stream],
+          mode: step.mode,
+          ctx,
+          ...(runId === undefined ? {} : { runId }),
+          identity: {
+            ...(config.identity.role_addresses ? { roleAddresses: config.identity.role_addresses } : {}),
+            ...(config.identity.max_contacts_per_identifier ? { sharedEmailLimit: config.identity.max_contacts_per_identifier } : {}),
+          },
+          onPage: (_stream, page) => {
+            read += page.read;
+            pages++;
+            options.onProgress?.({ kind: 'read', source: name, stream, read, pages });
+          },
+          ...(options.beforeCommit?.page ? { beforeCommit: options.beforeCommit.page } : {}),
+        })),
+      );
+    }
   }
   return out;
 }
 
-function computeStep(store: Store, config: Config, step: ComputeStep, options: RunJobOptions): StepResult & { kind: 'compute' } {
-  const now = options.now ?? new Date();
+async function computeStep(config: Config, step: ComputeStep, options: RunJobOptions, stopping: Stopping): Promise<StepResult & { kind: 'compute' }> {
+  const input: ComputeInput = {
+    storePath: config.store.path,
+    now: (options.now ?? new Date()).toISOString(),
+    currency: config.currency,
+    features: config.features,
+    segments: withDependencies(config.segments, step.segments),
+    protectedAttributes: config.protected_attributes,
+    models: config.models,
+    ...(step.models ? { onlyModels: step.models } : {}),
+  };
+  const onPhase = (phase: ComputePhase, done: boolean) => options.onProgress?.({ kind: 'compute', phase, done });
   try {
-    const features = computeFeatures(store, { now, currency: config.currency, features: config.features });
-    const report = evaluateSegments(store, withDependencies(config.segments, step.segments), {
-      now,
-      customFeatures: Object.keys(config.features),
-      protectedAttributes: config.protected_attributes,
-      models: Object.keys(config.models),
-    });
-    return { kind: 'compute', skipped: false, contacts: features.contacts, segments: report.segments };
+    let report: ComputeReport;
+    if (options.computeIn === 'here') {
+      const store = openStore(config.store.path);
+      try {
+        report = computeAll(store, input, onPhase);
+      } finally {
+        store.close();
+      }
+    } else {
+      report = await computeInWorker(input, { signal: stopping.signal, onPhase });
+    }
+    return {
+      kind: 'compute',
+      skipped: false,
+      contacts: report.contacts,
+      segments: report.segments,
+      models: report.models,
+      warnings: report.warnings,
+      timings: report.timings,
+    };
   } catch (error) {
-    return { kind: 'compute', skipped: false, contacts: 0, segments: [], error: error instanceof Error ? error.message : String(error) };
+    const cancelled = stopping.signal.aborted;
+    return {
+      kind: 'compute',
+      skipped: false,
+      contacts: 0,
+      segments: [],
+      ...(cancelled ? { cancelled: true } : {}),
+      error: cancelled ? (stopping.reason() ?? 'cancelled') : error instanceof Error ? error.message : String(error),
+    };
   }
 }
 
@@ -244,23 +396,46 @@ async function pushStep(
   step: PushStep,
   options: RunJobOptions,
   runId: number | undefined,
+  stopping: Stopping,
 ): Promise<PushOutcome> {
   const connection = config.destinations[step.destination]!;
   const destination = options.registry.destination(connection.connector);
+  // A push stops between batches: a batch in flight is answered and its results committed first, so nothing the
+  // destination accepted is forgotten (and sent again) because of a stop.
+  const between = new AbortController();
+  let inFlight = 0;
+  const onStop = () => {
+    if (inFlight === 0) between.abort(stopping.signal.reason);
+  };
+  if (stopping.signal.aborted) onStop();
+  stopping.signal.addEventListener('abort', onStop, { once: true });
+  const gentle: DestinationDefinition = {
+    ...destination,
+    write: async (batch, cfg, ctx) => {
+      inFlight++;
+      try {
+        return await destination.write(batch, cfg as never, ctx);
+      } finally {
+        inFlight--;
+        if (stopping.signal.aborted) between.abort(stopping.signal.reason);
+      }
+    },
+  };
   const ctx = createContext({
     connection: step.destination,
     budget: rateBudget(destination, connection.rate_limit),
     secrets: configSecrets(config),
     logger: options.logger ?? quiet,
-    ...(options.signal ? { signal: options.signal } : {}),
+    signal: between.signal,
   });
   const identitiesFrom =
     connection.identities_from ?? Object.values(config.sources).find((s) => s.connector === connection.connector)?.name;
   const names = new Map(config.segments.map((s) => [s.key, s.name]));
+  const sent = new Map<string, number>();
   try {
     return await pushSegments({
       store,
-      destination,
+      destination: gentle,
       config: connection.config,
       ctx,
       connection: step.destination,
@@ -272,20 +447,28 @@ async function pushStep(
       ...(runId === undefined ? {} : { runId }),
       ...(options.retryDelayMs === undefined ? {} : { retryDelayMs: options.retryDelayMs }),
       dryRun: options.dryRun === true,
+      onBatch: (segment, n) => {
+        const total = (sent.get(segment) ?? 0) + n;
+        sent.set(segment, total);
+        options.onProgress?.({ kind: 'push', destination: step.destination, segment, sent: total });
+      },
+      ...(options.beforeCommit?.delivery ? { beforeCommit: options.beforeCommit.delivery } : {}),
     });
   } catch (error) {
     return notPushed(step, options.dryRun === true, error instanceof Error ? error.message : String(error));
+  } finally {
+    stopping.signal.removeEventListener('abort', onStop);
   }
 }
 
-function notPushed(step: PushStep, dryRun: boolean, reason: string): PushOutcome {
+function notPushed(step: PushStep, dryRun: boolean, reason: string, cancelled = false): PushOutcome {
   return {
     connection: step.destination,
-    status: 'failed',
+    status: cancelled ? 'cancelled' : 'failed',
     dryRun,
     segments: step.segments.map((segment) => ({
       segment,
-      status: 'failed',
+      status: cancelled ? 'cancelled' : 'failed',
       added: 0,
       removed: 0,
       rejected: 0,
@@ -305,7 +488,8 @@ function overall(result: JobResult): JobResult['status'] {
   const outcomes: string[] = [];
   for (const step of result.steps) {
     if (step.kind === 'read') outcomes.push(...step.sources.flatMap((s) => s.streams.map((x) => x.status)));
-    else if (step.kind === 'compute') outcomes.push(step.skipped ? 'skipped' : step.error === undefined ? 'succeeded' : 'failed');
+    else if (step.kind === 'compute')
+      outcomes.push(step.cancelled ? 'cancelled' : step.skipped ? 'skipped' : step.error === undefined ? 'succeeded' : 'failed');
     else outcomes.push(step.outcome.status);
   }
   const real = outcomes.filter((s) => s !== 'skipped');

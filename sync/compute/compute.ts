@@ -1,0 +1,95 @@
+import * as core from '../../core/index.js';
+import { computeFeatures, evaluateSegments, type FeatureOptions, type SegmentDefinition, type SegmentReport, type Store } from '../../core/index.js';
+
+/** What a compute step needs, as plain data (it crosses into the worker thread). */
+export interface ComputeInput {
+  /** The store file; the worker opens its own connection to it. */
+  storePath: string;
+  /** ISO time the features, models and relative rules are measured from. */
+  now: string;
+  currency?: FeatureOptions['currency'];
+  /** Expression features by name. */
+  features?: FeatureOptions['features'];
+  /** The segments to evaluate, each after the ones it refers to. */
+  segments: SegmentDefinition[];
+  protectedAttributes?: readonly string[];
+  /** The config's models by name (every known name, for rule checks). */
+  models?: Record<string, unknown>;
+  /** Only these models run (default all). */
+  onlyModels?: readonly string[];
+}
+
+/** What a compute step did. */
+export interface ComputeReport {
+  contacts: number;
+  segments: SegmentReport[];
+  /** Models that ran, when the store has a model runner. */
+  models: string[];
+  warnings: string[];
+  /** Milliseconds spent in each phase. */
+  timings: { features: number; models: number; segments: number };
+}
+
+/** The phases a compute step goes through, in order; each is committed before the next starts. */
+export type ComputePhase = 'features' | 'models' | 'segments';
+
+type RunModels = (
+  store: Store,
+  models: Record<string, unknown>,
+  options: { now: Date; only?: readonly string[] },
+) => unknown;
+
+/**
+ * Computes features, then models, then segments (rules read model outputs), on `store`. Each phase commits on its
+ * own; a crash in between leaves the earlier phases' output, and the next run recomputes all of it.
+ *
+ * @example
+ * const report = computeAll(store, { storePath, now: new Date().toISOString(), segments }, (p) => log(p));
+ */
+export function computeAll(store: Store, input: ComputeInput, onPhase: (phase: ComputePhase, done: boolean) => void = () => {}): ComputeReport {
+  const now = new Date(input.now);
+  const timings = { features: 0, models: 0, segments: 0 };
+  let at = performance.now();
+  const lap = (phase: ComputePhase) => {
+    const t = performance.now();
+    timings[phase] = Math.round(t - at);
+    at = t;
+    onPhase(phase, true);
+  };
+
+  onPhase('features', false);
+  const features = computeFeatures(store, {
+    now,
+    ...(input.currency === undefined ? {} : { currency: input.currency }),
+    ...(input.features === undefined ? {} : { features: input.features }),
+  });
+  lap('features');
+
+  onPhase('models', false);
+  const models = input.models ?? {};
+  const wanted = Object.keys(models).filter((name) => !input.onlyModels || input.onlyModels.includes(name));
+  // The model runner lands with the models work; until then a job with models computes features and segments only.
+  const runModels = (core as unknown as { runModels?: RunModels }).runModels;
+  const warnings = [...features.warnings];
+  if (wanted.length > 0) {
+    if (runModels) runModels(store, models, { now, ...(input.onlyModels ? { only: input.onlyModels } : {}) });
+    else warnings.push(`models ${wanted.join(', ')} not run: this build has no model runner`);
+  }
+  lap('models');
+
+  onPhase('segments', false);
+  const report = evaluateSegments(store, input.segments, {
+    now,
+    customFeatures: Object.keys(input.features ?? {}),
+    ...(input.protectedAttributes === undefined ? {} : { protectedAttributes: input.protectedAttributes }),
+    models: Object.keys(models),
+  });
+  lap('segments');
+  return {
+    contacts: features.contacts,
+    segments: report.segments,
+    models: runModels ? wanted : [],
+    warnings,
+    timings,
+  };
+}

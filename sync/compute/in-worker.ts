@@ -1,0 +1,69 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { ComputeInput, ComputePhase, ComputeReport } from './compute.js';
+
+/** What the worker posts back. */
+export type WorkerMessage =
+  | { type: 'phase'; phase: ComputePhase; done: boolean }
+  | { type: 'done'; report: ComputeReport }
+  | { type: 'failed'; message: string };
+
+export interface ComputeInWorkerOptions {
+  /** Aborting it stops the worker at once; its open transaction rolls back and the promise rejects. */
+  signal?: AbortSignal;
+  /** Called as each phase starts and ends. */
+  onPhase?: (phase: ComputePhase, done: boolean) => void;
+}
+
+/**
+ * Runs a compute step in a worker thread with its own store connection, so the calling thread (the API, ingestion,
+ * the scheduler) keeps answering while features, models and segments are computed.
+ *
+ * @example
+ * const report = await computeInWorker({ storePath, now: new Date().toISOString(), segments }, { signal });
+ * report.segments.map((s) => [s.key, s.size]);
+ */
+export function computeInWorker(input: ComputeInput, options: ComputeInWorkerOptions = {}): Promise<ComputeReport> {
+  const { signal } = options;
+  if (signal?.aborted) return Promise.reject(signal.reason instanceof Error ? signal.reason : new Error('cancelled'));
+  // segflow runs TypeScript through tsx: the worker registers tsx itself, then imports its .ts entry.
+  const entry = new URL('./worker.ts', import.meta.url).href;
+  const boot = `import { register } from ${JSON.stringify(tsxApi())}; register(); await import(${JSON.stringify(entry)});`;
+  const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`), { workerData: input });
+  return new Promise<ComputeReport>((resolve, reject) => {
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      fn();
+    };
+    const onAbort = () => {
+      settle(() => reject(signal?.reason instanceof Error ? signal.reason : new Error('cancelled')));
+      void worker.terminate();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    worker.on('message', (message: WorkerMessage) => {
+      if (message.type === 'phase') options.onPhase?.(message.phase, message.done);
+      else if (message.type === 'done') settle(() => resolve(message.report));
+      else settle(() => reject(new Error(message.message)));
+    });
+    worker.on('error', (error) => settle(() => reject(error)));
+    worker.on('exit', (code) => settle(() => reject(new Error(`the compute worker exited (code ${code}) before it finished`))));
+  });
+}
+
+let tsxApiUrl: string | undefined;
+
+/** The ESM entry of tsx's register API (the package's `./esm/api` import export). */
+function tsxApi(): string {
+  if (tsxApiUrl) return tsxApiUrl;
+  const require = createRequire(import.meta.url);
+  const pkgPath = require.resolve('tsx/package.json');
+  const pkg = require(pkgPath) as { exports: Record<string, { import?: { default?: string } }> };
+  const relative = pkg.exports['./esm/api']?.import?.default ?? './dist/esm/api/index.mjs';
+  tsxApiUrl = pathToFileURL(join(dirname(pkgPath), relative)).href;
+  return tsxApiUrl;
+}

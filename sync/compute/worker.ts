@@ -1,0 +1,21 @@
+/**
+ * The compute worker's entry: opens its own store connection, computes, and posts its phases and report back.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { openStore } from '../../core/index.js';
+import { computeAll, type ComputeInput } from './compute.js';
+import type { WorkerMessage } from './in-worker.js';
+
+const port = parentPort;
+if (!port) throw new Error('sync/compute/worker.ts runs as a worker thread');
+const post = (message: WorkerMessage) => port.postMessage(message);
+const input = workerData as ComputeInput;
+const store = openStore(input.storePath);
+try {
+  const report = computeAll(store, input, (phase, done) => post({ type: 'phase', phase, done }));
+  post({ type: 'done', report });
+} catch (error) {
+  post({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
+} finally {
+  store.close();
+}
