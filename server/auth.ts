@@ -106,10 +106,12 @@ export function requestRole(c: Context): Role | undefined {
 }
 
 const READ_METHODS = new Set(['GET', 'HEAD']);
+/** POSTs that only compute an answer and change nothing, so the read-only token may make them. */
+const READ_ONLY_POSTS = new Set(['/segments/preview']);
 
 /**
  * Requires a bearer token or a session cookie: 401 without either (or with a wrong one), 403 when the read-only
- * token asks for anything but a read.
+ * token asks for anything but a read (a segment preview counts as a read: it saves nothing).
  */
 export function requireAuth(tokens: Tokens): MiddlewareHandler {
   return async (c, next) => {
@@ -125,7 +127,8 @@ export function requireAuth(tokens: Tokens): MiddlewareHandler {
       c.header('WWW-Authenticate', 'Bearer realm="segflow"');
       throw new ApiError(401, 'unauthorized', header === undefined ? 'a bearer token or a console session is required' : 'the bearer token is not valid');
     }
-    if (role === 'read' && !READ_METHODS.has(c.req.method)) {
+    const reads = READ_METHODS.has(c.req.method) || (c.req.method === 'POST' && READ_ONLY_POSTS.has(c.req.path));
+    if (role === 'read' && !reads) {
       throw new ApiError(403, 'forbidden', 'the read-only token may only read; this needs the admin token');
     }
     c.set(ROLE_KEY, role);
