@@ -16,6 +16,7 @@ import type { ServerDeps } from '../../server/deps.js';
 export const WRITE_KEY = 'wk_test_website_0123456789';
 export const MAILCHIMP_SECRET = 'mc-hook-secret-42';
 export const SALESFORCE_ORG = '00D5g000004ABCDEAA';
+export const HUBSPOT_SECRET = 'hubspot-app-client-secret';
 
 export const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -34,6 +35,9 @@ sources:
   crm:
     connector: salesforce
     config: { instanceUrl: "http://127.0.0.1:9", accessToken: token-not-used, organizationId: ${SALESFORCE_ORG} }
+  hub:
+    connector: hubspot
+    config: { accessToken: token-not-used, clientSecret: ${HUBSPOT_SECRET}, basePath: "http://127.0.0.1:9" }
 destinations:
   cdp:
     connector: segment
