@@ -1,0 +1,58 @@
+// The Salesforce destination's field mode and erasure, against the sandbox org with the real jsforce: the segment
+// field holds every segment a person is in and loses only the one they left; erase deletes Contacts and Leads.
+import { afterEach, describe, expect, it } from 'vitest';
+import { createContext, type Logger } from '../../../plugins/index.js';
+import { classifySalesforceError, destination, salesforceSpec, sandboxConfig, startSandbox, type SalesforceSandbox } from '../../../connectors/salesforce/index.js';
+
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+let sandbox: SalesforceSandbox | undefined;
+afterEach(async () => {
+  await sandbox?.close();
+  sandbox = undefined;
+});
+
+const ctx = () => createContext({ connection: 'salesforce-test', logger: quiet, classifyError: classifySalesforceError, retry: { baseDelayMs: 1, maxDelayMs: 5 } });
+const live = (s: SalesforceSandbox, type: 'Contact' | 'Lead') => [...s.org.table(type).values()].filter((r) => !r.IsDeleted && !r.IsConverted);
+
+describe('Salesforce destination', () => {
+  it('in field mode, keeps every segment a person is in in the field and removes only the segment they left', async () => {
+    sandbox = await startSandbox({ seed: 'field', people: 200 });
+    const config = salesforceSpec.parse({ ...sandboxConfig(sandbox), membership: { mode: 'field', field: 'Segments__c' } });
+    const [contact] = live(sandbox, 'Contact');
+    const [lead] = live(sandbox, 'Lead');
+    const people = [contact, lead].map((r, k) => ({ contactId: `p${k}`, email: null, externalIds: [String(r?.Id)] }));
+    const vip = { key: 'vip', name: 'VIP' };
+    const lapsed = { key: 'lapsed', name: 'Lapsed' };
+    for (const segment of [vip, lapsed]) {
+      const results = await destination.write({ segment, changes: people.map((contact) => ({ op: 'add' as const, contact })) }, config, ctx());
+      expect(results.map((r) => r.status)).toEqual(['accepted', 'accepted']);
+    }
+    expect(sandbox.org.table('Contact').get(String(contact?.Id))?.Segments__c).toBe('Lapsed;VIP');
+    expect(sandbox.org.table('Lead').get(String(lead?.Id))?.Segments__c).toBe('Lapsed;VIP');
+
+    const removed = await destination.write({ segment: vip, changes: [{ op: 'remove', contact: people[0]! }] }, config, ctx());
+    expect(removed.map((r) => r.status)).toEqual(['accepted']);
+    expect(sandbox.org.table('Contact').get(String(contact?.Id))?.Segments__c).toBe('Lapsed');
+    const held = await destination.readMembership(vip, config, ctx());
+    expect(held.map((m) => m.externalId)).toEqual([String(lead?.Id)]);
+  });
+
+  it('erases a Contact and a Lead by id (they go to the recycle bin) and reports a person with no Salesforce id as not found', async () => {
+    sandbox = await startSandbox({ seed: 'erase', people: 200 });
+    const config = salesforceSpec.parse(sandboxConfig(sandbox));
+    const [contact] = live(sandbox, 'Contact');
+    const [lead] = live(sandbox, 'Lead');
+    const results = await destination.erase?.(
+      [
+        { contactId: '1', email: null, externalIds: [String(contact?.Id)] },
+        { contactId: '2', email: null, externalIds: [String(lead?.Id)] },
+        { contactId: '3', email: 'nobody@example.org', externalIds: [] },
+      ],
+      config,
+      ctx(),
+    );
+    expect(results).toEqual([{ status: 'erased' }, { status: 'erased' }, { status: 'not_found' }]);
+    expect(sandbox.org.table('Contact').get(String(contact?.Id))?.IsDeleted).toBe(true);
+    expect(sandbox.org.table('Lead').get(String(lead?.Id))?.IsDeleted).toBe(true);
+  });
+});
