@@ -1,15 +1,15 @@
 /**
  * `segflow cluster <file.csv> --id <col> --features a,b,c`: clusters the rows of a CSV (k-means with automatic k by
- * default, or DBSCAN), prints the chosen k with its reasons, inertia and silhouette per k, cluster sizes and
+ * default, DBSCAN, or Ward hierarchical clustering on a sample), prints the chosen k with its reasons, inertia and silhouette per k, cluster sizes and
  * profiles, and writes each row's cluster with `--out`.
  *
  * `--json` prints one object (stable; fields are only ever added):
- * { "algorithm": "kmeans" | "dbscan", "rows": number, "features": string[], "log1p": string[], "k": number,
+ * { "algorithm": "kmeans" | "dbscan" | "hierarchical", "rows": number, "features": string[], "log1p": string[], "k": number,
  *   "sweep": [{ "k", "inertia", "silhouette" }], "choice": { "k", "elbow", "bestSilhouette", "reasons": string[] } | null,
  *   "inertia": number | null, "noise": number, "profiles": [{ "cluster", "name", "size", "share", "revenueShare"?,
  *   "features": { [feature]: { "mean", "median", "q1", "q3", "difference" } } }],
  *   "model": { "preparation": {...}, "centroids": number[], "k": number } | null }
- * `model` is what `assignClusters` needs to score new rows. The `--out` CSV has columns id, cluster, name (cluster
+ * `model` is what `assignClusters` needs to score new rows (k-means and hierarchical). The `--out` CSV has columns id, cluster, name (cluster
  * −1 is DBSCAN noise).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -24,6 +24,7 @@ import {
   kMeans,
   parseCsv,
   profileClusters,
+  ward,
   sampleIndices,
   silhouette,
   type FeatureRoles,
@@ -32,7 +33,8 @@ import {
 import { EXIT, type Command } from '../main.js';
 
 const HELP = `usage: segflow cluster <file.csv> --id <col> --features a,b,c [--log1p a,c] [--k 2..10 | --k 5]
-                       [--algorithm kmeans|dbscan] [--eps 0.5 --min-samples 5] [--seed N] [--json] [--out file.csv]
+                       [--algorithm kmeans|dbscan|hierarchical] [--eps 0.5 --min-samples 5]
+                       [--sample 5000] [--seed N] [--json] [--out file.csv]
 
 Standardises the features (after ln(1 + x) for those named in --log1p) and clusters the rows. With a k range,
 k-means is fitted for every k and one k is recommended from the elbow of the inertia curve and the mean silhouette.
@@ -41,15 +43,16 @@ whose name contains "recen", "freq" or "monet"/"spend"/"revenue"/"value" is read
 
 options:
   --k <a..b | n>        range of k to choose from (default 2..10) or one k
-  --algorithm           kmeans (default) or dbscan
+  --algorithm           kmeans (default), dbscan, or hierarchical (Ward; needs one k)
   --eps, --min-samples  DBSCAN's radius (in standardised units) and core size (defaults 0.5 and 5)
+  --sample <n>          hierarchical: rows the tree is built on (default 5000); the rest join the nearest cluster
   --seed <n>            random seed (default 0)
   --json                print the run as JSON (see the module comment for the shape)
   --out <file.csv>      write id, cluster, name per row
 `;
 
 export const command: Command = {
-  summary: 'cluster the rows of a CSV (k-means with automatic k, or DBSCAN), with profiles',
+  summary: 'cluster the rows of a CSV (k-means with automatic k, DBSCAN or hierarchical), with profiles',
   usage: 'cluster <file.csv> --id <col> --features a,b,c',
   async run(argv) {
     let parsed;
@@ -60,7 +63,7 @@ export const command: Command = {
         options: {
           id: { type: 'string' }, features: { type: 'string' }, log1p: { type: 'string', default: '' },
           k: { type: 'string', default: '2..10' }, algorithm: { type: 'string', default: 'kmeans' },
-          eps: { type: 'string', default: '0.5' }, 'min-samples': { type: 'string', default: '5' },
+          eps: { type: 'string', default: '0.5' }, 'min-samples': { type: 'string', default: '5' }, sample: { type: 'string', default: '5000' },
           seed: { type: 'string', default: '0' }, json: { type: 'boolean', default: false }, out: { type: 'string' },
           help: { type: 'boolean', short: 'h' },
         },
@@ -83,7 +86,10 @@ export const command: Command = {
     const minK = Number(range[1]);
     const maxK = Number(range[2] ?? range[1]);
     if (minK < 1 || maxK < minK) return usage(`--k range is empty: "${o.k}"`);
-    if (o.algorithm !== 'kmeans' && o.algorithm !== 'dbscan') return usage(`--algorithm is kmeans or dbscan, got "${o.algorithm}"`);
+    if (o.algorithm !== 'kmeans' && o.algorithm !== 'dbscan' && o.algorithm !== 'hierarchical') return usage(`--algorithm is kmeans, dbscan or hierarchical, got "${o.algorithm}"`);
+    if (o.algorithm === 'hierarchical' && (minK !== maxK || minK < 2)) return usage(`hierarchical clustering cuts the tree at one k: pass --k 5 (got "${o.k}")`);
+    const sample = Number(o.sample);
+    if (!Number.isInteger(sample) || sample < 2) return usage(`--sample expects a whole number of rows (2 or more), got "${o.sample}"`);
     const seed = Number(o.seed);
     const eps = Number(o.eps);
     const minSamples = Number(o['min-samples']);
@@ -115,6 +121,16 @@ export const command: Command = {
         labels = result.labels;
         k = result.clusters;
         noise = result.noise;
+      } else if (o.algorithm === 'hierarchical') {
+        const result = ward(matrix, { k: minK, sample, seed });
+        labels = result.labels;
+        k = minK;
+        inertia = 0;
+        const d = matrix.features;
+        for (let i = 0; i < matrix.rows; i++)
+          for (let j = 0; j < d; j++) inertia += ((matrix.values[i * d + j] as number) - (result.centroids[(labels[i] as number) * d + j] as number)) ** 2;
+        sweep = [{ k, inertia, silhouette: silhouette(matrix, labels, k, sampleIndices(matrix.rows, 10_000, seed + 1)) }];
+        model = { preparation, centroids: Array.from(result.centroids), k };
       } else if (minK === maxK) {
         const result = kMeans(matrix, { k: minK, seed });
         labels = result.labels;

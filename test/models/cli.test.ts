@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { assignClusters, parseCsv, type SavedClustering } from '../../core/models/index.js';
-import { loadRetailRfm } from './online-retail.js';
+import { loadRetailRfm, runScikitLearn } from './online-retail.js';
 
 const run = promisify(execFile);
 const BIN = new URL('../../bin/segflow.js', import.meta.url).pathname;
@@ -101,5 +101,31 @@ describe('segflow cluster on an RFM export', () => {
     const report = JSON.parse(stdout) as { algorithm: string; noise: number; profiles: { size: number }[] };
     expect(report.algorithm).toBe('dbscan');
     expect(report.profiles.reduce((s, p) => s + p.size, 0) + report.noise).toBe(n);
+  });
+
+  it('runs Ward hierarchical clustering to the partition scikit-learn finds on the same standardised log features', async () => {
+    const out = join(dir, 'ward.csv');
+    const { code, stdout } = await segflow('cluster', csv, '--id', 'customer', '--features', 'recency,frequency,monetary', '--log1p', 'recency,frequency,monetary', '--algorithm', 'hierarchical', '--k', '4', '--sample', String(n), '--json', '--out', out);
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout) as { algorithm: string; k: number; profiles: { size: number }[]; model: SavedClustering };
+    expect(report).toMatchObject({ algorithm: 'hierarchical', k: 4 });
+    const ours = parseCsv(readFileSync(out, 'utf8')).rows.map((r) => Number(r[1]));
+    const raw = new Float64Array(n * 3);
+    for (let i = 0; i < n; i++) [retail.recency[i]!, retail.frequency[i]!, retail.monetary[i]!].forEach((v, j) => (raw[i * 3 + j] = v));
+    const theirs = runScikitLearn<number[]>(
+      { values: raw, rows: n, features: 3 },
+      `from sklearn.cluster import AgglomerativeClustering
+from sklearn.preprocessing import StandardScaler
+print(json.dumps(AgglomerativeClustering(n_clusters=4, linkage='ward').fit(StandardScaler().fit_transform(np.log1p(X))).labels_.tolist()))`,
+    );
+    const pairs = new Set(ours.map((c, i) => `${c}:${theirs[i]}`));
+    expect(pairs.size).toBe(4);
+    expect(new Set(ours).size).toBe(4);
+  });
+
+  it('refuses hierarchical clustering with a k range', async () => {
+    const { code, stderr } = await segflow('cluster', csv, '--id', 'customer', '--features', 'recency,frequency', '--algorithm', 'hierarchical', '--k', '2..5');
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/--k 5/);
   });
 });
