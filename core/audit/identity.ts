@@ -33,6 +33,8 @@ export interface IdentityAudit {
 }
 
 const EXAMPLES = 5;
+/** Names a finding lists at most (the section holds them all). */
+const NAMES = 20;
 
 /** Digits of a phone number, the last ten (so `+1 555…` and `555…` agree); null when too short to be one. */
 function phoneKey(phone: unknown): string | null {
@@ -133,7 +135,7 @@ export function auditIdentity(store: Store, options: AuditOptions): { identity: 
       severity: 'notice',
       message: `${plural(roleAddresses.length, 'role address', 'role addresses')} on ${plural(heldRecords(roleAddresses), 'record')} kept from merging people: ${listed(roleAddresses)}`,
       count: heldRecords(roleAddresses),
-      names: roleAddresses.map((e) => e.address),
+      names: roleAddresses.slice(0, NAMES).map((e) => e.address),
     });
   }
   if (sharedEmails.length > 0) {
@@ -143,7 +145,7 @@ export function auditIdentity(store: Store, options: AuditOptions): { identity: 
       severity: 'notice',
       message: `${plural(sharedEmails.length, 'email')} carried by more than ${resolved.sharedEmailLimit} records each kept from merging people: ${listed(sharedEmails)}`,
       count: heldRecords(sharedEmails),
-      names: sharedEmails.map((e) => e.address),
+      names: sharedEmails.slice(0, NAMES).map((e) => e.address),
     });
   }
   if (likelyDuplicates.groups > 0) {

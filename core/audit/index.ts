@@ -5,7 +5,7 @@
  */
 export { toolOverlap, eventCounts, type ToolOverlap } from './overlap.js';
 export { buildAudit, type AuditReport } from './report.js';
-export { traitsInRule, type AuditOptions, type AuditPush, type FieldUse } from './options.js';
+export { fieldsUsedBy, traitsInRule, type AuditOptions, type AuditPush, type FieldUse } from './options.js';
 export { AUDIT_SECTIONS, type AuditFinding, type AuditSection, type FindingCode } from './findings.js';
 export type { Completeness, FieldShares } from './completeness.js';
 export type { IdentityAudit, JoinedRecords } from './identity.js';

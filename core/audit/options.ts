@@ -69,3 +69,39 @@ export function traitsInRule(rule: unknown): string[] {
   walk(rule);
   return [...found].sort();
 }
+
+/** Built-in features computed from a contact trait, with that trait. */
+const FEATURE_TRAITS: Readonly<Record<string, string>> = { days_since_signup: 'created_at' };
+
+/**
+ * The traits a set of segments depends on: those their rules compare, and those behind the built-in features their
+ * rules use (`days_since_signup` reads `created_at`).
+ *
+ * @example
+ * fieldsUsedBy([{ key: 'fr', rule: { trait: 'country', eq: 'FR' } }]); // [{ field: 'country', usedBy: ['segment fr'] }]
+ */
+export function fieldsUsedBy(segments: readonly { key: string; rule: unknown }[]): FieldUse[] {
+  const uses = new Map<string, string[]>();
+  const use = (field: string, by: string) => uses.set(field, [...new Set([...(uses.get(field) ?? []), by])]);
+  for (const s of segments) {
+    for (const trait of traitsInRule(s.rule)) use(trait, `segment ${s.key}`);
+    for (const feature of featuresInRule(s.rule)) {
+      const trait = FEATURE_TRAITS[feature];
+      if (trait !== undefined) use(trait, `segment ${s.key} (feature ${feature})`);
+    }
+  }
+  return [...uses.entries()].sort((a, b) => a[0].localeCompare(b[0])).map(([field, usedBy]) => ({ field, usedBy }));
+}
+
+function featuresInRule(rule: unknown): string[] {
+  const found = new Set<string>();
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (typeof node !== 'object' || node === null) return;
+    const record = node as Record<string, unknown>;
+    if (typeof record.feature === 'string') found.add(record.feature);
+    for (const value of Object.values(record)) walk(value);
+  };
+  walk(rule);
+  return [...found];
+}

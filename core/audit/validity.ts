@@ -5,7 +5,7 @@ import type { AuditOptions } from './options.js';
 export interface Validity {
   /** Tool records whose email trait is not a usable address, per source (the record keys of a few as examples). */
   invalidEmails: { total: number; bySource: Record<string, number>; examples: string[] };
-  /** Events carrying a currency with no rate to the reporting currency, per currency. */
+  /** Events with a value in a currency that has no rate to the reporting currency, per currency. */
   unknownCurrencies: { currency: string; events: number }[];
   /** Events dated after now, and tool records updated after now. */
   futureEvents: number;
@@ -31,7 +31,7 @@ export function auditValidity(store: Store, options: AuditOptions, now: Date): {
   const known = new Set([options.currency?.reporting ?? 'USD', ...Object.keys(options.currency?.rates ?? {})]);
   const currencies = store
     .statement(
-      `SELECT currency, COUNT(*) AS n FROM (SELECT json_extract(properties, '$.currency') AS currency FROM events) WHERE currency IS NOT NULL GROUP BY currency ORDER BY currency`,
+      `SELECT currency, COUNT(*) AS n FROM (SELECT json_extract(properties, '$.currency') AS currency FROM events WHERE value IS NOT NULL) WHERE currency IS NOT NULL GROUP BY currency ORDER BY currency`,
     )
     .all() as { currency: unknown; n: number }[];
   const unknownCurrencies = currencies
