@@ -96,7 +96,9 @@ export function startPipeline(options: RealtimePipelineOptions): RealtimePipelin
   let stopped = false;
 
   const step = (): void => {
-    loadWaitingMessages(store, { ...(options.identity ? { identity: options.identity } : {}) });
+    const started = performance.now();
+    const load = loadWaitingMessages(store, { ...(options.identity ? { identity: options.identity } : {}) });
+    const loadedMs = performance.now() - started;
     const touched = touchedContacts(store, options.maxContactsPerTick ?? 2000);
     if (touched.length === 0) return;
     const ids = touched.map((c) => c.contactId);
@@ -106,6 +108,7 @@ export function startPipeline(options: RealtimePipelineOptions): RealtimePipelin
       if (options.segments.length > 0) evaluateSegments(store, options.segments, { ...options.evaluate, now: at, contacts: ids });
       queueForDestinations(store, touched, options.destinations.map((d) => d.connection));
     });
+    logger.debug('real-time step', { messages: load.messages, contacts: ids.length, loadMs: Math.round(loadedMs), totalMs: Math.round(performance.now() - started) });
   };
 
   const flushOne = async (d: RealtimeDestination, force: boolean): Promise<void> => {

@@ -1,0 +1,310 @@
+/**
+ * Real-time path under load: a second process sends Segment-spec batches to /v1/batch at a steady rate (full scale:
+ * 1,000 events/s for 60 s, spread over a store of 100,000 contacts; half "Order Completed", half page views) while a
+ * third process runs scheduled computations (all features and the starter segments) over a store of 1,000,000
+ * contacts. The server process accepts, loads, recomputes and flushes to the Segment sandbox. Figures: accept to
+ * delivery latency p50/p99 per destination, events lost (accepted but not in the store), changes left undelivered,
+ * /health latency seen by the sender during the run, and peak RSS of each process.
+ *
+ * The same file is also the sender and the scheduled process (chosen by SEGFLOW_BENCH_REALTIME_ROLE), so nothing
+ * else in bench/ is mistaken for a benchmark.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import { builtinRegistry } from '../cli/builtins.js';
+import { runJob } from '../cli/jobs.js';
+import { loadConfig } from '../config/index.js';
+import { startSandbox } from '../connectors/segment/index.js';
+import { computeFeatures, evaluateSegments, loadPage, openStore } from '../core/index.js';
+import type { ContactRecord } from '../plugins/index.js';
+import { ingestRoutes, startRealtime } from '../server/ingest/index.js';
+import type { Benchmark } from './run.js';
+import { generate } from './segments.js';
+
+const WRITE_KEY = 'wk_bench_realtime';
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const stepLog = (log: (line: string) => void) => ({
+  ...quiet,
+  debug: (message: string, fields?: Record<string, unknown>) => {
+    if (process.env.REALTIME_BENCH_VERBOSE) log(`${message} ${JSON.stringify(fields)}`);
+  },
+  warn: (message: string, fields?: Record<string, unknown>) => log(`${message} ${JSON.stringify(fields)}`),
+  error: (message: string, fields?: Record<string, unknown>) => log(`${message} ${JSON.stringify(fields)}`),
+});
+const ROLE = process.env.SEGFLOW_BENCH_REALTIME_ROLE;
+
+function percentile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number;
+}
+const ms = (v: number) => (Number.isFinite(v) ? `${v.toFixed(0)} ms` : '—');
+const mib = (kb: number) => `${(kb / 1024).toFixed(0)} MiB`;
+
+interface SenderReport {
+  sent: number;
+  accepted: number;
+  refused: number;
+  failedRequests: number;
+  post: number[];
+  health: number[];
+  healthFailures: number;
+  maxRssKb: number;
+}
+
+/** The sender: `rate` events/s for `seconds`, in batches every 100 ms, and a /health probe every 100 ms. */
+async function sender(url: string, rate: number, seconds: number, contacts: number): Promise<void> {
+  const auth = `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}`;
+  const report: SenderReport = { sent: 0, accepted: 0, refused: 0, failedRequests: 0, post: [], health: [], healthFailures: 0, maxRssKb: 0 };
+  const perTick = Math.max(1, Math.round(rate / 10));
+  const start = Date.now();
+  let running = true;
+  const probe = (async () => {
+    while (running) {
+      const at = performance.now();
+      try {
+        const res = await fetch(`${url}/health`);
+        await res.arrayBuffer();
+        if (res.ok) report.health.push(performance.now() - at);
+        else report.healthFailures++;
+      } catch {
+        report.healthFailures++;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  const inFlight: Promise<void>[] = [];
+  let n = 0;
+  for (let tick = 0; Date.now() - start < seconds * 1000; tick++) {
+    const batch = Array.from({ length: perTick }, () => {
+      const who = 1 + ((n * 7919 + 13) % contacts);
+      const i = n++;
+      const common = { userId: `person${who}`, messageId: `bench-${i}`, context: { traits: { email: `person${who}@example.com` } } };
+      return i % 2 === 0
+        ? { type: 'track', event: 'Order Completed', properties: { revenue: 10 + (i % 90), currency: 'EUR', order_id: `o-${i}` }, ...common }
+        : { type: 'page', properties: { url: `https://shop.example.com/p/${i % 500}` }, ...common };
+    });
+    report.sent += batch.length;
+    const at = performance.now();
+    inFlight.push(
+      fetch(`${url}/v1/batch`, { method: 'POST', body: JSON.stringify({ batch }), headers: { authorization: auth, 'content-type': 'application/json' } })
+        .then(async (res) => {
+          const body = (await res.json()) as { accepted?: number; refused?: unknown[] };
+          report.post.push(performance.now() - at);
+          if (!res.ok) report.failedRequests++;
+          report.accepted += body.accepted ?? 0;
+          report.refused += body.refused?.length ?? 0;
+        })
+        .catch(() => {
+          report.failedRequests++;
+        }),
+    );
+    const next = start + (tick + 1) * 100;
+    await new Promise((r) => setTimeout(r, Math.max(0, next - Date.now())));
+  }
+  await Promise.all(inFlight);
+  running = false;
+  await probe;
+  report.maxRssKb = process.resourceUsage().maxRSS;
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+}
+
+/** The scheduled process: generates its store, says `ready`, computes in a loop from `go` to `stop`, reports. */
+async function scheduled(dir: string, contacts: number, events: number): Promise<void> {
+  const store = openStore(join(dir, 'scheduled.db'));
+  generate(store, contacts, events);
+  const file = join(dir, 'scheduled.yaml');
+  writeFileSync(file, `segments:\n  - include: ${JSON.stringify(resolve('config/segments/starter.yaml'))}\n`);
+  const segments = (await loadConfig(file, { registry: builtinRegistry(), env: {} })).segments;
+  process.stdout.write('ready\n');
+  const lines = createInterface({ input: process.stdin });
+  let go = false;
+  let stop = false;
+  lines.on('line', (line) => {
+    if (line === 'go') go = true;
+    if (line === 'stop') stop = true;
+  });
+  while (!go) await new Promise((r) => setTimeout(r, 20));
+  const runs: number[] = [];
+  while (!stop) {
+    const at = performance.now();
+    const now = new Date();
+    computeFeatures(store, { now });
+    evaluateSegments(store, segments, { now });
+    runs.push(performance.now() - at);
+    await new Promise((r) => setImmediate(r));
+  }
+  store.close();
+  process.stdout.write(`${JSON.stringify({ runs, maxRssKb: process.resourceUsage().maxRSS })}\n`);
+  lines.close();
+}
+
+function child(env: Record<string, string>, args: string[] = []): { process: ChildProcess; lines: AsyncIterator<string> } {
+  const p = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  return { process: p, lines: createInterface({ input: p.stdout! })[Symbol.asyncIterator]() };
+}
+
+async function nextLine(lines: AsyncIterator<string>, what: string): Promise<string> {
+  const next = await lines.next();
+  if (next.done) throw new Error(`${what} ended without answering`);
+  return next.value;
+}
+
+export const benchmark: Benchmark = {
+  async run({ toy, log }) {
+    // REALTIME_BENCH_FRACTION scales the stores (not the rate) down when the full size does not fit the machine.
+    const fraction = toy ? 0.02 : Number(process.env.REALTIME_BENCH_FRACTION ?? 1);
+    const contacts = Math.round(100_000 * fraction);
+    const baseEvents = contacts * 10;
+    const scheduledContacts = Math.round(1_000_000 * fraction);
+    const scheduledEvents = scheduledContacts * 2;
+    const rate = toy ? 200 : 1000;
+    const seconds = toy ? 3 : 60;
+    const dir = mkdtempSync(join(tmpdir(), 'segflow-bench-realtime-'));
+    const sandbox = await startSandbox({ seed: 'bench-realtime', recordBodies: false });
+    const children: ChildProcess[] = [];
+    try {
+      const file = join(dir, 'segflow.yaml');
+      writeFileSync(
+        file,
+        `store: { path: ${JSON.stringify(join(dir, 'segflow.db'))} }
+destinations:
+  cdp:
+    connector: segment
+    config: { writeKey: ${sandbox.credentials.writeKey}, host: ${JSON.stringify(sandbox.url)} }
+segments:
+  - { key: bought_today, name: Bought today, rule: { event: purchase, within: 1d } }
+  - { key: visited_today, name: Visited today, rule: { event: page_view, within: 1d } }
+jobs:
+  nightly:
+    steps:
+      - compute: {}
+      - push: { destination: cdp, segments: [bought_today, visited_today], mode: mirror }
+server:
+  write_keys: { website: SEGFLOW_BENCH_WRITE_KEY }
+`,
+      );
+      const registry = builtinRegistry();
+      const config = await loadConfig(file, { registry, env: {} });
+      log(`scheduled store: generating ${scheduledContacts} contacts and ${scheduledEvents} events in a second process`);
+      const sched = child({ SEGFLOW_BENCH_REALTIME_ROLE: 'scheduled' }, [dir, String(scheduledContacts), String(scheduledEvents)]);
+      children.push(sched.process);
+      const ready = nextLine(sched.lines, 'the scheduled process');
+
+      log(`real-time store: generating ${contacts} contacts and ${baseEvents} events`);
+      const base = openStore(config.store.path);
+      generate(base, contacts, baseEvents);
+      // The website has identified every customer once (userId and email), as a site does at sign-in.
+      for (let from = 1; from <= contacts; from += 5000) {
+        const records: ContactRecord[] = [];
+        for (let i = from; i < Math.min(contacts + 1, from + 5000); i++) {
+          records.push({ kind: 'contact', source: 'website', externalId: `person${i}`, traits: { email: `person${i}@example.com`, updated_at: '2026-01-01T00:00:00.000Z' } });
+        }
+        loadPage(base, { connection: 'website', stream: 'identify', records, checkpoint: null });
+      }
+      base.close();
+      const first = await runJob(config, 'nightly', { registry });
+      log(`first scheduled run over the real-time store: ${first.status}`);
+      await ready;
+
+      const store = openStore(config.store.path);
+      const deps = { config, store, registry, logger: stepLog(log), env: { SEGFLOW_BENCH_WRITE_KEY: WRITE_KEY }, startJob: () => Promise.resolve({ status: 'no' }) };
+      const latencies = new Map<string, number[]>();
+      let delivered = 0;
+      const realtime = startRealtime(deps, {
+        onFlush: (report) => {
+          const list = latencies.get(report.destination) ?? [];
+          for (const d of report.delivered) list.push(d.deliveredAt - Date.parse(d.receivedAt));
+          delivered += report.delivered.length;
+          latencies.set(report.destination, list);
+        },
+      });
+      const app = new Hono();
+      app.get('/health', (c) => {
+        store.statement('SELECT 1').get();
+        return c.json({ ok: true });
+      });
+      app.route('/', ingestRoutes(deps));
+      const server = await new Promise<{ close(): void; port: number }>((ok) => {
+        const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => ok({ close: () => s.close(), port: info.port }));
+      });
+
+      log(`sending ${rate} events/s for ${seconds} s while the scheduled process computes`);
+      sched.process.stdin!.write('go\n');
+      const send = child({ SEGFLOW_BENCH_REALTIME_ROLE: 'sender' }, [`http://127.0.0.1:${server.port}`, String(rate), String(seconds), String(contacts)]);
+      children.push(send.process);
+      const sent = JSON.parse(await nextLine(send.lines, 'the sender')) as SenderReport;
+      sched.process.stdin!.write('stop\n');
+
+      const drainStart = Date.now();
+      const waiting = () =>
+        store.statement(
+          'SELECT (SELECT COUNT(*) FROM realtime_inbox WHERE loaded_at IS NULL) + (SELECT COUNT(*) FROM realtime_touched) + (SELECT COUNT(*) FROM realtime_pending) AS n',
+        ).get() as { n: number };
+      while (waiting().n > 0 && Date.now() - drainStart < 120_000) await new Promise((r) => setTimeout(r, 100));
+      const drainMs = Date.now() - drainStart;
+      await realtime.stop();
+      server.close();
+
+      const stored = (store.statement("SELECT COUNT(*) AS n FROM events WHERE source = 'website'").get() as { n: number }).n;
+      const undelivered = (
+        store.statement(
+          `SELECT COUNT(*) AS n FROM memberships m LEFT JOIN delivered_state d
+             ON d.destination = 'cdp' AND d.segment_key = m.segment_key AND d.contact_id = m.contact_id
+           WHERE m.segment_key IN ('bought_today', 'visited_today') AND (d.status IS NULL OR d.status <> 'delivered')`,
+        ).get() as { n: number }
+      ).n;
+      const members = (store.statement("SELECT COUNT(*) AS n FROM memberships WHERE segment_key IN ('bought_today', 'visited_today')").get() as { n: number }).n;
+      store.close();
+      const schedReport = JSON.parse(await nextLine(sched.lines, 'the scheduled process')) as { runs: number[]; maxRssKb: number };
+
+      const post = [...sent.post].sort((a, b) => a - b);
+      const health = [...sent.health].sort((a, b) => a - b);
+      const rows = [...latencies].map(([destination, list]) => {
+        const sorted = [...list].sort((a, b) => a - b);
+        return `| ${destination} (Segment sandbox) | ${sorted.length} | ${ms(percentile(sorted, 0.5))} | ${ms(percentile(sorted, 0.99))} | ${ms(sorted[sorted.length - 1] ?? Number.NaN)} | p99 < 2000 ms |`;
+      });
+      const lost = sent.accepted - stored;
+      const scale = fraction === 1 ? 'full scale' : `${fraction} of full scale (stores only; the rate is ${rate}/s)`;
+      return [
+        `${rate} events/s for ${seconds} s into /v1/batch from a second process (${sent.sent} events in batches every 100 ms), spread over ${contacts.toLocaleString('en')} contacts; a third process ran ${schedReport.runs.length} scheduled computation(s) (all features + ${'starter segments'}) over ${scheduledContacts.toLocaleString('en')} contacts meanwhile (${schedReport.runs.map((r) => `${(r / 1000).toFixed(1)} s`).join(', ') || 'none finished'}). ${scale}.`,
+        '',
+        '| destination | changes delivered | accept → delivered p50 | p99 | max | target |',
+        '| --- | --- | --- | --- | --- | --- |',
+        ...rows,
+        '',
+        '| measure | value | target |',
+        '| --- | --- | --- |',
+        `| events accepted (200) / refused / failed requests | ${sent.accepted} / ${sent.refused} / ${sent.failedRequests} | — |`,
+        `| events lost (accepted, not in the store) | ${lost} | 0 |`,
+        `| members of the pushed segments not delivered after the drain | ${undelivered} of ${members} | 0 |`,
+        `| drain after the last batch | ${drainMs} ms | — |`,
+        `| POST /v1/batch latency p50 / p99 | ${ms(percentile(post, 0.5))} / ${ms(percentile(post, 0.99))} | — |`,
+        `| /health latency during the run p50 / p99 / max (${health.length} probes, ${sent.healthFailures} failed) | ${ms(percentile(health, 0.5))} / ${ms(percentile(health, 0.99))} / ${ms(health[health.length - 1] ?? Number.NaN)} | — |`,
+        `| peak RSS: server / sender / scheduled process | ${mib(process.resourceUsage().maxRSS)} / ${mib(sent.maxRssKb)} / ${mib(schedReport.maxRssKb)} | — |`,
+        '',
+        `Latency is measured from the server's receipt of the message (the 200 follows the inbox commit) to the recorded batch at the destination; delivered changes counted: ${delivered}. The scheduled computation runs on its own store file: on the same SQLite file its whole-base write transaction would hold the single writer lock for the length of the run.`,
+      ].join('\n');
+    } finally {
+      for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+      await sandbox.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
+
+if (ROLE === 'sender') {
+  const [url, rate, seconds, contacts] = process.argv.slice(2);
+  await sender(url as string, Number(rate), Number(seconds), Number(contacts));
+} else if (ROLE === 'scheduled') {
+  const [dir, contacts, events] = process.argv.slice(2);
+  await scheduled(dir as string, Number(contacts), Number(events));
+}
