@@ -4,13 +4,15 @@
  */
 import { relative } from 'node:path';
 import { formatConfigErrors, loadConfig, nextRuns, type Config, type JobStep } from '../../config/index.js';
+import { compileSegments, SegmentRuleError } from '../../core/segments/index.js';
 import { builtinRegistry } from '../builtins.js';
 import { EXIT, type Command } from '../main.js';
 
 const HELP = `usage: segflow validate <config.yaml>
 
 Reads the config file and the segment files it includes, fills in \${VAR} from the environment, checks each
-connection's config against its connector and every reference between sections, then prints what the file
+connection's config against its connector and every reference between sections, compiles every segment rule
+(unknown features, scores and models, cycles between segments, protected attributes), then prints what the file
 defines (sources, destinations, segments, jobs with their next run) or every mistake with file:line:column.
 Nothing is contacted: use \`segflow check\` to try the connections.
 
@@ -37,6 +39,17 @@ export const command: Command = {
       config = await loadConfig(file, { registry: builtinRegistry() });
     } catch (error) {
       process.stderr.write(formatConfigErrors(error));
+      return EXIT.usage;
+    }
+    try {
+      compileSegments(config.segments, {
+        customFeatures: Object.keys(config.features),
+        protectedAttributes: config.protected_attributes,
+        models: Object.keys(config.models),
+      });
+    } catch (error) {
+      if (!(error instanceof SegmentRuleError)) throw error;
+      process.stderr.write(`${error.issues.map((i) => `${i.where}: ${i.message}`).join('\n')}\n`);
       return EXIT.usage;
     }
     process.stdout.write(summary(file, config));

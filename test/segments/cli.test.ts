@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { command } from '../../cli/commands/segments.js';
+import { command as validate } from '../../cli/commands/validate.js';
+import type { Command } from '../../cli/main.js';
 import { computeFeatures } from '../../core/features/index.js';
 import { openStore } from '../../core/index.js';
 import { CURRENCY, NOW, fixtureRecords, load } from '../features/fixture.js';
@@ -11,12 +13,16 @@ let dir: string;
 let config: string;
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  return runCommand(command, argv);
+}
+
+async function runCommand(cmd: Command, argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
   const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((out += String(chunk)), true));
   const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((err += String(chunk)), true));
   try {
-    const code = await command.run(argv);
+    const code = await cmd.run(argv);
     return { code, out, err };
   } finally {
     o.mockRestore();
@@ -60,5 +66,37 @@ describe('segflow segments preview', () => {
     const { code, err } = await run('preview', config, 'frr');
     expect(code).toBe(2);
     expect(err).toContain('unknown segment "frr"');
+  });
+});
+
+describe('segflow validate compiles the segment rules', () => {
+  it('fails on a cycle between segments and an unknown feature, naming where each was written', async () => {
+    const file = join(dir, 'broken.yaml');
+    writeFileSync(
+      file,
+      [
+        'segments:',
+        '  - key: a',
+        '    rule: { in_segment: b }',
+        '  - key: b',
+        '    rule:',
+        '      all:',
+        '        - { in_segment: a }',
+        '        - { feature: monetary_356d, gt: 10 }',
+        '',
+      ].join('\n'),
+    );
+    const { code, out, err } = await runCommand(validate, [file]);
+    expect(code).toBe(2);
+    expect(out).toBe('');
+    expect(err).toContain(`${file}:3:`); // a's in_segment
+    expect(err).toMatch(/cycle: a -> b -> a/);
+    expect(err).toMatch(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:8:\\d+: segment b: rule\\.all\\[1\\]\\.feature: unknown feature "monetary_356d"`));
+  });
+
+  it('passes the starter segments', async () => {
+    const { code, out } = await runCommand(validate, [config]);
+    expect(code).toBe(0);
+    expect(out).toContain('is valid');
   });
 });
