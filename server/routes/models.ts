@@ -1,5 +1,6 @@
 /** Models: the config's models with what they wrote per contact; one model's outputs in detail. */
 import { Hono } from 'hono';
+import { latestModelRun, listModelRuns } from '../../core/index.js';
 import { modelOutputSummaries } from '../../core/views/index.js';
 import { ApiError } from './errors.js';
 import type { Shared } from './shared.js';
@@ -7,8 +8,6 @@ import type { Shared } from './shared.js';
 export function modelRoutes(shared: Shared): Hono {
   const { deps } = shared;
   const app = new Hono();
-  // TODO(coordinator): add the metrics per k, the chosen k and why, AUC and cluster profiles from core/models/run
-  // (listModelRuns / readModelRun) once the models work lands there.
   app.get('/models', (c) => {
     const outputs = modelOutputSummaries(deps.store);
     return c.json({
@@ -17,6 +16,7 @@ export function modelRoutes(shared: Shared): Hono {
         kind: typeof settings.kind === 'string' ? settings.kind : null,
         settings,
         outputs: outputs.filter((o) => o.model === name),
+        lastRun: listModelRuns(deps.store, { model: name, limit: 1 })[0] ?? null,
       })),
     });
   });
@@ -24,7 +24,16 @@ export function modelRoutes(shared: Shared): Hono {
     const name = c.req.param('name');
     const settings = deps.config.models[name];
     if (!settings) throw new ApiError(404, 'not_found', `no model "${name.slice(0, 80)}"`);
-    return c.json({ name, kind: typeof settings.kind === 'string' ? settings.kind : null, settings, outputs: modelOutputSummaries(deps.store, name) });
+    // The latest successful run's metrics: inertia and silhouette per k, the chosen k and why, AUC, cluster profiles.
+    const latest = latestModelRun(deps.store, name);
+    return c.json({
+      name,
+      kind: typeof settings.kind === 'string' ? settings.kind : null,
+      settings,
+      outputs: modelOutputSummaries(deps.store, name),
+      latest: latest ? { ...latest, saved: undefined } : null,
+      runs: listModelRuns(deps.store, { model: name, limit: 50 }),
+    });
   });
   return app;
 }
