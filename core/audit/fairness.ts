@@ -2,7 +2,7 @@ import type { Store } from '../store/store.js';
 import { percent, type AuditFinding } from './findings.js';
 
 /** The four-fifths rule: a group selected at less than this share of the best-selected group's rate is flagged. */
-export const FOUR_FIFTHS = 0.8;
+export const FOUR_FIFTHS = 4 / 5;
 
 /** One group's selection rate by a segment or cluster. */
 export interface GroupRate {
@@ -90,12 +90,14 @@ function rates(
   const groups = [...base.entries()]
     .filter(([, contacts]) => contacts >= minGroupSize)
     .map(([group, contacts]) => ({ group, contacts, selected: selected.get(group) ?? 0, rate: (selected.get(group) ?? 0) / contacts }));
-  const highest = Math.max(0, ...groups.map((g) => g.rate));
+  const top = groups.reduce<(typeof groups)[number] | undefined>((best, g) => (!best || g.rate > best.rate ? g : best), undefined);
+  const highest = top?.rate ?? 0;
   return groups
     .map((g) => ({
       ...g,
       impactRatio: highest > 0 ? g.rate / highest : null,
-      flagged: highest > 0 && g.rate < FOUR_FIFTHS * highest,
+      // In whole numbers (selected × other group's size), so a rate at exactly four-fifths is not flagged by rounding.
+      flagged: top !== undefined && highest > 0 && g.selected * top.contacts * 5 < top.selected * g.contacts * 4,
     }))
     .sort((a, b) => b.rate - a.rate || a.group.localeCompare(b.group));
 }

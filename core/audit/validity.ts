@@ -35,7 +35,7 @@ export function auditValidity(store: Store, options: AuditOptions, now: Date): {
     )
     .all() as { currency: unknown; n: number }[];
   const unknownCurrencies = currencies
-    .filter((c) => !known.has(String(c.currency).trim().toUpperCase()))
+    .filter((c) => !known.has(String(c.currency)))
     .map((c) => ({ currency: String(c.currency), events: c.n }))
     .sort((a, b) => b.events - a.events || a.currency.localeCompare(b.currency));
 
