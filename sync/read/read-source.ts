@@ -18,6 +18,13 @@ export interface ReadSourceOptions {
   identity?: IdentityOptions;
   /** Records loaded at most per transaction when a stream yields a long page without a checkpoint. */
   maxPageRecords?: number;
+  /**
+   * Small pages are gathered until this many records (or `maxCommitDelayMs`) and committed together with the newest
+   * checkpoint: every commit costs a WAL write of each page it touched, whatever its size.
+   */
+  minCommitRecords?: number;
+  /** The longest a gathered page waits for its commit. */
+  maxCommitDelayMs?: number;
   /** Called after every committed page. */
   onPage?: (stream: string, page: LoadCounts) => void;
   /** Called after a page is written and before its commit (tests kill the process there). */
@@ -70,9 +77,15 @@ export async function readSource(options: ReadSourceOptions): Promise<StreamOutc
       ? (readCheckpoint(options.store, options.connection, stream.name) as StreamState | undefined)
       : undefined;
     const limit = options.maxPageRecords ?? 5000;
+    const gather = options.minCommitRecords ?? 2000;
+    const delay = options.maxCommitDelayMs ?? 1000;
     let page: SourceRecord[] = [];
+    let lastCommit = Date.now();
+    let committed = state;
+    let storeFailed = false;
 
     const commit = (checkpoint: StreamState | undefined) => {
+      storeFailed = true;
       const loaded = loadPage(options.store, {
         connection: options.connection,
         stream: stream.name,
@@ -82,7 +95,10 @@ export async function readSource(options: ReadSourceOptions): Promise<StreamOutc
         ...(options.identity === undefined ? {} : { identity: options.identity }),
         ...(options.beforeCommit === undefined ? {} : { beforeCommit: options.beforeCommit }),
       });
+      storeFailed = false;
       page = [];
+      committed = checkpoint;
+      lastCommit = Date.now();
       outcome.pages++;
       for (const key of Object.keys(outcome.counts) as (keyof LoadCounts)[]) outcome.counts[key] += loaded[key];
       outcome.rejected += loaded.errors.length;
@@ -98,16 +114,26 @@ export async function readSource(options: ReadSourceOptions): Promise<StreamOutc
           // idempotent load absorbs what was already there.
           if (page.length >= limit) commit(state);
         } else {
+          // A checkpoint covers everything read before it; the records gathered past it are re-read harmlessly after
+          // a crash, so gathered pages commit with the newest checkpoint.
           state = message.state;
-          commit(state);
+          if (page.length >= gather || Date.now() - lastCommit >= delay || options.ctx.signal.aborted) commit(state);
         }
         if (options.ctx.signal.aborted && page.length === 0) {
           outcome.status = 'cancelled';
           break;
         }
       }
-      if (page.length > 0) commit(state);
+      if (page.length > 0 || state !== committed) commit(state);
     } catch (error) {
+      // Keep what was read up to the last checkpoint the stream gave, as if each page had been committed on arrival.
+      if (state !== committed && !storeFailed) {
+        try {
+          commit(state);
+        } catch (commitError) {
+          options.ctx.logger.error('could not keep the pages read before the failure', { reason: String(commitError) });
+        }
+      }
       outcome.status = options.ctx.signal.aborted ? 'cancelled' : 'failed';
       outcome.error = error instanceof Error ? error.message : String(error);
       options.ctx.logger.error('stream failed', {

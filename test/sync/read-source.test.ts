@@ -54,7 +54,7 @@ function options(overrides: Record<string, unknown> = {}) {
 
 describe('reading a source into the store', () => {
   it('loads every stream page by page and commits each stream checkpoint', async () => {
-    const outcomes = await readSource({ ...options(), mode: 'incremental' });
+    const outcomes = await readSource({ ...options(), mode: 'incremental', minCommitRecords: 1 });
     expect(outcomes.map((o) => [o.stream, o.status, o.pages])).toEqual([
       ['contacts', 'succeeded', 3],
       ['events', 'succeeded', 4],
@@ -63,6 +63,44 @@ describe('reading a source into the store', () => {
     expect(outcomes[1]!.counts.inserted).toBe(40);
     expect(findContactsByEmail(store, 'person3@example.com')).toHaveLength(1);
     expect(readCheckpoint(store, 'shop', 'events')).toMatchObject({ cursor: '2024-02-01T00:00:39.000Z' });
+  });
+
+  it('gathers small pages into one commit that carries the newest checkpoint', async () => {
+    const outcomes = await readSource({ ...options(), mode: 'incremental' });
+    expect(outcomes.map((o) => [o.stream, o.pages, o.counts.inserted])).toEqual([
+      ['contacts', 1, 25],
+      ['events', 1, 40],
+    ]);
+    expect(readCheckpoint(store, 'shop', 'events')).toMatchObject({ cursor: '2024-02-01T00:00:39.000Z' });
+  });
+
+  it('a stream that fails midway keeps every record read before its last checkpoint', async () => {
+    let readBeforeFailure = 0;
+    const failing: typeof fileSource = {
+      ...fileSource,
+      streams: (config) =>
+        fileSource.streams(config).map((stream) =>
+          stream.name !== 'events'
+            ? stream
+            : {
+                ...stream,
+                async *read(request, ctx) {
+                  let checkpoints = 0;
+                  for await (const message of stream.read(request, ctx)) {
+                    yield message;
+                    if (message.type === 'record') readBeforeFailure++;
+                    else if (++checkpoints === 3) throw new Error('connection reset');
+                  }
+                },
+              },
+        ),
+    };
+    const outcomes = await readSource({ ...options(), source: failing, mode: 'incremental' });
+    const events = outcomes.find((o) => o.stream === 'events')!;
+    expect(events).toMatchObject({ status: 'failed', error: 'connection reset' });
+    expect(readBeforeFailure).toBeGreaterThan(0);
+    expect(events.counts.inserted).toBe(readBeforeFailure);
+    expect(readCheckpoint(store, 'shop', 'events')).toBeDefined();
   });
 
   it('an unchanged incremental run changes nothing, and new rows come through on the next run', async () => {
