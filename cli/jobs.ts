@@ -52,6 +52,8 @@ export interface RunJobOptions {
   onProgress?(progress: RunProgress): void;
   /** How often the run looks in the store for a cancel request (`requestCancel`). Default 1000 ms. */
   cancelPollMs?: number;
+  /** Plan each push once more before sending, to report its total changes (a progress bar's ETA). */
+  planTotals?: boolean;
   /** `worker` (default): compute in a worker thread with its own store connection; `here`: in this thread. */
   computeIn?: 'worker' | 'here';
   /** Called after a page (or a push batch's results) is written and before its commit: tests kill the process there. */
@@ -63,7 +65,8 @@ export type RunProgress =
   | { kind: 'step'; index: number; total: number; step: 'read' | 'compute' | 'push'; name: string }
   | { kind: 'read'; source: string; stream: string; read: number; pages: number }
   | { kind: 'compute'; phase: ComputePhase; done: boolean }
-  | { kind: 'push'; destination: string; segment: string; sent: number };
+  /** `total`: the changes planned for the segment, when `planTotals` asked for them. */
+  | { kind: 'push'; destination: string; segment: string; sent: number; total?: number };
 
 export type StepResult =
   | { kind: 'read'; skipped: boolean; sources: { source: string; streams: StreamOutcome[] }[]; ms?: number }
@@ -432,25 +435,36 @@ async function pushStep(
     connection.identities_from ?? Object.values(config.sources).find((s) => s.connector === connection.connector)?.name;
   const names = new Map(config.segments.map((s) => [s.key, s.name]));
   const sent = new Map<string, number>();
+  const totals = new Map<string, number>();
+  const common = {
+    store,
+    destination: gentle,
+    config: connection.config,
+    ctx,
+    connection: step.destination,
+    segments: step.segments.map((key) => ({ key, name: names.get(key) ?? key })),
+    ...(identitiesFrom === undefined ? {} : { identitiesFrom }),
+    mode: step.mode,
+    ...(step.require_consent === undefined ? {} : { requireConsent: step.require_consent }),
+    maxRetries: step.max_retries ?? options.maxRetries ?? 3,
+  };
   try {
+    if (options.planTotals && options.dryRun !== true) {
+      for (const s of (await pushSegments({ ...common, dryRun: true })).segments) {
+        totals.set(s.segment, s.added + s.removed);
+        options.onProgress?.({ kind: 'push', destination: step.destination, segment: s.segment, sent: 0, total: s.added + s.removed });
+      }
+    }
     return await pushSegments({
-      store,
-      destination: gentle,
-      config: connection.config,
-      ctx,
-      connection: step.destination,
-      segments: step.segments.map((key) => ({ key, name: names.get(key) ?? key })),
-      ...(identitiesFrom === undefined ? {} : { identitiesFrom }),
-      mode: step.mode,
-      ...(step.require_consent === undefined ? {} : { requireConsent: step.require_consent }),
-      maxRetries: step.max_retries ?? options.maxRetries ?? 3,
+      ...common,
       ...(runId === undefined ? {} : { runId }),
       ...(options.retryDelayMs === undefined ? {} : { retryDelayMs: options.retryDelayMs }),
       dryRun: options.dryRun === true,
       onBatch: (segment, n) => {
-        const total = (sent.get(segment) ?? 0) + n;
-        sent.set(segment, total);
-        options.onProgress?.({ kind: 'push', destination: step.destination, segment, sent: total });
+        const done = (sent.get(segment) ?? 0) + n;
+        sent.set(segment, done);
+        const total = totals.get(segment);
+        options.onProgress?.({ kind: 'push', destination: step.destination, segment, sent: done, ...(total === undefined ? {} : { total }) });
       },
       ...(options.beforeCommit?.delivery ? { beforeCommit: options.beforeCommit.delivery } : {}),
     });
