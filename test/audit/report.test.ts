@@ -1,0 +1,117 @@
+/** The same report from `segflow audit --json`, GET /audit (through the admin server, behind its token) and buildAudit. */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { builtinRegistry } from '../../cli/builtins.js';
+import { command } from '../../cli/commands/audit.js';
+import { loadConfig, type Config } from '../../config/index.js';
+import { buildAudit, openStore, type AuditReport, type Store } from '../../core/index.js';
+import type { Logger } from '../../plugins/index.js';
+import { createServer } from '../../server/app.js';
+import { auditOptions } from '../../server/routes/audit.js';
+import { tempDir } from '../store/fixtures.js';
+import { NOW, cleanWorld } from './world.js';
+
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const TOKEN = 'audit-test-read-token';
+let dir: ReturnType<typeof tempDir>;
+let file: string;
+let config: Config;
+let store: Store;
+
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((out += String(chunk)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((err += String(chunk)), true));
+  try {
+    return { code: await command.run(argv), out, err };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+beforeAll(async () => {
+  dir = tempDir();
+  const db = join(dir.dir, 'segflow.db');
+  const seed = openStore(db);
+  cleanWorld(seed);
+  seed.close();
+  file = join(dir.dir, 'segflow.yaml');
+  writeFileSync(
+    file,
+    `store: { path: ${JSON.stringify(db)} }
+segments:
+  - key: fr_buyers
+    name: French buyers
+    rule: { trait: country, eq: FR }
+  - key: vip
+    name: VIP
+    rule: { all: [ { trait: vip_tier, eq: gold }, { feature: days_since_signup, lt: 365 } ] }
+currency: { reporting: USD, rates: { EUR: 1.1 } }
+protected_attributes: [gender, religion]
+`,
+  );
+  config = await loadConfig(file, { registry: builtinRegistry() });
+  store = openStore(db);
+});
+afterAll(() => {
+  store.close();
+  dir.cleanup();
+});
+
+function server() {
+  return createServer({
+    config,
+    store,
+    registry: builtinRegistry(),
+    logger: quiet,
+    env: { SEGFLOW_READ_TOKEN: TOKEN },
+    startJob: () => Promise.resolve({ status: 'not started' }),
+    now: () => NOW,
+  });
+}
+
+describe('segflow audit and GET /audit', () => {
+  it('serve the same report, built from the config: the traits its rules use, its segments, its protected attributes', async () => {
+    const response = await server().request('/audit', { headers: { Authorization: `Bearer ${TOKEN}` } });
+    expect(response.status).toBe(200);
+    const served = (await response.json()) as AuditReport;
+    const cli = await run(file, '--json', '--now', NOW.toISOString());
+    expect(cli.code).toBe(0);
+    expect(JSON.parse(cli.out)).toEqual(served);
+    expect(served).toEqual(JSON.parse(JSON.stringify(buildAudit(store, auditOptions(config, builtinRegistry(), { now: NOW })))));
+
+    // vip_tier (a rule's trait) is on nobody; created_at (behind days_since_signup) neither; the defaults judge 100 members
+    expect(served.findings.map((f) => [f.code, f.names])).toEqual([
+      ['field_mostly_empty', ['created_at']],
+      ['field_mostly_empty', ['vip_tier']],
+      ['segment_too_small', ['fr_buyers']],
+      ['segment_too_small', ['vip']],
+    ]);
+    expect(served.findings[0]?.message).toContain('segment vip (feature days_since_signup)');
+    expect(served.fairness.notPresent).toEqual(['religion']);
+  });
+
+  it('take the minimum segment size from --min-size and ?min_size alike', async () => {
+    const response = await server().request('/audit?min_size=30', { headers: { Authorization: `Bearer ${TOKEN}` } });
+    const served = (await response.json()) as AuditReport;
+    const cli = await run(file, '--json', '--now', NOW.toISOString(), '--min-size', '30');
+    expect(JSON.parse(cli.out)).toEqual(served);
+    expect(served.findings.filter((f) => f.code === 'segment_too_small').map((f) => [f.names, f.count])).toEqual([[['vip'], 20]]);
+  });
+
+  it('print a readable report, findings first, and refuse without a token', async () => {
+    const { code, out } = await run(file, '--now', NOW.toISOString());
+    expect(code).toBe(0);
+    const lines = out.split('\n');
+    expect(lines[2]).toBe('Findings: 4 warnings, 0 notices');
+    expect(lines[3]).toMatch(/^ {2}warning {2}\[completeness\] created_at is empty on 100% of contacts/);
+    expect(out.indexOf('Completeness')).toBeGreaterThan(out.indexOf('[segments] vip has 20 members, under the minimum of 100'));
+    expect(out).toContain('not in the data: religion');
+    expect((await run(file, '--strict', '--now', NOW.toISOString())).code).toBe(1);
+    expect((await run(file, '--min-size', 'ten')).code).toBe(2);
+    expect((await server().request('/audit')).status).toBe(401);
+  });
+});
