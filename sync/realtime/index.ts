@@ -4,3 +4,4 @@
  * same planner and delivered state as scheduled pushes. Re-exports only.
  */
 export { startPipeline, type RealtimeDestination, type RealtimePipeline, type RealtimePipelineOptions, type FlushReport } from './pipeline.js';
+export { runStep, type StepInput, type StepReport } from './step.js';

@@ -1,24 +1,12 @@
-import {
-  evaluateSegments,
-  recomputeContacts,
-  type EvaluateOptions,
-  type FeatureOptions,
-  type IdentityOptions,
-  type PushMode,
-  type SegmentDefinition,
-  type Store,
-} from '../../core/index.js';
-import {
-  clearPending,
-  loadWaitingMessages,
-  pendingContacts,
-  pendingSummary,
-  queueForDestinations,
-  touchedContacts,
-  type QueuedContact,
-} from '../../core/realtime/index.js';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { EvaluateOptions, FeatureOptions, IdentityOptions, PushMode, SegmentDefinition, Store } from '../../core/index.js';
+import { clearPending, pendingContacts, pendingSummary, type QueuedContact } from '../../core/realtime/index.js';
 import type { ConnectorContext, DestinationDefinition, Logger, SegmentRef } from '../../plugins/index.js';
 import { pushSegments, type PushOutcome } from '../push/index.js';
+import { runStep, type StepInput, type StepReport } from './step.js';
 
 /** One destination the real-time path flushes to: what a job's push step says, resolved to a connector. */
 export interface RealtimeDestination {
@@ -62,11 +50,16 @@ export interface RealtimePipelineOptions {
   /** Most contacts recomputed per tick (the rest wait for the next). Default 2000. */
   maxContactsPerTick?: number;
   onFlush?: (report: FlushReport) => void;
+  /**
+   * Load and recompute in a worker thread with its own store connection (default), so the thread answering HTTP is
+   * never held by them; `false` runs them on the calling thread (an in-memory store has no file to share).
+   */
+  worker?: boolean;
 }
 
 export interface RealtimePipeline {
   /** Loads what waits, recomputes touched contacts and queues them for their destinations; once, now. */
-  step(): void;
+  step(): Promise<StepReport>;
   /** Flushes every destination that has something waiting, due or not, and resolves when they are done. */
   flush(): Promise<void>;
   /** Stops the timers and waits for flushes in flight (what remains stays queued in the store for the next start). */
@@ -95,21 +88,16 @@ export function startPipeline(options: RealtimePipelineOptions): RealtimePipelin
   const retryAt = new Map<string, { at: number; delay: number }>();
   let stopped = false;
 
-  const step = (): void => {
-    const started = performance.now();
-    const load = loadWaitingMessages(store, { ...(options.identity ? { identity: options.identity } : {}) });
-    const loadedMs = performance.now() - started;
-    const touched = touchedContacts(store, options.maxContactsPerTick ?? 2000);
-    if (touched.length === 0) return;
-    const ids = touched.map((c) => c.contactId);
-    const at = now();
-    store.transaction(() => {
-      recomputeContacts(store, ids, { ...options.features, now: at });
-      if (options.segments.length > 0) evaluateSegments(store, options.segments, { ...options.evaluate, now: at, contacts: ids });
-      queueForDestinations(store, touched, options.destinations.map((d) => d.connection));
-    });
-    logger.debug('real-time step', { messages: load.messages, contacts: ids.length, loadMs: Math.round(loadedMs), totalMs: Math.round(performance.now() - started) });
+  const input: StepInput = {
+    segments: options.segments,
+    destinations: options.destinations.map((d) => d.connection),
+    ...(options.features ? { features: options.features } : {}),
+    ...(options.evaluate ? { evaluate: options.evaluate } : {}),
+    ...(options.identity ? { identity: options.identity } : {}),
+    ...(options.maxContactsPerTick === undefined ? {} : { maxContactsPerTick: options.maxContactsPerTick }),
   };
+  const worker = options.worker !== false && store.path !== ':memory:' ? stepWorker(store.path, input) : undefined;
+  const step = (): Promise<StepReport> => (worker ? worker.step(now()) : Promise.resolve(runStep(store, input, now())));
 
   const flushOne = async (d: RealtimeDestination, force: boolean): Promise<void> => {
     const backoff = retryAt.get(d.connection);
@@ -172,12 +160,19 @@ export function startPipeline(options: RealtimePipelineOptions): RealtimePipelin
       return run;
     });
 
+  let stepping: Promise<void> | undefined;
   const safeStep = (): void => {
-    try {
-      step();
-    } catch (error) {
-      logger.error('real-time step failed; the messages stay queued', { reason: error instanceof Error ? error.message : String(error) });
-    }
+    if (stepping) return;
+    stepping = step()
+      .then((report) => {
+        if (report.messages > 0 || report.contacts > 0) logger.debug('real-time step', { ...report });
+      })
+      .catch((error: unknown) => {
+        logger.error('real-time step failed; the messages stay queued', { reason: error instanceof Error ? error.message : String(error) });
+      })
+      .finally(() => {
+        stepping = undefined;
+      });
   };
 
   const stepTimer = setInterval(safeStep, tickMs);
@@ -192,7 +187,62 @@ export function startPipeline(options: RealtimePipelineOptions): RealtimePipelin
       stopped = true;
       clearInterval(stepTimer);
       clearInterval(flushTimer);
+      await stepping;
       await Promise.all([...inFlight.values()]);
+      await worker?.stop();
     },
   };
+}
+
+/** The step worker thread, asked one step at a time. */
+function stepWorker(storePath: string, input: StepInput): { step(now: Date): Promise<StepReport>; stop(): Promise<void> } {
+  // segflow runs TypeScript through tsx: the worker registers tsx itself, then imports its .ts entry.
+  const entry = new URL('./step-worker.ts', import.meta.url).href;
+  const boot = `import { register } from ${JSON.stringify(tsxApi())}; register(); await import(${JSON.stringify(entry)});`;
+  const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`), { workerData: { storePath, input } });
+  worker.unref();
+  let waiting: { resolve: (r: StepReport) => void; reject: (e: Error) => void } | undefined;
+  let exited: Error | undefined;
+  worker.on('message', (message: { type: 'stepped'; report: StepReport } | { type: 'failed'; message: string }) => {
+    const w = waiting;
+    waiting = undefined;
+    if (message.type === 'stepped') w?.resolve(message.report);
+    else w?.reject(new Error(message.message));
+  });
+  const fail = (error: Error): void => {
+    exited = error;
+    waiting?.reject(error);
+    waiting = undefined;
+  };
+  worker.on('error', fail);
+  worker.on('exit', (code) => fail(new Error(`the real-time step worker exited (code ${code})`)));
+  return {
+    step(now) {
+      if (exited) return Promise.reject(exited);
+      return new Promise<StepReport>((resolve, reject) => {
+        waiting = { resolve, reject };
+        worker.postMessage({ type: 'step', now: now.toISOString() });
+      });
+    },
+    async stop() {
+      if (exited) return;
+      const done = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      worker.postMessage({ type: 'stop' });
+      await Promise.race([done, new Promise((r) => setTimeout(r, 5000).unref())]);
+      if (!exited) await worker.terminate();
+    },
+  };
+}
+
+let tsxApiUrl: string | undefined;
+
+/** The ESM entry of tsx's register API (the package's `./esm/api` import export). */
+function tsxApi(): string {
+  if (tsxApiUrl) return tsxApiUrl;
+  const require = createRequire(import.meta.url);
+  const pkgPath = require.resolve('tsx/package.json');
+  const pkg = require(pkgPath) as { exports: Record<string, { import?: { default?: string } }> };
+  const relative = pkg.exports['./esm/api']?.import?.default ?? './dist/esm/api/index.mjs';
+  tsxApiUrl = pathToFileURL(join(dirname(pkgPath), relative)).href;
+  return tsxApiUrl;
 }

@@ -40,7 +40,7 @@ const purchase = (userId: string, messageId: string) =>
     ],
   });
 
-async function until(what: string, check: () => boolean, ms = 20_000): Promise<void> {
+async function until(what: string, check: () => boolean, ms = 40_000): Promise<void> {
   const end = Date.now() + ms;
   while (!check()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -146,5 +146,5 @@ describe('a crash between accept and flush', () => {
     second.child.kill('SIGTERM');
     expect(entered()).toHaveLength(1);
     expect(rawMessages(sandbox).filter((m) => m.type === 'identify')).toHaveLength(1);
-  }, 60_000);
+  }, 120_000);
 });
