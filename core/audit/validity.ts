@@ -29,18 +29,26 @@ export function auditValidity(store: Store, options: AuditOptions, now: Date): {
   for (const r of invalid) bySource[r.source] = (bySource[r.source] ?? 0) + 1;
 
   const known = new Set([options.currency?.reporting ?? 'USD', ...Object.keys(options.currency?.rates ?? {})]);
-  const currencies = store
+  // One pass over the events table for both (it is the largest table by far).
+  const scan = store
     .statement(
-      `SELECT currency, COUNT(*) AS n FROM (SELECT json_extract(properties, '$.currency') AS currency FROM events WHERE value IS NOT NULL) WHERE currency IS NOT NULL GROUP BY currency ORDER BY currency`,
+      `SELECT SUM(CASE WHEN occurred_at > ? THEN 1 ELSE 0 END) AS future,
+              json_group_array(json_extract(properties, '$.currency')) FILTER (WHERE value IS NOT NULL AND json_extract(properties, '$.currency') IS NOT NULL) AS currencies
+         FROM events`,
     )
-    .all() as { currency: unknown; n: number }[];
-  const unknownCurrencies = currencies
-    .filter((c) => !known.has(String(c.currency)))
-    .map((c) => ({ currency: String(c.currency), events: c.n }))
+    .get(now.toISOString()) as { future: number | null; currencies: string | null };
+  const perCurrency = new Map<string, number>();
+  for (const c of JSON.parse(scan.currencies ?? '[]') as unknown[]) {
+    const code = typeof c === 'string' ? c : JSON.stringify(c);
+    perCurrency.set(code, (perCurrency.get(code) ?? 0) + 1);
+  }
+  const unknownCurrencies = [...perCurrency.entries()]
+    .filter(([currency]) => !known.has(currency))
+    .map(([currency, events]) => ({ currency, events }))
     .sort((a, b) => b.events - a.events || a.currency.localeCompare(b.currency));
 
   const iso = now.toISOString();
-  const futureEvents = (store.statement('SELECT COUNT(*) AS n FROM events WHERE occurred_at > ?').get(iso) as { n: number }).n;
+  const futureEvents = scan.future ?? 0;
   const futureRecords = (store.statement('SELECT COUNT(*) AS n FROM identities WHERE record_updated_ms > ?').get(now.getTime()) as { n: number }).n;
   const eventsWithoutContact = (
     store
