@@ -103,7 +103,11 @@ export function loadWaitingMessages(store: Store, options: { limit?: number; ide
       }
     }
     const ids = JSON.stringify(rows.map((r) => r.id));
-    store.statement('UPDATE realtime_inbox SET loaded_at = ? WHERE id IN (SELECT value FROM json_each(?))').run(now.toISOString(), ids);
+    // Once loaded, only the message id is kept (for deduplication): the payload lives on in the store's own tables,
+    // where an erasure finds it, and not in a copy here.
+    store
+      .statement("UPDATE realtime_inbox SET loaded_at = ?, records = '[]' WHERE id IN (SELECT value FROM json_each(?))")
+      .run(now.toISOString(), ids);
     counts.messages = rows.length;
     return counts;
   });

@@ -98,7 +98,8 @@ export function ingestRoutes(deps: ServerDeps): Hono {
       headers[key.toLowerCase()] = value;
     });
     const request = { method: c.req.method, url: c.req.url, headers, body: c.req.method === 'GET' ? '' : await c.req.text() };
-    const verdict = source.webhook.verify(request, connection.config, (deps.now?.() ?? wallClock()).getTime());
+    // Signature timestamps are the tool's real time, so staleness is judged on the wall clock, not a demo's world clock.
+    const verdict = source.webhook.verify(request, connection.config, Date.now());
     if (!verdict.ok) {
       deps.logger.warn('webhook refused', { connection: name, reason: verdict.reason });
       return refuse(c, 401, 'unauthorized', verdict.reason);

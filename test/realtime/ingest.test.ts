@@ -141,6 +141,9 @@ describe('deduplication and mapping', () => {
     expect(inbox()).toBe(1);
     loadWaitingMessages(deps.store);
     expect(events().length).toBe(1);
+    // Loaded: the inbox keeps the id (still a duplicate) but no copy of the payload for an erasure to miss.
+    expect(((await (await post('/v1/track', message)).json()) as { duplicate: boolean }).duplicate).toBe(true);
+    expect(deps.store.statement('SELECT records FROM realtime_inbox').all()).toEqual([{ records: '[]' }]);
   });
 
   it('maps track, page and identify onto the canonical model, with the write key name as source', async () => {
