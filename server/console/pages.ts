@@ -100,6 +100,7 @@ function htmlDocument(title: string, main: string, nav: string, module: string, 
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)} · segflow</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/console/assets/console.css">
 ${withCharts ? '<script src="/console/vendor/chart.umd.js"></script>\n' : ''}<script type="module" src="/console/assets/${module}"></script>
 </head>

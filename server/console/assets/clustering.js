@@ -23,7 +23,14 @@ load(async () => {
 
 async function show(name) {
   const model = await api(`/models/${encodeURIComponent(name)}`);
-  const metrics = model.run?.metrics ?? {};
+  if (!model.run) {
+    fill('chosen-k', `No run of ${name} is recorded yet: its curves and profiles appear after a job computes it.`);
+    curve('elbow-chart', [], undefined, 'inertia', 'Inertia (within-cluster sum of squares)');
+    curve('silhouette-chart', [], undefined, 'silhouette', 'Mean silhouette');
+    fill('cluster-profiles', el('p', { class: 'empty' }, 'No cluster profiles yet.'));
+    return;
+  }
+  const metrics = model.run.metrics ?? {};
   const sweep = metrics.sweep ?? [];
   const chosenK = metrics.choice?.k ?? metrics.k;
   const reasons = metrics.choice?.reasons ?? [];

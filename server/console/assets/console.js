@@ -37,6 +37,40 @@ export async function api(path, options = {}) {
   return body;
 }
 
+/** GETs a text endpoint (the Prometheus /metrics) and returns its samples as name{labels} → value. */
+export async function metrics() {
+  const response = await fetch('/metrics', { credentials: 'same-origin' });
+  if (response.status === 401) {
+    toLogin();
+    throw new ApiError(401, 'unauthorized', 'Your session has ended; sign in again.');
+  }
+  if (!response.ok) throw new ApiError(response.status, 'error', `/metrics answered ${response.status}`);
+  const samples = new Map();
+  for (const line of (await response.text()).split('\n')) {
+    const match = /^([a-z_:][a-z0-9_:]*(?:\{[^}]*\})?)\s+(\S+)$/i.exec(line);
+    if (match) samples.set(match[1], Number(match[2]));
+  }
+  return samples;
+}
+
+/**
+ * Each segment's latest evaluation from its trend (GET /segments): size, entered, exited, and whether it drifted.
+ * Drift and stability are the API's when it gives them; otherwise they follow the documented definitions (stability =
+ * share of the previous members still members; drift when (entered + exited) / (previous + entered) > 0.4, never on
+ * a first evaluation).
+ */
+export function latestOf(segment) {
+  const trend = segment.trend ?? [];
+  const last = trend[trend.length - 1];
+  if (!last) return null;
+  const previous = trend.length > 1 ? trend[trend.length - 2].size : null;
+  const stability = last.stability !== undefined ? last.stability : previous ? (previous - last.exited) / previous : null;
+  const changedShare =
+    last.changedShare !== undefined ? last.changedShare : previous !== null && previous + last.entered > 0 ? (last.entered + last.exited) / (previous + last.entered) : 0;
+  const drift = last.drift !== undefined ? last.drift : previous !== null && changedShare > 0.4;
+  return { ...last, stability, changedShare, drift };
+}
+
 /** An element with attributes and children (strings become text nodes). */
 export function el(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
@@ -127,7 +161,9 @@ export async function load(loader) {
   try {
     await loader();
     status('');
+    document.body.dataset.state = 'ready';
   } catch (error) {
+    document.body.dataset.state = 'failed';
     if (error instanceof ApiError && error.status === 401) return;
     status(error instanceof Error ? error.message : String(error), 'error');
   }

@@ -1,6 +1,6 @@
 // A contact's unified profile, found by email: identities in each tool, traits, features, model scores, segment
 // history and recent events.
-import { ApiError, api, el, fill, load, number, query, remember, status, table, when } from './console.js';
+import { api, el, fill, load, number, query, remember, status, table, when } from './console.js';
 
 const form = document.getElementById('contact-search');
 const input = document.getElementById('contact-email');
@@ -22,19 +22,8 @@ load(async () => {
 });
 
 async function find(email) {
-  let found;
-  try {
-    found = await api(`/contacts?email=${encodeURIComponent(email)}`);
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 404) {
-      fill('contact-profile', el('p', { class: 'empty' }, `No contact has the email ${email}.`));
-      return;
-    }
-    throw error;
-  }
-  const contacts = found.contacts ?? [found];
-  fill('contact-profile', contacts.map(profile));
-  status('');
+  const { contacts } = await api(`/contacts?email=${encodeURIComponent(email)}`);
+  fill('contact-profile', contacts.length ? contacts.map(profile) : el('p', { class: 'empty' }, `No contact has the email ${email}.`));
 }
 
 function profile(contact) {
@@ -44,7 +33,7 @@ function profile(contact) {
     'article',
     { class: 'card', 'aria-label': `Contact ${contact.id}` },
     el('h2', {}, [contact.traits?.first_name, contact.traits?.last_name].filter(Boolean).join(' ') || contact.email || `Contact ${contact.id}`),
-    el('p', { class: 'hint' }, `Contact #${contact.id} · ${contact.email ?? 'no email'} · consent ${contact.emailConsent ?? contact.email_consent ?? 'unknown'}`),
+    el('p', { class: 'hint' }, `Contact #${contact.id} · ${contact.email ?? 'no email'} · consent ${contact.emailConsent ?? 'unknown'}`),
     el('h3', {}, 'Identities in each tool'),
     table(
       [

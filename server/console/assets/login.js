@@ -21,6 +21,8 @@ form.addEventListener('submit', async (event) => {
     body: JSON.stringify({ token: input.value }),
   });
   input.value = '';
+  // Read the answer through before leaving, or the browser counts the request as aborted.
+  await response.text();
   if (response.ok) {
     window.location.assign(nextPage());
     return;

@@ -1,34 +1,36 @@
 // Overview: what the store holds, alerts (drift, failed runs, changes waiting), the last runs and segment sizes.
-import { api, badge, el, figures, fill, load, number, percent, table, when } from './console.js';
+import { api, badge, el, figures, fill, latestOf, load, metrics, number, percent, table, when } from './console.js';
 
 load(async () => {
-  const [segments, runs, overview] = await Promise.all([api('/segments'), api('/runs?limit=5'), api('/overview')]);
-  const list = segments.segments;
+  const [segments, runs, samples] = await Promise.all([api('/segments'), api('/runs?per_page=5'), metrics()]);
+  const list = segments.segments.map((s) => ({ ...s, latest: latestOf(s) }));
   const recent = runs.runs;
+  const waiting = [...samples].filter(([name]) => name.startsWith('segflow_changes_waiting{'));
 
   fill(
     'totals',
     figures([
-      ['Contacts', overview.contacts],
-      ['Identities', overview.identities],
-      ['Events', overview.events],
+      ['Contacts', samples.get('segflow_contacts')],
+      ['Events', samples.get('segflow_events')],
       ['Segments', list.length],
       ['Members (all segments)', list.reduce((sum, s) => sum + (s.size ?? 0), 0)],
-      ['Suppressed', overview.suppressions],
+      ['Runs', runs.total],
+      ['Suppressed', samples.get('segflow_suppressions')],
     ]),
   );
 
   const alerts = [];
-  for (const s of list.filter((s) => s.drift)) {
-    alerts.push(el('p', { class: 'alert' }, `Drift: ${s.name ?? s.key} changed by ${percent(s.changedShare)} in its last evaluation.`));
+  for (const s of list.filter((s) => s.latest?.drift)) {
+    alerts.push(el('p', { class: 'alert' }, `Drift: ${s.name ?? s.key} changed by ${percent(s.latest.changedShare)} in its last evaluation.`));
   }
   for (const run of recent.filter((r) => r.status === 'failed' || r.status === 'partial')) {
     alerts.push(
       el('p', { class: 'alert bad' }, `Run #${run.id} of ${run.job} ${run.status} (${when(run.startedAt)})${run.error ? `: ${run.error}` : ''}.`),
     );
   }
-  for (const [destination, waiting] of Object.entries(overview.waiting ?? {})) {
-    if (waiting > 0) alerts.push(el('p', { class: 'alert' }, `${number(waiting)} changes waiting to be retried for ${destination}.`));
+  for (const [name, n] of waiting) {
+    const destination = /destination="([^"]*)"/.exec(name)?.[1] ?? name;
+    if (n > 0) alerts.push(el('p', { class: 'alert' }, `${number(n)} changes waiting to be retried for ${destination}.`));
   }
   fill('alerts', alerts.length ? alerts : el('p', { class: 'empty' }, 'No alerts.'));
 
@@ -56,8 +58,8 @@ load(async () => {
       [
         { label: 'Segment', value: (s) => el('a', { href: `/console/segments?key=${encodeURIComponent(s.key)}` }, s.name ?? s.key) },
         { label: 'Members', value: (s) => s.size, numeric: true },
-        { label: 'Stability', value: (s) => percent(s.stability), numeric: true },
-        { label: 'Drift', value: (s) => (s.drift ? 'yes' : 'no') },
+        { label: 'Stability', value: (s) => percent(s.latest?.stability), numeric: true },
+        { label: 'Drift', value: (s) => (s.latest ? (s.latest.drift ? 'yes' : 'no') : null) },
       ],
       list,
       { empty: 'No segments evaluated yet.' },

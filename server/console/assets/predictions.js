@@ -22,7 +22,13 @@ load(async () => {
 
 async function show(name) {
   const model = await api(`/models/${encodeURIComponent(name)}`);
-  const metrics = model.run?.metrics ?? {};
+  if (!model.run) {
+    fill('prediction-summary', `No run of ${name} is recorded yet: its distributions appear after a job computes it.`);
+    histogramChart('risk-chart', undefined, 'contacts by churn risk (1 − P(alive))', '#dc2626');
+    histogramChart('clv-chart', undefined, 'contacts by CLV', '#059669');
+    return;
+  }
+  const metrics = model.run.metrics ?? {};
   const distributions = model.distributions ?? {};
   fill(
     'prediction-summary',

@@ -2,7 +2,7 @@
 import { api, badge, el, figures, fill, load, query, remember, status, table, when } from './console.js';
 
 const PAGE = 20;
-let offset = 0;
+let page = 0;
 const shownRuns = [];
 
 load(async () => {
@@ -13,10 +13,10 @@ load(async () => {
 });
 
 async function more() {
-  const page = await api(`/runs?limit=${PAGE}&offset=${offset}`);
-  shownRuns.push(...page.runs);
-  offset += page.runs.length;
-  document.getElementById('older').hidden = offset >= page.total;
+  page += 1;
+  const listing = await api(`/runs?per_page=${PAGE}&page=${page}`);
+  shownRuns.push(...listing.runs);
+  document.getElementById('older').hidden = page >= listing.pages;
   fill(
     'run-history',
     table(
@@ -33,7 +33,7 @@ async function more() {
         { label: 'Rejected', value: (r) => r.counts?.rejected ?? null, numeric: true },
       ],
       shownRuns,
-      { caption: `${shownRuns.length} of ${page.total} runs, newest first`, empty: 'No runs yet.' },
+      { caption: `${shownRuns.length} of ${listing.total} runs, newest first`, empty: 'No runs yet.' },
     ),
   );
   for (const link of document.querySelectorAll('#run-history a[data-run]')) {
@@ -46,14 +46,13 @@ async function more() {
 }
 
 function took(run) {
-  if (!run.finishedAt) return null;
-  const seconds = (new Date(run.finishedAt).getTime() - new Date(run.startedAt).getTime()) / 1000;
+  if (run.durationMs === null || run.durationMs === undefined) return null;
+  const seconds = run.durationMs / 1000;
   return seconds < 60 ? `${seconds.toFixed(1)} s` : `${(seconds / 60).toFixed(1)} min`;
 }
 
-async function showRun(id, errorOffset = 0) {
-  const detail = await api(`/runs/${encodeURIComponent(id)}?limit=${PAGE}&offset=${errorOffset}`);
-  const run = detail.run;
+async function showRun(id, errorsPage = 1) {
+  const run = await api(`/runs/${encodeURIComponent(id)}?errors_per_page=${PAGE}&errors_page=${errorsPage}`);
   document.getElementById('run-detail').hidden = false;
   fill('run-title', `Run #${run.id} of ${run.job} `, badge(run.status));
   fill(
@@ -61,19 +60,20 @@ async function showRun(id, errorOffset = 0) {
     figures([
       ['Started', when(run.startedAt)],
       ['Finished', when(run.finishedAt)],
+      ['Took', took(run)],
       ...Object.entries(run.counts ?? {}).map(([name, value]) => [name, value]),
     ]),
   );
-  const rejected = detail.errors;
+  const rejected = run.rejected;
   const pager = el('p', { class: 'pager' });
-  if (errorOffset > 0) {
+  if (errorsPage > 1) {
     const back = el('button', { type: 'button' }, 'Previous rows');
-    back.addEventListener('click', () => showRun(id, Math.max(0, errorOffset - PAGE)));
+    back.addEventListener('click', () => showRun(id, errorsPage - 1).catch((error) => status(error.message, 'error')));
     pager.append(back, ' ');
   }
-  if (errorOffset + rejected.errors.length < rejected.total) {
+  if (errorsPage < rejected.pages) {
     const next = el('button', { type: 'button' }, 'Next rows');
-    next.addEventListener('click', () => showRun(id, errorOffset + PAGE));
+    next.addEventListener('click', () => showRun(id, errorsPage + 1).catch((error) => status(error.message, 'error')));
     pager.append(next);
   }
   fill(
@@ -86,8 +86,8 @@ async function showRun(id, errorOffset = 0) {
         { label: 'Record', value: (e) => (e.recordKey ? el('code', {}, e.recordKey) : null) },
         { label: 'Reason', value: (e) => e.reason },
       ],
-      rejected.errors,
-      { caption: `${rejected.total} rejected rows`, empty: 'No rejected rows.' },
+      rejected.rows,
+      { caption: `${rejected.total} rejected rows (page ${rejected.page} of ${rejected.pages})`, empty: 'No rejected rows.' },
     ),
     pager,
   );

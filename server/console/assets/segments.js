@@ -1,21 +1,24 @@
 // Segments: sizes over time (one line per segment), a profile per segment against the base, and the migration
 // between the last two evaluations as a stacked bar chart (where each segment's members of the earlier run went).
-import { PALETTE, api, chart, el, fill, load, number, percent, picker, query, remember, status, table, when } from './console.js';
+import { ApiError, PALETTE, api, chart, el, fill, latestOf, load, number, percent, picker, query, remember, status, table, when } from './console.js';
 
 const NONE = '(none)';
 
 load(async () => {
-  const [{ segments }, history] = await Promise.all([api('/segments'), api('/segments/history')]);
+  const { segments } = await api('/segments');
   const names = new Map(segments.map((s) => [s.key, s.name ?? s.key]));
-  const runs = history.runs;
+  // Every evaluation any segment took part in, oldest first: the x axis.
+  const runs = new Map();
+  for (const s of segments) for (const t of s.trend) runs.set(t.runId, t.evaluatedAt);
+  const runIds = [...runs.keys()].sort((a, b) => a - b);
 
   chart('sizes-chart', {
     type: 'line',
     data: {
-      labels: runs.map((r) => when(r.evaluatedAt)),
+      labels: runIds.map((id) => when(runs.get(id))),
       datasets: segments.map((s, i) => ({
         label: names.get(s.key),
-        data: runs.map((r) => r.sizes[s.key] ?? null),
+        data: runIds.map((id) => s.trend.find((t) => t.runId === id)?.size ?? null),
         borderColor: PALETTE[i % PALETTE.length],
         backgroundColor: PALETTE[i % PALETTE.length],
         spanGaps: true,
@@ -31,12 +34,12 @@ load(async () => {
         { label: 'Segment', value: (s) => names.get(s.key) },
         { label: 'Key', value: (s) => el('code', {}, s.key) },
         { label: 'Members', value: (s) => s.size, numeric: true },
-        { label: 'Entered', value: (s) => s.entered, numeric: true },
-        { label: 'Exited', value: (s) => s.exited, numeric: true },
-        { label: 'Stability', value: (s) => percent(s.stability), numeric: true },
-        { label: 'Drift', value: (s) => (s.drift ? 'yes' : 'no') },
+        { label: 'Entered', value: (s) => s.latest?.entered ?? null, numeric: true },
+        { label: 'Exited', value: (s) => s.latest?.exited ?? null, numeric: true },
+        { label: 'Stability', value: (s) => percent(s.latest?.stability), numeric: true },
+        { label: 'Drift', value: (s) => (s.latest ? (s.latest.drift ? 'yes' : 'no') : null) },
       ],
-      segments,
+      segments.map((s) => ({ ...s, latest: latestOf(s) })),
       { caption: 'As of the last evaluation', empty: 'No segments evaluated yet.' },
     ),
   );
@@ -54,18 +57,25 @@ load(async () => {
     fill('segment-profile', el('p', { class: 'empty' }, 'No segments evaluated yet.'));
   }
 
-  await showMigration(runs, names);
+  await showMigration(names);
 });
 
 async function showProfile(key) {
   const segment = await api(`/segments/${encodeURIComponent(key)}`);
   const profile = segment.profile;
-  const described = segment.definition?.description;
+  const described = segment.description;
+  const latest = segment.latest;
   const shown = profile.features.filter((f) => f.members !== null || f.base !== null);
   fill(
     'segment-profile',
     described ? el('p', {}, described) : null,
-    el('p', { class: 'hint' }, `${number(profile.members)} members of ${number(profile.base)} contacts (${percent(profile.base ? profile.members / profile.base : null)}).`),
+    el(
+      'p',
+      { class: 'hint' },
+      `${number(profile.members)} members of ${number(profile.base)} contacts (${percent(profile.base ? profile.members / profile.base : null)}).`,
+      latest ? ` Last evaluated ${when(latest.evaluatedAt)}: ${number(latest.entered)} entered, ${number(latest.exited)} left, stability ${percent(latest.stability)}.` : '',
+    ),
+    (latest?.driftAlerts ?? []).map((a) => el('p', { class: 'alert' }, a)),
     table(
       [
         { label: 'Feature', value: (f) => el('code', {}, f.feature) },
@@ -88,13 +98,16 @@ async function showProfile(key) {
   );
 }
 
-async function showMigration(runs, names) {
-  if (runs.length < 2) {
-    fill('migration-runs', 'Migration needs two evaluations; there is only one so far.');
+async function showMigration(names) {
+  let migration;
+  try {
+    migration = await api('/segments/migration');
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.status !== 404) throw error;
+    fill('migration-runs', 'Migration needs two evaluations; there is at most one so far.');
     return;
   }
-  const [from, to] = runs.slice(-2);
-  const { cells } = await api(`/segments/migration?from=${from.id}&to=${to.id}`);
+  const { cells, from, to } = migration;
   const label = (key) => (key === null ? NONE : (names.get(key) ?? key));
   fill('migration-runs', `From the evaluation of ${when(from.evaluatedAt)} to that of ${when(to.evaluatedAt)}; "${NONE}" is in none of them.`);
   const befores = [...new Set(cells.map((c) => c.from))];

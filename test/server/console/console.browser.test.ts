@@ -1,0 +1,300 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serve, type ServerType } from '@hono/node-server';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtinRegistry } from '../../../cli/builtins.js';
+import { runJob } from '../../../cli/jobs.js';
+import { openStore, type Store } from '../../../core/index.js';
+import { createServer } from '../../../server/index.js';
+import { PAGES } from '../../../server/console/pages.js';
+import { seedStore, type SeededStore } from './seed.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SCREENSHOTS = fileURLToPath(new URL('../../../artifacts/screenshots/', import.meta.url));
+const ADMIN_TOKEN = 'planted-admin-token-3f9c1e7a5b2d4c6e8f0a';
+const READ_TOKEN = 'planted-read-token-9a8b7c6d5e4f3a2b1c0d';
+
+interface ChartData {
+  type: string;
+  labels: unknown[];
+  datasets: { label: string; data: (number | null)[] }[];
+}
+
+const nameOf = (path: string) => (path === '/' ? 'overview' : path.split('/').pop()!);
+
+/**
+ * The console as a visitor sees it: a real server on a store seeded from the sandboxes, opened in headless Chromium.
+ * Charts are read back from the page (Chart.getChart(canvas).data) and compared with what the API answers.
+ */
+describe.skipIf(!existsSync(CHROMIUM))('the web console in a browser', () => {
+  let seeded: SeededStore;
+  let store: Store;
+  let server: ServerType;
+  let base: string;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const logged: string[] = [];
+  const problems: string[] = [];
+  const texts = new Map<string, string>();
+
+  const apiGet = async <T>(path: string): Promise<T> => {
+    const response = await fetch(base + path, { headers: { Authorization: `Bearer ${READ_TOKEN}` } });
+    expect(response.status, path).toBe(200);
+    return (await response.json()) as T;
+  };
+
+  async function open(path: string): Promise<void> {
+    await page.goto(base + path);
+    expect(new URL(page.url()).pathname, 'still signed in').not.toBe('/console/login');
+    await page.waitForSelector('body[data-state]', { state: 'attached' });
+    expect(await page.getAttribute('body', 'data-state'), `${path}: ${await page.textContent('#status')}`).toBe('ready');
+  }
+
+  const chartOf = (id: string) =>
+    page.evaluate((canvasId) => {
+      const canvas = document.getElementById(canvasId) as HTMLCanvasElement;
+      const chart = (window as unknown as { Chart: { getChart(c: HTMLCanvasElement): { config: { type: string }; data: ChartData } | undefined } }).Chart.getChart(canvas);
+      if (!chart) return null;
+      return {
+        type: chart.config.type,
+        labels: [...chart.data.labels],
+        datasets: chart.data.datasets.map((d) => ({ label: d.label, data: [...d.data] })),
+      } as ChartData;
+    }, id);
+
+  beforeAll(async () => {
+    seeded = await seedStore({ people: 300, seed: 'console', adminToken: ADMIN_TOKEN, readToken: READ_TOKEN });
+    store = openStore(seeded.config.store.path);
+    const registry = builtinRegistry();
+    const line = (level: string) => (message: string, fields?: Record<string, unknown>) => logged.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
+    const app = createServer({
+      config: seeded.config,
+      store,
+      registry,
+      logger: { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') },
+      env: seeded.env,
+      now: () => seeded.now,
+      startJob: async (job, options) => {
+        const result = await runJob(seeded.config, job, { registry, now: seeded.now, ...options });
+        return { status: result.status, ...(result.runId === undefined ? {} : { runId: result.runId }) };
+      },
+    });
+    server = await new Promise<ServerType>((resolve) => {
+      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+    });
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    page = await context.newPage();
+    page.setDefaultTimeout(15_000);
+    page.on('console', (message) => {
+      if (message.type() === 'error' || message.type() === 'warning') problems.push(`console ${message.type()}: ${message.text()}`);
+    });
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    page.on('requestfailed', (request) => problems.push(`request failed: ${request.url()} ${request.failure()?.errorText}`));
+    page.on('response', (response) => {
+      if (response.status() >= 400) problems.push(`${response.status()} ${response.url()}`);
+    });
+    page.on('request', (request) => {
+      if (!request.url().startsWith(base)) problems.push(`left the server: ${request.url()}`);
+    });
+    mkdirSync(SCREENSHOTS, { recursive: true });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((resolve) => server?.close(resolve));
+    store?.close();
+    await seeded?.close();
+  });
+
+  it('sends a visitor without a session to the login page from every page, and the API refuses it', async () => {
+    for (const { path } of PAGES) {
+      const response = await fetch(base + path, { redirect: 'manual' });
+      expect(response.status, path).toBe(302);
+      expect(response.headers.get('location'), path).toBe(`/console/login?next=${encodeURIComponent(path)}`);
+    }
+    expect((await fetch(`${base}/segments`)).status).toBe(401);
+    const login = await fetch(`${base}/console/login`);
+    expect(login.status).toBe(200);
+
+    await page.goto(`${base}/console/runs`);
+    expect(new URL(page.url()).pathname).toBe('/console/login');
+    expect(await page.isVisible('input#token[type=password]')).toBe(true);
+  });
+
+  it('refuses a wrong token, then signs in once with the read token into an HttpOnly, SameSite=Strict session', async () => {
+    await page.goto(`${base}/console/login?next=${encodeURIComponent('/console/runs')}`);
+    await page.fill('#token', 'not-a-token');
+    await page.click('button[type=submit]');
+    await expect.poll(() => page.textContent('#status')).toBe('That token was not accepted.');
+    expect(new URL(page.url()).pathname).toBe('/console/login');
+    // the refused sign-in itself, which the browser also reports in its console
+    const refused = problems.splice(0);
+    expect(refused).toContain(`401 ${base}/session`);
+    expect(refused.filter((p) => !p.includes('401'))).toEqual([]);
+
+    await page.fill('#token', READ_TOKEN);
+    await Promise.all([page.waitForURL(`${base}/console/runs`), page.click('button[type=submit]')]);
+    const cookie = (await context.cookies(base)).find((c) => c.name === 'segflow_session');
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/' });
+    expect(cookie!.value).not.toContain(READ_TOKEN);
+    await page.waitForSelector('body[data-state]', { state: 'attached' });
+    expect(problems).toEqual([]);
+
+    // a login link that names another site as `next` lands on the overview instead
+    const other = await browser.newContext();
+    const visitor = await other.newPage();
+    await visitor.goto(`${base}/console/login?next=${encodeURIComponent('//example.com/')}`);
+    await visitor.fill('#token', READ_TOKEN);
+    await Promise.all([visitor.waitForURL(`${base}/`), visitor.click('button[type=submit]')]);
+    await other.close();
+  });
+
+  it('opens every page without console errors or failed requests, and saves a screenshot of each', async () => {
+    for (const { path } of PAGES) {
+      await open(path);
+      await page.screenshot({ path: join(SCREENSHOTS, `${nameOf(path)}.png`), fullPage: true });
+      const text = await page.innerText('body');
+      texts.set(path, text);
+      writeFileSync(join(SCREENSHOTS, `${nameOf(path)}.txt`), text);
+    }
+    expect(problems).toEqual([]);
+    expect(texts.size).toBe(PAGES.length);
+  });
+
+  it('segments: the sizes chart plots each segment’s size per evaluation, as GET /segments returns them', async () => {
+    const { segments } = await apiGet<{ segments: { key: string; name: string; trend: { runId: number; size: number }[] }[] }>('/segments');
+    const runIds = [...new Set(segments.flatMap((s) => s.trend.map((t) => t.runId)))].sort((a, b) => a - b);
+    expect(runIds.length).toBe(2);
+    await open('/console/segments');
+    const sizes = (await chartOf('sizes-chart'))!;
+    expect(sizes.type).toBe('line');
+    expect(sizes.labels).toHaveLength(runIds.length);
+    expect(sizes.datasets).toEqual(
+      segments.map((s) => ({ label: s.name, data: runIds.map((id) => s.trend.find((t) => t.runId === id)?.size ?? null) })),
+    );
+    // the two evaluations differ, so the chart shows a change over time
+    expect(sizes.datasets.some((d) => d.data[0] !== d.data[1])).toBe(true);
+  });
+
+  it('segments: the migration chart counts the contacts GET /segments/migration counts, per segment before and after', async () => {
+    const { segments } = await apiGet<{ segments: { key: string; name: string }[] }>('/segments');
+    const migration = await apiGet<{ cells: { from: string | null; to: string | null; contacts: number }[] }>('/segments/migration');
+    expect(migration.cells.length).toBeGreaterThan(1);
+    await open('/console/segments');
+    const chart = (await chartOf('migration-chart'))!;
+    const keyOf = new Map<string, string | null>([...segments.map((s) => [s.name, s.key] as [string, string]), ['(none)', null]]);
+    const plotted: { from: string | null; to: string | null; contacts: number }[] = [];
+    for (const dataset of chart.datasets) {
+      const to = keyOf.get(dataset.label.replace(/^→ /, ''));
+      expect(to, dataset.label).not.toBeUndefined();
+      dataset.data.forEach((contacts, i) => {
+        if (contacts) plotted.push({ from: keyOf.get(String(chart.labels[i]))!, to: to!, contacts });
+      });
+    }
+    const order = (c: { from: string | null; to: string | null }) => `${c.from}→${c.to}`;
+    expect(plotted.sort((a, b) => order(a).localeCompare(order(b)))).toEqual(
+      [...migration.cells].sort((a, b) => order(a).localeCompare(order(b))),
+    );
+  });
+
+  it('segments: the profile shows the segment’s member count and the base from GET /segments/:key', async () => {
+    const detail = await apiGet<{ name: string; profile: { members: number; base: number } }>('/segments/churned');
+    await open('/console/segments?key=churned');
+    const text = await page.innerText('#segment-profile');
+    expect(text).toContain(`${detail.profile.members.toLocaleString('en')} members of ${detail.profile.base.toLocaleString('en')} contacts`);
+  });
+
+  it('clustering and predictions: the curves and histograms plot the model run GET /models/:name returns', async () => {
+    const clusters = await apiGet<{ run?: { metrics: { sweep: { k: number; inertia: number; silhouette: number }[]; choice?: { k: number } } } }>(
+      '/models/clusters',
+    );
+    await open('/console/clustering?model=clusters');
+    const elbow = (await chartOf('elbow-chart'))!;
+    const silhouette = (await chartOf('silhouette-chart'))!;
+    const sweep = clusters.run?.metrics.sweep ?? [];
+    expect(elbow.labels).toEqual(sweep.map((p) => p.k));
+    expect(elbow.datasets[0]!.data).toEqual(sweep.map((p) => p.inertia));
+    expect(silhouette.datasets[0]!.data).toEqual(sweep.map((p) => p.silhouette));
+    if (clusters.run) {
+      const chosen = clusters.run.metrics.choice!.k;
+      // the chosen k is marked: the second series holds exactly that one point, on both curves
+      expect(elbow.datasets[1]!.data).toEqual(sweep.map((p) => (p.k === chosen ? p.inertia : null)));
+      expect(silhouette.datasets[1]!.data).toEqual(sweep.map((p) => (p.k === chosen ? p.silhouette : null)));
+    } else {
+      expect(await page.innerText('#chosen-k')).toContain('No run of clusters is recorded yet');
+    }
+
+    const churn = await apiGet<{ run?: unknown; distributions?: Record<string, { bins: { contacts: number }[] }> }>('/models/churn');
+    await open('/console/predictions?model=churn');
+    for (const [id, output] of [
+      ['risk-chart', 'risk'],
+      ['clv-chart', 'clv'],
+    ] as const) {
+      const histogram = (await chartOf(id))!;
+      expect(histogram.type).toBe('bar');
+      expect(histogram.datasets[0]!.data).toEqual((churn.distributions?.[output]?.bins ?? []).map((b) => b.contacts));
+    }
+    if (!churn.run) expect(await page.innerText('#prediction-summary')).toContain('No run of churn is recorded yet');
+  });
+
+  it('runs: the history lists every run with its counts, and a run shows its rejected rows', async () => {
+    const listing = await apiGet<{ runs: { id: number; counts: Record<string, number> }[]; total: number }>('/runs');
+    expect(listing.total).toBe(2);
+    const latest = await apiGet<{ id: number; rejected: { total: number; rows: { reason: string }[] } }>(`/runs/${listing.runs[0]!.id}`);
+    expect(latest.rejected.total).toBeGreaterThan(0);
+    await open('/console/runs');
+    const rows = await page.$$eval('#run-history tbody tr', (trs) => trs.map((tr) => (tr as HTMLElement).innerText));
+    expect(rows).toHaveLength(listing.total);
+    expect(rows[0]).toContain(`#${listing.runs[0]!.id}`);
+    expect(await page.innerText('#run-errors caption')).toContain(`${latest.rejected.total} rejected rows`);
+    expect(await page.innerText('#run-errors tbody')).toContain(latest.rejected.rows[0]!.reason);
+  });
+
+  it('contact: searching an email shows that contact’s identities and segments', async () => {
+    const members = await apiGet<{ members: { email: string | null }[] }>('/segments/churned/members');
+    const email = members.members.find((m) => m.email)!.email!;
+    const found = await apiGet<{ contacts: { id: number; identities: { source: string }[]; segments: { segment: string }[] }[] }>(
+      `/contacts?email=${encodeURIComponent(email)}`,
+    );
+    await open('/console/contacts');
+    await page.fill('#contact-email', email);
+    await page.click('#contact-search button[type=submit]');
+    await page.waitForSelector('#contact-profile article');
+    const profile = await page.innerText('#contact-profile');
+    expect(profile).toContain(`Contact #${found.contacts[0]!.id}`);
+    for (const identity of found.contacts[0]!.identities) expect(profile).toContain(identity.source);
+    expect(profile).toContain('churned');
+    expect(problems).toEqual([]);
+  });
+
+  it('no page, nor its visible text, holds a planted secret (API tokens, connector credentials)', async () => {
+    const secrets = [ADMIN_TOKEN, READ_TOKEN, ...seeded.secrets];
+    expect(secrets.every((s) => s.length >= 8)).toBe(true);
+    for (const { path } of PAGES) {
+      await open(path);
+      const html = await page.content();
+      for (const secret of secrets) {
+        expect(html.includes(secret), `${path} HTML`).toBe(false);
+        expect(texts.get(path)?.includes(secret), `${path} text`).toBe(false);
+      }
+    }
+    for (const secret of secrets) expect(logged.join('\n').includes(secret)).toBe(false);
+  });
+
+  it('signing out ends the session: pages send the visitor back to the login page', async () => {
+    await open('/');
+    await Promise.all([page.waitForURL(`${base}/console/login`), page.click('#sign-out')]);
+    await page.goto(`${base}/console/segments`);
+    expect(new URL(page.url()).pathname).toBe('/console/login');
+    expect(problems).toEqual([]);
+  });
+});
