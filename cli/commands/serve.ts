@@ -2,16 +2,11 @@
  * `segflow serve <config.yaml> [--port N] [--no-scheduler]`: the admin API, the console and ingestion on one port,
  * and the cron scheduler (unless --no-scheduler).
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { formatConfigErrors, loadConfig, type Config } from '../../config/index.js';
-import { openStore } from '../../core/index.js';
 import { consoleLogger, type Logger } from '../../plugins/index.js';
-import { createServer, listen, type StartJob } from '../../server/index.js';
-import { startScheduler, type Scheduler } from '../../sync/schedule/index.js';
 import { intFlag, parseArgs, UsageError } from '../args.js';
 import { builtinRegistry } from '../builtins.js';
-import { runJob } from '../jobs.js';
+import { startServing } from '../serving.js';
 import { EXIT, type Command } from '../main.js';
 
 const HELP = `usage: segflow serve <config.yaml> [--port N] [--host H] [--no-scheduler]
@@ -61,53 +56,25 @@ export const command: Command = {
       return EXIT.usage;
     }
     const logger: Logger = consoleLogger('info');
-    mkdirSync(dirname(config.store.path), { recursive: true });
-    const store = openStore(config.store.path);
-    const stopping = new AbortController();
-
-    const startJob: StartJob = (job, options) =>
-      new Promise((resolve, reject) => {
-        runJob(config, job, {
-          registry,
-          logger,
-          signal: stopping.signal,
-          ...(options.dryRun ? { dryRun: true } : {}),
-          onRunStarted: (runId) => resolve({ runId, status: 'running' }),
-        }).then(
-          (result) => resolve({ status: result.status, ...(result.runId === undefined ? {} : { runId: result.runId }), ...(result.dryRun ? { plan: result.steps } : {}) }),
-          reject,
-        );
-      });
-
-    let scheduler: Scheduler | undefined;
-    if (!args.flags.has('no-scheduler')) {
-      const jobs = Object.entries(config.jobs).flatMap(([name, job]) =>
-        job.schedule === undefined ? [] : [{ name, schedule: job.schedule, timezone: job.timezone }],
-      );
-      scheduler = startScheduler({ jobs, logger, run: (name) => runJob(config, name, { registry, logger, signal: stopping.signal }) });
-    }
-    const app = createServer({
-      config,
-      store,
+    const host = args.flags.get('host');
+    const serving = await startServing(config, {
       registry,
       logger,
-      env: process.env,
-      startJob,
-      ...(scheduler ? { scheduler: { alive: () => scheduler.status().alive } } : {}),
+      scheduler: !args.flags.has('no-scheduler'),
+      ...(host === undefined ? {} : { host: String(host) }),
+      ...(port === undefined ? {} : { port }),
     });
-    const server = await listen(app, { host: args.flags.get('host') === undefined ? config.server.host : String(args.flags.get('host')), port: port ?? config.server.port });
-    process.stdout.write(`segflow serving ${server.url} (console at ${server.url}/, API described at ${server.url}/openapi.json)\n`);
-    process.stdout.write(scheduler ? `scheduler: ${scheduler.status().jobs.length} scheduled job(s)\n` : 'scheduler: off (--no-scheduler)\n');
+    process.stdout.write(`segflow serving ${serving.url} (console at ${serving.url}/, API described at ${serving.url}/openapi.json)\n`);
+    process.stdout.write(
+      serving.scheduledJobs === undefined ? 'scheduler: off (--no-scheduler)\n' : `scheduler: ${serving.scheduledJobs} scheduled job(s)\n`,
+    );
 
     await new Promise<void>((resolve) => {
       process.once('SIGTERM', resolve);
       process.once('SIGINT', resolve);
     });
     process.stdout.write('stopping: finishing the current page or batch of running jobs …\n');
-    stopping.abort(new Error('stopped by a signal'));
-    await server.close();
-    await scheduler?.stop();
-    store.close();
+    await serving.stop();
     return EXIT.ok;
   },
 };

@@ -1,0 +1,110 @@
+/**
+ * Everything `segflow serve` runs in one process, assembled from a loaded config: the admin API and console,
+ * ingestion with its real-time pipeline, and the cron scheduler. The demo starts the same thing after its first run.
+ *
+ * @example
+ * const serving = await startServing(config, { registry: builtinRegistry(), logger });
+ * console.log(serving.url);
+ * await serving.stop();
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Config } from '../config/index.js';
+import { openStore } from '../core/index.js';
+import type { Logger, Registry } from '../plugins/index.js';
+import { createServer, listen, type StartJob } from '../server/index.js';
+import { startRealtime } from '../server/ingest/index.js';
+import { startScheduler, type Scheduler } from '../sync/schedule/index.js';
+import { runJob } from './jobs.js';
+
+export interface ServingOptions {
+  registry: Registry;
+  logger: Logger;
+  host?: string;
+  port?: number;
+  /** Run the jobs that have a schedule (default true). */
+  scheduler?: boolean;
+  /** The moment jobs and real-time recomputation measure time from (the demo's world clock). Default: now. */
+  now?: () => Date;
+}
+
+export interface Serving {
+  url: string;
+  scheduledJobs: number | undefined;
+  /** Stops accepting requests, lets running jobs end after their current page or batch, and closes the store. */
+  stop(): Promise<void>;
+}
+
+export async function startServing(config: Config, options: ServingOptions): Promise<Serving> {
+  const { registry, logger } = options;
+  mkdirSync(dirname(config.store.path), { recursive: true });
+  const store = openStore(config.store.path);
+  const stopping = new AbortController();
+  const running = new Set<Promise<unknown>>();
+  const run = (job: string, extra: { dryRun?: boolean; onRunStarted?: (runId: number) => void } = {}) => {
+    const done = runJob(config, job, {
+      registry,
+      logger,
+      signal: stopping.signal,
+      ...(options.now ? { now: options.now() } : {}),
+      ...extra,
+    });
+    running.add(done);
+    void done.finally(() => running.delete(done)).catch(() => {});
+    return done;
+  };
+
+  const startJob: StartJob = (job, { dryRun }) =>
+    new Promise((resolve, reject) => {
+      run(job, { ...(dryRun ? { dryRun: true } : {}), onRunStarted: (runId) => resolve({ runId, status: 'running' }) }).then(
+        (result) =>
+          resolve({
+            status: result.status,
+            ...(result.runId === undefined ? {} : { runId: result.runId }),
+            ...(result.dryRun ? { plan: result.steps } : {}),
+          }),
+        reject,
+      );
+    });
+
+  let scheduler: Scheduler | undefined;
+  if (options.scheduler !== false) {
+    const jobs = Object.entries(config.jobs).flatMap(([name, job]) =>
+      job.schedule === undefined ? [] : [{ name, schedule: job.schedule, timezone: job.timezone }],
+    );
+    scheduler = startScheduler({ jobs, logger, run: (name) => run(name) });
+  }
+  const deps = {
+    config,
+    store,
+    registry,
+    logger,
+    env: process.env,
+    startJob,
+    ...(options.now ? { now: options.now } : {}),
+    ...(scheduler ? { scheduler: { alive: () => scheduler.status().alive } } : {}),
+  };
+  const realtime = startRealtime(deps);
+  const server = await listen(createServer(deps), {
+    host: options.host ?? config.server.host,
+    port: options.port ?? config.server.port,
+  });
+  return {
+    url: server.url,
+    scheduledJobs: scheduler?.status().jobs.length,
+    async stop() {
+      // the real-time worker does not hold the process open: keep it alive until everything has stopped
+      const keepAlive = setInterval(() => {}, 1000);
+      try {
+        stopping.abort(new Error('stopped by a signal'));
+        await server.close();
+        await scheduler?.stop();
+        await realtime.stop();
+        await Promise.allSettled([...running]);
+        store.close();
+      } finally {
+        clearInterval(keepAlive);
+      }
+    },
+  };
+}
