@@ -32,6 +32,15 @@ export interface IdentityAudit {
   overlap: ToolOverlap;
 }
 
+interface IdentityRecord {
+  contact: number;
+  source: string;
+  externalId: string | null;
+  email: string | null;
+  written: unknown;
+  links: string;
+}
+
 const EXAMPLES = 5;
 /** Names a finding lists at most (the section holds them all). */
 const NAMES = 20;
@@ -60,34 +69,40 @@ export function auditIdentity(store: Store, options: AuditOptions): { identity: 
   const merges = { total: mergeRows.reduce((sum, r) => sum + r.n, 0), byReason: Object.fromEntries(mergeRows.map((r) => [r.reason, r.n])) };
 
   const joined: JoinedRecords = { contacts: 0, sameEmail: 0, sameEmailOtherCase: 0, linkedId: 0 };
-  const rows = store
+  // Table order, grouped here: walking the contact index costs a random read per identity.
+  const deletedContacts = new Set((store.statement('SELECT id FROM contacts WHERE deleted = 1').all() as { id: number }[]).map((r) => r.id));
+  const byContact = new Map<number, IdentityRecord[]>();
+  for (const r of store
     .statement(
-      `SELECT i.contact_id AS contact, i.source, i.external_id AS externalId, i.email, json_extract(i.traits, '$.email') AS written, i.linked_ids AS links
-         FROM identities i JOIN contacts c ON c.id = i.contact_id
-        WHERE c.deleted = 0 AND i.contact_id IN (SELECT contact_id FROM identities GROUP BY contact_id HAVING COUNT(*) > 1)
-        ORDER BY i.contact_id`,
+      `SELECT contact_id AS contact, source, external_id AS externalId, email,
+              CASE WHEN email IS NOT NULL THEN json_extract(traits, '$.email') END AS written, linked_ids AS links
+         FROM identities WHERE contact_id IS NOT NULL`,
     )
-    .all() as { contact: number; source: string; externalId: string | null; email: string | null; written: unknown; links: string }[];
-  for (let start = 0; start < rows.length; ) {
-    let end = start;
-    while (end < rows.length && rows[end]?.contact === rows[start]?.contact) end++;
-    const records = rows.slice(start, end);
-    start = end;
+    .iterate() as IterableIterator<IdentityRecord>) {
+    if (deletedContacts.has(r.contact)) continue;
+    const list = byContact.get(r.contact);
+    if (list) list.push(r);
+    else byContact.set(r.contact, [r]);
+  }
+  for (const records of byContact.values()) {
+    if (records.length < 2) continue;
     joined.contacts++;
     const written = new Map<string, Set<string>>();
+    const holders = new Map<string, number>();
     for (const r of records) {
       if (r.email === null || isRoleAddress(r.email, resolved)) continue;
+      holders.set(r.email, (holders.get(r.email) ?? 0) + 1);
       const set = written.get(r.email) ?? new Set<string>();
       // An email-only identity (an event naming someone by email) has no written form of its own.
       if (typeof r.written === 'string') set.add(r.written.trim());
       else if (r.externalId === null) set.add(r.email);
       written.set(r.email, set);
     }
-    const shared = [...written.entries()].filter(([email]) => records.filter((r) => r.email === email).length > 1);
+    const shared = [...written.entries()].filter(([email]) => (holders.get(email) ?? 0) > 1);
     if (shared.some(([, forms]) => forms.size > 1)) joined.sameEmailOtherCase++;
     else if (shared.length > 0) joined.sameEmail++;
     const ids = new Set(records.map((r) => `${r.source}\u0000${r.externalId ?? ''}`));
-    if (records.some((r) => (JSON.parse(r.links) as string[]).some((l) => ids.has(`${r.source}\u0000${l}`)))) joined.linkedId++;
+    if (records.some((r) => r.links !== '[]' && (JSON.parse(r.links) as string[]).some((l) => ids.has(`${r.source}\u0000${l}`)))) joined.linkedId++;
   }
 
   const emails = store
