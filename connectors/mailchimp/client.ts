@@ -18,7 +18,7 @@ export interface MailchimpClient {
     getAllLists(opts?: Record<string, unknown>): Promise<{ lists: { id: string; name: string }[]; total_items: number }>;
     getList(listId: string): Promise<{ id: string; name: string }>;
     getListMembersInfo(listId: string, opts?: Record<string, unknown>): Promise<MembersPage>;
-    getListMember(listId: string, hash: string): Promise<MailchimpMember>;
+    getListMember(listId: string, hash: string, opts?: Record<string, unknown>): Promise<MailchimpMember>;
     batchListMembers(listId: string, body: BatchSubscribeBody): Promise<BatchSubscribeResult>;
     listSegments(listId: string, opts?: Record<string, unknown>): Promise<{ segments: SegmentInfo[]; total_items: number }>;
     createSegment(listId: string, body: { name: string; static_segment: string[] }): Promise<SegmentInfo>;

@@ -3,7 +3,10 @@
  * through the static-segment members call (500 emails per side per call) — a tag is a static segment underneath —
  * except a batch of a single change in tag mode, which uses the member tags call. Nobody's status is ever changed:
  * contacts missing from the audience are added only when `addMissingAs` says so, with batch subscribe and
- * `update_existing: false`, so an unsubscribed or cleaned member is left exactly as they are.
+ * `update_existing: false`, so an unsubscribed or cleaned member is left exactly as they are. When the push requires
+ * email consent, each add is checked against the member's live status on this audience (consent is per audience in
+ * Mailchimp, and the store's one consent per contact can lag or come from another audience): an unsubscribed or
+ * cleaned member is refused with code `no_consent` and left untagged.
  */
 import { z } from 'zod';
 import {
@@ -91,6 +94,27 @@ function failure(error: unknown): RowResult {
   return { status: 'retryable', reason: describe(error) };
 }
 
+/** Statuses on an audience that mean "do not add": the member opted out, or the address bounced for good. */
+const NO_CONSENT = new Set(['unsubscribed', 'cleaned']);
+
+/**
+ * Each add's live status on the audience, one read per member (Mailchimp has no bulk lookup by hash); `undefined`
+ * when the address is not on the audience, an error when the read failed.
+ */
+async function statusesOn(config: DestinationConfig, ctx: ConnectorContext, rows: Row[]): Promise<(string | undefined | { error: unknown })[]> {
+  return Promise.all(
+    rows.map(async (row) => {
+      try {
+        const member = await mailchimpCall(ctx, config, 'members.get', (mc) => mc.lists.getListMember(config.audienceId, row.hash, { fields: ['status'] }));
+        return member.status;
+      } catch (error) {
+        if (statusOf(error) === 404) return undefined;
+        return { error };
+      }
+    }),
+  );
+}
+
 interface Row {
   index: number;
   op: 'add' | 'remove';
@@ -143,6 +167,21 @@ export const destination = defineDestination({
 
     let adds = rows.filter((r) => r.op === 'add');
     const removes = rows.filter((r) => r.op === 'remove');
+
+    if (batch.requireConsent === 'email' && adds.length > 0) {
+      const statuses = await statusesOn(config, ctx, adds);
+      const kept: Row[] = [];
+      adds.forEach((row, k) => {
+        const status = statuses[k];
+        if (typeof status === 'object') {
+          if (fatal(status.error)) throw status.error;
+          settle(row, failure(status.error));
+        } else if (status !== undefined && NO_CONSENT.has(status)) {
+          settle(row, { status: 'rejected', reason: `${row.email} is ${status} on audience ${config.audienceId}`, code: 'no_consent' });
+        } else kept.push(row);
+      });
+      adds = kept;
+    }
 
     if (config.addMissingAs && adds.length > 0) {
       const status = config.addMissingAs;

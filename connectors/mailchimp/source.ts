@@ -47,6 +47,8 @@ const SECOND = 1000;
 export const MEMBERS_OVERLAP_MS = 5 * 60 * SECOND;
 /** The most (membership, last_changed) pairs a checkpoint remembers to drop the overlap's duplicates. */
 const SEEN_CAP = 5_000;
+/** The most first-audience statuses a members read remembers for the records of other audiences. */
+const PRIMARY_STATUS_CAP = 200_000;
 
 /** Subscriber hash: md5 of the lower-cased email (trimmed, as Mailchimp trims what it stores). */
 export function subscriberHash(email: string): string {
@@ -82,10 +84,12 @@ async function audiencesOf(config: SourceConfig, ctx: ConnectorContext): Promise
 /**
  * Maps one audience membership into a contact. The contact's id is the subscriber hash, the same on every audience,
  * so identity resolution makes one contact of a person on several audiences; each audience's status, tags and
- * rating are kept as `mailchimp_<audience>_…` traits, and `email_consent` comes from the first configured audience.
- * An archived member comes through marked `deleted`, keeping its email and id.
+ * rating are kept as `mailchimp_<audience>_…` traits, and `email_consent` is the status on the first configured
+ * audience. A record carries the whole identity (the store replaces it), so a membership of another audience
+ * carries the first audience's status too when `primaryStatus` gives it. An archived member comes through marked
+ * `deleted`, keeping its email and id.
  */
-export function memberToContact(member: MailchimpMember, primaryAudience: string | undefined): ContactRecord {
+export function memberToContact(member: MailchimpMember, primaryAudience: string | undefined, primaryStatus?: string): ContactRecord {
   const merge = member.merge_fields ?? {};
   const text = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v : null);
   const address = merge.ADDRESS && typeof merge.ADDRESS === 'object' ? (merge.ADDRESS as Record<string, unknown>) : {};
@@ -105,7 +109,8 @@ export function memberToContact(member: MailchimpMember, primaryAudience: string
     [`mailchimp_${list}_status`]: member.status,
     [`mailchimp_${list}_tags`]: (member.tags ?? []).map((t) => t.name).join(','),
   };
-  if (list === primaryAudience) traits.email_consent = CONSENT[member.status] ?? 'unknown';
+  const consentFrom = list === primaryAudience ? member.status : primaryStatus;
+  if (consentFrom !== undefined) traits.email_consent = CONSENT[consentFrom] ?? 'unknown';
   return {
     kind: 'contact',
     source: SOURCE,
@@ -142,6 +147,30 @@ function membersStream(): StreamDefinition<SourceConfig> {
       let cursor = incremental ? Date.parse(state.cursor as string) : -Infinity;
       const seen = new Map<string, number>(incremental ? Object.entries((state?.seen as Record<string, number> | undefined) ?? {}) : []);
       const start = incremental ? cursor - MEMBERS_OVERLAP_MS : undefined;
+      // The first audience's status of members read so far, so another audience's record carries it too. A full read
+      // needs no lookups (a first-audience record not read yet comes later and wins); an incremental one asks
+      // Mailchimp for the members it has not read on the first audience.
+      const primary = audiences[0];
+      const primaryStatuses = new Map<string, string | null>();
+      const remember = (hash: string, status: string | null) => {
+        if (primaryStatuses.size >= PRIMARY_STATUS_CAP) primaryStatuses.delete(primaryStatuses.keys().next().value as string);
+        primaryStatuses.set(hash, status);
+      };
+      const primaryStatusOf = async (member: MailchimpMember): Promise<string | undefined> => {
+        if (primary === undefined || member.list_id === primary) return undefined;
+        const known = primaryStatuses.get(member.id);
+        if (known !== undefined) return known ?? undefined;
+        if (!incremental) return undefined;
+        try {
+          const found = await mailchimpCall(ctx, config, 'members.get', (mc) => mc.lists.getListMember(primary, member.id, { fields: ['status'] }));
+          remember(member.id, found.status);
+          return found.status;
+        } catch (error) {
+          if (statusOf(error) !== 404) throw error;
+          remember(member.id, null);
+          return undefined;
+        }
+      };
       const readers: AudienceReader[] = audiences.flatMap((listId) =>
         ([undefined, 'archived'] as const).map((status) => ({ listId, status, buffer: [], anchor: start, offset: 0, done: false })),
       );
@@ -191,7 +220,8 @@ function membersStream(): StreamDefinition<SourceConfig> {
         if (seen.get(key) !== at) {
           seen.set(key, at);
           cursor = Math.max(cursor, at);
-          yield { type: 'record', record: memberToContact(member, audiences[0]) };
+          if (member.list_id === primary) remember(member.id, member.status);
+          yield { type: 'record', record: memberToContact(member, primary, await primaryStatusOf(member)) };
         }
         if (next.buffer.length === 0 && !next.done) {
           yield checkpoint();

@@ -127,6 +127,11 @@ export interface MembershipChange {
 export interface MembershipBatch {
   segment: SegmentRef;
   changes: MembershipChange[];
+  /**
+   * Set when the push requires email consent: the planner already left out contacts the store knows unsubscribed,
+   * and a destination that knows consent more precisely (per audience, live) refuses the adds it finds unsubscribed.
+   */
+  requireConsent?: 'email';
 }
 
 /** Per-row outcome of a write, in the order of the batch's changes. */

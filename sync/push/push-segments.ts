@@ -187,7 +187,7 @@ async function pushSegment(
 
   /** Sends one batch and records its results; returns the rows answered retryable that have retries left. */
   const send = async (batch: PlannedChange[]): Promise<PlannedChange[]> => {
-    const request: MembershipBatch = { segment, changes: batch.map(changeOf) };
+    const request: MembershipBatch = { segment, changes: batch.map(changeOf), ...(options.requireConsent ? { requireConsent: options.requireConsent } : {}) };
     outcome.batches++;
     let results: RowResult[];
     try {
