@@ -79,6 +79,8 @@ export interface Segment {
   rule: Condition;
   /** Share of members kept as a never-pushed control group, 0 when none. */
   holdout: number;
+  /** What the segment report compares between treated and control members, over the days after they entered. */
+  holdout_outcome: { outcome: 'purchases' | 'revenue' | 'churn'; days: number };
   allow_protected_attributes: Record<string, string>;
   origin: Location;
   locations: Record<string, Location>;
@@ -515,7 +517,8 @@ function validateSegments(entries: SegmentEntry[], issues: Issues): LoadedSegmen
       name: data.name ?? data.key,
       ...(data.description === undefined ? {} : { description: data.description }),
       rule: data.rule,
-      holdout: data.holdout ?? 0,
+      holdout: data.holdout?.share ?? 0,
+      holdout_outcome: { outcome: data.holdout?.outcome ?? 'revenue', days: data.holdout?.days ?? 30 },
       allow_protected_attributes: data.allow_protected_attributes ?? {},
       origin: at(path),
       locations,

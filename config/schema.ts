@@ -22,7 +22,8 @@
  *   - include: segments/starter.yaml   # a file holding its own `segments:` section, relative to this file
  *   - key: vip
  *     name: VIP customers
- *     holdout: 10%                     # a control group that is never pushed
+ *     holdout: 10%                     # a control group that is never pushed; or, choosing what the report compares:
+ *     # holdout: { share: 10%, outcome: revenue, days: 30 }   # outcome: purchases | revenue | churn
  *     rule:
  *       all:
  *         - { feature: monetary_365d, gt: 1000 }
@@ -316,12 +317,36 @@ export const share = z
     return fraction;
   });
 
+/** What a holdout compares between treated and control members, over the `days` after each entered the segment. */
+export const HOLDOUT_OUTCOMES = ['purchases', 'revenue', 'churn'] as const;
+
+/**
+ * `holdout: 10%`, or `holdout: { share: 10%, outcome: revenue, days: 30 }` to choose what the segment report compares
+ * (purchases per member, revenue per member, or the share who churned: no activity of their own in the window).
+ */
+const holdoutObject = strict({
+  share,
+  outcome: z.enum(HOLDOUT_OUTCOMES).default('revenue'),
+  days: z.number().int().positive().default(30),
+});
+
+export const holdoutSchema = z.unknown().transform((value, ctx): z.output<typeof holdoutObject> => {
+  const object = typeof value === 'object' && value !== null && !Array.isArray(value);
+  const parsed = object ? holdoutObject.safeParse(value) : share.safeParse(value);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+    return z.NEVER;
+  }
+  return typeof parsed.data === 'number' ? { share: parsed.data, outcome: 'revenue', days: 30 } : parsed.data;
+});
+export type Holdout = z.output<typeof holdoutSchema>;
+
 export const segmentSchema = strict({
   key: name,
   name: z.string().min(1).optional(),
   description: z.string().optional(),
   rule: condition,
-  holdout: share.optional(),
+  holdout: holdoutSchema.optional(),
   allow_protected_attributes: z.record(z.string(), z.string().min(1, { error: 'expected the reason it is allowed' })).optional(),
 });
 

@@ -30,6 +30,8 @@ export interface SegmentDefinition {
   rule: RuleCondition;
   /** Share kept as a never-pushed control group (0 to below 1). */
   holdout?: number;
+  /** What the holdout report compares between treated and control (default revenue over 30 days). */
+  holdout_outcome?: { outcome: 'purchases' | 'revenue' | 'churn'; days: number };
   /** Protected attributes this segment may use, each with the reason. */
   allow_protected_attributes?: Record<string, string>;
   origin?: RuleLocation;

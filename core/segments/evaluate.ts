@@ -91,9 +91,14 @@ function applySegment(store: Store, compiled: CompiledSegment, version: number, 
   const entered = store.statement(`INSERT INTO memberships (segment_key, contact_id, entered_at) SELECT ?, n.contact_id, ? ${newcomers}`).run(key, now, key).changes;
 
   const controlScope = scope ? `AND h.contact_id IN (SELECT value FROM json_each(?))` : '';
+  const controlExit = `h.segment_key = ? ${controlScope} AND NOT EXISTS (SELECT 1 FROM temp.segment_now n WHERE n.contact_id = h.contact_id AND n.control = 1)`;
   store
-    .statement(`DELETE FROM segment_holdout_members AS h WHERE h.segment_key = ? ${controlScope} AND NOT EXISTS (SELECT 1 FROM temp.segment_now n WHERE n.contact_id = h.contact_id AND n.control = 1)`)
-    .run(key, ...scopeParams);
+    .statement(`UPDATE segment_holdout_history SET exited_at = ? WHERE segment_key = ? AND exited_at IS NULL AND contact_id IN (SELECT h.contact_id FROM segment_holdout_members h WHERE ${controlExit})`)
+    .run(now, key, key, ...scopeParams);
+  store.statement(`DELETE FROM segment_holdout_members AS h WHERE ${controlExit}`).run(key, ...scopeParams);
+  store
+    .statement(`INSERT INTO segment_holdout_history (segment_key, contact_id, segment_version, entered_at) SELECT ?, n.contact_id, ?, ? FROM temp.segment_now n WHERE n.control = 1 AND NOT EXISTS (SELECT 1 FROM segment_holdout_members h WHERE h.segment_key = ? AND h.contact_id = n.contact_id)`)
+    .run(key, version, now, key);
   store
     .statement(`INSERT INTO segment_holdout_members (segment_key, contact_id, segment_version, entered_at) SELECT ?, n.contact_id, ?, ? FROM temp.segment_now n WHERE n.control = 1 ON CONFLICT DO NOTHING`)
     .run(key, version, now);

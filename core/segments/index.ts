@@ -7,3 +7,7 @@ export { compileSegments, SegmentRuleError } from './compile.js';
 export type { EvaluateOptions, Migration as SegmentMigration, SegmentPreview, SegmentReport, SegmentRunReport } from './evaluate.js';
 export { evaluateSegments, holdoutSalt, inHoldout, previewSegment } from './evaluate.js';
 export { segmentEngineMigrations } from './migrations.js';
+export type { HoldoutGroup, HoldoutOutcome, HoldoutReport, HoldoutReportOptions } from './holdout.js';
+export { holdoutReport } from './holdout.js';
+export type { Interval } from './intervals.js';
+export { newcombeInterval, welchInterval } from './intervals.js';
