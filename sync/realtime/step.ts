@@ -17,7 +17,9 @@ export interface StepInput {
   features?: Omit<FeatureOptions, 'now'>;
   evaluate?: Omit<EvaluateOptions, 'now' | 'contacts'>;
   identity?: IdentityOptions;
+  /** Most contacts recomputed per step (default 500) and messages loaded per step (default 1000); the rest wait. */
   maxContactsPerTick?: number;
+  maxMessagesPerTick?: number;
 }
 
 /** What a step did. */
@@ -34,9 +36,10 @@ export interface StepReport {
  */
 export function runStep(store: Store, input: StepInput, now: Date): StepReport {
   const started = performance.now();
-  const load = loadWaitingMessages(store, { ...(input.identity ? { identity: input.identity } : {}) });
+  // Small steps: each holds the store's single write lock, which the server thread's inbox commits wait on.
+  const load = loadWaitingMessages(store, { limit: input.maxMessagesPerTick ?? 1000, ...(input.identity ? { identity: input.identity } : {}) });
   const loadMs = Math.round(performance.now() - started);
-  const touched = touchedContacts(store, input.maxContactsPerTick ?? 2000);
+  const touched = touchedContacts(store, input.maxContactsPerTick ?? 500);
   if (touched.length > 0) {
     const ids = touched.map((c) => c.contactId);
     store.transaction(() => {
