@@ -1,11 +1,11 @@
 /**
- * GET /audit: the data audit and fairness report (core/audit's `buildAudit`) as JSON, the same report
- * `segflow audit --json` prints. Query: `min_size` (a segment with fewer members is reported; default 100).
+ * GET /audit: the data audit and fairness report (core/audit's `buildAudit`, run in a worker thread) as JSON, the same
+ * report `segflow audit --json` prints. Query: `min_size` (a segment with fewer members is reported; default 100).
  * `auditOptions` turns a loaded config into the audit's options, for this route and the CLI alike.
  */
 import { Hono } from 'hono';
 import type { Config } from '../../config/index.js';
-import { buildAudit, fieldsUsedBy, type AuditOptions, type AuditPush } from '../../core/index.js';
+import { buildAuditInWorker, fieldsUsedBy, type AuditOptions, type AuditPush } from '../../core/index.js';
 import type { Registry } from '../../plugins/index.js';
 import type { ServerDeps } from '../deps.js';
 import { ApiError } from './errors.js';
@@ -71,14 +71,15 @@ export function auditOptions(config: Config, registry: Registry, extra: Partial<
 
 export function auditRoutes(deps: ServerDeps): Hono {
   const app = new Hono();
-  app.get('/audit', (c) => {
+  app.get('/audit', async (c) => {
     const minSize = c.req.query('min_size');
     const minSegmentSize = minSize === undefined ? DEFAULT_MIN_SEGMENT_SIZE : Number(minSize);
     if (!Number.isInteger(minSegmentSize) || minSegmentSize < 0) {
       throw new ApiError(400, 'invalid_query', `min_size expects a whole number, got ${JSON.stringify(minSize)}`, { field: 'min_size' });
     }
     const now = deps.now?.() ?? new Date();
-    return c.json(buildAudit(deps.store, auditOptions(deps.config, deps.registry, { now, minSegmentSize })));
+    // In a worker with its own connection: the report reads the whole store, and the API must keep answering meanwhile.
+    return c.json(await buildAuditInWorker(deps.config.store.path, auditOptions(deps.config, deps.registry, { now, minSegmentSize })));
   });
   return app;
 }

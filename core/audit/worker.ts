@@ -1,0 +1,18 @@
+/** The audit worker's entry: opens its own store connection, builds the report and posts it back. */
+import { parentPort, workerData } from 'node:worker_threads';
+import { openStore } from '../store/index.js';
+import type { AuditOptions } from './options.js';
+import { buildAudit } from './report.js';
+import type { AuditWorkerMessage } from './in-worker.js';
+
+const port = parentPort;
+if (!port) throw new Error('core/audit/worker.ts runs as a worker thread');
+const input = workerData as { storePath: string; options: AuditOptions };
+const store = openStore(input.storePath);
+try {
+  port.postMessage({ type: 'done', report: buildAudit(store, input.options) } satisfies AuditWorkerMessage);
+} catch (error) {
+  port.postMessage({ type: 'failed', message: error instanceof Error ? error.message : String(error) } satisfies AuditWorkerMessage);
+} finally {
+  store.close();
+}
