@@ -42,7 +42,7 @@ export const benchmark: Benchmark = {
 
       const deliver = async () => {
         const began = performance.now();
-        const statuses: Record<RowResult['status'], number> = { accepted: 0, rejected: 0, retryable: 0 };
+        const statuses: Record<RowResult['status'], number> = { accepted: 0, rejected: 0, retryable: 0, skipped: 0 };
         for (const batch of batches) {
           for (const row of await destination.write(batch, config, ctx)) statuses[row.status]++;
         }

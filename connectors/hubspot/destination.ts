@@ -1,7 +1,8 @@
 /**
  * The HubSpot destination: segment membership as Lists v3 MANUAL lists (found by name, created when missing),
  * changed with memberships add-and-remove, 100 ids per call; contacts missing in HubSpot optionally created by batch
- * upsert on email; optionally a contact property (created when missing) written from the change's traits.
+ * upsert on email, else skipped (with the reason) as not in HubSpot; optionally a contact property (created when
+ * missing) written from the change's traits.
  */
 import {
   defineDestination,
@@ -107,7 +108,7 @@ async function write(batch: MembershipBatch, config: HubSpotConfig, ctx: Connect
     if (results[i] || ids[i]) return;
     results[i] = change.op === 'remove'
       ? { status: 'accepted' }
-      : { status: 'rejected', reason: 'the contact has no HubSpot id (set createMissingContacts to create it by email)', code: 'NOT_IN_HUBSPOT' };
+      : { status: 'skipped', reason: 'not in HubSpot: the contact has no HubSpot id (set createMissingContacts to create it by email)', code: 'NOT_IN_HUBSPOT' };
   });
 
   if (config.segmentProperty) {
@@ -148,7 +149,7 @@ async function write(batch: MembershipBatch, config: HubSpotConfig, ctx: Connect
         for (const { change, i } of slice) {
           const id = ids[i] as string;
           results[i] = change.op === 'add' && missingIds.has(id)
-            ? { status: 'rejected', reason: `HubSpot has no contact ${id} (deleted or merged away?)`, code: 'OBJECT_NOT_FOUND' }
+            ? { status: 'skipped', reason: `not in HubSpot: no contact ${id} (deleted or merged away?)`, code: 'OBJECT_NOT_FOUND' }
             : { status: 'accepted', destinationRecordId: id };
         }
       }

@@ -3,7 +3,9 @@
  * (found by name, created when missing) — create to add, delete by id to remove, through sObject collections of
  * 200 — or, chosen in config, a Contact/Lead field holding the segment names. DUPLICATE_VALUE on add and NOT_FOUND /
  * ENTITY_IS_DELETED on remove are success; UNABLE_TO_LOCK_ROW rows are tried again; other row errors are rejected
- * with Salesforce's code and message while the rest of the batch goes through.
+ * with Salesforce's code and message while the rest of the batch goes through. People found neither by id nor by
+ * email (Contacts, then unconverted Leads) are created as Leads when `createLeads` is set, else skipped with the
+ * reason (NOT_IN_SALESFORCE).
  */
 import type { Connection, QueryResult } from 'jsforce';
 import {
@@ -94,7 +96,7 @@ async function resolvePeople(session: SalesforceSession, config: SalesforceConfi
     const id = found.get(email);
     if (id) indexes.forEach((i) => resolved.set(i, id));
     else if (config.createLeads) toCreate.push(email);
-    else indexes.forEach((i) => resolved.set(i, { status: 'rejected', code: 'NOT_IN_SALESFORCE', reason: 'skipped: not in Salesforce (set createLeads to create them as Leads)' }));
+    else indexes.forEach((i) => resolved.set(i, { status: 'skipped', code: 'NOT_IN_SALESFORCE', reason: 'not in Salesforce: no Contact or Lead with this email (set createLeads to create them as Leads)' }));
   }
   for (const group of chunks(toCreate, COLLECTION_SIZE)) {
     const leads = group.map((email) => {
@@ -165,7 +167,7 @@ async function writeCampaign(batch: MembershipBatch, config: SalesforceConfig, c
     adds.forEach(({ i }, k) => {
       const person = people.get(k);
       if (typeof person === 'string') members.push({ index: i, who: person });
-      else results[i] = person ?? { status: 'rejected', code: 'NOT_IN_SALESFORCE', reason: 'skipped: not in Salesforce' };
+      else results[i] = person ?? { status: 'skipped', code: 'NOT_IN_SALESFORCE', reason: 'not in Salesforce' };
     });
     const rows = members.map(({ who }) => ({ CampaignId: campaignId, [who.startsWith('003') ? 'ContactId' : 'LeadId']: who, Status: config.membership.memberStatus }));
     const outcomes = await writeRows(session, 'CampaignMember.create', rows, (conn, group) => conn.create('CampaignMember', group) as Promise<RowOutcome[]>, ctx);
@@ -228,7 +230,7 @@ async function writeField(batch: MembershipBatch, config: SalesforceConfig, ctx:
     }
     const person = people.get(k++);
     if (typeof person === 'string') targets.push({ index: i, who: person, op: c.op });
-    else results[i] = person ?? { status: 'rejected', reason: 'not in Salesforce' };
+    else results[i] = person ?? { status: 'skipped', code: 'NOT_IN_SALESFORCE', reason: 'not in Salesforce' };
   });
   const current = new Map<string, string>();
   for (const type of ['Contact', 'Lead'] as const) {

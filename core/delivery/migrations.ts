@@ -19,4 +19,9 @@ export const deliveryMigrations: Migration[] = [
       CREATE INDEX delivered_state_contact ON delivered_state (contact_id);
     `,
   },
+  {
+    // A skipped row (the tool does not hold the person) keeps a digest of the identities it was offered with.
+    name: '20261201T120000_delivery_skipped',
+    up: (d) => `ALTER TABLE delivered_state ADD COLUMN identity_digest ${d.types.text};`,
+  },
 ];

@@ -6,17 +6,20 @@ import { recordRunErrors, type RunError } from '../runs/runs.js';
 export interface PushRowOutcome {
   contactId: number;
   op: 'add' | 'remove';
-  status: 'accepted' | 'rejected' | 'retryable';
+  status: 'accepted' | 'rejected' | 'retryable' | 'skipped';
   destinationRecordId?: string;
   reason?: string;
   code?: string;
+  /** For a skipped row: the planned change's `identityDigest`, so the planner offers it again when they change. */
+  identityDigest?: string;
 }
 
 /**
  * Records one batch's outcomes in delivered state in ONE transaction: accepted adds become `delivered` (keeping the
  * destination's record id for a later remove), accepted removes `removed`, rejected rows `rejected` with their
- * reason (and a run error), retryable rows `retryable`. Attempts count the tries of the current change: they start
- * at 1 after a final outcome and count up while the row stays retryable.
+ * reason (and a run error), retryable rows `retryable`, skipped rows (the tool does not hold the person) `skipped`
+ * with their reason and identity digest (no run error: nothing went wrong). Attempts count the tries of the current
+ * change: they start at 1 after a final outcome and count up while the row stays retryable.
  *
  * @example
  * recordPushOutcomes(store, { destination: 'crm', segmentKey: 'vip', runId, outcomes: [{ contactId: 7, op: 'add', status: 'accepted', destinationRecordId: '00v1' }] });
@@ -40,9 +43,7 @@ export function recordPushOutcomes(
           ? o.op === 'add'
             ? 'delivered'
             : 'removed'
-          : o.status === 'rejected'
-            ? 'rejected'
-            : 'retryable';
+          : o.status;
       const reason =
         o.status === 'accepted'
           ? null
@@ -56,6 +57,7 @@ export function recordPushOutcomes(
           status,
           destinationRecordId: o.destinationRecordId ?? null,
           error: reason,
+          ...(o.identityDigest === undefined ? {} : { identityDigest: o.identityDigest }),
         },
         now,
       );

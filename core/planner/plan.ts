@@ -40,6 +40,11 @@ export interface PlannedChange {
   messageId: string;
   /** Attempts already made at this change (non-zero for a retry of a retryable row). */
   attempts: number;
+  /**
+   * A digest of the contact's email and every identity it has in any source. A row the destination answers skipped
+   * keeps it; the planner offers that row again only once the digest differs (the person may now be in the tool).
+   */
+  identityDigest: string;
 }
 
 /** Members the plan leaves out, and why. */
@@ -52,6 +57,8 @@ export interface PlanSkips {
   noIdentity: number;
   /** Retryable rows that used up their retries. */
   exhausted: number;
+  /** Members the destination answered skipped (not in the tool) whose identities have not changed since. */
+  notInDestination: number;
 }
 
 export interface SegmentPlan {
@@ -65,8 +72,9 @@ const UNSUBSCRIBED = "('unsubscribed', 'cleaned')";
 
 /**
  * Diffs each segment's current membership against the delivered state of `destination`, and returns the changes to
- * send: members not yet delivered (or removed since, or whose last attempt was retryable and has retries left), and
- * in `mirror` and `all` modes delivered contacts that are no longer members. Reads only; changes nothing.
+ * send: members not yet delivered (or removed since, or whose last attempt was retryable and has retries left, or
+ * who were skipped as not in the tool and whose identities changed since), and in `mirror` and `all` modes delivered
+ * contacts that are no longer members. Reads only; changes nothing.
  *
  * @example
  * const [vip] = planPush(store, { destination: 'crm', segments: ['vip'], identitiesFrom: 'hubspot', mode: 'mirror', maxRetries: 3 });
@@ -76,7 +84,7 @@ export function planPush(store: Store, options: PlanPushOptions): SegmentPlan[] 
   const attemptCap = 1 + Math.max(0, Math.floor(options.maxRetries));
   const resendAll = options.mode === 'all' ? 1 : 0;
   const members = store.statement(
-    `SELECT m.contact_id, d.status, d.attempts, d.destination_record_id, c.email, c.email_consent,
+    `SELECT m.contact_id, d.status, d.attempts, d.destination_record_id, d.identity_digest, c.email, c.email_consent,
        (SELECT MAX(h.id) FROM membership_history h
          WHERE h.segment_key = m.segment_key AND h.contact_id = m.contact_id AND h.exited_at IS NULL) AS history_id,
        CASE WHEN c.deleted <> 0
@@ -93,11 +101,11 @@ export function planPush(store: Store, options: PlanPushOptions): SegmentPlan[] 
      JOIN contacts c ON c.id = m.contact_id
      LEFT JOIN delivered_state d ON d.destination = ? AND d.segment_key = m.segment_key AND d.contact_id = m.contact_id
      WHERE m.segment_key = ?
-       AND (? = 1 OR d.contact_id IS NULL OR d.status IN ('removed', 'retryable'))
+       AND (? = 1 OR d.contact_id IS NULL OR d.status IN ('removed', 'retryable', 'skipped'))
      ORDER BY m.contact_id`,
   );
   const leavers = store.statement(
-    `SELECT d.contact_id, d.status, d.attempts, d.destination_record_id, c.email, c.email_consent,
+    `SELECT d.contact_id, d.status, d.attempts, d.destination_record_id, d.identity_digest, c.email, c.email_consent,
        (SELECT MAX(h.id) FROM membership_history h
          WHERE h.segment_key = d.segment_key AND h.contact_id = d.contact_id AND h.exited_at IS NOT NULL) AS history_id
      FROM delivered_state d
@@ -108,23 +116,23 @@ export function planPush(store: Store, options: PlanPushOptions): SegmentPlan[] 
   );
   // Only contact_id in the WHERE: with the source too, SQLite may walk the (source, external_id) index instead.
   const identities = store.statement('SELECT source, external_id FROM identities WHERE contact_id = ? AND deleted = 0');
-  const externalIdsOf = (contactId: number, source: string): string[] =>
-    (identities.all(contactId) as { source: string; external_id: string | null }[])
-      .filter((r) => r.source === source && r.external_id !== null)
-      .map((r) => r.external_id as string)
-      .sort();
-  const identityOf = (row: DiffRow): ContactIdentity => ({
-    contactId: String(row.contact_id),
-    email: row.email,
-    externalIds:
-      options.identitiesFrom === undefined
-        ? []
-        : externalIdsOf(row.contact_id, options.identitiesFrom),
-    emailConsent: row.email_consent,
-  });
+  const identityOf = (row: DiffRow): { contact: ContactIdentity; digest: string } => {
+    const all = (identities.all(row.contact_id) as { source: string; external_id: string | null }[])
+      .filter((r) => r.external_id !== null)
+      .map((r) => ({ source: r.source, id: r.external_id as string }));
+    const contact: ContactIdentity = {
+      contactId: String(row.contact_id),
+      email: row.email,
+      externalIds: all.filter((r) => r.source === options.identitiesFrom).map((r) => r.id).sort(),
+      emailConsent: row.email_consent,
+    };
+    const keys = all.map((r) => `${r.source}\u0000${r.id}`).sort();
+    const digest = createHash('sha256').update(JSON.stringify([row.email, keys])).digest('hex').slice(0, 32);
+    return { contact, digest };
+  };
 
   return options.segments.map((segmentKey) => {
-    const skipped: PlanSkips = { suppressed: 0, noConsent: 0, noIdentity: 0, exhausted: 0 };
+    const skipped: PlanSkips = { suppressed: 0, noConsent: 0, noIdentity: 0, exhausted: 0, notInDestination: 0 };
     const changes: PlannedChange[] = [];
     const retryable = (row: DiffRow): boolean => row.status === 'retryable';
     const exhausted = (row: DiffRow): boolean => retryable(row) && (row.attempts ?? 0) >= attemptCap;
@@ -142,12 +150,17 @@ export function planPush(store: Store, options: PlanPushOptions): SegmentPlan[] 
         skipped.noConsent++;
         continue;
       }
-      const contact = identityOf(row);
+      const { contact, digest } = identityOf(row);
       if (contact.email === null && contact.externalIds.length === 0) {
         skipped.noIdentity++;
         continue;
       }
-      changes.push(planned('add', row, contact, options.destination, segmentKey));
+      // Still the same person the tool did not hold: offering them again would cost calls for the same answer.
+      if (resendAll === 0 && row.status === 'skipped' && row.identity_digest === digest) {
+        skipped.notInDestination++;
+        continue;
+      }
+      changes.push(planned('add', row, contact, digest, options.destination, segmentKey));
     }
     if (options.mode !== 'upsert') {
       for (const row of leavers.all(options.destination, segmentKey) as DiffRow[]) {
@@ -155,7 +168,8 @@ export function planPush(store: Store, options: PlanPushOptions): SegmentPlan[] 
           skipped.exhausted++;
           continue;
         }
-        changes.push(planned('remove', row, identityOf(row), options.destination, segmentKey));
+        const { contact, digest } = identityOf(row);
+        changes.push(planned('remove', row, contact, digest, options.destination, segmentKey));
       }
     }
     return { segmentKey, changes, skipped };
@@ -167,6 +181,7 @@ interface DiffRow {
   status: string | null;
   attempts: number | null;
   destination_record_id: string | null;
+  identity_digest: string | null;
   email: string | null;
   email_consent: string;
   history_id: number | null;
@@ -177,7 +192,14 @@ interface MemberFlags {
   unsubscribed: number;
 }
 
-function planned(op: 'add' | 'remove', row: DiffRow, contact: ContactIdentity, destination: string, segmentKey: string): PlannedChange {
+function planned(
+  op: 'add' | 'remove',
+  row: DiffRow,
+  contact: ContactIdentity,
+  identityDigest: string,
+  destination: string,
+  segmentKey: string,
+): PlannedChange {
   return {
     op,
     contactId: row.contact_id,
@@ -185,6 +207,7 @@ function planned(op: 'add' | 'remove', row: DiffRow, contact: ContactIdentity, d
     ...(row.destination_record_id === null ? {} : { destinationRecordId: row.destination_record_id }),
     messageId: pushMessageId(destination, segmentKey, row.contact_id, row.history_id, op),
     attempts: row.status === 'retryable' ? (row.attempts ?? 0) : 0,
+    identityDigest,
   };
 }
 

@@ -44,7 +44,10 @@ export interface DestinationConformanceOptions<Spec extends z.ZodType> extends C
   segment?: SegmentRef;
   /** At least two contacts the tool can hold (ids that exist in a sandbox, say). Default: three email-only contacts. */
   members?: ContactIdentity[];
-  /** A change the tool must reject (an invalid email, an unknown id); without it the bad-row check is skipped. */
+  /**
+   * A change the tool must reject or skip (an invalid email, an unknown id): it must come back `rejected` or
+   * `skipped` with a reason while the rest of its batch is accepted. Without it the bad-row check is skipped.
+   */
   badRow?: MembershipChange;
 }
 
@@ -57,7 +60,7 @@ export const DESTINATION_CHECKS = {
   addsMembers: 'added members are in the segment, as readMembership reads it back',
   idempotentAdd: 'writing the same batch twice leaves the same membership',
   removesMembers: 'a remove takes the member out, and removing it again is success',
-  badRowIsolated: 'a rejected row does not fail the rest of its batch',
+  badRowIsolated: 'a rejected or skipped row does not fail the rest of its batch',
 } as const;
 
 export type DestinationCheckName = keyof typeof DESTINATION_CHECKS;
@@ -265,9 +268,10 @@ export function destinationChecks<Spec extends z.ZodType>(
         throw error;
       }
       const bad = results[1] as RowResult;
-      if (bad.status !== 'rejected')
-        fail(`${s.where}: the bad row came back ${bad.status}, expected rejected with a reason`);
-      if (!bad.reason) fail(`${s.where}: the bad row was rejected without a reason`);
+      // skipped (a person the tool does not hold) isolates the row as rejected does
+      if (bad.status !== 'rejected' && bad.status !== 'skipped')
+        fail(`${s.where}: the bad row came back ${bad.status}, expected rejected (or skipped) with a reason`);
+      if (!bad.reason) fail(`${s.where}: the bad row was ${bad.status} without a reason`);
       const good = [first, ...rest];
       s.expectAccepted(
         [results[0] as RowResult, ...results.slice(2)],

@@ -134,11 +134,24 @@ export interface MembershipBatch {
   requireConsent?: 'email';
 }
 
-/** Per-row outcome of a write, in the order of the batch's changes. */
+/**
+ * Per-row outcome of a write, in the order of the batch's changes.
+ * - `accepted`: the tool holds the change (an absent member removed is accepted too).
+ * - `rejected`: the tool refused the row (an invalid email, a validation error); it is not sent again.
+ * - `retryable`: a passing failure (a lock, a 5xx); the engine tries the row again.
+ * - `skipped`: the person is not in the tool and the config does not let the connector create them; nothing was
+ *   written. The engine counts it apart from rejected and offers the row again once the contact's identities change
+ *   (the person may have appeared in the tool since).
+ *
+ * @example
+ * // someone a CRM does not hold, with creation switched off:
+ * const row: RowResult = { status: 'skipped', reason: 'not in Salesforce (set createLeads to create them as Leads)', code: 'NOT_IN_SALESFORCE' };
+ */
 export type RowResult =
   | { status: 'accepted'; destinationRecordId?: string }
   | { status: 'rejected'; reason: string; code?: string }
-  | { status: 'retryable'; reason: string };
+  | { status: 'retryable'; reason: string }
+  | { status: 'skipped'; reason: string; code?: string };
 
 /** A member as the tool holds it. */
 export interface MemberRef {

@@ -63,9 +63,13 @@ export interface SegmentPushOutcome {
   retried: number;
   /** Rows still retryable at the end: later runs try them again while they have retries left. */
   pending: number;
-  /** Members left out: suppressed, without consent, or with no identity the destination can use. */
+  /**
+   * Members left out: suppressed, without consent, with no identity the destination can use, or not in the tool
+   * (answered skipped by the destination now, or earlier with the same identities).
+   */
   skipped: number;
-  skippedBy: { suppressed: number; noConsent: number; noIdentity: number; exhausted: number };
+  /** `notInDestination` is absent (read it as 0) on outcomes built outside pushSegments. */
+  skippedBy: { suppressed: number; noConsent: number; noIdentity: number; exhausted: number; notInDestination?: number };
   batches: number;
   sample: PushSample[];
   error?: string;
@@ -152,7 +156,7 @@ async function pushPlanned(options: PushSegmentsOptions): Promise<PushOutcome> {
       rejected: 0,
       retried: 0,
       pending: 0,
-      skipped: s.suppressed + s.noConsent + s.noIdentity,
+      skipped: s.suppressed + s.noConsent + s.noIdentity + s.notInDestination,
       skippedBy: { ...s },
       batches: 0,
       sample: plan.changes.slice(0, sampleSize).map(sampleOf),
@@ -217,6 +221,10 @@ async function pushSegment(
       } else if (result.status === 'rejected') {
         outcome.rejected++;
         rows.push({ contactId: change.contactId, op: change.op, status: 'rejected', reason: result.reason, ...(result.code === undefined ? {} : { code: result.code }) });
+      } else if (result.status === 'skipped') {
+        outcome.skipped++;
+        outcome.skippedBy.notInDestination = (outcome.skippedBy.notInDestination ?? 0) + 1;
+        rows.push({ contactId: change.contactId, op: change.op, status: 'skipped', reason: result.reason, identityDigest: change.identityDigest, ...(result.code === undefined ? {} : { code: result.code }) });
       } else {
         rows.push({ contactId: change.contactId, op: change.op, status: 'retryable', reason: result.reason });
         const attempts = change.attempts + 1;

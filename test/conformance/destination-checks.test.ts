@@ -11,9 +11,11 @@ import {
 } from '../../plugins/conformance/index.js';
 
 // An in-memory destination that behaves, unless one `flaw` is switched on: each flaw is a way real connectors go wrong.
-type Flaw = 'duplicatesOnReAdd' | 'batchFailsOnBadRow' | 'ignoresRemoves' | 'checkThrows' | 'unmarkedSecret' | 'dropsRowResults' | 'badRowRetryable' | 'removeAbsentRejected';
+type Flaw = 'duplicatesOnReAdd' | 'batchFailsOnBadRow' | 'ignoresRemoves' | 'checkThrows' | 'unmarkedSecret' | 'dropsRowResults' | 'badRowRetryable' | 'removeAbsentRejected' | 'badRowSkippedSilently';
+// Not a flaw: a tool that does not hold the person answers skipped instead of rejected.
+type Behaviour = Flaw | 'badRowSkipped';
 
-function memoryDestination(flaw?: Flaw) {
+function memoryDestination(flaw?: Behaviour) {
   const lists = new Map<string, MemberRef[]>();
   const spec =
     flaw === 'unmarkedSecret'
@@ -36,6 +38,8 @@ function memoryDestination(flaw?: Flaw) {
         if (!email) {
           if (flaw === 'batchFailsOnBadRow') throw new Error(`400 Bad Request: invalid email ${change.contact.email}`);
           if (flaw === 'badRowRetryable') return { status: 'retryable', reason: 'invalid email' };
+          if (flaw === 'badRowSkipped') return { status: 'skipped', reason: 'not in the list tool', code: 'NOT_IN_TOOL' };
+          if (flaw === 'badRowSkippedSilently') return { status: 'skipped', reason: '' };
           return { status: 'rejected', reason: `invalid email "${change.contact.email}"`, code: 'invalid_email' };
         }
         const index = list.findIndex((m) => m.email === email);
@@ -60,7 +64,7 @@ const badConfig = { token: 'wrong-token' };
 const badRow: MembershipChange = { op: 'add', contact: { contactId: 'bad', email: 'not-an-email', externalIds: [] } };
 
 let open: DestinationChecks[] = [];
-function checksFor(flaw?: Flaw): DestinationChecks {
+function checksFor(flaw?: Behaviour): DestinationChecks {
   const checks = destinationChecks({ connector: memoryDestination(flaw), config, badConfig, badRow });
   open.push(checks);
   return checks;
@@ -82,6 +86,7 @@ describe('destination conformance checks', () => {
     ['duplicatesOnReAdd', 'idempotentAdd', /writing the same batch twice changed the membership/],
     ['batchFailsOnBadRow', 'badRowIsolated', /write threw on a batch with one bad row: Error: 400 Bad Request.*one bad row must come back rejected, not fail its batch/],
     ['badRowRetryable', 'badRowIsolated', /the bad row came back retryable, expected rejected/],
+    ['badRowSkippedSilently', 'badRowIsolated', /the bad row was skipped without a reason/],
     ['ignoresRemoves', 'removesMembers', /conformance.1@example.com is still in the segment after being removed/],
     ['removeAbsentRejected', 'removesMembers', /removing a member the segment may not hold: remove of conformance.1@example.com came back rejected \(not a member\)/],
     ['checkThrows', 'checkRefusesBadCredentials', /check crashed on bad credentials .*socket hang up/],
@@ -92,6 +97,10 @@ describe('destination conformance checks', () => {
     const failure = checksFor(flaw)[check]();
     await expect(failure).rejects.toThrow(ConformanceError);
     await expect(failure).rejects.toThrow(message);
+  });
+
+  it('a destination that answers skipped, with a reason, for a person it does not hold passes the bad-row check', async () => {
+    await expect(checksFor('badRowSkipped').badRowIsolated()).resolves.toBeUndefined();
   });
 
   it('the bad-row check is skipped, with its reason, when no bad row is given', async () => {

@@ -288,6 +288,62 @@ describe('pushing segment membership to a destination', () => {
     expect(held('churn')).toEqual(crmIds([1, 2, 3]));
   });
 
+  it('a member the tool does not hold is recorded and counted as skipped, not rejected, not offered again while nothing changed, and added once they are in the tool', async () => {
+    // a tool that holds only people with a CRM id, as HubSpot without createMissingContacts
+    let offered = 0;
+    const crmOnly: DestinationDefinition = {
+      ...memory.destination,
+      async write(batch, config, ctx) {
+        offered += batch.changes.length;
+        const known = batch.changes.filter((c) => c.contact.externalIds.length > 0);
+        const results = await memory.destination.write({ ...batch, changes: known }, config as never, ctx);
+        return batch.changes.map((c) => (c.contact.externalIds.length > 0 ? results.shift()! : { status: 'skipped', reason: 'not in the CRM', code: 'NOT_IN_CRM' }));
+      },
+    };
+    loadPage(store, {
+      connection: 'shop',
+      stream: 'customers',
+      records: [{ kind: 'contact', source: 'shop', externalId: 's1', traits: { email: 'shopper@example.com', updated_at: '2024-03-01T00:00:00Z' } }],
+      checkpoint: null,
+    });
+    const shopper = findContactByExternalId(store, 'shop', 's1');
+    if (!shopper) throw new Error('not loaded');
+    enterSegment(store, 'vip', shopper.id, 1);
+    enter('vip', [1, 2]);
+    const runId = startRun(store, 'push-vip');
+
+    const first = await push({ destination: crmOnly, runId });
+    expect(first.segments[0]).toMatchObject({ added: 2, rejected: 0, skipped: 1, skippedBy: { notInDestination: 1 } });
+    expect(first.status).toBe('succeeded');
+    const row = readDeliveredState(store, 'lists', 'vip').find((r) => r.contactId === shopper.id);
+    expect(row).toMatchObject({ status: 'skipped', deliveredAt: null });
+    expect(row?.lastError).toContain('not in the CRM');
+    expect(readRunErrors(store, runId)).toEqual([]);
+
+    // nothing changed: nothing offered, still counted
+    offered = 0;
+    const second = await push({ destination: crmOnly });
+    expect(offered).toBe(0);
+    expect(second.segments[0]).toMatchObject({ added: 0, removed: 0, batches: 0, skippedBy: { notInDestination: 1 } });
+    expect((await push({ destination: crmOnly, dryRun: true })).segments[0]).toMatchObject({ added: 0, skippedBy: { notInDestination: 1 } });
+
+    // a repair re-sends every member, the skipped one too
+    offered = 0;
+    const repair = await push({ destination: crmOnly, mode: 'all' });
+    expect(offered).toBe(3);
+    expect(repair.segments[0]).toMatchObject({ added: 2, skippedBy: { notInDestination: 1 } });
+
+    // the person appears in the CRM: their identities changed, so they are offered again and added
+    loadPage(store, { connection: 'crm', stream: 'contacts', records: [{ kind: 'contact', source: 'crm', externalId: 'c99', traits: { email: 'shopper@example.com', updated_at: '2024-04-01T00:00:00Z' } }], checkpoint: null });
+    expect(findContactByExternalId(store, 'crm', 'c99')?.id).toBe(shopper.id);
+    offered = 0;
+    const later = await push({ destination: crmOnly });
+    expect(offered).toBe(1);
+    expect(later.segments[0]).toMatchObject({ added: 1, skipped: 0 });
+    expect(held('vip')).toEqual(['c1', 'c2', 'c99']);
+    expect(readDeliveredState(store, 'lists', 'vip').find((r) => r.contactId === shopper.id)).toMatchObject({ status: 'delivered', identityDigest: null });
+  });
+
   it('a contact with neither an email nor an id in the chosen source is skipped, not sent', async () => {
     loadPage(store, {
       connection: 'crm',

@@ -45,6 +45,25 @@ describe('HubSpot destination', () => {
     expect(listMembers(sandbox, 'VIP')).toEqual([known?.id, created?.id].sort());
   });
 
+  it('without createMissingContacts, skips (with the reason) people HubSpot does not hold, and adds the rest of the batch', async () => {
+    sandbox = await startSandbox({ seed: 'skip', people: 200, limits: fast });
+    const [known] = liveContacts(sandbox, 1);
+    const config = hubspotSpec.parse(sandboxConfig(sandbox));
+    const changes: MembershipChange[] = [
+      { op: 'add', contact: { contactId: '1', email: null, externalIds: [known?.id as string] } },
+      { op: 'add', contact: { contactId: '2', email: 'not.in.hubspot@example.org', externalIds: [] } },
+      { op: 'add', contact: { contactId: '3', email: null, externalIds: ['424242424242'] } },
+    ];
+    const results = await destination.write({ segment: vip, changes }, config, ctx());
+    expect(results[0]).toEqual({ status: 'accepted', destinationRecordId: known?.id });
+    expect(results[1]).toMatchObject({ status: 'skipped', code: 'NOT_IN_HUBSPOT' });
+    expect(results[1]?.status === 'skipped' && results[1].reason).toMatch(/not in HubSpot.*createMissingContacts/);
+    expect(results[2]).toMatchObject({ status: 'skipped', code: 'OBJECT_NOT_FOUND' });
+    expect(sandbox.portal.findContactByEmail('not.in.hubspot@example.org')).toBeUndefined();
+    expect(sandbox.recorder.some((r) => r.path.endsWith('/batch/upsert'))).toBe(false);
+    expect(listMembers(sandbox, 'VIP')).toEqual([known?.id]);
+  });
+
   it('writes the segment property on contacts, creating the property when the portal lacks it', async () => {
     sandbox = await startSandbox({ seed: 'property', people: 200, limits: fast });
     const [a, b] = liveContacts(sandbox, 2);

@@ -1,5 +1,6 @@
 // The Salesforce destination's field mode and erasure, against the sandbox org with the real jsforce: the segment
-// field holds every segment a person is in and loses only the one they left; erase deletes Contacts and Leads.
+// field holds every segment a person is in and loses only the one they left; people not in Salesforce are skipped
+// (or created as Leads when the config says so); erase deletes Contacts and Leads.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createContext, type Logger } from '../../../plugins/index.js';
 import { classifySalesforceError, destination, salesforceSpec, sandboxConfig, startSandbox, type SalesforceSandbox } from '../../../connectors/salesforce/index.js';
@@ -35,6 +36,31 @@ describe('Salesforce destination', () => {
     expect(sandbox.org.table('Contact').get(String(contact?.Id))?.Segments__c).toBe('Lapsed');
     const held = await destination.readMembership(vip, config, ctx());
     expect(held.map((m) => m.externalId)).toEqual([String(lead?.Id)]);
+  });
+
+  it('skips, with the reason, people found neither by id nor by email when createLeads is off, and adds the rest; with createLeads they become Leads', async () => {
+    sandbox = await startSandbox({ seed: 'skip', people: 200 });
+    const [contact] = live(sandbox, 'Contact').filter((r) => typeof r.Email === 'string' && r.Email !== '');
+    const segment = { key: 'vip', name: 'VIP' };
+    const changes = [
+      { op: 'add' as const, contact: { contactId: '1', email: String(contact?.Email).toLowerCase(), externalIds: [] } },
+      { op: 'add' as const, contact: { contactId: '2', email: 'stranger@example.org', externalIds: [] } },
+    ];
+    const leadsBefore = sandbox.org.table('Lead').size;
+    const off = salesforceSpec.parse(sandboxConfig(sandbox));
+    const results = await destination.write({ segment, changes }, off, ctx());
+    expect(results[0]?.status).toBe('accepted');
+    expect(results[1]).toMatchObject({ status: 'skipped', code: 'NOT_IN_SALESFORCE' });
+    expect(results[1]?.status === 'skipped' && results[1].reason).toMatch(/not in Salesforce.*createLeads/);
+    expect(sandbox.org.table('Lead').size).toBe(leadsBefore);
+    expect((await destination.readMembership(segment, off, ctx())).map((m) => m.externalId)).toEqual([String(contact?.Id)]);
+
+    const on = salesforceSpec.parse({ ...sandboxConfig(sandbox), createLeads: true });
+    const again = await destination.write({ segment, changes: [changes[1]!] }, on, ctx());
+    expect(again.map((r) => r.status)).toEqual(['accepted']);
+    const lead = [...sandbox.org.table('Lead').values()].find((r) => r.Email === 'stranger@example.org');
+    expect(lead).toBeDefined();
+    expect((await destination.readMembership(segment, on, ctx())).map((m) => m.externalId).sort()).toEqual([String(contact?.Id), String(lead?.Id)].sort());
   });
 
   it('erases a Contact and a Lead by id (they go to the recycle bin) and reports a person with no Salesforce id as not found', async () => {
