@@ -1,16 +1,21 @@
 /**
  * `segflow segments preview <config.yaml> <segment-key|file>`: counts a segment's members over the store and prints a
- * sample, saving nothing.
+ * sample, saving nothing. `segflow segments report <config.yaml>`: the last run's size, entered, exited, stability and
+ * drift alerts per segment, and each holdout's treated-against-control comparison.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { formatConfigErrors, loadConfig, type Config } from '../../config/index.js';
 import { openStore } from '../../core/index.js';
-import { previewSegment, SegmentRuleError, type SegmentDefinition } from '../../core/segments/index.js';
+import { holdoutReport, previewSegment, SegmentRuleError, type SegmentDefinition, type SegmentRunReport } from '../../core/segments/index.js';
 import { builtinRegistry } from '../builtins.js';
 import { EXIT, type Command } from '../main.js';
 
 const HELP = `usage: segflow segments preview <config.yaml> <segment-key|segments.yaml> [--sample 10] [--now <ISO time>]
+       segflow segments report <config.yaml> [--now <ISO time>]
+
+report prints the last segment run: per segment its size, entered, exited and stability, the drift alerts, and for
+segments with a holdout the outcome of treated against control members with a 95% confidence interval.
 
 Counts the members of a segment defined in the config (by key), or of every segment in a YAML file holding a
 segments: section (which may refer to the config's segments), over the store the config names, and prints a sample
@@ -22,7 +27,7 @@ options:
   --now <time>    evaluate relative times (within: 30d) as of this moment instead of now
 
 exit codes:
-  0  the preview was printed
+  0  the preview or report was printed
   1  the store could not be read
   2  the config or the segment is invalid, or the command was used wrongly
 `;
@@ -47,7 +52,7 @@ function segmentsFromFile(path: string): SegmentDefinition[] {
 
 export const command: Command = {
   summary: 'preview a segment: its count and a sample of members, without saving',
-  usage: 'segments preview <config.yaml> <segment-key|file>',
+  usage: 'segments preview <config.yaml> <segment-key|file> | segments report <config.yaml>',
   async run(argv) {
     if (argv.includes('--help') || argv.includes('-h')) {
       process.stdout.write(HELP);
@@ -61,7 +66,8 @@ export const command: Command = {
     const now = nowText === undefined ? new Date() : new Date(nowText);
     if (Number.isNaN(now.getTime())) return usageError(`--now expects a time like 2026-03-01T00:00:00Z, got ${JSON.stringify(nowText)}`);
     const [sub, file, target, ...extra] = args;
-    if (sub !== 'preview') return usageError(sub ? `unknown subcommand "${sub}" (expected preview)` : 'name a subcommand: preview');
+    if (sub === 'report') return report(file, [target, ...extra].filter((a) => a !== undefined), now);
+    if (sub !== 'preview') return usageError(sub ? `unknown subcommand "${sub}" (expected preview or report)` : 'name a subcommand: preview or report');
     if (!file || !target || extra.length > 0) return usageError(extra.length ? `unexpected argument "${extra[0]}"` : 'name the config file and a segment key or file');
 
     let config: Config;
@@ -110,3 +116,51 @@ export const command: Command = {
     }
   },
 };
+
+const percent = (x: number | null): string => (x === null ? '—' : `${(x * 100).toFixed(1)}%`);
+const figure = (x: number | null | undefined): string => (x === null || x === undefined ? '—' : Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(2));
+
+async function report(file: string | undefined, extra: string[], now: Date): Promise<number> {
+  if (!file || extra.length > 0) return usageError(extra.length ? `unexpected argument "${extra[0]}"` : 'name the config file');
+  let config: Config;
+  try {
+    config = await loadConfig(file, { registry: builtinRegistry() });
+  } catch (error) {
+    process.stderr.write(formatConfigErrors(error));
+    return EXIT.usage;
+  }
+  if (!existsSync(config.store.path)) {
+    process.stderr.write(`segflow segments: no store yet at ${config.store.path}; run a sync first\n`);
+    return EXIT.failed;
+  }
+  const store = openStore(config.store.path);
+  try {
+    const row = store.statement('SELECT id, report FROM segment_runs ORDER BY id DESC LIMIT 1').get() as { id: number; report: string } | undefined;
+    if (!row) {
+      process.stdout.write('no segment run yet: run a job with a compute step (segflow run)\n');
+      return EXIT.ok;
+    }
+    const last = JSON.parse(row.report) as Omit<SegmentRunReport, 'runId'>;
+    const out: string[] = [`segment run ${row.id} at ${last.evaluatedAt}${last.incremental ? ' (incremental)' : ''}`, ''];
+    const width = Math.max(7, ...last.segments.map((s) => s.key.length));
+    out.push(`${'segment'.padEnd(width)}  ${'size'.padStart(9)}  ${'control'.padStart(7)}  ${'entered'.padStart(8)}  ${'exited'.padStart(8)}  ${'stability'.padStart(9)}  drift`);
+    for (const s of last.segments) {
+      out.push(`${s.key.padEnd(width)}  ${String(s.size).padStart(9)}  ${String(s.control).padStart(7)}  ${String(s.entered).padStart(8)}  ${String(s.exited).padStart(8)}  ${percent(s.stability).padStart(9)}  ${s.drift ? 'ALERT' : '-'}`);
+    }
+    out.push('', last.driftAlerts.length === 0 ? 'no drift alerts' : `drift alerts (${last.driftAlerts.length}):`);
+    for (const alert of last.driftAlerts) out.push(`  ${alert}`);
+    const held = config.segments.filter((s) => s.holdout > 0);
+    if (held.length > 0) out.push('', 'holdouts (treated − control, 95% interval):');
+    for (const s of held) {
+      const h = holdoutReport(store, s.key, { ...s.holdout_outcome, now, currency: config.currency });
+      const per = h.outcome === 'churn' ? 'churned share' : `${h.outcome} per member`;
+      const d = h.difference;
+      const diff = d ? `${figure(d.estimate)} [${figure(d.low)}, ${figure(d.high)}]${d.low > 0 || d.high < 0 ? '' : ' (not significant)'}` : 'not enough members yet';
+      out.push(`  ${s.key}: ${per} over ${h.days} days: treated ${figure(h.treated.mean)} (n=${h.treated.members}), control ${figure(h.control.mean)} (n=${h.control.members}); difference ${diff}${h.treated.pending + h.control.pending > 0 ? `; ${h.treated.pending + h.control.pending} still in their window` : ''}`);
+    }
+    process.stdout.write(`${out.join('\n')}\n`);
+    return EXIT.ok;
+  } finally {
+    store.close();
+  }
+}

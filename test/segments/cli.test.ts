@@ -7,6 +7,7 @@ import { command as validate } from '../../cli/commands/validate.js';
 import type { Command } from '../../cli/main.js';
 import { computeFeatures } from '../../core/features/index.js';
 import { openStore } from '../../core/index.js';
+import { evaluateSegments } from '../../core/segments/index.js';
 import { CURRENCY, NOW, fixtureRecords, load } from '../features/fixture.js';
 
 let dir: string;
@@ -98,5 +99,28 @@ describe('segflow validate compiles the segment rules', () => {
     const { code, out } = await runCommand(validate, [config]);
     expect(code).toBe(0);
     expect(out).toContain('is valid');
+  });
+});
+
+describe('segflow segments report', () => {
+  it('prints the last run per segment with its drift alert', async () => {
+    const own = mkdtempSync(join(tmpdir(), 'segflow-report-'));
+    try {
+      const db = join(own, 'segflow.db');
+      const store = openStore(db);
+      load(store, fixtureRecords());
+      evaluateSegments(store, [{ key: 'fr', rule: { trait: 'country', in: ['FR'] } }], { now: NOW });
+      evaluateSegments(store, [{ key: 'fr', rule: { trait: 'country', in: ['XX'] } }], { now: NOW });
+      store.close();
+      const file = join(own, 'segflow.yaml');
+      writeFileSync(file, `store: { path: ${JSON.stringify(db)} }\nsegments:\n  - key: fr\n    holdout: { share: 20%, outcome: churn, days: 30 }\n    rule: { trait: country, eq: FR }\n`);
+      const { code, out } = await run('report', file, '--now', NOW.toISOString());
+      expect(code).toBe(0);
+      expect(out).toMatch(/^fr\s+0\s+0\s+0\s+2\s+0\.0%\s+ALERT$/m);
+      expect(out).toMatch(/drift alerts \(1\):\n {2}segment fr: 100% of its members moved at once/);
+      expect(out).toMatch(/fr: churned share over 30 days: .*not enough members yet/);
+    } finally {
+      rmSync(own, { recursive: true, force: true });
+    }
   });
 });
