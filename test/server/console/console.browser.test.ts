@@ -206,6 +206,20 @@ describe.skipIf(!existsSync(CHROMIUM))('the web console in a browser', () => {
     );
   });
 
+  it('overview: each segment’s drift flag and the drift alerts are those of its latest evaluation (GET /segments/:key)', async () => {
+    const { segments } = await apiGet<{ segments: { key: string; name: string }[] }>('/segments');
+    const latest = await Promise.all(segments.map((s) => apiGet<{ latest: { drift: boolean } | null }>(`/segments/${s.key}`)));
+    await open('/');
+    const shown = await page.$$eval('#segment-sizes tbody tr', (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent)));
+    expect(shown.map((cells) => [cells[0], cells[3]])).toEqual(
+      segments.map((s, i) => [s.name, latest[i]!.latest === null ? '—' : latest[i]!.latest!.drift ? 'yes' : 'no']),
+    );
+    const alerts = await page.$$eval('#alerts .alert', (ps) => ps.map((p) => p.textContent ?? ''));
+    const drifting = segments.filter((_, i) => latest[i]!.latest?.drift).map((s) => s.name);
+    expect(drifting.length).toBeGreaterThan(0);
+    expect(alerts.filter((a) => a.startsWith('Drift: ')).map((a) => /^Drift: (.*) changed by/.exec(a)?.[1])).toEqual(drifting);
+  });
+
   it('segments: the profile shows the segment’s member count and the base from GET /segments/:key', async () => {
     const detail = await apiGet<{ name: string; profile: { members: number; base: number } }>('/segments/churned');
     await open('/console/segments?key=churned');
@@ -249,14 +263,22 @@ describe.skipIf(!existsSync(CHROMIUM))('the web console in a browser', () => {
   it('runs: the history lists every run with its counts, and a run shows its rejected rows', async () => {
     const listing = await apiGet<{ runs: { id: number; counts: Record<string, number> }[]; total: number }>('/runs');
     expect(listing.total).toBe(2);
-    const latest = await apiGet<{ id: number; rejected: { total: number; rows: { reason: string }[] } }>(`/runs/${listing.runs[0]!.id}`);
-    expect(latest.rejected.total).toBeGreaterThan(0);
-    await open('/console/runs');
+    const details = await Promise.all(
+      listing.runs.map((r) => apiGet<{ id: number; rejected: { total: number; rows: { reason: string }[] } }>(`/runs/${r.id}`)),
+    );
+    // the latest run with rejected rows, else the latest run (whose page then says it has none)
+    const shown = details.find((d) => d.rejected.total > 0) ?? details[0]!;
+    await open(`/console/runs?id=${shown.id}`);
     const rows = await page.$$eval('#run-history tbody tr', (trs) => trs.map((tr) => (tr as HTMLElement).innerText));
     expect(rows).toHaveLength(listing.total);
     expect(rows[0]).toContain(`#${listing.runs[0]!.id}`);
-    expect(await page.innerText('#run-errors caption')).toContain(`${latest.rejected.total} rejected rows`);
-    expect(await page.innerText('#run-errors tbody')).toContain(latest.rejected.rows[0]!.reason);
+    expect(await page.innerText('#run-title')).toContain(`Run #${shown.id}`);
+    if (shown.rejected.total > 0) {
+      expect(await page.innerText('#run-errors caption')).toContain(`${shown.rejected.total} rejected rows`);
+      expect(await page.innerText('#run-errors tbody')).toContain(shown.rejected.rows[0]!.reason);
+    } else {
+      expect(await page.innerText('#run-errors')).toContain('No rejected rows.');
+    }
   });
 
   it('contact: searching an email shows that contact’s identities and segments', async () => {
