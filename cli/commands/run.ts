@@ -248,7 +248,9 @@ export function describeRun(result: JobResult): string[] {
         if (s.rejected) parts.push(`${num(s.rejected)} rejected`);
         if (s.retried) parts.push(`${num(s.retried)} retried`);
         if (s.pending) parts.push(`${num(s.pending)} left to retry`);
-        if (s.skipped) parts.push(`${num(s.skipped)} skipped (suppressed, no consent or no identity)`);
+        const absent = s.skippedBy.notInDestination ?? 0;
+        if (absent) parts.push(`${num(absent)} skipped (not in ${step.destination})`);
+        if (s.skipped - absent) parts.push(`${num(s.skipped - absent)} skipped (suppressed, no consent or no identity)`);
         lines.push(
           `   ${s.segment}: ${o.dryRun ? '' : `${s.status}, `}${parts.join(', ')}${s.error ? ` (${s.error})` : ''}`,
         );
