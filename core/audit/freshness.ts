@@ -48,6 +48,39 @@ function cursorMs(cursor: unknown): number | null {
   return null;
 }
 
+interface FinishedRun {
+  job: string;
+  status: string;
+  /** When it finished (started, when it has no finish time). */
+  at: string;
+  /** Per stream (`connection\u0000stream`) its outcome, from the run's report; null when the run stored none. */
+  outcomes: Map<string, string> | null;
+}
+
+/** Finished sync runs with the per-stream outcomes of their read steps (the report `runJob` stores). */
+function readRuns(store: Store): FinishedRun[] {
+  const rows = store
+    .statement("SELECT job, status, started_at, finished_at, report FROM sync_runs WHERE status <> 'running' ORDER BY started_at")
+    .all() as { job: string; status: string; started_at: string; finished_at: string | null; report: string | null }[];
+  return rows.map((r) => {
+    let outcomes: Map<string, string> | null = null;
+    const report = r.report === null ? null : (JSON.parse(r.report) as { steps?: unknown } | null);
+    if (report && Array.isArray(report.steps)) {
+      outcomes = new Map();
+      for (const step of report.steps as { kind?: unknown; sources?: unknown }[]) {
+        if (step?.kind !== 'read' || !Array.isArray(step.sources)) continue;
+        for (const source of step.sources as { source?: unknown; streams?: unknown }[]) {
+          if (typeof source?.source !== 'string' || !Array.isArray(source.streams)) continue;
+          for (const stream of source.streams as { stream?: unknown; status?: unknown }[]) {
+            if (typeof stream?.stream === 'string' && typeof stream.status === 'string') outcomes.set(`${source.source}\u0000${stream.stream}`, stream.status);
+          }
+        }
+      }
+    }
+    return { job: r.job, status: r.status, at: r.finished_at ?? r.started_at, outcomes };
+  });
+}
+
 function days(ms: number): string {
   const d = ms / 86_400_000;
   return d >= 1 ? plural(Math.floor(d), 'day') : plural(Math.floor(ms / 3_600_000), 'hour');
@@ -68,23 +101,31 @@ export function auditFreshness(store: Store, options: AuditOptions, now: Date): 
   for (const c of checkpoints) if (!wanted.has(key(c.connection, c.stream))) wanted.set(key(c.connection, c.stream), { connection: c.connection, stream: c.stream, jobs: [] });
 
   const errorsSince = store.statement('SELECT COUNT(*) AS n FROM run_errors WHERE connection = ? AND stream = ? AND created_at > ?');
-  const runsSince = store.statement(
-    `SELECT COUNT(*) AS n FROM sync_runs WHERE status IN ('failed', 'partial') AND started_at > ? AND job IN (SELECT value FROM ${store.dialect.jsonArrayRows(2)})`,
-  );
+  const runs = readRuns(store);
   const streams: StreamFreshness[] = [];
   for (const s of [...wanted.values()].sort((a, b) => a.connection.localeCompare(b.connection) || a.stream.localeCompare(b.stream))) {
     const checkpoint = checkpoints.find((c) => c.connection === s.connection && c.stream === s.stream);
-    const since = checkpoint?.updated_at ?? '';
     const state = checkpoint ? (JSON.parse(checkpoint.state) as { cursor?: unknown } | null) : null;
     const ms = cursorMs(state?.cursor);
+    const streamKey = key(s.connection, s.stream);
+    // A committed page, or a run whose report says the stream succeeded (an empty stream commits no page).
+    const succeeded = runs.filter((r) => r.outcomes?.get(streamKey) === 'succeeded').map((r) => r.at);
+    const lastRead = [checkpoint?.updated_at, ...succeeded].filter((t): t is string => t !== undefined).sort().pop() ?? null;
+    const since = lastRead ?? '';
+    const failedRuns = runs.filter((r) => {
+      if (r.at <= since) return false;
+      // A run with a report says per stream; an older run without one counts when its job reads the stream and it failed.
+      if (r.outcomes) return r.outcomes.get(streamKey) === 'failed';
+      return (r.status === 'failed' || r.status === 'partial') && s.jobs.includes(r.job);
+    });
     streams.push({
       connection: s.connection,
       stream: s.stream,
-      lastRead: checkpoint?.updated_at ?? null,
+      lastRead,
       cursor: ms === null ? null : new Date(ms).toISOString(),
       lagMs: ms === null ? null : Math.max(0, now.getTime() - ms),
       failuresSince: (errorsSince.get(s.connection, s.stream, since) as { n: number }).n,
-      failedRunsSince: (runsSince.get(since, JSON.stringify(s.jobs)) as { n: number }).n,
+      failedRunsSince: failedRuns.length,
     });
   }
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildAudit, finishRun, recordDelivery, recordRunErrors, startRun, type AuditFinding, type AuditOptions, type Store } from '../../core/index.js';
+import { buildAudit, finishRun, recordDelivery, recordRunErrors, startRun, writeRunReport, type AuditFinding, type AuditOptions, type Store } from '../../core/index.js';
 import { contact, tempStore } from '../store/fixtures.js';
 import { READ_AT, cleanOptions, cleanWorld, contactOf, enter, load, person, purchase, range } from './world.js';
 
@@ -115,6 +115,25 @@ describe('freshness', () => {
     expect(findings.map((f) => [f.code, f.names, f.count])).toEqual([
       ['stream_failures', ['hubspot.contacts'], 3],
       ['stream_failures', ['hubspot.deals'], 1],
+    ]);
+  });
+
+  it('reads per-stream outcomes from run reports: a failed stream counts, an empty stream that succeeded was read', () => {
+    const runId = startRun(store, 'nightly', '2026-06-29T14:00:00.000Z');
+    const streams = [
+      { stream: 'contacts', status: 'succeeded' },
+      { stream: 'deals', status: 'failed', error: 'HTTP 500' },
+      { stream: 'meetings', status: 'succeeded' },
+    ];
+    writeRunReport(store, runId, { steps: [{ kind: 'read', skipped: false, sources: [{ source: 'hubspot', streams }] }] });
+    finishRun(store, runId, 'partial', {}, null, '2026-06-29T14:05:00.000Z');
+    const configured = [...(cleanOptions().streams ?? []), { connection: 'hubspot', stream: 'meetings', jobs: ['nightly'] }];
+    const { findings, freshness } = audit({ streams: configured });
+    expect(findings.map((f) => [f.code, f.names, f.count])).toEqual([['stream_failures', ['hubspot.deals'], 1]]);
+    expect(freshness.streams.map((s) => [s.stream, s.lastRead, s.failedRunsSince])).toEqual([
+      ['contacts', '2026-06-29T14:05:00.000Z', 0],
+      ['deals', READ_AT.toISOString(), 1],
+      ['meetings', '2026-06-29T14:05:00.000Z', 0],
     ]);
   });
 
