@@ -47,7 +47,7 @@ export interface RealtimePipelineOptions {
   tickMs?: number;
   /** The longest a change waits for its micro-batch to fill. Default 1000 ms. */
   flushMs?: number;
-  /** Most contacts recomputed per tick (the rest wait for the next). Default 500. */
+  /** Most contacts recomputed per tick (the rest wait for the next). Default 1000. */
   maxContactsPerTick?: number;
   onFlush?: (report: FlushReport) => void;
   /**
@@ -168,7 +168,7 @@ export function startPipeline(options: RealtimePipelineOptions): RealtimePipelin
       .then((report) => {
         if (report.messages > 0 || report.contacts > 0) logger.debug('real-time step', { ...report });
         // A full step means more is waiting: take it next rather than a tick later.
-        backlog = report.contacts >= (options.maxContactsPerTick ?? 500) || report.messages >= 1000;
+        backlog = report.contacts >= (options.maxContactsPerTick ?? 1000) || report.messages >= 500;
       })
       .catch((error: unknown) => {
         logger.error('real-time step failed; the messages stay queued', { reason: error instanceof Error ? error.message : String(error) });

@@ -17,7 +17,7 @@ export interface StepInput {
   features?: Omit<FeatureOptions, 'now'>;
   evaluate?: Omit<EvaluateOptions, 'now' | 'contacts'>;
   identity?: IdentityOptions;
-  /** Most contacts recomputed per step (default 500) and messages loaded per step (default 1000); the rest wait. */
+  /** Most contacts recomputed per step (default 1000) and messages loaded per step (default 500: a message touches at most one contact, so touched contacts never pile up); the rest wait. */
   maxContactsPerTick?: number;
   maxMessagesPerTick?: number;
 }
@@ -37,9 +37,9 @@ export interface StepReport {
 export function runStep(store: Store, input: StepInput, now: Date): StepReport {
   const started = performance.now();
   // Small steps: each holds the store's single write lock, which the server thread's inbox commits wait on.
-  const load = loadWaitingMessages(store, { limit: input.maxMessagesPerTick ?? 1000, ...(input.identity ? { identity: input.identity } : {}) });
+  const load = loadWaitingMessages(store, { limit: input.maxMessagesPerTick ?? 500, ...(input.identity ? { identity: input.identity } : {}) });
   const loadMs = Math.round(performance.now() - started);
-  const touched = touchedContacts(store, input.maxContactsPerTick ?? 500);
+  const touched = touchedContacts(store, input.maxContactsPerTick ?? 1000);
   if (touched.length > 0) {
     const ids = touched.map((c) => c.contactId);
     store.transaction(() => {
