@@ -1,8 +1,9 @@
-import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatConfigErrors, loadConfig, type Config } from '../../config/index.js';
-import { eventCounts, openStore, toolOverlap } from '../../core/index.js';
+import { eventCounts, latestModelRun, openStore, toolOverlap, type Store } from '../../core/index.js';
 import type { Logger } from '../../plugins/index.js';
 import { createWorld, type World } from '../../plugins/sandbox/index.js';
 import { intFlag, parseArgs, UsageError } from '../args.js';
@@ -11,8 +12,9 @@ import { runJob } from '../jobs.js';
 import { describeRun } from './run.js';
 import { EXIT, type Command } from '../main.js';
 import { SANDBOXES, type RunningSandbox } from '../sandboxes.js';
+import { startServing } from '../serving.js';
 
-const USAGE = 'demo [--people N] [--seed S] [--store file]';
+const USAGE = 'demo [--people N] [--seed S] [--store file] [--port N] [--serve | --no-serve]';
 const DEMO_CONFIG = fileURLToPath(new URL('../../config/examples/demo.yaml', import.meta.url));
 const TOOLS = ['hubspot', 'salesforce', 'mailchimp'] as const;
 const SANDBOX_TOOLS = [...TOOLS, 'segment'] as const;
@@ -28,10 +30,12 @@ export const command: Command = {
   usage: USAGE,
   async run(argv) {
     let people: number;
+    let port: number;
     let args;
     try {
-      args = parseArgs(argv, { strings: ['people', 'seed', 'store'] });
+      args = parseArgs(argv, { strings: ['people', 'seed', 'store', 'port'], booleans: ['serve', 'no-serve'] });
       people = intFlag(args, 'people', 20_000)!;
+      port = intFlag(args, 'port', 8080)!;
     } catch (error) {
       if (!(error instanceof UsageError)) throw error;
       process.stderr.write(`segflow demo: ${error.message}\nusage: segflow ${USAGE}\n`);
@@ -61,7 +65,12 @@ export const command: Command = {
         process.stderr.write(`${formatConfigErrors(error)}\n`);
         return EXIT.usage;
       }
-      return await runDemoJob(config, world, say);
+      const status = await runDemoJob(config, world, say);
+      // On a terminal the demo goes on serving the console; from a script it ends after the run unless asked.
+      const serve = args.flags.has('serve') || (!args.flags.has('no-serve') && process.stdout.isTTY === true);
+      if (!serve) return status;
+      await serveUntilStopped(config, world, storePath, port, say);
+      return status;
     } finally {
       await Promise.all(sandboxes.map((s) => s.close()));
     }
@@ -95,7 +104,7 @@ function pointConfigAt(sandboxes: RunningSandbox[], storePath: string, audienceI
 }
 
 async function runDemoJob(config: Config, world: World, say: (line: string) => void): Promise<number> {
-  say('\nRunning the demo job: read every tool, compute features and segments, push to every tool …');
+  say('\nRunning the demo job: read every tool, compute features, models and segments, push to every tool …');
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   const result = await runJob(config, 'demo', {
@@ -122,6 +131,7 @@ async function runDemoJob(config: Config, world: World, say: (line: string) => v
     for (const [combination, n] of Object.entries(overlap.byCombination).sort((a, b) => b[1] - a[1])) {
       say(`    ${combination.padEnd(32)} ${num(n, 8)}`);
     }
+    describeModels(store, say);
     say('\nEvents in the store');
     for (const { source, type, events } of eventCounts(store))
       say(`  ${source.padEnd(12)} ${type.padEnd(18)} ${num(events, 9)}`);
@@ -130,6 +140,69 @@ async function runDemoJob(config: Config, world: World, say: (line: string) => v
   }
   say(`\nStore: ${config.store.path}  (run again to read incrementally from the saved checkpoints)`);
   return result.status === 'succeeded' ? EXIT.ok : EXIT.failed;
+}
+
+/**
+ * After the run, what a deployment runs: the admin API, the console, ingestion and the scheduler, on the demo's
+ * config, until Ctrl-C. The sandboxes stay up meanwhile, so scheduled runs and the console's actions reach them.
+ */
+async function serveUntilStopped(config: Config, world: World, storePath: string, port: number, say: (line: string) => void) {
+  const tokenFile = join(dirname(storePath), 'admin-token');
+  if (!process.env.SEGFLOW_ADMIN_TOKEN) {
+    if (!existsSync(tokenFile)) writeFileSync(tokenFile, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
+    process.env.SEGFLOW_ADMIN_TOKEN = readFileSync(tokenFile, 'utf8').trim();
+  }
+  const options = { registry: builtinRegistry(), logger: terminalLogger(), now: () => new Date(world.now) };
+  let serving;
+  try {
+    serving = await startServing(config, { ...options, port });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    serving = await startServing(config, { ...options, port: 0 });
+  }
+  say(`\nConsole: ${serving.url}/  (sign in with the admin token ${process.env.SEGFLOW_ADMIN_TOKEN === readToken(tokenFile) ? `in ${tokenFile}` : 'from SEGFLOW_ADMIN_TOKEN'})`);
+  say(`API: ${serving.url}/openapi.json   Scheduler: ${serving.scheduledJobs ?? 0} scheduled job(s).   Ctrl-C stops.`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await serving.stop();
+}
+
+const readToken = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined);
+
+/** The clustering's chosen k and why, its clusters, and the churn model's headline figures. */
+function describeModels(store: Store, say: (line: string) => void): void {
+  const clusters = latestModelRun(store, 'customers');
+  const churn = latestModelRun(store, 'churn');
+  if (!clusters && !churn) return;
+  say('\nModels');
+  if (clusters) {
+    const m = clusters.metrics as {
+      k?: number;
+      rows?: number;
+      choice?: { reasons?: string[] };
+      profiles?: { name: string; size: number; share: number }[];
+    };
+    say(`  customers: k-means over ${num(m.rows ?? 0, 0)} customers, k = ${m.k}`);
+    for (const reason of m.choice?.reasons ?? []) say(`    ${reason}`);
+    for (const p of m.profiles ?? []) say(`    ${p.name.padEnd(36)} ${num(p.size, 7)}  ${(p.share * 100).toFixed(1).padStart(5)}%`);
+  }
+  if (churn) {
+    const m = churn.metrics as {
+      reason?: string;
+      customers?: number;
+      atRisk?: { above70?: number };
+      expectedPurchases?: number;
+      horizonDays?: number;
+      clvHorizonDays?: number;
+      totalClv?: number;
+    };
+    say(`  churn: ${m.reason ?? ''}`);
+    say(`    ${num(m.atRisk?.above70 ?? 0, 0)} of ${num(m.customers ?? 0, 0)} customers have a churn risk above 70%`);
+    say(`    expected purchases in the next ${m.horizonDays} days: ${Math.round(m.expectedPurchases ?? 0).toLocaleString('en')}`);
+    say(`    customer lifetime value over ${m.clvHorizonDays} days: ${Math.round(m.totalClv ?? 0).toLocaleString('en')} USD in all`);
+  }
 }
 
 const num = (n: number, width: number) => n.toLocaleString('en').padStart(width);

@@ -4,5 +4,5 @@
  */
 export type { ContactProfile, StoreTotals } from './contacts.js';
 export { contactProfile, contactIdsByEmail, storeReachable, storeTotals } from './contacts.js';
-export type { SegmentRunRow, MemberRow, SegmentProfileView, MigrationCell, ModelOutputSummary } from './segments.js';
-export { segmentRunHistory, segmentMembersPage, segmentProfile, migrationBetween, modelOutputSummaries } from './segments.js';
+export type { SegmentRunRow, MemberRow, SegmentProfileView, MigrationCell, ModelOutputSummary, HistogramBin } from './segments.js';
+export { segmentRunHistory, segmentMembersPage, segmentProfile, migrationBetween, modelOutputSummaries, modelOutputHistogram } from './segments.js';

@@ -185,3 +185,40 @@ export function modelOutputSummaries(store: Store, model?: string): ModelOutputS
     labels: labels.all(r.model, r.output) as { label: string; contacts: number }[],
   }));
 }
+
+export interface HistogramBin {
+  from: number;
+  to: number;
+  contacts: number;
+}
+
+/**
+ * How one model output's values are spread over the contacts: `bins` equal-width bins from `min` to `max` (default:
+ * the values' own range; the last bin includes its upper edge), for the console's distribution charts.
+ *
+ * @example
+ * modelOutputHistogram(store, 'churn', 'risk', { bins: 20, min: 0, max: 1 }); // [{ from: 0, to: 0.05, contacts: 812 }, …]
+ */
+export function modelOutputHistogram(
+  store: Store,
+  model: string,
+  output: string,
+  options: { bins?: number; min?: number; max?: number } = {},
+): HistogramBin[] {
+  const bins = options.bins ?? 20;
+  const range = store
+    .statement('SELECT MIN(value) AS min, MAX(value) AS max FROM model_outputs WHERE model = ? AND output = ? AND value IS NOT NULL')
+    .get(model, output) as { min: number | null; max: number | null };
+  const min = options.min ?? range.min;
+  const max = options.max ?? range.max;
+  if (min === null || max === null) return [];
+  const width = max > min ? (max - min) / bins : 1;
+  const counts = store
+    .statement(
+      `SELECT MIN(MAX(CAST((value - ?) / ? AS INTEGER), 0), ?) AS bin, COUNT(*) AS contacts
+       FROM model_outputs WHERE model = ? AND output = ? AND value IS NOT NULL GROUP BY bin`,
+    )
+    .all(min, width, bins - 1, model, output) as { bin: number; contacts: number }[];
+  const byBin = new Map(counts.map((c) => [c.bin, c.contacts]));
+  return Array.from({ length: bins }, (_, i) => ({ from: min + i * width, to: min + (i + 1) * width, contacts: byBin.get(i) ?? 0 }));
+}

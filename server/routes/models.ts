@@ -1,7 +1,7 @@
 /** Models: the config's models with what they wrote per contact; one model's outputs in detail. */
 import { Hono } from 'hono';
 import { latestModelRun, listModelRuns } from '../../core/index.js';
-import { modelOutputSummaries } from '../../core/views/index.js';
+import { modelOutputHistogram, modelOutputSummaries } from '../../core/views/index.js';
 import { ApiError } from './errors.js';
 import type { Shared } from './shared.js';
 
@@ -26,13 +26,22 @@ export function modelRoutes(shared: Shared): Hono {
     if (!settings) throw new ApiError(404, 'not_found', `no model "${name.slice(0, 80)}"`);
     // The latest successful run's metrics: inertia and silhouette per k, the chosen k and why, AUC, cluster profiles.
     const latest = latestModelRun(deps.store, name);
+    const kind = typeof settings.kind === 'string' ? settings.kind : null;
+    const churn = kind === 'churn' || kind === 'bgnbd' || kind === 'mbgnbd';
     return c.json({
       name,
-      kind: typeof settings.kind === 'string' ? settings.kind : null,
+      kind,
       settings,
       outputs: modelOutputSummaries(deps.store, name),
-      latest: latest ? { ...latest, saved: undefined } : null,
+      run: latest ? { ...latest, saved: undefined } : null,
       runs: listModelRuns(deps.store, { model: name, limit: 50 }),
+      // contacts per bin of churn risk (twenty 5% bins) and of lifetime value, for the console's histograms
+      distributions: churn
+        ? {
+            risk: { bins: modelOutputHistogram(deps.store, name, 'risk', { bins: 20, min: 0, max: 1 }) },
+            clv: { bins: modelOutputHistogram(deps.store, name, 'clv', { bins: 20 }) },
+          }
+        : {},
     });
   });
   return app;

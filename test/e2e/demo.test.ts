@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,7 @@ describe('the demo, end to end, against the world it was drawn from', () => {
   let dir: string;
   let first: ReturnType<typeof spawnSync>;
   let identities: { contact_id: number; source: string; external_id: string | null; email: string | null }[];
+  let members: Map<string, Set<number>>;
   const world = createWorld({ seed: SEED, people: PEOPLE });
 
   beforeAll(() => {
@@ -34,6 +35,13 @@ describe('the demo, end to end, against the world it was drawn from', () => {
     );
     const db = new Database(join(dir, 'demo.db'), { readonly: true });
     identities = db.prepare('SELECT contact_id, source, external_id, email FROM identities').all() as typeof identities;
+    members = new Map();
+    for (const row of db.prepare('SELECT segment_key, contact_id FROM memberships').all() as {
+      segment_key: string;
+      contact_id: number;
+    }[]) {
+      members.set(row.segment_key, (members.get(row.segment_key) ?? new Set()).add(row.contact_id));
+    }
     db.close();
   }, 300_000);
 
@@ -82,6 +90,114 @@ describe('the demo, end to end, against the world it was drawn from', () => {
     expect(severalTools.length).toBeGreaterThan(PEOPLE / 10);
     const split = severalTools.filter((p) => contactsOf.get(p)!.size > 1 && !world.person(p).roleAddress);
     expect(split).toEqual([]);
+  });
+
+  /** What a sandbox saved of what was written to it (the demo keeps it beside the store). */
+  function sandboxState<T>(tool: string): T {
+    return JSON.parse(readFileSync(join(dir, 'sandboxes', `${SEED}-${PEOPLE}`, `${tool}.json`), 'utf8')) as T;
+  }
+
+  /**
+   * The people of the world each tool should now hold in a segment's list: everyone the tool holds (by the world's own
+   * record of who is where) whose contact is a member, less, in Mailchimp (pushed with require_consent), anyone the
+   * world says unsubscribed or bounced. Role addresses are left out on both sides: colleagues share them by design.
+   */
+  function expectedInTool(tool: WorldTool, segment: string): Set<number> {
+    const contactOf = new Map<number, number>();
+    for (const row of identities) {
+      if (row.source !== tool) continue;
+      const person = personOf(row);
+      if (person !== undefined) contactOf.set(person, row.contact_id);
+    }
+    const expected = new Set<number>();
+    for (const [person, contact] of contactOf) {
+      const p = world.person(person);
+      if (p.roleAddress || !members.get(segment)?.has(contact)) continue;
+      if (tool === 'hubspot' && p.tools.hubspot?.archived) continue;
+      if (tool === 'salesforce' && p.tools.salesforce?.deleted) continue;
+      if (tool === 'mailchimp') {
+        const audience = p.tools.mailchimp?.audiences.find((a) => a.listId === world.audiences[0]!.id);
+        if (!audience || audience.status === 'archived' || p.consent === 'unsubscribed' || p.consent === 'cleaned') continue;
+      }
+      expected.add(person);
+    }
+    return expected;
+  }
+
+  const withoutRoleAddresses = (people: Iterable<number | undefined>) =>
+    new Set([...people].filter((p): p is number => p !== undefined && !world.person(p).roleAddress));
+
+  const PUSHED = {
+    churned: 'Churned',
+    new_customers: 'New Customers',
+    engaged_advocates: 'Engaged Advocates',
+    rfm_champions: 'RFM: Champions',
+  } as const;
+
+  it('each tool holds exactly the right people in each pushed segment, found through the world’s own ids', () => {
+    const hubspot = sandboxState<{ lists: { name: string; members: [string, number][] }[] }>('hubspot');
+    const salesforce = sandboxState<{ rows: { type: string; row: Record<string, unknown> }[] }>('salesforce');
+    const mailchimp = sandboxState<{ segments: { name: string; listId: string; members: string[] }[] }>('mailchimp');
+    const hashes = new Map<string, number>();
+    for (let i = 0; i < world.size; i++) {
+      for (const a of world.person(i).tools.mailchimp?.audiences ?? []) hashes.set(a.subscriberHash, i);
+    }
+    for (const [key, name] of Object.entries(PUSHED)) {
+      if (key === 'churned' || key === 'new_customers') expect(members.get(key)?.size ?? 0, key).toBeGreaterThan(0);
+      const list = hubspot.lists.find((l) => l.name === `segflow: ${name}`);
+      expect(list, `HubSpot list for ${key}`).toBeDefined();
+      const inHubSpot = withoutRoleAddresses(list!.members.map(([id]) => world.findByToolId('hubspot', id)));
+      expect(inHubSpot, `HubSpot ${key}`).toEqual(expectedInTool('hubspot', key));
+
+      const campaign = salesforce.rows.find((r) => r.type === 'Campaign' && r.row.Name === name);
+      expect(campaign, `Salesforce campaign for ${key}`).toBeDefined();
+      const inSalesforce = withoutRoleAddresses(
+        salesforce.rows
+          .filter((r) => r.type === 'CampaignMember' && r.row.CampaignId === campaign!.row.Id && !r.row.IsDeleted)
+          .map((r) => world.findByToolId('salesforce', String(r.row.ContactId ?? r.row.LeadId))),
+      );
+      expect(inSalesforce, `Salesforce ${key}`).toEqual(expectedInTool('salesforce', key));
+
+      const tag = mailchimp.segments.find((t) => t.name === name && t.listId === world.audiences[0]!.id);
+      expect(tag, `Mailchimp tag for ${key}`).toBeDefined();
+      const inMailchimp = withoutRoleAddresses(tag!.members.map((hash) => hashes.get(hash)));
+      expect(inMailchimp, `Mailchimp ${key}`).toEqual(expectedInTool('mailchimp', key));
+    }
+  });
+
+  it('nobody the world says unsubscribed was tagged or re-subscribed in Mailchimp', () => {
+    const mailchimp = sandboxState<{
+      members: { email_address?: string; status?: string }[];
+      segments: { members: string[] }[];
+    }>('mailchimp');
+    const optedOut = new Set<string>();
+    for (let i = 0; i < world.size; i++) {
+      const p = world.person(i);
+      if (p.consent !== 'unsubscribed' && p.consent !== 'cleaned') continue;
+      for (const a of p.tools.mailchimp?.audiences ?? []) optedOut.add(a.subscriberHash);
+    }
+    expect(optedOut.size).toBeGreaterThan(0);
+    expect(mailchimp.segments.flatMap((s) => s.members).filter((hash) => optedOut.has(hash))).toEqual([]);
+    const resubscribed = mailchimp.members.filter((m) => m.status === 'subscribed' && m.email_address !== undefined);
+    expect(resubscribed.filter((m) => world.findByEmail(m.email_address!).some((i) => world.person(i).consent !== 'subscribed'))).toEqual([]);
+  });
+
+  it('Segment received each member’s entry, with traits that name the person the world knows', () => {
+    const segment = sandboxState<{ profiles: Record<string, { traits: Record<string, unknown> }> }>('segment');
+    for (const key of Object.keys(PUSHED)) {
+      const flagged = Object.entries(segment.profiles).filter(([, profile]) => profile.traits[key] === true);
+      // a contact known only by a shared role address, with no tool id, has nothing of its own to identify it by
+      const identifiable = [...(members.get(key) ?? [])].filter((contact) =>
+        identities.some((r) => r.contact_id === contact && (r.external_id !== null || !world.person(personOf(r)!).roleAddress)),
+      );
+      expect(new Set(flagged.map(([userId]) => Number(userId))), key).toEqual(new Set(identifiable));
+      for (const [userId, profile] of flagged) {
+        const people = world.findByEmail(String(profile.traits.email));
+        expect(people.length, `profile ${userId}`).toBeGreaterThan(0);
+        const contacts = new Set(identities.filter((r) => people.includes(personOf(r)!)).map((r) => r.contact_id));
+        expect(contacts.has(Number(userId)), `profile ${userId} is a contact of ${String(profile.traits.email)}`).toBe(true);
+      }
+    }
   });
 
   it('a second run resumes from the checkpoints and the sandboxes’ saved state: nobody duplicated, nothing re-sent', () => {
