@@ -32,6 +32,7 @@ import {
   type Identity,
   type Job,
   type RateLimit,
+  type AuditSettings,
   type ServerSettings,
 } from './schema.js';
 import { nodeAt, positionOf, positionsUnder, readYamlFile, shownValue, displayName, type Path, type YamlFile } from './yaml-file.js';
@@ -100,6 +101,7 @@ export interface Config {
   identity: Identity;
   protected_attributes: string[];
   jobs: Record<string, Job>;
+  audit: AuditSettings;
   server: ServerSettings;
 }
 
@@ -332,6 +334,7 @@ export async function loadConfig(path: string, options: LoadOptions): Promise<Co
     identity: root.identity,
     protected_attributes: root.protected_attributes,
     jobs: root.jobs,
+    audit: root.audit,
     server: root.server,
   };
   const envSecrets = files

@@ -40,6 +40,7 @@
  * currency: { reporting: EUR, rates: { USD: 0.92 } }
  * identity: { role_addresses: [info, sales], max_contacts_per_identifier: 5 }
  * protected_attributes: [gender, ethnicity, religion, age]
+ * audit: { min_segment_size: 100 }     # segments with fewer members are reported by segflow audit and GET /audit
  * jobs:
  *   nightly:
  *     schedule: "0 2 * * *"            # cron, 5 or 6 fields; omit for on-demand only
@@ -494,6 +495,16 @@ export const serverSchema = strict({
 });
 export type ServerSettings = z.output<typeof serverSchema>;
 
+/** Segments under this many members are reported by the audit unless the config or a flag says otherwise. */
+export const DEFAULT_MIN_SEGMENT_SIZE = 100;
+
+/** Settings of the data audit (`segflow audit`, GET /audit); a flag or query parameter overrides them. */
+export const auditSchema = strict({
+  /** A segment with fewer members than this is reported as too small. */
+  min_segment_size: z.int({ error: 'expected a whole number of members' }).min(0).default(DEFAULT_MIN_SEGMENT_SIZE),
+});
+export type AuditSettings = z.output<typeof auditSchema>;
+
 /** Everything but `segments`, which the loader expands (includes) and validates entry by entry. */
 export const rootSchema = strict({
   store: strict({ path: z.string().min(1).default('.segflow/segflow.db') }).default({ path: '.segflow/segflow.db' }),
@@ -506,5 +517,6 @@ export const rootSchema = strict({
   identity: identitySchema.default({}),
   protected_attributes: z.array(z.string().min(1)).default(DEFAULT_PROTECTED_ATTRIBUTES),
   jobs: z.record(name, jobSchema).default({}),
+  audit: auditSchema.default({ min_segment_size: DEFAULT_MIN_SEGMENT_SIZE }),
   server: serverSchema.default(serverSchema.parse({})),
 });

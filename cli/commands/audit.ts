@@ -20,7 +20,7 @@ four-fifths rule over the config's protected_attributes, for segments and cluste
 
 options:
   --json           print the report as JSON (the same as GET /audit)
-  --min-size <n>   report segments with fewer members (default ${DEFAULT_MIN_SEGMENT_SIZE})
+  --min-size <n>   report segments with fewer members (default: the config's audit.min_segment_size, else ${DEFAULT_MIN_SEGMENT_SIZE})
   --now <time>     measure freshness and "in the future" from this moment instead of now
   --strict         exit 1 when there is any warning
 
@@ -62,8 +62,10 @@ export const command: Command = {
     const [file, ...extra] = positionals;
     if (!file) return usage('name the config file');
     if (extra.length > 0) return usage(`unexpected argument "${extra[0]}"`);
-    const minSegmentSize = o['min-size'] === undefined ? DEFAULT_MIN_SEGMENT_SIZE : Number(o['min-size']);
-    if (!Number.isInteger(minSegmentSize) || minSegmentSize < 0) return usage(`--min-size expects a whole number, got ${JSON.stringify(o['min-size'])}`);
+    const minSegmentSize = o['min-size'] === undefined ? undefined : Number(o['min-size']);
+    if (minSegmentSize !== undefined && (!Number.isInteger(minSegmentSize) || minSegmentSize < 0)) {
+      return usage(`--min-size expects a whole number, got ${JSON.stringify(o['min-size'])}`);
+    }
     const now = o.now === undefined ? new Date() : new Date(o.now);
     if (Number.isNaN(now.getTime())) return usage(`--now expects a time like 2026-03-01T00:00:00Z, got ${JSON.stringify(o.now)}`);
 
@@ -82,7 +84,7 @@ export const command: Command = {
     const store = openStore(config.store.path);
     let report: AuditReport;
     try {
-      report = buildAudit(store, auditOptions(config, registry, { now, minSegmentSize }));
+      report = buildAudit(store, auditOptions(config, registry, { now, ...(minSegmentSize === undefined ? {} : { minSegmentSize }) }));
     } finally {
       store.close();
     }

@@ -1,6 +1,7 @@
 /**
  * GET /audit: the data audit and fairness report (core/audit's `buildAudit`, run in a worker thread) as JSON, the same
- * report `segflow audit --json` prints. Query: `min_size` (a segment with fewer members is reported; default 100).
+ * report `segflow audit --json` prints. Query: `min_size` (a segment with fewer members is reported; default the
+ * config's `audit.min_segment_size`, 100 unless set).
  * `auditOptions` turns a loaded config into the audit's options, for this route and the CLI alike.
  */
 import { Hono } from 'hono';
@@ -10,8 +11,7 @@ import type { Registry } from '../../plugins/index.js';
 import type { ServerDeps } from '../deps.js';
 import { ApiError } from './errors.js';
 
-/** Segments under this many members are reported unless told otherwise. */
-export const DEFAULT_MIN_SEGMENT_SIZE = 100;
+export { DEFAULT_MIN_SEGMENT_SIZE } from '../../config/index.js';
 
 /**
  * The audit's options from a loaded config: its segments and the traits their rules use, the streams its sources
@@ -55,7 +55,7 @@ export function auditOptions(config: Config, registry: Registry, extra: Partial<
   });
   return {
     protectedAttributes: config.protected_attributes,
-    minSegmentSize: DEFAULT_MIN_SEGMENT_SIZE,
+    minSegmentSize: config.audit.min_segment_size,
     segments: config.segments.map((s) => ({ key: s.key, name: s.name })),
     fieldsUsed: fieldsUsedBy(config.segments),
     streams,
@@ -73,7 +73,7 @@ export function auditRoutes(deps: ServerDeps): Hono {
   const app = new Hono();
   app.get('/audit', async (c) => {
     const minSize = c.req.query('min_size');
-    const minSegmentSize = minSize === undefined ? DEFAULT_MIN_SEGMENT_SIZE : Number(minSize);
+    const minSegmentSize = minSize === undefined ? deps.config.audit.min_segment_size : Number(minSize);
     if (!Number.isInteger(minSegmentSize) || minSegmentSize < 0) {
       throw new ApiError(400, 'invalid_query', `min_size expects a whole number, got ${JSON.stringify(minSize)}`, { field: 'min_size' });
     }

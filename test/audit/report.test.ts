@@ -1,5 +1,5 @@
 /** The same report from `segflow audit --json`, GET /audit (through the admin server, behind its token) and buildAudit. */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { builtinRegistry } from '../../cli/builtins.js';
@@ -61,9 +61,9 @@ afterAll(() => {
   dir.cleanup();
 });
 
-function server() {
+function server(from: Config = config) {
   return createServer({
-    config,
+    config: from,
     store,
     registry: builtinRegistry(),
     logger: quiet,
@@ -100,6 +100,31 @@ describe('segflow audit and GET /audit', () => {
     const cli = await run(file, '--json', '--now', NOW.toISOString(), '--min-size', '30');
     expect(JSON.parse(cli.out)).toEqual(served);
     expect(served.findings.filter((f) => f.code === 'segment_too_small').map((f) => [f.names, f.count])).toEqual([[['vip'], 20]]);
+  });
+
+  it('take the minimum segment size from the config, which --min-size and ?min_size still override', async () => {
+    const configured = join(dir.dir, 'configured.yaml');
+    writeFileSync(configured, `${readFileSync(file, 'utf8')}audit: { min_segment_size: 30 }\n`);
+    const withMinimum = await loadConfig(configured, { registry: builtinRegistry() });
+    const get = async (path: string) =>
+      (await (await server(withMinimum).request(path, { headers: { Authorization: `Bearer ${TOKEN}` } })).json()) as AuditReport;
+    const tooSmall = (report: AuditReport) => report.findings.filter((f) => f.code === 'segment_too_small').map((f) => [f.names, f.count]);
+
+    const served = await get('/audit');
+    expect(served.segments.minSize).toBe(30);
+    expect(tooSmall(served)).toEqual([[['vip'], 20]]);
+    const cli = await run(configured, '--json', '--now', NOW.toISOString());
+    expect(JSON.parse(cli.out)).toEqual(served);
+
+    const overridden = await get('/audit?min_size=10');
+    expect(tooSmall(overridden)).toEqual([]);
+    expect(JSON.parse((await run(configured, '--json', '--now', NOW.toISOString(), '--min-size', '10')).out)).toEqual(overridden);
+
+    const wrong = join(dir.dir, 'wrong.yaml');
+    writeFileSync(wrong, `${readFileSync(file, 'utf8')}audit: { min_segment_size: many }\n`);
+    const refused = await run(wrong, '--json');
+    expect(refused.code).toBe(2);
+    expect(refused.err).toMatch(/wrong\.yaml:\d+:\d+.*audit\.min_segment_size: expected a number/);
   });
 
   it('print a readable report, findings first, and refuse without a token', async () => {
