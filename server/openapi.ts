@@ -34,7 +34,7 @@ export const OPERATIONS: readonly Operation[] = [
   { method: 'get', path: '/segments', summary: 'Segments with size and trend', access: 'read', query: historyQuery },
   { method: 'get', path: '/segments/migration', summary: 'Migration between segments from one evaluation to another', access: 'read', query: migrationQuery },
   { method: 'post', path: '/segments/preview', summary: 'Count and sample of an unsaved rule', access: 'read', body: previewBody },
-  { method: 'get', path: '/segments/{key}', summary: 'Definition, profile and latest report (stability, drift)', access: 'read', params: ['key'] },
+  { method: 'get', path: '/segments/{key}', summary: 'Definition, profile, latest report (stability, drift) and, with a holdout, treated against control', access: 'read', params: ['key'] },
   { method: 'get', path: '/segments/{key}/members', summary: 'Current members, paged and searchable', access: 'read', params: ['key'], query: membersQuery },
   { method: 'get', path: '/models', summary: 'Models and what they wrote', access: 'read' },
   { method: 'get', path: '/models/{name}', summary: "One model's outputs", access: 'read', params: ['name'] },

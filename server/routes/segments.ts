@@ -1,6 +1,9 @@
-/** Segments: list with size and trend, one segment (definition, profile, latest report), members, preview, migration. */
+/**
+ * Segments: list with size and trend, one segment (definition, profile, latest report and, for a segment with a
+ * holdout, the treated-versus-control comparison), members, preview, migration.
+ */
 import { Hono } from 'hono';
-import { latestSegmentDefinition, previewSegment, SegmentRuleError, type RuleCondition } from '../../core/index.js';
+import { holdoutReport, latestSegmentDefinition, previewSegment, SegmentRuleError, type RuleCondition } from '../../core/index.js';
 import { migrationBetween, segmentMembersPage, segmentProfile, segmentRunHistory, type SegmentRunRow } from '../../core/views/index.js';
 import { ApiError, jsonBody, queryOf } from './errors.js';
 import { historyQuery, membersQuery, migrationQuery, previewBody } from './schemas.js';
@@ -99,6 +102,11 @@ export function segmentRoutes(shared: Shared): Hono {
             driftAlerts: latestRun.report.driftAlerts.filter((a) => a.startsWith(`segment ${key}:`)),
           }
         : null,
+      // what the segment's control group shows: the outcome of treated against held-out members over their window
+      holdoutComparison:
+        segment.holdout > 0
+          ? holdoutReport(deps.store, key, { ...segment.holdout_outcome, now: shared.now(), currency: deps.config.currency })
+          : null,
     });
   });
 

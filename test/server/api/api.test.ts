@@ -135,6 +135,10 @@ segments:
   - key: buyers
     name: Bought this year
     rule: { event: purchase, within: 365d }
+  - key: reachable_held
+    name: Has an email, a fifth held out
+    rule: { trait: email, exists: true }
+    holdout: { share: 20%, outcome: purchases, days: 30 }
 jobs:
   sync:
     schedule: "0 2 * * *"
@@ -326,6 +330,29 @@ describe('reading', () => {
     const stayed = migration.json.cells.find((c: { from: string; to: string }) => c.from === 'buyers' && c.to === 'buyers');
     expect(stayed.contacts).toBe(1);
     expect((await call('GET', '/segments/nope', { token: READ })).status).toBe(404);
+  });
+
+  it('shows a holdout segment with its treated and control members compared once their window has ended', async () => {
+    const held = await call('GET', '/segments/reachable_held', { token: READ });
+    const { size, control } = held.json.latest as { size: number; control: number };
+    expect(size).toBeGreaterThan(0);
+    expect(control).toBeGreaterThan(0);
+    // everyone entered at the first run (the server's now): all still in their 30-day window
+    expect(held.json.holdoutComparison).toMatchObject({
+      key: 'reachable_held',
+      outcome: 'purchases',
+      days: 30,
+      treated: { members: 0, pending: size, mean: null },
+      control: { members: 0, pending: control, mean: null },
+      difference: null,
+    });
+    expect((await call('GET', '/segments/buyers', { token: READ })).json.holdoutComparison).toBeNull();
+
+    // 45 days on, every window has ended; nobody bought after entering (the one order is from May)
+    const later = createServer({ config, store, registry, logger, env, now: () => new Date('2026-08-14T00:00:00Z'), startJob: () => Promise.reject(new Error('not here')) });
+    const res = await later.request('/segments/reachable_held', { headers: { Authorization: `Bearer ${READ}` } });
+    const comparison = ((await res.json()) as Body).holdoutComparison;
+    expect(comparison).toMatchObject({ treated: { members: size, pending: 0, mean: 0 }, control: { members: control, pending: 0, mean: 0 }, method: 'welch' });
   });
 
   it('shows models and the unified profile of a contact by email and by id', async () => {
