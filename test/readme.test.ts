@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -73,4 +73,27 @@ describe('the README tells the truth', () => {
       expect(result.status, `${result.stdout}\n${result.stderr}`).toBe(0);
     });
   }
+});
+
+describe('the README’s YAML examples', () => {
+  const blocks = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  it('has examples', () => expect(blocks.length).toBeGreaterThan(1));
+
+  blocks.forEach((yaml, i) => {
+    it(`example ${i + 1} is a config \`segflow validate\` accepts`, () => {
+      const dir = mkdtempSync(join(tmpdir(), 'segflow-readme-yaml-'));
+      const file = join(dir, 'segflow.yaml');
+      writeFileSync(file, yaml.replace(/config\/examples\//g, join(root, 'config/examples/')));
+      // every ${VAR} the example reads gets a stand-in value, as a deployment's environment would give a real one
+      const env: Record<string, string> = {};
+      for (const [, name] of yaml.matchAll(/\$\{([A-Z0-9_]+)/g)) env[name!] = name === 'MAILCHIMP_API_KEY' ? '0123456789abcdef0123456789abcdef-us21' : 'stand-in';
+      const result = spawnSync(process.execPath, ['bin/segflow.js', 'validate', file], {
+        cwd: root,
+        encoding: 'utf8',
+        env: { ...process.env, ...env },
+        timeout: 60_000,
+      });
+      expect(result.status, `${result.stdout}\n${result.stderr}`).toBe(0);
+    });
+  });
 });
