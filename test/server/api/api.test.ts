@@ -3,7 +3,7 @@
  * Segment sandboxes and a file source: every endpoint, auth, limits, malformed bodies, the erasure request end to end,
  * and no secret in any response body or log line.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -416,5 +416,18 @@ describe('erasure', () => {
       expect(logged.filter((l) => l.includes(secret))).toEqual([]);
     }
     expect(bodies.length).toBeGreaterThan(40);
+  });
+
+  it('never writes a secret into the store file or its write-ahead log', () => {
+    // after jobs ran (read, compute, push), checks, an erasure and every API call above
+    const files = [config.store.path, `${config.store.path}-wal`, `${config.store.path}-shm`].filter((f) => existsSync(f));
+    expect(files).toContain(`${config.store.path}-wal`);
+    const bytes = files.map((f) => [f, readFileSync(f)] as const);
+    expect(bytes.reduce((n, [, b]) => n + b.length, 0)).toBeGreaterThan(100_000);
+    // the scan finds what is there: the shop's customer is in the store, in plain text
+    expect(bytes.some(([, b]) => b.includes('only-in-shop@example.com'))).toBe(true);
+    for (const secret of [ADMIN, READ, env.HUBSPOT_TOKEN!, env.SEGMENT_WRITE_KEY!, env.SEGMENT_PROFILES_TOKEN!]) {
+      expect(bytes.filter(([, b]) => b.includes(secret) || b.includes(Buffer.from(secret, 'utf16le'))).map(([f]) => f), secret.slice(0, 4)).toEqual([]);
+    }
   });
 });
