@@ -12,8 +12,14 @@ export const hubspotSpec = z.object({
   /** A private-app token; or use the OAuth fields. */
   accessToken: secret(z.string().min(1)).optional(),
   clientId: z.string().min(1).optional(),
+  /** The app's client secret: OAuth refreshes, and the key HubSpot signs webhooks with (webhooks are refused without it). */
   clientSecret: secret(z.string().min(1)).optional(),
   refreshToken: secret(z.string().min(1)).optional(),
+  /**
+   * The public URL HubSpot posts webhooks to, when segflow sits behind a proxy that changes it (the v3 signature
+   * covers the URL HubSpot called); default the URL the request arrived on.
+   */
+  webhookUrl: z.string().url().optional(),
   /** API base URL, no trailing slash (a sandbox); default https://api.hubapi.com. */
   basePath: z.string().url().optional(),
   /** Extra contact properties to read, besides the canonical ones. */

@@ -4,7 +4,7 @@
  * one millisecond can stall or lose it), archived contacts as deletions, merged ids as linked ids, marketing email
  * events from the Email Events API, and meetings, calls, logged emails and deals linked to their contacts through
  * the associations API, form submissions, and custom behavioural events from the Events API where the portal has
- * them.
+ * them; plus the webhook hook (v3 signatures, see webhook.ts).
  */
 import type { Client } from '@hubspot/api-client';
 import {
@@ -19,6 +19,7 @@ import {
   type StreamState,
 } from '../../plugins/index.js';
 import { checkHubSpot, classifyHubSpotError, connectionFor, HUBSPOT_BUDGET, hubspotSpec, observeDaily, statusOf, type HubSpotConfig } from './client.js';
+import { hubspotWebhook } from './webhook.js';
 
 const CONTACT_PROPERTIES = [
   'email', 'firstname', 'lastname', 'phone', 'company', 'jobtitle', 'country', 'city', 'lifecyclestage',
@@ -625,4 +626,5 @@ export const source = defineSource({
     behaviouralEventsStream(),
     ...(config.loggedEmails ? [engagementStream('emails')] : []),
   ],
+  webhook: hubspotWebhook,
 });
