@@ -3,8 +3,8 @@ import type { Store } from './store.js';
 
 /**
  * A sha256 over a canonical dump of what a store holds: the partition of identities into contacts and each contact's
- * traits, every identity, every event, every stream checkpoint. Row ids, insertion order and load timestamps do not
- * enter it, so two stores that loaded the same records (in any order, with any crashes and resumes) digest equal.
+ * traits, every identity, every event, every stream checkpoint, segment membership, and the delivered state of every
+ * destination. Row ids, insertion order, load and delivery timestamps do not enter it, so two stores that loaded the same records (in any order, with any crashes and resumes) digest equal.
  *
  * @example
  * expect(storeDigest(resumed)).toBe(storeDigest(uninterrupted));
@@ -92,5 +92,35 @@ export function storeDigest(store: Store): string {
   for (const c of store.statement('SELECT connection, stream, state FROM stream_checkpoints ORDER BY connection, stream').all()) {
     line(c);
   }
+
+  line('memberships');
+  const memberships = (
+    store.statement('SELECT segment_key, contact_id, entered_at FROM memberships').all() as {
+      segment_key: string;
+      contact_id: number;
+      entered_at: string;
+    }[]
+  ).map((m) => [m.segment_key, label.get(m.contact_id) ?? 'no identities', m.entered_at] as const);
+  const byKey = (m: (typeof memberships)[number]) => JSON.stringify(m.slice(0, 2));
+  memberships.sort((a, b) => (byKey(a) < byKey(b) ? -1 : byKey(a) > byKey(b) ? 1 : 0));
+  for (const m of memberships) line(m);
+
+  line('delivered');
+  const delivered = (
+    store
+      .statement('SELECT destination, segment_key, contact_id, destination_record_id, status, attempts, last_error FROM delivered_state')
+      .all() as {
+      destination: string;
+      segment_key: string;
+      contact_id: number;
+      destination_record_id: string | null;
+      status: string;
+      attempts: number;
+      last_error: string | null;
+    }[]
+  ).map((d) => [d.destination, d.segment_key, label.get(d.contact_id) ?? 'no identities', d.destination_record_id, d.status, d.attempts, d.last_error] as const);
+  const order = (d: (typeof delivered)[number]) => JSON.stringify(d.slice(0, 3));
+  delivered.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
+  for (const d of delivered) line(d);
   return hash.digest('hex');
 }
