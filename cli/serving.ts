@@ -12,7 +12,7 @@ import { dirname } from 'node:path';
 import type { Config } from '../config/index.js';
 import { openStore } from '../core/index.js';
 import type { Logger, Registry } from '../plugins/index.js';
-import { createServer, listen, type StartJob } from '../server/index.js';
+import { countCalls, createServer, listen, type StartJob } from '../server/index.js';
 import { startRealtime } from '../server/ingest/index.js';
 import { startScheduler, type Scheduler } from '../sync/schedule/index.js';
 import { runJob } from './jobs.js';
@@ -36,7 +36,10 @@ export interface Serving {
 }
 
 export async function startServing(config: Config, options: ServingOptions): Promise<Serving> {
-  const { registry, logger } = options;
+  const { logger } = options;
+  // job runs and the real-time flusher make their own connector contexts: counted here for /metrics
+  const calls = countCalls(options.registry);
+  const registry = calls.registry;
   mkdirSync(dirname(config.store.path), { recursive: true });
   const store = openStore(config.store.path);
   const stopping = new AbortController();
@@ -77,14 +80,16 @@ export async function startServing(config: Config, options: ServingOptions): Pro
   const deps = {
     config,
     store,
-    registry,
+    // the server counts its own checks and erasures; the counted registry is for runs and the real-time flusher
+    registry: options.registry,
     logger,
     env: process.env,
     startJob,
+    connectionStats: () => calls.byConnection(),
     ...(options.now ? { now: options.now } : {}),
     ...(scheduler ? { scheduler: { alive: () => scheduler.status().alive } } : {}),
   };
-  const realtime = startRealtime(deps);
+  const realtime = startRealtime({ ...deps, registry });
   const server = await listen(createServer(deps), {
     host: options.host ?? config.server.host,
     port: options.port ?? config.server.port,

@@ -7,3 +7,4 @@ export { sessionRole, SESSION_COOKIE } from './auth.js';
 export type { SchedulerStatus, ServerDeps, StartJob } from './deps.js';
 export { openApiDocument, OPERATIONS } from './openapi.js';
 export { listen } from './listen.js';
+export { countCalls, addCallStats, type CallCounts } from './call-counts.js';

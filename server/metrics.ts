@@ -6,6 +6,7 @@ import { Hono } from 'hono';
 import { runTotals } from '../core/runs/queries.js';
 import { storeTotals } from '../core/views/index.js';
 import type { CallStats } from '../plugins/index.js';
+import { addCallStats } from './call-counts.js';
 import type { Shared } from './routes/shared.js';
 
 const label = (value: string) => value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
@@ -30,13 +31,9 @@ export function metricsRoutes(shared: Shared): Hono {
   app.get('/metrics', (c) => {
     const runs = runTotals(deps.store);
     const totals = storeTotals(deps.store);
+    // job runs and the real-time flusher (deps.connectionStats) plus the server's own checks and erasures
     const stats: Record<string, CallStats> = { ...(deps.connectionStats?.() ?? {}) };
-    for (const ctx of shared.contexts.values()) {
-      const s = stats[ctx.connection];
-      stats[ctx.connection] = s
-        ? { ...s, requests: s.requests + ctx.stats.requests, retries: s.retries + ctx.stats.retries, rateLimited: s.rateLimited + ctx.stats.rateLimited, failures: s.failures + ctx.stats.failures }
-        : ctx.stats;
-    }
+    for (const ctx of shared.contexts.values()) stats[ctx.connection] = addCallStats(stats[ctx.connection], ctx.stats);
     const connections = Object.entries(stats).sort(([a], [b]) => a.localeCompare(b));
     const m = new Exposition();
     m.metric('segflow_runs_total', 'counter', 'Sync runs recorded, by job and status.', runs.byJobStatus.map((r) => [{ job: r.job, status: r.status }, r.runs]));

@@ -1,0 +1,118 @@
+/**
+ * /metrics of a served process (startServing, as `segflow serve` runs it): the API calls and 429s of the job runs it
+ * starts, per connection, equal what the HubSpot sandbox received and answered.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtinRegistry } from '../../../cli/builtins.js';
+import { startServing, type Serving } from '../../../cli/serving.js';
+import { loadConfig } from '../../../config/index.js';
+import * as hubspot from '../../../connectors/hubspot/index.js';
+import type { Logger } from '../../../plugins/index.js';
+
+const ADMIN = 'metrics-admin-token-7c2e9a41';
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+let dir: string;
+let hub: hubspot.HubSpotSandbox;
+let serving: Serving;
+const saved = { ...process.env };
+
+async function api(method: string, path: string): Promise<Response> {
+  return fetch(serving.url + path, { method, headers: { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'application/json' }, ...(method === 'POST' ? { body: '{}' } : {}) });
+}
+
+async function runToEnd(job: string): Promise<string> {
+  const started = (await (await api('POST', `/jobs/${job}/run`)).json()) as { runId: number };
+  for (let i = 0; i < 1200; i++) {
+    const run = (await (await api('GET', `/runs/${started.runId}`)).json()) as { status: string };
+    if (run.status !== 'running') return run.status;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`run ${started.runId} did not finish`);
+}
+
+/** Sample values of one metric, by connection label. */
+async function series(name: string): Promise<Record<string, number>> {
+  const text = await (await api('GET', '/metrics')).text();
+  const out: Record<string, number> = {};
+  for (const match of text.matchAll(new RegExp(`^${name}\\{connection="([^"]+)"\\} (\\d+)$`, 'gm'))) out[match[1]!] = Number(match[2]);
+  return out;
+}
+
+const apiRequests = () => hub.recorder.filter((r) => r.path !== '/oauth/v1/token');
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'segflow-metrics-'));
+  hub = await hubspot.startSandbox({ seed: 'metrics', people: 40, recordBodies: false });
+  const hubConfig = hubspot.sandboxConfig(hub);
+  Object.assign(process.env, { HUBSPOT_TOKEN: hubConfig.accessToken, HUBSPOT_BASE_PATH: hubConfig.basePath, SEGFLOW_ADMIN_TOKEN: ADMIN });
+  const file = join(dir, 'segflow.yaml');
+  writeFileSync(
+    file,
+    `store: { path: ${JSON.stringify(join(dir, 'segflow.db'))} }
+sources:
+  hubspot:
+    connector: hubspot
+    config: { accessToken: "\${HUBSPOT_TOKEN}", basePath: "\${HUBSPOT_BASE_PATH}" }
+    streams: [contacts]
+destinations:
+  crm_lists:
+    connector: hubspot
+    config: { accessToken: "\${HUBSPOT_TOKEN}", basePath: "\${HUBSPOT_BASE_PATH}", listPrefix: "segflow: " }
+    identities_from: hubspot
+segments:
+  - key: reachable
+    name: Has an email
+    rule: { trait: email, exists: true }
+jobs:
+  sync:
+    steps:
+      - read: { sources: [hubspot], mode: full }
+      - compute: {}
+      - push: { destination: crm_lists, segments: [reachable], mode: mirror }
+`,
+  );
+  const registry = builtinRegistry();
+  const config = await loadConfig(file, { registry });
+  serving = await startServing(config, { registry, logger: quiet, scheduler: false, host: '127.0.0.1', port: 0 });
+}, 60_000);
+
+afterAll(async () => {
+  await serving?.stop();
+  await hub?.close();
+  process.env = saved;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('/metrics of a served process', () => {
+  it('counts the API calls and 429s of the runs it started, per connection, as the tool saw them', async () => {
+    expect(await series('segflow_api_calls_total')).toEqual({});
+    hub.recorder.length = 0;
+    hub.faults.rateLimitNext = 2;
+    expect(await runToEnd('sync')).toBe('succeeded');
+
+    const calls = await series('segflow_api_calls_total');
+    const limited = await series('segflow_api_rate_limited_total');
+    // both connections called the tool: the read through the source, the lists through the destination
+    expect(calls.hubspot).toBeGreaterThan(0);
+    expect(calls.crm_lists).toBeGreaterThan(0);
+    const received = apiRequests();
+    expect(calls.hubspot! + calls.crm_lists!).toBe(received.length);
+    expect(limited.hubspot! + limited.crm_lists!).toBe(received.filter((r) => r.status === 429).length);
+    expect(limited.hubspot! + limited.crm_lists!).toBe(2);
+    // the read came first, so it met the two injected 429s
+    expect(limited).toEqual({ hubspot: 2, crm_lists: 0 });
+  });
+
+  it('keeps counting across runs', async () => {
+    const before = await series('segflow_api_calls_total');
+    const received = apiRequests().length;
+    expect(await runToEnd('sync')).toBe('succeeded');
+    const after = await series('segflow_api_calls_total');
+    expect(after.hubspot! + after.crm_lists! - before.hubspot! - before.crm_lists!).toBe(apiRequests().length - received);
+    expect(after.hubspot).toBeGreaterThan(before.hubspot!);
+  });
+});
