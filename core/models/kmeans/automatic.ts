@@ -2,10 +2,13 @@
  * Automatic choice of k: a sweep over a range (default 2–10) records inertia and the mean silhouette on a seeded
  * sample, finds the elbow (the knee of the inertia curve: the point farthest below the chord from the first to the
  * last k), and combines the two into one recommendation with its reasons. On a large base the sweep runs on a
- * seeded sample with fewer initialisations; the chosen k is then refitted on every row.
+ * seeded sample with fewer initialisations; the chosen k is then refitted on every row. From 100,000 rows every
+ * fit and the silhouettes share two threads, with the same result as one.
  */
 import { seededRandom } from '../numeric/index.js';
-import { kMeans, type KMeansResult, type Matrix } from './lloyd.js';
+import { SILHOUETTE_PARTS } from './kernels.js';
+import { kMeans, shareMatrix, type KMeansResult, type Matrix } from './lloyd.js';
+import { defaultThreads, openThreads, type KMeansThreads } from './threads.js';
 
 export interface SweepPoint {
   k: number;
@@ -30,6 +33,8 @@ export interface AutomaticKOptions {
   /** Above this many rows the sweep is fitted on a seeded sample of this size with `sweepInit` inits (default 50,000). */
   sweepSample?: number;
   sweepInit?: number;
+  /** Threads for the fits and silhouettes (default: 2 from 100,000 rows, else 1); the result does not depend on it. */
+  threads?: number;
 }
 
 export interface AutomaticKResult {
@@ -51,18 +56,23 @@ export function automaticK(matrix: Matrix, options: AutomaticKOptions = {}): Aut
   const nInit = options.nInit ?? 10;
   const sweepSample = options.sweepSample ?? 50_000;
   const sampled = matrix.rows > sweepSample;
-  const sweepRows = sampled ? sampleRows(matrix, sweepSample, seed) : matrix;
-  const silhouetteRows = sampleIndices(sweepRows.rows, options.silhouetteSample ?? 10_000, seed + 1);
-  const fits = new Map<number, KMeansResult>();
-  for (let k = minK; k <= maxK; k++) fits.set(k, kMeans(sweepRows, { k, nInit: sampled ? (options.sweepInit ?? 3) : nInit, seed: seed + k }));
-  const ks = [...fits.keys()];
-  const scores = silhouettes(sweepRows, ks.map((k) => (fits.get(k) as KMeansResult).labels), ks, silhouetteRows);
-  const sweep: SweepPoint[] = ks.map((k, i) => ({ k, inertia: (fits.get(k) as KMeansResult).inertia, silhouette: scores[i] as number }));
-  const choice = chooseK(sweep);
-  if (sampled) choice.reasons.push(`the sweep ran on a seeded sample of ${sweepSample.toLocaleString('en')} of ${matrix.rows.toLocaleString('en')} rows; k = ${choice.k} was refitted on every row from the sample's centroids`);
-  // The sample's centroids are an excellent start, so the refit on every row is one run from them.
-  const model = sampled ? kMeans(matrix, { k: choice.k, init: (fits.get(choice.k) as KMeansResult).centroids }) : (fits.get(choice.k) as KMeansResult);
-  return { sweep, choice, model };
+  const threads = openThreads(options.threads ?? defaultThreads(matrix.rows));
+  try {
+    const sweepRows = shareMatrix(sampled ? sampleRows(matrix, sweepSample, seed) : matrix, threads);
+    const silhouetteRows = sampleIndices(sweepRows.rows, options.silhouetteSample ?? 10_000, seed + 1);
+    const fits = new Map<number, KMeansResult>();
+    for (let k = minK; k <= maxK; k++) fits.set(k, kMeans(sweepRows, { k, nInit: sampled ? (options.sweepInit ?? 3) : nInit, seed: seed + k, threads }));
+    const ks = [...fits.keys()];
+    const scores = silhouettes(sweepRows, ks.map((k) => (fits.get(k) as KMeansResult).labels), ks, silhouetteRows, threads);
+    const sweep: SweepPoint[] = ks.map((k, i) => ({ k, inertia: (fits.get(k) as KMeansResult).inertia, silhouette: scores[i] as number }));
+    const choice = chooseK(sweep);
+    if (sampled) choice.reasons.push(`the sweep ran on a seeded sample of ${sweepSample.toLocaleString('en')} of ${matrix.rows.toLocaleString('en')} rows; k = ${choice.k} was refitted on every row from the sample's centroids`);
+    // The sample's centroids are an excellent start, so the refit on every row is one run from them.
+    const model = sampled ? kMeans(shareMatrix(matrix, threads), { k: choice.k, init: (fits.get(choice.k) as KMeansResult).centroids, threads }) : (fits.get(choice.k) as KMeansResult);
+    return { sweep, choice, model };
+  } finally {
+    threads.close();
+  }
 }
 
 /** Combines the elbow and the silhouette: the elbow wins when its silhouette is within 10% of the best one. */
@@ -107,15 +117,26 @@ function fmt(v: number): string {
 }
 
 /** Mean silhouette of the given rows (scikit-learn's definition; a row alone in its cluster scores 0). */
-export function silhouette(matrix: Matrix, labels: Int32Array, k: number, rows: Int32Array): number {
-  return silhouettes(matrix, [labels], [k], rows)[0] as number;
+export function silhouette(matrix: Matrix, labels: Int32Array, k: number, rows: Int32Array, threads: number | KMeansThreads = 1): number {
+  return silhouettes(matrix, [labels], [k], rows, threads)[0] as number;
 }
 
 /**
  * Mean silhouettes of several labellings of the same rows at once: each pairwise distance is computed once and
- * added to every labelling's per-cluster sums, which makes a sweep over k cost little more than one k.
+ * added to every labelling's per-cluster sums, which makes a sweep over k cost little more than one k. The pairs are
+ * split into two fixed parts (one per thread when there are two), added in order, so the result does not depend on
+ * the threads.
  */
-export function silhouettes(matrix: Matrix, labelings: Int32Array[], ks: number[], rows: Int32Array): number[] {
+export function silhouettes(matrix: Matrix, labelings: Int32Array[], ks: number[], rows: Int32Array, threads: number | KMeansThreads = 1): number[] {
+  const pool = typeof threads === 'object' ? threads : openThreads(threads);
+  try {
+    return silhouettesOn(pool, matrix, labelings, ks, rows);
+  } finally {
+    if (pool !== threads) pool.close();
+  }
+}
+
+function silhouettesOn(threads: KMeansThreads, matrix: Matrix, labelings: Int32Array[], ks: number[], rows: Int32Array): number[] {
   const { values, features: d } = matrix;
   const m = rows.length;
   const L = labelings.length;
@@ -125,7 +146,7 @@ export function silhouettes(matrix: Matrix, labelings: Int32Array[], ks: number[
     offsets.push(width);
     width += k;
   }
-  const local = new Int32Array(m * L);
+  const local = threads.ints(m * L);
   const sizes = new Float64Array(width);
   for (let r = 0; r < m; r++)
     for (let l = 0; l < L; l++) {
@@ -133,31 +154,12 @@ export function silhouettes(matrix: Matrix, labelings: Int32Array[], ks: number[
       local[r * L + l] = c;
       sizes[c] = (sizes[c] as number) + 1;
     }
-  const sums = new Float64Array(m * width);
-  const points = new Float64Array(m * d);
+  const points = threads.floats(m * d);
   for (let r = 0; r < m; r++) points.set(values.subarray((rows[r] as number) * d, (rows[r] as number) * d + d), r * d);
-  for (let r = 0; r < m; r++) {
-    const rb = r * d;
-    const rs = r * width;
-    const rl = r * L;
-    for (let o = r + 1; o < m; o++) {
-      let q = 0;
-      const ob = o * d;
-      for (let j = 0; j < d; j++) {
-        const e = (points[rb + j] as number) - (points[ob + j] as number);
-        q += e * e;
-      }
-      const dist = Math.sqrt(q);
-      const os = o * width;
-      const ol = o * L;
-      for (let l = 0; l < L; l++) {
-        const cr = local[rl + l] as number;
-        const co = local[ol + l] as number;
-        sums[rs + co] = (sums[rs + co] as number) + dist;
-        sums[os + cr] = (sums[os + cr] as number) + dist;
-      }
-    }
-  }
+  const parts = Array.from({ length: SILHOUETTE_PARTS }, () => threads.floats(m * width));
+  threads.run({ op: 'silhouette', points, m, d, local, labelings: L, width, bounds: pairBounds(m, SILHOUETTE_PARTS), sums: parts });
+  const sums = parts[0] as Float64Array;
+  for (const part of parts.slice(1)) for (let x = 0; x < sums.length; x++) sums[x] = (sums[x] as number) + (part[x] as number);
   return ks.map((k, l) => {
     const off = offsets[l] as number;
     let total = 0;
@@ -173,6 +175,20 @@ export function silhouettes(matrix: Matrix, labelings: Int32Array[], ks: number[
     }
     return total / m;
   });
+}
+
+/** First rows of `parts` parts of the pairs (r, o > r) of m rows, each with about the same number of pairs. */
+function pairBounds(m: number, parts: number): Int32Array {
+  const bounds = new Int32Array(parts + 1);
+  const total = (m * (m - 1)) / 2;
+  let done = 0;
+  let part = 1;
+  for (let r = 0; r < m && part < parts; r++) {
+    done += m - 1 - r;
+    if (done >= (total * part) / parts) bounds[part++] = r + 1;
+  }
+  for (; part <= parts; part++) bounds[part] = m;
+  return bounds;
 }
 
 /** A seeded sample of row indices without replacement (all rows, in order, when there are few enough). */

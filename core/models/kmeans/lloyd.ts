@@ -3,9 +3,12 @@
  * seeding (2 + ⌊ln k⌋ local trials), a tolerance relative to the mean feature variance, convergence on unchanged
  * labels or on the summed squared centre shift, empty clusters re-seeded at the points farthest from their centre,
  * and the same iteration count. Assignment uses Hamerly's bounds, which skip distance computations without changing
- * the result of Lloyd's algorithm.
+ * the result of Lloyd's algorithm. From 100,000 rows the row loops run on two threads (see threads.ts); every sum is
+ * taken per block of rows in a fixed order, so the result is the same on one thread or two.
  */
 import { seededRandom, type Random } from '../numeric/index.js';
+import { BLOCK_ROWS, type AssignJob } from './kernels.js';
+import { defaultThreads, openThreads, type KMeansThreads } from './threads.js';
 
 /** Rows to cluster: `values[i * features + j]`. */
 export interface Matrix {
@@ -24,6 +27,11 @@ export interface KMeansOptions {
   seed?: number;
   /** Initial centroids (k × d, row-major); implies one initialisation. */
   init?: Float64Array;
+  /**
+   * Threads for the row loops: a count, or threads already open (shared by several fits). Default: 2 from 100,000
+   * rows, else 1. The result does not depend on it.
+   */
+  threads?: number | KMeansThreads;
 }
 
 export interface KMeansResult {
@@ -44,17 +52,32 @@ export function kMeans(matrix: Matrix, options: KMeansOptions): KMeansResult {
   const k = options.k;
   if (!Number.isInteger(k) || k < 1) throw new Error(`k must be a positive whole number, got ${k}`);
   if (rows < k) throw new Error(`k-means needs at least k = ${k} rows, got ${rows}`);
-  const tolerance = (options.tolerance ?? 1e-4) * meanVariance(matrix);
-  const maxIterations = options.maxIterations ?? 300;
-  if (options.init) return lloyd(matrix, options.init.slice(), k, maxIterations, tolerance);
-  const rng = seededRandom(options.seed ?? 0);
-  const nInit = options.nInit ?? 10;
-  let best: KMeansResult | null = null;
-  for (let run = 0; run < nInit; run++) {
-    const result = lloyd(matrix, kMeansPlusPlus(matrix, k, rng), k, maxIterations, tolerance);
-    if (!best || result.inertia < best.inertia) best = result;
+  const owned = typeof options.threads !== 'object';
+  const threads = typeof options.threads === 'object' ? options.threads : openThreads(options.threads ?? defaultThreads(rows));
+  try {
+    const shared = shareMatrix(matrix, threads);
+    const tolerance = (options.tolerance ?? 1e-4) * meanVariance(matrix);
+    const maxIterations = options.maxIterations ?? 300;
+    if (options.init) return lloyd(shared, options.init, k, maxIterations, tolerance, threads);
+    const rng = seededRandom(options.seed ?? 0);
+    const nInit = options.nInit ?? 10;
+    let best: KMeansResult | null = null;
+    for (let run = 0; run < nInit; run++) {
+      const result = lloyd(shared, kMeansPlusPlus(shared, k, rng, threads), k, maxIterations, tolerance, threads);
+      if (!best || result.inertia < best.inertia) best = result;
+    }
+    return best as KMeansResult;
+  } finally {
+    if (owned) threads.close();
   }
-  return best as KMeansResult;
+}
+
+/** The matrix in memory the threads share (as it is when it already is, or with one thread). */
+export function shareMatrix(matrix: Matrix, threads: KMeansThreads): Matrix {
+  if (threads.threads === 1 || matrix.values.buffer instanceof SharedArrayBuffer) return matrix;
+  const values = threads.floats(matrix.values.length);
+  values.set(matrix.values);
+  return { values, rows: matrix.rows, features: matrix.features };
 }
 
 export function meanVariance(matrix: Matrix): number {
@@ -85,19 +108,31 @@ function squaredDistance(values: Float64Array, row: number, centres: Float64Arra
   return s;
 }
 
-/** Greedy k-means++ as scikit-learn does it: the best of 2 + ⌊ln k⌋ candidates drawn ∝ D² at each step. */
-export function kMeansPlusPlus(matrix: Matrix, k: number, rng: Random): Float64Array {
+/**
+ * Greedy k-means++ as scikit-learn does it: the best of 2 + ⌊ln k⌋ candidates drawn ∝ D² at each step.
+ *
+ * @example
+ * const init = kMeansPlusPlus(matrix, 5, seededRandom(1));
+ * kMeans(matrix, { k: 5, init });
+ */
+export function kMeansPlusPlus(matrix: Matrix, k: number, rng: Random, threads: KMeansThreads = openThreads(1)): Float64Array {
   const { values, rows: n, features: d } = matrix;
   const centres = new Float64Array(k * d);
   const trials = 2 + Math.floor(Math.log(k));
   const first = rng.int(n);
   centres.set(values.subarray(first * d, first * d + d), 0);
-  let closest = new Float64Array(n);
-  let potential = 0;
-  for (let i = 0; i < n; i++) potential += closest[i] = squaredDistance(values, i, centres, 0, d);
+  const blockPotential = threads.floats(Math.ceil(n / BLOCK_ROWS));
+  const distances = (candidate: number, closest: Float64Array, out: Float64Array): number => {
+    threads.run({ op: 'seed', values, d, n, candidate, closest, out, blockPotential });
+    let potential = 0;
+    for (const p of blockPotential) potential += p;
+    return potential;
+  };
+  let closest = threads.floats(n).fill(Infinity);
+  let potential = distances(first, closest, closest);
   const cumulative = new Float64Array(n);
-  let candidateBest = new Float64Array(n);
-  let candidateTry = new Float64Array(n);
+  let candidateBest = threads.floats(n);
+  let candidateTry = threads.floats(n);
   for (let c = 1; c < k; c++) {
     let running = 0;
     for (let i = 0; i < n; i++) cumulative[i] = running += closest[i] as number;
@@ -113,19 +148,7 @@ export function kMeansPlusPlus(matrix: Matrix, k: number, rng: Random): Float64A
         else hi = mid;
       }
       const row = lo;
-      let pot = 0;
-      const base = row * d;
-      for (let i = 0; i < n; i++) {
-        let s = 0;
-        const a = i * d;
-        for (let j = 0; j < d; j++) {
-          const e = (values[a + j] as number) - (values[base + j] as number);
-          s += e * e;
-        }
-        const m = Math.min(s, closest[i] as number);
-        candidateTry[i] = m;
-        pot += m;
-      }
+      const pot = distances(row, closest, candidateTry);
       if (pot < bestPotential) {
         bestPotential = pot;
         bestRow = row;
@@ -139,31 +162,57 @@ export function kMeansPlusPlus(matrix: Matrix, k: number, rng: Random): Float64A
   return centres;
 }
 
-function lloyd(matrix: Matrix, centres: Float64Array<ArrayBufferLike>, k: number, maxIterations: number, tolerance: number): KMeansResult {
+function lloyd(matrix: Matrix, init: Float64Array, k: number, maxIterations: number, tolerance: number, threads: KMeansThreads): KMeansResult {
   const { values, rows: n, features: d } = matrix;
-  const labels = new Int32Array(n).fill(-1);
-  const upper = new Float64Array(n);
-  const lower = new Float64Array(n);
-  const shift = new Float64Array(k);
-  const half = new Float64Array(k);
+  const blocks = Math.ceil(n / BLOCK_ROWS);
+  const labels = threads.ints(n).fill(-1);
+  const upper = threads.floats(n);
+  const lower = threads.floats(n);
+  const shift = threads.floats(k);
+  const half = threads.floats(k);
+  const blockSums = threads.floats(blocks * k * d);
+  const blockCounts = threads.floats(blocks * k);
+  const blockInertia = threads.floats(blocks);
+  const changedBy = threads.ints(threads.threads);
   const sums = new Float64Array(k * d);
   const counts = new Float64Array(k);
-  let next: Float64Array<ArrayBufferLike> = new Float64Array(k * d);
+  let centres = threads.floats(k * d);
+  centres.set(init);
+  let next = threads.floats(k * d);
+  const job = (assign: boolean, full: boolean, tally: 'sums' | 'inertia'): AssignJob => ({
+    op: 'assign',
+    values,
+    d,
+    n,
+    k,
+    centres,
+    labels,
+    upper,
+    lower,
+    shift,
+    half,
+    ...boundsOf(centres, k, d, shift, half),
+    full,
+    assign,
+    blockSums: tally === 'sums' ? blockSums : null,
+    blockCounts: tally === 'sums' ? blockCounts : null,
+    blockInertia: tally === 'inertia' ? blockInertia : null,
+    changed: changedBy,
+  });
   let iterations = 0;
   let strict = false;
   let first = true;
   for (let iteration = 0; iteration < maxIterations; iteration++) {
     iterations = iteration + 1;
-    const changed = assign(matrix, centres, k, labels, upper, lower, shift, half, first);
+    threads.run(job(true, first, 'sums'));
     first = false;
+    let changed = 0;
+    for (const c of changedBy) changed += c;
     sums.fill(0);
     counts.fill(0);
-    for (let i = 0; i < n; i++) {
-      const c = labels[i] as number;
-      counts[c] = (counts[c] as number) + 1;
-      const a = i * d;
-      const b = c * d;
-      for (let j = 0; j < d; j++) sums[b + j] = (sums[b + j] as number) + (values[a + j] as number);
+    for (let b = 0; b < blocks; b++) {
+      for (let x = 0; x < k * d; x++) sums[x] = (sums[x] as number) + (blockSums[b * k * d + x] as number);
+      for (let c = 0; c < k; c++) counts[c] = (counts[c] as number) + (blockCounts[b * k + c] as number);
     }
     relocateEmpty(matrix, centres, labels, sums, counts, k);
     let shiftTotal = 0;
@@ -189,10 +238,10 @@ function lloyd(matrix: Matrix, centres: Float64Array<ArrayBufferLike>, k: number
     }
     if (shiftTotal <= tolerance) break;
   }
-  if (!strict) assign(matrix, centres, k, labels, upper, lower, shift, half, false);
+  threads.run(job(!strict, false, 'inertia'));
   let inertia = 0;
-  for (let i = 0; i < n; i++) inertia += squaredDistance(values, i, centres, labels[i] as number, d);
-  return { k, centroids: centres, labels, inertia, iterations };
+  for (const v of blockInertia) inertia += v;
+  return { k, centroids: centres.slice(), labels: labels.slice(), inertia, iterations };
 }
 
 /** scikit-learn's rule: each empty cluster takes the point farthest from its (old) centre. */
@@ -218,37 +267,10 @@ function relocateEmpty(matrix: Matrix, centres: Float64Array, labels: Int32Array
 }
 
 /**
- * Hamerly assignment: `upper` bounds the distance to the assigned centre, `lower` the distance to the second
- * closest; a row is rescanned only when the bounds cannot prove its label. Returns how many labels changed.
+ * Hamerly's bounds for the next assignment: half the distance from each centre to its nearest other centre, and the
+ * largest and second largest centre shifts (by which every lower bound shrinks).
  */
-function assign(
-  matrix: Matrix,
-  centres: Float64Array,
-  k: number,
-  labels: Int32Array,
-  upper: Float64Array,
-  lower: Float64Array,
-  shift: Float64Array,
-  half: Float64Array,
-  full: boolean,
-): number {
-  return assignRange(matrix.values, matrix.features, 0, matrix.rows, centres, k, labels, upper, lower, shift, half, full);
-}
-
-export function assignRange(
-  values: Float64Array,
-  d: number,
-  from: number,
-  to: number,
-  centres: Float64Array,
-  k: number,
-  labels: Int32Array,
-  upper: Float64Array,
-  lower: Float64Array,
-  shift: Float64Array,
-  half: Float64Array,
-  full: boolean,
-): number {
+function boundsOf(centres: Float64Array, k: number, d: number, shift: Float64Array, half: Float64Array): { maxShift: number; maxShiftAt: number; secondShift: number } {
   let maxShift = 0;
   let maxShiftAt = -1;
   let secondShift = 0;
@@ -273,41 +295,5 @@ export function assignRange(
     }
     half[c] = 0.5 * Math.sqrt(m);
   }
-  let changed = 0;
-  for (let i = from; i < to; i++) {
-    let a = labels[i] as number;
-    if (!full) {
-      upper[i] = (upper[i] as number) + (shift[a] as number);
-      lower[i] = (lower[i] as number) - (a === maxShiftAt ? secondShift : maxShift);
-      const bound = Math.max(half[a] as number, lower[i] as number);
-      if ((upper[i] as number) <= bound) continue;
-      upper[i] = Math.sqrt(squaredDistance(values, i, centres, a, d));
-      if ((upper[i] as number) <= bound) continue;
-    }
-    let best = Infinity;
-    let second = Infinity;
-    let bestC = 0;
-    const base = i * d;
-    for (let c = 0; c < k; c++) {
-      let s = 0;
-      const cb = c * d;
-      for (let j = 0; j < d; j++) {
-        const e = (values[base + j] as number) - (centres[cb + j] as number);
-        s += e * e;
-      }
-      if (s < best) {
-        second = best;
-        best = s;
-        bestC = c;
-      } else if (s < second) second = s;
-    }
-    if (bestC !== a) {
-      changed++;
-      a = bestC;
-      labels[i] = a;
-    }
-    upper[i] = Math.sqrt(best);
-    lower[i] = Math.sqrt(second);
-  }
-  return changed;
+  return { maxShift, maxShiftAt, secondShift };
 }

@@ -1,7 +1,7 @@
 /** Clustering models over the store: k-means with automatic k, DBSCAN and Ward, profiled, named and saved. */
 import { dbscan } from '../dbscan/index.js';
 import { ward } from '../hierarchical/index.js';
-import { automaticK, kMeans, silhouette, sampleIndices, type Matrix, type SweepPoint, type KChoice, type SavedClustering } from '../kmeans/index.js';
+import { automaticK, defaultThreads, kMeans, silhouette, sampleIndices, type Matrix, type SweepPoint, type KChoice, type SavedClustering } from '../kmeans/index.js';
 import { applyPreparation, fitPreparation } from '../prepare/index.js';
 import { profileClusters, type ClusterProfile, type FeatureRoles } from '../profile/index.js';
 import type { ClusterSettings } from './settings.js';
@@ -93,7 +93,7 @@ export function fitClusterModel(name: string, settings: ClusterSettings, rows: F
       const fit = kMeans(matrix, { k, nInit: settings.n_init, seed: settings.seed });
       ({ labels, centroids } = fit);
       Object.assign(metrics, { inertia: fit.inertia, iterations: fit.iterations });
-      if (k >= 2 && k < n) metrics.silhouette = silhouette(matrix, labels, k, sampleIndices(n, settings.sample, settings.seed + 1));
+      if (k >= 2 && k < n) metrics.silhouette = silhouette(matrix, labels, k, sampleIndices(n, settings.sample, settings.seed + 1), defaultThreads(n));
     } else {
       const automatic = automaticK(matrix, { minK: settings.k.min, maxK: settings.k.max, seed: settings.seed, nInit: settings.n_init, silhouetteSample: settings.sample });
       ({ labels, centroids, k } = automatic.model);
