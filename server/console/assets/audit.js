@@ -10,8 +10,21 @@ load(async () => {
       'section',
       { 'aria-labelledby': 'findings-title' },
       el('h2', { id: 'findings-title' }, 'Findings'),
+      findings.length ? el('p', { id: 'findings-summary' }, summary(findings)) : null,
       findings.length
-        ? el('ul', {}, findings.map((f) => el('li', { class: `alert${f.severity === 'error' || f.severity === 'high' ? ' bad' : ''}` }, text(f))))
+        ? el(
+            'ul',
+            { id: 'findings', class: 'findings' },
+            findings.map((f) =>
+              el(
+                'li',
+                { class: `alert${f.severity === 'notice' ? ' notice' : ''}`, 'data-severity': f.severity ?? '', 'data-code': f.code ?? '' },
+                el('strong', { class: 'severity' }, f.severity === 'notice' ? 'Notice' : 'Warning'),
+                f.section ? el('span', { class: 'badge' }, title(f.section)) : null,
+                el('span', { class: 'message' }, text(f)),
+              ),
+            ),
+          )
         : el('p', { class: 'empty' }, 'No findings.'),
     ),
   );
@@ -22,6 +35,13 @@ load(async () => {
   }
   fill('audit-report', sections);
 });
+
+// The report's severities: `warning` (the data or a segment is likely wrong or unfair) and `notice` (worth knowing).
+function summary(findings) {
+  const warnings = findings.filter((f) => f.severity !== 'notice').length;
+  const notices = findings.length - warnings;
+  return `${warnings} warning${warnings === 1 ? '' : 's'}, ${notices} notice${notices === 1 ? '' : 's'}`;
+}
 
 function text(finding) {
   if (typeof finding === 'string') return finding;

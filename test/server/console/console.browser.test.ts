@@ -298,6 +298,33 @@ describe.skipIf(!existsSync(CHROMIUM))('the web console in a browser', () => {
     expect(problems).toEqual([]);
   });
 
+  it('audit: the page lists the findings GET /audit reports, in order, each with its severity', async () => {
+    const report = await apiGet<{ findings: { section: string; severity: 'warning' | 'notice'; message: string }[] }>('/audit');
+    expect(report.findings.length, 'the seeded store has something to report').toBeGreaterThan(0);
+    await open('/console/audit');
+    const shown = await page.$$eval('#findings li', (lis) =>
+      lis.map((li) => ({
+        severity: li.getAttribute('data-severity'),
+        label: li.querySelector('.severity')?.textContent,
+        message: li.querySelector('.message')?.textContent,
+        notice: li.classList.contains('notice'),
+      })),
+    );
+    expect(shown).toEqual(
+      report.findings.map((f) => ({ severity: f.severity, label: f.severity === 'notice' ? 'Notice' : 'Warning', message: f.message, notice: f.severity === 'notice' })),
+    );
+    const warnings = report.findings.filter((f) => f.severity === 'warning').length;
+    expect(await page.innerText('#findings-summary')).toBe(
+      `${warnings} warning${warnings === 1 ? '' : 's'}, ${report.findings.length - warnings} notice${report.findings.length - warnings === 1 ? '' : 's'}`,
+    );
+    // the seeded store has both kinds, and a warning and a notice look different on the page
+    expect(warnings).toBeGreaterThan(0);
+    expect(warnings).toBeLessThan(report.findings.length);
+    const colours = await page.$$eval('#findings li', (lis) => [...new Set(lis.map((li) => getComputedStyle(li).borderLeftColor))]);
+    expect(colours).toHaveLength(2);
+    expect(problems).toEqual([]);
+  });
+
   it('no page, nor its visible text, holds a planted secret (API tokens, connector credentials)', async () => {
     const secrets = [ADMIN_TOKEN, READ_TOKEN, ...seeded.secrets];
     expect(secrets.every((s) => s.length >= 8)).toBe(true);
