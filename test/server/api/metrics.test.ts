@@ -1,6 +1,6 @@
 /**
  * /metrics of a served process (startServing, as `segflow serve` runs it): the API calls and 429s of the job runs it
- * starts, per connection, equal what the HubSpot sandbox received and answered.
+ * starts and of its real-time flusher, per connection, equal what the HubSpot sandbox received and answered.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,7 @@ import * as hubspot from '../../../connectors/hubspot/index.js';
 import type { Logger } from '../../../plugins/index.js';
 
 const ADMIN = 'metrics-admin-token-7c2e9a41';
+const WRITE_KEY = 'metrics-write-key-3b8d5f60';
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 let dir: string;
@@ -48,7 +49,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'segflow-metrics-'));
   hub = await hubspot.startSandbox({ seed: 'metrics', people: 40, recordBodies: false });
   const hubConfig = hubspot.sandboxConfig(hub);
-  Object.assign(process.env, { HUBSPOT_TOKEN: hubConfig.accessToken, HUBSPOT_BASE_PATH: hubConfig.basePath, SEGFLOW_ADMIN_TOKEN: ADMIN });
+  Object.assign(process.env, { HUBSPOT_TOKEN: hubConfig.accessToken, HUBSPOT_BASE_PATH: hubConfig.basePath, SEGFLOW_ADMIN_TOKEN: ADMIN, WEBSITE_WRITE_KEY: WRITE_KEY });
   const file = join(dir, 'segflow.yaml');
   writeFileSync(
     file,
@@ -67,12 +68,17 @@ segments:
   - key: reachable
     name: Has an email
     rule: { trait: email, exists: true }
+  - key: buyers
+    name: Bought this year
+    rule: { event: purchase, within: 365d }
 jobs:
   sync:
     steps:
       - read: { sources: [hubspot], mode: full }
       - compute: {}
-      - push: { destination: crm_lists, segments: [reachable], mode: mirror }
+      - push: { destination: crm_lists, segments: [reachable, buyers], mode: mirror }
+server:
+  write_keys: { website: WEBSITE_WRITE_KEY }
 `,
   );
   const registry = builtinRegistry();
@@ -114,5 +120,29 @@ describe('/metrics of a served process', () => {
     const after = await series('segflow_api_calls_total');
     expect(after.hubspot! + after.crm_lists! - before.hubspot! - before.crm_lists!).toBe(apiRequests().length - received);
     expect(after.hubspot).toBeGreaterThan(before.hubspot!);
+  });
+
+  it('counts the real-time flusher’s calls too', async () => {
+    const before = await series('segflow_api_calls_total');
+    const received = apiRequests().length;
+    const email = [...hub.portal.contacts.values()].find((c) => !c.archived && c.properties.email)!.properties.email!;
+    // a HubSpot contact identified on the website buys: they enter "buyers", which the flusher adds to its HubSpot list
+    const res = await fetch(`${serving.url}/v1/batch`, {
+      method: 'POST',
+      headers: { Authorization: `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        batch: [
+          { type: 'identify', userId: 'w1', messageId: 'identify-1', traits: { email } },
+          { type: 'track', userId: 'w1', event: 'Order Completed', messageId: 'order-1', properties: { revenue: 30, currency: 'USD' } },
+        ],
+      }),
+    });
+    expect(res.status).toBe(200);
+    for (let i = 0; i < 600 && apiRequests().length === received; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(apiRequests().length, 'the flusher called HubSpot').toBeGreaterThan(received);
+    // the flush may still be making calls: the counts agree once it is done
+    const delta = async () => ((await series('segflow_api_calls_total')).crm_lists ?? 0) - before.crm_lists!;
+    await expect.poll(async () => (await delta()) === apiRequests().length - received, { timeout: 20_000 }).toBe(true);
+    expect((await series('segflow_api_calls_total')).hubspot).toBe(before.hubspot);
   });
 });
