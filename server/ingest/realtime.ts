@@ -7,6 +7,7 @@ import type { SegmentDefinition } from '../../core/index.js';
 import { createContext, type SegmentRef } from '../../plugins/index.js';
 import { startPipeline, type FlushReport, type RealtimeDestination } from '../../sync/realtime/index.js';
 import type { ServerDeps } from '../deps.js';
+import { routeAccepts } from './acceptor.js';
 
 export interface RealtimeOptions {
   /** How often accepted messages are loaded and recomputed. Default 250 ms. */
@@ -53,7 +54,13 @@ export function startRealtime(deps: ServerDeps, options: RealtimeOptions = {}): 
     ...(options.flushMs === undefined ? {} : { flushMs: options.flushMs }),
     ...(options.onFlush ? { onFlush: options.onFlush } : {}),
   });
-  return { stop: () => pipeline.stop() };
+  const unroute = routeAccepts(deps.store, (connection, kind, messages, receivedAt) => pipeline.accept(connection, kind, messages, receivedAt));
+  return {
+    async stop() {
+      unroute();
+      await pipeline.stop();
+    },
+  };
 }
 
 /**

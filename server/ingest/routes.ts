@@ -5,8 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import { Hono, type Context } from 'hono';
-import { acceptMessages, type InboxMessage } from '../../core/realtime/index.js';
+import type { InboxMessage } from '../../core/realtime/index.js';
 import type { ServerDeps } from '../deps.js';
+import { accept } from './acceptor.js';
 import { mapMessage, MESSAGE_TYPES, REQUEST_LIMIT_BYTES, type MessageType } from './segment-spec.js';
 import { writeKeys } from './write-keys.js';
 
@@ -58,7 +59,7 @@ export function ingestRoutes(deps: ServerDeps): Hono {
       const receivedAt = wallClock();
       const mapped = mapMessage(read.body, read.source, receivedAt, type as MessageType);
       if (!mapped.ok) return refuse(c, 400, 'invalid_body', mapped.reason);
-      const [isNew] = acceptMessages(deps.store, read.source, 'segment', [mapped], receivedAt);
+      const [isNew] = await accept(deps.store, deps.logger, read.source, 'segment', [mapped], receivedAt);
       return c.json({ success: true, duplicate: isNew === false });
     });
   }
@@ -82,7 +83,7 @@ export function ingestRoutes(deps: ServerDeps): Hono {
     if (accepted.length === 0 && refused.length > 0) {
       return refuse(c, 400, 'invalid_body', `every message of the batch was refused (${refused.length})`, { refused });
     }
-    const fresh = acceptMessages(deps.store, read.source, 'segment', accepted, receivedAt);
+    const fresh = await accept(deps.store, deps.logger, read.source, 'segment', accepted, receivedAt);
     const stored = fresh.filter(Boolean).length;
     return c.json({ success: true, accepted: accepted.length, stored, duplicates: accepted.length - stored, refused });
   });
@@ -113,7 +114,7 @@ export function ingestRoutes(deps: ServerDeps): Hono {
     if (parsed.records.length > 0) {
       // A tool re-delivering the same request sends the same body: its digest is the message id.
       const messageId = createHash('sha256').update(request.body).digest('hex');
-      acceptMessages(deps.store, name, 'webhook', [{ messageId, records: parsed.records }], wallClock());
+      await accept(deps.store, deps.logger, name, 'webhook', [{ messageId, records: parsed.records }], wallClock());
     }
     const answer = parsed.response;
     if (!answer) return c.json({ success: true });

@@ -3,10 +3,19 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { EvaluateOptions, FeatureOptions, IdentityOptions, PushMode, SegmentDefinition, Store } from '../../core/index.js';
-import { clearPending, pendingContacts, pendingSummary, type QueuedContact } from '../../core/realtime/index.js';
+import {
+  acceptMessages,
+  clearPending,
+  pendingContacts,
+  pendingSummary,
+  type InboxKind,
+  type InboxMessage,
+  type QueuedContact,
+} from '../../core/realtime/index.js';
 import type { ConnectorContext, DestinationDefinition, Logger, SegmentRef } from '../../plugins/index.js';
 import { pushSegments, type PushOutcome } from '../push/index.js';
-import { runStep, type StepInput, type StepReport } from './step.js';
+import { runStep, STEP_CONTACTS, STEP_MESSAGES, type StepInput, type StepReport } from './step.js';
+import type { WorkerRequest } from './step-worker.js';
 
 /** One destination the real-time path flushes to: what a job's push step says, resolved to a connector. */
 export interface RealtimeDestination {
@@ -47,8 +56,10 @@ export interface RealtimePipelineOptions {
   tickMs?: number;
   /** The longest a change waits for its micro-batch to fill. Default 1000 ms. */
   flushMs?: number;
-  /** Most contacts recomputed per tick (the rest wait for the next). Default 1000. */
+  /** Most contacts recomputed per step (the rest wait for the next). Default STEP_CONTACTS. */
   maxContactsPerTick?: number;
+  /** Most messages loaded per step. Default STEP_MESSAGES. */
+  maxMessagesPerTick?: number;
   onFlush?: (report: FlushReport) => void;
   /**
    * Load and recompute in a worker thread with its own store connection (default), so the thread answering HTTP is
@@ -58,6 +69,11 @@ export interface RealtimePipelineOptions {
 }
 
 export interface RealtimePipeline {
+  /**
+   * Stores accepted messages in the inbox (the step worker commits what arrives together in one transaction) and
+   * resolves once they are committed, per message whether it was new: answer the sender only after it resolves.
+   */
+  accept(connection: string, kind: InboxKind, messages: readonly InboxMessage[], receivedAt?: Date): Promise<boolean[]>;
   /** Loads what waits, recomputes touched contacts and queues them for their destinations; once, now. */
   step(): Promise<StepReport>;
   /** Flushes every destination that has something waiting, due or not, and resolves when they are done. */
@@ -95,6 +111,7 @@ export function startPipeline(options: RealtimePipelineOptions): RealtimePipelin
     ...(options.evaluate ? { evaluate: options.evaluate } : {}),
     ...(options.identity ? { identity: options.identity } : {}),
     ...(options.maxContactsPerTick === undefined ? {} : { maxContactsPerTick: options.maxContactsPerTick }),
+    ...(options.maxMessagesPerTick === undefined ? {} : { maxMessagesPerTick: options.maxMessagesPerTick }),
   };
   const worker = options.worker !== false && store.path !== ':memory:' ? stepWorker(store.path, input) : undefined;
   const step = (): Promise<StepReport> => (worker ? worker.step(now()) : Promise.resolve(runStep(store, input, now())));
@@ -147,11 +164,15 @@ export function startPipeline(options: RealtimePipelineOptions): RealtimePipelin
     }
   };
 
+  // Steps and flushes take turns: both write to the store, and a flush waiting on the step's write lock would hold
+  // the thread that answers HTTP (SQLite's busy wait is synchronous).
+  let stepping: Promise<void> | undefined;
   const flushDue = (force: boolean): Promise<void>[] =>
     options.destinations.map((d) => {
       const running = inFlight.get(d.connection);
       if (running) return running;
-      const run = flushOne(d, force)
+      const run = (stepping ?? Promise.resolve())
+        .then(() => flushOne(d, force))
         .catch((error: unknown) => {
           logger.error('real-time flush failed', { destination: d.connection, reason: error instanceof Error ? error.message : String(error) });
         })
@@ -160,30 +181,43 @@ export function startPipeline(options: RealtimePipelineOptions): RealtimePipelin
       return run;
     });
 
-  let stepping: Promise<void> | undefined;
-  let backlog = false;
+  const fullStep = (report: StepReport): boolean =>
+    report.contacts >= (options.maxContactsPerTick ?? STEP_CONTACTS) || report.messages >= (options.maxMessagesPerTick ?? STEP_MESSAGES);
   const safeStep = (): void => {
     if (stepping || stopped) return;
-    stepping = step()
+    let backlog = false;
+    stepping = Promise.all([...inFlight.values()])
+      .then(() => step())
       .then((report) => {
         if (report.messages > 0 || report.contacts > 0) logger.debug('real-time step', { ...report });
-        // A full step means more is waiting: take it next rather than a tick later.
-        backlog = report.contacts >= (options.maxContactsPerTick ?? 1000) || report.messages >= 500;
+        // A full step means more is waiting: take it next (after the flushes now due) rather than a tick later.
+        backlog = fullStep(report);
       })
       .catch((error: unknown) => {
         logger.error('real-time step failed; the messages stay queued', { reason: error instanceof Error ? error.message : String(error) });
       })
       .finally(() => {
         stepping = undefined;
-        if (backlog) setImmediate(safeStep);
+        if (stopped) return;
+        void Promise.all(flushDue(false)).then(() => {
+          if (backlog) safeStep();
+        });
       });
   };
 
   const stepTimer = setInterval(safeStep, tickMs);
   const flushTimer = setInterval(() => void flushDue(false), Math.max(10, Math.min(tickMs, flushMs / 10)));
 
+  const accepting = new Set<Promise<boolean[]>>();
   return {
     step,
+    accept(connection, kind, messages, receivedAt = new Date()) {
+      if (!worker) return Promise.resolve(acceptMessages(store, connection, kind, messages, receivedAt));
+      const accepted = worker.accept(connection, kind, messages, receivedAt);
+      accepting.add(accepted);
+      void accepted.catch(() => undefined).finally(() => accepting.delete(accepted));
+      return accepted;
+    },
     async flush() {
       await Promise.all(flushDue(true));
     },
@@ -193,41 +227,56 @@ export function startPipeline(options: RealtimePipelineOptions): RealtimePipelin
       clearInterval(flushTimer);
       await stepping;
       await Promise.all([...inFlight.values()]);
+      await Promise.allSettled([...accepting]);
       await worker?.stop();
     },
   };
 }
 
-/** The step worker thread, asked one step at a time. */
-function stepWorker(storePath: string, input: StepInput): { step(now: Date): Promise<StepReport>; stop(): Promise<void> } {
+/** The step worker thread: steps one at a time, accepts committed in groups between them. */
+function stepWorker(
+  storePath: string,
+  input: StepInput,
+): {
+  step(now: Date): Promise<StepReport>;
+  accept(connection: string, kind: InboxKind, messages: readonly InboxMessage[], receivedAt: Date): Promise<boolean[]>;
+  stop(): Promise<void>;
+} {
   // segflow runs TypeScript through tsx: the worker registers tsx itself, then imports its .ts entry.
   const entry = new URL('./step-worker.ts', import.meta.url).href;
   const boot = `import { register } from ${JSON.stringify(tsxApi())}; register(); await import(${JSON.stringify(entry)});`;
   const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`), { workerData: { storePath, input } });
   worker.unref();
-  let waiting: { resolve: (r: StepReport) => void; reject: (e: Error) => void } | undefined;
+  const waiting = new Map<number, { resolve: (answer: unknown) => void; reject: (e: Error) => void }>();
+  let nextId = 1;
   let exited: Error | undefined;
-  worker.on('message', (message: { type: 'stepped'; report: StepReport } | { type: 'failed'; message: string }) => {
-    const w = waiting;
-    waiting = undefined;
+  type Answer = { type: 'stepped'; id: number; report: StepReport } | { type: 'accepted'; id: number; fresh: boolean[] } | { type: 'failed'; id: number; message: string };
+  worker.on('message', (message: Answer) => {
+    const w = waiting.get(message.id);
+    waiting.delete(message.id);
     if (message.type === 'stepped') w?.resolve(message.report);
+    else if (message.type === 'accepted') w?.resolve(message.fresh);
     else w?.reject(new Error(message.message));
   });
   const fail = (error: Error): void => {
     exited = error;
-    waiting?.reject(error);
-    waiting = undefined;
+    for (const w of waiting.values()) w.reject(error);
+    waiting.clear();
   };
   worker.on('error', fail);
   worker.on('exit', (code) => fail(new Error(`the real-time step worker exited (code ${code})`)));
+  const ask = <T>(request: DistributiveOmit<WorkerRequest, 'id'>): Promise<T> => {
+    if (exited) return Promise.reject(exited);
+    const id = nextId++;
+    return new Promise<T>((resolve, reject) => {
+      waiting.set(id, { resolve: resolve as (answer: unknown) => void, reject });
+      worker.postMessage({ ...request, id });
+    });
+  };
   return {
-    step(now) {
-      if (exited) return Promise.reject(exited);
-      return new Promise<StepReport>((resolve, reject) => {
-        waiting = { resolve, reject };
-        worker.postMessage({ type: 'step', now: now.toISOString() });
-      });
-    },
+    step: (now) => ask<StepReport>({ type: 'step', now: now.toISOString() }),
+    accept: (connection, kind, messages, receivedAt) =>
+      ask<boolean[]>({ type: 'accept', connection, kind, messages: [...messages], receivedAt: receivedAt.toISOString() }),
     async stop() {
       if (exited) return;
       const done = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
@@ -237,6 +286,8 @@ function stepWorker(storePath: string, input: StepInput): { step(now: Date): Pro
     },
   };
 }
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 let tsxApiUrl: string | undefined;
 

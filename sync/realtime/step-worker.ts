@@ -1,22 +1,61 @@
 /**
- * The step worker: a thread with its own store connection that runs `runStep` each time the pipeline asks, so
- * loading and recomputing never hold the thread that answers HTTP.
+ * The step worker: a thread with its own store connection that commits accepted messages to the inbox and runs
+ * `runStep` each time the pipeline asks, so neither the inbox commits nor loading and recomputing ever hold (or wait
+ * for the write lock on) the thread that answers HTTP.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStore } from '../../core/index.js';
+import { acceptMessages, type InboxKind, type InboxMessage } from '../../core/realtime/index.js';
 import { runStep, type StepInput } from './step.js';
+
+/** What the pipeline asks of the worker; every request but `stop` is answered with its `id`. */
+export type WorkerRequest =
+  | { type: 'step'; id: number; now: string }
+  | { type: 'accept'; id: number; connection: string; kind: InboxKind; messages: InboxMessage[]; receivedAt: string }
+  | { type: 'stop' };
 
 const { storePath, input } = workerData as { storePath: string; input: StepInput };
 const store = openStore(storePath);
-parentPort?.on('message', (message: { type: 'step'; now: string } | { type: 'stop' }) => {
+
+type Accept = Extract<WorkerRequest, { type: 'accept' }>;
+let accepts: Accept[] = [];
+let commitScheduled = false;
+
+/** Commits every accept that arrived meanwhile in ONE transaction (a group commit), then answers each. */
+function commitAccepts(): void {
+  commitScheduled = false;
+  const group = accepts;
+  accepts = [];
+  try {
+    const results = store.transaction(() => group.map((a) => acceptMessages(store, a.connection, a.kind, a.messages, new Date(a.receivedAt))));
+    group.forEach((a, i) => parentPort?.postMessage({ type: 'accepted', id: a.id, fresh: results[i] }));
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    for (const a of group) parentPort?.postMessage({ type: 'failed', id: a.id, message });
+  }
+}
+
+parentPort?.on('message', (message: WorkerRequest) => {
   if (message.type === 'stop') {
+    if (accepts.length > 0) commitAccepts();
     store.close();
     parentPort?.close();
     return;
   }
+  if (message.type === 'accept') {
+    accepts.push(message);
+    // Messages already queued on the port are delivered before the immediate: they share the commit.
+    if (!commitScheduled) {
+      commitScheduled = true;
+      setImmediate(commitAccepts);
+    }
+    return;
+  }
+  // Accepts waiting behind the step go in first, so the step loads them.
+  if (accepts.length > 0) commitAccepts();
   try {
-    parentPort?.postMessage({ type: 'stepped', report: runStep(store, input, new Date(message.now)) });
+    parentPort?.postMessage({ type: 'stepped', id: message.id, report: runStep(store, input, new Date(message.now)) });
   } catch (error) {
-    parentPort?.postMessage({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
+    parentPort?.postMessage({ type: 'failed', id: message.id, message: error instanceof Error ? error.message : String(error) });
   }
 });

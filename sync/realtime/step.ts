@@ -9,6 +9,13 @@ import {
 } from '../../core/index.js';
 import { loadWaitingMessages, queueForDestinations, touchedContacts } from '../../core/realtime/index.js';
 
+/**
+ * Default step sizes: a step's fixed costs (statements, the segment queries, a commit) are paid once for up to this
+ * many messages and contacts; the inbox commits no longer wait on the step (they run on the step's own thread).
+ */
+export const STEP_MESSAGES = 2000;
+export const STEP_CONTACTS = 2000;
+
 /** What one step needs: plain data, so it can be posted to the step worker. */
 export interface StepInput {
   segments: readonly SegmentDefinition[];
@@ -17,7 +24,7 @@ export interface StepInput {
   features?: Omit<FeatureOptions, 'now'>;
   evaluate?: Omit<EvaluateOptions, 'now' | 'contacts'>;
   identity?: IdentityOptions;
-  /** Most contacts recomputed per step (default 1000) and messages loaded per step (default 500: a message touches at most one contact, so touched contacts never pile up); the rest wait. */
+  /** Most contacts recomputed per step and messages loaded per step (a message touches at most one contact, so with no more messages than contacts touched contacts never pile up); the rest wait. */
   maxContactsPerTick?: number;
   maxMessagesPerTick?: number;
 }
@@ -36,10 +43,9 @@ export interface StepReport {
  */
 export function runStep(store: Store, input: StepInput, now: Date): StepReport {
   const started = performance.now();
-  // Small steps: each holds the store's single write lock, which the server thread's inbox commits wait on.
-  const load = loadWaitingMessages(store, { limit: input.maxMessagesPerTick ?? 500, ...(input.identity ? { identity: input.identity } : {}) });
+  const load = loadWaitingMessages(store, { limit: input.maxMessagesPerTick ?? STEP_MESSAGES, ...(input.identity ? { identity: input.identity } : {}) });
   const loadMs = Math.round(performance.now() - started);
-  const touched = touchedContacts(store, input.maxContactsPerTick ?? 1000);
+  const touched = touchedContacts(store, input.maxContactsPerTick ?? STEP_CONTACTS);
   if (touched.length > 0) {
     const ids = touched.map((c) => c.contactId);
     store.transaction(() => {
