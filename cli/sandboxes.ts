@@ -2,6 +2,10 @@
  * The tool sandboxes the CLI can start — for the demo, for plugin authors, and for trying a connector by hand.
  * Each renders the same seeded world, so one person is seen consistently by every tool.
  */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import * as hubspot from '../connectors/hubspot/index.js';
 import * as mailchimp from '../connectors/mailchimp/index.js';
 import * as salesforce from '../connectors/salesforce/index.js';
@@ -14,6 +18,8 @@ export interface StartOptions {
   people?: number;
   world?: World;
   statePath?: string;
+  limits?: Record<string, number>;
+  recordBodies?: boolean;
 }
 
 /** A running sandbox, described for a person and for a connector config. */
@@ -76,3 +82,67 @@ export const SANDBOXES: Record<string, Starter> = {
     };
   },
 };
+
+/** What {@link startSandboxesInWorker} starts: tools on one world drawn from seed and people. */
+export interface SandboxThreadOptions {
+  tools: readonly string[];
+  seed: string;
+  people: number;
+  /** Each tool persists what was written to it in `<stateDir>/<tool>.json`. */
+  stateDir?: string;
+  /** Limits per tool, passed to its sandbox as `limits` (e.g. a paid tier's rate limit). */
+  limits?: Record<string, Record<string, number>>;
+  /** Keep request bodies in the recorders (default true); nobody reads them in a worker, so the demo turns it off. */
+  recordBodies?: boolean;
+}
+
+/** What the sandbox worker posts back. */
+export type SandboxThreadMessage =
+  | { type: 'started'; sandboxes: { tool: string; url: string; credentials: Record<string, unknown>; config: Record<string, unknown> }[] }
+  | { type: 'closed' }
+  | { type: 'failed'; message: string };
+
+/**
+ * Starts sandboxes in a worker thread on the same seeded world, so the HTTP handling of every tool runs on another
+ * core than the sync reading from it. Closing any of them closes them all and ends the thread (after each has saved
+ * its state).
+ *
+ * @example
+ * const sandboxes = await startSandboxesInWorker({ tools: ['hubspot', 'mailchimp'], seed: 'demo', people: 20_000 });
+ * sandboxes[0].config; // the connector config pointing at the HubSpot sandbox
+ * await Promise.all(sandboxes.map((s) => s.close()));
+ */
+export async function startSandboxesInWorker(options: SandboxThreadOptions): Promise<RunningSandbox[]> {
+  const entry = new URL('./sandbox-worker.ts', import.meta.url).href;
+  const boot = `import { register } from ${JSON.stringify(tsxApi())}; register(); await import(${JSON.stringify(entry)});`;
+  const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`), { workerData: options });
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  const started = await new Promise<Extract<SandboxThreadMessage, { type: 'started' }>>((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the sandbox worker exited (code ${code}) before its sandboxes started`)));
+    worker.once('message', (message: SandboxThreadMessage) => {
+      if (message.type === 'started') resolve(message);
+      else reject(new Error(message.type === 'failed' ? message.message : 'the sandbox worker closed before it started'));
+    });
+  });
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      worker.postMessage('close');
+      await exited;
+    })());
+  return started.sandboxes.map((s) => ({ ...s, close }));
+}
+
+let tsxApiUrl: string | undefined;
+
+/** The ESM entry of tsx's register API: segflow runs TypeScript through tsx, and a worker registers it itself. */
+function tsxApi(): string {
+  if (tsxApiUrl) return tsxApiUrl;
+  const require = createRequire(import.meta.url);
+  const pkgPath = require.resolve('tsx/package.json');
+  const pkg = require(pkgPath) as { exports: Record<string, { import?: { default?: string } }> };
+  const relative = pkg.exports['./esm/api']?.import?.default ?? './dist/esm/api/index.mjs';
+  tsxApiUrl = pathToFileURL(join(dirname(pkgPath), relative)).href;
+  return tsxApiUrl;
+}

@@ -11,13 +11,15 @@ import { builtinRegistry } from '../builtins.js';
 import { runJob } from '../jobs.js';
 import { describeRun } from './run.js';
 import { EXIT, type Command } from '../main.js';
-import { SANDBOXES, type RunningSandbox } from '../sandboxes.js';
+import { startSandboxesInWorker, type RunningSandbox } from '../sandboxes.js';
 import { startServing } from '../serving.js';
 
 const USAGE = 'demo [--people N] [--seed S] [--store file] [--port N] [--serve | --no-serve]';
 const DEMO_CONFIG = fileURLToPath(new URL('../../config/examples/demo.yaml', import.meta.url));
 const TOOLS = ['hubspot', 'salesforce', 'mailchimp'] as const;
 const SANDBOX_TOOLS = [...TOOLS, 'segment'] as const;
+/** The sandboxes play the tools' top tiers, as demo.yaml's rate limits assume (HubSpot Pro/Enterprise: 190 per 10 s). */
+const TOP_TIER_LIMITS = { hubspot: { requestsPerInterval: 190, intervalMs: 10_000 } };
 
 /**
  * `npm start`: starts the HubSpot, Salesforce and Mailchimp sandboxes on one seeded synthetic world, points
@@ -51,12 +53,18 @@ export const command: Command = {
     const say = (line: string) => process.stdout.write(`${line}\n`);
     say(`segflow demo: a synthetic world of ${people.toLocaleString('en')} people (seed ${seed})`);
     const world = createWorld({ seed, people });
-    const sandboxes: RunningSandbox[] = [];
+    let sandboxes: RunningSandbox[] = [];
     try {
-      for (const tool of SANDBOX_TOOLS) {
-        sandboxes.push(await SANDBOXES[tool]!({ world, statePath: join(stateDir, `${tool}.json`) }));
-        say(`  ${tool.padEnd(11)} sandbox on ${sandboxes.at(-1)!.url}`);
-      }
+      // The sandboxes answer from a worker thread on the same seeded world: their CPU is on the other core.
+      sandboxes = await startSandboxesInWorker({
+        tools: SANDBOX_TOOLS,
+        seed,
+        people,
+        stateDir,
+        limits: TOP_TIER_LIMITS,
+        recordBodies: false,
+      });
+      for (const sandbox of sandboxes) say(`  ${sandbox.tool.padEnd(11)} sandbox on ${sandbox.url}`);
       pointConfigAt(sandboxes, storePath, world.audiences[0]!.id);
       let config: Config;
       try {
