@@ -2,16 +2,17 @@
  * Real-time path under load: a second process sends Segment-spec batches to /v1/batch at a steady rate (full scale:
  * 1,000 events/s for 60 s, spread over a store of 100,000 contacts; half "Order Completed", half page views) while a
  * third process runs scheduled computations (all features and the starter segments) over a store of 1,000,000
- * contacts. The server process accepts, loads, recomputes and flushes to the Segment sandbox. Figures: accept to
- * delivery latency p50/p99 per destination, events lost (accepted but not in the store), changes left undelivered,
- * /health latency seen by the sender during the run, and peak RSS of each process.
+ * contacts. The server process accepts, loads, recomputes and flushes to the Segment sandbox (a process of its own, as
+ * Segment is remote). Figures: accept to delivery latency p50/p99 per destination, events lost (accepted but not in
+ * the store), changes left undelivered, /health latency seen by the sender during the run, peak RSS and CPU time of
+ * each process.
  *
- * The same file is also the sender and the scheduled process (chosen by SEGFLOW_BENCH_REALTIME_ROLE), so nothing
+ * The same file is also the sender, the scheduled process and the sandbox (chosen by SEGFLOW_BENCH_REALTIME_ROLE), so nothing
  * else in bench/ is mistaken for a benchmark.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -45,6 +46,7 @@ function percentile(sorted: readonly number[], q: number): number {
 }
 const ms = (v: number) => (Number.isFinite(v) ? `${v.toFixed(0)} ms` : '—');
 const mib = (kb: number) => `${(kb / 1024).toFixed(0)} MiB`;
+const sec = (cpu: number) => `${(cpu / 1000).toFixed(1)} s`;
 
 interface SenderReport {
   sent: number;
@@ -55,12 +57,14 @@ interface SenderReport {
   health: number[];
   healthFailures: number;
   maxRssKb: number;
+  cpuMs: number;
 }
 
 /** The sender: `rate` events/s for `seconds`, in batches every 100 ms, and a /health probe every 100 ms. */
 async function sender(url: string, rate: number, seconds: number, contacts: number): Promise<void> {
   const auth = `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}`;
-  const report: SenderReport = { sent: 0, accepted: 0, refused: 0, failedRequests: 0, post: [], health: [], healthFailures: 0, maxRssKb: 0 };
+  const report: SenderReport = { sent: 0, accepted: 0, refused: 0, failedRequests: 0, post: [], health: [], healthFailures: 0, maxRssKb: 0, cpuMs: 0 };
+  const cpuAtStart = cpuMs();
   const perTick = Math.max(1, Math.round(rate / 10));
   const start = Date.now();
   let running = true;
@@ -111,7 +115,27 @@ async function sender(url: string, rate: number, seconds: number, contacts: numb
   running = false;
   await probe;
   report.maxRssKb = process.resourceUsage().maxRSS;
+  report.cpuMs = cpuMs() - cpuAtStart;
   process.stdout.write(`${JSON.stringify(report)}\n`);
+}
+
+/** CPU time of this process so far, every thread included (user + system). */
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+/** The Segment sandbox in a process of its own (Segment is remote: its work is not the server's); `stop` ends it. */
+async function sandboxProcess(): Promise<void> {
+  const sandbox = await startSandbox({ seed: 'bench-realtime', recordBodies: false });
+  const atStart = cpuMs();
+  process.stdout.write(`${JSON.stringify({ url: sandbox.url, writeKey: sandbox.credentials.writeKey })}\n`);
+  const lines = createInterface({ input: process.stdin });
+  for await (const line of lines) if (line === 'stop') break;
+  const used = cpuMs() - atStart;
+  await sandbox.close();
+  process.stdout.write(`${JSON.stringify({ cpuMs: used, maxRssKb: process.resourceUsage().maxRSS })}\n`);
+  process.exit(0);
 }
 
 /** The scheduled process: generates its store, says `ready`, computes in a loop from `go` to `stop`, reports. */
@@ -130,6 +154,7 @@ async function scheduled(dir: string, contacts: number, events: number): Promise
     if (line === 'stop') stop = true;
   });
   while (!go) await new Promise((r) => setTimeout(r, 20));
+  const cpuAtGo = cpuMs();
   const runs: number[] = [];
   while (!stop) {
     const at = performance.now();
@@ -140,7 +165,7 @@ async function scheduled(dir: string, contacts: number, events: number): Promise
     await new Promise((r) => setImmediate(r));
   }
   store.close();
-  process.stdout.write(`${JSON.stringify({ runs, maxRssKb: process.resourceUsage().maxRSS })}\n`);
+  process.stdout.write(`${JSON.stringify({ runs, maxRssKb: process.resourceUsage().maxRSS, cpuMs: cpuMs() - cpuAtGo })}\n`);
   lines.close();
 }
 
@@ -169,8 +194,10 @@ export const benchmark: Benchmark = {
     const rate = toy ? 200 : 1000;
     const seconds = toy ? 3 : 60;
     const dir = mkdtempSync(join(tmpdir(), 'segflow-bench-realtime-'));
-    const sandbox = await startSandbox({ seed: 'bench-realtime', recordBodies: false });
     const children: ChildProcess[] = [];
+    const segment = child({ SEGFLOW_BENCH_REALTIME_ROLE: 'sandbox' });
+    children.push(segment.process);
+    const sandbox = JSON.parse(await nextLine(segment.lines, 'the Segment sandbox process')) as { url: string; writeKey: string };
     try {
       const file = join(dir, 'segflow.yaml');
       writeFileSync(
@@ -179,7 +206,7 @@ export const benchmark: Benchmark = {
 destinations:
   cdp:
     connector: segment
-    config: { writeKey: ${sandbox.credentials.writeKey}, host: ${JSON.stringify(sandbox.url)} }
+    config: { writeKey: ${sandbox.writeKey}, host: ${JSON.stringify(sandbox.url)} }
 segments:
   - { key: bought_today, name: Bought today, rule: { event: purchase, within: 1d } }
   - { key: visited_today, name: Visited today, rule: { event: page_view, within: 1d } }
@@ -238,6 +265,8 @@ server:
       });
 
       log(`sending ${rate} events/s for ${seconds} s while the scheduled process computes`);
+      const serverCpuAtStart = cpuMs();
+      const loadAtStart = loadavg()[0] ?? 0;
       sched.process.stdin!.write('go\n');
       const send = child({ SEGFLOW_BENCH_REALTIME_ROLE: 'sender' }, [`http://127.0.0.1:${server.port}`, String(rate), String(seconds), String(contacts)]);
       children.push(send.process);
@@ -253,6 +282,10 @@ server:
       const drainMs = Date.now() - drainStart;
       await realtime.stop();
       server.close();
+      const serverCpu = cpuMs() - serverCpuAtStart;
+      const loadAtEnd = loadavg()[0] ?? 0;
+      segment.process.stdin!.write('stop\n');
+      const segmentReport = JSON.parse(await nextLine(segment.lines, 'the Segment sandbox process')) as { cpuMs: number; maxRssKb: number };
 
       const stored = (store.statement("SELECT COUNT(*) AS n FROM events WHERE source = 'website'").get() as { n: number }).n;
       const undelivered = (
@@ -264,7 +297,7 @@ server:
       ).n;
       const members = (store.statement("SELECT COUNT(*) AS n FROM memberships WHERE segment_key IN ('bought_today', 'visited_today')").get() as { n: number }).n;
       store.close();
-      const schedReport = JSON.parse(await nextLine(sched.lines, 'the scheduled process')) as { runs: number[]; maxRssKb: number };
+      const schedReport = JSON.parse(await nextLine(sched.lines, 'the scheduled process')) as { runs: number[]; maxRssKb: number; cpuMs: number };
 
       const post = [...sent.post].sort((a, b) => a - b);
       const health = [...sent.health].sort((a, b) => a - b);
@@ -289,13 +322,15 @@ server:
         `| drain after the last batch | ${drainMs} ms | — |`,
         `| POST /v1/batch latency p50 / p99 | ${ms(percentile(post, 0.5))} / ${ms(percentile(post, 0.99))} | — |`,
         `| /health latency during the run p50 / p99 / max (${health.length} probes, ${sent.healthFailures} failed) | ${ms(percentile(health, 0.5))} / ${ms(percentile(health, 0.99))} / ${ms(health[health.length - 1] ?? Number.NaN)} | — |`,
-        `| peak RSS: server / sender / scheduled process | ${mib(process.resourceUsage().maxRSS)} / ${mib(sent.maxRssKb)} / ${mib(schedReport.maxRssKb)} | — |`,
+        `| peak RSS: server / sender / scheduled process / Segment sandbox | ${mib(process.resourceUsage().maxRSS)} / ${mib(sent.maxRssKb)} / ${mib(schedReport.maxRssKb)} / ${mib(segmentReport.maxRssKb)} | — |`,
+        `| CPU time from the first batch to the end of the drain: server (all threads) / sender / scheduled process / Segment sandbox | ${sec(serverCpu)} / ${sec(sent.cpuMs)} / ${sec(schedReport.cpuMs)} / ${sec(segmentReport.cpuMs)} | — |`,
+        `| server CPU per accepted event (accept, load, recompute, flush) | ${(serverCpu / Math.max(1, sent.accepted)).toFixed(2)} ms | — |`,
+        `| machine load average (1 min) at the start / end of sending, ${cpus().length} cores | ${loadAtStart.toFixed(1)} / ${loadAtEnd.toFixed(1)} | — |`,
         '',
         `Latency is measured from the server's receipt of the message (the 200 follows the inbox commit) to the recorded batch at the destination; delivered changes counted: ${delivered}. The scheduled computation runs on its own store file: on the same SQLite file its whole-base write transaction would hold the single writer lock for the length of the run.`,
       ].join('\n');
     } finally {
       for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-      await sandbox.close();
       rmSync(dir, { recursive: true, force: true });
     }
   },
@@ -304,6 +339,8 @@ server:
 if (ROLE === 'sender') {
   const [url, rate, seconds, contacts] = process.argv.slice(2);
   await sender(url as string, Number(rate), Number(seconds), Number(contacts));
+} else if (ROLE === 'sandbox') {
+  await sandboxProcess();
 } else if (ROLE === 'scheduled') {
   const [dir, contacts, events] = process.argv.slice(2);
   await scheduled(dir as string, Number(contacts), Number(events));
