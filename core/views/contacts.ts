@@ -4,8 +4,8 @@ import type { Store } from '../store/store.js';
 /** Everything the store knows about one contact: the unified profile. */
 export interface ContactProfile extends Contact {
   features: Record<string, unknown> | null;
-  /** Model outputs, as `model.output` → value and label. */
-  modelOutputs: { model: string; output: string; value: number | null; label: string | null }[];
+  /** Model outputs, as `model.output` → value and label, with the model version (and run id) that scored them. */
+  modelOutputs: { model: string; output: string; value: number | null; label: string | null; version: number | null; runId: number | null }[];
   /** Every entry and exit, newest first; `current` when the contact is still a member. */
   segments: { segment: string; enteredAt: string; exitedAt: string | null; current: boolean }[];
   recentEvents: { source: string; type: string; occurredAt: string; value: number | null; properties: Record<string, unknown> }[];
@@ -28,7 +28,7 @@ export function contactProfile(store: Store, contactId: number, options: { event
     features = { ...rest, ...(typeof custom === 'string' ? (JSON.parse(custom) as Record<string, unknown>) : {}) };
   }
   const modelOutputs = store
-    .statement('SELECT model, output, value, label FROM model_outputs WHERE contact_id = ? ORDER BY model, output')
+    .statement('SELECT model, output, value, label, model_version AS version, run_id AS runId FROM model_outputs WHERE contact_id = ? ORDER BY model, output')
     .all(contactId) as ContactProfile['modelOutputs'];
   const history = store
     .statement('SELECT segment_key, entered_at, exited_at FROM membership_history WHERE contact_id = ? ORDER BY entered_at DESC, id DESC')

@@ -14,6 +14,7 @@ import {
   type SavedClusterModel,
   type ChurnMetrics,
 } from '../../core/index.js';
+import { contactProfile } from '../../core/views/index.js';
 import { tempStore } from '../store/fixtures.js';
 import { happened, idOf, load, person } from '../features/fixture.js';
 import { runScikitLearn } from './online-retail.js';
@@ -169,9 +170,9 @@ print(json.dumps(KMeans(n_clusters=${metrics.k}, n_init=10, random_state=0).fit(
     const point = [f.r, f.f, f.m].map((v, j) => (Math.log1p(v) - saved.preparation.means[j]!) / saved.preparation.scales[j]!);
     const distances = Array.from({ length: saved.k }, (_, c) => point.reduce((s, v, j) => s + (v - saved.centroids[c * 3 + j]!) ** 2, 0));
     const nearest = distances.indexOf(Math.min(...distances));
-    expect(score).toEqual({ contactId: id, value: nearest, label: saved.names[nearest] });
-    const stored = store.statement("SELECT value, label FROM model_outputs WHERE model = 'segments' AND output = 'cluster' AND contact_id = ?").get(id);
-    expect(stored).toEqual({ value: nearest, label: saved.names[nearest] });
+    expect(score).toEqual({ contactId: id, value: nearest, label: saved.names[nearest], version: 1 });
+    const stored = store.statement("SELECT value, label, model_version, run_id FROM model_outputs WHERE model = 'segments' AND output = 'cluster' AND contact_id = ?").get(id);
+    expect(stored).toEqual({ value: nearest, label: saved.names[nearest], model_version: 1, run_id: reports[0]!.runId });
   });
 
   it('counts contacts that changed cluster on the next run, as version 2', () => {
@@ -185,6 +186,21 @@ print(json.dumps(KMeans(n_clusters=${metrics.k}, n_init=10, random_state=0).fit(
     expect(changed.compared).toBe(49);
     expect(changed.changed).toBe(again!.changed);
     expect(changed.moves.reduce((s, m) => s + m.contacts, 0)).toBe(changed.changed);
+  });
+
+  it('stamps every score with the run and model version that wrote it, as the contact profile shows', () => {
+    const runs = listModelRuns(store).filter((r) => r.status === 'succeeded');
+    const latest = (model: string) => runs.filter((r) => r.model === model).sort((a, b) => b.version - a.version)[0]!;
+    expect(latest('segments').version).toBe(2);
+    const stamps = store.statement('SELECT model, model_version AS version, run_id AS runId, COUNT(*) AS n FROM model_outputs GROUP BY model, model_version, run_id ORDER BY model').all();
+    expect(stamps).toEqual([
+      { model: 'churn', version: 1, runId: latest('churn').id, n: expect.any(Number) },
+      { model: 'segments', version: 2, runId: latest('segments').id, n: 49 },
+    ]);
+    const profile = contactProfile(store, idOf(store, 'loyal0'))!;
+    const shown = profile.modelOutputs.map((o) => [o.model, o.output, o.version, o.runId]);
+    expect(shown).toContainEqual(['segments', 'cluster', 2, latest('segments').id]);
+    expect(shown).toContainEqual(['churn', 'risk', 1, latest('churn').id]);
   });
 
   it('refuses a wrong setting naming models.<name>.<field> and the fix, before running anything', () => {

@@ -72,7 +72,8 @@ function fit(store: Store, name: string, settings: ModelSettings, options: RunMo
 /**
  * Runs models of the config's `models:` map over the store (after features are computed): every setting is
  * validated first (a {@link ModelSettingsError} names `models.<name>.<field>`), then each model is fitted, its
- * per-contact outputs replace the previous ones in `model_outputs` (read by rules as `model: churn.risk`), and the
+ * per-contact outputs replace the previous ones in `model_outputs` (read by rules as `model: churn.risk`; each row
+ * stamped with the run's id and the model's version), and the
  * run is recorded in `model_runs` with its metrics and saved model. A model that fails is recorded as failed and
  * reported; the others still run.
  *
@@ -91,7 +92,7 @@ export function runModels(store: Store, models: Record<string, unknown>, options
     try {
       const fitted = fit(store, name, s, options, now);
       store.transaction(() => {
-        writeOutputs(store, name, fitted.ids, fitted.outputs, now, true);
+        writeOutputs(store, name, run, fitted.ids, fitted.outputs, now, true);
         finishModelRun(store, run.id, { contacts: fitted.ids.length, metrics: fitted.metrics, saved: fitted.saved, finishedAt: new Date() });
       });
       const report: ModelRunReport = { model: name, kind: s.kind, runId: run.id, version: run.version, status: 'succeeded', contacts: fitted.ids.length, summary: fitted.summary };

@@ -14,6 +14,8 @@ export interface ContactScore {
   value: number;
   /** Cluster name (clustering) or the purchase model that scored it (churn). */
   label: string | null;
+  /** The model version (run) that scored it, as stored with its outputs. */
+  version: number;
 }
 
 export interface ScoreOptions {
@@ -23,14 +25,15 @@ export interface ScoreOptions {
 }
 
 /**
- * Scores the given contacts with the model's latest succeeded run and writes their `model_outputs` rows (contacts it
- * cannot score, e.g. with an empty feature or no purchase, lose theirs). Clustering models assign each contact to the
- * nearest saved centroid after the saved preparation, so a new contact is placed exactly as the base was. Features
- * must be up to date for these contacts (recomputeContacts) before a clustering model scores them.
+ * Scores the given contacts with the model's latest succeeded run and writes their `model_outputs` rows, stamped with
+ * that run's id and version (contacts it cannot score, e.g. with an empty feature or no purchase, lose theirs).
+ * Clustering models assign each contact to the nearest saved centroid after the saved preparation, so a new contact is
+ * placed exactly as the base was. Features must be up to date for these contacts (recomputeContacts) before a
+ * clustering model scores them.
  *
  * @example
  * recomputeContacts(store, [42, 43], { now });
- * scoreContacts(store, 'clusters', [42, 43]); // [{ contactId: 42, value: 2, label: 'High-Value Frequent' }, …]
+ * scoreContacts(store, 'clusters', [42, 43]); // [{ contactId: 42, value: 2, label: 'High-Value Frequent', version: 3 }, …]
  */
 export function scoreContacts(store: Store, model: string, contactIds: readonly number[], options: ScoreOptions = {}): ContactScore[] {
   const run = latestModelRun(store, model);
@@ -38,7 +41,7 @@ export function scoreContacts(store: Store, model: string, contactIds: readonly 
   const now = options.now ?? new Date();
   let ids: number[];
   let scores: ContactScore[];
-  let outputs: Parameters<typeof writeOutputs>[3];
+  let outputs: Parameters<typeof writeOutputs>[4];
   if (run.kind === 'kmeans' || run.kind === 'hierarchical') {
     const saved = run.saved as unknown as SavedClusterModel;
     const rows = readFeatures(store, model, saved.features, saved.fill, contactIds);
@@ -46,7 +49,7 @@ export function scoreContacts(store: Store, model: string, contactIds: readonly 
     ids = rows.ids;
     const labels = Array.from(clusters, (c) => saved.names[c] ?? String(c));
     outputs = [{ output: 'cluster', values: Array.from(clusters), labels }];
-    scores = ids.map((contactId, i) => ({ contactId, value: clusters[i] as number, label: labels[i] as string }));
+    scores = ids.map((contactId, i) => ({ contactId, value: clusters[i] as number, label: labels[i] as string, version: run.version }));
   } else if (run.kind === 'churn' || run.kind === 'bgnbd' || run.kind === 'mbgnbd') {
     const saved = run.saved as unknown as SavedChurnModel;
     const wanted = new Set(contactIds);
@@ -54,20 +57,20 @@ export function scoreContacts(store: Store, model: string, contactIds: readonly 
     ids = customers;
     outputs = scoreChurn(saved, summary);
     const alive = outputs[0]?.values ?? [];
-    scores = ids.map((contactId, i) => ({ contactId, value: alive[i] as number, label: saved.purchases.model }));
+    scores = ids.map((contactId, i) => ({ contactId, value: alive[i] as number, label: saved.purchases.model, version: run.version }));
   } else if (run.kind === 'propensity') {
     const saved = run.saved as unknown as SavedPropensityModel;
     const scored = scorePropensity(store, saved, saved.preparation.features, now, options.currency, contactIds);
     ids = scored.ids;
     outputs = scored.outputs;
     const values = outputs[0]?.values ?? [];
-    scores = ids.map((contactId, i) => ({ contactId, value: values[i] as number, label: null }));
+    scores = ids.map((contactId, i) => ({ contactId, value: values[i] as number, label: null, version: run.version }));
   } else {
     throw new Error(`model "${model}" is a ${run.kind} model, which cannot score new contacts without a refit (DBSCAN has no centroids to assign to); run the models again`);
   }
   store.transaction(() => {
-    writeOutputs(store, model, contactIds, [], now, false);
-    writeOutputs(store, model, ids, outputs, now, false);
+    writeOutputs(store, model, run, contactIds, [], now, false);
+    writeOutputs(store, model, run, ids, outputs, now, false);
   });
   return scores;
 }

@@ -70,24 +70,31 @@ export interface OutputColumn {
   labels?: readonly (string | null)[];
 }
 
+/** The run whose outputs are written: its id in `model_runs` and the model's version. */
+export interface OutputRun {
+  id: number;
+  version: number;
+}
+
 /**
- * Writes a model's outputs for the given contacts. With `replace`, every earlier output of the model goes first (a full
- * run); otherwise only these contacts' rows are replaced (scoring a few contacts).
+ * Writes a model's outputs for the given contacts, each row stamped with the run (and model version) that scored it.
+ * With `replace`, every earlier output of the model goes first (a full run); otherwise only these contacts' rows are
+ * replaced (scoring a few contacts).
  */
-export function writeOutputs(store: Store, model: string, ids: readonly number[], outputs: readonly OutputColumn[], computedAt: Date, replace: boolean): void {
+export function writeOutputs(store: Store, model: string, run: OutputRun, ids: readonly number[], outputs: readonly OutputColumn[], computedAt: Date, replace: boolean): void {
   const at = computedAt.toISOString();
   if (replace) store.statement('DELETE FROM model_outputs WHERE model = ?').run(model);
   else {
     const remove = store.statement('DELETE FROM model_outputs WHERE model = ? AND contact_id = ?');
     for (const id of ids) remove.run(model, id);
   }
-  const insert = store.statement('INSERT INTO model_outputs (contact_id, model, output, value, label, computed_at) VALUES (?, ?, ?, ?, ?, ?)');
+  const insert = store.statement('INSERT INTO model_outputs (contact_id, model, output, value, label, computed_at, model_version, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
   for (const column of outputs)
     ids.forEach((id, i) => {
       const value = column.values[i] ?? null;
       const label = column.labels?.[i] ?? null;
       if (value === null && label === null) return;
-      insert.run(id, model, column.output, value !== null && Number.isFinite(value) ? value : null, label, at);
+      insert.run(id, model, column.output, value !== null && Number.isFinite(value) ? value : null, label, at, run.version, run.id);
     });
 }
 
