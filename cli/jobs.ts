@@ -78,7 +78,7 @@ export type StepResult =
       error?: string;
       /** Stopped by a cancel request or SIGTERM; nothing it was computing was committed. */
       cancelled?: boolean;
-      models?: string[];
+      models?: ComputeReport['models'];
       warnings?: string[];
       timings?: ComputeReport['timings'];
       ms?: number;

@@ -233,7 +233,8 @@ export function describeRun(result: JobResult): string[] {
         lines.push(`${n} compute: ${step.cancelled ? 'cancelled' : 'failed'} (${step.error})`);
         continue;
       }
-      lines.push(`${n} compute: features for ${num(step.contacts)} contacts${step.models?.length ? `, models ${step.models.join(', ')}` : ''}${took(step.ms)}`);
+      lines.push(`${n} compute: features for ${num(step.contacts)} contacts${step.models?.length ? `, models ${step.models.map((m) => m.model).join(', ')}` : ''}${took(step.ms)}`);
+      for (const m of step.models ?? []) lines.push(`   model ${m.model}: ${m.status}, ${num(m.contacts)} contacts — ${m.summary}`);
       for (const w of step.warnings ?? []) lines.push(`   warning: ${w}`);
       for (const s of step.segments) {
         lines.push(

@@ -1,5 +1,13 @@
-import * as core from '../../core/index.js';
-import { computeFeatures, evaluateSegments, type FeatureOptions, type SegmentDefinition, type SegmentReport, type Store } from '../../core/index.js';
+import {
+  computeFeatures,
+  evaluateSegments,
+  runModels,
+  type FeatureOptions,
+  type ModelRunReport,
+  type SegmentDefinition,
+  type SegmentReport,
+  type Store,
+} from '../../core/index.js';
 
 /** What a compute step needs, as plain data (it crosses into the worker thread). */
 export interface ComputeInput {
@@ -23,8 +31,8 @@ export interface ComputeInput {
 export interface ComputeReport {
   contacts: number;
   segments: SegmentReport[];
-  /** Models that ran, when the store has a model runner. */
-  models: string[];
+  /** Each model's run: status, contacts scored, a one-line summary. */
+  models: Pick<ModelRunReport, 'model' | 'status' | 'contacts' | 'summary' | 'error'>[];
   warnings: string[];
   /** Milliseconds spent in each phase. */
   timings: { features: number; models: number; segments: number };
@@ -32,12 +40,6 @@ export interface ComputeReport {
 
 /** The phases a compute step goes through, in order; each is committed before the next starts. */
 export type ComputePhase = 'features' | 'models' | 'segments';
-
-type RunModels = (
-  store: Store,
-  models: Record<string, unknown>,
-  options: { now: Date; only?: readonly string[] },
-) => unknown;
 
 /**
  * Computes features, then models, then segments (rules read model outputs), on `store`. Each phase commits on its
@@ -67,14 +69,19 @@ export function computeAll(store: Store, input: ComputeInput, onPhase: (phase: C
 
   onPhase('models', false);
   const models = input.models ?? {};
-  const wanted = Object.keys(models).filter((name) => !input.onlyModels || input.onlyModels.includes(name));
-  // The model runner lands with the models work; until then a job with models computes features and segments only.
-  const runModels = (core as unknown as { runModels?: RunModels }).runModels;
   const warnings = [...features.warnings];
-  if (wanted.length > 0) {
-    if (runModels) runModels(store, models, { now, ...(input.onlyModels ? { only: input.onlyModels } : {}) });
-    else warnings.push(`models ${wanted.join(', ')} not run: this build has no model runner`);
-  }
+  const ran = runModels(store, models, {
+    now,
+    ...(input.onlyModels ? { only: input.onlyModels } : {}),
+    ...(input.currency === undefined ? {} : { currency: input.currency }),
+  }).map((m) => ({
+    model: m.model,
+    status: m.status,
+    contacts: m.contacts,
+    summary: m.summary,
+    ...(m.error === undefined ? {} : { error: m.error }),
+  }));
+  for (const m of ran) if (m.status === 'failed') warnings.push(`model ${m.model} failed: ${m.error ?? m.summary}`);
   lap('models');
 
   onPhase('segments', false);
@@ -88,7 +95,7 @@ export function computeAll(store: Store, input: ComputeInput, onPhase: (phase: C
   return {
     contacts: features.contacts,
     segments: report.segments,
-    models: runModels ? wanted : [],
+    models: ran,
     warnings,
     timings,
   };
