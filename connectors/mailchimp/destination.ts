@@ -33,7 +33,7 @@ export const destinationSpec = connectionSpec.extend({
   namePrefix: z.string().default(''),
   /**
    * Add contacts missing from the audience, with this status. Omitted (default): they are not added, and their rows
-   * come back rejected. Existing members are never touched, whatever their status.
+   * come back skipped (not in the audience). Existing members are never touched, whatever their status.
    */
   addMissingAs: z.enum(['subscribed', 'pending', 'transactional']).optional(),
 });
@@ -218,7 +218,7 @@ export const destination = defineDestination({
       } catch (error) {
         if (fatal(error)) throw error;
         if (statusOf(error) === 404) {
-          settle(row, row.op === 'remove' ? { status: 'accepted' } : { status: 'rejected', reason: `${row.email} is not a member of audience ${config.audienceId}`, code: 'not_in_audience' });
+          settle(row, row.op === 'remove' ? { status: 'accepted' } : { status: 'skipped', reason: `not in Mailchimp: ${row.email} is not a member of audience ${config.audienceId} (set addMissingAs to add them)`, code: 'not_in_audience' });
         } else settle(row, failure(error));
       }
       return fill(results);
@@ -256,7 +256,7 @@ export const destination = defineDestination({
           for (const e of result.errors ?? []) for (const email of e.email_addresses ?? []) refused.set(normaliseEmail(email) ?? email, e.error);
           for (const row of toAdd) {
             const reason = refused.get(row.email);
-            settle(row, reason === undefined ? { status: 'accepted', destinationRecordId: row.hash } : { status: 'rejected', reason, code: 'not_in_audience' });
+            settle(row, reason === undefined ? { status: 'accepted', destinationRecordId: row.hash } : { status: 'skipped', reason: `not in Mailchimp: ${row.email} is not a member of audience ${config.audienceId} (Mailchimp: ${reason})`, code: 'not_in_audience' });
           }
           // Removing someone the audience does not hold leaves the segment as wanted: success.
           for (const row of toRemove) settle(row, { status: 'accepted' });
