@@ -42,7 +42,7 @@ export function createApp(org: Org, credentials: OrgCredentials, baseUrl: () => 
   const app = new Hono();
   const sessions = new Set<string>([credentials.accessToken]);
   const requests: RecordedRequest[] = [];
-  const publicKey: KeyObject = createPublicKey(credentials.jwtPublicKey);
+  let publicKey: KeyObject | undefined;
 
   app.use('*', async (c, next) => {
     const entry: RecordedRequest = { method: c.req.method, path: new URL(c.req.url).pathname + new URL(c.req.url).search, status: 0 };
@@ -76,7 +76,7 @@ export function createApp(org: Org, credentials: OrgCredentials, baseUrl: () => 
       return issue();
     }
     if (grant === 'urn:ietf:params:oauth:grant-type:jwt-bearer') {
-      const claims = verifyJwt(form.get('assertion') ?? '', publicKey);
+      const claims = verifyJwt(form.get('assertion') ?? '', (publicKey ??= createPublicKey(credentials.jwtPublicKey)));
       if (!claims) return oauthError('invalid_grant', 'invalid assertion');
       if (claims.iss !== credentials.clientId) return oauthError('invalid_client_id', 'client identifier invalid');
       if (claims.sub !== credentials.username) return oauthError('invalid_grant', 'user hasn\'t approved this consumer');

@@ -44,6 +44,16 @@ export interface SalesforceSandbox {
 
 let keyPair: { publicKey: string; privateKey: string } | undefined;
 
+/** The RSA key pair of the JWT bearer flow, made once per process on first use. */
+function jwtKeys(): { publicKey: string; privateKey: string } {
+  keyPair ??= generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
+  return keyPair;
+}
+
 /**
  * Starts a sandbox org.
  *
@@ -58,17 +68,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Salesf
   const org = new Org(salesforceId('00D', 1), clock, options.limits);
   Object.assign(org.faults, options.faults);
   const counts = renderWorld(org, world);
-  keyPair ??= generateKeyPairSync('rsa', {
-    modulusLength: 2048,
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-  });
   const credentials: OrgCredentials = {
     clientId: '3MVG9sandbox.segflow.consumer.key',
     clientSecret: 'sandbox-consumer-secret',
     username: 'admin@segflow-sandbox.example',
     password: 'sandbox-passwordSECURITYTOKEN',
-    jwtPublicKey: keyPair.publicKey,
+    get jwtPublicKey() {
+      return jwtKeys().publicKey;
+    },
     accessToken: `00D!sandbox-${String(options.seed ?? world.seed)}-token`,
     userId: salesforceId('005', 1),
   };
@@ -93,17 +100,19 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Salesf
     server.once('error', reject);
   });
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const sandboxCredentials: Record<string, string> = {
+    clientId: credentials.clientId,
+    clientSecret: credentials.clientSecret,
+    username: credentials.username,
+    password: credentials.password,
+    accessToken: credentials.accessToken,
+    organizationId: org.organizationId,
+  };
+  // The JWT flow's key pair costs a second of CPU: it is made when a test first asks for it, not by every sandbox.
+  Object.defineProperty(sandboxCredentials, 'privateKey', { get: () => jwtKeys().privateKey, enumerable: false });
   return {
     url,
-    credentials: {
-      clientId: credentials.clientId,
-      clientSecret: credentials.clientSecret,
-      username: credentials.username,
-      password: credentials.password,
-      privateKey: keyPair.privateKey,
-      accessToken: credentials.accessToken,
-      organizationId: org.organizationId,
-    },
+    credentials: sandboxCredentials,
     org,
     world,
     counts,
