@@ -125,6 +125,8 @@ export async function startSandboxesInWorker(options: SandboxThreadOptions): Pro
       else reject(new Error(message.type === 'failed' ? message.message : 'the sandbox worker closed before it started'));
     });
   });
+  // A sandbox that crashes its thread after the start ends the demo's calls to it with connection errors; say why.
+  worker.on('error', (error) => process.stderr.write(`sandbox worker failed: ${error.message}\n`));
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
