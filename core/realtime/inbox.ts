@@ -78,7 +78,8 @@ export function loadWaitingMessages(store: Store, options: { limit?: number; ide
       const latest = new Map<string, Record<string, unknown>>();
       for (const row of list) {
         let parsed = JSON.parse(row.records) as SourceRecord[];
-        if (row.kind === 'segment') parsed = withStoredTraits(store, parsed, latest);
+        // Segment identifies and tool webhooks both carry only what changed: lay it over what the store holds.
+        parsed = withStoredTraits(store, parsed, latest);
         for (const r of parsed) {
           records.push(r);
           receivedOf.set(r, row.received_at);
@@ -153,11 +154,14 @@ function contactsOf(store: Store, records: readonly SourceRecord[], receivedOf: 
   return out;
 }
 
-/** Lays each contact record's traits over what the store holds for that identity (and earlier records of the page). */
+/**
+ * Lays each contact record's traits over what the store holds for that identity (and earlier records of the page). A
+ * deleted record is left as it is: a deletion (a GDPR one above all) must not carry the person's data forward.
+ */
 function withStoredTraits(store: Store, records: SourceRecord[], latest: Map<string, Record<string, unknown>>): SourceRecord[] {
   const read = store.statement('SELECT traits FROM identities WHERE source = ? AND external_id = ?');
   return records.map((r) => {
-    if (r.kind !== 'contact') return r;
+    if (r.kind !== 'contact' || r.deleted === true) return r;
     const key = `${r.source}\u0000${r.externalId}`;
     let base = latest.get(key);
     if (base === undefined) {

@@ -104,7 +104,8 @@ export async function pushSegments(options: PushSegmentsOptions): Promise<PushOu
   }
 }
 
-const LOCK_TTL_MS = 60_000;
+// Short, with a heartbeat every quarter: a crashed holder blocks the destination's pushes for at most this long.
+const LOCK_TTL_MS = 12_000;
 const LOCK_POLL_MS = 100;
 
 /**

@@ -130,6 +130,21 @@ describe('HubSpot: the v3 signature and its 5-minute window', () => {
     loadWaitingMessages(deps.store);
     expect(findContactByExternalId(deps.store, 'hubspot', '101')?.email).toBe('dee@example.com');
   });
+  it('a later property change keeps what the store already knew of the contact', async () => {
+    await signed(Date.now());
+    loadWaitingMessages(deps.store);
+    const rename = JSON.stringify([
+      { subscriptionType: 'contact.propertyChange', objectId: 101, propertyName: 'firstname', propertyValue: 'Dee', occurredAt: Date.now() + 1000, eventId: 3 },
+    ]);
+    expect((await signed(Date.now(), HUBSPOT_SECRET, rename)).status).toBe(200);
+    loadWaitingMessages(deps.store);
+    const row = deps.store.statement("SELECT email, traits FROM identities WHERE source = 'hubspot' AND external_id = '101'").get() as {
+      email: string;
+      traits: string;
+    };
+    expect(row.email).toBe('dee@example.com');
+    expect(JSON.parse(row.traits)).toMatchObject({ email: 'dee@example.com', first_name: 'Dee' });
+  });
   it('a deletion event marks the contact deleted', async () => {
     await signed(Date.now());
     loadWaitingMessages(deps.store);
