@@ -10,8 +10,8 @@ export interface PlanPushOptions {
   destination: string;
   /** Segment keys to plan. */
   segments: readonly string[];
-  /** The source whose external ids address a contact in the destination (`hubspot` for HubSpot lists). */
-  identitiesFrom?: string;
+  /** The record source(s) whose external ids address a contact in the destination (`hubspot` for HubSpot lists). */
+  identitiesFrom?: string | readonly string[];
   mode: PushMode;
   /** `email`: a contact unsubscribed or cleaned in any tool is not added. */
   requireConsent?: 'email';
@@ -82,6 +82,7 @@ const UNSUBSCRIBED = "('unsubscribed', 'cleaned')";
  */
 export function planPush(store: Store, options: PlanPushOptions): SegmentPlan[] {
   const attemptCap = 1 + Math.max(0, Math.floor(options.maxRetries));
+  const addressedBy = new Set(typeof options.identitiesFrom === 'string' ? [options.identitiesFrom] : (options.identitiesFrom ?? []));
   const resendAll = options.mode === 'all' ? 1 : 0;
   const members = store.statement(
     `SELECT m.contact_id, d.status, d.attempts, d.destination_record_id, d.identity_digest, c.email, c.email_consent,
@@ -123,7 +124,7 @@ export function planPush(store: Store, options: PlanPushOptions): SegmentPlan[] 
     const contact: ContactIdentity = {
       contactId: String(row.contact_id),
       email: row.email,
-      externalIds: all.filter((r) => r.source === options.identitiesFrom).map((r) => r.id).sort(),
+      externalIds: all.filter((r) => addressedBy.has(r.source)).map((r) => r.id).sort(),
       emailConsent: row.email_consent,
     };
     const keys = all.map((r) => `${r.source}\u0000${r.id}`).sort();

@@ -3,7 +3,7 @@
  * per-row errors, and job locks.
  */
 export type { LoadPageInput, LoadCounts, LoadResult } from './load.js';
-export { loadPage } from './load.js';
+export { loadPage, recordSourcesOf } from './load.js';
 export { readCheckpoint, writeCheckpoint } from './checkpoints.js';
 export type { RunStatus, SyncRun, RunError } from './runs.js';
 export {

@@ -122,6 +122,8 @@ export function loadPage(store: Store, input: LoadPageInput): LoadResult {
         else counts.skipped += 1;
       }
       counts.merged = page.merged;
+      const remember = store.statement('INSERT INTO connection_sources (connection, source) VALUES (?, ?) ON CONFLICT DO NOTHING');
+      for (const source of new Set(input.records.map((r) => r.source))) remember.run(input.connection, source);
       writeCheckpoint(store, input.connection, input.stream, input.checkpoint, now);
       input.beforeCommit?.();
     });
@@ -129,4 +131,16 @@ export function loadPage(store: Store, input: LoadPageInput): LoadResult {
     if (input.runId !== undefined || errors.length > 0) recordRunErrors(store, input.runId ?? null, errors, now);
   }
   return { ...counts, errors };
+}
+
+/**
+ * The record sources a source connection has loaded (what its records' ids are keyed by); the connection's own name
+ * when it has loaded nothing yet.
+ *
+ * @example
+ * recordSourcesOf(store, 'crm'); // ['hubspot']
+ */
+export function recordSourcesOf(store: Store, connection: string): string[] {
+  const rows = store.statement('SELECT source FROM connection_sources WHERE connection = ? ORDER BY source').all(connection) as { source: string }[];
+  return rows.length > 0 ? rows.map((r) => r.source) : [connection];
 }

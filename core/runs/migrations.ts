@@ -51,4 +51,18 @@ export const runMigrations: Migration[] = [
       ALTER TABLE sync_runs ADD COLUMN report ${d.types.json};
     `,
   },
+  {
+    // Which record sources (the \`source\` a connector stamps on its records, e.g. hubspot) each source connection of the
+    // config has loaded: a destination's identities_from names a connection, its records' ids carry the source.
+    name: '20261126T180000_connection_sources',
+    up: (d) => `
+      CREATE TABLE connection_sources (
+        connection ${d.types.text} NOT NULL,
+        source ${d.types.text} NOT NULL,
+        PRIMARY KEY (connection, source)
+      );
+      INSERT INTO connection_sources (connection, source)
+        SELECT DISTINCT c.connection, i.source FROM stream_checkpoints c JOIN identities i ON i.source = c.connection;
+    `,
+  },
 ];

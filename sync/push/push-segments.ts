@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { acquireJobLock, heartbeatJobLock, releaseJobLock, type Store } from '../../core/index.js';
+import { acquireJobLock, heartbeatJobLock, recordSourcesOf, releaseJobLock, type Store } from '../../core/index.js';
 import { planPush, recordPushOutcomes, type PlannedChange, type PushMode, type PushRowOutcome } from '../../core/planner/index.js';
 import type {
   ConnectorContext,
@@ -20,7 +20,10 @@ export interface PushSegmentsOptions {
   connection: string;
   /** Segment keys, or refs when the destination should see a display name. */
   segments: readonly (string | SegmentRef)[];
-  /** The source whose external ids address a contact in this destination. */
+  /**
+   * The source connection (its name in the config) whose tool ids address a contact in this destination; its
+   * records' ids are found under whatever source name its connector stamps on them.
+   */
   identitiesFrom?: string;
   mode: PushMode;
   requireConsent?: 'email';
@@ -137,7 +140,7 @@ async function pushPlanned(options: PushSegmentsOptions): Promise<PushOutcome> {
     segments: refs.map((r) => r.key),
     mode: options.mode,
     maxRetries: options.maxRetries,
-    ...(options.identitiesFrom === undefined ? {} : { identitiesFrom: options.identitiesFrom }),
+    ...(options.identitiesFrom === undefined ? {} : { identitiesFrom: recordSourcesOf(options.store, options.identitiesFrom) }),
     ...(options.requireConsent === undefined ? {} : { requireConsent: options.requireConsent }),
   });
   const sampleSize = options.sampleSize ?? 5;

@@ -346,7 +346,7 @@ describe('pushing segment membership to a destination', () => {
 
   it('a contact with neither an email nor an id in the chosen source is skipped, not sent', async () => {
     loadPage(store, {
-      connection: 'crm',
+      connection: 'shop',
       stream: 'contacts',
       records: [{ kind: 'contact', source: 'shop', externalId: 's1', traits: { email: 'not-an-email' } }],
       checkpoint: null,
