@@ -11,11 +11,13 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { configSecrets, rateBudget, type ComputeStep, type Config, type PushStep, type ReadStep, type Segment } from '../config/index.js';
 import {
+  FEATURE_NAMES,
   acquireJobLock,
   cancelRequested,
   finishRun,
   heartbeatJobLock,
   openStore,
+  parseTraitSource,
   releaseJobLock,
   startRun,
   writeRunReport,
@@ -255,6 +257,7 @@ async function runSteps(
         if (dryRun) continue;
         count('added', s.added);
         count('removed', s.removed);
+        count('traits_updated', s.updated ?? 0);
         count('rejected', s.rejected);
         count('retried', s.retried);
       }
@@ -446,13 +449,16 @@ async function pushStep(
     ...(identitiesFrom === undefined ? {} : { identitiesFrom }),
     mode: step.mode,
     ...(step.require_consent === undefined ? {} : { requireConsent: step.require_consent }),
+    ...(step.traits === undefined ? {} : { traits: step.traits }),
     maxRetries: step.max_retries ?? options.maxRetries ?? 3,
   };
   try {
+    checkTraitSources(config, step);
     if (options.planTotals && options.dryRun !== true) {
       for (const s of (await pushSegments({ ...common, dryRun: true })).segments) {
-        totals.set(s.segment, s.added + s.removed);
-        options.onProgress?.({ kind: 'push', destination: step.destination, segment: s.segment, sent: 0, total: s.added + s.removed });
+        const total = s.added + s.removed + (s.updated ?? 0);
+        totals.set(s.segment, total);
+        options.onProgress?.({ kind: 'push', destination: step.destination, segment: s.segment, sent: 0, total });
       }
     }
     return await pushSegments({
@@ -475,6 +481,25 @@ async function pushStep(
   }
 }
 
+/** A push step's trait sources must name a model of `models:`, a built-in feature or one of `features:`, or a trait. */
+function checkTraitSources(config: Config, step: PushStep): void {
+  for (const [trait, text] of Object.entries(step.traits ?? {})) {
+    let source;
+    try {
+      source = parseTraitSource(text);
+    } catch (error) {
+      throw new Error(`push to ${step.destination}: trait ${trait}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+    if (source.kind === 'model' && !(source.model in config.models)) {
+      const known = Object.keys(config.models).join(', ') || 'none are defined';
+      throw new Error(`push to ${step.destination}: trait ${trait} maps "${text}", but there is no model "${source.model}" under models: (${known})`);
+    }
+    if (source.kind === 'feature' && !FEATURE_NAMES.includes(source.name) && !(source.name in config.features)) {
+      throw new Error(`push to ${step.destination}: trait ${trait} maps "${text}", which is neither a built-in feature nor one under features: (write trait:${source.name} for a contact trait)`);
+    }
+  }
+}
+
 function notPushed(step: PushStep, dryRun: boolean, reason: string, cancelled = false): PushOutcome {
   return {
     connection: step.destination,
@@ -485,6 +510,7 @@ function notPushed(step: PushStep, dryRun: boolean, reason: string, cancelled = 
       status: cancelled ? 'cancelled' : 'failed',
       added: 0,
       removed: 0,
+      updated: 0,
       rejected: 0,
       retried: 0,
       pending: 0,

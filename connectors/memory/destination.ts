@@ -1,6 +1,7 @@
 /**
- * An in-memory destination: segment membership kept in Maps that a test can read, with rules to reject a row or
- * answer it retryable. The sync engine's tests deliver to it; it passes the destination conformance kit.
+ * An in-memory destination: segment membership kept in Maps that a test can read, each member with the mapped traits
+ * its adds and updates carried, and rules to reject a row or answer it retryable. The sync engine's tests deliver to
+ * it; it passes the destination conformance kit.
  */
 import { z } from 'zod';
 import {
@@ -36,6 +37,7 @@ export interface MemoryDestinationOptions {
 /** A member as the memory destination holds it. */
 export interface MemoryMember extends MemberRef {
   destinationRecordId: string;
+  /** The mapped traits, as the latest add or update left them (an update's values are laid over the earlier ones). */
   traits: Record<string, unknown>;
 }
 
@@ -71,6 +73,9 @@ export function createMemoryDestination(options: MemoryDestinationOptions = {}):
       members.delete(change.destinationRecordId ?? recordId);
       members.delete(recordId);
       return { status: 'accepted' };
+    }
+    if (change.op === 'update' && !members.has(recordId)) {
+      return { status: 'skipped', reason: `not in the ${segmentKey} list: an update needs a member`, code: 'NOT_A_MEMBER' };
     }
     const email = normaliseEmail(change.contact.email);
     const traits = { ...members.get(recordId)?.traits, ...change.traits };

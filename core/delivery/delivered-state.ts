@@ -19,12 +19,20 @@ export interface DeliveredState {
   lastError: string | null;
   /** For a skipped row, a digest of the identities it was offered with (the planner offers it again when they change). */
   identityDigest: string | null;
+  /**
+   * The mapped trait values last settled with the destination (sent with an add or an update and accepted, or
+   * rejected and so not sent again until they change); null when the push maps no traits.
+   */
+  mappedTraits: Record<string, unknown> | null;
+  /** Tries of the pending trait update (0 when none is pending); the membership's own tries are `attempts`. */
+  updateAttempts: number;
 }
 
 /**
  * Records the outcome of delivering one contact's membership to a destination. `attempts` counts the tries of one
  * change: it counts up while the row stays retryable and starts again at 1 after a final outcome. `identityDigest`
- * is kept for a skipped row only.
+ * is kept for a skipped row only. `mappedTraits` (the JSON text of the mapped trait values sent with an add) is kept
+ * when the row becomes delivered, cleared when it is removed, and left as it was otherwise.
  *
  * @example
  * recordDelivery(store, { destination: 'salesforce', segmentKey: 'vip', contactId: 7, status: 'delivered',
@@ -42,21 +50,25 @@ export function recordDelivery(
     destinationRecordId?: string | null;
     error?: string | null;
     identityDigest?: string | null;
+    mappedTraits?: string | null;
   },
   now = new Date().toISOString(),
 ): void {
   const delivered = row.status === 'delivered' || row.status === 'removed';
   store
     .statement(
-      `INSERT INTO delivered_state (destination, segment_key, contact_id, destination_record_id, delivered_at, status, attempts, last_error, identity_digest)
-       VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)
+      `INSERT INTO delivered_state (destination, segment_key, contact_id, destination_record_id, delivered_at, status, attempts, last_error, identity_digest, mapped_traits, update_attempts)
+       VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, 0)
        ON CONFLICT (destination, segment_key, contact_id) DO UPDATE SET
          destination_record_id = COALESCE(excluded.destination_record_id, delivered_state.destination_record_id),
          delivered_at = COALESCE(excluded.delivered_at, delivered_state.delivered_at),
          status = excluded.status,
          attempts = CASE WHEN delivered_state.status = 'retryable' THEN delivered_state.attempts + 1 ELSE 1 END,
          last_error = excluded.last_error,
-         identity_digest = excluded.identity_digest`,
+         identity_digest = excluded.identity_digest,
+         mapped_traits = CASE excluded.status WHEN 'delivered' THEN excluded.mapped_traits WHEN 'removed' THEN NULL
+           ELSE delivered_state.mapped_traits END,
+         update_attempts = 0`,
     )
     .run(
       row.destination,
@@ -67,6 +79,51 @@ export function recordDelivery(
       row.status,
       row.error ?? null,
       row.status === 'skipped' ? (row.identityDigest ?? null) : null,
+      row.status === 'delivered' ? (row.mappedTraits ?? null) : null,
+    );
+}
+
+/**
+ * Records the outcome of a trait update of a delivered member (its membership stays delivered): `accepted` and
+ * `rejected` settle the values (a rejected update is not sent again until they change; its reason is kept in
+ * last_error), `retryable` leaves the old values and counts a try in `update_attempts`.
+ *
+ * @example
+ * recordTraitUpdate(store, { destination: 'segment', segmentKey: 'vip', contactId: 7, status: 'accepted',
+ *   mappedTraits: '{"churn_risk":0.42}' });
+ */
+export function recordTraitUpdate(
+  store: Store,
+  row: {
+    destination: string;
+    segmentKey: string;
+    contactId: number;
+    status: 'accepted' | 'rejected' | 'retryable';
+    mappedTraits: string | null;
+    error?: string | null;
+  },
+  now = new Date().toISOString(),
+): void {
+  const settled = row.status !== 'retryable';
+  store
+    .statement(
+      `UPDATE delivered_state SET
+         mapped_traits = CASE WHEN ? THEN ? ELSE mapped_traits END,
+         update_attempts = CASE WHEN ? THEN 0 ELSE update_attempts + 1 END,
+         delivered_at = CASE WHEN ? THEN ? ELSE delivered_at END,
+         last_error = ?
+       WHERE destination = ? AND segment_key = ? AND contact_id = ?`,
+    )
+    .run(
+      settled ? 1 : 0,
+      row.mappedTraits,
+      settled ? 1 : 0,
+      row.status === 'accepted' ? 1 : 0,
+      now,
+      row.error ?? null,
+      row.destination,
+      row.segmentKey,
+      row.contactId,
     );
 }
 
@@ -84,6 +141,8 @@ export function readDeliveredState(store: Store, destination: string, segmentKey
     attempts: number;
     last_error: string | null;
     identity_digest: string | null;
+    mapped_traits: string | null;
+    update_attempts: number;
   }[];
   return rows.map((r) => ({
     destination: r.destination,
@@ -95,5 +154,7 @@ export function readDeliveredState(store: Store, destination: string, segmentKey
     attempts: r.attempts,
     lastError: r.last_error,
     identityDigest: r.identity_digest,
+    mappedTraits: r.mapped_traits === null ? null : (JSON.parse(r.mapped_traits) as Record<string, unknown>),
+    updateAttempts: r.update_attempts,
   }));
 }

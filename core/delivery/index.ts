@@ -3,5 +3,5 @@
  * against today's membership.
  */
 export type { DeliveredState, DeliveryStatus } from './delivered-state.js';
-export { recordDelivery, readDeliveredState } from './delivered-state.js';
+export { recordDelivery, recordTraitUpdate, readDeliveredState } from './delivered-state.js';
 export { deliveryMigrations } from './migrations.js';

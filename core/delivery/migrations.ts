@@ -24,4 +24,12 @@ export const deliveryMigrations: Migration[] = [
     name: '20261201T120000_delivery_skipped',
     up: (d) => `ALTER TABLE delivered_state ADD COLUMN identity_digest ${d.types.text};`,
   },
+  {
+    // The mapped trait values last settled with the destination (a JSON object), and the tries of a pending update.
+    name: '20261203T090000_delivery_mapped_traits',
+    up: (d) => `
+      ALTER TABLE delivered_state ADD COLUMN mapped_traits ${d.types.json};
+      ALTER TABLE delivered_state ADD COLUMN update_attempts ${d.types.integer} NOT NULL DEFAULT 0;
+    `,
+  },
 ];

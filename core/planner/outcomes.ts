@@ -1,17 +1,19 @@
 import type { Store } from '../store/store.js';
-import { recordDelivery } from '../delivery/delivered-state.js';
+import { recordDelivery, recordTraitUpdate } from '../delivery/delivered-state.js';
 import { recordRunErrors, type RunError } from '../runs/runs.js';
 
 /** What a destination answered for one row. */
 export interface PushRowOutcome {
   contactId: number;
-  op: 'add' | 'remove';
+  op: 'add' | 'remove' | 'update';
   status: 'accepted' | 'rejected' | 'retryable' | 'skipped';
   destinationRecordId?: string;
   reason?: string;
   code?: string;
   /** For a skipped row: the planned change's `identityDigest`, so the planner offers it again when they change. */
   identityDigest?: string;
+  /** For an add or an update: the planned change's `mappedTraits`, kept as what was delivered. */
+  mappedTraits?: string;
 }
 
 /**
@@ -19,7 +21,9 @@ export interface PushRowOutcome {
  * destination's record id for a later remove), accepted removes `removed`, rejected rows `rejected` with their
  * reason (and a run error), retryable rows `retryable`, skipped rows (the tool does not hold the person) `skipped`
  * with their reason and identity digest (no run error: nothing went wrong). Attempts count the tries of the current
- * change: they start at 1 after a final outcome and count up while the row stays retryable.
+ * change: they start at 1 after a final outcome and count up while the row stays retryable. An update leaves the
+ * membership delivered: accepted or rejected, its values are kept as settled (a rejected one with a run error);
+ * retryable, it counts a try; skipped (the tool no longer holds the person), the row becomes skipped like an add.
  *
  * @example
  * recordPushOutcomes(store, { destination: 'crm', segmentKey: 'vip', runId, outcomes: [{ contactId: 7, op: 'add', status: 'accepted', destinationRecordId: '00v1' }] });
@@ -38,16 +42,30 @@ export function recordPushOutcomes(
   const errors: RunError[] = [];
   store.transaction(() => {
     for (const o of input.outcomes) {
+      const reasonOf = () => `${o.op} ${o.status}: ${o.reason ?? 'no reason given'}${o.code ? ` (${o.code})` : ''}`;
+      if (o.op === 'update' && o.status !== 'skipped') {
+        recordTraitUpdate(
+          store,
+          {
+            destination: input.destination,
+            segmentKey: input.segmentKey,
+            contactId: o.contactId,
+            status: o.status,
+            mappedTraits: o.mappedTraits ?? null,
+            error: o.status === 'accepted' ? null : reasonOf(),
+          },
+          now,
+        );
+        if (o.status === 'rejected') errors.push({ connection: input.destination, stream: input.segmentKey, recordKey: `contact:${o.contactId}`, reason: reasonOf() });
+        continue;
+      }
       const status =
         o.status === 'accepted'
-          ? o.op === 'add'
+          ? o.op !== 'remove'
             ? 'delivered'
             : 'removed'
           : o.status;
-      const reason =
-        o.status === 'accepted'
-          ? null
-          : `${o.op} ${o.status}: ${o.reason ?? 'no reason given'}${o.code ? ` (${o.code})` : ''}`;
+      const reason = o.status === 'accepted' ? null : reasonOf();
       recordDelivery(
         store,
         {
@@ -58,6 +76,7 @@ export function recordPushOutcomes(
           destinationRecordId: o.destinationRecordId ?? null,
           error: reason,
           ...(o.identityDigest === undefined ? {} : { identityDigest: o.identityDigest }),
+          ...(o.mappedTraits === undefined ? {} : { mappedTraits: o.mappedTraits }),
         },
         now,
       );

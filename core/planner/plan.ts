@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Store } from '../store/store.js';
+import { mappedTraitsSql } from './traits.js';
 
 /** `upsert` adds only; `mirror` also removes who left; `all` re-sends every member and removes who left (repair). */
 export const PUSH_MODES = ['upsert', 'mirror', 'all'] as const;
@@ -17,6 +18,12 @@ export interface PlanPushOptions {
   requireConsent?: 'email';
   /** Retries a row gets after its first attempt, over all runs; a retryable row past them is left alone. */
   maxRetries: number;
+  /**
+   * Traits sent with each add, by the destination's name for them: a source as parseTraitSource reads it
+   * (`churn.risk`, `feature:monetary_365d`, `trait:country`). A delivered member whose values changed since they
+   * were last delivered gets an `update`.
+   */
+  traits?: Readonly<Record<string, string>>;
 }
 
 /** Who a change is about, as a destination addresses them (the contract's ContactIdentity, which core/ cannot import). */
@@ -31,7 +38,8 @@ export interface ContactIdentity {
 
 /** One change the planner wants sent. */
 export interface PlannedChange {
-  op: 'add' | 'remove';
+  /** `update`: a delivered member whose mapped traits changed since they were delivered. */
+  op: 'add' | 'remove' | 'update';
   contactId: number;
   contact: ContactIdentity;
   /** The destination's own id from an earlier delivery, for removes. */
@@ -45,6 +53,10 @@ export interface PlannedChange {
    * keeps it; the planner offers that row again only once the digest differs (the person may now be in the tool).
    */
   identityDigest: string;
+  /** The mapped trait values sent with an add or an update (none for removes, or when the push maps no traits). */
+  traits?: Record<string, unknown>;
+  /** Their JSON text as the store computed it: delivered state keeps it, and the next plan compares it as text. */
+  mappedTraits?: string;
 }
 
 /** Members the plan leaves out, and why. */
@@ -55,7 +67,7 @@ export interface PlanSkips {
   noConsent: number;
   /** Neither an email nor an id in the `identitiesFrom` source to address them by. */
   noIdentity: number;
-  /** Retryable rows that used up their retries. */
+  /** Retryable rows (adds, removes or trait updates) that used up their retries. */
   exhausted: number;
   /** Members the destination answered skipped (not in the tool) whose identities have not changed since. */
   notInDestination: number;
@@ -63,7 +75,7 @@ export interface PlanSkips {
 
 export interface SegmentPlan {
   segmentKey: string;
-  /** Adds first, then removes, each by contact id. */
+  /** Adds and updates by contact id, then removes by contact id. */
   changes: PlannedChange[];
   skipped: PlanSkips;
 }
@@ -73,8 +85,9 @@ const UNSUBSCRIBED = "('unsubscribed', 'cleaned')";
 /**
  * Diffs each segment's current membership against the delivered state of `destination`, and returns the changes to
  * send: members not yet delivered (or removed since, or whose last attempt was retryable and has retries left, or
- * who were skipped as not in the tool and whose identities changed since), and in `mirror` and `all` modes delivered
- * contacts that are no longer members. Reads only; changes nothing.
+ * who were skipped as not in the tool and whose identities changed since), updates of delivered members whose mapped
+ * traits differ from what was delivered, and in `mirror` and `all` modes delivered contacts that are no longer
+ * members. Reads only; changes nothing.
  *
  * @example
  * const [vip] = planPush(store, { destination: 'crm', segments: ['vip'], identitiesFrom: 'hubspot', mode: 'mirror', maxRetries: 3 });
@@ -84,8 +97,13 @@ export function planPush(store: Store, options: PlanPushOptions): SegmentPlan[] 
   const attemptCap = 1 + Math.max(0, Math.floor(options.maxRetries));
   const addressedBy = new Set(typeof options.identitiesFrom === 'string' ? [options.identitiesFrom] : (options.identitiesFrom ?? []));
   const resendAll = options.mode === 'all' ? 1 : 0;
+  const mapped = mappedTraitsSql(options.traits ?? {});
+  const withTraits = mapped === 'NULL' ? 0 : 1;
+  // The mapped values are an expression of the contact `c`, written twice: SQLite evaluates the WHERE copy only for
+  // delivered members, and the SELECT copy only for the rows the diff keeps.
   const members = store.statement(
     `SELECT m.contact_id, d.status, d.attempts, d.destination_record_id, d.identity_digest, c.email, c.email_consent,
+       d.update_attempts, ${mapped} AS mapped_traits,
        (SELECT MAX(h.id) FROM membership_history h
          WHERE h.segment_key = m.segment_key AND h.contact_id = m.contact_id AND h.exited_at IS NULL) AS history_id,
        CASE WHEN c.deleted <> 0
@@ -102,7 +120,8 @@ export function planPush(store: Store, options: PlanPushOptions): SegmentPlan[] 
      JOIN contacts c ON c.id = m.contact_id
      LEFT JOIN delivered_state d ON d.destination = ? AND d.segment_key = m.segment_key AND d.contact_id = m.contact_id
      WHERE m.segment_key = ?
-       AND (? = 1 OR d.contact_id IS NULL OR d.status IN ('removed', 'retryable', 'skipped'))
+       AND (? = 1 OR d.contact_id IS NULL OR d.status IN ('removed', 'retryable', 'skipped')
+         OR (${withTraits} = 1 AND d.status = 'delivered' AND d.mapped_traits IS NOT ${mapped}))
      ORDER BY m.contact_id`,
   );
   const leavers = store.statement(
@@ -139,7 +158,8 @@ export function planPush(store: Store, options: PlanPushOptions): SegmentPlan[] 
     const exhausted = (row: DiffRow): boolean => retryable(row) && (row.attempts ?? 0) >= attemptCap;
 
     for (const row of members.all(options.destination, segmentKey, resendAll) as (DiffRow & MemberFlags)[]) {
-      if (resendAll === 0 && exhausted(row)) {
+      const update = resendAll === 0 && row.status === 'delivered';
+      if (resendAll === 0 && (exhausted(row) || (update && (row.update_attempts ?? 0) >= attemptCap))) {
         skipped.exhausted++;
         continue;
       }
@@ -161,7 +181,7 @@ export function planPush(store: Store, options: PlanPushOptions): SegmentPlan[] 
         skipped.notInDestination++;
         continue;
       }
-      changes.push(planned('add', row, contact, digest, options.destination, segmentKey));
+      changes.push(planned(update ? 'update' : 'add', row, contact, digest, options.destination, segmentKey));
     }
     if (options.mode !== 'upsert') {
       for (const row of leavers.all(options.destination, segmentKey) as DiffRow[]) {
@@ -189,13 +209,15 @@ interface DiffRow {
 }
 
 interface MemberFlags {
+  update_attempts: number | null;
+  mapped_traits: string | null;
   suppressed: number;
   unsubscribed: number;
 }
 
 function planned(
-  op: 'add' | 'remove',
-  row: DiffRow,
+  op: PlannedChange['op'],
+  row: DiffRow & Partial<MemberFlags>,
   contact: ContactIdentity,
   identityDigest: string,
   destination: string,
@@ -206,23 +228,34 @@ function planned(
     contactId: row.contact_id,
     contact,
     ...(row.destination_record_id === null ? {} : { destinationRecordId: row.destination_record_id }),
-    messageId: pushMessageId(destination, segmentKey, row.contact_id, row.history_id, op),
-    attempts: row.status === 'retryable' ? (row.attempts ?? 0) : 0,
+    messageId: pushMessageId(destination, segmentKey, row.contact_id, row.history_id, op, op === 'update' ? (row.mapped_traits ?? '') : undefined),
+    attempts: op === 'update' ? (row.update_attempts ?? 0) : row.status === 'retryable' ? (row.attempts ?? 0) : 0,
     identityDigest,
+    ...(op === 'remove' || (row.mapped_traits ?? null) === null
+      ? {}
+      : { traits: JSON.parse(row.mapped_traits as string) as Record<string, unknown>, mappedTraits: row.mapped_traits as string }),
   };
 }
 
 /**
  * The message id of a change: a sha-256 of the destination, the membership-history row and the direction, so the
  * same entry (or exit) sent twice carries the same id and a tool that de-duplicates by it counts it once. Without a
- * history row (memberships written by hand), the segment and contact stand in for it.
+ * history row (memberships written by hand), the segment and contact stand in for it. An update also hashes the
+ * mapped values it sends: the same values re-sent keep their id, new values get a new one.
  *
  * @example
  * pushMessageId('segment', 'vip', 7, 42, 'add'); // the same string on every run
+ * pushMessageId('segment', 'vip', 7, 42, 'update', '{"churn_risk":0.4}');
  */
-export function pushMessageId(destination: string, segmentKey: string, contactId: number, historyId: number | null, op: 'add' | 'remove'): string {
+export function pushMessageId(
+  destination: string,
+  segmentKey: string,
+  contactId: number,
+  historyId: number | null,
+  op: 'add' | 'remove' | 'update',
+  mappedTraits?: string,
+): string {
   const behind = historyId === null ? `segment:${segmentKey}:contact:${contactId}` : `history:${historyId}`;
-  return createHash('sha256')
-    .update(`${destination}\u0000${behind}\u0000${op === 'add' ? 'enter' : 'exit'}`)
-    .digest('hex');
+  const what = op === 'add' ? 'enter' : op === 'remove' ? 'exit' : `update\u0000${mappedTraits ?? ''}`;
+  return createHash('sha256').update(`${destination}\u0000${behind}\u0000${what}`).digest('hex');
 }

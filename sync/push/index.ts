@@ -1,7 +1,8 @@
 /**
- * Pushing segment membership to a destination: the planner's adds and removes are sent at the destination's batch
- * size, each batch's row results recorded in delivered state in one transaction, retryable rows retried with backoff,
- * and a segment whose destination fails is reported while the other segments finish.
+ * Pushing segment membership to a destination: the planner's adds (with their mapped traits), trait updates and
+ * removes are sent at the destination's batch size, each batch's row results recorded in delivered state in one
+ * transaction, retryable rows retried with backoff, and a segment whose destination fails is reported while the other
+ * segments finish.
  */
 export {
   pushSegments,

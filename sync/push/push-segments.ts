@@ -27,6 +27,12 @@ export interface PushSegmentsOptions {
   identitiesFrom?: string;
   mode: PushMode;
   requireConsent?: 'email';
+  /**
+   * Traits sent with adds, by the destination's name for them, from a model output (`churn.risk`), a feature
+   * (`feature:monetary_365d`) or a contact trait (`trait:country`); a delivered member whose values changed since
+   * gets an `update`, and an unchanged one nothing.
+   */
+  traits?: Readonly<Record<string, string>>;
   /** Retries a retryable row gets after its first attempt, in this run and later ones together. */
   maxRetries: number;
   runId?: number;
@@ -49,10 +55,12 @@ export interface PushSegmentsOptions {
 
 /** A change as the outcome shows it. */
 export interface PushSample {
-  op: 'add' | 'remove';
+  op: 'add' | 'remove' | 'update';
   contactId: string;
   email: string | null;
   externalIds: string[];
+  /** The mapped traits the change carries. */
+  traits?: Record<string, unknown>;
 }
 
 export interface SegmentPushOutcome {
@@ -61,6 +69,11 @@ export interface SegmentPushOutcome {
   /** Adds the destination accepted (planned adds, in a dry run). */
   added: number;
   removed: number;
+  /**
+   * Trait updates of delivered members the destination accepted (planned updates, in a dry run). Absent (read it as
+   * 0) on outcomes built outside pushSegments.
+   */
+  updated?: number;
   rejected: number;
   /** Row re-sends within this run after a retryable answer (planned retries of earlier rows, in a dry run). */
   retried: number;
@@ -90,12 +103,14 @@ export interface PushOutcome {
  * Pushes the membership changes of each segment to one destination. Batches go out at `destination.batchSize`
  * through the connector (which wraps each SDK call in `ctx.call`); each batch's results are recorded in delivered
  * state in one transaction. A batch the destination throws on marks its rows retryable and fails that segment; the
- * other segments still run.
+ * other segments still run. With `traits`, adds carry the mapped values and members whose values changed since
+ * they were delivered get an `update` change.
  *
  * @example
  * const outcome = await pushSegments({ store, destination, config, ctx, connection: 'crm', segments: ['vip'],
- *   identitiesFrom: 'hubspot', mode: 'mirror', maxRetries: 3 });
+ *   identitiesFrom: 'hubspot', mode: 'mirror', maxRetries: 3, traits: { churn_risk: 'churn.risk' } });
  * outcome.segments[0]?.added;
+ * outcome.segments[0]?.updated;
  */
 export async function pushSegments(options: PushSegmentsOptions): Promise<PushOutcome> {
   if (options.dryRun === true) return pushPlanned(options);
@@ -142,6 +157,7 @@ async function pushPlanned(options: PushSegmentsOptions): Promise<PushOutcome> {
     maxRetries: options.maxRetries,
     ...(options.identitiesFrom === undefined ? {} : { identitiesFrom: recordSourcesOf(options.store, options.identitiesFrom) }),
     ...(options.requireConsent === undefined ? {} : { requireConsent: options.requireConsent }),
+    ...(options.traits === undefined ? {} : { traits: options.traits }),
   });
   const sampleSize = options.sampleSize ?? 5;
   const dryRun = options.dryRun === true;
@@ -157,6 +173,7 @@ async function pushPlanned(options: PushSegmentsOptions): Promise<PushOutcome> {
       status: 'succeeded',
       added: 0,
       removed: 0,
+      updated: 0,
       rejected: 0,
       retried: 0,
       pending: 0,
@@ -168,7 +185,8 @@ async function pushPlanned(options: PushSegmentsOptions): Promise<PushOutcome> {
     outcomes.push(outcome);
     if (dryRun) {
       outcome.added = plan.changes.filter((c) => c.op === 'add').length;
-      outcome.removed = plan.changes.length - outcome.added;
+      outcome.updated = plan.changes.filter((c) => c.op === 'update').length;
+      outcome.removed = plan.changes.filter((c) => c.op === 'remove').length;
       outcome.retried = plan.changes.filter((c) => c.attempts > 0).length;
       continue;
     }
@@ -213,18 +231,21 @@ async function pushSegment(
     const again: PlannedChange[] = [];
     for (const [j, change] of batch.entries()) {
       const result = results[j] as RowResult;
+      const mapped = change.mappedTraits === undefined ? {} : { mappedTraits: change.mappedTraits };
       if (result.status === 'accepted') {
         if (change.op === 'add') outcome.added++;
+        else if (change.op === 'update') outcome.updated = (outcome.updated ?? 0) + 1;
         else outcome.removed++;
         rows.push({
           contactId: change.contactId,
           op: change.op,
           status: 'accepted',
           ...(result.destinationRecordId === undefined ? {} : { destinationRecordId: result.destinationRecordId }),
+          ...mapped,
         });
       } else if (result.status === 'rejected') {
         outcome.rejected++;
-        rows.push({ contactId: change.contactId, op: change.op, status: 'rejected', reason: result.reason, ...(result.code === undefined ? {} : { code: result.code }) });
+        rows.push({ contactId: change.contactId, op: change.op, status: 'rejected', reason: result.reason, ...(result.code === undefined ? {} : { code: result.code }), ...mapped });
       } else if (result.status === 'skipped') {
         outcome.skipped++;
         outcome.skippedBy.notInDestination = (outcome.skippedBy.notInDestination ?? 0) + 1;
@@ -287,11 +308,18 @@ function changeOf(change: PlannedChange): MembershipChange {
     contact: change.contact,
     messageId: change.messageId,
     ...(change.destinationRecordId === undefined ? {} : { destinationRecordId: change.destinationRecordId }),
+    ...(change.traits === undefined ? {} : { traits: change.traits }),
   };
 }
 
 function sampleOf(change: PlannedChange): PushSample {
-  return { op: change.op, contactId: change.contact.contactId, email: change.contact.email, externalIds: change.contact.externalIds };
+  return {
+    op: change.op,
+    contactId: change.contact.contactId,
+    email: change.contact.email,
+    externalIds: change.contact.externalIds,
+    ...(change.traits === undefined ? {} : { traits: change.traits }),
+  };
 }
 
 function overall(outcomes: SegmentPushOutcome[]): PushOutcome['status'] {
