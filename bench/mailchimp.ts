@@ -1,11 +1,18 @@
 /**
  * Mailchimp connector benchmark against its sandbox (real limits: 10 connections, 1000 per page, 500 per segment
  * side). Members and campaign activity in, through the real SDK, with records/second beside a raw-fetch ceiling of
- * the same pages; membership changes out, with write calls against the minimum the caps allow; and a second,
- * unchanged run, diffed against what was delivered (the planner's job, stood in for here), which must make no calls.
+ * the same pages; membership changes out the way a job pushes them — members loaded into the store, segments entered,
+ * the planner diffing them against delivered state, sync/ pushSegments batching them to the destination — with write
+ * calls against the minimum the caps allow; and a second, unchanged push through the same path, which must make no
+ * calls. CPU time is the whole process's, the in-process sandbox included.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Benchmark } from './run.js';
-import { createContext, type MembershipChange, type RowResult } from '../plugins/index.js';
+import { enterSegment, findContactByExternalId, loadPage, openStore } from '../core/index.js';
+import { createContext, type ContactRecord } from '../plugins/index.js';
+import { pushSegments } from '../sync/index.js';
 import { createWorld } from '../plugins/sandbox/index.js';
 import {
   classifyMailchimpError,
@@ -22,13 +29,17 @@ import {
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const context = (name: string) => createContext({ connection: name, budget: { concurrency: 10 }, classifyError: classifyMailchimpError, logger: quiet });
 
-async function readStream(sandbox: MailchimpSandbox, name: string, audienceIds?: string[]): Promise<{ count: number; seconds: number }> {
-  const config = sourceSpec.parse({ ...sandboxConfig(sandbox), ...(audienceIds ? { audienceIds } : {}) });
+async function readStream(sandbox: MailchimpSandbox, name: string, keep?: ContactRecord[]): Promise<{ count: number; seconds: number }> {
+  const config = sourceSpec.parse(sandboxConfig(sandbox));
   const stream = source.streams(config).find((s) => s.name === name);
   if (!stream) throw new Error(`no stream ${name}`);
   const began = performance.now();
   let count = 0;
-  for await (const message of stream.read({ config, mode: 'full_refresh', state: undefined }, context(`bench-${name}`))) if (message.type === 'record') count++;
+  for await (const message of stream.read({ config, mode: 'full_refresh', state: undefined }, context(`bench-${name}`))) {
+    if (message.type !== 'record') continue;
+    count++;
+    if (keep && message.record.kind === 'contact') keep.push(message.record);
+  }
   return { count, seconds: (performance.now() - began) / 1000 };
 }
 
@@ -58,6 +69,7 @@ export const benchmark: Benchmark = {
     const rows: string[] = [];
 
     const members = await startSandbox({ world: createWorld({ seed: 'bench-members', people: memberPeople }) });
+    const dir = mkdtempSync(join(tmpdir(), 'segflow-bench-mailchimp-'));
     let writeFigures: string[] = [];
     try {
       const main = members.world.audiences[0]!.id;
@@ -66,90 +78,83 @@ export const benchmark: Benchmark = {
       members.world.findByToolId('mailchimp', '0');
       const ceiling = await rawMembers(members, main);
       log(`raw members pages: ${ceiling.count} in ${ceiling.seconds.toFixed(1)} s`);
-      const read = await readStream(members, 'members');
+      const memberRecords: ContactRecord[] = [];
+      const read = await readStream(members, 'members', memberRecords);
       log(`members: ${read.count} records in ${read.seconds.toFixed(1)} s`);
       rows.push(`| members in (all audiences) | ${read.count.toLocaleString('en')} | ${read.seconds.toFixed(1)} s | ${rate(read.count, read.seconds)} | ${rate(ceiling.count, ceiling.seconds)} (raw fetch of one audience's pages) |`);
 
-      // Out: `segments` tags, each given a slice of the main audience; all segments written in parallel.
-      const audience = members.account.listMembers(main).filter((e) => e.status !== 'archived');
-      const perSegment = Math.floor(Math.min(changesWanted, audience.length * segments) / segments);
-      const config = destinationSpec.parse({ ...sandboxConfig(members), audienceId: main });
-      const delivered = new Map<string, Set<string>>();
-      const target = (s: number) => {
-        const begin = audience.length >= perSegment * segments ? s * perSegment : Math.floor((s * (audience.length - perSegment)) / Math.max(1, segments - 1));
-        return audience.slice(begin, begin + perSegment);
-      };
-      const emailOf = new Map<string, string>();
-      const plan = (s: number): MembershipChange[] => {
-        const have = delivered.get(`seg${s}`) ?? new Set<string>();
-        const want = target(s);
-        const wantSet = new Set(want.map((e) => e.hash));
-        const changes: MembershipChange[] = [];
-        for (const e of want) {
-          if (have.has(e.hash)) continue;
-          let email = emailOf.get(e.hash);
-          if (!email) emailOf.set(e.hash, (email = members.account.member(main, e.hash)!.email));
-          changes.push({ op: 'add', contact: { contactId: e.hash, email: email.toLowerCase(), externalIds: [e.hash] } });
+      // Out, as a job pushes it: the members in the store, `segments` segments each holding a slice of the main
+      // audience, the planner diffing them against delivered state and pushSegments sending them to tags.
+      const store = openStore(join(dir, 'bench.db'));
+      try {
+        for (let i = 0; i < memberRecords.length; i += 1_000) {
+          loadPage(store, { connection: 'mailchimp', stream: 'members', records: memberRecords.slice(i, i + 1_000), checkpoint: null });
         }
-        for (const hash of have) if (!wantSet.has(hash)) changes.push({ op: 'remove', contact: { contactId: hash, email: emailOf.get(hash) ?? null, externalIds: [hash] } });
-        return changes;
-      };
-      const push = async (): Promise<{ changes: number; accepted: number; minimum: number; seconds: number }> => {
-        const began = performance.now();
-        let changes = 0;
-        let accepted = 0;
-        let minimum = 0;
-        await Promise.all(
-          Array.from({ length: segments }, async (_, s) => {
-            const segment = { key: `seg${s}`, name: `Bench tag ${s}` };
-            const all = plan(s);
-            changes += all.length;
-            const adds = all.filter((c) => c.op === 'add').length;
-            const removes = all.length - adds;
-            minimum += Math.ceil(Math.max(adds, removes) / SEGMENT_SIDE_CAP) + (delivered.has(segment.key) || all.length === 0 ? 0 : 1);
-            const ctx = context(`bench-writer-${s}`);
-            const have = delivered.get(segment.key) ?? new Set<string>();
-            for (let k = 0; k < all.length; k += destination.batchSize) {
-              const batch = all.slice(k, k + destination.batchSize);
-              const results: RowResult[] = await destination.write({ segment, changes: batch }, config, ctx);
-              results.forEach((r, i) => {
-                const change = batch[i]!;
-                if (r.status !== 'accepted') return;
-                accepted++;
-                if (change.op === 'add') have.add(change.contact.contactId);
-                else have.delete(change.contact.contactId);
-              });
+        const audience = members.account.listMembers(main).filter((e) => e.status !== 'archived');
+        const perSegment = Math.floor(Math.min(changesWanted, audience.length * segments) / segments);
+        const refs = Array.from({ length: segments }, (_, s) => ({ key: `seg${s}`, name: `Bench tag ${s}` }));
+        let entered = 0;
+        store.transaction(() => {
+          refs.forEach((segment, s) => {
+            const begin = audience.length >= perSegment * segments ? s * perSegment : Math.floor((s * (audience.length - perSegment)) / Math.max(1, segments - 1));
+            for (const entry of audience.slice(begin, begin + perSegment)) {
+              const contact = findContactByExternalId(store, 'mailchimp', entry.hash);
+              if (!contact) continue;
+              enterSegment(store, segment.key, contact.id, 1);
+              entered++;
             }
-            delivered.set(segment.key, have);
-          }),
-        );
-        return { changes, accepted, minimum, seconds: (performance.now() - began) / 1000 };
-      };
-      const writeCalls = () => members.recorder.requests.filter((r) => r.method === 'POST').length;
-      members.recorder.clear();
-      const first = await push();
-      const firstCalls = writeCalls();
-      const maxInFlight = members.recorder.maxInFlight;
-      log(`first run: ${first.changes} changes, ${firstCalls} write calls (minimum ${first.minimum}) in ${first.seconds.toFixed(1)} s`);
-      members.recorder.clear();
-      const second = await push();
-      const secondCalls = writeCalls();
-      log(`second, unchanged run: ${second.changes} changes, ${secondCalls} write calls`);
-      const held = await destination.readMembership({ key: 'seg0', name: 'Bench tag 0' }, config, context('bench-check'));
-      writeFigures = [
-        '',
-        '| membership out | changes | accepted | write calls | minimum calls | calls / minimum | time | changes/s |',
-        '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-        `| first run (${segments} tags) | ${first.changes.toLocaleString('en')} | ${first.accepted.toLocaleString('en')} | ${firstCalls} | ${first.minimum} | ${(firstCalls / Math.max(1, first.minimum)).toFixed(3)} × | ${first.seconds.toFixed(1)} s | ${rate(first.changes, first.seconds)} |`,
-        `| second, unchanged run | ${second.changes} | ${second.accepted} | ${secondCalls} | 0 | — | ${second.seconds.toFixed(2)} s | — |`,
-        '',
-        `Target: write calls at most 1.05 × the minimum (one static-segment call per 500 adds and 500 removes, plus one create per new tag): ` +
-          `${firstCalls <= 1.05 * first.minimum ? 'met' : 'NOT met'} (${(firstCalls / Math.max(1, first.minimum)).toFixed(3)} ×). ` +
-          `Second unchanged run: ${secondCalls} write calls. Most requests in flight at once: ${maxInFlight} (limit 10). ` +
-          `Read back: tag 0 holds ${held.length.toLocaleString('en')} members (wanted ${perSegment.toLocaleString('en')}).`,
-      ];
+          });
+        });
+        const config = destinationSpec.parse({ ...sandboxConfig(members), audienceId: main });
+        const push = async () => {
+          const wall = performance.now();
+          const cpu = process.cpuUsage();
+          const outcome = await pushSegments({ store, destination, config, ctx: context('bench-writer'), connection: 'mailchimp_tags', segments: refs, identitiesFrom: 'mailchimp', mode: 'mirror', maxRetries: 0 });
+          const used = process.cpuUsage(cpu);
+          const sum = (pick: (o: (typeof outcome.segments)[number]) => number) => outcome.segments.reduce((n, o) => n + pick(o), 0);
+          const adds = outcome.segments.map((o) => o.added);
+          return {
+            outcome,
+            changes: sum((o) => o.added + o.removed + o.rejected + o.pending + (o.skippedBy.notInDestination ?? 0)),
+            accepted: sum((o) => o.added + o.removed),
+            problems: sum((o) => o.rejected + o.pending + o.skipped),
+            minimum: adds.reduce((n, a) => n + (a > 0 ? Math.ceil(a / SEGMENT_SIDE_CAP) + 1 : 0), 0),
+            seconds: (performance.now() - wall) / 1000,
+            cpu: (used.user + used.system) / 1e6,
+          };
+        };
+        const writeCalls = () => members.recorder.requests.filter((r) => r.method === 'POST').length;
+        members.recorder.clear();
+        const first = await push();
+        if (first.outcome.status !== 'succeeded' || first.problems > 0) throw new Error(`bench push did not deliver every change: ${JSON.stringify(first.outcome.segments.map(({ sample: _, ...o }) => o))}`);
+        const firstCalls = writeCalls();
+        const maxInFlight = members.recorder.maxInFlight;
+        log(`first run: ${first.changes} changes (${entered} entered), ${firstCalls} write calls (minimum ${first.minimum}) in ${first.seconds.toFixed(1)} s (CPU ${first.cpu.toFixed(1)} s)`);
+        members.recorder.clear();
+        const second = await push();
+        const secondCalls = writeCalls();
+        const secondRequests = members.recorder.requests.length;
+        log(`second, unchanged run: ${second.changes} changes, ${secondCalls} write calls, ${secondRequests} requests`);
+        const held = await destination.readMembership(refs[0]!, config, context('bench-check'));
+        writeFigures = [
+          '',
+          '| membership out (planner → pushSegments → tags) | changes | accepted | write calls | minimum calls | calls / minimum | wall time | CPU time | changes/s |',
+          '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+          `| first run (${segments} tags) | ${first.changes.toLocaleString('en')} | ${first.accepted.toLocaleString('en')} | ${firstCalls} | ${first.minimum} | ${(firstCalls / Math.max(1, first.minimum)).toFixed(3)} × | ${first.seconds.toFixed(1)} s | ${first.cpu.toFixed(1)} s | ${rate(first.changes, first.seconds)} |`,
+          `| second, unchanged run | ${second.changes} | ${second.accepted} | ${secondCalls} | 0 | — | ${second.seconds.toFixed(2)} s | ${second.cpu.toFixed(2)} s | — |`,
+          '',
+          `Target: write calls at most 1.05 × the minimum (one static-segment call per 500 adds and 500 removes, plus one create per new tag): ` +
+            `${firstCalls <= 1.05 * first.minimum ? 'met' : 'NOT met'} (${(firstCalls / Math.max(1, first.minimum)).toFixed(3)} ×). ` +
+            `Second unchanged run: ${secondCalls} write calls, ${secondRequests} requests of any kind (target 0). Most requests in flight at once: ${maxInFlight} (limit 10). ` +
+            `Read back: tag 0 holds ${held.length.toLocaleString('en')} members (wanted ${perSegment.toLocaleString('en')}). ` +
+            'Membership goes out as a job pushes it: the members loaded into a SQLite store, entered in the segments, the planner (core/planner planPush) diffing them against delivered state and pushSegments (sync/push) sending them, segment after segment; the second run is the same push again. CPU time is this process\'s, the in-process sandbox included.',
+        ];
+      } finally {
+        store.close();
+      }
     } finally {
       await members.close();
+      rmSync(dir, { recursive: true, force: true });
     }
 
     const activity = await startSandbox({ world: createWorld({ seed: 'bench-activity', people: activityPeople }) });
