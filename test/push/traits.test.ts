@@ -148,7 +148,9 @@ describe('pushing mapped traits', () => {
 
   it('a changed contact trait sends one update; a label model output counts as a value', async () => {
     await push();
-    loadPage(store, { connection: 'crm', stream: 'contacts', records: [{ ...person(2, 'ES'), traits: { ...person(2, 'ES').traits, updated_at: '2024-04-01T00:00:00Z' } }], checkpoint: null });
+    const moved = person(2, 'ES');
+    moved.traits.updated_at = '2024-04-01T00:00:00Z';
+    loadPage(store, { connection: 'crm', stream: 'contacts', records: [moved], checkpoint: null });
     score(5, 'clusters', 'segment', 5, 'loyal');
     const before = sent().length;
     const outcome = await push();
