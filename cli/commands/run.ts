@@ -246,6 +246,7 @@ export function describeRun(result: JobResult): string[] {
       lines.push(`${n} push to ${step.destination}: ${o.dryRun ? 'would send' : o.status}${took(step.ms)}`);
       for (const s of o.segments) {
         const parts = [`${num(s.added)} added`, `${num(s.removed)} removed`];
+        if (s.updated) parts.push(`${num(s.updated)} updated`);
         if (s.rejected) parts.push(`${num(s.rejected)} rejected`);
         if (s.retried) parts.push(`${num(s.retried)} retried`);
         if (s.pending) parts.push(`${num(s.pending)} left to retry`);

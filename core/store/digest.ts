@@ -108,7 +108,9 @@ export function storeDigest(store: Store): string {
   line('delivered');
   const delivered = (
     store
-      .statement('SELECT destination, segment_key, contact_id, destination_record_id, status, attempts, last_error FROM delivered_state')
+      .statement(
+        'SELECT destination, segment_key, contact_id, destination_record_id, status, attempts, last_error, mapped_traits FROM delivered_state',
+      )
       .all() as {
       destination: string;
       segment_key: string;
@@ -117,8 +119,12 @@ export function storeDigest(store: Store): string {
       status: string;
       attempts: number;
       last_error: string | null;
+      mapped_traits: string | null;
     }[]
-  ).map((d) => [d.destination, d.segment_key, label.get(d.contact_id) ?? 'no identities', d.destination_record_id, d.status, d.attempts, d.last_error] as const);
+  ).map(
+    (d) =>
+      [d.destination, d.segment_key, label.get(d.contact_id) ?? 'no identities', d.destination_record_id, d.status, d.attempts, d.last_error, d.mapped_traits] as const,
+  );
   const order = (d: (typeof delivered)[number]) => JSON.stringify(d.slice(0, 3));
   delivered.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
   for (const d of delivered) line(d);

@@ -66,17 +66,21 @@ export function startRealtime(deps: ServerDeps, options: RealtimeOptions = {}): 
 /**
  * One real-time destination per destination named by a job's push step; several steps to one destination merge:
  * their segments are joined, `mirror` wins over `upsert` (a repair `all` counts as `mirror`: real time never
- * re-sends everyone), consent is required when any step requires it, and the most retries apply.
+ * re-sends everyone), consent is required when any step requires it, the most retries apply, and their mapped traits are joined.
  */
 export function realtimeDestinations(deps: Pick<ServerDeps, 'config' | 'registry' | 'logger'>): RealtimeDestination[] {
   const { config } = deps;
   const names = new Map(config.segments.map((s) => [s.key, s.name]));
-  const merged = new Map<string, { segments: Set<string>; mirror: boolean; consent: boolean; maxRetries: number }>();
+  const merged = new Map<
+    string,
+    { segments: Set<string>; mirror: boolean; consent: boolean; maxRetries: number; traits: Record<string, string> }
+  >();
   for (const job of Object.values(config.jobs)) {
     for (const step of job.steps) {
       if (!('push' in step)) continue;
       const push = step.push;
-      const entry = merged.get(push.destination) ?? { segments: new Set<string>(), mirror: false, consent: false, maxRetries: 0 };
+      const entry = merged.get(push.destination) ?? { segments: new Set<string>(), mirror: false, consent: false, maxRetries: 0, traits: {} };
+      Object.assign(entry.traits, push.traits ?? {});
       push.segments.forEach((s) => entry.segments.add(s));
       entry.mirror ||= push.mode !== 'upsert';
       entry.consent ||= push.require_consent === 'email';
@@ -107,6 +111,7 @@ export function realtimeDestinations(deps: Pick<ServerDeps, 'config' | 'registry
       mode: entry.mirror ? 'mirror' : 'upsert',
       ...(entry.consent ? { requireConsent: 'email' as const } : {}),
       maxRetries: entry.maxRetries,
+      ...(Object.keys(entry.traits).length > 0 ? { traits: entry.traits } : {}),
     };
   });
 }

@@ -31,6 +31,8 @@ export interface RealtimeDestination {
   mode: PushMode;
   requireConsent?: 'email';
   maxRetries: number;
+  /** Destination trait name → mapped value, as the push steps map them (sent with adds, and as updates). */
+  traits?: Readonly<Record<string, string>>;
 }
 
 /** What one flush delivered: per contact, when its earliest message was received and when the batch was recorded. */
@@ -137,6 +139,7 @@ export function startPipeline(options: RealtimePipelineOptions): RealtimePipelin
         ...(d.identitiesFrom === undefined ? {} : { identitiesFrom: d.identitiesFrom }),
         mode: d.mode,
         ...(d.requireConsent === undefined ? {} : { requireConsent: d.requireConsent }),
+        ...(d.traits === undefined ? {} : { traits: d.traits }),
         maxRetries: d.maxRetries,
         contacts: contacts.map((c) => c.contactId),
         onBatch: (segment, _sent, contactIds) => {
