@@ -275,9 +275,9 @@ async function readStep(
   runId: number | undefined,
   stopping: Stopping,
 ): Promise<{ source: string; streams: StreamOutcome[] }[]> {
-  const out: { source: string; streams: StreamOutcome[] }[] = [];
-  // One after another: a single store connection commits each page, and each source keeps its own rate budget.
-  for (const name of step.sources) {
+  // Sources side by side, each with its own rate budget: one waits on its API while another's pages load. Pages still
+  // commit one at a time (each load is synchronous on the one store connection), and loads do not depend on order.
+  const readOne = async (name: string): Promise<{ source: string; streams: StreamOutcome[] }> => {
     const connection = config.sources[name]!;
     const source = options.registry.source(connection.connector);
     const ctx = createContext({
@@ -290,7 +290,6 @@ async function readStep(
     });
     const streams = step.streams ?? connection.streams ?? source.streams(connection.config as never).map((s) => s.name);
     const outcomes: StreamOutcome[] = [];
-    out.push({ source: name, streams: outcomes });
     for (const stream of streams) {
       if (stopping.signal.aborted) {
         outcomes.push({ stream, status: 'cancelled', pages: 0, counts: { read: 0, inserted: 0, updated: 0, skipped: 0, merged: 0 }, rejected: 0, error: stopping.reason() ?? 'cancelled' });
@@ -321,8 +320,9 @@ async function readStep(
         })),
       );
     }
-  }
-  return out;
+    return { source: name, streams: outcomes };
+  };
+  return Promise.all(step.sources.map(readOne));
 }
 
 async function computeStep(config: Config, step: ComputeStep, options: RunJobOptions, stopping: Stopping): Promise<StepResult & { kind: 'compute' }> {

@@ -76,9 +76,9 @@ export async function readSource(options: ReadSourceOptions): Promise<StreamOutc
     let state = incremental
       ? (readCheckpoint(options.store, options.connection, stream.name) as StreamState | undefined)
       : undefined;
-    const limit = options.maxPageRecords ?? 5000;
-    const gather = options.minCommitRecords ?? 2000;
-    const delay = options.maxCommitDelayMs ?? 1000;
+    const limit = options.maxPageRecords ?? 25_000;
+    const gather = options.minCommitRecords ?? 20_000;
+    const delay = options.maxCommitDelayMs ?? 5000;
     let page: SourceRecord[] = [];
     let lastCommit = Date.now();
     let committed = state;
