@@ -11,6 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Config } from '../config/index.js';
 import { openStore } from '../core/index.js';
+import { pendingSummary, waitingMessages } from '../core/realtime/index.js';
 import type { Logger, Registry } from '../plugins/index.js';
 import { countCalls, createServer, listen, type StartJob } from '../server/index.js';
 import { startRealtime } from '../server/ingest/index.js';
@@ -86,6 +87,11 @@ export async function startServing(config: Config, options: ServingOptions): Pro
     env: process.env,
     startJob,
     connectionStats: () => calls.byConnection(),
+    // real time's queues live in the store: messages accepted and not yet loaded, and contacts waiting per destination
+    queueDepth: () => ({
+      inbox: waitingMessages(store),
+      ...Object.fromEntries(Object.keys(config.destinations).map((d) => [`pending:${d}`, pendingSummary(store, d).contacts])),
+    }),
     ...(options.now ? { now: options.now } : {}),
     ...(scheduler ? { scheduler: { alive: () => scheduler.status().alive } } : {}),
   };

@@ -94,6 +94,12 @@ afterAll(async () => {
 });
 
 describe('/metrics of a served process', () => {
+  it('reports the real-time queues: messages waiting to load and contacts waiting per destination', async () => {
+    const text = await (await api('GET', '/metrics')).text();
+    expect(text).toMatch(/^segflow_queue_depth\{queue="inbox"\} \d+$/m);
+    expect(text).toMatch(/^segflow_queue_depth\{queue="pending:crm_lists"\} \d+$/m);
+  });
+
   it('counts the API calls and 429s of the runs it started, per connection, as the tool saw them', async () => {
     expect(await series('segflow_api_calls_total')).toEqual({});
     hub.recorder.length = 0;
