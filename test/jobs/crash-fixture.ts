@@ -9,6 +9,7 @@ import { sandboxConfig, startSandbox, type SegmentSandbox } from '../../connecto
 import { openStore, storeDigest } from '../../core/index.js';
 import { createRegistry } from '../../plugins/index.js';
 import { createHash } from 'node:crypto';
+import { expect } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CHILD = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
@@ -139,4 +140,25 @@ export function runChild(
       else resolve({ signal, out, ...(ranMs === undefined ? {} : { ranMs }) });
     });
   });
+}
+
+/** What an uninterrupted run leaves: the store's digest, the Segment sandbox's digest and how many messages it got. */
+export interface Reference {
+  store: string;
+  sandbox: string;
+  messages: number;
+}
+
+/** Runs the job once, uninterrupted, in `dir` (with the shop files written there): the state every resumed run must reach. */
+export async function referenceRun(dir: string): Promise<Reference> {
+  writeShop(dir);
+  const sandbox = await segmentSandbox();
+  try {
+    const result = await runHere(writeConfig(dir, 'reference', sandbox));
+    expect(result.status).toBe('succeeded');
+    expect(result.counts.added).toBeGreaterThan(0);
+    return { store: digestOf(join(dir, 'reference.db')), sandbox: sandboxDigest(sandbox), messages: sandbox.workspace.messages.length };
+  } finally {
+    await sandbox.close();
+  }
 }

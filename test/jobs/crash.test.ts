@@ -2,24 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { digestOf, runChild, runHere, sandboxDigest, segmentSandbox, writeConfig, writeShop } from './crash-fixture.js';
+import { digestOf, referenceRun, runChild, runHere, sandboxDigest, segmentSandbox, writeConfig, type Reference } from './crash-fixture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'segflow-job-crash-'));
-const reference = { store: '', sandbox: '', messages: 0 };
+let reference: Reference;
 
 beforeAll(async () => {
-  writeShop(dir);
-  const sandbox = await segmentSandbox();
-  try {
-    const result = await runHere(writeConfig(dir, 'reference', sandbox));
-    expect(result.status).toBe('succeeded');
-    expect(result.counts.added).toBeGreaterThan(0);
-    reference.store = digestOf(join(dir, 'reference.db'));
-    reference.sandbox = sandboxDigest(sandbox);
-    reference.messages = sandbox.workspace.messages.length;
-  } finally {
-    await sandbox.close();
-  }
+  reference = await referenceRun(dir);
 }, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
