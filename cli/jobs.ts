@@ -434,8 +434,7 @@ async function pushStep(
     logger: options.logger ?? quiet,
     signal: between.signal,
   });
-  const identitiesFrom =
-    connection.identities_from ?? Object.values(config.sources).find((s) => s.connector === connection.connector)?.name;
+  const identitiesFrom = connection.identities_from;
   const names = new Map(config.segments.map((s) => [s.key, s.name]));
   const sent = new Map<string, number>();
   const totals = new Map<string, number>();

@@ -67,7 +67,7 @@ export interface DestinationConnection {
   connector: string;
   plugin?: string;
   config: Record<string, unknown>;
-  /** The source whose tool ids this destination writes back to. */
+  /** The source whose tool ids this destination writes back to; when left out, the one source using the same connector. */
   identities_from?: string;
   rate_limit?: RateLimit;
 }

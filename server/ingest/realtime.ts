@@ -92,8 +92,7 @@ export function realtimeDestinations(deps: Pick<ServerDeps, 'config' | 'registry
     const connection = config.destinations[name];
     if (!connection) throw new Error(`a job pushes to "${name}", which is not a destination in the config`);
     const destination = deps.registry.destination(connection.connector);
-    const identitiesFrom =
-      connection.identities_from ?? Object.values(config.sources).find((s) => s.connector === connection.connector)?.name;
+    const identitiesFrom = connection.identities_from;
     const classify = destination.classifyError?.bind(destination);
     return {
       connection: name,

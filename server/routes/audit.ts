@@ -37,7 +37,7 @@ export function auditOptions(config: Config, registry: Registry, extra: Partial<
     }
   }
   const destinations = Object.entries(config.destinations).map(([name, connection]) => {
-    const identitiesFrom = connection.identities_from ?? Object.values(config.sources).find((s) => s.connector === connection.connector)?.name;
+    const identitiesFrom = connection.identities_from;
     const pushes: AuditPush[] = [];
     for (const job of Object.values(config.jobs)) {
       for (const step of job.steps) {

@@ -68,8 +68,7 @@ async function eraseInDestinations(shared: Shared, target: ErasureTarget): Promi
       continue;
     }
     // The same identities the planner addresses this destination with (jobs' push steps).
-    const identitiesFrom =
-      connection.identities_from ?? Object.values(config.sources).find((s) => s.connector === connection.connector)?.name;
+    const identitiesFrom = connection.identities_from;
     const externalIds = target.identities
       .filter((i) => i.source === identitiesFrom && i.externalId !== null)
       .map((i) => i.externalId as string)
