@@ -24,6 +24,11 @@ export interface PlanPushOptions {
    * were last delivered gets an `update`.
    */
   traits?: Readonly<Record<string, string>>;
+  /**
+   * Plans only these contacts (the real-time flusher's touched contacts), looked up by id rather than found by
+   * scanning every member and delivered row of the segment. Default: everyone.
+   */
+  contacts?: readonly number[];
 }
 
 /** Who a change is about, as a destination addresses them (the contract's ContactIdentity, which core/ cannot import). */
@@ -81,6 +86,7 @@ export interface SegmentPlan {
 }
 
 const UNSUBSCRIBED = "('unsubscribed', 'cleaned')";
+const IDENTITY_CHUNK = 2000;
 
 /**
  * Diffs each segment's current membership against the delivered state of `destination`, and returns the changes to
@@ -99,6 +105,10 @@ export function planPush(store: Store, options: PlanPushOptions): SegmentPlan[] 
   const resendAll = options.mode === 'all' ? 1 : 0;
   const mapped = mappedTraitsSql(options.traits ?? {});
   const withTraits = mapped === 'NULL' ? 0 : 1;
+  const contacts = options.contacts === undefined ? undefined : JSON.stringify(options.contacts);
+  // With contacts, each segment's rows are read by (segment, contact) key for just those contacts.
+  const only = (alias: string): string => (contacts === undefined ? '' : ` AND ${alias}.contact_id IN (SELECT value FROM json_each(?))`);
+  const scope = contacts === undefined ? [] : [contacts];
   // The mapped values are an expression of the contact `c`, written twice: SQLite evaluates the WHERE copy only for
   // delivered members, and the SELECT copy only for the rows the diff keeps.
   const members = store.statement(
@@ -119,7 +129,7 @@ export function planPush(store: Store, options: PlanPushOptions): SegmentPlan[] 
      FROM memberships m
      JOIN contacts c ON c.id = m.contact_id
      LEFT JOIN delivered_state d ON d.destination = ? AND d.segment_key = m.segment_key AND d.contact_id = m.contact_id
-     WHERE m.segment_key = ?
+     WHERE m.segment_key = ?${only('m')}
        AND (? = 1 OR d.contact_id IS NULL OR d.status IN ('removed', 'retryable', 'skipped')
          OR (${withTraits} = 1 AND d.status = 'delivered' AND d.mapped_traits IS NOT ${mapped}))
      ORDER BY m.contact_id`,
@@ -130,16 +140,25 @@ export function planPush(store: Store, options: PlanPushOptions): SegmentPlan[] 
          WHERE h.segment_key = d.segment_key AND h.contact_id = d.contact_id AND h.exited_at IS NOT NULL) AS history_id
      FROM delivered_state d
      JOIN contacts c ON c.id = d.contact_id
-     WHERE d.destination = ? AND d.segment_key = ? AND d.status IN ('delivered', 'retryable')
+     WHERE d.destination = ? AND d.segment_key = ?${only('d')} AND d.status IN ('delivered', 'retryable')
        AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.segment_key = d.segment_key AND m.contact_id = d.contact_id)
      ORDER BY d.contact_id`,
   );
   // Only contact_id in the WHERE: with the source too, SQLite may walk the (source, external_id) index instead.
-  const identities = store.statement('SELECT source, external_id FROM identities WHERE contact_id = ? AND deleted = 0');
+  const identities = store.statement(
+    'SELECT contact_id, source, external_id FROM identities WHERE contact_id IN (SELECT value FROM json_each(?)) AND deleted = 0',
+  );
+  // The identities of the rows from `at` on, read IDENTITY_CHUNK rows at a time (one query per chunk, not per row).
+  let known = new Map<number, { source: string; id: string }[]>();
+  const readIdentities = (rows: readonly DiffRow[], at: number): void => {
+    if (at % IDENTITY_CHUNK !== 0) return;
+    known = new Map(rows.slice(at, at + IDENTITY_CHUNK).map((r) => [r.contact_id, []]));
+    for (const r of identities.all(JSON.stringify([...known.keys()])) as { contact_id: number; source: string; external_id: string | null }[]) {
+      if (r.external_id !== null) known.get(r.contact_id)?.push({ source: r.source, id: r.external_id });
+    }
+  };
   const identityOf = (row: DiffRow): { contact: ContactIdentity; digest: string } => {
-    const all = (identities.all(row.contact_id) as { source: string; external_id: string | null }[])
-      .filter((r) => r.external_id !== null)
-      .map((r) => ({ source: r.source, id: r.external_id as string }));
+    const all = known.get(row.contact_id) ?? [];
     const contact: ContactIdentity = {
       contactId: String(row.contact_id),
       email: row.email,
@@ -157,7 +176,9 @@ export function planPush(store: Store, options: PlanPushOptions): SegmentPlan[] 
     const retryable = (row: DiffRow): boolean => row.status === 'retryable';
     const exhausted = (row: DiffRow): boolean => retryable(row) && (row.attempts ?? 0) >= attemptCap;
 
-    for (const row of members.all(options.destination, segmentKey, resendAll) as (DiffRow & MemberFlags)[]) {
+    const memberRows = members.all(options.destination, segmentKey, ...scope, resendAll) as (DiffRow & MemberFlags)[];
+    for (const [at, row] of memberRows.entries()) {
+      readIdentities(memberRows, at);
       const update = resendAll === 0 && row.status === 'delivered';
       if (resendAll === 0 && (exhausted(row) || (update && (row.update_attempts ?? 0) >= attemptCap))) {
         skipped.exhausted++;
@@ -184,7 +205,9 @@ export function planPush(store: Store, options: PlanPushOptions): SegmentPlan[] 
       changes.push(planned(update ? 'update' : 'add', row, contact, digest, options.destination, segmentKey));
     }
     if (options.mode !== 'upsert') {
-      for (const row of leavers.all(options.destination, segmentKey) as DiffRow[]) {
+      const leaverRows = leavers.all(options.destination, segmentKey, ...scope) as DiffRow[];
+      for (const [at, row] of leaverRows.entries()) {
+        readIdentities(leaverRows, at);
         if (exhausted(row)) {
           skipped.exhausted++;
           continue;

@@ -47,8 +47,9 @@ export interface PushSegmentsOptions {
   /** Called after a batch's results are written and before their commit (tests kill the process there). */
   beforeCommit?: () => void;
   /**
-   * Only changes about these contacts are sent (the real-time flusher's touched contacts); the others wait for a
-   * later push. Default: every change the planner finds.
+   * Only changes about these contacts are planned (looked up by id, not found by scanning the segment), sent and
+   * counted (the real-time flusher's touched contacts); the others wait for a later push. Default: every change the
+   * planner finds.
    */
   contacts?: readonly number[];
 }
@@ -158,15 +159,14 @@ async function pushPlanned(options: PushSegmentsOptions): Promise<PushOutcome> {
     ...(options.identitiesFrom === undefined ? {} : { identitiesFrom: recordSourcesOf(options.store, options.identitiesFrom) }),
     ...(options.requireConsent === undefined ? {} : { requireConsent: options.requireConsent }),
     ...(options.traits === undefined ? {} : { traits: options.traits }),
+    ...(options.contacts === undefined ? {} : { contacts: options.contacts }),
   });
   const sampleSize = options.sampleSize ?? 5;
   const dryRun = options.dryRun === true;
   const outcomes: SegmentPushOutcome[] = [];
 
-  const only = options.contacts === undefined ? undefined : new Set(options.contacts);
-  for (const [i, planned] of plans.entries()) {
+  for (const [i, plan] of plans.entries()) {
     const segment = refs[i] as SegmentRef;
-    const plan = only === undefined ? planned : { ...planned, changes: planned.changes.filter((c) => only.has(c.contactId)) };
     const s = plan.skipped;
     const outcome: SegmentPushOutcome = {
       segment: segment.key,
