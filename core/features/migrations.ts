@@ -87,4 +87,14 @@ export const featureMigrations: Migration[] = [
       END;
     `,
   },
+  {
+    // The quintile breakpoints are found with one sort per dimension at each full run; the three indexes only made
+    // every recomputeContacts write three more pages per contact.
+    name: '20261204T090000_contact_features_unindexed',
+    up: () => `
+      DROP INDEX IF EXISTS contact_features_recency;
+      DROP INDEX IF EXISTS contact_features_frequency;
+      DROP INDEX IF EXISTS contact_features_monetary;
+    `,
+  },
 ];
