@@ -116,6 +116,9 @@ export function startPipeline(options: RealtimePipelineOptions): RealtimePipelin
     ...(options.maxMessagesPerTick === undefined ? {} : { maxMessagesPerTick: options.maxMessagesPerTick }),
   };
   const worker = options.worker !== false && store.path !== ':memory:' ? stepWorker(store.path, input) : undefined;
+  // With a step worker, the worker checkpoints the WAL after each step; left on, this thread's small flush commits
+  // would find the WAL past the threshold after every step and copy it here, holding the thread that answers HTTP.
+  const autocheckpoint = worker ? walAutocheckpoint(store, 0) : undefined;
   const step = (): Promise<StepReport> => (worker ? worker.step(now()) : Promise.resolve(runStep(store, input, now())));
 
   const flushOne = async (d: RealtimeDestination, force: boolean): Promise<void> => {
@@ -126,6 +129,7 @@ export function startPipeline(options: RealtimePipelineOptions): RealtimePipelin
       if (waiting.contacts === 0 || waiting.oldest === null) return;
       const due = force || waiting.contacts >= d.destination.batchSize || Date.now() - Date.parse(waiting.oldest) >= flushMs;
       if (!due) return;
+      const started = performance.now();
       const contacts = pendingContacts(store, d.connection, Math.max(d.destination.batchSize * 20, 1000));
       const receivedAt = new Map(contacts.map((c): [number, QueuedContact] => [c.contactId, c]));
       const delivered: FlushReport['delivered'] = [];
@@ -162,6 +166,7 @@ export function startPipeline(options: RealtimePipelineOptions): RealtimePipelin
       }
       retryAt.delete(d.connection);
       clearPending(store, d.connection, contacts.map((c) => c.contactId));
+      logger.debug('real-time flush', { destination: d.connection, contacts: contacts.length, delivered: delivered.length, totalMs: Math.round(performance.now() - started) });
       options.onFlush?.({ destination: d.connection, delivered, outcome });
       if (stopped) return;
     }
@@ -232,8 +237,17 @@ export function startPipeline(options: RealtimePipelineOptions): RealtimePipelin
       await Promise.all([...inFlight.values()]);
       await Promise.allSettled([...accepting]);
       await worker?.stop();
+      if (autocheckpoint !== undefined) walAutocheckpoint(store, autocheckpoint);
     },
   };
+}
+
+/** Sets a SQLite connection's WAL autocheckpoint threshold (pages; 0 = off) and returns the previous one. */
+function walAutocheckpoint(store: Store, pages: number): number | undefined {
+  if (store.dialect.name !== 'sqlite') return undefined;
+  const row = store.connection.prepare('PRAGMA wal_autocheckpoint').get() as { wal_autocheckpoint?: number } | undefined;
+  store.connection.exec(`PRAGMA wal_autocheckpoint = ${Math.max(0, Math.floor(pages))}`);
+  return row?.wal_autocheckpoint;
 }
 
 /** The step worker thread: steps one at a time, accepts committed in groups between them. */
