@@ -1,6 +1,6 @@
 import { saveSegmentDefinition } from './store/memberships.js';
 import type { Store } from '../store/store.js';
-import { compileSegments, type CompileOptions, type CompiledSegment, type SegmentDefinition } from './compile.js';
+import { compileSegmentMasks, compileSegments, MASK_BITS, type CompileOptions, type CompiledSegment, type SegmentDefinition } from './compile.js';
 
 /** Options of a segment evaluation. */
 export interface EvaluateOptions extends CompileOptions {
@@ -69,13 +69,25 @@ function count(store: Store, sql: string, ...params: (string | number)[]): numbe
   return (store.statement(sql).get(...params) as { n: number }).n;
 }
 
-function applySegment(store: Store, compiled: CompiledSegment, version: number, now: string, scope: string | undefined): Omit<SegmentReport, 'stability' | 'changedShare' | 'drift'> & { previous: number } {
+/**
+ * Evaluates every segment in one pass over the contacts (or the scope) into `temp.segment_masks`: one row per contact,
+ * a bit per segment (see compileSegmentMasks).
+ */
+function evaluateMasks(store: Store, segments: readonly SegmentDefinition[], options: CompileOptions & { contacts?: readonly number[] }): void {
+  const { sql, params } = compileSegmentMasks(segments, { ...options, placeholder: store.dialect.placeholder });
+  const columns = Array.from({ length: Math.ceil(segments.length / MASK_BITS) }, (_, j) => `m${j}`);
+  store.connection.exec(`DROP TABLE IF EXISTS temp.segment_masks; CREATE TEMP TABLE segment_masks (contact_id INTEGER PRIMARY KEY${columns.map((c) => `, ${c} INTEGER NOT NULL`).join('')})`);
+  store.connection.prepare(`INSERT INTO temp.segment_masks (contact_id${columns.map((c) => `, ${c}`).join('')}) ${sql}`).run(...params);
+}
+
+function applySegment(store: Store, compiled: CompiledSegment, index: number, version: number, now: string, scope: string | undefined): Omit<SegmentReport, 'stability' | 'changedShare' | 'drift'> & { previous: number } {
   const key = compiled.key;
   const share = compiled.definition.holdout ?? 0;
   store.statement('DELETE FROM temp.segment_now').run();
-  store.connection
-    .prepare(`INSERT INTO temp.segment_now (contact_id, control) SELECT s.contact_id, ((s.contact_id + ${holdoutSalt(key)}) * 2654435761) % ${UINT32} < ${Math.ceil(share * UINT32)} FROM (${compiled.sql}) AS s`)
-    .run(...compiled.params);
+  const bit = (1n << BigInt(index % MASK_BITS)).toString();
+  store
+    .statement(`INSERT INTO temp.segment_now (contact_id, control) SELECT s.contact_id, ((s.contact_id + ?) * 2654435761) % ${UINT32} < ? FROM temp.segment_masks AS s WHERE (s.m${Math.floor(index / MASK_BITS)} & ${bit}) <> 0`)
+    .run(holdoutSalt(key), Math.ceil(share * UINT32));
   const inScope = scope ? `AND m.contact_id IN (SELECT value FROM json_each(?))` : '';
   const scopeParams = scope ? [scope] : [];
   const previous = count(store, `SELECT COUNT(*) AS n FROM memberships m WHERE m.segment_key = ? ${inScope}`, key, ...scopeParams);
@@ -155,9 +167,10 @@ export function evaluateSegments(store: Store, segments: readonly SegmentDefinit
     snapshot(store, 'segment_before', keys, scope);
     const reports: SegmentReport[] = [];
     const driftAlerts: string[] = [];
-    for (const c of compiled) {
+    evaluateMasks(store, segments, { ...options, now });
+    for (const [index, c] of compiled.entries()) {
       const version = saveSegmentDefinition(store, c.key, { rule: c.definition.rule, holdout: c.definition.holdout ?? 0 }, nowText);
-      const { previous, ...r } = applySegment(store, c, version, nowText, scope);
+      const { previous, ...r } = applySegment(store, c, index, version, nowText, scope);
       const union = previous + r.entered;
       const changedShare = union === 0 ? 0 : (r.entered + r.exited) / union;
       const drift = previous > 0 && changedShare > driftShare;
