@@ -35,50 +35,58 @@ export interface FeatureRun {
 const quote = (s: string): string => `'${s}'`;
 const TYPES_ENGAGEMENT = ENGAGEMENT_TYPES.map(quote).join(', ');
 
+/** Event types the built-in aggregates single out, coded as small integers once per row (`e.t`). */
+const TYPE_CODES = ['purchase', 'email_sent', 'email_open', 'email_click', 'support_ticket', 'feature_used', 'signup'] as const;
+const is = (type: (typeof TYPE_CODES)[number]): string => `e.t = ${TYPE_CODES.indexOf(type) + 1}`;
+/** Every window the aggregates use, in days, shortest first: `e.w` is the index of the shortest one an event is in. */
+const WINDOWS = [...new Set([...EMAIL_WINDOWS, ...MONEY_WINDOWS, 60])].sort((x, y) => x - y);
+const within = (days: number): string => `e.w <= ${WINDOWS.indexOf(days)}`;
+
 /**
  * The built-in aggregates, one row per contact with events, read from `contact_events` in its (contact) order. Each
- * aggregate takes its rows through FILTER, so a row steps only the aggregates it counts in (most rows count in a few
- * of the ~40): that halves the cost per row against SUM(CASE ... ELSE 0 END), which steps every aggregate every row.
+ * row is read once into a few small values (type code `t`, window index `w`, converted money), and each aggregate
+ * takes its rows through FILTER, so a row steps only the aggregates it counts in: about a third of the cost per row
+ * of SUM(CASE ...) over the stored columns, which steps every aggregate with every row and re-reads each column.
  */
 function aggregateSql(b: Binder, now: Date, reporting: string, ids: string | undefined): string {
-  const nowText = b.bind(now.toISOString());
-  const since = (days: number): string => b.bind(before(now, `${days}d`));
-  const purchase = `e.type = 'purchase'`;
-  const engaged = `e.type IN (${TYPES_ENGAGEMENT})`;
-  const money = 'e.value * r.rate';
+  const purchase = is('purchase');
   const count = (where: string): string => `COUNT(*) FILTER (WHERE ${where})`;
   const cols: string[] = [
     `MAX(e.occurred_at) FILTER (WHERE ${purchase}) AS last_purchase_at`,
     `MIN(e.occurred_at) FILTER (WHERE ${purchase}) AS first_purchase_at`,
-    `MAX(e.occurred_at) FILTER (WHERE ${engaged}) AS last_engagement_at`,
-    `MIN(e.occurred_at) FILTER (WHERE e.type = 'signup') AS signup_at`,
+    `MAX(e.occurred_at) FILTER (WHERE e.engaged) AS last_engagement_at`,
+    `MIN(e.occurred_at) FILTER (WHERE ${is('signup')}) AS signup_at`,
   ];
-  for (const w of MONEY_WINDOWS) cols.push(`${count(`${purchase} AND e.occurred_at > ${since(w)}`)} AS frequency_${w}d`);
+  for (const w of MONEY_WINDOWS) cols.push(`${count(`${purchase} AND ${within(w)}`)} AS frequency_${w}d`);
   cols.push(`${count(purchase)} AS frequency_all`);
-  for (const w of MONEY_WINDOWS) cols.push(`SUM(${money}) FILTER (WHERE ${purchase} AND e.occurred_at > ${since(w)}) AS monetary_${w}d`);
-  cols.push(`SUM(${money}) FILTER (WHERE ${purchase}) AS monetary_all`);
-  cols.push(`COUNT(${money}) FILTER (WHERE ${purchase}) AS converted_purchases`);
-  cols.push(`${count(`${purchase} AND e.value IS NOT NULL AND r.rate IS NULL`)} AS unconverted_purchases`);
+  for (const w of MONEY_WINDOWS) cols.push(`SUM(e.money) FILTER (WHERE ${purchase} AND ${within(w)}) AS monetary_${w}d`);
+  cols.push(`SUM(e.money) FILTER (WHERE ${purchase}) AS monetary_all`);
+  cols.push(`COUNT(e.money) FILTER (WHERE ${purchase}) AS converted_purchases`);
+  cols.push(`${count(`${purchase} AND e.value IS NOT NULL AND e.money IS NULL`)} AS unconverted_purchases`);
   for (const w of EMAIL_WINDOWS) {
-    const s = since(w);
-    cols.push(`${count(`e.type = 'email_sent' AND e.occurred_at > ${s}`)} AS emails_sent_${w}d`);
-    cols.push(`${count(`e.type = 'email_open' AND e.occurred_at > ${s}`)} AS email_opens_${w}d`);
-    cols.push(`${count(`e.type = 'email_click' AND e.occurred_at > ${s}`)} AS email_clicks_${w}d`);
+    cols.push(`${count(`${is('email_sent')} AND ${within(w)}`)} AS emails_sent_${w}d`);
+    cols.push(`${count(`${is('email_open')} AND ${within(w)}`)} AS email_opens_${w}d`);
+    cols.push(`${count(`${is('email_click')} AND ${within(w)}`)} AS email_clicks_${w}d`);
   }
-  const s30 = since(30);
-  const s60 = since(60);
-  cols.push(`${count(`e.occurred_at > ${s30} AND ${engaged}`)} AS engagement_30d`);
-  cols.push(`${count(`e.occurred_at > ${s60} AND e.occurred_at <= ${s30} AND ${engaged}`)} AS engagement_prev_30d`);
-  cols.push(`${count(`e.type = 'support_ticket' AND e.occurred_at > ${since(90)}`)} AS support_contacts_90d`);
-  cols.push(`${count(`e.type = 'support_ticket'`)} AS support_contacts_all`);
+  cols.push(`${count(`${within(30)} AND e.engaged`)} AS engagement_30d`);
+  cols.push(`${count(`e.w = ${WINDOWS.indexOf(60)} AND e.engaged`)} AS engagement_prev_30d`);
+  cols.push(`${count(`${is('support_ticket')} AND ${within(90)}`)} AS support_contacts_90d`);
+  cols.push(`${count(is('support_ticket'))} AS support_contacts_all`);
   cols.push(`${count(`${purchase} AND e.discount > 0`)} AS discounted_purchases`);
   cols.push(`COUNT(DISTINCT e.label) FILTER (WHERE ${purchase}) AS distinct_categories`);
-  cols.push(`COUNT(DISTINCT e.label) FILTER (WHERE e.type = 'feature_used') AS distinct_features`);
+  cols.push(`COUNT(DISTINCT e.label) FILTER (WHERE ${is('feature_used')}) AS distinct_features`);
+  const typeCode = `CASE e.type ${TYPE_CODES.map((t, i) => `WHEN '${t}' THEN ${i + 1}`).join(' ')} ELSE 0 END`;
+  const windowIndex = `CASE ${WINDOWS.map((d, i) => `WHEN e.occurred_at > ${b.bind(before(now, `${d}d`))} THEN ${i}`).join(' ')} ELSE ${WINDOWS.length} END`;
   // contact_events is clustered by contact, so GROUP BY walks it in order without a sort, and a set of contacts is
-  // one range seek each. Only purchases look their currency's rate up.
+  // one range seek each. Only purchases look their currency's rate up. The LIMIT keeps SQLite from flattening the
+  // per-row subquery into the aggregate (a subquery with LIMIT under an aggregate is never flattened), which would
+  // evaluate its CASEs again in every aggregate that reads them.
   return `SELECT e.contact_id AS contact_id, ${cols.join(',\n  ')}
-    FROM contact_events e LEFT JOIN temp.feature_rates r ON ${purchase} AND r.code = COALESCE(e.currency, ${b.bind(reporting)})
-    WHERE e.occurred_at <= ${nowText}${ids ? ` AND e.contact_id IN (SELECT value FROM json_each(${ids}))` : ''}
+    FROM (SELECT e.contact_id, e.occurred_at, e.value, e.discount, e.label, ${typeCode} AS t, ${windowIndex} AS w,
+            e.type IN (${TYPES_ENGAGEMENT}) AS engaged, CASE WHEN e.type = 'purchase' THEN e.value * r.rate END AS money
+          FROM contact_events e LEFT JOIN temp.feature_rates r ON e.type = 'purchase' AND r.code = COALESCE(e.currency, ${b.bind(reporting)})
+          WHERE e.occurred_at <= ${b.bind(now.toISOString())}${ids ? ` AND e.contact_id IN (SELECT value FROM json_each(${ids}))` : ''}
+          ORDER BY e.contact_id LIMIT -1) AS e
     GROUP BY e.contact_id`;
 }
 
