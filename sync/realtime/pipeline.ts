@@ -166,7 +166,14 @@ export function startPipeline(options: RealtimePipelineOptions): RealtimePipelin
       }
       retryAt.delete(d.connection);
       clearPending(store, d.connection, contacts.map((c) => c.contactId));
-      logger.debug('real-time flush', { destination: d.connection, contacts: contacts.length, delivered: delivered.length, totalMs: Math.round(performance.now() - started) });
+      const oldest = contacts.reduce((min, c) => (c.receivedAt < min ? c.receivedAt : min), contacts[0]?.receivedAt ?? '');
+      logger.debug('real-time flush', {
+        destination: d.connection,
+        contacts: contacts.length,
+        delivered: delivered.length,
+        totalMs: Math.round(performance.now() - started),
+        oldestWaitedMs: oldest === '' ? 0 : Date.now() - Date.parse(oldest),
+      });
       options.onFlush?.({ destination: d.connection, delivered, outcome });
       if (stopped) return;
     }
