@@ -80,7 +80,7 @@ function evaluateMasks(store: Store, segments: readonly SegmentDefinition[], opt
   store.connection.prepare(`INSERT INTO temp.segment_masks (contact_id${columns.map((c) => `, ${c}`).join('')}) ${sql}`).run(...params);
 }
 
-function applySegment(store: Store, compiled: CompiledSegment, index: number, version: number, now: string, scope: string | undefined): Omit<SegmentReport, 'stability' | 'changedShare' | 'drift'> & { previous: number } {
+function applySegment(store: Store, compiled: CompiledSegment, index: number, version: number, now: string): Omit<SegmentReport, 'stability' | 'changedShare' | 'drift'> & { previous: number } {
   const key = compiled.key;
   const share = compiled.definition.holdout ?? 0;
   store.statement('DELETE FROM temp.segment_now').run();
@@ -88,32 +88,34 @@ function applySegment(store: Store, compiled: CompiledSegment, index: number, ve
   store
     .statement(`INSERT INTO temp.segment_now (contact_id, control) SELECT s.contact_id, ((s.contact_id + ?) * 2654435761) % ${UINT32} < ? FROM temp.segment_masks AS s WHERE (s.m${Math.floor(index / MASK_BITS)} & ${bit}) <> 0`)
     .run(holdoutSalt(key), Math.ceil(share * UINT32));
-  const inScope = scope ? `AND m.contact_id IN (SELECT value FROM json_each(?))` : '';
-  const scopeParams = scope ? [scope] : [];
-  const previous = count(store, `SELECT COUNT(*) AS n FROM memberships m WHERE m.segment_key = ? ${inScope}`, key, ...scopeParams);
-  const exitedCondition = `m.segment_key = ? ${inScope} AND NOT EXISTS (SELECT 1 FROM temp.segment_now n WHERE n.contact_id = m.contact_id AND n.control = 0)`;
+  // Who was in the segment before this run is read from temp.segment_before (taken at the start, of the scope only), so
+  // each step costs what moved and what was there, never one look-up per contact of the scope.
+  const previous = count(store, 'SELECT COUNT(*) AS n FROM temp.segment_before WHERE segment_key = ? AND control = 0', key);
+  const leavers = (control: number): string =>
+    `SELECT p.contact_id FROM temp.segment_before p WHERE p.segment_key = ? AND p.control = ${control}
+       AND NOT EXISTS (SELECT 1 FROM temp.segment_now n WHERE n.contact_id = p.contact_id AND n.control = ${control})`;
+  const newcomers = (control: number): string =>
+    `FROM temp.segment_now n WHERE n.control = ${control}
+       AND NOT EXISTS (SELECT 1 FROM temp.segment_before p WHERE p.segment_key = ? AND p.control = ${control} AND p.contact_id = n.contact_id)`;
   store
-    .statement(`UPDATE membership_history SET exited_at = ? WHERE segment_key = ? AND exited_at IS NULL AND contact_id IN (SELECT m.contact_id FROM memberships m WHERE ${exitedCondition})`)
-    .run(now, key, key, ...scopeParams);
-  const exited = store.statement(`DELETE FROM memberships AS m WHERE ${exitedCondition}`).run(key, ...scopeParams).changes;
-  const newcomers = `FROM temp.segment_now n WHERE n.control = 0 AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.segment_key = ? AND m.contact_id = n.contact_id)`;
+    .statement(`UPDATE membership_history SET exited_at = ? WHERE segment_key = ? AND exited_at IS NULL AND contact_id IN (${leavers(0)})`)
+    .run(now, key, key);
+  const exited = store.statement(`DELETE FROM memberships WHERE segment_key = ? AND contact_id IN (${leavers(0)})`).run(key, key).changes;
   store
-    .statement(`INSERT INTO membership_history (segment_key, contact_id, segment_version, entered_at) SELECT ?, n.contact_id, ?, ? ${newcomers}`)
+    .statement(`INSERT INTO membership_history (segment_key, contact_id, segment_version, entered_at) SELECT ?, n.contact_id, ?, ? ${newcomers(0)}`)
     .run(key, version, now, key);
-  const entered = store.statement(`INSERT INTO memberships (segment_key, contact_id, entered_at) SELECT ?, n.contact_id, ? ${newcomers}`).run(key, now, key).changes;
+  const entered = store.statement(`INSERT INTO memberships (segment_key, contact_id, entered_at) SELECT ?, n.contact_id, ? ${newcomers(0)}`).run(key, now, key).changes;
 
-  const controlScope = scope ? `AND h.contact_id IN (SELECT value FROM json_each(?))` : '';
-  const controlExit = `h.segment_key = ? ${controlScope} AND NOT EXISTS (SELECT 1 FROM temp.segment_now n WHERE n.contact_id = h.contact_id AND n.control = 1)`;
   store
-    .statement(`UPDATE segment_holdout_history SET exited_at = ? WHERE segment_key = ? AND exited_at IS NULL AND contact_id IN (SELECT h.contact_id FROM segment_holdout_members h WHERE ${controlExit})`)
-    .run(now, key, key, ...scopeParams);
-  store.statement(`DELETE FROM segment_holdout_members AS h WHERE ${controlExit}`).run(key, ...scopeParams);
+    .statement(`UPDATE segment_holdout_history SET exited_at = ? WHERE segment_key = ? AND exited_at IS NULL AND contact_id IN (${leavers(1)})`)
+    .run(now, key, key);
+  store.statement(`DELETE FROM segment_holdout_members WHERE segment_key = ? AND contact_id IN (${leavers(1)})`).run(key, key);
   store
-    .statement(`INSERT INTO segment_holdout_history (segment_key, contact_id, segment_version, entered_at) SELECT ?, n.contact_id, ?, ? FROM temp.segment_now n WHERE n.control = 1 AND NOT EXISTS (SELECT 1 FROM segment_holdout_members h WHERE h.segment_key = ? AND h.contact_id = n.contact_id)`)
+    .statement(`INSERT INTO segment_holdout_history (segment_key, contact_id, segment_version, entered_at) SELECT ?, n.contact_id, ?, ? ${newcomers(1)}`)
     .run(key, version, now, key);
   store
-    .statement(`INSERT INTO segment_holdout_members (segment_key, contact_id, segment_version, entered_at) SELECT ?, n.contact_id, ?, ? FROM temp.segment_now n WHERE n.control = 1 ON CONFLICT DO NOTHING`)
-    .run(key, version, now);
+    .statement(`INSERT INTO segment_holdout_members (segment_key, contact_id, segment_version, entered_at) SELECT ?, n.contact_id, ?, ? ${newcomers(1)}`)
+    .run(key, version, now, key);
   const size = count(store, 'SELECT COUNT(*) AS n FROM memberships WHERE segment_key = ?', key);
   const control = count(store, 'SELECT COUNT(*) AS n FROM segment_holdout_members WHERE segment_key = ?', key);
   return { key, version, size, control, entered, exited, previous };
@@ -131,19 +133,24 @@ function migrationMatrix(store: Store): Migration[] {
   return rows;
 }
 
-function snapshot(store: Store, table: string, keys: string, scope: string | undefined): void {
-  store.connection.exec(`CREATE TEMP TABLE IF NOT EXISTS ${table} (segment_key TEXT NOT NULL, contact_id INTEGER NOT NULL)`);
+/** Copies the memberships and holdout members of the segments (of the scope's contacts, when scoped) into a temp table. */
+function snapshot(store: Store, table: string, keys: string, scoped: boolean): void {
+  store.connection.exec(`CREATE TEMP TABLE IF NOT EXISTS ${table} (segment_key TEXT NOT NULL, contact_id INTEGER NOT NULL, control INTEGER NOT NULL)`);
   store.connection.exec(`CREATE INDEX IF NOT EXISTS temp.${table}_contact ON ${table} (contact_id)`);
+  store.connection.exec(`CREATE INDEX IF NOT EXISTS temp.${table}_segment ON ${table} (segment_key, control, contact_id)`);
   store.statement(`DELETE FROM temp.${table}`).run();
-  const inScope = scope ? 'AND contact_id IN (SELECT value FROM json_each(?))' : '';
-  const params = scope ? [keys, scope, keys, scope] : [keys, keys];
+  // Scoped: memberships are found from each contact of the scope through their contact index (CROSS JOIN keeps that
+  // order; the planner would rather scan every membership); holdout members, which have no contact index, by segment.
+  const keyed = 'm.segment_key IN (SELECT value FROM json_each(?))';
+  const memberships = scoped ? `FROM temp.segment_scope s CROSS JOIN memberships m ON m.contact_id = s.contact_id WHERE +${keyed}` : `FROM memberships m WHERE ${keyed}`;
+  const holdout = `FROM segment_holdout_members m WHERE ${keyed}${scoped ? ' AND +m.contact_id IN (SELECT contact_id FROM temp.segment_scope)' : ''}`;
   store
     .statement(
-      `INSERT INTO temp.${table} (segment_key, contact_id)
-       SELECT segment_key, contact_id FROM memberships WHERE segment_key IN (SELECT value FROM json_each(?)) ${inScope}
-       UNION ALL SELECT segment_key, contact_id FROM segment_holdout_members WHERE segment_key IN (SELECT value FROM json_each(?)) ${inScope}`,
+      `INSERT INTO temp.${table} (segment_key, contact_id, control)
+       SELECT m.segment_key, m.contact_id, 0 ${memberships}
+       UNION ALL SELECT m.segment_key, m.contact_id, 1 ${holdout}`,
     )
-    .run(...params);
+    .run(keys, keys);
 }
 
 /**
@@ -164,13 +171,16 @@ export function evaluateSegments(store: Store, segments: readonly SegmentDefinit
   const keys = JSON.stringify(segments.map((s) => s.key));
   return store.transaction(() => {
     store.connection.exec('CREATE TEMP TABLE IF NOT EXISTS segment_now (contact_id INTEGER PRIMARY KEY, control INTEGER NOT NULL)');
-    snapshot(store, 'segment_before', keys, scope);
+    store.connection.exec('CREATE TEMP TABLE IF NOT EXISTS segment_scope (contact_id INTEGER PRIMARY KEY)');
+    store.statement('DELETE FROM temp.segment_scope').run();
+    if (scope) store.statement('INSERT OR IGNORE INTO temp.segment_scope (contact_id) SELECT value FROM json_each(?)').run(scope);
+    snapshot(store, 'segment_before', keys, scope !== undefined);
     const reports: SegmentReport[] = [];
     const driftAlerts: string[] = [];
     evaluateMasks(store, segments, { ...options, now });
     for (const [index, c] of compiled.entries()) {
       const version = saveSegmentDefinition(store, c.key, { rule: c.definition.rule, holdout: c.definition.holdout ?? 0 }, nowText);
-      const { previous, ...r } = applySegment(store, c, index, version, nowText, scope);
+      const { previous, ...r } = applySegment(store, c, index, version, nowText);
       const union = previous + r.entered;
       const changedShare = union === 0 ? 0 : (r.entered + r.exited) / union;
       const drift = previous > 0 && changedShare > driftShare;
@@ -179,7 +189,7 @@ export function evaluateSegments(store: Store, segments: readonly SegmentDefinit
       }
       reports.push({ ...r, stability: previous === 0 ? null : (previous - r.exited) / previous, changedShare, drift });
     }
-    snapshot(store, 'segment_after', keys, scope);
+    snapshot(store, 'segment_after', keys, scope !== undefined);
     const migrations = migrationMatrix(store);
     const report = { evaluatedAt: nowText, incremental: scope !== undefined, segments: reports, migrations, driftAlerts };
     const runId = Number(
