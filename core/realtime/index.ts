@@ -5,6 +5,6 @@
  */
 export type { InboxKind, InboxMessage, InboxLoad } from './inbox.js';
 export { acceptMessages, loadWaitingMessages, waitingMessages } from './inbox.js';
-export type { QueuedContact } from './queue.js';
+export type { PendingContact, QueuedContact } from './queue.js';
 export { touchedContacts, queueForDestinations, pendingSummary, pendingContacts, clearPending } from './queue.js';
 export { realtimeMigrations } from './migrations.js';

@@ -34,4 +34,9 @@ export const realtimeMigrations: Migration[] = [
       );
     `,
   },
+  {
+    // Steps and flushes run side by side: a contact queued again while its flush is out must stay queued.
+    name: '20261205T090000_realtime_pending_requeued',
+    up: (d) => `ALTER TABLE realtime_pending ADD COLUMN requeued ${d.types.integer} NOT NULL DEFAULT 0;`,
+  },
 ];

@@ -6,6 +6,11 @@ export interface QueuedContact {
   receivedAt: string;
 }
 
+/** A contact waiting for a destination: `requeued` counts the recomputes that queued it again while it waited. */
+export interface PendingContact extends QueuedContact {
+  requeued: number;
+}
+
 /** Up to `limit` contacts touched by loaded messages and not yet recomputed, oldest first. */
 export function touchedContacts(store: Store, limit = 2000): QueuedContact[] {
   return (
@@ -18,7 +23,8 @@ export function touchedContacts(store: Store, limit = 2000): QueuedContact[] {
 
 /**
  * Moves recomputed contacts from the touched queue to each destination's pending queue (inside the caller's
- * transaction, which also holds the recompute, so a crash redoes both).
+ * transaction, which also holds the recompute, so a crash redoes both). A contact already waiting keeps its earliest
+ * receipt time and counts one more requeue, so a flush that read it before this recompute does not clear it.
  *
  * @example
  * store.transaction(() => { recomputeContacts(store, ids); evaluateSegments(...); queueForDestinations(store, contacts, ['segment']); });
@@ -31,7 +37,7 @@ export function queueForDestinations(store: Store, contacts: readonly QueuedCont
         .statement(
           `INSERT INTO realtime_pending (destination, contact_id, received_at)
            SELECT ?, json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?) WHERE true
-           ON CONFLICT (destination, contact_id) DO NOTHING`,
+           ON CONFLICT (destination, contact_id) DO UPDATE SET requeued = requeued + 1`,
         )
         .run(destination, json);
     }
@@ -50,17 +56,28 @@ export function pendingSummary(store: Store, destination: string): { contacts: n
 }
 
 /** Up to `limit` contacts waiting for `destination`, oldest first. */
-export function pendingContacts(store: Store, destination: string, limit: number): QueuedContact[] {
+export function pendingContacts(store: Store, destination: string, limit: number): PendingContact[] {
   return (
     store
-      .statement('SELECT contact_id, received_at FROM realtime_pending WHERE destination = ? ORDER BY received_at, contact_id LIMIT ?')
-      .all(destination, limit) as { contact_id: number; received_at: string }[]
-  ).map((r) => ({ contactId: r.contact_id, receivedAt: r.received_at }));
+      .statement('SELECT contact_id, received_at, requeued FROM realtime_pending WHERE destination = ? ORDER BY received_at, contact_id LIMIT ?')
+      .all(destination, limit) as { contact_id: number; received_at: string; requeued: number }[]
+  ).map((r) => ({ contactId: r.contact_id, receivedAt: r.received_at, requeued: r.requeued }));
 }
 
-/** Drops contacts from `destination`'s pending queue once their changes went through the planner. */
-export function clearPending(store: Store, destination: string, contactIds: readonly number[]): void {
+/**
+ * Drops contacts from `destination`'s pending queue once their changes went through the planner; one queued again
+ * since it was read (a newer recompute the planner may not have seen) stays, for the next flush.
+ *
+ * @example
+ * const waiting = pendingContacts(store, 'cdp', 1000);
+ * // ... push them
+ * clearPending(store, 'cdp', waiting);
+ */
+export function clearPending(store: Store, destination: string, contacts: readonly PendingContact[]): void {
   store
-    .statement('DELETE FROM realtime_pending WHERE destination = ? AND contact_id IN (SELECT value FROM json_each(?))')
-    .run(destination, JSON.stringify(contactIds));
+    .statement(
+      `DELETE FROM realtime_pending WHERE destination = ?
+         AND (contact_id, requeued) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))`,
+    )
+    .run(destination, JSON.stringify(contacts.map((c) => [c.contactId, c.requeued])));
 }

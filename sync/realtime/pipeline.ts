@@ -154,18 +154,23 @@ export function startPipeline(options: RealtimePipelineOptions): RealtimePipelin
           }
         },
       });
-      if (outcome.status === 'failed' || outcome.status === 'cancelled') {
+      // What went out is reported even when the rest did not: delivered state already holds it.
+      if (delivered.length > 0 && outcome.status !== 'succeeded') options.onFlush?.({ destination: d.connection, delivered, outcome });
+      // A failed segment (or rows left retryable) keeps every contact queued: the planner sends only what is still
+      // undelivered, so the retry repeats nothing that was recorded.
+      if (outcome.status !== 'succeeded') {
         const delay = Math.min((backoff?.delay ?? 500) * 2, 30_000);
         retryAt.set(d.connection, { at: Date.now() + delay, delay });
         logger.warn('real-time flush failed; the changes stay queued', {
           destination: d.connection,
+          status: outcome.status,
           retryInMs: delay,
           reason: outcome.segments.find((s) => s.error)?.error,
         });
         return;
       }
       retryAt.delete(d.connection);
-      clearPending(store, d.connection, contacts.map((c) => c.contactId));
+      clearPending(store, d.connection, contacts);
       const oldest = contacts.reduce((min, c) => (c.receivedAt < min ? c.receivedAt : min), contacts[0]?.receivedAt ?? '');
       logger.debug('real-time flush', {
         destination: d.connection,
@@ -179,14 +184,14 @@ export function startPipeline(options: RealtimePipelineOptions): RealtimePipelin
     }
   };
 
-  // Steps and flushes take turns: both write to the store, and a flush waiting on the step's write lock would hold
-  // the thread that answers HTTP (SQLite's busy wait is synchronous).
+  // Steps (on the worker) and flushes (here) run side by side: the next step recomputes while a flush is out, and a
+  // contact it queues again meanwhile stays queued (clearPending). A flush's few writes may wait for the step's commit.
   let stepping: Promise<void> | undefined;
   const flushDue = (force: boolean): Promise<void>[] =>
     options.destinations.map((d) => {
       const running = inFlight.get(d.connection);
       if (running) return running;
-      const run = (stepping ?? Promise.resolve())
+      const run = Promise.resolve()
         .then(() => flushOne(d, force))
         .catch((error: unknown) => {
           logger.error('real-time flush failed', { destination: d.connection, reason: error instanceof Error ? error.message : String(error) });
@@ -201,11 +206,10 @@ export function startPipeline(options: RealtimePipelineOptions): RealtimePipelin
   const safeStep = (): void => {
     if (stepping || stopped) return;
     let backlog = false;
-    stepping = Promise.all([...inFlight.values()])
-      .then(() => step())
+    stepping = step()
       .then((report) => {
         if (report.messages > 0 || report.contacts > 0) logger.debug('real-time step', { ...report });
-        // A full step means more is waiting: take it next (after the flushes now due) rather than a tick later.
+        // A full step means more is waiting: take it next rather than a tick later.
         backlog = fullStep(report);
       })
       .catch((error: unknown) => {
@@ -214,9 +218,8 @@ export function startPipeline(options: RealtimePipelineOptions): RealtimePipelin
       .finally(() => {
         stepping = undefined;
         if (stopped) return;
-        void Promise.all(flushDue(false)).then(() => {
-          if (backlog) safeStep();
-        });
+        void flushDue(false);
+        if (backlog) safeStep();
       });
   };
 

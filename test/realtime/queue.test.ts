@@ -1,0 +1,42 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openStore, type Store } from '../../core/index.js';
+import { clearPending, pendingContacts, pendingSummary, queueForDestinations } from '../../core/realtime/index.js';
+
+// Steps and flushes run side by side: a step may recompute and queue a contact again while a flush that already read
+// that contact is out. The flush must not clear that newer change.
+
+let dir: string;
+let store: Store;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'segflow-realtime-queue-'));
+  store = openStore(join(dir, 'segflow.db'));
+});
+
+afterEach(() => {
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the pending queue of a destination', () => {
+  it('keeps a contact queued again after its flush read it, with its earliest receipt time', () => {
+    queueForDestinations(store, [{ contactId: 1, receivedAt: '2026-01-01T00:00:00.000Z' }, { contactId: 2, receivedAt: '2026-01-01T00:00:00.500Z' }], ['cdp', 'crm']);
+    const read = pendingContacts(store, 'cdp', 100);
+    expect(read.map((c) => c.contactId)).toEqual([1, 2]);
+
+    // A later step recomputes contact 1 again while the flush of `read` is out.
+    queueForDestinations(store, [{ contactId: 1, receivedAt: '2026-01-01T00:00:03.000Z' }], ['cdp', 'crm']);
+    clearPending(store, 'cdp', read);
+
+    const left = pendingContacts(store, 'cdp', 100);
+    expect(left.map((c) => [c.contactId, c.receivedAt])).toEqual([[1, '2026-01-01T00:00:00.000Z']]);
+    // The other destination's queue is its own.
+    expect(pendingSummary(store, 'crm').contacts).toBe(2);
+
+    clearPending(store, 'cdp', left);
+    expect(pendingSummary(store, 'cdp')).toEqual({ contacts: 0, oldest: null });
+  });
+});
