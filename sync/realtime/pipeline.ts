@@ -17,6 +17,12 @@ import { pushSegments, type PushOutcome } from '../push/index.js';
 import { runStep, STEP_CONTACTS, STEP_MESSAGES, type StepInput, type StepReport } from './step.js';
 import type { WorkerRequest } from './step-worker.js';
 
+/**
+ * The default micro-batch: 500 contacts are about 1,000 Segment messages, one request under its 500 KB limit, and a
+ * flush of well under a second; a destination with smaller batches flushes at its own batch size.
+ */
+export const FLUSH_SIZE = 500;
+
 /** One destination the real-time path flushes to: what a job's push step says, resolved to a connector. */
 export interface RealtimeDestination {
   /** The destination's connection name (delivered state is kept per connection). */
@@ -58,6 +64,11 @@ export interface RealtimePipelineOptions {
   tickMs?: number;
   /** The longest a change waits for its micro-batch to fill. Default 1000 ms. */
   flushMs?: number;
+  /**
+   * Contacts waiting that make a destination's flush due at once (the micro-batch size). Default: the destination's
+   * batch size, at most FLUSH_SIZE.
+   */
+  flushSize?: number;
   /** Most contacts recomputed per step (the rest wait for the next). Default STEP_CONTACTS. */
   maxContactsPerTick?: number;
   /** Most messages loaded per step. Default STEP_MESSAGES. */
@@ -88,7 +99,7 @@ export interface RealtimePipeline {
  * Starts the real-time pipeline on a store: every `tickMs`, accepted messages are loaded through the normal load path
  * and the contacts they touched are recomputed together (`recomputeContacts`, then `evaluateSegments` over just those
  * contacts) and queued per destination, in one transaction; a flusher per destination sends their membership changes
- * in micro-batches (its batch size reached, or the oldest waiting `flushMs`) through the same planner, delivered state
+ * in micro-batches (`flushSize` contacts waiting, or the oldest waiting `flushMs`) through the same planner, delivered state
  * and push lock as scheduled pushes, so the two never send the same change twice. Everything queued lives in the
  * store, so a restart picks up where a crash left off.
  *
@@ -127,7 +138,8 @@ export function startPipeline(options: RealtimePipelineOptions): RealtimePipelin
     for (;;) {
       const waiting = pendingSummary(store, d.connection);
       if (waiting.contacts === 0 || waiting.oldest === null) return;
-      const due = force || waiting.contacts >= d.destination.batchSize || Date.now() - Date.parse(waiting.oldest) >= flushMs;
+      const size = options.flushSize ?? Math.min(d.destination.batchSize, FLUSH_SIZE);
+      const due = force || waiting.contacts >= size || Date.now() - Date.parse(waiting.oldest) >= flushMs;
       if (!due) return;
       const started = performance.now();
       const contacts = pendingContacts(store, d.connection, Math.max(d.destination.batchSize * 20, 1000));
@@ -224,7 +236,7 @@ export function startPipeline(options: RealtimePipelineOptions): RealtimePipelin
   };
 
   const stepTimer = setInterval(safeStep, tickMs);
-  const flushTimer = setInterval(() => void flushDue(false), Math.max(10, Math.min(tickMs, flushMs / 10)));
+  const flushTimer = setInterval(() => void flushDue(false), Math.max(10, Math.min(tickMs, flushMs / 20)));
 
   const accepting = new Set<Promise<boolean[]>>();
   return {
