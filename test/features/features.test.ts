@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { computeFeatures, recomputeContacts, type ExpressionFeature } from '../../core/features/index.js';
 import { loadPage, type Store } from '../../core/index.js';
@@ -158,6 +160,25 @@ describe('features over a hand-computed fixture (now = 2026-03-01, EUR reporting
     expect(incremental).toEqual(all());
     // A full run finds new breakpoints: ada is now the best of four on frequency, one customer worse than her.
     expect(features(store, 'ada')).toMatchObject({ rfm_frequency: 4 });
+  });
+
+  it('computes the same features with the aggregate split over two threads, and leaves no scratch file behind', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.message);
+    process.on('warning', onWarning);
+    const rows = (): Row[] => store.statement('SELECT * FROM contact_features ORDER BY contact_id').all() as Row[];
+    const files = (): string[] => readdirSync(dirname(store.path)).sort();
+    const before = files();
+    computeFeatures(store, { now: NOW, currency: CURRENCY, threads: 1 });
+    const one = rows();
+    computeFeatures(store, { now: NOW, currency: CURRENCY, threads: 2 });
+    expect(rows()).toEqual(one);
+    expect(one.length).toBeGreaterThan(3);
+    expect(files()).toEqual(before);
+    await new Promise((done) => setImmediate(done));
+    process.off('warning', onWarning);
+    // A failed second thread would fall back to this one with a warning: the split really ran.
+    expect(warnings.filter((w) => w.includes('aggregate thread'))).toEqual([]);
   });
 
   it('keeps contact_events in step with events when contacts merge and events are erased', () => {

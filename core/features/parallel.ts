@@ -1,0 +1,106 @@
+/**
+ * A second thread for the whole-base feature aggregate: a worker opens the same SQLite file (WAL lets it read while
+ * the computation holds the write lock, and it sees exactly what the computation sees, since nothing else can commit
+ * meanwhile), aggregates the upper half of the contact id range into a scratch file, and the calling thread, which
+ * aggregated the lower half itself, inserts both. The calling thread stays synchronous: it waits on a shared flag
+ * with `Atomics.wait`. The worker runs plain JavaScript (evaluated source), so it never goes through the TypeScript
+ * loader. Any failure of the worker leaves the upper half to the calling thread: never a hang, never a missing row.
+ */
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import type { SqlValue } from '../store/dialect.js';
+
+/** Contacts from which `computeFeatures` aggregates on two threads by default. */
+export const PARALLEL_CONTACTS = 200_000;
+
+const JOB_MS = 30 * 60_000;
+const RUNNING = 0;
+const DONE = 1;
+const FAILED = 2;
+
+const WORKER_SOURCE = `'use strict';
+const { workerData } = require('node:worker_threads');
+const state = new Int32Array(workerData.state);
+try {
+  const Database = require(workerData.driver);
+  const db = new Database(workerData.path);
+  try {
+    db.pragma('busy_timeout = 10000');
+    db.pragma('cache_size = -65536');
+    db.prepare('ATTACH DATABASE ? AS scratch').run(workerData.scratch);
+    db.exec('PRAGMA scratch.journal_mode = OFF; PRAGMA scratch.synchronous = OFF;');
+    db.exec(workerData.setup);
+    const rate = db.prepare('INSERT OR REPLACE INTO temp.feature_rates (code, rate) VALUES (?, ?)');
+    for (const [code, value] of workerData.rates) rate.run(code, value);
+    db.exec(workerData.create);
+    db.prepare(workerData.insert).run(...workerData.params);
+  } finally {
+    db.close();
+  }
+  Atomics.store(state, 0, ${DONE});
+} catch (error) {
+  workerData.port.postMessage(String((error && error.stack) || error));
+  Atomics.store(state, 0, ${FAILED});
+}
+Atomics.notify(state, 0);
+workerData.port.close();`;
+
+/** The upper half's aggregate, as the worker runs it. */
+export interface AggregateJob {
+  /** The store's SQLite file. */
+  path: string;
+  /** The scratch file the worker writes `scratch.aggregates` into (attached by the caller as `scratch`). */
+  scratch: string;
+  /** SQL creating temp.feature_rates; the rates to put in it. */
+  setup: string;
+  rates: [string, number][];
+  /** CREATE TABLE scratch.aggregates ...; INSERT INTO scratch.aggregates SELECT ... and its parameters. */
+  create: string;
+  insert: string;
+  params: SqlValue[];
+}
+
+/** Whether a computation over `contacts` contacts uses a second thread. */
+export function aggregateThreads(contacts: number, threads: number | undefined): number {
+  return Math.max(1, Math.min(2, threads ?? (contacts >= PARALLEL_CONTACTS ? availableParallelism() : 1)));
+}
+
+/** A running upper-half job: `wait()` returns true once the worker has filled the scratch file, false if it failed. */
+export interface RunningAggregate {
+  wait(): boolean;
+}
+
+/** Starts the worker; `wait()` blocks the calling thread until it is done (or has failed, or ran out of time). */
+export function startAggregate(job: AggregateJob): RunningAggregate {
+  const state = new Int32Array(new SharedArrayBuffer(4));
+  const channel = new MessageChannel();
+  let worker: Worker;
+  try {
+    worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      execArgv: [],
+      workerData: { ...job, state: state.buffer, port: channel.port2, driver: createRequire(import.meta.url).resolve('better-sqlite3') },
+      transferList: [channel.port2],
+    });
+  } catch {
+    channel.port1.close();
+    return { wait: () => false };
+  }
+  worker.unref();
+  channel.port1.unref();
+  return {
+    wait() {
+      const began = Date.now();
+      while (Atomics.load(state, 0) === RUNNING && Date.now() - began < JOB_MS) Atomics.wait(state, 0, RUNNING, 1000);
+      const outcome = Atomics.load(state, 0);
+      if (outcome !== DONE) {
+        const reason = receiveMessageOnPort(channel.port1)?.message as string | undefined;
+        if (reason) process.emitWarning(`features: the second aggregate thread failed, computing its half here: ${reason.split('\n')[0] ?? ''}`);
+        void worker.terminate();
+      }
+      channel.port1.close();
+      return outcome === DONE;
+    },
+  };
+}
