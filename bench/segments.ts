@@ -6,7 +6,7 @@
  * Targets: full < 60 s, incremental < 3 s, recomputeContacts p99 < 200 ms.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { builtinRegistry } from '../cli/builtins.js';
 import { loadConfig } from '../config/index.js';
@@ -121,6 +121,14 @@ function timed<T>(fn: () => T): [T, number] {
   return [out, performance.now() - start];
 }
 
+/** Wall and CPU time (all threads of the process) of fn, in ms. */
+function clocked<T>(fn: () => T): [T, number, number] {
+  const cpu = process.cpuUsage();
+  const [out, ms] = timed(fn);
+  const used = process.cpuUsage(cpu);
+  return [out, ms, (used.user + used.system) / 1000];
+}
+
 async function starterSegments(dir: string): Promise<SegmentDefinition[]> {
   const file = join(dir, 'segflow.yaml');
   writeFileSync(file, `segments:\n  - include: ${JSON.stringify(resolve('config/segments/starter.yaml'))}\n`);
@@ -138,15 +146,17 @@ export const benchmark: Benchmark = {
     try {
       const segments = await starterSegments(dir);
 
-      const [groups, bareMs] = timed(() => {
+      // The floor reads the same events the features read: contact_events, the copy of every event in contact order
+      // (GROUP BY walks it without a sort or a look-up per event), on one thread.
+      const [groups, bareMs, bareCpu] = clocked(() => {
         let n = 0;
-        for (const _ of store.connection.prepare('SELECT contact_id, COUNT(*), SUM(value), MAX(occurred_at) FROM events GROUP BY contact_id').iterate()) n++;
+        for (const _ of store.connection.prepare('SELECT contact_id, COUNT(*), SUM(value), MAX(occurred_at) FROM contact_events GROUP BY contact_id').iterate()) n++;
         return n;
       });
       log(`bare GROUP BY: ${seconds(bareMs)} s over ${groups} contacts`);
-      const [featureRun, featuresMs] = timed(() => computeFeatures(store, { now: NOW, currency: CURRENCY }));
+      const [featureRun, featuresMs, featuresCpu] = clocked(() => computeFeatures(store, { now: NOW, currency: CURRENCY }));
       log(`features: ${seconds(featuresMs)} s (${featureRun.warnings.join('; ')})`);
-      const [report, segmentsMs] = timed(() => evaluateSegments(store, segments, { now: NOW }));
+      const [report, segmentsMs, segmentsCpu] = clocked(() => evaluateSegments(store, segments, { now: NOW }));
       log(`${segments.length} starter segments: ${seconds(segmentsMs)} s`);
 
       const touched = Array.from({ length: Math.floor(contacts / 100) }, (_, i) => 1 + ((i * 7919) % contacts));
@@ -161,7 +171,7 @@ export const benchmark: Benchmark = {
           insert.run(`new-${k}-b`, id, id, 'email_open', '2026-02-28T11:00:00.000Z', null, '{}', NOW.toISOString());
         });
       });
-      const [, incrementalMs] = timed(() => {
+      const [, incrementalMs, incrementalCpu] = clocked(() => {
         recomputeContacts(store, unique, { now: NOW, currency: CURRENCY });
         evaluateSegments(store, segments, { now: NOW, contacts: unique });
       });
@@ -180,14 +190,16 @@ export const benchmark: Benchmark = {
       return [
         `${contacts.toLocaleString('en')} contacts, ${events.toLocaleString('en')} events, ${segments.length} starter segments (largest: ${largest}).`,
         '',
-        '| measure | time | target |',
-        '| --- | --- | --- |',
-        `| bare GROUP BY over the events (floor) | ${seconds(bareMs)} s | — |`,
-        `| all features, whole base | ${seconds(featuresMs)} s | — |`,
-        `| all starter segments, whole base | ${seconds(segmentsMs)} s | — |`,
-        `| features + segments | ${seconds(full)} s (${(full / bareMs).toFixed(1)}× the GROUP BY) | < 60 s |`,
-        `| incremental run after 1% of contacts got events (${unique.length.toLocaleString('en')}) | ${seconds(incrementalMs)} s | < 3 s |`,
-        `| recomputeContacts(1,000) p50 / p99 over ${runs} runs | ${p(0.5).toFixed(1)} / ${p(0.99).toFixed(1)} ms | p99 < 200 ms |`,
+        '| measure | time | CPU time (all threads) | target |',
+        '| --- | --- | --- | --- |',
+        `| bare GROUP BY over the same events (floor: contact_events, the contact-ordered copy the features read; one thread) | ${seconds(bareMs)} s | ${seconds(bareCpu)} s | — |`,
+        `| all features, whole base (aggregate on two threads) | ${seconds(featuresMs)} s | ${seconds(featuresCpu)} s | — |`,
+        `| all starter segments, whole base | ${seconds(segmentsMs)} s | ${seconds(segmentsCpu)} s | — |`,
+        `| features + segments | ${seconds(full)} s (${(full / bareMs).toFixed(1)}× the GROUP BY) | ${seconds(featuresCpu + segmentsCpu)} s | < 60 s |`,
+        `| incremental run after 1% of contacts got events (${unique.length.toLocaleString('en')}) | ${seconds(incrementalMs)} s | ${seconds(incrementalCpu)} s | < 3 s |`,
+        `| recomputeContacts(1,000) p50 / p99 over ${runs} runs | ${p(0.5).toFixed(1)} / ${p(0.99).toFixed(1)} ms | — | p99 < 200 ms |`,
+        '',
+        `Machine: ${availableParallelism()} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' / ')} at the end (other work shares it).`,
         '',
         `Setup (raw generation and indexes, not a measure): ${generateMs === undefined ? 'reused a kept store (SEGMENTS_BENCH_REUSE)' : `${seconds(generateMs)} s`}. Full scale: ${full < 60_000 ? 'meets' : 'misses'} the 60 s target, incremental ${incrementalMs < 3000 ? 'meets' : 'misses'} 3 s, recompute p99 ${p(0.99) < 200 ? 'meets' : 'misses'} 200 ms.`,
       ].join('\n');

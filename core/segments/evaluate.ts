@@ -116,6 +116,8 @@ function applySegment(store: Store, compiled: CompiledSegment, index: number, ve
   store
     .statement(`INSERT INTO segment_holdout_members (segment_key, contact_id, segment_version, entered_at) SELECT ?, n.contact_id, ?, ? ${newcomers(1)}`)
     .run(key, version, now, key);
+  // After this step the segment's members and control group (in the scope) are exactly segment_now.
+  store.statement('INSERT INTO temp.segment_after (segment_key, contact_id, control) SELECT ?, contact_id, control FROM temp.segment_now').run(key);
   const size = count(store, 'SELECT COUNT(*) AS n FROM memberships WHERE segment_key = ?', key);
   const control = count(store, 'SELECT COUNT(*) AS n FROM segment_holdout_members WHERE segment_key = ?', key);
   return { key, version, size, control, entered, exited, previous };
@@ -133,12 +135,17 @@ function migrationMatrix(store: Store): Migration[] {
   return rows;
 }
 
-/** Copies the memberships and holdout members of the segments (of the scope's contacts, when scoped) into a temp table. */
-function snapshot(store: Store, table: string, keys: string, scoped: boolean): void {
+/** An empty temp table of (segment, contact, control) rows, indexed by contact (and by segment when asked). */
+function snapshotTable(store: Store, table: string, bySegment: boolean): void {
   store.connection.exec(`CREATE TEMP TABLE IF NOT EXISTS ${table} (segment_key TEXT NOT NULL, contact_id INTEGER NOT NULL, control INTEGER NOT NULL)`);
   store.connection.exec(`CREATE INDEX IF NOT EXISTS temp.${table}_contact ON ${table} (contact_id)`);
-  store.connection.exec(`CREATE INDEX IF NOT EXISTS temp.${table}_segment ON ${table} (segment_key, control, contact_id)`);
+  if (bySegment) store.connection.exec(`CREATE INDEX IF NOT EXISTS temp.${table}_segment ON ${table} (segment_key, control, contact_id)`);
   store.statement(`DELETE FROM temp.${table}`).run();
+}
+
+/** Copies the memberships and holdout members of the segments (of the scope's contacts, when scoped) into a temp table. */
+function snapshot(store: Store, table: string, keys: string, scoped: boolean): void {
+  snapshotTable(store, table, true);
   // Scoped: memberships are found from each contact of the scope through their contact index (CROSS JOIN keeps that
   // order; the planner would rather scan every membership); holdout members, which have no contact index, by segment.
   const keyed = 'm.segment_key IN (SELECT value FROM json_each(?))';
@@ -175,6 +182,7 @@ export function evaluateSegments(store: Store, segments: readonly SegmentDefinit
     store.statement('DELETE FROM temp.segment_scope').run();
     if (scope) store.statement('INSERT OR IGNORE INTO temp.segment_scope (contact_id) SELECT value FROM json_each(?)').run(scope);
     snapshot(store, 'segment_before', keys, scope !== undefined);
+    snapshotTable(store, 'segment_after', false);
     const reports: SegmentReport[] = [];
     const driftAlerts: string[] = [];
     evaluateMasks(store, segments, { ...options, now });
@@ -189,7 +197,6 @@ export function evaluateSegments(store: Store, segments: readonly SegmentDefinit
       }
       reports.push({ ...r, stability: previous === 0 ? null : (previous - r.exited) / previous, changedShare, drift });
     }
-    snapshot(store, 'segment_after', keys, scope !== undefined);
     const migrations = migrationMatrix(store);
     const report = { evaluatedAt: nowText, incremental: scope !== undefined, segments: reports, migrations, driftAlerts };
     const runId = Number(
