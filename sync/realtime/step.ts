@@ -11,10 +11,11 @@ import { loadWaitingMessages, queueForDestinations, touchedContacts } from '../.
 
 /**
  * Default step sizes: a step's fixed costs (statements, the segment queries, a commit) are paid once for up to this
- * many messages and contacts; the inbox commits no longer wait on the step (they run on the step's own thread).
+ * many messages and contacts, and its write transactions stay short, since a flush's writes on the server thread may
+ * wait for them (steps and flushes run side by side).
  */
-export const STEP_MESSAGES = 2000;
-export const STEP_CONTACTS = 2000;
+export const STEP_MESSAGES = 1000;
+export const STEP_CONTACTS = 1000;
 
 /** What one step needs: plain data, so it can be posted to the step worker. */
 export interface StepInput {
