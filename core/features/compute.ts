@@ -39,12 +39,25 @@ export interface FeatureRun {
   warnings: string[];
 }
 
-const quote = (s: string): string => `'${s}'`;
-const TYPES_ENGAGEMENT = ENGAGEMENT_TYPES.map(quote).join(', ');
 
-/** Event types the built-in aggregates single out, coded as small integers once per row (`e.t`). */
-const TYPE_CODES = ['purchase', 'email_sent', 'email_open', 'email_click', 'support_ticket', 'feature_used', 'signup'] as const;
-const is = (type: (typeof TYPE_CODES)[number]): string => `e.t = ${TYPE_CODES.indexOf(type) + 1}`;
+/**
+ * Each event's type is coded once per row as a small integer (`e.t`): the types the aggregates single out get their
+ * own code, those that are not engagement first, so that "is engagement" is `e.t > ` the last of them; the other
+ * engagement types share one code; anything else is 0. The CASE tests the most frequent types first.
+ */
+const SINGLED = ['email_sent', 'email_open', 'purchase', 'email_click', 'feature_used', 'support_ticket', 'signup'] as const;
+const CODED = [...SINGLED.filter((t) => !isEngagement(t)), ...SINGLED.filter((t) => isEngagement(t))];
+const LAST_NOT_ENGAGED = SINGLED.filter((t) => !isEngagement(t)).length;
+const OTHER_ENGAGED = CODED.length + 1;
+const is = (type: (typeof SINGLED)[number]): string => `e.t = ${CODED.indexOf(type) + 1}`;
+const ENGAGED = `e.t > ${LAST_NOT_ENGAGED}`;
+function isEngagement(type: string): boolean {
+  return (ENGAGEMENT_TYPES as readonly string[]).includes(type);
+}
+const TYPE_CODE = `CASE e.type ${[
+  ...SINGLED.map((t) => `WHEN '${t}' THEN ${CODED.indexOf(t) + 1}`),
+  ...ENGAGEMENT_TYPES.filter((t) => !(SINGLED as readonly string[]).includes(t)).map((t) => `WHEN '${t}' THEN ${OTHER_ENGAGED}`),
+].join(' ')} ELSE 0 END`;
 /** Every window the aggregates use, in days, shortest first: `e.w` is the index of the shortest one an event is in. */
 const WINDOWS = [...new Set([...EMAIL_WINDOWS, ...MONEY_WINDOWS, 60])].sort((x, y) => x - y);
 const within = (days: number): string => `e.w <= ${WINDOWS.indexOf(days)}`;
@@ -61,7 +74,7 @@ function aggregateSql(b: Binder, now: Date, reporting: string, ids: string | und
   const cols: string[] = [
     `MAX(e.occurred_at) FILTER (WHERE ${purchase}) AS last_purchase_at`,
     `MIN(e.occurred_at) FILTER (WHERE ${purchase}) AS first_purchase_at`,
-    `MAX(e.occurred_at) FILTER (WHERE e.engaged) AS last_engagement_at`,
+    `MAX(e.occurred_at) FILTER (WHERE ${ENGAGED}) AS last_engagement_at`,
     `MIN(e.occurred_at) FILTER (WHERE ${is('signup')}) AS signup_at`,
   ];
   for (const w of MONEY_WINDOWS) cols.push(`${count(`${purchase} AND ${within(w)}`)} AS frequency_${w}d`);
@@ -75,22 +88,21 @@ function aggregateSql(b: Binder, now: Date, reporting: string, ids: string | und
     cols.push(`${count(`${is('email_open')} AND ${within(w)}`)} AS email_opens_${w}d`);
     cols.push(`${count(`${is('email_click')} AND ${within(w)}`)} AS email_clicks_${w}d`);
   }
-  cols.push(`${count(`${within(30)} AND e.engaged`)} AS engagement_30d`);
-  cols.push(`${count(`e.w = ${WINDOWS.indexOf(60)} AND e.engaged`)} AS engagement_prev_30d`);
+  cols.push(`${count(`${within(30)} AND ${ENGAGED}`)} AS engagement_30d`);
+  cols.push(`${count(`e.w = ${WINDOWS.indexOf(60)} AND ${ENGAGED}`)} AS engagement_prev_30d`);
   cols.push(`${count(`${is('support_ticket')} AND ${within(90)}`)} AS support_contacts_90d`);
   cols.push(`${count(is('support_ticket'))} AS support_contacts_all`);
   cols.push(`${count(`${purchase} AND e.discount > 0`)} AS discounted_purchases`);
   cols.push(`COUNT(DISTINCT e.label) FILTER (WHERE ${purchase}) AS distinct_categories`);
   cols.push(`COUNT(DISTINCT e.label) FILTER (WHERE ${is('feature_used')}) AS distinct_features`);
-  const typeCode = `CASE e.type ${TYPE_CODES.map((t, i) => `WHEN '${t}' THEN ${i + 1}`).join(' ')} ELSE 0 END`;
   const windowIndex = `CASE ${WINDOWS.map((d, i) => `WHEN e.occurred_at > ${b.bind(before(now, `${d}d`))} THEN ${i}`).join(' ')} ELSE ${WINDOWS.length} END`;
   // contact_events is clustered by contact, so GROUP BY walks it in order without a sort, and a set of contacts is
   // one range seek each. Only purchases look their currency's rate up. The LIMIT keeps SQLite from flattening the
   // per-row subquery into the aggregate (a subquery with LIMIT under an aggregate is never flattened), which would
   // evaluate its CASEs again in every aggregate that reads them.
   return `SELECT e.contact_id AS contact_id, ${cols.join(',\n  ')}
-    FROM (SELECT e.contact_id, e.occurred_at, e.value, e.discount, e.label, ${typeCode} AS t, ${windowIndex} AS w,
-            e.type IN (${TYPES_ENGAGEMENT}) AS engaged, CASE WHEN e.type = 'purchase' THEN e.value * r.rate END AS money
+    FROM (SELECT e.contact_id, e.occurred_at, e.value, e.discount, e.label, ${TYPE_CODE} AS t, ${windowIndex} AS w,
+            CASE WHEN e.type = 'purchase' THEN e.value * r.rate END AS money
           FROM contact_events e LEFT JOIN temp.feature_rates r ON e.type = 'purchase' AND r.code = COALESCE(e.currency, ${b.bind(reporting)})
           WHERE e.occurred_at <= ${b.bind(now.toISOString())}${ids ? ` AND e.contact_id IN (SELECT value FROM json_each(${ids}))` : ''}${range}
           ORDER BY e.contact_id LIMIT -1) AS e
