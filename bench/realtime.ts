@@ -264,6 +264,8 @@ server:
         const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => ok({ close: () => s.close(), port: info.port }));
       });
 
+      // Traffic starts once the server is up, its real-time worker included (its boot is not what is measured).
+      await realtime.ready;
       log(`sending ${rate} events/s for ${seconds} s while the scheduled process computes`);
       const serverCpuAtStart = cpuMs();
       const loadAtStart = loadavg()[0] ?? 0;

@@ -19,6 +19,8 @@ export interface RealtimeOptions {
 }
 
 export interface RealtimeHandle {
+  /** Resolves once the pipeline's step worker is up. */
+  ready: Promise<void>;
   /** Stops the pipeline; what is still queued stays in the store and goes out after the next start. */
   stop(): Promise<void>;
 }
@@ -56,6 +58,7 @@ export function startRealtime(deps: ServerDeps, options: RealtimeOptions = {}): 
   });
   const unroute = routeAccepts(deps.store, (connection, kind, messages, receivedAt) => pipeline.accept(connection, kind, messages, receivedAt));
   return {
+    ready: pipeline.ready,
     async stop() {
       unroute();
       await pipeline.stop();

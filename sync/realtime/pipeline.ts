@@ -82,6 +82,8 @@ export interface RealtimePipelineOptions {
 }
 
 export interface RealtimePipeline {
+  /** Resolves once the step worker is up (its modules loaded, its store open); at once without a worker. */
+  ready: Promise<void>;
   /**
    * Stores accepted messages in the inbox (the step worker commits what arrives together in one transaction) and
    * resolves once they are committed, per message whether it was new: answer the sender only after it resolves.
@@ -198,14 +200,16 @@ export function startPipeline(options: RealtimePipelineOptions): RealtimePipelin
     }
   };
 
-  // Steps (on the worker) and flushes (here) run side by side: the next step recomputes while a flush is out, and a
-  // contact it queues again meanwhile stays queued (clearPending). A flush's few writes may wait for the step's commit.
+  // Steps and flushes take turns: both write to the store, and a flush waiting on the step's write lock would hold
+  // the thread that answers HTTP (SQLite's busy wait is synchronous); side by side, a backlog of back-to-back steps
+  // starved the flush's writes (the worker takes the lock again the moment it commits). A contact queued again while
+  // a flush is out still stays queued (clearPending), so the rule is about the HTTP thread, not about correctness.
   let stepping: Promise<void> | undefined;
   const flushDue = (force: boolean): Promise<void>[] =>
     options.destinations.map((d) => {
       const running = inFlight.get(d.connection);
       if (running) return running;
-      const run = Promise.resolve()
+      const run = (stepping ?? Promise.resolve())
         .then(() => flushOne(d, force))
         .catch((error: unknown) => {
           logger.error('real-time flush failed', { destination: d.connection, reason: error instanceof Error ? error.message : String(error) });
@@ -220,10 +224,11 @@ export function startPipeline(options: RealtimePipelineOptions): RealtimePipelin
   const safeStep = (): void => {
     if (stepping || stopped) return;
     let backlog = false;
-    stepping = step()
+    stepping = Promise.all([...inFlight.values()])
+      .then(() => step())
       .then((report) => {
         if (report.messages > 0 || report.contacts > 0) logger.debug('real-time step', { ...report });
-        // A full step means more is waiting: take it next rather than a tick later.
+        // A full step means more is waiting: take it next (after the flushes now due) rather than a tick later.
         backlog = fullStep(report);
       })
       .catch((error: unknown) => {
@@ -232,8 +237,9 @@ export function startPipeline(options: RealtimePipelineOptions): RealtimePipelin
       .finally(() => {
         stepping = undefined;
         if (stopped) return;
-        void flushDue(false);
-        if (backlog) safeStep();
+        void Promise.all(flushDue(false)).then(() => {
+          if (backlog) safeStep();
+        });
       });
   };
 
@@ -242,6 +248,7 @@ export function startPipeline(options: RealtimePipelineOptions): RealtimePipelin
 
   const accepting = new Set<Promise<boolean[]>>();
   return {
+    ready: worker ? worker.ready : Promise.resolve(),
     step,
     accept(connection, kind, messages, receivedAt = new Date()) {
       if (!worker) return Promise.resolve(acceptMessages(store, connection, kind, messages, receivedAt));
@@ -279,6 +286,7 @@ function stepWorker(
   storePath: string,
   input: StepInput,
 ): {
+  ready: Promise<void>;
   step(now: Date): Promise<StepReport>;
   accept(connection: string, kind: InboxKind, messages: readonly InboxMessage[], receivedAt: Date): Promise<boolean[]>;
   stop(): Promise<void>;
@@ -291,8 +299,24 @@ function stepWorker(
   const waiting = new Map<number, { resolve: (answer: unknown) => void; reject: (e: Error) => void }>();
   let nextId = 1;
   let exited: Error | undefined;
-  type Answer = { type: 'stepped'; id: number; report: StepReport } | { type: 'accepted'; id: number; fresh: boolean[] } | { type: 'failed'; id: number; message: string };
+  type Answer =
+    | { type: 'ready' }
+    | { type: 'stepped'; id: number; report: StepReport }
+    | { type: 'accepted'; id: number; fresh: boolean[] }
+    | { type: 'failed'; id: number; message: string };
+  let started: () => void = () => {};
+  let notStarted: (error: Error) => void = () => {};
+  const ready = new Promise<void>((resolve, reject) => {
+    started = resolve;
+    notStarted = reject;
+  });
+  // Nobody may wait for it: a worker that never starts is reported by the steps and accepts that fail.
+  void ready.catch(() => undefined);
   worker.on('message', (message: Answer) => {
+    if (message.type === 'ready') {
+      started();
+      return;
+    }
     const w = waiting.get(message.id);
     waiting.delete(message.id);
     if (message.type === 'stepped') w?.resolve(message.report);
@@ -301,6 +325,7 @@ function stepWorker(
   });
   const fail = (error: Error): void => {
     exited = error;
+    notStarted(error);
     for (const w of waiting.values()) w.reject(error);
     waiting.clear();
   };
@@ -315,6 +340,7 @@ function stepWorker(
     });
   };
   return {
+    ready,
     step: (now) => ask<StepReport>({ type: 'step', now: now.toISOString() }),
     accept: (connection, kind, messages, receivedAt) =>
       ask<boolean[]>({ type: 'accept', connection, kind, messages: [...messages], receivedAt: receivedAt.toISOString() }),

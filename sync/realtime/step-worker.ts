@@ -18,6 +18,7 @@ const { storePath, input } = workerData as { storePath: string; input: StepInput
 const store = openStore(storePath);
 // This thread copies the WAL into the database itself, between steps (see checkpoint below), not inside a commit.
 store.connection.exec('PRAGMA wal_autocheckpoint = 0');
+parentPort?.postMessage({ type: 'ready' });
 
 /**
  * Copies what the WAL holds into the database file without waiting for anyone (PASSIVE), right after a step is

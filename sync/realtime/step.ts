@@ -11,8 +11,7 @@ import { loadWaitingMessages, queueForDestinations, touchedContacts } from '../.
 
 /**
  * Default step sizes: a step's fixed costs (statements, the segment queries, a commit) are paid once for up to this
- * many messages and contacts, and its write transactions stay short, since a flush's writes on the server thread may
- * wait for them (steps and flushes run side by side).
+ * many messages and contacts; a backlog goes through in steps of about a second or less, each followed by its flush.
  */
 export const STEP_MESSAGES = 1000;
 export const STEP_CONTACTS = 1000;
