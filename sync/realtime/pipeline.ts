@@ -144,9 +144,7 @@ export function startPipeline(options: RealtimePipelineOptions): RealtimePipelin
       const due = force || waiting.contacts >= size || Date.now() - Date.parse(waiting.oldest) >= flushMs;
       if (!due) return;
       const started = performance.now();
-      // Two batches per segment at most per round: a backlog goes out in rounds, each planned without holding the
-      // server thread for seconds.
-      const contacts = pendingContacts(store, d.connection, Math.max(d.destination.batchSize * 2, 1000));
+      const contacts = pendingContacts(store, d.connection, Math.max(d.destination.batchSize * 20, 1000));
       const receivedAt = new Map(contacts.map((c): [number, QueuedContact] => [c.contactId, c]));
       const delivered: FlushReport['delivered'] = [];
       const outcome = await pushSegments({

@@ -11,10 +11,11 @@ import { loadWaitingMessages, queueForDestinations, touchedContacts } from '../.
 
 /**
  * Default step sizes: a step's fixed costs (statements, the segment queries, a commit) are paid once for up to this
- * many messages and contacts; a backlog goes through in steps of about a second or less, each followed by its flush.
+ * many messages and contacts; steps and flushes take turns, so a backlog drains at most this many per turn (1,000
+ * could not catch up with 1,000 events/s on a loaded machine).
  */
-export const STEP_MESSAGES = 1000;
-export const STEP_CONTACTS = 1000;
+export const STEP_MESSAGES = 2000;
+export const STEP_CONTACTS = 2000;
 
 /** What one step needs: plain data, so it can be posted to the step worker. */
 export interface StepInput {
