@@ -252,7 +252,10 @@ function insertStatements(
     const sql = `${expressions ? `WITH x AS MATERIALIZED (${expressions}) ` : ''}INSERT INTO contact_features (contact_id, ${FEATURE_COLUMNS.map((c) => c.name).join(', ')}, unconverted_purchases, custom, computed_at)
       SELECT c.id, ${exprs.join(', ')}, COALESCE(${a('unconverted_purchases')}, 0), ${customExpr}, ${n}
       FROM ${source}${expressions ? ' LEFT JOIN x ON x.contact_id = c.id' : ''}
-      WHERE c.deleted = 0${inScope}${noEvents}`;
+      WHERE c.deleted = 0${inScope}${noEvents}${
+        // A set of contacts overwrites their rows in place (no delete and re-insert of each row and its page space).
+        scope ? ` ON CONFLICT (contact_id) DO UPDATE SET ${[...FEATURE_COLUMNS.map((c) => c.name), 'unconverted_purchases', 'custom', 'computed_at'].map((c) => `${c} = excluded.${c}`).join(', ')}` : ''
+      }`;
     return b.finish(sql);
   });
 }
@@ -421,7 +424,13 @@ export function computeFeatures(store: Store, options: FeatureOptions = {}): Fea
 export function recomputeContacts(store: Store, ids: readonly number[], options: FeatureOptions = {}): FeatureRun {
   const unique = [...new Set(ids)];
   return store.transaction(() => {
-    store.statement('DELETE FROM contact_features WHERE contact_id IN (SELECT value FROM json_each(?))').run(JSON.stringify(unique));
+    // Rows of contacts no longer live go; the others are overwritten by the insert.
+    store
+      .statement(
+        `DELETE FROM contact_features WHERE contact_id IN (SELECT value FROM json_each(?))
+           AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = contact_features.contact_id AND c.deleted = 0)`,
+      )
+      .run(JSON.stringify(unique));
     return runInsert(store, options, unique, storedBreakpoints(store));
   });
 }
