@@ -102,6 +102,22 @@ export interface JobResult {
 const DEFAULT_LOCK_TTL_MS = 10 * 60 * 1000;
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
+/**
+ * A timer's store check that skips its tick while another connection holds the write lock past the busy timeout (a
+ * long compute transaction): the lock's TTL spans several heartbeats. Any other failure stops the run with its reason
+ * (a throw in a timer would kill the process).
+ */
+function whenStoreFree(logger: Logger, what: string, check: () => void, stop: (reason: string) => void): () => void {
+  return () => {
+    try {
+      check();
+    } catch (error) {
+      if ((error as { code?: string }).code === 'SQLITE_BUSY') logger.warn(`${what} skipped: the store is busy; trying again at the next tick`);
+      else stop(`${what} failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+}
+
 /** How a run is told to stop, and what the steps check. */
 interface Stopping {
   /** Aborted when the run should stop (signal, cancel request, lost lock). */
@@ -149,12 +165,18 @@ export async function runJob(config: Config, jobName: string, options: RunJobOpt
         const runId = startRun(store, jobName);
         result.runId = runId;
         timers.push(
-          setInterval(() => {
-            if (!heartbeatJobLock(store, jobName, holder, ttl)) stopWith('the job lock was taken over by another run');
-          }, Math.max(10, Math.floor(ttl / 3))),
-          setInterval(() => {
-            if (cancelRequested(store, runId)) stopWith('cancel requested');
-          }, options.cancelPollMs ?? 1000),
+          setInterval(
+            whenStoreFree(logger, 'job lock heartbeat', () => {
+              if (!heartbeatJobLock(store, jobName, holder, ttl)) stopWith('the job lock was taken over by another run');
+            }, stopWith),
+            Math.max(10, Math.floor(ttl / 3)),
+          ),
+          setInterval(
+            whenStoreFree(logger, 'cancel check', () => {
+              if (cancelRequested(store, runId)) stopWith('cancel requested');
+            }, stopWith),
+            options.cancelPollMs ?? 1000,
+          ),
         );
         for (const t of timers) t.unref();
         options.onRunStarted?.(runId);
