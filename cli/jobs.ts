@@ -311,37 +311,29 @@ async function readStep(
       signal: stopping.signal,
     });
     const streams = step.streams ?? connection.streams ?? source.streams(connection.config as never).map((s) => s.name);
-    const outcomes: StreamOutcome[] = [];
-    for (const stream of streams) {
-      if (stopping.signal.aborted) {
-        outcomes.push({ stream, status: 'cancelled', pages: 0, counts: { read: 0, inserted: 0, updated: 0, skipped: 0, merged: 0 }, rejected: 0, error: stopping.reason() ?? 'cancelled' });
-        continue;
-      }
-      let read = 0;
-      let pages = 0;
-      outcomes.push(
-        ...(await readSource({
-          store,
-          connection: name,
-          source,
-          config: connection.config,
-          streams: [stream],
-          mode: step.mode,
-          ctx,
-          ...(runId === undefined ? {} : { runId }),
-          identity: {
-            ...(config.identity.role_addresses ? { roleAddresses: config.identity.role_addresses } : {}),
-            ...(config.identity.max_contacts_per_identifier ? { sharedEmailLimit: config.identity.max_contacts_per_identifier } : {}),
-          },
-          onPage: (_stream, page) => {
-            read += page.read;
-            pages++;
-            options.onProgress?.({ kind: 'read', source: name, stream, read, pages });
-          },
-          ...(options.beforeCommit?.page ? { beforeCommit: options.beforeCommit.page } : {}),
-        })),
-      );
-    }
+    const progress = new Map<string, { read: number; pages: number }>();
+    const outcomes = await readSource({
+      store,
+      connection: name,
+      source,
+      config: connection.config,
+      streams,
+      mode: step.mode,
+      ctx,
+      ...(runId === undefined ? {} : { runId }),
+      identity: {
+        ...(config.identity.role_addresses ? { roleAddresses: config.identity.role_addresses } : {}),
+        ...(config.identity.max_contacts_per_identifier ? { sharedEmailLimit: config.identity.max_contacts_per_identifier } : {}),
+      },
+      onPage: (stream, page) => {
+        const seen = progress.get(stream) ?? { read: 0, pages: 0 };
+        seen.read += page.read;
+        seen.pages++;
+        progress.set(stream, seen);
+        options.onProgress?.({ kind: 'read', source: name, stream, ...seen });
+      },
+      ...(options.beforeCommit?.page ? { beforeCommit: options.beforeCommit.page } : {}),
+    });
     return { source: name, streams: outcomes };
   };
   return Promise.all(step.sources.map(readOne));

@@ -1,6 +1,7 @@
 import type { IdentityOptions, LoadCounts, Store } from '../../core/index.js';
 import { loadPage, readCheckpoint } from '../../core/index.js';
 import type { ConnectorContext, SourceDefinition, SourceRecord, StreamState } from '../../plugins/index.js';
+import { readAhead, type ReadAhead } from './read-ahead.js';
 
 export interface ReadSourceOptions {
   store: Store;
@@ -25,6 +26,11 @@ export interface ReadSourceOptions {
   minCommitRecords?: number;
   /** The longest a gathered page waits for its commit. */
   maxCommitDelayMs?: number;
+  /**
+   * Records each later stream may fetch ahead while an earlier one loads (default 10,000): the waiting on the tool
+   * overlaps, the store still loads stream after stream.
+   */
+  readAheadRecords?: number;
   /** Called after every committed page. */
   onPage?: (stream: string, page: LoadCounts) => void;
   /** Called after a page is written and before its commit (tests kill the process there). */
@@ -42,9 +48,9 @@ export interface StreamOutcome {
 }
 
 /**
- * Reads the chosen streams of one source, stream after stream, committing page by page. A stream that throws is
- * reported as failed with its reason and the next stream still runs. An abort (SIGTERM) ends the current stream
- * after its last committed page.
+ * Reads the chosen streams of one source, loading stream after stream and committing page by page, while the later
+ * streams already fetch ahead (`readAheadRecords`). A stream that throws is reported as failed with its reason and the
+ * next stream still runs. An abort (SIGTERM) ends the current stream after its last committed page.
  *
  * @example
  * const outcomes = await readSource({ store, connection: 'crm', source, config, mode: 'incremental', ctx });
@@ -63,87 +69,119 @@ export async function readSource(options: ReadSourceOptions): Promise<StreamOutc
     error: `source "${options.connection}" has no stream "${stream}" (it has: ${declared.map((s) => s.name).join(', ')})`,
   }));
 
-  for (const stream of declared.filter((s) => wanted.includes(s.name))) {
-    const outcome: StreamOutcome = {
-      stream: stream.name,
-      status: 'succeeded',
-      pages: 0,
-      counts: emptyCounts(),
-      rejected: 0,
-    };
-    outcomes.push(outcome);
-    const incremental = options.mode === 'incremental' && stream.modes.includes('incremental');
-    let state = incremental
-      ? (readCheckpoint(options.store, options.connection, stream.name) as StreamState | undefined)
-      : undefined;
-    const limit = options.maxPageRecords ?? 25_000;
-    const gather = options.minCommitRecords ?? 20_000;
-    const delay = options.maxCommitDelayMs ?? 5000;
-    let page: SourceRecord[] = [];
-    let lastCommit = Date.now();
-    let committed = state;
-    let storeFailed = false;
-
-    const commit = (checkpoint: StreamState | undefined) => {
-      storeFailed = true;
-      const loaded = loadPage(options.store, {
-        connection: options.connection,
-        stream: stream.name,
-        records: page,
-        checkpoint: checkpoint ?? null,
-        ...(options.runId === undefined ? {} : { runId: options.runId }),
-        ...(options.identity === undefined ? {} : { identity: options.identity }),
-        ...(options.beforeCommit === undefined ? {} : { beforeCommit: options.beforeCommit }),
-      });
-      storeFailed = false;
-      page = [];
-      committed = checkpoint;
-      lastCommit = Date.now();
-      outcome.pages++;
-      for (const key of Object.keys(outcome.counts) as (keyof LoadCounts)[]) outcome.counts[key] += loaded[key];
-      outcome.rejected += loaded.errors.length;
-      options.onPage?.(stream.name, loaded);
-    };
-
-    try {
-      const messages = stream.read({ config, mode: incremental ? 'incremental' : 'full_refresh', state }, options.ctx);
-      for await (const message of messages) {
-        if (message.type === 'record') {
-          page.push(message.record);
-          // A page longer than the limit is committed with the previous checkpoint: a crash re-reads it, and the
-          // idempotent load absorbs what was already there.
-          if (page.length >= limit) commit(state);
-        } else {
-          // A checkpoint covers everything read before it; the records gathered past it are re-read harmlessly after
-          // a crash, so gathered pages commit with the newest checkpoint.
-          state = message.state;
-          if (page.length >= gather || Date.now() - lastCommit >= delay || options.ctx.signal.aborted) commit(state);
-        }
-        if (options.ctx.signal.aborted && page.length === 0) {
-          outcome.status = 'cancelled';
-          break;
-        }
-      }
-      if (page.length > 0 || state !== committed) commit(state);
-    } catch (error) {
-      // Keep what was read up to the last checkpoint the stream gave, as if each page had been committed on arrival.
-      if (state !== committed && !storeFailed) {
-        try {
-          commit(state);
-        } catch (commitError) {
-          options.ctx.logger.error('could not keep the pages read before the failure', { reason: String(commitError) });
-        }
-      }
-      outcome.status = options.ctx.signal.aborted ? 'cancelled' : 'failed';
-      outcome.error = error instanceof Error ? error.message : String(error);
-      options.ctx.logger.error('stream failed', {
-        connection: options.connection,
-        stream: stream.name,
-        reason: outcome.error,
-      });
+  const reads = wanted
+    .flatMap((name) => declared.filter((s) => s.name === name))
+    .map((stream) => {
+      const incremental = options.mode === 'incremental' && stream.modes.includes('incremental');
+      const state = incremental
+        ? (readCheckpoint(options.store, options.connection, stream.name) as StreamState | undefined)
+        : undefined;
+      const request = { config, mode: incremental ? 'incremental' : 'full_refresh', state } as const;
+      // Inside a generator, a connector that throws before its first message fails its own stream only.
+      const messages = (async function* () {
+        yield* stream.read(request, options.ctx);
+      })();
+      return { stream, state, messages: readAhead(messages, options.readAheadRecords ?? 10_000) };
+    });
+  try {
+    for (const read of reads) {
+      if (options.ctx.signal.aborted) {
+        const reason = options.ctx.signal.reason as unknown;
+        outcomes.push({
+          stream: read.stream.name,
+          status: 'cancelled',
+          pages: 0,
+          counts: emptyCounts(),
+          rejected: 0,
+          error: reason instanceof Error ? reason.message : 'cancelled',
+        });
+      } else outcomes.push(await readStream(options, read));
     }
+  } finally {
+    for (const read of reads) read.messages.close();
   }
   return outcomes;
+}
+
+async function readStream(
+  options: ReadSourceOptions,
+  read: { stream: { name: string }; state: StreamState | undefined; messages: ReadAhead },
+): Promise<StreamOutcome> {
+  const { stream, messages } = read;
+  let state = read.state;
+  const outcome: StreamOutcome = {
+    stream: stream.name,
+    status: 'succeeded',
+    pages: 0,
+    counts: emptyCounts(),
+    rejected: 0,
+  };
+  const limit = options.maxPageRecords ?? 25_000;
+  const gather = options.minCommitRecords ?? 20_000;
+  const delay = options.maxCommitDelayMs ?? 5000;
+  let page: SourceRecord[] = [];
+  let lastCommit = Date.now();
+  let committed = state;
+  let storeFailed = false;
+
+  const commit = (checkpoint: StreamState | undefined) => {
+    storeFailed = true;
+    const loaded = loadPage(options.store, {
+      connection: options.connection,
+      stream: stream.name,
+      records: page,
+      checkpoint: checkpoint ?? null,
+      ...(options.runId === undefined ? {} : { runId: options.runId }),
+      ...(options.identity === undefined ? {} : { identity: options.identity }),
+      ...(options.beforeCommit === undefined ? {} : { beforeCommit: options.beforeCommit }),
+    });
+    storeFailed = false;
+    page = [];
+    committed = checkpoint;
+    lastCommit = Date.now();
+    outcome.pages++;
+    for (const key of Object.keys(outcome.counts) as (keyof LoadCounts)[]) outcome.counts[key] += loaded[key];
+    outcome.rejected += loaded.errors.length;
+    options.onPage?.(stream.name, loaded);
+  };
+
+  try {
+    for await (const message of messages) {
+      if (message.type === 'record') {
+        page.push(message.record);
+        // A page longer than the limit is committed with the previous checkpoint: a crash re-reads it, and the
+        // idempotent load absorbs what was already there.
+        if (page.length >= limit) commit(state);
+      } else {
+        // A checkpoint covers everything read before it; the records gathered past it are re-read harmlessly after
+        // a crash, so gathered pages commit with the newest checkpoint.
+        state = message.state;
+        if (page.length >= gather || Date.now() - lastCommit >= delay || options.ctx.signal.aborted) commit(state);
+      }
+      if (options.ctx.signal.aborted && page.length === 0) {
+        outcome.status = 'cancelled';
+        break;
+      }
+    }
+    if (page.length > 0 || state !== committed) commit(state);
+  } catch (error) {
+    // Keep what was read up to the last checkpoint the stream gave, as if each page had been committed on arrival.
+    if (state !== committed && !storeFailed) {
+      try {
+        commit(state);
+      } catch (commitError) {
+        options.ctx.logger.error('could not keep the pages read before the failure', { reason: String(commitError) });
+      }
+    }
+    outcome.status = options.ctx.signal.aborted ? 'cancelled' : 'failed';
+    outcome.error = error instanceof Error ? error.message : String(error);
+    options.ctx.logger.error('stream failed', {
+      connection: options.connection,
+      stream: stream.name,
+      reason: outcome.error,
+    });
+  }
+  return outcome;
 }
 
 function emptyCounts(): LoadCounts {

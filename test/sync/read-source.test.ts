@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { source as fileSource, spec as fileSpec } from '../../connectors/file/index.js';
 import { findContactsByEmail, openStore, readCheckpoint, storeDigest, type Store } from '../../core/index.js';
-import { createContext, type Logger } from '../../plugins/index.js';
+import { z } from 'zod';
+import { createContext, defineSource, type Logger, type StreamMessage } from '../../plugins/index.js';
 import { readSource } from '../../sync/index.js';
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -141,5 +142,73 @@ describe('reading a source into the store', () => {
         error: expect.stringMatching(/has no stream "deals" \(it has: contacts, events\)/),
       }),
     ]);
+  });
+
+  it('fetches later streams while an earlier one is still reading, and loads them stream after stream', async () => {
+    const fetched: string[] = [];
+    let releaseFirst: () => void = () => {};
+    const secondFetched = new Promise<void>((resolve) => (releaseFirst = resolve));
+    const contact = (stream: string, i: number): StreamMessage => ({
+      type: 'record',
+      record: {
+        kind: 'contact',
+        source: 'tool',
+        externalId: `${stream}-${i}`,
+        traits: { email: `${stream}${i}@example.com` },
+      },
+    });
+    const slowFirst = defineSource({
+      name: 'tool',
+      spec: z.object({}),
+      check: () => Promise.resolve({ ok: true as const }),
+      streams: () => [
+        {
+          name: 'first',
+          recordKind: 'contact',
+          primaryKey: 'externalId',
+          cursorField: 'traits.updated_at',
+          modes: ['full_refresh'],
+          async *read() {
+            yield contact('first', 0);
+            // The first stream's tool answers its second page only once the second stream has been asked for its own
+            // (or after 2 s without read-ahead, so the test fails instead of hanging).
+            await Promise.race([secondFetched, new Promise((resolve) => setTimeout(resolve, 2000))]);
+            fetched.push('first page 2');
+            yield contact('first', 1);
+            yield { type: 'state', state: { done: true } };
+          },
+        },
+        {
+          name: 'second',
+          recordKind: 'contact',
+          primaryKey: 'externalId',
+          cursorField: 'traits.updated_at',
+          modes: ['full_refresh'],
+          async *read() {
+            fetched.push('second page 1');
+            releaseFirst();
+            yield contact('second', 0);
+            yield { type: 'state', state: { done: true } };
+          },
+        },
+      ],
+    });
+    const outcomes = await readSource({
+      store,
+      connection: 'tool',
+      source: slowFirst,
+      config: {},
+      ctx: createContext({ connection: 'tool', logger: quiet }),
+      mode: 'full',
+    });
+    expect(outcomes.map((o) => [o.stream, o.status, o.counts.inserted])).toEqual([
+      ['first', 'succeeded', 2],
+      ['second', 'succeeded', 1],
+    ]);
+    expect(fetched).toEqual(['second page 1', 'first page 2']);
+    const order = (
+      store.connection.prepare('SELECT external_id FROM identities ORDER BY id').all() as { external_id: string }[]
+    ).map((r) => r.external_id);
+    expect(order).toEqual(['first-0', 'first-1', 'second-0']);
   });
 });
