@@ -2,10 +2,7 @@
  * The tool sandboxes the CLI can start — for the demo, for plugin authors, and for trying a connector by hand.
  * Each renders the same seeded world, so one person is seen consistently by every tool.
  */
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { typescriptWorker } from '../core/index.js';
 import * as hubspot from '../connectors/hubspot/index.js';
 import * as mailchimp from '../connectors/mailchimp/index.js';
 import * as salesforce from '../connectors/salesforce/index.js';
@@ -113,9 +110,7 @@ export type SandboxThreadMessage =
  * await Promise.all(sandboxes.map((s) => s.close()));
  */
 export async function startSandboxesInWorker(options: SandboxThreadOptions): Promise<RunningSandbox[]> {
-  const entry = new URL('./sandbox-worker.ts', import.meta.url).href;
-  const boot = `import { register } from ${JSON.stringify(tsxApi())}; register(); await import(${JSON.stringify(entry)});`;
-  const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`), { workerData: options });
+  const worker = typescriptWorker(new URL('./sandbox-worker.ts', import.meta.url), options);
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   const started = await new Promise<Extract<SandboxThreadMessage, { type: 'started' }>>((resolve, reject) => {
     worker.once('error', reject);
@@ -134,17 +129,4 @@ export async function startSandboxesInWorker(options: SandboxThreadOptions): Pro
       await exited;
     })());
   return started.sandboxes.map((s) => ({ ...s, close }));
-}
-
-let tsxApiUrl: string | undefined;
-
-/** The ESM entry of tsx's register API: segflow runs TypeScript through tsx, and a worker registers it itself. */
-function tsxApi(): string {
-  if (tsxApiUrl) return tsxApiUrl;
-  const require = createRequire(import.meta.url);
-  const pkgPath = require.resolve('tsx/package.json');
-  const pkg = require(pkgPath) as { exports: Record<string, { import?: { default?: string } }> };
-  const relative = pkg.exports['./esm/api']?.import?.default ?? './dist/esm/api/index.mjs';
-  tsxApiUrl = pathToFileURL(join(dirname(pkgPath), relative)).href;
-  return tsxApiUrl;
 }

@@ -10,6 +10,7 @@ export * from './segments/store/index.js';
 export * from './delivery/index.js';
 export * from './suppression/index.js';
 export * from './audit/index.js';
+export * from './threads/index.js';
 export * from './planner/index.js';
 export * from './features/index.js';
 export * from './segments/index.js';

@@ -1,7 +1,4 @@
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { typescriptWorker } from '../../core/index.js';
 import type { ComputeInput, ComputePhase, ComputeReport } from './compute.js';
 
 /** What the worker posts back. */
@@ -28,10 +25,7 @@ export interface ComputeInWorkerOptions {
 export function computeInWorker(input: ComputeInput, options: ComputeInWorkerOptions = {}): Promise<ComputeReport> {
   const { signal } = options;
   if (signal?.aborted) return Promise.reject(signal.reason instanceof Error ? signal.reason : new Error('cancelled'));
-  // segflow runs TypeScript through tsx: the worker registers tsx itself, then imports its .ts entry.
-  const entry = new URL('./worker.ts', import.meta.url).href;
-  const boot = `import { register } from ${JSON.stringify(tsxApi())}; register(); await import(${JSON.stringify(entry)});`;
-  const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`), { workerData: input });
+  const worker = typescriptWorker(new URL('./worker.ts', import.meta.url), input);
   return new Promise<ComputeReport>((resolve, reject) => {
     let settled = false;
     const settle = (fn: () => void) => {
@@ -53,17 +47,4 @@ export function computeInWorker(input: ComputeInput, options: ComputeInWorkerOpt
     worker.on('error', (error) => settle(() => reject(error)));
     worker.on('exit', (code) => settle(() => reject(new Error(`the compute worker exited (code ${code}) before it finished`))));
   });
-}
-
-let tsxApiUrl: string | undefined;
-
-/** The ESM entry of tsx's register API (the package's `./esm/api` import export). */
-function tsxApi(): string {
-  if (tsxApiUrl) return tsxApiUrl;
-  const require = createRequire(import.meta.url);
-  const pkgPath = require.resolve('tsx/package.json');
-  const pkg = require(pkgPath) as { exports: Record<string, { import?: { default?: string } }> };
-  const relative = pkg.exports['./esm/api']?.import?.default ?? './dist/esm/api/index.mjs';
-  tsxApiUrl = pathToFileURL(join(dirname(pkgPath), relative)).href;
-  return tsxApiUrl;
 }

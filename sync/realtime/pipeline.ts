@@ -1,8 +1,12 @@
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
-import type { EvaluateOptions, FeatureOptions, IdentityOptions, PushMode, SegmentDefinition, Store } from '../../core/index.js';
+import {
+  typescriptWorker,
+  type EvaluateOptions,
+  type FeatureOptions,
+  type IdentityOptions,
+  type PushMode,
+  type SegmentDefinition,
+  type Store,
+} from '../../core/index.js';
 import {
   acceptMessages,
   clearPending,
@@ -289,10 +293,7 @@ function stepWorker(
   accept(connection: string, kind: InboxKind, messages: readonly InboxMessage[], receivedAt: Date): Promise<boolean[]>;
   stop(): Promise<void>;
 } {
-  // segflow runs TypeScript through tsx: the worker registers tsx itself, then imports its .ts entry.
-  const entry = new URL('./step-worker.ts', import.meta.url).href;
-  const boot = `import { register } from ${JSON.stringify(tsxApi())}; register(); await import(${JSON.stringify(entry)});`;
-  const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`), { workerData: { storePath, input } });
+  const worker = typescriptWorker(new URL('./step-worker.ts', import.meta.url), { storePath, input });
   worker.unref();
   const waiting = new Map<number, { resolve: (answer: unknown) => void; reject: (e: Error) => void }>();
   let nextId = 1;
@@ -353,16 +354,3 @@ function stepWorker(
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-
-let tsxApiUrl: string | undefined;
-
-/** The ESM entry of tsx's register API (the package's `./esm/api` import export). */
-function tsxApi(): string {
-  if (tsxApiUrl) return tsxApiUrl;
-  const require = createRequire(import.meta.url);
-  const pkgPath = require.resolve('tsx/package.json');
-  const pkg = require(pkgPath) as { exports: Record<string, { import?: { default?: string } }> };
-  const relative = pkg.exports['./esm/api']?.import?.default ?? './dist/esm/api/index.mjs';
-  tsxApiUrl = pathToFileURL(join(dirname(pkgPath), relative)).href;
-  return tsxApiUrl;
-}

@@ -1,0 +1,2 @@
+/** Worker threads on segflow's own TypeScript modules. */
+export { typescriptWorker } from './typescript-worker.js';
