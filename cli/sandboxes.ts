@@ -2,6 +2,9 @@
  * The tool sandboxes the CLI can start — for the demo, for plugin authors, and for trying a connector by hand.
  * Each renders the same seeded world, so one person is seen consistently by every tool.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { typescriptWorker } from '../core/index.js';
 import * as hubspot from '../connectors/hubspot/index.js';
 import * as mailchimp from '../connectors/mailchimp/index.js';
@@ -91,6 +94,13 @@ export interface SandboxThreadOptions {
   limits?: Record<string, Record<string, number>>;
   /** Keep request bodies in the recorders (default true); nobody reads them in a worker, so the demo turns it off. */
   recordBodies?: boolean;
+  /** Days of the world's history (default 730); a shorter history holds fewer events per person. */
+  historyDays?: number;
+  /**
+   * Run them in a child process instead of a worker thread: their memory then counts apart from this process's, as
+   * the pipeline benchmark needs to measure segflow's own peak RSS beside a world of a million people.
+   */
+  process?: boolean;
 }
 
 /** What the sandbox worker posts back. */
@@ -100,8 +110,8 @@ export type SandboxThreadMessage =
   | { type: 'failed'; message: string };
 
 /**
- * Starts sandboxes in a worker thread on the same seeded world, so the HTTP handling of every tool runs on another
- * core than the sync reading from it. Closing any of them closes them all and ends the thread (after each has saved
+ * Starts sandboxes in a worker thread (or a child process) on the same seeded world, so the HTTP handling of every
+ * tool runs on another core than the sync reading from it. Closing any of them closes them all and ends the thread (after each has saved
  * its state).
  *
  * @example
@@ -110,22 +120,29 @@ export type SandboxThreadMessage =
  * await Promise.all(sandboxes.map((s) => s.close()));
  */
 export async function startSandboxesInWorker(options: SandboxThreadOptions): Promise<RunningSandbox[]> {
-  const worker = typescriptWorker(new URL('./sandbox-worker.ts', import.meta.url), options);
-  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  const entry = new URL('./sandbox-worker.ts', import.meta.url);
+  const peer: Worker | ChildProcess = options.process
+    ? spawn(process.execPath, ['--import', import.meta.resolve('tsx'), fileURLToPath(entry), JSON.stringify(options)], {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      })
+    : typescriptWorker(entry, options);
+  const tell = (message: string) => (peer instanceof Worker ? peer.postMessage(message) : peer.send(message));
+  const where = options.process ? 'process' : 'worker';
+  const exited = new Promise<void>((resolve) => peer.once('exit', () => resolve()));
   const started = await new Promise<Extract<SandboxThreadMessage, { type: 'started' }>>((resolve, reject) => {
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`the sandbox worker exited (code ${code}) before its sandboxes started`)));
-    worker.once('message', (message: SandboxThreadMessage) => {
+    peer.once('error', reject);
+    peer.once('exit', (code) => reject(new Error(`the sandbox ${where} exited (code ${code}) before its sandboxes started`)));
+    peer.once('message', (message: SandboxThreadMessage) => {
       if (message.type === 'started') resolve(message);
-      else reject(new Error(message.type === 'failed' ? message.message : 'the sandbox worker closed before it started'));
+      else reject(new Error(message.type === 'failed' ? message.message : `the sandbox ${where} closed before it started`));
     });
   });
   // A sandbox that crashes its thread after the start ends the demo's calls to it with connection errors; say why.
-  worker.on('error', (error) => process.stderr.write(`sandbox worker failed: ${error.message}\n`));
+  peer.on('error', (error: Error) => process.stderr.write(`sandbox ${where} failed: ${error.message}\n`));
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
-      worker.postMessage('close');
+      tell('close');
       await exited;
     })());
   return started.sandboxes.map((s) => ({ ...s, close }));

@@ -7,13 +7,17 @@ import { startSandboxesInWorker, type RunningSandbox } from '../../cli/sandboxes
 import { createWorld } from '../../plugins/sandbox/index.js';
 
 /**
- * The demo's sandboxes answer from a worker thread: the real SDK must see the same world and the same limits as it
- * would from sandboxes started in-process, and what was written must be saved when they close.
+ * The demo's sandboxes answer from a worker thread (the pipeline benchmark's from a child process): the real SDK must
+ * see the same world and the same limits as it would from sandboxes started in-process, and what was written must be
+ * saved when they close.
  */
-describe('sandboxes in a worker thread', () => {
+describe.each([
+  { where: 'a worker thread', process: false, historyDays: undefined },
+  { where: 'a child process', process: true, historyDays: 120 },
+])('sandboxes in $where', ({ process, historyDays }) => {
   const seed = 'worker';
   const people = 300;
-  const world = createWorld({ seed, people });
+  const world = createWorld({ seed, people, ...(historyDays === undefined ? {} : { historyDays }) });
   let stateDir: string;
   let sandboxes: RunningSandbox[];
   let client: Client;
@@ -28,6 +32,8 @@ describe('sandboxes in a worker thread', () => {
       stateDir,
       limits: { hubspot: { requestsPerInterval: 190, intervalMs: 10_000 } },
       recordBodies: false,
+      process,
+      ...(historyDays === undefined ? {} : { historyDays }),
     });
     const config = sandboxes.find((s) => s.tool === 'hubspot')!.config as { accessToken: string; basePath: string };
     client = new Client({ accessToken: config.accessToken, basePath: config.basePath, numberOfApiCallRetries: 0 });
@@ -40,10 +46,14 @@ describe('sandboxes in a worker thread', () => {
   });
 
   it('serves the contacts of the world drawn from the same seed', async () => {
-    const page = await client.crm.contacts.basicApi.getPage(100, undefined, ['email']);
+    const page = await client.crm.contacts.basicApi.getPage(100, undefined, ['email', 'createdate']);
     expect(page.results.length).toBeGreaterThan(0);
     const strangers = page.results.filter((c) => world.findByToolId('hubspot', c.id) === undefined);
     expect(strangers).toEqual([]);
+    // Sign-up times spread over the world's history: the same history as the sandboxes were given.
+    const created = page.results.map((c) => Date.parse(c.properties.createdate!));
+    const expected = page.results.map((c) => world.person(world.findByToolId('hubspot', c.id)!).tools.hubspot!.createdAt);
+    expect(created).toEqual(expected);
   });
 
   it('plays the rate limit it was given (HubSpot’s top tier: 190 requests per 10 s), then answers 429', async () => {

@@ -23,6 +23,11 @@ export interface WorldOptions {
   people: number;
   /** The world clock: an ISO string, epoch ms or Date. Default 2026-06-30T00:00:00Z. */
   now?: string | number | Date;
+  /**
+   * Days of history before the clock (default 730, at least 90): people sign up over it and campaigns go out weekly
+   * across it, so a shorter history means fewer events per person (about 64 at 730 days).
+   */
+  historyDays?: number;
 }
 
 /** A person as HubSpot holds them (a contact). */

@@ -46,7 +46,8 @@ import type {
 const DAY = 86_400_000;
 /** The default world clock. */
 export const DEFAULT_WORLD_NOW = Date.parse('2026-06-30T00:00:00Z');
-const HISTORY_DAYS = 730;
+/** Days of history before the world clock, by default. */
+export const DEFAULT_HISTORY_DAYS = 730;
 const NEW_SIGNUP_DAYS = 30;
 /** People per company: people `8c … 8c+7` work at company `c`. */
 export const COMPANY_SIZE = 8;
@@ -159,7 +160,11 @@ export function createWorld(options: WorldOptions): World {
   }
   const now = options.now === undefined ? DEFAULT_WORLD_NOW : new Date(options.now).getTime();
   if (!Number.isFinite(now)) throw new Error(`createWorld: now is not a valid date: ${String(options.now)}`);
-  const start = now - HISTORY_DAYS * DAY;
+  const historyDays = options.historyDays ?? DEFAULT_HISTORY_DAYS;
+  if (!Number.isInteger(historyDays) || historyDays < 90) {
+    throw new Error(`createWorld: historyDays must be an integer of at least 90, got ${String(options.historyDays)}`);
+  }
+  const start = now - historyDays * DAY;
   const bulkUpdateAt = now - 45 * DAY;
   const seedHash = hashSeed(seed);
   const seedTag = seedHash.toString(36);
@@ -215,7 +220,7 @@ export function createWorld(options: WorldOptions): World {
     const t =
       v < SHARE.newSignup
         ? now - NEW_SIGNUP_DAYS * DAY + (v / SHARE.newSignup) * NEW_SIGNUP_DAYS * DAY
-        : start + ((v - SHARE.newSignup) / (1 - SHARE.newSignup)) * (HISTORY_DAYS - NEW_SIGNUP_DAYS) * DAY;
+        : start + ((v - SHARE.newSignup) / (1 - SHARE.newSignup)) * (historyDays - NEW_SIGNUP_DAYS) * DAY;
     return Math.floor(t / 1000) * 1000;
   };
   const updatedStream: Record<WorldTool, number> = {
