@@ -1,2 +1,3 @@
-/** Worker threads on segflow's own TypeScript modules. */
+/** Worker threads on segflow's own TypeScript modules, and the priority batch computation runs at. */
+export { BACKGROUND_NICE, lowerThreadPriority } from './priority.js';
 export { typescriptWorker } from './typescript-worker.js';

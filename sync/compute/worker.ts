@@ -1,13 +1,16 @@
 /**
- * The compute worker's entry: opens its own store connection, computes, and posts its phases and report back.
+ * The compute worker's entry: opens its own store connection, computes, and posts its phases and report back. It runs
+ * at a lower CPU priority (and so do the aggregate and model threads it starts), so the API and real-time ingestion
+ * in the same process keep their share of the CPU.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { openStore } from '../../core/index.js';
+import { lowerThreadPriority, openStore } from '../../core/index.js';
 import { computeAll, type ComputeInput } from './compute.js';
 import type { WorkerMessage } from './in-worker.js';
 
 const port = parentPort;
 if (!port) throw new Error('sync/compute/worker.ts runs as a worker thread');
+lowerThreadPriority();
 const post = (message: WorkerMessage) => port.postMessage(message);
 const input = workerData as ComputeInput;
 const store = openStore(input.storePath);
