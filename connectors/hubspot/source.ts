@@ -1,7 +1,7 @@
 /**
- * The HubSpot source: contacts (list endpoint for full refresh; search on lastmodifieddate for incremental reads,
- * keyset-paged by (lastmodifieddate, hs_object_id) so neither the 10,000-result cap nor a crowd of records sharing
- * one millisecond can stall or lose it), archived contacts as deletions, merged ids as linked ids, marketing email
+ * The HubSpot source: contacts (list endpoint for full refresh and for the first incremental read; search on
+ * lastmodifieddate for later incremental reads, keyset-paged by (lastmodifieddate, hs_object_id) so neither the
+ * 10,000-result cap nor a crowd of records sharing one millisecond can stall or lose it), archived contacts as deletions, merged ids as linked ids, marketing email
  * events from the Email Events API, and meetings, calls, logged emails and deals linked to their contacts through
  * the associations API, form submissions, and custom behavioural events from the Events API where the portal has
  * them; plus the webhook hook (v3 signatures, see webhook.ts).
@@ -28,6 +28,8 @@ const CONTACT_PROPERTIES = [
 
 const SEARCH_PAGE = 200;
 const LIST_PAGE = 100;
+/** Objects whose contacts one associations v4 batch read asks for. */
+const ASSOCIATION_BATCH = 1000;
 /** How far an incremental read starts behind its cursor: records written late with an older timestamp. */
 const OVERLAP_MS = 5 * 60_000;
 
@@ -81,7 +83,8 @@ async function* searchModified(
   const connection = connectionFor(request.config);
   const name = modifiedName(type);
   const state = request.state as SearchState | undefined;
-  const start = state?.cursor ? Date.parse(String(state.cursor)) - OVERLAP_MS : request.config.startDate ? Date.parse(request.config.startDate) : 0;
+  const floor = request.config.startDate ? Date.parse(request.config.startDate) : 0;
+  const start = state?.cursor ? Math.max(floor, Date.parse(String(state.cursor)) - OVERLAP_MS) : floor;
   let after: { at: number; id: string } | undefined;
   for (;;) {
     const filterGroups = after
@@ -105,6 +108,55 @@ async function* searchModified(
     after = { at: modifiedAt(type, last), id: last.id };
     yield { page, state: { cursor: new Date(after.at).toISOString(), lastId: last.id } };
     if (page.length < SEARCH_PAGE) return;
+  }
+}
+
+/** A first incremental read's checkpoint while it walks the list endpoint (see {@link walkList}). */
+interface WalkState {
+  /** The list position the walk resumes at. */
+  listAfter?: string;
+  /** The newest modification when the walk started: the cursor the walk ends with. */
+  cursorAtStart?: string | null;
+  [key: string]: unknown;
+}
+
+/** The newest modification of a type's objects (one search sorted descending, limit 1); null when there are none. */
+async function newestModified(type: CrmType, request: ReadRequest<HubSpotConfig>, ctx: ConnectorContext): Promise<string | null> {
+  const name = modifiedName(type);
+  const body = { filterGroups: [], sorts: [{ propertyName: name, direction: 'DESCENDING' }], properties: [name], limit: 1, after: '0' };
+  const info = await connectionFor(request.config).run(ctx, `${type}.search`, (client) => apiOf(client, type).searchApi.doSearchWithHttpInfo(body as never));
+  observeDaily(ctx, info.headers);
+  const newest = info.data.results[0] as HubSpotObject | undefined;
+  return newest ? new Date(modifiedAt(type, newest)).toISOString() : null;
+}
+
+/**
+ * The first incremental read of a type, before it has a cursor: every object through the list endpoint (100 per
+ * page, counted against the general budget only) instead of search (about 4 requests a second). It ends with the
+ * newest modification as it was when the walk started (asked once, up front), not the newest it saw: an object
+ * modified during the walk behind its position is then read by the next run's search. Until then its checkpoints
+ * hold the list position and that cursor, so a stopped walk resumes at its last committed page. Objects modified
+ * before `startDate` are dropped. Pages are yielded `objectsPerPage` list objects at a time.
+ */
+async function* walkList(
+  type: CrmType,
+  properties: string[],
+  request: ReadRequest<HubSpotConfig>,
+  ctx: ConnectorContext,
+  objectsPerPage = LIST_PAGE,
+): AsyncGenerator<{ page: HubSpotObject[]; state: StreamState }> {
+  const state = (request.state ?? {}) as WalkState;
+  const cursorAtStart = 'cursorAtStart' in state ? (state.cursorAtStart ?? null) : await newestModified(type, request, ctx);
+  const since = request.config.startDate ? Date.parse(request.config.startDate) : -Infinity;
+  let group: HubSpotObject[] = [];
+  let listed = 0;
+  for await (const { page, after } of listAll(type, properties, false, request, ctx, state.listAfter)) {
+    listed += page.length;
+    for (const object of page) if (modifiedAt(type, object) >= since) group.push(object);
+    if (after && listed + LIST_PAGE <= objectsPerPage) continue;
+    yield { page: group, state: after ? { listAfter: after, cursorAtStart } : { cursor: cursorAtStart } };
+    group = [];
+    listed = 0;
   }
 }
 
@@ -180,7 +232,8 @@ function contactsStream(config: HubSpotConfig): StreamDefinition<HubSpotConfig> 
     async *read(request, ctx): AsyncIterable<StreamMessage> {
       if (request.mode === 'incremental') {
         let state: StreamState = { ...(request.state ?? {}) };
-        for await (const { page, state: next } of searchModified('contacts', properties, request, ctx)) {
+        const pages = request.state?.cursor ? searchModified('contacts', properties, request, ctx) : walkList('contacts', properties, request, ctx);
+        for await (const { page, state: next } of pages) {
           for (const object of page) yield { type: 'record', record: contactRecord(object, config.properties) };
           state = next;
           yield { type: 'state', state };
@@ -579,7 +632,8 @@ function engagementStream(type: Exclude<CrmType, 'contacts'>): StreamDefinition<
     async *read(request, ctx): AsyncIterable<StreamMessage> {
       if (request.mode === 'incremental') {
         let state: StreamState = { ...(request.state ?? {}) };
-        for await (const { page, state: next } of searchModified(type, properties, request, ctx)) {
+        const pages = request.state?.cursor ? searchModified(type, properties, request, ctx) : walkList(type, properties, request, ctx, ASSOCIATION_BATCH);
+        for await (const { page, state: next } of pages) {
           const links = await contactsOf(type, page.map((o) => o.id), request, ctx);
           for (const object of page) for (const record of engagementEvents(type, object, links.get(object.id) ?? [])) yield { type: 'record', record };
           state = next;

@@ -57,6 +57,16 @@ describe('HubSpot sandbox fidelity', () => {
     expect(tooBig.status).toBe(400);
   });
 
+  it('sorts a search by the modified property descending, so one result is the newest modification', async () => {
+    const client = new Client({ accessToken: sandbox.credentials.accessToken, basePath: sandbox.url, numberOfApiCallRetries: 0 });
+    const newest = (type: 'contacts' | 'deals') => Math.max(...[...(type === 'contacts' ? sandbox.portal.contacts : sandbox.portal.engagements.deals).values()].filter((o) => !o.archived).map((o) => o.updatedAt));
+    const contacts = await client.crm.contacts.searchApi.doSearch({ filterGroups: [], sorts: [{ propertyName: 'lastmodifieddate', direction: 'DESCENDING' }] as never, properties: ['lastmodifieddate'], limit: 1, after: '0' });
+    expect(contacts.results).toHaveLength(1);
+    expect(Date.parse(String(contacts.results[0]?.properties.lastmodifieddate))).toBe(newest('contacts'));
+    const deals = await client.crm.deals.searchApi.doSearch({ filterGroups: [], sorts: [{ propertyName: 'hs_lastmodifieddate', direction: 'DESCENDING' }] as never, properties: ['hs_lastmodifieddate'], limit: 1, after: '0' });
+    expect(Date.parse(String(deals.results[0]?.properties.hs_lastmodifieddate))).toBe(newest('deals'));
+  });
+
   it('answers a batch upsert with one bad row as 207 with the rest applied', async () => {
     const client = new Client({ accessToken: sandbox.credentials.accessToken, basePath: sandbox.url, numberOfApiCallRetries: 0 });
     const info = await client.crm.contacts.batchApi.upsertWithHttpInfo({
