@@ -11,7 +11,7 @@
  * else in bench/ is mistaken for a benchmark.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -22,9 +22,10 @@ import { builtinRegistry } from '../cli/builtins.js';
 import { runJob } from '../cli/jobs.js';
 import { loadConfig } from '../config/index.js';
 import { startSandbox } from '../connectors/segment/index.js';
-import { computeFeatures, evaluateSegments, loadPage, openStore } from '../core/index.js';
+import { BACKGROUND_NICE, loadPage, openStore } from '../core/index.js';
 import type { ContactRecord } from '../plugins/index.js';
 import { ingestRoutes, startRealtime } from '../server/ingest/index.js';
+import { computeInWorker } from '../sync/compute/index.js';
 import type { Benchmark } from './run.js';
 import { generate } from './segments.js';
 
@@ -138,10 +139,15 @@ async function sandboxProcess(): Promise<void> {
   process.exit(0);
 }
 
-/** The scheduled process: generates its store, says `ready`, computes in a loop from `go` to `stop`, reports. */
+/**
+ * The scheduled process: generates its store, says `ready`, computes in a loop from `go` to `stop`, reports. Each run
+ * goes through the compute worker, as a job's compute step does under `segflow serve` (so at its lower priority).
+ */
 async function scheduled(dir: string, contacts: number, events: number): Promise<void> {
-  const store = openStore(join(dir, 'scheduled.db'));
+  const storePath = join(dir, 'scheduled.db');
+  const store = openStore(storePath);
   generate(store, contacts, events);
+  store.close();
   const file = join(dir, 'scheduled.yaml');
   writeFileSync(file, `segments:\n  - include: ${JSON.stringify(resolve('config/segments/starter.yaml'))}\n`);
   const segments = (await loadConfig(file, { registry: builtinRegistry(), env: {} })).segments;
@@ -155,18 +161,43 @@ async function scheduled(dir: string, contacts: number, events: number): Promise
   });
   while (!go) await new Promise((r) => setTimeout(r, 20));
   const cpuAtGo = cpuMs();
+  const atGo = threadTimes();
+  const seen = new Map(atGo);
+  const sampler = setInterval(() => threadTimes().forEach((t, tid) => seen.set(tid, t)), 250);
   const runs: number[] = [];
   while (!stop) {
     const at = performance.now();
-    const now = new Date();
-    computeFeatures(store, { now });
-    evaluateSegments(store, segments, { now });
+    await computeInWorker({ storePath, now: new Date().toISOString(), segments });
     runs.push(performance.now() - at);
-    await new Promise((r) => setImmediate(r));
   }
-  store.close();
-  process.stdout.write(`${JSON.stringify({ runs, maxRssKb: process.resourceUsage().maxRSS, cpuMs: cpuMs() - cpuAtGo })}\n`);
+  clearInterval(sampler);
+  threadTimes().forEach((t, tid) => seen.set(tid, t));
+  let background = 0;
+  let total = 0;
+  for (const [tid, t] of seen) {
+    const used = t.ticks - (atGo.get(tid)?.ticks ?? 0);
+    total += used;
+    if (t.nice >= BACKGROUND_NICE) background += used;
+  }
+  const backgroundShare = total > 0 ? background / total : Number.NaN;
+  process.stdout.write(`${JSON.stringify({ runs, maxRssKb: process.resourceUsage().maxRSS, cpuMs: cpuMs() - cpuAtGo, backgroundShare })}\n`);
   lines.close();
+}
+
+/** This process's threads (Linux): CPU ticks used so far (user + system) and nice value, from /proc. */
+function threadTimes(): Map<string, { ticks: number; nice: number }> {
+  const threads = new Map<string, { ticks: number; nice: number }>();
+  if (!existsSync('/proc/self/task')) return threads;
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      threads.set(tid, { ticks: Number(fields[11]) + Number(fields[12]), nice: Number(fields[16]) });
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return threads;
 }
 
 function child(env: Record<string, string>, args: string[] = []): { process: ChildProcess; lines: AsyncIterator<string> } {
@@ -299,7 +330,7 @@ server:
       ).n;
       const members = (store.statement("SELECT COUNT(*) AS n FROM memberships WHERE segment_key IN ('bought_today', 'visited_today')").get() as { n: number }).n;
       store.close();
-      const schedReport = JSON.parse(await nextLine(sched.lines, 'the scheduled process')) as { runs: number[]; maxRssKb: number; cpuMs: number };
+      const schedReport = JSON.parse(await nextLine(sched.lines, 'the scheduled process')) as { runs: number[]; maxRssKb: number; cpuMs: number; backgroundShare: number | null };
 
       const post = [...sent.post].sort((a, b) => a - b);
       const health = [...sent.health].sort((a, b) => a - b);
@@ -310,7 +341,7 @@ server:
       const lost = sent.accepted - stored;
       const scale = fraction === 1 ? 'full scale' : `${fraction} of full scale (stores only; the rate is ${rate}/s)`;
       return [
-        `${rate} events/s for ${seconds} s into /v1/batch from a second process (${sent.sent} events in batches every 100 ms), spread over ${contacts.toLocaleString('en')} contacts; a third process ran ${schedReport.runs.length} scheduled computation(s) (all features + ${'starter segments'}) over ${scheduledContacts.toLocaleString('en')} contacts meanwhile (${schedReport.runs.map((r) => `${(r / 1000).toFixed(1)} s`).join(', ') || 'none finished'}). ${scale}.`,
+        `${rate} events/s for ${seconds} s into /v1/batch from a second process (${sent.sent} events in batches every 100 ms), spread over ${contacts.toLocaleString('en')} contacts; a third process ran ${schedReport.runs.length} scheduled computation(s) (all features + starter segments, in the compute worker as a job's compute step runs) over ${scheduledContacts.toLocaleString('en')} contacts meanwhile (${schedReport.runs.map((r) => `${(r / 1000).toFixed(1)} s`).join(', ') || 'none finished'}). ${scale}.`,
         '',
         '| destination | changes delivered | accept → delivered p50 | p99 | max | target |',
         '| --- | --- | --- | --- | --- | --- |',
@@ -326,6 +357,7 @@ server:
         `| /health latency during the run p50 / p99 / max (${health.length} probes, ${sent.healthFailures} failed) | ${ms(percentile(health, 0.5))} / ${ms(percentile(health, 0.99))} / ${ms(health[health.length - 1] ?? Number.NaN)} | — |`,
         `| peak RSS: server / sender / scheduled process / Segment sandbox | ${mib(process.resourceUsage().maxRSS)} / ${mib(sent.maxRssKb)} / ${mib(schedReport.maxRssKb)} / ${mib(segmentReport.maxRssKb)} | — |`,
         `| CPU time from the first batch to the end of the drain: server (all threads) / sender / scheduled process / Segment sandbox | ${sec(serverCpu)} / ${sec(sent.cpuMs)} / ${sec(schedReport.cpuMs)} / ${sec(segmentReport.cpuMs)} | — |`,
+        `| share of the scheduled process's CPU time on threads at nice ${BACKGROUND_NICE} (the compute worker and the threads it starts) | ${schedReport.backgroundShare === null ? '—' : `${(schedReport.backgroundShare * 100).toFixed(0)}%`} | — |`,
         `| server CPU per accepted event (accept, load, recompute, flush) | ${(serverCpu / Math.max(1, sent.accepted)).toFixed(2)} ms | — |`,
         `| machine load average (1 min) at the start / end of sending, ${cpus().length} cores | ${loadAtStart.toFixed(1)} / ${loadAtEnd.toFixed(1)} | — |`,
         '',
