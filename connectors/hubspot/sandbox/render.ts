@@ -144,11 +144,12 @@ export function renderWorld(portal: Portal, world: World): void {
   emailEvents.sort((a, b) => a.created - b.created || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   portal.emailEvents = arrayLog(emailEvents);
   if (submissions.length > 0) {
-    const first = Math.min(...submissions.map((s) => s.submittedAt));
+    const first = submissions.reduce((min, s) => Math.min(min, s.submittedAt), Infinity);
     portal.forms.set(SIGNUP_FORM_ID, { id: SIGNUP_FORM_ID, name: 'Sign-up', createdAt: first, updatedAt: first });
     portal.formSubmissions.set(SIGNUP_FORM_ID, submissions.sort((a, b) => a.submittedAt - b.submittedAt || (a.conversionId < b.conversionId ? -1 : 1)));
   }
-  portal.behaviouralEvents.push(...behavioural.sort((a, b) => a.occurredAt - b.occurredAt || (a.id < b.id ? -1 : 1)));
+  // One by one: spreading a million events into push() overflows the call stack.
+  for (const event of behavioural.sort((a, b) => a.occurredAt - b.occurredAt || (a.id < b.id ? -1 : 1))) portal.behaviouralEvents.push(event);
 }
 
 /** An email-event log over an array sorted by `created`. */
