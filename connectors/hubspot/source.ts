@@ -669,10 +669,12 @@ export const source = defineSource({
   rateBudget: HUBSPOT_BUDGET,
   classifyError: classifyHubSpotError,
   check: checkHubSpot,
+  // The largest stream first: the engine loads streams in this order while later ones only fetch ahead, so the
+  // marketing email events (most of a portal's records) load while the CRM streams are still being fetched.
   streams: (config) => [
+    emailEventsStream(),
     contactsStream(config),
     archivedContactsStream(config),
-    emailEventsStream(),
     engagementStream('meetings'),
     engagementStream('calls'),
     engagementStream('deals'),
