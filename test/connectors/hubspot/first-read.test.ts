@@ -1,8 +1,13 @@
 // The first incremental read of a CRM stream (no cursor yet) walks the list endpoint instead of search (HubSpot
 // holds search to about 4 requests a second), resumably, and hands the next run a cursor that misses nothing
 // modified while it walked.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createContext, type EventRecord, type SourceRecord, type StreamState } from '../../../plugins/index.js';
+import { openStore, storeDigest, writeCheckpoint } from '../../../core/index.js';
+import { createContext, type EventRecord, type SourceDefinition, type SourceRecord, type StreamState } from '../../../plugins/index.js';
+import { readSource } from '../../../sync/index.js';
 import { classifyHubSpotError, hubspotSpec, sandboxConfig, source, startSandbox, type HubSpotSandbox } from '../../../connectors/hubspot/index.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
@@ -146,5 +151,29 @@ describe('HubSpot first incremental read', () => {
 
     const bySearch = await read('deals', config, { cursor: '1970-01-01T00:00:00.000Z' });
     expect(byKey(walked)).toEqual(byKey(bySearch.records));
+  });
+
+  it('leaves the store as a search from the beginning would, through the engine', { timeout: 60_000 }, async () => {
+    sandbox = await startSandbox({ seed: 'first-read-store', people: 1_500, limits: fast });
+    const config = hubspotSpec.parse({ ...sandboxConfig(sandbox), searchPerSecond: 10_000 });
+    const streams = ['contacts', 'meetings', 'calls', 'deals'];
+    const dir = mkdtempSync(join(tmpdir(), 'segflow-hubspot-first-'));
+    const readInto = async (file: string, searchFromStart: boolean) => {
+      const store = openStore(join(dir, file));
+      if (searchFromStart) for (const stream of streams) writeCheckpoint(store, 'hubspot', stream, { cursor: '1970-01-01T00:00:00.000Z' });
+      const ctx = createContext({ connection: 'hubspot', budget: { requests: 100_000, intervalMs: 10_000 }, classifyError: classifyHubSpotError, logger: quiet });
+      const outcomes = await readSource({ store, connection: 'hubspot', source: source as SourceDefinition, config, streams, mode: 'incremental', ctx });
+      expect(outcomes.map((o) => o.status)).toEqual(streams.map(() => 'succeeded'));
+      const cursors = streams.map((stream) => (store.statement('SELECT state FROM stream_checkpoints WHERE stream = ?').get(stream) as { state: string }).state).map((state) => (JSON.parse(state) as StreamState).cursor);
+      store.statement('DELETE FROM stream_checkpoints').run();
+      const digest = storeDigest(store);
+      store.close();
+      return { digest, cursors };
+    };
+    const walked = await readInto('walked.db', false);
+    const searches = sandbox.recorder.filter((r) => r.path.endsWith('/search')).length;
+    expect(searches).toBe(streams.length);
+    const searched = await readInto('searched.db', true);
+    expect(walked).toEqual(searched);
   });
 });
