@@ -70,9 +70,9 @@ interface SearchState {
 }
 
 /**
- * Reads objects modified at or after the state's cursor (minus the overlap), ascending by (modified, id). Each page
- * is a new query starting strictly after the last (modified, id) read, so no query ever pages near the 10,000 cap
- * and records sharing one timestamp are walked by id.
+ * Reads objects modified at or after the state's cursor (minus the overlap, never before `startDate`), ascending by
+ * (modified, id). Each page is a new query starting strictly after the last (modified, id) read, so no query ever
+ * pages near the 10,000 cap and records sharing one timestamp are walked by id.
  */
 async function* searchModified(
   type: CrmType,
