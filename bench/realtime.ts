@@ -201,7 +201,9 @@ function threadTimes(): Map<string, { ticks: number; nice: number }> {
 }
 
 function child(env: Record<string, string>, args: string[] = []): { process: ChildProcess; lines: AsyncIterator<string> } {
-  const p = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), ...args], {
+  // The young-generation size segflow's own command runs with (bin/segflow.js), passed on from `npm run bench`.
+  const flags = process.execArgv.filter((a) => a.startsWith('--max-semi-space-size'));
+  const p = spawn(process.execPath, [...flags, '--import', 'tsx', fileURLToPath(import.meta.url), ...args], {
     env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
