@@ -1,12 +1,15 @@
 /** The audit worker's entry: opens its own store connection, builds the report and posts it back. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStore } from '../store/index.js';
+import { lowerThreadPriority } from '../threads/index.js';
 import type { AuditOptions } from './options.js';
 import { buildAudit } from './report.js';
 import type { AuditWorkerMessage } from './in-worker.js';
 
 const port = parentPort;
 if (!port) throw new Error('core/audit/worker.ts runs as a worker thread');
+// An audit reads the whole store: batch work, yielding the CPU to the API and ingestion as computes do.
+lowerThreadPriority();
 const input = workerData as { storePath: string; options: AuditOptions };
 const store = openStore(input.storePath);
 try {
