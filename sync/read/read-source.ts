@@ -31,6 +31,11 @@ export interface ReadSourceOptions {
    * overlaps, the store still loads stream after stream.
    */
   readAheadRecords?: number;
+  /**
+   * How many streams after the one loading fetch ahead at a time (default 2): a source with many streams would
+   * otherwise hold `readAheadRecords` of every one of them in memory at once.
+   */
+  streamsAhead?: number;
   /** Called after every committed page. */
   onPage?: (stream: string, page: LoadCounts) => void;
   /** Called after a page is written and before its commit (tests kill the process there). */
@@ -48,8 +53,8 @@ export interface StreamOutcome {
 }
 
 /**
- * Reads the chosen streams of one source, loading stream after stream and committing page by page, while the later
- * streams already fetch ahead (`readAheadRecords`). A stream that throws is reported as failed with its reason and the
+ * Reads the chosen streams of one source, loading stream after stream and committing page by page, while the next
+ * streams already fetch ahead (`streamsAhead` of them, `readAheadRecords` each). A stream that throws is reported as failed with its reason and the
  * next stream still runs. An abort (SIGTERM) ends the current stream after its last committed page.
  *
  * @example
@@ -69,22 +74,23 @@ export async function readSource(options: ReadSourceOptions): Promise<StreamOutc
     error: `source "${options.connection}" has no stream "${stream}" (it has: ${declared.map((s) => s.name).join(', ')})`,
   }));
 
-  const reads = wanted
-    .flatMap((name) => declared.filter((s) => s.name === name))
-    .map((stream) => {
-      const incremental = options.mode === 'incremental' && stream.modes.includes('incremental');
-      const state = incremental
-        ? (readCheckpoint(options.store, options.connection, stream.name) as StreamState | undefined)
-        : undefined;
-      const request = { config, mode: incremental ? 'incremental' : 'full_refresh', state } as const;
-      // Inside a generator, a connector that throws before its first message fails its own stream only.
-      const messages = (async function* () {
-        yield* stream.read(request, options.ctx);
-      })();
-      return { stream, state, messages: readAhead(messages, options.readAheadRecords ?? 10_000) };
-    });
+  const streams = wanted.flatMap((name) => declared.filter((s) => s.name === name));
+  const open = (stream: (typeof streams)[number]) => {
+    const incremental = options.mode === 'incremental' && stream.modes.includes('incremental');
+    const state = incremental ? (readCheckpoint(options.store, options.connection, stream.name) as StreamState | undefined) : undefined;
+    const request = { config, mode: incremental ? 'incremental' : 'full_refresh', state } as const;
+    // Inside a generator, a connector that throws before its first message fails its own stream only.
+    const messages = (async function* () {
+      yield* stream.read(request, options.ctx);
+    })();
+    return { stream, state, messages: readAhead(messages, options.readAheadRecords ?? 10_000) };
+  };
+  const reads: ReturnType<typeof open>[] = [];
+  const ahead = Math.max(0, options.streamsAhead ?? 2);
   try {
-    for (const read of reads) {
+    for (let i = 0; i < streams.length; i++) {
+      while (reads.length < Math.min(streams.length, i + 1 + ahead)) reads.push(open(streams[reads.length]!));
+      const read = reads[i]!;
       if (options.ctx.signal.aborted) {
         const reason = options.ctx.signal.reason as unknown;
         outcomes.push({

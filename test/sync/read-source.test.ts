@@ -211,4 +211,47 @@ describe('reading a source into the store', () => {
     ).map((r) => r.external_id);
     expect(order).toEqual(['first-0', 'first-1', 'second-0']);
   });
+
+  it('asks only the next streams ahead (streamsAhead), so a source with many streams does not hold them all in memory', async () => {
+    const opened: string[] = [];
+    let openWhileFirstLoads: string[] = [];
+    const stream = (name: string) => ({
+      name,
+      recordKind: 'contact' as const,
+      primaryKey: 'externalId',
+      cursorField: 'traits.updated_at',
+      modes: ['full_refresh' as const],
+      async *read(): AsyncIterable<StreamMessage> {
+        opened.push(name);
+        yield { type: 'record', record: { kind: 'contact', source: 'tool', externalId: name, traits: { email: `${name}@example.com` } } };
+        if (name === 's0') {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          openWhileFirstLoads = [...opened];
+        }
+        yield { type: 'state', state: { done: true } };
+      },
+    });
+    const many = defineSource({
+      name: 'tool',
+      spec: z.object({}),
+      check: () => Promise.resolve({ ok: true as const }),
+      streams: () => ['s0', 's1', 's2', 's3'].map(stream),
+    });
+    const outcomes = await readSource({
+      store,
+      connection: 'tool',
+      source: many,
+      config: {},
+      ctx: createContext({ connection: 'tool', logger: quiet }),
+      mode: 'full',
+      streamsAhead: 1,
+    });
+    expect(outcomes.map((o) => [o.stream, o.status, o.counts.inserted])).toEqual([
+      ['s0', 'succeeded', 1],
+      ['s1', 'succeeded', 1],
+      ['s2', 'succeeded', 1],
+      ['s3', 'succeeded', 1],
+    ]);
+    expect(openWhileFirstLoads).toEqual(['s0', 's1']);
+  });
 });
