@@ -97,11 +97,20 @@ function failure(error: unknown): RowResult {
 /** Statuses on an audience that mean "do not add": the member opted out, or the address bounced for good. */
 const NO_CONSENT = new Set(['unsubscribed', 'cleaned']);
 
+/** Members per page of a status listing (Mailchimp's largest `count`). */
+const STATUS_PAGE = 1000;
+
 /**
- * Each add's live status on the audience, one read per member (Mailchimp has no bulk lookup by hash); `undefined`
- * when the address is not on the audience, an error when the read failed.
+ * Each add's live status on the audience; `undefined` when the address is not on it or is on it with consent, an
+ * error when the read failed. Mailchimp has no bulk lookup by hash, so there are two ways: one read per member, or
+ * listing the audience's unsubscribed and cleaned members (1,000 a page). The first page of each listing says how
+ * many pages the rest would take; the cheaper way is taken.
  */
 async function statusesOn(config: DestinationConfig, ctx: ConnectorContext, rows: Row[]): Promise<(string | undefined | { error: unknown })[]> {
+  if (rows.length > NO_CONSENT.size) {
+    const refused = await refusingMembers(config, ctx, rows.length - NO_CONSENT.size);
+    if (refused) return rows.map((row) => refused.get(row.hash));
+  }
   return Promise.all(
     rows.map(async (row) => {
       try {
@@ -113,6 +122,32 @@ async function statusesOn(config: DestinationConfig, ctx: ConnectorContext, rows
       }
     }),
   );
+}
+
+/**
+ * The audience's unsubscribed and cleaned members by hash, or `undefined` when listing them would take more than
+ * `maxCalls` further calls (or a listing failed: the per-member reads then report each row's own error).
+ */
+async function refusingMembers(config: DestinationConfig, ctx: ConnectorContext, maxCalls: number): Promise<Map<string, string> | undefined> {
+  const page = (status: string, offset: number) =>
+    mailchimpCall(ctx, config, 'members.list', (mc) =>
+      mc.lists.getListMembersInfo(config.audienceId, { status, count: STATUS_PAGE, offset, fields: ['members.id', 'members.status', 'total_items'] }),
+    );
+  try {
+    const statuses = [...NO_CONSENT];
+    const firsts = await Promise.all(statuses.map((status) => page(status, 0)));
+    const rest = statuses.flatMap((status, k) => {
+      const offsets: number[] = [];
+      for (let offset = STATUS_PAGE; offset < (firsts[k]?.total_items ?? 0); offset += STATUS_PAGE) offsets.push(offset);
+      return offsets.map((offset) => ({ status, offset }));
+    });
+    if (rest.length > maxCalls) return undefined;
+    const pages = [...firsts, ...(await Promise.all(rest.map(({ status, offset }) => page(status, offset))))];
+    return new Map(pages.flatMap((p) => p.members.map((m) => [m.id, m.status] as [string, string])));
+  } catch (error) {
+    if (fatal(error)) throw error;
+    return undefined;
+  }
 }
 
 interface Row {

@@ -75,6 +75,25 @@ describe('mailchimp consent across two audiences', () => {
     expect(sandbox.account.tagsOf(main, optedOut.hash).map((s) => s.name)).toEqual([]);
   });
 
+  it('a large batch checks consent by listing the audience’s unsubscribed and cleaned members, not one read per member', async () => {
+    const members = sandbox.account.listMembers(main).map((e) => sandbox.account.member(main, e.hash)!);
+    const refused = members.filter((m) => m.status === 'unsubscribed' || m.status === 'cleaned').slice(0, 10);
+    const welcome = members.filter((m) => m.status === 'subscribed').slice(0, 40);
+    expect(refused.length).toBeGreaterThan(1);
+    const batch = [...refused, ...welcome];
+    sandbox.recorder.clear();
+    const results = await destination.write(
+      { segment: { key: 'bulk', name: 'Bulk' }, changes: batch.map((m, i) => add(m.email.trim().toLowerCase(), i)), requireConsent: 'email' },
+      tagsConfig(),
+      context(),
+    );
+    expect(results.slice(0, refused.length).every((r) => r.status === 'rejected' && r.code === 'no_consent')).toBe(true);
+    expect(results.slice(refused.length)).toEqual(welcome.map((m) => ({ status: 'accepted', destinationRecordId: m.hash })));
+    const reads = sandbox.recorder.requests.filter((r) => r.method === 'GET' && r.path.includes('/members'));
+    expect(reads.filter((r) => /\/members\/[0-9a-f]{32}$/.test(r.path))).toEqual([]);
+    expect(reads.length).toBe(2);
+  });
+
   it('without require_consent the same member is tagged, and their status is left as it is', async () => {
     const optedOut = personWith('unsubscribed', 'subscribed');
     const segment = { key: 'churned', name: 'Churned' };
