@@ -117,8 +117,12 @@ export function loadPage(store: Store, input: LoadPageInput): LoadResult {
         }
       }
       page.resolve();
-      for (const { record, identityId } of events) {
-        if (insertEvent(store, record, page.contactOf(identityId), identityId, now)) counts.inserted += 1;
+      // In contact order: the events' contact index and contact_events (clustered by contact) then take the page's
+      // rows at neighbouring B-tree positions instead of one random page each.
+      const placed = events.map(({ record, identityId }) => ({ record, identityId, contactId: page.contactOf(identityId) }));
+      placed.sort((a, b) => a.contactId - b.contactId);
+      for (const { record, identityId, contactId } of placed) {
+        if (insertEvent(store, record, contactId, identityId, now)) counts.inserted += 1;
         else counts.skipped += 1;
       }
       counts.merged = page.merged;
