@@ -435,16 +435,12 @@ interface FormSubmissionResult {
   values: { name: string; value: string }[];
 }
 
-/** Yields a stream's events in ascending `occurredAt`, a checkpoint after every 500. */
-function* inOrder(events: EventRecord[], previous: string | null): Generator<StreamMessage> {
-  events.sort((a, b) => a.occurredAt.localeCompare(b.occurredAt) || a.sourceEventId.localeCompare(b.sourceEventId));
-  for (let i = 0; i < events.length; i += 500) {
-    const chunk = events.slice(i, i + 500);
-    for (const record of chunk) yield { type: 'record', record };
-    yield { type: 'state', state: { cursor: chunk[chunk.length - 1]?.occurredAt ?? previous } };
-  }
-  const last = events[events.length - 1]?.occurredAt;
-  yield { type: 'state', state: { cursor: last && (!previous || last > previous) ? last : previous } };
+/**
+ * The cursor a read leaves when it yields events out of time order (and so checkpoints only at its end): the newest
+ * event seen, never older than the previous cursor.
+ */
+function newestCursor(newest: string | null, previous: string | null): StreamMessage {
+  return { type: 'state', state: { cursor: newest && (!previous || newest > previous) ? newest : previous } };
 }
 
 function eventsSince(request: ReadRequest<HubSpotConfig>): number {
@@ -475,7 +471,10 @@ function formSubmissionsStream(): StreamDefinition<HubSpotConfig> {
         forms.push(...page.results);
         after = page.paging?.next?.after;
       } while (after);
-      const events: EventRecord[] = [];
+      // Yielded as they come, newest first, so a form with a million submissions is never held in memory; the
+      // checkpoint comes at the end (a run stopped midway reads the forms again, and the load skips what it has).
+      const previous = request.mode === 'incremental' ? ((request.state?.cursor as string | null | undefined) ?? null) : null;
+      let newest: string | null = null;
       let unattributed = 0;
       for (const form of forms) {
         let next: string | undefined;
@@ -492,21 +491,24 @@ function formSubmissionsStream(): StreamDefinition<HubSpotConfig> {
               unattributed++;
               continue;
             }
-            events.push({
+            const occurredAt = new Date(submission.submittedAt).toISOString();
+            if (!newest || occurredAt > newest) newest = occurredAt;
+            const record: EventRecord = {
               kind: 'event',
               source: 'hubspot',
               sourceEventId: `form:${submission.conversionId}`,
               type: 'form_submit',
-              occurredAt: new Date(submission.submittedAt).toISOString(),
+              occurredAt,
               contact: { email: values.email },
               properties: { form_id: form.id, form_name: form.name, ...(submission.pageUrl ? { url: submission.pageUrl } : {}), values },
-            });
+            };
+            yield { type: 'record', record };
           }
           next = page.paging?.next?.after;
         } while (next && !older);
       }
       if (unattributed > 0) ctx.logger.warn('HubSpot form submissions without an email skipped', { connection: ctx.connection, count: unattributed });
-      yield* inOrder(events, request.mode === 'incremental' ? ((request.state?.cursor as string | null | undefined) ?? null) : null);
+      yield newestCursor(newest, previous);
     },
   };
 }
@@ -527,7 +529,8 @@ function behaviouralEventsStream(): StreamDefinition<HubSpotConfig> {
       const connection = connectionFor(request.config);
       const previous = request.mode === 'incremental' ? ((request.state?.cursor as string | null | undefined) ?? null) : null;
       const since = eventsSince(request);
-      const events: EventRecord[] = [];
+      // Event types are read one after the other, each in time order: one cursor for all comes only at the end.
+      let newest: string | null = null;
       try {
         let types = request.config.customEventTypes;
         if (types.length === 0) {
@@ -541,15 +544,18 @@ function behaviouralEventsStream(): StreamDefinition<HubSpotConfig> {
               client.events.eventsApi.getPage('contact', eventType, after, undefined, 100, ['ASCENDING'], Number.isFinite(since) ? new Date(since) : undefined),
             );
             for (const event of page.results) {
-              events.push({
+              const occurredAt = new Date(event.occurredAt).toISOString();
+              if (!newest || occurredAt > newest) newest = occurredAt;
+              const record: EventRecord = {
                 kind: 'event',
                 source: 'hubspot',
                 sourceEventId: `behavioral:${event.id}`,
                 type: 'custom',
-                occurredAt: new Date(event.occurredAt).toISOString(),
+                occurredAt,
                 contact: { externalId: String(event.objectId) },
                 properties: { ...(event.properties ?? {}), name: event.eventType },
-              });
+              };
+              yield { type: 'record', record };
             }
             after = page.paging?.next?.after;
           } while (after);
@@ -560,7 +566,7 @@ function behaviouralEventsStream(): StreamDefinition<HubSpotConfig> {
         yield { type: 'state', state: { cursor: previous } };
         return;
       }
-      yield* inOrder(events, previous);
+      yield newestCursor(newest, previous);
     },
   };
 }

@@ -154,6 +154,22 @@ describe('HubSpot source', () => {
     expect(newer.states.at(-1)?.cursor).toBe(new Date(times.at(-1) as number).toISOString());
   });
 
+  it('yields form submissions page by page as they arrive, not after reading every page (a form can hold a million)', { timeout: 30_000 }, async () => {
+    sandbox = await startSandbox({ seed: 'forms', people: 500, limits: fast });
+    const config = hubspotSpec.parse(sandboxConfig(sandbox));
+    const ctx = createContext({ connection: 'test', classifyError: classifyHubSpotError, logger: quiet });
+    const stream = source.streams(config).find((s) => s.name === 'form_submissions')!;
+    const pagesAsked = () => sandbox!.recorder.filter((r) => r.path.startsWith('/form-integrations/v1/submissions/forms/')).length;
+    let atFirstRecord = 0;
+    let records = 0;
+    for await (const message of stream.read({ config, mode: 'incremental', state: undefined }, ctx)) {
+      if (message.type !== 'record') continue;
+      if (records++ === 0) atFirstRecord = pagesAsked();
+    }
+    expect(pagesAsked()).toBeGreaterThan(2);
+    expect(atFirstRecord).toBe(1);
+  });
+
   it('reads custom behavioural events where the portal has them, and nothing (without failing) where it does not', { timeout: 30_000 }, async () => {
     sandbox = await startSandbox({ seed: 'behaviour', people: 500, limits: fast, customEvents: true });
     const world = sandbox.world!;
