@@ -383,7 +383,10 @@ const unsubscribesStream = reportStream('unsubscribes', async (config, ctx, camp
   return { events, fetched: page.unsubscribes.length, total: page.total_items, latest: -Infinity };
 });
 
-/** Store orders as purchases. Mailchimp cannot filter orders by time, so each read pages every order and keeps the new ones. */
+/**
+ * Store orders as purchases. Mailchimp cannot filter orders by time, so each read pages every order and keeps the new
+ * ones, yielded as their pages arrive (a store's orders are never all held in memory) with one checkpoint at the end.
+ */
 function ordersStream(): StreamDefinition<SourceConfig> {
   return {
     name: 'orders',
@@ -396,7 +399,7 @@ function ordersStream(): StreamDefinition<SourceConfig> {
       const from = mode === 'incremental' && typeof state?.cursor === 'string' ? Date.parse(state.cursor) - 86_400_000 : -Infinity;
       const audiences = new Set(await audiencesOf(config, ctx));
       const stores = await mailchimpCall(ctx, config, 'stores.list', (mc) => mc.ecommerce.stores({ count: 1000 }));
-      const orders: EventRecord[] = [];
+      let newest = typeof state?.cursor === 'string' ? state.cursor : null;
       for (const store of stores.stores.filter((s) => audiences.has(s.list_id))) {
         for (let offset = 0; ; ) {
           const page = await mailchimpCall(ctx, config, 'orders.list', (mc) => mc.ecommerce.getStoreOrders(store.id, { count: config.pageSize, offset }));
@@ -404,7 +407,8 @@ function ordersStream(): StreamDefinition<SourceConfig> {
             const at = iso(order.processed_at_foreign);
             if (!at || Date.parse(at) < from) continue;
             const email = order.customer.email_address ?? null;
-            orders.push({
+            if (!newest || Date.parse(at) > Date.parse(newest)) newest = at;
+            const record: EventRecord = {
               kind: 'event',
               source: SOURCE,
               sourceEventId: `${store.id}:${order.id}`,
@@ -421,22 +425,14 @@ function ordersStream(): StreamDefinition<SourceConfig> {
                 campaign_id: order.campaign_id || null,
                 financial_status: order.financial_status ?? null,
               },
-            });
+            };
+            yield { type: 'record', record };
           }
           offset += page.orders.length;
           if (page.orders.length === 0 || offset >= page.total_items) break;
         }
       }
-      orders.sort((a, b) => Date.parse(a.occurredAt) - Date.parse(b.occurredAt) || (a.sourceEventId < b.sourceEventId ? -1 : 1));
-      let cursor = state?.cursor ?? null;
-      for (let k = 0; k < orders.length; k += 1000) {
-        for (const order of orders.slice(k, k + 1000)) {
-          cursor = order.occurredAt;
-          yield { type: 'record', record: order };
-        }
-        yield { type: 'state', state: { cursor } };
-      }
-      if (orders.length === 0) yield { type: 'state', state: { cursor } };
+      yield { type: 'state', state: { cursor: newest } };
     },
   };
 }

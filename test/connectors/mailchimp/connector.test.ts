@@ -278,4 +278,29 @@ describe('mailchimp connector', () => {
     const clicks = ofCampaign.filter((r) => r.kind === 'event' && r.type === 'email_click');
     expect(clicks.every((r) => r.kind === 'event' && typeof r.properties?.url === 'string')).toBe(true);
   });
+
+  it('reads every store order as a purchase, yielded as pages arrive, and only the newer ones (less a day) incrementally', async () => {
+    const config = sourceSpec.parse({ ...sandboxConfig(sandbox), audienceIds: [audience], pageSize: 100 });
+    const orders = sandbox.account.storeOrders();
+    expect(orders.length).toBeGreaterThan(config.pageSize);
+    const full = await readAll('orders', config);
+    expect(full.records.map((r) => (r.kind === 'event' ? r.properties?.order_id : null)).sort()).toEqual(orders.map((o) => o.id).sort());
+    const newest = Math.max(...orders.map((o) => o.at));
+    expect(full.state?.cursor).toBe(new Date(newest).toISOString());
+
+    const middle = [...orders].sort((a, b) => a.at - b.at)[Math.floor(orders.length / 2)]!.at;
+    const next = await readAll('orders', config, { cursor: new Date(middle).toISOString() });
+    expect(next.records).toHaveLength(orders.filter((o) => o.at >= middle - 86_400_000).length);
+
+    // The first order comes before the second page is asked for: a store's orders are never all held at once.
+    const stream = source.streams(config).find((s) => s.name === 'orders')!;
+    sandbox.recorder.clear();
+    const pagesAsked = () => sandbox.recorder.requests.filter((r) => r.path.includes('/orders')).length;
+    let atFirst = 0;
+    for await (const m of stream.read({ config, mode: 'full_refresh', state: undefined }, context('source'))) {
+      if (m.type === 'record' && atFirst === 0) atFirst = pagesAsked();
+    }
+    expect(atFirst).toBe(1);
+    expect(pagesAsked()).toBeGreaterThan(1);
+  });
 });
