@@ -1,6 +1,6 @@
 /**
- * The sandbox worker's entry, as a thread or a child process (see startSandboxesInWorker): draws the world, starts the asked sandboxes on it, posts
- * back where they listen, and closes them (saving their state) when told to.
+ * The sandbox worker's entry, as a thread or a child process (see startSandboxesInWorker): draws the world, starts
+ * the asked sandboxes on it, posts back where they listen, and closes them (saving their state) when told to.
  */
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -9,9 +9,17 @@ import { SANDBOXES, type RunningSandbox, type SandboxThreadMessage, type Sandbox
 
 /** The parent: a worker thread's port, or a child process's IPC channel (options then come as the last argument). */
 const parent = parentPort
-  ? { options: workerData as SandboxThreadOptions, post: (m: SandboxThreadMessage) => parentPort!.postMessage(m), hangUp: () => parentPort!.close() }
+  ? {
+      options: workerData as SandboxThreadOptions,
+      post: (m: SandboxThreadMessage) => parentPort!.postMessage(m),
+      hangUp: () => parentPort!.close(),
+    }
   : process.send
-    ? { options: JSON.parse(process.argv.at(-1)!) as SandboxThreadOptions, post: (m: SandboxThreadMessage) => process.send!(m), hangUp: () => process.disconnect() }
+    ? {
+        options: JSON.parse(process.argv.at(-1)!) as SandboxThreadOptions,
+        post: (m: SandboxThreadMessage) => process.send!(m),
+        hangUp: () => process.disconnect(),
+      }
     : undefined;
 if (!parent) throw new Error('cli/sandbox-worker.ts runs as a worker thread or a child process with an IPC channel');
 const { options, post } = parent;
