@@ -71,6 +71,8 @@ describe('an event in, a membership change out', () => {
       });
       expect(page.status).toBe(200);
       await until('Segment Entered at the sandbox', () => entered().length > 0);
+      // The page view may be loaded in a later step than the purchase (steps run as events arrive).
+      await until('the browser loaded', () => findContactByExternalId(deps.store, 'website', 'u2') !== undefined);
     } finally {
       await realtime.stop();
     }
