@@ -62,6 +62,7 @@ export const benchmark: Benchmark = {
         });
         const ms = performance.now() - started;
         log(`${label}: ${result.status} in ${(ms / 1000).toFixed(1)} s ${JSON.stringify(result.counts)}`);
+        for (const line of stepLines(result)) log(`${label}: ${line}`);
         return { result, ms };
       };
       const first = await timed('first run');
@@ -80,6 +81,12 @@ export const benchmark: Benchmark = {
         '|---|---|---|---|---|---|---|---|---|---|',
         ...rows,
         '',
+        ...[first, second].flatMap(({ result }, n) => {
+          const failed = failedStreams(result);
+          return failed.length ? [`${n === 0 ? 'First' : 'Second'} run: ${failed.join('; ')}.`, ''] : [];
+        }),
+        `Steps of the first run: ${stepLines(first.result).join('; ')}.`,
+        '',
         `Peak RSS of segflow's process (main thread and compute worker; the sandboxes run in their own processes): ${peakMiB.toFixed(0)} MiB (target under 1,536 MiB). ` +
           `First read: ${read.toLocaleString('en')} records at ${Math.round(read / Math.max(0.001, readMs / 1000)).toLocaleString('en')} records/s. ` +
           `The second run reads only the incremental overlap (${(second.result.counts.read ?? 0).toLocaleString('en')} records) and writes ` +
@@ -95,6 +102,27 @@ export const benchmark: Benchmark = {
 
 function stepMs(result: JobResult, kind: 'read' | 'compute' | 'push'): number {
   return result.steps.filter((s) => s.kind === kind).reduce((sum, s) => sum + (s.ms ?? 0), 0);
+}
+
+/** Each step's time and what it did: streams read per source, changes sent per destination. */
+function stepLines(result: JobResult): string[] {
+  const s = (ms: number | undefined) => `${((ms ?? 0) / 1000).toFixed(1)} s`;
+  return result.steps.map((step) => {
+    if (step.kind === 'read') {
+      const read = step.sources.map((source) => `${source.source} ${source.streams.reduce((n, o) => n + o.counts.read, 0).toLocaleString('en')} records`);
+      return `read ${s(step.ms)} (${read.join(', ')})`;
+    }
+    if (step.kind === 'compute') return `compute ${s(step.ms)}`;
+    const sum = (key: 'added' | 'removed' | 'rejected') => step.outcome.segments.reduce((n, o) => n + o[key], 0).toLocaleString('en');
+    return `push to ${step.destination} ${s(step.ms)} (${sum('added')} added, ${sum('removed')} removed, ${sum('rejected')} rejected)`;
+  });
+}
+
+/** Streams that did not succeed, with their errors. */
+function failedStreams(result: JobResult): string[] {
+  return result.steps.flatMap((step) =>
+    step.kind === 'read' ? step.sources.flatMap((source) => source.streams.filter((o) => o.status !== 'succeeded').map((o) => `${source.source}/${o.stream} ${o.status}: ${o.error ?? ''}`)) : [],
+  );
 }
 
 function phaseRow(label: string, { result, ms }: { result: JobResult; ms: number }): string {

@@ -101,7 +101,7 @@ export function classifySalesforceError(error: unknown): Error | undefined {
       details: { errorCode: code },
     });
   }
-  if (TRANSIENT_CODES.has(code) || /^ERROR_HTTP_5\d\d$/.test(code)) {
+  if (TRANSIENT_CODES.has(code) || /^ERROR_HTTP_(5\d\d|408)$/.test(code)) {
     return new TransientError(`Salesforce ${code}: ${e.message}`, { cause: error, details: { errorCode: code } });
   }
   if (code === 'ERROR_HTTP_429' || code === 'ERROR_HTTP_420') {
@@ -114,6 +114,9 @@ export function classifySalesforceError(error: unknown): Error | undefined {
       details: { errorCode: code },
     });
   }
+  // jsforce names a response without Salesforce's error body by its status only, with the body (often empty) as message.
+  const status = /^ERROR_HTTP_(\d{3})$/.exec(code)?.[1];
+  if (status && !e.message) return new Error(`Salesforce answered HTTP ${status} with an empty body`, { cause: error });
   return classifyByDefault(error);
 }
 

@@ -133,6 +133,23 @@ describe('reading a source into the store', () => {
     expect(contacts.counts.inserted).toBe(25);
   });
 
+  it('names a failure whose error has no message by its class and code', async () => {
+    const silent: typeof fileSource = {
+      ...fileSource,
+      streams: (config) =>
+        fileSource.streams(config).map((stream) => ({
+          ...stream,
+          // eslint-disable-next-line require-yield
+          async *read() {
+            throw Object.assign(new TypeError(''), { code: 'ERR_SOCKET_CLOSED' });
+          },
+        })),
+    };
+    const outcomes = await readSource({ ...options(), source: silent, mode: 'full' });
+    expect(outcomes.map((o) => o.error)).toEqual(outcomes.map(() => 'TypeError (ERR_SOCKET_CLOSED) without a message'));
+    expect(outcomes.length).toBeGreaterThan(0);
+  });
+
   it('names the streams a source has when asked for one it lacks', async () => {
     const outcomes = await readSource({ ...options(), mode: 'full', streams: ['deals'] });
     expect(outcomes).toEqual([

@@ -7,7 +7,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { Hono, type Context } from 'hono';
-import { mailchimpTime, subscriberHash, type MailchimpAccount, type MemberStatus, type StoredMember, type StoredSegment } from './account.js';
+import { mailchimpTime, subscriberHash, type CampaignActivity, type MailchimpAccount, type MemberStatus, type StoredMember, type StoredSegment } from './account.js';
 
 /** Mailchimp's limits, real values by default; each can be changed for a test or a benchmark. */
 export interface MailchimpLimits {
@@ -482,19 +482,7 @@ export function createApp(account: MailchimpAccount, options: AppOptions): Hono 
     if ('error' in page) return page.error;
     const since = timeParam(c, 'since');
     if (since === null) return problem(c, 400, 'Invalid Resource', 'since must be an ISO 8601 timestamp.');
-    const byPerson = new Map<number, Record<string, unknown>[]>();
-    for (const a of account.campaignActivity(campaign.mailchimpId)) {
-      if (a.type === 'email_sent' || a.type === 'email_unsubscribe') continue;
-      if (since !== undefined && a.at <= since) continue;
-      const action = a.type === 'email_open' ? 'open' : a.type === 'email_click' ? 'click' : 'bounce';
-      const row: Record<string, unknown> = { action, timestamp: mailchimpTime(a.at), ip: '' };
-      if (a.url) row.url = a.url;
-      if (action === 'bounce') row.type = a.bounceType ?? 'hard';
-      let list = byPerson.get(a.person);
-      if (!list) byPerson.set(a.person, (list = []));
-      list.push(row);
-    }
-    const emails = [...byPerson.entries()].sort((x, y) => x[0] - y[0]);
+    const emails = activityByEmail(account.campaignActivity(campaign.mailchimpId), since);
     const slice = emails.slice(page.offset, page.offset + page.count).map(([person, activity]) => {
       const m = account.fromWorld(mainList(), person);
       return {
@@ -514,16 +502,7 @@ export function createApp(account: MailchimpAccount, options: AppOptions): Hono 
     if (!campaign) return problem(c, 404, 'Resource Not Found', 'The requested resource could not be found.');
     const page = paging(c, limits);
     if ('error' in page) return page.error;
-    const activity = account.campaignActivity(campaign.mailchimpId);
-    const sent = activity.filter((a) => a.type === 'email_sent').sort((x, y) => x.person - y.person);
-    const opens = new Map<number, { count: number; last: number }>();
-    const bounces = new Map<number, string>();
-    for (const a of activity) {
-      if (a.type === 'email_open') {
-        const o = opens.get(a.person) ?? { count: 0, last: 0 };
-        opens.set(a.person, { count: o.count + 1, last: Math.max(o.last, a.at) });
-      } else if (a.type === 'email_bounce') bounces.set(a.person, a.bounceType ?? 'hard');
-    }
+    const { sent, opens, bounces } = recipients(account.campaignActivity(campaign.mailchimpId));
     const slice = sent.slice(page.offset, page.offset + page.count).map((a) => {
       const m = account.fromWorld(mainList(), a.person);
       const o = opens.get(a.person);
@@ -606,6 +585,55 @@ export function createApp(account: MailchimpAccount, options: AppOptions): Hono 
 }
 
 const STATUSES = new Set(['subscribed', 'unsubscribed', 'cleaned', 'pending', 'transactional']);
+
+/**
+ * A campaign's activity grouped by recipient, in recipient order, for email-activity. The activity is fixed once built,
+ * so the grouping is kept for the last `since` asked of it: paging through a report costs one grouping, not one a page.
+ */
+const byEmailMemo = new WeakMap<CampaignActivity[], { since: number | undefined; emails: [number, Record<string, unknown>[]][] }>();
+function activityByEmail(activity: CampaignActivity[], since: number | undefined): [number, Record<string, unknown>[]][] {
+  const memo = byEmailMemo.get(activity);
+  if (memo && memo.since === since) return memo.emails;
+  const byPerson = new Map<number, Record<string, unknown>[]>();
+  for (const a of activity) {
+    if (a.type === 'email_sent' || a.type === 'email_unsubscribe') continue;
+    if (since !== undefined && a.at <= since) continue;
+    const action = a.type === 'email_open' ? 'open' : a.type === 'email_click' ? 'click' : 'bounce';
+    const row: Record<string, unknown> = { action, timestamp: mailchimpTime(a.at), ip: '' };
+    if (a.url) row.url = a.url;
+    if (action === 'bounce') row.type = a.bounceType ?? 'hard';
+    let list = byPerson.get(a.person);
+    if (!list) byPerson.set(a.person, (list = []));
+    list.push(row);
+  }
+  const emails = [...byPerson.entries()].sort((x, y) => x[0] - y[0]);
+  byEmailMemo.set(activity, { since, emails });
+  return emails;
+}
+
+interface Recipients {
+  sent: CampaignActivity[];
+  opens: Map<number, { count: number; last: number }>;
+  bounces: Map<number, string>;
+}
+/** A campaign's recipients in recipient order with their opens and bounces, for sent-to; built once per campaign. */
+const recipientsMemo = new WeakMap<CampaignActivity[], Recipients>();
+function recipients(activity: CampaignActivity[]): Recipients {
+  const memo = recipientsMemo.get(activity);
+  if (memo) return memo;
+  const sent = activity.filter((a) => a.type === 'email_sent').sort((x, y) => x.person - y.person);
+  const opens = new Map<number, { count: number; last: number }>();
+  const bounces = new Map<number, string>();
+  for (const a of activity) {
+    if (a.type === 'email_open') {
+      const o = opens.get(a.person) ?? { count: 0, last: 0 };
+      opens.set(a.person, { count: o.count + 1, last: Math.max(o.last, a.at) });
+    } else if (a.type === 'email_bounce') bounces.set(a.person, a.bounceType ?? 'hard');
+  }
+  const built = { sent, opens, bounces };
+  recipientsMemo.set(activity, built);
+  return built;
+}
 
 function newMember(listId: string, email: string, status: MemberStatus, row: Record<string, unknown>): Omit<StoredMember, 'lastChanged'> {
   return {

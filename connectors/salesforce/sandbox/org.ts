@@ -231,12 +231,43 @@ export class Org {
     this.dirty.set(`${type}:${id}`, [type, id]);
   }
 
+  /** Each table's write count: an index built at an older count is rebuilt before it answers. */
+  private readonly writes = new Map<string, number>();
+  private readonly indexes = new Map<string, { writes: number; rows: Map<string, Row[]> }>();
+  private wrote(type: string): void {
+    this.writes.set(type, (this.writes.get(type) ?? 0) + 1);
+  }
+
+  /**
+   * The rows of `type` whose id or reference `field` is one of `values`, as Salesforce's indexes on Id and lookup
+   * fields answer them: a query for 200 ids costs 200 look-ups, not a scan of a million rows.
+   */
+  private lookup(type: string, field: string, kind: FieldType, values: readonly Literal[]): Row[] {
+    const wanted = new Set(values.map((v) => key(kind, coerce(kind, v, field))));
+    const table = this.table(type);
+    const name = `${type}.${field}`;
+    const writes = this.writes.get(type) ?? 0;
+    let index = this.indexes.get(name);
+    if (!index || index.writes !== writes) {
+      const rows = new Map<string, Row[]>();
+      for (const row of table.values()) {
+        const k = key(kind, (row[field] ?? null) as string | null);
+        const list = rows.get(k);
+        if (list) list.push(row);
+        else rows.set(k, [row]);
+      }
+      this.indexes.set(name, (index = { writes, rows }));
+    }
+    return [...wanted].flatMap((k) => index.rows.get(k) ?? []);
+  }
+
   /** Live CampaignMembers by `campaign:person` (15-character ids), for DUPLICATE_VALUE. */
   private readonly memberships = new Set<string>();
 
   /** Stores a row as is (rendering the world, tests). */
   put(type: string, row: Row): Row {
     this.table(type).set(String(row.Id), row);
+    this.wrote(type);
     if (type === 'CampaignMember' && !row.IsDeleted) this.memberships.add(membershipKey(row));
     return row;
   }
@@ -246,6 +277,7 @@ export class Org {
     const row = this.table(type).get(id);
     if (!row) throw new Error(`no ${type} ${id}`);
     Object.assign(row, fields, { LastModifiedDate: at, SystemModstamp: at });
+    this.wrote(type);
     this.markDirty(type, id);
     return row;
   }
@@ -255,6 +287,8 @@ export class Org {
     const row = this.table(type).get(id);
     if (!row || row.IsDeleted) return;
     Object.assign(row, { IsDeleted: true, SystemModstamp: at });
+    this.wrote(type);
+    this.wrote('CampaignMember');
     this.markDirty(type, id);
     if (type === 'CampaignMember') this.memberships.delete(membershipKey(row));
     if (type === 'Contact' || type === 'Lead') {
@@ -274,6 +308,7 @@ export class Org {
     const row = this.table(type).get(id);
     if (!row) return;
     this.table(type).delete(id);
+    this.wrote(type);
     let purged = this.purged.get(type);
     if (!purged) this.purged.set(type, (purged = new Map()));
     purged.set(id, Number(row.SystemModstamp));
@@ -303,8 +338,10 @@ export class Org {
     const fields = parsed.fields.map(field);
     const predicate = parsed.where ? compile(parsed.where, field, schema) : () => true;
     const order = parsed.orderBy.map((term) => ({ ...term, field: field(term.field) }));
+    const indexed = parsed.where ? indexedCondition(parsed.where, field, schema) : undefined;
+    const candidates = indexed ? this.lookup(type, indexed.field, indexed.kind, indexed.values) : this.table(type).values();
     let rows: Row[] = [];
-    for (const row of this.table(type).values()) {
+    for (const row of candidates) {
       if (!includeDeleted && row.IsDeleted) continue;
       if (predicate(row)) rows.push(row);
     }
@@ -592,6 +629,23 @@ function compareValues(a: unknown, b: unknown, nullsLast: boolean): number {
   const x = String(a);
   const y = String(b);
   return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** An equality on an id or lookup field that the whole condition requires (`F IN (…)`, `F = x`, or one ANDed). */
+function indexedCondition(condition: Condition, field: (name: string) => string, schema: Record<string, FieldType>): { field: string; kind: FieldType; values: Literal[] } | undefined {
+  if (condition.type === 'and') {
+    for (const part of condition.parts) {
+      const found = indexedCondition(part, field, schema);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  const equality = condition.type === 'in' ? !condition.negated : condition.type === 'compare' && condition.op === '=';
+  if (!equality || (condition.type !== 'in' && condition.type !== 'compare')) return undefined;
+  const name = field(condition.field);
+  const kind = schema[name] as FieldType;
+  if (kind !== 'id' && kind !== 'reference') return undefined;
+  return { field: name, kind, values: condition.type === 'in' ? condition.values : [condition.value] };
 }
 
 function compile(condition: Condition, field: (name: string) => string, schema: Record<string, FieldType>): (row: Row) => boolean {

@@ -3,10 +3,14 @@
  * SystemModstamp across a kill, records modified during a read, deletes, converted leads, an expiring session, one
  * bad row in a batch, lock retries, the daily limit, and jsforce's own retries switched off.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Connection } from 'jsforce';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createContext,
   RateLimitedError,
+  TransientError,
   type ContactRecord,
   type Logger,
   type MembershipChange,
@@ -185,6 +189,22 @@ describe('Salesforce source', () => {
     expect(api.every((r) => r.path.startsWith('/services/data/v62.0/'))).toBe(true);
     expect(api.filter((r) => r.status === 503)).toHaveLength(1);
     expect(api.filter((r) => r.path.includes('/queryAll?'))).toHaveLength(2);
+  });
+
+  it('names an answer with no error body by its HTTP status, and retries a 408 request timeout', async () => {
+    // Node's HTTP server answers a timed-out or malformed request with an empty 408 or 400, not Salesforce's JSON.
+    let status = 400;
+    const server = createServer((_req, res) => res.writeHead(status, { connection: 'close' }).end());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const conn = new Connection({ instanceUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, accessToken: 'x', version: '62.0' });
+      const failure = async () => classifySalesforceError(await conn.query('SELECT Id FROM Lead').then(() => undefined, (e: unknown) => e));
+      expect((await failure())?.message).toBe('Salesforce answered HTTP 400 with an empty body');
+      status = 408;
+      expect(await failure()).toBeInstanceOf(TransientError);
+    } finally {
+      server.close();
+    }
   });
 });
 

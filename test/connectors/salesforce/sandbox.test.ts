@@ -159,4 +159,18 @@ describe('Salesforce sandbox fidelity', () => {
     const lead = await conn.query<{ IsConverted: boolean; ConvertedContactId: string; Email: string }>(`SELECT IsConverted, ConvertedContactId, Email FROM Lead WHERE Id = '${sf?.leadId}'`);
     expect(lead.records[0]).toMatchObject({ IsConverted: true, ConvertedContactId: sf?.contactId, Email: sf?.email });
   });
+  it('answers lookups by id and reference field (15 or 18 characters) with what a scan would, after edits too', async () => {
+    const conn = new Connection({ instanceUrl: sandbox.url, accessToken: token, version: '62.0' });
+    const [a, b] = [...sandbox.org.table('Account').keys()];
+    const contacts = [...sandbox.org.table('Contact').values()].filter((c) => !c.IsDeleted);
+    const scan = (account: string) => contacts.filter((c) => c.AccountId === account).map((c) => String(c.Id)).sort();
+    const byAccount = async (account: string) => (await conn.query<{ Id: string }>(`SELECT Id FROM Contact WHERE AccountId IN ('${account.slice(0, 15)}') ORDER BY Id`)).records.map((r) => r.Id);
+    expect(await byAccount(a!)).toEqual(scan(a!));
+    const moved = contacts.find((c) => c.AccountId === a)!;
+    sandbox.org.touch('Contact', String(moved.Id), { AccountId: b! });
+    expect(await byAccount(b!)).toContain(moved.Id);
+    expect(await byAccount(a!)).not.toContain(moved.Id);
+    const byId = await conn.query<{ Id: string }>(`SELECT Id FROM Contact WHERE LastName != null AND Id = '${String(moved.Id).slice(0, 15)}'`);
+    expect(byId.records.map((r) => r.Id)).toEqual([moved.Id]);
+  });
 });
