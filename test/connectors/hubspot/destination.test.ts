@@ -1,17 +1,12 @@
 // What the HubSpot destination must get right beyond the conformance kit: creating missing contacts through a batch
 // upsert that HubSpot answers 207 for one bad row, the contact-property mode (property created when missing), and
 // erasure through GDPR delete. Real SDK against the sandbox; outcomes read from the sandbox portal.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createContext, type MembershipChange } from '../../../plugins/index.js';
-import { classifyHubSpotError, destination, hubspotSpec, sandboxConfig, startSandbox, type HubSpotSandbox } from '../../../connectors/hubspot/index.js';
+import { classifyHubSpotError, destination, hubspotSpec, sandboxConfig, type HubSpotSandbox } from '../../../connectors/hubspot/index.js';
+import { quiet, fast, sandboxForTest } from './fixture.js';
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
-const fast = { requestsPerInterval: 100_000, searchPerSecond: 100_000, daily: 10_000_000 };
 let sandbox: HubSpotSandbox | undefined;
-afterEach(async () => {
-  await sandbox?.close();
-  sandbox = undefined;
-});
 
 const ctx = () => createContext({ connection: 'lists', budget: { requests: 100_000, intervalMs: 10_000 }, classifyError: classifyHubSpotError, logger: quiet });
 const vip = { key: 'vip', name: 'VIP' };
@@ -23,7 +18,7 @@ function liveContacts(s: HubSpotSandbox, n: number) {
 
 describe('HubSpot destination', () => {
   it('creates missing contacts by batch upsert, adds them to the list, and rejects only the bad row of a 207 answer with HubSpot’s message', async () => {
-    sandbox = await startSandbox({ seed: 'upsert', people: 200, limits: fast });
+    sandbox = await sandboxForTest({ seed: 'upsert', people: 200, limits: fast });
     sandbox.faults.badEmails.add('refused@example.org');
     const [known] = liveContacts(sandbox, 1);
     const config = hubspotSpec.parse({ ...sandboxConfig(sandbox), createMissingContacts: true });
@@ -46,7 +41,7 @@ describe('HubSpot destination', () => {
   });
 
   it('without createMissingContacts, skips (with the reason) people HubSpot does not hold, and adds the rest of the batch', async () => {
-    sandbox = await startSandbox({ seed: 'skip', people: 200, limits: fast });
+    sandbox = await sandboxForTest({ seed: 'skip', people: 200, limits: fast });
     const [known] = liveContacts(sandbox, 1);
     const config = hubspotSpec.parse(sandboxConfig(sandbox));
     const changes: MembershipChange[] = [
@@ -65,7 +60,7 @@ describe('HubSpot destination', () => {
   });
 
   it('writes the segment property on contacts, creating the property when the portal lacks it', async () => {
-    sandbox = await startSandbox({ seed: 'property', people: 200, limits: fast });
+    sandbox = await sandboxForTest({ seed: 'property', people: 200, limits: fast });
     const [a, b] = liveContacts(sandbox, 2);
     expect(sandbox.portal.properties.has('segflow_segments')).toBe(false);
     const config = hubspotSpec.parse({ ...sandboxConfig(sandbox), segmentProperty: 'segflow_segments' });
@@ -88,7 +83,7 @@ describe('HubSpot destination', () => {
   });
 
   it('erases contacts by id or email through GDPR delete, leaving no archived trace, and reports unknown ones as not found', async () => {
-    sandbox = await startSandbox({ seed: 'erase', people: 200, limits: fast });
+    sandbox = await sandboxForTest({ seed: 'erase', people: 200, limits: fast });
     const [byId, byEmail] = liveContacts(sandbox, 2);
     const config = hubspotSpec.parse(sandboxConfig(sandbox));
     const results = await destination.erase?.(

@@ -4,19 +4,14 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openStore, storeDigest, writeCheckpoint } from '../../../core/index.js';
 import { createContext, type EventRecord, type SourceDefinition, type SourceRecord, type StreamState } from '../../../plugins/index.js';
 import { readSource } from '../../../sync/index.js';
-import { classifyHubSpotError, hubspotSpec, sandboxConfig, source, startSandbox, type HubSpotSandbox } from '../../../connectors/hubspot/index.js';
+import { classifyHubSpotError, hubspotSpec, sandboxConfig, source, type HubSpotSandbox } from '../../../connectors/hubspot/index.js';
+import { quiet, fast, sandboxForTest } from './fixture.js';
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
-const fast = { requestsPerInterval: 100_000, searchPerSecond: 100_000, daily: 10_000_000 };
 let sandbox: HubSpotSandbox | undefined;
-afterEach(async () => {
-  await sandbox?.close();
-  sandbox = undefined;
-});
 
 interface Read {
   records: SourceRecord[];
@@ -58,7 +53,7 @@ const keyOf = (record: SourceRecord) => (record.kind === 'contact' ? record.exte
 
 describe('HubSpot first incremental read', () => {
   it('walks contacts through the list endpoint with one search, reading what a search from the beginning reads', { timeout: 30_000 }, async () => {
-    sandbox = await startSandbox({ seed: 'first-read', people: 1_500, limits: fast });
+    sandbox = await sandboxForTest({ seed: 'first-read', people: 1_500, limits: fast });
     const live = [...sandbox.portal.contacts.values()].filter((c) => !c.archived);
     const config = sandboxConfig(sandbox);
 
@@ -76,7 +71,7 @@ describe('HubSpot first incremental read', () => {
   });
 
   it('hands the next run a cursor from before the walk: it searches from there and reads a contact modified behind the walk', { timeout: 30_000 }, async () => {
-    sandbox = await startSandbox({ seed: 'first-read-moved', people: 1_500, limits: fast });
+    sandbox = await sandboxForTest({ seed: 'first-read-moved', people: 1_500, limits: fast });
     const portal = sandbox.portal;
     const newestBefore = Math.max(...[...portal.contacts.values()].filter((c) => !c.archived).map((c) => c.updatedAt));
     const config = sandboxConfig(sandbox);
@@ -112,7 +107,7 @@ describe('HubSpot first incremental read', () => {
   });
 
   it('resumes a walk stopped after its third checkpoint there, reading every contact exactly once overall', { timeout: 30_000 }, async () => {
-    sandbox = await startSandbox({ seed: 'first-read-resume', people: 1_500, limits: fast });
+    sandbox = await sandboxForTest({ seed: 'first-read-resume', people: 1_500, limits: fast });
     const live = [...sandbox.portal.contacts.values()].filter((c) => !c.archived);
     const config = sandboxConfig(sandbox);
     const stopped = await read('contacts', config, undefined, (_state, index) => (index === 3 ? 'stop' : undefined));
@@ -126,7 +121,7 @@ describe('HubSpot first incremental read', () => {
   });
 
   it('drops contacts modified before startDate', { timeout: 30_000 }, async () => {
-    sandbox = await startSandbox({ seed: 'first-read-start', people: 1_000, limits: fast });
+    sandbox = await sandboxForTest({ seed: 'first-read-start', people: 1_000, limits: fast });
     const live = [...sandbox.portal.contacts.values()].filter((c) => !c.archived);
     const times = live.map((c) => c.updatedAt).sort((a, b) => a - b);
     const startDate = new Date(times[Math.floor(times.length / 2)] as number).toISOString();
@@ -135,7 +130,7 @@ describe('HubSpot first incremental read', () => {
   });
 
   it('walks deals through the list endpoint and batched association reads, resumably, with the events a search reads', { timeout: 30_000 }, async () => {
-    sandbox = await startSandbox({ seed: 'first-read-deals', people: 3_000, limits: fast });
+    sandbox = await sandboxForTest({ seed: 'first-read-deals', people: 3_000, limits: fast });
     const deals = [...sandbox.portal.engagements.deals.values()].filter((d) => !d.archived);
     expect(deals.length).toBeGreaterThan(1_000);
     const config = sandboxConfig(sandbox);
@@ -154,7 +149,7 @@ describe('HubSpot first incremental read', () => {
   });
 
   it('leaves the store as a search from the beginning would, through the engine', { timeout: 60_000 }, async () => {
-    sandbox = await startSandbox({ seed: 'first-read-store', people: 1_500, limits: fast });
+    sandbox = await sandboxForTest({ seed: 'first-read-store', people: 1_500, limits: fast });
     const config = hubspotSpec.parse({ ...sandboxConfig(sandbox), searchPerSecond: 10_000 });
     const streams = ['contacts', 'meetings', 'calls', 'deals'];
     const dir = mkdtempSync(join(tmpdir(), 'segflow-hubspot-first-'));

@@ -3,8 +3,8 @@
 import { Client } from '@hubspot/api-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type HubSpotSandbox } from '../../../connectors/hubspot/sandbox/index.js';
+import { fast } from './fixture.js';
 
-const fast = { requestsPerInterval: 100_000, searchPerSecond: 100_000, daily: 10_000_000 };
 
 describe('HubSpot sandbox fidelity', () => {
   let sandbox: HubSpotSandbox;
