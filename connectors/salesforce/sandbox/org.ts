@@ -231,34 +231,53 @@ export class Org {
     this.dirty.set(`${type}:${id}`, [type, id]);
   }
 
-  /** Each table's write count: an index built at an older count is rebuilt before it answers. */
-  private readonly writes = new Map<string, number>();
-  private readonly indexes = new Map<string, { writes: number; rows: Map<string, Row[]> }>();
-  private wrote(type: string): void {
-    this.writes.set(type, (this.writes.get(type) ?? 0) + 1);
+  /**
+   * Indexes on Id, lookup fields and Email (`type` → field → key → rows), as Salesforce keeps them: a query for 200
+   * ids or emails costs 200 look-ups, not a scan of a million rows. Built on first use, kept up by put/touch/purge.
+   */
+  private readonly indexes = new Map<string, Map<string, { kind: FieldType; rows: Map<string, Row[]> }>>();
+
+  private index(type: string, field: string, kind: FieldType): Map<string, Row[]> {
+    let byField = this.indexes.get(type);
+    if (!byField) this.indexes.set(type, (byField = new Map()));
+    let index = byField.get(field);
+    if (!index) {
+      index = { kind, rows: new Map() };
+      byField.set(field, index);
+      for (const row of this.table(type).values()) indexAdd(index, row[field], row);
+    }
+    return index.rows;
   }
 
-  /**
-   * The rows of `type` whose id or reference `field` is one of `values`, as Salesforce's indexes on Id and lookup
-   * fields answer them: a query for 200 ids costs 200 look-ups, not a scan of a million rows.
-   */
-  private lookup(type: string, field: string, kind: FieldType, values: readonly Literal[]): Row[] {
-    const wanted = new Set(values.map((v) => key(kind, coerce(kind, v, field))));
-    const table = this.table(type);
-    const name = `${type}.${field}`;
-    const writes = this.writes.get(type) ?? 0;
-    let index = this.indexes.get(name);
-    if (!index || index.writes !== writes) {
-      const rows = new Map<string, Row[]>();
-      for (const row of table.values()) {
-        const k = key(kind, (row[field] ?? null) as string | null);
-        const list = rows.get(k);
-        if (list) list.push(row);
-        else rows.set(k, [row]);
-      }
-      this.indexes.set(name, (index = { writes, rows }));
+  private unindex(type: string, row: Row, fields?: readonly string[]): void {
+    for (const [field, index] of this.indexes.get(type) ?? []) {
+      if (fields && !fields.includes(field)) continue;
+      const list = index.rows.get(key(index.kind, (row[field] ?? null) as string | null));
+      const at = list ? list.indexOf(row) : -1;
+      if (list && at >= 0) list.splice(at, 1);
     }
-    return [...wanted].flatMap((k) => index.rows.get(k) ?? []);
+  }
+
+  private reindex(type: string, row: Row, fields?: readonly string[]): void {
+    for (const [field, index] of this.indexes.get(type) ?? []) if (!fields || fields.includes(field)) indexAdd(index, row[field], row);
+  }
+
+  /** The rows an indexed equality selects (a superset the predicate then filters), or undefined to scan. */
+  private candidates(type: string, condition: Condition, field: (name: string) => string, schema: Record<string, FieldType>): Row[] | undefined {
+    if (condition.type === 'not') return undefined;
+    if (!('field' in condition)) {
+      const parts = condition.parts.map((part) => this.candidates(type, part, field, schema));
+      if (condition.type === 'and') return parts.reduce<Row[] | undefined>((best, rows) => (rows && (!best || rows.length < best.length) ? rows : best), undefined);
+      return parts.every((rows) => rows !== undefined) ? [...new Set(parts.flat())] : undefined;
+    }
+    if (condition.type === 'in' ? condition.negated : condition.op !== '=') return undefined;
+    const name = field(condition.field);
+    const kind = schema[name] as FieldType;
+    if (kind !== 'id' && kind !== 'reference' && name !== 'Email') return undefined;
+    const index = this.index(type, name, kind);
+    const values = condition.type === 'in' ? condition.values : [condition.value];
+    const wanted = new Set(values.map((v) => key(kind, coerce(kind, v, name))));
+    return [...wanted].flatMap((k) => index.get(k) ?? []);
   }
 
   /** Live CampaignMembers by `campaign:person` (15-character ids), for DUPLICATE_VALUE. */
@@ -266,8 +285,10 @@ export class Org {
 
   /** Stores a row as is (rendering the world, tests). */
   put(type: string, row: Row): Row {
+    const replaced = this.table(type).get(String(row.Id));
+    if (replaced) this.unindex(type, replaced);
     this.table(type).set(String(row.Id), row);
-    this.wrote(type);
+    this.reindex(type, row);
     if (type === 'CampaignMember' && !row.IsDeleted) this.memberships.add(membershipKey(row));
     return row;
   }
@@ -276,8 +297,10 @@ export class Org {
   touch(type: string, id: string, fields: Row = {}, at = this.now()): Row {
     const row = this.table(type).get(id);
     if (!row) throw new Error(`no ${type} ${id}`);
+    const changed = Object.keys(fields);
+    this.unindex(type, row, changed);
     Object.assign(row, fields, { LastModifiedDate: at, SystemModstamp: at });
-    this.wrote(type);
+    this.reindex(type, row, changed);
     this.markDirty(type, id);
     return row;
   }
@@ -287,8 +310,6 @@ export class Org {
     const row = this.table(type).get(id);
     if (!row || row.IsDeleted) return;
     Object.assign(row, { IsDeleted: true, SystemModstamp: at });
-    this.wrote(type);
-    this.wrote('CampaignMember');
     this.markDirty(type, id);
     if (type === 'CampaignMember') this.memberships.delete(membershipKey(row));
     if (type === 'Contact' || type === 'Lead') {
@@ -308,7 +329,7 @@ export class Org {
     const row = this.table(type).get(id);
     if (!row) return;
     this.table(type).delete(id);
-    this.wrote(type);
+    this.unindex(type, row);
     let purged = this.purged.get(type);
     if (!purged) this.purged.set(type, (purged = new Map()));
     purged.set(id, Number(row.SystemModstamp));
@@ -338,8 +359,7 @@ export class Org {
     const fields = parsed.fields.map(field);
     const predicate = parsed.where ? compile(parsed.where, field, schema) : () => true;
     const order = parsed.orderBy.map((term) => ({ ...term, field: field(term.field) }));
-    const indexed = parsed.where ? indexedCondition(parsed.where, field, schema) : undefined;
-    const candidates = indexed ? this.lookup(type, indexed.field, indexed.kind, indexed.values) : this.table(type).values();
+    const candidates = (parsed.where && this.candidates(type, parsed.where, field, schema)) ?? this.table(type).values();
     let rows: Row[] = [];
     for (const row of candidates) {
       if (!includeDeleted && row.IsDeleted) continue;
@@ -631,21 +651,11 @@ function compareValues(a: unknown, b: unknown, nullsLast: boolean): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-/** An equality on an id or lookup field that the whole condition requires (`F IN (…)`, `F = x`, or one ANDed). */
-function indexedCondition(condition: Condition, field: (name: string) => string, schema: Record<string, FieldType>): { field: string; kind: FieldType; values: Literal[] } | undefined {
-  if (condition.type === 'and') {
-    for (const part of condition.parts) {
-      const found = indexedCondition(part, field, schema);
-      if (found) return found;
-    }
-    return undefined;
-  }
-  const equality = condition.type === 'in' ? !condition.negated : condition.type === 'compare' && condition.op === '=';
-  if (!equality || (condition.type !== 'in' && condition.type !== 'compare')) return undefined;
-  const name = field(condition.field);
-  const kind = schema[name] as FieldType;
-  if (kind !== 'id' && kind !== 'reference') return undefined;
-  return { field: name, kind, values: condition.type === 'in' ? condition.values : [condition.value] };
+function indexAdd(index: { kind: FieldType; rows: Map<string, Row[]> }, value: unknown, row: Row): void {
+  const k = key(index.kind, (value ?? null) as string | null);
+  const list = index.rows.get(k);
+  if (list) list.push(row);
+  else index.rows.set(k, [row]);
 }
 
 function compile(condition: Condition, field: (name: string) => string, schema: Record<string, FieldType>): (row: Row) => boolean {

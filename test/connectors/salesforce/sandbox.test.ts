@@ -159,7 +159,7 @@ describe('Salesforce sandbox fidelity', () => {
     const lead = await conn.query<{ IsConverted: boolean; ConvertedContactId: string; Email: string }>(`SELECT IsConverted, ConvertedContactId, Email FROM Lead WHERE Id = '${sf?.leadId}'`);
     expect(lead.records[0]).toMatchObject({ IsConverted: true, ConvertedContactId: sf?.contactId, Email: sf?.email });
   });
-  it('answers lookups by id and reference field (15 or 18 characters) with what a scan would, after edits too', async () => {
+  it('answers lookups by id, reference field (15 or 18 characters) and email with what a scan would, after edits too', async () => {
     const conn = new Connection({ instanceUrl: sandbox.url, accessToken: token, version: '62.0' });
     const [a, b] = [...sandbox.org.table('Account').keys()];
     const contacts = [...sandbox.org.table('Contact').values()].filter((c) => !c.IsDeleted);
@@ -172,5 +172,8 @@ describe('Salesforce sandbox fidelity', () => {
     expect(await byAccount(a!)).not.toContain(moved.Id);
     const byId = await conn.query<{ Id: string }>(`SELECT Id FROM Contact WHERE LastName != null AND Id = '${String(moved.Id).slice(0, 15)}'`);
     expect(byId.records.map((r) => r.Id)).toEqual([moved.Id]);
+    sandbox.org.touch('Contact', String(moved.Id), { Email: 'Moved.Person@Example.com' });
+    const either = await conn.query<{ Id: string }>(`SELECT Id FROM Contact WHERE Email IN ('moved.person@example.com') OR AccountId = '${a!}' ORDER BY Id`);
+    expect(either.records.map((r) => r.Id)).toEqual([String(moved.Id), ...scan(a!).filter((id) => id !== moved.Id)].sort());
   });
 });
