@@ -129,6 +129,23 @@ async function statusesOn(config: DestinationConfig, ctx: ConnectorContext, rows
  * `maxCalls` further calls (or a listing failed: the per-member reads then report each row's own error).
  */
 async function refusingMembers(config: DestinationConfig, ctx: ConnectorContext, maxCalls: number): Promise<Map<string, string> | undefined> {
+  const kept = refusingKept.get(ctx);
+  if (kept && kept.audienceId === config.audienceId && ctx.clock.now() - kept.at < REFUSING_KEPT_MS) return kept.refused;
+  const at = ctx.clock.now();
+  const refused = await listRefusing(config, ctx, maxCalls);
+  if (refused) refusingKept.set(ctx, { audienceId: config.audienceId, at, refused });
+  return refused;
+}
+
+/**
+ * A push's batches share one listing of the refusing members for up to a minute: a million-person push was listing
+ * the audience's unsubscribed members again for each batch of 1,000. An unsubscribe later than the listing is seen
+ * by the next listing, as it would be seen by the next push.
+ */
+const REFUSING_KEPT_MS = 60_000;
+const refusingKept = new WeakMap<ConnectorContext, { audienceId: string; at: number; refused: Map<string, string> }>();
+
+async function listRefusing(config: DestinationConfig, ctx: ConnectorContext, maxCalls: number): Promise<Map<string, string> | undefined> {
   const page = (status: string, offset: number) =>
     mailchimpCall(ctx, config, 'members.list', (mc) =>
       mc.lists.getListMembersInfo(config.audienceId, { status, count: STATUS_PAGE, offset, fields: ['members.id', 'members.status', 'total_items'] }),

@@ -7,7 +7,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { Hono, type Context } from 'hono';
-import { mailchimpTime, subscriberHash, type CampaignActivity, type MailchimpAccount, type MemberStatus, type StoredMember, type StoredSegment } from './account.js';
+import { mailchimpTime, subscriberHash, type CampaignActivity, type ListEntry, type MailchimpAccount, type MemberStatus, type StoredMember, type StoredSegment } from './account.js';
 
 /** Mailchimp's limits, real values by default; each can be changed for a test or a benchmark. */
 export interface MailchimpLimits {
@@ -201,7 +201,7 @@ export function createApp(account: MailchimpAccount, options: AppOptions): Hono 
     let entries = account.listMembers(listId);
     if (since !== undefined) entries = entries.slice(lowerBound(entries, since, true));
     if (before !== undefined) entries = entries.slice(0, lowerBound(entries, before, false));
-    let members = entries.filter((m) => (status ? m.status === status : m.status !== 'archived'));
+    let members = since === undefined && before === undefined ? withStatus(entries, status) : entries.filter((m) => (status ? m.status === status : m.status !== 'archived'));
     if (sortField === 'last_changed' && sortDir === 'DESC') members = [...members].reverse();
     else if (sortField === 'timestamp_opt') {
       members = [...members].sort((a, b) => (sortDir === 'ASC' ? a.createdAt - b.createdAt : b.createdAt - a.createdAt));
@@ -585,6 +585,16 @@ export function createApp(account: MailchimpAccount, options: AppOptions): Hono 
 }
 
 const STATUSES = new Set(['subscribed', 'unsubscribed', 'cleaned', 'pending', 'transactional']);
+
+/** A list's members with one status (not archived, without one), kept per member list and status: pages share it. */
+const byStatusMemo = new WeakMap<ListEntry[], Map<string, ListEntry[]>>();
+function withStatus(entries: ListEntry[], status: string | undefined): ListEntry[] {
+  let memo = byStatusMemo.get(entries);
+  if (!memo) byStatusMemo.set(entries, (memo = new Map()));
+  let members = memo.get(status ?? '');
+  if (!members) memo.set(status ?? '', (members = entries.filter((m) => (status ? m.status === status : m.status !== 'archived'))));
+  return members;
+}
 
 /**
  * A campaign's activity grouped by recipient, in recipient order, for email-activity. The activity is fixed once built,

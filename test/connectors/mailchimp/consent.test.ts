@@ -94,6 +94,26 @@ describe('mailchimp consent across two audiences', () => {
     expect(reads.length).toBe(2);
   });
 
+  it('the batches of one push share the listing for a minute, then list again and see a new unsubscribe', async () => {
+    let now = Date.parse('2026-11-24T00:00:00Z');
+    const ctx = createContext({ connection: 'consent', budget: { concurrency: 10 }, clock: { now: () => now, sleep: async () => {} }, classifyError: (e) => destination.classifyError?.(e), logger: quiet });
+    const subscribed = sandbox.account.listMembers(main).map((e) => sandbox.account.member(main, e.hash)!).filter((m) => m.status === 'subscribed');
+    const batch = (from: number) => ({ segment: { key: 'shared', name: 'Shared' }, changes: subscribed.slice(from, from + 40).map((m, i) => add(m.email.trim().toLowerCase(), i)), requireConsent: 'email' as const });
+    const listings = () => sandbox.recorder.requests.filter((r) => r.method === 'GET' && /\/members$/.test(r.path)).length;
+    sandbox.recorder.clear();
+    await destination.write(batch(0), tagsConfig(), ctx);
+    expect(listings()).toBe(2);
+    await destination.write(batch(40), tagsConfig(), ctx);
+    expect(listings()).toBe(2);
+    const leaving = subscribed[80]!;
+    sandbox.account.put({ ...leaving, status: 'unsubscribed' });
+    now += 61_000;
+    const results = await destination.write(batch(80), tagsConfig(), ctx);
+    expect(listings()).toBe(4);
+    expect(results[0]).toMatchObject({ status: 'rejected', code: 'no_consent' });
+    expect(results.slice(1).every((r) => r.status === 'accepted')).toBe(true);
+  });
+
   it('without require_consent the same member is tagged, and their status is left as it is', async () => {
     const optedOut = personWith('unsubscribed', 'subscribed');
     const segment = { key: 'churned', name: 'Churned' };
