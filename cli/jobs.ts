@@ -24,7 +24,7 @@ import {
   type SegmentReport,
   type Store,
 } from '../core/index.js';
-import { createContext, type DestinationDefinition, type Logger, type Registry } from '../plugins/index.js';
+import { createContext, reasonOf, type DestinationDefinition, type Logger, type Registry } from '../plugins/index.js';
 import { pushSegments, readSource, type PushOutcome, type StreamOutcome } from '../sync/index.js';
 import { computeAll, computeInWorker, type ComputeInput, type ComputePhase, type ComputeReport } from '../sync/compute/index.js';
 
@@ -113,7 +113,7 @@ function whenStoreFree(logger: Logger, what: string, check: () => void, stop: (r
       check();
     } catch (error) {
       if ((error as { code?: string }).code === 'SQLITE_BUSY') logger.warn(`${what} skipped: the store is busy; trying again at the next tick`);
-      else stop(`${what} failed: ${error instanceof Error ? error.message : String(error)}`);
+      else stop(`${what} failed: ${reasonOf(error)}`);
     }
   };
 }
@@ -187,7 +187,7 @@ export async function runJob(config: Config, jobName: string, options: RunJobOpt
       if (result.status === 'cancelled' && result.error === undefined && stopReason !== undefined) result.error = stopReason;
     } catch (error) {
       result.status = 'failed';
-      result.error = error instanceof Error ? error.message : String(error);
+      result.error = reasonOf(error);
     } finally {
       for (const t of timers) clearInterval(t);
       options.signal?.removeEventListener('abort', onSignal);
@@ -380,7 +380,7 @@ async function computeStep(config: Config, step: ComputeStep, options: RunJobOpt
       contacts: 0,
       segments: [],
       ...(cancelled ? { cancelled: true } : {}),
-      error: cancelled ? (stopping.reason() ?? 'cancelled') : error instanceof Error ? error.message : String(error),
+      error: cancelled ? (stopping.reason() ?? 'cancelled') : reasonOf(error),
     };
   }
 }
@@ -488,7 +488,7 @@ async function pushStep(
       ...(options.beforeCommit?.delivery ? { beforeCommit: options.beforeCommit.delivery } : {}),
     });
   } catch (error) {
-    return notPushed(step, options.dryRun === true, error instanceof Error ? error.message : String(error));
+    return notPushed(step, options.dryRun === true, reasonOf(error));
   } finally {
     stopping.signal.removeEventListener('abort', onStop);
   }
@@ -501,7 +501,7 @@ function checkTraitSources(config: Config, step: PushStep): void {
     try {
       source = parseTraitSource(text);
     } catch (error) {
-      throw new Error(`push to ${step.destination}: trait ${trait}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      throw new Error(`push to ${step.destination}: trait ${trait}: ${reasonOf(error)}`, { cause: error });
     }
     if (source.kind === 'model' && !(source.model in config.models)) {
       const known = Object.keys(config.models).join(', ') || 'none are defined';

@@ -81,3 +81,17 @@ export class PluginError extends SegflowError {
 export function hasCode(error: unknown, code: ErrorCode): error is SegflowError {
   return error instanceof SegflowError && error.code === code;
 }
+
+/**
+ * What a failure says, for a run's record or a log line; never empty: an error without a message (an SDK's bodiless
+ * answer, a bare `new Error()`) is named by its class and code.
+ *
+ * @example
+ * reasonOf(Object.assign(new TypeError(''), { code: 'ERR_SOCKET_CLOSED' })) // 'TypeError (ERR_SOCKET_CLOSED) without a message'
+ */
+export function reasonOf(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  if (error.message) return error.message;
+  const code = (error as { errorCode?: unknown; code?: unknown }).errorCode ?? (error as { code?: unknown }).code;
+  return `${error.name}${code === undefined ? '' : ` (${String(code)})`} without a message`;
+}

@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { lowerThreadPriority, openStore } from '../../core/index.js';
+import { reasonOf } from '../../plugins/index.js';
 import { computeAll, type ComputeInput } from './compute.js';
 import type { WorkerMessage } from './in-worker.js';
 
@@ -18,7 +19,7 @@ try {
   const report = computeAll(store, input, (phase, done) => post({ type: 'phase', phase, done }));
   post({ type: 'done', report });
 } catch (error) {
-  post({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
+  post({ type: 'failed', message: reasonOf(error) });
 } finally {
   store.close();
 }

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { acquireJobLock, heartbeatJobLock, recordSourcesOf, releaseJobLock, type Store } from '../../core/index.js';
 import { planPush, recordPushOutcomes, type PlannedChange, type PushMode, type PushRowOutcome } from '../../core/planner/index.js';
-import type {
-  ConnectorContext,
-  DestinationDefinition,
-  MembershipBatch,
-  MembershipChange,
-  RowResult,
-  SegmentRef,
+import {
+  reasonOf,
+  type ConnectorContext,
+  type DestinationDefinition,
+  type MembershipBatch,
+  type MembershipChange,
+  type RowResult,
+  type SegmentRef,
 } from '../../plugins/index.js';
 
 export interface PushSegmentsOptions {
@@ -222,7 +223,7 @@ async function pushSegment(
         throw new Error(`${destination.name} answered ${Array.isArray(results) ? results.length : 'no'} results for ${batch.length} changes`);
       }
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = reasonOf(error);
       record(batch.map((c) => ({ contactId: c.contactId, op: c.op, status: 'retryable', reason })));
       outcome.pending += batch.length;
       throw error;
@@ -297,7 +298,7 @@ async function pushSegment(
     }
   } catch (error) {
     outcome.status = ctx.signal.aborted ? 'cancelled' : 'failed';
-    outcome.error = error instanceof Error ? error.message : String(error);
+    outcome.error = reasonOf(error);
     ctx.logger.error('push failed', { connection: options.connection, segment: segment.key, reason: outcome.error });
   }
 }

@@ -1,6 +1,6 @@
 import type { IdentityOptions, LoadCounts, Store } from '../../core/index.js';
 import { loadPage, readCheckpoint } from '../../core/index.js';
-import type { ConnectorContext, SourceDefinition, SourceRecord, StreamState } from '../../plugins/index.js';
+import { reasonOf, type ConnectorContext, type SourceDefinition, type SourceRecord, type StreamState } from '../../plugins/index.js';
 import { readAhead, type ReadAhead } from './read-ahead.js';
 
 export interface ReadSourceOptions {
@@ -180,7 +180,7 @@ async function readStream(
       }
     }
     outcome.status = options.ctx.signal.aborted ? 'cancelled' : 'failed';
-    outcome.error = failureText(error);
+    outcome.error = reasonOf(error);
     options.ctx.logger.error('stream failed', {
       connection: options.connection,
       stream: stream.name,
@@ -188,14 +188,6 @@ async function readStream(
     });
   }
   return outcome;
-}
-
-/** What a failed stream says; never empty (an SDK error with no message is named by its class and code). */
-function failureText(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  if (error.message) return error.message;
-  const code = (error as { errorCode?: unknown; code?: unknown }).errorCode ?? (error as { code?: unknown }).code;
-  return `${error.name}${code === undefined ? '' : ` (${String(code)})`} without a message`;
 }
 
 function emptyCounts(): LoadCounts {

@@ -16,7 +16,7 @@ import {
   type InboxMessage,
   type QueuedContact,
 } from '../../core/realtime/index.js';
-import type { ConnectorContext, DestinationDefinition, Logger, SegmentRef } from '../../plugins/index.js';
+import { reasonOf, type ConnectorContext, type DestinationDefinition, type Logger, type SegmentRef } from '../../plugins/index.js';
 import { pushSegments, type PushOutcome } from '../push/index.js';
 import { runStep, STEP_CONTACTS, STEP_MESSAGES, type StepInput, type StepReport } from './step.js';
 import type { WorkerRequest } from './step-worker.js';
@@ -214,7 +214,7 @@ export function startPipeline(options: RealtimePipelineOptions): RealtimePipelin
       const run = (stepping ?? Promise.resolve())
         .then(() => flushOne(d, force))
         .catch((error: unknown) => {
-          logger.error('real-time flush failed', { destination: d.connection, reason: error instanceof Error ? error.message : String(error) });
+          logger.error('real-time flush failed', { destination: d.connection, reason: reasonOf(error) });
         })
         .finally(() => inFlight.delete(d.connection));
       inFlight.set(d.connection, run);
@@ -234,7 +234,7 @@ export function startPipeline(options: RealtimePipelineOptions): RealtimePipelin
         backlog = fullStep(report);
       })
       .catch((error: unknown) => {
-        logger.error('real-time step failed; the messages stay queued', { reason: error instanceof Error ? error.message : String(error) });
+        logger.error('real-time step failed; the messages stay queued', { reason: reasonOf(error) });
       })
       .finally(() => {
         stepping = undefined;

@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStore } from '../../core/index.js';
+import { reasonOf } from '../../plugins/index.js';
 import { acceptMessages, type InboxKind, type InboxMessage } from '../../core/realtime/index.js';
 import { runStep, type StepInput } from './step.js';
 
@@ -47,7 +48,7 @@ function commitAccepts(): void {
     const results = store.transaction(() => group.map((a) => acceptMessages(store, a.connection, a.kind, a.messages, new Date(a.receivedAt))));
     group.forEach((a, i) => parentPort?.postMessage({ type: 'accepted', id: a.id, fresh: results[i] }));
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = reasonOf(error);
     for (const a of group) parentPort?.postMessage({ type: 'failed', id: a.id, message });
   }
 }
@@ -75,6 +76,6 @@ parentPort?.on('message', (message: WorkerRequest) => {
     parentPort?.postMessage({ type: 'stepped', id: message.id, report });
     if (report.messages > 0 || report.contacts > 0) checkpoint();
   } catch (error) {
-    parentPort?.postMessage({ type: 'failed', id: message.id, message: error instanceof Error ? error.message : String(error) });
+    parentPort?.postMessage({ type: 'failed', id: message.id, message: reasonOf(error) });
   }
 });

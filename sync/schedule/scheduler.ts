@@ -1,5 +1,5 @@
 import { createTask, validate, type ScheduledTask } from 'node-cron';
-import type { Logger } from '../../plugins/index.js';
+import { reasonOf, type Logger } from '../../plugins/index.js';
 
 /** A job the scheduler starts on its cron expression, read in its time zone. */
 export interface ScheduledJob {
@@ -64,7 +64,7 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
         const result = await options.run(name);
         logger.info('scheduled job finished', { job: name, ...statusOf(result) });
       } catch (error) {
-        logger.error('scheduled job failed', { job: name, reason: error instanceof Error ? error.message : String(error) });
+        logger.error('scheduled job failed', { job: name, reason: reasonOf(error) });
       } finally {
         running.delete(name);
       }
