@@ -8,7 +8,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
-import { getCookie } from 'hono/cookie';
+import { deleteCookie, getCookie } from 'hono/cookie';
 import { ApiError } from './routes/errors.js';
 
 export type Role = 'admin' | 'read';
@@ -98,6 +98,13 @@ export function provideSessions(sessions: Sessions): MiddlewareHandler {
 export function sessionRole(c: Context): Role | undefined {
   const sessions = c.get(SESSIONS_KEY) as Sessions | undefined;
   return sessions?.roleOf(getCookie(c, SESSION_COOKIE));
+}
+
+/** Ends the request's console session, if any, and clears its cookie (signing out). */
+export function endSession(c: Context): void {
+  const sessions = c.get(SESSIONS_KEY) as Sessions | undefined;
+  sessions?.end(getCookie(c, SESSION_COOKIE));
+  deleteCookie(c, SESSION_COOKIE, { path: '/' });
 }
 
 /** The role the request was authenticated with (set by `requireAuth`). */

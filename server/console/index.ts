@@ -8,9 +8,9 @@ import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Hono, type Context } from 'hono';
-import { sessionRole } from '../auth.js';
+import { endSession, sessionRole } from '../auth.js';
 import type { ServerDeps } from '../deps.js';
-import { LOGIN_PATH, PAGES, renderLogin, renderPage } from './pages.js';
+import { LOGIN_PATH, PAGES, renderLogin, renderPage, SIGN_OUT_PATH } from './pages.js';
 
 const ASSETS_DIR = fileURLToPath(new URL('./assets/', import.meta.url));
 const TYPES: Record<string, string> = {
@@ -72,6 +72,11 @@ export function consoleRoutes(_deps: ServerDeps): Hono {
   app.get('/console/vendor/chart.umd.js', (c) => serveAsset(c, { body: chartJs, type: TYPES['.js']! }));
   app.get(LOGIN_PATH, (c) => c.body(login, 200, PAGE_HEADERS));
   app.get('/console', (c) => c.redirect('/', 302));
+  // a form's POST, not a script's fetch: the browser navigates once, and no request is cut off by leaving the page
+  app.post(SIGN_OUT_PATH, (c) => {
+    endSession(c);
+    return c.redirect(LOGIN_PATH, 303);
+  });
 
   for (const [path, html] of pages) {
     app.get(path, (c) => {

@@ -15,6 +15,7 @@ export interface ConsolePage {
 }
 
 export const LOGIN_PATH = '/console/login';
+export const SIGN_OUT_PATH = '/console/sign-out';
 
 const chart = (id: string, label: string) =>
   `<div class="chart"><canvas id="${id}" role="img" aria-label="${label}"></canvas></div>`;
@@ -122,7 +123,7 @@ export function renderPage(page: ConsolePage): string {
   const links = PAGES.map(
     (p) => `<li><a href="${p.path}"${p === page ? ' aria-current="page"' : ''}>${escapeHtml(p.title)}</a></li>`,
   ).join('');
-  const nav = `<nav aria-label="Console"><ul>${links}</ul></nav><button type="button" id="sign-out" class="link">Sign out</button>`;
+  const nav = `<nav aria-label="Console"><ul>${links}</ul></nav><form id="sign-out" method="post" action="${SIGN_OUT_PATH}"><button type="submit" class="link">Sign out</button></form>`;
   return htmlDocument(page.title, page.body, nav, page.module, /chart/.test(page.body));
 }
 

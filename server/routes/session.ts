@@ -1,7 +1,7 @@
 /** POST /session opens a console session from a token (sets the cookie); DELETE /session closes it. */
 import { Hono } from 'hono';
-import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import { SESSION_COOKIE, type Sessions, type Tokens } from '../auth.js';
+import { setCookie } from 'hono/cookie';
+import { endSession, SESSION_COOKIE, type Sessions, type Tokens } from '../auth.js';
 import { ApiError, jsonBody } from './errors.js';
 import { sessionBody } from './schemas.js';
 import type { Shared } from './shared.js';
@@ -20,8 +20,7 @@ export function sessionRoutes(shared: Shared, tokens: Tokens, sessions: Sessions
     return c.json({ role, expiresInSeconds: session.maxAgeSeconds }, 201);
   });
   app.delete('/session', (c) => {
-    sessions.end(getCookie(c, SESSION_COOKIE));
-    deleteCookie(c, SESSION_COOKIE, { path: '/' });
+    endSession(c);
     return c.body(null, 204);
   });
   return app;

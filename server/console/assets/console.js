@@ -156,7 +156,6 @@ export function status(message, kind = 'info') {
 
 /** Runs a page's loader, reporting its failure in the status line instead of the console. */
 export async function load(loader) {
-  wireSignOut();
   status('Loading…');
   try {
     await loader();
@@ -167,16 +166,6 @@ export async function load(loader) {
     if (error instanceof ApiError && error.status === 401) return;
     status(error instanceof Error ? error.message : String(error), 'error');
   }
-}
-
-function wireSignOut() {
-  const button = document.getElementById('sign-out');
-  if (!button || button.dataset.wired) return;
-  button.dataset.wired = 'yes';
-  button.addEventListener('click', async () => {
-    await fetch('/session', { method: 'DELETE', credentials: 'same-origin' });
-    window.location.assign(LOGIN);
-  });
 }
 
 /** Colours for series, readable on white and told apart without relying on hue alone (plus the legend). */

@@ -227,6 +227,16 @@ describe('auth', () => {
     expect((await call('DELETE', '/session', { token: null, cookie: session })).status).toBe(204);
     expect((await call('GET', '/segments', { token: null, cookie: session })).status).toBe(401);
   });
+
+  it("the console's sign-out form ends the session and sends the browser to the login page", async () => {
+    const session = (await call('POST', '/session', { token: null, body: { token: READ } })).headers.get('Set-Cookie')!.split(';')[0]!;
+    expect((await call('GET', '/', { token: null, cookie: session })).status).toBe(200);
+    const signedOut = await call('POST', '/console/sign-out', { token: null, cookie: session });
+    expect([signedOut.status, signedOut.headers.get('Location')]).toEqual([303, '/console/login']);
+    expect(signedOut.headers.get('Set-Cookie')).toMatch(/^segflow_session=;.*Max-Age=0/);
+    expect((await call('GET', '/segments', { token: null, cookie: session })).status).toBe(401);
+    expect((await call('GET', '/', { token: null, cookie: session })).headers.get('Location')).toBe('/console/login?next=%2F');
+  });
 });
 
 describe('bodies', () => {

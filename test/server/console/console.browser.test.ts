@@ -341,7 +341,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the web console in a browser', () => {
 
   it('signing out ends the session: pages send the visitor back to the login page', async () => {
     await open('/');
-    await Promise.all([page.waitForURL(`${base}/console/login`), page.click('#sign-out')]);
+    await Promise.all([page.waitForURL(`${base}/console/login`), page.click('#sign-out button')]);
     await page.goto(`${base}/console/segments`);
     expect(new URL(page.url()).pathname).toBe('/console/login');
     expect(problems).toEqual([]);
