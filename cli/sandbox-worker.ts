@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
+import { reasonOf } from '../plugins/index.js';
 import { createWorld } from '../plugins/sandbox/index.js';
 import { SANDBOXES, type RunningSandbox, type SandboxThreadMessage, type SandboxThreadOptions } from './sandboxes.js';
 
@@ -62,6 +63,6 @@ try {
   post({ type: 'started', sandboxes: running.map(({ tool, url, credentials, config }) => ({ tool, url, credentials, config })) });
 } catch (error) {
   await Promise.all(running.map((s) => s.close()));
-  post({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
+  post({ type: 'failed', message: reasonOf(error) });
   parent.hangUp();
 }

@@ -10,7 +10,7 @@ import {
   rateBudget,
   type Config,
 } from '../../config/index.js';
-import { consoleLogger, createContext, type ConnectorDefinition, type Registry } from '../../plugins/index.js';
+import { consoleLogger, createContext, reasonOf, type ConnectorDefinition, type Registry } from '../../plugins/index.js';
 import { builtinRegistry } from '../builtins.js';
 import { EXIT, type Command } from '../main.js';
 
@@ -136,7 +136,7 @@ async function checkOne(target: Target, secrets: string[], timeoutMs: number): P
     (result) => (result.ok ? undefined : result.reason),
     (error: unknown) => {
       if (signal.aborted) return `no answer within ${timeoutMs / 1000}s`;
-      const message = error instanceof Error ? error.message : String(error);
+      const message = reasonOf(error);
       const fix = (error as { fix?: unknown }).fix;
       return typeof fix === 'string' && fix ? `${message} (${fix})` : message;
     },

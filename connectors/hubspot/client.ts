@@ -5,7 +5,7 @@
  */
 import { Client } from '@hubspot/api-client';
 import { z } from 'zod';
-import { ConfigError, RateLimitedError, TransientError, secret, type CheckResult, type ConnectorContext, type RateBudget } from '../../plugins/index.js';
+import { ConfigError, RateLimitedError, TransientError, reasonOf, secret, type CheckResult, type ConnectorContext, type RateBudget } from '../../plugins/index.js';
 
 /** The config both the source and the destination take. */
 export const hubspotSpec = z.object({
@@ -95,7 +95,7 @@ export function statusOf(error: unknown): number | undefined {
 /** HubSpot's message of an SDK failure. */
 export function hubspotMessage(error: unknown): string {
   const failure = asHttpFailure(error) ?? asHttpFailure((error as { cause?: unknown } | null)?.cause);
-  return messageIn(failure?.body) ?? (error instanceof Error ? error.message : String(error));
+  return messageIn(failure?.body) ?? reasonOf(error);
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import { createRequire } from 'node:module';
 import { z } from 'zod';
-import { ConfigError, RateLimitedError, RejectedRowError, TransientError, secret, type ConnectorContext } from '../../plugins/index.js';
+import { ConfigError, RateLimitedError, RejectedRowError, TransientError, reasonOf, secret, type ConnectorContext } from '../../plugins/index.js';
 
 /** The part of the SDK's API groups this connector uses (the SDK's own typings miss most of them). */
 export interface MailchimpClient {
@@ -212,7 +212,7 @@ export function describe(error: unknown): string {
   const p = problemOf(error);
   const status = statusOf(error);
   if (p) return `${status ?? ''} ${p.title ?? ''}: ${p.detail ?? ''}`.trim();
-  return status !== undefined ? `HTTP ${status}` : error instanceof Error ? error.message : String(error);
+  return status !== undefined ? `HTTP ${status}` : reasonOf(error);
 }
 
 /**

@@ -7,7 +7,7 @@
 import { createSign } from 'node:crypto';
 import { Connection } from 'jsforce';
 import { z } from 'zod';
-import { ConfigError, RateLimitedError, TransientError, classifyByDefault, secret, type CheckResult, type ConnectorContext } from '../../plugins/index.js';
+import { ConfigError, RateLimitedError, TransientError, classifyByDefault, reasonOf, secret, type CheckResult, type ConnectorContext } from '../../plugins/index.js';
 
 /** The API version every request uses (jsforce's default is 50.0). */
 export const API_VERSION = '62.0';
@@ -256,6 +256,6 @@ export async function checkCanRead(session: SalesforceSession, sobject: string):
     return { ok: true };
   } catch (error) {
     const classified = classifySalesforceError(error) ?? error;
-    return { ok: false, reason: classified instanceof Error ? classified.message : String(classified) };
+    return { ok: false, reason: reasonOf(classified) };
   }
 }

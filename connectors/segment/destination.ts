@@ -13,6 +13,7 @@ import {
   RejectedRowError,
   classifyByDefault,
   defineDestination,
+  reasonOf,
   secret,
   type ConnectorContext,
   type MemberRef,
@@ -272,7 +273,7 @@ async function check(config: DestinationConfig, ctx: ConnectorContext): Promise<
     return { ok: true };
   } catch (error) {
     const classified = classifySegmentError(error) ?? error;
-    return { ok: false, reason: classified instanceof Error ? classified.message : String(classified) };
+    return { ok: false, reason: reasonOf(classified) };
   }
 }
 

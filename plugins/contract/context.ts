@@ -5,7 +5,7 @@
  * @example
  * const page = await ctx.call('contacts.list', () => client.crm.contacts.basicApi.getPage(100, after));
  */
-import { ConfigError, RateLimitedError, SegflowError, TransientError } from './errors.js';
+import { ConfigError, RateLimitedError, reasonOf, SegflowError, TransientError } from './errors.js';
 
 /** A connection's request budget. */
 export interface RateBudget {
@@ -189,7 +189,7 @@ function backoff(policy: RetryPolicy, attempt: number, random: () => number): nu
 export function classifyByDefault(error: unknown): Error {
   if (error instanceof SegflowError) return error;
   const status = httpStatus(error);
-  const message = error instanceof Error ? error.message : String(error);
+  const message = reasonOf(error);
   const retryAfterMs = retryAfter(error);
   const base = { cause: error, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
   if (status === 429) return new RateLimitedError(`rate limited: ${message}`, base);

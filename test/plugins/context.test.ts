@@ -95,6 +95,14 @@ describe('ctx.call', () => {
     expect(ctx.stats.retries).toBe(3);
   });
 
+  it('names a failure that has no message by its class and code once retries give up', async () => {
+    const ctx = createContext({ connection: 'sf', clock: virtualClock(), retry: { maxAttempts: 2, baseDelayMs: 1 }, logger: memoryLogger() });
+    const failing = ctx.call('op', async () => {
+      throw Object.assign(new TypeError(''), { statusCode: 503, code: 'UND_ERR_SOCKET' });
+    });
+    await expect(failing).rejects.toThrow('server error 503: TypeError (UND_ERR_SOCKET) without a message');
+  });
+
   it('does not retry a config error', async () => {
     const ctx = createContext({ connection: 'sf', clock: virtualClock(), logger: memoryLogger() });
     let calls = 0;
