@@ -6,8 +6,6 @@ import { createContext, type MembershipChange } from '../../../plugins/index.js'
 import { classifyHubSpotError, destination, hubspotSpec, sandboxConfig, type HubSpotSandbox } from '../../../connectors/hubspot/index.js';
 import { quiet, fast, sandboxForTest } from './fixture.js';
 
-let sandbox: HubSpotSandbox | undefined;
-
 const ctx = () => createContext({ connection: 'lists', budget: { requests: 100_000, intervalMs: 10_000 }, classifyError: classifyHubSpotError, logger: quiet });
 const vip = { key: 'vip', name: 'VIP' };
 const listMembers = (s: HubSpotSandbox, name: string) => [...([...s.portal.lists.values()].find((l) => l.name === name)?.members.keys() ?? [])].sort();
@@ -18,7 +16,7 @@ function liveContacts(s: HubSpotSandbox, n: number) {
 
 describe('HubSpot destination', () => {
   it('creates missing contacts by batch upsert, adds them to the list, and rejects only the bad row of a 207 answer with HubSpot’s message', async () => {
-    sandbox = await sandboxForTest({ seed: 'upsert', people: 200, limits: fast });
+    const sandbox = await sandboxForTest({ seed: 'upsert', people: 200, limits: fast });
     sandbox.faults.badEmails.add('refused@example.org');
     const [known] = liveContacts(sandbox, 1);
     const config = hubspotSpec.parse({ ...sandboxConfig(sandbox), createMissingContacts: true });
@@ -41,7 +39,7 @@ describe('HubSpot destination', () => {
   });
 
   it('without createMissingContacts, skips (with the reason) people HubSpot does not hold, and adds the rest of the batch', async () => {
-    sandbox = await sandboxForTest({ seed: 'skip', people: 200, limits: fast });
+    const sandbox = await sandboxForTest({ seed: 'skip', people: 200, limits: fast });
     const [known] = liveContacts(sandbox, 1);
     const config = hubspotSpec.parse(sandboxConfig(sandbox));
     const changes: MembershipChange[] = [
@@ -60,7 +58,7 @@ describe('HubSpot destination', () => {
   });
 
   it('writes the segment property on contacts, creating the property when the portal lacks it', async () => {
-    sandbox = await sandboxForTest({ seed: 'property', people: 200, limits: fast });
+    const sandbox = await sandboxForTest({ seed: 'property', people: 200, limits: fast });
     const [a, b] = liveContacts(sandbox, 2);
     expect(sandbox.portal.properties.has('segflow_segments')).toBe(false);
     const config = hubspotSpec.parse({ ...sandboxConfig(sandbox), segmentProperty: 'segflow_segments' });
@@ -83,7 +81,7 @@ describe('HubSpot destination', () => {
   });
 
   it('erases contacts by id or email through GDPR delete, leaving no archived trace, and reports unknown ones as not found', async () => {
-    sandbox = await sandboxForTest({ seed: 'erase', people: 200, limits: fast });
+    const sandbox = await sandboxForTest({ seed: 'erase', people: 200, limits: fast });
     const [byId, byEmail] = liveContacts(sandbox, 2);
     const config = hubspotSpec.parse(sandboxConfig(sandbox));
     const results = await destination.erase?.(

@@ -11,8 +11,6 @@ import { readSource } from '../../../sync/index.js';
 import { classifyHubSpotError, hubspotSpec, sandboxConfig, source, type HubSpotSandbox } from '../../../connectors/hubspot/index.js';
 import { quiet, fast, sandboxForTest } from './fixture.js';
 
-let sandbox: HubSpotSandbox | undefined;
-
 interface Read {
   records: SourceRecord[];
   states: StreamState[];
@@ -53,7 +51,7 @@ const keyOf = (record: SourceRecord) => (record.kind === 'contact' ? record.exte
 
 describe('HubSpot first incremental read', () => {
   it('walks contacts through the list endpoint with one search, reading what a search from the beginning reads', { timeout: 30_000 }, async () => {
-    sandbox = await sandboxForTest({ seed: 'first-read', people: 1_500, limits: fast });
+    const sandbox = await sandboxForTest({ seed: 'first-read', people: 1_500, limits: fast });
     const live = [...sandbox.portal.contacts.values()].filter((c) => !c.archived);
     const config = sandboxConfig(sandbox);
 
@@ -71,7 +69,7 @@ describe('HubSpot first incremental read', () => {
   });
 
   it('hands the next run a cursor from before the walk: it searches from there and reads a contact modified behind the walk', { timeout: 30_000 }, async () => {
-    sandbox = await sandboxForTest({ seed: 'first-read-moved', people: 1_500, limits: fast });
+    const sandbox = await sandboxForTest({ seed: 'first-read-moved', people: 1_500, limits: fast });
     const portal = sandbox.portal;
     const newestBefore = Math.max(...[...portal.contacts.values()].filter((c) => !c.archived).map((c) => c.updatedAt));
     const config = sandboxConfig(sandbox);
@@ -107,7 +105,7 @@ describe('HubSpot first incremental read', () => {
   });
 
   it('resumes a walk stopped after its third checkpoint there, reading every contact exactly once overall', { timeout: 30_000 }, async () => {
-    sandbox = await sandboxForTest({ seed: 'first-read-resume', people: 1_500, limits: fast });
+    const sandbox = await sandboxForTest({ seed: 'first-read-resume', people: 1_500, limits: fast });
     const live = [...sandbox.portal.contacts.values()].filter((c) => !c.archived);
     const config = sandboxConfig(sandbox);
     const stopped = await read('contacts', config, undefined, (_state, index) => (index === 3 ? 'stop' : undefined));
@@ -121,7 +119,7 @@ describe('HubSpot first incremental read', () => {
   });
 
   it('drops contacts modified before startDate', { timeout: 30_000 }, async () => {
-    sandbox = await sandboxForTest({ seed: 'first-read-start', people: 1_000, limits: fast });
+    const sandbox = await sandboxForTest({ seed: 'first-read-start', people: 1_000, limits: fast });
     const live = [...sandbox.portal.contacts.values()].filter((c) => !c.archived);
     const times = live.map((c) => c.updatedAt).sort((a, b) => a - b);
     const startDate = new Date(times[Math.floor(times.length / 2)] as number).toISOString();
@@ -130,7 +128,7 @@ describe('HubSpot first incremental read', () => {
   });
 
   it('walks deals through the list endpoint and batched association reads, resumably, with the events a search reads', { timeout: 30_000 }, async () => {
-    sandbox = await sandboxForTest({ seed: 'first-read-deals', people: 3_000, limits: fast });
+    const sandbox = await sandboxForTest({ seed: 'first-read-deals', people: 3_000, limits: fast });
     const deals = [...sandbox.portal.engagements.deals.values()].filter((d) => !d.archived);
     expect(deals.length).toBeGreaterThan(1_000);
     const config = sandboxConfig(sandbox);
@@ -149,7 +147,7 @@ describe('HubSpot first incremental read', () => {
   });
 
   it('leaves the store as a search from the beginning would, through the engine', { timeout: 60_000 }, async () => {
-    sandbox = await sandboxForTest({ seed: 'first-read-store', people: 1_500, limits: fast });
+    const sandbox = await sandboxForTest({ seed: 'first-read-store', people: 1_500, limits: fast });
     const config = hubspotSpec.parse({ ...sandboxConfig(sandbox), searchPerSecond: 10_000 });
     const streams = ['contacts', 'meetings', 'calls', 'deals'];
     const dir = mkdtempSync(join(tmpdir(), 'segflow-hubspot-first-'));

@@ -2,10 +2,8 @@
 // sharing one millisecond, archived and merged contacts, a 429 storm, and an OAuth token expiring mid-sync.
 import { describe, expect, it } from 'vitest';
 import { createContext, systemClock, type Clock, type ContactRecord, type EventRecord } from '../../../plugins/index.js';
-import { classifyHubSpotError, hubspotSpec, sandboxConfig, source, type HubSpotSandbox } from '../../../connectors/hubspot/index.js';
+import { classifyHubSpotError, hubspotSpec, sandboxConfig, source } from '../../../connectors/hubspot/index.js';
 import { quiet, fast, sandboxForTest } from './fixture.js';
-
-let sandbox: HubSpotSandbox | undefined;
 
 async function readStream(name: string, raw: Record<string, unknown>, state: Record<string, unknown> | undefined, budget = { requests: 100_000, intervalMs: 10_000 }, clock: Clock = systemClock) {
   const config = hubspotSpec.parse(raw);
@@ -24,7 +22,7 @@ async function readStream(name: string, raw: Record<string, unknown>, state: Rec
 describe('HubSpot source', () => {
   it('reads 25,000 contacts modified in one window completely, past the 10,000 search cap', { timeout: 60_000 }, async () => {
     const start = Date.parse('2026-03-01T00:00:00Z');
-    sandbox = await sandboxForTest({ bulk: { contacts: 25_000, emailEvents: 0, start, spanMs: 60_000 }, limits: fast });
+    const sandbox = await sandboxForTest({ bulk: { contacts: 25_000, emailEvents: 0, start, spanMs: 60_000 }, limits: fast });
     const { records } = await readStream('contacts', { ...sandboxConfig(sandbox), searchPerSecond: 10_000 }, { cursor: '2026-02-01T00:00:00Z' });
     const ids = new Set(records.map((r) => r.externalId));
     expect(ids.size).toBe(25_000);
@@ -33,7 +31,7 @@ describe('HubSpot source', () => {
 
   it('reads 12,000 contacts sharing one lastmodifieddate millisecond without looping or losing any', { timeout: 60_000 }, async () => {
     const start = Date.parse('2026-03-01T00:00:00Z');
-    sandbox = await sandboxForTest({ bulk: { contacts: 15_000, emailEvents: 0, start, spanMs: 3_600_000 }, limits: fast });
+    const sandbox = await sandboxForTest({ bulk: { contacts: 15_000, emailEvents: 0, start, spanMs: 3_600_000 }, limits: fast });
     const ids = [...sandbox.portal.contacts.keys()];
     const tied = Date.parse('2026-03-01T00:30:00.123Z');
     sandbox.portal.touchContacts(ids.slice(1_000, 13_000), tied);
@@ -47,7 +45,7 @@ describe('HubSpot source', () => {
   });
 
   it('marks an archived contact deleted and folds a merged contact’s ids into linkedIds', async () => {
-    sandbox = await sandboxForTest({ seed: 'identity', people: 400, limits: fast });
+    const sandbox = await sandboxForTest({ seed: 'identity', people: 400, limits: fast });
     const config = sandboxConfig(sandbox);
     const live = [...sandbox.portal.contacts.values()].filter((c) => !c.archived);
     const [survivor, loser, doomed] = live;
@@ -65,7 +63,7 @@ describe('HubSpot source', () => {
   });
 
   it('waits out a 429 storm without failing and without going over the sandbox’s limit', { timeout: 60_000 }, async () => {
-    sandbox = await sandboxForTest({ seed: 'storm', people: 600, limits: { requestsPerInterval: 30, intervalMs: 2_000, searchPerSecond: 1_000 } });
+    const sandbox = await sandboxForTest({ seed: 'storm', people: 600, limits: { requestsPerInterval: 30, intervalMs: 2_000, searchPerSecond: 1_000 } });
     sandbox.faults.stormUntil = Date.now() + 1_500;
     const { records, ctx } = await readStream('contacts', { ...sandboxConfig(sandbox), searchPerSecond: 1_000 }, { cursor: '2020-01-01T00:00:00Z' }, { requests: 30, intervalMs: 2_100 });
     const expected = [...sandbox.portal.contacts.values()].filter((c) => !c.archived).length;
@@ -76,7 +74,7 @@ describe('HubSpot source', () => {
   });
 
   it('refreshes an OAuth token that expires mid-sync, once, and finishes the read', { timeout: 30_000 }, async () => {
-    sandbox = await sandboxForTest({ seed: 'oauth', people: 800, limits: fast });
+    const sandbox = await sandboxForTest({ seed: 'oauth', people: 800, limits: fast });
     const config = hubspotSpec.parse({ ...sandboxConfig(sandbox, { oauth: true }), searchPerSecond: 1_000 });
     const ctx = createContext({ connection: 'oauth', budget: { requests: 100_000, intervalMs: 10_000 }, classifyError: classifyHubSpotError, logger: quiet });
     const stream = source.streams(config).find((s) => s.name === 'contacts');
@@ -94,7 +92,7 @@ describe('HubSpot source', () => {
   });
 
   it('reads a GDPR-deleted contact as deleted at the next id reconciliation, once, and not merged-away ids', { timeout: 30_000 }, async () => {
-    sandbox = await sandboxForTest({ seed: 'gdpr', people: 400, limits: fast });
+    const sandbox = await sandboxForTest({ seed: 'gdpr', people: 400, limits: fast });
     let now = Date.now();
     const clock: Clock = { now: () => now, sleep: systemClock.sleep };
     const config = { ...sandboxConfig(sandbox), reconcileEveryHours: 24 };
@@ -128,7 +126,7 @@ describe('HubSpot source', () => {
   });
 
   it('reads sign-up form submissions as form_submit events for the people who submitted them, and only newer ones incrementally', { timeout: 30_000 }, async () => {
-    sandbox = await sandboxForTest({ seed: 'forms', people: 500, limits: fast });
+    const sandbox = await sandboxForTest({ seed: 'forms', people: 500, limits: fast });
     const world = sandbox.world!;
     const truth = new Map<string, string>();
     for (const index of world.toolIndex('hubspot')) {
@@ -150,11 +148,11 @@ describe('HubSpot source', () => {
   });
 
   it('yields form submissions page by page as they arrive, not after reading every page (a form can hold a million)', { timeout: 30_000 }, async () => {
-    sandbox = await sandboxForTest({ seed: 'forms', people: 500, limits: fast });
+    const sandbox = await sandboxForTest({ seed: 'forms', people: 500, limits: fast });
     const config = hubspotSpec.parse(sandboxConfig(sandbox));
     const ctx = createContext({ connection: 'test', classifyError: classifyHubSpotError, logger: quiet });
     const stream = source.streams(config).find((s) => s.name === 'form_submissions')!;
-    const pagesAsked = () => sandbox!.recorder.filter((r) => r.path.startsWith('/form-integrations/v1/submissions/forms/')).length;
+    const pagesAsked = () => sandbox.recorder.filter((r) => r.path.startsWith('/form-integrations/v1/submissions/forms/')).length;
     let atFirstRecord = 0;
     let records = 0;
     for await (const message of stream.read({ config, mode: 'incremental', state: undefined }, ctx)) {
@@ -166,7 +164,7 @@ describe('HubSpot source', () => {
   });
 
   it('reads custom behavioural events where the portal has them, and nothing (without failing) where it does not', { timeout: 30_000 }, async () => {
-    sandbox = await sandboxForTest({ seed: 'behaviour', people: 500, limits: fast, customEvents: true });
+    const sandbox = await sandboxForTest({ seed: 'behaviour', people: 500, limits: fast, customEvents: true });
     const world = sandbox.world!;
     const truth: string[] = [];
     for (const index of world.toolIndex('hubspot')) {
@@ -181,8 +179,8 @@ describe('HubSpot source', () => {
     expect(events.map((e) => `${e.contact.externalId}@${Date.parse(e.occurredAt)}`).sort()).toEqual(truth.sort());
     await sandbox.close();
 
-    sandbox = await sandboxForTest({ seed: 'behaviour', people: 500, limits: fast });
-    const none = await readStream('behavioral_events', sandboxConfig(sandbox), { cursor: '2026-01-01T00:00:00.000Z' });
+    const withoutEvents = await sandboxForTest({ seed: 'behaviour', people: 500, limits: fast });
+    const none = await readStream('behavioral_events', sandboxConfig(withoutEvents), { cursor: '2026-01-01T00:00:00.000Z' });
     expect(none.records).toEqual([]);
     expect(none.states.at(-1)).toEqual({ cursor: '2026-01-01T00:00:00.000Z' });
   });
