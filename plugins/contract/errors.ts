@@ -92,6 +92,7 @@ export function hasCode(error: unknown, code: ErrorCode): error is SegflowError 
 export function reasonOf(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   if (error.message) return error.message;
-  const code = (error as { errorCode?: unknown; code?: unknown }).errorCode ?? (error as { code?: unknown }).code;
-  return `${error.name}${code === undefined ? '' : ` (${String(code)})`} without a message`;
+  const { errorCode, code } = error as { errorCode?: unknown; code?: unknown };
+  const named = errorCode ?? code;
+  return `${error.name}${named === undefined ? '' : ` (${String(named)})`} without a message`;
 }

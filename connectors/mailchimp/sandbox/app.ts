@@ -201,7 +201,7 @@ export function createApp(account: MailchimpAccount, options: AppOptions): Hono 
     let entries = account.listMembers(listId);
     if (since !== undefined) entries = entries.slice(lowerBound(entries, since, true));
     if (before !== undefined) entries = entries.slice(0, lowerBound(entries, before, false));
-    let members = since === undefined && before === undefined ? withStatus(entries, status) : entries.filter((m) => (status ? m.status === status : m.status !== 'archived'));
+    let members = withStatus(entries, status);
     if (sortField === 'last_changed' && sortDir === 'DESC') members = [...members].reverse();
     else if (sortField === 'timestamp_opt') {
       members = [...members].sort((a, b) => (sortDir === 'ASC' ? a.createdAt - b.createdAt : b.createdAt - a.createdAt));
@@ -586,7 +586,8 @@ export function createApp(account: MailchimpAccount, options: AppOptions): Hono 
 
 const STATUSES = new Set(['subscribed', 'unsubscribed', 'cleaned', 'pending', 'transactional']);
 
-/** A list's members with one status (not archived, without one), kept per member list and status: pages share it. */
+/** A list's members with one status (not archived, without one), kept per member list and status: pages share it (a
+ * `since`/`before` slice is a new list each time, and its memo goes with it). */
 const byStatusMemo = new WeakMap<ListEntry[], Map<string, ListEntry[]>>();
 function withStatus(entries: ListEntry[], status: string | undefined): ListEntry[] {
   let memo = byStatusMemo.get(entries);

@@ -252,7 +252,7 @@ export class Org {
   private unindex(type: string, row: Row, fields?: readonly string[]): void {
     for (const [field, index] of this.indexes.get(type) ?? []) {
       if (fields && !fields.includes(field)) continue;
-      const list = index.rows.get(key(index.kind, (row[field] ?? null) as string | null));
+      const list = index.rows.get(indexKey(index, row[field]));
       const at = list ? list.indexOf(row) : -1;
       if (list && at >= 0) list.splice(at, 1);
     }
@@ -651,8 +651,10 @@ function compareValues(a: unknown, b: unknown, nullsLast: boolean): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
+const indexKey = (index: { kind: FieldType }, value: unknown) => key(index.kind, (value ?? null) as string | null);
+
 function indexAdd(index: { kind: FieldType; rows: Map<string, Row[]> }, value: unknown, row: Row): void {
-  const k = key(index.kind, (value ?? null) as string | null);
+  const k = indexKey(index, value);
   const list = index.rows.get(k);
   if (list) list.push(row);
   else index.rows.set(k, [row]);
