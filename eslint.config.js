@@ -14,6 +14,14 @@ export default tseslint.config(
   },
   {
     files: ['bin/**/*.js', 'server/console/**/*.js'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', document: 'readonly', window: 'readonly', fetch: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        document: 'readonly',
+        window: 'readonly',
+        fetch: 'readonly',
+      },
+    },
   },
 );

@@ -12,7 +12,15 @@ import type { Benchmark } from './run.js';
 import { enterSegment, findContactByExternalId, loadPage, openStore } from '../core/index.js';
 import { createContext, type ContactRecord } from '../plugins/index.js';
 import { pushSegments } from '../sync/index.js';
-import { classifyHubSpotError, destination, HUBSPOT_BUDGET, hubspotSpec, sandboxConfig, source, startSandbox } from '../connectors/hubspot/index.js';
+import {
+  classifyHubSpotError,
+  destination,
+  HUBSPOT_BUDGET,
+  hubspotSpec,
+  sandboxConfig,
+  source,
+  startSandbox,
+} from '../connectors/hubspot/index.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -23,12 +31,21 @@ export const benchmark: Benchmark = {
     const changes = toy ? 2_000 : 100_000;
     const start = Date.parse('2026-01-01T00:00:00Z');
     const raised = { requestsPerInterval: 1_000_000, searchPerSecond: 1_000_000, daily: 100_000_000 };
-    const sandbox = await startSandbox({ bulk: { contacts, emailEvents: events, start, spanMs: 86_400_000 * 30 }, limits: raised, recordBodies: false });
+    const sandbox = await startSandbox({
+      bulk: { contacts, emailEvents: events, start, spanMs: 86_400_000 * 30 },
+      limits: raised,
+      recordBodies: false,
+    });
     const dir = mkdtempSync(join(tmpdir(), 'segflow-bench-hubspot-'));
     const rows: string[] = [];
     try {
       const config = hubspotSpec.parse({ ...sandboxConfig(sandbox), searchPerSecond: 1_000_000 });
-      const ctx = createContext({ connection: 'bench', budget: { concurrency: 4 }, classifyError: classifyHubSpotError, logger: quiet });
+      const ctx = createContext({
+        connection: 'bench',
+        budget: { concurrency: 4 },
+        classifyError: classifyHubSpotError,
+        logger: quiet,
+      });
       const contactRecords: ContactRecord[] = [];
       for (const name of ['contacts', 'email_events']) {
         const stream = source.streams(config).find((s) => s.name === name);
@@ -42,7 +59,9 @@ export const benchmark: Benchmark = {
         }
         const seconds = (performance.now() - began) / 1000;
         log(`${name}: ${count} records in ${seconds.toFixed(1)} s`);
-        rows.push(`| read ${name} | ${count.toLocaleString('en')} | ${seconds.toFixed(1)} s | ${Math.round(count / seconds).toLocaleString('en')} rec/s | |`);
+        rows.push(
+          `| read ${name} | ${count.toLocaleString('en')} | ${seconds.toFixed(1)} s | ${Math.round(count / seconds).toLocaleString('en')} rec/s | |`,
+        );
       }
 
       // Membership goes out the way a job pushes it: contacts in the store, members entered, the planner diffing
@@ -50,7 +69,12 @@ export const benchmark: Benchmark = {
       const store = openStore(join(dir, 'bench.db'));
       try {
         for (let i = 0; i < contactRecords.length; i += 1_000) {
-          loadPage(store, { connection: 'hubspot', stream: 'contacts', records: contactRecords.slice(i, i + 1_000), checkpoint: null });
+          loadPage(store, {
+            connection: 'hubspot',
+            stream: 'contacts',
+            records: contactRecords.slice(i, i + 1_000),
+            checkpoint: null,
+          });
         }
         const segment = { key: 'bench', name: 'Bench segment' };
         store.transaction(() => {
@@ -59,24 +83,40 @@ export const benchmark: Benchmark = {
             if (contact) enterSegment(store, segment.key, contact.id, 1);
           }
         });
-        const push = () => pushSegments({ store, destination, config, ctx, connection: 'hubspot_lists', segments: [segment], identitiesFrom: 'hubspot', mode: 'mirror', maxRetries: 0 });
+        const push = () =>
+          pushSegments({
+            store,
+            destination,
+            config,
+            ctx,
+            connection: 'hubspot_lists',
+            segments: [segment],
+            identitiesFrom: 'hubspot',
+            mode: 'mirror',
+            maxRetries: 0,
+          });
         const before = sandbox.recorder.length;
         const began = performance.now();
         const first = await push();
         const seconds = (performance.now() - began) / 1000;
         const outcome = first.segments[0];
-        if (!outcome || outcome.rejected > 0 || outcome.pending > 0) throw new Error(`bench push did not deliver every change: ${JSON.stringify(outcome)}`);
+        if (!outcome || outcome.rejected > 0 || outcome.pending > 0)
+          throw new Error(`bench push did not deliver every change: ${JSON.stringify(outcome)}`);
         const calls = sandbox.recorder.length - before;
         const minimum = Math.ceil(outcome.added / 100);
         log(`membership: ${outcome.added} changes, ${calls} calls (minimum ${minimum}) in ${seconds.toFixed(1)} s`);
-        rows.push(`| push membership adds (planner → destination) | ${outcome.added.toLocaleString('en')} | ${seconds.toFixed(1)} s | ${Math.round(outcome.added / seconds).toLocaleString('en')} rows/s | ${calls} calls vs minimum ${minimum} (${(calls / minimum).toFixed(3)}×, incl. list lookup + create) |`);
+        rows.push(
+          `| push membership adds (planner → destination) | ${outcome.added.toLocaleString('en')} | ${seconds.toFixed(1)} s | ${Math.round(outcome.added / seconds).toLocaleString('en')} rows/s | ${calls} calls vs minimum ${minimum} (${(calls / minimum).toFixed(3)}×, incl. list lookup + create) |`,
+        );
         const members = sandbox.portal.lists.values().next().value?.members.size ?? 0;
         rows.push(`| list members read back in the sandbox | ${members.toLocaleString('en')} | | | |`);
         const againFrom = sandbox.recorder.length;
         const again = await push();
         const againCalls = sandbox.recorder.length - againFrom;
         log(`second unchanged push: ${again.segments[0]?.added ?? 0} changes, ${againCalls} calls`);
-        rows.push(`| second unchanged push | ${(again.segments[0]?.added ?? 0) + (again.segments[0]?.removed ?? 0)} | | | ${againCalls} calls (target 0) |`);
+        rows.push(
+          `| second unchanged push | ${(again.segments[0]?.added ?? 0) + (again.segments[0]?.removed ?? 0)} | | | ${againCalls} calls (target 0) |`,
+        );
       } finally {
         store.close();
       }
@@ -90,13 +130,22 @@ export const benchmark: Benchmark = {
     const durationMs = toy ? 3_000 : 30_000;
     const limit = toy ? 20 : 100;
     const intervalMs = toy ? 1_000 : 10_000;
-    const real = await startSandbox({ seed: 'rate', people: 400, recordBodies: false, limits: { requestsPerInterval: limit, intervalMs } });
+    const real = await startSandbox({
+      seed: 'rate',
+      people: 400,
+      recordBodies: false,
+      limits: { requestsPerInterval: limit, intervalMs },
+    });
     let discipline = '';
     try {
       const config = hubspotSpec.parse(sandboxConfig(real));
       const budget = toy ? { ...HUBSPOT_BUDGET, requests: limit, intervalMs: intervalMs * 1.02 } : HUBSPOT_BUDGET;
       const ctx = createContext({ connection: 'rate', budget, classifyError: classifyHubSpotError, logger: quiet });
-      const client = new Client({ accessToken: config.accessToken as string, basePath: real.url, numberOfApiCallRetries: 0 });
+      const client = new Client({
+        accessToken: config.accessToken as string,
+        basePath: real.url,
+        numberOfApiCallRetries: 0,
+      });
       await client.crm.contacts.basicApi.getPage(1); // warm-up (module loading, keep-alive socket), as `check` does in a sync
       await new Promise((resolve) => setTimeout(resolve, intervalMs));
       const began = Date.now();
@@ -116,7 +165,9 @@ export const benchmark: Benchmark = {
       const steady = inRun.filter((r) => r.at - began >= intervalMs).length;
       const steadyRate = steady / (durationMs / 1000 - intervalMs / 1000);
       const limitRate = limit / (intervalMs / 1000);
-      log(`rate: ${served.length} requests in ${elapsed.toFixed(1)} s, busiest 10 s window ${maxWindow}, 429s caused by us ${ours429}`);
+      log(
+        `rate: ${served.length} requests in ${elapsed.toFixed(1)} s, busiest 10 s window ${maxWindow}, 429s caused by us ${ours429}`,
+      );
       discipline = [
         '',
         `Rate discipline (${toy ? 'toy: 20 requests per rolling 1 s' : "HubSpot's real limit, 100 requests per rolling 10 s"}; ${(durationMs / 1000).toFixed(0)} s run, 4 concurrent callers, connector budget ${budget.requests} per ${budget.intervalMs} ms):`,

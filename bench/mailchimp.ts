@@ -27,15 +27,28 @@ import {
 } from '../connectors/mailchimp/index.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
-const context = (name: string) => createContext({ connection: name, budget: { concurrency: 10 }, classifyError: classifyMailchimpError, logger: quiet });
+const context = (name: string) =>
+  createContext({
+    connection: name,
+    budget: { concurrency: 10 },
+    classifyError: classifyMailchimpError,
+    logger: quiet,
+  });
 
-async function readStream(sandbox: MailchimpSandbox, name: string, keep?: ContactRecord[]): Promise<{ count: number; seconds: number }> {
+async function readStream(
+  sandbox: MailchimpSandbox,
+  name: string,
+  keep?: ContactRecord[],
+): Promise<{ count: number; seconds: number }> {
   const config = sourceSpec.parse(sandboxConfig(sandbox));
   const stream = source.streams(config).find((s) => s.name === name);
   if (!stream) throw new Error(`no stream ${name}`);
   const began = performance.now();
   let count = 0;
-  for await (const message of stream.read({ config, mode: 'full_refresh', state: undefined }, context(`bench-${name}`))) {
+  for await (const message of stream.read(
+    { config, mode: 'full_refresh', state: undefined },
+    context(`bench-${name}`),
+  )) {
     if (message.type !== 'record') continue;
     count++;
     if (keep && message.record.kind === 'contact') keep.push(message.record);
@@ -49,7 +62,12 @@ async function rawMembers(sandbox: MailchimpSandbox, listId: string): Promise<{ 
   const began = performance.now();
   let count = 0;
   for (let offset = 0; ; offset += 1000) {
-    const page = (await (await fetch(`${sandbox.url}/lists/${listId}/members?count=1000&offset=${offset}&sort_field=last_changed&sort_dir=ASC`, { headers: { authorization: auth } })).json()) as {
+    const page = (await (
+      await fetch(
+        `${sandbox.url}/lists/${listId}/members?count=1000&offset=${offset}&sort_field=last_changed&sort_dir=ASC`,
+        { headers: { authorization: auth } },
+      )
+    ).json()) as {
       members: unknown[];
     };
     count += page.members.length;
@@ -81,14 +99,21 @@ export const benchmark: Benchmark = {
       const memberRecords: ContactRecord[] = [];
       const read = await readStream(members, 'members', memberRecords);
       log(`members: ${read.count} records in ${read.seconds.toFixed(1)} s`);
-      rows.push(`| members in (all audiences) | ${read.count.toLocaleString('en')} | ${read.seconds.toFixed(1)} s | ${rate(read.count, read.seconds)} | ${rate(ceiling.count, ceiling.seconds)} (raw fetch of one audience's pages) |`);
+      rows.push(
+        `| members in (all audiences) | ${read.count.toLocaleString('en')} | ${read.seconds.toFixed(1)} s | ${rate(read.count, read.seconds)} | ${rate(ceiling.count, ceiling.seconds)} (raw fetch of one audience's pages) |`,
+      );
 
       // Out, as a job pushes it: the members in the store, `segments` segments each holding a slice of the main
       // audience, the planner diffing them against delivered state and pushSegments sending them to tags.
       const store = openStore(join(dir, 'bench.db'));
       try {
         for (let i = 0; i < memberRecords.length; i += 1_000) {
-          loadPage(store, { connection: 'mailchimp', stream: 'members', records: memberRecords.slice(i, i + 1_000), checkpoint: null });
+          loadPage(store, {
+            connection: 'mailchimp',
+            stream: 'members',
+            records: memberRecords.slice(i, i + 1_000),
+            checkpoint: null,
+          });
         }
         const audience = members.account.listMembers(main).filter((e) => e.status !== 'archived');
         const perSegment = Math.floor(Math.min(changesWanted, audience.length * segments) / segments);
@@ -96,7 +121,10 @@ export const benchmark: Benchmark = {
         let entered = 0;
         store.transaction(() => {
           refs.forEach((segment, s) => {
-            const begin = audience.length >= perSegment * segments ? s * perSegment : Math.floor((s * (audience.length - perSegment)) / Math.max(1, segments - 1));
+            const begin =
+              audience.length >= perSegment * segments
+                ? s * perSegment
+                : Math.floor((s * (audience.length - perSegment)) / Math.max(1, segments - 1));
             for (const entry of audience.slice(begin, begin + perSegment)) {
               const contact = findContactByExternalId(store, 'mailchimp', entry.hash);
               if (!contact) continue;
@@ -109,9 +137,20 @@ export const benchmark: Benchmark = {
         const push = async () => {
           const wall = performance.now();
           const cpu = process.cpuUsage();
-          const outcome = await pushSegments({ store, destination, config, ctx: context('bench-writer'), connection: 'mailchimp_tags', segments: refs, identitiesFrom: 'mailchimp', mode: 'mirror', maxRetries: 0 });
+          const outcome = await pushSegments({
+            store,
+            destination,
+            config,
+            ctx: context('bench-writer'),
+            connection: 'mailchimp_tags',
+            segments: refs,
+            identitiesFrom: 'mailchimp',
+            mode: 'mirror',
+            maxRetries: 0,
+          });
           const used = process.cpuUsage(cpu);
-          const sum = (pick: (o: (typeof outcome.segments)[number]) => number) => outcome.segments.reduce((n, o) => n + pick(o), 0);
+          const sum = (pick: (o: (typeof outcome.segments)[number]) => number) =>
+            outcome.segments.reduce((n, o) => n + pick(o), 0);
           const adds = outcome.segments.map((o) => o.added);
           return {
             outcome,
@@ -126,10 +165,15 @@ export const benchmark: Benchmark = {
         const writeCalls = () => members.recorder.requests.filter((r) => r.method === 'POST').length;
         members.recorder.clear();
         const first = await push();
-        if (first.outcome.status !== 'succeeded' || first.problems > 0) throw new Error(`bench push did not deliver every change: ${JSON.stringify(first.outcome.segments.map(({ sample: _, ...o }) => o))}`);
+        if (first.outcome.status !== 'succeeded' || first.problems > 0)
+          throw new Error(
+            `bench push did not deliver every change: ${JSON.stringify(first.outcome.segments.map(({ sample: _, ...o }) => o))}`,
+          );
         const firstCalls = writeCalls();
         const maxInFlight = members.recorder.maxInFlight;
-        log(`first run: ${first.changes} changes (${entered} entered), ${firstCalls} write calls (minimum ${first.minimum}) in ${first.seconds.toFixed(1)} s (CPU ${first.cpu.toFixed(1)} s)`);
+        log(
+          `first run: ${first.changes} changes (${entered} entered), ${firstCalls} write calls (minimum ${first.minimum}) in ${first.seconds.toFixed(1)} s (CPU ${first.cpu.toFixed(1)} s)`,
+        );
         members.recorder.clear();
         const second = await push();
         const secondCalls = writeCalls();
@@ -147,7 +191,7 @@ export const benchmark: Benchmark = {
             `${firstCalls <= 1.05 * first.minimum ? 'met' : 'NOT met'} (${(firstCalls / Math.max(1, first.minimum)).toFixed(3)} ×). ` +
             `Second unchanged run: ${secondCalls} write calls, ${secondRequests} requests of any kind (target 0). Most requests in flight at once: ${maxInFlight} (limit 10). ` +
             `Read back: tag 0 holds ${held.length.toLocaleString('en')} members (wanted ${perSegment.toLocaleString('en')}). ` +
-            'Membership goes out as a job pushes it: the members loaded into a SQLite store, entered in the segments, the planner (core/planner planPush) diffing them against delivered state and pushSegments (sync/push) sending them, segment after segment; the second run is the same push again. CPU time is this process\'s, the in-process sandbox included.',
+            "Membership goes out as a job pushes it: the members loaded into a SQLite store, entered in the segments, the planner (core/planner planPush) diffing them against delivered state and pushSegments (sync/push) sending them, segment after segment; the second run is the same push again. CPU time is this process's, the in-process sandbox included.",
         ];
       } finally {
         store.close();
@@ -169,13 +213,17 @@ export const benchmark: Benchmark = {
       for (const name of ['email_activity', 'sends', 'unsubscribes', 'orders']) {
         const r = await readStream(activity, name);
         log(`${name}: ${r.count} records in ${r.seconds.toFixed(1)} s`);
-        rows.push(`| ${name} in | ${r.count.toLocaleString('en')} | ${r.seconds.toFixed(1)} s | ${rate(r.count, r.seconds)} | |`);
+        rows.push(
+          `| ${name} in | ${r.count.toLocaleString('en')} | ${r.seconds.toFixed(1)} s | ${rate(r.count, r.seconds)} | |`,
+        );
         if (name !== 'orders') {
           total += r.count;
           seconds += r.seconds;
         }
       }
-      rows.push(`| activity events in (email activity + sends + unsubscribes) | ${total.toLocaleString('en')} | ${seconds.toFixed(1)} s | ${rate(total, seconds)} | |`);
+      rows.push(
+        `| activity events in (email activity + sends + unsubscribes) | ${total.toLocaleString('en')} | ${seconds.toFixed(1)} s | ${rate(total, seconds)} | |`,
+      );
     } finally {
       await activity.close();
     }

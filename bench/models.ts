@@ -44,7 +44,10 @@ from sklearn.cluster import KMeans
 X = np.fromfile(${JSON.stringify(join(dir, 'X.bin'))}, dtype=np.float64).reshape(${matrix.rows}, ${matrix.features})
 t = time.perf_counter(); c = time.process_time(); m = KMeans(n_clusters=8, n_init=1, random_state=0).fit(X)
 print(json.dumps({'seconds': time.perf_counter() - t, 'cpu': time.process_time() - c, 'inertia': float(m.inertia_), 'iterations': int(m.n_iter_)}))`;
-    return JSON.parse(execFileSync('/usr/bin/python3', ['-c', script], { encoding: 'utf8' })) as Timing & { inertia: number; iterations: number };
+    return JSON.parse(execFileSync('/usr/bin/python3', ['-c', script], { encoding: 'utf8' })) as Timing & {
+      inertia: number;
+      iterations: number;
+    };
   } catch {
     return null;
   } finally {
@@ -69,12 +72,24 @@ export const benchmark: Benchmark = {
     log(`k-means k = 8, one init, on ${rows.toLocaleString('en')} × 8, one thread then two`);
     const [single, singleTime] = timed(() => kMeans(matrix, { k: 8, nInit: 1, seed: 0, threads: 1 }));
     const [ours, oursTime] = timed(() => kMeans(matrix, { k: 8, nInit: 1, seed: 0, threads: 2 }));
-    const identical = ours.inertia === single.inertia && ours.iterations === single.iterations && ours.labels.every((c, i) => c === single.labels[i]);
+    const identical =
+      ours.inertia === single.inertia &&
+      ours.iterations === single.iterations &&
+      ours.labels.every((c, i) => c === single.labels[i]);
     const theirs = scikitLearn(matrix);
     log(`automatic k over 2–10`);
-    const [auto, autoTime] = timed(() => automaticK(matrix, toy ? { seed: 0, silhouetteSample: 2_000, sweepSample: 10_000, threads: 2 } : { seed: 0, threads: 2 }));
+    const [auto, autoTime] = timed(() =>
+      automaticK(
+        matrix,
+        toy ? { seed: 0, silhouetteSample: 2_000, sweepSample: 10_000, threads: 2 } : { seed: 0, threads: 2 },
+      ),
+    );
     log(`BG/NBD + Gamma-Gamma on ${customers.toLocaleString('en')} simulated customers`);
-    const base = simulateCustomers({ model: 'bgnbd', r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 }, { p: 6.25, q: 3.74, gamma: 15.44 }, { customers, seed: 7, minWeeks: 39, maxWeeks: 104 });
+    const base = simulateCustomers(
+      { model: 'bgnbd', r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 },
+      { p: 6.25, q: 3.74, gamma: 15.44 },
+      { customers, seed: 7, minWeeks: 39, maxWeeks: 104 },
+    );
     const [purchase, purchaseTime] = timed(() => fitPurchaseModel(base));
     const [spend, spendTime] = timed(() => fitSpendModel(base.x, base.monetary));
     const loadAfter = loadavg()[0] as number;

@@ -37,7 +37,15 @@ export const benchmark: Benchmark = {
     try {
       const started = await Promise.allSettled(
         [['hubspot'], ['salesforce'], ['mailchimp', 'segment']].map((tools) =>
-          startSandboxesInWorker({ tools, seed, people, historyDays: HISTORY_DAYS, limits: SANDBOX_LIMITS, recordBodies: false, process: true }),
+          startSandboxesInWorker({
+            tools,
+            seed,
+            people,
+            historyDays: HISTORY_DAYS,
+            limits: SANDBOX_LIMITS,
+            recordBodies: false,
+            process: true,
+          }),
         ),
       );
       for (const s of started) if (s.status === 'fulfilled') sandboxes.push(...s.value);
@@ -109,11 +117,15 @@ function stepLines(result: JobResult): string[] {
   const s = (ms: number | undefined) => `${((ms ?? 0) / 1000).toFixed(1)} s`;
   return result.steps.map((step) => {
     if (step.kind === 'read') {
-      const read = step.sources.map((source) => `${source.source} ${source.streams.reduce((n, o) => n + o.counts.read, 0).toLocaleString('en')} records`);
+      const read = step.sources.map(
+        (source) =>
+          `${source.source} ${source.streams.reduce((n, o) => n + o.counts.read, 0).toLocaleString('en')} records`,
+      );
       return `read ${s(step.ms)} (${read.join(', ')})`;
     }
     if (step.kind === 'compute') return `compute ${s(step.ms)}`;
-    const sum = (key: 'added' | 'removed' | 'rejected') => step.outcome.segments.reduce((n, o) => n + o[key], 0).toLocaleString('en');
+    const sum = (key: 'added' | 'removed' | 'rejected') =>
+      step.outcome.segments.reduce((n, o) => n + o[key], 0).toLocaleString('en');
     return `push to ${step.destination} ${s(step.ms)} (${sum('added')} added, ${sum('removed')} removed, ${sum('rejected')} rejected)`;
   });
 }
@@ -121,7 +133,13 @@ function stepLines(result: JobResult): string[] {
 /** Streams that did not succeed, with their errors. */
 function failedStreams(result: JobResult): string[] {
   return result.steps.flatMap((step) =>
-    step.kind === 'read' ? step.sources.flatMap((source) => source.streams.filter((o) => o.status !== 'succeeded').map((o) => `${source.source}/${o.stream} ${o.status}: ${o.error ?? ''}`)) : [],
+    step.kind === 'read'
+      ? step.sources.flatMap((source) =>
+          source.streams
+            .filter((o) => o.status !== 'succeeded')
+            .map((o) => `${source.source}/${o.stream} ${o.status}: ${o.error ?? ''}`),
+        )
+      : [],
   );
 }
 

@@ -64,7 +64,17 @@ interface SenderReport {
 /** The sender: `rate` events/s for `seconds`, in batches every 100 ms, and a /health probe every 100 ms. */
 async function sender(url: string, rate: number, seconds: number, contacts: number): Promise<void> {
   const auth = `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}`;
-  const report: SenderReport = { sent: 0, accepted: 0, refused: 0, failedRequests: 0, post: [], health: [], healthFailures: 0, maxRssKb: 0, cpuMs: 0 };
+  const report: SenderReport = {
+    sent: 0,
+    accepted: 0,
+    refused: 0,
+    failedRequests: 0,
+    post: [],
+    health: [],
+    healthFailures: 0,
+    maxRssKb: 0,
+    cpuMs: 0,
+  };
   const cpuAtStart = cpuMs();
   const perTick = Math.max(1, Math.round(rate / 10));
   const start = Date.now();
@@ -89,15 +99,28 @@ async function sender(url: string, rate: number, seconds: number, contacts: numb
     const batch = Array.from({ length: perTick }, () => {
       const who = 1 + ((n * 7919 + 13) % contacts);
       const i = n++;
-      const common = { userId: `person${who}`, messageId: `bench-${i}`, context: { traits: { email: `person${who}@example.com` } } };
+      const common = {
+        userId: `person${who}`,
+        messageId: `bench-${i}`,
+        context: { traits: { email: `person${who}@example.com` } },
+      };
       return i % 2 === 0
-        ? { type: 'track', event: 'Order Completed', properties: { revenue: 10 + (i % 90), currency: 'EUR', order_id: `o-${i}` }, ...common }
+        ? {
+            type: 'track',
+            event: 'Order Completed',
+            properties: { revenue: 10 + (i % 90), currency: 'EUR', order_id: `o-${i}` },
+            ...common,
+          }
         : { type: 'page', properties: { url: `https://shop.example.com/p/${i % 500}` }, ...common };
     });
     report.sent += batch.length;
     const at = performance.now();
     inFlight.push(
-      fetch(`${url}/v1/batch`, { method: 'POST', body: JSON.stringify({ batch }), headers: { authorization: auth, 'content-type': 'application/json' } })
+      fetch(`${url}/v1/batch`, {
+        method: 'POST',
+        body: JSON.stringify({ batch }),
+        headers: { authorization: auth, 'content-type': 'application/json' },
+      })
         .then(async (res) => {
           const body = (await res.json()) as { accepted?: number; refused?: unknown[] };
           report.post.push(performance.now() - at);
@@ -180,7 +203,9 @@ async function scheduled(dir: string, contacts: number, events: number): Promise
     if (t.nice >= BACKGROUND_NICE) background += used;
   }
   const backgroundShare = total > 0 ? background / total : Number.NaN;
-  process.stdout.write(`${JSON.stringify({ runs, maxRssKb: process.resourceUsage().maxRSS, cpuMs: cpuMs() - cpuAtGo, backgroundShare })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ runs, maxRssKb: process.resourceUsage().maxRSS, cpuMs: cpuMs() - cpuAtGo, backgroundShare })}\n`,
+  );
   lines.close();
 }
 
@@ -200,7 +225,10 @@ function threadTimes(): Map<string, { ticks: number; nice: number }> {
   return threads;
 }
 
-function child(env: Record<string, string>, args: string[] = []): { process: ChildProcess; lines: AsyncIterator<string> } {
+function child(
+  env: Record<string, string>,
+  args: string[] = [],
+): { process: ChildProcess; lines: AsyncIterator<string> } {
   // The young-generation size segflow's own command runs with (bin/segflow.js), passed on from `npm run bench`.
   const flags = process.execArgv.filter((a) => a.startsWith('--max-semi-space-size'));
   const p = spawn(process.execPath, [...flags, '--import', 'tsx', fileURLToPath(import.meta.url), ...args], {
@@ -230,7 +258,10 @@ export const benchmark: Benchmark = {
     const children: ChildProcess[] = [];
     const segment = child({ SEGFLOW_BENCH_REALTIME_ROLE: 'sandbox' });
     children.push(segment.process);
-    const sandbox = JSON.parse(await nextLine(segment.lines, 'the Segment sandbox process')) as { url: string; writeKey: string };
+    const sandbox = JSON.parse(await nextLine(segment.lines, 'the Segment sandbox process')) as {
+      url: string;
+      writeKey: string;
+    };
     try {
       const file = join(dir, 'segflow.yaml');
       writeFileSync(
@@ -254,8 +285,14 @@ server:
       );
       const registry = builtinRegistry();
       const config = await loadConfig(file, { registry, env: {} });
-      log(`scheduled store: generating ${scheduledContacts} contacts and ${scheduledEvents} events in a second process`);
-      const sched = child({ SEGFLOW_BENCH_REALTIME_ROLE: 'scheduled' }, [dir, String(scheduledContacts), String(scheduledEvents)]);
+      log(
+        `scheduled store: generating ${scheduledContacts} contacts and ${scheduledEvents} events in a second process`,
+      );
+      const sched = child({ SEGFLOW_BENCH_REALTIME_ROLE: 'scheduled' }, [
+        dir,
+        String(scheduledContacts),
+        String(scheduledEvents),
+      ]);
       children.push(sched.process);
       const ready = nextLine(sched.lines, 'the scheduled process');
 
@@ -266,7 +303,12 @@ server:
       for (let from = 1; from <= contacts; from += 5000) {
         const records: ContactRecord[] = [];
         for (let i = from; i < Math.min(contacts + 1, from + 5000); i++) {
-          records.push({ kind: 'contact', source: 'website', externalId: `person${i}`, traits: { email: `person${i}@example.com`, updated_at: '2026-01-01T00:00:00.000Z' } });
+          records.push({
+            kind: 'contact',
+            source: 'website',
+            externalId: `person${i}`,
+            traits: { email: `person${i}@example.com`, updated_at: '2026-01-01T00:00:00.000Z' },
+          });
         }
         loadPage(base, { connection: 'website', stream: 'identify', records, checkpoint: null });
       }
@@ -276,7 +318,14 @@ server:
       await ready;
 
       const store = openStore(config.store.path);
-      const deps = { config, store, registry, logger: stepLog(log), env: { SEGFLOW_BENCH_WRITE_KEY: WRITE_KEY }, startJob: () => Promise.resolve({ status: 'no' }) };
+      const deps = {
+        config,
+        store,
+        registry,
+        logger: stepLog(log),
+        env: { SEGFLOW_BENCH_WRITE_KEY: WRITE_KEY },
+        startJob: () => Promise.resolve({ status: 'no' }),
+      };
       const latencies = new Map<string, number[]>();
       let delivered = 0;
       const realtime = startRealtime(deps, {
@@ -294,7 +343,9 @@ server:
       });
       app.route('/', ingestRoutes(deps));
       const server = await new Promise<{ close(): void; port: number }>((ok) => {
-        const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => ok({ close: () => s.close(), port: info.port }));
+        const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) =>
+          ok({ close: () => s.close(), port: info.port }),
+        );
       });
 
       // Traffic starts once the server is up, its real-time worker included (its boot is not what is measured).
@@ -303,16 +354,23 @@ server:
       const serverCpuAtStart = cpuMs();
       const loadAtStart = loadavg()[0] ?? 0;
       sched.process.stdin!.write('go\n');
-      const send = child({ SEGFLOW_BENCH_REALTIME_ROLE: 'sender' }, [`http://127.0.0.1:${server.port}`, String(rate), String(seconds), String(contacts)]);
+      const send = child({ SEGFLOW_BENCH_REALTIME_ROLE: 'sender' }, [
+        `http://127.0.0.1:${server.port}`,
+        String(rate),
+        String(seconds),
+        String(contacts),
+      ]);
       children.push(send.process);
       const sent = JSON.parse(await nextLine(send.lines, 'the sender')) as SenderReport;
       sched.process.stdin!.write('stop\n');
 
       const drainStart = Date.now();
       const waiting = () =>
-        store.statement(
-          'SELECT (SELECT COUNT(*) FROM realtime_inbox WHERE loaded_at IS NULL) + (SELECT COUNT(*) FROM realtime_touched) + (SELECT COUNT(*) FROM realtime_pending) AS n',
-        ).get() as { n: number };
+        store
+          .statement(
+            'SELECT (SELECT COUNT(*) FROM realtime_inbox WHERE loaded_at IS NULL) + (SELECT COUNT(*) FROM realtime_touched) + (SELECT COUNT(*) FROM realtime_pending) AS n',
+          )
+          .get() as { n: number };
       while (waiting().n > 0 && Date.now() - drainStart < 120_000) await new Promise((r) => setTimeout(r, 100));
       const drainMs = Date.now() - drainStart;
       await realtime.stop();
@@ -320,19 +378,35 @@ server:
       const serverCpu = cpuMs() - serverCpuAtStart;
       const loadAtEnd = loadavg()[0] ?? 0;
       segment.process.stdin!.write('stop\n');
-      const segmentReport = JSON.parse(await nextLine(segment.lines, 'the Segment sandbox process')) as { cpuMs: number; maxRssKb: number };
+      const segmentReport = JSON.parse(await nextLine(segment.lines, 'the Segment sandbox process')) as {
+        cpuMs: number;
+        maxRssKb: number;
+      };
 
-      const stored = (store.statement("SELECT COUNT(*) AS n FROM events WHERE source = 'website'").get() as { n: number }).n;
+      const stored = (
+        store.statement("SELECT COUNT(*) AS n FROM events WHERE source = 'website'").get() as { n: number }
+      ).n;
       const undelivered = (
-        store.statement(
-          `SELECT COUNT(*) AS n FROM memberships m LEFT JOIN delivered_state d
+        store
+          .statement(
+            `SELECT COUNT(*) AS n FROM memberships m LEFT JOIN delivered_state d
              ON d.destination = 'cdp' AND d.segment_key = m.segment_key AND d.contact_id = m.contact_id
            WHERE m.segment_key IN ('bought_today', 'visited_today') AND (d.status IS NULL OR d.status <> 'delivered')`,
-        ).get() as { n: number }
+          )
+          .get() as { n: number }
       ).n;
-      const members = (store.statement("SELECT COUNT(*) AS n FROM memberships WHERE segment_key IN ('bought_today', 'visited_today')").get() as { n: number }).n;
+      const members = (
+        store
+          .statement("SELECT COUNT(*) AS n FROM memberships WHERE segment_key IN ('bought_today', 'visited_today')")
+          .get() as { n: number }
+      ).n;
       store.close();
-      const schedReport = JSON.parse(await nextLine(sched.lines, 'the scheduled process')) as { runs: number[]; maxRssKb: number; cpuMs: number; backgroundShare: number | null };
+      const schedReport = JSON.parse(await nextLine(sched.lines, 'the scheduled process')) as {
+        runs: number[];
+        maxRssKb: number;
+        cpuMs: number;
+        backgroundShare: number | null;
+      };
 
       const post = [...sent.post].sort((a, b) => a - b);
       const health = [...sent.health].sort((a, b) => a - b);

@@ -11,10 +11,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Benchmark } from './run.js';
 import { enterSegment, findContactByExternalId, loadPage, openStore, type Store } from '../core/index.js';
-import { createContext, type ContactRecord, type ConnectorContext, type Logger, type StreamState } from '../plugins/index.js';
+import {
+  createContext,
+  type ContactRecord,
+  type ConnectorContext,
+  type Logger,
+  type StreamState,
+} from '../plugins/index.js';
 import { salesforceId } from '../plugins/sandbox/index.js';
 import { pushSegments } from '../sync/index.js';
-import { classifySalesforceError, destination, salesforceSpec, sandboxConfig, source, startSandbox, type SalesforceConfig } from '../connectors/salesforce/index.js';
+import {
+  classifySalesforceError,
+  destination,
+  salesforceSpec,
+  sandboxConfig,
+  source,
+  startSandbox,
+  type SalesforceConfig,
+} from '../connectors/salesforce/index.js';
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const PAGE = 1_000;
@@ -51,10 +65,20 @@ async function readStream(
 }
 
 /** Loads contacts into the store a page at a time, the stream's checkpoint with the last page; timed apart from the read. */
-function load(store: Store, stream: string, contacts: readonly ContactRecord[], checkpoint: StreamState | undefined): void {
+function load(
+  store: Store,
+  stream: string,
+  contacts: readonly ContactRecord[],
+  checkpoint: StreamState | undefined,
+): void {
   for (let i = 0; i < contacts.length; i += PAGE) {
     const last = i + PAGE >= contacts.length;
-    loadPage(store, { connection: 'salesforce', stream, records: contacts.slice(i, i + PAGE), checkpoint: last ? (checkpoint ?? null) : null });
+    loadPage(store, {
+      connection: 'salesforce',
+      stream,
+      records: contacts.slice(i, i + PAGE),
+      checkpoint: last ? (checkpoint ?? null) : null,
+    });
   }
 }
 
@@ -64,7 +88,11 @@ export const benchmark: Benchmark = {
     const activities = toy ? 20_000 : 1_000_000;
     const changes = toy ? 2_000 : 100_000;
     const allocation = 10_000_000;
-    const sandbox = await startSandbox({ seed: 'bench', people: toy ? 200 : 2_000, limits: { dailyRequests: allocation } });
+    const sandbox = await startSandbox({
+      seed: 'bench',
+      people: toy ? 200 : 2_000,
+      limits: { dailyRequests: allocation },
+    });
     const dir = mkdtempSync(join(tmpdir(), 'segflow-bench-salesforce-'));
     try {
       const org = sandbox.org;
@@ -72,21 +100,52 @@ export const benchmark: Benchmark = {
       const existingContacts = org.table('Contact').size;
       for (let n = existingContacts; n < contacts; n++) {
         const at = base + n * 97;
-        org.put('Contact', { Id: salesforceId('003', 90_000_000 + n), IsDeleted: false, CreatedDate: at, LastModifiedDate: at, SystemModstamp: at, FirstName: 'Bench', LastName: `Person ${n}`, Email: `bench.${n}@example.com`, HasOptedOutOfEmail: false });
+        org.put('Contact', {
+          Id: salesforceId('003', 90_000_000 + n),
+          IsDeleted: false,
+          CreatedDate: at,
+          LastModifiedDate: at,
+          SystemModstamp: at,
+          FirstName: 'Bench',
+          LastName: `Person ${n}`,
+          Email: `bench.${n}@example.com`,
+          HasOptedOutOfEmail: false,
+        });
       }
       const people = [...org.table('Contact').values()].filter((c) => !c.IsDeleted).map((c) => String(c.Id));
       const existingTasks = org.table('Task').size;
       for (let n = existingTasks; n < activities; n++) {
         const at = base + Math.floor(n * 11.3);
-        org.put('Task', { Id: salesforceId('00T', 90_000_000 + n), IsDeleted: false, CreatedDate: at, LastModifiedDate: at, SystemModstamp: at, WhoId: people[n % people.length] as string, Subject: 'Call', Status: 'Completed', TaskSubtype: 'Call', Type: 'Call', ActivityDate: at, CallDurationInSeconds: 300 });
+        org.put('Task', {
+          Id: salesforceId('00T', 90_000_000 + n),
+          IsDeleted: false,
+          CreatedDate: at,
+          LastModifiedDate: at,
+          SystemModstamp: at,
+          WhoId: people[n % people.length] as string,
+          Subject: 'Call',
+          Status: 'Completed',
+          TaskSubtype: 'Call',
+          Type: 'Call',
+          ActivityDate: at,
+          CallDurationInSeconds: 300,
+        });
       }
-      log(`org: ${org.table('Contact').size} contacts, ${org.table('Task').size} tasks (world people plus generated rows)`);
+      log(
+        `org: ${org.table('Contact').size} contacts, ${org.table('Task').size} tasks (world people plus generated rows)`,
+      );
       const config = salesforceSpec.parse(sandboxConfig(sandbox));
-      const ctx = createContext({ connection: 'bench-salesforce', logger: quiet, classifyError: classifySalesforceError });
+      const ctx = createContext({
+        connection: 'bench-salesforce',
+        logger: quiet,
+        classifyError: classifySalesforceError,
+      });
       const store = openStore(join(dir, 'bench.db'));
       const rows: string[] = [];
       const row = (step: string, count: number, t: { seconds: number; cpu: number }, unit: string) =>
-        rows.push(`| ${step} | ${count.toLocaleString('en-US')} | ${t.seconds.toFixed(1)} s | ${t.cpu.toFixed(1)} s | ${Math.round(count / t.seconds).toLocaleString('en-US')} ${unit}/s |`);
+        rows.push(
+          `| ${step} | ${count.toLocaleString('en-US')} | ${t.seconds.toFixed(1)} s | ${t.cpu.toFixed(1)} s | ${Math.round(count / t.seconds).toLocaleString('en-US')} ${unit}/s |`,
+        );
       try {
         const states = new Map<string, StreamState | undefined>();
         let contactRecords: ContactRecord[] = [];
@@ -112,7 +171,18 @@ export const benchmark: Benchmark = {
           }
         });
         const deleted = contactRecords.slice(0, changes).filter((r) => r.deleted === true).length;
-        const push = () => pushSegments({ store, destination, config, ctx, connection: 'salesforce_campaigns', segments: [segment], identitiesFrom: 'salesforce', mode: 'mirror', maxRetries: 0 });
+        const push = () =>
+          pushSegments({
+            store,
+            destination,
+            config,
+            ctx,
+            connection: 'salesforce_campaigns',
+            segments: [segment],
+            identitiesFrom: 'salesforce',
+            mode: 'mirror',
+            maxRetries: 0,
+          });
         const isWrite = (method: string, path: string) => method !== 'GET' && path.includes('/composite/sobjects');
         const writeCalls = () => sandbox.recorder.requests.filter((r) => isWrite(r.method, r.path)).length;
 
@@ -120,16 +190,26 @@ export const benchmark: Benchmark = {
         const pushRequestsFrom = org.requestsToday;
         const first = await timed(push);
         const outcome = first.value.segments[0];
-        if (!outcome || outcome.status !== 'succeeded' || outcome.rejected > 0 || outcome.pending > 0 || outcome.skipped > 0) {
+        if (
+          !outcome ||
+          outcome.status !== 'succeeded' ||
+          outcome.rejected > 0 ||
+          outcome.pending > 0 ||
+          outcome.skipped > 0
+        ) {
           throw new Error(`bench push did not deliver every change: ${JSON.stringify(outcome)}`);
         }
         const firstWrites = writeCalls();
         const pushRequests = org.requestsToday - pushRequestsFrom;
         const minimum = Math.ceil(outcome.added / 200) + 1;
-        log(`push: ${outcome.added} added in ${first.seconds.toFixed(1)} s (CPU ${first.cpu.toFixed(1)} s), ${firstWrites} write calls (minimum ${minimum}), ${pushRequests} requests`);
+        log(
+          `push: ${outcome.added} added in ${first.seconds.toFixed(1)} s (CPU ${first.cpu.toFixed(1)} s), ${firstWrites} write calls (minimum ${minimum}), ${pushRequests} requests`,
+        );
         row('push membership adds (planner → CampaignMembers)', outcome.added, first, 'changes');
         const campaign = [...org.table('Campaign').values()].find((c) => c.Name === segment.name && !c.IsDeleted);
-        const held = [...org.table('CampaignMember').values()].filter((m) => m.CampaignId === campaign?.Id && !m.IsDeleted).length;
+        const held = [...org.table('CampaignMember').values()].filter(
+          (m) => m.CampaignId === campaign?.Id && !m.IsDeleted,
+        ).length;
 
         // A second run with nothing changed: each stream reads incrementally from its checkpoint, the contacts it
         // returns (the overlap) are loaded again, and the same push plans against delivered state.
@@ -149,7 +229,9 @@ export const benchmark: Benchmark = {
         const secondWrites = writeCalls();
         const secondRequests = org.requestsToday - secondFrom;
         const secondPushRequests = secondRequests - second.value.readRequests;
-        log(`second unchanged run: ${second.value.records} records re-read, ${(again?.added ?? 0) + (again?.removed ?? 0)} changes, ${secondWrites} write calls, ${secondRequests} requests in ${second.seconds.toFixed(1)} s (CPU ${second.cpu.toFixed(1)} s)`);
+        log(
+          `second unchanged run: ${second.value.records} records re-read, ${(again?.added ?? 0) + (again?.removed ?? 0)} changes, ${secondWrites} write calls, ${secondRequests} requests in ${second.seconds.toFixed(1)} s (CPU ${second.cpu.toFixed(1)} s)`,
+        );
 
         return [
           `Sandbox org with ${contacts.toLocaleString('en-US')} contacts and ${activities.toLocaleString('en-US')} activities (Tasks)${toy ? ' (toy scale)' : ''}; daily allocation raised to ${allocation.toLocaleString('en-US')} requests for the run (Salesforce's default is far lower). CPU is this process's user + system time, the in-process sandbox org included; the machine is shared, so CPU time is the steadier figure.`,

@@ -6,7 +6,13 @@
  */
 import type { Benchmark } from './run.js';
 import { createContext, type MembershipChange, type RowResult } from '../plugins/index.js';
-import { classifySegmentError, destination, destinationSpec, sandboxConfig, startSandbox } from '../connectors/segment/index.js';
+import {
+  classifySegmentError,
+  destination,
+  destinationSpec,
+  sandboxConfig,
+  startSandbox,
+} from '../connectors/segment/index.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -31,7 +37,13 @@ export const benchmark: Benchmark = {
           changes.push({
             op: i % 7 === 0 ? 'remove' : 'add',
             contact: { contactId: `contact-${i}`, email: `person.${i}@example.com`, externalIds: [] },
-            traits: { first_name: `Person${i}`, lifecycle_stage: 'customer', rfm_score: `${(i % 5) + 1}${(i % 3) + 1}${(i % 4) + 1}`, churn_risk: (i % 100) / 100, clv: (i % 1000) * 1.5 },
+            traits: {
+              first_name: `Person${i}`,
+              lifecycle_stage: 'customer',
+              rfm_score: `${(i % 5) + 1}${(i % 3) + 1}${(i % 4) + 1}`,
+              churn_risk: (i % 100) / 100,
+              clv: (i % 1000) * 1.5,
+            },
             messageId: `history-${s}-${i}`,
           });
         }
@@ -54,7 +66,9 @@ export const benchmark: Benchmark = {
       const bytes = requests.reduce((sum, r) => sum + Number(r.headers['content-length'] ?? 0), 0);
       const minimum = Math.ceil(bytes / (500 * 1024));
       const messages = sandbox.workspace.messages.length;
-      log(`first delivery: ${total} changes, ${requests.length} requests, ${(bytes / 1024 / 1024).toFixed(1)} MiB in ${first.seconds.toFixed(1)} s`);
+      log(
+        `first delivery: ${total} changes, ${requests.length} requests, ${(bytes / 1024 / 1024).toFixed(1)} MiB in ${first.seconds.toFixed(1)} s`,
+      );
 
       sandbox.recorder.clear();
       const replay = await deliver();
@@ -62,7 +76,8 @@ export const benchmark: Benchmark = {
       const added = sandbox.workspace.messages.length - messages;
       log(`replay: ${replayRequests} requests, ${added} new messages kept by Segment`);
 
-      const messagesSent = total * 2 - batches.reduce((n, b) => n + b.changes.filter((c) => c.op === 'update').length, 0);
+      const messagesSent =
+        total * 2 - batches.reduce((n, b) => n + b.changes.filter((c) => c.op === 'update').length, 0);
       const rows = [
         '| run | changes | messages kept by Segment | requests | fewest requests the 500 KB cap allows | MiB sent | seconds | changes/s |',
         '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',

@@ -33,7 +33,8 @@ function contactRecord(i: number, total: number): SourceRecord {
   const hubspot = Math.floor(total * 0.5);
   const salesforce = Math.floor(total * 0.3);
   const source = i < hubspot ? 0 : i < hubspot + salesforce ? 1 : 2;
-  const person = source === 0 ? i : source === 1 ? i - hubspot + Math.floor(total * 0.3) : i - hubspot - salesforce + hubspot;
+  const person =
+    source === 0 ? i : source === 1 ? i - hubspot + Math.floor(total * 0.3) : i - hubspot - salesforce + hubspot;
   return {
     kind: 'contact',
     source: SOURCES[source] as string,
@@ -78,12 +79,14 @@ function eventRecord(j: number, contacts: number): SourceRecord {
 function* pages(scale: Scale): Generator<{ stream: string; records: SourceRecord[]; checkpoint: number }> {
   for (let start = 0; start < scale.contacts; start += scale.pageSize) {
     const records: SourceRecord[] = [];
-    for (let i = start; i < Math.min(scale.contacts, start + scale.pageSize); i++) records.push(contactRecord(i, scale.contacts));
+    for (let i = start; i < Math.min(scale.contacts, start + scale.pageSize); i++)
+      records.push(contactRecord(i, scale.contacts));
     yield { stream: 'contacts', records, checkpoint: start + records.length };
   }
   for (let start = 0; start < scale.events; start += scale.pageSize) {
     const records: SourceRecord[] = [];
-    for (let j = start; j < Math.min(scale.events, start + scale.pageSize); j++) records.push(eventRecord(j, scale.contacts));
+    for (let j = start; j < Math.min(scale.events, start + scale.pageSize); j++)
+      records.push(eventRecord(j, scale.contacts));
     yield { stream: 'events', records, checkpoint: start + records.length };
   }
 }
@@ -126,11 +129,31 @@ function ceiling(file: string, scale: Scale): Timing {
           const traits = JSON.stringify(r.traits);
           const email = typeof r.traits.email === 'string' ? r.traits.email.toLowerCase() : null;
           const id = contact.run(email, traits, now, now).lastInsertRowid;
-          identity.run(id, r.source, r.externalId, email, traits, JSON.stringify(r.raw), Date.parse(String(r.traits.updated_at)), now, now);
+          identity.run(
+            id,
+            r.source,
+            r.externalId,
+            email,
+            traits,
+            JSON.stringify(r.raw),
+            Date.parse(String(r.traits.updated_at)),
+            now,
+            now,
+          );
         } else {
           // The contact the load path resolves it to, up to renumbering: same index locality as the load path.
           const id = eventPerson(Number(r.sourceEventId.slice(3)), scale.contacts) + 1;
-          event.run(r.source, r.sourceEventId, id, id, r.type, r.occurredAt, r.value ?? null, JSON.stringify(r.properties), now);
+          event.run(
+            r.source,
+            r.sourceEventId,
+            id,
+            id,
+            r.type,
+            r.occurredAt,
+            r.value ?? null,
+            JSON.stringify(r.properties),
+            now,
+          );
         }
       }
     }
@@ -140,17 +163,27 @@ function ceiling(file: string, scale: Scale): Timing {
   return timing;
 }
 
-function loadPath(file: string, scale: Scale, log: (line: string) => void): Timing & { merged: number; contacts: number } {
+function loadPath(
+  file: string,
+  scale: Scale,
+  log: (line: string) => void,
+): Timing & { merged: number; contacts: number } {
   const store = openStore(file);
   const started = performance.now();
   const stop = timer();
   let merged = 0;
   let n = 0;
   for (const page of pages(scale)) {
-    const result = loadPage(store, { connection: 'bench', stream: page.stream, records: page.records, checkpoint: page.checkpoint });
+    const result = loadPage(store, {
+      connection: 'bench',
+      stream: page.stream,
+      records: page.records,
+      checkpoint: page.checkpoint,
+    });
     merged += result.merged;
     n += page.records.length;
-    if (n % (scale.pageSize * 100) === 0) log(`  load path: ${n.toLocaleString('en')} records, ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    if (n % (scale.pageSize * 100) === 0)
+      log(`  load path: ${n.toLocaleString('en')} records, ${((performance.now() - started) / 1000).toFixed(0)} s`);
   }
   const timing = stop();
   const contacts = (store.statement('SELECT COUNT(*) AS n FROM contacts').get() as { n: number }).n;

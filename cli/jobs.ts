@@ -9,7 +9,15 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { configSecrets, rateBudget, type ComputeStep, type Config, type PushStep, type ReadStep, type Segment } from '../config/index.js';
+import {
+  configSecrets,
+  rateBudget,
+  type ComputeStep,
+  type Config,
+  type PushStep,
+  type ReadStep,
+  type Segment,
+} from '../config/index.js';
 import {
   FEATURE_NAMES,
   acquireJobLock,
@@ -26,7 +34,13 @@ import {
 } from '../core/index.js';
 import { createContext, reasonOf, type DestinationDefinition, type Logger, type Registry } from '../plugins/index.js';
 import { pushSegments, readSource, type PushOutcome, type StreamOutcome } from '../sync/index.js';
-import { computeAll, computeInWorker, type ComputeInput, type ComputePhase, type ComputeReport } from '../sync/compute/index.js';
+import {
+  computeAll,
+  computeInWorker,
+  type ComputeInput,
+  type ComputePhase,
+  type ComputeReport,
+} from '../sync/compute/index.js';
 
 export interface RunJobOptions {
   registry: Registry;
@@ -112,7 +126,8 @@ function whenStoreFree(logger: Logger, what: string, check: () => void, stop: (r
     try {
       check();
     } catch (error) {
-      if ((error as { code?: string }).code === 'SQLITE_BUSY') logger.warn(`${what} skipped: the store is busy; trying again at the next tick`);
+      if ((error as { code?: string }).code === 'SQLITE_BUSY')
+        logger.warn(`${what} skipped: the store is busy; trying again at the next tick`);
       else stop(`${what} failed: ${reasonOf(error)}`);
     }
   };
@@ -166,15 +181,26 @@ export async function runJob(config: Config, jobName: string, options: RunJobOpt
         result.runId = runId;
         timers.push(
           setInterval(
-            whenStoreFree(logger, 'job lock heartbeat', () => {
-              if (!heartbeatJobLock(store, jobName, holder, ttl)) stopWith('the job lock was taken over by another run');
-            }, stopWith),
+            whenStoreFree(
+              logger,
+              'job lock heartbeat',
+              () => {
+                if (!heartbeatJobLock(store, jobName, holder, ttl))
+                  stopWith('the job lock was taken over by another run');
+              },
+              stopWith,
+            ),
             Math.max(10, Math.floor(ttl / 3)),
           ),
           setInterval(
-            whenStoreFree(logger, 'cancel check', () => {
-              if (cancelRequested(store, runId)) stopWith('cancel requested');
-            }, stopWith),
+            whenStoreFree(
+              logger,
+              'cancel check',
+              () => {
+                if (cancelRequested(store, runId)) stopWith('cancel requested');
+              },
+              stopWith,
+            ),
             options.cancelPollMs ?? 1000,
           ),
         );
@@ -184,7 +210,8 @@ export async function runJob(config: Config, jobName: string, options: RunJobOpt
       const stopping: Stopping = { signal: stop.signal, reason: () => stopReason };
       await runSteps(store, config, job.steps, options, result, stopping);
       result.status = overall(result);
-      if (result.status === 'cancelled' && result.error === undefined && stopReason !== undefined) result.error = stopReason;
+      if (result.status === 'cancelled' && result.error === undefined && stopReason !== undefined)
+        result.error = stopReason;
     } catch (error) {
       result.status = 'failed';
       result.error = reasonOf(error);
@@ -193,7 +220,13 @@ export async function runJob(config: Config, jobName: string, options: RunJobOpt
       options.signal?.removeEventListener('abort', onSignal);
       if (result.runId !== undefined) {
         writeRunReport(store, result.runId, runReport(result));
-        finishRun(store, result.runId, result.status as 'succeeded' | 'partial' | 'failed' | 'cancelled', result.counts, result.error ?? null);
+        finishRun(
+          store,
+          result.runId,
+          result.status as 'succeeded' | 'partial' | 'failed' | 'cancelled',
+          result.counts,
+          result.error ?? null,
+        );
       }
       if (!dryRun) releaseJobLock(store, jobName, holder);
     }
@@ -208,7 +241,10 @@ export function runReport(result: JobResult): { steps: unknown[] } {
   return {
     steps: result.steps.map((step) =>
       step.kind === 'push'
-        ? { ...step, outcome: { ...step.outcome, segments: step.outcome.segments.map(({ sample: _sample, ...s }) => s) } }
+        ? {
+            ...step,
+            outcome: { ...step.outcome, segments: step.outcome.segments.map(({ sample: _sample, ...s }) => s) },
+          }
         : step,
     ),
   };
@@ -232,11 +268,20 @@ async function runSteps(
     const started = performance.now();
     const ms = () => Math.round(performance.now() - started);
     const kind = 'read' in step ? 'read' : 'compute' in step ? 'compute' : 'push';
-    const name = 'read' in step ? step.read.sources.join(', ') : 'push' in step ? step.push.destination : 'features, models, segments';
+    const name =
+      'read' in step
+        ? step.read.sources.join(', ')
+        : 'push' in step
+          ? step.push.destination
+          : 'features, models, segments';
     options.onProgress?.({ kind: 'step', index, total: steps.length, step: kind, name });
     if ('read' in step) {
       if (dryRun) {
-        result.steps.push({ kind: 'read', skipped: true, sources: step.read.sources.map((source) => ({ source, streams: [] })) });
+        result.steps.push({
+          kind: 'read',
+          skipped: true,
+          sources: step.read.sources.map((source) => ({ source, streams: [] })),
+        });
         continue;
       }
       const sources = await readStep(store, config, step.read, options, result.runId, stopping);
@@ -253,7 +298,14 @@ async function runSteps(
         continue;
       }
       if (stopping.signal.aborted) {
-        result.steps.push({ kind: 'compute', skipped: true, contacts: 0, segments: [], cancelled: true, error: stopping.reason() ?? 'cancelled' });
+        result.steps.push({
+          kind: 'compute',
+          skipped: true,
+          contacts: 0,
+          segments: [],
+          cancelled: true,
+          error: stopping.reason() ?? 'cancelled',
+        });
         computeFailed = true;
         continue;
       }
@@ -266,12 +318,21 @@ async function runSteps(
         result.steps.push({
           kind: 'push',
           destination: step.push.destination,
-          outcome: notPushed(step.push, dryRun, cancelled ? 'not pushed: the run was stopped' : 'not pushed: the compute step before it failed', cancelled),
+          outcome: notPushed(
+            step.push,
+            dryRun,
+            cancelled ? 'not pushed: the run was stopped' : 'not pushed: the compute step before it failed',
+            cancelled,
+          ),
         });
         continue;
       }
       if (stopping.signal.aborted) {
-        result.steps.push({ kind: 'push', destination: step.push.destination, outcome: notPushed(step.push, dryRun, 'not pushed: the run was stopped', true) });
+        result.steps.push({
+          kind: 'push',
+          destination: step.push.destination,
+          outcome: notPushed(step.push, dryRun, 'not pushed: the run was stopped', true),
+        });
         continue;
       }
       const outcome = await pushStep(store, config, step.push, options, result.runId, stopping);
@@ -323,7 +384,9 @@ async function readStep(
       ...(runId === undefined ? {} : { runId }),
       identity: {
         ...(config.identity.role_addresses ? { roleAddresses: config.identity.role_addresses } : {}),
-        ...(config.identity.max_contacts_per_identifier ? { sharedEmailLimit: config.identity.max_contacts_per_identifier } : {}),
+        ...(config.identity.max_contacts_per_identifier
+          ? { sharedEmailLimit: config.identity.max_contacts_per_identifier }
+          : {}),
       },
       onPage: (stream, page) => {
         const seen = progress.get(stream) ?? { read: 0, pages: 0 };
@@ -339,7 +402,12 @@ async function readStep(
   return Promise.all(step.sources.map(readOne));
 }
 
-async function computeStep(config: Config, step: ComputeStep, options: RunJobOptions, stopping: Stopping): Promise<StepResult & { kind: 'compute' }> {
+async function computeStep(
+  config: Config,
+  step: ComputeStep,
+  options: RunJobOptions,
+  stopping: Stopping,
+): Promise<StepResult & { kind: 'compute' }> {
   const input: ComputeInput = {
     storePath: config.store.path,
     now: (options.now ?? new Date()).toISOString(),
@@ -483,7 +551,13 @@ async function pushStep(
         const done = (sent.get(segment) ?? 0) + n;
         sent.set(segment, done);
         const total = totals.get(segment);
-        options.onProgress?.({ kind: 'push', destination: step.destination, segment, sent: done, ...(total === undefined ? {} : { total }) });
+        options.onProgress?.({
+          kind: 'push',
+          destination: step.destination,
+          segment,
+          sent: done,
+          ...(total === undefined ? {} : { total }),
+        });
       },
       ...(options.beforeCommit?.delivery ? { beforeCommit: options.beforeCommit.delivery } : {}),
     });
@@ -505,10 +579,14 @@ function checkTraitSources(config: Config, step: PushStep): void {
     }
     if (source.kind === 'model' && !(source.model in config.models)) {
       const known = Object.keys(config.models).join(', ') || 'none are defined';
-      throw new Error(`push to ${step.destination}: trait ${trait} maps "${text}", but there is no model "${source.model}" under models: (${known})`);
+      throw new Error(
+        `push to ${step.destination}: trait ${trait} maps "${text}", but there is no model "${source.model}" under models: (${known})`,
+      );
     }
     if (source.kind === 'feature' && !FEATURE_NAMES.includes(source.name) && !(source.name in config.features)) {
-      throw new Error(`push to ${step.destination}: trait ${trait} maps "${text}", which is neither a built-in feature nor one under features: (write trait:${source.name} for a contact trait)`);
+      throw new Error(
+        `push to ${step.destination}: trait ${trait} maps "${text}", which is neither a built-in feature nor one under features: (write trait:${source.name} for a contact trait)`,
+      );
     }
   }
 }
@@ -542,7 +620,9 @@ function overall(result: JobResult): JobResult['status'] {
   for (const step of result.steps) {
     if (step.kind === 'read') outcomes.push(...step.sources.flatMap((s) => s.streams.map((x) => x.status)));
     else if (step.kind === 'compute')
-      outcomes.push(step.cancelled ? 'cancelled' : step.skipped ? 'skipped' : step.error === undefined ? 'succeeded' : 'failed');
+      outcomes.push(
+        step.cancelled ? 'cancelled' : step.skipped ? 'skipped' : step.error === undefined ? 'succeeded' : 'failed',
+      );
     else outcomes.push(step.outcome.status);
   }
   const real = outcomes.filter((s) => s !== 'skipped');

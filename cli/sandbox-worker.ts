@@ -60,7 +60,10 @@ try {
       }),
     );
   }
-  post({ type: 'started', sandboxes: running.map(({ tool, url, credentials, config }) => ({ tool, url, credentials, config })) });
+  post({
+    type: 'started',
+    sandboxes: running.map(({ tool, url, credentials, config }) => ({ tool, url, credentials, config })),
+  });
 } catch (error) {
   await Promise.all(running.map((s) => s.close()));
   post({ type: 'failed', message: reasonOf(error) });

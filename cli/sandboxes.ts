@@ -105,7 +105,10 @@ export interface SandboxThreadOptions {
 
 /** What the sandbox worker posts back. */
 export type SandboxThreadMessage =
-  | { type: 'started'; sandboxes: { tool: string; url: string; credentials: Record<string, unknown>; config: Record<string, unknown> }[] }
+  | {
+      type: 'started';
+      sandboxes: { tool: string; url: string; credentials: Record<string, unknown>; config: Record<string, unknown> }[];
+    }
   | { type: 'closed' }
   | { type: 'failed'; message: string };
 
@@ -131,10 +134,15 @@ export async function startSandboxesInWorker(options: SandboxThreadOptions): Pro
   const exited = new Promise<void>((resolve) => peer.once('exit', () => resolve()));
   const started = await new Promise<Extract<SandboxThreadMessage, { type: 'started' }>>((resolve, reject) => {
     peer.once('error', reject);
-    peer.once('exit', (code) => reject(new Error(`the sandbox ${where} exited (code ${code}) before its sandboxes started`)));
+    peer.once('exit', (code) =>
+      reject(new Error(`the sandbox ${where} exited (code ${code}) before its sandboxes started`)),
+    );
     peer.once('message', (message: SandboxThreadMessage) => {
       if (message.type === 'started') resolve(message);
-      else reject(new Error(message.type === 'failed' ? message.message : `the sandbox ${where} closed before it started`));
+      else
+        reject(
+          new Error(message.type === 'failed' ? message.message : `the sandbox ${where} closed before it started`),
+        );
     });
   });
   // A sandbox that crashes its thread after the start ends the demo's calls to it with connection errors; say why.

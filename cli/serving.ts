@@ -60,7 +60,10 @@ export async function startServing(config: Config, options: ServingOptions): Pro
 
   const startJob: StartJob = (job, { dryRun }) =>
     new Promise((resolve, reject) => {
-      run(job, { ...(dryRun ? { dryRun: true } : {}), onRunStarted: (runId) => resolve({ runId, status: 'running' }) }).then(
+      run(job, {
+        ...(dryRun ? { dryRun: true } : {}),
+        onRunStarted: (runId) => resolve({ runId, status: 'running' }),
+      }).then(
         (result) =>
           resolve({
             status: result.status,
@@ -90,7 +93,9 @@ export async function startServing(config: Config, options: ServingOptions): Pro
     // real time's queues live in the store: messages accepted and not yet loaded, and contacts waiting per destination
     queueDepth: () => ({
       inbox: waitingMessages(store),
-      ...Object.fromEntries(Object.keys(config.destinations).map((d) => [`pending:${d}`, pendingSummary(store, d).contacts])),
+      ...Object.fromEntries(
+        Object.keys(config.destinations).map((d) => [`pending:${d}`, pendingSummary(store, d).contacts]),
+      ),
     }),
     ...(options.now ? { now: options.now } : {}),
     ...(scheduler ? { scheduler: { alive: () => scheduler.status().alive } } : {}),

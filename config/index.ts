@@ -6,4 +6,20 @@ export * from './errors.js';
 export * from './load.js';
 export * from './schedule.js';
 export { DEFAULT_MIN_SEGMENT_SIZE, DEFAULT_PROTECTED_ATTRIBUTES, durationMs, isTimeZone, OPERATORS } from './schema.js';
-export type { Comparison, ComputeStep, Condition, Currency, EventCondition, Feature, Identity, Job, JobStep, Operators, PushStep, AuditSettings, RateLimit, ReadStep, ServerSettings } from './schema.js';
+export type {
+  Comparison,
+  ComputeStep,
+  Condition,
+  Currency,
+  EventCondition,
+  Feature,
+  Identity,
+  Job,
+  JobStep,
+  Operators,
+  PushStep,
+  AuditSettings,
+  RateLimit,
+  ReadStep,
+  ServerSettings,
+} from './schema.js';

@@ -35,7 +35,16 @@ import {
   type AuditSettings,
   type ServerSettings,
 } from './schema.js';
-import { nodeAt, positionOf, positionsUnder, readYamlFile, shownValue, displayName, type Path, type YamlFile } from './yaml-file.js';
+import {
+  nodeAt,
+  positionOf,
+  positionsUnder,
+  readYamlFile,
+  shownValue,
+  displayName,
+  type Path,
+  type YamlFile,
+} from './yaml-file.js';
 
 export interface LoadOptions {
   /** Where connectors are looked up; `plugin:` packages are loaded into it. */
@@ -140,7 +149,13 @@ class Issues {
   }
 
   /** One issue per zod issue; unknown keys become one issue per key, at the key, with a suggestion. */
-  addZod(file: YamlFile, base: Path, issues: readonly z.core.$ZodIssue[], value: unknown, allowedKeys?: string[]): void {
+  addZod(
+    file: YamlFile,
+    base: Path,
+    issues: readonly z.core.$ZodIssue[],
+    value: unknown,
+    allowedKeys?: string[],
+  ): void {
     for (const issue of issues) {
       const path = [...base, ...(issue.path as (string | number)[])];
       const marked = issue.message.startsWith(UNKNOWN_KEYS_MARK);
@@ -161,7 +176,12 @@ class Issues {
       ? `; tokens are never written in the file: name the environment variable holding it, e.g. ${key.replace(/s$/, '')}_env`
       : '';
     const expected = allowed.length ? `expected one of: ${allowed.join(', ')}` : 'no keys are allowed here';
-    this.add(file, path, `unknown key "${key}"${suggestion ? `; did you mean "${suggestion}"?` : ''} (${expected}${hint})`, { key: true });
+    this.add(
+      file,
+      path,
+      `unknown key "${key}"${suggestion ? `; did you mean "${suggestion}"?` : ''} (${expected}${hint})`,
+      { key: true },
+    );
   }
 }
 
@@ -174,7 +194,10 @@ function zoneSuggestion(file: YamlFile, node: Parameters<typeof shownValue>[1]):
 }
 
 function valueAt(value: unknown, path: Path): unknown {
-  return path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), value);
+  return path.reduce<unknown>(
+    (v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined),
+    value,
+  );
 }
 
 function kindOf(value: unknown): string {
@@ -201,7 +224,8 @@ function describeIssue(issue: z.core.$ZodIssue, actual: unknown): string {
     case 'invalid_type': {
       const expected = EXPECTED[issue.expected] ?? issue.expected;
       if (actual === undefined) return `missing (expected ${expected})`;
-      if (issue.expected === 'int' && typeof actual === 'number') return `{value} is not a whole number (expected ${expected})`;
+      if (issue.expected === 'int' && typeof actual === 'number')
+        return `{value} is not a whole number (expected ${expected})`;
       return `expected ${expected}, got ${kindOf(actual)}`;
     }
     case 'invalid_value':
@@ -209,13 +233,28 @@ function describeIssue(issue: z.core.$ZodIssue, actual: unknown): string {
     case 'too_small':
     case 'too_big': {
       const bound = issue.code === 'too_small' ? issue.minimum : issue.maximum;
-      const cmp = issue.code === 'too_small' ? (issue.inclusive ? 'at least' : 'more than') : issue.inclusive ? 'at most' : 'less than';
+      const cmp =
+        issue.code === 'too_small'
+          ? issue.inclusive
+            ? 'at least'
+            : 'more than'
+          : issue.inclusive
+            ? 'at most'
+            : 'less than';
       if (issue.origin === 'array') return `expected ${cmp} ${String(bound)} item${Number(bound) === 1 ? '' : 's'}`;
-      if (issue.origin === 'string') return Number(bound) === 1 && issue.code === 'too_small' ? 'expected non-empty text' : `expected text of ${cmp} ${String(bound)} characters`;
+      if (issue.origin === 'string')
+        return Number(bound) === 1 && issue.code === 'too_small'
+          ? 'expected non-empty text'
+          : `expected text of ${cmp} ${String(bound)} characters`;
       return `{value} is out of range (expected a number ${cmp} ${String(bound)})`;
     }
     case 'invalid_union':
-      return `expected ${issue.errors.map((branch) => EXPECTED[(branch[0] as { expected?: string } | undefined)?.expected ?? ''] ?? '').filter(Boolean).join(' or ') || 'another kind of value'}, got ${kindOf(actual)}`;
+      return `expected ${
+        issue.errors
+          .map((branch) => EXPECTED[(branch[0] as { expected?: string } | undefined)?.expected ?? ''] ?? '')
+          .filter(Boolean)
+          .join(' or ') || 'another kind of value'
+      }, got ${kindOf(actual)}`;
     case 'invalid_format':
       if (issue.format === 'url') return '{value} is not a URL (expected one like https://api.example.com)';
       if (issue.format === 'email') return '{value} is not an email address (expected one like ops@example.com)';
@@ -252,7 +291,11 @@ export async function loadConfig(path: string, options: LoadOptions): Promise<Co
   if (!main) throw new ConfigFileError(issues.list);
   const raw: unknown = main.doc.toJS({ maxAliasCount: 1000 }) ?? {};
   if (typeof raw !== 'object' || Array.isArray(raw) || raw === null) {
-    issues.add(main, [], `expected a mapping of sections (store, sources, destinations, segments, jobs, …), got ${kindOf(raw)}`);
+    issues.add(
+      main,
+      [],
+      `expected a mapping of sections (store, sources, destinations, segments, jobs, …), got ${kindOf(raw)}`,
+    );
     throw new ConfigFileError(issues.list);
   }
 
@@ -263,7 +306,16 @@ export async function loadConfig(path: string, options: LoadOptions): Promise<Co
   };
 
   const entries: SegmentEntry[] = [];
-  await collectSegments(main, ['segments'], (raw as { segments?: unknown }).segments, [absolute], entries, issues, env, files);
+  await collectSegments(
+    main,
+    ['segments'],
+    (raw as { segments?: unknown }).segments,
+    [absolute],
+    entries,
+    issues,
+    env,
+    files,
+  );
   const segments = validateSegments(entries, issues);
 
   const secrets: string[] = [];
@@ -279,7 +331,11 @@ export async function loadConfig(path: string, options: LoadOptions): Promise<Co
       const streams = streamNames(resolved.definition as SourceDefinition, resolved.config);
       connection.streams?.forEach((stream, i) => {
         if (streams && !streams.includes(stream)) {
-          issues.add(main, ['sources', name, 'streams', i], unknownName('stream', stream, streams, `of connector ${resolved.name}`));
+          issues.add(
+            main,
+            ['sources', name, 'streams', i],
+            unknownName('stream', stream, streams, `of connector ${resolved.name}`),
+          );
         }
       });
       sources[name] = {
@@ -292,17 +348,34 @@ export async function loadConfig(path: string, options: LoadOptions): Promise<Co
       };
     }
     for (const [name, connection] of connections(root.destinations, raw, 'destinations')) {
-      const resolved = await resolveConnection('destination', name, connection, main, registry, plugins, issues, secrets);
+      const resolved = await resolveConnection(
+        'destination',
+        name,
+        connection,
+        main,
+        registry,
+        plugins,
+        issues,
+        secrets,
+      );
       if (!resolved) continue;
       let identitiesFrom = connection.identities_from;
       if (identitiesFrom !== undefined && !declared('sources').includes(identitiesFrom)) {
-        issues.add(main, ['destinations', name, 'identities_from'], unknownName('source', identitiesFrom, declared('sources')));
+        issues.add(
+          main,
+          ['destinations', name, 'identities_from'],
+          unknownName('source', identitiesFrom, declared('sources')),
+        );
       }
       if (identitiesFrom === undefined) {
         const same = Object.keys(sources).filter((s) => sources[s]?.connector === resolved.name);
         if (same.length === 1) identitiesFrom = same[0];
         if (same.length > 1) {
-          issues.add(main, ['destinations', name], `several sources use connector ${resolved.name} (${same.join(', ')}): expected identities_from naming the one whose ids this destination writes back to`);
+          issues.add(
+            main,
+            ['destinations', name],
+            `several sources use connector ${resolved.name} (${same.join(', ')}): expected identities_from naming the one whose ids this destination writes back to`,
+          );
         }
       }
       destinations[name] = {
@@ -314,7 +387,16 @@ export async function loadConfig(path: string, options: LoadOptions): Promise<Co
         ...(connection.rate_limit === undefined ? {} : { rate_limit: connection.rate_limit }),
       };
     }
-    checkJobs(raw as Record<string, unknown>, declared, main, segments, entries.map((e) => (isObject(e.value) ? String(e.value.key) : '')), sourceDefs, sources, issues);
+    checkJobs(
+      raw as Record<string, unknown>,
+      declared,
+      main,
+      segments,
+      entries.map((e) => (isObject(e.value) ? String(e.value.key) : '')),
+      sourceDefs,
+      sources,
+      issues,
+    );
   }
   checkSegmentReferences(segments, declared('models'), issues);
 
@@ -341,18 +423,29 @@ export async function loadConfig(path: string, options: LoadOptions): Promise<Co
     .flatMap((f) => f.fromEnv)
     .filter((e) => typeof e.value === 'string' && SECRET_NAME.test(String(e.path[e.path.length - 1])))
     .map((e) => e.value as string);
-  secretsByConfig.set(config, [...new Set([...secrets, ...envSecrets])].filter((s) => s.length > 0));
+  secretsByConfig.set(
+    config,
+    [...new Set([...secrets, ...envSecrets])].filter((s) => s.length > 0),
+  );
   return config;
 }
 
 type Root = z.output<typeof rootSchema>;
-type ConnectionFields = { connector?: string | undefined; plugin?: string | undefined; config: Record<string, unknown> };
+type ConnectionFields = {
+  connector?: string | undefined;
+  plugin?: string | undefined;
+  config: Record<string, unknown>;
+};
 
 /**
  * The valid connections, plus the invalid ones whose connector and config are readable, so that a typo elsewhere
  * in a connection does not hide mistakes in its connector config.
  */
-function connections<T extends ConnectionFields>(valid: Record<string, T>, raw: unknown, section: string): [string, T][] {
+function connections<T extends ConnectionFields>(
+  valid: Record<string, T>,
+  raw: unknown,
+  section: string,
+): [string, T][] {
   const declared = isObject(raw) && isObject(raw[section]) ? raw[section] : {};
   const out: [string, T][] = [];
   for (const [name, entry] of Object.entries(declared)) {
@@ -405,7 +498,13 @@ function parseRoot(raw: Record<string, unknown>, file: YamlFile, issues: Issues)
     }
     for (const [entryName, entry] of Object.entries(value)) {
       const named = nameSchema.safeParse(entryName);
-      if (!named.success) issues.add(file, [section, entryName], `${JSON.stringify(entryName)}: ${named.error.issues[0]?.message ?? 'bad name'}`, { key: true });
+      if (!named.success)
+        issues.add(
+          file,
+          [section, entryName],
+          `${JSON.stringify(entryName)}: ${named.error.issues[0]?.message ?? 'bad name'}`,
+          { key: true },
+        );
       const parsed = entrySchema.safeParse(entry);
       if (parsed.success) entries[entryName] = parsed.data;
       else issues.addZod(file, [section, entryName], parsed.error.issues, entry);
@@ -420,22 +519,42 @@ function scrubber(values: string[]): (text: string) => string {
   return (text) => long.reduce((out, value) => out.split(value).join('[redacted]'), text);
 }
 
-async function openFile(path: string, env: Env, issues: Issues, files: YamlFile[], from?: { file: YamlFile; path: Path }): Promise<YamlFile | undefined> {
+async function openFile(
+  path: string,
+  env: Env,
+  issues: Issues,
+  files: YamlFile[],
+  from?: { file: YamlFile; path: Path },
+): Promise<YamlFile | undefined> {
   let read: Awaited<ReturnType<typeof readYamlFile>>;
   try {
     read = await readYamlFile(path, env);
   } catch (error) {
     const reason = (error as { code?: string }).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-    if (from) issues.add(from.file, from.path, `cannot read ${JSON.stringify(displayName(path))}: ${reason} (expected a YAML file with a segments: section)`);
-    else issues.list.push({ file: displayName(path), line: 1, column: 1, path: '', message: `cannot read the config file: ${reason}` });
+    if (from)
+      issues.add(
+        from.file,
+        from.path,
+        `cannot read ${JSON.stringify(displayName(path))}: ${reason} (expected a YAML file with a segments: section)`,
+      );
+    else
+      issues.list.push({
+        file: displayName(path),
+        line: 1,
+        column: 1,
+        path: '',
+        message: `cannot read the config file: ${reason}`,
+      });
     return undefined;
   }
   files.push(read.file);
-  for (const problem of read.problems) issues.add(read.file, problem.path ?? [], problem.message, { offset: problem.offset });
+  for (const problem of read.problems)
+    issues.add(read.file, problem.path ?? [], problem.message, { offset: problem.offset });
   return read.usable ? read.file : undefined;
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 async function collectSegments(
   file: YamlFile,
@@ -454,14 +573,23 @@ async function collectSegments(
         out.push({ file, path: [...section, i], value: item });
         continue;
       }
-      for (const key of Object.keys(item)) if (key !== 'include') issues.unknownKey(file, [...section, i, key], ['include']);
+      for (const key of Object.keys(item))
+        if (key !== 'include') issues.unknownKey(file, [...section, i, key], ['include']);
       if (typeof item.include !== 'string' || item.include === '') {
-        issues.add(file, [...section, i, 'include'], `expected the path of a YAML file of segments, got ${kindOf(item.include)}`);
+        issues.add(
+          file,
+          [...section, i, 'include'],
+          `expected the path of a YAML file of segments, got ${kindOf(item.include)}`,
+        );
         continue;
       }
       const target = resolve(dirname(file.path), item.include);
       if (chain.includes(target)) {
-        issues.add(file, [...section, i, 'include'], `includes itself through ${[...chain, target].map(displayName).join(' -> ')} (expected files that do not include each other in a cycle)`);
+        issues.add(
+          file,
+          [...section, i, 'include'],
+          `includes itself through ${[...chain, target].map(displayName).join(' -> ')} (expected files that do not include each other in a cycle)`,
+        );
         continue;
       }
       const included = await openFile(target, env, issues, files, { file, path: [...section, i, 'include'] });
@@ -479,11 +607,19 @@ async function collectSegments(
   if (isObject(value)) {
     for (const [key, item] of Object.entries(value)) {
       if (!isObject(item)) {
-        issues.add(file, [...section, key], `expected a segment (a mapping with rule:, and optionally name:, description:, holdout:), got ${kindOf(item)}`);
+        issues.add(
+          file,
+          [...section, key],
+          `expected a segment (a mapping with rule:, and optionally name:, description:, holdout:), got ${kindOf(item)}`,
+        );
         continue;
       }
       if (item.key !== undefined && item.key !== key) {
-        issues.add(file, [...section, key, 'key'], `{value} differs from its map key "${key}" (expected the same key, or no key: line)`);
+        issues.add(
+          file,
+          [...section, key, 'key'],
+          `{value} differs from its map key "${key}" (expected the same key, or no key: line)`,
+        );
         continue;
       }
       out.push({ file, path: [...section, key], value: { key, ...item } });
@@ -513,7 +649,8 @@ function validateSegments(entries: SegmentEntry[], issues: Issues): LoadedSegmen
       return { file: file.display, ...positionOf(file, found.offset) };
     };
     const locations: Record<string, Location> = {};
-    for (const [rel, position] of positionsUnder(file, [...path, 'rule'])) locations[formatPath(rel)] = { file: file.display, ...position };
+    for (const [rel, position] of positionsUnder(file, [...path, 'rule']))
+      locations[formatPath(rel)] = { file: file.display, ...position };
     const data = parsed.data;
     const segment: Segment = {
       key: data.key,
@@ -529,7 +666,11 @@ function validateSegments(entries: SegmentEntry[], issues: Issues): LoadedSegmen
     const first = seen.get(segment.key);
     if (first) {
       const o = first.segment.origin;
-      issues.add(file, typeof path[path.length - 1] === 'number' ? [...path, 'key'] : path, `duplicate segment key "${segment.key}" (first defined at ${o.file}:${o.line}:${o.column}; expected each key once)`);
+      issues.add(
+        file,
+        typeof path[path.length - 1] === 'number' ? [...path, 'key'] : path,
+        `duplicate segment key "${segment.key}" (first defined at ${o.file}:${o.line}:${o.column}; expected each key once)`,
+      );
       continue;
     }
     seen.set(segment.key, { segment, entry });
@@ -573,14 +714,22 @@ async function resolveConnection(
     }
     const ofKind = exported.filter((n) => registry.has(n, kind));
     if (connectorName !== undefined && !ofKind.includes(connectorName)) {
-      issues.add(file, [...base, 'connector'], unknownName(`${kind} connector`, connectorName, ofKind, `in plugin ${connection.plugin}`));
+      issues.add(
+        file,
+        [...base, 'connector'],
+        unknownName(`${kind} connector`, connectorName, ofKind, `in plugin ${connection.plugin}`),
+      );
       return undefined;
     }
     if (connectorName === undefined) {
       if (ofKind.length !== 1) {
-        issues.add(file, [...base, 'plugin'], ofKind.length === 0
-          ? `plugin ${connection.plugin} exports no ${kind} connector (it exports: ${exported.join(', ')})`
-          : `plugin ${connection.plugin} exports several ${kind} connectors (expected connector: naming one of ${ofKind.join(', ')})`);
+        issues.add(
+          file,
+          [...base, 'plugin'],
+          ofKind.length === 0
+            ? `plugin ${connection.plugin} exports no ${kind} connector (it exports: ${exported.join(', ')})`
+            : `plugin ${connection.plugin} exports several ${kind} connectors (expected connector: naming one of ${ofKind.join(', ')})`,
+        );
         return undefined;
       }
       connectorName = ofKind[0];
@@ -624,7 +773,17 @@ async function resolveConnection(
   return { name: connectorName, definition, config: parsed.data as Record<string, unknown> };
 }
 
-type Internals = { _zod: { def: { type: string; shape?: Record<string, unknown>; catchall?: { _zod: { def: { type: string } } }; innerType?: unknown; in?: unknown } } };
+type Internals = {
+  _zod: {
+    def: {
+      type: string;
+      shape?: Record<string, unknown>;
+      catchall?: { _zod: { def: { type: string } } };
+      innerType?: unknown;
+      in?: unknown;
+    };
+  };
+};
 
 /** The top-level keys of a connector spec, and whether it lets unknown keys through on purpose. */
 function topShape(spec: z.ZodType): { keys: string[]; loose: boolean } | undefined {
@@ -632,7 +791,10 @@ function topShape(spec: z.ZodType): { keys: string[]; loose: boolean } | undefin
   for (let depth = 0; current && depth < 8; depth++) {
     const def = current._zod.def;
     if (def.type === 'object' && def.shape) {
-      return { keys: Object.keys(def.shape), loose: def.catchall !== undefined && def.catchall._zod.def.type !== 'never' };
+      return {
+        keys: Object.keys(def.shape),
+        loose: def.catchall !== undefined && def.catchall._zod.def.type !== 'never',
+      };
     }
     current = (def.innerType ?? def.in) as Internals | undefined;
   }
@@ -675,7 +837,8 @@ function checkJobs(
         const known = new Set<string>();
         let allKnown = true;
         for (const [source, j] of strings(read.sources)) {
-          if (!sourceNames.includes(source)) issues.add(file, [...at, 'read', 'sources', j], unknownName('source', source, sourceNames));
+          if (!sourceNames.includes(source))
+            issues.add(file, [...at, 'read', 'sources', j], unknownName('source', source, sourceNames));
           const definition = sourceDefs.get(source);
           const connection = sources[source];
           const streams = definition && connection ? streamNames(definition, connection.config) : undefined;
@@ -684,26 +847,40 @@ function checkJobs(
         }
         if (allKnown) {
           for (const [stream, j] of strings(read.streams)) {
-            if (!known.has(stream)) issues.add(file, [...at, 'read', 'streams', j], unknownName('stream', stream, [...known]));
+            if (!known.has(stream))
+              issues.add(file, [...at, 'read', 'streams', j], unknownName('stream', stream, [...known]));
           }
         }
       }
       if (isObject(step.compute)) {
         for (const [key, j] of strings(step.compute.segments)) {
-          if (!segmentKeys.includes(key)) issues.add(file, [...at, 'compute', 'segments', j], unknownName('segment', key, segmentKeys));
+          if (!segmentKeys.includes(key))
+            issues.add(file, [...at, 'compute', 'segments', j], unknownName('segment', key, segmentKeys));
         }
         for (const [model, j] of strings(step.compute.models)) {
-          if (!models.includes(model)) issues.add(file, [...at, 'compute', 'models', j], unknownName('model', model, models));
+          if (!models.includes(model))
+            issues.add(file, [...at, 'compute', 'models', j], unknownName('model', model, models));
         }
       }
       if (isObject(step.push)) {
         const push = step.push;
         if (typeof push.destination === 'string' && !destinationNames.includes(push.destination)) {
-          issues.add(file, [...at, 'push', 'destination'], unknownName('destination', push.destination, destinationNames));
+          issues.add(
+            file,
+            [...at, 'push', 'destination'],
+            unknownName('destination', push.destination, destinationNames),
+          );
         }
         for (const [key, j] of strings(push.segments)) {
           if (!segmentKeys.includes(key) && !models.includes(key)) {
-            issues.add(file, [...at, 'push', 'segments', j], unknownName('segment', key, [...segmentKeys, ...models]).replace('(expected one of', '(expected a segment key or a model name, one of'));
+            issues.add(
+              file,
+              [...at, 'push', 'segments', j],
+              unknownName('segment', key, [...segmentKeys, ...models]).replace(
+                '(expected one of',
+                '(expected a segment key or a model name, one of',
+              ),
+            );
           }
         }
       }
@@ -716,7 +893,11 @@ function checkSegmentReferences(segments: LoadedSegment[], models: string[], iss
   for (const { segment, entry } of segments) {
     const walk = (condition: unknown, path: Path) => {
       if (!isObject(condition)) return;
-      if (typeof condition.in_segment === 'string' && !keys.includes(condition.in_segment) && !models.includes(condition.in_segment)) {
+      if (
+        typeof condition.in_segment === 'string' &&
+        !keys.includes(condition.in_segment) &&
+        !models.includes(condition.in_segment)
+      ) {
         issues.add(entry.file, [...path, 'in_segment'], unknownName('segment', condition.in_segment, keys));
       }
       for (const group of ['all', 'any'] as const) {
@@ -728,4 +909,3 @@ function checkSegmentReferences(segments: LoadedSegment[], models: string[], iss
     walk(segment.rule, [...entry.path, 'rule']);
   }
 }
-

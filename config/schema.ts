@@ -68,7 +68,8 @@ export const UNKNOWN_KEYS_MARK = 'segflow:unknown-keys:';
 /** A strict object: unknown keys are errors, and the loader can suggest the closest allowed key. */
 export function strict<Shape extends z.ZodRawShape>(shape: Shape) {
   return z.strictObject(shape, {
-    error: (issue) => (issue.code === 'unrecognized_keys' ? `${UNKNOWN_KEYS_MARK}${Object.keys(shape).join(',')}` : undefined),
+    error: (issue) =>
+      issue.code === 'unrecognized_keys' ? `${UNKNOWN_KEYS_MARK}${Object.keys(shape).join(',')}` : undefined,
   });
 }
 
@@ -92,9 +93,9 @@ export const name = z
   .string()
   .regex(/^[A-Za-z][A-Za-z0-9_-]*$/, { error: 'expected a name of letters, digits, _ or -, starting with a letter' });
 
-const envName = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected the NAME of an environment variable, like SEGFLOW_ADMIN_TOKEN' });
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+  error: 'expected the NAME of an environment variable, like SEGFLOW_ADMIN_TOKEN',
+});
 
 /** A connection's rate limit override; any field left out keeps the connector's default. */
 export const rateLimitSchema = strict({
@@ -112,16 +113,25 @@ const connectionFields = {
   rate_limit: rateLimitSchema.optional(),
 };
 
-function requireConnector(value: { connector?: string | undefined; plugin?: string | undefined }, ctx: z.RefinementCtx): void {
+function requireConnector(
+  value: { connector?: string | undefined; plugin?: string | undefined },
+  ctx: z.RefinementCtx,
+): void {
   if (value.connector === undefined && value.plugin === undefined) {
-    ctx.addIssue({ code: 'custom', message: 'missing "connector" (expected a built-in connector name, or `plugin:` naming an npm package)' });
+    ctx.addIssue({
+      code: 'custom',
+      message: 'missing "connector" (expected a built-in connector name, or `plugin:` naming an npm package)',
+    });
   }
 }
 
-export const sourceSchema = strict({ ...connectionFields, streams: z.array(z.string().min(1)).min(1).optional() }).superRefine(
+export const sourceSchema = strict({
+  ...connectionFields,
+  streams: z.array(z.string().min(1)).min(1).optional(),
+}).superRefine(requireConnector);
+export const destinationSchema = strict({ ...connectionFields, identities_from: name.optional() }).superRefine(
   requireConnector,
 );
-export const destinationSchema = strict({ ...connectionFields, identities_from: name.optional() }).superRefine(requireConnector);
 
 // ---- rules ---------------------------------------------------------------------------------------------------------
 
@@ -171,7 +181,20 @@ export type Condition =
   | EventCondition
   | Comparison;
 
-export const OPERATORS = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'contains', 'exists', 'between', 'within', 'before'] as const;
+export const OPERATORS = [
+  'eq',
+  'ne',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+  'in',
+  'contains',
+  'exists',
+  'between',
+  'within',
+  'before',
+] as const;
 const SUBJECTS = ['trait', 'feature', 'score', 'model'] as const;
 const COUNT_OPERATORS = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'between'] as const;
 const CONDITION_KINDS = 'all, any, not, in_segment, event, or one of trait / feature / score / model with an operator';
@@ -195,7 +218,12 @@ function unknownKeys(value: Record<string, unknown>, allowed: readonly string[],
   return count;
 }
 
-function checkOperators(value: Record<string, unknown>, allowed: readonly string[], path: Path, report: Report): number {
+function checkOperators(
+  value: Record<string, unknown>,
+  allowed: readonly string[],
+  path: Path,
+  report: Report,
+): number {
   let count = 0;
   for (const op of allowed) {
     if (!(op in value)) continue;
@@ -244,7 +272,8 @@ export function checkCondition(value: unknown, path: Path, report: Report, depth
     if (group in value) {
       unknownKeys(value, [group], path, report);
       const items = value[group];
-      if (!Array.isArray(items) || items.length === 0) return report([...path, group], 'expected a non-empty list of conditions');
+      if (!Array.isArray(items) || items.length === 0)
+        return report([...path, group], 'expected a non-empty list of conditions');
       items.forEach((item, i) => checkCondition(item, [...path, group, i], report, depth + 1));
       return;
     }
@@ -255,12 +284,14 @@ export function checkCondition(value: unknown, path: Path, report: Report, depth
   }
   if ('in_segment' in value) {
     unknownKeys(value, ['in_segment'], path, report);
-    if (typeof value.in_segment !== 'string' || value.in_segment === '') report([...path, 'in_segment'], 'expected a segment key');
+    if (typeof value.in_segment !== 'string' || value.in_segment === '')
+      report([...path, 'in_segment'], 'expected a segment key');
     return;
   }
   if ('event' in value) {
     unknownKeys(value, ['event', 'count', 'within', 'before', 'where'], path, report);
-    if (typeof value.event !== 'string' || value.event === '') report([...path, 'event'], 'expected an event type, like email_open');
+    if (typeof value.event !== 'string' || value.event === '')
+      report([...path, 'event'], 'expected an event type, like email_open');
     checkOperators(value, ['within', 'before'], path, report);
     if ('count' in value) {
       const count = value.count;
@@ -273,7 +304,8 @@ export function checkCondition(value: unknown, path: Path, report: Report, depth
     }
     if ('where' in value) {
       const where = value.where;
-      if (!isPlainObject(where)) return report([...path, 'where'], 'expected a mapping of event property to value or comparison');
+      if (!isPlainObject(where))
+        return report([...path, 'where'], 'expected a mapping of event property to value or comparison');
       for (const [property, filter] of Object.entries(where)) {
         if (isScalar(filter)) continue;
         if (!isPlainObject(filter)) {
@@ -291,11 +323,19 @@ export function checkCondition(value: unknown, path: Path, report: Report, depth
   const subjects = SUBJECTS.filter((subject) => subject in value);
   if (subjects.length === 0) {
     const keys = Object.keys(value);
-    return report(keys.length ? [...path, keys[0] as string] : path, `${UNKNOWN_KEYS_MARK}all,any,not,in_segment,event,${SUBJECTS.join(',')}`);
+    return report(
+      keys.length ? [...path, keys[0] as string] : path,
+      `${UNKNOWN_KEYS_MARK}all,any,not,in_segment,event,${SUBJECTS.join(',')}`,
+    );
   }
-  if (subjects.length > 1) return report(path, `expected one of trait / feature / score / model per comparison, got ${subjects.join(' and ')}`);
+  if (subjects.length > 1)
+    return report(
+      path,
+      `expected one of trait / feature / score / model per comparison, got ${subjects.join(' and ')}`,
+    );
   const subject = subjects[0] as (typeof SUBJECTS)[number];
-  if (typeof value[subject] !== 'string' || value[subject] === '') report([...path, subject], `expected a ${subject} name`);
+  if (typeof value[subject] !== 'string' || value[subject] === '')
+    report([...path, subject], `expected a ${subject} name`);
   const misspelt = unknownKeys(value, [subject, ...OPERATORS], path, report);
   if (checkOperators(value, OPERATORS, path, report) === 0 && misspelt === 0) {
     report(path, `expected an operator beside ${subject} (one of ${OPERATORS.join(', ')})`);
@@ -307,16 +347,19 @@ const condition = z.unknown().superRefine((value, ctx) => {
 }) as unknown as z.ZodType<Condition>;
 
 /** A share of a segment written `10%` (or a fraction below 1), as a fraction. */
-export const share = z
-  .union([z.string(), z.number()])
-  .transform((value, ctx) => {
-    const fraction = typeof value === 'number' ? value : /^\d+(\.\d+)?%$/.test(value.trim()) ? Number(value.trim().slice(0, -1)) / 100 : NaN;
-    if (!(fraction >= 0 && fraction < 1)) {
-      ctx.addIssue({ code: 'custom', message: 'expected a share like 10% (at least 0%, below 100%)' });
-      return z.NEVER;
-    }
-    return fraction;
-  });
+export const share = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const fraction =
+    typeof value === 'number'
+      ? value
+      : /^\d+(\.\d+)?%$/.test(value.trim())
+        ? Number(value.trim().slice(0, -1)) / 100
+        : NaN;
+  if (!(fraction >= 0 && fraction < 1)) {
+    ctx.addIssue({ code: 'custom', message: 'expected a share like 10% (at least 0%, below 100%)' });
+    return z.NEVER;
+  }
+  return fraction;
+});
 
 /** What a holdout compares between treated and control members, over the `days` after each entered the segment. */
 export const HOLDOUT_OUTCOMES = ['purchases', 'revenue', 'churn'] as const;
@@ -348,7 +391,9 @@ export const segmentSchema = strict({
   description: z.string().optional(),
   rule: condition,
   holdout: holdoutSchema.optional(),
-  allow_protected_attributes: z.record(z.string(), z.string().min(1, { error: 'expected the reason it is allowed' })).optional(),
+  allow_protected_attributes: z
+    .record(z.string(), z.string().min(1, { error: 'expected the reason it is allowed' }))
+    .optional(),
 });
 
 // ---- features, models, the rest ------------------------------------------------------------------------------------
@@ -398,13 +443,19 @@ export const DEFAULT_PROTECTED_ATTRIBUTES = [
 const cronExpression = z.string().superRefine((value, ctx) => {
   const fields = value.trim().split(/\s+/).length;
   if (fields !== 5 && fields !== 6) {
-    ctx.addIssue({ code: 'custom', message: `{value} has ${fields} field${fields === 1 ? '' : 's'}, not a valid cron expression (expected 5 or 6 fields like "0 2 * * *")` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `{value} has ${fields} field${fields === 1 ? '' : 's'}, not a valid cron expression (expected 5 or 6 fields like "0 2 * * *")`,
+    });
     return;
   }
   const detail = cron.validateDetailed(value);
   if (!detail.valid) {
     const why = detail.errors.map((e) => `${e.value ?? '?'} is not a valid ${e.field}`).join(', ');
-    ctx.addIssue({ code: 'custom', message: `{value} is not a valid cron expression${why ? ` (${why})` : ''} (expected 5 or 6 fields like "0 2 * * *")` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `{value} is not a valid cron expression${why ? ` (${why})` : ''} (expected 5 or 6 fields like "0 2 * * *")`,
+    });
   }
 });
 
@@ -420,7 +471,10 @@ export function isTimeZone(zone: string): boolean {
 
 const timeZone = z.string().superRefine((value, ctx) => {
   if (!isTimeZone(value)) {
-    ctx.addIssue({ code: 'custom', message: '{value} is not a time zone (expected an IANA name like Europe/Paris or UTC){suggest-zone}' });
+    ctx.addIssue({
+      code: 'custom',
+      message: '{value} is not a time zone (expected an IANA name like Europe/Paris or UTC){suggest-zone}',
+    });
   }
 });
 
@@ -458,7 +512,10 @@ export const stepSchema = strict({
   .superRefine((step, ctx) => {
     const kinds = Object.keys(step);
     if (kinds.length !== 1) {
-      ctx.addIssue({ code: 'custom', message: `expected exactly one of read, compute or push in a step${kinds.length ? `, got ${kinds.join(' and ')}` : ''}` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected exactly one of read, compute or push in a step${kinds.length ? `, got ${kinds.join(' and ')}` : ''}`,
+      });
     }
   })
   .transform((step): JobStep => ('compute' in step ? { compute: step.compute ?? {} } : (step as JobStep)));

@@ -50,7 +50,16 @@ export async function readYamlFile(
   const text = await readFile(path, 'utf8');
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const file: YamlFile = { path, display: displayName(path), text, doc, lines, hidden: new Set(), envValues: [], fromEnv: [] };
+  const file: YamlFile = {
+    path,
+    display: displayName(path),
+    text,
+    doc,
+    lines,
+    hidden: new Set(),
+    envValues: [],
+    fromEnv: [],
+  };
   // after the first syntax error the parser's later complaints are mostly echoes of it
   const problems: SyntaxProblem[] = doc.errors.slice(0, 1).map((error) => ({
     offset: error.pos[0],
@@ -85,7 +94,7 @@ function interpolate(file: YamlFile, env: Record<string, string | undefined>, pr
       let out = '';
       let fromEnv = false;
       let failed = false;
-      for (let i = 0; i < raw.length; ) {
+      for (let i = 0; i < raw.length;) {
         if (raw.startsWith('$${', i)) {
           out += '${';
           i += 3;
@@ -157,7 +166,11 @@ function resolvePlain(text: string): unknown {
 }
 
 /** The node at a key path (aliases followed), or the nearest enclosing one. `key` asks for the key of the last step. */
-export function nodeAt(file: YamlFile, path: Path, options: { key?: boolean } = {}): { node: Node | null; offset: number; exact: boolean } {
+export function nodeAt(
+  file: YamlFile,
+  path: Path,
+  options: { key?: boolean } = {},
+): { node: Node | null; offset: number; exact: boolean } {
   let node: unknown = file.doc.contents;
   let offset = (node as Node | null)?.range?.[0] ?? 0;
   for (let i = 0; i < path.length; i++) {
@@ -167,7 +180,8 @@ export function nodeAt(file: YamlFile, path: Path, options: { key?: boolean } = 
       const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(step));
       if (!pair) return { node: node as Node, offset, exact: false };
       const keyNode = pair.key as Node;
-      if (i === path.length - 1 && options.key) return { node: keyNode, offset: keyNode.range?.[0] ?? offset, exact: true };
+      if (i === path.length - 1 && options.key)
+        return { node: keyNode, offset: keyNode.range?.[0] ?? offset, exact: true };
       const value = pair.value as Node | null;
       if (!value || !value.range || (isScalar(value) && value.value === null && value.range[0] === value.range[1])) {
         return { node: value, offset: keyNode.range?.[0] ?? offset, exact: i === path.length - 1 };

@@ -28,7 +28,17 @@ import { sessionRoutes } from './routes/session.js';
 import { createShared } from './routes/shared.js';
 
 /** Path prefixes of the API that need a token or a session. */
-const PROTECTED = ['/metrics', '/openapi.json', '/connections', '/jobs', '/runs', '/segments', '/models', '/contacts', '/audit'];
+const PROTECTED = [
+  '/metrics',
+  '/openapi.json',
+  '/connections',
+  '/jobs',
+  '/runs',
+  '/segments',
+  '/models',
+  '/contacts',
+  '/audit',
+];
 
 const DEFAULT_SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 
@@ -44,24 +54,49 @@ export function createServer(deps: ServerDeps): Hono {
       const { field } = error.details;
       const issues = error.details.issues;
       return c.json(
-        { error: { code: error.code, message: shared.scrub(error.message), ...(field !== undefined ? { field } : {}), ...(issues ? { issues } : {}) } },
+        {
+          error: {
+            code: error.code,
+            message: shared.scrub(error.message),
+            ...(field !== undefined ? { field } : {}),
+            ...(issues ? { issues } : {}),
+          },
+        },
         error.status,
       );
     }
     if (error instanceof HTTPException && error.status < 500) {
-      return c.json({ error: { code: error.status === 413 ? 'payload_too_large' : 'bad_request', message: shared.scrub(error.message || 'bad request') } }, error.status);
+      return c.json(
+        {
+          error: {
+            code: error.status === 413 ? 'payload_too_large' : 'bad_request',
+            message: shared.scrub(error.message || 'bad request'),
+          },
+        },
+        error.status,
+      );
     }
-    shared.logger.error('request failed', { method: c.req.method, path: c.req.path, error: error instanceof Error ? error.message : String(error) });
+    shared.logger.error('request failed', {
+      method: c.req.method,
+      path: c.req.path,
+      error: error instanceof Error ? error.message : String(error),
+    });
     return c.json({ error: { code: 'internal', message: 'internal error (see the server log)' } }, 500);
   });
-  app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path.slice(0, 200)}` } }, 404));
+  app.notFound((c) =>
+    c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path.slice(0, 200)}` } }, 404),
+  );
 
   app.use('*', provideSessions(sessions));
   app.use(
     '*',
     bodyLimit({
       maxSize: settings.body_limit,
-      onError: (c) => c.json({ error: { code: 'payload_too_large', message: `the body is over the ${settings.body_limit}-byte limit` } }, 413),
+      onError: (c) =>
+        c.json(
+          { error: { code: 'payload_too_large', message: `the body is over the ${settings.body_limit}-byte limit` } },
+          413,
+        ),
     }),
   );
   const auth = requireAuth(tokens);

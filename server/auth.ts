@@ -132,7 +132,11 @@ export function requireAuth(tokens: Tokens): MiddlewareHandler {
     }
     if (!role) {
       c.header('WWW-Authenticate', 'Bearer realm="segflow"');
-      throw new ApiError(401, 'unauthorized', header === undefined ? 'a bearer token or a console session is required' : 'the bearer token is not valid');
+      throw new ApiError(
+        401,
+        'unauthorized',
+        header === undefined ? 'a bearer token or a console session is required' : 'the bearer token is not valid',
+      );
     }
     const reads = READ_METHODS.has(c.req.method) || (c.req.method === 'POST' && READ_ONLY_POSTS.has(c.req.path));
     if (role === 'read' && !reads) {

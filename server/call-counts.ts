@@ -50,7 +50,9 @@ export function countCalls(registry: Registry): CallCounts {
         ...definition,
         check: (config, ctx) => (seen(ctx), definition.check(config, ctx)),
         streams: (config) =>
-          definition.streams(config).map((stream) => ({ ...stream, read: (request, ctx) => (seen(ctx), stream.read(request, ctx)) })),
+          definition
+            .streams(config)
+            .map((stream) => ({ ...stream, read: (request, ctx) => (seen(ctx), stream.read(request, ctx)) })),
       };
       sources.set(definition, counted);
     }
@@ -104,7 +106,8 @@ function addTo(totals: Record<string, CallStats>, connection: string, stats: Cal
 /** `a + b` as new counters (neither is changed). */
 export function addCallStats(a: CallStats | undefined, b: CallStats): CallStats {
   const byOperation = { ...(a?.byOperation ?? {}) };
-  for (const [operation, n] of Object.entries(b.byOperation)) byOperation[operation] = (byOperation[operation] ?? 0) + n;
+  for (const [operation, n] of Object.entries(b.byOperation))
+    byOperation[operation] = (byOperation[operation] ?? 0) + n;
   return {
     requests: (a?.requests ?? 0) + b.requests,
     retries: (a?.retries ?? 0) + b.retries,

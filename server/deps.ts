@@ -8,7 +8,10 @@ import type { Store } from '../core/index.js';
 import type { CallStats, Logger, Registry } from '../plugins/index.js';
 
 /** Starts a job run; resolves once the run exists (its id known), while the run itself continues in the background. */
-export type StartJob = (job: string, options: { dryRun?: boolean }) => Promise<{ runId?: number; status: string; plan?: unknown }>;
+export type StartJob = (
+  job: string,
+  options: { dryRun?: boolean },
+) => Promise<{ runId?: number; status: string; plan?: unknown }>;
 
 /** The cron scheduler, as /health and GET /jobs see it. */
 export interface SchedulerStatus {

@@ -2,7 +2,18 @@
  * The OpenAPI 3.1 document served at GET /openapi.json, built from the same zod schemas the routes validate with.
  */
 import { z } from 'zod';
-import { contactsQuery, errorResponse, historyQuery, membersQuery, migrationQuery, previewBody, runJobBody, runQuery, runsQuery, sessionBody } from './routes/schemas.js';
+import {
+  contactsQuery,
+  errorResponse,
+  historyQuery,
+  membersQuery,
+  migrationQuery,
+  previewBody,
+  runJobBody,
+  runQuery,
+  runsQuery,
+  sessionBody,
+} from './routes/schemas.js';
 
 type Access = 'none' | 'read' | 'admin';
 
@@ -22,25 +33,108 @@ export const OPERATIONS: readonly Operation[] = [
   { method: 'get', path: '/health', summary: 'Whether the store answers and the scheduler is alive', access: 'none' },
   { method: 'get', path: '/metrics', summary: 'Prometheus metrics', access: 'read' },
   { method: 'get', path: '/openapi.json', summary: 'This document', access: 'read' },
-  { method: 'post', path: '/session', summary: 'Open a console session from a token (sets an HttpOnly cookie)', access: 'none', body: sessionBody, status: 201 },
+  {
+    method: 'post',
+    path: '/session',
+    summary: 'Open a console session from a token (sets an HttpOnly cookie)',
+    access: 'none',
+    body: sessionBody,
+    status: 201,
+  },
   { method: 'delete', path: '/session', summary: 'Close the console session', access: 'none', status: 204 },
-  { method: 'get', path: '/connections', summary: 'Sources and destinations with their last check (secrets left out)', access: 'read' },
-  { method: 'post', path: '/connections/{name}/check', summary: "Run a connection's check", access: 'admin', params: ['name'] },
+  {
+    method: 'get',
+    path: '/connections',
+    summary: 'Sources and destinations with their last check (secrets left out)',
+    access: 'read',
+  },
+  {
+    method: 'post',
+    path: '/connections/{name}/check',
+    summary: "Run a connection's check",
+    access: 'admin',
+    params: ['name'],
+  },
   { method: 'get', path: '/jobs', summary: 'Jobs with schedule, last and next run', access: 'read' },
-  { method: 'post', path: '/jobs/{name}/run', summary: 'Start a run (or plan a dry run)', access: 'admin', params: ['name'], body: runJobBody, status: 202 },
+  {
+    method: 'post',
+    path: '/jobs/{name}/run',
+    summary: 'Start a run (or plan a dry run)',
+    access: 'admin',
+    params: ['name'],
+    body: runJobBody,
+    status: 202,
+  },
   { method: 'get', path: '/runs', summary: 'Runs, newest first, paged', access: 'read', query: runsQuery },
-  { method: 'get', path: '/runs/{id}', summary: 'One run: status, counts, timings and rejected rows (paged)', access: 'read', params: ['id'], query: runQuery },
-  { method: 'post', path: '/runs/{id}/cancel', summary: 'Ask a running run to stop after its current page or batch', access: 'admin', params: ['id'], status: 202 },
+  {
+    method: 'get',
+    path: '/runs/{id}',
+    summary: 'One run: status, counts, timings and rejected rows (paged)',
+    access: 'read',
+    params: ['id'],
+    query: runQuery,
+  },
+  {
+    method: 'post',
+    path: '/runs/{id}/cancel',
+    summary: 'Ask a running run to stop after its current page or batch',
+    access: 'admin',
+    params: ['id'],
+    status: 202,
+  },
   { method: 'get', path: '/segments', summary: 'Segments with size and trend', access: 'read', query: historyQuery },
-  { method: 'get', path: '/segments/migration', summary: 'Migration between segments from one evaluation to another', access: 'read', query: migrationQuery },
-  { method: 'post', path: '/segments/preview', summary: 'Count and sample of an unsaved rule', access: 'read', body: previewBody },
-  { method: 'get', path: '/segments/{key}', summary: 'Definition, profile, latest report (stability, drift) and, with a holdout, treated against control', access: 'read', params: ['key'] },
-  { method: 'get', path: '/segments/{key}/members', summary: 'Current members, paged and searchable', access: 'read', params: ['key'], query: membersQuery },
+  {
+    method: 'get',
+    path: '/segments/migration',
+    summary: 'Migration between segments from one evaluation to another',
+    access: 'read',
+    query: migrationQuery,
+  },
+  {
+    method: 'post',
+    path: '/segments/preview',
+    summary: 'Count and sample of an unsaved rule',
+    access: 'read',
+    body: previewBody,
+  },
+  {
+    method: 'get',
+    path: '/segments/{key}',
+    summary: 'Definition, profile, latest report (stability, drift) and, with a holdout, treated against control',
+    access: 'read',
+    params: ['key'],
+  },
+  {
+    method: 'get',
+    path: '/segments/{key}/members',
+    summary: 'Current members, paged and searchable',
+    access: 'read',
+    params: ['key'],
+    query: membersQuery,
+  },
   { method: 'get', path: '/models', summary: 'Models and what they wrote', access: 'read' },
   { method: 'get', path: '/models/{name}', summary: "One model's outputs", access: 'read', params: ['name'] },
-  { method: 'get', path: '/contacts', summary: 'Unified profiles of the contacts with an email', access: 'read', query: contactsQuery },
-  { method: 'get', path: '/contacts/{id}', summary: 'Unified profile: identities, traits, features, scores, segments, recent events', access: 'read', params: ['id'] },
-  { method: 'delete', path: '/contacts/{id}', summary: 'Erasure request: erase in every destination, remove from the store, suppress', access: 'admin', params: ['id'] },
+  {
+    method: 'get',
+    path: '/contacts',
+    summary: 'Unified profiles of the contacts with an email',
+    access: 'read',
+    query: contactsQuery,
+  },
+  {
+    method: 'get',
+    path: '/contacts/{id}',
+    summary: 'Unified profile: identities, traits, features, scores, segments, recent events',
+    access: 'read',
+    params: ['id'],
+  },
+  {
+    method: 'delete',
+    path: '/contacts/{id}',
+    summary: 'Erasure request: erase in every destination, remove from the store, suppress',
+    access: 'admin',
+    params: ['id'],
+  },
   { method: 'get', path: '/audit', summary: 'Data audit and fairness report', access: 'read' },
 ];
 
@@ -50,9 +144,17 @@ const json = (schema: z.ZodType, io: 'input' | 'output') => z.toJSONSchema(schem
 export function openApiDocument(): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   const errorSchema = { $ref: '#/components/schemas/Error' };
-  const errorResponseOf = (description: string) => ({ description, content: { 'application/json': { schema: errorSchema } } });
+  const errorResponseOf = (description: string) => ({
+    description,
+    content: { 'application/json': { schema: errorSchema } },
+  });
   for (const op of OPERATIONS) {
-    const parameters: unknown[] = (op.params ?? []).map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
+    const parameters: unknown[] = (op.params ?? []).map((name) => ({
+      name,
+      in: 'path',
+      required: true,
+      schema: { type: 'string' },
+    }));
     if (op.query) {
       const schema = json(op.query, 'input') as { properties?: Record<string, unknown>; required?: string[] };
       for (const [name, property] of Object.entries(schema.properties ?? {})) {
@@ -60,7 +162,8 @@ export function openApiDocument(): Record<string, unknown> {
       }
     }
     const responses: Record<string, unknown> = { [String(op.status ?? 200)]: { description: 'success' } };
-    if (op.body || op.query) responses['400'] = errorResponseOf('malformed JSON or an invalid body or query (the field is named)');
+    if (op.body || op.query)
+      responses['400'] = errorResponseOf('malformed JSON or an invalid body or query (the field is named)');
     if (op.access !== 'none') {
       responses['401'] = errorResponseOf('no token or session, or a wrong one');
       if (op.access === 'admin') responses['403'] = errorResponseOf('the read-only token on an admin action');
@@ -73,15 +176,24 @@ export function openApiDocument(): Record<string, unknown> {
       ...(op.access === 'none' ? { security: [] } : {}),
       ...(op.access === 'admin' ? { 'x-segflow-access': 'admin' } : {}),
       ...(parameters.length ? { parameters } : {}),
-      ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: json(op.body, 'input') } } } } : {}),
+      ...(op.body
+        ? { requestBody: { required: true, content: { 'application/json': { schema: json(op.body, 'input') } } } }
+        : {}),
       responses,
     };
   }
   return {
     openapi: '3.1.0',
-    info: { title: 'segflow admin API', version: '1', description: 'Bearer tokens: the admin token may do everything, the read-only token may only read.' },
+    info: {
+      title: 'segflow admin API',
+      version: '1',
+      description: 'Bearer tokens: the admin token may do everything, the read-only token may only read.',
+    },
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, session: { type: 'apiKey', in: 'cookie', name: 'segflow_session' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer' },
+        session: { type: 'apiKey', in: 'cookie', name: 'segflow_session' },
+      },
       schemas: { Error: json(errorResponse, 'output') },
     },
     security: [{ bearer: [] }, { session: [] }],

@@ -86,7 +86,8 @@ describe('the README’s YAML examples', () => {
       writeFileSync(file, yaml.replace(/config\/examples\//g, join(root, 'config/examples/')));
       // every ${VAR} the example reads gets a stand-in value, as a deployment's environment would give a real one
       const env: Record<string, string> = {};
-      for (const [, name] of yaml.matchAll(/\$\{([A-Z0-9_]+)/g)) env[name!] = name === 'MAILCHIMP_API_KEY' ? '0123456789abcdef0123456789abcdef-us21' : 'stand-in';
+      for (const [, name] of yaml.matchAll(/\$\{([A-Z0-9_]+)/g))
+        env[name!] = name === 'MAILCHIMP_API_KEY' ? '0123456789abcdef0123456789abcdef-us21' : 'stand-in';
       const result = spawnSync(process.execPath, ['bin/segflow.js', 'validate', file], {
         cwd: root,
         encoding: 'utf8',

@@ -67,7 +67,8 @@ export const command: Command = {
       return usage(`--min-size expects a whole number, got ${JSON.stringify(o['min-size'])}`);
     }
     const now = o.now === undefined ? new Date() : new Date(o.now);
-    if (Number.isNaN(now.getTime())) return usage(`--now expects a time like 2026-03-01T00:00:00Z, got ${JSON.stringify(o.now)}`);
+    if (Number.isNaN(now.getTime()))
+      return usage(`--now expects a time like 2026-03-01T00:00:00Z, got ${JSON.stringify(o.now)}`);
 
     const registry = builtinRegistry();
     let config: Config;
@@ -84,7 +85,10 @@ export const command: Command = {
     const store = openStore(config.store.path);
     let report: AuditReport;
     try {
-      report = buildAudit(store, auditOptions(config, registry, { now, ...(minSegmentSize === undefined ? {} : { minSegmentSize }) }));
+      report = buildAudit(
+        store,
+        auditOptions(config, registry, { now, ...(minSegmentSize === undefined ? {} : { minSegmentSize }) }),
+      );
     } finally {
       store.close();
     }
@@ -106,15 +110,22 @@ function duration(ms: number | null): string {
 /** Rows as aligned columns, the first row a header. */
 function table(rows: string[][]): string[] {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows.map((r) => `  ${r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ')}`.trimEnd());
+  return rows.map((r) =>
+    `  ${r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ')}`.trimEnd(),
+  );
 }
 
 /** The report as text: findings, then a section per part. */
 export function formatAudit(r: AuditReport): string {
   const out: string[] = [`Data audit at ${r.generatedAt}`, ''];
   const warnings = r.findings.filter((f) => f.severity === 'warning').length;
-  out.push(r.findings.length === 0 ? 'Findings: none' : `Findings: ${warnings} warning${warnings === 1 ? '' : 's'}, ${r.findings.length - warnings} notice${r.findings.length - warnings === 1 ? '' : 's'}`);
-  for (const f of r.findings) out.push(`  ${f.severity === 'warning' ? 'warning' : 'notice '}  [${f.section}] ${f.message}`);
+  out.push(
+    r.findings.length === 0
+      ? 'Findings: none'
+      : `Findings: ${warnings} warning${warnings === 1 ? '' : 's'}, ${r.findings.length - warnings} notice${r.findings.length - warnings === 1 ? '' : 's'}`,
+  );
+  for (const f of r.findings)
+    out.push(`  ${f.severity === 'warning' ? 'warning' : 'notice '}  [${f.section}] ${f.message}`);
 
   const c = r.completeness;
   out.push('', `Completeness (share of records holding each field; ${n(c.contacts)} contacts)`);
@@ -124,19 +135,43 @@ export function formatAudit(r: AuditReport): string {
     ...table([
       ['field', 'contacts', ...sources],
       ['(records)', n(c.contacts), ...c.bySource.map((s) => n(s.records))],
-      ...c.fields.map((f) => [`${f}${used.has(f) ? ' *' : ''}`, pct(c.overall[f] ?? 0), ...c.bySource.map((s) => pct(s.fields[f] ?? 0))]),
+      ...c.fields.map((f) => [
+        `${f}${used.has(f) ? ' *' : ''}`,
+        pct(c.overall[f] ?? 0),
+        ...c.bySource.map((s) => pct(s.fields[f] ?? 0)),
+      ]),
     ]),
   );
   if (used.size > 0) out.push('  * rules or features depend on it, and it is mostly empty');
 
   const i = r.identity;
   out.push('', 'Duplicates and identity');
-  out.push(`  ${n(i.joined.contacts)} contacts joined from several tool records: ${n(i.joined.sameEmail)} by the same email, ${n(i.joined.sameEmailOtherCase)} by the same email written differently, ${n(i.joined.linkedId)} by a linked tool id`);
-  out.push(`  ${n(i.merges.total)} merges of contacts created apart${i.merges.total > 0 ? ` (${Object.entries(i.merges.byReason).map(([why, k]) => `${n(k)} ${why}`).join(', ')})` : ''}`);
-  out.push(`  held back from merging: ${n(i.heldBack.roleAddresses.length)} role addresses, ${n(i.heldBack.sharedEmails.length)} emails shared by more than ${i.heldBack.sharedEmailLimit} records`);
-  out.push(`  likely duplicates not merged (same name and phone): ${n(i.likelyDuplicates.contacts)} contacts in ${n(i.likelyDuplicates.groups)} groups`);
+  out.push(
+    `  ${n(i.joined.contacts)} contacts joined from several tool records: ${n(i.joined.sameEmail)} by the same email, ${n(i.joined.sameEmailOtherCase)} by the same email written differently, ${n(i.joined.linkedId)} by a linked tool id`,
+  );
+  out.push(
+    `  ${n(i.merges.total)} merges of contacts created apart${
+      i.merges.total > 0
+        ? ` (${Object.entries(i.merges.byReason)
+            .map(([why, k]) => `${n(k)} ${why}`)
+            .join(', ')})`
+        : ''
+    }`,
+  );
+  out.push(
+    `  held back from merging: ${n(i.heldBack.roleAddresses.length)} role addresses, ${n(i.heldBack.sharedEmails.length)} emails shared by more than ${i.heldBack.sharedEmailLimit} records`,
+  );
+  out.push(
+    `  likely duplicates not merged (same name and phone): ${n(i.likelyDuplicates.contacts)} contacts in ${n(i.likelyDuplicates.groups)} groups`,
+  );
   out.push(`  tool overlap (${n(i.overlap.contacts)} contacts, ${n(i.overlap.inSeveralTools)} in several tools):`);
-  out.push(...table(Object.entries(i.overlap.byCombination).sort((a, b) => b[1] - a[1]).map(([tools, k]) => [`  ${tools}`, n(k)])));
+  out.push(
+    ...table(
+      Object.entries(i.overlap.byCombination)
+        .sort((a, b) => b[1] - a[1])
+        .map(([tools, k]) => [`  ${tools}`, n(k)]),
+    ),
+  );
 
   const fr = r.freshness;
   out.push('', 'Freshness');
@@ -144,7 +179,13 @@ export function formatAudit(r: AuditReport): string {
     out.push(
       ...table([
         ['stream', 'last read', 'newest change', 'lag', 'failures since'],
-        ...fr.streams.map((s) => [`${s.connection}.${s.stream}`, s.lastRead ?? 'never', s.cursor ?? '-', duration(s.lagMs), n(s.failuresSince + s.failedRunsSince)]),
+        ...fr.streams.map((s) => [
+          `${s.connection}.${s.stream}`,
+          s.lastRead ?? 'never',
+          s.cursor ?? '-',
+          duration(s.lagMs),
+          n(s.failuresSince + s.failedRunsSince),
+        ]),
       ]),
     );
   }
@@ -152,15 +193,26 @@ export function formatAudit(r: AuditReport): string {
     out.push(
       ...table([
         ['destination', 'last delivery', 'delivered', 'rejected', 'retrying', 'waiting'],
-        ...fr.destinations.map((d) => [d.destination, d.lastDelivery ?? 'never', n(d.delivered), n(d.rejected), n(d.retryable), d.waiting ? n(d.waiting.adds + d.waiting.removes) : '-']),
+        ...fr.destinations.map((d) => [
+          d.destination,
+          d.lastDelivery ?? 'never',
+          n(d.delivered),
+          n(d.rejected),
+          n(d.retryable),
+          d.waiting ? n(d.waiting.adds + d.waiting.removes) : '-',
+        ]),
       ]),
     );
   }
 
   const v = r.validity;
   out.push('', 'Validity');
-  out.push(`  invalid emails: ${n(v.invalidEmails.total)}; events in currencies without a rate: ${n(v.unknownCurrencies.reduce((s, x) => s + x.events, 0))}`);
-  out.push(`  in the future: ${n(v.futureEvents)} events, ${n(v.futureRecords)} records; events with no contact record: ${n(v.eventsWithoutContact)}`);
+  out.push(
+    `  invalid emails: ${n(v.invalidEmails.total)}; events in currencies without a rate: ${n(v.unknownCurrencies.reduce((s, x) => s + x.events, 0))}`,
+  );
+  out.push(
+    `  in the future: ${n(v.futureEvents)} events, ${n(v.futureRecords)} records; events with no contact record: ${n(v.eventsWithoutContact)}`,
+  );
 
   const s = r.segments;
   out.push('', `Segments (${s.segments.length} active; minimum size ${n(s.minSize)})`);
@@ -170,10 +222,14 @@ export function formatAudit(r: AuditReport): string {
   out.push('', `Fairness (four-fifths rule; groups under ${fa.minGroupSize} contacts are not judged)`);
   if (fa.attributes.length === 0) out.push('  no protected attribute listed in config is present in contact traits');
   for (const a of fa.attributes) {
-    out.push(`  ${a.attribute}: ${a.groups.map((g) => `${g.group} ${n(g.contacts)}${g.judged ? '' : ' (too small)'}`).join(', ')}`);
+    out.push(
+      `  ${a.attribute}: ${a.groups.map((g) => `${g.group} ${n(g.contacts)}${g.judged ? '' : ' (too small)'}`).join(', ')}`,
+    );
     for (const sel of fa.selections.filter((x) => x.attribute === a.attribute)) {
       const label = sel.kind === 'segment' ? sel.key : `${sel.key}: ${sel.name}`;
-      out.push(`    ${label}: ${sel.groups.map((g) => `${g.group} ${pct(g.rate)}${g.flagged ? ' !' : ''}`).join(', ') || 'no group large enough'}`);
+      out.push(
+        `    ${label}: ${sel.groups.map((g) => `${g.group} ${pct(g.rate)}${g.flagged ? ' !' : ''}`).join(', ') || 'no group large enough'}`,
+      );
     }
   }
   if (fa.notPresent.length > 0) out.push(`  not in the data: ${fa.notPresent.join(', ')}`);

@@ -10,7 +10,13 @@ import {
   rateBudget,
   type Config,
 } from '../../config/index.js';
-import { consoleLogger, createContext, reasonOf, type ConnectorDefinition, type Registry } from '../../plugins/index.js';
+import {
+  consoleLogger,
+  createContext,
+  reasonOf,
+  type ConnectorDefinition,
+  type Registry,
+} from '../../plugins/index.js';
 import { builtinRegistry } from '../builtins.js';
 import { EXIT, type Command } from '../main.js';
 
@@ -78,7 +84,9 @@ export const command: Command = {
       );
       return only === undefined ? EXIT.ok : EXIT.usage;
     }
-    const secrets = configSecrets(config).filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
+    const secrets = configSecrets(config)
+      .filter((s) => s.length > 0)
+      .sort((a, b) => b.length - a.length);
     const scrub = (text: string) => secrets.reduce((out, secret) => out.split(secret).join('[redacted]'), text);
     const results = await Promise.all(targets.map((target) => checkOne(target, secrets, timeoutMs)));
     const width = Math.max(...targets.map((target) => `${target.kind} ${target.name}`.length));
@@ -106,11 +114,23 @@ function targetsOf(config: Config, registry: Registry): Target[] {
   return [
     ...Object.values(config.sources).map((s) => {
       const connector = registry.source(s.connector);
-      return { kind: 'source' as const, name: s.name, connector, config: s.config, budget: rateBudget(connector, s.rate_limit) };
+      return {
+        kind: 'source' as const,
+        name: s.name,
+        connector,
+        config: s.config,
+        budget: rateBudget(connector, s.rate_limit),
+      };
     }),
     ...Object.values(config.destinations).map((d) => {
       const connector = registry.destination(d.connector);
-      return { kind: 'destination' as const, name: d.name, connector, config: d.config, budget: rateBudget(connector, d.rate_limit) };
+      return {
+        kind: 'destination' as const,
+        name: d.name,
+        connector,
+        config: d.config,
+        budget: rateBudget(connector, d.rate_limit),
+      };
     }),
   ];
 }

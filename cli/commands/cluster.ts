@@ -61,10 +61,17 @@ export const command: Command = {
         args: argv,
         allowPositionals: true,
         options: {
-          id: { type: 'string' }, features: { type: 'string' }, log1p: { type: 'string', default: '' },
-          k: { type: 'string', default: '2..10' }, algorithm: { type: 'string', default: 'kmeans' },
-          eps: { type: 'string', default: '0.5' }, 'min-samples': { type: 'string', default: '5' }, sample: { type: 'string', default: '5000' },
-          seed: { type: 'string', default: '0' }, json: { type: 'boolean', default: false }, out: { type: 'string' },
+          id: { type: 'string' },
+          features: { type: 'string' },
+          log1p: { type: 'string', default: '' },
+          k: { type: 'string', default: '2..10' },
+          algorithm: { type: 'string', default: 'kmeans' },
+          eps: { type: 'string', default: '0.5' },
+          'min-samples': { type: 'string', default: '5' },
+          sample: { type: 'string', default: '5000' },
+          seed: { type: 'string', default: '0' },
+          json: { type: 'boolean', default: false },
+          out: { type: 'string' },
           help: { type: 'boolean', short: 'h' },
         },
       });
@@ -86,10 +93,13 @@ export const command: Command = {
     const minK = Number(range[1]);
     const maxK = Number(range[2] ?? range[1]);
     if (minK < 1 || maxK < minK) return usage(`--k range is empty: "${o.k}"`);
-    if (o.algorithm !== 'kmeans' && o.algorithm !== 'dbscan' && o.algorithm !== 'hierarchical') return usage(`--algorithm is kmeans, dbscan or hierarchical, got "${o.algorithm}"`);
-    if (o.algorithm === 'hierarchical' && (minK !== maxK || minK < 2)) return usage(`hierarchical clustering cuts the tree at one k: pass --k 5 (got "${o.k}")`);
+    if (o.algorithm !== 'kmeans' && o.algorithm !== 'dbscan' && o.algorithm !== 'hierarchical')
+      return usage(`--algorithm is kmeans, dbscan or hierarchical, got "${o.algorithm}"`);
+    if (o.algorithm === 'hierarchical' && (minK !== maxK || minK < 2))
+      return usage(`hierarchical clustering cuts the tree at one k: pass --k 5 (got "${o.k}")`);
     const sample = Number(o.sample);
-    if (!Number.isInteger(sample) || sample < 2) return usage(`--sample expects a whole number of rows (2 or more), got "${o.sample}"`);
+    if (!Number.isInteger(sample) || sample < 2)
+      return usage(`--sample expects a whole number of rows (2 or more), got "${o.sample}"`);
     const seed = Number(o.seed);
     const eps = Number(o.eps);
     const minSamples = Number(o['min-samples']);
@@ -103,7 +113,8 @@ export const command: Command = {
         const at = columnIndex(table, f);
         columns[f] = Float64Array.from(table.rows, (row, line) => {
           const v = Number(row[at]);
-          if (row[at] === undefined || row[at] === '' || !Number.isFinite(v)) throw new Error(`line ${line + 2}: ${f} "${row[at] ?? ''}" is not a number`);
+          if (row[at] === undefined || row[at] === '' || !Number.isFinite(v))
+            throw new Error(`line ${line + 2}: ${f} "${row[at] ?? ''}" is not a number`);
           return v;
         });
       }
@@ -128,15 +139,25 @@ export const command: Command = {
         inertia = 0;
         const d = matrix.features;
         for (let i = 0; i < matrix.rows; i++)
-          for (let j = 0; j < d; j++) inertia += ((matrix.values[i * d + j] as number) - (result.centroids[(labels[i] as number) * d + j] as number)) ** 2;
-        sweep = [{ k, inertia, silhouette: silhouette(matrix, labels, k, sampleIndices(matrix.rows, 10_000, seed + 1)) }];
+          for (let j = 0; j < d; j++)
+            inertia +=
+              ((matrix.values[i * d + j] as number) - (result.centroids[(labels[i] as number) * d + j] as number)) ** 2;
+        sweep = [
+          { k, inertia, silhouette: silhouette(matrix, labels, k, sampleIndices(matrix.rows, 10_000, seed + 1)) },
+        ];
         model = { preparation, centroids: Array.from(result.centroids), k };
       } else if (minK === maxK) {
         const result = kMeans(matrix, { k: minK, seed });
         labels = result.labels;
         k = minK;
         inertia = result.inertia;
-        sweep = [{ k, inertia, silhouette: k > 1 ? silhouette(matrix, labels, k, sampleIndices(matrix.rows, 10_000, seed + 1)) : 0 }];
+        sweep = [
+          {
+            k,
+            inertia,
+            silhouette: k > 1 ? silhouette(matrix, labels, k, sampleIndices(matrix.rows, 10_000, seed + 1)) : 0,
+          },
+        ];
         model = { preparation, centroids: Array.from(result.centroids), k };
       } else {
         const result = automaticK(matrix, { minK, maxK, seed });
@@ -148,12 +169,28 @@ export const command: Command = {
         model = { preparation, centroids: Array.from(result.model.centroids), k };
       }
       const profiles = profileClusters(columns, labels, k, rolesOf(features), features);
-      const report = { algorithm: o.algorithm, rows: matrix.rows, features, log1p, k, sweep, choice, inertia, noise, profiles, model };
+      const report = {
+        algorithm: o.algorithm,
+        rows: matrix.rows,
+        features,
+        log1p,
+        k,
+        sweep,
+        choice,
+        inertia,
+        noise,
+        profiles,
+        model,
+      };
       if (o.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else process.stdout.write(describe(report));
       if (o.out) {
         const names = new Map(profiles.map((p) => [p.cluster, p.name]));
-        const rows = table.rows.map((row, i) => [row[idAt] ?? '', labels[i] as number, names.get(labels[i] as number) ?? 'Noise']);
+        const rows = table.rows.map((row, i) => [
+          row[idAt] ?? '',
+          labels[i] as number,
+          names.get(labels[i] as number) ?? 'Noise',
+        ]);
         writeFileSync(o.out, formatCsv([o.id, 'cluster', 'name'], rows));
         if (!o.json) process.stdout.write(`wrote ${rows.length} rows to ${o.out}\n`);
       }
@@ -177,21 +214,33 @@ function rolesOf(features: string[]): FeatureRoles {
 }
 
 function describe(r: {
-  algorithm: string; rows: number; k: number; sweep: SweepPoint[]; choice: { reasons: string[] } | null; noise: number;
+  algorithm: string;
+  rows: number;
+  k: number;
+  sweep: SweepPoint[];
+  choice: { reasons: string[] } | null;
+  noise: number;
   profiles: ReturnType<typeof profileClusters>;
 }): string {
   const lines: string[] = [];
   if (r.sweep.length > 1) {
     lines.push('   k      inertia  silhouette');
-    for (const p of r.sweep) lines.push(`${String(p.k).padStart(4)} ${p.inertia.toFixed(2).padStart(12)} ${p.silhouette.toFixed(3).padStart(11)}`);
+    for (const p of r.sweep)
+      lines.push(
+        `${String(p.k).padStart(4)} ${p.inertia.toFixed(2).padStart(12)} ${p.silhouette.toFixed(3).padStart(11)}`,
+      );
   }
-  lines.push(`${r.algorithm === 'dbscan' ? 'DBSCAN found' : 'chose'} k = ${r.k} on ${r.rows} rows${r.algorithm === 'dbscan' ? ` (${r.noise} noise rows)` : ''}`);
+  lines.push(
+    `${r.algorithm === 'dbscan' ? 'DBSCAN found' : 'chose'} k = ${r.k} on ${r.rows} rows${r.algorithm === 'dbscan' ? ` (${r.noise} noise rows)` : ''}`,
+  );
   for (const reason of r.choice?.reasons ?? []) lines.push(`  - ${reason}`);
   for (const p of r.profiles) {
     const revenue = p.revenueShare === undefined ? '' : `, ${(100 * p.revenueShare).toFixed(1)}% of revenue`;
     lines.push(`cluster ${p.cluster} "${p.name}": ${p.size} rows (${(100 * p.share).toFixed(1)}%)${revenue}`);
     for (const [f, s] of Object.entries(p.features))
-      lines.push(`    ${f}: mean ${fmt(s.mean)}, median ${fmt(s.median)}, quartiles ${fmt(s.q1)}–${fmt(s.q3)}, ${s.difference >= 0 ? '+' : ''}${s.difference.toFixed(2)} sd vs base`);
+      lines.push(
+        `    ${f}: mean ${fmt(s.mean)}, median ${fmt(s.median)}, quartiles ${fmt(s.q1)}–${fmt(s.q3)}, ${s.difference >= 0 ? '+' : ''}${s.difference.toFixed(2)} sd vs base`,
+      );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -201,7 +250,10 @@ function fmt(v: number): string {
 }
 
 function list(text: string): string[] {
-  return text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 function usage(message: string): number {

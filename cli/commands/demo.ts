@@ -84,7 +84,9 @@ export const command: Command = {
 async function startSandboxes(seed: string, people: number, stateDir: string): Promise<RunningSandbox[]> {
   const groups = [['hubspot'], ['salesforce', 'mailchimp', 'segment']];
   const started = await Promise.allSettled(
-    groups.map((tools) => startSandboxesInWorker({ tools, seed, people, stateDir, limits: TOP_TIER_LIMITS, recordBodies: false })),
+    groups.map((tools) =>
+      startSandboxesInWorker({ tools, seed, people, stateDir, limits: TOP_TIER_LIMITS, recordBodies: false }),
+    ),
   );
   const running = started.flatMap((s) => (s.status === 'fulfilled' ? s.value : []));
   const failed = started.find((s) => s.status === 'rejected');
@@ -164,7 +166,13 @@ async function runDemoJob(config: Config, world: World, say: (line: string) => v
  * After the run, what a deployment runs: the admin API, the console, ingestion and the scheduler, on the demo's
  * config, until Ctrl-C. The sandboxes stay up meanwhile, so scheduled runs and the console's actions reach them.
  */
-async function serveUntilStopped(config: Config, world: World, storePath: string, port: number, say: (line: string) => void) {
+async function serveUntilStopped(
+  config: Config,
+  world: World,
+  storePath: string,
+  port: number,
+  say: (line: string) => void,
+) {
   const tokenFile = join(dirname(storePath), 'admin-token');
   if (!process.env.SEGFLOW_ADMIN_TOKEN) {
     if (!existsSync(tokenFile)) writeFileSync(tokenFile, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
@@ -178,7 +186,9 @@ async function serveUntilStopped(config: Config, world: World, storePath: string
     if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
     serving = await startServing(config, { ...options, port: 0 });
   }
-  say(`\nConsole: ${serving.url}/  (sign in with the admin token ${process.env.SEGFLOW_ADMIN_TOKEN === readToken(tokenFile) ? `in ${tokenFile}` : 'from SEGFLOW_ADMIN_TOKEN'})`);
+  say(
+    `\nConsole: ${serving.url}/  (sign in with the admin token ${process.env.SEGFLOW_ADMIN_TOKEN === readToken(tokenFile) ? `in ${tokenFile}` : 'from SEGFLOW_ADMIN_TOKEN'})`,
+  );
   say(`API: ${serving.url}/openapi.json   Scheduler: ${serving.scheduledJobs ?? 0} scheduled job(s).   Ctrl-C stops.`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
@@ -204,7 +214,8 @@ function describeModels(store: Store, say: (line: string) => void): void {
     };
     say(`  customers: k-means over ${num(m.rows ?? 0, 0)} customers, k = ${m.k}`);
     for (const reason of m.choice?.reasons ?? []) say(`    ${reason}`);
-    for (const p of m.profiles ?? []) say(`    ${p.name.padEnd(36)} ${num(p.size, 7)}  ${(p.share * 100).toFixed(1).padStart(5)}%`);
+    for (const p of m.profiles ?? [])
+      say(`    ${p.name.padEnd(36)} ${num(p.size, 7)}  ${(p.share * 100).toFixed(1).padStart(5)}%`);
   }
   if (churn) {
     const m = churn.metrics as {
@@ -218,8 +229,12 @@ function describeModels(store: Store, say: (line: string) => void): void {
     };
     say(`  churn: ${m.reason ?? ''}`);
     say(`    ${num(m.atRisk?.above70 ?? 0, 0)} of ${num(m.customers ?? 0, 0)} customers have a churn risk above 70%`);
-    say(`    expected purchases in the next ${m.horizonDays} days: ${Math.round(m.expectedPurchases ?? 0).toLocaleString('en')}`);
-    say(`    customer lifetime value over ${m.clvHorizonDays} days: ${Math.round(m.totalClv ?? 0).toLocaleString('en')} USD in all`);
+    say(
+      `    expected purchases in the next ${m.horizonDays} days: ${Math.round(m.expectedPurchases ?? 0).toLocaleString('en')}`,
+    );
+    say(
+      `    customer lifetime value over ${m.clvHorizonDays} days: ${Math.round(m.totalClv ?? 0).toLocaleString('en')} USD in all`,
+    );
   }
 }
 

@@ -52,7 +52,7 @@ export function horizonDays(text: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([dwmy]?)$/.exec(text.trim());
   if (!m) throw new Error(`--horizon expects e.g. 90d, 12w, 6m or 1y, got "${text}"`);
   const n = Number(m[1]);
-  return n * ({ '': 1, d: 1, w: 7, m: 365.25 / 12, y: 365.25 }[m[2] as '' | 'd' | 'w' | 'm' | 'y']);
+  return n * { '': 1, d: 1, w: 7, m: 365.25 / 12, y: 365.25 }[m[2] as '' | 'd' | 'w' | 'm' | 'y'];
 }
 
 export const command: Command = {
@@ -65,10 +65,16 @@ export const command: Command = {
         args: argv,
         allowPositionals: true,
         options: {
-          customer: { type: 'string' }, date: { type: 'string' }, value: { type: 'string' },
-          'calibration-end': { type: 'string' }, horizon: { type: 'string', default: '90d' },
-          discount: { type: 'string', default: '0.01' }, model: { type: 'string', default: 'bgnbd' },
-          json: { type: 'boolean', default: false }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+          customer: { type: 'string' },
+          date: { type: 'string' },
+          value: { type: 'string' },
+          'calibration-end': { type: 'string' },
+          horizon: { type: 'string', default: '90d' },
+          discount: { type: 'string', default: '0.01' },
+          model: { type: 'string', default: 'bgnbd' },
+          json: { type: 'boolean', default: false },
+          out: { type: 'string' },
+          help: { type: 'boolean', short: 'h' },
         },
       });
     } catch (error) {
@@ -81,8 +87,10 @@ export const command: Command = {
     }
     const [file] = positionals;
     if (!file) return usage('name the transactions CSV');
-    if (!o.customer || !o.date || !o.value || !o['calibration-end']) return usage('--customer, --date, --value and --calibration-end are required');
-    if (!['bgnbd', 'mbgnbd', 'auto'].includes(o.model)) return usage(`--model is bgnbd, mbgnbd or auto, got "${o.model}"`);
+    if (!o.customer || !o.date || !o.value || !o['calibration-end'])
+      return usage('--customer, --date, --value and --calibration-end are required');
+    if (!['bgnbd', 'mbgnbd', 'auto'].includes(o.model))
+      return usage(`--model is bgnbd, mbgnbd or auto, got "${o.model}"`);
     let horizon: number;
     let calibrationEnd: number;
     const discount = Number(o.discount);
@@ -143,11 +151,45 @@ export const command: Command = {
           const T = summary.T[i] as number;
           const monetary = summary.monetary[i] as number;
           const value = spend ? expectedAverageValue(spend, x, monetary) : NaN;
-          const clv = spend ? lifetimeValue(purchaseModel, spend, { x, tx, T, monetary }, { horizonDays: horizon, monthlyDiscountRate: discount }) : NaN;
-          return [customer, x, round(tx), round(T), round(monetary), round(probabilityAlive(purchaseModel, x, tx, T)),
-            round(conditionalExpectedPurchases(purchaseModel, horizon / 7, x, tx, T)), round(value), round(clv), purchaseModel.model];
+          const clv = spend
+            ? lifetimeValue(
+                purchaseModel,
+                spend,
+                { x, tx, T, monetary },
+                { horizonDays: horizon, monthlyDiscountRate: discount },
+              )
+            : NaN;
+          return [
+            customer,
+            x,
+            round(tx),
+            round(T),
+            round(monetary),
+            round(probabilityAlive(purchaseModel, x, tx, T)),
+            round(conditionalExpectedPurchases(purchaseModel, horizon / 7, x, tx, T)),
+            round(value),
+            round(clv),
+            purchaseModel.model,
+          ];
         });
-        writeFileSync(o.out, formatCsv(['customer', 'frequency', 'recency_weeks', 'age_weeks', 'average_value', 'p_alive', 'expected_purchases', 'expected_average_value', 'clv', 'model'], rows));
+        writeFileSync(
+          o.out,
+          formatCsv(
+            [
+              'customer',
+              'frequency',
+              'recency_weeks',
+              'age_weeks',
+              'average_value',
+              'p_alive',
+              'expected_purchases',
+              'expected_average_value',
+              'clv',
+              'model',
+            ],
+            rows,
+          ),
+        );
         if (!o.json) process.stdout.write(`wrote ${rows.length} customers to ${o.out}\n`);
       }
       return EXIT.ok;

@@ -46,7 +46,8 @@ export const command: Command = {
       args = parseArgs(argv, { booleans: ['dry-run', 'all'] });
       const all = args.flags.has('all');
       if (all && args.positional.length !== 1) throw new UsageError('--all takes a config file and no job name');
-      if (!all && args.positional.length !== 2) throw new UsageError('expected a config file and a job name (or --all)');
+      if (!all && args.positional.length !== 2)
+        throw new UsageError('expected a config file and a job name (or --all)');
     } catch (error) {
       if (!(error instanceof UsageError)) throw error;
       process.stderr.write(`segflow run: ${error.message}\n\n${HELP}`);
@@ -76,7 +77,9 @@ export const command: Command = {
     const stop = (signal: NodeJS.Signals) => {
       signals++;
       if (signals === 1) {
-        process.stderr.write(`segflow run: ${signal}: finishing the current page or batch, then stopping (again to exit at once)\n`);
+        process.stderr.write(
+          `segflow run: ${signal}: finishing the current page or batch, then stopping (again to exit at once)\n`,
+        );
         abort.abort(new Error(`stopped by ${signal}`));
       } else {
         process.exit(signal === 'SIGINT' ? 130 : 143);
@@ -118,7 +121,10 @@ export const command: Command = {
  * Shows a run's progress: a bar on a terminal (records read and their rate; changes sent, their total and the ETA),
  * a log line per step and at most one every five seconds per stream or segment otherwise. Writes to stderr.
  */
-export function progressReporter(job: string, stream: NodeJS.WriteStream = process.stderr): {
+export function progressReporter(
+  job: string,
+  stream: NodeJS.WriteStream = process.stderr,
+): {
   bar: boolean;
   update: (p: RunProgress) => void;
   stop: () => void;
@@ -129,7 +135,8 @@ export function progressReporter(job: string, stream: NodeJS.WriteStream = proce
     return {
       bar: false,
       update(p) {
-        const key = p.kind === 'read' ? `${p.source}/${p.stream}` : p.kind === 'push' ? `${p.destination}/${p.segment}` : p.kind;
+        const key =
+          p.kind === 'read' ? `${p.source}/${p.stream}` : p.kind === 'push' ? `${p.destination}/${p.segment}` : p.kind;
         const now = Date.now();
         if (p.kind !== 'step' && !(p.kind === 'compute' && p.done) && key === lastKey && now - last < 5000) return;
         last = now;
@@ -233,8 +240,11 @@ export function describeRun(result: JobResult): string[] {
         lines.push(`${n} compute: ${step.cancelled ? 'cancelled' : 'failed'} (${step.error})`);
         continue;
       }
-      lines.push(`${n} compute: features for ${num(step.contacts)} contacts${step.models?.length ? `, models ${step.models.map((m) => m.model).join(', ')}` : ''}${took(step.ms)}`);
-      for (const m of step.models ?? []) lines.push(`   model ${m.model}: ${m.status}, ${num(m.contacts)} contacts — ${m.summary}`);
+      lines.push(
+        `${n} compute: features for ${num(step.contacts)} contacts${step.models?.length ? `, models ${step.models.map((m) => m.model).join(', ')}` : ''}${took(step.ms)}`,
+      );
+      for (const m of step.models ?? [])
+        lines.push(`   model ${m.model}: ${m.status}, ${num(m.contacts)} contacts — ${m.summary}`);
       for (const w of step.warnings ?? []) lines.push(`   warning: ${w}`);
       for (const s of step.segments) {
         lines.push(
@@ -252,7 +262,8 @@ export function describeRun(result: JobResult): string[] {
         if (s.pending) parts.push(`${num(s.pending)} left to retry`);
         const absent = s.skippedBy.notInDestination ?? 0;
         if (absent) parts.push(`${num(absent)} skipped (not in ${step.destination})`);
-        if (s.skipped - absent) parts.push(`${num(s.skipped - absent)} skipped (suppressed, no consent or no identity)`);
+        if (s.skipped - absent)
+          parts.push(`${num(s.skipped - absent)} skipped (suppressed, no consent or no identity)`);
         lines.push(
           `   ${s.segment}: ${o.dryRun ? '' : `${s.status}, `}${parts.join(', ')}${s.error ? ` (${s.error})` : ''}`,
         );
@@ -269,7 +280,8 @@ export function describeRun(result: JobResult): string[] {
 }
 
 const num = (n: number) => n.toLocaleString('en');
-const took = (ms: number | undefined) => (ms === undefined ? '' : ` (${ms < 10_000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`})`);
+const took = (ms: number | undefined) =>
+  ms === undefined ? '' : ` (${ms < 10_000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`})`;
 
 function stderrLogger(): Logger {
   const write = (level: string) => (message: string, fields?: Record<string, unknown>) => {

@@ -3,7 +3,16 @@
  * the run history kept in the store.
  */
 import { formatConfigErrors, loadConfig, type Config } from '../../config/index.js';
-import { countRunErrors, listRuns, openStore, readRun, readRunErrors, requestCancel, type Store, type SyncRun } from '../../core/index.js';
+import {
+  countRunErrors,
+  listRuns,
+  openStore,
+  readRun,
+  readRunErrors,
+  requestCancel,
+  type Store,
+  type SyncRun,
+} from '../../core/index.js';
 import { intFlag, parseArgs, UsageError } from '../args.js';
 import { builtinRegistry } from '../builtins.js';
 import { EXIT, type Command } from '../main.js';
@@ -76,8 +85,19 @@ export const command: Command = {
         return EXIT.ok;
       }
       if (id !== undefined && verb === 'show') return show(store, Number(id), errors, json);
-      const runs = listRuns(store, { ...(verb === undefined ? {} : { job: verb }), limit, ...(before === undefined ? {} : { before }) });
-      if (json) process.stdout.write(`${JSON.stringify(runs.map(({ report: _report, ...r }) => r), null, 2)}\n`);
+      const runs = listRuns(store, {
+        ...(verb === undefined ? {} : { job: verb }),
+        limit,
+        ...(before === undefined ? {} : { before }),
+      });
+      if (json)
+        process.stdout.write(
+          `${JSON.stringify(
+            runs.map(({ report: _report, ...r }) => r),
+            null,
+            2,
+          )}\n`,
+        );
       else for (const line of describeRuns(runs)) process.stdout.write(`${line}\n`);
       return EXIT.ok;
     } finally {
@@ -119,12 +139,19 @@ export function describeRuns(runs: readonly SyncRun[]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const numeric = (i: number) => i === 0 || i >= 4;
   const format = (cells: string[]) =>
-    cells.map((c, i) => (numeric(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+    cells
+      .map((c, i) => (numeric(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [format(header), ...rows.map(format)];
 }
 
 /** The lines `segflow runs show` prints. */
-export function describeRun(run: SyncRun, rejected: readonly { connection?: string; stream?: string; recordKey?: string; reason: string }[], rejectedTotal: number): string[] {
+export function describeRun(
+  run: SyncRun,
+  rejected: readonly { connection?: string; stream?: string; recordKey?: string; reason: string }[],
+  rejectedTotal: number,
+): string[] {
   const lines = [
     `run ${run.id} of job ${run.job}: ${run.status}${run.status === 'running' && run.cancelRequestedAt ? ' (asked to stop)' : ''}`,
     `started  ${run.startedAt}`,
@@ -134,15 +161,60 @@ export function describeRun(run: SyncRun, rejected: readonly { connection?: stri
   if (run.error) lines.push(`error    ${run.error}`);
   const steps = (run.report as { steps?: unknown[] } | null)?.steps ?? [];
   for (const [i, raw] of steps.entries()) lines.push(...stepLines(i + 1, raw as ReportStep));
-  lines.push(`rejected rows: ${num(rejectedTotal)}${rejectedTotal > rejected.length ? ` (first ${rejected.length} shown)` : ''}`);
-  for (const e of rejected) lines.push(`  ${[e.connection, e.stream].filter(Boolean).join('/')} ${e.recordKey ?? ''}: ${e.reason}`);
+  lines.push(
+    `rejected rows: ${num(rejectedTotal)}${rejectedTotal > rejected.length ? ` (first ${rejected.length} shown)` : ''}`,
+  );
+  for (const e of rejected)
+    lines.push(`  ${[e.connection, e.stream].filter(Boolean).join('/')} ${e.recordKey ?? ''}: ${e.reason}`);
   return lines;
 }
 
 type ReportStep =
-  | { kind: 'read'; ms?: number; sources: { source: string; streams: { stream: string; status: string; pages: number; counts: Record<string, number>; rejected: number; error?: string }[] }[] }
-  | { kind: 'compute'; ms?: number; skipped?: boolean; cancelled?: boolean; contacts: number; error?: string; timings?: Record<string, number>; segments: { key: string; size: number; entered: number; exited: number }[] }
-  | { kind: 'push'; ms?: number; destination: string; outcome: { status: string; segments: { segment: string; status: string; added: number; removed: number; rejected: number; retried: number; pending: number; skipped: number; batches: number; error?: string }[] } };
+  | {
+      kind: 'read';
+      ms?: number;
+      sources: {
+        source: string;
+        streams: {
+          stream: string;
+          status: string;
+          pages: number;
+          counts: Record<string, number>;
+          rejected: number;
+          error?: string;
+        }[];
+      }[];
+    }
+  | {
+      kind: 'compute';
+      ms?: number;
+      skipped?: boolean;
+      cancelled?: boolean;
+      contacts: number;
+      error?: string;
+      timings?: Record<string, number>;
+      segments: { key: string; size: number; entered: number; exited: number }[];
+    }
+  | {
+      kind: 'push';
+      ms?: number;
+      destination: string;
+      outcome: {
+        status: string;
+        segments: {
+          segment: string;
+          status: string;
+          added: number;
+          removed: number;
+          rejected: number;
+          retried: number;
+          pending: number;
+          skipped: number;
+          batches: number;
+          error?: string;
+        }[];
+      };
+    };
 
 function stepLines(n: number, step: ReportStep): string[] {
   const took = step.ms === undefined ? '' : ` (${seconds(step.ms)})`;
@@ -160,10 +232,16 @@ function stepLines(n: number, step: ReportStep): string[] {
   }
   if (step.kind === 'compute') {
     if (step.error !== undefined) return [`${n}. compute: ${step.cancelled ? 'cancelled' : 'failed'} (${step.error})`];
-    const phases = step.timings ? ` (${Object.entries(step.timings).map(([k, v]) => `${k} ${seconds(v)}`).join(', ')})` : took;
+    const phases = step.timings
+      ? ` (${Object.entries(step.timings)
+          .map(([k, v]) => `${k} ${seconds(v)}`)
+          .join(', ')})`
+      : took;
     return [
       `${n}. compute: ${num(step.contacts)} contacts${phases}`,
-      ...step.segments.map((s) => `   ${s.key}: ${num(s.size)} members (${num(s.entered)} entered, ${num(s.exited)} exited)`),
+      ...step.segments.map(
+        (s) => `   ${s.key}: ${num(s.size)} members (${num(s.entered)} entered, ${num(s.exited)} exited)`,
+      ),
     ];
   }
   return [
@@ -181,5 +259,10 @@ function duration(run: SyncRun): string {
   return seconds(Date.parse(run.finishedAt) - Date.parse(run.startedAt));
 }
 
-const seconds = (ms: number) => (ms < 10_000 ? `${(ms / 1000).toFixed(2)} s` : ms < 600_000 ? `${(ms / 1000).toFixed(1)} s` : `${(ms / 60_000).toFixed(1)} min`);
+const seconds = (ms: number) =>
+  ms < 10_000
+    ? `${(ms / 1000).toFixed(2)} s`
+    : ms < 600_000
+      ? `${(ms / 1000).toFixed(1)} s`
+      : `${(ms / 60_000).toFixed(1)} min`;
 const num = (n: number) => n.toLocaleString('en');

@@ -68,7 +68,8 @@ export const command: Command = {
           onRunStarted: (runId) => logger.info('run started', { job: name, runId }),
         }),
     });
-    for (const job of scheduler.status().jobs) logger.info('scheduled', { job: job.name, schedule: job.schedule, timezone: job.timezone, next: job.next });
+    for (const job of scheduler.status().jobs)
+      logger.info('scheduled', { job: job.name, schedule: job.schedule, timezone: job.timezone, next: job.next });
     const stopped = await new Promise<NodeJS.Signals>((resolve) => {
       process.once('SIGTERM', () => resolve('SIGTERM'));
       process.once('SIGINT', () => resolve('SIGINT'));
@@ -85,7 +86,9 @@ export const command: Command = {
 function lineLogger(): Logger {
   const write = (level: string) => (message: string, fields?: Record<string, unknown>) => {
     if (message === 'rate limited, waiting') return;
-    process.stderr.write(`${new Date().toISOString()} ${level} ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}\n`);
+    process.stderr.write(
+      `${new Date().toISOString()} ${level} ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}\n`,
+    );
   };
   return { debug: () => {}, info: write('info'), warn: write('warn'), error: write('error') };
 }

@@ -7,7 +7,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { formatConfigErrors, loadConfig, type Config } from '../../config/index.js';
 import { openStore } from '../../core/index.js';
-import { holdoutReport, previewSegment, SegmentRuleError, type SegmentDefinition, type SegmentRunReport } from '../../core/segments/index.js';
+import {
+  holdoutReport,
+  previewSegment,
+  SegmentRuleError,
+  type SegmentDefinition,
+  type SegmentRunReport,
+} from '../../core/segments/index.js';
 import { builtinRegistry } from '../builtins.js';
 import { EXIT, type Command } from '../main.js';
 
@@ -45,9 +51,17 @@ function option(args: string[], name: string): string | undefined {
 
 function segmentsFromFile(path: string): SegmentDefinition[] {
   const doc = parse(readFileSync(path, 'utf8')) as unknown;
-  const list = doc && typeof doc === 'object' && 'segments' in doc ? (doc as { segments: unknown }).segments : undefined;
-  const entries = Array.isArray(list) ? list : list && typeof list === 'object' ? Object.entries(list).map(([key, s]) => ({ key, ...(s as object) })) : [];
-  return entries.filter((s): s is SegmentDefinition => typeof s === 'object' && s !== null && typeof (s as { key?: unknown }).key === 'string' && 'rule' in s);
+  const list =
+    doc && typeof doc === 'object' && 'segments' in doc ? (doc as { segments: unknown }).segments : undefined;
+  const entries = Array.isArray(list)
+    ? list
+    : list && typeof list === 'object'
+      ? Object.entries(list).map(([key, s]) => ({ key, ...(s as object) }))
+      : [];
+  return entries.filter(
+    (s): s is SegmentDefinition =>
+      typeof s === 'object' && s !== null && typeof (s as { key?: unknown }).key === 'string' && 'rule' in s,
+  );
 }
 
 export const command: Command = {
@@ -62,13 +76,26 @@ export const command: Command = {
     const sampleText = option(args, '--sample');
     const nowText = option(args, '--now');
     const sample = sampleText === undefined ? 10 : Number(sampleText);
-    if (!Number.isInteger(sample) || sample < 0) return usageError(`--sample expects a whole number, got ${JSON.stringify(sampleText)}`);
+    if (!Number.isInteger(sample) || sample < 0)
+      return usageError(`--sample expects a whole number, got ${JSON.stringify(sampleText)}`);
     const now = nowText === undefined ? new Date() : new Date(nowText);
-    if (Number.isNaN(now.getTime())) return usageError(`--now expects a time like 2026-03-01T00:00:00Z, got ${JSON.stringify(nowText)}`);
+    if (Number.isNaN(now.getTime()))
+      return usageError(`--now expects a time like 2026-03-01T00:00:00Z, got ${JSON.stringify(nowText)}`);
     const [sub, file, target, ...extra] = args;
-    if (sub === 'report') return report(file, [target, ...extra].filter((a) => a !== undefined), now);
-    if (sub !== 'preview') return usageError(sub ? `unknown subcommand "${sub}" (expected preview or report)` : 'name a subcommand: preview or report');
-    if (!file || !target || extra.length > 0) return usageError(extra.length ? `unexpected argument "${extra[0]}"` : 'name the config file and a segment key or file');
+    if (sub === 'report')
+      return report(
+        file,
+        [target, ...extra].filter((a) => a !== undefined),
+        now,
+      );
+    if (sub !== 'preview')
+      return usageError(
+        sub ? `unknown subcommand "${sub}" (expected preview or report)` : 'name a subcommand: preview or report',
+      );
+    if (!file || !target || extra.length > 0)
+      return usageError(
+        extra.length ? `unexpected argument "${extra[0]}"` : 'name the config file and a segment key or file',
+      );
 
     let config: Config;
     try {
@@ -82,11 +109,14 @@ export const command: Command = {
     if (/\.ya?ml$/i.test(target)) {
       if (!existsSync(target)) return usageError(`cannot read ${target}: no such file`);
       const fromFile = segmentsFromFile(target);
-      if (fromFile.length === 0) return usageError(`${target} holds no segments (expected a segments: section of entries with key and rule)`);
+      if (fromFile.length === 0)
+        return usageError(`${target} holds no segments (expected a segments: section of entries with key and rule)`);
       keys = fromFile.map((s) => s.key);
       segments = [...config.segments.filter((s) => !keys.includes(s.key)), ...fromFile];
     } else if (!segments.some((s) => s.key === target)) {
-      return usageError(`unknown segment "${target}" (the config defines: ${config.segments.map((s) => s.key).join(', ') || 'none'})`);
+      return usageError(
+        `unknown segment "${target}" (the config defines: ${config.segments.map((s) => s.key).join(', ') || 'none'})`,
+      );
     }
     if (!existsSync(config.store.path)) {
       process.stderr.write(`segflow segments: no store yet at ${config.store.path}; run a sync first\n`);
@@ -95,14 +125,25 @@ export const command: Command = {
     const store = openStore(config.store.path);
     try {
       const computed = (store.statement('SELECT COUNT(*) AS n FROM contact_features').get() as { n: number }).n;
-      if (computed === 0) process.stdout.write('note: features have not been computed yet, so rules on features match nobody\n');
-      const options = { now, sample, customFeatures: Object.keys(config.features), protectedAttributes: config.protected_attributes, models: Object.keys(config.models) };
+      if (computed === 0)
+        process.stdout.write('note: features have not been computed yet, so rules on features match nobody\n');
+      const options = {
+        now,
+        sample,
+        customFeatures: Object.keys(config.features),
+        protectedAttributes: config.protected_attributes,
+        models: Object.keys(config.models),
+      };
       for (const key of keys) {
         const preview = previewSegment(store, key, segments, options);
         const name = segments.find((s) => s.key === key)?.name;
-        process.stdout.write(`segment ${key}${name && name !== key ? ` (${name})` : ''}: ${preview.count} contact${preview.count === 1 ? '' : 's'}\n`);
-        for (const m of preview.sample) process.stdout.write(`  ${String(m.contactId).padStart(8)}  ${m.email ?? '(no email)'}\n`);
-        if (preview.count > preview.sample.length) process.stdout.write(`  … and ${preview.count - preview.sample.length} more\n`);
+        process.stdout.write(
+          `segment ${key}${name && name !== key ? ` (${name})` : ''}: ${preview.count} contact${preview.count === 1 ? '' : 's'}\n`,
+        );
+        for (const m of preview.sample)
+          process.stdout.write(`  ${String(m.contactId).padStart(8)}  ${m.email ?? '(no email)'}\n`);
+        if (preview.count > preview.sample.length)
+          process.stdout.write(`  … and ${preview.count - preview.sample.length} more\n`);
       }
       return EXIT.ok;
     } catch (error) {
@@ -118,10 +159,12 @@ export const command: Command = {
 };
 
 const percent = (x: number | null): string => (x === null ? '—' : `${(x * 100).toFixed(1)}%`);
-const figure = (x: number | null | undefined): string => (x === null || x === undefined ? '—' : Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(2));
+const figure = (x: number | null | undefined): string =>
+  x === null || x === undefined ? '—' : Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(2);
 
 async function report(file: string | undefined, extra: string[], now: Date): Promise<number> {
-  if (!file || extra.length > 0) return usageError(extra.length ? `unexpected argument "${extra[0]}"` : 'name the config file');
+  if (!file || extra.length > 0)
+    return usageError(extra.length ? `unexpected argument "${extra[0]}"` : 'name the config file');
   let config: Config;
   try {
     config = await loadConfig(file, { registry: builtinRegistry() });
@@ -135,17 +178,25 @@ async function report(file: string | undefined, extra: string[], now: Date): Pro
   }
   const store = openStore(config.store.path);
   try {
-    const row = store.statement('SELECT id, report FROM segment_runs ORDER BY id DESC LIMIT 1').get() as { id: number; report: string } | undefined;
+    const row = store.statement('SELECT id, report FROM segment_runs ORDER BY id DESC LIMIT 1').get() as
+      { id: number; report: string } | undefined;
     if (!row) {
       process.stdout.write('no segment run yet: run a job with a compute step (segflow run)\n');
       return EXIT.ok;
     }
     const last = JSON.parse(row.report) as Omit<SegmentRunReport, 'runId'>;
-    const out: string[] = [`segment run ${row.id} at ${last.evaluatedAt}${last.incremental ? ' (incremental)' : ''}`, ''];
+    const out: string[] = [
+      `segment run ${row.id} at ${last.evaluatedAt}${last.incremental ? ' (incremental)' : ''}`,
+      '',
+    ];
     const width = Math.max(7, ...last.segments.map((s) => s.key.length));
-    out.push(`${'segment'.padEnd(width)}  ${'size'.padStart(9)}  ${'control'.padStart(7)}  ${'entered'.padStart(8)}  ${'exited'.padStart(8)}  ${'stability'.padStart(9)}  drift`);
+    out.push(
+      `${'segment'.padEnd(width)}  ${'size'.padStart(9)}  ${'control'.padStart(7)}  ${'entered'.padStart(8)}  ${'exited'.padStart(8)}  ${'stability'.padStart(9)}  drift`,
+    );
     for (const s of last.segments) {
-      out.push(`${s.key.padEnd(width)}  ${String(s.size).padStart(9)}  ${String(s.control).padStart(7)}  ${String(s.entered).padStart(8)}  ${String(s.exited).padStart(8)}  ${percent(s.stability).padStart(9)}  ${s.drift ? 'ALERT' : '-'}`);
+      out.push(
+        `${s.key.padEnd(width)}  ${String(s.size).padStart(9)}  ${String(s.control).padStart(7)}  ${String(s.entered).padStart(8)}  ${String(s.exited).padStart(8)}  ${percent(s.stability).padStart(9)}  ${s.drift ? 'ALERT' : '-'}`,
+      );
     }
     out.push('', last.driftAlerts.length === 0 ? 'no drift alerts' : `drift alerts (${last.driftAlerts.length}):`);
     for (const alert of last.driftAlerts) out.push(`  ${alert}`);
@@ -155,8 +206,12 @@ async function report(file: string | undefined, extra: string[], now: Date): Pro
       const h = holdoutReport(store, s.key, { ...s.holdout_outcome, now, currency: config.currency });
       const per = h.outcome === 'churn' ? 'churned share' : `${h.outcome} per member`;
       const d = h.difference;
-      const diff = d ? `${figure(d.estimate)} [${figure(d.low)}, ${figure(d.high)}]${d.low > 0 || d.high < 0 ? '' : ' (not significant)'}` : 'not enough members yet';
-      out.push(`  ${s.key}: ${per} over ${h.days} days: treated ${figure(h.treated.mean)} (n=${h.treated.members}), control ${figure(h.control.mean)} (n=${h.control.members}); difference ${diff}${h.treated.pending + h.control.pending > 0 ? `; ${h.treated.pending + h.control.pending} still in their window` : ''}`);
+      const diff = d
+        ? `${figure(d.estimate)} [${figure(d.low)}, ${figure(d.high)}]${d.low > 0 || d.high < 0 ? '' : ' (not significant)'}`
+        : 'not enough members yet';
+      out.push(
+        `  ${s.key}: ${per} over ${h.days} days: treated ${figure(h.treated.mean)} (n=${h.treated.members}), control ${figure(h.control.mean)} (n=${h.control.members}); difference ${diff}${h.treated.pending + h.control.pending > 0 ? `; ${h.treated.pending + h.control.pending} still in their window` : ''}`,
+      );
     }
     process.stdout.write(`${out.join('\n')}\n`);
     return EXIT.ok;

@@ -64,9 +64,13 @@ export const command: Command = {
       ...(host === undefined ? {} : { host: String(host) }),
       ...(port === undefined ? {} : { port }),
     });
-    process.stdout.write(`segflow serving ${serving.url} (console at ${serving.url}/, API described at ${serving.url}/openapi.json)\n`);
     process.stdout.write(
-      serving.scheduledJobs === undefined ? 'scheduler: off (--no-scheduler)\n' : `scheduler: ${serving.scheduledJobs} scheduled job(s)\n`,
+      `segflow serving ${serving.url} (console at ${serving.url}/, API described at ${serving.url}/openapi.json)\n`,
+    );
+    process.stdout.write(
+      serving.scheduledJobs === undefined
+        ? 'scheduler: off (--no-scheduler)\n'
+        : `scheduler: ${serving.scheduledJobs} scheduled job(s)\n`,
     );
 
     await new Promise<void>((resolve) => {

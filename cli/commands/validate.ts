@@ -31,7 +31,9 @@ export const command: Command = {
     }
     const [file, ...extra] = argv;
     if (!file || extra.length > 0 || file.startsWith('-')) {
-      process.stderr.write(`segflow validate: ${file ? `unexpected argument "${extra[0] ?? file}"` : 'name the config file'}\n\n${HELP}`);
+      process.stderr.write(
+        `segflow validate: ${file ? `unexpected argument "${extra[0] ?? file}"` : 'name the config file'}\n\n${HELP}`,
+      );
       return EXIT.usage;
     }
     let config: Config;
@@ -77,20 +79,39 @@ function summary(file: string, config: Config): string {
   row('store', relative(process.cwd(), config.store.path) || config.store.path);
   row(
     'sources',
-    list(Object.values(config.sources).map((s) => `${s.name} (${s.connector}${s.streams ? `: ${s.streams.join(', ')}` : ''})`)),
+    list(
+      Object.values(config.sources).map(
+        (s) => `${s.name} (${s.connector}${s.streams ? `: ${s.streams.join(', ')}` : ''})`,
+      ),
+    ),
   );
   row(
     'destinations',
-    list(Object.values(config.destinations).map((d) => `${d.name} (${d.connector}${d.identities_from ? `, ids from ${d.identities_from}` : ''})`)),
+    list(
+      Object.values(config.destinations).map(
+        (d) => `${d.name} (${d.connector}${d.identities_from ? `, ids from ${d.identities_from}` : ''})`,
+      ),
+    ),
   );
-  row('segments', list(config.segments.map((s) => (s.holdout > 0 ? `${s.key} (holdout ${Math.round(s.holdout * 1000) / 10}%)` : s.key))));
+  row(
+    'segments',
+    list(
+      config.segments.map((s) => (s.holdout > 0 ? `${s.key} (holdout ${Math.round(s.holdout * 1000) / 10}%)` : s.key)),
+    ),
+  );
   row('features', list(Object.keys(config.features)));
-  row('models', list(Object.entries(config.models).map(([name, m]) => (typeof m.kind === 'string' ? `${name} (${m.kind})` : name))));
+  row(
+    'models',
+    list(Object.entries(config.models).map(([name, m]) => (typeof m.kind === 'string' ? `${name} (${m.kind})` : name))),
+  );
   const jobs = Object.entries(config.jobs);
   row('jobs', jobs.length === 0 ? 'none' : String(jobs.length));
   for (const [name, job] of jobs) {
     const next = nextRuns(job)[0];
-    const when = job.schedule === undefined ? 'on demand' : `"${job.schedule}" ${job.timezone}, next ${next ? localTime(next, job.timezone) : 'never'}`;
+    const when =
+      job.schedule === undefined
+        ? 'on demand'
+        : `"${job.schedule}" ${job.timezone}, next ${next ? localTime(next, job.timezone) : 'never'}`;
     lines.push(`    ${name}: ${when}`);
     lines.push(`      ${job.steps.map(stepLabel).join('; ')}`);
   }

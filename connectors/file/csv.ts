@@ -59,7 +59,11 @@ export function* parseCsv(text: string, file = 'CSV'): Generator<CsvRecord> {
           break;
         }
         if (i < end && text[i] !== ',' && text[i] !== '\n' && text[i] !== '\r') {
-          throw new CsvSyntaxError(file, line, `unexpected ${JSON.stringify(text[i])} after a closing quote (quotes inside a field are written "")`);
+          throw new CsvSyntaxError(
+            file,
+            line,
+            `unexpected ${JSON.stringify(text[i])} after a closing quote (quotes inside a field are written "")`,
+          );
         }
         fields.push(value);
       } else {

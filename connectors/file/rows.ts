@@ -25,7 +25,9 @@ export function formatOf(path: string, format: FileFormat | undefined): FileForm
   const ext = extname(path).toLowerCase();
   if (ext === '.csv') return 'csv';
   if (ext === '.jsonl' || ext === '.ndjson') return 'jsonl';
-  throw new ConfigError(`cannot tell the format of ${path} from its extension`, { fix: "set format: 'csv' or 'jsonl'" });
+  throw new ConfigError(`cannot tell the format of ${path} from its extension`, {
+    fix: "set format: 'csv' or 'jsonl'",
+  });
 }
 
 /** Reads every row (or, with `headerOnly`, just the columns). Malformed content is a ConfigError naming file and line. */
@@ -34,7 +36,8 @@ export async function readRows(path: string, format: FileFormat | undefined, hea
   try {
     return formatOf(path, format) === 'csv' ? csvRows(text, path, headerOnly) : jsonlRows(text, path, headerOnly);
   } catch (error) {
-    if (error instanceof CsvSyntaxError) throw new ConfigError(error.message, { cause: error, fix: 'fix the file, or export it again as standard CSV' });
+    if (error instanceof CsvSyntaxError)
+      throw new ConfigError(error.message, { cause: error, fix: 'fix the file, or export it again as standard CSV' });
     throw error;
   }
 }
@@ -72,7 +75,8 @@ function jsonlRows(text: string, path: string, headerOnly: boolean): FileRows {
     } catch (error) {
       throw new ConfigError(`${path} line ${line}: not valid JSON (${(error as Error).message})`, { cause: error });
     }
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(`${path} line ${line}: expected a JSON object per line`);
+    if (value === null || typeof value !== 'object' || Array.isArray(value))
+      throw new ConfigError(`${path} line ${line}: expected a JSON object per line`);
     rows.push({ line, values: value as Record<string, unknown> });
     if (headerOnly) break;
   }

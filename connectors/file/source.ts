@@ -101,7 +101,11 @@ export const source = defineSource({
     }
     if (config.events) {
       const file = config.events;
-      streams.push(fileStream('events', 'event', 'sourceEventId', 'occurredAt', (rows, cfg) => rows.map((row) => eventOf(row, file, cfg.source))));
+      streams.push(
+        fileStream('events', 'event', 'sourceEventId', 'occurredAt', (rows, cfg) =>
+          rows.map((row) => eventOf(row, file, cfg.source)),
+        ),
+      );
     }
     return streams;
   },
@@ -146,9 +150,16 @@ function fileStream(
 function filesOf(config: FileConfig): [string, 'csv' | 'jsonl' | undefined, string[]][] {
   const files: [string, 'csv' | 'jsonl' | undefined, string[]][] = [];
   const { contacts, events } = config;
-  if (contacts) files.push([contacts.path, contacts.format, [contacts.idColumn, contacts.cursorColumn, ...Object.keys(contacts.columns)]]);
+  if (contacts)
+    files.push([
+      contacts.path,
+      contacts.format,
+      [contacts.idColumn, contacts.cursorColumn, ...Object.keys(contacts.columns)],
+    ]);
   if (events) {
-    const optional = [events.emailColumn, events.contactIdColumn, events.valueColumn].filter((c): c is string => c !== undefined);
+    const optional = [events.emailColumn, events.contactIdColumn, events.valueColumn].filter(
+      (c): c is string => c !== undefined,
+    );
     files.push([events.path, events.format, [events.idColumn, events.cursorColumn, events.typeColumn, ...optional]]);
   }
   return files;
@@ -170,7 +181,11 @@ function contactOf(row: FileRow, file: ContactsFile, source: string): Keyed {
     if (column === file.cursorColumn) traits[trait] = new Date(at).toISOString();
     else if (trait === 'email_consent') traits.email_consent = consentOf(value, row, column, file.path);
     else if (CANONICAL_TRAITS.has(trait)) traits[trait] = value === null ? null : String(value);
-    else traits[trait] = value === null || ['string', 'number', 'boolean'].includes(typeof value) ? (value as string) : JSON.stringify(value);
+    else
+      traits[trait] =
+        value === null || ['string', 'number', 'boolean'].includes(typeof value)
+          ? (value as string)
+          : JSON.stringify(value);
   }
   return { id, at, record: { kind: 'contact', source, externalId: id, traits, raw: row.values } };
 }
@@ -184,8 +199,17 @@ function eventOf(row: FileRow, file: EventsFile, source: string): Keyed {
     const columns = [file.emailColumn, file.contactIdColumn].filter(Boolean).join(' or ');
     throw new ConfigError(`${file.path} line ${row.line}: no valid ${columns}, so the event belongs to no one`);
   }
-  const taken = new Set([file.idColumn, file.cursorColumn, file.typeColumn, file.emailColumn, file.contactIdColumn, file.valueColumn]);
-  const properties = Object.fromEntries(Object.entries(row.values).filter(([column, value]) => !taken.has(column) && value !== '' && value !== undefined));
+  const taken = new Set([
+    file.idColumn,
+    file.cursorColumn,
+    file.typeColumn,
+    file.emailColumn,
+    file.contactIdColumn,
+    file.valueColumn,
+  ]);
+  const properties = Object.fromEntries(
+    Object.entries(row.values).filter(([column, value]) => !taken.has(column) && value !== '' && value !== undefined),
+  );
   const record: EventRecord = {
     kind: 'event',
     source,
@@ -208,10 +232,17 @@ function typeOf(row: FileRow, file: EventsFile): EventType {
   });
 }
 
-function consentOf(value: unknown, row: FileRow, column: string, path: string): ContactRecord['traits']['email_consent'] {
+function consentOf(
+  value: unknown,
+  row: FileRow,
+  column: string,
+  path: string,
+): ContactRecord['traits']['email_consent'] {
   const consent = text(value).toLowerCase();
   if ((EMAIL_CONSENT as readonly string[]).includes(consent)) return consent as (typeof EMAIL_CONSENT)[number];
-  throw new ConfigError(`${path} line ${row.line}: ${column} "${text(value)}" is not one of ${EMAIL_CONSENT.join(', ')}`);
+  throw new ConfigError(
+    `${path} line ${row.line}: ${column} "${text(value)}" is not one of ${EMAIL_CONSENT.join(', ')}`,
+  );
 }
 
 function required(row: FileRow, column: string, path: string): string {
@@ -223,9 +254,12 @@ function required(row: FileRow, column: string, path: string): string {
 function timestampOf(row: FileRow, column: string, path: string): number {
   const ms = parseTimestamp(row.values[column]);
   if (ms === undefined) {
-    throw new ConfigError(`${path} line ${row.line}: ${column} ${JSON.stringify(row.values[column] ?? null)} is not an ISO-8601 date or date-time`, {
-      fix: 'write timestamps like 2024-03-01T09:30:00Z (a value without a zone is read as UTC)',
-    });
+    throw new ConfigError(
+      `${path} line ${row.line}: ${column} ${JSON.stringify(row.values[column] ?? null)} is not an ISO-8601 date or date-time`,
+      {
+        fix: 'write timestamps like 2024-03-01T09:30:00Z (a value without a zone is read as UTC)',
+      },
+    );
   }
   return ms;
 }
@@ -234,7 +268,8 @@ function numberOf(row: FileRow, column: string, path: string): number | null {
   const value = row.values[column];
   if (value === '' || value === null || value === undefined) return null;
   const number = typeof value === 'number' ? value : Number(text(value));
-  if (!Number.isFinite(number)) throw new ConfigError(`${path} line ${row.line}: ${column} "${text(value)}" is not a number`);
+  if (!Number.isFinite(number))
+    throw new ConfigError(`${path} line ${row.line}: ${column} "${text(value)}" is not a number`);
   return number;
 }
 
@@ -243,7 +278,10 @@ function checkpointMs(state: StreamState | undefined, path: string): number | un
   const cursor = state?.cursor;
   if (cursor === undefined || cursor === null) return undefined;
   const ms = typeof cursor === 'number' ? cursor : parseTimestamp(cursor);
-  if (ms === undefined) throw new ConfigError(`the checkpoint for ${path} has cursor ${JSON.stringify(cursor)}, which is not a timestamp`, { fix: 'reset the stream to read it in full' });
+  if (ms === undefined)
+    throw new ConfigError(`the checkpoint for ${path} has cursor ${JSON.stringify(cursor)}, which is not a timestamp`, {
+      fix: 'reset the stream to read it in full',
+    });
   return ms;
 }
 

@@ -2,7 +2,8 @@
  * Cursor timestamps: ISO-8601 dates or date-times, with `T` or a space, with or without seconds, fractions and a zone.
  * A value without a zone is UTC, so a file reads the same on every machine.
  */
-const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+const TIMESTAMP =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
 
 /**
  * Epoch milliseconds of a timestamp, or undefined when the text is not one (including impossible dates like Feb 30).
@@ -18,7 +19,8 @@ export function parseTimestamp(text: unknown): number | undefined {
     part === undefined ? undefined : Number(part),
   ) as [number, number, number, number?, number?, number?];
   const date = new Date(Date.UTC(year, month - 1, day));
-  if (date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) return undefined;
+  if (date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59)
+    return undefined;
   const fraction = m[7] ? Math.floor(Number(`0${m[7]}`) * 1000) : 0;
   return Date.UTC(year, month - 1, day, hour, minute, second, fraction) - offsetMs(m[8]);
 }

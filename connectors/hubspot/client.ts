@@ -5,7 +5,16 @@
  */
 import { Client } from '@hubspot/api-client';
 import { z } from 'zod';
-import { ConfigError, RateLimitedError, TransientError, reasonOf, secret, type CheckResult, type ConnectorContext, type RateBudget } from '../../plugins/index.js';
+import {
+  ConfigError,
+  RateLimitedError,
+  TransientError,
+  reasonOf,
+  secret,
+  type CheckResult,
+  type ConnectorContext,
+  type RateBudget,
+} from '../../plugins/index.js';
 
 /** The config both the source and the destination take. */
 export const hubspotSpec = z.object({
@@ -110,17 +119,33 @@ export function classifyHubSpotError(error: unknown): Error | undefined {
   if (failure.code === 429) {
     const policy = (failure.body as { policyName?: string } | undefined)?.policyName ?? '';
     if (policy === 'DAILY' || /daily/i.test(message) || headers['x-hubspot-ratelimit-daily-remaining'] === '0') {
-      return new RateLimitedError(`HubSpot daily limit reached: ${message}`, { scope: 'daily', cause: error, fix: 'wait until tomorrow, or raise the portal\'s API limit' });
+      return new RateLimitedError(`HubSpot daily limit reached: ${message}`, {
+        scope: 'daily',
+        cause: error,
+        fix: "wait until tomorrow, or raise the portal's API limit",
+      });
     }
     const retryAfter = Number(headers['retry-after']);
-    return new RateLimitedError(`HubSpot rate limit: ${message}`, { cause: error, retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : 1000 });
+    return new RateLimitedError(`HubSpot rate limit: ${message}`, {
+      cause: error,
+      retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : 1000,
+    });
   }
-  if (failure.code >= 500) return new TransientError(`HubSpot server error ${failure.code}: ${message}`, { cause: error });
+  if (failure.code >= 500)
+    return new TransientError(`HubSpot server error ${failure.code}: ${message}`, { cause: error });
   if (failure.code === 401) {
-    return new ConfigError(`HubSpot refused the credentials: ${message}`, { cause: error, details: { status: 401 }, fix: 'set a valid private-app token, or OAuth client id, secret and refresh token' });
+    return new ConfigError(`HubSpot refused the credentials: ${message}`, {
+      cause: error,
+      details: { status: 401 },
+      fix: 'set a valid private-app token, or OAuth client id, secret and refresh token',
+    });
   }
   if (failure.code === 403) {
-    return new ConfigError(`HubSpot refused the request (missing scopes?): ${message}`, { cause: error, details: { status: 403 }, fix: 'grant the app the crm.objects.contacts, crm.lists and content scopes' });
+    return new ConfigError(`HubSpot refused the request (missing scopes?): ${message}`, {
+      cause: error,
+      details: { status: 403 },
+      fix: 'grant the app the crm.objects.contacts, crm.lists and content scopes',
+    });
   }
   return undefined;
 }
@@ -136,7 +161,9 @@ export class HubSpotConnection {
 
   constructor(readonly config: HubSpotConfig) {
     if (!config.accessToken && !(config.clientId && config.clientSecret && config.refreshToken)) {
-      throw new ConfigError('HubSpot needs a private-app token or OAuth credentials', { fix: 'set accessToken, or clientId, clientSecret and refreshToken' });
+      throw new ConfigError('HubSpot needs a private-app token or OAuth credentials', {
+        fix: 'set accessToken, or clientId, clientSecret and refreshToken',
+      });
     }
     this.client = new Client({
       ...(config.accessToken ? { accessToken: config.accessToken } : {}),
@@ -145,7 +172,14 @@ export class HubSpotConnection {
     });
     // The SDK loads its API modules on first use; loading them inside the first timed request would make requests
     // leave long after the budget counted them, bunching their arrival at HubSpot.
-    void [this.client.crm.contacts.basicApi, this.client.crm.deals.basicApi, this.client.crm.lists.membershipsApi, this.client.crm.associations.v4.batchApi, this.client.crm.objects.meetings.basicApi, this.client.crm.objects.calls.basicApi];
+    void [
+      this.client.crm.contacts.basicApi,
+      this.client.crm.deals.basicApi,
+      this.client.crm.lists.membershipsApi,
+      this.client.crm.associations.v4.batchApi,
+      this.client.crm.objects.meetings.basicApi,
+      this.client.crm.objects.calls.basicApi,
+    ];
   }
 
   private get oauth(): boolean {
@@ -216,10 +250,14 @@ export class HubSpotConnection {
 /** Feeds HubSpot's own daily counters to the connection's budget. */
 export function observeDaily(ctx: ConnectorContext, headers: Record<string, string> | Headers | undefined): void {
   if (!headers) return;
-  const get = (name: string) => (typeof (headers as Headers).get === 'function' ? (headers as Headers).get(name) : (headers as Record<string, string>)[name]);
+  const get = (name: string) =>
+    typeof (headers as Headers).get === 'function'
+      ? (headers as Headers).get(name)
+      : (headers as Record<string, string>)[name];
   const limit = Number(get('x-hubspot-ratelimit-daily'));
   const remaining = Number(get('x-hubspot-ratelimit-daily-remaining'));
-  if (Number.isFinite(limit) && limit > 0 && Number.isFinite(remaining)) ctx.observeDailyUsage(limit - remaining, limit);
+  if (Number.isFinite(limit) && limit > 0 && Number.isFinite(remaining))
+    ctx.observeDailyUsage(limit - remaining, limit);
 }
 
 const connections = new WeakMap<object, HubSpotConnection>();

@@ -12,7 +12,16 @@ import {
   type RowResult,
   type SegmentRef,
 } from '../../plugins/index.js';
-import { checkHubSpot, classifyHubSpotError, connectionFor, HUBSPOT_BUDGET, hubspotMessage, hubspotSpec, statusOf, type HubSpotConfig } from './client.js';
+import {
+  checkHubSpot,
+  classifyHubSpotError,
+  connectionFor,
+  HUBSPOT_BUDGET,
+  hubspotMessage,
+  hubspotSpec,
+  statusOf,
+  type HubSpotConfig,
+} from './client.js';
 
 /** HubSpot's batch cap, and the ids per membership call the sandbox holds it to. */
 const BATCH = 100;
@@ -24,7 +33,12 @@ function listName(segment: SegmentRef, config: HubSpotConfig): string {
 }
 
 /** The list's id, found by name or created as a MANUAL contact list. */
-async function listFor(segment: SegmentRef, config: HubSpotConfig, ctx: ConnectorContext, create: boolean): Promise<string | undefined> {
+async function listFor(
+  segment: SegmentRef,
+  config: HubSpotConfig,
+  ctx: ConnectorContext,
+  create: boolean,
+): Promise<string | undefined> {
   let cache = listIds.get(config);
   if (!cache) listIds.set(config, (cache = new Map()));
   const name = listName(segment, config);
@@ -33,7 +47,9 @@ async function listFor(segment: SegmentRef, config: HubSpotConfig, ctx: Connecto
   const connection = connectionFor(config);
   let id: string | undefined;
   try {
-    const found = await connection.run(ctx, 'lists.get_by_name', (client) => client.crm.lists.listsApi.getByName(name, '0-1'));
+    const found = await connection.run(ctx, 'lists.get_by_name', (client) =>
+      client.crm.lists.listsApi.getByName(name, '0-1'),
+    );
     id = found.list.listId;
   } catch (error) {
     if (statusOf(error) !== 404) throw error;
@@ -59,7 +75,13 @@ async function ensureProperty(name: string, config: HubSpotConfig, ctx: Connecto
   } catch (error) {
     if (statusOf(error) !== 404) throw error;
     await connection.run(ctx, 'properties.create', (client) =>
-      client.crm.properties.coreApi.create('contacts', { name, label: name, type: 'string' as never, fieldType: 'text' as never, groupName: 'contactinformation' }),
+      client.crm.properties.coreApi.create('contacts', {
+        name,
+        label: name,
+        type: 'string' as never,
+        fieldType: 'text' as never,
+        groupName: 'contactinformation',
+      }),
     );
   }
   ready.add(name);
@@ -85,7 +107,11 @@ async function write(batch: MembershipBatch, config: HubSpotConfig, ctx: Connect
       try {
         const response = await connection.run(ctx, 'contacts.upsert', (client) =>
           client.crm.contacts.batchApi.upsert({
-            inputs: byEmail.map(({ change }) => ({ idProperty: 'email', id: change.contact.email as string, properties: { email: change.contact.email as string } })),
+            inputs: byEmail.map(({ change }) => ({
+              idProperty: 'email',
+              id: change.contact.email as string,
+              properties: { email: change.contact.email as string },
+            })),
           }),
         );
         const created = new Map(response.results.map((r) => [String(r.properties.email ?? '').toLowerCase(), r.id]));
@@ -95,8 +121,17 @@ async function write(batch: MembershipBatch, config: HubSpotConfig, ctx: Connect
           const id = created.get(email);
           if (id) ids[i] = id;
           else {
-            const error = errors.find((e) => JSON.stringify(e.context ?? {}).toLowerCase().includes(email) || e.message.toLowerCase().includes(email));
-            results[i] = { status: 'rejected', reason: error?.message ?? 'HubSpot did not create the contact', code: error?.category ?? 'VALIDATION_ERROR' };
+            const error = errors.find(
+              (e) =>
+                JSON.stringify(e.context ?? {})
+                  .toLowerCase()
+                  .includes(email) || e.message.toLowerCase().includes(email),
+            );
+            results[i] = {
+              status: 'rejected',
+              reason: error?.message ?? 'HubSpot did not create the contact',
+              code: error?.category ?? 'VALIDATION_ERROR',
+            };
           }
         }
       } catch (error) {
@@ -106,24 +141,37 @@ async function write(batch: MembershipBatch, config: HubSpotConfig, ctx: Connect
   }
   batch.changes.forEach((change, i) => {
     if (results[i] || ids[i]) return;
-    results[i] = change.op === 'remove'
-      ? { status: 'accepted' }
-      : { status: 'skipped', reason: 'not in HubSpot: the contact has no HubSpot id (set createMissingContacts to create it by email)', code: 'NOT_IN_HUBSPOT' };
+    results[i] =
+      change.op === 'remove'
+        ? { status: 'accepted' }
+        : {
+            status: 'skipped',
+            reason: 'not in HubSpot: the contact has no HubSpot id (set createMissingContacts to create it by email)',
+            code: 'NOT_IN_HUBSPOT',
+          };
   });
 
   if (config.segmentProperty) {
     const property = config.segmentProperty;
-    const updates = batch.changes.map((change, i) => ({ change, i })).filter(({ change, i }) => !results[i] && ids[i] && change.traits && property in change.traits);
+    const updates = batch.changes
+      .map((change, i) => ({ change, i }))
+      .filter(({ change, i }) => !results[i] && ids[i] && change.traits && property in change.traits);
     if (updates.length > 0) {
       try {
         await ensureProperty(property, config, ctx);
         const response = await connection.run(ctx, 'contacts.update', (client) =>
-          client.crm.contacts.batchApi.update({ inputs: updates.map(({ change, i }) => ({ id: ids[i] as string, properties: { [property]: String(change.traits?.[property] ?? '') } })) }),
+          client.crm.contacts.batchApi.update({
+            inputs: updates.map(({ change, i }) => ({
+              id: ids[i] as string,
+              properties: { [property]: String(change.traits?.[property] ?? '') },
+            })),
+          }),
         );
         const errors = 'errors' in response ? (response.errors ?? []) : [];
         for (const { i } of updates) {
           const error = errors.find((e) => (e.context?.ids ?? []).includes(ids[i] as string));
-          if (error && batch.changes[i]?.op === 'update') results[i] = { status: 'rejected', reason: error.message, code: error.category };
+          if (error && batch.changes[i]?.op === 'update')
+            results[i] = { status: 'rejected', reason: error.message, code: error.category };
         }
       } catch (error) {
         for (const { i, change } of updates) if (change.op === 'update') results[i] = failedRow(error);
@@ -131,9 +179,12 @@ async function write(batch: MembershipBatch, config: HubSpotConfig, ctx: Connect
     }
   }
 
-  const membership = batch.changes.map((change, i) => ({ change, i })).filter(({ change, i }) => !results[i] && change.op !== 'update');
+  const membership = batch.changes
+    .map((change, i) => ({ change, i }))
+    .filter(({ change, i }) => !results[i] && change.op !== 'update');
   batch.changes.forEach((change, i) => {
-    if (!results[i] && change.op === 'update') results[i] = { status: 'accepted', destinationRecordId: ids[i] as string };
+    if (!results[i] && change.op === 'update')
+      results[i] = { status: 'accepted', destinationRecordId: ids[i] as string };
   });
   if (membership.length > 0) {
     try {
@@ -148,9 +199,14 @@ async function write(batch: MembershipBatch, config: HubSpotConfig, ctx: Connect
         const missingIds = new Set(response.recordIdsMissing ?? []);
         for (const { change, i } of slice) {
           const id = ids[i] as string;
-          results[i] = change.op === 'add' && missingIds.has(id)
-            ? { status: 'skipped', reason: `not in HubSpot: no contact ${id} (deleted or merged away?)`, code: 'OBJECT_NOT_FOUND' }
-            : { status: 'accepted', destinationRecordId: id };
+          results[i] =
+            change.op === 'add' && missingIds.has(id)
+              ? {
+                  status: 'skipped',
+                  reason: `not in HubSpot: no contact ${id} (deleted or merged away?)`,
+                  code: 'OBJECT_NOT_FOUND',
+                }
+              : { status: 'accepted', destinationRecordId: id };
         }
       }
     } catch (error) {
@@ -167,7 +223,9 @@ async function readMembership(segment: SegmentRef, config: HubSpotConfig, ctx: C
   const ids: string[] = [];
   let after: string | undefined;
   do {
-    const page = await connection.run(ctx, 'lists.memberships', (client) => client.crm.lists.membershipsApi.getPage(listId, after, undefined, 250));
+    const page = await connection.run(ctx, 'lists.memberships', (client) =>
+      client.crm.lists.membershipsApi.getPage(listId, after, undefined, 250),
+    );
     ids.push(...page.results.map((r) => String(r.recordId)));
     after = page.paging?.next?.after;
   } while (after);
@@ -175,7 +233,11 @@ async function readMembership(segment: SegmentRef, config: HubSpotConfig, ctx: C
   for (let start = 0; start < ids.length; start += BATCH) {
     const slice = ids.slice(start, start + BATCH);
     const response = await connection.run(ctx, 'contacts.read', (client) =>
-      client.crm.contacts.batchApi.read({ inputs: slice.map((id) => ({ id })), properties: ['email'], propertiesWithHistory: [] }),
+      client.crm.contacts.batchApi.read({
+        inputs: slice.map((id) => ({ id })),
+        properties: ['email'],
+        propertiesWithHistory: [],
+      }),
     );
     for (const contact of response.results) emails.set(contact.id, contact.properties.email ?? null);
   }
@@ -202,7 +264,11 @@ export const destination = defineDestination({
     const out = [];
     for (const identity of identities) {
       const id = identity.externalIds[0];
-      const input = id ? { objectId: id } : identity.email ? { objectId: identity.email, idProperty: 'email' } : undefined;
+      const input = id
+        ? { objectId: id }
+        : identity.email
+          ? { objectId: identity.email, idProperty: 'email' }
+          : undefined;
       if (!input) {
         out.push({ status: 'not_found' as const });
         continue;
@@ -211,7 +277,11 @@ export const destination = defineDestination({
         await connection.run(ctx, 'contacts.gdpr_delete', (client) => client.crm.contacts.basicApi.purge(input));
         out.push({ status: 'erased' as const });
       } catch (error) {
-        out.push(statusOf(error) === 404 ? { status: 'not_found' as const } : { status: 'failed' as const, reason: hubspotMessage(error) });
+        out.push(
+          statusOf(error) === 404
+            ? { status: 'not_found' as const }
+            : { status: 'failed' as const, reason: hubspotMessage(error) },
+        );
       }
     }
     return out;

@@ -4,6 +4,12 @@
  */
 export { source, contactRecord } from './source.js';
 export { destination } from './destination.js';
-export { hubspotWebhook, signatureV3, webhookRecords, SIGNATURE_WINDOW_MS, type HubSpotWebhookEvent } from './webhook.js';
+export {
+  hubspotWebhook,
+  signatureV3,
+  webhookRecords,
+  SIGNATURE_WINDOW_MS,
+  type HubSpotWebhookEvent,
+} from './webhook.js';
 export { hubspotSpec, classifyHubSpotError, HUBSPOT_BUDGET, type HubSpotConfig } from './client.js';
 export { startSandbox, sandboxConfig, type HubSpotSandbox, type HubSpotSandboxOptions } from './sandbox/index.js';

@@ -18,12 +18,33 @@ import {
   type StreamMessage,
   type StreamState,
 } from '../../plugins/index.js';
-import { checkHubSpot, classifyHubSpotError, connectionFor, HUBSPOT_BUDGET, hubspotSpec, observeDaily, statusOf, type HubSpotConfig } from './client.js';
+import {
+  checkHubSpot,
+  classifyHubSpotError,
+  connectionFor,
+  HUBSPOT_BUDGET,
+  hubspotSpec,
+  observeDaily,
+  statusOf,
+  type HubSpotConfig,
+} from './client.js';
 import { hubspotWebhook } from './webhook.js';
 
 const CONTACT_PROPERTIES = [
-  'email', 'firstname', 'lastname', 'phone', 'company', 'jobtitle', 'country', 'city', 'lifecyclestage',
-  'hubspot_owner_id', 'createdate', 'lastmodifieddate', 'hs_merged_object_ids', 'hs_email_optout',
+  'email',
+  'firstname',
+  'lastname',
+  'phone',
+  'company',
+  'jobtitle',
+  'country',
+  'city',
+  'lifecyclestage',
+  'hubspot_owner_id',
+  'createdate',
+  'lastmodifieddate',
+  'hs_merged_object_ids',
+  'hs_email_optout',
 ];
 
 const SEARCH_PAGE = 200;
@@ -47,9 +68,12 @@ type CrmType = 'contacts' | 'meetings' | 'calls' | 'emails' | 'deals';
 /** The SDK's API for an object type (contacts and deals have their own; engagements are under `objects`). */
 function apiOf(client: Client, type: CrmType) {
   switch (type) {
-    case 'contacts': return client.crm.contacts;
-    case 'deals': return client.crm.deals;
-    default: return client.crm.objects[type];
+    case 'contacts':
+      return client.crm.contacts;
+    case 'deals':
+      return client.crm.deals;
+    default:
+      return client.crm.objects[type];
   }
 }
 
@@ -89,18 +113,28 @@ async function* searchModified(
   for (;;) {
     const filterGroups = after
       ? [
-          { filters: [{ propertyName: name, operator: 'EQ', value: String(after.at) }, { propertyName: 'hs_object_id', operator: 'GT', value: after.id }] },
+          {
+            filters: [
+              { propertyName: name, operator: 'EQ', value: String(after.at) },
+              { propertyName: 'hs_object_id', operator: 'GT', value: after.id },
+            ],
+          },
           { filters: [{ propertyName: name, operator: 'GT', value: String(after.at) }] },
         ]
       : [{ filters: [{ propertyName: name, operator: 'GTE', value: String(Math.max(0, start)) }] }];
     const body = {
       filterGroups,
-      sorts: [{ propertyName: name, direction: 'ASCENDING' }, { propertyName: 'hs_object_id', direction: 'ASCENDING' }],
+      sorts: [
+        { propertyName: name, direction: 'ASCENDING' },
+        { propertyName: 'hs_object_id', direction: 'ASCENDING' },
+      ],
       properties,
       limit: SEARCH_PAGE,
       after: '0',
     };
-    const info = await connection.run(ctx, `${type}.search`, (client) => apiOf(client, type).searchApi.doSearchWithHttpInfo(body as never));
+    const info = await connection.run(ctx, `${type}.search`, (client) =>
+      apiOf(client, type).searchApi.doSearchWithHttpInfo(body as never),
+    );
     observeDaily(ctx, info.headers);
     const page = info.data.results as HubSpotObject[];
     if (page.length === 0) return;
@@ -121,10 +155,22 @@ interface WalkState {
 }
 
 /** The newest modification of a type's objects (one search sorted descending, limit 1); null when there are none. */
-async function newestModified(type: CrmType, request: ReadRequest<HubSpotConfig>, ctx: ConnectorContext): Promise<string | null> {
+async function newestModified(
+  type: CrmType,
+  request: ReadRequest<HubSpotConfig>,
+  ctx: ConnectorContext,
+): Promise<string | null> {
   const name = modifiedName(type);
-  const body = { filterGroups: [], sorts: [{ propertyName: name, direction: 'DESCENDING' }], properties: [name], limit: 1, after: '0' };
-  const info = await connectionFor(request.config).run(ctx, `${type}.search`, (client) => apiOf(client, type).searchApi.doSearchWithHttpInfo(body as never));
+  const body = {
+    filterGroups: [],
+    sorts: [{ propertyName: name, direction: 'DESCENDING' }],
+    properties: [name],
+    limit: 1,
+    after: '0',
+  };
+  const info = await connectionFor(request.config).run(ctx, `${type}.search`, (client) =>
+    apiOf(client, type).searchApi.doSearchWithHttpInfo(body as never),
+  );
   observeDaily(ctx, info.headers);
   const newest = info.data.results[0] as HubSpotObject | undefined;
   return newest ? new Date(modifiedAt(type, newest)).toISOString() : null;
@@ -146,7 +192,8 @@ async function* walkList(
   objectsPerPage = LIST_PAGE,
 ): AsyncGenerator<{ page: HubSpotObject[]; state: StreamState }> {
   const state = (request.state ?? {}) as WalkState;
-  const cursorAtStart = 'cursorAtStart' in state ? (state.cursorAtStart ?? null) : await newestModified(type, request, ctx);
+  const cursorAtStart =
+    'cursorAtStart' in state ? (state.cursorAtStart ?? null) : await newestModified(type, request, ctx);
   const since = request.config.startDate ? Date.parse(request.config.startDate) : -Infinity;
   let group: HubSpotObject[] = [];
   let listed = 0;
@@ -191,7 +238,10 @@ function iso(value: string | null | undefined): string | null {
 /** Maps a HubSpot contact into the canonical contact record. */
 export function contactRecord(object: HubSpotObject, extra: string[]): ContactRecord {
   const p = object.properties;
-  const linked = (p.hs_merged_object_ids ?? '').split(';').map((s) => s.trim()).filter(Boolean);
+  const linked = (p.hs_merged_object_ids ?? '')
+    .split(';')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const traits: ContactRecord['traits'] = {
     email: p.email ?? null,
     first_name: p.firstname ?? null,
@@ -232,7 +282,9 @@ function contactsStream(config: HubSpotConfig): StreamDefinition<HubSpotConfig> 
     async *read(request, ctx): AsyncIterable<StreamMessage> {
       if (request.mode === 'incremental') {
         let state: StreamState = { ...(request.state ?? {}) };
-        const pages = request.state?.cursor ? searchModified('contacts', properties, request, ctx) : walkList('contacts', properties, request, ctx);
+        const pages = request.state?.cursor
+          ? searchModified('contacts', properties, request, ctx)
+          : walkList('contacts', properties, request, ctx);
         for await (const { page, state: next } of pages) {
           for (const object of page) yield { type: 'record', record: contactRecord(object, config.properties) };
           state = next;
@@ -250,10 +302,17 @@ function contactsStream(config: HubSpotConfig): StreamDefinition<HubSpotConfig> 
           seen.push(contactRecord(object, config.properties));
         }
       }
-      seen.sort((a, b) => String(a.traits.updated_at).localeCompare(String(b.traits.updated_at)) || Number(a.externalId) - Number(b.externalId));
+      seen.sort(
+        (a, b) =>
+          String(a.traits.updated_at).localeCompare(String(b.traits.updated_at)) ||
+          Number(a.externalId) - Number(b.externalId),
+      );
       for (let i = 0; i < seen.length; i += LIST_PAGE) {
         for (const record of seen.slice(i, i + LIST_PAGE)) yield { type: 'record', record };
-        yield { type: 'state', state: { cursor: seen[Math.min(i + LIST_PAGE, seen.length) - 1]?.traits.updated_at ?? null } };
+        yield {
+          type: 'state',
+          state: { cursor: seen[Math.min(i + LIST_PAGE, seen.length) - 1]?.traits.updated_at ?? null },
+        };
       }
       yield { type: 'state', state: { cursor: max > 0 ? new Date(max).toISOString() : null } };
     },
@@ -268,13 +327,18 @@ function contactsStream(config: HubSpotConfig): StreamDefinition<HubSpotConfig> 
  * unpackIds(packIds(['1000003', '1000001'])); // ['1000001', '1000003']
  */
 export function packIds(ids: Iterable<string>): string {
-  const sorted = [...new Set(ids)].filter((id) => /^\d+$/.test(id)).map(Number).sort((a, b) => a - b);
+  const sorted = [...new Set(ids)]
+    .filter((id) => /^\d+$/.test(id))
+    .map(Number)
+    .sort((a, b) => a - b);
   let previous = 0;
-  return sorted.map((id) => {
-    const delta = id - previous;
-    previous = id;
-    return delta.toString(36);
-  }).join(',');
+  return sorted
+    .map((id) => {
+      const delta = id - previous;
+      previous = id;
+      return delta.toString(36);
+    })
+    .join(',');
 }
 
 /** The ids {@link packIds} packed. */
@@ -333,40 +397,79 @@ function archivedContactsStream(config: HubSpotConfig): StreamDefinition<HubSpot
         for await (const { page } of listAll('contacts', ['hs_merged_object_ids'], false, request, ctx)) {
           for (const object of page) {
             live.add(object.id);
-            for (const id of (object.properties.hs_merged_object_ids ?? '').split(';')) if (id.trim()) merged.add(id.trim());
+            for (const id of (object.properties.hs_merged_object_ids ?? '').split(';'))
+              if (id.trim()) merged.add(id.trim());
           }
         }
         const at = new Date(now).toISOString();
-        const vanished = knownIds === undefined ? [] : unpackIds(knownIds).filter((id) => !live.has(id) && !archived.has(id) && !merged.has(id));
+        const vanished =
+          knownIds === undefined
+            ? []
+            : unpackIds(knownIds).filter((id) => !live.has(id) && !archived.has(id) && !merged.has(id));
         for (const id of vanished) {
-          yield { type: 'record', record: { kind: 'contact', source: 'hubspot', externalId: id, traits: { updated_at: at }, deleted: true, raw: { gdpr_deleted: true } } };
+          yield {
+            type: 'record',
+            record: {
+              kind: 'contact',
+              source: 'hubspot',
+              externalId: id,
+              traits: { updated_at: at },
+              deleted: true,
+              raw: { gdpr_deleted: true },
+            },
+          };
         }
         if (vanished.length > 0) {
           cursor = cursor && String(cursor) > at ? cursor : at;
-          ctx.logger.info('HubSpot contacts no longer listed read as deleted', { connection: ctx.connection, count: vanished.length });
+          ctx.logger.info('HubSpot contacts no longer listed read as deleted', {
+            connection: ctx.connection,
+            count: vanished.length,
+          });
         }
         reconciledAt = at;
         knownIds = packIds(live);
       }
-      yield { type: 'state', state: { cursor, ...(reconciledAt === undefined ? {} : { reconciledAt }), ...(knownIds === undefined ? {} : { knownIds }) } };
+      yield {
+        type: 'state',
+        state: {
+          cursor,
+          ...(reconciledAt === undefined ? {} : { reconciledAt }),
+          ...(knownIds === undefined ? {} : { knownIds }),
+        },
+      };
     },
   };
 }
 
 interface EmailEventsPage {
-  events: { id: string; type: string; recipient: string; created: number; emailCampaignId?: number; url?: string; subscriptions?: { status?: string }[]; category?: string }[];
+  events: {
+    id: string;
+    type: string;
+    recipient: string;
+    created: number;
+    emailCampaignId?: number;
+    url?: string;
+    subscriptions?: { status?: string }[];
+    category?: string;
+  }[];
   hasMore: boolean;
   offset?: string;
 }
 
 function emailEventType(event: EmailEventsPage['events'][number]): EventType | undefined {
   switch (event.type) {
-    case 'SENT': return 'email_sent';
-    case 'OPEN': return 'email_open';
-    case 'CLICK': return 'email_click';
-    case 'BOUNCE': return 'email_bounce';
-    case 'STATUSCHANGE': return (event.subscriptions ?? []).some((s) => s.status === 'UNSUBSCRIBED') ? 'email_unsubscribe' : undefined;
-    default: return undefined;
+    case 'SENT':
+      return 'email_sent';
+    case 'OPEN':
+      return 'email_open';
+    case 'CLICK':
+      return 'email_click';
+    case 'BOUNCE':
+      return 'email_bounce';
+    case 'STATUSCHANGE':
+      return (event.subscriptions ?? []).some((s) => s.status === 'UNSUBSCRIBED') ? 'email_unsubscribe' : undefined;
+    default:
+      return undefined;
   }
 }
 
@@ -385,7 +488,13 @@ function emailEventsStream(): StreamDefinition<HubSpotConfig> {
       const saved = state?.window as { start: number; end: number; offset?: string } | undefined;
       // A window belongs to the cursor it was read under: a cursor moved past its end starts afresh.
       const window = saved && (!state?.cursor || Date.parse(String(state.cursor)) <= saved.end) ? saved : undefined;
-      const start = window?.start ?? (state?.cursor ? Date.parse(String(state.cursor)) - OVERLAP_MS : request.config.startDate ? Date.parse(request.config.startDate) : 0);
+      const start =
+        window?.start ??
+        (state?.cursor
+          ? Date.parse(String(state.cursor)) - OVERLAP_MS
+          : request.config.startDate
+            ? Date.parse(request.config.startDate)
+            : 0);
       const end = window?.end ?? ctx.clock.now();
       let offset = window?.offset;
       let cursor = state?.cursor ?? null;
@@ -467,20 +576,31 @@ function formSubmissionsStream(): StreamDefinition<HubSpotConfig> {
       const forms: { id: string; name: string }[] = [];
       let after: string | undefined;
       do {
-        const page = await connection.raw<Paged<{ id: string; name: string }>>(ctx, 'forms.list', '/marketing/v3/forms/', { limit: '100', ...(after ? { after } : {}) });
+        const page = await connection.raw<Paged<{ id: string; name: string }>>(
+          ctx,
+          'forms.list',
+          '/marketing/v3/forms/',
+          { limit: '100', ...(after ? { after } : {}) },
+        );
         forms.push(...page.results);
         after = page.paging?.next?.after;
       } while (after);
       // Yielded as they come, newest first, so a form with a million submissions is never held in memory; the
       // checkpoint comes at the end (a run stopped midway reads the forms again, and the load skips what it has).
-      const previous = request.mode === 'incremental' ? ((request.state?.cursor as string | null | undefined) ?? null) : null;
+      const previous =
+        request.mode === 'incremental' ? ((request.state?.cursor as string | null | undefined) ?? null) : null;
       let newest: string | null = null;
       let unattributed = 0;
       for (const form of forms) {
         let next: string | undefined;
         let older = false;
         do {
-          const page = await connection.raw<Paged<FormSubmissionResult>>(ctx, 'forms.submissions', `/form-integrations/v1/submissions/forms/${encodeURIComponent(form.id)}`, { limit: '50', ...(next ? { after: next } : {}) });
+          const page = await connection.raw<Paged<FormSubmissionResult>>(
+            ctx,
+            'forms.submissions',
+            `/form-integrations/v1/submissions/forms/${encodeURIComponent(form.id)}`,
+            { limit: '50', ...(next ? { after: next } : {}) },
+          );
           for (const submission of page.results) {
             if (submission.submittedAt < since) {
               older = true;
@@ -500,14 +620,23 @@ function formSubmissionsStream(): StreamDefinition<HubSpotConfig> {
               type: 'form_submit',
               occurredAt,
               contact: { email: values.email },
-              properties: { form_id: form.id, form_name: form.name, ...(submission.pageUrl ? { url: submission.pageUrl } : {}), values },
+              properties: {
+                form_id: form.id,
+                form_name: form.name,
+                ...(submission.pageUrl ? { url: submission.pageUrl } : {}),
+                values,
+              },
             };
             yield { type: 'record', record };
           }
           next = page.paging?.next?.after;
         } while (next && !older);
       }
-      if (unattributed > 0) ctx.logger.warn('HubSpot form submissions without an email skipped', { connection: ctx.connection, count: unattributed });
+      if (unattributed > 0)
+        ctx.logger.warn('HubSpot form submissions without an email skipped', {
+          connection: ctx.connection,
+          count: unattributed,
+        });
       yield newestCursor(newest, previous);
     },
   };
@@ -527,7 +656,8 @@ function behaviouralEventsStream(): StreamDefinition<HubSpotConfig> {
     overlap: OVERLAP_MS,
     async *read(request, ctx): AsyncIterable<StreamMessage> {
       const connection = connectionFor(request.config);
-      const previous = request.mode === 'incremental' ? ((request.state?.cursor as string | null | undefined) ?? null) : null;
+      const previous =
+        request.mode === 'incremental' ? ((request.state?.cursor as string | null | undefined) ?? null) : null;
       const since = eventsSince(request);
       // Event types are read one after the other, each in time order: one cursor for all comes only at the end.
       let newest: string | null = null;
@@ -541,7 +671,15 @@ function behaviouralEventsStream(): StreamDefinition<HubSpotConfig> {
           let after: string | undefined;
           do {
             const page = await connection.run(ctx, 'events.list', (client) =>
-              client.events.eventsApi.getPage('contact', eventType, after, undefined, 100, ['ASCENDING'], Number.isFinite(since) ? new Date(since) : undefined),
+              client.events.eventsApi.getPage(
+                'contact',
+                eventType,
+                after,
+                undefined,
+                100,
+                ['ASCENDING'],
+                Number.isFinite(since) ? new Date(since) : undefined,
+              ),
             );
             for (const event of page.results) {
               const occurredAt = new Date(event.occurredAt).toISOString();
@@ -562,7 +700,9 @@ function behaviouralEventsStream(): StreamDefinition<HubSpotConfig> {
         }
       } catch (error) {
         if (statusOf(error) !== 403) throw error;
-        ctx.logger.info('HubSpot portal has no custom behavioural events (the Events API answered 403)', { connection: ctx.connection });
+        ctx.logger.info('HubSpot portal has no custom behavioural events (the Events API answered 403)', {
+          connection: ctx.connection,
+        });
         yield { type: 'state', state: { cursor: previous } };
         return;
       }
@@ -572,14 +712,36 @@ function behaviouralEventsStream(): StreamDefinition<HubSpotConfig> {
 }
 
 const ENGAGEMENT_PROPERTIES: Record<Exclude<CrmType, 'contacts'>, string[]> = {
-  meetings: ['hs_meeting_title', 'hs_timestamp', 'hs_meeting_start_time', 'hs_meeting_end_time', 'hs_meeting_outcome', 'hs_lastmodifieddate'],
+  meetings: [
+    'hs_meeting_title',
+    'hs_timestamp',
+    'hs_meeting_start_time',
+    'hs_meeting_end_time',
+    'hs_meeting_outcome',
+    'hs_lastmodifieddate',
+  ],
   calls: ['hs_call_title', 'hs_timestamp', 'hs_call_duration', 'hs_call_status', 'hs_lastmodifieddate'],
   emails: ['hs_email_subject', 'hs_timestamp', 'hs_email_direction', 'hs_lastmodifieddate'],
-  deals: ['dealname', 'amount', 'deal_currency_code', 'dealstage', 'pipeline', 'closedate', 'createdate', 'hs_is_closed_won', 'hs_lastmodifieddate'],
+  deals: [
+    'dealname',
+    'amount',
+    'deal_currency_code',
+    'dealstage',
+    'pipeline',
+    'closedate',
+    'createdate',
+    'hs_is_closed_won',
+    'hs_lastmodifieddate',
+  ],
 };
 
 /** Contacts of each object, through the associations v4 batch read (search and list results carry none). */
-async function contactsOf(type: Exclude<CrmType, 'contacts'>, ids: string[], request: ReadRequest<HubSpotConfig>, ctx: ConnectorContext): Promise<Map<string, string[]>> {
+async function contactsOf(
+  type: Exclude<CrmType, 'contacts'>,
+  ids: string[],
+  request: ReadRequest<HubSpotConfig>,
+  ctx: ConnectorContext,
+): Promise<Map<string, string[]>> {
   const links = new Map<string, string[]>();
   if (ids.length === 0) return links;
   const connection = connectionFor(request.config);
@@ -587,15 +749,28 @@ async function contactsOf(type: Exclude<CrmType, 'contacts'>, ids: string[], req
     client.crm.associations.v4.batchApi.getPage(type, 'contacts', { inputs: ids.map((id) => ({ id })) }),
   );
   for (const result of response.results) {
-    links.set(String(result._from.id), result.to.map((to) => String(to.toObjectId)));
+    links.set(
+      String(result._from.id),
+      result.to.map((to) => String(to.toObjectId)),
+    );
   }
   return links;
 }
 
-function engagementEvents(type: Exclude<CrmType, 'contacts'>, object: HubSpotObject, contactIds: string[]): EventRecord[] {
+function engagementEvents(
+  type: Exclude<CrmType, 'contacts'>,
+  object: HubSpotObject,
+  contactIds: string[],
+): EventRecord[] {
   const p = object.properties;
   const updated = new Date(modifiedAt(type, object)).toISOString();
-  const base = (contactId: string, kind: EventType, suffix: string, at: string | null, value: number | null): EventRecord => ({
+  const base = (
+    contactId: string,
+    kind: EventType,
+    suffix: string,
+    at: string | null,
+    value: number | null,
+  ): EventRecord => ({
     kind: 'event',
     source: 'hubspot',
     sourceEventId: `${type}:${object.id}:${suffix}:${contactId}`,
@@ -610,10 +785,21 @@ function engagementEvents(type: Exclude<CrmType, 'contacts'>, object: HubSpotObj
     if (type === 'deals') {
       const amount = p.amount ? Number(p.amount) : null;
       const value = amount !== null && Number.isFinite(amount) ? amount : null;
-      events.push(base(contactId, 'deal_created', 'created', iso(p.createdate) ?? object.createdAt?.toISOString() ?? null, value));
+      events.push(
+        base(contactId, 'deal_created', 'created', iso(p.createdate) ?? object.createdAt?.toISOString() ?? null, value),
+      );
       if (p.dealstage === 'closedwon' || p.hs_is_closed_won === 'true') {
         events.push(base(contactId, 'deal_won', 'won', iso(p.closedate), value));
-        events.push({ ...base(contactId, 'purchase', 'purchase', iso(p.closedate), value), properties: { ...p, object_id: object.id, updated_at: updated, currency: p.deal_currency_code ?? null, order_id: `deal-${object.id}` } });
+        events.push({
+          ...base(contactId, 'purchase', 'purchase', iso(p.closedate), value),
+          properties: {
+            ...p,
+            object_id: object.id,
+            updated_at: updated,
+            currency: p.deal_currency_code ?? null,
+            order_id: `deal-${object.id}`,
+          },
+        });
       }
     } else {
       const kind: EventType = type === 'meetings' ? 'meeting' : type === 'calls' ? 'call' : 'custom';
@@ -638,10 +824,19 @@ function engagementStream(type: Exclude<CrmType, 'contacts'>): StreamDefinition<
     async *read(request, ctx): AsyncIterable<StreamMessage> {
       if (request.mode === 'incremental') {
         let state: StreamState = { ...(request.state ?? {}) };
-        const pages = request.state?.cursor ? searchModified(type, properties, request, ctx) : walkList(type, properties, request, ctx, ASSOCIATION_BATCH);
+        const pages = request.state?.cursor
+          ? searchModified(type, properties, request, ctx)
+          : walkList(type, properties, request, ctx, ASSOCIATION_BATCH);
         for await (const { page, state: next } of pages) {
-          const links = await contactsOf(type, page.map((o) => o.id), request, ctx);
-          for (const object of page) for (const record of engagementEvents(type, object, links.get(object.id) ?? [])) yield { type: 'record', record };
+          const links = await contactsOf(
+            type,
+            page.map((o) => o.id),
+            request,
+            ctx,
+          );
+          for (const object of page)
+            for (const record of engagementEvents(type, object, links.get(object.id) ?? []))
+              yield { type: 'record', record };
           state = next;
           yield { type: 'state', state };
         }
@@ -650,15 +845,26 @@ function engagementStream(type: Exclude<CrmType, 'contacts'>): StreamDefinition<
       }
       const all: EventRecord[] = [];
       for await (const { page } of listAll(type, properties, false, request, ctx)) {
-        const links = await contactsOf(type, page.map((o) => o.id), request, ctx);
+        const links = await contactsOf(
+          type,
+          page.map((o) => o.id),
+          request,
+          ctx,
+        );
         for (const object of page) all.push(...engagementEvents(type, object, links.get(object.id) ?? []));
       }
       all.sort((a, b) => String(a.properties?.updated_at).localeCompare(String(b.properties?.updated_at)));
       for (let i = 0; i < all.length; i += 500) {
         for (const record of all.slice(i, i + 500)) yield { type: 'record', record };
-        yield { type: 'state', state: { cursor: String(all[Math.min(i + 500, all.length) - 1]?.properties?.updated_at) } };
+        yield {
+          type: 'state',
+          state: { cursor: String(all[Math.min(i + 500, all.length) - 1]?.properties?.updated_at) },
+        };
       }
-      yield { type: 'state', state: { cursor: all.length > 0 ? String(all[all.length - 1]?.properties?.updated_at) : null } };
+      yield {
+        type: 'state',
+        state: { cursor: all.length > 0 ? String(all[all.length - 1]?.properties?.updated_at) : null },
+      };
     },
   };
 }

@@ -45,7 +45,18 @@ export interface HubSpotWebhookEvent {
 
 /** Percent-escapes HubSpot decodes in the URI before signing (its v3 validation guide lists them). */
 const DECODED: Readonly<Record<string, string>> = {
-  '%3A': ':', '%2F': '/', '%3F': '?', '%40': '@', '%21': '!', '%24': '$', '%27': "'", '%28': '(', '%29': ')', '%2A': '*', '%2C': ',', '%3B': ';',
+  '%3A': ':',
+  '%2F': '/',
+  '%3F': '?',
+  '%40': '@',
+  '%21': '!',
+  '%24': '$',
+  '%27': "'",
+  '%28': '(',
+  '%29': ')',
+  '%2A': '*',
+  '%2C': ',',
+  '%3B': ';',
 };
 
 function decodeUri(url: string): string {
@@ -70,8 +81,16 @@ function signedUrls(request: WebhookRequest, config: HubSpotConfig): string[] {
  * @example
  * signatureV3('secret', 'POST', 'https://example.com/webhooks/hub', '[]', '1700000000000'); // 'Xk…='
  */
-export function signatureV3(clientSecret: string, method: string, url: string, body: string, timestamp: string): string {
-  return createHmac('sha256', clientSecret).update(`${method.toUpperCase()}${url}${body}${timestamp}`, 'utf8').digest('base64');
+export function signatureV3(
+  clientSecret: string,
+  method: string,
+  url: string,
+  body: string,
+  timestamp: string,
+): string {
+  return createHmac('sha256', clientSecret)
+    .update(`${method.toUpperCase()}${url}${body}${timestamp}`, 'utf8')
+    .digest('base64');
 }
 
 function sameSignature(given: string, expected: string): boolean {
@@ -80,18 +99,40 @@ function sameSignature(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function verify(request: WebhookRequest, config: HubSpotConfig, now: number): { ok: true } | { ok: false; reason: string } {
-  if (!config.clientSecret) return { ok: false, reason: "set clientSecret (the HubSpot app's client secret) in the connection's config to accept HubSpot webhooks" };
+function verify(
+  request: WebhookRequest,
+  config: HubSpotConfig,
+  now: number,
+): { ok: true } | { ok: false; reason: string } {
+  if (!config.clientSecret)
+    return {
+      ok: false,
+      reason:
+        "set clientSecret (the HubSpot app's client secret) in the connection's config to accept HubSpot webhooks",
+    };
   const signature = header(request, 'x-hubspot-signature-v3');
   const timestamp = header(request, 'x-hubspot-request-timestamp');
   if (!signature) return { ok: false, reason: 'no X-HubSpot-Signature-v3 header (only v3 signatures are accepted)' };
-  if (!timestamp || !/^\d+$/.test(timestamp.trim())) return { ok: false, reason: 'no valid X-HubSpot-Request-Timestamp header (epoch milliseconds)' };
+  if (!timestamp || !/^\d+$/.test(timestamp.trim()))
+    return { ok: false, reason: 'no valid X-HubSpot-Request-Timestamp header (epoch milliseconds)' };
   const at = Number(timestamp.trim());
-  if (now - at > SIGNATURE_WINDOW_MS) return { ok: false, reason: `the signature timestamp is ${Math.round((now - at) / 1000)} s old (over 5 minutes): refused as a possible replay` };
-  if (at - now > SIGNATURE_WINDOW_MS) return { ok: false, reason: 'the signature timestamp is more than 5 minutes in the future' };
+  if (now - at > SIGNATURE_WINDOW_MS)
+    return {
+      ok: false,
+      reason: `the signature timestamp is ${Math.round((now - at) / 1000)} s old (over 5 minutes): refused as a possible replay`,
+    };
+  if (at - now > SIGNATURE_WINDOW_MS)
+    return { ok: false, reason: 'the signature timestamp is more than 5 minutes in the future' };
   const secret = config.clientSecret;
-  const matches = signedUrls(request, config).some((url) => sameSignature(signature.trim(), signatureV3(secret, request.method, url, request.body, timestamp.trim())));
-  if (!matches) return { ok: false, reason: 'the X-HubSpot-Signature-v3 signature does not match (check clientSecret, and webhookUrl when segflow is behind a proxy)' };
+  const matches = signedUrls(request, config).some((url) =>
+    sameSignature(signature.trim(), signatureV3(secret, request.method, url, request.body, timestamp.trim())),
+  );
+  if (!matches)
+    return {
+      ok: false,
+      reason:
+        'the X-HubSpot-Signature-v3 signature does not match (check clientSecret, and webhookUrl when segflow is behind a proxy)',
+    };
   return { ok: true };
 }
 
@@ -106,7 +147,11 @@ function eventsOf(body: string): HubSpotWebhookEvent[] {
   return parsed.filter((e): e is HubSpotWebhookEvent => {
     if (typeof e !== 'object' || e === null) return false;
     const event = e as Partial<HubSpotWebhookEvent>;
-    return typeof event.subscriptionType === 'string' && (typeof event.objectId === 'number' || typeof event.objectId === 'string') && Number.isFinite(Number(event.occurredAt));
+    return (
+      typeof event.subscriptionType === 'string' &&
+      (typeof event.objectId === 'number' || typeof event.objectId === 'string') &&
+      Number.isFinite(Number(event.occurredAt))
+    );
   });
 }
 
@@ -140,7 +185,16 @@ export function webhookRecords(body: string, config: Pick<HubSpotConfig, 'proper
   const pendingFor = (id: string): Pending => {
     let pending = byContact.get(id);
     if (!pending) {
-      pending = { externalId: id, traits: {}, properties: {}, linkedIds: new Set(), deleted: false, privacy: false, eventIds: [], at: 0 };
+      pending = {
+        externalId: id,
+        traits: {},
+        properties: {},
+        linkedIds: new Set(),
+        deleted: false,
+        privacy: false,
+        eventIds: [],
+        at: 0,
+      };
       byContact.set(id, pending);
     }
     return pending;
@@ -154,12 +208,16 @@ export function webhookRecords(body: string, config: Pick<HubSpotConfig, 'proper
     const [object, action] = event.subscriptionType.split('.');
     if (object !== 'contact' || !action) continue;
     const at = Number(event.occurredAt);
-    const id = String(action === 'merge' ? (event.primaryObjectId ?? event.newObjectId ?? event.objectId) : event.objectId);
+    const id = String(
+      action === 'merge' ? (event.primaryObjectId ?? event.newObjectId ?? event.objectId) : event.objectId,
+    );
     switch (action) {
       case 'propertyChange': {
         const name = event.propertyName;
         if (!name || byContact.get(id)?.privacy) continue;
-        const trait = TRAIT_OF_PROPERTY[name] ?? (extra.has(name) ? name : name === 'hs_email_optout' ? 'email_consent' : undefined);
+        const trait =
+          TRAIT_OF_PROPERTY[name] ??
+          (extra.has(name) ? name : name === 'hs_email_optout' ? 'email_consent' : undefined);
         if (!trait) continue;
         const pending = pendingFor(id);
         const value = event.propertyValue === undefined || event.propertyValue === '' ? null : event.propertyValue;
@@ -197,7 +255,8 @@ export function webhookRecords(body: string, config: Pick<HubSpotConfig, 'proper
       }
       case 'merge': {
         const pending = pendingFor(id);
-        for (const merged of event.mergedObjectIds ?? []) if (String(merged) !== id) pending.linkedIds.add(String(merged));
+        for (const merged of event.mergedObjectIds ?? [])
+          if (String(merged) !== id) pending.linkedIds.add(String(merged));
         pending.deleted = pending.privacy;
         note(pending, eventId, at);
         break;

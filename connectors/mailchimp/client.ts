@@ -7,7 +7,15 @@
  */
 import { createRequire } from 'node:module';
 import { z } from 'zod';
-import { ConfigError, RateLimitedError, RejectedRowError, TransientError, reasonOf, secret, type ConnectorContext } from '../../plugins/index.js';
+import {
+  ConfigError,
+  RateLimitedError,
+  RejectedRowError,
+  TransientError,
+  reasonOf,
+  secret,
+  type ConnectorContext,
+} from '../../plugins/index.js';
 
 /** The part of the SDK's API groups this connector uses (the SDK's own typings miss most of them). */
 export interface MailchimpClient {
@@ -15,27 +23,58 @@ export interface MailchimpClient {
   setConfig(config: { apiKey: string; server: string }): void;
   ping: { get(): Promise<unknown> };
   lists: {
-    getAllLists(opts?: Record<string, unknown>): Promise<{ lists: { id: string; name: string }[]; total_items: number }>;
+    getAllLists(
+      opts?: Record<string, unknown>,
+    ): Promise<{ lists: { id: string; name: string }[]; total_items: number }>;
     getList(listId: string): Promise<{ id: string; name: string }>;
     getListMembersInfo(listId: string, opts?: Record<string, unknown>): Promise<MembersPage>;
     getListMember(listId: string, hash: string, opts?: Record<string, unknown>): Promise<MailchimpMember>;
     batchListMembers(listId: string, body: BatchSubscribeBody): Promise<BatchSubscribeResult>;
-    listSegments(listId: string, opts?: Record<string, unknown>): Promise<{ segments: SegmentInfo[]; total_items: number }>;
+    listSegments(
+      listId: string,
+      opts?: Record<string, unknown>,
+    ): Promise<{ segments: SegmentInfo[]; total_items: number }>;
     createSegment(listId: string, body: { name: string; static_segment: string[] }): Promise<SegmentInfo>;
-    batchSegmentMembers(body: { members_to_add?: string[]; members_to_remove?: string[] }, listId: string, segmentId: number): Promise<SegmentMembersResult>;
-    getSegmentMembersList(listId: string, segmentId: number, opts?: Record<string, unknown>): Promise<{ members: MailchimpMember[]; total_items: number }>;
-    updateListMemberTags(listId: string, hash: string, body: { tags: { name: string; status: 'active' | 'inactive' }[] }): Promise<unknown>;
+    batchSegmentMembers(
+      body: { members_to_add?: string[]; members_to_remove?: string[] },
+      listId: string,
+      segmentId: number,
+    ): Promise<SegmentMembersResult>;
+    getSegmentMembersList(
+      listId: string,
+      segmentId: number,
+      opts?: Record<string, unknown>,
+    ): Promise<{ members: MailchimpMember[]; total_items: number }>;
+    updateListMemberTags(
+      listId: string,
+      hash: string,
+      body: { tags: { name: string; status: 'active' | 'inactive' }[] },
+    ): Promise<unknown>;
     deleteListMemberPermanent(listId: string, hash: string): Promise<unknown>;
   };
   campaigns: { list(opts?: Record<string, unknown>): Promise<{ campaigns: CampaignInfo[]; total_items: number }> };
   reports: {
-    getEmailActivityForCampaign(campaignId: string, opts?: Record<string, unknown>): Promise<{ emails: EmailActivity[]; total_items: number }>;
-    getCampaignRecipients(campaignId: string, opts?: Record<string, unknown>): Promise<{ sent_to: SentTo[]; total_items: number }>;
-    getUnsubscribedListForCampaign(campaignId: string, opts?: Record<string, unknown>): Promise<{ unsubscribes: Unsubscribe[]; total_items: number }>;
+    getEmailActivityForCampaign(
+      campaignId: string,
+      opts?: Record<string, unknown>,
+    ): Promise<{ emails: EmailActivity[]; total_items: number }>;
+    getCampaignRecipients(
+      campaignId: string,
+      opts?: Record<string, unknown>,
+    ): Promise<{ sent_to: SentTo[]; total_items: number }>;
+    getUnsubscribedListForCampaign(
+      campaignId: string,
+      opts?: Record<string, unknown>,
+    ): Promise<{ unsubscribes: Unsubscribe[]; total_items: number }>;
   };
   ecommerce: {
-    stores(opts?: Record<string, unknown>): Promise<{ stores: { id: string; list_id: string; currency_code: string }[]; total_items: number }>;
-    getStoreOrders(storeId: string, opts?: Record<string, unknown>): Promise<{ orders: StoreOrder[]; total_items: number }>;
+    stores(
+      opts?: Record<string, unknown>,
+    ): Promise<{ stores: { id: string; list_id: string; currency_code: string }[]; total_items: number }>;
+    getStoreOrders(
+      storeId: string,
+      opts?: Record<string, unknown>,
+    ): Promise<{ orders: StoreOrder[]; total_items: number }>;
   };
 }
 
@@ -185,7 +224,12 @@ class Slots {
  * @example
  * const page = await mailchimpCall(ctx, config, 'members.list', (mc) => mc.lists.getListMembersInfo(listId, { count: 1000 }));
  */
-export function mailchimpCall<T>(ctx: ConnectorContext, config: ConnectionConfig, operation: string, request: (client: MailchimpClient) => Promise<T>): Promise<T> {
+export function mailchimpCall<T>(
+  ctx: ConnectorContext,
+  config: ConnectionConfig,
+  operation: string,
+  request: (client: MailchimpClient) => Promise<T>,
+): Promise<T> {
   const client = clientFor(config);
   const account = config.apiKey;
   let pool = slots.get(account);
@@ -195,10 +239,14 @@ export function mailchimpCall<T>(ctx: ConnectorContext, config: ConnectionConfig
 }
 
 /** The problem+json body of a rejected SDK call, when it has one. */
-export function problemOf(error: unknown): { status?: number; title?: string; detail?: string; errors?: unknown } | undefined {
+export function problemOf(
+  error: unknown,
+): { status?: number; title?: string; detail?: string; errors?: unknown } | undefined {
   const e = error as { response?: { body?: unknown }; cause?: { response?: { body?: unknown } } } | null;
   const body = e?.response?.body ?? e?.cause?.response?.body;
-  return body && typeof body === 'object' && ('title' in body || 'detail' in body) ? (body as { title?: string; detail?: string }) : undefined;
+  return body && typeof body === 'object' && ('title' in body || 'detail' in body)
+    ? (body as { title?: string; detail?: string })
+    : undefined;
 }
 
 /** HTTP status of a rejected SDK call (superagent puts it on the error). */
@@ -221,15 +269,26 @@ export function describe(error: unknown): string {
  * are the caller's to judge (kept as is).
  */
 export function classifyMailchimpError(error: unknown): Error | undefined {
-  if (error instanceof ConfigError || error instanceof RateLimitedError || error instanceof TransientError || error instanceof RejectedRowError) return error;
+  if (
+    error instanceof ConfigError ||
+    error instanceof RateLimitedError ||
+    error instanceof TransientError ||
+    error instanceof RejectedRowError
+  )
+    return error;
   const status = statusOf(error);
   const message = describe(error);
   if (status === 429) return new RateLimitedError(`Mailchimp throttled the request: ${message}`, { cause: error });
-  if (status === 403 && !problemOf(error)) return new RateLimitedError('Mailchimp throttled the request (bare 403)', { cause: error });
+  if (status === 403 && !problemOf(error))
+    return new RateLimitedError('Mailchimp throttled the request (bare 403)', { cause: error });
   if (status === 401 || status === 403) {
-    return new ConfigError(`Mailchimp refused the credentials: ${message}`, { cause: error, fix: 'set the API key (with its -dc suffix) of a user who can reach the audience' });
+    return new ConfigError(`Mailchimp refused the credentials: ${message}`, {
+      cause: error,
+      fix: 'set the API key (with its -dc suffix) of a user who can reach the audience',
+    });
   }
-  if (status !== undefined && status >= 500) return new TransientError(`Mailchimp server error: ${message}`, { cause: error });
+  if (status !== undefined && status >= 500)
+    return new TransientError(`Mailchimp server error: ${message}`, { cause: error });
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && /^(ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EAI_AGAIN|ECONNABORTED)$/.test(code)) {
     return new TransientError(`network: ${code}`, { cause: error });

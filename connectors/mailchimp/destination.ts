@@ -21,7 +21,15 @@ import {
   type RowResult,
   type SegmentRef,
 } from '../../plugins/index.js';
-import { classifyMailchimpError, connectionSpec, describe, MAILCHIMP_BUDGET, mailchimpCall, problemOf, statusOf } from './client.js';
+import {
+  classifyMailchimpError,
+  connectionSpec,
+  describe,
+  MAILCHIMP_BUDGET,
+  mailchimpCall,
+  problemOf,
+  statusOf,
+} from './client.js';
 import { subscriberHash } from './source.js';
 
 export const destinationSpec = connectionSpec.extend({
@@ -50,13 +58,22 @@ function segmentName(config: DestinationConfig, segment: SegmentRef): string {
   return `${config.namePrefix}${segment.name}`.trim();
 }
 
-async function findSegment(config: DestinationConfig, ctx: ConnectorContext, name: string): Promise<number | undefined> {
+async function findSegment(
+  config: DestinationConfig,
+  ctx: ConnectorContext,
+  name: string,
+): Promise<number | undefined> {
   const key = `${config.basePath}|${config.apiKey}|${config.audienceId}|${name}`;
   const cached = segmentIds.get(key);
   if (cached !== undefined) return cached;
-  for (let offset = 0; ; ) {
+  for (let offset = 0; ;) {
     const page = await mailchimpCall(ctx, config, 'segments.list', (mc) =>
-      mc.lists.listSegments(config.audienceId, { type: 'static', count: 1000, offset, fields: ['segments.id', 'segments.name', 'total_items'] }),
+      mc.lists.listSegments(config.audienceId, {
+        type: 'static',
+        count: 1000,
+        offset,
+        fields: ['segments.id', 'segments.name', 'total_items'],
+      }),
     );
     const found = page.segments.find((s) => s.name === name);
     if (found) {
@@ -71,7 +88,9 @@ async function findSegment(config: DestinationConfig, ctx: ConnectorContext, nam
 async function segmentIdFor(config: DestinationConfig, ctx: ConnectorContext, name: string): Promise<number> {
   const existing = await findSegment(config, ctx, name);
   if (existing !== undefined) return existing;
-  const created = await mailchimpCall(ctx, config, 'segments.create', (mc) => mc.lists.createSegment(config.audienceId, { name, static_segment: [] }));
+  const created = await mailchimpCall(ctx, config, 'segments.create', (mc) =>
+    mc.lists.createSegment(config.audienceId, { name, static_segment: [] }),
+  );
   segmentIds.set(`${config.basePath}|${config.apiKey}|${config.audienceId}|${name}`, created.id);
   return created.id;
 }
@@ -106,7 +125,11 @@ const STATUS_PAGE = 1000;
  * listing the audience's unsubscribed and cleaned members (1,000 a page). The first page of each listing says how
  * many pages the rest would take; the cheaper way is taken.
  */
-async function statusesOn(config: DestinationConfig, ctx: ConnectorContext, rows: Row[]): Promise<(string | undefined | { error: unknown })[]> {
+async function statusesOn(
+  config: DestinationConfig,
+  ctx: ConnectorContext,
+  rows: Row[],
+): Promise<(string | undefined | { error: unknown })[]> {
   if (rows.length > NO_CONSENT.size) {
     const refused = await refusingMembers(config, ctx, rows.length - NO_CONSENT.size);
     if (refused) return rows.map((row) => refused.get(row.hash));
@@ -114,7 +137,9 @@ async function statusesOn(config: DestinationConfig, ctx: ConnectorContext, rows
   return Promise.all(
     rows.map(async (row) => {
       try {
-        const member = await mailchimpCall(ctx, config, 'members.get', (mc) => mc.lists.getListMember(config.audienceId, row.hash, { fields: ['status'] }));
+        const member = await mailchimpCall(ctx, config, 'members.get', (mc) =>
+          mc.lists.getListMember(config.audienceId, row.hash, { fields: ['status'] }),
+        );
         return member.status;
       } catch (error) {
         if (statusOf(error) === 404) return undefined;
@@ -128,9 +153,14 @@ async function statusesOn(config: DestinationConfig, ctx: ConnectorContext, rows
  * The audience's unsubscribed and cleaned members by hash, or `undefined` when listing them would take more than
  * `maxCalls` further calls (or a listing failed: the per-member reads then report each row's own error).
  */
-async function refusingMembers(config: DestinationConfig, ctx: ConnectorContext, maxCalls: number): Promise<Map<string, string> | undefined> {
+async function refusingMembers(
+  config: DestinationConfig,
+  ctx: ConnectorContext,
+  maxCalls: number,
+): Promise<Map<string, string> | undefined> {
   const kept = refusingKept.get(ctx);
-  if (kept && kept.audienceId === config.audienceId && ctx.clock.now() - kept.at < REFUSING_KEPT_MS) return kept.refused;
+  if (kept && kept.audienceId === config.audienceId && ctx.clock.now() - kept.at < REFUSING_KEPT_MS)
+    return kept.refused;
   const at = ctx.clock.now();
   const refused = await listRefusing(config, ctx, maxCalls);
   if (refused) refusingKept.set(ctx, { audienceId: config.audienceId, at, refused });
@@ -145,17 +175,27 @@ async function refusingMembers(config: DestinationConfig, ctx: ConnectorContext,
 const REFUSING_KEPT_MS = 60_000;
 const refusingKept = new WeakMap<ConnectorContext, { audienceId: string; at: number; refused: Map<string, string> }>();
 
-async function listRefusing(config: DestinationConfig, ctx: ConnectorContext, maxCalls: number): Promise<Map<string, string> | undefined> {
+async function listRefusing(
+  config: DestinationConfig,
+  ctx: ConnectorContext,
+  maxCalls: number,
+): Promise<Map<string, string> | undefined> {
   const page = (status: string, offset: number) =>
     mailchimpCall(ctx, config, 'members.list', (mc) =>
-      mc.lists.getListMembersInfo(config.audienceId, { status, count: STATUS_PAGE, offset, fields: ['members.id', 'members.status', 'total_items'] }),
+      mc.lists.getListMembersInfo(config.audienceId, {
+        status,
+        count: STATUS_PAGE,
+        offset,
+        fields: ['members.id', 'members.status', 'total_items'],
+      }),
     );
   try {
     const statuses = [...NO_CONSENT];
     const firsts = await Promise.all(statuses.map((status) => page(status, 0)));
     const rest = statuses.flatMap((status, k) => {
       const offsets: number[] = [];
-      for (let offset = STATUS_PAGE; offset < (firsts[k]?.total_items ?? 0); offset += STATUS_PAGE) offsets.push(offset);
+      for (let offset = STATUS_PAGE; offset < (firsts[k]?.total_items ?? 0); offset += STATUS_PAGE)
+        offsets.push(offset);
       return offsets.map((offset) => ({ status, offset }));
     });
     if (rest.length > maxCalls) return undefined;
@@ -191,7 +231,8 @@ export const destination = defineDestination({
       await mailchimpCall(ctx, config, 'lists.get', (mc) => mc.lists.getList(config.audienceId));
       return { ok: true };
     } catch (error) {
-      if (statusOf(error) === 404) return { ok: false, reason: `audience ${config.audienceId} does not exist in this Mailchimp account` };
+      if (statusOf(error) === 404)
+        return { ok: false, reason: `audience ${config.audienceId} does not exist in this Mailchimp account` };
       return { ok: false, reason: `Mailchimp: ${describe(error)}` };
     }
   },
@@ -202,7 +243,11 @@ export const destination = defineDestination({
     batch.changes.forEach((change, index) => {
       const email = normaliseEmail(change.contact.email);
       if (!email) {
-        results[index] = { status: 'rejected', reason: `no valid email for contact ${change.contact.contactId}`, code: 'invalid_email' };
+        results[index] = {
+          status: 'rejected',
+          reason: `no valid email for contact ${change.contact.contactId}`,
+          code: 'invalid_email',
+        };
         return;
       }
       const row: Row = { index, op: change.op === 'remove' ? 'remove' : 'add', email, hash: subscriberHash(email) };
@@ -229,7 +274,11 @@ export const destination = defineDestination({
           if (fatal(status.error)) throw status.error;
           settle(row, failure(status.error));
         } else if (status !== undefined && NO_CONSENT.has(status)) {
-          settle(row, { status: 'rejected', reason: `${row.email} is ${status} on audience ${config.audienceId}`, code: 'no_consent' });
+          settle(row, {
+            status: 'rejected',
+            reason: `${row.email} is ${status} on audience ${config.audienceId}`,
+            code: 'no_consent',
+          });
         } else kept.push(row);
       });
       adds = kept;
@@ -242,7 +291,10 @@ export const destination = defineDestination({
         const chunk = adds.slice(k, k + BATCH_SUBSCRIBE_CAP);
         try {
           const result = await mailchimpCall(ctx, config, 'members.batch_subscribe', (mc) =>
-            mc.lists.batchListMembers(config.audienceId, { members: chunk.map((r) => ({ email_address: r.email, status })), update_existing: false }),
+            mc.lists.batchListMembers(config.audienceId, {
+              members: chunk.map((r) => ({ email_address: r.email, status })),
+              update_existing: false,
+            }),
           );
           for (const e of result.errors ?? []) {
             if (e.error_code === 'ERROR_CONTACT_EXISTS') continue;
@@ -264,13 +316,24 @@ export const destination = defineDestination({
       const row = (adds[0] ?? removes[0]) as Row;
       try {
         await mailchimpCall(ctx, config, 'members.tags', (mc) =>
-          mc.lists.updateListMemberTags(config.audienceId, row.hash, { tags: [{ name, status: row.op === 'add' ? 'active' : 'inactive' }] }),
+          mc.lists.updateListMemberTags(config.audienceId, row.hash, {
+            tags: [{ name, status: row.op === 'add' ? 'active' : 'inactive' }],
+          }),
         );
         settle(row, { status: 'accepted', destinationRecordId: row.hash });
       } catch (error) {
         if (fatal(error)) throw error;
         if (statusOf(error) === 404) {
-          settle(row, row.op === 'remove' ? { status: 'accepted' } : { status: 'skipped', reason: `not in Mailchimp: ${row.email} is not a member of audience ${config.audienceId} (set addMissingAs to add them)`, code: 'not_in_audience' });
+          settle(
+            row,
+            row.op === 'remove'
+              ? { status: 'accepted' }
+              : {
+                  status: 'skipped',
+                  reason: `not in Mailchimp: ${row.email} is not a member of audience ${config.audienceId} (set addMissingAs to add them)`,
+                  code: 'not_in_audience',
+                },
+          );
         } else settle(row, failure(error));
       }
       return fill(results);
@@ -296,19 +359,33 @@ export const destination = defineDestination({
         try {
           let result;
           try {
-            result = await mailchimpCall(ctx, config, 'segments.members', (mc) => mc.lists.batchSegmentMembers(body, config.audienceId, segmentId));
+            result = await mailchimpCall(ctx, config, 'segments.members', (mc) =>
+              mc.lists.batchSegmentMembers(body, config.audienceId, segmentId),
+            );
           } catch (error) {
             if (statusOf(error) !== 404) throw error;
             // The segment was deleted in Mailchimp since we looked it up: find or create it again, once.
             forget(config, name);
             segmentId = await segmentIdFor(config, ctx, name);
-            result = await mailchimpCall(ctx, config, 'segments.members', (mc) => mc.lists.batchSegmentMembers(body, config.audienceId, segmentId));
+            result = await mailchimpCall(ctx, config, 'segments.members', (mc) =>
+              mc.lists.batchSegmentMembers(body, config.audienceId, segmentId),
+            );
           }
           const refused = new Map<string, string>();
-          for (const e of result.errors ?? []) for (const email of e.email_addresses ?? []) refused.set(normaliseEmail(email) ?? email, e.error);
+          for (const e of result.errors ?? [])
+            for (const email of e.email_addresses ?? []) refused.set(normaliseEmail(email) ?? email, e.error);
           for (const row of toAdd) {
             const reason = refused.get(row.email);
-            settle(row, reason === undefined ? { status: 'accepted', destinationRecordId: row.hash } : { status: 'skipped', reason: `not in Mailchimp: ${row.email} is not a member of audience ${config.audienceId} (Mailchimp: ${reason})`, code: 'not_in_audience' });
+            settle(
+              row,
+              reason === undefined
+                ? { status: 'accepted', destinationRecordId: row.hash }
+                : {
+                    status: 'skipped',
+                    reason: `not in Mailchimp: ${row.email} is not a member of audience ${config.audienceId} (Mailchimp: ${reason})`,
+                    code: 'not_in_audience',
+                  },
+            );
           }
           // Removing someone the audience does not hold leaves the segment as wanted: success.
           for (const row of toRemove) settle(row, { status: 'accepted' });
@@ -335,7 +412,7 @@ export const destination = defineDestination({
     const segmentId = await findSegment(config, ctx, segmentName(config, segment));
     if (segmentId === undefined) return [];
     const members: MemberRef[] = [];
-    for (let offset = 0; ; ) {
+    for (let offset = 0; ;) {
       const page = await mailchimpCall(ctx, config, 'segments.members.list', (mc) =>
         mc.lists.getSegmentMembersList(config.audienceId, segmentId, {
           count: 1000,
@@ -346,7 +423,8 @@ export const destination = defineDestination({
           fields: ['members.id', 'members.email_address', 'total_items'],
         }),
       );
-      for (const m of page.members) members.push({ email: m.email_address, externalId: m.id, destinationRecordId: m.id });
+      for (const m of page.members)
+        members.push({ email: m.email_address, externalId: m.id, destinationRecordId: m.id });
       offset += page.members.length;
       if (page.members.length === 0 || offset >= page.total_items) return members;
     }
@@ -359,7 +437,9 @@ export const destination = defineDestination({
         const hash = email ? subscriberHash(email) : identity.externalIds[0];
         if (!hash) return { status: 'not_found' };
         try {
-          await mailchimpCall(ctx, config, 'members.delete_permanent', (mc) => mc.lists.deleteListMemberPermanent(config.audienceId, hash));
+          await mailchimpCall(ctx, config, 'members.delete_permanent', (mc) =>
+            mc.lists.deleteListMemberPermanent(config.audienceId, hash),
+          );
           return { status: 'erased' };
         } catch (error) {
           if (statusOf(error) === 404) return { status: 'not_found' };

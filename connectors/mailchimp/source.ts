@@ -77,7 +77,9 @@ const CONSENT: Record<string, EmailConsent> = {
 
 async function audiencesOf(config: SourceConfig, ctx: ConnectorContext): Promise<string[]> {
   if (config.audienceIds) return config.audienceIds;
-  const lists = await mailchimpCall(ctx, config, 'lists.list', (mc) => mc.lists.getAllLists({ count: 1000, fields: ['lists.id', 'total_items'] }));
+  const lists = await mailchimpCall(ctx, config, 'lists.list', (mc) =>
+    mc.lists.getAllLists({ count: 1000, fields: ['lists.id', 'total_items'] }),
+  );
   return lists.lists.map((l) => l.id);
 }
 
@@ -89,7 +91,11 @@ async function audiencesOf(config: SourceConfig, ctx: ConnectorContext): Promise
  * carries the first audience's status too when `primaryStatus` gives it. An archived member comes through marked
  * `deleted`, keeping its email and id.
  */
-export function memberToContact(member: MailchimpMember, primaryAudience: string | undefined, primaryStatus?: string): ContactRecord {
+export function memberToContact(
+  member: MailchimpMember,
+  primaryAudience: string | undefined,
+  primaryStatus?: string,
+): ContactRecord {
   const merge = member.merge_fields ?? {};
   const text = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v : null);
   const address = merge.ADDRESS && typeof merge.ADDRESS === 'object' ? (merge.ADDRESS as Record<string, unknown>) : {};
@@ -145,7 +151,9 @@ function membersStream(): StreamDefinition<SourceConfig> {
       const audiences = await audiencesOf(config, ctx);
       const incremental = mode === 'incremental' && typeof state?.cursor === 'string';
       let cursor = incremental ? Date.parse(state.cursor as string) : -Infinity;
-      const seen = new Map<string, number>(incremental ? Object.entries((state?.seen as Record<string, number> | undefined) ?? {}) : []);
+      const seen = new Map<string, number>(
+        incremental ? Object.entries((state?.seen as Record<string, number> | undefined) ?? {}) : [],
+      );
       const start = incremental ? cursor - MEMBERS_OVERLAP_MS : undefined;
       // The first audience's status of members read so far, so another audience's record carries it too. A full read
       // needs no lookups (a first-audience record not read yet comes later and wins); an incremental one asks
@@ -153,7 +161,8 @@ function membersStream(): StreamDefinition<SourceConfig> {
       const primary = audiences[0];
       const primaryStatuses = new Map<string, string | null>();
       const remember = (hash: string, status: string | null) => {
-        if (primaryStatuses.size >= PRIMARY_STATUS_CAP) primaryStatuses.delete(primaryStatuses.keys().next().value as string);
+        if (primaryStatuses.size >= PRIMARY_STATUS_CAP)
+          primaryStatuses.delete(primaryStatuses.keys().next().value as string);
         primaryStatuses.set(hash, status);
       };
       const primaryStatusOf = async (member: MailchimpMember): Promise<string | undefined> => {
@@ -162,7 +171,9 @@ function membersStream(): StreamDefinition<SourceConfig> {
         if (known !== undefined) return known ?? undefined;
         if (!incremental) return undefined;
         try {
-          const found = await mailchimpCall(ctx, config, 'members.get', (mc) => mc.lists.getListMember(primary, member.id, { fields: ['status'] }));
+          const found = await mailchimpCall(ctx, config, 'members.get', (mc) =>
+            mc.lists.getListMember(primary, member.id, { fields: ['status'] }),
+          );
           remember(member.id, found.status);
           return found.status;
         } catch (error) {
@@ -172,13 +183,23 @@ function membersStream(): StreamDefinition<SourceConfig> {
         }
       };
       const readers: AudienceReader[] = audiences.flatMap((listId) =>
-        ([undefined, 'archived'] as const).map((status) => ({ listId, status, buffer: [], anchor: start, offset: 0, done: false })),
+        ([undefined, 'archived'] as const).map((status) => ({
+          listId,
+          status,
+          buffer: [],
+          anchor: start,
+          offset: 0,
+          done: false,
+        })),
       );
 
       const checkpoint = (): StreamMessage => {
         for (const [key, at] of seen) if (at < cursor - MEMBERS_OVERLAP_MS) seen.delete(key);
         const kept = [...seen.entries()].sort((a, b) => b[1] - a[1]).slice(0, SEEN_CAP);
-        const out: StreamState = { cursor: Number.isFinite(cursor) ? new Date(cursor).toISOString() : (state?.cursor ?? null), seen: Object.fromEntries(kept) };
+        const out: StreamState = {
+          cursor: Number.isFinite(cursor) ? new Date(cursor).toISOString() : (state?.cursor ?? null),
+          seen: Object.fromEntries(kept),
+        };
         return { type: 'state', state: out };
       };
 
@@ -211,7 +232,8 @@ function membersStream(): StreamDefinition<SourceConfig> {
         for (const reader of readers) {
           const head = reader.buffer[0];
           if (!head) continue;
-          if (!next || Date.parse(head.last_changed) < Date.parse((next.buffer[0] as MailchimpMember).last_changed)) next = reader;
+          if (!next || Date.parse(head.last_changed) < Date.parse((next.buffer[0] as MailchimpMember).last_changed))
+            next = reader;
         }
         if (!next) break;
         const member = next.buffer.shift() as MailchimpMember;
@@ -234,8 +256,13 @@ function membersStream(): StreamDefinition<SourceConfig> {
 }
 
 /** Campaigns sent to the configured audiences, ascending by send time, sent after `sinceMs`. */
-async function* campaignsSince(config: SourceConfig, ctx: ConnectorContext, audiences: Set<string>, sinceMs: number | undefined): AsyncGenerator<CampaignInfo> {
-  for (let offset = 0; ; ) {
+async function* campaignsSince(
+  config: SourceConfig,
+  ctx: ConnectorContext,
+  audiences: Set<string>,
+  sinceMs: number | undefined,
+): AsyncGenerator<CampaignInfo> {
+  for (let offset = 0; ;) {
     const page = await mailchimpCall(ctx, config, 'campaigns.list', (mc) =>
       mc.campaigns.list({
         status: 'sent',
@@ -265,7 +292,13 @@ type ReportPage = { events: EventRecord[]; fetched: number; total: number; lates
  */
 function reportStream(
   name: string,
-  fetchPage: (config: SourceConfig, ctx: ConnectorContext, campaign: CampaignInfo, offset: number, since: number | undefined) => Promise<ReportPage>,
+  fetchPage: (
+    config: SourceConfig,
+    ctx: ConnectorContext,
+    campaign: CampaignInfo,
+    offset: number,
+    since: number | undefined,
+  ) => Promise<ReportPage>,
 ): (config: SourceConfig) => StreamDefinition<SourceConfig> {
   return (streamConfig) => ({
     name,
@@ -278,7 +311,10 @@ function reportStream(
       const window = config.activityWindowDays * 86_400_000;
       const incremental = mode === 'incremental' && typeof state?.cursor === 'string';
       const committed = incremental ? Date.parse(state.cursor as string) : undefined;
-      const resume = incremental && typeof state?.campaign === 'string' ? { campaign: state.campaign, offset: Number(state.offset ?? 0) } : undefined;
+      const resume =
+        incremental && typeof state?.campaign === 'string'
+          ? { campaign: state.campaign, offset: Number(state.offset ?? 0) }
+          : undefined;
       const previousLatest = incremental && typeof state?.latest === 'string' ? Date.parse(state.latest) : undefined;
       let latest = previousLatest ?? -Infinity;
       let cursor = state?.cursor ?? null;
@@ -287,7 +323,14 @@ function reportStream(
       // Only a finished read moves `latest` on: a resumed one must still fetch what its campaigns gathered before it.
       const out = (extra: Record<string, unknown>, final = false): StreamMessage => {
         const seenUpTo = final ? latest : (previousLatest ?? -Infinity);
-        return { type: 'state', state: { cursor, ...(Number.isFinite(seenUpTo) ? { latest: new Date(seenUpTo).toISOString() } : {}), ...extra } };
+        return {
+          type: 'state',
+          state: {
+            cursor,
+            ...(Number.isFinite(seenUpTo) ? { latest: new Date(seenUpTo).toISOString() } : {}),
+            ...extra,
+          },
+        };
       };
       for await (const campaign of campaignsSince(config, ctx, audiences, since)) {
         const sentAt = iso(campaign.send_time) as string;
@@ -335,7 +378,11 @@ function event(
   };
 }
 
-const ACTIVITY_TYPE: Record<string, EventRecord['type']> = { open: 'email_open', click: 'email_click', bounce: 'email_bounce' };
+const ACTIVITY_TYPE: Record<string, EventRecord['type']> = {
+  open: 'email_open',
+  click: 'email_click',
+  bounce: 'email_bounce',
+};
 
 const emailActivityStream = reportStream('email_activity', async (config, ctx, campaign, offset, since) => {
   const page = await mailchimpCall(ctx, config, 'reports.email_activity', (mc) =>
@@ -364,10 +411,14 @@ const emailActivityStream = reportStream('email_activity', async (config, ctx, c
 });
 
 const sendsStream = reportStream('sends', async (config, ctx, campaign, offset) => {
-  const page = await mailchimpCall(ctx, config, 'reports.sent_to', (mc) => mc.reports.getCampaignRecipients(campaign.id, { count: config.pageSize, offset }));
+  const page = await mailchimpCall(ctx, config, 'reports.sent_to', (mc) =>
+    mc.reports.getCampaignRecipients(campaign.id, { count: config.pageSize, offset }),
+  );
   const at = iso(campaign.send_time) as string;
   const events = page.sent_to.map((row) =>
-    event(campaign, 'email_sent', `${campaign.id}:${row.email_id}:sent`, at, row.email_address, row.email_id, { delivery_status: row.status }),
+    event(campaign, 'email_sent', `${campaign.id}:${row.email_id}:sent`, at, row.email_address, row.email_id, {
+      delivery_status: row.status,
+    }),
   );
   return { events, fetched: page.sent_to.length, total: page.total_items, latest: -Infinity };
 });
@@ -378,7 +429,19 @@ const unsubscribesStream = reportStream('unsubscribes', async (config, ctx, camp
   );
   const events = page.unsubscribes.flatMap((row) => {
     const at = iso(row.timestamp);
-    return at ? [event(campaign, 'email_unsubscribe', `${campaign.id}:${row.email_id}:unsubscribe`, at, row.email_address, row.email_id, { reason: row.reason ?? null })] : [];
+    return at
+      ? [
+          event(
+            campaign,
+            'email_unsubscribe',
+            `${campaign.id}:${row.email_id}:unsubscribe`,
+            at,
+            row.email_address,
+            row.email_id,
+            { reason: row.reason ?? null },
+          ),
+        ]
+      : [];
   });
   return { events, fetched: page.unsubscribes.length, total: page.total_items, latest: -Infinity };
 });
@@ -396,13 +459,16 @@ function ordersStream(): StreamDefinition<SourceConfig> {
     modes: ['full_refresh', 'incremental'],
     overlap: 86_400_000,
     async *read({ config, mode, state }, ctx): AsyncGenerator<StreamMessage> {
-      const from = mode === 'incremental' && typeof state?.cursor === 'string' ? Date.parse(state.cursor) - 86_400_000 : -Infinity;
+      const from =
+        mode === 'incremental' && typeof state?.cursor === 'string' ? Date.parse(state.cursor) - 86_400_000 : -Infinity;
       const audiences = new Set(await audiencesOf(config, ctx));
       const stores = await mailchimpCall(ctx, config, 'stores.list', (mc) => mc.ecommerce.stores({ count: 1000 }));
       let newest = typeof state?.cursor === 'string' ? state.cursor : null;
       for (const store of stores.stores.filter((s) => audiences.has(s.list_id))) {
-        for (let offset = 0; ; ) {
-          const page = await mailchimpCall(ctx, config, 'orders.list', (mc) => mc.ecommerce.getStoreOrders(store.id, { count: config.pageSize, offset }));
+        for (let offset = 0; ;) {
+          const page = await mailchimpCall(ctx, config, 'orders.list', (mc) =>
+            mc.ecommerce.getStoreOrders(store.id, { count: config.pageSize, offset }),
+          );
           for (const order of page.orders) {
             const at = iso(order.processed_at_foreign);
             if (!at || Date.parse(at) < from) continue;
@@ -469,9 +535,21 @@ export function webhookRecords(body: string): SourceRecord[] {
   const contact = (extra: { email_consent?: EmailConsent }, linkedIds?: string[]): ContactRecord => {
     const traits: ContactRecord['traits'] = { email, updated_at: firedAt };
     if (extra.email_consent) traits.email_consent = extra.email_consent;
-    for (const [k, v] of [['first_name', merge('FNAME')], ['last_name', merge('LNAME')], ['phone', merge('PHONE')]] as const) if (v) traits[k] = v;
+    for (const [k, v] of [
+      ['first_name', merge('FNAME')],
+      ['last_name', merge('LNAME')],
+      ['phone', merge('PHONE')],
+    ] as const)
+      if (v) traits[k] = v;
     if (list && typeof extra.email_consent === 'string') traits[`mailchimp_${list}_status`] = extra.email_consent;
-    return { kind: 'contact', source: SOURCE, externalId: hash, traits, ...(linkedIds ? { linkedIds } : {}), raw: Object.fromEntries(form) };
+    return {
+      kind: 'contact',
+      source: SOURCE,
+      externalId: hash,
+      traits,
+      ...(linkedIds ? { linkedIds } : {}),
+      raw: Object.fromEntries(form),
+    };
   };
   const hookEvent = (kind: EventRecord['type'], properties: Record<string, unknown>): EventRecord => ({
     kind: 'event',
@@ -488,13 +566,19 @@ export function webhookRecords(body: string): SourceRecord[] {
     case 'unsubscribe':
       return [
         contact({ email_consent: 'unsubscribed' }),
-        hookEvent('email_unsubscribe', { campaign_id: form.get('data[campaign_id]') ?? null, reason: form.get('data[reason]') ?? null }),
+        hookEvent('email_unsubscribe', {
+          campaign_id: form.get('data[campaign_id]') ?? null,
+          reason: form.get('data[reason]') ?? null,
+        }),
       ];
     case 'profile':
       return [contact({})];
     case 'cleaned': {
       const reason = form.get('data[reason]') ?? null;
-      return [contact({ email_consent: 'cleaned' }), hookEvent('email_bounce', { campaign_id: form.get('data[campaign_id]') ?? null, reason, bounce_type: 'hard' })];
+      return [
+        contact({ email_consent: 'cleaned' }),
+        hookEvent('email_bounce', { campaign_id: form.get('data[campaign_id]') ?? null, reason, bounce_type: 'hard' }),
+      ];
     }
     case 'upemail': {
       const old = form.get('data[old_email]');
@@ -524,7 +608,8 @@ export const source = defineSource({
         try {
           await mailchimpCall(ctx, config, 'lists.get', (mc) => mc.lists.getList(listId));
         } catch (error) {
-          if (statusOf(error) === 404) return { ok: false, reason: `audience ${listId} does not exist in this Mailchimp account` };
+          if (statusOf(error) === 404)
+            return { ok: false, reason: `audience ${listId} does not exist in this Mailchimp account` };
           throw error;
         }
       }
@@ -533,18 +618,32 @@ export const source = defineSource({
       return { ok: false, reason: `Mailchimp: ${describe(error)}` };
     }
   },
-  streams: (config) => [membersStream(), emailActivityStream(config), sendsStream(config), unsubscribesStream(config), ordersStream()],
+  streams: (config) => [
+    membersStream(),
+    emailActivityStream(config),
+    sendsStream(config),
+    unsubscribesStream(config),
+    ordersStream(),
+  ],
   webhook: {
     verify(request: WebhookRequest, config) {
-      if (!config.webhookSecret) return { ok: false, reason: 'no webhookSecret configured: Mailchimp webhooks carry no signature, only the token in the URL' };
+      if (!config.webhookSecret)
+        return {
+          ok: false,
+          reason: 'no webhookSecret configured: Mailchimp webhooks carry no signature, only the token in the URL',
+        };
       const token = tokenOf(request.url);
       if (token === null) return { ok: false, reason: 'the webhook URL has no token' };
       if (!sameSecret(token, config.webhookSecret)) return { ok: false, reason: 'the webhook token does not match' };
       return { ok: true };
     },
     parse(request: WebhookRequest) {
-      if (request.method.toUpperCase() === 'GET') return { records: [], response: { status: 200, body: 'ok', contentType: 'text/plain' } };
-      return { records: webhookRecords(request.body), response: { status: 200, body: 'ok', contentType: 'text/plain' } };
+      if (request.method.toUpperCase() === 'GET')
+        return { records: [], response: { status: 200, body: 'ok', contentType: 'text/plain' } };
+      return {
+        records: webhookRecords(request.body),
+        response: { status: 200, body: 'ok', contentType: 'text/plain' },
+      };
     },
   },
 });

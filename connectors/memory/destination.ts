@@ -75,11 +75,20 @@ export function createMemoryDestination(options: MemoryDestinationOptions = {}):
       return { status: 'accepted' };
     }
     if (change.op === 'update' && !members.has(recordId)) {
-      return { status: 'skipped', reason: `not in the ${segmentKey} list: an update needs a member`, code: 'NOT_A_MEMBER' };
+      return {
+        status: 'skipped',
+        reason: `not in the ${segmentKey} list: an update needs a member`,
+        code: 'NOT_A_MEMBER',
+      };
     }
     const email = normaliseEmail(change.contact.email);
     const traits = { ...members.get(recordId)?.traits, ...change.traits };
-    members.set(recordId, { email, externalId: change.contact.externalIds[0] ?? null, destinationRecordId: recordId, traits });
+    members.set(recordId, {
+      email,
+      externalId: change.contact.externalIds[0] ?? null,
+      destinationRecordId: recordId,
+      traits,
+    });
     return { status: 'accepted', destinationRecordId: recordId };
   };
 
@@ -98,7 +107,11 @@ export function createMemoryDestination(options: MemoryDestinationOptions = {}):
       return batch.changes.map((change) => apply(members, batch.segment.key, change));
     },
     async readMembership(segment) {
-      return [...(segments.get(segment.key)?.values() ?? [])].map(({ email, externalId, destinationRecordId }) => ({ email, externalId, destinationRecordId }));
+      return [...(segments.get(segment.key)?.values() ?? [])].map(({ email, externalId, destinationRecordId }) => ({
+        email,
+        externalId,
+        destinationRecordId,
+      }));
     },
     async erase(identities: ContactIdentity[]) {
       return identities.map((identity) => {

@@ -7,7 +7,16 @@
 import { createSign } from 'node:crypto';
 import { Connection } from 'jsforce';
 import { z } from 'zod';
-import { ConfigError, RateLimitedError, TransientError, classifyByDefault, reasonOf, secret, type CheckResult, type ConnectorContext } from '../../plugins/index.js';
+import {
+  ConfigError,
+  RateLimitedError,
+  TransientError,
+  classifyByDefault,
+  reasonOf,
+  secret,
+  type CheckResult,
+  type ConnectorContext,
+} from '../../plugins/index.js';
 
 /** The API version every request uses (jsforce's default is 50.0). */
 export const API_VERSION = '62.0';
@@ -63,9 +72,30 @@ interface SalesforceApiError {
   message: string;
 }
 
-const TRANSIENT_CODES = new Set(['SERVER_UNAVAILABLE', 'UNKNOWN_EXCEPTION', 'UNABLE_TO_LOCK_ROW', 'QUERY_TIMEOUT', 'REQUEST_RUNNING_TOO_LONG']);
-const CONFIG_CODES = new Set(['MALFORMED_QUERY', 'INVALID_FIELD', 'INVALID_TYPE', 'INSUFFICIENT_ACCESS', 'API_DISABLED_FOR_ORG', 'NOT_FOUND', 'INVALID_AUTH_HEADER']);
-const OAUTH_CODES = new Set(['invalid_grant', 'invalid_client_id', 'invalid_client', 'unsupported_grant_type', 'inactive_user', 'inactive_org']);
+const TRANSIENT_CODES = new Set([
+  'SERVER_UNAVAILABLE',
+  'UNKNOWN_EXCEPTION',
+  'UNABLE_TO_LOCK_ROW',
+  'QUERY_TIMEOUT',
+  'REQUEST_RUNNING_TOO_LONG',
+]);
+const CONFIG_CODES = new Set([
+  'MALFORMED_QUERY',
+  'INVALID_FIELD',
+  'INVALID_TYPE',
+  'INSUFFICIENT_ACCESS',
+  'API_DISABLED_FOR_ORG',
+  'NOT_FOUND',
+  'INVALID_AUTH_HEADER',
+]);
+const OAUTH_CODES = new Set([
+  'invalid_grant',
+  'invalid_client_id',
+  'invalid_client',
+  'unsupported_grant_type',
+  'inactive_user',
+  'inactive_org',
+]);
 
 /**
  * Turns what jsforce throws into segflow's error taxonomy. jsforce's `HttpApiError` carries Salesforce's errorCode
@@ -150,7 +180,10 @@ export class SalesforceSession {
       return await this.once(operation, conn, request);
     } catch (error) {
       if (!isSessionExpiry(error) || !this.canReauthenticate) throw error;
-      this.ctx.logger.warn('Salesforce session expired, logging in again', { connection: this.ctx.connection, operation });
+      this.ctx.logger.warn('Salesforce session expired, logging in again', {
+        connection: this.ctx.connection,
+        operation,
+      });
       const fresh = await this.authenticate(conn);
       return await this.once(operation, fresh, request);
     }
@@ -186,21 +219,30 @@ export class SalesforceSession {
     let instanceUrl: string;
     let accessToken: string;
     if (c.clientId && c.username && c.privateKey) {
-      const auth = new Connection({ loginUrl: c.loginUrl, version: API_VERSION, oauth2: { clientId: c.clientId, loginUrl: c.loginUrl } });
+      const auth = new Connection({
+        loginUrl: c.loginUrl,
+        version: API_VERSION,
+        oauth2: { clientId: c.clientId, loginUrl: c.loginUrl },
+      });
       const info = await this.ctx.call('oauth.jwt', () =>
         auth.authorize({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: jwtAssertion(c) }),
       );
       this.organizationId = info.organizationId;
       ({ instanceUrl, accessToken } = established(auth));
     } else if (c.clientId && c.clientSecret && c.username && c.password) {
-      const auth = new Connection({ loginUrl: c.loginUrl, version: API_VERSION, oauth2: { clientId: c.clientId, clientSecret: c.clientSecret, loginUrl: c.loginUrl } });
+      const auth = new Connection({
+        loginUrl: c.loginUrl,
+        version: API_VERSION,
+        oauth2: { clientId: c.clientId, clientSecret: c.clientSecret, loginUrl: c.loginUrl },
+      });
       const username = c.username;
       const password = c.password;
       const info = await this.ctx.call('oauth.password', () => auth.login(username, password));
       this.organizationId = info.organizationId;
       ({ instanceUrl, accessToken } = established(auth));
     } else if (c.instanceUrl && c.accessToken) {
-      if (this.conn) throw new ConfigError('Salesforce session expired and the config has no credentials to log in again');
+      if (this.conn)
+        throw new ConfigError('Salesforce session expired and the config has no credentials to log in again');
       instanceUrl = c.instanceUrl;
       accessToken = c.accessToken;
     } else {
@@ -230,7 +272,11 @@ function isSessionExpiry(error: unknown): boolean {
 /** An RS256 JWT bearer assertion for the connected app, valid for three minutes. */
 function jwtAssertion(config: SalesforceConfig): string {
   const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const audience = /test\.salesforce\.com/.test(config.loginUrl) ? 'https://test.salesforce.com' : config.loginUrl.startsWith('https://login.salesforce.com') ? 'https://login.salesforce.com' : config.loginUrl;
+  const audience = /test\.salesforce\.com/.test(config.loginUrl)
+    ? 'https://test.salesforce.com'
+    : config.loginUrl.startsWith('https://login.salesforce.com')
+      ? 'https://login.salesforce.com'
+      : config.loginUrl;
   const body = `${encode({ alg: 'RS256' })}.${encode({ iss: config.clientId, sub: config.username, aud: audience, exp: Math.floor(Date.now() / 1000) + 180 })}`;
   const signer = createSign('RSA-SHA256');
   signer.update(body);

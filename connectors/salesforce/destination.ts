@@ -20,7 +20,15 @@ import {
   type RowResult,
   type SegmentRef,
 } from '../../plugins/index.js';
-import { checkCanRead, chunks, classifySalesforceError, salesforceSpec, SalesforceSession, soqlString, type SalesforceConfig } from './client.js';
+import {
+  checkCanRead,
+  chunks,
+  classifySalesforceError,
+  salesforceSpec,
+  SalesforceSession,
+  soqlString,
+  type SalesforceConfig,
+} from './client.js';
 import { queryAll } from './source.js';
 
 /** Records per sObject collection call. */
@@ -33,7 +41,8 @@ interface RowOutcome {
   errors: { statusCode?: string; errorCode?: string; message: string }[];
 }
 
-const codeOf = (outcome: RowOutcome): string => outcome.errors[0]?.statusCode ?? outcome.errors[0]?.errorCode ?? 'UNKNOWN';
+const codeOf = (outcome: RowOutcome): string =>
+  outcome.errors[0]?.statusCode ?? outcome.errors[0]?.errorCode ?? 'UNKNOWN';
 const messageOf = (outcome: RowOutcome): string => outcome.errors[0]?.message ?? 'rejected by Salesforce';
 
 /** One session per context, so a run's calls share one login. */
@@ -47,16 +56,34 @@ function sessionFor(config: SalesforceConfig, ctx: ConnectorContext): Salesforce
 /** Campaign ids by segment name, per session. */
 const campaigns = new WeakMap<SalesforceSession, Map<string, string>>();
 
-async function findCampaign(session: SalesforceSession, segment: SegmentRef, create: boolean): Promise<string | undefined> {
+async function findCampaign(
+  session: SalesforceSession,
+  segment: SegmentRef,
+  create: boolean,
+): Promise<string | undefined> {
   let known = campaigns.get(session);
   if (!known) campaigns.set(session, (known = new Map()));
   const cached = known.get(segment.name);
   if (cached) return cached;
-  const found = await session.call('Campaign.find', async (conn) => (await conn.query<{ Id: string }>(`SELECT Id FROM Campaign WHERE Name = ${soqlString(segment.name)} ORDER BY CreatedDate ASC, Id ASC LIMIT 1`)) as QueryResult<{ Id: string }>);
+  const found = await session.call(
+    'Campaign.find',
+    async (conn) =>
+      (await conn.query<{ Id: string }>(
+        `SELECT Id FROM Campaign WHERE Name = ${soqlString(segment.name)} ORDER BY CreatedDate ASC, Id ASC LIMIT 1`,
+      )) as QueryResult<{ Id: string }>,
+  );
   let id = found.records[0]?.Id;
   if (!id && create) {
-    const [created] = await writeRows(session, 'Campaign.create', [{ Name: segment.name, IsActive: true, Type: 'Other', Status: 'In Progress' }], (conn, rows) => conn.create('Campaign', rows) as Promise<RowOutcome[]>);
-    if (!created?.success || !created.id) throw new Error(`Salesforce refused to create campaign "${segment.name}": ${created ? `${codeOf(created)} ${messageOf(created)}` : 'no result'}`);
+    const [created] = await writeRows(
+      session,
+      'Campaign.create',
+      [{ Name: segment.name, IsActive: true, Type: 'Other', Status: 'In Progress' }],
+      (conn, rows) => conn.create('Campaign', rows) as Promise<RowOutcome[]>,
+    );
+    if (!created?.success || !created.id)
+      throw new Error(
+        `Salesforce refused to create campaign "${segment.name}": ${created ? `${codeOf(created)} ${messageOf(created)}` : 'no result'}`,
+      );
     id = created.id;
   }
   if (id) known.set(segment.name, id);
@@ -65,28 +92,51 @@ async function findCampaign(session: SalesforceSession, segment: SegmentRef, cre
 
 /** The person id to use for a contact: a Contact id first (a converted lead's contact), else a Lead id. */
 function personId(contact: ContactIdentity): string | undefined {
-  return contact.externalIds.find((id) => id.startsWith('003')) ?? contact.externalIds.find((id) => id.startsWith('00Q'));
+  return (
+    contact.externalIds.find((id) => id.startsWith('003')) ?? contact.externalIds.find((id) => id.startsWith('00Q'))
+  );
 }
 
 /** Finds (or, when the config says so, creates as Leads) the people of `changes` who came without a Salesforce id. */
-async function resolvePeople(session: SalesforceSession, config: SalesforceConfig, changes: MembershipChange[]): Promise<Map<number, string | RowResult>> {
+async function resolvePeople(
+  session: SalesforceSession,
+  config: SalesforceConfig,
+  changes: MembershipChange[],
+): Promise<Map<number, string | RowResult>> {
   const resolved = new Map<number, string | RowResult>();
   const byEmail = new Map<string, number[]>();
   changes.forEach((change, index) => {
     const id = personId(change.contact);
     if (id) resolved.set(index, id);
-    else if (change.contact.email) byEmail.set(change.contact.email.toLowerCase(), [...(byEmail.get(change.contact.email.toLowerCase()) ?? []), index]);
-    else resolved.set(index, { status: 'rejected', code: 'NO_IDENTITY', reason: 'no Salesforce id and no email to find the person by' });
+    else if (change.contact.email)
+      byEmail.set(change.contact.email.toLowerCase(), [
+        ...(byEmail.get(change.contact.email.toLowerCase()) ?? []),
+        index,
+      ]);
+    else
+      resolved.set(index, {
+        status: 'rejected',
+        code: 'NO_IDENTITY',
+        reason: 'no Salesforce id and no email to find the person by',
+      });
   });
   const emails = [...byEmail.keys()];
   const found = new Map<string, string>();
   for (const group of chunks(emails, COLLECTION_SIZE)) {
     const list = group.map(soqlString).join(', ');
-    for (const row of await queryAll<{ Email: string }>(session, 'Contact.byEmail', `SELECT Id, Email FROM Contact WHERE Email IN (${list}) ORDER BY Id`)) {
+    for (const row of await queryAll<{ Email: string }>(
+      session,
+      'Contact.byEmail',
+      `SELECT Id, Email FROM Contact WHERE Email IN (${list}) ORDER BY Id`,
+    )) {
       const key = row.Email.trim().toLowerCase();
       if (!found.has(key)) found.set(key, row.Id);
     }
-    for (const row of await queryAll<{ Email: string }>(session, 'Lead.byEmail', `SELECT Id, Email FROM Lead WHERE Email IN (${list}) AND IsConverted = false ORDER BY Id`)) {
+    for (const row of await queryAll<{ Email: string }>(
+      session,
+      'Lead.byEmail',
+      `SELECT Id, Email FROM Lead WHERE Email IN (${list}) AND IsConverted = false ORDER BY Id`,
+    )) {
       const key = row.Email.trim().toLowerCase();
       if (!found.has(key)) found.set(key, row.Id);
     }
@@ -96,13 +146,21 @@ async function resolvePeople(session: SalesforceSession, config: SalesforceConfi
     const id = found.get(email);
     if (id) indexes.forEach((i) => resolved.set(i, id));
     else if (config.createLeads) toCreate.push(email);
-    else indexes.forEach((i) => resolved.set(i, { status: 'skipped', code: 'NOT_IN_SALESFORCE', reason: 'not in Salesforce: no Contact or Lead with this email (set createLeads to create them as Leads)' }));
+    else
+      indexes.forEach((i) =>
+        resolved.set(i, {
+          status: 'skipped',
+          code: 'NOT_IN_SALESFORCE',
+          reason: 'not in Salesforce: no Contact or Lead with this email (set createLeads to create them as Leads)',
+        }),
+      );
   }
   for (const group of chunks(toCreate, COLLECTION_SIZE)) {
     const leads = group.map((email) => {
       const change = changes[(byEmail.get(email) as number[])[0] as number] as MembershipChange;
       const traits = change.traits ?? {};
-      const text = (key: string) => (typeof traits[key] === 'string' && traits[key] !== '' ? (traits[key] as string) : undefined);
+      const text = (key: string) =>
+        typeof traits[key] === 'string' && traits[key] !== '' ? (traits[key] as string) : undefined;
       return {
         Email: change.contact.email,
         FirstName: text('first_name') ?? null,
@@ -110,10 +168,18 @@ async function resolvePeople(session: SalesforceSession, config: SalesforceConfi
         Company: text('company') ?? config.leadCompany,
       };
     });
-    const results = await writeRows(session, 'Lead.create', leads, (conn, rows) => conn.create('Lead', rows) as Promise<RowOutcome[]>);
+    const results = await writeRows(
+      session,
+      'Lead.create',
+      leads,
+      (conn, rows) => conn.create('Lead', rows) as Promise<RowOutcome[]>,
+    );
     group.forEach((email, k) => {
       const outcome = results[k] as RowOutcome;
-      const value: string | RowResult = outcome.success && outcome.id ? outcome.id : { status: 'rejected', code: codeOf(outcome), reason: messageOf(outcome) };
+      const value: string | RowResult =
+        outcome.success && outcome.id
+          ? outcome.id
+          : { status: 'rejected', code: codeOf(outcome), reason: messageOf(outcome) };
       (byEmail.get(email) ?? []).forEach((i) => resolved.set(i, value));
     });
   }
@@ -124,15 +190,29 @@ async function resolvePeople(session: SalesforceSession, config: SalesforceConfi
  * Sends rows through one collection call per 200, trying rows that answered UNABLE_TO_LOCK_ROW again (up to three
  * attempts, with a pause); a lock that persists comes back as the row's outcome.
  */
-async function writeRows<T>(session: SalesforceSession, operation: string, rows: T[], send: (conn: Connection, rows: T[]) => Promise<RowOutcome[]>, ctx?: ConnectorContext): Promise<RowOutcome[]> {
+async function writeRows<T>(
+  session: SalesforceSession,
+  operation: string,
+  rows: T[],
+  send: (conn: Connection, rows: T[]) => Promise<RowOutcome[]>,
+  ctx?: ConnectorContext,
+): Promise<RowOutcome[]> {
   const outcomes: RowOutcome[] = new Array<RowOutcome>(rows.length);
   let pending = rows.map((_, i) => i);
   for (let attempt = 1; pending.length > 0; attempt++) {
     const locked: number[] = [];
     for (const group of chunks(pending, COLLECTION_SIZE)) {
-      const results = await session.call(operation, (conn) => send(conn, group.map((i) => rows[i] as T)));
+      const results = await session.call(operation, (conn) =>
+        send(
+          conn,
+          group.map((i) => rows[i] as T),
+        ),
+      );
       group.forEach((index, k) => {
-        const outcome = results[k] ?? { success: false, errors: [{ statusCode: 'UNKNOWN', message: 'no result for this row' }] };
+        const outcome = results[k] ?? {
+          success: false,
+          errors: [{ statusCode: 'UNKNOWN', message: 'no result for this row' }],
+        };
         outcomes[index] = outcome;
         if (!outcome.success && codeOf(outcome) === 'UNABLE_TO_LOCK_ROW' && attempt < LOCK_ATTEMPTS) locked.push(index);
       });
@@ -144,17 +224,32 @@ async function writeRows<T>(session: SalesforceSession, operation: string, rows:
 }
 
 function rowResult(outcome: RowOutcome, okCodes: readonly string[], id?: string | null): RowResult {
-  if (outcome.success) return { status: 'accepted', ...(id !== null && (id ?? outcome.id) ? { destinationRecordId: (id ?? outcome.id) as string } : {}) };
+  if (outcome.success)
+    return {
+      status: 'accepted',
+      ...(id !== null && (id ?? outcome.id) ? { destinationRecordId: (id ?? outcome.id) as string } : {}),
+    };
   const code = codeOf(outcome);
-  if (okCodes.includes(code)) return { status: 'accepted', ...(typeof id === 'string' ? { destinationRecordId: id } : {}) };
-  if (code === 'UNABLE_TO_LOCK_ROW') return { status: 'retryable', reason: `UNABLE_TO_LOCK_ROW: ${messageOf(outcome)}` };
+  if (okCodes.includes(code))
+    return { status: 'accepted', ...(typeof id === 'string' ? { destinationRecordId: id } : {}) };
+  if (code === 'UNABLE_TO_LOCK_ROW')
+    return { status: 'retryable', reason: `UNABLE_TO_LOCK_ROW: ${messageOf(outcome)}` };
   return { status: 'rejected', code, reason: `${code}: ${messageOf(outcome)}` };
 }
 
-async function writeCampaign(batch: MembershipBatch, config: SalesforceConfig, ctx: ConnectorContext): Promise<RowResult[]> {
+async function writeCampaign(
+  batch: MembershipBatch,
+  config: SalesforceConfig,
+  ctx: ConnectorContext,
+): Promise<RowResult[]> {
   const session = sessionFor(config, ctx);
   const results: (RowResult | undefined)[] = new Array<RowResult | undefined>(batch.changes.length);
-  const campaignId = (await findCampaign(session, batch.segment, batch.changes.some((c) => c.op === 'add'))) ?? '';
+  const campaignId =
+    (await findCampaign(
+      session,
+      batch.segment,
+      batch.changes.some((c) => c.op === 'add'),
+    )) ?? '';
   const adds = batch.changes.map((c, i) => ({ c, i })).filter(({ c }) => c.op === 'add');
   const removes = batch.changes.map((c, i) => ({ c, i })).filter(({ c }) => c.op === 'remove');
   batch.changes.forEach((c, i) => {
@@ -162,25 +257,55 @@ async function writeCampaign(batch: MembershipBatch, config: SalesforceConfig, c
   });
 
   if (adds.length > 0) {
-    const people = await resolvePeople(session, config, adds.map(({ c }) => c));
+    const people = await resolvePeople(
+      session,
+      config,
+      adds.map(({ c }) => c),
+    );
     const members: { index: number; who: string }[] = [];
     adds.forEach(({ i }, k) => {
       const person = people.get(k);
       if (typeof person === 'string') members.push({ index: i, who: person });
       else results[i] = person ?? { status: 'skipped', code: 'NOT_IN_SALESFORCE', reason: 'not in Salesforce' };
     });
-    const rows = members.map(({ who }) => ({ CampaignId: campaignId, [who.startsWith('003') ? 'ContactId' : 'LeadId']: who, Status: config.membership.memberStatus }));
-    const outcomes = await writeRows(session, 'CampaignMember.create', rows, (conn, group) => conn.create('CampaignMember', group) as Promise<RowOutcome[]>, ctx);
-    const duplicates = members.filter((_, k) => codeOf(outcomes[k] as RowOutcome) === 'DUPLICATE_VALUE' && !(outcomes[k] as RowOutcome).success);
-    const existing = await memberIds(session, campaignId, duplicates.map((d) => d.who));
+    const rows = members.map(({ who }) => ({
+      CampaignId: campaignId,
+      [who.startsWith('003') ? 'ContactId' : 'LeadId']: who,
+      Status: config.membership.memberStatus,
+    }));
+    const outcomes = await writeRows(
+      session,
+      'CampaignMember.create',
+      rows,
+      (conn, group) => conn.create('CampaignMember', group) as Promise<RowOutcome[]>,
+      ctx,
+    );
+    const duplicates = members.filter(
+      (_, k) => codeOf(outcomes[k] as RowOutcome) === 'DUPLICATE_VALUE' && !(outcomes[k] as RowOutcome).success,
+    );
+    const existing = await memberIds(
+      session,
+      campaignId,
+      duplicates.map((d) => d.who),
+    );
     members.forEach(({ index, who }, k) => {
-      results[index] = rowResult(outcomes[k] as RowOutcome, ['DUPLICATE_VALUE'], (outcomes[k] as RowOutcome).success ? undefined : existing.get(who.slice(0, 15)));
+      results[index] = rowResult(
+        outcomes[k] as RowOutcome,
+        ['DUPLICATE_VALUE'],
+        (outcomes[k] as RowOutcome).success ? undefined : existing.get(who.slice(0, 15)),
+      );
     });
   }
 
   if (removes.length > 0) {
     const unresolved = removes.filter(({ c }) => !c.destinationRecordId);
-    const found = campaignId ? await resolvePeople(session, { ...config, createLeads: false }, unresolved.map(({ c }) => c)) : new Map<number, string | RowResult>();
+    const found = campaignId
+      ? await resolvePeople(
+          session,
+          { ...config, createLeads: false },
+          unresolved.map(({ c }) => c),
+        )
+      : new Map<number, string | RowResult>();
     const whoOf = new Map<number, string>();
     unresolved.forEach(({ i }, k) => {
       const who = found.get(k);
@@ -194,7 +319,13 @@ async function writeCampaign(batch: MembershipBatch, config: SalesforceConfig, c
       if (memberId) targets.push({ index: i, memberId });
       else results[i] = { status: 'accepted' };
     }
-    const outcomes = await writeRows(session, 'CampaignMember.delete', targets.map((t) => t.memberId), (conn, ids) => conn.destroy('CampaignMember', ids) as Promise<RowOutcome[]>, ctx);
+    const outcomes = await writeRows(
+      session,
+      'CampaignMember.delete',
+      targets.map((t) => t.memberId),
+      (conn, ids) => conn.destroy('CampaignMember', ids) as Promise<RowOutcome[]>,
+      ctx,
+    );
     targets.forEach(({ index }, k) => {
       results[index] = rowResult(outcomes[k] as RowOutcome, ['NOT_FOUND', 'ENTITY_IS_DELETED'], null);
     });
@@ -203,24 +334,45 @@ async function writeCampaign(batch: MembershipBatch, config: SalesforceConfig, c
 }
 
 /** CampaignMember ids of the given people in a campaign, keyed by the person's 15-character id. */
-async function memberIds(session: SalesforceSession, campaignId: string, people: string[]): Promise<Map<string, string>> {
+async function memberIds(
+  session: SalesforceSession,
+  campaignId: string,
+  people: string[],
+): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const group of chunks(people, COLLECTION_SIZE)) {
     const contacts = group.filter((id) => id.startsWith('003')).map(soqlString);
     const leads = group.filter((id) => id.startsWith('00Q')).map(soqlString);
-    const who = [contacts.length ? `ContactId IN (${contacts.join(', ')})` : '', leads.length ? `LeadId IN (${leads.join(', ')})` : ''].filter(Boolean).join(' OR ');
+    const who = [
+      contacts.length ? `ContactId IN (${contacts.join(', ')})` : '',
+      leads.length ? `LeadId IN (${leads.join(', ')})` : '',
+    ]
+      .filter(Boolean)
+      .join(' OR ');
     if (!who) continue;
-    const rows = await queryAll<{ ContactId: string | null; LeadId: string | null }>(session, 'CampaignMember.find', `SELECT Id, ContactId, LeadId FROM CampaignMember WHERE CampaignId = ${soqlString(campaignId)} AND (${who}) ORDER BY Id`);
+    const rows = await queryAll<{ ContactId: string | null; LeadId: string | null }>(
+      session,
+      'CampaignMember.find',
+      `SELECT Id, ContactId, LeadId FROM CampaignMember WHERE CampaignId = ${soqlString(campaignId)} AND (${who}) ORDER BY Id`,
+    );
     for (const row of rows) out.set(String(row.ContactId ?? row.LeadId).slice(0, 15), row.Id);
   }
   return out;
 }
 
-async function writeField(batch: MembershipBatch, config: SalesforceConfig, ctx: ConnectorContext): Promise<RowResult[]> {
+async function writeField(
+  batch: MembershipBatch,
+  config: SalesforceConfig,
+  ctx: ConnectorContext,
+): Promise<RowResult[]> {
   const session = sessionFor(config, ctx);
   const field = config.membership.field;
   const results: (RowResult | undefined)[] = new Array<RowResult | undefined>(batch.changes.length);
-  const people = await resolvePeople(session, config, batch.changes.filter((c) => c.op !== 'remove' || personId(c.contact)));
+  const people = await resolvePeople(
+    session,
+    config,
+    batch.changes.filter((c) => c.op !== 'remove' || personId(c.contact)),
+  );
   const targets: { index: number; who: string; op: MembershipChange['op'] }[] = [];
   let k = 0;
   batch.changes.forEach((c, i) => {
@@ -236,7 +388,11 @@ async function writeField(batch: MembershipBatch, config: SalesforceConfig, ctx:
   for (const type of ['Contact', 'Lead'] as const) {
     const ids = targets.filter((t) => t.who.startsWith(type === 'Contact' ? '003' : '00Q')).map((t) => t.who);
     for (const group of chunks(ids, COLLECTION_SIZE)) {
-      for (const row of await queryAll<Record<string, unknown>>(session, `${type}.segments`, `SELECT Id, ${field} FROM ${type} WHERE Id IN (${group.map(soqlString).join(', ')}) ORDER BY Id`)) {
+      for (const row of await queryAll<Record<string, unknown>>(
+        session,
+        `${type}.segments`,
+        `SELECT Id, ${field} FROM ${type} WHERE Id IN (${group.map(soqlString).join(', ')}) ORDER BY Id`,
+      )) {
         current.set(row.Id.slice(0, 15), typeof row[field] === 'string' ? (row[field] as string) : '');
       }
     }
@@ -245,7 +401,11 @@ async function writeField(batch: MembershipBatch, config: SalesforceConfig, ctx:
     const names = new Set((current.get(t.who.slice(0, 15)) ?? '').split(';').filter(Boolean));
     if (t.op === 'remove') names.delete(batch.segment.name);
     else names.add(batch.segment.name);
-    return { Id: t.who, type: t.who.startsWith('003') ? 'Contact' : 'Lead', [field]: [...names].sort().join(';') || null };
+    return {
+      Id: t.who,
+      type: t.who.startsWith('003') ? 'Contact' : 'Lead',
+      [field]: [...names].sort().join(';') || null,
+    };
   });
   const outcomes: RowOutcome[] = new Array<RowOutcome>(updates.length);
   for (const type of ['Contact', 'Lead'] as const) {
@@ -254,13 +414,23 @@ async function writeField(batch: MembershipBatch, config: SalesforceConfig, ctx:
       const { type: _type, ...rest } = u;
       return rest as { Id: string } & Record<string, unknown>;
     });
-    const written = await writeRows(session, `${type}.segments.update`, rows, (conn, group) => conn.update(type, group) as unknown as Promise<RowOutcome[]>, ctx);
+    const written = await writeRows(
+      session,
+      `${type}.segments.update`,
+      rows,
+      (conn, group) => conn.update(type, group) as unknown as Promise<RowOutcome[]>,
+      ctx,
+    );
     picked.forEach(({ n }, k) => {
       outcomes[n] = written[k] as RowOutcome;
     });
   }
   targets.forEach(({ index, who, op }, n) => {
-    results[index] = rowResult(outcomes[n] as RowOutcome, op === 'remove' ? ['NOT_FOUND', 'ENTITY_IS_DELETED'] : [], who);
+    results[index] = rowResult(
+      outcomes[n] as RowOutcome,
+      op === 'remove' ? ['NOT_FOUND', 'ENTITY_IS_DELETED'] : [],
+      who,
+    );
   });
   return results.map((r) => r ?? { status: 'retryable', reason: 'not written' });
 }
@@ -280,10 +450,14 @@ export const destination = defineDestination({
   check: (config, ctx) => checkCanRead(sessionFor(config, ctx), 'Campaign'),
   async write(batch, config, ctx) {
     try {
-      return config.membership.mode === 'field' ? await writeField(batch, config, ctx) : await writeCampaign(batch, config, ctx);
+      return config.membership.mode === 'field'
+        ? await writeField(batch, config, ctx)
+        : await writeCampaign(batch, config, ctx);
     } catch (error) {
       if (error instanceof RateLimitedError && error.scope === 'daily') {
-        ctx.logger.error('Salesforce daily API limit reached: writes to this org stop for this run', { connection: ctx.connection });
+        ctx.logger.error('Salesforce daily API limit reached: writes to this org stop for this run', {
+          connection: ctx.connection,
+        });
       }
       throw error;
     }
@@ -293,22 +467,37 @@ export const destination = defineDestination({
     if (config.membership.mode === 'field') {
       const out: MemberRef[] = [];
       for (const type of ['Contact', 'Lead'] as const) {
-        const rows = await queryAll<Record<string, unknown>>(session, `${type}.segments`, `SELECT Id, Email, ${config.membership.field} FROM ${type} WHERE ${config.membership.field} != null ORDER BY Id`);
+        const rows = await queryAll<Record<string, unknown>>(
+          session,
+          `${type}.segments`,
+          `SELECT Id, Email, ${config.membership.field} FROM ${type} WHERE ${config.membership.field} != null ORDER BY Id`,
+        );
         for (const row of rows) {
           const names = String(row[config.membership.field] ?? '').split(';');
-          if (names.includes(segment.name)) out.push({ email: typeof row.Email === 'string' ? row.Email : null, externalId: row.Id });
+          if (names.includes(segment.name))
+            out.push({ email: typeof row.Email === 'string' ? row.Email : null, externalId: row.Id });
         }
       }
       return out;
     }
     const campaignId = await findCampaign(session, segment, false);
     if (!campaignId) return [];
-    const members = await queryAll<{ ContactId: string | null; LeadId: string | null }>(session, 'CampaignMember.list', `SELECT Id, ContactId, LeadId FROM CampaignMember WHERE CampaignId = ${soqlString(campaignId)} ORDER BY Id`);
+    const members = await queryAll<{ ContactId: string | null; LeadId: string | null }>(
+      session,
+      'CampaignMember.list',
+      `SELECT Id, ContactId, LeadId FROM CampaignMember WHERE CampaignId = ${soqlString(campaignId)} ORDER BY Id`,
+    );
     const emails = new Map<string, string | null>();
     for (const type of ['Contact', 'Lead'] as const) {
-      const ids = members.map((m) => (type === 'Contact' ? m.ContactId : m.LeadId)).filter((id): id is string => typeof id === 'string');
+      const ids = members
+        .map((m) => (type === 'Contact' ? m.ContactId : m.LeadId))
+        .filter((id): id is string => typeof id === 'string');
       for (const group of chunks(ids, COLLECTION_SIZE)) {
-        for (const row of await queryAll<{ Email: string | null }>(session, `${type}.emails`, `SELECT Id, Email FROM ${type} WHERE Id IN (${group.map(soqlString).join(', ')}) ORDER BY Id`)) {
+        for (const row of await queryAll<{ Email: string | null }>(
+          session,
+          `${type}.emails`,
+          `SELECT Id, Email FROM ${type} WHERE Id IN (${group.map(soqlString).join(', ')}) ORDER BY Id`,
+        )) {
           emails.set(row.Id.slice(0, 15), row.Email);
         }
       }
@@ -320,9 +509,17 @@ export const destination = defineDestination({
   },
   async erase(identities, config, ctx): Promise<EraseResult[]> {
     const session = sessionFor(config, ctx);
-    const ids = identities.map((identity) => identity.externalIds.filter((id) => id.startsWith('003') || id.startsWith('00Q')));
+    const ids = identities.map((identity) =>
+      identity.externalIds.filter((id) => id.startsWith('003') || id.startsWith('00Q')),
+    );
     const flat = [...new Set(ids.flat())];
-    const outcomes = await writeRows(session, 'person.delete', flat, (conn, group) => conn.destroy('Contact', group) as Promise<RowOutcome[]>, ctx);
+    const outcomes = await writeRows(
+      session,
+      'person.delete',
+      flat,
+      (conn, group) => conn.destroy('Contact', group) as Promise<RowOutcome[]>,
+      ctx,
+    );
     const byId = new Map(flat.map((id, k) => [id, outcomes[k] as RowOutcome]));
     return ids.map((list): EraseResult => {
       if (list.length === 0) return { status: 'not_found' };

@@ -7,4 +7,10 @@ export { source } from './source.js';
 export { destination } from './destination.js';
 export { salesforceSpec, classifySalesforceError, API_VERSION, type SalesforceConfig } from './client.js';
 export { outboundWebhook, ACK_ENVELOPE } from './webhook.js';
-export { startSandbox, sandboxConfig, outboundMessage, type SalesforceSandbox, type SandboxOptions } from './sandbox/index.js';
+export {
+  startSandbox,
+  sandboxConfig,
+  outboundMessage,
+  type SalesforceSandbox,
+  type SandboxOptions,
+} from './sandbox/index.js';

@@ -17,7 +17,15 @@ import {
   type StreamMessage,
   type StreamState,
 } from '../../plugins/index.js';
-import { checkCanRead, chunks, classifySalesforceError, salesforceSpec, SalesforceSession, soqlString, type SalesforceConfig } from './client.js';
+import {
+  checkCanRead,
+  chunks,
+  classifySalesforceError,
+  salesforceSpec,
+  SalesforceSession,
+  soqlString,
+  type SalesforceConfig,
+} from './client.js';
 import { outboundWebhook } from './webhook.js';
 
 type SfRecord = Record<string, unknown> & { Id: string; SystemModstamp: string };
@@ -59,14 +67,24 @@ async function* readObject(
   const clauses: string[] = [];
   if (committed !== undefined && !Number.isNaN(committed)) {
     const at = new Date(committed).toISOString();
-    if (state?.lastId) clauses.push(`(SystemModstamp > ${at} OR (SystemModstamp = ${at} AND Id > ${soqlString(state.lastId)}))`);
+    if (state?.lastId)
+      clauses.push(`(SystemModstamp > ${at} OR (SystemModstamp = ${at} AND Id > ${soqlString(state.lastId)}))`);
     else clauses.push(`SystemModstamp >= ${new Date(committed - overlapMs).toISOString()}`);
   }
   if (read.filter) clauses.push(read.filter);
   const fields = [...new Set(['Id', 'SystemModstamp', ...read.fields])];
   const soql = `SELECT ${fields.join(', ')} FROM ${read.object}${clauses.length ? ` WHERE ${clauses.join(' AND ')}` : ''} ORDER BY SystemModstamp ASC, Id ASC`;
-  const options: QueryOptions = { scanAll: read.scanAll, headers: { 'Sforce-Query-Options': `batchSize=${QUERY_BATCH}` }, autoFetch: false, maxFetch: QUERY_BATCH, responseTarget: 'QueryResult' };
-  let page = await session.call(`${read.object}.query`, async (conn) => (await conn.query<SfRecord>(soql, options)) as QueryResult<SfRecord>);
+  const options: QueryOptions = {
+    scanAll: read.scanAll,
+    headers: { 'Sforce-Query-Options': `batchSize=${QUERY_BATCH}` },
+    autoFetch: false,
+    maxFetch: QUERY_BATCH,
+    responseTarget: 'QueryResult',
+  };
+  let page = await session.call(
+    `${read.object}.query`,
+    async (conn) => (await conn.query<SfRecord>(soql, options)) as QueryResult<SfRecord>,
+  );
   let highest = committed !== undefined && !Number.isNaN(committed) ? committed : undefined;
   for (;;) {
     for (const record of await map(page.records)) yield { type: 'record', record };
@@ -76,20 +94,29 @@ async function* readObject(
     let checkpoint: SalesforceState;
     if (last && lastAt !== undefined && (highest === undefined || lastAt >= highest)) {
       highest = lastAt;
-      checkpoint = done ? { cursor: new Date(lastAt).toISOString() } : { cursor: new Date(lastAt).toISOString(), lastId: last.Id };
+      checkpoint = done
+        ? { cursor: new Date(lastAt).toISOString() }
+        : { cursor: new Date(lastAt).toISOString(), lastId: last.Id };
     } else {
       checkpoint = { cursor: highest === undefined ? null : new Date(highest).toISOString() };
     }
     yield { type: 'state', state: checkpoint };
     if (done) return;
     const locator = page.nextRecordsUrl as string;
-    page = await session.call(`${read.object}.queryMore`, async (conn) => (await conn.queryMore<SfRecord>(locator, options)) as QueryResult<SfRecord>);
+    page = await session.call(
+      `${read.object}.queryMore`,
+      async (conn) => (await conn.queryMore<SfRecord>(locator, options)) as QueryResult<SfRecord>,
+    );
   }
 }
 
 const hasErrorCode = (error: unknown, code: string): boolean => {
   for (let e: unknown = error; typeof e === 'object' && e !== null; e = (e as { cause?: unknown }).cause) {
-    const { errorCode, name, details } = e as { errorCode?: unknown; name?: unknown; details?: { errorCode?: unknown } };
+    const { errorCode, name, details } = e as {
+      errorCode?: unknown;
+      name?: unknown;
+      details?: { errorCode?: unknown };
+    };
     if (errorCode === code || name === code || details?.errorCode === code) return true;
   }
   return false;
@@ -115,7 +142,12 @@ async function* readPeople(
   ctx: ConnectorContext,
 ): AsyncGenerator<StreamMessage> {
   const incoming = mode === 'incremental' ? state : undefined;
-  const since = typeof incoming?.deletedThrough === 'string' ? Date.parse(incoming.deletedThrough) : typeof incoming?.cursor === 'string' ? Date.parse(incoming.cursor) : Number.NaN;
+  const since =
+    typeof incoming?.deletedThrough === 'string'
+      ? Date.parse(incoming.deletedThrough)
+      : typeof incoming?.cursor === 'string'
+        ? Date.parse(incoming.cursor)
+        : Number.NaN;
   const carried = Number.isNaN(since) ? {} : { deletedThrough: new Date(since).toISOString() };
   const seen = new Set<string>();
   let last: SalesforceState = { cursor: null };
@@ -130,7 +162,8 @@ async function* readPeople(
   }
   if (Number.isNaN(since)) return;
   const end = new Date(Math.max(Date.now(), since) + DELETED_AHEAD_MS);
-  const listDeleted = (start: number) => session.call(`${read.object}.deleted`, (conn) => conn.sobject(read.object).deleted(new Date(start), end));
+  const listDeleted = (start: number) =>
+    session.call(`${read.object}.deleted`, (conn) => conn.sobject(read.object).deleted(new Date(start), end));
   let deleted: Awaited<ReturnType<typeof listDeleted>>;
   try {
     deleted = await listDeleted(since - overlapMs);
@@ -138,14 +171,23 @@ async function* readPeople(
     // The org keeps 30 days of deletions; its clock (not ours) decides, so the window is only cut when it says so.
     if (!hasErrorCode(error, 'INVALID_REPLICATION_DATE')) throw error;
     const reach = Date.now() - DELETED_REACH_MS;
-    ctx.logger.warn(`Salesforce keeps deleted ${read.object} ids for 30 days only; rows purged before ${new Date(reach).toISOString()} were not seen as deleted`, { connection: ctx.connection });
+    ctx.logger.warn(
+      `Salesforce keeps deleted ${read.object} ids for 30 days only; rows purged before ${new Date(reach).toISOString()} were not seen as deleted`,
+      { connection: ctx.connection },
+    );
     deleted = await listDeleted(Math.max(since - overlapMs, reach));
   }
   const unseen = deleted.deletedRecords.filter((d) => !seen.has(d.id));
   const inBin = new Set<string>();
-  for (const ids of chunks(unseen.map((d) => d.id), IN_CHUNK)) {
+  for (const ids of chunks(
+    unseen.map((d) => d.id),
+    IN_CHUNK,
+  )) {
     const soql = `SELECT Id FROM ${read.object} WHERE Id IN (${ids.map(soqlString).join(', ')})`;
-    const found = await session.call(`${read.object}.queryAll`, async (conn) => (await conn.query<{ Id: string }>(soql, { scanAll: true })) as QueryResult<{ Id: string }>);
+    const found = await session.call(
+      `${read.object}.queryAll`,
+      async (conn) => (await conn.query<{ Id: string }>(soql, { scanAll: true })) as QueryResult<{ Id: string }>,
+    );
     for (const row of found.records) inBin.add(row.Id);
   }
   for (const gone of unseen) {
@@ -161,7 +203,13 @@ async function* readPeople(
     yield { type: 'record', record };
   }
   const covered = Date.parse(deleted.latestDateCovered);
-  yield { type: 'state', state: { ...last, deletedThrough: new Date(Number.isNaN(covered) ? end.getTime() : Math.min(covered, end.getTime())).toISOString() } };
+  yield {
+    type: 'state',
+    state: {
+      ...last,
+      deletedThrough: new Date(Number.isNaN(covered) ? end.getTime() : Math.min(covered, end.getTime())).toISOString(),
+    },
+  };
 }
 
 const str = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
@@ -174,10 +222,46 @@ const rawOf = (row: Record<string, unknown>): Record<string, unknown> => {
   const { attributes: _attributes, ...rest } = row;
   return rest;
 };
-const isPerson = (id: unknown): id is string => typeof id === 'string' && (id.startsWith('003') || id.startsWith('00Q'));
+const isPerson = (id: unknown): id is string =>
+  typeof id === 'string' && (id.startsWith('003') || id.startsWith('00Q'));
 
-const CONTACT_FIELDS = ['IsDeleted', 'AccountId', 'FirstName', 'LastName', 'Email', 'Phone', 'Title', 'MailingCity', 'MailingCountry', 'OwnerId', 'HasOptedOutOfEmail', 'LeadSource', 'CreatedDate', 'LastModifiedDate'];
-const LEAD_FIELDS = ['IsDeleted', 'FirstName', 'LastName', 'Email', 'Phone', 'Company', 'Title', 'City', 'Country', 'Status', 'OwnerId', 'HasOptedOutOfEmail', 'LeadSource', 'IsConverted', 'ConvertedContactId', 'ConvertedAccountId', 'ConvertedDate', 'CreatedDate', 'LastModifiedDate'];
+const CONTACT_FIELDS = [
+  'IsDeleted',
+  'AccountId',
+  'FirstName',
+  'LastName',
+  'Email',
+  'Phone',
+  'Title',
+  'MailingCity',
+  'MailingCountry',
+  'OwnerId',
+  'HasOptedOutOfEmail',
+  'LeadSource',
+  'CreatedDate',
+  'LastModifiedDate',
+];
+const LEAD_FIELDS = [
+  'IsDeleted',
+  'FirstName',
+  'LastName',
+  'Email',
+  'Phone',
+  'Company',
+  'Title',
+  'City',
+  'Country',
+  'Status',
+  'OwnerId',
+  'HasOptedOutOfEmail',
+  'LeadSource',
+  'IsConverted',
+  'ConvertedContactId',
+  'ConvertedAccountId',
+  'ConvertedDate',
+  'CreatedDate',
+  'LastModifiedDate',
+];
 
 function extraTraits(row: Record<string, unknown>, fields: string[]): Record<string, string | number | boolean | null> {
   const out: Record<string, string | number | boolean | null> = {};
@@ -199,37 +283,55 @@ function contactsStream(config: SalesforceConfig): StreamDefinition<SalesforceCo
     async *read(request, ctx) {
       const session = new SalesforceSession(request.config, ctx);
       const accounts = new Map<string, string | null>();
-      yield* readPeople(session, { object: 'Contact', fields: [...CONTACT_FIELDS, ...config.contactFields], scanAll: true }, request.mode, request.state as SalesforceState | undefined, config.overlapMs, async (rows) => {
-        const missing = [...new Set(rows.map((r) => r.AccountId).filter((id): id is string => typeof id === 'string' && !accounts.has(id)))];
-        for (const ids of chunks(missing, IN_CHUNK)) {
-          const result = await session.call('Account.query', async (conn) => (await conn.query<{ Id: string; Name: string }>(`SELECT Id, Name FROM Account WHERE Id IN (${ids.map(soqlString).join(', ')})`)) as QueryResult<{ Id: string; Name: string }>);
-          for (const account of result.records) accounts.set(account.Id, account.Name);
-          for (const id of ids) if (!accounts.has(id)) accounts.set(id, null);
-        }
-        return rows.map((row): ContactRecord => ({
-          kind: 'contact',
-          source: 'salesforce',
-          externalId: row.Id,
-          traits: {
-            ...extraTraits(row, config.contactFields),
-            email: str(row.Email),
-            first_name: str(row.FirstName),
-            last_name: str(row.LastName),
-            phone: str(row.Phone),
-            company: typeof row.AccountId === 'string' ? (accounts.get(row.AccountId) ?? null) : null,
-            job_title: str(row.Title),
-            city: str(row.MailingCity),
-            country: str(row.MailingCountry),
-            lifecycle_stage: 'contact',
-            owner: str(row.OwnerId),
-            created_at: iso(row.CreatedDate),
-            updated_at: iso(row.LastModifiedDate),
-            email_consent: row.HasOptedOutOfEmail === true ? 'unsubscribed' : 'unknown',
-          },
-          ...(row.IsDeleted === true ? { deleted: true } : {}),
-          raw: rawOf(row),
-        }));
-      }, ctx);
+      yield* readPeople(
+        session,
+        { object: 'Contact', fields: [...CONTACT_FIELDS, ...config.contactFields], scanAll: true },
+        request.mode,
+        request.state as SalesforceState | undefined,
+        config.overlapMs,
+        async (rows) => {
+          const missing = [
+            ...new Set(
+              rows.map((r) => r.AccountId).filter((id): id is string => typeof id === 'string' && !accounts.has(id)),
+            ),
+          ];
+          for (const ids of chunks(missing, IN_CHUNK)) {
+            const result = await session.call(
+              'Account.query',
+              async (conn) =>
+                (await conn.query<{ Id: string; Name: string }>(
+                  `SELECT Id, Name FROM Account WHERE Id IN (${ids.map(soqlString).join(', ')})`,
+                )) as QueryResult<{ Id: string; Name: string }>,
+            );
+            for (const account of result.records) accounts.set(account.Id, account.Name);
+            for (const id of ids) if (!accounts.has(id)) accounts.set(id, null);
+          }
+          return rows.map((row): ContactRecord => ({
+            kind: 'contact',
+            source: 'salesforce',
+            externalId: row.Id,
+            traits: {
+              ...extraTraits(row, config.contactFields),
+              email: str(row.Email),
+              first_name: str(row.FirstName),
+              last_name: str(row.LastName),
+              phone: str(row.Phone),
+              company: typeof row.AccountId === 'string' ? (accounts.get(row.AccountId) ?? null) : null,
+              job_title: str(row.Title),
+              city: str(row.MailingCity),
+              country: str(row.MailingCountry),
+              lifecycle_stage: 'contact',
+              owner: str(row.OwnerId),
+              created_at: iso(row.CreatedDate),
+              updated_at: iso(row.LastModifiedDate),
+              email_consent: row.HasOptedOutOfEmail === true ? 'unsubscribed' : 'unknown',
+            },
+            ...(row.IsDeleted === true ? { deleted: true } : {}),
+            raw: rawOf(row),
+          }));
+        },
+        ctx,
+      );
     },
   };
 }
@@ -244,41 +346,55 @@ function leadsStream(config: SalesforceConfig): StreamDefinition<SalesforceConfi
     overlap: config.overlapMs,
     async *read(request, ctx) {
       const session = new SalesforceSession(request.config, ctx);
-      yield* readPeople(session, { object: 'Lead', fields: [...LEAD_FIELDS, ...config.leadFields], scanAll: true }, request.mode, request.state as SalesforceState | undefined, config.overlapMs, async (rows) =>
-        rows.map((row): ContactRecord => {
-          const converted = row.IsConverted === true && typeof row.ConvertedContactId === 'string';
-          return {
-            kind: 'contact',
-            source: 'salesforce',
-            externalId: row.Id,
-            traits: {
-              ...extraTraits(row, config.leadFields),
-              email: str(row.Email),
-              first_name: str(row.FirstName),
-              last_name: str(row.LastName),
-              phone: str(row.Phone),
-              company: str(row.Company),
-              job_title: str(row.Title),
-              city: str(row.City),
-              country: str(row.Country),
-              lifecycle_stage: converted ? 'converted_lead' : `lead: ${str(row.Status) ?? 'open'}`,
-              owner: str(row.OwnerId),
-              created_at: iso(row.CreatedDate),
-              updated_at: iso(row.LastModifiedDate),
-              email_consent: row.HasOptedOutOfEmail === true ? 'unsubscribed' : 'unknown',
-            },
-            ...(converted ? { linkedIds: [row.ConvertedContactId as string] } : {}),
-            ...(row.IsDeleted === true ? { deleted: true } : {}),
-            raw: rawOf(row),
-          };
-        }),
+      yield* readPeople(
+        session,
+        { object: 'Lead', fields: [...LEAD_FIELDS, ...config.leadFields], scanAll: true },
+        request.mode,
+        request.state as SalesforceState | undefined,
+        config.overlapMs,
+        async (rows) =>
+          rows.map((row): ContactRecord => {
+            const converted = row.IsConverted === true && typeof row.ConvertedContactId === 'string';
+            return {
+              kind: 'contact',
+              source: 'salesforce',
+              externalId: row.Id,
+              traits: {
+                ...extraTraits(row, config.leadFields),
+                email: str(row.Email),
+                first_name: str(row.FirstName),
+                last_name: str(row.LastName),
+                phone: str(row.Phone),
+                company: str(row.Company),
+                job_title: str(row.Title),
+                city: str(row.City),
+                country: str(row.Country),
+                lifecycle_stage: converted ? 'converted_lead' : `lead: ${str(row.Status) ?? 'open'}`,
+                owner: str(row.OwnerId),
+                created_at: iso(row.CreatedDate),
+                updated_at: iso(row.LastModifiedDate),
+                email_consent: row.HasOptedOutOfEmail === true ? 'unsubscribed' : 'unknown',
+              },
+              ...(converted ? { linkedIds: [row.ConvertedContactId as string] } : {}),
+              ...(row.IsDeleted === true ? { deleted: true } : {}),
+              raw: rawOf(row),
+            };
+          }),
         ctx,
       );
     },
   };
 }
 
-function event(row: SfRecord, id: string, type: EventRecord['type'], occurredAt: string | null, who: string, value: number | null, properties: Record<string, unknown>): EventRecord {
+function event(
+  row: SfRecord,
+  id: string,
+  type: EventRecord['type'],
+  occurredAt: string | null,
+  who: string,
+  value: number | null,
+  properties: Record<string, unknown>,
+): EventRecord {
   return {
     kind: 'event',
     source: 'salesforce',
@@ -291,7 +407,12 @@ function event(row: SfRecord, id: string, type: EventRecord['type'], occurredAt:
   };
 }
 
-function eventStream(config: SalesforceConfig, name: string, read: ObjectRead, map: (rows: SfRecord[], session: SalesforceSession, ctx: ConnectorContext) => Promise<EventRecord[]>): StreamDefinition<SalesforceConfig> {
+function eventStream(
+  config: SalesforceConfig,
+  name: string,
+  read: ObjectRead,
+  map: (rows: SfRecord[], session: SalesforceSession, ctx: ConnectorContext) => Promise<EventRecord[]>,
+): StreamDefinition<SalesforceConfig> {
   return {
     name,
     recordKind: 'event',
@@ -301,64 +422,154 @@ function eventStream(config: SalesforceConfig, name: string, read: ObjectRead, m
     overlap: config.overlapMs,
     async *read(request, ctx) {
       const session = new SalesforceSession(request.config, ctx);
-      yield* readObject(session, read, request.mode === 'incremental' ? (request.state as SalesforceState | undefined) : undefined, config.overlapMs, (rows) => map(rows, session, ctx));
+      yield* readObject(
+        session,
+        read,
+        request.mode === 'incremental' ? (request.state as SalesforceState | undefined) : undefined,
+        config.overlapMs,
+        (rows) => map(rows, session, ctx),
+      );
     },
   };
 }
 
 function engagementStreams(config: SalesforceConfig): StreamDefinition<SalesforceConfig>[] {
-  const tasks = eventStream(config, 'tasks', { object: 'Task', fields: ['WhoId', 'Subject', 'Status', 'TaskSubtype', 'Type', 'ActivityDate', 'CallDurationInSeconds', 'CreatedDate'], scanAll: false }, async (rows) =>
-    rows.filter((row) => isPerson(row.WhoId)).map((row) => {
-      const subtype = str(row.TaskSubtype) ?? str(row.Type);
-      const type = subtype === 'Call' ? 'call' : subtype === 'Email' ? 'email_sent' : 'custom';
-      return event(row, row.Id, type, iso(row.ActivityDate) ?? iso(row.CreatedDate), row.WhoId as string, null, {
-        ...(type === 'custom' ? { name: 'task' } : {}),
-        subject: row.Subject ?? null,
-        status: row.Status ?? null,
-        duration_s: row.CallDurationInSeconds ?? null,
-      });
-    }),
+  const tasks = eventStream(
+    config,
+    'tasks',
+    {
+      object: 'Task',
+      fields: [
+        'WhoId',
+        'Subject',
+        'Status',
+        'TaskSubtype',
+        'Type',
+        'ActivityDate',
+        'CallDurationInSeconds',
+        'CreatedDate',
+      ],
+      scanAll: false,
+    },
+    async (rows) =>
+      rows
+        .filter((row) => isPerson(row.WhoId))
+        .map((row) => {
+          const subtype = str(row.TaskSubtype) ?? str(row.Type);
+          const type = subtype === 'Call' ? 'call' : subtype === 'Email' ? 'email_sent' : 'custom';
+          return event(row, row.Id, type, iso(row.ActivityDate) ?? iso(row.CreatedDate), row.WhoId as string, null, {
+            ...(type === 'custom' ? { name: 'task' } : {}),
+            subject: row.Subject ?? null,
+            status: row.Status ?? null,
+            duration_s: row.CallDurationInSeconds ?? null,
+          });
+        }),
   );
-  const meetings = eventStream(config, 'meetings', { object: 'Event', fields: ['WhoId', 'Subject', 'Type', 'ActivityDate', 'ActivityDateTime', 'DurationInMinutes', 'CreatedDate'], scanAll: false }, async (rows) =>
-    rows.filter((row) => isPerson(row.WhoId)).map((row) =>
-      event(row, row.Id, 'meeting', iso(row.ActivityDateTime) ?? iso(row.ActivityDate), row.WhoId as string, null, {
-        subject: row.Subject ?? null,
-        duration_min: row.DurationInMinutes ?? null,
-      }),
-    ),
+  const meetings = eventStream(
+    config,
+    'meetings',
+    {
+      object: 'Event',
+      fields: ['WhoId', 'Subject', 'Type', 'ActivityDate', 'ActivityDateTime', 'DurationInMinutes', 'CreatedDate'],
+      scanAll: false,
+    },
+    async (rows) =>
+      rows
+        .filter((row) => isPerson(row.WhoId))
+        .map((row) =>
+          event(row, row.Id, 'meeting', iso(row.ActivityDateTime) ?? iso(row.ActivityDate), row.WhoId as string, null, {
+            subject: row.Subject ?? null,
+            duration_min: row.DurationInMinutes ?? null,
+          }),
+        ),
   );
-  const responses = eventStream(config, 'campaign_responses', { object: 'CampaignMember', fields: ['CampaignId', 'ContactId', 'LeadId', 'Status', 'HasResponded', 'FirstRespondedDate', 'CreatedDate'], scanAll: false, filter: 'HasResponded = true' }, async (rows) =>
-    rows.filter((row) => isPerson(row.ContactId ?? row.LeadId)).map((row) =>
-      event(row, row.Id, 'custom', iso(row.FirstRespondedDate) ?? iso(row.CreatedDate), (row.ContactId ?? row.LeadId) as string, null, {
-        name: 'campaign_response',
-        campaign_id: row.CampaignId,
-        status: row.Status ?? null,
-      }),
-    ),
+  const responses = eventStream(
+    config,
+    'campaign_responses',
+    {
+      object: 'CampaignMember',
+      fields: ['CampaignId', 'ContactId', 'LeadId', 'Status', 'HasResponded', 'FirstRespondedDate', 'CreatedDate'],
+      scanAll: false,
+      filter: 'HasResponded = true',
+    },
+    async (rows) =>
+      rows
+        .filter((row) => isPerson(row.ContactId ?? row.LeadId))
+        .map((row) =>
+          event(
+            row,
+            row.Id,
+            'custom',
+            iso(row.FirstRespondedDate) ?? iso(row.CreatedDate),
+            (row.ContactId ?? row.LeadId) as string,
+            null,
+            {
+              name: 'campaign_response',
+              campaign_id: row.CampaignId,
+              status: row.Status ?? null,
+            },
+          ),
+        ),
   );
-  const opportunities = eventStream(config, 'opportunities', { object: 'Opportunity', fields: ['AccountId', 'Name', 'Amount', 'StageName', 'CloseDate', 'IsClosed', 'IsWon', 'CreatedDate'], scanAll: false }, async (rows, session) => {
-    const people = await opportunityPeople(session, rows);
-    const out: EventRecord[] = [];
-    for (const row of rows) {
-      const amount = typeof row.Amount === 'number' ? row.Amount : null;
-      const properties = { opportunity_id: row.Id, name: row.Name ?? null, stage: row.StageName ?? null, close_date: row.CloseDate ?? null };
-      for (const contactId of people.get(row.Id) ?? []) {
-        out.push(event(row, `${row.Id}:created:${contactId}`, 'deal_created', iso(row.CreatedDate), contactId, amount, properties));
-        if (row.IsWon === true) {
-          out.push(event(row, `${row.Id}:won:${contactId}`, 'purchase', iso(row.CloseDate), contactId, amount, { ...properties, order_id: row.Id }));
+  const opportunities = eventStream(
+    config,
+    'opportunities',
+    {
+      object: 'Opportunity',
+      fields: ['AccountId', 'Name', 'Amount', 'StageName', 'CloseDate', 'IsClosed', 'IsWon', 'CreatedDate'],
+      scanAll: false,
+    },
+    async (rows, session) => {
+      const people = await opportunityPeople(session, rows);
+      const out: EventRecord[] = [];
+      for (const row of rows) {
+        const amount = typeof row.Amount === 'number' ? row.Amount : null;
+        const properties = {
+          opportunity_id: row.Id,
+          name: row.Name ?? null,
+          stage: row.StageName ?? null,
+          close_date: row.CloseDate ?? null,
+        };
+        for (const contactId of people.get(row.Id) ?? []) {
+          out.push(
+            event(
+              row,
+              `${row.Id}:created:${contactId}`,
+              'deal_created',
+              iso(row.CreatedDate),
+              contactId,
+              amount,
+              properties,
+            ),
+          );
+          if (row.IsWon === true) {
+            out.push(
+              event(row, `${row.Id}:won:${contactId}`, 'purchase', iso(row.CloseDate), contactId, amount, {
+                ...properties,
+                order_id: row.Id,
+              }),
+            );
+          }
         }
       }
-    }
-    return out;
-  });
+      return out;
+    },
+  );
   return [tasks, meetings, responses, opportunities];
 }
 
 /** The contacts behind each opportunity: its contact roles, or else every contact of its account. */
 async function opportunityPeople(session: SalesforceSession, rows: SfRecord[]): Promise<Map<string, string[]>> {
   const people = new Map<string, string[]>();
-  for (const ids of chunks(rows.map((r) => r.Id), IN_CHUNK)) {
-    const roles = await queryAll<{ OpportunityId: string; ContactId: string | null }>(session, 'OpportunityContactRole.query', `SELECT Id, OpportunityId, ContactId FROM OpportunityContactRole WHERE OpportunityId IN (${ids.map(soqlString).join(', ')}) ORDER BY Id`);
+  for (const ids of chunks(
+    rows.map((r) => r.Id),
+    IN_CHUNK,
+  )) {
+    const roles = await queryAll<{ OpportunityId: string; ContactId: string | null }>(
+      session,
+      'OpportunityContactRole.query',
+      `SELECT Id, OpportunityId, ContactId FROM OpportunityContactRole WHERE OpportunityId IN (${ids.map(soqlString).join(', ')}) ORDER BY Id`,
+    );
     for (const role of roles) {
       if (!role.ContactId) continue;
       const list = people.get(role.OpportunityId) ?? [];
@@ -370,20 +581,35 @@ async function opportunityPeople(session: SalesforceSession, rows: SfRecord[]): 
   const accounts = [...new Set(orphans.map((r) => r.AccountId as string))];
   const byAccount = new Map<string, string[]>();
   for (const ids of chunks(accounts, IN_CHUNK)) {
-    const contacts = await queryAll<{ Id: string; AccountId: string }>(session, 'Contact.byAccount', `SELECT Id, AccountId FROM Contact WHERE AccountId IN (${ids.map(soqlString).join(', ')}) ORDER BY Id`);
-    for (const contact of contacts) byAccount.set(contact.AccountId, [...(byAccount.get(contact.AccountId) ?? []), contact.Id]);
+    const contacts = await queryAll<{ Id: string; AccountId: string }>(
+      session,
+      'Contact.byAccount',
+      `SELECT Id, AccountId FROM Contact WHERE AccountId IN (${ids.map(soqlString).join(', ')}) ORDER BY Id`,
+    );
+    for (const contact of contacts)
+      byAccount.set(contact.AccountId, [...(byAccount.get(contact.AccountId) ?? []), contact.Id]);
   }
   for (const row of orphans) people.set(row.Id, byAccount.get(row.AccountId as string) ?? []);
   return people;
 }
 
 /** Every row of a query, following nextRecordsUrl, each page one request through the session. */
-export async function queryAll<T extends Record<string, unknown>>(session: SalesforceSession, operation: string, soql: string): Promise<(T & { Id: string })[]> {
-  let page = await session.call(operation, async (conn) => (await conn.query<T & { Id: string }>(soql)) as QueryResult<T & { Id: string }>);
+export async function queryAll<T extends Record<string, unknown>>(
+  session: SalesforceSession,
+  operation: string,
+  soql: string,
+): Promise<(T & { Id: string })[]> {
+  let page = await session.call(
+    operation,
+    async (conn) => (await conn.query<T & { Id: string }>(soql)) as QueryResult<T & { Id: string }>,
+  );
   const rows = [...page.records];
   while (!page.done && page.nextRecordsUrl) {
     const locator = page.nextRecordsUrl;
-    page = await session.call(`${operation}.more`, async (conn) => (await conn.queryMore<T & { Id: string }>(locator)) as QueryResult<T & { Id: string }>);
+    page = await session.call(
+      `${operation}.more`,
+      async (conn) => (await conn.queryMore<T & { Id: string }>(locator)) as QueryResult<T & { Id: string }>,
+    );
     rows.push(...page.records);
   }
   return rows;

@@ -14,7 +14,12 @@ export const ACK_ENVELOPE =
   '</soapenv:Body></soapenv:Envelope>';
 
 const decode = (text: string) =>
-  text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+  text
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, '&');
 
 /** The text of the first `<name>` element (any namespace prefix). */
 function element(xml: string, name: string): string | undefined {
@@ -38,10 +43,12 @@ const sameOrg = (a: string, b: string) => a.slice(0, 15) === b.slice(0, 15);
 export const outboundWebhook: WebhookHook<SalesforceConfig> = {
   verify(request, config) {
     if (request.method !== 'POST') return { ok: false, reason: 'outbound messages are POSTed' };
-    if (!config.organizationId) return { ok: false, reason: 'set organizationId in the Salesforce config to accept outbound messages' };
+    if (!config.organizationId)
+      return { ok: false, reason: 'set organizationId in the Salesforce config to accept outbound messages' };
     const org = organizationOf(request);
     if (!org) return { ok: false, reason: 'not an outbound message: no notifications with an OrganizationId' };
-    if (!sameOrg(org, config.organizationId)) return { ok: false, reason: 'outbound message from another organization' };
+    if (!sameOrg(org, config.organizationId))
+      return { ok: false, reason: 'outbound message from another organization' };
     return { ok: true };
   },
   parse(request) {
@@ -54,7 +61,8 @@ export const outboundWebhook: WebhookHook<SalesforceConfig> = {
         if (field[1]) fields[field[1]] = decode(field[2] ?? '');
       }
       if (!fields.Id) continue;
-      const text = (name: string) => (fields[name] === undefined || fields[name] === '' ? null : (fields[name] as string));
+      const text = (name: string) =>
+        fields[name] === undefined || fields[name] === '' ? null : (fields[name] as string);
       const converted = type === 'Lead' && fields.IsConverted === 'true' && Boolean(fields.ConvertedContactId);
       records.push({
         kind: 'contact',

@@ -38,7 +38,10 @@ export function classifySegmentError(error: unknown): Error | undefined {
   const { status } = error;
   if (status === 429) {
     const wait = retryAfter(error);
-    return new RateLimitedError(`Segment rate limited the request`, { cause: error, ...(wait === undefined ? {} : { retryAfterMs: wait }) });
+    return new RateLimitedError(`Segment rate limited the request`, {
+      cause: error,
+      ...(wait === undefined ? {} : { retryAfterMs: wait }),
+    });
   }
   if (status === 401 || status === 403) {
     return new ConfigError(`Segment refused the write key (${status})`, {

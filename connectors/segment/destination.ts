@@ -149,10 +149,19 @@ function chunk(messages: PlannedMessage[]): PlannedMessage[][] {
  * Sends one chunk through its own SDK instance (one request) and resolves each message's delivery error. Outcomes
  * come from the SDK's per-message events rather than callbacks, which the SDK holds back at least 300 ms each.
  */
-async function send(config: DestinationConfig, ctx: ConnectorContext, messages: PlannedMessage[]): Promise<(unknown | undefined)[]> {
-  const analytics = segmentClient({ writeKey: config.writeKey, host: config.host, timeoutMs: config.timeoutMs, flushAt: messages.length }, ctx);
+async function send(
+  config: DestinationConfig,
+  ctx: ConnectorContext,
+  messages: PlannedMessage[],
+): Promise<(unknown | undefined)[]> {
+  const analytics = segmentClient(
+    { writeKey: config.writeKey, host: config.host, timeoutMs: config.timeoutMs, flushAt: messages.length },
+    ctx,
+  );
   const pending = new Map<string, (error: unknown) => void>();
-  const outcomes = messages.map((message) => new Promise<unknown>((resolve) => pending.set(message.messageId, resolve)));
+  const outcomes = messages.map(
+    (message) => new Promise<unknown>((resolve) => pending.set(message.messageId, resolve)),
+  );
   const settle = (delivery: { event?: { messageId?: string | undefined } } | undefined, error: unknown) => {
     const id = delivery?.event?.messageId;
     if (id === undefined) return;
@@ -162,7 +171,10 @@ async function send(config: DestinationConfig, ctx: ConnectorContext, messages: 
   analytics.on('identify', (delivery) => settle(delivery, undefined));
   analytics.on('track', (delivery) => settle(delivery, undefined));
   analytics.on('error', (failure) => {
-    const { ctx: delivery, reason } = failure as { ctx?: { event?: { messageId?: string | undefined } }; reason?: unknown };
+    const { ctx: delivery, reason } = failure as {
+      ctx?: { event?: { messageId?: string | undefined } };
+      reason?: unknown;
+    };
     settle(delivery, reason ?? new Error('delivery failed'));
   });
   for (const message of messages) {
@@ -219,23 +231,38 @@ interface ProfilesPage {
   cursor?: { has_more?: boolean; next?: string };
 }
 
-async function profilesGet<T>(config: DestinationConfig, ctx: ConnectorContext, operation: string, path: string): Promise<T> {
+async function profilesGet<T>(
+  config: DestinationConfig,
+  ctx: ConnectorContext,
+  operation: string,
+  path: string,
+): Promise<T> {
   if (!config.spaceId || !config.profilesToken) {
-    throw new ConfigError("reading Segment back needs spaceId and profilesToken (Segment's tracking API is write-only)", {
-      fix: 'set spaceId and profilesToken to a Profiles API space and access token',
-    });
+    throw new ConfigError(
+      "reading Segment back needs spaceId and profilesToken (Segment's tracking API is write-only)",
+      {
+        fix: 'set spaceId and profilesToken to a Profiles API space and access token',
+      },
+    );
   }
   const url = `${config.profilesUrl.replace(/\/+$/, '')}/v1/spaces/${encodeURIComponent(config.spaceId)}${path}`;
   const authorization = `Basic ${Buffer.from(`${config.profilesToken}:`).toString('base64')}`;
   return ctx.call(operation, async (signal) => {
-    const response = await fetch(url, { headers: { authorization }, signal: AbortSignal.any([signal, AbortSignal.timeout(config.timeoutMs)]) });
+    const response = await fetch(url, {
+      headers: { authorization },
+      signal: AbortSignal.any([signal, AbortSignal.timeout(config.timeoutMs)]),
+    });
     const text = await response.text();
     if (!response.ok) throw new SegmentHttpError(response.status, text, response.headers);
     return JSON.parse(text) as T;
   });
 }
 
-async function readMembership(segment: SegmentRef, config: DestinationConfig, ctx: ConnectorContext): Promise<MemberRef[]> {
+async function readMembership(
+  segment: SegmentRef,
+  config: DestinationConfig,
+  ctx: ConnectorContext,
+): Promise<MemberRef[]> {
   const members: MemberRef[] = [];
   let next = '';
   for (;;) {
@@ -251,12 +278,18 @@ async function readMembership(segment: SegmentRef, config: DestinationConfig, ct
   }
 }
 
-async function check(config: DestinationConfig, ctx: ConnectorContext): Promise<{ ok: true } | { ok: false; reason: string }> {
+async function check(
+  config: DestinationConfig,
+  ctx: ConnectorContext,
+): Promise<{ ok: true } | { ok: false; reason: string }> {
   try {
     await ctx.call('check', async (signal) => {
       const response = await fetch(`${config.host.replace(/\/+$/, '')}/v1/batch`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${config.writeKey}:`).toString('base64')}` },
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Basic ${Buffer.from(`${config.writeKey}:`).toString('base64')}`,
+        },
         body: JSON.stringify({ batch: [], sentAt: new Date(ctx.clock.now()).toISOString() }),
         signal: AbortSignal.any([signal, AbortSignal.timeout(config.timeoutMs)]),
       });

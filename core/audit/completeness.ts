@@ -37,15 +37,24 @@ export function auditCompleteness(
   const shares = (row: Record<string, number | null>, total: number): FieldShares =>
     Object.fromEntries(fields.map((f, i) => [f, total === 0 ? 0 : (row[`f${i}`] ?? 0) / total]));
 
-  const whole = store.statement(`SELECT COUNT(*) AS n, ${sums} FROM contacts WHERE deleted = 0`).get(...paths) as Record<string, number | null> & { n: number };
+  const whole = store
+    .statement(`SELECT COUNT(*) AS n, ${sums} FROM contacts WHERE deleted = 0`)
+    .get(...paths) as Record<string, number | null> & { n: number };
   const perSource = store
-    .statement(`SELECT source, COUNT(*) AS n, ${sums} FROM identities WHERE seen = 1 AND deleted = 0 GROUP BY source ORDER BY source`)
+    .statement(
+      `SELECT source, COUNT(*) AS n, ${sums} FROM identities WHERE seen = 1 AND deleted = 0 GROUP BY source ORDER BY source`,
+    )
     .all(...paths) as (Record<string, number | null> & { source: string; n: number })[];
 
   const overall = shares(whole, whole.n);
   const holders = (field: string) => whole[`f${fields.indexOf(field)}`] ?? 0;
   const mostlyEmpty = fieldsUsed
-    .map((use) => ({ field: use.field, share: overall[use.field] ?? 0, contacts: holders(use.field), usedBy: [...use.usedBy] }))
+    .map((use) => ({
+      field: use.field,
+      share: overall[use.field] ?? 0,
+      contacts: holders(use.field),
+      usedBy: [...use.usedBy],
+    }))
     .filter((f) => whole.n > 0 && f.share < mostlyEmptyShare)
     .sort((a, b) => a.share - b.share || a.field.localeCompare(b.field));
   const findings: AuditFinding[] = mostlyEmpty.map((f) => ({

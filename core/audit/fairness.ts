@@ -69,7 +69,11 @@ function jsonPath(field: string): string {
 }
 
 /** Adds up rows of (selection, raw value, count) into groups per selection. */
-function grouped<R extends { v: unknown; n: number }>(rows: readonly R[], keyOf: (r: R) => string, attribute: string): Map<string, Map<string, number>> {
+function grouped<R extends { v: unknown; n: number }>(
+  rows: readonly R[],
+  keyOf: (r: R) => string,
+  attribute: string,
+): Map<string, Map<string, number>> {
   const out = new Map<string, Map<string, number>>();
   for (const r of rows) {
     const group = groupOf(attribute, r.v);
@@ -82,15 +86,19 @@ function grouped<R extends { v: unknown; n: number }>(rows: readonly R[], keyOf:
   return out;
 }
 
-function rates(
-  base: Map<string, number>,
-  selected: Map<string, number>,
-  minGroupSize: number,
-): GroupRate[] {
+function rates(base: Map<string, number>, selected: Map<string, number>, minGroupSize: number): GroupRate[] {
   const groups = [...base.entries()]
     .filter(([, contacts]) => contacts >= minGroupSize)
-    .map(([group, contacts]) => ({ group, contacts, selected: selected.get(group) ?? 0, rate: (selected.get(group) ?? 0) / contacts }));
-  const top = groups.reduce<(typeof groups)[number] | undefined>((best, g) => (!best || g.rate > best.rate ? g : best), undefined);
+    .map(([group, contacts]) => ({
+      group,
+      contacts,
+      selected: selected.get(group) ?? 0,
+      rate: (selected.get(group) ?? 0) / contacts,
+    }));
+  const top = groups.reduce<(typeof groups)[number] | undefined>(
+    (best, g) => (!best || g.rate > best.rate ? g : best),
+    undefined,
+  );
   const highest = top?.rate ?? 0;
   return groups
     .map((g) => ({
@@ -130,7 +138,9 @@ export function auditFairness(
 
   for (const attribute of [...new Set(protectedAttributes)]) {
     const path = jsonPath(attribute);
-    const base = grouped(baseQuery.all(path) as { v: unknown; n: number; k: string }[], () => '', attribute).get('') ?? new Map<string, number>();
+    const base =
+      grouped(baseQuery.all(path) as { v: unknown; n: number; k: string }[], () => '', attribute).get('') ??
+      new Map<string, number>();
     if (base.size === 0) {
       fairness.notPresent.push(attribute);
       continue;
@@ -139,7 +149,9 @@ export function auditFairness(
     fairness.attributes.push({
       attribute,
       contacts,
-      groups: [...base.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([group, n]) => ({ group, contacts: n, judged: n >= minGroupSize })),
+      groups: [...base.entries()]
+        .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+        .map(([group, n]) => ({ group, contacts: n, judged: n >= minGroupSize })),
     });
 
     const members = grouped(segmentQuery.all(path) as { v: unknown; n: number; k: string }[], (r) => r.k, attribute);

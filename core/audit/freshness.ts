@@ -60,7 +60,9 @@ interface FinishedRun {
 /** Finished sync runs with the per-stream outcomes of their read steps (the report `runJob` stores). */
 function readRuns(store: Store): FinishedRun[] {
   const rows = store
-    .statement("SELECT job, status, started_at, finished_at, report FROM sync_runs WHERE status <> 'running' ORDER BY started_at")
+    .statement(
+      "SELECT job, status, started_at, finished_at, report FROM sync_runs WHERE status <> 'running' ORDER BY started_at",
+    )
     .all() as { job: string; status: string; started_at: string; finished_at: string | null; report: string | null }[];
   return rows.map((r) => {
     let outcomes: Map<string, string> | null = null;
@@ -72,7 +74,8 @@ function readRuns(store: Store): FinishedRun[] {
         for (const source of step.sources as { source?: unknown; streams?: unknown }[]) {
           if (typeof source?.source !== 'string' || !Array.isArray(source.streams)) continue;
           for (const stream of source.streams as { stream?: unknown; status?: unknown }[]) {
-            if (typeof stream?.stream === 'string' && typeof stream.status === 'string') outcomes.set(`${source.source}\u0000${stream.stream}`, stream.status);
+            if (typeof stream?.stream === 'string' && typeof stream.status === 'string')
+              outcomes.set(`${source.source}\u0000${stream.stream}`, stream.status);
           }
         }
       }
@@ -87,9 +90,15 @@ function days(ms: number): string {
 }
 
 /** Per stream the last successful read, its lag and the failures since; per destination the last delivery and what waits. */
-export function auditFreshness(store: Store, options: AuditOptions, now: Date): { freshness: Freshness; findings: AuditFinding[] } {
+export function auditFreshness(
+  store: Store,
+  options: AuditOptions,
+  now: Date,
+): { freshness: Freshness; findings: AuditFinding[] } {
   const staleAfterMs = options.staleAfterMs ?? 2 * 86_400_000;
-  const checkpoints = store.statement('SELECT connection, stream, state, updated_at FROM stream_checkpoints ORDER BY connection, stream').all() as {
+  const checkpoints = store
+    .statement('SELECT connection, stream, state, updated_at FROM stream_checkpoints ORDER BY connection, stream')
+    .all() as {
     connection: string;
     stream: string;
     state: string;
@@ -97,20 +106,31 @@ export function auditFreshness(store: Store, options: AuditOptions, now: Date): 
   }[];
   const key = (c: string, s: string) => `${c}\u0000${s}`;
   const wanted = new Map<string, { connection: string; stream: string; jobs: readonly string[] }>();
-  for (const s of options.streams ?? []) wanted.set(key(s.connection, s.stream), { connection: s.connection, stream: s.stream, jobs: s.jobs ?? [] });
-  for (const c of checkpoints) if (!wanted.has(key(c.connection, c.stream))) wanted.set(key(c.connection, c.stream), { connection: c.connection, stream: c.stream, jobs: [] });
+  for (const s of options.streams ?? [])
+    wanted.set(key(s.connection, s.stream), { connection: s.connection, stream: s.stream, jobs: s.jobs ?? [] });
+  for (const c of checkpoints)
+    if (!wanted.has(key(c.connection, c.stream)))
+      wanted.set(key(c.connection, c.stream), { connection: c.connection, stream: c.stream, jobs: [] });
 
-  const errorsSince = store.statement('SELECT COUNT(*) AS n FROM run_errors WHERE connection = ? AND stream = ? AND created_at > ?');
+  const errorsSince = store.statement(
+    'SELECT COUNT(*) AS n FROM run_errors WHERE connection = ? AND stream = ? AND created_at > ?',
+  );
   const runs = readRuns(store);
   const streams: StreamFreshness[] = [];
-  for (const s of [...wanted.values()].sort((a, b) => a.connection.localeCompare(b.connection) || a.stream.localeCompare(b.stream))) {
+  for (const s of [...wanted.values()].sort(
+    (a, b) => a.connection.localeCompare(b.connection) || a.stream.localeCompare(b.stream),
+  )) {
     const checkpoint = checkpoints.find((c) => c.connection === s.connection && c.stream === s.stream);
     const state = checkpoint ? (JSON.parse(checkpoint.state) as { cursor?: unknown } | null) : null;
     const ms = cursorMs(state?.cursor);
     const streamKey = key(s.connection, s.stream);
     // A committed page, or a run whose report says the stream succeeded (an empty stream commits no page).
     const succeeded = runs.filter((r) => r.outcomes?.get(streamKey) === 'succeeded').map((r) => r.at);
-    const lastRead = [checkpoint?.updated_at, ...succeeded].filter((t): t is string => t !== undefined).sort().pop() ?? null;
+    const lastRead =
+      [checkpoint?.updated_at, ...succeeded]
+        .filter((t): t is string => t !== undefined)
+        .sort()
+        .pop() ?? null;
     const since = lastRead ?? '';
     const failedRuns = runs.filter((r) => {
       if (r.at <= since) return false;
@@ -138,7 +158,9 @@ export function auditFreshness(store: Store, options: AuditOptions, now: Date): 
          FROM delivered_state GROUP BY destination ORDER BY destination`,
     )
     .all() as { destination: string; last: string | null; delivered: number; rejected: number; retryable: number }[];
-  const names = [...new Set([...(options.destinations ?? []).map((d) => d.name), ...deliveredRows.map((d) => d.destination)])].sort();
+  const names = [
+    ...new Set([...(options.destinations ?? []).map((d) => d.name), ...deliveredRows.map((d) => d.destination)]),
+  ].sort();
   const destinations: DestinationFreshness[] = names.map((name) => {
     const row = deliveredRows.find((d) => d.destination === name);
     const pushes = options.destinations?.find((d) => d.name === name)?.pushes ?? [];
@@ -154,10 +176,18 @@ export function auditFreshness(store: Store, options: AuditOptions, now: Date): 
           ...(push.identitiesFrom !== undefined ? { identitiesFrom: push.identitiesFrom } : {}),
           ...(push.requireConsent !== undefined ? { requireConsent: push.requireConsent } : {}),
         });
-        for (const plan of plans) for (const change of plan.changes) waiting[change.op === 'add' ? 'adds' : 'removes']++;
+        for (const plan of plans)
+          for (const change of plan.changes) waiting[change.op === 'add' ? 'adds' : 'removes']++;
       }
     }
-    return { destination: name, lastDelivery: row?.last ?? null, delivered: row?.delivered ?? 0, rejected: row?.rejected ?? 0, retryable: row?.retryable ?? 0, waiting };
+    return {
+      destination: name,
+      lastDelivery: row?.last ?? null,
+      delivered: row?.delivered ?? 0,
+      rejected: row?.rejected ?? 0,
+      retryable: row?.retryable ?? 0,
+      waiting,
+    };
   });
 
   const findings: AuditFinding[] = [];

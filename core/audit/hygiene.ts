@@ -19,9 +19,15 @@ export function auditSegments(
   limits: { maxActive: number; minSize: number; overlapJaccard: number },
 ): { segments: SegmentHygiene; findings: AuditFinding[] } {
   const counts = new Map(
-    (store.statement('SELECT segment_key AS key, COUNT(*) AS n FROM memberships GROUP BY segment_key').all() as { key: string; n: number }[]).map((r) => [r.key, r.n]),
+    (
+      store.statement('SELECT segment_key AS key, COUNT(*) AS n FROM memberships GROUP BY segment_key').all() as {
+        key: string;
+        n: number;
+      }[]
+    ).map((r) => [r.key, r.n]),
   );
-  const active: readonly { key: string; name?: string }[] = configured ?? [...counts.keys()].sort().map((key) => ({ key }));
+  const active: readonly { key: string; name?: string }[] =
+    configured ?? [...counts.keys()].sort().map((key) => ({ key }));
   const segments = active.map((s) => ({ key: s.key, name: s.name ?? s.key, members: counts.get(s.key) ?? 0 }));
   const tooSmall = segments.filter((s) => s.members < limits.minSize);
   const keys = new Set(segments.map((s) => s.key));
@@ -70,5 +76,15 @@ export function auditSegments(
       names: [p.a, p.b],
     });
   }
-  return { segments: { segments, maxActive: limits.maxActive, minSize: limits.minSize, tooSmall, overlapping, overlapJaccard: limits.overlapJaccard }, findings };
+  return {
+    segments: {
+      segments,
+      maxActive: limits.maxActive,
+      minSize: limits.minSize,
+      tooSmall,
+      overlapping,
+      overlapJaccard: limits.overlapJaccard,
+    },
+    findings,
+  };
 }

@@ -59,18 +59,30 @@ function nameKey(value: unknown): string | null {
 }
 
 /** Merges and their reasons, identifiers held back, likely duplicates left apart, and the tools' overlap. */
-export function auditIdentity(store: Store, options: AuditOptions): { identity: IdentityAudit; findings: AuditFinding[] } {
+export function auditIdentity(
+  store: Store,
+  options: AuditOptions,
+): { identity: IdentityAudit; findings: AuditFinding[] } {
   const resolved = resolveIdentityOptions({
     ...(options.identity?.roleAddresses ? { roleAddresses: options.identity.roleAddresses } : {}),
-    ...(options.identity?.sharedEmailLimit !== undefined ? { sharedEmailLimit: options.identity.sharedEmailLimit } : {}),
+    ...(options.identity?.sharedEmailLimit !== undefined
+      ? { sharedEmailLimit: options.identity.sharedEmailLimit }
+      : {}),
   });
 
-  const mergeRows = store.statement('SELECT reason, COUNT(*) AS n FROM contact_merges GROUP BY reason ORDER BY reason').all() as { reason: string; n: number }[];
-  const merges = { total: mergeRows.reduce((sum, r) => sum + r.n, 0), byReason: Object.fromEntries(mergeRows.map((r) => [r.reason, r.n])) };
+  const mergeRows = store
+    .statement('SELECT reason, COUNT(*) AS n FROM contact_merges GROUP BY reason ORDER BY reason')
+    .all() as { reason: string; n: number }[];
+  const merges = {
+    total: mergeRows.reduce((sum, r) => sum + r.n, 0),
+    byReason: Object.fromEntries(mergeRows.map((r) => [r.reason, r.n])),
+  };
 
   const joined: JoinedRecords = { contacts: 0, sameEmail: 0, sameEmailOtherCase: 0, linkedId: 0 };
   // Table order, grouped here: walking the contact index costs a random read per identity.
-  const deletedContacts = new Set((store.statement('SELECT id FROM contacts WHERE deleted = 1').all() as { id: number }[]).map((r) => r.id));
+  const deletedContacts = new Set(
+    (store.statement('SELECT id FROM contacts WHERE deleted = 1').all() as { id: number }[]).map((r) => r.id),
+  );
   const byContact = new Map<number, IdentityRecord[]>();
   for (const r of store
     .statement(
@@ -102,14 +114,23 @@ export function auditIdentity(store: Store, options: AuditOptions): { identity: 
     if (shared.some(([, forms]) => forms.size > 1)) joined.sameEmailOtherCase++;
     else if (shared.length > 0) joined.sameEmail++;
     const ids = new Set(records.map((r) => `${r.source}\u0000${r.externalId ?? ''}`));
-    if (records.some((r) => r.links !== '[]' && (JSON.parse(r.links) as string[]).some((l) => ids.has(`${r.source}\u0000${l}`)))) joined.linkedId++;
+    if (
+      records.some(
+        (r) => r.links !== '[]' && (JSON.parse(r.links) as string[]).some((l) => ids.has(`${r.source}\u0000${l}`)),
+      )
+    )
+      joined.linkedId++;
   }
 
   const emails = store
     .statement('SELECT email, COUNT(*) AS n FROM identities WHERE email IS NOT NULL AND deleted = 0 GROUP BY email')
     .all() as { email: string; n: number }[];
-  const byCount = (a: { address: string; records: number }, b: { address: string; records: number }) => b.records - a.records || a.address.localeCompare(b.address);
-  const roleAddresses = emails.filter((e) => isRoleAddress(e.email, resolved)).map((e) => ({ address: e.email, records: e.n })).sort(byCount);
+  const byCount = (a: { address: string; records: number }, b: { address: string; records: number }) =>
+    b.records - a.records || a.address.localeCompare(b.address);
+  const roleAddresses = emails
+    .filter((e) => isRoleAddress(e.email, resolved))
+    .map((e) => ({ address: e.email, records: e.n }))
+    .sort(byCount);
   const sharedEmails = emails
     .filter((e) => !isRoleAddress(e.email, resolved) && e.n > resolved.sharedEmailLimit)
     .map((e) => ({ address: e.email, records: e.n }))
@@ -142,7 +163,10 @@ export function auditIdentity(store: Store, options: AuditOptions): { identity: 
   const findings: AuditFinding[] = [];
   const heldRecords = (list: { records: number }[]) => list.reduce((sum, e) => sum + e.records, 0);
   const listed = (list: { address: string; records: number }[]) =>
-    list.slice(0, EXAMPLES).map((e) => `${e.address} (${e.records})`).join(', ') + (list.length > EXAMPLES ? ', …' : '');
+    list
+      .slice(0, EXAMPLES)
+      .map((e) => `${e.address} (${e.records})`)
+      .join(', ') + (list.length > EXAMPLES ? ', …' : '');
   if (roleAddresses.length > 0) {
     findings.push({
       section: 'identity',
@@ -168,10 +192,22 @@ export function auditIdentity(store: Store, options: AuditOptions): { identity: 
       section: 'identity',
       code: 'likely_duplicates',
       severity: 'warning',
-      message: `${plural(likelyDuplicates.contacts, 'contact')} in ${plural(likelyDuplicates.groups, 'group')} share first name, last name and phone but were not merged (e.g. contacts ${likelyDuplicates.examples.map((g) => g.join(' and ')).slice(0, 3).join('; ')})`,
+      message: `${plural(likelyDuplicates.contacts, 'contact')} in ${plural(likelyDuplicates.groups, 'group')} share first name, last name and phone but were not merged (e.g. contacts ${likelyDuplicates.examples
+        .map((g) => g.join(' and '))
+        .slice(0, 3)
+        .join('; ')})`,
       count: likelyDuplicates.contacts,
       names: likelyDuplicates.examples.flat().map(String),
     });
   }
-  return { identity: { merges, joined, heldBack: { roleAddresses, sharedEmails, sharedEmailLimit: resolved.sharedEmailLimit }, likelyDuplicates, overlap: toolOverlap(store) }, findings };
+  return {
+    identity: {
+      merges,
+      joined,
+      heldBack: { roleAddresses, sharedEmails, sharedEmailLimit: resolved.sharedEmailLimit },
+      likelyDuplicates,
+      overlap: toolOverlap(store),
+    },
+    findings,
+  };
 }

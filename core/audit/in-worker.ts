@@ -22,8 +22,12 @@ export function buildAuditInWorker(storePath: string, options: AuditOptions): Pr
         fn();
       }
     };
-    worker.on('message', (message: AuditWorkerMessage) => settle(() => (message.type === 'done' ? resolve(message.report) : reject(new Error(message.message)))));
+    worker.on('message', (message: AuditWorkerMessage) =>
+      settle(() => (message.type === 'done' ? resolve(message.report) : reject(new Error(message.message)))),
+    );
     worker.on('error', (error) => settle(() => reject(error)));
-    worker.on('exit', (code) => settle(() => reject(new Error(`the audit worker exited (code ${code}) before it finished`))));
+    worker.on('exit', (code) =>
+      settle(() => reject(new Error(`the audit worker exited (code ${code}) before it finished`))),
+    );
   });
 }

@@ -33,7 +33,11 @@ export interface AuditReport {
  */
 export function buildAudit(store: Store, options: AuditOptions = {}): AuditReport {
   const now = options.now ?? new Date();
-  const { completeness, findings: f1 } = auditCompleteness(store, options.fieldsUsed ?? [], options.mostlyEmptyShare ?? 0.5);
+  const { completeness, findings: f1 } = auditCompleteness(
+    store,
+    options.fieldsUsed ?? [],
+    options.mostlyEmptyShare ?? 0.5,
+  );
   const { identity, findings: f2 } = auditIdentity(store, options);
   const { freshness, findings: f3 } = auditFreshness(store, options, now);
   const { validity, findings: f4 } = auditValidity(store, options, now);
@@ -42,9 +46,16 @@ export function buildAudit(store: Store, options: AuditOptions = {}): AuditRepor
     minSize: options.minSegmentSize ?? 100,
     overlapJaccard: options.overlapJaccard ?? 0.9,
   });
-  const { fairness, findings: f6 } = auditFairness(store, options.protectedAttributes ?? [], segments.segments, options.minGroupSize ?? 30);
+  const { fairness, findings: f6 } = auditFairness(
+    store,
+    options.protectedAttributes ?? [],
+    segments.segments,
+    options.minGroupSize ?? 30,
+  );
   const findings = [...f1, ...f2, ...f3, ...f4, ...f5, ...f6].sort(
-    (a, b) => (a.severity === b.severity ? 0 : a.severity === 'warning' ? -1 : 1) || AUDIT_SECTIONS.indexOf(a.section) - AUDIT_SECTIONS.indexOf(b.section),
+    (a, b) =>
+      (a.severity === b.severity ? 0 : a.severity === 'warning' ? -1 : 1) ||
+      AUDIT_SECTIONS.indexOf(a.section) - AUDIT_SECTIONS.indexOf(b.section),
   );
   return { generatedAt: now.toISOString(), findings, completeness, identity, freshness, validity, segments, fairness };
 }

@@ -17,7 +17,11 @@ export interface Validity {
 const EXAMPLES = 5;
 
 /** Invalid emails, unknown currencies, timestamps in the future, events with no contact. */
-export function auditValidity(store: Store, options: AuditOptions, now: Date): { validity: Validity; findings: AuditFinding[] } {
+export function auditValidity(
+  store: Store,
+  options: AuditOptions,
+  now: Date,
+): { validity: Validity; findings: AuditFinding[] } {
   const invalid = store
     .statement(
       `SELECT source, external_id AS externalId FROM identities
@@ -49,7 +53,11 @@ export function auditValidity(store: Store, options: AuditOptions, now: Date): {
 
   const iso = now.toISOString();
   const futureEvents = scan.future ?? 0;
-  const futureRecords = (store.statement('SELECT COUNT(*) AS n FROM identities WHERE record_updated_ms > ?').get(now.getTime()) as { n: number }).n;
+  const futureRecords = (
+    store.statement('SELECT COUNT(*) AS n FROM identities WHERE record_updated_ms > ?').get(now.getTime()) as {
+      n: number;
+    }
+  ).n;
   const eventsWithoutContact = (
     store
       .statement(
@@ -60,7 +68,11 @@ export function auditValidity(store: Store, options: AuditOptions, now: Date): {
   ).n;
 
   const validity: Validity = {
-    invalidEmails: { total: invalid.length, bySource, examples: invalid.slice(0, EXAMPLES).map((r) => `${r.source}:${r.externalId ?? ''}`) },
+    invalidEmails: {
+      total: invalid.length,
+      bySource,
+      examples: invalid.slice(0, EXAMPLES).map((r) => `${r.source}:${r.externalId ?? ''}`),
+    },
     unknownCurrencies,
     futureEvents,
     futureRecords,
@@ -91,7 +103,10 @@ export function auditValidity(store: Store, options: AuditOptions, now: Date): {
     });
   }
   if (futureEvents + futureRecords > 0) {
-    const parts = [...(futureEvents > 0 ? [plural(futureEvents, 'event')] : []), ...(futureRecords > 0 ? [plural(futureRecords, 'tool record')] : [])];
+    const parts = [
+      ...(futureEvents > 0 ? [plural(futureEvents, 'event')] : []),
+      ...(futureRecords > 0 ? [plural(futureRecords, 'tool record')] : []),
+    ];
     findings.push({
       section: 'validity',
       code: 'future_timestamps',

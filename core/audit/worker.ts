@@ -15,7 +15,10 @@ const store = openStore(input.storePath);
 try {
   port.postMessage({ type: 'done', report: buildAudit(store, input.options) } satisfies AuditWorkerMessage);
 } catch (error) {
-  port.postMessage({ type: 'failed', message: error instanceof Error ? error.message : String(error) } satisfies AuditWorkerMessage);
+  port.postMessage({
+    type: 'failed',
+    message: error instanceof Error ? error.message : String(error),
+  } satisfies AuditWorkerMessage);
 } finally {
   store.close();
 }

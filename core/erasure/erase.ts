@@ -23,7 +23,8 @@ export interface StoreErasure {
  * const target = erasureTarget(store, 42); // { contactId: 42, emails: ['ada@example.com'], identities: [...] }
  */
 export function erasureTarget(store: Store, contactId: number): ErasureTarget | undefined {
-  const contact = store.statement('SELECT id, email FROM contacts WHERE id = ?').get(contactId) as { id: number; email: string | null } | undefined;
+  const contact = store.statement('SELECT id, email FROM contacts WHERE id = ?').get(contactId) as
+    { id: number; email: string | null } | undefined;
   if (!contact) return undefined;
   const identities = store
     .statement('SELECT source, external_id, email FROM identities WHERE contact_id = ? ORDER BY source, external_id')
@@ -59,7 +60,11 @@ const KEYED_BY_CONTACT = [
  * const erased = eraseContact(store, 42, { reason: 'erasure request 2026-07-01' });
  * erased?.removed.events; // how many events went with it
  */
-export function eraseContact(store: Store, contactId: number, options: { reason: string; now?: Date }): StoreErasure | undefined {
+export function eraseContact(
+  store: Store,
+  contactId: number,
+  options: { reason: string; now?: Date },
+): StoreErasure | undefined {
   const now = (options.now ?? new Date()).toISOString();
   return store.transaction(() => {
     const target = erasureTarget(store, contactId);

@@ -32,17 +32,35 @@ export const ENGAGEMENT_TYPES = [
   'custom',
 ] as const;
 
-const column = (name: string, type: FeatureColumn['type'], description: string): FeatureColumn => ({ name, type, description });
+const column = (name: string, type: FeatureColumn['type'], description: string): FeatureColumn => ({
+  name,
+  type,
+  description,
+});
 
 /** Every built-in feature, in table order. */
 export const FEATURE_COLUMNS: readonly FeatureColumn[] = [
   column('days_since_last_purchase', 'integer', 'whole days since the latest purchase; null when none'),
-  column('days_since_last_engagement', 'integer', 'whole days since the latest engagement event (opens, clicks, visits, forms, meetings, calls, tickets, purchases, sign-ups, feature use, custom)'),
-  column('tenure_days', 'integer', 'whole days since the first purchase (how long they have been a customer); null when none'),
-  column('days_since_signup', 'integer', 'whole days since sign-up: the earlier of the first signup event and the created_at trait'),
+  column(
+    'days_since_last_engagement',
+    'integer',
+    'whole days since the latest engagement event (opens, clicks, visits, forms, meetings, calls, tickets, purchases, sign-ups, feature use, custom)',
+  ),
+  column(
+    'tenure_days',
+    'integer',
+    'whole days since the first purchase (how long they have been a customer); null when none',
+  ),
+  column(
+    'days_since_signup',
+    'integer',
+    'whole days since sign-up: the earlier of the first signup event and the created_at trait',
+  ),
   ...MONEY_WINDOWS.map((w) => column(`frequency_${w}d`, 'integer', `purchases in the last ${w} days`)),
   column('frequency_all', 'integer', 'purchases ever'),
-  ...MONEY_WINDOWS.map((w) => column(`monetary_${w}d`, 'real', `purchase value in the last ${w} days, in the reporting currency`)),
+  ...MONEY_WINDOWS.map((w) =>
+    column(`monetary_${w}d`, 'real', `purchase value in the last ${w} days, in the reporting currency`),
+  ),
   column('monetary_all', 'real', 'purchase value ever, in the reporting currency'),
   column('avg_order_value', 'real', 'monetary_all over the purchases whose value could be converted; null when none'),
   ...EMAIL_WINDOWS.flatMap((w) => [
@@ -54,8 +72,16 @@ export const FEATURE_COLUMNS: readonly FeatureColumn[] = [
   ]),
   column('engagement_30d', 'integer', 'engagement events in the last 30 days'),
   column('engagement_prev_30d', 'integer', 'engagement events in the 30 days before those'),
-  column('engagement_trend', 'integer', 'engagement_30d minus engagement_prev_30d: negative when engagement is falling'),
-  column('engagement_change', 'real', '(engagement_30d - engagement_prev_30d) / engagement_prev_30d; null when the previous 30 days had none'),
+  column(
+    'engagement_trend',
+    'integer',
+    'engagement_30d minus engagement_prev_30d: negative when engagement is falling',
+  ),
+  column(
+    'engagement_change',
+    'real',
+    '(engagement_30d - engagement_prev_30d) / engagement_prev_30d; null when the previous 30 days had none',
+  ),
   column('support_contacts_90d', 'integer', 'support tickets in the last 90 days'),
   column('support_contacts_all', 'integer', 'support tickets ever'),
   column('discount_share', 'real', 'share of purchases with a discount property above 0; null when no purchases'),
@@ -65,7 +91,11 @@ export const FEATURE_COLUMNS: readonly FeatureColumn[] = [
   column('rfm_frequency', 'integer', 'RFM frequency score 1-5'),
   column('rfm_monetary', 'integer', 'RFM monetary score 1-5'),
   column('rfm_score', 'text', 'the three scores as text, e.g. "545"'),
-  column('rfm_segment', 'text', 'the classic RFM segment name from the recency and frequency scores (see RFM_SEGMENTS)'),
+  column(
+    'rfm_segment',
+    'text',
+    'the classic RFM segment name from the recency and frequency scores (see RFM_SEGMENTS)',
+  ),
 ];
 
 /** Names usable as `score:` in rules (also usable as `feature:`). */
@@ -99,7 +129,10 @@ export const RFM_SEGMENTS: readonly { name: string; recency: [number, number]; f
 
 /** The RFM segment of a recency and a frequency score. */
 export function rfmSegmentName(recency: number, frequency: number): string | undefined {
-  return RFM_SEGMENTS.find((s) => recency >= s.recency[0] && recency <= s.recency[1] && frequency >= s.frequency[0] && frequency <= s.frequency[1])?.name;
+  return RFM_SEGMENTS.find(
+    (s) =>
+      recency >= s.recency[0] && recency <= s.recency[1] && frequency >= s.frequency[0] && frequency <= s.frequency[1],
+  )?.name;
 }
 
 /**

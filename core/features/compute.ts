@@ -39,13 +39,20 @@ export interface FeatureRun {
   warnings: string[];
 }
 
-
 /**
  * Each event's type is coded once per row as a small integer (`e.t`): the types the aggregates single out get their
  * own code, those that are not engagement first, so that "is engagement" is `e.t > ` the last of them; the other
  * engagement types share one code; anything else is 0. The CASE tests the most frequent types first.
  */
-const SINGLED = ['email_sent', 'email_open', 'purchase', 'email_click', 'feature_used', 'support_ticket', 'signup'] as const;
+const SINGLED = [
+  'email_sent',
+  'email_open',
+  'purchase',
+  'email_click',
+  'feature_used',
+  'support_ticket',
+  'signup',
+] as const;
 const CODED = [...SINGLED.filter((t) => !isEngagement(t)), ...SINGLED.filter((t) => isEngagement(t))];
 const LAST_NOT_ENGAGED = SINGLED.filter((t) => !isEngagement(t)).length;
 const OTHER_ENGAGED = CODED.length + 1;
@@ -56,7 +63,9 @@ function isEngagement(type: string): boolean {
 }
 const TYPE_CODE = `CASE e.type ${[
   ...SINGLED.map((t) => `WHEN '${t}' THEN ${CODED.indexOf(t) + 1}`),
-  ...ENGAGEMENT_TYPES.filter((t) => !(SINGLED as readonly string[]).includes(t)).map((t) => `WHEN '${t}' THEN ${OTHER_ENGAGED}`),
+  ...ENGAGEMENT_TYPES.filter((t) => !(SINGLED as readonly string[]).includes(t)).map(
+    (t) => `WHEN '${t}' THEN ${OTHER_ENGAGED}`,
+  ),
 ].join(' ')} ELSE 0 END`;
 /** Every window the aggregates use, in days, shortest first: `e.w` is the index of the shortest one an event is in. */
 const WINDOWS = [...new Set([...EMAIL_WINDOWS, ...MONEY_WINDOWS, 60])].sort((x, y) => x - y);
@@ -79,7 +88,8 @@ function aggregateSql(b: Binder, now: Date, reporting: string, ids: string | und
   ];
   for (const w of MONEY_WINDOWS) cols.push(`${count(`${purchase} AND ${within(w)}`)} AS frequency_${w}d`);
   cols.push(`${count(purchase)} AS frequency_all`);
-  for (const w of MONEY_WINDOWS) cols.push(`SUM(e.money) FILTER (WHERE ${purchase} AND ${within(w)}) AS monetary_${w}d`);
+  for (const w of MONEY_WINDOWS)
+    cols.push(`SUM(e.money) FILTER (WHERE ${purchase} AND ${within(w)}) AS monetary_${w}d`);
   cols.push(`SUM(e.money) FILTER (WHERE ${purchase}) AS monetary_all`);
   cols.push(`COUNT(e.money) FILTER (WHERE ${purchase}) AS converted_purchases`);
   cols.push(`${count(`${purchase} AND e.value IS NOT NULL AND e.money IS NULL`)} AS unconverted_purchases`);
@@ -110,15 +120,30 @@ function aggregateSql(b: Binder, now: Date, reporting: string, ids: string | und
 }
 
 /** Expression features from config (not first/last), aggregated over the raw events of the types they name. */
-function expressionSql(b: Binder, now: Date, features: Record<string, ExpressionFeature>, ids: string | undefined): string | undefined {
+function expressionSql(
+  b: Binder,
+  now: Date,
+  features: Record<string, ExpressionFeature>,
+  ids: string | undefined,
+): string | undefined {
   const cols: string[] = [];
   const types = new Set<string>();
   Object.entries(features).forEach(([, f], i) => {
     if (f.agg === 'first' || f.agg === 'last') return;
     types.add(f.event);
-    const cond = [`e.type = ${b.bind(f.event)}`, ...(f.within ? [`e.occurred_at > ${b.bind(before(now, f.within))}`] : []), ...compileEventFilter('e', f.where, b, now)].join(' AND ');
-    const target = f.property === undefined || f.property === 'value' ? 'e.value' : `json_extract(e.properties, ${propertyPath(f.property)})`;
-    const agg = f.agg === 'count' ? `COUNT(*) FILTER (WHERE ${cond})` : `${f.agg.toUpperCase()}(${target}) FILTER (WHERE ${cond})`;
+    const cond = [
+      `e.type = ${b.bind(f.event)}`,
+      ...(f.within ? [`e.occurred_at > ${b.bind(before(now, f.within))}`] : []),
+      ...compileEventFilter('e', f.where, b, now),
+    ].join(' AND ');
+    const target =
+      f.property === undefined || f.property === 'value'
+        ? 'e.value'
+        : `json_extract(e.properties, ${propertyPath(f.property)})`;
+    const agg =
+      f.agg === 'count'
+        ? `COUNT(*) FILTER (WHERE ${cond})`
+        : `${f.agg.toUpperCase()}(${target}) FILTER (WHERE ${cond})`;
     cols.push(`${agg} AS x_${i}`);
   });
   if (cols.length === 0) return undefined;
@@ -129,7 +154,10 @@ function expressionSql(b: Binder, now: Date, features: Record<string, Expression
 }
 
 function firstLastSql(f: ExpressionFeature, b: Binder, now: Date): string {
-  const target = f.property === undefined || f.property === 'value' ? 'x.value' : `json_extract(x.properties, ${propertyPath(f.property)})`;
+  const target =
+    f.property === undefined || f.property === 'value'
+      ? 'x.value'
+      : `json_extract(x.properties, ${propertyPath(f.property)})`;
   const cond = [
     'x.contact_id = c.id',
     `x.type = ${b.bind(f.event)}`,
@@ -160,17 +188,24 @@ interface Breakpoint {
  * The RFM columns from the scored features (`value(column)` is the SQL of a feature's value): each score is 1 + the
  * number of breakpoints beaten, bound as parameters; the segment name is looked up from the R×F cell in one CASE.
  */
-function rfmExprs(b: Binder, breakpoints: readonly Breakpoint[], value: (column: string) => string): Record<string, string> {
+function rfmExprs(
+  b: Binder,
+  breakpoints: readonly Breakpoint[],
+  value: (column: string) => string,
+): Record<string, string> {
   const customer = `${value('frequency_all')} > 0`;
   const [r, f, m] = DIMENSIONS.map((d) => {
     const beaten = breakpoints
       .filter((p) => p.dimension === d.dimension)
-      .map((p) => `(CASE WHEN ${value(d.column)} ${d.higherIsBetter ? '>' : '<'} ${b.bind(p.bound)} THEN 1 ELSE 0 END)`);
+      .map(
+        (p) => `(CASE WHEN ${value(d.column)} ${d.higherIsBetter ? '>' : '<'} ${b.bind(p.bound)} THEN 1 ELSE 0 END)`,
+      );
     return `(1${beaten.map((x) => ` + ${x}`).join('')})`;
   }) as [string, string, string];
   const cells = RFM_SEGMENTS.flatMap((s) => {
     const out: string[] = [];
-    for (let rs = s.recency[0]; rs <= s.recency[1]; rs++) for (let fs = s.frequency[0]; fs <= s.frequency[1]; fs++) out.push(`WHEN ${rs * 10 + fs} THEN '${s.name}'`);
+    for (let rs = s.recency[0]; rs <= s.recency[1]; rs++)
+      for (let fs = s.frequency[0]; fs <= s.frequency[1]; fs++) out.push(`WHEN ${rs * 10 + fs} THEN '${s.name}'`);
     return out;
   });
   const when = (x: string): string => `CASE WHEN ${customer} THEN ${x} END`;
@@ -229,8 +264,10 @@ function insertStatements(
     for (const w of MONEY_WINDOWS) values[`monetary_${w}d`] = `COALESCE(${a(`monetary_${w}d`)}, 0)`;
     values.monetary_all = `COALESCE(${a('monetary_all')}, 0)`;
     for (const w of EMAIL_WINDOWS) {
-      values[`open_rate_${w}d`] = `CASE WHEN ${a(`emails_sent_${w}d`)} > 0 THEN ${a(`email_opens_${w}d`)} * 1.0 / ${a(`emails_sent_${w}d`)} END`;
-      values[`click_rate_${w}d`] = `CASE WHEN ${a(`emails_sent_${w}d`)} > 0 THEN ${a(`email_clicks_${w}d`)} * 1.0 / ${a(`emails_sent_${w}d`)} END`;
+      values[`open_rate_${w}d`] =
+        `CASE WHEN ${a(`emails_sent_${w}d`)} > 0 THEN ${a(`email_opens_${w}d`)} * 1.0 / ${a(`emails_sent_${w}d`)} END`;
+      values[`click_rate_${w}d`] =
+        `CASE WHEN ${a(`emails_sent_${w}d`)} > 0 THEN ${a(`email_clicks_${w}d`)} * 1.0 / ${a(`emails_sent_${w}d`)} END`;
     }
     const value = (column: string): string => values[column] ?? `COALESCE(${a(column)}, 0)`;
     const rfm: Record<string, string> = breakpoints
@@ -239,13 +276,20 @@ function insertStatements(
     const exprs = FEATURE_COLUMNS.map((c) => rfm[c.name] ?? value(c.name));
     const custom = Object.entries(features).flatMap(([name, f], i) => [
       b.bind(name),
-      f.agg === 'first' || f.agg === 'last' ? firstLastSql(f, b, now) : f.agg === 'count' ? `COALESCE(${expressions ? `x.x_${i}` : 'NULL'}, 0)` : expressions ? `x.x_${i}` : 'NULL',
+      f.agg === 'first' || f.agg === 'last'
+        ? firstLastSql(f, b, now)
+        : f.agg === 'count'
+          ? `COALESCE(${expressions ? `x.x_${i}` : 'NULL'}, 0)`
+          : expressions
+            ? `x.x_${i}`
+            : 'NULL',
     ]);
     const customExpr = custom.length === 0 ? `'{}'` : `json_object(${custom.join(', ')})`;
     const inScope = scope ? ` AND c.id IN (SELECT value FROM json_each(${scope}))` : '';
-    const source = from === undefined
-      ? 'contacts c'
-      : `${'table' in from ? from.table : `(${aggregateSql(b, now, reporting, scope, rangeSql(b, from))})`} AS a CROSS JOIN contacts c ON c.id = a.contact_id`;
+    const source =
+      from === undefined
+        ? 'contacts c'
+        : `${'table' in from ? from.table : `(${aggregateSql(b, now, reporting, scope, rangeSql(b, from))})`} AS a CROSS JOIN contacts c ON c.id = a.contact_id`;
     const noEvents = withEvents
       ? ''
       : ` AND NOT EXISTS (SELECT 1 FROM contact_events e WHERE e.contact_id = c.id AND e.occurred_at <= ${n})`;
@@ -254,7 +298,9 @@ function insertStatements(
       FROM ${source}${expressions ? ' LEFT JOIN x ON x.contact_id = c.id' : ''}
       WHERE c.deleted = 0${inScope}${noEvents}${
         // A set of contacts overwrites their rows in place (no delete and re-insert of each row and its page space).
-        scope ? ` ON CONFLICT (contact_id) DO UPDATE SET ${[...FEATURE_COLUMNS.map((c) => c.name), 'unconverted_purchases', 'custom', 'computed_at'].map((c) => `${c} = excluded.${c}`).join(', ')}` : ''
+        scope
+          ? ` ON CONFLICT (contact_id) DO UPDATE SET ${[...FEATURE_COLUMNS.map((c) => c.name), 'unconverted_purchases', 'custom', 'computed_at'].map((c) => `${c} = excluded.${c}`).join(', ')}`
+          : ''
       }`;
     return b.finish(sql);
   });
@@ -271,7 +317,9 @@ const CUSTOMER = 'frequency_all > 0';
 function storeBreakpoints(store: Store, now: Date): Breakpoint[] {
   const n = (store.statement(`SELECT COUNT(*) AS n FROM contact_features WHERE ${CUSTOMER}`).get() as { n: number }).n;
   store.statement('DELETE FROM feature_breakpoints').run();
-  const insert = store.statement('INSERT INTO feature_breakpoints (dimension, score, bound, customers, computed_at) VALUES (?, ?, ?, ?, ?)');
+  const insert = store.statement(
+    'INSERT INTO feature_breakpoints (dimension, score, bound, customers, computed_at) VALUES (?, ?, ?, ?, ?)',
+  );
   const out: Breakpoint[] = [];
   if (n === 0) return out;
   const ranks = [2, 3, 4, 5].map((score) => ({ score, k: Math.ceil(((score - 1) * n) / 5) }));
@@ -296,12 +344,18 @@ function storeBreakpoints(store: Store, now: Date): Breakpoint[] {
 function score(store: Store, breakpoints: readonly Breakpoint[]): void {
   const b = binder(store.dialect.placeholder);
   const rfm = rfmExprs(b, breakpoints, (column) => column);
-  const built = b.finish(`UPDATE contact_features SET ${Object.entries(rfm).map(([k, v]) => `${k} = ${v}`).join(', ')} WHERE ${CUSTOMER}`);
+  const built = b.finish(
+    `UPDATE contact_features SET ${Object.entries(rfm)
+      .map(([k, v]) => `${k} = ${v}`)
+      .join(', ')} WHERE ${CUSTOMER}`,
+  );
   store.connection.prepare(built.sql).run(...built.params);
 }
 
 function storedBreakpoints(store: Store): Breakpoint[] {
-  return store.statement('SELECT dimension, bound FROM feature_breakpoints ORDER BY dimension, score').all() as Breakpoint[];
+  return store
+    .statement('SELECT dimension, bound FROM feature_breakpoints ORDER BY dimension, score')
+    .all() as Breakpoint[];
 }
 
 const RATES_TABLE = 'CREATE TEMP TABLE IF NOT EXISTS feature_rates (code TEXT PRIMARY KEY, rate REAL NOT NULL)';
@@ -324,9 +378,16 @@ function prepareRates(store: Store, currency: FeatureOptions['currency']): strin
 function planSplit(store: Store, options: FeatureOptions): { mid: number; scratch: string } | undefined {
   if (store.connection.inTransaction || Object.keys(options.features ?? {}).length > 0) return undefined;
   if (store.path === '' || store.path === ':memory:' || store.path.startsWith('file::memory:')) return undefined;
-  const range = store.statement('SELECT MIN(id) AS low, MAX(id) AS high, COUNT(*) AS n FROM contacts').get() as { low: number | null; high: number | null; n: number };
+  const range = store.statement('SELECT MIN(id) AS low, MAX(id) AS high, COUNT(*) AS n FROM contacts').get() as {
+    low: number | null;
+    high: number | null;
+    n: number;
+  };
   if (range.low === null || range.high === null || aggregateThreads(range.n, options.threads) < 2) return undefined;
-  return { mid: Math.floor((range.low + range.high) / 2), scratch: `${store.path}.features-${process.pid}-${Date.now()}.tmp` };
+  return {
+    mid: Math.floor((range.low + range.high) / 2),
+    scratch: `${store.path}.features-${process.pid}-${Date.now()}.tmp`,
+  };
 }
 
 function runInsert(
@@ -343,7 +404,16 @@ function runInsert(
   let inserted = 0;
   const insert = (sources?: AggregateSource[], withoutEvents = true): void => {
     // The SQL text depends only on the options' shape (values are bound), so the statements are prepared once.
-    for (const { sql, params } of insertStatements(store, now, reporting, features, ids ? idsJson : undefined, breakpoints, sources, withoutEvents)) {
+    for (const { sql, params } of insertStatements(
+      store,
+      now,
+      reporting,
+      features,
+      ids ? idsJson : undefined,
+      breakpoints,
+      sources,
+      withoutEvents,
+    )) {
       inserted += store.statement(sql).run(...params).changes;
     }
   };
@@ -357,7 +427,9 @@ function runInsert(
       path: store.path,
       scratch: split.scratch,
       setup: RATES_TABLE,
-      rates: (store.statement('SELECT code, rate FROM temp.feature_rates').all() as { code: string; rate: number }[]).map((r): [string, number] => [r.code, r.rate]),
+      rates: (
+        store.statement('SELECT code, rate FROM temp.feature_rates').all() as { code: string; rate: number }[]
+      ).map((r): [string, number] => [r.code, r.rate]),
       create: `CREATE TABLE scratch.aggregates (contact_id INTEGER PRIMARY KEY, ${names.join(', ')})`,
       insert: sql,
       params,
@@ -368,11 +440,23 @@ function runInsert(
     insert();
   }
   const unconverted = ids
-    ? (store.statement(`SELECT COALESCE(SUM(unconverted_purchases), 0) AS n FROM contact_features WHERE contact_id IN (SELECT value FROM json_each(?))`).get(idsJson) as { n: number }).n
-    : (store.statement('SELECT COALESCE(SUM(unconverted_purchases), 0) AS n FROM contact_features').get() as { n: number }).n;
+    ? (
+        store
+          .statement(
+            `SELECT COALESCE(SUM(unconverted_purchases), 0) AS n FROM contact_features WHERE contact_id IN (SELECT value FROM json_each(?))`,
+          )
+          .get(idsJson) as { n: number }
+      ).n
+    : (
+        store.statement('SELECT COALESCE(SUM(unconverted_purchases), 0) AS n FROM contact_features').get() as {
+          n: number;
+        }
+      ).n;
   const warnings =
     unconverted > 0
-      ? [`${unconverted} purchase${unconverted === 1 ? '' : 's'} left out of money features: their currency has no rate to ${reporting} in config (currency.rates)`]
+      ? [
+          `${unconverted} purchase${unconverted === 1 ? '' : 's'} left out of money features: their currency has no rate to ${reporting} in config (currency.rates)`,
+        ]
       : [];
   return { contacts: inserted, unconvertedPurchases: unconverted, warnings };
 }

@@ -19,7 +19,20 @@ export interface RuleOperators {
   before?: string;
 }
 
-export const RULE_OPERATORS = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'contains', 'exists', 'between', 'within', 'before'] as const;
+export const RULE_OPERATORS = [
+  'eq',
+  'ne',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+  'in',
+  'contains',
+  'exists',
+  'between',
+  'within',
+  'before',
+] as const;
 
 /**
  * Where a compiled fragment's values go: `bind(value)` records the value and returns a marker that may be used any
@@ -86,7 +99,8 @@ export function isFieldName(name: string): boolean {
  * so a name can never carry SQL; values are always bound, never written into SQL.
  */
 export function propertyPath(name: string): string {
-  if (!FIELD_NAME.test(name)) throw new RangeError(`"${name}" is not a usable field name (expected letters, digits, _ or -)`);
+  if (!FIELD_NAME.test(name))
+    throw new RangeError(`"${name}" is not a usable field name (expected letters, digits, _ or -)`);
   return `'$."${name}"'`;
 }
 
@@ -98,7 +112,8 @@ export function compileOperators(expr: string, ops: RuleOperators, b: Binder, no
   const parts: string[] = [];
   const nowText = now.toISOString();
   if ('eq' in ops) parts.push(ops.eq === null ? `${expr} IS NULL` : `${expr} = ${b.bind(ops.eq)}`);
-  if ('ne' in ops) parts.push(ops.ne === null ? `${expr} IS NOT NULL` : `(${expr} IS NULL OR ${expr} <> ${b.bind(ops.ne)})`);
+  if ('ne' in ops)
+    parts.push(ops.ne === null ? `${expr} IS NOT NULL` : `(${expr} IS NULL OR ${expr} <> ${b.bind(ops.ne)})`);
   if (ops.gt !== undefined) parts.push(`${expr} > ${b.bind(ops.gt)}`);
   if (ops.gte !== undefined) parts.push(`${expr} >= ${b.bind(ops.gte)}`);
   if (ops.lt !== undefined) parts.push(`${expr} < ${b.bind(ops.lt)}`);
@@ -112,14 +127,21 @@ export function compileOperators(expr: string, ops: RuleOperators, b: Binder, no
   if (ops.exists !== undefined) parts.push(ops.exists ? `${expr} IS NOT NULL` : `${expr} IS NULL`);
   if (ops.between !== undefined) parts.push(`${expr} BETWEEN ${b.bind(ops.between[0])} AND ${b.bind(ops.between[1])}`);
   if (ops.within !== undefined) {
-    parts.push(`julianday(${expr}) >= julianday(${b.bind(before(now, ops.within))}) AND julianday(${expr}) <= julianday(${b.bind(nowText)})`);
+    parts.push(
+      `julianday(${expr}) >= julianday(${b.bind(before(now, ops.within))}) AND julianday(${expr}) <= julianday(${b.bind(nowText)})`,
+    );
   }
   if (ops.before !== undefined) parts.push(`julianday(${expr}) < julianday(${b.bind(before(now, ops.before))})`);
   return parts;
 }
 
 /** An event property filter (`where:`): a value means eq; `value` is the event's value, other keys its properties. */
-export function compileEventFilter(alias: string, where: Record<string, unknown> | undefined, b: Binder, now: Date): string[] {
+export function compileEventFilter(
+  alias: string,
+  where: Record<string, unknown> | undefined,
+  b: Binder,
+  now: Date,
+): string[] {
   const parts: string[] = [];
   for (const [property, filter] of Object.entries(where ?? {})) {
     const expr =
@@ -129,7 +151,9 @@ export function compileEventFilter(alias: string, where: Record<string, unknown>
           ? `${alias}.occurred_at`
           : `json_extract(${alias}.properties, ${propertyPath(property)})`;
     const ops: RuleOperators =
-      filter !== null && typeof filter === 'object' && !Array.isArray(filter) ? (filter as RuleOperators) : { eq: filter as RuleScalar };
+      filter !== null && typeof filter === 'object' && !Array.isArray(filter)
+        ? (filter as RuleOperators)
+        : { eq: filter as RuleScalar };
     parts.push(...compileOperators(expr, ops, b, now));
   }
   return parts;

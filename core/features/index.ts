@@ -4,9 +4,25 @@
  * from config), for the whole base or for a set of contacts.
  */
 export type { FeatureColumn } from './catalog.js';
-export { FEATURE_COLUMNS, FEATURE_NAMES, ENGAGEMENT_TYPES, RFM_SEGMENTS, SCORE_NAMES, quintileScore, rfmSegmentName } from './catalog.js';
+export {
+  FEATURE_COLUMNS,
+  FEATURE_NAMES,
+  ENGAGEMENT_TYPES,
+  RFM_SEGMENTS,
+  SCORE_NAMES,
+  quintileScore,
+  rfmSegmentName,
+} from './catalog.js';
 export type { ExpressionFeature, FeatureOptions, FeatureRun } from './compute.js';
 export { computeFeatures, rebuildContactEvents, recomputeContacts } from './compute.js';
 export type { Binder, RuleOperators, RuleScalar } from './filters.js';
-export { RULE_OPERATORS, binder, compileEventFilter, compileOperators, durationMs, isFieldName, propertyPath } from './filters.js';
+export {
+  RULE_OPERATORS,
+  binder,
+  compileEventFilter,
+  compileOperators,
+  durationMs,
+  isFieldName,
+  propertyPath,
+} from './filters.js';
 export { featureMigrations } from './migrations.js';

@@ -2,7 +2,9 @@ import type { Migration } from '../store/migration.js';
 import { FEATURE_COLUMNS } from './catalog.js';
 
 /** The columns of `contact_events` taken from an event row (`row` is NEW or OLD in a trigger, or a table alias). */
-const contactEventValues = (row: string): string => `${row}.contact_id, ${row}.occurred_at, ${row}.id, ${row}.type, ${row}.value,
+const contactEventValues = (
+  row: string,
+): string => `${row}.contact_id, ${row}.occurred_at, ${row}.id, ${row}.type, ${row}.value,
   CASE WHEN ${row}.type = 'purchase' THEN json_extract(${row}.properties, '$.currency') END,
   CASE WHEN ${row}.type = 'purchase' THEN json_extract(${row}.properties, '$.discount') END,
   CASE ${row}.type WHEN 'purchase' THEN json_extract(${row}.properties, '$.category') WHEN 'feature_used' THEN json_extract(${row}.properties, '$.feature') END`;

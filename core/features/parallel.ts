@@ -80,7 +80,12 @@ export function startAggregate(job: AggregateJob): RunningAggregate {
     worker = new Worker(WORKER_SOURCE, {
       eval: true,
       execArgv: [],
-      workerData: { ...job, state: state.buffer, port: channel.port2, driver: createRequire(import.meta.url).resolve('better-sqlite3') },
+      workerData: {
+        ...job,
+        state: state.buffer,
+        port: channel.port2,
+        driver: createRequire(import.meta.url).resolve('better-sqlite3'),
+      },
       transferList: [channel.port2],
     });
   } catch {
@@ -96,7 +101,10 @@ export function startAggregate(job: AggregateJob): RunningAggregate {
       const outcome = Atomics.load(state, 0);
       if (outcome !== DONE) {
         const reason = receiveMessageOnPort(channel.port1)?.message as string | undefined;
-        if (reason) process.emitWarning(`features: the second aggregate thread failed, computing its half here: ${reason.split('\n')[0] ?? ''}`);
+        if (reason)
+          process.emitWarning(
+            `features: the second aggregate thread failed, computing its half here: ${reason.split('\n')[0] ?? ''}`,
+          );
         void worker.terminate();
       }
       channel.port1.close();

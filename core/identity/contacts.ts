@@ -22,12 +22,15 @@ export interface ContactIdentity {
 
 /** The contact with this id. */
 export function readContact(store: Store, contactId: number): Contact | undefined {
-  const c = store.statement('SELECT id, email, email_consent, traits, deleted FROM contacts WHERE id = ?').get(contactId) as
-    | { id: number; email: string | null; email_consent: string; traits: string; deleted: number }
-    | undefined;
+  const c = store
+    .statement('SELECT id, email, email_consent, traits, deleted FROM contacts WHERE id = ?')
+    .get(contactId) as
+    { id: number; email: string | null; email_consent: string; traits: string; deleted: number } | undefined;
   if (!c) return undefined;
   const identities = store
-    .statement('SELECT source, external_id, email, raw FROM identities WHERE contact_id = ? ORDER BY source, external_id, email')
+    .statement(
+      'SELECT source, external_id, email, raw FROM identities WHERE contact_id = ? ORDER BY source, external_id, email',
+    )
     .all(contactId) as { source: string; external_id: string | null; email: string | null; raw: string }[];
   return {
     id: c.id,
@@ -51,15 +54,17 @@ export function readContact(store: Store, contactId: number): Contact | undefine
  * const ada = findContactByExternalId(store, 'hubspot', '101');
  */
 export function findContactByExternalId(store: Store, source: string, externalId: string): Contact | undefined {
-  const row = store.statement('SELECT contact_id FROM identities WHERE source = ? AND external_id = ?').get(source, externalId) as
-    | { contact_id: number | null }
-    | undefined;
+  const row = store
+    .statement('SELECT contact_id FROM identities WHERE source = ? AND external_id = ?')
+    .get(source, externalId) as { contact_id: number | null } | undefined;
   return row?.contact_id == null ? undefined : readContact(store, row.contact_id);
 }
 
 /** The contacts whose (normalised) email trait is `email`. */
 export function findContactsByEmail(store: Store, email: string): Contact[] {
-  const rows = store.statement('SELECT id FROM contacts WHERE email = ? ORDER BY id').all(email.trim().toLowerCase()) as { id: number }[];
+  const rows = store
+    .statement('SELECT id FROM contacts WHERE email = ? ORDER BY id')
+    .all(email.trim().toLowerCase()) as { id: number }[];
   return rows.map((r) => readContact(store, r.id)).filter((c): c is Contact => c !== undefined);
 }
 
@@ -76,7 +81,13 @@ export interface ContactMerge {
 export function listContactMerges(store: Store): ContactMerge[] {
   const rows = store
     .statement('SELECT survivor_id, merged_id, reason, identifier, merged_at FROM contact_merges ORDER BY id')
-    .all() as { survivor_id: number; merged_id: number; reason: string; identifier: string | null; merged_at: string }[];
+    .all() as {
+    survivor_id: number;
+    merged_id: number;
+    reason: string;
+    identifier: string | null;
+    merged_at: string;
+  }[];
   return rows.map((r) => ({
     survivorId: r.survivor_id,
     mergedId: r.merged_id,

@@ -5,7 +5,13 @@
 export type { IdentityOptions } from './options.js';
 export { DEFAULT_ROLE_ADDRESSES, isRoleAddress, resolveIdentityOptions } from './options.js';
 export type { Contact, ContactIdentity, ContactMerge } from './contacts.js';
-export { readContact, findContactByExternalId, findContactsByEmail, listContactMerges, contactPartition } from './contacts.js';
+export {
+  readContact,
+  findContactByExternalId,
+  findContactsByEmail,
+  listContactMerges,
+  contactPartition,
+} from './contacts.js';
 export { PageResolution } from './resolve.js';
 export type { ContactOutcome } from './resolve.js';
 export { identityMigrations } from './migrations.js';

@@ -48,7 +48,8 @@ export interface ResolvedIdentityOptions {
 
 export function resolveIdentityOptions(o: IdentityOptions = {}): ResolvedIdentityOptions {
   const limit = o.sharedEmailLimit ?? 10;
-  if (!Number.isInteger(limit) || limit < 1) throw new Error(`sharedEmailLimit must be a positive integer, got ${limit}`);
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new Error(`sharedEmailLimit must be a positive integer, got ${limit}`);
   return {
     roleAddresses: new Set((o.roleAddresses ?? DEFAULT_ROLE_ADDRESSES).map((r) => r.trim().toLowerCase())),
     sharedEmailLimit: limit,

@@ -40,7 +40,7 @@ export type ContactOutcome = 'inserted' | 'updated' | 'unchanged';
 
 /** Without traits and raw, which only a re-read record or a trait merge needs (loaded then by `full`). */
 const LIGHT_COLUMNS =
-  "id, contact_id, source, external_id, email, linked_ids, NULL AS traits, NULL AS raw, record_updated_ms, seen, deleted";
+  'id, contact_id, source, external_id, email, linked_ids, NULL AS traits, NULL AS raw, record_updated_ms, seen, deleted';
 const IDENTITY_COLUMNS =
   'id, contact_id, source, external_id, email, linked_ids, traits, raw, record_updated_ms, seen, deleted';
 
@@ -119,7 +119,8 @@ export class PageResolution {
         add(external, r.source, r.externalId);
         for (const l of r.linkedIds ?? []) add(external, r.source, l);
       } else if (r.kind === 'event' && r.contact) {
-        if (typeof r.contact.externalId === 'string' && r.contact.externalId !== '') add(external, r.source, r.contact.externalId);
+        if (typeof r.contact.externalId === 'string' && r.contact.externalId !== '')
+          add(external, r.source, r.contact.externalId);
         else {
           const email = normaliseEmail(r.contact.email ?? null);
           if (email !== null) add(emailOnly, r.source, email);
@@ -172,7 +173,9 @@ export class PageResolution {
     if (id !== undefined) return this.identities.get(id);
     if (this.absent.has(key)) return undefined;
     // By email alone: the planner would otherwise scan every email-only identity of the source via (source, external_id).
-    const rows = this.store.statement(`SELECT ${IDENTITY_COLUMNS} FROM identities WHERE email = ?`).all(email) as IdentityRow[];
+    const rows = this.store
+      .statement(`SELECT ${IDENTITY_COLUMNS} FROM identities WHERE email = ?`)
+      .all(email) as IdentityRow[];
     const row = rows.find((r) => r.source === source && r.external_id === null);
     return row ? this.remember(row) : undefined;
   }
@@ -180,7 +183,10 @@ export class PageResolution {
   /** The row with its traits and raw properties loaded. */
   private full(row: IdentityRow): IdentityRow & { traits: string; raw: string } {
     if (row.traits === null || row.raw === null) {
-      const r = this.store.statement('SELECT traits, raw FROM identities WHERE id = ?').get(row.id) as { traits: string; raw: string };
+      const r = this.store.statement('SELECT traits, raw FROM identities WHERE id = ?').get(row.id) as {
+        traits: string;
+        raw: string;
+      };
       row.traits = r.traits;
       row.raw = r.raw;
     }
@@ -245,7 +251,9 @@ export class PageResolution {
     for (const l of incoming) this.ensureExternal(row.source, l);
     if (next.length === current.length) return false;
     row.linked_ids = JSON.stringify(next);
-    this.store.statement('UPDATE identities SET linked_ids = ?, updated_at = ? WHERE id = ?').run(row.linked_ids, this.now, row.id);
+    this.store
+      .statement('UPDATE identities SET linked_ids = ?, updated_at = ? WHERE id = ?')
+      .run(row.linked_ids, this.now, row.id);
     this.markDirty(row, row.email);
     return true;
   }
@@ -283,7 +291,10 @@ export class PageResolution {
     const inMs = ms ?? -Infinity;
     const storedMs = existing.record_updated_ms ?? -Infinity;
     const wins = existing.seen === 0 || inMs > storedMs || (inMs === storedMs && content > stored);
-    if (wins && (content !== stored || existing.seen === 0 || existing.email !== email || existing.record_updated_ms !== ms)) {
+    if (
+      wins &&
+      (content !== stored || existing.seen === 0 || existing.email !== email || existing.record_updated_ms !== ms)
+    ) {
       const previousEmail = existing.email;
       Object.assign(existing, { email, traits, raw, record_updated_ms: ms, seen: 1, deleted });
       this.store
@@ -311,7 +322,9 @@ export class PageResolution {
       if (row.seen === 0 && email !== null && (row.email === null || email < row.email)) {
         const previousEmail = row.email;
         row.email = email;
-        this.store.statement('UPDATE identities SET email = ?, updated_at = ? WHERE id = ?').run(email, this.now, row.id);
+        this.store
+          .statement('UPDATE identities SET email = ?, updated_at = ? WHERE id = ?')
+          .run(email, this.now, row.id);
         this.markDirty(row, previousEmail);
       }
       this.addLinks(row, who.linkedIds);
@@ -373,9 +386,9 @@ export class PageResolution {
     const known = this.holders.get(email);
     if (known) return known;
     const cap = this.options.sharedEmailLimit + (this.joinedEmails.get(email) ?? 0) + 1;
-    const rows = this.store
-      .statement('SELECT contact_id FROM identities WHERE email = ? LIMIT ?')
-      .all(email, cap) as { contact_id: number | null }[];
+    const rows = this.store.statement('SELECT contact_id FROM identities WHERE email = ? LIMIT ?').all(email, cap) as {
+      contact_id: number | null;
+    }[];
     this.emailDegree.set(email, rows.length);
     return { degree: rows.length, contacts: rows.map((r) => r.contact_id).filter((c): c is number => c !== null) };
   }
@@ -491,7 +504,9 @@ export class PageResolution {
     const setContact = this.store.statement('UPDATE identities SET contact_id = ? WHERE id = ?');
     const moveEvents = this.store.statement('UPDATE events SET contact_id = ? WHERE identity_id = ?');
     for (const component of ordered) {
-      const old = [...new Set(component.map((r) => r.contact_id).filter((c): c is number => c !== null))].sort((a, b) => a - b);
+      const old = [...new Set(component.map((r) => r.contact_id).filter((c): c is number => c !== null))].sort(
+        (a, b) => a - b,
+      );
       let survivor = old.find((c) => !taken.has(c));
       if (survivor === undefined) {
         survivor = this.createContact(component);
@@ -519,7 +534,9 @@ export class PageResolution {
   private createContact(identities: readonly IdentityRow[]): number {
     const c = contactTraits(identities.filter((r) => r.seen === 1).map((r) => this.full(r)));
     const r = this.store
-      .statement('INSERT INTO contacts (email, email_consent, traits, deleted, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .statement(
+        'INSERT INTO contacts (email, email_consent, traits, deleted, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
+      )
       .run(c.email, c.consent, c.traits, c.deleted, this.now, this.now);
     return Number(r.lastInsertRowid);
   }
@@ -570,7 +587,12 @@ export class PageResolution {
  * A contact's traits: per trait, the value of its newest record (by `updated_at`), ties broken by source then
  * external id; null values do not blank a trait another record has. Raw tool properties stay on each identity.
  */
-function contactTraits(records: (IdentityRow & { traits: string })[]): { email: string | null; consent: string; traits: string; deleted: number } {
+function contactTraits(records: (IdentityRow & { traits: string })[]): {
+  email: string | null;
+  consent: string;
+  traits: string;
+  deleted: number;
+} {
   records.sort(
     (a, b) =>
       (b.record_updated_ms ?? -Infinity) - (a.record_updated_ms ?? -Infinity) ||
@@ -582,7 +604,8 @@ function contactTraits(records: (IdentityRow & { traits: string })[]): { email: 
   if (records.length === 1) {
     json = (records[0] as IdentityRow & { traits: string }).traits;
     traits = JSON.parse(json) as Record<string, unknown>;
-    if (Object.values(traits).includes(null)) json = sortedJson(Object.fromEntries(Object.entries(traits).filter(([, v]) => v !== null)));
+    if (Object.values(traits).includes(null))
+      json = sortedJson(Object.fromEntries(Object.entries(traits).filter(([, v]) => v !== null)));
   } else {
     traits = {};
     for (const r of records) {
@@ -593,7 +616,9 @@ function contactTraits(records: (IdentityRow & { traits: string })[]): { email: 
     json = sortedJson(traits);
   }
   const email = normaliseEmail(typeof traits.email === 'string' ? traits.email : null);
-  const consent = (EMAIL_CONSENT as readonly unknown[]).includes(traits.email_consent) ? (traits.email_consent as string) : 'unknown';
+  const consent = (EMAIL_CONSENT as readonly unknown[]).includes(traits.email_consent)
+    ? (traits.email_consent as string)
+    : 'unknown';
   const deleted = records.length > 0 && records.every((r) => r.deleted === 1) ? 1 : 0;
   return { email, consent, traits: json, deleted };
 }

@@ -3,7 +3,14 @@
  * (adds, removes, trait updates, retries, with who each change is about and the mapped traits they carry), and the
  * recording of each row's outcome in delivered state.
  */
-export type { ContactIdentity as PlannedContact, PushMode, PlanPushOptions, PlannedChange, SegmentPlan, PlanSkips } from './plan.js';
+export type {
+  ContactIdentity as PlannedContact,
+  PushMode,
+  PlanPushOptions,
+  PlannedChange,
+  SegmentPlan,
+  PlanSkips,
+} from './plan.js';
 export { PUSH_MODES, planPush, pushMessageId } from './plan.js';
 export type { PushRowOutcome } from './outcomes.js';
 export { recordPushOutcomes } from './outcomes.js';

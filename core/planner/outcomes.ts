@@ -56,15 +56,16 @@ export function recordPushOutcomes(
           },
           now,
         );
-        if (o.status === 'rejected') errors.push({ connection: input.destination, stream: input.segmentKey, recordKey: `contact:${o.contactId}`, reason: reasonOf() });
+        if (o.status === 'rejected')
+          errors.push({
+            connection: input.destination,
+            stream: input.segmentKey,
+            recordKey: `contact:${o.contactId}`,
+            reason: reasonOf(),
+          });
         continue;
       }
-      const status =
-        o.status === 'accepted'
-          ? o.op !== 'remove'
-            ? 'delivered'
-            : 'removed'
-          : o.status;
+      const status = o.status === 'accepted' ? (o.op !== 'remove' ? 'delivered' : 'removed') : o.status;
       const reason = o.status === 'accepted' ? null : reasonOf();
       recordDelivery(
         store,

@@ -101,13 +101,16 @@ const IDENTITY_CHUNK = 2000;
  */
 export function planPush(store: Store, options: PlanPushOptions): SegmentPlan[] {
   const attemptCap = 1 + Math.max(0, Math.floor(options.maxRetries));
-  const addressedBy = new Set(typeof options.identitiesFrom === 'string' ? [options.identitiesFrom] : (options.identitiesFrom ?? []));
+  const addressedBy = new Set(
+    typeof options.identitiesFrom === 'string' ? [options.identitiesFrom] : (options.identitiesFrom ?? []),
+  );
   const resendAll = options.mode === 'all' ? 1 : 0;
   const mapped = mappedTraitsSql(options.traits ?? {});
   const withTraits = mapped === 'NULL' ? 0 : 1;
   const contacts = options.contacts === undefined ? undefined : JSON.stringify(options.contacts);
   // With contacts, each segment's rows are read by (segment, contact) key for just those contacts.
-  const only = (alias: string): string => (contacts === undefined ? '' : ` AND ${alias}.contact_id IN (SELECT value FROM json_each(?))`);
+  const only = (alias: string): string =>
+    contacts === undefined ? '' : ` AND ${alias}.contact_id IN (SELECT value FROM json_each(?))`;
   const scope = contacts === undefined ? [] : [contacts];
   // The mapped values are an expression of the contact `c`, written twice: SQLite evaluates the WHERE copy only for
   // delivered members, and the SELECT copy only for the rows the diff keeps.
@@ -153,7 +156,11 @@ export function planPush(store: Store, options: PlanPushOptions): SegmentPlan[] 
   const readIdentities = (rows: readonly DiffRow[], at: number): void => {
     if (at % IDENTITY_CHUNK !== 0) return;
     known = new Map(rows.slice(at, at + IDENTITY_CHUNK).map((r) => [r.contact_id, []]));
-    for (const r of identities.all(JSON.stringify([...known.keys()])) as { contact_id: number; source: string; external_id: string | null }[]) {
+    for (const r of identities.all(JSON.stringify([...known.keys()])) as {
+      contact_id: number;
+      source: string;
+      external_id: string | null;
+    }[]) {
       if (r.external_id !== null) known.get(r.contact_id)?.push({ source: r.source, id: r.external_id });
     }
   };
@@ -162,11 +169,17 @@ export function planPush(store: Store, options: PlanPushOptions): SegmentPlan[] 
     const contact: ContactIdentity = {
       contactId: String(row.contact_id),
       email: row.email,
-      externalIds: all.filter((r) => addressedBy.has(r.source)).map((r) => r.id).sort(),
+      externalIds: all
+        .filter((r) => addressedBy.has(r.source))
+        .map((r) => r.id)
+        .sort(),
       emailConsent: row.email_consent,
     };
     const keys = all.map((r) => `${r.source}\u0000${r.id}`).sort();
-    const digest = createHash('sha256').update(JSON.stringify([row.email, keys])).digest('hex').slice(0, 32);
+    const digest = createHash('sha256')
+      .update(JSON.stringify([row.email, keys]))
+      .digest('hex')
+      .slice(0, 32);
     return { contact, digest };
   };
 
@@ -251,12 +264,22 @@ function planned(
     contactId: row.contact_id,
     contact,
     ...(row.destination_record_id === null ? {} : { destinationRecordId: row.destination_record_id }),
-    messageId: pushMessageId(destination, segmentKey, row.contact_id, row.history_id, op, op === 'update' ? (row.mapped_traits ?? '') : undefined),
+    messageId: pushMessageId(
+      destination,
+      segmentKey,
+      row.contact_id,
+      row.history_id,
+      op,
+      op === 'update' ? (row.mapped_traits ?? '') : undefined,
+    ),
     attempts: op === 'update' ? (row.update_attempts ?? 0) : row.status === 'retryable' ? (row.attempts ?? 0) : 0,
     identityDigest,
     ...(op === 'remove' || (row.mapped_traits ?? null) === null
       ? {}
-      : { traits: JSON.parse(row.mapped_traits as string) as Record<string, unknown>, mappedTraits: row.mapped_traits as string }),
+      : {
+          traits: JSON.parse(row.mapped_traits as string) as Record<string, unknown>,
+          mappedTraits: row.mapped_traits as string,
+        }),
   };
 }
 

@@ -31,7 +31,8 @@ export function parseTraitSource(text: string): TraitSource {
       `trait source "${text}" ${why} (expected model:<model>.<output>, <model>.<output>, feature:<name>, <feature name> or trait:<name>)`,
     );
   };
-  if (prefix !== undefined && !(PREFIXES as readonly string[]).includes(prefix)) bad(`has an unknown prefix "${prefix}:"`);
+  if (prefix !== undefined && !(PREFIXES as readonly string[]).includes(prefix))
+    bad(`has an unknown prefix "${prefix}:"`);
   if (prefix === 'model' || (prefix === undefined && rest.includes('.'))) {
     const dot = rest.indexOf('.');
     const model = dot < 0 ? rest : rest.slice(0, dot);

@@ -19,13 +19,21 @@ export interface InboxMessage {
  * @example
  * const [isNew] = acceptMessages(store, 'website', 'segment', [{ messageId: 'm-1', records }]);
  */
-export function acceptMessages(store: Store, connection: string, kind: InboxKind, messages: readonly InboxMessage[], now = new Date()): boolean[] {
+export function acceptMessages(
+  store: Store,
+  connection: string,
+  kind: InboxKind,
+  messages: readonly InboxMessage[],
+  now = new Date(),
+): boolean[] {
   const at = now.toISOString();
   const insert = store.statement(
     `INSERT INTO realtime_inbox (connection, message_id, kind, records, received_at) VALUES (?, ?, ?, ?, ?)
      ON CONFLICT (connection, message_id) DO NOTHING`,
   );
-  return store.transaction(() => messages.map((m) => insert.run(connection, m.messageId, kind, JSON.stringify(m.records), at).changes > 0));
+  return store.transaction(() =>
+    messages.map((m) => insert.run(connection, m.messageId, kind, JSON.stringify(m.records), at).changes > 0),
+  );
 }
 
 /** Messages accepted and not yet loaded. */
@@ -57,12 +65,17 @@ export interface InboxLoad extends LoadCounts {
  * const load = loadWaitingMessages(store, { limit: 5000 });
  * load.touched; // contacts to recompute
  */
-export function loadWaitingMessages(store: Store, options: { limit?: number; identity?: IdentityOptions; now?: Date } = {}): InboxLoad {
+export function loadWaitingMessages(
+  store: Store,
+  options: { limit?: number; identity?: IdentityOptions; now?: Date } = {},
+): InboxLoad {
   const now = options.now ?? new Date();
   const counts: InboxLoad = { read: 0, inserted: 0, updated: 0, skipped: 0, merged: 0, messages: 0, touched: 0 };
   return store.transaction(() => {
     const rows = store
-      .statement('SELECT id, connection, kind, records, received_at FROM realtime_inbox WHERE loaded_at IS NULL ORDER BY id LIMIT ?')
+      .statement(
+        'SELECT id, connection, kind, records, received_at FROM realtime_inbox WHERE loaded_at IS NULL ORDER BY id LIMIT ?',
+      )
       .all(options.limit ?? 5000) as InboxRow[];
     if (rows.length === 0) return counts;
     const byConnection = new Map<string, InboxRow[]>();
@@ -71,7 +84,9 @@ export function loadWaitingMessages(store: Store, options: { limit?: number; ide
       list.push(row);
       byConnection.set(row.connection, list);
     }
-    const touch = store.statement('INSERT INTO realtime_touched (contact_id, received_at) VALUES (?, ?) ON CONFLICT (contact_id) DO NOTHING');
+    const touch = store.statement(
+      'INSERT INTO realtime_touched (contact_id, received_at) VALUES (?, ?) ON CONFLICT (contact_id) DO NOTHING',
+    );
     for (const [connection, list] of byConnection) {
       const records: SourceRecord[] = [];
       const receivedOf = new Map<SourceRecord, string>();
@@ -115,7 +130,11 @@ export function loadWaitingMessages(store: Store, options: { limit?: number; ide
 }
 
 /** The contacts the records now belong to (after resolution and merges), each with its earliest receipt time. */
-function contactsOf(store: Store, records: readonly SourceRecord[], receivedOf: Map<SourceRecord, string>): Map<number, string> {
+function contactsOf(
+  store: Store,
+  records: readonly SourceRecord[],
+  receivedOf: Map<SourceRecord, string>,
+): Map<number, string> {
   const byIdentity: [string, string, string][] = [];
   const byEvent: [string, string, string][] = [];
   for (const r of records) {
@@ -158,7 +177,11 @@ function contactsOf(store: Store, records: readonly SourceRecord[], receivedOf: 
  * Lays each contact record's traits over what the store holds for that identity (and earlier records of the page). A
  * deleted record is left as it is: a deletion (a GDPR one above all) must not carry the person's data forward.
  */
-function withStoredTraits(store: Store, records: SourceRecord[], latest: Map<string, Record<string, unknown>>): SourceRecord[] {
+function withStoredTraits(
+  store: Store,
+  records: SourceRecord[],
+  latest: Map<string, Record<string, unknown>>,
+): SourceRecord[] {
   const read = store.statement('SELECT traits FROM identities WHERE source = ? AND external_id = ?');
   return records.map((r) => {
     if (r.kind !== 'contact' || r.deleted === true) return r;

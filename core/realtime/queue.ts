@@ -14,7 +14,9 @@ export interface PendingContact extends QueuedContact {
 /** Up to `limit` contacts touched by loaded messages and not yet recomputed, oldest first. */
 export function touchedContacts(store: Store, limit = 2000): QueuedContact[] {
   return (
-    store.statement('SELECT contact_id, received_at FROM realtime_touched ORDER BY received_at, contact_id LIMIT ?').all(limit) as {
+    store
+      .statement('SELECT contact_id, received_at FROM realtime_touched ORDER BY received_at, contact_id LIMIT ?')
+      .all(limit) as {
       contact_id: number;
       received_at: string;
     }[]
@@ -29,7 +31,11 @@ export function touchedContacts(store: Store, limit = 2000): QueuedContact[] {
  * @example
  * store.transaction(() => { recomputeContacts(store, ids); evaluateSegments(...); queueForDestinations(store, contacts, ['segment']); });
  */
-export function queueForDestinations(store: Store, contacts: readonly QueuedContact[], destinations: readonly string[]): void {
+export function queueForDestinations(
+  store: Store,
+  contacts: readonly QueuedContact[],
+  destinations: readonly string[],
+): void {
   store.transaction(() => {
     const json = JSON.stringify(contacts.map((c) => [c.contactId, c.receivedAt]));
     for (const destination of destinations) {
@@ -42,7 +48,9 @@ export function queueForDestinations(store: Store, contacts: readonly QueuedCont
         .run(destination, json);
     }
     store
-      .statement("DELETE FROM realtime_touched WHERE contact_id IN (SELECT json_extract(value, '$[0]') FROM json_each(?))")
+      .statement(
+        "DELETE FROM realtime_touched WHERE contact_id IN (SELECT json_extract(value, '$[0]') FROM json_each(?))",
+      )
       .run(json);
   });
 }
@@ -59,7 +67,9 @@ export function pendingSummary(store: Store, destination: string): { contacts: n
 export function pendingContacts(store: Store, destination: string, limit: number): PendingContact[] {
   return (
     store
-      .statement('SELECT contact_id, received_at, requeued FROM realtime_pending WHERE destination = ? ORDER BY received_at, contact_id LIMIT ?')
+      .statement(
+        'SELECT contact_id, received_at, requeued FROM realtime_pending WHERE destination = ? ORDER BY received_at, contact_id LIMIT ?',
+      )
       .all(destination, limit) as { contact_id: number; received_at: string; requeued: number }[]
   ).map((r) => ({ contactId: r.contact_id, receivedAt: r.received_at, requeued: r.requeued }));
 }

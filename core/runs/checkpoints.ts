@@ -1,7 +1,13 @@
 import type { Store } from '../store/store.js';
 
 /** Writes a stream's checkpoint (inside the caller's transaction when there is one). */
-export function writeCheckpoint(store: Store, connection: string, stream: string, state: unknown, now = new Date().toISOString()): void {
+export function writeCheckpoint(
+  store: Store,
+  connection: string,
+  stream: string,
+  state: unknown,
+  now = new Date().toISOString(),
+): void {
   store
     .statement(
       store.dialect.upsert({

@@ -82,7 +82,9 @@ export function loadPage(store: Store, input: LoadPageInput): LoadResult {
           if (
             !suppressed.empty &&
             (suppressed.external(record.source, record.externalId) ||
-              suppressed.email(typeof record.traits.email === 'string' ? record.traits.email.trim().toLowerCase() : null))
+              suppressed.email(
+                typeof record.traits.email === 'string' ? record.traits.email.trim().toLowerCase() : null,
+              ))
           ) {
             counts.skipped += 1;
             continue;
@@ -108,7 +110,10 @@ export function loadPage(store: Store, input: LoadPageInput): LoadResult {
           }
           const identityId = page.identityOfEvent(record.source, who);
           if (identityId === undefined) {
-            reject(`${record.source}:${record.sourceEventId}`, 'event names no contact: no external id and no valid email');
+            reject(
+              `${record.source}:${record.sourceEventId}`,
+              'event names no contact: no external id and no valid email',
+            );
             continue;
           }
           events.push({ record, identityId });
@@ -119,14 +124,20 @@ export function loadPage(store: Store, input: LoadPageInput): LoadResult {
       page.resolve();
       // In contact order: the events' contact index and contact_events (clustered by contact) then take the page's
       // rows at neighbouring B-tree positions instead of one random page each.
-      const placed = events.map(({ record, identityId }) => ({ record, identityId, contactId: page.contactOf(identityId) }));
+      const placed = events.map(({ record, identityId }) => ({
+        record,
+        identityId,
+        contactId: page.contactOf(identityId),
+      }));
       placed.sort((a, b) => a.contactId - b.contactId);
       for (const { record, identityId, contactId } of placed) {
         if (insertEvent(store, record, contactId, identityId, now)) counts.inserted += 1;
         else counts.skipped += 1;
       }
       counts.merged = page.merged;
-      const remember = store.statement('INSERT INTO connection_sources (connection, source) VALUES (?, ?) ON CONFLICT DO NOTHING');
+      const remember = store.statement(
+        'INSERT INTO connection_sources (connection, source) VALUES (?, ?) ON CONFLICT DO NOTHING',
+      );
       for (const source of new Set(input.records.map((r) => r.source))) remember.run(input.connection, source);
       writeCheckpoint(store, input.connection, input.stream, input.checkpoint, now);
       input.beforeCommit?.();
@@ -145,6 +156,8 @@ export function loadPage(store: Store, input: LoadPageInput): LoadResult {
  * recordSourcesOf(store, 'crm'); // ['hubspot']
  */
 export function recordSourcesOf(store: Store, connection: string): string[] {
-  const rows = store.statement('SELECT source FROM connection_sources WHERE connection = ? ORDER BY source').all(connection) as { source: string }[];
+  const rows = store
+    .statement('SELECT source FROM connection_sources WHERE connection = ? ORDER BY source')
+    .all(connection) as { source: string }[];
   return rows.length > 0 ? rows.map((r) => r.source) : [connection];
 }

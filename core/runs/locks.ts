@@ -12,8 +12,7 @@ export function acquireJobLock(store: Store, job: string, holder: string, ttlMs:
   const expires = new Date(now.getTime() + ttlMs).toISOString();
   return store.transaction(() => {
     const current = store.statement('SELECT holder, expires_at FROM job_locks WHERE job = ?').get(job) as
-      | { holder: string; expires_at: string }
-      | undefined;
+      { holder: string; expires_at: string } | undefined;
     if (current && current.holder !== holder && current.expires_at > at) return false;
     store
       .statement(

@@ -18,22 +18,37 @@ export function listRunPage(store: Store, options: { job?: string; limit: number
   const ids = store
     .statement('SELECT id FROM sync_runs WHERE (? IS NULL OR job = ?) ORDER BY id DESC LIMIT ? OFFSET ?')
     .all(job, job, options.limit, options.offset) as { id: number }[];
-  const total = (store.statement('SELECT COUNT(*) AS n FROM sync_runs WHERE (? IS NULL OR job = ?)').get(job, job) as { n: number }).n;
+  const total = (
+    store.statement('SELECT COUNT(*) AS n FROM sync_runs WHERE (? IS NULL OR job = ?)').get(job, job) as { n: number }
+  ).n;
   return { runs: ids.map((r) => readRun(store, r.id)).filter((r): r is SyncRun => r !== undefined), total };
 }
 
 /** The latest run of a job, if it ever ran. */
 export function lastRunOf(store: Store, job: string): SyncRun | undefined {
-  const row = store.statement('SELECT id FROM sync_runs WHERE job = ? ORDER BY id DESC LIMIT 1').get(job) as { id: number } | undefined;
+  const row = store.statement('SELECT id FROM sync_runs WHERE job = ? ORDER BY id DESC LIMIT 1').get(job) as
+    { id: number } | undefined;
   return row ? readRun(store, row.id) : undefined;
 }
 
 /** A page of a run's rejected rows, oldest first, with their total. */
-export function readRunErrorPage(store: Store, runId: number, options: { limit: number; offset: number }): { errors: RunError[]; total: number } {
+export function readRunErrorPage(
+  store: Store,
+  runId: number,
+  options: { limit: number; offset: number },
+): { errors: RunError[]; total: number } {
   const rows = store
-    .statement('SELECT connection, stream, record_key, reason FROM run_errors WHERE run_id = ? ORDER BY id LIMIT ? OFFSET ?')
-    .all(runId, options.limit, options.offset) as { connection: string | null; stream: string | null; record_key: string | null; reason: string }[];
-  const total = (store.statement('SELECT COUNT(*) AS n FROM run_errors WHERE run_id = ?').get(runId) as { n: number }).n;
+    .statement(
+      'SELECT connection, stream, record_key, reason FROM run_errors WHERE run_id = ? ORDER BY id LIMIT ? OFFSET ?',
+    )
+    .all(runId, options.limit, options.offset) as {
+    connection: string | null;
+    stream: string | null;
+    record_key: string | null;
+    reason: string;
+  }[];
+  const total = (store.statement('SELECT COUNT(*) AS n FROM run_errors WHERE run_id = ?').get(runId) as { n: number })
+    .n;
   return {
     errors: rows.map((r) => ({
       ...(r.connection !== null ? { connection: r.connection } : {}),
@@ -46,8 +61,15 @@ export function readRunErrorPage(store: Store, runId: number, options: { limit: 
 }
 
 /** Runs per status and the sums of their counts (read, inserted, added, rejected, …), for /metrics. */
-export function runTotals(store: Store): { byStatus: Record<string, number>; byJobStatus: { job: string; status: string; runs: number }[]; counts: Record<string, number>; rejectedRows: number } {
-  const byJobStatus = store.statement('SELECT job, status, COUNT(*) AS runs FROM sync_runs GROUP BY job, status ORDER BY job, status').all() as {
+export function runTotals(store: Store): {
+  byStatus: Record<string, number>;
+  byJobStatus: { job: string; status: string; runs: number }[];
+  counts: Record<string, number>;
+  rejectedRows: number;
+} {
+  const byJobStatus = store
+    .statement('SELECT job, status, COUNT(*) AS runs FROM sync_runs GROUP BY job, status ORDER BY job, status')
+    .all() as {
     job: string;
     status: string;
     runs: number;

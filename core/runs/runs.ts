@@ -119,14 +119,14 @@ export function requestCancel(store: Store, runId: number, now = new Date().toIS
 /** Whether someone asked run `runId` to stop. */
 export function cancelRequested(store: Store, runId: number): boolean {
   const row = store.statement('SELECT cancel_requested_at FROM sync_runs WHERE id = ?').get(runId) as
-    | { cancel_requested_at: string | null }
-    | undefined;
+    { cancel_requested_at: string | null } | undefined;
   return row !== undefined && row.cancel_requested_at !== null;
 }
 
 /** Stores a run's report (per-stream and per-destination counts, timings); a running run rewrites it as it goes. */
 export function writeRunReport(store: Store, runId: number, report: unknown, counts?: Record<string, number>): void {
-  if (counts === undefined) store.statement('UPDATE sync_runs SET report = ? WHERE id = ?').run(JSON.stringify(report), runId);
+  if (counts === undefined)
+    store.statement('UPDATE sync_runs SET report = ? WHERE id = ?').run(JSON.stringify(report), runId);
   else
     store
       .statement('UPDATE sync_runs SET report = ?, counts = ? WHERE id = ?')
@@ -142,13 +142,19 @@ export function countRunErrors(store: Store, runId: number): number {
  * Records per-row errors. Call it outside the page's transaction (loadPage does) so the errors survive a page that
  * rolls back.
  */
-export function recordRunErrors(store: Store, runId: number | null, errors: readonly RunError[], now = new Date().toISOString()): void {
+export function recordRunErrors(
+  store: Store,
+  runId: number | null,
+  errors: readonly RunError[],
+  now = new Date().toISOString(),
+): void {
   if (errors.length === 0) return;
   const insert = store.statement(
     'INSERT INTO run_errors (run_id, connection, stream, record_key, reason, created_at) VALUES (?, ?, ?, ?, ?, ?)',
   );
   store.transaction(() => {
-    for (const e of errors) insert.run(runId, e.connection ?? null, e.stream ?? null, e.recordKey ?? null, e.reason, now);
+    for (const e of errors)
+      insert.run(runId, e.connection ?? null, e.stream ?? null, e.recordKey ?? null, e.reason, now);
   });
 }
 
@@ -156,7 +162,12 @@ export function recordRunErrors(store: Store, runId: number | null, errors: read
 export function readRunErrors(store: Store, runId: number, limit?: number): RunError[] {
   const rows = store
     .statement('SELECT connection, stream, record_key, reason FROM run_errors WHERE run_id = ? ORDER BY id LIMIT ?')
-    .all(runId, limit ?? -1) as { connection: string | null; stream: string | null; record_key: string | null; reason: string }[];
+    .all(runId, limit ?? -1) as {
+    connection: string | null;
+    stream: string | null;
+    record_key: string | null;
+    reason: string;
+  }[];
   return rows.map((r) => ({
     ...(r.connection !== null ? { connection: r.connection } : {}),
     ...(r.stream !== null ? { stream: r.stream } : {}),

@@ -1,6 +1,17 @@
 import { EVENT_TYPES } from '../../plugins/model/index.js';
 import { FEATURE_NAMES, SCORE_NAMES } from '../features/catalog.js';
-import { RULE_OPERATORS, before, binder, compileEventFilter, compileOperators, isFieldName, propertyPath, type Binder, type RuleOperators, type RuleScalar } from '../features/filters.js';
+import {
+  RULE_OPERATORS,
+  before,
+  binder,
+  compileEventFilter,
+  compileOperators,
+  isFieldName,
+  propertyPath,
+  type Binder,
+  type RuleOperators,
+  type RuleScalar,
+} from '../features/filters.js';
 import type { SqlValue } from '../store/dialect.js';
 
 /** Where a segment or a node of its rule was written. */
@@ -16,7 +27,13 @@ export type RuleCondition =
   | { any: RuleCondition[] }
   | { not: RuleCondition }
   | { in_segment: string }
-  | ({ event: string; count?: number | RuleOperators; within?: string; before?: string; where?: Record<string, RuleScalar | RuleOperators> })
+  | {
+      event: string;
+      count?: number | RuleOperators;
+      within?: string;
+      before?: string;
+      where?: Record<string, RuleScalar | RuleOperators>;
+    }
   | (RuleOperators & { trait?: string; feature?: string; score?: string; model?: string });
 
 /**
@@ -83,7 +100,8 @@ const COUNT_OPERATORS = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'between'];
 const CONTACT_COLUMNS: Record<string, string> = { email: 'c.email', email_consent: 'c.email_consent' };
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const appendPath = (path: string, part: string | number): string => (typeof part === 'number' ? `${path}[${part}]` : `${path}.${part}`);
+const appendPath = (path: string, part: string | number): string =>
+  typeof part === 'number' ? `${path}[${part}]` : `${path}.${part}`;
 
 class Compiler {
   readonly issues: RuleIssue[] = [];
@@ -104,7 +122,10 @@ class Compiler {
   }
 
   issue(segment: SegmentDefinition, path: string, message: string): void {
-    const at = segment.locations?.[path] ?? segment.locations?.[path.replace(/(\.[^.[\]]+|\[\d+\])$/, '')] ?? (path === '' ? segment.origin : undefined);
+    const at =
+      segment.locations?.[path] ??
+      segment.locations?.[path.replace(/(\.[^.[\]]+|\[\d+\])$/, '')] ??
+      (path === '' ? segment.origin : undefined);
     const where = at ? `${at.file}:${at.line}:${at.column}` : `segment ${segment.key}, ${path}`;
     this.issues.push({ segment: segment.key, path, where, message: `segment ${segment.key}: ${path}: ${message}` });
   }
@@ -116,9 +137,15 @@ class Compiler {
 
   private checkProtected(segment: SegmentDefinition, name: string, path: string): void {
     if (!this.protectedNames.has(name.toLowerCase())) return;
-    const allowed = Object.entries(segment.allow_protected_attributes ?? {}).find(([k, reason]) => k.toLowerCase() === name.toLowerCase() && reason.trim() !== '');
+    const allowed = Object.entries(segment.allow_protected_attributes ?? {}).find(
+      ([k, reason]) => k.toLowerCase() === name.toLowerCase() && reason.trim() !== '',
+    );
     if (!allowed) {
-      this.issue(segment, path, `"${name}" is a protected attribute (listed in protected_attributes); rules may not use it unless the segment allows it with a reason: allow_protected_attributes: { ${name}: "why it is lawful and fair" }`);
+      this.issue(
+        segment,
+        path,
+        `"${name}" is a protected attribute (listed in protected_attributes); rules may not use it unless the segment allows it with a reason: allow_protected_attributes: { ${name}: "why it is lawful and fair" }`,
+      );
     }
   }
 
@@ -133,7 +160,8 @@ class Compiler {
       if (items.length === 0) return group === 'all' ? '1' : '0';
       return `(${items.map((item, i) => this.condition(segment, item, appendPath(appendPath(path, group), i), b, stack)).join(group === 'all' ? ' AND ' : ' OR ')})`;
     }
-    if ('not' in cond) return `NOT ${this.wrapNull(this.condition(segment, cond.not, appendPath(path, 'not'), b, stack))}`;
+    if ('not' in cond)
+      return `NOT ${this.wrapNull(this.condition(segment, cond.not, appendPath(path, 'not'), b, stack))}`;
     if ('in_segment' in cond) {
       const key = String(cond.in_segment);
       const at = appendPath(path, 'in_segment');
@@ -150,14 +178,25 @@ class Compiler {
     if ('event' in cond) return this.event(segment, cond, path, b);
     const subjects = (['trait', 'feature', 'score', 'model'] as const).filter((s) => s in cond);
     if (subjects.length !== 1) {
-      this.issue(segment, path, `expected one of all, any, not, in_segment, event, trait, feature, score or model (got ${Object.keys(cond).join(', ') || 'nothing'})`);
+      this.issue(
+        segment,
+        path,
+        `expected one of all, any, not, in_segment, event, trait, feature, score or model (got ${Object.keys(cond).join(', ') || 'nothing'})`,
+      );
       return '0';
     }
     const subject = subjects[0] as 'trait' | 'feature' | 'score' | 'model';
     const name = String(cond[subject]);
     const at = appendPath(path, subject);
-    const unknownOps = Object.keys(cond).filter((k) => k !== subject && !(RULE_OPERATORS as readonly string[]).includes(k));
-    for (const op of unknownOps) this.issue(segment, appendPath(path, op), `unknown operator "${op}" (expected one of ${RULE_OPERATORS.join(', ')})`);
+    const unknownOps = Object.keys(cond).filter(
+      (k) => k !== subject && !(RULE_OPERATORS as readonly string[]).includes(k),
+    );
+    for (const op of unknownOps)
+      this.issue(
+        segment,
+        appendPath(path, op),
+        `unknown operator "${op}" (expected one of ${RULE_OPERATORS.join(', ')})`,
+      );
     let expr: string;
     if (subject === 'trait') {
       if (!isFieldName(name)) {
@@ -176,14 +215,26 @@ class Compiler {
         this.checkProtected(segment, name, at);
         expr = `json_extract(f.custom, ${propertyPath(name)})`;
       } else {
-        const close = [...this.features, ...this.custom].filter((f) => f.startsWith(name.split('_')[0] ?? name)).slice(0, 6);
-        this.issue(segment, at, `unknown feature "${name}"${close.length ? ` (similar: ${close.join(', ')})` : ''}; features are the built-in ones and those under features: in config`);
+        const close = [...this.features, ...this.custom]
+          .filter((f) => f.startsWith(name.split('_')[0] ?? name))
+          .slice(0, 6);
+        this.issue(
+          segment,
+          at,
+          `unknown feature "${name}"${close.length ? ` (similar: ${close.join(', ')})` : ''}; features are the built-in ones and those under features: in config`,
+        );
         return '0';
       }
     } else {
-      const [model, output] = name.includes('.') ? [name.slice(0, name.indexOf('.')), name.slice(name.indexOf('.') + 1)] : [name, 'value'];
+      const [model, output] = name.includes('.')
+        ? [name.slice(0, name.indexOf('.')), name.slice(name.indexOf('.') + 1)]
+        : [name, 'value'];
       if (this.options.models && !this.options.models.includes(model)) {
-        this.issue(segment, at, `unknown model "${model}" (expected one of: ${this.options.models.join(', ') || 'no models are defined'})`);
+        this.issue(
+          segment,
+          at,
+          `unknown model "${model}" (expected one of: ${this.options.models.join(', ') || 'no models are defined'})`,
+        );
         return '0';
       }
       expr = `(SELECT COALESCE(m.label, m.value) FROM model_outputs m WHERE m.contact_id = c.id AND m.model = ${b.bind(model)} AND m.output = ${b.bind(output)})`;
@@ -204,16 +255,29 @@ class Compiler {
   private event(segment: SegmentDefinition, cond: Record<string, unknown>, path: string, b: Binder): string {
     const type = String(cond.event);
     if (!(EVENT_TYPES as readonly string[]).includes(type)) {
-      this.issue(segment, appendPath(path, 'event'), `unknown event type "${type}" (expected one of ${EVENT_TYPES.join(', ')})`);
+      this.issue(
+        segment,
+        appendPath(path, 'event'),
+        `unknown event type "${type}" (expected one of ${EVENT_TYPES.join(', ')})`,
+      );
       return '0';
     }
     for (const k of Object.keys(cond)) {
-      if (!['event', 'count', 'within', 'before', 'where'].includes(k)) this.issue(segment, appendPath(path, k), `unknown key "${k}" in an event condition (expected count, within, before, where)`);
+      if (!['event', 'count', 'within', 'before', 'where'].includes(k))
+        this.issue(
+          segment,
+          appendPath(path, k),
+          `unknown key "${k}" in an event condition (expected count, within, before, where)`,
+        );
     }
     const where = isObject(cond.where) ? cond.where : {};
     for (const property of Object.keys(where)) {
       if (!isFieldName(property)) {
-        this.issue(segment, appendPath(appendPath(path, 'where'), property), `"${property}" is not a property name (letters, digits, _ or -)`);
+        this.issue(
+          segment,
+          appendPath(appendPath(path, 'where'), property),
+          `"${property}" is not a property name (letters, digits, _ or -)`,
+        );
         return '0';
       }
       this.checkProtected(segment, property, appendPath(appendPath(path, 'where'), property));
@@ -230,10 +294,19 @@ class Compiler {
     // it (neighbouring pages per contact); property filters need the raw events.
     const table = Object.keys(where).every((p) => p === 'value' || p === 'occurred_at') ? 'contact_events' : 'events';
     const count = cond.count;
-    if (count === undefined || (isObject(count) && Object.keys(count).length === 1 && count.gte === 1)) return `EXISTS (SELECT 1 FROM ${table} e WHERE ${filters})`;
-    if (count === 0 || (isObject(count) && Object.keys(count).length === 1 && count.eq === 0)) return `NOT EXISTS (SELECT 1 FROM ${table} e WHERE ${filters})`;
-    const ops: RuleOperators = typeof count === 'number' ? { eq: count } : isObject(count) ? (count as RuleOperators) : {};
-    for (const k of Object.keys(ops)) if (!COUNT_OPERATORS.includes(k)) this.issue(segment, appendPath(appendPath(path, 'count'), k), `unknown count operator "${k}" (expected one of ${COUNT_OPERATORS.join(', ')})`);
+    if (count === undefined || (isObject(count) && Object.keys(count).length === 1 && count.gte === 1))
+      return `EXISTS (SELECT 1 FROM ${table} e WHERE ${filters})`;
+    if (count === 0 || (isObject(count) && Object.keys(count).length === 1 && count.eq === 0))
+      return `NOT EXISTS (SELECT 1 FROM ${table} e WHERE ${filters})`;
+    const ops: RuleOperators =
+      typeof count === 'number' ? { eq: count } : isObject(count) ? (count as RuleOperators) : {};
+    for (const k of Object.keys(ops))
+      if (!COUNT_OPERATORS.includes(k))
+        this.issue(
+          segment,
+          appendPath(appendPath(path, 'count'), k),
+          `unknown count operator "${k}" (expected one of ${COUNT_OPERATORS.join(', ')})`,
+        );
     const parts = compileOperators(`(SELECT COUNT(*) FROM ${table} e WHERE ${filters})`, ops, b, this.now);
     return parts.length ? `(${parts.join(' AND ')})` : '0';
   }
@@ -296,12 +369,17 @@ export function compileSegmentMasks(
   const columns: string[][] = [];
   segments.forEach((segment, i) => {
     const bit = (1n << BigInt(i % MASK_BITS)).toString();
-    (columns[Math.floor(i / MASK_BITS)] ??= []).push(`(CASE WHEN ${compiler.segment(segment.key, b, [])} THEN ${bit} ELSE 0 END)`);
+    (columns[Math.floor(i / MASK_BITS)] ??= []).push(
+      `(CASE WHEN ${compiler.segment(segment.key, b, [])} THEN ${bit} ELSE 0 END)`,
+    );
   });
   if (compiler.issues.length > 0) throw new SegmentRuleError(dedupe(compiler.issues));
   const ids = options.contacts ? b.bind(JSON.stringify(options.contacts)) : undefined;
   const masks = columns.map((c, j) => `${c.join(' | ')} AS m${j}`);
-  const query = segmentQuery('1', ids).replace('SELECT c.id AS contact_id', `SELECT c.id AS contact_id${masks.map((m) => `, ${m}`).join('')}`);
+  const query = segmentQuery('1', ids).replace(
+    'SELECT c.id AS contact_id',
+    `SELECT c.id AS contact_id${masks.map((m) => `, ${m}`).join('')}`,
+  );
   return b.finish(query);
 }
 

@@ -1,6 +1,13 @@
 import { saveSegmentDefinition } from './store/memberships.js';
 import type { Store } from '../store/store.js';
-import { compileSegmentMasks, compileSegments, MASK_BITS, type CompileOptions, type CompiledSegment, type SegmentDefinition } from './compile.js';
+import {
+  compileSegmentMasks,
+  compileSegments,
+  MASK_BITS,
+  type CompileOptions,
+  type CompiledSegment,
+  type SegmentDefinition,
+} from './compile.js';
 
 /** Options of a segment evaluation. */
 export interface EvaluateOptions extends CompileOptions {
@@ -73,24 +80,44 @@ function count(store: Store, sql: string, ...params: (string | number)[]): numbe
  * Evaluates every segment in one pass over the contacts (or the scope) into `temp.segment_masks`: one row per contact,
  * a bit per segment (see compileSegmentMasks).
  */
-function evaluateMasks(store: Store, segments: readonly SegmentDefinition[], options: CompileOptions & { contacts?: readonly number[] }): void {
+function evaluateMasks(
+  store: Store,
+  segments: readonly SegmentDefinition[],
+  options: CompileOptions & { contacts?: readonly number[] },
+): void {
   const { sql, params } = compileSegmentMasks(segments, { ...options, placeholder: store.dialect.placeholder });
   const columns = Array.from({ length: Math.ceil(segments.length / MASK_BITS) }, (_, j) => `m${j}`);
-  store.connection.exec(`DROP TABLE IF EXISTS temp.segment_masks; CREATE TEMP TABLE segment_masks (contact_id INTEGER PRIMARY KEY${columns.map((c) => `, ${c} INTEGER NOT NULL`).join('')})`);
-  store.connection.prepare(`INSERT INTO temp.segment_masks (contact_id${columns.map((c) => `, ${c}`).join('')}) ${sql}`).run(...params);
+  store.connection.exec(
+    `DROP TABLE IF EXISTS temp.segment_masks; CREATE TEMP TABLE segment_masks (contact_id INTEGER PRIMARY KEY${columns.map((c) => `, ${c} INTEGER NOT NULL`).join('')})`,
+  );
+  store.connection
+    .prepare(`INSERT INTO temp.segment_masks (contact_id${columns.map((c) => `, ${c}`).join('')}) ${sql}`)
+    .run(...params);
 }
 
-function applySegment(store: Store, compiled: CompiledSegment, index: number, version: number, now: string): Omit<SegmentReport, 'stability' | 'changedShare' | 'drift'> & { previous: number } {
+function applySegment(
+  store: Store,
+  compiled: CompiledSegment,
+  index: number,
+  version: number,
+  now: string,
+): Omit<SegmentReport, 'stability' | 'changedShare' | 'drift'> & { previous: number } {
   const key = compiled.key;
   const share = compiled.definition.holdout ?? 0;
   store.statement('DELETE FROM temp.segment_now').run();
   const bit = (1n << BigInt(index % MASK_BITS)).toString();
   store
-    .statement(`INSERT INTO temp.segment_now (contact_id, control) SELECT s.contact_id, ((s.contact_id + ?) * 2654435761) % ${UINT32} < ? FROM temp.segment_masks AS s WHERE (s.m${Math.floor(index / MASK_BITS)} & ${bit}) <> 0`)
+    .statement(
+      `INSERT INTO temp.segment_now (contact_id, control) SELECT s.contact_id, ((s.contact_id + ?) * 2654435761) % ${UINT32} < ? FROM temp.segment_masks AS s WHERE (s.m${Math.floor(index / MASK_BITS)} & ${bit}) <> 0`,
+    )
     .run(holdoutSalt(key), Math.ceil(share * UINT32));
   // Who was in the segment before this run is read from temp.segment_before (taken at the start, of the scope only), so
   // each step costs what moved and what was there, never one look-up per contact of the scope.
-  const previous = count(store, 'SELECT COUNT(*) AS n FROM temp.segment_before WHERE segment_key = ? AND control = 0', key);
+  const previous = count(
+    store,
+    'SELECT COUNT(*) AS n FROM temp.segment_before WHERE segment_key = ? AND control = 0',
+    key,
+  );
   const leavers = (control: number): string =>
     `SELECT p.contact_id FROM temp.segment_before p WHERE p.segment_key = ? AND p.control = ${control}
        AND NOT EXISTS (SELECT 1 FROM temp.segment_now n WHERE n.contact_id = p.contact_id AND n.control = ${control})`;
@@ -98,26 +125,48 @@ function applySegment(store: Store, compiled: CompiledSegment, index: number, ve
     `FROM temp.segment_now n WHERE n.control = ${control}
        AND NOT EXISTS (SELECT 1 FROM temp.segment_before p WHERE p.segment_key = ? AND p.control = ${control} AND p.contact_id = n.contact_id)`;
   store
-    .statement(`UPDATE membership_history SET exited_at = ? WHERE segment_key = ? AND exited_at IS NULL AND contact_id IN (${leavers(0)})`)
+    .statement(
+      `UPDATE membership_history SET exited_at = ? WHERE segment_key = ? AND exited_at IS NULL AND contact_id IN (${leavers(0)})`,
+    )
     .run(now, key, key);
-  const exited = store.statement(`DELETE FROM memberships WHERE segment_key = ? AND contact_id IN (${leavers(0)})`).run(key, key).changes;
+  const exited = store
+    .statement(`DELETE FROM memberships WHERE segment_key = ? AND contact_id IN (${leavers(0)})`)
+    .run(key, key).changes;
   store
-    .statement(`INSERT INTO membership_history (segment_key, contact_id, segment_version, entered_at) SELECT ?, n.contact_id, ?, ? ${newcomers(0)}`)
+    .statement(
+      `INSERT INTO membership_history (segment_key, contact_id, segment_version, entered_at) SELECT ?, n.contact_id, ?, ? ${newcomers(0)}`,
+    )
     .run(key, version, now, key);
-  const entered = store.statement(`INSERT INTO memberships (segment_key, contact_id, entered_at) SELECT ?, n.contact_id, ? ${newcomers(0)}`).run(key, now, key).changes;
+  const entered = store
+    .statement(
+      `INSERT INTO memberships (segment_key, contact_id, entered_at) SELECT ?, n.contact_id, ? ${newcomers(0)}`,
+    )
+    .run(key, now, key).changes;
 
   store
-    .statement(`UPDATE segment_holdout_history SET exited_at = ? WHERE segment_key = ? AND exited_at IS NULL AND contact_id IN (${leavers(1)})`)
+    .statement(
+      `UPDATE segment_holdout_history SET exited_at = ? WHERE segment_key = ? AND exited_at IS NULL AND contact_id IN (${leavers(1)})`,
+    )
     .run(now, key, key);
-  store.statement(`DELETE FROM segment_holdout_members WHERE segment_key = ? AND contact_id IN (${leavers(1)})`).run(key, key);
   store
-    .statement(`INSERT INTO segment_holdout_history (segment_key, contact_id, segment_version, entered_at) SELECT ?, n.contact_id, ?, ? ${newcomers(1)}`)
+    .statement(`DELETE FROM segment_holdout_members WHERE segment_key = ? AND contact_id IN (${leavers(1)})`)
+    .run(key, key);
+  store
+    .statement(
+      `INSERT INTO segment_holdout_history (segment_key, contact_id, segment_version, entered_at) SELECT ?, n.contact_id, ?, ? ${newcomers(1)}`,
+    )
     .run(key, version, now, key);
   store
-    .statement(`INSERT INTO segment_holdout_members (segment_key, contact_id, segment_version, entered_at) SELECT ?, n.contact_id, ?, ? ${newcomers(1)}`)
+    .statement(
+      `INSERT INTO segment_holdout_members (segment_key, contact_id, segment_version, entered_at) SELECT ?, n.contact_id, ?, ? ${newcomers(1)}`,
+    )
     .run(key, version, now, key);
   // After this step the segment's members and control group (in the scope) are exactly segment_now.
-  store.statement('INSERT INTO temp.segment_after (segment_key, contact_id, control) SELECT ?, contact_id, control FROM temp.segment_now').run(key);
+  store
+    .statement(
+      'INSERT INTO temp.segment_after (segment_key, contact_id, control) SELECT ?, contact_id, control FROM temp.segment_now',
+    )
+    .run(key);
   const size = count(store, 'SELECT COUNT(*) AS n FROM memberships WHERE segment_key = ?', key);
   const control = count(store, 'SELECT COUNT(*) AS n FROM segment_holdout_members WHERE segment_key = ?', key);
   return { key, version, size, control, entered, exited, previous };
@@ -137,9 +186,14 @@ function migrationMatrix(store: Store): Migration[] {
 
 /** An empty temp table of (segment, contact, control) rows, indexed by contact (and by segment when asked). */
 function snapshotTable(store: Store, table: string, bySegment: boolean): void {
-  store.connection.exec(`CREATE TEMP TABLE IF NOT EXISTS ${table} (segment_key TEXT NOT NULL, contact_id INTEGER NOT NULL, control INTEGER NOT NULL)`);
+  store.connection.exec(
+    `CREATE TEMP TABLE IF NOT EXISTS ${table} (segment_key TEXT NOT NULL, contact_id INTEGER NOT NULL, control INTEGER NOT NULL)`,
+  );
   store.connection.exec(`CREATE INDEX IF NOT EXISTS temp.${table}_contact ON ${table} (contact_id)`);
-  if (bySegment) store.connection.exec(`CREATE INDEX IF NOT EXISTS temp.${table}_segment ON ${table} (segment_key, control, contact_id)`);
+  if (bySegment)
+    store.connection.exec(
+      `CREATE INDEX IF NOT EXISTS temp.${table}_segment ON ${table} (segment_key, control, contact_id)`,
+    );
   store.statement(`DELETE FROM temp.${table}`).run();
 }
 
@@ -149,7 +203,9 @@ function snapshot(store: Store, table: string, keys: string, scoped: boolean): v
   // Scoped: memberships are found from each contact of the scope through their contact index (CROSS JOIN keeps that
   // order; the planner would rather scan every membership); holdout members, which have no contact index, by segment.
   const keyed = 'm.segment_key IN (SELECT value FROM json_each(?))';
-  const memberships = scoped ? `FROM temp.segment_scope s CROSS JOIN memberships m ON m.contact_id = s.contact_id WHERE +${keyed}` : `FROM memberships m WHERE ${keyed}`;
+  const memberships = scoped
+    ? `FROM temp.segment_scope s CROSS JOIN memberships m ON m.contact_id = s.contact_id WHERE +${keyed}`
+    : `FROM memberships m WHERE ${keyed}`;
   const holdout = `FROM segment_holdout_members m WHERE ${keyed}${scoped ? ' AND +m.contact_id IN (SELECT contact_id FROM temp.segment_scope)' : ''}`;
   store
     .statement(
@@ -169,7 +225,11 @@ function snapshot(store: Store, table: string, keys: string, scoped: boolean): v
  * const report = evaluateSegments(store, config.segments, { now: new Date(), protectedAttributes: config.protected_attributes });
  * for (const alert of report.driftAlerts) console.warn(alert);
  */
-export function evaluateSegments(store: Store, segments: readonly SegmentDefinition[], options: EvaluateOptions = {}): SegmentRunReport {
+export function evaluateSegments(
+  store: Store,
+  segments: readonly SegmentDefinition[],
+  options: EvaluateOptions = {},
+): SegmentRunReport {
   const now = options.now ?? new Date();
   const nowText = now.toISOString();
   const compiled = compileSegments(segments, { ...options, now, placeholder: store.dialect.placeholder });
@@ -177,28 +237,46 @@ export function evaluateSegments(store: Store, segments: readonly SegmentDefinit
   const scope = options.contacts ? JSON.stringify([...new Set(options.contacts)]) : undefined;
   const keys = JSON.stringify(segments.map((s) => s.key));
   return store.transaction(() => {
-    store.connection.exec('CREATE TEMP TABLE IF NOT EXISTS segment_now (contact_id INTEGER PRIMARY KEY, control INTEGER NOT NULL)');
+    store.connection.exec(
+      'CREATE TEMP TABLE IF NOT EXISTS segment_now (contact_id INTEGER PRIMARY KEY, control INTEGER NOT NULL)',
+    );
     store.connection.exec('CREATE TEMP TABLE IF NOT EXISTS segment_scope (contact_id INTEGER PRIMARY KEY)');
     store.statement('DELETE FROM temp.segment_scope').run();
-    if (scope) store.statement('INSERT OR IGNORE INTO temp.segment_scope (contact_id) SELECT value FROM json_each(?)').run(scope);
+    if (scope)
+      store
+        .statement('INSERT OR IGNORE INTO temp.segment_scope (contact_id) SELECT value FROM json_each(?)')
+        .run(scope);
     snapshot(store, 'segment_before', keys, scope !== undefined);
     snapshotTable(store, 'segment_after', false);
     const reports: SegmentReport[] = [];
     const driftAlerts: string[] = [];
     evaluateMasks(store, segments, { ...options, now });
     for (const [index, c] of compiled.entries()) {
-      const version = saveSegmentDefinition(store, c.key, { rule: c.definition.rule, holdout: c.definition.holdout ?? 0 }, nowText);
+      const version = saveSegmentDefinition(
+        store,
+        c.key,
+        { rule: c.definition.rule, holdout: c.definition.holdout ?? 0 },
+        nowText,
+      );
       const { previous, ...r } = applySegment(store, c, index, version, nowText);
       const union = previous + r.entered;
       const changedShare = union === 0 ? 0 : (r.entered + r.exited) / union;
       const drift = previous > 0 && changedShare > driftShare;
       if (drift) {
-        driftAlerts.push(`segment ${c.key}: ${Math.round(changedShare * 1000) / 10}% of its members moved at once (${r.entered} entered, ${r.exited} exited of ${previous}); above the ${Math.round(driftShare * 100)}% drift threshold`);
+        driftAlerts.push(
+          `segment ${c.key}: ${Math.round(changedShare * 1000) / 10}% of its members moved at once (${r.entered} entered, ${r.exited} exited of ${previous}); above the ${Math.round(driftShare * 100)}% drift threshold`,
+        );
       }
       reports.push({ ...r, stability: previous === 0 ? null : (previous - r.exited) / previous, changedShare, drift });
     }
     const migrations = migrationMatrix(store);
-    const report = { evaluatedAt: nowText, incremental: scope !== undefined, segments: reports, migrations, driftAlerts };
+    const report = {
+      evaluatedAt: nowText,
+      incremental: scope !== undefined,
+      segments: reports,
+      migrations,
+      driftAlerts,
+    };
     const runId = Number(
       store
         .statement('INSERT INTO segment_runs (evaluated_at, incremental, drift_alert, report) VALUES (?, ?, ?, ?)')
@@ -221,12 +299,23 @@ export interface SegmentPreview {
  * @example
  * const { count, sample } = previewSegment(store, 'vip', config.segments, { now: new Date() });
  */
-export function previewSegment(store: Store, key: string, segments: readonly SegmentDefinition[], options: CompileOptions & { sample?: number } = {}): SegmentPreview {
-  const compiled = compileSegments(segments, { ...options, placeholder: store.dialect.placeholder }).find((c) => c.key === key);
+export function previewSegment(
+  store: Store,
+  key: string,
+  segments: readonly SegmentDefinition[],
+  options: CompileOptions & { sample?: number } = {},
+): SegmentPreview {
+  const compiled = compileSegments(segments, { ...options, placeholder: store.dialect.placeholder }).find(
+    (c) => c.key === key,
+  );
   if (!compiled) throw new Error(`unknown segment "${key}" (known: ${segments.map((s) => s.key).join(', ')})`);
-  const n = (store.connection.prepare(`SELECT COUNT(*) AS n FROM (${compiled.sql})`).get(...compiled.params) as { n: number }).n;
+  const n = (
+    store.connection.prepare(`SELECT COUNT(*) AS n FROM (${compiled.sql})`).get(...compiled.params) as { n: number }
+  ).n;
   const sample = store.connection
-    .prepare(`SELECT s.contact_id AS contactId, c.email AS email FROM (${compiled.sql}) AS s JOIN contacts c ON c.id = s.contact_id ORDER BY s.contact_id LIMIT ${Math.max(0, Math.floor(options.sample ?? 10))}`)
+    .prepare(
+      `SELECT s.contact_id AS contactId, c.email AS email FROM (${compiled.sql}) AS s JOIN contacts c ON c.id = s.contact_id ORDER BY s.contact_id LIMIT ${Math.max(0, Math.floor(options.sample ?? 10))}`,
+    )
     .all(...compiled.params) as { contactId: number; email: string | null }[];
   return { key, count: n, sample };
 }

@@ -77,18 +77,36 @@ export function holdoutReport(store: Store, key: string, options: HoldoutReportO
          FROM (SELECT contact_id, MIN(entered_at) AS entered_at FROM ${table} WHERE segment_key = ?${exclude} GROUP BY contact_id) AS m`,
       )
       .all(cutoff, cutoff, ...valueParams, key, ...(exclude ? [key] : [])) as { done: number; value: number | null }[];
-    return { done: rows.filter((r) => r.done).map((r) => Number(r.value ?? 0)), pending: rows.filter((r) => !r.done).length };
+    return {
+      done: rows.filter((r) => r.done).map((r) => Number(r.value ?? 0)),
+      pending: rows.filter((r) => !r.done).length,
+    };
   };
   const control = read('segment_holdout_history', '');
   // A contact in both (the share changed between runs) is counted on the control side only.
-  const treated = read('membership_history', ' AND contact_id NOT IN (SELECT contact_id FROM segment_holdout_history WHERE segment_key = ?)');
+  const treated = read(
+    'membership_history',
+    ' AND contact_id NOT IN (SELECT contact_id FROM segment_holdout_history WHERE segment_key = ?)',
+  );
   const mean = (xs: number[]): number | null => (xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length);
-  const group = (g: { done: number[]; pending: number }): HoldoutGroup => ({ members: g.done.length, pending: g.pending, mean: mean(g.done) });
+  const group = (g: { done: number[]; pending: number }): HoldoutGroup => ({
+    members: g.done.length,
+    pending: g.pending,
+    mean: mean(g.done),
+  });
   const difference =
     outcome === 'churn'
       ? newcombeInterval(sum(treated.done), treated.done.length, sum(control.done), control.done.length, confidence)
       : welchInterval(treated.done, control.done, confidence);
-  return { key, outcome, days, treated: group(treated), control: group(control), difference, method: outcome === 'churn' ? 'newcombe' : 'welch' };
+  return {
+    key,
+    outcome,
+    days,
+    treated: group(treated),
+    control: group(control),
+    difference,
+    method: outcome === 'churn' ? 'newcombe' : 'welch',
+  };
 }
 
 function sum(xs: number[]): number {

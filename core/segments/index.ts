@@ -2,9 +2,22 @@
  * Rule segments: the YAML condition tree compiled to one parameterised SQL query per segment, evaluated into
  * memberships with history, holdout control groups, stability, migration between segments and drift alerts.
  */
-export type { CompileOptions, CompiledSegment, RuleCondition, RuleIssue, RuleLocation, SegmentDefinition } from './compile.js';
+export type {
+  CompileOptions,
+  CompiledSegment,
+  RuleCondition,
+  RuleIssue,
+  RuleLocation,
+  SegmentDefinition,
+} from './compile.js';
 export { compileSegments, SegmentRuleError } from './compile.js';
-export type { EvaluateOptions, Migration as SegmentMigration, SegmentPreview, SegmentReport, SegmentRunReport } from './evaluate.js';
+export type {
+  EvaluateOptions,
+  Migration as SegmentMigration,
+  SegmentPreview,
+  SegmentReport,
+  SegmentRunReport,
+} from './evaluate.js';
 export { evaluateSegments, holdoutSalt, inHoldout, previewSegment } from './evaluate.js';
 export { segmentEngineMigrations } from './migrations.js';
 export type { HoldoutGroup, HoldoutOutcome, HoldoutReport, HoldoutReportOptions } from './holdout.js';

@@ -85,11 +85,22 @@ export function storeDigest(store: Store): string {
     value: number | null;
     properties: string;
   }>) {
-    line([e.source, e.source_event_id, label.get(e.contact_id), keyOf.get(e.identity_id), e.type, e.occurred_at, e.value, e.properties]);
+    line([
+      e.source,
+      e.source_event_id,
+      label.get(e.contact_id),
+      keyOf.get(e.identity_id),
+      e.type,
+      e.occurred_at,
+      e.value,
+      e.properties,
+    ]);
   }
 
   line('checkpoints');
-  for (const c of store.statement('SELECT connection, stream, state FROM stream_checkpoints ORDER BY connection, stream').all()) {
+  for (const c of store
+    .statement('SELECT connection, stream, state FROM stream_checkpoints ORDER BY connection, stream')
+    .all()) {
     line(c);
   }
 
@@ -123,7 +134,16 @@ export function storeDigest(store: Store): string {
     }[]
   ).map(
     (d) =>
-      [d.destination, d.segment_key, label.get(d.contact_id) ?? 'no identities', d.destination_record_id, d.status, d.attempts, d.last_error, d.mapped_traits] as const,
+      [
+        d.destination,
+        d.segment_key,
+        label.get(d.contact_id) ?? 'no identities',
+        d.destination_record_id,
+        d.status,
+        d.attempts,
+        d.last_error,
+        d.mapped_traits,
+      ] as const,
   );
   const order = (d: (typeof delivered)[number]) => JSON.stringify(d.slice(0, 3));
   delivered.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));

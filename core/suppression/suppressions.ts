@@ -20,7 +20,9 @@ export function addSuppression(store: Store, s: Suppression, now = new Date().to
   const hasExternal = s.source !== undefined && s.externalId !== undefined;
   if (email === null && !hasExternal) throw new Error('a suppression needs an email, or a source and an externalId');
   store
-    .statement('INSERT INTO suppressions (email, source, external_id, reason, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING')
+    .statement(
+      'INSERT INTO suppressions (email, source, external_id, reason, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+    )
     .run(email, hasExternal ? (s.source ?? null) : null, hasExternal ? (s.externalId ?? null) : null, s.reason, now);
 }
 

@@ -5,10 +5,23 @@ import type { Store } from '../store/store.js';
 export interface ContactProfile extends Contact {
   features: Record<string, unknown> | null;
   /** Model outputs, as `model.output` → value and label, with the model version (and run id) that scored them. */
-  modelOutputs: { model: string; output: string; value: number | null; label: string | null; version: number | null; runId: number | null }[];
+  modelOutputs: {
+    model: string;
+    output: string;
+    value: number | null;
+    label: string | null;
+    version: number | null;
+    runId: number | null;
+  }[];
   /** Every entry and exit, newest first; `current` when the contact is still a member. */
   segments: { segment: string; enteredAt: string; exitedAt: string | null; current: boolean }[];
-  recentEvents: { source: string; type: string; occurredAt: string; value: number | null; properties: Record<string, unknown> }[];
+  recentEvents: {
+    source: string;
+    type: string;
+    occurredAt: string;
+    value: number | null;
+    properties: Record<string, unknown>;
+  }[];
 }
 
 /**
@@ -18,29 +31,51 @@ export interface ContactProfile extends Contact {
  * const ada = contactProfile(store, 42, { events: 20 });
  * ada?.segments.filter((s) => s.current).map((s) => s.segment);
  */
-export function contactProfile(store: Store, contactId: number, options: { events?: number } = {}): ContactProfile | undefined {
+export function contactProfile(
+  store: Store,
+  contactId: number,
+  options: { events?: number } = {},
+): ContactProfile | undefined {
   const contact = readContact(store, contactId);
   if (!contact) return undefined;
-  const featureRow = store.statement('SELECT * FROM contact_features WHERE contact_id = ?').get(contactId) as Record<string, unknown> | undefined;
+  const featureRow = store.statement('SELECT * FROM contact_features WHERE contact_id = ?').get(contactId) as
+    Record<string, unknown> | undefined;
   let features: Record<string, unknown> | null = null;
   if (featureRow) {
     const { contact_id: _id, custom, ...rest } = featureRow;
     features = { ...rest, ...(typeof custom === 'string' ? (JSON.parse(custom) as Record<string, unknown>) : {}) };
   }
   const modelOutputs = store
-    .statement('SELECT model, output, value, label, model_version AS version, run_id AS runId FROM model_outputs WHERE contact_id = ? ORDER BY model, output')
+    .statement(
+      'SELECT model, output, value, label, model_version AS version, run_id AS runId FROM model_outputs WHERE contact_id = ? ORDER BY model, output',
+    )
     .all(contactId) as ContactProfile['modelOutputs'];
   const history = store
-    .statement('SELECT segment_key, entered_at, exited_at FROM membership_history WHERE contact_id = ? ORDER BY entered_at DESC, id DESC')
+    .statement(
+      'SELECT segment_key, entered_at, exited_at FROM membership_history WHERE contact_id = ? ORDER BY entered_at DESC, id DESC',
+    )
     .all(contactId) as { segment_key: string; entered_at: string; exited_at: string | null }[];
   const events = store
-    .statement('SELECT source, type, occurred_at, value, properties FROM events WHERE contact_id = ? ORDER BY occurred_at DESC, id DESC LIMIT ?')
-    .all(contactId, Math.max(0, Math.floor(options.events ?? 20))) as { source: string; type: string; occurred_at: string; value: number | null; properties: string }[];
+    .statement(
+      'SELECT source, type, occurred_at, value, properties FROM events WHERE contact_id = ? ORDER BY occurred_at DESC, id DESC LIMIT ?',
+    )
+    .all(contactId, Math.max(0, Math.floor(options.events ?? 20))) as {
+    source: string;
+    type: string;
+    occurred_at: string;
+    value: number | null;
+    properties: string;
+  }[];
   return {
     ...contact,
     features,
     modelOutputs,
-    segments: history.map((h) => ({ segment: h.segment_key, enteredAt: h.entered_at, exitedAt: h.exited_at, current: h.exited_at === null })),
+    segments: history.map((h) => ({
+      segment: h.segment_key,
+      enteredAt: h.entered_at,
+      exitedAt: h.exited_at,
+      current: h.exited_at === null,
+    })),
     recentEvents: events.map((e) => ({
       source: e.source,
       type: e.type,
@@ -87,7 +122,9 @@ export interface StoreTotals {
 export function storeTotals(store: Store): StoreTotals {
   const n = (sql: string) => (store.statement(sql).get() as { n: number }).n;
   const waiting: Record<string, number> = {};
-  for (const r of store.statement("SELECT destination, COUNT(*) AS n FROM delivered_state WHERE status = 'retryable' GROUP BY destination").all() as {
+  for (const r of store
+    .statement("SELECT destination, COUNT(*) AS n FROM delivered_state WHERE status = 'retryable' GROUP BY destination")
+    .all() as {
     destination: string;
     n: number;
   }[]) {

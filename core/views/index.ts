@@ -4,5 +4,19 @@
  */
 export type { ContactProfile, StoreTotals } from './contacts.js';
 export { contactProfile, contactIdsByEmail, storeReachable, storeTotals } from './contacts.js';
-export type { SegmentRunRow, MemberRow, SegmentProfileView, MigrationCell, ModelOutputSummary, HistogramBin } from './segments.js';
-export { segmentRunHistory, segmentMembersPage, segmentProfile, migrationBetween, modelOutputSummaries, modelOutputHistogram } from './segments.js';
+export type {
+  SegmentRunRow,
+  MemberRow,
+  SegmentProfileView,
+  MigrationCell,
+  ModelOutputSummary,
+  HistogramBin,
+} from './segments.js';
+export {
+  segmentRunHistory,
+  segmentMembersPage,
+  segmentProfile,
+  migrationBetween,
+  modelOutputSummaries,
+  modelOutputHistogram,
+} from './segments.js';

@@ -8,7 +8,16 @@ export interface SegmentRunRow {
   incremental: boolean;
   drift: boolean;
   report: {
-    segments: { key: string; size: number; control: number; entered: number; exited: number; stability: number | null; changedShare: number; drift: boolean }[];
+    segments: {
+      key: string;
+      size: number;
+      control: number;
+      entered: number;
+      exited: number;
+      stability: number | null;
+      changedShare: number;
+      drift: boolean;
+    }[];
     migrations: { from: string | null; to: string | null; contacts: number }[];
     driftAlerts: string[];
   };
@@ -48,8 +57,17 @@ export interface MemberRow {
  * @example
  * const { members, total } = segmentMembersPage(store, 'vip', { q: 'ada', limit: 50, offset: 0 });
  */
-export function segmentMembersPage(store: Store, key: string, options: { q?: string; limit: number; offset: number }): { members: MemberRow[]; total: number } {
-  const q = options.q?.trim() ? `%${options.q.trim().toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
+export function segmentMembersPage(
+  store: Store,
+  key: string,
+  options: { q?: string; limit: number; offset: number },
+): { members: MemberRow[]; total: number } {
+  const q = options.q?.trim()
+    ? `%${options.q
+        .trim()
+        .toLowerCase()
+        .replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+    : null;
   const where = `m.segment_key = ? AND (? IS NULL
       OR c.email LIKE ? ESCAPE '\\'
       OR lower(COALESCE(json_extract(c.traits, '$.first_name'), '') || ' ' || COALESCE(json_extract(c.traits, '$.last_name'), '')) LIKE ? ESCAPE '\\')`;
@@ -58,11 +76,27 @@ export function segmentMembersPage(store: Store, key: string, options: { q?: str
       `SELECT m.contact_id, c.email, json_extract(c.traits, '$.first_name') AS first_name, json_extract(c.traits, '$.last_name') AS last_name, m.entered_at
        FROM memberships m JOIN contacts c ON c.id = m.contact_id WHERE ${where} ORDER BY m.contact_id LIMIT ? OFFSET ?`,
     )
-    .all(key, q, q, q, options.limit, options.offset) as { contact_id: number; email: string | null; first_name: unknown; last_name: unknown; entered_at: string }[];
-  const total = (store.statement(`SELECT COUNT(*) AS n FROM memberships m JOIN contacts c ON c.id = m.contact_id WHERE ${where}`).get(key, q, q, q) as { n: number }).n;
+    .all(key, q, q, q, options.limit, options.offset) as {
+    contact_id: number;
+    email: string | null;
+    first_name: unknown;
+    last_name: unknown;
+    entered_at: string;
+  }[];
+  const total = (
+    store
+      .statement(`SELECT COUNT(*) AS n FROM memberships m JOIN contacts c ON c.id = m.contact_id WHERE ${where}`)
+      .get(key, q, q, q) as { n: number }
+  ).n;
   const text = (v: unknown) => (typeof v === 'string' ? v : null);
   return {
-    members: rows.map((r) => ({ contactId: r.contact_id, email: r.email, firstName: text(r.first_name), lastName: text(r.last_name), enteredAt: r.entered_at })),
+    members: rows.map((r) => ({
+      contactId: r.contact_id,
+      email: r.email,
+      firstName: text(r.first_name),
+      lastName: text(r.last_name),
+      enteredAt: r.entered_at,
+    })),
     total,
   };
 }
@@ -93,7 +127,9 @@ export function segmentProfile(store: Store, key: string): SegmentProfileView {
        FROM contacts c LEFT JOIN memberships m ON m.contact_id = c.id AND m.segment_key = ? GROUP BY c.email_consent ORDER BY c.email_consent`,
     )
     .all(key) as { status: string; members: number; base: number }[];
-  const memberCount = (store.statement('SELECT COUNT(*) AS n FROM memberships WHERE segment_key = ?').get(key) as { n: number }).n;
+  const memberCount = (
+    store.statement('SELECT COUNT(*) AS n FROM memberships WHERE segment_key = ?').get(key) as { n: number }
+  ).n;
   return {
     members: memberCount,
     base: (store.statement('SELECT COUNT(*) AS n FROM contacts').get() as { n: number }).n,
@@ -147,7 +183,9 @@ export function migrationBetween(store: Store, fromAt: string, toAt: string, key
     }
   }
   const order = (v: string | null) => v ?? '\uffff';
-  return [...cells.values()].sort((a, b) => order(a.from).localeCompare(order(b.from)) || order(a.to).localeCompare(order(b.to)));
+  return [...cells.values()].sort(
+    (a, b) => order(a.from).localeCompare(order(b.from)) || order(a.to).localeCompare(order(b.to)),
+  );
 }
 
 /** What a model wrote: per output, how many contacts, the value range and mean, and the label counts. */
@@ -170,7 +208,15 @@ export function modelOutputSummaries(store: Store, model?: string): ModelOutputS
       `SELECT model, output, COUNT(*) AS contacts, MIN(value) AS min, MAX(value) AS max, AVG(value) AS mean, MAX(computed_at) AS computed_at
        FROM model_outputs WHERE (? IS NULL OR model = ?) GROUP BY model, output ORDER BY model, output`,
     )
-    .all(name, name) as { model: string; output: string; contacts: number; min: number | null; max: number | null; mean: number | null; computed_at: string | null }[];
+    .all(name, name) as {
+    model: string;
+    output: string;
+    contacts: number;
+    min: number | null;
+    max: number | null;
+    mean: number | null;
+    computed_at: string | null;
+  }[];
   const labels = store.statement(
     'SELECT label, COUNT(*) AS contacts FROM model_outputs WHERE model = ? AND output = ? AND label IS NOT NULL GROUP BY label ORDER BY contacts DESC, label LIMIT 50',
   );
@@ -207,7 +253,9 @@ export function modelOutputHistogram(
 ): HistogramBin[] {
   const bins = options.bins ?? 20;
   const range = store
-    .statement('SELECT MIN(value) AS min, MAX(value) AS max FROM model_outputs WHERE model = ? AND output = ? AND value IS NOT NULL')
+    .statement(
+      'SELECT MIN(value) AS min, MAX(value) AS max FROM model_outputs WHERE model = ? AND output = ? AND value IS NOT NULL',
+    )
     .get(model, output) as { min: number | null; max: number | null };
   const min = options.min ?? range.min;
   const max = options.max ?? range.max;
@@ -220,5 +268,9 @@ export function modelOutputHistogram(
     )
     .all(min, width, bins - 1, model, output) as { bin: number; contacts: number }[];
   const byBin = new Map(counts.map((c) => [c.bin, c.contacts]));
-  return Array.from({ length: bins }, (_, i) => ({ from: min + i * width, to: min + (i + 1) * width, contacts: byBin.get(i) ?? 0 }));
+  return Array.from({ length: bins }, (_, i) => ({
+    from: min + i * width,
+    to: min + (i + 1) * width,
+    contacts: byBin.get(i) ?? 0,
+  }));
 }

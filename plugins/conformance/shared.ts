@@ -91,17 +91,26 @@ export function lifecycle<Fixture>(
 }
 
 /** Parses the good config with the connector's spec; a config that does not parse fails the run. */
-export function parseConfig<Spec extends z.ZodType>(connector: ConnectorBase<Spec>, raw: unknown, which = 'config'): z.infer<Spec> {
+export function parseConfig<Spec extends z.ZodType>(
+  connector: ConnectorBase<Spec>,
+  raw: unknown,
+  which = 'config',
+): z.infer<Spec> {
   if (raw === undefined) fail(`${connector.name}: no ${which} given — pass \`${which}\` or return it from \`setup\``);
   const parsed = connector.spec.safeParse(raw);
-  if (!parsed.success) fail(`${connector.name}: the ${which} does not parse with the spec: ${z.prettifyError(parsed.error)}`);
+  if (!parsed.success)
+    fail(`${connector.name}: the ${which} does not parse with the spec: ${z.prettifyError(parsed.error)}`);
   return parsed.data;
 }
 
 const quietLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** The context a check calls the connector with: the connector's own budget, short retries, secrets scrubbed. */
-export function contextFor(connector: ConnectorBase<z.ZodType>, config: unknown, overrides: Partial<ContextOptions> = {}): ConnectionContext {
+export function contextFor(
+  connector: ConnectorBase<z.ZodType>,
+  config: unknown,
+  overrides: Partial<ContextOptions> = {},
+): ConnectionContext {
   return createContext({
     connection: `conformance-${connector.name}`,
     ...(connector.rateBudget ? { budget: connector.rateBudget } : {}),
@@ -136,7 +145,11 @@ export function checkSecretsMarked(connector: ConnectorBase<z.ZodType>): void {
 }
 
 /** `check` says yes to the good config. */
-export async function checkGoodCredentials(connector: ConnectorBase<z.ZodType>, raw: unknown, context?: Partial<ContextOptions>): Promise<void> {
+export async function checkGoodCredentials(
+  connector: ConnectorBase<z.ZodType>,
+  raw: unknown,
+  context?: Partial<ContextOptions>,
+): Promise<void> {
   const config = parseConfig(connector, raw);
   let result;
   try {
@@ -148,7 +161,11 @@ export async function checkGoodCredentials(connector: ConnectorBase<z.ZodType>, 
 }
 
 /** `check` says no to bad credentials — ok:false with a reason, or a ConfigError — without leaking the secrets. */
-export async function checkBadCredentials(connector: ConnectorBase<z.ZodType>, raw: unknown, context?: Partial<ContextOptions>): Promise<void> {
+export async function checkBadCredentials(
+  connector: ConnectorBase<z.ZodType>,
+  raw: unknown,
+  context?: Partial<ContextOptions>,
+): Promise<void> {
   if (raw === undefined) throw new ConformanceSkip('no badConfig given: the connector has no credentials to get wrong');
   const config = parseConfig(connector, raw, 'badConfig');
   const secrets = secretValues(connector.spec, config).filter((s) => s.length >= 4);
@@ -157,16 +174,20 @@ export async function checkBadCredentials(connector: ConnectorBase<z.ZodType>, r
     const result = await connector.check(config, contextFor(connector, config, context));
     if (result.ok) fail(`${connector.name}: check accepted the bad config (ok: true)`);
     reason = result.reason;
-    if (typeof reason !== 'string' || reason.trim() === '') fail(`${connector.name}: check refused the bad config without a reason`);
+    if (typeof reason !== 'string' || reason.trim() === '')
+      fail(`${connector.name}: check refused the bad config without a reason`);
   } catch (error) {
     if (error instanceof ConformanceError) throw error;
     if (!hasCode(error, 'config')) {
-      fail(`${connector.name}: check crashed on bad credentials instead of saying why (return ok:false or throw ConfigError): ${messageOf(error)}`);
+      fail(
+        `${connector.name}: check crashed on bad credentials instead of saying why (return ok:false or throw ConfigError): ${messageOf(error)}`,
+      );
     }
     reason = error.message;
   }
   const leaked = secrets.find((s) => reason.includes(s));
-  if (leaked !== undefined) fail(`${connector.name}: check's reason for refusing the bad config contains a secret value`);
+  if (leaked !== undefined)
+    fail(`${connector.name}: check's reason for refusing the bad config contains a secret value`);
 }
 
 /** The keys of an object spec (through optional/default wrappers). */

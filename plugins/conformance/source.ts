@@ -4,7 +4,14 @@
  * state, monotonic checkpoints, and webhook signatures.
  */
 import type { z } from 'zod';
-import type { SourceDefinition, StreamDefinition, StreamMessage, StreamState, SyncMode, WebhookRequest } from '../contract/connector.js';
+import type {
+  SourceDefinition,
+  StreamDefinition,
+  StreamMessage,
+  StreamState,
+  SyncMode,
+  WebhookRequest,
+} from '../contract/connector.js';
 import { contactRecordSchema, eventRecordSchema, type SourceRecord } from '../model/index.js';
 import { registerSuite } from './register.js';
 import {
@@ -56,7 +63,8 @@ export const SOURCE_CHECKS = {
   keyAndCursorPresent: "each stream's primary key and cursor field are present in its records",
   fullRead: 'a full read yields canonical records and ends with a checkpoint',
   uniquePrimaryKeys: 'a full read yields unique primary keys',
-  incrementalFromState: 'an incremental read from the final state yields only records at or after its cursor minus overlap',
+  incrementalFromState:
+    'an incremental read from the final state yields only records at or after its cursor minus overlap',
   farFutureState: 'a far-future state yields no records and a checkpoint',
   monotonicState: 'checkpoints never move the cursor back, and no record falls behind a checkpoint',
   webhookSignature: 'webhook: a good signature is accepted and a tampered one refused',
@@ -103,7 +111,11 @@ export function sourceChecks<Spec extends z.ZodType>(options: SourceConformanceO
     return streams;
   };
 
-  const read = async (stream: StreamDefinition<unknown>, mode: SyncMode, input: StreamState | undefined): Promise<ReadResult> => {
+  const read = async (
+    stream: StreamDefinition<unknown>,
+    mode: SyncMode,
+    input: StreamState | undefined,
+  ): Promise<ReadResult> => {
     const config = await configOf();
     const ctx = contextFor(connector, config, options.context);
     const result: ReadResult = { stream, input, messages: [], records: [], states: [] };
@@ -112,12 +124,17 @@ export function sourceChecks<Spec extends z.ZodType>(options: SourceConformanceO
         result.messages.push(message);
         if (message.type === 'record') result.records.push(message.record);
         else if (message.type === 'state') result.states.push(message.state);
-        else fail(`${name}/${stream.name}: read yielded a message of unknown type ${JSON.stringify((message as { type?: unknown }).type)}`);
+        else
+          fail(
+            `${name}/${stream.name}: read yielded a message of unknown type ${JSON.stringify((message as { type?: unknown }).type)}`,
+          );
         if (result.records.length >= maxRecords) break;
       }
     } catch (error) {
       if (error instanceof ConformanceError) throw error;
-      fail(`${name}/${stream.name}: ${mode} read${input ? ` from ${JSON.stringify(input)}` : ''} threw: ${messageOf(error)}`);
+      fail(
+        `${name}/${stream.name}: ${mode} read${input ? ` from ${JSON.stringify(input)}` : ''} threw: ${messageOf(error)}`,
+      );
     }
     return result;
   };
@@ -137,14 +154,17 @@ export function sourceChecks<Spec extends z.ZodType>(options: SourceConformanceO
     const full = await fullRead(stream);
     const last = full.states.at(-1);
     if (!last) fail(`${name}/${stream.name}: the full read yielded no checkpoint to resume from`);
-    if (last.cursor === undefined || last.cursor === null) fail(`${name}/${stream.name}: the final checkpoint has no cursor: ${JSON.stringify(last)}`);
+    if (last.cursor === undefined || last.cursor === null)
+      fail(`${name}/${stream.name}: the final checkpoint has no cursor: ${JSON.stringify(last)}`);
     return last as StreamState & { cursor: string | number };
   };
 
   const incrementalRead = (stream: StreamDefinition<unknown>): Promise<ReadResult | undefined> => {
     let pending = incrementalReads.get(stream.name);
     if (!pending) {
-      pending = stream.modes.includes('incremental') ? finalState(stream).then((state) => read(stream, 'incremental', state)) : Promise.resolve(undefined);
+      pending = stream.modes.includes('incremental')
+        ? finalState(stream).then((state) => read(stream, 'incremental', state))
+        : Promise.resolve(undefined);
       incrementalReads.set(stream.name, pending);
     }
     return pending;
@@ -177,7 +197,8 @@ export function sourceChecks<Spec extends z.ZodType>(options: SourceConformanceO
         if (!stream.name) fail(`${name}: a stream has no name`);
         if (seen.has(stream.name)) fail(`${name}: two streams are named "${stream.name}"`);
         seen.add(stream.name);
-        if (stream.recordKind !== 'contact' && stream.recordKind !== 'event') fail(`${where}: recordKind must be 'contact' or 'event'`);
+        if (stream.recordKind !== 'contact' && stream.recordKind !== 'event')
+          fail(`${where}: recordKind must be 'contact' or 'event'`);
         if (!stream.primaryKey) fail(`${where}: no primary key declared`);
         if (!stream.cursorField) fail(`${where}: no cursor field declared`);
         if (stream.modes.length === 0) fail(`${where}: no sync modes declared`);
@@ -198,10 +219,15 @@ export function sourceChecks<Spec extends z.ZodType>(options: SourceConformanceO
       await eachStream(async (stream) => {
         const { records } = await fullRead(stream);
         records.forEach((record, index) => {
-          for (const [what, path] of [['primary key', stream.primaryKey], ['cursor field', stream.cursorField]] as const) {
+          for (const [what, path] of [
+            ['primary key', stream.primaryKey],
+            ['cursor field', stream.cursorField],
+          ] as const) {
             const value = valueAt(record, path);
             if (value === undefined || value === null) {
-              fail(`${name}/${stream.name}: record #${index + 1} (${describeKey(stream, record)}) has no ${what} "${path}"`);
+              fail(
+                `${name}/${stream.name}: record #${index + 1} (${describeKey(stream, record)}) has no ${what} "${path}"`,
+              );
             }
           }
         });
@@ -211,14 +237,20 @@ export function sourceChecks<Spec extends z.ZodType>(options: SourceConformanceO
       await eachStream(async (stream) => {
         const where = `${name}/${stream.name}`;
         const { records, messages } = await fullRead(stream);
-        if (records.length === 0) fail(`${where}: the full read yielded no records — give the conformance run a config whose data has some`);
+        if (records.length === 0)
+          fail(`${where}: the full read yielded no records — give the conformance run a config whose data has some`);
         const schema = stream.recordKind === 'contact' ? contactRecordSchema : eventRecordSchema;
         records.forEach((record, index) => {
-          if (record.kind !== stream.recordKind) fail(`${where}: record #${index + 1} is a ${String(record.kind)}, the stream declares ${stream.recordKind}`);
+          if (record.kind !== stream.recordKind)
+            fail(
+              `${where}: record #${index + 1} is a ${String(record.kind)}, the stream declares ${stream.recordKind}`,
+            );
           const parsed = schema.safeParse(record);
           if (!parsed.success) {
             const issue = parsed.error.issues[0];
-            fail(`${where}: record #${index + 1} (${describeKey(stream, record)}) is not a canonical ${stream.recordKind}: ${issue?.path.join('.') || '(record)'}: ${issue?.message}`);
+            fail(
+              `${where}: record #${index + 1} (${describeKey(stream, record)}) is not a canonical ${stream.recordKind}: ${issue?.path.join('.') || '(record)'}: ${issue?.message}`,
+            );
           }
         });
         if (records.length < maxRecords && messages.at(-1)?.type !== 'state') {
@@ -231,10 +263,14 @@ export function sourceChecks<Spec extends z.ZodType>(options: SourceConformanceO
         const seen = new Map<string, number>();
         (await fullRead(stream)).records.forEach((record, index) => {
           const key = valueAt(record, stream.primaryKey);
-          if (key === undefined || key === null) fail(`${name}/${stream.name}: record #${index + 1} has a null primary key "${stream.primaryKey}"`);
+          if (key === undefined || key === null)
+            fail(`${name}/${stream.name}: record #${index + 1} has a null primary key "${stream.primaryKey}"`);
           const text = JSON.stringify(key);
           const first = seen.get(text);
-          if (first !== undefined) fail(`${name}/${stream.name}: duplicate primary key ${stream.primaryKey}=${text} in records #${first + 1} and #${index + 1} of one full read`);
+          if (first !== undefined)
+            fail(
+              `${name}/${stream.name}: duplicate primary key ${stream.primaryKey}=${text} in records #${first + 1} and #${index + 1} of one full read`,
+            );
           seen.set(text, index);
         });
       });
@@ -262,15 +298,22 @@ export function sourceChecks<Spec extends z.ZodType>(options: SourceConformanceO
         const state: StreamState = { ...last, cursor: farFuture(last.cursor) };
         const result = await read(stream, 'incremental', state);
         if (result.records.length > 0) {
-          fail(`${name}/${stream.name}: incremental read from far-future cursor ${JSON.stringify(state.cursor)} yielded ${result.records.length} record(s), e.g. ${describeKey(stream, result.records[0] as SourceRecord)}`);
+          fail(
+            `${name}/${stream.name}: incremental read from far-future cursor ${JSON.stringify(state.cursor)} yielded ${result.records.length} record(s), e.g. ${describeKey(stream, result.records[0] as SourceRecord)}`,
+          );
         }
-        if (result.states.length === 0) fail(`${name}/${stream.name}: incremental read from far-future cursor ${JSON.stringify(state.cursor)} yielded no checkpoint`);
+        if (result.states.length === 0)
+          fail(
+            `${name}/${stream.name}: incremental read from far-future cursor ${JSON.stringify(state.cursor)} yielded no checkpoint`,
+          );
         assertMonotonic(name, stream, result, (record) => cursorOf(stream, record));
       }
     },
     async monotonicState() {
       await eachStream(async (stream) => {
-        const reads = [await fullRead(stream), await incrementalRead(stream)].filter((r): r is ReadResult => r !== undefined);
+        const reads = [await fullRead(stream), await incrementalRead(stream)].filter(
+          (r): r is ReadResult => r !== undefined,
+        );
         for (const result of reads) assertMonotonic(name, stream, result, (record) => cursorOf(stream, record));
       });
     },
@@ -279,14 +322,19 @@ export function sourceChecks<Spec extends z.ZodType>(options: SourceConformanceO
       if (!hook) throw new ConformanceSkip('connector has no webhook hook');
       const fixture = await life.ready();
       const cases = fixture.webhook;
-      if (!cases) fail(`${name}: the source has a webhook hook — pass webhook: { good, tampered } so its signature check is tested`);
+      if (!cases)
+        fail(
+          `${name}: the source has a webhook hook — pass webhook: { good, tampered } so its signature check is tested`,
+        );
       const config = await configOf();
       const now = cases.now ?? Date.now();
       const verify = (request: WebhookRequest, which: string) => {
         try {
           return hook.verify(request, config, now);
         } catch (error) {
-          return fail(`${name}: webhook verify threw on the ${which} request instead of answering ok:false: ${messageOf(error)}`);
+          return fail(
+            `${name}: webhook verify threw on the ${which} request instead of answering ok:false: ${messageOf(error)}`,
+          );
         }
       };
       const good = verify(cases.good, 'good');
@@ -298,7 +346,8 @@ export function sourceChecks<Spec extends z.ZodType>(options: SourceConformanceO
       records.forEach((record, index) => {
         const schema = record.kind === 'contact' ? contactRecordSchema : eventRecordSchema;
         const parsed = schema.safeParse(record);
-        if (!parsed.success) fail(`${name}: webhook record #${index + 1} is not canonical: ${parsed.error.issues[0]?.message}`);
+        if (!parsed.success)
+          fail(`${name}: webhook record #${index + 1} is not canonical: ${parsed.error.issues[0]?.message}`);
       });
     },
     dispose: () => life.dispose(),
@@ -306,7 +355,12 @@ export function sourceChecks<Spec extends z.ZodType>(options: SourceConformanceO
   return checks;
 }
 
-function assertMonotonic(name: string, stream: StreamDefinition<unknown>, result: ReadResult, cursorOf: (record: SourceRecord) => number): void {
+function assertMonotonic(
+  name: string,
+  stream: StreamDefinition<unknown>,
+  result: ReadResult,
+  cursorOf: (record: SourceRecord) => number,
+): void {
   const where = `${name}/${stream.name} (${result.input ? 'incremental' : 'full'} read)`;
   const overlap = stream.overlap ?? 0;
   // Only this read's own checkpoints count: a source with an overlap may re-read, and checkpoint, below its input.
@@ -320,7 +374,9 @@ function assertMonotonic(name: string, stream: StreamDefinition<unknown>, result
       }
       const cursor = cursorNumber(raw, `${where} checkpoint`);
       if (committed && cursor < committed.cursor) {
-        fail(`${where}: checkpoint cursor went backwards from ${JSON.stringify(committed.raw)} to ${JSON.stringify(raw)}`);
+        fail(
+          `${where}: checkpoint cursor went backwards from ${JSON.stringify(committed.raw)} to ${JSON.stringify(raw)}`,
+        );
       }
       committed = { cursor, raw };
     } else if (committed && cursorOf(message.record) < committed.cursor - overlap) {

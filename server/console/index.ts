@@ -65,7 +65,11 @@ export function consoleRoutes(_deps: ServerDeps): Hono {
 
   const serveAsset = (c: Context, asset: Asset | undefined) =>
     asset
-      ? c.body(asset.body, 200, { 'Content-Type': asset.type, 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' })
+      ? c.body(asset.body, 200, {
+          'Content-Type': asset.type,
+          'Cache-Control': 'no-cache',
+          'X-Content-Type-Options': 'nosniff',
+        })
       : c.json({ error: { code: 'not_found', message: 'no such console asset' } }, 404);
 
   app.get('/console/assets/:name', (c) => serveAsset(c, assets.get(c.req.param('name'))));

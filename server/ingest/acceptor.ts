@@ -3,7 +3,12 @@ import type { Store } from '../../core/index.js';
 import type { Logger } from '../../plugins/index.js';
 
 /** Stores accepted messages; resolves once they are committed, per message whether it was new. */
-export type Accept = (connection: string, kind: InboxKind, messages: readonly InboxMessage[], receivedAt: Date) => Promise<boolean[]>;
+export type Accept = (
+  connection: string,
+  kind: InboxKind,
+  messages: readonly InboxMessage[],
+  receivedAt: Date,
+) => Promise<boolean[]>;
 
 // The running pipeline of a store takes its inbox commits (on its worker thread); routes over a store without one
 // commit on the calling thread. Keyed by store so `ingestRoutes(deps)` and `startRealtime(deps)` meet without wiring.
@@ -21,7 +26,14 @@ export function routeAccepts(store: Store, accept: Accept): () => void {
  * Commits accepted messages: through the store's running pipeline when there is one, else here; a pipeline that
  * cannot take them (its worker gone) falls back to committing here, so an answer always follows a commit.
  */
-export async function accept(store: Store, logger: Logger, connection: string, kind: InboxKind, messages: readonly InboxMessage[], receivedAt: Date): Promise<boolean[]> {
+export async function accept(
+  store: Store,
+  logger: Logger,
+  connection: string,
+  kind: InboxKind,
+  messages: readonly InboxMessage[],
+  receivedAt: Date,
+): Promise<boolean[]> {
   const pipeline = pipelines.get(store);
   if (pipeline) {
     try {

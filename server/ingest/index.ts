@@ -4,5 +4,12 @@
  */
 export { ingestRoutes, type RefusedMessage } from './routes.js';
 export { startRealtime, realtimeDestinations, type RealtimeHandle, type RealtimeOptions } from './realtime.js';
-export { mapMessage, MESSAGE_TYPES, MESSAGE_LIMIT_BYTES, REQUEST_LIMIT_BYTES, type MappedMessage, type MessageType } from './segment-spec.js';
+export {
+  mapMessage,
+  MESSAGE_TYPES,
+  MESSAGE_LIMIT_BYTES,
+  REQUEST_LIMIT_BYTES,
+  type MappedMessage,
+  type MessageType,
+} from './segment-spec.js';
 export { writeKeys, type WriteKeys } from './write-keys.js';

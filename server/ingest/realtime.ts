@@ -49,14 +49,18 @@ export function startRealtime(deps: ServerDeps, options: RealtimeOptions = {}): 
     },
     identity: {
       ...(config.identity.role_addresses ? { roleAddresses: config.identity.role_addresses } : {}),
-      ...(config.identity.max_contacts_per_identifier ? { sharedEmailLimit: config.identity.max_contacts_per_identifier } : {}),
+      ...(config.identity.max_contacts_per_identifier
+        ? { sharedEmailLimit: config.identity.max_contacts_per_identifier }
+        : {}),
     },
     ...(deps.now ? { now: deps.now } : {}),
     ...(options.tickMs === undefined ? {} : { tickMs: options.tickMs }),
     ...(options.flushMs === undefined ? {} : { flushMs: options.flushMs }),
     ...(options.onFlush ? { onFlush: options.onFlush } : {}),
   });
-  const unroute = routeAccepts(deps.store, (connection, kind, messages, receivedAt) => pipeline.accept(connection, kind, messages, receivedAt));
+  const unroute = routeAccepts(deps.store, (connection, kind, messages, receivedAt) =>
+    pipeline.accept(connection, kind, messages, receivedAt),
+  );
   return {
     ready: pipeline.ready,
     async stop() {
@@ -82,7 +86,13 @@ export function realtimeDestinations(deps: Pick<ServerDeps, 'config' | 'registry
     for (const step of job.steps) {
       if (!('push' in step)) continue;
       const push = step.push;
-      const entry = merged.get(push.destination) ?? { segments: new Set<string>(), mirror: false, consent: false, maxRetries: 0, traits: {} };
+      const entry = merged.get(push.destination) ?? {
+        segments: new Set<string>(),
+        mirror: false,
+        consent: false,
+        maxRetries: 0,
+        traits: {},
+      };
       Object.assign(entry.traits, push.traits ?? {});
       push.segments.forEach((s) => entry.segments.add(s));
       entry.mirror ||= push.mode !== 'upsert';

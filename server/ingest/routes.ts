@@ -13,8 +13,13 @@ import { writeKeys } from './write-keys.js';
 
 type ErrorCode = 'unauthorized' | 'payload_too_large' | 'malformed_json' | 'invalid_body' | 'not_found';
 
-const refuse = (c: Context, status: 400 | 401 | 404 | 413, code: ErrorCode, message: string, extra: Record<string, unknown> = {}) =>
-  c.json({ error: { code, message, ...extra } }, status);
+const refuse = (
+  c: Context,
+  status: 400 | 401 | 404 | 413,
+  code: ErrorCode,
+  message: string,
+  extra: Record<string, unknown> = {},
+) => c.json({ error: { code, message, ...extra } }, status);
 
 /** A refused message of a batch: its index in `batch` and why. */
 export interface RefusedMessage {
@@ -69,10 +74,13 @@ export function ingestRoutes(deps: ServerDeps): Hono {
     if (read instanceof Response) return read;
     const body = read.body as { batch?: unknown; context?: unknown } | null;
     if (typeof body !== 'object' || body === null || !Array.isArray(body.batch)) {
-      return refuse(c, 400, 'invalid_body', 'a batch body is an object with a "batch" array of messages', { field: 'batch' });
+      return refuse(c, 400, 'invalid_body', 'a batch body is an object with a "batch" array of messages', {
+        field: 'batch',
+      });
     }
     const receivedAt = wallClock();
-    const context = typeof body.context === 'object' && body.context !== null ? (body.context as Record<string, unknown>) : undefined;
+    const context =
+      typeof body.context === 'object' && body.context !== null ? (body.context as Record<string, unknown>) : undefined;
     const refused: RefusedMessage[] = [];
     const accepted: InboxMessage[] = [];
     body.batch.forEach((message, index) => {
@@ -93,12 +101,18 @@ export function ingestRoutes(deps: ServerDeps): Hono {
     const connection = Object.hasOwn(deps.config.sources, name) ? deps.config.sources[name] : undefined;
     if (!connection) return refuse(c, 404, 'not_found', `no source connection "${name}"`);
     const source = deps.registry.source(connection.connector);
-    if (!source.webhook) return refuse(c, 404, 'not_found', `source "${name}" (${connection.connector}) does not accept webhooks`);
+    if (!source.webhook)
+      return refuse(c, 404, 'not_found', `source "${name}" (${connection.connector}) does not accept webhooks`);
     const headers: Record<string, string> = {};
     c.req.raw.headers.forEach((value, key) => {
       headers[key.toLowerCase()] = value;
     });
-    const request = { method: c.req.method, url: c.req.url, headers, body: c.req.method === 'GET' ? '' : await c.req.text() };
+    const request = {
+      method: c.req.method,
+      url: c.req.url,
+      headers,
+      body: c.req.method === 'GET' ? '' : await c.req.text(),
+    };
     // Signature timestamps are the tool's real time, so staleness is judged on the wall clock, not a demo's world clock.
     const verdict = source.webhook.verify(request, connection.config, Date.now());
     if (!verdict.ok) {
@@ -109,7 +123,12 @@ export function ingestRoutes(deps: ServerDeps): Hono {
     try {
       parsed = source.webhook.parse(request, connection.config);
     } catch (error) {
-      return refuse(c, 400, 'invalid_body', `the ${connection.connector} webhook could not be read: ${error instanceof Error ? error.message : String(error)}`);
+      return refuse(
+        c,
+        400,
+        'invalid_body',
+        `the ${connection.connector} webhook could not be read: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     if (parsed.records.length > 0) {
       // A tool re-delivering the same request sends the same body: its digest is the message id.
@@ -118,7 +137,11 @@ export function ingestRoutes(deps: ServerDeps): Hono {
     }
     const answer = parsed.response;
     if (!answer) return c.json({ success: true });
-    return c.body(answer.body ?? '', answer.status as 200, answer.contentType ? { 'Content-Type': answer.contentType } : {});
+    return c.body(
+      answer.body ?? '',
+      answer.status as 200,
+      answer.contentType ? { 'Content-Type': answer.contentType } : {},
+    );
   });
 
   return app;

@@ -45,7 +45,8 @@ const SPEC_EVENTS: Record<string, EventType> = {
 type Json = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const text = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : undefined);
+const text = (v: unknown): string | undefined =>
+  typeof v === 'string' && v.trim() !== '' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : undefined;
 const num = (v: unknown): number | undefined => {
   const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : Number.NaN;
   return Number.isFinite(n) ? n : undefined;
@@ -59,21 +60,32 @@ const num = (v: unknown): number | undefined => {
  * mapMessage({ type: 'track', userId: 'u1', event: 'Order Completed', properties: { revenue: 30, currency: 'EUR' } }, 'website', new Date());
  * // { ok: true, messageId: '…', records: [{ kind: 'event', type: 'purchase', value: 30, … }] }
  */
-export function mapMessage(message: unknown, source: string, receivedAt: Date, implied?: MessageType, context?: Json): MappedMessage {
+export function mapMessage(
+  message: unknown,
+  source: string,
+  receivedAt: Date,
+  implied?: MessageType,
+  context?: Json,
+): MappedMessage {
   if (!isObject(message)) return { ok: false, reason: 'a message must be a JSON object' };
   const type = implied ?? message.type;
-  if (typeof type !== 'string' || type === '') return { ok: false, reason: 'the message has no type (track, identify, page or screen)' };
-  if (!(MESSAGE_TYPES as readonly string[]).includes(type)) return { ok: false, reason: `unknown type "${type}" (accepted: ${MESSAGE_TYPES.join(', ')})` };
+  if (typeof type !== 'string' || type === '')
+    return { ok: false, reason: 'the message has no type (track, identify, page or screen)' };
+  if (!(MESSAGE_TYPES as readonly string[]).includes(type))
+    return { ok: false, reason: `unknown type "${type}" (accepted: ${MESSAGE_TYPES.join(', ')})` };
   const size = Buffer.byteLength(JSON.stringify(message));
-  if (size > MESSAGE_LIMIT_BYTES) return { ok: false, reason: `the message is ${size} bytes, over the 32 KB limit of one message` };
+  if (size > MESSAGE_LIMIT_BYTES)
+    return { ok: false, reason: `the message is ${size} bytes, over the 32 KB limit of one message` };
   const userId = text(message.userId);
   const anonymousId = text(message.anonymousId);
-  if (userId === undefined && anonymousId === undefined) return { ok: false, reason: 'the message has neither a userId nor an anonymousId' };
+  if (userId === undefined && anonymousId === undefined)
+    return { ok: false, reason: 'the message has neither a userId nor an anonymousId' };
   const stamp = message.timestamp ?? message.originalTimestamp;
   if (stamp !== undefined && (typeof stamp !== 'string' || !Number.isFinite(Date.parse(stamp)))) {
     return { ok: false, reason: `timestamp ${JSON.stringify(stamp)} is not an ISO-8601 date` };
   }
-  if (message.messageId !== undefined && text(message.messageId) === undefined) return { ok: false, reason: 'messageId must be a non-empty string' };
+  if (message.messageId !== undefined && text(message.messageId) === undefined)
+    return { ok: false, reason: 'messageId must be a non-empty string' };
   const occurredAt = typeof stamp === 'string' ? new Date(Date.parse(stamp)).toISOString() : receivedAt.toISOString();
   // Without a messageId (Segment's libraries always send one) the content stands in, so a resent body is one message.
   const messageId = text(message.messageId) ?? createHash('sha256').update(JSON.stringify(message)).digest('hex');
@@ -111,7 +123,9 @@ export function mapMessage(message: unknown, source: string, receivedAt: Date, i
         ...props,
         ...(text(properties.currency) ? { currency: String(properties.currency).toUpperCase() } : {}),
         ...(num(properties.discount) !== undefined ? { discount: num(properties.discount) } : {}),
-        ...(text(properties.order_id ?? properties.orderId) ? { order_id: text(properties.order_id ?? properties.orderId) } : {}),
+        ...(text(properties.order_id ?? properties.orderId)
+          ? { order_id: text(properties.order_id ?? properties.orderId) }
+          : {}),
       };
     } else if (eventType === 'deal_won' || eventType === 'deal_created') {
       value = num(properties.value) ?? num(properties.amount);
@@ -158,10 +172,33 @@ function traitsOf(input: Json, occurredAt: string): ContactTraits {
     ['city', address.city ?? input.city],
     ['created_at', input.createdAt ?? input.created_at],
   ];
-  const taken = new Set(['email', 'firstName', 'first_name', 'lastName', 'last_name', 'phone', 'company', 'title', 'job_title', 'address', 'country', 'city', 'createdAt', 'created_at', 'updated_at', 'email_consent']);
+  const taken = new Set([
+    'email',
+    'firstName',
+    'first_name',
+    'lastName',
+    'last_name',
+    'phone',
+    'company',
+    'title',
+    'job_title',
+    'address',
+    'country',
+    'city',
+    'createdAt',
+    'created_at',
+    'updated_at',
+    'email_consent',
+  ]);
   for (const [key, value] of Object.entries(input)) {
     if (taken.has(key)) continue;
-    if (value === null || typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) traits[key] = value;
+    if (
+      value === null ||
+      typeof value === 'string' ||
+      typeof value === 'boolean' ||
+      (typeof value === 'number' && Number.isFinite(value))
+    )
+      traits[key] = value;
     else if (value !== undefined) traits[key] = JSON.stringify(value);
   }
   for (const [key, value] of canonical) {

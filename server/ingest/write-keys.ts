@@ -21,7 +21,10 @@ const digest = (value: string): Buffer => createHash('sha256').update(value).dig
  * const keys = writeKeys({ website: 'SEGFLOW_WRITE_KEY_WEBSITE' }, process.env);
  * keys.sourceOf(`Basic ${Buffer.from('wk_123:').toString('base64')}`); // 'website'
  */
-export function writeKeys(names: Readonly<Record<string, string>>, env: Readonly<Record<string, string | undefined>>): WriteKeys {
+export function writeKeys(
+  names: Readonly<Record<string, string>>,
+  env: Readonly<Record<string, string | undefined>>,
+): WriteKeys {
   const keys = Object.entries(names)
     .map(([name, variable]) => ({ name, key: env[variable] }))
     .filter((k): k is { name: string; key: string } => typeof k.key === 'string' && k.key !== '')

@@ -25,13 +25,23 @@ export function auditOptions(config: Config, registry: Registry, extra: Partial<
   for (const [name, source] of Object.entries(config.sources)) {
     let declared: string[];
     try {
-      declared = source.streams ?? registry.source(source.connector).streams(source.config as never).map((s) => s.name);
+      declared =
+        source.streams ??
+        registry
+          .source(source.connector)
+          .streams(source.config as never)
+          .map((s) => s.name);
     } catch {
       declared = source.streams ?? [];
     }
     for (const stream of declared) {
       const jobs = Object.entries(config.jobs)
-        .filter(([, job]) => job.steps.some((step) => 'read' in step && step.read.sources.includes(name) && (step.read.streams ?? declared).includes(stream)))
+        .filter(([, job]) =>
+          job.steps.some(
+            (step) =>
+              'read' in step && step.read.sources.includes(name) && (step.read.streams ?? declared).includes(stream),
+          ),
+        )
         .map(([job]) => job);
       streams.push({ connection: name, stream, jobs });
     }
@@ -63,7 +73,9 @@ export function auditOptions(config: Config, registry: Registry, extra: Partial<
     currency: config.currency,
     identity: {
       ...(config.identity.role_addresses ? { roleAddresses: config.identity.role_addresses } : {}),
-      ...(config.identity.max_contacts_per_identifier ? { sharedEmailLimit: config.identity.max_contacts_per_identifier } : {}),
+      ...(config.identity.max_contacts_per_identifier
+        ? { sharedEmailLimit: config.identity.max_contacts_per_identifier }
+        : {}),
     },
     ...extra,
   };
@@ -75,11 +87,18 @@ export function auditRoutes(deps: ServerDeps): Hono {
     const minSize = c.req.query('min_size');
     const minSegmentSize = minSize === undefined ? deps.config.audit.min_segment_size : Number(minSize);
     if (!Number.isInteger(minSegmentSize) || minSegmentSize < 0) {
-      throw new ApiError(400, 'invalid_query', `min_size expects a whole number, got ${JSON.stringify(minSize)}`, { field: 'min_size' });
+      throw new ApiError(400, 'invalid_query', `min_size expects a whole number, got ${JSON.stringify(minSize)}`, {
+        field: 'min_size',
+      });
     }
     const now = deps.now?.() ?? new Date();
     // In a worker with its own connection: the report reads the whole store, and the API must keep answering meanwhile.
-    return c.json(await buildAuditInWorker(deps.config.store.path, auditOptions(deps.config, deps.registry, { now, minSegmentSize })));
+    return c.json(
+      await buildAuditInWorker(
+        deps.config.store.path,
+        auditOptions(deps.config, deps.registry, { now, minSegmentSize }),
+      ),
+    );
   });
   return app;
 }

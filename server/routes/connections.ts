@@ -45,7 +45,9 @@ export function connectionRoutes(shared: Shared): Hono {
         connector: conn.connector,
         ...(conn.plugin ? { plugin: conn.plugin } : {}),
         ...shown(conn),
-        ...(conn.kind === 'destination' ? { canErase: typeof deps.registry.destination(conn.connector).erase === 'function' } : {}),
+        ...(conn.kind === 'destination'
+          ? { canErase: typeof deps.registry.destination(conn.connector).erase === 'function' }
+          : {}),
         lastCheck: shared.checks.get(`${conn.kind}:${conn.name}`) ?? null,
       })),
     }),

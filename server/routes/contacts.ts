@@ -38,7 +38,10 @@ export function contactRoutes(shared: Shared): Hono {
     if (!target) throw new ApiError(404, 'not_found', `no contact ${id}`);
     const requestedAt = shared.now();
     const destinations = await eraseInDestinations(shared, target);
-    const erased = eraseContact(deps.store, id, { reason: `erasure request ${requestedAt.toISOString()}`, now: requestedAt });
+    const erased = eraseContact(deps.store, id, {
+      reason: `erasure request ${requestedAt.toISOString()}`,
+      now: requestedAt,
+    });
     const complete = destinations.every((d) => d.status !== 'failed');
     shared.logger.info('erasure request', {
       contactId: id,
@@ -75,14 +78,25 @@ async function eraseInDestinations(shared: Shared, target: ErasureTarget): Promi
       .sort();
     const identities: ContactIdentity[] = [];
     const emails = target.emails.length ? target.emails : [null];
-    emails.forEach((email, i) => identities.push({ contactId: String(target.contactId), email, externalIds: i === 0 ? externalIds : [] }));
+    emails.forEach((email, i) =>
+      identities.push({ contactId: String(target.contactId), email, externalIds: i === 0 ? externalIds : [] }),
+    );
     try {
-      const results = await definition.erase(identities, connection.config, shared.contextFor('destination', connection.name, definition));
+      const results = await definition.erase(
+        identities,
+        connection.config,
+        shared.contextFor('destination', connection.name, definition),
+      );
       const failed = results.find((r) => r.status === 'failed');
-      if (failed && failed.status === 'failed') out.push({ ...base, status: 'failed', reason: shared.scrub(failed.reason) });
+      if (failed && failed.status === 'failed')
+        out.push({ ...base, status: 'failed', reason: shared.scrub(failed.reason) });
       else out.push({ ...base, status: results.some((r) => r.status === 'erased') ? 'erased' : 'not_found' });
     } catch (error) {
-      out.push({ ...base, status: 'failed', reason: shared.scrub(error instanceof Error ? error.message : String(error)) });
+      out.push({
+        ...base,
+        status: 'failed',
+        reason: shared.scrub(error instanceof Error ? error.message : String(error)),
+      });
     }
   }
   return out;

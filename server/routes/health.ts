@@ -9,7 +9,10 @@ export function healthRoutes({ deps }: Shared): Hono {
     const store = storeReachable(deps.store);
     const scheduler = deps.scheduler === undefined ? 'absent' : deps.scheduler.alive() ? 'alive' : 'stopped';
     const ok = store && scheduler !== 'stopped';
-    return c.json({ status: ok ? 'ok' : 'unhealthy', store: store ? 'reachable' : 'unreachable', scheduler }, ok ? 200 : 503);
+    return c.json(
+      { status: ok ? 'ok' : 'unhealthy', store: store ? 'reachable' : 'unreachable', scheduler },
+      ok ? 200 : 503,
+    );
   });
   return app;
 }

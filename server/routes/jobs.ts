@@ -22,7 +22,9 @@ export function jobRoutes(shared: Shared): Hono {
           schedule: job.schedule ?? null,
           timezone: job.timezone,
           steps: job.steps.map((s) => Object.keys(s)[0]),
-          lastRun: last ? { id: last.id, status: last.status, startedAt: last.startedAt, finishedAt: last.finishedAt } : null,
+          lastRun: last
+            ? { id: last.id, status: last.status, startedAt: last.startedAt, finishedAt: last.finishedAt }
+            : null,
           nextRun: nextRuns(job, 1)[0]?.toISOString() ?? null,
         };
       }),
@@ -34,7 +36,12 @@ export function jobRoutes(shared: Shared): Hono {
     if (!deps.config.jobs[name]) throw new ApiError(404, 'not_found', `no job "${name.slice(0, 80)}"`);
     const { dryRun } = await jsonBody(c, runJobBody);
     const started = await deps.startJob(name, dryRun ? { dryRun: true } : {});
-    shared.logger.info('job run requested', { job: name, dryRun: dryRun === true, status: started.status, runId: started.runId });
+    shared.logger.info('job run requested', {
+      job: name,
+      dryRun: dryRun === true,
+      status: started.status,
+      runId: started.runId,
+    });
     if (started.status === 'locked') throw new ApiError(409, 'conflict', `job "${name}" is already running`);
     if (dryRun) return c.json({ job: name, dryRun: true, status: started.status, plan: started.plan ?? null });
     return c.json({ job: name, runId: started.runId ?? null, status: started.status }, 202);
@@ -42,7 +49,11 @@ export function jobRoutes(shared: Shared): Hono {
 
   app.get('/runs', (c) => {
     const q = queryOf(c, runsQuery);
-    const { runs, total } = listRunPage(deps.store, { ...(q.job ? { job: q.job } : {}), limit: q.per_page, offset: (q.page - 1) * q.per_page });
+    const { runs, total } = listRunPage(deps.store, {
+      ...(q.job ? { job: q.job } : {}),
+      limit: q.per_page,
+      offset: (q.page - 1) * q.per_page,
+    });
     return c.json({ runs: runs.map(withTimings), ...paging(q.page, q.per_page, total) });
   });
 
@@ -51,8 +62,14 @@ export function jobRoutes(shared: Shared): Hono {
     const q = queryOf(c, runQuery);
     const run = readRun(deps.store, id);
     if (!run) throw new ApiError(404, 'not_found', `no run ${id}`);
-    const { errors, total } = readRunErrorPage(deps.store, id, { limit: q.errors_per_page, offset: (q.errors_page - 1) * q.errors_per_page });
-    return c.json({ ...withTimings(run), rejected: { rows: errors, ...paging(q.errors_page, q.errors_per_page, total) } });
+    const { errors, total } = readRunErrorPage(deps.store, id, {
+      limit: q.errors_per_page,
+      offset: (q.errors_page - 1) * q.errors_per_page,
+    });
+    return c.json({
+      ...withTimings(run),
+      rejected: { rows: errors, ...paging(q.errors_page, q.errors_per_page, total) },
+    });
   });
 
   app.post('/runs/:id/cancel', (c) => {

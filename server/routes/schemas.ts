@@ -7,7 +7,9 @@ import { checkCondition } from '../../config/schema.js';
 const page = z.coerce.number().int().min(1).max(1_000_000).default(1);
 const perPage = z.coerce.number().int().min(1).max(500).default(50);
 
-export const sessionBody = z.strictObject({ token: z.string().min(1).max(4096).describe('the admin or read-only token') });
+export const sessionBody = z.strictObject({
+  token: z.string().min(1).max(4096).describe('the admin or read-only token'),
+});
 
 export const runJobBody = z.strictObject({
   dryRun: z.boolean().optional().describe('plan the pushes only: nothing is read, computed, sent or written'),
@@ -17,10 +19,21 @@ const rule = z
   .unknown()
   .superRefine((value, ctx) => {
     if (value === undefined) {
-      ctx.addIssue({ code: 'custom', message: 'expected a rule (a condition tree like { feature: monetary_365d, gt: 100 })' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'expected a rule (a condition tree like { feature: monetary_365d, gt: 100 })',
+      });
       return;
     }
-    checkCondition(value, [], (path, message) => ctx.addIssue({ code: 'custom', path, message: message.startsWith('segflow:unknown-keys:') ? `unknown key (expected one of ${message.slice('segflow:unknown-keys:'.length)})` : message }));
+    checkCondition(value, [], (path, message) =>
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: message.startsWith('segflow:unknown-keys:')
+          ? `unknown key (expected one of ${message.slice('segflow:unknown-keys:'.length)})`
+          : message,
+      }),
+    );
   })
   .describe('a rule segment condition tree, as written in YAML');
 

@@ -3,8 +3,20 @@
  * holdout, the treated-versus-control comparison), members, preview, migration.
  */
 import { Hono } from 'hono';
-import { holdoutReport, latestSegmentDefinition, previewSegment, SegmentRuleError, type RuleCondition } from '../../core/index.js';
-import { migrationBetween, segmentMembersPage, segmentProfile, segmentRunHistory, type SegmentRunRow } from '../../core/views/index.js';
+import {
+  holdoutReport,
+  latestSegmentDefinition,
+  previewSegment,
+  SegmentRuleError,
+  type RuleCondition,
+} from '../../core/index.js';
+import {
+  migrationBetween,
+  segmentMembersPage,
+  segmentProfile,
+  segmentRunHistory,
+  type SegmentRunRow,
+} from '../../core/views/index.js';
 import { ApiError, jsonBody, queryOf } from './errors.js';
 import { historyQuery, membersQuery, migrationQuery, previewBody } from './schemas.js';
 import { paging, type Shared } from './shared.js';
@@ -24,7 +36,18 @@ export function segmentRoutes(shared: Shared): Hono {
       segments: deps.config.segments.map((s) => {
         const trend = history.flatMap((run) => {
           const r = reportOf(run, s.key);
-          return r ? [{ runId: run.id, evaluatedAt: run.evaluatedAt, size: r.size, control: r.control, entered: r.entered, exited: r.exited }] : [];
+          return r
+            ? [
+                {
+                  runId: run.id,
+                  evaluatedAt: run.evaluatedAt,
+                  size: r.size,
+                  control: r.control,
+                  entered: r.entered,
+                  exited: r.exited,
+                },
+              ]
+            : [];
         });
         const latest = trend[trend.length - 1];
         return {
@@ -45,8 +68,14 @@ export function segmentRoutes(shared: Shared): Hono {
     const history = segmentRunHistory(deps.store, 10_000);
     const to = q.to === undefined ? history[history.length - 1] : history.find((r) => r.id === q.to);
     if (!to) throw new ApiError(404, 'not_found', q.to === undefined ? 'no segment run yet' : `no segment run ${q.to}`);
-    const from = q.from === undefined ? history.filter((r) => r.id < to.id).pop() : history.find((r) => r.id === q.from);
-    if (!from) throw new ApiError(404, 'not_found', q.from === undefined ? `no segment run before ${to.id}` : `no segment run ${q.from}`);
+    const from =
+      q.from === undefined ? history.filter((r) => r.id < to.id).pop() : history.find((r) => r.id === q.from);
+    if (!from)
+      throw new ApiError(
+        404,
+        'not_found',
+        q.from === undefined ? `no segment run before ${to.id}` : `no segment run ${q.from}`,
+      );
     const keys = deps.config.segments.map((s) => s.key);
     return c.json({
       from: { runId: from.id, evaluatedAt: from.evaluatedAt },
@@ -59,21 +88,31 @@ export function segmentRoutes(shared: Shared): Hono {
   app.post('/segments/preview', async (c) => {
     const body = await jsonBody(c, previewBody);
     try {
-      const preview = previewSegment(deps.store, PREVIEW_KEY, [...deps.config.segments, { key: PREVIEW_KEY, rule: body.rule as RuleCondition }], {
-        now: shared.now(),
-        customFeatures: Object.keys(deps.config.features),
-        protectedAttributes: deps.config.protected_attributes,
-        models: Object.keys(deps.config.models),
-        sample: body.sample ?? 10,
-      });
+      const preview = previewSegment(
+        deps.store,
+        PREVIEW_KEY,
+        [...deps.config.segments, { key: PREVIEW_KEY, rule: body.rule as RuleCondition }],
+        {
+          now: shared.now(),
+          customFeatures: Object.keys(deps.config.features),
+          protectedAttributes: deps.config.protected_attributes,
+          models: Object.keys(deps.config.models),
+          sample: body.sample ?? 10,
+        },
+      );
       return c.json({ count: preview.count, sample: preview.sample });
     } catch (error) {
       if (error instanceof SegmentRuleError) {
         const issues = error.issues.map((i) => ({ field: i.path, message: i.message }));
-        throw new ApiError(400, 'invalid_rule', `${issues[0]?.field ?? 'rule'}: ${issues[0]?.message ?? 'invalid rule'}`, {
-          field: issues[0]?.field ?? 'rule',
-          issues,
-        });
+        throw new ApiError(
+          400,
+          'invalid_rule',
+          `${issues[0]?.field ?? 'rule'}: ${issues[0]?.message ?? 'invalid rule'}`,
+          {
+            field: issues[0]?.field ?? 'rule',
+            issues,
+          },
+        );
       }
       throw error;
     }
@@ -105,7 +144,11 @@ export function segmentRoutes(shared: Shared): Hono {
       // what the segment's control group shows: the outcome of treated against held-out members over their window
       holdoutComparison:
         segment.holdout > 0
-          ? holdoutReport(deps.store, key, { ...segment.holdout_outcome, now: shared.now(), currency: deps.config.currency })
+          ? holdoutReport(deps.store, key, {
+              ...segment.holdout_outcome,
+              now: shared.now(),
+              currency: deps.config.currency,
+            })
           : null,
     });
   });

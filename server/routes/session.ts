@@ -16,7 +16,12 @@ export function sessionRoutes(shared: Shared, tokens: Tokens, sessions: Sessions
       throw new ApiError(401, 'unauthorized', 'the token is not valid');
     }
     const session = sessions.start(role);
-    setCookie(c, SESSION_COOKIE, session.id, { httpOnly: true, sameSite: 'Strict', path: '/', maxAge: session.maxAgeSeconds });
+    setCookie(c, SESSION_COOKIE, session.id, {
+      httpOnly: true,
+      sameSite: 'Strict',
+      path: '/',
+      maxAge: session.maxAgeSeconds,
+    });
     return c.json({ role, expiresInSeconds: session.maxAgeSeconds }, 201);
   });
   app.delete('/session', (c) => {

@@ -4,7 +4,13 @@
  * show up in /metrics).
  */
 import { configSecrets, rateBudget } from '../../config/index.js';
-import { createContext, redactingLogger, type ConnectionContext, type ConnectorDefinition, type Logger } from '../../plugins/index.js';
+import {
+  createContext,
+  redactingLogger,
+  type ConnectionContext,
+  type ConnectorDefinition,
+  type Logger,
+} from '../../plugins/index.js';
 import type { ServerDeps } from '../deps.js';
 
 export interface CheckOutcome {
@@ -33,7 +39,9 @@ export function serverSecrets(deps: ServerDeps): string[] {
 }
 
 export function createShared(deps: ServerDeps): Shared {
-  const secrets = serverSecrets(deps).filter((v) => v.length >= 4).sort((a, b) => b.length - a.length);
+  const secrets = serverSecrets(deps)
+    .filter((v) => v.length >= 4)
+    .sort((a, b) => b.length - a.length);
   const scrub = (text: string) => secrets.reduce((out, value) => out.split(value).join('[redacted]'), text);
   const logger = redactingLogger(deps.logger, secrets);
   const contexts = new Map<string, ConnectionContext>();

@@ -48,7 +48,11 @@ export type ComputePhase = 'features' | 'models' | 'segments';
  * @example
  * const report = computeAll(store, { storePath, now: new Date().toISOString(), segments }, (p) => log(p));
  */
-export function computeAll(store: Store, input: ComputeInput, onPhase: (phase: ComputePhase, done: boolean) => void = () => {}): ComputeReport {
+export function computeAll(
+  store: Store,
+  input: ComputeInput,
+  onPhase: (phase: ComputePhase, done: boolean) => void = () => {},
+): ComputeReport {
   const now = new Date(input.now);
   const timings = { features: 0, models: 0, segments: 0 };
   let at = performance.now();

@@ -45,6 +45,8 @@ export function computeInWorker(input: ComputeInput, options: ComputeInWorkerOpt
       else settle(() => reject(new Error(message.message)));
     });
     worker.on('error', (error) => settle(() => reject(error)));
-    worker.on('exit', (code) => settle(() => reject(new Error(`the compute worker exited (code ${code}) before it finished`))));
+    worker.on('exit', (code) =>
+      settle(() => reject(new Error(`the compute worker exited (code ${code}) before it finished`))),
+    );
   });
 }

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { acquireJobLock, heartbeatJobLock, recordSourcesOf, releaseJobLock, type Store } from '../../core/index.js';
-import { planPush, recordPushOutcomes, type PlannedChange, type PushMode, type PushRowOutcome } from '../../core/planner/index.js';
+import {
+  planPush,
+  recordPushOutcomes,
+  type PlannedChange,
+  type PushMode,
+  type PushRowOutcome,
+} from '../../core/planner/index.js';
 import {
   reasonOf,
   type ConnectorContext,
@@ -87,7 +93,13 @@ export interface SegmentPushOutcome {
    */
   skipped: number;
   /** `notInDestination` is absent (read it as 0) on outcomes built outside pushSegments. */
-  skippedBy: { suppressed: number; noConsent: number; noIdentity: number; exhausted: number; notInDestination?: number };
+  skippedBy: {
+    suppressed: number;
+    noConsent: number;
+    noIdentity: number;
+    exhausted: number;
+    notInDestination?: number;
+  };
   batches: number;
   sample: PushSample[];
   error?: string;
@@ -157,7 +169,9 @@ async function pushPlanned(options: PushSegmentsOptions): Promise<PushOutcome> {
     segments: refs.map((r) => r.key),
     mode: options.mode,
     maxRetries: options.maxRetries,
-    ...(options.identitiesFrom === undefined ? {} : { identitiesFrom: recordSourcesOf(options.store, options.identitiesFrom) }),
+    ...(options.identitiesFrom === undefined
+      ? {}
+      : { identitiesFrom: recordSourcesOf(options.store, options.identitiesFrom) }),
     ...(options.requireConsent === undefined ? {} : { requireConsent: options.requireConsent }),
     ...(options.traits === undefined ? {} : { traits: options.traits }),
     ...(options.contacts === undefined ? {} : { contacts: options.contacts }),
@@ -214,13 +228,19 @@ async function pushSegment(
 
   /** Sends one batch and records its results; returns the rows answered retryable that have retries left. */
   const send = async (batch: PlannedChange[]): Promise<PlannedChange[]> => {
-    const request: MembershipBatch = { segment, changes: batch.map(changeOf), ...(options.requireConsent ? { requireConsent: options.requireConsent } : {}) };
+    const request: MembershipBatch = {
+      segment,
+      changes: batch.map(changeOf),
+      ...(options.requireConsent ? { requireConsent: options.requireConsent } : {}),
+    };
     outcome.batches++;
     let results: RowResult[];
     try {
       results = await destination.write(request, options.config as never, ctx);
       if (!Array.isArray(results) || results.length !== batch.length) {
-        throw new Error(`${destination.name} answered ${Array.isArray(results) ? results.length : 'no'} results for ${batch.length} changes`);
+        throw new Error(
+          `${destination.name} answered ${Array.isArray(results) ? results.length : 'no'} results for ${batch.length} changes`,
+        );
       }
     } catch (error) {
       const reason = reasonOf(error);
@@ -246,11 +266,25 @@ async function pushSegment(
         });
       } else if (result.status === 'rejected') {
         outcome.rejected++;
-        rows.push({ contactId: change.contactId, op: change.op, status: 'rejected', reason: result.reason, ...(result.code === undefined ? {} : { code: result.code }), ...mapped });
+        rows.push({
+          contactId: change.contactId,
+          op: change.op,
+          status: 'rejected',
+          reason: result.reason,
+          ...(result.code === undefined ? {} : { code: result.code }),
+          ...mapped,
+        });
       } else if (result.status === 'skipped') {
         outcome.skipped++;
         outcome.skippedBy.notInDestination = (outcome.skippedBy.notInDestination ?? 0) + 1;
-        rows.push({ contactId: change.contactId, op: change.op, status: 'skipped', reason: result.reason, identityDigest: change.identityDigest, ...(result.code === undefined ? {} : { code: result.code }) });
+        rows.push({
+          contactId: change.contactId,
+          op: change.op,
+          status: 'skipped',
+          reason: result.reason,
+          identityDigest: change.identityDigest,
+          ...(result.code === undefined ? {} : { code: result.code }),
+        });
       } else {
         rows.push({ contactId: change.contactId, op: change.op, status: 'retryable', reason: result.reason });
         const attempts = change.attempts + 1;
@@ -259,7 +293,11 @@ async function pushSegment(
       }
     }
     record(rows);
-    options.onBatch?.(segment.key, batch.length, batch.map((c) => c.contactId));
+    options.onBatch?.(
+      segment.key,
+      batch.length,
+      batch.map((c) => c.contactId),
+    );
     return again;
   };
 

@@ -1,6 +1,12 @@
 import type { IdentityOptions, LoadCounts, Store } from '../../core/index.js';
 import { loadPage, readCheckpoint } from '../../core/index.js';
-import { reasonOf, type ConnectorContext, type SourceDefinition, type SourceRecord, type StreamState } from '../../plugins/index.js';
+import {
+  reasonOf,
+  type ConnectorContext,
+  type SourceDefinition,
+  type SourceRecord,
+  type StreamState,
+} from '../../plugins/index.js';
 import { readAhead, type ReadAhead } from './read-ahead.js';
 
 export interface ReadSourceOptions {
@@ -77,7 +83,9 @@ export async function readSource(options: ReadSourceOptions): Promise<StreamOutc
   const streams = wanted.flatMap((name) => declared.filter((s) => s.name === name));
   const open = (stream: (typeof streams)[number]) => {
     const incremental = options.mode === 'incremental' && stream.modes.includes('incremental');
-    const state = incremental ? (readCheckpoint(options.store, options.connection, stream.name) as StreamState | undefined) : undefined;
+    const state = incremental
+      ? (readCheckpoint(options.store, options.connection, stream.name) as StreamState | undefined)
+      : undefined;
     const request = { config, mode: incremental ? 'incremental' : 'full_refresh', state } as const;
     // Inside a generator, a connector that throws before its first message fails its own stream only.
     const messages = (async function* () {

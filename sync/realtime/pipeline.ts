@@ -16,7 +16,13 @@ import {
   type InboxMessage,
   type QueuedContact,
 } from '../../core/realtime/index.js';
-import { reasonOf, type ConnectorContext, type DestinationDefinition, type Logger, type SegmentRef } from '../../plugins/index.js';
+import {
+  reasonOf,
+  type ConnectorContext,
+  type DestinationDefinition,
+  type Logger,
+  type SegmentRef,
+} from '../../plugins/index.js';
 import { pushSegments, type PushOutcome } from '../push/index.js';
 import { runStep, STEP_CONTACTS, STEP_MESSAGES, type StepInput, type StepReport } from './step.js';
 import type { WorkerRequest } from './step-worker.js';
@@ -173,7 +179,8 @@ export function startPipeline(options: RealtimePipelineOptions): RealtimePipelin
         },
       });
       // What went out is reported even when the rest did not: delivered state already holds it.
-      if (delivered.length > 0 && outcome.status !== 'succeeded') options.onFlush?.({ destination: d.connection, delivered, outcome });
+      if (delivered.length > 0 && outcome.status !== 'succeeded')
+        options.onFlush?.({ destination: d.connection, delivered, outcome });
       // A failed segment (or rows left retryable) keeps every contact queued: the planner sends only what is still
       // undelivered, so the retry repeats nothing that was recorded.
       if (outcome.status !== 'succeeded') {
@@ -189,7 +196,10 @@ export function startPipeline(options: RealtimePipelineOptions): RealtimePipelin
       }
       retryAt.delete(d.connection);
       clearPending(store, d.connection, contacts);
-      const oldest = contacts.reduce((min, c) => (c.receivedAt < min ? c.receivedAt : min), contacts[0]?.receivedAt ?? '');
+      const oldest = contacts.reduce(
+        (min, c) => (c.receivedAt < min ? c.receivedAt : min),
+        contacts[0]?.receivedAt ?? '',
+      );
       logger.debug('real-time flush', {
         destination: d.connection,
         contacts: contacts.length,
@@ -222,7 +232,8 @@ export function startPipeline(options: RealtimePipelineOptions): RealtimePipelin
     });
 
   const fullStep = (report: StepReport): boolean =>
-    report.contacts >= (options.maxContactsPerTick ?? STEP_CONTACTS) || report.messages >= (options.maxMessagesPerTick ?? STEP_MESSAGES);
+    report.contacts >= (options.maxContactsPerTick ?? STEP_CONTACTS) ||
+    report.messages >= (options.maxMessagesPerTick ?? STEP_MESSAGES);
   const safeStep = (): void => {
     if (stepping || stopped) return;
     let backlog = false;
@@ -278,7 +289,8 @@ export function startPipeline(options: RealtimePipelineOptions): RealtimePipelin
 /** Sets a SQLite connection's WAL autocheckpoint threshold (pages; 0 = off) and returns the previous one. */
 function walAutocheckpoint(store: Store, pages: number): number | undefined {
   if (store.dialect.name !== 'sqlite') return undefined;
-  const row = store.connection.prepare('PRAGMA wal_autocheckpoint').get() as { wal_autocheckpoint?: number } | undefined;
+  const row = store.connection.prepare('PRAGMA wal_autocheckpoint').get() as
+    { wal_autocheckpoint?: number } | undefined;
   store.connection.exec(`PRAGMA wal_autocheckpoint = ${Math.max(0, Math.floor(pages))}`);
   return row?.wal_autocheckpoint;
 }
@@ -342,7 +354,13 @@ function stepWorker(
     ready,
     step: (now) => ask<StepReport>({ type: 'step', now: now.toISOString() }),
     accept: (connection, kind, messages, receivedAt) =>
-      ask<boolean[]>({ type: 'accept', connection, kind, messages: [...messages], receivedAt: receivedAt.toISOString() }),
+      ask<boolean[]>({
+        type: 'accept',
+        connection,
+        kind,
+        messages: [...messages],
+        receivedAt: receivedAt.toISOString(),
+      }),
     async stop() {
       if (exited) return;
       const done = new Promise<void>((resolve) => worker.once('exit', () => resolve()));

@@ -45,7 +45,9 @@ function commitAccepts(): void {
   const group = accepts;
   accepts = [];
   try {
-    const results = store.transaction(() => group.map((a) => acceptMessages(store, a.connection, a.kind, a.messages, new Date(a.receivedAt))));
+    const results = store.transaction(() =>
+      group.map((a) => acceptMessages(store, a.connection, a.kind, a.messages, new Date(a.receivedAt))),
+    );
     group.forEach((a, i) => parentPort?.postMessage({ type: 'accepted', id: a.id, fresh: results[i] }));
   } catch (error) {
     const message = reasonOf(error);

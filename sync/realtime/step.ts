@@ -44,7 +44,10 @@ export interface StepReport {
  */
 export function runStep(store: Store, input: StepInput, now: Date): StepReport {
   const started = performance.now();
-  const load = loadWaitingMessages(store, { limit: input.maxMessagesPerTick ?? STEP_MESSAGES, ...(input.identity ? { identity: input.identity } : {}) });
+  const load = loadWaitingMessages(store, {
+    limit: input.maxMessagesPerTick ?? STEP_MESSAGES,
+    ...(input.identity ? { identity: input.identity } : {}),
+  });
   const loadMs = Math.round(performance.now() - started);
   const touched = touchedContacts(store, input.maxContactsPerTick ?? STEP_CONTACTS);
   if (touched.length > 0) {
@@ -55,5 +58,10 @@ export function runStep(store: Store, input: StepInput, now: Date): StepReport {
       queueForDestinations(store, touched, input.destinations);
     });
   }
-  return { messages: load.messages, contacts: touched.length, loadMs, totalMs: Math.round(performance.now() - started) };
+  return {
+    messages: load.messages,
+    contacts: touched.length,
+    loadMs,
+    totalMs: Math.round(performance.now() - started),
+  };
 }

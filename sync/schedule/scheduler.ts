@@ -79,7 +79,11 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
     debug: (message: string | Error) => logger.debug(message instanceof Error ? message.message : message),
   };
   const tasks: { job: ScheduledJob; task: ScheduledTask }[] = options.jobs.map((job) => {
-    const task = createTask(job.schedule, () => tick(job.name), { name: job.name, timezone: job.timezone, logger: cronLogger });
+    const task = createTask(job.schedule, () => tick(job.name), {
+      name: job.name,
+      timezone: job.timezone,
+      logger: cronLogger,
+    });
     return { job, task };
   });
   for (const { task } of tasks) void task.start();
@@ -122,5 +126,8 @@ function validTimeZone(zone: string): boolean {
 function statusOf(result: unknown): Record<string, unknown> {
   if (!result || typeof result !== 'object') return {};
   const r = result as { status?: unknown; runId?: unknown };
-  return { ...(r.status === undefined ? {} : { status: r.status }), ...(r.runId === undefined ? {} : { runId: r.runId }) };
+  return {
+    ...(r.status === undefined ? {} : { status: r.status }),
+    ...(r.runId === undefined ? {} : { runId: r.runId }),
+  };
 }

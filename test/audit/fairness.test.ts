@@ -17,7 +17,9 @@ const females = (from: number, count: number) => range(0, count).map((i) => from
 const males = (from: number, count: number) => range(0, count).map((i) => from + 2 * i + (from % 2 === 0 ? 1 : 0));
 
 function labelClusters(model: string, output: string, labels: Map<number, string>): void {
-  const insert = store.statement("INSERT INTO model_outputs (contact_id, model, output, value, label, computed_at) VALUES (?, ?, ?, ?, ?, '2026-06-29')");
+  const insert = store.statement(
+    "INSERT INTO model_outputs (contact_id, model, output, value, label, computed_at) VALUES (?, ?, ?, ?, ?, '2026-06-29')",
+  );
   for (const [p, label] of labels) insert.run(contactOf(store, p), model, output, null, label);
 }
 
@@ -26,7 +28,9 @@ describe('fairness (the four-fifths rule)', () => {
     // 20 of 50 men (40%) and 10 of 50 women (20%): women at 0.5 of the men's rate
     enter(store, 'biased', [...males(40, 20), ...females(40, 10)]);
     const { findings, fairness } = audit(withSegment('biased'));
-    expect(findings.map((f) => [f.code, f.names, f.count])).toEqual([['adverse_impact', ['biased', 'gender=female'], 50]]);
+    expect(findings.map((f) => [f.code, f.names, f.count])).toEqual([
+      ['adverse_impact', ['biased', 'gender=female'], 50],
+    ]);
     expect(findings[0]?.message).toContain('gender female at 20% (ratio 0.50) against 40% for male');
     expect(fairness.selections.find((s) => s.key === 'biased')?.groups).toEqual([
       { group: 'male', contacts: 50, selected: 20, rate: 0.4, impactRatio: 1, flagged: false },
@@ -43,7 +47,10 @@ describe('fairness (the four-fifths rule)', () => {
   });
 
   it('ignores groups too small to judge, and attributes the config does not list', () => {
-    load(store, range(100, 105).map((p) => person(p, { gender: 'Non-binary ', religion: 'x' })));
+    load(
+      store,
+      range(100, 105).map((p) => person(p, { gender: 'Non-binary ', religion: 'x' })),
+    );
     // nobody of the five is selected, yet the group is under the minimum of 30
     const { findings, fairness } = audit({ protectedAttributes: ['gender'] });
     expect(findings).toEqual([]);
@@ -85,15 +92,22 @@ describe('fairness (the four-fifths rule)', () => {
   });
 
   it('groups ages in years into bands', () => {
-    load(store, range(0, 100).map((p) => person(p, { age: p < 50 ? 20 + (p % 10) : 40 + (p % 20), updated_at: '2026-06-15T00:00:00.000Z' })));
+    load(
+      store,
+      range(0, 100).map((p) =>
+        person(p, { age: p < 50 ? 20 + (p % 10) : 40 + (p % 20), updated_at: '2026-06-15T00:00:00.000Z' }),
+      ),
+    );
     const { fairness } = audit({ protectedAttributes: ['age'] });
     // 0-49: ages 20-29 (18-24: 20-24, 25-34: 25-29); 50-99: ages 40-59 (35-44: 10 people, 45-54: 25, 55-64: 15)
-    expect(fairness.attributes[0]?.groups).toEqual([
-      { group: '45-54', contacts: 25, judged: false },
-      { group: '18-24', contacts: 25, judged: false },
-      { group: '25-34', contacts: 25, judged: false },
-      { group: '55-64', contacts: 15, judged: false },
-      { group: '35-44', contacts: 10, judged: false },
-    ].sort((a, b) => b.contacts - a.contacts || a.group.localeCompare(b.group)));
+    expect(fairness.attributes[0]?.groups).toEqual(
+      [
+        { group: '45-54', contacts: 25, judged: false },
+        { group: '18-24', contacts: 25, judged: false },
+        { group: '25-34', contacts: 25, judged: false },
+        { group: '55-64', contacts: 15, judged: false },
+        { group: '35-44', contacts: 10, judged: false },
+      ].sort((a, b) => b.contacts - a.contacts || a.group.localeCompare(b.group)),
+    );
   });
 });

@@ -1,5 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildAudit, finishRun, recordDelivery, recordRunErrors, startRun, writeRunReport, type AuditFinding, type AuditOptions, type Store } from '../../core/index.js';
+import {
+  buildAudit,
+  finishRun,
+  recordDelivery,
+  recordRunErrors,
+  startRun,
+  writeRunReport,
+  type AuditFinding,
+  type AuditOptions,
+  type Store,
+} from '../../core/index.js';
 import { contact, tempStore } from '../store/fixtures.js';
 import { READ_AT, cleanOptions, cleanWorld, contactOf, enter, load, person, purchase, range } from './world.js';
 
@@ -30,36 +40,58 @@ describe('a clean store', () => {
       ['deals', 38 * 3_600_000],
     ]);
     expect(report.freshness.destinations).toEqual([
-      { destination: 'hubspot_lists', lastDelivery: READ_AT.toISOString(), delivered: 60, rejected: 0, retryable: 0, waiting: { adds: 0, removes: 0 } },
+      {
+        destination: 'hubspot_lists',
+        lastDelivery: READ_AT.toISOString(),
+        delivered: 60,
+        rejected: 0,
+        retryable: 0,
+        waiting: { adds: 0, removes: 0 },
+      },
     ]);
     expect(report.segments.segments).toEqual([
       { key: 'fr_buyers', name: 'French buyers', members: 40 },
       { key: 'vip', name: 'VIP', members: 20 },
     ]);
     expect(report.fairness.notPresent).toEqual(['religion']);
-    expect(report.fairness.selections.find((s) => s.key === 'fr_buyers')?.groups.map((g) => [g.group, g.rate])).toEqual([
-      ['female', 0.4],
-      ['male', 0.4],
-    ]);
+    expect(report.fairness.selections.find((s) => s.key === 'fr_buyers')?.groups.map((g) => [g.group, g.rate])).toEqual(
+      [
+        ['female', 0.4],
+        ['male', 0.4],
+      ],
+    );
   });
 });
 
 describe('completeness', () => {
   it('calls out a field a rule depends on that most contacts lack, by name', () => {
-    load(store, range(0, 20).map((p) => person(p, { loyalty_tier: 'gold', updated_at: '2026-06-15T00:00:00.000Z' })));
+    load(
+      store,
+      range(0, 20).map((p) => person(p, { loyalty_tier: 'gold', updated_at: '2026-06-15T00:00:00.000Z' })),
+    );
     const fieldsUsed = [...(cleanOptions().fieldsUsed ?? []), { field: 'loyalty_tier', usedBy: ['segment gold'] }];
     const f = only({ fieldsUsed });
-    expect(f).toMatchObject({ code: 'field_mostly_empty', section: 'completeness', count: 80, names: ['loyalty_tier'] });
+    expect(f).toMatchObject({
+      code: 'field_mostly_empty',
+      section: 'completeness',
+      count: 80,
+      names: ['loyalty_tier'],
+    });
     expect(f.message).toContain('segment gold');
     const { completeness } = audit({ fieldsUsed });
     expect(completeness.bySource[0]?.fields.loyalty_tier).toBe(0.2);
-    expect(completeness.mostlyEmpty).toEqual([{ field: 'loyalty_tier', share: 0.2, contacts: 20, usedBy: ['segment gold'] }]);
+    expect(completeness.mostlyEmpty).toEqual([
+      { field: 'loyalty_tier', share: 0.2, contacts: 20, usedBy: ['segment gold'] },
+    ]);
   });
 });
 
 describe('duplicates and identity', () => {
   it('counts records joined by the same email in another case and by a linked id, and merges with their reason', () => {
-    load(store, [contact('salesforce', 's1', { email: ' P1@Example.COM ' }), contact('salesforce', 's2', { email: 'p2@example.com' })]);
+    load(store, [
+      contact('salesforce', 's1', { email: ' P1@Example.COM ' }),
+      contact('salesforce', 's2', { email: 'p2@example.com' }),
+    ]);
     load(store, [contact('salesforce', 'lead9', { email: 'old9@example.com' })]);
     load(store, [contact('salesforce', 's9', { email: 'p9@example.com' }, { linkedIds: ['lead9'] })]);
     const { identity, findings } = audit();
@@ -70,7 +102,10 @@ describe('duplicates and identity', () => {
   });
 
   it('reports role addresses held back from merging, and leaves those people apart', () => {
-    load(store, [contact('mailchimp', 'm1', { email: 'info@acme.example' }), contact('mailchimp', 'm2', { email: 'Info@acme.example' })]);
+    load(store, [
+      contact('mailchimp', 'm1', { email: 'info@acme.example' }),
+      contact('mailchimp', 'm2', { email: 'Info@acme.example' }),
+    ]);
     const f = only();
     expect(f).toMatchObject({ code: 'role_address_held_back', count: 2, names: ['info@acme.example'] });
     expect(audit().identity.overlap.contacts).toBe(102);
@@ -84,10 +119,19 @@ describe('duplicates and identity', () => {
   });
 
   it('reports people with the same name and phone left apart under different emails', () => {
-    load(store, [contact('salesforce', 's5', { email: 'first5.work@example.com', first_name: ' first5', last_name: 'LAST5', phone: '(555) 010-0005' })]);
+    load(store, [
+      contact('salesforce', 's5', {
+        email: 'first5.work@example.com',
+        first_name: ' first5',
+        last_name: 'LAST5',
+        phone: '(555) 010-0005',
+      }),
+    ]);
     const f = only();
     expect(f).toMatchObject({ code: 'likely_duplicates', count: 2 });
-    const other = (store.statement("SELECT contact_id AS id FROM identities WHERE external_id = 's5'").get() as { id: number }).id;
+    const other = (
+      store.statement("SELECT contact_id AS id FROM identities WHERE external_id = 's5'").get() as { id: number }
+    ).id;
     expect(f.names).toEqual([String(contactOf(store, 5)), String(other)]);
   });
 });
@@ -107,10 +151,37 @@ describe('freshness', () => {
   });
 
   it('counts rows refused and failed runs since the last successful read', () => {
-    recordRunErrors(store, null, [{ connection: 'hubspot', stream: 'contacts', recordKey: 'h7', reason: 'bad row' }, { connection: 'hubspot', stream: 'contacts', recordKey: 'h8', reason: 'bad row' }], '2026-06-29T13:00:00.000Z');
-    recordRunErrors(store, null, [{ connection: 'hubspot', stream: 'contacts', recordKey: 'h6', reason: 'before' }], '2026-06-29T11:00:00.000Z');
-    finishRun(store, startRun(store, 'nightly', '2026-06-29T14:00:00.000Z'), 'failed', {}, 'boom', '2026-06-29T14:01:00.000Z');
-    finishRun(store, startRun(store, 'other_job', '2026-06-29T14:00:00.000Z'), 'failed', {}, 'boom', '2026-06-29T14:01:00.000Z');
+    recordRunErrors(
+      store,
+      null,
+      [
+        { connection: 'hubspot', stream: 'contacts', recordKey: 'h7', reason: 'bad row' },
+        { connection: 'hubspot', stream: 'contacts', recordKey: 'h8', reason: 'bad row' },
+      ],
+      '2026-06-29T13:00:00.000Z',
+    );
+    recordRunErrors(
+      store,
+      null,
+      [{ connection: 'hubspot', stream: 'contacts', recordKey: 'h6', reason: 'before' }],
+      '2026-06-29T11:00:00.000Z',
+    );
+    finishRun(
+      store,
+      startRun(store, 'nightly', '2026-06-29T14:00:00.000Z'),
+      'failed',
+      {},
+      'boom',
+      '2026-06-29T14:01:00.000Z',
+    );
+    finishRun(
+      store,
+      startRun(store, 'other_job', '2026-06-29T14:00:00.000Z'),
+      'failed',
+      {},
+      'boom',
+      '2026-06-29T14:01:00.000Z',
+    );
     const { findings } = audit();
     expect(findings.map((f) => [f.code, f.names, f.count])).toEqual([
       ['stream_failures', ['hubspot.contacts'], 3],
@@ -125,9 +196,14 @@ describe('freshness', () => {
       { stream: 'deals', status: 'failed', error: 'HTTP 500' },
       { stream: 'meetings', status: 'succeeded' },
     ];
-    writeRunReport(store, runId, { steps: [{ kind: 'read', skipped: false, sources: [{ source: 'hubspot', streams }] }] });
+    writeRunReport(store, runId, {
+      steps: [{ kind: 'read', skipped: false, sources: [{ source: 'hubspot', streams }] }],
+    });
     finishRun(store, runId, 'partial', {}, null, '2026-06-29T14:05:00.000Z');
-    const configured = [...(cleanOptions().streams ?? []), { connection: 'hubspot', stream: 'meetings', jobs: ['nightly'] }];
+    const configured = [
+      ...(cleanOptions().streams ?? []),
+      { connection: 'hubspot', stream: 'meetings', jobs: ['nightly'] },
+    ];
     const { findings, freshness } = audit({ streams: configured });
     expect(findings.map((f) => [f.code, f.names, f.count])).toEqual([['stream_failures', ['hubspot.deals'], 1]]);
     expect(freshness.streams.map((s) => [s.stream, s.lastRead, s.failedRunsSince])).toEqual([
@@ -143,7 +219,10 @@ describe('freshness', () => {
   });
 
   it('reports a destination that never received anything, with everything waiting', () => {
-    const destinations = [...(cleanOptions().destinations ?? []), { name: 'segment_io', pushes: [{ segments: ['fr_buyers', 'vip'], mode: 'mirror' as const }] }];
+    const destinations = [
+      ...(cleanOptions().destinations ?? []),
+      { name: 'segment_io', pushes: [{ segments: ['fr_buyers', 'vip'], mode: 'mirror' as const }] },
+    ];
     const { findings } = audit({ destinations });
     expect(findings.map((f) => [f.code, f.names, f.count])).toEqual([
       ['destination_never_delivered', ['segment_io'], 1],
@@ -152,7 +231,13 @@ describe('freshness', () => {
   });
 
   it('reports rows a destination refused', () => {
-    recordDelivery(store, { destination: 'hubspot_lists', segmentKey: 'old', contactId: contactOf(store, 3), status: 'rejected', error: 'no such list' });
+    recordDelivery(store, {
+      destination: 'hubspot_lists',
+      segmentKey: 'old',
+      contactId: contactOf(store, 3),
+      status: 'rejected',
+      error: 'no such list',
+    });
     expect(only()).toMatchObject({ code: 'delivery_rejected', count: 1, names: ['hubspot_lists'] });
   });
 });
@@ -166,7 +251,15 @@ describe('validity', () => {
   });
 
   it('reports events in currencies without a rate, per currency', () => {
-    load(store, [purchase('g1', { externalId: 'h1' }, 'GBP'), purchase('g2', { externalId: 'h2' }, 'GBP'), purchase('j1', { externalId: 'h3' }, 'JPY')], 'deals');
+    load(
+      store,
+      [
+        purchase('g1', { externalId: 'h1' }, 'GBP'),
+        purchase('g2', { externalId: 'h2' }, 'GBP'),
+        purchase('j1', { externalId: 'h3' }, 'JPY'),
+      ],
+      'deals',
+    );
     const f = only();
     expect(f).toMatchObject({ code: 'unknown_currency', count: 3, names: ['GBP', 'JPY'] });
     expect(audit().validity.unknownCurrencies).toEqual([
@@ -181,7 +274,14 @@ describe('validity', () => {
   });
 
   it('reports events of people no tool has a contact record for', () => {
-    load(store, [purchase('ghost', { email: 'ghost@example.com' }, 'USD'), purchase('ghost2', { email: 'ghost@example.com' }, 'USD')], 'deals');
+    load(
+      store,
+      [
+        purchase('ghost', { email: 'ghost@example.com' }, 'USD'),
+        purchase('ghost2', { email: 'ghost@example.com' }, 'USD'),
+      ],
+      'deals',
+    );
     expect(only()).toMatchObject({ code: 'events_without_contact', count: 2 });
   });
 });

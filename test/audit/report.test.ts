@@ -81,7 +81,9 @@ describe('segflow audit and GET /audit', () => {
     const cli = await run(file, '--json', '--now', NOW.toISOString());
     expect(cli.code).toBe(0);
     expect(JSON.parse(cli.out)).toEqual(served);
-    expect(served).toEqual(JSON.parse(JSON.stringify(buildAudit(store, auditOptions(config, builtinRegistry(), { now: NOW })))));
+    expect(served).toEqual(
+      JSON.parse(JSON.stringify(buildAudit(store, auditOptions(config, builtinRegistry(), { now: NOW })))),
+    );
 
     // vip_tier (a rule's trait) is on nobody; created_at (behind days_since_signup) neither; the defaults judge 100 members
     expect(served.findings.map((f) => [f.code, f.names])).toEqual([
@@ -99,7 +101,9 @@ describe('segflow audit and GET /audit', () => {
     const served = (await response.json()) as AuditReport;
     const cli = await run(file, '--json', '--now', NOW.toISOString(), '--min-size', '30');
     expect(JSON.parse(cli.out)).toEqual(served);
-    expect(served.findings.filter((f) => f.code === 'segment_too_small').map((f) => [f.names, f.count])).toEqual([[['vip'], 20]]);
+    expect(served.findings.filter((f) => f.code === 'segment_too_small').map((f) => [f.names, f.count])).toEqual([
+      [['vip'], 20],
+    ]);
   });
 
   it('take the minimum segment size from the config, which --min-size and ?min_size still override', async () => {
@@ -107,8 +111,11 @@ describe('segflow audit and GET /audit', () => {
     writeFileSync(configured, `${readFileSync(file, 'utf8')}audit: { min_segment_size: 30 }\n`);
     const withMinimum = await loadConfig(configured, { registry: builtinRegistry() });
     const get = async (path: string) =>
-      (await (await server(withMinimum).request(path, { headers: { Authorization: `Bearer ${TOKEN}` } })).json()) as AuditReport;
-    const tooSmall = (report: AuditReport) => report.findings.filter((f) => f.code === 'segment_too_small').map((f) => [f.names, f.count]);
+      (await (
+        await server(withMinimum).request(path, { headers: { Authorization: `Bearer ${TOKEN}` } })
+      ).json()) as AuditReport;
+    const tooSmall = (report: AuditReport) =>
+      report.findings.filter((f) => f.code === 'segment_too_small').map((f) => [f.names, f.count]);
 
     const served = await get('/audit');
     expect(served.segments.minSize).toBe(30);
@@ -118,7 +125,9 @@ describe('segflow audit and GET /audit', () => {
 
     const overridden = await get('/audit?min_size=10');
     expect(tooSmall(overridden)).toEqual([]);
-    expect(JSON.parse((await run(configured, '--json', '--now', NOW.toISOString(), '--min-size', '10')).out)).toEqual(overridden);
+    expect(JSON.parse((await run(configured, '--json', '--now', NOW.toISOString(), '--min-size', '10')).out)).toEqual(
+      overridden,
+    );
 
     const wrong = join(dir.dir, 'wrong.yaml');
     writeFileSync(wrong, `${readFileSync(file, 'utf8')}audit: { min_segment_size: many }\n`);
@@ -133,7 +142,9 @@ describe('segflow audit and GET /audit', () => {
     const lines = out.split('\n');
     expect(lines[2]).toBe('Findings: 4 warnings, 0 notices');
     expect(lines[3]).toMatch(/^ {2}warning {2}\[completeness\] created_at is empty on 100% of contacts/);
-    expect(out.indexOf('Completeness')).toBeGreaterThan(out.indexOf('[segments] vip has 20 members, under the minimum of 100'));
+    expect(out.indexOf('Completeness')).toBeGreaterThan(
+      out.indexOf('[segments] vip has 20 members, under the minimum of 100'),
+    );
     expect(out).toContain('not in the data: religion');
     expect((await run(file, '--strict', '--now', NOW.toISOString())).code).toBe(1);
     expect((await run(file, '--min-size', 'ten')).code).toBe(2);

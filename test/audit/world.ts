@@ -24,12 +24,32 @@ export function person(p: number, extra: Record<string, unknown> = {}): SourceRe
   });
 }
 
-export function purchase(id: string, who: EventRecord['contact'], currency: string, occurredAt = '2026-06-10T10:00:00.000Z'): EventRecord {
-  return { kind: 'event', source: 'hubspot', sourceEventId: id, type: 'purchase', occurredAt, contact: who, value: 20, properties: { currency } };
+export function purchase(
+  id: string,
+  who: EventRecord['contact'],
+  currency: string,
+  occurredAt = '2026-06-10T10:00:00.000Z',
+): EventRecord {
+  return {
+    kind: 'event',
+    source: 'hubspot',
+    sourceEventId: id,
+    type: 'purchase',
+    occurredAt,
+    contact: who,
+    value: 20,
+    properties: { currency },
+  };
 }
 
 /** Loads records as one committed page of a stream, at READ_AT unless told. */
-export function load(store: Store, records: SourceRecord[], stream = 'contacts', cursor = '2026-06-29T11:00:00.000Z', options: { now?: Date; identity?: { sharedEmailLimit?: number } } = {}): void {
+export function load(
+  store: Store,
+  records: SourceRecord[],
+  stream = 'contacts',
+  cursor = '2026-06-29T11:00:00.000Z',
+  options: { now?: Date; identity?: { sharedEmailLimit?: number } } = {},
+): void {
   loadPage(store, {
     connection: records[0]?.source ?? 'hubspot',
     stream,
@@ -42,7 +62,11 @@ export function load(store: Store, records: SourceRecord[], stream = 'contacts',
 
 /** The contact id of person p (their HubSpot record). */
 export function contactOf(store: Store, p: number): number {
-  return (store.statement("SELECT contact_id AS id FROM identities WHERE source = 'hubspot' AND external_id = ?").get(`h${p}`) as { id: number }).id;
+  return (
+    store
+      .statement("SELECT contact_id AS id FROM identities WHERE source = 'hubspot' AND external_id = ?")
+      .get(`h${p}`) as { id: number }
+  ).id;
 }
 
 export function enter(store: Store, segment: string, people: readonly number[]): void {
@@ -50,14 +74,22 @@ export function enter(store: Store, segment: string, people: readonly number[]):
 }
 
 export function deliver(store: Store, destination: string, segment: string, people: readonly number[]): void {
-  for (const p of people) recordDelivery(store, { destination, segmentKey: segment, contactId: contactOf(store, p), status: 'delivered' }, READ_AT.toISOString());
+  for (const p of people)
+    recordDelivery(
+      store,
+      { destination, segmentKey: segment, contactId: contactOf(store, p), status: 'delivered' },
+      READ_AT.toISOString(),
+    );
 }
 
 export const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);
 
 /** fr_buyers: people 0-39 (20 female, 20 male); vip: people 0-19 (10 and 10). Both delivered to hubspot_lists. */
 export function cleanWorld(store: Store): void {
-  load(store, range(0, 100).map((p) => person(p)));
+  load(
+    store,
+    range(0, 100).map((p) => person(p)),
+  );
   load(
     store,
     [purchase('o1', { externalId: 'h1' }, 'EUR'), purchase('o2', { externalId: 'h2' }, 'USD')],
@@ -84,7 +116,12 @@ export function cleanOptions(): AuditOptions {
       { connection: 'hubspot', stream: 'contacts', jobs: ['nightly'] },
       { connection: 'hubspot', stream: 'deals', jobs: ['nightly'] },
     ],
-    destinations: [{ name: 'hubspot_lists', pushes: [{ segments: ['fr_buyers', 'vip'], mode: 'mirror', identitiesFrom: 'hubspot' }] }],
+    destinations: [
+      {
+        name: 'hubspot_lists',
+        pushes: [{ segments: ['fr_buyers', 'vip'], mode: 'mirror', identitiesFrom: 'hubspot' }],
+      },
+    ],
     currency: { reporting: 'USD', rates: { EUR: 1.1 } },
   };
 }

@@ -9,7 +9,10 @@ import { tempDir } from '../config/helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
-function segflow(args: string[], env: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
+function segflow(
+  args: string[],
+  env: Record<string, string> = {},
+): { code: number | null; stdout: string; stderr: string } {
   const result = spawnSync(process.execPath, [join(ROOT, 'bin/segflow.js'), ...args], {
     cwd: ROOT,
     encoding: 'utf8',
@@ -56,11 +59,16 @@ describe('segflow validate', () => {
   it('prints every located error of an invalid file and exits 2', () => {
     const dir = tempDir();
     const path = join(dir, 'bad.yaml');
-    writeFileSync(path, 'sources:\n  shop:\n    connector: fil\njobs:\n  nightly:\n    schedule: "0 25 * * *"\n    steps:\n      - read: { sources: [shop] }\n');
+    writeFileSync(
+      path,
+      'sources:\n  shop:\n    connector: fil\njobs:\n  nightly:\n    schedule: "0 25 * * *"\n    steps:\n      - read: { sources: [shop] }\n',
+    );
     const { code, stdout, stderr } = segflow(['validate', path]);
     expect(code).toBe(2);
     expect(stdout).toBe('');
-    expect(stderr).toContain(`${path}:3:16: sources.shop.connector: unknown source connector "fil"; did you mean "file"?`);
+    expect(stderr).toContain(
+      `${path}:3:16: sources.shop.connector: unknown source connector "fil"; did you mean "file"?`,
+    );
     expect(stderr).toContain(`${path}:6:15: jobs.nightly.schedule: "0 25 * * *" is not a valid cron expression`);
     expect(stderr).toContain('2 errors in config');
   });

@@ -37,7 +37,11 @@ describe.each([
     });
     const config = sandboxes.find((s) => s.tool === 'hubspot')!.config as { accessToken: string; basePath: string };
     client = new Client({ accessToken: config.accessToken, basePath: config.basePath, numberOfApiCallRetries: 0 });
-    const created = await client.crm.lists.listsApi.create({ name: 'segflow: worker test', objectTypeId: '0-1', processingType: 'MANUAL' });
+    const created = await client.crm.lists.listsApi.create({
+      name: 'segflow: worker test',
+      objectTypeId: '0-1',
+      processingType: 'MANUAL',
+    });
     listId = created.list.listId;
   }, 60_000);
 
@@ -52,7 +56,9 @@ describe.each([
     expect(strangers).toEqual([]);
     // Sign-up times spread over the world's history: the same history as the sandboxes were given.
     const created = page.results.map((c) => Date.parse(c.properties.createdate!));
-    const expected = page.results.map((c) => world.person(world.findByToolId('hubspot', c.id)!).tools.hubspot!.createdAt);
+    const expected = page.results.map(
+      (c) => world.person(world.findByToolId('hubspot', c.id)!).tools.hubspot!.createdAt,
+    );
     expect(created).toEqual(expected);
   });
 
@@ -73,7 +79,9 @@ describe.each([
 
   it('saves what was written to the tools when closed', async () => {
     await Promise.all(sandboxes.map((s) => s.close()));
-    const saved = JSON.parse(readFileSync(join(stateDir, 'hubspot.json'), 'utf8')) as { lists: { listId: string; name: string }[] };
+    const saved = JSON.parse(readFileSync(join(stateDir, 'hubspot.json'), 'utf8')) as {
+      lists: { listId: string; name: string }[];
+    };
     expect(saved.lists.map((l) => [l.listId, l.name])).toContainEqual([listId, 'segflow: worker test']);
   });
 });

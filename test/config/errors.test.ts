@@ -15,7 +15,10 @@ const SHOP = `sources:
       contacts: { path: contacts.csv }
 `;
 
-async function issuesOf(files: Record<string, string>, env: Record<string, string> = {}): Promise<{ dir: string; issues: ConfigIssue[]; error: ConfigFileError }> {
+async function issuesOf(
+  files: Record<string, string>,
+  env: Record<string, string> = {},
+): Promise<{ dir: string; issues: ConfigIssue[]; error: ConfigFileError }> {
   const dir = writeFiles(files);
   const error = await loadConfig(join(dir, 'segflow.yaml'), { registry: testRegistry(), env }).then(
     () => undefined,
@@ -226,7 +229,9 @@ describe('located config errors', () => {
     const lines = formatConfigErrors(error).trim().split('\n');
     expect(lines).toHaveLength(4);
     expect(lines[0]).toMatch(/segflow\.yaml:1:1: sourcs: unknown key "sourcs"; did you mean "sources"\?/);
-    expect(lines[1]).toMatch(/segflow\.yaml:3:9: server\.port: 99999 is out of range \(expected a number at most 65535\)/);
+    expect(lines[1]).toMatch(
+      /segflow\.yaml:3:9: server\.port: 99999 is out of range \(expected a number at most 65535\)/,
+    );
     expect(lines[3]).toBe('3 errors in config');
   });
 

@@ -34,7 +34,10 @@ export function positionOf(text: string, needle: string, nth = 1): { line: numbe
 /** A connector with a secret field, standing in for a tool's API connector. */
 export const vaultSource = defineSource({
   name: 'vault',
-  spec: z.object({ apiKey: secret(z.string().regex(/^vk_/, 'expected a key starting vk_')), region: z.enum(['eu', 'us']).default('eu') }),
+  spec: z.object({
+    apiKey: secret(z.string().regex(/^vk_/, 'expected a key starting vk_')),
+    region: z.enum(['eu', 'us']).default('eu'),
+  }),
   async check() {
     return { ok: true };
   },

@@ -35,21 +35,29 @@ server:
       },
       { DATA_DIR: '/srv/data', EMPTY: '', HOST: '0.0.0.0' },
     );
-    expect(config.sources.shop?.config).toMatchObject({ contacts: { path: '/srv/data/contacts.csv' }, source: 'shopify', pageSize: 250 });
+    expect(config.sources.shop?.config).toMatchObject({
+      contacts: { path: '/srv/data/contacts.csv' },
+      source: 'shopify',
+      pageSize: 250,
+    });
     expect(config.segments[0]?.description).toBe('costs ${PRICE} and nothing');
     expect(config.server).toMatchObject({ port: 9090, host: '0.0.0.0' });
   });
 
   it('an unquoted value keeps its YAML type; a quoted one stays text', async () => {
-    const text = 'sources:\n  shop:\n    connector: file\n    config:\n      contacts: { path: c.csv }\n      pageSize: PAGE\n';
+    const text =
+      'sources:\n  shop:\n    connector: file\n    config:\n      contacts: { path: c.csv }\n      pageSize: PAGE\n';
     const plain = await load({ 'segflow.yaml': text.replace('PAGE', '${PAGE_SIZE}') }, { PAGE_SIZE: '50' });
     expect(plain.sources.shop?.config.pageSize).toBe(50);
-    const quoted = await load({ 'segflow.yaml': text.replace('PAGE', '"${PAGE_SIZE}"') }, { PAGE_SIZE: '50' }).catch((e: unknown) => e);
+    const quoted = await load({ 'segflow.yaml': text.replace('PAGE', '"${PAGE_SIZE}"') }, { PAGE_SIZE: '50' }).catch(
+      (e: unknown) => e,
+    );
     expect(formatConfigErrors(quoted)).toContain('sources.shop.config.pageSize: expected a number, got a string');
   });
 });
 
-const OPENERS = 'segments:\n  openers:\n    name: Openers\n    rule: { event: email_open, count: { gte: 3 }, within: 30d }\n';
+const OPENERS =
+  'segments:\n  openers:\n    name: Openers\n    rule: { event: email_open, count: { gte: 3 }, within: 30d }\n';
 
 describe('defaults and includes', () => {
   it('fills documented defaults and expands segment includes relative to the including file', async () => {
@@ -157,7 +165,9 @@ server:
 
   it('a secret written literally in a secret field is not quoted back either', async () => {
     const secret = 'not-a-vault-key-LITERAL-1234';
-    const error = await load({ 'segflow.yaml': `sources:\n  accounts:\n    connector: vault\n    config: { apiKey: ${secret} }\n` }).catch((e: unknown) => e);
+    const error = await load({
+      'segflow.yaml': `sources:\n  accounts:\n    connector: vault\n    config: { apiKey: ${secret} }\n`,
+    }).catch((e: unknown) => e);
     const text = formatConfigErrors(error);
     expect(text).toContain('sources.accounts.config.apiKey: expected a key starting vk_');
     expect(text).not.toContain(secret);
@@ -179,13 +189,22 @@ describe('the example configs', () => {
       ...Object.values(raw.sources ?? {}).map((s) => [s.connector, 'source'] as const),
       ...Object.values(raw.destinations ?? {}).map((d) => [d.connector, 'destination'] as const),
     ];
-    const missing = [...new Set(needed.filter(([name, kind]) => name && !registry.has(name, kind)).map(([name, kind]) => `${kind} ${name}`))];
-    const reason = missing.length ? ` (skipped: connector${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not registered in cli/builtins.ts yet)` : '';
+    const missing = [
+      ...new Set(
+        needed.filter(([name, kind]) => name && !registry.has(name, kind)).map(([name, kind]) => `${kind} ${name}`),
+      ),
+    ];
+    const reason = missing.length
+      ? ` (skipped: connector${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not registered in cli/builtins.ts yet)`
+      : '';
     it.skipIf(missing.length > 0)(`${example} validates with the built-in connectors${reason}`, async () => {
       const env = new Proxy({} as Record<string, string>, {
         get: (_target, name) => (typeof name === 'string' && name.endsWith('PORT') ? '8080' : undefined),
       });
-      const config = await loadConfig(join(dir, example), { registry: builtinRegistry(), env: { ...placeholders(text), ...env } });
+      const config = await loadConfig(join(dir, example), {
+        registry: builtinRegistry(),
+        env: { ...placeholders(text), ...env },
+      });
       expect(Object.keys(config.sources)).toEqual(Object.keys(raw.sources ?? {}));
       expect(Object.keys(config.destinations)).toEqual(Object.keys(raw.destinations ?? {}));
       expect(Object.keys(config.jobs)).toEqual(Object.keys(raw.jobs ?? {}));

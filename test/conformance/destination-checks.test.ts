@@ -1,6 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigError, defineDestination, normaliseEmail, secret, type MemberRef, type MembershipChange, type RowResult } from '../../plugins/index.js';
+import {
+  ConfigError,
+  defineDestination,
+  normaliseEmail,
+  secret,
+  type MemberRef,
+  type MembershipChange,
+  type RowResult,
+} from '../../plugins/index.js';
 import {
   ConformanceError,
   DESTINATION_CHECKS,
@@ -11,7 +19,16 @@ import {
 } from '../../plugins/conformance/index.js';
 
 // An in-memory destination that behaves, unless one `flaw` is switched on: each flaw is a way real connectors go wrong.
-type Flaw = 'duplicatesOnReAdd' | 'batchFailsOnBadRow' | 'ignoresRemoves' | 'checkThrows' | 'unmarkedSecret' | 'dropsRowResults' | 'badRowRetryable' | 'removeAbsentRejected' | 'badRowSkippedSilently';
+type Flaw =
+  | 'duplicatesOnReAdd'
+  | 'batchFailsOnBadRow'
+  | 'ignoresRemoves'
+  | 'checkThrows'
+  | 'unmarkedSecret'
+  | 'dropsRowResults'
+  | 'badRowRetryable'
+  | 'removeAbsentRejected'
+  | 'badRowSkippedSilently';
 // Not a flaw: a tool that does not hold the person answers skipped instead of rejected.
 type Behaviour = Flaw | 'badRowSkipped';
 
@@ -38,13 +55,15 @@ function memoryDestination(flaw?: Behaviour) {
         if (!email) {
           if (flaw === 'batchFailsOnBadRow') throw new Error(`400 Bad Request: invalid email ${change.contact.email}`);
           if (flaw === 'badRowRetryable') return { status: 'retryable', reason: 'invalid email' };
-          if (flaw === 'badRowSkipped') return { status: 'skipped', reason: 'not in the list tool', code: 'NOT_IN_TOOL' };
+          if (flaw === 'badRowSkipped')
+            return { status: 'skipped', reason: 'not in the list tool', code: 'NOT_IN_TOOL' };
           if (flaw === 'badRowSkippedSilently') return { status: 'skipped', reason: '' };
           return { status: 'rejected', reason: `invalid email "${change.contact.email}"`, code: 'invalid_email' };
         }
         const index = list.findIndex((m) => m.email === email);
         if (change.op === 'add') {
-          if (index < 0 || flaw === 'duplicatesOnReAdd') list.push({ email, externalId: null, destinationRecordId: `m-${email}` });
+          if (index < 0 || flaw === 'duplicatesOnReAdd')
+            list.push({ email, externalId: null, destinationRecordId: `m-${email}` });
           return { status: 'accepted', destinationRecordId: `m-${email}` };
         }
         if (index < 0 && flaw === 'removeAbsentRejected') return { status: 'rejected', reason: 'not a member' };
@@ -84,11 +103,19 @@ describe('destination conformance checks', () => {
 
   it.each<[Flaw, DestinationCheckName, RegExp]>([
     ['duplicatesOnReAdd', 'idempotentAdd', /writing the same batch twice changed the membership/],
-    ['batchFailsOnBadRow', 'badRowIsolated', /write threw on a batch with one bad row: Error: 400 Bad Request.*one bad row must come back rejected, not fail its batch/],
+    [
+      'batchFailsOnBadRow',
+      'badRowIsolated',
+      /write threw on a batch with one bad row: Error: 400 Bad Request.*one bad row must come back rejected, not fail its batch/,
+    ],
     ['badRowRetryable', 'badRowIsolated', /the bad row came back retryable, expected rejected/],
     ['badRowSkippedSilently', 'badRowIsolated', /the bad row was skipped without a reason/],
     ['ignoresRemoves', 'removesMembers', /conformance.1@example.com is still in the segment after being removed/],
-    ['removeAbsentRejected', 'removesMembers', /removing a member the segment may not hold: remove of conformance.1@example.com came back rejected \(not a member\)/],
+    [
+      'removeAbsentRejected',
+      'removesMembers',
+      /removing a member the segment may not hold: remove of conformance.1@example.com came back rejected \(not a member\)/,
+    ],
     ['checkThrows', 'checkRefusesBadCredentials', /check crashed on bad credentials .*socket hang up/],
     ['unmarkedSecret', 'secretsMarked', /spec field "password" looks like a secret but is not marked/],
     ['dropsRowResults', 'addsMembers', /write returned 2 row results for 3 changes/],

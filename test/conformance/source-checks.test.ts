@@ -1,8 +1,24 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineSource, secret, type SourceRecord, type StreamDefinition, type StreamState, type WebhookRequest } from '../../plugins/index.js';
-import { ConformanceError, ConformanceSkip, cursorNumber, runSourceConformance, SOURCE_CHECKS, sourceChecks, type SourceCheckName, type SourceChecks } from '../../plugins/conformance/index.js';
+import {
+  defineSource,
+  secret,
+  type SourceRecord,
+  type StreamDefinition,
+  type StreamState,
+  type WebhookRequest,
+} from '../../plugins/index.js';
+import {
+  ConformanceError,
+  ConformanceSkip,
+  cursorNumber,
+  runSourceConformance,
+  SOURCE_CHECKS,
+  sourceChecks,
+  type SourceCheckName,
+  type SourceChecks,
+} from '../../plugins/conformance/index.js';
 
 // An in-memory source that behaves, unless one `flaw` is switched on: each flaw is a way real connectors go wrong.
 type Flaw =
@@ -61,7 +77,13 @@ function memorySource(flaw?: Flaw, window: { overlap: number; rereadMs: number }
       value: e.value,
     }));
 
-  const stream = (name: string, recordKind: 'contact' | 'event', primaryKey: string, cursorField: string, all: () => SourceRecord[]): StreamDefinition<Config> => ({
+  const stream = (
+    name: string,
+    recordKind: 'contact' | 'event',
+    primaryKey: string,
+    cursorField: string,
+    all: () => SourceRecord[],
+  ): StreamDefinition<Config> => ({
     name,
     recordKind,
     primaryKey,
@@ -69,8 +91,14 @@ function memorySource(flaw?: Flaw, window: { overlap: number; rereadMs: number }
     modes: ['full_refresh', 'incremental'],
     overlap: window.overlap,
     async *read({ config, state }) {
-      const cursorOf = (r: SourceRecord) => String(cursorField.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], r) ?? '');
-      const from = typeof state?.cursor === 'string' && flaw !== 'ignoresState' ? new Date(Date.parse(state.cursor) - window.rereadMs).toISOString() : '';
+      const cursorOf = (r: SourceRecord) =>
+        String(
+          cursorField.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], r) ?? '',
+        );
+      const from =
+        typeof state?.cursor === 'string' && flaw !== 'ignoresState'
+          ? new Date(Date.parse(state.cursor) - window.rereadMs).toISOString()
+          : '';
       const records = all()
         .filter((r) => cursorOf(r) >= from)
         .sort((a, b) => cursorOf(a).localeCompare(cursorOf(b)));
@@ -108,7 +136,9 @@ function memorySource(flaw?: Flaw, window: { overlap: number; rereadMs: number }
         if (flaw === 'webhookAcceptsAnything') return { ok: true };
         const expected = Buffer.from(sign(request.body, config.apiKey));
         const given = Buffer.from(request.headers['x-signature'] ?? '');
-        return given.length === expected.length && timingSafeEqual(given, expected) ? { ok: true } : { ok: false, reason: 'signature does not match' };
+        return given.length === expected.length && timingSafeEqual(given, expected)
+          ? { ok: true }
+          : { ok: false, reason: 'signature does not match' };
       },
       parse(request) {
         const body = JSON.parse(request.body) as { id: string; email: string };
@@ -120,8 +150,18 @@ function memorySource(flaw?: Flaw, window: { overlap: number; rereadMs: number }
 
 const body = JSON.stringify({ id: 'c9', email: 'new@example.com' });
 const webhook = {
-  good: { method: 'POST', url: 'http://localhost/hooks/memory', headers: { 'x-signature': sign(body, 'good-key') }, body } satisfies WebhookRequest,
-  tampered: { method: 'POST', url: 'http://localhost/hooks/memory', headers: { 'x-signature': sign(body, 'good-key') }, body: body.replace('c9', 'c1') },
+  good: {
+    method: 'POST',
+    url: 'http://localhost/hooks/memory',
+    headers: { 'x-signature': sign(body, 'good-key') },
+    body,
+  } satisfies WebhookRequest,
+  tampered: {
+    method: 'POST',
+    url: 'http://localhost/hooks/memory',
+    headers: { 'x-signature': sign(body, 'good-key') },
+    body: body.replace('c9', 'c1'),
+  },
 };
 const config = { apiKey: 'good-key' };
 const badConfig = { apiKey: 'wrong-key' };
@@ -146,17 +186,45 @@ describe('source conformance checks', () => {
   });
 
   it.each<[Flaw, SourceCheckName, RegExp]>([
-    ['duplicateKey', 'uniquePrimaryKeys', /memory\/contacts: duplicate primary key externalId="c2" in records #2 and #/],
-    ['missingCursor', 'keyAndCursorPresent', /memory\/contacts: record #\d+ \(externalId="c3"\) has no cursor field "traits.updated_at"/],
+    [
+      'duplicateKey',
+      'uniquePrimaryKeys',
+      /memory\/contacts: duplicate primary key externalId="c2" in records #2 and #/,
+    ],
+    [
+      'missingCursor',
+      'keyAndCursorPresent',
+      /memory\/contacts: record #\d+ \(externalId="c3"\) has no cursor field "traits.updated_at"/,
+    ],
     ['unmarkedSecret', 'secretsMarked', /spec field "clientSecret" looks like a secret but is not marked/],
-    ['stateBackwards', 'monotonicState', /checkpoint cursor went backwards from "2024-01-05T00:00:00.000Z" to "2024-01-02T00:00:00.000Z"/],
-    ['recordBehindCheckpoint', 'monotonicState', /record externalId="c1" .* came after checkpoint "2024-01-05T00:00:00.000Z" \(overlap 0\)/],
-    ['ignoresState', 'incrementalFromState', /incremental read from cursor "2024-01-05T00:00:00.000Z" \(overlap 0\) yielded record externalId="c1"/],
+    [
+      'stateBackwards',
+      'monotonicState',
+      /checkpoint cursor went backwards from "2024-01-05T00:00:00.000Z" to "2024-01-02T00:00:00.000Z"/,
+    ],
+    [
+      'recordBehindCheckpoint',
+      'monotonicState',
+      /record externalId="c1" .* came after checkpoint "2024-01-05T00:00:00.000Z" \(overlap 0\)/,
+    ],
+    [
+      'ignoresState',
+      'incrementalFromState',
+      /incremental read from cursor "2024-01-05T00:00:00.000Z" \(overlap 0\) yielded record externalId="c1"/,
+    ],
     ['ignoresState', 'farFutureState', /far-future cursor "2999-12-31T00:00:00.000Z" yielded 5 record/],
     ['noCheckpointWhenEmpty', 'farFutureState', /far-future cursor .* yielded no checkpoint/],
     ['webhookAcceptsAnything', 'webhookSignature', /webhook verify accepted a request with a bad signature/],
-    ['checkThrows', 'checkRefusesBadCredentials', /check crashed on bad credentials .* TypeError: Cannot read properties/],
-    ['nonCanonicalEvent', 'fullRead', /memory\/events: record #2 \(sourceEventId="e2"\) is not a canonical event: type:/],
+    [
+      'checkThrows',
+      'checkRefusesBadCredentials',
+      /check crashed on bad credentials .* TypeError: Cannot read properties/,
+    ],
+    [
+      'nonCanonicalEvent',
+      'fullRead',
+      /memory\/events: record #2 \(sourceEventId="e2"\) is not a canonical event: type:/,
+    ],
   ])('a source with flaw %s fails %s', async (flaw, check, message) => {
     await expect(checksFor()[check]()).resolves.toBeUndefined();
     const failure = checksFor(flaw)[check]();
@@ -166,8 +234,14 @@ describe('source conformance checks', () => {
 
   it('a source that re-reads a window behind the checkpoint passes when it declares that overlap, and fails when it does not', async () => {
     const day = 86_400_000;
-    const declared = sourceChecks({ connector: memorySource(undefined, { overlap: 2 * day, rereadMs: 2 * day }), config });
-    const undeclared = sourceChecks({ connector: memorySource(undefined, { overlap: day, rereadMs: 2 * day }), config });
+    const declared = sourceChecks({
+      connector: memorySource(undefined, { overlap: 2 * day, rereadMs: 2 * day }),
+      config,
+    });
+    const undeclared = sourceChecks({
+      connector: memorySource(undefined, { overlap: day, rereadMs: 2 * day }),
+      config,
+    });
     open.push(declared, undeclared);
     await expect(declared.incrementalFromState()).resolves.toBeUndefined();
     await expect(declared.monotonicState()).resolves.toBeUndefined();
@@ -177,9 +251,13 @@ describe('source conformance checks', () => {
   });
 
   it('compares timestamp cursors as times and numeric cursors as numbers', () => {
-    expect(cursorNumber('2024-01-02T00:30:00+02:00', 'here')).toBeLessThan(cursorNumber('2024-01-01T23:00:00Z', 'here'));
+    expect(cursorNumber('2024-01-02T00:30:00+02:00', 'here')).toBeLessThan(
+      cursorNumber('2024-01-01T23:00:00Z', 'here'),
+    );
     expect(cursorNumber('10', 'here')).toBeGreaterThan(cursorNumber('9', 'here'));
-    expect(() => cursorNumber('last tuesday', 'memory/contacts')).toThrow('memory/contacts: cursor "last tuesday" is neither a number nor an ISO-8601 timestamp');
+    expect(() => cursorNumber('last tuesday', 'memory/contacts')).toThrow(
+      'memory/contacts: cursor "last tuesday" is neither a number nor an ISO-8601 timestamp',
+    );
   });
 
   it('a check that accepts bad credentials fails', async () => {

@@ -117,7 +117,8 @@ describe('the demo, end to end, against the world it was drawn from', () => {
       if (tool === 'salesforce' && p.tools.salesforce?.deleted) continue;
       if (tool === 'mailchimp') {
         const audience = p.tools.mailchimp?.audiences.find((a) => a.listId === world.audiences[0]!.id);
-        if (!audience || audience.status === 'archived' || p.consent === 'unsubscribed' || p.consent === 'cleaned') continue;
+        if (!audience || audience.status === 'archived' || p.consent === 'unsubscribed' || p.consent === 'cleaned')
+          continue;
       }
       expected.add(person);
     }
@@ -179,7 +180,11 @@ describe('the demo, end to end, against the world it was drawn from', () => {
     expect(optedOut.size).toBeGreaterThan(0);
     expect(mailchimp.segments.flatMap((s) => s.members).filter((hash) => optedOut.has(hash))).toEqual([]);
     const resubscribed = mailchimp.members.filter((m) => m.status === 'subscribed' && m.email_address !== undefined);
-    expect(resubscribed.filter((m) => world.findByEmail(m.email_address!).some((i) => world.person(i).consent !== 'subscribed'))).toEqual([]);
+    expect(
+      resubscribed.filter((m) =>
+        world.findByEmail(m.email_address!).some((i) => world.person(i).consent !== 'subscribed'),
+      ),
+    ).toEqual([]);
   });
 
   it('Segment received each member’s entry, with traits that name the person the world knows', () => {
@@ -188,14 +193,18 @@ describe('the demo, end to end, against the world it was drawn from', () => {
       const flagged = Object.entries(segment.profiles).filter(([, profile]) => profile.traits[key] === true);
       // a contact known only by a shared role address, with no tool id, has nothing of its own to identify it by
       const identifiable = [...(members.get(key) ?? [])].filter((contact) =>
-        identities.some((r) => r.contact_id === contact && (r.external_id !== null || !world.person(personOf(r)!).roleAddress)),
+        identities.some(
+          (r) => r.contact_id === contact && (r.external_id !== null || !world.person(personOf(r)!).roleAddress),
+        ),
       );
       expect(new Set(flagged.map(([userId]) => Number(userId))), key).toEqual(new Set(identifiable));
       for (const [userId, profile] of flagged) {
         const people = world.findByEmail(String(profile.traits.email));
         expect(people.length, `profile ${userId}`).toBeGreaterThan(0);
         const contacts = new Set(identities.filter((r) => people.includes(personOf(r)!)).map((r) => r.contact_id));
-        expect(contacts.has(Number(userId)), `profile ${userId} is a contact of ${String(profile.traits.email)}`).toBe(true);
+        expect(contacts.has(Number(userId)), `profile ${userId} is a contact of ${String(profile.traits.email)}`).toBe(
+          true,
+        );
       }
     }
   });

@@ -89,7 +89,11 @@ describe('features over a hand-computed fixture (now = 2026-03-01, EUR reporting
       distinct_categories: 2,
       distinct_features: 2,
     });
-    expect(features(store, 'dee')).toMatchObject({ discount_share: 1, days_since_last_purchase: 180, engagement_30d: 0 });
+    expect(features(store, 'dee')).toMatchObject({
+      discount_share: 1,
+      days_since_last_purchase: 180,
+      engagement_30d: 0,
+    });
   });
 
   it('leaves purchase features empty for a contact who never bought, and counts sign-up from created_at', () => {
@@ -112,10 +116,32 @@ describe('features over a hand-computed fixture (now = 2026-03-01, EUR reporting
     computeFeatures(store, { now: NOW, currency: CURRENCY });
     // Four customers: recency days ada 9, bob 0, eve 0, dee 180; frequency 4, 1, 1, 2; money 135, 30, 30, 60.
     // score = 1 + floor(5 × strictly-worse / 4)
-    expect(features(store, 'bob')).toMatchObject({ rfm_recency: 3, rfm_frequency: 1, rfm_monetary: 1, rfm_score: '311', rfm_segment: 'About to Sleep' });
-    expect(features(store, 'eve')).toMatchObject({ rfm_recency: 3, rfm_frequency: 1, rfm_monetary: 1, rfm_segment: 'About to Sleep' });
-    expect(features(store, 'ada')).toMatchObject({ rfm_recency: 2, rfm_frequency: 4, rfm_monetary: 4, rfm_score: '244', rfm_segment: 'At Risk' });
-    expect(features(store, 'dee')).toMatchObject({ rfm_recency: 1, rfm_frequency: 3, rfm_monetary: 3, rfm_segment: 'At Risk' });
+    expect(features(store, 'bob')).toMatchObject({
+      rfm_recency: 3,
+      rfm_frequency: 1,
+      rfm_monetary: 1,
+      rfm_score: '311',
+      rfm_segment: 'About to Sleep',
+    });
+    expect(features(store, 'eve')).toMatchObject({
+      rfm_recency: 3,
+      rfm_frequency: 1,
+      rfm_monetary: 1,
+      rfm_segment: 'About to Sleep',
+    });
+    expect(features(store, 'ada')).toMatchObject({
+      rfm_recency: 2,
+      rfm_frequency: 4,
+      rfm_monetary: 4,
+      rfm_score: '244',
+      rfm_segment: 'At Risk',
+    });
+    expect(features(store, 'dee')).toMatchObject({
+      rfm_recency: 1,
+      rfm_frequency: 3,
+      rfm_monetary: 3,
+      rfm_segment: 'At Risk',
+    });
   });
 
   it('computes expression features from config', () => {
@@ -150,11 +176,25 @@ describe('features over a hand-computed fixture (now = 2026-03-01, EUR reporting
     recomputeContacts(store, changed, options);
     const RFM = new Set(['rfm_recency', 'rfm_frequency', 'rfm_monetary', 'rfm_score', 'rfm_segment', 'computed_at']);
     const all = (): Row[] =>
-      (store.statement('SELECT * FROM contact_features ORDER BY contact_id').all() as Row[]).map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !RFM.has(k))));
+      (store.statement('SELECT * FROM contact_features ORDER BY contact_id').all() as Row[]).map((r) =>
+        Object.fromEntries(Object.entries(r).filter(([k]) => !RFM.has(k))),
+      );
     const incremental = all();
     // Scored against the breakpoints of the first full run (4 customers): frequency 1, 1, 2, 4; recency days 180, 9, 0, 0.
-    expect(features(store, 'ada')).toMatchObject({ frequency_all: 5, monetary_all: 175, distinct_categories: 3, days_since_last_purchase: 1, rfm_score: '355', rfm_segment: 'Loyal' });
-    expect(features(store, 'dee')).toMatchObject({ frequency_all: 3, days_since_last_purchase: 2, rfm_score: '344', rfm_segment: 'Loyal' });
+    expect(features(store, 'ada')).toMatchObject({
+      frequency_all: 5,
+      monetary_all: 175,
+      distinct_categories: 3,
+      days_since_last_purchase: 1,
+      rfm_score: '355',
+      rfm_segment: 'Loyal',
+    });
+    expect(features(store, 'dee')).toMatchObject({
+      frequency_all: 3,
+      days_since_last_purchase: 2,
+      rfm_score: '344',
+      rfm_segment: 'Loyal',
+    });
     expect(features(store, 'bob')).toMatchObject({ rfm_score: '311' });
     computeFeatures(store, options);
     expect(incremental).toEqual(all());
@@ -183,23 +223,47 @@ describe('features over a hand-computed fixture (now = 2026-03-01, EUR reporting
 
   it('keeps contact_events in step with events when contacts merge and events are erased', () => {
     // Events of a shop identity first make their own contact; the shop record with ada's email then merges it into ada.
-    loadPage(store, { connection: 'shop', stream: 'orders', checkpoint: null, now: NOW, records: [
-      { kind: 'event', source: 'shop', sourceEventId: 'o-1', type: 'purchase', occurredAt: '2026-02-25T00:00:00Z', value: 40, properties: { currency: 'USD', category: 'scarves', discount: 2 }, contact: { externalId: 'ada-shop' } },
-    ] });
+    loadPage(store, {
+      connection: 'shop',
+      stream: 'orders',
+      checkpoint: null,
+      now: NOW,
+      records: [
+        {
+          kind: 'event',
+          source: 'shop',
+          sourceEventId: 'o-1',
+          type: 'purchase',
+          occurredAt: '2026-02-25T00:00:00Z',
+          value: 40,
+          properties: { currency: 'USD', category: 'scarves', discount: 2 },
+          contact: { externalId: 'ada-shop' },
+        },
+      ],
+    });
     const before = idOf(store, 'ada');
-    loadPage(store, { connection: 'shop', stream: 'customers', checkpoint: null, now: NOW, records: [
-      { kind: 'contact', source: 'shop', externalId: 'ada-shop', traits: { email: 'ada@example.com' } },
-    ] });
+    loadPage(store, {
+      connection: 'shop',
+      stream: 'customers',
+      checkpoint: null,
+      now: NOW,
+      records: [{ kind: 'contact', source: 'shop', externalId: 'ada-shop', traits: { email: 'ada@example.com' } }],
+    });
     const projection = `SELECT contact_id, occurred_at, id AS event_id, type, value,
         CASE WHEN type = 'purchase' THEN json_extract(properties, '$.currency') END AS currency,
         CASE WHEN type = 'purchase' THEN json_extract(properties, '$.discount') END AS discount,
         CASE type WHEN 'purchase' THEN json_extract(properties, '$.category') WHEN 'feature_used' THEN json_extract(properties, '$.feature') END AS label
       FROM events ORDER BY contact_id, occurred_at, id`;
-    const stored = 'SELECT contact_id, occurred_at, event_id, type, value, currency, discount, label FROM contact_events ORDER BY contact_id, occurred_at, event_id';
+    const stored =
+      'SELECT contact_id, occurred_at, event_id, type, value, currency, discount, label FROM contact_events ORDER BY contact_id, occurred_at, event_id';
     expect(store.statement(stored).all()).toEqual(store.statement(projection).all());
     const ada = idOf(store, 'ada');
-    expect(store.statement("SELECT COUNT(*) AS n FROM contact_events WHERE contact_id = ? AND label = 'scarves'").get(ada)).toEqual({ n: 1 });
-    expect(store.statement("SELECT contact_id FROM identities WHERE source = 'shop'").get()).toEqual({ contact_id: ada });
+    expect(
+      store.statement("SELECT COUNT(*) AS n FROM contact_events WHERE contact_id = ? AND label = 'scarves'").get(ada),
+    ).toEqual({ n: 1 });
+    expect(store.statement("SELECT contact_id FROM identities WHERE source = 'shop'").get()).toEqual({
+      contact_id: ada,
+    });
     expect(before).toBe(ada);
     computeFeatures(store, { now: NOW, currency: CURRENCY });
     expect(features(store, 'ada')).toMatchObject({ frequency_all: 5, monetary_all: 155, distinct_categories: 3 }); // shoes, hats, scarves // + 40 USD × 0.5

@@ -7,10 +7,21 @@ export const NOW = new Date('2026-03-01T00:00:00.000Z');
 let serial = 0;
 
 export function person(id: string, traits: ContactRecord['traits'] = {}): ContactRecord {
-  return { kind: 'contact', source: 'crm', externalId: id, traits: { ...traits, email: `${id}@example.com` } as ContactRecord['traits'] };
+  return {
+    kind: 'contact',
+    source: 'crm',
+    externalId: id,
+    traits: { ...traits, email: `${id}@example.com` } as ContactRecord['traits'],
+  };
 }
 
-export function happened(who: string, type: EventType, at: string, value?: number, properties?: Record<string, unknown>): EventRecord {
+export function happened(
+  who: string,
+  type: EventType,
+  at: string,
+  value?: number,
+  properties?: Record<string, unknown>,
+): EventRecord {
   serial += 1;
   return {
     kind: 'event',
@@ -30,7 +41,9 @@ export function load(store: Store, records: (ContactRecord | EventRecord)[]): vo
 
 /** The contact id of a fixture person. */
 export function idOf(store: Store, who: string): number {
-  const row = store.statement("SELECT contact_id FROM identities WHERE source = 'crm' AND external_id = ?").get(who) as { contact_id: number };
+  const row = store
+    .statement("SELECT contact_id FROM identities WHERE source = 'crm' AND external_id = ?")
+    .get(who) as { contact_id: number };
   return row.contact_id;
 }
 

@@ -25,23 +25,37 @@ describe('CSV parsing', () => {
   });
 
   it('names the file and line of a quoted field that is never closed', () => {
-    expect(() => records('id,name\n1,Ada\n2,"Bob\n3,Cy\n')).toThrow(new CsvSyntaxError('people.csv', 3, 'a quoted field is never closed'));
+    expect(() => records('id,name\n1,Ada\n2,"Bob\n3,Cy\n')).toThrow(
+      new CsvSyntaxError('people.csv', 3, 'a quoted field is never closed'),
+    );
   });
 
   it('names the line of text after a closing quote', () => {
-    expect(() => records('id,name\n1,"Ada" Lovelace\n')).toThrow(/people.csv line 2: unexpected " " after a closing quote/);
+    expect(() => records('id,name\n1,"Ada" Lovelace\n')).toThrow(
+      /people.csv line 2: unexpected " " after a closing quote/,
+    );
   });
 
-  it.runIf(existsSync('/usr/bin/python3'))('reads back exactly what Python\'s csv writer wrote, for awkward values', () => {
-    // Python's csv module is the independent writer; its RFC 4180 quoting is what spreadsheets and exports produce.
-    let seed = 7;
-    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
-    const pieces = ['a', 'Zoë', ',', '"', '\n', '\r\n', ' ', '""', 'x,y', '😀', ''];
-    const rows = Array.from({ length: 200 }, () =>
-      Array.from({ length: 4 }, () => Array.from({ length: Math.floor(random() * 4) }, () => pieces[Math.floor(random() * pieces.length)]).join('')),
-    );
-    const script = 'import csv,json,sys\nw=csv.writer(sys.stdout,lineterminator="\\r\\n")\nw.writerows(json.load(sys.stdin))';
-    const written = execFileSync('/usr/bin/python3', ['-c', script], { input: JSON.stringify(rows), encoding: 'utf8', env: { ...process.env, PYTHONIOENCODING: 'utf-8' } });
-    expect(records(written).map((r) => r.fields)).toEqual(rows);
-  });
+  it.runIf(existsSync('/usr/bin/python3'))(
+    "reads back exactly what Python's csv writer wrote, for awkward values",
+    () => {
+      // Python's csv module is the independent writer; its RFC 4180 quoting is what spreadsheets and exports produce.
+      let seed = 7;
+      const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+      const pieces = ['a', 'Zoë', ',', '"', '\n', '\r\n', ' ', '""', 'x,y', '😀', ''];
+      const rows = Array.from({ length: 200 }, () =>
+        Array.from({ length: 4 }, () =>
+          Array.from({ length: Math.floor(random() * 4) }, () => pieces[Math.floor(random() * pieces.length)]).join(''),
+        ),
+      );
+      const script =
+        'import csv,json,sys\nw=csv.writer(sys.stdout,lineterminator="\\r\\n")\nw.writerows(json.load(sys.stdin))';
+      const written = execFileSync('/usr/bin/python3', ['-c', script], {
+        input: JSON.stringify(rows),
+        encoding: 'utf8',
+        env: { ...process.env, PYTHONIOENCODING: 'utf-8' },
+      });
+      expect(records(written).map((r) => r.fields)).toEqual(rows);
+    },
+  );
 });

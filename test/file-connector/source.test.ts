@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { source } from '../../connectors/file/index.js';
-import { createContext, type ContactRecord, type EventRecord, type StreamMessage, type StreamState, type SyncMode } from '../../plugins/index.js';
+import {
+  createContext,
+  type ContactRecord,
+  type EventRecord,
+  type StreamMessage,
+  type StreamState,
+  type SyncMode,
+} from '../../plugins/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'segflow-file-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,7 +26,12 @@ function write(name: string, text: string): string {
 type Input = z.input<typeof source.spec>;
 const ctx = createContext({ connection: 'test', logger: { debug() {}, info() {}, warn() {}, error() {} } });
 
-async function read(input: Input, stream: 'contacts' | 'events', mode: SyncMode = 'full_refresh', state?: StreamState): Promise<StreamMessage[]> {
+async function read(
+  input: Input,
+  stream: 'contacts' | 'events',
+  mode: SyncMode = 'full_refresh',
+  state?: StreamState,
+): Promise<StreamMessage[]> {
   const config = source.spec.parse(input);
   const definition = source.streams(config).find((s) => s.name === stream);
   if (!definition) throw new Error(`no ${stream} stream`);
@@ -29,16 +41,29 @@ async function read(input: Input, stream: 'contacts' | 'events', mode: SyncMode 
 }
 
 const ids = (messages: StreamMessage[]) =>
-  messages.map((m) => (m.type === 'state' ? `state ${m.state.cursor}` : m.record.kind === 'contact' ? m.record.externalId : m.record.sourceEventId));
+  messages.map((m) =>
+    m.type === 'state'
+      ? `state ${m.state.cursor}`
+      : m.record.kind === 'contact'
+        ? m.record.externalId
+        : m.record.sourceEventId,
+  );
 
 const header = 'id,email,updated_at\n';
 
 describe('file source: reading', () => {
   it('yields contacts in cursor order, ties by id, with a checkpoint after each page', async () => {
-    const path = write('contacts.csv', `${header}c3,c@x.io,2024-01-02T00:00:00Z\nc1,a@x.io,2024-01-02T00:00:00Z\nc2,b@x.io,2024-01-01T00:00:00Z\nc4,d@x.io,2024-01-03\n`);
+    const path = write(
+      'contacts.csv',
+      `${header}c3,c@x.io,2024-01-02T00:00:00Z\nc1,a@x.io,2024-01-02T00:00:00Z\nc2,b@x.io,2024-01-01T00:00:00Z\nc4,d@x.io,2024-01-03\n`,
+    );
     expect(ids(await read({ contacts: { path }, pageSize: 2 }, 'contacts'))).toEqual([
-      'c2', 'c1', 'state 2024-01-02T00:00:00.000Z',
-      'c3', 'c4', 'state 2024-01-03T00:00:00.000Z',
+      'c2',
+      'c1',
+      'state 2024-01-02T00:00:00.000Z',
+      'c3',
+      'c4',
+      'state 2024-01-03T00:00:00.000Z',
     ]);
   });
 
@@ -47,8 +72,16 @@ describe('file source: reading', () => {
     const first = await read({ contacts: { path } }, 'contacts', 'incremental');
     const checkpoint = first.at(-1);
     expect(checkpoint).toEqual({ type: 'state', state: { cursor: '2024-01-02T00:00:00.000Z' } });
-    appendFileSync(path, 'c0,z@x.io,2024-01-02T00:00:00Z\nc3,c@x.io,2024-01-05T00:00:00Z\nc9,old@x.io,2023-12-31T00:00:00Z\n');
-    const next = await read({ contacts: { path } }, 'contacts', 'incremental', checkpoint?.type === 'state' ? checkpoint.state : undefined);
+    appendFileSync(
+      path,
+      'c0,z@x.io,2024-01-02T00:00:00Z\nc3,c@x.io,2024-01-05T00:00:00Z\nc9,old@x.io,2023-12-31T00:00:00Z\n',
+    );
+    const next = await read(
+      { contacts: { path } },
+      'contacts',
+      'incremental',
+      checkpoint?.type === 'state' ? checkpoint.state : undefined,
+    );
     expect(ids(next)).toEqual(['c0', 'c2', 'c3', 'state 2024-01-05T00:00:00.000Z']);
   });
 
@@ -60,7 +93,18 @@ describe('file source: reading', () => {
 
   it('maps renamed columns to canonical traits, reads zones as times, and keeps the raw row', async () => {
     const path = write('crm.csv', 'Id,E-mail,Modified,Plan\r\n7,ada@x.io,2024-01-02 12:00+02:00,pro\r\n');
-    const [message] = await read({ contacts: { path, idColumn: 'Id', cursorColumn: 'Modified', columns: { 'E-mail': 'email', Modified: 'updated_at' } }, source: 'crm' }, 'contacts');
+    const [message] = await read(
+      {
+        contacts: {
+          path,
+          idColumn: 'Id',
+          cursorColumn: 'Modified',
+          columns: { 'E-mail': 'email', Modified: 'updated_at' },
+        },
+        source: 'crm',
+      },
+      'contacts',
+    );
     expect(message).toEqual({
       type: 'record',
       record: {
@@ -75,7 +119,9 @@ describe('file source: reading', () => {
 
   it('keeps the latest row of a contact that appears twice', async () => {
     const path = write('contacts.csv', `${header}c1,old@x.io,2024-01-03T00:00:00Z\nc1,new@x.io,2024-01-04T00:00:00Z\n`);
-    const records = (await read({ contacts: { path } }, 'contacts')).flatMap((m) => (m.type === 'record' ? [m.record as ContactRecord] : []));
+    const records = (await read({ contacts: { path } }, 'contacts')).flatMap((m) =>
+      m.type === 'record' ? [m.record as ContactRecord] : [],
+    );
     expect(records.map((r) => r.traits.email)).toEqual(['new@x.io']);
   });
 
@@ -84,7 +130,19 @@ describe('file source: reading', () => {
       'orders.jsonl',
       '{"id":"o1","customer":" Ada@X.io ","at":"2024-02-01T10:00:00Z","kind":"order","total":"12.50","currency":"EUR"}\n',
     );
-    const [message] = await read({ events: { path, emailColumn: 'customer', cursorColumn: 'at', typeColumn: 'kind', valueColumn: 'total', types: { order: 'purchase' } } }, 'events');
+    const [message] = await read(
+      {
+        events: {
+          path,
+          emailColumn: 'customer',
+          cursorColumn: 'at',
+          typeColumn: 'kind',
+          valueColumn: 'total',
+          types: { order: 'purchase' },
+        },
+      },
+      'events',
+    );
     expect((message as { record: EventRecord }).record).toEqual({
       kind: 'event',
       source: 'file',
@@ -102,7 +160,9 @@ describe('file source: bad rows name the file and line', () => {
   it('a timestamp that is not one', async () => {
     // The quoted line break makes the bad row's line number differ from its record number.
     const path = write('contacts.csv', `id,notes,updated_at\nc1,"two\nlines",2024-01-01\nc2,,yesterday\n`);
-    await expect(read({ contacts: { path } }, 'contacts')).rejects.toThrow(`${path} line 4: updated_at "yesterday" is not an ISO-8601 date or date-time`);
+    await expect(read({ contacts: { path } }, 'contacts')).rejects.toThrow(
+      `${path} line 4: updated_at "yesterday" is not an ISO-8601 date or date-time`,
+    );
   });
 
   it('an impossible date', async () => {
@@ -111,7 +171,10 @@ describe('file source: bad rows name the file and line', () => {
   });
 
   it('an unknown event type, with how to map it', async () => {
-    const path = write('events.csv', 'id,email,occurred_at,type\ne1,a@x.io,2024-01-01,purchase\ne2,a@x.io,2024-01-02,refund\n');
+    const path = write(
+      'events.csv',
+      'id,email,occurred_at,type\ne1,a@x.io,2024-01-01,purchase\ne2,a@x.io,2024-01-02,refund\n',
+    );
     const failure = read({ events: { path, emailColumn: 'email' } }, 'events');
     await expect(failure).rejects.toThrow(`${path} line 3: unknown event type "refund" in column "type"`);
     await expect(failure).rejects.toMatchObject({ code: 'config', fix: expect.stringContaining('events.types') });
@@ -119,7 +182,9 @@ describe('file source: bad rows name the file and line', () => {
 
   it('a row with more fields than the header', async () => {
     const path = write('contacts.csv', `${header}c1,a@x.io,2024-01-01,extra\n`);
-    await expect(read({ contacts: { path } }, 'contacts')).rejects.toThrow(`${path} line 2: 4 fields, but the header has 3`);
+    await expect(read({ contacts: { path } }, 'contacts')).rejects.toThrow(
+      `${path} line 2: 4 fields, but the header has 3`,
+    );
   });
 });
 

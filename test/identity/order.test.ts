@@ -15,18 +15,28 @@ function world(): SourceRecord[] {
     const variant = random() < 0.5 ? email.toUpperCase() : ` ${email}`;
     const stamp = `2026-0${1 + Math.floor(random() * 8)}-0${1 + Math.floor(random() * 8)}T00:00:00Z`;
     records.push(contact('hubspot', `h${p}`, { email, first_name: `P${p}`, updated_at: stamp }));
-    if (random() < 0.6) records.push(contact('salesforce', `s${p}`, { email: variant, city: `C${p % 5}`, updated_at: stamp }));
+    if (random() < 0.6)
+      records.push(contact('salesforce', `s${p}`, { email: variant, city: `C${p % 5}`, updated_at: stamp }));
     if (random() < 0.3) {
       // a converted lead with an old email, linked to the contact
       records.push(contact('salesforce', `lead${p}`, { email: `old${p}@example.com` }, { linkedIds: [`s${p}`] }));
     }
-    if (random() < 0.3) records.push(contact('hubspot', `h${p}`, { email, first_name: `P${p}bis`, updated_at: '2026-09-01T00:00:00Z' }));
+    if (random() < 0.3)
+      records.push(contact('hubspot', `h${p}`, { email, first_name: `P${p}bis`, updated_at: '2026-09-01T00:00:00Z' }));
     if (p % 10 === 0) records.push(contact('mailchimp', `m${p}`, { email: 'info@example.com' }));
     if (p % 15 === 0) records.push(contact('mailchimp', `f${p}`, { email: 'family@home.example' }));
     if (p % 25 === 0) records.push(contact('zendesk', `z${p}`, { email: 'couple@home.example' }));
     for (let e = 0; e < 3; e++) {
       const who = random() < 0.5 ? { email: variant } : { externalId: `h${p}` };
-      records.push(event(random() < 0.5 ? 'mailchimp' : 'hubspot', `ev-${p}-${e}`, who, 'email_click', `2026-01-0${1 + e}T10:00:00Z`));
+      records.push(
+        event(
+          random() < 0.5 ? 'mailchimp' : 'hubspot',
+          `ev-${p}-${e}`,
+          who,
+          'email_click',
+          `2026-01-0${1 + e}T10:00:00Z`,
+        ),
+      );
     }
   }
   return records;
@@ -54,7 +64,9 @@ function expectedPartition(records: SourceRecord[]): string[][] {
       for (const l of r.linkedIds ?? []) union(key, `${r.source}:${l}`);
       find(key);
     } else {
-      const key = r.contact.externalId ? `${r.source}:${r.contact.externalId}` : `${r.source}:<${String(r.contact.email).trim().toLowerCase()}>`;
+      const key = r.contact.externalId
+        ? `${r.source}:${r.contact.externalId}`
+        : `${r.source}:<${String(r.contact.email).trim().toLowerCase()}>`;
       find(key);
       if (!r.contact.externalId) emailOf.set(key, String(r.contact.email).trim().toLowerCase());
     }
@@ -74,7 +86,7 @@ function expectedPartition(records: SourceRecord[]): string[][] {
 function loadShuffled(store: Store, records: SourceRecord[], seed: number): void {
   const random = seeded(seed);
   const shuffled = shuffle(records, random);
-  for (let i = 0; i < shuffled.length; ) {
+  for (let i = 0; i < shuffled.length;) {
     const size = 1 + Math.floor(random() * 40);
     loadPage(store, {
       connection: 'test',

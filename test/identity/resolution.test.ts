@@ -59,9 +59,15 @@ describe('identity resolution', () => {
 
   it('updates the same tool record in place, the newest record winning', () => {
     store = tempStore();
-    load(store, [contact('hubspot', '1', { email: 'ada@example.com', city: 'Paris', updated_at: '2026-02-01T00:00:00Z' })]);
-    const second = load(store, [contact('hubspot', '1', { email: 'ada@example.com', city: 'Lyon', updated_at: '2026-03-01T00:00:00Z' })]);
-    const stale = load(store, [contact('hubspot', '1', { email: 'ada@example.com', city: 'Nice', updated_at: '2026-01-01T00:00:00Z' })]);
+    load(store, [
+      contact('hubspot', '1', { email: 'ada@example.com', city: 'Paris', updated_at: '2026-02-01T00:00:00Z' }),
+    ]);
+    const second = load(store, [
+      contact('hubspot', '1', { email: 'ada@example.com', city: 'Lyon', updated_at: '2026-03-01T00:00:00Z' }),
+    ]);
+    const stale = load(store, [
+      contact('hubspot', '1', { email: 'ada@example.com', city: 'Nice', updated_at: '2026-01-01T00:00:00Z' }),
+    ]);
     expect(second.updated).toBe(1);
     expect(stale.skipped).toBe(1);
     expect(count(store, 'contacts')).toBe(1);
@@ -88,7 +94,13 @@ describe('identity resolution', () => {
     const [a, b] = [contactIdOf(store, 'hubspot', '1'), contactIdOf(store, 'salesforce', 'S1')];
     expect(a).not.toBe(b);
     enterSegment(store, 'vip', b, 1);
-    recordDelivery(store, { destination: 'mailchimp', segmentKey: 'vip', contactId: b, status: 'delivered', destinationRecordId: 'mc-9' });
+    recordDelivery(store, {
+      destination: 'mailchimp',
+      segmentKey: 'vip',
+      contactId: b,
+      status: 'delivered',
+      destinationRecordId: 'mc-9',
+    });
 
     // A newer HubSpot record with the work address, linked to the old id: Ada in HubSpot and Salesforce is one person.
     const result = load(store, [contact('hubspot', '2', { email: 'Ada.Lovelace@work.example' }, { linkedIds: ['1'] })]);
@@ -99,7 +111,9 @@ describe('identity resolution', () => {
     const events = store.statement('SELECT source_event_id FROM events WHERE contact_id = ? ORDER BY 1').all(survivor);
     expect(events).toEqual([{ source_event_id: 'e1' }, { source_event_id: 'e2' }]);
     expect(readMemberships(store, 'vip').map((m) => m.contactId)).toEqual([survivor]);
-    expect(readDeliveredState(store, 'mailchimp', 'vip')).toMatchObject([{ contactId: survivor, destinationRecordId: 'mc-9' }]);
+    expect(readDeliveredState(store, 'mailchimp', 'vip')).toMatchObject([
+      { contactId: survivor, destinationRecordId: 'mc-9' },
+    ]);
     const merges = listContactMerges(store);
     expect(merges).toHaveLength(1);
     expect(merges[0]).toMatchObject({ survivorId: survivor, mergedId: survivor === a ? b : a });
@@ -121,7 +135,14 @@ describe('identity resolution', () => {
   it('stops merging on an email once more records share it than the limit, splitting those it had joined', () => {
     store = tempStore();
     const limit = { sharedEmailLimit: 2 };
-    load(store, [contact('hubspot', '1', { email: 'family@home.example' }), contact('salesforce', 'S1', { email: 'family@home.example' })], limit);
+    load(
+      store,
+      [
+        contact('hubspot', '1', { email: 'family@home.example' }),
+        contact('salesforce', 'S1', { email: 'family@home.example' }),
+      ],
+      limit,
+    );
     expect(contactPartition(store)).toEqual([['hubspot:1', 'salesforce:S1']]);
     load(store, [contact('mailchimp', 'm1', { email: 'family@home.example' })], limit);
     expect(contactPartition(store)).toEqual([['hubspot:1'], ['mailchimp:m1'], ['salesforce:S1']]);
@@ -138,7 +159,10 @@ describe('identity resolution', () => {
 
   it('creates a contact for an event naming an unknown person, which their record later joins', () => {
     store = tempStore();
-    load(store, [event('mailchimp', 'open-1', { email: 'New@Person.example' }), event('hubspot', 'form-1', { externalId: '77' }, 'form_submit')]);
+    load(store, [
+      event('mailchimp', 'open-1', { email: 'New@Person.example' }),
+      event('hubspot', 'form-1', { externalId: '77' }, 'form_submit'),
+    ]);
     expect(count(store, 'contacts')).toBe(2);
     load(store, [contact('hubspot', '77', { email: 'new@person.example' })]);
     expect(contactPartition(store)).toEqual([['hubspot:77', 'mailchimp:<new@person.example>']]);
@@ -149,8 +173,18 @@ describe('identity resolution', () => {
   it('merges traits per trait: the newest record wins, ties broken by source', () => {
     store = tempStore();
     load(store, [
-      contact('hubspot', '1', { email: 'ada@example.com', city: 'Paris', company: 'Analytical', updated_at: '2026-03-01T00:00:00Z' }),
-      contact('salesforce', 'S1', { email: 'ada@example.com', city: 'London', job_title: 'Countess', updated_at: '2026-04-01T00:00:00Z' }),
+      contact('hubspot', '1', {
+        email: 'ada@example.com',
+        city: 'Paris',
+        company: 'Analytical',
+        updated_at: '2026-03-01T00:00:00Z',
+      }),
+      contact('salesforce', 'S1', {
+        email: 'ada@example.com',
+        city: 'London',
+        job_title: 'Countess',
+        updated_at: '2026-04-01T00:00:00Z',
+      }),
       contact('mailchimp', 'm1', { email: 'ada@example.com', country: 'UK', updated_at: '2026-03-01T00:00:00Z' }),
       contact('zendesk', 'z1', { email: 'ada@example.com', country: 'FR', updated_at: '2026-03-01T00:00:00Z' }),
     ]);

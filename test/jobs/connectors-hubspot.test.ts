@@ -16,7 +16,11 @@ const registry = createRegistry([...BUILTIN_CONNECTORS]);
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'segflow-hs-job-'));
-  sandbox = await startSandbox({ seed: 'job-gdpr', people: 150, limits: { requestsPerInterval: 100_000, searchPerSecond: 100_000 } });
+  sandbox = await startSandbox({
+    seed: 'job-gdpr',
+    people: 150,
+    limits: { requestsPerInterval: 100_000, searchPerSecond: 100_000 },
+  });
 });
 afterEach(async () => {
   await sandbox.close();
@@ -53,7 +57,9 @@ jobs:
 `,
     );
     const config = await loadConfig(file, { registry, env: {} });
-    const members = () => [...([...sandbox.portal.lists.values()].find((l) => l.name === 'Reachable')?.members.keys() ?? [])];
+    const members = () => [
+      ...([...sandbox.portal.lists.values()].find((l) => l.name === 'Reachable')?.members.keys() ?? []),
+    ];
 
     const first = await runJob(config, 'nightly', { registry, computeIn: 'here' });
     expect(first.status).toBe('succeeded');

@@ -32,7 +32,8 @@ const result = await runJob(config, 'nightly', {
   retryDelayMs: 1,
   beforeCommit: { page: at('page'), delivery: at('delivery') },
   onProgress: (p) => {
-    if (kind === 'compute' && p.kind === 'compute' && p.phase === 'segments' && !p.done) process.stdout.write('at compute\n');
+    if (kind === 'compute' && p.kind === 'compute' && p.phase === 'segments' && !p.done)
+      process.stdout.write('at compute\n');
   },
 });
 process.stdout.write(`finished ${result.status}\n`);

@@ -29,7 +29,13 @@ export function writeShop(dir: string): void {
   const events = Array.from({ length: 450 }, (_, k) => {
     const who = (k * 7) % 150;
     const at = new Date(Date.parse(NOW) - ((k * 37) % 700) * DAY).toISOString();
-    return JSON.stringify({ id: `e${k}`, type: 'order', email: `p${who}@example.com`, total: 10 + ((k * 13) % 90), occurred_at: at });
+    return JSON.stringify({
+      id: `e${k}`,
+      type: 'order',
+      email: `p${who}@example.com`,
+      total: 10 + ((k * 13) % 90),
+      occurred_at: at,
+    });
   });
   writeFileSync(join(dir, 'events.jsonl'), `${events.join('\n')}\n`);
 }
@@ -75,7 +81,13 @@ jobs:
 export async function runHere(file: string): Promise<JobResult> {
   const registry = createRegistry([...BUILTIN_CONNECTORS]);
   const config = await loadConfig(file, { registry, env: {} });
-  return runJob(config, 'nightly', { registry, holder: 'crash-test', now: new Date(NOW), computeIn: 'here', retryDelayMs: 1 });
+  return runJob(config, 'nightly', {
+    registry,
+    holder: 'crash-test',
+    now: new Date(NOW),
+    computeIn: 'here',
+    retryDelayMs: 1,
+  });
 }
 
 /** The store's content digest (memberships and delivered state included). */
@@ -97,7 +109,9 @@ export function sandboxDigest(sandbox: SegmentSandbox): string {
   for (const id of sandbox.workspace.profileIds()) {
     const p = sandbox.workspace.profile(id)!;
     const traits = Object.entries(p.traits).sort(([a], [b]) => a.localeCompare(b));
-    const events = p.events.map((e) => [e.messageId, e.event, e.properties]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+    const events = p.events
+      .map((e) => [e.messageId, e.event, e.properties])
+      .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
     hash.update(JSON.stringify([id, traits, events]));
   }
   return hash.digest('hex');
@@ -157,7 +171,11 @@ export async function referenceRun(dir: string): Promise<Reference> {
     const result = await runHere(writeConfig(dir, 'reference', sandbox));
     expect(result.status).toBe('succeeded');
     expect(result.counts.added).toBeGreaterThan(0);
-    return { store: digestOf(join(dir, 'reference.db')), sandbox: sandboxDigest(sandbox), messages: sandbox.workspace.messages.length };
+    return {
+      store: digestOf(join(dir, 'reference.db')),
+      sandbox: sandboxDigest(sandbox),
+      messages: sandbox.workspace.messages.length,
+    };
   } finally {
     await sandbox.close();
   }

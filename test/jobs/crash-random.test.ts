@@ -2,7 +2,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { digestOf, referenceRun, runChild, runHere, sandboxDigest, segmentSandbox, writeConfig, type Reference } from './crash-fixture.js';
+import {
+  digestOf,
+  referenceRun,
+  runChild,
+  runHere,
+  sandboxDigest,
+  segmentSandbox,
+  writeConfig,
+  type Reference,
+} from './crash-fixture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'segflow-job-crash-random-'));
 let reference: Reference;

@@ -6,7 +6,15 @@ import { BUILTIN_CONNECTORS } from '../../cli/builtins.js';
 import { runJob } from '../../cli/jobs.js';
 import { loadConfig, type Config } from '../../config/index.js';
 import { createMemoryDestination } from '../../connectors/memory/index.js';
-import { countRunErrors, listRuns, openStore, readDeliveredState, readRun, readRunErrors, requestCancel } from '../../core/index.js';
+import {
+  countRunErrors,
+  listRuns,
+  openStore,
+  readDeliveredState,
+  readRun,
+  readRunErrors,
+  requestCancel,
+} from '../../core/index.js';
 import { createRegistry, type Registry } from '../../plugins/index.js';
 
 let dir: string;
@@ -67,10 +75,17 @@ describe('run history', () => {
       const run = readRun(store, result.runId!)!;
       expect(run.counts).toMatchObject({ read: 12, added: 11, rejected: 1, retried: 2 });
       expect(readRunErrors(store, run.id)).toEqual([
-        { connection: 'lists', stream: 'everyone', recordKey: expect.stringMatching(/^contact:\d+$/), reason: 'add rejected: address on the block list (invalid_contact)' },
+        {
+          connection: 'lists',
+          stream: 'everyone',
+          recordKey: expect.stringMatching(/^contact:\d+$/),
+          reason: 'add rejected: address on the block list (invalid_contact)',
+        },
       ]);
       expect(countRunErrors(store, run.id)).toBe(1);
-      const steps = (run.report as { steps: { kind: string; outcome?: { segments: { retried: number; rejected: number }[] } }[] }).steps;
+      const steps = (
+        run.report as { steps: { kind: string; outcome?: { segments: { retried: number; rejected: number }[] } }[] }
+      ).steps;
       expect(steps.map((s) => s.kind)).toEqual(['read', 'compute', 'push']);
       expect(steps[2]?.outcome?.segments[0]).toMatchObject({ retried: 2, rejected: 1 });
       const delivered = readDeliveredState(store, 'lists', 'everyone').filter((d) => d.status === 'delivered');
@@ -94,7 +109,9 @@ describe('run history', () => {
       expect(listRuns(store).map((r) => r.id)).toEqual([...ids].reverse());
       const first = listRuns(store, { job: 'nightly', limit: 2 });
       expect(first.map((r) => r.id)).toEqual([ids[2], ids[1]]);
-      expect(listRuns(store, { job: 'nightly', limit: 2, before: first.at(-1)!.id }).map((r) => r.id)).toEqual([ids[0]]);
+      expect(listRuns(store, { job: 'nightly', limit: 2, before: first.at(-1)!.id }).map((r) => r.id)).toEqual([
+        ids[0],
+      ]);
       expect(listRuns(store, { job: 'weekly' })).toEqual([]);
     } finally {
       store.close();
@@ -120,7 +137,12 @@ describe('run history', () => {
       }
       return write(batch, cfg, ctx);
     };
-    const running = runJob(c, 'nightly', { registry, cancelPollMs: 10, computeIn: 'here', onRunStarted: (id) => (runId = id) });
+    const running = runJob(c, 'nightly', {
+      registry,
+      cancelPollMs: 10,
+      computeIn: 'here',
+      onRunStarted: (id) => (runId = id),
+    });
     await new Promise((resolve) => setTimeout(resolve, 300));
     release();
     const result = await running;
@@ -154,11 +176,11 @@ describe('run history', () => {
       },
     });
     expect(result.status).toBe('cancelled');
-    expect(result.steps.map((s) => (s.kind === 'push' ? s.outcome.status : s.kind === 'compute' ? (s.cancelled ? 'cancelled' : 'ran') : 'read'))).toEqual([
-      'read',
-      'cancelled',
-      'cancelled',
-    ]);
+    expect(
+      result.steps.map((s) =>
+        s.kind === 'push' ? s.outcome.status : s.kind === 'compute' ? (s.cancelled ? 'cancelled' : 'ran') : 'read',
+      ),
+    ).toEqual(['read', 'cancelled', 'cancelled']);
     expect(memory.batches).toHaveLength(0);
   });
 });

@@ -16,7 +16,11 @@ const registry = createRegistry([...BUILTIN_CONNECTORS]);
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'segflow-identities-from-'));
-  sandbox = await startSandbox({ seed: 'identities-from', people: 80, limits: { requestsPerInterval: 100_000, searchPerSecond: 100_000 } });
+  sandbox = await startSandbox({
+    seed: 'identities-from',
+    people: 80,
+    limits: { requestsPerInterval: 100_000, searchPerSecond: 100_000 },
+  });
 });
 afterEach(async () => {
   await sandbox.close();

@@ -71,7 +71,8 @@ jobs:
 }
 
 const pushOf = (result: JobResult) => result.steps.find((s) => s.kind === 'push');
-const traitsOf = (email: string) => [...(memory.segments.get('buyers')?.values() ?? [])].find((m) => m.email === email)?.traits;
+const traitsOf = (email: string) =>
+  [...(memory.segments.get('buyers')?.values() ?? [])].find((m) => m.email === email)?.traits;
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'segflow-traits-job-'));
@@ -82,59 +83,72 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('a job pushing mapped traits', () => {
-  it('adds carry the features and traits read and computed; a new order sends one update; unchanged sends nothing', { timeout: 60_000 }, async () => {
-    const c = await config();
-    const first = await runJob(c, 'nightly', { registry, computeIn: 'here' });
-    expect(first.status).toBe('succeeded');
-    expect(traitsOf('ada@example.com')).toEqual({ spend: 200, orders: 2, plan: 'pro' });
-    expect(traitsOf('bob@example.com')).toEqual({ spend: 30, orders: 1, plan: 'free' });
+  it(
+    'adds carry the features and traits read and computed; a new order sends one update; unchanged sends nothing',
+    { timeout: 60_000 },
+    async () => {
+      const c = await config();
+      const first = await runJob(c, 'nightly', { registry, computeIn: 'here' });
+      expect(first.status).toBe('succeeded');
+      expect(traitsOf('ada@example.com')).toEqual({ spend: 200, orders: 2, plan: 'pro' });
+      expect(traitsOf('bob@example.com')).toEqual({ spend: 30, orders: 1, plan: 'free' });
 
-    const unchanged = await runJob(c, 'nightly', { registry, computeIn: 'here' });
-    expect(unchanged.status).toBe('succeeded');
-    expect(unchanged.counts).toMatchObject({ added: 0, removed: 0, traits_updated: 0 });
-    const batches = memory.batches.length;
+      const unchanged = await runJob(c, 'nightly', { registry, computeIn: 'here' });
+      expect(unchanged.status).toBe('succeeded');
+      expect(unchanged.counts).toMatchObject({ added: 0, removed: 0, traits_updated: 0 });
+      const batches = memory.batches.length;
 
-    writeShop([...orders, { email: 'bob@example.com', total: 45, at: daysAgo(2) }]);
-    const changed = await runJob(c, 'nightly', { registry, computeIn: 'here' });
-    expect(changed.status).toBe('succeeded');
-    const sent = memory.batches.slice(batches).flatMap((b) => b.changes);
-    expect(sent.map((s) => [s.op, s.contact.email, s.traits])).toEqual([['update', 'bob@example.com', { spend: 75, orders: 2, plan: 'free' }]]);
-    expect(traitsOf('bob@example.com')).toEqual({ spend: 75, orders: 2, plan: 'free' });
-    const store = openStore(c.store.path);
-    try {
-      expect(readRun(store, changed.runId!)?.counts).toMatchObject({ added: 0, traits_updated: 1 });
-    } finally {
+      writeShop([...orders, { email: 'bob@example.com', total: 45, at: daysAgo(2) }]);
+      const changed = await runJob(c, 'nightly', { registry, computeIn: 'here' });
+      expect(changed.status).toBe('succeeded');
+      const sent = memory.batches.slice(batches).flatMap((b) => b.changes);
+      expect(sent.map((s) => [s.op, s.contact.email, s.traits])).toEqual([
+        ['update', 'bob@example.com', { spend: 75, orders: 2, plan: 'free' }],
+      ]);
+      expect(traitsOf('bob@example.com')).toEqual({ spend: 75, orders: 2, plan: 'free' });
+      const store = openStore(c.store.path);
+      try {
+        expect(readRun(store, changed.runId!)?.counts).toMatchObject({ added: 0, traits_updated: 1 });
+      } finally {
+        store.close();
+      }
+      expect((await runJob(c, 'nightly', { registry, computeIn: 'here' })).counts).toMatchObject({
+        added: 0,
+        traits_updated: 0,
+      });
+    },
+  );
+
+  it(
+    'a dry run after compute counts the update a real run would send, and changes nothing',
+    { timeout: 60_000 },
+    async () => {
+      const c = await config();
+      await runJob(c, 'nightly', { registry, computeIn: 'here' });
+      writeShop([...orders, { email: 'ada@example.com', total: 10, at: daysAgo(1) }]);
+      // read and compute only, by a job without the push
+      const readCompute = { ...c, jobs: { refresh: { ...c.jobs.nightly!, steps: c.jobs.nightly!.steps.slice(0, 2) } } };
+      expect((await runJob(readCompute, 'refresh', { registry, computeIn: 'here' })).status).toBe('succeeded');
+      const store = openStore(c.store.path);
+      const digest = storeDigest(store);
       store.close();
-    }
-    expect((await runJob(c, 'nightly', { registry, computeIn: 'here' })).counts).toMatchObject({ added: 0, traits_updated: 0 });
-  });
+      const batches = memory.batches.length;
 
-  it('a dry run after compute counts the update a real run would send, and changes nothing', { timeout: 60_000 }, async () => {
-    const c = await config();
-    await runJob(c, 'nightly', { registry, computeIn: 'here' });
-    writeShop([...orders, { email: 'ada@example.com', total: 10, at: daysAgo(1) }]);
-    // read and compute only, by a job without the push
-    const readCompute = { ...c, jobs: { refresh: { ...c.jobs.nightly!, steps: c.jobs.nightly!.steps.slice(0, 2) } } };
-    expect((await runJob(readCompute, 'refresh', { registry, computeIn: 'here' })).status).toBe('succeeded');
-    const store = openStore(c.store.path);
-    const digest = storeDigest(store);
-    store.close();
-    const batches = memory.batches.length;
-
-    const dry = await runJob(c, 'nightly', { registry, dryRun: true });
-    const push = pushOf(dry);
-    expect(push?.kind === 'push' && push.outcome.segments[0]).toMatchObject({ added: 0, updated: 1, removed: 0 });
-    expect(push?.kind === 'push' && push.outcome.segments[0]?.sample.map((s) => [s.op, s.email, s.traits])).toEqual([
-      ['update', 'ada@example.com', { spend: 210, orders: 3, plan: 'pro' }],
-    ]);
-    expect(memory.batches).toHaveLength(batches);
-    const after = openStore(c.store.path);
-    try {
-      expect(storeDigest(after)).toBe(digest);
-    } finally {
-      after.close();
-    }
-  });
+      const dry = await runJob(c, 'nightly', { registry, dryRun: true });
+      const push = pushOf(dry);
+      expect(push?.kind === 'push' && push.outcome.segments[0]).toMatchObject({ added: 0, updated: 1, removed: 0 });
+      expect(push?.kind === 'push' && push.outcome.segments[0]?.sample.map((s) => [s.op, s.email, s.traits])).toEqual([
+        ['update', 'ada@example.com', { spend: 210, orders: 3, plan: 'pro' }],
+      ]);
+      expect(memory.batches).toHaveLength(batches);
+      const after = openStore(c.store.path);
+      try {
+        expect(storeDigest(after)).toBe(digest);
+      } finally {
+        after.close();
+      }
+    },
+  );
 
   it('refuses a trait mapped from a model that is not defined, naming it', async () => {
     const c = await config();
@@ -149,14 +163,21 @@ describe('a job pushing mapped traits', () => {
 });
 
 describe('HubSpot segmentProperty through a job', () => {
-  it('writes the mapped trait as the contact property on the add, and again when it changes', { timeout: 60_000 }, async () => {
-    const sandbox = await startSandbox({ seed: 'traits-job', people: 40, limits: { requestsPerInterval: 100_000, searchPerSecond: 100_000 } });
-    try {
-      const hubspot = { ...sandboxConfig(sandbox), searchPerSecond: 10_000, reconcileEveryHours: 0 };
-      const file = join(dir, 'segflow.yaml');
-      writeFileSync(
-        file,
-        `store:
+  it(
+    'writes the mapped trait as the contact property on the add, and again when it changes',
+    { timeout: 60_000 },
+    async () => {
+      const sandbox = await startSandbox({
+        seed: 'traits-job',
+        people: 40,
+        limits: { requestsPerInterval: 100_000, searchPerSecond: 100_000 },
+      });
+      try {
+        const hubspot = { ...sandboxConfig(sandbox), searchPerSecond: 10_000, reconcileEveryHours: 0 };
+        const file = join(dir, 'segflow.yaml');
+        writeFileSync(
+          file,
+          `store:
   path: ${JSON.stringify(join(dir, 'segflow.db'))}
 sources:
   hubspot: { connector: hubspot, config: ${JSON.stringify(hubspot)}, rate_limit: { requests: 100000, interval: 10s } }
@@ -173,31 +194,38 @@ jobs:
       - compute: { segments: [reachable] }
       - push: { destination: lists, segments: [reachable], mode: mirror, traits: { segflow_city: trait:city } }
 `,
-      );
-      const hubspotRegistry = createRegistry([...BUILTIN_CONNECTORS]);
-      const c = await loadConfig(file, { registry: hubspotRegistry, env: {} });
-      const first = await runJob(c, 'nightly', { registry: hubspotRegistry, computeIn: 'here' });
-      expect(first.status).toBe('succeeded');
-      const list = [...sandbox.portal.lists.values()].find((l) => l.name === 'Reachable');
-      const members = [...(list?.members.keys() ?? [])];
-      expect(members.length).toBeGreaterThan(5);
-      const withCity = members.map((id) => sandbox.portal.contacts.get(id)!).filter((contact) => contact.properties.city);
-      expect(withCity.length).toBeGreaterThan(0);
-      for (const contact of withCity) expect(contact.properties.segflow_city).toBe(contact.properties.city);
+        );
+        const hubspotRegistry = createRegistry([...BUILTIN_CONNECTORS]);
+        const c = await loadConfig(file, { registry: hubspotRegistry, env: {} });
+        const first = await runJob(c, 'nightly', { registry: hubspotRegistry, computeIn: 'here' });
+        expect(first.status).toBe('succeeded');
+        const list = [...sandbox.portal.lists.values()].find((l) => l.name === 'Reachable');
+        const members = [...(list?.members.keys() ?? [])];
+        expect(members.length).toBeGreaterThan(5);
+        const withCity = members
+          .map((id) => sandbox.portal.contacts.get(id)!)
+          .filter((contact) => contact.properties.city);
+        expect(withCity.length).toBeGreaterThan(0);
+        for (const contact of withCity) expect(contact.properties.segflow_city).toBe(contact.properties.city);
 
-      const moved = withCity[0]!;
-      const answer = await fetch(`${sandbox.url}/crm/v3/objects/contacts/batch/update`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${sandbox.credentials.accessToken}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ inputs: [{ id: moved.id, properties: { city: 'Carcassonne' } }] }),
-      });
-      expect(answer.ok).toBe(true);
-      const second = await runJob(c, 'nightly', { registry: hubspotRegistry, computeIn: 'here' });
-      expect(second.status).toBe('succeeded');
-      expect(pushOf(second)?.kind === 'push' && pushOf(second)?.outcome.segments[0]).toMatchObject({ added: 0, updated: 1, removed: 0 });
-      expect(sandbox.portal.contacts.get(moved.id)?.properties.segflow_city).toBe('Carcassonne');
-    } finally {
-      await sandbox.close();
-    }
-  });
+        const moved = withCity[0]!;
+        const answer = await fetch(`${sandbox.url}/crm/v3/objects/contacts/batch/update`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${sandbox.credentials.accessToken}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ inputs: [{ id: moved.id, properties: { city: 'Carcassonne' } }] }),
+        });
+        expect(answer.ok).toBe(true);
+        const second = await runJob(c, 'nightly', { registry: hubspotRegistry, computeIn: 'here' });
+        expect(second.status).toBe('succeeded');
+        expect(pushOf(second)?.kind === 'push' && pushOf(second)?.outcome.segments[0]).toMatchObject({
+          added: 0,
+          updated: 1,
+          removed: 0,
+        });
+        expect(sandbox.portal.contacts.get(moved.id)?.properties.segflow_city).toBe('Carcassonne');
+      } finally {
+        await sandbox.close();
+      }
+    },
+  );
 });

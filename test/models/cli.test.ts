@@ -35,9 +35,29 @@ describe('segflow predict on the CDNOW sample as a CSV', () => {
 
   it('prints the published BG/NBD and Gamma-Gamma parameters and writes per-customer scores', async () => {
     const out = join(dir, 'scores.csv');
-    const { code, stdout } = await segflow('predict', csv, '--customer', 'customer', '--date', 'order_date', '--value', 'amount', '--calibration-end', '1997-09-30', '--horizon', '39w', '--json', '--out', out);
+    const { code, stdout } = await segflow(
+      'predict',
+      csv,
+      '--customer',
+      'customer',
+      '--date',
+      'order_date',
+      '--value',
+      'amount',
+      '--calibration-end',
+      '1997-09-30',
+      '--horizon',
+      '39w',
+      '--json',
+      '--out',
+      out,
+    );
     expect(code).toBe(0);
-    const report = JSON.parse(stdout) as { customers: number; purchaseModel: Record<string, number | string>; spendModel: Record<string, number> };
+    const report = JSON.parse(stdout) as {
+      customers: number;
+      purchaseModel: Record<string, number | string>;
+      spendModel: Record<string, number>;
+    };
     expect(report.customers).toBe(2357);
     expect(report.purchaseModel.model).toBe('bgnbd');
     expect(Number(report.purchaseModel.r).toFixed(3)).toBe('0.243');
@@ -58,9 +78,26 @@ describe('segflow predict on the CDNOW sample as a CSV', () => {
   });
 
   it('says which model scored and keeps the better fit with --model auto', async () => {
-    const { code, stdout } = await segflow('predict', csv, '--customer', 'customer', '--date', 'order_date', '--value', 'amount', '--calibration-end', '1997-09-30', '--model', 'auto', '--json');
+    const { code, stdout } = await segflow(
+      'predict',
+      csv,
+      '--customer',
+      'customer',
+      '--date',
+      'order_date',
+      '--value',
+      'amount',
+      '--calibration-end',
+      '1997-09-30',
+      '--model',
+      'auto',
+      '--json',
+    );
     expect(code).toBe(0);
-    const report = JSON.parse(stdout) as { purchaseModel: { model: string; logLikelihood: number }; logLikelihoods: Record<string, number> };
+    const report = JSON.parse(stdout) as {
+      purchaseModel: { model: string; logLikelihood: number };
+      logLikelihoods: Record<string, number>;
+    };
     expect(Object.keys(report.logLikelihoods).sort()).toEqual(['bgnbd', 'mbgnbd']);
     expect(report.purchaseModel.logLikelihood).toBe(Math.max(...Object.values(report.logLikelihoods)));
   });
@@ -76,13 +113,41 @@ describe('segflow cluster on an RFM export', () => {
   const retail = loadRetailRfm();
   const csv = join(dir, 'rfm.csv');
   const n = 800;
-  writeFileSync(csv, `customer,recency,frequency,monetary\n${retail.customers.slice(0, n).map((c, i) => `${c},${retail.recency[i]},${retail.frequency[i]},${retail.monetary[i]}`).join('\n')}\n`);
+  writeFileSync(
+    csv,
+    `customer,recency,frequency,monetary\n${retail.customers
+      .slice(0, n)
+      .map((c, i) => `${c},${retail.recency[i]},${retail.frequency[i]},${retail.monetary[i]}`)
+      .join('\n')}\n`,
+  );
 
   it('chooses k in the range with reasons, profiles every cluster, and writes rows that the saved model scores the same', async () => {
     const out = join(dir, 'clusters.csv');
-    const { code, stdout } = await segflow('cluster', csv, '--id', 'customer', '--features', 'recency,frequency,monetary', '--log1p', 'recency,frequency,monetary', '--k', '2..5', '--seed', '3', '--json', '--out', out);
+    const { code, stdout } = await segflow(
+      'cluster',
+      csv,
+      '--id',
+      'customer',
+      '--features',
+      'recency,frequency,monetary',
+      '--log1p',
+      'recency,frequency,monetary',
+      '--k',
+      '2..5',
+      '--seed',
+      '3',
+      '--json',
+      '--out',
+      out,
+    );
     expect(code).toBe(0);
-    const report = JSON.parse(stdout) as { k: number; sweep: { k: number }[]; choice: { reasons: string[] }; profiles: { size: number; revenueShare: number }[]; model: SavedClustering };
+    const report = JSON.parse(stdout) as {
+      k: number;
+      sweep: { k: number }[];
+      choice: { reasons: string[] };
+      profiles: { size: number; revenueShare: number }[];
+      model: SavedClustering;
+    };
     expect(report.sweep.map((p) => p.k)).toEqual([2, 3, 4, 5]);
     expect(report.k).toBeGreaterThanOrEqual(2);
     expect(report.k).toBeLessThanOrEqual(5);
@@ -91,12 +156,32 @@ describe('segflow cluster on an RFM export', () => {
     expect(report.profiles.reduce((s, p) => s + p.revenueShare, 0)).toBeCloseTo(1, 9);
     const rows = parseCsv(readFileSync(out, 'utf8')).rows;
     expect(rows.length).toBe(n);
-    const rescored = assignClusters(report.model, { recency: retail.recency.slice(0, n), frequency: retail.frequency.slice(0, n), monetary: retail.monetary.slice(0, n) });
+    const rescored = assignClusters(report.model, {
+      recency: retail.recency.slice(0, n),
+      frequency: retail.frequency.slice(0, n),
+      monetary: retail.monetary.slice(0, n),
+    });
     expect(rows.map((r) => Number(r[1]))).toEqual(Array.from(rescored));
   });
 
   it('runs DBSCAN and marks noise rows', async () => {
-    const { code, stdout } = await segflow('cluster', csv, '--id', 'customer', '--features', 'recency,frequency,monetary', '--log1p', 'recency,frequency,monetary', '--algorithm', 'dbscan', '--eps', '0.3', '--min-samples', '5', '--json');
+    const { code, stdout } = await segflow(
+      'cluster',
+      csv,
+      '--id',
+      'customer',
+      '--features',
+      'recency,frequency,monetary',
+      '--log1p',
+      'recency,frequency,monetary',
+      '--algorithm',
+      'dbscan',
+      '--eps',
+      '0.3',
+      '--min-samples',
+      '5',
+      '--json',
+    );
     expect(code).toBe(0);
     const report = JSON.parse(stdout) as { algorithm: string; noise: number; profiles: { size: number }[] };
     expect(report.algorithm).toBe('dbscan');
@@ -105,13 +190,37 @@ describe('segflow cluster on an RFM export', () => {
 
   it('runs Ward hierarchical clustering to the partition scikit-learn finds on the same standardised log features', async () => {
     const out = join(dir, 'ward.csv');
-    const { code, stdout } = await segflow('cluster', csv, '--id', 'customer', '--features', 'recency,frequency,monetary', '--log1p', 'recency,frequency,monetary', '--algorithm', 'hierarchical', '--k', '4', '--sample', String(n), '--json', '--out', out);
+    const { code, stdout } = await segflow(
+      'cluster',
+      csv,
+      '--id',
+      'customer',
+      '--features',
+      'recency,frequency,monetary',
+      '--log1p',
+      'recency,frequency,monetary',
+      '--algorithm',
+      'hierarchical',
+      '--k',
+      '4',
+      '--sample',
+      String(n),
+      '--json',
+      '--out',
+      out,
+    );
     expect(code).toBe(0);
-    const report = JSON.parse(stdout) as { algorithm: string; k: number; profiles: { size: number }[]; model: SavedClustering };
+    const report = JSON.parse(stdout) as {
+      algorithm: string;
+      k: number;
+      profiles: { size: number }[];
+      model: SavedClustering;
+    };
     expect(report).toMatchObject({ algorithm: 'hierarchical', k: 4 });
     const ours = parseCsv(readFileSync(out, 'utf8')).rows.map((r) => Number(r[1]));
     const raw = new Float64Array(n * 3);
-    for (let i = 0; i < n; i++) [retail.recency[i]!, retail.frequency[i]!, retail.monetary[i]!].forEach((v, j) => (raw[i * 3 + j] = v));
+    for (let i = 0; i < n; i++)
+      [retail.recency[i]!, retail.frequency[i]!, retail.monetary[i]!].forEach((v, j) => (raw[i * 3 + j] = v));
     const theirs = runScikitLearn<number[]>(
       { values: raw, rows: n, features: 3 },
       `from sklearn.cluster import AgglomerativeClustering
@@ -124,7 +233,18 @@ print(json.dumps(AgglomerativeClustering(n_clusters=4, linkage='ward').fit(Stand
   });
 
   it('refuses hierarchical clustering with a k range', async () => {
-    const { code, stderr } = await segflow('cluster', csv, '--id', 'customer', '--features', 'recency,frequency', '--algorithm', 'hierarchical', '--k', '2..5');
+    const { code, stderr } = await segflow(
+      'cluster',
+      csv,
+      '--id',
+      'customer',
+      '--features',
+      'recency,frequency',
+      '--algorithm',
+      'hierarchical',
+      '--k',
+      '2..5',
+    );
     expect(code).toBe(2);
     expect(stderr).toMatch(/--k 5/);
   });

@@ -48,15 +48,30 @@ print(json.dumps(float(silhouette_score(X, labels.astype(int)))))`,
   });
 
   it('scores rows through a saved (JSON round-tripped) preparation to the same clusters as training', () => {
-    const preparation = JSON.parse(JSON.stringify(fitPreparation(columns, { features: ['recency', 'frequency', 'monetary'], log1p: ['recency', 'frequency', 'monetary'] }))) as Preparation;
+    const preparation = JSON.parse(
+      JSON.stringify(
+        fitPreparation(columns, {
+          features: ['recency', 'frequency', 'monetary'],
+          log1p: ['recency', 'frequency', 'monetary'],
+        }),
+      ),
+    ) as Preparation;
     const saved = { preparation, centroids: Array.from(fit.centroids), k: 4 };
     expect(Array.from(assignClusters(saved, columns))).toEqual(Array.from(fit.labels));
-    const one = assignClusters(saved, { recency: [retail.recency[10]!], frequency: [retail.frequency[10]!], monetary: [retail.monetary[10]!] });
+    const one = assignClusters(saved, {
+      recency: [retail.recency[10]!],
+      frequency: [retail.frequency[10]!],
+      monetary: [retail.monetary[10]!],
+    });
     expect(one[0]).toBe(fit.labels[10]);
   });
 
   it('matches scikit-learn StandardScaler and PCA on the prepared features', () => {
-    const withPca = fitPreparation(columns, { features: ['recency', 'frequency', 'monetary'], log1p: ['recency', 'frequency', 'monetary'], components: 2 });
+    const withPca = fitPreparation(columns, {
+      features: ['recency', 'frequency', 'monetary'],
+      log1p: ['recency', 'frequency', 'monetary'],
+      components: 2,
+    });
     const projected = applyPreparation(withPca, columns);
     const explained = runScikitLearn<number[]>(
       retail.matrix,
@@ -71,7 +86,11 @@ print(json.dumps([float(v) for v in PCA(n_components=2).fit(X).explained_varianc
   });
 
   it('profiles every cluster with quartiles matching numpy and revenue shares summing to one', () => {
-    const profiles = profileClusters(columns, fit.labels, 4, { recency: 'recency', frequency: 'frequency', monetary: 'monetary' });
+    const profiles = profileClusters(columns, fit.labels, 4, {
+      recency: 'recency',
+      frequency: 'frequency',
+      monetary: 'monetary',
+    });
     expect(profiles.reduce((s, p) => s + p.size, 0)).toBe(4338);
     expect(profiles.reduce((s, p) => s + (p.revenueShare ?? 0), 0)).toBeCloseTo(1, 12);
     const reference = runScikitLearn<number[][]>(
@@ -92,7 +111,11 @@ print(json.dumps([float(v) for v in PCA(n_components=2).fit(X).explained_varianc
     const monetary = [10, 12, 11, 5000, 5200, 4800, 300, 280, 310];
     const frequency = [5, 5, 5, 40, 45, 50, 1, 2, 1];
     const labels = Int32Array.from([0, 0, 0, 1, 1, 1, 2, 2, 2]);
-    const profiles = profileClusters({ recency, frequency, monetary }, labels, 3, { recency: 'recency', frequency: 'frequency', monetary: 'monetary' });
+    const profiles = profileClusters({ recency, frequency, monetary }, labels, 3, {
+      recency: 'recency',
+      frequency: 'frequency',
+      monetary: 'monetary',
+    });
     expect(profiles[0]!.name).toBe('Lapsed Low-Value');
     expect(profiles[1]!.name).toBe('High-Value Frequent');
   });

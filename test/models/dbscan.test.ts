@@ -40,8 +40,14 @@ print(json.dumps({'labels': [int(v) for v in m.labels_], 'core': [int(v) for v i
       expect(ours.noise).toBeGreaterThan(0);
       const core = theirs.core;
       expect(core).toEqual(Array.from(ours.core.keys()).filter((i) => ours.core[i] === 1));
-      expect(adjustedRand(core.map((i) => ours.labels[i]!), core.map((i) => theirs.labels[i]!))).toBe(1);
-      const noise = (labels: ArrayLike<number>): number[] => Array.from(labels).flatMap((l, i) => (l === -1 ? [i] : []));
+      expect(
+        adjustedRand(
+          core.map((i) => ours.labels[i]!),
+          core.map((i) => theirs.labels[i]!),
+        ),
+      ).toBe(1);
+      const noise = (labels: ArrayLike<number>): number[] =>
+        Array.from(labels).flatMap((l, i) => (l === -1 ? [i] : []));
       expect(noise(ours.labels)).toEqual(noise(theirs.labels));
     });
   }

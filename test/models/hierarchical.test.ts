@@ -30,7 +30,13 @@ print(json.dumps([[int(v) for v in AgglomerativeClustering(n_clusters=k, linkage
     ks.forEach((k, i) => {
       const ours = ward(retail.matrix, { k, sample, seed: 9 });
       expect(Array.from(ours.sampled)).toEqual(Array.from(rows));
-      expect(samePartition(Array.from(rows, (r) => ours.labels[r]!), reference[i]!), `k=${k}`).toBe(true);
+      expect(
+        samePartition(
+          Array.from(rows, (r) => ours.labels[r]!),
+          reference[i]!,
+        ),
+        `k=${k}`,
+      ).toBe(true);
     });
   });
 

@@ -20,7 +20,13 @@ export interface RetailRfm {
 
 export function loadRetailRfm(): RetailRfm {
   const table = parseCsv(gunzipSync(readFileSync(FILE)).toString('utf8'));
-  const [invoice, quantity, date, price, customer] = ['InvoiceNo', 'Quantity', 'InvoiceDate', 'UnitPrice', 'CustomerID'].map((c) => columnIndex(table, c)) as [number, number, number, number, number];
+  const [invoice, quantity, date, price, customer] = [
+    'InvoiceNo',
+    'Quantity',
+    'InvoiceDate',
+    'UnitPrice',
+    'CustomerID',
+  ].map((c) => columnIndex(table, c)) as [number, number, number, number, number];
   const byCustomer = new Map<string, { last: number; invoices: Set<string>; spend: number }>();
   let lines = 0;
   let latest = -Infinity;
@@ -46,7 +52,10 @@ export function loadRetailRfm(): RetailRfm {
   const frequency = at((c) => c.invoices.size);
   const monetary = at((c) => c.spend);
   const columns = { recency, frequency, monetary };
-  const preparation = fitPreparation(columns, { features: ['recency', 'frequency', 'monetary'], log1p: ['recency', 'frequency', 'monetary'] });
+  const preparation = fitPreparation(columns, {
+    features: ['recency', 'frequency', 'monetary'],
+    log1p: ['recency', 'frequency', 'monetary'],
+  });
   return { lines, customers, recency, frequency, monetary, matrix: applyPreparation(preparation, columns) };
 }
 
@@ -55,14 +64,26 @@ export function runScikitLearn<T>(matrix: Matrix, script: string, extra: Record<
   const dir = mkdtempSync(join(tmpdir(), 'segflow-sklearn-'));
   try {
     writeFileSync(join(dir, 'X.bin'), matrix.values);
-    const loads = [`X = np.fromfile(${JSON.stringify(join(dir, 'X.bin'))}, dtype=np.float64).reshape(${matrix.rows}, ${matrix.features})`];
+    const loads = [
+      `X = np.fromfile(${JSON.stringify(join(dir, 'X.bin'))}, dtype=np.float64).reshape(${matrix.rows}, ${matrix.features})`,
+    ];
     for (const [name, values] of Object.entries(extra)) {
       writeFileSync(join(dir, `${name}.bin`), values);
       loads.push(`${name} = np.fromfile(${JSON.stringify(join(dir, `${name}.bin`))}, dtype=np.float64)`);
     }
-    const program = ['import json, sys, time, warnings', 'import numpy as np', 'warnings.filterwarnings("ignore")', ...loads, script].join('\n');
+    const program = [
+      'import json, sys, time, warnings',
+      'import numpy as np',
+      'warnings.filterwarnings("ignore")',
+      ...loads,
+      script,
+    ].join('\n');
     writeFileSync(join(dir, 'run.py'), program);
-    const out = execFileSync('/usr/bin/python3', [join(dir, 'run.py')], { encoding: 'utf8', maxBuffer: 1 << 28, env: { ...process.env, OMP_NUM_THREADS: '1' } });
+    const out = execFileSync('/usr/bin/python3', [join(dir, 'run.py')], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 28,
+      env: { ...process.env, OMP_NUM_THREADS: '1' },
+    });
     return JSON.parse(out) as T;
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -26,7 +26,9 @@ function cdnowPurchases(): Purchase[] {
 }
 
 function publishedSummary(): { id: string; x: number; tx: number; T: number; zbar: number }[] {
-  const [, ...lines] = readFileSync(new URL('cdnow_customers_summary_with_transactions.csv', DATA), 'utf8').trim().split('\n');
+  const [, ...lines] = readFileSync(new URL('cdnow_customers_summary_with_transactions.csv', DATA), 'utf8')
+    .trim()
+    .split('\n');
   return lines.map((line) => {
     const [id = '', x = '', tx = '', T = '', zbar = ''] = line.split(',');
     return { id, x: Number(x), tx: Number(tx), T: Number(T), zbar: Number(zbar) };
@@ -65,7 +67,10 @@ describe('CDNOW (Fader, Hardie & Lee 2005)', () => {
   it('reproduces the published conditional expectation and P(X(39) = 0)', () => {
     expect(conditionalExpectedPurchases(model, 39, 2, 30.43, 38.86)).toBeCloseTo(1.226, 3);
     // The paper's 0.5738 is computed from the rounded estimates; our unrounded fit gives it to 3 decimals.
-    expect(probabilityNoPurchase({ model: 'bgnbd', r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 }, 39)).toBeCloseTo(0.5738, 4);
+    expect(probabilityNoPurchase({ model: 'bgnbd', r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 }, 39)).toBeCloseTo(
+      0.5738,
+      4,
+    );
     expect(Math.abs(probabilityNoPurchase(model, 39) - 0.5738)).toBeLessThan(0.001);
   });
 
@@ -92,7 +97,9 @@ describe('CDNOW (Fader, Hardie & Lee 2005)', () => {
     const customer = { x: 2, tx: 30.43, T: 38.86, monetary: 22.35 };
     const year = lifetimeValue(model, spend, customer, { horizonDays: 365, monthlyDiscountRate: 0.01 });
     const flat = lifetimeValue(model, spend, customer, { horizonDays: 365, monthlyDiscountRate: 0 });
-    const expectedSpend = conditionalExpectedPurchases(model, 365 / 7, 2, 30.43, 38.86) * ((spend.p * (spend.gamma + 2 * 22.35)) / (spend.p * 2 + spend.q - 1));
+    const expectedSpend =
+      conditionalExpectedPurchases(model, 365 / 7, 2, 30.43, 38.86) *
+      ((spend.p * (spend.gamma + 2 * 22.35)) / (spend.p * 2 + spend.q - 1));
     expect(flat).toBeCloseTo(expectedSpend, 8);
     expect(year).toBeLessThan(flat);
     expect(year).toBeGreaterThan(flat / 1.01 ** 12);
@@ -103,11 +110,18 @@ describe('a million simulated customers', () => {
   it('fits BG/NBD and Gamma-Gamma back to the CDNOW estimates within 2%', () => {
     const truth = { model: 'bgnbd' as const, r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 };
     const spendTruth = { p: 6.25, q: 3.74, gamma: 15.44 };
-    const base = simulateCustomers(truth, spendTruth, { customers: 1_000_000, seed: 20240601, minWeeks: 39, maxWeeks: 104 });
+    const base = simulateCustomers(truth, spendTruth, {
+      customers: 1_000_000,
+      seed: 20240601,
+      minWeeks: 39,
+      maxWeeks: 104,
+    });
     const fitted = fitPurchaseModel(base);
     expect(fitted.groups).toBeLessThan(400_000);
-    for (const key of ['r', 'alpha', 'a', 'b'] as const) expect(Math.abs(fitted[key] / truth[key] - 1), key).toBeLessThan(0.02);
+    for (const key of ['r', 'alpha', 'a', 'b'] as const)
+      expect(Math.abs(fitted[key] / truth[key] - 1), key).toBeLessThan(0.02);
     const spend = fitSpendModel(base.x, base.monetary);
-    for (const key of ['p', 'q', 'gamma'] as const) expect(Math.abs(spend[key] / spendTruth[key] - 1), key).toBeLessThan(0.02);
+    for (const key of ['p', 'q', 'gamma'] as const)
+      expect(Math.abs(spend[key] / spendTruth[key] - 1), key).toBeLessThan(0.02);
   });
 });

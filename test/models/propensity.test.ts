@@ -45,7 +45,11 @@ describe('logistic regression', () => {
     const holdout = { values: values.slice(nTrain * d), rows: n - nTrain, features: d };
     const ours = fitLogistic(train, y.subarray(0, nTrain), { c: 0.05 });
     const auc = rocAuc(predictLogistic(ours, holdout), y.subarray(nTrain));
-    const theirs = runScikitLearn<{ coef: number[]; intercept: number; auc: number }>({ values, rows: n, features: d }, SKLEARN_FIT(0.05), { y, split: Float64Array.of(nTrain) });
+    const theirs = runScikitLearn<{ coef: number[]; intercept: number; auc: number }>(
+      { values, rows: n, features: d },
+      SKLEARN_FIT(0.05),
+      { y, split: Float64Array.of(nTrain) },
+    );
     ours.coefficients.forEach((w, j) => expect(w).toBeCloseTo(theirs.coef[j]!, 6));
     expect(ours.intercept).toBeCloseTo(theirs.intercept, 6);
     expect(auc).toBeCloseTo(theirs.auc, 10);
@@ -68,7 +72,9 @@ function buyers(): (ContactRecord | EventRecord)[] {
     const dropout = first + -Math.log(1 - rng.next()) * 400 * DAY;
     records.push(happened(who, 'signup', new Date(first - DAY).toISOString()));
     for (let t = first; t < Math.min(dropout, NOW.getTime()); t += (-Math.log(1 - rng.next()) / rate) * DAY) {
-      records.push(happened(who, 'purchase', new Date(t).toISOString(), Math.round(20 + rng.gamma(2, 30)), { currency: 'EUR' }));
+      records.push(
+        happened(who, 'purchase', new Date(t).toISOString(), Math.round(20 + rng.gamma(2, 30)), { currency: 'EUR' }),
+      );
     }
   }
   return records;
@@ -96,14 +102,23 @@ describe('propensity over the store', () => {
     const saved = run.saved as unknown as SavedPropensityModel;
     const cutoffs = metrics.cutoffs.map((c) => Date.parse(c));
     expect(cutoffs).toHaveLength(8);
-    const rows = propensityRows(store, { features: settings.features, outcome: 'purchase', horizon_days: 30 }, cutoffs, NOW, { reporting: 'EUR' });
+    const rows = propensityRows(
+      store,
+      { features: settings.features, outcome: 'purchase', horizon_days: 30 },
+      cutoffs,
+      NOW,
+      { reporting: 'EUR' },
+    );
     const n = rows.outcomes.length;
     expect(metrics.train.rows).toBe(Math.floor(0.7 * n));
     expect(metrics.train.rows + metrics.holdout.rows).toBe(n);
     // time-respecting: no holdout row is older than a training row
     expect(Date.parse(metrics.holdout.from)).toBeGreaterThanOrEqual(Date.parse(metrics.train.to));
     const matrix = applyPreparation(saved.preparation, rows.columns);
-    const theirs = runScikitLearn<{ coef: number[]; intercept: number; auc: number }>(matrix, SKLEARN_FIT(0.5), { y: rows.outcomes, split: Float64Array.of(metrics.train.rows) });
+    const theirs = runScikitLearn<{ coef: number[]; intercept: number; auc: number }>(matrix, SKLEARN_FIT(0.5), {
+      y: rows.outcomes,
+      split: Float64Array.of(metrics.train.rows),
+    });
     settings.features.forEach((f, j) => expect(metrics.coefficients[f]).toBeCloseTo(theirs.coef[j]!, 5));
     expect(metrics.intercept).toBeCloseTo(theirs.intercept, 5);
     expect(metrics.holdout.auc).toBeCloseTo(theirs.auc, 8);
@@ -119,7 +134,11 @@ describe('propensity over the store', () => {
   });
 
   it('stores a purchase probability per contact for rules', () => {
-    const stored = store.statement("SELECT COUNT(*) AS n, MIN(value) AS lo, MAX(value) AS hi FROM model_outputs WHERE model = 'buy_next_30d' AND output = 'probability'").get() as { n: number; lo: number; hi: number };
+    const stored = store
+      .statement(
+        "SELECT COUNT(*) AS n, MIN(value) AS lo, MAX(value) AS hi FROM model_outputs WHERE model = 'buy_next_30d' AND output = 'probability'",
+      )
+      .get() as { n: number; lo: number; hi: number };
     expect(stored.n).toBe(400);
     expect(stored.lo).toBeGreaterThan(0);
     expect(stored.hi).toBeLessThan(1);

@@ -29,7 +29,11 @@ const day = (daysBeforeNow: number): string => new Date(NOW.getTime() - daysBefo
  * years ago until a year ago, then nothing), one-time buyers, and occasional buyers (three purchases, the last one
  * within two months); plus three people who never bought.
  */
-function world(): { records: (ContactRecord | EventRecord)[]; purchases: Map<string, number[]>; groups: Record<string, string[]> } {
+function world(): {
+  records: (ContactRecord | EventRecord)[];
+  purchases: Map<string, number[]>;
+  groups: Record<string, string[]>;
+} {
   const records: (ContactRecord | EventRecord)[] = [];
   const purchases = new Map<string, number[]>();
   const groups: Record<string, string[]> = { loyal: [], lapsed: [], once: [], occasional: [], never: [] };
@@ -42,11 +46,16 @@ function world(): { records: (ContactRecord | EventRecord)[]; purchases: Map<str
     const lapsed = `lapsed${i}`;
     const once = `once${i}`;
     const occasional = `occasional${i}`;
-    for (const [g, who] of [['loyal', loyal], ['lapsed', lapsed], ['once', once], ['occasional', occasional]] as const) {
+    for (const [g, who] of [
+      ['loyal', loyal],
+      ['lapsed', lapsed],
+      ['once', once],
+      ['occasional', occasional],
+    ] as const) {
       records.push(person(who));
       groups[g]!.push(who);
     }
-    for (let d = 3 + i % 5; d < 365; d += 14) buy(loyal, d, 80 + i * 3 + (d % 7));
+    for (let d = 3 + (i % 5); d < 365; d += 14) buy(loyal, d, 80 + i * 3 + (d % 7));
     for (let d = 365 + i * 2; d < 730; d += 10) buy(lapsed, d, 60 + i + (d % 5));
     buy(once, 20 + i * 25, 40 + i);
     for (const d of [300 + i * 7, 150 + i * 3, 20 + i * 3]) buy(occasional, d, 25 + i + (d % 3));
@@ -77,7 +86,11 @@ describe('models over the store (runModels)', () => {
   computeFeatures(store, { now: NOW, currency: CURRENCY });
   const reports = runModels(store, MODELS, { now: NOW, currency: CURRENCY });
   const names = (ids: number[]): string[] => {
-    const byId = new Map(Object.values(groups).flat().map((who) => [idOf(store, who), who]));
+    const byId = new Map(
+      Object.values(groups)
+        .flat()
+        .map((who) => [idOf(store, who), who]),
+    );
     return ids.map((id) => byId.get(id) ?? '?').sort();
   };
   afterAll(() => store.close());
@@ -96,17 +109,27 @@ describe('models over the store (runModels)', () => {
     const run = readModelRun(store, reports[0]!.runId)!;
     const metrics = run.metrics as unknown as ClusterMetrics;
     const saved = run.saved as unknown as SavedClusterModel;
-    const rows = store.statement("SELECT contact_id, value, label FROM model_outputs WHERE model = 'segments' AND output = 'cluster' ORDER BY contact_id").all() as { contact_id: number; value: number; label: string }[];
+    const rows = store
+      .statement(
+        "SELECT contact_id, value, label FROM model_outputs WHERE model = 'segments' AND output = 'cluster' ORDER BY contact_id",
+      )
+      .all() as { contact_id: number; value: number; label: string }[];
     expect(rows).toHaveLength(48);
     expect(names(rows.map((r) => r.contact_id)).some((n) => n.startsWith('never'))).toBe(false);
     expect(metrics.skipped).toEqual({ days_since_last_purchase: 3 });
     for (const r of rows) expect(r.label).toBe(metrics.profiles[r.value]!.name);
     expect(saved.names).toEqual(metrics.profiles.map((p) => p.name));
     // The prepared matrix, rebuilt here from the features and the saved transformation, clustered by scikit-learn.
-    const features = store.statement('SELECT days_since_last_purchase AS r, frequency_all AS f, monetary_all AS m FROM contact_features WHERE days_since_last_purchase IS NOT NULL ORDER BY contact_id').all() as { r: number; f: number; m: number }[];
+    const features = store
+      .statement(
+        'SELECT days_since_last_purchase AS r, frequency_all AS f, monetary_all AS m FROM contact_features WHERE days_since_last_purchase IS NOT NULL ORDER BY contact_id',
+      )
+      .all() as { r: number; f: number; m: number }[];
     const p = saved.preparation;
     const values = new Float64Array(features.length * 3);
-    features.forEach((row, i) => [row.r, row.f, row.m].forEach((v, j) => (values[i * 3 + j] = (Math.log1p(v) - p.means[j]!) / p.scales[j]!)));
+    features.forEach((row, i) =>
+      [row.r, row.f, row.m].forEach((v, j) => (values[i * 3 + j] = (Math.log1p(v) - p.means[j]!) / p.scales[j]!)),
+    );
     const theirs = runScikitLearn<number[]>(
       { values, rows: features.length, features: 3 },
       `from sklearn.cluster import KMeans
@@ -136,8 +159,13 @@ print(json.dumps(KMeans(n_clusters=${metrics.k}, n_init=10, random_state=0).fit(
   });
 
   it('selects the lapsed buyers with the rule model: churn.risk gt 0.7', () => {
-    evaluateSegments(store, [{ key: 'at_risk', rule: { model: 'churn.risk', gt: 0.7 } }], { now: NOW, models: ['churn'] });
-    const members = store.statement("SELECT contact_id FROM memberships WHERE segment_key = 'at_risk'").all() as { contact_id: number }[];
+    evaluateSegments(store, [{ key: 'at_risk', rule: { model: 'churn.risk', gt: 0.7 } }], {
+      now: NOW,
+      models: ['churn'],
+    });
+    const members = store.statement("SELECT contact_id FROM memberships WHERE segment_key = 'at_risk'").all() as {
+      contact_id: number;
+    }[];
     expect(names(members.map((m) => m.contact_id))).toEqual([...groups.lapsed!].sort());
   });
 
@@ -149,30 +177,58 @@ print(json.dumps(KMeans(n_clusters=${metrics.k}, n_init=10, random_state=0).fit(
       const x = days.length - 1;
       const tx = (days[0]! - days[days.length - 1]!) / 7;
       const T = days[0]! / 7;
-      const stored = store.statement("SELECT value FROM model_outputs WHERE model = 'churn' AND output = 'p_alive' AND contact_id = ?").get(idOf(store, who)) as { value: number };
+      const stored = store
+        .statement("SELECT value FROM model_outputs WHERE model = 'churn' AND output = 'p_alive' AND contact_id = ?")
+        .get(idOf(store, who)) as { value: number };
       expect(stored.value).toBeCloseTo(probabilityAlive(params, x, tx, T), 12);
-      const by = store.statement("SELECT label FROM model_outputs WHERE model = 'churn' AND output = 'scored_by' AND contact_id = ?").get(idOf(store, who));
+      const by = store
+        .statement("SELECT label FROM model_outputs WHERE model = 'churn' AND output = 'scored_by' AND contact_id = ?")
+        .get(idOf(store, who));
       expect(by).toEqual({ label: 'bgnbd' });
     }
-    const once = store.statement("SELECT value FROM model_outputs WHERE model = 'churn' AND output = 'risk' AND contact_id = ?").get(idOf(store, 'once0')) as { value: number };
+    const once = store
+      .statement("SELECT value FROM model_outputs WHERE model = 'churn' AND output = 'risk' AND contact_id = ?")
+      .get(idOf(store, 'once0')) as { value: number };
     expect(once.value).toBe(0);
-    const clv = store.statement("SELECT COUNT(*) AS n FROM model_outputs WHERE model = 'churn' AND output = 'clv' AND value > 0").get() as { n: number };
+    const clv = store
+      .statement("SELECT COUNT(*) AS n FROM model_outputs WHERE model = 'churn' AND output = 'clv' AND value > 0")
+      .get() as { n: number };
     expect(clv.n).toBe(48);
   });
 
   it('assigns a new contact to the nearest saved centroid, computed here from the saved preparation', () => {
-    load(store, [person('newcomer'), ...[2, 16, 30, 44, 58, 72, 86, 100].map((d) => happened('newcomer', 'purchase', day(d), 95, { currency: 'EUR' }))]);
+    load(store, [
+      person('newcomer'),
+      ...[2, 16, 30, 44, 58, 72, 86, 100].map((d) => happened('newcomer', 'purchase', day(d), 95, { currency: 'EUR' })),
+    ]);
     const id = idOf(store, 'newcomer');
     recomputeContacts(store, [id], { now: NOW, currency: CURRENCY });
     const [score] = scoreContacts(store, 'segments', [id], { now: NOW });
     const saved = readModelRun(store, reports[0]!.runId)!.saved as unknown as SavedClusterModel;
-    const f = store.statement('SELECT days_since_last_purchase AS r, frequency_all AS f, monetary_all AS m FROM contact_features WHERE contact_id = ?').get(id) as { r: number; f: number; m: number };
-    const point = [f.r, f.f, f.m].map((v, j) => (Math.log1p(v) - saved.preparation.means[j]!) / saved.preparation.scales[j]!);
-    const distances = Array.from({ length: saved.k }, (_, c) => point.reduce((s, v, j) => s + (v - saved.centroids[c * 3 + j]!) ** 2, 0));
+    const f = store
+      .statement(
+        'SELECT days_since_last_purchase AS r, frequency_all AS f, monetary_all AS m FROM contact_features WHERE contact_id = ?',
+      )
+      .get(id) as { r: number; f: number; m: number };
+    const point = [f.r, f.f, f.m].map(
+      (v, j) => (Math.log1p(v) - saved.preparation.means[j]!) / saved.preparation.scales[j]!,
+    );
+    const distances = Array.from({ length: saved.k }, (_, c) =>
+      point.reduce((s, v, j) => s + (v - saved.centroids[c * 3 + j]!) ** 2, 0),
+    );
     const nearest = distances.indexOf(Math.min(...distances));
     expect(score).toEqual({ contactId: id, value: nearest, label: saved.names[nearest], version: 1 });
-    const stored = store.statement("SELECT value, label, model_version, run_id FROM model_outputs WHERE model = 'segments' AND output = 'cluster' AND contact_id = ?").get(id);
-    expect(stored).toEqual({ value: nearest, label: saved.names[nearest], model_version: 1, run_id: reports[0]!.runId });
+    const stored = store
+      .statement(
+        "SELECT value, label, model_version, run_id FROM model_outputs WHERE model = 'segments' AND output = 'cluster' AND contact_id = ?",
+      )
+      .get(id);
+    expect(stored).toEqual({
+      value: nearest,
+      label: saved.names[nearest],
+      model_version: 1,
+      run_id: reports[0]!.runId,
+    });
   });
 
   it('counts contacts that changed cluster on the next run, as version 2', () => {
@@ -182,7 +238,11 @@ print(json.dumps(KMeans(n_clusters=${metrics.k}, n_init=10, random_state=0).fit(
     const [again] = runModels(store, MODELS, { now: later, only: ['segments'], currency: CURRENCY });
     expect(again).toMatchObject({ model: 'segments', version: 2, status: 'succeeded' });
     const run = readModelRun(store, again!.runId)!;
-    const changed = run.metrics.changed as { changed: number; compared: number; moves: { from: string; to: string; contacts: number }[] };
+    const changed = run.metrics.changed as {
+      changed: number;
+      compared: number;
+      moves: { from: string; to: string; contacts: number }[];
+    };
     expect(changed.compared).toBe(49);
     expect(changed.changed).toBe(again!.changed);
     expect(changed.moves.reduce((s, m) => s + m.contacts, 0)).toBe(changed.changed);
@@ -192,7 +252,11 @@ print(json.dumps(KMeans(n_clusters=${metrics.k}, n_init=10, random_state=0).fit(
     const runs = listModelRuns(store).filter((r) => r.status === 'succeeded');
     const latest = (model: string) => runs.filter((r) => r.model === model).sort((a, b) => b.version - a.version)[0]!;
     expect(latest('segments').version).toBe(2);
-    const stamps = store.statement('SELECT model, model_version AS version, run_id AS runId, COUNT(*) AS n FROM model_outputs GROUP BY model, model_version, run_id ORDER BY model').all();
+    const stamps = store
+      .statement(
+        'SELECT model, model_version AS version, run_id AS runId, COUNT(*) AS n FROM model_outputs GROUP BY model, model_version, run_id ORDER BY model',
+      )
+      .all();
     expect(stamps).toEqual([
       { model: 'churn', version: 1, runId: latest('churn').id, n: expect.any(Number) },
       { model: 'segments', version: 2, runId: latest('segments').id, n: 49 },
@@ -205,17 +269,30 @@ print(json.dumps(KMeans(n_clusters=${metrics.k}, n_init=10, random_state=0).fit(
 
   it('refuses a wrong setting naming models.<name>.<field> and the fix, before running anything', () => {
     const before = listModelRuns(store).length;
-    expect(() => runModels(store, { segments: { kind: 'kmeans', features: ['frequency_all'], k: 'lots' } })).toThrow(/models\.segments\.k: .*2\.\.10/);
-    expect(() => runModels(store, { churn: { kind: 'bgnbd', horizon: 90 } })).toThrow(/models\.churn\.horizon: unknown setting/);
+    expect(() => runModels(store, { segments: { kind: 'kmeans', features: ['frequency_all'], k: 'lots' } })).toThrow(
+      /models\.segments\.k: .*2\.\.10/,
+    );
+    expect(() => runModels(store, { churn: { kind: 'bgnbd', horizon: 90 } })).toThrow(
+      /models\.churn\.horizon: unknown setting/,
+    );
     expect(() => runModels(store, { x: { kind: 'neural' } })).toThrow(/models\.x\.kind: unknown kind "neural"/);
-    expect(() => runModels(store, { segments: { kind: 'kmeans', features: ['frequency_all'], log1p: ['monetary_all'] } })).toThrow(/models\.segments\.log1p: "monetary_all" is not among the features/);
+    expect(() =>
+      runModels(store, { segments: { kind: 'kmeans', features: ['frequency_all'], log1p: ['monetary_all'] } }),
+    ).toThrow(/models\.segments\.log1p: "monetary_all" is not among the features/);
     expect(listModelRuns(store).length).toBe(before);
   });
 
   it('records a model that fails at run time as failed, and still runs the others', () => {
-    const out = runModels(store, { bad: { kind: 'kmeans', features: ['no_such_feature'] }, churn: MODELS.churn }, { now: NOW, currency: CURRENCY });
+    const out = runModels(
+      store,
+      { bad: { kind: 'kmeans', features: ['no_such_feature'] }, churn: MODELS.churn },
+      { now: NOW, currency: CURRENCY },
+    );
     expect(out.map((r) => r.status)).toEqual(['failed', 'succeeded']);
     expect(out[0]!.error).toMatch(/models\.bad\.features: unknown feature "no_such_feature"/);
-    expect(listModelRuns(store, { model: 'bad' })[0]).toMatchObject({ status: 'failed', error: expect.stringMatching(/no_such_feature/) });
+    expect(listModelRuns(store, { model: 'bad' })[0]).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/no_such_feature/),
+    });
   });
 });

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { automaticK, kMeans, kMeansPlusPlus, openThreads, sampleIndices, seededRandom, silhouette, type Matrix } from '../../core/models/index.js';
+import {
+  automaticK,
+  kMeans,
+  kMeansPlusPlus,
+  openThreads,
+  sampleIndices,
+  seededRandom,
+  silhouette,
+  type Matrix,
+} from '../../core/models/index.js';
 import { runScikitLearn } from './online-retail.js';
 
 /** 150,000 rows × 5 features from 6 overlapping Gaussian clusters (several blocks of rows, many iterations). */

@@ -10,7 +10,9 @@ describe('model versions on a store that had scores before them', () => {
   afterAll(cleanup);
 
   it('stamps each existing score with the latest successful run of its model, and leaves unrun models unstamped', () => {
-    const before = openStore(file, { migrations: migrations.filter((m) => m.name !== '20261202T090000_model_outputs_version') });
+    const before = openStore(file, {
+      migrations: migrations.filter((m) => m.name !== '20261202T090000_model_outputs_version'),
+    });
     before.connection.exec(`
       INSERT INTO contacts (id, created_at, updated_at) VALUES (1, '2026-01-01', '2026-01-01'), (2, '2026-01-01', '2026-01-01');
       INSERT INTO model_runs (id, model, kind, version, status, started_at, scored_at, params) VALUES
@@ -24,7 +26,9 @@ describe('model versions on a store that had scores before them', () => {
     before.close();
     const after = openStore(file);
     try {
-      const rows = after.statement('SELECT contact_id, model, model_version, run_id FROM model_outputs ORDER BY model, contact_id').all();
+      const rows = after
+        .statement('SELECT contact_id, model, model_version, run_id FROM model_outputs ORDER BY model, contact_id')
+        .all();
       expect(rows).toEqual([
         { contact_id: 1, model: 'churn', model_version: 2, run_id: 11 },
         { contact_id: 2, model: 'churn', model_version: 2, run_id: 11 },

@@ -96,7 +96,12 @@ describe('ctx.call', () => {
   });
 
   it('names a failure that has no message by its class and code once retries give up', async () => {
-    const ctx = createContext({ connection: 'sf', clock: virtualClock(), retry: { maxAttempts: 2, baseDelayMs: 1 }, logger: memoryLogger() });
+    const ctx = createContext({
+      connection: 'sf',
+      clock: virtualClock(),
+      retry: { maxAttempts: 2, baseDelayMs: 1 },
+      logger: memoryLogger(),
+    });
     const failing = ctx.call('op', async () => {
       throw Object.assign(new TypeError(''), { statusCode: 503, code: 'UND_ERR_SOCKET' });
     });

@@ -38,7 +38,12 @@ function person(i: number, traits: Record<string, unknown> = {}): ContactRecord 
     kind: 'contact',
     source: 'crm',
     externalId: `c${i}`,
-    traits: { email: `Person${i}@Example.com`, updated_at: '2024-03-01T00:00:00Z', email_consent: 'subscribed', ...traits },
+    traits: {
+      email: `Person${i}@Example.com`,
+      updated_at: '2024-03-01T00:00:00Z',
+      email_consent: 'subscribed',
+      ...traits,
+    },
   };
 }
 
@@ -78,11 +83,17 @@ function crmIds(people: number[]): string[] {
 }
 
 const range = (n: number, from = 1) => Array.from({ length: n }, (_, k) => k + from);
-const changesSent = (destination = memory) => destination.batches.flatMap((b) => b.changes.map((c) => ({ segment: b.segment.key, ...c })));
+const changesSent = (destination = memory) =>
+  destination.batches.flatMap((b) => b.changes.map((c) => ({ segment: b.segment.key, ...c })));
 
 beforeEach(() => {
   store = openStore(join(mkdtempSync(join(tmpdir(), 'segflow-push-')), 'segflow.db'));
-  loadPage(store, { connection: 'crm', stream: 'contacts', records: range(PEOPLE).map((i) => person(i)), checkpoint: null });
+  loadPage(store, {
+    connection: 'crm',
+    stream: 'contacts',
+    records: range(PEOPLE).map((i) => person(i)),
+    checkpoint: null,
+  });
   for (const i of range(PEOPLE)) {
     const c = findContactByExternalId(store, 'crm', `c${i}`);
     if (!c) throw new Error('contact not loaded');
@@ -112,7 +123,9 @@ describe('pushing segment membership to a destination', () => {
   it('mirror removes contacts who left, passing the record id the destination gave; upsert leaves them', async () => {
     enter('vip', range(PEOPLE));
     await push();
-    const recordIdOf2 = [...(memory.segments.get('vip')?.values() ?? [])].find((m) => m.externalId === 'c2')?.destinationRecordId;
+    const recordIdOf2 = [...(memory.segments.get('vip')?.values() ?? [])].find(
+      (m) => m.externalId === 'c2',
+    )?.destinationRecordId;
     expect(recordIdOf2).toBeDefined();
     exitSegment(store, 'vip', contactId(1));
     exitSegment(store, 'vip', contactId(2));
@@ -133,7 +146,9 @@ describe('pushing segment membership to a destination', () => {
     // the exit and a later re-entry are different history rows, so different messages
     enterSegment(store, 'vip', contactId(1), 1);
     await push();
-    const sentTo1 = changesSent().filter((c) => c.contact.externalIds[0] === 'c1').map((c) => c.messageId);
+    const sentTo1 = changesSent()
+      .filter((c) => c.contact.externalIds[0] === 'c1')
+      .map((c) => c.messageId);
     expect(new Set(sentTo1).size).toBe(3);
     expect(held('vip')).toContain('c1');
   });
@@ -141,10 +156,17 @@ describe('pushing segment membership to a destination', () => {
   it('mode all re-sends every member, with the same message ids', async () => {
     enter('vip', range(PEOPLE));
     await push();
-    const before = changesSent().map((c) => c.messageId).sort();
+    const before = changesSent()
+      .map((c) => c.messageId)
+      .sort();
     const repair = await push({ mode: 'all' });
     expect(repair.segments[0]).toMatchObject({ added: PEOPLE, batches: 3 });
-    expect(changesSent().slice(PEOPLE).map((c) => c.messageId).sort()).toEqual(before);
+    expect(
+      changesSent()
+        .slice(PEOPLE)
+        .map((c) => c.messageId)
+        .sort(),
+    ).toEqual(before);
   });
 
   it('records a rejected row with its reason and does not retry it, while the rest of its batch is delivered', async () => {
@@ -171,14 +193,20 @@ describe('pushing segment membership to a destination', () => {
   });
 
   it('retries a retryable row in the run up to the retry count, then leaves it for no further runs', async () => {
-    memory = createMemoryDestination({ batchSize: 4, retry: (c) => (c.contact.externalIds[0] === 'c6' ? 'lock contention' : undefined) });
+    memory = createMemoryDestination({
+      batchSize: 4,
+      retry: (c) => (c.contact.externalIds[0] === 'c6' ? 'lock contention' : undefined),
+    });
     enter('vip', range(PEOPLE));
     const outcome = await push({ maxRetries: 2 });
     const attemptsAt6 = changesSent().filter((c) => c.contact.externalIds[0] === 'c6').length;
     expect(attemptsAt6).toBe(3);
     expect(outcome.segments[0]).toMatchObject({ added: 9, retried: 2, pending: 1 });
     expect(outcome.status).toBe('partial');
-    expect(readDeliveredState(store, 'lists', 'vip').find((r) => r.contactId === contactId(6))).toMatchObject({ status: 'retryable', attempts: 3 });
+    expect(readDeliveredState(store, 'lists', 'vip').find((r) => r.contactId === contactId(6))).toMatchObject({
+      status: 'retryable',
+      attempts: 3,
+    });
 
     const again = await push({ maxRetries: 2 });
     expect(changesSent().filter((c) => c.contact.externalIds[0] === 'c6')).toHaveLength(3);
@@ -215,8 +243,18 @@ describe('pushing segment membership to a destination', () => {
       connection: 'mail',
       stream: 'members',
       records: [
-        { kind: 'contact', source: 'mail', externalId: 'm4', traits: { email: 'person4@example.com', email_consent: 'unsubscribed', updated_at: '2024-01-01T00:00:00Z' } },
-        { kind: 'contact', source: 'mail', externalId: 'm8', traits: { email: 'person8@example.com', email_consent: 'cleaned', updated_at: '2024-01-01T00:00:00Z' } },
+        {
+          kind: 'contact',
+          source: 'mail',
+          externalId: 'm4',
+          traits: { email: 'person4@example.com', email_consent: 'unsubscribed', updated_at: '2024-01-01T00:00:00Z' },
+        },
+        {
+          kind: 'contact',
+          source: 'mail',
+          externalId: 'm8',
+          traits: { email: 'person8@example.com', email_consent: 'cleaned', updated_at: '2024-01-01T00:00:00Z' },
+        },
       ],
       checkpoint: null,
     });
@@ -243,7 +281,9 @@ describe('pushing segment membership to a destination', () => {
     const dry = await push({ dryRun: true });
     expect(dry.dryRun).toBe(true);
     expect(dry.segments[0]).toMatchObject({ added: 0, removed: 1 });
-    expect(dry.segments[0]?.sample).toEqual([{ op: 'remove', contactId: String(contactId(2)), email: 'person2@example.com', externalIds: ['c2'] }]);
+    expect(dry.segments[0]?.sample).toEqual([
+      { op: 'remove', contactId: String(contactId(2)), email: 'person2@example.com', externalIds: ['c2'] },
+    ]);
     expect(storeDigest(store)).toBe(digest);
     expect(readDeliveredState(store, 'lists', 'vip')).toEqual(state);
     expect(memory.batches).toHaveLength(batches);
@@ -267,9 +307,16 @@ describe('pushing segment membership to a destination', () => {
     enter('vip', range(PEOPLE));
 
     const outcome = await push({ destination: flaky, segments: ['churn', 'vip'] });
-    const otherOutcome = await push({ destination: other.destination, connection: 'other', segments: ['churn', 'vip'] });
+    const otherOutcome = await push({
+      destination: other.destination,
+      connection: 'other',
+      segments: ['churn', 'vip'],
+    });
     expect(outcome.status).toBe('partial');
-    expect(outcome.segments.map((s) => [s.segment, s.status])).toEqual([['churn', 'failed'], ['vip', 'succeeded']]);
+    expect(outcome.segments.map((s) => [s.segment, s.status])).toEqual([
+      ['churn', 'failed'],
+      ['vip', 'succeeded'],
+    ]);
     expect(outcome.segments[0]?.error).toContain('503');
     expect(held('vip')).toEqual(crmIds(range(PEOPLE)));
     expect(held('churn')).toEqual([]);
@@ -284,7 +331,10 @@ describe('pushing segment membership to a destination', () => {
     down = false;
     const later = await push({ destination: flaky, segments: ['churn', 'vip'] });
     expect(later.status).toBe('succeeded');
-    expect(later.segments.map((s) => [s.segment, s.added])).toEqual([['churn', 3], ['vip', 0]]);
+    expect(later.segments.map((s) => [s.segment, s.added])).toEqual([
+      ['churn', 3],
+      ['vip', 0],
+    ]);
     expect(held('churn')).toEqual(crmIds([1, 2, 3]));
   });
 
@@ -297,13 +347,24 @@ describe('pushing segment membership to a destination', () => {
         offered += batch.changes.length;
         const known = batch.changes.filter((c) => c.contact.externalIds.length > 0);
         const results = await memory.destination.write({ ...batch, changes: known }, config as never, ctx);
-        return batch.changes.map((c) => (c.contact.externalIds.length > 0 ? results.shift()! : { status: 'skipped', reason: 'not in the CRM', code: 'NOT_IN_CRM' }));
+        return batch.changes.map((c) =>
+          c.contact.externalIds.length > 0
+            ? results.shift()!
+            : { status: 'skipped', reason: 'not in the CRM', code: 'NOT_IN_CRM' },
+        );
       },
     };
     loadPage(store, {
       connection: 'shop',
       stream: 'customers',
-      records: [{ kind: 'contact', source: 'shop', externalId: 's1', traits: { email: 'shopper@example.com', updated_at: '2024-03-01T00:00:00Z' } }],
+      records: [
+        {
+          kind: 'contact',
+          source: 'shop',
+          externalId: 's1',
+          traits: { email: 'shopper@example.com', updated_at: '2024-03-01T00:00:00Z' },
+        },
+      ],
       checkpoint: null,
     });
     const shopper = findContactByExternalId(store, 'shop', 's1');
@@ -325,7 +386,10 @@ describe('pushing segment membership to a destination', () => {
     const second = await push({ destination: crmOnly });
     expect(offered).toBe(0);
     expect(second.segments[0]).toMatchObject({ added: 0, removed: 0, batches: 0, skippedBy: { notInDestination: 1 } });
-    expect((await push({ destination: crmOnly, dryRun: true })).segments[0]).toMatchObject({ added: 0, skippedBy: { notInDestination: 1 } });
+    expect((await push({ destination: crmOnly, dryRun: true })).segments[0]).toMatchObject({
+      added: 0,
+      skippedBy: { notInDestination: 1 },
+    });
 
     // a repair re-sends every member, the skipped one too
     offered = 0;
@@ -334,14 +398,29 @@ describe('pushing segment membership to a destination', () => {
     expect(repair.segments[0]).toMatchObject({ added: 2, skippedBy: { notInDestination: 1 } });
 
     // the person appears in the CRM: their identities changed, so they are offered again and added
-    loadPage(store, { connection: 'crm', stream: 'contacts', records: [{ kind: 'contact', source: 'crm', externalId: 'c99', traits: { email: 'shopper@example.com', updated_at: '2024-04-01T00:00:00Z' } }], checkpoint: null });
+    loadPage(store, {
+      connection: 'crm',
+      stream: 'contacts',
+      records: [
+        {
+          kind: 'contact',
+          source: 'crm',
+          externalId: 'c99',
+          traits: { email: 'shopper@example.com', updated_at: '2024-04-01T00:00:00Z' },
+        },
+      ],
+      checkpoint: null,
+    });
     expect(findContactByExternalId(store, 'crm', 'c99')?.id).toBe(shopper.id);
     offered = 0;
     const later = await push({ destination: crmOnly });
     expect(offered).toBe(1);
     expect(later.segments[0]).toMatchObject({ added: 1, skipped: 0 });
     expect(held('vip')).toEqual(['c1', 'c2', 'c99']);
-    expect(readDeliveredState(store, 'lists', 'vip').find((r) => r.contactId === shopper.id)).toMatchObject({ status: 'delivered', identityDigest: null });
+    expect(readDeliveredState(store, 'lists', 'vip').find((r) => r.contactId === shopper.id)).toMatchObject({
+      status: 'delivered',
+      identityDigest: null,
+    });
   });
 
   it('a contact with neither an email nor an id in the chosen source is skipped, not sent', async () => {

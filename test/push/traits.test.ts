@@ -8,7 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryDestination, type MemoryDestination } from '../../connectors/memory/index.js';
-import { destination as segmentDestination, sandboxConfig, startSandbox, type SegmentSandbox } from '../../connectors/segment/index.js';
+import {
+  destination as segmentDestination,
+  sandboxConfig,
+  startSandbox,
+  type SegmentSandbox,
+} from '../../connectors/segment/index.js';
 import {
   addSuppression,
   enterSegment,
@@ -39,7 +44,12 @@ function person(i: number, country: string): ContactRecord {
     kind: 'contact',
     source: 'crm',
     externalId: `c${i}`,
-    traits: { email: `person${i}@example.com`, country, updated_at: `2024-03-0${i}T00:00:00Z`, email_consent: 'subscribed' },
+    traits: {
+      email: `person${i}@example.com`,
+      country,
+      updated_at: `2024-03-0${i}T00:00:00Z`,
+      email_consent: 'subscribed',
+    },
   };
 }
 
@@ -81,7 +91,12 @@ const traitsHeld = (i: number) => memory.segments.get('vip')?.get(`vip/id:c${i}`
 
 beforeEach(() => {
   store = openStore(join(mkdtempSync(join(tmpdir(), 'segflow-traits-')), 'segflow.db'));
-  loadPage(store, { connection: 'crm', stream: 'contacts', records: range(PEOPLE).map((i) => person(i, i % 2 ? 'FR' : 'DE')), checkpoint: null });
+  loadPage(store, {
+    connection: 'crm',
+    stream: 'contacts',
+    records: range(PEOPLE).map((i) => person(i, i % 2 ? 'FR' : 'DE')),
+    checkpoint: null,
+  });
   for (const i of range(PEOPLE)) ids.set(i, findContactByExternalId(store, 'crm', `c${i}`)!.id);
   // contact 6 has no churn score: its churn_risk is null
   for (const i of range(PEOPLE - 1)) score(i, 'churn', 'risk', i / 10);
@@ -112,7 +127,11 @@ describe('pushing mapped traits', () => {
     expect(traitsHeld(5)).toEqual({ churn_risk: 0.5, tier: 'new', country: 'FR' });
     expect(traitsHeld(6)).toEqual({ churn_risk: null, tier: 'new', country: 'DE' });
     const state = readDeliveredState(store, 'lists', 'vip');
-    expect(state.find((r) => r.contactId === contactId(2))?.mappedTraits).toEqual({ churn_risk: 0.2, country: 'DE', tier: 'loyal' });
+    expect(state.find((r) => r.contactId === contactId(2))?.mappedTraits).toEqual({
+      churn_risk: 0.2,
+      country: 'DE',
+      tier: 'loyal',
+    });
   });
 
   it('a second push with nothing changed sends nothing', async () => {
@@ -133,7 +152,11 @@ describe('pushing mapped traits', () => {
     const updates = sent().slice(before);
     expect(outcome.segments[0]).toMatchObject({ added: 0, updated: 1, removed: 0 });
     expect(updates).toHaveLength(1);
-    expect(updates[0]).toMatchObject({ op: 'update', contact: { externalIds: ['c3'] }, traits: { churn_risk: 0.9, tier: 'loyal', country: 'FR' } });
+    expect(updates[0]).toMatchObject({
+      op: 'update',
+      contact: { externalIds: ['c3'] },
+      traits: { churn_risk: 0.9, tier: 'loyal', country: 'FR' },
+    });
     expect(updates[0]?.messageId).not.toBe(addOf3?.messageId);
     expect(updates[0]?.destinationRecordId).toBe('vip/id:c3');
     expect(traitsHeld(3)).toMatchObject({ churn_risk: 0.9 });
@@ -155,7 +178,11 @@ describe('pushing mapped traits', () => {
     const before = sent().length;
     const outcome = await push();
     expect(outcome.segments[0]?.updated).toBe(2);
-    expect(sent().slice(before).map((c) => [c.contact.externalIds[0], c.traits?.country, c.traits?.tier])).toEqual([
+    expect(
+      sent()
+        .slice(before)
+        .map((c) => [c.contact.externalIds[0], c.traits?.country, c.traits?.tier]),
+    ).toEqual([
       ['c2', 'ES', 'loyal'],
       ['c5', 'FR', 'loyal'],
     ]);
@@ -170,7 +197,13 @@ describe('pushing mapped traits', () => {
     const dry = await push({ dryRun: true });
     expect(dry.segments[0]).toMatchObject({ added: 0, updated: 1, removed: 0 });
     expect(dry.segments[0]?.sample).toEqual([
-      { op: 'update', contactId: String(contactId(1)), email: 'person1@example.com', externalIds: ['c1'], traits: { churn_risk: 0.75, country: 'FR', tier: 'loyal' } },
+      {
+        op: 'update',
+        contactId: String(contactId(1)),
+        email: 'person1@example.com',
+        externalIds: ['c1'],
+        traits: { churn_risk: 0.75, country: 'FR', tier: 'loyal' },
+      },
     ]);
     expect(memory.batches).toHaveLength(batches);
     expect(storeDigest(store)).toBe(digest);
@@ -189,7 +222,8 @@ describe('pushing mapped traits', () => {
   it('a rejected update is recorded and not sent again until the values change; a suppressed member gets none', async () => {
     memory = createMemoryDestination({
       batchSize: 4,
-      reject: (c: MembershipChange) => (c.op === 'update' && c.traits?.churn_risk === 0.99 ? 'churn_risk out of range' : undefined),
+      reject: (c: MembershipChange) =>
+        c.op === 'update' && c.traits?.churn_risk === 0.99 ? 'churn_risk out of range' : undefined,
     });
     await push();
     score(2, 'churn', 'risk', 0.99);
@@ -198,12 +232,18 @@ describe('pushing mapped traits', () => {
     const runId = startRun(store, 'push-vip');
     const outcome = await push({ runId });
     expect(outcome.segments[0]).toMatchObject({ updated: 0, rejected: 1, skippedBy: { suppressed: 1 } });
-    expect(readRunErrors(store, runId).map((e) => e.reason)).toEqual([expect.stringMatching(/^update rejected: churn_risk out of range/)]);
+    expect(readRunErrors(store, runId).map((e) => e.reason)).toEqual([
+      expect.stringMatching(/^update rejected: churn_risk out of range/),
+    ]);
     const row2 = readDeliveredState(store, 'lists', 'vip').find((r) => r.contactId === contactId(2));
     expect(row2).toMatchObject({ status: 'delivered', lastError: expect.stringMatching(/out of range/) });
     const before = sent().length;
     expect((await push()).segments[0]).toMatchObject({ updated: 0, rejected: 0 });
-    expect(sent().slice(before).map((c) => c.contact.externalIds[0])).toEqual([]);
+    expect(
+      sent()
+        .slice(before)
+        .map((c) => c.contact.externalIds[0]),
+    ).toEqual([]);
   });
 
   it('a retryable update is retried in the run and recorded once accepted', async () => {
@@ -241,7 +281,13 @@ describe('mapped traits reach Segment', () => {
       });
     expect((await toSegment()).segments[0]).toMatchObject({ added: PEOPLE, updated: 0 });
     const userId = String(contactId(3));
-    expect(sandbox.workspace.profile(userId)?.traits).toMatchObject({ vip: true, churn_risk: 0.3, tier: 'loyal', country: 'FR', email: 'person3@example.com' });
+    expect(sandbox.workspace.profile(userId)?.traits).toMatchObject({
+      vip: true,
+      churn_risk: 0.3,
+      tier: 'loyal',
+      country: 'FR',
+      email: 'person3@example.com',
+    });
     const messages = sandbox.workspace.messages.length;
 
     score(3, 'churn', 'risk', 0.65);

@@ -36,7 +36,14 @@ const purchase = (userId: string, messageId: string) =>
   JSON.stringify({
     batch: [
       { type: 'identify', userId, messageId: `${messageId}-identify`, traits: { email: `${userId}@example.com` } },
-      { type: 'track', userId, event: 'Order Completed', messageId, timestamp: new Date().toISOString(), properties: { revenue: 25, currency: 'USD' } },
+      {
+        type: 'track',
+        userId,
+        event: 'Order Completed',
+        messageId,
+        timestamp: new Date().toISOString(),
+        properties: { revenue: 25, currency: 'USD' },
+      },
     ],
   });
 
@@ -98,10 +105,14 @@ describe('a crash between accept and flush', () => {
   });
 
   async function serveChild(flushMs: number): Promise<{ child: ChildProcess; url: string }> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/realtime/serve-child.ts', config.file, String(flushMs)], {
-      env: { ...process.env, SEGFLOW_WRITE_KEY_WEBSITE: WRITE_KEY },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'test/realtime/serve-child.ts', config.file, String(flushMs)],
+      {
+        env: { ...process.env, SEGFLOW_WRITE_KEY_WEBSITE: WRITE_KEY },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     children.push(child);
     const lines = createInterface({ input: child.stdout! });
     const port = await new Promise<number>((resolve, reject) => {
@@ -114,7 +125,9 @@ describe('a crash between accept and flush', () => {
   const queued = (): number => {
     const store = openStore(config.store.path);
     try {
-      return (store.statement("SELECT COUNT(*) AS n FROM realtime_pending WHERE destination = 'cdp'").get() as { n: number }).n;
+      return (
+        store.statement("SELECT COUNT(*) AS n FROM realtime_pending WHERE destination = 'cdp'").get() as { n: number }
+      ).n;
     } finally {
       store.close();
     }

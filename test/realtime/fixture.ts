@@ -77,8 +77,13 @@ export function tempDir(): string {
 }
 
 /** Every message the sandbox received in raw /v1/batch requests, duplicates included. */
-export function rawMessages(sandbox: SegmentSandbox): { type: string; userId?: string; event?: string; messageId: string }[] {
+export function rawMessages(
+  sandbox: SegmentSandbox,
+): { type: string; userId?: string; event?: string; messageId: string }[] {
   return sandbox.recorder.requests
     .filter((r) => r.path === '/v1/batch' && r.status < 300)
-    .flatMap((r) => (JSON.parse(r.body) as { batch: { type: string; userId?: string; event?: string; messageId: string }[] }).batch);
+    .flatMap(
+      (r) =>
+        (JSON.parse(r.body) as { batch: { type: string; userId?: string; event?: string; messageId: string }[] }).batch,
+    );
 }

@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryDestination, type MemoryDestination } from '../../connectors/memory/index.js';
-import { enterSegment, exitSegment, findContactByExternalId, loadPage, openStore, type Store } from '../../core/index.js';
+import {
+  enterSegment,
+  exitSegment,
+  findContactByExternalId,
+  loadPage,
+  openStore,
+  type Store,
+} from '../../core/index.js';
 import { createContext, type ContactRecord, type Logger } from '../../plugins/index.js';
 import { pushSegments, type PushSegmentsOptions } from '../../sync/index.js';
 
@@ -84,7 +91,12 @@ describe('a push scoped to the touched contacts', () => {
     from = memory.batches.length;
     await push();
     expect(sentSince(from)).toEqual(['add vip c3', 'add vip c4', 'add vip c6']);
-    expect([...(memory.segments.get('vip')?.values() ?? [])].map((m) => m.externalId).sort()).toEqual(['c2', 'c3', 'c4', 'c6']);
+    expect([...(memory.segments.get('vip')?.values() ?? [])].map((m) => m.externalId).sort()).toEqual([
+      'c2',
+      'c3',
+      'c4',
+      'c6',
+    ]);
     expect([...(memory.segments.get('new')?.values() ?? [])].map((m) => m.externalId)).toEqual(['c5']);
   });
 });

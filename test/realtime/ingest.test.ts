@@ -51,10 +51,14 @@ describe('refused requests store nothing', () => {
   });
 
   it('a body over 500 KB is 413, even when the Content-Length is not declared up front', async () => {
-    const big = JSON.stringify({ batch: [{ type: 'track', userId: 'u1', event: 'x', properties: { pad: 'x'.repeat(520 * 1024) } }] });
+    const big = JSON.stringify({
+      batch: [{ type: 'track', userId: 'u1', event: 'x', properties: { pad: 'x'.repeat(520 * 1024) } }],
+    });
     const res = await post('/v1/batch', big);
     expect(res.status).toBe(413);
-    expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'payload_too_large' });
+    expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+      code: 'payload_too_large',
+    });
     const declared = await ingestRoutes(deps).request('/v1/batch', {
       method: 'POST',
       body: new ReadableStream({
@@ -97,7 +101,13 @@ describe('refused requests store nothing', () => {
 describe('a batch', () => {
   it('refuses each invalid message alone, with its index and reason, and stores the valid ones', async () => {
     const batch = [
-      { type: 'track', userId: 'u1', event: 'Order Completed', messageId: 'm1', properties: { revenue: 42.5, currency: 'eur', order_id: 'o-1' } },
+      {
+        type: 'track',
+        userId: 'u1',
+        event: 'Order Completed',
+        messageId: 'm1',
+        properties: { revenue: 42.5, currency: 'eur', order_id: 'o-1' },
+      },
       { type: 'track', event: 'Signed Up', messageId: 'm2' },
       { type: 'identify', userId: 'u2', messageId: 'm3', traits: { email: ' Bea@Example.COM ', firstName: 'Bea' } },
       { type: 'track', userId: 'u3', event: 'Big', messageId: 'm4', properties: { pad: 'x'.repeat(33 * 1024) } },
@@ -106,7 +116,11 @@ describe('a batch', () => {
     ];
     const res = await post('/v1/batch', JSON.stringify({ batch }));
     expect(res.status).toBe(200);
-    const answer = (await res.json()) as { accepted: number; stored: number; refused: { index: number; reason: string }[] };
+    const answer = (await res.json()) as {
+      accepted: number;
+      stored: number;
+      refused: { index: number; reason: string }[];
+    };
     expect(answer.accepted).toBe(3);
     expect(answer.stored).toBe(3);
     expect(answer.refused.map((r) => r.index)).toEqual([1, 3, 4]);
@@ -117,7 +131,15 @@ describe('a batch', () => {
   });
 
   it('whose every message is invalid is 400, listing them', async () => {
-    const res = await post('/v1/batch', JSON.stringify({ batch: [{ type: 'track', event: 'x' }, { type: 'group', userId: 'u1' }] }));
+    const res = await post(
+      '/v1/batch',
+      JSON.stringify({
+        batch: [
+          { type: 'track', event: 'x' },
+          { type: 'group', userId: 'u1' },
+        ],
+      }),
+    );
     expect(res.status).toBe(400);
     const answer = (await res.json()) as { error: { refused: { index: number }[] } };
     expect(answer.error.refused.map((r) => r.index)).toEqual([0, 1]);
@@ -133,10 +155,18 @@ describe('a batch', () => {
 
 describe('deduplication and mapping', () => {
   it('a message sent twice (same messageId) is stored once and loads one event', async () => {
-    const message = JSON.stringify({ userId: 'u1', event: 'Order Completed', messageId: 'dup-1', properties: { revenue: 10 } });
+    const message = JSON.stringify({
+      userId: 'u1',
+      event: 'Order Completed',
+      messageId: 'dup-1',
+      properties: { revenue: 10 },
+    });
     expect(((await (await post('/v1/track', message)).json()) as { duplicate: boolean }).duplicate).toBe(false);
     expect(((await (await post('/v1/track', message)).json()) as { duplicate: boolean }).duplicate).toBe(true);
-    const again = await post('/v1/batch', JSON.stringify({ batch: [{ type: 'track', userId: 'u1', event: 'Order Completed', messageId: 'dup-1' }] }));
+    const again = await post(
+      '/v1/batch',
+      JSON.stringify({ batch: [{ type: 'track', userId: 'u1', event: 'Order Completed', messageId: 'dup-1' }] }),
+    );
     expect(((await again.json()) as { duplicates: number }).duplicates).toBe(1);
     expect(inbox()).toBe(1);
     loadWaitingMessages(deps.store);
@@ -151,10 +181,37 @@ describe('deduplication and mapping', () => {
       '/v1/batch',
       JSON.stringify({
         batch: [
-          { type: 'identify', userId: 'u7', anonymousId: 'a7', messageId: 'i1', timestamp: '2026-01-02T10:00:00Z', traits: { email: 'Zoe@Example.com', firstName: 'Zoe', plan: 'pro' } },
-          { type: 'identify', userId: 'u7', messageId: 'i2', timestamp: '2026-01-03T10:00:00Z', traits: { lastName: 'Lind' } },
-          { type: 'track', userId: 'u7', event: 'Order Completed', messageId: 't1', timestamp: '2026-01-03T11:00:00Z', properties: { revenue: 99.9, currency: 'usd', orderId: 'o-9' } },
-          { type: 'track', anonymousId: 'a7', event: 'Video Watched', messageId: 't2', timestamp: '2026-01-03T12:00:00Z', properties: { length: 30 } },
+          {
+            type: 'identify',
+            userId: 'u7',
+            anonymousId: 'a7',
+            messageId: 'i1',
+            timestamp: '2026-01-02T10:00:00Z',
+            traits: { email: 'Zoe@Example.com', firstName: 'Zoe', plan: 'pro' },
+          },
+          {
+            type: 'identify',
+            userId: 'u7',
+            messageId: 'i2',
+            timestamp: '2026-01-03T10:00:00Z',
+            traits: { lastName: 'Lind' },
+          },
+          {
+            type: 'track',
+            userId: 'u7',
+            event: 'Order Completed',
+            messageId: 't1',
+            timestamp: '2026-01-03T11:00:00Z',
+            properties: { revenue: 99.9, currency: 'usd', orderId: 'o-9' },
+          },
+          {
+            type: 'track',
+            anonymousId: 'a7',
+            event: 'Video Watched',
+            messageId: 't2',
+            timestamp: '2026-01-03T12:00:00Z',
+            properties: { length: 30 },
+          },
           { type: 'page', userId: 'u7', messageId: 'p1', context: { page: { url: 'https://shop.example.com/' } } },
         ],
       }),
@@ -176,7 +233,11 @@ describe('deduplication and mapping', () => {
     expect(contact).toBeDefined();
     expect(findContactByExternalId(deps.store, 'website', 'anonymous:a7')?.id).toBe(contact?.id);
     const traits = JSON.parse(
-      (deps.store.statement("SELECT traits FROM identities WHERE source = 'website' AND external_id = 'u7'").get() as { traits: string }).traits,
+      (
+        deps.store.statement("SELECT traits FROM identities WHERE source = 'website' AND external_id = 'u7'").get() as {
+          traits: string;
+        }
+      ).traits,
     ) as Record<string, unknown>;
     expect(traits).toMatchObject({ email: 'zoe@example.com', first_name: 'Zoe', last_name: 'Lind', plan: 'pro' });
     const owners = deps.store.statement('SELECT DISTINCT contact_id FROM events').all() as { contact_id: number }[];

@@ -38,32 +38,37 @@ function niceByThread(): Map<string, number> {
 }
 
 // A test process already at or below the background priority (run under `nice`) has no lower priority to show.
-it.runIf(process.platform === 'linux' && getPriority(0) < BACKGROUND_NICE)('a scheduled compute runs at a lower priority than the HTTP thread and the real-time step worker', async () => {
-  const seed = openStore(config.store.path);
-  generate(seed, 5000, 50_000);
-  seed.close();
-  const deps = depsOf(config);
-  const realtime = startRealtime(deps);
-  try {
-    await realtime.ready;
-    const realtimeThreads = niceByThread();
-    const samples: Map<string, number>[] = [];
-    const sampler = setInterval(() => samples.push(niceByThread()), 2);
-    const report = await computeInWorker(
-      { storePath: config.store.path, now: new Date().toISOString(), segments: config.segments },
-      { onPhase: () => samples.push(niceByThread()) },
-    ).finally(() => clearInterval(sampler));
+it.runIf(process.platform === 'linux' && getPriority(0) < BACKGROUND_NICE)(
+  'a scheduled compute runs at a lower priority than the HTTP thread and the real-time step worker',
+  async () => {
+    const seed = openStore(config.store.path);
+    generate(seed, 5000, 50_000);
+    seed.close();
+    const deps = depsOf(config);
+    const realtime = startRealtime(deps);
+    try {
+      await realtime.ready;
+      const realtimeThreads = niceByThread();
+      const samples: Map<string, number>[] = [];
+      const sampler = setInterval(() => samples.push(niceByThread()), 2);
+      const report = await computeInWorker(
+        { storePath: config.store.path, now: new Date().toISOString(), segments: config.segments },
+        { onPhase: () => samples.push(niceByThread()) },
+      ).finally(() => clearInterval(sampler));
 
-    expect(report.contacts).toBe(5000);
-    const computeNice = samples.flatMap((s) => [...s].filter(([tid]) => !realtimeThreads.has(tid)).map(([, nice]) => nice));
-    expect(computeNice).toContain(BACKGROUND_NICE);
-    // Every thread that was there before the compute (this one, the step worker, Node's own) kept its priority.
-    for (const sample of samples) {
-      for (const [tid, nice] of sample) if (realtimeThreads.has(tid)) expect(nice).toBe(realtimeThreads.get(tid));
+      expect(report.contacts).toBe(5000);
+      const computeNice = samples.flatMap((s) =>
+        [...s].filter(([tid]) => !realtimeThreads.has(tid)).map(([, nice]) => nice),
+      );
+      expect(computeNice).toContain(BACKGROUND_NICE);
+      // Every thread that was there before the compute (this one, the step worker, Node's own) kept its priority.
+      for (const sample of samples) {
+        for (const [tid, nice] of sample) if (realtimeThreads.has(tid)) expect(nice).toBe(realtimeThreads.get(tid));
+      }
+      expect([...realtimeThreads.values()].every((nice) => nice < BACKGROUND_NICE)).toBe(true);
+    } finally {
+      await realtime.stop();
+      deps.store.close();
     }
-    expect([...realtimeThreads.values()].every((nice) => nice < BACKGROUND_NICE)).toBe(true);
-  } finally {
-    await realtime.stop();
-    deps.store.close();
-  }
-});
+  },
+);

@@ -23,7 +23,14 @@ afterEach(() => {
 
 describe('the pending queue of a destination', () => {
   it('keeps a contact queued again after its flush read it, with its earliest receipt time', () => {
-    queueForDestinations(store, [{ contactId: 1, receivedAt: '2026-01-01T00:00:00.000Z' }, { contactId: 2, receivedAt: '2026-01-01T00:00:00.500Z' }], ['cdp', 'crm']);
+    queueForDestinations(
+      store,
+      [
+        { contactId: 1, receivedAt: '2026-01-01T00:00:00.000Z' },
+        { contactId: 2, receivedAt: '2026-01-01T00:00:00.500Z' },
+      ],
+      ['cdp', 'crm'],
+    );
     const read = pendingContacts(store, 'cdp', 100);
     expect(read.map((c) => c.contactId)).toEqual([1, 2]);
 

@@ -51,7 +51,10 @@ describe('Mailchimp: the secret token in the URL, a form-encoded body, the verif
     expect(res.status).toBe(200);
     expect(inbox()).toBe(1);
     loadWaitingMessages(deps.store);
-    const row = deps.store.statement("SELECT email, traits FROM identities WHERE source = 'mailchimp'").get() as { email: string; traits: string };
+    const row = deps.store.statement("SELECT email, traits FROM identities WHERE source = 'mailchimp'").get() as {
+      email: string;
+      traits: string;
+    };
     expect(row.email).toBe('ann@example.com');
     expect(JSON.parse(row.traits)).toMatchObject({ email_consent: 'subscribed', first_name: 'Ann' });
   });
@@ -82,9 +85,22 @@ describe('Salesforce outbound messages: the organisation id, and the Ack envelop
     outboundMessage({
       organizationId: org,
       type: 'Contact',
-      records: [{ Id: '003000000000001AAA', Email: 'cy@example.com', FirstName: 'Cy', LastName: 'Ng', LastModifiedDate: '2026-03-01T10:00:00.000Z' }],
+      records: [
+        {
+          Id: '003000000000001AAA',
+          Email: 'cy@example.com',
+          FirstName: 'Cy',
+          LastName: 'Ng',
+          LastModifiedDate: '2026-03-01T10:00:00.000Z',
+        },
+      ],
     });
-  const post = (body: string) => call('/webhooks/crm', { method: 'POST', body, headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: 'notifications' } });
+  const post = (body: string) =>
+    call('/webhooks/crm', {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: 'notifications' },
+    });
 
   it('from our organisation: Ack true, stored and loaded as the Salesforce contact', async () => {
     const res = await post(envelope(SALESFORCE_ORG));
@@ -111,7 +127,16 @@ describe('routing', () => {
 
 // HubSpot signs with v3: base64 HMAC-SHA256 of method + URL + body + timestamp under the app's client secret.
 describe('HubSpot: the v3 signature and its 5-minute window', () => {
-  const body = JSON.stringify([{ subscriptionType: 'contact.propertyChange', objectId: 101, propertyName: 'email', propertyValue: 'dee@example.com', occurredAt: Date.now(), eventId: 1 }]);
+  const body = JSON.stringify([
+    {
+      subscriptionType: 'contact.propertyChange',
+      objectId: 101,
+      propertyName: 'email',
+      propertyValue: 'dee@example.com',
+      occurredAt: Date.now(),
+      eventId: 1,
+    },
+  ]);
   const url = 'http://segflow.test/webhooks/hub';
   const signed = (at: number, secret = HUBSPOT_SECRET, payload = body) =>
     call('/webhooks/hub', {
@@ -134,11 +159,20 @@ describe('HubSpot: the v3 signature and its 5-minute window', () => {
     await signed(Date.now());
     loadWaitingMessages(deps.store);
     const rename = JSON.stringify([
-      { subscriptionType: 'contact.propertyChange', objectId: 101, propertyName: 'firstname', propertyValue: 'Dee', occurredAt: Date.now() + 1000, eventId: 3 },
+      {
+        subscriptionType: 'contact.propertyChange',
+        objectId: 101,
+        propertyName: 'firstname',
+        propertyValue: 'Dee',
+        occurredAt: Date.now() + 1000,
+        eventId: 3,
+      },
     ]);
     expect((await signed(Date.now(), HUBSPOT_SECRET, rename)).status).toBe(200);
     loadWaitingMessages(deps.store);
-    const row = deps.store.statement("SELECT email, traits FROM identities WHERE source = 'hubspot' AND external_id = '101'").get() as {
+    const row = deps.store
+      .statement("SELECT email, traits FROM identities WHERE source = 'hubspot' AND external_id = '101'")
+      .get() as {
       email: string;
       traits: string;
     };
@@ -148,10 +182,14 @@ describe('HubSpot: the v3 signature and its 5-minute window', () => {
   it('a deletion event marks the contact deleted', async () => {
     await signed(Date.now());
     loadWaitingMessages(deps.store);
-    const deletion = JSON.stringify([{ subscriptionType: 'contact.deletion', objectId: 101, occurredAt: Date.now() + 1000, eventId: 2 }]);
+    const deletion = JSON.stringify([
+      { subscriptionType: 'contact.deletion', objectId: 101, occurredAt: Date.now() + 1000, eventId: 2 },
+    ]);
     expect((await signed(Date.now(), HUBSPOT_SECRET, deletion)).status).toBe(200);
     loadWaitingMessages(deps.store);
-    const row = deps.store.statement("SELECT deleted FROM identities WHERE source = 'hubspot' AND external_id = '101'").get() as { deleted: number };
+    const row = deps.store
+      .statement("SELECT deleted FROM identities WHERE source = 'hubspot' AND external_id = '101'")
+      .get() as { deleted: number };
     expect(row.deleted).toBe(1);
   });
   it('a bad signature is 401 and stores nothing', async () => {

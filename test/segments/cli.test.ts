@@ -39,14 +39,28 @@ beforeAll(() => {
   computeFeatures(store, { now: NOW, currency: CURRENCY });
   store.close();
   config = join(dir, 'segflow.yaml');
-  writeFileSync(config, `store: { path: ${JSON.stringify(db)} }\nsegments:\n  - include: ${JSON.stringify(resolve('config/segments/starter.yaml'))}\n  - key: fr\n    rule: { trait: country, eq: FR }\n`);
-  writeFileSync(join(dir, 'extra.yaml'), 'segments:\n  - key: fr_buyers\n    rule: { all: [ { in_segment: fr }, { event: purchase } ] }\n');
+  writeFileSync(
+    config,
+    `store: { path: ${JSON.stringify(db)} }\nsegments:\n  - include: ${JSON.stringify(resolve('config/segments/starter.yaml'))}\n  - key: fr\n    rule: { trait: country, eq: FR }\n`,
+  );
+  writeFileSync(
+    join(dir, 'extra.yaml'),
+    'segments:\n  - key: fr_buyers\n    rule: { all: [ { in_segment: fr }, { event: purchase } ] }\n',
+  );
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('segflow segments preview', () => {
   it('prints the count and a sample of a configured segment and saves nothing', async () => {
-    const { code, out } = await run('preview', config, 'rfm_about_to_sleep', '--now', NOW.toISOString(), '--sample', '1');
+    const { code, out } = await run(
+      'preview',
+      config,
+      'rfm_about_to_sleep',
+      '--now',
+      NOW.toISOString(),
+      '--sample',
+      '1',
+    );
     expect(code).toBe(0);
     expect(out).toContain('segment rfm_about_to_sleep (RFM: About to Sleep): 2 contacts');
     expect(out).toContain('bob@example.com');
@@ -92,7 +106,11 @@ describe('segflow validate compiles the segment rules', () => {
     expect(out).toBe('');
     expect(err).toContain(`${file}:3:`); // a's in_segment
     expect(err).toMatch(/cycle: a -> b -> a/);
-    expect(err).toMatch(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:8:\\d+: segment b: rule\\.all\\[1\\]\\.feature: unknown feature "monetary_356d"`));
+    expect(err).toMatch(
+      new RegExp(
+        `${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:8:\\d+: segment b: rule\\.all\\[1\\]\\.feature: unknown feature "monetary_356d"`,
+      ),
+    );
   });
 
   it('passes the starter segments', async () => {
@@ -113,7 +131,10 @@ describe('segflow segments report', () => {
       evaluateSegments(store, [{ key: 'fr', rule: { trait: 'country', in: ['XX'] } }], { now: NOW });
       store.close();
       const file = join(own, 'segflow.yaml');
-      writeFileSync(file, `store: { path: ${JSON.stringify(db)} }\nsegments:\n  - key: fr\n    holdout: { share: 20%, outcome: churn, days: 30 }\n    rule: { trait: country, eq: FR }\n`);
+      writeFileSync(
+        file,
+        `store: { path: ${JSON.stringify(db)} }\nsegments:\n  - key: fr\n    holdout: { share: 20%, outcome: churn, days: 30 }\n    rule: { trait: country, eq: FR }\n`,
+      );
       const { code, out } = await run('report', file, '--now', NOW.toISOString());
       expect(code).toBe(0);
       expect(out).toMatch(/^fr\s+0\s+0\s+0\s+2\s+0\.0%\s+ALERT$/m);

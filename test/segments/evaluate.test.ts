@@ -35,12 +35,34 @@ describe('evaluating segments records membership over time', () => {
     const store = fixtureStore();
     const report = evaluateSegments(store, [fr(['FR']), buyers], { now: NOW });
     expect(report.segments).toEqual([
-      { key: 'fr', version: 1, size: 2, control: 0, entered: 2, exited: 0, stability: null, changedShare: 1, drift: false },
-      { key: 'buyers_30d', version: 1, size: 3, control: 0, entered: 3, exited: 0, stability: null, changedShare: 1, drift: false },
+      {
+        key: 'fr',
+        version: 1,
+        size: 2,
+        control: 0,
+        entered: 2,
+        exited: 0,
+        stability: null,
+        changedShare: 1,
+        drift: false,
+      },
+      {
+        key: 'buyers_30d',
+        version: 1,
+        size: 3,
+        control: 0,
+        entered: 3,
+        exited: 0,
+        stability: null,
+        changedShare: 1,
+        drift: false,
+      },
     ]);
     expect(report.driftAlerts).toEqual([]);
     expect(memberNames(store, 'buyers_30d')).toEqual(['ada', 'bob', 'eve']);
-    const history = store.statement("SELECT segment_version, entered_at, exited_at FROM membership_history WHERE segment_key = 'fr'").all();
+    const history = store
+      .statement("SELECT segment_version, entered_at, exited_at FROM membership_history WHERE segment_key = 'fr'")
+      .all();
     expect(history).toEqual([
       { segment_version: 1, entered_at: NOW.toISOString(), exited_at: null },
       { segment_version: 1, entered_at: NOW.toISOString(), exited_at: null },
@@ -52,17 +74,41 @@ describe('evaluating segments records membership over time', () => {
     evaluateSegments(store, [fr(['FR']), buyers], { now: NOW });
     // 2026-04-10: every purchase is older than 30 days, and the fr rule now also takes DE (bob)
     const report = evaluateSegments(store, [fr(['FR', 'DE']), buyers], { now: LATER });
-    expect(report.segments[0]).toMatchObject({ key: 'fr', version: 2, size: 3, entered: 1, exited: 0, stability: 1, drift: false });
+    expect(report.segments[0]).toMatchObject({
+      key: 'fr',
+      version: 2,
+      size: 3,
+      entered: 1,
+      exited: 0,
+      stability: 1,
+      drift: false,
+    });
     expect(report.segments[0]?.changedShare).toBeCloseTo(1 / 3, 12);
-    expect(report.segments[1]).toEqual({ key: 'buyers_30d', version: 1, size: 0, control: 0, entered: 0, exited: 3, stability: 0, changedShare: 1, drift: true });
-    expect(report.driftAlerts).toEqual([expect.stringContaining('segment buyers_30d: 100% of its members moved at once')]);
+    expect(report.segments[1]).toEqual({
+      key: 'buyers_30d',
+      version: 1,
+      size: 0,
+      control: 0,
+      entered: 0,
+      exited: 3,
+      stability: 0,
+      changedShare: 1,
+      drift: true,
+    });
+    expect(report.driftAlerts).toEqual([
+      expect.stringContaining('segment buyers_30d: 100% of its members moved at once'),
+    ]);
     const sortKey = (m: { from: string | null; to: string | null }) => `${m.from ?? '~'}>${m.to ?? '~'}`;
     expect([...report.migrations].sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : 1))).toEqual([
       { from: 'buyers_30d', to: 'fr', contacts: 2 }, // ada (also stayed in fr) and bob
       { from: 'buyers_30d', to: null, contacts: 1 }, // eve
       { from: 'fr', to: 'fr', contacts: 2 }, // ada, cy
     ]);
-    const bob = store.statement("SELECT segment_version, entered_at FROM membership_history WHERE segment_key = 'fr' AND contact_id = ?").get(idOf(store, 'bob'));
+    const bob = store
+      .statement(
+        "SELECT segment_version, entered_at FROM membership_history WHERE segment_key = 'fr' AND contact_id = ?",
+      )
+      .get(idOf(store, 'bob'));
     expect(bob).toEqual({ segment_version: 2, entered_at: LATER.toISOString() });
     const exits = store.statement("SELECT exited_at FROM membership_history WHERE segment_key = 'buyers_30d'").all();
     expect(exits).toEqual(Array(3).fill({ exited_at: LATER.toISOString() }));
@@ -131,7 +177,11 @@ describe('incremental evaluation', () => {
     evaluateSegments(full, segments, { now: NOW });
     const state = (store: Store) => ({
       members: store.statement('SELECT segment_key, contact_id, entered_at FROM memberships ORDER BY 1, 2').all(),
-      history: store.statement('SELECT segment_key, contact_id, segment_version, entered_at, exited_at FROM membership_history ORDER BY 1, 2, 4').all(),
+      history: store
+        .statement(
+          'SELECT segment_key, contact_id, segment_version, entered_at, exited_at FROM membership_history ORDER BY 1, 2, 4',
+        )
+        .all(),
     });
     expect(state(incremental)).toEqual(state(full));
     expect(memberNames(full, 'big')).toEqual(['ada', 'bob', 'cy']);

@@ -19,22 +19,45 @@ const at = (days: number): string => new Date(ENTRY.getTime() + days * 86_400_00
  * Person i buys (i % 4) times in the 30 days after entering, each for 10 + (i % 7) USD (rate 0.5), and person i with
  * i % 3 = 0 is active (opens an email) in the window; everyone also buys once on day 40, outside the window.
  */
-function world(): { store: Store; purchases: Map<number, number>; revenue: Map<number, number>; churned: Map<number, number> } {
+function world(): {
+  store: Store;
+  purchases: Map<number, number>;
+  revenue: Map<number, number>;
+  churned: Map<number, number>;
+} {
   const store = tempStore();
   stores.push(store);
   const records: (ContactRecord | EventRecord)[] = [];
-  for (let i = 0; i < PEOPLE; i++) records.push({ kind: 'contact', source: 'crm', externalId: `p${i}`, traits: { email: `p${i}@example.com`, plan: 'pro' } });
+  for (let i = 0; i < PEOPLE; i++)
+    records.push({
+      kind: 'contact',
+      source: 'crm',
+      externalId: `p${i}`,
+      traits: { email: `p${i}@example.com`, plan: 'pro' },
+    });
   loadPage(store, { connection: 'crm', stream: 'contacts', records, checkpoint: null, now: ENTRY });
   evaluateSegments(store, [{ key: 'pro', rule: { trait: 'plan', eq: 'pro' }, holdout: 0.3 }], { now: ENTRY });
   const events: EventRecord[] = [];
   const purchases = new Map<number, number>();
   const revenue = new Map<number, number>();
   const churned = new Map<number, number>();
-  const ids = new Map((store.statement("SELECT external_id, contact_id FROM identities WHERE source = 'crm'").all() as { external_id: string; contact_id: number }[]).map((r) => [r.external_id, r.contact_id]));
+  const ids = new Map(
+    (
+      store.statement("SELECT external_id, contact_id FROM identities WHERE source = 'crm'").all() as {
+        external_id: string;
+        contact_id: number;
+      }[]
+    ).map((r) => [r.external_id, r.contact_id]),
+  );
   for (let i = 0; i < PEOPLE; i++) {
     const id = ids.get(`p${i}`) as number;
     const event = (n: string, type: EventRecord['type'], day: number, value?: number): EventRecord => ({
-      kind: 'event', source: 'crm', sourceEventId: `p${i}-${n}`, type, occurredAt: at(day), contact: { externalId: `p${i}` },
+      kind: 'event',
+      source: 'crm',
+      sourceEventId: `p${i}-${n}`,
+      type,
+      occurredAt: at(day),
+      contact: { externalId: `p${i}` },
       ...(value === undefined ? {} : { value, properties: { currency: 'USD' } }),
     });
     for (let k = 0; k < i % 4; k++) events.push(event(`buy-${k}`, 'purchase', 1 + k * 5, 10 + (i % 7)));
@@ -79,13 +102,20 @@ else:
     la, ua = wilson(xa, len(a)); lb, ub = wilson(xb, len(b))
     print(json.dumps([pa - pb - math.sqrt((pa - la) ** 2 + (ub - pb) ** 2), pa - pb + math.sqrt((ua - pa) ** 2 + (pb - lb) ** 2)]))
 `;
-  return JSON.parse(execFileSync('/usr/bin/python3', ['-c', code], { input: JSON.stringify({ kind, a, b }) }).toString()) as [number, number];
+  return JSON.parse(
+    execFileSync('/usr/bin/python3', ['-c', code], { input: JSON.stringify({ kind, a, b }) }).toString(),
+  ) as [number, number];
 }
 
 describe('holdout report: treated against control over the days after entering', () => {
   it('compares revenue per member with Welch’s t interval (scipy’s t quantile), leaving out purchases after the window', () => {
     const { store, revenue } = world();
-    const r = holdoutReport(store, 'pro', { outcome: 'revenue', days: 30, now: REPORT, currency: { reporting: 'EUR', rates: { USD: 0.5 } } });
+    const r = holdoutReport(store, 'pro', {
+      outcome: 'revenue',
+      days: 30,
+      now: REPORT,
+      currency: { reporting: 'EUR', rates: { USD: 0.5 } },
+    });
     const { treated, control } = split(revenue);
     expect(control.length).toBeGreaterThan(80);
     expect(r.treated.members).toBe(treated.length);
@@ -117,7 +147,11 @@ describe('holdout report: treated against control over the days after entering',
 
   it('counts members whose window has not ended as pending, not as zero', () => {
     const { store } = world();
-    const r = holdoutReport(store, 'pro', { outcome: 'purchases', days: 30, now: new Date(ENTRY.getTime() + 10 * 86_400_000) });
+    const r = holdoutReport(store, 'pro', {
+      outcome: 'purchases',
+      days: 30,
+      now: new Date(ENTRY.getTime() + 10 * 86_400_000),
+    });
     expect(r.treated.members + r.control.members).toBe(0);
     expect(r.treated.pending + r.control.pending).toBe(PEOPLE);
     expect(r.difference).toBeNull();

@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeFeatures } from '../../core/features/index.js';
-import { compileSegments, SegmentRuleError, type RuleCondition, type SegmentDefinition } from '../../core/segments/index.js';
+import {
+  compileSegments,
+  SegmentRuleError,
+  type RuleCondition,
+  type SegmentDefinition,
+} from '../../core/segments/index.js';
 import type { Store } from '../../core/index.js';
 import { tempStore } from '../store/fixtures.js';
 import { CURRENCY, NOW, fixtureRecords, idOf, load } from '../features/fixture.js';
@@ -12,18 +17,32 @@ let names: Map<number, string>;
 beforeAll(() => {
   store = tempStore();
   load(store, fixtureRecords());
-  computeFeatures(store, { now: NOW, currency: CURRENCY, features: { big_orders: { agg: 'count', event: 'purchase', where: { value: { gt: 40 } } } } });
+  computeFeatures(store, {
+    now: NOW,
+    currency: CURRENCY,
+    features: { big_orders: { agg: 'count', event: 'purchase', where: { value: { gt: 40 } } } },
+  });
   names = new Map(PEOPLE.map((p) => [idOf(store, p), p]));
-  const insert = store.statement("INSERT INTO model_outputs (contact_id, model, output, value, label, computed_at) VALUES (?, ?, ?, ?, ?, '2026-03-01')");
+  const insert = store.statement(
+    "INSERT INTO model_outputs (contact_id, model, output, value, label, computed_at) VALUES (?, ?, ?, ?, ?, '2026-03-01')",
+  );
   insert.run(idOf(store, 'ada'), 'churn', 'risk', 0.8, null);
   insert.run(idOf(store, 'bob'), 'churn', 'risk', 0.1, null);
   insert.run(idOf(store, 'ada'), 'clusters', 'value', null, 'big spenders');
 });
 afterAll(() => store.close());
 
-function members(rule: RuleCondition, others: SegmentDefinition[] = [], extra: Partial<SegmentDefinition> = {}): string[] {
+function members(
+  rule: RuleCondition,
+  others: SegmentDefinition[] = [],
+  extra: Partial<SegmentDefinition> = {},
+): string[] {
   const segments = [{ key: 'under_test', rule, ...extra }, ...others];
-  const [compiled] = compileSegments(segments, { now: NOW, customFeatures: ['big_orders'], protectedAttributes: ['gender', 'age'] });
+  const [compiled] = compileSegments(segments, {
+    now: NOW,
+    customFeatures: ['big_orders'],
+    protectedAttributes: ['gender', 'age'],
+  });
   if (!compiled) throw new Error('nothing compiled');
   const rows = store.connection.prepare(compiled.sql).all(...compiled.params) as { contact_id: number }[];
   return rows.map((r) => names.get(r.contact_id) ?? String(r.contact_id)).sort();
@@ -88,7 +107,9 @@ describe('event conditions', () => {
   });
 
   it('filters on properties and value, and `before`', () => {
-    expect(members({ event: 'email_open', count: 2, within: '7d', where: { campaign: { contains: 'SPRING' } } })).toEqual(['ada']);
+    expect(
+      members({ event: 'email_open', count: 2, within: '7d', where: { campaign: { contains: 'SPRING' } } }),
+    ).toEqual(['ada']);
     expect(members({ event: 'email_open', where: { campaign: 'winter' } })).toEqual(['ada']);
     expect(members({ event: 'purchase', where: { value: { gt: 40 } }, count: { gte: 3 } })).toEqual(['ada']); // 100, 50, 200; the 1000 is after now
     expect(members({ event: 'purchase', before: '90d' })).toEqual(['ada', 'dee']);
@@ -99,7 +120,14 @@ describe('event conditions', () => {
 describe('groups and references', () => {
   it('all, any and not', () => {
     expect(members({ all: [{ trait: 'country', eq: 'FR' }, { event: 'purchase' }] })).toEqual(['ada']);
-    expect(members({ any: [{ trait: 'country', eq: 'DE' }, { feature: 'frequency_all', gte: 4 }] })).toEqual(['ada', 'bob']);
+    expect(
+      members({
+        any: [
+          { trait: 'country', eq: 'DE' },
+          { feature: 'frequency_all', gte: 4 },
+        ],
+      }),
+    ).toEqual(['ada', 'bob']);
     expect(members({ not: { trait: 'country', eq: 'FR' } })).toEqual(['bob', 'dee', 'eve']);
     expect(members({ not: { feature: 'days_since_last_purchase', lt: 10 } })).toEqual(['cy', 'dee']); // cy has none: kept
   });
@@ -122,8 +150,12 @@ describe('values never become SQL', () => {
   });
 
   it('refuses field names that are not plain names', () => {
-    expect(issuesOf([{ key: 's', rule: { trait: "x') OR 1=1 --", eq: 1 } }])).toEqual([expect.stringContaining('is not a trait name')]);
-    expect(issuesOf([{ key: 's', rule: { event: 'purchase', where: { "a'); DROP": 1 } } }])).toEqual([expect.stringContaining('is not a property name')]);
+    expect(issuesOf([{ key: 's', rule: { trait: "x') OR 1=1 --", eq: 1 } }])).toEqual([
+      expect.stringContaining('is not a trait name'),
+    ]);
+    expect(issuesOf([{ key: 's', rule: { event: 'purchase', where: { "a'); DROP": 1 } } }])).toEqual([
+      expect.stringContaining('is not a property name'),
+    ]);
   });
 });
 
@@ -131,13 +163,39 @@ describe('mistakes are errors naming where they were written', () => {
   const at = (file: string, line: number) => ({ file, line, column: 7 });
 
   it('names an unknown feature at its file:line:col', () => {
-    const issues = issuesOf([{ key: 'vip', rule: { all: [{ feature: 'monetary_356d', gt: 1 }] }, locations: { 'rule.all[0].feature': at('segments.yaml', 12) } }]);
-    expect(issues).toEqual([expect.stringMatching(/^segments\.yaml:12:7 segment vip: rule\.all\[0\]\.feature: unknown feature "monetary_356d"/)]);
+    const issues = issuesOf([
+      {
+        key: 'vip',
+        rule: { all: [{ feature: 'monetary_356d', gt: 1 }] },
+        locations: { 'rule.all[0].feature': at('segments.yaml', 12) },
+      },
+    ]);
+    expect(issues).toEqual([
+      expect.stringMatching(
+        /^segments\.yaml:12:7 segment vip: rule\.all\[0\]\.feature: unknown feature "monetary_356d"/,
+      ),
+    ]);
   });
 
   it('names unknown event types, scores, models and segments by segment key and path without locations', () => {
-    expect(issuesOf([{ key: 'a', rule: { any: [{ event: 'email_opened' }, { score: 'rfm', eq: 1 }, { model: 'clv.value', gt: 1 }, { in_segment: 'nope' }] } }])).toEqual([
-      expect.stringContaining('segment a, rule.any[0].event segment a: rule.any[0].event: unknown event type "email_opened"'),
+    expect(
+      issuesOf([
+        {
+          key: 'a',
+          rule: {
+            any: [
+              { event: 'email_opened' },
+              { score: 'rfm', eq: 1 },
+              { model: 'clv.value', gt: 1 },
+              { in_segment: 'nope' },
+            ],
+          },
+        },
+      ]),
+    ).toEqual([
+      expect.stringContaining(
+        'segment a, rule.any[0].event segment a: rule.any[0].event: unknown event type "email_opened"',
+      ),
       expect.stringContaining('rule.any[1].score: unknown score "rfm"'),
       expect.stringContaining('rule.any[2].model: unknown model "clv"'),
       expect.stringContaining('rule.any[3].in_segment: unknown segment "nope"'),
@@ -153,8 +211,20 @@ describe('mistakes are errors naming where they were written', () => {
   });
 
   it('refuses protected attributes unless allowed with a reason', () => {
-    expect(issuesOf([{ key: 'w', rule: { trait: 'Gender', eq: 'f' } }])).toEqual([expect.stringContaining('"Gender" is a protected attribute')]);
-    expect(issuesOf([{ key: 'w', rule: { trait: 'gender', eq: 'f' }, allow_protected_attributes: { gender: 'women-only health screening, approved by legal' } }])).toEqual([]);
-    expect(members({ trait: 'gender', eq: 'f' }, [], { allow_protected_attributes: { gender: 'approved' } })).toEqual(['ada']);
+    expect(issuesOf([{ key: 'w', rule: { trait: 'Gender', eq: 'f' } }])).toEqual([
+      expect.stringContaining('"Gender" is a protected attribute'),
+    ]);
+    expect(
+      issuesOf([
+        {
+          key: 'w',
+          rule: { trait: 'gender', eq: 'f' },
+          allow_protected_attributes: { gender: 'women-only health screening, approved by legal' },
+        },
+      ]),
+    ).toEqual([]);
+    expect(members({ trait: 'gender', eq: 'f' }, [], { allow_protected_attributes: { gender: 'approved' } })).toEqual([
+      'ada',
+    ]);
   });
 });

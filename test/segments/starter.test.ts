@@ -32,16 +32,36 @@ afterAll(() => {
 describe('starter segments', () => {
   it('load through the config loader, each documented, with one segment per RFM name', () => {
     const keys = config.segments.map((s) => s.key);
-    expect(keys).toEqual(expect.arrayContaining(['high_value_at_risk', 'growth_potential', 'churned', 'new_customers', 'engaged_advocates', 'price_sensitive', 'feature_explorers']));
+    expect(keys).toEqual(
+      expect.arrayContaining([
+        'high_value_at_risk',
+        'growth_potential',
+        'churned',
+        'new_customers',
+        'engaged_advocates',
+        'price_sensitive',
+        'feature_explorers',
+      ]),
+    );
     for (const s of config.segments) expect(s.description?.length ?? 0).toBeGreaterThan(40);
-    const rfmNames = config.segments.flatMap((s) => ('score' in s.rule && s.rule.score === 'rfm_segment' ? [s.rule.eq] : []));
+    const rfmNames = config.segments.flatMap((s) =>
+      'score' in s.rule && s.rule.score === 'rfm_segment' ? [s.rule.eq] : [],
+    );
     expect(rfmNames.sort()).toEqual(RFM_SEGMENTS.map((s) => s.name).sort());
   });
 
   it('compile and evaluate on the fixture with the expected members', () => {
-    const report = evaluateSegments(store, config.segments, { now: NOW, protectedAttributes: config.protected_attributes });
+    const report = evaluateSegments(store, config.segments, {
+      now: NOW,
+      protectedAttributes: config.protected_attributes,
+    });
     const size = (key: string) => report.segments.find((s) => s.key === key)?.size;
-    const members = (key: string) => (store.statement('SELECT contact_id FROM memberships WHERE segment_key = ? ORDER BY contact_id').all(key) as { contact_id: number }[]).map((r) => r.contact_id);
+    const members = (key: string) =>
+      (
+        store.statement('SELECT contact_id FROM memberships WHERE segment_key = ? ORDER BY contact_id').all(key) as {
+          contact_id: number;
+        }[]
+      ).map((r) => r.contact_id);
     expect(members('churned')).toEqual([idOf(store, 'dee')]); // last engaged 180 days ago
     expect(members('new_customers')).toEqual([idOf(store, 'cy')]); // created 14 days ago
     expect(members('price_sensitive')).toEqual([idOf(store, 'dee')]); // both purchases discounted

@@ -12,7 +12,13 @@ const NOW = new Date('2026-06-01T00:00:00Z');
 
 function loadFrom(store: Store, first: number): void {
   for (let page = first; page < PAGES; page++) {
-    loadPage(store, { connection: CONNECTION, stream: STREAM, records: generatedPage(page), checkpoint: checkpointAfter(page), now: NOW });
+    loadPage(store, {
+      connection: CONNECTION,
+      stream: STREAM,
+      records: generatedPage(page),
+      checkpoint: checkpointAfter(page),
+      now: NOW,
+    });
   }
 }
 
@@ -53,7 +59,13 @@ describe('a crash at any point loses and duplicates nothing', () => {
     const store = openStore(join(dir, 'reference.db'));
     digestAfter.push(storeDigest(store));
     for (let page = 0; page < PAGES; page++) {
-      loadPage(store, { connection: CONNECTION, stream: STREAM, records: generatedPage(page), checkpoint: checkpointAfter(page), now: NOW });
+      loadPage(store, {
+        connection: CONNECTION,
+        stream: STREAM,
+        records: generatedPage(page),
+        checkpoint: checkpointAfter(page),
+        now: NOW,
+      });
       digestAfter.push(storeDigest(store));
     }
     store.close();
@@ -85,17 +97,21 @@ describe('a crash at any point loses and duplicates nothing', () => {
     expect(checkAndResume(file)).toBe(7);
   });
 
-  it('killed at 20 seeded random moments, each store holds its committed pages and resumes to the full load', { timeout: 180_000 }, async () => {
-    const random = seeded(20261123);
-    const delays = Array.from({ length: 20 }, () => Math.floor(random() * 300));
-    const resumedFrom: number[] = [];
-    // Two loaders at a time: the kills are what matter, not the machine's spare cores.
-    for (let run = 0; run < delays.length; run += 2) {
-      const files = [run, run + 1].map((r) => join(dir, `random-${r}.db`));
-      await Promise.all(files.map((file, i) => runChild(file, { delayMs: delays[run + i] ?? 0 })));
-      for (const file of files) resumedFrom.push(checkAndResume(file));
-    }
-    // The kills landed at different pages (not all before the first page or after the last).
-    expect(new Set(resumedFrom).size).toBeGreaterThan(3);
-  });
+  it(
+    'killed at 20 seeded random moments, each store holds its committed pages and resumes to the full load',
+    { timeout: 180_000 },
+    async () => {
+      const random = seeded(20261123);
+      const delays = Array.from({ length: 20 }, () => Math.floor(random() * 300));
+      const resumedFrom: number[] = [];
+      // Two loaders at a time: the kills are what matter, not the machine's spare cores.
+      for (let run = 0; run < delays.length; run += 2) {
+        const files = [run, run + 1].map((r) => join(dir, `random-${r}.db`));
+        await Promise.all(files.map((file, i) => runChild(file, { delayMs: delays[run + i] ?? 0 })));
+        for (const file of files) resumedFrom.push(checkAndResume(file));
+      }
+      // The kills landed at different pages (not all before the first page or after the last).
+      expect(new Set(resumedFrom).size).toBeGreaterThan(3);
+    },
+  );
 });

@@ -26,7 +26,12 @@ export function generatedPage(index: number): SourceRecord[] {
       );
     } else if (roll < 0.35) {
       records.push(
-        contact('salesforce', `lead${p}`, { email: `old${p}@example.com` }, random() < 0.5 ? { linkedIds: [`s${p}`] } : {}),
+        contact(
+          'salesforce',
+          `lead${p}`,
+          { email: `old${p}@example.com` },
+          random() < 0.5 ? { linkedIds: [`s${p}`] } : {},
+        ),
       );
     } else if (roll < 0.45) {
       records.push(contact('salesforce', `s${p}`, { email: ` ${email}`, city: `City${p % 7}` }));
@@ -35,7 +40,16 @@ export function generatedPage(index: number): SourceRecord[] {
       const source = 'externalId' in who ? (who.externalId.startsWith('h') ? 'hubspot' : 'salesforce') : 'mailchimp';
       // Event ids repeat across pages now and then: re-reads that idempotent loads must absorb.
       const id = `ev-${Math.floor(random() * PAGES * PAGE_SIZE * 0.6)}`;
-      records.push(event(source, id, who, 'purchase', new Date(Date.UTC(2026, 1, 1 + (index % 20), i)).toISOString(), Math.round(random() * 100)));
+      records.push(
+        event(
+          source,
+          id,
+          who,
+          'purchase',
+          new Date(Date.UTC(2026, 1, 1 + (index % 20), i)).toISOString(),
+          Math.round(random() * 100),
+        ),
+      );
     }
   }
   return records;

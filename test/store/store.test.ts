@@ -47,7 +47,21 @@ describe('the store', () => {
     const store = open(file);
     const applied = appliedMigrations(store);
     expect(applied).toEqual(migrations.map((m) => m.name).sort());
-    for (const table of ['contacts', 'identities', 'contact_merges', 'events', 'stream_checkpoints', 'sync_runs', 'run_errors', 'job_locks', 'segment_definitions', 'memberships', 'membership_history', 'delivered_state', 'suppressions']) {
+    for (const table of [
+      'contacts',
+      'identities',
+      'contact_merges',
+      'events',
+      'stream_checkpoints',
+      'sync_runs',
+      'run_errors',
+      'job_locks',
+      'segment_definitions',
+      'memberships',
+      'membership_history',
+      'delivered_state',
+      'suppressions',
+    ]) {
       expect(count(store, table)).toBe(0);
     }
     expect(store.statement('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' });
@@ -60,7 +74,10 @@ describe('the store', () => {
     loadPage(first, { connection: 'hubspot', stream: 'contacts', records: page1, checkpoint: { after: 'e2' } });
     first.close();
     cleanups.shift();
-    const added: Migration = { name: '29990101T000000_contacts_score', up: () => 'ALTER TABLE contacts ADD COLUMN score REAL' };
+    const added: Migration = {
+      name: '29990101T000000_contacts_score',
+      up: () => 'ALTER TABLE contacts ADD COLUMN score REAL',
+    };
     const second = open(file, [added]);
     expect(appliedMigrations(second)).toContain(added.name);
     expect(count(second, 'contacts')).toBe(2);
@@ -75,7 +92,10 @@ describe('the store', () => {
     const file = freshFile();
     open(file).close();
     cleanups.shift();
-    const broken: Migration = { name: '29990101T000000_broken', up: () => 'CREATE TABLE fine (x INTEGER); SELECT * FROM missing_table' };
+    const broken: Migration = {
+      name: '29990101T000000_broken',
+      up: () => 'CREATE TABLE fine (x INTEGER); SELECT * FROM missing_table',
+    };
     expect(() => openStore(file, { migrations: [...migrations, broken] })).toThrow(/missing_table/);
     const store = open(file);
     expect(appliedMigrations(store)).not.toContain(broken.name);
@@ -113,13 +133,23 @@ describe('the store', () => {
     expect(count(store, 'events')).toBe(0);
     expect(readCheckpoint(store, 'hubspot', 'contacts')).toBeUndefined();
     expect(readRunErrors(store, runId)).toEqual([
-      { connection: 'hubspot', stream: 'contacts', recordKey: 'hubspot:bad', reason: 'occurredAt "yesterday" is not a timestamp' },
+      {
+        connection: 'hubspot',
+        stream: 'contacts',
+        recordKey: 'hubspot:bad',
+        reason: 'occurredAt "yesterday" is not a timestamp',
+      },
     ]);
     finishRun(store, runId, 'failed', { read: 5 }, 'disk full');
-    expect(readRun(store, runId)).toMatchObject({ job: 'nightly', status: 'failed', counts: { read: 5 }, error: 'disk full' });
+    expect(readRun(store, runId)).toMatchObject({
+      job: 'nightly',
+      status: 'failed',
+      counts: { read: 5 },
+      error: 'disk full',
+    });
   });
 
-  it('is shared by two connections (as by two processes): each sees the other\'s commits', () => {
+  it("is shared by two connections (as by two processes): each sees the other's commits", () => {
     const file = freshFile();
     const a = open(file);
     const b = open(file);

@@ -240,7 +240,10 @@ describe('reading a source into the store', () => {
       modes: ['full_refresh' as const],
       async *read(): AsyncIterable<StreamMessage> {
         opened.push(name);
-        yield { type: 'record', record: { kind: 'contact', source: 'tool', externalId: name, traits: { email: `${name}@example.com` } } };
+        yield {
+          type: 'record',
+          record: { kind: 'contact', source: 'tool', externalId: name, traits: { email: `${name}@example.com` } },
+        };
         if (name === 's0') {
           await new Promise((resolve) => setTimeout(resolve, 100));
           openWhileFirstLoads = [...opened];

@@ -86,12 +86,20 @@ describe('the scheduler', () => {
 
   it('refuses an invalid expression or time zone, naming the job', () => {
     const run = async () => undefined;
-    expect(() => startScheduler({ jobs: [{ name: 'bad', schedule: 'every day', timezone: 'UTC' }], run, logger: recordingLogger() })).toThrow(
-      /job "bad": "every day" is not a cron expression/,
-    );
-    expect(() => startScheduler({ jobs: [{ name: 'bad', schedule: '0 2 * * *', timezone: 'Mars/Olympus' }], run, logger: recordingLogger() })).toThrow(
-      /job "bad": "Mars\/Olympus" is not a time zone/,
-    );
+    expect(() =>
+      startScheduler({
+        jobs: [{ name: 'bad', schedule: 'every day', timezone: 'UTC' }],
+        run,
+        logger: recordingLogger(),
+      }),
+    ).toThrow(/job "bad": "every day" is not a cron expression/);
+    expect(() =>
+      startScheduler({
+        jobs: [{ name: 'bad', schedule: '0 2 * * *', timezone: 'Mars/Olympus' }],
+        run,
+        logger: recordingLogger(),
+      }),
+    ).toThrow(/job "bad": "Mars\/Olympus" is not a time zone/);
   });
 });
 
@@ -101,8 +109,13 @@ describe('two schedulers on one store', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('never run a job twice at once, and deliver each member once', async () => {
-    writeFileSync(join(dir, 'contacts.csv'), `id,email,updated_at\n${[0, 1, 2, 3].map((i) => `c${i},p${i}@example.com,2024-01-0${i + 1}T00:00:00Z`).join('\n')}\n`);
-    writeFileSync(join(dir, 'segflow.yaml'), `store:
+    writeFileSync(
+      join(dir, 'contacts.csv'),
+      `id,email,updated_at\n${[0, 1, 2, 3].map((i) => `c${i},p${i}@example.com,2024-01-0${i + 1}T00:00:00Z`).join('\n')}\n`,
+    );
+    writeFileSync(
+      join(dir, 'segflow.yaml'),
+      `store:
   path: ${JSON.stringify(join(dir, 'segflow.db'))}
 sources:
   shop:
@@ -125,7 +138,8 @@ jobs:
       - read: { sources: [shop], mode: full }
       - compute: {}
       - push: { destination: lists, segments: [everyone], mode: mirror }
-`);
+`,
+    );
     const memory = createMemoryDestination({ batchSize: 1 });
     const write = memory.destination.write.bind(memory.destination);
     // A slow destination: each run takes longer than the one-second tick.
@@ -148,7 +162,12 @@ jobs:
       }),
     );
     try {
-      await until(() => results.filter((r) => r.status === 'locked').length >= 2 && results.filter((r) => r.status === 'succeeded').length >= 2, 'runs and locked ticks');
+      await until(
+        () =>
+          results.filter((r) => r.status === 'locked').length >= 2 &&
+          results.filter((r) => r.status === 'succeeded').length >= 2,
+        'runs and locked ticks',
+      );
     } finally {
       await Promise.all(schedulers.map((s) => s.stop()));
     }

@@ -79,7 +79,14 @@ export interface HubSpotFaults {
 }
 
 export function noFaults(): HubSpotFaults {
-  return { stormUntil: 0, rateLimitNext: 0, serverErrorNext: 0, slowMs: 0, expireTokensIssuedBefore: 0, badEmails: new Set() };
+  return {
+    stormUntil: 0,
+    rateLimitNext: 0,
+    serverErrorNext: 0,
+    slowMs: 0,
+    expireTokensIssuedBefore: 0,
+    badEmails: new Set(),
+  };
 }
 
 /** One request the sandbox received, as the recorder keeps it. */
@@ -157,7 +164,10 @@ export function createHubSpotApp(options: AppOptions): Hono {
     const entry: RecordedRequest = { at, method: c.req.method, path: c.req.path, status: 0, windowCount: 0 };
     recorder.push(entry);
     if (options.recordBodies && c.req.method !== 'GET') {
-      entry.body = await c.req.raw.clone().text().then((t) => (t ? safeJson(t) : undefined));
+      entry.body = await c.req.raw
+        .clone()
+        .text()
+        .then((t) => (t ? safeJson(t) : undefined));
     }
     if (faults.slowMs > 0) await new Promise((r) => setTimeout(r, faults.slowMs));
     while (window.length > 0 && (window[0] ?? 0) <= at - limits.intervalMs) window.shift();
@@ -222,7 +232,13 @@ export function createHubSpotApp(options: AppOptions): Hono {
       if (expires !== undefined && (expires <= now() || (issuedAt.get(token) ?? 0) < faults.expireTokensIssuedBefore)) {
         entry.status = 401;
         const ago = Math.max(1, Math.round((now() - expires) / 60_000));
-        return c.json(hubspotError(`The OAuth token used to make this call expired ${ago} minute(s) ago.`, 'EXPIRED_AUTHENTICATION'), 401);
+        return c.json(
+          hubspotError(
+            `The OAuth token used to make this call expired ${ago} minute(s) ago.`,
+            'EXPIRED_AUTHENTICATION',
+          ),
+          401,
+        );
       }
     }
     await next();
@@ -234,13 +250,22 @@ export function createHubSpotApp(options: AppOptions): Hono {
   app.post('/oauth/v1/token', async (c) => {
     const form = new URLSearchParams(await c.req.text());
     if (form.get('grant_type') !== 'refresh_token') {
-      return c.json({ status: 'BAD_GRANT_TYPE', message: 'grant_type must be refresh_token', correlationId: randomUUID() }, 400);
+      return c.json(
+        { status: 'BAD_GRANT_TYPE', message: 'grant_type must be refresh_token', correlationId: randomUUID() },
+        400,
+      );
     }
     if (form.get('client_id') !== credentials.clientId || form.get('client_secret') !== credentials.clientSecret) {
-      return c.json({ status: 'BAD_CLIENT_ID', message: 'missing or unknown client id', correlationId: randomUUID() }, 400);
+      return c.json(
+        { status: 'BAD_CLIENT_ID', message: 'missing or unknown client id', correlationId: randomUUID() },
+        400,
+      );
     }
     if (form.get('refresh_token') !== credentials.refreshToken) {
-      return c.json({ status: 'BAD_REFRESH_TOKEN', message: 'missing or unknown refresh token', correlationId: randomUUID() }, 400);
+      return c.json(
+        { status: 'BAD_REFRESH_TOKEN', message: 'missing or unknown refresh token', correlationId: randomUUID() },
+        400,
+      );
     }
     const token = `oauth-${randomUUID()}`;
     oauthTokens.set(token, now() + options.tokenLifetimeSeconds * 1000);
@@ -287,7 +312,8 @@ export function createHubSpotApp(options: AppOptions): Hono {
     if (!objectTypes.has(type)) return notFound(c, `Unable to infer object type from: ${type}`);
     const store = type === 'contacts' ? portal.contacts : portal.engagements[type as EngagementType];
     const record = store.get(type === 'contacts' ? (portal.mergedInto.get(id) ?? id) : id);
-    if (!record || record.archived !== (c.req.query('archived') === 'true')) return notFound(c, 'Object not found.  objectId are usually numeric.');
+    if (!record || record.archived !== (c.req.query('archived') === 'true'))
+      return notFound(c, 'Object not found.  objectId are usually numeric.');
     return c.json(render(record, c.req.queries('properties') ?? [], type));
   });
 
@@ -296,17 +322,26 @@ export function createHubSpotApp(options: AppOptions): Hono {
     if (!objectTypes.has(type)) return notFound(c, `Unable to infer object type from: ${type}`);
     const body = (await c.req.json().catch(() => ({}))) as SearchBody;
     const limit = body.limit ?? 10;
-    if (limit > limits.searchPageSize || limit < 1) return validation(c, `limit must be between 1 and ${limits.searchPageSize}`);
+    if (limit > limits.searchPageSize || limit < 1)
+      return validation(c, `limit must be between 1 and ${limits.searchPageSize}`);
     const after = Number(body.after ?? 0);
     if (!Number.isInteger(after) || after < 0) return validation(c, 'after must be a non-negative integer');
     if (after >= limits.searchResultCap) {
-      return validation(c, `There was a problem with the request. Paging past ${limits.searchResultCap} results is not supported.`);
+      return validation(
+        c,
+        `There was a problem with the request. Paging past ${limits.searchResultCap} results is not supported.`,
+      );
     }
     const groups = body.filterGroups ?? [];
     const sorts = body.sorts ?? [];
     const modifiedName = type === 'contacts' ? 'lastmodifieddate' : 'hs_lastmodifieddate';
-    const plain = sorts.length === 0 || (sorts[0]?.propertyName === modifiedName && (sorts[0].direction ?? 'ASCENDING') === 'ASCENDING' &&
-      (sorts[1] === undefined || (sorts[1].propertyName === 'hs_object_id' && (sorts[1].direction ?? 'ASCENDING') === 'ASCENDING')) && sorts.length <= 2);
+    const plain =
+      sorts.length === 0 ||
+      (sorts[0]?.propertyName === modifiedName &&
+        (sorts[0].direction ?? 'ASCENDING') === 'ASCENDING' &&
+        (sorts[1] === undefined ||
+          (sorts[1].propertyName === 'hs_object_id' && (sorts[1].direction ?? 'ASCENDING') === 'ASCENDING')) &&
+        sorts.length <= 2);
     let rows = (plain && sorts.length > 0 ? portal.byModified(type as 'contacts') : recordsOf(type)).filter(
       (r) => !r.archived && (groups.length === 0 || groups.some((g) => (g.filters ?? []).every((f) => matches(r, f)))),
     );
@@ -327,7 +362,8 @@ export function createHubSpotApp(options: AppOptions): Hono {
     const action = c.req.param('action');
     const body = (await c.req.json().catch(() => ({}))) as { inputs?: BatchInput[]; properties?: string[] };
     const inputs = body.inputs ?? [];
-    if (inputs.length > limits.batchSize) return validation(c, `Batch input size (${inputs.length}) exceeds the limit of ${limits.batchSize}.`);
+    if (inputs.length > limits.batchSize)
+      return validation(c, `Batch input size (${inputs.length}) exceeds the limit of ${limits.batchSize}.`);
     const started = new Date(now()).toISOString();
     const results: unknown[] = [];
     const errors: unknown[] = [];
@@ -337,22 +373,40 @@ export function createHubSpotApp(options: AppOptions): Hono {
       for (const input of inputs) {
         const contact = portal.liveContact(String(input.id));
         if (contact) results.push(render(contact, body.properties ?? [], 'contacts'));
-        else reject(`Could not get some CONTACT objects, they may be deleted or not exist. Check that ids are valid.`, 'OBJECT_NOT_FOUND', { ids: [String(input.id)] });
+        else
+          reject(
+            `Could not get some CONTACT objects, they may be deleted or not exist. Check that ids are valid.`,
+            'OBJECT_NOT_FOUND',
+            { ids: [String(input.id)] },
+          );
       }
     } else if (action === 'upsert' || action === 'create' || action === 'update') {
       for (const input of inputs) {
         const properties = { ...(input.properties ?? {}) };
         const email = action === 'upsert' ? String(input.id ?? '') : (properties.email ?? undefined);
         if (email !== undefined && email !== '' && (!EMAIL.test(email) || faults.badEmails.has(email.toLowerCase()))) {
-          reject(`Property values were not valid: [{"isValid":false,"message":"Email address ${email} is invalid","error":"INVALID_EMAIL","name":"email"}]`, 'VALIDATION_ERROR', { email: [email] });
+          reject(
+            `Property values were not valid: [{"isValid":false,"message":"Email address ${email} is invalid","error":"INVALID_EMAIL","name":"email"}]`,
+            'VALIDATION_ERROR',
+            { email: [email] },
+          );
           continue;
         }
         const unknown = Object.keys(properties).filter((p) => !portal.properties.has(p));
         if (unknown.length > 0) {
-          reject(`Property values were not valid: [{"isValid":false,"message":"Property \\"${unknown[0]}\\" does not exist","error":"PROPERTY_DOESNT_EXIST","name":"${unknown[0]}"}]`, 'VALIDATION_ERROR', { properties: unknown });
+          reject(
+            `Property values were not valid: [{"isValid":false,"message":"Property \\"${unknown[0]}\\" does not exist","error":"PROPERTY_DOESNT_EXIST","name":"${unknown[0]}"}]`,
+            'VALIDATION_ERROR',
+            { properties: unknown },
+          );
           continue;
         }
-        let contact = action === 'update' ? portal.liveContact(String(input.id)) : email ? portal.findContactByEmail(email) : undefined;
+        let contact =
+          action === 'update'
+            ? portal.liveContact(String(input.id))
+            : email
+              ? portal.findContactByEmail(email)
+              : undefined;
         if (action === 'update' && !contact) {
           reject('Object not found.  objectId are usually numeric.', 'OBJECT_NOT_FOUND', { ids: [String(input.id)] });
           continue;
@@ -364,13 +418,22 @@ export function createHubSpotApp(options: AppOptions): Hono {
         const isNew = !contact;
         if (!contact) {
           const at = now();
-          contact = { id: portal.newId(), properties: { email: email ?? null }, createdAt: at, updatedAt: at, archived: false };
+          contact = {
+            id: portal.newId(),
+            properties: { email: email ?? null },
+            createdAt: at,
+            updatedAt: at,
+            archived: false,
+          };
         }
         Object.assign(contact.properties, properties);
         contact.updatedAt = now();
         portal.putContact(contact);
         portal.written.add(contact.id);
-        results.push({ ...render(contact, Object.keys(properties), 'contacts'), ...(action === 'upsert' ? { new: isNew } : {}) });
+        results.push({
+          ...render(contact, Object.keys(properties), 'contacts'),
+          ...(action === 'upsert' ? { new: isNew } : {}),
+        });
       }
       options.onWrite?.();
     } else if (action === 'archive') {
@@ -392,7 +455,8 @@ export function createHubSpotApp(options: AppOptions): Hono {
 
   app.post('/crm/v3/objects/contacts/gdpr-delete', async (c) => {
     const body = (await c.req.json().catch(() => ({}))) as { objectId?: string; idProperty?: string };
-    const id = body.idProperty === 'email' ? portal.findContactByEmail(String(body.objectId))?.id : String(body.objectId);
+    const id =
+      body.idProperty === 'email' ? portal.findContactByEmail(String(body.objectId))?.id : String(body.objectId);
     if (!id || !portal.gdprDelete(id)) return notFound(c, 'Object not found.  objectId are usually numeric.');
     options.onWrite?.();
     return c.body(null, 204);
@@ -407,23 +471,41 @@ export function createHubSpotApp(options: AppOptions): Hono {
     }
     const body = (await c.req.json().catch(() => ({}))) as { inputs?: { id?: string }[] };
     const inputs = body.inputs ?? [];
-    if (inputs.length > limits.associationBatchSize) return validation(c, `Batch input size exceeds the limit of ${limits.associationBatchSize}.`);
+    if (inputs.length > limits.associationBatchSize)
+      return validation(c, `Batch input size exceeds the limit of ${limits.associationBatchSize}.`);
     const typeId = { meetings: 200, calls: 194, emails: 198, deals: 3 }[from as EngagementType];
     const results: unknown[] = [];
     const errors: unknown[] = [];
     for (const input of inputs) {
       const record = portal.engagements[from as EngagementType].get(String(input.id));
-      const contactIds = (record?.contactIds ?? []).map((id) => portal.liveContact(id)?.id).filter((id): id is string => !!id);
+      const contactIds = (record?.contactIds ?? [])
+        .map((id) => portal.liveContact(id)?.id)
+        .filter((id): id is string => !!id);
       if (!record || contactIds.length === 0) {
-        errors.push({ status: 'error', category: 'OBJECT_NOT_FOUND', subCategory: 'crm.associations.NO_ASSOCIATIONS_FOUND', message: `No contact is associated with ${from.replace(/s$/, '')} ${String(input.id)}.`, context: { fromObjectId: [String(input.id)] } });
+        errors.push({
+          status: 'error',
+          category: 'OBJECT_NOT_FOUND',
+          subCategory: 'crm.associations.NO_ASSOCIATIONS_FOUND',
+          message: `No contact is associated with ${from.replace(/s$/, '')} ${String(input.id)}.`,
+          context: { fromObjectId: [String(input.id)] },
+        });
         continue;
       }
       results.push({
         from: { id: String(input.id) },
-        to: [...new Set(contactIds)].map((id) => ({ toObjectId: Number(id), associationTypes: [{ category: 'HUBSPOT_DEFINED', typeId, label: null }] })),
+        to: [...new Set(contactIds)].map((id) => ({
+          toObjectId: Number(id),
+          associationTypes: [{ category: 'HUBSPOT_DEFINED', typeId, label: null }],
+        })),
       });
     }
-    const payload = { status: 'COMPLETE', results, startedAt: new Date(now()).toISOString(), completedAt: new Date(now()).toISOString(), ...(errors.length ? { numErrors: errors.length, errors } : {}) };
+    const payload = {
+      status: 'COMPLETE',
+      results,
+      startedAt: new Date(now()).toISOString(),
+      completedAt: new Date(now()).toISOString(),
+      ...(errors.length ? { numErrors: errors.length, errors } : {}),
+    };
     return c.json(payload, errors.length > 0 ? 207 : 200);
   });
 
@@ -463,8 +545,17 @@ export function createHubSpotApp(options: AppOptions): Hono {
     const page = forms.slice(from, from + limit);
     const next = from + limit < forms.length ? encodeOffset(from + limit) : undefined;
     return c.json({
-      results: page.map((f) => ({ id: f.id, name: f.name, formType: 'hubspot', createdAt: new Date(f.createdAt).toISOString(), updatedAt: new Date(f.updatedAt).toISOString(), archived: false })),
-      ...(next ? { paging: { next: { after: next, link: `${new URL(c.req.url).origin}/marketing/v3/forms/?after=${next}` } } } : {}),
+      results: page.map((f) => ({
+        id: f.id,
+        name: f.name,
+        formType: 'hubspot',
+        createdAt: new Date(f.createdAt).toISOString(),
+        updatedAt: new Date(f.updatedAt).toISOString(),
+        archived: false,
+      })),
+      ...(next
+        ? { paging: { next: { after: next, link: `${new URL(c.req.url).origin}/marketing/v3/forms/?after=${next}` } } }
+        : {}),
     });
   };
   app.get('/marketing/v3/forms', listForms);
@@ -481,15 +572,38 @@ export function createHubSpotApp(options: AppOptions): Hono {
     const results: unknown[] = [];
     for (let k = from; k < from + limit && k < all.length; k++) {
       const submission = all[all.length - 1 - k] as (typeof all)[number];
-      results.push({ conversionId: submission.conversionId, submittedAt: submission.submittedAt, values: submission.values, pageUrl: submission.pageUrl });
+      results.push({
+        conversionId: submission.conversionId,
+        submittedAt: submission.submittedAt,
+        values: submission.values,
+        pageUrl: submission.pageUrl,
+      });
     }
     const next = from + limit < all.length ? encodeOffset(from + limit) : undefined;
-    return c.json({ results, ...(next ? { paging: { next: { after: next, link: `${new URL(c.req.url).origin}/form-integrations/v1/submissions/forms/${formId}?after=${next}` } } } : {}) });
+    return c.json({
+      results,
+      ...(next
+        ? {
+            paging: {
+              next: {
+                after: next,
+                link: `${new URL(c.req.url).origin}/form-integrations/v1/submissions/forms/${formId}?after=${next}`,
+              },
+            },
+          }
+        : {}),
+    });
   });
 
   // ---- Events API (custom behavioural events; Enterprise) ------------------------------------------------------
   const noCustomEvents = (c: Ctx) =>
-    c.json(hubspotError('This portal has no custom behavioral events (Marketing Hub Enterprise is required).', 'MISSING_SCOPES'), 403);
+    c.json(
+      hubspotError(
+        'This portal has no custom behavioral events (Marketing Hub Enterprise is required).',
+        'MISSING_SCOPES',
+      ),
+      403,
+    );
   app.get('/events/v3/events/event-types', (c) => {
     if (!portal.customEvents) return noCustomEvents(c);
     const custom = [...new Set(portal.behaviouralEvents.map((e) => e.eventType))].sort();
@@ -501,22 +615,38 @@ export function createHubSpotApp(options: AppOptions): Hono {
     if (objectType !== undefined && objectType !== 'contact' && objectType !== '0-1') return c.json({ results: [] });
     const eventType = c.req.query('eventType');
     const objectId = c.req.query('objectId');
-    const after = c.req.query('occurredAfter') === undefined ? -Infinity : Date.parse(String(c.req.query('occurredAfter')));
-    const before = c.req.query('occurredBefore') === undefined ? Infinity : Date.parse(String(c.req.query('occurredBefore')));
-    if (Number.isNaN(after) || Number.isNaN(before)) return validation(c, 'occurredAfter and occurredBefore must be ISO-8601 date-times');
+    const after =
+      c.req.query('occurredAfter') === undefined ? -Infinity : Date.parse(String(c.req.query('occurredAfter')));
+    const before =
+      c.req.query('occurredBefore') === undefined ? Infinity : Date.parse(String(c.req.query('occurredBefore')));
+    if (Number.isNaN(after) || Number.isNaN(before))
+      return validation(c, 'occurredAfter and occurredBefore must be ISO-8601 date-times');
     const ascending = c.req.queries('sort')?.some((v) => /asc/i.test(v)) ?? false;
     const limit = Math.min(Math.max(1, intParam(c.req.query('limit'), 100)), limits.eventsPageSize);
     const from = decodeOffset(c.req.query('after'));
     if (from === undefined) return validation(c, 'invalid after');
     const matching = portal.behaviouralEvents.filter(
-      (e) => (!eventType || e.eventType === eventType) && (!objectId || e.objectId === objectId) && e.occurredAt > after && e.occurredAt < before,
+      (e) =>
+        (!eventType || e.eventType === eventType) &&
+        (!objectId || e.objectId === objectId) &&
+        e.occurredAt > after &&
+        e.occurredAt < before,
     );
     if (!ascending) matching.reverse();
     const page = matching.slice(from, from + limit);
     const next = from + limit < matching.length ? encodeOffset(from + limit) : undefined;
     return c.json({
-      results: page.map((e) => ({ id: e.id, eventType: e.eventType, objectType: e.objectType, objectId: e.objectId, occurredAt: new Date(e.occurredAt).toISOString(), properties: e.properties })),
-      ...(next ? { paging: { next: { after: next, link: `${new URL(c.req.url).origin}/events/v3/events/?after=${next}` } } } : {}),
+      results: page.map((e) => ({
+        id: e.id,
+        eventType: e.eventType,
+        objectType: e.objectType,
+        objectId: e.objectId,
+        occurredAt: new Date(e.occurredAt).toISOString(),
+        properties: e.properties,
+      })),
+      ...(next
+        ? { paging: { next: { after: next, link: `${new URL(c.req.url).origin}/events/v3/events/?after=${next}` } } }
+        : {}),
     });
   };
   app.get('/events/v3/events', listEvents);
@@ -536,14 +666,29 @@ export function createHubSpotApp(options: AppOptions): Hono {
   });
 
   const createList = async (c: Ctx) => {
-    const body = (await c.req.json().catch(() => ({}))) as { name?: string; objectTypeId?: string; processingType?: string };
-    if (!body.name || !body.objectTypeId || !body.processingType) return validation(c, 'name, objectTypeId and processingType are required');
-    if (!['MANUAL', 'SNAPSHOT', 'DYNAMIC'].includes(body.processingType)) return validation(c, `Unknown processingType ${body.processingType}`);
+    const body = (await c.req.json().catch(() => ({}))) as {
+      name?: string;
+      objectTypeId?: string;
+      processingType?: string;
+    };
+    if (!body.name || !body.objectTypeId || !body.processingType)
+      return validation(c, 'name, objectTypeId and processingType are required');
+    if (!['MANUAL', 'SNAPSHOT', 'DYNAMIC'].includes(body.processingType))
+      return validation(c, `Unknown processingType ${body.processingType}`);
     for (const list of portal.lists.values()) {
-      if (list.name === body.name && list.objectTypeId === body.objectTypeId) return validation(c, `A list named '${body.name}' already exists.`);
+      if (list.name === body.name && list.objectTypeId === body.objectTypeId)
+        return validation(c, `A list named '${body.name}' already exists.`);
     }
     const at = now();
-    const list: StoredList = { listId: portal.newListId(), name: body.name, objectTypeId: body.objectTypeId, processingType: body.processingType, createdAt: at, updatedAt: at, members: new Map() };
+    const list: StoredList = {
+      listId: portal.newListId(),
+      name: body.name,
+      objectTypeId: body.objectTypeId,
+      processingType: body.processingType,
+      createdAt: at,
+      updatedAt: at,
+      members: new Map(),
+    };
     portal.lists.set(list.listId, list);
     options.onWrite?.();
     return c.json({ list: renderList(list) });
@@ -554,28 +699,38 @@ export function createHubSpotApp(options: AppOptions): Hono {
   app.get('/crm/v3/lists/object-type-id/:objectTypeId/name/:name', (c) => {
     const name = decodeURIComponent(c.req.param('name'));
     for (const list of portal.lists.values()) {
-      if (list.name === name && list.objectTypeId === c.req.param('objectTypeId')) return c.json({ list: renderList(list) });
+      if (list.name === name && list.objectTypeId === c.req.param('objectTypeId'))
+        return c.json({ list: renderList(list) });
     }
     return notFound(c, `List does not exist with name ${name}.`);
   });
 
   app.get('/crm/v3/lists/:listId', (c) => {
     const list = portal.lists.get(c.req.param('listId'));
-    return list ? c.json({ list: renderList(list) }) : notFound(c, `List does not exist with id ${c.req.param('listId')}.`);
+    return list
+      ? c.json({ list: renderList(list) })
+      : notFound(c, `List does not exist with id ${c.req.param('listId')}.`);
   });
 
   app.delete('/crm/v3/lists/:listId', (c) => {
-    if (!portal.lists.delete(c.req.param('listId'))) return notFound(c, `List does not exist with id ${c.req.param('listId')}.`);
+    if (!portal.lists.delete(c.req.param('listId')))
+      return notFound(c, `List does not exist with id ${c.req.param('listId')}.`);
     options.onWrite?.();
     return c.body(null, 204);
   });
 
   const changeMembers = (c: Ctx, list: StoredList, add: string[], remove: string[]) => {
     if (add.length + remove.length > limits.membershipIdsPerCall) {
-      return validation(c, `At most ${limits.membershipIdsPerCall} record ids can be changed in one call; got ${add.length + remove.length}.`);
+      return validation(
+        c,
+        `At most ${limits.membershipIdsPerCall} record ids can be changed in one call; got ${add.length + remove.length}.`,
+      );
     }
     if (list.processingType !== 'MANUAL' && list.processingType !== 'SNAPSHOT') {
-      return validation(c, `List ${list.listId} has processing type ${list.processingType}; memberships can only be changed on MANUAL or SNAPSHOT lists.`);
+      return validation(
+        c,
+        `List ${list.listId} has processing type ${list.processingType}; memberships can only be changed on MANUAL or SNAPSHOT lists.`,
+      );
     }
     const added: string[] = [];
     const removed: string[] = [];
@@ -625,7 +780,8 @@ export function createHubSpotApp(options: AppOptions): Hono {
     const list = listOr404(c);
     if (!list) return notFound(c, `List does not exist with id ${c.req.param('listId')}.`);
     const limit = intParam(c.req.query('limit'), 100);
-    if (limit > limits.membershipPageSize || limit < 1) return validation(c, `limit must be between 1 and ${limits.membershipPageSize}`);
+    if (limit > limits.membershipPageSize || limit < 1)
+      return validation(c, `limit must be between 1 and ${limits.membershipPageSize}`);
     const ids = [...list.members.keys()].sort((a, b) => Number(a) - Number(b));
     const after = c.req.query('after');
     const start = after ? Number(Buffer.from(after, 'base64url').toString()) : 0;
@@ -633,33 +789,72 @@ export function createHubSpotApp(options: AppOptions): Hono {
     const next = start + page.length;
     return c.json({
       total: ids.length,
-      results: page.map((recordId) => ({ recordId, membershipTimestamp: new Date(list.members.get(recordId) ?? 0).toISOString() })),
+      results: page.map((recordId) => ({
+        recordId,
+        membershipTimestamp: new Date(list.members.get(recordId) ?? 0).toISOString(),
+      })),
       ...(next < ids.length ? { paging: { next: { after: Buffer.from(String(next)).toString('base64url') } } } : {}),
     });
   });
 
   // The v1 contact-lists API is gone.
-  app.all('/contacts/v1/*', (c) => c.json(hubspotError('This API has been sunset. Use the Lists v3 API.', 'OBJECT_NOT_FOUND'), 404));
+  app.all('/contacts/v1/*', (c) =>
+    c.json(hubspotError('This API has been sunset. Use the Lists v3 API.', 'OBJECT_NOT_FOUND'), 404),
+  );
 
   // ---- properties -----------------------------------------------------------------------------------------------
-  const renderProperty = (p: { name: string; label: string; type: string; fieldType: string; groupName: string; createdAt: number }) => ({
-    name: p.name, label: p.label, type: p.type, fieldType: p.fieldType, groupName: p.groupName,
-    createdAt: new Date(p.createdAt).toISOString(), updatedAt: new Date(p.createdAt).toISOString(), archived: false,
-    hasUniqueValue: false, hidden: false, formField: true, description: '', displayOrder: -1, options: [],
+  const renderProperty = (p: {
+    name: string;
+    label: string;
+    type: string;
+    fieldType: string;
+    groupName: string;
+    createdAt: number;
+  }) => ({
+    name: p.name,
+    label: p.label,
+    type: p.type,
+    fieldType: p.fieldType,
+    groupName: p.groupName,
+    createdAt: new Date(p.createdAt).toISOString(),
+    updatedAt: new Date(p.createdAt).toISOString(),
+    archived: false,
+    hasUniqueValue: false,
+    hidden: false,
+    formField: true,
+    description: '',
+    displayOrder: -1,
+    options: [],
     modificationMetadata: { archivable: true, readOnlyDefinition: false, readOnlyValue: false },
   });
-  app.get('/crm/v3/properties/contacts', (c) => c.json({ results: [...portal.properties.values()].map(renderProperty) }));
+  app.get('/crm/v3/properties/contacts', (c) =>
+    c.json({ results: [...portal.properties.values()].map(renderProperty) }),
+  );
   app.get('/crm/v3/properties/contacts/:name', (c) => {
     const property = portal.properties.get(c.req.param('name'));
     return property ? c.json(renderProperty(property)) : notFound(c, `Unable to find property ${c.req.param('name')}`);
   });
   app.post('/crm/v3/properties/contacts', async (c) => {
-    const body = (await c.req.json().catch(() => ({}))) as { name?: string; label?: string; type?: string; fieldType?: string; groupName?: string };
-    if (!body.name || !body.label || !body.type || !body.fieldType || !body.groupName) return validation(c, 'name, label, type, fieldType and groupName are required');
+    const body = (await c.req.json().catch(() => ({}))) as {
+      name?: string;
+      label?: string;
+      type?: string;
+      fieldType?: string;
+      groupName?: string;
+    };
+    if (!body.name || !body.label || !body.type || !body.fieldType || !body.groupName)
+      return validation(c, 'name, label, type, fieldType and groupName are required');
     if (portal.properties.has(body.name)) {
       return c.json(hubspotError(`Property named '${body.name}' already exists.`, 'OBJECT_ALREADY_EXISTS'), 409);
     }
-    const property = { name: body.name, label: body.label, type: body.type, fieldType: body.fieldType, groupName: body.groupName, createdAt: now() };
+    const property = {
+      name: body.name,
+      label: body.label,
+      type: body.type,
+      fieldType: body.fieldType,
+      groupName: body.groupName,
+      createdAt: now(),
+    };
     portal.properties.set(body.name, property);
     options.onWrite?.();
     return c.json(renderProperty(property), 201);
@@ -690,7 +885,14 @@ interface BatchInput {
 }
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-const DATE_PROPERTIES = new Set(['lastmodifieddate', 'hs_lastmodifieddate', 'createdate', 'hs_createdate', 'closedate', 'hs_timestamp']);
+const DATE_PROPERTIES = new Set([
+  'lastmodifieddate',
+  'hs_lastmodifieddate',
+  'createdate',
+  'hs_createdate',
+  'closedate',
+  'hs_timestamp',
+]);
 
 /** A property value as search compares it: dates as epoch ms, numbers as numbers, the rest as strings. */
 function comparable(record: StoredObject, name: string): number | string | null {
@@ -717,16 +919,26 @@ function matches(record: StoredObject, filter: SearchFilter): boolean {
   const actual = comparable(record, name);
   const wanted = filterValue(name, filter.value);
   switch (filter.operator) {
-    case 'EQ': return actual === wanted;
-    case 'NEQ': return actual !== wanted;
-    case 'GT': return actual !== null && wanted !== null && actual > wanted;
-    case 'GTE': return actual !== null && wanted !== null && actual >= wanted;
-    case 'LT': return actual !== null && wanted !== null && actual < wanted;
-    case 'LTE': return actual !== null && wanted !== null && actual <= wanted;
-    case 'HAS_PROPERTY': return actual !== null;
-    case 'NOT_HAS_PROPERTY': return actual === null;
-    case 'IN': return (filter.values ?? []).some((v) => filterValue(name, v) === actual);
-    default: return false;
+    case 'EQ':
+      return actual === wanted;
+    case 'NEQ':
+      return actual !== wanted;
+    case 'GT':
+      return actual !== null && wanted !== null && actual > wanted;
+    case 'GTE':
+      return actual !== null && wanted !== null && actual >= wanted;
+    case 'LT':
+      return actual !== null && wanted !== null && actual < wanted;
+    case 'LTE':
+      return actual !== null && wanted !== null && actual <= wanted;
+    case 'HAS_PROPERTY':
+      return actual !== null;
+    case 'NOT_HAS_PROPERTY':
+      return actual === null;
+    case 'IN':
+      return (filter.values ?? []).some((v) => filterValue(name, v) === actual);
+    default:
+      return false;
   }
 }
 
@@ -744,13 +956,23 @@ function comparator(sorts: { propertyName?: string; direction?: string }[]) {
 }
 
 function render(record: StoredObject, names: string[], type: string) {
-  const system = type === 'contacts' ? ['hs_object_id', 'createdate', 'lastmodifieddate'] : ['hs_object_id', 'hs_createdate', 'hs_lastmodifieddate'];
-  const wanted = names.length > 0 ? [...new Set([...names, ...system])] : type === 'contacts' ? [...system, 'email', 'firstname', 'lastname'] : system;
+  const system =
+    type === 'contacts'
+      ? ['hs_object_id', 'createdate', 'lastmodifieddate']
+      : ['hs_object_id', 'hs_createdate', 'hs_lastmodifieddate'];
+  const wanted =
+    names.length > 0
+      ? [...new Set([...names, ...system])]
+      : type === 'contacts'
+        ? [...system, 'email', 'firstname', 'lastname']
+        : system;
   const properties: Record<string, string | null> = {};
   for (const name of wanted) {
     properties[name] =
-      name === 'hs_createdate' ? new Date(record.createdAt).toISOString()
-        : name === 'hs_lastmodifieddate' ? new Date(record.updatedAt).toISOString()
+      name === 'hs_createdate'
+        ? new Date(record.createdAt).toISOString()
+        : name === 'hs_lastmodifieddate'
+          ? new Date(record.updatedAt).toISOString()
           : (record.properties[name] ?? null);
   }
   return {
@@ -759,7 +981,9 @@ function render(record: StoredObject, names: string[], type: string) {
     createdAt: new Date(record.createdAt).toISOString(),
     updatedAt: new Date(record.updatedAt).toISOString(),
     archived: record.archived,
-    ...(record.archived && record.archivedAt !== undefined ? { archivedAt: new Date(record.archivedAt).toISOString() } : {}),
+    ...(record.archived && record.archivedAt !== undefined
+      ? { archivedAt: new Date(record.archivedAt).toISOString() }
+      : {}),
   };
 }
 

@@ -91,8 +91,20 @@ export interface PropertyDefinition {
 
 /** The default contact properties a portal has. */
 export const DEFAULT_CONTACT_PROPERTIES = [
-  'email', 'firstname', 'lastname', 'phone', 'company', 'jobtitle', 'country', 'city', 'lifecyclestage',
-  'hubspot_owner_id', 'createdate', 'lastmodifieddate', 'hs_object_id', 'hs_merged_object_ids',
+  'email',
+  'firstname',
+  'lastname',
+  'phone',
+  'company',
+  'jobtitle',
+  'country',
+  'city',
+  'lifecyclestage',
+  'hubspot_owner_id',
+  'createdate',
+  'lastmodifieddate',
+  'hs_object_id',
+  'hs_merged_object_ids',
   'hs_email_optout',
 ] as const;
 
@@ -113,7 +125,13 @@ export class Portal {
   readonly behaviouralEvents: BehaviouralEvent[] = [];
   /** Whether the portal has custom behavioural events (an Enterprise feature); without it the Events API answers 403. */
   customEvents = false;
-  emailEvents: EmailEventLog = { count: 0, at: () => { throw new RangeError('no email events'); }, createdAt: () => 0 };
+  emailEvents: EmailEventLog = {
+    count: 0,
+    at: () => {
+      throw new RangeError('no email events');
+    },
+    createdAt: () => 0,
+  };
   /** Ids of contacts a merge folded into another one: they answer as the survivor. */
   readonly mergedInto = new Map<string, string>();
   /** Contacts created or changed through the API (persisted with the sandbox state). */
@@ -128,7 +146,14 @@ export class Portal {
   ) {
     this.nextId = firstContactId;
     for (const name of DEFAULT_CONTACT_PROPERTIES) {
-      this.properties.set(name, { name, label: name, type: 'string', fieldType: 'text', groupName: 'contactinformation', createdAt: 0 });
+      this.properties.set(name, {
+        name,
+        label: name,
+        type: 'string',
+        fieldType: 'text',
+        groupName: 'contactinformation',
+        createdAt: 0,
+      });
     }
   }
 

@@ -6,7 +6,15 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createWorld, type World } from '../../../plugins/sandbox/index.js';
-import { createHubSpotApp, HUBSPOT_LIMITS, noFaults, type Credentials, type HubSpotFaults, type HubSpotLimits, type RecordedRequest } from './app.js';
+import {
+  createHubSpotApp,
+  HUBSPOT_LIMITS,
+  noFaults,
+  type Credentials,
+  type HubSpotFaults,
+  type HubSpotLimits,
+  type RecordedRequest,
+} from './app.js';
 import { Portal, type PropertyDefinition, type StoredObject } from './portal.js';
 import { renderBulk, renderWorld, type BulkOptions } from './render.js';
 
@@ -105,7 +113,8 @@ export async function startSandbox(options: HubSpotSandboxOptions = {}): Promise
     limits,
     faults,
     recorder,
-    overLimit: () => recorder.filter((r) => r.limitedBy === 'ours' || r.limitedBy === 'secondly' || r.limitedBy === 'daily').length,
+    overLimit: () =>
+      recorder.filter((r) => r.limitedBy === 'ours' || r.limitedBy === 'secondly' || r.limitedBy === 'daily').length,
     close: async () => {
       if (saveTimer) {
         clearTimeout(saveTimer);
@@ -118,7 +127,15 @@ export async function startSandbox(options: HubSpotSandboxOptions = {}): Promise
 }
 
 interface SavedState {
-  lists: { listId: string; name: string; processingType: string; objectTypeId: string; createdAt: number; updatedAt: number; members: [string, number][] }[];
+  lists: {
+    listId: string;
+    name: string;
+    processingType: string;
+    objectTypeId: string;
+    createdAt: number;
+    updatedAt: number;
+    members: [string, number][];
+  }[];
   properties: PropertyDefinition[];
   contacts: StoredObject[];
 }
@@ -153,5 +170,7 @@ function loadState(portal: Portal, path: string): void {
  */
 export function sandboxConfig(sandbox: HubSpotSandbox, options: { oauth?: boolean } = {}): Record<string, string> {
   const { accessToken, clientId, clientSecret, refreshToken } = sandbox.credentials;
-  return options.oauth ? { clientId, clientSecret, refreshToken, basePath: sandbox.url } : { accessToken, basePath: sandbox.url };
+  return options.oauth
+    ? { clientId, clientSecret, refreshToken, basePath: sandbox.url }
+    : { accessToken, basePath: sandbox.url };
 }

@@ -126,7 +126,8 @@ export class MailchimpAccount {
       if (own.has(entry.hash) || this.forgotten.has(`${listId}:${entry.hash}`)) continue;
       members.push(entry);
     }
-    for (const m of own.values()) members.push({ hash: m.hash, lastChanged: m.lastChanged, createdAt: m.createdAt, status: m.status });
+    for (const m of own.values())
+      members.push({ hash: m.hash, lastChanged: m.lastChanged, createdAt: m.createdAt, status: m.status });
     members.sort((a, b) => a.lastChanged - b.lastChanged || (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0));
     this.ordered.set(listId, { version: this.version, members });
     return members;
@@ -153,7 +154,14 @@ export class MailchimpAccount {
 
   createSegment(listId: string, name: string): StoredSegment {
     const at = this.now();
-    const segment: StoredSegment = { id: this.nextSegmentId++, listId, name, createdAt: at, updatedAt: at, members: new Set() };
+    const segment: StoredSegment = {
+      id: this.nextSegmentId++,
+      listId,
+      name,
+      createdAt: at,
+      updatedAt: at,
+      members: new Set(),
+    };
     this.segments.set(segment.id, segment);
     this.save();
     return segment;
@@ -277,7 +285,9 @@ export class MailchimpAccount {
       for (const a of this.world.audiences) byList.set(a.id, []);
       for (const person of this.world.toolIndex('mailchimp')) {
         for (const m of this.world.person(person).tools.mailchimp?.audiences ?? []) {
-          byList.get(m.listId)?.push({ hash: m.subscriberHash, lastChanged: m.updatedAt, createdAt: m.createdAt, status: m.status });
+          byList
+            .get(m.listId)
+            ?.push({ hash: m.subscriberHash, lastChanged: m.updatedAt, createdAt: m.createdAt, status: m.status });
         }
       }
       this.worldByList = byList;

@@ -7,7 +7,16 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { Hono, type Context } from 'hono';
-import { mailchimpTime, subscriberHash, type CampaignActivity, type ListEntry, type MailchimpAccount, type MemberStatus, type StoredMember, type StoredSegment } from './account.js';
+import {
+  mailchimpTime,
+  subscriberHash,
+  type CampaignActivity,
+  type ListEntry,
+  type MailchimpAccount,
+  type MemberStatus,
+  type StoredMember,
+  type StoredSegment,
+} from './account.js';
 
 /** Mailchimp's limits, real values by default; each can be changed for a test or a benchmark. */
 export interface MailchimpLimits {
@@ -95,13 +104,19 @@ export interface AppOptions {
 const ERROR_DOC = 'https://mailchimp.com/developer/marketing/docs/errors/';
 
 function problem(c: Context, status: number, title: string, detail: string, extra: Record<string, unknown> = {}) {
-  return c.body(JSON.stringify({ type: ERROR_DOC, title, status, detail, instance: randomUUID(), ...extra }), status as 400, {
-    'Content-Type': 'application/problem+json; charset=utf-8',
-  });
+  return c.body(
+    JSON.stringify({ type: ERROR_DOC, title, status, detail, instance: randomUUID(), ...extra }),
+    status as 400,
+    {
+      'Content-Type': 'application/problem+json; charset=utf-8',
+    },
+  );
 }
 
 function bare403(c: Context) {
-  return c.body('<html><head><title>403 Forbidden</title></head><body>Forbidden</body></html>', 403, { 'Content-Type': 'text/html' });
+  return c.body('<html><head><title>403 Forbidden</title></head><body>Forbidden</body></html>', 403, {
+    'Content-Type': 'text/html',
+  });
 }
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -141,15 +156,30 @@ export function createApp(account: MailchimpAccount, options: AppOptions): Hono 
       } else if (key === undefined) {
         c.res = problem(c, 401, 'API Key Missing', 'Your request did not include an API key.');
       } else if (!options.apiKeys.includes(key)) {
-        c.res = problem(c, 401, 'API Key Invalid', "Your API key may be invalid, or you've attempted to access the wrong datacenter.");
+        c.res = problem(
+          c,
+          401,
+          'API Key Invalid',
+          "Your API key may be invalid, or you've attempted to access the wrong datacenter.",
+        );
       } else if (now > limits.connections) {
         recorder.throttled++;
         c.res = faults.throttleAsBare403
           ? bare403(c)
-          : problem(c, 429, 'Too Many Requests', `You have exceeded the limit of ${limits.connections} simultaneous connections.`);
+          : problem(
+              c,
+              429,
+              'Too Many Requests',
+              `You have exceeded the limit of ${limits.connections} simultaneous connections.`,
+            );
       } else if (faults.rateLimitNext > 0) {
         faults.rateLimitNext--;
-        c.res = problem(c, 429, 'Too Many Requests', `You have exceeded the limit of ${limits.connections} simultaneous connections.`);
+        c.res = problem(
+          c,
+          429,
+          'Too Many Requests',
+          `You have exceeded the limit of ${limits.connections} simultaneous connections.`,
+        );
       } else if (faults.bare403Next > 0) {
         faults.bare403Next--;
         c.res = bare403(c);
@@ -161,7 +191,15 @@ export function createApp(account: MailchimpAccount, options: AppOptions): Hono 
       }
     } finally {
       inFlight.set(accountKey, (inFlight.get(accountKey) ?? 1) - 1);
-      recorder.record({ at: Date.now(), method: c.req.method, path, query, status: c.res.status, inFlight: now, account: accountKey.split('-')[0] ?? '' });
+      recorder.record({
+        at: Date.now(),
+        method: c.req.method,
+        path,
+        query,
+        status: c.res.status,
+        inFlight: now,
+        account: accountKey.split('-')[0] ?? '',
+      });
     }
   });
 
@@ -172,11 +210,17 @@ export function createApp(account: MailchimpAccount, options: AppOptions): Hono 
 
   app.get('/3.0/lists', (c) => {
     const lists = account.lists().map((l) => renderList(account, l.id, l.name));
-    return c.json({ lists, total_items: lists.length, constraints: { may_create: false, max_instances: 2, current_total_instances: 2 } });
+    return c.json({
+      lists,
+      total_items: lists.length,
+      constraints: { may_create: false, max_instances: 2, current_total_instances: 2 },
+    });
   });
 
   const listOr404 = (c: Context, listId: string) =>
-    account.hasList(listId) ? undefined : problem(c, 404, 'Resource Not Found', 'The requested resource could not be found.');
+    account.hasList(listId)
+      ? undefined
+      : problem(c, 404, 'Resource Not Found', 'The requested resource could not be found.');
 
   app.get('/3.0/lists/:list', (c) => {
     const listId = c.req.param('list');
@@ -194,7 +238,8 @@ export function createApp(account: MailchimpAccount, options: AppOptions): Hono 
     if ('error' in page) return page.error;
     const since = timeParam(c, 'since_last_changed');
     const before = timeParam(c, 'before_last_changed');
-    if (since === null || before === null) return problem(c, 400, 'Invalid Resource', 'The time parameters must be ISO 8601 timestamps.');
+    if (since === null || before === null)
+      return problem(c, 400, 'Invalid Resource', 'The time parameters must be ISO 8601 timestamps.');
     const status = c.req.query('status');
     const sortField = c.req.query('sort_field');
     const sortDir = (c.req.query('sort_dir') ?? 'DESC').toUpperCase();
@@ -204,7 +249,9 @@ export function createApp(account: MailchimpAccount, options: AppOptions): Hono 
     let members = withStatus(entries, status);
     if (sortField === 'last_changed' && sortDir === 'DESC') members = [...members].reverse();
     else if (sortField === 'timestamp_opt') {
-      members = [...members].sort((a, b) => (sortDir === 'ASC' ? a.createdAt - b.createdAt : b.createdAt - a.createdAt));
+      members = [...members].sort((a, b) =>
+        sortDir === 'ASC' ? a.createdAt - b.createdAt : b.createdAt - a.createdAt,
+      );
     } else if (sortField !== 'last_changed') {
       members = [...members].sort((a, b) => b.createdAt - a.createdAt || (a.hash < b.hash ? -1 : 1));
     }
@@ -212,13 +259,18 @@ export function createApp(account: MailchimpAccount, options: AppOptions): Hono 
       .slice(page.offset, page.offset + page.count)
       .map((e) => account.member(listId, e.hash))
       .filter((m): m is StoredMember => m !== undefined);
-    return c.json({ members: slice.map((m) => renderMember(account, m)), list_id: listId, total_items: members.length });
+    return c.json({
+      members: slice.map((m) => renderMember(account, m)),
+      list_id: listId,
+      total_items: members.length,
+    });
   });
 
   app.get('/3.0/lists/:list/members/:hash', (c) => {
     const listId = c.req.param('list');
     const member = account.member(listId, hashOf(c.req.param('hash')));
-    if (!account.hasList(listId) || !member) return problem(c, 404, 'Resource Not Found', 'The requested resource could not be found.');
+    if (!account.hasList(listId) || !member)
+      return problem(c, 404, 'Resource Not Found', 'The requested resource could not be found.');
     return c.json(renderMember(account, member));
   });
 
@@ -235,12 +287,26 @@ export function createApp(account: MailchimpAccount, options: AppOptions): Hono 
     }
     const existing = account.member(listId, hash);
     if (!existing && account.forgotten.has(`${listId}:${hash}`)) {
-      return problem(c, 400, 'Forgotten Email Not Subscribed', `${email} was permanently deleted and cannot be re-imported. The contact must re-subscribe to get back on the list.`);
+      return problem(
+        c,
+        400,
+        'Forgotten Email Not Subscribed',
+        `${email} was permanently deleted and cannot be re-imported. The contact must re-subscribe to get back on the list.`,
+      );
     }
     if (!existing) {
       const status = (body.status_if_new ?? body.status) as MemberStatus | undefined;
-      if (!status) return problem(c, 400, 'Invalid Resource', 'The resource submitted could not be validated.', { errors: [{ field: 'status_if_new', message: 'This value should not be blank.' }] });
-      if (!EMAIL.test(email)) return problem(c, 400, 'Invalid Resource', `${email} looks fake or invalid, please enter a real email address.`);
+      if (!status)
+        return problem(c, 400, 'Invalid Resource', 'The resource submitted could not be validated.', {
+          errors: [{ field: 'status_if_new', message: 'This value should not be blank.' }],
+        });
+      if (!EMAIL.test(email))
+        return problem(
+          c,
+          400,
+          'Invalid Resource',
+          `${email} looks fake or invalid, please enter a real email address.`,
+        );
       return c.json(renderMember(account, account.put(newMember(listId, email, status, body))));
     }
     const status = (body.status as MemberStatus | undefined) ?? existing.status;
@@ -251,7 +317,8 @@ export function createApp(account: MailchimpAccount, options: AppOptions): Hono 
   app.post('/3.0/lists/:list/members/:hash/actions/delete-permanent', (c) => {
     const listId = c.req.param('list');
     const hash = hashOf(c.req.param('hash'));
-    if (!account.hasList(listId) || !account.member(listId, hash)) return problem(c, 404, 'Resource Not Found', 'The requested resource could not be found.');
+    if (!account.hasList(listId) || !account.member(listId, hash))
+      return problem(c, 404, 'Resource Not Found', 'The requested resource could not be found.');
     account.forget(listId, hash);
     return c.body(null, 204);
   });
@@ -259,18 +326,25 @@ export function createApp(account: MailchimpAccount, options: AppOptions): Hono 
   app.get('/3.0/lists/:list/members/:hash/tags', (c) => {
     const listId = c.req.param('list');
     const hash = hashOf(c.req.param('hash'));
-    if (!account.hasList(listId) || !account.member(listId, hash)) return problem(c, 404, 'Resource Not Found', 'The requested resource could not be found.');
-    const tags = account.tagsOf(listId, hash).map((s) => ({ id: s.id, name: s.name, date_added: mailchimpTime(s.updatedAt) }));
+    if (!account.hasList(listId) || !account.member(listId, hash))
+      return problem(c, 404, 'Resource Not Found', 'The requested resource could not be found.');
+    const tags = account
+      .tagsOf(listId, hash)
+      .map((s) => ({ id: s.id, name: s.name, date_added: mailchimpTime(s.updatedAt) }));
     return c.json({ tags, total_items: tags.length });
   });
 
   app.post('/3.0/lists/:list/members/:hash/tags', async (c) => {
     const listId = c.req.param('list');
     const hash = hashOf(c.req.param('hash'));
-    if (!account.hasList(listId) || !account.member(listId, hash)) return problem(c, 404, 'Resource Not Found', 'The requested resource could not be found.');
+    if (!account.hasList(listId) || !account.member(listId, hash))
+      return problem(c, 404, 'Resource Not Found', 'The requested resource could not be found.');
     const body = await jsonBody(c);
     const tags = body?.tags;
-    if (!Array.isArray(tags)) return problem(c, 400, 'Invalid Resource', 'The resource submitted could not be validated.', { errors: [{ field: 'tags', message: 'Schema describes array, object found instead' }] });
+    if (!Array.isArray(tags))
+      return problem(c, 400, 'Invalid Resource', 'The resource submitted could not be validated.', {
+        errors: [{ field: 'tags', message: 'Schema describes array, object found instead' }],
+      });
     for (const tag of tags as { name?: unknown; status?: unknown }[]) {
       const name = String(tag.name ?? '').trim();
       if (!name) continue;
@@ -293,16 +367,25 @@ export function createApp(account: MailchimpAccount, options: AppOptions): Hono 
     if (missing) return missing;
     const body = await jsonBody(c);
     const rows = body?.members;
-    if (!Array.isArray(rows)) return problem(c, 400, 'Invalid Resource', 'The resource submitted could not be validated.', { errors: [{ field: 'members', message: 'This value should not be blank.' }] });
+    if (!Array.isArray(rows))
+      return problem(c, 400, 'Invalid Resource', 'The resource submitted could not be validated.', {
+        errors: [{ field: 'members', message: 'This value should not be blank.' }],
+      });
     if (rows.length > limits.batchSubscribeSize) {
-      return problem(c, 400, 'Invalid Resource', `You may only batch subscribe ${limits.batchSubscribeSize} members at a time.`);
+      return problem(
+        c,
+        400,
+        'Invalid Resource',
+        `You may only batch subscribe ${limits.batchSubscribeSize} members at a time.`,
+      );
     }
     const updateExisting = body?.update_existing === true;
     const result = { new_members: [] as unknown[], updated_members: [] as unknown[], errors: [] as unknown[] };
     for (const row of rows as Record<string, unknown>[]) {
       const email = String(row.email_address ?? '');
       const hash = subscriberHash(email);
-      const fail = (error: string, code: string) => result.errors.push({ email_address: email, error, error_code: code, field: '', field_message: '' });
+      const fail = (error: string, code: string) =>
+        result.errors.push({ email_address: email, error, error_code: code, field: '', field_message: '' });
       if (!EMAIL.test(email.trim()) || faults.badEmails.has(email.trim().toLowerCase())) {
         fail(`${email} looks fake or invalid, please enter a real email address.`, 'ERROR_GENERIC');
         continue;
@@ -310,12 +393,18 @@ export function createApp(account: MailchimpAccount, options: AppOptions): Hono 
       const existing = account.member(listId, hash);
       if (!existing) {
         if (account.forgotten.has(`${listId}:${hash}`)) {
-          fail(`${email} was permanently deleted and cannot be re-imported. The contact must re-subscribe to get back on the list.`, 'ERROR_GENERIC');
+          fail(
+            `${email} was permanently deleted and cannot be re-imported. The contact must re-subscribe to get back on the list.`,
+            'ERROR_GENERIC',
+          );
           continue;
         }
         const status = (row.status ?? row.status_if_new) as MemberStatus | undefined;
         if (!status || !STATUSES.has(status)) {
-          fail('Status is required and must be one of subscribed, unsubscribed, cleaned, pending, transactional.', 'ERROR_GENERIC');
+          fail(
+            'Status is required and must be one of subscribed, unsubscribed, cleaned, pending, transactional.',
+            'ERROR_GENERIC',
+          );
           continue;
         }
         const created = account.put(newMember(listId, email.trim(), status, row));
@@ -348,7 +437,11 @@ export function createApp(account: MailchimpAccount, options: AppOptions): Hono 
     if ('error' in page) return page.error;
     const type = c.req.query('type');
     const all = [...account.segments.values()].filter((s) => s.listId === listId && (!type || type === 'static'));
-    return c.json({ segments: all.slice(page.offset, page.offset + page.count).map(renderSegment), list_id: listId, total_items: all.length });
+    return c.json({
+      segments: all.slice(page.offset, page.offset + page.count).map(renderSegment),
+      list_id: listId,
+      total_items: all.length,
+    });
   });
 
   app.post('/3.0/lists/:list/segments', async (c) => {
@@ -357,10 +450,15 @@ export function createApp(account: MailchimpAccount, options: AppOptions): Hono 
     if (missing) return missing;
     const body = await jsonBody(c);
     const name = typeof body?.name === 'string' ? body.name.trim() : '';
-    if (!name) return problem(c, 400, 'Invalid Resource', 'The resource submitted could not be validated.', { errors: [{ field: 'name', message: 'This value should not be blank.' }] });
-    if (account.segmentByName(listId, name)) return problem(c, 400, 'Invalid Resource', `Sorry, a segment or tag named "${name}" already exists.`);
+    if (!name)
+      return problem(c, 400, 'Invalid Resource', 'The resource submitted could not be validated.', {
+        errors: [{ field: 'name', message: 'This value should not be blank.' }],
+      });
+    if (account.segmentByName(listId, name))
+      return problem(c, 400, 'Invalid Resource', `Sorry, a segment or tag named "${name}" already exists.`);
     const emails = Array.isArray(body?.static_segment) ? (body.static_segment as unknown[]).map(String) : [];
-    if (emails.length > limits.segmentItemsPerSide) return problem(c, 400, 'Invalid Resource', 'Maximum allowed member items exceeded.');
+    if (emails.length > limits.segmentItemsPerSide)
+      return problem(c, 400, 'Invalid Resource', 'Maximum allowed member items exceeded.');
     const segment = account.createSegment(listId, name);
     for (const email of emails) {
       const hash = subscriberHash(email);
@@ -372,7 +470,8 @@ export function createApp(account: MailchimpAccount, options: AppOptions): Hono 
 
   const segmentOr404 = (c: Context): StoredSegment | Response => {
     const segment = account.segments.get(Number(c.req.param('seg')));
-    if (!segment || segment.listId !== c.req.param('list')) return problem(c, 404, 'Resource Not Found', 'The requested resource could not be found.');
+    if (!segment || segment.listId !== c.req.param('list'))
+      return problem(c, 404, 'Resource Not Found', 'The requested resource could not be found.');
     return segment;
   };
 
@@ -389,7 +488,12 @@ export function createApp(account: MailchimpAccount, options: AppOptions): Hono 
     const toRemove = Array.isArray(body?.members_to_remove) ? (body.members_to_remove as unknown[]).map(String) : [];
     const cap = limits.segmentItemsPerSide;
     if (toAdd.length > cap || toRemove.length > cap) {
-      return problem(c, 400, 'Invalid Resource', `Maximum allowed member items exceeded. You may add or remove at most ${cap} members per request.`);
+      return problem(
+        c,
+        400,
+        'Invalid Resource',
+        `Maximum allowed member items exceeded. You may add or remove at most ${cap} members per request.`,
+      );
     }
     const listId = segment.listId;
     const added: unknown[] = [];
@@ -416,7 +520,10 @@ export function createApp(account: MailchimpAccount, options: AppOptions): Hono 
     }
     segment.updatedAt = account.now();
     account.save();
-    const errors = notMembers.length > 0 ? [{ email_addresses: notMembers, error: 'Email addresses are not subscribed to the list.' }] : [];
+    const errors =
+      notMembers.length > 0
+        ? [{ email_addresses: notMembers, error: 'Email addresses are not subscribed to the list.' }]
+        : [];
     return c.json({
       members_added: added,
       members_removed: removed,
@@ -440,7 +547,10 @@ export function createApp(account: MailchimpAccount, options: AppOptions): Hono 
       .sort()
       .map((hash) => account.member(segment.listId, hash))
       .filter((m): m is StoredMember => m !== undefined && include(m.status));
-    return c.json({ members: members.slice(page.offset, page.offset + page.count).map((m) => renderMember(account, m)), total_items: members.length });
+    return c.json({
+      members: members.slice(page.offset, page.offset + page.count).map((m) => renderMember(account, m)),
+      total_items: members.length,
+    });
   });
 
   const campaigns = () => account.world.campaigns;
@@ -553,21 +663,36 @@ export function createApp(account: MailchimpAccount, options: AppOptions): Hono 
   const STORE_ID = 'segflow_shop';
   app.get('/3.0/ecommerce/stores', (c) =>
     c.json({
-      stores: [{ id: STORE_ID, list_id: mainList(), name: 'Shop', platform: 'custom', currency_code: 'USD', created_at: mailchimpTime(account.world.start) }],
+      stores: [
+        {
+          id: STORE_ID,
+          list_id: mainList(),
+          name: 'Shop',
+          platform: 'custom',
+          currency_code: 'USD',
+          created_at: mailchimpTime(account.world.start),
+        },
+      ],
       total_items: 1,
     }),
   );
 
   app.get('/3.0/ecommerce/stores/:store/orders', (c) => {
-    if (c.req.param('store') !== STORE_ID) return problem(c, 404, 'Resource Not Found', 'The requested resource could not be found.');
+    if (c.req.param('store') !== STORE_ID)
+      return problem(c, 404, 'Resource Not Found', 'The requested resource could not be found.');
     const page = paging(c, limits);
     if ('error' in page) return page.error;
     const orders = account.storeOrders();
     const slice = orders.slice(page.offset, page.offset + page.count).map((o) => {
-      const m = account.fromWorld(mainList(), o.person) ?? account.fromWorld(account.world.audiences[1]?.id ?? '', o.person);
+      const m =
+        account.fromWorld(mainList(), o.person) ?? account.fromWorld(account.world.audiences[1]?.id ?? '', o.person);
       return {
         id: o.id,
-        customer: { id: m?.hash ?? String(o.person), email_address: m?.email ?? '', opt_in_status: m?.status === 'subscribed' },
+        customer: {
+          id: m?.hash ?? String(o.person),
+          email_address: m?.email ?? '',
+          opt_in_status: m?.status === 'subscribed',
+        },
         campaign_id: o.campaignId ?? '',
         financial_status: 'paid',
         currency_code: o.currency,
@@ -593,7 +718,8 @@ function withStatus(entries: ListEntry[], status: string | undefined): ListEntry
   let memo = byStatusMemo.get(entries);
   if (!memo) byStatusMemo.set(entries, (memo = new Map()));
   let members = memo.get(status ?? '');
-  if (!members) memo.set(status ?? '', (members = entries.filter((m) => (status ? m.status === status : m.status !== 'archived'))));
+  if (!members)
+    memo.set(status ?? '', (members = entries.filter((m) => (status ? m.status === status : m.status !== 'archived'))));
   return members;
 }
 
@@ -601,8 +727,14 @@ function withStatus(entries: ListEntry[], status: string | undefined): ListEntry
  * A campaign's activity grouped by recipient, in recipient order, for email-activity. The activity is fixed once built,
  * so the grouping is kept for the last `since` asked of it: paging through a report costs one grouping, not one a page.
  */
-const byEmailMemo = new WeakMap<CampaignActivity[], { since: number | undefined; emails: [number, Record<string, unknown>[]][] }>();
-function activityByEmail(activity: CampaignActivity[], since: number | undefined): [number, Record<string, unknown>[]][] {
+const byEmailMemo = new WeakMap<
+  CampaignActivity[],
+  { since: number | undefined; emails: [number, Record<string, unknown>[]][] }
+>();
+function activityByEmail(
+  activity: CampaignActivity[],
+  since: number | undefined,
+): [number, Record<string, unknown>[]][] {
   const memo = byEmailMemo.get(activity);
   if (memo && memo.since === since) return memo.emails;
   const byPerson = new Map<number, Record<string, unknown>[]>();
@@ -646,7 +778,12 @@ function recipients(activity: CampaignActivity[]): Recipients {
   return built;
 }
 
-function newMember(listId: string, email: string, status: MemberStatus, row: Record<string, unknown>): Omit<StoredMember, 'lastChanged'> {
+function newMember(
+  listId: string,
+  email: string,
+  status: MemberStatus,
+  row: Record<string, unknown>,
+): Omit<StoredMember, 'lastChanged'> {
   return {
     listId,
     hash: subscriberHash(email),
@@ -767,7 +904,15 @@ function renderMember(account: MailchimpAccount, m: StoredMember) {
     language: m.language,
     vip: false,
     email_client: '',
-    location: { latitude: 0, longitude: 0, gmtoff: 0, dstoff: 0, country_code: address?.country ?? '', timezone: '', region: '' },
+    location: {
+      latitude: 0,
+      longitude: 0,
+      gmtoff: 0,
+      dstoff: 0,
+      country_code: address?.country ?? '',
+      timezone: '',
+      region: '',
+    },
     source: m.person === null ? 'API - Generic' : 'Import',
     tags_count: tags.length,
     tags,

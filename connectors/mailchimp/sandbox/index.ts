@@ -13,10 +13,25 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createWorld, type World } from '../../../plugins/sandbox/index.js';
 import { MailchimpAccount } from './account.js';
-import { createApp, MAILCHIMP_LIMITS, noFaults, RequestRecorder, type MailchimpFaults, type MailchimpLimits } from './app.js';
+import {
+  createApp,
+  MAILCHIMP_LIMITS,
+  noFaults,
+  RequestRecorder,
+  type MailchimpFaults,
+  type MailchimpLimits,
+} from './app.js';
 
 export { MailchimpAccount, mailchimpTime, type StoredMember, type StoredSegment } from './account.js';
-export { createApp, MAILCHIMP_LIMITS, noFaults, RequestRecorder, type MailchimpFaults, type MailchimpLimits, type RecordedRequest } from './app.js';
+export {
+  createApp,
+  MAILCHIMP_LIMITS,
+  noFaults,
+  RequestRecorder,
+  type MailchimpFaults,
+  type MailchimpLimits,
+  type RecordedRequest,
+} from './app.js';
 
 export interface SandboxOptions {
   /** Port to listen on; 0 (default) picks a free one. */
@@ -60,7 +75,9 @@ export const SANDBOX_DATA_CENTER = 'us21';
  * const sandbox = await startSandbox({ people: 500, limits: { latencyMs: 5 } });
  */
 export async function startSandbox(options: SandboxOptions = {}): Promise<MailchimpSandbox> {
-  const world = options.world ?? createWorld({ seed: options.seed ?? 1, people: options.people ?? (options.members ? options.members * 2 : 2_000) });
+  const world =
+    options.world ??
+    createWorld({ seed: options.seed ?? 1, people: options.people ?? (options.members ? options.members * 2 : 2_000) });
   const account = new MailchimpAccount(world, options.statePath);
   const limits = { ...MAILCHIMP_LIMITS, ...options.limits };
   const faults = { ...noFaults(), ...options.faults };
@@ -95,6 +112,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Mailch
  * @example
  * const config = { ...sandboxConfig(sandbox), audienceIds: [sandbox.world.audiences[0].id] };
  */
-export function sandboxConfig(sandbox: Pick<MailchimpSandbox, 'url' | 'credentials'>): { apiKey: string; basePath: string } {
+export function sandboxConfig(sandbox: Pick<MailchimpSandbox, 'url' | 'credentials'>): {
+  apiKey: string;
+  basePath: string;
+} {
   return { apiKey: sandbox.credentials.apiKey, basePath: sandbox.url };
 }

@@ -45,7 +45,11 @@ export function createApp(org: Org, credentials: OrgCredentials, baseUrl: () => 
   let publicKey: KeyObject | undefined;
 
   app.use('*', async (c, next) => {
-    const entry: RecordedRequest = { method: c.req.method, path: new URL(c.req.url).pathname + new URL(c.req.url).search, status: 0 };
+    const entry: RecordedRequest = {
+      method: c.req.method,
+      path: new URL(c.req.url).pathname + new URL(c.req.url).search,
+      status: 0,
+    };
     requests.push(entry);
     await next();
     entry.status = c.res.status;
@@ -68,8 +72,10 @@ export function createApp(org: Org, credentials: OrgCredentials, baseUrl: () => 
     };
     const oauthError = (error: string, description: string) => c.json({ error, error_description: description }, 400);
     if (grant === 'password') {
-      if (form.get('client_id') !== credentials.clientId) return oauthError('invalid_client_id', 'client identifier invalid');
-      if (form.get('client_secret') !== credentials.clientSecret) return oauthError('invalid_client', 'invalid client credentials');
+      if (form.get('client_id') !== credentials.clientId)
+        return oauthError('invalid_client_id', 'client identifier invalid');
+      if (form.get('client_secret') !== credentials.clientSecret)
+        return oauthError('invalid_client', 'invalid client credentials');
       if (form.get('username') !== credentials.username || form.get('password') !== credentials.password) {
         return oauthError('invalid_grant', 'authentication failure');
       }
@@ -79,8 +85,9 @@ export function createApp(org: Org, credentials: OrgCredentials, baseUrl: () => 
       const claims = verifyJwt(form.get('assertion') ?? '', (publicKey ??= createPublicKey(credentials.jwtPublicKey)));
       if (!claims) return oauthError('invalid_grant', 'invalid assertion');
       if (claims.iss !== credentials.clientId) return oauthError('invalid_client_id', 'client identifier invalid');
-      if (claims.sub !== credentials.username) return oauthError('invalid_grant', 'user hasn\'t approved this consumer');
-      if (typeof claims.exp !== 'number' || claims.exp * 1000 < Date.now()) return oauthError('invalid_grant', 'expired authorization code');
+      if (claims.sub !== credentials.username) return oauthError('invalid_grant', "user hasn't approved this consumer");
+      if (typeof claims.exp !== 'number' || claims.exp * 1000 < Date.now())
+        return oauthError('invalid_grant', 'expired authorization code');
       return issue();
     }
     return c.json({ error: 'unsupported_grant_type', error_description: 'grant type not supported' }, 400);
@@ -95,7 +102,8 @@ export function createApp(org: Org, credentials: OrgCredentials, baseUrl: () => 
       org.faults.expireSessions--;
       sessions.clear();
     }
-    if (!sessions.has(token)) return errorResponse(c, new ApiError(401, 'INVALID_SESSION_ID', 'Session expired or invalid'));
+    if (!sessions.has(token))
+      return errorResponse(c, new ApiError(401, 'INVALID_SESSION_ID', 'Session expired or invalid'));
     if (org.requestsToday >= org.limits.dailyRequests) {
       return errorResponse(c, new ApiError(403, 'REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.'));
     }
@@ -118,7 +126,13 @@ export function createApp(org: Org, credentials: OrgCredentials, baseUrl: () => 
   const render = (c: Context, rows: Row[]) =>
     rows.map((row) => {
       const { __type, ...fields } = row;
-      return { attributes: { type: __type, url: `/services/data/${version(c)}/sobjects/${String(__type)}/${String(fields.Id ?? '')}` }, ...fields };
+      return {
+        attributes: {
+          type: __type,
+          url: `/services/data/${version(c)}/sobjects/${String(__type)}/${String(fields.Id ?? '')}`,
+        },
+        ...fields,
+      };
     });
 
   const runQuery = (includeDeleted: boolean) => (c: Context) => {
@@ -129,7 +143,9 @@ export function createApp(org: Org, credentials: OrgCredentials, baseUrl: () => 
     return c.json({
       totalSize: page.totalSize,
       done: page.done,
-      ...(page.locator ? { nextRecordsUrl: `/services/data/${version(c)}/${includeDeleted ? 'queryAll' : 'query'}/${page.locator}` } : {}),
+      ...(page.locator
+        ? { nextRecordsUrl: `/services/data/${version(c)}/${includeDeleted ? 'queryAll' : 'query'}/${page.locator}` }
+        : {}),
       records: render(c, page.records),
     });
   };
@@ -138,7 +154,9 @@ export function createApp(org: Org, credentials: OrgCredentials, baseUrl: () => 
     return c.json({
       totalSize: page.totalSize,
       done: page.done,
-      ...(page.locator ? { nextRecordsUrl: `/services/data/${version(c)}/${includeDeleted ? 'queryAll' : 'query'}/${page.locator}` } : {}),
+      ...(page.locator
+        ? { nextRecordsUrl: `/services/data/${version(c)}/${includeDeleted ? 'queryAll' : 'query'}/${page.locator}` }
+        : {}),
       records: render(c, page.records),
     });
   };
@@ -150,7 +168,11 @@ export function createApp(org: Org, credentials: OrgCredentials, baseUrl: () => 
   const collection = (records: unknown): Row[] => {
     if (!Array.isArray(records)) throw new ApiError(400, 'JSON_PARSER_ERROR', 'records: expected an array');
     if (records.length > org.limits.collectionSize) {
-      throw new ApiError(400, 'EXCEEDED_ID_LIMIT', `record limit reached. cannot submit more than ${org.limits.collectionSize} records into this call`);
+      throw new ApiError(
+        400,
+        'EXCEEDED_ID_LIMIT',
+        `record limit reached. cannot submit more than ${org.limits.collectionSize} records into this call`,
+      );
     }
     return records as Row[];
   };
@@ -180,14 +202,16 @@ export function createApp(org: Org, credentials: OrgCredentials, baseUrl: () => 
     const ids = (c.req.query('ids') ?? '').split(',').filter((id) => id !== '');
     if (ids.length === 0) throw new ApiError(400, 'MISSING_ARGUMENT', 'ids parameter is required');
     collection(ids);
-    if (c.req.query('allOrNone') === 'true') throw new ApiError(400, 'INVALID_OPERATION', 'allOrNone is not supported by this sandbox');
+    if (c.req.query('allOrNone') === 'true')
+      throw new ApiError(400, 'INVALID_OPERATION', 'allOrNone is not supported by this sandbox');
     return c.json(org.destroy(ids));
   });
 
   const window = (c: Context) => {
     const start = Date.parse(c.req.query('start') ?? '');
     const end = Date.parse(c.req.query('end') ?? '');
-    if (Number.isNaN(start) || Number.isNaN(end)) throw new ApiError(400, 'INVALID_REPLICATION_DATE', 'start and end must be dates');
+    if (Number.isNaN(start) || Number.isNaN(end))
+      throw new ApiError(400, 'INVALID_REPLICATION_DATE', 'start and end must be dates');
     const type = Object.keys(SCHEMA).find((t) => t === c.req.param('type'));
     if (!type) throw new ApiError(404, 'NOT_FOUND', 'The requested resource does not exist');
     return { type, start, end };
@@ -201,7 +225,12 @@ export function createApp(org: Org, credentials: OrgCredentials, baseUrl: () => 
     return c.json(org.deleted(type, start, end));
   });
   api.get('/:version/limits', (c) =>
-    c.json({ DailyApiRequests: { Max: org.limits.dailyRequests, Remaining: Math.max(0, org.limits.dailyRequests - org.requestsToday) } }),
+    c.json({
+      DailyApiRequests: {
+        Max: org.limits.dailyRequests,
+        Remaining: Math.max(0, org.limits.dailyRequests - org.requestsToday),
+      },
+    }),
   );
   api.notFound((c) => errorResponse(c, new ApiError(404, 'NOT_FOUND', 'The requested resource does not exist')));
 
@@ -209,7 +238,14 @@ export function createApp(org: Org, credentials: OrgCredentials, baseUrl: () => 
   app.notFound((c) => errorResponse(c, new ApiError(404, 'NOT_FOUND', 'The requested resource does not exist')));
   app.onError((error, c) => {
     if (error instanceof ApiError) return errorResponse(c, error);
-    return errorResponse(c, new ApiError(500, 'UNKNOWN_EXCEPTION', 'An unexpected error occurred. Please include this ErrorId if you contact support'));
+    return errorResponse(
+      c,
+      new ApiError(
+        500,
+        'UNKNOWN_EXCEPTION',
+        'An unexpected error occurred. Please include this ErrorId if you contact support',
+      ),
+    );
   });
 
   return { app, requests, expireSessions: () => sessions.clear() };

@@ -57,7 +57,15 @@ export const SCHEMA: Record<string, Record<string, FieldType>> = {
     Segments__c: 'string',
     Score__c: 'number',
   },
-  Campaign: { ...COMMON, Name: 'string', Type: 'string', Status: 'string', IsActive: 'boolean', StartDate: 'date', OwnerId: 'reference' },
+  Campaign: {
+    ...COMMON,
+    Name: 'string',
+    Type: 'string',
+    Status: 'string',
+    IsActive: 'boolean',
+    StartDate: 'date',
+    OwnerId: 'reference',
+  },
   CampaignMember: {
     ...COMMON,
     CampaignId: 'reference',
@@ -133,7 +141,8 @@ export interface RowError {
   fields: string[];
 }
 
-export type SaveResult = { id?: string; success: true; errors: [] } | { id?: string; success: false; errors: RowError[] };
+export type SaveResult =
+  { id?: string; success: true; errors: [] } | { id?: string; success: false; errors: RowError[] };
 
 /** An API error: its HTTP status and Salesforce's `[{message, errorCode}]` body. */
 export class ApiError extends Error {
@@ -175,7 +184,12 @@ export interface OrgLimits {
   openCursors: number;
 }
 
-export const DEFAULT_LIMITS: OrgLimits = { dailyRequests: 100_000, collectionSize: 200, queryBatchSize: 2000, openCursors: 50 };
+export const DEFAULT_LIMITS: OrgLimits = {
+  dailyRequests: 100_000,
+  collectionSize: 200,
+  queryBatchSize: 2000,
+  openCursors: 50,
+};
 
 export class Org {
   readonly tables = new Map<string, Map<string, Row>>();
@@ -211,7 +225,12 @@ export class Org {
 
   table(type: string): Map<string, Row> {
     const table = this.tables.get(type);
-    if (!table) throw new ApiError(404, 'NOT_FOUND', `The requested resource does not exist: sObject type '${type}' is not supported.`);
+    if (!table)
+      throw new ApiError(
+        404,
+        'NOT_FOUND',
+        `The requested resource does not exist: sObject type '${type}' is not supported.`,
+      );
     return table;
   }
 
@@ -259,15 +278,25 @@ export class Org {
   }
 
   private reindex(type: string, row: Row, fields?: readonly string[]): void {
-    for (const [field, index] of this.indexes.get(type) ?? []) if (!fields || fields.includes(field)) indexAdd(index, row[field], row);
+    for (const [field, index] of this.indexes.get(type) ?? [])
+      if (!fields || fields.includes(field)) indexAdd(index, row[field], row);
   }
 
   /** The rows an indexed equality selects (a superset the predicate then filters), or undefined to scan. */
-  private candidates(type: string, condition: Condition, field: (name: string) => string, schema: Record<string, FieldType>): Row[] | undefined {
+  private candidates(
+    type: string,
+    condition: Condition,
+    field: (name: string) => string,
+    schema: Record<string, FieldType>,
+  ): Row[] | undefined {
     if (condition.type === 'not') return undefined;
     if (!('field' in condition)) {
       const parts = condition.parts.map((part) => this.candidates(type, part, field, schema));
-      if (condition.type === 'and') return parts.reduce<Row[] | undefined>((best, rows) => (rows && (!best || rows.length < best.length) ? rows : best), undefined);
+      if (condition.type === 'and')
+        return parts.reduce<Row[] | undefined>(
+          (best, rows) => (rows && (!best || rows.length < best.length) ? rows : best),
+          undefined,
+        );
       return parts.every((rows) => rows !== undefined) ? [...new Set(parts.flat())] : undefined;
     }
     if (condition.type === 'in' ? condition.negated : condition.op !== '=') return undefined;
@@ -348,18 +377,28 @@ export class Org {
     }
     const type = Object.keys(SCHEMA).find((t) => t.toLowerCase() === parsed.object.toLowerCase());
     if (!type) {
-      throw new ApiError(400, 'INVALID_TYPE', `sObject type '${parsed.object}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name.`);
+      throw new ApiError(
+        400,
+        'INVALID_TYPE',
+        `sObject type '${parsed.object}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name.`,
+      );
     }
     const schema = SCHEMA[type] as Record<string, FieldType>;
     const field = (name: string): string => {
       const found = Object.keys(schema).find((f) => f.toLowerCase() === name.toLowerCase());
-      if (!found) throw new ApiError(400, 'INVALID_FIELD', `No such column '${name}' on entity '${type}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name.`);
+      if (!found)
+        throw new ApiError(
+          400,
+          'INVALID_FIELD',
+          `No such column '${name}' on entity '${type}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name.`,
+        );
       return found;
     };
     const fields = parsed.fields.map(field);
     const predicate = parsed.where ? compile(parsed.where, field, schema) : () => true;
     const order = parsed.orderBy.map((term) => ({ ...term, field: field(term.field) }));
-    const candidates = (parsed.where && this.candidates(type, parsed.where, field, schema)) ?? this.table(type).values();
+    const candidates =
+      (parsed.where && this.candidates(type, parsed.where, field, schema)) ?? this.table(type).values();
     let rows: Row[] = [];
     for (const row of candidates) {
       if (!includeDeleted && row.IsDeleted) continue;
@@ -435,7 +474,16 @@ export class Org {
   private guard(write: () => SaveResult): SaveResult {
     if (this.faults.lockRows > 0) {
       this.faults.lockRows--;
-      return { success: false, errors: [{ statusCode: 'UNABLE_TO_LOCK_ROW', message: 'unable to obtain exclusive access to this record or 1 records', fields: [] }] };
+      return {
+        success: false,
+        errors: [
+          {
+            statusCode: 'UNABLE_TO_LOCK_ROW',
+            message: 'unable to obtain exclusive access to this record or 1 records',
+            fields: [],
+          },
+        ],
+      };
     }
     return write();
   }
@@ -450,7 +498,8 @@ export class Org {
       const name = Object.keys(schema).find((f) => f.toLowerCase() === key.toLowerCase());
       if (!name) return failure('INVALID_FIELD', `No such column '${key}' on sobject of type ${type}`, [key]);
       const converted = convertInput(schema[name] as FieldType, value);
-      if (converted instanceof Error) return failure('INVALID_TYPE_ON_FIELD_IN_RECORD', `${name}: ${converted.message}`, [name]);
+      if (converted instanceof Error)
+        return failure('INVALID_TYPE_ON_FIELD_IN_RECORD', `${name}: ${converted.message}`, [name]);
       row[name] = converted;
     }
     const invalid = this.validate(type, row);
@@ -469,20 +518,33 @@ export class Org {
     for (const [name, kind] of Object.entries(SCHEMA[type] ?? {})) {
       if (kind !== 'reference' || row[name] === undefined || row[name] === null) continue;
       const target = String(row[name]);
-      if (!/^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$/.test(target)) return failure('MALFORMED_ID', `${name}: id value of incorrect type: ${target}`, [name]);
+      if (!/^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$/.test(target))
+        return failure('MALFORMED_ID', `${name}: id value of incorrect type: ${target}`, [name]);
       if (name !== 'OwnerId' && name !== 'WhatId' && !this.findAny(target)) {
         return failure('INVALID_CROSS_REFERENCE_KEY', `invalid cross reference id`, [name]);
       }
     }
-    if ((type === 'Contact' || type === 'Lead') && !row.LastName) return failure('REQUIRED_FIELD_MISSING', 'Required fields are missing: [LastName]', ['LastName']);
-    if (type === 'Lead' && !row.Company) return failure('REQUIRED_FIELD_MISSING', 'Required fields are missing: [Company]', ['Company']);
-    if ((type === 'Contact' || type === 'Lead') && typeof row.Email === 'string' && row.Email !== '' && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(row.Email.trim())) {
+    if ((type === 'Contact' || type === 'Lead') && !row.LastName)
+      return failure('REQUIRED_FIELD_MISSING', 'Required fields are missing: [LastName]', ['LastName']);
+    if (type === 'Lead' && !row.Company)
+      return failure('REQUIRED_FIELD_MISSING', 'Required fields are missing: [Company]', ['Company']);
+    if (
+      (type === 'Contact' || type === 'Lead') &&
+      typeof row.Email === 'string' &&
+      row.Email !== '' &&
+      !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(row.Email.trim())
+    ) {
       return failure('INVALID_EMAIL_ADDRESS', `Email: invalid email address: ${row.Email}`, ['Email']);
     }
     if (type === 'CampaignMember') {
-      if (!row.CampaignId) return failure('REQUIRED_FIELD_MISSING', 'Required fields are missing: [CampaignId]', ['CampaignId']);
+      if (!row.CampaignId)
+        return failure('REQUIRED_FIELD_MISSING', 'Required fields are missing: [CampaignId]', ['CampaignId']);
       const who = row.ContactId ? 'ContactId' : row.LeadId ? 'LeadId' : undefined;
-      if (!who) return failure('REQUIRED_FIELD_MISSING', 'Required fields are missing: [ContactId, LeadId]', ['ContactId', 'LeadId']);
+      if (!who)
+        return failure('REQUIRED_FIELD_MISSING', 'Required fields are missing: [ContactId, LeadId]', [
+          'ContactId',
+          'LeadId',
+        ]);
       const person = this.findAny(String(row[who]));
       if (person?.IsDeleted) return failure('ENTITY_IS_DELETED', 'entity is deleted', [who]);
       if (this.memberships.has(membershipKey(row))) return failure('DUPLICATE_VALUE', 'Already a campaign member.', []);
@@ -493,7 +555,11 @@ export class Org {
   private updateOne(input: Row): SaveResult {
     const id = String(input.id ?? input.Id ?? '');
     const found = this.locate(id);
-    if (!found) return failure(validId(id) ? 'NOT_FOUND' : 'MALFORMED_ID', validId(id) ? 'The requested resource does not exist' : `Id: invalid id: ${id}`);
+    if (!found)
+      return failure(
+        validId(id) ? 'NOT_FOUND' : 'MALFORMED_ID',
+        validId(id) ? 'The requested resource does not exist' : `Id: invalid id: ${id}`,
+      );
     const { type, row } = found;
     if (row.IsDeleted) return { id, ...failure('ENTITY_IS_DELETED', 'entity is deleted') };
     const schema = SCHEMA[type] as Record<string, FieldType>;
@@ -501,9 +567,11 @@ export class Org {
     for (const [key, value] of Object.entries(input)) {
       if (key === 'attributes' || key === 'id' || key === 'Id') continue;
       const name = Object.keys(schema).find((f) => f.toLowerCase() === key.toLowerCase());
-      if (!name) return { id, ...failure('INVALID_FIELD', `No such column '${key}' on sobject of type ${type}`, [key]) };
+      if (!name)
+        return { id, ...failure('INVALID_FIELD', `No such column '${key}' on sobject of type ${type}`, [key]) };
       const converted = convertInput(schema[name] as FieldType, value);
-      if (converted instanceof Error) return { id, ...failure('INVALID_TYPE_ON_FIELD_IN_RECORD', `${name}: ${converted.message}`, [name]) };
+      if (converted instanceof Error)
+        return { id, ...failure('INVALID_TYPE_ON_FIELD_IN_RECORD', `${name}: ${converted.message}`, [name]) };
       changes[name] = converted;
     }
     const invalid = this.validate(type, { ...row, ...changes });
@@ -515,7 +583,11 @@ export class Org {
   private destroyOne(id: string): SaveResult {
     if (!validId(id)) return failure('MALFORMED_ID', `malformed id ${id}`);
     const found = this.locate(id);
-    if (!found) return failure(this.wasPurged(id) ? 'ENTITY_IS_DELETED' : 'NOT_FOUND', this.wasPurged(id) ? 'entity is deleted' : 'The requested resource does not exist');
+    if (!found)
+      return failure(
+        this.wasPurged(id) ? 'ENTITY_IS_DELETED' : 'NOT_FOUND',
+        this.wasPurged(id) ? 'entity is deleted' : 'The requested resource does not exist',
+      );
     if (found.row.IsDeleted) return failure('ENTITY_IS_DELETED', 'entity is deleted');
     this.softDelete(found.type, found.row.Id as string);
     return { id: found.row.Id as string, success: true, errors: [] };
@@ -556,7 +628,15 @@ export class Org {
     return { ids, latestDateCovered: formatDatetime(Math.min(end, this.now())) };
   }
 
-  deleted(type: string, start: number, end: number): { deletedRecords: { id: string; deletedDate: string }[]; earliestDateAvailable: string; latestDateCovered: string } {
+  deleted(
+    type: string,
+    start: number,
+    end: number,
+  ): {
+    deletedRecords: { id: string; deletedDate: string }[];
+    earliestDateAvailable: string;
+    latestDateCovered: string;
+  } {
     const earliest = this.now() - 30 * 86_400_000;
     if (start < earliest) {
       throw new ApiError(400, 'INVALID_REPLICATION_DATE', 'startDate cannot be more than 30 days ago');
@@ -633,7 +713,14 @@ function project(type: string, row: Row, fields: string[]): Row {
   for (const field of fields) {
     const value = row[field] ?? null;
     const kind = schema[field];
-    out[field] = value === null ? null : kind === 'datetime' ? formatDatetime(Number(value)) : kind === 'date' ? formatDate(Number(value)) : value;
+    out[field] =
+      value === null
+        ? null
+        : kind === 'datetime'
+          ? formatDatetime(Number(value))
+          : kind === 'date'
+            ? formatDate(Number(value))
+            : value;
   }
   out.__type = type;
   return out;
@@ -660,7 +747,11 @@ function indexAdd(index: { kind: FieldType; rows: Map<string, Row[]> }, value: u
   else index.rows.set(k, [row]);
 }
 
-function compile(condition: Condition, field: (name: string) => string, schema: Record<string, FieldType>): (row: Row) => boolean {
+function compile(
+  condition: Condition,
+  field: (name: string) => string,
+  schema: Record<string, FieldType>,
+): (row: Row) => boolean {
   switch (condition.type) {
     case 'and': {
       const parts = condition.parts.map((p) => compile(p, field, schema));
@@ -689,7 +780,14 @@ function compile(condition: Condition, field: (name: string) => string, schema: 
         const actual = row[name] ?? null;
         if (op === '=' || op === '!=') return (key(kind, actual) === key(kind, value)) === (op === '=');
         if (actual === null || value === null) return false;
-        const c = kind === 'string' ? compareText(String(actual).toLowerCase(), String(value).toLowerCase()) : compareValues(kind === 'id' || kind === 'reference' ? String(actual).slice(0, 15) : actual, kind === 'id' || kind === 'reference' ? String(value).slice(0, 15) : value, false);
+        const c =
+          kind === 'string'
+            ? compareText(String(actual).toLowerCase(), String(value).toLowerCase())
+            : compareValues(
+                kind === 'id' || kind === 'reference' ? String(actual).slice(0, 15) : actual,
+                kind === 'id' || kind === 'reference' ? String(value).slice(0, 15) : value,
+                false,
+              );
         return op === '<' ? c < 0 : op === '<=' ? c <= 0 : op === '>' ? c > 0 : c >= 0;
       };
     }
@@ -712,17 +810,37 @@ function coerce(kind: FieldType, literal: Literal, name: string): string | numbe
   if (literal === null) return null;
   if (kind === 'datetime' || kind === 'date') {
     if (typeof literal === 'object') return literal.date;
-    throw new ApiError(400, 'INVALID_FIELD', `value of filter criterion for field '${name}' must be of type ${kind} and should not be enclosed in quotes`);
+    throw new ApiError(
+      400,
+      'INVALID_FIELD',
+      `value of filter criterion for field '${name}' must be of type ${kind} and should not be enclosed in quotes`,
+    );
   }
-  if (typeof literal === 'object') throw new ApiError(400, 'INVALID_FIELD', `value of filter criterion for field '${name}' must be of type ${kind}`);
+  if (typeof literal === 'object')
+    throw new ApiError(400, 'INVALID_FIELD', `value of filter criterion for field '${name}' must be of type ${kind}`);
   if (kind === 'boolean') {
-    if (typeof literal !== 'boolean') throw new ApiError(400, 'INVALID_FIELD', `value of filter criterion for field '${name}' must be of type boolean and should not be enclosed in quotes`);
+    if (typeof literal !== 'boolean')
+      throw new ApiError(
+        400,
+        'INVALID_FIELD',
+        `value of filter criterion for field '${name}' must be of type boolean and should not be enclosed in quotes`,
+      );
     return literal;
   }
   if (kind === 'number') {
-    if (typeof literal !== 'number') throw new ApiError(400, 'INVALID_FIELD', `value of filter criterion for field '${name}' must be of type double and should not be enclosed in quotes`);
+    if (typeof literal !== 'number')
+      throw new ApiError(
+        400,
+        'INVALID_FIELD',
+        `value of filter criterion for field '${name}' must be of type double and should not be enclosed in quotes`,
+      );
     return literal;
   }
-  if (typeof literal !== 'string') throw new ApiError(400, 'INVALID_FIELD', `value of filter criterion for field '${name}' must be of type ${kind} and should be enclosed in quotes`);
+  if (typeof literal !== 'string')
+    throw new ApiError(
+      400,
+      'INVALID_FIELD',
+      `value of filter criterion for field '${name}' must be of type ${kind} and should be enclosed in quotes`,
+    );
   return literal;
 }

@@ -11,11 +11,14 @@ export function outboundMessage(options: {
   actionId?: string;
   sessionId?: string;
 }): string {
-  const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  const escape = (text: string) =>
+    text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
   const notifications = options.records
     .map((record, n) => {
       const fields = Object.entries(record)
-        .map(([name, value]) => (value === null ? `<sf:${name} xsi:nil="true"/>` : `<sf:${name}>${escape(String(value))}</sf:${name}>`))
+        .map(([name, value]) =>
+          value === null ? `<sf:${name} xsi:nil="true"/>` : `<sf:${name}>${escape(String(value))}</sf:${name}>`,
+        )
         .join('');
       return `<Notification><Id>04l8d0000000${String(n).padStart(3, '0')}AAA</Id><sObject xsi:type="sf:${options.type}" xmlns:sf="urn:sobject.enterprise.soap.sforce.com">${fields}</sObject></Notification>`;
     })

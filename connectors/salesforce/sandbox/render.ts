@@ -23,7 +23,15 @@ export interface RenderCounts {
 
 /** Fills `org` with the world's Salesforce presence. Deterministic: the same world gives the same org. */
 export function renderWorld(org: Org, world: World): RenderCounts {
-  const counts: RenderCounts = { contacts: 0, leads: 0, accounts: 0, tasks: 0, events: 0, opportunities: 0, campaignMembers: 0 };
+  const counts: RenderCounts = {
+    contacts: 0,
+    leads: 0,
+    accounts: 0,
+    tasks: 0,
+    events: 0,
+    opportunities: 0,
+    campaignMembers: 0,
+  };
   const seedHash = hashText(String(world.seed));
   const campaignIds = WORLD_CAMPAIGNS.map((name, k) => {
     const id = salesforceId('701', k + 1);
@@ -54,7 +62,13 @@ export function renderWorld(org: Org, world: World): RenderCounts {
       const accountId = sf.accountId ?? salesforceId('001', person.companyIndex);
       if (!org.table('Account').has(accountId)) {
         counts.accounts++;
-        org.put('Account', { ...common(accountId, sf.createdAt, sf.createdAt), Name: person.company, Industry: null, BillingCountry: person.country, OwnerId: owner });
+        org.put('Account', {
+          ...common(accountId, sf.createdAt, sf.createdAt),
+          Name: person.company,
+          Industry: null,
+          BillingCountry: person.country,
+          OwnerId: owner,
+        });
       }
       const createdAt = sf.converted ? (sf.convertedAt ?? sf.createdAt) : sf.createdAt;
       counts.contacts++;
@@ -90,7 +104,11 @@ export function renderWorld(org: Org, world: World): RenderCounts {
         Title: person.jobTitle,
         City: person.city,
         Country: person.country,
-        Status: sf.converted ? 'Closed - Converted' : draw(seedHash, i, 9100) < 0.5 ? 'Open - Not Contacted' : 'Working - Contacted',
+        Status: sf.converted
+          ? 'Closed - Converted'
+          : draw(seedHash, i, 9100) < 0.5
+            ? 'Open - Not Contacted'
+            : 'Working - Contacted',
         LeadSource: 'Web',
         OwnerId: owner,
         HasOptedOutOfEmail: optedOut,

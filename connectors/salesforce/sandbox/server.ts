@@ -156,7 +156,10 @@ function load(org: Org, path: string): void {
  * @example
  * const config = sandboxConfig(await startSandbox({ seed: 1 }));
  */
-export function sandboxConfig(sandbox: SalesforceSandbox, auth: 'password' | 'jwt' | 'token' = 'password'): Record<string, unknown> {
+export function sandboxConfig(
+  sandbox: SalesforceSandbox,
+  auth: 'password' | 'jwt' | 'token' = 'password',
+): Record<string, unknown> {
   const c = sandbox.credentials;
   const base = { loginUrl: sandbox.url, organizationId: c.organizationId };
   if (auth === 'token') return { ...base, instanceUrl: sandbox.url, accessToken: c.accessToken };

@@ -35,7 +35,11 @@ export class SoqlError extends Error {
   }
 }
 
-type Token = { kind: 'word' | 'string' | 'number' | 'datetime' | 'date' | 'op' | 'punct'; text: string; value?: Literal };
+type Token = {
+  kind: 'word' | 'string' | 'number' | 'datetime' | 'date' | 'op' | 'punct';
+  text: string;
+  value?: Literal;
+};
 
 const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?(Z|[+-]\d{2}:?\d{2})/;
 const DATE = /^\d{4}-\d{2}-\d{2}(?![\dT:])/;
@@ -110,7 +114,33 @@ function tokenize(text: string): Token[] {
   return tokens;
 }
 
-const RESERVED = new Set(['SELECT', 'FROM', 'WHERE', 'ORDER', 'BY', 'LIMIT', 'AND', 'OR', 'NOT', 'IN', 'ASC', 'DESC', 'NULLS', 'FIRST', 'LAST', 'GROUP', 'HAVING', 'OFFSET', 'LIKE', 'INCLUDES', 'EXCLUDES', 'WITH', 'FOR', 'USING', 'TYPEOF']);
+const RESERVED = new Set([
+  'SELECT',
+  'FROM',
+  'WHERE',
+  'ORDER',
+  'BY',
+  'LIMIT',
+  'AND',
+  'OR',
+  'NOT',
+  'IN',
+  'ASC',
+  'DESC',
+  'NULLS',
+  'FIRST',
+  'LAST',
+  'GROUP',
+  'HAVING',
+  'OFFSET',
+  'LIKE',
+  'INCLUDES',
+  'EXCLUDES',
+  'WITH',
+  'FOR',
+  'USING',
+  'TYPEOF',
+]);
 
 /**
  * Parses one query of the subset.
@@ -144,9 +174,9 @@ export function parseSoql(text: string): SoqlQuery {
     }
     if (token.kind === 'word') {
       const upper = token.text.toUpperCase();
-      if (upper === 'NULL') return pos++, null;
-      if (upper === 'TRUE') return pos++, true;
-      if (upper === 'FALSE') return pos++, false;
+      if (upper === 'NULL') return (pos++, null);
+      if (upper === 'TRUE') return (pos++, true);
+      if (upper === 'FALSE') return (pos++, false);
     }
     throw new SoqlError(`unexpected value "${token.text}"`);
   };
@@ -210,7 +240,8 @@ export function parseSoql(text: string): SoqlQuery {
       return { type: 'in', field, negated, values };
     }
     const op = peek();
-    if (op?.kind !== 'op') throw new SoqlError(`expected a comparison after ${field} near "${op?.text ?? 'end of query'}"`);
+    if (op?.kind !== 'op')
+      throw new SoqlError(`expected a comparison after ${field} near "${op?.text ?? 'end of query'}"`);
     pos++;
     return { type: 'compare', field, op: op.text as '=' | '!=' | '<' | '<=' | '>' | '>=', value: literal() };
   };

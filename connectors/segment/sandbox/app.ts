@@ -62,7 +62,12 @@ export function createSegmentApp(options: SegmentAppOptions): Hono {
     const size = Buffer.byteLength(text);
     const cap = type === 'batch' ? limits.batchBytes : limits.eventBytes;
     if (size > cap) {
-      return refuse(c, 400, 'payload_too_large', `request body is ${size} bytes; the limit is ${cap} bytes (${Math.round(cap / 1024)} KB)`);
+      return refuse(
+        c,
+        400,
+        'payload_too_large',
+        `request body is ${size} bytes; the limit is ${cap} bytes (${Math.round(cap / 1024)} KB)`,
+      );
     }
     let body: unknown;
     try {
@@ -70,7 +75,8 @@ export function createSegmentApp(options: SegmentAppOptions): Hono {
     } catch {
       return refuse(c, 400, 'invalid_json', 'request body is not valid JSON');
     }
-    if (!body || typeof body !== 'object' || Array.isArray(body)) return refuse(c, 400, 'invalid_json', 'request body must be a JSON object');
+    if (!body || typeof body !== 'object' || Array.isArray(body))
+      return refuse(c, 400, 'invalid_json', 'request body must be a JSON object');
     const payload = body as Record<string, unknown>;
     if (!authorised(c.req.header('authorization'), payload.writeKey, options.writeKey)) {
       return refuse(c, 401, 'invalid_write_key', 'missing or invalid write key');
@@ -82,7 +88,12 @@ export function createSegmentApp(options: SegmentAppOptions): Hono {
       for (const [index, message] of messages.entries()) {
         const bytes = Buffer.byteLength(JSON.stringify(message));
         if (bytes > limits.eventBytes) {
-          return refuse(c, 400, 'event_too_large', `message at index ${index} is ${bytes} bytes; the limit is ${limits.eventBytes} bytes (32 KB)`);
+          return refuse(
+            c,
+            400,
+            'event_too_large',
+            `message at index ${index} is ${bytes} bytes; the limit is ${limits.eventBytes} bytes (32 KB)`,
+          );
         }
       }
     } else {
@@ -104,7 +115,8 @@ export function createSegmentApp(options: SegmentAppOptions): Hono {
     return workspace.profile(decodeURIComponent(ref.slice('user_id:'.length)));
   };
   const notFound = (c: Context) => c.json({ error: { code: 'not_found', message: 'Resource not found' } }, 404);
-  const unauthorised = (c: Context) => c.json({ error: { code: 'unauthorized', message: 'invalid access token' } }, 401);
+  const unauthorised = (c: Context) =>
+    c.json({ error: { code: 'unauthorized', message: 'invalid access token' } }, 401);
 
   app.get('/v1/spaces/:space/collections/users/profiles/:ref/traits', (c) => {
     if (!profilesAuth(c)) return unauthorised(c);
@@ -132,13 +144,19 @@ export function createSegmentApp(options: SegmentAppOptions): Hono {
   app.get('/v1/spaces/:space/collections/users/profiles', (c) => {
     if (!profilesAuth(c)) return unauthorised(c);
     if (c.req.param('space') !== options.spaceId) return notFound(c);
-    const limit = Math.min(Math.max(Number(c.req.query('limit') ?? limits.profilesPageSize) || 1, 1), limits.profilesPageSize);
+    const limit = Math.min(
+      Math.max(Number(c.req.query('limit') ?? limits.profilesPageSize) || 1, 1),
+      limits.profilesPageSize,
+    );
     const after = c.req.query('next') ?? '';
     const ids = workspace.profileIds().filter((id) => id > after);
     const page = ids.slice(0, limit);
     const hasMore = ids.length > limit;
     const data = page.map((id) => ({ user_id: id, traits: workspace.profile(id)?.traits ?? {} }));
-    return c.json({ data, cursor: { url: c.req.path, has_more: hasMore, next: hasMore ? (page[page.length - 1] ?? '') : '' } });
+    return c.json({
+      data,
+      cursor: { url: c.req.path, has_more: hasMore, next: hasMore ? (page[page.length - 1] ?? '') : '' },
+    });
   });
 
   return app;

@@ -84,7 +84,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Segmen
     respond: {
       rate_limited: (c, plan) => {
         const seconds = plan.retryAfterSeconds ?? 1;
-        return c.json({ success: false, code: 'rate_limited', message: 'Too Many Requests' }, 429, seconds > 0 ? { 'Retry-After': String(seconds) } : {});
+        return c.json(
+          { success: false, code: 'rate_limited', message: 'Too Many Requests' },
+          429,
+          seconds > 0 ? { 'Retry-After': String(seconds) } : {},
+        );
       },
       server_error: (c, status) =>
         new Response(JSON.stringify({ success: false, code: 'server_error', message: 'Internal Server Error' }), {

@@ -74,9 +74,7 @@ export class SegmentWorkspace {
   /** Messages dropped as invalid (no userId or anonymousId, unknown type, no messageId). */
   dropped = 0;
 
-  constructor(
-    private readonly options: { now: () => number; dedupWindowMs: number; statePath?: string | undefined },
-  ) {
+  constructor(private readonly options: { now: () => number; dedupWindowMs: number; statePath?: string | undefined }) {
     this.state = createSandboxState<WorkspaceState>(options.statePath, { autosave: false });
     this.profiles = this.state.ensure('profiles', () => ({}));
     this.seen = this.state.ensure('seen', () => ({}));

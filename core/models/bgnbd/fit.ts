@@ -71,9 +71,14 @@ export function groupSummary(summary: FrequencyRecency): GroupedSummary {
     } else count[g] = (count[g] as number) + 1;
   }
   return {
-    xs, txs, Ts,
-    gx: Int32Array.from(gx), gtx: Int32Array.from(gtx), gT: Int32Array.from(gT),
-    count: Float64Array.from(count), customers: n,
+    xs,
+    txs,
+    Ts,
+    gx: Int32Array.from(gx),
+    gtx: Int32Array.from(gtx),
+    gT: Int32Array.from(gT),
+    count: Float64Array.from(count),
+    customers: n,
   };
 }
 
@@ -106,7 +111,11 @@ export function purchaseLogLikelihood(params: PurchaseModelParameters, g: Groupe
  * ∂/∂a = ψ(a+b) − ψ(a+b+x') + w/a, ∂/∂b = ψ(a+b) + ψ(b+x') − ψ(b) − ψ(a+b+x') − w/(b+x'−1+s), with x' = x + s and
  * s = 1 for MBG/NBD, 0 for BG/NBD.
  */
-export function logLikelihoodAndGradient(params: PurchaseModelParameters, g: GroupedSummary, gradient: number[] | null): number {
+export function logLikelihoodAndGradient(
+  params: PurchaseModelParameters,
+  g: GroupedSummary,
+  gradient: number[] | null,
+): number {
   const { r, alpha, a, b } = params;
   const shift = params.model === 'mbgnbd' ? 1 : 0;
   const xs = g.xs;
@@ -195,7 +204,8 @@ export function logLikelihoodAndGradient(params: PurchaseModelParameters, g: Gro
       dAlpha += (c * r) / alpha;
       const cw = weightByX[j] as number;
       da += c * (psiAB - psiABX) + cw / a;
-      db += c * (psiAB + digamma(b + x + shift) - psiB - psiABX) - (cw === 0 ? 0 : cw / (dropoutDenominator[j] as number));
+      db +=
+        c * (psiAB + digamma(b + x + shift) - psiB - psiABX) - (cw === 0 ? 0 : cw / (dropoutDenominator[j] as number));
     }
     gradient[0] = dr * r;
     gradient[1] = dAlpha * alpha;
@@ -228,7 +238,14 @@ export function fitPurchaseModel(
   if (g.count.length > 50_000) {
     const every = (a: Int32Array): Int32Array => a.filter((_, i) => i % 20 === 0);
     const count = g.count.filter((_, i) => i % 20 === 0);
-    const thin: GroupedSummary = { ...g, gx: every(g.gx), gtx: every(g.gtx), gT: every(g.gT), count, customers: count.reduce((s, c) => s + c, 0) };
+    const thin: GroupedSummary = {
+      ...g,
+      gx: every(g.gx),
+      gtx: every(g.gtx),
+      gT: every(g.gT),
+      count,
+      customers: count.reduce((s, c) => s + c, 0),
+    };
     const rough = fitPurchaseModel(thin, { model });
     start = [Math.log(rough.r), Math.log(rough.alpha), Math.log(rough.a), Math.log(rough.b)];
   }
@@ -243,12 +260,23 @@ export function fitPurchaseModel(
   );
   // A derivative-free polish for the rare line search that stalls on a flat ridge.
   if (found.converged === false) {
-    const polish = minimise((p) => -purchaseLogLikelihood(parameters(p), g) / g.customers, found.point, { step: 0.01, tolerance: 1e-14, maxEvaluations: 400 });
+    const polish = minimise((p) => -purchaseLogLikelihood(parameters(p), g) / g.customers, found.point, {
+      step: 0.01,
+      tolerance: 1e-14,
+      maxEvaluations: 400,
+    });
     if (polish.value < found.value) found = { ...polish, evaluations: found.evaluations + polish.evaluations };
   }
   const [lr = 0, lal = 0, la = 0, lb = 0] = found.point;
   return {
-    model, r: Math.exp(lr), alpha: Math.exp(lal), a: Math.exp(la), b: Math.exp(lb),
-    logLikelihood: -found.value * g.customers, customers: g.customers, groups: g.count.length, evaluations: found.evaluations,
+    model,
+    r: Math.exp(lr),
+    alpha: Math.exp(lal),
+    a: Math.exp(la),
+    b: Math.exp(lb),
+    logLikelihood: -found.value * g.customers,
+    customers: g.customers,
+    groups: g.count.length,
+    evaluations: found.evaluations,
   };
 }

@@ -20,7 +20,13 @@ export function probabilityAlive(m: PurchaseModelParameters, x: number, tx: numb
 }
 
 /** E[X(t) | x, t_x, T]: expected purchases in the next t for a customer with this history. */
-export function conditionalExpectedPurchases(m: PurchaseModelParameters, t: number, x: number, tx: number, T: number): number {
+export function conditionalExpectedPurchases(
+  m: PurchaseModelParameters,
+  t: number,
+  x: number,
+  tx: number,
+  T: number,
+): number {
   if (t <= 0) return 0;
   const { r, alpha, a, b } = m;
   const z = t / (alpha + T + t);

@@ -34,7 +34,9 @@ const DAY_MS = 86_400_000;
 export function dayNumber(text: string): number {
   const t = text.trim();
   const compact = /^(\d{4})(\d{2})(\d{2})$/.exec(t);
-  const ms = compact ? Date.UTC(Number(compact[1]), Number(compact[2]) - 1, Number(compact[3])) : Date.parse(t.length === 10 ? `${t}T00:00:00Z` : t);
+  const ms = compact
+    ? Date.UTC(Number(compact[1]), Number(compact[2]) - 1, Number(compact[3]))
+    : Date.parse(t.length === 10 ? `${t}T00:00:00Z` : t);
   if (!Number.isFinite(ms)) throw new Error(`not a date: "${text}" (write YYYY-MM-DD, YYYYMMDD or an ISO timestamp)`);
   return Math.floor(ms / DAY_MS);
 }

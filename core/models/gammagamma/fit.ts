@@ -91,7 +91,10 @@ export function fitSpendModel(x: Float64Array, monetary: Float64Array): SpendMod
   let start = [0, 0, Math.log(meanM)];
   // On a large base, take the first iterations on every 20th repeat buyer.
   if (n > 100_000) {
-    const rough = fitSpendModel(Float64Array.from(xs.filter((_, i) => i % 20 === 0)), Float64Array.from(ms.filter((_, i) => i % 20 === 0)));
+    const rough = fitSpendModel(
+      Float64Array.from(xs.filter((_, i) => i % 20 === 0)),
+      Float64Array.from(ms.filter((_, i) => i % 20 === 0)),
+    );
     start = [Math.log(rough.p), Math.log(rough.q), Math.log(rough.gamma)];
   }
   let found = minimiseSmooth(

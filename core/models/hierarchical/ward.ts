@@ -36,7 +36,8 @@ export function ward(matrix: Matrix, options: WardOptions): WardResult {
     for (let b = a + 1; b < m; b++) {
       let s = 0;
       for (let j = 0; j < d; j++) {
-        const e = (values[(sampled[a] as number) * d + j] as number) - (values[(sampled[b] as number) * d + j] as number);
+        const e =
+          (values[(sampled[a] as number) * d + j] as number) - (values[(sampled[b] as number) * d + j] as number);
         s += e * e;
       }
       dist[a * m + b] = s;
@@ -73,7 +74,9 @@ export function ward(matrix: Matrix, options: WardOptions): WardResult {
         for (let z = 0; z < m; z++) {
           if (!active[z] || z === keep || z === drop) continue;
           const nk = size[z] as number;
-          const v = ((ni + nk) * (dist[z * m + keep] as number) + (nj + nk) * (dist[z * m + drop] as number) - nk * dij) / (ni + nj + nk);
+          const v =
+            ((ni + nk) * (dist[z * m + keep] as number) + (nj + nk) * (dist[z * m + drop] as number) - nk * dij) /
+            (ni + nj + nk);
           dist[z * m + keep] = v;
           dist[keep * m + z] = v;
         }
@@ -105,9 +108,11 @@ export function ward(matrix: Matrix, options: WardOptions): WardResult {
   for (let i = 0; i < m; i++) {
     const c = sampleLabels[i] as number;
     counts[c] = (counts[c] as number) + 1;
-    for (let j = 0; j < d; j++) centroids[c * d + j] = (centroids[c * d + j] as number) + (values[(sampled[i] as number) * d + j] as number);
+    for (let j = 0; j < d; j++)
+      centroids[c * d + j] = (centroids[c * d + j] as number) + (values[(sampled[i] as number) * d + j] as number);
   }
-  for (let c = 0; c < k; c++) for (let j = 0; j < d; j++) centroids[c * d + j] = (centroids[c * d + j] as number) / (counts[c] as number);
+  for (let c = 0; c < k; c++)
+    for (let j = 0; j < d; j++) centroids[c * d + j] = (centroids[c * d + j] as number) / (counts[c] as number);
   const labels = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     let best = Infinity;

@@ -51,7 +51,8 @@ export interface AutomaticKResult {
 export function automaticK(matrix: Matrix, options: AutomaticKOptions = {}): AutomaticKResult {
   const minK = options.minK ?? 2;
   const maxK = Math.min(options.maxK ?? 10, matrix.rows - 1);
-  if (minK < 2 || maxK < minK) throw new Error(`the k range must lie within 2..${matrix.rows - 1}, got ${minK}..${options.maxK ?? 10}`);
+  if (minK < 2 || maxK < minK)
+    throw new Error(`the k range must lie within 2..${matrix.rows - 1}, got ${minK}..${options.maxK ?? 10}`);
   const seed = options.seed ?? 0;
   const nInit = options.nInit ?? 10;
   const sweepSample = options.sweepSample ?? 50_000;
@@ -61,14 +62,34 @@ export function automaticK(matrix: Matrix, options: AutomaticKOptions = {}): Aut
     const sweepRows = shareMatrix(sampled ? sampleRows(matrix, sweepSample, seed) : matrix, threads);
     const silhouetteRows = sampleIndices(sweepRows.rows, options.silhouetteSample ?? 10_000, seed + 1);
     const fits = new Map<number, KMeansResult>();
-    for (let k = minK; k <= maxK; k++) fits.set(k, kMeans(sweepRows, { k, nInit: sampled ? (options.sweepInit ?? 3) : nInit, seed: seed + k, threads }));
+    for (let k = minK; k <= maxK; k++)
+      fits.set(k, kMeans(sweepRows, { k, nInit: sampled ? (options.sweepInit ?? 3) : nInit, seed: seed + k, threads }));
     const ks = [...fits.keys()];
-    const scores = silhouettes(sweepRows, ks.map((k) => (fits.get(k) as KMeansResult).labels), ks, silhouetteRows, threads);
-    const sweep: SweepPoint[] = ks.map((k, i) => ({ k, inertia: (fits.get(k) as KMeansResult).inertia, silhouette: scores[i] as number }));
+    const scores = silhouettes(
+      sweepRows,
+      ks.map((k) => (fits.get(k) as KMeansResult).labels),
+      ks,
+      silhouetteRows,
+      threads,
+    );
+    const sweep: SweepPoint[] = ks.map((k, i) => ({
+      k,
+      inertia: (fits.get(k) as KMeansResult).inertia,
+      silhouette: scores[i] as number,
+    }));
     const choice = chooseK(sweep);
-    if (sampled) choice.reasons.push(`the sweep ran on a seeded sample of ${sweepSample.toLocaleString('en')} of ${matrix.rows.toLocaleString('en')} rows; k = ${choice.k} was refitted on every row from the sample's centroids`);
+    if (sampled)
+      choice.reasons.push(
+        `the sweep ran on a seeded sample of ${sweepSample.toLocaleString('en')} of ${matrix.rows.toLocaleString('en')} rows; k = ${choice.k} was refitted on every row from the sample's centroids`,
+      );
     // The sample's centroids are an excellent start, so the refit on every row is one run from them.
-    const model = sampled ? kMeans(shareMatrix(matrix, threads), { k: choice.k, init: (fits.get(choice.k) as KMeansResult).centroids, threads }) : (fits.get(choice.k) as KMeansResult);
+    const model = sampled
+      ? kMeans(shareMatrix(matrix, threads), {
+          k: choice.k,
+          init: (fits.get(choice.k) as KMeansResult).centroids,
+          threads,
+        })
+      : (fits.get(choice.k) as KMeansResult);
     return { sweep, choice, model };
   } finally {
     threads.close();
@@ -107,7 +128,9 @@ export function chooseK(sweep: SweepPoint[]): KChoice {
     reasons.push(`chose the elbow k = ${k}: its silhouette ${atElbow.silhouette.toFixed(3)} is within 10% of the best`);
   } else {
     k = best.k;
-    reasons.push(`chose k = ${k}: the elbow's silhouette ${atElbow.silhouette.toFixed(3)} is more than 10% below the best`);
+    reasons.push(
+      `chose k = ${k}: the elbow's silhouette ${atElbow.silhouette.toFixed(3)} is more than 10% below the best`,
+    );
   }
   return { k, elbow, bestSilhouette: best.k, reasons };
 }
@@ -117,7 +140,13 @@ function fmt(v: number): string {
 }
 
 /** Mean silhouette of the given rows (scikit-learn's definition; a row alone in its cluster scores 0). */
-export function silhouette(matrix: Matrix, labels: Int32Array, k: number, rows: Int32Array, threads: number | KMeansThreads = 1): number {
+export function silhouette(
+  matrix: Matrix,
+  labels: Int32Array,
+  k: number,
+  rows: Int32Array,
+  threads: number | KMeansThreads = 1,
+): number {
   return silhouettes(matrix, [labels], [k], rows, threads)[0] as number;
 }
 
@@ -127,7 +156,13 @@ export function silhouette(matrix: Matrix, labels: Int32Array, k: number, rows: 
  * split into two fixed parts (one per thread when there are two), added in order, so the result does not depend on
  * the threads.
  */
-export function silhouettes(matrix: Matrix, labelings: Int32Array[], ks: number[], rows: Int32Array, threads: number | KMeansThreads = 1): number[] {
+export function silhouettes(
+  matrix: Matrix,
+  labelings: Int32Array[],
+  ks: number[],
+  rows: Int32Array,
+  threads: number | KMeansThreads = 1,
+): number[] {
   const pool = typeof threads === 'object' ? threads : openThreads(threads);
   try {
     return silhouettesOn(pool, matrix, labelings, ks, rows);
@@ -136,7 +171,13 @@ export function silhouettes(matrix: Matrix, labelings: Int32Array[], ks: number[
   }
 }
 
-function silhouettesOn(threads: KMeansThreads, matrix: Matrix, labelings: Int32Array[], ks: number[], rows: Int32Array): number[] {
+function silhouettesOn(
+  threads: KMeansThreads,
+  matrix: Matrix,
+  labelings: Int32Array[],
+  ks: number[],
+  rows: Int32Array,
+): number[] {
   const { values, features: d } = matrix;
   const m = rows.length;
   const L = labelings.length;
@@ -157,9 +198,20 @@ function silhouettesOn(threads: KMeansThreads, matrix: Matrix, labelings: Int32A
   const points = threads.floats(m * d);
   for (let r = 0; r < m; r++) points.set(values.subarray((rows[r] as number) * d, (rows[r] as number) * d + d), r * d);
   const parts = Array.from({ length: SILHOUETTE_PARTS }, () => threads.floats(m * width));
-  threads.run({ op: 'silhouette', points, m, d, local, labelings: L, width, bounds: pairBounds(m, SILHOUETTE_PARTS), sums: parts });
+  threads.run({
+    op: 'silhouette',
+    points,
+    m,
+    d,
+    local,
+    labelings: L,
+    width,
+    bounds: pairBounds(m, SILHOUETTE_PARTS),
+    sums: parts,
+  });
   const sums = parts[0] as Float64Array;
-  for (const part of parts.slice(1)) for (let x = 0; x < sums.length; x++) sums[x] = (sums[x] as number) + (part[x] as number);
+  for (const part of parts.slice(1))
+    for (let x = 0; x < sums.length; x++) sums[x] = (sums[x] as number) + (part[x] as number);
   return ks.map((k, l) => {
     const off = offsets[l] as number;
     let total = 0;
@@ -170,7 +222,8 @@ function silhouettesOn(threads: KMeansThreads, matrix: Matrix, labelings: Int32A
       const a = (sums[r * width + own] as number) / ownSize;
       let b = Infinity;
       for (let c = off; c < off + k; c++)
-        if (c !== own && (sizes[c] as number) > 0) b = Math.min(b, (sums[r * width + c] as number) / (sizes[c] as number));
+        if (c !== own && (sizes[c] as number) > 0)
+          b = Math.min(b, (sums[r * width + c] as number) / (sizes[c] as number));
       if (Number.isFinite(b)) total += (b - a) / Math.max(a, b);
     }
     return total / m;

@@ -214,4 +214,9 @@ export function silhouetteParts(job: SilhouetteJob, thread: number, threads: num
 }
 
 /** The functions a worker thread is given, in an order where each is declared before it runs. */
-export const KERNEL_FUNCTIONS: readonly ((...args: never[]) => unknown)[] = [assignBlocks, seedBlocks, silhouetteParts, runKernel];
+export const KERNEL_FUNCTIONS: readonly ((...args: never[]) => unknown)[] = [
+  assignBlocks,
+  seedBlocks,
+  silhouetteParts,
+  runKernel,
+];

@@ -53,7 +53,8 @@ export function kMeans(matrix: Matrix, options: KMeansOptions): KMeansResult {
   if (!Number.isInteger(k) || k < 1) throw new Error(`k must be a positive whole number, got ${k}`);
   if (rows < k) throw new Error(`k-means needs at least k = ${k} rows, got ${rows}`);
   const owned = typeof options.threads !== 'object';
-  const threads = typeof options.threads === 'object' ? options.threads : openThreads(options.threads ?? defaultThreads(rows));
+  const threads =
+    typeof options.threads === 'object' ? options.threads : openThreads(options.threads ?? defaultThreads(rows));
   try {
     const shared = shareMatrix(matrix, threads);
     const tolerance = (options.tolerance ?? 1e-4) * meanVariance(matrix);
@@ -115,7 +116,12 @@ function squaredDistance(values: Float64Array, row: number, centres: Float64Arra
  * const init = kMeansPlusPlus(matrix, 5, seededRandom(1));
  * kMeans(matrix, { k: 5, init });
  */
-export function kMeansPlusPlus(matrix: Matrix, k: number, rng: Random, threads: KMeansThreads = openThreads(1)): Float64Array {
+export function kMeansPlusPlus(
+  matrix: Matrix,
+  k: number,
+  rng: Random,
+  threads: KMeansThreads = openThreads(1),
+): Float64Array {
   const { values, rows: n, features: d } = matrix;
   const centres = new Float64Array(k * d);
   const trials = 2 + Math.floor(Math.log(k));
@@ -162,7 +168,14 @@ export function kMeansPlusPlus(matrix: Matrix, k: number, rng: Random, threads: 
   return centres;
 }
 
-function lloyd(matrix: Matrix, init: Float64Array, k: number, maxIterations: number, tolerance: number, threads: KMeansThreads): KMeansResult {
+function lloyd(
+  matrix: Matrix,
+  init: Float64Array,
+  k: number,
+  maxIterations: number,
+  tolerance: number,
+  threads: KMeansThreads,
+): KMeansResult {
   const { values, rows: n, features: d } = matrix;
   const blocks = Math.ceil(n / BLOCK_ROWS);
   const labels = threads.ints(n).fill(-1);
@@ -245,14 +258,23 @@ function lloyd(matrix: Matrix, init: Float64Array, k: number, maxIterations: num
 }
 
 /** scikit-learn's rule: each empty cluster takes the point farthest from its (old) centre. */
-function relocateEmpty(matrix: Matrix, centres: Float64Array, labels: Int32Array, sums: Float64Array, counts: Float64Array, k: number): void {
+function relocateEmpty(
+  matrix: Matrix,
+  centres: Float64Array,
+  labels: Int32Array,
+  sums: Float64Array,
+  counts: Float64Array,
+  k: number,
+): void {
   const empty: number[] = [];
   for (let c = 0; c < k; c++) if (counts[c] === 0) empty.push(c);
   if (empty.length === 0) return;
   const { values, rows: n, features: d } = matrix;
   const distance = new Float64Array(n);
   for (let i = 0; i < n; i++) distance[i] = squaredDistance(values, i, centres, labels[i] as number, d);
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (distance[b] as number) - (distance[a] as number));
+  const order = Array.from({ length: n }, (_, i) => i).sort(
+    (a, b) => (distance[b] as number) - (distance[a] as number),
+  );
   empty.forEach((c, e) => {
     const row = order[e] as number;
     const old = labels[row] as number;
@@ -270,7 +292,13 @@ function relocateEmpty(matrix: Matrix, centres: Float64Array, labels: Int32Array
  * Hamerly's bounds for the next assignment: half the distance from each centre to its nearest other centre, and the
  * largest and second largest centre shifts (by which every lower bound shrinks).
  */
-function boundsOf(centres: Float64Array, k: number, d: number, shift: Float64Array, half: Float64Array): { maxShift: number; maxShiftAt: number; secondShift: number } {
+function boundsOf(
+  centres: Float64Array,
+  k: number,
+  d: number,
+  shift: Float64Array,
+  half: Float64Array,
+): { maxShift: number; maxShiftAt: number; secondShift: number } {
   let maxShift = 0;
   let maxShiftAt = -1;
   let secondShift = 0;

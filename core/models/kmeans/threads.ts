@@ -137,7 +137,8 @@ export function openThreads(threads: number): KMeansThreads {
           const done = Atomics.load(ctrl, slot);
           if (done === generation) break;
           if (done === FAILED) {
-            const reason = receiveMessageOnPort((workers[w] as { port: MessagePort }).port)?.message as string | undefined;
+            const reason = receiveMessageOnPort((workers[w] as { port: MessagePort }).port)?.message as
+              string | undefined;
             this.close();
             throw new Error(`a k-means worker thread failed: ${reason ?? 'no reason given'}`);
           }

@@ -12,7 +12,7 @@ export function rocAuc(scores: ArrayLike<number>, outcomes: ArrayLike<number>): 
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (scores[a] as number) - (scores[b] as number));
   let positives = 0;
   let rankSum = 0;
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     let j = i;
     while (j + 1 < n && scores[order[j + 1] as number] === scores[order[i] as number]) j++;
     const rank = (i + j) / 2 + 1;

@@ -133,7 +133,10 @@ function solve(H: Float64Array, g: Float64Array, p: number): Float64Array {
 }
 
 /** Probabilities of the outcome for each row. */
-export function predictLogistic(model: Pick<LogisticModel, 'coefficients' | 'intercept'>, matrix: Matrix): Float64Array {
+export function predictLogistic(
+  model: Pick<LogisticModel, 'coefficients' | 'intercept'>,
+  matrix: Matrix,
+): Float64Array {
   const { values: X, rows: n, features: d } = matrix;
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {

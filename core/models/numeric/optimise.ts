@@ -63,10 +63,13 @@ function nelderMead(
     const fBest = values[bestI] as number;
     const fWorst = values[worstI] as number;
     let spread = 0;
-    for (const p of simplex) for (let d = 0; d < n; d++) spread = Math.max(spread, Math.abs((p[d] as number) - (simplex[bestI]![d] as number)));
+    for (const p of simplex)
+      for (let d = 0; d < n; d++)
+        spread = Math.max(spread, Math.abs((p[d] as number) - (simplex[bestI]![d] as number)));
     if (Math.abs(fWorst - fBest) <= tolerance * (1 + Math.abs(fBest)) && spread < 1e-9) break;
     const centroid = new Array<number>(n).fill(0);
-    for (const i of order.slice(0, n)) for (let d = 0; d < n; d++) centroid[d] = (centroid[d] as number) + (simplex[i]![d] as number) / n;
+    for (const i of order.slice(0, n))
+      for (let d = 0; d < n; d++) centroid[d] = (centroid[d] as number) + (simplex[i]![d] as number) / n;
     const along = (t: number): number[] => centroid.map((c, d) => c + t * ((simplex[worstI]![d] as number) - c));
     const reflected = along(-1);
     const fr = value(reflected);
@@ -87,7 +90,9 @@ function nelderMead(
       if (fc < (outside ? fr : fWorst)) replace(worstI, contracted, fc);
       else {
         for (const i of order.slice(1)) {
-          simplex[i] = simplex[i]!.map((x, d) => (simplex[bestI]![d] as number) + 0.5 * (x - (simplex[bestI]![d] as number)));
+          simplex[i] = simplex[i]!.map(
+            (x, d) => (simplex[bestI]![d] as number) + 0.5 * (x - (simplex[bestI]![d] as number)),
+          );
           values[i] = value(simplex[i]!);
           evaluations++;
         }

@@ -63,7 +63,8 @@ export function seededRandom(seed: number): Random {
       } while (v <= 0);
       v = v * v * v;
       const u = next();
-      if (u < 1 - 0.0331 * x * x * x * x || Math.log(u) < 0.5 * x * x + dd * (1 - v + Math.log(v))) return dd * v * scale;
+      if (u < 1 - 0.0331 * x * x * x * x || Math.log(u) < 0.5 * x * x + dd * (1 - v + Math.log(v)))
+        return dd * v * scale;
     }
   };
   return {

@@ -49,8 +49,5 @@ export function digamma(x: number): number {
     x += 1;
   }
   const f = 1 / (x * x);
-  return (
-    result + Math.log(x) - 0.5 / x -
-    f * (1 / 12 - f * (1 / 120 - f * (1 / 252 - f * (1 / 240 - f * (1 / 132)))))
-  );
+  return result + Math.log(x) - 0.5 / x - f * (1 / 12 - f * (1 / 120 - f * (1 / 252 - f * (1 / 240 - f * (1 / 132)))));
 }

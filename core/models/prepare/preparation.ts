@@ -34,8 +34,10 @@ export type Columns = Record<string, Float64Array | number[]>;
  */
 export function fitPreparation(columns: Columns, options: PreparationOptions): Preparation {
   const log1p = options.log1p ?? [];
-  for (const f of [...options.features, ...log1p]) if (!(f in columns)) throw new Error(`no feature "${f}"; there are: ${Object.keys(columns).join(', ')}`);
-  for (const f of log1p) if (!options.features.includes(f)) throw new Error(`--log1p names "${f}", which is not among the features`);
+  for (const f of [...options.features, ...log1p])
+    if (!(f in columns)) throw new Error(`no feature "${f}"; there are: ${Object.keys(columns).join(', ')}`);
+  for (const f of log1p)
+    if (!options.features.includes(f)) throw new Error(`--log1p names "${f}", which is not among the features`);
   const d = options.features.length;
   const raw = transformRaw({ features: options.features, log1p }, columns);
   const n = raw.rows;
@@ -82,7 +84,8 @@ function scale(m: Matrix, means: number[], scales: number[]): Matrix {
   const { rows: n, features: d } = m;
   const values = new Float64Array(n * d);
   for (let i = 0; i < n; i++)
-    for (let j = 0; j < d; j++) values[i * d + j] = ((m.values[i * d + j] as number) - (means[j] as number)) / (scales[j] as number);
+    for (let j = 0; j < d; j++)
+      values[i * d + j] = ((m.values[i * d + j] as number) - (means[j] as number)) / (scales[j] as number);
   return { values, rows: n, features: d };
 }
 
@@ -107,11 +110,13 @@ export function applyPreparation(p: Preparation, columns: Columns): Matrix {
 /** Eigen-decomposition of the covariance (cyclic Jacobi); axes sorted by variance, largest loading positive. */
 function principalAxes(m: Matrix, components: number): { axes: number[]; variance: number[] } {
   const { values, rows: n, features: d } = m;
-  if (!(components >= 1 && components <= d)) throw new Error(`PCA components must be between 1 and ${d}, got ${components}`);
+  if (!(components >= 1 && components <= d))
+    throw new Error(`PCA components must be between 1 and ${d}, got ${components}`);
   const a = new Float64Array(d * d);
   for (let i = 0; i < n; i++)
     for (let p = 0; p < d; p++)
-      for (let q = p; q < d; q++) a[p * d + q] = (a[p * d + q] as number) + (values[i * d + p] as number) * (values[i * d + q] as number);
+      for (let q = p; q < d; q++)
+        a[p * d + q] = (a[p * d + q] as number) + (values[i * d + p] as number) * (values[i * d + q] as number);
   for (let p = 0; p < d; p++)
     for (let q = p; q < d; q++) {
       a[p * d + q] = (a[p * d + q] as number) / n;
@@ -151,7 +156,9 @@ function principalAxes(m: Matrix, components: number): { axes: number[]; varianc
         }
       }
   }
-  const order = Array.from({ length: d }, (_, i) => i).sort((x, y) => (a[y * d + y] as number) - (a[x * d + x] as number));
+  const order = Array.from({ length: d }, (_, i) => i).sort(
+    (x, y) => (a[y * d + y] as number) - (a[x * d + x] as number),
+  );
   const axes: number[] = [];
   const variance: number[] = [];
   for (const col of order.slice(0, components)) {

@@ -37,7 +37,13 @@ export interface FeatureRoles {
  * @example
  * const profiles = profileClusters(columns, labels, 4, { recency: 'recency', frequency: 'frequency', monetary: 'monetary' });
  */
-export function profileClusters(columns: Columns, labels: Int32Array, k: number, roles: FeatureRoles = {}, features = Object.keys(columns)): ClusterProfile[] {
+export function profileClusters(
+  columns: Columns,
+  labels: Int32Array,
+  k: number,
+  roles: FeatureRoles = {},
+  features = Object.keys(columns),
+): ClusterProfile[] {
   const n = labels.length;
   const members: number[][] = Array.from({ length: k }, () => []);
   for (let i = 0; i < n; i++) {
@@ -98,7 +104,8 @@ const THRESHOLD = 0.5;
 
 /** The deterministic descriptive name of a cluster from its feature differences. */
 export function nameCluster(features: Record<string, FeatureProfile>, roles: FeatureRoles): string {
-  const order = (f: string): number => (f === roles.recency ? 0 : f === roles.monetary ? 1 : f === roles.frequency ? 2 : 3);
+  const order = (f: string): number =>
+    f === roles.recency ? 0 : f === roles.monetary ? 1 : f === roles.frequency ? 2 : 3;
   const notable = Object.entries(features)
     .filter(([, p]) => Math.abs(p.difference) >= THRESHOLD)
     .sort(([fa, a], [fb, b]) => Math.abs(b.difference) - Math.abs(a.difference) || fa.localeCompare(fb))

@@ -2,7 +2,16 @@
  * The churn model over the store: purchase events summarised per contact at `now` (calibration end), BG/NBD or
  * MBG/NBD for P(alive), churn risk and expected purchases, Gamma-Gamma and CLV over a horizon with a discount rate.
  */
-import { conditionalExpectedPurchases, dayNumber, fitPurchaseModel, probabilityAlive, summarisePurchases, type CustomerSummary, type PurchaseModelKind, type PurchaseModelParameters } from '../bgnbd/index.js';
+import {
+  conditionalExpectedPurchases,
+  dayNumber,
+  fitPurchaseModel,
+  probabilityAlive,
+  summarisePurchases,
+  type CustomerSummary,
+  type PurchaseModelKind,
+  type PurchaseModelParameters,
+} from '../bgnbd/index.js';
 import { lifetimeValue } from '../clv/index.js';
 import { expectedAverageValue, fitSpendModel, type SpendModelParameters } from '../gammagamma/index.js';
 import { purchaseModelChoice, type ChurnSettings } from './settings.js';
@@ -44,7 +53,10 @@ export interface ChurnOutcome {
 }
 
 /** The calibration summary of stored purchases at `now` (times in weeks); ids are contact ids. */
-export function churnSummary(purchases: readonly StoredPurchase[], now: Date): { ids: number[]; summary: CustomerSummary } {
+export function churnSummary(
+  purchases: readonly StoredPurchase[],
+  now: Date,
+): { ids: number[]; summary: CustomerSummary } {
   const summary = summarisePurchases(
     purchases.map((p) => ({ customer: String(p.contact), day: Math.floor(p.at / 86_400_000), value: p.value ?? 0 })),
     dayNumber(now.toISOString()),
@@ -72,7 +84,14 @@ export function scoreChurn(saved: SavedChurnModel, summary: CustomerSummary): Ou
     expected.push(conditionalExpectedPurchases(saved.purchases, weeks, x, tx, T));
     if (saved.spend) {
       average.push(expectedAverageValue(saved.spend, x, monetary));
-      clv.push(lifetimeValue(saved.purchases, saved.spend, { x, tx, T, monetary }, { horizonDays: saved.clvHorizonDays, monthlyDiscountRate: saved.monthlyDiscountRate }));
+      clv.push(
+        lifetimeValue(
+          saved.purchases,
+          saved.spend,
+          { x, tx, T, monetary },
+          { horizonDays: saved.clvHorizonDays, monthlyDiscountRate: saved.monthlyDiscountRate },
+        ),
+      );
     } else {
       average.push(null);
       clv.push(null);
@@ -89,13 +108,24 @@ export function scoreChurn(saved: SavedChurnModel, summary: CustomerSummary): Ou
 }
 
 /** Fits the purchase and spend models on the stored purchases and scores every customer. */
-export function fitChurnModel(name: string, settings: ChurnSettings, purchases: readonly StoredPurchase[], now: Date): ChurnOutcome {
+export function fitChurnModel(
+  name: string,
+  settings: ChurnSettings,
+  purchases: readonly StoredPurchase[],
+  now: Date,
+): ChurnOutcome {
   const { ids, summary } = churnSummary(purchases, now);
   const n = ids.length;
-  if (n === 0) throw new Error(`models.${name}: no purchase events up to ${now.toISOString()}; a churn model is fitted on customers' purchases`);
+  if (n === 0)
+    throw new Error(
+      `models.${name}: no purchase events up to ${now.toISOString()}; a churn model is fitted on customers' purchases`,
+    );
   let oneTime = 0;
   for (const x of summary.x) if (x === 0) oneTime++;
-  if (oneTime === n) throw new Error(`models.${name}: all ${n} customers bought once; a churn model needs repeat purchases to learn from`);
+  if (oneTime === n)
+    throw new Error(
+      `models.${name}: all ${n} customers bought once; a churn model needs repeat purchases to learn from`,
+    );
   const oneTimeShare = oneTime / n;
   const choice = purchaseModelChoice(settings);
   let model: PurchaseModelKind;
@@ -139,7 +169,14 @@ export function fitChurnModel(name: string, settings: ChurnSettings, purchases: 
     reason,
     customers: n,
     oneTimeShare,
-    purchaseModel: { r: fitted.r, alpha: fitted.alpha, a: fitted.a, b: fitted.b, logLikelihood: fitted.logLikelihood, groups: fitted.groups },
+    purchaseModel: {
+      r: fitted.r,
+      alpha: fitted.alpha,
+      a: fitted.a,
+      b: fitted.b,
+      logLikelihood: fitted.logLikelihood,
+      groups: fitted.groups,
+    },
     spendModel: spend,
     horizonDays: settings.horizon_days,
     clvHorizonDays: settings.clv_horizon_days,

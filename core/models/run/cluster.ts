@@ -1,7 +1,17 @@
 /** Clustering models over the store: k-means with automatic k, DBSCAN and Ward, profiled, named and saved. */
 import { dbscan } from '../dbscan/index.js';
 import { ward } from '../hierarchical/index.js';
-import { automaticK, defaultThreads, kMeans, silhouette, sampleIndices, type Matrix, type SweepPoint, type KChoice, type SavedClustering } from '../kmeans/index.js';
+import {
+  automaticK,
+  defaultThreads,
+  kMeans,
+  silhouette,
+  sampleIndices,
+  type Matrix,
+  type SweepPoint,
+  type KChoice,
+  type SavedClustering,
+} from '../kmeans/index.js';
 import { applyPreparation, fitPreparation } from '../prepare/index.js';
 import { profileClusters, type ClusterProfile, type FeatureRoles } from '../profile/index.js';
 import type { ClusterSettings } from './settings.js';
@@ -69,14 +79,18 @@ function centroidsOf(m: Matrix, labels: Int32Array, k: number): Float64Array {
     counts[c] = (counts[c] as number) + 1;
     for (let j = 0; j < d; j++) sums[c * d + j] = (sums[c * d + j] as number) + (m.values[i * d + j] as number);
   }
-  for (let c = 0; c < k; c++) for (let j = 0; j < d; j++) sums[c * d + j] = (sums[c * d + j] as number) / ((counts[c] as number) || 1);
+  for (let c = 0; c < k; c++)
+    for (let j = 0; j < d; j++) sums[c * d + j] = (sums[c * d + j] as number) / ((counts[c] as number) || 1);
   return sums;
 }
 
 /** Fits a clustering model on the feature rows read from the store. */
 export function fitClusterModel(name: string, settings: ClusterSettings, rows: FeatureRows): ClusterOutcome {
   const n = rows.ids.length;
-  if (n < 2) throw new Error(`models.${name}: ${n} contact${n === 1 ? '' : 's'} with every feature present; clustering needs at least 2 (compute features first, or set fill: for empty features)`);
+  if (n < 2)
+    throw new Error(
+      `models.${name}: ${n} contact${n === 1 ? '' : 's'} with every feature present; clustering needs at least 2 (compute features first, or set fill: for empty features)`,
+    );
   const preparation = fitPreparation(rows.columns, {
     features: settings.features,
     log1p: settings.log1p,
@@ -93,12 +107,30 @@ export function fitClusterModel(name: string, settings: ClusterSettings, rows: F
       const fit = kMeans(matrix, { k, nInit: settings.n_init, seed: settings.seed });
       ({ labels, centroids } = fit);
       Object.assign(metrics, { inertia: fit.inertia, iterations: fit.iterations });
-      if (k >= 2 && k < n) metrics.silhouette = silhouette(matrix, labels, k, sampleIndices(n, settings.sample, settings.seed + 1), defaultThreads(n));
+      if (k >= 2 && k < n)
+        metrics.silhouette = silhouette(
+          matrix,
+          labels,
+          k,
+          sampleIndices(n, settings.sample, settings.seed + 1),
+          defaultThreads(n),
+        );
     } else {
-      const automatic = automaticK(matrix, { minK: settings.k.min, maxK: settings.k.max, seed: settings.seed, nInit: settings.n_init, silhouetteSample: settings.sample });
+      const automatic = automaticK(matrix, {
+        minK: settings.k.min,
+        maxK: settings.k.max,
+        seed: settings.seed,
+        nInit: settings.n_init,
+        silhouetteSample: settings.sample,
+      });
       ({ labels, centroids, k } = automatic.model);
       const chosen = automatic.sweep.find((p) => p.k === k);
-      Object.assign(metrics, { sweep: automatic.sweep, choice: automatic.choice, inertia: automatic.model.inertia, iterations: automatic.model.iterations });
+      Object.assign(metrics, {
+        sweep: automatic.sweep,
+        choice: automatic.choice,
+        inertia: automatic.model.inertia,
+        iterations: automatic.model.iterations,
+      });
       if (chosen) metrics.silhouette = chosen.silhouette;
     }
   } else if (settings.kind === 'hierarchical') {
@@ -122,12 +154,23 @@ export function fitClusterModel(name: string, settings: ClusterSettings, rows: F
     outputs: [{ output: 'cluster', values: Array.from(labels), labels: clusterLabels }],
     labels: clusterLabels,
     metrics: { ...metrics, k, profiles },
-    saved: { preparation, centroids: Array.from(centroids), k, features: settings.features, fill: settings.fill, names },
+    saved: {
+      preparation,
+      centroids: Array.from(centroids),
+      k,
+      features: settings.features,
+      fill: settings.fill,
+      names,
+    },
   };
 }
 
 /** Contacts whose cluster name differs from the previous run, and the moves between names. */
-export function clusterChanges(ids: readonly number[], labels: readonly (string | null)[], previous: Map<number, string | null>): { changed: number; compared: number; moves: { from: string; to: string; contacts: number }[] } {
+export function clusterChanges(
+  ids: readonly number[],
+  labels: readonly (string | null)[],
+  previous: Map<number, string | null>,
+): { changed: number; compared: number; moves: { from: string; to: string; contacts: number }[] } {
   let changed = 0;
   let compared = 0;
   const moves = new Map<string, number>();
@@ -144,9 +187,11 @@ export function clusterChanges(ids: readonly number[], labels: readonly (string 
   return {
     changed,
     compared,
-    moves: [...moves].map(([key, contacts]) => {
-      const [from = '', to = ''] = key.split('\u0000');
-      return { from, to, contacts };
-    }).sort((a, b) => b.contacts - a.contacts || a.from.localeCompare(b.from) || a.to.localeCompare(b.to)),
+    moves: [...moves]
+      .map(([key, contacts]) => {
+        const [from = '', to = ''] = key.split('\u0000');
+        return { from, to, contacts };
+      })
+      .sort((a, b) => b.contacts - a.contacts || a.from.localeCompare(b.from) || a.to.localeCompare(b.to)),
   };
 }

@@ -6,14 +6,33 @@
  * holdout that AUC and calibration are reported on. Current contacts are scored with features at `now`.
  */
 import type { Store } from '../../store/store.js';
-import { brierScore, calibrationTable, fitLogistic, predictLogistic, rocAuc, type CalibrationBin } from '../logistic/index.js';
+import {
+  brierScore,
+  calibrationTable,
+  fitLogistic,
+  predictLogistic,
+  rocAuc,
+  type CalibrationBin,
+} from '../logistic/index.js';
 import { applyPreparation, fitPreparation, type Preparation } from '../prepare/index.js';
 import type { PropensitySettings } from './settings.js';
 import type { OutputColumn } from './store.js';
 
 const DAY = 86_400_000;
 const WINDOWS = [7, 30, 90, 365] as const;
-const ENGAGEMENT = new Set(['email_open', 'email_click', 'form_submit', 'page_view', 'meeting', 'call', 'support_ticket', 'purchase', 'signup', 'feature_used', 'custom']);
+const ENGAGEMENT = new Set([
+  'email_open',
+  'email_click',
+  'form_submit',
+  'page_view',
+  'meeting',
+  'call',
+  'support_ticket',
+  'purchase',
+  'signup',
+  'feature_used',
+  'custom',
+]);
 /** A days-since feature of a contact without such an event: ten years, i.e. "long ago". */
 const NEVER_DAYS = 3650;
 
@@ -25,16 +44,34 @@ interface StoredEvent {
 
 type PointFeature = (events: readonly StoredEvent[], cutoff: number) => number;
 
-const inWindow = (e: StoredEvent, cutoff: number, days: number): boolean => e.at > cutoff - days * DAY && e.at <= cutoff;
-const count = (type: string, days?: number): PointFeature => (events, cutoff) => events.filter((e) => e.type === type && e.at <= cutoff && (days === undefined || inWindow(e, cutoff, days))).length;
-const money = (days?: number): PointFeature => (events, cutoff) =>
-  events.reduce((s, e) => s + (e.type === 'purchase' && e.at <= cutoff && (days === undefined || inWindow(e, cutoff, days)) ? (e.money ?? 0) : 0), 0);
-const daysSince = (match: (e: StoredEvent) => boolean, which: 'last' | 'first'): PointFeature => (events, cutoff) => {
-  let at: number | null = null;
-  for (const e of events) if (e.at <= cutoff && match(e)) at = which === 'first' ? (at ?? e.at) : e.at;
-  return at === null ? (which === 'first' ? 0 : NEVER_DAYS) : Math.floor((cutoff - at) / DAY);
-};
-const engagement = (from: number, to: number): PointFeature => (events, cutoff) => events.filter((e) => ENGAGEMENT.has(e.type) && e.at > cutoff - to * DAY && e.at <= cutoff - from * DAY).length;
+const inWindow = (e: StoredEvent, cutoff: number, days: number): boolean =>
+  e.at > cutoff - days * DAY && e.at <= cutoff;
+const count =
+  (type: string, days?: number): PointFeature =>
+  (events, cutoff) =>
+    events.filter((e) => e.type === type && e.at <= cutoff && (days === undefined || inWindow(e, cutoff, days))).length;
+const money =
+  (days?: number): PointFeature =>
+  (events, cutoff) =>
+    events.reduce(
+      (s, e) =>
+        s +
+        (e.type === 'purchase' && e.at <= cutoff && (days === undefined || inWindow(e, cutoff, days))
+          ? (e.money ?? 0)
+          : 0),
+      0,
+    );
+const daysSince =
+  (match: (e: StoredEvent) => boolean, which: 'last' | 'first'): PointFeature =>
+  (events, cutoff) => {
+    let at: number | null = null;
+    for (const e of events) if (e.at <= cutoff && match(e)) at = which === 'first' ? (at ?? e.at) : e.at;
+    return at === null ? (which === 'first' ? 0 : NEVER_DAYS) : Math.floor((cutoff - at) / DAY);
+  };
+const engagement =
+  (from: number, to: number): PointFeature =>
+  (events, cutoff) =>
+    events.filter((e) => ENGAGEMENT.has(e.type) && e.at > cutoff - to * DAY && e.at <= cutoff - from * DAY).length;
 
 /**
  * The features a propensity model can use: the built-in features that depend on events only, computed as of any
@@ -50,7 +87,12 @@ export const POINT_IN_TIME_FEATURES: Record<string, PointFeature> = {
     const n = count('purchase')(events, cutoff);
     return n === 0 ? 0 : money()(events, cutoff) / n;
   },
-  ...Object.fromEntries([30, 90, 365].flatMap((w) => [[`frequency_${w}d`, count('purchase', w)], [`monetary_${w}d`, money(w)]])),
+  ...Object.fromEntries(
+    [30, 90, 365].flatMap((w) => [
+      [`frequency_${w}d`, count('purchase', w)],
+      [`monetary_${w}d`, money(w)],
+    ]),
+  ),
   ...Object.fromEntries(
     WINDOWS.flatMap((w) => [
       [`emails_sent_${w}d`, count('email_sent', w)],
@@ -80,7 +122,15 @@ export interface PropensityMetrics {
   c: number;
   cutoffs: string[];
   train: { rows: number; positiveShare: number; auc: number | null; from: string; to: string };
-  holdout: { rows: number; positiveShare: number; auc: number | null; brier: number; calibration: CalibrationBin[]; from: string; to: string };
+  holdout: {
+    rows: number;
+    positiveShare: number;
+    auc: number | null;
+    brier: number;
+    calibration: CalibrationBin[];
+    from: string;
+    to: string;
+  };
   /** Coefficients per standardised feature (log1p first where asked), and the intercept. */
   coefficients: Record<string, number>;
   intercept: number;
@@ -95,7 +145,12 @@ export interface PropensityRows {
   outcomes: Float64Array;
 }
 
-function readEvents(store: Store, now: Date, currency: { reporting: string; rates?: Record<string, number> } | undefined, ids?: readonly number[]): Map<number, StoredEvent[]> {
+function readEvents(
+  store: Store,
+  now: Date,
+  currency: { reporting: string; rates?: Record<string, number> } | undefined,
+  ids?: readonly number[],
+): Map<number, StoredEvent[]> {
   const reporting = currency?.reporting ?? 'USD';
   const rates = new Map<string, number>([[reporting, 1], ...Object.entries(currency?.rates ?? {})]);
   const sql = `SELECT e.contact_id, e.type, e.occurred_at, e.value, json_extract(e.properties, '$.currency') AS currency FROM events e
@@ -104,11 +159,21 @@ function readEvents(store: Store, now: Date, currency: { reporting: string; rate
   const params = ids === undefined ? [now.toISOString()] : [now.toISOString(), JSON.stringify(ids)];
   const byContact = new Map<number, StoredEvent[]>();
   for (const raw of store.statement(sql).iterate(...params)) {
-    const r = raw as { contact_id: number; type: string; occurred_at: string; value: number | null; currency: string | null };
+    const r = raw as {
+      contact_id: number;
+      type: string;
+      occurred_at: string;
+      value: number | null;
+      currency: string | null;
+    };
     let list = byContact.get(r.contact_id);
     if (!list) byContact.set(r.contact_id, (list = []));
     const rate = r.type === 'purchase' ? rates.get(r.currency ?? reporting) : undefined;
-    list.push({ type: r.type, at: Date.parse(r.occurred_at), money: r.value === null || rate === undefined ? null : r.value * rate });
+    list.push({
+      type: r.type,
+      at: Date.parse(r.occurred_at),
+      money: r.value === null || rate === undefined ? null : r.value * rate,
+    });
   }
   return byContact;
 }
@@ -117,7 +182,14 @@ function readEvents(store: Store, now: Date, currency: { reporting: string; rate
  * Builds snapshot rows at the given cutoffs (ms): a contact is in a snapshot when it has an event by the cutoff (for
  * churn, a purchase); the outcome looks at (cutoff, cutoff + horizon]. With `withOutcome` false, outcomes are 0.
  */
-export function propensityRows(store: Store, settings: Pick<PropensitySettings, 'features' | 'outcome' | 'horizon_days'>, cutoffs: readonly number[], now: Date, currency: { reporting: string; rates?: Record<string, number> } | undefined, ids?: readonly number[]): PropensityRows {
+export function propensityRows(
+  store: Store,
+  settings: Pick<PropensitySettings, 'features' | 'outcome' | 'horizon_days'>,
+  cutoffs: readonly number[],
+  now: Date,
+  currency: { reporting: string; rates?: Record<string, number> } | undefined,
+  ids?: readonly number[],
+): PropensityRows {
   const byContact = readEvents(store, now, currency, ids);
   const horizon = settings.horizon_days * DAY;
   const contacts: number[] = [];
@@ -140,7 +212,11 @@ export function propensityRows(store: Store, settings: Pick<PropensitySettings, 
   return { contacts, cutoffs: at, columns, outcomes: Float64Array.from(outcomes) };
 }
 
-function subset(rows: PropensityRows, from: number, to: number): { columns: Record<string, Float64Array>; outcomes: Float64Array } {
+function subset(
+  rows: PropensityRows,
+  from: number,
+  to: number,
+): { columns: Record<string, Float64Array>; outcomes: Float64Array } {
   const columns: Record<string, Float64Array> = {};
   for (const [f, v] of Object.entries(rows.columns)) columns[f] = v.slice(from, to);
   return { columns, outcomes: rows.outcomes.slice(from, to) };
@@ -166,28 +242,55 @@ export function fitPropensityModel(
   settings: PropensitySettings,
   now: Date,
   currency: { reporting: string; rates?: Record<string, number> } | undefined,
-): { ids: number[]; outputs: OutputColumn[]; metrics: PropensityMetrics; saved: SavedPropensityModel; summary: string } {
+): {
+  ids: number[];
+  outputs: OutputColumn[];
+  metrics: PropensityMetrics;
+  saved: SavedPropensityModel;
+  summary: string;
+} {
   checkPropensityFeatures(name, settings.features);
-  const cutoffs = Array.from({ length: settings.snapshots }, (_, j) => now.getTime() - (settings.snapshots - j) * settings.horizon_days * DAY);
+  const cutoffs = Array.from(
+    { length: settings.snapshots },
+    (_, j) => now.getTime() - (settings.snapshots - j) * settings.horizon_days * DAY,
+  );
   const rows = propensityRows(store, settings, cutoffs, now, currency);
   const n = rows.outcomes.length;
   const trainRows = Math.floor(0.7 * n);
-  if (trainRows < 2 || n - trainRows < 1) throw new Error(`models.${name}: ${n} snapshot rows over ${settings.snapshots} cutoffs are too few to train and test on (more history, or more snapshots)`);
+  if (trainRows < 2 || n - trainRows < 1)
+    throw new Error(
+      `models.${name}: ${n} snapshot rows over ${settings.snapshots} cutoffs are too few to train and test on (more history, or more snapshots)`,
+    );
   const train = subset(rows, 0, trainRows);
   const holdout = subset(rows, trainRows, n);
-  if (share(train.outcomes) === 0 || share(train.outcomes) === 1) throw new Error(`models.${name}: every training row has the same outcome; nothing to learn (try a longer horizon_days)`);
+  if (share(train.outcomes) === 0 || share(train.outcomes) === 1)
+    throw new Error(
+      `models.${name}: every training row has the same outcome; nothing to learn (try a longer horizon_days)`,
+    );
   const preparation = fitPreparation(train.columns, { features: settings.features, log1p: settings.log1p });
   const model = fitLogistic(applyPreparation(preparation, train.columns), train.outcomes, { c: settings.c });
   const trainScores = predictLogistic(model, applyPreparation(preparation, train.columns));
   const holdoutScores = predictLogistic(model, applyPreparation(preparation, holdout.columns));
-  const saved: SavedPropensityModel = { outcome: settings.outcome, horizonDays: settings.horizon_days, preparation, coefficients: model.coefficients, intercept: model.intercept };
+  const saved: SavedPropensityModel = {
+    outcome: settings.outcome,
+    horizonDays: settings.horizon_days,
+    preparation,
+    coefficients: model.coefficients,
+    intercept: model.intercept,
+  };
   const current = scorePropensity(store, saved, settings.features, now, currency);
   const metrics: PropensityMetrics = {
     outcome: settings.outcome,
     horizonDays: settings.horizon_days,
     c: settings.c,
     cutoffs: cutoffs.map((c) => iso(c)),
-    train: { rows: trainRows, positiveShare: share(train.outcomes), auc: rocAuc(trainScores, train.outcomes), from: iso(rows.cutoffs[0]), to: iso(rows.cutoffs[trainRows - 1]) },
+    train: {
+      rows: trainRows,
+      positiveShare: share(train.outcomes),
+      auc: rocAuc(trainScores, train.outcomes),
+      from: iso(rows.cutoffs[0]),
+      to: iso(rows.cutoffs[trainRows - 1]),
+    },
     holdout: {
       rows: n - trainRows,
       positiveShare: share(holdout.outcomes),
@@ -219,7 +322,14 @@ export function scorePropensity(
   currency: { reporting: string; rates?: Record<string, number> } | undefined,
   ids?: readonly number[],
 ): { ids: number[]; outputs: OutputColumn[] } {
-  const rows = propensityRows(store, { features: [...features], outcome: saved.outcome, horizon_days: saved.horizonDays }, [now.getTime()], now, currency, ids);
+  const rows = propensityRows(
+    store,
+    { features: [...features], outcome: saved.outcome, horizon_days: saved.horizonDays },
+    [now.getTime()],
+    now,
+    currency,
+    ids,
+  );
   const scores = predictLogistic(saved, applyPreparation(saved.preparation, rows.columns));
   return { ids: rows.contacts, outputs: [{ output: 'probability', values: Array.from(scores) }] };
 }

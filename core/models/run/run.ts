@@ -47,7 +47,11 @@ function fit(store: Store, name: string, settings: ModelSettings, options: RunMo
     const outcome = fitClusterModel(name, settings, rows);
     const changes = clusterChanges(rows.ids, outcome.labels, readLabels(store, name, 'cluster'));
     const m = outcome.metrics;
-    const how = m.choice ? ` (${m.choice.reasons[m.choice.reasons.length - 1] ?? ''})` : m.noise !== undefined ? `, ${m.noise} noise` : '';
+    const how = m.choice
+      ? ` (${m.choice.reasons[m.choice.reasons.length - 1] ?? ''})`
+      : m.noise !== undefined
+        ? `, ${m.noise} noise`
+        : '';
     return {
       ids: rows.ids,
       outputs: outcome.outputs,
@@ -81,10 +85,18 @@ function fit(store: Store, name: string, settings: ModelSettings, options: RunMo
  * const reports = runModels(store, config.models, { now: new Date('2026-06-30T00:00:00Z') });
  * // [{ model: 'clusters', kind: 'kmeans', status: 'succeeded', contacts: 4211, changed: 37, summary: 'kmeans k = 4 …' }, …]
  */
-export function runModels(store: Store, models: Record<string, unknown>, options: RunModelsOptions = {}): ModelRunReport[] {
+export function runModels(
+  store: Store,
+  models: Record<string, unknown>,
+  options: RunModelsOptions = {},
+): ModelRunReport[] {
   const now = options.now ?? new Date();
   const names = options.only ?? Object.keys(models);
-  for (const name of names) if (!(name in models)) throw new Error(`no model "${name}" under models: in the config (there are: ${Object.keys(models).join(', ') || 'none'})`);
+  for (const name of names)
+    if (!(name in models))
+      throw new Error(
+        `no model "${name}" under models: in the config (there are: ${Object.keys(models).join(', ') || 'none'})`,
+      );
   const settings = names.map((name) => [name, parseModelSettings(name, models[name])] as const);
   const reports: ModelRunReport[] = [];
   for (const [name, s] of settings) {
@@ -93,15 +105,37 @@ export function runModels(store: Store, models: Record<string, unknown>, options
       const fitted = fit(store, name, s, options, now);
       store.transaction(() => {
         writeOutputs(store, name, run, fitted.ids, fitted.outputs, now, true);
-        finishModelRun(store, run.id, { contacts: fitted.ids.length, metrics: fitted.metrics, saved: fitted.saved, finishedAt: new Date() });
+        finishModelRun(store, run.id, {
+          contacts: fitted.ids.length,
+          metrics: fitted.metrics,
+          saved: fitted.saved,
+          finishedAt: new Date(),
+        });
       });
-      const report: ModelRunReport = { model: name, kind: s.kind, runId: run.id, version: run.version, status: 'succeeded', contacts: fitted.ids.length, summary: fitted.summary };
+      const report: ModelRunReport = {
+        model: name,
+        kind: s.kind,
+        runId: run.id,
+        version: run.version,
+        status: 'succeeded',
+        contacts: fitted.ids.length,
+        summary: fitted.summary,
+      };
       if (fitted.changed !== undefined) report.changed = fitted.changed;
       reports.push(report);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       failModelRun(store, run.id, message, new Date());
-      reports.push({ model: name, kind: s.kind, runId: run.id, version: run.version, status: 'failed', contacts: 0, summary: `failed: ${message}`, error: message });
+      reports.push({
+        model: name,
+        kind: s.kind,
+        runId: run.id,
+        version: run.version,
+        status: 'failed',
+        contacts: 0,
+        summary: `failed: ${message}`,
+        error: message,
+      });
     }
   }
   return reports;

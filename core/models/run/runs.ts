@@ -70,7 +70,9 @@ export function listModelRuns(store: Store, options: { model?: string; limit?: n
   const rows = (
     options.model === undefined
       ? store.statement(`SELECT ${SUMMARY_COLUMNS} FROM model_runs ORDER BY id DESC LIMIT ?`).all(limit)
-      : store.statement(`SELECT ${SUMMARY_COLUMNS} FROM model_runs WHERE model = ? ORDER BY id DESC LIMIT ?`).all(options.model, limit)
+      : store
+          .statement(`SELECT ${SUMMARY_COLUMNS} FROM model_runs WHERE model = ? ORDER BY id DESC LIMIT ?`)
+          .all(options.model, limit)
   ) as Row[];
   return rows.map(summary);
 }
@@ -83,14 +85,18 @@ export function listModelRuns(store: Store, options: { model?: string; limit?: n
  * run?.metrics.choice; // { k: 4, elbow: 4, bestSilhouette: 4, reasons: [...] }
  */
 export function readModelRun(store: Store, id: number): ModelRun | null {
-  const row = store.statement(`SELECT ${SUMMARY_COLUMNS}, params, metrics, saved FROM model_runs WHERE id = ?`).get(id) as Row | undefined;
+  const row = store
+    .statement(`SELECT ${SUMMARY_COLUMNS}, params, metrics, saved FROM model_runs WHERE id = ?`)
+    .get(id) as Row | undefined;
   if (!row) return null;
   return { ...summary(row), params: parse(row.params), metrics: parse(row.metrics), saved: parse(row.saved) };
 }
 
 /** The newest succeeded run of a model (the one whose outputs are in the store), or null. */
 export function latestModelRun(store: Store, model: string): ModelRun | null {
-  const row = store.statement("SELECT id FROM model_runs WHERE model = ? AND status = 'succeeded' ORDER BY id DESC LIMIT 1").get(model) as { id: number } | undefined;
+  const row = store
+    .statement("SELECT id FROM model_runs WHERE model = ? AND status = 'succeeded' ORDER BY id DESC LIMIT 1")
+    .get(model) as { id: number } | undefined;
   return row ? readModelRun(store, row.id) : null;
 }
 
@@ -99,23 +105,48 @@ function parse(text: string | undefined): Record<string, unknown> {
 }
 
 /** Records a run as started and returns its id and version (the model's previous version + 1). */
-export function startModelRun(store: Store, model: string, kind: string, params: unknown, scoredAt: Date, startedAt: Date): { id: number; version: number } {
+export function startModelRun(
+  store: Store,
+  model: string,
+  kind: string,
+  params: unknown,
+  scoredAt: Date,
+  startedAt: Date,
+): { id: number; version: number } {
   return store.transaction(() => {
-    const last = store.statement('SELECT MAX(version) AS v FROM model_runs WHERE model = ?').get(model) as { v: number | null };
+    const last = store.statement('SELECT MAX(version) AS v FROM model_runs WHERE model = ?').get(model) as {
+      v: number | null;
+    };
     const version = (last.v ?? 0) + 1;
     const result = store
-      .statement("INSERT INTO model_runs (model, kind, version, status, started_at, scored_at, params) VALUES (?, ?, ?, 'running', ?, ?, ?)")
+      .statement(
+        "INSERT INTO model_runs (model, kind, version, status, started_at, scored_at, params) VALUES (?, ?, ?, 'running', ?, ?, ?)",
+      )
       .run(model, kind, version, startedAt.toISOString(), scoredAt.toISOString(), JSON.stringify(params));
     return { id: Number(result.lastInsertRowid), version };
   });
 }
 
-export function finishModelRun(store: Store, id: number, outcome: { contacts: number; metrics: unknown; saved: unknown; finishedAt: Date }): void {
+export function finishModelRun(
+  store: Store,
+  id: number,
+  outcome: { contacts: number; metrics: unknown; saved: unknown; finishedAt: Date },
+): void {
   store
-    .statement("UPDATE model_runs SET status = 'succeeded', finished_at = ?, contacts = ?, metrics = ?, saved = ? WHERE id = ?")
-    .run(outcome.finishedAt.toISOString(), outcome.contacts, JSON.stringify(outcome.metrics), JSON.stringify(outcome.saved), id);
+    .statement(
+      "UPDATE model_runs SET status = 'succeeded', finished_at = ?, contacts = ?, metrics = ?, saved = ? WHERE id = ?",
+    )
+    .run(
+      outcome.finishedAt.toISOString(),
+      outcome.contacts,
+      JSON.stringify(outcome.metrics),
+      JSON.stringify(outcome.saved),
+      id,
+    );
 }
 
 export function failModelRun(store: Store, id: number, error: string, finishedAt: Date): void {
-  store.statement("UPDATE model_runs SET status = 'failed', finished_at = ?, error = ? WHERE id = ?").run(finishedAt.toISOString(), error, id);
+  store
+    .statement("UPDATE model_runs SET status = 'failed', finished_at = ?, error = ? WHERE id = ?")
+    .run(finishedAt.toISOString(), error, id);
 }

@@ -35,7 +35,12 @@ export interface ScoreOptions {
  * recomputeContacts(store, [42, 43], { now });
  * scoreContacts(store, 'clusters', [42, 43]); // [{ contactId: 42, value: 2, label: 'High-Value Frequent', version: 3 }, …]
  */
-export function scoreContacts(store: Store, model: string, contactIds: readonly number[], options: ScoreOptions = {}): ContactScore[] {
+export function scoreContacts(
+  store: Store,
+  model: string,
+  contactIds: readonly number[],
+  options: ScoreOptions = {},
+): ContactScore[] {
   const run = latestModelRun(store, model);
   if (!run) throw new Error(`model "${model}" has no successful run to score with (run the models first)`);
   const now = options.now ?? new Date();
@@ -49,15 +54,28 @@ export function scoreContacts(store: Store, model: string, contactIds: readonly 
     ids = rows.ids;
     const labels = Array.from(clusters, (c) => saved.names[c] ?? String(c));
     outputs = [{ output: 'cluster', values: Array.from(clusters), labels }];
-    scores = ids.map((contactId, i) => ({ contactId, value: clusters[i] as number, label: labels[i] as string, version: run.version }));
+    scores = ids.map((contactId, i) => ({
+      contactId,
+      value: clusters[i] as number,
+      label: labels[i] as string,
+      version: run.version,
+    }));
   } else if (run.kind === 'churn' || run.kind === 'bgnbd' || run.kind === 'mbgnbd') {
     const saved = run.saved as unknown as SavedChurnModel;
     const wanted = new Set(contactIds);
-    const { ids: customers, summary } = churnSummary(readPurchases(store, now, options.currency).filter((p) => wanted.has(p.contact)), now);
+    const { ids: customers, summary } = churnSummary(
+      readPurchases(store, now, options.currency).filter((p) => wanted.has(p.contact)),
+      now,
+    );
     ids = customers;
     outputs = scoreChurn(saved, summary);
     const alive = outputs[0]?.values ?? [];
-    scores = ids.map((contactId, i) => ({ contactId, value: alive[i] as number, label: saved.purchases.model, version: run.version }));
+    scores = ids.map((contactId, i) => ({
+      contactId,
+      value: alive[i] as number,
+      label: saved.purchases.model,
+      version: run.version,
+    }));
   } else if (run.kind === 'propensity') {
     const saved = run.saved as unknown as SavedPropensityModel;
     const scored = scorePropensity(store, saved, saved.preparation.features, now, options.currency, contactIds);
@@ -66,7 +84,9 @@ export function scoreContacts(store: Store, model: string, contactIds: readonly 
     const values = outputs[0]?.values ?? [];
     scores = ids.map((contactId, i) => ({ contactId, value: values[i] as number, label: null, version: run.version }));
   } else {
-    throw new Error(`model "${model}" is a ${run.kind} model, which cannot score new contacts without a refit (DBSCAN has no centroids to assign to); run the models again`);
+    throw new Error(
+      `model "${model}" is a ${run.kind} model, which cannot score new contacts without a refit (DBSCAN has no centroids to assign to); run the models again`,
+    );
   }
   store.transaction(() => {
     writeOutputs(store, model, run, contactIds, [], now, false);

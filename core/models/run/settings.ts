@@ -14,19 +14,24 @@ export class ModelSettingsError extends Error {
 }
 
 const featureName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'expected a feature name like frequency_365d');
-const features = z.array(featureName).min(1, 'name at least one feature, e.g. [days_since_last_purchase, frequency_365d, monetary_365d]');
+const features = z
+  .array(featureName)
+  .min(1, 'name at least one feature, e.g. [days_since_last_purchase, frequency_365d, monetary_365d]');
 const positiveInt = z.number().int().positive();
-const kRange = z.union([
-  z.literal('auto').transform(() => ({ min: 2, max: 10 })),
-  positiveInt.min(1).transform((k) => ({ min: k, max: k })),
-  z
-    .string()
-    .regex(/^\s*\d+\s*(\.\.\s*\d+\s*)?$/, 'expected a whole number (5), a range (2..10) or auto')
-    .transform((text) => {
-      const [a = '0', b] = text.split('..').map((s) => s.trim());
-      return { min: Number(a), max: Number(b ?? a) };
-    }),
-], { error: 'expected a whole number (5), a range (2..10) or auto' });
+const kRange = z.union(
+  [
+    z.literal('auto').transform(() => ({ min: 2, max: 10 })),
+    positiveInt.min(1).transform((k) => ({ min: k, max: k })),
+    z
+      .string()
+      .regex(/^\s*\d+\s*(\.\.\s*\d+\s*)?$/, 'expected a whole number (5), a range (2..10) or auto')
+      .transform((text) => {
+        const [a = '0', b] = text.split('..').map((s) => s.trim());
+        return { min: Number(a), max: Number(b ?? a) };
+      }),
+  ],
+  { error: 'expected a whole number (5), a range (2..10) or auto' },
+);
 
 const clusterCommon = {
   features,
@@ -84,7 +89,13 @@ const propensitySettings = z.strictObject({
   snapshots: positiveInt.max(52).default(6),
 });
 
-const settingsSchema = z.discriminatedUnion('kind', [kmeansSettings, dbscanSettings, hierarchicalSettings, churnSettings, propensitySettings]);
+const settingsSchema = z.discriminatedUnion('kind', [
+  kmeansSettings,
+  dbscanSettings,
+  hierarchicalSettings,
+  churnSettings,
+  propensitySettings,
+]);
 
 export type KMeansSettings = z.output<typeof kmeansSettings>;
 export type DbscanSettings = z.output<typeof dbscanSettings>;
@@ -114,20 +125,27 @@ export function parseModelSettings(name: string, raw: unknown): ModelSettings {
   if (!parsed.success) {
     throw new ModelSettingsError(
       parsed.error.issues.map((issue) => {
-        if (issue.code === 'unrecognized_keys') return `${at([...issue.path, issue.keys[0] ?? ''])}: unknown setting for a ${kind} model (remove it or check its spelling)`;
-        if (issue.code === 'invalid_type' && issue.input === undefined) return `${at(issue.path)}: missing (${issue.message})`;
+        if (issue.code === 'unrecognized_keys')
+          return `${at([...issue.path, issue.keys[0] ?? ''])}: unknown setting for a ${kind} model (remove it or check its spelling)`;
+        if (issue.code === 'invalid_type' && issue.input === undefined)
+          return `${at(issue.path)}: missing (${issue.message})`;
         return `${at(issue.path)}: ${issue.message}`;
       }),
     );
   }
   const settings = parsed.data;
   const issues: string[] = [];
-  if ('log1p' in settings) for (const f of settings.log1p) if (!settings.features.includes(f)) issues.push(`${at(['log1p'])}: "${f}" is not among the features (add it to features or remove it from log1p)`);
+  if ('log1p' in settings)
+    for (const f of settings.log1p)
+      if (!settings.features.includes(f))
+        issues.push(`${at(['log1p'])}: "${f}" is not among the features (add it to features or remove it from log1p)`);
   if ('k' in settings && settings.kind === 'kmeans' && (settings.k.min < 2 || settings.k.max < settings.k.min)) {
     issues.push(`${at(['k'])}: the range must start at 2 or more and not end before it starts (e.g. 2..10)`);
   }
   if ('components' in settings && settings.components !== undefined && settings.components > settings.features.length) {
-    issues.push(`${at(['components'])}: ${settings.components} principal components from ${settings.features.length} features (use at most ${settings.features.length})`);
+    issues.push(
+      `${at(['components'])}: ${settings.components} principal components from ${settings.features.length} features (use at most ${settings.features.length})`,
+    );
   }
   if (issues.length > 0) throw new ModelSettingsError(issues);
   return settings;

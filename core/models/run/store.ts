@@ -17,7 +17,10 @@ export interface FeatureRows {
 
 function featureSql(name: string, model: string): string {
   if (NUMERIC_FEATURES.has(name)) return `f.${name}`;
-  if (TEXT_FEATURES.has(name)) throw new Error(`models.${model}.features: "${name}" is text, not a number (use rfm_recency, rfm_frequency or rfm_monetary)`);
+  if (TEXT_FEATURES.has(name))
+    throw new Error(
+      `models.${model}.features: "${name}" is text, not a number (use rfm_recency, rfm_frequency or rfm_monetary)`,
+    );
   return `json_extract(f.custom, ${propertyPath(name)})`;
 }
 
@@ -25,20 +28,36 @@ function featureSql(name: string, model: string): string {
  * Reads features from `contact_features` (built-in columns, or expression features from config by name), for every
  * contact or the given ones.
  */
-export function readFeatures(store: Store, model: string, features: readonly string[], fill: Record<string, number>, ids?: readonly number[]): FeatureRows {
+export function readFeatures(
+  store: Store,
+  model: string,
+  features: readonly string[],
+  fill: Record<string, number>,
+  ids?: readonly number[],
+): FeatureRows {
   const select = features.map((f, i) => `${featureSql(f, model)} AS v${i}`).join(', ');
   const custom = features.filter((f) => !NUMERIC_FEATURES.has(f));
   if (custom.length > 0) {
-    const present = store.statement(`SELECT ${custom.map((f) => `MAX(json_type(custom, ${propertyPath(f)}) IS NOT NULL) AS "${f}"`).join(', ')} FROM contact_features`).get() as Record<string, number | null>;
+    const present = store
+      .statement(
+        `SELECT ${custom.map((f) => `MAX(json_type(custom, ${propertyPath(f)}) IS NOT NULL) AS "${f}"`).join(', ')} FROM contact_features`,
+      )
+      .get() as Record<string, number | null>;
     const missing = custom.filter((f) => !present[f]);
     if (missing.length > 0) {
-      throw new Error(`models.${model}.features: unknown feature${missing.length > 1 ? 's' : ''} ${missing.map((f) => `"${f}"`).join(', ')} (use a built-in feature such as frequency_365d, or one defined under features: in config, and compute features first)`);
+      throw new Error(
+        `models.${model}.features: unknown feature${missing.length > 1 ? 's' : ''} ${missing.map((f) => `"${f}"`).join(', ')} (use a built-in feature such as frequency_365d, or one defined under features: in config, and compute features first)`,
+      );
     }
   }
   const rows = (
     ids === undefined
       ? store.statement(`SELECT f.contact_id AS id, ${select} FROM contact_features f ORDER BY f.contact_id`).all()
-      : store.statement(`SELECT f.contact_id AS id, ${select} FROM contact_features f JOIN ${store.dialect.jsonArrayRows(1)} j ON j.value = f.contact_id ORDER BY f.contact_id`).all(JSON.stringify(ids))
+      : store
+          .statement(
+            `SELECT f.contact_id AS id, ${select} FROM contact_features f JOIN ${store.dialect.jsonArrayRows(1)} j ON j.value = f.contact_id ORDER BY f.contact_id`,
+          )
+          .all(JSON.stringify(ids))
   ) as Record<string, number | null>[];
   const kept: number[] = [];
   const values: number[][] = features.map(() => []);
@@ -81,26 +100,47 @@ export interface OutputRun {
  * With `replace`, every earlier output of the model goes first (a full run); otherwise only these contacts' rows are
  * replaced (scoring a few contacts).
  */
-export function writeOutputs(store: Store, model: string, run: OutputRun, ids: readonly number[], outputs: readonly OutputColumn[], computedAt: Date, replace: boolean): void {
+export function writeOutputs(
+  store: Store,
+  model: string,
+  run: OutputRun,
+  ids: readonly number[],
+  outputs: readonly OutputColumn[],
+  computedAt: Date,
+  replace: boolean,
+): void {
   const at = computedAt.toISOString();
   if (replace) store.statement('DELETE FROM model_outputs WHERE model = ?').run(model);
   else {
     const remove = store.statement('DELETE FROM model_outputs WHERE model = ? AND contact_id = ?');
     for (const id of ids) remove.run(model, id);
   }
-  const insert = store.statement('INSERT INTO model_outputs (contact_id, model, output, value, label, computed_at, model_version, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+  const insert = store.statement(
+    'INSERT INTO model_outputs (contact_id, model, output, value, label, computed_at, model_version, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+  );
   for (const column of outputs)
     ids.forEach((id, i) => {
       const value = column.values[i] ?? null;
       const label = column.labels?.[i] ?? null;
       if (value === null && label === null) return;
-      insert.run(id, model, column.output, value !== null && Number.isFinite(value) ? value : null, label, at, run.version, run.id);
+      insert.run(
+        id,
+        model,
+        column.output,
+        value !== null && Number.isFinite(value) ? value : null,
+        label,
+        at,
+        run.version,
+        run.id,
+      );
     });
 }
 
 /** Labels of one output of a model by contact (the previous run's clusters, to count who moved). */
 export function readLabels(store: Store, model: string, output: string): Map<number, string | null> {
-  const rows = store.statement('SELECT contact_id, label FROM model_outputs WHERE model = ? AND output = ?').all(model, output) as { contact_id: number; label: string | null }[];
+  const rows = store
+    .statement('SELECT contact_id, label FROM model_outputs WHERE model = ? AND output = ?')
+    .all(model, output) as { contact_id: number; label: string | null }[];
   return new Map(rows.map((r) => [r.contact_id, r.label]));
 }
 
@@ -115,14 +155,29 @@ export interface StoredPurchase {
  * Purchase events up to `now` (inclusive), values converted to the reporting currency with the config's rates (a
  * purchase without a currency is in the reporting currency).
  */
-export function readPurchases(store: Store, now: Date, currency: { reporting: string; rates?: Record<string, number> } | undefined): StoredPurchase[] {
+export function readPurchases(
+  store: Store,
+  now: Date,
+  currency: { reporting: string; rates?: Record<string, number> } | undefined,
+): StoredPurchase[] {
   const reporting = currency?.reporting ?? 'USD';
   const rates = new Map<string, number>([[reporting, 1], ...Object.entries(currency?.rates ?? {})]);
   const rows = store
-    .statement("SELECT contact_id, occurred_at, value, json_extract(properties, '$.currency') AS currency FROM events WHERE type = 'purchase' AND occurred_at <= ? ORDER BY contact_id, occurred_at")
-    .all(now.toISOString()) as { contact_id: number; occurred_at: string; value: number | null; currency: string | null }[];
+    .statement(
+      "SELECT contact_id, occurred_at, value, json_extract(properties, '$.currency') AS currency FROM events WHERE type = 'purchase' AND occurred_at <= ? ORDER BY contact_id, occurred_at",
+    )
+    .all(now.toISOString()) as {
+    contact_id: number;
+    occurred_at: string;
+    value: number | null;
+    currency: string | null;
+  }[];
   return rows.map((r) => {
     const rate = rates.get(r.currency ?? reporting);
-    return { contact: r.contact_id, at: Date.parse(r.occurred_at), value: r.value === null || rate === undefined ? null : r.value * rate };
+    return {
+      contact: r.contact_id,
+      at: Date.parse(r.occurred_at),
+      value: r.value === null || rate === undefined ? null : r.value * rate,
+    };
   });
 }

@@ -21,7 +21,12 @@ export interface Membership {
  * @example
  * const version = saveSegmentDefinition(store, 'vip', { rule: { trait: 'lifecycle_stage', eq: 'customer' } });
  */
-export function saveSegmentDefinition(store: Store, key: string, definition: unknown, now = new Date().toISOString()): number {
+export function saveSegmentDefinition(
+  store: Store,
+  key: string,
+  definition: unknown,
+  now = new Date().toISOString(),
+): number {
   return store.transaction(() => {
     const latest = latestSegmentDefinition(store, key);
     const json = JSON.stringify(definition);
@@ -37,10 +42,17 @@ export function saveSegmentDefinition(store: Store, key: string, definition: unk
 /** The latest version of a segment's definition. */
 export function latestSegmentDefinition(store: Store, key: string): SegmentDefinitionRow | undefined {
   const row = store
-    .statement('SELECT key, version, definition, created_at FROM segment_definitions WHERE key = ? ORDER BY version DESC LIMIT 1')
+    .statement(
+      'SELECT key, version, definition, created_at FROM segment_definitions WHERE key = ? ORDER BY version DESC LIMIT 1',
+    )
     .get(key) as { key: string; version: number; definition: string; created_at: string } | undefined;
   return row
-    ? { key: row.key, version: row.version, definition: JSON.parse(row.definition) as unknown, createdAt: row.created_at }
+    ? {
+        key: row.key,
+        version: row.version,
+        definition: JSON.parse(row.definition) as unknown,
+        createdAt: row.created_at,
+      }
     : undefined;
 }
 
@@ -53,10 +65,18 @@ export function readMemberships(store: Store, segmentKey: string): Membership[] 
 }
 
 /** Puts a contact in a segment (a no-op when already in), opening a history row. */
-export function enterSegment(store: Store, segmentKey: string, contactId: number, version: number, now = new Date().toISOString()): void {
+export function enterSegment(
+  store: Store,
+  segmentKey: string,
+  contactId: number,
+  version: number,
+  now = new Date().toISOString(),
+): void {
   store.transaction(() => {
     const r = store
-      .statement('INSERT INTO memberships (segment_key, contact_id, entered_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING')
+      .statement(
+        'INSERT INTO memberships (segment_key, contact_id, entered_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+      )
       .run(segmentKey, contactId, now);
     if (r.changes === 0) return;
     store
@@ -70,7 +90,9 @@ export function enterSegment(store: Store, segmentKey: string, contactId: number
 /** Takes a contact out of a segment (a no-op when not in), closing its history row. */
 export function exitSegment(store: Store, segmentKey: string, contactId: number, now = new Date().toISOString()): void {
   store.transaction(() => {
-    const r = store.statement('DELETE FROM memberships WHERE segment_key = ? AND contact_id = ?').run(segmentKey, contactId);
+    const r = store
+      .statement('DELETE FROM memberships WHERE segment_key = ? AND contact_id = ?')
+      .run(segmentKey, contactId);
     if (r.changes === 0) return;
     store
       .statement(

@@ -18,7 +18,11 @@ load(async () => {
             findings.map((f) =>
               el(
                 'li',
-                { class: `alert${f.severity === 'notice' ? ' notice' : ''}`, 'data-severity': f.severity ?? '', 'data-code': f.code ?? '' },
+                {
+                  class: `alert${f.severity === 'notice' ? ' notice' : ''}`,
+                  'data-severity': f.severity ?? '',
+                  'data-code': f.code ?? '',
+                },
                 el('strong', { class: 'severity' }, f.severity === 'notice' ? 'Notice' : 'Warning'),
                 f.section ? el('span', { class: 'badge' }, title(f.section)) : null,
                 el('span', { class: 'message' }, text(f)),
@@ -65,8 +69,26 @@ function render(value, depth) {
         el(
           'table',
           {},
-          el('thead', {}, el('tr', {}, columns.map((c) => el('th', { scope: 'col' }, title(c))))),
-          el('tbody', {}, value.map((row) => el('tr', {}, columns.map((c) => el('td', {}, scalar(row[c])))))),
+          el(
+            'thead',
+            {},
+            el(
+              'tr',
+              {},
+              columns.map((c) => el('th', { scope: 'col' }, title(c))),
+            ),
+          ),
+          el(
+            'tbody',
+            {},
+            value.map((row) =>
+              el(
+                'tr',
+                {},
+                columns.map((c) => el('td', {}, scalar(row[c]))),
+              ),
+            ),
+          ),
         ),
       );
     }
@@ -78,7 +100,10 @@ function render(value, depth) {
     return el(
       'dl',
       { class: depth === 0 ? 'audit' : 'audit nested' },
-      entries.flatMap(([k, v]) => [el('dt', {}, title(k)), el('dd', {}, v !== null && typeof v === 'object' ? render(v, depth + 1) : scalar(v))]),
+      entries.flatMap(([k, v]) => [
+        el('dt', {}, title(k)),
+        el('dd', {}, v !== null && typeof v === 'object' ? render(v, depth + 1) : scalar(v)),
+      ]),
     );
   }
   return el('p', {}, scalar(value));
@@ -86,7 +111,8 @@ function render(value, depth) {
 
 function scalar(v) {
   if (v === null || v === undefined) return '—';
-  if (typeof v === 'number') return Number.isInteger(v) ? v.toLocaleString('en') : v.toLocaleString('en', { maximumFractionDigits: 3 });
+  if (typeof v === 'number')
+    return Number.isInteger(v) ? v.toLocaleString('en') : v.toLocaleString('en', { maximumFractionDigits: 3 });
   if (typeof v === 'object') return JSON.stringify(v);
   return String(v);
 }

@@ -1,6 +1,20 @@
 // Clustering: the elbow (inertia per k) and silhouette curves of a clustering model's last run, the chosen k marked
 // on both, and its cluster profiles side by side.
-import { PALETTE, api, chart, el, fill, load, number, percent, picker, query, remember, status, table } from './console.js';
+import {
+  PALETTE,
+  api,
+  chart,
+  el,
+  fill,
+  load,
+  number,
+  percent,
+  picker,
+  query,
+  remember,
+  status,
+  table,
+} from './console.js';
 
 const CLUSTERING = new Set(['kmeans', 'dbscan', 'hierarchical']);
 const CHOSEN = '#dc2626';
@@ -9,15 +23,23 @@ load(async () => {
   const { models } = await api('/models');
   const clustering = models.filter((m) => CLUSTERING.has(m.kind));
   if (clustering.length === 0) {
-    fill('cluster-profiles', el('p', { class: 'empty' }, 'No clustering model has run yet (add a kmeans model under models: and run a job).'));
+    fill(
+      'cluster-profiles',
+      el('p', { class: 'empty' }, 'No clustering model has run yet (add a kmeans model under models: and run a job).'),
+    );
     return;
   }
   const wanted = query('model');
   const first = clustering.some((m) => m.name === wanted) ? wanted : clustering[0].name;
-  const shown = picker('model-name', clustering.map((m) => ({ value: m.name, label: `${m.name} (${m.kind})` })), first, (name) => {
-    remember('model', name);
-    show(name).catch((error) => status(error.message, 'error'));
-  });
+  const shown = picker(
+    'model-name',
+    clustering.map((m) => ({ value: m.name, label: `${m.name} (${m.kind})` })),
+    first,
+    (name) => {
+      remember('model', name);
+      show(name).catch((error) => status(error.message, 'error'));
+    },
+  );
   await show(shown);
 });
 
@@ -37,7 +59,11 @@ async function show(name) {
   fill(
     'chosen-k',
     `k = ${chosenK ?? '—'}${metrics.algorithm ? ` (${metrics.algorithm})` : ''}. `,
-    reasons.length ? reasons.join(' ') : sweep.length ? '' : 'This run fitted one k, so there is no curve to choose from.',
+    reasons.length
+      ? reasons.join(' ')
+      : sweep.length
+        ? ''
+        : 'This run fitted one k, so there is no curve to choose from.',
   );
   curve('elbow-chart', sweep, chosenK, 'inertia', 'Inertia (within-cluster sum of squares)');
   curve('silhouette-chart', sweep, chosenK, 'silhouette', 'Mean silhouette');
@@ -100,7 +126,11 @@ function profiles(list) {
             { label: 'Feature', value: ([feature]) => el('code', {}, feature) },
             { label: 'Mean', value: ([, f]) => f.mean, numeric: true },
             { label: 'Median', value: ([, f]) => f.median, numeric: true },
-            { label: 'vs base (sd)', value: ([, f]) => (f.difference >= 0 ? '+' : '') + number(f.difference, 2), numeric: true },
+            {
+              label: 'vs base (sd)',
+              value: ([, f]) => (f.difference >= 0 ? '+' : '') + number(f.difference, 2),
+              numeric: true,
+            },
           ],
           Object.entries(p.features),
         ),

@@ -32,7 +32,11 @@ export async function api(path, options = {}) {
   const text = await response.text();
   const body = text ? JSON.parse(text) : null;
   if (!response.ok) {
-    throw new ApiError(response.status, body?.error?.code ?? 'error', body?.error?.message ?? `${path} answered ${response.status}`);
+    throw new ApiError(
+      response.status,
+      body?.error?.code ?? 'error',
+      body?.error?.message ?? `${path} answered ${response.status}`,
+    );
   }
   return body;
 }
@@ -64,9 +68,14 @@ export function latestOf(segment) {
   const last = trend[trend.length - 1];
   if (!last) return null;
   const previous = trend.length > 1 ? trend[trend.length - 2].size : null;
-  const stability = last.stability !== undefined ? last.stability : previous ? (previous - last.exited) / previous : null;
+  const stability =
+    last.stability !== undefined ? last.stability : previous ? (previous - last.exited) / previous : null;
   const changedShare =
-    last.changedShare !== undefined ? last.changedShare : previous !== null && previous + last.entered > 0 ? (last.entered + last.exited) / (previous + last.entered) : 0;
+    last.changedShare !== undefined
+      ? last.changedShare
+      : previous !== null && previous + last.entered > 0
+        ? (last.entered + last.exited) / (previous + last.entered)
+        : 0;
   const drift = last.drift !== undefined ? last.drift : previous !== null && changedShare > 0.4;
   return { ...last, stability, changedShare, drift };
 }
@@ -105,11 +114,25 @@ export function table(columns, rows, { caption, empty = 'Nothing yet.' } = {}) {
       'table',
       {},
       caption ? el('caption', {}, caption) : null,
-      el('thead', {}, el('tr', {}, columns.map((c) => el('th', { scope: 'col', class: c.numeric ? 'num' : null }, c.label)))),
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          columns.map((c) => el('th', { scope: 'col', class: c.numeric ? 'num' : null }, c.label)),
+        ),
+      ),
       el(
         'tbody',
         {},
-        rows.map((row) => el('tr', {}, columns.map((c) => el('td', { class: c.numeric ? 'num' : null }, cell(c.value(row)))))),
+        rows.map((row) =>
+          el(
+            'tr',
+            {},
+            columns.map((c) => el('td', { class: c.numeric ? 'num' : null }, cell(c.value(row)))),
+          ),
+        ),
       ),
     ),
   );
@@ -128,8 +151,11 @@ export function figures(entries) {
 
 export function number(value, digits) {
   if (value === undefined || value === null || Number.isNaN(value)) return '—';
-  if (digits !== undefined) return value.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-  return Number.isInteger(value) ? value.toLocaleString('en') : value.toLocaleString('en', { maximumFractionDigits: 3 });
+  if (digits !== undefined)
+    return value.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  return Number.isInteger(value)
+    ? value.toLocaleString('en')
+    : value.toLocaleString('en', { maximumFractionDigits: 3 });
 }
 
 export function percent(share) {
@@ -169,7 +195,18 @@ export async function load(loader) {
 }
 
 /** Colours for series, readable on white and told apart without relying on hue alone (plus the legend). */
-export const PALETTE = ['#2563eb', '#d97706', '#059669', '#dc2626', '#7c3aed', '#0891b2', '#be185d', '#4d7c0f', '#92400e', '#475569'];
+export const PALETTE = [
+  '#2563eb',
+  '#d97706',
+  '#059669',
+  '#dc2626',
+  '#7c3aed',
+  '#0891b2',
+  '#be185d',
+  '#4d7c0f',
+  '#92400e',
+  '#475569',
+];
 
 /** Draws a chart on the canvas with this id (replacing any earlier one); animation off so what is seen is final. */
 export function chart(id, config) {
@@ -201,7 +238,9 @@ export function histogram(values, { bins = 20, min, max, format = (v) => number(
 /** A select filled with options; calls back with the chosen value (now and on change). */
 export function picker(id, options, selected, onChange) {
   const select = document.getElementById(id);
-  select.replaceChildren(...options.map((o) => el('option', { value: o.value, selected: o.value === selected }, o.label)));
+  select.replaceChildren(
+    ...options.map((o) => el('option', { value: o.value, selected: o.value === selected }, o.label)),
+  );
   select.addEventListener('change', () => onChange(select.value));
   return select.value;
 }

@@ -23,17 +23,32 @@ load(async () => {
 
 async function find(email) {
   const { contacts } = await api(`/contacts?email=${encodeURIComponent(email)}`);
-  fill('contact-profile', contacts.length ? contacts.map(profile) : el('p', { class: 'empty' }, `No contact has the email ${email}.`));
+  fill(
+    'contact-profile',
+    contacts.length ? contacts.map(profile) : el('p', { class: 'empty' }, `No contact has the email ${email}.`),
+  );
 }
 
 function profile(contact) {
-  const traits = Object.entries(contact.traits ?? {}).filter(([, v]) => v !== null && v !== '' && typeof v !== 'object');
+  const traits = Object.entries(contact.traits ?? {}).filter(
+    ([, v]) => v !== null && v !== '' && typeof v !== 'object',
+  );
   const features = Object.entries(contact.features ?? {}).filter(([, v]) => v !== null);
   return el(
     'article',
     { class: 'card', 'aria-label': `Contact ${contact.id}` },
-    el('h2', {}, [contact.traits?.first_name, contact.traits?.last_name].filter(Boolean).join(' ') || contact.email || `Contact ${contact.id}`),
-    el('p', { class: 'hint' }, `Contact #${contact.id} · ${contact.email ?? 'no email'} · consent ${contact.emailConsent ?? 'unknown'}`),
+    el(
+      'h2',
+      {},
+      [contact.traits?.first_name, contact.traits?.last_name].filter(Boolean).join(' ') ||
+        contact.email ||
+        `Contact ${contact.id}`,
+    ),
+    el(
+      'p',
+      { class: 'hint' },
+      `Contact #${contact.id} · ${contact.email ?? 'no email'} · consent ${contact.emailConsent ?? 'unknown'}`,
+    ),
     el('h3', {}, 'Identities in each tool'),
     table(
       [
@@ -46,7 +61,10 @@ function profile(contact) {
     el('h3', {}, 'Segments'),
     table(
       [
-        { label: 'Segment', value: (s) => el('a', { href: `/console/segments?key=${encodeURIComponent(s.segment)}` }, s.segment) },
+        {
+          label: 'Segment',
+          value: (s) => el('a', { href: `/console/segments?key=${encodeURIComponent(s.segment)}` }, s.segment),
+        },
         { label: 'Entered', value: (s) => when(s.enteredAt) },
         { label: 'Exited', value: (s) => (s.current ? 'still a member' : when(s.exitedAt)) },
       ],
@@ -64,11 +82,24 @@ function profile(contact) {
       { empty: 'No model has scored this contact.' },
     ),
     el('h3', {}, 'Traits'),
-    table([{ label: 'Trait', value: ([k]) => k }, { label: 'Value', value: ([, v]) => String(v) }], traits),
+    table(
+      [
+        { label: 'Trait', value: ([k]) => k },
+        { label: 'Value', value: ([, v]) => String(v) },
+      ],
+      traits,
+    ),
     el('h3', {}, 'Features'),
-    table([{ label: 'Feature', value: ([k]) => el('code', {}, k) }, { label: 'Value', value: ([, v]) => (typeof v === 'number' ? number(v) : String(v)), numeric: true }], features, {
-      empty: 'No features computed yet.',
-    }),
+    table(
+      [
+        { label: 'Feature', value: ([k]) => el('code', {}, k) },
+        { label: 'Value', value: ([, v]) => (typeof v === 'number' ? number(v) : String(v)), numeric: true },
+      ],
+      features,
+      {
+        empty: 'No features computed yet.',
+      },
+    ),
     el('h3', {}, 'Recent events'),
     table(
       [

@@ -28,6 +28,9 @@ form.addEventListener('submit', async (event) => {
     return;
   }
   line.dataset.kind = 'error';
-  line.textContent = response.status === 401 || response.status === 403 ? 'That token was not accepted.' : `Sign-in failed (${response.status}).`;
+  line.textContent =
+    response.status === 401 || response.status === 403
+      ? 'That token was not accepted.'
+      : `Sign-in failed (${response.status}).`;
   input.focus();
 });

@@ -21,16 +21,27 @@ load(async () => {
 
   const alerts = [];
   for (const s of list.filter((s) => s.latest?.drift)) {
-    alerts.push(el('p', { class: 'alert' }, `Drift: ${s.name ?? s.key} changed by ${percent(s.latest.changedShare)} in its last evaluation.`));
+    alerts.push(
+      el(
+        'p',
+        { class: 'alert' },
+        `Drift: ${s.name ?? s.key} changed by ${percent(s.latest.changedShare)} in its last evaluation.`,
+      ),
+    );
   }
   for (const run of recent.filter((r) => r.status === 'failed' || r.status === 'partial')) {
     alerts.push(
-      el('p', { class: 'alert bad' }, `Run #${run.id} of ${run.job} ${run.status} (${when(run.startedAt)})${run.error ? `: ${run.error}` : ''}.`),
+      el(
+        'p',
+        { class: 'alert bad' },
+        `Run #${run.id} of ${run.job} ${run.status} (${when(run.startedAt)})${run.error ? `: ${run.error}` : ''}.`,
+      ),
     );
   }
   for (const [name, n] of waiting) {
     const destination = /destination="([^"]*)"/.exec(name)?.[1] ?? name;
-    if (n > 0) alerts.push(el('p', { class: 'alert' }, `${number(n)} changes waiting to be retried for ${destination}.`));
+    if (n > 0)
+      alerts.push(el('p', { class: 'alert' }, `${number(n)} changes waiting to be retried for ${destination}.`));
   }
   fill('alerts', alerts.length ? alerts : el('p', { class: 'empty' }, 'No alerts.'));
 
@@ -56,7 +67,10 @@ load(async () => {
     'segment-sizes',
     table(
       [
-        { label: 'Segment', value: (s) => el('a', { href: `/console/segments?key=${encodeURIComponent(s.key)}` }, s.name ?? s.key) },
+        {
+          label: 'Segment',
+          value: (s) => el('a', { href: `/console/segments?key=${encodeURIComponent(s.key)}` }, s.name ?? s.key),
+        },
         { label: 'Members', value: (s) => s.size, numeric: true },
         { label: 'Stability', value: (s) => percent(s.latest?.stability), numeric: true },
         { label: 'Drift', value: (s) => (s.latest ? (s.latest.drift ? 'yes' : 'no') : null) },

@@ -8,15 +8,23 @@ load(async () => {
   const { models } = await api('/models');
   const predictive = models.filter((m) => PREDICTIVE.has(m.kind));
   if (predictive.length === 0) {
-    fill('prediction-summary', el('span', {}, 'No churn model has run yet (add a model of kind churn under models: and run a job).'));
+    fill(
+      'prediction-summary',
+      el('span', {}, 'No churn model has run yet (add a model of kind churn under models: and run a job).'),
+    );
     return;
   }
   const wanted = query('model');
   const first = predictive.some((m) => m.name === wanted) ? wanted : predictive[0].name;
-  const shown = picker('model-name', predictive.map((m) => ({ value: m.name, label: m.name })), first, (name) => {
-    remember('model', name);
-    show(name).catch((error) => status(error.message, 'error'));
-  });
+  const shown = picker(
+    'model-name',
+    predictive.map((m) => ({ value: m.name, label: m.name })),
+    first,
+    (name) => {
+      remember('model', name);
+      show(name).catch((error) => status(error.message, 'error'));
+    },
+  );
   await show(shown);
 });
 
@@ -35,7 +43,9 @@ async function show(name) {
     `${number(metrics.customers)} customers scored with ${metrics.model ?? 'BG/NBD'}`,
     metrics.reason ? ` (${metrics.reason})` : '',
     `. Mean P(alive) ${percent(metrics.meanProbabilityAlive)}; churn risk above 70%: ${number(metrics.atRisk?.above70)}.`,
-    metrics.totalClv !== null && metrics.totalClv !== undefined ? ` Total CLV over ${metrics.clvHorizonDays} days: ${number(metrics.totalClv, 0)}.` : '',
+    metrics.totalClv !== null && metrics.totalClv !== undefined
+      ? ` Total CLV over ${metrics.clvHorizonDays} days: ${number(metrics.totalClv, 0)}.`
+      : '',
     metrics.spendWarning ? ` ${metrics.spendWarning}` : '',
   );
   histogramChart('risk-chart', distributions.risk, 'contacts by churn risk (1 − P(alive))', '#dc2626');
@@ -49,8 +59,19 @@ function histogramChart(id, distribution, title, colour) {
     type: 'bar',
     data: {
       labels: bins.map((b) => `${number(b.from, 2)}–${number(b.to, 2)}`),
-      datasets: [{ label: title, data: bins.map((b) => b.contacts), backgroundColor: colour, barPercentage: 1, categoryPercentage: 1 }],
+      datasets: [
+        {
+          label: title,
+          data: bins.map((b) => b.contacts),
+          backgroundColor: colour,
+          barPercentage: 1,
+          categoryPercentage: 1,
+        },
+      ],
     },
-    options: { plugins: { legend: { display: false }, title: { display: true, text: title } }, scales: { y: { beginAtZero: true } } },
+    options: {
+      plugins: { legend: { display: false }, title: { display: true, text: title } },
+      scales: { y: { beginAtZero: true } },
+    },
   });
 }

@@ -7,7 +7,9 @@ const shownRuns = [];
 
 load(async () => {
   await more();
-  document.getElementById('older').addEventListener('click', () => more().catch((error) => status(error.message, 'error')));
+  document
+    .getElementById('older')
+    .addEventListener('click', () => more().catch((error) => status(error.message, 'error')));
   const id = query('id') ?? shownRuns[0]?.id;
   if (id !== undefined) await showRun(id);
 });
@@ -87,7 +89,10 @@ async function showRun(id, errorsPage = 1) {
         { label: 'Reason', value: (e) => e.reason },
       ],
       rejected.rows,
-      { caption: `${rejected.total} rejected rows (page ${rejected.page} of ${rejected.pages})`, empty: 'No rejected rows.' },
+      {
+        caption: `${rejected.total} rejected rows (page ${rejected.page} of ${rejected.pages})`,
+        empty: 'No rejected rows.',
+      },
     ),
     pager,
   );

@@ -1,6 +1,23 @@
 // Segments: sizes over time (one line per segment), a profile per segment against the base, and the migration
 // between the last two evaluations as a stacked bar chart (where each segment's members of the earlier run went).
-import { ApiError, PALETTE, api, chart, el, fill, latestOf, load, number, percent, picker, query, remember, status, table, when } from './console.js';
+import {
+  ApiError,
+  PALETTE,
+  api,
+  chart,
+  el,
+  fill,
+  latestOf,
+  load,
+  number,
+  percent,
+  picker,
+  query,
+  remember,
+  status,
+  table,
+  when,
+} from './console.js';
 
 const NONE = '(none)';
 
@@ -24,7 +41,10 @@ load(async () => {
         spanGaps: true,
       })),
     },
-    options: { plugins: { legend: { position: 'right' } }, scales: { y: { beginAtZero: true, title: { display: true, text: 'members' } } } },
+    options: {
+      plugins: { legend: { position: 'right' } },
+      scales: { y: { beginAtZero: true, title: { display: true, text: 'members' } } },
+    },
   });
 
   fill(
@@ -73,7 +93,9 @@ async function showProfile(key) {
       'p',
       { class: 'hint' },
       `${number(profile.members)} members of ${number(profile.base)} contacts (${percent(profile.base ? profile.members / profile.base : null)}).`,
-      latest ? ` Last evaluated ${when(latest.evaluatedAt)}: ${number(latest.entered)} entered, ${number(latest.exited)} left, stability ${percent(latest.stability)}.` : '',
+      latest
+        ? ` Last evaluated ${when(latest.evaluatedAt)}: ${number(latest.entered)} entered, ${number(latest.exited)} left, stability ${percent(latest.stability)}.`
+        : '',
     ),
     (latest?.driftAlerts ?? []).map((a) => el('p', { class: 'alert' }, a)),
     table(
@@ -81,7 +103,11 @@ async function showProfile(key) {
         { label: 'Feature', value: (f) => el('code', {}, f.feature) },
         { label: 'Members (mean)', value: (f) => f.members, numeric: true },
         { label: 'All contacts (mean)', value: (f) => f.base, numeric: true },
-        { label: 'Index', value: (f) => (f.members !== null && f.base ? number((100 * f.members) / f.base, 0) : null), numeric: true },
+        {
+          label: 'Index',
+          value: (f) => (f.members !== null && f.base ? number((100 * f.members) / f.base, 0) : null),
+          numeric: true,
+        },
       ],
       shown,
       { caption: 'Mean of each feature; index 100 = the base', empty: 'No features computed yet.' },
@@ -109,7 +135,10 @@ async function showMigration(names) {
   }
   const { cells, from, to } = migration;
   const label = (key) => (key === null ? NONE : (names.get(key) ?? key));
-  fill('migration-runs', `From the evaluation of ${when(from.evaluatedAt)} to that of ${when(to.evaluatedAt)}; "${NONE}" is in none of them.`);
+  fill(
+    'migration-runs',
+    `From the evaluation of ${when(from.evaluatedAt)} to that of ${when(to.evaluatedAt)}; "${NONE}" is in none of them.`,
+  );
   const befores = [...new Set(cells.map((c) => c.from))];
   const afters = [...new Set(cells.map((c) => c.to))];
   const count = (f, t) => cells.find((c) => c.from === f && c.to === t)?.contacts ?? 0;
@@ -126,7 +155,10 @@ async function showMigration(names) {
     options: {
       indexAxis: 'y',
       plugins: { legend: { position: 'right' } },
-      scales: { x: { stacked: true, title: { display: true, text: 'contacts' } }, y: { stacked: true, title: { display: true, text: 'segment before' } } },
+      scales: {
+        x: { stacked: true, title: { display: true, text: 'contacts' } },
+        y: { stacked: true, title: { display: true, text: 'segment before' } },
+      },
     },
   });
   fill(

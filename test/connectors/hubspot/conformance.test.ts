@@ -10,12 +10,45 @@ const clientSecret = 'conformance-app-secret';
 const hookUrl = 'https://segflow.example/webhooks/hubspot';
 const at = 1_780_000_000_000;
 const events = JSON.stringify([
-  { eventId: 1, subscriptionId: 9, portalId: 62515, appId: 1, occurredAt: at - 2_000, subscriptionType: 'contact.propertyChange', attemptNumber: 0, objectId: 1000001, changeSource: 'CRM', propertyName: 'firstname', propertyValue: 'Ada' },
-  { eventId: 2, subscriptionId: 10, portalId: 62515, appId: 1, occurredAt: at - 1_000, subscriptionType: 'contact.deletion', attemptNumber: 0, objectId: 1000002, changeSource: 'CRM' },
+  {
+    eventId: 1,
+    subscriptionId: 9,
+    portalId: 62515,
+    appId: 1,
+    occurredAt: at - 2_000,
+    subscriptionType: 'contact.propertyChange',
+    attemptNumber: 0,
+    objectId: 1000001,
+    changeSource: 'CRM',
+    propertyName: 'firstname',
+    propertyValue: 'Ada',
+  },
+  {
+    eventId: 2,
+    subscriptionId: 10,
+    portalId: 62515,
+    appId: 1,
+    occurredAt: at - 1_000,
+    subscriptionType: 'contact.deletion',
+    attemptNumber: 0,
+    objectId: 1000002,
+    changeSource: 'CRM',
+  },
 ]);
 // Signed by the official SDK's v3 implementation, not ours.
-const sign = (secret: string) => Signature.getSignature('POST', 'v3', { signature: '', clientSecret: secret, requestBody: events, url: hookUrl, timestamp: at });
-const hookHeaders = (signature: string) => ({ 'content-type': 'application/json', 'x-hubspot-request-timestamp': String(at), 'x-hubspot-signature-v3': signature });
+const sign = (secret: string) =>
+  Signature.getSignature('POST', 'v3', {
+    signature: '',
+    clientSecret: secret,
+    requestBody: events,
+    url: hookUrl,
+    timestamp: at,
+  });
+const hookHeaders = (signature: string) => ({
+  'content-type': 'application/json',
+  'x-hubspot-request-timestamp': String(at),
+  'x-hubspot-signature-v3': signature,
+});
 
 runSourceConformance({
   connector: source,
@@ -44,7 +77,11 @@ runDestinationConformance({
     return {
       config: sandboxConfig(sandbox),
       badConfig: { accessToken: 'pat-wrong', basePath: sandbox.url },
-      members: live.map((c) => ({ contactId: `c-${c.id}`, email: (c.properties.email ?? '').toLowerCase(), externalIds: [c.id] })),
+      members: live.map((c) => ({
+        contactId: `c-${c.id}`,
+        email: (c.properties.email ?? '').toLowerCase(),
+        externalIds: [c.id],
+      })),
       badRow: { op: 'add', contact: { contactId: 'ghost', email: null, externalIds: ['424242424242'] } },
       teardown: () => sandbox.close(),
     };

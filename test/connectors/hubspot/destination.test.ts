@@ -3,12 +3,25 @@
 // erasure through GDPR delete. Real SDK against the sandbox; outcomes read from the sandbox portal.
 import { describe, expect, it } from 'vitest';
 import { createContext, type MembershipChange } from '../../../plugins/index.js';
-import { classifyHubSpotError, destination, hubspotSpec, sandboxConfig, type HubSpotSandbox } from '../../../connectors/hubspot/index.js';
+import {
+  classifyHubSpotError,
+  destination,
+  hubspotSpec,
+  sandboxConfig,
+  type HubSpotSandbox,
+} from '../../../connectors/hubspot/index.js';
 import { quiet, fast, sandboxForTest } from './fixture.js';
 
-const ctx = () => createContext({ connection: 'lists', budget: { requests: 100_000, intervalMs: 10_000 }, classifyError: classifyHubSpotError, logger: quiet });
+const ctx = () =>
+  createContext({
+    connection: 'lists',
+    budget: { requests: 100_000, intervalMs: 10_000 },
+    classifyError: classifyHubSpotError,
+    logger: quiet,
+  });
 const vip = { key: 'vip', name: 'VIP' };
-const listMembers = (s: HubSpotSandbox, name: string) => [...([...s.portal.lists.values()].find((l) => l.name === name)?.members.keys() ?? [])].sort();
+const listMembers = (s: HubSpotSandbox, name: string) =>
+  [...([...s.portal.lists.values()].find((l) => l.name === name)?.members.keys() ?? [])].sort();
 
 function liveContacts(s: HubSpotSandbox, n: number) {
   return [...s.portal.contacts.values()].filter((c) => !c.archived).slice(0, n);
@@ -33,7 +46,9 @@ describe('HubSpot destination', () => {
     expect(results[0]).toEqual({ status: 'accepted', destinationRecordId: known?.id });
     expect(results[1]).toEqual({ status: 'accepted', destinationRecordId: created?.id });
     expect(results[2]?.status).toBe('rejected');
-    expect(results[2]?.status === 'rejected' && results[2].reason).toContain('Email address refused@example.org is invalid');
+    expect(results[2]?.status === 'rejected' && results[2].reason).toContain(
+      'Email address refused@example.org is invalid',
+    );
     expect(sandbox.recorder.find((r) => r.path.endsWith('/batch/upsert'))?.status).toBe(207);
     expect(listMembers(sandbox, 'VIP')).toEqual([known?.id, created?.id].sort());
   });
@@ -66,8 +81,16 @@ describe('HubSpot destination', () => {
       {
         segment: vip,
         changes: [
-          { op: 'add', contact: { contactId: '1', email: null, externalIds: [a?.id as string] }, traits: { segflow_segments: 'VIP;Champions' } },
-          { op: 'update', contact: { contactId: '2', email: null, externalIds: [b?.id as string] }, traits: { segflow_segments: 'Churned' } },
+          {
+            op: 'add',
+            contact: { contactId: '1', email: null, externalIds: [a?.id as string] },
+            traits: { segflow_segments: 'VIP;Champions' },
+          },
+          {
+            op: 'update',
+            contact: { contactId: '2', email: null, externalIds: [b?.id as string] },
+            traits: { segflow_segments: 'Churned' },
+          },
         ],
       },
       config,
@@ -96,6 +119,8 @@ describe('HubSpot destination', () => {
     expect(results).toEqual([{ status: 'erased' }, { status: 'erased' }, { status: 'not_found' }]);
     expect(sandbox.portal.contacts.has(byId?.id as string)).toBe(false);
     expect(sandbox.portal.contacts.has(byEmail?.id as string)).toBe(false);
-    expect(sandbox.recorder.filter((r) => r.path === '/crm/v3/objects/contacts/gdpr-delete').map((r) => r.status)).toEqual([204, 204, 404]);
+    expect(
+      sandbox.recorder.filter((r) => r.path === '/crm/v3/objects/contacts/gdpr-delete').map((r) => r.status),
+    ).toEqual([204, 204, 404]);
   });
 });

@@ -16,7 +16,13 @@ import {
   subscriberHash,
   type MailchimpSandbox,
 } from '../../../connectors/mailchimp/index.js';
-import { createContext, type ContactIdentity, type ContactRecord, type MembershipChange, type StreamState } from '../../../plugins/index.js';
+import {
+  createContext,
+  type ContactIdentity,
+  type ContactRecord,
+  type MembershipChange,
+  type StreamState,
+} from '../../../plugins/index.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const context = (name = 'test') =>
@@ -39,17 +45,25 @@ beforeAll(async () => {
 });
 afterAll(() => sandbox.close());
 
-const destConfig = (extra: Record<string, unknown> = {}) => destinationSpec.parse({ ...sandboxConfig(sandbox), audienceId: audience, ...extra });
+const destConfig = (extra: Record<string, unknown> = {}) =>
+  destinationSpec.parse({ ...sandboxConfig(sandbox), audienceId: audience, ...extra });
 const member = (listId: string, hash: string) => sandbox.account.member(listId, hash);
 const entriesWith = (status: string) => sandbox.account.listMembers(audience).filter((e) => e.status === status);
-const identity = (email: string, i: number | string): ContactIdentity => ({ contactId: `c-${i}`, email, externalIds: [] });
+const identity = (email: string, i: number | string): ContactIdentity => ({
+  contactId: `c-${i}`,
+  email,
+  externalIds: [],
+});
 const add = (email: string, i: number | string): MembershipChange => ({ op: 'add', contact: identity(email, i) });
 
 async function readAll(streamName: string, config: ReturnType<typeof sourceSpec.parse>, state?: StreamState) {
   const stream = source.streams(config).find((s) => s.name === streamName)!;
   const records = [];
   let last: StreamState | undefined;
-  for await (const m of stream.read({ config, mode: state ? 'incremental' : 'full_refresh', state }, context('source'))) {
+  for await (const m of stream.read(
+    { config, mode: state ? 'incremental' : 'full_refresh', state },
+    context('source'),
+  )) {
     if (m.type === 'record') records.push(m.record);
     else last = m.state;
   }
@@ -62,7 +76,10 @@ describe('mailchimp connector', () => {
     const cleaned = member(audience, entriesWith('cleaned')[0]!.hash)!;
     const config = destConfig({ membershipAs: 'static_segments', addMissingAs: 'subscribed' });
     const results = await destination.write(
-      { segment: { key: 'winback', name: 'Win back' }, changes: [add(unsub.email, 1), add(cleaned.email, 2), add('brand.new@example.com', 3)] },
+      {
+        segment: { key: 'winback', name: 'Win back' },
+        changes: [add(unsub.email, 1), add(cleaned.email, 2), add('brand.new@example.com', 3)],
+      },
       config,
       context(),
     );
@@ -71,14 +88,31 @@ describe('mailchimp connector', () => {
     expect(member(audience, cleaned.hash)!.status).toBe('cleaned');
     expect(member(audience, subscriberHash('brand.new@example.com'))!.status).toBe('subscribed');
     const held = await destination.readMembership({ key: 'winback', name: 'Win back' }, config, context());
-    expect(held.map((m) => m.externalId).sort()).toEqual([unsub.hash, cleaned.hash, subscriberHash('brand.new@example.com')].sort());
+    expect(held.map((m) => m.externalId).sort()).toEqual(
+      [unsub.hash, cleaned.hash, subscriberHash('brand.new@example.com')].sort(),
+    );
   });
 
   it('does not add contacts missing from the audience unless the config says so', async () => {
-    const results = await destination.write({ segment: { key: 'vip', name: 'VIP' }, changes: [add('not.here@example.com', 1), add('nor.here@example.com', 2)] }, destConfig(), context());
+    const results = await destination.write(
+      {
+        segment: { key: 'vip', name: 'VIP' },
+        changes: [add('not.here@example.com', 1), add('nor.here@example.com', 2)],
+      },
+      destConfig(),
+      context(),
+    );
     expect(results).toEqual([
-      expect.objectContaining({ status: 'skipped', code: 'not_in_audience', reason: expect.stringContaining('not.here@example.com') }),
-      expect.objectContaining({ status: 'skipped', code: 'not_in_audience', reason: expect.stringContaining('nor.here@example.com') }),
+      expect.objectContaining({
+        status: 'skipped',
+        code: 'not_in_audience',
+        reason: expect.stringContaining('not.here@example.com'),
+      }),
+      expect.objectContaining({
+        status: 'skipped',
+        code: 'not_in_audience',
+        reason: expect.stringContaining('nor.here@example.com'),
+      }),
     ]);
     expect(member(audience, subscriberHash('not.here@example.com'))).toBeUndefined();
   });
@@ -109,7 +143,11 @@ describe('mailchimp connector', () => {
     const variant = `  ${written.toUpperCase()} `;
     expect(subscriberHash(variant)).toBe(entry.hash);
     const config = destConfig({ membershipAs: 'tags' });
-    const [result] = await destination.write({ segment: { key: 'case', name: 'Case test' }, changes: [add(variant, 1)] }, config, context());
+    const [result] = await destination.write(
+      { segment: { key: 'case', name: 'Case test' }, changes: [add(variant, 1)] },
+      config,
+      context(),
+    );
     expect(result).toEqual({ status: 'accepted', destinationRecordId: entry.hash });
     const held = await destination.readMembership({ key: 'case', name: 'Case test' }, config, context());
     expect(held.map((m) => m.externalId)).toEqual([entry.hash]);
@@ -118,11 +156,17 @@ describe('mailchimp connector', () => {
   it('keeps 12 parallel writers of one account within 10 connections, and every row succeeds', async () => {
     sandbox.limits.latencyMs = 25;
     sandbox.recorder.clear();
-    const emails = sandbox.account.listMembers(audience).slice(0, 60).map((e) => member(audience, e.hash)!.email);
+    const emails = sandbox.account
+      .listMembers(audience)
+      .slice(0, 60)
+      .map((e) => member(audience, e.hash)!.email);
     try {
       const writers = Array.from({ length: 12 }, (_, w) =>
         destination.write(
-          { segment: { key: `par${w}`, name: `Parallel ${w}` }, changes: emails.slice(w * 5, w * 5 + 5).map((e, i) => add(e, `${w}-${i}`)) },
+          {
+            segment: { key: `par${w}`, name: `Parallel ${w}` },
+            changes: emails.slice(w * 5, w * 5 + 5).map((e, i) => add(e, `${w}-${i}`)),
+          },
           destConfig({ membershipAs: 'static_segments' }),
           context(`writer-${w}`),
         ),
@@ -145,7 +189,11 @@ describe('mailchimp connector', () => {
     const segment = { key: 'big', name: 'Big segment' };
     const config = destConfig({ membershipAs: 'static_segments' });
     sandbox.recorder.clear();
-    const first = await destination.write({ segment, changes: all.slice(0, 600).map((_, k) => add(emailOf(k), k)) }, config, context());
+    const first = await destination.write(
+      { segment, changes: all.slice(0, 600).map((_, k) => add(emailOf(k), k)) },
+      config,
+      context(),
+    );
     expect(first.every((r) => r.status === 'accepted')).toBe(true);
     const changes: MembershipChange[] = [
       ...all.slice(0, 550).map((_, k): MembershipChange => ({ op: 'remove', contact: identity(emailOf(k), k) })),
@@ -187,8 +235,15 @@ describe('mailchimp connector', () => {
     sandbox.faults.rateLimitNext = 2;
     sandbox.faults.bare403Next = 1;
     const ctx = context();
-    const emails = sandbox.account.listMembers(audience).slice(0, 3).map((e) => member(audience, e.hash)!.email);
-    const results = await destination.write({ segment: { key: 'throttle', name: 'Throttle' }, changes: emails.map((e, i) => add(e, i)) }, destConfig(), ctx);
+    const emails = sandbox.account
+      .listMembers(audience)
+      .slice(0, 3)
+      .map((e) => member(audience, e.hash)!.email);
+    const results = await destination.write(
+      { segment: { key: 'throttle', name: 'Throttle' }, changes: emails.map((e, i) => add(e, i)) },
+      destConfig(),
+      ctx,
+    );
     expect(results.every((r) => r.status === 'accepted')).toBe(true);
     expect(ctx.stats.rateLimited).toBe(3);
   });
@@ -197,10 +252,22 @@ describe('mailchimp connector', () => {
     sandbox.faults.badEmails.add('refused@example.com');
     const forgotten = 'forgotten.person@example.com';
     const config = destConfig({ addMissingAs: 'pending', membershipAs: 'static_segments' });
-    await destination.write({ segment: { key: 'f', name: 'Forget' }, changes: [add(forgotten, 0), add('x@example.com', 9)] }, config, context());
+    await destination.write(
+      { segment: { key: 'f', name: 'Forget' }, changes: [add(forgotten, 0), add('x@example.com', 9)] },
+      config,
+      context(),
+    );
     expect(await destination.erase!([identity(forgotten, 0)], config, context())).toEqual([{ status: 'erased' }]);
     const results = await destination.write(
-      { segment: { key: 'rows', name: 'Rows' }, changes: [add('fine.one@example.com', 1), add('refused@example.com', 2), add(forgotten, 3), add('fine.two@example.com', 4)] },
+      {
+        segment: { key: 'rows', name: 'Rows' },
+        changes: [
+          add('fine.one@example.com', 1),
+          add('refused@example.com', 2),
+          add(forgotten, 3),
+          add('fine.two@example.com', 4),
+        ],
+      },
       config,
       context(),
     );
@@ -230,11 +297,24 @@ describe('mailchimp connector', () => {
     }).toString();
     const { records } = hook.parse({ ...get, method: 'POST', body }, config);
     expect(records).toEqual([
-      expect.objectContaining({ kind: 'contact', externalId: subscriberHash('new@example.com'), linkedIds: [subscriberHash('old@example.com')] }),
+      expect.objectContaining({
+        kind: 'contact',
+        externalId: subscriberHash('new@example.com'),
+        linkedIds: [subscriberHash('old@example.com')],
+      }),
     ]);
-    const unsub = new URLSearchParams({ type: 'unsubscribe', fired_at: '2026-06-29 10:00:00', 'data[list_id]': audience, 'data[email]': 'a@example.com', 'data[campaign_id]': 'c1' }).toString();
+    const unsub = new URLSearchParams({
+      type: 'unsubscribe',
+      fired_at: '2026-06-29 10:00:00',
+      'data[list_id]': audience,
+      'data[email]': 'a@example.com',
+      'data[campaign_id]': 'c1',
+    }).toString();
     const parsed = hook.parse({ ...get, method: 'POST', body: unsub }, config).records;
-    expect(parsed.map((r) => (r.kind === 'event' ? r.type : r.traits.email_consent))).toEqual(['unsubscribed', 'email_unsubscribe']);
+    expect(parsed.map((r) => (r.kind === 'event' ? r.type : r.traits.email_consent))).toEqual([
+      'unsubscribed',
+      'email_unsubscribe',
+    ]);
   });
 
   it('picks up a changed member on the next incremental read, without re-reading the audience', async () => {
@@ -258,11 +338,18 @@ describe('mailchimp connector', () => {
     const archive = (hash: string) => sandbox.account.put({ ...member(second, hash)!, status: 'archived' });
     const archived = archive(live!.hash);
     const next = await readAll('members', config, full.state);
-    const record = next.records.find((r) => r.kind === 'contact' && r.externalId === live!.hash) as ContactRecord | undefined;
-    expect(record).toMatchObject({ deleted: true, externalId: subscriberHash(archived.email), traits: { email: archived.email } });
+    const record = next.records.find((r) => r.kind === 'contact' && r.externalId === live!.hash) as
+      ContactRecord | undefined;
+    expect(record).toMatchObject({
+      deleted: true,
+      externalId: subscriberHash(archived.email),
+      traits: { email: archived.email },
+    });
     archive(later!.hash);
     const fresh = await readAll('members', config);
-    const both = fresh.records.filter((r) => r.kind === 'contact' && (r.externalId === live!.hash || r.externalId === later!.hash)) as ContactRecord[];
+    const both = fresh.records.filter(
+      (r) => r.kind === 'contact' && (r.externalId === live!.hash || r.externalId === later!.hash),
+    ) as ContactRecord[];
     expect(both.map((r) => r.deleted)).toEqual([true, true]);
   });
 
@@ -270,7 +357,10 @@ describe('mailchimp connector', () => {
     const config = sourceSpec.parse({ ...sandboxConfig(sandbox), audienceIds: [audience] });
     const campaign = sandbox.world.campaigns.at(-5)!;
     const expected = sandbox.account.campaignActivity(campaign.mailchimpId);
-    const { records } = await readAll('email_activity', config, { cursor: new Date(campaign.sentAt - 1000).toISOString(), latest: undefined } as StreamState);
+    const { records } = await readAll('email_activity', config, {
+      cursor: new Date(campaign.sentAt - 1000).toISOString(),
+      latest: undefined,
+    } as StreamState);
     const ofCampaign = records.filter((r) => r.kind === 'event' && r.properties?.campaign_id === campaign.mailchimpId);
     const count = (t: string) => expected.filter((a) => a.type === t).length;
     expect(ofCampaign.filter((r) => r.kind === 'event' && r.type === 'email_open')).toHaveLength(count('email_open'));
@@ -284,7 +374,9 @@ describe('mailchimp connector', () => {
     const orders = sandbox.account.storeOrders();
     expect(orders.length).toBeGreaterThan(config.pageSize);
     const full = await readAll('orders', config);
-    expect(full.records.map((r) => (r.kind === 'event' ? r.properties?.order_id : null)).sort()).toEqual(orders.map((o) => o.id).sort());
+    expect(full.records.map((r) => (r.kind === 'event' ? r.properties?.order_id : null)).sort()).toEqual(
+      orders.map((o) => o.id).sort(),
+    );
     const newest = Math.max(...orders.map((o) => o.at));
     expect(full.state?.cursor).toBe(new Date(newest).toISOString());
 

@@ -13,7 +13,12 @@ for (const membershipAs of ['tags', 'static_segments'] as const) {
       const hashes = sandbox.account.listMembers(audienceId).slice(0, 3);
       const members = hashes.map((entry, i) => {
         const member = sandbox.account.member(audienceId, entry.hash)!;
-        return { contactId: `c${i}`, email: member.email.toLowerCase(), externalIds: [member.hash], emailConsent: member.status };
+        return {
+          contactId: `c${i}`,
+          email: member.email.toLowerCase(),
+          externalIds: [member.hash],
+          emailConsent: member.status,
+        };
       });
       return {
         config: { ...sandboxConfig(sandbox), audienceId, membershipAs },

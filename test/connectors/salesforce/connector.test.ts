@@ -19,7 +19,15 @@ import {
   type StreamState,
 } from '../../../plugins/index.js';
 import { salesforceId } from '../../../plugins/sandbox/index.js';
-import { classifySalesforceError, destination, salesforceSpec, sandboxConfig, source, startSandbox, type SalesforceSandbox } from '../../../connectors/salesforce/index.js';
+import {
+  classifySalesforceError,
+  destination,
+  salesforceSpec,
+  sandboxConfig,
+  source,
+  startSandbox,
+  type SalesforceSandbox,
+} from '../../../connectors/salesforce/index.js';
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const open: SalesforceSandbox[] = [];
@@ -34,7 +42,12 @@ async function sandboxOf(options: Parameters<typeof startSandbox>[0]): Promise<S
 }
 
 const contextOf = () =>
-  createContext({ connection: 'salesforce-test', logger: quiet, classifyError: classifySalesforceError, retry: { baseDelayMs: 1, maxDelayMs: 5 } });
+  createContext({
+    connection: 'salesforce-test',
+    logger: quiet,
+    classifyError: classifySalesforceError,
+    retry: { baseDelayMs: 1, maxDelayMs: 5 },
+  });
 
 function streamOf(config: unknown, name: string) {
   const parsed = salesforceSpec.parse(config);
@@ -43,11 +56,19 @@ function streamOf(config: unknown, name: string) {
   return { stream, config: parsed };
 }
 
-async function readAll(config: unknown, name: string, state?: StreamState, stopAfter?: (message: StreamMessage, seen: SourceRecord[]) => boolean) {
+async function readAll(
+  config: unknown,
+  name: string,
+  state?: StreamState,
+  stopAfter?: (message: StreamMessage, seen: SourceRecord[]) => boolean,
+) {
   const { stream, config: parsed } = streamOf(config, name);
   const records: SourceRecord[] = [];
   const states: StreamState[] = [];
-  for await (const message of stream.read({ config: parsed, mode: state ? 'incremental' : 'full_refresh', state }, contextOf())) {
+  for await (const message of stream.read(
+    { config: parsed, mode: state ? 'incremental' : 'full_refresh', state },
+    contextOf(),
+  )) {
     if (message.type === 'record') records.push(message.record);
     else states.push(message.state);
     if (stopAfter?.(message, records)) break;
@@ -63,11 +84,27 @@ describe('Salesforce source', () => {
     const tieAt = sandbox.org.now() + 60_000;
     const tie = Array.from({ length: 5000 }, (_, n) => salesforceId('003', 80_000_000 + ((n * 7919) % 5000)));
     for (const id of tie) {
-      sandbox.org.put('Contact', { Id: id, IsDeleted: false, CreatedDate: tieAt, LastModifiedDate: tieAt, SystemModstamp: tieAt, LastName: 'Tie', Email: `${id}@example.com` });
+      sandbox.org.put('Contact', {
+        Id: id,
+        IsDeleted: false,
+        CreatedDate: tieAt,
+        LastModifiedDate: tieAt,
+        SystemModstamp: tieAt,
+        LastName: 'Tie',
+        Email: `${id}@example.com`,
+      });
     }
     const everyone = [...sandbox.org.table('Contact').keys()];
     const config = sandboxConfig(sandbox);
-    const first = await readAll(config, 'contacts', undefined, (message) => message.type === 'state' && typeof message.state.lastId === 'string' && Date.parse(String(message.state.cursor)) === tieAt);
+    const first = await readAll(
+      config,
+      'contacts',
+      undefined,
+      (message) =>
+        message.type === 'state' &&
+        typeof message.state.lastId === 'string' &&
+        Date.parse(String(message.state.cursor)) === tieAt,
+    );
     const killedAt = first.states.at(-1) as StreamState;
     expect(tie).toContain(killedAt.lastId);
     const readBefore = new Set(ids(first.records));
@@ -82,7 +119,14 @@ describe('Salesforce source', () => {
     const sandbox = await sandboxOf({ seed: 'modified', people: 100 });
     for (let n = 0; n < 4500; n++) {
       const at = sandbox.org.now() - 10 * 86_400_000 + n;
-      sandbox.org.put('Contact', { Id: salesforceId('003', 81_000_000 + n), IsDeleted: false, CreatedDate: at, LastModifiedDate: at, SystemModstamp: at, LastName: `Bulk ${n}` });
+      sandbox.org.put('Contact', {
+        Id: salesforceId('003', 81_000_000 + n),
+        IsDeleted: false,
+        CreatedDate: at,
+        LastModifiedDate: at,
+        SystemModstamp: at,
+        LastName: `Bulk ${n}`,
+      });
     }
     const config = sandboxConfig(sandbox);
     const { stream, config: parsed } = streamOf(config, 'contacts');
@@ -109,12 +153,21 @@ describe('Salesforce source', () => {
     const ctx = contextOf();
     const parsed = salesforceSpec.parse(config);
     const segment = { key: 'vip', name: 'VIP' };
-    const added = await destination.write({ segment, changes: [{ op: 'add', contact: { contactId: 'c1', email: null, externalIds: [victim.externalId] } }] }, parsed, ctx);
+    const added = await destination.write(
+      {
+        segment,
+        changes: [{ op: 'add', contact: { contactId: 'c1', email: null, externalIds: [victim.externalId] } }],
+      },
+      parsed,
+      ctx,
+    );
     expect(added[0]?.status).toBe('accepted');
     sandbox.org.advance(1000);
     sandbox.org.softDelete('Contact', victim.externalId);
     const next = await readAll(config, 'contacts', states.at(-1));
-    expect(next.records.find((r) => (r as ContactRecord).externalId === victim.externalId)).toMatchObject({ deleted: true });
+    expect(next.records.find((r) => (r as ContactRecord).externalId === victim.externalId)).toMatchObject({
+      deleted: true,
+    });
     const members = await destination.readMembership(segment, parsed, ctx);
     expect(members.map((m) => m.externalId)).not.toContain(victim.externalId);
   });
@@ -134,7 +187,9 @@ describe('Salesforce source', () => {
     expect(purged).toHaveLength(1);
     expect(purged[0]).toMatchObject({ kind: 'contact', deleted: true });
     // Still in the recycle bin: read once, with its fields, by queryAll.
-    const stillBinned = next.records.filter((r) => (r as ContactRecord).externalId === binned.externalId) as ContactRecord[];
+    const stillBinned = next.records.filter(
+      (r) => (r as ContactRecord).externalId === binned.externalId,
+    ) as ContactRecord[];
     expect(stillBinned).toHaveLength(1);
     expect(stillBinned[0]).toMatchObject({ deleted: true, traits: { email: binned.traits.email } });
     const third = await readAll(config, 'contacts', next.states.at(-1));
@@ -161,7 +216,17 @@ describe('Salesforce source', () => {
     const whoId = String([...sandbox.org.table('Contact').keys()][0]);
     for (let n = 0; n < 4500; n++) {
       const at = sandbox.org.now() - 86_400_000 + n;
-      sandbox.org.put('Task', { Id: salesforceId('00T', 82_000_000 + n), IsDeleted: false, CreatedDate: at, LastModifiedDate: at, SystemModstamp: at, WhoId: whoId, Subject: 'Call', TaskSubtype: 'Call', ActivityDate: at });
+      sandbox.org.put('Task', {
+        Id: salesforceId('00T', 82_000_000 + n),
+        IsDeleted: false,
+        CreatedDate: at,
+        LastModifiedDate: at,
+        SystemModstamp: at,
+        WhoId: whoId,
+        Subject: 'Call',
+        TaskSubtype: 'Call',
+        ActivityDate: at,
+      });
     }
     const config = sandboxConfig(sandbox);
     const { stream, config: parsed } = streamOf(config, 'tasks');
@@ -172,7 +237,9 @@ describe('Salesforce source', () => {
       else if (++pages === 1) sandbox.expireSessions();
     }
     expect(pages).toBeGreaterThan(1);
-    expect(count).toBe([...sandbox.org.table('Task').values()].filter((t) => !t.IsDeleted && /^00[3Q]/.test(String(t.WhoId))).length);
+    expect(count).toBe(
+      [...sandbox.org.table('Task').values()].filter((t) => !t.IsDeleted && /^00[3Q]/.test(String(t.WhoId))).length,
+    );
     const requests = sandbox.recorder.requests;
     expect(requests.filter((r) => r.path === '/services/oauth2/token')).toHaveLength(2);
     expect(requests.filter((r) => r.status === 401)).toHaveLength(1);
@@ -197,8 +264,18 @@ describe('Salesforce source', () => {
     const server = createServer((_req, res) => res.writeHead(status, { connection: 'close' }).end());
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
-      const conn = new Connection({ instanceUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, accessToken: 'x', version: '62.0' });
-      const failure = async () => classifySalesforceError(await conn.query('SELECT Id FROM Lead').then(() => undefined, (e: unknown) => e));
+      const conn = new Connection({
+        instanceUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        accessToken: 'x',
+        version: '62.0',
+      });
+      const failure = async () =>
+        classifySalesforceError(
+          await conn.query('SELECT Id FROM Lead').then(
+            () => undefined,
+            (e: unknown) => e,
+          ),
+        );
       expect((await failure())?.message).toBe('Salesforce answered HTTP 400 with an empty body');
       status = 408;
       expect(await failure()).toBeInstanceOf(TransientError);
@@ -210,7 +287,10 @@ describe('Salesforce source', () => {
 
 describe('Salesforce destination', () => {
   const contactsOf = (sandbox: SalesforceSandbox, n: number) =>
-    [...sandbox.org.table('Contact').values()].filter((c) => !c.IsDeleted).slice(0, n).map((c, k) => ({ contactId: `p${k}`, email: null, externalIds: [String(c.Id)] }));
+    [...sandbox.org.table('Contact').values()]
+      .filter((c) => !c.IsDeleted)
+      .slice(0, n)
+      .map((c, k) => ({ contactId: `p${k}`, email: null, externalIds: [String(c.Id)] }));
 
   it('delivers the other 199 rows of a batch with one bad row, and records the bad row with its errorCode', async () => {
     const sandbox = await sandboxOf({ seed: 'badrow', people: 1500 });
@@ -218,20 +298,39 @@ describe('Salesforce destination', () => {
     const people = contactsOf(sandbox, 199);
     expect(people).toHaveLength(199);
     const changes: MembershipChange[] = people.map((contact) => ({ op: 'add', contact }));
-    changes.splice(57, 0, { op: 'add', contact: { contactId: 'ghost', email: null, externalIds: [salesforceId('003', 99_000_000)] } });
-    await destination.write({ segment: { key: 'big', name: 'Big spenders' }, changes: changes.slice(0, 1) }, parsed, contextOf());
+    changes.splice(57, 0, {
+      op: 'add',
+      contact: { contactId: 'ghost', email: null, externalIds: [salesforceId('003', 99_000_000)] },
+    });
+    await destination.write(
+      { segment: { key: 'big', name: 'Big spenders' }, changes: changes.slice(0, 1) },
+      parsed,
+      contextOf(),
+    );
     sandbox.org.faults.lockRows = 5;
-    const results = await destination.write({ segment: { key: 'big', name: 'Big spenders' }, changes }, parsed, contextOf());
+    const results = await destination.write(
+      { segment: { key: 'big', name: 'Big spenders' }, changes },
+      parsed,
+      contextOf(),
+    );
     expect(results[57]).toMatchObject({ status: 'rejected', code: 'INVALID_CROSS_REFERENCE_KEY' });
     const accepted = results.filter((r) => r.status === 'accepted');
     expect(accepted).toHaveLength(199);
     const members = await destination.readMembership({ key: 'big', name: 'Big spenders' }, parsed, contextOf());
     expect(new Set(members.map((m) => m.externalId))).toEqual(new Set(people.map((p) => p.externalIds[0])));
-    const again = await destination.write({ segment: { key: 'big', name: 'Big spenders' }, changes: changes.slice(0, 3) }, parsed, contextOf());
+    const again = await destination.write(
+      { segment: { key: 'big', name: 'Big spenders' }, changes: changes.slice(0, 3) },
+      parsed,
+      contextOf(),
+    );
     expect(again.map((r) => r.status)).toEqual(['accepted', 'accepted', 'accepted']);
-    expect(again.map((r) => (r.status === 'accepted' ? r.destinationRecordId : undefined))).toEqual(results.slice(0, 3).map((r) => (r.status === 'accepted' ? r.destinationRecordId : 'x')));
-    const writes = sandbox.recorder.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/composite/sobjects'));
-    expect(writes.every((w) => ((w.body as { records: unknown[] }).records.length) <= 200)).toBe(true);
+    expect(again.map((r) => (r.status === 'accepted' ? r.destinationRecordId : undefined))).toEqual(
+      results.slice(0, 3).map((r) => (r.status === 'accepted' ? r.destinationRecordId : 'x')),
+    );
+    const writes = sandbox.recorder.requests.filter(
+      (r) => r.method === 'POST' && r.path.endsWith('/composite/sobjects'),
+    );
+    expect(writes.every((w) => (w.body as { records: unknown[] }).records.length <= 200)).toBe(true);
   });
 
   it('removes by CampaignMember id; removing again is success', async () => {
@@ -239,12 +338,20 @@ describe('Salesforce destination', () => {
     const parsed = salesforceSpec.parse(sandboxConfig(sandbox));
     const [person] = contactsOf(sandbox, 1);
     const segment = { key: 'lapsed', name: 'Lapsed' };
-    const [added] = await destination.write({ segment, changes: [{ op: 'add', contact: person! }] }, parsed, contextOf());
+    const [added] = await destination.write(
+      { segment, changes: [{ op: 'add', contact: person! }] },
+      parsed,
+      contextOf(),
+    );
     const recordId = added?.status === 'accepted' ? added.destinationRecordId : undefined;
     expect(recordId).toMatch(/^00v/);
     const remove: MembershipChange = { op: 'remove', contact: person!, destinationRecordId: recordId as string };
-    expect(await destination.write({ segment, changes: [remove] }, parsed, contextOf())).toEqual([{ status: 'accepted' }]);
-    expect(await destination.write({ segment, changes: [remove] }, parsed, contextOf())).toEqual([{ status: 'accepted' }]);
+    expect(await destination.write({ segment, changes: [remove] }, parsed, contextOf())).toEqual([
+      { status: 'accepted' },
+    ]);
+    expect(await destination.write({ segment, changes: [remove] }, parsed, contextOf())).toEqual([
+      { status: 'accepted' },
+    ]);
     expect(await destination.readMembership(segment, parsed, contextOf())).toEqual([]);
   });
 
@@ -253,11 +360,25 @@ describe('Salesforce destination', () => {
     const parsed = salesforceSpec.parse(sandboxConfig(sandbox));
     const people = contactsOf(sandbox, 2);
     const ctx = contextOf();
-    await destination.write({ segment: { key: 's', name: 'S' }, changes: [{ op: 'add', contact: people[0]! }] }, parsed, ctx);
+    await destination.write(
+      { segment: { key: 's', name: 'S' }, changes: [{ op: 'add', contact: people[0]! }] },
+      parsed,
+      ctx,
+    );
     sandbox.org.requestsToday = sandbox.org.limits.dailyRequests;
-    await expect(destination.write({ segment: { key: 's', name: 'S' }, changes: [{ op: 'add', contact: people[1]! }] }, parsed, ctx)).rejects.toMatchObject({ scope: 'daily' });
+    await expect(
+      destination.write(
+        { segment: { key: 's', name: 'S' }, changes: [{ op: 'add', contact: people[1]! }] },
+        parsed,
+        ctx,
+      ),
+    ).rejects.toMatchObject({ scope: 'daily' });
     const before = sandbox.recorder.requests.length;
-    const third = destination.write({ segment: { key: 's', name: 'S' }, changes: [{ op: 'add', contact: people[1]! }] }, parsed, ctx);
+    const third = destination.write(
+      { segment: { key: 's', name: 'S' }, changes: [{ op: 'add', contact: people[1]! }] },
+      parsed,
+      ctx,
+    );
     await expect(third).rejects.toBeInstanceOf(RateLimitedError);
     expect(sandbox.recorder.requests.length).toBe(before);
   });

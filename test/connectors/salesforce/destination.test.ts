@@ -3,7 +3,14 @@
 // (or created as Leads when the config says so); erase deletes Contacts and Leads.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createContext, type Logger } from '../../../plugins/index.js';
-import { classifySalesforceError, destination, salesforceSpec, sandboxConfig, startSandbox, type SalesforceSandbox } from '../../../connectors/salesforce/index.js';
+import {
+  classifySalesforceError,
+  destination,
+  salesforceSpec,
+  sandboxConfig,
+  startSandbox,
+  type SalesforceSandbox,
+} from '../../../connectors/salesforce/index.js';
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 let sandbox: SalesforceSandbox | undefined;
@@ -12,26 +19,44 @@ afterEach(async () => {
   sandbox = undefined;
 });
 
-const ctx = () => createContext({ connection: 'salesforce-test', logger: quiet, classifyError: classifySalesforceError, retry: { baseDelayMs: 1, maxDelayMs: 5 } });
-const live = (s: SalesforceSandbox, type: 'Contact' | 'Lead') => [...s.org.table(type).values()].filter((r) => !r.IsDeleted && !r.IsConverted);
+const ctx = () =>
+  createContext({
+    connection: 'salesforce-test',
+    logger: quiet,
+    classifyError: classifySalesforceError,
+    retry: { baseDelayMs: 1, maxDelayMs: 5 },
+  });
+const live = (s: SalesforceSandbox, type: 'Contact' | 'Lead') =>
+  [...s.org.table(type).values()].filter((r) => !r.IsDeleted && !r.IsConverted);
 
 describe('Salesforce destination', () => {
   it('in field mode, keeps every segment a person is in in the field and removes only the segment they left', async () => {
     sandbox = await startSandbox({ seed: 'field', people: 200 });
-    const config = salesforceSpec.parse({ ...sandboxConfig(sandbox), membership: { mode: 'field', field: 'Segments__c' } });
+    const config = salesforceSpec.parse({
+      ...sandboxConfig(sandbox),
+      membership: { mode: 'field', field: 'Segments__c' },
+    });
     const [contact] = live(sandbox, 'Contact');
     const [lead] = live(sandbox, 'Lead');
     const people = [contact, lead].map((r, k) => ({ contactId: `p${k}`, email: null, externalIds: [String(r?.Id)] }));
     const vip = { key: 'vip', name: 'VIP' };
     const lapsed = { key: 'lapsed', name: 'Lapsed' };
     for (const segment of [vip, lapsed]) {
-      const results = await destination.write({ segment, changes: people.map((contact) => ({ op: 'add' as const, contact })) }, config, ctx());
+      const results = await destination.write(
+        { segment, changes: people.map((contact) => ({ op: 'add' as const, contact })) },
+        config,
+        ctx(),
+      );
       expect(results.map((r) => r.status)).toEqual(['accepted', 'accepted']);
     }
     expect(sandbox.org.table('Contact').get(String(contact?.Id))?.Segments__c).toBe('Lapsed;VIP');
     expect(sandbox.org.table('Lead').get(String(lead?.Id))?.Segments__c).toBe('Lapsed;VIP');
 
-    const removed = await destination.write({ segment: vip, changes: [{ op: 'remove', contact: people[0]! }] }, config, ctx());
+    const removed = await destination.write(
+      { segment: vip, changes: [{ op: 'remove', contact: people[0]! }] },
+      config,
+      ctx(),
+    );
     expect(removed.map((r) => r.status)).toEqual(['accepted']);
     expect(sandbox.org.table('Contact').get(String(contact?.Id))?.Segments__c).toBe('Lapsed');
     const held = await destination.readMembership(vip, config, ctx());
@@ -53,14 +78,18 @@ describe('Salesforce destination', () => {
     expect(results[1]).toMatchObject({ status: 'skipped', code: 'NOT_IN_SALESFORCE' });
     expect(results[1]?.status === 'skipped' && results[1].reason).toMatch(/not in Salesforce.*createLeads/);
     expect(sandbox.org.table('Lead').size).toBe(leadsBefore);
-    expect((await destination.readMembership(segment, off, ctx())).map((m) => m.externalId)).toEqual([String(contact?.Id)]);
+    expect((await destination.readMembership(segment, off, ctx())).map((m) => m.externalId)).toEqual([
+      String(contact?.Id),
+    ]);
 
     const on = salesforceSpec.parse({ ...sandboxConfig(sandbox), createLeads: true });
     const again = await destination.write({ segment, changes: [changes[1]!] }, on, ctx());
     expect(again.map((r) => r.status)).toEqual(['accepted']);
     const lead = [...sandbox.org.table('Lead').values()].find((r) => r.Email === 'stranger@example.org');
     expect(lead).toBeDefined();
-    expect((await destination.readMembership(segment, on, ctx())).map((m) => m.externalId).sort()).toEqual([String(contact?.Id), String(lead?.Id)].sort());
+    expect((await destination.readMembership(segment, on, ctx())).map((m) => m.externalId).sort()).toEqual(
+      [String(contact?.Id), String(lead?.Id)].sort(),
+    );
   });
 
   it('erases a Contact and a Lead by id (they go to the recycle bin) and reports a person with no Salesforce id as not found', async () => {

@@ -40,7 +40,12 @@ const context = () =>
 
 const vip: SegmentRef = { key: 'vip', name: 'VIP customers' };
 
-const change = (op: 'add' | 'remove', id: string, history: string, extra: Partial<MembershipChange> = {}): MembershipChange => ({
+const change = (
+  op: 'add' | 'remove',
+  id: string,
+  history: string,
+  extra: Partial<MembershipChange> = {},
+): MembershipChange => ({
   op,
   contact: { contactId: id, email: `${id}@example.com`, externalIds: [] },
   messageId: history,
@@ -60,14 +65,22 @@ describe('Segment destination: what it sends', () => {
     expect(rows).toEqual([{ status: 'accepted' }]);
     const profile = sandbox.workspace.profile('shape-1');
     expect(profile?.traits).toEqual({ vip: true, email: 'shape-1@example.com', churn_risk: 0.82, rfm: '555' });
-    expect(profile?.events.map((e) => [e.event, e.properties])).toEqual([[ENTERED, { segment_key: 'vip', segment_name: 'VIP customers' }]]);
+    expect(profile?.events.map((e) => [e.event, e.properties])).toEqual([
+      [ENTERED, { segment_key: 'vip', segment_name: 'VIP customers' }],
+    ]);
     const sent = JSON.parse(batchRequests()[0]?.body ?? '{}') as { batch: { messageId: string }[] };
     expect(new Set(sent.batch.map((m) => m.messageId)).size).toBe(2);
   });
 
   it("uses the contact's id in Segment when it has one, else segflow's contact id", async () => {
-    const known = change('add', 'c-77', 'h-known', { contact: { contactId: 'c-77', email: null, externalIds: ['crm-user-9'] } });
-    const rows = await destination.write({ segment: vip, changes: [known, change('add', 'c-78', 'h-unknown')] }, config, context());
+    const known = change('add', 'c-77', 'h-known', {
+      contact: { contactId: 'c-77', email: null, externalIds: ['crm-user-9'] },
+    });
+    const rows = await destination.write(
+      { segment: vip, changes: [known, change('add', 'c-78', 'h-unknown')] },
+      config,
+      context(),
+    );
     expect(rows.map((r) => r.status)).toEqual(['accepted', 'accepted']);
     expect(sandbox.workspace.profile('crm-user-9')?.traits.vip).toBe(true);
     expect(sandbox.workspace.profile('c-78')?.traits.vip).toBe(true);
@@ -81,7 +94,10 @@ describe('Segment destination: what it sends', () => {
 
 describe('Segment destination: deduplication', () => {
   it('a replayed batch adds no duplicate to what Segment keeps, while the raw requests show both deliveries', async () => {
-    const batch = { segment: vip, changes: [change('add', 'replay-1', 'h-replay-1'), change('add', 'replay-2', 'h-replay-2')] };
+    const batch = {
+      segment: vip,
+      changes: [change('add', 'replay-1', 'h-replay-1'), change('add', 'replay-2', 'h-replay-2')],
+    };
     await destination.write(batch, config, context());
     const before = sandbox.workspace.messages.length;
     const rows = await destination.write(batch, config, context());
@@ -92,7 +108,8 @@ describe('Segment destination: deduplication', () => {
     expect(requests).toHaveLength(2);
     expect(requests.map((r) => r.status)).toEqual([200, 200]);
     expect(requests[1]?.body.length).toBeGreaterThan(0);
-    const ids = (i: number) => (JSON.parse(requests[i]?.body ?? '{}') as { batch: { messageId: string }[] }).batch.map((m) => m.messageId);
+    const ids = (i: number) =>
+      (JSON.parse(requests[i]?.body ?? '{}') as { batch: { messageId: string }[] }).batch.map((m) => m.messageId);
     expect(ids(1)).toEqual(ids(0));
   });
 
@@ -145,7 +162,11 @@ describe('Segment destination: limits and errors', () => {
   it('waits out a 429 with Retry-After in the connection (not the SDK) and then delivers', async () => {
     sandbox.faults.set({ script: ['rate_limited'], retryAfterSeconds: 1, match: '/v1/batch' });
     const ctx = context();
-    const rows = await destination.write({ segment: vip, changes: [change('add', 'patient', 'h-patient')] }, config, ctx);
+    const rows = await destination.write(
+      { segment: vip, changes: [change('add', 'patient', 'h-patient')] },
+      config,
+      ctx,
+    );
     expect(rows).toEqual([{ status: 'accepted' }]);
     expect(batchRequests().map((r) => r.status)).toEqual([429, 200]);
     expect(ctx.stats.rateLimited).toBe(1);
@@ -155,7 +176,11 @@ describe('Segment destination: limits and errors', () => {
   it('retries 5xx through the connection with the SDK’s retries off, then delivers', async () => {
     sandbox.faults.set({ script: ['server_error', 'server_error'], serverErrorStatus: 503, match: '/v1/batch' });
     const ctx = context();
-    const rows = await destination.write({ segment: vip, changes: [change('add', 'retried', 'h-retried')] }, config, ctx);
+    const rows = await destination.write(
+      { segment: vip, changes: [change('add', 'retried', 'h-retried')] },
+      config,
+      ctx,
+    );
     expect(rows).toEqual([{ status: 'accepted' }]);
     expect(batchRequests().map((r) => r.status)).toEqual([503, 503, 200]);
     expect(ctx.stats.retries).toBe(2);
@@ -163,7 +188,11 @@ describe('Segment destination: limits and errors', () => {
 
   it('gives back rows as retryable when 5xx outlasts the retries', async () => {
     sandbox.faults.set({ script: Array(4).fill('server_error'), match: '/v1/batch' });
-    const rows = await destination.write({ segment: vip, changes: [change('add', 'unlucky', 'h-unlucky')] }, config, context());
+    const rows = await destination.write(
+      { segment: vip, changes: [change('add', 'unlucky', 'h-unlucky')] },
+      config,
+      context(),
+    );
     expect(rows[0]?.status).toBe('retryable');
     expect(sandbox.workspace.profile('unlucky')).toBeUndefined();
   });
@@ -186,7 +215,9 @@ describe('Segment destination: limits and errors', () => {
 
   it('stops with a config error when the write key is refused', async () => {
     const wrong = destination.spec.parse({ ...sandboxConfig(sandbox), writeKey: 'nope' });
-    await expect(destination.write({ segment: vip, changes: [change('add', 'x', 'h-x')] }, wrong, context())).rejects.toBeInstanceOf(ConfigError);
+    await expect(
+      destination.write({ segment: vip, changes: [change('add', 'x', 'h-x')] }, wrong, context()),
+    ).rejects.toBeInstanceOf(ConfigError);
     expect(batchRequests()).toHaveLength(1);
   });
 });

@@ -34,8 +34,10 @@ const identify = (userId: string, messageId: string, traits: Record<string, unkn
   timestamp: new Date().toISOString(),
 });
 
-const sdk = (writeKey = sandbox.credentials.writeKey, extra: Partial<ConstructorParameters<typeof Analytics>[0]> = {}) =>
-  new Analytics({ writeKey, host: sandbox.url, path: '/v1/batch', maxRetries: 0, flushInterval: 50, ...extra });
+const sdk = (
+  writeKey = sandbox.credentials.writeKey,
+  extra: Partial<ConstructorParameters<typeof Analytics>[0]> = {},
+) => new Analytics({ writeKey, host: sandbox.url, path: '/v1/batch', maxRetries: 0, flushInterval: 50, ...extra });
 
 /** Sends one identify through the SDK and resolves with the delivery error, if any. */
 const sdkIdentify = (analytics: Analytics, userId: string, traits: Record<string, unknown>) =>
@@ -43,9 +45,12 @@ const sdkIdentify = (analytics: Analytics, userId: string, traits: Record<string
 
 const profileTraits = async (userId: string) => {
   const { spaceId, profilesToken } = sandbox.credentials;
-  const response = await fetch(`${sandbox.url}/v1/spaces/${spaceId}/collections/users/profiles/user_id:${userId}/traits`, {
-    headers: { authorization: basic(profilesToken) },
-  });
+  const response = await fetch(
+    `${sandbox.url}/v1/spaces/${spaceId}/collections/users/profiles/user_id:${userId}/traits`,
+    {
+      headers: { authorization: basic(profilesToken) },
+    },
+  );
   return { status: response.status, body: (await response.json()) as { traits?: Record<string, unknown> } };
 };
 
@@ -69,7 +74,11 @@ describe('Segment sandbox: auth', () => {
     expect(request?.method).toBe('POST');
     expect(request?.path).toBe('/v1/batch');
     expect(request?.headers.authorization).toBe(basic(sandbox.credentials.writeKey));
-    const body = JSON.parse(request?.body ?? '{}') as { batch: { type: string; userId: string; messageId: string }[]; writeKey: string; sentAt: string };
+    const body = JSON.parse(request?.body ?? '{}') as {
+      batch: { type: string; userId: string; messageId: string }[];
+      writeKey: string;
+      sentAt: string;
+    };
     expect(body.writeKey).toBe(sandbox.credentials.writeKey);
     expect(Number.isNaN(Date.parse(body.sentAt))).toBe(false);
     expect(body.batch).toHaveLength(1);
@@ -108,7 +117,9 @@ describe('Segment sandbox: size limits', () => {
   });
 
   it('refuses a request body over 500 KB with 400, even when each message is under 32 KB', async () => {
-    const batch = Array.from({ length: 20 }, (_, i) => identify(`bulk-${i}`, `bulk-${i}`, { blob: 'z'.repeat(30 * 1024) }));
+    const batch = Array.from({ length: 20 }, (_, i) =>
+      identify(`bulk-${i}`, `bulk-${i}`, { blob: 'z'.repeat(30 * 1024) }),
+    );
     const response = await postBatch(batch);
     expect(response.status).toBe(400);
     expect(((await response.json()) as { code: string }).code).toBe('payload_too_large');

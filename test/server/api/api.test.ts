@@ -42,7 +42,11 @@ const logger: Logger = {
   error: (m, f) => logged.push(`${m} ${JSON.stringify(f ?? {})}`),
 };
 
-async function call(method: string, path: string, options: { token?: string | null; body?: unknown; raw?: string; cookie?: string } = {}) {
+async function call(
+  method: string,
+  path: string,
+  options: { token?: string | null; body?: unknown; raw?: string; cookie?: string } = {},
+) {
   const headers: Record<string, string> = {};
   const token = options.token === undefined ? ADMIN : options.token;
   if (token !== null) headers.Authorization = `Bearer ${token}`;
@@ -80,8 +84,14 @@ beforeAll(async () => {
   erasedEmail = chosen.properties.email!.toLowerCase();
   erasedHubSpotId = chosen.id;
   // The shop also knows the person: a source that cannot erase, so only suppression keeps them out afterwards.
-  writeFileSync(join(dir, 'contacts.csv'), `id,email,updated_at\ns1,${erasedEmail},2026-01-01T00:00:00Z\ns2,only-in-shop@example.com,2026-01-02T00:00:00Z\n`);
-  writeFileSync(join(dir, 'events.jsonl'), `${JSON.stringify({ id: 'o1', type: 'order', email: erasedEmail, total: 40, occurred_at: '2026-05-01T00:00:00Z' })}\n`);
+  writeFileSync(
+    join(dir, 'contacts.csv'),
+    `id,email,updated_at\ns1,${erasedEmail},2026-01-01T00:00:00Z\ns2,only-in-shop@example.com,2026-01-02T00:00:00Z\n`,
+  );
+  writeFileSync(
+    join(dir, 'events.jsonl'),
+    `${JSON.stringify({ id: 'o1', type: 'order', email: erasedEmail, total: 40, occurred_at: '2026-05-01T00:00:00Z' })}\n`,
+  );
   const hubConfig = hubspot.sandboxConfig(hub);
   const segConfig = segment.sandboxConfig(seg);
   env = {
@@ -171,7 +181,11 @@ server:
           now: now(),
           ...(options.dryRun ? { dryRun: true } : {}),
           onRunStarted: (runId) => resolve({ runId, status: 'running' }),
-        }).then((result) => resolve({ status: result.status, ...(result.runId ? { runId: result.runId } : {}), plan: result.steps }), reject);
+        }).then(
+          (result) =>
+            resolve({ status: result.status, ...(result.runId ? { runId: result.runId } : {}), plan: result.steps }),
+          reject,
+        );
       }),
   });
 }, 60_000);
@@ -191,7 +205,17 @@ describe('auth', () => {
   });
 
   it('refuses every API endpoint without a token, or with a wrong one (401)', async () => {
-    for (const path of ['/metrics', '/openapi.json', '/connections', '/jobs', '/runs', '/segments', '/models', '/contacts/1', '/audit']) {
+    for (const path of [
+      '/metrics',
+      '/openapi.json',
+      '/connections',
+      '/jobs',
+      '/runs',
+      '/segments',
+      '/models',
+      '/contacts/1',
+      '/audit',
+    ]) {
       const res = await call('GET', path, { token: null });
       expect([path, res.status, res.json?.error?.code]).toEqual([path, 401, 'unauthorized']);
       expect(res.headers.get('WWW-Authenticate')).toMatch(/Bearer/);
@@ -229,13 +253,17 @@ describe('auth', () => {
   });
 
   it("the console's sign-out form ends the session and sends the browser to the login page", async () => {
-    const session = (await call('POST', '/session', { token: null, body: { token: READ } })).headers.get('Set-Cookie')!.split(';')[0]!;
+    const session = (await call('POST', '/session', { token: null, body: { token: READ } })).headers
+      .get('Set-Cookie')!
+      .split(';')[0]!;
     expect((await call('GET', '/', { token: null, cookie: session })).status).toBe(200);
     const signedOut = await call('POST', '/console/sign-out', { token: null, cookie: session });
     expect([signedOut.status, signedOut.headers.get('Location')]).toEqual([303, '/console/login']);
     expect(signedOut.headers.get('Set-Cookie')).toMatch(/^segflow_session=;.*Max-Age=0/);
     expect((await call('GET', '/segments', { token: null, cookie: session })).status).toBe(401);
-    expect((await call('GET', '/', { token: null, cookie: session })).headers.get('Location')).toBe('/console/login?next=%2F');
+    expect((await call('GET', '/', { token: null, cookie: session })).headers.get('Location')).toBe(
+      '/console/login?next=%2F',
+    );
   });
 });
 
@@ -269,7 +297,12 @@ describe('reading', () => {
     const names = list.json.connections.map((c: { kind: string; name: string }) => `${c.kind}:${c.name}`);
     expect(names).toEqual(['source:hubspot', 'source:shop', 'destination:hubspot_lists', 'destination:segment']);
     const lists = list.json.connections.find((c: { name: string }) => c.name === 'hubspot_lists');
-    expect(lists).toMatchObject({ connector: 'hubspot', canErase: true, lastCheck: null, config: { basePath: hub.url } });
+    expect(lists).toMatchObject({
+      connector: 'hubspot',
+      canErase: true,
+      lastCheck: null,
+      config: { basePath: hub.url },
+    });
     expect(lists.secrets).toContain('accessToken');
     const checked = await call('POST', '/connections/hubspot_lists/check');
     expect(checked.json).toMatchObject({ name: 'hubspot_lists', ok: true });
@@ -281,7 +314,12 @@ describe('reading', () => {
   it('lists jobs with their schedule and next run, starts a run and shows it', async () => {
     const jobs = await call('GET', '/jobs', { token: READ });
     const sync = jobs.json.jobs[0];
-    expect(sync).toMatchObject({ name: 'sync', schedule: '0 2 * * *', timezone: 'Europe/Paris', lastRun: { status: 'succeeded' } });
+    expect(sync).toMatchObject({
+      name: 'sync',
+      schedule: '0 2 * * *',
+      timezone: 'Europe/Paris',
+      lastRun: { status: 'succeeded' },
+    });
     // 02:00 in Paris is 00:00 or 01:00 UTC
     expect(sync.nextRun).toMatch(/T0[01]:00:00\.000Z$/);
 
@@ -299,7 +337,10 @@ describe('reading', () => {
     expect(page.json.runs[0].id).toBe(runId);
     expect((await call('GET', '/runs/999999', { token: READ })).status).toBe(404);
     expect((await call('POST', `/runs/${runId}/cancel`)).json.error.code).toBe('conflict');
-    expect((await call('GET', '/runs?per_page=0', { token: READ })).json.error).toMatchObject({ code: 'invalid_query', field: 'per_page' });
+    expect((await call('GET', '/runs?per_page=0', { token: READ })).json.error).toMatchObject({
+      code: 'invalid_query',
+      field: 'per_page',
+    });
   });
 
   it('plans a dry run without recording one', async () => {
@@ -311,7 +352,11 @@ describe('reading', () => {
   });
 
   it('shows segments with size and trend, a segment, its members, a preview and the migration', async () => {
-    const hubspotEmails = new Set([...hub.portal.contacts.values()].filter((c) => !c.archived && c.properties.email).map((c) => c.properties.email!.toLowerCase()));
+    const hubspotEmails = new Set(
+      [...hub.portal.contacts.values()]
+        .filter((c) => !c.archived && c.properties.email)
+        .map((c) => c.properties.email!.toLowerCase()),
+    );
     const list = await call('GET', '/segments', { token: READ });
     const reachable = list.json.segments.find((s: { key: string }) => s.key === 'reachable');
     // every distinct email of the HubSpot portal, plus the shop's own customer
@@ -319,17 +364,27 @@ describe('reading', () => {
     expect(reachable.trend.length).toBeGreaterThanOrEqual(2);
 
     const one = await call('GET', '/segments/buyers', { token: READ });
-    expect(one.json).toMatchObject({ key: 'buyers', name: 'Bought this year', rule: { event: 'purchase', within: '365d' }, latest: { size: 1 } });
+    expect(one.json).toMatchObject({
+      key: 'buyers',
+      name: 'Bought this year',
+      rule: { event: 'purchase', within: '365d' },
+      latest: { size: 1 },
+    });
     expect(one.json.profile.members).toBe(1);
     expect(one.json.latest.stability).toBe(1);
 
-    const search = await call('GET', `/segments/reachable/members?q=${encodeURIComponent(erasedEmail.slice(0, 6))}`, { token: READ });
+    const search = await call('GET', `/segments/reachable/members?q=${encodeURIComponent(erasedEmail.slice(0, 6))}`, {
+      token: READ,
+    });
     expect(search.json.members.map((m: { email: string }) => m.email)).toContain(erasedEmail);
     const pageOne = await call('GET', '/segments/reachable/members?per_page=5&page=2', { token: READ });
     expect(pageOne.json.members).toHaveLength(5);
     expect(pageOne.json.total).toBe(reachable.size);
 
-    const preview = await call('POST', '/segments/preview', { token: READ, body: { rule: { trait: 'email', eq: 'only-in-shop@example.com' } } });
+    const preview = await call('POST', '/segments/preview', {
+      token: READ,
+      body: { rule: { trait: 'email', eq: 'only-in-shop@example.com' } },
+    });
     expect(preview.json, preview.text).toMatchObject({ count: 1 });
     expect(preview.json.sample[0].email).toBe('only-in-shop@example.com');
     const unknown = await call('POST', '/segments/preview', { body: { rule: { feature: 'no_such_feature', gt: 1 } } });
@@ -337,7 +392,9 @@ describe('reading', () => {
 
     const migration = await call('GET', '/segments/migration', { token: READ });
     expect(migration.status).toBe(200);
-    const stayed = migration.json.cells.find((c: { from: string; to: string }) => c.from === 'buyers' && c.to === 'buyers');
+    const stayed = migration.json.cells.find(
+      (c: { from: string; to: string }) => c.from === 'buyers' && c.to === 'buyers',
+    );
     expect(stayed.contacts).toBe(1);
     expect((await call('GET', '/segments/nope', { token: READ })).status).toBe(404);
   });
@@ -359,22 +416,46 @@ describe('reading', () => {
     expect((await call('GET', '/segments/buyers', { token: READ })).json.holdoutComparison).toBeNull();
 
     // 45 days on, every window has ended; nobody bought after entering (the one order is from May)
-    const later = createServer({ config, store, registry, logger, env, now: () => new Date('2026-08-14T00:00:00Z'), startJob: () => Promise.reject(new Error('not here')) });
+    const later = createServer({
+      config,
+      store,
+      registry,
+      logger,
+      env,
+      now: () => new Date('2026-08-14T00:00:00Z'),
+      startJob: () => Promise.reject(new Error('not here')),
+    });
     const res = await later.request('/segments/reachable_held', { headers: { Authorization: `Bearer ${READ}` } });
     const comparison = ((await res.json()) as Body).holdoutComparison;
-    expect(comparison).toMatchObject({ treated: { members: size, pending: 0, mean: 0 }, control: { members: control, pending: 0, mean: 0 }, method: 'welch' });
+    expect(comparison).toMatchObject({
+      treated: { members: size, pending: 0, mean: 0 },
+      control: { members: control, pending: 0, mean: 0 },
+      method: 'welch',
+    });
   });
 
   it('shows models and the unified profile of a contact by email and by id', async () => {
     expect((await call('GET', '/models', { token: READ })).json).toEqual({ models: [] });
-    const found = await call('GET', `/contacts?email=${encodeURIComponent(erasedEmail.toUpperCase())}`, { token: READ });
+    const found = await call('GET', `/contacts?email=${encodeURIComponent(erasedEmail.toUpperCase())}`, {
+      token: READ,
+    });
     expect(found.json.contacts).toHaveLength(1);
     const profile = found.json.contacts[0];
     const ids = profile.identities.filter((i: { externalId: string | null }) => i.externalId !== null);
-    expect(ids.map((i: { source: string; externalId: string }) => `${i.source}:${i.externalId}`).sort()).toEqual([`hubspot:${erasedHubSpotId}`, 'shop:s1']);
+    expect(ids.map((i: { source: string; externalId: string }) => `${i.source}:${i.externalId}`).sort()).toEqual([
+      `hubspot:${erasedHubSpotId}`,
+      'shop:s1',
+    ]);
     identitiesOfErased = profile.identities.length;
-    expect(profile.recentEvents.map((e: { type: string; value: number }) => [e.type, e.value])).toEqual([['purchase', 40]]);
-    expect(profile.segments.filter((s: { current: boolean }) => s.current).map((s: { segment: string }) => s.segment).sort()).toEqual(['buyers', 'reachable']);
+    expect(profile.recentEvents.map((e: { type: string; value: number }) => [e.type, e.value])).toEqual([
+      ['purchase', 40],
+    ]);
+    expect(
+      profile.segments
+        .filter((s: { current: boolean }) => s.current)
+        .map((s: { segment: string }) => s.segment)
+        .sort(),
+    ).toEqual(['buyers', 'reachable']);
     expect(profile.features.frequency_all).toBe(1);
     const byId = await call('GET', `/contacts/${profile.id}`, { token: READ });
     expect(byId.json.email).toBe(erasedEmail);
@@ -388,14 +469,22 @@ describe('reading', () => {
     expect(metrics.text).toMatch(/^# TYPE segflow_changes_sent_total counter$/m);
     const doc = await call('GET', '/openapi.json', { token: READ });
     expect(doc.json.openapi).toBe('3.1.0');
-    expect(doc.json.paths['/jobs/{name}/run'].post.requestBody.content['application/json'].schema.properties.dryRun.type).toBe('boolean');
-    expect(Object.keys(doc.json.paths)).toEqual(expect.arrayContaining(['/health', '/segments/preview', '/contacts/{id}', '/runs/{id}/cancel']));
+    expect(
+      doc.json.paths['/jobs/{name}/run'].post.requestBody.content['application/json'].schema.properties.dryRun.type,
+    ).toBe('boolean');
+    expect(Object.keys(doc.json.paths)).toEqual(
+      expect.arrayContaining(['/health', '/segments/preview', '/contacts/{id}', '/runs/{id}/cancel']),
+    );
   });
 });
 
 describe('erasure', () => {
   it('erases the contact in HubSpot, reports Segment as unable, removes it from the store, and the next sync does not bring it back', async () => {
-    const id = ((await call('GET', `/contacts?email=${encodeURIComponent(erasedEmail)}`, { token: READ })).json.contacts[0] as { id: number }).id;
+    const id = (
+      (await call('GET', `/contacts?email=${encodeURIComponent(erasedEmail)}`, { token: READ })).json.contacts[0] as {
+        id: number;
+      }
+    ).id;
     expect(hub.portal.contacts.has(erasedHubSpotId)).toBe(true);
     const erased = await call('DELETE', `/contacts/${id}`);
     expect(erased.status).toBe(200);
@@ -413,8 +502,12 @@ describe('erasure', () => {
     // the shop still lists the person: only the suppression keeps them out of a full re-read
     const started = await call('POST', '/jobs/sync/run', { body: {} });
     expect(await waitForRun(started.json.runId)).toBe('succeeded');
-    expect((await call('GET', `/contacts?email=${encodeURIComponent(erasedEmail)}`, { token: READ })).json.contacts).toEqual([]);
-    const n = store.statement("SELECT COUNT(*) AS n FROM identities WHERE source = 'shop' AND external_id = 's1'").get() as { n: number };
+    expect(
+      (await call('GET', `/contacts?email=${encodeURIComponent(erasedEmail)}`, { token: READ })).json.contacts,
+    ).toEqual([]);
+    const n = store
+      .statement("SELECT COUNT(*) AS n FROM identities WHERE source = 'shop' AND external_id = 's1'")
+      .get() as { n: number };
     expect(n.n).toBe(0);
     expect((await call('DELETE', `/contacts/${id}`)).status).toBe(404);
   });
@@ -430,14 +523,19 @@ describe('erasure', () => {
 
   it('never writes a secret into the store file or its write-ahead log', () => {
     // after jobs ran (read, compute, push), checks, an erasure and every API call above
-    const files = [config.store.path, `${config.store.path}-wal`, `${config.store.path}-shm`].filter((f) => existsSync(f));
+    const files = [config.store.path, `${config.store.path}-wal`, `${config.store.path}-shm`].filter((f) =>
+      existsSync(f),
+    );
     expect(files).toContain(`${config.store.path}-wal`);
     const bytes = files.map((f) => [f, readFileSync(f)] as const);
     expect(bytes.reduce((n, [, b]) => n + b.length, 0)).toBeGreaterThan(100_000);
     // the scan finds what is there: the shop's customer is in the store, in plain text
     expect(bytes.some(([, b]) => b.includes('only-in-shop@example.com'))).toBe(true);
     for (const secret of [ADMIN, READ, env.HUBSPOT_TOKEN!, env.SEGMENT_WRITE_KEY!, env.SEGMENT_PROFILES_TOKEN!]) {
-      expect(bytes.filter(([, b]) => b.includes(secret) || b.includes(Buffer.from(secret, 'utf16le'))).map(([f]) => f), secret.slice(0, 4)).toEqual([]);
+      expect(
+        bytes.filter(([, b]) => b.includes(secret) || b.includes(Buffer.from(secret, 'utf16le'))).map(([f]) => f),
+        secret.slice(0, 4),
+      ).toEqual([]);
     }
   });
 });

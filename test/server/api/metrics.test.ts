@@ -22,7 +22,11 @@ let serving: Serving;
 const saved = { ...process.env };
 
 async function api(method: string, path: string): Promise<Response> {
-  return fetch(serving.url + path, { method, headers: { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'application/json' }, ...(method === 'POST' ? { body: '{}' } : {}) });
+  return fetch(serving.url + path, {
+    method,
+    headers: { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'application/json' },
+    ...(method === 'POST' ? { body: '{}' } : {}),
+  });
 }
 
 async function runToEnd(job: string): Promise<string> {
@@ -39,7 +43,8 @@ async function runToEnd(job: string): Promise<string> {
 async function series(name: string): Promise<Record<string, number>> {
   const text = await (await api('GET', '/metrics')).text();
   const out: Record<string, number> = {};
-  for (const match of text.matchAll(new RegExp(`^${name}\\{connection="([^"]+)"\\} (\\d+)$`, 'gm'))) out[match[1]!] = Number(match[2]);
+  for (const match of text.matchAll(new RegExp(`^${name}\\{connection="([^"]+)"\\} (\\d+)$`, 'gm')))
+    out[match[1]!] = Number(match[2]);
   return out;
 }
 
@@ -49,7 +54,12 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'segflow-metrics-'));
   hub = await hubspot.startSandbox({ seed: 'metrics', people: 40, recordBodies: false });
   const hubConfig = hubspot.sandboxConfig(hub);
-  Object.assign(process.env, { HUBSPOT_TOKEN: hubConfig.accessToken, HUBSPOT_BASE_PATH: hubConfig.basePath, SEGFLOW_ADMIN_TOKEN: ADMIN, WEBSITE_WRITE_KEY: WRITE_KEY });
+  Object.assign(process.env, {
+    HUBSPOT_TOKEN: hubConfig.accessToken,
+    HUBSPOT_BASE_PATH: hubConfig.basePath,
+    SEGFLOW_ADMIN_TOKEN: ADMIN,
+    WEBSITE_WRITE_KEY: WRITE_KEY,
+  });
   const file = join(dir, 'segflow.yaml');
   writeFileSync(
     file,
@@ -124,7 +134,9 @@ describe('/metrics of a served process', () => {
     const received = apiRequests().length;
     expect(await runToEnd('sync')).toBe('succeeded');
     const after = await series('segflow_api_calls_total');
-    expect(after.hubspot! + after.crm_lists! - before.hubspot! - before.crm_lists!).toBe(apiRequests().length - received);
+    expect(after.hubspot! + after.crm_lists! - before.hubspot! - before.crm_lists!).toBe(
+      apiRequests().length - received,
+    );
     expect(after.hubspot).toBeGreaterThan(before.hubspot!);
   });
 
@@ -135,11 +147,20 @@ describe('/metrics of a served process', () => {
     // a HubSpot contact identified on the website buys: they enter "buyers", which the flusher adds to its HubSpot list
     const res = await fetch(`${serving.url}/v1/batch`, {
       method: 'POST',
-      headers: { Authorization: `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}`, 'Content-Type': 'application/json' },
+      headers: {
+        Authorization: `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}`,
+        'Content-Type': 'application/json',
+      },
       body: JSON.stringify({
         batch: [
           { type: 'identify', userId: 'w1', messageId: 'identify-1', traits: { email } },
-          { type: 'track', userId: 'w1', event: 'Order Completed', messageId: 'order-1', properties: { revenue: 30, currency: 'USD' } },
+          {
+            type: 'track',
+            userId: 'w1',
+            event: 'Order Completed',
+            messageId: 'order-1',
+            properties: { revenue: 30, currency: 'USD' },
+          },
         ],
       }),
     });

@@ -46,7 +46,9 @@ jobs:
     const health = await fetch(`${url}/health`);
     expect(await health.json()).toEqual({ status: 'ok', store: 'reachable', scheduler: 'alive' });
     expect((await fetch(`${url}/jobs`)).status).toBe(401);
-    const jobs = (await (await fetch(`${url}/jobs`, { headers: { Authorization: 'Bearer serve-admin-token' } })).json()) as { jobs: { name: string; nextRun: string }[] };
+    const jobs = (await (
+      await fetch(`${url}/jobs`, { headers: { Authorization: 'Bearer serve-admin-token' } })
+    ).json()) as { jobs: { name: string; nextRun: string }[] };
     expect(jobs.jobs.map((j) => j.name)).toEqual(['nightly']);
     expect(jobs.jobs[0]?.nextRun).toMatch(/T02:00:00\.000Z$/);
     child.kill('SIGTERM');

@@ -51,13 +51,19 @@ describe.skipIf(!existsSync(CHROMIUM))('the web console in a browser', () => {
     await page.goto(base + path);
     expect(new URL(page.url()).pathname, 'still signed in').not.toBe('/console/login');
     await page.waitForSelector('body[data-state]', { state: 'attached' });
-    expect(await page.getAttribute('body', 'data-state'), `${path}: ${await page.textContent('#status')}`).toBe('ready');
+    expect(await page.getAttribute('body', 'data-state'), `${path}: ${await page.textContent('#status')}`).toBe(
+      'ready',
+    );
   }
 
   const chartOf = (id: string) =>
     page.evaluate((canvasId) => {
       const canvas = document.getElementById(canvasId) as HTMLCanvasElement;
-      const chart = (window as unknown as { Chart: { getChart(c: HTMLCanvasElement): { config: { type: string }; data: ChartData } | undefined } }).Chart.getChart(canvas);
+      const chart = (
+        window as unknown as {
+          Chart: { getChart(c: HTMLCanvasElement): { config: { type: string }; data: ChartData } | undefined };
+        }
+      ).Chart.getChart(canvas);
       if (!chart) return null;
       return {
         type: chart.config.type,
@@ -70,7 +76,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the web console in a browser', () => {
     seeded = await seedStore({ people: 300, seed: 'console', adminToken: ADMIN_TOKEN, readToken: READ_TOKEN });
     store = openStore(seeded.config.store.path);
     const registry = builtinRegistry();
-    const line = (level: string) => (message: string, fields?: Record<string, unknown>) => logged.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
+    const line = (level: string) => (message: string, fields?: Record<string, unknown>) =>
+      logged.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
     const app = createServer({
       config: seeded.config,
       store,
@@ -95,10 +102,13 @@ describe.skipIf(!existsSync(CHROMIUM))('the web console in a browser', () => {
     page = await context.newPage();
     page.setDefaultTimeout(15_000);
     page.on('console', (message) => {
-      if (message.type() === 'error' || message.type() === 'warning') problems.push(`console ${message.type()}: ${message.text()}`);
+      if (message.type() === 'error' || message.type() === 'warning')
+        problems.push(`console ${message.type()}: ${message.text()}`);
     });
     page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('requestfailed', (request) => problems.push(`request failed: ${request.url()} ${request.failure()?.errorText}`));
+    page.on('requestfailed', (request) =>
+      problems.push(`request failed: ${request.url()} ${request.failure()?.errorText}`),
+    );
     page.on('response', (response) => {
       if (response.status() >= 400) problems.push(`${response.status()} ${response.url()}`);
     });
@@ -171,7 +181,9 @@ describe.skipIf(!existsSync(CHROMIUM))('the web console in a browser', () => {
   });
 
   it('segments: the sizes chart plots each segment’s size per evaluation, as GET /segments returns them', async () => {
-    const { segments } = await apiGet<{ segments: { key: string; name: string; trend: { runId: number; size: number }[] }[] }>('/segments');
+    const { segments } = await apiGet<{
+      segments: { key: string; name: string; trend: { runId: number; size: number }[] }[];
+    }>('/segments');
     const runIds = [...new Set(segments.flatMap((s) => s.trend.map((t) => t.runId)))].sort((a, b) => a - b);
     expect(runIds.length).toBe(2);
     await open('/console/segments');
@@ -179,7 +191,10 @@ describe.skipIf(!existsSync(CHROMIUM))('the web console in a browser', () => {
     expect(sizes.type).toBe('line');
     expect(sizes.labels).toHaveLength(runIds.length);
     expect(sizes.datasets).toEqual(
-      segments.map((s) => ({ label: s.name, data: runIds.map((id) => s.trend.find((t) => t.runId === id)?.size ?? null) })),
+      segments.map((s) => ({
+        label: s.name,
+        data: runIds.map((id) => s.trend.find((t) => t.runId === id)?.size ?? null),
+      })),
     );
     // the two evaluations differ, so the chart shows a change over time
     expect(sizes.datasets.some((d) => d.data[0] !== d.data[1])).toBe(true);
@@ -187,11 +202,16 @@ describe.skipIf(!existsSync(CHROMIUM))('the web console in a browser', () => {
 
   it('segments: the migration chart counts the contacts GET /segments/migration counts, per segment before and after', async () => {
     const { segments } = await apiGet<{ segments: { key: string; name: string }[] }>('/segments');
-    const migration = await apiGet<{ cells: { from: string | null; to: string | null; contacts: number }[] }>('/segments/migration');
+    const migration = await apiGet<{ cells: { from: string | null; to: string | null; contacts: number }[] }>(
+      '/segments/migration',
+    );
     expect(migration.cells.length).toBeGreaterThan(1);
     await open('/console/segments');
     const chart = (await chartOf('migration-chart'))!;
-    const keyOf = new Map<string, string | null>([...segments.map((s) => [s.name, s.key] as [string, string]), ['(none)', null]]);
+    const keyOf = new Map<string, string | null>([
+      ...segments.map((s) => [s.name, s.key] as [string, string]),
+      ['(none)', null],
+    ]);
     const plotted: { from: string | null; to: string | null; contacts: number }[] = [];
     for (const dataset of chart.datasets) {
       const to = keyOf.get(dataset.label.replace(/^→ /, ''));
@@ -208,29 +228,37 @@ describe.skipIf(!existsSync(CHROMIUM))('the web console in a browser', () => {
 
   it('overview: each segment’s drift flag and the drift alerts are those of its latest evaluation (GET /segments/:key)', async () => {
     const { segments } = await apiGet<{ segments: { key: string; name: string }[] }>('/segments');
-    const latest = await Promise.all(segments.map((s) => apiGet<{ latest: { drift: boolean } | null }>(`/segments/${s.key}`)));
+    const latest = await Promise.all(
+      segments.map((s) => apiGet<{ latest: { drift: boolean } | null }>(`/segments/${s.key}`)),
+    );
     await open('/');
-    const shown = await page.$$eval('#segment-sizes tbody tr', (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent)));
+    const shown = await page.$$eval('#segment-sizes tbody tr', (trs) =>
+      trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent)),
+    );
     expect(shown.map((cells) => [cells[0], cells[3]])).toEqual(
       segments.map((s, i) => [s.name, latest[i]!.latest === null ? '—' : latest[i]!.latest!.drift ? 'yes' : 'no']),
     );
     const alerts = await page.$$eval('#alerts .alert', (ps) => ps.map((p) => p.textContent ?? ''));
     const drifting = segments.filter((_, i) => latest[i]!.latest?.drift).map((s) => s.name);
     expect(drifting.length).toBeGreaterThan(0);
-    expect(alerts.filter((a) => a.startsWith('Drift: ')).map((a) => /^Drift: (.*) changed by/.exec(a)?.[1])).toEqual(drifting);
+    expect(alerts.filter((a) => a.startsWith('Drift: ')).map((a) => /^Drift: (.*) changed by/.exec(a)?.[1])).toEqual(
+      drifting,
+    );
   });
 
   it('segments: the profile shows the segment’s member count and the base from GET /segments/:key', async () => {
     const detail = await apiGet<{ name: string; profile: { members: number; base: number } }>('/segments/churned');
     await open('/console/segments?key=churned');
     const text = await page.innerText('#segment-profile');
-    expect(text).toContain(`${detail.profile.members.toLocaleString('en')} members of ${detail.profile.base.toLocaleString('en')} contacts`);
+    expect(text).toContain(
+      `${detail.profile.members.toLocaleString('en')} members of ${detail.profile.base.toLocaleString('en')} contacts`,
+    );
   });
 
   it('clustering and predictions: the curves and histograms plot the model run GET /models/:name returns', async () => {
-    const clusters = await apiGet<{ run?: { metrics: { sweep: { k: number; inertia: number; silhouette: number }[]; choice?: { k: number } } } }>(
-      '/models/clusters',
-    );
+    const clusters = await apiGet<{
+      run?: { metrics: { sweep: { k: number; inertia: number; silhouette: number }[]; choice?: { k: number } } };
+    }>('/models/clusters');
     await open('/console/clustering?model=clusters');
     const elbow = (await chartOf('elbow-chart'))!;
     const silhouette = (await chartOf('silhouette-chart'))!;
@@ -245,7 +273,9 @@ describe.skipIf(!existsSync(CHROMIUM))('the web console in a browser', () => {
     expect(elbow.datasets[1]!.data).toEqual(sweep.map((p) => (p.k === chosen ? p.inertia : null)));
     expect(silhouette.datasets[1]!.data).toEqual(sweep.map((p) => (p.k === chosen ? p.silhouette : null)));
 
-    const churn = await apiGet<{ run?: unknown; distributions?: Record<string, { bins: { contacts: number }[] }> }>('/models/churn');
+    const churn = await apiGet<{ run?: unknown; distributions?: Record<string, { bins: { contacts: number }[] }> }>(
+      '/models/churn',
+    );
     expect(churn.run, 'the seeded job ran the churn model').toBeTruthy();
     await open('/console/predictions?model=churn');
     for (const [id, output] of [
@@ -255,7 +285,10 @@ describe.skipIf(!existsSync(CHROMIUM))('the web console in a browser', () => {
       const histogram = (await chartOf(id))!;
       expect(histogram.type).toBe('bar');
       const bins = churn.distributions![output]!.bins.map((b) => b.contacts);
-      expect(bins.reduce((a, b) => a + b, 0), `${output} histogram counts customers`).toBeGreaterThan(0);
+      expect(
+        bins.reduce((a, b) => a + b, 0),
+        `${output} histogram counts customers`,
+      ).toBeGreaterThan(0);
       expect(histogram.datasets[0]!.data).toEqual(bins);
     }
   });
@@ -264,7 +297,9 @@ describe.skipIf(!existsSync(CHROMIUM))('the web console in a browser', () => {
     const listing = await apiGet<{ runs: { id: number; counts: Record<string, number> }[]; total: number }>('/runs');
     expect(listing.total).toBe(2);
     const details = await Promise.all(
-      listing.runs.map((r) => apiGet<{ id: number; rejected: { total: number; rows: { reason: string }[] } }>(`/runs/${r.id}`)),
+      listing.runs.map((r) =>
+        apiGet<{ id: number; rejected: { total: number; rows: { reason: string }[] } }>(`/runs/${r.id}`),
+      ),
     );
     // the latest run with rejected rows, else the latest run (whose page then says it has none)
     const shown = details.find((d) => d.rejected.total > 0) ?? details[0]!;
@@ -284,9 +319,9 @@ describe.skipIf(!existsSync(CHROMIUM))('the web console in a browser', () => {
   it('contact: searching an email shows that contact’s identities and segments', async () => {
     const members = await apiGet<{ members: { email: string | null }[] }>('/segments/churned/members');
     const email = members.members.find((m) => m.email)!.email!;
-    const found = await apiGet<{ contacts: { id: number; identities: { source: string }[]; segments: { segment: string }[] }[] }>(
-      `/contacts?email=${encodeURIComponent(email)}`,
-    );
+    const found = await apiGet<{
+      contacts: { id: number; identities: { source: string }[]; segments: { segment: string }[] }[];
+    }>(`/contacts?email=${encodeURIComponent(email)}`);
     await open('/console/contacts');
     await page.fill('#contact-email', email);
     await page.click('#contact-search button[type=submit]');
@@ -299,7 +334,9 @@ describe.skipIf(!existsSync(CHROMIUM))('the web console in a browser', () => {
   });
 
   it('audit: the page lists the findings GET /audit reports, in order, each with its severity', async () => {
-    const report = await apiGet<{ findings: { section: string; severity: 'warning' | 'notice'; message: string }[] }>('/audit');
+    const report = await apiGet<{ findings: { section: string; severity: 'warning' | 'notice'; message: string }[] }>(
+      '/audit',
+    );
     expect(report.findings.length, 'the seeded store has something to report').toBeGreaterThan(0);
     await open('/console/audit');
     const shown = await page.$$eval('#findings li', (lis) =>
@@ -311,7 +348,12 @@ describe.skipIf(!existsSync(CHROMIUM))('the web console in a browser', () => {
       })),
     );
     expect(shown).toEqual(
-      report.findings.map((f) => ({ severity: f.severity, label: f.severity === 'notice' ? 'Notice' : 'Warning', message: f.message, notice: f.severity === 'notice' })),
+      report.findings.map((f) => ({
+        severity: f.severity,
+        label: f.severity === 'notice' ? 'Notice' : 'Warning',
+        message: f.message,
+        notice: f.severity === 'notice',
+      })),
     );
     const warnings = report.findings.filter((f) => f.severity === 'warning').length;
     expect(await page.innerText('#findings-summary')).toBe(
@@ -320,7 +362,9 @@ describe.skipIf(!existsSync(CHROMIUM))('the web console in a browser', () => {
     // the seeded store has both kinds, and a warning and a notice look different on the page
     expect(warnings).toBeGreaterThan(0);
     expect(warnings).toBeLessThan(report.findings.length);
-    const colours = await page.$$eval('#findings li', (lis) => [...new Set(lis.map((li) => getComputedStyle(li).borderLeftColor))]);
+    const colours = await page.$$eval('#findings li', (lis) => [
+      ...new Set(lis.map((li) => getComputedStyle(li).borderLeftColor)),
+    ]);
     expect(colours).toHaveLength(2);
     expect(problems).toEqual([]);
   });

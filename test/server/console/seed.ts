@@ -76,7 +76,12 @@ server:
   read_token_env: CONSOLE_READ_TOKEN
 `;
 
-export async function seedStore(options: { people: number; seed: string; adminToken: string; readToken: string }): Promise<SeededStore> {
+export async function seedStore(options: {
+  people: number;
+  seed: string;
+  adminToken: string;
+  readToken: string;
+}): Promise<SeededStore> {
   const dir = mkdtempSync(join(tmpdir(), 'segflow-console-'));
   const world = createWorld({ seed: options.seed, people: options.people });
   const sandboxes: RunningSandbox[] = [];
