@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { builtinRegistry } from '../cli/builtins.js';
-import { runJob, type JobResult } from '../cli/jobs.js';
+import { runJob, type JobResult } from '../sync/index.js';
 import { startSandboxesInWorker, type RunningSandbox } from '../cli/sandboxes.js';
 import { loadConfig } from '../config/index.js';
 import { createWorld } from '../plugins/sandbox/index.js';

@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { builtinRegistry } from '../cli/builtins.js';
-import { runJob } from '../cli/jobs.js';
+import { runJob } from '../sync/index.js';
 import { loadConfig } from '../config/index.js';
 import { startSandbox } from '../connectors/segment/index.js';
 import { BACKGROUND_NICE, loadPage, openStore } from '../core/index.js';

@@ -8,11 +8,11 @@ import type { Logger } from '../../plugins/index.js';
 import { createWorld, type World } from '../../plugins/sandbox/index.js';
 import { intFlag, parseArgs, UsageError } from '../args.js';
 import { builtinRegistry } from '../builtins.js';
-import { runJob } from '../jobs.js';
+import { runJob } from '../../sync/index.js';
 import { describeRun } from './run.js';
 import { EXIT, type Command } from '../main.js';
 import { startSandboxesInWorker, type RunningSandbox } from '../sandboxes.js';
-import { startServing } from '../serving.js';
+import { startServing } from '../../server/index.js';
 
 const USAGE = 'demo [--people N] [--seed S] [--store file] [--port N] [--serve | --no-serve]';
 const DEMO_CONFIG = fileURLToPath(new URL('../../config/examples/demo.yaml', import.meta.url));

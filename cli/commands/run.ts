@@ -7,7 +7,7 @@ import { formatConfigErrors, loadConfig, type Config } from '../../config/index.
 import type { Logger } from '../../plugins/index.js';
 import { parseArgs, UsageError } from '../args.js';
 import { builtinRegistry } from '../builtins.js';
-import { runJob, type JobResult, type RunProgress } from '../jobs.js';
+import { runJob, type JobResult, type RunProgress } from '../../sync/index.js';
 import { EXIT, type Command } from '../main.js';
 
 const HELP = `usage: segflow run <config.yaml> <job> [--dry-run]

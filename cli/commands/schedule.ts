@@ -6,7 +6,7 @@ import type { Logger } from '../../plugins/index.js';
 import { startScheduler } from '../../sync/schedule/index.js';
 import { parseArgs, UsageError } from '../args.js';
 import { builtinRegistry } from '../builtins.js';
-import { runJob } from '../jobs.js';
+import { runJob } from '../../sync/index.js';
 import { EXIT, type Command } from '../main.js';
 
 const HELP = `usage: segflow schedule <config.yaml>

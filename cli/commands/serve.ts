@@ -6,7 +6,7 @@ import { formatConfigErrors, loadConfig, type Config } from '../../config/index.
 import { consoleLogger, type Logger } from '../../plugins/index.js';
 import { intFlag, parseArgs, UsageError } from '../args.js';
 import { builtinRegistry } from '../builtins.js';
-import { startServing } from '../serving.js';
+import { startServing } from '../../server/index.js';
 import { EXIT, type Command } from '../main.js';
 
 const HELP = `usage: segflow serve <config.yaml> [--port N] [--host H] [--no-scheduler]

@@ -5,7 +5,7 @@
  * or `none` (runs to the end; the parent kills it at a random moment). Prints `started`, the marker, `finished`.
  */
 import { BUILTIN_CONNECTORS } from '../../cli/builtins.js';
-import { runJob } from '../../cli/jobs.js';
+import { runJob } from '../../sync/index.js';
 import { loadConfig } from '../../config/index.js';
 import { createRegistry } from '../../plugins/index.js';
 

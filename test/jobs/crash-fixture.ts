@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BUILTIN_CONNECTORS } from '../../cli/builtins.js';
-import { runJob, type JobResult } from '../../cli/jobs.js';
+import { runJob, type JobResult } from '../../sync/index.js';
 import { loadConfig } from '../../config/index.js';
 import { sandboxConfig, startSandbox, type SegmentSandbox } from '../../connectors/segment/index.js';
 import { openStore, storeDigest } from '../../core/index.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BUILTIN_CONNECTORS } from '../../cli/builtins.js';
-import { runJob } from '../../cli/jobs.js';
+import { runJob } from '../../sync/index.js';
 import { loadConfig } from '../../config/index.js';
 import { sandboxConfig, startSandbox, type HubSpotSandbox } from '../../connectors/hubspot/index.js';
 import { createRegistry } from '../../plugins/index.js';

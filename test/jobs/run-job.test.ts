@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BUILTIN_CONNECTORS } from '../../cli/builtins.js';
-import { runJob } from '../../cli/jobs.js';
+import { runJob } from '../../sync/index.js';
 import { loadConfig, type Config } from '../../config/index.js';
 import { createMemoryDestination, type MemoryDestination } from '../../connectors/memory/index.js';
 import { acquireJobLock, openStore, readRun, storeDigest } from '../../core/index.js';

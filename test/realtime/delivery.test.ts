@@ -8,7 +8,7 @@ import { rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BUILTIN_CONNECTORS } from '../../cli/builtins.js';
-import { runJob } from '../../cli/jobs.js';
+import { runJob } from '../../sync/index.js';
 import type { Config } from '../../config/index.js';
 import { ENTERED, startSandbox, type SegmentSandbox } from '../../connectors/segment/index.js';
 import { findContactByExternalId, openStore } from '../../core/index.js';

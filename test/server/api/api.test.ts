@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinRegistry } from '../../../cli/builtins.js';
-import { runJob } from '../../../cli/jobs.js';
+import { runJob } from '../../../sync/index.js';
 import { loadConfig, type Config } from '../../../config/index.js';
 import * as hubspot from '../../../connectors/hubspot/index.js';
 import * as segment from '../../../connectors/segment/index.js';

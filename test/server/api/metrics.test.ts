@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinRegistry } from '../../../cli/builtins.js';
-import { startServing, type Serving } from '../../../cli/serving.js';
+import { startServing, type Serving } from '../../../server/index.js';
 import { loadConfig } from '../../../config/index.js';
 import * as hubspot from '../../../connectors/hubspot/index.js';
 import type { Logger } from '../../../plugins/index.js';

@@ -6,7 +6,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinRegistry } from '../../../cli/builtins.js';
-import { runJob } from '../../../cli/jobs.js';
+import { runJob } from '../../../sync/index.js';
 import { openStore, type Store } from '../../../core/index.js';
 import { createServer } from '../../../server/index.js';
 import { PAGES } from '../../../server/console/pages.js';

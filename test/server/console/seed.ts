@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { builtinRegistry } from '../../../cli/builtins.js';
-import { runJob, type JobResult } from '../../../cli/jobs.js';
+import { runJob, type JobResult } from '../../../sync/index.js';
 import { SANDBOXES, type RunningSandbox } from '../../../cli/sandboxes.js';
 import { loadConfig, type Config } from '../../../config/index.js';
 import { createWorld } from '../../../plugins/sandbox/index.js';

@@ -13,10 +13,13 @@ import type { Config } from '../config/index.js';
 import { openStore } from '../core/index.js';
 import { pendingSummary, waitingMessages } from '../core/realtime/index.js';
 import type { Logger, Registry } from '../plugins/index.js';
-import { countCalls, createServer, listen, type StartJob } from '../server/index.js';
-import { startRealtime } from '../server/ingest/index.js';
+import { countCalls } from './call-counts.js';
+import { createServer } from './app.js';
+import type { StartJob } from './deps.js';
+import { listen } from './listen.js';
+import { startRealtime } from './ingest/index.js';
+import { runJob } from '../sync/index.js';
 import { startScheduler, type Scheduler } from '../sync/schedule/index.js';
-import { runJob } from './jobs.js';
 
 export interface ServingOptions {
   registry: Registry;

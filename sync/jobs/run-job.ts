@@ -17,7 +17,7 @@ import {
   type PushStep,
   type ReadStep,
   type Segment,
-} from '../config/index.js';
+} from '../../config/index.js';
 import {
   FEATURE_NAMES,
   acquireJobLock,
@@ -31,16 +31,23 @@ import {
   writeRunReport,
   type SegmentReport,
   type Store,
-} from '../core/index.js';
-import { createContext, reasonOf, type DestinationDefinition, type Logger, type Registry } from '../plugins/index.js';
-import { pushSegments, readSource, type PushOutcome, type StreamOutcome } from '../sync/index.js';
+} from '../../core/index.js';
+import {
+  createContext,
+  reasonOf,
+  type DestinationDefinition,
+  type Logger,
+  type Registry,
+} from '../../plugins/index.js';
+import { pushSegments, type PushOutcome } from '../push/index.js';
+import { readSource, type StreamOutcome } from '../read/index.js';
 import {
   computeAll,
   computeInWorker,
   type ComputeInput,
   type ComputePhase,
   type ComputeReport,
-} from '../sync/compute/index.js';
+} from '../compute/index.js';
 
 export interface RunJobOptions {
   registry: Registry;
