@@ -13,6 +13,7 @@ import type { ConnectorDefinition, SourceDefinition } from '../plugins/contract/
 import type { RateBudget } from '../plugins/contract/context.js';
 import { SegflowError } from '../plugins/contract/errors.js';
 import { secretKeys, secretValues } from '../plugins/contract/spec.js';
+import type { HoldoutOutcomeName } from '../core/segments/grammar.js';
 import type { Registry } from '../plugins/registry/index.js';
 import { closest, ConfigFileError, formatPath, type ConfigIssue } from './errors.js';
 import {
@@ -90,7 +91,7 @@ export interface Segment {
   /** Share of members kept as a never-pushed control group, 0 when none. */
   holdout: number;
   /** What the segment report compares between treated and control members, over the days after they entered. */
-  holdout_outcome: { outcome: 'purchases' | 'revenue' | 'churn'; days: number };
+  holdout_outcome: { outcome: HoldoutOutcomeName; days: number };
   allow_protected_attributes: Record<string, string>;
   origin: Location;
   locations: Record<string, Location>;

@@ -61,6 +61,29 @@
  */
 import cron from 'node-cron';
 import { z } from 'zod';
+import {
+  CONDITION_KEYS,
+  COUNT_OPERATORS,
+  DURATION_PATTERN,
+  EVENT_CONDITION_KEYS,
+  FEATURE_AGGREGATES,
+  HOLDOUT_OUTCOMES,
+  RULE_GROUPS,
+  RULE_OPERATORS,
+  RULE_SUBJECTS,
+  type RuleCondition,
+  type RuleScalar,
+} from '../core/segments/grammar.js';
+
+export {
+  durationMs,
+  HOLDOUT_OUTCOMES,
+  RULE_OPERATORS as OPERATORS,
+  type Comparison,
+  type EventCondition,
+  type RuleCondition as Condition,
+  type RuleOperators as Operators,
+} from '../core/segments/grammar.js';
 
 /** Prefix of the message a strict object gives for unknown keys; the loader turns it into one located error per key. */
 export const UNKNOWN_KEYS_MARK = 'segflow:unknown-keys:';
@@ -73,18 +96,8 @@ export function strict<Shape extends z.ZodRawShape>(shape: Shape) {
   });
 }
 
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)$/;
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 } as const;
-
-/** Milliseconds in a duration such as `30d`, `10s`, `1h`, `500ms` (m is minutes, y is 365 days). */
-export function durationMs(text: string): number {
-  const match = DURATION.exec(text.trim());
-  if (!match) throw new RangeError(`"${text}" is not a duration like 30d, 12h, 10s`);
-  return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
-}
-
 /** A duration written like `30d`, `12h`, `10s` or `500ms`. */
-export const duration = z.string({ error: 'expected a duration like 30d, 12h, 10s or 500ms' }).regex(DURATION, {
+export const duration = z.string({ error: 'expected a duration like 30d, 12h, 10s or 500ms' }).regex(DURATION_PATTERN, {
   error: 'expected a duration like 30d, 12h, 10s or 500ms (units ms, s, m, h, d, w, y)',
 });
 
@@ -135,68 +148,6 @@ export const destinationSchema = strict({ ...connectionFields, identities_from: 
 
 // ---- rules ---------------------------------------------------------------------------------------------------------
 
-type Scalar = string | number | boolean | null;
-
-/** Operators a comparison, an event count or a `where` filter may use. */
-export interface Operators {
-  eq?: Scalar;
-  ne?: Scalar;
-  gt?: number | string;
-  gte?: number | string;
-  lt?: number | string;
-  lte?: number | string;
-  in?: Scalar[];
-  contains?: Scalar;
-  exists?: boolean;
-  between?: [number | string, number | string];
-  /** The value (a timestamp) lies within this long before now. */
-  within?: string;
-  /** The value (a timestamp) lies more than this long before now. */
-  before?: string;
-}
-
-/** A comparison on exactly one of a trait, a feature, a score, or a model output (`churn.risk`, `clusters`). */
-export interface Comparison extends Operators {
-  trait?: string;
-  feature?: string;
-  score?: string;
-  model?: string;
-}
-
-/** A condition on a contact's events of one type: how many, when, with which properties. */
-export interface EventCondition {
-  event: string;
-  count?: Pick<Operators, 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte' | 'between'>;
-  within?: string;
-  before?: string;
-  where?: Record<string, Scalar | Operators>;
-}
-
-/** A rule segment's condition tree, in its YAML shape. */
-export type Condition =
-  | { all: Condition[] }
-  | { any: Condition[] }
-  | { not: Condition }
-  | { in_segment: string }
-  | EventCondition
-  | Comparison;
-
-export const OPERATORS = [
-  'eq',
-  'ne',
-  'gt',
-  'gte',
-  'lt',
-  'lte',
-  'in',
-  'contains',
-  'exists',
-  'between',
-  'within',
-  'before',
-] as const;
-const SUBJECTS = ['trait', 'feature', 'score', 'model'] as const;
-const COUNT_OPERATORS = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'between'] as const;
 const CONDITION_KINDS = 'all, any, not, in_segment, event, or one of trait / feature / score / model with an operator';
 
 type Path = (string | number)[];
@@ -204,7 +155,7 @@ type Report = (path: Path, message: string) => void;
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
-const isScalar = (value: unknown): value is Scalar =>
+const isScalar = (value: unknown): value is RuleScalar =>
   value === null || ['string', 'number', 'boolean'].includes(typeof value);
 const isOrderable = (value: unknown) => typeof value === 'number' || typeof value === 'string';
 
@@ -257,7 +208,8 @@ function checkOperators(
         break;
       case 'within':
       case 'before':
-        if (typeof operand !== 'string' || !DURATION.test(operand)) report(at, 'expected a duration like 30d or 12h');
+        if (typeof operand !== 'string' || !DURATION_PATTERN.test(operand))
+          report(at, 'expected a duration like 30d or 12h');
         break;
     }
   }
@@ -268,7 +220,7 @@ function checkOperators(
 export function checkCondition(value: unknown, path: Path, report: Report, depth = 0): void {
   if (depth > 32) return report(path, 'the condition tree is nested too deeply (expected at most 32 levels)');
   if (!isPlainObject(value)) return report(path, `expected a condition (a mapping with ${CONDITION_KINDS})`);
-  for (const group of ['all', 'any'] as const) {
+  for (const group of RULE_GROUPS) {
     if (group in value) {
       unknownKeys(value, [group], path, report);
       const items = value[group];
@@ -289,7 +241,7 @@ export function checkCondition(value: unknown, path: Path, report: Report, depth
     return;
   }
   if ('event' in value) {
-    unknownKeys(value, ['event', 'count', 'within', 'before', 'where'], path, report);
+    unknownKeys(value, EVENT_CONDITION_KEYS, path, report);
     if (typeof value.event !== 'string' || value.event === '')
       report([...path, 'event'], 'expected an event type, like email_open');
     checkOperators(value, ['within', 'before'], path, report);
@@ -312,39 +264,36 @@ export function checkCondition(value: unknown, path: Path, report: Report, depth
           report([...path, 'where', property], 'expected a value or a comparison like { gt: 100 }');
           continue;
         }
-        const misspelt = unknownKeys(filter, OPERATORS, [...path, 'where', property], report);
-        if (checkOperators(filter, OPERATORS, [...path, 'where', property], report) === 0 && misspelt === 0) {
-          report([...path, 'where', property], `expected a comparison (one of ${OPERATORS.join(', ')})`);
+        const misspelt = unknownKeys(filter, RULE_OPERATORS, [...path, 'where', property], report);
+        if (checkOperators(filter, RULE_OPERATORS, [...path, 'where', property], report) === 0 && misspelt === 0) {
+          report([...path, 'where', property], `expected a comparison (one of ${RULE_OPERATORS.join(', ')})`);
         }
       }
     }
     return;
   }
-  const subjects = SUBJECTS.filter((subject) => subject in value);
+  const subjects = RULE_SUBJECTS.filter((subject) => subject in value);
   if (subjects.length === 0) {
     const keys = Object.keys(value);
-    return report(
-      keys.length ? [...path, keys[0] as string] : path,
-      `${UNKNOWN_KEYS_MARK}all,any,not,in_segment,event,${SUBJECTS.join(',')}`,
-    );
+    return report(keys.length ? [...path, keys[0] as string] : path, `${UNKNOWN_KEYS_MARK}${CONDITION_KEYS.join(',')}`);
   }
   if (subjects.length > 1)
     return report(
       path,
       `expected one of trait / feature / score / model per comparison, got ${subjects.join(' and ')}`,
     );
-  const subject = subjects[0] as (typeof SUBJECTS)[number];
+  const subject = subjects[0] as (typeof RULE_SUBJECTS)[number];
   if (typeof value[subject] !== 'string' || value[subject] === '')
     report([...path, subject], `expected a ${subject} name`);
-  const misspelt = unknownKeys(value, [subject, ...OPERATORS], path, report);
-  if (checkOperators(value, OPERATORS, path, report) === 0 && misspelt === 0) {
-    report(path, `expected an operator beside ${subject} (one of ${OPERATORS.join(', ')})`);
+  const misspelt = unknownKeys(value, [subject, ...RULE_OPERATORS], path, report);
+  if (checkOperators(value, RULE_OPERATORS, path, report) === 0 && misspelt === 0) {
+    report(path, `expected an operator beside ${subject} (one of ${RULE_OPERATORS.join(', ')})`);
   }
 }
 
 const condition = z.unknown().superRefine((value, ctx) => {
   checkCondition(value, [], (path, message) => ctx.addIssue({ code: 'custom', path, message }));
-}) as unknown as z.ZodType<Condition>;
+}) as unknown as z.ZodType<RuleCondition>;
 
 /** A share of a segment written `10%` (or a fraction below 1), as a fraction. */
 export const share = z.union([z.string(), z.number()]).transform((value, ctx) => {
@@ -360,9 +309,6 @@ export const share = z.union([z.string(), z.number()]).transform((value, ctx) =>
   }
   return fraction;
 });
-
-/** What a holdout compares between treated and control members, over the `days` after each entered the segment. */
-export const HOLDOUT_OUTCOMES = ['purchases', 'revenue', 'churn'] as const;
 
 /**
  * `holdout: 10%`, or `holdout: { share: 10%, outcome: revenue, days: 30 }` to choose what the segment report compares
@@ -399,7 +345,7 @@ export const segmentSchema = strict({
 // ---- features, models, the rest ------------------------------------------------------------------------------------
 
 export const featureSchema = strict({
-  agg: z.enum(['count', 'sum', 'avg', 'min', 'max', 'first', 'last']),
+  agg: z.enum(FEATURE_AGGREGATES),
   event: z.string().min(1),
   property: z.string().min(1).optional(),
   where: z.record(z.string(), z.unknown()).optional(),

@@ -5,10 +5,11 @@ import { before, binder, compileEventFilter, propertyPath, type Binder } from '.
 import type { SqlValue } from '../store/dialect.js';
 import { aggregateThreads, startAggregate } from './parallel.js';
 import { rmSync } from 'node:fs';
+import type { FeatureAggregate } from '../segments/grammar.js';
 
 /** A feature the config defines as an aggregate over one event type (`features:` in YAML). */
 export interface ExpressionFeature {
-  agg: 'count' | 'sum' | 'avg' | 'min' | 'max' | 'first' | 'last';
+  agg: FeatureAggregate;
   event: string;
   /** The property aggregated; the event's value when left out. */
   property?: string | undefined;

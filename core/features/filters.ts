@@ -1,38 +1,5 @@
 import type { SqlValue } from '../store/dialect.js';
-
-/** A value a rule or a filter compares with. */
-export type RuleScalar = string | number | boolean | null;
-
-/** The operators of a comparison, in their YAML shape. */
-export interface RuleOperators {
-  eq?: RuleScalar;
-  ne?: RuleScalar;
-  gt?: number | string;
-  gte?: number | string;
-  lt?: number | string;
-  lte?: number | string;
-  in?: RuleScalar[];
-  contains?: RuleScalar;
-  exists?: boolean;
-  between?: [number | string, number | string];
-  within?: string;
-  before?: string;
-}
-
-export const RULE_OPERATORS = [
-  'eq',
-  'ne',
-  'gt',
-  'gte',
-  'lt',
-  'lte',
-  'in',
-  'contains',
-  'exists',
-  'between',
-  'within',
-  'before',
-] as const;
+import { durationMs, type RuleOperators, type RuleScalar } from '../segments/grammar.js';
 
 /**
  * Where a compiled fragment's values go: `bind(value)` records the value and returns a marker that may be used any
@@ -70,16 +37,6 @@ function toSql(value: unknown): SqlValue {
   if (typeof value === 'boolean') return value ? 1 : 0;
   if (typeof value === 'number' || typeof value === 'string' || typeof value === 'bigint') return value;
   return JSON.stringify(value);
-}
-
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)$/;
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 } as const;
-
-/** Milliseconds in a duration such as `30d` or `12h` (m is minutes, y is 365 days). */
-export function durationMs(text: string): number {
-  const match = DURATION.exec(text.trim());
-  if (!match) throw new RangeError(`"${text}" is not a duration like 30d or 12h`);
-  return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
 }
 
 /** The ISO timestamp `duration` before `now`. */

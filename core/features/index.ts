@@ -15,14 +15,6 @@ export {
 } from './catalog.js';
 export type { ExpressionFeature, FeatureOptions, FeatureRun } from './compute.js';
 export { computeFeatures, rebuildContactEvents, recomputeContacts } from './compute.js';
-export type { Binder, RuleOperators, RuleScalar } from './filters.js';
-export {
-  RULE_OPERATORS,
-  binder,
-  compileEventFilter,
-  compileOperators,
-  durationMs,
-  isFieldName,
-  propertyPath,
-} from './filters.js';
+export type { Binder } from './filters.js';
+export { binder, compileEventFilter, compileOperators, isFieldName, propertyPath } from './filters.js';
 export { featureMigrations } from './migrations.js';

@@ -1,7 +1,6 @@
 import { EVENT_TYPES } from '../../plugins/model/index.js';
 import { FEATURE_NAMES, SCORE_NAMES } from '../features/catalog.js';
 import {
-  RULE_OPERATORS,
   before,
   binder,
   compileEventFilter,
@@ -9,9 +8,19 @@ import {
   isFieldName,
   propertyPath,
   type Binder,
-  type RuleOperators,
-  type RuleScalar,
 } from '../features/filters.js';
+import {
+  CONDITION_KEYS,
+  COUNT_OPERATORS,
+  EVENT_CONDITION_KEYS,
+  RULE_GROUPS,
+  RULE_OPERATORS,
+  RULE_SUBJECTS,
+  type HoldoutOutcomeName,
+  type RuleCondition,
+  type RuleOperators,
+  type RuleSubject,
+} from './grammar.js';
 import type { SqlValue } from '../store/dialect.js';
 
 /** Where a segment or a node of its rule was written. */
@@ -20,21 +29,6 @@ export interface RuleLocation {
   line: number;
   column: number;
 }
-
-/** A rule segment's condition tree, in its YAML shape (see config/schema.ts). */
-export type RuleCondition =
-  | { all: RuleCondition[] }
-  | { any: RuleCondition[] }
-  | { not: RuleCondition }
-  | { in_segment: string }
-  | {
-      event: string;
-      count?: number | RuleOperators;
-      within?: string;
-      before?: string;
-      where?: Record<string, RuleScalar | RuleOperators>;
-    }
-  | (RuleOperators & { trait?: string; feature?: string; score?: string; model?: string });
 
 /**
  * A rule segment as the engine needs it; the config loader's `Segment` has this shape, with `locations` keyed by
@@ -48,7 +42,7 @@ export interface SegmentDefinition {
   /** Share kept as a never-pushed control group (0 to below 1). */
   holdout?: number;
   /** What the holdout report compares between treated and control (default revenue over 30 days). */
-  holdout_outcome?: { outcome: 'purchases' | 'revenue' | 'churn'; days: number };
+  holdout_outcome?: { outcome: HoldoutOutcomeName; days: number };
   /** Protected attributes this segment may use, each with the reason. */
   allow_protected_attributes?: Record<string, string>;
   origin?: RuleLocation;
@@ -96,7 +90,6 @@ export interface CompiledSegment {
   definition: SegmentDefinition;
 }
 
-const COUNT_OPERATORS = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'between'];
 const CONTACT_COLUMNS: Record<string, string> = { email: 'c.email', email_consent: 'c.email_consent' };
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -154,8 +147,8 @@ class Compiler {
       this.issue(segment, path, 'expected a condition');
       return '0';
     }
-    if (Array.isArray(cond.all) || Array.isArray(cond.any)) {
-      const group = Array.isArray(cond.all) ? 'all' : 'any';
+    const group = RULE_GROUPS.find((g) => Array.isArray(cond[g]));
+    if (group !== undefined) {
       const items = cond[group] as unknown[];
       if (items.length === 0) return group === 'all' ? '1' : '0';
       return `(${items.map((item, i) => this.condition(segment, item, appendPath(appendPath(path, group), i), b, stack)).join(group === 'all' ? ' AND ' : ' OR ')})`;
@@ -176,16 +169,16 @@ class Compiler {
       return this.segment(key, b, stack);
     }
     if ('event' in cond) return this.event(segment, cond, path, b);
-    const subjects = (['trait', 'feature', 'score', 'model'] as const).filter((s) => s in cond);
+    const subjects = RULE_SUBJECTS.filter((s) => s in cond);
     if (subjects.length !== 1) {
       this.issue(
         segment,
         path,
-        `expected one of all, any, not, in_segment, event, trait, feature, score or model (got ${Object.keys(cond).join(', ') || 'nothing'})`,
+        `expected one of ${CONDITION_KEYS.slice(0, -1).join(', ')} or ${CONDITION_KEYS[CONDITION_KEYS.length - 1]} (got ${Object.keys(cond).join(', ') || 'nothing'})`,
       );
       return '0';
     }
-    const subject = subjects[0] as 'trait' | 'feature' | 'score' | 'model';
+    const subject = subjects[0] as RuleSubject;
     const name = String(cond[subject]);
     const at = appendPath(path, subject);
     const unknownOps = Object.keys(cond).filter(
@@ -263,11 +256,11 @@ class Compiler {
       return '0';
     }
     for (const k of Object.keys(cond)) {
-      if (!['event', 'count', 'within', 'before', 'where'].includes(k))
+      if (!(EVENT_CONDITION_KEYS as readonly string[]).includes(k))
         this.issue(
           segment,
           appendPath(path, k),
-          `unknown key "${k}" in an event condition (expected count, within, before, where)`,
+          `unknown key "${k}" in an event condition (expected ${EVENT_CONDITION_KEYS.slice(1).join(', ')})`,
         );
     }
     const where = isObject(cond.where) ? cond.where : {};
@@ -301,7 +294,7 @@ class Compiler {
     const ops: RuleOperators =
       typeof count === 'number' ? { eq: count } : isObject(count) ? (count as RuleOperators) : {};
     for (const k of Object.keys(ops))
-      if (!COUNT_OPERATORS.includes(k))
+      if (!(COUNT_OPERATORS as readonly string[]).includes(k))
         this.issue(
           segment,
           appendPath(appendPath(path, 'count'), k),

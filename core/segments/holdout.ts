@@ -1,10 +1,11 @@
 import type { Store } from '../store/store.js';
 import { ENGAGEMENT_TYPES } from '../features/catalog.js';
 import { welchInterval, newcombeInterval, type Interval } from './intervals.js';
+import type { HoldoutOutcomeName } from './grammar.js';
 
 /** What a holdout compares: purchases or revenue per member, or the share who churned (no own activity). */
 export interface HoldoutOutcome {
-  outcome: 'purchases' | 'revenue' | 'churn';
+  outcome: HoldoutOutcomeName;
   /** The window after each contact entered the segment (or its control group) over which the outcome is measured. */
   days: number;
 }

@@ -2,14 +2,8 @@
  * Rule segments: the YAML condition tree compiled to one parameterised SQL query per segment, evaluated into
  * memberships with history, holdout control groups, stability, migration between segments and drift alerts.
  */
-export type {
-  CompileOptions,
-  CompiledSegment,
-  RuleCondition,
-  RuleIssue,
-  RuleLocation,
-  SegmentDefinition,
-} from './compile.js';
+export * from './grammar.js';
+export type { CompileOptions, CompiledSegment, RuleIssue, RuleLocation, SegmentDefinition } from './compile.js';
 export { compileSegments, SegmentRuleError } from './compile.js';
 export type {
   EvaluateOptions,

@@ -1,0 +1,137 @@
+/**
+ * The segment rule grammar, in one place: the operators, the condition kinds and their keys, the rule tree's types,
+ * durations, holdout outcomes and the aggregates an expression feature may use. The config schema checks YAML against
+ * it and the segment compiler compiles it; nothing here knows about zod, SQL or the store, and this module imports
+ * nothing, so that `config/` may import it (the architecture allows exactly this module of core).
+ *
+ * @example
+ * import { RULE_OPERATORS, type RuleCondition } from '../core/segments/grammar.js';
+ * const vip: RuleCondition = { all: [{ feature: 'monetary_365d', gt: 1000 }, { event: 'email_open', within: '30d' }] };
+ * RULE_OPERATORS.includes('gte'); // true
+ */
+
+/** A value a rule or a filter compares with. */
+export type RuleScalar = string | number | boolean | null;
+
+/** The operators a comparison or a `where` filter may use, in the order they are listed to users. */
+export const RULE_OPERATORS = [
+  'eq',
+  'ne',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+  'in',
+  'contains',
+  'exists',
+  'between',
+  'within',
+  'before',
+] as const;
+/** One of {@link RULE_OPERATORS}. */
+export type RuleOperator = (typeof RULE_OPERATORS)[number];
+
+/** The operators of a comparison, in their YAML shape (`{ gte: 2, lt: 10 }`). */
+export interface RuleOperators {
+  eq?: RuleScalar;
+  ne?: RuleScalar;
+  gt?: number | string;
+  gte?: number | string;
+  lt?: number | string;
+  lte?: number | string;
+  in?: RuleScalar[];
+  /** Case-insensitive text containment. */
+  contains?: RuleScalar;
+  exists?: boolean;
+  between?: [number | string, number | string];
+  /** The value (a timestamp) lies within this long before now. */
+  within?: string;
+  /** The value (a timestamp) lies more than this long before now. */
+  before?: string;
+}
+
+/** The operators an event condition's `count` may use. */
+export const COUNT_OPERATORS = [
+  'eq',
+  'ne',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+  'between',
+] as const satisfies readonly RuleOperator[];
+/** One of {@link COUNT_OPERATORS}. */
+export type CountOperator = (typeof COUNT_OPERATORS)[number];
+/** An event count's comparison (`count: { gte: 2 }`). */
+export type CountOperators = Pick<RuleOperators, CountOperator>;
+
+/** What a comparison compares: a trait, a feature, a score, or a model output (`churn.risk`, `clusters`). */
+export const RULE_SUBJECTS = ['trait', 'feature', 'score', 'model'] as const;
+/** One of {@link RULE_SUBJECTS}. */
+export type RuleSubject = (typeof RULE_SUBJECTS)[number];
+
+/** The groups of conditions: every one holds, or at least one does. */
+export const RULE_GROUPS = ['all', 'any'] as const;
+
+/** The keys an event condition may have. */
+export const EVENT_CONDITION_KEYS = ['event', 'count', 'within', 'before', 'where'] as const;
+
+/** The key a condition is recognised by, in the order they are tried; a comparison is recognised by its subject. */
+export const CONDITION_KEYS = [...RULE_GROUPS, 'not', 'in_segment', 'event', ...RULE_SUBJECTS] as const;
+
+/** A comparison on exactly one of a trait, a feature, a score, or a model output (`churn.risk`, `clusters`). */
+export interface Comparison extends RuleOperators {
+  trait?: string;
+  feature?: string;
+  score?: string;
+  model?: string;
+}
+
+/** A condition on a contact's events of one type: how many (at least one by default), when, with which properties. */
+export interface EventCondition {
+  event: string;
+  count?: number | CountOperators;
+  within?: string;
+  before?: string;
+  where?: Record<string, RuleScalar | RuleOperators>;
+}
+
+/** A rule segment's condition tree, in its YAML shape. */
+export type RuleCondition =
+  | { all: RuleCondition[] }
+  | { any: RuleCondition[] }
+  | { not: RuleCondition }
+  | { in_segment: string }
+  | EventCondition
+  | Comparison;
+
+/** A duration as rules and settings write it: a number and a unit (`30d`, `12h`, `10s`, `500ms`). */
+export const DURATION_PATTERN = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)$/;
+
+/** Milliseconds per duration unit: m is minutes, w weeks, y 365 days. */
+export const DURATION_UNIT_MS = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+  y: 31_536_000_000,
+} as const;
+
+/** Milliseconds in a duration such as `30d`, `10s`, `1h`, `500ms` (m is minutes, y is 365 days). */
+export function durationMs(text: string): number {
+  const match = DURATION_PATTERN.exec(text.trim());
+  if (!match) throw new RangeError(`"${text}" is not a duration like 30d, 12h, 10s`);
+  return Number(match[1]) * DURATION_UNIT_MS[match[2] as keyof typeof DURATION_UNIT_MS];
+}
+
+/** What a holdout compares between treated and control members: purchases or revenue per member, or churn. */
+export const HOLDOUT_OUTCOMES = ['purchases', 'revenue', 'churn'] as const;
+/** One of {@link HOLDOUT_OUTCOMES}. */
+export type HoldoutOutcomeName = (typeof HOLDOUT_OUTCOMES)[number];
+
+/** How an expression feature (`features:` in YAML) aggregates its events. */
+export const FEATURE_AGGREGATES = ['count', 'sum', 'avg', 'min', 'max', 'first', 'last'] as const;
+/** One of {@link FEATURE_AGGREGATES}. */
+export type FeatureAggregate = (typeof FEATURE_AGGREGATES)[number];
