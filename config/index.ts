@@ -3,7 +3,10 @@
  * and located errors that name file, line and column and never show a secret.
  */
 export * from './errors.js';
-export * from './load.js';
+export type { Config, DestinationConnection, LoadOptions, Location, Segment, SourceConnection } from './config.js';
+export { rateBudget } from './connections.js';
+export { loadConfig } from './load.js';
+export { configSecrets } from './secrets.js';
 export * from './schedule.js';
 export { DEFAULT_MIN_SEGMENT_SIZE, DEFAULT_PROTECTED_ATTRIBUTES, durationMs, isTimeZone, OPERATORS } from './schema.js';
 export type {

@@ -1,10 +1,10 @@
 /**
- * One YAML file as the loader sees it: parsed with positions, `${VAR}` interpolated, and able to say where any key
- * path sits (line and column) and whether the value there must be hidden.
+ * One YAML file as the loader sees it: parsed with positions, and able to say where any key path sits (line and
+ * column) and whether the value there must be hidden.
  */
 import { readFile } from 'node:fs/promises';
 import { relative, isAbsolute } from 'node:path';
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Scalar, visit } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { Document, Node } from 'yaml';
 
 export type Path = (string | number)[];
@@ -42,10 +42,12 @@ export function displayName(path: string): string {
   return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
 }
 
-/** Reads and parses a file. Syntax errors and interpolation errors come back as problems; the file may be unusable. */
+/**
+ * Reads and parses a file. A syntax error comes back as a problem, and the file is then unusable; `${VAR}` is left
+ * for env.ts to interpolate.
+ */
 export async function readYamlFile(
   path: string,
-  env: Record<string, string | undefined>,
 ): Promise<{ file: YamlFile; problems: SyntaxProblem[]; usable: boolean }> {
   const text = await readFile(path, 'utf8');
   const lines = new LineCounter();
@@ -65,104 +67,13 @@ export async function readYamlFile(
     offset: error.pos[0],
     message: `${yamlMessage(error.code, error.message)} (expected valid YAML)`,
   }));
-  if (problems.length > 0) return { file, problems, usable: false };
-  interpolate(file, env, problems);
-  return { file, problems, usable: true };
+  return { file, problems, usable: problems.length === 0 };
 }
 
 function yamlMessage(code: string, message: string): string {
   if (code === 'DUPLICATE_KEY') return 'duplicate key: map keys must be unique';
   const firstLine = message.split('\n')[0] ?? message;
   return `YAML syntax error: ${firstLine.replace(/ at line \d+, column \d+:?$/, '')}`;
-}
-
-const VARIABLE = /^([A-Za-z_][A-Za-z0-9_]*)(?::-([\s\S]*))?$/;
-
-/** Replaces `${VAR}` and `${VAR:-default}` in every value scalar; `$${...}` stays a literal `${...}`. */
-function interpolate(file: YamlFile, env: Record<string, string | undefined>, problems: SyntaxProblem[]): void {
-  visit(file.doc, {
-    Scalar(key, node, ancestors) {
-      if (key === 'key' || typeof node.value !== 'string' || !node.value.includes('${')) return;
-      const path = keyPath(ancestors, node);
-      const source = node.range ? file.text.slice(node.range[0], node.range[1]) : '';
-      const start = node.range?.[0] ?? 0;
-      const at = (token: string) => {
-        const i = source.indexOf(token);
-        return start + (i >= 0 ? i : 0);
-      };
-      const raw = node.value;
-      let out = '';
-      let fromEnv = false;
-      let failed = false;
-      for (let i = 0; i < raw.length;) {
-        if (raw.startsWith('$${', i)) {
-          out += '${';
-          i += 3;
-          continue;
-        }
-        if (!raw.startsWith('${', i)) {
-          out += raw[i];
-          i++;
-          continue;
-        }
-        const close = raw.indexOf('}', i + 2);
-        const inner = close < 0 ? raw.slice(i + 2) : raw.slice(i + 2, close);
-        const match = close < 0 ? null : VARIABLE.exec(inner);
-        if (!match) {
-          problems.push({
-            offset: at(`\${${inner}`),
-            path,
-            message: `"\${${inner.slice(0, 40)}${close < 0 ? '' : '}'}" is not a variable reference (expected \${NAME} or \${NAME:-default}; write $\${ for a literal \${)`,
-          });
-          failed = true;
-          break;
-        }
-        const [, name = '', fallback] = match;
-        const value = env[name];
-        if (value !== undefined && (value !== '' || fallback === undefined)) {
-          out += value;
-          fromEnv = true;
-          if (value.length > 0) file.envValues.push(value);
-        } else if (fallback !== undefined) {
-          out += fallback;
-        } else {
-          problems.push({
-            offset: at(`\${${name}`),
-            path,
-            message: `environment variable ${name} is not set (expected it set, or a default: \${${name}:-value})`,
-          });
-          failed = true;
-        }
-        i = close + 1;
-      }
-      if (failed) return;
-      node.value = node.type === Scalar.PLAIN && out !== raw ? resolvePlain(out) : out;
-      if (fromEnv) {
-        file.hidden.add(node);
-        file.fromEnv.push({ path, value: node.value });
-      }
-    },
-  });
-}
-
-function keyPath(ancestors: readonly unknown[], node: unknown): Path {
-  const path: Path = [];
-  const chain = [...ancestors, node];
-  chain.forEach((step, i) => {
-    if (isPair(step) && isScalar(step.key)) path.push(String(step.key.value));
-    else if (isSeq(step)) path.push(step.items.indexOf(chain[i + 1] as never));
-  });
-  return path;
-}
-
-/** An unquoted scalar keeps its YAML type after interpolation: `port: ${PORT:-8080}` is a number. */
-function resolvePlain(text: string): unknown {
-  if (/^[-+]?\d+$/.test(text) && Number.isSafeInteger(Number(text))) return Number(text);
-  if (/^[-+]?(\d+\.\d*|\.\d+|\d+)([eE][-+]?\d+)?$/.test(text)) return Number(text);
-  if (/^(true|True|TRUE)$/.test(text)) return true;
-  if (/^(false|False|FALSE)$/.test(text)) return false;
-  if (/^(null|Null|NULL|~)?$/.test(text)) return null;
-  return text;
 }
 
 /** The node at a key path (aliases followed), or the nearest enclosing one. `key` asks for the key of the last step. */

@@ -1,0 +1,89 @@
+/**
+ * The loaded config, as the rest of segflow reads it: connections with their connector configs validated, segments
+ * with where each was written, and every section with its defaults applied.
+ *
+ * @example
+ * const config: Config = await loadConfig('segflow.yaml', { registry });
+ * config.sources.crm?.connector; // 'hubspot'
+ */
+import type { HoldoutOutcomeName } from '../core/segments/grammar.js';
+import type { Registry } from '../plugins/registry/index.js';
+import type {
+  AuditSettings,
+  Condition,
+  Currency,
+  Feature,
+  Identity,
+  Job,
+  RateLimit,
+  ServerSettings,
+} from './schema.js';
+
+/** What `loadConfig` needs besides the file. */
+export interface LoadOptions {
+  /** Where connectors are looked up; `plugin:` packages are loaded into it. */
+  registry: Registry;
+  /** Variables for `${VAR}`; defaults to `process.env`. */
+  env?: Record<string, string | undefined>;
+}
+
+/** Where something was written. */
+export interface Location {
+  file: string;
+  line: number;
+  column: number;
+}
+
+export interface SourceConnection {
+  name: string;
+  /** The registered connector's name (for a plugin, the one it exports). */
+  connector: string;
+  plugin?: string;
+  /** Validated against the connector's spec (its defaults applied). */
+  config: Record<string, unknown>;
+  streams?: string[];
+  rate_limit?: RateLimit;
+}
+
+export interface DestinationConnection {
+  name: string;
+  connector: string;
+  plugin?: string;
+  config: Record<string, unknown>;
+  /** The source whose tool ids this destination writes back to; when left out, the one source using the same connector. */
+  identities_from?: string;
+  rate_limit?: RateLimit;
+}
+
+/** A rule segment, with where it and each node of its rule were written (keys like `rule.all[0].feature`). */
+export interface Segment {
+  key: string;
+  name: string;
+  description?: string;
+  rule: Condition;
+  /** Share of members kept as a never-pushed control group, 0 when none. */
+  holdout: number;
+  /** What the segment report compares between treated and control members, over the days after they entered. */
+  holdout_outcome: { outcome: HoldoutOutcomeName; days: number };
+  allow_protected_attributes: Record<string, string>;
+  origin: Location;
+  locations: Record<string, Location>;
+}
+
+export interface Config {
+  /** Absolute path of the file loaded. */
+  file: string;
+  /** `path` is absolute, resolved from the working directory as the connectors' file paths are. */
+  store: { path: string };
+  sources: Record<string, SourceConnection>;
+  destinations: Record<string, DestinationConnection>;
+  segments: Segment[];
+  features: Record<string, Feature>;
+  models: Record<string, Record<string, unknown>>;
+  currency: Currency;
+  identity: Identity;
+  protected_attributes: string[];
+  jobs: Record<string, Job>;
+  audit: AuditSettings;
+  server: ServerSettings;
+}
