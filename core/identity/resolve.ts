@@ -1,12 +1,8 @@
-import {
-  EMAIL_CONSENT,
-  normaliseEmail,
-  type ContactRecord,
-  type Identifiers,
-  type SourceRecord,
-} from '../../plugins/model/index.js';
+import { normaliseEmail, type ContactRecord, type Identifiers, type SourceRecord } from '../../plugins/model/index.js';
 import type { Store } from '../store/store.js';
 import { isRoleAddress, type ResolvedIdentityOptions } from './options.js';
+import { contactTraits, sortedJson } from './traits.js';
+import { UnionFind } from './union-find.js';
 
 /**
  * Identity resolution over one page, inside the caller's transaction.
@@ -52,12 +48,6 @@ function emailKey(source: string, email: string): string {
 }
 function rowKey(r: Pick<IdentityRow, 'source' | 'external_id' | 'email'>): string {
   return r.external_id !== null ? externalKey(r.source, r.external_id) : emailKey(r.source, r.email ?? '');
-}
-
-function sortedJson(value: Record<string, unknown>): string {
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(value).sort()) if (value[k] !== undefined) out[k] = value[k];
-  return JSON.stringify(out);
 }
 
 function parseMs(value: unknown): number | null {
@@ -446,26 +436,7 @@ export class PageResolution {
     }
 
     // Union-find over the region, remembering the identifier behind each union.
-    const parent = new Map<number, number>();
-    for (const id of region) parent.set(id, id);
-    const find = (x: number): number => {
-      let r = x;
-      while (parent.get(r) !== r) r = parent.get(r) as number;
-      let y = x;
-      while (y !== r) {
-        const next = parent.get(y) as number;
-        parent.set(y, r);
-        y = next;
-      }
-      return r;
-    };
-    const links: { a: number; b: number; reason: string; identifier: string }[] = [];
-    const union = (a: number, b: number, reason: string, identifier: string): void => {
-      links.push({ a, b, reason, identifier });
-      const ra = find(a);
-      const rb = find(b);
-      if (ra !== rb) parent.set(ra < rb ? rb : ra, ra < rb ? ra : rb);
-    };
+    const sets = new UnionFind(region);
     const keyOf = new Map<number, string>();
     for (const id of region) keyOf.set(id, rowKey(this.identities.get(id) as IdentityRow));
     const rows = [...region]
@@ -478,21 +449,15 @@ export class PageResolution {
       if (this.usable(row.email)) {
         const first = firstWithEmail.get(row.email);
         if (first === undefined) firstWithEmail.set(row.email, row.id);
-        else union(first, row.id, 'shared email', row.email);
+        else sets.union(first, row.id, 'shared email', row.email);
       }
       for (const l of JSON.parse(row.linked_ids) as string[]) {
         const other = regionByKey.get(externalKey(row.source, l));
-        if (other !== undefined) union(row.id, other, 'linked id', `${row.source}:${l}`);
+        if (other !== undefined) sets.union(row.id, other, 'linked id', `${row.source}:${l}`);
       }
     }
 
-    const components = new Map<number, IdentityRow[]>();
-    for (const row of rows) {
-      const root = find(row.id);
-      const list = components.get(root);
-      if (list) list.push(row);
-      else components.set(root, [row]);
-    }
+    const components = sets.groups(rows, (row) => row.id);
     // rows are sorted by key, so each component's first row is its smallest: order components by it.
     const ordered = [...components.values()].sort((x, y) =>
       (keyOf.get((x[0] as IdentityRow).id) as string) < (keyOf.get((y[0] as IdentityRow).id) as string) ? -1 : 1,
@@ -526,7 +491,7 @@ export class PageResolution {
     }
     for (const [loser, survivor] of survivorOf) {
       if (taken.has(loser)) continue;
-      const why = links.find((l) => (oldContact.get(l.a) === loser) !== (oldContact.get(l.b) === loser));
+      const why = sets.unions.find((l) => (oldContact.get(l.a) === loser) !== (oldContact.get(l.b) === loser));
       this.mergeContact(loser, survivor, why?.reason ?? 'linked', why?.identifier ?? null);
     }
   }
@@ -581,44 +546,4 @@ export class PageResolution {
       update.run(c.email, c.consent, c.traits, c.deleted, this.now, contactId);
     }
   }
-}
-
-/**
- * A contact's traits: per trait, the value of its newest record (by `updated_at`), ties broken by source then
- * external id; null values do not blank a trait another record has. Raw tool properties stay on each identity.
- */
-function contactTraits(records: (IdentityRow & { traits: string })[]): {
-  email: string | null;
-  consent: string;
-  traits: string;
-  deleted: number;
-} {
-  records.sort(
-    (a, b) =>
-      (b.record_updated_ms ?? -Infinity) - (a.record_updated_ms ?? -Infinity) ||
-      (a.source < b.source ? -1 : a.source > b.source ? 1 : 0) ||
-      ((a.external_id ?? '') < (b.external_id ?? '') ? -1 : 1),
-  );
-  let traits: Record<string, unknown>;
-  let json: string;
-  if (records.length === 1) {
-    json = (records[0] as IdentityRow & { traits: string }).traits;
-    traits = JSON.parse(json) as Record<string, unknown>;
-    if (Object.values(traits).includes(null))
-      json = sortedJson(Object.fromEntries(Object.entries(traits).filter(([, v]) => v !== null)));
-  } else {
-    traits = {};
-    for (const r of records) {
-      for (const [k, v] of Object.entries(JSON.parse(r.traits) as Record<string, unknown>)) {
-        if (v !== null && v !== undefined && !(k in traits)) traits[k] = v;
-      }
-    }
-    json = sortedJson(traits);
-  }
-  const email = normaliseEmail(typeof traits.email === 'string' ? traits.email : null);
-  const consent = (EMAIL_CONSENT as readonly unknown[]).includes(traits.email_consent)
-    ? (traits.email_consent as string)
-    : 'unknown';
-  const deleted = records.length > 0 && records.every((r) => r.deleted === 1) ? 1 : 0;
-  return { email, consent, traits: json, deleted };
 }
