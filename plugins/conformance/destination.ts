@@ -27,6 +27,12 @@ import {
   type CommonOptions,
 } from './shared.js';
 
+/**
+ * What a destination conformance run writes with: a working config, a wrong one, the segment, members and a bad row.
+ *
+ * @example
+ * setup: async (): Promise<Partial<DestinationFixture<typeof spec>>> => ({ config: { baseUrl: sandbox.url } }),
+ */
 export interface DestinationFixture<Spec extends z.ZodType> {
   config: z.input<Spec>;
   badConfig: z.input<Spec>;
@@ -35,6 +41,16 @@ export interface DestinationFixture<Spec extends z.ZodType> {
   badRow: MembershipChange;
 }
 
+/**
+ * Options of {@link runDestinationConformance} and {@link destinationChecks}.
+ *
+ * @example
+ * const options: DestinationConformanceOptions<typeof spec> = {
+ *   connector: destination, config, badConfig,
+ *   badRow: { op: 'add', contact: { contactId: 'x', email: 'not-an-email', externalIds: [] } },
+ * };
+ * runDestinationConformance(options);
+ */
 export interface DestinationConformanceOptions<Spec extends z.ZodType> extends CommonOptions<
   Spec,
   DestinationFixture<Spec>
@@ -51,7 +67,12 @@ export interface DestinationConformanceOptions<Spec extends z.ZodType> extends C
   badRow?: MembershipChange;
 }
 
-/** The destination checks, by name, with the title each is reported under. */
+/**
+ * The destination checks, by name, with the title each is reported under.
+ *
+ * @example
+ * DESTINATION_CHECKS.idempotentAdd; // 'writing the same batch twice leaves the same membership'
+ */
 export const DESTINATION_CHECKS = {
   spec: 'spec is a zod schema and the good config parses',
   secretsMarked: 'spec marks every secret-looking field as secret',
@@ -63,7 +84,22 @@ export const DESTINATION_CHECKS = {
   badRowIsolated: 'a rejected or skipped row does not fail the rest of its batch',
 } as const;
 
+/**
+ * The name of one destination check: a key of {@link DESTINATION_CHECKS}.
+ *
+ * @example
+ * const name: DestinationCheckName = 'badRowIsolated';
+ */
 export type DestinationCheckName = keyof typeof DESTINATION_CHECKS;
+/**
+ * The destination checks as plain async functions that throw a `ConformanceError`, and `dispose` to tear the fixture
+ * down.
+ *
+ * @example
+ * const checks: DestinationChecks = destinationChecks({ connector: destination, config, badConfig });
+ * await checks.addsMembers();
+ * await checks.dispose();
+ */
 export type DestinationChecks = Record<DestinationCheckName, () => Promise<void>> & { dispose(): Promise<void> };
 
 const DEFAULT_SEGMENT: SegmentRef = { key: 'segflow_conformance', name: 'segflow conformance' };

@@ -39,7 +39,16 @@ export function fail(message: string): never {
   throw new ConformanceError(message);
 }
 
-/** Options every conformance run accepts, source or destination. */
+/**
+ * Options every conformance run accepts, source or destination.
+ *
+ * @example
+ * runSourceConformance({
+ *   connector: source,
+ *   setup: async () => { const s = await startSandbox(); return { config: { baseUrl: s.url }, teardown: s.close }; },
+ *   badConfig: { baseUrl: 'http://127.0.0.1:1', token: 'wrong' },
+ * });
+ */
 export interface CommonOptions<Spec extends z.ZodType, Fixture> {
   /** A working config (the spec's input shape). Omit it when `setup` returns one. */
   config?: z.input<Spec>;
@@ -205,7 +214,12 @@ export function messageOf(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
-/** The value at a dotted path in a record: `externalId`, `traits.updated_at`, `contact.email`. */
+/**
+ * The value at a dotted path in a record: `externalId`, `traits.updated_at`, `contact.email`.
+ *
+ * @example
+ * valueAt({ traits: { updated_at: '2026-01-05' } }, 'traits.updated_at'); // '2026-01-05'
+ */
 export function valueAt(record: unknown, path: string): unknown {
   let current: unknown = record;
   for (const part of path.split('.')) {
@@ -221,6 +235,10 @@ const NUMBER = /^-?\d+(\.\d+)?$/;
 /**
  * A cursor as a number that orders correctly: timestamps as epoch milliseconds (so `overlap` applies in ms),
  * numbers (and numeric strings) as themselves. Anything else fails the check that met it.
+ *
+ * @example
+ * cursorNumber('2026-01-05T10:00:00Z', 'contacts'); // 1767607200000 (epoch ms)
+ * cursorNumber(42, 'events'); // 42
  */
 export function cursorNumber(value: unknown, where: string): number {
   if (typeof value === 'number' && Number.isFinite(value)) return value;

@@ -31,7 +31,14 @@ import {
   type CommonOptions,
 } from './shared.js';
 
-/** A webhook request the tool would send, and the same request with its signature (or body) tampered with. */
+/**
+ * A webhook request the tool would send, and the same request with its signature (or body) tampered with.
+ *
+ * @example
+ * const good = signedRequest(body, secret);
+ * const webhook: WebhookCase = { good, tampered: { ...good, body: `${body} ` } };
+ * runSourceConformance({ connector: source, config, badConfig, webhook });
+ */
 export interface WebhookCase {
   good: WebhookRequest;
   tampered: WebhookRequest;
@@ -39,12 +46,26 @@ export interface WebhookCase {
   now?: number;
 }
 
+/**
+ * What a source conformance run checks against: a working config, a wrong one, and a webhook case; `setup` may return
+ * any of them.
+ *
+ * @example
+ * setup: async (): Promise<Partial<SourceFixture<typeof spec>>> => ({ config: { baseUrl: sandbox.url, token: 'ok' } }),
+ */
 export interface SourceFixture<Spec extends z.ZodType> {
   config: z.input<Spec>;
   badConfig: z.input<Spec>;
   webhook: WebhookCase;
 }
 
+/**
+ * Options of {@link runSourceConformance} and {@link sourceChecks}.
+ *
+ * @example
+ * const options: SourceConformanceOptions<typeof spec> = { connector: source, config, badConfig, maxRecords: 500 };
+ * runSourceConformance(options);
+ */
 export interface SourceConformanceOptions<Spec extends z.ZodType> extends CommonOptions<Spec, SourceFixture<Spec>> {
   connector: SourceDefinition<Spec>;
   /** Required when the source has a `webhook` hook. */
@@ -53,7 +74,12 @@ export interface SourceConformanceOptions<Spec extends z.ZodType> extends Common
   maxRecords?: number;
 }
 
-/** The source checks, by name, with the title each is reported under. */
+/**
+ * The source checks, by name, with the title each is reported under.
+ *
+ * @example
+ * Object.keys(SOURCE_CHECKS); // ['spec', 'secretsMarked', 'streamDeclarations', …]
+ */
 export const SOURCE_CHECKS = {
   spec: 'spec is a zod schema and the good config parses',
   secretsMarked: 'spec marks every secret-looking field as secret',
@@ -70,7 +96,22 @@ export const SOURCE_CHECKS = {
   webhookSignature: 'webhook: a good signature is accepted and a tampered one refused',
 } as const;
 
+/**
+ * The name of one source check: a key of {@link SOURCE_CHECKS}.
+ *
+ * @example
+ * const name: SourceCheckName = 'fullRead';
+ * await sourceChecks({ connector: source, config, badConfig })[name]();
+ */
 export type SourceCheckName = keyof typeof SOURCE_CHECKS;
+/**
+ * The source checks as plain async functions that throw a `ConformanceError`, and `dispose` to tear the fixture down.
+ *
+ * @example
+ * const checks: SourceChecks = sourceChecks({ connector: source, config, badConfig });
+ * await checks.fullRead();
+ * await checks.dispose();
+ */
 export type SourceChecks = Record<SourceCheckName, () => Promise<void>> & { dispose(): Promise<void> };
 
 interface ReadResult {

@@ -6,23 +6,61 @@ import type { z } from 'zod';
 import type { SourceRecord } from '../model/index.js';
 import type { ConnectorContext, RateBudget } from './context.js';
 
-/** Bumped when the contract changes incompatibly; a plugin written for another version is refused at load. */
+/**
+ * Bumped when the contract changes incompatibly; a plugin written for another version is refused at load.
+ *
+ * @example
+ * defineSource({ ... }).contractVersion === CONTRACT_VERSION; // true: defineSource stamps it
+ */
 export const CONTRACT_VERSION = 1;
 
+/**
+ * How a stream is read: everything again, or from the last checkpoint.
+ *
+ * @example
+ * const modes: SyncMode[] = ['full_refresh', 'incremental'];
+ */
 export type SyncMode = 'full_refresh' | 'incremental';
 
-/** A stream checkpoint: JSON-serialisable. `cursor` is the highest cursor value committed so far. */
+/**
+ * A stream checkpoint: JSON-serialisable. `cursor` is the highest cursor value committed so far.
+ *
+ * @example
+ * yield { type: 'state', state: { cursor: '2026-01-05T10:00:00Z', after: '1042' } };
+ */
 export interface StreamState {
   cursor?: string | number | null;
   [key: string]: unknown;
 }
 
-/** What a stream's `read` yields: data records, and a checkpoint after each page. */
+/**
+ * What a stream's `read` yields: data records, and a checkpoint after each page.
+ *
+ * @example
+ * yield { type: 'record', record }; // then, after each page:
+ * yield { type: 'state', state: { cursor: lastUpdatedAt } };
+ */
 export type StreamMessage = { type: 'record'; record: SourceRecord } | { type: 'state'; state: StreamState };
 
-/** The outcome of `check`. */
+/**
+ * The outcome of `check`.
+ *
+ * @example
+ * async check(config, ctx) {
+ *   const ok = await ctx.call('me', () => client.me());
+ *   return ok ? { ok: true } : { ok: false, reason: 'the token cannot read contacts' };
+ * }
+ */
 export type CheckResult = { ok: true } | { ok: false; reason: string };
 
+/**
+ * What a stream's `read` is given: the connection's config, the mode and the checkpoint to resume from.
+ *
+ * @example
+ * async *read({ config, mode, state }, ctx) {
+ *   const since = mode === 'incremental' ? state?.cursor : undefined;
+ * }
+ */
 export interface ReadRequest<Config> {
   config: Config;
   mode: SyncMode;
@@ -33,6 +71,13 @@ export interface ReadRequest<Config> {
 /**
  * One stream of a source. The facts it declares (key, cursor, modes, overlap) are what discovery, the engine and
  * the conformance kit rely on.
+ *
+ * @example
+ * const contacts: StreamDefinition<Config> = {
+ *   name: 'contacts', recordKind: 'contact', primaryKey: 'externalId', cursorField: 'traits.updated_at',
+ *   modes: ['full_refresh', 'incremental'], overlap: 1000,
+ *   async *read(request, ctx) { yield* pages(request, ctx); },
+ * };
  */
 export interface StreamDefinition<Config = unknown> {
   name: string;
@@ -52,7 +97,12 @@ export interface StreamDefinition<Config = unknown> {
   read(request: ReadRequest<Config>, ctx: ConnectorContext): AsyncIterable<StreamMessage>;
 }
 
-/** A webhook request as the server received it; `body` is the raw text, so signatures can be checked. */
+/**
+ * A webhook request as the server received it; `body` is the raw text, so signatures can be checked.
+ *
+ * @example
+ * const request: WebhookRequest = { method: 'POST', url: 'https://hub.example/webhooks/crm', headers, body: rawText };
+ */
 export interface WebhookRequest {
   method: string;
   /** The full URL, including the query string. */
@@ -61,13 +111,28 @@ export interface WebhookRequest {
   body: string;
 }
 
-/** What to answer the tool (an Ack envelope, a 200 to a verification GET). */
+/**
+ * What to answer the tool (an Ack envelope, a 200 to a verification GET).
+ *
+ * @example
+ * return { records, response: { status: 200, body: '{"ok":true}', contentType: 'application/json' } };
+ */
 export interface WebhookResponse {
   status: number;
   body?: string;
   contentType?: string;
 }
 
+/**
+ * A source's webhook: verifies a request the tool sent and parses it into records, so tool-specific webhook logic lives
+ * in the connector.
+ *
+ * @example
+ * webhook: {
+ *   verify: (req, config) => (signatureOk(req, config.secret) ? { ok: true } : { ok: false, reason: 'bad signature' }),
+ *   parse: (req) => ({ records: JSON.parse(req.body).map(toRecord) }),
+ * },
+ */
 export interface WebhookHook<Config> {
   /** Checks the signature, token or organisation; `ok: false` is answered 401 and nothing is stored. */
   verify(request: WebhookRequest, config: Config, now: number): { ok: true } | { ok: false; reason: string };
@@ -75,6 +140,15 @@ export interface WebhookHook<Config> {
   parse(request: WebhookRequest, config: Config): { records: SourceRecord[]; response?: WebhookResponse };
 }
 
+/**
+ * What sources and destinations share: name, spec, rate budget, error classifier and `check`.
+ *
+ * @example
+ * const base: Omit<ConnectorBase<typeof spec>, 'contractVersion'> = {
+ *   name: 'helpdesk', spec, rateBudget: { requests: 50, intervalMs: 60_000 },
+ *   check: async () => ({ ok: true }),
+ * };
+ */
 export interface ConnectorBase<Spec extends z.ZodType> {
   /** The connector's name, as YAML refers to it: `hubspot`, `file`, `@acme/segflow-zendesk`. */
   name: string;
@@ -89,19 +163,36 @@ export interface ConnectorBase<Spec extends z.ZodType> {
   check(config: z.infer<Spec>, ctx: ConnectorContext): Promise<CheckResult>;
 }
 
+/**
+ * A source connector, as {@link defineSource} returns it: its streams for a config, and an optional webhook hook.
+ *
+ * @example
+ * const source: SourceDefinition<typeof spec> = defineSource({ name: 'helpdesk', spec, check, streams: () => [s] });
+ * source.streams(config).map((s) => s.name); // ['tickets']
+ */
 export interface SourceDefinition<Spec extends z.ZodType = z.ZodType> extends ConnectorBase<Spec> {
   type: 'source';
   streams(config: z.infer<Spec>): StreamDefinition<z.infer<Spec>>[];
   webhook?: WebhookHook<z.infer<Spec>>;
 }
 
-/** A segment as a destination sees it. */
+/**
+ * A segment as a destination sees it.
+ *
+ * @example
+ * await destination.readMembership({ key: 'vip', name: 'VIP customers' }, config, ctx);
+ */
 export interface SegmentRef {
   key: string;
   name: string;
 }
 
-/** Who a change is about, in the destination's terms. */
+/**
+ * Who a change is about, in the destination's terms.
+ *
+ * @example
+ * const who: ContactIdentity = { contactId: '42', email: 'ada@example.com', externalIds: ['101'] };
+ */
 export interface ContactIdentity {
   /** segflow's contact id. */
   contactId: string;
@@ -113,6 +204,12 @@ export interface ContactIdentity {
   emailConsent?: string;
 }
 
+/**
+ * One change of a segment's membership for one contact: add, remove, or update the mapped traits.
+ *
+ * @example
+ * const change: MembershipChange = { op: 'remove', contact: who, destinationRecordId: '00v8d000000000aAAA' };
+ */
 export interface MembershipChange {
   op: 'add' | 'remove' | 'update';
   contact: ContactIdentity;
@@ -124,6 +221,16 @@ export interface MembershipChange {
   messageId?: string;
 }
 
+/**
+ * Changes to one segment, at most the destination's `batchSize`, handed to `write`.
+ *
+ * @example
+ * async write(batch, config, ctx) {
+ *   const adds = batch.changes.filter((c) => c.op === 'add');
+ *   await ctx.call('lists.add', () => client.addToList(batch.segment.key, adds.map((c) => c.contact.email)));
+ *   return batch.changes.map(() => ({ status: 'accepted' }));
+ * }
+ */
 export interface MembershipBatch {
   segment: SegmentRef;
   changes: MembershipChange[];
@@ -153,15 +260,37 @@ export type RowResult =
   | { status: 'retryable'; reason: string }
   | { status: 'skipped'; reason: string; code?: string };
 
-/** A member as the tool holds it. */
+/**
+ * A member as the tool holds it.
+ *
+ * @example
+ * readMembership: async (segment, config, ctx) =>
+ *   (await ctx.call('members', () => client.members(segment.key))).map((m) => ({ email: m.email, externalId: m.id })),
+ */
 export interface MemberRef {
   email: string | null;
   externalId: string | null;
   destinationRecordId?: string;
 }
 
+/**
+ * What the tool said to the erasure of one contact.
+ *
+ * @example
+ * erase: async (identities) =>
+ *   identities.map((who) => (who.externalIds.length ? { status: 'erased' } : { status: 'not_found' })),
+ */
 export type EraseResult = { status: 'erased' } | { status: 'not_found' } | { status: 'failed'; reason: string };
 
+/**
+ * A destination connector, as {@link defineDestination} returns it: writes membership batches, reads them back, and may
+ * erase.
+ *
+ * @example
+ * const destination: DestinationDefinition<typeof spec> = defineDestination({
+ *   name: 'lists', spec, batchSize: 100, check, write, readMembership,
+ * });
+ */
 export interface DestinationDefinition<Spec extends z.ZodType = z.ZodType> extends ConnectorBase<Spec> {
   type: 'destination';
   /** The most changes one `write` call takes (the tool's batch cap). */
@@ -174,6 +303,12 @@ export interface DestinationDefinition<Spec extends z.ZodType = z.ZodType> exten
   erase?(identities: ContactIdentity[], config: z.infer<Spec>, ctx: ConnectorContext): Promise<EraseResult[]>;
 }
 
+/**
+ * A source or a destination; `type` tells which.
+ *
+ * @example
+ * const registry = createRegistry([source, destination] satisfies ConnectorDefinition[]);
+ */
 export type ConnectorDefinition = SourceDefinition | DestinationDefinition;
 
 type SourceInput<Spec extends z.ZodType> = Omit<SourceDefinition<Spec>, 'type' | 'contractVersion'>;

@@ -7,7 +7,12 @@
  */
 import { ConfigError, RateLimitedError, reasonOf, SegflowError, TransientError } from './errors.js';
 
-/** A connection's request budget. */
+/**
+ * A connection's request budget.
+ *
+ * @example
+ * defineSource({ ..., rateBudget: { requests: 100, intervalMs: 10_000, daily: 250_000, concurrency: 4 } });
+ */
 export interface RateBudget {
   /** At most this many requests in any rolling `intervalMs`. */
   requests?: number;
@@ -18,6 +23,13 @@ export interface RateBudget {
   concurrency?: number;
 }
 
+/**
+ * How `ctx.call` retries a transient failure (capped exponential backoff with jitter) and how long it waits out rate
+ * limits.
+ *
+ * @example
+ * createContext({ connection: 'crm', retry: { maxAttempts: 3, baseDelayMs: 100 } });
+ */
 export interface RetryPolicy {
   /** Attempts for transient failures, the first included. Rate-limit waits do not use them up. */
   maxAttempts: number;
@@ -27,6 +39,13 @@ export interface RetryPolicy {
   maxRateLimitWaitMs: number;
 }
 
+/**
+ * The retry policy a context uses unless told otherwise: 5 attempts, backoff from 250 ms to 30 s, rate-limit waits up
+ * to 10 minutes.
+ *
+ * @example
+ * const patient: RetryPolicy = { ...DEFAULT_RETRY, maxAttempts: 8 };
+ */
 export const DEFAULT_RETRY: RetryPolicy = {
   maxAttempts: 5,
   baseDelayMs: 250,
@@ -34,11 +53,24 @@ export const DEFAULT_RETRY: RetryPolicy = {
   maxRateLimitWaitMs: 10 * 60_000,
 };
 
+/**
+ * Time as a context sees it; tests pass a fake one so waits and backoff take no real time.
+ *
+ * @example
+ * const clock: Clock = { now: () => fakeNow, sleep: async (ms) => { fakeNow += ms; } }; // a test clock
+ * createContext({ connection: 'crm', clock });
+ */
 export interface Clock {
   now(): number;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
+/**
+ * The real clock: `Date.now()` and a `setTimeout` sleep that an abort signal interrupts.
+ *
+ * @example
+ * await systemClock.sleep(250, ctx.signal); // rejects when the run is aborted
+ */
 export const systemClock: Clock = {
   now: () => Date.now(),
   sleep: (ms, signal) =>
@@ -56,6 +88,12 @@ export const systemClock: Clock = {
     }),
 };
 
+/**
+ * Structured logs: a message and JSON-serialisable fields.
+ *
+ * @example
+ * ctx.logger.info('page read', { stream: 'contacts', records: 100 }); // secrets are redacted before writing
+ */
 export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void;
   info(message: string, fields?: Record<string, unknown>): void;
@@ -63,7 +101,14 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
-/** Counts of what a connection did, for runs and /metrics. */
+/**
+ * Counts of what a connection did, for runs and /metrics.
+ *
+ * @example
+ * const ctx = createContext({ connection: 'crm' });
+ * // … run …
+ * ctx.stats.byOperation['contacts.search']; // requests made for that operation
+ */
 export interface CallStats {
   requests: number;
   retries: number;
@@ -72,6 +117,15 @@ export interface CallStats {
   byOperation: Record<string, number>;
 }
 
+/**
+ * What a connector gets from the engine for each connection: `call` for every API request, a redacting logger, the
+ * run's abort signal and its clock.
+ *
+ * @example
+ * const page = await ctx.call('contacts.list', (signal) => client.contacts.list({ after, signal }));
+ * ctx.logger.debug('page', { size: page.results.length });
+ * if (ctx.signal.aborted) return;
+ */
 export interface ConnectorContext {
   /** The connection's name in YAML. */
   connection: string;
@@ -84,6 +138,16 @@ export interface ConnectorContext {
   clock: Clock;
 }
 
+/**
+ * Options of {@link createContext}: the connection's name, budget, retry policy, error classifier, logger, signal,
+ * clock and secrets.
+ *
+ * @example
+ * createContext({
+ *   connection: 'crm', budget: { requests: 100, intervalMs: 10_000 },
+ *   classifyError: source.classifyError, secrets: [token],
+ * });
+ */
 export interface ContextOptions {
   connection: string;
   budget?: RateBudget;
@@ -98,7 +162,14 @@ export interface ContextOptions {
   random?: () => number;
 }
 
-/** A connector context plus the counters the engine reads after a run. */
+/**
+ * A connector context plus the counters the engine reads after a run.
+ *
+ * @example
+ * const ctx: ConnectionContext = createContext({ connection: 'crm' });
+ * await source.check(config, ctx);
+ * ctx.stats.requests; // 1
+ */
 export interface ConnectionContext extends ConnectorContext {
   stats: CallStats;
 }
@@ -106,6 +177,10 @@ export interface ConnectionContext extends ConnectorContext {
 /**
  * Creates the context for one connection. One context per connection per process: its budget is shared by every
  * stream and batch that uses the connection.
+ *
+ * @example
+ * const ctx = createContext({ connection: 'crm', budget: source.rateBudget, classifyError: source.classifyError });
+ * for await (const message of stream.read({ config, mode: 'full_refresh', state: undefined }, ctx)) { … }
  */
 export function createContext(options: ContextOptions): ConnectionContext {
   const clock = options.clock ?? systemClock;
@@ -185,6 +260,11 @@ function backoff(policy: RetryPolicy, attempt: number, random: () => number): nu
 /**
  * Classifies errors that carry an HTTP status the common ways SDKs expose it (`status`, `statusCode`, `code`,
  * `response.status`), and network errors. Anything else is returned as is and not retried.
+ *
+ * @example
+ * // a connector's classifier maps what it knows and leaves the rest to the default:
+ * classifyError: (error) => (isLockError(error) ? new TransientError('record locked', { cause: error }) : undefined),
+ * // anything else: classifyByDefault(error), 429 → RateLimitedError, 5xx → TransientError, 401/403 → ConfigError
  */
 export function classifyByDefault(error: unknown): Error {
   if (error instanceof SegflowError) return error;
@@ -214,7 +294,12 @@ function httpStatus(error: unknown): number | undefined {
   return undefined;
 }
 
-/** Reads a Retry-After header (seconds or an HTTP date) from an SDK error, in milliseconds. */
+/**
+ * Reads a Retry-After header (seconds or an HTTP date) from an SDK error, in milliseconds.
+ *
+ * @example
+ * retryAfter({ response: { headers: { 'retry-after': '3' } } }); // 3000
+ */
 export function retryAfter(error: unknown): number | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   const e = error as { headers?: unknown; response?: { headers?: unknown } };
@@ -322,7 +407,12 @@ class RequestLimiter {
   }
 }
 
-/** A logger that writes JSON lines to stderr. */
+/**
+ * A logger that writes JSON lines to stderr.
+ *
+ * @example
+ * createContext({ connection: 'crm', logger: consoleLogger('debug') });
+ */
 export function consoleLogger(level: 'debug' | 'info' | 'warn' | 'error' = 'info'): Logger {
   const order = { debug: 10, info: 20, warn: 30, error: 40 } as const;
   const write = (lvl: keyof typeof order) => (message: string, fields?: Record<string, unknown>) => {
@@ -334,7 +424,13 @@ export function consoleLogger(level: 'debug' | 'info' | 'warn' | 'error' = 'info
 
 const SECRET_KEY = /(token|secret|password|passwd|api[_-]?key|authorization|assertion|private[_-]?key)/i;
 
-/** Wraps a logger so no secret value, and no field named like a secret, is ever written. */
+/**
+ * Wraps a logger so no secret value, and no field named like a secret, is ever written.
+ *
+ * @example
+ * const logger = redactingLogger(consoleLogger(), [token]);
+ * logger.info('calling', { url: `https://api.example/?key=${token}` }); // the token is written as [redacted]
+ */
 export function redactingLogger(inner: Logger, secrets: string[]): Logger {
   const values = secrets.filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
   const scrub = (text: string) => values.reduce((out, value) => out.split(value).join('[redacted]'), text);
@@ -348,7 +444,12 @@ export function redactingLogger(inner: Logger, secrets: string[]): Logger {
   };
 }
 
-/** Deep copy with secret-named keys replaced and secret values scrubbed from strings. */
+/**
+ * Deep copy with secret-named keys replaced and secret values scrubbed from strings.
+ *
+ * @example
+ * redact({ accessToken: 'pat-1', page: 2 }); // { accessToken: '[redacted]', page: 2 }
+ */
 export function redact(value: unknown, scrub: (text: string) => string = (t) => t, depth = 0): unknown {
   if (depth > 8) return '[deep]';
   if (typeof value === 'string') return scrub(value);

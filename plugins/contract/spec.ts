@@ -9,13 +9,23 @@ import { z } from 'zod';
 
 const secrets = z.registry<{ secret: true }>();
 
-/** Marks a config field as secret: redacted from logs, errors and API responses. */
+/**
+ * Marks a config field as secret: redacted from logs, errors and API responses.
+ *
+ * @example
+ * const spec = z.object({ accessToken: secret(z.string().min(1)) });
+ */
 export function secret<T extends z.ZodType>(schema: T): T {
   secrets.add(schema, { secret: true });
   return schema;
 }
 
-/** The top-level keys of an object spec whose fields are marked secret (through optional/default/nullable wrappers). */
+/**
+ * The top-level keys of an object spec whose fields are marked secret (through optional/default/nullable wrappers).
+ *
+ * @example
+ * secretKeys(z.object({ apiKey: secret(z.string()), region: z.string() })); // ['apiKey']
+ */
 export function secretKeys(spec: z.ZodType): string[] {
   const shape = objectShape(spec);
   if (!shape) return [];
@@ -24,7 +34,12 @@ export function secretKeys(spec: z.ZodType): string[] {
     .map(([key]) => key);
 }
 
-/** The secret values present in a parsed config, for redaction. */
+/**
+ * The secret values present in a parsed config, for redaction.
+ *
+ * @example
+ * secretValues(spec, { apiKey: 'k-123', region: 'eu' }); // ['k-123']
+ */
 export function secretValues(spec: z.ZodType, config: unknown): string[] {
   if (typeof config !== 'object' || config === null) return [];
   const record = config as Record<string, unknown>;

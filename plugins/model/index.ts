@@ -10,11 +10,27 @@
  */
 import { z } from 'zod';
 
-/** The consent states a contact's email can be in, across every tool. */
+/**
+ * The consent states a contact's email can be in, across every tool.
+ *
+ * @example
+ * if (!EMAIL_CONSENT.includes(status as EmailConsent)) status = 'unknown';
+ */
 export const EMAIL_CONSENT = ['subscribed', 'unsubscribed', 'cleaned', 'pending', 'unknown'] as const;
+/**
+ * One of {@link EMAIL_CONSENT}.
+ *
+ * @example
+ * const consent: EmailConsent = member.status === 'subscribed' ? 'subscribed' : 'unsubscribed';
+ */
 export type EmailConsent = (typeof EMAIL_CONSENT)[number];
 
-/** The canonical contact traits; any other key is a free-form trait. */
+/**
+ * The canonical contact traits; any other key is a free-form trait.
+ *
+ * @example
+ * const free = Object.keys(traits).filter((k) => !CONTACT_TRAITS.includes(k as ContactTraitName));
+ */
 export const CONTACT_TRAITS = [
   'email',
   'first_name',
@@ -30,9 +46,20 @@ export const CONTACT_TRAITS = [
   'updated_at',
   'email_consent',
 ] as const;
+/**
+ * One of {@link CONTACT_TRAITS}.
+ *
+ * @example
+ * const mapping: Partial<Record<ContactTraitName, string>> = { first_name: 'firstname', job_title: 'jobtitle' };
+ */
 export type ContactTraitName = (typeof CONTACT_TRAITS)[number];
 
-/** The canonical event types. */
+/**
+ * The canonical event types.
+ *
+ * @example
+ * EVENT_TYPES.includes('email_open'); // true
+ */
 export const EVENT_TYPES = [
   'email_sent',
   'email_open',
@@ -51,11 +78,22 @@ export const EVENT_TYPES = [
   'feature_used',
   'custom',
 ] as const;
+/**
+ * One of {@link EVENT_TYPES}.
+ *
+ * @example
+ * const type: EventType = activity.action === 'open' ? 'email_open' : 'email_click';
+ */
 export type EventType = (typeof EVENT_TYPES)[number];
 
 const traitValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
-/** Schema of a contact's traits: the canonical names, typed, plus free-form ones. */
+/**
+ * Schema of a contact's traits: the canonical names, typed, plus free-form ones.
+ *
+ * @example
+ * contactTraitsSchema.parse({ email: 'ada@example.com', email_consent: 'subscribed', plan: 'pro' });
+ */
 export const contactTraitsSchema = z
   .object({
     email: z.string().nullable().optional(),
@@ -73,21 +111,41 @@ export const contactTraitsSchema = z
     email_consent: z.enum(EMAIL_CONSENT).optional(),
   })
   .catchall(traitValue);
+/**
+ * A contact's traits: the canonical ones typed, free-form ones as text, numbers, booleans or null.
+ *
+ * @example
+ * const traits: ContactTraits = { email: 'ada@example.com', country: 'FR', plan: 'pro' };
+ */
 export type ContactTraits = z.infer<typeof contactTraitsSchema>;
 
 /**
  * Who a record or event belongs to. At least one of `email` or `externalId` must be present; `externalId` is the
  * tool's own id of the contact (in the record's `source`). `linkedIds` are other ids of the same person in the same
  * tool (a HubSpot contact's merged ids, a Salesforce lead's converted contact id).
+ *
+ * @example
+ * identifiersSchema.parse({ email: 'ada@example.com', externalId: '101', linkedIds: ['99'] });
  */
 export const identifiersSchema = z.object({
   email: z.string().nullable().optional(),
   externalId: z.string().nullable().optional(),
   linkedIds: z.array(z.string()).optional(),
 });
+/**
+ * Who a record or event belongs to; see {@link identifiersSchema}.
+ *
+ * @example
+ * const who: Identifiers = { externalId: '101', linkedIds: ['99'] }; // HubSpot contact 101, merged with 99
+ */
 export type Identifiers = z.infer<typeof identifiersSchema>;
 
-/** A contact as a source reads it. `deleted` marks one archived or deleted in the tool. */
+/**
+ * A contact as a source reads it. `deleted` marks one archived or deleted in the tool.
+ *
+ * @example
+ * const record = contactRecordSchema.parse({ kind: 'contact', source: 'crm', externalId: '101', traits: {} });
+ */
 export const contactRecordSchema = z.object({
   kind: z.literal('contact'),
   source: z.string().min(1),
@@ -97,9 +155,23 @@ export const contactRecordSchema = z.object({
   deleted: z.boolean().optional(),
   raw: z.record(z.string(), z.unknown()).optional(),
 });
+/**
+ * A contact as a source reads it; see {@link contactRecordSchema}.
+ *
+ * @example
+ * const record: ContactRecord = { kind: 'contact', source: 'crm', externalId: '101', traits: { first_name: 'Ada' } };
+ */
 export type ContactRecord = z.infer<typeof contactRecordSchema>;
 
-/** An engagement event as a source reads it. `occurredAt` is an ISO-8601 timestamp. */
+/**
+ * An engagement event as a source reads it. `occurredAt` is an ISO-8601 timestamp.
+ *
+ * @example
+ * eventRecordSchema.parse({
+ *   kind: 'event', source: 'crm', sourceEventId: 'e1', type: 'email_open',
+ *   occurredAt: '2026-01-05T10:00:00Z', contact: { externalId: '101' },
+ * });
+ */
 export const eventRecordSchema = z.object({
   kind: z.literal('event'),
   source: z.string().min(1),
@@ -110,12 +182,32 @@ export const eventRecordSchema = z.object({
   value: z.number().nullable().optional(),
   properties: z.record(z.string(), z.unknown()).optional(),
 });
+/**
+ * An engagement event as a source reads it; see {@link eventRecordSchema}.
+ *
+ * @example
+ * const open: EventRecord = {
+ *   kind: 'event', source: 'crm', sourceEventId: 'e1', type: 'email_open',
+ *   occurredAt: '2026-01-05T10:00:00Z', contact: { email: 'ada@example.com' },
+ * };
+ */
 export type EventRecord = z.infer<typeof eventRecordSchema>;
 
-/** Anything a source stream yields as data. */
+/**
+ * Anything a source stream yields as data.
+ *
+ * @example
+ * const records: SourceRecord[] = [contact, open]; // a contact and its events, in one page
+ */
 export type SourceRecord = ContactRecord | EventRecord;
 
-/** Trims and lower-cases an email; returns null when it is not a plausible address (kept as a trait, never a key). */
+/**
+ * Trims and lower-cases an email; returns null when it is not a plausible address (kept as a trait, never a key).
+ *
+ * @example
+ * normaliseEmail('  Ada@Example.COM '); // 'ada@example.com'
+ * normaliseEmail('not an email'); // null
+ */
 export function normaliseEmail(email: string | null | undefined): string | null {
   if (typeof email !== 'string') return null;
   const e = email.trim().toLowerCase();

@@ -15,6 +15,14 @@ import {
 } from '../contract/connector.js';
 import { ConfigError, PluginError } from '../contract/errors.js';
 
+/**
+ * The connectors a process knows, looked up by name and kind; `loadPlugin` adds those an npm package exports.
+ *
+ * @example
+ * registry.has('hubspot', 'destination'); // true
+ * registry.names('source'); // the source connectors' names, sorted
+ * registry.source('zendesk'); // throws a ConfigError naming the known ones
+ */
 export interface Registry {
   add(connector: ConnectorDefinition): void;
   source(name: string): SourceDefinition;
@@ -25,6 +33,13 @@ export interface Registry {
   loadPlugin(packageName: string): Promise<string[]>;
 }
 
+/**
+ * Creates a registry holding `builtins`; a connector not made by `defineSource` / `defineDestination` is refused.
+ *
+ * @example
+ * const registry = createRegistry([fileSource, hubspotSource, hubspotDestination]);
+ * await registry.loadPlugin('@acme/segflow-zendesk');
+ */
 export function createRegistry(builtins: ConnectorDefinition[] = []): Registry {
   const sources = new Map<string, SourceDefinition>();
   const destinations = new Map<string, DestinationDefinition>();

@@ -6,13 +6,28 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { hashSeed, Rng } from '../world/random.js';
 
-/** The faults a sandbox can inject. */
+/**
+ * The faults a sandbox can inject.
+ *
+ * @example
+ * faults.set({ script: ['unauthorized'] satisfies FaultKind[] }); // the next request gets an expired-token 401
+ */
 export type FaultKind = 'rate_limited' | 'server_error' | 'unauthorized' | 'slow';
 
-/** The faults in {@link FaultKind}. */
+/**
+ * The faults in {@link FaultKind}.
+ *
+ * @example
+ * faults.set({ rate: 0.2, kinds: FAULT_KINDS.filter((k) => k !== 'slow') });
+ */
 export const FAULT_KINDS: readonly FaultKind[] = ['rate_limited', 'server_error', 'unauthorized', 'slow'];
 
-/** What to inject; everything is off unless set. */
+/**
+ * What to inject; everything is off unless set.
+ *
+ * @example
+ * faults.set({ match: '/crm/v3/lists', script: Array(5).fill('rate_limited'), retryAfterSeconds: 2 });
+ */
 export interface FaultPlan {
   /** Share (0–1) of matching requests that get a fault drawn from `kinds`, from the seeded generator. */
   rate?: number;
@@ -33,7 +48,12 @@ export interface FaultPlan {
   retryAfterSeconds?: number;
 }
 
-/** A fault that fired. */
+/**
+ * A fault that fired.
+ *
+ * @example
+ * expect(faults.fired().map((f) => f.kind)).toEqual(['rate_limited', 'rate_limited']);
+ */
 export interface FiredFault {
   kind: FaultKind;
   method: string;
@@ -42,14 +62,24 @@ export interface FiredFault {
   request: number;
 }
 
-/** Builds a fault's response in the tool's shape; any kind left out gets a generic JSON answer. */
+/**
+ * Builds a fault's response in the tool's shape; any kind left out gets a generic JSON answer.
+ *
+ * @example
+ * createFaults({ respond: { rate_limited: (c) => c.json([{ errorCode: 'REQUEST_LIMIT_EXCEEDED' }], 403) } });
+ */
 export interface FaultResponses {
   rate_limited?: (c: Context, plan: FaultPlan) => Response | Promise<Response>;
   server_error?: (c: Context, status: number) => Response | Promise<Response>;
   unauthorized?: (c: Context) => Response | Promise<Response>;
 }
 
-/** Options of {@link createFaults}. */
+/**
+ * Options of {@link createFaults}.
+ *
+ * @example
+ * const faults = createFaults({ seed: 7, respond: { server_error: (c) => c.json({ status: 'error' }, 503) } });
+ */
 export interface FaultOptions {
   /** Seeds the draws of `rate`: the same seed and the same request order fire the same faults. */
   seed?: string | number;
@@ -60,7 +90,15 @@ export interface FaultOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** Fault injection: hono middleware plus runtime controls. */
+/**
+ * Fault injection: hono middleware plus runtime controls.
+ *
+ * @example
+ * app.use('*', faults);
+ * faults.set({ rate: 0.1 });
+ * // … run …
+ * faults.clear(); // all off
+ */
 export type Faults = MiddlewareHandler & {
   /** Replaces the plan (and restarts its script). */
   set(plan: FaultPlan): void;

@@ -5,10 +5,21 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 
-/** Why a request was refused. */
+/**
+ * Why a request was refused.
+ *
+ * @example
+ * onLimited: (c, s) => c.json({ error: s.policy === 'daily' ? 'DAILY_LIMIT' : 'TOO_MANY' }, 429),
+ */
 export type LimitPolicy = 'interval' | 'daily' | 'concurrency';
 
-/** What a limiter tells the response builder and the header builder. */
+/**
+ * What a limiter tells the response builder and the header builder.
+ *
+ * @example
+ * onLimited: (c, s) =>
+ *   c.json({ message: `limit ${s.limit} reached` }, 429, { 'Retry-After': String(Math.ceil(s.retryAfterMs / 1000)) }),
+ */
 export interface LimitState {
   policy: LimitPolicy;
   /** The limit that applies (requests per interval, per day, or simultaneous). */
@@ -23,7 +34,12 @@ export interface LimitState {
   daily?: number;
 }
 
-/** Options of {@link rateLimit}. */
+/**
+ * Options of {@link rateLimit}.
+ *
+ * @example
+ * rateLimit({ requests: 25, intervalMs: 1000, onLimited: (c) => c.json({ error: 'slow down' }, 429) });
+ */
 export interface RateLimitOptions {
   /** At most this many requests in any rolling `intervalMs`. */
   requests?: number;
@@ -40,14 +56,26 @@ export interface RateLimitOptions {
   headers?: (c: Context, state: LimitState) => Record<string, string>;
 }
 
-/** The budgets a limiter can be switched to at runtime; a key set to `undefined` removes that budget. */
+/**
+ * The budgets a limiter can be switched to at runtime; a key set to `undefined` removes that budget.
+ *
+ * @example
+ * limiter.set({ daily: 5 }); // in a test: exhaust the daily budget quickly
+ */
 export interface RateLimitSettings {
   requests?: number | undefined;
   intervalMs?: number | undefined;
   daily?: number | undefined;
 }
 
-/** A rolling-window and daily limiter: hono middleware plus runtime controls. */
+/**
+ * A rolling-window and daily limiter: hono middleware plus runtime controls.
+ *
+ * @example
+ * const limiter = rateLimit({ requests: 100, intervalMs: 10_000, onLimited });
+ * app.use('*', limiter);
+ * limiter.set({ requests: 2 });
+ */
 export type RateLimiter = MiddlewareHandler & {
   /**
    * Changes the budgets given (a key set to `undefined` removes that budget; keys left out are kept). Today's count
@@ -68,7 +96,8 @@ export type RateLimiter = MiddlewareHandler & {
  * @example
  * app.use('*', rateLimit({
  *   requests: 100, intervalMs: 10_000, daily: 250_000,
- *   onLimited: (c, s) => c.json({ status: 'error', policyName: s.policy === 'daily' ? 'DAILY' : 'TEN_SECONDLY_ROLLING' }, 429),
+ *   onLimited: (c, s) => c.json({ status: 'error', policyName: s.policy === 'daily' ? 'DAILY' : 'TEN_SECONDLY_ROLLING'
+ * }, 429),
  * }));
  */
 export function rateLimit(options: RateLimitOptions): RateLimiter {
@@ -166,7 +195,12 @@ export function rateLimit(options: RateLimitOptions): RateLimiter {
   });
 }
 
-/** Options of {@link concurrencyLimit}. */
+/**
+ * Options of {@link concurrencyLimit}.
+ *
+ * @example
+ * concurrencyLimit({ max: 10, onLimited: (c) => c.json({ status: 429 }, 429) });
+ */
 export interface ConcurrencyLimitOptions {
   /** At most this many requests in flight at once (Mailchimp: 10). */
   max: number;
@@ -175,7 +209,14 @@ export interface ConcurrencyLimitOptions {
   onLimited: (c: Context, state: LimitState) => Response | Promise<Response>;
 }
 
-/** A concurrent-request limiter: hono middleware plus runtime controls. */
+/**
+ * A concurrent-request limiter: hono middleware plus runtime controls.
+ *
+ * @example
+ * const limiter = concurrencyLimit({ max: 10, onLimited });
+ * app.use('*', limiter);
+ * limiter.set(1);
+ */
 export type ConcurrencyLimiter = MiddlewareHandler & {
   /** Changes the cap. */
   set(max: number): void;
@@ -189,7 +230,8 @@ export type ConcurrencyLimiter = MiddlewareHandler & {
  * @example
  * app.use('/3.0/*', concurrencyLimit({
  *   max: 10,
- *   onLimited: (c) => c.json({ title: 'Too Many Requests', status: 429, detail: 'You have exceeded the limit of 10 simultaneous connections.' }, 429),
+ *   onLimited: (c) => c.json({ title: 'Too Many Requests', status: 429, detail: 'You have exceeded the limit of 10
+ * simultaneous connections.' }, 429),
  * }));
  */
 export function concurrencyLimit(options: ConcurrencyLimitOptions): ConcurrencyLimiter {

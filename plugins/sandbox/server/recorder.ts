@@ -4,7 +4,13 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 
-/** One request as the sandbox received it. */
+/**
+ * One request as the sandbox received it.
+ *
+ * @example
+ * const search = recorder.requests.find((r) => r.path === '/crm/v3/objects/contacts/search');
+ * JSON.parse(search!.body).filters;
+ */
 export interface RecordedRequest {
   method: string;
   /** The path without the query string. */
@@ -21,7 +27,12 @@ export interface RecordedRequest {
   status: number;
 }
 
-/** Options of {@link createRecorder}. */
+/**
+ * Options of {@link createRecorder}.
+ *
+ * @example
+ * createRecorder({ bodies: false, skip: (c) => c.req.path === '/health' });
+ */
 export interface RecorderOptions {
   /** The clock, epoch ms (default `Date.now`). */
   now?: () => number;
@@ -31,7 +42,14 @@ export interface RecorderOptions {
   skip?: (c: Context) => boolean;
 }
 
-/** A request recorder: hono middleware plus what it recorded. */
+/**
+ * A request recorder: hono middleware plus what it recorded.
+ *
+ * @example
+ * app.use('*', recorder);
+ * // … run the connector …
+ * recorder.count('/3.0/lists'); recorder.clear();
+ */
 export type Recorder = MiddlewareHandler & {
   /** Every request kept so far, oldest first. */
   readonly requests: readonly RecordedRequest[];

@@ -5,12 +5,22 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 
-/** Anything with a fetch handler: a `Hono` app, or a bare `(request) => Response`. */
+/**
+ * Anything with a fetch handler: a `Hono` app, or a bare `(request) => Response`.
+ *
+ * @example
+ * await serveSandbox({ fetch: () => new Response('ok') });
+ */
 export interface FetchApp {
   fetch: (request: Request, ...rest: never[]) => Response | Promise<Response>;
 }
 
-/** Options of {@link serveSandbox}. */
+/**
+ * Options of {@link serveSandbox}.
+ *
+ * @example
+ * const sandbox = await serveSandbox(app, { port: 4010 }); // a fixed port for the demo
+ */
 export interface ServeOptions {
   /** The port to listen on; 0 (the default) picks a free one. */
   port?: number;
@@ -18,7 +28,13 @@ export interface ServeOptions {
   hostname?: string;
 }
 
-/** A running sandbox server. */
+/**
+ * A running sandbox server.
+ *
+ * @example
+ * const { url, close } = await serveSandbox(app);
+ * afterAll(close);
+ */
 export interface ServedSandbox {
   /** Base URL without a trailing slash, e.g. `http://127.0.0.1:53121`. */
   url: string;

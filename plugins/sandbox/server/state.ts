@@ -6,13 +6,24 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-/** Options of {@link createSandboxState}. */
+/**
+ * Options of {@link createSandboxState}.
+ *
+ * @example
+ * createSandboxState('.segflow/sandbox/hubspot.json', { autosave: false }); // written only on save()
+ */
 export interface SandboxStateOptions {
   /** Write the file after every `set` / `delete` (default true when a path is given). */
   autosave?: boolean;
 }
 
-/** A sandbox's persisted state: a JSON object of named entries. */
+/**
+ * A sandbox's persisted state: a JSON object of named entries.
+ *
+ * @example
+ * const state: SandboxState<{ members: Record<string, string[]> }> = createSandboxState(path);
+ * state.ensure('members', () => ({})); state.save();
+ */
 export interface SandboxState<S extends Record<string, unknown>> {
   /** The file it persists to, if any. */
   readonly path: string | undefined;

@@ -7,19 +7,50 @@ import { hashSeed, Rng, streamKey, uniformAt } from './random.js';
 import type { WorldOptions, WorldProcesses, WorldTool } from './types.js';
 
 export const DAY = 86_400_000;
-/** The default world clock. */
+/**
+ * The default world clock.
+ *
+ * @example
+ * new Date(DEFAULT_WORLD_NOW).toISOString(); // '2026-06-30T00:00:00.000Z'
+ */
 export const DEFAULT_WORLD_NOW = Date.parse('2026-06-30T00:00:00Z');
-/** Days of history before the world clock, by default. */
+/**
+ * Days of history before the world clock, by default.
+ *
+ * @example
+ * createWorld({ seed: 's', people: 10 }).start === DEFAULT_WORLD_NOW - DEFAULT_HISTORY_DAYS * 86_400_000; // true
+ */
 export const DEFAULT_HISTORY_DAYS = 730;
 /** New sign-ups arrive over the last this many days. */
 export const NEW_SIGNUP_DAYS = 30;
-/** People per company: people `8c … 8c+7` work at company `c`. */
+/**
+ * People per company: people `8c … 8c+7` work at company `c`.
+ *
+ * @example
+ * world.person(17).companyIndex === Math.floor(17 / COMPANY_SIZE); // true
+ */
 export const COMPANY_SIZE = 8;
-/** HubSpot ids: person `i` is contact `HUBSPOT_ID_BASE + i`; merged-away ids start at `HUBSPOT_MERGED_BASE`. */
+/**
+ * HubSpot ids: person `i` is contact `HUBSPOT_ID_BASE + i`; merged-away ids start at `HUBSPOT_MERGED_BASE`.
+ *
+ * @example
+ * world.person(42).tools.hubspot?.id; // String(HUBSPOT_ID_BASE + 42) when in HubSpot
+ */
 export const HUBSPOT_ID_BASE = 1_000_001;
+/**
+ * Merged-away HubSpot ids: person `i`'s are `HUBSPOT_MERGED_BASE + 2i` and `+ 2i + 1`.
+ *
+ * @example
+ * world.findByToolId('hubspot', String(HUBSPOT_MERGED_BASE + 2 * 42)); // 42 when that id was merged into person 42
+ */
 export const HUBSPOT_MERGED_BASE = 60_000_001;
 
-/** The fixed process parameters (time unit: days). */
+/**
+ * The fixed process parameters (time unit: days).
+ *
+ * @example
+ * const { bgnbd, spend } = WORLD_PROCESSES; // the BG/NBD and Gamma-Gamma parameters people are drawn from
+ */
 export const WORLD_PROCESSES: WorldProcesses = {
   bgnbd: { r: 0.6, alpha: 45, a: 0.9, b: 3 },
   spend: { p: 6, q: 3.5, gamma: 25 },

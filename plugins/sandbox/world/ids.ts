@@ -7,7 +7,12 @@ import { createHash } from 'node:crypto';
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const CHECKSUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ012345';
 
-/** Salesforce key prefixes of the objects the sandboxes render. */
+/**
+ * Salesforce key prefixes of the objects the sandboxes render.
+ *
+ * @example
+ * salesforceId(SALESFORCE_PREFIX.Lead, 42); // a Lead id, '00Q8d…'
+ */
 export const SALESFORCE_PREFIX = {
   Account: '001',
   Contact: '003',
@@ -41,7 +46,12 @@ export function salesforceId(prefix: string, n: number): string {
   return id15 + salesforceChecksum(id15);
 }
 
-/** The 3-character case-safe suffix Salesforce appends to a 15-character id. */
+/**
+ * The 3-character case-safe suffix Salesforce appends to a 15-character id.
+ *
+ * @example
+ * salesforceChecksum('0038d0000000001'); // 'AAA': no upper-case letter in any of its three 5-character chunks
+ */
 export function salesforceChecksum(id15: string): string {
   let suffix = '';
   for (let chunk = 0; chunk < 3; chunk++) {

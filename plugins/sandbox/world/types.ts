@@ -3,19 +3,45 @@
  */
 import type { EmailConsent, EventType } from '../../model/index.js';
 
-/** The tools whose sandboxes render the world's people. */
+/**
+ * The tools whose sandboxes render the world's people.
+ *
+ * @example
+ * const tool: WorldTool = 'mailchimp';
+ * world.toolIndex(tool);
+ */
 export type WorldTool = 'hubspot' | 'salesforce' | 'mailchimp';
 
-/** The tools in {@link WorldTool}, in a fixed order. */
+/**
+ * The tools in {@link WorldTool}, in a fixed order.
+ *
+ * @example
+ * for (const tool of WORLD_TOOLS) console.log(tool, world.toolIndex(tool).length);
+ */
 export const WORLD_TOOLS: readonly WorldTool[] = ['hubspot', 'salesforce', 'mailchimp'];
 
-/** Where an event is recorded: one of the tools, or the website / product (Segment-style events). */
+/**
+ * Where an event is recorded: one of the tools, or the website / product (Segment-style events).
+ *
+ * @example
+ * world.events(42).filter((e) => e.tool === 'web'); // page views, sign-ups, web purchases
+ */
 export type EventTool = WorldTool | 'web';
 
-/** A person's email consent in the world: the four states a tool can actually hold (never `unknown`). */
+/**
+ * A person's email consent in the world: the four states a tool can actually hold (never `unknown`).
+ *
+ * @example
+ * world.person(42).consent; // 'subscribed' | 'unsubscribed' | 'cleaned' | 'pending'
+ */
 export type WorldConsent = Exclude<EmailConsent, 'unknown'>;
 
-/** Options of {@link createWorld}. */
+/**
+ * Options of {@link createWorld}.
+ *
+ * @example
+ * createWorld({ seed: 'e2e', people: 2_000, now: '2026-01-01T00:00:00Z', historyDays: 365 });
+ */
 export interface WorldOptions {
   /** Any string or number; the same seed always gives the same world. */
   seed: string | number;
@@ -30,7 +56,13 @@ export interface WorldOptions {
   historyDays?: number;
 }
 
-/** A person as HubSpot holds them (a contact). */
+/**
+ * A person as HubSpot holds them (a contact).
+ *
+ * @example
+ * const hs = world.person(42).tools.hubspot;
+ * if (hs && !hs.archived) render({ id: hs.id, email: hs.email, hs_merged_object_ids: hs.mergedIds.join(';') });
+ */
 export interface HubSpotPresence {
   /** The contact's numeric id, as a string (HubSpot's `hs_object_id`). */
   id: string;
@@ -49,7 +81,13 @@ export interface HubSpotPresence {
   owner: number;
 }
 
-/** A person as Salesforce holds them: a Lead, a Contact, or a Lead converted to a Contact (both records exist). */
+/**
+ * A person as Salesforce holds them: a Lead, a Contact, or a Lead converted to a Contact (both records exist).
+ *
+ * @example
+ * const sf = world.person(42).tools.salesforce;
+ * if (sf?.kind === 'lead' && !sf.converted) render({ Id: sf.id, Email: sf.email });
+ */
 export interface SalesforcePresence {
   /** The record a read of this person lands on first: the Contact when there is one, else the Lead. */
   kind: 'contact' | 'lead';
@@ -75,7 +113,13 @@ export interface SalesforcePresence {
   owner: number;
 }
 
-/** One audience (list) membership in Mailchimp. */
+/**
+ * One audience (list) membership in Mailchimp.
+ *
+ * @example
+ * const member = world.person(42).tools.mailchimp?.audiences[0];
+ * member && render({ id: member.subscriberHash, email_address: member.email, status: member.status });
+ */
 export interface MailchimpMembership {
   /** The audience's list id (see {@link World.audiences}). */
   listId: string;
@@ -90,19 +134,35 @@ export interface MailchimpMembership {
   updatedAt: number;
 }
 
-/** A person as Mailchimp holds them: one or two audience memberships. */
+/**
+ * A person as Mailchimp holds them: one or two audience memberships.
+ *
+ * @example
+ * world.person(42).tools.mailchimp?.audiences.map((m) => m.listId); // one or two audience ids
+ */
 export interface MailchimpPresence {
   audiences: MailchimpMembership[];
 }
 
-/** Which tools hold a person, and how. */
+/**
+ * Which tools hold a person, and how.
+ *
+ * @example
+ * const { hubspot, salesforce, mailchimp } = world.person(42).tools; // each undefined when absent
+ */
 export interface PersonTools {
   hubspot?: HubSpotPresence;
   salesforce?: SalesforcePresence;
   mailchimp?: MailchimpPresence;
 }
 
-/** A person of the world, as the tools would agree on them (canonical values). */
+/**
+ * A person of the world, as the tools would agree on them (canonical values).
+ *
+ * @example
+ * const p = world.person(42);
+ * `${p.firstName} ${p.lastName} <${p.email}> at ${p.company}`;
+ */
 export interface Person {
   index: number;
   /** A stable id for the person across tools and runs of the same seed. */
@@ -135,7 +195,12 @@ export interface Person {
   tools: PersonTools;
 }
 
-/** One event of a person, before a sandbox renders it in its tool's shape. */
+/**
+ * One event of a person, before a sandbox renders it in its tool's shape.
+ *
+ * @example
+ * for (const e of world.events(42)) if (e.type === 'email_open' && e.tool === 'mailchimp') renderOpen(e);
+ */
 export interface WorldEvent {
   /** Stable for (seed, person, position): `<worldId>-e<n>`. */
   id: string;
@@ -150,7 +215,13 @@ export interface WorldEvent {
   properties: Record<string, string | number | boolean>;
 }
 
-/** What the world knows about a person that no tool shows: the parameters behind their behaviour and its outcome. */
+/**
+ * What the world knows about a person that no tool shows: the parameters behind their behaviour and its outcome.
+ *
+ * @example
+ * const truth = world.truth(42);
+ * expect(segmentMembers('churn_risk').includes(truth.email)).toBe(!truth.alive);
+ */
 export interface PersonTruth {
   index: number;
   worldId: string;
@@ -196,7 +267,12 @@ export interface PersonTruth {
   decayMs: number;
 }
 
-/** Parameters of the processes the world draws behaviour from; fixed, so tests can use closed forms. */
+/**
+ * Parameters of the processes the world draws behaviour from; fixed, so tests can use closed forms.
+ *
+ * @example
+ * const { r, alpha } = world.processes.bgnbd; // expected purchases in t days: BG/NBD's closed form
+ */
 export interface WorldProcesses {
   /** BG/NBD: λ ~ Gamma(shape r, rate α) per day; p ~ Beta(a, b). */
   bgnbd: { r: number; alpha: number; a: number; b: number };
@@ -206,7 +282,12 @@ export interface WorldProcesses {
   campaignEveryDays: number;
 }
 
-/** A weekly email campaign of the world (sent to subscribed people in Mailchimp, or as HubSpot marketing email). */
+/**
+ * A weekly email campaign of the world (sent to subscribed people in Mailchimp, or as HubSpot marketing email).
+ *
+ * @example
+ * for (const c of world.campaigns) render({ id: c.mailchimpId, sentAt: new Date(c.sentAt), subject: c.subject });
+ */
 export interface WorldCampaign {
   /** The campaign's number, 0 … */
   index: number;
@@ -218,7 +299,12 @@ export interface WorldCampaign {
   subject: string;
 }
 
-/** A Mailchimp audience of the world. */
+/**
+ * A Mailchimp audience of the world.
+ *
+ * @example
+ * world.audiences.map((a) => ({ id: a.id, name: a.name })); // the Mailchimp lists
+ */
 export interface WorldAudience {
   id: string;
   name: string;
@@ -226,6 +312,11 @@ export interface WorldAudience {
 
 /**
  * The synthetic customer world several sandboxes render: see {@link createWorld}.
+ *
+ * @example
+ * const world = createWorld({ seed: 'demo', people: 10_000 });
+ * const i = world.findByEmail('ada.lovelace.7@example.net')[0];
+ * if (i !== undefined) world.truth(i).alive;
  */
 export interface World {
   readonly seed: string | number;
