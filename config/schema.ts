@@ -148,7 +148,7 @@ export const destinationSchema = strict({ ...connectionFields, identities_from: 
 
 // ---- rules ---------------------------------------------------------------------------------------------------------
 
-const CONDITION_KINDS = 'all, any, not, in_segment, event, or one of trait / feature / score / model with an operator';
+const CONDITION_KINDS = `${CONDITION_KEYS.filter((k) => !(RULE_SUBJECTS as readonly string[]).includes(k)).join(', ')}, or one of ${RULE_SUBJECTS.join(' / ')} with an operator`;
 
 type Path = (string | number)[];
 type Report = (path: Path, message: string) => void;
@@ -278,10 +278,7 @@ export function checkCondition(value: unknown, path: Path, report: Report, depth
     return report(keys.length ? [...path, keys[0] as string] : path, `${UNKNOWN_KEYS_MARK}${CONDITION_KEYS.join(',')}`);
   }
   if (subjects.length > 1)
-    return report(
-      path,
-      `expected one of trait / feature / score / model per comparison, got ${subjects.join(' and ')}`,
-    );
+    return report(path, `expected one of ${RULE_SUBJECTS.join(' / ')} per comparison, got ${subjects.join(' and ')}`);
   const subject = subjects[0] as (typeof RULE_SUBJECTS)[number];
   if (typeof value[subject] !== 'string' || value[subject] === '')
     report([...path, subject], `expected a ${subject} name`);
