@@ -2,6 +2,7 @@
  * Cross-references: every source, stream, segment, model and destination a job step names exists, and every
  * `in_segment` names a segment (or a model), each mistake with the closest known name.
  */
+import { RULE_GROUPS } from '../core/segments/grammar.js';
 import type { SourceDefinition } from '../plugins/contract/connector.js';
 import type { SourceConnection } from './config.js';
 import { streamNames } from './connections.js';
@@ -102,7 +103,7 @@ export function checkSegmentReferences(segments: LoadedSegment[], models: string
       ) {
         issues.add(entry.file, [...path, 'in_segment'], unknownName('segment', condition.in_segment, keys));
       }
-      for (const group of ['all', 'any'] as const) {
+      for (const group of RULE_GROUPS) {
         const items = condition[group];
         if (Array.isArray(items)) items.forEach((item, i) => walk(item, [...path, group, i]));
       }
