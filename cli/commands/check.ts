@@ -2,21 +2,9 @@
  * `segflow check <config.yaml> [connection]`: runs each connection's `check` (or one connection's) through the same
  * context a sync uses (its rate budget, retries and error classification), with its secrets redacted.
  */
-import {
-  configSecrets,
-  durationMs,
-  formatConfigErrors,
-  loadConfig,
-  rateBudget,
-  type Config,
-} from '../../config/index.js';
-import {
-  consoleLogger,
-  createContext,
-  reasonOf,
-  type ConnectorDefinition,
-  type Registry,
-} from '../../plugins/index.js';
+import { configSecrets, durationMs, formatConfigErrors, loadConfig, type Config } from '../../config/index.js';
+import { consoleLogger, reasonOf, type ConnectorDefinition, type Registry } from '../../plugins/index.js';
+import { connectionContext } from '../../sync/index.js';
 import { builtinRegistry } from '../builtins.js';
 import { EXIT, type Command } from '../main.js';
 
@@ -40,7 +28,6 @@ interface Target {
   name: string;
   connector: ConnectorDefinition;
   config: Record<string, unknown>;
-  budget: ReturnType<typeof rateBudget>;
 }
 
 export const command: Command = {
@@ -88,7 +75,7 @@ export const command: Command = {
       .filter((s) => s.length > 0)
       .sort((a, b) => b.length - a.length);
     const scrub = (text: string) => secrets.reduce((out, secret) => out.split(secret).join('[redacted]'), text);
-    const results = await Promise.all(targets.map((target) => checkOne(target, secrets, timeoutMs)));
+    const results = await Promise.all(targets.map((target) => checkOne(config, target, secrets, timeoutMs)));
     const width = Math.max(...targets.map((target) => `${target.kind} ${target.name}`.length));
     let failed = 0;
     targets.forEach((target, i) => {
@@ -112,42 +99,39 @@ function usageError(message: string): number {
 
 function targetsOf(config: Config, registry: Registry): Target[] {
   return [
-    ...Object.values(config.sources).map((s) => {
-      const connector = registry.source(s.connector);
-      return {
-        kind: 'source' as const,
-        name: s.name,
-        connector,
-        config: s.config,
-        budget: rateBudget(connector, s.rate_limit),
-      };
-    }),
-    ...Object.values(config.destinations).map((d) => {
-      const connector = registry.destination(d.connector);
-      return {
-        kind: 'destination' as const,
-        name: d.name,
-        connector,
-        config: d.config,
-        budget: rateBudget(connector, d.rate_limit),
-      };
-    }),
+    ...Object.values(config.sources).map((s) => ({
+      kind: 'source' as const,
+      name: s.name,
+      connector: registry.source(s.connector),
+      config: s.config,
+    })),
+    ...Object.values(config.destinations).map((d) => ({
+      kind: 'destination' as const,
+      name: d.name,
+      connector: registry.destination(d.connector),
+      config: d.config,
+    })),
   ];
 }
 
 /** Undefined when the check passed, otherwise the reason. */
-async function checkOne(target: Target, secrets: string[], timeoutMs: number): Promise<string | undefined> {
+async function checkOne(
+  config: Config,
+  target: Target,
+  secrets: string[],
+  timeoutMs: number,
+): Promise<string | undefined> {
   const { connector } = target;
   const signal = AbortSignal.timeout(timeoutMs);
-  const ctx = createContext({
-    connection: target.name,
-    budget: target.budget,
+  const ctx = connectionContext(config, {
+    kind: target.kind,
+    name: target.name,
+    connector,
     // a check should answer quickly: one retry, and no long waits behind a rate limit
     retry: { maxAttempts: 2, maxRateLimitWaitMs: Math.min(timeoutMs, 30_000) },
     secrets,
     signal,
     logger: consoleLogger('warn'),
-    ...(connector.classifyError ? { classifyError: (error: unknown) => connector.classifyError?.(error) } : {}),
   });
   const timedOut = new Promise<string>((resolve) => {
     signal.addEventListener('abort', () => resolve(`no answer within ${timeoutMs / 1000}s`), { once: true });

@@ -5,6 +5,7 @@
 export * from './grammar.js';
 export type { CompileOptions, CompiledSegment, RuleIssue, RuleLocation, SegmentDefinition } from './compile.js';
 export { compileSegments, SegmentRuleError } from './compile.js';
+export { refersTo, withDependencies } from './dependencies.js';
 export type {
   EvaluateOptions,
   Migration as SegmentMigration,

@@ -2,9 +2,9 @@
  * Starting the real-time pipeline from a loaded config: the destinations and segments come from the push steps of
  * the config's jobs (the same destination, segments, mode and consent rule as the scheduled pushes).
  */
-import { configSecrets, rateBudget } from '../../config/index.js';
-import type { SegmentDefinition } from '../../core/index.js';
-import { createContext, type SegmentRef } from '../../plugins/index.js';
+import { withDependencies } from '../../core/index.js';
+import type { SegmentRef } from '../../plugins/index.js';
+import { connectionContext } from '../../sync/index.js';
 import { startPipeline, type FlushReport, type RealtimeDestination } from '../../sync/realtime/index.js';
 import type { ServerDeps } from '../deps.js';
 import { routeAccepts } from './acceptor.js';
@@ -106,18 +106,11 @@ export function realtimeDestinations(deps: Pick<ServerDeps, 'config' | 'registry
     if (!connection) throw new Error(`a job pushes to "${name}", which is not a destination in the config`);
     const destination = deps.registry.destination(connection.connector);
     const identitiesFrom = connection.identities_from;
-    const classify = destination.classifyError?.bind(destination);
     return {
       connection: name,
       destination,
       config: connection.config,
-      ctx: createContext({
-        connection: name,
-        budget: rateBudget(destination, connection.rate_limit),
-        secrets: configSecrets(config),
-        logger: deps.logger,
-        ...(classify ? { classifyError: classify } : {}),
-      }),
+      ctx: connectionContext(config, { kind: 'destination', name, connector: destination, logger: deps.logger }),
       segments: [...entry.segments].map((key): SegmentRef => ({ key, name: names.get(key) ?? key })),
       ...(identitiesFrom === undefined ? {} : { identitiesFrom }),
       mode: entry.mirror ? 'mirror' : 'upsert',
@@ -126,29 +119,4 @@ export function realtimeDestinations(deps: Pick<ServerDeps, 'config' | 'registry
       ...(Object.keys(entry.traits).length > 0 ? { traits: entry.traits } : {}),
     };
   });
-}
-
-/** The pushed segments and every segment they refer to with `in_segment`, in config order. */
-function withDependencies(segments: readonly SegmentDefinition[], keys: ReadonlySet<string>): SegmentDefinition[] {
-  const byKey = new Map(segments.map((s) => [s.key, s]));
-  const wanted = new Set<string>();
-  const visit = (key: string): void => {
-    const segment = byKey.get(key);
-    if (wanted.has(key) || !segment) return;
-    wanted.add(key);
-    refersTo(segment.rule).forEach(visit);
-  };
-  keys.forEach(visit);
-  return segments.filter((s) => wanted.has(s.key));
-}
-
-function refersTo(rule: unknown): string[] {
-  if (Array.isArray(rule)) return rule.flatMap(refersTo);
-  if (!rule || typeof rule !== 'object') return [];
-  const out: string[] = [];
-  for (const [k, v] of Object.entries(rule)) {
-    if (k === 'in_segment' && typeof v === 'string') out.push(v);
-    else if (k === 'all' || k === 'any' || k === 'not') out.push(...refersTo(v));
-  }
-  return out;
 }

@@ -3,14 +3,9 @@
  * connection, and one connector context per connection (so checks and erasures keep the connection's rate budget and
  * show up in /metrics).
  */
-import { configSecrets, rateBudget } from '../../config/index.js';
-import {
-  createContext,
-  redactingLogger,
-  type ConnectionContext,
-  type ConnectorDefinition,
-  type Logger,
-} from '../../plugins/index.js';
+import { configSecrets } from '../../config/index.js';
+import { redactingLogger, type ConnectionContext, type ConnectorDefinition, type Logger } from '../../plugins/index.js';
+import { connectionContext } from '../../sync/index.js';
 import type { ServerDeps } from '../deps.js';
 
 export interface CheckOutcome {
@@ -56,14 +51,7 @@ export function createShared(deps: ServerDeps): Shared {
       const key = `${kind}:${name}`;
       let ctx = contexts.get(key);
       if (!ctx) {
-        const connection = kind === 'source' ? deps.config.sources[name] : deps.config.destinations[name];
-        ctx = createContext({
-          connection: name,
-          budget: rateBudget(definition, connection?.rate_limit),
-          secrets,
-          logger,
-          ...(definition.classifyError ? { classifyError: (e: unknown) => definition.classifyError?.(e) } : {}),
-        });
+        ctx = connectionContext(deps.config, { kind, name, connector: definition, secrets, logger });
         contexts.set(key, ctx);
       }
       return ctx;

@@ -5,3 +5,4 @@
  * Re-exports only.
  */
 export { runJob, runReport, type JobResult, type RunJobOptions, type RunProgress, type StepResult } from './run-job.js';
+export { connectionContext, type ConnectionContextOptions } from './contexts.js';

@@ -9,15 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import {
-  configSecrets,
-  rateBudget,
-  type ComputeStep,
-  type Config,
-  type PushStep,
-  type ReadStep,
-  type Segment,
-} from '../../config/index.js';
+import type { ComputeStep, Config, PushStep, ReadStep } from '../../config/index.js';
 import {
   FEATURE_NAMES,
   acquireJobLock,
@@ -28,17 +20,12 @@ import {
   parseTraitSource,
   releaseJobLock,
   startRun,
+  withDependencies,
   writeRunReport,
   type SegmentReport,
   type Store,
 } from '../../core/index.js';
-import {
-  createContext,
-  reasonOf,
-  type DestinationDefinition,
-  type Logger,
-  type Registry,
-} from '../../plugins/index.js';
+import { reasonOf, type DestinationDefinition, type Logger, type Registry } from '../../plugins/index.js';
 import { pushSegments, type PushOutcome } from '../push/index.js';
 import { readSource, type StreamOutcome } from '../read/index.js';
 import {
@@ -48,6 +35,7 @@ import {
   type ComputePhase,
   type ComputeReport,
 } from '../compute/index.js';
+import { connectionContext } from './contexts.js';
 
 export interface RunJobOptions {
   registry: Registry;
@@ -370,10 +358,10 @@ async function readStep(
   const readOne = async (name: string): Promise<{ source: string; streams: StreamOutcome[] }> => {
     const connection = config.sources[name]!;
     const source = options.registry.source(connection.connector);
-    const ctx = createContext({
-      connection: name,
-      budget: rateBudget(source, connection.rate_limit),
-      secrets: configSecrets(config),
+    const ctx = connectionContext(config, {
+      kind: 'source',
+      name,
+      connector: source,
       logger: options.logger ?? quiet,
       // Aborting a read in flight loses nothing: its page was not committed, and the next run reads it again.
       signal: stopping.signal,
@@ -460,31 +448,6 @@ async function computeStep(
   }
 }
 
-/** The named segments (all when none are named) and every segment they refer to with `in_segment`. */
-function withDependencies(segments: readonly Segment[], keys: readonly string[] | undefined): Segment[] {
-  if (!keys) return [...segments];
-  const byKey = new Map(segments.map((s) => [s.key, s]));
-  const wanted = new Set<string>();
-  const visit = (key: string) => {
-    if (wanted.has(key) || !byKey.has(key)) return;
-    wanted.add(key);
-    refersTo(byKey.get(key)!.rule).forEach(visit);
-  };
-  keys.forEach(visit);
-  return segments.filter((s) => wanted.has(s.key));
-}
-
-function refersTo(rule: unknown): string[] {
-  if (Array.isArray(rule)) return rule.flatMap(refersTo);
-  if (!rule || typeof rule !== 'object') return [];
-  const out: string[] = [];
-  for (const [k, v] of Object.entries(rule)) {
-    if (k === 'in_segment' && typeof v === 'string') out.push(v);
-    else if (k === 'all' || k === 'any' || k === 'not') out.push(...refersTo(v));
-  }
-  return out;
-}
-
 async function pushStep(
   store: Store,
   config: Config,
@@ -516,10 +479,10 @@ async function pushStep(
       }
     },
   };
-  const ctx = createContext({
-    connection: step.destination,
-    budget: rateBudget(destination, connection.rate_limit),
-    secrets: configSecrets(config),
+  const ctx = connectionContext(config, {
+    kind: 'destination',
+    name: step.destination,
+    connector: destination,
     logger: options.logger ?? quiet,
     signal: between.signal,
   });

@@ -1,0 +1,49 @@
+/**
+ * The one place a connection's connector context is built from a loaded config: the connector's rate budget with the
+ * YAML's `rate_limit` on top, the connector's own error classifier (HubSpot's daily limit, Salesforce's limit and lock
+ * codes, a plugin's mapping), the config's secrets scrubbed from every log line, the logger and the abort signal.
+ * Job runs, the real-time flusher, the admin API and `segflow check` all build their contexts here.
+ *
+ * @example
+ * const ctx = connectionContext(config, { kind: 'source', name: 'crm', connector: source, logger, signal });
+ */
+import { configSecrets, rateBudget, type Config } from '../../config/index.js';
+import {
+  createContext,
+  type ConnectionContext,
+  type ConnectorDefinition,
+  type Logger,
+  type RetryPolicy,
+} from '../../plugins/index.js';
+
+export interface ConnectionContextOptions {
+  /** Which side of the config the connection is under (`sources:` or `destinations:`). */
+  kind: 'source' | 'destination';
+  /** The connection's name in the config. */
+  name: string;
+  /** Its connector, as the registry gives it. */
+  connector: ConnectorDefinition;
+  logger?: Logger;
+  /** Aborting it stops the connector's calls (a request waiting for its budget, a retry's backoff). */
+  signal?: AbortSignal;
+  /** The values to scrub from log lines. Default: the config's secrets. */
+  secrets?: string[];
+  /** A retry policy other than the default (`segflow check` answers quickly). */
+  retry?: Partial<RetryPolicy>;
+}
+
+/** A connector context for one connection of `config`, with the connector's own error classifier. */
+export function connectionContext(config: Config, options: ConnectionContextOptions): ConnectionContext {
+  const { connector } = options;
+  const connection = options.kind === 'source' ? config.sources[options.name] : config.destinations[options.name];
+  return createContext({
+    connection: options.name,
+    budget: rateBudget(connector, connection?.rate_limit),
+    secrets: options.secrets ?? configSecrets(config),
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.retry ? { retry: options.retry } : {}),
+    // called as a method: a classifier may use `this` (its definition)
+    ...(connector.classifyError ? { classifyError: (error: unknown) => connector.classifyError?.(error) } : {}),
+  });
+}
