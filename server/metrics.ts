@@ -3,7 +3,7 @@
  * API calls, retries and 429s per connection, changes waiting per destination, queue depth, store sizes.
  */
 import { Hono } from 'hono';
-import { runTotals } from '../core/runs/queries.js';
+import { runTotals } from '../core/index.js';
 import { storeTotals } from '../core/views/index.js';
 import type { CallStats } from '../plugins/index.js';
 import { addCallStats } from './call-counts.js';

@@ -18,8 +18,7 @@ import { createServer } from './app.js';
 import type { StartJob } from './deps.js';
 import { listen } from './listen.js';
 import { startRealtime } from './ingest/index.js';
-import { runJob } from '../sync/index.js';
-import { startScheduler, type Scheduler } from '../sync/schedule/index.js';
+import { runJob, scheduledJobs, startScheduler, type Scheduler } from '../sync/index.js';
 
 export interface ServingOptions {
   registry: Registry;
@@ -79,10 +78,7 @@ export async function startServing(config: Config, options: ServingOptions): Pro
 
   let scheduler: Scheduler | undefined;
   if (options.scheduler !== false) {
-    const jobs = Object.entries(config.jobs).flatMap(([name, job]) =>
-      job.schedule === undefined ? [] : [{ name, schedule: job.schedule, timezone: job.timezone }],
-    );
-    scheduler = startScheduler({ jobs, logger, run: (name) => run(name) });
+    scheduler = startScheduler({ jobs: scheduledJobs(config), logger, run: (name) => run(name) });
   }
   const deps = {
     config,

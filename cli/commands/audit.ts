@@ -6,9 +6,8 @@
  */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { formatConfigErrors, loadConfig, type Config } from '../../config/index.js';
-import { buildAudit, openStore, type AuditReport } from '../../core/index.js';
-import { auditOptions, DEFAULT_MIN_SEGMENT_SIZE } from '../../server/routes/audit.js';
+import { DEFAULT_MIN_SEGMENT_SIZE, formatConfigErrors, loadConfig, type Config } from '../../config/index.js';
+import { auditOptions, buildAudit, openStore, type AuditReport } from '../../core/index.js';
 import { builtinRegistry } from '../builtins.js';
 import { EXIT, type Command } from '../main.js';
 

@@ -3,10 +3,9 @@
  */
 import { formatConfigErrors, loadConfig, type Config } from '../../config/index.js';
 import type { Logger } from '../../plugins/index.js';
-import { startScheduler } from '../../sync/schedule/index.js';
 import { parseArgs, UsageError } from '../args.js';
 import { builtinRegistry } from '../builtins.js';
-import { runJob } from '../../sync/index.js';
+import { runJob, scheduledJobs, startScheduler } from '../../sync/index.js';
 import { EXIT, type Command } from '../main.js';
 
 const HELP = `usage: segflow schedule <config.yaml>
@@ -48,9 +47,7 @@ export const command: Command = {
       process.stderr.write(`${formatConfigErrors(error)}\n`);
       return EXIT.usage;
     }
-    const jobs = Object.entries(config.jobs).flatMap(([name, job]) =>
-      job.schedule === undefined ? [] : [{ name, schedule: job.schedule, timezone: job.timezone }],
-    );
+    const jobs = scheduledJobs(config);
     if (jobs.length === 0) {
       process.stderr.write(`segflow schedule: no job in ${file} has a schedule\n`);
       return EXIT.usage;

@@ -6,14 +6,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { formatConfigErrors, loadConfig, type Config } from '../../config/index.js';
-import { openStore } from '../../core/index.js';
 import {
+  contactsWithFeatures,
   holdoutReport,
+  lastSegmentRun,
+  openStore,
   previewSegment,
   SegmentRuleError,
   type SegmentDefinition,
-  type SegmentRunReport,
-} from '../../core/segments/index.js';
+} from '../../core/index.js';
 import { builtinRegistry } from '../builtins.js';
 import { EXIT, type Command } from '../main.js';
 
@@ -124,8 +125,7 @@ export const command: Command = {
     }
     const store = openStore(config.store.path);
     try {
-      const computed = (store.statement('SELECT COUNT(*) AS n FROM contact_features').get() as { n: number }).n;
-      if (computed === 0)
+      if (contactsWithFeatures(store) === 0)
         process.stdout.write('note: features have not been computed yet, so rules on features match nobody\n');
       const options = {
         now,
@@ -178,15 +178,13 @@ async function report(file: string | undefined, extra: string[], now: Date): Pro
   }
   const store = openStore(config.store.path);
   try {
-    const row = store.statement('SELECT id, report FROM segment_runs ORDER BY id DESC LIMIT 1').get() as
-      { id: number; report: string } | undefined;
-    if (!row) {
+    const last = lastSegmentRun(store);
+    if (!last) {
       process.stdout.write('no segment run yet: run a job with a compute step (segflow run)\n');
       return EXIT.ok;
     }
-    const last = JSON.parse(row.report) as Omit<SegmentRunReport, 'runId'>;
     const out: string[] = [
-      `segment run ${row.id} at ${last.evaluatedAt}${last.incremental ? ' (incremental)' : ''}`,
+      `segment run ${last.runId} at ${last.evaluatedAt}${last.incremental ? ' (incremental)' : ''}`,
       '',
     ];
     const width = Math.max(7, ...last.segments.map((s) => s.key.length));

@@ -6,6 +6,7 @@
 export { toolOverlap, eventCounts, type ToolOverlap } from './overlap.js';
 export { buildAudit, type AuditReport } from './report.js';
 export { buildAuditInWorker } from './in-worker.js';
+export { auditOptions, type AuditedConfig, type AuditedStep, type StreamDeclarations } from './from-config.js';
 export { fieldsUsedBy, traitsInRule, type AuditOptions, type AuditPush, type FieldUse } from './options.js';
 export { AUDIT_SECTIONS, type AuditFinding, type AuditSection, type FindingCode } from './findings.js';
 export type { Completeness, FieldShares } from './completeness.js';

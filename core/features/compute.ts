@@ -533,3 +533,13 @@ export function rebuildContactEvents(store: Store): void {
     store.connection.exec(rebuildContactEventsSql);
   });
 }
+
+/**
+ * How many contacts have features computed: 0 before the first compute, when rules on features match nobody.
+ *
+ * @example
+ * if (contactsWithFeatures(store) === 0) console.log('features have not been computed yet');
+ */
+export function contactsWithFeatures(store: Store): number {
+  return (store.statement('SELECT COUNT(*) AS n FROM contact_features').get() as { n: number }).n;
+}

@@ -14,7 +14,7 @@ export {
   rfmSegmentName,
 } from './catalog.js';
 export type { ExpressionFeature, FeatureOptions, FeatureRun } from './compute.js';
-export { computeFeatures, rebuildContactEvents, recomputeContacts } from './compute.js';
+export { computeFeatures, contactsWithFeatures, rebuildContactEvents, recomputeContacts } from './compute.js';
 export type { Binder } from './filters.js';
 export { binder, compileEventFilter, compileOperators, isFieldName, propertyPath } from './filters.js';
 export { featureMigrations } from './migrations.js';

@@ -19,5 +19,7 @@ export {
   readRunErrors,
   countRunErrors,
 } from './runs.js';
+export type { RunPage } from './queries.js';
+export { lastRunOf, listRunPage, readRunErrorPage, runTotals } from './queries.js';
 export { acquireJobLock, heartbeatJobLock, releaseJobLock } from './locks.js';
 export { runMigrations } from './migrations.js';

@@ -286,6 +286,18 @@ export function evaluateSegments(
   });
 }
 
+/**
+ * The latest segment run recorded, with its report, or undefined before the first (`segflow segments report`).
+ *
+ * @example
+ * const last = lastSegmentRun(store); // { runId: 12, evaluatedAt: '…', segments: [{ key: 'vip', size: 240, … }], … }
+ */
+export function lastSegmentRun(store: Store): SegmentRunReport | undefined {
+  const row = store.statement('SELECT id, report FROM segment_runs ORDER BY id DESC LIMIT 1').get() as
+    { id: number; report: string } | undefined;
+  return row ? { ...(JSON.parse(row.report) as Omit<SegmentRunReport, 'runId'>), runId: row.id } : undefined;
+}
+
 /** A segment's count and a sample of members, computed without saving anything. */
 export interface SegmentPreview {
   key: string;

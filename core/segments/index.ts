@@ -13,7 +13,7 @@ export type {
   SegmentReport,
   SegmentRunReport,
 } from './evaluate.js';
-export { evaluateSegments, holdoutSalt, inHoldout, previewSegment } from './evaluate.js';
+export { evaluateSegments, holdoutSalt, inHoldout, lastSegmentRun, previewSegment } from './evaluate.js';
 export { segmentEngineMigrations } from './migrations.js';
 export type { HoldoutGroup, HoldoutOutcome, HoldoutReport, HoldoutReportOptions } from './holdout.js';
 export { holdoutReport } from './holdout.js';

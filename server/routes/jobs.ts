@@ -1,8 +1,7 @@
 /** Jobs (schedule, last and next run; start one) and runs (paged list, one run with its rejected rows, cancel). */
 import { Hono } from 'hono';
 import { nextRuns } from '../../config/index.js';
-import { readRun, requestCancel } from '../../core/index.js';
-import { lastRunOf, listRunPage, readRunErrorPage } from '../../core/runs/queries.js';
+import { lastRunOf, listRunPage, readRun, readRunErrorPage, requestCancel } from '../../core/index.js';
 import { ApiError, idParam, jsonBody, queryOf } from './errors.js';
 import { runJobBody, runQuery, runsQuery } from './schemas.js';
 import { paging, type Shared } from './shared.js';

@@ -6,3 +6,4 @@
  */
 export { runJob, runReport, type JobResult, type RunJobOptions, type RunProgress, type StepResult } from './run-job.js';
 export { connectionContext, type ConnectionContextOptions } from './contexts.js';
+export { scheduledJobs } from './scheduled.js';

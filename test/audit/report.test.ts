@@ -5,10 +5,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { builtinRegistry } from '../../cli/builtins.js';
 import { command } from '../../cli/commands/audit.js';
 import { loadConfig, type Config } from '../../config/index.js';
-import { buildAudit, openStore, type AuditReport, type Store } from '../../core/index.js';
+import { auditOptions, buildAudit, openStore, type AuditReport, type Store } from '../../core/index.js';
 import type { Logger } from '../../plugins/index.js';
 import { createServer } from '../../server/app.js';
-import { auditOptions } from '../../server/routes/audit.js';
 import { tempDir } from '../store/fixtures.js';
 import { NOW, cleanWorld } from './world.js';
 
