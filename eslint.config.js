@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { folderImports } from './eslint/folder-imports.js';
 
 export default tseslint.config(
   { ignores: ['node_modules/', '.segflow/', 'artifacts/', 'server/console/vendor/', 'coverage/'] },
@@ -11,6 +12,12 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
     },
+  },
+  {
+    // ARCHITECTURE.md's import table: which folder may import which
+    files: ['**/*.ts'],
+    plugins: { segflow: { rules: { 'folder-imports': folderImports } } },
+    rules: { 'segflow/folder-imports': 'error' },
   },
   {
     files: ['bin/**/*.js', 'server/console/**/*.js'],
