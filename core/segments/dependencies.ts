@@ -7,6 +7,9 @@
  * refersTo({ all: [{ in_segment: 'buyers' }, { not: { in_segment: 'churned' } }] }); // ['buyers', 'churned']
  * withDependencies(config.segments, ['vip']); // vip and the segments its rule refers to, in config order
  */
+import { RULE_GROUPS } from './grammar.js';
+
+const NESTING: readonly string[] = [...RULE_GROUPS, 'not'];
 
 /** The segment keys a rule refers to with `in_segment` (not those of the segments they refer to in turn). */
 export function refersTo(rule: unknown): string[] {
@@ -15,7 +18,7 @@ export function refersTo(rule: unknown): string[] {
   const out: string[] = [];
   for (const [k, v] of Object.entries(rule)) {
     if (k === 'in_segment' && typeof v === 'string') out.push(v);
-    else if (k === 'all' || k === 'any' || k === 'not') out.push(...refersTo(v));
+    else if (NESTING.includes(k)) out.push(...refersTo(v));
   }
   return out;
 }
