@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import { folderImports } from './eslint/folder-imports.js';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.segflow/', 'artifacts/', 'server/console/vendor/', 'coverage/'] },
+  { ignores: ['dist/', 'node_modules/', '.segflow/', 'artifacts/', 'server/console/vendor/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

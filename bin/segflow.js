@@ -1,9 +1,23 @@
 #!/usr/bin/env -S node --max-semi-space-size=64
-// The `segflow` command. segflow runs its TypeScript through tsx, so there is no build step.
+// The `segflow` command. The published package runs the compiled JavaScript in dist/; a clone (which has the
+// TypeScript sources next to this file, and tsx as a devDependency) runs its sources, so an edit needs no rebuild.
+// SEGFLOW_FROM=dist makes a clone run its build instead (`npm run build` first).
 // A 64 MiB young generation: ingestion and delivery make many short-lived objects per event; with the default 16 MiB
 // the thread that answers HTTP ran 396 scavenges over the real-time benchmark's minute instead of 83.
-import { register } from 'tsx/esm/api';
+import { existsSync } from 'node:fs';
+import process from 'node:process';
+import { URL } from 'node:url';
 
-register();
-const { main } = await import('../cli/main.ts');
+const source = new URL('../cli/main.ts', import.meta.url);
+const compiled = new URL('../dist/cli/main.js', import.meta.url);
+const fromSource = process.env.SEGFLOW_FROM !== 'dist' && existsSync(source);
+if (!fromSource && !existsSync(compiled)) {
+  process.stderr.write('segflow: dist/ is missing; run `npm run build` in the segflow folder\n');
+  process.exit(1);
+}
+if (fromSource) {
+  const { register } = await import('tsx/esm/api');
+  register();
+}
+const { main } = await import((fromSource ? source : compiled).href);
 process.exitCode = await main(process.argv.slice(2));

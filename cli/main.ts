@@ -19,6 +19,8 @@ export interface Command {
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
 const commandsDir = fileURLToPath(new URL('./commands/', import.meta.url));
+/** `.js` in the compiled package (`dist/cli/main.js`), `.ts` when a clone runs its sources through tsx. */
+const moduleExtension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -31,22 +33,22 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`segflow: unknown command "${name}"\n\n${await usage(names)}`);
     return EXIT.usage;
   }
-  const { command } = (await import(`./commands/${name}.ts`)) as { command: Command };
+  const { command } = (await import(`./commands/${name}${moduleExtension}`)) as { command: Command };
   return command.run(rest);
 }
 
 async function commandNames(): Promise<string[]> {
   const files = await readdir(commandsDir);
   return files
-    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
-    .map((f) => f.slice(0, -3))
+    .filter((f) => f.endsWith(moduleExtension) && !f.endsWith(`.test${moduleExtension}`) && !f.endsWith('.d.ts'))
+    .map((f) => f.slice(0, -moduleExtension.length))
     .sort();
 }
 
 async function usage(names: string[]): Promise<string> {
   const lines: string[] = [];
   for (const name of names) {
-    const { command } = (await import(`./commands/${name}.ts`)) as { command: Command };
+    const { command } = (await import(`./commands/${name}${moduleExtension}`)) as { command: Command };
     lines.push(`  segflow ${command.usage.padEnd(44)} ${command.summary}`);
   }
   return `usage: segflow <command> [options]\n\n${lines.join('\n')}\n\nexit codes: 0 ok, 1 a check or run failed, 2 bad usage or invalid config\n`;

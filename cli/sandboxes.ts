@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { typescriptWorker } from '../core/index.js';
+import { nodeFlagsFor, runnableEntry, typescriptWorker } from '../core/index.js';
 import * as hubspot from '../connectors/hubspot/index.js';
 import * as mailchimp from '../connectors/mailchimp/index.js';
 import * as salesforce from '../connectors/salesforce/index.js';
@@ -125,7 +125,7 @@ export type SandboxThreadMessage =
 export async function startSandboxesInWorker(options: SandboxThreadOptions): Promise<RunningSandbox[]> {
   const entry = new URL('./sandbox-worker.ts', import.meta.url);
   const peer: Worker | ChildProcess = options.process
-    ? spawn(process.execPath, ['--import', import.meta.resolve('tsx'), fileURLToPath(entry), JSON.stringify(options)], {
+    ? spawn(process.execPath, [...nodeFlagsFor(entry), fileURLToPath(runnableEntry(entry)), JSON.stringify(options)], {
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       })
     : typescriptWorker(entry, options);
