@@ -31,4 +31,4 @@ for (const folder of ASSETS) {
   rmSync(join(dist, folder), { recursive: true, force: true });
   cpSync(join(root, folder), join(dist, folder), { recursive: true });
 }
-process.stdout.write(`built ${relative(process.cwd(), dist)}/\n`);
+process.stderr.write(`built ${relative(process.cwd(), dist)}/\n`);

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# CI: walk a plugin author's path against the packed package. Packs segflow (prepack builds dist/), installs the
+# tarball in a scratch package in a temp folder, then: plain Node imports segflow/plugins and segflow/plugins/sandbox;
+# TypeScript type-checks a plugin against the declarations under `strict` with `skipLibCheck: false`; a plugin
+# written in JavaScript passes the conformance kit under vitest. Dependencies come from npm's cache when it has them
+# (--prefer-offline), else from the registry. The temp folder is removed however the script ends.
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+scratch="$(mktemp -d "${TMPDIR:-/tmp}/segflow-plugin-author.XXXXXX")"
+trap 'rm -rf "$scratch"' EXIT
+step() { printf '\n== %s (%ss)\n' "$1" "$SECONDS"; }
+
+step 'npm pack'
+tarball="$(cd "$repo" && npm pack --silent --pack-destination "$scratch" | tail -n 1)"
+tar -tzf "$scratch/$tarball" | awk '/^package\/(test|bench|\.ci)\// { bad = 1; print "ships " $0 } END { exit bad }'
+
+author="$scratch/acme-segflow-helpdesk"
+mkdir -p "$author"
+cp "$repo/scripts/plugin-author/helpdesk.js" "$repo/scripts/plugin-author/helpdesk.test.js" \
+  "$repo/scripts/plugin-author/types.ts" "$author/"
+cat >"$author/package.json" <<'JSON'
+{ "name": "@acme/segflow-helpdesk", "version": "1.0.0", "private": true, "type": "module", "main": "helpdesk.js" }
+JSON
+cat >"$author/tsconfig.json" <<'JSON'
+{
+  "compilerOptions": {
+    "target": "ES2022",
+    "module": "NodeNext",
+    "moduleResolution": "NodeNext",
+    "strict": true,
+    "skipLibCheck": false,
+    "noEmit": true,
+    "types": ["node"]
+  },
+  "files": ["types.ts"]
+}
+JSON
+
+step "npm install $tarball"
+cd "$author"
+npm install --prefer-offline --no-audit --no-fund --loglevel=error \
+  "$scratch/$tarball" zod@^4 vitest@^4 typescript@^5 @types/node@^20
+
+step 'plain Node imports segflow/plugins and segflow/plugins/sandbox'
+node --input-type=module -e "
+  const plugins = await import('segflow/plugins');
+  const sandbox = await import('segflow/plugins/sandbox');
+  if (typeof plugins.defineSource !== 'function' || typeof sandbox.serveSandbox !== 'function') process.exit(1);
+  console.log('segflow/plugins:', Object.keys(plugins).length, 'exports; segflow/plugins/sandbox:', Object.keys(sandbox).length);
+"
+node --input-type=module -e "
+  const { source } = await import(new URL('helpdesk.js', 'file://' + process.cwd() + '/').href);
+  console.log('the JavaScript plugin loads:', source.type, source.name);
+"
+
+step 'TypeScript: strict, skipLibCheck false'
+npx tsc -p tsconfig.json
+
+step 'the JavaScript plugin passes the conformance kit'
+npx vitest run --root "$author"
+
+step 'done'
