@@ -3,6 +3,7 @@
  * config validated against the connector's spec (secret fields hidden and remembered), its streams checked, a
  * destination's `identities_from` settled, and its rate budget.
  */
+import { dirname } from 'node:path';
 import type { z } from 'zod';
 import type { ConnectorDefinition, SourceDefinition } from '../plugins/contract/connector.js';
 import type { RateBudget } from '../plugins/contract/context.js';
@@ -71,10 +72,12 @@ async function resolveConnection(
   const base: Path = [section, name];
   let connectorName = connection.connector;
   if (connection.plugin !== undefined) {
-    let loading = plugins.get(connection.plugin);
+    const from = dirname(file.path);
+    const key = `${from}\0${connection.plugin}`;
+    let loading = plugins.get(key);
     if (!loading) {
-      loading = registry.loadPlugin(connection.plugin);
-      plugins.set(connection.plugin, loading);
+      loading = registry.loadPlugin(connection.plugin, { from });
+      plugins.set(key, loading);
     }
     let exported: string[];
     try {

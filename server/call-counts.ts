@@ -82,7 +82,7 @@ export function countCalls(registry: Registry): CallCounts {
       destination: (name) => countedDestination(registry.destination(name)),
       has: (name, type) => registry.has(name, type),
       names: (type) => registry.names(type),
-      loadPlugin: (packageName) => registry.loadPlugin(packageName),
+      loadPlugin: (plugin, options) => registry.loadPlugin(plugin, options),
     },
     byConnection() {
       const totals: Record<string, CallStats> = {};
