@@ -6,6 +6,7 @@
 // the thread that answers HTTP ran 396 scavenges over the real-time benchmark's minute instead of 83.
 import { existsSync } from 'node:fs';
 import process from 'node:process';
+import { setInterval, clearInterval } from 'node:timers';
 import { URL } from 'node:url';
 
 const source = new URL('../cli/main.ts', import.meta.url);
@@ -18,6 +19,18 @@ if (!fromSource && !existsSync(compiled)) {
 if (fromSource) {
   const { register } = await import('tsx/esm/api');
   register();
+}
+// Under npm (`npx segflow serve`, `npm run segflow`) a shell sits between npm and this process; on SIGTERM npm passes
+// the signal to that shell, which exits without passing it on, and segflow would go on serving as an orphan. So when
+// npm started us and our parent goes away, stop the way the signal would have stopped us.
+if (process.env.npm_command) {
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(watch);
+    process.kill(process.pid, 'SIGTERM');
+  }, 500);
+  watch.unref();
 }
 const { main } = await import((fromSource ? source : compiled).href);
 process.exitCode = await main(process.argv.slice(2));

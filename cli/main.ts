@@ -2,7 +2,7 @@
  * The `segflow` command. Each subcommand is a module in cli/commands/ exporting a `command`; main loads only the
  * one asked for, so a slow import (the SDKs, the server) costs nothing to the others.
  */
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
 /** What a file in cli/commands/ exports. */
@@ -24,6 +24,10 @@ const moduleExtension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-v') {
+    process.stdout.write(`segflow ${await version()}\n`);
+    return EXIT.ok;
+  }
   const names = await commandNames();
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(await usage(names));
@@ -35,6 +39,12 @@ export async function main(argv: string[]): Promise<number> {
   }
   const { command } = (await import(`./commands/${name}${moduleExtension}`)) as { command: Command };
   return command.run(rest);
+}
+
+/** The installed package's version: package.json sits two folders above dist/cli/, one above cli/. */
+async function version(): Promise<string> {
+  const manifest = new URL(moduleExtension === '.ts' ? '../package.json' : '../../package.json', import.meta.url);
+  return (JSON.parse(await readFile(manifest, 'utf8')) as { version: string }).version;
 }
 
 async function commandNames(): Promise<string[]> {
@@ -51,5 +61,5 @@ async function usage(names: string[]): Promise<string> {
     const { command } = (await import(`./commands/${name}${moduleExtension}`)) as { command: Command };
     lines.push(`  segflow ${command.usage.padEnd(44)} ${command.summary}`);
   }
-  return `usage: segflow <command> [options]\n\n${lines.join('\n')}\n\nexit codes: 0 ok, 1 a check or run failed, 2 bad usage or invalid config\n`;
+  return `usage: segflow <command> [options]\n       segflow --version\n\n${lines.join('\n')}\n\nexit codes: 0 ok, 1 a check or run failed, 2 bad usage or invalid config\n`;
 }

@@ -31,6 +31,12 @@ export const command: Command = {
   summary: 'run the demo: tool sandboxes on one synthetic world, read, compute segments, push to every tool',
   usage: USAGE,
   async run(argv) {
+    if (argv.includes('--help') || argv.includes('-h')) {
+      process.stdout.write(
+        `usage: segflow ${USAGE}\n\nStarts the HubSpot, Salesforce and Mailchimp sandboxes on one seeded synthetic world of --people people\n(20,000 by default), reads every tool into the store (--store, .segflow/demo.db by default), computes the\nsegments, pushes membership back to every tool, and serves the console on --port (8080) unless --no-serve.\nA second run resumes from the stored checkpoints and the sandboxes' saved state.\n`,
+      );
+      return EXIT.ok;
+    }
     let people: number;
     let port: number;
     let args;

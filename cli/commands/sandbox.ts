@@ -13,6 +13,12 @@ export const command: Command = {
   summary: 'start a tool sandbox (hubspot, salesforce, mailchimp, segment) and print its URL and credentials',
   usage: USAGE,
   async run(argv) {
+    if (argv.includes('--help') || argv.includes('-h')) {
+      process.stdout.write(
+        `usage: segflow ${USAGE}\n\nStarts one tool's sandbox (hubspot, salesforce, mailchimp, segment) on a synthetic world drawn from --seed\nand --people, and prints its base URL, credentials and the connector config pointing at it, until Ctrl-C.\n--state names a file where it keeps what was written to it.\n`,
+      );
+      return EXIT.ok;
+    }
     let args;
     let people;
     let port;
