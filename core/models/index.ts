@@ -6,6 +6,7 @@
 export * from './numeric/index.js';
 export * from './bgnbd/index.js';
 export * from './paretonbd/index.js';
+export * from './purchases/index.js';
 export * from './gammagamma/index.js';
 export * from './clv/index.js';
 export * from './table/index.js';

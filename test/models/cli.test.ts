@@ -77,7 +77,7 @@ describe('segflow predict on the CDNOW sample as a CSV', () => {
     for (const r of scores.rows) if (r[col('frequency')] === '0') expect(r[col('p_alive')]).toBe('1');
   });
 
-  it('says which model scored and keeps the better fit with --model auto', async () => {
+  it('says which model scored and keeps the one that best predicts the holdout with --model auto', async () => {
     const { code, stdout } = await segflow(
       'predict',
       csv,
@@ -97,9 +97,10 @@ describe('segflow predict on the CDNOW sample as a CSV', () => {
     const report = JSON.parse(stdout) as {
       purchaseModel: { model: string; logLikelihood: number };
       logLikelihoods: Record<string, number>;
+      holdout: { chosen: string };
     };
-    expect(Object.keys(report.logLikelihoods).sort()).toEqual(['bgnbd', 'mbgnbd']);
-    expect(report.purchaseModel.logLikelihood).toBe(Math.max(...Object.values(report.logLikelihoods)));
+    expect(Object.keys(report.logLikelihoods).sort()).toEqual(['bgnbd', 'mbgnbd', 'paretonbd']);
+    expect(report.purchaseModel.model).toBe(report.holdout.chosen);
   });
 
   it('exits 2 with the usage when a required column is not named', async () => {

@@ -6,7 +6,7 @@
  * where t_m is the end of month m of the horizon (a month is 365.25 / 12 days; the last month may be partial), d is
  * the monthly discount rate, and E[Z] the Gamma-Gamma expected average value. Times of the model are in weeks.
  */
-import { conditionalExpectedPurchases, type PurchaseModelParameters } from '../bgnbd/index.js';
+import { expectedPurchasesGiven, type AnyPurchaseModelParameters } from '../purchases/index.js';
 import { expectedAverageValue, type SpendModelParameters } from '../gammagamma/index.js';
 
 const MONTH_DAYS = 365.25 / 12;
@@ -23,7 +23,7 @@ export interface LifetimeValueOptions {
  * lifetimeValue(purchases, spend, { x: 2, tx: 30.43, T: 38.86, monetary: 22.35 }, { horizonDays: 365, monthlyDiscountRate: 0.01 });
  */
 export function lifetimeValue(
-  purchases: PurchaseModelParameters,
+  purchases: AnyPurchaseModelParameters,
   spend: SpendModelParameters,
   customer: { x: number; tx: number; T: number; monetary: number },
   options: LifetimeValueOptions,
@@ -34,7 +34,7 @@ export function lifetimeValue(
   let total = 0;
   for (let m = 1; m <= months; m++) {
     const weeks = Math.min(m * MONTH_DAYS, options.horizonDays) / 7;
-    const expected = conditionalExpectedPurchases(purchases, weeks, customer.x, customer.tx, customer.T);
+    const expected = expectedPurchasesGiven(purchases, weeks, customer.x, customer.tx, customer.T);
     total += ((expected - previous) * value) / Math.pow(1 + options.monthlyDiscountRate, m);
     previous = expected;
   }

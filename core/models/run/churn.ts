@@ -1,25 +1,32 @@
 /**
- * The churn model over the store: purchase events summarised per contact at `now` (calibration end), BG/NBD or
- * MBG/NBD for P(alive), churn risk and expected purchases, Gamma-Gamma and CLV over a horizon with a discount rate.
+ * The churn model over the store: purchase events summarised per contact at `now` (calibration end), BG/NBD, MBG/NBD
+ * or Pareto/NBD for P(alive), churn risk and expected purchases, Gamma-Gamma and CLV over a horizon with a discount
+ * rate. With `model: auto` the purchase model is the one that best predicts a holdout: the last `horizon_days`
+ * before `now` (at most half the history) are held back, the three are fitted on the purchases before them, their
+ * expected purchases are compared with the real ones per calibration-frequency bucket, and the winner is refitted on
+ * every purchase up to `now`.
  */
-import {
-  conditionalExpectedPurchases,
-  dayNumber,
-  fitPurchaseModel,
-  probabilityAlive,
-  summarisePurchases,
-  type CustomerSummary,
-  type PurchaseModelKind,
-  type PurchaseModelParameters,
-} from '../bgnbd/index.js';
+import { dayNumber, summarisePurchases, type CustomerSummary, type Purchase } from '../bgnbd/index.js';
 import { lifetimeValue } from '../clv/index.js';
 import { expectedAverageValue, fitSpendModel, type SpendModelParameters } from '../gammagamma/index.js';
+import {
+  aliveProbability,
+  compareByHoldout,
+  expectedPurchasesGiven,
+  fitAnyPurchaseModel,
+  formatHoldoutTable,
+  PURCHASE_MODEL_LABELS,
+  purchaseParameters,
+  type AnyPurchaseModelParameters,
+  type HoldoutComparison,
+  type PurchaseModelName,
+} from '../purchases/index.js';
 import { purchaseModelChoice, type ChurnSettings } from './settings.js';
 import type { OutputColumn, StoredPurchase } from './store.js';
 
 /** What a churn run saves, so a contact's scores can be recomputed from its purchases. */
 export interface SavedChurnModel {
-  purchases: PurchaseModelParameters;
+  purchases: AnyPurchaseModelParameters;
   spend: SpendModelParameters | null;
   horizonDays: number;
   clvHorizonDays: number;
@@ -27,11 +34,14 @@ export interface SavedChurnModel {
 }
 
 export interface ChurnMetrics {
-  model: PurchaseModelKind;
+  model: PurchaseModelName;
   reason: string;
   customers: number;
   oneTimeShare: number;
-  purchaseModel: { r: number; alpha: number; a: number; b: number; logLikelihood: number; groups: number };
+  /** The fitted parameters (a, b for BG/NBD and MBG/NBD; s, beta for Pareto/NBD) with the fit's log-likelihood. */
+  purchaseModel: Omit<AnyPurchaseModelParameters, 'model'> & { logLikelihood: number; groups: number };
+  /** With `model: auto`: the calibration-versus-holdout comparison that chose the model. */
+  holdout?: ChurnHoldout;
   spendModel: { p: number; q: number; gamma: number; logLikelihood: number; customers: number } | null;
   /** Why there is no spend model (and so no CLV), when there is none. */
   spendWarning?: string;
@@ -43,6 +53,16 @@ export interface ChurnMetrics {
   atRisk: { above50: number; above70: number };
   expectedPurchases: number;
   totalClv: number | null;
+}
+
+/** The holdout comparison as a churn run records it: the table as text, and its figures. */
+export interface ChurnHoldout {
+  calibrationEnd: string;
+  holdoutDays: number;
+  customers: number;
+  table: string;
+  buckets: HoldoutComparison['buckets'];
+  errors: Partial<Record<PurchaseModelName, number | null>>;
 }
 
 export interface ChurnOutcome {
@@ -57,11 +77,16 @@ export function churnSummary(
   purchases: readonly StoredPurchase[],
   now: Date,
 ): { ids: number[]; summary: CustomerSummary } {
-  const summary = summarisePurchases(
-    purchases.map((p) => ({ customer: String(p.contact), day: Math.floor(p.at / 86_400_000), value: p.value ?? 0 })),
-    dayNumber(now.toISOString()),
-  );
+  const summary = summarisePurchases(purchaseDays(purchases), dayNumber(now.toISOString()));
   return { ids: summary.customers.map(Number), summary };
+}
+
+function purchaseDays(purchases: readonly StoredPurchase[]): Purchase[] {
+  return purchases.map((p) => ({
+    customer: String(p.contact),
+    day: Math.floor(p.at / 86_400_000),
+    value: p.value ?? 0,
+  }));
 }
 
 /** Scores every customer of a summary with a saved (or just fitted) model. */
@@ -78,10 +103,10 @@ export function scoreChurn(saved: SavedChurnModel, summary: CustomerSummary): Ou
     const tx = summary.tx[i] as number;
     const T = summary.T[i] as number;
     const monetary = summary.monetary[i] as number;
-    const p = probabilityAlive(saved.purchases, x, tx, T);
+    const p = aliveProbability(saved.purchases, x, tx, T);
     alive.push(p);
     risk.push(1 - p);
-    expected.push(conditionalExpectedPurchases(saved.purchases, weeks, x, tx, T));
+    expected.push(expectedPurchasesGiven(saved.purchases, weeks, x, tx, T));
     if (saved.spend) {
       average.push(expectedAverageValue(saved.spend, x, monetary));
       clv.push(
@@ -128,19 +153,32 @@ export function fitChurnModel(
     );
   const oneTimeShare = oneTime / n;
   const choice = purchaseModelChoice(settings);
-  let model: PurchaseModelKind;
+  let model: PurchaseModelName;
   let reason: string;
+  let holdout: ChurnHoldout | undefined;
   if (choice === 'auto') {
-    model = oneTimeShare > 0.5 ? 'mbgnbd' : 'bgnbd';
-    reason =
-      model === 'mbgnbd'
-        ? `MBG/NBD: ${(oneTimeShare * 100).toFixed(1)}% of customers bought only once, and BG/NBD would call every one of them alive`
-        : `BG/NBD: ${(oneTimeShare * 100).toFixed(1)}% of customers bought only once (MBG/NBD is chosen above 50%)`;
+    const chosen = chooseByHoldout(purchases, now, settings.horizon_days);
+    if (chosen.comparison) {
+      const c = chosen.comparison;
+      model = c.chosen;
+      reason = c.reason;
+      holdout = {
+        calibrationEnd: new Date(c.calibrationEnd * 86_400_000).toISOString().slice(0, 10),
+        holdoutDays: c.holdoutWeeks * 7,
+        customers: c.customers,
+        table: formatHoldoutTable(c),
+        buckets: c.buckets,
+        errors: Object.fromEntries(c.models.map((m) => [m.model, m.fitted ? m.error : null])),
+      };
+    } else {
+      model = oneTimeShare > 0.5 ? 'mbgnbd' : 'bgnbd';
+      reason = `${PURCHASE_MODEL_LABELS[model]}: ${(oneTimeShare * 100).toFixed(1)}% of customers bought only once (MBG/NBD is chosen above 50%); no holdout comparison: ${chosen.why}`;
+    }
   } else {
     model = choice;
-    reason = `${model === 'bgnbd' ? 'BG/NBD' : 'MBG/NBD'}: set in the config`;
+    reason = `${PURCHASE_MODEL_LABELS[model]}: set in the config`;
   }
-  const fitted = fitPurchaseModel(summary, { model });
+  const fitted = fitAnyPurchaseModel(summary, model);
   let spend: ChurnMetrics['spendModel'] = null;
   let spendWarning: string | undefined;
   try {
@@ -153,7 +191,7 @@ export function fitChurnModel(
     spendWarning = error instanceof Error ? error.message : String(error);
   }
   const saved: SavedChurnModel = {
-    purchases: { model, r: fitted.r, alpha: fitted.alpha, a: fitted.a, b: fitted.b },
+    purchases: purchaseParameters(fitted),
     spend: spend ? { p: spend.p, q: spend.q, gamma: spend.gamma } : null,
     horizonDays: settings.horizon_days,
     clvHorizonDays: settings.clv_horizon_days,
@@ -170,10 +208,7 @@ export function fitChurnModel(
     customers: n,
     oneTimeShare,
     purchaseModel: {
-      r: fitted.r,
-      alpha: fitted.alpha,
-      a: fitted.a,
-      b: fitted.b,
+      ...withoutModel(purchaseParameters(fitted)),
       logLikelihood: fitted.logLikelihood,
       groups: fitted.groups,
     },
@@ -187,5 +222,34 @@ export function fitChurnModel(
     totalClv: spend ? clv.reduce<number>((s, v) => s + (v ?? 0), 0) : null,
   };
   if (spendWarning !== undefined) metrics.spendWarning = spendWarning;
+  if (holdout) metrics.holdout = holdout;
   return { ids, outputs, metrics, saved };
+}
+
+function withoutModel(p: AnyPurchaseModelParameters): Omit<AnyPurchaseModelParameters, 'model'> {
+  const { model: _model, ...rest } = p;
+  return rest;
+}
+
+/**
+ * The holdout comparison for `model: auto`: the last `horizonDays` before `now` (at most half the span since the
+ * first purchase) are the holdout. Null, with the reason, when there is too little history to hold any back.
+ */
+function chooseByHoldout(
+  stored: readonly StoredPurchase[],
+  now: Date,
+  horizonDays: number,
+): { comparison: HoldoutComparison; why?: never } | { comparison: null; why: string } {
+  const purchases = purchaseDays(stored);
+  const end = dayNumber(now.toISOString());
+  let first = Infinity;
+  for (const p of purchases) if (p.day < first) first = p.day;
+  const days = Math.min(horizonDays, Math.ceil((end - first) / 2));
+  if (!(days >= 7))
+    return { comparison: null, why: `${end - first} days of history are too few to hold back a week or more` };
+  try {
+    return { comparison: compareByHoldout(purchases, end - days, end) };
+  } catch (error) {
+    return { comparison: null, why: error instanceof Error ? error.message : String(error) };
+  }
 }

@@ -69,8 +69,14 @@ const hierarchicalSettings = z.strictObject({
 
 const churnSettings = z.strictObject({
   kind: z.enum(['churn', 'bgnbd', 'mbgnbd']),
-  /** bgnbd, mbgnbd, or auto: MBG/NBD when most customers are one-time buyers, BG/NBD otherwise. */
-  model: z.enum(['auto', 'bgnbd', 'mbgnbd']).optional(),
+  /**
+   * bgnbd, mbgnbd, paretonbd, or auto: the one of the three that best predicts a holdout of the last horizon_days
+   * (see churn.ts).
+   */
+  model: z
+    .enum(['auto', 'bgnbd', 'mbgnbd', 'paretonbd', 'pareto-nbd'])
+    .transform((m) => (m === 'pareto-nbd' ? 'paretonbd' : m))
+    .optional(),
   horizon_days: positiveInt.default(90),
   clv_horizon_days: positiveInt.default(365),
   monthly_discount_rate: z.number().min(0).max(1).default(0.01),
@@ -152,6 +158,6 @@ export function parseModelSettings(name: string, raw: unknown): ModelSettings {
 }
 
 /** The purchase model a churn model asked for: its kind may name it, `model:` may too. */
-export function purchaseModelChoice(s: ChurnSettings): 'auto' | 'bgnbd' | 'mbgnbd' {
+export function purchaseModelChoice(s: ChurnSettings): 'auto' | 'bgnbd' | 'mbgnbd' | 'paretonbd' {
   return s.model ?? (s.kind === 'churn' ? 'auto' : s.kind);
 }
