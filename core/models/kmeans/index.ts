@@ -5,4 +5,5 @@
 export * from './lloyd.js';
 export * from './automatic.js';
 export * from './assign.js';
+export * from './simulate.js';
 export { defaultThreads, openThreads, PARALLEL_ROWS, type KMeansThreads } from './threads.js';
