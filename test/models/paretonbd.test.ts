@@ -5,6 +5,8 @@ import {
   expectedPurchasesParetoNbd,
   fitParetoNbd,
   groupSummary,
+  summarisePurchases,
+  type Purchase,
   likelihoodParts,
   paretoNbdLogLikelihood,
   probabilityAliveParetoNbd,
@@ -77,6 +79,36 @@ describe('Pareto/NBD on CDNOW (Fader, Hardie & Lee 2005)', () => {
     expect(gone).toBeGreaterThanOrEqual(0);
     expect(gone).toBeLessThan(1e-6);
     expect(conditionalExpectedPurchasesParetoNbd(published, 39, 200, 1, 78)).toBeLessThan(1e-3);
+  });
+});
+
+describe('Pareto/NBD on a base whose dropout hardly varies', () => {
+  it('stops at a finite fit instead of following s and β to infinity, and keeps its scores in range', () => {
+    // Regular buyers, lapsed ones, one-time and occasional buyers, as the store tests' world: the likelihood keeps
+    // rising as s and β grow together, so the search must stop at its bound on the shapes.
+    const purchases: Purchase[] = [];
+    const now = 20_000;
+    for (let i = 0; i < 12; i++) {
+      const buy = (who: string, daysAgo: number): number =>
+        purchases.push({ customer: who, day: now - daysAgo, value: 1 });
+      for (let d = 3 + (i % 5); d < 365; d += 14) buy(`loyal${i}`, d);
+      for (let d = 365 + i * 2; d < 730; d += 10) buy(`lapsed${i}`, d);
+      buy(`once${i}`, 20 + i * 25);
+      for (const d of [300 + i * 7, 150 + i * 3, 20 + i * 3]) buy(`occasional${i}`, d);
+    }
+    const summary = summarisePurchases(purchases, now - 90);
+    const model = fitParetoNbd(summary);
+    expect(Number.isFinite(model.logLikelihood)).toBe(true);
+    expect(model.s).toBeLessThanOrEqual(Math.exp(12) * 1.001);
+    expect(model.s).toBeGreaterThan(100);
+    // The mean dropout rate s/β is what the data pin down: about one in a hundred weeks.
+    expect(model.s / model.beta).toBeGreaterThan(0.001);
+    expect(model.s / model.beta).toBeLessThan(0.1);
+    for (let i = 0; i < summary.x.length; i++) {
+      const p = probabilityAliveParetoNbd(model, summary.x[i]!, summary.tx[i]!, summary.T[i]!);
+      expect(p).toBeGreaterThanOrEqual(0);
+      expect(p).toBeLessThanOrEqual(1);
+    }
   });
 });
 
