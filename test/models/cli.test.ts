@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { assignClusters, parseCsv, type SavedClustering } from '../../core/models/index.js';
-import { loadRetailRfm, runScikitLearn } from './online-retail.js';
+import { reference } from '../support/reference.js';
+import { loadRetailRfm } from './online-retail.js';
 
 const run = promisify(execFile);
 const BIN = new URL('../../bin/segflow.js', import.meta.url).pathname;
@@ -24,7 +25,7 @@ async function segflow(...args: string[]): Promise<{ code: number; stdout: strin
 
 describe('segflow predict on the CDNOW sample as a CSV', () => {
   const csv = join(dir, 'cdnow.csv');
-  const lines = readFileSync(new URL('../../../shared/data/cdnow/CDNOW_sample.txt', import.meta.url), 'utf8')
+  const lines = readFileSync(new URL('../fixtures/data/cdnow/CDNOW_sample.txt', import.meta.url), 'utf8')
     .trim()
     .split('\n')
     .map((l) => {
@@ -219,15 +220,9 @@ describe('segflow cluster on an RFM export', () => {
     };
     expect(report).toMatchObject({ algorithm: 'hierarchical', k: 4 });
     const ours = parseCsv(readFileSync(out, 'utf8')).rows.map((r) => Number(r[1]));
-    const raw = new Float64Array(n * 3);
-    for (let i = 0; i < n; i++)
-      [retail.recency[i]!, retail.frequency[i]!, retail.monetary[i]!].forEach((v, j) => (raw[i * 3 + j] = v));
-    const theirs = runScikitLearn<number[]>(
-      { values: raw, rows: n, features: 3 },
-      `from sklearn.cluster import AgglomerativeClustering
-from sklearn.preprocessing import StandardScaler
-print(json.dumps(AgglomerativeClustering(n_clusters=4, linkage='ward').fit(StandardScaler().fit_transform(np.log1p(X))).labels_.tolist()))`,
-    );
+    // scikit-learn: AgglomerativeClustering(n_clusters=4, linkage='ward') on StandardScaler().fit_transform(log1p(rows))
+    const theirs = reference<number[]>('cli-ward-retail');
+    expect(theirs).toHaveLength(n);
     const pairs = new Set(ours.map((c, i) => `${c}:${theirs[i]}`));
     expect(pairs.size).toBe(4);
     expect(new Set(ours).size).toBe(4);

@@ -10,10 +10,16 @@ import {
   silhouette,
   type Preparation,
 } from '../../core/models/index.js';
-import { loadRetailRfm, runScikitLearn } from './online-retail.js';
+import { reference, referenceInputs } from '../support/reference.js';
+import { loadRetailRfm } from './online-retail.js';
 
 const retail = loadRetailRfm();
 const columns = { recency: retail.recency, frequency: retail.frequency, monetary: retail.monetary };
+
+/** scikit-learn's silhouette_score and numpy's monetary quartiles for `fit`'s labels; PCA's variances (1/n). */
+const theirs = reference<{ silhouette: number; monetaryQuartiles: number[][]; pcaVariance: number[] }>(
+  'clustering-retail',
+);
 
 describe('automatic k, silhouette, profiles and scoring on Online Retail', () => {
   const fit = kMeans(retail.matrix, { k: 4, seed: 3 });
@@ -21,13 +27,8 @@ describe('automatic k, silhouette, profiles and scoring on Online Retail', () =>
   it('computes the mean silhouette as scikit-learn does', () => {
     const all = sampleIndices(retail.matrix.rows, 10_000, 1);
     const ours = silhouette(retail.matrix, fit.labels, 4, all);
-    const theirs = runScikitLearn<number>(
-      retail.matrix,
-      `from sklearn.metrics import silhouette_score
-print(json.dumps(float(silhouette_score(X, labels.astype(int)))))`,
-      { labels: Float64Array.from(fit.labels) },
-    );
-    expect(ours).toBeCloseTo(theirs, 10);
+    referenceInputs('clustering-retail-labels', fit.labels);
+    expect(ours).toBeCloseTo(theirs.silhouette, 10);
   });
 
   it('recommends one k in 2–10 with the inertia and silhouette of every k and its reasons', () => {
@@ -73,11 +74,7 @@ print(json.dumps(float(silhouette_score(X, labels.astype(int)))))`,
       components: 2,
     });
     const projected = applyPreparation(withPca, columns);
-    const explained = runScikitLearn<number[]>(
-      retail.matrix,
-      `from sklearn.decomposition import PCA
-print(json.dumps([float(v) for v in PCA(n_components=2).fit(X).explained_variance_ * (X.shape[0] - 1) / X.shape[0]]))`,
-    );
+    const explained = theirs.pcaVariance;
     expect(withPca.pca!.variance[0]).toBeCloseTo(explained[0]!, 8);
     expect(withPca.pca!.variance[1]).toBeCloseTo(explained[1]!, 8);
     let v0 = 0;
@@ -93,11 +90,8 @@ print(json.dumps([float(v) for v in PCA(n_components=2).fit(X).explained_varianc
     });
     expect(profiles.reduce((s, p) => s + p.size, 0)).toBe(4338);
     expect(profiles.reduce((s, p) => s + (p.revenueShare ?? 0), 0)).toBeCloseTo(1, 12);
-    const reference = runScikitLearn<number[][]>(
-      retail.matrix,
-      `print(json.dumps([[float(np.percentile(monetary[labels == c], q)) for q in (25, 50, 75)] for c in range(4)]))`,
-      { monetary: retail.monetary, labels: Float64Array.from(fit.labels) },
-    );
+    referenceInputs('clustering-retail-labels', fit.labels);
+    const reference = theirs.monetaryQuartiles;
     profiles.forEach((p, c) => {
       expect(p.features.monetary!.q1).toBeCloseTo(reference[c]![0]!, 8);
       expect(p.features.monetary!.median).toBeCloseTo(reference[c]![1]!, 8);

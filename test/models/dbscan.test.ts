@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { dbscan } from '../../core/models/index.js';
-import { loadRetailRfm, runScikitLearn } from './online-retail.js';
+import { reference } from '../support/reference.js';
+import { loadRetailRfm } from './online-retail.js';
 
 const retail = loadRetailRfm();
 
@@ -30,12 +31,9 @@ describe('DBSCAN on UCI Online Retail RFM (log1p, standardised)', () => {
   ] as const) {
     it(`gives scikit-learn's partition at eps ${eps}, min_samples ${minSamples}`, () => {
       const ours = dbscan(retail.matrix, { eps, minSamples });
-      const theirs = runScikitLearn<{ labels: number[]; core: number[] }>(
-        retail.matrix,
-        `from sklearn.cluster import DBSCAN
-m = DBSCAN(eps=${eps}, min_samples=${minSamples}).fit(X)
-print(json.dumps({'labels': [int(v) for v in m.labels_], 'core': [int(v) for v in m.core_sample_indices_]}))`,
-      );
+      // scikit-learn: DBSCAN(eps, min_samples).fit(X), its labels_ and core_sample_indices_
+      const theirs =
+        reference<Record<string, { labels: number[]; core: number[] }>>('dbscan-retail')[`${eps}/${minSamples}`]!;
       expect(ours.clusters).toBeGreaterThanOrEqual(3);
       expect(ours.noise).toBeGreaterThan(0);
       const core = theirs.core;

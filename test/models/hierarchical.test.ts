@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { sampleIndices, ward } from '../../core/models/index.js';
-import { loadRetailRfm, runScikitLearn } from './online-retail.js';
+import { reference, referenceInputs } from '../support/reference.js';
+import { loadRetailRfm } from './online-retail.js';
 
 const retail = loadRetailRfm();
 
@@ -20,20 +21,16 @@ describe('Ward hierarchical clustering on Online Retail RFM', () => {
     const sample = 1_500;
     const ks = [3, 4, 5, 6];
     const rows = sampleIndices(retail.matrix.rows, sample, 9);
-    const reference = runScikitLearn<number[][]>(
-      retail.matrix,
-      `from sklearn.cluster import AgglomerativeClustering
-S = X[rows.astype(int)]
-print(json.dumps([[int(v) for v in AgglomerativeClustering(n_clusters=k, linkage='ward').fit(S).labels_] for k in ${JSON.stringify(ks)}]))`,
-      { rows: Float64Array.from(rows) },
-    );
+    referenceInputs('hierarchical-retail-sample', rows);
+    // scikit-learn: AgglomerativeClustering(n_clusters=k, linkage='ward').fit(X[rows]).labels_ for each k
+    const theirs = reference<number[][]>('hierarchical-retail');
     ks.forEach((k, i) => {
       const ours = ward(retail.matrix, { k, sample, seed: 9 });
       expect(Array.from(ours.sampled)).toEqual(Array.from(rows));
       expect(
         samePartition(
           Array.from(rows, (r) => ours.labels[r]!),
-          reference[i]!,
+          theirs[i]!,
         ),
         `k=${k}`,
       ).toBe(true);

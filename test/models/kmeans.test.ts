@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { kMeans, kMeansPlusPlus, seededRandom } from '../../core/models/index.js';
-import { loadRetailRfm, runScikitLearn } from './online-retail.js';
+import { reference, referenceInputs } from '../support/reference.js';
+import { loadRetailRfm } from './online-retail.js';
 
 const retail = loadRetailRfm();
 const KS = [2, 3, 4, 5, 6, 7, 8];
@@ -14,27 +15,11 @@ describe('k-means on UCI Online Retail RFM', () => {
   it('reaches scikit-learn’s inertia in the same number of iterations from the same initial centroids, k = 2–8', () => {
     const rng = seededRandom(11);
     const inits = KS.map((k) => kMeansPlusPlus(retail.matrix, k, rng));
-    const all = new Float64Array(inits.reduce((s, c) => s + c.length, 0));
-    let offset = 0;
-    for (const c of inits) {
-      all.set(c, offset);
-      offset += c.length;
-    }
-    const reference = runScikitLearn<{ inertia: number; iterations: number }[]>(
-      retail.matrix,
-      `from sklearn.cluster import KMeans
-out = []
-offset = 0
-for k in ${JSON.stringify(KS)}:
-    C = inits[offset:offset + k * X.shape[1]].reshape(k, X.shape[1]); offset += k * X.shape[1]
-    m = KMeans(n_clusters=k, init=C, n_init=1, algorithm='lloyd').fit(X)
-    out.append({'inertia': float(m.inertia_), 'iterations': int(m.n_iter_)})
-print(json.dumps(out))`,
-      { inits: all },
-    );
+    referenceInputs('kmeans-retail-inits', inits);
+    const fromInits = reference<{ inertia: number; iterations: number }[]>('kmeans-retail-from-inits');
     KS.forEach((k, i) => {
       const ours = kMeans(retail.matrix, { k, init: inits[i]! });
-      const theirs = reference[i]!;
+      const theirs = fromInits[i]!;
       expect(Math.abs(ours.inertia / theirs.inertia - 1), `k=${k} inertia`).toBeLessThan(1e-9);
       expect(ours.iterations, `k=${k} iterations`).toBe(theirs.iterations);
     });
@@ -46,16 +31,13 @@ print(json.dumps(out))`,
     'with its own seeding and n_init = 10 is within 0.01% of scikit-learn’s KMeans(n_init=10) or lower (median of 5 seeds)',
     { timeout: 180_000 },
     () => {
-      const reference = runScikitLearn<number[]>(
-        retail.matrix,
-        `from sklearn.cluster import KMeans
-print(json.dumps([float(np.median([KMeans(n_clusters=k, n_init=10, random_state=s).fit(X).inertia_ for s in range(5)])) for k in ${JSON.stringify(KS)}]))`,
-      );
+      // scikit-learn: the median over random_state 0–4 of KMeans(n_clusters=k, n_init=10).inertia_
+      const medians = reference<number[]>('kmeans-retail-n-init-10');
       KS.forEach((k, i) => {
         const runs = [0, 1, 2, 3, 4]
           .map((seed) => kMeans(retail.matrix, { k, nInit: 10, seed }).inertia)
           .sort((a, b) => a - b);
-        expect(runs[2], `k=${k}`).toBeLessThanOrEqual(reference[i]! * 1.0001);
+        expect(runs[2], `k=${k}`).toBeLessThanOrEqual(medians[i]! * 1.0001);
       });
     },
   );

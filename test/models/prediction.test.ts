@@ -13,7 +13,7 @@ import {
   type Purchase,
 } from '../../core/models/index.js';
 
-const DATA = new URL('../../../shared/data/cdnow/', import.meta.url);
+const DATA = new URL('../fixtures/data/cdnow/', import.meta.url);
 
 function cdnowPurchases(): Purchase[] {
   return readFileSync(new URL('CDNOW_sample.txt', DATA), 'utf8')

@@ -18,7 +18,7 @@ import {
 import { contactProfile } from '../../core/views/index.js';
 import { tempStore } from '../store/fixtures.js';
 import { happened, idOf, load, person } from '../features/fixture.js';
-import { runScikitLearn } from './online-retail.js';
+import { reference, referenceInputs } from '../support/reference.js';
 
 const NOW = new Date('2026-03-01T00:00:00.000Z');
 const CURRENCY = { reporting: 'EUR' };
@@ -132,11 +132,9 @@ describe('models over the store (runModels)', () => {
     features.forEach((row, i) =>
       [row.r, row.f, row.m].forEach((v, j) => (values[i * 3 + j] = (Math.log1p(v) - p.means[j]!) / p.scales[j]!)),
     );
-    const theirs = runScikitLearn<number[]>(
-      { values, rows: features.length, features: 3 },
-      `from sklearn.cluster import KMeans
-print(json.dumps(KMeans(n_clusters=${metrics.k}, n_init=10, random_state=0).fit(X).labels_.tolist()))`,
-    );
+    referenceInputs('store-kmeans', { k: metrics.k, values });
+    // scikit-learn: KMeans(n_clusters=k, n_init=10, random_state=0).fit(values).labels_
+    const theirs = reference<number[]>('store-kmeans');
     const pairs = new Set(rows.map((r, i) => `${r.value}:${theirs[i]}`));
     expect(pairs.size).toBe(metrics.k);
     // Loyal and lapsed buyers never share a cluster.

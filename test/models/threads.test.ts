@@ -9,7 +9,7 @@ import {
   silhouette,
   type Matrix,
 } from '../../core/models/index.js';
-import { runScikitLearn } from './online-retail.js';
+import { reference, referenceInputs } from '../support/reference.js';
 
 /** 150,000 rows × 5 features from 6 overlapping Gaussian clusters (several blocks of rows, many iterations). */
 function overlapping(rows: number, features: number, seed: number): Matrix {
@@ -24,6 +24,10 @@ function overlapping(rows: number, features: number, seed: number): Matrix {
 }
 
 const matrix = overlapping(150_000, 5, 5);
+/** scikit-learn on the same rows (regenerate.py rebuilds them with a copy of seededRandom). */
+const theirs = reference<{ fromInit: { inertia: number; iterations: number }; silhouette: number }>(
+  'threads-overlapping',
+);
 
 describe('k-means on two threads', () => {
   it('really starts a second thread on this machine', () => {
@@ -50,16 +54,10 @@ describe('k-means on two threads', () => {
 
   it('reaches scikit-learn’s inertia in the same number of iterations from the same initial centroids', () => {
     const init = kMeansPlusPlus(matrix, 6, seededRandom(8));
-    const theirs = runScikitLearn<{ inertia: number; iterations: number }>(
-      matrix,
-      `from sklearn.cluster import KMeans
-m = KMeans(n_clusters=6, init=init.reshape(6, X.shape[1]), n_init=1, algorithm='lloyd').fit(X)
-print(json.dumps({'inertia': float(m.inertia_), 'iterations': int(m.n_iter_)}))`,
-      { init },
-    );
+    referenceInputs('threads-overlapping-init', init);
     const ours = kMeans(matrix, { k: 6, init, threads: 2 });
-    expect(Math.abs(ours.inertia / theirs.inertia - 1)).toBeLessThan(1e-9);
-    expect(ours.iterations).toBe(theirs.iterations);
+    expect(Math.abs(ours.inertia / theirs.fromInit.inertia - 1)).toBeLessThan(1e-9);
+    expect(ours.iterations).toBe(theirs.fromInit.iterations);
   });
 
   it('chooses k with the same sweep, silhouettes and refitted model as one thread', { timeout: 120_000 }, () => {
@@ -76,14 +74,8 @@ print(json.dumps({'inertia': float(m.inertia_), 'iterations': int(m.n_iter_)}))`
     const fit = kMeans(matrix, { k: 6, nInit: 1, seed: 4 });
     const rows = sampleIndices(matrix.rows, 4_000, 9);
     const ours = silhouette(matrix, fit.labels, 6, rows, 2);
-    const theirs = runScikitLearn<number>(
-      matrix,
-      `from sklearn.metrics import silhouette_score
-r = rows.astype(int)
-print(json.dumps(float(silhouette_score(X[r], labels.astype(int)[r]))))`,
-      { rows: Float64Array.from(rows), labels: Float64Array.from(fit.labels) },
-    );
-    expect(ours).toBeCloseTo(theirs, 10);
+    referenceInputs('threads-overlapping-sample', { rows, labels: Array.from(rows, (r) => fit.labels[r]!) });
+    expect(ours).toBeCloseTo(theirs.silhouette, 10);
     expect(silhouette(matrix, fit.labels, 6, rows, 1)).toBe(ours);
   });
 });

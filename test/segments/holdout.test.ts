@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ContactRecord, EventRecord } from '../../plugins/model/index.js';
 import { loadPage, type Store } from '../../core/index.js';
 import { evaluateSegments, holdoutReport, inHoldout } from '../../core/segments/index.js';
 import { tempStore } from '../store/fixtures.js';
+import { reference as committedReference, referenceInputs } from '../support/reference.js';
 
 const ENTRY = new Date('2026-01-01T00:00:00.000Z');
 const REPORT = new Date('2026-02-15T00:00:00.000Z'); // 45 days later: every 30-day window has ended
@@ -78,33 +78,17 @@ function split(values: Map<number, number>): { treated: number[]; control: numbe
   return { treated, control };
 }
 
-/** scipy's Student t and normal quantiles, with the closed forms of Welch's and Newcombe's intervals. */
-function reference(kind: 'welch' | 'newcombe', a: number[], b: number[]): [number, number] {
-  const code = `
-import json, sys, math
-from scipy import stats
-import numpy as np
-d = json.load(sys.stdin)
-a, b = np.array(d['a'], float), np.array(d['b'], float)
-if d['kind'] == 'welch':
-    qa, qb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
-    df = (qa + qb) ** 2 / (qa ** 2 / (len(a) - 1) + qb ** 2 / (len(b) - 1))
-    t = stats.t.ppf(0.975, df)
-    e = a.mean() - b.mean()
-    print(json.dumps([e - t * math.sqrt(qa + qb), e + t * math.sqrt(qa + qb)]))
-else:
-    z = stats.norm.ppf(0.975)
-    def wilson(x, n):
-        p = x / n
-        c = p + z * z / (2 * n); s = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)); k = 1 + z * z / n
-        return (c - s) / k, (c + s) / k
-    xa, xb = a.sum(), b.sum(); pa, pb = xa / len(a), xb / len(b)
-    la, ua = wilson(xa, len(a)); lb, ub = wilson(xb, len(b))
-    print(json.dumps([pa - pb - math.sqrt((pa - la) ** 2 + (ub - pb) ** 2), pa - pb + math.sqrt((ua - pa) ** 2 + (pb - lb) ** 2)]))
-`;
-  return JSON.parse(
-    execFileSync('/usr/bin/python3', ['-c', code], { input: JSON.stringify({ kind, a, b }) }).toString(),
-  ) as [number, number];
+/**
+ * Welch's interval with scipy's Student t quantile, or Newcombe's hybrid score interval with scipy's normal quantile, of
+ * treated against control (test/fixtures/reference/regenerate.py, from the groups this test hands it).
+ */
+function reference(
+  name: 'revenue' | 'purchases' | 'churn',
+  method: 'welch' | 'newcombe',
+  groups: { treated: number[]; control: number[] },
+): [number, number] {
+  referenceInputs(`holdout-${name}`, { method, ...groups });
+  return committedReference<Record<string, [number, number]>>('holdout')[name] ?? [NaN, NaN];
 }
 
 describe('holdout report: treated against control over the days after entering', () => {
@@ -123,7 +107,7 @@ describe('holdout report: treated against control over the days after entering',
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     expect(r.treated.mean).toBeCloseTo(mean(treated), 9);
     expect(r.control.mean).toBeCloseTo(mean(control), 9);
-    const [low, high] = reference('welch', treated, control);
+    const [low, high] = reference('revenue', 'welch', { treated, control });
     expect(r.method).toBe('welch');
     expect(r.difference?.low).toBeCloseTo(low, 8);
     expect(r.difference?.high).toBeCloseTo(high, 8);
@@ -133,12 +117,12 @@ describe('holdout report: treated against control over the days after entering',
     const { store, purchases, churned } = world();
     const p = holdoutReport(store, 'pro', { outcome: 'purchases', days: 30, now: REPORT });
     const ps = split(purchases);
-    const [pl, ph] = reference('welch', ps.treated, ps.control);
+    const cs = split(churned);
+    const [pl, ph] = reference('purchases', 'welch', ps);
+    const [cl, ch] = reference('churn', 'newcombe', cs);
     expect(p.difference?.low).toBeCloseTo(pl, 8);
     expect(p.difference?.high).toBeCloseTo(ph, 8);
     const c = holdoutReport(store, 'pro', { outcome: 'churn', days: 30, now: REPORT });
-    const cs = split(churned);
-    const [cl, ch] = reference('newcombe', cs.treated, cs.control);
     expect(c.method).toBe('newcombe');
     expect(c.treated.mean).toBeCloseTo(cs.treated.reduce((a, b) => a + b, 0) / cs.treated.length, 12);
     expect(c.difference?.low).toBeCloseTo(cl, 8);
