@@ -1,9 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from './support/temp.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
@@ -63,8 +63,7 @@ describe('the README tells the truth', () => {
         expect(Object.values(printed.credentials).some((v) => typeof v === 'string' && v.length > 0)).toBe(true);
         return;
       }
-      const extra =
-        args[0] === 'demo' ? ['--store', join(mkdtempSync(join(tmpdir(), 'segflow-readme-')), 'demo.db')] : [];
+      const extra = args[0] === 'demo' ? ['--store', join(tempDir('segflow-readme-'), 'demo.db')] : [];
       const result = spawnSync(process.execPath, ['bin/segflow.js', ...args, ...extra], {
         cwd: root,
         encoding: 'utf8',
@@ -81,7 +80,7 @@ describe('the README’s YAML examples', () => {
 
   blocks.forEach((yaml, i) => {
     it(`example ${i + 1} is a config \`segflow validate\` accepts`, () => {
-      const dir = mkdtempSync(join(tmpdir(), 'segflow-readme-yaml-'));
+      const dir = tempDir('segflow-readme-yaml-');
       const file = join(dir, 'segflow.yaml');
       writeFileSync(file, yaml.replace(/config\/examples\//g, join(root, 'config/examples/')));
       // every ${VAR} the example reads gets a stand-in value, as a deployment's environment would give a real one

@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@hubspot/api-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandboxesInWorker, type RunningSandbox } from '../../cli/sandboxes.js';
 import { createWorld } from '../../plugins/sandbox/index.js';
+import { tempDir } from '../support/temp.js';
 
 /**
  * The demo's sandboxes answer from a worker thread (the pipeline benchmark's from a child process): the real SDK must
@@ -24,7 +24,7 @@ describe.each([
   let listId: string;
 
   beforeAll(async () => {
-    stateDir = mkdtempSync(join(tmpdir(), 'segflow-sandbox-worker-'));
+    stateDir = tempDir('segflow-sandbox-worker-');
     sandboxes = await startSandboxesInWorker({
       tools: ['hubspot', 'segment'],
       seed,

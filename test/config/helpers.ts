@@ -1,13 +1,13 @@
 /** Shared fixtures for the config tests: temp files, and where a piece of text sits in them (found independently). */
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { source as fileSource } from '../../connectors/file/index.js';
 import { createRegistry, defineDestination, defineSource, secret, type Registry } from '../../plugins/index.js';
+import { tempDir as makeTempDir } from '../support/temp.js';
 
 export function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'segflow-config-'));
+  return makeTempDir('segflow-config-');
 }
 
 /** Writes files under a fresh temp dir; returns the dir. */

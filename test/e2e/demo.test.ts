@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createWorld, type WorldTool } from '../../plugins/sandbox/index.js';
+import { tempDir } from '../support/temp.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const PEOPLE = 400;
@@ -23,7 +23,7 @@ describe('the demo, end to end, against the world it was drawn from', () => {
   const world = createWorld({ seed: SEED, people: PEOPLE });
 
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'segflow-demo-'));
+    dir = tempDir('segflow-demo-');
     first = spawnSync(
       process.execPath,
       ['bin/segflow.js', 'demo', '--people', String(PEOPLE), '--seed', SEED, '--store', join(dir, 'demo.db')],

@@ -1,5 +1,4 @@
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
@@ -12,8 +11,9 @@ import {
   type StreamState,
   type SyncMode,
 } from '../../plugins/index.js';
+import { tempDir } from '../support/temp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'segflow-file-'));
+const dir = tempDir('segflow-file-');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 let files = 0;

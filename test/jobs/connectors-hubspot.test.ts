@@ -1,7 +1,6 @@
 // A contact GDPR-deleted in HubSpot (it vanishes, no archived trace) leaves its list on the next run of a real job
 // (runJob: read HubSpot, compute, push mirror) once the source's id reconciliation reads it as deleted.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BUILTIN_CONNECTORS } from '../../cli/builtins.js';
@@ -9,13 +8,14 @@ import { runJob, type JobResult } from '../../sync/index.js';
 import { loadConfig } from '../../config/index.js';
 import { sandboxConfig, startSandbox, type HubSpotSandbox } from '../../connectors/hubspot/index.js';
 import { createRegistry } from '../../plugins/index.js';
+import { tempDir } from '../support/temp.js';
 
 let dir: string;
 let sandbox: HubSpotSandbox;
 const registry = createRegistry([...BUILTIN_CONNECTORS]);
 
 beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'segflow-hs-job-'));
+  dir = tempDir('segflow-hs-job-');
   sandbox = await startSandbox({
     seed: 'job-gdpr',
     people: 150,

@@ -1,8 +1,7 @@
 // A contact deleted in Salesforce leaves its segments everywhere, through a real job (runJob: read Salesforce,
 // compute, push mirror) against the Salesforce sandbox: its CampaignMember is gone, the field-mode destination and a
 // second destination drop it, and nothing is rejected.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BUILTIN_CONNECTORS } from '../../cli/builtins.js';
@@ -17,6 +16,7 @@ import {
   type SalesforceSandbox,
 } from '../../connectors/salesforce/index.js';
 import { createContext, createRegistry, type Registry } from '../../plugins/index.js';
+import { tempDir } from '../support/temp.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 let dir: string;
@@ -25,7 +25,7 @@ let memory: MemoryDestination;
 let registry: Registry;
 
 beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'segflow-sf-job-'));
+  dir = tempDir('segflow-sf-job-');
   sandbox = await startSandbox({ seed: 'job-delete', people: 150 });
   memory = createMemoryDestination();
   registry = createRegistry([...BUILTIN_CONNECTORS, memory.destination]);

@@ -1,5 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -12,8 +11,9 @@ import {
   writeConfig,
   type Reference,
 } from './crash-fixture.js';
+import { tempDir } from '../support/temp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'segflow-job-crash-'));
+const dir = tempDir('segflow-job-crash-');
 let reference: Reference;
 
 beforeAll(async () => {

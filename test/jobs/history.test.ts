@@ -1,5 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BUILTIN_CONNECTORS } from '../../cli/builtins.js';
@@ -16,6 +15,7 @@ import {
   requestCancel,
 } from '../../core/index.js';
 import { createRegistry, type Registry } from '../../plugins/index.js';
+import { tempDir } from '../support/temp.js';
 
 let dir: string;
 
@@ -53,7 +53,7 @@ jobs:
   return loadConfig(join(dir, 'segflow.yaml'), { registry, env: {} });
 }
 
-beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'segflow-history-'))));
+beforeEach(() => (dir = tempDir('segflow-history-')));
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('run history', () => {

@@ -1,7 +1,6 @@
 // A destination's identities_from names a source CONNECTION of the config, which may be called anything ("crm"); the
 // records it loads carry its connector's own source name ("hubspot"). Pushes must still find the contacts' tool ids.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BUILTIN_CONNECTORS } from '../../cli/builtins.js';
@@ -9,13 +8,14 @@ import { runJob } from '../../sync/index.js';
 import { loadConfig } from '../../config/index.js';
 import { sandboxConfig, startSandbox, type HubSpotSandbox } from '../../connectors/hubspot/index.js';
 import { createRegistry } from '../../plugins/index.js';
+import { tempDir } from '../support/temp.js';
 
 let dir: string;
 let sandbox: HubSpotSandbox;
 const registry = createRegistry([...BUILTIN_CONNECTORS]);
 
 beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'segflow-identities-from-'));
+  dir = tempDir('segflow-identities-from-');
   sandbox = await startSandbox({
     seed: 'identities-from',
     people: 80,

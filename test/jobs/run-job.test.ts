@@ -1,5 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BUILTIN_CONNECTORS } from '../../cli/builtins.js';
@@ -8,6 +7,7 @@ import { loadConfig, type Config } from '../../config/index.js';
 import { createMemoryDestination, type MemoryDestination } from '../../connectors/memory/index.js';
 import { acquireJobLock, openStore, readRun, storeDigest } from '../../core/index.js';
 import { createRegistry, type Registry } from '../../plugins/index.js';
+import { tempDir } from '../support/temp.js';
 
 let dir: string;
 let memory: MemoryDestination;
@@ -72,7 +72,7 @@ function digest(c: Config): string {
 }
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'segflow-jobs-'));
+  dir = tempDir('segflow-jobs-');
   memory = createMemoryDestination();
   registry = createRegistry([...BUILTIN_CONNECTORS, memory.destination]);
   writeShop([

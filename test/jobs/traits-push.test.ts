@@ -4,8 +4,7 @@
  * run sends nothing, a dry run counts the update; and HubSpot's segmentProperty is written from the mapped trait,
  * on the add and on a later update.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BUILTIN_CONNECTORS } from '../../cli/builtins.js';
@@ -15,6 +14,7 @@ import { sandboxConfig, startSandbox } from '../../connectors/hubspot/index.js';
 import { createMemoryDestination, type MemoryDestination } from '../../connectors/memory/index.js';
 import { openStore, readRun, storeDigest } from '../../core/index.js';
 import { createRegistry, type Registry } from '../../plugins/index.js';
+import { tempDir } from '../support/temp.js';
 
 let dir: string;
 let memory: MemoryDestination;
@@ -75,7 +75,7 @@ const traitsOf = (email: string) =>
   [...(memory.segments.get('buyers')?.values() ?? [])].find((m) => m.email === email)?.traits;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'segflow-traits-job-'));
+  dir = tempDir('segflow-traits-job-');
   memory = createMemoryDestination();
   registry = createRegistry([...BUILTIN_CONNECTORS, memory.destination]);
   writeShop(orders);

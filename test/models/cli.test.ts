@@ -1,16 +1,16 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { assignClusters, parseCsv, type SavedClustering } from '../../core/models/index.js';
 import { reference } from '../support/reference.js';
 import { loadRetailRfm } from './online-retail.js';
+import { tempDir } from '../support/temp.js';
 
 const run = promisify(execFile);
 const BIN = new URL('../../bin/segflow.js', import.meta.url).pathname;
-const dir = mkdtempSync(join(tmpdir(), 'segflow-models-cli-'));
+const dir = tempDir('segflow-models-cli-');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function segflow(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -1,11 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { PluginError } from '../../plugins/index.js';
 import { CONTRACT_VERSION, createRegistry, defineSource } from '../../plugins/index.js';
+import { tempDir } from '../support/temp.js';
 
 const tiny = defineSource({
   name: 'tiny',
@@ -15,7 +15,7 @@ const tiny = defineSource({
 });
 
 function pluginFile(source: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'segflow-plugin-'));
+  const dir = tempDir('segflow-plugin-');
   const file = join(dir, 'index.mjs');
   writeFileSync(file, source);
   return pathToFileURL(file).href;

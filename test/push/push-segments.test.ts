@@ -1,5 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryDestination, type MemoryDestination } from '../../connectors/memory/index.js';
@@ -25,6 +23,7 @@ import {
   type MembershipChange,
 } from '../../plugins/index.js';
 import { pushSegments, type PushSegmentsOptions } from '../../sync/index.js';
+import { tempDir } from '../support/temp.js';
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const PEOPLE = 10;
@@ -87,7 +86,7 @@ const changesSent = (destination = memory) =>
   destination.batches.flatMap((b) => b.changes.map((c) => ({ segment: b.segment.key, ...c })));
 
 beforeEach(() => {
-  store = openStore(join(mkdtempSync(join(tmpdir(), 'segflow-push-')), 'segflow.db'));
+  store = openStore(join(tempDir('segflow-push-'), 'segflow.db'));
   loadPage(store, {
     connection: 'crm',
     stream: 'contacts',

@@ -3,8 +3,6 @@
  * contact trait), a changed value produces exactly one update, unchanged values nothing, a dry run counts updates,
  * and the Segment destination (its sandbox) receives them as identify traits.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryDestination, type MemoryDestination } from '../../connectors/memory/index.js';
@@ -29,6 +27,7 @@ import {
 } from '../../core/index.js';
 import { createContext, type ContactRecord, type Logger, type MembershipChange } from '../../plugins/index.js';
 import { pushSegments, type PushSegmentsOptions } from '../../sync/index.js';
+import { tempDir } from '../support/temp.js';
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const PEOPLE = 6;
@@ -90,7 +89,7 @@ const sent = () => memory.batches.flatMap((b) => b.changes);
 const traitsHeld = (i: number) => memory.segments.get('vip')?.get(`vip/id:c${i}`)?.traits;
 
 beforeEach(() => {
-  store = openStore(join(mkdtempSync(join(tmpdir(), 'segflow-traits-')), 'segflow.db'));
+  store = openStore(join(tempDir('segflow-traits-'), 'segflow.db'));
   loadPage(store, {
     connection: 'crm',
     stream: 'contacts',

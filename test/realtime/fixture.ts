@@ -3,8 +3,7 @@
  * webhooks, a Segment destination pointed at its sandbox, a `buyers` segment pushed by a job), the server deps built
  * from it, and readers of what the Segment sandbox received.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUILTIN_CONNECTORS } from '../../cli/builtins.js';
 import { loadConfig, type Config } from '../../config/index.js';
@@ -12,6 +11,7 @@ import { sandboxConfig, type SegmentSandbox } from '../../connectors/segment/ind
 import { openStore } from '../../core/index.js';
 import { createRegistry, type Logger } from '../../plugins/index.js';
 import type { ServerDeps } from '../../server/deps.js';
+import { tempDir as makeTempDir } from '../support/temp.js';
 
 export const WRITE_KEY = 'wk_test_website_0123456789';
 export const MAILCHIMP_SECRET = 'mc-hook-secret-42';
@@ -73,7 +73,7 @@ export function depsOf(config: Config, logger: Logger = quiet): ServerDeps {
 export const basic = (key: string): string => `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
 
 export function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'segflow-realtime-'));
+  return makeTempDir('segflow-realtime-');
 }
 
 /** Every message the sandbox received in raw /v1/batch requests, duplicates included. */

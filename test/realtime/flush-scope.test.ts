@@ -1,5 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryDestination, type MemoryDestination } from '../../connectors/memory/index.js';
@@ -13,6 +12,7 @@ import {
 } from '../../core/index.js';
 import { createContext, type ContactRecord, type Logger } from '../../plugins/index.js';
 import { pushSegments, type PushSegmentsOptions } from '../../sync/index.js';
+import { tempDir } from '../support/temp.js';
 
 // The real-time flusher pushes only the contacts its steps touched; the planner reads just those contacts' rows. These
 // pin that a scoped push sends exactly their changes (adds and removes), leaves everyone else's for a later push, and
@@ -52,7 +52,7 @@ const sentSince = (from: number): string[] =>
     .sort();
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'segflow-flush-scope-'));
+  dir = tempDir('segflow-flush-scope-');
   store = openStore(join(dir, 'segflow.db'));
   loadPage(store, { connection: 'crm', stream: 'contacts', records: [1, 2, 3, 4, 5, 6].map(person), checkpoint: null });
   for (const i of [1, 2, 3, 4, 5, 6]) ids.set(i, findContactByExternalId(store, 'crm', `c${i}`)?.id as number);

@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../core/index.js';
 import { clearPending, pendingContacts, pendingSummary, queueForDestinations } from '../../core/realtime/index.js';
+import { tempDir } from '../support/temp.js';
 
 // Steps and flushes run side by side: a step may recompute and queue a contact again while a flush that already read
 // that contact is out. The flush must not clear that newer change.
@@ -12,7 +12,7 @@ let dir: string;
 let store: Store;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'segflow-realtime-queue-'));
+  dir = tempDir('segflow-realtime-queue-');
   store = openStore(join(dir, 'segflow.db'));
 });
 

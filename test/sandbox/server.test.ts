@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -12,6 +11,7 @@ import {
   serveSandbox,
   type ServedSandbox,
 } from '../../plugins/sandbox/index.js';
+import { tempDir } from '../support/temp.js';
 
 const served: ServedSandbox[] = [];
 afterEach(async () => {
@@ -215,7 +215,7 @@ describe('sandbox state', () => {
   });
 
   it('persists what was written across a restart, atomically', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'segflow-state-'));
+    const dir = tempDir('segflow-state-');
     dirs.push(dir);
     const path = join(dir, 'nested', 'mailchimp.json');
     const before = createSandboxState<{ segments: Record<string, string[]>; tags: string[] }>(path);
@@ -233,7 +233,7 @@ describe('sandbox state', () => {
   });
 
   it('refuses a corrupt file, naming it, and keeps memory-only state without a path', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'segflow-state-'));
+    const dir = tempDir('segflow-state-');
     dirs.push(dir);
     const path = join(dir, 'broken.json');
     writeFileSync(path, '{not json');

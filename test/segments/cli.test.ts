@@ -1,5 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { command } from '../../cli/commands/segments.js';
@@ -9,6 +8,7 @@ import { computeFeatures } from '../../core/features/index.js';
 import { openStore } from '../../core/index.js';
 import { evaluateSegments } from '../../core/segments/index.js';
 import { CURRENCY, NOW, fixtureRecords, load } from '../features/fixture.js';
+import { tempDir } from '../support/temp.js';
 
 let dir: string;
 let config: string;
@@ -32,7 +32,7 @@ async function runCommand(cmd: Command, argv: string[]): Promise<{ code: number;
 }
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'segflow-preview-'));
+  dir = tempDir('segflow-preview-');
   const db = join(dir, 'segflow.db');
   const store = openStore(db);
   load(store, fixtureRecords());
@@ -122,7 +122,7 @@ describe('segflow validate compiles the segment rules', () => {
 
 describe('segflow segments report', () => {
   it('prints the last run per segment with its drift alert', async () => {
-    const own = mkdtempSync(join(tmpdir(), 'segflow-report-'));
+    const own = tempDir('segflow-report-');
     try {
       const db = join(own, 'segflow.db');
       const store = openStore(db);

@@ -1,5 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinRegistry } from '../../cli/builtins.js';
@@ -9,6 +8,7 @@ import { evaluateSegments } from '../../core/segments/index.js';
 import type { Store } from '../../core/index.js';
 import { tempStore } from '../store/fixtures.js';
 import { CURRENCY, NOW, fixtureRecords, idOf, load } from '../features/fixture.js';
+import { tempDir } from '../support/temp.js';
 
 const starter = resolve('config/segments/starter.yaml');
 let dir: string;
@@ -16,7 +16,7 @@ let config: Config;
 let store: Store;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'segflow-starter-'));
+  dir = tempDir('segflow-starter-');
   const file = join(dir, 'segflow.yaml');
   writeFileSync(file, `segments:\n  - include: ${JSON.stringify(starter)}\n`);
   config = await loadConfig(file, { registry: builtinRegistry(), env: {} });

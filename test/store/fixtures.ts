@@ -1,12 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ContactRecord, EventRecord, EventType } from '../../plugins/model/index.js';
 import { openStore, type Store } from '../../core/index.js';
+import { tempDir as makeTempDir } from '../support/temp.js';
 
-/** A fresh directory for store files, removed by the returned cleanup. */
+/** A fresh directory for store files, removed by the returned cleanup (or after the file's last test). */
 export function tempDir(): { dir: string; cleanup: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), 'segflow-store-'));
+  const dir = makeTempDir('segflow-store-');
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

@@ -1,5 +1,4 @@
-import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { source as fileSource, spec as fileSpec } from '../../connectors/file/index.js';
@@ -7,6 +6,7 @@ import { findContactsByEmail, openStore, readCheckpoint, storeDigest, type Store
 import { z } from 'zod';
 import { createContext, defineSource, type Logger, type StreamMessage } from '../../plugins/index.js';
 import { readSource } from '../../sync/index.js';
+import { tempDir } from '../support/temp.js';
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -14,7 +14,7 @@ let dir: string;
 let store: Store;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'segflow-read-'));
+  dir = tempDir('segflow-read-');
   store = openStore(join(dir, 'segflow.db'));
   const contacts = ['id,email,first_name,updated_at'];
   for (let i = 0; i < 25; i++)

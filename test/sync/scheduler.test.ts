@@ -1,5 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BUILTIN_CONNECTORS } from '../../cli/builtins.js';
@@ -9,6 +8,7 @@ import { createMemoryDestination } from '../../connectors/memory/index.js';
 import { listRuns, openStore } from '../../core/index.js';
 import { createRegistry, type Logger } from '../../plugins/index.js';
 import { startScheduler } from '../../sync/schedule/index.js';
+import { tempDir } from '../support/temp.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -105,7 +105,7 @@ describe('the scheduler', () => {
 
 describe('two schedulers on one store', () => {
   let dir: string;
-  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'segflow-schedule-'))));
+  beforeEach(() => (dir = tempDir('segflow-schedule-')));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('never run a job twice at once, and deliver each member once', async () => {

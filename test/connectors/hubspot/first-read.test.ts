@@ -1,8 +1,6 @@
 // The first incremental read of a CRM stream (no cursor yet) walks the list endpoint instead of search (HubSpot
 // holds search to about 4 requests a second), resumably, and hands the next run a cursor that misses nothing
 // modified while it walked.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStore, storeDigest, writeCheckpoint } from '../../../core/index.js';
@@ -22,6 +20,7 @@ import {
   type HubSpotSandbox,
 } from '../../../connectors/hubspot/index.js';
 import { quiet, fast, sandboxForTest } from './fixture.js';
+import { tempDir } from '../../support/temp.js';
 
 interface Read {
   records: SourceRecord[];
@@ -205,7 +204,7 @@ describe('HubSpot first incremental read', () => {
     const sandbox = await sandboxForTest({ seed: 'first-read-store', people: 1_500, limits: fast });
     const config = hubspotSpec.parse({ ...sandboxConfig(sandbox), searchPerSecond: 10_000 });
     const streams = ['contacts', 'meetings', 'calls', 'deals'];
-    const dir = mkdtempSync(join(tmpdir(), 'segflow-hubspot-first-'));
+    const dir = tempDir('segflow-hubspot-first-');
     const readInto = async (file: string, searchFromStart: boolean) => {
       const store = openStore(join(dir, file));
       if (searchFromStart)

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import mailchimp from '@mailchimp/mailchimp_marketing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type MailchimpSandbox } from '../../../connectors/mailchimp/index.js';
+import { tempDir } from '../../support/temp.js';
 
 let sandbox: MailchimpSandbox;
 let auth: string;
@@ -203,10 +204,8 @@ describe('mailchimp sandbox fidelity', () => {
 
 describe('mailchimp sandbox state', () => {
   it('keeps written members, tags and permanent deletes across a restart when given a state file', async () => {
-    const { mkdtempSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
-    const statePath = join(mkdtempSync(join(tmpdir(), 'mc-state-')), 'mailchimp.json');
+    const statePath = join(tempDir('mc-state-'), 'mailchimp.json');
     const first = await startSandbox({ seed: 'state', people: 200, statePath });
     const listId = first.world.audiences[0]!.id;
     const headers = {

@@ -5,6 +5,7 @@
 import { Analytics } from '@segment/analytics-node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSandbox, type SegmentSandbox } from '../../../connectors/segment/index.js';
+import { tempDir } from '../../support/temp.js';
 
 let sandbox: SegmentSandbox;
 
@@ -225,10 +226,8 @@ describe('Segment sandbox: profiles read and persistence', () => {
   });
 
   it('a sandbox restarted on the same state file finds its profiles and still deduplicates', async () => {
-    const { mkdtempSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
-    const statePath = join(mkdtempSync(join(tmpdir(), 'segment-sandbox-')), 'segment.json');
+    const statePath = join(tempDir('segment-sandbox-'), 'segment.json');
     const one = await startSandbox({ seed: 'persist', statePath });
     const key = one.credentials.writeKey;
     const send = (s: SegmentSandbox) =>

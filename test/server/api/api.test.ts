@@ -3,8 +3,7 @@
  * Segment sandboxes and a file source: every endpoint, auth, limits, malformed bodies, the erasure request end to end,
  * and no secret in any response body or log line.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinRegistry } from '../../../cli/builtins.js';
@@ -15,6 +14,7 @@ import * as segment from '../../../connectors/segment/index.js';
 import { openStore, readRun, type Store } from '../../../core/index.js';
 import type { Logger } from '../../../plugins/index.js';
 import { createServer } from '../../../server/index.js';
+import { tempDir } from '../../support/temp.js';
 
 const ADMIN = 'admin-token-5f1c2a9e7b';
 const READ = 'read-token-0d3e8c4b21';
@@ -76,7 +76,7 @@ async function waitForRun(runId: number): Promise<string> {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'segflow-api-'));
+  dir = tempDir('segflow-api-');
   hub = await hubspot.startSandbox({ seed: 'api', people: 60 });
   seg = await segment.startSandbox({ port: 0, limits: { dedupWindowMs: 0 } });
   const withEmail = [...hub.portal.contacts.values()].filter((c) => !c.archived && c.properties.email);

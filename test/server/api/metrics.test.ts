@@ -2,8 +2,7 @@
  * /metrics of a served process (startServing, as `segflow serve` runs it): the API calls and 429s of the job runs it
  * starts and of its real-time flusher, per connection, equal what the HubSpot sandbox received and answered.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinRegistry } from '../../../cli/builtins.js';
@@ -11,6 +10,7 @@ import { startServing, type Serving } from '../../../server/index.js';
 import { loadConfig } from '../../../config/index.js';
 import * as hubspot from '../../../connectors/hubspot/index.js';
 import type { Logger } from '../../../plugins/index.js';
+import { tempDir } from '../../support/temp.js';
 
 const ADMIN = 'metrics-admin-token-7c2e9a41';
 const WRITE_KEY = 'metrics-write-key-3b8d5f60';
@@ -51,7 +51,7 @@ async function series(name: string): Promise<Record<string, number>> {
 const apiRequests = () => hub.recorder.filter((r) => r.path !== '/oauth/v1/token');
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'segflow-metrics-'));
+  dir = tempDir('segflow-metrics-');
   hub = await hubspot.startSandbox({ seed: 'metrics', people: 40, recordBodies: false });
   const hubConfig = hubspot.sandboxConfig(hub);
   Object.assign(process.env, {

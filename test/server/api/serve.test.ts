@@ -1,13 +1,13 @@
 /** `segflow serve` as a user starts it: it prints its URL, answers /health and the API, and stops on SIGTERM. */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../../support/temp.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), 'segflow-serve-'));
+const dir = tempDir('segflow-serve-');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('segflow serve', () => {

@@ -4,14 +4,14 @@
  * pushes to HubSpot lists. The job runs twice (60 days before the world's clock, then at it) so segments have a
  * history and a migration between runs.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { builtinRegistry } from '../../../cli/builtins.js';
 import { runJob, type JobResult } from '../../../sync/index.js';
 import { SANDBOXES, type RunningSandbox } from '../../../cli/sandboxes.js';
 import { loadConfig, type Config } from '../../../config/index.js';
 import { createWorld } from '../../../plugins/sandbox/index.js';
+import { tempDir } from '../../support/temp.js';
 
 export interface SeededStore {
   dir: string;
@@ -82,7 +82,7 @@ export async function seedStore(options: {
   adminToken: string;
   readToken: string;
 }): Promise<SeededStore> {
-  const dir = mkdtempSync(join(tmpdir(), 'segflow-console-'));
+  const dir = tempDir('segflow-console-');
   const world = createWorld({ seed: options.seed, people: options.people });
   const sandboxes: RunningSandbox[] = [];
   for (const tool of ['hubspot', 'salesforce', 'mailchimp']) sandboxes.push(await SANDBOXES[tool]!({ world }));
