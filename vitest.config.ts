@@ -10,5 +10,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     maxWorkers: 2,
+    globalSetup: ['test/support/global-setup.ts'],
+    reporters: ['default', './test/support/skip-reporter.ts'],
   },
 });

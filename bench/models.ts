@@ -35,7 +35,19 @@ interface Timing {
   cpu: number;
 }
 
-function scikitLearn(matrix: Matrix): (Timing & { inertia: number; iterations: number }) | null {
+/** The Python with scikit-learn (Debian's python3-sklearn); SEGFLOW_PYTHON names another. */
+const PYTHON = process.env.SEGFLOW_PYTHON || '/usr/bin/python3';
+const SKLEARN_INSTALL = 'apt-get install -y python3-sklearn';
+
+type ScikitLearnRun = Timing & { inertia: number; iterations: number };
+
+/** scikit-learn's KMeans on the same matrix, or why it could not run (benchmarks are not tests: no failure). */
+function scikitLearn(matrix: Matrix): ScikitLearnRun | { missing: string } {
+  try {
+    execFileSync(PYTHON, ['-c', 'import sklearn'], { stdio: 'ignore' });
+  } catch {
+    return { missing: `scikit-learn not installed (${PYTHON}): ${SKLEARN_INSTALL}` };
+  }
   const dir = mkdtempSync(join(tmpdir(), 'segflow-bench-'));
   try {
     writeFileSync(join(dir, 'X.bin'), matrix.values);
@@ -44,12 +56,7 @@ from sklearn.cluster import KMeans
 X = np.fromfile(${JSON.stringify(join(dir, 'X.bin'))}, dtype=np.float64).reshape(${matrix.rows}, ${matrix.features})
 t = time.perf_counter(); c = time.process_time(); m = KMeans(n_clusters=8, n_init=1, random_state=0).fit(X)
 print(json.dumps({'seconds': time.perf_counter() - t, 'cpu': time.process_time() - c, 'inertia': float(m.inertia_), 'iterations': int(m.n_iter_)}))`;
-    return JSON.parse(execFileSync('/usr/bin/python3', ['-c', script], { encoding: 'utf8' })) as Timing & {
-      inertia: number;
-      iterations: number;
-    };
-  } catch {
-    return null;
+    return JSON.parse(execFileSync(PYTHON, ['-c', script], { encoding: 'utf8' })) as ScikitLearnRun;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -76,7 +83,8 @@ export const benchmark: Benchmark = {
       ours.inertia === single.inertia &&
       ours.iterations === single.iterations &&
       ours.labels.every((c, i) => c === single.labels[i]);
-    const theirs = scikitLearn(matrix);
+    const reference = scikitLearn(matrix);
+    const theirs = 'missing' in reference ? null : reference;
     log(`automatic k over 2–10`);
     const [auto, autoTime] = timed(() =>
       automaticK(
@@ -107,6 +115,7 @@ export const benchmark: Benchmark = {
     const ratio = theirs ? oursTime.seconds / theirs.seconds : NaN;
     const notes = [
       '',
+      ...('missing' in reference ? [`scikit-learn was not run: ${reference.missing}.`] : []),
       `Targets: k-means at most 2× scikit-learn's time with equal or lower inertia (measured ${Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : 'n/a'} wall); automatic k under 15 s; BG/NBD + Gamma-Gamma under 5 s (measured ${s(purchaseTime.seconds + spendTime.seconds)} s).`,
       `segflow's k-means shares its row loops between the calling thread and one worker thread; scikit-learn uses its OpenMP threads. CPU time counts every thread of the process. The machine is shared with other work (1-minute load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after, on ${availableParallelism()} cores), so wall times depend on the load; CPU times much less. Truth of the simulation: r 0.243, α 4.414, a 0.793, b 2.426; p 6.25, q 3.74, γ 15.44.`,
     ];

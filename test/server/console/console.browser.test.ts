@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,9 +10,9 @@ import { runJob } from '../../../sync/index.js';
 import { openStore, type Store } from '../../../core/index.js';
 import { createServer } from '../../../server/index.js';
 import { PAGES } from '../../../server/console/pages.js';
+import { requireChromium } from '../../support/chromium.js';
 import { seedStore, type SeededStore } from './seed.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOTS = fileURLToPath(new URL('../../../artifacts/screenshots/', import.meta.url));
 const ADMIN_TOKEN = 'planted-admin-token-3f9c1e7a5b2d4c6e8f0a';
 const READ_TOKEN = 'planted-read-token-9a8b7c6d5e4f3a2b1c0d';
@@ -29,7 +29,7 @@ const nameOf = (path: string) => (path === '/' ? 'overview' : path.split('/').po
  * The console as a visitor sees it: a real server on a store seeded from the sandboxes, opened in headless Chromium.
  * Charts are read back from the page (Chart.getChart(canvas).data) and compared with what the API answers.
  */
-describe.skipIf(!existsSync(CHROMIUM))('the web console in a browser', () => {
+describe('the web console in a browser', () => {
   let seeded: SeededStore;
   let store: Store;
   let server: ServerType;
@@ -73,6 +73,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the web console in a browser', () => {
     }, id);
 
   beforeAll(async () => {
+    const executablePath = requireChromium(); // npm test installs it when missing; never a silent skip
     seeded = await seedStore({ people: 300, seed: 'console', adminToken: ADMIN_TOKEN, readToken: READ_TOKEN });
     store = openStore(seeded.config.store.path);
     const registry = builtinRegistry();
@@ -95,7 +96,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the web console in a browser', () => {
     });
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     browser = await chromium.launch({
-      executablePath: CHROMIUM,
+      executablePath,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
     });
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
