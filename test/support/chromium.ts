@@ -2,6 +2,7 @@
  * The Chromium the browser tests drive (test/server/console). `npm test` installs it where it can (as root on Debian)
  * and otherwise stops with the command to run; the browser tests never skip.
  */
+import { execSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
 export const CHROMIUM_INSTALL = 'apt-get update && apt-get install -y chromium';
@@ -33,6 +34,23 @@ export function ensureChromium(host: ChromiumHost): { executable: string; instal
   host.install();
   if (!host.exists(host.executable)) throw new Error(`after ${CHROMIUM_INSTALL}, ${missing(host.executable)}`);
   return { executable: host.executable, installed: true };
+}
+
+/**
+ * What `npm test` does before the tests (SEGFLOW_INSTALL_CHROMIUM=1, in the global setup): installs Chromium when it is
+ * missing and this is root on Debian, else throws naming the command.
+ */
+export function installChromiumIfMissing(): void {
+  const { executable, installed } = ensureChromium({
+    executable: chromiumPath(),
+    exists: existsSync,
+    canInstall: process.getuid?.() === 0 && existsSync('/usr/bin/apt-get'),
+    install: () => {
+      console.log(`Chromium is missing for the browser tests; installing it: ${CHROMIUM_INSTALL}`);
+      execSync(CHROMIUM_INSTALL, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    },
+  });
+  if (installed) console.log(`Chromium installed: ${executable}`);
 }
 
 /** For the browser tests: the executable, or an error naming the command (they do not install anything). */
