@@ -2,11 +2,11 @@
 // once with HubSpot's own reason (the connector's classifier reads HubSpot's DAILY policy), instead of waiting the
 // 429 out as if it were the ten-second window (the default classifier's reading, which ends after minutes).
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sandboxConfig, startSandbox, type HubSpotSandbox } from '../../connectors/hubspot/index.js';
+import { tempDir } from '../support/temp.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -14,7 +14,7 @@ let dir: string;
 let sandbox: HubSpotSandbox;
 
 beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'segflow-run-classifier-'));
+  dir = tempDir('segflow-run-classifier-');
   // the portal has used up its day: every API call is answered 429 with HubSpot's DAILY policy
   sandbox = await startSandbox({
     seed: 'run-classifier',

@@ -1,10 +1,9 @@
 // A job run hands the connector's own error classifier to the contexts it builds: a plugin that knows its tool's
 // "daily quota used up" and "list archived" answers (both 5xx, which the default classifier retries as transient)
 // stops at once with its own reason, as `segflow run`, `serve` and `schedule` should.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -18,6 +17,7 @@ import {
   type Registry,
 } from '../../plugins/index.js';
 import { runJob } from '../../sync/index.js';
+import { tempDir } from '../support/temp.js';
 
 /** What the tool answers each request to a path, in turn; the last answer repeats. */
 type Answer = { status: number; body: unknown; headers?: Record<string, string> };
@@ -155,7 +155,7 @@ jobs:
 const rateLimited: Answer = { status: 429, body: { error: 'TOO_MANY_REQUESTS' }, headers: { 'retry-after': '0' } };
 
 beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'segflow-classifier-'));
+  dir = tempDir('segflow-classifier-');
   classified = [];
   requests = new Map();
   script = new Map([
