@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -17,6 +16,7 @@ import type { Store } from '../../core/index.js';
 import { tempStore } from '../store/fixtures.js';
 import { happened, load, person } from '../features/fixture.js';
 import { cdnowPurchases } from './cdnow.js';
+import { tempDir } from '../support/temp.js';
 
 const purchases = cdnowPurchases();
 const CALIBRATION_END = dayNumber('1997-09-30');
@@ -68,7 +68,7 @@ describe('choosing the purchase model by holdout on CDNOW (calibration to 1997-0
 });
 
 describe('--model auto and the jobs’ churn model on CDNOW', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'segflow-holdout-'));
+  const dir = tempDir('segflow-holdout-');
   const store: Store = tempStore();
   afterAll(() => {
     store.close();

@@ -1,10 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigFileError, loadConfig } from '../../config/index.js';
 import { CONTRACT_VERSION, createRegistry } from '../../plugins/index.js';
 import { testRegistry } from '../config/helpers.js';
+import { tempDir } from '../support/temp.js';
 
 // A plugin as an author's folder holds it: plain JavaScript, importing zod (resolved here, since the temp folder has
 // no node_modules of its own).
@@ -20,7 +20,7 @@ afterEach(() => {
 
 /** An operator's project folder: the config file, and whatever the plugin needs next to it. */
 function project(files: Record<string, string>): string {
-  const root = mkdtempSync(join(tmpdir(), 'segflow-plugin-loading-'));
+  const root = tempDir('segflow-plugin-loading-');
   folders.push(root);
   for (const [name, text] of Object.entries(files)) {
     mkdirSync(dirname(join(root, name)), { recursive: true });
