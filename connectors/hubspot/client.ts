@@ -88,6 +88,17 @@ function asHttpFailure(error: unknown): HttpFailure | undefined {
   return error as HttpFailure;
 }
 
+/** An error answer's body: HubSpot's JSON error, or the text of a page that is not JSON (a gateway's HTML). */
+function parseErrorBody(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    const title = /<title>([^<]*)<\/title>/i.exec(text)?.[1]?.trim();
+    return { message: title || text.slice(0, 200) };
+  }
+}
+
 function messageIn(body: unknown): string | undefined {
   const message = (body as { message?: unknown } | null)?.message;
   return typeof message === 'string' ? message : undefined;
@@ -227,10 +238,10 @@ export class HubSpotConnection {
         headers[name] = value;
       });
       const text = await response.text();
-      const body: unknown = text ? JSON.parse(text) : undefined;
-      if (!response.ok) throw new HubSpotHttpError(response.status, body, headers);
+      // The status first: HubSpot's edge answers 502/504 with an HTML page, which is a failure to retry, not JSON.
+      if (!response.ok) throw new HubSpotHttpError(response.status, parseErrorBody(text), headers);
       observeDaily(ctx, headers);
-      return body as T;
+      return (text ? JSON.parse(text) : undefined) as T;
     });
   }
 

@@ -677,7 +677,9 @@ function behaviouralEventsStream(): StreamDefinition<HubSpotConfig> {
                 after,
                 undefined,
                 100,
-                ['ASCENDING'],
+                // No sort: HubSpot accepts only the field occurredAt (`ASCENDING` is a 400), and the cursor is the
+                // newest event seen, checkpointed at the end, so the order does not matter.
+                undefined,
                 Number.isFinite(since) ? new Date(since) : undefined,
               ),
             );

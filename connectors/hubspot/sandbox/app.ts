@@ -68,7 +68,7 @@ export interface HubSpotFaults {
   stormUntil: number;
   /** The next N requests answer 429 TEN_SECONDLY_ROLLING. */
   rateLimitNext: number;
-  /** The next N requests answer 502. */
+  /** The next N requests answer 502 with the HTML page HubSpot's edge serves (not JSON). */
   serverErrorNext: number;
   /** Every request waits this long before answering. */
   slowMs: number;
@@ -125,6 +125,11 @@ export interface AppOptions {
 }
 
 type Ctx = Context;
+
+/** What HubSpot's edge (Cloudflare) answers on a gateway fault: an HTML page, no JSON and no rate-limit headers. */
+const GATEWAY_PAGE =
+  '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n' +
+  '<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n';
 
 /** Builds the app. `startSandbox` serves it; tests may call `app.request()` directly. */
 export function createHubSpotApp(options: AppOptions): Hono {
@@ -212,8 +217,7 @@ export function createHubSpotApp(options: AppOptions): Hono {
     if (faults.serverErrorNext > 0) {
       faults.serverErrorNext--;
       entry.status = 502;
-      rateHeaders(c);
-      return c.json(hubspotError('Bad Gateway', 'INTERNAL_ERROR'), 502);
+      return c.html(GATEWAY_PAGE, 502);
     }
     if (c.req.path !== '/oauth/v1/token') {
       const auth = c.req.header('authorization') ?? '';
@@ -621,7 +625,12 @@ export function createHubSpotApp(options: AppOptions): Hono {
       c.req.query('occurredBefore') === undefined ? Infinity : Date.parse(String(c.req.query('occurredBefore')));
     if (Number.isNaN(after) || Number.isNaN(before))
       return validation(c, 'occurredAfter and occurredBefore must be ISO-8601 date-times');
-    const ascending = c.req.queries('sort')?.some((v) => /asc/i.test(v)) ?? false;
+    // The real API names one sort field and nothing else: `ASCENDING`, `DESCENDING` or a second field is a 400
+    // (HubSpot/hubspot-api-python#333). `-occurredAt` for newest first is an assumption; newest first is the default.
+    const sorts = c.req.queries('sort') ?? [];
+    if (sorts.length > 1 || sorts.some((v) => v !== 'occurredAt' && v !== '-occurredAt'))
+      return validation(c, "Only a single sort field 'occurredAt' is supported");
+    const ascending = sorts[0] === 'occurredAt';
     const limit = Math.min(Math.max(1, intParam(c.req.query('limit'), 100)), limits.eventsPageSize);
     const from = decodeOffset(c.req.query('after'));
     if (from === undefined) return validation(c, 'invalid after');

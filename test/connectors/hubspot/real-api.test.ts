@@ -1,0 +1,58 @@
+// Where HubSpot's real API is less kind than a naive sandbox, and the connector must still read and write right:
+// gateway faults that answer HTML, the Events API's one sort field, batch writes that fail whole on one bad row.
+import { describe, expect, it } from 'vitest';
+import { createContext, type EventRecord } from '../../../plugins/index.js';
+import { classifyHubSpotError, hubspotSpec, sandboxConfig, source } from '../../../connectors/hubspot/index.js';
+import { quiet, fast, sandboxForTest } from './fixture.js';
+
+async function readStream(name: string, raw: Record<string, unknown>) {
+  const config = hubspotSpec.parse(raw);
+  const ctx = createContext({
+    connection: 'test',
+    budget: { requests: 100_000, intervalMs: 10_000 },
+    classifyError: classifyHubSpotError,
+    logger: quiet,
+    retry: { baseDelayMs: 5, maxDelayMs: 50 },
+  });
+  const stream = source.streams(config).find((s) => s.name === name);
+  if (!stream) throw new Error(`no stream ${name}`);
+  const records: EventRecord[] = [];
+  for await (const message of stream.read({ config, mode: 'incremental', state: undefined }, ctx))
+    if (message.type === 'record') records.push(message.record as EventRecord);
+  return records;
+}
+
+describe('HubSpot against the real API’s behaviour', () => {
+  it('retries a 502 gateway page (HTML, not JSON) from the raw email events call and reads every event', async () => {
+    const sandbox = await sandboxForTest({ seed: 'gateway', people: 300, limits: fast });
+    const whole = await readStream('email_events', sandboxConfig(sandbox));
+    expect(whole.length).toBeGreaterThan(0);
+    sandbox.faults.serverErrorNext = 2;
+    const again = await readStream('email_events', sandboxConfig(sandbox));
+    expect(again.map((e) => e.sourceEventId).sort()).toEqual(whole.map((e) => e.sourceEventId).sort());
+    expect(sandbox.recorder.filter((r) => r.status === 502)).toHaveLength(2);
+  });
+
+  it('retries a 502 gateway page answered to an SDK call and reads every contact', async () => {
+    const sandbox = await sandboxForTest({ seed: 'gateway', people: 300, limits: fast });
+    sandbox.faults.serverErrorNext = 1;
+    const contacts = await readStream('contacts', { ...sandboxConfig(sandbox), searchPerSecond: 10_000 });
+    const live = [...sandbox.portal.contacts.values()].filter((c) => !c.archived).length;
+    expect(new Set(contacts.map((c) => (c as unknown as { externalId: string }).externalId)).size).toBe(live);
+    expect(sandbox.recorder.filter((r) => r.status === 502)).toHaveLength(1);
+  });
+
+  it('reads custom behavioural events without a sort HubSpot refuses (it accepts only the field occurredAt)', async () => {
+    const sandbox = await sandboxForTest({ seed: 'behaviour', people: 300, limits: fast, customEvents: true });
+    const events = await readStream('behavioral_events', sandboxConfig(sandbox));
+    expect(events.length).toBeGreaterThan(0);
+    expect(sandbox.recorder.filter((r) => r.status === 400)).toEqual([]);
+    const refused = await fetch(`${sandbox.url}/events/v3/events?objectType=contact&sort=ASCENDING`, {
+      headers: { authorization: `Bearer ${sandbox.credentials.accessToken}` },
+    });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { message: string }).message).toBe(
+      "Only a single sort field 'occurredAt' is supported",
+    );
+  });
+});
