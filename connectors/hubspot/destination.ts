@@ -95,6 +95,71 @@ function failedRow(error: unknown): RowResult {
   return { status: 'rejected', reason: message, code: String(status) };
 }
 
+/** What HubSpot accepts as an email, checked before sending: one invalid address would fail the whole batch. */
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/**
+ * Creates (or finds) contacts by email through batch upsert, answering per lower-cased email the contact id or the
+ * row's result. HubSpot validates the whole request and fails it with a 400 naming only the first offender, writing
+ * nothing; so a 400 rejects the row it names (or, naming none, splits the batch in two) and sends the rest again, and
+ * every valid row is written whatever its neighbours.
+ */
+async function upsertByEmail(
+  emails: string[],
+  config: HubSpotConfig,
+  ctx: ConnectorContext,
+): Promise<Map<string, string | RowResult>> {
+  const out = new Map<string, string | RowResult>();
+  const valid: string[] = [];
+  for (const email of emails) {
+    const key = email.toLowerCase();
+    if (out.has(key) || valid.includes(key)) continue;
+    if (EMAIL.test(email)) valid.push(key);
+    else out.set(key, { status: 'rejected', reason: `"${email}" is not a valid email address`, code: 'INVALID_EMAIL' });
+  }
+  const connection = connectionFor(config);
+  const send = async (group: string[]): Promise<void> => {
+    if (group.length === 0) return;
+    try {
+      const response = await connection.run(ctx, 'contacts.upsert', (client) =>
+        client.crm.contacts.batchApi.upsert({
+          inputs: group.map((email) => ({ idProperty: 'email', id: email, properties: { email } })),
+        }),
+      );
+      for (const result of response.results) out.set(String(result.properties.email ?? '').toLowerCase(), result.id);
+      const errors = 'errors' in response ? (response.errors ?? []) : [];
+      for (const email of group) {
+        if (out.has(email)) continue;
+        const error = errors.find((e) =>
+          `${JSON.stringify(e.context ?? {})} ${e.message}`.toLowerCase().includes(email),
+        );
+        out.set(email, {
+          status: 'rejected',
+          reason: error?.message ?? 'HubSpot did not create the contact',
+          code: error?.category ?? 'VALIDATION_ERROR',
+        });
+      }
+    } catch (error) {
+      if (statusOf(error) !== 400) {
+        for (const email of group) out.set(email, failedRow(error));
+        return;
+      }
+      const named = /Email address (\S+) is invalid/.exec(hubspotMessage(error))?.[1]?.toLowerCase();
+      const culprit = group.length === 1 ? group[0] : named && group.includes(named) ? named : undefined;
+      if (culprit) {
+        out.set(culprit, failedRow(error));
+        await send(group.filter((email) => email !== culprit));
+        return;
+      }
+      const half = Math.ceil(group.length / 2);
+      await send(group.slice(0, half));
+      await send(group.slice(half));
+    }
+  };
+  await send(valid);
+  return out;
+}
+
 async function write(batch: MembershipBatch, config: HubSpotConfig, ctx: ConnectorContext): Promise<RowResult[]> {
   const connection = connectionFor(config);
   const results: (RowResult | undefined)[] = batch.changes.map(() => undefined);
@@ -103,40 +168,15 @@ async function write(batch: MembershipBatch, config: HubSpotConfig, ctx: Connect
   const missing = batch.changes.map((change, i) => ({ change, i })).filter(({ i }) => !ids[i]);
   if (missing.length > 0 && config.createMissingContacts) {
     const byEmail = missing.filter(({ change }) => change.op !== 'remove' && change.contact.email);
-    if (byEmail.length > 0) {
-      try {
-        const response = await connection.run(ctx, 'contacts.upsert', (client) =>
-          client.crm.contacts.batchApi.upsert({
-            inputs: byEmail.map(({ change }) => ({
-              idProperty: 'email',
-              id: change.contact.email as string,
-              properties: { email: change.contact.email as string },
-            })),
-          }),
-        );
-        const created = new Map(response.results.map((r) => [String(r.properties.email ?? '').toLowerCase(), r.id]));
-        const errors = 'errors' in response ? (response.errors ?? []) : [];
-        for (const { change, i } of byEmail) {
-          const email = (change.contact.email as string).toLowerCase();
-          const id = created.get(email);
-          if (id) ids[i] = id;
-          else {
-            const error = errors.find(
-              (e) =>
-                JSON.stringify(e.context ?? {})
-                  .toLowerCase()
-                  .includes(email) || e.message.toLowerCase().includes(email),
-            );
-            results[i] = {
-              status: 'rejected',
-              reason: error?.message ?? 'HubSpot did not create the contact',
-              code: error?.category ?? 'VALIDATION_ERROR',
-            };
-          }
-        }
-      } catch (error) {
-        for (const { i } of byEmail) results[i] = failedRow(error);
-      }
+    const upserted = await upsertByEmail(
+      byEmail.map(({ change }) => change.contact.email as string),
+      config,
+      ctx,
+    );
+    for (const { change, i } of byEmail) {
+      const outcome = upserted.get((change.contact.email as string).toLowerCase());
+      if (typeof outcome === 'string') ids[i] = outcome;
+      else results[i] = outcome ?? { status: 'rejected', reason: 'HubSpot did not create the contact' };
     }
   }
   batch.changes.forEach((change, i) => {

@@ -373,6 +373,26 @@ export function createHubSpotApp(options: AppOptions): Hono {
     const errors: unknown[] = [];
     const reject = (message: string, category: string, context: Record<string, string[]>) =>
       errors.push({ status: 'error', category, message, context });
+    const refuseBatch = (kind: 'upsert' | 'create', all: BatchInput[]) => {
+      const seen = new Set<string>();
+      for (const input of all) {
+        const email = kind === 'upsert' ? String(input.id ?? '') : (input.properties?.email ?? undefined);
+        if (email !== undefined && email !== '' && (!EMAIL.test(email) || faults.badEmails.has(email.toLowerCase())))
+          return { message: invalidEmail(email), category: 'VALIDATION_ERROR' };
+        const unknown = Object.keys(input.properties ?? {}).find((p) => !portal.properties.has(p));
+        if (unknown) return { message: missingProperty(unknown), category: 'VALIDATION_ERROR' };
+        const key = (email ?? '').toLowerCase();
+        if (kind === 'upsert' && seen.has(key))
+          return {
+            message: `Duplicate IDs found in batch input: [${email}]. IDs must be unique`,
+            category: 'VALIDATION_ERROR',
+          };
+        seen.add(key);
+        const existing = kind === 'create' && email ? portal.findContactByEmail(email) : undefined;
+        if (existing) return { message: `Contact already exists. Existing ID: ${existing.id}`, category: 'CONFLICT' };
+      }
+      return undefined;
+    };
     if (action === 'read') {
       for (const input of inputs) {
         const contact = portal.liveContact(String(input.id));
@@ -385,24 +405,22 @@ export function createHubSpotApp(options: AppOptions): Hono {
           );
       }
     } else if (action === 'upsert' || action === 'create' || action === 'update') {
+      // Create and upsert validate the whole request first: one invalid value or one conflict fails it with a 400
+      // naming the first offender, and nothing is written (HubSpot/hubspot-api-python#51). Update answers 207.
+      if (action !== 'update') {
+        const refusal = refuseBatch(action, inputs);
+        if (refusal) return c.json(hubspotError(refusal.message, refusal.category), 400);
+      }
       for (const input of inputs) {
         const properties = { ...(input.properties ?? {}) };
         const email = action === 'upsert' ? String(input.id ?? '') : (properties.email ?? undefined);
         if (email !== undefined && email !== '' && (!EMAIL.test(email) || faults.badEmails.has(email.toLowerCase()))) {
-          reject(
-            `Property values were not valid: [{"isValid":false,"message":"Email address ${email} is invalid","error":"INVALID_EMAIL","name":"email"}]`,
-            'VALIDATION_ERROR',
-            { email: [email] },
-          );
+          reject(invalidEmail(email), 'VALIDATION_ERROR', { email: [email] });
           continue;
         }
         const unknown = Object.keys(properties).filter((p) => !portal.properties.has(p));
         if (unknown.length > 0) {
-          reject(
-            `Property values were not valid: [{"isValid":false,"message":"Property \\"${unknown[0]}\\" does not exist","error":"PROPERTY_DOESNT_EXIST","name":"${unknown[0]}"}]`,
-            'VALIDATION_ERROR',
-            { properties: unknown },
-          );
+          reject(missingProperty(String(unknown[0])), 'VALIDATION_ERROR', { properties: unknown });
           continue;
         }
         let contact =
@@ -894,6 +912,14 @@ interface BatchInput {
 }
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+function invalidEmail(email: string): string {
+  return `Property values were not valid: [{"isValid":false,"message":"Email address ${email} is invalid","error":"INVALID_EMAIL","name":"email"}]`;
+}
+
+function missingProperty(name: string): string {
+  return `Property values were not valid: [{"isValid":false,"message":"Property \\"${name}\\" does not exist","error":"PROPERTY_DOESNT_EXIST","name":"${name}"}]`;
+}
 const DATE_PROPERTIES = new Set([
   'lastmodifieddate',
   'hs_lastmodifieddate',

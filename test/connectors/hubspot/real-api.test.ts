@@ -1,8 +1,14 @@
 // Where HubSpot's real API is less kind than a naive sandbox, and the connector must still read and write right:
 // gateway faults that answer HTML, the Events API's one sort field, batch writes that fail whole on one bad row.
 import { describe, expect, it } from 'vitest';
-import { createContext, type EventRecord } from '../../../plugins/index.js';
-import { classifyHubSpotError, hubspotSpec, sandboxConfig, source } from '../../../connectors/hubspot/index.js';
+import { createContext, type EventRecord, type MembershipChange } from '../../../plugins/index.js';
+import {
+  classifyHubSpotError,
+  destination,
+  hubspotSpec,
+  sandboxConfig,
+  source,
+} from '../../../connectors/hubspot/index.js';
 import { quiet, fast, sandboxForTest } from './fixture.js';
 
 async function readStream(name: string, raw: Record<string, unknown>) {
@@ -54,5 +60,38 @@ describe('HubSpot against the real API’s behaviour', () => {
     expect(((await refused.json()) as { message: string }).message).toBe(
       "Only a single sort field 'occurredAt' is supported",
     );
+  });
+
+  it('creates 98 of 100 missing contacts when HubSpot refuses the whole batch for one bad email, rejecting only the bad rows', async () => {
+    const sandbox = await sandboxForTest({ seed: 'upsert', people: 200, limits: fast });
+    sandbox.faults.badEmails.add('refused@example.org');
+    const config = hubspotSpec.parse({ ...sandboxConfig(sandbox), createMissingContacts: true });
+    const emails = Array.from({ length: 98 }, (_, i) => `new.${i}@example.org`);
+    emails.splice(40, 0, 'refused@example.org');
+    emails.splice(70, 0, 'not an email');
+    const changes: MembershipChange[] = emails.map((email, i) => ({
+      op: 'add',
+      contact: { contactId: String(i), email, externalIds: [] },
+    }));
+    const ctx = createContext({
+      connection: 'test',
+      budget: { requests: 100_000, intervalMs: 10_000 },
+      classifyError: classifyHubSpotError,
+      logger: quiet,
+    });
+    const results = await destination.write({ segment: { key: 'vip', name: 'VIP' }, changes }, config, ctx);
+
+    const rejected = results.flatMap((r, i) => (r.status === 'rejected' ? [[emails[i], r.reason] as const] : []));
+    expect(rejected.map(([email]) => email)).toEqual(['refused@example.org', 'not an email']);
+    expect(rejected[0]?.[1]).toContain('Email address refused@example.org is invalid');
+    expect(rejected[1]?.[1]).toMatch(/not a valid email/);
+    const created = emails.filter((e) => !rejected.some(([r]) => r === e));
+    expect(created.every((e) => sandbox.portal.findContactByEmail(e))).toBe(true);
+    expect(results.filter((r) => r.status === 'accepted')).toHaveLength(98);
+    const list = [...sandbox.portal.lists.values()].find((l) => l.name === 'VIP');
+    expect(list?.members.size).toBe(98);
+    const upserts = sandbox.recorder.filter((r) => r.path.endsWith('/batch/upsert'));
+    expect(upserts[0]?.status).toBe(400);
+    expect(JSON.stringify(upserts.map((u) => u.body))).not.toContain('not an email');
   });
 });

@@ -107,28 +107,42 @@ describe('HubSpot sandbox fidelity', () => {
     expect(Date.parse(String(deals.results[0]?.properties.hs_lastmodifieddate))).toBe(newest('deals'));
   });
 
-  it('answers a batch upsert with one bad row as 207 with the rest applied', async () => {
+  it('refuses a whole batch upsert or create for one bad row (400, nothing written), and answers a batch update 207', async () => {
     const client = new Client({
       accessToken: sandbox.credentials.accessToken,
       basePath: sandbox.url,
       numberOfApiCallRetries: 0,
     });
-    const info = await client.crm.contacts.batchApi.upsertWithHttpInfo({
+    const refused = await client.crm.contacts.batchApi
+      .upsert({
+        inputs: [
+          { idProperty: 'email', id: 'fidelity.new@example.com', properties: { firstname: 'New' } },
+          { idProperty: 'email', id: 'not-an-email', properties: { firstname: 'Bad' } },
+        ],
+      })
+      .catch((error: { code: number; body: { message: string; category: string } }) => error);
+    expect(refused).toMatchObject({ code: 400, body: { category: 'VALIDATION_ERROR' } });
+    expect((refused as { body: { message: string } }).body.message).toMatch(/Email address not-an-email is invalid/);
+    expect(sandbox.portal.findContactByEmail('fidelity.new@example.com')).toBeUndefined();
+    const [existing] = [...sandbox.portal.contacts.values()].filter((c) => !c.archived && c.properties.email);
+    const conflict = await client.crm.contacts.batchApi
+      .create({
+        inputs: [
+          { properties: { email: 'fidelity.other@example.com' }, associations: [] },
+          { properties: { email: existing?.properties.email as string }, associations: [] },
+        ],
+      })
+      .catch((error: { code: number; body: { message: string; category: string } }) => error);
+    expect(conflict).toMatchObject({ code: 400, body: { category: 'CONFLICT' } });
+    expect(sandbox.portal.findContactByEmail('fidelity.other@example.com')).toBeUndefined();
+    const info = await client.crm.contacts.batchApi.updateWithHttpInfo({
       inputs: [
-        { idProperty: 'email', id: 'fidelity.new@example.com', properties: { firstname: 'New' } },
-        { idProperty: 'email', id: 'not-an-email', properties: { firstname: 'Bad' } },
+        { id: existing?.id as string, properties: { firstname: 'Kept' } },
+        { id: '999999999999', properties: { firstname: 'Nobody' } },
       ],
     });
     expect(info.httpStatusCode).toBe(207);
-    const body = info.data as {
-      results: { id: string; _new?: boolean }[];
-      numErrors?: number;
-      errors?: { message: string }[];
-    };
-    expect(body.results).toHaveLength(1);
-    expect(body.numErrors).toBe(1);
-    expect(body.errors?.[0]?.message).toMatch(/not-an-email/);
-    expect(sandbox.portal.findContactByEmail('fidelity.new@example.com')).toBeDefined();
+    expect(sandbox.portal.contacts.get(existing?.id as string)?.properties.firstname).toBe('Kept');
     const tooMany = await fetch(`${sandbox.url}/crm/v3/objects/contacts/batch/upsert`, {
       method: 'POST',
       headers: auth(),
