@@ -5,6 +5,8 @@
  * missing) written from the change's traits.
  */
 import {
+  ConfigError,
+  RateLimitedError,
   defineDestination,
   type ConnectorContext,
   type MemberRef,
@@ -87,8 +89,12 @@ async function ensureProperty(name: string, config: HubSpotConfig, ctx: Connecto
   ready.add(name);
 }
 
-/** Rows that failed as a whole call: retryable when the failure is passing, rejected with HubSpot's message otherwise. */
+/**
+ * Rows that failed as a whole call: retryable when the failure is passing, rejected with HubSpot's message otherwise.
+ * A refused token or scope (401/403) is no row's fault: it is thrown, so the run fails and the rows stay pending.
+ */
 function failedRow(error: unknown): RowResult {
+  if (error instanceof ConfigError || (error instanceof RateLimitedError && error.scope === 'daily')) throw error;
   const status = statusOf(error);
   const message = hubspotMessage(error);
   if (status === undefined || status === 429 || status >= 500) return { status: 'retryable', reason: message };

@@ -32,4 +32,13 @@ export const deliveryMigrations: Migration[] = [
       ALTER TABLE delivered_state ADD COLUMN update_attempts ${d.types.integer} NOT NULL DEFAULT 0;
     `,
   },
+  {
+    // A 401/403 is a configuration failure of the run, never a row's: rows HubSpot's destination once marked
+    // rejected for it ("… (401)" / "… (403)") are pending again, with no attempt counted, for the next push.
+    name: '20261206T000000_delivery_requeue_auth_rejections',
+    up: () => `
+      UPDATE delivered_state SET status = 'retryable', attempts = 0
+       WHERE status = 'rejected' AND (last_error LIKE '% (401)' OR last_error LIKE '% (403)');
+    `,
+  },
 ];

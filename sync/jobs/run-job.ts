@@ -205,6 +205,11 @@ export async function runJob(config: Config, jobName: string, options: RunJobOpt
       const stopping: Stopping = { signal: stop.signal, reason: () => stopReason };
       await runSteps(store, config, job.steps, options, result, stopping);
       result.status = overall(result);
+      const refused = result.steps.find((s) => s.kind === 'push' && s.outcome.configError !== undefined);
+      if (refused?.kind === 'push' && result.status !== 'cancelled') {
+        result.status = 'failed';
+        result.error ??= `push to ${refused.destination}: ${refused.outcome.configError}`;
+      }
       if (result.status === 'cancelled' && result.error === undefined && stopReason !== undefined)
         result.error = stopReason;
     } catch (error) {

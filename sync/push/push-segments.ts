@@ -8,6 +8,8 @@ import {
   type PushRowOutcome,
 } from '../../core/planner/index.js';
 import {
+  ConfigError,
+  SegflowError,
   reasonOf,
   type ConnectorContext,
   type DestinationDefinition,
@@ -107,8 +109,16 @@ export interface SegmentPushOutcome {
 
 export interface PushOutcome {
   connection: string;
-  /** `partial` when some segment failed or rows are left retryable; `failed` when no segment succeeded. */
+  /**
+   * `partial` when some segment failed or rows are left retryable; `failed` when no segment succeeded, or when the
+   * destination refused the credentials or permissions (`configError`).
+   */
   status: 'succeeded' | 'partial' | 'failed' | 'cancelled';
+  /**
+   * Why the destination refused the connection (a 401/403: a configuration failure of the run, not of its rows). The
+   * push stopped there; every row not yet settled stays pending, its attempts uncounted, for the run after the fix.
+   */
+  configError?: string;
   dryRun: boolean;
   segments: SegmentPushOutcome[];
 }
@@ -179,6 +189,7 @@ async function pushPlanned(options: PushSegmentsOptions): Promise<PushOutcome> {
   const sampleSize = options.sampleSize ?? 5;
   const dryRun = options.dryRun === true;
   const outcomes: SegmentPushOutcome[] = [];
+  let configError: string | undefined;
 
   for (const [i, plan] of plans.entries()) {
     const segment = refs[i] as SegmentRef;
@@ -209,24 +220,57 @@ async function pushPlanned(options: PushSegmentsOptions): Promise<PushOutcome> {
       outcome.status = 'cancelled';
       continue;
     }
-    await pushSegment(options, segment, plan.changes, outcome);
+    if (configError !== undefined) {
+      outcome.status = 'failed';
+      outcome.pending = plan.changes.length;
+      outcome.error = `not pushed: ${configError}`;
+      continue;
+    }
+    configError = await pushSegment(options, segment, plan.changes, outcome);
   }
 
-  return { connection: options.connection, status: overall(outcomes), dryRun, segments: outcomes };
+  return {
+    connection: options.connection,
+    status: configError === undefined ? overall(outcomes) : 'failed',
+    ...(configError === undefined ? {} : { configError }),
+    dryRun,
+    segments: outcomes,
+  };
 }
 
+/**
+ * A refusal of the connection itself (a 401/403 the connector classifies as a config error): every later call would
+ * be refused alike, and the rows are not at fault. Classified here too, by the destination's own classifier, so the
+ * answer does not depend on the context the caller built.
+ */
+function refusalOf(destination: DestinationDefinition, error: unknown): ConfigError | undefined {
+  if (error instanceof ConfigError) return error;
+  if (error instanceof SegflowError) return undefined;
+  const classified = destination.classifyError?.(error);
+  return classified instanceof ConfigError ? classified : undefined;
+}
+
+function describeRefusal(error: ConfigError): string {
+  return `configuration error: ${reasonOf(error)}${error.fix ? ` (fix: ${error.fix})` : ''}`;
+}
+
+/** Pushes one segment's changes; answers the configuration error when the destination refused the connection. */
 async function pushSegment(
   options: PushSegmentsOptions,
   segment: SegmentRef,
   changes: PlannedChange[],
   outcome: SegmentPushOutcome,
-): Promise<void> {
+): Promise<string | undefined> {
   const { destination, ctx } = options;
   const attemptCap = 1 + Math.max(0, Math.floor(options.maxRetries));
   const size = destination.batchSize;
   const baseDelay = options.retryDelayMs ?? 1000;
+  const notInDestinationBefore = outcome.skippedBy.notInDestination ?? 0;
 
-  /** Sends one batch and records its results; returns the rows answered retryable that have retries left. */
+  /**
+   * Sends one batch and records its results; returns the rows answered retryable that have retries left. A refused
+   * connection records nothing: the rows stay as they were (pending, no attempt counted).
+   */
   const send = async (batch: PlannedChange[]): Promise<PlannedChange[]> => {
     const request: MembershipBatch = {
       segment,
@@ -243,6 +287,7 @@ async function pushSegment(
         );
       }
     } catch (error) {
+      if (refusalOf(destination, error)) throw error;
       const reason = reasonOf(error);
       record(batch.map((c) => ({ contactId: c.contactId, op: c.op, status: 'retryable', reason })));
       outcome.pending += batch.length;
@@ -336,9 +381,29 @@ async function pushSegment(
     }
   } catch (error) {
     outcome.status = ctx.signal.aborted ? 'cancelled' : 'failed';
+    const refusal = refusalOf(destination, error);
+    if (refusal && !ctx.signal.aborted) {
+      const settled =
+        outcome.added +
+        outcome.removed +
+        (outcome.updated ?? 0) +
+        outcome.rejected +
+        (outcome.skippedBy.notInDestination ?? 0) -
+        notInDestinationBefore;
+      outcome.pending = changes.length - settled;
+      outcome.error = describeRefusal(refusal);
+      ctx.logger.error('destination refused the connection: push stopped, rows left pending', {
+        connection: options.connection,
+        segment: segment.key,
+        pending: outcome.pending,
+        reason: outcome.error,
+      });
+      return outcome.error;
+    }
     outcome.error = reasonOf(error);
     ctx.logger.error('push failed', { connection: options.connection, segment: segment.key, reason: outcome.error });
   }
+  return undefined;
 }
 
 function changeOf(change: PlannedChange): MembershipChange {
