@@ -32,6 +32,12 @@ export const API_VERSION = '62.0';
  */
 export const salesforceSpec = z.object({
   loginUrl: z.string().url().default('https://login.salesforce.com'),
+  /**
+   * The JWT bearer flow's `aud`: https://login.salesforce.com for a production org, https://test.salesforce.com for a
+   * sandbox org, or an Experience Cloud site's URL; never the My Domain URL the token is posted to. Default: test for a
+   * test.salesforce.com or `*.sandbox.my.salesforce.com` login URL, else login.
+   */
+  audience: z.string().url().optional(),
   instanceUrl: z.string().url().optional(),
   accessToken: secret(z.string().min(1)).optional(),
   clientId: z.string().min(1).optional(),
@@ -272,11 +278,11 @@ function isSessionExpiry(error: unknown): boolean {
 /** An RS256 JWT bearer assertion for the connected app, valid for three minutes. */
 function jwtAssertion(config: SalesforceConfig): string {
   const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const audience = /test\.salesforce\.com/.test(config.loginUrl)
-    ? 'https://test.salesforce.com'
-    : config.loginUrl.startsWith('https://login.salesforce.com')
-      ? 'https://login.salesforce.com'
-      : config.loginUrl;
+  const audience =
+    config.audience ??
+    (/(^|\.)test\.salesforce\.com$|\.sandbox\.my\.salesforce\.com$/.test(new URL(config.loginUrl).hostname)
+      ? 'https://test.salesforce.com'
+      : 'https://login.salesforce.com');
   const body = `${encode({ alg: 'RS256' })}.${encode({ iss: config.clientId, sub: config.username, aud: audience, exp: Math.floor(Date.now() / 1000) + 180 })}`;
   const signer = createSign('RSA-SHA256');
   signer.update(body);

@@ -18,6 +18,11 @@ export interface OrgCredentials {
   password: string;
   /** PEM public key the JWT bearer flow's assertions are verified with. */
   jwtPublicKey: string;
+  /**
+   * The `aud` a JWT assertion must carry: https://login.salesforce.com for a production org, https://test.salesforce.com
+   * for a sandbox org (or an Experience Cloud site's URL) — never the My Domain URL the token is posted to.
+   */
+  jwtAudience: string;
   /** An access token that is valid from the start (for "access token + instance URL" configs). */
   accessToken: string;
   userId: string;
@@ -85,6 +90,7 @@ export function createApp(org: Org, credentials: OrgCredentials, baseUrl: () => 
       const claims = verifyJwt(form.get('assertion') ?? '', (publicKey ??= createPublicKey(credentials.jwtPublicKey)));
       if (!claims) return oauthError('invalid_grant', 'invalid assertion');
       if (claims.iss !== credentials.clientId) return oauthError('invalid_client_id', 'client identifier invalid');
+      if (claims.aud !== credentials.jwtAudience) return oauthError('invalid_grant', 'audience is invalid');
       if (claims.sub !== credentials.username) return oauthError('invalid_grant', "user hasn't approved this consumer");
       if (typeof claims.exp !== 'number' || claims.exp * 1000 < Date.now())
         return oauthError('invalid_grant', 'expired authorization code');

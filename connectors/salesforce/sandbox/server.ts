@@ -25,6 +25,11 @@ export interface SandboxOptions {
   faults?: Partial<OrgFaults>;
   /** The org's clock; defaults to the world clock advancing with real time. */
   clock?: () => number;
+  /**
+   * The JWT `aud` the org accepts: https://login.salesforce.com (a production org, the default) or
+   * https://test.salesforce.com (a sandbox org).
+   */
+  jwtAudience?: string;
 }
 
 export interface SalesforceSandbox {
@@ -76,6 +81,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Salesf
     get jwtPublicKey() {
       return jwtKeys().publicKey;
     },
+    jwtAudience: options.jwtAudience ?? 'https://login.salesforce.com',
     accessToken: `00D!sandbox-${String(options.seed ?? world.seed)}-token`,
     userId: salesforceId('005', 1),
   };
