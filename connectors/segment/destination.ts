@@ -16,6 +16,7 @@ import {
   reasonOf,
   secret,
   type ConnectorContext,
+  type ContactIdentity,
   type MemberRef,
   type MembershipBatch,
   type MembershipChange,
@@ -226,9 +227,8 @@ async function write(batch: MembershipBatch, config: DestinationConfig, ctx: Con
   return results.map((result) => result ?? { status: 'retryable', reason: 'no delivery outcome from the SDK' });
 }
 
-interface ProfilesPage {
-  data?: { user_id?: string; traits?: Record<string, unknown> }[];
-  cursor?: { has_more?: boolean; next?: string };
+interface ProfileTraits {
+  traits?: Record<string, unknown>;
 }
 
 async function profilesGet<T>(
@@ -258,24 +258,55 @@ async function profilesGet<T>(
   });
 }
 
-async function readMembership(
+/** Why `readMembership` cannot answer for Segment, and what reads Segment back instead. */
+export const MEMBERSHIP_READ_BACK =
+  "Segment cannot list a segment's members: its Profile API reads one profile at a time " +
+  '(GET /v1/spaces/{space}/collections/users/profiles/user_id:{id}/traits). Read given people back with ' +
+  'readProfilesMembership; segflow reconciles Segment from its delivered state.';
+
+async function readMembership(): Promise<MemberRef[]> {
+  throw new Error(MEMBERSHIP_READ_BACK);
+}
+
+/**
+ * Reads back which of `people` Segment holds in `segment`, one Profile API request per person (the segment's boolean
+ * trait, asked for by name with `include`); a person Segment has no profile for is not a member.
+ *
+ * @example
+ * const held = await readProfilesMembership({ key: 'vip', name: 'VIP' }, people, config, ctx);
+ */
+export async function readProfilesMembership(
   segment: SegmentRef,
+  people: readonly ContactIdentity[],
   config: DestinationConfig,
   ctx: ConnectorContext,
 ): Promise<MemberRef[]> {
   const members: MemberRef[] = [];
-  let next = '';
-  for (;;) {
-    const query = new URLSearchParams({ include: 'traits', limit: '100', ...(next ? { next } : {}) });
-    const page = await profilesGet<ProfilesPage>(config, ctx, 'profiles.list', `/collections/users/profiles?${query}`);
-    for (const profile of page.data ?? []) {
-      if (profile.traits?.[segment.key] !== true || !profile.user_id) continue;
-      const email = profile.traits.email;
-      members.push({ email: typeof email === 'string' ? email : null, externalId: profile.user_id });
+  const include = new URLSearchParams({ include: `${segment.key},email` });
+  for (const person of people) {
+    const userId = person.externalIds[0] ?? person.contactId;
+    let traits: Record<string, unknown> | undefined;
+    try {
+      ({ traits } = await profilesGet<ProfileTraits>(
+        config,
+        ctx,
+        'profiles.traits',
+        `/collections/users/profiles/user_id:${encodeURIComponent(userId)}/traits?${include}`,
+      ));
+    } catch (error) {
+      if (httpStatusOf(error) === 404) continue;
+      throw error;
     }
-    if (!page.cursor?.has_more || !page.cursor.next) return members;
-    next = page.cursor.next;
+    if (traits?.[segment.key] !== true) continue;
+    const email = traits.email;
+    members.push({ externalId: userId, email: typeof email === 'string' ? email : null });
   }
+  return members;
+}
+
+function httpStatusOf(error: unknown): number | undefined {
+  const answer = error instanceof SegmentHttpError ? error : (error as { cause?: unknown } | null)?.cause;
+  return answer instanceof SegmentHttpError ? answer.status : undefined;
 }
 
 async function check(
@@ -297,11 +328,13 @@ async function check(
       if (!response.ok) throw new SegmentHttpError(response.status, text, response.headers);
     });
     if (config.spaceId && config.profilesToken) {
-      await profilesGet(config, ctx, 'check', '/collections/users/profiles?limit=1').catch((error: unknown) => {
-        const answer = error instanceof SegmentHttpError ? error : (error as { cause?: unknown } | null)?.cause;
-        if (answer instanceof SegmentHttpError && answer.status === 404) return;
-        throw error;
-      });
+      // A real per-profile route: a wrong token answers 401/403; a profile nobody has answers 404, which is fine.
+      await profilesGet(config, ctx, 'check', '/collections/users/profiles/user_id:segflow-check/traits').catch(
+        (error: unknown) => {
+          if (httpStatusOf(error) === 404) return;
+          throw error;
+        },
+      );
     }
     return { ok: true };
   } catch (error) {

@@ -1,8 +1,10 @@
 /**
  * Destination conformance: spec and secrets, check with good and bad credentials, and writes that are idempotent
- * and isolate a bad row, judged by what `readMembership` reads back from the tool.
+ * and isolate a bad row, judged by what `readMembership` reads back from the tool — or, for a tool that cannot list a
+ * segment's members (Segment), by the `readBack` the test names, per member; the run's titles say which.
  */
 import type { z } from 'zod';
+import type { ConnectorContext } from '../contract/context.js';
 import type {
   ContactIdentity,
   DestinationDefinition,
@@ -60,6 +62,20 @@ export interface DestinationConformanceOptions<Spec extends z.ZodType> extends C
   segment?: SegmentRef;
   /** At least two contacts the tool can hold (ids that exist in a sandbox, say). Default: three email-only contacts. */
   members?: ContactIdentity[];
+  /**
+   * For a tool that cannot list a segment's members (Segment's Profile API reads one profile at a time, so its
+   * `readMembership` throws saying so): how the run reads the tool back instead, given the people it wrote, and in a
+   * few words how (`per profile, through Segment's Profile API`). The check titles name it. Default: `readMembership`.
+   */
+  readBack?: {
+    how: string;
+    read(
+      segment: SegmentRef,
+      people: ContactIdentity[],
+      config: z.infer<Spec>,
+      ctx: ConnectorContext,
+    ): Promise<MemberRef[]>;
+  };
   /**
    * A change the tool must reject or skip (an invalid email, an unknown id): it must come back `rejected` or
    * `skipped` with a reason while the rest of its batch is accepted. Without it the bad-row check is skipped.
@@ -180,7 +196,9 @@ export function destinationChecks<Spec extends z.ZodType>(
 
     const membership = async (): Promise<MemberRef[]> => {
       try {
-        const refs = await connector.readMembership(segment, config, ctx);
+        const refs = options.readBack
+          ? await options.readBack.read(segment, members, config, ctx)
+          : await connector.readMembership(segment, config, ctx);
         if (!Array.isArray(refs)) fail(`${where}: readMembership did not return a list`);
         return refs;
       } catch (error) {
@@ -349,8 +367,14 @@ function who(contact: ContactIdentity): string {
  * });
  */
 export function runDestinationConformance<Spec extends z.ZodType>(options: DestinationConformanceOptions<Spec>): void {
+  const titles = options.readBack
+    ? {
+        ...DESTINATION_CHECKS,
+        addsMembers: `added members are in the segment, as read back ${options.readBack.how} (the destination cannot list a segment's members)`,
+      }
+    : DESTINATION_CHECKS;
   registerSuite(`${options.connector.name}: destination conformance`, () => ({
-    titles: DESTINATION_CHECKS,
+    titles,
     checks: destinationChecks(options),
     skipped: {},
   }));

@@ -2,7 +2,8 @@
  * The Segment sandbox's HTTP surface: the tracking API (`POST /v1/batch`, `/v1/identify`, `/v1/track`, `/v1/page`,
  * …) with Basic auth on the write key, the 32 KB per-event and 500 KB per-request limits answered 400, messageId
  * deduplication within 24 hours, switchable 429 (with Retry-After) and 5xx faults; and a Profiles-API-shaped read
- * side (`GET /v1/spaces/{space}/collections/users/profiles/user_id:{id}/traits`) that readMembership and tests use.
+ * side (`GET /v1/spaces/{space}/collections/users/profiles/user_id:{id}/traits`), one profile at a time as Segment's
+ * Profile API is: there is no listing of profiles, so nobody can read a segment's members back by listing them.
  */
 import { Hono, type Context } from 'hono';
 import type { Faults, Recorder } from '../../../plugins/sandbox/index.js';
@@ -16,15 +17,12 @@ export interface SegmentLimits {
   batchBytes: number;
   /** How long a messageId is remembered for deduplication, in ms (Segment: 24 h); 0 turns deduplication off. */
   dedupWindowMs: number;
-  /** Largest page of the Profiles listing. */
-  profilesPageSize: number;
 }
 
 export const SEGMENT_LIMITS: SegmentLimits = {
   eventBytes: 32 * 1024,
   batchBytes: 500 * 1024,
   dedupWindowMs: 24 * 60 * 60 * 1000,
-  profilesPageSize: 100,
 };
 
 export interface SegmentAppOptions {
@@ -122,7 +120,12 @@ export function createSegmentApp(options: SegmentAppOptions): Hono {
     if (!profilesAuth(c)) return unauthorised(c);
     const profile = profileOf(c);
     if (!profile) return notFound(c);
-    return c.json({ traits: profile.traits, cursor: { url: c.req.path, has_more: false, next: '' } });
+    // `include` names the traits wanted (the Profile API's advice for speed); without it every trait comes back.
+    const include = c.req.query('include')?.split(',').filter(Boolean);
+    const traits = include
+      ? Object.fromEntries(Object.entries(profile.traits).filter(([name]) => include.includes(name)))
+      : profile.traits;
+    return c.json({ traits, cursor: { url: c.req.path, has_more: false, next: '' } });
   });
 
   app.get('/v1/spaces/:space/collections/users/profiles/:ref/events', (c) => {
@@ -137,26 +140,6 @@ export function createSegmentApp(options: SegmentAppOptions): Hono {
       timestamp: e.timestamp,
     }));
     return c.json({ data, cursor: { url: c.req.path, has_more: false, next: '' } });
-  });
-
-  // Not in Segment's Profiles API (which reads one profile at a time): the sandbox's listing of every profile with
-  // its traits, paged by user id, so readMembership can read a segment back.
-  app.get('/v1/spaces/:space/collections/users/profiles', (c) => {
-    if (!profilesAuth(c)) return unauthorised(c);
-    if (c.req.param('space') !== options.spaceId) return notFound(c);
-    const limit = Math.min(
-      Math.max(Number(c.req.query('limit') ?? limits.profilesPageSize) || 1, 1),
-      limits.profilesPageSize,
-    );
-    const after = c.req.query('next') ?? '';
-    const ids = workspace.profileIds().filter((id) => id > after);
-    const page = ids.slice(0, limit);
-    const hasMore = ids.length > limit;
-    const data = page.map((id) => ({ user_id: id, traits: workspace.profile(id)?.traits ?? {} }));
-    return c.json({
-      data,
-      cursor: { url: c.req.path, has_more: hasMore, next: hasMore ? (page[page.length - 1] ?? '') : '' },
-    });
   });
 
   return app;

@@ -124,7 +124,7 @@ export class SegmentWorkspace {
     return this.profiles[userId];
   }
 
-  /** Every profile, ordered by user id (the Profiles listing pages through this). */
+  /** Every profile, ordered by user id (for tests: Segment itself has no listing of profiles). */
   profileIds(): string[] {
     return Object.keys(this.profiles).sort();
   }
