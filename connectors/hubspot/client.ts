@@ -188,6 +188,7 @@ export class HubSpotConnection {
       this.client.crm.deals.basicApi,
       this.client.crm.lists.membershipsApi,
       this.client.crm.associations.v4.batchApi,
+      this.client.crm.associations.v4.basicApi,
       this.client.crm.objects.meetings.basicApi,
       this.client.crm.objects.calls.basicApi,
     ];

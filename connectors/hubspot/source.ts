@@ -737,7 +737,10 @@ const ENGAGEMENT_PROPERTIES: Record<Exclude<CrmType, 'contacts'>, string[]> = {
   ],
 };
 
-/** Contacts of each object, through the associations v4 batch read (search and list results carry none). */
+/**
+ * Contacts of each object, through the associations v4 batch read (search and list results carry none), and the
+ * per-object associations listing for an object whose batch answer pages.
+ */
 async function contactsOf(
   type: Exclude<CrmType, 'contacts'>,
   ids: string[],
@@ -751,10 +754,18 @@ async function contactsOf(
     client.crm.associations.v4.batchApi.getPage(type, 'contacts', { inputs: ids.map((id) => ({ id })) }),
   );
   for (const result of response.results) {
-    links.set(
-      String(result._from.id),
-      result.to.map((to) => String(to.toObjectId)),
-    );
+    const id = String(result._from.id);
+    const contacts = result.to.map((to) => String(to.toObjectId));
+    // A batch read answers a limited number of associations per object; the rest are paged per object.
+    let after = result.paging?.next?.after;
+    while (after) {
+      const page = await connection.run(ctx, `${type}.associations_page`, (client) =>
+        client.crm.associations.v4.basicApi.getPage(type, id, 'contacts', after, 500),
+      );
+      contacts.push(...page.results.map((to) => String(to.toObjectId)));
+      after = page.paging?.next?.after;
+    }
+    links.set(id, contacts);
   }
   return links;
 }

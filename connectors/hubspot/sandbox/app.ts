@@ -39,6 +39,11 @@ export interface HubSpotLimits {
   emailEventsPageSize: number;
   /** Inputs per associations v4 batch read. */
   associationBatchSize: number;
+  /**
+   * Associations a batch read answers per object before paging the rest (`paging.next.after`, read on through
+   * `GET /crm/v4/objects/{type}/{id}/associations/{to}`); also that route's largest page. Undocumented: 500 assumed.
+   */
+  associationsPerObject: number;
   /** Largest `limit` of a form-submissions page (50). */
   formSubmissionsPageSize: number;
   /** Largest `limit` of an Events API page (unconfirmed; 100 like the CRM list endpoints). */
@@ -58,6 +63,7 @@ export const HUBSPOT_LIMITS: HubSpotLimits = {
   membershipPageSize: 250,
   emailEventsPageSize: 1000,
   associationBatchSize: 1000,
+  associationsPerObject: 500,
   formSubmissionsPageSize: 50,
   eventsPageSize: 100,
 };
@@ -513,12 +519,22 @@ export function createHubSpotApp(options: AppOptions): Hono {
         });
         continue;
       }
+      const linked = [...new Set(contactIds)];
+      const first = linked.slice(0, limits.associationsPerObject);
+      const more = linked.length > first.length ? encodeOffset(first.length) : undefined;
       results.push({
         from: { id: String(input.id) },
-        to: [...new Set(contactIds)].map((id) => ({
-          toObjectId: Number(id),
-          associationTypes: [{ category: 'HUBSPOT_DEFINED', typeId, label: null }],
-        })),
+        to: first.map((id) => association(id, typeId)),
+        ...(more
+          ? {
+              paging: {
+                next: {
+                  after: more,
+                  link: `${new URL(c.req.url).origin}/crm/v4/objects/${from}/${String(input.id)}/associations/contacts?after=${more}`,
+                },
+              },
+            }
+          : {}),
       });
     }
     const payload = {
@@ -529,6 +545,31 @@ export function createHubSpotApp(options: AppOptions): Hono {
       ...(errors.length ? { numErrors: errors.length, errors } : {}),
     };
     return c.json(payload, errors.length > 0 ? 207 : 200);
+  });
+
+  app.get('/crm/v4/objects/:from/:id/associations/:to', (c) => {
+    const from = c.req.param('from');
+    if (!ENGAGEMENT_TYPES.includes(from as EngagementType) || c.req.param('to') !== 'contacts')
+      return validation(c, `Associations from ${from} to ${c.req.param('to')} are not served by this sandbox`);
+    const typeId = { meetings: 200, calls: 194, emails: 198, deals: 3 }[from as EngagementType];
+    const record = portal.engagements[from as EngagementType].get(c.req.param('id'));
+    const linked = [
+      ...new Set((record?.contactIds ?? []).map((id) => portal.liveContact(id)?.id).filter((id): id is string => !!id)),
+    ];
+    const limit = Math.min(
+      Math.max(1, intParam(c.req.query('limit'), limits.associationsPerObject)),
+      limits.associationsPerObject,
+    );
+    const start = decodeOffset(c.req.query('after'));
+    if (start === undefined) return validation(c, 'invalid after');
+    const page = linked.slice(start, start + limit);
+    const next = start + limit < linked.length ? encodeOffset(start + limit) : undefined;
+    return c.json({
+      results: page.map((id) => association(id, typeId)),
+      ...(next
+        ? { paging: { next: { after: next, link: `${new URL(c.req.url).origin}${c.req.path}?after=${next}` } } }
+        : {}),
+    });
   });
 
   // ---- marketing email events (legacy API) -------------------------------------------------------------------
@@ -1023,6 +1064,10 @@ function render(record: StoredObject, names: string[], type: string) {
 }
 
 /** HubSpot's error body. */
+function association(id: string, typeId: number) {
+  return { toObjectId: Number(id), associationTypes: [{ category: 'HUBSPOT_DEFINED', typeId, label: null }] };
+}
+
 export function hubspotError(message: string, category: string) {
   return { status: 'error', message, correlationId: randomUUID(), category };
 }

@@ -94,4 +94,18 @@ describe('HubSpot against the real API’s behaviour', () => {
     expect(upserts[0]?.status).toBe(400);
     expect(JSON.stringify(upserts.map((u) => u.body))).not.toContain('not an email');
   });
+
+  it('reads every contact of a meeting with more associations than a batch read answers, through the per-object paging', async () => {
+    const sandbox = await sandboxForTest({
+      seed: 'associations',
+      people: 300,
+      limits: { ...fast, associationsPerObject: 2 },
+    });
+    const [meeting] = [...sandbox.portal.engagements.meetings.values()].filter((m) => !m.archived);
+    const attendees = [...sandbox.portal.contacts.values()].filter((c) => !c.archived).slice(0, 5);
+    meeting!.contactIds = attendees.map((c) => c.id);
+    const events = await readStream('meetings', sandboxConfig(sandbox));
+    const ofMeeting = events.filter((e) => e.sourceEventId.startsWith(`meetings:${meeting!.id}:`));
+    expect(ofMeeting.map((e) => e.contact.externalId).sort()).toEqual(attendees.map((c) => c.id).sort());
+  });
 });
