@@ -115,6 +115,15 @@ export function classifySalesforceError(error: unknown): Error | undefined {
   if (typeof error !== 'object' || error === null || !(error instanceof Error)) return undefined;
   const e = error as SalesforceApiError;
   const code = e.errorCode ?? e.name;
+  // One code, two limits: TotalRequests is the day's allocation; ConcurrentPerOrgLongTxn / ConcurrentRequests pass
+  // in seconds, once the org's long-running requests finish.
+  if (code === 'REQUEST_LIMIT_EXCEEDED' && /concurrent/i.test(e.message)) {
+    return new RateLimitedError(`Salesforce concurrent request limit (REQUEST_LIMIT_EXCEEDED): ${e.message}`, {
+      cause: error,
+      retryAfterMs: 2_000,
+      details: { errorCode: code },
+    });
+  }
   if (code === 'REQUEST_LIMIT_EXCEEDED') {
     return new RateLimitedError(`Salesforce daily API request limit reached (REQUEST_LIMIT_EXCEEDED): ${e.message}`, {
       scope: 'daily',
@@ -292,6 +301,38 @@ function jwtAssertion(config: SalesforceConfig): string {
 /** Quotes a string for a SOQL literal. */
 export function soqlString(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/**
+ * Bytes of URL-encoded IN list one GET query may carry: a query's SOQL travels in the URI, the REST query resource
+ * has no POST form, and Salesforce refuses a request whose URI and headers pass about 16,384 bytes together.
+ */
+export const IN_LIST_BYTES = 8_000;
+
+/**
+ * Splits values into SOQL IN lists (quoted, comma-separated) of at most `size` values whose URL-encoded length
+ * stays under IN_LIST_BYTES: 200 long email addresses would not fit one URI.
+ *
+ * @example
+ * for (const list of soqlInLists(emails, 200)) await conn.query(`SELECT Id FROM Contact WHERE Email IN (${list})`);
+ */
+export function soqlInLists(values: readonly string[], size: number): string[] {
+  const lists: string[] = [];
+  let current: string[] = [];
+  let bytes = 0;
+  for (const value of values) {
+    const quoted = soqlString(value);
+    const cost = encodeURIComponent(`${quoted}, `).length;
+    if (current.length > 0 && (current.length >= size || bytes + cost > IN_LIST_BYTES)) {
+      lists.push(current.join(', '));
+      current = [];
+      bytes = 0;
+    }
+    current.push(quoted);
+    bytes += cost;
+  }
+  if (current.length > 0) lists.push(current.join(', '));
+  return lists;
 }
 
 /** Splits `items` into chunks of at most `size`. */

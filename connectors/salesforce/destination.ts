@@ -26,6 +26,7 @@ import {
   classifySalesforceError,
   salesforceSpec,
   SalesforceSession,
+  soqlInLists,
   soqlString,
   type SalesforceConfig,
 } from './client.js';
@@ -122,8 +123,7 @@ async function resolvePeople(
   });
   const emails = [...byEmail.keys()];
   const found = new Map<string, string>();
-  for (const group of chunks(emails, COLLECTION_SIZE)) {
-    const list = group.map(soqlString).join(', ');
+  for (const list of soqlInLists(emails, COLLECTION_SIZE)) {
     for (const row of await queryAll<{ Email: string }>(
       session,
       'Contact.byEmail',

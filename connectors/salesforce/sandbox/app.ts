@@ -56,6 +56,14 @@ export function createApp(org: Org, credentials: OrgCredentials, baseUrl: () => 
       status: 0,
     };
     requests.push(entry);
+    let size = `${c.req.method} ${entry.path} HTTP/1.1\r\n`.length;
+    c.req.raw.headers.forEach((value, name) => {
+      size += name.length + value.length + 4;
+    });
+    if (size > org.limits.requestBytes) {
+      entry.status = 414;
+      return c.body('', 414);
+    }
     await next();
     entry.status = c.res.status;
   });
@@ -112,6 +120,10 @@ export function createApp(org: Org, credentials: OrgCredentials, baseUrl: () => 
       return errorResponse(c, new ApiError(401, 'INVALID_SESSION_ID', 'Session expired or invalid'));
     if (org.requestsToday >= org.limits.dailyRequests) {
       return errorResponse(c, new ApiError(403, 'REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.'));
+    }
+    if (org.faults.concurrentLimit > 0) {
+      org.faults.concurrentLimit--;
+      return errorResponse(c, new ApiError(403, 'REQUEST_LIMIT_EXCEEDED', 'ConcurrentPerOrgLongTxn Limit exceeded.'));
     }
     org.requestsToday++;
     c.header('Sforce-Limit-Info', `api-usage=${org.requestsToday}/${org.limits.dailyRequests}`);

@@ -171,6 +171,11 @@ export interface OrgFaults {
   serverErrors: number;
   /** The next N API requests answer 401 INVALID_SESSION_ID and the session ends (as if it expired). */
   expireSessions: number;
+  /**
+   * The next N API requests answer 403 REQUEST_LIMIT_EXCEEDED "ConcurrentPerOrgLongTxn Limit exceeded." — the
+   * concurrent long-running request limit, which shares the daily limit's error code and passes in seconds.
+   */
+  concurrentLimit: number;
 }
 
 export interface OrgLimits {
@@ -182,6 +187,11 @@ export interface OrgLimits {
   queryBatchSize: number;
   /** Query cursors kept open at once (oldest dropped: its locator answers INVALID_QUERY_LOCATOR). */
   openCursors: number;
+  /**
+   * Bytes of request line and headers together a request may carry (about 16,384 at Salesforce, unconfirmed): a
+   * GET query's SOQL travels in the URI, and the REST query resource has no POST form.
+   */
+  requestBytes: number;
 }
 
 export const DEFAULT_LIMITS: OrgLimits = {
@@ -189,6 +199,7 @@ export const DEFAULT_LIMITS: OrgLimits = {
   collectionSize: 200,
   queryBatchSize: 2000,
   openCursors: 50,
+  requestBytes: 16_384,
 };
 
 export class Org {
@@ -196,7 +207,7 @@ export class Org {
   /** Rows purged from the recycle bin: type → id → deletedDate. */
   readonly purged = new Map<string, Map<string, number>>();
   readonly cursors = new Map<string, QueryCursor>();
-  readonly faults: OrgFaults = { lockRows: 0, serverErrors: 0, expireSessions: 0 };
+  readonly faults: OrgFaults = { lockRows: 0, serverErrors: 0, expireSessions: 0, concurrentLimit: 0 };
   readonly limits: OrgLimits;
   requestsToday = 0;
   /** Rows the API or a test wrote (`type:id` → [type, id]), which a state file persists. */

@@ -1,9 +1,10 @@
 /**
  * Where Salesforce's real API is stricter than a naive sandbox, and the connector must still work: the JWT bearer
- * flow's audience with a My Domain login URL.
+ * flow's audience with a My Domain login URL, REQUEST_LIMIT_EXCEEDED for the concurrent-request limit (it passes in
+ * seconds), and a query URI that must stay under about 16 KB.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createContext, type Logger } from '../../../plugins/index.js';
+import { createContext, type Logger, type MembershipChange } from '../../../plugins/index.js';
 import {
   classifySalesforceError,
   destination,
@@ -49,5 +50,50 @@ describe('Salesforce JWT bearer flow', () => {
     expect(!wrong.ok && wrong.reason).toMatch(/audience is invalid/);
     const right = salesforceSpec.parse({ ...base, audience: 'https://test.salesforce.com' });
     expect(await destination.check(right, contextOf())).toEqual({ ok: true });
+  });
+});
+
+describe('Salesforce limits', () => {
+  const contactsOf = (sandbox: SalesforceSandbox, n: number) =>
+    [...sandbox.org.table('Contact').values()]
+      .filter((c) => !c.IsDeleted)
+      .slice(0, n)
+      .map((c, k) => ({ contactId: `p${k}`, email: null, externalIds: [String(c.Id)] }));
+
+  it('waits out REQUEST_LIMIT_EXCEEDED for concurrent requests and goes on writing (only TotalRequests stops the run)', async () => {
+    const sandbox = await sandboxOf({ seed: 'concurrent', people: 200 });
+    const parsed = salesforceSpec.parse(sandboxConfig(sandbox));
+    const [first, second] = contactsOf(sandbox, 2);
+    const ctx = contextOf();
+    sandbox.org.faults.concurrentLimit = 2;
+    const rows = await destination.write(
+      { segment: { key: 's', name: 'S' }, changes: [{ op: 'add', contact: first! }] },
+      parsed,
+      ctx,
+    );
+    expect(rows).toMatchObject([{ status: 'accepted' }]);
+    const later = await destination.write(
+      { segment: { key: 's', name: 'S' }, changes: [{ op: 'add', contact: second! }] },
+      parsed,
+      ctx,
+    );
+    expect(later).toMatchObject([{ status: 'accepted' }]);
+    expect(sandbox.recorder.requests.filter((r) => r.status === 403)).toHaveLength(2);
+  });
+
+  it('looks 200 people up by long emails in queries whose URI stays under the request size limit', async () => {
+    const sandbox = await sandboxOf({ seed: 'long-query', people: 50 });
+    const parsed = salesforceSpec.parse(sandboxConfig(sandbox));
+    const changes: MembershipChange[] = Array.from({ length: 200 }, (_, i) => ({
+      op: 'add',
+      contact: {
+        contactId: `l${i}`,
+        email: `someone.with.a.rather.long.name.${i}@subsidiary.example-corporation.com`,
+        externalIds: [],
+      },
+    }));
+    const rows = await destination.write({ segment: { key: 's', name: 'S' }, changes }, parsed, contextOf());
+    expect(rows.every((r) => r.status === 'skipped' && r.code === 'NOT_IN_SALESFORCE')).toBe(true);
+    expect(sandbox.recorder.requests.filter((r) => r.status >= 400)).toEqual([]);
   });
 });
