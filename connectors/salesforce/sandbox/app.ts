@@ -7,7 +7,7 @@
  */
 import { createPublicKey, createVerify, randomBytes, type KeyObject } from 'node:crypto';
 import { Hono, type Context } from 'hono';
-import { ApiError, SCHEMA, type Org, type Row } from './org.js';
+import { ApiError, SCHEMA, type Org, type Row, type SaveResult } from './org.js';
 
 /** Who may log in, and how. */
 export interface OrgCredentials {
@@ -242,6 +242,52 @@ export function createApp(org: Org, credentials: OrgCredentials, baseUrl: () => 
     const { type, start, end } = window(c);
     return c.json(org.deleted(type, start, end));
   });
+  // ---- one record (the sObject rows resource jsforce's sobject().create/retrieve/update/destroy use) ----
+  const single = (result: SaveResult, status: 200 | 201 | 204) => (c: Context) => {
+    if (result.success) return status === 204 ? c.body(null, 204) : c.json(result, status);
+    const [error] = result.errors;
+    const code = error?.statusCode ?? 'UNKNOWN_EXCEPTION';
+    return c.json(
+      [{ message: error?.message ?? 'failed', errorCode: code, fields: error?.fields ?? [] }],
+      code === 'NOT_FOUND' || code === 'ENTITY_IS_DELETED' ? 404 : 400,
+    );
+  };
+  const sobjectType = (c: Context) => {
+    const type = Object.keys(SCHEMA).find((t) => t === c.req.param('type'));
+    if (!type) throw new ApiError(404, 'NOT_FOUND', 'The requested resource does not exist');
+    return type;
+  };
+  api.post('/:version/sobjects/:type', async (c) => {
+    const type = sobjectType(c);
+    const fields = (await c.req.json().catch(() => undefined)) as Row | undefined;
+    if (!fields || typeof fields !== 'object')
+      throw new ApiError(400, 'JSON_PARSER_ERROR', 'The request body is not valid JSON');
+    const [result] = org.create([{ ...fields, attributes: { type } as unknown as Row[string] }]);
+    return single(result as SaveResult, 201)(c);
+  });
+  api.get('/:version/sobjects/:type/:id', (c) => {
+    const type = sobjectType(c);
+    const found = org.locate(c.req.param('id') ?? '');
+    if (!found || found.type !== type || found.row.IsDeleted)
+      throw new ApiError(404, 'NOT_FOUND', 'The requested resource does not exist');
+    return c.json(render(c, [{ ...found.row, __type: type }])[0]);
+  });
+  api.patch('/:version/sobjects/:type/:id', async (c) => {
+    const type = sobjectType(c);
+    const fields = (await c.req.json().catch(() => undefined)) as Row | undefined;
+    if (!fields || typeof fields !== 'object')
+      throw new ApiError(400, 'JSON_PARSER_ERROR', 'The request body is not valid JSON');
+    const [result] = org.update([
+      { ...fields, Id: c.req.param('id') ?? '', attributes: { type } as unknown as Row[string] },
+    ]);
+    return single(result as SaveResult, 204)(c);
+  });
+  api.delete('/:version/sobjects/:type/:id', (c) => {
+    sobjectType(c);
+    const [result] = org.destroy([c.req.param('id') ?? '']);
+    return single(result as SaveResult, 204)(c);
+  });
+
   api.get('/:version/limits', (c) =>
     c.json({
       DailyApiRequests: {

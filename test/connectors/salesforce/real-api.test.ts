@@ -3,6 +3,7 @@
  * flow's audience with a My Domain login URL, REQUEST_LIMIT_EXCEEDED for the concurrent-request limit (it passes in
  * seconds), and a query URI that must stay under about 16 KB.
  */
+import { Connection } from 'jsforce';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createContext, type Logger, type MembershipChange } from '../../../plugins/index.js';
 import {
@@ -95,5 +96,36 @@ describe('Salesforce limits', () => {
     const rows = await destination.write({ segment: { key: 's', name: 'S' }, changes }, parsed, contextOf());
     expect(rows.every((r) => r.status === 'skipped' && r.code === 'NOT_IN_SALESFORCE')).toBe(true);
     expect(sandbox.recorder.requests.filter((r) => r.status >= 400)).toEqual([]);
+  });
+});
+
+describe('Salesforce sandbox serves jsforce’s everyday calls', () => {
+  it('creates, retrieves, updates and deletes one record through sobject(), and a scanAll query (queryAll) includes it deleted', async () => {
+    const sandbox = await sandboxOf({ seed: 'single', people: 100 });
+    const conn = new Connection({
+      instanceUrl: sandbox.url,
+      accessToken: String(sandbox.credentials.accessToken),
+      version: '62.0',
+    });
+    const created = await conn.sobject('Campaign').create({ Name: 'Spring launch', IsActive: true });
+    expect(created).toMatchObject({ success: true, errors: [] });
+    const id = (created as { id: string }).id;
+    expect(await conn.sobject('Campaign').retrieve(id)).toMatchObject({ Id: id, Name: 'Spring launch' });
+    expect(await conn.sobject('Campaign').update({ Id: id, Name: 'Spring relaunch' })).toMatchObject({ success: true });
+    expect(sandbox.org.table('Campaign').get(id)?.Name).toBe('Spring relaunch');
+    expect(await conn.sobject('Campaign').destroy(id)).toMatchObject({ id, success: true });
+
+    const live = await conn.query<{ Id: string }>(`SELECT Id FROM Campaign WHERE Id = '${id}'`);
+    expect(live.records).toEqual([]);
+    const all = await conn.query<{ Id: string; IsDeleted: boolean }>(
+      `SELECT Id, IsDeleted FROM Campaign WHERE Id = '${id}'`,
+      { scanAll: true },
+    );
+    expect(all.records).toMatchObject([{ Id: id, IsDeleted: true }]);
+    const missing = await conn
+      .sobject('Campaign')
+      .retrieve('701000000000000AAA')
+      .catch((error: { errorCode?: string }) => error);
+    expect(missing).toMatchObject({ errorCode: 'NOT_FOUND' });
   });
 });
