@@ -83,6 +83,8 @@ export const command: Command = {
       const label = `${target.kind} ${target.name}`.padEnd(width);
       if (result === undefined) {
         process.stdout.write(`ok      ${label}  (${target.connector.name})\n`);
+      } else if (typeof result === 'object') {
+        process.stdout.write(`warning ${label}  (${target.connector.name}): ${scrub(result.warning)}\n`);
       } else {
         failed++;
         process.stdout.write(`failed  ${label}  (${target.connector.name}): ${scrub(result)}\n`);
@@ -114,13 +116,13 @@ function targetsOf(config: Config, registry: Registry): Target[] {
   ];
 }
 
-/** Undefined when the check passed, otherwise the reason. */
+/** Undefined when the check passed, the reason when it failed, or what it could not prove. */
 async function checkOne(
   config: Config,
   target: Target,
   secrets: string[],
   timeoutMs: number,
-): Promise<string | undefined> {
+): Promise<string | { warning: string } | undefined> {
   const { connector } = target;
   const signal = AbortSignal.timeout(timeoutMs);
   const ctx = connectionContext(config, {
@@ -137,7 +139,7 @@ async function checkOne(
     signal.addEventListener('abort', () => resolve(`no answer within ${timeoutMs / 1000}s`), { once: true });
   });
   const checked = connector.check(target.config, ctx).then(
-    (result) => (result.ok ? undefined : result.reason),
+    (result) => (!result.ok ? result.reason : result.warning ? { warning: result.warning } : undefined),
     (error: unknown) => {
       if (signal.aborted) return `no answer within ${timeoutMs / 1000}s`;
       const message = reasonOf(error);

@@ -15,6 +15,7 @@ import {
   defineDestination,
   reasonOf,
   secret,
+  type CheckResult,
   type ConnectorContext,
   type ContactIdentity,
   type MemberRef,
@@ -35,6 +36,15 @@ export const destinationSpec = z.object({
   /** Profiles API space id and access token; without them readMembership cannot read Segment back. */
   spaceId: z.string().min(1).optional(),
   profilesToken: secret(z.string().min(1)).optional(),
+  /**
+   * Segment's Public API, to prove the write key: the tracking API answers 200 to any key and drops what it cannot
+   * attribute, so only the source's own list of write keys can tell. Without a token and source id, `check` reports
+   * the write key as unverified.
+   */
+  publicApiUrl: z.string().url().default('https://api.segmentapis.com'),
+  publicApiToken: secret(z.string().min(1)).optional(),
+  /** The id of the Segment source the write key belongs to (in the source's settings, or the Public API). */
+  sourceId: z.string().min(1).optional(),
   /** Per-request timeout, ms. */
   timeoutMs: z.number().int().positive().default(10_000),
 });
@@ -309,10 +319,27 @@ function httpStatusOf(error: unknown): number | undefined {
   return answer instanceof SegmentHttpError ? answer.status : undefined;
 }
 
-async function check(
-  config: DestinationConfig,
-  ctx: ConnectorContext,
-): Promise<{ ok: true } | { ok: false; reason: string }> {
+/** The write keys of the configured source, from Segment's Public API. */
+async function sourceWriteKeys(config: DestinationConfig, ctx: ConnectorContext): Promise<string[]> {
+  const url = `${config.publicApiUrl.replace(/\/+$/, '')}/sources/${encodeURIComponent(config.sourceId ?? '')}`;
+  return ctx.call('check.source', async (signal) => {
+    const response = await fetch(url, {
+      headers: { authorization: `Bearer ${config.publicApiToken ?? ''}` },
+      signal: AbortSignal.any([signal, AbortSignal.timeout(config.timeoutMs)]),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new SegmentHttpError(response.status, text, response.headers);
+    const body = JSON.parse(text) as { data?: { source?: { writeKeys?: unknown } } };
+    const keys = body.data?.source?.writeKeys;
+    return Array.isArray(keys) ? keys.filter((k): k is string => typeof k === 'string') : [];
+  });
+}
+
+const UNVERIFIED =
+  'write key unverified: Segment answers 200 to any write key and drops what a wrong one sends; set publicApiToken ' +
+  'and sourceId to check it against the source';
+
+async function check(config: DestinationConfig, ctx: ConnectorContext): Promise<CheckResult> {
   try {
     await ctx.call('check', async (signal) => {
       const response = await fetch(`${config.host.replace(/\/+$/, '')}/v1/batch`, {
@@ -335,6 +362,21 @@ async function check(
           throw error;
         },
       );
+    }
+    if (!config.publicApiToken || !config.sourceId) {
+      ctx.logger.warn(UNVERIFIED, { connection: ctx.connection });
+      return { ok: true, warning: UNVERIFIED };
+    }
+    const keys = await sourceWriteKeys(config, ctx).catch((error: unknown) => {
+      const status = httpStatusOf(error);
+      if (status === 401 || status === 403) throw new Error(`Segment's Public API refused the token (${status})`);
+      throw error;
+    });
+    if (!keys.includes(config.writeKey)) {
+      return {
+        ok: false,
+        reason: `the write key is not one of source ${config.sourceId}'s write keys (Segment would answer 200 and drop every message)`,
+      };
     }
     return { ok: true };
   } catch (error) {

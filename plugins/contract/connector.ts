@@ -43,7 +43,8 @@ export interface StreamState {
 export type StreamMessage = { type: 'record'; record: SourceRecord } | { type: 'state'; state: StreamState };
 
 /**
- * The outcome of `check`.
+ * The outcome of `check`. `warning`: the connection answered, but something could not be proven (Segment accepts any
+ * write key with a 200, so without a Public API token the key is unverified); `segflow check` shows it, not "ok".
  *
  * @example
  * async check(config, ctx) {
@@ -51,7 +52,7 @@ export type StreamMessage = { type: 'record'; record: SourceRecord } | { type: '
  *   return ok ? { ok: true } : { ok: false, reason: 'the token cannot read contacts' };
  * }
  */
-export type CheckResult = { ok: true } | { ok: false; reason: string };
+export type CheckResult = { ok: true; warning?: string } | { ok: false; reason: string };
 
 /**
  * What a stream's `read` is given: the connection's config, the mode and the checkpoint to resume from.

@@ -141,7 +141,9 @@ const tools: Tool[] = [
   {
     name: 'segment',
     async start() {
-      const sandbox = await segment.startSandbox({ seed: 'refused' });
+      // Segment's tracking API answers a wrong write key 200 and drops the messages (check reports the key unverified
+      // without a Public API token); the sandbox refuses it here to stand for an endpoint that answers 401.
+      const sandbox = await segment.startSandbox({ seed: 'refused', refuseWrongWriteKey: true });
       const good = segment.sandboxConfig(sandbox);
       return {
         good,

@@ -31,6 +31,15 @@ export interface SegmentAppOptions {
   /** The Profiles API token (Basic auth username) and space id. */
   profilesToken: string;
   spaceId: string;
+  /** The Public API token (Bearer) and the id of the source the write key belongs to. */
+  publicApiToken: string;
+  sourceId: string;
+  /**
+   * Answer a wrong write key 401. Segment does not: its tracking API answers 200 to every request but a too-large or
+   * malformed one and drops what it cannot attribute. Default false; true stands for a refusing endpoint (a source
+   * with token authentication enforced) in tests of how a push handles a refusal.
+   */
+  refuseWrongWriteKey?: boolean;
   limits: SegmentLimits;
   recorder: Recorder;
   faults: Faults;
@@ -77,7 +86,8 @@ export function createSegmentApp(options: SegmentAppOptions): Hono {
       return refuse(c, 400, 'invalid_json', 'request body must be a JSON object');
     const payload = body as Record<string, unknown>;
     if (!authorised(c.req.header('authorization'), payload.writeKey, options.writeKey)) {
-      return refuse(c, 401, 'invalid_write_key', 'missing or invalid write key');
+      if (options.refuseWrongWriteKey) return refuse(c, 401, 'invalid_write_key', 'missing or invalid write key');
+      return c.json({ success: true });
     }
     let messages: SegmentMessage[];
     if (type === 'batch') {
@@ -140,6 +150,26 @@ export function createSegmentApp(options: SegmentAppOptions): Hono {
       timestamp: e.timestamp,
     }));
     return c.json({ data, cursor: { url: c.req.path, has_more: false, next: '' } });
+  });
+
+  // The Public API's source: what proves a write key belongs to a source (the tracking API never says).
+  app.get('/sources/:id', (c) => {
+    if (c.req.header('authorization') !== `Bearer ${options.publicApiToken}`)
+      return c.json({ errors: [{ type: 'unauthorized', message: 'Unauthorized' }] }, 401);
+    if (c.req.param('id') !== options.sourceId)
+      return c.json({ errors: [{ type: 'resource-not-found', message: 'Source not found' }] }, 404);
+    return c.json({
+      data: {
+        source: {
+          id: options.sourceId,
+          slug: 'segflow',
+          name: 'segflow',
+          enabled: true,
+          writeKeys: [options.writeKey],
+          metadata: { id: 'xE6ESUDRE4', slug: 'http-api', name: 'HTTP API' },
+        },
+      },
+    });
   });
 
   return app;

@@ -48,12 +48,14 @@ export interface SandboxOptions {
   now?: () => number;
   /** Keep request bodies in the recorder (default true; benchmarks turn it off). */
   recordBodies?: boolean;
+  /** Answer a wrong write key 401 instead of Segment's 200 (see `SegmentAppOptions.refuseWrongWriteKey`). */
+  refuseWrongWriteKey?: boolean;
 }
 
 export interface SegmentSandbox {
   /** The host to give the SDK and the Profiles base URL, e.g. `http://127.0.0.1:53121`. */
   url: string;
-  credentials: { writeKey: string; profilesToken: string; spaceId: string };
+  credentials: { writeKey: string; profilesToken: string; spaceId: string; publicApiToken: string; sourceId: string };
   workspace: SegmentWorkspace;
   limits: SegmentLimits;
   /** Every raw request received, duplicates and refused ones included. */
@@ -101,11 +103,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Segmen
     writeKey: derive(seed, 'writeKey').slice(0, 32),
     profilesToken: derive(seed, 'profilesToken'),
     spaceId: `spa_${derive(seed, 'space').slice(0, 22)}`,
+    publicApiToken: `sgp_${derive(seed, 'publicApiToken').slice(0, 40)}`,
+    sourceId: derive(seed, 'source').slice(0, 22),
   };
   const persist = options.statePath !== undefined;
   const app = createSegmentApp({
     workspace,
     ...credentials,
+    ...(options.refuseWrongWriteKey ? { refuseWrongWriteKey: true } : {}),
     limits,
     recorder,
     faults,
@@ -133,7 +138,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Segmen
  * The destination config that points the connector at a running sandbox.
  *
  * @example
- * const config = sandboxConfig(sandbox); // { writeKey, host, profilesUrl, spaceId, profilesToken }
+ * const config = sandboxConfig(sandbox); // { writeKey, host, profilesUrl, spaceId, profilesToken, publicApiUrl, … }
  */
 export function sandboxConfig(sandbox: Pick<SegmentSandbox, 'url' | 'credentials'>): {
   writeKey: string;
@@ -141,6 +146,9 @@ export function sandboxConfig(sandbox: Pick<SegmentSandbox, 'url' | 'credentials
   profilesUrl: string;
   spaceId: string;
   profilesToken: string;
+  publicApiUrl: string;
+  publicApiToken: string;
+  sourceId: string;
 } {
   return {
     writeKey: sandbox.credentials.writeKey,
@@ -148,6 +156,9 @@ export function sandboxConfig(sandbox: Pick<SegmentSandbox, 'url' | 'credentials
     profilesUrl: sandbox.url,
     spaceId: sandbox.credentials.spaceId,
     profilesToken: sandbox.credentials.profilesToken,
+    publicApiUrl: sandbox.url,
+    publicApiToken: sandbox.credentials.publicApiToken,
+    sourceId: sandbox.credentials.sourceId,
   };
 }
 

@@ -214,11 +214,16 @@ describe('Segment destination: limits and errors', () => {
     }
   });
 
-  it('stops with a config error when the write key is refused', async () => {
-    const wrong = destination.spec.parse({ ...sandboxConfig(sandbox), writeKey: 'nope' });
-    await expect(
-      destination.write({ segment: vip, changes: [change('add', 'x', 'h-x')] }, wrong, context()),
-    ).rejects.toBeInstanceOf(ConfigError);
-    expect(batchRequests()).toHaveLength(1);
+  it('stops with a config error when the endpoint refuses the write key (401)', async () => {
+    const refusing = await startSandbox({ seed: 'segment-refusing', refuseWrongWriteKey: true });
+    try {
+      const wrong = destination.spec.parse({ ...sandboxConfig(refusing), writeKey: 'nope' });
+      await expect(
+        destination.write({ segment: vip, changes: [change('add', 'x', 'h-x')] }, wrong, context()),
+      ).rejects.toBeInstanceOf(ConfigError);
+      expect(refusing.recorder.requests.filter((r) => r.path === '/v1/batch')).toHaveLength(1);
+    } finally {
+      await refusing.close();
+    }
   });
 });

@@ -69,4 +69,22 @@ describe('Segment membership read back', () => {
     expect(result.ok).toBe(false);
     expect(await destination.check(config, context())).toMatchObject({ ok: true });
   });
+
+  it('check proves the write key against the source’s keys in the Public API, since the tracking API accepts any key', async () => {
+    const wrongKey = { ...sandboxConfig(sandbox), writeKey: 'a-write-key-of-nothing' };
+    const refused = await destination.check(destination.spec.parse(wrongKey), context());
+    expect(refused.ok).toBe(false);
+    expect(!refused.ok && refused.reason).toMatch(/not one of source .* write keys/);
+    const warnings: string[] = [];
+    const { publicApiToken: _token, sourceId: _source, ...unprovable } = sandboxConfig(sandbox);
+    const unverified = await destination.check(
+      destination.spec.parse({ ...unprovable, writeKey: 'a-write-key-of-nothing' }),
+      createContext({
+        connection: 'segment-test',
+        logger: { ...quiet, warn: (message: string) => void warnings.push(message) },
+      }),
+    );
+    expect(unverified).toMatchObject({ ok: true, warning: expect.stringMatching(/write key unverified/) });
+    expect(warnings).toEqual([expect.stringMatching(/write key unverified/)]);
+  });
 });
