@@ -56,13 +56,14 @@ export function createApp(org: Org, credentials: OrgCredentials, baseUrl: () => 
       status: 0,
     };
     requests.push(entry);
-    let size = `${c.req.method} ${entry.path} HTTP/1.1\r\n`.length;
+    // Salesforce: URI and headers together at most 16,384 bytes; 414 when the URI alone passes it, else 431.
+    let size = entry.path.length;
     c.req.raw.headers.forEach((value, name) => {
       size += name.length + value.length + 4;
     });
     if (size > org.limits.requestBytes) {
-      entry.status = 414;
-      return c.body('', 414);
+      entry.status = entry.path.length > org.limits.requestBytes ? 414 : 431;
+      return c.body('', entry.status as 414 | 431);
     }
     await next();
     entry.status = c.res.status;
