@@ -580,7 +580,8 @@ function formSubmissionsStream(): StreamDefinition<HubSpotConfig> {
           ctx,
           'forms.list',
           '/marketing/v3/forms/',
-          { limit: '100', ...(after ? { after } : {}) },
+          // Every form type: without it HubSpot lists only its own forms, leaving out pop-ups and captured forms.
+          { limit: '100', formTypes: 'all', ...(after ? { after } : {}) },
         );
         forms.push(...page.results);
         after = page.paging?.next?.after;

@@ -602,7 +602,11 @@ export function createHubSpotApp(options: AppOptions): Hono {
   // ---- forms and their submissions ----------------------------------------------------------------------------
   const listForms = (c: Ctx) => {
     const limit = Math.min(Math.max(1, intParam(c.req.query('limit'), 20)), limits.pageSize);
-    const forms = [...portal.forms.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+    // Only HubSpot forms unless `formTypes` asks for others (`captured`, `flow`, `blog_comment`) or `all`.
+    const types = c.req.queries('formTypes') ?? ['hubspot'];
+    const forms = [...portal.forms.values()]
+      .filter((f) => types.includes('all') || types.includes(f.formType ?? 'hubspot'))
+      .sort((a, b) => (a.id < b.id ? -1 : 1));
     const from = decodeOffset(c.req.query('after'));
     if (from === undefined) return validation(c, 'invalid after');
     const page = forms.slice(from, from + limit);
@@ -611,7 +615,7 @@ export function createHubSpotApp(options: AppOptions): Hono {
       results: page.map((f) => ({
         id: f.id,
         name: f.name,
-        formType: 'hubspot',
+        formType: f.formType ?? 'hubspot',
         createdAt: new Date(f.createdAt).toISOString(),
         updatedAt: new Date(f.updatedAt).toISOString(),
         archived: false,

@@ -45,6 +45,8 @@ export interface EmailEventLog {
 export interface StoredForm {
   id: string;
   name: string;
+  /** `hubspot` (default), `captured` (non-HubSpot forms), `flow` (pop-ups) or `blog_comment`. */
+  formType?: 'hubspot' | 'captured' | 'flow' | 'blog_comment';
   createdAt: number;
   updatedAt: number;
 }

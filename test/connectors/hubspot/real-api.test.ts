@@ -108,4 +108,28 @@ describe('HubSpot against the real API’s behaviour', () => {
     const ofMeeting = events.filter((e) => e.sourceEventId.startsWith(`meetings:${meeting!.id}:`));
     expect(ofMeeting.map((e) => e.contact.externalId).sort()).toEqual(attendees.map((c) => c.id).sort());
   });
+
+  it('reads submissions of pop-up and non-HubSpot forms too, which the forms listing leaves out unless asked', async () => {
+    const sandbox = await sandboxForTest({ seed: 'form-types', people: 300, limits: fast });
+    const at = Date.parse('2026-02-01T10:00:00Z');
+    const forms = [
+      { id: 'popup-1', name: 'Exit pop-up', formType: 'flow' as const },
+      { id: 'captured-1', name: 'Webinar sign-up (external)', formType: 'captured' as const },
+    ];
+    for (const [k, form] of forms.entries()) {
+      sandbox.portal.forms.set(form.id, { ...form, createdAt: at, updatedAt: at });
+      sandbox.portal.formSubmissions.set(form.id, [
+        {
+          conversionId: `conv-${form.id}`,
+          submittedAt: at + k,
+          pageUrl: 'https://example.com/pricing',
+          values: [{ name: 'email', value: `${form.id}@example.com`, objectTypeId: '0-1' }],
+        },
+      ]);
+    }
+    const events = await readStream('form_submissions', sandboxConfig(sandbox));
+    const ids = new Set(events.map((e) => e.sourceEventId));
+    expect(ids.has('form:conv-popup-1')).toBe(true);
+    expect(ids.has('form:conv-captured-1')).toBe(true);
+  });
 });
