@@ -1,7 +1,8 @@
 /**
  * The HubSpot source: contacts (list endpoint for full refresh and for the first incremental read; search on
- * lastmodifieddate for later incremental reads, keyset-paged by (lastmodifieddate, hs_object_id) so neither the
- * 10,000-result cap nor a crowd of records sharing one millisecond can stall or lose it), archived contacts as deletions, merged ids as linked ids, marketing email
+ * lastmodifieddate for later incremental reads, a fresh query after each timestamp and a crowd sharing one millisecond
+ * walked by id, so neither the 10,000-result cap nor a tie can stall or lose it), archived contacts as deletions,
+ * merged ids as linked ids, marketing email
  * events from the Email Events API, and meetings, calls, logged emails and deals linked to their contacts through
  * the associations API, form submissions, and custom behavioural events from the Events API where the portal has
  * them; plus the webhook hook (v3 signatures, see webhook.ts).
@@ -95,8 +96,10 @@ interface SearchState {
 
 /**
  * Reads objects modified at or after the state's cursor (minus the overlap, never before `startDate`), ascending by
- * (modified, id). Each page is a new query starting strictly after the last (modified, id) read, so no query ever
- * pages near the 10,000 cap and records sharing one timestamp are walked by id.
+ * modification. HubSpot applies one sort rule per search and orders the records it ties in no promised way, so each
+ * query starts afresh at the last timestamp read (no query pages near the 10,000 cap): records at that timestamp sort
+ * first and come whole in the next page, those already read skipped. A timestamp shared by a full page or more is
+ * walked on its own, filtered to that millisecond and sorted by id.
  */
 async function* searchModified(
   type: CrmType,
@@ -104,44 +107,59 @@ async function* searchModified(
   request: ReadRequest<HubSpotConfig>,
   ctx: ConnectorContext,
 ): AsyncGenerator<{ page: HubSpotObject[]; state: SearchState }> {
-  const connection = connectionFor(request.config);
   const name = modifiedName(type);
   const state = request.state as SearchState | undefined;
   const floor = request.config.startDate ? Date.parse(request.config.startDate) : 0;
   const start = state?.cursor ? Math.max(floor, Date.parse(String(state.cursor)) - OVERLAP_MS) : floor;
-  let after: { at: number; id: string } | undefined;
-  for (;;) {
-    const filterGroups = after
-      ? [
-          {
-            filters: [
-              { propertyName: name, operator: 'EQ', value: String(after.at) },
-              { propertyName: 'hs_object_id', operator: 'GT', value: after.id },
-            ],
-          },
-          { filters: [{ propertyName: name, operator: 'GT', value: String(after.at) }] },
-        ]
-      : [{ filters: [{ propertyName: name, operator: 'GTE', value: String(Math.max(0, start)) }] }];
+  const search = async (filters: object[], sortBy: string): Promise<HubSpotObject[]> => {
     const body = {
-      filterGroups,
-      sorts: [
-        { propertyName: name, direction: 'ASCENDING' },
-        { propertyName: 'hs_object_id', direction: 'ASCENDING' },
-      ],
+      filterGroups: [{ filters }],
+      sorts: [{ propertyName: sortBy, direction: 'ASCENDING' }],
       properties,
       limit: SEARCH_PAGE,
       after: '0',
     };
-    const info = await connection.run(ctx, `${type}.search`, (client) =>
+    const info = await connectionFor(request.config).run(ctx, `${type}.search`, (client) =>
       apiOf(client, type).searchApi.doSearchWithHttpInfo(body as never),
     );
     observeDaily(ctx, info.headers);
-    const page = info.data.results as HubSpotObject[];
+    return info.data.results as HubSpotObject[];
+  };
+  const checkpoint = (at: number): SearchState => ({ cursor: new Date(at).toISOString() });
+  let since = { at: Math.max(0, start), inclusive: true };
+  let readAtSince = new Set<string>();
+  for (;;) {
+    const page = await search(
+      [{ propertyName: name, operator: since.inclusive ? 'GTE' : 'GT', value: String(since.at) }],
+      name,
+    );
     if (page.length === 0) return;
-    const last = page[page.length - 1] as HubSpotObject;
-    after = { at: modifiedAt(type, last), id: last.id };
-    yield { page, state: { cursor: new Date(after.at).toISOString(), lastId: last.id } };
+    const edge = modifiedAt(type, page[page.length - 1] as HubSpotObject);
+    if (page.length === SEARCH_PAGE && modifiedAt(type, page[0] as HubSpotObject) === edge) {
+      // A full page of one timestamp: walk that millisecond by id, then go on after it.
+      let lastId = '0';
+      for (;;) {
+        const tied = await search(
+          [
+            { propertyName: name, operator: 'EQ', value: String(edge) },
+            { propertyName: 'hs_object_id', operator: 'GT', value: lastId },
+          ],
+          'hs_object_id',
+        );
+        if (tied.length === 0) break;
+        lastId = (tied[tied.length - 1] as HubSpotObject).id;
+        yield { page: tied, state: checkpoint(edge) };
+        if (tied.length < SEARCH_PAGE) break;
+      }
+      since = { at: edge, inclusive: false };
+      readAtSince = new Set();
+      continue;
+    }
+    const fresh = page.filter((o) => !(modifiedAt(type, o) === since.at && readAtSince.has(o.id)));
+    if (fresh.length > 0) yield { page: fresh, state: checkpoint(edge) };
     if (page.length < SEARCH_PAGE) return;
+    readAtSince = new Set(page.filter((o) => modifiedAt(type, o) === edge).map((o) => o.id));
+    since = { at: edge, inclusive: true };
   }
 }
 

@@ -12,6 +12,7 @@ import {
   type Portal,
   type StoredList,
   type StoredObject,
+  tieOrder,
 } from './portal.js';
 
 /** HubSpot's limits, real values by default; every one can be changed for a test or a benchmark. */
@@ -345,17 +346,16 @@ export function createHubSpotApp(options: AppOptions): Hono {
     const groups = body.filterGroups ?? [];
     const sorts = body.sorts ?? [];
     const modifiedName = type === 'contacts' ? 'lastmodifieddate' : 'hs_lastmodifieddate';
+    // "Only one sorting rule can be applied to any search": a second sort is not applied, and records the first
+    // sort ties come in no promised order (here a scramble of their ids, never the id order a client might expect).
+    const sort = sorts.slice(0, 1);
     const plain =
-      sorts.length === 0 ||
-      (sorts[0]?.propertyName === modifiedName &&
-        (sorts[0].direction ?? 'ASCENDING') === 'ASCENDING' &&
-        (sorts[1] === undefined ||
-          (sorts[1].propertyName === 'hs_object_id' && (sorts[1].direction ?? 'ASCENDING') === 'ASCENDING')) &&
-        sorts.length <= 2);
-    let rows = (plain && sorts.length > 0 ? portal.byModified(type as 'contacts') : recordsOf(type)).filter(
+      sort.length === 0 ||
+      (sort[0]?.propertyName === modifiedName && (sort[0].direction ?? 'ASCENDING') === 'ASCENDING');
+    let rows = (plain && sort.length > 0 ? portal.byModified(type as 'contacts') : recordsOf(type)).filter(
       (r) => !r.archived && (groups.length === 0 || groups.some((g) => (g.filters ?? []).every((f) => matches(r, f)))),
     );
-    if (!plain) rows = [...rows].sort(comparator(sorts));
+    if (!plain) rows = [...rows].sort(comparator(sort));
     const page = rows.slice(after, Math.min(after + limit, limits.searchResultCap));
     const nextAfter = after + page.length;
     return c.json({
@@ -1031,7 +1031,7 @@ function comparator(sorts: { propertyName?: string; direction?: string }[]) {
       const order = x === null ? -1 : y === null ? 1 : x < y ? -1 : 1;
       return sort.direction === 'DESCENDING' ? -order : order;
     }
-    return Number(a.id) - Number(b.id);
+    return tieOrder(a.id) - tieOrder(b.id);
   };
 }
 

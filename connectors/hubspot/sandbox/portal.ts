@@ -42,6 +42,11 @@ export interface EmailEventLog {
 }
 
 /** A HubSpot form (Marketing Forms v3). */
+/** The order of records a search's sort ties: unrelated to their ids, as HubSpot promises none. */
+export function tieOrder(id: string): number {
+  return Math.imul(Number(id) >>> 0, 2654435761) >>> 0;
+}
+
 export interface StoredForm {
   id: string;
   name: string;
@@ -269,7 +274,7 @@ export class Portal {
     const key = `modified:${type}`;
     let rows = this.sorted.get(key);
     if (!rows) {
-      rows = [...this.byId(type)].sort((a, b) => a.updatedAt - b.updatedAt || Number(a.id) - Number(b.id));
+      rows = [...this.byId(type)].sort((a, b) => a.updatedAt - b.updatedAt || tieOrder(a.id) - tieOrder(b.id));
       this.sorted.set(key, rows);
     }
     return rows;

@@ -80,7 +80,9 @@ describe('HubSpot source', () => {
       expect(new Set(atTie.map((r) => r.externalId)).size).toBe(12_000);
       expect(new Set(records.map((r) => r.externalId)).size).toBe(15_000);
       const searches = sandbox.recorder.filter((r) => r.path.endsWith('/search')).length;
-      expect(searches).toBeLessThanOrEqual(Math.ceil(15_000 / 200) + 1);
+      // About one search per 200 records: each page re-reads its last timestamp (HubSpot sorts by one key only and
+      // orders ties as it likes), and one page finds the crowd before it is walked by id.
+      expect(searches).toBeLessThanOrEqual(Math.ceil(15_000 / 199) + 3);
       expect(states.at(-1)?.cursor).toBe(
         new Date(Math.max(...records.map((r) => Date.parse(String(r.traits.updated_at))))).toISOString(),
       );
