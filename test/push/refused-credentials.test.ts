@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BUILTIN_CONNECTORS } from '../../cli/builtins.js';
-import { runJob, type JobResult } from '../../cli/jobs.js';
+import { runJob, type JobResult } from '../../sync/index.js';
 import { loadConfig } from '../../config/index.js';
 import * as hubspot from '../../connectors/hubspot/index.js';
 import * as mailchimp from '../../connectors/mailchimp/index.js';
