@@ -239,15 +239,34 @@ async function pushPlanned(options: PushSegmentsOptions): Promise<PushOutcome> {
 }
 
 /**
- * A refusal of the connection itself (a 401/403 the connector classifies as a config error): every later call would
- * be refused alike, and the rows are not at fault. Classified here too, by the destination's own classifier, so the
- * answer does not depend on the context the caller built.
+ * A refusal of the connection itself: a config error the connector classified from a 401/403 (or Salesforce's
+ * INVALID_SESSION_ID). Every later call would be refused alike, and the rows are not at fault. Classified here too, by
+ * the destination's own classifier, so the answer does not depend on the context the caller built. Other config
+ * errors (an archived list, say) fail their segment only.
  */
 function refusalOf(destination: DestinationDefinition, error: unknown): ConfigError | undefined {
-  if (error instanceof ConfigError) return error;
-  if (error instanceof SegflowError) return undefined;
-  const classified = destination.classifyError?.(error);
-  return classified instanceof ConfigError ? classified : undefined;
+  const classified =
+    error instanceof ConfigError
+      ? error
+      : error instanceof SegflowError
+        ? undefined
+        : destination.classifyError?.(error);
+  return classified instanceof ConfigError && refusedCredentials(classified) ? classified : undefined;
+}
+
+const AUTH_CODES = new Set(['INVALID_SESSION_ID', 'invalid_grant', 'invalid_client', 'invalid_client_id']);
+
+function refusedCredentials(error: unknown): boolean {
+  for (let at: unknown = error, depth = 0; at && typeof at === 'object' && depth < 5; depth++) {
+    const e = at as { status?: unknown; statusCode?: unknown; code?: unknown; errorCode?: unknown; details?: unknown };
+    const details = (e.details ?? {}) as { status?: unknown; errorCode?: unknown };
+    for (const status of [e.status, e.statusCode, e.code, details.status])
+      if (status === 401 || status === 403) return true;
+    for (const code of [e.errorCode, details.errorCode])
+      if (typeof code === 'string' && AUTH_CODES.has(code)) return true;
+    at = (at as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 function describeRefusal(error: ConfigError): string {
