@@ -44,8 +44,11 @@ export interface AutomaticKOptions {
   /** Above this many rows the sweep is fitted on a seeded sample of this size with `sweepInit` inits (default 50,000). */
   sweepSample?: number;
   sweepInit?: number;
-  /** Threads for the fits and silhouettes (default: 2 from 100,000 rows, else 1); the result does not depend on it. */
-  threads?: number;
+  /**
+   * Threads for the fits and silhouettes: a count (default: 2 from 100,000 rows, else 1) or threads already open.
+   * The result does not depend on it.
+   */
+  threads?: number | KMeansThreads;
 }
 
 export interface AutomaticKResult {
@@ -68,7 +71,8 @@ export function automaticK(matrix: Matrix, options: AutomaticKOptions = {}): Aut
   const nInit = options.nInit ?? 10;
   const sweepSample = options.sweepSample ?? 50_000;
   const sampled = matrix.rows > sweepSample;
-  const threads = openThreads(options.threads ?? defaultThreads(matrix.rows));
+  const given = options.threads;
+  const threads = typeof given === 'object' ? given : openThreads(given ?? defaultThreads(matrix.rows));
   try {
     const sweepRows = shareMatrix(sampled ? sampleRows(matrix, sweepSample, seed) : matrix, threads);
     const silhouetteRows = sampleIndices(sweepRows.rows, options.silhouetteSample ?? 10_000, seed + 1);
@@ -109,7 +113,7 @@ export function automaticK(matrix: Matrix, options: AutomaticKOptions = {}): Aut
       : (fits.get(choice.k) as KMeansResult);
     return { sweep, choice, model };
   } finally {
-    threads.close();
+    if (threads !== given) threads.close();
   }
 }
 

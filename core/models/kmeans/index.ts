@@ -6,4 +6,11 @@ export * from './lloyd.js';
 export * from './automatic.js';
 export * from './assign.js';
 export * from './simulate.js';
-export { defaultThreads, openThreads, PARALLEL_ROWS, type KMeansThreads } from './threads.js';
+export {
+  defaultThreads,
+  openThreads,
+  PARALLEL_ROWS,
+  type KMeansThreads,
+  type ThreadFaults,
+  type ThreadOptions,
+} from './threads.js';

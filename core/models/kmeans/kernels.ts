@@ -71,14 +71,19 @@ export interface SilhouetteJob {
 
 export type KernelJob = AssignJob | SeedJob | SilhouetteJob;
 
+/** Called after each block of rows (a worker counts its progress with it, so a stalled worker can be told apart). */
+export type Progress = () => void;
+
+function noProgress(): void {}
+
 /** Runs thread `thread`'s share (of `threads`) of a job. */
-export function runKernel(job: KernelJob, thread: number, threads: number): void {
-  if (job.op === 'assign') assignBlocks(job, thread, threads);
-  else if (job.op === 'seed') seedBlocks(job, thread, threads);
-  else silhouetteParts(job, thread, threads);
+export function runKernel(job: KernelJob, thread: number, threads: number, progress: Progress = noProgress): void {
+  if (job.op === 'assign') assignBlocks(job, thread, threads, progress);
+  else if (job.op === 'seed') seedBlocks(job, thread, threads, progress);
+  else silhouetteParts(job, thread, threads, progress);
 }
 
-export function assignBlocks(job: AssignJob, thread: number, threads: number): void {
+export function assignBlocks(job: AssignJob, thread: number, threads: number, progress: Progress = noProgress): void {
   const { values, d, n, k, centres, labels, upper, lower, shift, half } = job;
   const blocks = Math.ceil(n / BLOCK_ROWS);
   let changed = 0;
@@ -158,11 +163,12 @@ export function assignBlocks(job: AssignJob, thread: number, threads: number): v
       }
       inertia[b] = total;
     }
+    progress();
   }
   job.changed[thread] = changed;
 }
 
-export function seedBlocks(job: SeedJob, thread: number, threads: number): void {
+export function seedBlocks(job: SeedJob, thread: number, threads: number, progress: Progress = noProgress): void {
   const { values, d, n, closest, out, blockPotential } = job;
   const blocks = Math.ceil(n / BLOCK_ROWS);
   const cb = job.candidate * d;
@@ -181,10 +187,16 @@ export function seedBlocks(job: SeedJob, thread: number, threads: number): void 
       potential += m;
     }
     blockPotential[b] = potential;
+    progress();
   }
 }
 
-export function silhouetteParts(job: SilhouetteJob, thread: number, threads: number): void {
+export function silhouetteParts(
+  job: SilhouetteJob,
+  thread: number,
+  threads: number,
+  progress: Progress = noProgress,
+): void {
   const { points, m, d, local, labelings: L, width, bounds } = job;
   for (let p = thread; p < bounds.length - 1; p += threads) {
     const sums = job.sums[p] as Float64Array;
@@ -209,12 +221,14 @@ export function silhouetteParts(job: SilhouetteJob, thread: number, threads: num
           sums[y] = (sums[y] as number) + dist;
         }
       }
+      if ((r & 63) === 63) progress();
     }
   }
 }
 
 /** The functions a worker thread is given, in an order where each is declared before it runs. */
 export const KERNEL_FUNCTIONS: readonly ((...args: never[]) => unknown)[] = [
+  noProgress,
   assignBlocks,
   seedBlocks,
   silhouetteParts,

@@ -3,8 +3,14 @@
  * synchronously, inside the compute worker): each job is posted to the workers, the calling thread does its own
  * share, then waits on a shared counter with `Atomics.wait`. The workers run plain JavaScript (the kernels' own
  * source, evaluated), so they never go through the TypeScript loader, and they need nothing from the calling thread's
- * event loop while it waits. Every wait is bounded: a worker that does not start in time means one thread; one that
- * stops answering is an error, never a hang.
+ * event loop while it waits.
+ *
+ * The calling thread cannot hear a worker's `error` or `exit` events while it waits (they arrive on its event loop),
+ * so a worker's fate is written where the calling thread can read it synchronously: a worker that throws or exits
+ * says so in shared memory before it goes; one that is terminated or runs out of memory writes nothing, and is seen
+ * dead when a probe posted to its port is refused; one that is alive but makes no progress (its progress counter, bumped
+ * per block of rows, stands still) for `stallMs` is given up. Each is an error naming what happened, and the workers
+ * are terminated: never a wait.
  */
 import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
@@ -14,10 +20,23 @@ import { BLOCK_ROWS, KERNEL_FUNCTIONS, runKernel, type KernelJob } from './kerne
 export const PARALLEL_ROWS = 100_000;
 
 const START_MS = 10_000;
-const JOB_MS = 300_000;
-/** ctrl[0]: job generation (−1 stops); ctrl[1 + w]: last generation worker w finished (−2 after a failure). */
+/** A worker whose progress counter stands still this long while it owes a job is given up (default). */
+const STALL_MS = 60_000;
+/** How often the calling thread looks at a worker it waits for (it wakes at once when the worker finishes). */
+const TICK_MS = 25;
+/** How often a waiting calling thread probes whether the worker thread still exists. */
+const PROBE_MS = 100;
+
+/**
+ * Shared control words. ctrl[0]: job generation (−1 stops). Per worker w: ctrl[1 + 2w] is the last generation it
+ * finished (or one of the states below); ctrl[2 + 2w] counts its progress (bumped per block of rows).
+ */
 const STOPPED = -1;
 const FAILED = -2;
+const STARTING = -3;
+const EXITED = -4;
+const doneAt = (w: number): number => 1 + 2 * w;
+const progressAt = (w: number): number => 2 + 2 * w;
 
 /** Threads that share the row loops of one fit: the calling thread and `threads - 1` workers. */
 export interface KMeansThreads {
@@ -25,9 +44,28 @@ export interface KMeansThreads {
   /** A Float64Array the workers can see. */
   floats(length: number): Float64Array;
   ints(length: number): Int32Array;
-  /** Runs a job across every thread and returns when all have finished. */
+  /** Runs a job across every thread and returns when all have finished; throws if a worker failed or died. */
   run(job: KernelJob): void;
   close(): void;
+}
+
+/**
+ * Fault injection for tests (the stress test delays and kills workers at random points); never used otherwise.
+ * `worker` is the source of a plain-JavaScript function `(event, generation, worker) => void` that each worker calls
+ * when it picks up a job (`'job'`) and after each block of rows (`'block'`); it may sleep, throw, or call
+ * `process.exit()`. `afterPost` runs on the calling thread after each job is posted, and may terminate a worker.
+ */
+export interface ThreadFaults {
+  worker?: string;
+  afterPost?: (generation: number, terminate: (worker: number) => void) => void;
+}
+
+export interface ThreadOptions {
+  /** Give up on a worker whose progress stands still this long while it owes a job (default 60 s). */
+  stallMs?: number;
+  /** Wait this long for the workers to start before running on the calling thread alone (default 10 s). */
+  startMs?: number;
+  faults?: ThreadFaults;
 }
 
 /** How many threads a fit on `rows` rows uses when the caller does not say: two from {@link PARALLEL_ROWS} rows. */
@@ -43,7 +81,7 @@ const single: KMeansThreads = {
   close: () => {},
 };
 
-function workerSource(): string {
+function workerSource(hook: string | undefined): string {
   return `'use strict';
 const { workerData, receiveMessageOnPort } = require('node:worker_threads');
 var __name = (f) => f;
@@ -51,24 +89,49 @@ const BLOCK_ROWS = ${BLOCK_ROWS};
 ${KERNEL_FUNCTIONS.map((f) => f.toString()).join('\n')}
 const ctrl = new Int32Array(workerData.ctrl);
 const port = workerData.port;
-const slot = 1 + workerData.worker;
+const done = ${doneAt(0)} + 2 * workerData.worker;
+const progressed = done + 1;
+const hook = ${hook ?? 'null'};
 let generation = 0;
-Atomics.store(ctrl, slot, 0);
-Atomics.notify(ctrl, slot);
-for (;;) {
-  Atomics.wait(ctrl, 0, generation);
-  generation = Atomics.load(ctrl, 0);
-  if (generation === ${STOPPED}) break;
-  let message = receiveMessageOnPort(port);
-  while (!message) { Atomics.wait(ctrl, 0, generation, 1); message = receiveMessageOnPort(port); }
-  try {
-    runKernel(message.message, workerData.worker + 1, workerData.threads);
-    Atomics.store(ctrl, slot, generation);
-  } catch (error) {
-    port.postMessage(String(error && error.stack || error));
-    Atomics.store(ctrl, slot, ${FAILED});
+const progress = hook
+  ? () => { Atomics.add(ctrl, progressed, 1); hook('block', generation, workerData.worker); }
+  : () => { Atomics.add(ctrl, progressed, 1); };
+let failed = false;
+process.on('exit', () => {
+  if (failed) return;
+  Atomics.store(ctrl, done, ${EXITED});
+  Atomics.notify(ctrl, done);
+});
+/** The job of this generation (probes, posted as null to see whether this thread is alive, are skipped). */
+function nextJob() {
+  for (;;) {
+    const message = receiveMessageOnPort(port);
+    if (message === undefined) {
+      Atomics.wait(ctrl, 0, generation, 1);
+      continue;
+    }
+    if (message.message !== null && message.message.generation === generation) return message.message.job;
   }
-  Atomics.notify(ctrl, slot);
+}
+try {
+  Atomics.store(ctrl, done, 0);
+  Atomics.notify(ctrl, done);
+  for (;;) {
+    Atomics.wait(ctrl, 0, generation);
+    generation = Atomics.load(ctrl, 0);
+    if (generation === ${STOPPED}) break;
+    const job = nextJob();
+    Atomics.add(ctrl, progressed, 1);
+    if (hook) hook('job', generation, workerData.worker);
+    runKernel(job, workerData.worker + 1, workerData.threads, progress);
+    Atomics.store(ctrl, done, generation);
+    Atomics.notify(ctrl, done);
+  }
+} catch (error) {
+  failed = true;
+  port.postMessage(String((error && error.stack) || error));
+  Atomics.store(ctrl, done, ${FAILED});
+  Atomics.notify(ctrl, done);
 }
 port.close();`;
 }
@@ -81,44 +144,72 @@ port.close();`;
  * const threads = openThreads(2);
  * try { kMeans(matrix, { k: 8, threads }); } finally { threads.close(); }
  */
-export function openThreads(threads: number): KMeansThreads {
+export function openThreads(threads: number, options: ThreadOptions = {}): KMeansThreads {
   if (threads <= 1) return single;
-  const ctrl = new Int32Array(new SharedArrayBuffer(4 * (1 + threads)));
-  ctrl.fill(-3);
+  const stallMs = options.stallMs ?? STALL_MS;
+  const faults = options.faults ?? {};
+  const ctrl = new Int32Array(new SharedArrayBuffer(4 * (1 + 2 * threads)));
+  ctrl.fill(STARTING);
   ctrl[0] = 0;
-  const source = workerSource();
+  const source = workerSource(faults.worker);
   const workers: { worker: Worker; port: MessagePort }[] = [];
-  for (let w = 0; w < threads - 1; w++) {
-    const channel = new MessageChannel();
-    const worker = new Worker(source, {
-      eval: true,
-      execArgv: [],
-      workerData: { ctrl: ctrl.buffer, port: channel.port2, worker: w, threads },
-      transferList: [channel.port2],
-    });
-    worker.unref();
-    channel.port1.unref();
-    workers.push({ worker, port: channel.port1 });
-  }
+  const terminate = (): void => {
+    for (const { worker } of workers) worker.terminate().catch(() => {});
+  };
   const stop = (): void => {
     Atomics.store(ctrl, 0, STOPPED);
     Atomics.notify(ctrl, 0);
     for (const { port } of workers) port.close();
   };
+  try {
+    for (let w = 0; w < threads - 1; w++) {
+      const channel = new MessageChannel();
+      const worker = new Worker(source, {
+        eval: true,
+        execArgv: [],
+        workerData: { ctrl: ctrl.buffer, port: channel.port2, worker: w, threads },
+        transferList: [channel.port2],
+      });
+      worker.unref();
+      // The calling thread never listens: errors are read from shared memory. Without a listener an 'error' event
+      // would be thrown on the event loop after the fit has already reported it.
+      worker.on('error', () => {});
+      channel.port1.unref();
+      workers.push({ worker, port: channel.port1 });
+    }
+  } catch {
+    stop();
+    terminate();
+    return single;
+  }
+  /** Posts to worker w; false when its end of the channel has gone (the thread ended): Node's postMessage says so. */
+  const post = (w: number, message: unknown): boolean => {
+    const posted: unknown = (workers[w] as { port: MessagePort }).port.postMessage(message);
+    return posted !== false;
+  };
+  const alive = (w: number): boolean => post(w, null);
   const started = Date.now();
+  const startMs = options.startMs ?? START_MS;
   for (let w = 0; w < workers.length; w++) {
-    while (Atomics.load(ctrl, 1 + w) !== 0) {
-      const left = START_MS - (Date.now() - started);
-      if (left <= 0) {
+    while (Atomics.load(ctrl, doneAt(w)) !== 0) {
+      const left = startMs - (Date.now() - started);
+      const state = Atomics.load(ctrl, doneAt(w));
+      if (left <= 0 || state === FAILED || state === EXITED || !alive(w)) {
         stop();
-        for (const { worker } of workers) void worker.terminate();
+        terminate();
         return single;
       }
-      Atomics.wait(ctrl, 1 + w, -3, Math.min(left, 100));
+      Atomics.wait(ctrl, doneAt(w), state, Math.min(left, PROBE_MS));
     }
   }
   let generation = 0;
   let closed = false;
+  const fail = (message: string): never => {
+    closed = true;
+    stop();
+    terminate();
+    throw new Error(message);
+  };
   return {
     threads,
     floats: (length) => new Float64Array(new SharedArrayBuffer(8 * length)),
@@ -126,29 +217,19 @@ export function openThreads(threads: number): KMeansThreads {
     run(job) {
       if (closed) throw new Error('k-means threads are closed');
       generation++;
-      for (const { port } of workers) port.postMessage(job);
+      for (let w = 0; w < workers.length; w++)
+        if (!post(w, { generation, job })) fail(`a k-means worker thread has ended (it took no job ${generation})`);
       Atomics.store(ctrl, 0, generation);
       Atomics.notify(ctrl, 0);
-      runKernel(job, 0, threads);
-      for (let w = 0; w < workers.length; w++) {
-        const slot = 1 + w;
-        const began = Date.now();
-        for (;;) {
-          const done = Atomics.load(ctrl, slot);
-          if (done === generation) break;
-          if (done === FAILED) {
-            const reason = receiveMessageOnPort((workers[w] as { port: MessagePort }).port)?.message as
-              string | undefined;
-            this.close();
-            throw new Error(`a k-means worker thread failed: ${reason ?? 'no reason given'}`);
-          }
-          if (Date.now() - began > JOB_MS) {
-            this.close();
-            throw new Error(`a k-means worker thread did not answer within ${JOB_MS / 1000} s`);
-          }
-          Atomics.wait(ctrl, slot, done, 1000);
-        }
+      faults.afterPost?.(generation, (w) => {
+        workers[w]?.worker.terminate().catch(() => {});
+      });
+      try {
+        runKernel(job, 0, threads);
+      } catch (error) {
+        fail(`k-means failed on the calling thread: ${(error as Error).message}`);
       }
+      for (let w = 0; w < workers.length; w++) waitFor(w);
     },
     close() {
       if (closed) return;
@@ -156,4 +237,32 @@ export function openThreads(threads: number): KMeansThreads {
       stop();
     },
   };
+
+  /** Returns once worker w has finished this generation's job; throws if it failed, ended or stalled. */
+  function waitFor(w: number): void {
+    let progress = Atomics.load(ctrl, progressAt(w));
+    let progressed = Date.now();
+    let probed = progressed;
+    for (;;) {
+      const done = Atomics.load(ctrl, doneAt(w));
+      if (done === generation) return;
+      if (done === FAILED) {
+        const reason = receiveMessageOnPort((workers[w] as { port: MessagePort }).port)?.message as string | undefined;
+        fail(`a k-means worker thread failed: ${reason ?? 'no reason given'}`);
+      }
+      if (done === EXITED) fail(`a k-means worker thread exited during job ${generation}`);
+      const now = Date.now();
+      if (now - probed >= PROBE_MS) {
+        probed = now;
+        if (!alive(w)) fail(`a k-means worker thread ended (terminated or out of memory) during job ${generation}`);
+      }
+      const seen = Atomics.load(ctrl, progressAt(w));
+      if (seen !== progress) {
+        progress = seen;
+        progressed = now;
+      } else if (now - progressed > stallMs)
+        fail(`a k-means worker thread made no progress for ${Math.round(stallMs / 1000)} s on job ${generation}`);
+      Atomics.wait(ctrl, doneAt(w), done, TICK_MS);
+    }
+  }
 }
