@@ -169,7 +169,7 @@ export const command: Command = {
               : '') +
             `${describePurchaseModel(m)}, log-likelihood ${m.logLikelihood.toFixed(1)} (times in weeks)\n` +
             (spend
-              ? `Gamma-Gamma on ${spend.customers} repeat buyers: p ${spend.p.toFixed(2)}, q ${spend.q.toFixed(2)}, gamma ${spend.gamma.toFixed(2)}, log-likelihood ${spend.logLikelihood.toFixed(1)}\n`
+              ? `Gamma-Gamma on ${spend.customers} repeat buyers: p ${spend.p.toFixed(2)}, q ${spend.q.toFixed(2)}, gamma ${spend.gamma.toFixed(2)}, log-likelihood ${spend.logLikelihood?.toFixed(1) ?? 'unbounded'}${spend.note ? ` (${spend.note})` : ''}\n`
               : 'Gamma-Gamma: not fitted (no repeat buyer with a positive value)\n'),
         );
       }

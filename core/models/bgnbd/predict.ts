@@ -19,6 +19,18 @@ export function probabilityAlive(m: PurchaseModelParameters, x: number, tx: numb
   return 1 / (1 + deadOdds(m, x, tx, T));
 }
 
+/**
+ * (1 − z)^(r + x) · 2F1(r + x, β; γ; z), the decaying hypergeometric term of the expectations. The plain series has
+ * c − a − b = a − 1 − r − x: when that is negative (a frequent buyer, a long horizon) its terms grow like
+ * (1 − z)^(−x) before they shrink, and it returns NaN for a daily buyer over ten years. Then Euler's transformation is
+ * used, as lifetimes does: (1 − z)^(a − 1) · 2F1(γ − r − x, γ − β; γ; z), whose parameters do not grow with x and
+ * whose series converges even at z = 1. (When a is large the plain series is the well-behaved one.)
+ */
+function decayedHypergeometric(a: number, r: number, x: number, beta: number, gamma: number, z: number): number {
+  if (a - 1 >= r + x) return Math.exp((r + x) * Math.log1p(-z)) * hyp2f1(r + x, beta, gamma, z);
+  return Math.exp((a - 1) * Math.log1p(-z)) * hyp2f1(gamma - r - x, gamma - beta, gamma, z);
+}
+
 /** E[X(t) | x, t_x, T]: expected purchases in the next t for a customer with this history. */
 export function conditionalExpectedPurchases(
   m: PurchaseModelParameters,
@@ -30,12 +42,11 @@ export function conditionalExpectedPurchases(
   if (t <= 0) return 0;
   const { r, alpha, a, b } = m;
   const z = t / (alpha + T + t);
-  const decay = Math.exp((r + x) * Math.log((alpha + T) / (alpha + T + t)));
   if (m.model === 'mbgnbd') {
-    const numerator = ((a + b + x) / (a - 1)) * (1 - decay * hyp2f1(r + x, b + x + 1, a + b + x, z));
+    const numerator = ((a + b + x) / (a - 1)) * (1 - decayedHypergeometric(a, r, x, b + x + 1, a + b + x, z));
     return numerator / (1 + deadOdds(m, x, tx, T));
   }
-  const numerator = ((a + b + x - 1) / (a - 1)) * (1 - decay * hyp2f1(r + x, b + x, a + b + x - 1, z));
+  const numerator = ((a + b + x - 1) / (a - 1)) * (1 - decayedHypergeometric(a, r, x, b + x, a + b + x - 1, z));
   return numerator / (1 + deadOdds(m, x, tx, T));
 }
 
@@ -43,9 +54,8 @@ export function conditionalExpectedPurchases(
 export function expectedPurchases(m: PurchaseModelParameters, t: number): number {
   const { r, alpha, a, b } = m;
   const z = t / (alpha + t);
-  const decay = Math.pow(alpha / (alpha + t), r);
-  if (m.model === 'mbgnbd') return (b / (a - 1)) * (1 - decay * hyp2f1(r, b + 1, a + b, z));
-  return ((a + b - 1) / (a - 1)) * (1 - decay * hyp2f1(r, b, a + b - 1, z));
+  if (m.model === 'mbgnbd') return (b / (a - 1)) * (1 - decayedHypergeometric(a, r, 0, b + 1, a + b, z));
+  return ((a + b - 1) / (a - 1)) * (1 - decayedHypergeometric(a, r, 0, b, a + b - 1, z));
 }
 
 /** P(X(t) = 0) for a customer just acquired: no repeat purchase in the next t. */

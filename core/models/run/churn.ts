@@ -8,7 +8,12 @@
  */
 import { dayNumber, summarisePurchases, type CustomerSummary, type Purchase } from '../bgnbd/index.js';
 import { lifetimeValue } from '../clv/index.js';
-import { expectedAverageValue, fitSpendModel, type SpendModelParameters } from '../gammagamma/index.js';
+import {
+  expectedAverageValue,
+  fitSpendModel,
+  type SpendModel,
+  type SpendModelParameters,
+} from '../gammagamma/index.js';
 import {
   aliveProbability,
   compareByHoldout,
@@ -42,7 +47,8 @@ export interface ChurnMetrics {
   purchaseModel: Omit<AnyPurchaseModelParameters, 'model'> & { logLikelihood: number; groups: number };
   /** With `model: auto`: the calibration-versus-holdout comparison that chose the model. */
   holdout?: ChurnHoldout;
-  spendModel: { p: number; q: number; gamma: number; logLikelihood: number; customers: number } | null;
+  /** In a limit model (see `limit`) q and γ are infinite, written null in JSON, and `note` says why. */
+  spendModel: SpendModel | null;
   /** Why there is no spend model (and so no CLV), when there is none. */
   spendWarning?: string;
   horizonDays: number;
@@ -192,7 +198,9 @@ export function fitChurnModel(
   }
   const saved: SavedChurnModel = {
     purchases: purchaseParameters(fitted),
-    spend: spend ? { p: spend.p, q: spend.q, gamma: spend.gamma } : null,
+    spend: spend
+      ? { p: spend.p, q: spend.q, gamma: spend.gamma, ...(spend.limit ? { limit: spend.limit } : {}) }
+      : null,
     horizonDays: settings.horizon_days,
     clvHorizonDays: settings.clv_horizon_days,
     monthlyDiscountRate: settings.monthly_discount_rate,
