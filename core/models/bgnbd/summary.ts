@@ -1,4 +1,5 @@
 /** Builds the per-customer frequency / recency / age / average value summary the prediction models are fitted on. */
+import { calendarDay, parseTimestamp } from '../../../plugins/model/timestamps.js';
 
 /** One customer's calibration summary; times are in weeks. */
 export interface CustomerSummary {
@@ -23,22 +24,17 @@ export interface Purchase {
   value: number;
 }
 
-const DAY_MS = 86_400_000;
-
 /**
- * Whole days since 1970-01-01 of a date written `YYYY-MM-DD`, `YYYYMMDD`, or an ISO timestamp (its UTC date).
+ * Whole days since 1970-01-01 of the calendar day a timestamp falls on in `timeZone` (UTC by default), read by the one
+ * timestamp parser (plugins/model/timestamps): `YYYY-MM-DD`, `YYYYMMDD`, naive `YYYY-MM-DD HH:MM:SS` (in the zone),
+ * or ISO-8601 with an offset. Impossible dates, bare numbers and years outside 1900–2200 throw a TimestampError.
  *
  * @example
  * dayNumber('1997-09-30') - dayNumber('19970101'); // 272
  */
-export function dayNumber(text: string): number {
-  const t = text.trim();
-  const compact = /^(\d{4})(\d{2})(\d{2})$/.exec(t);
-  const ms = compact
-    ? Date.UTC(Number(compact[1]), Number(compact[2]) - 1, Number(compact[3]))
-    : Date.parse(t.length === 10 ? `${t}T00:00:00Z` : t);
-  if (!Number.isFinite(ms)) throw new Error(`not a date: "${text}" (write YYYY-MM-DD, YYYYMMDD or an ISO timestamp)`);
-  return Math.floor(ms / DAY_MS);
+export function dayNumber(text: string, options: { timeZone?: string } = {}): number {
+  const timeZone = options.timeZone ?? 'UTC';
+  return calendarDay(parseTimestamp(text, { compactDates: true, timeZone }), timeZone);
 }
 
 /**
