@@ -17,11 +17,13 @@ import { parseArgs } from 'node:util';
 import {
   applyPreparation,
   automaticK,
+  cellAt,
   columnIndex,
   dbscan,
   fitPreparation,
   formatCsv,
   kMeans,
+  numberCell,
   parseCsv,
   profileClusters,
   ward,
@@ -97,29 +99,67 @@ export const command: Command = {
       return usage(`--algorithm is kmeans, dbscan or hierarchical, got "${o.algorithm}"`);
     if (o.algorithm === 'hierarchical' && (minK !== maxK || minK < 2))
       return usage(`hierarchical clustering cuts the tree at one k: pass --k 5 (got "${o.k}")`);
-    const sample = Number(o.sample);
+    const whole = (text: string): number => (/^\d+$/.test(text.trim()) ? Number(text) : NaN);
+    const sample = whole(o.sample);
     if (!Number.isInteger(sample) || sample < 2)
       return usage(`--sample expects a whole number of rows (2 or more), got "${o.sample}"`);
-    const seed = Number(o.seed);
-    const eps = Number(o.eps);
-    const minSamples = Number(o['min-samples']);
+    const seed = /^-?\d+$/.test(o.seed.trim()) ? Number(o.seed) : NaN;
+    const eps = /^(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(o.eps.trim()) ? Number(o.eps) : NaN;
+    const minSamples = whole(o['min-samples']);
     if (!Number.isInteger(seed)) return usage(`--seed expects a whole number, got "${o.seed}"`);
-    if (!(eps > 0) || !(minSamples >= 1)) return usage('--eps must be positive and --min-samples at least 1');
+    if (!(eps > 0)) return usage(`--eps expects a positive number, got "${o.eps}"`);
+    if (!(minSamples >= 1))
+      return usage(`--min-samples expects a whole number of rows (1 or more), got "${o['min-samples']}"`);
     try {
       const table = parseCsv(readFileSync(file, 'utf8'));
       const idAt = columnIndex(table, o.id);
+      const n = table.rows.length;
+      if (n < 2)
+        throw new Error(
+          `${file} has ${n === 0 ? 'no rows' : 'one row'} under its header: clustering needs at least 2 rows`,
+        );
+      // Duplicated ids are refused rather than aggregated: a row is one customer's features, and two rows for one id
+      // mean an export or a join went wrong; summing or averaging them would be a guess about which.
+      const seen = new Map<string, number>();
+      table.rows.forEach((row, r) => {
+        const id = (row[idAt] ?? '').trim();
+        if (id === '') throw new Error(`${cellAt(file, table, r, o.id as string)}: the id is empty`);
+        const first = seen.get(id);
+        if (first !== undefined)
+          throw new Error(
+            `${cellAt(file, table, r, o.id as string)}: the id "${id}" is already on line ${table.lines[first]}; one row per id (aggregate the rows first)`,
+          );
+        seen.set(id, r);
+      });
       const columns: Record<string, Float64Array> = {};
       for (const f of features) {
         const at = columnIndex(table, f);
-        columns[f] = Float64Array.from(table.rows, (row, line) => {
-          const v = Number(row[at]);
-          if (row[at] === undefined || row[at] === '' || !Number.isFinite(v))
-            throw new Error(`line ${line + 2}: ${f} "${row[at] ?? ''}" is not a number`);
-          return v;
+        columns[f] = Float64Array.from(table.rows, (row, r) => {
+          try {
+            return numberCell(row[at]);
+          } catch (error) {
+            throw new Error(`${cellAt(file, table, r, f)}: ${(error as Error).message}`);
+          }
         });
+      }
+      for (const f of log1p) {
+        const values = columns[f];
+        const r = values ? values.findIndex((v) => v < 0) : -1;
+        if (values && r !== -1)
+          throw new Error(
+            `${cellAt(file, table, r, f)}: ${values[r]} is negative, and --log1p takes ln(1 + x) of values from 0 up; leave "${f}" out of --log1p or correct the data`,
+          );
       }
       const preparation = fitPreparation(columns, { features, log1p });
       const matrix = applyPreparation(preparation, columns);
+      const distinct = new Set<string>();
+      for (let i = 0; i < matrix.rows && distinct.size <= maxK; i++)
+        distinct.add(matrix.values.subarray(i * matrix.features, (i + 1) * matrix.features).join(','));
+      if (o.algorithm !== 'dbscan' && minK > distinct.size)
+        throw new Error(
+          `--k asks for ${minK === maxK ? minK : `at least ${minK}`} clusters, but the ${matrix.rows} rows have only ${distinct.size} distinct points`,
+        );
+      const topK = Math.min(maxK, distinct.size);
       let labels: Int32Array;
       let k: number;
       let sweep: SweepPoint[] = [];
@@ -146,7 +186,7 @@ export const command: Command = {
           { k, inertia, silhouette: silhouette(matrix, labels, k, sampleIndices(matrix.rows, 10_000, seed + 1)) },
         ];
         model = { preparation, centroids: Array.from(result.centroids), k };
-      } else if (minK === maxK) {
+      } else if (minK === topK) {
         const result = kMeans(matrix, { k: minK, seed });
         labels = result.labels;
         k = minK;
@@ -160,7 +200,11 @@ export const command: Command = {
         ];
         model = { preparation, centroids: Array.from(result.centroids), k };
       } else {
-        const result = automaticK(matrix, { minK, maxK, seed });
+        const result = automaticK(matrix, { minK, maxK: topK, seed });
+        if (topK < maxK)
+          result.choice.reasons.push(
+            `k stopped at ${topK}: the rows have only ${topK} distinct points, so more clusters would be empty`,
+          );
         labels = result.model.labels;
         k = result.choice.k;
         sweep = result.sweep;

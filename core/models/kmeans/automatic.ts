@@ -65,6 +65,8 @@ export interface AutomaticKResult {
 export function automaticK(matrix: Matrix, options: AutomaticKOptions = {}): AutomaticKResult {
   const minK = options.minK ?? 2;
   const maxK = Math.min(options.maxK ?? 10, matrix.rows - 1);
+  if (matrix.rows < 3)
+    throw new Error(`automatic k needs at least 3 rows (k from 2 up to one less than the rows), got ${matrix.rows}`);
   if (minK < 2 || maxK < minK)
     throw new Error(`the k range must lie within 2..${matrix.rows - 1}, got ${minK}..${options.maxK ?? 10}`);
   const seed = options.seed ?? 0;
