@@ -206,7 +206,8 @@ export const command: Command = {
       }
       const purchaseModel = model as PurchaseModel;
       const spend: SpendModel = fitSpendModel(summary.x, summary.monetary);
-      if (!spend.limit && !(spend.q > 1))
+      // q is the shape of the spend rates (own-average: of the averages); the population's mean exists above 1.
+      if ((!spend.limit || spend.limit.kind === 'own-average') && !(spend.q > 1))
         throw new Error(
           `the spend model's q is ${spend.q.toPrecision(3)}, not above 1: average values are so spread out that the mean order value is infinite, and expected values and CLV would be meaningless. Look for extreme values (a wholesale order, a typo) and leave them out`,
         );
