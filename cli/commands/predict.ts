@@ -182,7 +182,7 @@ export const command: Command = {
       const { purchases, returns } = applyReturns(lines, o.returns as 'exclude' | 'net');
       if (purchases.length === 0)
         throw new Error(
-          `${file}: none of its ${lines.length} lines is a purchase with a positive value (${returns.lines} are returns, ${returns.zero} have value 0)`,
+          `${file}: none of its ${lines.length} lines is a purchase: all are returns (cancellations or negative values)`,
         );
       const summary = summarisePurchases(purchases, calibrationEnd);
       const asOf = new Date(calibrationEnd * 86_400_000).toISOString().slice(0, 10);
@@ -241,7 +241,7 @@ export const command: Command = {
           `${summary.customers.length} customers, calibration end ${report.calibrationEnd} (${timeZone})\n` +
             returnLine +
             (anonymous > 0 ? `${anonymous} lines without a customer id left out\n` : '') +
-            (returns.zero > 0 ? `${returns.zero} lines with value 0 left out (not purchases)\n` : '') +
+            (returns.zero > 0 ? `${returns.zero} lines with value 0 (counted as purchases)\n` : '') +
             (late.length > 0
               ? `${late.length} customers first bought after the calibration end: not scored (listed in --out with a note)\n`
               : '') +
@@ -336,7 +336,7 @@ export interface ReturnsReport {
   cancellations: number;
   /** Their total value (negative). */
   value: number;
-  /** Lines with value 0, left out under either policy. */
+  /** Lines with value 0: purchases (a free order is still an order), counted. */
   zero: number;
   /** net: returns subtracted from an earlier purchase day; days netted to 0 or less; returns with no earlier day. */
   netted: number;
@@ -347,7 +347,7 @@ export interface ReturnsReport {
 /**
  * Applies the returns policy. A return never adds a purchase or a customer. exclude: return lines are left out. net:
  * each return is subtracted from the customer's latest purchase day on or before it; a day netted to 0 or less is no
- * longer a purchase; a return with no earlier purchase day is left out. Lines of value 0 are left out either way.
+ * longer a purchase; a return with no earlier purchase day is left out. A line of value 0 is a purchase.
  */
 export function applyReturns(
   lines: readonly PurchaseLine[],
@@ -365,6 +365,7 @@ export function applyReturns(
   };
   const days = new Map<string, Map<number, number>>();
   const returned: Purchase[] = [];
+  const netted = new Set<string>();
   for (const line of lines) {
     if (line.returned) {
       returns.lines++;
@@ -372,10 +373,7 @@ export function applyReturns(
       returned.push(line);
       continue;
     }
-    if (line.value === 0) {
-      returns.zero++;
-      continue;
-    }
+    if (line.value === 0) returns.zero++;
     let byDay = days.get(line.customer);
     if (!byDay) days.set(line.customer, (byDay = new Map()));
     byDay.set(line.day, (byDay.get(line.day) ?? 0) + line.value);
@@ -392,12 +390,13 @@ export function applyReturns(
       }
       returns.netted++;
       byDay.set(latest, (byDay.get(latest) as number) - Math.abs(r.value));
+      netted.add(`${r.customer}\u0000${latest}`);
     }
   }
   const purchases: Purchase[] = [];
   for (const [customer, byDay] of days)
     for (const [day, value] of byDay) {
-      if (value > 0) purchases.push({ customer, day, value });
+      if (value > 0 || !netted.has(`${customer}\u0000${day}`)) purchases.push({ customer, day, value });
       else returns.cancelledDays++;
     }
   return { purchases, returns };
