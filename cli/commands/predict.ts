@@ -1,12 +1,17 @@
 /**
  * `segflow predict <transactions.csv> --customer <col> --date <col> --value <col> --calibration-end <date>`: builds
- * the frequency / recency / age / average value summary, fits BG/NBD (or MBG/NBD) and Gamma-Gamma, prints the
- * parameters and log-likelihood, and writes per-customer P(alive), expected purchases and CLV with `--out`.
+ * the frequency / recency / age / average value summary, fits BG/NBD (or MBG/NBD, or Pareto/NBD, or the one of the
+ * three that best predicts the holdout) and Gamma-Gamma, prints the parameters and log-likelihood, and writes
+ * per-customer P(alive), expected purchases and CLV with `--out`.
  *
  * `--json` prints one object (stable; fields are only ever added):
  * { "calibrationEnd": "YYYY-MM-DD", "horizonDays": number, "monthlyDiscountRate": number, "customers": number,
- *   "purchaseModel": { "model": "bgnbd" | "mbgnbd", "r", "alpha", "a", "b", "logLikelihood": number },
- *   "logLikelihoods": { "bgnbd"?: number, "mbgnbd"?: number },
+ *   "purchaseModel": { "model": "bgnbd" | "mbgnbd", "r", "alpha", "a", "b", "logLikelihood": number }
+ *                  | { "model": "paretonbd", "r", "alpha", "s", "beta", "logLikelihood": number },
+ *   "logLikelihoods": { "bgnbd"?: number, "mbgnbd"?: number, "paretonbd"?: number },
+ *   "holdout"?: { "holdoutEnd": "YYYY-MM-DD", "holdoutWeeks": number, "chosen": string, "reason": string,
+ *                 "buckets": [{ "frequency": "0" … "6+", "customers", "actual", "predicted": { <model>: number } }],
+ *                 "errors": { <model>: number | null } },   (with --model auto)
  *   "spendModel": { "p", "q", "gamma", "logLikelihood", "customers": number } | null }
  * The spend model carries `limit` and `note` when the fit lies on its boundary (q and γ are then null), and
  * `logLikelihood` is null for the constant model. `returns` counts the return lines and what was done with them.
@@ -21,20 +26,25 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { checkTimeZone } from '../../plugins/model/timestamps.js';
 import { parseArgs } from 'node:util';
 import {
+  aliveProbability,
+  compareByHoldout,
+  describePurchaseModel,
+  expectedPurchasesGiven,
+  fitAnyPurchaseModel,
+  formatHoldoutTable,
+  type AnyPurchaseModel,
+  type HoldoutComparison,
+  type PurchaseModelName,
   cellAt,
   columnIndex,
-  conditionalExpectedPurchases,
   dayNumber,
   expectedAverageValue,
-  fitPurchaseModel,
   fitSpendModel,
   formatCsv,
   lifetimeValue,
   numberCell,
   parseCsv,
-  probabilityAlive,
   summarisePurchases,
-  type PurchaseModel,
   type Purchase,
   type SpendModel,
 } from '../../core/models/index.js';
@@ -43,7 +53,7 @@ import { EXIT, type Command } from '../main.js';
 const HELP = `usage: segflow predict <transactions.csv> --customer <col> --date <col> --value <col> --calibration-end <date>
                        [--quantity <col>] [--invoice <col>] [--returns exclude|net] [--timezone <IANA zone>]
                        [--missing-customer error|skip]
-                       [--currency EUR] [--horizon 90d] [--discount 0.01] [--model bgnbd|mbgnbd|auto] [--json]
+                       [--currency EUR] [--horizon 90d] [--discount 0.01] [--model bgnbd|mbgnbd|pareto-nbd|auto] [--json]
                        [--out file.csv]
 
 Fits the BG/NBD purchase model and the Gamma-Gamma spend model on the purchases up to the calibration end (purchases
@@ -65,7 +75,10 @@ options:
   --calibration-end <date>     last day of the calibration period (inclusive)
   --horizon <n>d|w|m|y         horizon of expected purchases and CLV (default 90d)
   --discount <rate>            monthly discount rate for CLV (default 0.01)
-  --model bgnbd|mbgnbd|auto    BG/NBD (default); MBG/NBD also lets one-time buyers drop out; auto keeps the better fit
+  --model bgnbd|mbgnbd|pareto-nbd|auto
+                               BG/NBD (default); MBG/NBD also lets one-time buyers drop out; Pareto/NBD lets customers
+                               drop out at any time; auto fits all three and keeps the one that best predicts the
+                               purchases after the calibration end (the holdout), and prints the holdout table
   --json                       print the fitted models as JSON (see the module comment for the shape)
   --out <file.csv>             write one row per customer
 `;
@@ -117,8 +130,9 @@ export const command: Command = {
     if (!file) return usage('name the transactions CSV');
     if (!o.customer || !o.date || !o.value || !o['calibration-end'])
       return usage('--customer, --date, --value and --calibration-end are required');
-    if (!['bgnbd', 'mbgnbd', 'auto'].includes(o.model))
-      return usage(`--model is bgnbd, mbgnbd or auto, got "${o.model}"`);
+    const modelName = o.model === 'pareto-nbd' ? 'paretonbd' : o.model;
+    if (!['bgnbd', 'mbgnbd', 'paretonbd', 'auto'].includes(modelName))
+      return usage(`--model is bgnbd, mbgnbd, pareto-nbd or auto, got "${o.model}"`);
     if (o['missing-customer'] !== 'error' && o['missing-customer'] !== 'skip')
       return usage(`--missing-customer is error or skip, got "${o['missing-customer']}"`);
     if (o.returns !== 'exclude' && o.returns !== 'net') return usage(`--returns is exclude or net, got "${o.returns}"`);
@@ -198,13 +212,21 @@ export const command: Command = {
           `every one of the ${summary.customers.length} customers bought on one day only up to ${asOf}: with no repeat purchase the models cannot tell how often customers buy or whether they have left (BG/NBD's a and b, and the spend model, cannot be estimated). Choose a later --calibration-end or use a longer history; until then, rank customers by recency instead`,
         );
       const logLikelihoods: Record<string, number> = {};
-      let model: PurchaseModel | undefined;
-      for (const kind of o.model === 'auto' ? (['bgnbd', 'mbgnbd'] as const) : [o.model as 'bgnbd' | 'mbgnbd']) {
-        const fitted = fitPurchaseModel(summary, { model: kind });
-        logLikelihoods[kind] = fitted.logLikelihood;
-        if (!model || fitted.logLikelihood > model.logLikelihood) model = fitted;
+      let holdout: HoldoutComparison | null = null;
+      let purchaseModel: AnyPurchaseModel;
+      if (modelName === 'auto') {
+        const holdoutEnd = purchases.reduce((last, p) => Math.max(last, p.day), -Infinity);
+        if (!(holdoutEnd > calibrationEnd))
+          throw new Error(
+            '--model auto compares the models on the purchases after --calibration-end, and there are none',
+          );
+        holdout = compareByHoldout(purchases, calibrationEnd, holdoutEnd);
+        for (const m of holdout.models) if (m.fitted) logLikelihoods[m.model] = m.fitted.logLikelihood;
+        purchaseModel = holdout.models.find((m) => m.model === holdout?.chosen)?.fitted as AnyPurchaseModel;
+      } else {
+        purchaseModel = fitAnyPurchaseModel(summary, modelName as PurchaseModelName);
+        logLikelihoods[modelName] = purchaseModel.logLikelihood;
       }
-      const purchaseModel = model as PurchaseModel;
       const spend: SpendModel = fitSpendModel(summary.x, summary.monetary);
       // q is the shape of the spend rates (own-average: of the averages); the population's mean exists above 1.
       if ((!spend.limit || spend.limit.kind === 'own-average') && !(spend.q > 1))
@@ -221,8 +243,12 @@ export const command: Command = {
         horizonDays: horizon,
         monthlyDiscountRate: discount,
         customers: summary.customers.length,
-        purchaseModel: pick(purchaseModel, ['model', 'r', 'alpha', 'a', 'b', 'logLikelihood']),
+        purchaseModel:
+          purchaseModel.model === 'paretonbd'
+            ? pick(purchaseModel, ['model', 'r', 'alpha', 's', 'beta', 'logLikelihood'])
+            : pick(purchaseModel, ['model', 'r', 'alpha', 'a', 'b', 'logLikelihood']),
         logLikelihoods,
+        ...(holdout ? { holdout: holdoutReport(holdout) } : {}),
         spendModel: {
           ...pick(spend, ['p', 'q', 'gamma', 'logLikelihood', 'customers']),
           ...(spend.limit ? { limit: spend.limit, note: spend.note } : {}),
@@ -245,7 +271,10 @@ export const command: Command = {
             (late.length > 0
               ? `${late.length} customers first bought after the calibration end: not scored (listed in --out with a note)\n`
               : '') +
-            `${m.model === 'bgnbd' ? 'BG/NBD' : 'MBG/NBD'}: r ${m.r.toFixed(3)}, alpha ${m.alpha.toFixed(3)}, a ${m.a.toFixed(3)}, b ${m.b.toFixed(3)}, log-likelihood ${m.logLikelihood.toFixed(1)} (times in weeks)\n` +
+            (holdout
+              ? `holdout: purchases after ${report.calibrationEnd} to ${day(holdout.holdoutEnd)} (${holdout.holdoutWeeks.toFixed(1)} weeks), mean per customer by calibration repeat purchases\n${formatHoldoutTable(holdout)}\nchose ${holdout.reason}\n`
+              : '') +
+            `${describePurchaseModel(m)}, log-likelihood ${m.logLikelihood.toFixed(1)} (times in weeks)\n` +
             (spend.limit
               ? `Gamma-Gamma on ${spend.customers} repeat buyers: ${spend.note}${spend.logLikelihood === null ? '' : `; log-likelihood ${spend.logLikelihood.toFixed(1)}`}\n`
               : `Gamma-Gamma on ${spend.customers} repeat buyers: p ${spend.p.toFixed(2)}, q ${spend.q.toFixed(2)}, gamma ${spend.gamma.toFixed(2)}, log-likelihood ${(spend.logLikelihood as number).toFixed(1)}\n`),
@@ -266,8 +295,8 @@ export const command: Command = {
             { horizonDays: horizon, monthlyDiscountRate: discount },
           );
           const cells = [
-            round(probabilityAlive(purchaseModel, x, tx, T)),
-            round(conditionalExpectedPurchases(purchaseModel, horizon / 7, x, tx, T)),
+            round(aliveProbability(purchaseModel, x, tx, T)),
+            round(expectedPurchasesGiven(purchaseModel, horizon / 7, x, tx, T)),
             round(value),
             round(clv),
           ];
@@ -404,6 +433,21 @@ export function applyReturns(
 
 function round2(v: number): string {
   return v.toFixed(2);
+}
+
+function day(n: number): string {
+  return new Date(n * 86_400_000).toISOString().slice(0, 10);
+}
+
+function holdoutReport(h: HoldoutComparison): object {
+  return {
+    holdoutEnd: day(h.holdoutEnd),
+    holdoutWeeks: h.holdoutWeeks,
+    buckets: h.buckets.map((b) => pick(b, ['frequency', 'customers', 'actual', 'predicted'])),
+    errors: Object.fromEntries(h.models.map((m) => [m.model, m.fitted ? m.error : null])),
+    chosen: h.chosen,
+    reason: h.reason,
+  };
 }
 
 function pick<T extends object, K extends keyof T>(object: T, keys: K[]): Pick<T, K> {
