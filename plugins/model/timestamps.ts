@@ -26,10 +26,22 @@ export interface TimestampOptions {
   epochMilliseconds?: boolean;
 }
 
-/** Years a timestamp may fall in: outside them a value is a mistake (a bare number, a sentinel, a typo). */
+/**
+ * Years a timestamp may fall in: outside them a value is a mistake (a bare number, a sentinel, a typo).
+ *
+ * @example
+ * `expected a year from ${TIMESTAMP_YEARS.from} to ${TIMESTAMP_YEARS.to}`;
+ */
 export const TIMESTAMP_YEARS = { from: 1900, to: 2200 } as const;
 
-/** Why a text is not a timestamp; `reason` is a sentence without the location, which the caller adds. */
+/**
+ * Why a text is not a timestamp; `reason` is a sentence without the location, which the caller adds.
+ *
+ * @example
+ * try { parseTimestamp('1997-02-30'); } catch (error) {
+ *   if (error instanceof TimestampError) throw new Error(`orders.csv:12, column date: ${error.reason}`);
+ * }
+ */
 export class TimestampError extends Error {
   readonly code = 'invalid_timestamp';
   constructor(
@@ -172,7 +184,12 @@ export function checkTimeZone(timeZone: string): string {
   }
 }
 
-/** The zone's offset from UTC, in milliseconds, at an instant. */
+/**
+ * The zone's offset from UTC, in milliseconds, at an instant.
+ *
+ * @example
+ * zoneOffset(Date.UTC(2026, 6, 1), 'Europe/London'); // 3_600_000 (summer time)
+ */
 export function zoneOffset(instant: number, timeZone: string): number {
   if (timeZone === 'UTC') return 0;
   const parts: Record<string, number> = {};
