@@ -20,6 +20,16 @@ export default tseslint.config(
     rules: { 'segflow/folder-imports': 'error' },
   },
   {
+    // The store is async: a forgotten `await` on a store call (or on anything built on one) fails lint here.
+    files: ['core/**/*.ts', 'sync/**/*.ts', 'server/**/*.ts', 'cli/**/*.ts', 'bench/**/*.ts', 'test/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+    },
+  },
+  {
     files: ['bin/**/*.js', 'server/console/**/*.js'],
     languageOptions: {
       globals: {

@@ -66,10 +66,10 @@ export const benchmark: Benchmark = {
 
       // Membership goes out the way a job pushes it: contacts in the store, members entered, the planner diffing
       // them against delivered state, pushSegments batching them to the destination.
-      const store = openStore(join(dir, 'bench.db'));
+      const store = await openStore(join(dir, 'bench.db'));
       try {
         for (let i = 0; i < contactRecords.length; i += 1_000) {
-          loadPage(store, {
+          await loadPage(store, {
             connection: 'hubspot',
             stream: 'contacts',
             records: contactRecords.slice(i, i + 1_000),
@@ -77,10 +77,10 @@ export const benchmark: Benchmark = {
           });
         }
         const segment = { key: 'bench', name: 'Bench segment' };
-        store.transaction(() => {
+        await store.transaction(async (tx) => {
           for (const record of contactRecords.slice(0, changes)) {
-            const contact = findContactByExternalId(store, 'hubspot', record.externalId);
-            if (contact) enterSegment(store, segment.key, contact.id, 1);
+            const contact = await findContactByExternalId(tx, 'hubspot', record.externalId);
+            if (contact) await enterSegment(tx, segment.key, contact.id, 1);
           }
         });
         const push = () =>
@@ -118,7 +118,7 @@ export const benchmark: Benchmark = {
           `| second unchanged push | ${(again.segments[0]?.added ?? 0) + (again.segments[0]?.removed ?? 0)} | | | ${againCalls} calls (target 0) |`,
         );
       } finally {
-        store.close();
+        await store.close();
       }
     } finally {
       await sandbox.close();

@@ -105,10 +105,10 @@ export const benchmark: Benchmark = {
 
       // Out, as a job pushes it: the members in the store, `segments` segments each holding a slice of the main
       // audience, the planner diffing them against delivered state and pushSegments sending them to tags.
-      const store = openStore(join(dir, 'bench.db'));
+      const store = await openStore(join(dir, 'bench.db'));
       try {
         for (let i = 0; i < memberRecords.length; i += 1_000) {
-          loadPage(store, {
+          await loadPage(store, {
             connection: 'mailchimp',
             stream: 'members',
             records: memberRecords.slice(i, i + 1_000),
@@ -119,19 +119,19 @@ export const benchmark: Benchmark = {
         const perSegment = Math.floor(Math.min(changesWanted, audience.length * segments) / segments);
         const refs = Array.from({ length: segments }, (_, s) => ({ key: `seg${s}`, name: `Bench tag ${s}` }));
         let entered = 0;
-        store.transaction(() => {
-          refs.forEach((segment, s) => {
+        await store.transaction(async (tx) => {
+          for (const [s, segment] of refs.entries()) {
             const begin =
               audience.length >= perSegment * segments
                 ? s * perSegment
                 : Math.floor((s * (audience.length - perSegment)) / Math.max(1, segments - 1));
             for (const entry of audience.slice(begin, begin + perSegment)) {
-              const contact = findContactByExternalId(store, 'mailchimp', entry.hash);
+              const contact = await findContactByExternalId(tx, 'mailchimp', entry.hash);
               if (!contact) continue;
-              enterSegment(store, segment.key, contact.id, 1);
+              await enterSegment(tx, segment.key, contact.id, 1);
               entered++;
             }
-          });
+          }
         });
         const config = destinationSpec.parse({ ...sandboxConfig(members), audienceId: main });
         const push = async () => {
@@ -194,7 +194,7 @@ export const benchmark: Benchmark = {
             "Membership goes out as a job pushes it: the members loaded into a SQLite store, entered in the segments, the planner (core/planner planPush) diffing them against delivered state and pushSegments (sync/push) sending them, segment after segment; the second run is the same push again. CPU time is this process's, the in-process sandbox included.",
         ];
       } finally {
-        store.close();
+        await store.close();
       }
     } finally {
       await members.close();

@@ -168,9 +168,9 @@ async function sandboxProcess(): Promise<void> {
  */
 async function scheduled(dir: string, contacts: number, events: number): Promise<void> {
   const storePath = join(dir, 'scheduled.db');
-  const store = openStore(storePath);
-  generate(store, contacts, events);
-  store.close();
+  const store = await openStore(storePath);
+  await generate(store, contacts, events);
+  await store.close();
   const file = join(dir, 'scheduled.yaml');
   writeFileSync(file, `segments:\n  - include: ${JSON.stringify(resolve('config/segments/starter.yaml'))}\n`);
   const segments = (await loadConfig(file, { registry: builtinRegistry(), env: {} })).segments;
@@ -297,8 +297,8 @@ server:
       const ready = nextLine(sched.lines, 'the scheduled process');
 
       log(`real-time store: generating ${contacts} contacts and ${baseEvents} events`);
-      const base = openStore(config.store.path);
-      generate(base, contacts, baseEvents);
+      const base = await openStore(config.store.path);
+      await generate(base, contacts, baseEvents);
       // The website has identified every customer once (userId and email), as a site does at sign-in.
       for (let from = 1; from <= contacts; from += 5000) {
         const records: ContactRecord[] = [];
@@ -310,14 +310,14 @@ server:
             traits: { email: `person${i}@example.com`, updated_at: '2026-01-01T00:00:00.000Z' },
           });
         }
-        loadPage(base, { connection: 'website', stream: 'identify', records, checkpoint: null });
+        await loadPage(base, { connection: 'website', stream: 'identify', records, checkpoint: null });
       }
-      base.close();
+      await base.close();
       const first = await runJob(config, 'nightly', { registry });
       log(`first scheduled run over the real-time store: ${first.status}`);
       await ready;
 
-      const store = openStore(config.store.path);
+      const store = await openStore(config.store.path);
       const deps = {
         config,
         store,
@@ -328,7 +328,7 @@ server:
       };
       const latencies = new Map<string, number[]>();
       let delivered = 0;
-      const realtime = startRealtime(deps, {
+      const realtime = await startRealtime(deps, {
         onFlush: (report) => {
           const list = latencies.get(report.destination) ?? [];
           for (const d of report.delivered) list.push(d.deliveredAt - Date.parse(d.receivedAt));
@@ -337,8 +337,8 @@ server:
         },
       });
       const app = new Hono();
-      app.get('/health', (c) => {
-        store.statement('SELECT 1').get();
+      app.get('/health', async (c) => {
+        await store.get('SELECT 1');
         return c.json({ ok: true });
       });
       app.route('/', ingestRoutes(deps));
@@ -365,13 +365,11 @@ server:
       sched.process.stdin!.write('stop\n');
 
       const drainStart = Date.now();
-      const waiting = () =>
-        store
-          .statement(
-            'SELECT (SELECT COUNT(*) FROM realtime_inbox WHERE loaded_at IS NULL) + (SELECT COUNT(*) FROM realtime_touched) + (SELECT COUNT(*) FROM realtime_pending) AS n',
-          )
-          .get() as { n: number };
-      while (waiting().n > 0 && Date.now() - drainStart < 120_000) await new Promise((r) => setTimeout(r, 100));
+      const waiting = async () =>
+        (await store.get(
+          'SELECT (SELECT COUNT(*) FROM realtime_inbox WHERE loaded_at IS NULL) + (SELECT COUNT(*) FROM realtime_touched) + (SELECT COUNT(*) FROM realtime_pending) AS n',
+        )) as { n: number };
+      while ((await waiting()).n > 0 && Date.now() - drainStart < 120_000) await new Promise((r) => setTimeout(r, 100));
       const drainMs = Date.now() - drainStart;
       await realtime.stop();
       server.close();
@@ -383,24 +381,21 @@ server:
         maxRssKb: number;
       };
 
-      const stored = (
-        store.statement("SELECT COUNT(*) AS n FROM events WHERE source = 'website'").get() as { n: number }
-      ).n;
+      const stored = ((await store.get("SELECT COUNT(*) AS n FROM events WHERE source = 'website'")) as { n: number })
+        .n;
       const undelivered = (
-        store
-          .statement(
-            `SELECT COUNT(*) AS n FROM memberships m LEFT JOIN delivered_state d
+        (await store.get(`SELECT COUNT(*) AS n FROM memberships m LEFT JOIN delivered_state d
              ON d.destination = 'cdp' AND d.segment_key = m.segment_key AND d.contact_id = m.contact_id
-           WHERE m.segment_key IN ('bought_today', 'visited_today') AND (d.status IS NULL OR d.status <> 'delivered')`,
-          )
-          .get() as { n: number }
+           WHERE m.segment_key IN ('bought_today', 'visited_today') AND (d.status IS NULL OR d.status <> 'delivered')`)) as {
+          n: number;
+        }
       ).n;
       const members = (
-        store
-          .statement("SELECT COUNT(*) AS n FROM memberships WHERE segment_key IN ('bought_today', 'visited_today')")
-          .get() as { n: number }
+        (await store.get(
+          "SELECT COUNT(*) AS n FROM memberships WHERE segment_key IN ('bought_today', 'visited_today')",
+        )) as { n: number }
       ).n;
-      store.close();
+      await store.close();
       const schedReport = JSON.parse(await nextLine(sched.lines, 'the scheduled process')) as {
         runs: number[];
         maxRssKb: number;

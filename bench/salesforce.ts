@@ -65,15 +65,15 @@ async function readStream(
 }
 
 /** Loads contacts into the store a page at a time, the stream's checkpoint with the last page; timed apart from the read. */
-function load(
+async function load(
   store: Store,
   stream: string,
   contacts: readonly ContactRecord[],
   checkpoint: StreamState | undefined,
-): void {
+): Promise<void> {
   for (let i = 0; i < contacts.length; i += PAGE) {
     const last = i + PAGE >= contacts.length;
-    loadPage(store, {
+    await loadPage(store, {
       connection: 'salesforce',
       stream,
       records: contacts.slice(i, i + PAGE),
@@ -140,7 +140,7 @@ export const benchmark: Benchmark = {
         logger: quiet,
         classifyError: classifySalesforceError,
       });
-      const store = openStore(join(dir, 'bench.db'));
+      const store = await openStore(join(dir, 'bench.db'));
       const rows: string[] = [];
       const row = (step: string, count: number, t: { seconds: number; cpu: number }, unit: string) =>
         rows.push(
@@ -157,17 +157,17 @@ export const benchmark: Benchmark = {
           row(`read ${name}`, read.value.count, read, 'records');
         }
         const readRequests = org.requestsToday;
-        const loaded = await timed(async () => load(store, 'contacts', contactRecords, states.get('contacts')));
+        const loaded = await timed(async () => await load(store, 'contacts', contactRecords, states.get('contacts')));
         row('load contacts into the store', contactRecords.length, loaded, 'records');
 
         // Membership goes out the way a job pushes it: the members entered in a segment, the planner diffing them
         // against delivered state, pushSegments batching them to the destination in collections of 200.
         const segment = { key: 'bench', name: 'Bench segment' };
-        store.transaction(() => {
+        await store.transaction(async (tx) => {
           for (const record of contactRecords.slice(0, changes)) {
             if (record.deleted === true) continue; // in the recycle bin: a segment never holds them
-            const contact = findContactByExternalId(store, 'salesforce', record.externalId);
-            if (contact) enterSegment(store, segment.key, contact.id, 1);
+            const contact = await findContactByExternalId(tx, 'salesforce', record.externalId);
+            if (contact) await enterSegment(tx, segment.key, contact.id, 1);
           }
         });
         const deleted = contactRecords.slice(0, changes).filter((r) => r.deleted === true).length;
@@ -220,7 +220,7 @@ export const benchmark: Benchmark = {
           for (const name of ['contacts', 'tasks']) {
             const read = await readStream(name, 'incremental', states.get(name), config, ctx);
             records += read.count;
-            if (name === 'contacts') load(store, 'contacts', read.contacts, read.state);
+            if (name === 'contacts') await load(store, 'contacts', read.contacts, read.state);
           }
           const readRequests = org.requestsToday - secondFrom;
           return { records, readRequests, outcome: await push() };
@@ -256,7 +256,7 @@ export const benchmark: Benchmark = {
           'Membership goes out as a job pushes it: contacts loaded into a SQLite store, the members entered in a segment, the planner (core/planner planPush) diffing them against delivered state and pushSegments (sync/push) batching them to the destination; the second run reads incrementally from the checkpoints and pushes again through the same path.',
         ].join('\n');
       } finally {
-        store.close();
+        await store.close();
       }
     } finally {
       await sandbox.close();

@@ -26,39 +26,40 @@ const TYPE_CASE = `CASE
   WHEN r < 70 THEN 'page_view' WHEN r < 80 THEN 'purchase' WHEN r < 83 THEN 'support_ticket'
   WHEN r < 91 THEN 'feature_used' WHEN r < 95 THEN 'form_submit' WHEN r < 96 THEN 'signup' ELSE 'custom' END`;
 
-export function generate(store: Store, contacts: number, events: number): void {
+export async function generate(store: Store, contacts: number, events: number): Promise<void> {
   const now = NOW.toISOString();
-  const c = store.connection;
-  store.transaction(() => {
-    c.prepare(
+  await store.transaction(async (tx) => {
+    await tx.run(
       `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
        INSERT INTO contacts (id, email, email_consent, traits, deleted, created_at, updated_at)
        SELECT i, 'person' || i || '@example.com', 'subscribed',
          json_object('country', CASE i % 5 WHEN 0 THEN 'FR' WHEN 1 THEN 'DE' WHEN 2 THEN 'US' WHEN 3 THEN 'GB' ELSE 'ES' END,
                      'created_at', strftime('%Y-%m-%dT%H:%M:%fZ', ?, '-' || ((i * 7919) % ${TWO_YEARS_S}) || ' seconds')),
          0, ?, ? FROM n`,
-    ).run(contacts, now, now, now);
-    c.prepare(
+      [contacts, now, now, now],
+    );
+    await tx.run(
       `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
        INSERT INTO identities (id, contact_id, source, external_id, email, seen, created_at, updated_at)
        SELECT i, i, 'bench', 'b' || i, 'person' || i || '@example.com', 1, ?, ? FROM n`,
-    ).run(contacts, now, now);
+      [contacts, now, now],
+    );
   });
   // Indexes and the contact_events trigger are rebuilt once after the raw inserts (a sorted bulk insert), as a
   // migration over an existing store would.
   const trigger = (
-    c.prepare(`SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'contact_events_insert'`).get() as {
+    (await store.get(`SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'contact_events_insert'`)) as {
       sql: string;
     }
   ).sql;
-  c.exec(
+  await store.exec(
     'DROP INDEX IF EXISTS events_contact; DROP INDEX IF EXISTS events_identity; DROP TRIGGER contact_events_insert;',
   );
   const chunk = 1_000_000;
   for (let from = 0; from < events; from += chunk) {
     const to = Math.min(events, from + chunk);
-    store.transaction(() => {
-      c.prepare(
+    await store.transaction(async (tx) => {
+      await tx.run(
         `WITH RECURSIVE n(i) AS (SELECT ? UNION ALL SELECT i + 1 FROM n WHERE i < ?),
          g AS (SELECT i, ((i * 2654435761) % ?) + 1 AS who, (i * 40503) % 100 AS r, (i * 69069) % ${TWO_YEARS_S} AS age FROM n)
          INSERT INTO events (source, source_event_id, contact_id, identity_id, type, occurred_at, value, properties, loaded_at)
@@ -70,12 +71,13 @@ export function generate(store: Store, contacts: number, events: number): void {
                 WHEN r BETWEEN 83 AND 90 THEN json_object('feature', 'f' || (i % 17))
                 ELSE '{}' END,
            ? FROM g`,
-      ).run(from + 1, to, contacts, now, now);
+        [from + 1, to, contacts, now, now],
+      );
     });
   }
-  rebuildContactEvents(store);
-  c.exec(`${trigger};`);
-  c.exec(
+  await rebuildContactEvents(store);
+  await store.exec(`${trigger};`);
+  await store.exec(
     'CREATE INDEX events_contact ON events (contact_id, occurred_at); CREATE INDEX events_identity ON events (identity_id); ANALYZE;',
   );
 }
@@ -87,11 +89,11 @@ const GENERATED = 'generated.json';
  * Takes a kept, fully generated store back to its state right after generation: the events the incremental step
  * added and everything features and segments wrote are deleted.
  */
-function resetGenerated(store: Store): void {
-  store.transaction(() => {
-    store
-      .statement(`DELETE FROM events WHERE source = 'bench' AND source_event_id >= 'new-' AND source_event_id < 'new.'`)
-      .run();
+async function resetGenerated(store: Store): Promise<void> {
+  await store.transaction(async (tx) => {
+    await tx.run(
+      `DELETE FROM events WHERE source = 'bench' AND source_event_id >= 'new-' AND source_event_id < 'new.'`,
+    );
     for (const table of [
       'contact_features',
       'feature_breakpoints',
@@ -102,7 +104,7 @@ function resetGenerated(store: Store): void {
       'segment_runs',
       'segment_definitions',
     ]) {
-      store.connection.exec(`DELETE FROM ${table}`);
+      await tx.exec(`DELETE FROM ${table}`);
     }
   });
 }
@@ -112,12 +114,12 @@ function resetGenerated(store: Store): void {
  * earlier complete generation at the same scale is reset and reused; otherwise any store there is deleted and
  * generated again.
  */
-function prepareStore(
+async function prepareStore(
   dir: string,
   contacts: number,
   events: number,
   log: (line: string) => void,
-): [Store, number | undefined] {
+): Promise<[Store, number | undefined]> {
   const path = join(dir, 'segflow.db');
   const marker = join(dir, GENERATED);
   const scale = JSON.stringify({ contacts, events });
@@ -128,14 +130,14 @@ function prepareStore(
     readFileSync(marker, 'utf8') === scale
   ) {
     log(`SEGMENTS_BENCH_REUSE=1: reusing the store generated earlier in ${dir} (reset to its generated state)`);
-    const store = openStore(path);
-    resetGenerated(store);
+    const store = await openStore(path);
+    await resetGenerated(store);
     return [store, undefined];
   }
   for (const f of [marker, path, `${path}-wal`, `${path}-shm`]) rmSync(f, { force: true });
-  const store = openStore(path);
+  const store = await openStore(path);
   log(`generating ${contacts} contacts and ${events} events`);
-  const [, generateMs] = timed(() => generate(store, contacts, events));
+  const [, generateMs] = await timed(async () => await generate(store, contacts, events));
   log(`generated in ${seconds(generateMs)} s`);
   if (process.env.SEGMENTS_BENCH_KEEP) writeFileSync(marker, scale);
   return [store, generateMs];
@@ -145,16 +147,16 @@ function seconds(ms: number): string {
   return (ms / 1000).toFixed(2);
 }
 
-function timed<T>(fn: () => T): [T, number] {
+async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   const start = performance.now();
-  const out = fn();
+  const out = await fn();
   return [out, performance.now() - start];
 }
 
 /** Wall and CPU time (all threads of the process) of fn, in ms. */
-function clocked<T>(fn: () => T): [T, number, number] {
+async function clocked<T>(fn: () => Promise<T>): Promise<[T, number, number]> {
   const cpu = process.cpuUsage();
-  const [out, ms] = timed(fn);
+  const [out, ms] = await timed(fn);
   const used = process.cpuUsage(cpu);
   return [out, ms, (used.user + used.system) / 1000];
 }
@@ -172,37 +174,37 @@ export const benchmark: Benchmark = {
     const contacts = Math.round(1_000_000 * fraction);
     const events = Math.round(10_000_000 * fraction);
     const dir = process.env.SEGMENTS_BENCH_KEEP ?? mkdtempSync(join(tmpdir(), 'segflow-bench-segments-'));
-    const [store, generateMs] = prepareStore(dir, contacts, events, log);
+    const [store, generateMs] = await prepareStore(dir, contacts, events, log);
     try {
       const segments = await starterSegments(dir);
 
       // The floor reads the same events the features read: contact_events, the copy of every event in contact order
       // (GROUP BY walks it without a sort or a look-up per event), on one thread.
-      const [groups, bareMs, bareCpu] = clocked(() => {
+      const [groups, bareMs, bareCpu] = await clocked(async () => {
         let n = 0;
-        for (const _ of store.connection
-          .prepare('SELECT contact_id, COUNT(*), SUM(value), MAX(occurred_at) FROM contact_events GROUP BY contact_id')
-          .iterate())
-          n++;
+        for await (const rows of store.iterate(
+          'SELECT contact_id, COUNT(*), SUM(value), MAX(occurred_at) FROM contact_events GROUP BY contact_id',
+        ))
+          n += rows.length;
         return n;
       });
       log(`bare GROUP BY: ${seconds(bareMs)} s over ${groups} contacts`);
-      const [featureRun, featuresMs, featuresCpu] = clocked(() =>
-        computeFeatures(store, { now: NOW, currency: CURRENCY }),
+      const [featureRun, featuresMs, featuresCpu] = await clocked(
+        async () => await computeFeatures(store, { now: NOW, currency: CURRENCY }),
       );
       log(`features: ${seconds(featuresMs)} s (${featureRun.warnings.join('; ')})`);
-      const [report, segmentsMs, segmentsCpu] = clocked(() => evaluateSegments(store, segments, { now: NOW }));
+      const [report, segmentsMs, segmentsCpu] = await clocked(
+        async () => await evaluateSegments(store, segments, { now: NOW }),
+      );
       log(`${segments.length} starter segments: ${seconds(segmentsMs)} s`);
 
       const touched = Array.from({ length: Math.floor(contacts / 100) }, (_, i) => 1 + ((i * 7919) % contacts));
       const unique = [...new Set(touched)];
-      store.transaction(() => {
-        const insert = store.statement(
-          `INSERT INTO events (source, source_event_id, contact_id, identity_id, type, occurred_at, value, properties, loaded_at)
-           VALUES ('bench', ?, ?, ?, ?, ?, ?, ?, ?)`,
-        );
-        unique.forEach((id, k) => {
-          insert.run(
+      await store.transaction(async (tx) => {
+        const insert = `INSERT INTO events (source, source_event_id, contact_id, identity_id, type, occurred_at, value, properties, loaded_at)
+           VALUES ('bench', ?, ?, ?, ?, ?, ?, ?, ?)`;
+        for (const [k, id] of unique.entries()) {
+          await tx.run(insert, [
             `new-${k}-a`,
             id,
             id,
@@ -211,13 +213,22 @@ export const benchmark: Benchmark = {
             120,
             '{"currency":"EUR","category":"new"}',
             NOW.toISOString(),
-          );
-          insert.run(`new-${k}-b`, id, id, 'email_open', '2026-02-28T11:00:00.000Z', null, '{}', NOW.toISOString());
-        });
+          ]);
+          await tx.run(insert, [
+            `new-${k}-b`,
+            id,
+            id,
+            'email_open',
+            '2026-02-28T11:00:00.000Z',
+            null,
+            '{}',
+            NOW.toISOString(),
+          ]);
+        }
       });
-      const [, incrementalMs, incrementalCpu] = clocked(() => {
-        recomputeContacts(store, unique, { now: NOW, currency: CURRENCY });
-        evaluateSegments(store, segments, { now: NOW, contacts: unique });
+      const [, incrementalMs, incrementalCpu] = await clocked(async () => {
+        await recomputeContacts(store, unique, { now: NOW, currency: CURRENCY });
+        await evaluateSegments(store, segments, { now: NOW, contacts: unique });
       });
       log(`incremental (${unique.length} contacts): ${seconds(incrementalMs)} s`);
 
@@ -225,7 +236,9 @@ export const benchmark: Benchmark = {
       const samples: number[] = [];
       for (let r = 0; r < runs; r++) {
         const ids = Array.from({ length: 1000 }, (_, i) => 1 + ((r * 104_729 + i * 15_485_863) % contacts));
-        samples.push(timed(() => recomputeContacts(store, ids, { now: NOW, currency: CURRENCY }))[1]);
+        samples.push(
+          (await timed(async () => await recomputeContacts(store, ids, { now: NOW, currency: CURRENCY })))[1],
+        );
       }
       samples.sort((a, b) => a - b);
       const p = (q: number) => samples[Math.min(samples.length - 1, Math.ceil(q * samples.length) - 1)] ?? 0;
@@ -254,7 +267,7 @@ export const benchmark: Benchmark = {
         `Setup (raw generation and indexes, not a measure): ${generateMs === undefined ? 'reused a kept store (SEGMENTS_BENCH_REUSE)' : `${seconds(generateMs)} s`}. ${fraction === 1 ? 'Full scale' : `At ${fraction} of full scale`}: ${full < 60_000 ? 'meets' : 'misses'} the 60 s target, incremental ${incrementalMs < 3000 ? 'meets' : 'misses'} 3 s, recompute p99 ${p(0.99) < 200 ? 'meets' : 'misses'} 200 ms.`,
       ].join('\n');
     } finally {
-      store.close();
+      await store.close();
       if (!process.env.SEGMENTS_BENCH_KEEP) rmSync(dir, { recursive: true, force: true });
     }
   },

@@ -2,8 +2,10 @@
  * The load path (loadPage: identity resolution, idempotent events, checkpoint per page) against the raw better-sqlite3
  * ceiling: a bare prepared INSERT of the same rows, in one transaction, into the same schema, indexes and pragmas.
  * Full scale: 1,000,000 contact records (700,000 people across three tools, emails repeated with different case) and
- * 5,000,000 events naming their contact by tool id or by email. Target: ≥ 50% of the ceiling, peak RSS < 1 GiB.
+ * 5,000,000 events naming their contact by tool id or by email (STORE_BENCH_CONTACTS=N runs N contact records and
+ * 5N events). Target: ≥ 50% of the ceiling, peak RSS < 1 GiB.
  */
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -107,22 +109,26 @@ function timer(): () => Timing {
   };
 }
 
-function ceiling(file: string, scale: Scale): Timing {
-  const store = openStore(file);
+async function ceiling(file: string, scale: Scale): Promise<Timing> {
+  // The store creates the schema, indexes and pragmas; the rows then go through the driver itself (no store API).
+  await (await openStore(file)).close();
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('cache_size = -65536');
   const now = new Date().toISOString();
   const stop = timer();
-  const contact = store.statement(
+  const contact = db.prepare(
     "INSERT INTO contacts (email, email_consent, traits, deleted, created_at, updated_at) VALUES (?, 'unknown', ?, 0, ?, ?)",
   );
-  const identity = store.statement(
-    `INSERT INTO identities (contact_id, source, external_id, email, linked_ids, traits, raw, record_updated_ms, seen, deleted, created_at, updated_at)
-     VALUES (?, ?, ?, ?, '[]', ?, ?, ?, 1, 0, ?, ?)`,
-  );
-  const event = store.statement(
-    `INSERT INTO events (source, source_event_id, contact_id, identity_id, type, occurred_at, value, properties, loaded_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
-  store.transaction(() => {
+  const identity =
+    db.prepare(`INSERT INTO identities (contact_id, source, external_id, email, linked_ids, traits, raw, record_updated_ms, seen, deleted, created_at, updated_at)
+     VALUES (?, ?, ?, ?, '[]', ?, ?, ?, 1, 0, ?, ?)`);
+  const event =
+    db.prepare(`INSERT INTO events (source, source_event_id, contact_id, identity_id, type, occurred_at, value, properties, loaded_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  db.transaction(() => {
     for (const page of pages(scale)) {
       for (const r of page.records) {
         if (r.kind === 'contact') {
@@ -157,24 +163,24 @@ function ceiling(file: string, scale: Scale): Timing {
         }
       }
     }
-  });
+  })();
   const timing = stop();
-  store.close();
+  db.close();
   return timing;
 }
 
-function loadPath(
+async function loadPath(
   file: string,
   scale: Scale,
   log: (line: string) => void,
-): Timing & { merged: number; contacts: number } {
-  const store = openStore(file);
+): Promise<Timing & { merged: number; contacts: number }> {
+  const store = await openStore(file);
   const started = performance.now();
   const stop = timer();
   let merged = 0;
   let n = 0;
   for (const page of pages(scale)) {
-    const result = loadPage(store, {
+    const result = await loadPage(store, {
       connection: 'bench',
       stream: page.stream,
       records: page.records,
@@ -186,8 +192,8 @@ function loadPath(
       log(`  load path: ${n.toLocaleString('en')} records, ${((performance.now() - started) / 1000).toFixed(0)} s`);
   }
   const timing = stop();
-  const contacts = (store.statement('SELECT COUNT(*) AS n FROM contacts').get() as { n: number }).n;
-  store.close();
+  const contacts = ((await store.get('SELECT COUNT(*) AS n FROM contacts')) as { n: number }).n;
+  await store.close();
   return { ...timing, merged, contacts };
 }
 
@@ -195,14 +201,18 @@ export const benchmark: Benchmark = {
   async run({ toy, log }) {
     const scale: Scale = toy
       ? { contacts: 10_000, events: 50_000, pageSize: 5_000 }
-      : { contacts: 1_000_000, events: 5_000_000, pageSize: 5_000 };
+      : {
+          contacts: Number(process.env.STORE_BENCH_CONTACTS ?? 1_000_000),
+          events: 5 * Number(process.env.STORE_BENCH_CONTACTS ?? 1_000_000),
+          pageSize: 5_000,
+        };
     const records = scale.contacts + scale.events;
     const dir = mkdtempSync(join(tmpdir(), 'segflow-bench-store-'));
     try {
       log(`ceiling: bare INSERTs of ${records.toLocaleString('en')} rows in one transaction`);
-      const top = ceiling(join(dir, 'ceiling.db'), scale);
+      const top = await ceiling(join(dir, 'ceiling.db'), scale);
       log(`load path: loadPage in pages of ${scale.pageSize}`);
-      const load = loadPath(join(dir, 'load.db'), scale, log);
+      const load = await loadPath(join(dir, 'load.db'), scale, log);
       const rss = process.resourceUsage().maxRSS * 1024;
       const ratio = top.seconds / load.seconds;
       const cpuRatio = top.cpuSeconds / load.cpuSeconds;

@@ -36,7 +36,7 @@ export interface ServerDeps {
   /** API calls, retries and 429s per connection made outside the server's own contexts (job runs), for /metrics. */
   connectionStats?: () => Record<string, CallStats>;
   /** Items waiting in in-memory queues (the real-time flusher), by queue name, for /metrics. */
-  queueDepth?: () => Record<string, number>;
+  queueDepth?: () => Promise<Record<string, number>>;
   /** How long a console session lasts. Default 12 hours. */
   sessionTtlMs?: number;
 }

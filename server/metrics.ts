@@ -30,9 +30,9 @@ class Exposition {
 export function metricsRoutes(shared: Shared): Hono {
   const { deps } = shared;
   const app = new Hono();
-  app.get('/metrics', (c) => {
-    const runs = runTotals(deps.store);
-    const totals = storeTotals(deps.store);
+  app.get('/metrics', async (c) => {
+    const runs = await runTotals(deps.store);
+    const totals = await storeTotals(deps.store);
     // job runs and the real-time flusher (deps.connectionStats) plus the server's own checks and erasures
     const stats: Record<string, CallStats> = { ...(deps.connectionStats?.() ?? {}) };
     for (const ctx of shared.contexts.values()) stats[ctx.connection] = addCallStats(stats[ctx.connection], ctx.stats);
@@ -87,7 +87,7 @@ export function metricsRoutes(shared: Shared): Hono {
       'segflow_queue_depth',
       'gauge',
       'Items waiting in in-memory queues (real-time flusher).',
-      Object.entries(deps.queueDepth?.() ?? {}).map(([q, n]) => [{ queue: q }, n]),
+      Object.entries((await deps.queueDepth?.()) ?? {}).map(([q, n]) => [{ queue: q }, n]),
     );
     m.metric('segflow_contacts', 'gauge', 'Contacts in the store.', [[{}, totals.contacts]]);
     m.metric('segflow_events', 'gauge', 'Events in the store.', [[{}, totals.events]]);

@@ -44,7 +44,7 @@ export async function startServing(config: Config, options: ServingOptions): Pro
   const calls = countCalls(options.registry);
   const registry = calls.registry;
   mkdirSync(dirname(config.store.path), { recursive: true });
-  const store = openStore(config.store.path);
+  const store = await openStore(config.store.path);
   const stopping = new AbortController();
   const running = new Set<Promise<unknown>>();
   const run = (job: string, extra: { dryRun?: boolean; onRunStarted?: (runId: number) => void } = {}) => {
@@ -90,16 +90,16 @@ export async function startServing(config: Config, options: ServingOptions): Pro
     startJob,
     connectionStats: () => calls.byConnection(),
     // real time's queues live in the store: messages accepted and not yet loaded, and contacts waiting per destination
-    queueDepth: () => ({
-      inbox: waitingMessages(store),
-      ...Object.fromEntries(
-        Object.keys(config.destinations).map((d) => [`pending:${d}`, pendingSummary(store, d).contacts]),
-      ),
-    }),
+    queueDepth: async () => {
+      const depth: Record<string, number> = { inbox: await waitingMessages(store) };
+      for (const d of Object.keys(config.destinations))
+        depth[`pending:${d}`] = (await pendingSummary(store, d)).contacts;
+      return depth;
+    },
     ...(options.now ? { now: options.now } : {}),
     ...(scheduler ? { scheduler: { alive: () => scheduler.status().alive } } : {}),
   };
-  const realtime = startRealtime({ ...deps, registry });
+  const realtime = await startRealtime({ ...deps, registry });
   const server = await listen(createServer(deps), {
     host: options.host ?? config.server.host,
     port: options.port ?? config.server.port,
@@ -116,7 +116,7 @@ export async function startServing(config: Config, options: ServingOptions): Pro
         await scheduler?.stop();
         await realtime.stop();
         await Promise.allSettled([...running]);
-        store.close();
+        await store.close();
       } finally {
         clearInterval(keepAlive);
       }

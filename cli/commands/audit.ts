@@ -81,15 +81,15 @@ export const command: Command = {
       process.stderr.write(`segflow audit: no store yet at ${config.store.path}; run a sync first\n`);
       return EXIT.failed;
     }
-    const store = openStore(config.store.path);
+    const store = await openStore(config.store.path);
     let report: AuditReport;
     try {
-      report = buildAudit(
+      report = await buildAudit(
         store,
         auditOptions(config, registry, { now, ...(minSegmentSize === undefined ? {} : { minSegmentSize }) }),
       );
     } finally {
-      store.close();
+      await store.close();
     }
     process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatAudit(report));
     return o.strict && report.findings.some((f) => f.severity === 'warning') ? EXIT.failed : EXIT.ok;

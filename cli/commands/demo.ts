@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatConfigErrors, loadConfig, type Config } from '../../config/index.js';
-import { eventCounts, latestModelRun, openStore, toolOverlap, type Store } from '../../core/index.js';
+import { eventCounts, latestModelRun, openStore, toolOverlap, type Queryable } from '../../core/index.js';
 import type { Logger } from '../../plugins/index.js';
 import { createWorld, type World } from '../../plugins/sandbox/index.js';
 import { intFlag, parseArgs, UsageError } from '../args.js';
@@ -142,9 +142,9 @@ async function runDemoJob(config: Config, world: World, say: (line: string) => v
   });
   for (const line of describeRun(result)) say(line);
 
-  const store = openStore(config.store.path);
+  const store = await openStore(config.store.path);
   try {
-    const overlap = toolOverlap(store);
+    const overlap = await toolOverlap(store);
     let inAnyTool = 0;
     for (let i = 0; i < world.size; i++) if (TOOLS.some((tool) => world.isIn(i, tool))) inAnyTool++;
     say('\nPeople after identity resolution');
@@ -157,12 +157,12 @@ async function runDemoJob(config: Config, world: World, say: (line: string) => v
     for (const [combination, n] of Object.entries(overlap.byCombination).sort((a, b) => b[1] - a[1])) {
       say(`    ${combination.padEnd(32)} ${num(n, 8)}`);
     }
-    describeModels(store, say);
+    await describeModels(store, say);
     say('\nEvents in the store');
-    for (const { source, type, events } of eventCounts(store))
+    for (const { source, type, events } of await eventCounts(store))
       say(`  ${source.padEnd(12)} ${type.padEnd(18)} ${num(events, 9)}`);
   } finally {
-    store.close();
+    await store.close();
   }
   say(`\nStore: ${config.store.path}  (run again to read incrementally from the saved checkpoints)`);
   return result.status === 'succeeded' ? EXIT.ok : EXIT.failed;
@@ -206,9 +206,9 @@ async function serveUntilStopped(
 const readToken = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined);
 
 /** The clustering's chosen k and why, its clusters, and the churn model's headline figures. */
-function describeModels(store: Store, say: (line: string) => void): void {
-  const clusters = latestModelRun(store, 'customers');
-  const churn = latestModelRun(store, 'churn');
+async function describeModels(store: Queryable, say: (line: string) => void): Promise<void> {
+  const clusters = await latestModelRun(store, 'customers');
+  const churn = await latestModelRun(store, 'churn');
   if (!clusters && !churn) return;
   say('\nModels');
   if (clusters) {

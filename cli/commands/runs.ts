@@ -10,8 +10,8 @@ import {
   readRun,
   readRunErrors,
   requestCancel,
-  type Store,
   type SyncRun,
+  type Queryable,
 } from '../../core/index.js';
 import { intFlag, parseArgs, UsageError } from '../args.js';
 import { builtinRegistry } from '../builtins.js';
@@ -74,18 +74,18 @@ export const command: Command = {
       return EXIT.usage;
     }
     const json = args.flags.has('json');
-    const store = openStore(config.store.path);
+    const store = await openStore(config.store.path);
     try {
       if (id !== undefined && verb === 'cancel') {
-        if (!requestCancel(store, Number(id))) {
+        if (!(await requestCancel(store, Number(id)))) {
           process.stderr.write(`segflow runs: run ${id} is not running\n`);
           return EXIT.failed;
         }
         process.stdout.write(`asked run ${id} to stop after its current page or batch\n`);
         return EXIT.ok;
       }
-      if (id !== undefined && verb === 'show') return show(store, Number(id), errors, json);
-      const runs = listRuns(store, {
+      if (id !== undefined && verb === 'show') return await show(store, Number(id), errors, json);
+      const runs = await listRuns(store, {
         ...(verb === undefined ? {} : { job: verb }),
         limit,
         ...(before === undefined ? {} : { before }),
@@ -101,19 +101,19 @@ export const command: Command = {
       else for (const line of describeRuns(runs)) process.stdout.write(`${line}\n`);
       return EXIT.ok;
     } finally {
-      store.close();
+      await store.close();
     }
   },
 };
 
-function show(store: Store, id: number, errorLimit: number, json: boolean): number {
-  const run = readRun(store, id);
+async function show(store: Queryable, id: number, errorLimit: number, json: boolean): Promise<number> {
+  const run = await readRun(store, id);
   if (!run) {
     process.stderr.write(`segflow runs: no run ${id} in the store\n`);
     return EXIT.failed;
   }
-  const rejected = readRunErrors(store, id, errorLimit);
-  const total = countRunErrors(store, id);
+  const rejected = await readRunErrors(store, id, errorLimit);
+  const total = await countRunErrors(store, id);
   if (json) {
     process.stdout.write(`${JSON.stringify({ ...run, rejectedRows: total, rejected }, null, 2)}\n`);
     return EXIT.ok;

@@ -123,9 +123,9 @@ export const command: Command = {
       process.stderr.write(`segflow segments: no store yet at ${config.store.path}; run a sync first\n`);
       return EXIT.failed;
     }
-    const store = openStore(config.store.path);
+    const store = await openStore(config.store.path);
     try {
-      if (contactsWithFeatures(store) === 0)
+      if ((await contactsWithFeatures(store)) === 0)
         process.stdout.write('note: features have not been computed yet, so rules on features match nobody\n');
       const options = {
         now,
@@ -135,7 +135,7 @@ export const command: Command = {
         models: Object.keys(config.models),
       };
       for (const key of keys) {
-        const preview = previewSegment(store, key, segments, options);
+        const preview = await previewSegment(store, key, segments, options);
         const name = segments.find((s) => s.key === key)?.name;
         process.stdout.write(
           `segment ${key}${name && name !== key ? ` (${name})` : ''}: ${preview.count} contact${preview.count === 1 ? '' : 's'}\n`,
@@ -153,7 +153,7 @@ export const command: Command = {
       }
       throw error;
     } finally {
-      store.close();
+      await store.close();
     }
   },
 };
@@ -176,9 +176,9 @@ async function report(file: string | undefined, extra: string[], now: Date): Pro
     process.stderr.write(`segflow segments: no store yet at ${config.store.path}; run a sync first\n`);
     return EXIT.failed;
   }
-  const store = openStore(config.store.path);
+  const store = await openStore(config.store.path);
   try {
-    const last = lastSegmentRun(store);
+    const last = await lastSegmentRun(store);
     if (!last) {
       process.stdout.write('no segment run yet: run a job with a compute step (segflow run)\n');
       return EXIT.ok;
@@ -201,7 +201,7 @@ async function report(file: string | undefined, extra: string[], now: Date): Pro
     const held = config.segments.filter((s) => s.holdout > 0);
     if (held.length > 0) out.push('', 'holdouts (treated − control, 95% interval):');
     for (const s of held) {
-      const h = holdoutReport(store, s.key, { ...s.holdout_outcome, now, currency: config.currency });
+      const h = await holdoutReport(store, s.key, { ...s.holdout_outcome, now, currency: config.currency });
       const per = h.outcome === 'churn' ? 'churned share' : `${h.outcome} per member`;
       const d = h.difference;
       const diff = d
@@ -214,6 +214,6 @@ async function report(file: string | undefined, extra: string[], now: Date): Pro
     process.stdout.write(`${out.join('\n')}\n`);
     return EXIT.ok;
   } finally {
-    store.close();
+    await store.close();
   }
 }

@@ -1,5 +1,5 @@
 import { CONTACT_TRAITS } from '../../plugins/model/index.js';
-import type { Store } from '../store/store.js';
+import type { Queryable } from '../store/store.js';
 import { percent, plural, type AuditFinding } from './findings.js';
 import type { FieldUse } from './options.js';
 
@@ -26,25 +26,25 @@ function jsonPath(field: string): string {
 }
 
 /** Completeness of contact traits per source and over the merged contacts. */
-export function auditCompleteness(
-  store: Store,
+export async function auditCompleteness(
+  store: Queryable,
   fieldsUsed: readonly FieldUse[],
   mostlyEmptyShare: number,
-): { completeness: Completeness; findings: AuditFinding[] } {
+): Promise<{ completeness: Completeness; findings: AuditFinding[] }> {
   const fields = [...new Set([...CONTACT_TRAITS, ...fieldsUsed.map((f) => f.field)])];
   const sums = fields.map((_, i) => `SUM(CASE WHEN ${present} THEN 1 ELSE 0 END) AS f${i}`).join(', ');
   const paths = fields.map(jsonPath);
   const shares = (row: Record<string, number | null>, total: number): FieldShares =>
     Object.fromEntries(fields.map((f, i) => [f, total === 0 ? 0 : (row[`f${i}`] ?? 0) / total]));
 
-  const whole = store
-    .statement(`SELECT COUNT(*) AS n, ${sums} FROM contacts WHERE deleted = 0`)
-    .get(...paths) as Record<string, number | null> & { n: number };
-  const perSource = store
-    .statement(
-      `SELECT source, COUNT(*) AS n, ${sums} FROM identities WHERE seen = 1 AND deleted = 0 GROUP BY source ORDER BY source`,
-    )
-    .all(...paths) as (Record<string, number | null> & { source: string; n: number })[];
+  const whole = (await store.get(`SELECT COUNT(*) AS n, ${sums} FROM contacts WHERE deleted = 0`, paths)) as Record<
+    string,
+    number | null
+  > & { n: number };
+  const perSource = (await store.all(
+    `SELECT source, COUNT(*) AS n, ${sums} FROM identities WHERE seen = 1 AND deleted = 0 GROUP BY source ORDER BY source`,
+    paths,
+  )) as (Record<string, number | null> & { source: string; n: number })[];
 
   const overall = shares(whole, whole.n);
   const holders = (field: string) => whole[`f${fields.indexOf(field)}`] ?? 0;

@@ -1,4 +1,4 @@
-import type { Store } from '../store/store.js';
+import type { Queryable } from '../store/store.js';
 import { percent, type AuditFinding } from './findings.js';
 
 /** The four-fifths rule: a group selected at less than this share of the best-selected group's rate is flagged. */
@@ -114,33 +114,29 @@ function rates(base: Map<string, number>, selected: Map<string, number>, minGrou
  * Selection rates of every active segment and every cluster per group of each protected attribute present in the
  * data, flagging groups selected at under four-fifths of the highest group's rate.
  */
-export function auditFairness(
-  store: Store,
+export async function auditFairness(
+  store: Queryable,
   protectedAttributes: readonly string[],
   segments: readonly { key: string; name: string }[],
   minGroupSize: number,
-): { fairness: Fairness; findings: AuditFinding[] } {
+): Promise<{ fairness: Fairness; findings: AuditFinding[] }> {
   const fairness: Fairness = { attributes: [], notPresent: [], minGroupSize, selections: [] };
   const findings: AuditFinding[] = [];
   const segmentKeys = new Set(segments.map((s) => s.key));
-  const baseQuery = store.statement(
-    'SELECT v, COUNT(*) AS n FROM (SELECT json_extract(traits, ?) AS v FROM contacts WHERE deleted = 0) WHERE v IS NOT NULL GROUP BY v',
-  );
-  const segmentQuery = store.statement(
-    `SELECT m.segment_key AS k, json_extract(c.traits, ?) AS v, COUNT(*) AS n
-       FROM memberships m JOIN contacts c ON c.id = m.contact_id WHERE c.deleted = 0 GROUP BY m.segment_key, v`,
-  );
-  const clusterQuery = store.statement(
-    `SELECT o.model || '.' || o.output AS k, o.label AS label, json_extract(c.traits, ?) AS v, COUNT(*) AS n
+  const baseQuery =
+    'SELECT v, COUNT(*) AS n FROM (SELECT json_extract(traits, ?) AS v FROM contacts WHERE deleted = 0) WHERE v IS NOT NULL GROUP BY v';
+  const segmentQuery = `SELECT m.segment_key AS k, json_extract(c.traits, ?) AS v, COUNT(*) AS n
+       FROM memberships m JOIN contacts c ON c.id = m.contact_id WHERE c.deleted = 0 GROUP BY m.segment_key, v`;
+  const clusterQuery = `SELECT o.model || '.' || o.output AS k, o.label AS label, json_extract(c.traits, ?) AS v, COUNT(*) AS n
        FROM model_outputs o JOIN contacts c ON c.id = o.contact_id
-      WHERE o.label IS NOT NULL AND c.deleted = 0 GROUP BY o.model, o.output, o.label, v`,
-  );
+      WHERE o.label IS NOT NULL AND c.deleted = 0 GROUP BY o.model, o.output, o.label, v`;
 
   for (const attribute of [...new Set(protectedAttributes)]) {
     const path = jsonPath(attribute);
     const base =
-      grouped(baseQuery.all(path) as { v: unknown; n: number; k: string }[], () => '', attribute).get('') ??
-      new Map<string, number>();
+      grouped((await store.all(baseQuery, [path])) as { v: unknown; n: number; k: string }[], () => '', attribute).get(
+        '',
+      ) ?? new Map<string, number>();
     if (base.size === 0) {
       fairness.notPresent.push(attribute);
       continue;
@@ -154,7 +150,11 @@ export function auditFairness(
         .map(([group, n]) => ({ group, contacts: n, judged: n >= minGroupSize })),
     });
 
-    const members = grouped(segmentQuery.all(path) as { v: unknown; n: number; k: string }[], (r) => r.k, attribute);
+    const members = grouped(
+      (await store.all(segmentQuery, [path])) as { v: unknown; n: number; k: string }[],
+      (r) => r.k,
+      attribute,
+    );
     for (const s of segments) {
       if (!segmentKeys.has(s.key)) continue;
       const selected = members.get(s.key) ?? new Map<string, number>();
@@ -169,7 +169,12 @@ export function auditFairness(
       });
     }
 
-    const clusterRows = clusterQuery.all(path) as { v: unknown; n: number; k: string; label: string }[];
+    const clusterRows = (await store.all(clusterQuery, [path])) as {
+      v: unknown;
+      n: number;
+      k: string;
+      label: string;
+    }[];
     const byModel = new Map<string, typeof clusterRows>();
     for (const r of clusterRows) byModel.set(r.k, [...(byModel.get(r.k) ?? []), r]);
     for (const [model, rows] of [...byModel.entries()].sort((a, b) => a[0].localeCompare(b[0]))) {

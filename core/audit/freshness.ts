@@ -1,5 +1,5 @@
 import { planPush } from '../planner/plan.js';
-import type { Store } from '../store/store.js';
+import type { Queryable } from '../store/store.js';
 import { plural, type AuditFinding } from './findings.js';
 import type { AuditOptions } from './options.js';
 
@@ -58,12 +58,10 @@ interface FinishedRun {
 }
 
 /** Finished sync runs with the per-stream outcomes of their read steps (the report `runJob` stores). */
-function readRuns(store: Store): FinishedRun[] {
-  const rows = store
-    .statement(
-      "SELECT job, status, started_at, finished_at, report FROM sync_runs WHERE status <> 'running' ORDER BY started_at",
-    )
-    .all() as { job: string; status: string; started_at: string; finished_at: string | null; report: string | null }[];
+async function readRuns(store: Queryable): Promise<FinishedRun[]> {
+  const rows = (await store.all(
+    "SELECT job, status, started_at, finished_at, report FROM sync_runs WHERE status <> 'running' ORDER BY started_at",
+  )) as { job: string; status: string; started_at: string; finished_at: string | null; report: string | null }[];
   return rows.map((r) => {
     let outcomes: Map<string, string> | null = null;
     const report = r.report === null ? null : (JSON.parse(r.report) as { steps?: unknown } | null);
@@ -90,15 +88,15 @@ function days(ms: number): string {
 }
 
 /** Per stream the last successful read, its lag and the failures since; per destination the last delivery and what waits. */
-export function auditFreshness(
-  store: Store,
+export async function auditFreshness(
+  store: Queryable,
   options: AuditOptions,
   now: Date,
-): { freshness: Freshness; findings: AuditFinding[] } {
+): Promise<{ freshness: Freshness; findings: AuditFinding[] }> {
   const staleAfterMs = options.staleAfterMs ?? 2 * 86_400_000;
-  const checkpoints = store
-    .statement('SELECT connection, stream, state, updated_at FROM stream_checkpoints ORDER BY connection, stream')
-    .all() as {
+  const checkpoints = (await store.all(
+    'SELECT connection, stream, state, updated_at FROM stream_checkpoints ORDER BY connection, stream',
+  )) as {
     connection: string;
     stream: string;
     state: string;
@@ -112,10 +110,8 @@ export function auditFreshness(
     if (!wanted.has(key(c.connection, c.stream)))
       wanted.set(key(c.connection, c.stream), { connection: c.connection, stream: c.stream, jobs: [] });
 
-  const errorsSince = store.statement(
-    'SELECT COUNT(*) AS n FROM run_errors WHERE connection = ? AND stream = ? AND created_at > ?',
-  );
-  const runs = readRuns(store);
+  const errorsSince = 'SELECT COUNT(*) AS n FROM run_errors WHERE connection = ? AND stream = ? AND created_at > ?';
+  const runs = await readRuns(store);
   const streams: StreamFreshness[] = [];
   for (const s of [...wanted.values()].sort(
     (a, b) => a.connection.localeCompare(b.connection) || a.stream.localeCompare(b.stream),
@@ -144,51 +140,58 @@ export function auditFreshness(
       lastRead,
       cursor: ms === null ? null : new Date(ms).toISOString(),
       lagMs: ms === null ? null : Math.max(0, now.getTime() - ms),
-      failuresSince: (errorsSince.get(s.connection, s.stream, since) as { n: number }).n,
+      failuresSince: ((await store.get(errorsSince, [s.connection, s.stream, since])) as { n: number }).n,
       failedRunsSince: failedRuns.length,
     });
   }
 
-  const deliveredRows = store
-    .statement(
-      `SELECT destination, MAX(delivered_at) AS last,
+  const deliveredRows = (await store.all(`SELECT destination, MAX(delivered_at) AS last,
               SUM(CASE WHEN status = 'delivered' THEN 1 ELSE 0 END) AS delivered,
               SUM(CASE WHEN status = 'rejected' THEN 1 ELSE 0 END) AS rejected,
               SUM(CASE WHEN status = 'retryable' THEN 1 ELSE 0 END) AS retryable
-         FROM delivered_state GROUP BY destination ORDER BY destination`,
-    )
-    .all() as { destination: string; last: string | null; delivered: number; rejected: number; retryable: number }[];
+         FROM delivered_state GROUP BY destination ORDER BY destination`)) as {
+    destination: string;
+    last: string | null;
+    delivered: number;
+    rejected: number;
+    retryable: number;
+  }[];
   const names = [
     ...new Set([...(options.destinations ?? []).map((d) => d.name), ...deliveredRows.map((d) => d.destination)]),
   ].sort();
-  const destinations: DestinationFreshness[] = names.map((name) => {
-    const row = deliveredRows.find((d) => d.destination === name);
-    const pushes = options.destinations?.find((d) => d.name === name)?.pushes ?? [];
-    let waiting: DestinationFreshness['waiting'] = null;
-    if (pushes.length > 0) {
-      waiting = { adds: 0, removes: 0 };
-      for (const push of pushes) {
-        const plans = planPush(store, {
+  const destinations: DestinationFreshness[] = [];
+  for (const name of names) {
+    destinations.push(
+      await (async (): Promise<DestinationFreshness> => {
+        const row = deliveredRows.find((d) => d.destination === name);
+        const pushes = options.destinations?.find((d) => d.name === name)?.pushes ?? [];
+        let waiting: DestinationFreshness['waiting'] = null;
+        if (pushes.length > 0) {
+          waiting = { adds: 0, removes: 0 };
+          for (const push of pushes) {
+            const plans = await planPush(store, {
+              destination: name,
+              segments: push.segments,
+              mode: push.mode,
+              maxRetries: push.maxRetries ?? 3,
+              ...(push.identitiesFrom !== undefined ? { identitiesFrom: push.identitiesFrom } : {}),
+              ...(push.requireConsent !== undefined ? { requireConsent: push.requireConsent } : {}),
+            });
+            for (const plan of plans)
+              for (const change of plan.changes) waiting[change.op === 'add' ? 'adds' : 'removes']++;
+          }
+        }
+        return {
           destination: name,
-          segments: push.segments,
-          mode: push.mode,
-          maxRetries: push.maxRetries ?? 3,
-          ...(push.identitiesFrom !== undefined ? { identitiesFrom: push.identitiesFrom } : {}),
-          ...(push.requireConsent !== undefined ? { requireConsent: push.requireConsent } : {}),
-        });
-        for (const plan of plans)
-          for (const change of plan.changes) waiting[change.op === 'add' ? 'adds' : 'removes']++;
-      }
-    }
-    return {
-      destination: name,
-      lastDelivery: row?.last ?? null,
-      delivered: row?.delivered ?? 0,
-      rejected: row?.rejected ?? 0,
-      retryable: row?.retryable ?? 0,
-      waiting,
-    };
-  });
+          lastDelivery: row?.last ?? null,
+          delivered: row?.delivered ?? 0,
+          rejected: row?.rejected ?? 0,
+          retryable: row?.retryable ?? 0,
+          waiting,
+        };
+      })(),
+    );
+  }
 
   const findings: AuditFinding[] = [];
   const named = (s: StreamFreshness) => `${s.connection}.${s.stream}`;

@@ -1,4 +1,4 @@
-import type { Store } from '../store/store.js';
+import type { Queryable } from '../store/store.js';
 import { percent, plural, type AuditFinding } from './findings.js';
 
 export interface SegmentHygiene {
@@ -13,14 +13,14 @@ export interface SegmentHygiene {
 }
 
 /** Too many segments, segments under the minimum size, pairs overlapping almost entirely. */
-export function auditSegments(
-  store: Store,
+export async function auditSegments(
+  store: Queryable,
   configured: readonly { key: string; name?: string }[] | undefined,
   limits: { maxActive: number; minSize: number; overlapJaccard: number },
-): { segments: SegmentHygiene; findings: AuditFinding[] } {
+): Promise<{ segments: SegmentHygiene; findings: AuditFinding[] }> {
   const counts = new Map(
     (
-      store.statement('SELECT segment_key AS key, COUNT(*) AS n FROM memberships GROUP BY segment_key').all() as {
+      (await store.all('SELECT segment_key AS key, COUNT(*) AS n FROM memberships GROUP BY segment_key')) as {
         key: string;
         n: number;
       }[]
@@ -32,13 +32,9 @@ export function auditSegments(
   const tooSmall = segments.filter((s) => s.members < limits.minSize);
   const keys = new Set(segments.map((s) => s.key));
 
-  const pairs = store
-    .statement(
-      `SELECT a.segment_key AS a, b.segment_key AS b, COUNT(*) AS shared
+  const pairs = (await store.all(`SELECT a.segment_key AS a, b.segment_key AS b, COUNT(*) AS shared
          FROM memberships a JOIN memberships b ON b.contact_id = a.contact_id AND b.segment_key > a.segment_key
-        GROUP BY a.segment_key, b.segment_key`,
-    )
-    .all() as { a: string; b: string; shared: number }[];
+        GROUP BY a.segment_key, b.segment_key`)) as { a: string; b: string; shared: number }[];
   const overlapping = pairs
     .filter((p) => keys.has(p.a) && keys.has(p.b))
     .map((p) => ({ ...p, jaccard: p.shared / ((counts.get(p.a) ?? 0) + (counts.get(p.b) ?? 0) - p.shared) }))

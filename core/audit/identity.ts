@@ -1,5 +1,5 @@
 import { isRoleAddress, resolveIdentityOptions } from '../identity/options.js';
-import type { Store } from '../store/store.js';
+import type { Queryable } from '../store/store.js';
 import { plural, type AuditFinding } from './findings.js';
 import type { AuditOptions } from './options.js';
 import { toolOverlap, type ToolOverlap } from './overlap.js';
@@ -59,10 +59,10 @@ function nameKey(value: unknown): string | null {
 }
 
 /** Merges and their reasons, identifiers held back, likely duplicates left apart, and the tools' overlap. */
-export function auditIdentity(
-  store: Store,
+export async function auditIdentity(
+  store: Queryable,
   options: AuditOptions,
-): { identity: IdentityAudit; findings: AuditFinding[] } {
+): Promise<{ identity: IdentityAudit; findings: AuditFinding[] }> {
   const resolved = resolveIdentityOptions({
     ...(options.identity?.roleAddresses ? { roleAddresses: options.identity.roleAddresses } : {}),
     ...(options.identity?.sharedEmailLimit !== undefined
@@ -70,9 +70,9 @@ export function auditIdentity(
       : {}),
   });
 
-  const mergeRows = store
-    .statement('SELECT reason, COUNT(*) AS n FROM contact_merges GROUP BY reason ORDER BY reason')
-    .all() as { reason: string; n: number }[];
+  const mergeRows = (await store.all(
+    'SELECT reason, COUNT(*) AS n FROM contact_merges GROUP BY reason ORDER BY reason',
+  )) as { reason: string; n: number }[];
   const merges = {
     total: mergeRows.reduce((sum, r) => sum + r.n, 0),
     byReason: Object.fromEntries(mergeRows.map((r) => [r.reason, r.n])),
@@ -81,21 +81,18 @@ export function auditIdentity(
   const joined: JoinedRecords = { contacts: 0, sameEmail: 0, sameEmailOtherCase: 0, linkedId: 0 };
   // Table order, grouped here: walking the contact index costs a random read per identity.
   const deletedContacts = new Set(
-    (store.statement('SELECT id FROM contacts WHERE deleted = 1').all() as { id: number }[]).map((r) => r.id),
+    ((await store.all('SELECT id FROM contacts WHERE deleted = 1')) as { id: number }[]).map((r) => r.id),
   );
   const byContact = new Map<number, IdentityRecord[]>();
-  for (const r of store
-    .statement(
-      `SELECT contact_id AS contact, source, external_id AS externalId, email,
+  for await (const batch of store.iterate(`SELECT contact_id AS contact, source, external_id AS externalId, email,
               CASE WHEN email IS NOT NULL THEN json_extract(traits, '$.email') END AS written, linked_ids AS links
-         FROM identities WHERE contact_id IS NOT NULL`,
-    )
-    .iterate() as IterableIterator<IdentityRecord>) {
-    if (deletedContacts.has(r.contact)) continue;
-    const list = byContact.get(r.contact);
-    if (list) list.push(r);
-    else byContact.set(r.contact, [r]);
-  }
+         FROM identities WHERE contact_id IS NOT NULL`))
+    for (const r of batch as IdentityRecord[]) {
+      if (deletedContacts.has(r.contact)) continue;
+      const list = byContact.get(r.contact);
+      if (list) list.push(r);
+      else byContact.set(r.contact, [r]);
+    }
   for (const records of byContact.values()) {
     if (records.length < 2) continue;
     joined.contacts++;
@@ -122,9 +119,9 @@ export function auditIdentity(
       joined.linkedId++;
   }
 
-  const emails = store
-    .statement('SELECT email, COUNT(*) AS n FROM identities WHERE email IS NOT NULL AND deleted = 0 GROUP BY email')
-    .all() as { email: string; n: number }[];
+  const emails = (await store.all(
+    'SELECT email, COUNT(*) AS n FROM identities WHERE email IS NOT NULL AND deleted = 0 GROUP BY email',
+  )) as { email: string; n: number }[];
   const byCount = (a: { address: string; records: number }, b: { address: string; records: number }) =>
     b.records - a.records || a.address.localeCompare(b.address);
   const roleAddresses = emails
@@ -136,12 +133,14 @@ export function auditIdentity(
     .map((e) => ({ address: e.email, records: e.n }))
     .sort(byCount);
 
-  const people = store
-    .statement(
-      `SELECT id, json_extract(traits, '$.first_name') AS first, json_extract(traits, '$.last_name') AS last, json_extract(traits, '$.phone') AS phone
-         FROM contacts WHERE deleted = 0 AND json_extract(traits, '$.phone') IS NOT NULL ORDER BY id`,
-    )
-    .all() as { id: number; first: unknown; last: unknown; phone: unknown }[];
+  const people =
+    (await store.all(`SELECT id, json_extract(traits, '$.first_name') AS first, json_extract(traits, '$.last_name') AS last, json_extract(traits, '$.phone') AS phone
+         FROM contacts WHERE deleted = 0 AND json_extract(traits, '$.phone') IS NOT NULL ORDER BY id`)) as {
+      id: number;
+      first: unknown;
+      last: unknown;
+      phone: unknown;
+    }[];
   const groups = new Map<string, number[]>();
   for (const p of people) {
     const first = nameKey(p.first);
@@ -206,7 +205,7 @@ export function auditIdentity(
       joined,
       heldBack: { roleAddresses, sharedEmails, sharedEmailLimit: resolved.sharedEmailLimit },
       likelyDuplicates,
-      overlap: toolOverlap(store),
+      overlap: await toolOverlap(store),
     },
     findings,
   };

@@ -1,4 +1,4 @@
-import type { Store } from '../store/store.js';
+import type { Queryable } from '../store/store.js';
 
 /** How many people each combination of tools holds, after identity resolution. */
 export interface ToolOverlap {
@@ -18,15 +18,11 @@ export interface ToolOverlap {
  * @example
  * toolOverlap(store).byCombination['hubspot+salesforce']; // people in exactly those two tools
  */
-export function toolOverlap(store: Store): ToolOverlap {
-  const rows = store
-    .statement(
-      `SELECT DISTINCT i.contact_id AS contact, i.source AS tool
+export async function toolOverlap(store: Queryable): Promise<ToolOverlap> {
+  const rows = (await store.all(`SELECT DISTINCT i.contact_id AS contact, i.source AS tool
          FROM identities i JOIN contacts c ON c.id = i.contact_id
         WHERE c.deleted = 0
-        ORDER BY i.contact_id, i.source`,
-    )
-    .all() as { contact: number; tool: string }[];
+        ORDER BY i.contact_id, i.source`)) as { contact: number; tool: string }[];
   const toolsOf = new Map<number, string[]>();
   for (const { contact, tool } of rows) {
     const tools = toolsOf.get(contact);
@@ -34,7 +30,7 @@ export function toolOverlap(store: Store): ToolOverlap {
     else toolsOf.set(contact, [tool]);
   }
   const overlap: ToolOverlap = { contacts: 0, byTool: {}, byCombination: {}, inSeveralTools: 0 };
-  overlap.contacts = (store.statement('SELECT COUNT(*) AS n FROM contacts WHERE deleted = 0').get() as { n: number }).n;
+  overlap.contacts = ((await store.get('SELECT COUNT(*) AS n FROM contacts WHERE deleted = 0')) as { n: number }).n;
   for (const tools of toolsOf.values()) {
     for (const tool of tools) overlap.byTool[tool] = (overlap.byTool[tool] ?? 0) + 1;
     const key = tools.join('+');
@@ -45,8 +41,8 @@ export function toolOverlap(store: Store): ToolOverlap {
 }
 
 /** Events in the store per source and type. */
-export function eventCounts(store: Store): { source: string; type: string; events: number }[] {
-  return store
-    .statement('SELECT source, type, COUNT(*) AS events FROM events GROUP BY source, type ORDER BY source, type')
-    .all() as { source: string; type: string; events: number }[];
+export async function eventCounts(store: Queryable): Promise<{ source: string; type: string; events: number }[]> {
+  return (await store.all(
+    'SELECT source, type, COUNT(*) AS events FROM events GROUP BY source, type ORDER BY source, type',
+  )) as { source: string; type: string; events: number }[];
 }

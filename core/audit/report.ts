@@ -1,4 +1,4 @@
-import type { Store } from '../store/store.js';
+import type { Queryable } from '../store/store.js';
 import { auditCompleteness, type Completeness } from './completeness.js';
 import { auditFairness, type Fairness } from './fairness.js';
 import { AUDIT_SECTIONS, type AuditFinding } from './findings.js';
@@ -31,22 +31,22 @@ export interface AuditReport {
  * const report = buildAudit(store, { protectedAttributes: ['gender'], minSegmentSize: 100, now: new Date() });
  * for (const f of report.findings) console.log(`${f.severity}: ${f.message}`);
  */
-export function buildAudit(store: Store, options: AuditOptions = {}): AuditReport {
+export async function buildAudit(store: Queryable, options: AuditOptions = {}): Promise<AuditReport> {
   const now = options.now ?? new Date();
-  const { completeness, findings: f1 } = auditCompleteness(
+  const { completeness, findings: f1 } = await auditCompleteness(
     store,
     options.fieldsUsed ?? [],
     options.mostlyEmptyShare ?? 0.5,
   );
-  const { identity, findings: f2 } = auditIdentity(store, options);
-  const { freshness, findings: f3 } = auditFreshness(store, options, now);
-  const { validity, findings: f4 } = auditValidity(store, options, now);
-  const { segments, findings: f5 } = auditSegments(store, options.segments, {
+  const { identity, findings: f2 } = await auditIdentity(store, options);
+  const { freshness, findings: f3 } = await auditFreshness(store, options, now);
+  const { validity, findings: f4 } = await auditValidity(store, options, now);
+  const { segments, findings: f5 } = await auditSegments(store, options.segments, {
     maxActive: options.maxActiveSegments ?? 15,
     minSize: options.minSegmentSize ?? 100,
     overlapJaccard: options.overlapJaccard ?? 0.9,
   });
-  const { fairness, findings: f6 } = auditFairness(
+  const { fairness, findings: f6 } = await auditFairness(
     store,
     options.protectedAttributes ?? [],
     segments.segments,

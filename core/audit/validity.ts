@@ -1,4 +1,4 @@
-import type { Store } from '../store/store.js';
+import type { Queryable } from '../store/store.js';
 import { plural, type AuditFinding } from './findings.js';
 import type { AuditOptions } from './options.js';
 
@@ -17,30 +17,25 @@ export interface Validity {
 const EXAMPLES = 5;
 
 /** Invalid emails, unknown currencies, timestamps in the future, events with no contact. */
-export function auditValidity(
-  store: Store,
+export async function auditValidity(
+  store: Queryable,
   options: AuditOptions,
   now: Date,
-): { validity: Validity; findings: AuditFinding[] } {
-  const invalid = store
-    .statement(
-      `SELECT source, external_id AS externalId FROM identities
+): Promise<{ validity: Validity; findings: AuditFinding[] }> {
+  const invalid = (await store.all(`SELECT source, external_id AS externalId FROM identities
         WHERE seen = 1 AND deleted = 0 AND email IS NULL AND NULLIF(TRIM(CAST(json_extract(traits, '$.email') AS TEXT)), '') IS NOT NULL
-        ORDER BY source, id`,
-    )
-    .all() as { source: string; externalId: string | null }[];
+        ORDER BY source, id`)) as { source: string; externalId: string | null }[];
   const bySource: Record<string, number> = {};
   for (const r of invalid) bySource[r.source] = (bySource[r.source] ?? 0) + 1;
 
   const known = new Set([options.currency?.reporting ?? 'USD', ...Object.keys(options.currency?.rates ?? {})]);
   // One pass over the events table for both (it is the largest table by far).
-  const scan = store
-    .statement(
-      `SELECT SUM(CASE WHEN occurred_at > ? THEN 1 ELSE 0 END) AS future,
+  const scan = (await store.get(
+    `SELECT SUM(CASE WHEN occurred_at > ? THEN 1 ELSE 0 END) AS future,
               json_group_array(json_extract(properties, '$.currency')) FILTER (WHERE value IS NOT NULL AND json_extract(properties, '$.currency') IS NOT NULL) AS currencies
          FROM events`,
-    )
-    .get(now.toISOString()) as { future: number | null; currencies: string | null };
+    [now.toISOString()],
+  )) as { future: number | null; currencies: string | null };
   const perCurrency = new Map<string, number>();
   for (const c of JSON.parse(scan.currencies ?? '[]') as unknown[]) {
     const code = typeof c === 'string' ? c : JSON.stringify(c);
@@ -54,17 +49,15 @@ export function auditValidity(
   const iso = now.toISOString();
   const futureEvents = scan.future ?? 0;
   const futureRecords = (
-    store.statement('SELECT COUNT(*) AS n FROM identities WHERE record_updated_ms > ?').get(now.getTime()) as {
+    (await store.get('SELECT COUNT(*) AS n FROM identities WHERE record_updated_ms > ?', [now.getTime()])) as {
       n: number;
     }
   ).n;
   const eventsWithoutContact = (
-    store
-      .statement(
-        `SELECT COUNT(*) AS n FROM events WHERE contact_id IN (
-           SELECT c.id FROM contacts c WHERE c.deleted = 1 OR NOT EXISTS (SELECT 1 FROM identities i WHERE i.contact_id = c.id AND i.seen = 1))`,
-      )
-      .get() as { n: number }
+    (await store.get(`SELECT COUNT(*) AS n FROM events WHERE contact_id IN (
+           SELECT c.id FROM contacts c WHERE c.deleted = 1 OR NOT EXISTS (SELECT 1 FROM identities i WHERE i.contact_id = c.id AND i.seen = 1))`)) as {
+      n: number;
+    }
   ).n;
 
   const validity: Validity = {

@@ -11,14 +11,14 @@ if (!port) throw new Error('core/audit/worker.ts runs as a worker thread');
 // An audit reads the whole store: batch work, yielding the CPU to the API and ingestion as computes do.
 lowerThreadPriority();
 const input = workerData as { storePath: string; options: AuditOptions };
-const store = openStore(input.storePath);
+const store = await openStore(input.storePath);
 try {
-  port.postMessage({ type: 'done', report: buildAudit(store, input.options) } satisfies AuditWorkerMessage);
+  port.postMessage({ type: 'done', report: await buildAudit(store, input.options) } satisfies AuditWorkerMessage);
 } catch (error) {
   port.postMessage({
     type: 'failed',
     message: error instanceof Error ? error.message : String(error),
   } satisfies AuditWorkerMessage);
 } finally {
-  store.close();
+  await store.close();
 }

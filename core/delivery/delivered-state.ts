@@ -1,4 +1,4 @@
-import type { Store } from '../store/store.js';
+import type { Queryable } from '../store/store.js';
 
 /**
  * The outcome of the last delivery of one contact's membership of one segment to one destination. `skipped`: the
@@ -40,8 +40,8 @@ export interface DeliveredState {
  * recordDelivery(store, { destination: 'salesforce', segmentKey: 'vip', contactId: 8, status: 'skipped',
  *   error: 'not in Salesforce', identityDigest: 'a3f1…' });
  */
-export function recordDelivery(
-  store: Store,
+export async function recordDelivery(
+  store: Queryable,
   row: {
     destination: string;
     segmentKey: string;
@@ -53,11 +53,10 @@ export function recordDelivery(
     mappedTraits?: string | null;
   },
   now = new Date().toISOString(),
-): void {
+): Promise<void> {
   const delivered = row.status === 'delivered' || row.status === 'removed';
-  store
-    .statement(
-      `INSERT INTO delivered_state (destination, segment_key, contact_id, destination_record_id, delivered_at, status, attempts, last_error, identity_digest, mapped_traits, update_attempts)
+  await store.run(
+    `INSERT INTO delivered_state (destination, segment_key, contact_id, destination_record_id, delivered_at, status, attempts, last_error, identity_digest, mapped_traits, update_attempts)
        VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, 0)
        ON CONFLICT (destination, segment_key, contact_id) DO UPDATE SET
          destination_record_id = COALESCE(excluded.destination_record_id, delivered_state.destination_record_id),
@@ -69,8 +68,7 @@ export function recordDelivery(
          mapped_traits = CASE excluded.status WHEN 'delivered' THEN excluded.mapped_traits WHEN 'removed' THEN NULL
            ELSE delivered_state.mapped_traits END,
          update_attempts = 0`,
-    )
-    .run(
+    [
       row.destination,
       row.segmentKey,
       row.contactId,
@@ -80,7 +78,8 @@ export function recordDelivery(
       row.error ?? null,
       row.status === 'skipped' ? (row.identityDigest ?? null) : null,
       row.status === 'delivered' ? (row.mappedTraits ?? null) : null,
-    );
+    ],
+  );
 }
 
 /**
@@ -92,8 +91,8 @@ export function recordDelivery(
  * recordTraitUpdate(store, { destination: 'segment', segmentKey: 'vip', contactId: 7, status: 'accepted',
  *   mappedTraits: '{"churn_risk":0.42}' });
  */
-export function recordTraitUpdate(
-  store: Store,
+export async function recordTraitUpdate(
+  store: Queryable,
   row: {
     destination: string;
     segmentKey: string;
@@ -103,18 +102,16 @@ export function recordTraitUpdate(
     error?: string | null;
   },
   now = new Date().toISOString(),
-): void {
+): Promise<void> {
   const settled = row.status !== 'retryable';
-  store
-    .statement(
-      `UPDATE delivered_state SET
+  await store.run(
+    `UPDATE delivered_state SET
          mapped_traits = CASE WHEN ? THEN ? ELSE mapped_traits END,
          update_attempts = CASE WHEN ? THEN 0 ELSE update_attempts + 1 END,
          delivered_at = CASE WHEN ? THEN ? ELSE delivered_at END,
          last_error = ?
        WHERE destination = ? AND segment_key = ? AND contact_id = ?`,
-    )
-    .run(
+    [
       settled ? 1 : 0,
       row.mappedTraits,
       settled ? 1 : 0,
@@ -124,14 +121,20 @@ export function recordTraitUpdate(
       row.destination,
       row.segmentKey,
       row.contactId,
-    );
+    ],
+  );
 }
 
 /** Delivered state of one destination and segment, by contact id. */
-export function readDeliveredState(store: Store, destination: string, segmentKey: string): DeliveredState[] {
-  const rows = store
-    .statement('SELECT * FROM delivered_state WHERE destination = ? AND segment_key = ? ORDER BY contact_id')
-    .all(destination, segmentKey) as {
+export async function readDeliveredState(
+  store: Queryable,
+  destination: string,
+  segmentKey: string,
+): Promise<DeliveredState[]> {
+  const rows = (await store.all(
+    'SELECT * FROM delivered_state WHERE destination = ? AND segment_key = ? ORDER BY contact_id',
+    [destination, segmentKey],
+  )) as {
     destination: string;
     segment_key: string;
     contact_id: number;

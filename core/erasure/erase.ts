@@ -1,5 +1,5 @@
 import { addSuppression } from '../suppression/suppressions.js';
-import type { Store } from '../store/store.js';
+import type { Queryable } from '../store/store.js';
 
 /** What a contact is known by: what destinations are asked to erase and what gets suppressed. */
 export interface ErasureTarget {
@@ -22,13 +22,14 @@ export interface StoreErasure {
  * @example
  * const target = erasureTarget(store, 42); // { contactId: 42, emails: ['ada@example.com'], identities: [...] }
  */
-export function erasureTarget(store: Store, contactId: number): ErasureTarget | undefined {
-  const contact = store.statement('SELECT id, email FROM contacts WHERE id = ?').get(contactId) as
+export async function erasureTarget(store: Queryable, contactId: number): Promise<ErasureTarget | undefined> {
+  const contact = (await store.get('SELECT id, email FROM contacts WHERE id = ?', [contactId])) as
     { id: number; email: string | null } | undefined;
   if (!contact) return undefined;
-  const identities = store
-    .statement('SELECT source, external_id, email FROM identities WHERE contact_id = ? ORDER BY source, external_id')
-    .all(contactId) as { source: string; external_id: string | null; email: string | null }[];
+  const identities = (await store.all(
+    'SELECT source, external_id, email FROM identities WHERE contact_id = ? ORDER BY source, external_id',
+    [contactId],
+  )) as { source: string; external_id: string | null; email: string | null }[];
   const emails = new Set<string>();
   if (contact.email) emails.add(contact.email.trim().toLowerCase());
   for (const i of identities) if (i.email) emails.add(i.email.trim().toLowerCase());
@@ -60,42 +61,42 @@ const KEYED_BY_CONTACT = [
  * const erased = eraseContact(store, 42, { reason: 'erasure request 2026-07-01' });
  * erased?.removed.events; // how many events went with it
  */
-export function eraseContact(
-  store: Store,
+export async function eraseContact(
+  store: Queryable,
   contactId: number,
   options: { reason: string; now?: Date },
-): StoreErasure | undefined {
+): Promise<StoreErasure | undefined> {
   const now = (options.now ?? new Date()).toISOString();
-  return store.transaction(() => {
-    const target = erasureTarget(store, contactId);
+  return await store.transaction(async (tx) => {
+    const target = await erasureTarget(tx, contactId);
     if (!target) return undefined;
     const removed: Record<string, number> = {};
-    for (const table of otherTablesKeyedByContact(store)) {
-      removed[table] = store.statement(`DELETE FROM ${table} WHERE contact_id = ?`).run(contactId).changes;
+    for (const table of await otherTablesKeyedByContact(tx)) {
+      removed[table] = (await tx.run(`DELETE FROM ${table} WHERE contact_id = ?`, [contactId])).changes;
     }
-    const deleteRunErrors = store.statement('DELETE FROM run_errors WHERE record_key = ?');
+    const deleteRunErrors = 'DELETE FROM run_errors WHERE record_key = ?';
     let runErrors = 0;
     for (const i of target.identities) {
-      if (i.externalId !== null) runErrors += deleteRunErrors.run(`${i.source}:${i.externalId}`).changes;
+      if (i.externalId !== null) runErrors += (await tx.run(deleteRunErrors, [`${i.source}:${i.externalId}`])).changes;
     }
     removed.run_errors = runErrors;
     for (const table of KEYED_BY_CONTACT) {
-      removed[table] = store.statement(`DELETE FROM ${table} WHERE contact_id = ?`).run(contactId).changes;
+      removed[table] = (await tx.run(`DELETE FROM ${table} WHERE contact_id = ?`, [contactId])).changes;
     }
-    removed.contact_merges = store
-      .statement('DELETE FROM contact_merges WHERE survivor_id = ? OR merged_id = ?')
-      .run(contactId, contactId).changes;
-    removed.contacts = store.statement('DELETE FROM contacts WHERE id = ?').run(contactId).changes;
+    removed.contact_merges = (
+      await tx.run('DELETE FROM contact_merges WHERE survivor_id = ? OR merged_id = ?', [contactId, contactId])
+    ).changes;
+    removed.contacts = (await tx.run('DELETE FROM contacts WHERE id = ?', [contactId])).changes;
 
     let emails = 0;
     let ids = 0;
     for (const email of target.emails) {
-      addSuppression(store, { email, reason: options.reason }, now);
+      await addSuppression(tx, { email, reason: options.reason }, now);
       emails++;
     }
     for (const i of target.identities) {
       if (i.externalId === null) continue;
-      addSuppression(store, { source: i.source, externalId: i.externalId, reason: options.reason }, now);
+      await addSuppression(tx, { source: i.source, externalId: i.externalId, reason: options.reason }, now);
       ids++;
     }
     return { contactId, removed, suppressed: { emails, ids } };
@@ -107,13 +108,11 @@ export function eraseContact(
  * rows too without this module having to learn each one. SQLite's catalogue; a PostgreSQL engine reads
  * information_schema instead.
  */
-function otherTablesKeyedByContact(store: Store): string[] {
+async function otherTablesKeyedByContact(store: Queryable): Promise<string[]> {
   const known = new Set<string>([...KEYED_BY_CONTACT, 'contacts', 'contact_merges', 'run_errors']);
-  const rows = store
-    .statement(
-      `SELECT m.name AS name FROM sqlite_master m JOIN pragma_table_info(m.name) p
-       WHERE m.type = 'table' AND p.name = 'contact_id' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name`,
-    )
-    .all() as { name: string }[];
+  const rows = (await store.all(`SELECT m.name AS name FROM sqlite_master m JOIN pragma_table_info(m.name) p
+       WHERE m.type = 'table' AND p.name = 'contact_id' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name`)) as {
+    name: string;
+  }[];
   return rows.map((r) => r.name).filter((name) => !known.has(name) && /^[A-Za-z_][A-Za-z0-9_]*$/.test(name));
 }

@@ -1,5 +1,5 @@
 import { EVENT_TYPES, type EventRecord } from '../../plugins/model/index.js';
-import type { Store } from '../store/store.js';
+import type { Queryable } from '../store/store.js';
 
 const TYPES = new Set<string>(EVENT_TYPES);
 
@@ -23,13 +23,17 @@ function isoTimestamp(value: string): string {
  * Inserts one event for a resolved contact; a second load of the same (source, source event id) changes nothing.
  * Returns whether it was new. `occurredAt` is stored as ISO-8601 UTC so that time windows compare as text.
  */
-export function insertEvent(store: Store, e: EventRecord, contactId: number, identityId: number, now: string): boolean {
-  const r = store
-    .statement(
-      `INSERT INTO events (source, source_event_id, contact_id, identity_id, type, occurred_at, value, properties, loaded_at)
+export async function insertEvent(
+  store: Queryable,
+  e: EventRecord,
+  contactId: number,
+  identityId: number,
+  now: string,
+): Promise<boolean> {
+  const r = await store.run(
+    `INSERT INTO events (source, source_event_id, contact_id, identity_id, type, occurred_at, value, properties, loaded_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, source_event_id) DO NOTHING`,
-    )
-    .run(
+    [
       e.source,
       e.sourceEventId,
       contactId,
@@ -39,6 +43,7 @@ export function insertEvent(store: Store, e: EventRecord, contactId: number, ide
       e.value ?? null,
       e.properties === undefined ? '{}' : JSON.stringify(e.properties),
       now,
-    );
+    ],
+  );
   return r.changes > 0;
 }

@@ -1,4 +1,4 @@
-import type { Store } from '../store/store.js';
+import type { Queryable } from '../store/store.js';
 import { EMAIL_WINDOWS, ENGAGEMENT_TYPES, FEATURE_COLUMNS, MONEY_WINDOWS, RFM_SEGMENTS } from './catalog.js';
 import { rebuildContactEventsSql } from './migrations.js';
 import { before, binder, compileEventFilter, propertyPath, type Binder } from './filters.js';
@@ -232,7 +232,7 @@ function rangeSql(b: Binder, source: { above?: number; upTo?: number }): string 
 }
 
 function insertStatements(
-  store: Store,
+  store: Queryable,
   now: Date,
   reporting: string,
   features: Record<string, ExpressionFeature>,
@@ -315,26 +315,24 @@ const CUSTOMER = 'frequency_all > 0';
  * worse, so `1 + number of breakpoints beaten` equals 1 + floor(5 × strictly-worse / customers), and equal values
  * always score the same. One sort per dimension.
  */
-function storeBreakpoints(store: Store, now: Date): Breakpoint[] {
-  const n = (store.statement(`SELECT COUNT(*) AS n FROM contact_features WHERE ${CUSTOMER}`).get() as { n: number }).n;
-  store.statement('DELETE FROM feature_breakpoints').run();
-  const insert = store.statement(
-    'INSERT INTO feature_breakpoints (dimension, score, bound, customers, computed_at) VALUES (?, ?, ?, ?, ?)',
-  );
+async function storeBreakpoints(store: Queryable, now: Date): Promise<Breakpoint[]> {
+  const n = ((await store.get(`SELECT COUNT(*) AS n FROM contact_features WHERE ${CUSTOMER}`)) as { n: number }).n;
+  await store.run('DELETE FROM feature_breakpoints');
+  const insert =
+    'INSERT INTO feature_breakpoints (dimension, score, bound, customers, computed_at) VALUES (?, ?, ?, ?, ?)';
   const out: Breakpoint[] = [];
   if (n === 0) return out;
   const ranks = [2, 3, 4, 5].map((score) => ({ score, k: Math.ceil(((score - 1) * n) / 5) }));
   for (const d of DIMENSIONS) {
-    const rows = store
-      .statement(
-        `SELECT k, bound FROM (SELECT ${d.column} AS bound, ROW_NUMBER() OVER (ORDER BY ${d.column} ${d.higherIsBetter ? 'ASC' : 'DESC'}) AS k
+    const rows = (await store.all(
+      `SELECT k, bound FROM (SELECT ${d.column} AS bound, ROW_NUMBER() OVER (ORDER BY ${d.column} ${d.higherIsBetter ? 'ASC' : 'DESC'}) AS k
            FROM contact_features WHERE ${CUSTOMER}) WHERE k IN (SELECT value FROM json_each(?))`,
-      )
-      .all(JSON.stringify(ranks.map((r) => r.k))) as { k: number; bound: number }[];
+      [JSON.stringify(ranks.map((r) => r.k))],
+    )) as { k: number; bound: number }[];
     const bound = new Map(rows.map((r) => [r.k, r.bound]));
     for (const { score, k } of ranks) {
       const value = bound.get(k) as number;
-      insert.run(d.dimension, score, value, n, now.toISOString());
+      await store.run(insert, [d.dimension, score, value, n, now.toISOString()]);
       out.push({ dimension: d.dimension, bound: value });
     }
   }
@@ -342,7 +340,7 @@ function storeBreakpoints(store: Store, now: Date): Breakpoint[] {
 }
 
 /** Scores every customer of a full computation against the breakpoints just found (one pass). */
-function score(store: Store, breakpoints: readonly Breakpoint[]): void {
+async function score(store: Queryable, breakpoints: readonly Breakpoint[]): Promise<void> {
   const b = binder(store.dialect.placeholder);
   const rfm = rfmExprs(b, breakpoints, (column) => column);
   const built = b.finish(
@@ -350,24 +348,24 @@ function score(store: Store, breakpoints: readonly Breakpoint[]): void {
       .map(([k, v]) => `${k} = ${v}`)
       .join(', ')} WHERE ${CUSTOMER}`,
   );
-  store.connection.prepare(built.sql).run(...built.params);
+  await store.run(built.sql, built.params);
 }
 
-function storedBreakpoints(store: Store): Breakpoint[] {
-  return store
-    .statement('SELECT dimension, bound FROM feature_breakpoints ORDER BY dimension, score')
-    .all() as Breakpoint[];
+async function storedBreakpoints(store: Queryable): Promise<Breakpoint[]> {
+  return (await store.all(
+    'SELECT dimension, bound FROM feature_breakpoints ORDER BY dimension, score',
+  )) as Breakpoint[];
 }
 
 const RATES_TABLE = 'CREATE TEMP TABLE IF NOT EXISTS feature_rates (code TEXT PRIMARY KEY, rate REAL NOT NULL)';
 
-function prepareRates(store: Store, currency: FeatureOptions['currency']): string {
+async function prepareRates(store: Queryable, currency: FeatureOptions['currency']): Promise<string> {
   const reporting = currency?.reporting ?? 'USD';
-  store.connection.exec(RATES_TABLE);
-  store.statement('DELETE FROM temp.feature_rates').run();
-  const insert = store.statement('INSERT OR REPLACE INTO temp.feature_rates (code, rate) VALUES (?, ?)');
-  for (const [code, rate] of Object.entries(currency?.rates ?? {})) insert.run(code, rate);
-  insert.run(reporting, 1);
+  await store.exec(RATES_TABLE);
+  await store.run('DELETE FROM temp.feature_rates');
+  const insert = 'INSERT OR REPLACE INTO temp.feature_rates (code, rate) VALUES (?, ?)';
+  for (const [code, rate] of Object.entries(currency?.rates ?? {})) await store.run(insert, [code, rate]);
+  await store.run(insert, [reporting, 1]);
   return reporting;
 }
 
@@ -376,10 +374,13 @@ function prepareRates(store: Store, currency: FeatureOptions['currency']): strin
  * any caller's transaction (the worker must see what this connection sees), and without expression features (their
  * aggregate reads the raw events and stays on this thread).
  */
-function planSplit(store: Store, options: FeatureOptions): { mid: number; scratch: string } | undefined {
-  if (store.connection.inTransaction || Object.keys(options.features ?? {}).length > 0) return undefined;
+async function planSplit(
+  store: Queryable,
+  options: FeatureOptions,
+): Promise<{ mid: number; scratch: string } | undefined> {
+  if (store.inTransaction || Object.keys(options.features ?? {}).length > 0) return undefined;
   if (store.path === '' || store.path === ':memory:' || store.path.startsWith('file::memory:')) return undefined;
-  const range = store.statement('SELECT MIN(id) AS low, MAX(id) AS high, COUNT(*) AS n FROM contacts').get() as {
+  const range = (await store.get('SELECT MIN(id) AS low, MAX(id) AS high, COUNT(*) AS n FROM contacts')) as {
     low: number | null;
     high: number | null;
     n: number;
@@ -391,19 +392,19 @@ function planSplit(store: Store, options: FeatureOptions): { mid: number; scratc
   };
 }
 
-function runInsert(
-  store: Store,
+async function runInsert(
+  store: Queryable,
   options: FeatureOptions,
   ids: number[] | undefined,
   breakpoints: readonly Breakpoint[] | undefined,
   split?: { mid: number; scratch: string },
-): FeatureRun {
+): Promise<FeatureRun> {
   const now = options.now ?? new Date();
   const features = options.features ?? {};
-  const reporting = prepareRates(store, options.currency);
+  const reporting = await prepareRates(store, options.currency);
   const idsJson = JSON.stringify(ids ?? []);
   let inserted = 0;
-  const insert = (sources?: AggregateSource[], withoutEvents = true): void => {
+  const insert = async (sources?: AggregateSource[], withoutEvents = true): Promise<void> => {
     // The SQL text depends only on the options' shape (values are bound), so the statements are prepared once.
     for (const { sql, params } of insertStatements(
       store,
@@ -415,7 +416,7 @@ function runInsert(
       sources,
       withoutEvents,
     )) {
-      inserted += store.statement(sql).run(...params).changes;
+      inserted += (await store.run(sql, params)).changes;
     }
   };
   if (split) {
@@ -428,28 +429,27 @@ function runInsert(
       path: store.path,
       scratch: split.scratch,
       setup: RATES_TABLE,
-      rates: (
-        store.statement('SELECT code, rate FROM temp.feature_rates').all() as { code: string; rate: number }[]
-      ).map((r): [string, number] => [r.code, r.rate]),
+      rates: ((await store.all('SELECT code, rate FROM temp.feature_rates')) as { code: string; rate: number }[]).map(
+        (r): [string, number] => [r.code, r.rate],
+      ),
       create: `CREATE TABLE scratch.aggregates (contact_id INTEGER PRIMARY KEY, ${names.join(', ')})`,
       insert: sql,
       params,
     });
-    insert([{ upTo: split.mid }], false);
-    insert(upper.wait() ? [{ table: 'scratch.aggregates' }] : [{ above: split.mid }]);
+    await insert([{ upTo: split.mid }], false);
+    await insert(upper.wait() ? [{ table: 'scratch.aggregates' }] : [{ above: split.mid }]);
   } else {
-    insert();
+    await insert();
   }
   const unconverted = ids
     ? (
-        store
-          .statement(
-            `SELECT COALESCE(SUM(unconverted_purchases), 0) AS n FROM contact_features WHERE contact_id IN (SELECT value FROM json_each(?))`,
-          )
-          .get(idsJson) as { n: number }
+        (await store.get(
+          `SELECT COALESCE(SUM(unconverted_purchases), 0) AS n FROM contact_features WHERE contact_id IN (SELECT value FROM json_each(?))`,
+          [idsJson],
+        )) as { n: number }
       ).n
     : (
-        store.statement('SELECT COALESCE(SUM(unconverted_purchases), 0) AS n FROM contact_features').get() as {
+        (await store.get('SELECT COALESCE(SUM(unconverted_purchases), 0) AS n FROM contact_features')) as {
           n: number;
         }
       ).n;
@@ -469,31 +469,23 @@ function runInsert(
  * const run = computeFeatures(store, { now: new Date(), currency: { reporting: 'EUR', rates: { USD: 0.92 } } });
  * run.warnings; // e.g. purchases in a currency without a rate
  */
-export function computeFeatures(store: Store, options: FeatureOptions = {}): FeatureRun {
-  const compute = (split?: { mid: number; scratch: string }): FeatureRun => {
-    store.statement('DELETE FROM contact_features').run();
-    const run = runInsert(store, options, undefined, undefined, split);
-    score(store, storeBreakpoints(store, options.now ?? new Date()));
+export async function computeFeatures(store: Queryable, options: FeatureOptions = {}): Promise<FeatureRun> {
+  const compute = async (tx: Queryable, split?: { mid: number; scratch: string }): Promise<FeatureRun> => {
+    await tx.run('DELETE FROM contact_features');
+    const run = await runInsert(tx, options, undefined, undefined, split);
+    await score(tx, await storeBreakpoints(tx, options.now ?? new Date()));
     return run;
   };
-  const split = planSplit(store, options);
-  if (!split) return store.transaction(() => compute());
+  const split = await planSplit(store, options);
+  if (!split) return await store.transaction((tx) => compute(tx));
   // ATTACH is refused inside a transaction, so the second thread's scratch file is attached first; and the transaction
   // is DEFERRED, not IMMEDIATE, so that it locks the store file (its first statement writes) but not the scratch file,
   // which the worker writes meanwhile and this connection reads only once the worker is done.
-  store.statement('ATTACH DATABASE ? AS scratch').run(split.scratch);
+  await store.run('ATTACH DATABASE ? AS scratch', [split.scratch]);
   try {
-    store.connection.exec('BEGIN DEFERRED');
-    try {
-      const run = compute(split);
-      store.connection.exec('COMMIT');
-      return run;
-    } catch (error) {
-      if (store.connection.inTransaction) store.connection.exec('ROLLBACK');
-      throw error;
-    }
+    return await store.transaction((tx) => compute(tx, split), { deferred: true });
   } finally {
-    store.connection.exec('DETACH DATABASE scratch');
+    await store.exec('DETACH DATABASE scratch');
     for (const suffix of ['', '-journal', '-wal', '-shm']) rmSync(`${split.scratch}${suffix}`, { force: true });
   }
 }
@@ -506,17 +498,20 @@ export function computeFeatures(store: Store, options: FeatureOptions = {}): Fea
  * @example
  * recomputeContacts(store, [12, 40], { now });
  */
-export function recomputeContacts(store: Store, ids: readonly number[], options: FeatureOptions = {}): FeatureRun {
+export async function recomputeContacts(
+  store: Queryable,
+  ids: readonly number[],
+  options: FeatureOptions = {},
+): Promise<FeatureRun> {
   const unique = [...new Set(ids)];
-  return store.transaction(() => {
+  return await store.transaction(async (tx) => {
     // Rows of contacts no longer live go; the others are overwritten by the insert.
-    store
-      .statement(
-        `DELETE FROM contact_features WHERE contact_id IN (SELECT value FROM json_each(?))
+    await tx.run(
+      `DELETE FROM contact_features WHERE contact_id IN (SELECT value FROM json_each(?))
            AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = contact_features.contact_id AND c.deleted = 0)`,
-      )
-      .run(JSON.stringify(unique));
-    return runInsert(store, options, unique, storedBreakpoints(store));
+      [JSON.stringify(unique)],
+    );
+    return await runInsert(tx, options, unique, await storedBreakpoints(tx));
   });
 }
 
@@ -527,10 +522,10 @@ export function recomputeContacts(store: Store, ids: readonly number[], options:
  * @example
  * rebuildContactEvents(store);
  */
-export function rebuildContactEvents(store: Store): void {
-  store.transaction(() => {
-    store.connection.exec('DELETE FROM contact_events');
-    store.connection.exec(rebuildContactEventsSql);
+export async function rebuildContactEvents(store: Queryable): Promise<void> {
+  await store.transaction(async (tx) => {
+    await tx.exec('DELETE FROM contact_events');
+    await tx.exec(rebuildContactEventsSql);
   });
 }
 
@@ -540,6 +535,6 @@ export function rebuildContactEvents(store: Store): void {
  * @example
  * if (contactsWithFeatures(store) === 0) console.log('features have not been computed yet');
  */
-export function contactsWithFeatures(store: Store): number {
-  return (store.statement('SELECT COUNT(*) AS n FROM contact_features').get() as { n: number }).n;
+export async function contactsWithFeatures(store: Queryable): Promise<number> {
+  return ((await store.get('SELECT COUNT(*) AS n FROM contact_features')) as { n: number }).n;
 }

@@ -1,4 +1,4 @@
-import type { Store } from '../store/store.js';
+import type { Queryable } from '../store/store.js';
 
 /** A contact as stored, with every identity it was seen with. */
 export interface Contact {
@@ -21,17 +21,15 @@ export interface ContactIdentity {
 }
 
 /** The contact with this id. */
-export function readContact(store: Store, contactId: number): Contact | undefined {
-  const c = store
-    .statement('SELECT id, email, email_consent, traits, deleted FROM contacts WHERE id = ?')
-    .get(contactId) as
-    { id: number; email: string | null; email_consent: string; traits: string; deleted: number } | undefined;
+export async function readContact(store: Queryable, contactId: number): Promise<Contact | undefined> {
+  const c = (await store.get('SELECT id, email, email_consent, traits, deleted FROM contacts WHERE id = ?', [
+    contactId,
+  ])) as { id: number; email: string | null; email_consent: string; traits: string; deleted: number } | undefined;
   if (!c) return undefined;
-  const identities = store
-    .statement(
-      'SELECT source, external_id, email, raw FROM identities WHERE contact_id = ? ORDER BY source, external_id, email',
-    )
-    .all(contactId) as { source: string; external_id: string | null; email: string | null; raw: string }[];
+  const identities = (await store.all(
+    'SELECT source, external_id, email, raw FROM identities WHERE contact_id = ? ORDER BY source, external_id, email',
+    [contactId],
+  )) as { source: string; external_id: string | null; email: string | null; raw: string }[];
   return {
     id: c.id,
     email: c.email,
@@ -53,19 +51,29 @@ export function readContact(store: Store, contactId: number): Contact | undefine
  * @example
  * const ada = findContactByExternalId(store, 'hubspot', '101');
  */
-export function findContactByExternalId(store: Store, source: string, externalId: string): Contact | undefined {
-  const row = store
-    .statement('SELECT contact_id FROM identities WHERE source = ? AND external_id = ?')
-    .get(source, externalId) as { contact_id: number | null } | undefined;
-  return row?.contact_id == null ? undefined : readContact(store, row.contact_id);
+export async function findContactByExternalId(
+  store: Queryable,
+  source: string,
+  externalId: string,
+): Promise<Contact | undefined> {
+  const row = (await store.get('SELECT contact_id FROM identities WHERE source = ? AND external_id = ?', [
+    source,
+    externalId,
+  ])) as { contact_id: number | null } | undefined;
+  return row?.contact_id == null ? undefined : await readContact(store, row.contact_id);
 }
 
 /** The contacts whose (normalised) email trait is `email`. */
-export function findContactsByEmail(store: Store, email: string): Contact[] {
-  const rows = store
-    .statement('SELECT id FROM contacts WHERE email = ? ORDER BY id')
-    .all(email.trim().toLowerCase()) as { id: number }[];
-  return rows.map((r) => readContact(store, r.id)).filter((c): c is Contact => c !== undefined);
+export async function findContactsByEmail(store: Queryable, email: string): Promise<Contact[]> {
+  const rows = (await store.all('SELECT id FROM contacts WHERE email = ? ORDER BY id', [
+    email.trim().toLowerCase(),
+  ])) as { id: number }[];
+  const contacts: Contact[] = [];
+  for (const r of rows) {
+    const contact = await readContact(store, r.id);
+    if (contact !== undefined) contacts.push(contact);
+  }
+  return contacts;
 }
 
 /** One merge: `mergedId` was folded into `survivorId`, because of `reason` (shared email, linked id) on `identifier`. */
@@ -78,10 +86,10 @@ export interface ContactMerge {
 }
 
 /** Every merge recorded, oldest first. */
-export function listContactMerges(store: Store): ContactMerge[] {
-  const rows = store
-    .statement('SELECT survivor_id, merged_id, reason, identifier, merged_at FROM contact_merges ORDER BY id')
-    .all() as {
+export async function listContactMerges(store: Queryable): Promise<ContactMerge[]> {
+  const rows = (await store.all(
+    'SELECT survivor_id, merged_id, reason, identifier, merged_at FROM contact_merges ORDER BY id',
+  )) as {
     survivor_id: number;
     merged_id: number;
     reason: string;
@@ -101,10 +109,10 @@ export function listContactMerges(store: Store): ContactMerge[] {
  * The partition of identities into contacts, as sorted lists of `source:externalId` (or `source:email` for identities
  * known by email only). Independent of contact ids, so two stores can be compared.
  */
-export function contactPartition(store: Store): string[][] {
-  const rows = store
-    .statement('SELECT contact_id, source, external_id, email FROM identities ORDER BY contact_id')
-    .all() as { contact_id: number | null; source: string; external_id: string | null; email: string | null }[];
+export async function contactPartition(store: Queryable): Promise<string[][]> {
+  const rows = (await store.all(
+    'SELECT contact_id, source, external_id, email FROM identities ORDER BY contact_id',
+  )) as { contact_id: number | null; source: string; external_id: string | null; email: string | null }[];
   const groups = new Map<number | null, string[]>();
   for (const r of rows) {
     const key = `${r.source}:${r.external_id ?? `<${r.email ?? ''}>`}`;

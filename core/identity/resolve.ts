@@ -1,5 +1,5 @@
 import { normaliseEmail, type ContactRecord, type Identifiers, type SourceRecord } from '../../plugins/model/index.js';
-import type { Store } from '../store/store.js';
+import type { Queryable } from '../store/store.js';
 import { isRoleAddress, type ResolvedIdentityOptions } from './options.js';
 import { contactTraits, sortedJson } from './traits.js';
 import { UnionFind } from './union-find.js';
@@ -80,7 +80,7 @@ export class PageResolution {
   merged = 0;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: Queryable,
     private readonly options: ResolvedIdentityOptions,
     private readonly now: string,
   ) {}
@@ -95,7 +95,7 @@ export class PageResolution {
    * Looks up, set-based, every identity a page names (tool ids, linked ids, email-only identities), so that the
    * per-record work below finds them in memory.
    */
-  prefetch(records: readonly SourceRecord[]): void {
+  async prefetch(records: readonly SourceRecord[]): Promise<void> {
     const external = new Map<string, Set<string>>();
     const emailOnly = new Map<string, Set<string>>();
     const add = (m: Map<string, Set<string>>, source: string, value: string) => {
@@ -122,14 +122,10 @@ export class PageResolution {
     const light = LIGHT_COLUMNS.split(', ')
       .map((c) => (c.startsWith('NULL') ? c : `i.${c}`))
       .join(', ');
-    const byExternal = this.store.statement(
-      `SELECT ${light} FROM ${d.jsonArrayRows(1)} AS j CROSS JOIN identities i WHERE i.source = ? AND i.external_id = j.value`,
-    );
-    const byEmail = this.store.statement(
-      `SELECT ${light} FROM ${d.jsonArrayRows(1)} AS j CROSS JOIN identities i WHERE i.email = j.value`,
-    );
+    const byExternal = `SELECT ${light} FROM ${d.jsonArrayRows(1)} AS j CROSS JOIN identities i WHERE i.source = ? AND i.external_id = j.value`;
+    const byEmail = `SELECT ${light} FROM ${d.jsonArrayRows(1)} AS j CROSS JOIN identities i WHERE i.email = j.value`;
     for (const [source, ids] of external) {
-      for (const row of byExternal.all(JSON.stringify([...ids]), source) as IdentityRow[]) {
+      for (const row of (await this.store.all(byExternal, [JSON.stringify([...ids]), source])) as IdentityRow[]) {
         if (!this.identities.has(row.id)) this.remember(row);
       }
       for (const id of ids) if (!this.byKey.has(externalKey(source, id))) this.absent.add(externalKey(source, id));
@@ -137,7 +133,7 @@ export class PageResolution {
     const emails = new Set<string>();
     for (const set of emailOnly.values()) for (const e of set) emails.add(e);
     if (emails.size > 0) {
-      for (const row of byEmail.all(JSON.stringify([...emails])) as IdentityRow[]) {
+      for (const row of (await this.store.all(byEmail, [JSON.stringify([...emails])])) as IdentityRow[]) {
         if (row.external_id === null && !this.identities.has(row.id)) this.remember(row);
       }
     }
@@ -146,34 +142,35 @@ export class PageResolution {
     }
   }
 
-  private findExternal(source: string, externalId: string): IdentityRow | undefined {
+  private async findExternal(source: string, externalId: string): Promise<IdentityRow | undefined> {
     const key = externalKey(source, externalId);
     const id = this.byKey.get(key);
     if (id !== undefined) return this.identities.get(id);
     if (this.absent.has(key)) return undefined;
-    const row = this.store
-      .statement(`SELECT ${IDENTITY_COLUMNS} FROM identities WHERE source = ? AND external_id = ?`)
-      .get(source, externalId) as IdentityRow | undefined;
+    const row = (await this.store.get(
+      `SELECT ${IDENTITY_COLUMNS} FROM identities WHERE source = ? AND external_id = ?`,
+      [source, externalId],
+    )) as IdentityRow | undefined;
     return row ? this.remember(row) : undefined;
   }
 
-  private findEmailOnly(source: string, email: string): IdentityRow | undefined {
+  private async findEmailOnly(source: string, email: string): Promise<IdentityRow | undefined> {
     const key = emailKey(source, email);
     const id = this.byKey.get(key);
     if (id !== undefined) return this.identities.get(id);
     if (this.absent.has(key)) return undefined;
     // By email alone: the planner would otherwise scan every email-only identity of the source via (source, external_id).
-    const rows = this.store
-      .statement(`SELECT ${IDENTITY_COLUMNS} FROM identities WHERE email = ?`)
-      .all(email) as IdentityRow[];
+    const rows = (await this.store.all(`SELECT ${IDENTITY_COLUMNS} FROM identities WHERE email = ?`, [
+      email,
+    ])) as IdentityRow[];
     const row = rows.find((r) => r.source === source && r.external_id === null);
     return row ? this.remember(row) : undefined;
   }
 
   /** The row with its traits and raw properties loaded. */
-  private full(row: IdentityRow): IdentityRow & { traits: string; raw: string } {
+  private async full(row: IdentityRow): Promise<IdentityRow & { traits: string; raw: string }> {
     if (row.traits === null || row.raw === null) {
-      const r = this.store.statement('SELECT traits, raw FROM identities WHERE id = ?').get(row.id) as {
+      const r = (await this.store.get('SELECT traits, raw FROM identities WHERE id = ?', [row.id])) as {
         traits: string;
         raw: string;
       };
@@ -183,13 +180,17 @@ export class PageResolution {
     return row as IdentityRow & { traits: string; raw: string };
   }
 
-  private insertIdentity(fields: Omit<IdentityRow, 'id' | 'contact_id'>): IdentityRow {
-    const r = this.store
-      .statement(
-        `INSERT INTO identities (contact_id, source, external_id, email, linked_ids, traits, raw, record_updated_ms, seen, deleted, created_at, updated_at)
+  private async fullRows(rows: readonly IdentityRow[]): Promise<(IdentityRow & { traits: string; raw: string })[]> {
+    const out: (IdentityRow & { traits: string; raw: string })[] = [];
+    for (const r of rows) if (r.seen === 1) out.push(await this.full(r));
+    return out;
+  }
+
+  private async insertIdentity(fields: Omit<IdentityRow, 'id' | 'contact_id'>): Promise<IdentityRow> {
+    const r = await this.store.run(
+      `INSERT INTO identities (contact_id, source, external_id, email, linked_ids, traits, raw, record_updated_ms, seen, deleted, created_at, updated_at)
          VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
+      [
         fields.source,
         fields.external_id,
         fields.email,
@@ -201,7 +202,8 @@ export class PageResolution {
         fields.deleted,
         this.now,
         this.now,
-      );
+      ],
+    );
     const row = this.remember({ id: Number(r.lastInsertRowid), contact_id: null, ...fields });
     this.markDirty(row, null);
     return row;
@@ -216,10 +218,10 @@ export class PageResolution {
   }
 
   /** The identity of a tool id, created bare (no record seen yet) when unknown. */
-  private ensureExternal(source: string, externalId: string): IdentityRow {
+  private async ensureExternal(source: string, externalId: string): Promise<IdentityRow> {
     return (
-      this.findExternal(source, externalId) ??
-      this.insertIdentity({
+      (await this.findExternal(source, externalId)) ??
+      (await this.insertIdentity({
         source,
         external_id: externalId,
         email: null,
@@ -229,21 +231,23 @@ export class PageResolution {
         record_updated_ms: null,
         seen: 0,
         deleted: 0,
-      })
+      }))
     );
   }
 
-  private addLinks(row: IdentityRow, linkedIds: readonly string[] | undefined): boolean {
+  private async addLinks(row: IdentityRow, linkedIds: readonly string[] | undefined): Promise<boolean> {
     const incoming = (linkedIds ?? []).filter((l) => typeof l === 'string' && l !== '' && l !== row.external_id);
     if (incoming.length === 0) return false;
     const current = JSON.parse(row.linked_ids) as string[];
     const next = unionSorted(current, incoming);
-    for (const l of incoming) this.ensureExternal(row.source, l);
+    for (const l of incoming) await this.ensureExternal(row.source, l);
     if (next.length === current.length) return false;
     row.linked_ids = JSON.stringify(next);
-    this.store
-      .statement('UPDATE identities SET linked_ids = ?, updated_at = ? WHERE id = ?')
-      .run(row.linked_ids, this.now, row.id);
+    await this.store.run('UPDATE identities SET linked_ids = ?, updated_at = ? WHERE id = ?', [
+      row.linked_ids,
+      this.now,
+      row.id,
+    ]);
     this.markDirty(row, row.email);
     return true;
   }
@@ -252,15 +256,15 @@ export class PageResolution {
    * Upserts the identity of a contact record. The newest record of an identity wins (by its `updated_at` trait, ties
    * broken by content, so the winner does not depend on arrival order); linked ids accumulate.
    */
-  upsertContact(record: ContactRecord): ContactOutcome {
+  async upsertContact(record: ContactRecord): Promise<ContactOutcome> {
     const email = normaliseEmail(typeof record.traits.email === 'string' ? record.traits.email : null);
     const traits = sortedJson(record.traits);
     const raw = sortedJson(record.raw ?? {});
     const ms = parseMs(record.traits.updated_at);
     const deleted = record.deleted === true ? 1 : 0;
-    const existing = this.findExternal(record.source, record.externalId);
+    const existing = await this.findExternal(record.source, record.externalId);
     if (!existing) {
-      const row = this.insertIdentity({
+      const row = await this.insertIdentity({
         source: record.source,
         external_id: record.externalId,
         email,
@@ -271,12 +275,12 @@ export class PageResolution {
         seen: 1,
         deleted,
       });
-      this.addLinks(row, record.linkedIds);
+      await this.addLinks(row, record.linkedIds);
       return 'inserted';
     }
     let changed = false;
     const content = `${traits}\u0000${raw}\u0000${deleted}`;
-    const loaded = this.full(existing);
+    const loaded = await this.full(existing);
     const stored = `${loaded.traits}\u0000${loaded.raw}\u0000${existing.deleted}`;
     const inMs = ms ?? -Infinity;
     const storedMs = existing.record_updated_ms ?? -Infinity;
@@ -287,16 +291,15 @@ export class PageResolution {
     ) {
       const previousEmail = existing.email;
       Object.assign(existing, { email, traits, raw, record_updated_ms: ms, seen: 1, deleted });
-      this.store
-        .statement(
-          'UPDATE identities SET email = ?, traits = ?, raw = ?, record_updated_ms = ?, seen = 1, deleted = ?, updated_at = ? WHERE id = ?',
-        )
-        .run(email, traits, raw, ms, deleted, this.now, existing.id);
+      await this.store.run(
+        'UPDATE identities SET email = ?, traits = ?, raw = ?, record_updated_ms = ?, seen = 1, deleted = ?, updated_at = ? WHERE id = ?',
+        [email, traits, raw, ms, deleted, this.now, existing.id],
+      );
       if (previousEmail !== email) this.markDirty(existing, previousEmail);
       if (existing.contact_id !== null) this.touchedContacts.add(existing.contact_id);
       changed = true;
     }
-    if (this.addLinks(existing, record.linkedIds)) changed = true;
+    if (await this.addLinks(existing, record.linkedIds)) changed = true;
     return changed ? 'updated' : 'unchanged';
   }
 
@@ -304,26 +307,24 @@ export class PageResolution {
    * The identity an event belongs to: the tool id when it has one (a bare identity, whose email is the smallest one
    * events gave it until a contact record is seen), else (source, email). Undefined when it names no usable id.
    */
-  identityOfEvent(source: string, who: Identifiers): number | undefined {
+  async identityOfEvent(source: string, who: Identifiers): Promise<number | undefined> {
     const email = normaliseEmail(who.email ?? null);
     const externalId = typeof who.externalId === 'string' && who.externalId !== '' ? who.externalId : null;
     if (externalId !== null) {
-      const row = this.ensureExternal(source, externalId);
+      const row = await this.ensureExternal(source, externalId);
       if (row.seen === 0 && email !== null && (row.email === null || email < row.email)) {
         const previousEmail = row.email;
         row.email = email;
-        this.store
-          .statement('UPDATE identities SET email = ?, updated_at = ? WHERE id = ?')
-          .run(email, this.now, row.id);
+        await this.store.run('UPDATE identities SET email = ?, updated_at = ? WHERE id = ?', [email, this.now, row.id]);
         this.markDirty(row, previousEmail);
       }
-      this.addLinks(row, who.linkedIds);
+      await this.addLinks(row, who.linkedIds);
       return row.id;
     }
     if (email === null) return undefined;
     const row =
-      this.findEmailOnly(source, email) ??
-      this.insertIdentity({
+      (await this.findEmailOnly(source, email)) ??
+      (await this.insertIdentity({
         source,
         external_id: null,
         email,
@@ -333,7 +334,7 @@ export class PageResolution {
         record_updated_ms: null,
         seen: 0,
         deleted: 0,
-      });
+      }));
     return row.id;
   }
 
@@ -351,18 +352,17 @@ export class PageResolution {
   private readonly holders = new Map<string, { degree: number; contacts: number[] }>();
 
   /** `emailHolders` for many emails in one statement, each counted up to the largest cap among them. */
-  private fetchEmailHolders(emails: string[]): void {
+  private async fetchEmailHolders(emails: string[]): Promise<void> {
     if (emails.length === 0) return;
     let cap = 0;
     for (const e of emails) cap = Math.max(cap, this.options.sharedEmailLimit + (this.joinedEmails.get(e) ?? 0) + 1);
-    const rows = this.store
-      .statement(
-        `SELECT email, contact_id FROM (
+    const rows = (await this.store.all(
+      `SELECT email, contact_id FROM (
            SELECT i.email, i.contact_id, ROW_NUMBER() OVER (PARTITION BY i.email) AS n
            FROM ${this.store.dialect.jsonArrayRows(1)} AS j CROSS JOIN identities i WHERE i.email = j.value
          ) AS holders WHERE n <= ?`,
-      )
-      .all(JSON.stringify(emails), cap) as { email: string; contact_id: number | null }[];
+      [JSON.stringify(emails), cap],
+    )) as { email: string; contact_id: number | null }[];
     for (const e of emails) this.holders.set(e, { degree: 0, contacts: [] });
     for (const r of rows) {
       const h = this.holders.get(r.email) as { degree: number; contacts: number[] };
@@ -372,23 +372,23 @@ export class PageResolution {
     for (const [e, h] of this.holders) this.emailDegree.set(e, h.degree);
   }
 
-  private emailHolders(email: string): { degree: number; contacts: number[] } {
+  private async emailHolders(email: string): Promise<{ degree: number; contacts: number[] }> {
     const known = this.holders.get(email);
     if (known) return known;
     const cap = this.options.sharedEmailLimit + (this.joinedEmails.get(email) ?? 0) + 1;
-    const rows = this.store.statement('SELECT contact_id FROM identities WHERE email = ? LIMIT ?').all(email, cap) as {
+    const rows = (await this.store.all('SELECT contact_id FROM identities WHERE email = ? LIMIT ?', [email, cap])) as {
       contact_id: number | null;
     }[];
     this.emailDegree.set(email, rows.length);
     return { degree: rows.length, contacts: rows.map((r) => r.contact_id).filter((c): c is number => c !== null) };
   }
 
-  private degree(email: string): number {
-    return this.emailDegree.get(email) ?? this.emailHolders(email).degree;
+  private async degree(email: string): Promise<number> {
+    return this.emailDegree.get(email) ?? (await this.emailHolders(email)).degree;
   }
 
-  private usable(email: string | null): email is string {
-    return email !== null && !isRoleAddress(email, this.options) && this.degree(email) <= this.options.sharedEmailLimit;
+  private async usable(email: string): Promise<boolean> {
+    return !isRoleAddress(email, this.options) && (await this.degree(email)) <= this.options.sharedEmailLimit;
   }
 
   /**
@@ -396,12 +396,12 @@ export class PageResolution {
    * contact_merges), splits contacts an email no longer joins, creates contacts for new people, and recomputes the
    * traits of every contact touched. Returns the number of contacts merged away.
    */
-  resolve(): void {
-    if (this.dirty.size > 0) this.recomputeComponents();
-    this.recomputeTraits();
+  async resolve(): Promise<void> {
+    if (this.dirty.size > 0) await this.recomputeComponents();
+    await this.recomputeTraits();
   }
 
-  private recomputeComponents(): void {
+  private async recomputeComponents(): Promise<void> {
     const limit = this.options.sharedEmailLimit;
     const regionContacts = new Set<number>();
     const region = new Set<number>(this.dirty);
@@ -412,24 +412,24 @@ export class PageResolution {
       if (row.contact_id !== null) regionContacts.add(row.contact_id);
       if (row.email !== null) emails.add(row.email);
       for (const l of JSON.parse(row.linked_ids) as string[]) {
-        const linked = this.findExternal(row.source, l);
+        const linked = await this.findExternal(row.source, l);
         if (linked) {
           region.add(linked.id);
           if (linked.contact_id !== null) regionContacts.add(linked.contact_id);
         }
       }
     }
-    this.fetchEmailHolders([...emails].filter((e) => !isRoleAddress(e, this.options)));
+    await this.fetchEmailHolders([...emails].filter((e) => !isRoleAddress(e, this.options)));
     for (const email of emails) {
       if (isRoleAddress(email, this.options)) continue;
-      const holders = this.emailHolders(email);
+      const holders = await this.emailHolders(email);
       // An email shared by more than the limit both before and after this page joins nobody: nothing to recompute.
       if (holders.degree > limit && holders.degree - (this.joinedEmails.get(email) ?? 0) > limit) continue;
       for (const c of holders.contacts) regionContacts.add(c);
     }
-    const identitiesOfContact = this.store.statement(`SELECT ${LIGHT_COLUMNS} FROM identities WHERE contact_id = ?`);
+    const identitiesOfContact = `SELECT ${LIGHT_COLUMNS} FROM identities WHERE contact_id = ?`;
     for (const contactId of regionContacts) {
-      for (const row of identitiesOfContact.all(contactId) as IdentityRow[]) {
+      for (const row of (await this.store.all(identitiesOfContact, [contactId])) as IdentityRow[]) {
         const known = this.identities.get(row.id);
         region.add((known ?? this.remember(row)).id);
       }
@@ -446,7 +446,7 @@ export class PageResolution {
     const regionByKey = new Map<string, number>();
     for (const row of rows) regionByKey.set(keyOf.get(row.id) as string, row.id);
     for (const row of rows) {
-      if (this.usable(row.email)) {
+      if (row.email !== null && (await this.usable(row.email))) {
         const first = firstWithEmail.get(row.email);
         if (first === undefined) firstWithEmail.set(row.email, row.id);
         else sets.union(first, row.id, 'shared email', row.email);
@@ -466,15 +466,15 @@ export class PageResolution {
     const survivorOf = new Map<number, number>();
     const oldContact = new Map<number, number | null>();
     for (const row of rows) oldContact.set(row.id, row.contact_id);
-    const setContact = this.store.statement('UPDATE identities SET contact_id = ? WHERE id = ?');
-    const moveEvents = this.store.statement('UPDATE events SET contact_id = ? WHERE identity_id = ?');
+    const setContact = 'UPDATE identities SET contact_id = ? WHERE id = ?';
+    const moveEvents = 'UPDATE events SET contact_id = ? WHERE identity_id = ?';
     for (const component of ordered) {
       const old = [...new Set(component.map((r) => r.contact_id).filter((c): c is number => c !== null))].sort(
         (a, b) => a - b,
       );
       let survivor = old.find((c) => !taken.has(c));
       if (survivor === undefined) {
-        survivor = this.createContact(component);
+        survivor = await this.createContact(component);
         this.written.add(survivor);
       }
       taken.add(survivor);
@@ -485,65 +485,68 @@ export class PageResolution {
         if (row.contact_id === survivor) continue;
         const had = row.contact_id;
         row.contact_id = survivor;
-        setContact.run(survivor, row.id);
-        if (had !== null) moveEvents.run(survivor, row.id);
+        await this.store.run(setContact, [survivor, row.id]);
+        if (had !== null) await this.store.run(moveEvents, [survivor, row.id]);
       }
     }
     for (const [loser, survivor] of survivorOf) {
       if (taken.has(loser)) continue;
       const why = sets.unions.find((l) => (oldContact.get(l.a) === loser) !== (oldContact.get(l.b) === loser));
-      this.mergeContact(loser, survivor, why?.reason ?? 'linked', why?.identifier ?? null);
+      await this.mergeContact(loser, survivor, why?.reason ?? 'linked', why?.identifier ?? null);
     }
   }
 
-  private createContact(identities: readonly IdentityRow[]): number {
-    const c = contactTraits(identities.filter((r) => r.seen === 1).map((r) => this.full(r)));
-    const r = this.store
-      .statement(
-        'INSERT INTO contacts (email, email_consent, traits, deleted, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
-      )
-      .run(c.email, c.consent, c.traits, c.deleted, this.now, this.now);
+  private async createContact(identities: readonly IdentityRow[]): Promise<number> {
+    const c = contactTraits(await this.fullRows(identities));
+    const r = await this.store.run(
+      'INSERT INTO contacts (email, email_consent, traits, deleted, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
+      [c.email, c.consent, c.traits, c.deleted, this.now, this.now],
+    );
     return Number(r.lastInsertRowid);
   }
 
   /** Moves what hangs off `loser` (memberships, history, delivered state) to `survivor` and records the merge. */
-  private mergeContact(loser: number, survivor: number, reason: string, identifier: string | null): void {
-    const s = (sql: string) => this.store.statement(sql);
-    s('UPDATE events SET contact_id = ? WHERE contact_id = ?').run(survivor, loser);
-    s(
+  private async mergeContact(
+    loser: number,
+    survivor: number,
+    reason: string,
+    identifier: string | null,
+  ): Promise<void> {
+    const tx = this.store;
+    await tx.run('UPDATE events SET contact_id = ? WHERE contact_id = ?', [survivor, loser]);
+    await tx.run(
       'DELETE FROM memberships WHERE contact_id = ? AND segment_key IN (SELECT segment_key FROM memberships WHERE contact_id = ?)',
-    ).run(loser, survivor);
-    s('UPDATE memberships SET contact_id = ? WHERE contact_id = ?').run(survivor, loser);
-    s('UPDATE membership_history SET contact_id = ? WHERE contact_id = ?').run(survivor, loser);
+      [loser, survivor],
+    );
+    await tx.run('UPDATE memberships SET contact_id = ? WHERE contact_id = ?', [survivor, loser]);
+    await tx.run('UPDATE membership_history SET contact_id = ? WHERE contact_id = ?', [survivor, loser]);
     // When both contacts were delivered to the same destination and segment, the survivor's row is the one kept.
-    s(
+    await tx.run(
       `DELETE FROM delivered_state WHERE contact_id = ? AND EXISTS (SELECT 1 FROM delivered_state d
          WHERE d.contact_id = ? AND d.destination = delivered_state.destination AND d.segment_key = delivered_state.segment_key)`,
-    ).run(loser, survivor);
-    s('UPDATE delivered_state SET contact_id = ? WHERE contact_id = ?').run(survivor, loser);
-    s('UPDATE contact_merges SET survivor_id = ? WHERE survivor_id = ?').run(survivor, loser);
-    s('INSERT INTO contact_merges (survivor_id, merged_id, reason, identifier, merged_at) VALUES (?, ?, ?, ?, ?)').run(
-      survivor,
-      loser,
-      reason,
-      identifier,
-      this.now,
+      [loser, survivor],
     );
-    s('DELETE FROM contacts WHERE id = ?').run(loser);
+    await tx.run('UPDATE delivered_state SET contact_id = ? WHERE contact_id = ?', [survivor, loser]);
+    await tx.run('UPDATE contact_merges SET survivor_id = ? WHERE survivor_id = ?', [survivor, loser]);
+    await tx.run(
+      'INSERT INTO contact_merges (survivor_id, merged_id, reason, identifier, merged_at) VALUES (?, ?, ?, ?, ?)',
+      [survivor, loser, reason, identifier, this.now],
+    );
+    await tx.run('DELETE FROM contacts WHERE id = ?', [loser]);
     this.touchedContacts.delete(loser);
     this.merged += 1;
   }
 
-  private recomputeTraits(): void {
-    const identitiesOf = this.store.statement(`SELECT ${IDENTITY_COLUMNS} FROM identities WHERE contact_id = ?`);
-    const update = this.store.statement(
-      'UPDATE contacts SET email = ?, email_consent = ?, traits = ?, deleted = ?, updated_at = ? WHERE id = ?',
-    );
+  private async recomputeTraits(): Promise<void> {
+    const identitiesOf = `SELECT ${IDENTITY_COLUMNS} FROM identities WHERE contact_id = ?`;
+    const update =
+      'UPDATE contacts SET email = ?, email_consent = ?, traits = ?, deleted = ?, updated_at = ? WHERE id = ?';
     for (const contactId of this.touchedContacts) {
       if (this.written.has(contactId)) continue;
-      const identities = this.members.get(contactId) ?? (identitiesOf.all(contactId) as IdentityRow[]);
-      const c = contactTraits(identities.filter((r) => r.seen === 1).map((r) => this.full(r)));
-      update.run(c.email, c.consent, c.traits, c.deleted, this.now, contactId);
+      const identities =
+        this.members.get(contactId) ?? ((await this.store.all(identitiesOf, [contactId])) as IdentityRow[]);
+      const c = contactTraits(await this.fullRows(identities));
+      await this.store.run(update, [c.email, c.consent, c.traits, c.deleted, this.now, contactId]);
     }
   }
 }

@@ -1,4 +1,4 @@
-import type { Store } from '../store/store.js';
+import type { Queryable } from '../store/store.js';
 import { recordDelivery, recordTraitUpdate } from '../delivery/delivered-state.js';
 import { recordRunErrors, type RunError } from '../runs/runs.js';
 
@@ -28,8 +28,8 @@ export interface PushRowOutcome {
  * @example
  * recordPushOutcomes(store, { destination: 'crm', segmentKey: 'vip', runId, outcomes: [{ contactId: 7, op: 'add', status: 'accepted', destinationRecordId: '00v1' }] });
  */
-export function recordPushOutcomes(
-  store: Store,
+export async function recordPushOutcomes(
+  store: Queryable,
   input: {
     destination: string;
     segmentKey: string;
@@ -38,14 +38,14 @@ export function recordPushOutcomes(
     beforeCommit?: () => void;
   },
   now = new Date().toISOString(),
-): void {
+): Promise<void> {
   const errors: RunError[] = [];
-  store.transaction(() => {
+  await store.transaction(async (tx) => {
     for (const o of input.outcomes) {
       const reasonOf = () => `${o.op} ${o.status}: ${o.reason ?? 'no reason given'}${o.code ? ` (${o.code})` : ''}`;
       if (o.op === 'update' && o.status !== 'skipped') {
-        recordTraitUpdate(
-          store,
+        await recordTraitUpdate(
+          tx,
           {
             destination: input.destination,
             segmentKey: input.segmentKey,
@@ -67,8 +67,8 @@ export function recordPushOutcomes(
       }
       const status = o.status === 'accepted' ? (o.op !== 'remove' ? 'delivered' : 'removed') : o.status;
       const reason = o.status === 'accepted' ? null : reasonOf();
-      recordDelivery(
-        store,
+      await recordDelivery(
+        tx,
         {
           destination: input.destination,
           segmentKey: input.segmentKey,
@@ -90,7 +90,7 @@ export function recordPushOutcomes(
         });
       }
     }
-    if (input.runId !== undefined) recordRunErrors(store, input.runId, errors, now);
+    if (input.runId !== undefined) await recordRunErrors(tx, input.runId, errors, now);
     input.beforeCommit?.();
   });
 }

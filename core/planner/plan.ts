@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Store } from '../store/store.js';
+import type { Queryable } from '../store/store.js';
 import { mappedTraitsSql } from './traits.js';
 
 /** `upsert` adds only; `mirror` also removes who left; `all` re-sends every member and removes who left (repair). */
@@ -99,7 +99,7 @@ const IDENTITY_CHUNK = 2000;
  * const [vip] = planPush(store, { destination: 'crm', segments: ['vip'], identitiesFrom: 'hubspot', mode: 'mirror', maxRetries: 3 });
  * vip.changes.filter((c) => c.op === 'add').length;
  */
-export function planPush(store: Store, options: PlanPushOptions): SegmentPlan[] {
+export async function planPush(store: Queryable, options: PlanPushOptions): Promise<SegmentPlan[]> {
   const attemptCap = 1 + Math.max(0, Math.floor(options.maxRetries));
   const addressedBy = new Set(
     typeof options.identitiesFrom === 'string' ? [options.identitiesFrom] : (options.identitiesFrom ?? []),
@@ -114,8 +114,7 @@ export function planPush(store: Store, options: PlanPushOptions): SegmentPlan[] 
   const scope = contacts === undefined ? [] : [contacts];
   // The mapped values are an expression of the contact `c`, written twice: SQLite evaluates the WHERE copy only for
   // delivered members, and the SELECT copy only for the rows the diff keeps.
-  const members = store.statement(
-    `SELECT m.contact_id, d.status, d.attempts, d.destination_record_id, d.identity_digest, c.email, c.email_consent,
+  const members = `SELECT m.contact_id, d.status, d.attempts, d.destination_record_id, d.identity_digest, c.email, c.email_consent,
        d.update_attempts, ${mapped} AS mapped_traits,
        (SELECT MAX(h.id) FROM membership_history h
          WHERE h.segment_key = m.segment_key AND h.contact_id = m.contact_id AND h.exited_at IS NULL) AS history_id,
@@ -135,28 +134,24 @@ export function planPush(store: Store, options: PlanPushOptions): SegmentPlan[] 
      WHERE m.segment_key = ?${only('m')}
        AND (? = 1 OR d.contact_id IS NULL OR d.status IN ('removed', 'retryable', 'skipped')
          OR (${withTraits} = 1 AND d.status = 'delivered' AND d.mapped_traits IS NOT ${mapped}))
-     ORDER BY m.contact_id`,
-  );
-  const leavers = store.statement(
-    `SELECT d.contact_id, d.status, d.attempts, d.destination_record_id, d.identity_digest, c.email, c.email_consent,
+     ORDER BY m.contact_id`;
+  const leavers = `SELECT d.contact_id, d.status, d.attempts, d.destination_record_id, d.identity_digest, c.email, c.email_consent,
        (SELECT MAX(h.id) FROM membership_history h
          WHERE h.segment_key = d.segment_key AND h.contact_id = d.contact_id AND h.exited_at IS NOT NULL) AS history_id
      FROM delivered_state d
      JOIN contacts c ON c.id = d.contact_id
      WHERE d.destination = ? AND d.segment_key = ?${only('d')} AND d.status IN ('delivered', 'retryable')
        AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.segment_key = d.segment_key AND m.contact_id = d.contact_id)
-     ORDER BY d.contact_id`,
-  );
+     ORDER BY d.contact_id`;
   // Only contact_id in the WHERE: with the source too, SQLite may walk the (source, external_id) index instead.
-  const identities = store.statement(
-    'SELECT contact_id, source, external_id FROM identities WHERE contact_id IN (SELECT value FROM json_each(?)) AND deleted = 0',
-  );
+  const identities =
+    'SELECT contact_id, source, external_id FROM identities WHERE contact_id IN (SELECT value FROM json_each(?)) AND deleted = 0';
   // The identities of the rows from `at` on, read IDENTITY_CHUNK rows at a time (one query per chunk, not per row).
   let known = new Map<number, { source: string; id: string }[]>();
-  const readIdentities = (rows: readonly DiffRow[], at: number): void => {
+  const readIdentities = async (rows: readonly DiffRow[], at: number): Promise<void> => {
     if (at % IDENTITY_CHUNK !== 0) return;
     known = new Map(rows.slice(at, at + IDENTITY_CHUNK).map((r) => [r.contact_id, []]));
-    for (const r of identities.all(JSON.stringify([...known.keys()])) as {
+    for (const r of (await store.all(identities, [JSON.stringify([...known.keys()])])) as {
       contact_id: number;
       source: string;
       external_id: string | null;
@@ -183,15 +178,16 @@ export function planPush(store: Store, options: PlanPushOptions): SegmentPlan[] 
     return { contact, digest };
   };
 
-  return options.segments.map((segmentKey) => {
+  const planSegment = async (segmentKey: string): Promise<SegmentPlan> => {
     const skipped: PlanSkips = { suppressed: 0, noConsent: 0, noIdentity: 0, exhausted: 0, notInDestination: 0 };
     const changes: PlannedChange[] = [];
     const retryable = (row: DiffRow): boolean => row.status === 'retryable';
     const exhausted = (row: DiffRow): boolean => retryable(row) && (row.attempts ?? 0) >= attemptCap;
 
-    const memberRows = members.all(options.destination, segmentKey, ...scope, resendAll) as (DiffRow & MemberFlags)[];
+    const memberRows = (await store.all(members, [options.destination, segmentKey, ...scope, resendAll])) as (DiffRow &
+      MemberFlags)[];
     for (const [at, row] of memberRows.entries()) {
-      readIdentities(memberRows, at);
+      await readIdentities(memberRows, at);
       const update = resendAll === 0 && row.status === 'delivered';
       if (resendAll === 0 && (exhausted(row) || (update && (row.update_attempts ?? 0) >= attemptCap))) {
         skipped.exhausted++;
@@ -218,9 +214,9 @@ export function planPush(store: Store, options: PlanPushOptions): SegmentPlan[] 
       changes.push(planned(update ? 'update' : 'add', row, contact, digest, options.destination, segmentKey));
     }
     if (options.mode !== 'upsert') {
-      const leaverRows = leavers.all(options.destination, segmentKey, ...scope) as DiffRow[];
+      const leaverRows = (await store.all(leavers, [options.destination, segmentKey, ...scope])) as DiffRow[];
       for (const [at, row] of leaverRows.entries()) {
-        readIdentities(leaverRows, at);
+        await readIdentities(leaverRows, at);
         if (exhausted(row)) {
           skipped.exhausted++;
           continue;
@@ -230,7 +226,10 @@ export function planPush(store: Store, options: PlanPushOptions): SegmentPlan[] 
       }
     }
     return { segmentKey, changes, skipped };
-  });
+  };
+  const plans: SegmentPlan[] = [];
+  for (const segmentKey of options.segments) plans.push(await planSegment(segmentKey));
+  return plans;
 }
 
 interface DiffRow {

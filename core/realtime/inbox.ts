@@ -1,7 +1,7 @@
 import type { SourceRecord } from '../../plugins/model/index.js';
 import { loadPage, type LoadCounts } from '../runs/load.js';
 import type { IdentityOptions } from '../identity/options.js';
-import type { Store } from '../store/store.js';
+import type { Queryable } from '../store/store.js';
 
 /** How a message arrived: over the Segment-spec API (identify traits accumulate) or through a tool's webhook. */
 export type InboxKind = 'segment' | 'webhook';
@@ -19,26 +19,28 @@ export interface InboxMessage {
  * @example
  * const [isNew] = acceptMessages(store, 'website', 'segment', [{ messageId: 'm-1', records }]);
  */
-export function acceptMessages(
-  store: Store,
+export async function acceptMessages(
+  store: Queryable,
   connection: string,
   kind: InboxKind,
   messages: readonly InboxMessage[],
   now = new Date(),
-): boolean[] {
+): Promise<boolean[]> {
   const at = now.toISOString();
-  const insert = store.statement(
-    `INSERT INTO realtime_inbox (connection, message_id, kind, records, received_at) VALUES (?, ?, ?, ?, ?)
-     ON CONFLICT (connection, message_id) DO NOTHING`,
-  );
-  return store.transaction(() =>
-    messages.map((m) => insert.run(connection, m.messageId, kind, JSON.stringify(m.records), at).changes > 0),
-  );
+  const insert = `INSERT INTO realtime_inbox (connection, message_id, kind, records, received_at) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (connection, message_id) DO NOTHING`;
+  return await store.transaction(async (tx) => {
+    const accepted: boolean[] = [];
+    for (const m of messages) {
+      accepted.push((await tx.run(insert, [connection, m.messageId, kind, JSON.stringify(m.records), at])).changes > 0);
+    }
+    return accepted;
+  });
 }
 
 /** Messages accepted and not yet loaded. */
-export function waitingMessages(store: Store): number {
-  return (store.statement('SELECT COUNT(*) AS n FROM realtime_inbox WHERE loaded_at IS NULL').get() as { n: number }).n;
+export async function waitingMessages(store: Queryable): Promise<number> {
+  return ((await store.get('SELECT COUNT(*) AS n FROM realtime_inbox WHERE loaded_at IS NULL')) as { n: number }).n;
 }
 
 interface InboxRow {
@@ -65,18 +67,17 @@ export interface InboxLoad extends LoadCounts {
  * const load = loadWaitingMessages(store, { limit: 5000 });
  * load.touched; // contacts to recompute
  */
-export function loadWaitingMessages(
-  store: Store,
+export async function loadWaitingMessages(
+  store: Queryable,
   options: { limit?: number; identity?: IdentityOptions; now?: Date } = {},
-): InboxLoad {
+): Promise<InboxLoad> {
   const now = options.now ?? new Date();
   const counts: InboxLoad = { read: 0, inserted: 0, updated: 0, skipped: 0, merged: 0, messages: 0, touched: 0 };
-  return store.transaction(() => {
-    const rows = store
-      .statement(
-        'SELECT id, connection, kind, records, received_at FROM realtime_inbox WHERE loaded_at IS NULL ORDER BY id LIMIT ?',
-      )
-      .all(options.limit ?? 5000) as InboxRow[];
+  return await store.transaction(async (tx) => {
+    const rows = (await tx.all(
+      'SELECT id, connection, kind, records, received_at FROM realtime_inbox WHERE loaded_at IS NULL ORDER BY id LIMIT ?',
+      [options.limit ?? 5000],
+    )) as InboxRow[];
     if (rows.length === 0) return counts;
     const byConnection = new Map<string, InboxRow[]>();
     for (const row of rows) {
@@ -84,9 +85,8 @@ export function loadWaitingMessages(
       list.push(row);
       byConnection.set(row.connection, list);
     }
-    const touch = store.statement(
-      'INSERT INTO realtime_touched (contact_id, received_at) VALUES (?, ?) ON CONFLICT (contact_id) DO NOTHING',
-    );
+    const touch =
+      'INSERT INTO realtime_touched (contact_id, received_at) VALUES (?, ?) ON CONFLICT (contact_id) DO NOTHING';
     for (const [connection, list] of byConnection) {
       const records: SourceRecord[] = [];
       const receivedOf = new Map<SourceRecord, string>();
@@ -94,14 +94,14 @@ export function loadWaitingMessages(
       for (const row of list) {
         let parsed = JSON.parse(row.records) as SourceRecord[];
         // Segment identifies and tool webhooks both carry only what changed: lay it over what the store holds.
-        parsed = withStoredTraits(store, parsed, latest);
+        parsed = await withStoredTraits(tx, parsed, latest);
         for (const r of parsed) {
           records.push(r);
           receivedOf.set(r, row.received_at);
         }
       }
       const last = list[list.length - 1] as InboxRow;
-      const result = loadPage(store, {
+      const result = await loadPage(tx, {
         connection,
         stream: 'realtime',
         records,
@@ -114,27 +114,28 @@ export function loadWaitingMessages(
       counts.updated += result.updated;
       counts.skipped += result.skipped;
       counts.merged += result.merged;
-      for (const [contactId, receivedAt] of contactsOf(store, records, receivedOf)) {
-        counts.touched += touch.run(contactId, receivedAt).changes;
+      for (const [contactId, receivedAt] of await contactsOf(tx, records, receivedOf)) {
+        counts.touched += (await tx.run(touch, [contactId, receivedAt])).changes;
       }
     }
     const ids = JSON.stringify(rows.map((r) => r.id));
     // Once loaded, only the message id is kept (for deduplication): the payload lives on in the store's own tables,
     // where an erasure finds it, and not in a copy here.
-    store
-      .statement("UPDATE realtime_inbox SET loaded_at = ?, records = '[]' WHERE id IN (SELECT value FROM json_each(?))")
-      .run(now.toISOString(), ids);
+    await tx.run(
+      "UPDATE realtime_inbox SET loaded_at = ?, records = '[]' WHERE id IN (SELECT value FROM json_each(?))",
+      [now.toISOString(), ids],
+    );
     counts.messages = rows.length;
     return counts;
   });
 }
 
 /** The contacts the records now belong to (after resolution and merges), each with its earliest receipt time. */
-function contactsOf(
-  store: Store,
+async function contactsOf(
+  store: Queryable,
   records: readonly SourceRecord[],
   receivedOf: Map<SourceRecord, string>,
-): Map<number, string> {
+): Promise<Map<number, string>> {
   const byIdentity: [string, string, string][] = [];
   const byEvent: [string, string, string][] = [];
   for (const r of records) {
@@ -152,22 +153,20 @@ function contactsOf(
   };
   if (byIdentity.length > 0) {
     add(
-      store
-        .statement(
-          `SELECT i.contact_id, json_extract(k.value, '$[2]') AS at FROM json_each(?) k
+      (await store.all(
+        `SELECT i.contact_id, json_extract(k.value, '$[2]') AS at FROM json_each(?) k
            JOIN identities i ON i.source = json_extract(k.value, '$[0]') AND i.external_id = json_extract(k.value, '$[1]')`,
-        )
-        .all(JSON.stringify(byIdentity)) as { contact_id: number | null; at: string }[],
+        [JSON.stringify(byIdentity)],
+      )) as { contact_id: number | null; at: string }[],
     );
   }
   if (byEvent.length > 0) {
     add(
-      store
-        .statement(
-          `SELECT e.contact_id, json_extract(k.value, '$[2]') AS at FROM json_each(?) k
+      (await store.all(
+        `SELECT e.contact_id, json_extract(k.value, '$[2]') AS at FROM json_each(?) k
            JOIN events e ON e.source = json_extract(k.value, '$[0]') AND e.source_event_id = json_extract(k.value, '$[1]')`,
-        )
-        .all(JSON.stringify(byEvent)) as { contact_id: number | null; at: string }[],
+        [JSON.stringify(byEvent)],
+      )) as { contact_id: number | null; at: string }[],
     );
   }
   return out;
@@ -177,22 +176,27 @@ function contactsOf(
  * Lays each contact record's traits over what the store holds for that identity (and earlier records of the page). A
  * deleted record is left as it is: a deletion (a GDPR one above all) must not carry the person's data forward.
  */
-function withStoredTraits(
-  store: Store,
+async function withStoredTraits(
+  store: Queryable,
   records: SourceRecord[],
   latest: Map<string, Record<string, unknown>>,
-): SourceRecord[] {
-  const read = store.statement('SELECT traits FROM identities WHERE source = ? AND external_id = ?');
-  return records.map((r) => {
-    if (r.kind !== 'contact' || r.deleted === true) return r;
+): Promise<SourceRecord[]> {
+  const read = 'SELECT traits FROM identities WHERE source = ? AND external_id = ?';
+  const out: SourceRecord[] = [];
+  for (const r of records) {
+    if (r.kind !== 'contact' || r.deleted === true) {
+      out.push(r);
+      continue;
+    }
     const key = `${r.source}\u0000${r.externalId}`;
     let base = latest.get(key);
     if (base === undefined) {
-      const row = read.get(r.source, r.externalId) as { traits: string } | undefined;
+      const row = (await store.get(read, [r.source, r.externalId])) as { traits: string } | undefined;
       base = row ? (JSON.parse(row.traits) as Record<string, unknown>) : {};
     }
     const traits = { ...base, ...r.traits };
     latest.set(key, traits);
-    return { ...r, traits: traits as typeof r.traits };
-  });
+    out.push({ ...r, traits: traits as typeof r.traits });
+  }
+  return out;
 }

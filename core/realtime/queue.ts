@@ -1,4 +1,4 @@
-import type { Store } from '../store/store.js';
+import type { Queryable } from '../store/store.js';
 
 /** A contact waiting in a queue, with when the earliest message behind it was received. */
 export interface QueuedContact {
@@ -12,11 +12,11 @@ export interface PendingContact extends QueuedContact {
 }
 
 /** Up to `limit` contacts touched by loaded messages and not yet recomputed, oldest first. */
-export function touchedContacts(store: Store, limit = 2000): QueuedContact[] {
+export async function touchedContacts(store: Queryable, limit = 2000): Promise<QueuedContact[]> {
   return (
-    store
-      .statement('SELECT contact_id, received_at FROM realtime_touched ORDER BY received_at, contact_id LIMIT ?')
-      .all(limit) as {
+    (await store.all('SELECT contact_id, received_at FROM realtime_touched ORDER BY received_at, contact_id LIMIT ?', [
+      limit,
+    ])) as {
       contact_id: number;
       received_at: string;
     }[]
@@ -31,46 +31,47 @@ export function touchedContacts(store: Store, limit = 2000): QueuedContact[] {
  * @example
  * store.transaction(() => { recomputeContacts(store, ids); evaluateSegments(...); queueForDestinations(store, contacts, ['segment']); });
  */
-export function queueForDestinations(
-  store: Store,
+export async function queueForDestinations(
+  store: Queryable,
   contacts: readonly QueuedContact[],
   destinations: readonly string[],
-): void {
-  store.transaction(() => {
+): Promise<void> {
+  await store.transaction(async (tx) => {
     const json = JSON.stringify(contacts.map((c) => [c.contactId, c.receivedAt]));
     for (const destination of destinations) {
-      store
-        .statement(
-          `INSERT INTO realtime_pending (destination, contact_id, received_at)
+      await tx.run(
+        `INSERT INTO realtime_pending (destination, contact_id, received_at)
            SELECT ?, json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?) WHERE true
            ON CONFLICT (destination, contact_id) DO UPDATE SET requeued = requeued + 1`,
-        )
-        .run(destination, json);
+        [destination, json],
+      );
     }
-    store
-      .statement(
-        "DELETE FROM realtime_touched WHERE contact_id IN (SELECT json_extract(value, '$[0]') FROM json_each(?))",
-      )
-      .run(json);
+    await tx.run(
+      "DELETE FROM realtime_touched WHERE contact_id IN (SELECT json_extract(value, '$[0]') FROM json_each(?))",
+      [json],
+    );
   });
 }
 
 /** How many contacts wait for `destination`, and when the oldest of them was received (null when none). */
-export function pendingSummary(store: Store, destination: string): { contacts: number; oldest: string | null } {
-  const row = store
-    .statement('SELECT COUNT(*) AS n, MIN(received_at) AS oldest FROM realtime_pending WHERE destination = ?')
-    .get(destination) as { n: number; oldest: string | null };
+export async function pendingSummary(
+  store: Queryable,
+  destination: string,
+): Promise<{ contacts: number; oldest: string | null }> {
+  const row = (await store.get(
+    'SELECT COUNT(*) AS n, MIN(received_at) AS oldest FROM realtime_pending WHERE destination = ?',
+    [destination],
+  )) as { n: number; oldest: string | null };
   return { contacts: row.n, oldest: row.oldest };
 }
 
 /** Up to `limit` contacts waiting for `destination`, oldest first. */
-export function pendingContacts(store: Store, destination: string, limit: number): PendingContact[] {
+export async function pendingContacts(store: Queryable, destination: string, limit: number): Promise<PendingContact[]> {
   return (
-    store
-      .statement(
-        'SELECT contact_id, received_at, requeued FROM realtime_pending WHERE destination = ? ORDER BY received_at, contact_id LIMIT ?',
-      )
-      .all(destination, limit) as { contact_id: number; received_at: string; requeued: number }[]
+    (await store.all(
+      'SELECT contact_id, received_at, requeued FROM realtime_pending WHERE destination = ? ORDER BY received_at, contact_id LIMIT ?',
+      [destination, limit],
+    )) as { contact_id: number; received_at: string; requeued: number }[]
   ).map((r) => ({ contactId: r.contact_id, receivedAt: r.received_at, requeued: r.requeued }));
 }
 
@@ -83,11 +84,14 @@ export function pendingContacts(store: Store, destination: string, limit: number
  * // ... push them
  * clearPending(store, 'cdp', waiting);
  */
-export function clearPending(store: Store, destination: string, contacts: readonly PendingContact[]): void {
-  store
-    .statement(
-      `DELETE FROM realtime_pending WHERE destination = ?
+export async function clearPending(
+  store: Queryable,
+  destination: string,
+  contacts: readonly PendingContact[],
+): Promise<void> {
+  await store.run(
+    `DELETE FROM realtime_pending WHERE destination = ?
          AND (contact_id, requeued) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))`,
-    )
-    .run(destination, JSON.stringify(contacts.map((c) => [c.contactId, c.requeued])));
+    [destination, JSON.stringify(contacts.map((c) => [c.contactId, c.requeued]))],
+  );
 }

@@ -1,23 +1,22 @@
-import type { Store } from '../store/store.js';
+import type { Queryable } from '../store/store.js';
 
 /** Writes a stream's checkpoint (inside the caller's transaction when there is one). */
-export function writeCheckpoint(
-  store: Store,
+export async function writeCheckpoint(
+  store: Queryable,
   connection: string,
   stream: string,
   state: unknown,
   now = new Date().toISOString(),
-): void {
-  store
-    .statement(
-      store.dialect.upsert({
-        table: 'stream_checkpoints',
-        columns: ['connection', 'stream', 'state', 'updated_at'],
-        conflict: ['connection', 'stream'],
-        update: ['state', 'updated_at'],
-      }),
-    )
-    .run(connection, stream, JSON.stringify(state ?? null), now);
+): Promise<void> {
+  await store.run(
+    store.dialect.upsert({
+      table: 'stream_checkpoints',
+      columns: ['connection', 'stream', 'state', 'updated_at'],
+      conflict: ['connection', 'stream'],
+      update: ['state', 'updated_at'],
+    }),
+    [connection, stream, JSON.stringify(state ?? null), now],
+  );
 }
 
 /**
@@ -26,9 +25,10 @@ export function writeCheckpoint(
  * @example
  * const state = readCheckpoint(store, 'hubspot', 'contacts'); // resume `read(stream, state)` from here
  */
-export function readCheckpoint(store: Store, connection: string, stream: string): unknown {
-  const row = store
-    .statement('SELECT state FROM stream_checkpoints WHERE connection = ? AND stream = ?')
-    .get(connection, stream) as { state: string } | undefined;
+export async function readCheckpoint(store: Queryable, connection: string, stream: string): Promise<unknown> {
+  const row = (await store.get('SELECT state FROM stream_checkpoints WHERE connection = ? AND stream = ?', [
+    connection,
+    stream,
+  ])) as { state: string } | undefined;
   return row ? (JSON.parse(row.state) as unknown) : undefined;
 }

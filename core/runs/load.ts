@@ -2,7 +2,7 @@ import type { ContactRecord, EventRecord, SourceRecord } from '../../plugins/mod
 import { eventProblem, insertEvent } from '../events/events.js';
 import { resolveIdentityOptions, type IdentityOptions } from '../identity/options.js';
 import { PageResolution } from '../identity/resolve.js';
-import type { Store } from '../store/store.js';
+import type { Queryable } from '../store/store.js';
 import { suppressionCheck } from '../suppression/suppressions.js';
 import { writeCheckpoint } from './checkpoints.js';
 import { recordRunErrors, type RunError } from './runs.js';
@@ -57,7 +57,7 @@ function contactProblem(c: ContactRecord): string | undefined {
  *   loadPage(store, { connection: 'hubspot', stream: 'contacts', records: page.records, checkpoint: page.state });
  * }
  */
-export function loadPage(store: Store, input: LoadPageInput): LoadResult {
+export async function loadPage(store: Queryable, input: LoadPageInput): Promise<LoadResult> {
   const now = (input.now ?? new Date()).toISOString();
   const options = resolveIdentityOptions(input.identity);
   const counts: LoadCounts = { read: input.records.length, inserted: 0, updated: 0, skipped: 0, merged: 0 };
@@ -67,10 +67,10 @@ export function loadPage(store: Store, input: LoadPageInput): LoadResult {
     errors.push({ connection: input.connection, stream: input.stream, recordKey, reason });
   };
   try {
-    store.transaction(() => {
-      const suppressed = suppressionCheck(store);
-      const page = new PageResolution(store, options, now);
-      page.prefetch(input.records);
+    await store.transaction(async (tx) => {
+      const suppressed = await suppressionCheck(tx);
+      const page = new PageResolution(tx, options, now);
+      await page.prefetch(input.records);
       const events: { record: EventRecord; identityId: number }[] = [];
       for (const record of input.records) {
         if (record.kind === 'contact') {
@@ -81,15 +81,15 @@ export function loadPage(store: Store, input: LoadPageInput): LoadResult {
           }
           if (
             !suppressed.empty &&
-            (suppressed.external(record.source, record.externalId) ||
-              suppressed.email(
+            ((await suppressed.external(record.source, record.externalId)) ||
+              (await suppressed.email(
                 typeof record.traits.email === 'string' ? record.traits.email.trim().toLowerCase() : null,
-              ))
+              )))
           ) {
             counts.skipped += 1;
             continue;
           }
-          const outcome = page.upsertContact(record);
+          const outcome = await page.upsertContact(record);
           if (outcome === 'inserted') counts.inserted += 1;
           else if (outcome === 'updated') counts.updated += 1;
           else counts.skipped += 1;
@@ -102,13 +102,13 @@ export function loadPage(store: Store, input: LoadPageInput): LoadResult {
           const who = record.contact ?? {};
           if (
             !suppressed.empty &&
-            (suppressed.external(record.source, who.externalId) ||
-              suppressed.email(typeof who.email === 'string' ? who.email.trim().toLowerCase() : null))
+            ((await suppressed.external(record.source, who.externalId)) ||
+              (await suppressed.email(typeof who.email === 'string' ? who.email.trim().toLowerCase() : null)))
           ) {
             counts.skipped += 1;
             continue;
           }
-          const identityId = page.identityOfEvent(record.source, who);
+          const identityId = await page.identityOfEvent(record.source, who);
           if (identityId === undefined) {
             reject(
               `${record.source}:${record.sourceEventId}`,
@@ -121,7 +121,7 @@ export function loadPage(store: Store, input: LoadPageInput): LoadResult {
           reject('?', `unknown record kind "${String((record as { kind?: unknown }).kind)}"`);
         }
       }
-      page.resolve();
+      await page.resolve();
       // In contact order: the events' contact index and contact_events (clustered by contact) then take the page's
       // rows at neighbouring B-tree positions instead of one random page each.
       const placed = events.map(({ record, identityId }) => ({
@@ -131,19 +131,18 @@ export function loadPage(store: Store, input: LoadPageInput): LoadResult {
       }));
       placed.sort((a, b) => a.contactId - b.contactId);
       for (const { record, identityId, contactId } of placed) {
-        if (insertEvent(store, record, contactId, identityId, now)) counts.inserted += 1;
+        if (await insertEvent(tx, record, contactId, identityId, now)) counts.inserted += 1;
         else counts.skipped += 1;
       }
       counts.merged = page.merged;
-      const remember = store.statement(
-        'INSERT INTO connection_sources (connection, source) VALUES (?, ?) ON CONFLICT DO NOTHING',
-      );
-      for (const source of new Set(input.records.map((r) => r.source))) remember.run(input.connection, source);
-      writeCheckpoint(store, input.connection, input.stream, input.checkpoint, now);
+      const remember = 'INSERT INTO connection_sources (connection, source) VALUES (?, ?) ON CONFLICT DO NOTHING';
+      for (const source of new Set(input.records.map((r) => r.source)))
+        await tx.run(remember, [input.connection, source]);
+      await writeCheckpoint(tx, input.connection, input.stream, input.checkpoint, now);
       input.beforeCommit?.();
     });
   } finally {
-    if (input.runId !== undefined || errors.length > 0) recordRunErrors(store, input.runId ?? null, errors, now);
+    if (input.runId !== undefined || errors.length > 0) await recordRunErrors(store, input.runId ?? null, errors, now);
   }
   return { ...counts, errors };
 }
@@ -155,9 +154,9 @@ export function loadPage(store: Store, input: LoadPageInput): LoadResult {
  * @example
  * recordSourcesOf(store, 'crm'); // ['hubspot']
  */
-export function recordSourcesOf(store: Store, connection: string): string[] {
-  const rows = store
-    .statement('SELECT source FROM connection_sources WHERE connection = ? ORDER BY source')
-    .all(connection) as { source: string }[];
+export async function recordSourcesOf(store: Queryable, connection: string): Promise<string[]> {
+  const rows = (await store.all('SELECT source FROM connection_sources WHERE connection = ? ORDER BY source', [
+    connection,
+  ])) as { source: string }[];
   return rows.length > 0 ? rows.map((r) => r.source) : [connection];
 }

@@ -1,4 +1,4 @@
-import type { Store } from '../store/store.js';
+import type { Queryable } from '../store/store.js';
 
 /** The states a sync run can be in. */
 export const RUN_STATUSES = ['running', 'succeeded', 'partial', 'failed', 'cancelled'] as const;
@@ -29,25 +29,30 @@ export interface RunError {
 }
 
 /** Starts a run of `job` and returns its id. */
-export function startRun(store: Store, job: string, now = new Date().toISOString()): number {
-  const r = store
-    .statement("INSERT INTO sync_runs (job, status, started_at, counts) VALUES (?, 'running', ?, '{}')")
-    .run(job, now);
+export async function startRun(store: Queryable, job: string, now = new Date().toISOString()): Promise<number> {
+  const r = await store.run("INSERT INTO sync_runs (job, status, started_at, counts) VALUES (?, 'running', ?, '{}')", [
+    job,
+    now,
+  ]);
   return Number(r.lastInsertRowid);
 }
 
 /** Finishes a run with its final status and counts. */
-export function finishRun(
-  store: Store,
+export async function finishRun(
+  store: Queryable,
   runId: number,
   status: Exclude<RunStatus, 'running'>,
   counts: Record<string, number>,
   error: string | null = null,
   now = new Date().toISOString(),
-): void {
-  store
-    .statement('UPDATE sync_runs SET status = ?, finished_at = ?, counts = ?, error = ? WHERE id = ?')
-    .run(status, now, JSON.stringify(counts), error, runId);
+): Promise<void> {
+  await store.run('UPDATE sync_runs SET status = ?, finished_at = ?, counts = ?, error = ? WHERE id = ?', [
+    status,
+    now,
+    JSON.stringify(counts),
+    error,
+    runId,
+  ]);
 }
 
 interface RunRow {
@@ -77,8 +82,8 @@ function runOf(row: RunRow): SyncRun {
 }
 
 /** A run by id. */
-export function readRun(store: Store, runId: number): SyncRun | undefined {
-  const row = store.statement('SELECT * FROM sync_runs WHERE id = ?').get(runId) as RunRow | undefined;
+export async function readRun(store: Queryable, runId: number): Promise<SyncRun | undefined> {
+  const row = (await store.get('SELECT * FROM sync_runs WHERE id = ?', [runId])) as RunRow | undefined;
   return row ? runOf(row) : undefined;
 }
 
@@ -90,13 +95,15 @@ export function readRun(store: Store, runId: number): SyncRun | undefined {
  * const page = listRuns(store, { job: 'nightly', limit: 10 });
  * const next = listRuns(store, { job: 'nightly', limit: 10, before: page.at(-1)?.id });
  */
-export function listRuns(store: Store, options: { job?: string; limit?: number; before?: number } = {}): SyncRun[] {
+export async function listRuns(
+  store: Queryable,
+  options: { job?: string; limit?: number; before?: number } = {},
+): Promise<SyncRun[]> {
   const limit = Math.max(0, Math.floor(options.limit ?? 20));
-  const rows = store
-    .statement(
-      `SELECT * FROM sync_runs WHERE (? IS NULL OR job = ?) AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?`,
-    )
-    .all(options.job ?? null, options.job ?? null, options.before ?? null, options.before ?? null, limit) as RunRow[];
+  const rows = (await store.all(
+    `SELECT * FROM sync_runs WHERE (? IS NULL OR job = ?) AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?`,
+    [options.job ?? null, options.job ?? null, options.before ?? null, options.before ?? null, limit],
+  )) as RunRow[];
   return rows.map(runOf);
 }
 
@@ -107,62 +114,68 @@ export function listRuns(store: Store, options: { job?: string; limit?: number; 
  * @example
  * if (!requestCancel(store, 42)) console.log('run 42 is not running');
  */
-export function requestCancel(store: Store, runId: number, now = new Date().toISOString()): boolean {
-  const r = store
-    .statement(
-      "UPDATE sync_runs SET cancel_requested_at = COALESCE(cancel_requested_at, ?) WHERE id = ? AND status = 'running'",
-    )
-    .run(now, runId);
+export async function requestCancel(store: Queryable, runId: number, now = new Date().toISOString()): Promise<boolean> {
+  const r = await store.run(
+    "UPDATE sync_runs SET cancel_requested_at = COALESCE(cancel_requested_at, ?) WHERE id = ? AND status = 'running'",
+    [now, runId],
+  );
   return r.changes === 1;
 }
 
 /** Whether someone asked run `runId` to stop. */
-export function cancelRequested(store: Store, runId: number): boolean {
-  const row = store.statement('SELECT cancel_requested_at FROM sync_runs WHERE id = ?').get(runId) as
+export async function cancelRequested(store: Queryable, runId: number): Promise<boolean> {
+  const row = (await store.get('SELECT cancel_requested_at FROM sync_runs WHERE id = ?', [runId])) as
     { cancel_requested_at: string | null } | undefined;
   return row !== undefined && row.cancel_requested_at !== null;
 }
 
 /** Stores a run's report (per-stream and per-destination counts, timings); a running run rewrites it as it goes. */
-export function writeRunReport(store: Store, runId: number, report: unknown, counts?: Record<string, number>): void {
+export async function writeRunReport(
+  store: Queryable,
+  runId: number,
+  report: unknown,
+  counts?: Record<string, number>,
+): Promise<void> {
   if (counts === undefined)
-    store.statement('UPDATE sync_runs SET report = ? WHERE id = ?').run(JSON.stringify(report), runId);
+    await store.run('UPDATE sync_runs SET report = ? WHERE id = ?', [JSON.stringify(report), runId]);
   else
-    store
-      .statement('UPDATE sync_runs SET report = ?, counts = ? WHERE id = ?')
-      .run(JSON.stringify(report), JSON.stringify(counts), runId);
+    await store.run('UPDATE sync_runs SET report = ?, counts = ? WHERE id = ?', [
+      JSON.stringify(report),
+      JSON.stringify(counts),
+      runId,
+    ]);
 }
 
 /** How many per-row errors a run recorded. */
-export function countRunErrors(store: Store, runId: number): number {
-  return (store.statement('SELECT COUNT(*) AS n FROM run_errors WHERE run_id = ?').get(runId) as { n: number }).n;
+export async function countRunErrors(store: Queryable, runId: number): Promise<number> {
+  return ((await store.get('SELECT COUNT(*) AS n FROM run_errors WHERE run_id = ?', [runId])) as { n: number }).n;
 }
 
 /**
  * Records per-row errors. Call it outside the page's transaction (loadPage does) so the errors survive a page that
  * rolls back.
  */
-export function recordRunErrors(
-  store: Store,
+export async function recordRunErrors(
+  store: Queryable,
   runId: number | null,
   errors: readonly RunError[],
   now = new Date().toISOString(),
-): void {
+): Promise<void> {
   if (errors.length === 0) return;
-  const insert = store.statement(
-    'INSERT INTO run_errors (run_id, connection, stream, record_key, reason, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-  );
-  store.transaction(() => {
+  const insert =
+    'INSERT INTO run_errors (run_id, connection, stream, record_key, reason, created_at) VALUES (?, ?, ?, ?, ?, ?)';
+  await store.transaction(async (tx) => {
     for (const e of errors)
-      insert.run(runId, e.connection ?? null, e.stream ?? null, e.recordKey ?? null, e.reason, now);
+      await tx.run(insert, [runId, e.connection ?? null, e.stream ?? null, e.recordKey ?? null, e.reason, now]);
   });
 }
 
 /** The errors recorded for a run, oldest first (the first `limit` of them when given). */
-export function readRunErrors(store: Store, runId: number, limit?: number): RunError[] {
-  const rows = store
-    .statement('SELECT connection, stream, record_key, reason FROM run_errors WHERE run_id = ? ORDER BY id LIMIT ?')
-    .all(runId, limit ?? -1) as {
+export async function readRunErrors(store: Queryable, runId: number, limit?: number): Promise<RunError[]> {
+  const rows = (await store.all(
+    'SELECT connection, stream, record_key, reason FROM run_errors WHERE run_id = ? ORDER BY id LIMIT ?',
+    [runId, limit ?? -1],
+  )) as {
     connection: string | null;
     stream: string | null;
     record_key: string | null;

@@ -1,5 +1,5 @@
 import { saveSegmentDefinition } from './store/memberships.js';
-import type { Store } from '../store/store.js';
+import type { Queryable } from '../store/store.js';
 import {
   compileSegmentMasks,
   compileSegments,
@@ -72,48 +72,45 @@ export function inHoldout(key: string, contactId: number, share: number): boolea
   return h < share * UINT32;
 }
 
-function count(store: Store, sql: string, ...params: (string | number)[]): number {
-  return (store.statement(sql).get(...params) as { n: number }).n;
+async function count(store: Queryable, sql: string, ...params: (string | number)[]): Promise<number> {
+  return ((await store.get(sql, params)) as { n: number }).n;
 }
 
 /**
  * Evaluates every segment in one pass over the contacts (or the scope) into `temp.segment_masks`: one row per contact,
  * a bit per segment (see compileSegmentMasks).
  */
-function evaluateMasks(
-  store: Store,
+async function evaluateMasks(
+  store: Queryable,
   segments: readonly SegmentDefinition[],
   options: CompileOptions & { contacts?: readonly number[] },
-): void {
+): Promise<void> {
   const { sql, params } = compileSegmentMasks(segments, { ...options, placeholder: store.dialect.placeholder });
   const columns = Array.from({ length: Math.ceil(segments.length / MASK_BITS) }, (_, j) => `m${j}`);
-  store.connection.exec(
+  await store.exec(
     `DROP TABLE IF EXISTS temp.segment_masks; CREATE TEMP TABLE segment_masks (contact_id INTEGER PRIMARY KEY${columns.map((c) => `, ${c} INTEGER NOT NULL`).join('')})`,
   );
-  store.connection
-    .prepare(`INSERT INTO temp.segment_masks (contact_id${columns.map((c) => `, ${c}`).join('')}) ${sql}`)
-    .run(...params);
+  await store.run(`INSERT INTO temp.segment_masks (contact_id${columns.map((c) => `, ${c}`).join('')}) ${sql}`, params);
 }
 
-function applySegment(
-  store: Store,
+async function applySegment(
+  store: Queryable,
   compiled: CompiledSegment,
   index: number,
   version: number,
   now: string,
-): Omit<SegmentReport, 'stability' | 'changedShare' | 'drift'> & { previous: number } {
+): Promise<Omit<SegmentReport, 'stability' | 'changedShare' | 'drift'> & { previous: number }> {
   const key = compiled.key;
   const share = compiled.definition.holdout ?? 0;
-  store.statement('DELETE FROM temp.segment_now').run();
+  await store.run('DELETE FROM temp.segment_now');
   const bit = (1n << BigInt(index % MASK_BITS)).toString();
-  store
-    .statement(
-      `INSERT INTO temp.segment_now (contact_id, control) SELECT s.contact_id, ((s.contact_id + ?) * 2654435761) % ${UINT32} < ? FROM temp.segment_masks AS s WHERE (s.m${Math.floor(index / MASK_BITS)} & ${bit}) <> 0`,
-    )
-    .run(holdoutSalt(key), Math.ceil(share * UINT32));
+  await store.run(
+    `INSERT INTO temp.segment_now (contact_id, control) SELECT s.contact_id, ((s.contact_id + ?) * 2654435761) % ${UINT32} < ? FROM temp.segment_masks AS s WHERE (s.m${Math.floor(index / MASK_BITS)} & ${bit}) <> 0`,
+    [holdoutSalt(key), Math.ceil(share * UINT32)],
+  );
   // Who was in the segment before this run is read from temp.segment_before (taken at the start, of the scope only), so
   // each step costs what moved and what was there, never one look-up per contact of the scope.
-  const previous = count(
+  const previous = await count(
     store,
     'SELECT COUNT(*) AS n FROM temp.segment_before WHERE segment_key = ? AND control = 0',
     key,
@@ -124,82 +121,73 @@ function applySegment(
   const newcomers = (control: number): string =>
     `FROM temp.segment_now n WHERE n.control = ${control}
        AND NOT EXISTS (SELECT 1 FROM temp.segment_before p WHERE p.segment_key = ? AND p.control = ${control} AND p.contact_id = n.contact_id)`;
-  store
-    .statement(
-      `UPDATE membership_history SET exited_at = ? WHERE segment_key = ? AND exited_at IS NULL AND contact_id IN (${leavers(0)})`,
-    )
-    .run(now, key, key);
-  const exited = store
-    .statement(`DELETE FROM memberships WHERE segment_key = ? AND contact_id IN (${leavers(0)})`)
-    .run(key, key).changes;
-  store
-    .statement(
-      `INSERT INTO membership_history (segment_key, contact_id, segment_version, entered_at) SELECT ?, n.contact_id, ?, ? ${newcomers(0)}`,
-    )
-    .run(key, version, now, key);
-  const entered = store
-    .statement(
+  await store.run(
+    `UPDATE membership_history SET exited_at = ? WHERE segment_key = ? AND exited_at IS NULL AND contact_id IN (${leavers(0)})`,
+    [now, key, key],
+  );
+  const exited = (
+    await store.run(`DELETE FROM memberships WHERE segment_key = ? AND contact_id IN (${leavers(0)})`, [key, key])
+  ).changes;
+  await store.run(
+    `INSERT INTO membership_history (segment_key, contact_id, segment_version, entered_at) SELECT ?, n.contact_id, ?, ? ${newcomers(0)}`,
+    [key, version, now, key],
+  );
+  const entered = (
+    await store.run(
       `INSERT INTO memberships (segment_key, contact_id, entered_at) SELECT ?, n.contact_id, ? ${newcomers(0)}`,
+      [key, now, key],
     )
-    .run(key, now, key).changes;
+  ).changes;
 
-  store
-    .statement(
-      `UPDATE segment_holdout_history SET exited_at = ? WHERE segment_key = ? AND exited_at IS NULL AND contact_id IN (${leavers(1)})`,
-    )
-    .run(now, key, key);
-  store
-    .statement(`DELETE FROM segment_holdout_members WHERE segment_key = ? AND contact_id IN (${leavers(1)})`)
-    .run(key, key);
-  store
-    .statement(
-      `INSERT INTO segment_holdout_history (segment_key, contact_id, segment_version, entered_at) SELECT ?, n.contact_id, ?, ? ${newcomers(1)}`,
-    )
-    .run(key, version, now, key);
-  store
-    .statement(
-      `INSERT INTO segment_holdout_members (segment_key, contact_id, segment_version, entered_at) SELECT ?, n.contact_id, ?, ? ${newcomers(1)}`,
-    )
-    .run(key, version, now, key);
+  await store.run(
+    `UPDATE segment_holdout_history SET exited_at = ? WHERE segment_key = ? AND exited_at IS NULL AND contact_id IN (${leavers(1)})`,
+    [now, key, key],
+  );
+  await store.run(`DELETE FROM segment_holdout_members WHERE segment_key = ? AND contact_id IN (${leavers(1)})`, [
+    key,
+    key,
+  ]);
+  await store.run(
+    `INSERT INTO segment_holdout_history (segment_key, contact_id, segment_version, entered_at) SELECT ?, n.contact_id, ?, ? ${newcomers(1)}`,
+    [key, version, now, key],
+  );
+  await store.run(
+    `INSERT INTO segment_holdout_members (segment_key, contact_id, segment_version, entered_at) SELECT ?, n.contact_id, ?, ? ${newcomers(1)}`,
+    [key, version, now, key],
+  );
   // After this step the segment's members and control group (in the scope) are exactly segment_now.
-  store
-    .statement(
-      'INSERT INTO temp.segment_after (segment_key, contact_id, control) SELECT ?, contact_id, control FROM temp.segment_now',
-    )
-    .run(key);
-  const size = count(store, 'SELECT COUNT(*) AS n FROM memberships WHERE segment_key = ?', key);
-  const control = count(store, 'SELECT COUNT(*) AS n FROM segment_holdout_members WHERE segment_key = ?', key);
+  await store.run(
+    'INSERT INTO temp.segment_after (segment_key, contact_id, control) SELECT ?, contact_id, control FROM temp.segment_now',
+    [key],
+  );
+  const size = await count(store, 'SELECT COUNT(*) AS n FROM memberships WHERE segment_key = ?', key);
+  const control = await count(store, 'SELECT COUNT(*) AS n FROM segment_holdout_members WHERE segment_key = ?', key);
   return { key, version, size, control, entered, exited, previous };
 }
 
-function migrationMatrix(store: Store): Migration[] {
-  const rows = store
-    .statement(
-      `SELECT p.segment_key AS "from", n.segment_key AS "to", COUNT(*) AS contacts FROM temp.segment_before p JOIN temp.segment_after n ON n.contact_id = p.contact_id GROUP BY 1, 2
+async function migrationMatrix(store: Queryable): Promise<Migration[]> {
+  const rows =
+    (await store.all(`SELECT p.segment_key AS "from", n.segment_key AS "to", COUNT(*) AS contacts FROM temp.segment_before p JOIN temp.segment_after n ON n.contact_id = p.contact_id GROUP BY 1, 2
        UNION ALL SELECT p.segment_key, NULL, COUNT(*) FROM temp.segment_before p WHERE NOT EXISTS (SELECT 1 FROM temp.segment_after n WHERE n.contact_id = p.contact_id) GROUP BY 1
        UNION ALL SELECT NULL, n.segment_key, COUNT(*) FROM temp.segment_after n WHERE NOT EXISTS (SELECT 1 FROM temp.segment_before p WHERE p.contact_id = n.contact_id) GROUP BY 2
-       ORDER BY 1, 2`,
-    )
-    .all() as Migration[];
+       ORDER BY 1, 2`)) as Migration[];
   return rows;
 }
 
 /** An empty temp table of (segment, contact, control) rows, indexed by contact (and by segment when asked). */
-function snapshotTable(store: Store, table: string, bySegment: boolean): void {
-  store.connection.exec(
+async function snapshotTable(store: Queryable, table: string, bySegment: boolean): Promise<void> {
+  await store.exec(
     `CREATE TEMP TABLE IF NOT EXISTS ${table} (segment_key TEXT NOT NULL, contact_id INTEGER NOT NULL, control INTEGER NOT NULL)`,
   );
-  store.connection.exec(`CREATE INDEX IF NOT EXISTS temp.${table}_contact ON ${table} (contact_id)`);
+  await store.exec(`CREATE INDEX IF NOT EXISTS temp.${table}_contact ON ${table} (contact_id)`);
   if (bySegment)
-    store.connection.exec(
-      `CREATE INDEX IF NOT EXISTS temp.${table}_segment ON ${table} (segment_key, control, contact_id)`,
-    );
-  store.statement(`DELETE FROM temp.${table}`).run();
+    await store.exec(`CREATE INDEX IF NOT EXISTS temp.${table}_segment ON ${table} (segment_key, control, contact_id)`);
+  await store.run(`DELETE FROM temp.${table}`);
 }
 
 /** Copies the memberships and holdout members of the segments (of the scope's contacts, when scoped) into a temp table. */
-function snapshot(store: Store, table: string, keys: string, scoped: boolean): void {
-  snapshotTable(store, table, true);
+async function snapshot(store: Queryable, table: string, keys: string, scoped: boolean): Promise<void> {
+  await snapshotTable(store, table, true);
   // Scoped: memberships are found from each contact of the scope through their contact index (CROSS JOIN keeps that
   // order; the planner would rather scan every membership); holdout members, which have no contact index, by segment.
   const keyed = 'm.segment_key IN (SELECT value FROM json_each(?))';
@@ -207,13 +195,12 @@ function snapshot(store: Store, table: string, keys: string, scoped: boolean): v
     ? `FROM temp.segment_scope s CROSS JOIN memberships m ON m.contact_id = s.contact_id WHERE +${keyed}`
     : `FROM memberships m WHERE ${keyed}`;
   const holdout = `FROM segment_holdout_members m WHERE ${keyed}${scoped ? ' AND +m.contact_id IN (SELECT contact_id FROM temp.segment_scope)' : ''}`;
-  store
-    .statement(
-      `INSERT INTO temp.${table} (segment_key, contact_id, control)
+  await store.run(
+    `INSERT INTO temp.${table} (segment_key, contact_id, control)
        SELECT m.segment_key, m.contact_id, 0 ${memberships}
        UNION ALL SELECT m.segment_key, m.contact_id, 1 ${holdout}`,
-    )
-    .run(keys, keys);
+    [keys, keys],
+  );
 }
 
 /**
@@ -225,40 +212,38 @@ function snapshot(store: Store, table: string, keys: string, scoped: boolean): v
  * const report = evaluateSegments(store, config.segments, { now: new Date(), protectedAttributes: config.protected_attributes });
  * for (const alert of report.driftAlerts) console.warn(alert);
  */
-export function evaluateSegments(
-  store: Store,
+export async function evaluateSegments(
+  store: Queryable,
   segments: readonly SegmentDefinition[],
   options: EvaluateOptions = {},
-): SegmentRunReport {
+): Promise<SegmentRunReport> {
   const now = options.now ?? new Date();
   const nowText = now.toISOString();
   const compiled = compileSegments(segments, { ...options, now, placeholder: store.dialect.placeholder });
   const driftShare = options.driftShare ?? 0.4;
   const scope = options.contacts ? JSON.stringify([...new Set(options.contacts)]) : undefined;
   const keys = JSON.stringify(segments.map((s) => s.key));
-  return store.transaction(() => {
-    store.connection.exec(
+  return await store.transaction(async (tx) => {
+    await tx.exec(
       'CREATE TEMP TABLE IF NOT EXISTS segment_now (contact_id INTEGER PRIMARY KEY, control INTEGER NOT NULL)',
     );
-    store.connection.exec('CREATE TEMP TABLE IF NOT EXISTS segment_scope (contact_id INTEGER PRIMARY KEY)');
-    store.statement('DELETE FROM temp.segment_scope').run();
+    await tx.exec('CREATE TEMP TABLE IF NOT EXISTS segment_scope (contact_id INTEGER PRIMARY KEY)');
+    await tx.run('DELETE FROM temp.segment_scope');
     if (scope)
-      store
-        .statement('INSERT OR IGNORE INTO temp.segment_scope (contact_id) SELECT value FROM json_each(?)')
-        .run(scope);
-    snapshot(store, 'segment_before', keys, scope !== undefined);
-    snapshotTable(store, 'segment_after', false);
+      await tx.run('INSERT OR IGNORE INTO temp.segment_scope (contact_id) SELECT value FROM json_each(?)', [scope]);
+    await snapshot(tx, 'segment_before', keys, scope !== undefined);
+    await snapshotTable(tx, 'segment_after', false);
     const reports: SegmentReport[] = [];
     const driftAlerts: string[] = [];
-    evaluateMasks(store, segments, { ...options, now });
+    await evaluateMasks(tx, segments, { ...options, now });
     for (const [index, c] of compiled.entries()) {
-      const version = saveSegmentDefinition(
-        store,
+      const version = await saveSegmentDefinition(
+        tx,
         c.key,
         { rule: c.definition.rule, holdout: c.definition.holdout ?? 0 },
         nowText,
       );
-      const { previous, ...r } = applySegment(store, c, index, version, nowText);
+      const { previous, ...r } = await applySegment(tx, c, index, version, nowText);
       const union = previous + r.entered;
       const changedShare = union === 0 ? 0 : (r.entered + r.exited) / union;
       const drift = previous > 0 && changedShare > driftShare;
@@ -269,7 +254,7 @@ export function evaluateSegments(
       }
       reports.push({ ...r, stability: previous === 0 ? null : (previous - r.exited) / previous, changedShare, drift });
     }
-    const migrations = migrationMatrix(store);
+    const migrations = await migrationMatrix(tx);
     const report = {
       evaluatedAt: nowText,
       incremental: scope !== undefined,
@@ -278,9 +263,14 @@ export function evaluateSegments(
       driftAlerts,
     };
     const runId = Number(
-      store
-        .statement('INSERT INTO segment_runs (evaluated_at, incremental, drift_alert, report) VALUES (?, ?, ?, ?)')
-        .run(nowText, scope ? 1 : 0, driftAlerts.length > 0 ? 1 : 0, JSON.stringify(report)).lastInsertRowid,
+      (
+        await tx.run('INSERT INTO segment_runs (evaluated_at, incremental, drift_alert, report) VALUES (?, ?, ?, ?)', [
+          nowText,
+          scope ? 1 : 0,
+          driftAlerts.length > 0 ? 1 : 0,
+          JSON.stringify(report),
+        ])
+      ).lastInsertRowid,
     );
     return { runId, ...report };
   });
@@ -292,8 +282,8 @@ export function evaluateSegments(
  * @example
  * const last = lastSegmentRun(store); // { runId: 12, evaluatedAt: '…', segments: [{ key: 'vip', size: 240, … }], … }
  */
-export function lastSegmentRun(store: Store): SegmentRunReport | undefined {
-  const row = store.statement('SELECT id, report FROM segment_runs ORDER BY id DESC LIMIT 1').get() as
+export async function lastSegmentRun(store: Queryable): Promise<SegmentRunReport | undefined> {
+  const row = (await store.get('SELECT id, report FROM segment_runs ORDER BY id DESC LIMIT 1')) as
     { id: number; report: string } | undefined;
   return row ? { ...(JSON.parse(row.report) as Omit<SegmentRunReport, 'runId'>), runId: row.id } : undefined;
 }
@@ -311,23 +301,20 @@ export interface SegmentPreview {
  * @example
  * const { count, sample } = previewSegment(store, 'vip', config.segments, { now: new Date() });
  */
-export function previewSegment(
-  store: Store,
+export async function previewSegment(
+  store: Queryable,
   key: string,
   segments: readonly SegmentDefinition[],
   options: CompileOptions & { sample?: number } = {},
-): SegmentPreview {
+): Promise<SegmentPreview> {
   const compiled = compileSegments(segments, { ...options, placeholder: store.dialect.placeholder }).find(
     (c) => c.key === key,
   );
   if (!compiled) throw new Error(`unknown segment "${key}" (known: ${segments.map((s) => s.key).join(', ')})`);
-  const n = (
-    store.connection.prepare(`SELECT COUNT(*) AS n FROM (${compiled.sql})`).get(...compiled.params) as { n: number }
-  ).n;
-  const sample = store.connection
-    .prepare(
-      `SELECT s.contact_id AS contactId, c.email AS email FROM (${compiled.sql}) AS s JOIN contacts c ON c.id = s.contact_id ORDER BY s.contact_id LIMIT ${Math.max(0, Math.floor(options.sample ?? 10))}`,
-    )
-    .all(...compiled.params) as { contactId: number; email: string | null }[];
+  const n = ((await store.get(`SELECT COUNT(*) AS n FROM (${compiled.sql})`, compiled.params)) as { n: number }).n;
+  const sample = (await store.all(
+    `SELECT s.contact_id AS contactId, c.email AS email FROM (${compiled.sql}) AS s JOIN contacts c ON c.id = s.contact_id ORDER BY s.contact_id LIMIT ${Math.max(0, Math.floor(options.sample ?? 10))}`,
+    compiled.params,
+  )) as { contactId: number; email: string | null }[];
   return { key, count: n, sample };
 }

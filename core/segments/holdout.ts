@@ -1,4 +1,4 @@
-import type { Store } from '../store/store.js';
+import type { Queryable } from '../store/store.js';
 import { ENGAGEMENT_TYPES } from '../features/catalog.js';
 import { welchInterval, newcombeInterval, type Interval } from './intervals.js';
 import type { HoldoutOutcomeName } from './grammar.js';
@@ -54,7 +54,11 @@ const TYPES_ENGAGEMENT = ENGAGEMENT_TYPES.map((t) => `'${t}'`).join(', ');
  * const r = holdoutReport(store, 'win_back', { outcome: 'revenue', days: 30, now });
  * r.difference; // { estimate: 4.2, low: 1.1, high: 7.3, confidence: 0.95 }
  */
-export function holdoutReport(store: Store, key: string, options: HoldoutReportOptions = {}): HoldoutReport {
+export async function holdoutReport(
+  store: Queryable,
+  key: string,
+  options: HoldoutReportOptions = {},
+): Promise<HoldoutReport> {
   const now = options.now ?? new Date();
   const outcome = options.outcome ?? 'revenue';
   const days = options.days ?? 30;
@@ -71,21 +75,20 @@ export function holdoutReport(store: Store, key: string, options: HoldoutReportO
         ? `COALESCE((SELECT SUM(e.value * (SELECT r.value FROM json_each(?) r WHERE r.key = COALESCE(e.currency, ?))) FROM contact_events e WHERE ${inWindow} AND e.type = 'purchase'), 0)`
         : `NOT EXISTS (SELECT 1 FROM contact_events e WHERE ${inWindow} AND e.type IN (${TYPES_ENGAGEMENT}))`;
   const valueParams = outcome === 'revenue' ? [rates, reporting] : [];
-  const read = (table: string, exclude: string): { done: number[]; pending: number } => {
-    const rows = store
-      .statement(
-        `SELECT m.entered_at <= ? AS done, CASE WHEN m.entered_at <= ? THEN ${value} END AS value
+  const read = async (table: string, exclude: string): Promise<{ done: number[]; pending: number }> => {
+    const rows = (await store.all(
+      `SELECT m.entered_at <= ? AS done, CASE WHEN m.entered_at <= ? THEN ${value} END AS value
          FROM (SELECT contact_id, MIN(entered_at) AS entered_at FROM ${table} WHERE segment_key = ?${exclude} GROUP BY contact_id) AS m`,
-      )
-      .all(cutoff, cutoff, ...valueParams, key, ...(exclude ? [key] : [])) as { done: number; value: number | null }[];
+      [cutoff, cutoff, ...valueParams, key, ...(exclude ? [key] : [])],
+    )) as { done: number; value: number | null }[];
     return {
       done: rows.filter((r) => r.done).map((r) => Number(r.value ?? 0)),
       pending: rows.filter((r) => !r.done).length,
     };
   };
-  const control = read('segment_holdout_history', '');
+  const control = await read('segment_holdout_history', '');
   // A contact in both (the share changed between runs) is counted on the control side only.
-  const treated = read(
+  const treated = await read(
     'membership_history',
     ' AND contact_id NOT IN (SELECT contact_id FROM segment_holdout_history WHERE segment_key = ?)',
   );

@@ -13,22 +13,6 @@ export interface RunResult {
   lastInsertRowid: number | bigint;
 }
 
-/** The subset of a driver's prepared statement that segflow uses. */
-export interface Statement {
-  run(...params: SqlValue[]): RunResult;
-  get(...params: SqlValue[]): unknown;
-  all(...params: SqlValue[]): unknown[];
-  iterate(...params: SqlValue[]): IterableIterator<unknown>;
-}
-
-/** The subset of a driver's connection that segflow uses (declared here so the driver is not a type dependency). */
-export interface Connection {
-  prepare(sql: string): Statement;
-  exec(sql: string): void;
-  close(): void;
-  readonly inTransaction: boolean;
-}
-
 /** Column types a migration may use, spelled for the engine. */
 export interface ColumnTypes {
   /** An auto-assigned integer primary key. */

@@ -9,30 +9,27 @@ import type { Store } from './store.js';
  * @example
  * expect(storeDigest(resumed)).toBe(storeDigest(uninterrupted));
  */
-export function storeDigest(store: Store): string {
+export async function storeDigest(store: Store): Promise<string> {
   const hash = createHash('sha256');
   const line = (value: unknown): void => {
     hash.update(JSON.stringify(value));
     hash.update('\n');
   };
-  const identities = store
-    .statement(
-      `SELECT id, contact_id, source, external_id, email, linked_ids, traits, raw, record_updated_ms, seen, deleted
-       FROM identities ORDER BY source, external_id IS NULL, external_id, email`,
-    )
-    .all() as {
-    id: number;
-    contact_id: number | null;
-    source: string;
-    external_id: string | null;
-    email: string | null;
-    linked_ids: string;
-    traits: string;
-    raw: string;
-    record_updated_ms: number | null;
-    seen: number;
-    deleted: number;
-  }[];
+  const identities =
+    (await store.all(`SELECT id, contact_id, source, external_id, email, linked_ids, traits, raw, record_updated_ms, seen, deleted
+       FROM identities ORDER BY source, external_id IS NULL, external_id, email`)) as {
+      id: number;
+      contact_id: number | null;
+      source: string;
+      external_id: string | null;
+      email: string | null;
+      linked_ids: string;
+      traits: string;
+      raw: string;
+      record_updated_ms: number | null;
+      seen: number;
+      deleted: number;
+    }[];
   const keyOf = new Map<number, string>();
   const label = new Map<number, string>();
   const members = new Map<string, string[]>();
@@ -50,7 +47,7 @@ export function storeDigest(store: Store): string {
   }
 
   line('contacts');
-  const contacts = store.statement('SELECT id, email, email_consent, traits, deleted FROM contacts').all() as {
+  const contacts = (await store.all('SELECT id, email, email_consent, traits, deleted FROM contacts')) as {
     id: number;
     email: string | null;
     email_consent: string;
@@ -70,43 +67,40 @@ export function storeDigest(store: Store): string {
   }
 
   line('events');
-  for (const e of store
-    .statement(
-      `SELECT source, source_event_id, contact_id, identity_id, type, occurred_at, value, properties
-       FROM events ORDER BY source, source_event_id`,
-    )
-    .iterate() as IterableIterator<{
-    source: string;
-    source_event_id: string;
-    contact_id: number;
-    identity_id: number;
-    type: string;
-    occurred_at: string;
-    value: number | null;
-    properties: string;
-  }>) {
-    line([
-      e.source,
-      e.source_event_id,
-      label.get(e.contact_id),
-      keyOf.get(e.identity_id),
-      e.type,
-      e.occurred_at,
-      e.value,
-      e.properties,
-    ]);
-  }
+  for await (const batch of store.iterate(`SELECT source, source_event_id, contact_id, identity_id, type, occurred_at, value, properties
+       FROM events ORDER BY source, source_event_id`))
+    for (const e of batch as {
+      source: string;
+      source_event_id: string;
+      contact_id: number;
+      identity_id: number;
+      type: string;
+      occurred_at: string;
+      value: number | null;
+      properties: string;
+    }[]) {
+      line([
+        e.source,
+        e.source_event_id,
+        label.get(e.contact_id),
+        keyOf.get(e.identity_id),
+        e.type,
+        e.occurred_at,
+        e.value,
+        e.properties,
+      ]);
+    }
 
   line('checkpoints');
-  for (const c of store
-    .statement('SELECT connection, stream, state FROM stream_checkpoints ORDER BY connection, stream')
-    .all()) {
+  for (const c of await store.all(
+    'SELECT connection, stream, state FROM stream_checkpoints ORDER BY connection, stream',
+  )) {
     line(c);
   }
 
   line('memberships');
   const memberships = (
-    store.statement('SELECT segment_key, contact_id, entered_at FROM memberships').all() as {
+    (await store.all('SELECT segment_key, contact_id, entered_at FROM memberships')) as {
       segment_key: string;
       contact_id: number;
       entered_at: string;
@@ -118,11 +112,9 @@ export function storeDigest(store: Store): string {
 
   line('delivered');
   const delivered = (
-    store
-      .statement(
-        'SELECT destination, segment_key, contact_id, destination_record_id, status, attempts, last_error, mapped_traits FROM delivered_state',
-      )
-      .all() as {
+    (await store.all(
+      'SELECT destination, segment_key, contact_id, destination_record_id, status, attempts, last_error, mapped_traits FROM delivered_state',
+    )) as {
       destination: string;
       segment_key: string;
       contact_id: number;

@@ -1,8 +1,8 @@
 import { migrate } from './migrate.js';
 import type { Migration } from './migration.js';
 import { migrations as allMigrations } from './migrations.js';
-import { openSqliteConnection, sqliteDialect } from './sqlite/index.js';
-import { createStore, type Store } from './store.js';
+import { openSqliteDriver, sqliteDialect } from './sqlite/index.js';
+import { createStore, type Queryable, type Store } from './store.js';
 
 /** Options of `openStore`. */
 export interface OpenStoreOptions {
@@ -14,23 +14,23 @@ export interface OpenStoreOptions {
  * Opens (creating and migrating on first use) the store at `path`, a SQLite file.
  *
  * @example
- * const store = openStore('.segflow/segflow.db');
- * try { loadPage(store, { connection: 'hubspot', stream: 'contacts', records, checkpoint }); } finally { store.close(); }
+ * const store = await openStore('.segflow/segflow.db');
+ * try { await loadPage(store, { connection: 'hubspot', stream: 'contacts', records, checkpoint }); } finally { await store.close(); }
  */
-export function openStore(path: string, options: OpenStoreOptions = {}): Store {
-  const store = createStore(path, openSqliteConnection(path), sqliteDialect);
+export async function openStore(path: string, options: OpenStoreOptions = {}): Promise<Store> {
+  const store = createStore(path, openSqliteDriver(path), sqliteDialect);
   try {
-    migrate(store, options.migrations ?? allMigrations);
+    await migrate(store, options.migrations ?? allMigrations);
   } catch (error) {
-    store.close();
+    await store.close();
     throw error;
   }
   return store;
 }
 
 /** The names of the migrations applied to a store, in the order they were applied. */
-export function appliedMigrations(store: Store): string[] {
-  return (store.statement('SELECT name FROM schema_migrations ORDER BY name').all() as { name: string }[]).map(
+export async function appliedMigrations(store: Queryable): Promise<string[]> {
+  return ((await store.all('SELECT name FROM schema_migrations ORDER BY name')) as { name: string }[]).map(
     (r) => r.name,
   );
 }

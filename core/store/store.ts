@@ -1,63 +1,158 @@
-import type { Connection, Dialect, Statement } from './dialect.js';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Dialect, RunResult, SqlValue } from './dialect.js';
+import type { Driver, DriverConnection, TransactionOptions } from './driver.js';
+
+/** Rows per array that `iterate` yields by default. */
+export const ITERATE_BATCH = 1000;
 
 /**
- * An open store: a connection, its dialect, cached prepared statements and transactions. Every SQL statement in core/
- * goes through `statement()`, so each is prepared once per connection.
+ * What every caller queries through: an open store or one of its transactions, alike, so a function taking a
+ * `Queryable` works inside or outside a transaction. Statements are prepared once per SQL text and connection.
  *
  * @example
- * const store = openStore('segflow.db');
- * const n = store.statement('SELECT COUNT(*) AS n FROM contacts').get() as { n: number };
- * store.close();
+ * const n = ((await store.get('SELECT COUNT(*) AS n FROM contacts')) as { n: number }).n;
+ * await store.transaction(async (tx) => {
+ *   await tx.run('UPDATE contacts SET deleted = 1 WHERE id = ?', [id]);
+ *   await recordErasure(tx, id); // a function taking a Queryable joins this transaction
+ * });
  */
-export interface Store {
+export interface Queryable {
+  /** The store's location (a SQLite file path). */
   readonly path: string;
   readonly dialect: Dialect;
-  readonly connection: Connection;
-  /** A prepared statement, cached for the life of the store. */
-  statement(sql: string): Statement;
-  /** Runs `fn` in one write transaction (joins the current one when already inside), committing unless it throws. */
-  transaction<T>(fn: () => T): T;
+  /** True for a transaction handle: its statements run inside the transaction. */
+  readonly inTransaction: boolean;
+  all(sql: string, params?: readonly SqlValue[]): Promise<unknown[]>;
+  /** The first row, or undefined. */
+  get(sql: string, params?: readonly SqlValue[]): Promise<unknown>;
+  run(sql: string, params?: readonly SqlValue[]): Promise<RunResult>;
+  /** One or more statements without parameters (DDL, scripts). */
+  exec(sql: string): Promise<void>;
+  /**
+   * Streams a query's rows in arrays of up to `batch` (default 1000), so a whole-table read never holds every row nor
+   * pays a promise per row. Outside a transaction the stream holds the store's connection until it ends or the loop
+   * breaks: do not query the same store inside the loop (collect first, or read inside a transaction and use its handle).
+   */
+  iterate(sql: string, params?: readonly SqlValue[], batch?: number): AsyncIterable<unknown[]>;
+  /**
+   * Runs `fn` in one transaction, committing when its promise resolves and rolling back when it rejects. On a
+   * transaction handle, joins the open transaction. On the store, waits until no other caller's transaction is open:
+   * one awaited caller never joins another's transaction.
+   */
+  transaction<T>(fn: (tx: Transaction) => Promise<T> | T, options?: TransactionOptions): Promise<T>;
   /** Called after a transaction rolls back, so in-memory state derived from the store can be dropped. */
   onRollback(listener: () => void): void;
-  close(): void;
 }
 
-/** Wraps a connection and its dialect as a Store. */
-export function createStore(path: string, connection: Connection, dialect: Dialect): Store {
-  const statements = new Map<string, Statement>();
+/** A transaction's handle: the same interface as the store; valid until the transaction's callback settles. */
+export type Transaction = Queryable;
+
+/**
+ * An open store: what `openStore` returns.
+ *
+ * @example
+ * const store = await openStore('segflow.db');
+ * try { console.log(await store.all('SELECT id FROM contacts')); } finally { await store.close(); }
+ */
+export interface Store extends Queryable {
+  /** Waits for open transactions and streams to end, then closes the connection. */
+  close(): Promise<void>;
+}
+
+interface OpenTransaction {
+  store: Store;
+  open: boolean;
+}
+
+/** The transaction the current async call chain runs inside, to refuse a store-level statement that would wait for it. */
+const running = new AsyncLocalStorage<OpenTransaction>();
+
+/** Wraps an engine's driver and dialect as a Store. */
+export function createStore(path: string, driver: Driver, dialect: Dialect): Store {
   const rollbackListeners: (() => void)[] = [];
-  return {
+
+  function acquire(): DriverConnection | Promise<DriverConnection> {
+    const inside = running.getStore();
+    if (inside?.open && inside.store === store) {
+      throw new Error(
+        'a statement on the store inside its own transaction would wait for that transaction to end: use the transaction handle the callback received',
+      );
+    }
+    return driver.acquire();
+  }
+
+  async function using<T>(use: (c: DriverConnection) => T | Promise<T>): Promise<T> {
+    const c = await acquire();
+    try {
+      return await use(c);
+    } finally {
+      driver.release(c);
+    }
+  }
+
+  function handle(c: DriverConnection, state: OpenTransaction): Transaction {
+    const live = (): DriverConnection => {
+      if (!state.open) throw new Error('this transaction has ended: its handle cannot run statements any more');
+      return c;
+    };
+    const tx: Transaction = {
+      path,
+      dialect,
+      inTransaction: true,
+      all: async (sql, params = []) => live().all(sql, params),
+      get: async (sql, params = []) => live().get(sql, params),
+      run: async (sql, params = []) => live().run(sql, params),
+      exec: async (sql) => live().exec(sql),
+      iterate: (sql, params = [], batch = ITERATE_BATCH) => live().batches(sql, params, batch),
+      transaction: async (fn) => {
+        live();
+        return fn(tx);
+      },
+      onRollback: (listener) => rollbackListeners.push(listener),
+    };
+    return tx;
+  }
+
+  const store: Store = {
     path,
     dialect,
-    connection,
-    statement(sql) {
-      let s = statements.get(sql);
-      if (!s) {
-        s = connection.prepare(sql);
-        statements.set(sql, s);
-      }
-      return s;
-    },
-    transaction(fn) {
-      if (connection.inTransaction) return fn();
-      // IMMEDIATE takes the write lock up front, so two processes queue on busy_timeout instead of deadlocking.
-      connection.exec('BEGIN IMMEDIATE');
+    inTransaction: false,
+    all: (sql, params = []) => using((c) => c.all(sql, params)),
+    get: (sql, params = []) => using((c) => c.get(sql, params)),
+    run: (sql, params = []) => using((c) => c.run(sql, params)),
+    exec: (sql) => using((c) => c.exec(sql)),
+    async *iterate(sql, params = [], batch = ITERATE_BATCH) {
+      const c = await acquire();
       try {
-        const result = fn();
-        connection.exec('COMMIT');
-        return result;
-      } catch (error) {
-        if (connection.inTransaction) connection.exec('ROLLBACK');
-        for (const listener of rollbackListeners) listener();
-        throw error;
+        yield* c.batches(sql, params, batch);
+      } finally {
+        driver.release(c);
+      }
+    },
+    async transaction(fn, options = {}) {
+      const c = await acquire();
+      const state: OpenTransaction = { store, open: true };
+      try {
+        await driver.begin(c, options);
+        try {
+          const result = await running.run(state, () => fn(handle(c, state)));
+          await driver.commit(c);
+          return result;
+        } catch (error) {
+          state.open = false;
+          await driver.rollback(c);
+          for (const listener of rollbackListeners) listener();
+          throw error;
+        }
+      } finally {
+        state.open = false;
+        driver.release(c);
       }
     },
     onRollback(listener) {
       rollbackListeners.push(listener);
     },
-    close() {
-      statements.clear();
-      connection.close();
-    },
+    close: () => driver.close(),
   };
+  return store;
 }

@@ -1,5 +1,5 @@
 import { readContact, type Contact } from '../identity/contacts.js';
-import type { Store } from '../store/store.js';
+import type { Queryable } from '../store/store.js';
 
 /** Everything the store knows about one contact: the unified profile. */
 export interface ContactProfile extends Contact {
@@ -31,35 +31,32 @@ export interface ContactProfile extends Contact {
  * const ada = contactProfile(store, 42, { events: 20 });
  * ada?.segments.filter((s) => s.current).map((s) => s.segment);
  */
-export function contactProfile(
-  store: Store,
+export async function contactProfile(
+  store: Queryable,
   contactId: number,
   options: { events?: number } = {},
-): ContactProfile | undefined {
-  const contact = readContact(store, contactId);
+): Promise<ContactProfile | undefined> {
+  const contact = await readContact(store, contactId);
   if (!contact) return undefined;
-  const featureRow = store.statement('SELECT * FROM contact_features WHERE contact_id = ?').get(contactId) as
+  const featureRow = (await store.get('SELECT * FROM contact_features WHERE contact_id = ?', [contactId])) as
     Record<string, unknown> | undefined;
   let features: Record<string, unknown> | null = null;
   if (featureRow) {
     const { contact_id: _id, custom, ...rest } = featureRow;
     features = { ...rest, ...(typeof custom === 'string' ? (JSON.parse(custom) as Record<string, unknown>) : {}) };
   }
-  const modelOutputs = store
-    .statement(
-      'SELECT model, output, value, label, model_version AS version, run_id AS runId FROM model_outputs WHERE contact_id = ? ORDER BY model, output',
-    )
-    .all(contactId) as ContactProfile['modelOutputs'];
-  const history = store
-    .statement(
-      'SELECT segment_key, entered_at, exited_at FROM membership_history WHERE contact_id = ? ORDER BY entered_at DESC, id DESC',
-    )
-    .all(contactId) as { segment_key: string; entered_at: string; exited_at: string | null }[];
-  const events = store
-    .statement(
-      'SELECT source, type, occurred_at, value, properties FROM events WHERE contact_id = ? ORDER BY occurred_at DESC, id DESC LIMIT ?',
-    )
-    .all(contactId, Math.max(0, Math.floor(options.events ?? 20))) as {
+  const modelOutputs = (await store.all(
+    'SELECT model, output, value, label, model_version AS version, run_id AS runId FROM model_outputs WHERE contact_id = ? ORDER BY model, output',
+    [contactId],
+  )) as ContactProfile['modelOutputs'];
+  const history = (await store.all(
+    'SELECT segment_key, entered_at, exited_at FROM membership_history WHERE contact_id = ? ORDER BY entered_at DESC, id DESC',
+    [contactId],
+  )) as { segment_key: string; entered_at: string; exited_at: string | null }[];
+  const events = (await store.all(
+    'SELECT source, type, occurred_at, value, properties FROM events WHERE contact_id = ? ORDER BY occurred_at DESC, id DESC LIMIT ?',
+    [contactId, Math.max(0, Math.floor(options.events ?? 20))],
+  )) as {
     source: string;
     type: string;
     occurred_at: string;
@@ -87,22 +84,21 @@ export function contactProfile(
 }
 
 /** Contacts whose email, or any of whose identities' email, is `email` (normalised by trimming and lower-casing). */
-export function contactIdsByEmail(store: Store, email: string): number[] {
+export async function contactIdsByEmail(store: Queryable, email: string): Promise<number[]> {
   const wanted = email.trim().toLowerCase();
-  const rows = store
-    .statement(
-      `SELECT id FROM contacts WHERE email = ?
+  const rows = (await store.all(
+    `SELECT id FROM contacts WHERE email = ?
        UNION SELECT contact_id FROM identities WHERE email = ? AND contact_id IS NOT NULL
        ORDER BY 1`,
-    )
-    .all(wanted, wanted) as { id: number }[];
+    [wanted, wanted],
+  )) as { id: number }[];
   return rows.map((r) => r.id);
 }
 
 /** Whether a trivial query answers. */
-export function storeReachable(store: Store): boolean {
+export async function storeReachable(store: Queryable): Promise<boolean> {
   try {
-    return (store.statement('SELECT 1 AS ok').get() as { ok: number } | undefined)?.ok === 1;
+    return ((await store.get('SELECT 1 AS ok')) as { ok: number } | undefined)?.ok === 1;
   } catch {
     return false;
   }
@@ -119,22 +115,22 @@ export interface StoreTotals {
 }
 
 /** Store totals for /metrics and the console overview. */
-export function storeTotals(store: Store): StoreTotals {
-  const n = (sql: string) => (store.statement(sql).get() as { n: number }).n;
+export async function storeTotals(store: Queryable): Promise<StoreTotals> {
+  const n = async (sql: string) => ((await store.get(sql)) as { n: number }).n;
   const waiting: Record<string, number> = {};
-  for (const r of store
-    .statement("SELECT destination, COUNT(*) AS n FROM delivered_state WHERE status = 'retryable' GROUP BY destination")
-    .all() as {
+  for (const r of (await store.all(
+    "SELECT destination, COUNT(*) AS n FROM delivered_state WHERE status = 'retryable' GROUP BY destination",
+  )) as {
     destination: string;
     n: number;
   }[]) {
     waiting[r.destination] = r.n;
   }
   return {
-    contacts: n('SELECT COUNT(*) AS n FROM contacts'),
-    identities: n('SELECT COUNT(*) AS n FROM identities'),
-    events: n('SELECT COUNT(*) AS n FROM events'),
-    suppressions: n('SELECT COUNT(*) AS n FROM suppressions'),
+    contacts: await n('SELECT COUNT(*) AS n FROM contacts'),
+    identities: await n('SELECT COUNT(*) AS n FROM identities'),
+    events: await n('SELECT COUNT(*) AS n FROM events'),
+    suppressions: await n('SELECT COUNT(*) AS n FROM suppressions'),
     waiting,
   };
 }

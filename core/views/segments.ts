@@ -1,5 +1,5 @@
 import { FEATURE_COLUMNS } from '../features/catalog.js';
-import type { Store } from '../store/store.js';
+import type { Queryable } from '../store/store.js';
 
 /** One segment evaluation as recorded, with its report. */
 export interface SegmentRunRow {
@@ -29,10 +29,11 @@ export interface SegmentRunRow {
  * @example
  * const runs = segmentRunHistory(store, 30); // sizes over time: runs.map((r) => r.report.segments)
  */
-export function segmentRunHistory(store: Store, limit = 30): SegmentRunRow[] {
-  const rows = store
-    .statement('SELECT id, evaluated_at, incremental, drift_alert, report FROM segment_runs ORDER BY id DESC LIMIT ?')
-    .all(limit) as { id: number; evaluated_at: string; incremental: number; drift_alert: number; report: string }[];
+export async function segmentRunHistory(store: Queryable, limit = 30): Promise<SegmentRunRow[]> {
+  const rows = (await store.all(
+    'SELECT id, evaluated_at, incremental, drift_alert, report FROM segment_runs ORDER BY id DESC LIMIT ?',
+    [limit],
+  )) as { id: number; evaluated_at: string; incremental: number; drift_alert: number; report: string }[];
   return rows.reverse().map((r) => ({
     id: r.id,
     evaluatedAt: r.evaluated_at,
@@ -57,11 +58,11 @@ export interface MemberRow {
  * @example
  * const { members, total } = segmentMembersPage(store, 'vip', { q: 'ada', limit: 50, offset: 0 });
  */
-export function segmentMembersPage(
-  store: Store,
+export async function segmentMembersPage(
+  store: Queryable,
   key: string,
   options: { q?: string; limit: number; offset: number },
-): { members: MemberRow[]; total: number } {
+): Promise<{ members: MemberRow[]; total: number }> {
   const q = options.q?.trim()
     ? `%${options.q
         .trim()
@@ -71,12 +72,11 @@ export function segmentMembersPage(
   const where = `m.segment_key = ? AND (? IS NULL
       OR c.email LIKE ? ESCAPE '\\'
       OR lower(COALESCE(json_extract(c.traits, '$.first_name'), '') || ' ' || COALESCE(json_extract(c.traits, '$.last_name'), '')) LIKE ? ESCAPE '\\')`;
-  const rows = store
-    .statement(
-      `SELECT m.contact_id, c.email, json_extract(c.traits, '$.first_name') AS first_name, json_extract(c.traits, '$.last_name') AS last_name, m.entered_at
+  const rows = (await store.all(
+    `SELECT m.contact_id, c.email, json_extract(c.traits, '$.first_name') AS first_name, json_extract(c.traits, '$.last_name') AS last_name, m.entered_at
        FROM memberships m JOIN contacts c ON c.id = m.contact_id WHERE ${where} ORDER BY m.contact_id LIMIT ? OFFSET ?`,
-    )
-    .all(key, q, q, q, options.limit, options.offset) as {
+    [key, q, q, q, options.limit, options.offset],
+  )) as {
     contact_id: number;
     email: string | null;
     first_name: unknown;
@@ -84,9 +84,12 @@ export function segmentMembersPage(
     entered_at: string;
   }[];
   const total = (
-    store
-      .statement(`SELECT COUNT(*) AS n FROM memberships m JOIN contacts c ON c.id = m.contact_id WHERE ${where}`)
-      .get(key, q, q, q) as { n: number }
+    (await store.get(`SELECT COUNT(*) AS n FROM memberships m JOIN contacts c ON c.id = m.contact_id WHERE ${where}`, [
+      key,
+      q,
+      q,
+      q,
+    ])) as { n: number }
   ).n;
   const text = (v: unknown) => (typeof v === 'string' ? v : null);
   return {
@@ -110,29 +113,27 @@ export interface SegmentProfileView {
 }
 
 /** The profile of a segment's current members against every contact with features. */
-export function segmentProfile(store: Store, key: string): SegmentProfileView {
+export async function segmentProfile(store: Queryable, key: string): Promise<SegmentProfileView> {
   const numeric = FEATURE_COLUMNS.filter((c) => c.type !== 'text').map((c) => c.name);
-  const means = (inSegment: boolean) =>
-    store
-      .statement(
-        `SELECT COUNT(*) AS n, ${numeric.map((name) => `AVG(f.${name}) AS ${name}`).join(', ')} FROM contact_features f
+  const means = async (inSegment: boolean) =>
+    (await store.get(
+      `SELECT COUNT(*) AS n, ${numeric.map((name) => `AVG(f.${name}) AS ${name}`).join(', ')} FROM contact_features f
          ${inSegment ? 'JOIN memberships m ON m.contact_id = f.contact_id AND m.segment_key = ?' : ''}`,
-      )
-      .get(...(inSegment ? [key] : [])) as Record<string, number | null>;
-  const members = means(true);
-  const base = means(false);
-  const consent = store
-    .statement(
-      `SELECT c.email_consent AS status, SUM(CASE WHEN m.contact_id IS NULL THEN 0 ELSE 1 END) AS members, COUNT(*) AS base
+      inSegment ? [key] : [],
+    )) as Record<string, number | null>;
+  const members = await means(true);
+  const base = await means(false);
+  const consent = (await store.all(
+    `SELECT c.email_consent AS status, SUM(CASE WHEN m.contact_id IS NULL THEN 0 ELSE 1 END) AS members, COUNT(*) AS base
        FROM contacts c LEFT JOIN memberships m ON m.contact_id = c.id AND m.segment_key = ? GROUP BY c.email_consent ORDER BY c.email_consent`,
-    )
-    .all(key) as { status: string; members: number; base: number }[];
+    [key],
+  )) as { status: string; members: number; base: number }[];
   const memberCount = (
-    store.statement('SELECT COUNT(*) AS n FROM memberships WHERE segment_key = ?').get(key) as { n: number }
+    (await store.get('SELECT COUNT(*) AS n FROM memberships WHERE segment_key = ?', [key])) as { n: number }
   ).n;
   return {
     members: memberCount,
-    base: (store.statement('SELECT COUNT(*) AS n FROM contacts').get() as { n: number }).n,
+    base: ((await store.get('SELECT COUNT(*) AS n FROM contacts')) as { n: number }).n,
     features: numeric.map((feature) => ({ feature, members: members[feature] ?? null, base: base[feature] ?? null })),
     consent,
   };
@@ -153,22 +154,28 @@ export interface MigrationCell {
  * @example
  * migrationBetween(store, runs[0].evaluatedAt, runs[1].evaluatedAt, ['vip', 'churned']);
  */
-export function migrationBetween(store: Store, fromAt: string, toAt: string, keys: readonly string[]): MigrationCell[] {
-  const at = store.statement(
-    `SELECT contact_id, segment_key FROM membership_history
-     WHERE segment_key IN (SELECT value FROM json_each(?)) AND entered_at <= ? AND (exited_at IS NULL OR exited_at > ?)`,
-  );
-  const snapshot = (moment: string) => {
+export async function migrationBetween(
+  store: Queryable,
+  fromAt: string,
+  toAt: string,
+  keys: readonly string[],
+): Promise<MigrationCell[]> {
+  const at = `SELECT contact_id, segment_key FROM membership_history
+     WHERE segment_key IN (SELECT value FROM json_each(?)) AND entered_at <= ? AND (exited_at IS NULL OR exited_at > ?)`;
+  const snapshot = async (moment: string) => {
     const bySegment = new Map<number, Set<string>>();
-    for (const r of at.all(JSON.stringify(keys), moment, moment) as { contact_id: number; segment_key: string }[]) {
+    for (const r of (await store.all(at, [JSON.stringify(keys), moment, moment])) as {
+      contact_id: number;
+      segment_key: string;
+    }[]) {
       const set = bySegment.get(r.contact_id) ?? new Set<string>();
       set.add(r.segment_key);
       bySegment.set(r.contact_id, set);
     }
     return bySegment;
   };
-  const before = snapshot(fromAt);
-  const after = snapshot(toAt);
+  const before = await snapshot(fromAt);
+  const after = await snapshot(toAt);
   const cells = new Map<string, MigrationCell>();
   for (const contact of new Set([...before.keys(), ...after.keys()])) {
     const from: (string | null)[] = [...(before.get(contact) ?? [])];
@@ -201,14 +208,13 @@ export interface ModelOutputSummary {
 }
 
 /** Summaries of the model outputs stored per contact, optionally of one model. */
-export function modelOutputSummaries(store: Store, model?: string): ModelOutputSummary[] {
+export async function modelOutputSummaries(store: Queryable, model?: string): Promise<ModelOutputSummary[]> {
   const name = model ?? null;
-  const rows = store
-    .statement(
-      `SELECT model, output, COUNT(*) AS contacts, MIN(value) AS min, MAX(value) AS max, AVG(value) AS mean, MAX(computed_at) AS computed_at
+  const rows = (await store.all(
+    `SELECT model, output, COUNT(*) AS contacts, MIN(value) AS min, MAX(value) AS max, AVG(value) AS mean, MAX(computed_at) AS computed_at
        FROM model_outputs WHERE (? IS NULL OR model = ?) GROUP BY model, output ORDER BY model, output`,
-    )
-    .all(name, name) as {
+    [name, name],
+  )) as {
     model: string;
     output: string;
     contacts: number;
@@ -217,19 +223,22 @@ export function modelOutputSummaries(store: Store, model?: string): ModelOutputS
     mean: number | null;
     computed_at: string | null;
   }[];
-  const labels = store.statement(
-    'SELECT label, COUNT(*) AS contacts FROM model_outputs WHERE model = ? AND output = ? AND label IS NOT NULL GROUP BY label ORDER BY contacts DESC, label LIMIT 50',
-  );
-  return rows.map((r) => ({
-    model: r.model,
-    output: r.output,
-    contacts: r.contacts,
-    min: r.min,
-    max: r.max,
-    mean: r.mean,
-    computedAt: r.computed_at,
-    labels: labels.all(r.model, r.output) as { label: string; contacts: number }[],
-  }));
+  const labels =
+    'SELECT label, COUNT(*) AS contacts FROM model_outputs WHERE model = ? AND output = ? AND label IS NOT NULL GROUP BY label ORDER BY contacts DESC, label LIMIT 50';
+  const summaries: ModelOutputSummary[] = [];
+  for (const r of rows) {
+    summaries.push({
+      model: r.model,
+      output: r.output,
+      contacts: r.contacts,
+      min: r.min,
+      max: r.max,
+      mean: r.mean,
+      computedAt: r.computed_at,
+      labels: (await store.all(labels, [r.model, r.output])) as { label: string; contacts: number }[],
+    });
+  }
+  return summaries;
 }
 
 export interface HistogramBin {
@@ -245,28 +254,26 @@ export interface HistogramBin {
  * @example
  * modelOutputHistogram(store, 'churn', 'risk', { bins: 20, min: 0, max: 1 }); // [{ from: 0, to: 0.05, contacts: 812 }, …]
  */
-export function modelOutputHistogram(
-  store: Store,
+export async function modelOutputHistogram(
+  store: Queryable,
   model: string,
   output: string,
   options: { bins?: number; min?: number; max?: number } = {},
-): HistogramBin[] {
+): Promise<HistogramBin[]> {
   const bins = options.bins ?? 20;
-  const range = store
-    .statement(
-      'SELECT MIN(value) AS min, MAX(value) AS max FROM model_outputs WHERE model = ? AND output = ? AND value IS NOT NULL',
-    )
-    .get(model, output) as { min: number | null; max: number | null };
+  const range = (await store.get(
+    'SELECT MIN(value) AS min, MAX(value) AS max FROM model_outputs WHERE model = ? AND output = ? AND value IS NOT NULL',
+    [model, output],
+  )) as { min: number | null; max: number | null };
   const min = options.min ?? range.min;
   const max = options.max ?? range.max;
   if (min === null || max === null) return [];
   const width = max > min ? (max - min) / bins : 1;
-  const counts = store
-    .statement(
-      `SELECT MIN(MAX(CAST((value - ?) / ? AS INTEGER), 0), ?) AS bin, COUNT(*) AS contacts
+  const counts = (await store.all(
+    `SELECT MIN(MAX(CAST((value - ?) / ? AS INTEGER), 0), ?) AS bin, COUNT(*) AS contacts
        FROM model_outputs WHERE model = ? AND output = ? AND value IS NOT NULL GROUP BY bin`,
-    )
-    .all(min, width, bins - 1, model, output) as { bin: number; contacts: number }[];
+    [min, width, bins - 1, model, output],
+  )) as { bin: number; contacts: number }[];
   const byBin = new Map(counts.map((c) => [c.bin, c.contacts]));
   return Array.from({ length: bins }, (_, i) => ({
     from: min + i * width,

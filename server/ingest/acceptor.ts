@@ -1,5 +1,5 @@
 import { acceptMessages, type InboxKind, type InboxMessage } from '../../core/realtime/index.js';
-import type { Store } from '../../core/index.js';
+import type { Queryable } from '../../core/index.js';
 import type { Logger } from '../../plugins/index.js';
 
 /** Stores accepted messages; resolves once they are committed, per message whether it was new. */
@@ -12,10 +12,10 @@ export type Accept = (
 
 // The running pipeline of a store takes its inbox commits (on its worker thread); routes over a store without one
 // commit on the calling thread. Keyed by store so `ingestRoutes(deps)` and `startRealtime(deps)` meet without wiring.
-const pipelines = new WeakMap<Store, Accept>();
+const pipelines = new WeakMap<Queryable, Accept>();
 
 /** Routes this store's inbox commits through `accept` until the returned function is called. */
-export function routeAccepts(store: Store, accept: Accept): () => void {
+export function routeAccepts(store: Queryable, accept: Accept): () => void {
   pipelines.set(store, accept);
   return () => {
     if (pipelines.get(store) === accept) pipelines.delete(store);
@@ -27,7 +27,7 @@ export function routeAccepts(store: Store, accept: Accept): () => void {
  * cannot take them (its worker gone) falls back to committing here, so an answer always follows a commit.
  */
 export async function accept(
-  store: Store,
+  store: Queryable,
   logger: Logger,
   connection: string,
   kind: InboxKind,
@@ -44,5 +44,5 @@ export async function accept(
       });
     }
   }
-  return acceptMessages(store, connection, kind, messages, receivedAt);
+  return await acceptMessages(store, connection, kind, messages, receivedAt);
 }

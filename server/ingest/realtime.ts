@@ -32,11 +32,11 @@ export interface RealtimeHandle {
  * const realtime = startRealtime(deps);
  * process.once('SIGTERM', () => void realtime.stop());
  */
-export function startRealtime(deps: ServerDeps, options: RealtimeOptions = {}): RealtimeHandle {
+export async function startRealtime(deps: ServerDeps, options: RealtimeOptions = {}): Promise<RealtimeHandle> {
   const { config } = deps;
   const destinations = realtimeDestinations(deps);
   const pushed = new Set(destinations.flatMap((d) => d.segments.map((s) => s.key)));
-  const pipeline = startPipeline({
+  const pipeline = await startPipeline({
     store: deps.store,
     segments: withDependencies(config.segments, pushed),
     destinations,

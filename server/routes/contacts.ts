@@ -19,26 +19,28 @@ export function contactRoutes(shared: Shared): Hono {
   const { deps } = shared;
   const app = new Hono();
 
-  app.get('/contacts', (c) => {
+  app.get('/contacts', async (c) => {
     const { email } = queryOf(c, contactsQuery);
-    const ids = contactIdsByEmail(deps.store, email);
-    return c.json({ contacts: ids.map((id) => contactProfile(deps.store, id)).filter((p) => p !== undefined) });
+    const ids = await contactIdsByEmail(deps.store, email);
+    return c.json({
+      contacts: (await Promise.all(ids.map((id) => contactProfile(deps.store, id)))).filter((p) => p !== undefined),
+    });
   });
 
-  app.get('/contacts/:id', (c) => {
+  app.get('/contacts/:id', async (c) => {
     const id = idParam(c, 'id');
-    const profile = contactProfile(deps.store, id);
+    const profile = await contactProfile(deps.store, id);
     if (!profile) throw new ApiError(404, 'not_found', `no contact ${id}`);
     return c.json(profile);
   });
 
   app.delete('/contacts/:id', async (c) => {
     const id = idParam(c, 'id');
-    const target = erasureTarget(deps.store, id);
+    const target = await erasureTarget(deps.store, id);
     if (!target) throw new ApiError(404, 'not_found', `no contact ${id}`);
     const requestedAt = shared.now();
     const destinations = await eraseInDestinations(shared, target);
-    const erased = eraseContact(deps.store, id, {
+    const erased = await eraseContact(deps.store, id, {
       reason: `erasure request ${requestedAt.toISOString()}`,
       now: requestedAt,
     });

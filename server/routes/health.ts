@@ -5,8 +5,8 @@ import type { Shared } from './shared.js';
 
 export function healthRoutes({ deps }: Shared): Hono {
   const app = new Hono();
-  app.get('/health', (c) => {
-    const store = storeReachable(deps.store);
+  app.get('/health', async (c) => {
+    const store = await storeReachable(deps.store);
     const scheduler = deps.scheduler === undefined ? 'absent' : deps.scheduler.alive() ? 'alive' : 'stopped';
     const ok = store && scheduler !== 'stopped';
     return c.json(

@@ -10,23 +10,25 @@ export function jobRoutes(shared: Shared): Hono {
   const { deps } = shared;
   const app = new Hono();
 
-  app.get('/jobs', (c) =>
+  app.get('/jobs', async (c) =>
     c.json({
       scheduler: deps.scheduler === undefined ? 'absent' : deps.scheduler.alive() ? 'alive' : 'stopped',
-      jobs: Object.entries(deps.config.jobs).map(([name, job]) => {
-        const last = lastRunOf(deps.store, name);
-        return {
-          name,
-          ...(job.description ? { description: job.description } : {}),
-          schedule: job.schedule ?? null,
-          timezone: job.timezone,
-          steps: job.steps.map((s) => Object.keys(s)[0]),
-          lastRun: last
-            ? { id: last.id, status: last.status, startedAt: last.startedAt, finishedAt: last.finishedAt }
-            : null,
-          nextRun: nextRuns(job, 1)[0]?.toISOString() ?? null,
-        };
-      }),
+      jobs: await Promise.all(
+        Object.entries(deps.config.jobs).map(async ([name, job]) => {
+          const last = await lastRunOf(deps.store, name);
+          return {
+            name,
+            ...(job.description ? { description: job.description } : {}),
+            schedule: job.schedule ?? null,
+            timezone: job.timezone,
+            steps: job.steps.map((s) => Object.keys(s)[0]),
+            lastRun: last
+              ? { id: last.id, status: last.status, startedAt: last.startedAt, finishedAt: last.finishedAt }
+              : null,
+            nextRun: nextRuns(job, 1)[0]?.toISOString() ?? null,
+          };
+        }),
+      ),
     }),
   );
 
@@ -46,9 +48,9 @@ export function jobRoutes(shared: Shared): Hono {
     return c.json({ job: name, runId: started.runId ?? null, status: started.status }, 202);
   });
 
-  app.get('/runs', (c) => {
+  app.get('/runs', async (c) => {
     const q = queryOf(c, runsQuery);
-    const { runs, total } = listRunPage(deps.store, {
+    const { runs, total } = await listRunPage(deps.store, {
       ...(q.job ? { job: q.job } : {}),
       limit: q.per_page,
       offset: (q.page - 1) * q.per_page,
@@ -56,12 +58,12 @@ export function jobRoutes(shared: Shared): Hono {
     return c.json({ runs: runs.map(withTimings), ...paging(q.page, q.per_page, total) });
   });
 
-  app.get('/runs/:id', (c) => {
+  app.get('/runs/:id', async (c) => {
     const id = idParam(c, 'id');
     const q = queryOf(c, runQuery);
-    const run = readRun(deps.store, id);
+    const run = await readRun(deps.store, id);
     if (!run) throw new ApiError(404, 'not_found', `no run ${id}`);
-    const { errors, total } = readRunErrorPage(deps.store, id, {
+    const { errors, total } = await readRunErrorPage(deps.store, id, {
       limit: q.errors_per_page,
       offset: (q.errors_page - 1) * q.errors_per_page,
     });
@@ -71,12 +73,12 @@ export function jobRoutes(shared: Shared): Hono {
     });
   });
 
-  app.post('/runs/:id/cancel', (c) => {
+  app.post('/runs/:id/cancel', async (c) => {
     const id = idParam(c, 'id');
-    const run = readRun(deps.store, id);
+    const run = await readRun(deps.store, id);
     if (!run) throw new ApiError(404, 'not_found', `no run ${id}`);
     if (run.status !== 'running') throw new ApiError(409, 'conflict', `run ${id} is not running (it is ${run.status})`);
-    if (!requestCancel(deps.store, id)) throw new ApiError(409, 'conflict', `run ${id} is no longer running`);
+    if (!(await requestCancel(deps.store, id))) throw new ApiError(409, 'conflict', `run ${id} is no longer running`);
     shared.logger.info('run cancel requested', { runId: id });
     return c.json({ runId: id, status: 'cancelling' }, 202);
   });

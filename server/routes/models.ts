@@ -8,38 +8,40 @@ import type { Shared } from './shared.js';
 export function modelRoutes(shared: Shared): Hono {
   const { deps } = shared;
   const app = new Hono();
-  app.get('/models', (c) => {
-    const outputs = modelOutputSummaries(deps.store);
+  app.get('/models', async (c) => {
+    const outputs = await modelOutputSummaries(deps.store);
     return c.json({
-      models: Object.entries(deps.config.models).map(([name, settings]) => ({
-        name,
-        kind: typeof settings.kind === 'string' ? settings.kind : null,
-        settings,
-        outputs: outputs.filter((o) => o.model === name),
-        lastRun: listModelRuns(deps.store, { model: name, limit: 1 })[0] ?? null,
-      })),
+      models: await Promise.all(
+        Object.entries(deps.config.models).map(async ([name, settings]) => ({
+          name,
+          kind: typeof settings.kind === 'string' ? settings.kind : null,
+          settings,
+          outputs: outputs.filter((o) => o.model === name),
+          lastRun: (await listModelRuns(deps.store, { model: name, limit: 1 }))[0] ?? null,
+        })),
+      ),
     });
   });
-  app.get('/models/:name', (c) => {
+  app.get('/models/:name', async (c) => {
     const name = c.req.param('name');
     const settings = deps.config.models[name];
     if (!settings) throw new ApiError(404, 'not_found', `no model "${name.slice(0, 80)}"`);
     // The latest successful run's metrics: inertia and silhouette per k, the chosen k and why, AUC, cluster profiles.
-    const latest = latestModelRun(deps.store, name);
+    const latest = await latestModelRun(deps.store, name);
     const kind = typeof settings.kind === 'string' ? settings.kind : null;
     const churn = kind === 'churn' || kind === 'bgnbd' || kind === 'mbgnbd';
     return c.json({
       name,
       kind,
       settings,
-      outputs: modelOutputSummaries(deps.store, name),
+      outputs: await modelOutputSummaries(deps.store, name),
       run: latest ? { ...latest, saved: undefined } : null,
-      runs: listModelRuns(deps.store, { model: name, limit: 50 }),
+      runs: await listModelRuns(deps.store, { model: name, limit: 50 }),
       // contacts per bin of churn risk (twenty 5% bins) and of lifetime value, for the console's histograms
       distributions: churn
         ? {
-            risk: { bins: modelOutputHistogram(deps.store, name, 'risk', { bins: 20, min: 0, max: 1 }) },
-            clv: { bins: modelOutputHistogram(deps.store, name, 'clv', { bins: 20 }) },
+            risk: { bins: await modelOutputHistogram(deps.store, name, 'risk', { bins: 20, min: 0, max: 1 }) },
+            clv: { bins: await modelOutputHistogram(deps.store, name, 'clv', { bins: 20 }) },
           }
         : {},
     });

@@ -29,9 +29,9 @@ export function segmentRoutes(shared: Shared): Hono {
   const definitionOf = (key: string) => deps.config.segments.find((s) => s.key === key);
   const reportOf = (run: SegmentRunRow, key: string) => run.report.segments.find((s) => s.key === key);
 
-  app.get('/segments', (c) => {
+  app.get('/segments', async (c) => {
     const { runs: limit } = queryOf(c, historyQuery);
-    const history = segmentRunHistory(deps.store, limit);
+    const history = await segmentRunHistory(deps.store, limit);
     return c.json({
       segments: deps.config.segments.map((s) => {
         const trend = history.flatMap((run) => {
@@ -63,9 +63,9 @@ export function segmentRoutes(shared: Shared): Hono {
     });
   });
 
-  app.get('/segments/migration', (c) => {
+  app.get('/segments/migration', async (c) => {
     const q = queryOf(c, migrationQuery);
-    const history = segmentRunHistory(deps.store, 10_000);
+    const history = await segmentRunHistory(deps.store, 10_000);
     const to = q.to === undefined ? history[history.length - 1] : history.find((r) => r.id === q.to);
     if (!to) throw new ApiError(404, 'not_found', q.to === undefined ? 'no segment run yet' : `no segment run ${q.to}`);
     const from =
@@ -81,14 +81,14 @@ export function segmentRoutes(shared: Shared): Hono {
       from: { runId: from.id, evaluatedAt: from.evaluatedAt },
       to: { runId: to.id, evaluatedAt: to.evaluatedAt },
       segments: keys,
-      cells: migrationBetween(deps.store, from.evaluatedAt, to.evaluatedAt, keys),
+      cells: await migrationBetween(deps.store, from.evaluatedAt, to.evaluatedAt, keys),
     });
   });
 
   app.post('/segments/preview', async (c) => {
     const body = await jsonBody(c, previewBody);
     try {
-      const preview = previewSegment(
+      const preview = await previewSegment(
         deps.store,
         PREVIEW_KEY,
         [...deps.config.segments, { key: PREVIEW_KEY, rule: body.rule as RuleCondition }],
@@ -118,13 +118,13 @@ export function segmentRoutes(shared: Shared): Hono {
     }
   });
 
-  app.get('/segments/:key', (c) => {
+  app.get('/segments/:key', async (c) => {
     const key = c.req.param('key');
     const segment = definitionOf(key);
     if (!segment) throw new ApiError(404, 'not_found', `no segment "${key.slice(0, 80)}"`);
-    const history = segmentRunHistory(deps.store, 30);
+    const history = await segmentRunHistory(deps.store, 30);
     const latestRun = [...history].reverse().find((run) => reportOf(run, key));
-    const stored = latestSegmentDefinition(deps.store, key);
+    const stored = await latestSegmentDefinition(deps.store, key);
     return c.json({
       key,
       name: segment.name,
@@ -132,7 +132,7 @@ export function segmentRoutes(shared: Shared): Hono {
       rule: segment.rule,
       holdout: segment.holdout,
       version: stored?.version ?? null,
-      profile: segmentProfile(deps.store, key),
+      profile: await segmentProfile(deps.store, key),
       latest: latestRun
         ? {
             runId: latestRun.id,
@@ -144,7 +144,7 @@ export function segmentRoutes(shared: Shared): Hono {
       // what the segment's control group shows: the outcome of treated against held-out members over their window
       holdoutComparison:
         segment.holdout > 0
-          ? holdoutReport(deps.store, key, {
+          ? await holdoutReport(deps.store, key, {
               ...segment.holdout_outcome,
               now: shared.now(),
               currency: deps.config.currency,
@@ -153,11 +153,11 @@ export function segmentRoutes(shared: Shared): Hono {
     });
   });
 
-  app.get('/segments/:key/members', (c) => {
+  app.get('/segments/:key/members', async (c) => {
     const key = c.req.param('key');
     if (!definitionOf(key)) throw new ApiError(404, 'not_found', `no segment "${key.slice(0, 80)}"`);
     const q = queryOf(c, membersQuery);
-    const { members, total } = segmentMembersPage(deps.store, key, {
+    const { members, total } = await segmentMembersPage(deps.store, key, {
       ...(q.q ? { q: q.q } : {}),
       limit: q.per_page,
       offset: (q.page - 1) * q.per_page,

@@ -6,7 +6,7 @@ import {
   type ModelRunReport,
   type SegmentDefinition,
   type SegmentReport,
-  type Store,
+  type Queryable,
 } from '../../core/index.js';
 
 /** What a compute step needs, as plain data (it crosses into the worker thread). */
@@ -48,11 +48,11 @@ export type ComputePhase = 'features' | 'models' | 'segments';
  * @example
  * const report = computeAll(store, { storePath, now: new Date().toISOString(), segments }, (p) => log(p));
  */
-export function computeAll(
-  store: Store,
+export async function computeAll(
+  store: Queryable,
   input: ComputeInput,
   onPhase: (phase: ComputePhase, done: boolean) => void = () => {},
-): ComputeReport {
+): Promise<ComputeReport> {
   const now = new Date(input.now);
   const timings = { features: 0, models: 0, segments: 0 };
   let at = performance.now();
@@ -64,7 +64,7 @@ export function computeAll(
   };
 
   onPhase('features', false);
-  const features = computeFeatures(store, {
+  const features = await computeFeatures(store, {
     now,
     ...(input.currency === undefined ? {} : { currency: input.currency }),
     ...(input.features === undefined ? {} : { features: input.features }),
@@ -74,11 +74,13 @@ export function computeAll(
   onPhase('models', false);
   const models = input.models ?? {};
   const warnings = [...features.warnings];
-  const ran = runModels(store, models, {
-    now,
-    ...(input.onlyModels ? { only: input.onlyModels } : {}),
-    ...(input.currency === undefined ? {} : { currency: input.currency }),
-  }).map((m) => ({
+  const ran = (
+    await runModels(store, models, {
+      now,
+      ...(input.onlyModels ? { only: input.onlyModels } : {}),
+      ...(input.currency === undefined ? {} : { currency: input.currency }),
+    })
+  ).map((m) => ({
     model: m.model,
     status: m.status,
     contacts: m.contacts,
@@ -89,7 +91,7 @@ export function computeAll(
   lap('models');
 
   onPhase('segments', false);
-  const report = evaluateSegments(store, input.segments, {
+  const report = await evaluateSegments(store, input.segments, {
     now,
     customFeatures: Object.keys(input.features ?? {}),
     ...(input.protectedAttributes === undefined ? {} : { protectedAttributes: input.protectedAttributes }),

@@ -14,12 +14,12 @@ if (!port) throw new Error('sync/compute/worker.ts runs as a worker thread');
 lowerThreadPriority();
 const post = (message: WorkerMessage) => port.postMessage(message);
 const input = workerData as ComputeInput;
-const store = openStore(input.storePath);
+const store = await openStore(input.storePath);
 try {
-  const report = computeAll(store, input, (phase, done) => post({ type: 'phase', phase, done }));
+  const report = await computeAll(store, input, (phase, done) => post({ type: 'phase', phase, done }));
   post({ type: 'done', report });
 } catch (error) {
   post({ type: 'failed', message: reasonOf(error) });
 } finally {
-  store.close();
+  await store.close();
 }

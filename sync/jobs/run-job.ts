@@ -23,7 +23,7 @@ import {
   withDependencies,
   writeRunReport,
   type SegmentReport,
-  type Store,
+  type Queryable,
 } from '../../core/index.js';
 import { reasonOf, type DestinationDefinition, type Logger, type Registry } from '../../plugins/index.js';
 import { pushSegments, type PushOutcome } from '../push/index.js';
@@ -116,15 +116,26 @@ const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
  * long compute transaction): the lock's TTL spans several heartbeats. Any other failure stops the run with its reason
  * (a throw in a timer would kill the process).
  */
-function whenStoreFree(logger: Logger, what: string, check: () => void, stop: (reason: string) => void): () => void {
+function whenStoreFree(
+  logger: Logger,
+  what: string,
+  check: () => Promise<void>,
+  stop: (reason: string) => void,
+): () => void {
+  let running = false;
   return () => {
-    try {
-      check();
-    } catch (error) {
-      if ((error as { code?: string }).code === 'SQLITE_BUSY')
-        logger.warn(`${what} skipped: the store is busy; trying again at the next tick`);
-      else stop(`${what} failed: ${reasonOf(error)}`);
-    }
+    // A tick still waiting for the store (its connection busy in the run's own transaction) is not doubled.
+    if (running) return;
+    running = true;
+    check()
+      .catch((error: unknown) => {
+        if ((error as { code?: string }).code === 'SQLITE_BUSY')
+          logger.warn(`${what} skipped: the store is busy; trying again at the next tick`);
+        else stop(`${what} failed: ${reasonOf(error)}`);
+      })
+      .finally(() => {
+        running = false;
+      });
   };
 }
 
@@ -150,7 +161,7 @@ export async function runJob(config: Config, jobName: string, options: RunJobOpt
   const ttl = options.lockTtlMs ?? DEFAULT_LOCK_TTL_MS;
   const logger = options.logger ?? quiet;
   mkdirSync(dirname(config.store.path), { recursive: true });
-  const store = openStore(config.store.path);
+  const store = await openStore(config.store.path);
   const result: JobResult = { job: jobName, status: 'succeeded', dryRun, steps: [], counts: {} };
   const stop = new AbortController();
   let stopReason: string | undefined;
@@ -163,7 +174,7 @@ export async function runJob(config: Config, jobName: string, options: RunJobOpt
   const onSignal = () => stopWith('stopped by a signal');
   const timers: NodeJS.Timeout[] = [];
   try {
-    if (!dryRun && !acquireJobLock(store, jobName, holder, ttl)) {
+    if (!dryRun && !(await acquireJobLock(store, jobName, holder, ttl))) {
       result.status = 'locked';
       result.error = `job "${jobName}" is already running (its lock is held in ${config.store.path})`;
       return result;
@@ -172,15 +183,15 @@ export async function runJob(config: Config, jobName: string, options: RunJobOpt
       if (options.signal?.aborted) onSignal();
       options.signal?.addEventListener('abort', onSignal, { once: true });
       if (!dryRun) {
-        const runId = startRun(store, jobName);
+        const runId = await startRun(store, jobName);
         result.runId = runId;
         timers.push(
           setInterval(
             whenStoreFree(
               logger,
               'job lock heartbeat',
-              () => {
-                if (!heartbeatJobLock(store, jobName, holder, ttl))
+              async () => {
+                if (!(await heartbeatJobLock(store, jobName, holder, ttl)))
                   stopWith('the job lock was taken over by another run');
               },
               stopWith,
@@ -191,8 +202,8 @@ export async function runJob(config: Config, jobName: string, options: RunJobOpt
             whenStoreFree(
               logger,
               'cancel check',
-              () => {
-                if (cancelRequested(store, runId)) stopWith('cancel requested');
+              async () => {
+                if (await cancelRequested(store, runId)) stopWith('cancel requested');
               },
               stopWith,
             ),
@@ -219,8 +230,8 @@ export async function runJob(config: Config, jobName: string, options: RunJobOpt
       for (const t of timers) clearInterval(t);
       options.signal?.removeEventListener('abort', onSignal);
       if (result.runId !== undefined) {
-        writeRunReport(store, result.runId, runReport(result));
-        finishRun(
+        await writeRunReport(store, result.runId, runReport(result));
+        await finishRun(
           store,
           result.runId,
           result.status as 'succeeded' | 'partial' | 'failed' | 'cancelled',
@@ -228,11 +239,11 @@ export async function runJob(config: Config, jobName: string, options: RunJobOpt
           result.error ?? null,
         );
       }
-      if (!dryRun) releaseJobLock(store, jobName, holder);
+      if (!dryRun) await releaseJobLock(store, jobName, holder);
     }
     return result;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -251,7 +262,7 @@ export function runReport(result: JobResult): { steps: unknown[] } {
 }
 
 async function runSteps(
-  store: Store,
+  store: Queryable,
   config: Config,
   steps: Config['jobs'][string]['steps'],
   options: RunJobOptions,
@@ -260,8 +271,8 @@ async function runSteps(
 ): Promise<void> {
   const dryRun = options.dryRun === true;
   const count = (key: string, n: number) => (result.counts[key] = (result.counts[key] ?? 0) + n);
-  const save = () => {
-    if (result.runId !== undefined) writeRunReport(store, result.runId, runReport(result), result.counts);
+  const save = async () => {
+    if (result.runId !== undefined) await writeRunReport(store, result.runId, runReport(result), result.counts);
   };
   let computeFailed = false;
   for (const [index, step] of steps.entries()) {
@@ -346,12 +357,12 @@ async function runSteps(
       }
       result.steps.push({ kind: 'push', destination: step.push.destination, outcome, ms: ms() });
     }
-    save();
+    await save();
   }
 }
 
 async function readStep(
-  store: Store,
+  store: Queryable,
   config: Config,
   step: ReadStep,
   options: RunJobOptions,
@@ -422,11 +433,11 @@ async function computeStep(
   try {
     let report: ComputeReport;
     if (options.computeIn === 'here') {
-      const store = openStore(config.store.path);
+      const store = await openStore(config.store.path);
       try {
-        report = computeAll(store, input, onPhase);
+        report = await computeAll(store, input, onPhase);
       } finally {
-        store.close();
+        await store.close();
       }
     } else {
       report = await computeInWorker(input, { signal: stopping.signal, onPhase });
@@ -454,7 +465,7 @@ async function computeStep(
 }
 
 async function pushStep(
-  store: Store,
+  store: Queryable,
   config: Config,
   step: PushStep,
   options: RunJobOptions,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { acquireJobLock, heartbeatJobLock, recordSourcesOf, releaseJobLock, type Store } from '../../core/index.js';
+import { acquireJobLock, heartbeatJobLock, recordSourcesOf, releaseJobLock, type Queryable } from '../../core/index.js';
 import {
   planPush,
   recordPushOutcomes,
@@ -20,7 +20,7 @@ import {
 } from '../../plugins/index.js';
 
 export interface PushSegmentsOptions {
-  store: Store;
+  store: Queryable;
   destination: DestinationDefinition;
   /** The connector config, already parsed by the connector's spec. */
   config: unknown;
@@ -142,7 +142,7 @@ export async function pushSegments(options: PushSegmentsOptions): Promise<PushOu
   try {
     return await pushPlanned(options);
   } finally {
-    lock.release();
+    await lock.release();
   }
 }
 
@@ -155,33 +155,41 @@ const LOCK_POLL_MS = 100;
  * recorded: a scheduled push and the real-time flusher never plan the same change before the other records it.
  * Waits while another holder has it; a crashed holder's lock expires after LOCK_TTL_MS.
  */
-async function holdDestination(store: Store, connection: string, ctx: ConnectorContext): Promise<{ release(): void }> {
+async function holdDestination(
+  store: Queryable,
+  connection: string,
+  ctx: ConnectorContext,
+): Promise<{ release(): Promise<void> }> {
   const name = `push:${connection}`;
   const holder = `${process.pid}:${randomUUID()}`;
-  while (!acquireJobLock(store, name, holder, LOCK_TTL_MS)) {
+  while (!(await acquireJobLock(store, name, holder, LOCK_TTL_MS))) {
     if (ctx.signal.aborted) break;
     await ctx.clock.sleep(LOCK_POLL_MS, ctx.signal).catch(() => undefined);
   }
-  const beat = setInterval(() => heartbeatJobLock(store, name, holder, LOCK_TTL_MS), LOCK_TTL_MS / 4);
+  const beat = setInterval(() => {
+    heartbeatJobLock(store, name, holder, LOCK_TTL_MS).catch((error: unknown) =>
+      ctx.logger.warn('push lock heartbeat failed', { destination: connection, reason: reasonOf(error) }),
+    );
+  }, LOCK_TTL_MS / 4);
   beat.unref();
   return {
-    release() {
+    async release() {
       clearInterval(beat);
-      releaseJobLock(store, name, holder);
+      await releaseJobLock(store, name, holder);
     },
   };
 }
 
 async function pushPlanned(options: PushSegmentsOptions): Promise<PushOutcome> {
   const refs = options.segments.map((s): SegmentRef => (typeof s === 'string' ? { key: s, name: s } : s));
-  const plans = planPush(options.store, {
+  const plans = await planPush(options.store, {
     destination: options.connection,
     segments: refs.map((r) => r.key),
     mode: options.mode,
     maxRetries: options.maxRetries,
     ...(options.identitiesFrom === undefined
       ? {}
-      : { identitiesFrom: recordSourcesOf(options.store, options.identitiesFrom) }),
+      : { identitiesFrom: await recordSourcesOf(options.store, options.identitiesFrom) }),
     ...(options.requireConsent === undefined ? {} : { requireConsent: options.requireConsent }),
     ...(options.traits === undefined ? {} : { traits: options.traits }),
     ...(options.contacts === undefined ? {} : { contacts: options.contacts }),
@@ -308,7 +316,7 @@ async function pushSegment(
     } catch (error) {
       if (refusalOf(destination, error)) throw error;
       const reason = reasonOf(error);
-      record(batch.map((c) => ({ contactId: c.contactId, op: c.op, status: 'retryable', reason })));
+      await record(batch.map((c) => ({ contactId: c.contactId, op: c.op, status: 'retryable', reason })));
       outcome.pending += batch.length;
       throw error;
     }
@@ -356,7 +364,7 @@ async function pushSegment(
         else outcome.pending++;
       }
     }
-    record(rows);
+    await record(rows);
     options.onBatch?.(
       segment.key,
       batch.length,
@@ -365,8 +373,8 @@ async function pushSegment(
     return again;
   };
 
-  const record = (rows: PushRowOutcome[]): void =>
-    recordPushOutcomes(options.store, {
+  const record = async (rows: PushRowOutcome[]): Promise<void> =>
+    await recordPushOutcomes(options.store, {
       destination: options.connection,
       segmentKey: segment.key,
       outcomes: rows,

@@ -1,4 +1,4 @@
-import type { IdentityOptions, LoadCounts, Store } from '../../core/index.js';
+import type { IdentityOptions, LoadCounts, Queryable } from '../../core/index.js';
 import { loadPage, readCheckpoint } from '../../core/index.js';
 import {
   reasonOf,
@@ -10,7 +10,7 @@ import {
 import { readAhead, type ReadAhead } from './read-ahead.js';
 
 export interface ReadSourceOptions {
-  store: Store;
+  store: Queryable;
   /** The source's name in the config. */
   connection: string;
   source: SourceDefinition;
@@ -81,10 +81,10 @@ export async function readSource(options: ReadSourceOptions): Promise<StreamOutc
   }));
 
   const streams = wanted.flatMap((name) => declared.filter((s) => s.name === name));
-  const open = (stream: (typeof streams)[number]) => {
+  const open = async (stream: (typeof streams)[number]) => {
     const incremental = options.mode === 'incremental' && stream.modes.includes('incremental');
     const state = incremental
-      ? (readCheckpoint(options.store, options.connection, stream.name) as StreamState | undefined)
+      ? ((await readCheckpoint(options.store, options.connection, stream.name)) as StreamState | undefined)
       : undefined;
     const request = { config, mode: incremental ? 'incremental' : 'full_refresh', state } as const;
     // Inside a generator, a connector that throws before its first message fails its own stream only.
@@ -93,11 +93,11 @@ export async function readSource(options: ReadSourceOptions): Promise<StreamOutc
     })();
     return { stream, state, messages: readAhead(messages, options.readAheadRecords ?? 10_000) };
   };
-  const reads: ReturnType<typeof open>[] = [];
+  const reads: Awaited<ReturnType<typeof open>>[] = [];
   const ahead = Math.max(0, options.streamsAhead ?? 2);
   try {
     for (let i = 0; i < streams.length; i++) {
-      while (reads.length < Math.min(streams.length, i + 1 + ahead)) reads.push(open(streams[reads.length]!));
+      while (reads.length < Math.min(streams.length, i + 1 + ahead)) reads.push(await open(streams[reads.length]!));
       const read = reads[i]!;
       if (options.ctx.signal.aborted) {
         const reason = options.ctx.signal.reason as unknown;
@@ -138,9 +138,9 @@ async function readStream(
   let committed = state;
   let storeFailed = false;
 
-  const commit = (checkpoint: StreamState | undefined) => {
+  const commit = async (checkpoint: StreamState | undefined) => {
     storeFailed = true;
-    const loaded = loadPage(options.store, {
+    const loaded = await loadPage(options.store, {
       connection: options.connection,
       stream: stream.name,
       records: page,
@@ -165,24 +165,25 @@ async function readStream(
         page.push(message.record);
         // A page longer than the limit is committed with the previous checkpoint: a crash re-reads it, and the
         // idempotent load absorbs what was already there.
-        if (page.length >= limit) commit(state);
+        if (page.length >= limit) await commit(state);
       } else {
         // A checkpoint covers everything read before it; the records gathered past it are re-read harmlessly after
         // a crash, so gathered pages commit with the newest checkpoint.
         state = message.state;
-        if (page.length >= gather || Date.now() - lastCommit >= delay || options.ctx.signal.aborted) commit(state);
+        if (page.length >= gather || Date.now() - lastCommit >= delay || options.ctx.signal.aborted)
+          await commit(state);
       }
       if (options.ctx.signal.aborted && page.length === 0) {
         outcome.status = 'cancelled';
         break;
       }
     }
-    if (page.length > 0 || state !== committed) commit(state);
+    if (page.length > 0 || state !== committed) await commit(state);
   } catch (error) {
     // Keep what was read up to the last checkpoint the stream gave, as if each page had been committed on arrival.
     if (state !== committed && !storeFailed) {
       try {
-        commit(state);
+        await commit(state);
       } catch (commitError) {
         options.ctx.logger.error('could not keep the pages read before the failure', { reason: String(commitError) });
       }

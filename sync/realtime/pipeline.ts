@@ -5,7 +5,7 @@ import {
   type IdentityOptions,
   type PushMode,
   type SegmentDefinition,
-  type Store,
+  type Queryable,
 } from '../../core/index.js';
 import {
   acceptMessages,
@@ -60,7 +60,7 @@ export interface FlushReport {
 }
 
 export interface RealtimePipelineOptions {
-  store: Store;
+  store: Queryable;
   /** Segments to evaluate for touched contacts (those the destinations push, and those they refer to). */
   segments: readonly SegmentDefinition[];
   destinations: readonly RealtimeDestination[];
@@ -120,7 +120,7 @@ export interface RealtimePipeline {
  * // ... later
  * await pipeline.stop();
  */
-export function startPipeline(options: RealtimePipelineOptions): RealtimePipeline {
+export async function startPipeline(options: RealtimePipelineOptions): Promise<RealtimePipeline> {
   const { store, logger } = options;
   const tickMs = options.tickMs ?? 250;
   const flushMs = options.flushMs ?? 1000;
@@ -141,20 +141,20 @@ export function startPipeline(options: RealtimePipelineOptions): RealtimePipelin
   const worker = options.worker !== false && store.path !== ':memory:' ? stepWorker(store.path, input) : undefined;
   // With a step worker, the worker checkpoints the WAL after each step; left on, this thread's small flush commits
   // would find the WAL past the threshold after every step and copy it here, holding the thread that answers HTTP.
-  const autocheckpoint = worker ? walAutocheckpoint(store, 0) : undefined;
+  const autocheckpoint = worker ? await walAutocheckpoint(store, 0) : undefined;
   const step = (): Promise<StepReport> => (worker ? worker.step(now()) : Promise.resolve(runStep(store, input, now())));
 
   const flushOne = async (d: RealtimeDestination, force: boolean): Promise<void> => {
     const backoff = retryAt.get(d.connection);
     if (!force && backoff && backoff.at > Date.now()) return;
     for (;;) {
-      const waiting = pendingSummary(store, d.connection);
+      const waiting = await pendingSummary(store, d.connection);
       if (waiting.contacts === 0 || waiting.oldest === null) return;
       const size = options.flushSize ?? Math.min(d.destination.batchSize, FLUSH_SIZE);
       const due = force || waiting.contacts >= size || Date.now() - Date.parse(waiting.oldest) >= flushMs;
       if (!due) return;
       const started = performance.now();
-      const contacts = pendingContacts(store, d.connection, Math.max(d.destination.batchSize * 20, 1000));
+      const contacts = await pendingContacts(store, d.connection, Math.max(d.destination.batchSize * 20, 1000));
       const receivedAt = new Map(contacts.map((c): [number, QueuedContact] => [c.contactId, c]));
       const delivered: FlushReport['delivered'] = [];
       const outcome = await pushSegments({
@@ -195,7 +195,7 @@ export function startPipeline(options: RealtimePipelineOptions): RealtimePipelin
         return;
       }
       retryAt.delete(d.connection);
-      clearPending(store, d.connection, contacts);
+      await clearPending(store, d.connection, contacts);
       const oldest = contacts.reduce(
         (min, c) => (c.receivedAt < min ? c.receivedAt : min),
         contacts[0]?.receivedAt ?? '',
@@ -281,17 +281,16 @@ export function startPipeline(options: RealtimePipelineOptions): RealtimePipelin
       await Promise.all([...inFlight.values()]);
       await Promise.allSettled([...accepting]);
       await worker?.stop();
-      if (autocheckpoint !== undefined) walAutocheckpoint(store, autocheckpoint);
+      if (autocheckpoint !== undefined) await walAutocheckpoint(store, autocheckpoint);
     },
   };
 }
 
 /** Sets a SQLite connection's WAL autocheckpoint threshold (pages; 0 = off) and returns the previous one. */
-function walAutocheckpoint(store: Store, pages: number): number | undefined {
+async function walAutocheckpoint(store: Queryable, pages: number): Promise<number | undefined> {
   if (store.dialect.name !== 'sqlite') return undefined;
-  const row = store.connection.prepare('PRAGMA wal_autocheckpoint').get() as
-    { wal_autocheckpoint?: number } | undefined;
-  store.connection.exec(`PRAGMA wal_autocheckpoint = ${Math.max(0, Math.floor(pages))}`);
+  const row = (await store.get('PRAGMA wal_autocheckpoint')) as { wal_autocheckpoint?: number } | undefined;
+  await store.exec(`PRAGMA wal_autocheckpoint = ${Math.max(0, Math.floor(pages))}`);
   return row?.wal_autocheckpoint;
 }
 

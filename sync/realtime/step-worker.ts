@@ -16,9 +16,9 @@ export type WorkerRequest =
   | { type: 'stop' };
 
 const { storePath, input } = workerData as { storePath: string; input: StepInput };
-const store = openStore(storePath);
+const store = await openStore(storePath);
 // This thread copies the WAL into the database itself, between steps (see checkpoint below), not inside a commit.
-store.connection.exec('PRAGMA wal_autocheckpoint = 0');
+await store.exec('PRAGMA wal_autocheckpoint = 0');
 parentPort?.postMessage({ type: 'ready' });
 
 /**
@@ -27,9 +27,9 @@ parentPort?.postMessage({ type: 'ready' });
  * pages a step rewrites again and again are written once per step instead of once per commit that crosses the
  * autocheckpoint threshold (which a step's commits always did).
  */
-function checkpoint(): void {
+async function checkpoint(): Promise<void> {
   try {
-    store.connection.prepare('PRAGMA wal_checkpoint(PASSIVE)').get();
+    await store.get('PRAGMA wal_checkpoint(PASSIVE)');
   } catch {
     // busy or locked: the next step's checkpoint copies it
   }
@@ -40,14 +40,17 @@ let accepts: Accept[] = [];
 let commitScheduled = false;
 
 /** Commits every accept that arrived meanwhile in ONE transaction (a group commit), then answers each. */
-function commitAccepts(): void {
+async function commitAccepts(): Promise<void> {
   commitScheduled = false;
   const group = accepts;
   accepts = [];
   try {
-    const results = store.transaction(() =>
-      group.map((a) => acceptMessages(store, a.connection, a.kind, a.messages, new Date(a.receivedAt))),
-    );
+    const results = await store.transaction(async (tx) => {
+      const fresh: boolean[][] = [];
+      for (const a of group)
+        fresh.push(await acceptMessages(tx, a.connection, a.kind, a.messages, new Date(a.receivedAt)));
+      return fresh;
+    });
     group.forEach((a, i) => parentPort?.postMessage({ type: 'accepted', id: a.id, fresh: results[i] }));
   } catch (error) {
     const message = reasonOf(error);
@@ -55,10 +58,10 @@ function commitAccepts(): void {
   }
 }
 
-parentPort?.on('message', (message: WorkerRequest) => {
+async function handle(message: WorkerRequest): Promise<void> {
   if (message.type === 'stop') {
-    if (accepts.length > 0) commitAccepts();
-    store.close();
+    if (accepts.length > 0) await commitAccepts();
+    await store.close();
     parentPort?.close();
     return;
   }
@@ -67,17 +70,24 @@ parentPort?.on('message', (message: WorkerRequest) => {
     // Messages already queued on the port are delivered before the immediate: they share the commit.
     if (!commitScheduled) {
       commitScheduled = true;
-      setImmediate(commitAccepts);
+      setImmediate(() => void commitAccepts());
     }
     return;
   }
   // Accepts waiting behind the step go in first, so the step loads them.
-  if (accepts.length > 0) commitAccepts();
+  if (accepts.length > 0) await commitAccepts();
   try {
-    const report = runStep(store, input, new Date(message.now));
+    const report = await runStep(store, input, new Date(message.now));
     parentPort?.postMessage({ type: 'stepped', id: message.id, report });
-    if (report.messages > 0 || report.contacts > 0) checkpoint();
+    if (report.messages > 0 || report.contacts > 0) await checkpoint();
   } catch (error) {
     parentPort?.postMessage({ type: 'failed', id: message.id, message: reasonOf(error) });
   }
+}
+
+parentPort?.on('message', (message: WorkerRequest) => {
+  handle(message).catch((error: unknown) => {
+    // handle() answers its own failures; this is a failure to answer at all (the port or the store gone).
+    process.stderr.write(`real-time step worker: ${reasonOf(error)}\n`);
+  });
 });

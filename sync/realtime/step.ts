@@ -5,7 +5,7 @@ import {
   type FeatureOptions,
   type IdentityOptions,
   type SegmentDefinition,
-  type Store,
+  type Queryable,
 } from '../../core/index.js';
 import { loadWaitingMessages, queueForDestinations, touchedContacts } from '../../core/realtime/index.js';
 
@@ -42,20 +42,21 @@ export interface StepReport {
  * Loads the waiting messages, then recomputes the contacts they touched together (features, then segments over just
  * those contacts) and queues them for every destination, in one transaction with the recompute.
  */
-export function runStep(store: Store, input: StepInput, now: Date): StepReport {
+export async function runStep(store: Queryable, input: StepInput, now: Date): Promise<StepReport> {
   const started = performance.now();
-  const load = loadWaitingMessages(store, {
+  const load = await loadWaitingMessages(store, {
     limit: input.maxMessagesPerTick ?? STEP_MESSAGES,
     ...(input.identity ? { identity: input.identity } : {}),
   });
   const loadMs = Math.round(performance.now() - started);
-  const touched = touchedContacts(store, input.maxContactsPerTick ?? STEP_CONTACTS);
+  const touched = await touchedContacts(store, input.maxContactsPerTick ?? STEP_CONTACTS);
   if (touched.length > 0) {
     const ids = touched.map((c) => c.contactId);
-    store.transaction(() => {
-      recomputeContacts(store, ids, { ...input.features, now });
-      if (input.segments.length > 0) evaluateSegments(store, input.segments, { ...input.evaluate, now, contacts: ids });
-      queueForDestinations(store, touched, input.destinations);
+    await store.transaction(async (tx) => {
+      await recomputeContacts(tx, ids, { ...input.features, now });
+      if (input.segments.length > 0)
+        await evaluateSegments(tx, input.segments, { ...input.evaluate, now, contacts: ids });
+      await queueForDestinations(tx, touched, input.destinations);
     });
   }
   return {

@@ -92,7 +92,7 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
     async stop() {
       if (alive) {
         alive = false;
-        await Promise.all(tasks.map(({ task }) => task.destroy()));
+        await Promise.all(tasks.map(({ task }) => Promise.resolve(task.destroy())));
       }
       await Promise.all(running.values());
     },

@@ -4,30 +4,29 @@ import { tempStore } from '../store/fixtures.js';
 import { cleanOptions, cleanWorld, contactOf, enter, load, person, range } from './world.js';
 
 let store: Store;
-beforeEach(() => {
-  store = tempStore();
-  cleanWorld(store);
+beforeEach(async () => {
+  store = await tempStore();
+  await cleanWorld(store);
 });
 afterEach(() => store.close());
 
-const audit = (options: Partial<AuditOptions> = {}) => buildAudit(store, { ...cleanOptions(), ...options });
+const audit = async (options: Partial<AuditOptions> = {}) => await buildAudit(store, { ...cleanOptions(), ...options });
 const withSegment = (key: string) => ({ segments: [...(cleanOptions().segments ?? []), { key, name: key }] });
 /** People 0-99: even ones are female, odd ones male. */
 const females = (from: number, count: number) => range(0, count).map((i) => from + 2 * i + (from % 2 === 0 ? 0 : 1));
 const males = (from: number, count: number) => range(0, count).map((i) => from + 2 * i + (from % 2 === 0 ? 1 : 0));
 
-function labelClusters(model: string, output: string, labels: Map<number, string>): void {
-  const insert = store.statement(
-    "INSERT INTO model_outputs (contact_id, model, output, value, label, computed_at) VALUES (?, ?, ?, ?, ?, '2026-06-29')",
-  );
-  for (const [p, label] of labels) insert.run(contactOf(store, p), model, output, null, label);
+async function labelClusters(model: string, output: string, labels: Map<number, string>): Promise<void> {
+  const insert =
+    "INSERT INTO model_outputs (contact_id, model, output, value, label, computed_at) VALUES (?, ?, ?, ?, ?, '2026-06-29')";
+  for (const [p, label] of labels) await store.run(insert, [await contactOf(store, p), model, output, null, label]);
 }
 
 describe('fairness (the four-fifths rule)', () => {
-  it('flags a rule segment selecting women at half the rate of men, with the rates', () => {
+  it('flags a rule segment selecting women at half the rate of men, with the rates', async () => {
     // 20 of 50 men (40%) and 10 of 50 women (20%): women at 0.5 of the men's rate
-    enter(store, 'biased', [...males(40, 20), ...females(40, 10)]);
-    const { findings, fairness } = audit(withSegment('biased'));
+    await enter(store, 'biased', [...males(40, 20), ...females(40, 10)]);
+    const { findings, fairness } = await audit(withSegment('biased'));
     expect(findings.map((f) => [f.code, f.names, f.count])).toEqual([
       ['adverse_impact', ['biased', 'gender=female'], 50],
     ]);
@@ -38,21 +37,21 @@ describe('fairness (the four-fifths rule)', () => {
     ]);
   });
 
-  it('does not flag a group selected at exactly four-fifths of the highest rate', () => {
+  it('does not flag a group selected at exactly four-fifths of the highest rate', async () => {
     // 20 of 50 men (40%), 16 of 50 women (32% = 0.8 × 40%)
-    enter(store, 'edge', [...males(40, 20), ...females(40, 16)]);
-    expect(audit(withSegment('edge')).findings).toEqual([]);
-    enter(store, 'below', [...males(40, 20), ...females(40, 15)]);
-    expect(audit(withSegment('below')).findings.map((f) => f.names)).toEqual([['below', 'gender=female']]);
+    await enter(store, 'edge', [...males(40, 20), ...females(40, 16)]);
+    expect((await audit(withSegment('edge'))).findings).toEqual([]);
+    await enter(store, 'below', [...males(40, 20), ...females(40, 15)]);
+    expect((await audit(withSegment('below'))).findings.map((f) => f.names)).toEqual([['below', 'gender=female']]);
   });
 
-  it('ignores groups too small to judge, and attributes the config does not list', () => {
-    load(
+  it('ignores groups too small to judge, and attributes the config does not list', async () => {
+    await load(
       store,
       range(100, 105).map((p) => person(p, { gender: 'Non-binary ', religion: 'x' })),
     );
     // nobody of the five is selected, yet the group is under the minimum of 30
-    const { findings, fairness } = audit({ protectedAttributes: ['gender'] });
+    const { findings, fairness } = await audit({ protectedAttributes: ['gender'] });
     expect(findings).toEqual([]);
     expect(fairness.attributes).toEqual([
       {
@@ -65,20 +64,20 @@ describe('fairness (the four-fifths rule)', () => {
         ],
       },
     ]);
-    expect(audit({ protectedAttributes: ['gender'], minGroupSize: 5 }).findings.map((f) => f.names)).toEqual([
+    expect((await audit({ protectedAttributes: ['gender'], minGroupSize: 5 })).findings.map((f) => f.names)).toEqual([
       ['fr_buyers', 'gender=non-binary'],
       ['vip', 'gender=non-binary'],
     ]);
   });
 
-  it('flags clusters that split a protected group even though no rule names it', () => {
+  it('flags clusters that split a protected group even though no rule names it', async () => {
     // Loyal: 30 of 50 men, 15 of 50 women (ratio 0.5); Casual: the other 20 men and 35 women (men at 0.4 / 0.7)
     const labels = new Map<number, string>();
     for (const p of males(0, 30)) labels.set(p, 'Loyal');
     for (const p of females(0, 15)) labels.set(p, 'Loyal');
     for (const p of range(0, 100)) if (!labels.has(p)) labels.set(p, 'Casual');
-    labelClusters('kmeans', 'cluster', labels);
-    const { findings, fairness } = audit();
+    await labelClusters('kmeans', 'cluster', labels);
+    const { findings, fairness } = await audit();
     expect(findings.map((f) => [f.code, f.names, f.count])).toEqual([
       ['adverse_impact', ['kmeans.cluster:Casual', 'gender=male'], 50],
       ['adverse_impact', ['kmeans.cluster:Loyal', 'gender=female'], 50],
@@ -91,14 +90,14 @@ describe('fairness (the four-fifths rule)', () => {
     expect(casual?.base).toBe(100);
   });
 
-  it('groups ages in years into bands', () => {
-    load(
+  it('groups ages in years into bands', async () => {
+    await load(
       store,
       range(0, 100).map((p) =>
         person(p, { age: p < 50 ? 20 + (p % 10) : 40 + (p % 20), updated_at: '2026-06-15T00:00:00.000Z' }),
       ),
     );
-    const { fairness } = audit({ protectedAttributes: ['age'] });
+    const { fairness } = await audit({ protectedAttributes: ['age'] });
     // 0-49: ages 20-29 (18-24: 20-24, 25-34: 25-29); 50-99: ages 40-59 (35-44: 10 people, 45-54: 25, 55-64: 15)
     expect(fairness.attributes[0]?.groups).toEqual(
       [

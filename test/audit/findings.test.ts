@@ -14,23 +14,23 @@ import { contact, tempStore } from '../store/fixtures.js';
 import { READ_AT, cleanOptions, cleanWorld, contactOf, enter, load, person, purchase, range } from './world.js';
 
 let store: Store;
-beforeEach(() => {
-  store = tempStore();
-  cleanWorld(store);
+beforeEach(async () => {
+  store = await tempStore();
+  await cleanWorld(store);
 });
 afterEach(() => store.close());
 
-const audit = (options: Partial<AuditOptions> = {}) => buildAudit(store, { ...cleanOptions(), ...options });
+const audit = async (options: Partial<AuditOptions> = {}) => await buildAudit(store, { ...cleanOptions(), ...options });
 /** The report's only finding (the clean world has none, so a defect shows as exactly one). */
-function only(options: Partial<AuditOptions> = {}): AuditFinding {
-  const { findings } = audit(options);
+async function only(options: Partial<AuditOptions> = {}): Promise<AuditFinding> {
+  const { findings } = await audit(options);
   expect(findings.map((f) => f.code)).toHaveLength(1);
   return findings[0] as AuditFinding;
 }
 
 describe('a clean store', () => {
-  it('reports nothing, and says what it measured', () => {
-    const report = audit();
+  it('reports nothing, and says what it measured', async () => {
+    const report = await audit();
     expect(report.findings).toEqual([]);
     expect(report.completeness.contacts).toBe(100);
     expect(report.completeness.overall.country).toBe(1);
@@ -64,13 +64,13 @@ describe('a clean store', () => {
 });
 
 describe('completeness', () => {
-  it('calls out a field a rule depends on that most contacts lack, by name', () => {
-    load(
+  it('calls out a field a rule depends on that most contacts lack, by name', async () => {
+    await load(
       store,
       range(0, 20).map((p) => person(p, { loyalty_tier: 'gold', updated_at: '2026-06-15T00:00:00.000Z' })),
     );
     const fieldsUsed = [...(cleanOptions().fieldsUsed ?? []), { field: 'loyalty_tier', usedBy: ['segment gold'] }];
-    const f = only({ fieldsUsed });
+    const f = await only({ fieldsUsed });
     expect(f).toMatchObject({
       code: 'field_mostly_empty',
       section: 'completeness',
@@ -78,7 +78,7 @@ describe('completeness', () => {
       names: ['loyalty_tier'],
     });
     expect(f.message).toContain('segment gold');
-    const { completeness } = audit({ fieldsUsed });
+    const { completeness } = await audit({ fieldsUsed });
     expect(completeness.bySource[0]?.fields.loyalty_tier).toBe(0.2);
     expect(completeness.mostlyEmpty).toEqual([
       { field: 'loyalty_tier', share: 0.2, contacts: 20, usedBy: ['segment gold'] },
@@ -87,39 +87,39 @@ describe('completeness', () => {
 });
 
 describe('duplicates and identity', () => {
-  it('counts records joined by the same email in another case and by a linked id, and merges with their reason', () => {
-    load(store, [
+  it('counts records joined by the same email in another case and by a linked id, and merges with their reason', async () => {
+    await load(store, [
       contact('salesforce', 's1', { email: ' P1@Example.COM ' }),
       contact('salesforce', 's2', { email: 'p2@example.com' }),
     ]);
-    load(store, [contact('salesforce', 'lead9', { email: 'old9@example.com' })]);
-    load(store, [contact('salesforce', 's9', { email: 'p9@example.com' }, { linkedIds: ['lead9'] })]);
-    const { identity, findings } = audit();
+    await load(store, [contact('salesforce', 'lead9', { email: 'old9@example.com' })]);
+    await load(store, [contact('salesforce', 's9', { email: 'p9@example.com' }, { linkedIds: ['lead9'] })]);
+    const { identity, findings } = await audit();
     expect(findings).toEqual([]);
     expect(identity.joined).toEqual({ contacts: 3, sameEmail: 2, sameEmailOtherCase: 1, linkedId: 1 });
     expect(identity.merges).toEqual({ total: 1, byReason: { 'linked id': 1 } });
     expect(identity.overlap.byCombination).toEqual({ hubspot: 97, 'hubspot+salesforce': 3 });
   });
 
-  it('reports role addresses held back from merging, and leaves those people apart', () => {
-    load(store, [
+  it('reports role addresses held back from merging, and leaves those people apart', async () => {
+    await load(store, [
       contact('mailchimp', 'm1', { email: 'info@acme.example' }),
       contact('mailchimp', 'm2', { email: 'Info@acme.example' }),
     ]);
-    const f = only();
+    const f = await only();
     expect(f).toMatchObject({ code: 'role_address_held_back', count: 2, names: ['info@acme.example'] });
-    expect(audit().identity.overlap.contacts).toBe(102);
+    expect((await audit()).identity.overlap.contacts).toBe(102);
   });
 
-  it('reports an email shared by more records than the limit', () => {
+  it('reports an email shared by more records than the limit', async () => {
     const family = ['f1', 'f2', 'f3'].map((id) => contact('mailchimp', id, { email: 'family@home.example' }));
-    load(store, family, 'members', '2026-06-29T11:00:00.000Z', { identity: { sharedEmailLimit: 2 } });
-    const f = only({ identity: { sharedEmailLimit: 2 } });
+    await load(store, family, 'members', '2026-06-29T11:00:00.000Z', { identity: { sharedEmailLimit: 2 } });
+    const f = await only({ identity: { sharedEmailLimit: 2 } });
     expect(f).toMatchObject({ code: 'shared_email_held_back', count: 3, names: ['family@home.example'] });
   });
 
-  it('reports people with the same name and phone left apart under different emails', () => {
-    load(store, [
+  it('reports people with the same name and phone left apart under different emails', async () => {
+    await load(store, [
       contact('salesforce', 's5', {
         email: 'first5.work@example.com',
         first_name: ' first5',
@@ -127,31 +127,31 @@ describe('duplicates and identity', () => {
         phone: '(555) 010-0005',
       }),
     ]);
-    const f = only();
+    const f = await only();
     expect(f).toMatchObject({ code: 'likely_duplicates', count: 2 });
     const other = (
-      store.statement("SELECT contact_id AS id FROM identities WHERE external_id = 's5'").get() as { id: number }
+      (await store.get("SELECT contact_id AS id FROM identities WHERE external_id = 's5'")) as { id: number }
     ).id;
-    expect(f.names).toEqual([String(contactOf(store, 5)), String(other)]);
+    expect(f.names).toEqual([String(await contactOf(store, 5)), String(other)]);
   });
 });
 
 describe('freshness', () => {
-  it('reports a configured stream that was never read', () => {
+  it('reports a configured stream that was never read', async () => {
     const streams = [...(cleanOptions().streams ?? []), { connection: 'hubspot', stream: 'meetings' }];
-    expect(only({ streams })).toMatchObject({ code: 'stream_never_read', count: 1, names: ['hubspot.meetings'] });
+    expect(await only({ streams })).toMatchObject({ code: 'stream_never_read', count: 1, names: ['hubspot.meetings'] });
   });
 
-  it('reports a stream whose newest change is older than the staleness limit, with its lag', () => {
-    load(store, [contact('mailchimp', 'm1', { email: 'p1@example.com' })], 'members', '2026-06-20T00:00:00.000Z');
-    const f = only();
+  it('reports a stream whose newest change is older than the staleness limit, with its lag', async () => {
+    await load(store, [contact('mailchimp', 'm1', { email: 'p1@example.com' })], 'members', '2026-06-20T00:00:00.000Z');
+    const f = await only();
     expect(f).toMatchObject({ code: 'stream_stale', names: ['mailchimp.members'] });
     expect(f.message).toContain('10 days behind');
-    expect(audit().freshness.streams.find((s) => s.connection === 'mailchimp')?.lagMs).toBe(10 * 86_400_000);
+    expect((await audit()).freshness.streams.find((s) => s.connection === 'mailchimp')?.lagMs).toBe(10 * 86_400_000);
   });
 
-  it('counts rows refused and failed runs since the last successful read', () => {
-    recordRunErrors(
+  it('counts rows refused and failed runs since the last successful read', async () => {
+    await recordRunErrors(
       store,
       null,
       [
@@ -160,51 +160,51 @@ describe('freshness', () => {
       ],
       '2026-06-29T13:00:00.000Z',
     );
-    recordRunErrors(
+    await recordRunErrors(
       store,
       null,
       [{ connection: 'hubspot', stream: 'contacts', recordKey: 'h6', reason: 'before' }],
       '2026-06-29T11:00:00.000Z',
     );
-    finishRun(
+    await finishRun(
       store,
-      startRun(store, 'nightly', '2026-06-29T14:00:00.000Z'),
+      await startRun(store, 'nightly', '2026-06-29T14:00:00.000Z'),
       'failed',
       {},
       'boom',
       '2026-06-29T14:01:00.000Z',
     );
-    finishRun(
+    await finishRun(
       store,
-      startRun(store, 'other_job', '2026-06-29T14:00:00.000Z'),
+      await startRun(store, 'other_job', '2026-06-29T14:00:00.000Z'),
       'failed',
       {},
       'boom',
       '2026-06-29T14:01:00.000Z',
     );
-    const { findings } = audit();
+    const { findings } = await audit();
     expect(findings.map((f) => [f.code, f.names, f.count])).toEqual([
       ['stream_failures', ['hubspot.contacts'], 3],
       ['stream_failures', ['hubspot.deals'], 1],
     ]);
   });
 
-  it('reads per-stream outcomes from run reports: a failed stream counts, an empty stream that succeeded was read', () => {
-    const runId = startRun(store, 'nightly', '2026-06-29T14:00:00.000Z');
+  it('reads per-stream outcomes from run reports: a failed stream counts, an empty stream that succeeded was read', async () => {
+    const runId = await startRun(store, 'nightly', '2026-06-29T14:00:00.000Z');
     const streams = [
       { stream: 'contacts', status: 'succeeded' },
       { stream: 'deals', status: 'failed', error: 'HTTP 500' },
       { stream: 'meetings', status: 'succeeded' },
     ];
-    writeRunReport(store, runId, {
+    await writeRunReport(store, runId, {
       steps: [{ kind: 'read', skipped: false, sources: [{ source: 'hubspot', streams }] }],
     });
-    finishRun(store, runId, 'partial', {}, null, '2026-06-29T14:05:00.000Z');
+    await finishRun(store, runId, 'partial', {}, null, '2026-06-29T14:05:00.000Z');
     const configured = [
       ...(cleanOptions().streams ?? []),
       { connection: 'hubspot', stream: 'meetings', jobs: ['nightly'] },
     ];
-    const { findings, freshness } = audit({ streams: configured });
+    const { findings, freshness } = await audit({ streams: configured });
     expect(findings.map((f) => [f.code, f.names, f.count])).toEqual([['stream_failures', ['hubspot.deals'], 1]]);
     expect(freshness.streams.map((s) => [s.stream, s.lastRead, s.failedRunsSince])).toEqual([
       ['contacts', '2026-06-29T14:05:00.000Z', 0],
@@ -213,45 +213,45 @@ describe('freshness', () => {
     ]);
   });
 
-  it('counts the changes waiting for a destination as the planner would send them', () => {
-    enter(store, 'vip', [40, 41]);
-    expect(only()).toMatchObject({ code: 'changes_waiting', count: 2, names: ['hubspot_lists'] });
+  it('counts the changes waiting for a destination as the planner would send them', async () => {
+    await enter(store, 'vip', [40, 41]);
+    expect(await only()).toMatchObject({ code: 'changes_waiting', count: 2, names: ['hubspot_lists'] });
   });
 
-  it('reports a destination that never received anything, with everything waiting', () => {
+  it('reports a destination that never received anything, with everything waiting', async () => {
     const destinations = [
       ...(cleanOptions().destinations ?? []),
       { name: 'segment_io', pushes: [{ segments: ['fr_buyers', 'vip'], mode: 'mirror' as const }] },
     ];
-    const { findings } = audit({ destinations });
+    const { findings } = await audit({ destinations });
     expect(findings.map((f) => [f.code, f.names, f.count])).toEqual([
       ['destination_never_delivered', ['segment_io'], 1],
       ['changes_waiting', ['segment_io'], 60],
     ]);
   });
 
-  it('reports rows a destination refused', () => {
-    recordDelivery(store, {
+  it('reports rows a destination refused', async () => {
+    await recordDelivery(store, {
       destination: 'hubspot_lists',
       segmentKey: 'old',
-      contactId: contactOf(store, 3),
+      contactId: await contactOf(store, 3),
       status: 'rejected',
       error: 'no such list',
     });
-    expect(only()).toMatchObject({ code: 'delivery_rejected', count: 1, names: ['hubspot_lists'] });
+    expect(await only()).toMatchObject({ code: 'delivery_rejected', count: 1, names: ['hubspot_lists'] });
   });
 });
 
 describe('validity', () => {
-  it('reports records whose email is not an address', () => {
-    load(store, [contact('hubspot', 'h-bad', { email: 'not-an-email', country: 'FR' })]);
-    const f = only();
+  it('reports records whose email is not an address', async () => {
+    await load(store, [contact('hubspot', 'h-bad', { email: 'not-an-email', country: 'FR' })]);
+    const f = await only();
     expect(f).toMatchObject({ code: 'invalid_emails', count: 1, names: ['hubspot'] });
     expect(f.message).toContain('hubspot:h-bad');
   });
 
-  it('reports events in currencies without a rate, per currency', () => {
-    load(
+  it('reports events in currencies without a rate, per currency', async () => {
+    await load(
       store,
       [
         purchase('g1', { externalId: 'h1' }, 'GBP'),
@@ -260,21 +260,21 @@ describe('validity', () => {
       ],
       'deals',
     );
-    const f = only();
+    const f = await only();
     expect(f).toMatchObject({ code: 'unknown_currency', count: 3, names: ['GBP', 'JPY'] });
-    expect(audit().validity.unknownCurrencies).toEqual([
+    expect((await audit()).validity.unknownCurrencies).toEqual([
       { currency: 'GBP', events: 2 },
       { currency: 'JPY', events: 1 },
     ]);
   });
 
-  it('reports events dated after now', () => {
-    load(store, [purchase('late', { externalId: 'h1' }, 'USD', '2026-07-05T00:00:00.000Z')], 'deals');
-    expect(only()).toMatchObject({ code: 'future_timestamps', count: 1, names: ['events'] });
+  it('reports events dated after now', async () => {
+    await load(store, [purchase('late', { externalId: 'h1' }, 'USD', '2026-07-05T00:00:00.000Z')], 'deals');
+    expect(await only()).toMatchObject({ code: 'future_timestamps', count: 1, names: ['events'] });
   });
 
-  it('reports events of people no tool has a contact record for', () => {
-    load(
+  it('reports events of people no tool has a contact record for', async () => {
+    await load(
       store,
       [
         purchase('ghost', { email: 'ghost@example.com' }, 'USD'),
@@ -282,36 +282,36 @@ describe('validity', () => {
       ],
       'deals',
     );
-    expect(only()).toMatchObject({ code: 'events_without_contact', count: 2 });
+    expect(await only()).toMatchObject({ code: 'events_without_contact', count: 2 });
   });
 });
 
 describe('segment hygiene', () => {
-  it('reports more than 15 active segments', () => {
+  it('reports more than 15 active segments', async () => {
     const extra = range(0, 14).map((i) => `window_${i}`);
-    extra.forEach((key, i) => enter(store, key, range(i * 5, i * 5 + 10)));
+    for (const [i, key] of extra.entries()) await enter(store, key, range(i * 5, i * 5 + 10));
     const segments = [...(cleanOptions().segments ?? []), ...extra.map((key) => ({ key }))];
-    expect(only({ segments })).toMatchObject({ code: 'too_many_segments', count: 16 });
+    expect(await only({ segments })).toMatchObject({ code: 'too_many_segments', count: 16 });
   });
 
-  it('reports segments under the minimum size, empty ones too', () => {
-    enter(store, 'tiny', [50, 51]);
+  it('reports segments under the minimum size, empty ones too', async () => {
+    await enter(store, 'tiny', [50, 51]);
     const segments = [...(cleanOptions().segments ?? []), { key: 'tiny', name: 'Tiny' }, { key: 'empty' }];
-    const { findings } = audit({ segments });
+    const { findings } = await audit({ segments });
     expect(findings.map((f) => [f.code, f.names, f.count])).toEqual([
       ['segment_too_small', ['tiny'], 2],
       ['segment_too_small', ['empty'], 0],
     ]);
   });
 
-  it('reports two segments overlapping at a Jaccard index of 0.9, and not at 0.85', () => {
-    enter(store, 'copy', range(0, 36));
-    enter(store, 'near', range(0, 34));
+  it('reports two segments overlapping at a Jaccard index of 0.9, and not at 0.85', async () => {
+    await enter(store, 'copy', range(0, 36));
+    await enter(store, 'near', range(0, 34));
     // copy and fr_buyers (people 0-39) share 36 of 40 people: 0.9
-    const f = only({ segments: [...(cleanOptions().segments ?? []), { key: 'copy' }] });
+    const f = await only({ segments: [...(cleanOptions().segments ?? []), { key: 'copy' }] });
     expect(f).toMatchObject({ code: 'segments_overlap', count: 36, names: ['copy', 'fr_buyers'] });
     expect(f.message).toContain('90%');
     // near and fr_buyers share 34 of 40: 0.85
-    expect(audit({ segments: [...(cleanOptions().segments ?? []), { key: 'near' }] }).findings).toEqual([]);
+    expect((await audit({ segments: [...(cleanOptions().segments ?? []), { key: 'near' }] })).findings).toEqual([]);
   });
 });

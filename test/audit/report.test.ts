@@ -34,9 +34,9 @@ async function run(...argv: string[]): Promise<{ code: number; out: string; err:
 beforeAll(async () => {
   dir = tempDir();
   const db = join(dir.dir, 'segflow.db');
-  const seed = openStore(db);
-  cleanWorld(seed);
-  seed.close();
+  const seed = await openStore(db);
+  await cleanWorld(seed);
+  await seed.close();
   file = join(dir.dir, 'segflow.yaml');
   writeFileSync(
     file,
@@ -53,10 +53,10 @@ protected_attributes: [gender, religion]
 `,
   );
   config = await loadConfig(file, { registry: builtinRegistry() });
-  store = openStore(db);
+  store = await openStore(db);
 });
-afterAll(() => {
-  store.close();
+afterAll(async () => {
+  await store.close();
   dir.cleanup();
 });
 
@@ -81,7 +81,7 @@ describe('segflow audit and GET /audit', () => {
     expect(cli.code).toBe(0);
     expect(JSON.parse(cli.out)).toEqual(served);
     expect(served).toEqual(
-      JSON.parse(JSON.stringify(buildAudit(store, auditOptions(config, builtinRegistry(), { now: NOW })))),
+      JSON.parse(JSON.stringify(await buildAudit(store, auditOptions(config, builtinRegistry(), { now: NOW })))),
     );
 
     // vip_tier (a rule's trait) is on nobody; created_at (behind days_since_signup) neither; the defaults judge 100 members

@@ -43,14 +43,14 @@ export function purchase(
 }
 
 /** Loads records as one committed page of a stream, at READ_AT unless told. */
-export function load(
+export async function load(
   store: Store,
   records: SourceRecord[],
   stream = 'contacts',
   cursor = '2026-06-29T11:00:00.000Z',
   options: { now?: Date; identity?: { sharedEmailLimit?: number } } = {},
-): void {
-  loadPage(store, {
+): Promise<void> {
+  await loadPage(store, {
     connection: records[0]?.source ?? 'hubspot',
     stream,
     records,
@@ -61,23 +61,28 @@ export function load(
 }
 
 /** The contact id of person p (their HubSpot record). */
-export function contactOf(store: Store, p: number): number {
+export async function contactOf(store: Store, p: number): Promise<number> {
   return (
-    store
-      .statement("SELECT contact_id AS id FROM identities WHERE source = 'hubspot' AND external_id = ?")
-      .get(`h${p}`) as { id: number }
+    (await store.get("SELECT contact_id AS id FROM identities WHERE source = 'hubspot' AND external_id = ?", [
+      `h${p}`,
+    ])) as { id: number }
   ).id;
 }
 
-export function enter(store: Store, segment: string, people: readonly number[]): void {
-  for (const p of people) enterSegment(store, segment, contactOf(store, p), 1, READ_AT.toISOString());
+export async function enter(store: Store, segment: string, people: readonly number[]): Promise<void> {
+  for (const p of people) await enterSegment(store, segment, await contactOf(store, p), 1, READ_AT.toISOString());
 }
 
-export function deliver(store: Store, destination: string, segment: string, people: readonly number[]): void {
+export async function deliver(
+  store: Store,
+  destination: string,
+  segment: string,
+  people: readonly number[],
+): Promise<void> {
   for (const p of people)
-    recordDelivery(
+    await recordDelivery(
       store,
-      { destination, segmentKey: segment, contactId: contactOf(store, p), status: 'delivered' },
+      { destination, segmentKey: segment, contactId: await contactOf(store, p), status: 'delivered' },
       READ_AT.toISOString(),
     );
 }
@@ -85,21 +90,21 @@ export function deliver(store: Store, destination: string, segment: string, peop
 export const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);
 
 /** fr_buyers: people 0-39 (20 female, 20 male); vip: people 0-19 (10 and 10). Both delivered to hubspot_lists. */
-export function cleanWorld(store: Store): void {
-  load(
+export async function cleanWorld(store: Store): Promise<void> {
+  await load(
     store,
     range(0, 100).map((p) => person(p)),
   );
-  load(
+  await load(
     store,
     [purchase('o1', { externalId: 'h1' }, 'EUR'), purchase('o2', { externalId: 'h2' }, 'USD')],
     'deals',
     '2026-06-28T10:00:00.000Z',
   );
-  enter(store, 'fr_buyers', range(0, 40));
-  enter(store, 'vip', range(0, 20));
-  deliver(store, 'hubspot_lists', 'fr_buyers', range(0, 40));
-  deliver(store, 'hubspot_lists', 'vip', range(0, 20));
+  await enter(store, 'fr_buyers', range(0, 40));
+  await enter(store, 'vip', range(0, 20));
+  await deliver(store, 'hubspot_lists', 'fr_buyers', range(0, 40));
+  await deliver(store, 'hubspot_lists', 'vip', range(0, 20));
 }
 
 export function cleanOptions(): AuditOptions {

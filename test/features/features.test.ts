@@ -17,29 +17,29 @@ const FEATURES: Record<string, ExpressionFeature> = {
   last_category: { agg: 'last', event: 'purchase', property: 'category' },
 };
 
-function features(store: Store, who: string): Row {
-  const row = store.statement('SELECT * FROM contact_features WHERE contact_id = ?').get(idOf(store, who)) as Row;
+async function features(store: Store, who: string): Promise<Row> {
+  const row = (await store.get('SELECT * FROM contact_features WHERE contact_id = ?', [await idOf(store, who)])) as Row;
   return { ...row, custom: JSON.parse(row.custom as string) as unknown };
 }
 
 describe('features over a hand-computed fixture (now = 2026-03-01, EUR reporting, USD at 0.5, GBP without a rate)', () => {
   let store: Store;
-  beforeEach(() => {
-    store = tempStore();
-    load(store, fixtureRecords());
+  beforeEach(async () => {
+    store = await tempStore();
+    await load(store, fixtureRecords());
   });
   afterEach(() => store.close());
 
-  it('counts the GBP purchase out of money and warns once', () => {
-    const run = computeFeatures(store, { now: NOW, currency: CURRENCY, features: FEATURES });
+  it('counts the GBP purchase out of money and warns once', async () => {
+    const run = await computeFeatures(store, { now: NOW, currency: CURRENCY, features: FEATURES });
     expect(run.contacts).toBe(5);
     expect(run.unconvertedPurchases).toBe(1);
     expect(run.warnings).toEqual([expect.stringContaining('1 purchase left out')]);
   });
 
-  it('computes recency, frequency, money, tenure and sign-up for a customer', () => {
-    computeFeatures(store, { now: NOW, currency: CURRENCY, features: FEATURES });
-    expect(features(store, 'ada')).toMatchObject({
+  it('computes recency, frequency, money, tenure and sign-up for a customer', async () => {
+    await computeFeatures(store, { now: NOW, currency: CURRENCY, features: FEATURES });
+    expect(await features(store, 'ada')).toMatchObject({
       days_since_last_purchase: 9, // 2026-02-20; the 2026-03-05 purchase is after now
       days_since_last_engagement: 2, // feature use on 2026-02-27
       tenure_days: 424, // first purchase 2025-01-01
@@ -57,9 +57,9 @@ describe('features over a hand-computed fixture (now = 2026-03-01, EUR reporting
     });
   });
 
-  it('computes email counts and rates over 7, 30 and 90 days', () => {
-    computeFeatures(store, { now: NOW, currency: CURRENCY });
-    expect(features(store, 'ada')).toMatchObject({
+  it('computes email counts and rates over 7, 30 and 90 days', async () => {
+    await computeFeatures(store, { now: NOW, currency: CURRENCY });
+    expect(await features(store, 'ada')).toMatchObject({
       emails_sent_7d: 1,
       email_opens_7d: 2,
       email_clicks_7d: 1,
@@ -72,13 +72,17 @@ describe('features over a hand-computed fixture (now = 2026-03-01, EUR reporting
       email_opens_90d: 3,
       open_rate_90d: 1,
     });
-    expect(features(store, 'ada').click_rate_90d).toBeCloseTo(1 / 3, 12);
-    expect(features(store, 'cy')).toMatchObject({ emails_sent_30d: 0, open_rate_30d: null, click_rate_30d: null });
+    expect((await features(store, 'ada')).click_rate_90d).toBeCloseTo(1 / 3, 12);
+    expect(await features(store, 'cy')).toMatchObject({
+      emails_sent_30d: 0,
+      open_rate_30d: null,
+      click_rate_30d: null,
+    });
   });
 
-  it('computes the engagement trend, support contacts, discount share and distinct categories and features', () => {
-    computeFeatures(store, { now: NOW, currency: CURRENCY });
-    expect(features(store, 'ada')).toMatchObject({
+  it('computes the engagement trend, support contacts, discount share and distinct categories and features', async () => {
+    await computeFeatures(store, { now: NOW, currency: CURRENCY });
+    expect(await features(store, 'ada')).toMatchObject({
       engagement_30d: 6, // purchase 02-20, two opens and a click 02-26, ticket 02-01, feature 02-27
       engagement_prev_30d: 3, // purchase 01-15, open 01-21, feature 01-10
       engagement_trend: 3,
@@ -89,16 +93,16 @@ describe('features over a hand-computed fixture (now = 2026-03-01, EUR reporting
       distinct_categories: 2,
       distinct_features: 2,
     });
-    expect(features(store, 'dee')).toMatchObject({
+    expect(await features(store, 'dee')).toMatchObject({
       discount_share: 1,
       days_since_last_purchase: 180,
       engagement_30d: 0,
     });
   });
 
-  it('leaves purchase features empty for a contact who never bought, and counts sign-up from created_at', () => {
-    computeFeatures(store, { now: NOW, currency: CURRENCY });
-    expect(features(store, 'cy')).toMatchObject({
+  it('leaves purchase features empty for a contact who never bought, and counts sign-up from created_at', async () => {
+    await computeFeatures(store, { now: NOW, currency: CURRENCY });
+    expect(await features(store, 'cy')).toMatchObject({
       days_since_last_purchase: null,
       days_since_last_engagement: null,
       tenure_days: null,
@@ -112,31 +116,31 @@ describe('features over a hand-computed fixture (now = 2026-03-01, EUR reporting
     });
   });
 
-  it('scores RFM so that ties score the same, and names the segment from the R×F table', () => {
-    computeFeatures(store, { now: NOW, currency: CURRENCY });
+  it('scores RFM so that ties score the same, and names the segment from the R×F table', async () => {
+    await computeFeatures(store, { now: NOW, currency: CURRENCY });
     // Four customers: recency days ada 9, bob 0, eve 0, dee 180; frequency 4, 1, 1, 2; money 135, 30, 30, 60.
     // score = 1 + floor(5 × strictly-worse / 4)
-    expect(features(store, 'bob')).toMatchObject({
+    expect(await features(store, 'bob')).toMatchObject({
       rfm_recency: 3,
       rfm_frequency: 1,
       rfm_monetary: 1,
       rfm_score: '311',
       rfm_segment: 'About to Sleep',
     });
-    expect(features(store, 'eve')).toMatchObject({
+    expect(await features(store, 'eve')).toMatchObject({
       rfm_recency: 3,
       rfm_frequency: 1,
       rfm_monetary: 1,
       rfm_segment: 'About to Sleep',
     });
-    expect(features(store, 'ada')).toMatchObject({
+    expect(await features(store, 'ada')).toMatchObject({
       rfm_recency: 2,
       rfm_frequency: 4,
       rfm_monetary: 4,
       rfm_score: '244',
       rfm_segment: 'At Risk',
     });
-    expect(features(store, 'dee')).toMatchObject({
+    expect(await features(store, 'dee')).toMatchObject({
       rfm_recency: 1,
       rfm_frequency: 3,
       rfm_monetary: 3,
@@ -144,9 +148,9 @@ describe('features over a hand-computed fixture (now = 2026-03-01, EUR reporting
     });
   });
 
-  it('computes expression features from config', () => {
-    computeFeatures(store, { now: NOW, currency: CURRENCY, features: FEATURES });
-    expect(features(store, 'ada').custom).toEqual({
+  it('computes expression features from config', async () => {
+    await computeFeatures(store, { now: NOW, currency: CURRENCY, features: FEATURES });
+    expect((await features(store, 'ada')).custom).toEqual({
       big_orders: 3, // raw values 100, 50, 200 are above 40
       shoe_spend_365d: 300,
       avg_order_raw: 90,
@@ -154,7 +158,7 @@ describe('features over a hand-computed fixture (now = 2026-03-01, EUR reporting
       first_feature: 'export',
       last_category: 'shoes',
     });
-    expect(features(store, 'cy').custom).toEqual({
+    expect((await features(store, 'cy')).custom).toEqual({
       big_orders: 0,
       shoe_spend_365d: null,
       avg_order_raw: null,
@@ -164,24 +168,24 @@ describe('features over a hand-computed fixture (now = 2026-03-01, EUR reporting
     });
   });
 
-  it('gives the same features from recomputeContacts of the changed contacts as from a full computation', () => {
+  it('gives the same features from recomputeContacts of the changed contacts as from a full computation', async () => {
     const options = { now: NOW, currency: CURRENCY, features: FEATURES };
-    computeFeatures(store, options);
-    load(store, [
+    await computeFeatures(store, options);
+    await load(store, [
       happened('ada', 'purchase', '2026-02-28T00:00:00Z', 80, { currency: 'USD', category: 'bags' }),
       happened('ada', 'email_open', '2026-02-28T00:00:00Z'),
       happened('dee', 'purchase', '2026-02-27T00:00:00Z', 5, { currency: 'EUR' }),
     ]);
-    const changed = [idOf(store, 'ada'), idOf(store, 'dee')];
-    recomputeContacts(store, changed, options);
+    const changed = [await idOf(store, 'ada'), await idOf(store, 'dee')];
+    await recomputeContacts(store, changed, options);
     const RFM = new Set(['rfm_recency', 'rfm_frequency', 'rfm_monetary', 'rfm_score', 'rfm_segment', 'computed_at']);
-    const all = (): Row[] =>
-      (store.statement('SELECT * FROM contact_features ORDER BY contact_id').all() as Row[]).map((r) =>
+    const all = async (): Promise<Row[]> =>
+      ((await store.all('SELECT * FROM contact_features ORDER BY contact_id')) as Row[]).map((r) =>
         Object.fromEntries(Object.entries(r).filter(([k]) => !RFM.has(k))),
       );
-    const incremental = all();
+    const incremental = await all();
     // Scored against the breakpoints of the first full run (4 customers): frequency 1, 1, 2, 4; recency days 180, 9, 0, 0.
-    expect(features(store, 'ada')).toMatchObject({
+    expect(await features(store, 'ada')).toMatchObject({
       frequency_all: 5,
       monetary_all: 175,
       distinct_categories: 3,
@@ -189,30 +193,31 @@ describe('features over a hand-computed fixture (now = 2026-03-01, EUR reporting
       rfm_score: '355',
       rfm_segment: 'Loyal',
     });
-    expect(features(store, 'dee')).toMatchObject({
+    expect(await features(store, 'dee')).toMatchObject({
       frequency_all: 3,
       days_since_last_purchase: 2,
       rfm_score: '344',
       rfm_segment: 'Loyal',
     });
-    expect(features(store, 'bob')).toMatchObject({ rfm_score: '311' });
-    computeFeatures(store, options);
-    expect(incremental).toEqual(all());
+    expect(await features(store, 'bob')).toMatchObject({ rfm_score: '311' });
+    await computeFeatures(store, options);
+    expect(incremental).toEqual(await all());
     // A full run finds new breakpoints: ada is now the best of four on frequency, one customer worse than her.
-    expect(features(store, 'ada')).toMatchObject({ rfm_frequency: 4 });
+    expect(await features(store, 'ada')).toMatchObject({ rfm_frequency: 4 });
   });
 
   it('computes the same features with the aggregate split over two threads, and leaves no scratch file behind', async () => {
     const warnings: string[] = [];
     const onWarning = (w: Error): void => void warnings.push(w.message);
     process.on('warning', onWarning);
-    const rows = (): Row[] => store.statement('SELECT * FROM contact_features ORDER BY contact_id').all() as Row[];
+    const rows = async (): Promise<Row[]> =>
+      (await store.all('SELECT * FROM contact_features ORDER BY contact_id')) as Row[];
     const files = (): string[] => readdirSync(dirname(store.path)).sort();
     const before = files();
-    computeFeatures(store, { now: NOW, currency: CURRENCY, threads: 1 });
-    const one = rows();
-    computeFeatures(store, { now: NOW, currency: CURRENCY, threads: 2 });
-    expect(rows()).toEqual(one);
+    await computeFeatures(store, { now: NOW, currency: CURRENCY, threads: 1 });
+    const one = await rows();
+    await computeFeatures(store, { now: NOW, currency: CURRENCY, threads: 2 });
+    expect(await rows()).toEqual(one);
     expect(one.length).toBeGreaterThan(3);
     expect(files()).toEqual(before);
     await new Promise((done) => setImmediate(done));
@@ -221,9 +226,9 @@ describe('features over a hand-computed fixture (now = 2026-03-01, EUR reporting
     expect(warnings.filter((w) => w.includes('aggregate thread'))).toEqual([]);
   });
 
-  it('keeps contact_events in step with events when contacts merge and events are erased', () => {
+  it('keeps contact_events in step with events when contacts merge and events are erased', async () => {
     // Events of a shop identity first make their own contact; the shop record with ada's email then merges it into ada.
-    loadPage(store, {
+    await loadPage(store, {
       connection: 'shop',
       stream: 'orders',
       checkpoint: null,
@@ -241,8 +246,8 @@ describe('features over a hand-computed fixture (now = 2026-03-01, EUR reporting
         },
       ],
     });
-    const before = idOf(store, 'ada');
-    loadPage(store, {
+    const before = await idOf(store, 'ada');
+    await loadPage(store, {
       connection: 'shop',
       stream: 'customers',
       checkpoint: null,
@@ -256,20 +261,20 @@ describe('features over a hand-computed fixture (now = 2026-03-01, EUR reporting
       FROM events ORDER BY contact_id, occurred_at, id`;
     const stored =
       'SELECT contact_id, occurred_at, event_id, type, value, currency, discount, label FROM contact_events ORDER BY contact_id, occurred_at, event_id';
-    expect(store.statement(stored).all()).toEqual(store.statement(projection).all());
-    const ada = idOf(store, 'ada');
+    expect(await store.all(stored)).toEqual(await store.all(projection));
+    const ada = await idOf(store, 'ada');
     expect(
-      store.statement("SELECT COUNT(*) AS n FROM contact_events WHERE contact_id = ? AND label = 'scarves'").get(ada),
+      await store.get("SELECT COUNT(*) AS n FROM contact_events WHERE contact_id = ? AND label = 'scarves'", [ada]),
     ).toEqual({ n: 1 });
-    expect(store.statement("SELECT contact_id FROM identities WHERE source = 'shop'").get()).toEqual({
+    expect(await store.get("SELECT contact_id FROM identities WHERE source = 'shop'")).toEqual({
       contact_id: ada,
     });
     expect(before).toBe(ada);
-    computeFeatures(store, { now: NOW, currency: CURRENCY });
-    expect(features(store, 'ada')).toMatchObject({ frequency_all: 5, monetary_all: 155, distinct_categories: 3 }); // shoes, hats, scarves // + 40 USD × 0.5
-    store.statement("DELETE FROM events WHERE source = 'shop'").run();
-    expect(store.statement(stored).all()).toEqual(store.statement(projection).all());
-    computeFeatures(store, { now: NOW, currency: CURRENCY });
-    expect(features(store, 'ada')).toMatchObject({ frequency_all: 4, monetary_all: 135 });
+    await computeFeatures(store, { now: NOW, currency: CURRENCY });
+    expect(await features(store, 'ada')).toMatchObject({ frequency_all: 5, monetary_all: 155, distinct_categories: 3 }); // shoes, hats, scarves // + 40 USD × 0.5
+    await store.run("DELETE FROM events WHERE source = 'shop'");
+    expect(await store.all(stored)).toEqual(await store.all(projection));
+    await computeFeatures(store, { now: NOW, currency: CURRENCY });
+    expect(await features(store, 'ada')).toMatchObject({ frequency_all: 4, monetary_all: 135 });
   });
 });

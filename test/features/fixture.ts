@@ -35,15 +35,15 @@ export function happened(
   };
 }
 
-export function load(store: Store, records: (ContactRecord | EventRecord)[]): void {
-  loadPage(store, { connection: 'crm', stream: 'all', records, checkpoint: null, now: NOW });
+export async function load(store: Store, records: (ContactRecord | EventRecord)[]): Promise<void> {
+  await loadPage(store, { connection: 'crm', stream: 'all', records, checkpoint: null, now: NOW });
 }
 
 /** The contact id of a fixture person. */
-export function idOf(store: Store, who: string): number {
-  const row = store
-    .statement("SELECT contact_id FROM identities WHERE source = 'crm' AND external_id = ?")
-    .get(who) as { contact_id: number };
+export async function idOf(store: Store, who: string): Promise<number> {
+  const row = (await store.get("SELECT contact_id FROM identities WHERE source = 'crm' AND external_id = ?", [
+    who,
+  ])) as { contact_id: number };
   return row.contact_id;
 }
 

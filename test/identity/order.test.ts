@@ -83,12 +83,12 @@ function expectedPartition(records: SourceRecord[]): string[][] {
   return [...groups.values()].map((g) => g.sort()).sort((a, b) => ((a[0] ?? '') < (b[0] ?? '') ? -1 : 1));
 }
 
-function loadShuffled(store: Store, records: SourceRecord[], seed: number): void {
+async function loadShuffled(store: Store, records: SourceRecord[], seed: number): Promise<void> {
   const random = seeded(seed);
   const shuffled = shuffle(records, random);
   for (let i = 0; i < shuffled.length;) {
     const size = 1 + Math.floor(random() * 40);
-    loadPage(store, {
+    await loadPage(store, {
       connection: 'test',
       stream: 'all',
       records: shuffled.slice(i, i + size),
@@ -100,8 +100,8 @@ function loadShuffled(store: Store, records: SourceRecord[], seed: number): void
 }
 
 let stores: Store[] = [];
-afterEach(() => {
-  for (const s of stores) s.close();
+afterEach(async () => {
+  for (const s of stores) await s.close();
   stores = [];
 });
 
@@ -115,15 +115,15 @@ describe('identity resolution does not depend on arrival order', () => {
   });
 
   for (const seed of [1, 2, 3, 4, 5]) {
-    it(`gives the reference partition and the same store for shuffle seed ${seed}`, () => {
-      const inOrder = tempStore();
-      const shuffled = tempStore();
+    it(`gives the reference partition and the same store for shuffle seed ${seed}`, async () => {
+      const inOrder = await tempStore();
+      const shuffled = await tempStore();
       stores.push(inOrder, shuffled);
-      loadShuffled(inOrder, records, 1000);
-      loadShuffled(shuffled, records, seed);
-      expect(contactPartition(shuffled)).toEqual(expected);
+      await loadShuffled(inOrder, records, 1000);
+      await loadShuffled(shuffled, records, seed);
+      expect(await contactPartition(shuffled)).toEqual(expected);
       // Same partition, same traits per contact, same identities and events: the whole content digests equal.
-      expect(storeDigest(shuffled)).toBe(storeDigest(inOrder));
+      expect(await storeDigest(shuffled)).toBe(await storeDigest(inOrder));
     });
   }
 });

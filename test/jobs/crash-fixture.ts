@@ -91,12 +91,12 @@ export async function runHere(file: string): Promise<JobResult> {
 }
 
 /** The store's content digest (memberships and delivered state included). */
-export function digestOf(storeFile: string): string {
-  const store = openStore(storeFile);
+export async function digestOf(storeFile: string): Promise<string> {
+  const store = await openStore(storeFile);
   try {
-    return storeDigest(store);
+    return await storeDigest(store);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -172,7 +172,7 @@ export async function referenceRun(dir: string): Promise<Reference> {
     expect(result.status).toBe('succeeded');
     expect(result.counts.added).toBeGreaterThan(0);
     return {
-      store: digestOf(join(dir, 'reference.db')),
+      store: await digestOf(join(dir, 'reference.db')),
       sandbox: sandboxDigest(sandbox),
       messages: sandbox.workspace.messages.length,
     };

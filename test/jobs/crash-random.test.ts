@@ -34,7 +34,7 @@ describe('a job killed at seeded random moments resumes to the same store and th
       const { signal, ranMs } = await runChild(file, { delayMs: 600_000 });
       expect(signal).toBe(null);
       span = ranMs!;
-      expect(digestOf(join(dir, 'whole.db'))).toBe(reference.store);
+      expect(await digestOf(join(dir, 'whole.db'))).toBe(reference.store);
       expect(sandboxDigest(sandbox)).toBe(reference.sandbox);
     } finally {
       await sandbox.close();
@@ -56,7 +56,7 @@ describe('a job killed at seeded random moments resumes to the same store and th
         if (signal === 'SIGKILL') killed++;
         const resumed = await runHere(file);
         expect(resumed.status, `moment ${i} (${moment} ms)`).toBe('succeeded');
-        expect(digestOf(join(dir, `random-${i}.db`)), `moment ${i} (${moment} ms)`).toBe(reference.store);
+        expect(await digestOf(join(dir, `random-${i}.db`)), `moment ${i} (${moment} ms)`).toBe(reference.store);
         expect(sandboxDigest(sandbox), `moment ${i} (${moment} ms)`).toBe(reference.sandbox);
         expect(sandbox.workspace.messages.length).toBe(reference.messages);
       } finally {

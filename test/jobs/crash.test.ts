@@ -33,7 +33,7 @@ describe('a job killed at a named point resumes to the same store and the same d
         expect(signal).toBe('SIGKILL');
         const resumed = await runHere(file);
         expect(resumed.status).toBe('succeeded');
-        expect(digestOf(join(dir, `${name}.db`))).toBe(reference.store);
+        expect(await digestOf(join(dir, `${name}.db`))).toBe(reference.store);
         expect(sandboxDigest(sandbox)).toBe(reference.sandbox);
         expect(sandbox.workspace.messages.length).toBe(reference.messages);
         // Killed after Segment accepted the batch: the resume sends it again, and Segment counts it once.

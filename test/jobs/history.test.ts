@@ -70,11 +70,11 @@ describe('run history', () => {
     expect(result.status).toBe('succeeded');
     expect(result.counts).toMatchObject({ added: 11, rejected: 1, retried: 2 });
 
-    const store = openStore(c.store.path);
+    const store = await openStore(c.store.path);
     try {
-      const run = readRun(store, result.runId!)!;
+      const run = (await readRun(store, result.runId!))!;
       expect(run.counts).toMatchObject({ read: 12, added: 11, rejected: 1, retried: 2 });
-      expect(readRunErrors(store, run.id)).toEqual([
+      expect(await readRunErrors(store, run.id)).toEqual([
         {
           connection: 'lists',
           stream: 'everyone',
@@ -82,16 +82,16 @@ describe('run history', () => {
           reason: 'add rejected: address on the block list (invalid_contact)',
         },
       ]);
-      expect(countRunErrors(store, run.id)).toBe(1);
+      expect(await countRunErrors(store, run.id)).toBe(1);
       const steps = (
         run.report as { steps: { kind: string; outcome?: { segments: { retried: number; rejected: number }[] } }[] }
       ).steps;
       expect(steps.map((s) => s.kind)).toEqual(['read', 'compute', 'push']);
       expect(steps[2]?.outcome?.segments[0]).toMatchObject({ retried: 2, rejected: 1 });
-      const delivered = readDeliveredState(store, 'lists', 'everyone').filter((d) => d.status === 'delivered');
+      const delivered = (await readDeliveredState(store, 'lists', 'everyone')).filter((d) => d.status === 'delivered');
       expect(delivered).toHaveLength(11);
     } finally {
-      store.close();
+      await store.close();
     }
     // The rejected row is not retried by the next run.
     const again = await runJob(c, 'nightly', { registry, retryDelayMs: 1 });
@@ -104,17 +104,17 @@ describe('run history', () => {
     const c = await config(registry);
     const ids: number[] = [];
     for (let i = 0; i < 3; i++) ids.push((await runJob(c, 'nightly', { registry, computeIn: 'here' })).runId!);
-    const store = openStore(c.store.path);
+    const store = await openStore(c.store.path);
     try {
-      expect(listRuns(store).map((r) => r.id)).toEqual([...ids].reverse());
-      const first = listRuns(store, { job: 'nightly', limit: 2 });
+      expect((await listRuns(store)).map((r) => r.id)).toEqual([...ids].reverse());
+      const first = await listRuns(store, { job: 'nightly', limit: 2 });
       expect(first.map((r) => r.id)).toEqual([ids[2], ids[1]]);
-      expect(listRuns(store, { job: 'nightly', limit: 2, before: first.at(-1)!.id }).map((r) => r.id)).toEqual([
+      expect((await listRuns(store, { job: 'nightly', limit: 2, before: first.at(-1)!.id })).map((r) => r.id)).toEqual([
         ids[0],
       ]);
-      expect(listRuns(store, { job: 'weekly' })).toEqual([]);
+      expect(await listRuns(store, { job: 'weekly' })).toEqual([]);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
@@ -130,9 +130,9 @@ describe('run history', () => {
       if (!cancelled) {
         cancelled = true;
         // Ask to stop while the first batch is with the destination, and answer it only once the run saw the request.
-        const store = openStore(c.store.path);
-        expect(requestCancel(store, runId)).toBe(true);
-        store.close();
+        const store = await openStore(c.store.path);
+        expect(await requestCancel(store, runId)).toBe(true);
+        await store.close();
         await new Promise<void>((resolve) => (release = resolve));
       }
       return write(batch, cfg, ctx);
@@ -149,13 +149,16 @@ describe('run history', () => {
     expect(result.status).toBe('cancelled');
     expect(result.error).toBe('cancel requested');
     expect(memory.batches).toHaveLength(1);
-    const store = openStore(c.store.path);
+    const store = await openStore(c.store.path);
     try {
-      expect(readRun(store, runId)?.status).toBe('cancelled');
-      expect(readDeliveredState(store, 'lists', 'everyone').map((d) => d.status)).toEqual(['delivered', 'delivered']);
-      expect(requestCancel(store, runId)).toBe(false);
+      expect((await readRun(store, runId))?.status).toBe('cancelled');
+      expect((await readDeliveredState(store, 'lists', 'everyone')).map((d) => d.status)).toEqual([
+        'delivered',
+        'delivered',
+      ]);
+      expect(await requestCancel(store, runId)).toBe(false);
     } finally {
-      store.close();
+      await store.close();
     }
     const rest = await runJob(c, 'nightly', { registry, computeIn: 'here' });
     expect(rest.status).toBe('succeeded');

@@ -62,12 +62,12 @@ jobs:
 
 const held = (segment: string) => [...(memory.segments.get(segment)?.values() ?? [])].map((m) => m.email).sort();
 
-function digest(c: Config): string {
-  const store = openStore(c.store.path);
+async function digest(c: Config): Promise<string> {
+  const store = await openStore(c.store.path);
   try {
-    return storeDigest(store);
+    return await storeDigest(store);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -100,14 +100,14 @@ describe('running a job', () => {
       ['buyers', 2, 2],
     ]);
 
-    const store = openStore(c.store.path);
+    const store = await openStore(c.store.path);
     try {
-      const run = readRun(store, result.runId!);
+      const run = await readRun(store, result.runId!);
       expect(run?.job).toBe('nightly');
       expect(run?.status).toBe('succeeded');
       expect(run?.counts).toMatchObject({ read: 8, added: 2, removed: 0 });
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
@@ -144,7 +144,7 @@ describe('running a job', () => {
     ]);
     await runJob(c, 'nightly', { registry });
     const c2 = await config();
-    const before = digest(c2);
+    const before = await digest(c2);
     const heldBefore = held('buyers');
     const batches = memory.batches.length;
 
@@ -161,7 +161,7 @@ describe('running a job', () => {
     expect(buyers).toMatchObject({ segment: 'buyers', added: 1, removed: 0 });
     expect(buyers?.sample.map((s) => [s.op, s.email])).toEqual([['add', 'dee@example.com']]);
 
-    expect(digest(c2)).toBe(before);
+    expect(await digest(c2)).toBe(before);
     expect(held('buyers')).toEqual(heldBefore);
     expect(memory.batches.length).toBe(batches);
   });
@@ -169,29 +169,31 @@ describe('running a job', () => {
   it('refuses to run a job whose lock another run holds, and changes nothing', async () => {
     const c = await config();
     await runJob(c, 'nightly', { registry });
-    const store = openStore(c.store.path);
+    const store = await openStore(c.store.path);
     try {
-      expect(acquireJobLock(store, 'nightly', 'another-process', 60_000)).toBe(true);
+      expect(await acquireJobLock(store, 'nightly', 'another-process', 60_000)).toBe(true);
     } finally {
-      store.close();
+      await store.close();
     }
-    const before = digest(c);
+    const before = await digest(c);
     const result = await runJob(c, 'nightly', { registry });
     expect(result.status).toBe('locked');
     expect(result.error).toContain('job "nightly" is already running');
     expect(result.steps).toEqual([]);
-    expect(digest(c)).toBe(before);
+    expect(await digest(c)).toBe(before);
   });
 
   it('takes over the lock of a run that crashed and never released it', async () => {
     const c = await config();
     await runJob(c, 'nightly', { registry });
-    const store = openStore(c.store.path);
+    const store = await openStore(c.store.path);
     try {
       // a run that started two hours ago with a one-hour lock, and died
-      expect(acquireJobLock(store, 'nightly', 'crashed-run', 3_600_000, new Date(Date.now() - 7_200_000))).toBe(true);
+      expect(await acquireJobLock(store, 'nightly', 'crashed-run', 3_600_000, new Date(Date.now() - 7_200_000))).toBe(
+        true,
+      );
     } finally {
-      store.close();
+      await store.close();
     }
     const result = await runJob(c, 'nightly', { registry });
     expect(result.status).toBe('succeeded');
@@ -219,11 +221,11 @@ describe('running a job', () => {
       retryDelayMs: 1,
     });
     expect(result.status).toBe('partial');
-    const store = openStore(c.store.path);
+    const store = await openStore(c.store.path);
     try {
-      expect(readRun(store, result.runId!)?.status).toBe('partial');
+      expect((await readRun(store, result.runId!))?.status).toBe('partial');
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });

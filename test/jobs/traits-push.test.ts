@@ -106,11 +106,11 @@ describe('a job pushing mapped traits', () => {
         ['update', 'bob@example.com', { spend: 75, orders: 2, plan: 'free' }],
       ]);
       expect(traitsOf('bob@example.com')).toEqual({ spend: 75, orders: 2, plan: 'free' });
-      const store = openStore(c.store.path);
+      const store = await openStore(c.store.path);
       try {
-        expect(readRun(store, changed.runId!)?.counts).toMatchObject({ added: 0, traits_updated: 1 });
+        expect((await readRun(store, changed.runId!))?.counts).toMatchObject({ added: 0, traits_updated: 1 });
       } finally {
-        store.close();
+        await store.close();
       }
       expect((await runJob(c, 'nightly', { registry, computeIn: 'here' })).counts).toMatchObject({
         added: 0,
@@ -129,9 +129,9 @@ describe('a job pushing mapped traits', () => {
       // read and compute only, by a job without the push
       const readCompute = { ...c, jobs: { refresh: { ...c.jobs.nightly!, steps: c.jobs.nightly!.steps.slice(0, 2) } } };
       expect((await runJob(readCompute, 'refresh', { registry, computeIn: 'here' })).status).toBe('succeeded');
-      const store = openStore(c.store.path);
-      const digest = storeDigest(store);
-      store.close();
+      const store = await openStore(c.store.path);
+      const digest = await storeDigest(store);
+      await store.close();
       const batches = memory.batches.length;
 
       const dry = await runJob(c, 'nightly', { registry, dryRun: true });
@@ -141,11 +141,11 @@ describe('a job pushing mapped traits', () => {
         ['update', 'ada@example.com', { spend: 210, orders: 3, plan: 'pro' }],
       ]);
       expect(memory.batches).toHaveLength(batches);
-      const after = openStore(c.store.path);
+      const after = await openStore(c.store.path);
       try {
-        expect(storeDigest(after)).toBe(digest);
+        expect(await storeDigest(after)).toBe(digest);
       } finally {
-        after.close();
+        await after.close();
       }
     },
   );

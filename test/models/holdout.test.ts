@@ -67,11 +67,11 @@ describe('choosing the purchase model by holdout on CDNOW (calibration to 1997-0
   });
 });
 
-describe('--model auto and the jobs’ churn model on CDNOW', () => {
+describe('--model auto and the jobs’ churn model on CDNOW', async () => {
   const dir = tempDir('segflow-holdout-');
-  const store: Store = tempStore();
-  afterAll(() => {
-    store.close();
+  const store: Store = await tempStore();
+  afterAll(async () => {
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -120,7 +120,7 @@ describe('--model auto and the jobs’ churn model on CDNOW', () => {
     expect(stdout).toMatch(/^Pareto\/NBD: r 0\.553, alpha 10\.578, s 0\.606, beta 11\.66\d, log-likelihood -9595\.0/m);
   });
 
-  it('a churn model with model: auto holds back its horizon, records the table, and says why', () => {
+  it('a churn model with model: auto holds back its horizon, records the table, and says why', async () => {
     const records: (ContactRecord | EventRecord)[] = [];
     const seen = new Set<string>();
     for (const p of purchases) {
@@ -128,16 +128,16 @@ describe('--model auto and the jobs’ churn model on CDNOW', () => {
       seen.add(p.customer);
       records.push(happened(`c${p.customer}`, 'purchase', new Date(p.day * 86_400_000).toISOString(), p.value));
     }
-    load(store, records);
+    await load(store, records);
     // Holding back the last 273 days before 1998-06-30 puts the calibration end at 1997-09-30, as above.
-    const [report] = runModels(
+    const [report] = await runModels(
       store,
       { churn: { kind: 'churn', model: 'auto', horizon_days: 273 } },
       { now: new Date('1998-06-30T00:00:00.000Z') },
     );
     expect(report!.status).toBe('succeeded');
     expect(report!.summary).toMatch(/^BG\/NBD: the lowest holdout error/);
-    const metrics = readModelRun(store, report!.runId)!.metrics as unknown as ChurnMetrics;
+    const metrics = (await readModelRun(store, report!.runId))!.metrics as unknown as ChurnMetrics;
     expect(metrics.model).toBe('bgnbd');
     expect(metrics.holdout!.calibrationEnd).toBe('1997-09-30');
     expect(metrics.holdout!.table).toBe(formatHoldoutTable(compareByHoldout(purchases, CALIBRATION_END, HOLDOUT_END)));
@@ -145,26 +145,24 @@ describe('--model auto and the jobs’ churn model on CDNOW', () => {
     expect(metrics.customers).toBe(2357);
   });
 
-  it('a churn model naming paretonbd scores with Pareto/NBD, which lets one-time buyers drop out', () => {
-    const [report] = runModels(
+  it('a churn model naming paretonbd scores with Pareto/NBD, which lets one-time buyers drop out', async () => {
+    const [report] = await runModels(
       store,
       { churn: { kind: 'churn', model: 'paretonbd', horizon_days: 90 } },
       { now: new Date('1997-09-30T00:00:00.000Z') },
     );
     expect(report!.status).toBe('succeeded');
-    const metrics = readModelRun(store, report!.runId)!.metrics as unknown as ChurnMetrics;
+    const metrics = (await readModelRun(store, report!.runId))!.metrics as unknown as ChurnMetrics;
     expect(metrics.model).toBe('paretonbd');
     expect(metrics.purchaseModel.logLikelihood).toBeLessThan(0);
-    const scores = store
-      .statement(
-        "SELECT MIN(value) AS lowest, COUNT(*) AS n FROM model_outputs WHERE model = 'churn' AND output = 'p_alive'",
-      )
-      .get() as { lowest: number; n: number };
+    const scores = (await store.get(
+      "SELECT MIN(value) AS lowest, COUNT(*) AS n FROM model_outputs WHERE model = 'churn' AND output = 'p_alive'",
+    )) as { lowest: number; n: number };
     expect(scores.n).toBe(2357);
     expect(scores.lowest).toBeLessThan(0.5);
-    const labels = store
-      .statement("SELECT DISTINCT label FROM model_outputs WHERE model = 'churn' AND output = 'scored_by'")
-      .all();
+    const labels = await store.all(
+      "SELECT DISTINCT label FROM model_outputs WHERE model = 'churn' AND output = 'scored_by'",
+    );
     expect(labels).toEqual([{ label: 'paretonbd' }]);
   });
 });

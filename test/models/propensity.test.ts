@@ -77,9 +77,9 @@ function buyers(): (ContactRecord | EventRecord)[] {
   return records;
 }
 
-describe('propensity over the store', () => {
-  const store: Store = tempStore();
-  load(store, buyers());
+describe('propensity over the store', async () => {
+  const store: Store = await tempStore();
+  await load(store, buyers());
   const settings = {
     kind: 'propensity',
     outcome: 'purchase',
@@ -89,18 +89,18 @@ describe('propensity over the store', () => {
     c: 0.5,
     snapshots: 8,
   };
-  const [report] = runModels(store, { buy_next_30d: settings }, { now: NOW, currency: { reporting: 'EUR' } });
+  const [report] = await runModels(store, { buy_next_30d: settings }, { now: NOW, currency: { reporting: 'EUR' } });
   afterAll(() => store.close());
 
   // The logistic fit itself is checked against scikit-learn above; here, that the run fits it to the right rows.
-  it('trains on the oldest 70% of snapshot rows, and its model is the logistic fit (C = 0.5) of exactly those rows', () => {
+  it('trains on the oldest 70% of snapshot rows, and its model is the logistic fit (C = 0.5) of exactly those rows', async () => {
     expect(report).toMatchObject({ status: 'succeeded' });
-    const run = readModelRun(store, report!.runId)!;
+    const run = (await readModelRun(store, report!.runId))!;
     const metrics = run.metrics as unknown as PropensityMetrics;
     const saved = run.saved as unknown as SavedPropensityModel;
     const cutoffs = metrics.cutoffs.map((c) => Date.parse(c));
     expect(cutoffs).toHaveLength(8);
-    const rows = propensityRows(
+    const rows = await propensityRows(
       store,
       { features: settings.features, outcome: 'purchase', horizon_days: 30 },
       cutoffs,
@@ -129,8 +129,8 @@ describe('propensity over the store', () => {
     );
   });
 
-  it('ranks next-month buyers above the rest on the holdout, and reports calibration there', () => {
-    const metrics = readModelRun(store, report!.runId)!.metrics as unknown as PropensityMetrics;
+  it('ranks next-month buyers above the rest on the holdout, and reports calibration there', async () => {
+    const metrics = (await readModelRun(store, report!.runId))!.metrics as unknown as PropensityMetrics;
     expect(metrics.holdout.auc).toBeGreaterThan(0.7);
     const bins = metrics.holdout.calibration;
     expect(bins.reduce((s, b) => s + b.rows, 0)).toBe(metrics.holdout.rows);
@@ -138,12 +138,10 @@ describe('propensity over the store', () => {
     expect(bins[bins.length - 1]!.observed).toBeGreaterThan(bins[0]!.observed);
   });
 
-  it('stores a purchase probability per contact for rules', () => {
-    const stored = store
-      .statement(
-        "SELECT COUNT(*) AS n, MIN(value) AS lo, MAX(value) AS hi FROM model_outputs WHERE model = 'buy_next_30d' AND output = 'probability'",
-      )
-      .get() as { n: number; lo: number; hi: number };
+  it('stores a purchase probability per contact for rules', async () => {
+    const stored = (await store.get(
+      "SELECT COUNT(*) AS n, MIN(value) AS lo, MAX(value) AS hi FROM model_outputs WHERE model = 'buy_next_30d' AND output = 'probability'",
+    )) as { n: number; lo: number; hi: number };
     expect(stored.n).toBe(400);
     expect(stored.lo).toBeGreaterThan(0);
     expect(stored.hi).toBeLessThan(1);

@@ -81,52 +81,52 @@ const MODELS = {
   churn: { kind: 'churn', model: 'bgnbd', horizon_days: 90 },
 };
 
-describe('models over the store (runModels)', () => {
-  const store: Store = tempStore();
+describe('models over the store (runModels)', async () => {
+  const store: Store = await tempStore();
   const { records, purchases, groups } = world();
-  load(store, records);
-  computeFeatures(store, { now: NOW, currency: CURRENCY });
-  const reports = runModels(store, MODELS, { now: NOW, currency: CURRENCY });
-  const names = (ids: number[]): string[] => {
-    const byId = new Map(
-      Object.values(groups)
-        .flat()
-        .map((who) => [idOf(store, who), who]),
+  await load(store, records);
+  await computeFeatures(store, { now: NOW, currency: CURRENCY });
+  const reports = await runModels(store, MODELS, { now: NOW, currency: CURRENCY });
+  const byIdOf = async (): Promise<Map<number, string>> =>
+    new Map(
+      await Promise.all(
+        Object.values(groups)
+          .flat()
+          .map(async (who): Promise<[number, string]> => [await idOf(store, who), who]),
+      ),
     );
+  const names = async (ids: number[]): Promise<string[]> => {
+    const byId = await byIdOf();
     return ids.map((id) => byId.get(id) ?? '?').sort();
   };
   afterAll(() => store.close());
 
-  it('reports both models as succeeded, the churn model with the BG/NBD its config names', () => {
+  it('reports both models as succeeded, the churn model with the BG/NBD its config names', async () => {
     expect(reports.map((r) => [r.model, r.status, r.contacts])).toEqual([
       ['segments', 'succeeded', 48],
       ['churn', 'succeeded', 48],
     ]);
-    const churn = readModelRun(store, reports[1]!.runId)!;
+    const churn = (await readModelRun(store, reports[1]!.runId))!;
     expect((churn.metrics as unknown as ChurnMetrics).model).toBe('bgnbd');
     expect((churn.metrics as unknown as ChurnMetrics).reason).toBe('BG/NBD: set in the config');
   });
 
-  it('writes a cluster per buyer to model_outputs, the same partition scikit-learn finds, with names from the profiles', () => {
-    const run = readModelRun(store, reports[0]!.runId)!;
+  it('writes a cluster per buyer to model_outputs, the same partition scikit-learn finds, with names from the profiles', async () => {
+    const run = (await readModelRun(store, reports[0]!.runId))!;
     const metrics = run.metrics as unknown as ClusterMetrics;
     const saved = run.saved as unknown as SavedClusterModel;
-    const rows = store
-      .statement(
-        "SELECT contact_id, value, label FROM model_outputs WHERE model = 'segments' AND output = 'cluster' ORDER BY contact_id",
-      )
-      .all() as { contact_id: number; value: number; label: string }[];
+    const rows = (await store.all(
+      "SELECT contact_id, value, label FROM model_outputs WHERE model = 'segments' AND output = 'cluster' ORDER BY contact_id",
+    )) as { contact_id: number; value: number; label: string }[];
     expect(rows).toHaveLength(48);
-    expect(names(rows.map((r) => r.contact_id)).some((n) => n.startsWith('never'))).toBe(false);
+    expect((await names(rows.map((r) => r.contact_id))).some((n) => n.startsWith('never'))).toBe(false);
     expect(metrics.skipped).toEqual({ days_since_last_purchase: 3 });
     for (const r of rows) expect(r.label).toBe(metrics.profiles[r.value]!.name);
     expect(saved.names).toEqual(metrics.profiles.map((p) => p.name));
     // The prepared matrix, rebuilt here from the features and the saved transformation, clustered by scikit-learn.
-    const features = store
-      .statement(
-        'SELECT days_since_last_purchase AS r, frequency_all AS f, monetary_all AS m FROM contact_features WHERE days_since_last_purchase IS NOT NULL ORDER BY contact_id',
-      )
-      .all() as { r: number; f: number; m: number }[];
+    const features = (await store.all(
+      'SELECT days_since_last_purchase AS r, frequency_all AS f, monetary_all AS m FROM contact_features WHERE days_since_last_purchase IS NOT NULL ORDER BY contact_id',
+    )) as { r: number; f: number; m: number }[];
     const p = saved.preparation;
     const values = new Float64Array(features.length * 3);
     features.forEach((row, i) =>
@@ -139,15 +139,15 @@ describe('models over the store (runModels)', () => {
     expect(pairs.size).toBe(metrics.k);
     // Loyal and lapsed buyers never share a cluster.
     const clusterOf = new Map(rows.map((r) => [r.contact_id, r.value]));
-    const loyal = new Set(groups.loyal!.map((w) => clusterOf.get(idOf(store, w))));
-    const lapsed = new Set(groups.lapsed!.map((w) => clusterOf.get(idOf(store, w))));
+    const loyal = new Set(await Promise.all(groups.loyal!.map(async (w) => clusterOf.get(await idOf(store, w)))));
+    const lapsed = new Set(await Promise.all(groups.lapsed!.map(async (w) => clusterOf.get(await idOf(store, w)))));
     expect([...loyal].filter((c) => lapsed.has(c))).toEqual([]);
   });
 
-  it('stores the run with per-k inertia and silhouette, the choice and its reasons, profiles and the saved model', () => {
-    const list = listModelRuns(store, { model: 'segments' });
+  it('stores the run with per-k inertia and silhouette, the choice and its reasons, profiles and the saved model', async () => {
+    const list = await listModelRuns(store, { model: 'segments' });
     expect(list.map((r) => [r.model, r.kind, r.version, r.status])).toEqual([['segments', 'kmeans', 1, 'succeeded']]);
-    const run = readModelRun(store, list[0]!.id)!;
+    const run = (await readModelRun(store, list[0]!.id))!;
     const metrics = run.metrics as unknown as ClusterMetrics;
     expect(metrics.sweep!.map((s) => s.k)).toEqual([2, 3, 4, 5, 6]);
     for (const s of metrics.sweep!) expect(s.silhouette).toBeGreaterThan(-1);
@@ -155,61 +155,63 @@ describe('models over the store (runModels)', () => {
     expect(metrics.profiles.reduce((s, p) => s + p.size, 0)).toBe(48);
     expect((run.saved as unknown as SavedClusterModel).centroids).toHaveLength(metrics.k * 3);
     expect(run.params).toMatchObject({ kind: 'kmeans', features: MODELS.segments.features });
-    expect(listModelRuns(store).map((r) => r.model)).toEqual(['churn', 'segments']);
+    expect((await listModelRuns(store)).map((r) => r.model)).toEqual(['churn', 'segments']);
   });
 
-  it('selects the lapsed buyers with the rule model: churn.risk gt 0.7', () => {
-    evaluateSegments(store, [{ key: 'at_risk', rule: { model: 'churn.risk', gt: 0.7 } }], {
+  it('selects the lapsed buyers with the rule model: churn.risk gt 0.7', async () => {
+    await evaluateSegments(store, [{ key: 'at_risk', rule: { model: 'churn.risk', gt: 0.7 } }], {
       now: NOW,
       models: ['churn'],
     });
-    const members = store.statement("SELECT contact_id FROM memberships WHERE segment_key = 'at_risk'").all() as {
+    const members = (await store.all("SELECT contact_id FROM memberships WHERE segment_key = 'at_risk'")) as {
       contact_id: number;
     }[];
-    expect(names(members.map((m) => m.contact_id))).toEqual([...groups.lapsed!].sort());
+    expect(await names(members.map((m) => m.contact_id))).toEqual([...groups.lapsed!].sort());
   });
 
-  it('stores P(alive) as the fitted model computes it from each customer’s purchase days', () => {
-    const metrics = readModelRun(store, reports[1]!.runId)!.metrics as unknown as ChurnMetrics;
+  it('stores P(alive) as the fitted model computes it from each customer’s purchase days', async () => {
+    const metrics = (await readModelRun(store, reports[1]!.runId))!.metrics as unknown as ChurnMetrics;
     const params = { model: metrics.model, ...metrics.purchaseModel } as unknown as AnyPurchaseModelParameters;
     for (const who of ['loyal3', 'lapsed5', 'once2', 'occasional7']) {
       const days = [...new Set(purchases.get(who)!)].sort((a, b) => b - a); // days before now, oldest first
       const x = days.length - 1;
       const tx = (days[0]! - days[days.length - 1]!) / 7;
       const T = days[0]! / 7;
-      const stored = store
-        .statement("SELECT value FROM model_outputs WHERE model = 'churn' AND output = 'p_alive' AND contact_id = ?")
-        .get(idOf(store, who)) as { value: number };
+      const stored = (await store.get(
+        "SELECT value FROM model_outputs WHERE model = 'churn' AND output = 'p_alive' AND contact_id = ?",
+        [await idOf(store, who)],
+      )) as { value: number };
       expect(stored.value).toBeCloseTo(aliveProbability(params, x, tx, T), 12);
-      const by = store
-        .statement("SELECT label FROM model_outputs WHERE model = 'churn' AND output = 'scored_by' AND contact_id = ?")
-        .get(idOf(store, who));
+      const by = await store.get(
+        "SELECT label FROM model_outputs WHERE model = 'churn' AND output = 'scored_by' AND contact_id = ?",
+        [await idOf(store, who)],
+      );
       expect(by).toEqual({ label: metrics.model });
     }
-    const once = store
-      .statement("SELECT value FROM model_outputs WHERE model = 'churn' AND output = 'risk' AND contact_id = ?")
-      .get(idOf(store, 'once0')) as { value: number };
+    const once = (await store.get(
+      "SELECT value FROM model_outputs WHERE model = 'churn' AND output = 'risk' AND contact_id = ?",
+      [await idOf(store, 'once0')],
+    )) as { value: number };
     expect(once.value).toBe(0);
-    const clv = store
-      .statement("SELECT COUNT(*) AS n FROM model_outputs WHERE model = 'churn' AND output = 'clv' AND value > 0")
-      .get() as { n: number };
+    const clv = (await store.get(
+      "SELECT COUNT(*) AS n FROM model_outputs WHERE model = 'churn' AND output = 'clv' AND value > 0",
+    )) as { n: number };
     expect(clv.n).toBe(48);
   });
 
-  it('assigns a new contact to the nearest saved centroid, computed here from the saved preparation', () => {
-    load(store, [
+  it('assigns a new contact to the nearest saved centroid, computed here from the saved preparation', async () => {
+    await load(store, [
       person('newcomer'),
       ...[2, 16, 30, 44, 58, 72, 86, 100].map((d) => happened('newcomer', 'purchase', day(d), 95, { currency: 'EUR' })),
     ]);
-    const id = idOf(store, 'newcomer');
-    recomputeContacts(store, [id], { now: NOW, currency: CURRENCY });
-    const [score] = scoreContacts(store, 'segments', [id], { now: NOW });
-    const saved = readModelRun(store, reports[0]!.runId)!.saved as unknown as SavedClusterModel;
-    const f = store
-      .statement(
-        'SELECT days_since_last_purchase AS r, frequency_all AS f, monetary_all AS m FROM contact_features WHERE contact_id = ?',
-      )
-      .get(id) as { r: number; f: number; m: number };
+    const id = await idOf(store, 'newcomer');
+    await recomputeContacts(store, [id], { now: NOW, currency: CURRENCY });
+    const [score] = await scoreContacts(store, 'segments', [id], { now: NOW });
+    const saved = (await readModelRun(store, reports[0]!.runId))!.saved as unknown as SavedClusterModel;
+    const f = (await store.get(
+      'SELECT days_since_last_purchase AS r, frequency_all AS f, monetary_all AS m FROM contact_features WHERE contact_id = ?',
+      [id],
+    )) as { r: number; f: number; m: number };
     const point = [f.r, f.f, f.m].map(
       (v, j) => (Math.log1p(v) - saved.preparation.means[j]!) / saved.preparation.scales[j]!,
     );
@@ -218,11 +220,10 @@ describe('models over the store (runModels)', () => {
     );
     const nearest = distances.indexOf(Math.min(...distances));
     expect(score).toEqual({ contactId: id, value: nearest, label: saved.names[nearest], version: 1 });
-    const stored = store
-      .statement(
-        "SELECT value, label, model_version, run_id FROM model_outputs WHERE model = 'segments' AND output = 'cluster' AND contact_id = ?",
-      )
-      .get(id);
+    const stored = await store.get(
+      "SELECT value, label, model_version, run_id FROM model_outputs WHERE model = 'segments' AND output = 'cluster' AND contact_id = ?",
+      [id],
+    );
     expect(stored).toEqual({
       value: nearest,
       label: saved.names[nearest],
@@ -231,13 +232,13 @@ describe('models over the store (runModels)', () => {
     });
   });
 
-  it('counts contacts that changed cluster on the next run, as version 2', () => {
+  it('counts contacts that changed cluster on the next run, as version 2', async () => {
     // loyal0 stops buying: a year later, as the lapsed did.
     const later = new Date(NOW.getTime() + 400 * DAY);
-    computeFeatures(store, { now: later, currency: CURRENCY });
-    const [again] = runModels(store, MODELS, { now: later, only: ['segments'], currency: CURRENCY });
+    await computeFeatures(store, { now: later, currency: CURRENCY });
+    const [again] = await runModels(store, MODELS, { now: later, only: ['segments'], currency: CURRENCY });
     expect(again).toMatchObject({ model: 'segments', version: 2, status: 'succeeded' });
-    const run = readModelRun(store, again!.runId)!;
+    const run = (await readModelRun(store, again!.runId))!;
     const changed = run.metrics.changed as {
       changed: number;
       compared: number;
@@ -248,49 +249,47 @@ describe('models over the store (runModels)', () => {
     expect(changed.moves.reduce((s, m) => s + m.contacts, 0)).toBe(changed.changed);
   });
 
-  it('stamps every score with the run and model version that wrote it, as the contact profile shows', () => {
-    const runs = listModelRuns(store).filter((r) => r.status === 'succeeded');
+  it('stamps every score with the run and model version that wrote it, as the contact profile shows', async () => {
+    const runs = (await listModelRuns(store)).filter((r) => r.status === 'succeeded');
     const latest = (model: string) => runs.filter((r) => r.model === model).sort((a, b) => b.version - a.version)[0]!;
     expect(latest('segments').version).toBe(2);
-    const stamps = store
-      .statement(
-        'SELECT model, model_version AS version, run_id AS runId, COUNT(*) AS n FROM model_outputs GROUP BY model, model_version, run_id ORDER BY model',
-      )
-      .all();
+    const stamps = await store.all(
+      'SELECT model, model_version AS version, run_id AS runId, COUNT(*) AS n FROM model_outputs GROUP BY model, model_version, run_id ORDER BY model',
+    );
     expect(stamps).toEqual([
       { model: 'churn', version: 1, runId: latest('churn').id, n: expect.any(Number) },
       { model: 'segments', version: 2, runId: latest('segments').id, n: 49 },
     ]);
-    const profile = contactProfile(store, idOf(store, 'loyal0'))!;
+    const profile = (await contactProfile(store, await idOf(store, 'loyal0')))!;
     const shown = profile.modelOutputs.map((o) => [o.model, o.output, o.version, o.runId]);
     expect(shown).toContainEqual(['segments', 'cluster', 2, latest('segments').id]);
     expect(shown).toContainEqual(['churn', 'risk', 1, latest('churn').id]);
   });
 
-  it('refuses a wrong setting naming models.<name>.<field> and the fix, before running anything', () => {
-    const before = listModelRuns(store).length;
-    expect(() => runModels(store, { segments: { kind: 'kmeans', features: ['frequency_all'], k: 'lots' } })).toThrow(
-      /models\.segments\.k: .*2\.\.10/,
-    );
-    expect(() => runModels(store, { churn: { kind: 'bgnbd', horizon: 90 } })).toThrow(
+  it('refuses a wrong setting naming models.<name>.<field> and the fix, before running anything', async () => {
+    const before = (await listModelRuns(store)).length;
+    await expect(
+      runModels(store, { segments: { kind: 'kmeans', features: ['frequency_all'], k: 'lots' } }),
+    ).rejects.toThrow(/models\.segments\.k: .*2\.\.10/);
+    await expect(runModels(store, { churn: { kind: 'bgnbd', horizon: 90 } })).rejects.toThrow(
       /models\.churn\.horizon: unknown setting/,
     );
-    expect(() => runModels(store, { x: { kind: 'neural' } })).toThrow(/models\.x\.kind: unknown kind "neural"/);
-    expect(() =>
+    await expect(runModels(store, { x: { kind: 'neural' } })).rejects.toThrow(/models\.x\.kind: unknown kind "neural"/);
+    await expect(
       runModels(store, { segments: { kind: 'kmeans', features: ['frequency_all'], log1p: ['monetary_all'] } }),
-    ).toThrow(/models\.segments\.log1p: "monetary_all" is not among the features/);
-    expect(listModelRuns(store).length).toBe(before);
+    ).rejects.toThrow(/models\.segments\.log1p: "monetary_all" is not among the features/);
+    expect((await listModelRuns(store)).length).toBe(before);
   });
 
-  it('records a model that fails at run time as failed, and still runs the others', () => {
-    const out = runModels(
+  it('records a model that fails at run time as failed, and still runs the others', async () => {
+    const out = await runModels(
       store,
       { bad: { kind: 'kmeans', features: ['no_such_feature'] }, churn: MODELS.churn },
       { now: NOW, currency: CURRENCY },
     );
     expect(out.map((r) => r.status)).toEqual(['failed', 'succeeded']);
     expect(out[0]!.error).toMatch(/models\.bad\.features: unknown feature "no_such_feature"/);
-    expect(listModelRuns(store, { model: 'bad' })[0]).toMatchObject({
+    expect((await listModelRuns(store, { model: 'bad' }))[0]).toMatchObject({
       status: 'failed',
       error: expect.stringMatching(/no_such_feature/),
     });

@@ -52,12 +52,12 @@ function contactId(i: number): number {
   return id;
 }
 
-function enter(segment: string, people: number[]): void {
-  for (const i of people) enterSegment(store, segment, contactId(i), 1);
+async function enter(segment: string, people: number[]): Promise<void> {
+  for (const i of people) await enterSegment(store, segment, contactId(i), 1);
 }
 
-function push(overrides: Partial<PushSegmentsOptions> = {}) {
-  return pushSegments({
+async function push(overrides: Partial<PushSegmentsOptions> = {}) {
+  return await pushSegments({
     store,
     destination: memory.destination,
     config: {},
@@ -85,16 +85,16 @@ const range = (n: number, from = 1) => Array.from({ length: n }, (_, k) => k + f
 const changesSent = (destination = memory) =>
   destination.batches.flatMap((b) => b.changes.map((c) => ({ segment: b.segment.key, ...c })));
 
-beforeEach(() => {
-  store = openStore(join(tempDir('segflow-push-'), 'segflow.db'));
-  loadPage(store, {
+beforeEach(async () => {
+  store = await openStore(join(tempDir('segflow-push-'), 'segflow.db'));
+  await loadPage(store, {
     connection: 'crm',
     stream: 'contacts',
     records: range(PEOPLE).map((i) => person(i)),
     checkpoint: null,
   });
   for (const i of range(PEOPLE)) {
-    const c = findContactByExternalId(store, 'crm', `c${i}`);
+    const c = await findContactByExternalId(store, 'crm', `c${i}`);
     if (!c) throw new Error('contact not loaded');
     ids.set(`c${i}`, c.id);
   }
@@ -105,7 +105,7 @@ afterEach(() => store.close());
 
 describe('pushing segment membership to a destination', () => {
   it('sends every member once, at the batch size, and nothing on a second push of unchanged membership', async () => {
-    enter('vip', range(PEOPLE));
+    await enter('vip', range(PEOPLE));
     const first = await push();
     expect(held('vip')).toEqual(crmIds(range(PEOPLE)));
     expect(memory.batches.map((b) => b.changes.length)).toEqual([4, 4, 2]);
@@ -120,14 +120,14 @@ describe('pushing segment membership to a destination', () => {
   });
 
   it('mirror removes contacts who left, passing the record id the destination gave; upsert leaves them', async () => {
-    enter('vip', range(PEOPLE));
+    await enter('vip', range(PEOPLE));
     await push();
     const recordIdOf2 = [...(memory.segments.get('vip')?.values() ?? [])].find(
       (m) => m.externalId === 'c2',
     )?.destinationRecordId;
     expect(recordIdOf2).toBeDefined();
-    exitSegment(store, 'vip', contactId(1));
-    exitSegment(store, 'vip', contactId(2));
+    await exitSegment(store, 'vip', contactId(1));
+    await exitSegment(store, 'vip', contactId(2));
 
     const upsert = await push({ mode: 'upsert' });
     expect(upsert.segments[0]).toMatchObject({ added: 0, removed: 0, batches: 0 });
@@ -139,11 +139,11 @@ describe('pushing segment membership to a destination', () => {
     const removes = changesSent().filter((c) => c.op === 'remove');
     expect(removes.map((c) => c.contact.externalIds[0])).toEqual(['c1', 'c2']);
     expect(removes.find((c) => c.contact.externalIds[0] === 'c2')?.destinationRecordId).toBe(recordIdOf2);
-    const state = readDeliveredState(store, 'lists', 'vip');
+    const state = await readDeliveredState(store, 'lists', 'vip');
     expect(state.filter((r) => r.status === 'removed').map((r) => r.contactId)).toEqual([contactId(1), contactId(2)]);
 
     // the exit and a later re-entry are different history rows, so different messages
-    enterSegment(store, 'vip', contactId(1), 1);
+    await enterSegment(store, 'vip', contactId(1), 1);
     await push();
     const sentTo1 = changesSent()
       .filter((c) => c.contact.externalIds[0] === 'c1')
@@ -153,7 +153,7 @@ describe('pushing segment membership to a destination', () => {
   });
 
   it('mode all re-sends every member, with the same message ids', async () => {
-    enter('vip', range(PEOPLE));
+    await enter('vip', range(PEOPLE));
     await push();
     const before = changesSent()
       .map((c) => c.messageId)
@@ -173,16 +173,16 @@ describe('pushing segment membership to a destination', () => {
       batchSize: 4,
       reject: (c) => (c.contact.externalIds[0] === 'c3' ? 'email address is on the blocklist' : undefined),
     });
-    enter('vip', range(PEOPLE));
-    const runId = startRun(store, 'push-vip');
+    await enter('vip', range(PEOPLE));
+    const runId = await startRun(store, 'push-vip');
     const first = await push({ runId });
     expect(first.segments[0]).toMatchObject({ added: 9, rejected: 1, retried: 0 });
     expect(held('vip')).toEqual(crmIds(range(PEOPLE).filter((i) => i !== 3)));
-    const errors = readRunErrors(store, runId);
+    const errors = await readRunErrors(store, runId);
     expect(errors).toHaveLength(1);
     expect(errors[0]?.reason).toContain('email address is on the blocklist');
     expect(errors[0]?.recordKey).toBe(`contact:${contactId(3)}`);
-    const row = readDeliveredState(store, 'lists', 'vip').find((r) => r.contactId === contactId(3));
+    const row = (await readDeliveredState(store, 'lists', 'vip')).find((r) => r.contactId === contactId(3));
     expect(row).toMatchObject({ status: 'rejected', attempts: 1 });
     expect(row?.lastError).toContain('blocklist');
 
@@ -196,13 +196,13 @@ describe('pushing segment membership to a destination', () => {
       batchSize: 4,
       retry: (c) => (c.contact.externalIds[0] === 'c6' ? 'lock contention' : undefined),
     });
-    enter('vip', range(PEOPLE));
+    await enter('vip', range(PEOPLE));
     const outcome = await push({ maxRetries: 2 });
     const attemptsAt6 = changesSent().filter((c) => c.contact.externalIds[0] === 'c6').length;
     expect(attemptsAt6).toBe(3);
     expect(outcome.segments[0]).toMatchObject({ added: 9, retried: 2, pending: 1 });
     expect(outcome.status).toBe('partial');
-    expect(readDeliveredState(store, 'lists', 'vip').find((r) => r.contactId === contactId(6))).toMatchObject({
+    expect((await readDeliveredState(store, 'lists', 'vip')).find((r) => r.contactId === contactId(6))).toMatchObject({
       status: 'retryable',
       attempts: 3,
     });
@@ -218,17 +218,17 @@ describe('pushing segment membership to a destination', () => {
       batchSize: 4,
       retry: (c) => (c.contact.externalIds[0] === 'c6' && failures++ < 2 ? 'try again' : undefined),
     });
-    enter('vip', range(PEOPLE));
+    await enter('vip', range(PEOPLE));
     const outcome = await push({ maxRetries: 3 });
     expect(outcome.segments[0]).toMatchObject({ added: 10, retried: 2, pending: 0 });
     expect(held('vip')).toEqual(crmIds(range(PEOPLE)));
-    expect(readDeliveredState(store, 'lists', 'vip').every((r) => r.status === 'delivered')).toBe(true);
+    expect((await readDeliveredState(store, 'lists', 'vip')).every((r) => r.status === 'delivered')).toBe(true);
   });
 
   it('never pushes a suppressed contact, by email or by tool id, not even in repair mode', async () => {
-    enter('vip', range(PEOPLE));
-    addSuppression(store, { email: 'person5@example.com', reason: 'erasure request' });
-    addSuppression(store, { source: 'crm', externalId: 'c7', reason: 'erasure request' });
+    await enter('vip', range(PEOPLE));
+    await addSuppression(store, { email: 'person5@example.com', reason: 'erasure request' });
+    await addSuppression(store, { source: 'crm', externalId: 'c7', reason: 'erasure request' });
     const outcome = await push();
     expect(held('vip')).toEqual(crmIds(range(PEOPLE).filter((i) => i !== 5 && i !== 7)));
     expect(outcome.segments[0]).toMatchObject({ added: 8, skipped: 2 });
@@ -238,7 +238,7 @@ describe('pushing segment membership to a destination', () => {
 
   it('with require_consent email, leaves out a contact unsubscribed in any tool', async () => {
     // the mailing tool says unsubscribed; the CRM's newer record says subscribed
-    loadPage(store, {
+    await loadPage(store, {
       connection: 'mail',
       stream: 'members',
       records: [
@@ -257,9 +257,9 @@ describe('pushing segment membership to a destination', () => {
       ],
       checkpoint: null,
     });
-    expect(findContactByExternalId(store, 'mail', 'm4')?.id).toBe(contactId(4));
-    enter('vip', range(PEOPLE));
-    enter('all', range(PEOPLE));
+    expect((await findContactByExternalId(store, 'mail', 'm4'))?.id).toBe(contactId(4));
+    await enter('vip', range(PEOPLE));
+    await enter('all', range(PEOPLE));
     const outcome = await push({ segments: ['vip'], requireConsent: 'email' });
     expect(outcome.segments[0]).toMatchObject({ added: 8, skippedBy: { noConsent: 2 } });
     expect(held('vip')).toEqual(crmIds(range(PEOPLE).filter((i) => i !== 4 && i !== 8)));
@@ -268,13 +268,13 @@ describe('pushing segment membership to a destination', () => {
   });
 
   it('dry run reports what a real push would send and changes nothing', async () => {
-    enter('vip', range(PEOPLE));
+    await enter('vip', range(PEOPLE));
     await push();
-    exitSegment(store, 'vip', contactId(1));
-    enterSegment(store, 'vip', contactId(1), 1);
-    exitSegment(store, 'vip', contactId(2));
-    const digest = storeDigest(store);
-    const state = readDeliveredState(store, 'lists', 'vip');
+    await exitSegment(store, 'vip', contactId(1));
+    await enterSegment(store, 'vip', contactId(1), 1);
+    await exitSegment(store, 'vip', contactId(2));
+    const digest = await storeDigest(store);
+    const state = await readDeliveredState(store, 'lists', 'vip');
     const batches = memory.batches.length;
 
     const dry = await push({ dryRun: true });
@@ -283,8 +283,8 @@ describe('pushing segment membership to a destination', () => {
     expect(dry.segments[0]?.sample).toEqual([
       { op: 'remove', contactId: String(contactId(2)), email: 'person2@example.com', externalIds: ['c2'] },
     ]);
-    expect(storeDigest(store)).toBe(digest);
-    expect(readDeliveredState(store, 'lists', 'vip')).toEqual(state);
+    expect(await storeDigest(store)).toBe(digest);
+    expect(await readDeliveredState(store, 'lists', 'vip')).toEqual(state);
     expect(memory.batches).toHaveLength(batches);
 
     const real = await push();
@@ -292,8 +292,8 @@ describe('pushing segment membership to a destination', () => {
   });
 
   it('a destination that is down for one segment fails that segment only; a later run delivers it', async () => {
-    enter('vip', range(PEOPLE));
-    enter('churn', [1, 2, 3]);
+    await enter('vip', range(PEOPLE));
+    await enter('churn', [1, 2, 3]);
     let down = true;
     const flaky: DestinationDefinition = {
       ...memory.destination,
@@ -303,7 +303,7 @@ describe('pushing segment membership to a destination', () => {
           : memory.destination.write(batch, config as never, ctx),
     };
     const other = createMemoryDestination({ name: 'other' });
-    enter('vip', range(PEOPLE));
+    await enter('vip', range(PEOPLE));
 
     const outcome = await push({ destination: flaky, segments: ['churn', 'vip'] });
     const otherOutcome = await push({
@@ -319,7 +319,7 @@ describe('pushing segment membership to a destination', () => {
     expect(outcome.segments[0]?.error).toContain('503');
     expect(held('vip')).toEqual(crmIds(range(PEOPLE)));
     expect(held('churn')).toEqual([]);
-    expect(readDeliveredState(store, 'lists', 'churn').map((r) => [r.status, r.attempts])).toEqual([
+    expect((await readDeliveredState(store, 'lists', 'churn')).map((r) => [r.status, r.attempts])).toEqual([
       ['retryable', 1],
       ['retryable', 1],
       ['retryable', 1],
@@ -353,7 +353,7 @@ describe('pushing segment membership to a destination', () => {
         );
       },
     };
-    loadPage(store, {
+    await loadPage(store, {
       connection: 'shop',
       stream: 'customers',
       records: [
@@ -366,19 +366,19 @@ describe('pushing segment membership to a destination', () => {
       ],
       checkpoint: null,
     });
-    const shopper = findContactByExternalId(store, 'shop', 's1');
+    const shopper = await findContactByExternalId(store, 'shop', 's1');
     if (!shopper) throw new Error('not loaded');
-    enterSegment(store, 'vip', shopper.id, 1);
-    enter('vip', [1, 2]);
-    const runId = startRun(store, 'push-vip');
+    await enterSegment(store, 'vip', shopper.id, 1);
+    await enter('vip', [1, 2]);
+    const runId = await startRun(store, 'push-vip');
 
     const first = await push({ destination: crmOnly, runId });
     expect(first.segments[0]).toMatchObject({ added: 2, rejected: 0, skipped: 1, skippedBy: { notInDestination: 1 } });
     expect(first.status).toBe('succeeded');
-    const row = readDeliveredState(store, 'lists', 'vip').find((r) => r.contactId === shopper.id);
+    const row = (await readDeliveredState(store, 'lists', 'vip')).find((r) => r.contactId === shopper.id);
     expect(row).toMatchObject({ status: 'skipped', deliveredAt: null });
     expect(row?.lastError).toContain('not in the CRM');
-    expect(readRunErrors(store, runId)).toEqual([]);
+    expect(await readRunErrors(store, runId)).toEqual([]);
 
     // nothing changed: nothing offered, still counted
     offered = 0;
@@ -397,7 +397,7 @@ describe('pushing segment membership to a destination', () => {
     expect(repair.segments[0]).toMatchObject({ added: 2, skippedBy: { notInDestination: 1 } });
 
     // the person appears in the CRM: their identities changed, so they are offered again and added
-    loadPage(store, {
+    await loadPage(store, {
       connection: 'crm',
       stream: 'contacts',
       records: [
@@ -410,29 +410,29 @@ describe('pushing segment membership to a destination', () => {
       ],
       checkpoint: null,
     });
-    expect(findContactByExternalId(store, 'crm', 'c99')?.id).toBe(shopper.id);
+    expect((await findContactByExternalId(store, 'crm', 'c99'))?.id).toBe(shopper.id);
     offered = 0;
     const later = await push({ destination: crmOnly });
     expect(offered).toBe(1);
     expect(later.segments[0]).toMatchObject({ added: 1, skipped: 0 });
     expect(held('vip')).toEqual(['c1', 'c2', 'c99']);
-    expect(readDeliveredState(store, 'lists', 'vip').find((r) => r.contactId === shopper.id)).toMatchObject({
+    expect((await readDeliveredState(store, 'lists', 'vip')).find((r) => r.contactId === shopper.id)).toMatchObject({
       status: 'delivered',
       identityDigest: null,
     });
   });
 
   it('a contact with neither an email nor an id in the chosen source is skipped, not sent', async () => {
-    loadPage(store, {
+    await loadPage(store, {
       connection: 'shop',
       stream: 'contacts',
       records: [{ kind: 'contact', source: 'shop', externalId: 's1', traits: { email: 'not-an-email' } }],
       checkpoint: null,
     });
-    const shopOnly = findContactByExternalId(store, 'shop', 's1');
+    const shopOnly = await findContactByExternalId(store, 'shop', 's1');
     if (!shopOnly) throw new Error('not loaded');
-    enterSegment(store, 'vip', shopOnly.id, 1);
-    enter('vip', [1]);
+    await enterSegment(store, 'vip', shopOnly.id, 1);
+    await enter('vip', [1]);
     const outcome = await push();
     expect(outcome.segments[0]).toMatchObject({ added: 1, skippedBy: { noIdentity: 1 } });
     expect(changesSent().map((c: MembershipChange) => c.contact.contactId)).toEqual([String(contactId(1))]);

@@ -63,7 +63,7 @@ jobs:
 `,
   );
   const config = await loadConfig(file, { registry, env: {} });
-  return () => runJob(config, 'nightly', { registry, computeIn: 'here', retryDelayMs: 1 });
+  return async () => await runJob(config, 'nightly', { registry, computeIn: 'here', retryDelayMs: 1 });
 }
 
 function pushed(result: JobResult) {
@@ -71,12 +71,12 @@ function pushed(result: JobResult) {
   return step?.kind === 'push' ? step.outcome : undefined;
 }
 
-function delivered(): { status: string }[] {
-  const store = openStore(join(dir, 'segflow.db'));
+async function delivered(): Promise<{ status: string }[]> {
+  const store = await openStore(join(dir, 'segflow.db'));
   try {
-    return readDeliveredState(store, 'tool', 'everyone');
+    return await readDeliveredState(store, 'tool', 'everyone');
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -170,7 +170,7 @@ describe('a destination that refuses the credentials', () => {
           expect(refused.error).toMatch(/push to tool: configuration error/);
           expect(pushed(refused)).toMatchObject({ status: 'failed', configError: expect.any(String) });
           expect(pushed(refused)?.segments[0]).toMatchObject({ added: 0, rejected: 0, pending: PEOPLE });
-          expect(delivered().filter((r) => r.status === 'rejected')).toEqual([]);
+          expect((await delivered()).filter((r) => r.status === 'rejected')).toEqual([]);
           expect(await sandbox.members()).toBe(0);
 
           const fixed = await (await job(tool.name, sandbox.good))();
@@ -189,20 +189,22 @@ describe('a destination that refuses the credentials', () => {
 });
 
 describe('a store whose rows were rejected for a refused token', () => {
-  it('has them pending again after the migration, while rows rejected for their own fault stay rejected', () => {
+  it('has them pending again after the migration, while rows rejected for their own fault stay rejected', async () => {
     const path = join(dir, 'old.db');
-    const before = openStore(path, {
+    const before = await openStore(path, {
       migrations: migrations.filter((m) => !m.name.endsWith('_requeue_auth_rejections')),
     });
     const emails = ['a@example.com', 'b@example.com', 'not-an-email'];
-    loadPage(before, {
+    await loadPage(before, {
       connection: 'crm',
       stream: 'contacts',
       records: emails.map((email, i) => ({ kind: 'contact', source: 'crm', externalId: `c${i}`, traits: { email } })),
       checkpoint: null,
     });
-    const [a, b, bad] = emails.map((_, i) => findContactByExternalId(before, 'crm', `c${i}`)!.id);
-    recordPushOutcomes(before, {
+    const [a, b, bad] = await Promise.all(
+      emails.map(async (_, i) => (await findContactByExternalId(before, 'crm', `c${i}`))!.id),
+    );
+    await recordPushOutcomes(before, {
       destination: 'lists',
       segmentKey: 'vip',
       outcomes: [
@@ -217,18 +219,18 @@ describe('a store whose rows were rejected for a refused token', () => {
         },
       ],
     });
-    before.close();
+    await before.close();
 
-    const after = openStore(path);
+    const after = await openStore(path);
     try {
-      const rows = readDeliveredState(after, 'lists', 'vip');
+      const rows = await readDeliveredState(after, 'lists', 'vip');
       expect(rows.map((r) => [r.contactId, r.status, r.attempts])).toEqual([
         [a, 'retryable', 0],
         [b, 'retryable', 0],
         [bad, 'rejected', 1],
       ]);
     } finally {
-      after.close();
+      await after.close();
     }
   });
 });

@@ -59,17 +59,22 @@ function contactId(i: number): number {
 }
 
 /** A model output as a model run leaves it in the store. */
-function score(i: number, model: string, output: string, value: number | null, label: string | null = null): void {
-  store
-    .statement(
-      `INSERT INTO model_outputs (contact_id, model, output, value, label, computed_at) VALUES (?, ?, ?, ?, ?, '2024-03-10T00:00:00Z')
+async function score(
+  i: number,
+  model: string,
+  output: string,
+  value: number | null,
+  label: string | null = null,
+): Promise<void> {
+  await store.run(
+    `INSERT INTO model_outputs (contact_id, model, output, value, label, computed_at) VALUES (?, ?, ?, ?, ?, '2024-03-10T00:00:00Z')
        ON CONFLICT (model, output, contact_id) DO UPDATE SET value = excluded.value, label = excluded.label`,
-    )
-    .run(contactId(i), model, output, value, label);
+    [contactId(i), model, output, value, label],
+  );
 }
 
-function push(overrides: Partial<PushSegmentsOptions> = {}) {
-  return pushSegments({
+async function push(overrides: Partial<PushSegmentsOptions> = {}) {
+  return await pushSegments({
     store,
     destination: memory.destination,
     config: {},
@@ -88,19 +93,19 @@ function push(overrides: Partial<PushSegmentsOptions> = {}) {
 const sent = () => memory.batches.flatMap((b) => b.changes);
 const traitsHeld = (i: number) => memory.segments.get('vip')?.get(`vip/id:c${i}`)?.traits;
 
-beforeEach(() => {
-  store = openStore(join(tempDir('segflow-traits-'), 'segflow.db'));
-  loadPage(store, {
+beforeEach(async () => {
+  store = await openStore(join(tempDir('segflow-traits-'), 'segflow.db'));
+  await loadPage(store, {
     connection: 'crm',
     stream: 'contacts',
     records: range(PEOPLE).map((i) => person(i, i % 2 ? 'FR' : 'DE')),
     checkpoint: null,
   });
-  for (const i of range(PEOPLE)) ids.set(i, findContactByExternalId(store, 'crm', `c${i}`)!.id);
+  for (const i of range(PEOPLE)) ids.set(i, (await findContactByExternalId(store, 'crm', `c${i}`))!.id);
   // contact 6 has no churn score: its churn_risk is null
-  for (const i of range(PEOPLE - 1)) score(i, 'churn', 'risk', i / 10);
-  for (const i of range(PEOPLE)) score(i, 'clusters', 'segment', i, i <= 3 ? 'loyal' : 'new');
-  for (const i of range(PEOPLE)) enterSegment(store, 'vip', contactId(i), 1);
+  for (const i of range(PEOPLE - 1)) await score(i, 'churn', 'risk', i / 10);
+  for (const i of range(PEOPLE)) await score(i, 'clusters', 'segment', i, i <= 3 ? 'loyal' : 'new');
+  for (const i of range(PEOPLE)) await enterSegment(store, 'vip', contactId(i), 1);
   memory = createMemoryDestination({ batchSize: 4 });
 });
 afterEach(() => store.close());
@@ -125,7 +130,7 @@ describe('pushing mapped traits', () => {
     expect(traitsHeld(2)).toEqual({ churn_risk: 0.2, tier: 'loyal', country: 'DE' });
     expect(traitsHeld(5)).toEqual({ churn_risk: 0.5, tier: 'new', country: 'FR' });
     expect(traitsHeld(6)).toEqual({ churn_risk: null, tier: 'new', country: 'DE' });
-    const state = readDeliveredState(store, 'lists', 'vip');
+    const state = await readDeliveredState(store, 'lists', 'vip');
     expect(state.find((r) => r.contactId === contactId(2))?.mappedTraits).toEqual({
       churn_risk: 0.2,
       country: 'DE',
@@ -144,8 +149,8 @@ describe('pushing mapped traits', () => {
   it('a changed model output sends exactly one update, with a new message id, and then nothing', async () => {
     await push();
     const addOf3 = sent().find((c) => c.contact.externalIds[0] === 'c3');
-    score(3, 'churn', 'risk', 0.9);
-    score(4, 'churn', 'risk', 0.4); // unchanged value rewritten by a later model run
+    await score(3, 'churn', 'risk', 0.9);
+    await score(4, 'churn', 'risk', 0.4); // unchanged value rewritten by a later model run
     const before = sent().length;
     const outcome = await push();
     const updates = sent().slice(before);
@@ -159,7 +164,7 @@ describe('pushing mapped traits', () => {
     expect(updates[0]?.messageId).not.toBe(addOf3?.messageId);
     expect(updates[0]?.destinationRecordId).toBe('vip/id:c3');
     expect(traitsHeld(3)).toMatchObject({ churn_risk: 0.9 });
-    expect(readDeliveredState(store, 'lists', 'vip').find((r) => r.contactId === contactId(3))).toMatchObject({
+    expect((await readDeliveredState(store, 'lists', 'vip')).find((r) => r.contactId === contactId(3))).toMatchObject({
       status: 'delivered',
       mappedTraits: { churn_risk: 0.9 },
     });
@@ -172,8 +177,8 @@ describe('pushing mapped traits', () => {
     await push();
     const moved = person(2, 'ES');
     moved.traits.updated_at = '2024-04-01T00:00:00Z';
-    loadPage(store, { connection: 'crm', stream: 'contacts', records: [moved], checkpoint: null });
-    score(5, 'clusters', 'segment', 5, 'loyal');
+    await loadPage(store, { connection: 'crm', stream: 'contacts', records: [moved], checkpoint: null });
+    await score(5, 'clusters', 'segment', 5, 'loyal');
     const before = sent().length;
     const outcome = await push();
     expect(outcome.segments[0]?.updated).toBe(2);
@@ -189,9 +194,9 @@ describe('pushing mapped traits', () => {
 
   it('a dry run counts the updates a real run would send, shows their traits, and changes nothing', async () => {
     await push();
-    score(1, 'churn', 'risk', 0.75);
-    const digest = storeDigest(store);
-    const stateBefore = readDeliveredState(store, 'lists', 'vip');
+    await score(1, 'churn', 'risk', 0.75);
+    const digest = await storeDigest(store);
+    const stateBefore = await readDeliveredState(store, 'lists', 'vip');
     const batches = memory.batches.length;
     const dry = await push({ dryRun: true });
     expect(dry.segments[0]).toMatchObject({ added: 0, updated: 1, removed: 0 });
@@ -205,8 +210,8 @@ describe('pushing mapped traits', () => {
       },
     ]);
     expect(memory.batches).toHaveLength(batches);
-    expect(storeDigest(store)).toBe(digest);
-    expect(readDeliveredState(store, 'lists', 'vip')).toEqual(stateBefore);
+    expect(await storeDigest(store)).toBe(digest);
+    expect(await readDeliveredState(store, 'lists', 'vip')).toEqual(stateBefore);
   });
 
   it('maps traits onto members delivered before the push mapped any: one update each, once', async () => {
@@ -225,16 +230,16 @@ describe('pushing mapped traits', () => {
         c.op === 'update' && c.traits?.churn_risk === 0.99 ? 'churn_risk out of range' : undefined,
     });
     await push();
-    score(2, 'churn', 'risk', 0.99);
-    score(4, 'churn', 'risk', 0.8);
-    addSuppression(store, { email: 'person4@example.com', reason: 'erasure request' });
-    const runId = startRun(store, 'push-vip');
+    await score(2, 'churn', 'risk', 0.99);
+    await score(4, 'churn', 'risk', 0.8);
+    await addSuppression(store, { email: 'person4@example.com', reason: 'erasure request' });
+    const runId = await startRun(store, 'push-vip');
     const outcome = await push({ runId });
     expect(outcome.segments[0]).toMatchObject({ updated: 0, rejected: 1, skippedBy: { suppressed: 1 } });
-    expect(readRunErrors(store, runId).map((e) => e.reason)).toEqual([
+    expect((await readRunErrors(store, runId)).map((e) => e.reason)).toEqual([
       expect.stringMatching(/^update rejected: churn_risk out of range/),
     ]);
-    const row2 = readDeliveredState(store, 'lists', 'vip').find((r) => r.contactId === contactId(2));
+    const row2 = (await readDeliveredState(store, 'lists', 'vip')).find((r) => r.contactId === contactId(2));
     expect(row2).toMatchObject({ status: 'delivered', lastError: expect.stringMatching(/out of range/) });
     const before = sent().length;
     expect((await push()).segments[0]).toMatchObject({ updated: 0, rejected: 0 });
@@ -252,7 +257,7 @@ describe('pushing mapped traits', () => {
       retry: (c) => (c.op === 'update' && failures-- > 0 ? 'tool busy' : undefined),
     });
     await push();
-    score(6, 'churn', 'risk', 0.3);
+    await score(6, 'churn', 'risk', 0.3);
     const outcome = await push();
     expect(outcome.segments[0]).toMatchObject({ updated: 1, retried: 1, pending: 0 });
     expect(traitsHeld(6)).toMatchObject({ churn_risk: 0.3 });
@@ -269,8 +274,8 @@ describe('mapped traits reach Segment', () => {
 
   it('as identify traits with the add, and an update as an identify alone', async () => {
     const config = segmentDestination.spec.parse(sandboxConfig(sandbox));
-    const toSegment = (overrides: Partial<PushSegmentsOptions> = {}) =>
-      push({
+    const toSegment = async (overrides: Partial<PushSegmentsOptions> = {}) =>
+      await push({
         destination: segmentDestination,
         config,
         connection: 'segment',
@@ -289,7 +294,7 @@ describe('mapped traits reach Segment', () => {
     });
     const messages = sandbox.workspace.messages.length;
 
-    score(3, 'churn', 'risk', 0.65);
+    await score(3, 'churn', 'risk', 0.65);
     expect((await toSegment()).segments[0]).toMatchObject({ added: 0, updated: 1 });
     const newer = sandbox.workspace.messages.slice(messages);
     expect(newer.map((m) => [m.type, m.userId])).toEqual([['identify', userId]]);

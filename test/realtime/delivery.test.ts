@@ -47,9 +47,9 @@ const purchase = (userId: string, messageId: string) =>
     ],
   });
 
-async function until(what: string, check: () => boolean, ms = 40_000): Promise<void> {
+async function until(what: string, check: () => boolean | Promise<boolean>, ms = 40_000): Promise<void> {
   const end = Date.now() + ms;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
@@ -62,8 +62,8 @@ describe('an event in, a membership change out', () => {
   afterEach(() => deps.store.close());
 
   it('a purchase puts the buyer in "buyers" at Segment within seconds; the scheduled push then sends nothing more', async () => {
-    deps = depsOf(config);
-    const realtime = startRealtime(deps, { tickMs: 50, flushMs: 200 });
+    deps = await depsOf(config);
+    const realtime = await startRealtime(deps, { tickMs: 50, flushMs: 200 });
     try {
       const res = await ingestRoutes(deps).request('/v1/batch', {
         method: 'POST',
@@ -79,12 +79,15 @@ describe('an event in, a membership change out', () => {
       expect(page.status).toBe(200);
       await until('Segment Entered at the sandbox', () => entered().length > 0);
       // The page view may be loaded in a later step than the purchase (steps run as events arrive).
-      await until('the browser loaded', () => findContactByExternalId(deps.store, 'website', 'u2') !== undefined);
+      await until(
+        'the browser loaded',
+        async () => (await findContactByExternalId(deps.store, 'website', 'u2')) !== undefined,
+      );
     } finally {
       await realtime.stop();
     }
-    const buyer = findContactByExternalId(deps.store, 'website', 'u1');
-    const browser = findContactByExternalId(deps.store, 'website', 'u2');
+    const buyer = await findContactByExternalId(deps.store, 'website', 'u1');
+    const browser = await findContactByExternalId(deps.store, 'website', 'u2');
     expect(buyer).toBeDefined();
     expect(browser).toBeDefined();
     expect(entered().map((m) => m.userId)).toEqual([String(buyer?.id)]);
@@ -122,14 +125,14 @@ describe('a crash between accept and flush', () => {
     return { child, url: `http://127.0.0.1:${port}` };
   }
 
-  const queued = (): number => {
-    const store = openStore(config.store.path);
+  const queued = async (): Promise<number> => {
+    const store = await openStore(config.store.path);
     try {
       return (
-        store.statement("SELECT COUNT(*) AS n FROM realtime_pending WHERE destination = 'cdp'").get() as { n: number }
+        (await store.get("SELECT COUNT(*) AS n FROM realtime_pending WHERE destination = 'cdp'")) as { n: number }
       ).n;
     } finally {
-      store.close();
+      await store.close();
     }
   };
 
@@ -142,14 +145,14 @@ describe('a crash between accept and flush', () => {
       headers: { authorization: basic(WRITE_KEY), 'content-type': 'application/json' },
     });
     expect(res.status).toBe(200);
-    await until('the change queued for the destination', () => queued() === 1);
+    await until('the change queued for the destination', async () => (await queued()) === 1);
     first.child.kill('SIGKILL');
     await new Promise((r) => first.child.once('exit', r));
     expect(rawMessages(sandbox)).toHaveLength(0);
 
     const second = await serveChild(100);
     await until('Segment Entered at the sandbox', () => entered().length > 0);
-    await until('the queue emptied', () => queued() === 0);
+    await until('the queue emptied', async () => (await queued()) === 0);
     // The client retries the request it never got an answer for: a duplicate, not a second purchase.
     const retry = await fetch(`${second.url}/v1/batch`, {
       method: 'POST',

@@ -59,10 +59,10 @@ server:
 }
 
 /** Server deps over the config's store (opened, so migrated). */
-export function depsOf(config: Config, logger: Logger = quiet): ServerDeps {
+export async function depsOf(config: Config, logger: Logger = quiet): Promise<ServerDeps> {
   return {
     config,
-    store: openStore(config.store.path),
+    store: await openStore(config.store.path),
     registry: createRegistry(BUILTIN_CONNECTORS),
     logger,
     env: { SEGFLOW_WRITE_KEY_WEBSITE: WRITE_KEY },

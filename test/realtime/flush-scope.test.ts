@@ -31,8 +31,8 @@ const person = (i: number): ContactRecord => ({
   traits: { email: `person${i}@example.com`, updated_at: '2026-01-01T00:00:00Z', email_consent: 'subscribed' },
 });
 const id = (i: number): number => ids.get(i) as number;
-const push = (overrides: Partial<PushSegmentsOptions> = {}) =>
-  pushSegments({
+const push = async (overrides: Partial<PushSegmentsOptions> = {}) =>
+  await pushSegments({
     store,
     destination: memory.destination,
     config: {},
@@ -51,23 +51,28 @@ const sentSince = (from: number): string[] =>
     .flatMap((b) => b.changes.map((c) => `${c.op} ${b.segment.key} ${c.contact.externalIds[0] ?? '?'}`))
     .sort();
 
-beforeEach(() => {
+beforeEach(async () => {
   dir = tempDir('segflow-flush-scope-');
-  store = openStore(join(dir, 'segflow.db'));
-  loadPage(store, { connection: 'crm', stream: 'contacts', records: [1, 2, 3, 4, 5, 6].map(person), checkpoint: null });
-  for (const i of [1, 2, 3, 4, 5, 6]) ids.set(i, findContactByExternalId(store, 'crm', `c${i}`)?.id as number);
+  store = await openStore(join(dir, 'segflow.db'));
+  await loadPage(store, {
+    connection: 'crm',
+    stream: 'contacts',
+    records: [1, 2, 3, 4, 5, 6].map(person),
+    checkpoint: null,
+  });
+  for (const i of [1, 2, 3, 4, 5, 6]) ids.set(i, (await findContactByExternalId(store, 'crm', `c${i}`))?.id as number);
   memory = createMemoryDestination({ batchSize: 10 });
 });
 
-afterEach(() => {
-  store.close();
+afterEach(async () => {
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
 describe('a push scoped to the touched contacts', () => {
   it('sends only their adds and removes; a later full push sends the others once', async () => {
-    for (const i of [1, 2, 3, 4]) enterSegment(store, 'vip', id(i), 1);
-    enterSegment(store, 'new', id(5), 1);
+    for (const i of [1, 2, 3, 4]) await enterSegment(store, 'vip', id(i), 1);
+    await enterSegment(store, 'new', id(5), 1);
     const scoped = await push({ contacts: [id(1), id(2), id(5)] });
     expect(sentSince(0)).toEqual(['add new c5', 'add vip c1', 'add vip c2']);
     expect(scoped.segments.map((s) => [s.segment, s.added, s.removed])).toEqual([
@@ -76,8 +81,8 @@ describe('a push scoped to the touched contacts', () => {
     ]);
 
     // c1 leaves vip and c6 joins it; only c1 is touched now.
-    exitSegment(store, 'vip', id(1));
-    enterSegment(store, 'vip', id(6), 1);
+    await exitSegment(store, 'vip', id(1));
+    await enterSegment(store, 'vip', id(6), 1);
     let from = memory.batches.length;
     await push({ contacts: [id(1)] });
     expect(sentSince(from)).toEqual(['remove vip c1']);

@@ -18,10 +18,10 @@ let deps: ServerDeps;
 beforeEach(async () => {
   dir = tempDir();
   config = await writeConfig(dir);
-  deps = depsOf(config);
+  deps = await depsOf(config);
 });
-afterEach(() => {
-  deps.store.close();
+afterEach(async () => {
+  await deps.store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -32,9 +32,9 @@ const post = (path: string, body: string, key: string | null = WRITE_KEY, header
     headers: { 'content-type': 'application/json', ...(key === null ? {} : { authorization: basic(key) }), ...headers },
   });
 
-const inbox = () => (deps.store.statement('SELECT COUNT(*) AS n FROM realtime_inbox').get() as { n: number }).n;
-const events = () =>
-  deps.store.statement('SELECT source, source_event_id, type, value, properties FROM events ORDER BY id').all() as {
+const inbox = async () => ((await deps.store.get('SELECT COUNT(*) AS n FROM realtime_inbox')) as { n: number }).n;
+const events = async () =>
+  (await deps.store.all('SELECT source, source_event_id, type, value, properties FROM events ORDER BY id')) as {
     source: string;
     source_event_id: string;
     type: string;
@@ -47,7 +47,7 @@ describe('refused requests store nothing', () => {
     const res = await post('/v1/track', '{"userId": "u1", "event": ');
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('malformed_json');
-    expect(inbox()).toBe(0);
+    expect(await inbox()).toBe(0);
   });
 
   it('a body over 500 KB is 413, even when the Content-Length is not declared up front', async () => {
@@ -71,7 +71,7 @@ describe('refused requests store nothing', () => {
       duplex: 'half',
     } as RequestInit);
     expect(declared.status).toBe(413);
-    expect(inbox()).toBe(0);
+    expect(await inbox()).toBe(0);
   });
 
   it('an unknown write key, or none, is 401 with a Basic challenge', async () => {
@@ -81,20 +81,20 @@ describe('refused requests store nothing', () => {
     expect(wrong.headers.get('www-authenticate')).toMatch(/^Basic/);
     expect(((await wrong.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
     expect((await post('/v1/track', body, null)).status).toBe(401);
-    expect(inbox()).toBe(0);
+    expect(await inbox()).toBe(0);
   });
 
   it('a key named in config whose environment variable is unset accepts nothing', async () => {
     deps = { ...deps, env: {} };
     expect((await post('/v1/track', JSON.stringify({ userId: 'u1', event: 'Signed Up' }), '')).status).toBe(401);
-    expect(inbox()).toBe(0);
+    expect(await inbox()).toBe(0);
   });
 
   it('a single message without userId or anonymousId is 400 with the reason', async () => {
     const res = await post('/v1/identify', JSON.stringify({ traits: { email: 'a@example.com' } }));
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/userId.*anonymousId/);
-    expect(inbox()).toBe(0);
+    expect(await inbox()).toBe(0);
   });
 });
 
@@ -127,7 +127,7 @@ describe('a batch', () => {
     expect(answer.refused[0]?.reason).toMatch(/neither a userId nor an anonymousId/);
     expect(answer.refused[1]?.reason).toMatch(/32 KB/);
     expect(answer.refused[2]?.reason).toMatch(/unknown type "alias"/);
-    expect(waitingMessages(deps.store)).toBe(3);
+    expect(await waitingMessages(deps.store)).toBe(3);
   });
 
   it('whose every message is invalid is 400, listing them', async () => {
@@ -143,7 +143,7 @@ describe('a batch', () => {
     expect(res.status).toBe(400);
     const answer = (await res.json()) as { error: { refused: { index: number }[] } };
     expect(answer.error.refused.map((r) => r.index)).toEqual([0, 1]);
-    expect(inbox()).toBe(0);
+    expect(await inbox()).toBe(0);
   });
 
   it('without a batch array is 400 naming the field', async () => {
@@ -168,12 +168,12 @@ describe('deduplication and mapping', () => {
       JSON.stringify({ batch: [{ type: 'track', userId: 'u1', event: 'Order Completed', messageId: 'dup-1' }] }),
     );
     expect(((await again.json()) as { duplicates: number }).duplicates).toBe(1);
-    expect(inbox()).toBe(1);
-    loadWaitingMessages(deps.store);
-    expect(events().length).toBe(1);
+    expect(await inbox()).toBe(1);
+    await loadWaitingMessages(deps.store);
+    expect((await events()).length).toBe(1);
     // Loaded: the inbox keeps the id (still a duplicate) but no copy of the payload for an erasure to miss.
     expect(((await (await post('/v1/track', message)).json()) as { duplicate: boolean }).duplicate).toBe(true);
-    expect(deps.store.statement('SELECT records FROM realtime_inbox').all()).toEqual([{ records: '[]' }]);
+    expect(await deps.store.all('SELECT records FROM realtime_inbox')).toEqual([{ records: '[]' }]);
   });
 
   it('maps track, page and identify onto the canonical model, with the write key name as source', async () => {
@@ -216,9 +216,9 @@ describe('deduplication and mapping', () => {
         ],
       }),
     );
-    const load = loadWaitingMessages(deps.store);
+    const load = await loadWaitingMessages(deps.store);
     expect(load.messages).toBe(5);
-    const rows = events();
+    const rows = await events();
     expect(rows.map((e) => [e.source, e.source_event_id, e.type, e.value])).toEqual([
       ['website', 't1', 'purchase', 99.9],
       ['website', 't2', 'custom', null],
@@ -229,18 +229,18 @@ describe('deduplication and mapping', () => {
     expect(JSON.parse(rows[2]!.properties)).toMatchObject({ url: 'https://shop.example.com/' });
 
     // The anonymous visitor and the identified user are one contact; identify traits accumulate, email normalised.
-    const contact = findContactByExternalId(deps.store, 'website', 'u7');
+    const contact = await findContactByExternalId(deps.store, 'website', 'u7');
     expect(contact).toBeDefined();
-    expect(findContactByExternalId(deps.store, 'website', 'anonymous:a7')?.id).toBe(contact?.id);
+    expect((await findContactByExternalId(deps.store, 'website', 'anonymous:a7'))?.id).toBe(contact?.id);
     const traits = JSON.parse(
       (
-        deps.store.statement("SELECT traits FROM identities WHERE source = 'website' AND external_id = 'u7'").get() as {
+        (await deps.store.get("SELECT traits FROM identities WHERE source = 'website' AND external_id = 'u7'")) as {
           traits: string;
         }
       ).traits,
     ) as Record<string, unknown>;
     expect(traits).toMatchObject({ email: 'zoe@example.com', first_name: 'Zoe', last_name: 'Lind', plan: 'pro' });
-    const owners = deps.store.statement('SELECT DISTINCT contact_id FROM events').all() as { contact_id: number }[];
+    const owners = (await deps.store.all('SELECT DISTINCT contact_id FROM events')) as { contact_id: number }[];
     expect(owners.map((o) => o.contact_id)).toEqual([contact?.id]);
   });
 });

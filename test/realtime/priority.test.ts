@@ -41,11 +41,11 @@ function niceByThread(): Map<string, number> {
 it.runIf(process.platform === 'linux' && getPriority(0) < BACKGROUND_NICE)(
   'a scheduled compute runs at a lower priority than the HTTP thread and the real-time step worker',
   async () => {
-    const seed = openStore(config.store.path);
-    generate(seed, 5000, 50_000);
-    seed.close();
-    const deps = depsOf(config);
-    const realtime = startRealtime(deps);
+    const seed = await openStore(config.store.path);
+    await generate(seed, 5000, 50_000);
+    await seed.close();
+    const deps = await depsOf(config);
+    const realtime = await startRealtime(deps);
     try {
       await realtime.ready;
       const realtimeThreads = niceByThread();
@@ -68,7 +68,7 @@ it.runIf(process.platform === 'linux' && getPriority(0) < BACKGROUND_NICE)(
       expect([...realtimeThreads.values()].every((nice) => nice < BACKGROUND_NICE)).toBe(true);
     } finally {
       await realtime.stop();
-      deps.store.close();
+      await deps.store.close();
     }
   },
 );

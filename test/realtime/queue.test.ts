@@ -11,19 +11,19 @@ import { tempDir } from '../support/temp.js';
 let dir: string;
 let store: Store;
 
-beforeEach(() => {
+beforeEach(async () => {
   dir = tempDir('segflow-realtime-queue-');
-  store = openStore(join(dir, 'segflow.db'));
+  store = await openStore(join(dir, 'segflow.db'));
 });
 
-afterEach(() => {
-  store.close();
+afterEach(async () => {
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
 describe('the pending queue of a destination', () => {
-  it('keeps a contact queued again after its flush read it, with its earliest receipt time', () => {
-    queueForDestinations(
+  it('keeps a contact queued again after its flush read it, with its earliest receipt time', async () => {
+    await queueForDestinations(
       store,
       [
         { contactId: 1, receivedAt: '2026-01-01T00:00:00.000Z' },
@@ -31,19 +31,19 @@ describe('the pending queue of a destination', () => {
       ],
       ['cdp', 'crm'],
     );
-    const read = pendingContacts(store, 'cdp', 100);
+    const read = await pendingContacts(store, 'cdp', 100);
     expect(read.map((c) => c.contactId)).toEqual([1, 2]);
 
     // A later step recomputes contact 1 again while the flush of `read` is out.
-    queueForDestinations(store, [{ contactId: 1, receivedAt: '2026-01-01T00:00:03.000Z' }], ['cdp', 'crm']);
-    clearPending(store, 'cdp', read);
+    await queueForDestinations(store, [{ contactId: 1, receivedAt: '2026-01-01T00:00:03.000Z' }], ['cdp', 'crm']);
+    await clearPending(store, 'cdp', read);
 
-    const left = pendingContacts(store, 'cdp', 100);
+    const left = await pendingContacts(store, 'cdp', 100);
     expect(left.map((c) => [c.contactId, c.receivedAt])).toEqual([[1, '2026-01-01T00:00:00.000Z']]);
     // The other destination's queue is its own.
-    expect(pendingSummary(store, 'crm').contacts).toBe(2);
+    expect((await pendingSummary(store, 'crm')).contacts).toBe(2);
 
-    clearPending(store, 'cdp', left);
-    expect(pendingSummary(store, 'cdp')).toEqual({ contacts: 0, oldest: null });
+    await clearPending(store, 'cdp', left);
+    expect(await pendingSummary(store, 'cdp')).toEqual({ contacts: 0, oldest: null });
   });
 });

@@ -16,7 +16,7 @@ const registry = createRegistry(BUILTIN_CONNECTORS);
 const config = await loadConfig(configPath as string, { registry, env: {} });
 const deps = {
   config,
-  store: openStore(config.store.path),
+  store: await openStore(config.store.path),
   registry,
   logger: quiet,
   env: process.env,
@@ -24,7 +24,7 @@ const deps = {
 };
 const app = new Hono();
 app.route('/', ingestRoutes(deps));
-startRealtime(deps, { tickMs: 50, flushMs: Number(flushMs) });
+await startRealtime(deps, { tickMs: 50, flushMs: Number(flushMs) });
 const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
   process.stdout.write(`${JSON.stringify({ port: info.port })}\n`);
 });

@@ -21,14 +21,14 @@ let deps: ServerDeps;
 beforeEach(async () => {
   dir = tempDir();
   config = await writeConfig(dir);
-  deps = depsOf(config);
+  deps = await depsOf(config);
 });
-afterEach(() => {
-  deps.store.close();
+afterEach(async () => {
+  await deps.store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-const inbox = () => (deps.store.statement('SELECT COUNT(*) AS n FROM realtime_inbox').get() as { n: number }).n;
+const inbox = async () => ((await deps.store.get('SELECT COUNT(*) AS n FROM realtime_inbox')) as { n: number }).n;
 const call = (path: string, init: RequestInit) => ingestRoutes(deps).request(`http://segflow.test${path}`, init);
 
 describe('Mailchimp: the secret token in the URL, a form-encoded body, the verification GET', () => {
@@ -49,9 +49,9 @@ describe('Mailchimp: the secret token in the URL, a form-encoded body, the verif
   it('with the right token: 200, stored, and loaded as a subscribed contact', async () => {
     const res = await post(MAILCHIMP_SECRET);
     expect(res.status).toBe(200);
-    expect(inbox()).toBe(1);
-    loadWaitingMessages(deps.store);
-    const row = deps.store.statement("SELECT email, traits FROM identities WHERE source = 'mailchimp'").get() as {
+    expect(await inbox()).toBe(1);
+    await loadWaitingMessages(deps.store);
+    const row = (await deps.store.get("SELECT email, traits FROM identities WHERE source = 'mailchimp'")) as {
       email: string;
       traits: string;
     };
@@ -62,7 +62,7 @@ describe('Mailchimp: the secret token in the URL, a form-encoded body, the verif
   it('redelivered: stored once', async () => {
     await post(MAILCHIMP_SECRET);
     expect((await post(MAILCHIMP_SECRET)).status).toBe(200);
-    expect(inbox()).toBe(1);
+    expect(await inbox()).toBe(1);
   });
 
   it('with a wrong token or none: 401 and nothing stored', async () => {
@@ -70,13 +70,13 @@ describe('Mailchimp: the secret token in the URL, a form-encoded body, the verif
     const none = await post(null);
     expect(none.status).toBe(401);
     expect(((await none.json()) as { error: { message: string } }).error.message).toMatch(/token/);
-    expect(inbox()).toBe(0);
+    expect(await inbox()).toBe(0);
   });
 
   it('answers the verification GET Mailchimp sends when the webhook is set up, only with the token', async () => {
     expect((await call(`/webhooks/newsletter?token=${MAILCHIMP_SECRET}`, { method: 'GET' })).status).toBe(200);
     expect((await call('/webhooks/newsletter?token=wrong-token', { method: 'GET' })).status).toBe(401);
-    expect(inbox()).toBe(0);
+    expect(await inbox()).toBe(0);
   });
 });
 
@@ -107,15 +107,17 @@ describe('Salesforce outbound messages: the organisation id, and the Ack envelop
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/xml/);
     expect(await res.text()).toContain('<Ack>true</Ack>');
-    loadWaitingMessages(deps.store);
-    expect(findContactByExternalId(deps.store, 'salesforce', '003000000000001AAA')?.email).toBe('cy@example.com');
+    await loadWaitingMessages(deps.store);
+    expect((await findContactByExternalId(deps.store, 'salesforce', '003000000000001AAA'))?.email).toBe(
+      'cy@example.com',
+    );
   });
 
   it('from another organisation: 401, no Ack, nothing stored', async () => {
     const res = await post(envelope('00D000000000OTHERAA'));
     expect(res.status).toBe(401);
     expect(await res.text()).not.toContain('<Ack>');
-    expect(inbox()).toBe(0);
+    expect(await inbox()).toBe(0);
   });
 });
 
@@ -151,13 +153,13 @@ describe('HubSpot: the v3 signature and its 5-minute window', () => {
 
   it('a good signature is accepted, stored, and loaded as the HubSpot contact', async () => {
     expect((await signed(Date.now())).status).toBe(200);
-    expect(inbox()).toBe(1);
-    loadWaitingMessages(deps.store);
-    expect(findContactByExternalId(deps.store, 'hubspot', '101')?.email).toBe('dee@example.com');
+    expect(await inbox()).toBe(1);
+    await loadWaitingMessages(deps.store);
+    expect((await findContactByExternalId(deps.store, 'hubspot', '101'))?.email).toBe('dee@example.com');
   });
   it('a later property change keeps what the store already knew of the contact', async () => {
     await signed(Date.now());
-    loadWaitingMessages(deps.store);
+    await loadWaitingMessages(deps.store);
     const rename = JSON.stringify([
       {
         subscriptionType: 'contact.propertyChange',
@@ -169,10 +171,10 @@ describe('HubSpot: the v3 signature and its 5-minute window', () => {
       },
     ]);
     expect((await signed(Date.now(), HUBSPOT_SECRET, rename)).status).toBe(200);
-    loadWaitingMessages(deps.store);
-    const row = deps.store
-      .statement("SELECT email, traits FROM identities WHERE source = 'hubspot' AND external_id = '101'")
-      .get() as {
+    await loadWaitingMessages(deps.store);
+    const row = (await deps.store.get(
+      "SELECT email, traits FROM identities WHERE source = 'hubspot' AND external_id = '101'",
+    )) as {
       email: string;
       traits: string;
     };
@@ -181,25 +183,25 @@ describe('HubSpot: the v3 signature and its 5-minute window', () => {
   });
   it('a deletion event marks the contact deleted', async () => {
     await signed(Date.now());
-    loadWaitingMessages(deps.store);
+    await loadWaitingMessages(deps.store);
     const deletion = JSON.stringify([
       { subscriptionType: 'contact.deletion', objectId: 101, occurredAt: Date.now() + 1000, eventId: 2 },
     ]);
     expect((await signed(Date.now(), HUBSPOT_SECRET, deletion)).status).toBe(200);
-    loadWaitingMessages(deps.store);
-    const row = deps.store
-      .statement("SELECT deleted FROM identities WHERE source = 'hubspot' AND external_id = '101'")
-      .get() as { deleted: number };
+    await loadWaitingMessages(deps.store);
+    const row = (await deps.store.get(
+      "SELECT deleted FROM identities WHERE source = 'hubspot' AND external_id = '101'",
+    )) as { deleted: number };
     expect(row.deleted).toBe(1);
   });
   it('a bad signature is 401 and stores nothing', async () => {
     expect((await signed(Date.now(), 'another-secret')).status).toBe(401);
-    expect(inbox()).toBe(0);
+    expect(await inbox()).toBe(0);
   });
   it('a signature older than 5 minutes is 401 and stores nothing', async () => {
     const res = await signed(Date.now() - 6 * 60_000);
     expect(res.status).toBe(401);
     expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/5 minutes/);
-    expect(inbox()).toBe(0);
+    expect(await inbox()).toBe(0);
   });
 });

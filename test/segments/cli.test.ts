@@ -14,7 +14,7 @@ let dir: string;
 let config: string;
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  return runCommand(command, argv);
+  return await runCommand(command, argv);
 }
 
 async function runCommand(cmd: Command, argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -31,13 +31,13 @@ async function runCommand(cmd: Command, argv: string[]): Promise<{ code: number;
   }
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   dir = tempDir('segflow-preview-');
   const db = join(dir, 'segflow.db');
-  const store = openStore(db);
-  load(store, fixtureRecords());
-  computeFeatures(store, { now: NOW, currency: CURRENCY });
-  store.close();
+  const store = await openStore(db);
+  await load(store, fixtureRecords());
+  await computeFeatures(store, { now: NOW, currency: CURRENCY });
+  await store.close();
   config = join(dir, 'segflow.yaml');
   writeFileSync(
     config,
@@ -65,9 +65,9 @@ describe('segflow segments preview', () => {
     expect(out).toContain('segment rfm_about_to_sleep (RFM: About to Sleep): 2 contacts');
     expect(out).toContain('bob@example.com');
     expect(out).toContain('… and 1 more');
-    const store = openStore(join(dir, 'segflow.db'));
-    expect(store.statement('SELECT COUNT(*) AS n FROM memberships').get()).toEqual({ n: 0 });
-    store.close();
+    const store = await openStore(join(dir, 'segflow.db'));
+    expect(await store.get('SELECT COUNT(*) AS n FROM memberships')).toEqual({ n: 0 });
+    await store.close();
   });
 
   it('previews the segments of a file, which may refer to the config’s segments', async () => {
@@ -125,11 +125,11 @@ describe('segflow segments report', () => {
     const own = tempDir('segflow-report-');
     try {
       const db = join(own, 'segflow.db');
-      const store = openStore(db);
-      load(store, fixtureRecords());
-      evaluateSegments(store, [{ key: 'fr', rule: { trait: 'country', in: ['FR'] } }], { now: NOW });
-      evaluateSegments(store, [{ key: 'fr', rule: { trait: 'country', in: ['XX'] } }], { now: NOW });
-      store.close();
+      const store = await openStore(db);
+      await load(store, fixtureRecords());
+      await evaluateSegments(store, [{ key: 'fr', rule: { trait: 'country', in: ['FR'] } }], { now: NOW });
+      await evaluateSegments(store, [{ key: 'fr', rule: { trait: 'country', in: ['XX'] } }], { now: NOW });
+      await store.close();
       const file = join(own, 'segflow.yaml');
       writeFileSync(
         file,

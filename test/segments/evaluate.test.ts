@@ -9,20 +9,22 @@ const PEOPLE = ['ada', 'bob', 'cy', 'dee', 'eve'];
 const LATER = new Date('2026-04-10T00:00:00.000Z');
 const stores: Store[] = [];
 
-function fixtureStore(): Store {
-  const store = tempStore();
+async function fixtureStore(): Promise<Store> {
+  const store = await tempStore();
   stores.push(store);
-  load(store, fixtureRecords());
-  computeFeatures(store, { now: NOW, currency: CURRENCY });
+  await load(store, fixtureRecords());
+  await computeFeatures(store, { now: NOW, currency: CURRENCY });
   return store;
 }
-afterEach(() => {
-  for (const s of stores.splice(0)) s.close();
+afterEach(async () => {
+  for (const s of stores.splice(0)) await s.close();
 });
 
-function memberNames(store: Store, key: string, table = 'memberships'): string[] {
-  const names = new Map(PEOPLE.map((p) => [idOf(store, p), p]));
-  return (store.statement(`SELECT contact_id FROM ${table} WHERE segment_key = ?`).all(key) as { contact_id: number }[])
+async function memberNames(store: Store, key: string, table = 'memberships'): Promise<string[]> {
+  const names = new Map(
+    await Promise.all(PEOPLE.map(async (p): Promise<[number, string]> => [await idOf(store, p), p])),
+  );
+  return ((await store.all(`SELECT contact_id FROM ${table} WHERE segment_key = ?`, [key])) as { contact_id: number }[])
     .map((r) => names.get(r.contact_id) ?? '?')
     .sort();
 }
@@ -31,9 +33,9 @@ const fr = (countries: string[]): SegmentDefinition => ({ key: 'fr', rule: { tra
 const buyers: SegmentDefinition = { key: 'buyers_30d', rule: { event: 'purchase', within: '30d' } };
 
 describe('evaluating segments records membership over time', () => {
-  it('reports size and entries on a first run, with history at the segment version', () => {
-    const store = fixtureStore();
-    const report = evaluateSegments(store, [fr(['FR']), buyers], { now: NOW });
+  it('reports size and entries on a first run, with history at the segment version', async () => {
+    const store = await fixtureStore();
+    const report = await evaluateSegments(store, [fr(['FR']), buyers], { now: NOW });
     expect(report.segments).toEqual([
       {
         key: 'fr',
@@ -59,21 +61,21 @@ describe('evaluating segments records membership over time', () => {
       },
     ]);
     expect(report.driftAlerts).toEqual([]);
-    expect(memberNames(store, 'buyers_30d')).toEqual(['ada', 'bob', 'eve']);
-    const history = store
-      .statement("SELECT segment_version, entered_at, exited_at FROM membership_history WHERE segment_key = 'fr'")
-      .all();
+    expect(await memberNames(store, 'buyers_30d')).toEqual(['ada', 'bob', 'eve']);
+    const history = await store.all(
+      "SELECT segment_version, entered_at, exited_at FROM membership_history WHERE segment_key = 'fr'",
+    );
     expect(history).toEqual([
       { segment_version: 1, entered_at: NOW.toISOString(), exited_at: null },
       { segment_version: 1, entered_at: NOW.toISOString(), exited_at: null },
     ]);
   });
 
-  it('records exits, a new version, stability, the migration matrix and a drift alert on the next run', () => {
-    const store = fixtureStore();
-    evaluateSegments(store, [fr(['FR']), buyers], { now: NOW });
+  it('records exits, a new version, stability, the migration matrix and a drift alert on the next run', async () => {
+    const store = await fixtureStore();
+    await evaluateSegments(store, [fr(['FR']), buyers], { now: NOW });
     // 2026-04-10: every purchase is older than 30 days, and the fr rule now also takes DE (bob)
-    const report = evaluateSegments(store, [fr(['FR', 'DE']), buyers], { now: LATER });
+    const report = await evaluateSegments(store, [fr(['FR', 'DE']), buyers], { now: LATER });
     expect(report.segments[0]).toMatchObject({
       key: 'fr',
       version: 2,
@@ -104,35 +106,35 @@ describe('evaluating segments records membership over time', () => {
       { from: 'buyers_30d', to: null, contacts: 1 }, // eve
       { from: 'fr', to: 'fr', contacts: 2 }, // ada, cy
     ]);
-    const bob = store
-      .statement(
-        "SELECT segment_version, entered_at FROM membership_history WHERE segment_key = 'fr' AND contact_id = ?",
-      )
-      .get(idOf(store, 'bob'));
+    const bob = await store.get(
+      "SELECT segment_version, entered_at FROM membership_history WHERE segment_key = 'fr' AND contact_id = ?",
+      [await idOf(store, 'bob')],
+    );
     expect(bob).toEqual({ segment_version: 2, entered_at: LATER.toISOString() });
-    const exits = store.statement("SELECT exited_at FROM membership_history WHERE segment_key = 'buyers_30d'").all();
+    const exits = await store.all("SELECT exited_at FROM membership_history WHERE segment_key = 'buyers_30d'");
     expect(exits).toEqual(Array(3).fill({ exited_at: LATER.toISOString() }));
-    const flagged = store.statement('SELECT drift_alert FROM segment_runs ORDER BY id').all();
+    const flagged = await store.all('SELECT drift_alert FROM segment_runs ORDER BY id');
     expect(flagged).toEqual([{ drift_alert: 0 }, { drift_alert: 1 }]);
   });
 
-  it('honours a configured drift share', () => {
-    const store = fixtureStore();
-    evaluateSegments(store, [fr(['FR'])], { now: NOW });
-    const report = evaluateSegments(store, [fr(['FR', 'DE'])], { now: NOW, driftShare: 0.3 });
+  it('honours a configured drift share', async () => {
+    const store = await fixtureStore();
+    await evaluateSegments(store, [fr(['FR'])], { now: NOW });
+    const report = await evaluateSegments(store, [fr(['FR', 'DE'])], { now: NOW, driftShare: 0.3 });
     expect(report.segments[0]?.drift).toBe(true);
   });
 
-  it('splits a holdout by a deterministic hash, records it as control and never as a member', () => {
-    const store = fixtureStore();
+  it('splits a holdout by a deterministic hash, records it as control and never as a member', async () => {
+    const store = await fixtureStore();
     const everyone: SegmentDefinition = { key: 'everyone', rule: { trait: 'email', exists: true }, holdout: 0.4 };
-    const report = evaluateSegments(store, [everyone], { now: NOW });
-    const control = PEOPLE.filter((p) => inHoldout('everyone', idOf(store, p), 0.4));
-    expect(memberNames(store, 'everyone', 'segment_holdout_members')).toEqual(control);
-    expect(memberNames(store, 'everyone')).toEqual(PEOPLE.filter((p) => !control.includes(p)));
+    const report = await evaluateSegments(store, [everyone], { now: NOW });
+    const ids = await Promise.all(PEOPLE.map((p) => idOf(store, p)));
+    const control = PEOPLE.filter((_, i) => inHoldout('everyone', ids[i]!, 0.4));
+    expect(await memberNames(store, 'everyone', 'segment_holdout_members')).toEqual(control);
+    expect(await memberNames(store, 'everyone')).toEqual(PEOPLE.filter((p) => !control.includes(p)));
     expect(report.segments[0]).toMatchObject({ size: 5 - control.length, control: control.length });
-    evaluateSegments(store, [everyone], { now: NOW });
-    expect(memberNames(store, 'everyone', 'segment_holdout_members')).toEqual(control);
+    await evaluateSegments(store, [everyone], { now: NOW });
+    expect(await memberNames(store, 'everyone', 'segment_holdout_members')).toEqual(control);
   });
 
   it('holds out the configured share of a large id range, evenly', () => {
@@ -141,12 +143,12 @@ describe('evaluating segments records membership over time', () => {
     expect(Math.abs(held / 100_000 - 0.1)).toBeLessThan(0.002);
   });
 
-  it('previews a count and a sample without saving anything', () => {
-    const store = fixtureStore();
-    const preview = previewSegment(store, 'buyers_30d', [buyers], { now: NOW, sample: 2 });
+  it('previews a count and a sample without saving anything', async () => {
+    const store = await fixtureStore();
+    const preview = await previewSegment(store, 'buyers_30d', [buyers], { now: NOW, sample: 2 });
     expect(preview.count).toBe(3);
     expect(preview.sample.map((s) => s.email)).toEqual(['ada@example.com', 'bob@example.com']);
-    expect(store.statement('SELECT COUNT(*) AS n FROM memberships').get()).toEqual({ n: 0 });
+    expect(await store.get('SELECT COUNT(*) AS n FROM memberships')).toEqual({ n: 0 });
   });
 });
 
@@ -159,31 +161,29 @@ describe('incremental evaluation', () => {
     { key: 'quiet_buyers', rule: { all: [{ in_segment: 'big' }, { not: { in_segment: 'engaged' } }] } },
   ];
 
-  it('gives the same membership and history as a full run after some contacts get new events', () => {
-    const incremental = fixtureStore();
-    const full = fixtureStore();
-    for (const store of [incremental, full]) evaluateSegments(store, segments, { now: NOW });
+  it('gives the same membership and history as a full run after some contacts get new events', async () => {
+    const incremental = await fixtureStore();
+    const full = await fixtureStore();
+    for (const store of [incremental, full]) await evaluateSegments(store, segments, { now: NOW });
     const news = () => [
       happened('cy', 'purchase', '2026-02-27T00:00:00Z', 150, { currency: 'EUR' }),
       happened('ada', 'email_open', '2026-02-28T00:00:00Z'),
       happened('bob', 'purchase', '2026-02-28T13:00:00Z', 90, { currency: 'EUR' }),
     ];
-    load(incremental, news());
-    load(full, news());
-    const touched = ['cy', 'ada', 'bob'].map((p) => idOf(incremental, p));
-    recomputeContacts(incremental, touched, { now: NOW, currency: CURRENCY });
-    evaluateSegments(incremental, segments, { now: NOW, contacts: touched });
-    computeFeatures(full, { now: NOW, currency: CURRENCY });
-    evaluateSegments(full, segments, { now: NOW });
-    const state = (store: Store) => ({
-      members: store.statement('SELECT segment_key, contact_id, entered_at FROM memberships ORDER BY 1, 2').all(),
-      history: store
-        .statement(
-          'SELECT segment_key, contact_id, segment_version, entered_at, exited_at FROM membership_history ORDER BY 1, 2, 4',
-        )
-        .all(),
+    await load(incremental, news());
+    await load(full, news());
+    const touched = await Promise.all(['cy', 'ada', 'bob'].map((p) => idOf(incremental, p)));
+    await recomputeContacts(incremental, touched, { now: NOW, currency: CURRENCY });
+    await evaluateSegments(incremental, segments, { now: NOW, contacts: touched });
+    await computeFeatures(full, { now: NOW, currency: CURRENCY });
+    await evaluateSegments(full, segments, { now: NOW });
+    const state = async (store: Store) => ({
+      members: await store.all('SELECT segment_key, contact_id, entered_at FROM memberships ORDER BY 1, 2'),
+      history: await store.all(
+        'SELECT segment_key, contact_id, segment_version, entered_at, exited_at FROM membership_history ORDER BY 1, 2, 4',
+      ),
     });
-    expect(state(incremental)).toEqual(state(full));
-    expect(memberNames(full, 'big')).toEqual(['ada', 'bob', 'cy']);
+    expect(await state(incremental)).toEqual(await state(full));
+    expect(await memberNames(full, 'big')).toEqual(['ada', 'bob', 'cy']);
   });
 });

@@ -9,8 +9,8 @@ const ENTRY = new Date('2026-01-01T00:00:00.000Z');
 const REPORT = new Date('2026-02-15T00:00:00.000Z'); // 45 days later: every 30-day window has ended
 const PEOPLE = 400;
 const stores: Store[] = [];
-afterEach(() => {
-  for (const s of stores.splice(0)) s.close();
+afterEach(async () => {
+  for (const s of stores.splice(0)) await s.close();
 });
 
 const at = (days: number): string => new Date(ENTRY.getTime() + days * 86_400_000).toISOString();
@@ -19,13 +19,13 @@ const at = (days: number): string => new Date(ENTRY.getTime() + days * 86_400_00
  * Person i buys (i % 4) times in the 30 days after entering, each for 10 + (i % 7) USD (rate 0.5), and person i with
  * i % 3 = 0 is active (opens an email) in the window; everyone also buys once on day 40, outside the window.
  */
-function world(): {
+async function world(): Promise<{
   store: Store;
   purchases: Map<number, number>;
   revenue: Map<number, number>;
   churned: Map<number, number>;
-} {
-  const store = tempStore();
+}> {
+  const store = await tempStore();
   stores.push(store);
   const records: (ContactRecord | EventRecord)[] = [];
   for (let i = 0; i < PEOPLE; i++)
@@ -35,15 +35,15 @@ function world(): {
       externalId: `p${i}`,
       traits: { email: `p${i}@example.com`, plan: 'pro' },
     });
-  loadPage(store, { connection: 'crm', stream: 'contacts', records, checkpoint: null, now: ENTRY });
-  evaluateSegments(store, [{ key: 'pro', rule: { trait: 'plan', eq: 'pro' }, holdout: 0.3 }], { now: ENTRY });
+  await loadPage(store, { connection: 'crm', stream: 'contacts', records, checkpoint: null, now: ENTRY });
+  await evaluateSegments(store, [{ key: 'pro', rule: { trait: 'plan', eq: 'pro' }, holdout: 0.3 }], { now: ENTRY });
   const events: EventRecord[] = [];
   const purchases = new Map<number, number>();
   const revenue = new Map<number, number>();
   const churned = new Map<number, number>();
   const ids = new Map(
     (
-      store.statement("SELECT external_id, contact_id FROM identities WHERE source = 'crm'").all() as {
+      (await store.all("SELECT external_id, contact_id FROM identities WHERE source = 'crm'")) as {
         external_id: string;
         contact_id: number;
       }[]
@@ -67,7 +67,7 @@ function world(): {
     revenue.set(id, (i % 4) * (10 + (i % 7)) * 0.5);
     churned.set(id, i % 4 === 0 && i % 3 !== 0 ? 1 : 0);
   }
-  loadPage(store, { connection: 'crm', stream: 'events', records: events, checkpoint: null, now: REPORT });
+  await loadPage(store, { connection: 'crm', stream: 'events', records: events, checkpoint: null, now: REPORT });
   return { store, purchases, revenue, churned };
 }
 
@@ -92,9 +92,9 @@ function reference(
 }
 
 describe('holdout report: treated against control over the days after entering', () => {
-  it('compares revenue per member with Welch’s t interval (scipy’s t quantile), leaving out purchases after the window', () => {
-    const { store, revenue } = world();
-    const r = holdoutReport(store, 'pro', {
+  it('compares revenue per member with Welch’s t interval (scipy’s t quantile), leaving out purchases after the window', async () => {
+    const { store, revenue } = await world();
+    const r = await holdoutReport(store, 'pro', {
       outcome: 'revenue',
       days: 30,
       now: REPORT,
@@ -113,25 +113,25 @@ describe('holdout report: treated against control over the days after entering',
     expect(r.difference?.high).toBeCloseTo(high, 8);
   });
 
-  it('compares purchases per member, and churn with Newcombe’s hybrid score interval', () => {
-    const { store, purchases, churned } = world();
-    const p = holdoutReport(store, 'pro', { outcome: 'purchases', days: 30, now: REPORT });
+  it('compares purchases per member, and churn with Newcombe’s hybrid score interval', async () => {
+    const { store, purchases, churned } = await world();
+    const p = await holdoutReport(store, 'pro', { outcome: 'purchases', days: 30, now: REPORT });
     const ps = split(purchases);
     const cs = split(churned);
     const [pl, ph] = reference('purchases', 'welch', ps);
     const [cl, ch] = reference('churn', 'newcombe', cs);
     expect(p.difference?.low).toBeCloseTo(pl, 8);
     expect(p.difference?.high).toBeCloseTo(ph, 8);
-    const c = holdoutReport(store, 'pro', { outcome: 'churn', days: 30, now: REPORT });
+    const c = await holdoutReport(store, 'pro', { outcome: 'churn', days: 30, now: REPORT });
     expect(c.method).toBe('newcombe');
     expect(c.treated.mean).toBeCloseTo(cs.treated.reduce((a, b) => a + b, 0) / cs.treated.length, 12);
     expect(c.difference?.low).toBeCloseTo(cl, 8);
     expect(c.difference?.high).toBeCloseTo(ch, 8);
   });
 
-  it('counts members whose window has not ended as pending, not as zero', () => {
-    const { store } = world();
-    const r = holdoutReport(store, 'pro', {
+  it('counts members whose window has not ended as pending, not as zero', async () => {
+    const { store } = await world();
+    const r = await holdoutReport(store, 'pro', {
       outcome: 'purchases',
       days: 30,
       now: new Date(ENTRY.getTime() + 10 * 86_400_000),

@@ -14,29 +14,28 @@ const PEOPLE = ['ada', 'bob', 'cy', 'dee', 'eve'];
 let store: Store;
 let names: Map<number, string>;
 
-beforeAll(() => {
-  store = tempStore();
-  load(store, fixtureRecords());
-  computeFeatures(store, {
+beforeAll(async () => {
+  store = await tempStore();
+  await load(store, fixtureRecords());
+  await computeFeatures(store, {
     now: NOW,
     currency: CURRENCY,
     features: { big_orders: { agg: 'count', event: 'purchase', where: { value: { gt: 40 } } } },
   });
-  names = new Map(PEOPLE.map((p) => [idOf(store, p), p]));
-  const insert = store.statement(
-    "INSERT INTO model_outputs (contact_id, model, output, value, label, computed_at) VALUES (?, ?, ?, ?, ?, '2026-03-01')",
-  );
-  insert.run(idOf(store, 'ada'), 'churn', 'risk', 0.8, null);
-  insert.run(idOf(store, 'bob'), 'churn', 'risk', 0.1, null);
-  insert.run(idOf(store, 'ada'), 'clusters', 'value', null, 'big spenders');
+  names = new Map(await Promise.all(PEOPLE.map(async (p): Promise<[number, string]> => [await idOf(store, p), p])));
+  const insert =
+    "INSERT INTO model_outputs (contact_id, model, output, value, label, computed_at) VALUES (?, ?, ?, ?, ?, '2026-03-01')";
+  await store.run(insert, [await idOf(store, 'ada'), 'churn', 'risk', 0.8, null]);
+  await store.run(insert, [await idOf(store, 'bob'), 'churn', 'risk', 0.1, null]);
+  await store.run(insert, [await idOf(store, 'ada'), 'clusters', 'value', null, 'big spenders']);
 });
 afterAll(() => store.close());
 
-function members(
+async function members(
   rule: RuleCondition,
   others: SegmentDefinition[] = [],
   extra: Partial<SegmentDefinition> = {},
-): string[] {
+): Promise<string[]> {
   const segments = [{ key: 'under_test', rule, ...extra }, ...others];
   const [compiled] = compileSegments(segments, {
     now: NOW,
@@ -44,7 +43,7 @@ function members(
     protectedAttributes: ['gender', 'age'],
   });
   if (!compiled) throw new Error('nothing compiled');
-  const rows = store.connection.prepare(compiled.sql).all(...compiled.params) as { contact_id: number }[];
+  const rows = (await store.all(compiled.sql, compiled.params)) as { contact_id: number }[];
   return rows.map((r) => names.get(r.contact_id) ?? String(r.contact_id)).sort();
 }
 
@@ -59,94 +58,101 @@ function issuesOf(segments: SegmentDefinition[], protectedAttributes = ['gender'
 }
 
 describe('comparisons on traits, features, scores and models (fixture at 2026-03-01)', () => {
-  it('eq, ne and in on traits; ne keeps contacts without the trait', () => {
-    expect(members({ trait: 'country', eq: 'FR' })).toEqual(['ada', 'cy']);
-    expect(members({ trait: 'country', ne: 'FR' })).toEqual(['bob', 'dee', 'eve']);
-    expect(members({ trait: 'plan', ne: 'pro' })).toEqual(['ada', 'bob', 'cy', 'eve']);
-    expect(members({ trait: 'country', in: ['DE', 'US'] })).toEqual(['bob', 'dee']);
+  it('eq, ne and in on traits; ne keeps contacts without the trait', async () => {
+    expect(await members({ trait: 'country', eq: 'FR' })).toEqual(['ada', 'cy']);
+    expect(await members({ trait: 'country', ne: 'FR' })).toEqual(['bob', 'dee', 'eve']);
+    expect(await members({ trait: 'plan', ne: 'pro' })).toEqual(['ada', 'bob', 'cy', 'eve']);
+    expect(await members({ trait: 'country', in: ['DE', 'US'] })).toEqual(['bob', 'dee']);
   });
 
-  it('contains (case-insensitive) and exists', () => {
-    expect(members({ trait: 'email', contains: 'BO' })).toEqual(['bob']);
-    expect(members({ trait: 'lifecycle_stage', exists: true })).toEqual(['bob']);
-    expect(members({ trait: 'lifecycle_stage', exists: false })).toEqual(['ada', 'cy', 'dee', 'eve']);
+  it('contains (case-insensitive) and exists', async () => {
+    expect(await members({ trait: 'email', contains: 'BO' })).toEqual(['bob']);
+    expect(await members({ trait: 'lifecycle_stage', exists: true })).toEqual(['bob']);
+    expect(await members({ trait: 'lifecycle_stage', exists: false })).toEqual(['ada', 'cy', 'dee', 'eve']);
   });
 
-  it('gt, gte, lt, lte and between on features', () => {
+  it('gt, gte, lt, lte and between on features', async () => {
     // monetary_all: ada 135, bob 30, cy 0, dee 60, eve 30
-    expect(members({ feature: 'monetary_all', gt: 60 })).toEqual(['ada']);
-    expect(members({ feature: 'monetary_all', gte: 60 })).toEqual(['ada', 'dee']);
-    expect(members({ feature: 'monetary_all', lt: 30 })).toEqual(['cy']);
-    expect(members({ feature: 'monetary_all', lte: 30 })).toEqual(['bob', 'cy', 'eve']);
-    expect(members({ feature: 'frequency_all', between: [1, 2] })).toEqual(['bob', 'dee', 'eve']);
-    expect(members({ feature: 'big_orders', gte: 3 })).toEqual(['ada']);
+    expect(await members({ feature: 'monetary_all', gt: 60 })).toEqual(['ada']);
+    expect(await members({ feature: 'monetary_all', gte: 60 })).toEqual(['ada', 'dee']);
+    expect(await members({ feature: 'monetary_all', lt: 30 })).toEqual(['cy']);
+    expect(await members({ feature: 'monetary_all', lte: 30 })).toEqual(['bob', 'cy', 'eve']);
+    expect(await members({ feature: 'frequency_all', between: [1, 2] })).toEqual(['bob', 'dee', 'eve']);
+    expect(await members({ feature: 'big_orders', gte: 3 })).toEqual(['ada']);
   });
 
-  it('within and before on a timestamp trait, with the boundary excluded from before', () => {
-    expect(members({ trait: 'created_at', within: '30d' })).toEqual(['cy']); // 2026-02-15
-    expect(members({ trait: 'created_at', before: '60d' })).toEqual(['ada']); // 2025-12-01
-    expect(members({ trait: 'created_at', before: '90d' })).toEqual([]); // exactly 90 days: not before
+  it('within and before on a timestamp trait, with the boundary excluded from before', async () => {
+    expect(await members({ trait: 'created_at', within: '30d' })).toEqual(['cy']); // 2026-02-15
+    expect(await members({ trait: 'created_at', before: '60d' })).toEqual(['ada']); // 2025-12-01
+    expect(await members({ trait: 'created_at', before: '90d' })).toEqual([]); // exactly 90 days: not before
   });
 
-  it('scores and model outputs', () => {
-    expect(members({ score: 'rfm_segment', eq: 'At Risk' })).toEqual(['ada', 'dee']);
-    expect(members({ score: 'rfm_recency', gte: 3 })).toEqual(['bob', 'eve']);
-    expect(members({ model: 'churn.risk', gt: 0.5 })).toEqual(['ada']);
-    expect(members({ model: 'churn.risk', lt: 0.5 })).toEqual(['bob']);
-    expect(members({ model: 'clusters', eq: 'big spenders' })).toEqual(['ada']);
+  it('scores and model outputs', async () => {
+    expect(await members({ score: 'rfm_segment', eq: 'At Risk' })).toEqual(['ada', 'dee']);
+    expect(await members({ score: 'rfm_recency', gte: 3 })).toEqual(['bob', 'eve']);
+    expect(await members({ model: 'churn.risk', gt: 0.5 })).toEqual(['ada']);
+    expect(await members({ model: 'churn.risk', lt: 0.5 })).toEqual(['bob']);
+    expect(await members({ model: 'clusters', eq: 'big spenders' })).toEqual(['ada']);
   });
 });
 
 describe('event conditions', () => {
-  it('counts events in a window', () => {
-    expect(members({ event: 'email_open', count: { gte: 2 }, within: '30d' })).toEqual(['ada']);
-    expect(members({ event: 'email_open', count: { lt: 2 }, within: '30d' })).toEqual(['bob', 'cy', 'dee', 'eve']);
-    expect(members({ event: 'purchase', within: '30d' })).toEqual(['ada', 'bob', 'eve']);
-    expect(members({ event: 'purchase', count: 0, within: '30d' })).toEqual(['cy', 'dee']);
-    expect(members({ event: 'purchase', count: { between: [2, 3] } })).toEqual(['dee']); // ada has 4 up to now
+  it('counts events in a window', async () => {
+    expect(await members({ event: 'email_open', count: { gte: 2 }, within: '30d' })).toEqual(['ada']);
+    expect(await members({ event: 'email_open', count: { lt: 2 }, within: '30d' })).toEqual([
+      'bob',
+      'cy',
+      'dee',
+      'eve',
+    ]);
+    expect(await members({ event: 'purchase', within: '30d' })).toEqual(['ada', 'bob', 'eve']);
+    expect(await members({ event: 'purchase', count: 0, within: '30d' })).toEqual(['cy', 'dee']);
+    expect(await members({ event: 'purchase', count: { between: [2, 3] } })).toEqual(['dee']); // ada has 4 up to now
   });
 
-  it('filters on properties and value, and `before`', () => {
+  it('filters on properties and value, and `before`', async () => {
     expect(
-      members({ event: 'email_open', count: 2, within: '7d', where: { campaign: { contains: 'SPRING' } } }),
+      await members({ event: 'email_open', count: 2, within: '7d', where: { campaign: { contains: 'SPRING' } } }),
     ).toEqual(['ada']);
-    expect(members({ event: 'email_open', where: { campaign: 'winter' } })).toEqual(['ada']);
-    expect(members({ event: 'purchase', where: { value: { gt: 40 } }, count: { gte: 3 } })).toEqual(['ada']); // 100, 50, 200; the 1000 is after now
-    expect(members({ event: 'purchase', before: '90d' })).toEqual(['ada', 'dee']);
-    expect(members({ event: 'purchase', where: { discount: { gt: 0 } } })).toEqual(['ada', 'dee']);
+    expect(await members({ event: 'email_open', where: { campaign: 'winter' } })).toEqual(['ada']);
+    expect(await members({ event: 'purchase', where: { value: { gt: 40 } }, count: { gte: 3 } })).toEqual(['ada']); // 100, 50, 200; the 1000 is after now
+    expect(await members({ event: 'purchase', before: '90d' })).toEqual(['ada', 'dee']);
+    expect(await members({ event: 'purchase', where: { discount: { gt: 0 } } })).toEqual(['ada', 'dee']);
   });
 });
 
 describe('groups and references', () => {
-  it('all, any and not', () => {
-    expect(members({ all: [{ trait: 'country', eq: 'FR' }, { event: 'purchase' }] })).toEqual(['ada']);
+  it('all, any and not', async () => {
+    expect(await members({ all: [{ trait: 'country', eq: 'FR' }, { event: 'purchase' }] })).toEqual(['ada']);
     expect(
-      members({
+      await members({
         any: [
           { trait: 'country', eq: 'DE' },
           { feature: 'frequency_all', gte: 4 },
         ],
       }),
     ).toEqual(['ada', 'bob']);
-    expect(members({ not: { trait: 'country', eq: 'FR' } })).toEqual(['bob', 'dee', 'eve']);
-    expect(members({ not: { feature: 'days_since_last_purchase', lt: 10 } })).toEqual(['cy', 'dee']); // cy has none: kept
+    expect(await members({ not: { trait: 'country', eq: 'FR' } })).toEqual(['bob', 'dee', 'eve']);
+    expect(await members({ not: { feature: 'days_since_last_purchase', lt: 10 } })).toEqual(['cy', 'dee']); // cy has none: kept
   });
 
-  it('in_segment inlines the other segment', () => {
+  it('in_segment inlines the other segment', async () => {
     const buyers: SegmentDefinition = { key: 'buyers', rule: { event: 'purchase' } };
-    expect(members({ all: [{ in_segment: 'buyers' }, { trait: 'country', eq: 'FR' }] }, [buyers])).toEqual(['ada']);
-    expect(members({ not: { in_segment: 'buyers' } }, [buyers])).toEqual(['cy']);
+    expect(await members({ all: [{ in_segment: 'buyers' }, { trait: 'country', eq: 'FR' }] }, [buyers])).toEqual([
+      'ada',
+    ]);
+    expect(await members({ not: { in_segment: 'buyers' } }, [buyers])).toEqual(['cy']);
   });
 });
 
 describe('values never become SQL', () => {
-  it('injection attempts in values match literally and change nothing', () => {
-    expect(members({ trait: 'country', eq: "FR' OR '1'='1" })).toEqual([]);
-    expect(members({ trait: 'country', eq: "FR'; DROP TABLE contacts; --" })).toEqual(['eve']);
-    expect(members({ trait: 'country', in: ["') OR 1=1 --", 'DE'] })).toEqual(['bob']);
-    expect(members({ event: 'email_open', where: { campaign: { contains: "%' OR 1=1 --" } } })).toEqual([]);
-    expect(members({ trait: 'country', contains: '; drop table' })).toEqual(['eve']);
-    expect((store.statement('SELECT COUNT(*) AS n FROM contacts').get() as { n: number }).n).toBe(5);
+  it('injection attempts in values match literally and change nothing', async () => {
+    expect(await members({ trait: 'country', eq: "FR' OR '1'='1" })).toEqual([]);
+    expect(await members({ trait: 'country', eq: "FR'; DROP TABLE contacts; --" })).toEqual(['eve']);
+    expect(await members({ trait: 'country', in: ["') OR 1=1 --", 'DE'] })).toEqual(['bob']);
+    expect(await members({ event: 'email_open', where: { campaign: { contains: "%' OR 1=1 --" } } })).toEqual([]);
+    expect(await members({ trait: 'country', contains: '; drop table' })).toEqual(['eve']);
+    expect(((await store.get('SELECT COUNT(*) AS n FROM contacts')) as { n: number }).n).toBe(5);
   });
 
   it('refuses field names that are not plain names', () => {
@@ -210,7 +216,7 @@ describe('mistakes are errors naming where they were written', () => {
     expect(issues).toContainEqual(expect.stringContaining('cycle: a -> b -> a'));
   });
 
-  it('refuses protected attributes unless allowed with a reason', () => {
+  it('refuses protected attributes unless allowed with a reason', async () => {
     expect(issuesOf([{ key: 'w', rule: { trait: 'Gender', eq: 'f' } }])).toEqual([
       expect.stringContaining('"Gender" is a protected attribute'),
     ]);
@@ -223,8 +229,8 @@ describe('mistakes are errors naming where they were written', () => {
         },
       ]),
     ).toEqual([]);
-    expect(members({ trait: 'gender', eq: 'f' }, [], { allow_protected_attributes: { gender: 'approved' } })).toEqual([
-      'ada',
-    ]);
+    expect(
+      await members({ trait: 'gender', eq: 'f' }, [], { allow_protected_attributes: { gender: 'approved' } }),
+    ).toEqual(['ada']);
   });
 });

@@ -20,12 +20,12 @@ beforeAll(async () => {
   const file = join(dir, 'segflow.yaml');
   writeFileSync(file, `segments:\n  - include: ${JSON.stringify(starter)}\n`);
   config = await loadConfig(file, { registry: builtinRegistry(), env: {} });
-  store = tempStore();
-  load(store, fixtureRecords());
-  computeFeatures(store, { now: NOW, currency: CURRENCY });
+  store = await tempStore();
+  await load(store, fixtureRecords());
+  await computeFeatures(store, { now: NOW, currency: CURRENCY });
 });
-afterAll(() => {
-  store.close();
+afterAll(async () => {
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -50,23 +50,27 @@ describe('starter segments', () => {
     expect(rfmNames.sort()).toEqual(RFM_SEGMENTS.map((s) => s.name).sort());
   });
 
-  it('compile and evaluate on the fixture with the expected members', () => {
-    const report = evaluateSegments(store, config.segments, {
+  it('compile and evaluate on the fixture with the expected members', async () => {
+    const report = await evaluateSegments(store, config.segments, {
       now: NOW,
       protectedAttributes: config.protected_attributes,
     });
     const size = (key: string) => report.segments.find((s) => s.key === key)?.size;
-    const members = (key: string) =>
+    const members = async (key: string) =>
       (
-        store.statement('SELECT contact_id FROM memberships WHERE segment_key = ? ORDER BY contact_id').all(key) as {
+        (await store.all('SELECT contact_id FROM memberships WHERE segment_key = ? ORDER BY contact_id', [key])) as {
           contact_id: number;
         }[]
       ).map((r) => r.contact_id);
-    expect(members('churned')).toEqual([idOf(store, 'dee')]); // last engaged 180 days ago
-    expect(members('new_customers')).toEqual([idOf(store, 'cy')]); // created 14 days ago
-    expect(members('price_sensitive')).toEqual([idOf(store, 'dee')]); // both purchases discounted
-    expect(members('rfm_at_risk')).toEqual([idOf(store, 'ada'), idOf(store, 'dee')].sort((a, b) => a - b));
-    expect(members('rfm_about_to_sleep')).toEqual([idOf(store, 'bob'), idOf(store, 'eve')].sort((a, b) => a - b));
+    expect(await members('churned')).toEqual([await idOf(store, 'dee')]); // last engaged 180 days ago
+    expect(await members('new_customers')).toEqual([await idOf(store, 'cy')]); // created 14 days ago
+    expect(await members('price_sensitive')).toEqual([await idOf(store, 'dee')]); // both purchases discounted
+    expect(await members('rfm_at_risk')).toEqual(
+      [await idOf(store, 'ada'), await idOf(store, 'dee')].sort((a, b) => a - b),
+    );
+    expect(await members('rfm_about_to_sleep')).toEqual(
+      [await idOf(store, 'bob'), await idOf(store, 'eve')].sort((a, b) => a - b),
+    );
     expect(size('high_value_at_risk')).toBe(0); // nobody spent 500 in the year
     expect(report.segments).toHaveLength(config.segments.length);
   });

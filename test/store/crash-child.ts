@@ -10,10 +10,10 @@ import { CONNECTION, PAGES, STREAM, checkpointAfter, generatedPage, nextPage } f
 const [file, pauseArg] = process.argv.slice(2);
 if (!file) throw new Error('usage: crash-child.ts <store file> [pause-at-page]');
 const pauseAt = pauseArg === undefined ? -1 : Number(pauseArg);
-const store = openStore(file);
+const store = await openStore(file);
 process.stdout.write('started\n');
-for (let page = nextPage(readCheckpoint(store, CONNECTION, STREAM)); page < PAGES; page++) {
-  loadPage(store, {
+for (let page = nextPage(await readCheckpoint(store, CONNECTION, STREAM)); page < PAGES; page++) {
+  await loadPage(store, {
     connection: CONNECTION,
     stream: STREAM,
     records: generatedPage(page),
@@ -27,5 +27,5 @@ for (let page = nextPage(readCheckpoint(store, CONNECTION, STREAM)); page < PAGE
   });
   process.stdout.write(`committed ${page}\n`);
 }
-store.close();
+await store.close();
 process.stdout.write('done\n');

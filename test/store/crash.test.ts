@@ -10,9 +10,9 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CHILD = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
 const NOW = new Date('2026-06-01T00:00:00Z');
 
-function loadFrom(store: Store, first: number): void {
+async function loadFrom(store: Store, first: number): Promise<void> {
   for (let page = first; page < PAGES; page++) {
-    loadPage(store, {
+    await loadPage(store, {
       connection: CONNECTION,
       stream: STREAM,
       records: generatedPage(page),
@@ -55,35 +55,35 @@ describe('a crash at any point loses and duplicates nothing', () => {
   /** digestAfter[k]: the digest of an uninterrupted load of the first k pages. */
   const digestAfter: string[] = [];
 
-  beforeAll(() => {
-    const store = openStore(join(dir, 'reference.db'));
-    digestAfter.push(storeDigest(store));
+  beforeAll(async () => {
+    const store = await openStore(join(dir, 'reference.db'));
+    digestAfter.push(await storeDigest(store));
     for (let page = 0; page < PAGES; page++) {
-      loadPage(store, {
+      await loadPage(store, {
         connection: CONNECTION,
         stream: STREAM,
         records: generatedPage(page),
         checkpoint: checkpointAfter(page),
         now: NOW,
       });
-      digestAfter.push(storeDigest(store));
+      digestAfter.push(await storeDigest(store));
     }
-    store.close();
+    await store.close();
   });
   afterAll(cleanup);
 
   /** Opens the killed store, checks it holds exactly its committed pages, resumes it, and checks the final content. */
-  function checkAndResume(file: string): number {
-    const store = openStore(file);
+  async function checkAndResume(file: string): Promise<number> {
+    const store = await openStore(file);
     try {
-      expect(store.statement('PRAGMA integrity_check').get()).toEqual({ integrity_check: 'ok' });
-      const next = nextPage(readCheckpoint(store, CONNECTION, STREAM));
-      expect(storeDigest(store)).toBe(digestAfter[next]);
-      loadFrom(store, next);
-      expect(storeDigest(store)).toBe(digestAfter[PAGES]);
+      expect(await store.get('PRAGMA integrity_check')).toEqual({ integrity_check: 'ok' });
+      const next = nextPage(await readCheckpoint(store, CONNECTION, STREAM));
+      expect(await storeDigest(store)).toBe(digestAfter[next]);
+      await loadFrom(store, next);
+      expect(await storeDigest(store)).toBe(digestAfter[PAGES]);
       return next;
     } finally {
-      store.close();
+      await store.close();
     }
   }
 
@@ -94,7 +94,7 @@ describe('a crash at any point loses and duplicates nothing', () => {
   it('killed after page 7 is written and before its commit, holds pages 0-6 and resumes to the full load', async () => {
     const file = join(dir, 'paused.db');
     expect(await runChild(file, { pauseAt: 7 })).toBe('SIGKILL');
-    expect(checkAndResume(file)).toBe(7);
+    expect(await checkAndResume(file)).toBe(7);
   });
 
   it(
@@ -108,7 +108,7 @@ describe('a crash at any point loses and duplicates nothing', () => {
       for (let run = 0; run < delays.length; run += 2) {
         const files = [run, run + 1].map((r) => join(dir, `random-${r}.db`));
         await Promise.all(files.map((file, i) => runChild(file, { delayMs: delays[run + i] ?? 0 })));
-        for (const file of files) resumedFrom.push(checkAndResume(file));
+        for (const file of files) resumedFrom.push(await checkAndResume(file));
       }
       // The kills landed at different pages (not all before the first page or after the last).
       expect(new Set(resumedFrom).size).toBeGreaterThan(3);

@@ -11,15 +11,15 @@ export function tempDir(): { dir: string; cleanup: () => void } {
 }
 
 /** A store in a fresh temp file; `close()` also removes the file. */
-export function tempStore(): Store & { file: string } {
+export async function tempStore(): Promise<Store & { file: string }> {
   const { dir, cleanup } = tempDir();
   const file = join(dir, 'segflow.db');
-  const store = openStore(file);
+  const store = await openStore(file);
   const close = store.close.bind(store);
   return Object.assign(store, {
     file,
-    close: () => {
-      close();
+    close: async () => {
+      await close();
       cleanup();
     },
   });
@@ -74,6 +74,6 @@ export function shuffle<T>(items: readonly T[], random: () => number): T[] {
   return out;
 }
 
-export function count(store: Store, table: string): number {
-  return (store.statement(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+export async function count(store: Store, table: string): Promise<number> {
+  return ((await store.get(`SELECT COUNT(*) AS n FROM ${table}`)) as { n: number }).n;
 }

@@ -19,12 +19,12 @@ import {
 } from '../../core/index.js';
 import { contact, count, event, tempDir } from './fixtures.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
+const cleanups: (() => void | Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
 });
-function open(file: string, more: Migration[] = []): Store {
-  const store = openStore(file, { migrations: [...migrations, ...more] });
+async function open(file: string, more: Migration[] = []): Promise<Store> {
+  const store = await openStore(file, { migrations: [...migrations, ...more] });
   cleanups.unshift(() => store.close());
   return store;
 }
@@ -42,10 +42,10 @@ const page1 = [
 ];
 
 describe('the store', () => {
-  it('creates every table on first open and records each migration once, in name order', () => {
+  it('creates every table on first open and records each migration once, in name order', async () => {
     const file = freshFile();
-    const store = open(file);
-    const applied = appliedMigrations(store);
+    const store = await open(file);
+    const applied = await appliedMigrations(store);
     expect(applied).toEqual(migrations.map((m) => m.name).sort());
     for (const table of [
       'contacts',
@@ -62,62 +62,62 @@ describe('the store', () => {
       'delivered_state',
       'suppressions',
     ]) {
-      expect(count(store, table)).toBe(0);
+      expect(await count(store, table)).toBe(0);
     }
-    expect(store.statement('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' });
-    expect(store.statement('PRAGMA foreign_keys').get()).toEqual({ foreign_keys: 1 });
+    expect(await store.get('PRAGMA journal_mode')).toEqual({ journal_mode: 'wal' });
+    expect(await store.get('PRAGMA foreign_keys')).toEqual({ foreign_keys: 1 });
   });
 
-  it('keeps its data on re-open and applies only migrations added since', () => {
+  it('keeps its data on re-open and applies only migrations added since', async () => {
     const file = freshFile();
-    const first = open(file);
-    loadPage(first, { connection: 'hubspot', stream: 'contacts', records: page1, checkpoint: { after: 'e2' } });
-    first.close();
+    const first = await open(file);
+    await loadPage(first, { connection: 'hubspot', stream: 'contacts', records: page1, checkpoint: { after: 'e2' } });
+    await first.close();
     cleanups.shift();
     const added: Migration = {
       name: '29990101T000000_contacts_score',
       up: () => 'ALTER TABLE contacts ADD COLUMN score REAL',
     };
-    const second = open(file, [added]);
-    expect(appliedMigrations(second)).toContain(added.name);
-    expect(count(second, 'contacts')).toBe(2);
-    expect(readCheckpoint(second, 'hubspot', 'contacts')).toEqual({ after: 'e2' });
-    second.close();
+    const second = await open(file, [added]);
+    expect(await appliedMigrations(second)).toContain(added.name);
+    expect(await count(second, 'contacts')).toBe(2);
+    expect(await readCheckpoint(second, 'hubspot', 'contacts')).toEqual({ after: 'e2' });
+    await second.close();
     cleanups.shift();
-    const third = open(file, [added]);
-    expect(appliedMigrations(third).filter((n) => n === added.name)).toHaveLength(1);
+    const third = await open(file, [added]);
+    expect((await appliedMigrations(third)).filter((n) => n === added.name)).toHaveLength(1);
   });
 
-  it('rolls back a migration that fails, leaving the store as it was', () => {
+  it('rolls back a migration that fails, leaving the store as it was', async () => {
     const file = freshFile();
-    open(file).close();
+    await (await open(file)).close();
     cleanups.shift();
     const broken: Migration = {
       name: '29990101T000000_broken',
       up: () => 'CREATE TABLE fine (x INTEGER); SELECT * FROM missing_table',
     };
-    expect(() => openStore(file, { migrations: [...migrations, broken] })).toThrow(/missing_table/);
-    const store = open(file);
-    expect(appliedMigrations(store)).not.toContain(broken.name);
-    expect(store.statement("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'fine'").get()).toEqual({ n: 0 });
+    await expect(openStore(file, { migrations: [...migrations, broken] })).rejects.toThrow(/missing_table/);
+    const store = await open(file);
+    expect(await appliedMigrations(store)).not.toContain(broken.name);
+    expect(await store.get("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'fine'")).toEqual({ n: 0 });
   });
 
-  it('loads a page idempotently: loading it again changes nothing', () => {
-    const store = open(freshFile());
-    const first = loadPage(store, { connection: 'hubspot', stream: 'contacts', records: page1, checkpoint: 1 });
+  it('loads a page idempotently: loading it again changes nothing', async () => {
+    const store = await open(freshFile());
+    const first = await loadPage(store, { connection: 'hubspot', stream: 'contacts', records: page1, checkpoint: 1 });
     expect(first).toMatchObject({ read: 4, inserted: 4, updated: 0, skipped: 0, merged: 0 });
-    const digest = storeDigest(store);
-    const again = loadPage(store, { connection: 'hubspot', stream: 'contacts', records: page1, checkpoint: 1 });
+    const digest = await storeDigest(store);
+    const again = await loadPage(store, { connection: 'hubspot', stream: 'contacts', records: page1, checkpoint: 1 });
     expect(again).toMatchObject({ read: 4, inserted: 0, updated: 0, skipped: 4, merged: 0 });
-    expect(storeDigest(store)).toBe(digest);
-    expect(count(store, 'events')).toBe(2);
+    expect(await storeDigest(store)).toBe(digest);
+    expect(await count(store, 'events')).toBe(2);
   });
 
-  it('commits nothing of a page whose commit fails, and keeps its per-row errors', () => {
-    const store = open(freshFile());
-    const runId = startRun(store, 'nightly');
+  it('commits nothing of a page whose commit fails, and keeps its per-row errors', async () => {
+    const store = await open(freshFile());
+    const runId = await startRun(store, 'nightly');
     const records = [...page1, event('hubspot', 'bad', { externalId: '1' }, 'email_open', 'yesterday')];
-    expect(() =>
+    await expect(
       loadPage(store, {
         connection: 'hubspot',
         stream: 'contacts',
@@ -128,11 +128,11 @@ describe('the store', () => {
           throw new Error('disk full');
         },
       }),
-    ).toThrow('disk full');
-    expect(count(store, 'contacts')).toBe(0);
-    expect(count(store, 'events')).toBe(0);
-    expect(readCheckpoint(store, 'hubspot', 'contacts')).toBeUndefined();
-    expect(readRunErrors(store, runId)).toEqual([
+    ).rejects.toThrow('disk full');
+    expect(await count(store, 'contacts')).toBe(0);
+    expect(await count(store, 'events')).toBe(0);
+    expect(await readCheckpoint(store, 'hubspot', 'contacts')).toBeUndefined();
+    expect(await readRunErrors(store, runId)).toEqual([
       {
         connection: 'hubspot',
         stream: 'contacts',
@@ -140,8 +140,8 @@ describe('the store', () => {
         reason: 'occurredAt "yesterday" is not a timestamp',
       },
     ]);
-    finishRun(store, runId, 'failed', { read: 5 }, 'disk full');
-    expect(readRun(store, runId)).toMatchObject({
+    await finishRun(store, runId, 'failed', { read: 5 }, 'disk full');
+    expect(await readRun(store, runId)).toMatchObject({
       job: 'nightly',
       status: 'failed',
       counts: { read: 5 },
@@ -149,28 +149,28 @@ describe('the store', () => {
     });
   });
 
-  it("is shared by two connections (as by two processes): each sees the other's commits", () => {
+  it("is shared by two connections (as by two processes): each sees the other's commits", async () => {
     const file = freshFile();
-    const a = open(file);
-    const b = open(file);
-    loadPage(a, { connection: 'hubspot', stream: 'contacts', records: page1.slice(0, 2), checkpoint: 1 });
-    loadPage(b, { connection: 'hubspot', stream: 'contacts', records: page1.slice(2), checkpoint: 2 });
-    expect(count(a, 'contacts')).toBe(2);
-    expect(count(a, 'events')).toBe(2);
-    expect(readCheckpoint(a, 'hubspot', 'contacts')).toBe(2);
-    expect(storeDigest(a)).toBe(storeDigest(b));
+    const a = await open(file);
+    const b = await open(file);
+    await loadPage(a, { connection: 'hubspot', stream: 'contacts', records: page1.slice(0, 2), checkpoint: 1 });
+    await loadPage(b, { connection: 'hubspot', stream: 'contacts', records: page1.slice(2), checkpoint: 2 });
+    expect(await count(a, 'contacts')).toBe(2);
+    expect(await count(a, 'events')).toBe(2);
+    expect(await readCheckpoint(a, 'hubspot', 'contacts')).toBe(2);
+    expect(await storeDigest(a)).toBe(await storeDigest(b));
   });
 
-  it('lets one holder at a time take a job lock until it expires', () => {
-    const store = open(freshFile());
+  it('lets one holder at a time take a job lock until it expires', async () => {
+    const store = await open(freshFile());
     const t0 = new Date('2026-01-01T00:00:00Z');
-    expect(acquireJobLock(store, 'nightly', 'worker-1', 60_000, t0)).toBe(true);
-    expect(acquireJobLock(store, 'nightly', 'worker-2', 60_000, new Date(t0.getTime() + 30_000))).toBe(false);
-    expect(heartbeatJobLock(store, 'nightly', 'worker-1', 60_000, new Date(t0.getTime() + 50_000))).toBe(true);
-    expect(acquireJobLock(store, 'nightly', 'worker-2', 60_000, new Date(t0.getTime() + 90_000))).toBe(false);
-    expect(acquireJobLock(store, 'nightly', 'worker-2', 60_000, new Date(t0.getTime() + 111_000))).toBe(true);
-    expect(heartbeatJobLock(store, 'nightly', 'worker-1', 60_000, new Date(t0.getTime() + 112_000))).toBe(false);
-    releaseJobLock(store, 'nightly', 'worker-2');
-    expect(acquireJobLock(store, 'nightly', 'worker-1', 60_000, new Date(t0.getTime() + 113_000))).toBe(true);
+    expect(await acquireJobLock(store, 'nightly', 'worker-1', 60_000, t0)).toBe(true);
+    expect(await acquireJobLock(store, 'nightly', 'worker-2', 60_000, new Date(t0.getTime() + 30_000))).toBe(false);
+    expect(await heartbeatJobLock(store, 'nightly', 'worker-1', 60_000, new Date(t0.getTime() + 50_000))).toBe(true);
+    expect(await acquireJobLock(store, 'nightly', 'worker-2', 60_000, new Date(t0.getTime() + 90_000))).toBe(false);
+    expect(await acquireJobLock(store, 'nightly', 'worker-2', 60_000, new Date(t0.getTime() + 111_000))).toBe(true);
+    expect(await heartbeatJobLock(store, 'nightly', 'worker-1', 60_000, new Date(t0.getTime() + 112_000))).toBe(false);
+    await releaseJobLock(store, 'nightly', 'worker-2');
+    expect(await acquireJobLock(store, 'nightly', 'worker-1', 60_000, new Date(t0.getTime() + 113_000))).toBe(true);
   });
 });

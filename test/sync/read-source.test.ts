@@ -13,9 +13,9 @@ const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 let dir: string;
 let store: Store;
 
-beforeEach(() => {
+beforeEach(async () => {
   dir = tempDir('segflow-read-');
-  store = openStore(join(dir, 'segflow.db'));
+  store = await openStore(join(dir, 'segflow.db'));
   const contacts = ['id,email,first_name,updated_at'];
   for (let i = 0; i < 25; i++)
     contacts.push(`c${i},person${i}@example.com,P${i},2024-01-${String(1 + (i % 28)).padStart(2, '0')}T00:00:00Z`);
@@ -62,8 +62,8 @@ describe('reading a source into the store', () => {
     ]);
     expect(outcomes[0]!.counts.inserted).toBe(25);
     expect(outcomes[1]!.counts.inserted).toBe(40);
-    expect(findContactsByEmail(store, 'person3@example.com')).toHaveLength(1);
-    expect(readCheckpoint(store, 'shop', 'events')).toMatchObject({ cursor: '2024-02-01T00:00:39.000Z' });
+    expect(await findContactsByEmail(store, 'person3@example.com')).toHaveLength(1);
+    expect(await readCheckpoint(store, 'shop', 'events')).toMatchObject({ cursor: '2024-02-01T00:00:39.000Z' });
   });
 
   it('gathers small pages into one commit that carries the newest checkpoint', async () => {
@@ -72,7 +72,7 @@ describe('reading a source into the store', () => {
       ['contacts', 1, 25],
       ['events', 1, 40],
     ]);
-    expect(readCheckpoint(store, 'shop', 'events')).toMatchObject({ cursor: '2024-02-01T00:00:39.000Z' });
+    expect(await readCheckpoint(store, 'shop', 'events')).toMatchObject({ cursor: '2024-02-01T00:00:39.000Z' });
   });
 
   it('a stream that fails midway keeps every record read before its last checkpoint', async () => {
@@ -101,15 +101,15 @@ describe('reading a source into the store', () => {
     expect(events).toMatchObject({ status: 'failed', error: 'connection reset' });
     expect(readBeforeFailure).toBeGreaterThan(0);
     expect(events.counts.inserted).toBe(readBeforeFailure);
-    expect(readCheckpoint(store, 'shop', 'events')).toBeDefined();
+    expect(await readCheckpoint(store, 'shop', 'events')).toBeDefined();
   });
 
   it('an unchanged incremental run changes nothing, and new rows come through on the next run', async () => {
     await readSource({ ...options(), mode: 'incremental' });
-    const before = storeDigest(store);
+    const before = await storeDigest(store);
     const again = await readSource({ ...options(), mode: 'incremental' });
     expect(again.every((o) => o.counts.inserted === 0)).toBe(true);
-    expect(storeDigest(store)).toBe(before);
+    expect(await storeDigest(store)).toBe(before);
 
     appendFileSync(
       join(dir, 'events.jsonl'),
@@ -224,7 +224,7 @@ describe('reading a source into the store', () => {
     ]);
     expect(fetched).toEqual(['second page 1', 'first page 2']);
     const order = (
-      store.connection.prepare('SELECT external_id FROM identities ORDER BY id').all() as { external_id: string }[]
+      (await store.all('SELECT external_id FROM identities ORDER BY id')) as { external_id: string }[]
     ).map((r) => r.external_id);
     expect(order).toEqual(['first-0', 'first-1', 'second-0']);
   });

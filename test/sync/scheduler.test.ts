@@ -171,9 +171,9 @@ jobs:
     } finally {
       await Promise.all(schedulers.map((s) => s.stop()));
     }
-    const store = openStore(config.store.path);
-    const runs = listRuns(store, { job: 'nightly', limit: 100 }).reverse();
-    store.close();
+    const store = await openStore(config.store.path);
+    const runs = (await listRuns(store, { job: 'nightly', limit: 100 })).reverse();
+    await store.close();
     expect(runs.length).toBe(results.filter((r) => r.status !== 'locked').length);
     for (const [i, run] of runs.entries()) {
       expect(run.status).toBe('succeeded');

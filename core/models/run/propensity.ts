@@ -5,7 +5,7 @@
  * so nothing is learnt from the future. Rows are ordered by cutoff: the oldest 70% train, the latest 30% are the
  * holdout that AUC and calibration are reported on. Current contacts are scored with features at `now`.
  */
-import type { Store } from '../../store/store.js';
+import type { Queryable } from '../../store/store.js';
 import {
   brierScore,
   calibrationTable,
@@ -145,12 +145,12 @@ export interface PropensityRows {
   outcomes: Float64Array;
 }
 
-function readEvents(
-  store: Store,
+async function readEvents(
+  store: Queryable,
   now: Date,
   currency: { reporting: string; rates?: Record<string, number> } | undefined,
   ids?: readonly number[],
-): Map<number, StoredEvent[]> {
+): Promise<Map<number, StoredEvent[]>> {
   const reporting = currency?.reporting ?? 'USD';
   const rates = new Map<string, number>([[reporting, 1], ...Object.entries(currency?.rates ?? {})]);
   const sql = `SELECT e.contact_id, e.type, e.occurred_at, e.value, json_extract(e.properties, '$.currency') AS currency FROM events e
@@ -158,23 +158,24 @@ function readEvents(
     WHERE e.occurred_at <= ${store.dialect.placeholder(1)} ORDER BY e.contact_id, e.occurred_at`;
   const params = ids === undefined ? [now.toISOString()] : [now.toISOString(), JSON.stringify(ids)];
   const byContact = new Map<number, StoredEvent[]>();
-  for (const raw of store.statement(sql).iterate(...params)) {
-    const r = raw as {
-      contact_id: number;
-      type: string;
-      occurred_at: string;
-      value: number | null;
-      currency: string | null;
-    };
-    let list = byContact.get(r.contact_id);
-    if (!list) byContact.set(r.contact_id, (list = []));
-    const rate = r.type === 'purchase' ? rates.get(r.currency ?? reporting) : undefined;
-    list.push({
-      type: r.type,
-      at: Date.parse(r.occurred_at),
-      money: r.value === null || rate === undefined ? null : r.value * rate,
-    });
-  }
+  for await (const batch of store.iterate(sql, params))
+    for (const raw of batch) {
+      const r = raw as {
+        contact_id: number;
+        type: string;
+        occurred_at: string;
+        value: number | null;
+        currency: string | null;
+      };
+      let list = byContact.get(r.contact_id);
+      if (!list) byContact.set(r.contact_id, (list = []));
+      const rate = r.type === 'purchase' ? rates.get(r.currency ?? reporting) : undefined;
+      list.push({
+        type: r.type,
+        at: Date.parse(r.occurred_at),
+        money: r.value === null || rate === undefined ? null : r.value * rate,
+      });
+    }
   return byContact;
 }
 
@@ -182,15 +183,15 @@ function readEvents(
  * Builds snapshot rows at the given cutoffs (ms): a contact is in a snapshot when it has an event by the cutoff (for
  * churn, a purchase); the outcome looks at (cutoff, cutoff + horizon]. With `withOutcome` false, outcomes are 0.
  */
-export function propensityRows(
-  store: Store,
+export async function propensityRows(
+  store: Queryable,
   settings: Pick<PropensitySettings, 'features' | 'outcome' | 'horizon_days'>,
   cutoffs: readonly number[],
   now: Date,
   currency: { reporting: string; rates?: Record<string, number> } | undefined,
   ids?: readonly number[],
-): PropensityRows {
-  const byContact = readEvents(store, now, currency, ids);
+): Promise<PropensityRows> {
+  const byContact = await readEvents(store, now, currency, ids);
   const horizon = settings.horizon_days * DAY;
   const contacts: number[] = [];
   const at: number[] = [];
@@ -236,25 +237,25 @@ export function checkPropensityFeatures(name: string, features: readonly string[
 }
 
 /** Trains on the time-ordered 70% of snapshot rows, reports on the latest 30%, and scores the base at `now`. */
-export function fitPropensityModel(
-  store: Store,
+export async function fitPropensityModel(
+  store: Queryable,
   name: string,
   settings: PropensitySettings,
   now: Date,
   currency: { reporting: string; rates?: Record<string, number> } | undefined,
-): {
+): Promise<{
   ids: number[];
   outputs: OutputColumn[];
   metrics: PropensityMetrics;
   saved: SavedPropensityModel;
   summary: string;
-} {
+}> {
   checkPropensityFeatures(name, settings.features);
   const cutoffs = Array.from(
     { length: settings.snapshots },
     (_, j) => now.getTime() - (settings.snapshots - j) * settings.horizon_days * DAY,
   );
-  const rows = propensityRows(store, settings, cutoffs, now, currency);
+  const rows = await propensityRows(store, settings, cutoffs, now, currency);
   const n = rows.outcomes.length;
   const trainRows = Math.floor(0.7 * n);
   if (trainRows < 2 || n - trainRows < 1)
@@ -278,7 +279,7 @@ export function fitPropensityModel(
     coefficients: model.coefficients,
     intercept: model.intercept,
   };
-  const current = scorePropensity(store, saved, settings.features, now, currency);
+  const current = await scorePropensity(store, saved, settings.features, now, currency);
   const metrics: PropensityMetrics = {
     outcome: settings.outcome,
     horizonDays: settings.horizon_days,
@@ -314,15 +315,15 @@ export function fitPropensityModel(
 }
 
 /** Scores contacts (all with an event by `now`, or the given ones) with a saved propensity model. */
-export function scorePropensity(
-  store: Store,
+export async function scorePropensity(
+  store: Queryable,
   saved: SavedPropensityModel,
   features: readonly string[],
   now: Date,
   currency: { reporting: string; rates?: Record<string, number> } | undefined,
   ids?: readonly number[],
-): { ids: number[]; outputs: OutputColumn[] } {
-  const rows = propensityRows(
+): Promise<{ ids: number[]; outputs: OutputColumn[] }> {
+  const rows = await propensityRows(
     store,
     { features: [...features], outcome: saved.outcome, horizon_days: saved.horizonDays },
     [now.getTime()],

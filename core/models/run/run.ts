@@ -1,5 +1,5 @@
 /** Running the config's models over the store: each one fitted, its outputs written and its run recorded. */
-import type { Store } from '../../store/store.js';
+import type { Queryable } from '../../store/store.js';
 import { clusterChanges, fitClusterModel } from './cluster.js';
 import { fitChurnModel } from './churn.js';
 import { fitPropensityModel } from './propensity.js';
@@ -41,11 +41,17 @@ interface Fitted {
   changed?: number;
 }
 
-function fit(store: Store, name: string, settings: ModelSettings, options: RunModelsOptions, now: Date): Fitted {
+async function fit(
+  store: Queryable,
+  name: string,
+  settings: ModelSettings,
+  options: RunModelsOptions,
+  now: Date,
+): Promise<Fitted> {
   if (settings.kind === 'kmeans' || settings.kind === 'dbscan' || settings.kind === 'hierarchical') {
-    const rows = readFeatures(store, name, settings.features, settings.fill);
+    const rows = await readFeatures(store, name, settings.features, settings.fill);
     const outcome = fitClusterModel(name, settings, rows);
-    const changes = clusterChanges(rows.ids, outcome.labels, readLabels(store, name, 'cluster'));
+    const changes = clusterChanges(rows.ids, outcome.labels, await readLabels(store, name, 'cluster'));
     const m = outcome.metrics;
     const how = m.choice
       ? ` (${m.choice.reasons[m.choice.reasons.length - 1] ?? ''})`
@@ -62,10 +68,10 @@ function fit(store: Store, name: string, settings: ModelSettings, options: RunMo
     };
   }
   if (settings.kind === 'propensity') {
-    const outcome = fitPropensityModel(store, name, settings, now, options.currency);
+    const outcome = await fitPropensityModel(store, name, settings, now, options.currency);
     return { ...outcome, metrics: { ...outcome.metrics }, summary: outcome.summary };
   }
-  const outcome = fitChurnModel(name, settings, readPurchases(store, now, options.currency), now);
+  const outcome = fitChurnModel(name, settings, await readPurchases(store, now, options.currency), now);
   return {
     ...outcome,
     metrics: { ...outcome.metrics },
@@ -85,11 +91,11 @@ function fit(store: Store, name: string, settings: ModelSettings, options: RunMo
  * const reports = runModels(store, config.models, { now: new Date('2026-06-30T00:00:00Z') });
  * // [{ model: 'clusters', kind: 'kmeans', status: 'succeeded', contacts: 4211, changed: 37, summary: 'kmeans k = 4 …' }, …]
  */
-export function runModels(
-  store: Store,
+export async function runModels(
+  store: Queryable,
   models: Record<string, unknown>,
   options: RunModelsOptions = {},
-): ModelRunReport[] {
+): Promise<ModelRunReport[]> {
   const now = options.now ?? new Date();
   const names = options.only ?? Object.keys(models);
   for (const name of names)
@@ -100,12 +106,12 @@ export function runModels(
   const settings = names.map((name) => [name, parseModelSettings(name, models[name])] as const);
   const reports: ModelRunReport[] = [];
   for (const [name, s] of settings) {
-    const run = startModelRun(store, name, s.kind, s, now, new Date());
+    const run = await startModelRun(store, name, s.kind, s, now, new Date());
     try {
-      const fitted = fit(store, name, s, options, now);
-      store.transaction(() => {
-        writeOutputs(store, name, run, fitted.ids, fitted.outputs, now, true);
-        finishModelRun(store, run.id, {
+      const fitted = await fit(store, name, s, options, now);
+      await store.transaction(async (tx) => {
+        await writeOutputs(tx, name, run, fitted.ids, fitted.outputs, now, true);
+        await finishModelRun(tx, run.id, {
           contacts: fitted.ids.length,
           metrics: fitted.metrics,
           saved: fitted.saved,
@@ -125,7 +131,7 @@ export function runModels(
       reports.push(report);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      failModelRun(store, run.id, message, new Date());
+      await failModelRun(store, run.id, message, new Date());
       reports.push({
         model: name,
         kind: s.kind,

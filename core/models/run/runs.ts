@@ -1,5 +1,5 @@
 /** The record of model runs (`model_runs`): writing one as it starts and finishes, listing and reading them back. */
-import type { Store } from '../../store/store.js';
+import type { Queryable } from '../../store/store.js';
 
 export type ModelRunStatus = 'running' | 'succeeded' | 'failed';
 
@@ -65,14 +65,18 @@ function summary(row: Row): ModelRunSummary {
  * @example
  * listModelRuns(store, { model: 'clusters' }); // [{ id: 7, model: 'clusters', kind: 'kmeans', version: 3, status: 'succeeded', … }]
  */
-export function listModelRuns(store: Store, options: { model?: string; limit?: number } = {}): ModelRunSummary[] {
+export async function listModelRuns(
+  store: Queryable,
+  options: { model?: string; limit?: number } = {},
+): Promise<ModelRunSummary[]> {
   const limit = options.limit ?? 100;
   const rows = (
     options.model === undefined
-      ? store.statement(`SELECT ${SUMMARY_COLUMNS} FROM model_runs ORDER BY id DESC LIMIT ?`).all(limit)
-      : store
-          .statement(`SELECT ${SUMMARY_COLUMNS} FROM model_runs WHERE model = ? ORDER BY id DESC LIMIT ?`)
-          .all(options.model, limit)
+      ? await store.all(`SELECT ${SUMMARY_COLUMNS} FROM model_runs ORDER BY id DESC LIMIT ?`, [limit])
+      : await store.all(`SELECT ${SUMMARY_COLUMNS} FROM model_runs WHERE model = ? ORDER BY id DESC LIMIT ?`, [
+          options.model,
+          limit,
+        ])
   ) as Row[];
   return rows.map(summary);
 }
@@ -84,20 +88,21 @@ export function listModelRuns(store: Store, options: { model?: string; limit?: n
  * const run = readModelRun(store, 7);
  * run?.metrics.choice; // { k: 4, elbow: 4, bestSilhouette: 4, reasons: [...] }
  */
-export function readModelRun(store: Store, id: number): ModelRun | null {
-  const row = store
-    .statement(`SELECT ${SUMMARY_COLUMNS}, params, metrics, saved FROM model_runs WHERE id = ?`)
-    .get(id) as Row | undefined;
+export async function readModelRun(store: Queryable, id: number): Promise<ModelRun | null> {
+  const row = (await store.get(`SELECT ${SUMMARY_COLUMNS}, params, metrics, saved FROM model_runs WHERE id = ?`, [
+    id,
+  ])) as Row | undefined;
   if (!row) return null;
   return { ...summary(row), params: parse(row.params), metrics: parse(row.metrics), saved: parse(row.saved) };
 }
 
 /** The newest succeeded run of a model (the one whose outputs are in the store), or null. */
-export function latestModelRun(store: Store, model: string): ModelRun | null {
-  const row = store
-    .statement("SELECT id FROM model_runs WHERE model = ? AND status = 'succeeded' ORDER BY id DESC LIMIT 1")
-    .get(model) as { id: number } | undefined;
-  return row ? readModelRun(store, row.id) : null;
+export async function latestModelRun(store: Queryable, model: string): Promise<ModelRun | null> {
+  const row = (await store.get(
+    "SELECT id FROM model_runs WHERE model = ? AND status = 'succeeded' ORDER BY id DESC LIMIT 1",
+    [model],
+  )) as { id: number } | undefined;
+  return row ? await readModelRun(store, row.id) : null;
 }
 
 function parse(text: string | undefined): Record<string, unknown> {
@@ -105,48 +110,48 @@ function parse(text: string | undefined): Record<string, unknown> {
 }
 
 /** Records a run as started and returns its id and version (the model's previous version + 1). */
-export function startModelRun(
-  store: Store,
+export async function startModelRun(
+  store: Queryable,
   model: string,
   kind: string,
   params: unknown,
   scoredAt: Date,
   startedAt: Date,
-): { id: number; version: number } {
-  return store.transaction(() => {
-    const last = store.statement('SELECT MAX(version) AS v FROM model_runs WHERE model = ?').get(model) as {
+): Promise<{ id: number; version: number }> {
+  return await store.transaction(async (tx) => {
+    const last = (await tx.get('SELECT MAX(version) AS v FROM model_runs WHERE model = ?', [model])) as {
       v: number | null;
     };
     const version = (last.v ?? 0) + 1;
-    const result = store
-      .statement(
-        "INSERT INTO model_runs (model, kind, version, status, started_at, scored_at, params) VALUES (?, ?, ?, 'running', ?, ?, ?)",
-      )
-      .run(model, kind, version, startedAt.toISOString(), scoredAt.toISOString(), JSON.stringify(params));
+    const result = await tx.run(
+      "INSERT INTO model_runs (model, kind, version, status, started_at, scored_at, params) VALUES (?, ?, ?, 'running', ?, ?, ?)",
+      [model, kind, version, startedAt.toISOString(), scoredAt.toISOString(), JSON.stringify(params)],
+    );
     return { id: Number(result.lastInsertRowid), version };
   });
 }
 
-export function finishModelRun(
-  store: Store,
+export async function finishModelRun(
+  store: Queryable,
   id: number,
   outcome: { contacts: number; metrics: unknown; saved: unknown; finishedAt: Date },
-): void {
-  store
-    .statement(
-      "UPDATE model_runs SET status = 'succeeded', finished_at = ?, contacts = ?, metrics = ?, saved = ? WHERE id = ?",
-    )
-    .run(
+): Promise<void> {
+  await store.run(
+    "UPDATE model_runs SET status = 'succeeded', finished_at = ?, contacts = ?, metrics = ?, saved = ? WHERE id = ?",
+    [
       outcome.finishedAt.toISOString(),
       outcome.contacts,
       JSON.stringify(outcome.metrics),
       JSON.stringify(outcome.saved),
       id,
-    );
+    ],
+  );
 }
 
-export function failModelRun(store: Store, id: number, error: string, finishedAt: Date): void {
-  store
-    .statement("UPDATE model_runs SET status = 'failed', finished_at = ?, error = ? WHERE id = ?")
-    .run(finishedAt.toISOString(), error, id);
+export async function failModelRun(store: Queryable, id: number, error: string, finishedAt: Date): Promise<void> {
+  await store.run("UPDATE model_runs SET status = 'failed', finished_at = ?, error = ? WHERE id = ?", [
+    finishedAt.toISOString(),
+    error,
+    id,
+  ]);
 }

@@ -1,5 +1,5 @@
 /** Scoring new and changed contacts with a model's latest saved run, without refitting (the real-time path). */
-import type { Store } from '../../store/store.js';
+import type { Queryable } from '../../store/store.js';
 import { assignClusters } from '../kmeans/index.js';
 import { churnSummary, scoreChurn, type SavedChurnModel } from './churn.js';
 import type { SavedClusterModel } from './cluster.js';
@@ -35,13 +35,13 @@ export interface ScoreOptions {
  * recomputeContacts(store, [42, 43], { now });
  * scoreContacts(store, 'clusters', [42, 43]); // [{ contactId: 42, value: 2, label: 'High-Value Frequent', version: 3 }, …]
  */
-export function scoreContacts(
-  store: Store,
+export async function scoreContacts(
+  store: Queryable,
   model: string,
   contactIds: readonly number[],
   options: ScoreOptions = {},
-): ContactScore[] {
-  const run = latestModelRun(store, model);
+): Promise<ContactScore[]> {
+  const run = await latestModelRun(store, model);
   if (!run) throw new Error(`model "${model}" has no successful run to score with (run the models first)`);
   const now = options.now ?? new Date();
   let ids: number[];
@@ -49,7 +49,7 @@ export function scoreContacts(
   let outputs: Parameters<typeof writeOutputs>[4];
   if (run.kind === 'kmeans' || run.kind === 'hierarchical') {
     const saved = run.saved as unknown as SavedClusterModel;
-    const rows = readFeatures(store, model, saved.features, saved.fill, contactIds);
+    const rows = await readFeatures(store, model, saved.features, saved.fill, contactIds);
     const clusters = assignClusters(saved, rows.columns);
     ids = rows.ids;
     const labels = Array.from(clusters, (c) => saved.names[c] ?? String(c));
@@ -64,7 +64,7 @@ export function scoreContacts(
     const saved = run.saved as unknown as SavedChurnModel;
     const wanted = new Set(contactIds);
     const { ids: customers, summary } = churnSummary(
-      readPurchases(store, now, options.currency).filter((p) => wanted.has(p.contact)),
+      (await readPurchases(store, now, options.currency)).filter((p) => wanted.has(p.contact)),
       now,
     );
     ids = customers;
@@ -78,7 +78,7 @@ export function scoreContacts(
     }));
   } else if (run.kind === 'propensity') {
     const saved = run.saved as unknown as SavedPropensityModel;
-    const scored = scorePropensity(store, saved, saved.preparation.features, now, options.currency, contactIds);
+    const scored = await scorePropensity(store, saved, saved.preparation.features, now, options.currency, contactIds);
     ids = scored.ids;
     outputs = scored.outputs;
     const values = outputs[0]?.values ?? [];
@@ -88,9 +88,9 @@ export function scoreContacts(
       `model "${model}" is a ${run.kind} model, which cannot score new contacts without a refit (DBSCAN has no centroids to assign to); run the models again`,
     );
   }
-  store.transaction(() => {
-    writeOutputs(store, model, run, contactIds, [], now, false);
-    writeOutputs(store, model, run, ids, outputs, now, false);
+  await store.transaction(async (tx) => {
+    await writeOutputs(tx, model, run, contactIds, [], now, false);
+    await writeOutputs(tx, model, run, ids, outputs, now, false);
   });
   return scores;
 }

@@ -1,7 +1,7 @@
 /** What model runs read from the store (features, purchases) and write to it (`model_outputs`). */
 import { FEATURE_COLUMNS } from '../../features/catalog.js';
 import { propertyPath } from '../../features/filters.js';
-import type { Store } from '../../store/store.js';
+import type { Queryable } from '../../store/store.js';
 import type { Columns } from '../prepare/index.js';
 
 const NUMERIC_FEATURES = new Set(FEATURE_COLUMNS.filter((c) => c.type !== 'text').map((c) => c.name));
@@ -28,21 +28,19 @@ function featureSql(name: string, model: string): string {
  * Reads features from `contact_features` (built-in columns, or expression features from config by name), for every
  * contact or the given ones.
  */
-export function readFeatures(
-  store: Store,
+export async function readFeatures(
+  store: Queryable,
   model: string,
   features: readonly string[],
   fill: Record<string, number>,
   ids?: readonly number[],
-): FeatureRows {
+): Promise<FeatureRows> {
   const select = features.map((f, i) => `${featureSql(f, model)} AS v${i}`).join(', ');
   const custom = features.filter((f) => !NUMERIC_FEATURES.has(f));
   if (custom.length > 0) {
-    const present = store
-      .statement(
-        `SELECT ${custom.map((f) => `MAX(json_type(custom, ${propertyPath(f)}) IS NOT NULL) AS "${f}"`).join(', ')} FROM contact_features`,
-      )
-      .get() as Record<string, number | null>;
+    const present = (await store.get(
+      `SELECT ${custom.map((f) => `MAX(json_type(custom, ${propertyPath(f)}) IS NOT NULL) AS "${f}"`).join(', ')} FROM contact_features`,
+    )) as Record<string, number | null>;
     const missing = custom.filter((f) => !present[f]);
     if (missing.length > 0) {
       throw new Error(
@@ -52,12 +50,11 @@ export function readFeatures(
   }
   const rows = (
     ids === undefined
-      ? store.statement(`SELECT f.contact_id AS id, ${select} FROM contact_features f ORDER BY f.contact_id`).all()
-      : store
-          .statement(
-            `SELECT f.contact_id AS id, ${select} FROM contact_features f JOIN ${store.dialect.jsonArrayRows(1)} j ON j.value = f.contact_id ORDER BY f.contact_id`,
-          )
-          .all(JSON.stringify(ids))
+      ? await store.all(`SELECT f.contact_id AS id, ${select} FROM contact_features f ORDER BY f.contact_id`)
+      : await store.all(
+          `SELECT f.contact_id AS id, ${select} FROM contact_features f JOIN ${store.dialect.jsonArrayRows(1)} j ON j.value = f.contact_id ORDER BY f.contact_id`,
+          [JSON.stringify(ids)],
+        )
   ) as Record<string, number | null>[];
   const kept: number[] = [];
   const values: number[][] = features.map(() => []);
@@ -100,30 +97,29 @@ export interface OutputRun {
  * With `replace`, every earlier output of the model goes first (a full run); otherwise only these contacts' rows are
  * replaced (scoring a few contacts).
  */
-export function writeOutputs(
-  store: Store,
+export async function writeOutputs(
+  store: Queryable,
   model: string,
   run: OutputRun,
   ids: readonly number[],
   outputs: readonly OutputColumn[],
   computedAt: Date,
   replace: boolean,
-): void {
+): Promise<void> {
   const at = computedAt.toISOString();
-  if (replace) store.statement('DELETE FROM model_outputs WHERE model = ?').run(model);
+  if (replace) await store.run('DELETE FROM model_outputs WHERE model = ?', [model]);
   else {
-    const remove = store.statement('DELETE FROM model_outputs WHERE model = ? AND contact_id = ?');
-    for (const id of ids) remove.run(model, id);
+    const remove = 'DELETE FROM model_outputs WHERE model = ? AND contact_id = ?';
+    for (const id of ids) await store.run(remove, [model, id]);
   }
-  const insert = store.statement(
-    'INSERT INTO model_outputs (contact_id, model, output, value, label, computed_at, model_version, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-  );
+  const insert =
+    'INSERT INTO model_outputs (contact_id, model, output, value, label, computed_at, model_version, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)';
   for (const column of outputs)
-    ids.forEach((id, i) => {
+    for (const [i, id] of ids.entries()) {
       const value = column.values[i] ?? null;
       const label = column.labels?.[i] ?? null;
-      if (value === null && label === null) return;
-      insert.run(
+      if (value === null && label === null) continue;
+      await store.run(insert, [
         id,
         model,
         column.output,
@@ -132,15 +128,16 @@ export function writeOutputs(
         at,
         run.version,
         run.id,
-      );
-    });
+      ]);
+    }
 }
 
 /** Labels of one output of a model by contact (the previous run's clusters, to count who moved). */
-export function readLabels(store: Store, model: string, output: string): Map<number, string | null> {
-  const rows = store
-    .statement('SELECT contact_id, label FROM model_outputs WHERE model = ? AND output = ?')
-    .all(model, output) as { contact_id: number; label: string | null }[];
+export async function readLabels(store: Queryable, model: string, output: string): Promise<Map<number, string | null>> {
+  const rows = (await store.all('SELECT contact_id, label FROM model_outputs WHERE model = ? AND output = ?', [
+    model,
+    output,
+  ])) as { contact_id: number; label: string | null }[];
   return new Map(rows.map((r) => [r.contact_id, r.label]));
 }
 
@@ -155,18 +152,17 @@ export interface StoredPurchase {
  * Purchase events up to `now` (inclusive), values converted to the reporting currency with the config's rates (a
  * purchase without a currency is in the reporting currency).
  */
-export function readPurchases(
-  store: Store,
+export async function readPurchases(
+  store: Queryable,
   now: Date,
   currency: { reporting: string; rates?: Record<string, number> } | undefined,
-): StoredPurchase[] {
+): Promise<StoredPurchase[]> {
   const reporting = currency?.reporting ?? 'USD';
   const rates = new Map<string, number>([[reporting, 1], ...Object.entries(currency?.rates ?? {})]);
-  const rows = store
-    .statement(
-      "SELECT contact_id, occurred_at, value, json_extract(properties, '$.currency') AS currency FROM events WHERE type = 'purchase' AND occurred_at <= ? ORDER BY contact_id, occurred_at",
-    )
-    .all(now.toISOString()) as {
+  const rows = (await store.all(
+    "SELECT contact_id, occurred_at, value, json_extract(properties, '$.currency') AS currency FROM events WHERE type = 'purchase' AND occurred_at <= ? ORDER BY contact_id, occurred_at",
+    [now.toISOString()],
+  )) as {
     contact_id: number;
     occurred_at: string;
     value: number | null;

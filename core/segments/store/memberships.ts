@@ -1,4 +1,4 @@
-import type { Store } from '../../store/store.js';
+import type { Queryable } from '../../store/store.js';
 
 /** A stored version of a segment's definition. */
 export interface SegmentDefinitionRow {
@@ -21,31 +21,36 @@ export interface Membership {
  * @example
  * const version = saveSegmentDefinition(store, 'vip', { rule: { trait: 'lifecycle_stage', eq: 'customer' } });
  */
-export function saveSegmentDefinition(
-  store: Store,
+export async function saveSegmentDefinition(
+  store: Queryable,
   key: string,
   definition: unknown,
   now = new Date().toISOString(),
-): number {
-  return store.transaction(() => {
-    const latest = latestSegmentDefinition(store, key);
+): Promise<number> {
+  return await store.transaction(async (tx) => {
+    const latest = await latestSegmentDefinition(tx, key);
     const json = JSON.stringify(definition);
     if (latest && JSON.stringify(latest.definition) === json) return latest.version;
     const version = (latest?.version ?? 0) + 1;
-    store
-      .statement('INSERT INTO segment_definitions (key, version, definition, created_at) VALUES (?, ?, ?, ?)')
-      .run(key, version, json, now);
+    await tx.run('INSERT INTO segment_definitions (key, version, definition, created_at) VALUES (?, ?, ?, ?)', [
+      key,
+      version,
+      json,
+      now,
+    ]);
     return version;
   });
 }
 
 /** The latest version of a segment's definition. */
-export function latestSegmentDefinition(store: Store, key: string): SegmentDefinitionRow | undefined {
-  const row = store
-    .statement(
-      'SELECT key, version, definition, created_at FROM segment_definitions WHERE key = ? ORDER BY version DESC LIMIT 1',
-    )
-    .get(key) as { key: string; version: number; definition: string; created_at: string } | undefined;
+export async function latestSegmentDefinition(
+  store: Queryable,
+  key: string,
+): Promise<SegmentDefinitionRow | undefined> {
+  const row = (await store.get(
+    'SELECT key, version, definition, created_at FROM segment_definitions WHERE key = ? ORDER BY version DESC LIMIT 1',
+    [key],
+  )) as { key: string; version: number; definition: string; created_at: string } | undefined;
   return row
     ? {
         key: row.key,
@@ -57,47 +62,48 @@ export function latestSegmentDefinition(store: Store, key: string): SegmentDefin
 }
 
 /** Current members of a segment, by contact id. */
-export function readMemberships(store: Store, segmentKey: string): Membership[] {
-  const rows = store
-    .statement('SELECT segment_key, contact_id, entered_at FROM memberships WHERE segment_key = ? ORDER BY contact_id')
-    .all(segmentKey) as { segment_key: string; contact_id: number; entered_at: string }[];
+export async function readMemberships(store: Queryable, segmentKey: string): Promise<Membership[]> {
+  const rows = (await store.all(
+    'SELECT segment_key, contact_id, entered_at FROM memberships WHERE segment_key = ? ORDER BY contact_id',
+    [segmentKey],
+  )) as { segment_key: string; contact_id: number; entered_at: string }[];
   return rows.map((r) => ({ segmentKey: r.segment_key, contactId: r.contact_id, enteredAt: r.entered_at }));
 }
 
 /** Puts a contact in a segment (a no-op when already in), opening a history row. */
-export function enterSegment(
-  store: Store,
+export async function enterSegment(
+  store: Queryable,
   segmentKey: string,
   contactId: number,
   version: number,
   now = new Date().toISOString(),
-): void {
-  store.transaction(() => {
-    const r = store
-      .statement(
-        'INSERT INTO memberships (segment_key, contact_id, entered_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
-      )
-      .run(segmentKey, contactId, now);
+): Promise<void> {
+  await store.transaction(async (tx) => {
+    const r = await tx.run(
+      'INSERT INTO memberships (segment_key, contact_id, entered_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+      [segmentKey, contactId, now],
+    );
     if (r.changes === 0) return;
-    store
-      .statement(
-        'INSERT INTO membership_history (segment_key, contact_id, segment_version, entered_at) VALUES (?, ?, ?, ?)',
-      )
-      .run(segmentKey, contactId, version, now);
+    await tx.run(
+      'INSERT INTO membership_history (segment_key, contact_id, segment_version, entered_at) VALUES (?, ?, ?, ?)',
+      [segmentKey, contactId, version, now],
+    );
   });
 }
 
 /** Takes a contact out of a segment (a no-op when not in), closing its history row. */
-export function exitSegment(store: Store, segmentKey: string, contactId: number, now = new Date().toISOString()): void {
-  store.transaction(() => {
-    const r = store
-      .statement('DELETE FROM memberships WHERE segment_key = ? AND contact_id = ?')
-      .run(segmentKey, contactId);
+export async function exitSegment(
+  store: Queryable,
+  segmentKey: string,
+  contactId: number,
+  now = new Date().toISOString(),
+): Promise<void> {
+  await store.transaction(async (tx) => {
+    const r = await tx.run('DELETE FROM memberships WHERE segment_key = ? AND contact_id = ?', [segmentKey, contactId]);
     if (r.changes === 0) return;
-    store
-      .statement(
-        'UPDATE membership_history SET exited_at = ? WHERE segment_key = ? AND contact_id = ? AND exited_at IS NULL',
-      )
-      .run(now, segmentKey, contactId);
+    await tx.run(
+      'UPDATE membership_history SET exited_at = ? WHERE segment_key = ? AND contact_id = ? AND exited_at IS NULL',
+      [now, segmentKey, contactId],
+    );
   });
 }

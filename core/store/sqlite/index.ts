@@ -3,4 +3,4 @@
  * sibling folder exporting the same two things.
  */
 export { sqliteDialect } from './dialect.js';
-export { openSqliteConnection, BUSY_TIMEOUT_MS } from './connection.js';
+export { openSqliteDriver, BUSY_TIMEOUT_MS } from './connection.js';

@@ -206,9 +206,10 @@ describe('HubSpot first incremental read', () => {
     const streams = ['contacts', 'meetings', 'calls', 'deals'];
     const dir = tempDir('segflow-hubspot-first-');
     const readInto = async (file: string, searchFromStart: boolean) => {
-      const store = openStore(join(dir, file));
+      const store = await openStore(join(dir, file));
       if (searchFromStart)
-        for (const stream of streams) writeCheckpoint(store, 'hubspot', stream, { cursor: '1970-01-01T00:00:00.000Z' });
+        for (const stream of streams)
+          await writeCheckpoint(store, 'hubspot', stream, { cursor: '1970-01-01T00:00:00.000Z' });
       const ctx = createContext({
         connection: 'hubspot',
         budget: { requests: 100_000, intervalMs: 10_000 },
@@ -225,16 +226,16 @@ describe('HubSpot first incremental read', () => {
         ctx,
       });
       expect(outcomes.map((o) => o.status)).toEqual(streams.map(() => 'succeeded'));
-      const cursors = streams
-        .map(
-          (stream) =>
-            (store.statement('SELECT state FROM stream_checkpoints WHERE stream = ?').get(stream) as { state: string })
-              .state,
-        )
-        .map((state) => (JSON.parse(state) as StreamState).cursor);
-      store.statement('DELETE FROM stream_checkpoints').run();
-      const digest = storeDigest(store);
-      store.close();
+      const cursors: unknown[] = [];
+      for (const stream of streams) {
+        const row = (await store.get('SELECT state FROM stream_checkpoints WHERE stream = ?', [stream])) as {
+          state: string;
+        };
+        cursors.push((JSON.parse(row.state) as StreamState).cursor);
+      }
+      await store.run('DELETE FROM stream_checkpoints');
+      const digest = await storeDigest(store);
+      await store.close();
       return { digest, cursors };
     };
     const walked = await readInto('walked.db', false);

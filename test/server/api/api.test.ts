@@ -68,7 +68,7 @@ async function call(
 
 async function waitForRun(runId: number): Promise<string> {
   for (let i = 0; i < 600; i++) {
-    const status = readRun(store, runId)?.status;
+    const status = (await readRun(store, runId))?.status;
     if (status && status !== 'running') return status;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -166,7 +166,7 @@ server:
   const now = () => new Date('2026-06-30T00:00:00Z');
   const first = await runJob(config, 'sync', { registry, now: now() });
   expect(first.status).toBe('succeeded');
-  store = openStore(config.store.path);
+  store = await openStore(config.store.path);
   app = createServer({
     config,
     store,
@@ -191,7 +191,7 @@ server:
 }, 60_000);
 
 afterAll(async () => {
-  store?.close();
+  await store?.close();
   await hub?.close();
   await seg?.close();
   rmSync(dir, { recursive: true, force: true });
@@ -505,9 +505,9 @@ describe('erasure', () => {
     expect(
       (await call('GET', `/contacts?email=${encodeURIComponent(erasedEmail)}`, { token: READ })).json.contacts,
     ).toEqual([]);
-    const n = store
-      .statement("SELECT COUNT(*) AS n FROM identities WHERE source = 'shop' AND external_id = 's1'")
-      .get() as { n: number };
+    const n = (await store.get(
+      "SELECT COUNT(*) AS n FROM identities WHERE source = 'shop' AND external_id = 's1'",
+    )) as { n: number };
     expect(n.n).toBe(0);
     expect((await call('DELETE', `/contacts/${id}`)).status).toBe(404);
   });

@@ -75,7 +75,7 @@ describe('the web console in a browser', () => {
   beforeAll(async () => {
     const executablePath = requireChromium(); // npm test installs it when missing; never a silent skip
     seeded = await seedStore({ people: 300, seed: 'console', adminToken: ADMIN_TOKEN, readToken: READ_TOKEN });
-    store = openStore(seeded.config.store.path);
+    store = await openStore(seeded.config.store.path);
     const registry = builtinRegistry();
     const line = (level: string) => (message: string, fields?: Record<string, unknown>) =>
       logged.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
@@ -122,7 +122,7 @@ describe('the web console in a browser', () => {
   afterAll(async () => {
     await browser?.close();
     await new Promise((resolve) => server?.close(resolve));
-    store?.close();
+    await store?.close();
     await seeded?.close();
   });
 
