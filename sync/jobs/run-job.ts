@@ -26,7 +26,7 @@ import {
   type Queryable,
 } from '../../core/index.js';
 import { reasonOf, type DestinationDefinition, type Logger, type Registry } from '../../plugins/index.js';
-import { pushSegments, type PushOutcome } from '../push/index.js';
+import { pushSegments, segmentOutcome, type PushOutcome } from '../push/index.js';
 import { readSource, type StreamOutcome } from '../read/index.js';
 import {
   computeAll,
@@ -583,18 +583,7 @@ function notPushed(step: PushStep, dryRun: boolean, reason: string, cancelled = 
     status: cancelled ? 'cancelled' : 'failed',
     dryRun,
     segments: step.segments.map((segment) => ({
-      segment,
-      status: cancelled ? 'cancelled' : 'failed',
-      added: 0,
-      removed: 0,
-      updated: 0,
-      rejected: 0,
-      retried: 0,
-      pending: 0,
-      skipped: 0,
-      skippedBy: { suppressed: 0, noConsent: 0, noIdentity: 0, exhausted: 0 },
-      batches: 0,
-      sample: [],
+      ...segmentOutcome(segment, cancelled ? 'cancelled' : 'failed'),
       error: reason,
     })),
   };

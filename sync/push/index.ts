@@ -6,6 +6,7 @@
  */
 export {
   pushSegments,
+  segmentOutcome,
   type PushSegmentsOptions,
   type PushOutcome,
   type SegmentPushOutcome,

@@ -202,20 +202,9 @@ async function pushPlanned(options: PushSegmentsOptions): Promise<PushOutcome> {
   for (const [i, plan] of plans.entries()) {
     const segment = refs[i] as SegmentRef;
     const s = plan.skipped;
-    const outcome: SegmentPushOutcome = {
-      segment: segment.key,
-      status: 'succeeded',
-      added: 0,
-      removed: 0,
-      updated: 0,
-      rejected: 0,
-      retried: 0,
-      pending: 0,
-      skipped: s.suppressed + s.noConsent + s.noIdentity + s.notInDestination,
-      skippedBy: { ...s },
-      batches: 0,
-      sample: plan.changes.slice(0, sampleSize).map(sampleOf),
-    };
+    const outcome = segmentOutcome(segment.key, 'succeeded', { ...s });
+    outcome.skipped = s.suppressed + s.noConsent + s.noIdentity + s.notInDestination;
+    outcome.sample = plan.changes.slice(0, sampleSize).map(sampleOf);
     outcomes.push(outcome);
     if (dryRun) {
       outcome.added = plan.changes.filter((c) => c.op === 'add').length;
@@ -450,6 +439,31 @@ function sampleOf(change: PlannedChange): PushSample {
     email: change.contact.email,
     externalIds: change.contact.externalIds,
     ...(change.traits === undefined ? {} : { traits: change.traits }),
+  };
+}
+
+/**
+ * A segment's outcome before anything was pushed: every count zero. Used for a segment that will not be pushed (the
+ * run stopped, the step before failed) and as the start of one that will.
+ */
+export function segmentOutcome(
+  segment: string,
+  status: SegmentPushOutcome['status'],
+  skippedBy: SegmentPushOutcome['skippedBy'] = { suppressed: 0, noConsent: 0, noIdentity: 0, exhausted: 0 },
+): SegmentPushOutcome {
+  return {
+    segment,
+    status,
+    added: 0,
+    removed: 0,
+    updated: 0,
+    rejected: 0,
+    retried: 0,
+    pending: 0,
+    skipped: 0,
+    skippedBy,
+    batches: 0,
+    sample: [],
   };
 }
 
