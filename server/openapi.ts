@@ -13,6 +13,7 @@ import {
   runQuery,
   runsQuery,
   sessionBody,
+  unlockJobBody,
 } from './routes/schemas.js';
 
 type Access = 'none' | 'read' | 'admin';
@@ -64,6 +65,14 @@ export const OPERATIONS: readonly Operation[] = [
     params: ['name'],
     body: runJobBody,
     status: 202,
+  },
+  {
+    method: 'post',
+    path: '/jobs/{name}/unlock',
+    summary: "Clear a job's lock whose holder will not come back, marking its unfinished runs abandoned",
+    access: 'admin',
+    params: ['name'],
+    body: unlockJobBody,
   },
   { method: 'get', path: '/runs', summary: 'Runs, newest first, paged', access: 'read', query: runsQuery },
   {

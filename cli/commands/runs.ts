@@ -1,6 +1,6 @@
 /**
- * `segflow runs <config.yaml> [job]`, `segflow runs <config.yaml> show <id>` and `segflow runs <config.yaml> cancel <id>`:
- * the run history kept in the store.
+ * `segflow runs <config.yaml> [job]`, `segflow runs <config.yaml> show <id>`, `segflow runs <config.yaml> cancel <id>`
+ * and `segflow runs <config.yaml> unlock <job>`: the run history kept in the store, and the jobs' locks.
  */
 import { formatConfigErrors, loadConfig, type Config } from '../../config/index.js';
 import {
@@ -12,6 +12,7 @@ import {
   requestCancel,
   type SyncRun,
   type Queryable,
+  unlockJob,
 } from '../../core/index.js';
 import { intFlag, parseArgs, UsageError } from '../args.js';
 import { builtinRegistry } from '../builtins.js';
@@ -20,27 +21,31 @@ import { EXIT, type Command } from '../main.js';
 const HELP = `usage: segflow runs <config.yaml> [job] [--limit n] [--before id] [--json]
        segflow runs <config.yaml> show <id> [--errors n] [--json]
        segflow runs <config.yaml> cancel <id>
+       segflow runs <config.yaml> unlock <job> [--force]
 
 Lists the runs recorded in the store, newest first (of one job, or all): status, start, duration, and counts of
 records read, inserted and updated, members added and removed, rows rejected and retries.
   show     one run: its counts, each step with its streams, destinations and timings, and its rejected rows
   cancel   asks a running run (in any process on this store) to stop after its current page or batch
+  unlock   clears a job's lock whose holder will not come back (a machine that died), and marks the job's unfinished
+           runs abandoned; a holder that was killed on this machine is taken over by the next run without this
 
 options:
   --limit n    runs to list (default 20)
   --before id  list runs older than this one (the next page)
   --errors n   rejected rows to print with show (default 20)
   --json       print JSON instead of text
+  --force      unlock even when the holder is a process still running on this machine
 
 exit codes:
   0  printed (or the cancel was requested)
-  1  no such run, or the run is no longer running (cancel)
+  1  no such run, the run is no longer running (cancel), or the lock's holder is still running (unlock)
   2  the config is invalid, or the command was used wrongly
 `;
 
 export const command: Command = {
-  summary: 'list the runs of the jobs (or show one run, or cancel a running one)',
-  usage: 'runs <config.yaml> [job] | show <id> | cancel <id>',
+  summary: "list the runs of the jobs (or show one run, cancel a running one, clear a job's stuck lock)",
+  usage: 'runs <config.yaml> [job] | show <id> | cancel <id> | unlock <job>',
   async run(argv) {
     if (argv.includes('--help') || argv.includes('-h')) {
       process.stdout.write(HELP);
@@ -51,15 +56,17 @@ export const command: Command = {
     let errors: number;
     let before: number | undefined;
     try {
-      args = parseArgs(argv, { strings: ['limit', 'before', 'errors'], booleans: ['json'] });
+      args = parseArgs(argv, { strings: ['limit', 'before', 'errors'], booleans: ['json', 'force'] });
       limit = intFlag(args, 'limit', 20)!;
       errors = intFlag(args, 'errors', 20)!;
       before = intFlag(args, 'before');
       const [, verb, id] = args.positional;
       if (args.positional.length < 1) throw new UsageError('expected a config file');
+      if (verb === 'unlock' && args.positional.length !== 3) throw new UsageError('expected a job name after unlock');
       if ((verb === 'show' || verb === 'cancel') && args.positional.length === 3) {
         if (!/^\d+$/.test(id ?? '')) throw new UsageError(`expected a run id after ${verb}, got "${id}"`);
-      } else if (args.positional.length > 2) throw new UsageError('expected a config file and at most a job name');
+      } else if (args.positional.length > 2 && verb !== 'unlock')
+        throw new UsageError('expected a config file and at most a job name');
     } catch (error) {
       if (!(error instanceof UsageError)) throw error;
       process.stderr.write(`segflow runs: ${error.message}\n\n${HELP}`);
@@ -76,6 +83,7 @@ export const command: Command = {
     const json = args.flags.has('json');
     const store = await openStore(config.store.path);
     try {
+      if (id !== undefined && verb === 'unlock') return await unlock(store, config, id, args.flags.has('force'), json);
       if (id !== undefined && verb === 'cancel') {
         if (!(await requestCancel(store, Number(id)))) {
           process.stderr.write(`segflow runs: run ${id} is not running\n`);
@@ -105,6 +113,28 @@ export const command: Command = {
     }
   },
 };
+
+async function unlock(store: Queryable, config: Config, job: string, force: boolean, json: boolean): Promise<number> {
+  if (!config.jobs[job]) {
+    process.stderr.write(`segflow runs: no job "${job}" (jobs: ${Object.keys(config.jobs).join(', ') || 'none'})\n`);
+    return EXIT.usage;
+  }
+  const outcome = await unlockJob(store, job, { force });
+  if (json) process.stdout.write(`${JSON.stringify({ job, ...outcome }, null, 2)}\n`);
+  if (outcome.live) {
+    if (!json)
+      process.stderr.write(
+        `segflow runs: job "${job}" is held by process ${outcome.live.pid} on this machine, which is still running: stop it, or pass --force\n`,
+      );
+    return EXIT.failed;
+  }
+  if (!json) {
+    process.stdout.write(outcome.cleared ? `cleared the lock of job "${job}"\n` : `job "${job}" was not locked\n`);
+    if (outcome.abandonedRuns.length > 0)
+      process.stdout.write(`marked abandoned: run ${outcome.abandonedRuns.join(', run ')}\n`);
+  }
+  return EXIT.ok;
+}
 
 async function show(store: Queryable, id: number, errorLimit: number, json: boolean): Promise<number> {
   const run = await readRun(store, id);

@@ -21,5 +21,16 @@ export {
 } from './runs.js';
 export type { RunPage } from './queries.js';
 export { lastRunOf, listRunPage, readRunErrorPage, runTotals } from './queries.js';
-export { acquireJobLock, heartbeatJobLock, releaseJobLock } from './locks.js';
+export {
+  acquireJobLock,
+  heartbeatJobLock,
+  releaseJobLock,
+  jobLockHolder,
+  unlockJob,
+  abandonRuns,
+  thisProcess,
+  isDeadHere,
+  type LeaseHolder,
+  type LeaseProcess,
+} from './locks.js';
 export { runMigrations } from './migrations.js';

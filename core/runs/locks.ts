@@ -1,11 +1,109 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import type { Queryable } from '../store/store.js';
 
 /**
- * Takes the lock of `job` for `holder` for `ttlMs`, unless another holder's lock has not expired. Returns whether the
- * lock is now held by `holder`. Re-acquiring one's own lock extends it.
+ * A job lock is a lease: its holder heartbeats, and another holder takes it over once the heartbeats stop for `ttlMs`
+ * — or at once when the holder is a process on this host that is no longer running (checked by pid and the process's
+ * start time, so a reused pid does not pass for the dead holder).
+ */
+
+/** The process that holds a lease: where it runs and since when, to tell a dead holder from a live one. */
+export interface LeaseProcess {
+  /** This machine since its last boot: the host name and, on Linux, the boot id. */
+  host: string;
+  pid: number;
+  /** When the process started (Linux: its start time in clock ticks after boot); null where unknown. */
+  started: string | null;
+}
+
+/** Who holds a job's lease now. */
+export interface LeaseHolder extends LeaseProcess {
+  holder: string;
+  acquiredAt: string;
+  heartbeatAt: string;
+  expiresAt: string;
+}
+
+function readOr(path: string, fallback: string): string {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    return fallback;
+  }
+}
+
+/** This machine since its last boot. */
+function thisHost(): string {
+  const boot = readOr('/proc/sys/kernel/random/boot_id', '');
+  return boot === '' ? hostname() : `${hostname()}/${boot}`;
+}
+
+/** When process `pid` started, in clock ticks after boot (field 22 of /proc/<pid>/stat); null off Linux or when gone. */
+function startOf(pid: number): string | null {
+  const stat = readOr(`/proc/${pid}/stat`, '');
+  // The command name (field 2) may hold spaces and parentheses: the fields after it follow the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return fields[19] ?? null;
+}
+
+/** The current process, as a lease records it. */
+export function thisProcess(): LeaseProcess {
+  return { host: thisHost(), pid: process.pid, started: startOf(process.pid) };
+}
+
+/** Whether `p` ran on this host and is no longer running (its pid is gone, or taken by a later process). */
+export function isDeadHere(p: LeaseProcess): boolean {
+  if (p.host !== thisHost()) return false;
+  try {
+    process.kill(p.pid, 0);
+  } catch (error) {
+    // EPERM: the pid runs, as another user.
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+  return p.started !== null && startOf(p.pid) !== p.started;
+}
+
+interface LockRow {
+  holder: string;
+  host: string | null;
+  pid: number | null;
+  process_started: string | null;
+  acquired_at: string;
+  heartbeat_at: string;
+  expires_at: string;
+}
+
+function holderOf(row: LockRow): LeaseHolder {
+  return {
+    holder: row.holder,
+    host: row.host ?? '',
+    pid: row.pid ?? 0,
+    started: row.process_started,
+    acquiredAt: row.acquired_at,
+    heartbeatAt: row.heartbeat_at,
+    expiresAt: row.expires_at,
+  };
+}
+
+/** Who holds the lease of `job`, if anyone (an expired lease is still shown until it is taken or released). */
+export async function jobLockHolder(store: Queryable, job: string): Promise<LeaseHolder | undefined> {
+  const row = (await store.get('SELECT * FROM job_locks WHERE job = ?', [job])) as LockRow | undefined;
+  return row ? holderOf(row) : undefined;
+}
+
+/** Whether another holder may take this lease now: it expired, or its process on this host is gone. */
+function takeable(row: LockRow, at: string): boolean {
+  if (row.expires_at <= at) return true;
+  return row.host !== null && row.pid !== null && isDeadHere(holderOf(row));
+}
+
+/**
+ * Takes the lease of `job` for `holder` (run by `owner`, this process by default) for `ttlMs`, unless another holder's
+ * lease is live. Returns whether `holder` holds it now. Re-acquiring one's own lease extends it.
  *
  * @example
- * if (!acquireJobLock(store, 'nightly', `pid:${process.pid}`, 60_000)) return; // another process runs it
+ * if (!(await acquireJobLock(store, 'nightly', `run:${process.pid}`, 60_000))) return; // another process runs it
  */
 export async function acquireJobLock(
   store: Queryable,
@@ -13,27 +111,27 @@ export async function acquireJobLock(
   holder: string,
   ttlMs: number,
   now = new Date(),
+  owner: LeaseProcess = thisProcess(),
 ): Promise<boolean> {
   const at = now.toISOString();
   const expires = new Date(now.getTime() + ttlMs).toISOString();
   return await store.transaction(async (tx) => {
-    const current = (await tx.get('SELECT holder, expires_at FROM job_locks WHERE job = ?', [job])) as
-      { holder: string; expires_at: string } | undefined;
-    if (current && current.holder !== holder && current.expires_at > at) return false;
+    const current = (await tx.get('SELECT * FROM job_locks WHERE job = ?', [job])) as LockRow | undefined;
+    if (current && current.holder !== holder && !takeable(current, at)) return false;
     await tx.run(
       tx.dialect.upsert({
         table: 'job_locks',
-        columns: ['job', 'holder', 'acquired_at', 'heartbeat_at', 'expires_at'],
+        columns: ['job', 'holder', 'host', 'pid', 'process_started', 'acquired_at', 'heartbeat_at', 'expires_at'],
         conflict: ['job'],
-        update: ['holder', 'acquired_at', 'heartbeat_at', 'expires_at'],
+        update: ['holder', 'host', 'pid', 'process_started', 'acquired_at', 'heartbeat_at', 'expires_at'],
       }),
-      [job, holder, at, at, expires],
+      [job, holder, owner.host, owner.pid, owner.started, at, at, expires],
     );
     return true;
   });
 }
 
-/** Extends a held lock; returns false when `holder` no longer holds it (it expired and was taken). */
+/** Extends a held lease; returns false when `holder` no longer holds it (it was taken over or released). */
 export async function heartbeatJobLock(
   store: Queryable,
   job: string,
@@ -50,7 +148,48 @@ export async function heartbeatJobLock(
   return r.changes === 1;
 }
 
-/** Releases a lock held by `holder` (a no-op when it is not held by them). */
+/** Releases a lease held by `holder` (a no-op when it is not held by them). */
 export async function releaseJobLock(store: Queryable, job: string, holder: string): Promise<void> {
   await store.run('DELETE FROM job_locks WHERE job = ? AND holder = ?', [job, holder]);
+}
+
+/**
+ * Clears the lease of `job` whoever holds it, and marks the job's runs still shown as running `abandoned` — for a
+ * holder on another host that will not come back. Refuses (returns `live`) when the holder is a running process on
+ * this host, unless `force`.
+ *
+ * @example
+ * const { cleared, abandonedRuns } = await unlockJob(store, 'nightly');
+ */
+export async function unlockJob(
+  store: Queryable,
+  job: string,
+  options: { force?: boolean; now?: Date } = {},
+): Promise<{ cleared: boolean; live?: LeaseHolder; abandonedRuns: number[] }> {
+  const at = (options.now ?? new Date()).toISOString();
+  return await store.transaction(async (tx) => {
+    const current = (await tx.get('SELECT * FROM job_locks WHERE job = ?', [job])) as LockRow | undefined;
+    if (current && options.force !== true && current.host === thisHost() && !isDeadHere(holderOf(current)))
+      return { cleared: false, live: holderOf(current), abandonedRuns: [] };
+    if (current) await tx.run('DELETE FROM job_locks WHERE job = ?', [job]);
+    const abandonedRuns = await abandonRuns(tx, job, 'abandoned: its lock was cleared by hand', at);
+    return { cleared: current !== undefined, abandonedRuns };
+  });
+}
+
+/**
+ * Marks the runs of `job` still shown as running as abandoned, with `reason`: called by the holder that just took the
+ * job's lease (no other run of the job can be running then). Returns their ids.
+ */
+export async function abandonRuns(store: Queryable, job: string, reason: string, at: string): Promise<number[]> {
+  const rows = (await store.all(
+    "SELECT id FROM sync_runs WHERE job = ? AND status = 'running' AND abandoned_at IS NULL ORDER BY id",
+    [job],
+  )) as { id: number }[];
+  for (const { id } of rows)
+    await store.run(
+      "UPDATE sync_runs SET status = 'failed', abandoned_at = ?, finished_at = ?, error = ? WHERE id = ?",
+      [at, at, reason, id],
+    );
+  return rows.map((r) => r.id);
 }

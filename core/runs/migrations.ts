@@ -65,4 +65,16 @@ export const runMigrations: Migration[] = [
         SELECT DISTINCT c.connection, i.source FROM stream_checkpoints c JOIN identities i ON i.source = c.connection;
     `,
   },
+  {
+    // Job locks become leases: the holder's process (host, pid, start time) lets a dead holder on this host be taken
+    // over at once. An abandoned run keeps status 'failed' with abandoned_at set (shown as 'abandoned'): SQLite cannot
+    // widen sync_runs' CHECK without rebuilding the table, and dropping it would cascade-delete run_errors.
+    name: '20261206T030000_job_leases',
+    up: (d) => `
+      ALTER TABLE job_locks ADD COLUMN host ${d.types.text};
+      ALTER TABLE job_locks ADD COLUMN pid ${d.types.integer};
+      ALTER TABLE job_locks ADD COLUMN process_started ${d.types.text};
+      ALTER TABLE sync_runs ADD COLUMN abandoned_at ${d.types.timestamp};
+    `,
+  },
 ];

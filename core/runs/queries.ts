@@ -1,6 +1,9 @@
 import type { Queryable } from '../store/store.js';
 import { readRun, type RunError, type SyncRun } from './runs.js';
 
+/** A run's status as shown: `abandoned` is stored as `failed` with `abandoned_at` set. */
+const STATUS = "CASE WHEN abandoned_at IS NULL THEN status ELSE 'abandoned' END";
+
 /** A page of runs, newest first, with the total matching. */
 export interface RunPage {
   runs: SyncRun[];
@@ -76,7 +79,7 @@ export async function runTotals(store: Queryable): Promise<{
   rejectedRows: number;
 }> {
   const byJobStatus = (await store.all(
-    'SELECT job, status, COUNT(*) AS runs FROM sync_runs GROUP BY job, status ORDER BY job, status',
+    `SELECT job, ${STATUS} AS status, COUNT(*) AS runs FROM sync_runs GROUP BY job, ${STATUS} ORDER BY job, status`,
   )) as {
     job: string;
     status: string;

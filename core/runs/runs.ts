@@ -1,7 +1,10 @@
 import type { Queryable } from '../store/store.js';
 
-/** The states a sync run can be in. */
-export const RUN_STATUSES = ['running', 'succeeded', 'partial', 'failed', 'cancelled'] as const;
+/**
+ * The states a sync run can be in. `abandoned`: its process stopped without finishing (killed, or its lease taken over);
+ * stored as `failed` with `abandoned_at` set.
+ */
+export const RUN_STATUSES = ['running', 'succeeded', 'partial', 'failed', 'cancelled', 'abandoned'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** A sync run as stored. */
@@ -41,18 +44,16 @@ export async function startRun(store: Queryable, job: string, now = new Date().t
 export async function finishRun(
   store: Queryable,
   runId: number,
-  status: Exclude<RunStatus, 'running'>,
+  status: Exclude<RunStatus, 'running' | 'abandoned'>,
   counts: Record<string, number>,
   error: string | null = null,
   now = new Date().toISOString(),
 ): Promise<void> {
-  await store.run('UPDATE sync_runs SET status = ?, finished_at = ?, counts = ?, error = ? WHERE id = ?', [
-    status,
-    now,
-    JSON.stringify(counts),
-    error,
-    runId,
-  ]);
+  // A run marked abandoned (its lease was taken over) keeps that status.
+  await store.run(
+    'UPDATE sync_runs SET status = ?, finished_at = ?, counts = ?, error = ? WHERE id = ? AND abandoned_at IS NULL',
+    [status, now, JSON.stringify(counts), error, runId],
+  );
 }
 
 interface RunRow {
@@ -65,13 +66,14 @@ interface RunRow {
   error: string | null;
   cancel_requested_at: string | null;
   report: string | null;
+  abandoned_at: string | null;
 }
 
 function runOf(row: RunRow): SyncRun {
   return {
     id: row.id,
     job: row.job,
-    status: row.status,
+    status: row.abandoned_at === null ? row.status : 'abandoned',
     startedAt: row.started_at,
     finishedAt: row.finished_at,
     counts: JSON.parse(row.counts) as Record<string, number>,

@@ -1,9 +1,9 @@
-/** Jobs (schedule, last and next run; start one) and runs (paged list, one run with its rejected rows, cancel). */
+/** Jobs (schedule, last and next run; start one; clear a stuck lock) and runs (paged list, one run with its rejected rows, cancel). */
 import { Hono } from 'hono';
 import { nextRuns } from '../../config/index.js';
-import { lastRunOf, listRunPage, readRun, readRunErrorPage, requestCancel } from '../../core/index.js';
+import { lastRunOf, listRunPage, readRun, readRunErrorPage, requestCancel, unlockJob } from '../../core/index.js';
 import { ApiError, idParam, jsonBody, queryOf } from './errors.js';
-import { runJobBody, runQuery, runsQuery } from './schemas.js';
+import { runJobBody, runQuery, runsQuery, unlockJobBody } from './schemas.js';
 import { paging, type Shared } from './shared.js';
 
 export function jobRoutes(shared: Shared): Hono {
@@ -46,6 +46,21 @@ export function jobRoutes(shared: Shared): Hono {
     if (started.status === 'locked') throw new ApiError(409, 'conflict', `job "${name}" is already running`);
     if (dryRun) return c.json({ job: name, dryRun: true, status: started.status, plan: started.plan ?? null });
     return c.json({ job: name, runId: started.runId ?? null, status: started.status }, 202);
+  });
+
+  app.post('/jobs/:name/unlock', async (c) => {
+    const name = c.req.param('name');
+    if (!deps.config.jobs[name]) throw new ApiError(404, 'not_found', `no job "${name.slice(0, 80)}"`);
+    const { force } = await jsonBody(c, unlockJobBody);
+    const outcome = await unlockJob(deps.store, name, { force: force === true });
+    if (outcome.live)
+      throw new ApiError(
+        409,
+        'conflict',
+        `job "${name}" is held by process ${outcome.live.pid} on this host, which is still running: stop it, or send {"force": true}`,
+      );
+    shared.logger.info('job lock cleared', { job: name, abandonedRuns: outcome.abandonedRuns });
+    return c.json({ job: name, cleared: outcome.cleared, abandonedRuns: outcome.abandonedRuns });
   });
 
   app.get('/runs', async (c) => {

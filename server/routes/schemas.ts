@@ -15,6 +15,13 @@ export const runJobBody = z.strictObject({
   dryRun: z.boolean().optional().describe('plan the pushes only: nothing is read, computed, sent or written'),
 });
 
+export const unlockJobBody = z.strictObject({
+  force: z
+    .boolean()
+    .optional()
+    .describe("clear the lock even when its holder is a running process on the server's host"),
+});
+
 const rule = z
   .unknown()
   .superRefine((value, ctx) => {

@@ -16,6 +16,11 @@ import {
   cancelRequested,
   finishRun,
   heartbeatJobLock,
+  isDeadHere,
+  jobLockHolder,
+  thisProcess,
+  abandonRuns,
+  type LeaseHolder,
   openStore,
   parseTraitSource,
   releaseJobLock,
@@ -174,11 +179,24 @@ export async function runJob(config: Config, jobName: string, options: RunJobOpt
   const onSignal = () => stopWith('stopped by a signal');
   const timers: NodeJS.Timeout[] = [];
   try {
+    const before = dryRun ? undefined : await jobLockHolder(store, jobName);
     if (!dryRun && !(await acquireJobLock(store, jobName, holder, ttl))) {
       result.status = 'locked';
-      result.error = `job "${jobName}" is already running (its lock is held in ${config.store.path})`;
+      result.error = `job "${jobName}" is already running (${describeHolder(before)}; its lock is held in ${config.store.path}; \`segflow runs unlock ${jobName}\` clears a lock whose holder will not come back)`;
       return result;
     }
+    // Holding the lease, no other run of the job can be running: one still shown so was killed or taken over.
+    if (!dryRun)
+      await abandonRuns(
+        store,
+        jobName,
+        before === undefined || before.holder === holder
+          ? 'abandoned: its process stopped without finishing'
+          : isDeadHere(before)
+            ? `abandoned: its process (pid ${before.pid}) stopped without finishing`
+            : `abandoned: its lease expired (last heartbeat ${before.heartbeatAt}) and another run took the job over`,
+        new Date().toISOString(),
+      );
     try {
       if (options.signal?.aborted) onSignal();
       options.signal?.addEventListener('abort', onSignal, { once: true });
@@ -245,6 +263,13 @@ export async function runJob(config: Config, jobName: string, options: RunJobOpt
   } finally {
     await store.close();
   }
+}
+
+/** Who holds a job's lease, for the "already running" message. */
+function describeHolder(h: LeaseHolder | undefined): string {
+  if (h === undefined) return 'another run took its lock a moment ago';
+  const where = h.host === thisProcess().host ? 'on this machine' : `on ${h.host.split('/')[0] ?? h.host}`;
+  return `process ${h.pid} ${where}, last heartbeat ${h.heartbeatAt}`;
 }
 
 /** What the store keeps of a run beside its counts: each step's outcome and time, without sampled contacts. */

@@ -11,7 +11,7 @@ import { runJob } from '../../../sync/index.js';
 import { loadConfig, type Config } from '../../../config/index.js';
 import * as hubspot from '../../../connectors/hubspot/index.js';
 import * as segment from '../../../connectors/segment/index.js';
-import { openStore, readRun, type Store } from '../../../core/index.js';
+import { acquireJobLock, openStore, readRun, startRun, type Store } from '../../../core/index.js';
 import type { Logger } from '../../../plugins/index.js';
 import { createServer } from '../../../server/index.js';
 import { tempDir } from '../../support/temp.js';
@@ -229,6 +229,7 @@ describe('auth', () => {
       ['POST', '/jobs/sync/run'],
       ['POST', '/connections/hubspot/check'],
       ['POST', '/runs/1/cancel'],
+      ['POST', '/jobs/sync/unlock'],
       ['DELETE', '/contacts/1'],
     ] as const) {
       const res = await call(method, path, { token: READ, body: {} });
@@ -337,6 +338,16 @@ describe('reading', () => {
     expect(page.json.runs[0].id).toBe(runId);
     expect((await call('GET', '/runs/999999', { token: READ })).status).toBe(404);
     expect((await call('POST', `/runs/${runId}/cancel`)).json.error.code).toBe('conflict');
+
+    // A lock left by a machine that will not come back: cleared by hand, its unfinished run marked abandoned.
+    const stuck = await startRun(store, 'sync');
+    await acquireJobLock(store, 'sync', 'gone', 600_000, new Date(), { host: 'gone/boot', pid: 9, started: '1' });
+    expect((await call('POST', '/jobs/sync/run', { body: {} })).status).toBe(409);
+    const unlocked = await call('POST', '/jobs/sync/unlock', { body: {} });
+    expect(unlocked.json).toEqual({ job: 'sync', cleared: true, abandonedRuns: [stuck] });
+    expect((await call('GET', `/runs/${stuck}`, { token: READ })).json.status).toBe('abandoned');
+    expect((await call('POST', '/jobs/nope/unlock', { body: {} })).status).toBe(404);
+    expect((await call('POST', '/jobs/sync/unlock', { body: { force: 'yes' } })).status).toBe(400);
     expect((await call('GET', '/runs?per_page=0', { token: READ })).json.error).toMatchObject({
       code: 'invalid_query',
       field: 'per_page',
