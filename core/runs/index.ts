@@ -28,6 +28,8 @@ export {
   jobLockHolder,
   unlockJob,
   abandonRuns,
+  fencedByLease,
+  LeaseLostError,
   thisProcess,
   isDeadHere,
   type LeaseHolder,

@@ -193,3 +193,42 @@ export async function abandonRuns(store: Queryable, job: string, reason: string,
     );
   return rows.map((r) => r.id);
 }
+
+/** A run's lease was taken over: the transaction it was about to commit was rolled back instead. */
+export class LeaseLostError extends Error {
+  constructor(job: string) {
+    super(`the lease of job "${job}" was taken over by another run: this run's last transaction was rolled back`);
+    this.name = 'LeaseLostError';
+  }
+}
+
+/**
+ * `store` fenced by the lease of `job`: each transaction begun through it checks, just before it commits, that
+ * `holder` still holds the lease, and rolls back with a LeaseLostError when not — so a run paused past its lease (a
+ * stopped process, a long GC, a network partition) cannot commit after another run took the job over. Statements
+ * outside a transaction are not fenced.
+ *
+ * @example
+ * const fenced = fencedByLease(store, 'nightly', holder);
+ * await loadPage(fenced, page); // throws LeaseLostError, writing nothing, once another run holds the lease
+ */
+export function fencedByLease(store: Queryable, job: string, holder: string): Queryable {
+  return {
+    path: store.path,
+    dialect: store.dialect,
+    inTransaction: store.inTransaction,
+    all: (sql, params) => store.all(sql, params),
+    get: (sql, params) => store.get(sql, params),
+    run: (sql, params) => store.run(sql, params),
+    exec: (sql) => store.exec(sql),
+    iterate: (sql, params, batch) => store.iterate(sql, params, batch),
+    onRollback: (listener) => store.onRollback(listener),
+    transaction: (fn, options) =>
+      store.transaction(async (tx) => {
+        const result = await fn(tx);
+        const held = await tx.get('SELECT 1 AS held FROM job_locks WHERE job = ? AND holder = ?', [job, holder]);
+        if (held === undefined) throw new LeaseLostError(job);
+        return result;
+      }, options),
+  };
+}

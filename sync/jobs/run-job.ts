@@ -20,6 +20,7 @@ import {
   jobLockHolder,
   thisProcess,
   abandonRuns,
+  fencedByLease,
   type LeaseHolder,
   openStore,
   parseTraitSource,
@@ -232,7 +233,9 @@ export async function runJob(config: Config, jobName: string, options: RunJobOpt
         options.onRunStarted?.(runId);
       }
       const stopping: Stopping = { signal: stop.signal, reason: () => stopReason };
-      await runSteps(store, config, job.steps, options, result, stopping);
+      // A dry run writes nothing and holds no lease.
+      const steps = dryRun ? store : fencedByLease(store, jobName, holder);
+      await runSteps(steps, config, job.steps, options, result, stopping);
       result.status = overall(result);
       const refused = result.steps.find((s) => s.kind === 'push' && s.outcome.configError !== undefined);
       if (refused?.kind === 'push' && result.status !== 'cancelled') {

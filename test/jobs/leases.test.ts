@@ -6,7 +6,11 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   acquireJobLock,
+  fencedByLease,
   jobLockHolder,
+  LeaseLostError,
+  loadPage,
+  readCheckpoint,
   listRuns,
   openStore,
   runTotals,
@@ -68,6 +72,28 @@ describe('job leases', () => {
     if (thisProcess().started === null) throw new Error('this test needs /proc (Linux)');
     expect(await acquireJobLock(store, 'nightly', 'killed-run', 600_000, new Date(), reused)).toBe(true);
     expect(await acquireJobLock(store, 'nightly', 'next-run', 600_000)).toBe(true);
+  });
+});
+
+describe('a run paused past its lease', () => {
+  it('cannot commit when it wakes after another run took the job over', async () => {
+    const page = (n: number) => ({
+      connection: 'shop',
+      stream: 'contacts',
+      records: [
+        { kind: 'contact' as const, source: 'shop', externalId: `c${n}`, traits: { email: `p${n}@example.com` } },
+      ],
+      checkpoint: n,
+    });
+    const t0 = new Date('2026-01-01T00:00:00Z');
+    await acquireJobLock(store, 'nightly', 'paused-run', 60_000, t0);
+    const fenced = fencedByLease(store, 'nightly', 'paused-run');
+    await loadPage(fenced, page(1));
+    // The paused run's heartbeats stop; a minute later another run takes the job over.
+    expect(await acquireJobLock(store, 'nightly', 'next-run', 60_000, new Date(t0.getTime() + 61_000))).toBe(true);
+    await expect(loadPage(fenced, page(2))).rejects.toThrow(LeaseLostError);
+    expect(await store.all('SELECT external_id FROM identities ORDER BY external_id')).toEqual([{ external_id: 'c1' }]);
+    expect(await readCheckpoint(store, 'shop', 'contacts')).toBe(1);
   });
 });
 
