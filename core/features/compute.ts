@@ -525,7 +525,7 @@ export async function recomputeContacts(
 export async function rebuildContactEvents(store: Queryable): Promise<void> {
   await store.transaction(async (tx) => {
     await tx.exec('DELETE FROM contact_events');
-    await tx.exec(rebuildContactEventsSql);
+    await tx.exec(rebuildContactEventsSql(tx.dialect));
   });
 }
 

@@ -1,17 +1,21 @@
+import type { Dialect } from '../store/dialect.js';
 import type { Migration } from '../store/migration.js';
 import { FEATURE_COLUMNS } from './catalog.js';
 
 /** The columns of `contact_events` taken from an event row (`row` is NEW or OLD in a trigger, or a table alias). */
 const contactEventValues = (
+  d: Dialect,
   row: string,
 ): string => `${row}.contact_id, ${row}.occurred_at, ${row}.id, ${row}.type, ${row}.value,
-  CASE WHEN ${row}.type = 'purchase' THEN json_extract(${row}.properties, '$.currency') END,
-  CASE WHEN ${row}.type = 'purchase' THEN json_extract(${row}.properties, '$.discount') END,
-  CASE ${row}.type WHEN 'purchase' THEN json_extract(${row}.properties, '$.category') WHEN 'feature_used' THEN json_extract(${row}.properties, '$.feature') END`;
+  CASE WHEN ${row}.type = 'purchase' THEN ${d.jsonField(`${row}.properties`, 'currency')} END,
+  CASE WHEN ${row}.type = 'purchase' THEN ${d.jsonField(`${row}.properties`, 'discount', 'real')} END,
+  CASE ${row}.type WHEN 'purchase' THEN ${d.jsonField(`${row}.properties`, 'category')} WHEN 'feature_used' THEN ${d.jsonField(`${row}.properties`, 'feature')} END`;
 
 /** Refills contact_events from events in its own order (what the migration does over an existing store). */
-export const rebuildContactEventsSql = `INSERT INTO contact_events (contact_id, occurred_at, event_id, type, value, currency, discount, label)
-  SELECT ${contactEventValues('e')} FROM events e ORDER BY e.contact_id, e.occurred_at, e.id`;
+export const rebuildContactEventsSql = (
+  d: Dialect,
+): string => `INSERT INTO contact_events (contact_id, occurred_at, event_id, type, value, currency, discount, label)
+  SELECT ${contactEventValues(d, 'e')} FROM events e ORDER BY e.contact_id, e.occurred_at, e.id`;
 
 /**
  * Per-contact features (one row per contact, rewritten by each computation) and model outputs (written by model runs,
@@ -20,7 +24,7 @@ export const rebuildContactEventsSql = `INSERT INTO contact_events (contact_id, 
  * category or feature) taken out of their JSON, kept in step with `events` by triggers (so in the same transaction as
  * any insert, merge or erasure). Features and event conditions read it: one contact's events sit on neighbouring pages,
  * so a set of contacts costs a page per contact instead of a random read per event, and the whole base is one ordered
- * scan without a sort. WITHOUT ROWID and the triggers are SQLite syntax. Owned by core/features.
+ * scan without a sort. The table layout and the triggers come from the dialect. Owned by core/features.
  */
 export const featureMigrations: Migration[] = [
   {
@@ -75,18 +79,28 @@ export const featureMigrations: Migration[] = [
         discount ${d.types.real},
         label ${d.types.text},
         PRIMARY KEY (contact_id, occurred_at, event_id)
-      ) WITHOUT ROWID;
-      ${rebuildContactEventsSql};
-      CREATE TRIGGER contact_events_insert AFTER INSERT ON events BEGIN
-        INSERT INTO contact_events (contact_id, occurred_at, event_id, type, value, currency, discount, label) VALUES (${contactEventValues('NEW')});
-      END;
-      CREATE TRIGGER contact_events_delete AFTER DELETE ON events BEGIN
-        DELETE FROM contact_events WHERE contact_id = OLD.contact_id AND occurred_at = OLD.occurred_at AND event_id = OLD.id;
-      END;
-      CREATE TRIGGER contact_events_update AFTER UPDATE OF contact_id, occurred_at, type, value, properties ON events BEGIN
-        DELETE FROM contact_events WHERE contact_id = OLD.contact_id AND occurred_at = OLD.occurred_at AND event_id = OLD.id;
-        INSERT INTO contact_events (contact_id, occurred_at, event_id, type, value, currency, discount, label) VALUES (${contactEventValues('NEW')});
-      END;
+      )${d.clusteredTable};
+      ${rebuildContactEventsSql(d)};
+      ${d.trigger({
+        name: 'contact_events_insert',
+        table: 'events',
+        event: 'INSERT',
+        body: `INSERT INTO contact_events (contact_id, occurred_at, event_id, type, value, currency, discount, label) VALUES (${contactEventValues(d, 'NEW')});`,
+      })}
+      ${d.trigger({
+        name: 'contact_events_delete',
+        table: 'events',
+        event: 'DELETE',
+        body: 'DELETE FROM contact_events WHERE contact_id = OLD.contact_id AND occurred_at = OLD.occurred_at AND event_id = OLD.id;',
+      })}
+      ${d.trigger({
+        name: 'contact_events_update',
+        table: 'events',
+        event: 'UPDATE',
+        columns: ['contact_id', 'occurred_at', 'type', 'value', 'properties'],
+        body: `DELETE FROM contact_events WHERE contact_id = OLD.contact_id AND occurred_at = OLD.occurred_at AND event_id = OLD.id;
+        INSERT INTO contact_events (contact_id, occurred_at, event_id, type, value, currency, discount, label) VALUES (${contactEventValues(d, 'NEW')});`,
+      })}
     `,
   },
   {

@@ -187,9 +187,9 @@ export class PageResolution {
   }
 
   private async insertIdentity(fields: Omit<IdentityRow, 'id' | 'contact_id'>): Promise<IdentityRow> {
-    const r = await this.store.run(
+    const r = (await this.store.get(
       `INSERT INTO identities (contact_id, source, external_id, email, linked_ids, traits, raw, record_updated_ms, seen, deleted, created_at, updated_at)
-         VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
       [
         fields.source,
         fields.external_id,
@@ -203,8 +203,8 @@ export class PageResolution {
         this.now,
         this.now,
       ],
-    );
-    const row = this.remember({ id: Number(r.lastInsertRowid), contact_id: null, ...fields });
+    )) as { id: number };
+    const row = this.remember({ id: r.id, contact_id: null, ...fields });
     this.markDirty(row, null);
     return row;
   }
@@ -498,11 +498,11 @@ export class PageResolution {
 
   private async createContact(identities: readonly IdentityRow[]): Promise<number> {
     const c = contactTraits(await this.fullRows(identities));
-    const r = await this.store.run(
-      'INSERT INTO contacts (email, email_consent, traits, deleted, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
+    const r = (await this.store.get(
+      'INSERT INTO contacts (email, email_consent, traits, deleted, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id',
       [c.email, c.consent, c.traits, c.deleted, this.now, this.now],
-    );
-    return Number(r.lastInsertRowid);
+    )) as { id: number };
+    return r.id;
   }
 
   /** Moves what hangs off `loser` (memberships, history, delivered state) to `survivor` and records the merge. */

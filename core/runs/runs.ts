@@ -33,11 +33,11 @@ export interface RunError {
 
 /** Starts a run of `job` and returns its id. */
 export async function startRun(store: Queryable, job: string, now = new Date().toISOString()): Promise<number> {
-  const r = await store.run("INSERT INTO sync_runs (job, status, started_at, counts) VALUES (?, 'running', ?, '{}')", [
-    job,
-    now,
-  ]);
-  return Number(r.lastInsertRowid);
+  const r = (await store.get(
+    "INSERT INTO sync_runs (job, status, started_at, counts) VALUES (?, 'running', ?, '{}') RETURNING id",
+    [job, now],
+  )) as { id: number };
+  return r.id;
 }
 
 /** Finishes a run with its final status and counts. */
@@ -175,8 +175,8 @@ export async function recordRunErrors(
 /** The errors recorded for a run, oldest first (the first `limit` of them when given). */
 export async function readRunErrors(store: Queryable, runId: number, limit?: number): Promise<RunError[]> {
   const rows = (await store.all(
-    'SELECT connection, stream, record_key, reason FROM run_errors WHERE run_id = ? ORDER BY id LIMIT ?',
-    [runId, limit ?? -1],
+    `SELECT connection, stream, record_key, reason FROM run_errors WHERE run_id = ? ORDER BY id${limit === undefined ? '' : ' LIMIT ?'}`,
+    limit === undefined ? [runId] : [runId, limit],
   )) as {
     connection: string | null;
     stream: string | null;

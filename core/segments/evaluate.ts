@@ -262,16 +262,10 @@ export async function evaluateSegments(
       migrations,
       driftAlerts,
     };
-    const runId = Number(
-      (
-        await tx.run('INSERT INTO segment_runs (evaluated_at, incremental, drift_alert, report) VALUES (?, ?, ?, ?)', [
-          nowText,
-          scope ? 1 : 0,
-          driftAlerts.length > 0 ? 1 : 0,
-          JSON.stringify(report),
-        ])
-      ).lastInsertRowid,
-    );
+    const { id: runId } = (await tx.get(
+      'INSERT INTO segment_runs (evaluated_at, incremental, drift_alert, report) VALUES (?, ?, ?, ?) RETURNING id',
+      [nowText, scope ? 1 : 0, driftAlerts.length > 0 ? 1 : 0, JSON.stringify(report)],
+    )) as { id: number };
     return { runId, ...report };
   });
 }

@@ -10,6 +10,7 @@ export type SqlValue = string | number | bigint | null | Buffer;
 /** What running a write statement reports. */
 export interface RunResult {
   changes: number;
+  /** SQLite only (reading it on PostgreSQL throws): write `INSERT ... RETURNING id` and read it with `get`. */
   lastInsertRowid: number | bigint;
 }
 
@@ -38,6 +39,23 @@ export interface UpsertSpec {
   update: readonly string[];
 }
 
+/** A row trigger to build (`AFTER <event> ON <table> FOR EACH ROW`), its body statements reading NEW and OLD. */
+export interface TriggerSpec {
+  name: string;
+  table: string;
+  event: 'INSERT' | 'UPDATE' | 'DELETE';
+  /** For UPDATE: fire only when one of these columns is set. */
+  columns?: readonly string[];
+  /** One or more statements, each ending with `;`. */
+  body: string;
+}
+
+/** The SQL type a JSON field is read as. */
+export type JsonFieldType = 'text' | 'real';
+
+/** The SQL type of the `value` column of `jsonArrayRows`. */
+export type JsonArrayType = 'text' | 'integer';
+
 /** Everything engine-specific about the SQL segflow writes. */
 export interface Dialect {
   readonly name: string;
@@ -48,15 +66,36 @@ export interface Dialect {
   readonly types: ColumnTypes;
   /** An SQL expression for the current UTC time as ISO-8601 text. */
   readonly now: string;
-  /** The placeholder for the n-th (1-based) parameter. */
+  /**
+   * Appended to a CREATE TABLE whose rows are best stored in primary-key order (SQLite's `WITHOUT ROWID`; empty where
+   * the engine has no such choice).
+   */
+  readonly clusteredTable: string;
+  /**
+   * The placeholder for the n-th (1-based) parameter. Every engine accepts `?` in statements (PostgreSQL's driver
+   * numbers them), so hand-written `?` and the dialect's placeholders mix freely.
+   */
   placeholder(n: number): string;
   /** `INSERT ... ON CONFLICT (...) DO UPDATE SET ...` (or `DO NOTHING` when `update` is empty). */
   upsert(spec: UpsertSpec): string;
   /**
    * A table expression with one row per element of the JSON array bound at parameter `n`, its column named `value`,
-   * to join against (set-based lookups of a page's keys in one statement).
+   * to join against (set-based lookups of a page's keys in one statement). `type` is the column's type: compare an
+   * integer column with an `integer` list (PostgreSQL compares types strictly).
+   *
+   * @example
+   * `SELECT i.id FROM ${d.jsonArrayRows(1)} AS j JOIN identities i ON i.email = j.value`
    */
-  jsonArrayRows(n: number): string;
+  jsonArrayRows(n: number, type?: JsonArrayType): string;
+  /**
+   * The field `key` (a literal name) of the JSON text `json` (an SQL expression), as `type`; NULL when absent.
+   *
+   * @example
+   * d.jsonField('e.properties', 'currency') // SQLite: json_extract(e.properties, '$.currency')
+   */
+  jsonField(json: string, key: string, type?: JsonFieldType): string;
+  /** The DDL creating a row trigger. */
+  trigger(spec: TriggerSpec): string;
   /** A comma-separated list of `count` placeholders starting at `from` (1-based). */
   placeholders(count: number, from?: number): string;
 }

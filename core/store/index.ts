@@ -1,8 +1,17 @@
 /**
  * The store: opening (creating and migrating on first use), the dialect every SQL statement in core/ goes through,
- * and versioned migrations collected from the module that owns each table. Engines are sibling folders (`sqlite/`).
+ * and versioned migrations collected from the module that owns each table. Engines are sibling folders (`sqlite/`, `postgres/`).
  */
-export type { ColumnTypes, Dialect, RunResult, SqlValue, UpsertSpec } from './dialect.js';
+export type {
+  ColumnTypes,
+  Dialect,
+  JsonArrayType,
+  JsonFieldType,
+  RunResult,
+  SqlValue,
+  TriggerSpec,
+  UpsertSpec,
+} from './dialect.js';
 export type { Driver, DriverConnection, TransactionOptions } from './driver.js';
 export type { Migration } from './migration.js';
 export type { Queryable, Store, Transaction } from './store.js';
@@ -12,4 +21,6 @@ export { migrate } from './migrate.js';
 export { migrations } from './migrations.js';
 export { createStore } from './store.js';
 export { sqliteDialect } from './sqlite/index.js';
+export { postgresDialect } from './postgres/index.js';
+export { isPostgresLocation, redactLocation, redactPassword } from './location.js';
 export { storeDigest } from './digest.js';

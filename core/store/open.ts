@@ -1,6 +1,8 @@
+import { isPostgresLocation } from './location.js';
 import { migrate } from './migrate.js';
 import type { Migration } from './migration.js';
 import { migrations as allMigrations } from './migrations.js';
+import { openPostgresDriver, postgresDialect } from './postgres/index.js';
 import { openSqliteDriver, sqliteDialect } from './sqlite/index.js';
 import { createStore, type Queryable, type Store } from './store.js';
 
@@ -11,14 +13,18 @@ export interface OpenStoreOptions {
 }
 
 /**
- * Opens (creating and migrating on first use) the store at `path`, a SQLite file.
+ * Opens (creating and migrating on first use) the store at `location`: a SQLite file path, or a PostgreSQL URL
+ * (`postgres://user:password@host:5432/database`; the database must exist, its tables are created on first use).
+ * Worker threads open the same location string.
  *
  * @example
  * const store = await openStore('.segflow/segflow.db');
  * try { await loadPage(store, { connection: 'hubspot', stream: 'contacts', records, checkpoint }); } finally { await store.close(); }
  */
-export async function openStore(path: string, options: OpenStoreOptions = {}): Promise<Store> {
-  const store = createStore(path, openSqliteDriver(path), sqliteDialect);
+export async function openStore(location: string, options: OpenStoreOptions = {}): Promise<Store> {
+  const store = isPostgresLocation(location)
+    ? createStore(location, openPostgresDriver(location), postgresDialect)
+    : createStore(location, openSqliteDriver(location), sqliteDialect);
   try {
     await migrate(store, options.migrations ?? allMigrations);
   } catch (error) {

@@ -17,7 +17,10 @@ export const ITERATE_BATCH = 1000;
  * });
  */
 export interface Queryable {
-  /** The store's location (a SQLite file path). */
+  /**
+   * The store's location (a SQLite file path or a PostgreSQL URL, password included: show it through
+   * `redactLocation`).
+   */
   readonly path: string;
   readonly dialect: Dialect;
   /** True for a transaction handle: its statements run inside the transaction. */

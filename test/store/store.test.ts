@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { join } from 'node:path';
 import {
   acquireJobLock,
   appliedMigrations,
@@ -17,21 +16,17 @@ import {
   type Migration,
   type Store,
 } from '../../core/index.js';
-import { contact, count, event, tempDir } from './fixtures.js';
+import { engines } from '../support/engines.js';
+import { contact, count, event } from './fixtures.js';
 
 const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
-async function open(file: string, more: Migration[] = []): Promise<Store> {
-  const store = await openStore(file, { migrations: [...migrations, ...more] });
+async function open(location: string, more: Migration[] = []): Promise<Store> {
+  const store = await openStore(location, { migrations: [...migrations, ...more] });
   cleanups.unshift(() => store.close());
   return store;
-}
-function freshFile(): string {
-  const { dir, cleanup } = tempDir();
-  cleanups.push(cleanup);
-  return join(dir, 'segflow.db');
 }
 
 const page1 = [
@@ -41,136 +36,147 @@ const page1 = [
   event('mailchimp', 'e2', { email: 'GRACE@example.com' }, 'email_open'),
 ];
 
-describe('the store', () => {
-  it('creates every table on first open and records each migration once, in name order', async () => {
-    const file = freshFile();
-    const store = await open(file);
-    const applied = await appliedMigrations(store);
-    expect(applied).toEqual(migrations.map((m) => m.name).sort());
-    for (const table of [
-      'contacts',
-      'identities',
-      'contact_merges',
-      'events',
-      'stream_checkpoints',
-      'sync_runs',
-      'run_errors',
-      'job_locks',
-      'segment_definitions',
-      'memberships',
-      'membership_history',
-      'delivered_state',
-      'suppressions',
-    ]) {
-      expect(await count(store, table)).toBe(0);
+for (const engine of engines)
+  describe(`the store on ${engine.name}`, () => {
+    async function freshFile(): Promise<string> {
+      const place = await engine.fresh();
+      cleanups.push(place.remove);
+      return place.location;
     }
-    expect(await store.get('PRAGMA journal_mode')).toEqual({ journal_mode: 'wal' });
-    expect(await store.get('PRAGMA foreign_keys')).toEqual({ foreign_keys: 1 });
-  });
 
-  it('keeps its data on re-open and applies only migrations added since', async () => {
-    const file = freshFile();
-    const first = await open(file);
-    await loadPage(first, { connection: 'hubspot', stream: 'contacts', records: page1, checkpoint: { after: 'e2' } });
-    await first.close();
-    cleanups.shift();
-    const added: Migration = {
-      name: '29990101T000000_contacts_score',
-      up: () => 'ALTER TABLE contacts ADD COLUMN score REAL',
-    };
-    const second = await open(file, [added]);
-    expect(await appliedMigrations(second)).toContain(added.name);
-    expect(await count(second, 'contacts')).toBe(2);
-    expect(await readCheckpoint(second, 'hubspot', 'contacts')).toEqual({ after: 'e2' });
-    await second.close();
-    cleanups.shift();
-    const third = await open(file, [added]);
-    expect((await appliedMigrations(third)).filter((n) => n === added.name)).toHaveLength(1);
-  });
+    it('creates every table on first open and records each migration once, in name order', async () => {
+      const file = await freshFile();
+      const store = await open(file);
+      const applied = await appliedMigrations(store);
+      expect(applied).toEqual(migrations.map((m) => m.name).sort());
+      for (const table of [
+        'contacts',
+        'identities',
+        'contact_merges',
+        'events',
+        'stream_checkpoints',
+        'sync_runs',
+        'run_errors',
+        'job_locks',
+        'segment_definitions',
+        'memberships',
+        'membership_history',
+        'delivered_state',
+        'suppressions',
+      ]) {
+        expect(await count(store, table)).toBe(0);
+      }
+      if (engine.name === 'sqlite') {
+        expect(await store.get('PRAGMA journal_mode')).toEqual({ journal_mode: 'wal' });
+        expect(await store.get('PRAGMA foreign_keys')).toEqual({ foreign_keys: 1 });
+      }
+    });
 
-  it('rolls back a migration that fails, leaving the store as it was', async () => {
-    const file = freshFile();
-    await (await open(file)).close();
-    cleanups.shift();
-    const broken: Migration = {
-      name: '29990101T000000_broken',
-      up: () => 'CREATE TABLE fine (x INTEGER); SELECT * FROM missing_table',
-    };
-    await expect(openStore(file, { migrations: [...migrations, broken] })).rejects.toThrow(/missing_table/);
-    const store = await open(file);
-    expect(await appliedMigrations(store)).not.toContain(broken.name);
-    expect(await store.get("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'fine'")).toEqual({ n: 0 });
-  });
+    it('keeps its data on re-open and applies only migrations added since', async () => {
+      const file = await freshFile();
+      const first = await open(file);
+      await loadPage(first, { connection: 'hubspot', stream: 'contacts', records: page1, checkpoint: { after: 'e2' } });
+      await first.close();
+      cleanups.shift();
+      const added: Migration = {
+        name: '29990101T000000_contacts_score',
+        up: (d) => `ALTER TABLE contacts ADD COLUMN score ${d.types.real}`,
+      };
+      const second = await open(file, [added]);
+      expect(await appliedMigrations(second)).toContain(added.name);
+      expect(await count(second, 'contacts')).toBe(2);
+      expect(await readCheckpoint(second, 'hubspot', 'contacts')).toEqual({ after: 'e2' });
+      await second.close();
+      cleanups.shift();
+      const third = await open(file, [added]);
+      expect((await appliedMigrations(third)).filter((n) => n === added.name)).toHaveLength(1);
+    });
 
-  it('loads a page idempotently: loading it again changes nothing', async () => {
-    const store = await open(freshFile());
-    const first = await loadPage(store, { connection: 'hubspot', stream: 'contacts', records: page1, checkpoint: 1 });
-    expect(first).toMatchObject({ read: 4, inserted: 4, updated: 0, skipped: 0, merged: 0 });
-    const digest = await storeDigest(store);
-    const again = await loadPage(store, { connection: 'hubspot', stream: 'contacts', records: page1, checkpoint: 1 });
-    expect(again).toMatchObject({ read: 4, inserted: 0, updated: 0, skipped: 4, merged: 0 });
-    expect(await storeDigest(store)).toBe(digest);
-    expect(await count(store, 'events')).toBe(2);
-  });
+    it('rolls back a migration that fails, leaving the store as it was', async () => {
+      const file = await freshFile();
+      await (await open(file)).close();
+      cleanups.shift();
+      const broken: Migration = {
+        name: '29990101T000000_broken',
+        up: () => 'CREATE TABLE fine (x INTEGER); SELECT * FROM missing_table',
+      };
+      await expect(openStore(file, { migrations: [...migrations, broken] })).rejects.toThrow(/missing_table/);
+      const store = await open(file);
+      expect(await appliedMigrations(store)).not.toContain(broken.name);
+      await expect(store.all('SELECT x FROM fine')).rejects.toThrow(/fine/);
+    });
 
-  it('commits nothing of a page whose commit fails, and keeps its per-row errors', async () => {
-    const store = await open(freshFile());
-    const runId = await startRun(store, 'nightly');
-    const records = [...page1, event('hubspot', 'bad', { externalId: '1' }, 'email_open', 'yesterday')];
-    await expect(
-      loadPage(store, {
-        connection: 'hubspot',
-        stream: 'contacts',
-        records,
-        checkpoint: 1,
-        runId,
-        beforeCommit: () => {
-          throw new Error('disk full');
+    it('loads a page idempotently: loading it again changes nothing', async () => {
+      const store = await open(await freshFile());
+      const first = await loadPage(store, { connection: 'hubspot', stream: 'contacts', records: page1, checkpoint: 1 });
+      expect(first).toMatchObject({ read: 4, inserted: 4, updated: 0, skipped: 0, merged: 0 });
+      const digest = await storeDigest(store);
+      const again = await loadPage(store, { connection: 'hubspot', stream: 'contacts', records: page1, checkpoint: 1 });
+      expect(again).toMatchObject({ read: 4, inserted: 0, updated: 0, skipped: 4, merged: 0 });
+      expect(await storeDigest(store)).toBe(digest);
+      expect(await count(store, 'events')).toBe(2);
+    });
+
+    it('commits nothing of a page whose commit fails, and keeps its per-row errors', async () => {
+      const store = await open(await freshFile());
+      const runId = await startRun(store, 'nightly');
+      const records = [...page1, event('hubspot', 'bad', { externalId: '1' }, 'email_open', 'yesterday')];
+      await expect(
+        loadPage(store, {
+          connection: 'hubspot',
+          stream: 'contacts',
+          records,
+          checkpoint: 1,
+          runId,
+          beforeCommit: () => {
+            throw new Error('disk full');
+          },
+        }),
+      ).rejects.toThrow('disk full');
+      expect(await count(store, 'contacts')).toBe(0);
+      expect(await count(store, 'events')).toBe(0);
+      expect(await readCheckpoint(store, 'hubspot', 'contacts')).toBeUndefined();
+      expect(await readRunErrors(store, runId)).toEqual([
+        {
+          connection: 'hubspot',
+          stream: 'contacts',
+          recordKey: 'hubspot:bad',
+          reason: 'occurredAt "yesterday" is not a timestamp',
         },
-      }),
-    ).rejects.toThrow('disk full');
-    expect(await count(store, 'contacts')).toBe(0);
-    expect(await count(store, 'events')).toBe(0);
-    expect(await readCheckpoint(store, 'hubspot', 'contacts')).toBeUndefined();
-    expect(await readRunErrors(store, runId)).toEqual([
-      {
-        connection: 'hubspot',
-        stream: 'contacts',
-        recordKey: 'hubspot:bad',
-        reason: 'occurredAt "yesterday" is not a timestamp',
-      },
-    ]);
-    await finishRun(store, runId, 'failed', { read: 5 }, 'disk full');
-    expect(await readRun(store, runId)).toMatchObject({
-      job: 'nightly',
-      status: 'failed',
-      counts: { read: 5 },
-      error: 'disk full',
+      ]);
+      await finishRun(store, runId, 'failed', { read: 5 }, 'disk full');
+      expect(await readRun(store, runId)).toMatchObject({
+        job: 'nightly',
+        status: 'failed',
+        counts: { read: 5 },
+        error: 'disk full',
+      });
+    });
+
+    it("is shared by two connections (as by two processes): each sees the other's commits", async () => {
+      const file = await freshFile();
+      const a = await open(file);
+      const b = await open(file);
+      await loadPage(a, { connection: 'hubspot', stream: 'contacts', records: page1.slice(0, 2), checkpoint: 1 });
+      await loadPage(b, { connection: 'hubspot', stream: 'contacts', records: page1.slice(2), checkpoint: 2 });
+      expect(await count(a, 'contacts')).toBe(2);
+      expect(await count(a, 'events')).toBe(2);
+      expect(await readCheckpoint(a, 'hubspot', 'contacts')).toBe(2);
+      expect(await storeDigest(a)).toBe(await storeDigest(b));
+    });
+
+    it('lets one holder at a time take a job lock until it expires', async () => {
+      const store = await open(await freshFile());
+      const t0 = new Date('2026-01-01T00:00:00Z');
+      expect(await acquireJobLock(store, 'nightly', 'worker-1', 60_000, t0)).toBe(true);
+      expect(await acquireJobLock(store, 'nightly', 'worker-2', 60_000, new Date(t0.getTime() + 30_000))).toBe(false);
+      expect(await heartbeatJobLock(store, 'nightly', 'worker-1', 60_000, new Date(t0.getTime() + 50_000))).toBe(true);
+      expect(await acquireJobLock(store, 'nightly', 'worker-2', 60_000, new Date(t0.getTime() + 90_000))).toBe(false);
+      expect(await acquireJobLock(store, 'nightly', 'worker-2', 60_000, new Date(t0.getTime() + 111_000))).toBe(true);
+      expect(await heartbeatJobLock(store, 'nightly', 'worker-1', 60_000, new Date(t0.getTime() + 112_000))).toBe(
+        false,
+      );
+      await releaseJobLock(store, 'nightly', 'worker-2');
+      expect(await acquireJobLock(store, 'nightly', 'worker-1', 60_000, new Date(t0.getTime() + 113_000))).toBe(true);
     });
   });
-
-  it("is shared by two connections (as by two processes): each sees the other's commits", async () => {
-    const file = freshFile();
-    const a = await open(file);
-    const b = await open(file);
-    await loadPage(a, { connection: 'hubspot', stream: 'contacts', records: page1.slice(0, 2), checkpoint: 1 });
-    await loadPage(b, { connection: 'hubspot', stream: 'contacts', records: page1.slice(2), checkpoint: 2 });
-    expect(await count(a, 'contacts')).toBe(2);
-    expect(await count(a, 'events')).toBe(2);
-    expect(await readCheckpoint(a, 'hubspot', 'contacts')).toBe(2);
-    expect(await storeDigest(a)).toBe(await storeDigest(b));
-  });
-
-  it('lets one holder at a time take a job lock until it expires', async () => {
-    const store = await open(freshFile());
-    const t0 = new Date('2026-01-01T00:00:00Z');
-    expect(await acquireJobLock(store, 'nightly', 'worker-1', 60_000, t0)).toBe(true);
-    expect(await acquireJobLock(store, 'nightly', 'worker-2', 60_000, new Date(t0.getTime() + 30_000))).toBe(false);
-    expect(await heartbeatJobLock(store, 'nightly', 'worker-1', 60_000, new Date(t0.getTime() + 50_000))).toBe(true);
-    expect(await acquireJobLock(store, 'nightly', 'worker-2', 60_000, new Date(t0.getTime() + 90_000))).toBe(false);
-    expect(await acquireJobLock(store, 'nightly', 'worker-2', 60_000, new Date(t0.getTime() + 111_000))).toBe(true);
-    expect(await heartbeatJobLock(store, 'nightly', 'worker-1', 60_000, new Date(t0.getTime() + 112_000))).toBe(false);
-    await releaseJobLock(store, 'nightly', 'worker-2');
-    expect(await acquireJobLock(store, 'nightly', 'worker-1', 60_000, new Date(t0.getTime() + 113_000))).toBe(true);
-  });
-});

@@ -1,12 +1,14 @@
 /**
- * Under `npm test` (SEGFLOW_INSTALL_CHROMIUM=1) first makes sure Chromium is there for the browser tests. Then gives
- * the test run its own empty temp folder (TMPDIR, inherited by the test workers and every process they start)
- * and fails the run if anything is left in it at the end; the folder is removed either way.
+ * Under `npm test` (SEGFLOW_INSTALL_CHROMIUM=1) first makes sure Chromium is there for the browser tests. Starts the
+ * PostgreSQL server the tests share, unless SEGFLOW_TEST_DATABASE_URL names one (see postgres.ts), and exports its URL
+ * in that variable. Then gives the test run its own empty temp folder (TMPDIR, inherited by the test workers and every
+ * process they start) and fails the run if anything is left in it at the end; the folder is removed either way.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { installChromiumIfMissing } from './chromium.js';
+import { startPostgres, TEST_DATABASE_URL, type PostgresServer } from './postgres.js';
 
 /** Caches of the tools the tests run (tsx's transform cache), not files a test made: removed with the folder. */
 const TOOL_CACHES = /^tsx-\d+$/;
@@ -17,12 +19,22 @@ export function leftovers(root: string): string[] {
     .sort();
 }
 
-export default function setup(): () => void {
+export default async function setup(): Promise<() => Promise<void>> {
   if (process.env.SEGFLOW_INSTALL_CHROMIUM === '1') installChromiumIfMissing();
+  // Started before TMPDIR moves: the server's folder is not a file a test made.
+  let postgres: PostgresServer | undefined;
+  if (!process.env[TEST_DATABASE_URL]) {
+    postgres = await startPostgres();
+    process.env[TEST_DATABASE_URL] = postgres.url;
+  }
   const previous = process.env.TMPDIR;
   const root = mkdtempSync(join(tmpdir(), 'segflow-test-run-'));
   process.env.TMPDIR = root;
-  return () => {
+  return async () => {
+    if (postgres) {
+      await postgres.stop();
+      delete process.env[TEST_DATABASE_URL];
+    }
     if (previous === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = previous;
     const left = leftovers(root);

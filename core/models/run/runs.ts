@@ -123,11 +123,11 @@ export async function startModelRun(
       v: number | null;
     };
     const version = (last.v ?? 0) + 1;
-    const result = await tx.run(
-      "INSERT INTO model_runs (model, kind, version, status, started_at, scored_at, params) VALUES (?, ?, ?, 'running', ?, ?, ?)",
+    const result = (await tx.get(
+      "INSERT INTO model_runs (model, kind, version, status, started_at, scored_at, params) VALUES (?, ?, ?, 'running', ?, ?, ?) RETURNING id",
       [model, kind, version, startedAt.toISOString(), scoredAt.toISOString(), JSON.stringify(params)],
-    );
-    return { id: Number(result.lastInsertRowid), version };
+    )) as { id: number };
+    return { id: result.id, version };
   });
 }
 

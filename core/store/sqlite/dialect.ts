@@ -15,8 +15,17 @@ export const sqliteDialect: Dialect = {
     timestamp: 'TEXT',
   },
   now: `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`,
+  clusteredTable: ' WITHOUT ROWID',
   placeholder: () => '?',
   jsonArrayRows: () => 'json_each(?)',
+  // Column affinity converts on insert, so the type needs no cast here.
+  jsonField: (json, key) => `json_extract(${json}, '$.${key}')`,
+  trigger(spec) {
+    const on = spec.event === 'UPDATE' && spec.columns ? `UPDATE OF ${spec.columns.join(', ')}` : spec.event;
+    return `CREATE TRIGGER ${spec.name} AFTER ${on} ON ${spec.table} BEGIN
+        ${spec.body}
+      END;`;
+  },
   placeholders: (count) => Array.from({ length: count }, () => '?').join(', '),
   upsert(spec) {
     return upsertSql(this, spec);

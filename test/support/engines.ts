@@ -1,0 +1,88 @@
+/**
+ * The store engines the store-touching suites run on, as Kysely's tests loop over dialects:
+ *
+ * @example
+ * for (const engine of engines) {
+ *   describe(engine.name, () => {
+ *     it('loads a page', async () => {
+ *       const { store, close } = await engine.open();
+ *       try { ... } finally { await close(); }
+ *     });
+ *   });
+ * }
+ *
+ * SQLite gets a file in a fresh temp folder; PostgreSQL a fresh database on the test server (see postgres.ts),
+ * dropped on close, so tests stay isolated and parallel-safe.
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { openStore, type OpenStoreOptions, type Store } from '../../core/index.js';
+import { freshDatabase } from './postgres.js';
+import { tempDir } from './temp.js';
+
+/** An empty store location, and how to remove it (the file's folder, or the database). */
+export interface StoreLocation {
+  location: string;
+  remove(): Promise<void>;
+}
+
+/** An opened store on a fresh location; `close()` closes it and removes the location. */
+export interface OpenedStore {
+  store: Store;
+  location: string;
+  close(): Promise<void>;
+}
+
+export interface TestEngine {
+  name: 'sqlite' | 'postgres';
+  /** A fresh, empty location (nothing opened yet): for tests that open, close and reopen, or hand it to a child. */
+  fresh(): Promise<StoreLocation>;
+  /** A migrated store on a fresh location. */
+  open(options?: OpenStoreOptions): Promise<OpenedStore>;
+}
+
+async function opened(place: StoreLocation, options: OpenStoreOptions): Promise<OpenedStore> {
+  let store: Store;
+  try {
+    store = await openStore(place.location, options);
+  } catch (error) {
+    await place.remove();
+    throw error;
+  }
+  return {
+    store,
+    location: place.location,
+    async close() {
+      await store.close();
+      await place.remove();
+    },
+  };
+}
+
+export const sqlite: TestEngine = {
+  name: 'sqlite',
+  fresh() {
+    const dir = tempDir('segflow-store-');
+    return Promise.resolve({
+      location: join(dir, 'segflow.db'),
+      remove: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
+    });
+  },
+  async open(options = {}) {
+    return opened(await this.fresh(), options);
+  },
+};
+
+export const postgres: TestEngine = {
+  name: 'postgres',
+  async fresh() {
+    const db = await freshDatabase();
+    return { location: db.url, remove: db.drop };
+  },
+  async open(options = {}) {
+    return opened(await this.fresh(), options);
+  },
+};
+
+/** Every engine, SQLite first. */
+export const engines: readonly TestEngine[] = [sqlite, postgres];

