@@ -80,7 +80,9 @@ export const postgres: TestEngine = {
     return { location: db.url, remove: db.drop };
   },
   async open(options = {}) {
-    return opened(await this.fresh(), options);
+    // A copy of the run's migrated template when every migration is wanted: migrating anew costs ~0.3 s.
+    const db = await freshDatabase(options.migrations === undefined);
+    return opened({ location: db.url, remove: db.drop }, options);
   },
 };
 

@@ -8,7 +8,13 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { installChromiumIfMissing } from './chromium.js';
-import { startPostgres, TEST_DATABASE_URL, type PostgresServer } from './postgres.js';
+import {
+  createTemplateDatabase,
+  startPostgres,
+  TEST_DATABASE_URL,
+  TEST_TEMPLATE_DATABASE,
+  type PostgresServer,
+} from './postgres.js';
 
 /** Caches of the tools the tests run (tsx's transform cache), not files a test made: removed with the folder. */
 const TOOL_CACHES = /^tsx-\d+$/;
@@ -27,10 +33,19 @@ export default async function setup(): Promise<() => Promise<void>> {
     postgres = await startPostgres();
     process.env[TEST_DATABASE_URL] = postgres.url;
   }
+  const template = await createTemplateDatabase(process.env[TEST_DATABASE_URL] as string).catch(
+    async (error: unknown) => {
+      await postgres?.stop();
+      throw error;
+    },
+  );
+  process.env[TEST_TEMPLATE_DATABASE] = template.name;
   const previous = process.env.TMPDIR;
   const root = mkdtempSync(join(tmpdir(), 'segflow-test-run-'));
   process.env.TMPDIR = root;
   return async () => {
+    await template.drop();
+    delete process.env[TEST_TEMPLATE_DATABASE];
     if (postgres) {
       await postgres.stop();
       delete process.env[TEST_DATABASE_URL];
