@@ -142,7 +142,8 @@ async function killMidRun(file: string): Promise<void> {
   expect(await exited).toBe('SIGKILL');
 }
 
-describe('a killed segflow run', () => {
+// These start segflow's CLI as child processes: a few seconds each on a quiet machine, far more on a loaded one.
+describe('a killed segflow run', { timeout: 240_000 }, () => {
   it('does not block the next run, which marks it abandoned', async () => {
     const file = writeConfig();
     await killMidRun(file);
@@ -164,7 +165,7 @@ describe('a killed segflow run', () => {
   });
 });
 
-describe('segflow runs unlock', () => {
+describe('segflow runs unlock', { timeout: 240_000 }, () => {
   it("clears a lock held on another machine and marks the job's unfinished run abandoned", async () => {
     const file = writeConfig();
     const runId = await startRun(store, 'nightly');
