@@ -1,4 +1,5 @@
 import { EVENT_TYPES, type EventRecord } from '../../plugins/model/index.js';
+import { powerOfTwoChunks, valueRows } from '../identity/rows.js';
 import type { Queryable } from '../store/store.js';
 
 const TYPES = new Set<string>(EVENT_TYPES);
@@ -19,6 +20,49 @@ function isoTimestamp(value: string): string {
   return ISO_UTC.test(value) ? value : new Date(Date.parse(value)).toISOString();
 }
 
+function eventParams(e: EventRecord, contactId: number, identityId: number, now: string) {
+  return [
+    e.source,
+    e.sourceEventId,
+    contactId,
+    identityId,
+    e.type,
+    isoTimestamp(e.occurredAt),
+    e.value ?? null,
+    e.properties === undefined ? '{}' : JSON.stringify(e.properties),
+    now,
+  ];
+}
+
+const INSERT_EVENTS =
+  'INSERT INTO events (source, source_event_id, contact_id, identity_id, type, occurred_at, value, properties, loaded_at) VALUES';
+
+/** An event to insert, with the contact and identity it was resolved to. */
+export interface PlacedEvent {
+  record: EventRecord;
+  contactId: number;
+  identityId: number;
+}
+
+/**
+ * Inserts a page's events with a few multi-row statements (not one per event); an event already stored, or repeated
+ * earlier in the list, is left alone (the first one in the list is the one kept). Returns how many were new.
+ *
+ * @example
+ * const inserted = await insertEvents(tx, [{ record, contactId: 7, identityId: 9 }], new Date().toISOString());
+ */
+export async function insertEvents(store: Queryable, events: readonly PlacedEvent[], now: string): Promise<number> {
+  let inserted = 0;
+  for (const chunk of powerOfTwoChunks(events, 9)) {
+    const r = await store.run(
+      `${INSERT_EVENTS} ${valueRows(chunk.length, 9)} ON CONFLICT (source, source_event_id) DO NOTHING`,
+      chunk.flatMap((e) => eventParams(e.record, e.contactId, e.identityId, now)),
+    );
+    inserted += r.changes;
+  }
+  return inserted;
+}
+
 /**
  * Inserts one event for a resolved contact; a second load of the same (source, source event id) changes nothing.
  * Returns whether it was new. `occurredAt` is stored as ISO-8601 UTC so that time windows compare as text.
@@ -31,19 +75,8 @@ export async function insertEvent(
   now: string,
 ): Promise<boolean> {
   const r = await store.run(
-    `INSERT INTO events (source, source_event_id, contact_id, identity_id, type, occurred_at, value, properties, loaded_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, source_event_id) DO NOTHING`,
-    [
-      e.source,
-      e.sourceEventId,
-      contactId,
-      identityId,
-      e.type,
-      isoTimestamp(e.occurredAt),
-      e.value ?? null,
-      e.properties === undefined ? '{}' : JSON.stringify(e.properties),
-      now,
-    ],
+    `${INSERT_EVENTS} (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, source_event_id) DO NOTHING`,
+    eventParams(e, contactId, identityId, now),
   );
   return r.changes > 0;
 }

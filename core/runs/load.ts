@@ -1,9 +1,10 @@
 import type { ContactRecord, EventRecord, SourceRecord } from '../../plugins/model/index.js';
-import { eventProblem, insertEvent } from '../events/events.js';
+import { eventProblem, insertEvents } from '../events/events.js';
 import { resolveIdentityOptions, type IdentityOptions } from '../identity/options.js';
-import { PageResolution } from '../identity/resolve.js';
+import { PageResolution, type PageIdentity } from '../identity/resolve.js';
+import { powerOfTwoChunks, valueRows } from '../identity/rows.js';
 import type { Queryable } from '../store/store.js';
-import { suppressionCheck } from '../suppression/suppressions.js';
+import { suppressionCheck, type SuppressionCandidates } from '../suppression/suppressions.js';
 import { writeCheckpoint } from './checkpoints.js';
 import { recordRunErrors, type RunError } from './runs.js';
 
@@ -46,6 +47,31 @@ function contactProblem(c: ContactRecord): string | undefined {
   return undefined;
 }
 
+/** The email a suppression is checked against (suppressions store emails trimmed and lower-cased). */
+function suppressionEmail(email: unknown): string | null {
+  return typeof email === 'string' ? email.trim().toLowerCase() : null;
+}
+
+/** The emails and tool ids of a page's loadable records, to check against the suppressions in one go. */
+function suppressionCandidates(records: readonly SourceRecord[]): SuppressionCandidates {
+  const emails = new Set<string>();
+  const externalIds = new Map<string, Set<string>>();
+  const add = (source: string, id: unknown, email: unknown) => {
+    const e = suppressionEmail(email);
+    if (e !== null) emails.add(e);
+    if (id === null || id === undefined) return;
+    const set = externalIds.get(source);
+    if (set) set.add(String(id));
+    else externalIds.set(source, new Set([String(id)]));
+  };
+  for (const r of records) {
+    if (r.kind === 'contact' && contactProblem(r) === undefined) add(r.source, r.externalId, r.traits.email);
+    else if (r.kind === 'event' && eventProblem(r) === undefined)
+      add(r.source, r.contact?.externalId, r.contact?.email);
+  }
+  return { emails, externalIds };
+}
+
 /**
  * Loads one page in ONE transaction: resolves and upserts its contacts, inserts its events (idempotently; an event
  * naming an unknown person creates that contact), and writes the stream's checkpoint. A crash at any point leaves the
@@ -68,10 +94,15 @@ export async function loadPage(store: Queryable, input: LoadPageInput): Promise<
   };
   try {
     await store.transaction(async (tx) => {
-      const suppressed = await suppressionCheck(tx);
+      const suppressed = await suppressionCheck(tx, suppressionCandidates(input.records));
+      const isSuppressed = (source: string, externalId: unknown, email: unknown) =>
+        !suppressed.empty &&
+        (suppressed.external(source, externalId === null || externalId === undefined ? null : String(externalId)) ||
+          suppressed.email(suppressionEmail(email)));
       const page = new PageResolution(tx, options, now);
       await page.prefetch(input.records);
-      const events: { record: EventRecord; identityId: number }[] = [];
+      // The records apply to the page's identities in memory; `resolve` then writes them in a few statements.
+      const events: { record: EventRecord; identity: PageIdentity }[] = [];
       for (const record of input.records) {
         if (record.kind === 'contact') {
           const problem = contactProblem(record);
@@ -79,17 +110,11 @@ export async function loadPage(store: Queryable, input: LoadPageInput): Promise<
             reject(`${String(record.source)}:${String(record.externalId)}`, problem);
             continue;
           }
-          if (
-            !suppressed.empty &&
-            ((await suppressed.external(record.source, record.externalId)) ||
-              (await suppressed.email(
-                typeof record.traits.email === 'string' ? record.traits.email.trim().toLowerCase() : null,
-              )))
-          ) {
+          if (isSuppressed(record.source, record.externalId, record.traits.email)) {
             counts.skipped += 1;
             continue;
           }
-          const outcome = await page.upsertContact(record);
+          const outcome = page.upsertContact(record);
           if (outcome === 'inserted') counts.inserted += 1;
           else if (outcome === 'updated') counts.updated += 1;
           else counts.skipped += 1;
@@ -100,23 +125,19 @@ export async function loadPage(store: Queryable, input: LoadPageInput): Promise<
             continue;
           }
           const who = record.contact ?? {};
-          if (
-            !suppressed.empty &&
-            ((await suppressed.external(record.source, who.externalId)) ||
-              (await suppressed.email(typeof who.email === 'string' ? who.email.trim().toLowerCase() : null)))
-          ) {
+          if (isSuppressed(record.source, who.externalId, who.email)) {
             counts.skipped += 1;
             continue;
           }
-          const identityId = await page.identityOfEvent(record.source, who);
-          if (identityId === undefined) {
+          const identity = page.identityOfEvent(record.source, who);
+          if (identity === undefined) {
             reject(
               `${record.source}:${record.sourceEventId}`,
               'event names no contact: no external id and no valid email',
             );
             continue;
           }
-          events.push({ record, identityId });
+          events.push({ record, identity });
         } else {
           reject('?', `unknown record kind "${String((record as { kind?: unknown }).kind)}"`);
         }
@@ -124,20 +145,23 @@ export async function loadPage(store: Queryable, input: LoadPageInput): Promise<
       await page.resolve();
       // In contact order: the events' contact index and contact_events (clustered by contact) then take the page's
       // rows at neighbouring B-tree positions instead of one random page each.
-      const placed = events.map(({ record, identityId }) => ({
+      const placed = events.map(({ record, identity }) => ({
         record,
-        identityId,
-        contactId: page.contactOf(identityId),
+        identityId: identity.id,
+        contactId: page.contactOf(identity),
       }));
       placed.sort((a, b) => a.contactId - b.contactId);
-      for (const { record, identityId, contactId } of placed) {
-        if (await insertEvent(tx, record, contactId, identityId, now)) counts.inserted += 1;
-        else counts.skipped += 1;
-      }
+      const inserted = await insertEvents(tx, placed, now);
+      counts.inserted += inserted;
+      counts.skipped += placed.length - inserted;
       counts.merged = page.merged;
-      const remember = 'INSERT INTO connection_sources (connection, source) VALUES (?, ?) ON CONFLICT DO NOTHING';
-      for (const source of new Set(input.records.map((r) => r.source)))
-        await tx.run(remember, [input.connection, source]);
+      const sources = [...new Set(input.records.map((r) => r.source))];
+      for (const chunk of powerOfTwoChunks(sources, 2)) {
+        await tx.run(
+          `INSERT INTO connection_sources (connection, source) VALUES ${valueRows(chunk.length, 2)} ON CONFLICT DO NOTHING`,
+          chunk.flatMap((source) => [input.connection, source]),
+        );
+      }
       await writeCheckpoint(tx, input.connection, input.stream, input.checkpoint, now);
       input.beforeCommit?.();
     });

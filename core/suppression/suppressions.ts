@@ -41,25 +41,53 @@ export async function listSuppressions(store: Queryable): Promise<Suppression[]>
   }));
 }
 
-/** Answers "is this identity suppressed?" quickly for a whole page; empty when nothing is suppressed. */
+/** Answers "is this identity suppressed?" for a whole page, from what was read once; empty when nothing is suppressed. */
 export interface SuppressionCheck {
   readonly empty: boolean;
-  email(email: string | null): Promise<boolean>;
-  external(source: string, externalId: string | null | undefined): Promise<boolean>;
+  /** Whether a (trimmed, lower-cased) email is suppressed; it must be among those the check was made for. */
+  email(email: string | null): boolean;
+  /** Whether a tool id is suppressed; it must be among those the check was made for. */
+  external(source: string, externalId: string | null | undefined): boolean;
 }
 
-/** A suppression check bound to the store's current suppressions. */
-export async function suppressionCheck(store: Queryable): Promise<SuppressionCheck> {
+/** The identities a page names, to check against the suppressions in a few statements. */
+export interface SuppressionCandidates {
+  emails: Iterable<string>;
+  /** Tool ids by source. */
+  externalIds: ReadonlyMap<string, Iterable<string>>;
+}
+
+/**
+ * Reads which of a page's identities are suppressed: one statement for its emails and one per source for its tool
+ * ids (none when nothing is suppressed at all), instead of a lookup per record.
+ *
+ * @example
+ * const suppressed = await suppressionCheck(tx, { emails: ['ada@example.com'], externalIds: new Map([['hubspot', ['9']]]) });
+ * suppressed.email('ada@example.com'); // true when Ada was erased
+ */
+export async function suppressionCheck(store: Queryable, candidates: SuppressionCandidates): Promise<SuppressionCheck> {
   const any = (await store.get('SELECT 1 FROM suppressions LIMIT 1')) !== undefined;
-  if (!any) return { empty: true, email: async () => false, external: async () => false };
-  const byEmail = 'SELECT 1 FROM suppressions WHERE email = ?';
-  const byExternal = 'SELECT 1 FROM suppressions WHERE source = ? AND external_id = ?';
+  if (!any) return { empty: true, email: () => false, external: () => false };
+  const rows = store.dialect.jsonArrayRows(1);
+  const emails = new Set<string>();
+  const wanted = [...new Set(candidates.emails)];
+  if (wanted.length > 0) {
+    const sql = `SELECT s.email FROM ${rows} AS j CROSS JOIN suppressions s WHERE s.email = j.value`;
+    for (const r of (await store.all(sql, [JSON.stringify(wanted)])) as { email: string }[]) emails.add(r.email);
+  }
+  const external = new Set<string>();
+  const key = (source: string, id: string) => `${source}\u0000${id}`;
+  for (const [source, ids] of candidates.externalIds) {
+    const list = [...new Set(ids)];
+    if (list.length === 0) continue;
+    const sql = `SELECT s.external_id FROM ${rows} AS j CROSS JOIN suppressions s WHERE s.source = ? AND s.external_id = j.value`;
+    for (const r of (await store.all(sql, [JSON.stringify(list), source])) as { external_id: string }[])
+      external.add(key(source, r.external_id));
+  }
   return {
     empty: false,
-    email: async (email) => email !== null && (await store.get(byEmail, [email])) !== undefined,
-    external: async (source, externalId) =>
-      externalId !== null &&
-      externalId !== undefined &&
-      (await store.get(byExternal, [source, externalId])) !== undefined,
+    email: (email) => email !== null && emails.has(email),
+    external: (source, externalId) =>
+      externalId !== null && externalId !== undefined && external.has(key(source, externalId)),
   };
 }
