@@ -379,7 +379,7 @@ export class PageResolution {
 
   /**
    * `UPDATE table SET ... FROM (VALUES ...)`: one statement per chunk of rows, each row its key then the new values.
-   * The values are cast to the columns' types (PostgreSQL infers nothing from a bare `VALUES` table).
+   * Numbers are cast to the columns' types (PostgreSQL types a bare `VALUES` table's parameters as text).
    */
   private async updateRows(
     table: string,
@@ -389,9 +389,15 @@ export class PageResolution {
   ): Promise<void> {
     const all = [key, ...columns];
     const types = this.store.dialect.types;
+    // Text needs no cast (PostgreSQL reads an untyped parameter as text), and a text type may carry a collation,
+    // which CAST does not take.
+    const cast = (i: number) => {
+      const type = (all[i] as ValuesColumn)[1];
+      return type === 'text' || type === 'timestamp' ? '?' : `CAST(? AS ${types[type]})`;
+    };
     const set = columns.map(([c]) => `${c} = v.${c}`).join(', ');
     for (const chunk of powerOfTwoChunks(rows, all.length)) {
-      const values = valueRows(chunk.length, all.length, (i) => `CAST(? AS ${types[(all[i] as ValuesColumn)[1]]})`);
+      const values = valueRows(chunk.length, all.length, cast);
       await this.store.run(
         `WITH v (${all.map(([c]) => c).join(', ')}) AS (VALUES ${values}) UPDATE ${table} SET ${set} FROM v WHERE ${table}.${key[0]} = v.${key[0]}`,
         chunk.flat(),
