@@ -24,7 +24,7 @@ import { UnionFind } from './union-find.js';
  */
 
 interface IdentityRow {
-  /** 0 until the page's new identities are inserted (by `resolve`). */
+  /** For an identity this page creates, a negative stand-in until `resolve` inserts it. */
   id: number;
   contact_id: number | null;
   source: string;
@@ -235,7 +235,8 @@ export class PageResolution {
   }
 
   private insertIdentity(fields: Omit<IdentityRow, 'id' | 'contact_id'>): IdentityRow {
-    const row: IdentityRow = { id: 0, contact_id: null, ...fields };
+    const row: IdentityRow = { id: -(this.created.length + 1), contact_id: null, ...fields };
+    this.identities.set(row.id, row);
     this.byKey.set(rowKey(row), row);
     this.created.push(row);
     this.fresh.add(row);
@@ -405,13 +406,17 @@ export class PageResolution {
     }
   }
 
-  /** Inserts the page's new identities (ids in creation order) and writes the stored ones it changed. */
-  private async writeIdentities(): Promise<void> {
+  /**
+   * Inserts the page's new identities, with their contacts (so a new identity is written once, not inserted then
+   * updated), in the order the page created them (their ids follow it).
+   */
+  private async insertCreated(): Promise<void> {
     const insert = (count: number) =>
-      `INSERT INTO identities (source, external_id, email, linked_ids, traits, raw, record_updated_ms, seen, deleted, created_at, updated_at)
-         VALUES ${valueRows(count, 11)} RETURNING id, source, external_id, email`;
-    for (const chunk of powerOfTwoChunks(this.created, 11)) {
+      `INSERT INTO identities (contact_id, source, external_id, email, linked_ids, traits, raw, record_updated_ms, seen, deleted, created_at, updated_at)
+         VALUES ${valueRows(count, 12)} RETURNING id, source, external_id, email`;
+    for (const chunk of powerOfTwoChunks(this.created, 12)) {
       const params = chunk.flatMap((r) => [
+        r.contact_id,
         r.source,
         r.external_id,
         r.email,
@@ -426,10 +431,16 @@ export class PageResolution {
       ]);
       for (const inserted of (await this.store.all(insert(chunk.length), params)) as IdentityRow[]) {
         const row = this.byKey.get(rowKey(inserted)) as IdentityRow;
+        this.identities.delete(row.id);
         row.id = inserted.id;
         this.identities.set(row.id, row);
       }
     }
+    this.created.length = 0;
+  }
+
+  /** Writes the stored identities the page changed, in their final state. */
+  private async writeChanged(): Promise<void> {
     const withTraits: SqlValue[][] = [];
     const withoutTraits: SqlValue[][] = [];
     for (const r of this.changed) {
@@ -493,6 +504,13 @@ export class PageResolution {
       h.degree += 1;
       if (r.contact_id !== null) h.contacts.push(r.contact_id);
     }
+    // The page's new identities are not written yet: they count too (they have no contact yet).
+    const fresh = new Map<string, number>();
+    for (const r of this.created) if (r.email !== null) fresh.set(r.email, (fresh.get(r.email) ?? 0) + 1);
+    for (const e of emails) {
+      const h = this.holders.get(e) as { degree: number; contacts: number[] };
+      h.degree = Math.min(h.degree + (fresh.get(e) ?? 0), cap);
+    }
     for (const [e, h] of this.holders) this.emailDegree.set(e, h.degree);
   }
 
@@ -509,8 +527,9 @@ export class PageResolution {
    * people, and recomputes the traits of every contact touched.
    */
   async resolve(): Promise<void> {
-    await this.writeIdentities();
+    await this.writeChanged();
     if (this.dirty.size > 0) await this.recomputeComponents();
+    await this.insertCreated();
     await this.recomputeTraits();
   }
 
@@ -627,10 +646,11 @@ export class PageResolution {
         if (row.contact_id === survivor) continue;
         const had = row.contact_id;
         row.contact_id = survivor;
-        assigned.push([row.id, survivor]);
+        if (row.id > 0) assigned.push([row.id, survivor]);
         if (had !== null) moved.push([row.id, survivor]);
       }
     });
+    await this.insertCreated();
     await this.updateRows('identities', ['id', 'reference'], [['contact_id', 'reference']], assigned);
     await this.updateRows('events', ['identity_id', 'reference'], [['contact_id', 'reference']], moved);
     const merges: Merge[] = [];
