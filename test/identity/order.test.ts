@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { contactPartition, loadPage, storeDigest, type Store } from '../../core/index.js';
 import type { ContactRecord, SourceRecord } from '../../plugins/model/index.js';
-import { contact, event, seeded, shuffle, tempStore } from '../store/fixtures.js';
+import { engines, postgres, sqlite, type TestEngine } from '../support/engines.js';
+import { contact, event, seeded, shuffle } from '../store/fixtures.js';
 
 const LIMIT = 3;
 const ROLES = new Set(['info', 'sales']);
@@ -99,31 +100,49 @@ async function loadShuffled(store: Store, records: SourceRecord[], seed: number)
   }
 }
 
-let stores: Store[] = [];
+let closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
-  for (const s of stores) await s.close();
-  stores = [];
+  for (const close of closers) await close();
+  closers = [];
 });
 
-describe('identity resolution does not depend on arrival order', () => {
-  const records = world();
-  const expected = expectedPartition(records);
+/** A migrated store on a fresh location of `engine`, closed (and its location removed) after the test. */
+async function fresh(engine: TestEngine): Promise<Store> {
+  const opened = await engine.open();
+  closers.push(opened.close);
+  return opened.store;
+}
 
-  it('the reference world exercises merges, shared inboxes and role addresses', () => {
-    expect(expected.some((g) => g.length >= 3)).toBe(true);
-    expect(expected.filter((g) => g.some((k) => k.startsWith('mailchimp:f'))).length).toBeGreaterThan(1);
+for (const engine of engines)
+  describe(`identity resolution on ${engine.name} does not depend on arrival order`, () => {
+    const records = world();
+    const expected = expectedPartition(records);
+
+    it('the reference world exercises merges, shared inboxes and role addresses', () => {
+      expect(expected.some((g) => g.length >= 3)).toBe(true);
+      expect(expected.filter((g) => g.some((k) => k.startsWith('mailchimp:f'))).length).toBeGreaterThan(1);
+    });
+
+    for (const seed of [1, 2, 3, 4, 5]) {
+      it(`gives the reference partition and the same store for shuffle seed ${seed}`, async () => {
+        const inOrder = await fresh(engine);
+        const shuffled = await fresh(engine);
+        await loadShuffled(inOrder, records, 1000);
+        await loadShuffled(shuffled, records, seed);
+        expect(await contactPartition(shuffled)).toEqual(expected);
+        // Same partition, same traits per contact, same identities and events: the whole content digests equal.
+        expect(await storeDigest(shuffled)).toBe(await storeDigest(inOrder));
+      });
+    }
   });
 
-  for (const seed of [1, 2, 3, 4, 5]) {
-    it(`gives the reference partition and the same store for shuffle seed ${seed}`, async () => {
-      const inOrder = await tempStore();
-      const shuffled = await tempStore();
-      stores.push(inOrder, shuffled);
-      await loadShuffled(inOrder, records, 1000);
-      await loadShuffled(shuffled, records, seed);
-      expect(await contactPartition(shuffled)).toEqual(expected);
-      // Same partition, same traits per contact, same identities and events: the whole content digests equal.
-      expect(await storeDigest(shuffled)).toBe(await storeDigest(inOrder));
-    });
-  }
+describe('identity resolution on both engines', () => {
+  it('gives the same store on SQLite and PostgreSQL for the same pages', async () => {
+    const records = world();
+    const [onSqlite, onPostgres] = [await fresh(sqlite), await fresh(postgres)];
+    await loadShuffled(onSqlite, records, 3);
+    await loadShuffled(onPostgres, records, 3);
+    expect(await contactPartition(onPostgres)).toEqual(expectedPartition(records));
+    expect(await storeDigest(onPostgres)).toBe(await storeDigest(onSqlite));
+  });
 });
