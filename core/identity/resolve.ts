@@ -126,12 +126,8 @@ export class PageResolution {
   }
 
   /** `SELECT columns FROM <the JSON array bound first> AS j CROSS JOIN identities i WHERE <where>`. */
-  private byArray(columns: string, where: string): string {
-    return `SELECT ${qualified(columns)} FROM ${this.store.dialect.jsonArrayRows(1)} AS j CROSS JOIN identities i WHERE ${where}`;
-  }
-
-  private get idOfValue(): string {
-    return `CAST(j.value AS ${this.store.dialect.types.reference})`;
+  private byArray(columns: string, where: string, type: 'text' | 'integer' = 'text'): string {
+    return `SELECT ${qualified(columns)} FROM ${this.store.dialect.jsonArrayRows(1, type)} AS j CROSS JOIN identities i WHERE ${where}`;
   }
 
   /** Reads the identities of tool ids not yet known, per source: with traits for `full`, without for the rest. */
@@ -218,7 +214,7 @@ export class PageResolution {
     const missing = new Map<number, IdentityRow>();
     for (const r of rows) if (r.seen === 1 && (r.traits === null || r.raw === null)) missing.set(r.id, r);
     if (missing.size === 0) return;
-    const sql = this.byArray('id, traits, raw', `i.id = ${this.idOfValue}`);
+    const sql = this.byArray('id, traits, raw', 'i.id = j.value', 'integer');
     for (const r of (await this.store.all(sql, [JSON.stringify([...missing.keys()])])) as {
       id: number;
       traits: string;
@@ -571,7 +567,7 @@ export class PageResolution {
       for (const c of holders.contacts) regionContacts.add(c);
     }
     if (regionContacts.size > 0) {
-      const identitiesOfContacts = this.byArray(LIGHT_COLUMNS, `i.contact_id = ${this.idOfValue}`);
+      const identitiesOfContacts = this.byArray(LIGHT_COLUMNS, 'i.contact_id = j.value', 'integer');
       for (const row of (await this.store.all(identitiesOfContacts, [
         JSON.stringify([...regionContacts]),
       ])) as IdentityRow[]) {
@@ -730,7 +726,7 @@ export class PageResolution {
     const unknown = pending.filter((c) => !this.members.has(c));
     const stored = new Map<number, IdentityRow[]>();
     if (unknown.length > 0) {
-      const sql = this.byArray(IDENTITY_COLUMNS, `i.contact_id = ${this.idOfValue}`);
+      const sql = this.byArray(IDENTITY_COLUMNS, 'i.contact_id = j.value', 'integer');
       for (const row of (await this.store.all(sql, [JSON.stringify(unknown)])) as IdentityRow[]) {
         const list = stored.get(row.contact_id as number);
         if (list) list.push(row);
