@@ -70,11 +70,21 @@ export interface Segment {
   locations: Record<string, Location>;
 }
 
+/**
+ * Where the store is. `path` is what `openStore` opens: the SQLite file (absolute, resolved from the working
+ * directory as the connectors' file paths are) or the PostgreSQL URL, password included; `shown` is what messages
+ * may show (a URL's password as `***`).
+ */
+export interface StoreLocation {
+  engine: 'sqlite' | 'postgres';
+  path: string;
+  shown: string;
+}
+
 export interface Config {
   /** Absolute path of the file loaded. */
   file: string;
-  /** `path` is absolute, resolved from the working directory as the connectors' file paths are. */
-  store: { path: string };
+  store: StoreLocation;
   sources: Record<string, SourceConnection>;
   destinations: Record<string, DestinationConnection>;
   segments: Segment[];

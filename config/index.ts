@@ -3,7 +3,15 @@
  * and located errors that name file, line and column and never show a secret.
  */
 export * from './errors.js';
-export type { Config, DestinationConnection, LoadOptions, Location, Segment, SourceConnection } from './config.js';
+export type {
+  Config,
+  DestinationConnection,
+  LoadOptions,
+  Location,
+  Segment,
+  SourceConnection,
+  StoreLocation,
+} from './config.js';
 export { rateBudget } from './connections.js';
 export { loadConfig } from './load.js';
 export { configSecrets } from './secrets.js';

@@ -10,12 +10,13 @@
  * config.jobs.nightly?.steps;
  */
 import { resolve } from 'node:path';
-import type { Config, LoadOptions } from './config.js';
+import type { Config, LoadOptions, StoreLocation } from './config.js';
 import { resolveConnections } from './connections.js';
 import { ConfigFileError } from './errors.js';
 import { isObject, Issues, kindOf } from './issues.js';
 import { checkJobs, checkSegmentReferences } from './references.js';
 import { rememberSecrets, scrubber } from './secrets.js';
+import { DEFAULT_STORE_PATH } from './schema.js';
 import { parseRoot } from './sections.js';
 import { collectSegments, openFile, validateSegments, type SegmentEntry } from './segment-files.js';
 import type { YamlFile } from './yaml-file.js';
@@ -82,7 +83,7 @@ export async function loadConfig(path: string, options: LoadOptions): Promise<Co
   }
   const config: Config = {
     file: absolute,
-    store: { path: resolve(root.store.path) },
+    store: storeLocation(root.store, secrets),
     sources,
     destinations,
     segments: segments.map((s) => s.segment),
@@ -97,4 +98,22 @@ export async function loadConfig(path: string, options: LoadOptions): Promise<Co
   };
   rememberSecrets(config, secrets, files);
   return config;
+}
+
+/** The store section as openStore takes it; a URL's password joins the secrets scrubbed from run-time messages. */
+function storeLocation(
+  store: { path?: string | undefined; url?: string | undefined },
+  secrets: string[],
+): StoreLocation {
+  if (store.url === undefined) {
+    const path = resolve(store.path ?? DEFAULT_STORE_PATH);
+    return { engine: 'sqlite', path, shown: path };
+  }
+  const url = new URL(store.url);
+  const password = decodeURIComponent(url.password);
+  if (password) {
+    secrets.push(password);
+    url.password = '***';
+  }
+  return { engine: 'postgres', path: store.url, shown: url.toString() };
 }

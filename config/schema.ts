@@ -5,6 +5,7 @@
  * ```yaml
  * store:
  *   path: .segflow/segflow.db          # the default; relative to the working directory
+ *   # url: ${SEGFLOW_DATABASE_URL}     # or a PostgreSQL database: postgres://user:password@host:5432/segflow
  * sources:
  *   crm:                               # a connection's name, used by jobs
  *     connector: hubspot               # a built-in connector ...
@@ -505,9 +506,53 @@ export const auditSchema = strict({
 });
 export type AuditSettings = z.output<typeof auditSchema>;
 
+/** The SQLite file a config without `store:` uses, relative to the working directory. */
+export const DEFAULT_STORE_PATH = '.segflow/segflow.db';
+
+const POSTGRES_URL = /^postgres(?:ql)?:\/\//i;
+const URL_FORM = 'postgres://user:password@host:5432/database';
+
+/** What is wrong with a PostgreSQL URL, in a sentence that never repeats it (it may hold a password). */
+export function postgresUrlProblem(value: string): string | undefined {
+  if (!POSTGRES_URL.test(value)) return `expected a PostgreSQL URL (${URL_FORM})`;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return `is not a valid URL (expected ${URL_FORM}; characters such as @ : / in the password must be percent-encoded)`;
+  }
+  if (url.hostname === '') return `names no host (expected ${URL_FORM})`;
+  if (url.pathname === '' || url.pathname === '/') return `names no database (expected ${URL_FORM})`;
+  return undefined;
+}
+
+/** `store:`: a SQLite file (`path`, the default) or a PostgreSQL database (`url`), not both. */
+export const storeSchema = strict({
+  path: z
+    .string()
+    .min(1)
+    .refine((value) => !POSTGRES_URL.test(value), { message: 'a PostgreSQL URL goes in `url:`, not `path:`' })
+    .optional(),
+  url: z
+    .string()
+    .min(1)
+    .superRefine((value, ctx) => {
+      const problem = postgresUrlProblem(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
+}).superRefine((value, ctx) => {
+  if (value.path !== undefined && value.url !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'set one of `path` (a SQLite file) and `url` (a PostgreSQL database), not both',
+    });
+  }
+});
+
 /** Everything but `segments`, which the loader expands (includes) and validates entry by entry. */
 export const rootSchema = strict({
-  store: strict({ path: z.string().min(1).default('.segflow/segflow.db') }).default({ path: '.segflow/segflow.db' }),
+  store: storeSchema.default({}),
   sources: z.record(name, sourceSchema).default({}),
   destinations: z.record(name, destinationSchema).default({}),
   segments: z.unknown().optional(),

@@ -43,7 +43,7 @@ export async function startServing(config: Config, options: ServingOptions): Pro
   // job runs and the real-time flusher make their own connector contexts: counted here for /metrics
   const calls = countCalls(options.registry);
   const registry = calls.registry;
-  mkdirSync(dirname(config.store.path), { recursive: true });
+  if (config.store.engine === 'sqlite') mkdirSync(dirname(config.store.path), { recursive: true });
   const store = await openStore(config.store.path);
   const stopping = new AbortController();
   const running = new Set<Promise<unknown>>();

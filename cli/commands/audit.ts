@@ -77,8 +77,8 @@ export const command: Command = {
       process.stderr.write(formatConfigErrors(error));
       return EXIT.usage;
     }
-    if (!existsSync(config.store.path)) {
-      process.stderr.write(`segflow audit: no store yet at ${config.store.path}; run a sync first\n`);
+    if (config.store.engine === 'sqlite' && !existsSync(config.store.path)) {
+      process.stderr.write(`segflow audit: no store yet at ${config.store.shown}; run a sync first\n`);
       return EXIT.failed;
     }
     const store = await openStore(config.store.path);

@@ -164,7 +164,7 @@ async function runDemoJob(config: Config, world: World, say: (line: string) => v
   } finally {
     await store.close();
   }
-  say(`\nStore: ${config.store.path}  (run again to read incrementally from the saved checkpoints)`);
+  say(`\nStore: ${config.store.shown}  (run again to read incrementally from the saved checkpoints)`);
   return result.status === 'succeeded' ? EXIT.ok : EXIT.failed;
 }
 

@@ -119,8 +119,8 @@ export const command: Command = {
         `unknown segment "${target}" (the config defines: ${config.segments.map((s) => s.key).join(', ') || 'none'})`,
       );
     }
-    if (!existsSync(config.store.path)) {
-      process.stderr.write(`segflow segments: no store yet at ${config.store.path}; run a sync first\n`);
+    if (config.store.engine === 'sqlite' && !existsSync(config.store.path)) {
+      process.stderr.write(`segflow segments: no store yet at ${config.store.shown}; run a sync first\n`);
       return EXIT.failed;
     }
     const store = await openStore(config.store.path);
@@ -172,8 +172,8 @@ async function report(file: string | undefined, extra: string[], now: Date): Pro
     process.stderr.write(formatConfigErrors(error));
     return EXIT.usage;
   }
-  if (!existsSync(config.store.path)) {
-    process.stderr.write(`segflow segments: no store yet at ${config.store.path}; run a sync first\n`);
+  if (config.store.engine === 'sqlite' && !existsSync(config.store.path)) {
+    process.stderr.write(`segflow segments: no store yet at ${config.store.shown}; run a sync first\n`);
     return EXIT.failed;
   }
   const store = await openStore(config.store.path);

@@ -76,7 +76,12 @@ function localTime(date: Date, timeZone: string): string {
 function summary(file: string, config: Config): string {
   const lines = [`${file} is valid`];
   const row = (label: string, text: string) => lines.push(`  ${label.padEnd(13)} ${text}`);
-  row('store', relative(process.cwd(), config.store.path) || config.store.path);
+  row(
+    'store',
+    config.store.engine === 'sqlite'
+      ? relative(process.cwd(), config.store.path) || config.store.path
+      : config.store.shown,
+  );
   row(
     'sources',
     list(

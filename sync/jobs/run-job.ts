@@ -166,7 +166,7 @@ export async function runJob(config: Config, jobName: string, options: RunJobOpt
   const holder = options.holder ?? `run:${process.pid}:${randomUUID()}`;
   const ttl = options.lockTtlMs ?? DEFAULT_LOCK_TTL_MS;
   const logger = options.logger ?? quiet;
-  mkdirSync(dirname(config.store.path), { recursive: true });
+  if (config.store.engine === 'sqlite') mkdirSync(dirname(config.store.path), { recursive: true });
   const store = await openStore(config.store.path);
   const result: JobResult = { job: jobName, status: 'succeeded', dryRun, steps: [], counts: {} };
   const stop = new AbortController();
@@ -183,7 +183,7 @@ export async function runJob(config: Config, jobName: string, options: RunJobOpt
     const before = dryRun ? undefined : await jobLockHolder(store, jobName);
     if (!dryRun && !(await acquireJobLock(store, jobName, holder, ttl))) {
       result.status = 'locked';
-      result.error = `job "${jobName}" is already running (${describeHolder(before)}; its lock is held in ${config.store.path}; \`segflow runs unlock ${jobName}\` clears a lock whose holder will not come back)`;
+      result.error = `job "${jobName}" is already running (${describeHolder(before)}; its lock is held in ${config.store.shown}; \`segflow runs unlock ${jobName}\` clears a lock whose holder will not come back)`;
       return result;
     }
     // Holding the lease, no other run of the job can be running: one still shown so was killed or taken over.

@@ -3,10 +3,22 @@
  * read as they do on SQLite (integers as numbers, JSON as the text written, flags as 0/1), a statement that failed
  * inside a transaction never committing its neighbours, and a URL's password kept out of messages.
  */
+import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { numberPlaceholders } from '../../core/store/postgres/index.js';
 import { openStore, redactLocation, redactPassword } from '../../core/index.js';
 import { postgres, type OpenedStore } from '../support/engines.js';
+import { testServerUrl } from '../support/postgres.js';
+
+/** A loopback port nothing listens on (taken, then closed). */
+function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 const opened: OpenedStore[] = [];
 const removals: (() => Promise<void>)[] = [];
@@ -63,8 +75,28 @@ describe('a PostgreSQL location in messages', () => {
       () => undefined,
       (e: unknown) => e as Error,
     );
-    expect(error?.message).toMatch(/password authentication failed/);
+    expect(error?.message).toMatch(
+      /^PostgreSQL at 127\.0\.0\.1:\d+ refused the login of user "postgres": password authentication failed/,
+    );
     expect(error?.message).not.toContain('not-the-password-4711');
+  });
+
+  it('says which server it cannot reach, without the password', async () => {
+    const port = await closedPort();
+    const error = await openStore(`postgres://app:hunter22@127.0.0.1:${port}/segflow`).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(error?.message).toMatch(new RegExp(`^cannot reach PostgreSQL at 127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`));
+    expect(error?.message).not.toContain('hunter22');
+  });
+
+  it('says which database is missing and how to make it', async () => {
+    const missing = new URL(testServerUrl());
+    missing.pathname = '/segflow_not_created';
+    await expect(openStore(missing.toString())).rejects.toThrow(
+      /has no database "segflow_not_created": create it \(CREATE DATABASE segflow_not_created\)/,
+    );
   });
 });
 

@@ -156,7 +156,7 @@ export function openPostgresDriver(url: string): Driver {
       try {
         client = await pool.connect();
       } catch (error) {
-        throw located(error, url);
+        throw unreachable(error, url);
       }
       return connectionOf(client);
     },
@@ -191,6 +191,30 @@ export function openPostgresDriver(url: string): Driver {
     },
   };
   return driver;
+}
+
+/** Why a connection could not be made, as a sentence naming the server (never the password), the cause kept. */
+function unreachable(error: unknown, url: string): Error {
+  const cause = located(error, url);
+  const { code, message } = (cause ?? {}) as { code?: string; message?: string };
+  let where = 'the configured server';
+  let database = '';
+  let user = '';
+  try {
+    const u = new URL(url);
+    where = `${u.hostname || 'localhost'}:${u.port || '5432'}`;
+    database = decodeURIComponent(u.pathname.slice(1));
+    user = decodeURIComponent(u.username);
+  } catch {
+    // An unparsable URL was refused by the config already; the driver's own message says the rest.
+  }
+  const text =
+    code === '3D000'
+      ? `PostgreSQL at ${where} has no database "${database}": create it (CREATE DATABASE ${database}) or correct the store URL`
+      : code === '28P01' || code === '28000'
+        ? `PostgreSQL at ${where} refused the login of user "${user}": ${message ?? ''}`
+        : `cannot reach PostgreSQL at ${where}: ${message || code || String(cause)}`;
+  return Object.assign(new Error(redactPassword(text, url), { cause }), { code: 'store_unreachable' });
 }
 
 /** The driver's error with any password in its message redacted. */
