@@ -1,10 +1,43 @@
 import { createHash } from 'node:crypto';
 import type { Store } from './store.js';
 
+/** JSON text with its object keys sorted and no spacing, so that two engines' spellings of one document agree. */
+function canonicalJson(text: string | null): string | null {
+  if (text === null) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return text;
+  }
+  return JSON.stringify(value, (_, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => compare(a, b)))
+      : v,
+  );
+}
+
+/** A timestamp as ISO-8601 UTC with milliseconds (`2026-01-01T10:00:00.000Z`), whatever its spelling. */
+function canonicalTime(text: string | null): string | null {
+  if (text === null) return null;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? text : new Date(ms).toISOString();
+}
+
+/** A number as JSON writes it, with -0 as 0. */
+const canonicalNumber = (n: number | null): number | null => (n === null ? null : n === 0 ? 0 : n);
+
+/** Code-unit order, the same in every engine and locale. */
+const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 /**
  * A sha256 over a canonical dump of what a store holds: the partition of identities into contacts and each contact's
  * traits, every identity, every event, every stream checkpoint, segment membership, and the delivered state of every
- * destination. Row ids, insertion order, load and delivery timestamps do not enter it, so two stores that loaded the same records (in any order, with any crashes and resumes) digest equal.
+ * destination. Row ids, insertion order, load and delivery timestamps do not enter it, so two stores that loaded the
+ * same records (in any order, with any crashes and resumes) digest equal. It is engine-neutral: JSON is compared as
+ * canonical JSON (keys sorted), timestamps as ISO-8601 UTC, numbers as JSON numbers, and rows are ordered in
+ * JavaScript (events, too many to hold, by the engines' byte-order text comparison), so a store copied from SQLite to
+ * PostgreSQL digests equal to its source.
  *
  * @example
  * expect(storeDigest(resumed)).toBe(storeDigest(uninterrupted));
@@ -17,7 +50,7 @@ export async function storeDigest(store: Store): Promise<string> {
   };
   const identities =
     (await store.all(`SELECT id, contact_id, source, external_id, email, linked_ids, traits, raw, record_updated_ms, seen, deleted
-       FROM identities ORDER BY source, external_id IS NULL, external_id, email`)) as {
+       FROM identities`)) as {
       id: number;
       contact_id: number | null;
       source: string;
@@ -30,6 +63,14 @@ export async function storeDigest(store: Store): Promise<string> {
       seen: number;
       deleted: number;
     }[];
+  // Source, then external id (identities known by email alone last), then email.
+  identities.sort(
+    (a, b) =>
+      compare(a.source, b.source) ||
+      (a.external_id === null ? 1 : 0) - (b.external_id === null ? 1 : 0) ||
+      compare(a.external_id ?? '', b.external_id ?? '') ||
+      compare(a.email ?? '', b.email ?? ''),
+  );
   const keyOf = new Map<number, string>();
   const label = new Map<number, string>();
   const members = new Map<string, string[]>();
@@ -56,14 +97,23 @@ export async function storeDigest(store: Store): Promise<string> {
   }[];
   const described = contacts.map((c) => {
     const l = label.get(c.id) ?? `no identities`;
-    return [l, members.get(l) ?? [], c.email, c.email_consent, c.traits, c.deleted] as const;
+    return [l, members.get(l) ?? [], c.email, c.email_consent, canonicalJson(c.traits), c.deleted] as const;
   });
-  described.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  described.sort((a, b) => compare(a[0], b[0]));
   for (const c of described) line(c);
 
   line('identities');
   for (const r of identities) {
-    line([keyOf.get(r.id), r.email, r.linked_ids, r.traits, r.raw, r.record_updated_ms, r.seen, r.deleted]);
+    line([
+      keyOf.get(r.id),
+      r.email,
+      canonicalJson(r.linked_ids),
+      canonicalJson(r.traits),
+      canonicalJson(r.raw),
+      canonicalNumber(r.record_updated_ms),
+      r.seen,
+      r.deleted,
+    ]);
   }
 
   line('events');
@@ -85,18 +135,22 @@ export async function storeDigest(store: Store): Promise<string> {
         label.get(e.contact_id),
         keyOf.get(e.identity_id),
         e.type,
-        e.occurred_at,
-        e.value,
-        e.properties,
+        canonicalTime(e.occurred_at),
+        canonicalNumber(e.value),
+        canonicalJson(e.properties),
       ]);
     }
 
   line('checkpoints');
-  for (const c of await store.all(
-    'SELECT connection, stream, state FROM stream_checkpoints ORDER BY connection, stream',
-  )) {
-    line(c);
-  }
+  const checkpoints = (
+    (await store.all('SELECT connection, stream, state FROM stream_checkpoints')) as {
+      connection: string;
+      stream: string;
+      state: string;
+    }[]
+  ).map((c) => ({ connection: c.connection, stream: c.stream, state: canonicalJson(c.state) }));
+  checkpoints.sort((a, b) => compare(a.connection, b.connection) || compare(a.stream, b.stream));
+  for (const c of checkpoints) line(c);
 
   line('memberships');
   const memberships = (
@@ -105,9 +159,9 @@ export async function storeDigest(store: Store): Promise<string> {
       contact_id: number;
       entered_at: string;
     }[]
-  ).map((m) => [m.segment_key, label.get(m.contact_id) ?? 'no identities', m.entered_at] as const);
+  ).map((m) => [m.segment_key, label.get(m.contact_id) ?? 'no identities', canonicalTime(m.entered_at)] as const);
   const byKey = (m: (typeof memberships)[number]) => JSON.stringify(m.slice(0, 2));
-  memberships.sort((a, b) => (byKey(a) < byKey(b) ? -1 : byKey(a) > byKey(b) ? 1 : 0));
+  memberships.sort((a, b) => compare(byKey(a), byKey(b)));
   for (const m of memberships) line(m);
 
   line('delivered');
@@ -134,11 +188,11 @@ export async function storeDigest(store: Store): Promise<string> {
         d.status,
         d.attempts,
         d.last_error,
-        d.mapped_traits,
+        canonicalJson(d.mapped_traits),
       ] as const,
   );
   const order = (d: (typeof delivered)[number]) => JSON.stringify(d.slice(0, 3));
-  delivered.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
+  delivered.sort((a, b) => compare(order(a), order(b)));
   for (const d of delivered) line(d);
   return hash.digest('hex');
 }
