@@ -96,6 +96,11 @@ export interface Dialect {
   jsonField(json: string, key: string, type?: JsonFieldType): string;
   /** The DDL creating a row trigger. */
   trigger(spec: TriggerSpec): string;
+  /**
+   * A statement that moves the id generator of `table` (which has an `id` column) past the largest id it holds, after
+   * rows were inserted with their ids, as a store copy does; undefined when the engine needs none.
+   */
+  resetIdentity(table: string): string | undefined;
   /** A comma-separated list of `count` placeholders starting at `from` (1-based). */
   placeholders(count: number, from?: number): string;
 }

@@ -24,3 +24,4 @@ export { sqliteDialect } from './sqlite/index.js';
 export { postgresDialect } from './postgres/index.js';
 export { isPostgresLocation, redactLocation, redactPassword } from './location.js';
 export { storeDigest } from './digest.js';
+export { copyStore, migrationTables, type CopyStoreOptions } from './copy.js';

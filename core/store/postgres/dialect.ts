@@ -41,6 +41,9 @@ export const postgresDialect: Dialect = {
       END $trigger$;
       CREATE TRIGGER ${spec.name} AFTER ${on} ON ${spec.table} FOR EACH ROW EXECUTE FUNCTION ${spec.name}();`;
   },
+  // An `id` that is not an identity column has no sequence: setval(NULL, ...) is NULL, no error.
+  resetIdentity: (table) =>
+    `SELECT setval(pg_get_serial_sequence('${table}', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM ${table}`,
   placeholders: (count) => Array.from({ length: count }, () => '?').join(', '),
   upsert(spec) {
     return upsertSql(this, spec);

@@ -26,6 +26,8 @@ export const sqliteDialect: Dialect = {
         ${spec.body}
       END;`;
   },
+  // INTEGER PRIMARY KEY takes the largest id + 1 by itself.
+  resetIdentity: () => undefined,
   placeholders: (count) => Array.from({ length: count }, () => '?').join(', '),
   upsert(spec) {
     return upsertSql(this, spec);
