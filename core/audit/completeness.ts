@@ -1,4 +1,5 @@
 import { CONTACT_TRAITS } from '../../plugins/model/index.js';
+import type { Dialect } from '../store/dialect.js';
 import type { Queryable } from '../store/store.js';
 import { percent, plural, type AuditFinding } from './findings.js';
 import type { FieldUse } from './options.js';
@@ -19,11 +20,7 @@ export interface Completeness {
   mostlyEmpty: { field: string; share: number; contacts: number; usedBy: string[] }[];
 }
 
-const present = "NULLIF(TRIM(CAST(json_extract(traits, ?) AS TEXT)), '') IS NOT NULL";
-
-function jsonPath(field: string): string {
-  return `$."${field.replace(/["\\]/g, '')}"`;
-}
+const present = (d: Dialect): string => `NULLIF(TRIM(CAST(${d.jsonFieldAt('traits', '?')} AS TEXT)), '') IS NOT NULL`;
 
 /** Completeness of contact traits per source and over the merged contacts. */
 export async function auditCompleteness(
@@ -32,8 +29,8 @@ export async function auditCompleteness(
   mostlyEmptyShare: number,
 ): Promise<{ completeness: Completeness; findings: AuditFinding[] }> {
   const fields = [...new Set([...CONTACT_TRAITS, ...fieldsUsed.map((f) => f.field)])];
-  const sums = fields.map((_, i) => `SUM(CASE WHEN ${present} THEN 1 ELSE 0 END) AS f${i}`).join(', ');
-  const paths = fields.map(jsonPath);
+  const sums = fields.map((_, i) => `SUM(CASE WHEN ${present(store.dialect)} THEN 1 ELSE 0 END) AS f${i}`).join(', ');
+  const paths = fields.map((f) => store.dialect.jsonKey(f));
   const shares = (row: Record<string, number | null>, total: number): FieldShares =>
     Object.fromEntries(fields.map((f, i) => [f, total === 0 ? 0 : (row[`f${i}`] ?? 0) / total]));
 

@@ -64,10 +64,6 @@ export function groupOf(attribute: string, value: unknown): string | null {
   return text;
 }
 
-function jsonPath(field: string): string {
-  return `$."${field.replace(/["\\]/g, '')}"`;
-}
-
 /** Adds up rows of (selection, raw value, count) into groups per selection. */
 function grouped<R extends { v: unknown; n: number }>(
   rows: readonly R[],
@@ -123,16 +119,16 @@ export async function auditFairness(
   const fairness: Fairness = { attributes: [], notPresent: [], minGroupSize, selections: [] };
   const findings: AuditFinding[] = [];
   const segmentKeys = new Set(segments.map((s) => s.key));
-  const baseQuery =
-    'SELECT v, COUNT(*) AS n FROM (SELECT json_extract(traits, ?) AS v FROM contacts WHERE deleted = 0) WHERE v IS NOT NULL GROUP BY v';
-  const segmentQuery = `SELECT m.segment_key AS k, json_extract(c.traits, ?) AS v, COUNT(*) AS n
+  const d = store.dialect;
+  const baseQuery = `SELECT v, COUNT(*) AS n FROM (SELECT ${d.jsonFieldAt('traits', '?')} AS v FROM contacts WHERE deleted = 0) AS t WHERE v IS NOT NULL GROUP BY v`;
+  const segmentQuery = `SELECT m.segment_key AS k, ${d.jsonFieldAt('c.traits', '?')} AS v, COUNT(*) AS n
        FROM memberships m JOIN contacts c ON c.id = m.contact_id WHERE c.deleted = 0 GROUP BY m.segment_key, v`;
-  const clusterQuery = `SELECT o.model || '.' || o.output AS k, o.label AS label, json_extract(c.traits, ?) AS v, COUNT(*) AS n
+  const clusterQuery = `SELECT o.model || '.' || o.output AS k, o.label AS label, ${d.jsonFieldAt('c.traits', '?')} AS v, COUNT(*) AS n
        FROM model_outputs o JOIN contacts c ON c.id = o.contact_id
       WHERE o.label IS NOT NULL AND c.deleted = 0 GROUP BY o.model, o.output, o.label, v`;
 
   for (const attribute of [...new Set(protectedAttributes)]) {
-    const path = jsonPath(attribute);
+    const path = d.jsonKey(attribute);
     const base =
       grouped((await store.all(baseQuery, [path])) as { v: unknown; n: number; k: string }[], () => '', attribute).get(
         '',

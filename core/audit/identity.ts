@@ -85,7 +85,7 @@ export async function auditIdentity(
   );
   const byContact = new Map<number, IdentityRecord[]>();
   for await (const batch of store.iterate(`SELECT contact_id AS contact, source, external_id AS externalId, email,
-              CASE WHEN email IS NOT NULL THEN json_extract(traits, '$.email') END AS written, linked_ids AS links
+              CASE WHEN email IS NOT NULL THEN ${store.dialect.jsonField('traits', 'email')} END AS written, linked_ids AS links
          FROM identities WHERE contact_id IS NOT NULL`))
     for (const r of batch as IdentityRecord[]) {
       if (deletedContacts.has(r.contact)) continue;
@@ -133,9 +133,10 @@ export async function auditIdentity(
     .map((e) => ({ address: e.email, records: e.n }))
     .sort(byCount);
 
+  const trait = (name: string): string => store.dialect.jsonField('traits', name);
   const people =
-    (await store.all(`SELECT id, json_extract(traits, '$.first_name') AS first, json_extract(traits, '$.last_name') AS last, json_extract(traits, '$.phone') AS phone
-         FROM contacts WHERE deleted = 0 AND json_extract(traits, '$.phone') IS NOT NULL ORDER BY id`)) as {
+    (await store.all(`SELECT id, ${trait('first_name')} AS first, ${trait('last_name')} AS last, ${trait('phone')} AS phone
+         FROM contacts WHERE deleted = 0 AND ${trait('phone')} IS NOT NULL ORDER BY id`)) as {
       id: number;
       first: unknown;
       last: unknown;

@@ -22,8 +22,9 @@ export async function auditValidity(
   options: AuditOptions,
   now: Date,
 ): Promise<{ validity: Validity; findings: AuditFinding[] }> {
+  const d = store.dialect;
   const invalid = (await store.all(`SELECT source, external_id AS externalId FROM identities
-        WHERE seen = 1 AND deleted = 0 AND email IS NULL AND NULLIF(TRIM(CAST(json_extract(traits, '$.email') AS TEXT)), '') IS NOT NULL
+        WHERE seen = 1 AND deleted = 0 AND email IS NULL AND NULLIF(TRIM(CAST(${d.jsonField('traits', 'email')} AS TEXT)), '') IS NOT NULL
         ORDER BY source, id`)) as { source: string; externalId: string | null }[];
   const bySource: Record<string, number> = {};
   for (const r of invalid) bySource[r.source] = (bySource[r.source] ?? 0) + 1;
@@ -32,7 +33,7 @@ export async function auditValidity(
   // One pass over the events table for both (it is the largest table by far).
   const scan = (await store.get(
     `SELECT SUM(CASE WHEN occurred_at > ? THEN 1 ELSE 0 END) AS future,
-              json_group_array(json_extract(properties, '$.currency')) FILTER (WHERE value IS NOT NULL AND json_extract(properties, '$.currency') IS NOT NULL) AS currencies
+              ${d.jsonGroupArray(d.jsonMember('properties', 'currency'), `value IS NOT NULL AND ${d.jsonField('properties', 'currency')} IS NOT NULL`)} AS currencies
          FROM events`,
     [now.toISOString()],
   )) as { future: number | null; currencies: string | null };

@@ -105,13 +105,11 @@ export async function eraseContact(
 
 /**
  * Tables added by other modules (real-time queues and the like) that carry a `contact_id`, so an erasure removes their
- * rows too without this module having to learn each one. SQLite's catalogue; a PostgreSQL engine reads
- * information_schema instead.
+ * rows too without this module having to learn each one (from the engine's catalogue).
  */
 async function otherTablesKeyedByContact(store: Queryable): Promise<string[]> {
   const known = new Set<string>([...KEYED_BY_CONTACT, 'contacts', 'contact_merges', 'run_errors']);
-  const rows = (await store.all(`SELECT m.name AS name FROM sqlite_master m JOIN pragma_table_info(m.name) p
-       WHERE m.type = 'table' AND p.name = 'contact_id' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name`)) as {
+  const rows = (await store.all(store.dialect.tablesWithColumn('contact_id'))) as {
     name: string;
   }[];
   return rows.map((r) => r.name).filter((name) => !known.has(name) && /^[A-Za-z_][A-Za-z0-9_]*$/.test(name));

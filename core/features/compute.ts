@@ -1,8 +1,8 @@
 import type { Queryable } from '../store/store.js';
 import { EMAIL_WINDOWS, ENGAGEMENT_TYPES, FEATURE_COLUMNS, MONEY_WINDOWS, RFM_SEGMENTS } from './catalog.js';
 import { rebuildContactEventsSql } from './migrations.js';
-import { before, binder, compileEventFilter, propertyPath, type Binder } from './filters.js';
-import type { SqlValue } from '../store/dialect.js';
+import { before, binder, compileEventFilter, fieldName, type Binder } from './filters.js';
+import type { Dialect, SqlValue } from '../store/dialect.js';
 import { aggregateThreads, startAggregate } from './parallel.js';
 import { rmSync } from 'node:fs';
 import type { FeatureAggregate } from '../segments/grammar.js';
@@ -106,6 +106,7 @@ function aggregateSql(b: Binder, now: Date, reporting: string, ids: string | und
   cols.push(`${count(`${purchase} AND e.discount > 0`)} AS discounted_purchases`);
   cols.push(`COUNT(DISTINCT e.label) FILTER (WHERE ${purchase}) AS distinct_categories`);
   cols.push(`COUNT(DISTINCT e.label) FILTER (WHERE ${is('feature_used')}) AS distinct_features`);
+  const d = b.dialect;
   const windowIndex = `CASE ${WINDOWS.map((d, i) => `WHEN e.occurred_at > ${b.bind(before(now, `${d}d`))} THEN ${i}`).join(' ')} ELSE ${WINDOWS.length} END`;
   // contact_events is clustered by contact, so GROUP BY walks it in order without a sort, and a set of contacts is
   // one range seek each. Only purchases look their currency's rate up. The LIMIT keeps SQLite from flattening the
@@ -114,9 +115,9 @@ function aggregateSql(b: Binder, now: Date, reporting: string, ids: string | und
   return `SELECT e.contact_id AS contact_id, ${cols.join(',\n  ')}
     FROM (SELECT e.contact_id, e.occurred_at, e.value, e.discount, e.label, ${TYPE_CODE} AS t, ${windowIndex} AS w,
             CASE WHEN e.type = 'purchase' THEN e.value * r.rate END AS money
-          FROM contact_events e LEFT JOIN temp.feature_rates r ON e.type = 'purchase' AND r.code = COALESCE(e.currency, ${b.bind(reporting)})
-          WHERE e.occurred_at <= ${b.bind(now.toISOString())}${ids ? ` AND e.contact_id IN (SELECT value FROM json_each(${ids}))` : ''}${range}
-          ORDER BY e.contact_id LIMIT -1) AS e
+          FROM contact_events e LEFT JOIN ${d.temp('feature_rates')} r ON e.type = 'purchase' AND r.code = COALESCE(e.currency, ${b.bind(reporting)})
+          WHERE e.occurred_at <= ${b.bind(now.toISOString())}${ids ? ` AND e.contact_id IN (SELECT value FROM ${d.jsonValues(ids, 'integer')} AS j)` : ''}${range}
+          ORDER BY e.contact_id ${d.noLimit}) AS e
     GROUP BY e.contact_id`;
 }
 
@@ -140,7 +141,7 @@ function expressionSql(
     const target =
       f.property === undefined || f.property === 'value'
         ? 'e.value'
-        : `json_extract(e.properties, ${propertyPath(f.property)})`;
+        : b.dialect.jsonField('e.properties', fieldName(f.property), 'real');
     const agg =
       f.agg === 'count'
         ? `COUNT(*) FILTER (WHERE ${cond})`
@@ -149,8 +150,8 @@ function expressionSql(
   });
   if (cols.length === 0) return undefined;
   return `SELECT e.contact_id AS contact_id, ${cols.join(',\n  ')}
-    FROM events e${ids ? '' : ' NOT INDEXED'}
-    WHERE e.occurred_at <= ${b.bind(now.toISOString())} AND e.type IN (SELECT value FROM json_each(${b.bind(JSON.stringify([...types]))}))${ids ? ` AND e.contact_id IN (SELECT value FROM json_each(${ids}))` : ''}
+    FROM ${ids ? 'events e' : b.dialect.unindexedTable('events e')}
+    WHERE e.occurred_at <= ${b.bind(now.toISOString())} AND e.type IN (SELECT value FROM ${b.dialect.jsonValues(b.bind(JSON.stringify([...types])), 'text')} AS t)${ids ? ` AND e.contact_id IN (SELECT value FROM ${b.dialect.jsonValues(ids, 'integer')} AS j)` : ''}
     GROUP BY e.contact_id`;
 }
 
@@ -158,7 +159,7 @@ function firstLastSql(f: ExpressionFeature, b: Binder, now: Date): string {
   const target =
     f.property === undefined || f.property === 'value'
       ? 'x.value'
-      : `json_extract(x.properties, ${propertyPath(f.property)})`;
+      : b.dialect.jsonField('x.properties', fieldName(f.property));
   const cond = [
     'x.contact_id = c.id',
     `x.type = ${b.bind(f.event)}`,
@@ -170,7 +171,8 @@ function firstLastSql(f: ExpressionFeature, b: Binder, now: Date): string {
   return `(SELECT ${target} FROM events x WHERE ${cond} ORDER BY ${order} LIMIT 1)`;
 }
 
-const days = (nowParam: string, at: string): string => `CAST(julianday(${nowParam}) - julianday(${at}) AS INTEGER)`;
+const days = (d: Dialect, nowParam: string, at: string): string =>
+  d.truncate(`${d.julianDay(nowParam)} - ${d.julianDay(at)}`);
 
 /** The RFM dimensions: the feature scored, and whether a larger value is better. */
 const DIMENSIONS = [
@@ -214,7 +216,7 @@ function rfmExprs(
     rfm_recency: when(r),
     rfm_frequency: when(f),
     rfm_monetary: when(m),
-    rfm_score: when(`${r} || ${f} || ${m}`),
+    rfm_score: when(`CAST(${r} AS TEXT) || CAST(${f} AS TEXT) || CAST(${m} AS TEXT)`),
     rfm_segment: when(`CASE ${r} * 10 + ${f} ${cells.join(' ')} END`),
   };
 }
@@ -243,20 +245,23 @@ function insertStatements(
 ): { sql: string; params: SqlValue[] }[] {
   return [...sources, ...(withoutEvents ? [undefined] : [])].map((from) => {
     const withEvents = from !== undefined;
-    const b = binder(store.dialect.placeholder);
+    const d = store.dialect;
+    const b = binder(d);
     const scope = ids === undefined ? undefined : b.bind(ids);
     // Contacts without events have no expression aggregates either.
     const expressions = withEvents ? expressionSql(b, now, features, scope) : undefined;
     const n = b.bind(now.toISOString());
     const a = (column: string): string => (withEvents ? `a.${column}` : 'NULL');
-    const trait = `json_extract(c.traits, '$.created_at')`;
+    const trait = d.jsonField('c.traits', 'created_at');
+    const signup = d.julianDay('a.signup_at');
+    const created = d.julianDay(trait);
     const values: Record<string, string> = {
-      days_since_last_purchase: days(n, a('last_purchase_at')),
-      days_since_last_engagement: days(n, a('last_engagement_at')),
-      tenure_days: days(n, a('first_purchase_at')),
+      days_since_last_purchase: days(d, n, a('last_purchase_at')),
+      days_since_last_engagement: days(d, n, a('last_engagement_at')),
+      tenure_days: days(d, n, a('first_purchase_at')),
       days_since_signup: withEvents
-        ? `CAST(julianday(${n}) - COALESCE(MIN(julianday(a.signup_at), julianday(${trait})), julianday(a.signup_at), julianday(${trait})) AS INTEGER)`
-        : `CAST(julianday(${n}) - julianday(${trait}) AS INTEGER)`,
+        ? d.truncate(`${d.julianDay(n)} - COALESCE(${d.least(signup, created)}, ${signup}, ${created})`)
+        : days(d, n, trait),
       avg_order_value: `CASE WHEN ${a('converted_purchases')} > 0 THEN ${a('monetary_all')} / ${a('converted_purchases')} END`,
       engagement_trend: `COALESCE(${a('engagement_30d')}, 0) - COALESCE(${a('engagement_prev_30d')}, 0)`,
       engagement_change: `CASE WHEN ${a('engagement_prev_30d')} > 0 THEN (${a('engagement_30d')} - ${a('engagement_prev_30d')}) * 1.0 / ${a('engagement_prev_30d')} END`,
@@ -275,7 +280,7 @@ function insertStatements(
       ? rfmExprs(b, breakpoints, value)
       : { rfm_recency: 'NULL', rfm_frequency: 'NULL', rfm_monetary: 'NULL', rfm_score: 'NULL', rfm_segment: 'NULL' };
     const exprs = FEATURE_COLUMNS.map((c) => rfm[c.name] ?? value(c.name));
-    const custom = Object.entries(features).flatMap(([name, f], i) => [
+    const custom = Object.entries(features).map(([name, f], i): [string, string] => [
       b.bind(name),
       f.agg === 'first' || f.agg === 'last'
         ? firstLastSql(f, b, now)
@@ -285,12 +290,12 @@ function insertStatements(
             ? `x.x_${i}`
             : 'NULL',
     ]);
-    const customExpr = custom.length === 0 ? `'{}'` : `json_object(${custom.join(', ')})`;
-    const inScope = scope ? ` AND c.id IN (SELECT value FROM json_each(${scope}))` : '';
+    const customExpr = custom.length === 0 ? `'{}'` : d.jsonObject(custom);
+    const inScope = scope ? ` AND c.id IN (SELECT value FROM ${d.jsonValues(scope, 'integer')} AS j)` : '';
     const source =
       from === undefined
         ? 'contacts c'
-        : `${'table' in from ? from.table : `(${aggregateSql(b, now, reporting, scope, rangeSql(b, from))})`} AS a CROSS JOIN contacts c ON c.id = a.contact_id`;
+        : `${'table' in from ? from.table : `(${aggregateSql(b, now, reporting, scope, rangeSql(b, from))})`} AS a ${d.orderedJoin} contacts c ON c.id = a.contact_id`;
     const noEvents = withEvents
       ? ''
       : ` AND NOT EXISTS (SELECT 1 FROM contact_events e WHERE e.contact_id = c.id AND e.occurred_at <= ${n})`;
@@ -326,7 +331,7 @@ async function storeBreakpoints(store: Queryable, now: Date): Promise<Breakpoint
   for (const d of DIMENSIONS) {
     const rows = (await store.all(
       `SELECT k, bound FROM (SELECT ${d.column} AS bound, ROW_NUMBER() OVER (ORDER BY ${d.column} ${d.higherIsBetter ? 'ASC' : 'DESC'}) AS k
-           FROM contact_features WHERE ${CUSTOMER}) WHERE k IN (SELECT value FROM json_each(?))`,
+           FROM contact_features WHERE ${CUSTOMER}) AS ranked WHERE k IN (SELECT value FROM ${store.dialect.jsonValues('?', 'integer')} AS j)`,
       [JSON.stringify(ranks.map((r) => r.k))],
     )) as { k: number; bound: number }[];
     const bound = new Map(rows.map((r) => [r.k, r.bound]));
@@ -341,7 +346,7 @@ async function storeBreakpoints(store: Queryable, now: Date): Promise<Breakpoint
 
 /** Scores every customer of a full computation against the breakpoints just found (one pass). */
 async function score(store: Queryable, breakpoints: readonly Breakpoint[]): Promise<void> {
-  const b = binder(store.dialect.placeholder);
+  const b = binder(store.dialect);
   const rfm = rfmExprs(b, breakpoints, (column) => column);
   const built = b.finish(
     `UPDATE contact_features SET ${Object.entries(rfm)
@@ -357,13 +362,15 @@ async function storedBreakpoints(store: Queryable): Promise<Breakpoint[]> {
   )) as Breakpoint[];
 }
 
-const RATES_TABLE = 'CREATE TEMP TABLE IF NOT EXISTS feature_rates (code TEXT PRIMARY KEY, rate REAL NOT NULL)';
+const ratesTable = (d: Dialect): string =>
+  `CREATE TEMP TABLE IF NOT EXISTS feature_rates (code ${d.types.text} PRIMARY KEY, rate ${d.types.real} NOT NULL)`;
 
 async function prepareRates(store: Queryable, currency: FeatureOptions['currency']): Promise<string> {
   const reporting = currency?.reporting ?? 'USD';
-  await store.exec(RATES_TABLE);
-  await store.run('DELETE FROM temp.feature_rates');
-  const insert = 'INSERT OR REPLACE INTO temp.feature_rates (code, rate) VALUES (?, ?)';
+  const rates = store.dialect.temp('feature_rates');
+  await store.exec(ratesTable(store.dialect));
+  await store.run(`DELETE FROM ${rates}`);
+  const insert = `INSERT INTO ${rates} (code, rate) VALUES (?, ?) ON CONFLICT (code) DO UPDATE SET rate = excluded.rate`;
   for (const [code, rate] of Object.entries(currency?.rates ?? {})) await store.run(insert, [code, rate]);
   await store.run(insert, [reporting, 1]);
   return reporting;
@@ -378,7 +385,8 @@ async function planSplit(
   store: Queryable,
   options: FeatureOptions,
 ): Promise<{ mid: number; scratch: string } | undefined> {
-  if (store.inTransaction || Object.keys(options.features ?? {}).length > 0) return undefined;
+  if (!store.dialect.singleFile || store.inTransaction || Object.keys(options.features ?? {}).length > 0)
+    return undefined;
   if (store.path === '' || store.path === ':memory:' || store.path.startsWith('file::memory:')) return undefined;
   const range = (await store.get('SELECT MIN(id) AS low, MAX(id) AS high, COUNT(*) AS n FROM contacts')) as {
     low: number | null;
@@ -420,7 +428,7 @@ async function runInsert(
     }
   };
   if (split) {
-    const b = binder(store.dialect.placeholder);
+    const b = binder(store.dialect);
     const aggregate = aggregateSql(b, now, reporting, undefined, rangeSql(b, { above: split.mid }));
     const head = aggregate.slice(0, aggregate.indexOf('\n    FROM ('));
     const names = [...head.matchAll(/ AS ([a-z_0-9]+)(?=,\n|$)/g)].map((m) => m[1] as string);
@@ -428,10 +436,13 @@ async function runInsert(
     const upper = startAggregate({
       path: store.path,
       scratch: split.scratch,
-      setup: RATES_TABLE,
-      rates: ((await store.all('SELECT code, rate FROM temp.feature_rates')) as { code: string; rate: number }[]).map(
-        (r): [string, number] => [r.code, r.rate],
-      ),
+      setup: ratesTable(store.dialect),
+      rates: (
+        (await store.all(`SELECT code, rate FROM ${store.dialect.temp('feature_rates')}`)) as {
+          code: string;
+          rate: number;
+        }[]
+      ).map((r): [string, number] => [r.code, r.rate]),
       create: `CREATE TABLE scratch.aggregates (contact_id INTEGER PRIMARY KEY, ${names.join(', ')})`,
       insert: sql,
       params,
@@ -444,7 +455,7 @@ async function runInsert(
   const unconverted = ids
     ? (
         (await store.get(
-          `SELECT COALESCE(SUM(unconverted_purchases), 0) AS n FROM contact_features WHERE contact_id IN (SELECT value FROM json_each(?))`,
+          `SELECT COALESCE(SUM(unconverted_purchases), 0) AS n FROM contact_features WHERE contact_id IN (SELECT value FROM ${store.dialect.jsonValues('?', 'integer')} AS j)`,
           [idsJson],
         )) as { n: number }
       ).n
@@ -507,7 +518,7 @@ export async function recomputeContacts(
   return await store.transaction(async (tx) => {
     // Rows of contacts no longer live go; the others are overwritten by the insert.
     await tx.run(
-      `DELETE FROM contact_features WHERE contact_id IN (SELECT value FROM json_each(?))
+      `DELETE FROM contact_features WHERE contact_id IN (SELECT value FROM ${tx.dialect.jsonValues('?', 'integer')} AS j)
            AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = contact_features.contact_id AND c.deleted = 0)`,
       [JSON.stringify(unique)],
     );

@@ -1,4 +1,4 @@
-import type { SqlValue } from '../store/dialect.js';
+import type { Dialect, SqlValue } from '../store/dialect.js';
 import { durationMs, type RuleOperators, type RuleScalar } from '../segments/grammar.js';
 
 /**
@@ -7,6 +7,8 @@ import { durationMs, type RuleOperators, type RuleScalar } from '../segments/gra
  * text order, with the parameters to pass.
  */
 export interface Binder {
+  /** The dialect the fragments are written for. */
+  readonly dialect: Dialect;
   bind(value: unknown): string;
   finish(sql: string): { sql: string; params: SqlValue[] };
 }
@@ -14,9 +16,10 @@ export interface Binder {
 const MARK = /§(\d+)§/g;
 
 /** A binder for a dialect's placeholders. */
-export function binder(placeholder: (n: number) => string): Binder {
+export function binder(dialect: Dialect): Binder {
   const values: SqlValue[] = [];
   return {
+    dialect,
     bind(value) {
       values.push(toSql(value));
       return `§${values.length - 1}§`;
@@ -25,7 +28,7 @@ export function binder(placeholder: (n: number) => string): Binder {
       const params: SqlValue[] = [];
       const text = sql.replace(MARK, (_, i: string) => {
         params.push(values[Number(i)] as SqlValue);
-        return placeholder(params.length);
+        return dialect.placeholder(params.length);
       });
       return { sql: text, params };
     },
@@ -51,44 +54,68 @@ export function isFieldName(name: string): boolean {
   return FIELD_NAME.test(name);
 }
 
-/**
- * The SQL text of a JSON path literal for a top-level property. Only names of letters, digits, _ and - are accepted,
- * so a name can never carry SQL; values are always bound, never written into SQL.
- */
-export function propertyPath(name: string): string {
+/** A checked field name (letters, digits, _ and -), so that a name written into SQL can never carry SQL. */
+export function fieldName(name: string): string {
   if (!FIELD_NAME.test(name))
     throw new RangeError(`"${name}" is not a usable field name (expected letters, digits, _ or -)`);
-  return `'$."${name}"'`;
+  return name;
 }
 
 /**
- * SQL for `expr` compared by every operator given (ANDed), with every value bound as a parameter. `ne` keeps contacts
- * without a value; `contains` is case-insensitive text containment; `within`/`before` treat the value as a timestamp.
+ * A top-level property `name` of the JSON text `doc` as a rule operand: its SQL as text and as a number, so that each
+ * comparison reads it as what it is compared with (engines whose JSON reads give text need the difference).
  */
-export function compileOperators(expr: string, ops: RuleOperators, b: Binder, now: Date): string[] {
+export function jsonOperand(dialect: Dialect, doc: string, name: string): Operand {
+  const key = fieldName(name);
+  return { text: dialect.jsonField(doc, key, 'text'), number: dialect.jsonField(doc, key, 'real') };
+}
+
+/** What a rule compares: an SQL expression, or a JSON property (see {@link jsonOperand}). */
+export type Operand = string | { text: string; number: string };
+
+const isNumeric = (v: unknown): boolean => typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint';
+
+/**
+ * SQL for `operand` compared by every operator given (ANDed), with every value bound as a parameter. `ne` keeps
+ * contacts without a value; `contains` is case-insensitive text containment; `within`/`before` treat the value as a
+ * timestamp.
+ */
+export function compileOperators(operand: Operand, ops: RuleOperators, b: Binder, now: Date): string[] {
+  const d = b.dialect;
+  const as = (value: unknown): string =>
+    typeof operand === 'string' ? operand : isNumeric(value) ? operand.number : operand.text;
+  const text = as('');
   const parts: string[] = [];
   const nowText = now.toISOString();
-  if ('eq' in ops) parts.push(ops.eq === null ? `${expr} IS NULL` : `${expr} = ${b.bind(ops.eq)}`);
+  if ('eq' in ops) parts.push(ops.eq === null ? `${text} IS NULL` : `${as(ops.eq)} = ${b.bind(ops.eq)}`);
   if ('ne' in ops)
-    parts.push(ops.ne === null ? `${expr} IS NOT NULL` : `(${expr} IS NULL OR ${expr} <> ${b.bind(ops.ne)})`);
-  if (ops.gt !== undefined) parts.push(`${expr} > ${b.bind(ops.gt)}`);
-  if (ops.gte !== undefined) parts.push(`${expr} >= ${b.bind(ops.gte)}`);
-  if (ops.lt !== undefined) parts.push(`${expr} < ${b.bind(ops.lt)}`);
-  if (ops.lte !== undefined) parts.push(`${expr} <= ${b.bind(ops.lte)}`);
+    parts.push(ops.ne === null ? `${text} IS NOT NULL` : `(${text} IS NULL OR ${as(ops.ne)} <> ${b.bind(ops.ne)})`);
+  if (ops.gt !== undefined) parts.push(`${as(ops.gt)} > ${b.bind(ops.gt)}`);
+  if (ops.gte !== undefined) parts.push(`${as(ops.gte)} >= ${b.bind(ops.gte)}`);
+  if (ops.lt !== undefined) parts.push(`${as(ops.lt)} < ${b.bind(ops.lt)}`);
+  if (ops.lte !== undefined) parts.push(`${as(ops.lte)} <= ${b.bind(ops.lte)}`);
   if (ops.in !== undefined) {
     const hasNull = ops.in.includes(null);
-    const inList = `${expr} IN (SELECT value FROM json_each(${b.bind(JSON.stringify(ops.in.filter((v) => v !== null).map((v) => (typeof v === 'boolean' ? (v ? 1 : 0) : v))))}))`;
-    parts.push(hasNull ? `(${inList} OR ${expr} IS NULL)` : inList);
+    const values = ops.in.filter((v) => v !== null).map((v) => (typeof v === 'boolean' ? (v ? 1 : 0) : v));
+    const numeric = values.length > 0 && values.every(isNumeric);
+    const expr = numeric ? as(0) : text;
+    const inList = `${expr} IN (SELECT value FROM ${d.jsonValues(b.bind(JSON.stringify(values)), numeric ? 'number' : 'text')} AS j)`;
+    parts.push(hasNull ? `(${inList} OR ${text} IS NULL)` : inList);
   }
-  if ('contains' in ops) parts.push(`instr(lower(${expr}), lower(${b.bind(ops.contains)})) > 0`);
-  if (ops.exists !== undefined) parts.push(ops.exists ? `${expr} IS NOT NULL` : `${expr} IS NULL`);
-  if (ops.between !== undefined) parts.push(`${expr} BETWEEN ${b.bind(ops.between[0])} AND ${b.bind(ops.between[1])}`);
-  if (ops.within !== undefined) {
+  if ('contains' in ops) parts.push(d.contains(text, b.bind(ops.contains)));
+  if (ops.exists !== undefined) parts.push(ops.exists ? `${text} IS NOT NULL` : `${text} IS NULL`);
+  if (ops.between !== undefined) {
+    const [low, high] = ops.between;
     parts.push(
-      `julianday(${expr}) >= julianday(${b.bind(before(now, ops.within))}) AND julianday(${expr}) <= julianday(${b.bind(nowText)})`,
+      `${as(typeof low === 'number' && typeof high === 'number' ? 0 : '')} BETWEEN ${b.bind(low)} AND ${b.bind(high)}`,
     );
   }
-  if (ops.before !== undefined) parts.push(`julianday(${expr}) < julianday(${b.bind(before(now, ops.before))})`);
+  if (ops.within !== undefined) {
+    parts.push(
+      `${d.julianDay(text)} >= ${d.julianDay(b.bind(before(now, ops.within)))} AND ${d.julianDay(text)} <= ${d.julianDay(b.bind(nowText))}`,
+    );
+  }
+  if (ops.before !== undefined) parts.push(`${d.julianDay(text)} < ${d.julianDay(b.bind(before(now, ops.before)))}`);
   return parts;
 }
 
@@ -101,12 +128,12 @@ export function compileEventFilter(
 ): string[] {
   const parts: string[] = [];
   for (const [property, filter] of Object.entries(where ?? {})) {
-    const expr =
+    const expr: Operand =
       property === 'value'
         ? `${alias}.value`
         : property === 'occurred_at'
           ? `${alias}.occurred_at`
-          : `json_extract(${alias}.properties, ${propertyPath(property)})`;
+          : jsonOperand(b.dialect, `${alias}.properties`, property);
     const ops: RuleOperators =
       filter !== null && typeof filter === 'object' && !Array.isArray(filter)
         ? (filter as RuleOperators)

@@ -15,6 +15,6 @@ export {
 } from './catalog.js';
 export type { ExpressionFeature, FeatureOptions, FeatureRun } from './compute.js';
 export { computeFeatures, contactsWithFeatures, rebuildContactEvents, recomputeContacts } from './compute.js';
-export type { Binder } from './filters.js';
-export { binder, compileEventFilter, compileOperators, isFieldName, propertyPath } from './filters.js';
+export { binder, compileEventFilter, compileOperators, fieldName, isFieldName, jsonOperand } from './filters.js';
+export type { Binder, Operand } from './filters.js';
 export { featureMigrations } from './migrations.js';

@@ -105,12 +105,15 @@ export async function planPush(store: Queryable, options: PlanPushOptions): Prom
     typeof options.identitiesFrom === 'string' ? [options.identitiesFrom] : (options.identitiesFrom ?? []),
   );
   const resendAll = options.mode === 'all' ? 1 : 0;
-  const mapped = mappedTraitsSql(options.traits ?? {});
+  const d = store.dialect;
+  const mapped = mappedTraitsSql(d, options.traits ?? {});
   const withTraits = mapped === 'NULL' ? 0 : 1;
   const contacts = options.contacts === undefined ? undefined : JSON.stringify(options.contacts);
   // With contacts, each segment's rows are read by (segment, contact) key for just those contacts.
   const only = (alias: string): string =>
-    contacts === undefined ? '' : ` AND ${alias}.contact_id IN (SELECT value FROM json_each(?))`;
+    contacts === undefined
+      ? ''
+      : ` AND ${alias}.contact_id IN (SELECT value FROM ${d.jsonValues('?', 'integer')} AS j)`;
   const scope = contacts === undefined ? [] : [contacts];
   // The mapped values are an expression of the contact `c`, written twice: SQLite evaluates the WHERE copy only for
   // delivered members, and the SELECT copy only for the rows the diff keeps.
@@ -126,14 +129,14 @@ export async function planPush(store: Queryable, options: PlanPushOptions): Prom
          THEN 1 ELSE 0 END AS suppressed,
        CASE WHEN c.email_consent IN ${UNSUBSCRIBED}
          OR EXISTS (SELECT 1 FROM identities i WHERE i.contact_id = c.id
-                      AND json_extract(i.traits, '$.email_consent') IN ${UNSUBSCRIBED})
+                      AND ${d.jsonField('i.traits', 'email_consent')} IN ${UNSUBSCRIBED})
          THEN 1 ELSE 0 END AS unsubscribed
      FROM memberships m
      JOIN contacts c ON c.id = m.contact_id
      LEFT JOIN delivered_state d ON d.destination = ? AND d.segment_key = m.segment_key AND d.contact_id = m.contact_id
      WHERE m.segment_key = ?${only('m')}
        AND (? = 1 OR d.contact_id IS NULL OR d.status IN ('removed', 'retryable', 'skipped')
-         OR (${withTraits} = 1 AND d.status = 'delivered' AND d.mapped_traits IS NOT ${mapped}))
+         OR (${withTraits} = 1 AND d.status = 'delivered' AND d.mapped_traits IS DISTINCT FROM ${mapped}))
      ORDER BY m.contact_id`;
   const leavers = `SELECT d.contact_id, d.status, d.attempts, d.destination_record_id, d.identity_digest, c.email, c.email_consent,
        (SELECT MAX(h.id) FROM membership_history h
@@ -144,8 +147,7 @@ export async function planPush(store: Queryable, options: PlanPushOptions): Prom
        AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.segment_key = d.segment_key AND m.contact_id = d.contact_id)
      ORDER BY d.contact_id`;
   // Only contact_id in the WHERE: with the source too, SQLite may walk the (source, external_id) index instead.
-  const identities =
-    'SELECT contact_id, source, external_id FROM identities WHERE contact_id IN (SELECT value FROM json_each(?)) AND deleted = 0';
+  const identities = `SELECT contact_id, source, external_id FROM identities WHERE contact_id IN (SELECT value FROM ${d.jsonValues('?', 'integer')} AS j) AND deleted = 0`;
   // The identities of the rows from `at` on, read IDENTITY_CHUNK rows at a time (one query per chunk, not per row).
   let known = new Map<number, { source: string; id: string }[]>();
   const readIdentities = async (rows: readonly DiffRow[], at: number): Promise<void> => {

@@ -1,5 +1,6 @@
 import { FEATURE_NAMES } from '../features/catalog.js';
-import { isFieldName, propertyPath } from '../features/filters.js';
+import { fieldName, isFieldName } from '../features/filters.js';
+import type { Dialect } from '../store/dialect.js';
 
 /**
  * Where a mapped trait's value comes from: a model output (its label, else its value, as rules read it), a feature
@@ -52,22 +53,23 @@ const literal = (text: string): string => `'${text.replaceAll("'", "''")}'`;
  * for a query with the contact as `c`. Names are checked field names and keys quoted literals, never values.
  * The text it yields is the same for the same values, so delivered state keeps it and compares it as text.
  */
-export function mappedTraitsSql(traits: Readonly<Record<string, string>>): string {
+export function mappedTraitsSql(d: Dialect, traits: Readonly<Record<string, string>>): string {
   const keys = Object.keys(traits).sort();
   if (keys.length === 0) return 'NULL';
-  const pairs = keys.map((key) => `${literal(key)}, ${sourceSql(parseTraitSource(traits[key] as string))}`);
-  return `json_object(${pairs.join(', ')})`;
+  return d.jsonObject(
+    keys.map((key): [string, string] => [literal(key), sourceSql(d, parseTraitSource(traits[key] as string))]),
+  );
 }
 
-function sourceSql(source: TraitSource): string {
+function sourceSql(d: Dialect, source: TraitSource): string {
   switch (source.kind) {
     case 'model':
-      return `(SELECT COALESCE(o.label, o.value) FROM model_outputs o WHERE o.model = ${literal(source.model)} AND o.output = ${literal(source.output)} AND o.contact_id = c.id)`;
+      return `(SELECT ${d.jsonEither('o.label', 'o.value')} FROM model_outputs o WHERE o.model = ${literal(source.model)} AND o.output = ${literal(source.output)} AND o.contact_id = c.id)`;
     case 'feature':
       return (FEATURE_NAMES as readonly string[]).includes(source.name)
         ? `(SELECT f.${source.name} FROM contact_features f WHERE f.contact_id = c.id)`
-        : `(SELECT json_extract(f.custom, ${propertyPath(source.name)}) FROM contact_features f WHERE f.contact_id = c.id)`;
+        : `(SELECT ${d.jsonMember('f.custom', fieldName(source.name))} FROM contact_features f WHERE f.contact_id = c.id)`;
     case 'trait':
-      return CONTACT_COLUMNS[source.name] ?? `json_extract(c.traits, ${propertyPath(source.name)})`;
+      return CONTACT_COLUMNS[source.name] ?? d.jsonMember('c.traits', fieldName(source.name));
   }
 }

@@ -122,7 +122,7 @@ export async function loadWaitingMessages(
     // Once loaded, only the message id is kept (for deduplication): the payload lives on in the store's own tables,
     // where an erasure finds it, and not in a copy here.
     await tx.run(
-      "UPDATE realtime_inbox SET loaded_at = ?, records = '[]' WHERE id IN (SELECT value FROM json_each(?))",
+      `UPDATE realtime_inbox SET loaded_at = ?, records = '[]' WHERE id IN (SELECT value FROM ${tx.dialect.jsonValues('?', 'integer')} AS j)`,
       [now.toISOString(), ids],
     );
     counts.messages = rows.length;
@@ -151,11 +151,14 @@ async function contactsOf(
       if (seen === undefined || row.at < seen) out.set(row.contact_id, row.at);
     }
   };
+  const d = store.dialect;
+  const keys = `${d.jsonValues('?', 'json')} AS k`;
+  const key = (i: number): string => d.jsonElement('k.value', i, 'text');
   if (byIdentity.length > 0) {
     add(
       (await store.all(
-        `SELECT i.contact_id, json_extract(k.value, '$[2]') AS at FROM json_each(?) k
-           JOIN identities i ON i.source = json_extract(k.value, '$[0]') AND i.external_id = json_extract(k.value, '$[1]')`,
+        `SELECT i.contact_id, ${key(2)} AS at FROM ${keys}
+           JOIN identities i ON i.source = ${key(0)} AND i.external_id = ${key(1)}`,
         [JSON.stringify(byIdentity)],
       )) as { contact_id: number | null; at: string }[],
     );
@@ -163,8 +166,8 @@ async function contactsOf(
   if (byEvent.length > 0) {
     add(
       (await store.all(
-        `SELECT e.contact_id, json_extract(k.value, '$[2]') AS at FROM json_each(?) k
-           JOIN events e ON e.source = json_extract(k.value, '$[0]') AND e.source_event_id = json_extract(k.value, '$[1]')`,
+        `SELECT e.contact_id, ${key(2)} AS at FROM ${keys}
+           JOIN events e ON e.source = ${key(0)} AND e.source_event_id = ${key(1)}`,
         [JSON.stringify(byEvent)],
       )) as { contact_id: number | null; at: string }[],
     );

@@ -37,17 +37,19 @@ export async function queueForDestinations(
   destinations: readonly string[],
 ): Promise<void> {
   await store.transaction(async (tx) => {
+    const d = tx.dialect;
+    const rows = `${d.jsonValues('?', 'json')} AS j`;
     const json = JSON.stringify(contacts.map((c) => [c.contactId, c.receivedAt]));
     for (const destination of destinations) {
       await tx.run(
         `INSERT INTO realtime_pending (destination, contact_id, received_at)
-           SELECT ?, json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?) WHERE true
+           SELECT ?, ${d.jsonElement('j.value', 0, 'integer')}, ${d.jsonElement('j.value', 1, 'text')} FROM ${rows} WHERE true
            ON CONFLICT (destination, contact_id) DO UPDATE SET requeued = requeued + 1`,
         [destination, json],
       );
     }
     await tx.run(
-      "DELETE FROM realtime_touched WHERE contact_id IN (SELECT json_extract(value, '$[0]') FROM json_each(?))",
+      `DELETE FROM realtime_touched WHERE contact_id IN (SELECT ${d.jsonElement('j.value', 0, 'integer')} FROM ${rows})`,
       [json],
     );
   });
@@ -89,9 +91,11 @@ export async function clearPending(
   destination: string,
   contacts: readonly PendingContact[],
 ): Promise<void> {
+  const d = store.dialect;
+  const element = (i: number): string => d.jsonElement('j.value', i, 'integer');
   await store.run(
     `DELETE FROM realtime_pending WHERE destination = ?
-         AND (contact_id, requeued) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))`,
+         AND (contact_id, requeued) IN (SELECT ${element(0)}, ${element(1)} FROM ${d.jsonValues('?', 'json')} AS j)`,
     [destination, JSON.stringify(contacts.map((c) => [c.contactId, c.requeued]))],
   );
 }

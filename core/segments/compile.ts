@@ -6,8 +6,9 @@ import {
   compileEventFilter,
   compileOperators,
   isFieldName,
-  propertyPath,
+  jsonOperand,
   type Binder,
+  type Operand,
 } from '../features/filters.js';
 import {
   CONDITION_KEYS,
@@ -21,7 +22,8 @@ import {
   type RuleOperators,
   type RuleSubject,
 } from './grammar.js';
-import type { SqlValue } from '../store/dialect.js';
+import type { Dialect, SqlValue } from '../store/dialect.js';
+import { sqliteDialect } from '../store/sqlite/dialect.js';
 
 /** Where a segment or a node of its rule was written. */
 export interface RuleLocation {
@@ -145,12 +147,12 @@ class Compiler {
   private condition(segment: SegmentDefinition, cond: unknown, path: string, b: Binder, stack: string[]): string {
     if (!isObject(cond)) {
       this.issue(segment, path, 'expected a condition');
-      return '0';
+      return 'FALSE';
     }
     const group = RULE_GROUPS.find((g) => Array.isArray(cond[g]));
     if (group !== undefined) {
       const items = cond[group] as unknown[];
-      if (items.length === 0) return group === 'all' ? '1' : '0';
+      if (items.length === 0) return group === 'all' ? 'TRUE' : 'FALSE';
       return `(${items.map((item, i) => this.condition(segment, item, appendPath(appendPath(path, group), i), b, stack)).join(group === 'all' ? ' AND ' : ' OR ')})`;
     }
     if ('not' in cond)
@@ -160,11 +162,11 @@ class Compiler {
       const at = appendPath(path, 'in_segment');
       if (!this.byKey.has(key)) {
         this.issue(segment, at, `unknown segment "${key}" (known: ${[...this.byKey.keys()].join(', ')})`);
-        return '0';
+        return 'FALSE';
       }
       if (stack.includes(key)) {
         this.issue(segment, at, `segments refer to each other in a cycle: ${[...stack, key].join(' -> ')}`);
-        return '0';
+        return 'FALSE';
       }
       return this.segment(key, b, stack);
     }
@@ -176,7 +178,7 @@ class Compiler {
         path,
         `expected one of ${CONDITION_KEYS.slice(0, -1).join(', ')} or ${CONDITION_KEYS[CONDITION_KEYS.length - 1]} (got ${Object.keys(cond).join(', ') || 'nothing'})`,
       );
-      return '0';
+      return 'FALSE';
     }
     const subject = subjects[0] as RuleSubject;
     const name = String(cond[subject]);
@@ -190,23 +192,23 @@ class Compiler {
         appendPath(path, op),
         `unknown operator "${op}" (expected one of ${RULE_OPERATORS.join(', ')})`,
       );
-    let expr: string;
+    let expr: Operand;
     if (subject === 'trait') {
       if (!isFieldName(name)) {
         this.issue(segment, at, `"${name}" is not a trait name (letters, digits, _ or -)`);
-        return '0';
+        return 'FALSE';
       }
       this.checkProtected(segment, name, at);
-      expr = CONTACT_COLUMNS[name] ?? `json_extract(c.traits, ${propertyPath(name)})`;
+      expr = CONTACT_COLUMNS[name] ?? jsonOperand(b.dialect, 'c.traits', name);
     } else if (subject === 'feature' || subject === 'score') {
       if (subject === 'score' && !(SCORE_NAMES as readonly string[]).includes(name)) {
         this.issue(segment, at, `unknown score "${name}" (expected one of ${SCORE_NAMES.join(', ')})`);
-        return '0';
+        return 'FALSE';
       }
       if (this.features.has(name)) expr = `f.${name}`;
       else if (this.custom.has(name) && isFieldName(name)) {
         this.checkProtected(segment, name, at);
-        expr = `json_extract(f.custom, ${propertyPath(name)})`;
+        expr = jsonOperand(b.dialect, 'f.custom', name);
       } else {
         const close = [...this.features, ...this.custom]
           .filter((f) => f.startsWith(name.split('_')[0] ?? name))
@@ -216,7 +218,7 @@ class Compiler {
           at,
           `unknown feature "${name}"${close.length ? ` (similar: ${close.join(', ')})` : ''}; features are the built-in ones and those under features: in config`,
         );
-        return '0';
+        return 'FALSE';
       }
     } else {
       const [model, output] = name.includes('.')
@@ -228,21 +230,22 @@ class Compiler {
           at,
           `unknown model "${model}" (expected one of: ${this.options.models.join(', ') || 'no models are defined'})`,
         );
-        return '0';
+        return 'FALSE';
       }
-      expr = `(SELECT COALESCE(m.label, m.value) FROM model_outputs m WHERE m.contact_id = c.id AND m.model = ${b.bind(model)} AND m.output = ${b.bind(output)})`;
+      const of = `FROM model_outputs m WHERE m.contact_id = c.id AND m.model = ${b.bind(model)} AND m.output = ${b.bind(output)}`;
+      expr = { text: `(SELECT COALESCE(m.label, CAST(m.value AS TEXT)) ${of})`, number: `(SELECT m.value ${of})` };
     }
     const parts = compileOperators(expr, cond as RuleOperators, b, this.now);
     if (parts.length === 0) {
       this.issue(segment, path, `expected an operator beside ${subject} (one of ${RULE_OPERATORS.join(', ')})`);
-      return '0';
+      return 'FALSE';
     }
     return `(${parts.join(' AND ')})`;
   }
 
   /** A NULL comparison under NOT would stay NULL and drop the contact; NOT of an unknown is taken as true. */
   private wrapNull(sql: string): string {
-    return `COALESCE(${sql}, 0)`;
+    return `COALESCE(${sql}, FALSE)`;
   }
 
   private event(segment: SegmentDefinition, cond: Record<string, unknown>, path: string, b: Binder): string {
@@ -253,7 +256,7 @@ class Compiler {
         appendPath(path, 'event'),
         `unknown event type "${type}" (expected one of ${EVENT_TYPES.join(', ')})`,
       );
-      return '0';
+      return 'FALSE';
     }
     for (const k of Object.keys(cond)) {
       if (!(EVENT_CONDITION_KEYS as readonly string[]).includes(k))
@@ -271,7 +274,7 @@ class Compiler {
           appendPath(appendPath(path, 'where'), property),
           `"${property}" is not a property name (letters, digits, _ or -)`,
         );
-        return '0';
+        return 'FALSE';
       }
       this.checkProtected(segment, property, appendPath(appendPath(path, 'where'), property));
     }
@@ -301,14 +304,14 @@ class Compiler {
           `unknown count operator "${k}" (expected one of ${COUNT_OPERATORS.join(', ')})`,
         );
     const parts = compileOperators(`(SELECT COUNT(*) FROM ${table} e WHERE ${filters})`, ops, b, this.now);
-    return parts.length ? `(${parts.join(' AND ')})` : '0';
+    return parts.length ? `(${parts.join(' AND ')})` : 'FALSE';
   }
 }
 
 /** The SELECT every segment query shares, with a condition and an optional set of contact ids (a JSON array marker). */
-export function segmentQuery(condition: string, ids?: string): string {
+export function segmentQuery(condition: string, ids?: string, dialect: Dialect = sqliteDialect): string {
   return `SELECT c.id AS contact_id FROM contacts c LEFT JOIN contact_features f ON f.contact_id = c.id
-    WHERE c.deleted = 0 AND ${condition}${ids ? ` AND c.id IN (SELECT value FROM json_each(${ids}))` : ''}`;
+    WHERE c.deleted = 0 AND ${condition}${ids ? ` AND c.id IN (SELECT value FROM ${dialect.jsonValues(ids, 'integer')} AS j)` : ''}`;
 }
 
 /**
@@ -322,7 +325,7 @@ export function segmentQuery(condition: string, ids?: string): string {
  */
 export function compileSegments(
   segments: readonly SegmentDefinition[],
-  options: CompileOptions & { placeholder?: (n: number) => string; contacts?: readonly number[] } = {},
+  options: CompileOptions & { dialect?: Dialect; contacts?: readonly number[] } = {},
 ): CompiledSegment[] {
   const now = options.now ?? new Date();
   const compiler = new Compiler(segments, options, now);
@@ -331,10 +334,10 @@ export function compileSegments(
   for (const segment of segments) {
     if (seen.has(segment.key)) compiler.issue(segment, '', `segment key "${segment.key}" is defined twice`);
     seen.add(segment.key);
-    const b = binder(options.placeholder ?? (() => '?'));
+    const b = binder(options.dialect ?? sqliteDialect);
     const condition = compiler.segment(segment.key, b, []);
     const ids = options.contacts ? b.bind(JSON.stringify(options.contacts)) : undefined;
-    const { sql, params } = b.finish(segmentQuery(condition, ids));
+    const { sql, params } = b.finish(segmentQuery(condition, ids, b.dialect));
     out.push({ key: segment.key, sql, params, definition: segment });
   }
   if (compiler.issues.length > 0) throw new SegmentRuleError(dedupe(compiler.issues));
@@ -355,10 +358,10 @@ export const MASK_BITS = 60;
  */
 export function compileSegmentMasks(
   segments: readonly SegmentDefinition[],
-  options: CompileOptions & { placeholder?: (n: number) => string; contacts?: readonly number[] } = {},
+  options: CompileOptions & { dialect?: Dialect; contacts?: readonly number[] } = {},
 ): { sql: string; params: SqlValue[] } {
   const compiler = new Compiler(segments, options, options.now ?? new Date());
-  const b = binder(options.placeholder ?? (() => '?'));
+  const b = binder(options.dialect ?? sqliteDialect);
   const columns: string[][] = [];
   segments.forEach((segment, i) => {
     const bit = (1n << BigInt(i % MASK_BITS)).toString();
@@ -369,7 +372,7 @@ export function compileSegmentMasks(
   if (compiler.issues.length > 0) throw new SegmentRuleError(dedupe(compiler.issues));
   const ids = options.contacts ? b.bind(JSON.stringify(options.contacts)) : undefined;
   const masks = columns.map((c, j) => `${c.join(' | ')} AS m${j}`);
-  const query = segmentQuery('1', ids).replace(
+  const query = segmentQuery('TRUE', ids, b.dialect).replace(
     'SELECT c.id AS contact_id',
     `SELECT c.id AS contact_id${masks.map((m) => `, ${m}`).join('')}`,
   );

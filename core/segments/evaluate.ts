@@ -85,12 +85,16 @@ async function evaluateMasks(
   segments: readonly SegmentDefinition[],
   options: CompileOptions & { contacts?: readonly number[] },
 ): Promise<void> {
-  const { sql, params } = compileSegmentMasks(segments, { ...options, placeholder: store.dialect.placeholder });
+  const { sql, params } = compileSegmentMasks(segments, { ...options, dialect: store.dialect });
   const columns = Array.from({ length: Math.ceil(segments.length / MASK_BITS) }, (_, j) => `m${j}`);
+  const d = store.dialect;
   await store.exec(
-    `DROP TABLE IF EXISTS temp.segment_masks; CREATE TEMP TABLE segment_masks (contact_id INTEGER PRIMARY KEY${columns.map((c) => `, ${c} INTEGER NOT NULL`).join('')})`,
+    `DROP TABLE IF EXISTS ${d.temp('segment_masks')}; CREATE TEMP TABLE segment_masks (contact_id ${d.types.integer} PRIMARY KEY${columns.map((c) => `, ${c} ${d.types.integer} NOT NULL`).join('')})`,
   );
-  await store.run(`INSERT INTO temp.segment_masks (contact_id${columns.map((c) => `, ${c}`).join('')}) ${sql}`, params);
+  await store.run(
+    `INSERT INTO ${d.temp('segment_masks')} (contact_id${columns.map((c) => `, ${c}`).join('')}) ${sql}`,
+    params,
+  );
 }
 
 async function applySegment(
@@ -102,25 +106,26 @@ async function applySegment(
 ): Promise<Omit<SegmentReport, 'stability' | 'changedShare' | 'drift'> & { previous: number }> {
   const key = compiled.key;
   const share = compiled.definition.holdout ?? 0;
-  await store.run('DELETE FROM temp.segment_now');
+  const t = (name: string): string => store.dialect.temp(name);
+  await store.run(`DELETE FROM ${t('segment_now')}`);
   const bit = (1n << BigInt(index % MASK_BITS)).toString();
   await store.run(
-    `INSERT INTO temp.segment_now (contact_id, control) SELECT s.contact_id, ((s.contact_id + ?) * 2654435761) % ${UINT32} < ? FROM temp.segment_masks AS s WHERE (s.m${Math.floor(index / MASK_BITS)} & ${bit}) <> 0`,
+    `INSERT INTO ${t('segment_now')} (contact_id, control) SELECT s.contact_id, CASE WHEN ((s.contact_id + ?) * 2654435761) % ${UINT32} < ? THEN 1 ELSE 0 END FROM ${t('segment_masks')} AS s WHERE (s.m${Math.floor(index / MASK_BITS)} & ${bit}) <> 0`,
     [holdoutSalt(key), Math.ceil(share * UINT32)],
   );
   // Who was in the segment before this run is read from temp.segment_before (taken at the start, of the scope only), so
   // each step costs what moved and what was there, never one look-up per contact of the scope.
   const previous = await count(
     store,
-    'SELECT COUNT(*) AS n FROM temp.segment_before WHERE segment_key = ? AND control = 0',
+    `SELECT COUNT(*) AS n FROM ${t('segment_before')} WHERE segment_key = ? AND control = 0`,
     key,
   );
   const leavers = (control: number): string =>
-    `SELECT p.contact_id FROM temp.segment_before p WHERE p.segment_key = ? AND p.control = ${control}
-       AND NOT EXISTS (SELECT 1 FROM temp.segment_now n WHERE n.contact_id = p.contact_id AND n.control = ${control})`;
+    `SELECT p.contact_id FROM ${t('segment_before')} p WHERE p.segment_key = ? AND p.control = ${control}
+       AND NOT EXISTS (SELECT 1 FROM ${t('segment_now')} n WHERE n.contact_id = p.contact_id AND n.control = ${control})`;
   const newcomers = (control: number): string =>
-    `FROM temp.segment_now n WHERE n.control = ${control}
-       AND NOT EXISTS (SELECT 1 FROM temp.segment_before p WHERE p.segment_key = ? AND p.control = ${control} AND p.contact_id = n.contact_id)`;
+    `FROM ${t('segment_now')} n WHERE n.control = ${control}
+       AND NOT EXISTS (SELECT 1 FROM ${t('segment_before')} p WHERE p.segment_key = ? AND p.control = ${control} AND p.contact_id = n.contact_id)`;
   await store.run(
     `UPDATE membership_history SET exited_at = ? WHERE segment_key = ? AND exited_at IS NULL AND contact_id IN (${leavers(0)})`,
     [now, key, key],
@@ -157,7 +162,7 @@ async function applySegment(
   );
   // After this step the segment's members and control group (in the scope) are exactly segment_now.
   await store.run(
-    'INSERT INTO temp.segment_after (segment_key, contact_id, control) SELECT ?, contact_id, control FROM temp.segment_now',
+    `INSERT INTO ${t('segment_after')} (segment_key, contact_id, control) SELECT ?, contact_id, control FROM ${t('segment_now')}`,
     [key],
   );
   const size = await count(store, 'SELECT COUNT(*) AS n FROM memberships WHERE segment_key = ?', key);
@@ -166,23 +171,25 @@ async function applySegment(
 }
 
 async function migrationMatrix(store: Queryable): Promise<Migration[]> {
+  const before = store.dialect.temp('segment_before');
+  const after = store.dialect.temp('segment_after');
   const rows =
-    (await store.all(`SELECT p.segment_key AS "from", n.segment_key AS "to", COUNT(*) AS contacts FROM temp.segment_before p JOIN temp.segment_after n ON n.contact_id = p.contact_id GROUP BY 1, 2
-       UNION ALL SELECT p.segment_key, NULL, COUNT(*) FROM temp.segment_before p WHERE NOT EXISTS (SELECT 1 FROM temp.segment_after n WHERE n.contact_id = p.contact_id) GROUP BY 1
-       UNION ALL SELECT NULL, n.segment_key, COUNT(*) FROM temp.segment_after n WHERE NOT EXISTS (SELECT 1 FROM temp.segment_before p WHERE p.contact_id = n.contact_id) GROUP BY 2
+    (await store.all(`SELECT p.segment_key AS "from", n.segment_key AS "to", COUNT(*) AS contacts FROM ${before} p JOIN ${after} n ON n.contact_id = p.contact_id GROUP BY 1, 2
+       UNION ALL SELECT p.segment_key, NULL, COUNT(*) FROM ${before} p WHERE NOT EXISTS (SELECT 1 FROM ${after} n WHERE n.contact_id = p.contact_id) GROUP BY 1
+       UNION ALL SELECT NULL, n.segment_key, COUNT(*) FROM ${after} n WHERE NOT EXISTS (SELECT 1 FROM ${before} p WHERE p.contact_id = n.contact_id) GROUP BY 2
        ORDER BY 1, 2`)) as Migration[];
   return rows;
 }
 
 /** An empty temp table of (segment, contact, control) rows, indexed by contact (and by segment when asked). */
 async function snapshotTable(store: Queryable, table: string, bySegment: boolean): Promise<void> {
+  const d = store.dialect;
   await store.exec(
-    `CREATE TEMP TABLE IF NOT EXISTS ${table} (segment_key TEXT NOT NULL, contact_id INTEGER NOT NULL, control INTEGER NOT NULL)`,
+    `CREATE TEMP TABLE IF NOT EXISTS ${table} (segment_key ${d.types.text} NOT NULL, contact_id ${d.types.integer} NOT NULL, control ${d.types.integer} NOT NULL)`,
   );
-  await store.exec(`CREATE INDEX IF NOT EXISTS temp.${table}_contact ON ${table} (contact_id)`);
-  if (bySegment)
-    await store.exec(`CREATE INDEX IF NOT EXISTS temp.${table}_segment ON ${table} (segment_key, control, contact_id)`);
-  await store.run(`DELETE FROM temp.${table}`);
+  await store.exec(d.tempIndex(`${table}_contact`, table, 'contact_id'));
+  if (bySegment) await store.exec(d.tempIndex(`${table}_segment`, table, 'segment_key, control, contact_id'));
+  await store.run(`DELETE FROM ${d.temp(table)}`);
 }
 
 /** Copies the memberships and holdout members of the segments (of the scope's contacts, when scoped) into a temp table. */
@@ -190,13 +197,14 @@ async function snapshot(store: Queryable, table: string, keys: string, scoped: b
   await snapshotTable(store, table, true);
   // Scoped: memberships are found from each contact of the scope through their contact index (CROSS JOIN keeps that
   // order; the planner would rather scan every membership); holdout members, which have no contact index, by segment.
-  const keyed = 'm.segment_key IN (SELECT value FROM json_each(?))';
+  const d = store.dialect;
+  const keyed = (key: string): string => `${key} IN (SELECT value FROM ${d.jsonValues('?', 'text')} AS k)`;
   const memberships = scoped
-    ? `FROM temp.segment_scope s CROSS JOIN memberships m ON m.contact_id = s.contact_id WHERE +${keyed}`
-    : `FROM memberships m WHERE ${keyed}`;
-  const holdout = `FROM segment_holdout_members m WHERE ${keyed}${scoped ? ' AND +m.contact_id IN (SELECT contact_id FROM temp.segment_scope)' : ''}`;
+    ? `FROM ${d.temp('segment_scope')} s ${d.orderedJoin} memberships m ON m.contact_id = s.contact_id WHERE ${keyed(d.unindexed('m.segment_key'))}`
+    : `FROM memberships m WHERE ${keyed('m.segment_key')}`;
+  const holdout = `FROM segment_holdout_members m WHERE ${keyed('m.segment_key')}${scoped ? ` AND ${d.unindexed('m.contact_id')} IN (SELECT contact_id FROM ${d.temp('segment_scope')})` : ''}`;
   await store.run(
-    `INSERT INTO temp.${table} (segment_key, contact_id, control)
+    `INSERT INTO ${d.temp(table)} (segment_key, contact_id, control)
        SELECT m.segment_key, m.contact_id, 0 ${memberships}
        UNION ALL SELECT m.segment_key, m.contact_id, 1 ${holdout}`,
     [keys, keys],
@@ -219,18 +227,22 @@ export async function evaluateSegments(
 ): Promise<SegmentRunReport> {
   const now = options.now ?? new Date();
   const nowText = now.toISOString();
-  const compiled = compileSegments(segments, { ...options, now, placeholder: store.dialect.placeholder });
+  const compiled = compileSegments(segments, { ...options, now, dialect: store.dialect });
   const driftShare = options.driftShare ?? 0.4;
   const scope = options.contacts ? JSON.stringify([...new Set(options.contacts)]) : undefined;
   const keys = JSON.stringify(segments.map((s) => s.key));
   return await store.transaction(async (tx) => {
+    const d = tx.dialect;
     await tx.exec(
-      'CREATE TEMP TABLE IF NOT EXISTS segment_now (contact_id INTEGER PRIMARY KEY, control INTEGER NOT NULL)',
+      `CREATE TEMP TABLE IF NOT EXISTS segment_now (contact_id ${d.types.integer} PRIMARY KEY, control ${d.types.integer} NOT NULL)`,
     );
-    await tx.exec('CREATE TEMP TABLE IF NOT EXISTS segment_scope (contact_id INTEGER PRIMARY KEY)');
-    await tx.run('DELETE FROM temp.segment_scope');
+    await tx.exec(`CREATE TEMP TABLE IF NOT EXISTS segment_scope (contact_id ${d.types.integer} PRIMARY KEY)`);
+    await tx.run(`DELETE FROM ${d.temp('segment_scope')}`);
     if (scope)
-      await tx.run('INSERT OR IGNORE INTO temp.segment_scope (contact_id) SELECT value FROM json_each(?)', [scope]);
+      await tx.run(
+        `INSERT INTO ${d.temp('segment_scope')} (contact_id) SELECT value FROM ${d.jsonValues('?', 'integer')} AS j WHERE TRUE ON CONFLICT (contact_id) DO NOTHING`,
+        [scope],
+      );
     await snapshot(tx, 'segment_before', keys, scope !== undefined);
     await snapshotTable(tx, 'segment_after', false);
     const reports: SegmentReport[] = [];
@@ -301,9 +313,7 @@ export async function previewSegment(
   segments: readonly SegmentDefinition[],
   options: CompileOptions & { sample?: number } = {},
 ): Promise<SegmentPreview> {
-  const compiled = compileSegments(segments, { ...options, placeholder: store.dialect.placeholder }).find(
-    (c) => c.key === key,
-  );
+  const compiled = compileSegments(segments, { ...options, dialect: store.dialect }).find((c) => c.key === key);
   if (!compiled) throw new Error(`unknown segment "${key}" (known: ${segments.map((s) => s.key).join(', ')})`);
   const n = ((await store.get(`SELECT COUNT(*) AS n FROM (${compiled.sql})`, compiled.params)) as { n: number }).n;
   const sample = (await store.all(

@@ -66,18 +66,19 @@ export async function holdoutReport(
   const reporting = options.currency?.reporting ?? 'USD';
   const rates = JSON.stringify({ ...(options.currency?.rates ?? {}), [reporting]: 1 });
   const cutoff = new Date(now.getTime() - days * 86_400_000).toISOString();
-  const windowEnd = `strftime('%Y-%m-%dT%H:%M:%fZ', m.entered_at, '+${Math.floor(days)} days')`;
+  const d = store.dialect;
+  const windowEnd = d.addDays('m.entered_at', days);
   const inWindow = `e.contact_id = m.contact_id AND e.occurred_at > m.entered_at AND e.occurred_at <= ${windowEnd}`;
   const value =
     outcome === 'purchases'
       ? `(SELECT COUNT(*) FROM contact_events e WHERE ${inWindow} AND e.type = 'purchase')`
       : outcome === 'revenue'
-        ? `COALESCE((SELECT SUM(e.value * (SELECT r.value FROM json_each(?) r WHERE r.key = COALESCE(e.currency, ?))) FROM contact_events e WHERE ${inWindow} AND e.type = 'purchase'), 0)`
-        : `NOT EXISTS (SELECT 1 FROM contact_events e WHERE ${inWindow} AND e.type IN (${TYPES_ENGAGEMENT}))`;
+        ? `COALESCE((SELECT SUM(e.value * ${d.jsonObjectNumber('?', 'COALESCE(e.currency, ?)')}) FROM contact_events e WHERE ${inWindow} AND e.type = 'purchase'), 0)`
+        : `CASE WHEN EXISTS (SELECT 1 FROM contact_events e WHERE ${inWindow} AND e.type IN (${TYPES_ENGAGEMENT})) THEN 0 ELSE 1 END`;
   const valueParams = outcome === 'revenue' ? [rates, reporting] : [];
   const read = async (table: string, exclude: string): Promise<{ done: number[]; pending: number }> => {
     const rows = (await store.all(
-      `SELECT m.entered_at <= ? AS done, CASE WHEN m.entered_at <= ? THEN ${value} END AS value
+      `SELECT CASE WHEN m.entered_at <= ? THEN 1 ELSE 0 END AS done, CASE WHEN m.entered_at <= ? THEN ${value} END AS value
          FROM (SELECT contact_id, MIN(entered_at) AS entered_at FROM ${table} WHERE segment_key = ?${exclude} GROUP BY contact_id) AS m`,
       [cutoff, cutoff, ...valueParams, key, ...(exclude ? [key] : [])],
     )) as { done: number; value: number | null }[];

@@ -89,6 +89,7 @@ export interface Dialect {
   jsonArrayRows(n: number, type?: JsonArrayType): string;
   /**
    * The field `key` (a literal name) of the JSON text `json` (an SQL expression), as `type`; NULL when absent.
+   * `real` reads numbers, and booleans as 1 and 0 (as SQLite's json_extract does); anything else is NULL.
    *
    * @example
    * d.jsonField('e.properties', 'currency') // SQLite: json_extract(e.properties, '$.currency')
@@ -103,6 +104,71 @@ export interface Dialect {
   resetIdentity(table: string): string | undefined;
   /** A comma-separated list of `count` placeholders starting at `from` (1-based). */
   placeholders(count: number, from?: number): string;
+  /**
+   * Whether the store is one file that another thread may open beside this connection and attach a scratch file to
+   * (SQLite): a whole-base feature aggregate is then split over two threads, and WAL checkpoints are segflow's to time.
+   */
+  readonly singleFile: boolean;
+  /**
+   * The join keyword (with an `ON` clause) that keeps the written table order where the engine lets the caller choose
+   * it (SQLite's `CROSS JOIN`); a plain `JOIN` otherwise.
+   */
+  readonly orderedJoin: string;
+  /** `LIMIT` with no bound, for a subquery whose ORDER BY must be kept (SQLite `LIMIT -1`, PostgreSQL `LIMIT ALL`). */
+  readonly noLimit: string;
+  /**
+   * The value to bind for {@link Dialect.jsonFieldAt} to read the top-level field `name` (any text; a field name
+   * from config that is not checked as a rule's is).
+   */
+  jsonKey(name: string): string;
+  /** `jsonField` with the key bound at the SQL parameter `param` (to a {@link Dialect.jsonKey}), read as text. */
+  jsonFieldAt(json: string, param: string): string;
+  /** Whether the JSON text `doc` has the field `key` (a literal name, as for `jsonField`), null or not. */
+  jsonHas(doc: string, key: string): string;
+  /** Element `index` (0-based) of the JSON array `doc` as an SQL scalar of the given kind. */
+  jsonElement(doc: string, index: number, as: 'text' | 'integer' | 'number'): string;
+  /**
+   * A table expression (to be given an alias) with one row per element of the JSON array that the SQL `param` (a
+   * placeholder or marker) is bound to, in a column `value` of the given kind; `'json'` keeps each element a JSON
+   * value for {@link Dialect.jsonElement}. (`jsonArrayRows` is the same for a numbered parameter.)
+   */
+  jsonValues(param: string, as: 'text' | 'integer' | 'number' | 'json'): string;
+  /** The number the JSON object bound at `param` holds under the key `key` (SQL text), or NULL. */
+  jsonObjectNumber(param: string, key: string): string;
+  /**
+   * The field `key` (a literal name) of the JSON text `doc` as a value for {@link Dialect.jsonObject} that keeps its
+   * JSON type (a number stays a number).
+   */
+  jsonMember(doc: string, key: string): string;
+  /** A value for {@link Dialect.jsonObject}: `a` when it is not NULL, else `b`, each keeping its own SQL type. */
+  jsonEither(a: string, b: string): string;
+  /** A JSON object built from SQL (key, value) pairs, as JSON text. */
+  jsonObject(pairs: readonly (readonly [key: string, value: string])[]): string;
+  /** An aggregate: the JSON array (text) of `expr` over the group's rows that pass `filter`, `[]` when none do. */
+  jsonGroupArray(expr: string, filter: string): string;
+  /** The Julian day number (fractional) of an ISO-8601 timestamp, NULL when it is not one. */
+  julianDay(expr: string): string;
+  /** An ISO-8601 UTC timestamp `days` whole days after the ISO-8601 timestamp `expr`, formatted as `now` is. */
+  addDays(expr: string, days: number): string;
+  /** A number truncated toward zero to an integer (SQLite's `CAST(x AS INTEGER)`; PostgreSQL's CAST rounds). */
+  truncate(expr: string): string;
+  /** The smaller of two values (NULL when either is); `greatest` the larger. */
+  least(a: string, b: string): string;
+  greatest(a: string, b: string): string;
+  /** Whether the text `needle` occurs in `haystack`, ignoring case. */
+  contains(haystack: string, needle: string): string;
+  /** A temporary table's qualified name, for reading and writing it (create it with `CREATE TEMP TABLE name`). */
+  temp(name: string): string;
+  /** `CREATE INDEX IF NOT EXISTS` of a temporary table. */
+  tempIndex(index: string, table: string, columns: string): string;
+  /**
+   * `expr` with the hint that the engine should not use an index for it (SQLite's unary `+`), so the planner keeps
+   * the join order a caller chose; `table` the same for a whole table reference (`NOT INDEXED`).
+   */
+  unindexed(expr: string): string;
+  unindexedTable(table: string): string;
+  /** A query listing, as `name`, the tables of the store that have a column named `column` (a checked name). */
+  tablesWithColumn(column: string): string;
 }
 
 /** Builds the common parts of a dialect from its placeholder style. */

@@ -69,11 +69,15 @@ export async function segmentMembersPage(
         .toLowerCase()
         .replace(/[\\%_]/g, (c) => `\\${c}`)}%`
     : null;
-  const where = `m.segment_key = ? AND (? IS NULL
-      OR c.email LIKE ? ESCAPE '\\'
-      OR lower(COALESCE(json_extract(c.traits, '$.first_name'), '') || ' ' || COALESCE(json_extract(c.traits, '$.last_name'), '')) LIKE ? ESCAPE '\\')`;
+  const d = store.dialect;
+  const first = d.jsonField('c.traits', 'first_name');
+  const last = d.jsonField('c.traits', 'last_name');
+  // LIKE ignores case on SQLite only: both sides are lowered.
+  const where = `m.segment_key = ? AND (CAST(? AS TEXT) IS NULL
+      OR lower(c.email) LIKE ? ESCAPE '\\'
+      OR lower(COALESCE(${first}, '') || ' ' || COALESCE(${last}, '')) LIKE ? ESCAPE '\\')`;
   const rows = (await store.all(
-    `SELECT m.contact_id, c.email, json_extract(c.traits, '$.first_name') AS first_name, json_extract(c.traits, '$.last_name') AS last_name, m.entered_at
+    `SELECT m.contact_id, c.email, ${first} AS first_name, ${last} AS last_name, m.entered_at
        FROM memberships m JOIN contacts c ON c.id = m.contact_id WHERE ${where} ORDER BY m.contact_id LIMIT ? OFFSET ?`,
     [key, q, q, q, options.limit, options.offset],
   )) as {
@@ -161,7 +165,7 @@ export async function migrationBetween(
   keys: readonly string[],
 ): Promise<MigrationCell[]> {
   const at = `SELECT contact_id, segment_key FROM membership_history
-     WHERE segment_key IN (SELECT value FROM json_each(?)) AND entered_at <= ? AND (exited_at IS NULL OR exited_at > ?)`;
+     WHERE segment_key IN (SELECT value FROM ${store.dialect.jsonValues('?', 'text')} AS k) AND entered_at <= ? AND (exited_at IS NULL OR exited_at > ?)`;
   const snapshot = async (moment: string) => {
     const bySegment = new Map<number, Set<string>>();
     for (const r of (await store.all(at, [JSON.stringify(keys), moment, moment])) as {
@@ -270,7 +274,7 @@ export async function modelOutputHistogram(
   if (min === null || max === null) return [];
   const width = max > min ? (max - min) / bins : 1;
   const counts = (await store.all(
-    `SELECT MIN(MAX(CAST((value - ?) / ? AS INTEGER), 0), ?) AS bin, COUNT(*) AS contacts
+    `SELECT ${store.dialect.least(store.dialect.greatest(store.dialect.truncate('(value - ?) / ?'), '0'), '?')} AS bin, COUNT(*) AS contacts
        FROM model_outputs WHERE model = ? AND output = ? AND value IS NOT NULL GROUP BY bin`,
     [min, width, bins - 1, model, output],
   )) as { bin: number; contacts: number }[];

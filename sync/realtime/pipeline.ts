@@ -288,7 +288,7 @@ export async function startPipeline(options: RealtimePipelineOptions): Promise<R
 
 /** Sets a SQLite connection's WAL autocheckpoint threshold (pages; 0 = off) and returns the previous one. */
 async function walAutocheckpoint(store: Queryable, pages: number): Promise<number | undefined> {
-  if (store.dialect.name !== 'sqlite') return undefined;
+  if (!store.dialect.singleFile) return undefined;
   const row = (await store.get('PRAGMA wal_autocheckpoint')) as { wal_autocheckpoint?: number } | undefined;
   await store.exec(`PRAGMA wal_autocheckpoint = ${Math.max(0, Math.floor(pages))}`);
   return row?.wal_autocheckpoint;

@@ -18,7 +18,8 @@ export type WorkerRequest =
 const { storePath, input } = workerData as { storePath: string; input: StepInput };
 const store = await openStore(storePath);
 // This thread copies the WAL into the database itself, between steps (see checkpoint below), not inside a commit.
-await store.exec('PRAGMA wal_autocheckpoint = 0');
+// (SQLite's WAL; an engine that is not one file checkpoints on its own.)
+if (store.dialect.singleFile) await store.exec('PRAGMA wal_autocheckpoint = 0');
 parentPort?.postMessage({ type: 'ready' });
 
 /**
@@ -28,6 +29,7 @@ parentPort?.postMessage({ type: 'ready' });
  * autocheckpoint threshold (which a step's commits always did).
  */
 async function checkpoint(): Promise<void> {
+  if (!store.dialect.singleFile) return;
   try {
     await store.get('PRAGMA wal_checkpoint(PASSIVE)');
   } catch {

@@ -153,10 +153,12 @@ async function readEvents(
 ): Promise<Map<number, StoredEvent[]>> {
   const reporting = currency?.reporting ?? 'USD';
   const rates = new Map<string, number>([[reporting, 1], ...Object.entries(currency?.rates ?? {})]);
-  const sql = `SELECT e.contact_id, e.type, e.occurred_at, e.value, json_extract(e.properties, '$.currency') AS currency FROM events e
-    ${ids === undefined ? '' : `JOIN ${store.dialect.jsonArrayRows(2)} j ON j.value = e.contact_id`}
-    WHERE e.occurred_at <= ${store.dialect.placeholder(1)} ORDER BY e.contact_id, e.occurred_at`;
-  const params = ids === undefined ? [now.toISOString()] : [now.toISOString(), JSON.stringify(ids)];
+  const d = store.dialect;
+  // Parameters in text order: the ids (when given), then now.
+  const sql = `SELECT e.contact_id, e.type, e.occurred_at, e.value, ${d.jsonField('e.properties', 'currency')} AS currency FROM events e
+    ${ids === undefined ? '' : `JOIN ${d.jsonValues('?', 'integer')} AS j ON j.value = e.contact_id`}
+    WHERE e.occurred_at <= ? ORDER BY e.contact_id, e.occurred_at`;
+  const params = ids === undefined ? [now.toISOString()] : [JSON.stringify(ids), now.toISOString()];
   const byContact = new Map<number, StoredEvent[]>();
   for await (const batch of store.iterate(sql, params))
     for (const raw of batch) {

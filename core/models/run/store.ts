@@ -1,6 +1,7 @@
 /** What model runs read from the store (features, purchases) and write to it (`model_outputs`). */
 import { FEATURE_COLUMNS } from '../../features/catalog.js';
-import { propertyPath } from '../../features/filters.js';
+import { fieldName } from '../../features/filters.js';
+import type { Dialect } from '../../store/dialect.js';
 import type { Queryable } from '../../store/store.js';
 import type { Columns } from '../prepare/index.js';
 
@@ -15,13 +16,13 @@ export interface FeatureRows {
   skipped: Record<string, number>;
 }
 
-function featureSql(name: string, model: string): string {
+function featureSql(d: Dialect, name: string, model: string): string {
   if (NUMERIC_FEATURES.has(name)) return `f.${name}`;
   if (TEXT_FEATURES.has(name))
     throw new Error(
       `models.${model}.features: "${name}" is text, not a number (use rfm_recency, rfm_frequency or rfm_monetary)`,
     );
-  return `json_extract(f.custom, ${propertyPath(name)})`;
+  return d.jsonField('f.custom', fieldName(name), 'real');
 }
 
 /**
@@ -35,11 +36,11 @@ export async function readFeatures(
   fill: Record<string, number>,
   ids?: readonly number[],
 ): Promise<FeatureRows> {
-  const select = features.map((f, i) => `${featureSql(f, model)} AS v${i}`).join(', ');
+  const select = features.map((f, i) => `${featureSql(store.dialect, f, model)} AS v${i}`).join(', ');
   const custom = features.filter((f) => !NUMERIC_FEATURES.has(f));
   if (custom.length > 0) {
     const present = (await store.get(
-      `SELECT ${custom.map((f) => `MAX(json_type(custom, ${propertyPath(f)}) IS NOT NULL) AS "${f}"`).join(', ')} FROM contact_features`,
+      `SELECT ${custom.map((f) => `MAX(CASE WHEN ${store.dialect.jsonHas('custom', fieldName(f))} THEN 1 ELSE 0 END) AS "${f}"`).join(', ')} FROM contact_features`,
     )) as Record<string, number | null>;
     const missing = custom.filter((f) => !present[f]);
     if (missing.length > 0) {
@@ -52,7 +53,7 @@ export async function readFeatures(
     ids === undefined
       ? await store.all(`SELECT f.contact_id AS id, ${select} FROM contact_features f ORDER BY f.contact_id`)
       : await store.all(
-          `SELECT f.contact_id AS id, ${select} FROM contact_features f JOIN ${store.dialect.jsonArrayRows(1)} j ON j.value = f.contact_id ORDER BY f.contact_id`,
+          `SELECT f.contact_id AS id, ${select} FROM contact_features f JOIN ${store.dialect.jsonValues('?', 'integer')} AS j ON j.value = f.contact_id ORDER BY f.contact_id`,
           [JSON.stringify(ids)],
         )
   ) as Record<string, number | null>[];
@@ -160,7 +161,7 @@ export async function readPurchases(
   const reporting = currency?.reporting ?? 'USD';
   const rates = new Map<string, number>([[reporting, 1], ...Object.entries(currency?.rates ?? {})]);
   const rows = (await store.all(
-    "SELECT contact_id, occurred_at, value, json_extract(properties, '$.currency') AS currency FROM events WHERE type = 'purchase' AND occurred_at <= ? ORDER BY contact_id, occurred_at",
+    `SELECT contact_id, occurred_at, value, ${store.dialect.jsonField('properties', 'currency')} AS currency FROM events WHERE type = 'purchase' AND occurred_at <= ? ORDER BY contact_id, occurred_at`,
     [now.toISOString()],
   )) as {
     contact_id: number;

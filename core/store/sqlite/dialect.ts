@@ -5,6 +5,7 @@ export const sqliteDialect: Dialect = {
   name: 'sqlite',
   supportsReturning: true,
   supportsPartialIndexes: true,
+  singleFile: true,
   types: {
     id: 'INTEGER PRIMARY KEY',
     reference: 'INTEGER',
@@ -16,6 +17,8 @@ export const sqliteDialect: Dialect = {
   },
   now: `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`,
   clusteredTable: ' WITHOUT ROWID',
+  noLimit: 'LIMIT -1',
+  orderedJoin: 'CROSS JOIN',
   placeholder: () => '?',
   jsonArrayRows: () => 'json_each(?)',
   // Column affinity converts on insert, so the type needs no cast here.
@@ -32,4 +35,28 @@ export const sqliteDialect: Dialect = {
   upsert(spec) {
     return upsertSql(this, spec);
   },
+  // json_extract gives each member its own SQL type (text, integer, real; true and false as 1 and 0), which compares
+  // with bound text and numbers alike.
+  jsonKey: (name) => `$."${name.replace(/["\\]/g, '')}"`,
+  jsonFieldAt: (json, param) => `json_extract(${json}, ${param})`,
+  jsonHas: (doc, key) => `json_type(${doc}, '$.${key}') IS NOT NULL`,
+  jsonElement: (doc, index) => `json_extract(${doc}, '$[${index}]')`,
+  jsonValues: (param) => `json_each(${param})`,
+  jsonObjectNumber: (param, key) => `(SELECT r.value FROM json_each(${param}) r WHERE r.key = ${key})`,
+  jsonMember: (doc, key) => `json_extract(${doc}, '$.${key}')`,
+  jsonEither: (a, b) => `COALESCE(${a}, ${b})`,
+  jsonObject: (pairs) => `json_object(${pairs.map(([k, v]) => `${k}, ${v}`).join(', ')})`,
+  jsonGroupArray: (expr, filter) => `json_group_array(${expr}) FILTER (WHERE ${filter})`,
+  julianDay: (expr) => `julianday(${expr})`,
+  addDays: (expr, days) => `strftime('%Y-%m-%dT%H:%M:%fZ', ${expr}, '+${Math.floor(days)} days')`,
+  truncate: (expr) => `CAST(${expr} AS INTEGER)`,
+  least: (a, b) => `MIN(${a}, ${b})`,
+  greatest: (a, b) => `MAX(${a}, ${b})`,
+  contains: (haystack, needle) => `instr(lower(${haystack}), lower(${needle})) > 0`,
+  temp: (name) => `temp.${name}`,
+  tempIndex: (index, table, columns) => `CREATE INDEX IF NOT EXISTS temp.${index} ON ${table} (${columns})`,
+  unindexed: (expr) => `+${expr}`,
+  unindexedTable: (table) => `${table} NOT INDEXED`,
+  tablesWithColumn: (column) => `SELECT m.name AS name FROM sqlite_master m JOIN pragma_table_info(m.name) p
+       WHERE m.type = 'table' AND p.name = '${column}' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name`,
 };
