@@ -106,9 +106,9 @@ export async function recordTraitUpdate(
   const settled = row.status !== 'retryable';
   await store.run(
     `UPDATE delivered_state SET
-         mapped_traits = CASE WHEN ? THEN ? ELSE mapped_traits END,
-         update_attempts = CASE WHEN ? THEN 0 ELSE update_attempts + 1 END,
-         delivered_at = CASE WHEN ? THEN ? ELSE delivered_at END,
+         mapped_traits = CASE WHEN ? = 1 THEN ? ELSE mapped_traits END,
+         update_attempts = CASE WHEN ? = 1 THEN 0 ELSE update_attempts + 1 END,
+         delivered_at = CASE WHEN ? = 1 THEN ? ELSE delivered_at END,
          last_error = ?
        WHERE destination = ? AND segment_key = ? AND contact_id = ?`,
     [

@@ -177,7 +177,7 @@ async function migrationMatrix(store: Queryable): Promise<Migration[]> {
     (await store.all(`SELECT p.segment_key AS "from", n.segment_key AS "to", COUNT(*) AS contacts FROM ${before} p JOIN ${after} n ON n.contact_id = p.contact_id GROUP BY 1, 2
        UNION ALL SELECT p.segment_key, NULL, COUNT(*) FROM ${before} p WHERE NOT EXISTS (SELECT 1 FROM ${after} n WHERE n.contact_id = p.contact_id) GROUP BY 1
        UNION ALL SELECT NULL, n.segment_key, COUNT(*) FROM ${after} n WHERE NOT EXISTS (SELECT 1 FROM ${before} p WHERE p.contact_id = n.contact_id) GROUP BY 2
-       ORDER BY 1, 2`)) as Migration[];
+       ORDER BY 1 NULLS FIRST, 2 NULLS FIRST`)) as Migration[];
   return rows;
 }
 

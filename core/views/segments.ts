@@ -129,7 +129,7 @@ export async function segmentProfile(store: Queryable, key: string): Promise<Seg
   const base = await means(false);
   const consent = (await store.all(
     `SELECT c.email_consent AS status, SUM(CASE WHEN m.contact_id IS NULL THEN 0 ELSE 1 END) AS members, COUNT(*) AS base
-       FROM contacts c LEFT JOIN memberships m ON m.contact_id = c.id AND m.segment_key = ? GROUP BY c.email_consent ORDER BY c.email_consent`,
+       FROM contacts c LEFT JOIN memberships m ON m.contact_id = c.id AND m.segment_key = ? GROUP BY c.email_consent ORDER BY c.email_consent NULLS FIRST`,
     [key],
   )) as { status: string; members: number; base: number }[];
   const memberCount = (
@@ -216,7 +216,7 @@ export async function modelOutputSummaries(store: Queryable, model?: string): Pr
   const name = model ?? null;
   const rows = (await store.all(
     `SELECT model, output, COUNT(*) AS contacts, MIN(value) AS min, MAX(value) AS max, AVG(value) AS mean, MAX(computed_at) AS computed_at
-       FROM model_outputs WHERE (? IS NULL OR model = ?) GROUP BY model, output ORDER BY model, output`,
+       FROM model_outputs WHERE (CAST(? AS TEXT) IS NULL OR model = ?) GROUP BY model, output ORDER BY model, output`,
     [name, name],
   )) as {
     model: string;
