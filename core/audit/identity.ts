@@ -84,7 +84,7 @@ export async function auditIdentity(
     ((await store.all('SELECT id FROM contacts WHERE deleted = 1')) as { id: number }[]).map((r) => r.id),
   );
   const byContact = new Map<number, IdentityRecord[]>();
-  for await (const batch of store.iterate(`SELECT contact_id AS contact, source, external_id AS externalId, email,
+  for await (const batch of store.iterate(`SELECT contact_id AS contact, source, external_id AS "externalId", email,
               CASE WHEN email IS NOT NULL THEN ${store.dialect.jsonField('traits', 'email')} END AS written, linked_ids AS links
          FROM identities WHERE contact_id IS NOT NULL`))
     for (const r of batch as IdentityRecord[]) {

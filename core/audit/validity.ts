@@ -23,7 +23,7 @@ export async function auditValidity(
   now: Date,
 ): Promise<{ validity: Validity; findings: AuditFinding[] }> {
   const d = store.dialect;
-  const invalid = (await store.all(`SELECT source, external_id AS externalId FROM identities
+  const invalid = (await store.all(`SELECT source, external_id AS "externalId" FROM identities
         WHERE seen = 1 AND deleted = 0 AND email IS NULL AND NULLIF(TRIM(CAST(${d.jsonField('traits', 'email')} AS TEXT)), '') IS NOT NULL
         ORDER BY source, id`)) as { source: string; externalId: string | null }[];
   const bySource: Record<string, number> = {};

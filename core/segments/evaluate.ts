@@ -315,9 +315,9 @@ export async function previewSegment(
 ): Promise<SegmentPreview> {
   const compiled = compileSegments(segments, { ...options, dialect: store.dialect }).find((c) => c.key === key);
   if (!compiled) throw new Error(`unknown segment "${key}" (known: ${segments.map((s) => s.key).join(', ')})`);
-  const n = ((await store.get(`SELECT COUNT(*) AS n FROM (${compiled.sql})`, compiled.params)) as { n: number }).n;
+  const n = ((await store.get(`SELECT COUNT(*) AS n FROM (${compiled.sql}) AS s`, compiled.params)) as { n: number }).n;
   const sample = (await store.all(
-    `SELECT s.contact_id AS contactId, c.email AS email FROM (${compiled.sql}) AS s JOIN contacts c ON c.id = s.contact_id ORDER BY s.contact_id LIMIT ${Math.max(0, Math.floor(options.sample ?? 10))}`,
+    `SELECT s.contact_id AS "contactId", c.email AS email FROM (${compiled.sql}) AS s JOIN contacts c ON c.id = s.contact_id ORDER BY s.contact_id LIMIT ${Math.max(0, Math.floor(options.sample ?? 10))}`,
     compiled.params,
   )) as { contactId: number; email: string | null }[];
   return { key, count: n, sample };

@@ -46,7 +46,7 @@ export async function contactProfile(
     features = { ...rest, ...(typeof custom === 'string' ? (JSON.parse(custom) as Record<string, unknown>) : {}) };
   }
   const modelOutputs = (await store.all(
-    'SELECT model, output, value, label, model_version AS version, run_id AS runId FROM model_outputs WHERE contact_id = ? ORDER BY model, output',
+    'SELECT model, output, value, label, model_version AS version, run_id AS "runId" FROM model_outputs WHERE contact_id = ? ORDER BY model, output',
     [contactId],
   )) as ContactProfile['modelOutputs'];
   const history = (await store.all(
