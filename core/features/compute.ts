@@ -251,7 +251,9 @@ function insertStatements(
     // Contacts without events have no expression aggregates either.
     const expressions = withEvents ? expressionSql(b, now, features, scope) : undefined;
     const n = b.bind(now.toISOString());
-    const a = (column: string): string => (withEvents ? `a.${column}` : 'NULL');
+    // Without events every aggregate is NULL, typed (an engine may refuse arithmetic on an untyped NULL).
+    const a = (column: string): string =>
+      withEvents ? `a.${column}` : `CAST(NULL AS ${column.endsWith('_at') ? 'TEXT' : d.types.real})`;
     const trait = d.jsonField('c.traits', 'created_at');
     const signup = d.julianDay('a.signup_at');
     const created = d.julianDay(trait);

@@ -1,5 +1,6 @@
 import type { ContactRecord, EventRecord, EventType } from '../../plugins/model/index.js';
-import { loadPage, type Store } from '../../core/index.js';
+import { loadPage, openStore, type Store } from '../../core/index.js';
+import type { TestEngine } from '../support/engines.js';
 
 /** The moment the fixture's features are computed at. */
 export const NOW = new Date('2026-03-01T00:00:00.000Z');
@@ -85,3 +86,16 @@ export function fixtureRecords(): (ContactRecord | EventRecord)[] {
 }
 
 export const CURRENCY = { reporting: 'EUR', rates: { USD: 0.5 } };
+
+/** A migrated store on a fresh location of `engine`; its `close()` also removes the location (file or database). */
+export async function storeOn(engine: TestEngine): Promise<Store> {
+  const place = await engine.fresh();
+  const store = await openStore(place.location);
+  const close = store.close.bind(store);
+  return Object.assign(store, {
+    close: async () => {
+      await close();
+      await place.remove();
+    },
+  });
+}

@@ -2,15 +2,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { computeFeatures, recomputeContacts } from '../../core/features/index.js';
 import { evaluateSegments, inHoldout, previewSegment, type SegmentDefinition } from '../../core/segments/index.js';
 import type { Store } from '../../core/index.js';
-import { tempStore } from '../store/fixtures.js';
-import { CURRENCY, NOW, fixtureRecords, happened, idOf, load } from '../features/fixture.js';
+import { engines, type TestEngine } from '../support/engines.js';
+import { CURRENCY, NOW, fixtureRecords, happened, idOf, load, storeOn } from '../features/fixture.js';
 
 const PEOPLE = ['ada', 'bob', 'cy', 'dee', 'eve'];
 const LATER = new Date('2026-04-10T00:00:00.000Z');
 const stores: Store[] = [];
 
-async function fixtureStore(): Promise<Store> {
-  const store = await tempStore();
+async function fixtureStore(engine: TestEngine): Promise<Store> {
+  const store = await storeOn(engine);
   stores.push(store);
   await load(store, fixtureRecords());
   await computeFeatures(store, { now: NOW, currency: CURRENCY });
@@ -32,9 +32,9 @@ async function memberNames(store: Store, key: string, table = 'memberships'): Pr
 const fr = (countries: string[]): SegmentDefinition => ({ key: 'fr', rule: { trait: 'country', in: countries } });
 const buyers: SegmentDefinition = { key: 'buyers_30d', rule: { event: 'purchase', within: '30d' } };
 
-describe('evaluating segments records membership over time', () => {
+describe.each(engines)('evaluating segments records membership over time, on $name', (engine) => {
   it('reports size and entries on a first run, with history at the segment version', async () => {
-    const store = await fixtureStore();
+    const store = await fixtureStore(engine);
     const report = await evaluateSegments(store, [fr(['FR']), buyers], { now: NOW });
     expect(report.segments).toEqual([
       {
@@ -72,7 +72,7 @@ describe('evaluating segments records membership over time', () => {
   });
 
   it('records exits, a new version, stability, the migration matrix and a drift alert on the next run', async () => {
-    const store = await fixtureStore();
+    const store = await fixtureStore(engine);
     await evaluateSegments(store, [fr(['FR']), buyers], { now: NOW });
     // 2026-04-10: every purchase is older than 30 days, and the fr rule now also takes DE (bob)
     const report = await evaluateSegments(store, [fr(['FR', 'DE']), buyers], { now: LATER });
@@ -118,14 +118,14 @@ describe('evaluating segments records membership over time', () => {
   });
 
   it('honours a configured drift share', async () => {
-    const store = await fixtureStore();
+    const store = await fixtureStore(engine);
     await evaluateSegments(store, [fr(['FR'])], { now: NOW });
     const report = await evaluateSegments(store, [fr(['FR', 'DE'])], { now: NOW, driftShare: 0.3 });
     expect(report.segments[0]?.drift).toBe(true);
   });
 
   it('splits a holdout by a deterministic hash, records it as control and never as a member', async () => {
-    const store = await fixtureStore();
+    const store = await fixtureStore(engine);
     const everyone: SegmentDefinition = { key: 'everyone', rule: { trait: 'email', exists: true }, holdout: 0.4 };
     const report = await evaluateSegments(store, [everyone], { now: NOW });
     const ids = await Promise.all(PEOPLE.map((p) => idOf(store, p)));
@@ -144,7 +144,7 @@ describe('evaluating segments records membership over time', () => {
   });
 
   it('previews a count and a sample without saving anything', async () => {
-    const store = await fixtureStore();
+    const store = await fixtureStore(engine);
     const preview = await previewSegment(store, 'buyers_30d', [buyers], { now: NOW, sample: 2 });
     expect(preview.count).toBe(3);
     expect(preview.sample.map((s) => s.email)).toEqual(['ada@example.com', 'bob@example.com']);
@@ -152,7 +152,7 @@ describe('evaluating segments records membership over time', () => {
   });
 });
 
-describe('incremental evaluation', () => {
+describe.each(engines)('incremental evaluation, on $name', (engine) => {
   const segments: SegmentDefinition[] = [
     fr(['FR']),
     buyers,
@@ -162,8 +162,8 @@ describe('incremental evaluation', () => {
   ];
 
   it('gives the same membership and history as a full run after some contacts get new events', async () => {
-    const incremental = await fixtureStore();
-    const full = await fixtureStore();
+    const incremental = await fixtureStore(engine);
+    const full = await fixtureStore(engine);
     for (const store of [incremental, full]) await evaluateSegments(store, segments, { now: NOW });
     const news = () => [
       happened('cy', 'purchase', '2026-02-27T00:00:00Z', 150, { currency: 'EUR' }),

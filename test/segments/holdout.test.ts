@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ContactRecord, EventRecord } from '../../plugins/model/index.js';
 import { loadPage, type Store } from '../../core/index.js';
 import { evaluateSegments, holdoutReport, inHoldout } from '../../core/segments/index.js';
-import { tempStore } from '../store/fixtures.js';
+import { engines, type TestEngine } from '../support/engines.js';
+import { storeOn } from '../features/fixture.js';
 import { reference as committedReference, referenceInputs } from '../support/reference.js';
 
 const ENTRY = new Date('2026-01-01T00:00:00.000Z');
@@ -19,13 +20,13 @@ const at = (days: number): string => new Date(ENTRY.getTime() + days * 86_400_00
  * Person i buys (i % 4) times in the 30 days after entering, each for 10 + (i % 7) USD (rate 0.5), and person i with
  * i % 3 = 0 is active (opens an email) in the window; everyone also buys once on day 40, outside the window.
  */
-async function world(): Promise<{
+async function world(engine: TestEngine): Promise<{
   store: Store;
   purchases: Map<number, number>;
   revenue: Map<number, number>;
   churned: Map<number, number>;
 }> {
-  const store = await tempStore();
+  const store = await storeOn(engine);
   stores.push(store);
   const records: (ContactRecord | EventRecord)[] = [];
   for (let i = 0; i < PEOPLE; i++)
@@ -91,9 +92,9 @@ function reference(
   return committedReference<Record<string, [number, number]>>('holdout')[name] ?? [NaN, NaN];
 }
 
-describe('holdout report: treated against control over the days after entering', () => {
+describe.each(engines)('holdout report: treated against control over the days after entering, on $name', (engine) => {
   it('compares revenue per member with Welch’s t interval (scipy’s t quantile), leaving out purchases after the window', async () => {
-    const { store, revenue } = await world();
+    const { store, revenue } = await world(engine);
     const r = await holdoutReport(store, 'pro', {
       outcome: 'revenue',
       days: 30,
@@ -114,7 +115,7 @@ describe('holdout report: treated against control over the days after entering',
   });
 
   it('compares purchases per member, and churn with Newcombe’s hybrid score interval', async () => {
-    const { store, purchases, churned } = await world();
+    const { store, purchases, churned } = await world(engine);
     const p = await holdoutReport(store, 'pro', { outcome: 'purchases', days: 30, now: REPORT });
     const ps = split(purchases);
     const cs = split(churned);
@@ -130,7 +131,7 @@ describe('holdout report: treated against control over the days after entering',
   });
 
   it('counts members whose window has not ended as pending, not as zero', async () => {
-    const { store } = await world();
+    const { store } = await world(engine);
     const r = await holdoutReport(store, 'pro', {
       outcome: 'purchases',
       days: 30,

@@ -3,6 +3,13 @@ import { upsertSql, type Dialect } from '../dialect.js';
 /** Text compared byte by byte, as SQLite's BINARY collation does: ORDER BY and unique keys agree on both engines. */
 const TEXT = 'TEXT COLLATE "C"';
 
+/** `x` when it is ISO-8601 text (a date, or a date and time with an optional offset), else NULL: never a cast error. */
+const iso = (x: string): string =>
+  `(CASE WHEN (${x}) ~ '^\\d{4}-\\d\\d-\\d\\d([T ]\\d\\d:\\d\\d(:\\d\\d(\\.\\d+)?)?)?(Z|[+-]\\d\\d(:?\\d\\d)?)?$' THEN ${x} END)`;
+/** ISO-8601 text as a timestamptz, UTC when it names no offset (as SQLite reads it), whatever the session's zone. */
+const instant = (x: string): string =>
+  `(CASE WHEN (${x}) ~ '(Z|[+-]\\d\\d(:?\\d\\d)?)$' THEN CAST(${x} AS timestamptz) ELSE CAST(${x} AS timestamp) AT TIME ZONE 'UTC' END)`;
+
 /**
  * PostgreSQL (13+). Statements keep segflow's `?` placeholders (the driver numbers them), timestamps stay ISO-8601
  * UTC text and JSON stays text (what was written is read back byte for byte), integers are 64-bit and REAL is double
@@ -30,7 +37,7 @@ export const postgresDialect: Dialect = {
       : '(SELECT e.value FROM jsonb_array_elements_text(?::jsonb) AS e (value))',
   jsonField: (json, key, type = 'text') =>
     type === 'real'
-      ? `(CASE WHEN jsonb_typeof((${json})::jsonb -> '${key}') = 'number' THEN ((${json})::jsonb ->> '${key}')::double precision END)`
+      ? `(CASE jsonb_typeof((${json})::jsonb -> '${key}') WHEN 'number' THEN ((${json})::jsonb ->> '${key}')::double precision WHEN 'boolean' THEN CASE WHEN ((${json})::jsonb -> '${key}')::boolean THEN 1 ELSE 0 END END)`
       : `((${json})::jsonb ->> '${key}')`,
   trigger(spec) {
     const on = spec.event === 'UPDATE' && spec.columns ? `UPDATE OF ${spec.columns.join(', ')}` : spec.event;
@@ -48,4 +55,40 @@ export const postgresDialect: Dialect = {
   upsert(spec) {
     return upsertSql(this, spec);
   },
+  singleFile: false,
+  orderedJoin: 'JOIN',
+  noLimit: 'LIMIT ALL',
+  jsonKey: (name) => name,
+  jsonFieldAt: (json, param) => `((${json})::jsonb ->> CAST(${param} AS TEXT))`,
+  jsonHas: (doc, key) => `((${doc})::jsonb -> '${key}') IS NOT NULL`,
+  jsonElement: (doc, index, as) =>
+    as === 'integer'
+      ? `((${doc}) ->> ${index})::bigint`
+      : as === 'number'
+        ? `((${doc}) ->> ${index})::double precision`
+        : `((${doc}) ->> ${index})`,
+  jsonValues: (param, as) =>
+    as === 'json'
+      ? `(SELECT e.value FROM jsonb_array_elements(CAST(${param} AS jsonb)) AS e (value))`
+      : `(SELECT ${as === 'integer' ? 'e.value::bigint' : as === 'number' ? 'e.value::double precision' : 'e.value'} AS value FROM jsonb_array_elements_text(CAST(${param} AS jsonb)) AS e (value))`,
+  jsonObjectNumber: (param, key) => `(CAST(${param} AS jsonb) ->> CAST(${key} AS TEXT))::double precision`,
+  jsonMember: (doc, key) => `((${doc})::jsonb -> '${key}')`,
+  jsonEither: (a, b) => `COALESCE(to_jsonb(${a}), to_jsonb(${b}))`,
+  jsonObject: (pairs) =>
+    `CAST(jsonb_build_object(${pairs.map(([k, v]) => `CAST(${k} AS TEXT), ${v}`).join(', ')}) AS TEXT)`,
+  jsonGroupArray: (expr, filter) => `COALESCE(CAST(jsonb_agg(${expr}) FILTER (WHERE ${filter}) AS TEXT), '[]')`,
+  julianDay: (expr) => `(EXTRACT(EPOCH FROM ${instant(iso(expr))}) / 86400.0 + 2440587.5)`,
+  addDays: (expr, days) =>
+    `to_char((${instant(expr)} + interval '${Math.floor(days)} days') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
+  truncate: (expr) => `CAST(TRUNC(${expr}) AS BIGINT)`,
+  least: (a, b) => `LEAST(${a}, ${b})`,
+  greatest: (a, b) => `GREATEST(${a}, ${b})`,
+  contains: (haystack, needle) => `strpos(lower(CAST(${haystack} AS TEXT)), lower(CAST(${needle} AS TEXT))) > 0`,
+  temp: (name) => `pg_temp.${name}`,
+  tempIndex: (index, table, columns) => `CREATE INDEX IF NOT EXISTS ${index} ON pg_temp.${table} (${columns})`,
+  unindexed: (expr) => expr,
+  unindexedTable: (table) => table,
+  tablesWithColumn: (column) => `SELECT c.relname AS name FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+       WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+         AND a.attname = '${column}' AND NOT a.attisdropped ORDER BY c.relname`,
 };
