@@ -44,7 +44,7 @@ export async function queueForDestinations(
       await tx.run(
         `INSERT INTO realtime_pending (destination, contact_id, received_at)
            SELECT ?, ${d.jsonElement('j.value', 0, 'integer')}, ${d.jsonElement('j.value', 1, 'text')} FROM ${rows} WHERE true
-           ON CONFLICT (destination, contact_id) DO UPDATE SET requeued = requeued + 1`,
+           ON CONFLICT (destination, contact_id) DO UPDATE SET requeued = realtime_pending.requeued + 1`,
         [destination, json],
       );
     }
