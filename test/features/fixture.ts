@@ -1,5 +1,5 @@
 import type { ContactRecord, EventRecord, EventType } from '../../plugins/model/index.js';
-import { loadPage, openStore, type Store } from '../../core/index.js';
+import { loadPage, type Store } from '../../core/index.js';
 import type { TestEngine } from '../support/engines.js';
 
 /** The moment the fixture's features are computed at. */
@@ -87,15 +87,12 @@ export function fixtureRecords(): (ContactRecord | EventRecord)[] {
 
 export const CURRENCY = { reporting: 'EUR', rates: { USD: 0.5 } };
 
-/** A migrated store on a fresh location of `engine`; its `close()` also removes the location (file or database). */
+/**
+ * A migrated store on a fresh location of `engine` (on PostgreSQL a copy of the run's migrated template); its
+ * `close()` also removes the location (file or database).
+ */
 export async function storeOn(engine: TestEngine): Promise<Store> {
-  const place = await engine.fresh();
-  const store = await openStore(place.location);
-  const close = store.close.bind(store);
-  return Object.assign(store, {
-    close: async () => {
-      await close();
-      await place.remove();
-    },
-  });
+  const { store, close } = await engine.open();
+  // A store's methods are closures over it, so a view of it with its own close() behaves as the store.
+  return Object.assign(Object.create(store) as Store, { close });
 }
