@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { computeFeatures } from '../../core/features/index.js';
 import type { Store } from '../../core/index.js';
 import { eraseContact } from '../../core/erasure/index.js';
+import { writeOutputs } from '../../core/models/run/store.js';
 import { queueForDestinations } from '../../core/realtime/index.js';
 import { evaluateSegments, type SegmentDefinition } from '../../core/segments/index.js';
 import {
@@ -71,6 +72,30 @@ describe.each(engines)('what the console reads about segments, models and contac
     expect(bins.map((b) => b.contacts)).toEqual([1, 0, 1, 1]);
     const ada = await contactProfile(store, await idOf(store, 'ada'));
     expect(ada?.modelOutputs.map((o) => o.output).sort()).toEqual(['risk', 'tier']);
+  });
+
+  it('writes the outputs of a model run in bulk, and a rescore replaces only the rescored contacts', async () => {
+    const ids = await Promise.all(['ada', 'bob', 'cy'].map((who) => idOf(store, who)));
+    const run = { id: 1, version: 1 };
+    await writeOutputs(store, 'churn', run, ids, [{ output: 'risk', values: [0.2, 0.4, null] }], NOW, true);
+    await writeOutputs(
+      store,
+      'churn',
+      { id: 2, version: 2 },
+      ids.slice(1),
+      [{ output: 'risk', values: [0.9, 0.7] }],
+      NOW,
+      false,
+    );
+    expect(
+      await store.all(
+        "SELECT contact_id, value, model_version FROM model_outputs WHERE model = 'churn' ORDER BY contact_id",
+      ),
+    ).toEqual([
+      { contact_id: ids[0], value: 0.2, model_version: 1 },
+      { contact_id: ids[1], value: 0.9, model_version: 2 },
+      { contact_id: ids[2], value: 0.7, model_version: 2 },
+    ]);
   });
 
   it('erases a contact from every table keyed by contact, the real-time queue too', async () => {

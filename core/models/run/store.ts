@@ -1,7 +1,7 @@
 /** What model runs read from the store (features, purchases) and write to it (`model_outputs`). */
 import { FEATURE_COLUMNS } from '../../features/catalog.js';
 import { fieldName } from '../../features/filters.js';
-import type { Dialect } from '../../store/dialect.js';
+import type { Dialect, SqlValue } from '../../store/dialect.js';
 import type { Queryable } from '../../store/store.js';
 import type { Columns } from '../prepare/index.js';
 
@@ -93,6 +93,9 @@ export interface OutputRun {
   version: number;
 }
 
+/** Rows per INSERT of {@link writeOutputs} (8 parameters each, well under either engine's limit). */
+const OUTPUT_ROWS = 500;
+
 /**
  * Writes a model's outputs for the given contacts, each row stamped with the run (and model version) that scored it.
  * With `replace`, every earlier output of the model goes first (a full run); otherwise only these contacts' rows are
@@ -109,18 +112,19 @@ export async function writeOutputs(
 ): Promise<void> {
   const at = computedAt.toISOString();
   if (replace) await store.run('DELETE FROM model_outputs WHERE model = ?', [model]);
-  else {
-    const remove = 'DELETE FROM model_outputs WHERE model = ? AND contact_id = ?';
-    for (const id of ids) await store.run(remove, [model, id]);
-  }
-  const insert =
-    'INSERT INTO model_outputs (contact_id, model, output, value, label, computed_at, model_version, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)';
+  else
+    await store.run(
+      `DELETE FROM model_outputs WHERE model = ? AND contact_id IN (SELECT value FROM ${store.dialect.jsonValues('?', 'integer')} AS j)`,
+      [model, JSON.stringify(ids)],
+    );
+  // Rows go in multi-row statements of OUTPUT_ROWS (one round trip each on a server engine, not one per row).
+  const rows: SqlValue[][] = [];
   for (const column of outputs)
     for (const [i, id] of ids.entries()) {
       const value = column.values[i] ?? null;
       const label = column.labels?.[i] ?? null;
       if (value === null && label === null) continue;
-      await store.run(insert, [
+      rows.push([
         id,
         model,
         column.output,
@@ -131,6 +135,13 @@ export async function writeOutputs(
         run.id,
       ]);
     }
+  for (let from = 0; from < rows.length; from += OUTPUT_ROWS) {
+    const chunk = rows.slice(from, from + OUTPUT_ROWS);
+    await store.run(
+      `INSERT INTO model_outputs (contact_id, model, output, value, label, computed_at, model_version, run_id) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+      chunk.flat(),
+    );
+  }
 }
 
 /** Labels of one output of a model by contact (the previous run's clusters, to count who moved). */
