@@ -41,9 +41,11 @@ export const source = defineSource({
       modes: ['full_refresh', 'incremental'],
       async *read({ config, state }, ctx) {
         let cursor = typeof state?.cursor === 'string' ? state.cursor : '1970-01-01T00:00:00.000Z';
+        // Pages of one query: the cursor moves as tickets arrive, but the query keeps the time it started from.
+        const since = cursor;
         let page: string | null = '';
         while (page !== null) {
-          const url = `${config.baseUrl}/tickets?updated_since=${encodeURIComponent(cursor)}&cursor=${page}`;
+          const url = `${config.baseUrl}/tickets?updated_since=${encodeURIComponent(since)}&cursor=${page}`;
           const body: TicketPage = await ctx.call('tickets.list', async () => {
             const response = await fetch(url, { headers: auth(config.apiKey) });
             if (!response.ok) throw Object.assign(new Error(await response.text()), { status: response.status });
