@@ -1,8 +1,10 @@
 /**
  * GET /metrics in the Prometheus text format: runs by job and status, records read and changes sent, rejected rows,
- * API calls, retries and 429s per connection, changes waiting per destination, queue depth, store sizes.
+ * API calls, retries and 429s per connection, changes waiting per destination, queue depth, store sizes; and the
+ * process's own (memory, CPU, event-loop lag, handles, garbage collection) from prom-client's default collectors.
  */
 import { Hono } from 'hono';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { runTotals } from '../core/index.js';
 import { storeTotals } from '../core/views/index.js';
 import type { CallStats } from '../plugins/index.js';
@@ -27,7 +29,22 @@ class Exposition {
   }
 }
 
+let processRegistry: Registry | undefined;
+
+/**
+ * One registry of process metrics per process: the default collectors sample the event loop's delay continuously from
+ * the first /metrics app on, and registering them twice would make duplicate series.
+ */
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry, eventLoopMonitoringPrecision: 20 });
+  }
+  return processRegistry;
+}
+
 export function metricsRoutes(shared: Shared): Hono {
+  const registry = processMetrics();
   const { deps } = shared;
   const app = new Hono();
   app.get('/metrics', async (c) => {
@@ -92,7 +109,9 @@ export function metricsRoutes(shared: Shared): Hono {
     m.metric('segflow_contacts', 'gauge', 'Contacts in the store.', [[{}, totals.contacts]]);
     m.metric('segflow_events', 'gauge', 'Events in the store.', [[{}, totals.events]]);
     m.metric('segflow_suppressions', 'gauge', 'Suppressed identities (erased contacts).', [[{}, totals.suppressions]]);
-    return c.body(m.toString(), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
+    return c.body(`${m.toString()}${await registry.metrics()}`, 200, {
+      'Content-Type': 'text/plain; version=0.0.4; charset=utf-8',
+    });
   });
   return app;
 }

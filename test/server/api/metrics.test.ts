@@ -104,6 +104,21 @@ afterAll(async () => {
 });
 
 describe('/metrics of a served process', () => {
+  it("reports the process's memory, CPU and event-loop lag, in the Prometheus format", async () => {
+    const response = await api('GET', '/metrics');
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await response.text();
+    const sample = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+    expect(text).toMatch(/^# TYPE process_resident_memory_bytes gauge$/m);
+    expect(sample('process_resident_memory_bytes')).toBeGreaterThan(10 * 2 ** 20);
+    expect(sample('process_cpu_seconds_total')).toBeGreaterThan(0);
+    expect(sample('nodejs_heap_size_used_bytes')).toBeGreaterThan(0);
+    expect(sample('nodejs_eventloop_lag_p99_seconds')).toBeGreaterThanOrEqual(0);
+    // every metric name appears in one # TYPE line only: segflow's own and the process's do not clash
+    const types = [...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]);
+    expect(new Set(types).size).toBe(types.length);
+  });
+
   it('reports the real-time queues: messages waiting to load and contacts waiting per destination', async () => {
     const text = await (await api('GET', '/metrics')).text();
     expect(text).toMatch(/^segflow_queue_depth\{queue="inbox"\} \d+$/m);
