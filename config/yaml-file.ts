@@ -2,7 +2,7 @@
  * One YAML file as the loader sees it: parsed with positions, and able to say where any key path sits (line and
  * column) and whether the value there must be hidden.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { relative, isAbsolute } from 'node:path';
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { Document, Node } from 'yaml';
@@ -42,13 +42,22 @@ export function displayName(path: string): string {
   return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
 }
 
+/** The largest config or segments file read: a config is kilobytes; a 50 MB file took 36 s and 2.3 GB to parse. */
+export const MAX_CONFIG_BYTES = 4 * 2 ** 20;
+
 /**
- * Reads and parses a file. A syntax error comes back as a problem, and the file is then unusable; `${VAR}` is left
+ * Reads and parses a file; one larger than {@link MAX_CONFIG_BYTES} is refused before it is read. A syntax error comes back as a problem, and the file is then unusable; `${VAR}` is left
  * for env.ts to interpolate.
  */
 export async function readYamlFile(
   path: string,
 ): Promise<{ file: YamlFile; problems: SyntaxProblem[]; usable: boolean }> {
+  const { size } = await stat(path);
+  if (size > MAX_CONFIG_BYTES) {
+    throw new Error(
+      `the file is ${(size / 2 ** 20).toFixed(1)} MiB, over the ${MAX_CONFIG_BYTES / 2 ** 20} MiB a config file may be (is it the right file?)`,
+    );
+  }
   const text = await readFile(path, 'utf8');
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });

@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigFileError, formatConfigErrors, loadConfig, type ConfigIssue } from '../../config/index.js';
+import { MAX_CONFIG_BYTES } from '../../config/yaml-file.js';
 import { ConfigError } from '../../plugins/index.js';
 import { positionOf, testRegistry, writeFiles } from './helpers.js';
 
@@ -240,5 +241,21 @@ describe('located config errors', () => {
     const { issues, error } = await issuesOf({ 'segflow.yaml': text });
     expect(issueAt(issues, text, 'admin_token').message).toContain('admin_token_env');
     expect(formatConfigErrors(error)).not.toContain('hunter22hunter22');
+  });
+
+  it('a config file over the size limit is refused before it is read, at its first line', async () => {
+    const text = `# ${'x'.repeat(MAX_CONFIG_BYTES)}\nsources: {}\n`;
+    const { issues } = await issuesOf({ 'segflow.yaml': text });
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatchObject({ line: 1, column: 1 });
+    expect(issues[0]!.message).toMatch(
+      /cannot read the config file: the file is 4\.0 MiB, over the 4 MiB a config file may be/,
+    );
+  });
+
+  it('a segments file over the size limit is reported where it is included', async () => {
+    const text = 'segments:\n  - include: huge.yaml\n';
+    const { issues } = await issuesOf({ 'segflow.yaml': text, 'huge.yaml': `# ${'x'.repeat(MAX_CONFIG_BYTES)}\n` });
+    expect(issueAt(issues, text, 'huge.yaml').message).toContain('over the 4 MiB a config file may be');
   });
 });
