@@ -10,8 +10,8 @@ import { fileURLToPath, URL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
-/** Folders the code reads non-TypeScript files from, through `new URL('…', import.meta.url)`. */
-const ASSETS = ['server/console/assets', 'config/examples', 'config/segments'];
+/** Folders (and files) the code reads at run time, through `new URL('…', import.meta.url)`, or the examples point at. */
+const ASSETS = ['server/console/assets', 'config/examples', 'config/segments', 'config/segflow.schema.json'];
 
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 const compile = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
