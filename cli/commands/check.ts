@@ -8,7 +8,7 @@ import { connectionContext } from '../../sync/index.js';
 import { builtinRegistry } from '../builtins.js';
 import { EXIT, type Command } from '../main.js';
 
-const HELP = `usage: segflow check <config.yaml> [connection] [--timeout 30s]
+const HELP = `usage: segflow check <config.yaml> [connection] [--timeout 30s] [--json]
 
 Proves each connection in the config works: the connector checks its credentials, permissions or files, exactly
 as a sync would reach them. Name a connection to check only that one (a source and a destination of that name are
@@ -16,6 +16,8 @@ both checked). Secrets never appear in the output.
 
 options:
   --timeout <duration>  give up on a connection after this long (default 30s)
+  --json                print a JSON array instead: one { kind, name, connector, status, reason? } per connection,
+                        status being ok, warning or failed
 
 exit codes:
   0  every connection checked is ok
@@ -32,13 +34,14 @@ interface Target {
 
 export const command: Command = {
   summary: 'try each connection (or one) and say why it fails',
-  usage: 'check <config.yaml> [connection]',
+  usage: 'check <config.yaml> [connection] [--json]',
   async run(argv) {
     if (argv.includes('--help') || argv.includes('-h')) {
       process.stdout.write(HELP);
       return EXIT.ok;
     }
-    const args = [...argv];
+    const json = argv.includes('--json');
+    const args = argv.filter((a) => a !== '--json');
     let timeoutMs = 30_000;
     const t = args.indexOf('--timeout');
     if (t >= 0) {
@@ -78,6 +81,18 @@ export const command: Command = {
     const results = await Promise.all(targets.map((target) => checkOne(config, target, secrets, timeoutMs)));
     const width = Math.max(...targets.map((target) => `${target.kind} ${target.name}`.length));
     let failed = 0;
+    if (json) {
+      const report = targets.map((target, i) => {
+        const result = results[i];
+        const about = { kind: target.kind, name: target.name, connector: target.connector.name };
+        if (result === undefined) return { ...about, status: 'ok' };
+        if (typeof result === 'object') return { ...about, status: 'warning', reason: scrub(result.warning) };
+        failed++;
+        return { ...about, status: 'failed', reason: scrub(result) };
+      });
+      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      return failed > 0 ? EXIT.failed : EXIT.ok;
+    }
     targets.forEach((target, i) => {
       const result = results[i];
       const label = `${target.kind} ${target.name}`.padEnd(width);

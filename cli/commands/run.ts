@@ -10,8 +10,8 @@ import { builtinRegistry } from '../builtins.js';
 import { runJob, type JobResult, type RunProgress } from '../../sync/index.js';
 import { EXIT, type Command } from '../main.js';
 
-const HELP = `usage: segflow run <config.yaml> <job> [--dry-run]
-       segflow run <config.yaml> --all [--dry-run]
+const HELP = `usage: segflow run <config.yaml> <job> [--dry-run] [--json]
+       segflow run <config.yaml> --all [--dry-run] [--json]
 
 Runs the steps of a job in order, under the job's lock in the store (a job never runs twice at once):
   read      loads each source's streams into the store, page by page with its checkpoint
@@ -26,6 +26,8 @@ options:
   --all       run every job of the config, one after another, in the order they are written
   --dry-run   change nothing: read and compute steps are skipped, and each push prints how many adds and removes a
               real run would send per destination and segment, with a sample, from the membership already stored
+  --json      print the run's result as JSON on stdout instead of text (with --all, an array of them): job, status,
+              runId, counts, and each step with its streams, segments and destinations; progress stays on stderr
 
 exit codes:
   0  the run (every run, with --all) succeeded, or the dry run was planned
@@ -35,7 +37,7 @@ exit codes:
 
 export const command: Command = {
   summary: 'run a job (or --all): its read, compute and push steps in order',
-  usage: 'run <config.yaml> <job>|--all [--dry-run]',
+  usage: 'run <config.yaml> <job>|--all [--dry-run] [--json]',
   async run(argv) {
     if (argv.includes('--help') || argv.includes('-h')) {
       process.stdout.write(HELP);
@@ -43,7 +45,7 @@ export const command: Command = {
     }
     let args;
     try {
-      args = parseArgs(argv, { booleans: ['dry-run', 'all'] });
+      args = parseArgs(argv, { booleans: ['dry-run', 'all', 'json'] });
       const all = args.flags.has('all');
       if (all && args.positional.length !== 1) throw new UsageError('--all takes a config file and no job name');
       if (!all && args.positional.length !== 2)
@@ -88,6 +90,8 @@ export const command: Command = {
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
     let failed = false;
+    const json = args.flags.has('json');
+    const results: JobResult[] = [];
     try {
       for (const name of jobs) {
         if (abort.signal.aborted) break;
@@ -105,12 +109,14 @@ export const command: Command = {
         } finally {
           progress.stop();
         }
-        for (const line of describeRun(result)) process.stdout.write(`${line}\n`);
+        if (json) results.push(result);
+        else for (const line of describeRun(result)) process.stdout.write(`${line}\n`);
         if (result.status === 'locked') process.stderr.write(`segflow run: ${result.error}\n`);
         if (result.status !== 'succeeded') failed = true;
       }
       return failed || abort.signal.aborted ? EXIT.failed : EXIT.ok;
     } finally {
+      if (json) process.stdout.write(`${JSON.stringify(jobName === undefined ? results : results[0], null, 2)}\n`);
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);
     }

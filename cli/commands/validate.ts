@@ -3,18 +3,31 @@
  * every mistake with its file, line and column.
  */
 import { relative } from 'node:path';
-import { formatConfigErrors, loadConfig, nextRuns, type Config, type JobStep } from '../../config/index.js';
+import {
+  ConfigFileError,
+  formatConfigErrors,
+  loadConfig,
+  nextRuns,
+  type Config,
+  type ConfigIssue,
+  type JobStep,
+} from '../../config/index.js';
 import { compileSegments, SegmentRuleError } from '../../core/segments/index.js';
 import { builtinRegistry } from '../builtins.js';
 import { EXIT, type Command } from '../main.js';
 
-const HELP = `usage: segflow validate <config.yaml>
+const HELP = `usage: segflow validate <config.yaml> [--json]
 
 Reads the config file and the segment files it includes, fills in \${VAR} from the environment, checks each
 connection's config against its connector and every reference between sections, compiles every segment rule
 (unknown features, scores and models, cycles between segments, protected attributes), then prints what the file
 defines (sources, destinations, segments, jobs with their next run) or every mistake with file:line:column.
 Nothing is contacted: use \`segflow check\` to try the connections.
+
+options:
+  --json  print one JSON object on stdout instead: { valid: true, store, sources, destinations, segments, features,
+          models, jobs } or { valid: false, errors: [{ file, line, column, path, message }] } (a segment rule's
+          mistake: { segment, path, where, message })
 
 exit codes:
   0  the config is valid
@@ -23,13 +36,14 @@ exit codes:
 
 export const command: Command = {
   summary: 'check a config file and summarise what it defines',
-  usage: 'validate <config.yaml>',
+  usage: 'validate <config.yaml> [--json]',
   async run(argv) {
     if (argv.includes('--help') || argv.includes('-h')) {
       process.stdout.write(HELP);
       return EXIT.ok;
     }
-    const [file, ...extra] = argv;
+    const json = argv.includes('--json');
+    const [file, ...extra] = argv.filter((a) => a !== '--json');
     if (!file || extra.length > 0 || file.startsWith('-')) {
       process.stderr.write(
         `segflow validate: ${file ? `unexpected argument "${extra[0] ?? file}"` : 'name the config file'}\n\n${HELP}`,
@@ -40,6 +54,7 @@ export const command: Command = {
     try {
       config = await loadConfig(file, { registry: builtinRegistry() });
     } catch (error) {
+      if (json && error instanceof ConfigFileError) return invalid(error.issues);
       process.stderr.write(formatConfigErrors(error));
       return EXIT.usage;
     }
@@ -51,13 +66,53 @@ export const command: Command = {
       });
     } catch (error) {
       if (!(error instanceof SegmentRuleError)) throw error;
+      if (json) {
+        return invalid(error.issues.map(({ segment, path, where, message }) => ({ segment, path, where, message })));
+      }
       process.stderr.write(`${error.issues.map((i) => `${i.where}: ${i.message}`).join('\n')}\n`);
       return EXIT.usage;
     }
-    process.stdout.write(summary(file, config));
+    process.stdout.write(json ? `${JSON.stringify(summaryJson(config), null, 2)}\n` : summary(file, config));
     return EXIT.ok;
   },
 };
+
+/** Config mistakes carry file, line, column and path; segment rule mistakes their segment, path and where. */
+function invalid(errors: (ConfigIssue | { segment: string; path: string; where: string; message: string })[]): number {
+  process.stdout.write(`${JSON.stringify({ valid: false, errors }, null, 2)}\n`);
+  return EXIT.usage;
+}
+
+/** What `--json` prints for a valid config: the same facts as the text summary, with the jobs' next runs in UTC. */
+function summaryJson(config: Config) {
+  return {
+    valid: true,
+    store: config.store.path,
+    sources: Object.values(config.sources).map((s) => ({
+      name: s.name,
+      connector: s.connector,
+      ...(s.streams ? { streams: s.streams } : {}),
+    })),
+    destinations: Object.values(config.destinations).map((d) => ({
+      name: d.name,
+      connector: d.connector,
+      ...(d.identities_from ? { identitiesFrom: d.identities_from } : {}),
+    })),
+    segments: config.segments.map((s) => ({ key: s.key, holdout: s.holdout })),
+    features: Object.keys(config.features),
+    models: Object.entries(config.models).map(([name, m]) => ({
+      name,
+      ...(typeof m.kind === 'string' ? { kind: m.kind } : {}),
+    })),
+    jobs: Object.entries(config.jobs).map(([name, job]) => ({
+      name,
+      schedule: job.schedule ?? null,
+      timezone: job.timezone,
+      next: nextRuns(job)[0]?.toISOString() ?? null,
+      steps: job.steps.map(stepLabel),
+    })),
+  };
+}
 
 function list(names: string[]): string {
   return names.length === 0 ? 'none' : `${names.length}: ${names.join(', ')}`;

@@ -1,8 +1,8 @@
 /**
- * `segflow validate` and `segflow check` as a user runs them: a child process, its output and its exit code.
+ * `segflow validate`, `segflow check`, `segflow run --json` and `segflow schema` as a user runs them: a child process, its output and its exit code.
  */
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../config/helpers.js';
@@ -73,6 +73,33 @@ describe('segflow validate', () => {
     expect(stderr).toContain('2 errors in config');
   });
 
+  it('--json prints what the file defines as one JSON object', () => {
+    const { code, stdout } = segflow(['validate', 'config/examples/file-only.yaml', '--json']);
+    expect(code).toBe(0);
+    const summary = JSON.parse(stdout) as Record<string, unknown>;
+    expect(summary).toMatchObject({
+      valid: true,
+      sources: [{ name: 'shop', connector: 'file' }],
+      segments: [
+        { key: 'buyers', holdout: 0 },
+        { key: 'big_spenders', holdout: 0.1 },
+      ],
+      jobs: [{ name: 'nightly', schedule: '0 2 * * *', timezone: 'Europe/London' }],
+    });
+    expect((summary.jobs as { next: string }[])[0]!.next).toMatch(/^\d{4}-\d{2}-\d{2}T0[12]:00:00\.000Z$/);
+  });
+
+  it('--json prints the located errors of an invalid file as JSON and exits 2', () => {
+    const path = join(tempDir(), 'segflow.yaml');
+    writeFileSync(path, 'sources:\n  shop:\n    connector: fil\n');
+    const { code, stdout } = segflow(['validate', path, '--json']);
+    expect(code).toBe(2);
+    expect(JSON.parse(stdout)).toEqual({
+      valid: false,
+      errors: [expect.objectContaining({ file: path, line: 3, column: 16, path: 'sources.shop.connector' })],
+    });
+  });
+
   it('a file that does not exist exits 2 and says so', () => {
     const { code, stderr } = segflow(['validate', 'no/such/segflow.yaml']);
     expect(code).toBe(2);
@@ -121,11 +148,59 @@ describe('segflow check', () => {
     expect(stderr).toContain(`${path}:4:`);
   });
 
+  it('--json gives each connection its status and reason, and keeps the exit code', () => {
+    const dir = tempDir();
+    const contacts = join(dir, 'contacts.csv');
+    const missing = segflow(['check', fileConfig(contacts), '--json']);
+    expect(missing.code).toBe(1);
+    expect(JSON.parse(missing.stdout)).toEqual([
+      { kind: 'source', name: 'shop', connector: 'file', status: 'failed', reason: `${contacts} does not exist` },
+    ]);
+    writeFileSync(contacts, 'id,email,updated_at\n1,ada@example.com,2025-01-01T00:00:00Z\n');
+    const ok = segflow(['check', fileConfig(contacts), '--json']);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout)).toEqual([{ kind: 'source', name: 'shop', connector: 'file', status: 'ok' }]);
+  });
+
   it('--help documents the exit codes and exits 0', () => {
     const { code, stdout } = segflow(['check', '--help']);
     expect(code).toBe(0);
     expect(stdout).toMatch(/0 +every connection checked is ok/);
     expect(stdout).toMatch(/1 +at least one connection failed/);
     expect(stdout).toMatch(/2 +the config is invalid/);
+  });
+});
+
+describe('segflow run --json', () => {
+  it("prints the run's result as JSON: its status, run id and what each stream loaded", () => {
+    const dir = tempDir();
+    const contacts = join(dir, 'contacts.csv');
+    writeFileSync(
+      contacts,
+      'id,email,updated_at\n1,ada@example.com,2025-01-01T00:00:00Z\n2,bo@example.com,2025-01-02T00:00:00Z\n',
+    );
+    const config = fileConfig(contacts);
+    writeFileSync(
+      config,
+      `store: { path: ${JSON.stringify(join(dir, 'segflow.db'))} }\n` + readFileSync(config, 'utf8'),
+    );
+    const { code, stdout } = segflow(['run', config, 'nightly', '--json']);
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout) as { job: string; status: string; runId: number; steps: unknown[] };
+    expect(result).toMatchObject({ job: 'nightly', status: 'succeeded', runId: 1 });
+    expect(result.steps[0]).toMatchObject({
+      kind: 'read',
+      sources: [{ source: 'shop', streams: [{ stream: 'contacts', counts: { read: 2, inserted: 2 } }] }],
+    });
+  });
+});
+
+describe('segflow schema', () => {
+  it('prints a JSON Schema of the config file and exits 0', () => {
+    const { code, stdout } = segflow(['schema']);
+    expect(code).toBe(0);
+    const schema = JSON.parse(stdout) as { $schema: string; properties: Record<string, unknown> };
+    expect(schema.$schema).toBe('http://json-schema.org/draft-07/schema#');
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['sources', 'segments', 'jobs']));
   });
 });
