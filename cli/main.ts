@@ -23,6 +23,12 @@ const commandsDir = fileURLToPath(new URL('./commands/', import.meta.url));
 const moduleExtension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 
 export async function main(argv: string[]): Promise<number> {
+  const level = takeLogLevel(argv);
+  if (level instanceof Error) {
+    process.stderr.write(`segflow: ${level.message}\n`);
+    return EXIT.usage;
+  }
+  if (level !== undefined) process.env.SEGFLOW_LOG_LEVEL = level;
   const [name, ...rest] = argv;
   if (name === '--version' || name === '-v') {
     process.stdout.write(`segflow ${await version()}\n`);
@@ -39,6 +45,20 @@ export async function main(argv: string[]): Promise<number> {
   }
   const { command } = (await import(`./commands/${name}${moduleExtension}`)) as { command: Command };
   return command.run(rest);
+}
+
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'];
+
+/** Removes `--log-level <level>` (or `--log-level=<level>`) from `argv`, wherever it is; every command takes it. */
+function takeLogLevel(argv: string[]): string | Error | undefined {
+  const at = argv.findIndex((a) => a === '--log-level' || a.startsWith('--log-level='));
+  if (at < 0) return undefined;
+  const inline = argv[at]!.includes('=');
+  const level = inline ? argv[at]!.slice('--log-level='.length) : argv[at + 1];
+  argv.splice(at, inline ? 1 : 2);
+  if (level === undefined || !LOG_LEVELS.includes(level))
+    return new Error(`--log-level expects one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(level ?? '')}`);
+  return level;
 }
 
 /** The installed package's version: package.json sits two folders above dist/cli/, one above cli/. */
@@ -61,5 +81,5 @@ async function usage(names: string[]): Promise<string> {
     const { command } = (await import(`./commands/${name}${moduleExtension}`)) as { command: Command };
     lines.push(`  segflow ${command.usage.padEnd(44)} ${command.summary}`);
   }
-  return `usage: segflow <command> [options]\n       segflow --version\n\n${lines.join('\n')}\n\nexit codes: 0 ok, 1 a check or run failed, 2 bad usage or invalid config\n`;
+  return `usage: segflow <command> [options] [--log-level debug|info|warn|error|silent]\n       segflow --version\n\n${lines.join('\n')}\n\nlogs: JSON lines on stderr (time, level, message, fields), readable lines on a terminal; --log-level or\nSEGFLOW_LOG_LEVEL sets the level\nexit codes: 0 ok, 1 a check or run failed, 2 bad usage or invalid config\n`;
 }

@@ -3,9 +3,10 @@
  * context a sync uses (its rate budget, retries and error classification), with its secrets redacted.
  */
 import { configSecrets, durationMs, formatConfigErrors, loadConfig, type Config } from '../../config/index.js';
-import { consoleLogger, reasonOf, type ConnectorDefinition, type Registry } from '../../plugins/index.js';
+import { reasonOf, type ConnectorDefinition, type Registry } from '../../plugins/index.js';
 import { connectionContext } from '../../sync/index.js';
 import { builtinRegistry } from '../builtins.js';
+import { commandLogger } from '../log.js';
 import { EXIT, type Command } from '../main.js';
 
 const HELP = `usage: segflow check <config.yaml> [connection] [--timeout 30s] [--json]
@@ -148,7 +149,7 @@ async function checkOne(
     retry: { maxAttempts: 2, maxRateLimitWaitMs: Math.min(timeoutMs, 30_000) },
     secrets,
     signal,
-    logger: consoleLogger('warn'),
+    logger: commandLogger('warn', secrets),
   });
   const timedOut = new Promise<string>((resolve) => {
     signal.addEventListener('abort', () => resolve(`no answer within ${timeoutMs / 1000}s`), { once: true });

@@ -3,10 +3,11 @@
  * prints what each did, with a progress bar on a terminal and plain log lines otherwise.
  */
 import { SingleBar } from 'cli-progress';
-import { formatConfigErrors, loadConfig, type Config } from '../../config/index.js';
+import { configSecrets, formatConfigErrors, loadConfig, type Config } from '../../config/index.js';
 import type { Logger } from '../../plugins/index.js';
 import { parseArgs, UsageError } from '../args.js';
 import { builtinRegistry } from '../builtins.js';
+import { commandLogger } from '../log.js';
 import { runJob, type JobResult, type RunProgress } from '../../sync/index.js';
 import { EXIT, type Command } from '../main.js';
 
@@ -101,7 +102,7 @@ export const command: Command = {
           result = await runJob(config, name, {
             registry,
             dryRun: args.flags.has('dry-run'),
-            logger: stderrLogger(),
+            logger: progressLogger(commandLogger('warn', configSecrets(config))),
             signal: abort.signal,
             onProgress: progress.update,
             planTotals: progress.bar,
@@ -289,10 +290,15 @@ const num = (n: number) => n.toLocaleString('en');
 const took = (ms: number | undefined) =>
   ms === undefined ? '' : ` (${ms < 10_000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`})`;
 
-function stderrLogger(): Logger {
-  const write = (level: string) => (message: string, fields?: Record<string, unknown>) => {
-    if (message === 'rate limited, waiting') return;
-    process.stderr.write(`${level}: ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}\n`);
+/** `logger` less the rate-limit waits, which the progress shows. */
+export function progressLogger(logger: Logger): Logger {
+  return {
+    ...logger,
+    info: (message, fields) => {
+      if (message !== 'rate limited, waiting') logger.info(message, fields);
+    },
+    warn: (message, fields) => {
+      if (message !== 'rate limited, waiting') logger.warn(message, fields);
+    },
   };
-  return { debug: () => {}, info: () => {}, warn: write('warn'), error: write('error') };
 }

@@ -1,10 +1,11 @@
 /**
  * `segflow schedule <config.yaml>`: runs the cron scheduler in the foreground, each job with a `schedule` on it.
  */
-import { formatConfigErrors, loadConfig, type Config } from '../../config/index.js';
-import type { Logger } from '../../plugins/index.js';
+import { configSecrets, formatConfigErrors, loadConfig, type Config } from '../../config/index.js';
 import { parseArgs, UsageError } from '../args.js';
 import { builtinRegistry } from '../builtins.js';
+import { commandLogger } from '../log.js';
+import { progressLogger } from './run.js';
 import { runJob, scheduledJobs, startScheduler } from '../../sync/index.js';
 import { EXIT, type Command } from '../main.js';
 
@@ -52,7 +53,7 @@ export const command: Command = {
       process.stderr.write(`segflow schedule: no job in ${file} has a schedule\n`);
       return EXIT.usage;
     }
-    const logger = lineLogger();
+    const logger = progressLogger(commandLogger('info', configSecrets(config)));
     const abort = new AbortController();
     const scheduler = startScheduler({
       jobs,
@@ -78,14 +79,3 @@ export const command: Command = {
     return EXIT.ok;
   },
 };
-
-/** One line per event on stderr: time, level, message, fields as JSON. */
-function lineLogger(): Logger {
-  const write = (level: string) => (message: string, fields?: Record<string, unknown>) => {
-    if (message === 'rate limited, waiting') return;
-    process.stderr.write(
-      `${new Date().toISOString()} ${level} ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}\n`,
-    );
-  };
-  return { debug: () => {}, info: write('info'), warn: write('warn'), error: write('error') };
-}

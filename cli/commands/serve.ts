@@ -2,10 +2,11 @@
  * `segflow serve <config.yaml> [--port N] [--no-scheduler]`: the admin API, the console and ingestion on one port,
  * and the cron scheduler (unless --no-scheduler).
  */
-import { formatConfigErrors, loadConfig, type Config } from '../../config/index.js';
-import { consoleLogger, type Logger } from '../../plugins/index.js';
+import { configSecrets, formatConfigErrors, loadConfig, type Config } from '../../config/index.js';
+import type { Logger } from '../../plugins/index.js';
 import { intFlag, parseArgs, UsageError } from '../args.js';
 import { builtinRegistry } from '../builtins.js';
+import { commandLogger } from '../log.js';
 import { startServing } from '../../server/index.js';
 import { EXIT, type Command } from '../main.js';
 
@@ -55,7 +56,7 @@ export const command: Command = {
       process.stderr.write(`${formatConfigErrors(error)}\n`);
       return EXIT.usage;
     }
-    const logger: Logger = consoleLogger('info');
+    const logger: Logger = commandLogger('info', configSecrets(config));
     const host = args.flags.get('host');
     const serving = await startServing(config, {
       registry,
