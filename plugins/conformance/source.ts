@@ -12,7 +12,7 @@ import type {
   SyncMode,
   WebhookRequest,
 } from '../contract/connector.js';
-import { contactRecordSchema, eventRecordSchema, type SourceRecord } from '../model/index.js';
+import { contactRecordSchema, conventionProblems, eventRecordSchema, type SourceRecord } from '../model/index.js';
 import { registerSuite } from './register.js';
 import {
   checkBadCredentials,
@@ -89,6 +89,8 @@ export const SOURCE_CHECKS = {
   keyAndCursorPresent: "each stream's primary key and cursor field are present in its records",
   fullRead: 'a full read yields canonical records and ends with a checkpoint',
   uniquePrimaryKeys: 'a full read yields unique primary keys',
+  conventions:
+    'records keep the canonical conventions: times ISO-8601 in UTC, currencies upper-case ISO 4217, money values not negative',
   incrementalFromState:
     'an incremental read from the final state yields only records at or after its cursor minus overlap',
   farFutureState: 'a far-future state yields no records and a checkpoint',
@@ -297,6 +299,17 @@ export function sourceChecks<Spec extends z.ZodType>(options: SourceConformanceO
         if (records.length < maxRecords && messages.at(-1)?.type !== 'state') {
           fail(`${where}: the last page is not followed by a checkpoint, so its records would be re-read forever`);
         }
+      });
+    },
+    async conventions() {
+      await eachStream(async (stream) => {
+        (await fullRead(stream)).records.forEach((record, index) => {
+          const [problem] = conventionProblems(record);
+          if (problem !== undefined)
+            fail(
+              `${name}/${stream.name}: record #${index + 1} (${describeKey(stream, record)}): ${problem} — see the conventions in segflow/plugins' canonical model`,
+            );
+        });
       });
     },
     async uniquePrimaryKeys() {

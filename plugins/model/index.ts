@@ -217,3 +217,4 @@ export function normaliseEmail(email: string | null | undefined): string | null 
 const EMAIL_PATTERN =
   /^[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
 export * from './timestamps.js';
+export * from './conventions.js';

@@ -31,7 +31,10 @@ type Flaw =
   | 'checkThrows'
   | 'nonCanonicalEvent'
   | 'noCheckpointWhenEmpty'
-  | 'recordBehindCheckpoint';
+  | 'recordBehindCheckpoint'
+  | 'lowerCaseCurrency'
+  | 'localTime'
+  | 'negativePurchase';
 
 const contacts = [
   { id: 'c1', email: 'ada@example.com', updated: '2024-01-01T00:00:00.000Z' },
@@ -72,9 +75,10 @@ function memorySource(flaw?: Flaw, window: { overlap: number; rereadMs: number }
       source: 'memory',
       sourceEventId: e.id,
       type: (flaw === 'nonCanonicalEvent' && e.id === 'e2' ? 'opened' : e.type) as 'purchase',
-      occurredAt: e.at,
+      occurredAt: flaw === 'localTime' && e.id === 'e2' ? e.at.replace('11:00:00.000Z', '12:00:00.000+01:00') : e.at,
       contact: { email: e.email },
-      value: e.value,
+      value: flaw === 'negativePurchase' && e.id === 'e3' ? -e.value! : e.value,
+      ...(e.type === 'purchase' ? { properties: { currency: flaw === 'lowerCaseCurrency' ? 'usd' : 'USD' } } : {}),
     }));
 
   const stream = (
@@ -220,6 +224,17 @@ describe('source conformance checks', () => {
       'checkRefusesBadCredentials',
       /check crashed on bad credentials .* TypeError: Cannot read properties/,
     ],
+    [
+      'lowerCaseCurrency',
+      'conventions',
+      /memory\/events: record #1 \(sourceEventId="e1"\): properties.currency "usd" is not an upper-case ISO 4217 code \(expected e.g. "USD"\)/,
+    ],
+    [
+      'localTime',
+      'conventions',
+      /memory\/events: record #2 \(sourceEventId="e2"\): occurredAt "2024-02-01T12:00:00.000\+01:00" is not an ISO-8601 time in UTC/,
+    ],
+    ['negativePurchase', 'conventions', /record #3 \(sourceEventId="e3"\): value -12.5 of a purchase is negative/],
     [
       'nonCanonicalEvent',
       'fullRead',
