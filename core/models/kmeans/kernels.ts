@@ -42,15 +42,49 @@ export interface AssignJob {
   changed: Int32Array;
 }
 
-/** k-means++: each row's squared distance to a candidate centre, capped by its distance so far, and per-block sums. */
-export interface SeedJob {
-  op: 'seed';
+/**
+ * k-means++, one step: the potential (sum over rows of the squared distance to the nearest centre, the candidate
+ * included) of each of `trials` candidate centres, per block. A row whose nearest centre is at least twice as far
+ * from a candidate as the row is from it cannot come nearer to the candidate (triangle inequality), so its distance
+ * to that candidate is not computed; the sums are the same as without the shortcut.
+ */
+export interface SeedTrialsJob {
+  op: 'seedTrials';
   values: Float64Array;
   d: number;
   n: number;
-  candidate: number;
+  /** The candidates' coordinates, trials × d. */
+  candidates: Float64Array;
+  trials: number;
+  /** Per row: squared distance to its nearest centre so far, and that centre. */
   closest: Float64Array;
-  out: Float64Array;
+  labels: Int32Array;
+  /** reach[c * trials + t]: a row of centre c with `closest` at most this is no nearer to candidate t. */
+  reach: Float64Array;
+  /** Per block b and candidate t: blockPotential[b * trials + t]. */
+  blockPotential: Float64Array;
+}
+
+/**
+ * k-means++, adding centre `index`: each row's nearest centre, its squared distance and distance (`closest`, `upper`)
+ * and a lower bound on its distance to every other centre (`lower`), which Hamerly's first iteration then uses instead
+ * of a full assignment; and per block the sum of `closest`. Rows start with `closest` = `upper` = `lower` = Infinity.
+ */
+export interface SeedUpdateJob {
+  op: 'seedUpdate';
+  values: Float64Array;
+  d: number;
+  n: number;
+  centre: Float64Array;
+  index: number;
+  closest: Float64Array;
+  upper: Float64Array;
+  lower: Float64Array;
+  labels: Int32Array;
+  /** reach[c]: a row of centre c with `closest` at most this is no nearer to the new centre. */
+  reach: Float64Array;
+  /** gap[c]: a lower bound on the distance from centre c to the new one. */
+  gap: Float64Array;
   blockPotential: Float64Array;
 }
 
@@ -69,7 +103,7 @@ export interface SilhouetteJob {
   sums: Float64Array[];
 }
 
-export type KernelJob = AssignJob | SeedJob | SilhouetteJob;
+export type KernelJob = AssignJob | SeedTrialsJob | SeedUpdateJob | SilhouetteJob;
 
 /** Called after each block of rows (a worker counts its progress with it, so a stalled worker can be told apart). */
 export type Progress = () => void;
@@ -79,7 +113,8 @@ function noProgress(): void {}
 /** Runs thread `thread`'s share (of `threads`) of a job. */
 export function runKernel(job: KernelJob, thread: number, threads: number, progress: Progress = noProgress): void {
   if (job.op === 'assign') assignBlocks(job, thread, threads, progress);
-  else if (job.op === 'seed') seedBlocks(job, thread, threads, progress);
+  else if (job.op === 'seedTrials') seedTrialBlocks(job, thread, threads, progress);
+  else if (job.op === 'seedUpdate') seedUpdateBlocks(job, thread, threads, progress);
   else silhouetteParts(job, thread, threads, progress);
 }
 
@@ -168,23 +203,150 @@ export function assignBlocks(job: AssignJob, thread: number, threads: number, pr
   job.changed[thread] = changed;
 }
 
-export function seedBlocks(job: SeedJob, thread: number, threads: number, progress: Progress = noProgress): void {
-  const { values, d, n, closest, out, blockPotential } = job;
+export function seedTrialBlocks(
+  job: SeedTrialsJob,
+  thread: number,
+  threads: number,
+  progress: Progress = noProgress,
+): void {
+  const { values, d, n, candidates, trials, closest, labels, reach, blockPotential } = job;
   const blocks = Math.ceil(n / BLOCK_ROWS);
-  const cb = job.candidate * d;
+  const potential = new Float64Array(trials);
+  const distance = new Float64Array(trials);
+  const open = new Int32Array(trials);
+  for (let b = thread; b < blocks; b += threads) {
+    const to = Math.min(n, (b + 1) * BLOCK_ROWS);
+    potential.fill(0);
+    for (let i = b * BLOCK_ROWS; i < to; i++) {
+      const near = closest[i] as number;
+      const rb = (labels[i] as number) * trials;
+      let m = 0;
+      for (let t = 0; t < trials; t++) {
+        if (near <= (reach[rb + t] as number)) distance[t] = near;
+        else open[m++] = t;
+      }
+      distancesTo(values, i * d, d, candidates, open, m, distance);
+      for (let t = 0; t < trials; t++) {
+        const s = distance[t] as number;
+        potential[t] = (potential[t] as number) + (s < near ? s : near);
+      }
+    }
+    for (let t = 0; t < trials; t++) blockPotential[b * trials + t] = potential[t] as number;
+    progress();
+  }
+}
+
+/**
+ * Squared distances from the row at `a` to the centres listed in `which[0..m)` (rows of `centres`, d wide), written to
+ * `out[centre]`. Four (or two) centres go through one loop with a sum each: the sums are independent, so the processor
+ * overlaps them, and each is still added up in feature order (the same bits as one at a time).
+ */
+export function distancesTo(
+  values: Float64Array,
+  a: number,
+  d: number,
+  centres: Float64Array,
+  which: Int32Array,
+  m: number,
+  out: Float64Array,
+): void {
+  let p = 0;
+  for (; p + 4 <= m; p += 4) {
+    const c0 = which[p] as number;
+    const c1 = which[p + 1] as number;
+    const c2 = which[p + 2] as number;
+    const c3 = which[p + 3] as number;
+    const b0 = c0 * d;
+    const b1 = c1 * d;
+    const b2 = c2 * d;
+    const b3 = c3 * d;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let j = 0; j < d; j++) {
+      const x = values[a + j] as number;
+      const e0 = x - (centres[b0 + j] as number);
+      const e1 = x - (centres[b1 + j] as number);
+      const e2 = x - (centres[b2 + j] as number);
+      const e3 = x - (centres[b3 + j] as number);
+      s0 += e0 * e0;
+      s1 += e1 * e1;
+      s2 += e2 * e2;
+      s3 += e3 * e3;
+    }
+    out[c0] = s0;
+    out[c1] = s1;
+    out[c2] = s2;
+    out[c3] = s3;
+  }
+  for (; p + 2 <= m; p += 2) {
+    const c0 = which[p] as number;
+    const c1 = which[p + 1] as number;
+    const b0 = c0 * d;
+    const b1 = c1 * d;
+    let s0 = 0;
+    let s1 = 0;
+    for (let j = 0; j < d; j++) {
+      const x = values[a + j] as number;
+      const e0 = x - (centres[b0 + j] as number);
+      const e1 = x - (centres[b1 + j] as number);
+      s0 += e0 * e0;
+      s1 += e1 * e1;
+    }
+    out[c0] = s0;
+    out[c1] = s1;
+  }
+  if (p < m) {
+    const c = which[p] as number;
+    const b = c * d;
+    let s = 0;
+    for (let j = 0; j < d; j++) {
+      const e = (values[a + j] as number) - (centres[b + j] as number);
+      s += e * e;
+    }
+    out[c] = s;
+  }
+}
+
+export function seedUpdateBlocks(
+  job: SeedUpdateJob,
+  thread: number,
+  threads: number,
+  progress: Progress = noProgress,
+): void {
+  const { values, d, n, centre, index, closest, upper, lower, labels, reach, gap, blockPotential } = job;
+  const blocks = Math.ceil(n / BLOCK_ROWS);
   for (let b = thread; b < blocks; b += threads) {
     const to = Math.min(n, (b + 1) * BLOCK_ROWS);
     let potential = 0;
     for (let i = b * BLOCK_ROWS; i < to; i++) {
+      const near = closest[i] as number;
+      const own = labels[i] as number;
+      if (near <= (reach[own] as number)) {
+        const bound = (gap[own] as number) - (upper[i] as number);
+        if (bound < (lower[i] as number)) lower[i] = bound;
+        potential += near;
+        continue;
+      }
       let s = 0;
       const a = i * d;
       for (let j = 0; j < d; j++) {
-        const e = (values[a + j] as number) - (values[cb + j] as number);
+        const e = (values[a + j] as number) - (centre[j] as number);
         s += e * e;
       }
-      const m = Math.min(s, closest[i] as number);
-      out[i] = m;
-      potential += m;
+      if (s < near) {
+        const previous = upper[i] as number;
+        if (previous < (lower[i] as number)) lower[i] = previous;
+        closest[i] = s;
+        upper[i] = Math.sqrt(s);
+        labels[i] = index;
+        potential += s;
+      } else {
+        const distance = Math.sqrt(s);
+        if (distance < (lower[i] as number)) lower[i] = distance;
+        potential += near;
+      }
     }
     blockPotential[b] = potential;
     progress();
@@ -229,8 +391,10 @@ export function silhouetteParts(
 /** The functions a worker thread is given, in an order where each is declared before it runs. */
 export const KERNEL_FUNCTIONS: readonly ((...args: never[]) => unknown)[] = [
   noProgress,
+  distancesTo,
   assignBlocks,
-  seedBlocks,
+  seedTrialBlocks,
+  seedUpdateBlocks,
   silhouetteParts,
   runKernel,
 ];

@@ -59,12 +59,12 @@ export function kMeans(matrix: Matrix, options: KMeansOptions): KMeansResult {
     const shared = shareMatrix(matrix, threads);
     const tolerance = (options.tolerance ?? 1e-4) * meanVariance(matrix);
     const maxIterations = options.maxIterations ?? 300;
-    if (options.init) return lloyd(shared, options.init, k, maxIterations, tolerance, threads);
+    if (options.init) return lloyd(shared, { centres: options.init }, k, maxIterations, tolerance, threads);
     const rng = seededRandom(options.seed ?? 0);
     const nInit = options.nInit ?? 10;
     let best: KMeansResult | null = null;
     for (let run = 0; run < nInit; run++) {
-      const result = lloyd(shared, kMeansPlusPlus(shared, k, rng, threads), k, maxIterations, tolerance, threads);
+      const result = lloyd(shared, seedCentres(shared, k, rng, threads), k, maxIterations, tolerance, threads);
       if (!best || result.inertia < best.inertia) best = result;
     }
     return best as KMeansResult;
@@ -81,20 +81,21 @@ export function shareMatrix(matrix: Matrix, threads: KMeansThreads): Matrix {
   return { values, rows: matrix.rows, features: matrix.features };
 }
 
+/** The mean of the features' variances; row by row (one pass for the means, one for the variances), as numpy does. */
 export function meanVariance(matrix: Matrix): number {
   const { values, rows, features } = matrix;
-  let total = 0;
-  for (let j = 0; j < features; j++) {
-    let mean = 0;
-    for (let i = 0; i < rows; i++) mean += values[i * features + j] as number;
-    mean /= rows;
-    let v = 0;
-    for (let i = 0; i < rows; i++) {
-      const e = (values[i * features + j] as number) - mean;
-      v += e * e;
+  const mean = new Float64Array(features);
+  const variance = new Float64Array(features);
+  for (let i = 0; i < rows; i++)
+    for (let j = 0; j < features; j++) mean[j] = (mean[j] as number) + (values[i * features + j] as number);
+  for (let j = 0; j < features; j++) mean[j] = (mean[j] as number) / rows;
+  for (let i = 0; i < rows; i++)
+    for (let j = 0; j < features; j++) {
+      const e = (values[i * features + j] as number) - (mean[j] as number);
+      variance[j] = (variance[j] as number) + e * e;
     }
-    total += v / rows;
-  }
+  let total = 0;
+  for (let j = 0; j < features; j++) total += (variance[j] as number) / rows;
   return total / features;
 }
 
@@ -122,28 +123,73 @@ export function kMeansPlusPlus(
   rng: Random,
   threads: KMeansThreads = openThreads(1),
 ): Float64Array {
+  return seedCentres(matrix, k, rng, threads).centres;
+}
+
+/**
+ * k-means++ seeding that also leaves what Hamerly's first iteration needs: each row's nearest seed, its distance, and
+ * a lower bound on its distance to every other seed. The candidates of a step are drawn first (their draws depend only
+ * on the distances so far), then their potentials are taken in one pass over the rows; rows that the triangle
+ * inequality puts no nearer to a candidate skip its distance. The centres are those of the plain algorithm.
+ */
+function seedCentres(matrix: Matrix, k: number, rng: Random, threads: KMeansThreads): Seeding {
   const { values, rows: n, features: d } = matrix;
   const centres = new Float64Array(k * d);
   const trials = 2 + Math.floor(Math.log(k));
-  const first = rng.int(n);
-  centres.set(values.subarray(first * d, first * d + d), 0);
-  const blockPotential = threads.floats(Math.ceil(n / BLOCK_ROWS));
-  const distances = (candidate: number, closest: Float64Array, out: Float64Array): number => {
-    threads.run({ op: 'seed', values, d, n, candidate, closest, out, blockPotential });
+  const blocks = Math.ceil(n / BLOCK_ROWS);
+  const closest = threads.floats(n).fill(Infinity);
+  const upper = threads.floats(n).fill(Infinity);
+  const lower = threads.floats(n).fill(Infinity);
+  const labels = threads.ints(n);
+  const candidates = threads.floats(trials * d);
+  const trialReach = threads.floats(k * trials);
+  const trialPotential = threads.floats(blocks * trials);
+  const centre = threads.floats(d);
+  const reach = threads.floats(k).fill(-1);
+  const gap = threads.floats(k);
+  const blockPotential = threads.floats(blocks);
+  const rowTo = (row: number, c: number): number => {
+    let s = 0;
+    for (let j = 0; j < d; j++) {
+      const e = (values[row * d + j] as number) - (centres[c * d + j] as number);
+      s += e * e;
+    }
+    return s;
+  };
+  const add = (row: number, index: number): number => {
+    for (let c = 0; c < index; c++) {
+      const between = rowTo(row, c);
+      reach[c] = between * PRUNE_SQUARED;
+      gap[c] = Math.sqrt(between) * PRUNE;
+    }
+    centre.set(values.subarray(row * d, row * d + d));
+    centres.set(centre, index * d);
+    threads.run({
+      op: 'seedUpdate',
+      values,
+      d,
+      n,
+      centre,
+      index,
+      closest,
+      upper,
+      lower,
+      labels,
+      reach,
+      gap,
+      blockPotential,
+    });
     let potential = 0;
     for (const p of blockPotential) potential += p;
     return potential;
   };
-  let closest = threads.floats(n).fill(Infinity);
-  let potential = distances(first, closest, closest);
+  let potential = add(rng.int(n), 0);
   const cumulative = new Float64Array(n);
-  let candidateBest = threads.floats(n);
-  let candidateTry = threads.floats(n);
+  const rows = new Int32Array(trials);
+  const totals = new Float64Array(trials);
   for (let c = 1; c < k; c++) {
     let running = 0;
     for (let i = 0; i < n; i++) cumulative[i] = running += closest[i] as number;
-    let bestPotential = Infinity;
-    let bestRow = 0;
     for (let t = 0; t < trials; t++) {
       const target = rng.next() * potential;
       let lo = 0;
@@ -153,24 +199,50 @@ export function kMeansPlusPlus(
         if ((cumulative[mid] as number) < target) lo = mid + 1;
         else hi = mid;
       }
-      const row = lo;
-      const pot = distances(row, closest, candidateTry);
-      if (pot < bestPotential) {
-        bestPotential = pot;
-        bestRow = row;
-        [candidateBest, candidateTry] = [candidateTry, candidateBest];
-      }
+      rows[t] = lo;
+      candidates.set(values.subarray(lo * d, lo * d + d), t * d);
+      for (let o = 0; o < c; o++) trialReach[o * trials + t] = rowTo(lo, o) * PRUNE_SQUARED;
     }
-    centres.set(values.subarray(bestRow * d, bestRow * d + d), c * d);
-    [closest, candidateBest] = [candidateBest, closest];
-    potential = bestPotential;
+    threads.run({
+      op: 'seedTrials',
+      values,
+      d,
+      n,
+      candidates,
+      trials,
+      closest,
+      labels,
+      reach: trialReach,
+      blockPotential: trialPotential,
+    });
+    totals.fill(0);
+    for (let b = 0; b < blocks; b++)
+      for (let t = 0; t < trials; t++) totals[t] = (totals[t] as number) + (trialPotential[b * trials + t] as number);
+    let best = 0;
+    for (let t = 1; t < trials; t++) if ((totals[t] as number) < (totals[best] as number)) best = t;
+    potential = add(rows[best] as number, c);
   }
-  return centres;
+  return { centres, labels, upper, lower };
+}
+
+/**
+ * A row no farther than half the distance between two centres from the first is no nearer to the second. The
+ * factors leave room for rounding, so a skipped distance is never one that would have counted.
+ */
+const PRUNE = 1 - 1e-9;
+const PRUNE_SQUARED = 0.25 * PRUNE * PRUNE;
+
+/** Initial centroids, and (after k-means++) each row's nearest one with Hamerly's bounds. */
+interface Seeding {
+  centres: Float64Array;
+  labels?: Int32Array;
+  upper?: Float64Array;
+  lower?: Float64Array;
 }
 
 function lloyd(
   matrix: Matrix,
-  init: Float64Array,
+  start: Seeding,
   k: number,
   maxIterations: number,
   tolerance: number,
@@ -178,9 +250,9 @@ function lloyd(
 ): KMeansResult {
   const { values, rows: n, features: d } = matrix;
   const blocks = Math.ceil(n / BLOCK_ROWS);
-  const labels = threads.ints(n).fill(-1);
-  const upper = threads.floats(n);
-  const lower = threads.floats(n);
+  const labels = start.labels ?? threads.ints(n).fill(-1);
+  const upper = start.upper ?? threads.floats(n);
+  const lower = start.lower ?? threads.floats(n);
   const shift = threads.floats(k);
   const half = threads.floats(k);
   const blockSums = threads.floats(blocks * k * d);
@@ -190,7 +262,7 @@ function lloyd(
   const sums = new Float64Array(k * d);
   const counts = new Float64Array(k);
   let centres = threads.floats(k * d);
-  centres.set(init);
+  centres.set(start.centres);
   let next = threads.floats(k * d);
   const job = (assign: boolean, full: boolean, tally: 'sums' | 'inertia'): AssignJob => ({
     op: 'assign',
@@ -214,7 +286,7 @@ function lloyd(
   });
   let iterations = 0;
   let strict = false;
-  let first = true;
+  let first = start.labels === undefined;
   for (let iteration = 0; iteration < maxIterations; iteration++) {
     iterations = iteration + 1;
     threads.run(job(true, first, 'sums'));
