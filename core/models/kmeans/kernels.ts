@@ -121,6 +121,9 @@ export function runKernel(job: KernelJob, thread: number, threads: number, progr
 export function assignBlocks(job: AssignJob, thread: number, threads: number, progress: Progress = noProgress): void {
   const { values, d, n, k, centres, labels, upper, lower, shift, half } = job;
   const blocks = Math.ceil(n / BLOCK_ROWS);
+  const every = new Int32Array(k);
+  for (let c = 0; c < k; c++) every[c] = c;
+  const distance = new Float64Array(k);
   let changed = 0;
   for (let b = thread; b < blocks; b += threads) {
     const from = b * BLOCK_ROWS;
@@ -146,13 +149,9 @@ export function assignBlocks(job: AssignJob, thread: number, threads: number, pr
         let best = Infinity;
         let second = Infinity;
         let bestC = 0;
+        distancesTo(values, base, d, centres, every, k, distance);
         for (let c = 0; c < k; c++) {
-          let s = 0;
-          const cb = c * d;
-          for (let j = 0; j < d; j++) {
-            const e = (values[base + j] as number) - (centres[cb + j] as number);
-            s += e * e;
-          }
+          const s = distance[c] as number;
           if (s < best) {
             second = best;
             best = s;
@@ -353,6 +352,10 @@ export function seedUpdateBlocks(
   }
 }
 
+/**
+ * Rows are taken two at a time against every later row: the two sums of each pair of rows are independent, so the
+ * processor overlaps them, and every sum still receives its terms in the order one row at a time would add them.
+ */
 export function silhouetteParts(
   job: SilhouetteJob,
   thread: number,
@@ -362,7 +365,56 @@ export function silhouetteParts(
   const { points, m, d, local, labelings: L, width, bounds } = job;
   for (let p = thread; p < bounds.length - 1; p += threads) {
     const sums = job.sums[p] as Float64Array;
-    for (let r = bounds[p] as number; r < (bounds[p + 1] as number); r++) {
+    const end = bounds[p + 1] as number;
+    let r = bounds[p] as number;
+    for (; r + 1 < end; r += 2) {
+      const next = r + 1;
+      const rb = r * d;
+      const nb = next * d;
+      const rs = r * width;
+      const ns = next * width;
+      const rl = r * L;
+      const nl = next * L;
+      let q = 0;
+      for (let j = 0; j < d; j++) {
+        const e = (points[rb + j] as number) - (points[nb + j] as number);
+        q += e * e;
+      }
+      const between = Math.sqrt(q);
+      for (let l = 0; l < L; l++) {
+        const x = rs + (local[nl + l] as number);
+        const y = ns + (local[rl + l] as number);
+        sums[x] = (sums[x] as number) + between;
+        sums[y] = (sums[y] as number) + between;
+      }
+      for (let o = next + 1; o < m; o++) {
+        let q0 = 0;
+        let q1 = 0;
+        const ob = o * d;
+        for (let j = 0; j < d; j++) {
+          const v = points[ob + j] as number;
+          const e0 = (points[rb + j] as number) - v;
+          const e1 = (points[nb + j] as number) - v;
+          q0 += e0 * e0;
+          q1 += e1 * e1;
+        }
+        const d0 = Math.sqrt(q0);
+        const d1 = Math.sqrt(q1);
+        const os = o * width;
+        const ol = o * L;
+        for (let l = 0; l < L; l++) {
+          const c = local[ol + l] as number;
+          sums[rs + c] = (sums[rs + c] as number) + d0;
+          sums[ns + c] = (sums[ns + c] as number) + d1;
+          const y0 = os + (local[rl + l] as number);
+          sums[y0] = (sums[y0] as number) + d0;
+          const y1 = os + (local[nl + l] as number);
+          sums[y1] = (sums[y1] as number) + d1;
+        }
+      }
+      if ((r & 62) === 62) progress();
+    }
+    for (; r < end; r++) {
       const rb = r * d;
       const rs = r * width;
       const rl = r * L;
@@ -383,8 +435,8 @@ export function silhouetteParts(
           sums[y] = (sums[y] as number) + dist;
         }
       }
-      if ((r & 63) === 63) progress();
     }
+    progress();
   }
 }
 
