@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { automaticK, kChoiceSuite, type Matrix } from '../../core/models/index.js';
+import { reference as referenceOf } from '../support/reference.js';
 
 interface Reference {
   ks: number[];
@@ -8,10 +9,8 @@ interface Reference {
   median: number[];
 }
 
-// Regenerate with /usr/bin/python3 test/fixtures/reference/kmeans_groups.py (scikit-learn KMeans(n_init=10)).
-const reference = JSON.parse(
-  readFileSync(new URL('../fixtures/reference/kmeans_groups.json', import.meta.url), 'utf8'),
-) as Reference;
+// test/fixtures/reference/kmeans_groups.py (scikit-learn KMeans(n_init=10)), written by regenerate.py.
+const reference = referenceOf<Reference>('kmeans-groups');
 const rows = readFileSync(new URL('../fixtures/reference/kmeans_groups.csv', import.meta.url), 'utf8')
   .trim()
   .split('\n')

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   conditionalExpectedPurchases,
@@ -7,6 +6,7 @@ import {
   spendLogLikelihood,
   type PurchaseModelKind,
 } from '../../core/models/index.js';
+import { reference } from '../support/reference.js';
 
 interface SpendSet {
   name: string;
@@ -19,9 +19,7 @@ interface SpendSet {
   constant: number | null;
 }
 
-const reference = (name: string): unknown =>
-  JSON.parse(readFileSync(new URL(`../fixtures/reference/${name}`, import.meta.url), 'utf8'));
-const { sets } = reference('gammagamma_mpmath.json') as { sets: SpendSet[] };
+const { sets } = reference<{ sets: SpendSet[] }>('gammagamma-mpmath');
 const relative = (a: number, b: number): number => Math.abs(a - b) / Math.max(1, Math.abs(b));
 
 describe('Gamma-Gamma against mpmath (test/fixtures/reference/gammagamma_mpmath.py)', () => {
@@ -91,7 +89,7 @@ interface ExpectationCase {
 }
 
 describe('BG/NBD and MBG/NBD expectations against mpmath (bgnbd_expectations_mpmath.py)', () => {
-  const { cases } = reference('bgnbd_expectations_mpmath.json') as { cases: ExpectationCase[] };
+  const { cases } = reference<{ cases: ExpectationCase[] }>('bgnbd-expectations-mpmath');
   it.each(cases.map((c) => [c.model, c.customer, c.horizon, c] as const))(
     '%s, %s, over %s: agrees to 1e-12',
     (_, __, ___, c) => {
