@@ -33,18 +33,13 @@ describe('segflow predict on the CDNOW sample as a CSV', () => {
       return `${id},${date!.slice(0, 4)}-${date!.slice(4, 6)}-${date!.slice(6)},${dollars}`;
     });
   writeFileSync(csv, `customer,order_date,amount\n${lines.join('\n')}\n`);
+  /** `segflow predict` on the CDNOW CSV with its three columns named, then `options`. */
+  const predict = (...options: string[]): ReturnType<typeof segflow> =>
+    segflow('predict', csv, '--customer', 'customer', '--date', 'order_date', '--value', 'amount', ...options);
 
   it('prints the published BG/NBD and Gamma-Gamma parameters and writes per-customer scores', async () => {
     const out = join(dir, 'scores.csv');
-    const { code, stdout } = await segflow(
-      'predict',
-      csv,
-      '--customer',
-      'customer',
-      '--date',
-      'order_date',
-      '--value',
-      'amount',
+    const { code, stdout } = await predict(
       '--calibration-end',
       '1997-09-30',
       '--horizon',
@@ -79,21 +74,7 @@ describe('segflow predict on the CDNOW sample as a CSV', () => {
   });
 
   it('says which model scored and keeps the one that best predicts the holdout with --model auto', async () => {
-    const { code, stdout } = await segflow(
-      'predict',
-      csv,
-      '--customer',
-      'customer',
-      '--date',
-      'order_date',
-      '--value',
-      'amount',
-      '--calibration-end',
-      '1997-09-30',
-      '--model',
-      'auto',
-      '--json',
-    );
+    const { code, stdout } = await predict('--calibration-end', '1997-09-30', '--model', 'auto', '--json');
     expect(code).toBe(0);
     const report = JSON.parse(stdout) as {
       purchaseModel: { model: string; logLikelihood: number };
@@ -122,10 +103,9 @@ describe('segflow cluster on an RFM export', () => {
       .map((c, i) => `${c},${retail.recency[i]},${retail.frequency[i]},${retail.monetary[i]}`)
       .join('\n')}\n`,
   );
-
-  it('chooses k in the range with reasons, profiles every cluster, and writes rows that the saved model scores the same', async () => {
-    const out = join(dir, 'clusters.csv');
-    const { code, stdout } = await segflow(
+  /** `segflow cluster` on the RFM export, by customer, on the log of its three features, then `options`. */
+  const cluster = (...options: string[]): ReturnType<typeof segflow> =>
+    segflow(
       'cluster',
       csv,
       '--id',
@@ -134,14 +114,12 @@ describe('segflow cluster on an RFM export', () => {
       'recency,frequency,monetary',
       '--log1p',
       'recency,frequency,monetary',
-      '--k',
-      '2..5',
-      '--seed',
-      '3',
-      '--json',
-      '--out',
-      out,
+      ...options,
     );
+
+  it('chooses k in the range with reasons, profiles every cluster, and writes rows that the saved model scores the same', async () => {
+    const out = join(dir, 'clusters.csv');
+    const { code, stdout } = await cluster('--k', '2..5', '--seed', '3', '--json', '--out', out);
     expect(code).toBe(0);
     const report = JSON.parse(stdout) as {
       k: number;
@@ -167,23 +145,7 @@ describe('segflow cluster on an RFM export', () => {
   });
 
   it('runs DBSCAN and marks noise rows', async () => {
-    const { code, stdout } = await segflow(
-      'cluster',
-      csv,
-      '--id',
-      'customer',
-      '--features',
-      'recency,frequency,monetary',
-      '--log1p',
-      'recency,frequency,monetary',
-      '--algorithm',
-      'dbscan',
-      '--eps',
-      '0.3',
-      '--min-samples',
-      '5',
-      '--json',
-    );
+    const { code, stdout } = await cluster('--algorithm', 'dbscan', '--eps', '0.3', '--min-samples', '5', '--json');
     expect(code).toBe(0);
     const report = JSON.parse(stdout) as { algorithm: string; noise: number; profiles: { size: number }[] };
     expect(report.algorithm).toBe('dbscan');
@@ -192,15 +154,7 @@ describe('segflow cluster on an RFM export', () => {
 
   it('runs Ward hierarchical clustering to the partition scikit-learn finds on the same standardised log features', async () => {
     const out = join(dir, 'ward.csv');
-    const { code, stdout } = await segflow(
-      'cluster',
-      csv,
-      '--id',
-      'customer',
-      '--features',
-      'recency,frequency,monetary',
-      '--log1p',
-      'recency,frequency,monetary',
+    const { code, stdout } = await cluster(
       '--algorithm',
       'hierarchical',
       '--k',
@@ -229,18 +183,7 @@ describe('segflow cluster on an RFM export', () => {
   });
 
   it('refuses hierarchical clustering with a k range', async () => {
-    const { code, stderr } = await segflow(
-      'cluster',
-      csv,
-      '--id',
-      'customer',
-      '--features',
-      'recency,frequency',
-      '--algorithm',
-      'hierarchical',
-      '--k',
-      '2..5',
-    );
+    const { code, stderr } = await cluster('--algorithm', 'hierarchical', '--k', '2..5');
     expect(code).toBe(2);
     expect(stderr).toMatch(/--k 5/);
   });
