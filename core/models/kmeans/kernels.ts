@@ -1,7 +1,8 @@
 /**
  * The row loops of k-means and the silhouette, cut into fixed blocks so that any number of threads computes the same
  * numbers: every sum is taken per block (or per fixed part), then combined in block order on the calling thread, so
- * one thread and two threads give identical centroids, labels and inertia. The worker threads run these very
+ * one thread and two threads give identical centroids, labels and inertia. The threads take the k-means blocks as they
+ * come free (a shared counter), so a thread that the machine's load holds back costs the others little waiting. The worker threads run these very
  * functions (their source is sent to the worker as plain JavaScript), so nothing here may refer to an import or to
  * another module's binding; only to the other functions listed in {@link KERNEL_FUNCTIONS}.
  */
@@ -40,6 +41,8 @@ export interface AssignJob {
   blockInertia: Float64Array | null;
   /** Labels changed, per thread. */
   changed: Int32Array;
+  /** The next block to take (shared by the threads, which take blocks as they come free); absent on one thread. */
+  next?: Int32Array;
 }
 
 /**
@@ -63,6 +66,7 @@ export interface SeedTrialsJob {
   reach: Float64Array;
   /** Per block b and candidate t: blockPotential[b * trials + t]. */
   blockPotential: Float64Array;
+  next?: Int32Array;
 }
 
 /**
@@ -86,6 +90,7 @@ export interface SeedUpdateJob {
   /** gap[c]: a lower bound on the distance from centre c to the new one. */
   gap: Float64Array;
   blockPotential: Float64Array;
+  next?: Int32Array;
 }
 
 /** Pairwise distances of the silhouette sample added to per-row, per-cluster sums; part p writes `sums[p]`. */
@@ -125,7 +130,8 @@ export function assignBlocks(job: AssignJob, thread: number, threads: number, pr
   for (let c = 0; c < k; c++) every[c] = c;
   const distance = new Float64Array(k);
   let changed = 0;
-  for (let b = thread; b < blocks; b += threads) {
+  const next = job.next ?? new Int32Array(1);
+  for (let b = Atomics.add(next, 0, 1); b < blocks; b = Atomics.add(next, 0, 1)) {
     const from = b * BLOCK_ROWS;
     const to = Math.min(n, from + BLOCK_ROWS);
     if (job.assign) {
@@ -213,7 +219,8 @@ export function seedTrialBlocks(
   const potential = new Float64Array(trials);
   const distance = new Float64Array(trials);
   const open = new Int32Array(trials);
-  for (let b = thread; b < blocks; b += threads) {
+  const next = job.next ?? new Int32Array(1);
+  for (let b = Atomics.add(next, 0, 1); b < blocks; b = Atomics.add(next, 0, 1)) {
     const to = Math.min(n, (b + 1) * BLOCK_ROWS);
     potential.fill(0);
     for (let i = b * BLOCK_ROWS; i < to; i++) {
@@ -316,7 +323,8 @@ export function seedUpdateBlocks(
 ): void {
   const { values, d, n, centre, index, closest, upper, lower, labels, reach, gap, blockPotential } = job;
   const blocks = Math.ceil(n / BLOCK_ROWS);
-  for (let b = thread; b < blocks; b += threads) {
+  const next = job.next ?? new Int32Array(1);
+  for (let b = Atomics.add(next, 0, 1); b < blocks; b = Atomics.add(next, 0, 1)) {
     const to = Math.min(n, (b + 1) * BLOCK_ROWS);
     let potential = 0;
     for (let i = b * BLOCK_ROWS; i < to; i++) {

@@ -204,6 +204,7 @@ export function openThreads(threads: number, options: ThreadOptions = {}): KMean
   }
   let generation = 0;
   let closed = false;
+  const claims = new Int32Array(new SharedArrayBuffer(4));
   const fail = (message: string): never => {
     closed = true;
     stop();
@@ -217,6 +218,10 @@ export function openThreads(threads: number, options: ThreadOptions = {}): KMean
     run(job) {
       if (closed) throw new Error('k-means threads are closed');
       generation++;
+      if (job.op !== 'silhouette') {
+        claims[0] = 0;
+        job.next = claims;
+      }
       for (let w = 0; w < workers.length; w++)
         if (!post(w, { generation, job })) fail(`a k-means worker thread has ended (it took no job ${generation})`);
       Atomics.store(ctrl, 0, generation);
