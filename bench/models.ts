@@ -13,7 +13,7 @@ import {
   fitPurchaseModel,
   fitSpendModel,
   kMeans,
-  PARALLEL_ROWS,
+  PARALLEL_WORK,
   seededRandom,
   simulateCustomers,
   type KMeansResult,
@@ -181,7 +181,7 @@ export const benchmark: Benchmark = {
       ...('missing' in reference ? [`scikit-learn was not run: ${reference.missing}.`] : []),
       `Each k-means figure is the fastest of ${REPEATS} runs, taken in turn (segflow one thread, segflow two threads, scikit-learn), so that both sides meet the same load; scikit-learn is KMeans(n_clusters=8, n_init=1) from Debian's python3-sklearn (${PYTHON}), timed around fit() alone.`,
       `Targets: k-means (one init) at or below scikit-learn's wall time with equal or lower inertia: ${theirs ? `${ratio <= 1 && inertiaOk ? 'met' : 'NOT met'} (segflow's best ${s(best)} s = ${ratio.toFixed(2)}× scikit-learn's ${s(theirs.seconds)} s; inertia ${inertiaOk ? 'equal or lower' : 'HIGHER'})` : 'n/a'}; automatic k under 5 s: ${autoTime.seconds < 5 ? 'met' : 'NOT met'} (${s(autoTime.seconds)} s); BG/NBD + Gamma-Gamma under 5 s (measured ${s(purchaseTime.seconds + spendTime.seconds)} s).`,
-      `segflow's k-means shares its row loops between the calling thread and one worker thread (by default from ${PARALLEL_ROWS.toLocaleString('en')} rows); scikit-learn uses its OpenMP threads. CPU time counts every thread of the process. The machine has ${availableParallelism()} cores and is shared with other engineers' work (1-minute load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after), so wall times depend on the load; CPU times much less. Truth of the simulation: r 0.243, α 4.414, a 0.793, b 2.426; p 6.25, q 3.74, γ 15.44.`,
+      `segflow's k-means shares its row loops between the calling thread and one worker thread (by default from rows × k = ${PARALLEL_WORK.toLocaleString('en')}, the crossover in the table above); scikit-learn uses its OpenMP threads. CPU time counts every thread of the process. The machine has ${availableParallelism()} cores and is shared with other engineers' work (1-minute load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after), so wall times depend on the load; CPU times much less. Truth of the simulation: r 0.243, α 4.414, a 0.793, b 2.426; p 6.25, q 3.74, γ 15.44.`,
     ];
     return [...table, ...threadsTable, ...notes].join('\n');
   },

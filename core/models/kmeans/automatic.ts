@@ -7,7 +7,7 @@
  * silhouette, or the elbow of the inertia curve, which a large early drop pulls to small k; both are still reported.
  * Each k of the sweep keeps the best of n_init k-means++ starts (10, as scikit-learn's KMeans(n_init=10)) and of warm
  * starts from the neighbouring k's best solutions (neighbours.ts). On a large base the sweep runs on a seeded sample with fewer initialisations; the chosen k is then refitted on every
- * row. From 100,000 rows every fit and the silhouettes share two threads, with the same result as one.
+ * row. From rows × the largest k = 4,000,000 every fit and the silhouettes share two threads, with the same result as one.
  */
 import { seededRandom } from '../numeric/index.js';
 import { SILHOUETTE_PARTS } from './kernels.js';
@@ -45,7 +45,7 @@ export interface AutomaticKOptions {
   sweepSample?: number;
   sweepInit?: number;
   /**
-   * Threads for the fits and silhouettes: a count (default: 2 from 100,000 rows, else 1) or threads already open.
+   * Threads for the fits and silhouettes: a count (default: 2 from rows × maxK = 4,000,000, else 1) or threads already open.
    * The result does not depend on it.
    */
   threads?: number | KMeansThreads;
@@ -74,7 +74,7 @@ export function automaticK(matrix: Matrix, options: AutomaticKOptions = {}): Aut
   const sweepSample = options.sweepSample ?? 50_000;
   const sampled = matrix.rows > sweepSample;
   const given = options.threads;
-  const threads = typeof given === 'object' ? given : openThreads(given ?? defaultThreads(matrix.rows));
+  const threads = typeof given === 'object' ? given : openThreads(given ?? defaultThreads(matrix.rows, maxK));
   try {
     const sweepRows = shareMatrix(sampled ? sampleRows(matrix, sweepSample, seed) : matrix, threads);
     const silhouetteRows = sampleIndices(sweepRows.rows, options.silhouetteSample ?? 10_000, seed + 1);

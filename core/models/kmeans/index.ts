@@ -1,6 +1,6 @@
 /**
- * k-means with greedy k-means++ seeding and Hamerly-accelerated Lloyd iterations, matching scikit-learn; from 100,000
- * rows the row loops share two threads, with the same result as one.
+ * k-means with greedy k-means++ seeding and Hamerly-accelerated Lloyd iterations, matching scikit-learn; from
+ * rows × k = 4,000,000 the row loops share two threads, with the same result as one.
  */
 export * from './lloyd.js';
 export * from './automatic.js';
@@ -9,7 +9,7 @@ export * from './simulate.js';
 export {
   defaultThreads,
   openThreads,
-  PARALLEL_ROWS,
+  PARALLEL_WORK,
   type KMeansThreads,
   type ThreadFaults,
   type ThreadOptions,

@@ -16,8 +16,11 @@ import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { BLOCK_ROWS, KERNEL_FUNCTIONS, runKernel, type KernelJob } from './kernels.js';
 
-/** Rows from which k-means and automatic k use a second thread by default. */
-export const PARALLEL_ROWS = 100_000;
+/**
+ * Rows × k from which k-means and automatic k use a second thread by default: the crossover `npm run bench -- models`
+ * measured on a shared two-core machine (below it the second thread's hand-offs cost more than its share saves).
+ */
+export const PARALLEL_WORK = 4_000_000;
 
 const START_MS = 10_000;
 /** A worker whose progress counter stands still this long while it owes a job is given up (default). */
@@ -68,9 +71,12 @@ export interface ThreadOptions {
   faults?: ThreadFaults;
 }
 
-/** How many threads a fit on `rows` rows uses when the caller does not say: two from {@link PARALLEL_ROWS} rows. */
-export function defaultThreads(rows: number): number {
-  return rows >= PARALLEL_ROWS ? Math.min(2, availableParallelism()) : 1;
+/**
+ * How many threads a fit of k clusters on `rows` rows uses when the caller does not say: two from rows × k =
+ * {@link PARALLEL_WORK} (k = 10 when not given), else one.
+ */
+export function defaultThreads(rows: number, k = 10): number {
+  return rows * k >= PARALLEL_WORK ? Math.min(2, availableParallelism()) : 1;
 }
 
 const single: KMeansThreads = {
