@@ -95,14 +95,14 @@ export const benchmark: Benchmark = {
             mode: 'mirror',
             maxRetries: 0,
           });
-        const before = sandbox.recorder.length;
+        const before = sandbox.recorder.count();
         const began = performance.now();
         const first = await push();
         const seconds = (performance.now() - began) / 1000;
         const outcome = first.segments[0];
         if (!outcome || outcome.rejected > 0 || outcome.pending > 0)
           throw new Error(`bench push did not deliver every change: ${JSON.stringify(outcome)}`);
-        const calls = sandbox.recorder.length - before;
+        const calls = sandbox.recorder.count() - before;
         const minimum = Math.ceil(outcome.added / 100);
         log(`membership: ${outcome.added} changes, ${calls} calls (minimum ${minimum}) in ${seconds.toFixed(1)} s`);
         rows.push(
@@ -110,9 +110,9 @@ export const benchmark: Benchmark = {
         );
         const members = sandbox.portal.lists.values().next().value?.members.size ?? 0;
         rows.push(`| list members read back in the sandbox | ${members.toLocaleString('en')} | | | |`);
-        const againFrom = sandbox.recorder.length;
+        const againFrom = sandbox.recorder.count();
         const again = await push();
-        const againCalls = sandbox.recorder.length - againFrom;
+        const againCalls = sandbox.recorder.count() - againFrom;
         log(`second unchanged push: ${again.segments[0]?.added ?? 0} changes, ${againCalls} calls`);
         rows.push(
           `| second unchanged push | ${(again.segments[0]?.added ?? 0) + (again.segments[0]?.removed ?? 0)} | | | ${againCalls} calls (target 0) |`,
@@ -157,8 +157,8 @@ export const benchmark: Benchmark = {
         }
       });
       await Promise.all(workers);
-      const served = real.recorder.filter((r) => r.status === 200 && r.at >= began);
-      const maxWindow = Math.max(...real.recorder.map((r) => r.windowCount));
+      const served = real.recorder.requests.filter((r) => r.status === 200 && r.at >= began);
+      const maxWindow = real.limiter.counts().peakInWindow;
       const ours429 = real.overLimit();
       const elapsed = (Date.now() - began) / 1000;
       const inRun = served.filter((r) => r.at - began < durationMs);

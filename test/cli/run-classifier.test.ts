@@ -61,6 +61,6 @@ jobs:
 
     expect(run.code).toBe(1);
     expect(`${run.stdout}${run.stderr}`).toContain('HubSpot daily limit reached');
-    expect(sandbox.recorder.filter((r) => r.limitedBy === 'daily').length).toBeGreaterThan(0);
+    expect(sandbox.limiter.counts().refusedBy.daily).toBeGreaterThan(0);
   });
 });

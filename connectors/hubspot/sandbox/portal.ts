@@ -143,6 +143,8 @@ export class Portal {
   readonly mergedInto = new Map<string, string>();
   /** Contacts created or changed through the API (persisted with the sandbox state). */
   readonly written = new Set<string>();
+  /** Emails a batch create or upsert refuses as invalid, besides malformed ones (a test's "bad row"). */
+  readonly badEmails = new Set<string>();
   private nextId: number;
   private nextListId = 1;
   private sorted: Map<string, StoredObject[]> = new Map();

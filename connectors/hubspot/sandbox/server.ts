@@ -1,23 +1,31 @@
 /**
  * Starts a HubSpot sandbox on 127.0.0.1: the portal filled from the shared world (or in bulk), HubSpot's limits
- * (real values unless overridden), faults to switch on, a request recorder, and optional persisted state.
+ * (real values unless overridden), the kit's faults, latency and request recorder, and the kit's persisted state.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
-import { createWorld, type World } from '../../../plugins/sandbox/index.js';
 import {
-  createHubSpotApp,
-  HUBSPOT_LIMITS,
-  noFaults,
-  type Credentials,
-  type HubSpotFaults,
-  type HubSpotLimits,
-  type RecordedRequest,
-} from './app.js';
+  createSandboxState,
+  createWorld,
+  serveSandbox,
+  type FaultPlan,
+  type Faults,
+  type Latency,
+  type RateLimiter,
+  type Recorder,
+  type World,
+} from '../../../plugins/sandbox/index.js';
+import { createHubSpotApp } from './app.js';
+import { HUBSPOT_LIMITS, type HubSpotLimits } from './limits.js';
 import { Portal, type PropertyDefinition, type StoredObject } from './portal.js';
 import { renderBulk, renderWorld, type BulkOptions } from './render.js';
+import { OAuthTokens, type Credentials } from './routes/oauth.js';
+import { hubspotTraffic } from './traffic.js';
 
+/**
+ * Options of {@link startSandbox}.
+ *
+ * @example
+ * await startSandbox({ seed: 'storm', people: 600, limits: { requestsPerInterval: 30, intervalMs: 2_000 } });
+ */
 export interface HubSpotSandboxOptions {
   /** Port to listen on; 0 (default) picks a free one. */
   port?: number;
@@ -31,7 +39,8 @@ export interface HubSpotSandboxOptions {
   /** File that keeps what was written (lists, members, properties, created contacts) across restarts. */
   statePath?: string;
   limits?: Partial<HubSpotLimits>;
-  faults?: Partial<HubSpotFaults>;
+  /** Faults to start with (switch them later with `sandbox.faults`). */
+  faults?: FaultPlan;
   /** Lifetime of issued OAuth access tokens, seconds. Default 1800 (HubSpot's). */
   tokenLifetimeSeconds?: number;
   /** The portal has custom behavioural events (Enterprise): the Events API serves them instead of answering 403. */
@@ -40,6 +49,13 @@ export interface HubSpotSandboxOptions {
   recordBodies?: boolean;
 }
 
+/**
+ * A running HubSpot sandbox.
+ *
+ * @example
+ * sandbox.faults.storm(3); // the next three requests answer 429 TEN_SECONDLY_ROLLING
+ * sandbox.recorder.count('/crm/v3/objects/contacts/search');
+ */
 export interface HubSpotSandbox {
   /** Base URL, no trailing slash: pass it as the SDK's `basePath`. */
   url: string;
@@ -48,12 +64,33 @@ export interface HubSpotSandbox {
   portal: Portal;
   world: World | undefined;
   limits: HubSpotLimits;
-  faults: HubSpotFaults;
-  /** Every request received, in arrival order. */
-  recorder: RecordedRequest[];
-  /** Requests answered 429 because our own traffic filled the window (not injected storms). */
+  /** Every request received, refused ones included. */
+  recorder: Recorder;
+  faults: Faults;
+  /** Every request waits this long before it is answered (default 0). */
+  latency: Latency;
+  /** The rolling window and the daily budget. */
+  limiter: RateLimiter;
+  /** The search endpoints' per-second limit. */
+  searchLimiter: RateLimiter;
+  /** Requests answered 429 because our own traffic went over a limit (not injected faults). */
   overLimit(): number;
   close(): Promise<void>;
+}
+
+/** What the state file keeps: only what was written to the portal, never the world. */
+interface SavedPortal extends Record<string, unknown> {
+  lists: {
+    listId: string;
+    name: string;
+    processingType: string;
+    objectTypeId: string;
+    createdAt: number;
+    updatedAt: number;
+    members: [string, number][];
+  }[];
+  properties: PropertyDefinition[];
+  contacts: StoredObject[];
 }
 
 /**
@@ -72,91 +109,56 @@ export async function startSandbox(options: HubSpotSandboxOptions = {}): Promise
   if (options.bulk) renderBulk(portal, options.bulk);
   else if (world) renderWorld(portal, world);
   const limits = { ...HUBSPOT_LIMITS, ...options.limits };
-  const faults = { ...noFaults(), ...options.faults };
-  const recorder: RecordedRequest[] = [];
   const credentials = {
     accessToken: `pat-na1-sandbox-${String(seed)}`,
     clientId: `sandbox-client-${String(seed)}`,
     clientSecret: `sandbox-secret-${String(seed)}`,
     refreshToken: `sandbox-refresh-${String(seed)}`,
   };
-  if (options.statePath && existsSync(options.statePath)) loadState(portal, options.statePath);
-  let saveTimer: NodeJS.Timeout | undefined;
-  const save = () => {
-    if (!options.statePath || saveTimer) return;
-    saveTimer = setTimeout(() => {
-      saveTimer = undefined;
-      saveState(portal, options.statePath as string);
-    }, 200);
-  };
-  const app = createHubSpotApp({
-    portal,
+  const state = createSandboxState<SavedPortal>(options.statePath, {
+    autosave: false,
+    delayMs: 200,
+    snapshot: () => ({
+      lists: [...portal.lists.values()].map((l) => ({ ...l, members: [...l.members.entries()] })),
+      properties: [...portal.properties.values()].filter((p) => p.createdAt > 0),
+      contacts: [...portal.contacts.values()].filter((c) => portal.written.has(c.id)),
+    }),
+  });
+  restore(portal, state.all());
+  const tokens = new OAuthTokens(now, options.tokenLifetimeSeconds ?? 1800);
+  const traffic = hubspotTraffic({
     limits,
-    faults,
-    credentials,
-    tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? 1800,
-    recorder,
-    recordBodies: options.recordBodies ?? true,
+    tokens,
     now,
-    onWrite: save,
+    seed,
+    ...(options.faults ? { faults: options.faults } : {}),
+    recordBodies: options.recordBodies ?? true,
   });
-  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: options.port ?? 0, hostname: '127.0.0.1' }, () => resolve(s));
-  });
-  const port = (server.address() as AddressInfo).port;
+  const app = createHubSpotApp({ portal, limits, credentials, tokens, traffic, now, written: state.saveSoon });
+  const served = await serveSandbox(app, options.port === undefined ? {} : { port: options.port });
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
+    url: served.url,
+    port: served.port,
     credentials,
     portal,
     world,
     limits,
-    faults,
-    recorder,
-    overLimit: () =>
-      recorder.filter((r) => r.limitedBy === 'ours' || r.limitedBy === 'secondly' || r.limitedBy === 'daily').length,
+    ...traffic,
+    overLimit: () => traffic.limiter.counts().refused + traffic.searchLimiter.counts().refused,
     close: async () => {
-      if (saveTimer) {
-        clearTimeout(saveTimer);
-        saveTimer = undefined;
-        if (options.statePath) saveState(portal, options.statePath);
-      }
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      state.flush();
+      await served.close();
     },
   };
 }
 
-interface SavedState {
-  lists: {
-    listId: string;
-    name: string;
-    processingType: string;
-    objectTypeId: string;
-    createdAt: number;
-    updatedAt: number;
-    members: [string, number][];
-  }[];
-  properties: PropertyDefinition[];
-  contacts: StoredObject[];
-}
-
-function saveState(portal: Portal, path: string): void {
-  const state: SavedState = {
-    lists: [...portal.lists.values()].map((l) => ({ ...l, members: [...l.members.entries()] })),
-    properties: [...portal.properties.values()].filter((p) => p.createdAt > 0),
-    contacts: [...portal.contacts.values()].filter((c) => portal.written.has(c.id)),
-  };
-  writeFileSync(path, JSON.stringify(state));
-}
-
-function loadState(portal: Portal, path: string): void {
-  const state = JSON.parse(readFileSync(path, 'utf8')) as SavedState;
-  for (const contact of state.contacts) {
+function restore(portal: Portal, saved: Partial<SavedPortal>): void {
+  for (const contact of saved.contacts ?? []) {
     portal.putContact(contact);
     portal.written.add(contact.id);
   }
-  for (const property of state.properties) portal.properties.set(property.name, property);
-  for (const list of state.lists) {
+  for (const property of saved.properties ?? []) portal.properties.set(property.name, property);
+  for (const list of saved.lists ?? []) {
     portal.lists.set(list.listId, { ...list, members: new Map(list.members) });
     portal.bumpListId(Number(list.listId));
   }

@@ -23,6 +23,16 @@ export type FaultKind = 'rate_limited' | 'server_error' | 'unauthorized' | 'slow
 export const FAULT_KINDS: readonly FaultKind[] = ['rate_limited', 'server_error', 'unauthorized', 'slow'];
 
 /**
+ * One scripted fault: a kind, optionally with the variant of the tool's rendering to use (Mailchimp throttles with a
+ * 429 problem body or, sometimes, a bare HTML 403: `{ kind: 'rate_limited', variant: 'bare403' }`). The tool's
+ * responder reads the variant from the {@link FiredFault} it is given.
+ *
+ * @example
+ * faults.set({ script: ['rate_limited', { kind: 'rate_limited', variant: 'bare403' }] satisfies ScriptedFault[] });
+ */
+export type ScriptedFault = FaultKind | { kind: FaultKind; variant: string } | null;
+
+/**
  * What to inject; everything is off unless set.
  *
  * @example
@@ -37,7 +47,7 @@ export interface FaultPlan {
    * A scripted sequence: the next matching requests get these faults in order (`null` lets one through), before
    * `rate` applies again. A storm of five 429s is `Array(5).fill('rate_limited')`.
    */
-  script?: readonly (FaultKind | null)[];
+  script?: readonly ScriptedFault[];
   /** Only requests for which this is true (or whose path starts with this string) can get a fault. */
   match?: string | ((c: Context) => boolean);
   /** Status of a `server_error` (default 503). */
@@ -46,6 +56,11 @@ export interface FaultPlan {
   slowMs?: number;
   /** Seconds put in `Retry-After` of a `rate_limited` (default 1); 0 leaves the header out. */
   retryAfterSeconds?: number;
+  /**
+   * Faults fire only before this time (epoch ms on the faults' clock): a storm that lasts a while, as when other
+   * apps of the same account use up the limit, whatever the number of requests.
+   */
+  until?: number;
 }
 
 /**
@@ -60,6 +75,8 @@ export interface FiredFault {
   path: string;
   /** The position of the request among all requests that reached the fault middleware, from 0. */
   request: number;
+  /** The rendering asked for by a scripted `{ kind, variant }`, if any. */
+  variant?: string;
 }
 
 /**
@@ -69,9 +86,9 @@ export interface FiredFault {
  * createFaults({ respond: { rate_limited: (c) => c.json([{ errorCode: 'REQUEST_LIMIT_EXCEEDED' }], 403) } });
  */
 export interface FaultResponses {
-  rate_limited?: (c: Context, plan: FaultPlan) => Response | Promise<Response>;
-  server_error?: (c: Context, status: number) => Response | Promise<Response>;
-  unauthorized?: (c: Context) => Response | Promise<Response>;
+  rate_limited?: (c: Context, plan: FaultPlan, fault: FiredFault) => Response | Promise<Response>;
+  server_error?: (c: Context, status: number, fault: FiredFault) => Response | Promise<Response>;
+  unauthorized?: (c: Context, fault: FiredFault) => Response | Promise<Response>;
 }
 
 /**
@@ -88,6 +105,10 @@ export interface FaultOptions {
   respond?: FaultResponses;
   /** How `slow` waits (default a real timer); tests may pass a fake. */
   sleep?: (ms: number) => Promise<void>;
+  /** The clock `until` is read on, epoch ms (default `Date.now`). */
+  now?: () => number;
+  /** Status of a `server_error` when the plan names none (default 503; HubSpot's edge: 502). */
+  serverErrorStatus?: number;
 }
 
 /**
@@ -127,16 +148,18 @@ export function createFaults(options: FaultOptions = {}): Faults {
   const seedHash = hashSeed(options.seed ?? 0);
   let rng = new Rng(seedHash);
   let plan: FaultPlan = {};
-  let script: (FaultKind | null)[] = [];
+  let script: ScriptedFault[] = [];
   let requests = 0;
   const fired: FiredFault[] = [];
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const now = options.now ?? Date.now;
+  const kindOf = (k: ScriptedFault) => (k !== null && typeof k === 'object' ? k.kind : k);
 
   const set = (next: FaultPlan) => {
     if (next.rate !== undefined && !(next.rate >= 0 && next.rate <= 1)) {
       throw new Error(`faults: rate is a share between 0 and 1, got ${String(next.rate)}`);
     }
-    for (const k of [...(next.kinds ?? []), ...(next.script ?? [])]) {
+    for (const k of [...(next.kinds ?? []), ...(next.script ?? []).map(kindOf)]) {
       if (k !== null && !FAULT_KINDS.includes(k))
         throw new Error(`faults: unknown fault "${String(k)}"; use one of ${FAULT_KINDS.join(', ')}`);
     }
@@ -155,8 +178,9 @@ export function createFaults(options: FaultOptions = {}): Faults {
         ? c.req.path.startsWith(plan.match)
         : plan.match(c);
 
-  const choose = (c: Context): FaultKind | null => {
+  const choose = (c: Context): ScriptedFault => {
     if (!matches(c)) return null;
+    if (plan.until !== undefined && now() >= plan.until) return null;
     if (script.length > 0) return script.shift() ?? null;
     if (!plan.rate) return null;
     return rng.next() < plan.rate ? rng.pick(plan.kinds ?? FAULT_KINDS) : null;
@@ -164,15 +188,18 @@ export function createFaults(options: FaultOptions = {}): Faults {
 
   const middleware: MiddlewareHandler = async (c, next) => {
     const n = requests++;
-    const kind = choose(c);
-    if (!kind) return next();
-    fired.push({ kind, method: c.req.method, path: c.req.path, request: n });
+    const chosen = choose(c);
+    if (!chosen) return next();
+    const kind = kindOf(chosen) as FaultKind;
+    const fault: FiredFault = { kind, method: c.req.method, path: c.req.path, request: n };
+    if (typeof chosen === 'object') fault.variant = chosen.variant;
+    fired.push(fault);
     switch (kind) {
       case 'slow':
         await sleep(plan.slowMs ?? 2000);
         return next();
       case 'rate_limited': {
-        if (options.respond?.rate_limited) return options.respond.rate_limited(c, plan);
+        if (options.respond?.rate_limited) return options.respond.rate_limited(c, plan, fault);
         const seconds = plan.retryAfterSeconds ?? 1;
         return c.json(
           { error: 'rate_limited', message: 'Too many requests (injected fault).' },
@@ -181,8 +208,8 @@ export function createFaults(options: FaultOptions = {}): Faults {
         );
       }
       case 'server_error': {
-        const status = plan.serverErrorStatus ?? 503;
-        if (options.respond?.server_error) return options.respond.server_error(c, status);
+        const status = plan.serverErrorStatus ?? options.serverErrorStatus ?? 503;
+        if (options.respond?.server_error) return options.respond.server_error(c, status, fault);
         return new Response(
           JSON.stringify({ error: 'server_error', message: 'Service unavailable (injected fault).' }),
           {
@@ -192,7 +219,7 @@ export function createFaults(options: FaultOptions = {}): Faults {
         );
       }
       case 'unauthorized':
-        if (options.respond?.unauthorized) return options.respond.unauthorized(c);
+        if (options.respond?.unauthorized) return options.respond.unauthorized(c, fault);
         return c.json({ error: 'unauthorized', message: 'The access token has expired (injected fault).' }, 401);
     }
   };

@@ -10,5 +10,6 @@
 export * from './serve.js';
 export * from './limits.js';
 export * from './faults.js';
+export * from './latency.js';
 export * from './recorder.js';
 export * from './state.js';

@@ -84,8 +84,22 @@ export type RateLimiter = MiddlewareHandler & {
   set(settings: RateLimitSettings): void;
   /** Forgets every admitted request (a new day, a fresh test). */
   reset(): void;
-  /** Requests admitted and refused so far. */
-  counts(): { admitted: number; refused: number; refusedBy: Record<'interval' | 'daily', number> };
+  /**
+   * Counts n requests against today's budget without admitting any, as other apps of the same account do (a test
+   * that starts with the daily budget spent).
+   */
+  consume(n: number): void;
+  /**
+   * Requests admitted and refused so far, those admitted today, and the most admitted requests any one rolling
+   * window held.
+   */
+  counts(): {
+    admitted: number;
+    refused: number;
+    refusedBy: Record<'interval' | 'daily', number>;
+    dailyUsed: number;
+    peakInWindow: number;
+  };
 };
 
 /**
@@ -108,7 +122,16 @@ export function rateLimit(options: RateLimitOptions): RateLimiter {
   let day = -1;
   let dailyUsed = 0;
   let admitted = 0;
+  let peakInWindow = 0;
   const refusedBy = { interval: 0, daily: 0 };
+  const newDay = (t: number) => {
+    const today = Math.floor(t / 86_400_000);
+    if (today !== day) {
+      day = today;
+      dailyUsed = 0;
+    }
+    return today;
+  };
 
   const set = (change: RateLimitSettings) => {
     const next: RateLimitSettings = { ...settings, ...change };
@@ -152,11 +175,7 @@ export function rateLimit(options: RateLimitOptions): RateLimiter {
   const middleware: MiddlewareHandler = async (c, next) => {
     if (options.skip?.(c)) return next();
     const t = now();
-    const today = Math.floor(t / 86_400_000);
-    if (today !== day) {
-      day = today;
-      dailyUsed = 0;
-    }
+    const today = newDay(t);
     if (settings.daily !== undefined && dailyUsed >= settings.daily) {
       refusedBy.daily++;
       return options.onLimited(c, state(t, 'daily', (today + 1) * 86_400_000 - t));
@@ -173,6 +192,7 @@ export function rateLimit(options: RateLimitOptions): RateLimiter {
     dailyUsed++;
     admitted++;
     const s = state(t, 'interval', 0);
+    if (s.limit > 0) peakInWindow = Math.max(peakInWindow, s.limit - s.remaining);
     await next();
     if (options.headers) {
       for (const [name, value] of Object.entries(options.headers(c, s))) c.res.headers.set(name, value);
@@ -188,10 +208,23 @@ export function rateLimit(options: RateLimitOptions): RateLimiter {
       head = 0;
       dailyUsed = 0;
       admitted = 0;
+      peakInWindow = 0;
       refusedBy.interval = 0;
       refusedBy.daily = 0;
     },
-    counts: () => ({ admitted, refused: refusedBy.interval + refusedBy.daily, refusedBy: { ...refusedBy } }),
+    consume: (n: number) => {
+      if (!Number.isInteger(n) || n < 0)
+        throw new Error(`rateLimit: consume takes a non-negative integer, got ${String(n)}`);
+      newDay(now());
+      dailyUsed += n;
+    },
+    counts: () => ({
+      admitted,
+      refused: refusedBy.interval + refusedBy.daily,
+      refusedBy: { ...refusedBy },
+      dailyUsed,
+      peakInWindow,
+    }),
   });
 }
 

@@ -12,9 +12,19 @@ import { dirname } from 'node:path';
  * @example
  * createSandboxState('.segflow/sandbox/hubspot.json', { autosave: false }); // written only on save()
  */
-export interface SandboxStateOptions {
+export interface SandboxStateOptions<S extends Record<string, unknown> = Record<string, unknown>> {
   /** Write the file after every `set` / `delete` (default true when a path is given). */
   autosave?: boolean;
+  /**
+   * How long `saveSoon` waits before writing, in ms (default 100): the writes of a burst of requests become one
+   * write of the file.
+   */
+  delayMs?: number;
+  /**
+   * Entries taken from the sandbox's own structures just before each write, for a sandbox that keeps its data in
+   * its own maps (a portal, an org) and persists only what was written to it.
+   */
+  snapshot?: () => Partial<S>;
 }
 
 /**
@@ -36,6 +46,10 @@ export interface SandboxState<S extends Record<string, unknown>> {
   all(): Partial<S>;
   /** Writes the file now (a no-op without a path). Call after mutating a value obtained with get/ensure. */
   save(): void;
+  /** Writes the file within `delayMs`, once however many changes come meanwhile (a no-op without a path). */
+  saveSoon(): void;
+  /** Writes now if a `saveSoon` is pending (call it when the sandbox closes). */
+  flush(): void;
 }
 
 /**
@@ -50,7 +64,7 @@ export interface SandboxState<S extends Record<string, unknown>> {
  */
 export function createSandboxState<S extends Record<string, unknown> = Record<string, unknown>>(
   path?: string,
-  options: SandboxStateOptions = {},
+  options: SandboxStateOptions<S> = {},
 ): SandboxState<S> {
   const autosave = options.autosave ?? true;
   let entries: Partial<S> = {};
@@ -79,8 +93,12 @@ export function createSandboxState<S extends Record<string, unknown> = Record<st
   }
 
   let saves = 0;
+  let pending: NodeJS.Timeout | undefined;
   const save = () => {
+    if (pending) clearTimeout(pending);
+    pending = undefined;
     if (!path) return;
+    if (options.snapshot) entries = { ...entries, ...options.snapshot() };
     mkdirSync(dirname(path), { recursive: true });
     const temp = `${path}.${process.pid}.${saves++}.tmp`;
     writeFileSync(temp, JSON.stringify(entries));
@@ -110,5 +128,12 @@ export function createSandboxState<S extends Record<string, unknown> = Record<st
     },
     all: () => entries,
     save,
+    saveSoon: () => {
+      if (!path || pending) return;
+      pending = setTimeout(save, options.delayMs ?? 100);
+    },
+    flush: () => {
+      if (pending) save();
+    },
   };
 }

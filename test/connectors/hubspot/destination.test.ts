@@ -30,7 +30,7 @@ function liveContacts(s: HubSpotSandbox, n: number) {
 describe('HubSpot destination', () => {
   it('creates missing contacts by batch upsert, adds them to the list, and rejects only the bad row of a batch HubSpot refused whole, with HubSpot’s message', async () => {
     const sandbox = await sandboxForTest({ seed: 'upsert', people: 200, limits: fast });
-    sandbox.faults.badEmails.add('refused@example.org');
+    sandbox.portal.badEmails.add('refused@example.org');
     const [known] = liveContacts(sandbox, 1);
     const config = hubspotSpec.parse({ ...sandboxConfig(sandbox), createMissingContacts: true });
     const changes: MembershipChange[] = [
@@ -49,7 +49,9 @@ describe('HubSpot destination', () => {
     expect(results[2]?.status === 'rejected' && results[2].reason).toContain(
       'Email address refused@example.org is invalid',
     );
-    expect(sandbox.recorder.filter((r) => r.path.endsWith('/batch/upsert')).map((r) => r.status)).toEqual([400, 200]);
+    expect(sandbox.recorder.requests.filter((r) => r.path.endsWith('/batch/upsert')).map((r) => r.status)).toEqual([
+      400, 200,
+    ]);
     expect(listMembers(sandbox, 'VIP')).toEqual([known?.id, created?.id].sort());
   });
 
@@ -68,7 +70,7 @@ describe('HubSpot destination', () => {
     expect(results[1]?.status === 'skipped' && results[1].reason).toMatch(/not in HubSpot.*createMissingContacts/);
     expect(results[2]).toMatchObject({ status: 'skipped', code: 'OBJECT_NOT_FOUND' });
     expect(sandbox.portal.findContactByEmail('not.in.hubspot@example.org')).toBeUndefined();
-    expect(sandbox.recorder.some((r) => r.path.endsWith('/batch/upsert'))).toBe(false);
+    expect(sandbox.recorder.requests.some((r) => r.path.endsWith('/batch/upsert'))).toBe(false);
     expect(listMembers(sandbox, 'VIP')).toEqual([known?.id]);
   });
 
@@ -120,7 +122,7 @@ describe('HubSpot destination', () => {
     expect(sandbox.portal.contacts.has(byId?.id as string)).toBe(false);
     expect(sandbox.portal.contacts.has(byEmail?.id as string)).toBe(false);
     expect(
-      sandbox.recorder.filter((r) => r.path === '/crm/v3/objects/contacts/gdpr-delete').map((r) => r.status),
+      sandbox.recorder.requests.filter((r) => r.path === '/crm/v3/objects/contacts/gdpr-delete').map((r) => r.status),
     ).toEqual([204, 204, 404]);
   });
 });

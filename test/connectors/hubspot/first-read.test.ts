@@ -63,8 +63,8 @@ async function read(
 }
 
 const calls = (box: HubSpotSandbox, type: string) => ({
-  list: box.recorder.filter((r) => r.method === 'GET' && r.path === `/crm/v3/objects/${type}`).length,
-  search: box.recorder.filter((r) => r.path === `/crm/v3/objects/${type}/search`).length,
+  list: box.recorder.requests.filter((r) => r.method === 'GET' && r.path === `/crm/v3/objects/${type}`).length,
+  search: box.recorder.requests.filter((r) => r.path === `/crm/v3/objects/${type}/search`).length,
 });
 const byKey = (records: SourceRecord[]) =>
   [...records].sort((a, b) =>
@@ -185,7 +185,7 @@ describe('HubSpot first incremental read', () => {
       const stopped = await read('deals', config, undefined, (_state, index) => (index === 1 ? 'stop' : undefined));
       const resumed = await read('deals', config, stopped.states.at(-1));
       expect(calls(sandbox, 'deals')).toEqual({ list: Math.ceil(deals.length / 100), search: 1 });
-      const associations = sandbox.recorder.filter(
+      const associations = sandbox.recorder.requests.filter(
         (r) => r.path === '/crm/v4/associations/deals/contacts/batch/read',
       ).length;
       expect(associations).toBe(Math.ceil(deals.length / 1_000));
@@ -239,7 +239,7 @@ describe('HubSpot first incremental read', () => {
       return { digest, cursors };
     };
     const walked = await readInto('walked.db', false);
-    const searches = sandbox.recorder.filter((r) => r.path.endsWith('/search')).length;
+    const searches = sandbox.recorder.requests.filter((r) => r.path.endsWith('/search')).length;
     expect(searches).toBe(streams.length);
     const searched = await readInto('searched.db', true);
     expect(walked).toEqual(searched);

@@ -33,26 +33,26 @@ describe('HubSpot against the real API’s behaviour', () => {
     const sandbox = await sandboxForTest({ seed: 'gateway', people: 300, limits: fast });
     const whole = await readStream('email_events', sandboxConfig(sandbox));
     expect(whole.length).toBeGreaterThan(0);
-    sandbox.faults.serverErrorNext = 2;
+    sandbox.faults.storm(2, 'server_error');
     const again = await readStream('email_events', sandboxConfig(sandbox));
     expect(again.map((e) => e.sourceEventId).sort()).toEqual(whole.map((e) => e.sourceEventId).sort());
-    expect(sandbox.recorder.filter((r) => r.status === 502)).toHaveLength(2);
+    expect(sandbox.recorder.requests.filter((r) => r.status === 502)).toHaveLength(2);
   });
 
   it('retries a 502 gateway page answered to an SDK call and reads every contact', async () => {
     const sandbox = await sandboxForTest({ seed: 'gateway', people: 300, limits: fast });
-    sandbox.faults.serverErrorNext = 1;
+    sandbox.faults.storm(1, 'server_error');
     const contacts = await readStream('contacts', { ...sandboxConfig(sandbox), searchPerSecond: 10_000 });
     const live = [...sandbox.portal.contacts.values()].filter((c) => !c.archived).length;
     expect(new Set(contacts.map((c) => (c as unknown as { externalId: string }).externalId)).size).toBe(live);
-    expect(sandbox.recorder.filter((r) => r.status === 502)).toHaveLength(1);
+    expect(sandbox.recorder.requests.filter((r) => r.status === 502)).toHaveLength(1);
   });
 
   it('reads custom behavioural events without a sort HubSpot refuses (it accepts only the field occurredAt)', async () => {
     const sandbox = await sandboxForTest({ seed: 'behaviour', people: 300, limits: fast, customEvents: true });
     const events = await readStream('behavioral_events', sandboxConfig(sandbox));
     expect(events.length).toBeGreaterThan(0);
-    expect(sandbox.recorder.filter((r) => r.status === 400)).toEqual([]);
+    expect(sandbox.recorder.requests.filter((r) => r.status === 400)).toEqual([]);
     const refused = await fetch(`${sandbox.url}/events/v3/events?objectType=contact&sort=ASCENDING`, {
       headers: { authorization: `Bearer ${sandbox.credentials.accessToken}` },
     });
@@ -64,7 +64,7 @@ describe('HubSpot against the real API’s behaviour', () => {
 
   it('creates 98 of 100 missing contacts when HubSpot refuses the whole batch for one bad email, rejecting only the bad rows', async () => {
     const sandbox = await sandboxForTest({ seed: 'upsert', people: 200, limits: fast });
-    sandbox.faults.badEmails.add('refused@example.org');
+    sandbox.portal.badEmails.add('refused@example.org');
     const config = hubspotSpec.parse({ ...sandboxConfig(sandbox), createMissingContacts: true });
     const emails = Array.from({ length: 98 }, (_, i) => `new.${i}@example.org`);
     emails.splice(40, 0, 'refused@example.org');
@@ -90,7 +90,7 @@ describe('HubSpot against the real API’s behaviour', () => {
     expect(results.filter((r) => r.status === 'accepted')).toHaveLength(98);
     const list = [...sandbox.portal.lists.values()].find((l) => l.name === 'VIP');
     expect(list?.members.size).toBe(98);
-    const upserts = sandbox.recorder.filter((r) => r.path.endsWith('/batch/upsert'));
+    const upserts = sandbox.recorder.requests.filter((r) => r.path.endsWith('/batch/upsert'));
     expect(upserts[0]?.status).toBe(400);
     expect(JSON.stringify(upserts.map((u) => u.body))).not.toContain('not an email');
   });

@@ -55,7 +55,7 @@ describe('HubSpot source', () => {
       );
       const ids = new Set(records.map((r) => r.externalId));
       expect(ids.size).toBe(25_000);
-      expect(sandbox.recorder.filter((r) => r.status === 400)).toHaveLength(0);
+      expect(sandbox.recorder.requests.filter((r) => r.status === 400)).toHaveLength(0);
     },
   );
 
@@ -79,7 +79,7 @@ describe('HubSpot source', () => {
       const atTie = records.filter((r) => r.traits.updated_at === new Date(tied).toISOString());
       expect(new Set(atTie.map((r) => r.externalId)).size).toBe(12_000);
       expect(new Set(records.map((r) => r.externalId)).size).toBe(15_000);
-      const searches = sandbox.recorder.filter((r) => r.path.endsWith('/search')).length;
+      const searches = sandbox.recorder.requests.filter((r) => r.path.endsWith('/search')).length;
       // About one search per 200 records: each page re-reads its last timestamp (HubSpot sorts by one key only and
       // orders ties as it likes), and one page finds the crowd before it is walked by id.
       expect(searches).toBeLessThanOrEqual(Math.ceil(15_000 / 199) + 3);
@@ -116,7 +116,7 @@ describe('HubSpot source', () => {
         people: 600,
         limits: { requestsPerInterval: 30, intervalMs: 2_000, searchPerSecond: 1_000 },
       });
-      sandbox.faults.stormUntil = Date.now() + 1_500;
+      sandbox.faults.set({ rate: 1, kinds: ['rate_limited'], until: Date.now() + 1_500 });
       const { records, ctx } = await readStream(
         'contacts',
         { ...sandboxConfig(sandbox), searchPerSecond: 1_000 },
@@ -125,7 +125,7 @@ describe('HubSpot source', () => {
       );
       const expected = [...sandbox.portal.contacts.values()].filter((c) => !c.archived).length;
       expect(new Set(records.map((r) => r.externalId)).size).toBe(expected);
-      expect(sandbox.recorder.some((r) => r.limitedBy === 'storm')).toBe(true);
+      expect(sandbox.faults.counts().rate_limited > 0).toBe(true);
       expect(sandbox.overLimit()).toBe(0);
       expect(ctx.stats.rateLimited).toBeGreaterThan(0);
     },
@@ -148,13 +148,13 @@ describe('HubSpot source', () => {
       ctx,
     ) ?? []) {
       if (message.type === 'record') ids.add(message.record.kind === 'contact' ? message.record.externalId : '');
-      else if (++pages === 1) sandbox.faults.expireTokensIssuedBefore = Date.now() + 1;
+      else if (++pages === 1) sandbox.faults.storm(1, 'unauthorized');
     }
     const expected = [...sandbox.portal.contacts.values()].filter((c) => !c.archived).length;
     expect(ids.size).toBe(expected);
-    const refreshes = sandbox.recorder.filter((r) => r.path === '/oauth/v1/token');
+    const refreshes = sandbox.recorder.requests.filter((r) => r.path === '/oauth/v1/token');
     expect(refreshes).toHaveLength(2);
-    expect(sandbox.recorder.filter((r) => r.status === 401)).toHaveLength(1);
+    expect(sandbox.recorder.requests.filter((r) => r.status === 401)).toHaveLength(1);
   });
 
   it(
@@ -234,7 +234,7 @@ describe('HubSpot source', () => {
       const ctx = createContext({ connection: 'test', classifyError: classifyHubSpotError, logger: quiet });
       const stream = source.streams(config).find((s) => s.name === 'form_submissions')!;
       const pagesAsked = () =>
-        sandbox.recorder.filter((r) => r.path.startsWith('/form-integrations/v1/submissions/forms/')).length;
+        sandbox.recorder.requests.filter((r) => r.path.startsWith('/form-integrations/v1/submissions/forms/')).length;
       let atFirstRecord = 0;
       let records = 0;
       for await (const message of stream.read({ config, mode: 'incremental', state: undefined }, ctx)) {

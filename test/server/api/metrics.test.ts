@@ -48,7 +48,7 @@ async function series(name: string): Promise<Record<string, number>> {
   return out;
 }
 
-const apiRequests = () => hub.recorder.filter((r) => r.path !== '/oauth/v1/token');
+const apiRequests = () => hub.recorder.requests.filter((r) => r.path !== '/oauth/v1/token');
 
 beforeAll(async () => {
   dir = tempDir('segflow-metrics-');
@@ -127,8 +127,8 @@ describe('/metrics of a served process', () => {
 
   it('counts the API calls and 429s of the runs it started, per connection, as the tool saw them', async () => {
     expect(await series('segflow_api_calls_total')).toEqual({});
-    hub.recorder.length = 0;
-    hub.faults.rateLimitNext = 2;
+    hub.recorder.clear();
+    hub.faults.storm(2);
     expect(await runToEnd('sync')).toBe('succeeded');
 
     const calls = await series('segflow_api_calls_total');
