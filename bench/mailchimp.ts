@@ -164,13 +164,14 @@ export const benchmark: Benchmark = {
         };
         const writeCalls = () => members.recorder.requests.filter((r) => r.method === 'POST').length;
         members.recorder.clear();
+        members.connections.reset();
         const first = await push();
         if (first.outcome.status !== 'succeeded' || first.problems > 0)
           throw new Error(
             `bench push did not deliver every change: ${JSON.stringify(first.outcome.segments.map(({ sample: _, ...o }) => o))}`,
           );
         const firstCalls = writeCalls();
-        const maxInFlight = members.recorder.maxInFlight;
+        const maxInFlight = members.connections.counts().peak;
         log(
           `first run: ${first.changes} changes (${entered} entered), ${firstCalls} write calls (minimum ${first.minimum}) in ${first.seconds.toFixed(1)} s (CPU ${first.cpu.toFixed(1)} s)`,
         );

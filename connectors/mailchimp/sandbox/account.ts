@@ -3,9 +3,13 @@
  * rendered lazily, with what was written to it (new members, tags and static segments, permanent deletes) kept on
  * top and persistable to a file.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import type { World, WorldEvent } from '../../../plugins/sandbox/index.js';
-import { subscriberHash } from '../../../plugins/sandbox/index.js';
+import {
+  createSandboxState,
+  subscriberHash,
+  type SandboxState,
+  type World,
+  type WorldEvent,
+} from '../../../plugins/sandbox/index.js';
 
 export type MemberStatus = 'subscribed' | 'unsubscribed' | 'cleaned' | 'pending' | 'transactional' | 'archived';
 
@@ -59,7 +63,7 @@ export interface WorldOrder {
   campaignId: string | null;
 }
 
-interface Persisted {
+interface Persisted extends Record<string, unknown> {
   members: StoredMember[];
   forgotten: string[];
   segments: { id: number; listId: string; name: string; createdAt: number; updatedAt: number; members: string[] }[];
@@ -85,11 +89,24 @@ export class MailchimpAccount {
   private orders: WorldOrder[] | undefined;
   private readonly startedAt = Date.now();
 
+  /** Emails batch subscribe refuses with an ERROR_GENERIC row error, besides malformed ones (a test's "bad row"). */
+  readonly badEmails = new Set<string>();
+  private readonly state: SandboxState<Persisted>;
+
   constructor(
     readonly world: World,
-    private readonly statePath?: string,
+    statePath?: string,
   ) {
-    if (statePath) this.load(statePath);
+    this.state = createSandboxState<Persisted>(statePath, {
+      autosave: false,
+      snapshot: () => ({
+        members: [...this.written.values()].flatMap((m) => [...m.values()]),
+        forgotten: [...this.forgotten],
+        segments: [...this.segments.values()].map((s) => ({ ...s, members: [...s.members] })),
+        nextSegmentId: this.nextSegmentId,
+      }),
+    });
+    this.restore(this.state.all());
   }
 
   /** The account clock: the world's `now`, moving on with real time, in whole seconds as Mailchimp keeps them. */
@@ -178,26 +195,14 @@ export class MailchimpAccount {
     return out;
   }
 
-  private pendingSave: NodeJS.Timeout | undefined;
-
   /** Persists written state soon (writes are coalesced), when the sandbox was given a path. */
   save(): void {
-    if (!this.statePath || this.pendingSave) return;
-    this.pendingSave = setTimeout(() => this.flush(), 100);
+    this.state.saveSoon();
   }
 
-  /** Persists written state now. */
+  /** Persists written state now, if a save is pending. */
   flush(): void {
-    clearTimeout(this.pendingSave);
-    this.pendingSave = undefined;
-    if (!this.statePath) return;
-    const state: Persisted = {
-      members: [...this.written.values()].flatMap((m) => [...m.values()]),
-      forgotten: [...this.forgotten],
-      segments: [...this.segments.values()].map((s) => ({ ...s, members: [...s.members] })),
-      nextSegmentId: this.nextSegmentId,
-    };
-    writeFileSync(this.statePath, JSON.stringify(state));
+    this.state.flush();
   }
 
   /** Activity of a campaign from the world: sends, opens, clicks, bounces, unsubscribes. */
@@ -295,21 +300,15 @@ export class MailchimpAccount {
     return this.worldByList;
   }
 
-  private load(path: string): void {
-    let state: Persisted;
-    try {
-      state = JSON.parse(readFileSync(path, 'utf8')) as Persisted;
-    } catch {
-      return;
-    }
-    for (const m of state.members) {
+  private restore(state: Partial<Persisted>): void {
+    for (const m of state.members ?? []) {
       let list = this.written.get(m.listId);
       if (!list) this.written.set(m.listId, (list = new Map()));
       list.set(m.hash, m);
     }
-    for (const f of state.forgotten) this.forgotten.add(f);
-    for (const s of state.segments) this.segments.set(s.id, { ...s, members: new Set(s.members) });
-    this.nextSegmentId = state.nextSegmentId;
+    for (const f of state.forgotten ?? []) this.forgotten.add(f);
+    for (const s of state.segments ?? []) this.segments.set(s.id, { ...s, members: new Set(s.members) });
+    this.nextSegmentId = state.nextSegmentId ?? this.nextSegmentId;
   }
 }
 

@@ -9,30 +9,32 @@
  * await sandbox.close();
  */
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
-import { createWorld, type World } from '../../../plugins/sandbox/index.js';
-import { MailchimpAccount } from './account.js';
 import {
-  createApp,
-  MAILCHIMP_LIMITS,
-  noFaults,
-  RequestRecorder,
-  type MailchimpFaults,
-  type MailchimpLimits,
-} from './app.js';
+  createWorld,
+  serveSandbox,
+  type ConcurrencyLimiter,
+  type FaultPlan,
+  type Faults,
+  type Latency,
+  type Recorder,
+  type World,
+} from '../../../plugins/sandbox/index.js';
+import { MailchimpAccount } from './account.js';
+import { createApp } from './app.js';
+import { MAILCHIMP_LIMITS, type MailchimpLimits } from './limits.js';
+import { mailchimpTraffic } from './traffic.js';
 
 export { MailchimpAccount, mailchimpTime, type StoredMember, type StoredSegment } from './account.js';
-export {
-  createApp,
-  MAILCHIMP_LIMITS,
-  noFaults,
-  RequestRecorder,
-  type MailchimpFaults,
-  type MailchimpLimits,
-  type RecordedRequest,
-} from './app.js';
+export { createApp, type AppOptions } from './app.js';
+export { MAILCHIMP_LIMITS, type MailchimpLimits } from './limits.js';
+export { mailchimpTraffic, type MailchimpTraffic, type MailchimpTrafficOptions } from './traffic.js';
 
+/**
+ * Options of {@link startSandbox}.
+ *
+ * @example
+ * await startSandbox({ seed: 'other-account', people: 400, limits: { latencyMs: 25 } });
+ */
 export interface SandboxOptions {
   /** Port to listen on; 0 (default) picks a free one. */
   port?: number;
@@ -47,11 +49,21 @@ export interface SandboxOptions {
   /** File that keeps what was written (members, tags, segments, permanent deletes) across restarts. */
   statePath?: string;
   limits?: Partial<MailchimpLimits>;
-  faults?: Partial<MailchimpFaults>;
+  /** Faults to start with (switch them later with `sandbox.faults`). */
+  faults?: FaultPlan;
+  /** Over the connection limit, answer a bare 403 instead of 429 (Mailchimp's edge does, sometimes). */
+  throttleAsBare403?: boolean;
   /** The API key to accept (`<hex>-<dc>`); a fresh one by default. */
   apiKey?: string;
 }
 
+/**
+ * A running Mailchimp sandbox.
+ *
+ * @example
+ * sandbox.faults.storm(2); // the next two requests answer 429
+ * sandbox.connections.counts().peak; // the most requests in flight at once
+ */
 export interface MailchimpSandbox {
   /** The base path to give the SDK (`http://127.0.0.1:PORT/3.0`). */
   url: string;
@@ -59,13 +71,23 @@ export interface MailchimpSandbox {
   account: MailchimpAccount;
   world: World;
   limits: MailchimpLimits;
+  /** Every request received, refused ones included. */
+  recorder: Recorder;
   /** Switch faults on and off while it runs. */
-  faults: MailchimpFaults;
-  recorder: RequestRecorder;
+  faults: Faults;
+  /** The simultaneous-connection cap, with the most requests seen in flight and how many were refused. */
+  connections: ConcurrencyLimiter;
+  /** Every request is held this long inside its connection slot. */
+  latency: Latency;
   close(): Promise<void>;
 }
 
-/** The data centre the sandbox plays. */
+/**
+ * The data centre the sandbox plays.
+ *
+ * @example
+ * sandbox.credentials.server === SANDBOX_DATA_CENTER; // 'us21'
+ */
 export const SANDBOX_DATA_CENTER = 'us21';
 
 /**
@@ -80,29 +102,26 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Mailch
     createWorld({ seed: options.seed ?? 1, people: options.people ?? (options.members ? options.members * 2 : 2_000) });
   const account = new MailchimpAccount(world, options.statePath);
   const limits = { ...MAILCHIMP_LIMITS, ...options.limits };
-  const faults = { ...noFaults(), ...options.faults };
-  const recorder = new RequestRecorder();
-  const apiKey = options.apiKey ?? `${randomBytes(16).toString('hex')}-${SANDBOX_DATA_CENTER}`;
-  const app = createApp(account, { apiKeys: [apiKey], dataCenter: SANDBOX_DATA_CENTER, limits, faults, recorder });
-  const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: options.port ?? 0, hostname: '127.0.0.1' }, (info: AddressInfo) =>
-      resolve({ server: s, port: info.port }),
-    );
+  const traffic = mailchimpTraffic({
+    limits,
+    seed: options.seed ?? 1,
+    ...(options.faults ? { faults: options.faults } : {}),
+    ...(options.throttleAsBare403 ? { throttleAsBare403: true } : {}),
   });
+  const apiKey = options.apiKey ?? `${randomBytes(16).toString('hex')}-${SANDBOX_DATA_CENTER}`;
+  const app = createApp(account, { apiKeys: [apiKey], dataCenter: SANDBOX_DATA_CENTER, limits, traffic });
+  const served = await serveSandbox(app, options.port === undefined ? {} : { port: options.port });
   return {
-    url: `http://127.0.0.1:${port}/3.0`,
+    url: `${served.url}/3.0`,
     credentials: { apiKey, server: SANDBOX_DATA_CENTER },
     account,
     world,
     limits,
-    faults,
-    recorder,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        account.flush();
-        server.close((error) => (error ? reject(error) : resolve()));
-        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-      }),
+    ...traffic,
+    close: async () => {
+      account.flush();
+      await served.close();
+    },
   };
 }
 

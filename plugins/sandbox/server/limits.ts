@@ -253,6 +253,8 @@ export interface ConcurrencyLimitOptions {
 export type ConcurrencyLimiter = MiddlewareHandler & {
   /** Changes the cap. */
   set(max: number): void;
+  /** Forgets the peak and the refusals (a fresh test); requests in flight stay counted. */
+  reset(): void;
   /** Requests in flight now, the most ever in flight at once, and how many were refused. */
   counts(): { inFlight: number; peak: number; refused: number };
 };
@@ -295,6 +297,10 @@ export function concurrencyLimit(options: ConcurrencyLimitOptions): ConcurrencyL
     set: (m: number) => {
       check(m);
       max = m;
+    },
+    reset: () => {
+      peak = inFlight;
+      refused = 0;
     },
     counts: () => ({ inFlight, peak, refused }),
   });

@@ -154,8 +154,9 @@ describe('mailchimp connector', () => {
   });
 
   it('keeps 12 parallel writers of one account within 10 connections, and every row succeeds', async () => {
-    sandbox.limits.latencyMs = 25;
+    sandbox.latency.set(25);
     sandbox.recorder.clear();
+    sandbox.connections.reset();
     const emails = sandbox.account
       .listMembers(audience)
       .slice(0, 60)
@@ -174,11 +175,11 @@ describe('mailchimp connector', () => {
       const results = (await Promise.all(writers)).flat();
       expect(results).toHaveLength(60);
       expect(results.every((r) => r.status === 'accepted')).toBe(true);
-      expect(sandbox.recorder.maxInFlight).toBeLessThanOrEqual(10);
-      expect(sandbox.recorder.throttled).toBe(0);
+      expect(sandbox.connections.counts().peak).toBeLessThanOrEqual(10);
+      expect(sandbox.connections.counts().refused).toBe(0);
       expect(sandbox.recorder.requests.length).toBeGreaterThan(12);
     } finally {
-      sandbox.limits.latencyMs = 0;
+      sandbox.latency.set(0);
     }
   });
 
@@ -232,8 +233,7 @@ describe('mailchimp connector', () => {
   });
 
   it('waits out 429s and bare 403 throttles', async () => {
-    sandbox.faults.rateLimitNext = 2;
-    sandbox.faults.bare403Next = 1;
+    sandbox.faults.set({ script: ['rate_limited', 'rate_limited', { kind: 'rate_limited', variant: 'bare403' }] });
     const ctx = context();
     const emails = sandbox.account
       .listMembers(audience)
@@ -249,7 +249,7 @@ describe('mailchimp connector', () => {
   });
 
   it('records batch-subscribe row errors with Mailchimp code, and delivers the rest', async () => {
-    sandbox.faults.badEmails.add('refused@example.com');
+    sandbox.account.badEmails.add('refused@example.com');
     const forgotten = 'forgotten.person@example.com';
     const config = destConfig({ addMissingAs: 'pending', membershipAs: 'static_segments' });
     await destination.write(

@@ -143,14 +143,14 @@ describe('mailchimp sandbox fidelity', () => {
   });
 
   it('more than 10 simultaneous connections of one key are answered 429', async () => {
-    sandbox.limits.latencyMs = 1500; // long enough that all 14 are open at once even on a loaded machine
+    sandbox.latency.set(1500); // long enough that all 14 are open at once even on a loaded machine
     sandbox.recorder.clear();
     try {
       const statuses = await Promise.all(Array.from({ length: 14 }, () => api('/ping').then((r) => r.status)));
       expect(statuses.filter((s) => s === 200)).toHaveLength(10);
       expect(statuses.filter((s) => s === 429)).toHaveLength(4);
     } finally {
-      sandbox.limits.latencyMs = 0;
+      sandbox.latency.set(0);
     }
   });
 
