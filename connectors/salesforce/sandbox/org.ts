@@ -1,6 +1,6 @@
 /**
  * The state of one sandbox Salesforce org: sObject rows by type (with the recycle bin: `IsDeleted` rows stay until
- * purged), query cursors for `nextRecordsUrl` paging, the daily request allocation, and the faults tests switch on.
+ * purged), query cursors for `nextRecordsUrl` paging, and the row-level faults tests switch on.
  * The HTTP routes in `app.ts` render it in Salesforce's shapes; tests reach in to change it (touch, delete, convert).
  */
 import { randomBytes } from 'node:crypto';
@@ -163,19 +163,10 @@ interface QueryCursor {
   touched: number;
 }
 
-/** Switchable faults; counts are consumed as they fire. */
+/** Row-level faults (request-level ones — 503s, expired sessions, the concurrent limit — are the kit's). */
 export interface OrgFaults {
   /** The next N rows written (created, updated, deleted) answer UNABLE_TO_LOCK_ROW. */
   lockRows: number;
-  /** The next N API requests answer 503. */
-  serverErrors: number;
-  /** The next N API requests answer 401 INVALID_SESSION_ID and the session ends (as if it expired). */
-  expireSessions: number;
-  /**
-   * The next N API requests answer 403 REQUEST_LIMIT_EXCEEDED "ConcurrentPerOrgLongTxn Limit exceeded." — the
-   * concurrent long-running request limit, which shares the daily limit's error code and passes in seconds.
-   */
-  concurrentLimit: number;
 }
 
 export interface OrgLimits {
@@ -207,9 +198,8 @@ export class Org {
   /** Rows purged from the recycle bin: type → id → deletedDate. */
   readonly purged = new Map<string, Map<string, number>>();
   readonly cursors = new Map<string, QueryCursor>();
-  readonly faults: OrgFaults = { lockRows: 0, serverErrors: 0, expireSessions: 0, concurrentLimit: 0 };
+  readonly faults: OrgFaults = { lockRows: 0 };
   readonly limits: OrgLimits;
-  requestsToday = 0;
   /** Rows the API or a test wrote (`type:id` → [type, id]), which a state file persists. */
   readonly dirty = new Map<string, [string, string]>();
   private counters = new Map<string, number>();

@@ -3,14 +3,30 @@
  * API wrote so a restarted sandbox finds the org as it was left.
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
-import { createWorld, parseSalesforceId, salesforceId, type World } from '../../../plugins/sandbox/index.js';
-import { createApp, type OrgCredentials, type RecordedRequest } from './app.js';
-import { Org, type OrgFaults, type OrgLimits, type Row } from './org.js';
+import {
+  createSandboxState,
+  createWorld,
+  parseSalesforceId,
+  salesforceId,
+  serveSandbox,
+  type FaultPlan,
+  type Faults,
+  type RateLimiter,
+  type Recorder,
+  type World,
+} from '../../../plugins/sandbox/index.js';
+import { createApp } from './app.js';
+import { Org, type OrgLimits, type Row } from './org.js';
 import { renderWorld, type RenderCounts } from './render.js';
+import type { OrgCredentials } from './routes/oauth.js';
+import { salesforceTraffic } from './traffic.js';
 
+/**
+ * Options of {@link startSandbox}.
+ *
+ * @example
+ * await startSandbox({ seed: 'limit', people: 200, limits: { dailyRequests: 10_000 } });
+ */
 export interface SandboxOptions {
   /** Port to listen on; 0 (the default) picks a free one. */
   port?: number;
@@ -22,7 +38,8 @@ export interface SandboxOptions {
   /** File to persist written rows to (JSON); loaded on start when it exists. */
   statePath?: string;
   limits?: Partial<OrgLimits>;
-  faults?: Partial<OrgFaults>;
+  /** Faults to start with (switch them later with `sandbox.faults`). */
+  faults?: FaultPlan;
   /** The org's clock; defaults to the world clock advancing with real time. */
   clock?: () => number;
   /**
@@ -32,6 +49,13 @@ export interface SandboxOptions {
   jwtAudience?: string;
 }
 
+/**
+ * A running Salesforce sandbox org.
+ *
+ * @example
+ * sandbox.faults.storm(1, 'server_error'); // the next API call answers 503 SERVER_UNAVAILABLE
+ * sandbox.org.faults.lockRows = 2; // the next two rows written answer UNABLE_TO_LOCK_ROW
+ */
 export interface SalesforceSandbox {
   /** Base URL: both the login URL and the instance URL. */
   url: string;
@@ -40,8 +64,11 @@ export interface SalesforceSandbox {
   org: Org;
   world: World;
   counts: RenderCounts;
-  /** The raw requests received, in order. */
-  recorder: { requests: RecordedRequest[]; clear(): void };
+  /** The raw requests received, in order, refused ones included. */
+  recorder: Recorder;
+  faults: Faults;
+  /** The daily API request allocation. */
+  limiter: RateLimiter;
   /** Ends every session now: the next API call answers 401 INVALID_SESSION_ID. */
   expireSessions(): void;
   close(): Promise<void>;
@@ -71,7 +98,6 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Salesf
   const started = Date.now();
   const clock = options.clock ?? (() => world.now + (Date.now() - started));
   const org = new Org(salesforceId('00D', 1), clock, options.limits);
-  Object.assign(org.faults, options.faults);
   const counts = renderWorld(org, world);
   const credentials: OrgCredentials = {
     clientId: '3MVG9sandbox.segflow.consumer.key',
@@ -85,27 +111,29 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Salesf
     accessToken: `00D!sandbox-${String(options.seed ?? world.seed)}-token`,
     userId: salesforceId('005', 1),
   };
-  if (options.statePath) load(org, options.statePath);
+  const state = createSandboxState<PersistedState>(options.statePath, {
+    autosave: false,
+    delayMs: 50,
+    snapshot: () => ({ rows: writtenRows(org) }),
+  });
+  restore(org, state.all());
+  const sessions = new Set<string>([credentials.accessToken]);
+  const traffic = salesforceTraffic({
+    limits: org.limits,
+    sessions,
+    now: clock,
+    seed: options.seed ?? world.seed,
+    ...(options.faults ? { faults: options.faults } : {}),
+  });
   let url = '';
-  const { app, requests, expireSessions } = createApp(org, credentials, () => url);
-  let pending: NodeJS.Timeout | undefined;
+  const app = createApp({ org, credentials, sessions, traffic, baseUrl: () => url });
   const fetch = async (request: Request): Promise<Response> => {
     const response = await app.fetch(request);
-    const path = options.statePath;
-    if (path && org.dirty.size > 0 && !pending) {
-      pending = setTimeout(() => {
-        pending = undefined;
-        save(org, path);
-      }, 50);
-    }
+    if (org.dirty.size > 0) state.saveSoon();
     return response;
   };
-  const server = serve({ fetch, port: options.port ?? 0, hostname: '127.0.0.1' });
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', () => resolve());
-    server.once('error', reject);
-  });
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const served = await serveSandbox({ fetch }, options.port === undefined ? {} : { port: options.port });
+  url = served.url;
   const sandboxCredentials: Record<string, string> = {
     clientId: credentials.clientId,
     clientSecret: credentials.clientSecret,
@@ -122,33 +150,31 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Salesf
     org,
     world,
     counts,
-    recorder: { requests, clear: () => void requests.splice(0) },
-    expireSessions,
+    ...traffic,
+    expireSessions: () => sessions.clear(),
     close: async () => {
-      if (pending) clearTimeout(pending);
-      if (options.statePath && org.dirty.size > 0) save(org, options.statePath);
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      state.flush();
+      await served.close();
     },
   };
 }
 
-interface PersistedState {
+interface PersistedState extends Record<string, unknown> {
   rows: { type: string; row: Row }[];
 }
 
-function save(org: Org, path: string): void {
+/** The rows the API or a test wrote, which the state file keeps. */
+function writtenRows(org: Org): PersistedState['rows'] {
   const rows: PersistedState['rows'] = [];
   for (const [type, id] of org.dirty.values()) {
     const row = org.tables.get(type)?.get(id);
     if (row) rows.push({ type, row });
   }
-  writeFileSync(path, JSON.stringify({ rows } satisfies PersistedState));
+  return rows;
 }
 
-function load(org: Org, path: string): void {
-  if (!existsSync(path)) return;
-  const state = JSON.parse(readFileSync(path, 'utf8')) as PersistedState;
-  for (const { type, row } of state.rows) {
+function restore(org: Org, state: Partial<PersistedState>): void {
+  for (const { type, row } of state.rows ?? []) {
     org.put(type, row);
     org.dirty.set(`${type}:${String(row.Id)}`, [type, String(row.Id)]);
     const parsed = parseSalesforceId(String(row.Id));

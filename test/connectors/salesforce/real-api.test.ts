@@ -66,7 +66,7 @@ describe('Salesforce limits', () => {
     const parsed = salesforceSpec.parse(sandboxConfig(sandbox));
     const [first, second] = contactsOf(sandbox, 2);
     const ctx = contextOf();
-    sandbox.org.faults.concurrentLimit = 2;
+    sandbox.faults.storm(2);
     const rows = await destination.write(
       { segment: { key: 's', name: 'S' }, changes: [{ op: 'add', contact: first! }] },
       parsed,
