@@ -55,3 +55,30 @@ export function decodeOffset(token: string | undefined): number | undefined {
   const n = Number(Buffer.from(token, 'base64url').toString());
   return Number.isInteger(n) && n >= 0 ? n : undefined;
 }
+
+/**
+ * The `paging` member of a page: a link to the next page at `path` when there is one, nothing on the last page.
+ *
+ * @example
+ * return c.json({ results, ...nextPaging(c, '/marketing/v3/forms/', next) });
+ */
+export function nextPaging(
+  c: Context,
+  path: string,
+  after: string | undefined,
+): { paging?: { next: { after: string; link: string } } } {
+  return after === undefined
+    ? {}
+    : { paging: { next: { after, link: `${new URL(c.req.url).origin}${path}?after=${after}` } } };
+}
+
+/**
+ * One page of an offset-paged listing: the items from `from`, and the opaque `after` of the next page, if any.
+ *
+ * @example
+ * const { page, next } = offsetPage(forms, from, limit);
+ */
+export function offsetPage<T>(items: readonly T[], from: number, limit: number): { page: T[]; next?: string } {
+  const page = items.slice(from, from + limit);
+  return from + limit < items.length ? { page, next: encodeOffset(from + limit) } : { page };
+}

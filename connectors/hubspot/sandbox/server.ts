@@ -15,7 +15,7 @@ import {
 } from '../../../plugins/sandbox/index.js';
 import { createHubSpotApp } from './app.js';
 import { HUBSPOT_LIMITS, type HubSpotLimits } from './limits.js';
-import { Portal, type PropertyDefinition, type StoredObject } from './portal.js';
+import { Portal, type PropertyDefinition, type StoredList, type StoredObject } from './portal.js';
 import { renderBulk, renderWorld, type BulkOptions } from './render.js';
 import { OAuthTokens, type Credentials } from './routes/oauth.js';
 import { hubspotTraffic } from './traffic.js';
@@ -80,15 +80,7 @@ export interface HubSpotSandbox {
 
 /** What the state file keeps: only what was written to the portal, never the world. */
 interface SavedPortal extends Record<string, unknown> {
-  lists: {
-    listId: string;
-    name: string;
-    processingType: string;
-    objectTypeId: string;
-    createdAt: number;
-    updatedAt: number;
-    members: [string, number][];
-  }[];
+  lists: (Omit<StoredList, 'members'> & { members: [string, number][] })[];
   properties: PropertyDefinition[];
   contacts: StoredObject[];
 }

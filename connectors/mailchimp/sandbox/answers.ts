@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'hono';
-import { subscriberHash } from './account.js';
+import { subscriberHash, type MailchimpAccount } from './account.js';
 import type { MailchimpLimits } from './limits.js';
 
 export const ERROR_DOC = 'https://mailchimp.com/developer/marketing/docs/errors/';
@@ -96,4 +96,17 @@ export async function jsonBody(c: Context): Promise<Record<string, unknown> | un
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The 404 of an audience the account does not have, or undefined when it has it.
+ *
+ * @example
+ * const missing = missingList(c, account, c.req.param('list'));
+ * if (missing) return missing;
+ */
+export function missingList(c: Context, account: MailchimpAccount, listId: string): Response | undefined {
+  return account.hasList(listId)
+    ? undefined
+    : problem(c, 404, 'Resource Not Found', 'The requested resource could not be found.');
 }

@@ -3,7 +3,7 @@
  */
 import type { Hono } from 'hono';
 import { ENGAGEMENT_TYPES, type EngagementType } from '../portal.js';
-import { decodeOffset, encodeOffset, intParam, validation } from '../answers.js';
+import { decodeOffset, encodeOffset, intParam, validation, nextPaging, offsetPage } from '../answers.js';
 import type { RouteOptions } from './options.js';
 
 /**
@@ -47,16 +47,7 @@ export function associationRoutes(app: Hono, { portal, limits, now }: RouteOptio
       results.push({
         from: { id: String(input.id) },
         to: first.map((id) => association(id, typeId)),
-        ...(more
-          ? {
-              paging: {
-                next: {
-                  after: more,
-                  link: `${new URL(c.req.url).origin}/crm/v4/objects/${from}/${String(input.id)}/associations/contacts?after=${more}`,
-                },
-              },
-            }
-          : {}),
+        ...nextPaging(c, `/crm/v4/objects/${from}/${String(input.id)}/associations/contacts`, more),
       });
     }
     const payload = {
@@ -84,13 +75,10 @@ export function associationRoutes(app: Hono, { portal, limits, now }: RouteOptio
     );
     const start = decodeOffset(c.req.query('after'));
     if (start === undefined) return validation(c, 'invalid after');
-    const page = linked.slice(start, start + limit);
-    const next = start + limit < linked.length ? encodeOffset(start + limit) : undefined;
+    const { page, next } = offsetPage(linked, start, limit);
     return c.json({
       results: page.map((id) => association(id, typeId)),
-      ...(next
-        ? { paging: { next: { after: next, link: `${new URL(c.req.url).origin}${c.req.path}?after=${next}` } } }
-        : {}),
+      ...nextPaging(c, c.req.path, next),
     });
   });
 }

@@ -2,7 +2,7 @@
  * The Events API (custom behavioural events; Enterprise portals only, 403 otherwise; one sort field).
  */
 import type { Context, Hono } from 'hono';
-import { decodeOffset, encodeOffset, hubspotError, intParam, validation } from '../answers.js';
+import { decodeOffset, hubspotError, intParam, validation, nextPaging, offsetPage } from '../answers.js';
 import type { RouteOptions } from './options.js';
 
 /**
@@ -54,8 +54,7 @@ export function eventRoutes(app: Hono, { portal, limits }: RouteOptions): void {
         e.occurredAt < before,
     );
     if (!ascending) matching.reverse();
-    const page = matching.slice(from, from + limit);
-    const next = from + limit < matching.length ? encodeOffset(from + limit) : undefined;
+    const { page, next } = offsetPage(matching, from, limit);
     return c.json({
       results: page.map((e) => ({
         id: e.id,
@@ -65,9 +64,7 @@ export function eventRoutes(app: Hono, { portal, limits }: RouteOptions): void {
         occurredAt: new Date(e.occurredAt).toISOString(),
         properties: e.properties,
       })),
-      ...(next
-        ? { paging: { next: { after: next, link: `${new URL(c.req.url).origin}/events/v3/events/?after=${next}` } } }
-        : {}),
+      ...nextPaging(c, '/events/v3/events/', next),
     });
   };
   app.get('/events/v3/events', listEvents);

@@ -2,7 +2,7 @@
  * Forms (HubSpot forms only unless `formTypes` asks for others) and their submissions, newest first.
  */
 import type { Context, Hono } from 'hono';
-import { decodeOffset, encodeOffset, intParam, notFound, validation } from '../answers.js';
+import { decodeOffset, encodeOffset, intParam, notFound, validation, nextPaging, offsetPage } from '../answers.js';
 import type { RouteOptions } from './options.js';
 
 /**
@@ -21,8 +21,7 @@ export function formRoutes(app: Hono, { portal, limits }: RouteOptions): void {
       .sort((a, b) => (a.id < b.id ? -1 : 1));
     const from = decodeOffset(c.req.query('after'));
     if (from === undefined) return validation(c, 'invalid after');
-    const page = forms.slice(from, from + limit);
-    const next = from + limit < forms.length ? encodeOffset(from + limit) : undefined;
+    const { page, next } = offsetPage(forms, from, limit);
     return c.json({
       results: page.map((f) => ({
         id: f.id,
@@ -32,9 +31,7 @@ export function formRoutes(app: Hono, { portal, limits }: RouteOptions): void {
         updatedAt: new Date(f.updatedAt).toISOString(),
         archived: false,
       })),
-      ...(next
-        ? { paging: { next: { after: next, link: `${new URL(c.req.url).origin}/marketing/v3/forms/?after=${next}` } } }
-        : {}),
+      ...nextPaging(c, '/marketing/v3/forms/', next),
     });
   };
   app.get('/marketing/v3/forms', listForms);
@@ -61,16 +58,7 @@ export function formRoutes(app: Hono, { portal, limits }: RouteOptions): void {
     const next = from + limit < all.length ? encodeOffset(from + limit) : undefined;
     return c.json({
       results,
-      ...(next
-        ? {
-            paging: {
-              next: {
-                after: next,
-                link: `${new URL(c.req.url).origin}/form-integrations/v1/submissions/forms/${formId}?after=${next}`,
-              },
-            },
-          }
-        : {}),
+      ...nextPaging(c, `/form-integrations/v1/submissions/forms/${formId}`, next),
     });
   });
 }

@@ -3,6 +3,7 @@
  */
 import type { Hono } from 'hono';
 import { hubspotError, notFound, validation } from '../answers.js';
+import type { PropertyDefinition } from '../portal.js';
 import type { RouteOptions } from './options.js';
 
 /**
@@ -12,14 +13,7 @@ import type { RouteOptions } from './options.js';
  * propertyRoutes(app, { portal, limits, now, written });
  */
 export function propertyRoutes(app: Hono, { portal, now, written }: RouteOptions): void {
-  const renderProperty = (p: {
-    name: string;
-    label: string;
-    type: string;
-    fieldType: string;
-    groupName: string;
-    createdAt: number;
-  }) => ({
+  const renderProperty = (p: PropertyDefinition) => ({
     name: p.name,
     label: p.label,
     type: p.type,

@@ -1,8 +1,8 @@
 /**
  * The account and its audiences: ping, the audience listing and one audience.
  */
-import type { Context, Hono } from 'hono';
-import { problem } from '../answers.js';
+import type { Hono } from 'hono';
+import { missingList } from '../answers.js';
 import { renderList } from '../shapes.js';
 import type { RouteOptions } from './options.js';
 
@@ -24,14 +24,9 @@ export function listRoutes(app: Hono, { account }: RouteOptions): void {
     });
   });
 
-  const listOr404 = (c: Context, listId: string) =>
-    account.hasList(listId)
-      ? undefined
-      : problem(c, 404, 'Resource Not Found', 'The requested resource could not be found.');
-
   app.get('/3.0/lists/:list', (c) => {
     const listId = c.req.param('list');
-    const missing = listOr404(c, listId);
+    const missing = missingList(c, account, listId);
     if (missing) return missing;
     const list = account.lists().find((l) => l.id === listId);
     return c.json(renderList(account, listId, list?.name ?? ''));

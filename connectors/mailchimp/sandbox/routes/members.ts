@@ -1,8 +1,8 @@
 /**
  * Audience members: the listing (offset paging, `since_last_changed` strictly after, status filter, sorts), one member, add or update, permanent delete, member tags, and batch subscribe (per-row errors in a 200).
  */
-import type { Context, Hono } from 'hono';
-import { EMAIL, hashOf, jsonBody, lowerBound, paging, problem, timeParam } from '../answers.js';
+import type { Hono } from 'hono';
+import { EMAIL, hashOf, jsonBody, lowerBound, paging, problem, timeParam, missingList } from '../answers.js';
 import { mailchimpTime, subscriberHash, type MemberStatus, type StoredMember } from '../account.js';
 import { newMember, renderMember, tagMember, withStatus, STATUSES } from '../shapes.js';
 import type { RouteOptions } from './options.js';
@@ -14,14 +14,9 @@ import type { RouteOptions } from './options.js';
  * memberRoutes(app, { account, limits, written });
  */
 export function memberRoutes(app: Hono, { account, limits, written }: RouteOptions): void {
-  const listOr404 = (c: Context, listId: string) =>
-    account.hasList(listId)
-      ? undefined
-      : problem(c, 404, 'Resource Not Found', 'The requested resource could not be found.');
-
   app.get('/3.0/lists/:list/members', (c) => {
     const listId = c.req.param('list');
-    const missing = listOr404(c, listId);
+    const missing = missingList(c, account, listId);
     if (missing) return missing;
     const page = paging(c, limits);
     if ('error' in page) return page.error;
@@ -65,7 +60,7 @@ export function memberRoutes(app: Hono, { account, limits, written }: RouteOptio
 
   app.put('/3.0/lists/:list/members/:hash', async (c) => {
     const listId = c.req.param('list');
-    const missing = listOr404(c, listId);
+    const missing = missingList(c, account, listId);
     if (missing) return missing;
     const body = await jsonBody(c);
     if (!body) return problem(c, 400, 'Invalid Resource', 'The request body must be JSON.');
@@ -152,7 +147,7 @@ export function memberRoutes(app: Hono, { account, limits, written }: RouteOptio
 
   app.post('/3.0/lists/:list', async (c) => {
     const listId = c.req.param('list');
-    const missing = listOr404(c, listId);
+    const missing = missingList(c, account, listId);
     if (missing) return missing;
     const body = await jsonBody(c);
     const rows = body?.members;

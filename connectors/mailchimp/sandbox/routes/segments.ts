@@ -2,7 +2,7 @@
  * Static segments: list, create, change members (at most segmentItemsPerSide emails per side, 400 beyond), read members.
  */
 import type { Context, Hono } from 'hono';
-import { jsonBody, paging, problem } from '../answers.js';
+import { jsonBody, paging, problem, missingList } from '../answers.js';
 import { subscriberHash, type MemberStatus, type StoredMember, type StoredSegment } from '../account.js';
 import { renderMember, renderSegment } from '../shapes.js';
 import type { RouteOptions } from './options.js';
@@ -14,14 +14,9 @@ import type { RouteOptions } from './options.js';
  * segmentRoutes(app, { account, limits, written });
  */
 export function segmentRoutes(app: Hono, { account, limits, written }: RouteOptions): void {
-  const listOr404 = (c: Context, listId: string) =>
-    account.hasList(listId)
-      ? undefined
-      : problem(c, 404, 'Resource Not Found', 'The requested resource could not be found.');
-
   app.get('/3.0/lists/:list/segments', (c) => {
     const listId = c.req.param('list');
-    const missing = listOr404(c, listId);
+    const missing = missingList(c, account, listId);
     if (missing) return missing;
     const page = paging(c, limits);
     if ('error' in page) return page.error;
@@ -36,7 +31,7 @@ export function segmentRoutes(app: Hono, { account, limits, written }: RouteOpti
 
   app.post('/3.0/lists/:list/segments', async (c) => {
     const listId = c.req.param('list');
-    const missing = listOr404(c, listId);
+    const missing = missingList(c, account, listId);
     if (missing) return missing;
     const body = await jsonBody(c);
     const name = typeof body?.name === 'string' ? body.name.trim() : '';
