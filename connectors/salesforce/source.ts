@@ -272,9 +272,18 @@ function extraTraits(row: Record<string, unknown>, fields: string[]): Record<str
   return out;
 }
 
-function contactsStream(config: SalesforceConfig): StreamDefinition<SalesforceConfig> {
+/**
+ * A stream of people (Contacts or Leads): read with queryAll and, incrementally, the deleted walk; `recordsOf`
+ * maps each page of rows to contact records.
+ */
+function peopleStream(
+  config: SalesforceConfig,
+  name: 'contacts' | 'leads',
+  read: ObjectRead,
+  recordsOf: (session: SalesforceSession) => (rows: SfRecord[]) => Promise<ContactRecord[]>,
+): StreamDefinition<SalesforceConfig> {
   return {
-    name: 'contacts',
+    name,
     recordKind: 'contact',
     primaryKey: 'externalId',
     cursorField: 'raw.SystemModstamp',
@@ -282,108 +291,107 @@ function contactsStream(config: SalesforceConfig): StreamDefinition<SalesforceCo
     overlap: config.overlapMs,
     async *read(request, ctx) {
       const session = new SalesforceSession(request.config, ctx);
-      const accounts = new Map<string, string | null>();
       yield* readPeople(
         session,
-        { object: 'Contact', fields: [...CONTACT_FIELDS, ...config.contactFields], scanAll: true },
+        read,
         request.mode,
         request.state as SalesforceState | undefined,
         config.overlapMs,
-        async (rows) => {
-          const missing = [
-            ...new Set(
-              rows.map((r) => r.AccountId).filter((id): id is string => typeof id === 'string' && !accounts.has(id)),
-            ),
-          ];
-          for (const ids of chunks(missing, IN_CHUNK)) {
-            const result = await session.call(
-              'Account.query',
-              async (conn) =>
-                (await conn.query<{ Id: string; Name: string }>(
-                  `SELECT Id, Name FROM Account WHERE Id IN (${ids.map(soqlString).join(', ')})`,
-                )) as QueryResult<{ Id: string; Name: string }>,
-            );
-            for (const account of result.records) accounts.set(account.Id, account.Name);
-            for (const id of ids) if (!accounts.has(id)) accounts.set(id, null);
-          }
-          return rows.map((row): ContactRecord => ({
-            kind: 'contact',
-            source: 'salesforce',
-            externalId: row.Id,
-            traits: {
-              ...extraTraits(row, config.contactFields),
-              email: str(row.Email),
-              first_name: str(row.FirstName),
-              last_name: str(row.LastName),
-              phone: str(row.Phone),
-              company: typeof row.AccountId === 'string' ? (accounts.get(row.AccountId) ?? null) : null,
-              job_title: str(row.Title),
-              city: str(row.MailingCity),
-              country: str(row.MailingCountry),
-              lifecycle_stage: 'contact',
-              owner: str(row.OwnerId),
-              created_at: iso(row.CreatedDate),
-              updated_at: iso(row.LastModifiedDate),
-              email_consent: row.HasOptedOutOfEmail === true ? 'unsubscribed' : 'unknown',
-            },
-            ...(row.IsDeleted === true ? { deleted: true } : {}),
-            raw: rawOf(row),
-          }));
-        },
+        recordsOf(session),
         ctx,
       );
     },
   };
 }
 
-function leadsStream(config: SalesforceConfig): StreamDefinition<SalesforceConfig> {
+/** The traits Contacts and Leads share, their own ones, and the row's deletion and raw fields. */
+function personRecord(
+  row: SfRecord,
+  extraFields: string[],
+  own: { company: string | null; city: string | null; country: string | null; lifecycle_stage: string },
+  linkedIds?: string[],
+): ContactRecord {
   return {
-    name: 'leads',
-    recordKind: 'contact',
-    primaryKey: 'externalId',
-    cursorField: 'raw.SystemModstamp',
-    modes: ['full_refresh', 'incremental'],
-    overlap: config.overlapMs,
-    async *read(request, ctx) {
-      const session = new SalesforceSession(request.config, ctx);
-      yield* readPeople(
-        session,
-        { object: 'Lead', fields: [...LEAD_FIELDS, ...config.leadFields], scanAll: true },
-        request.mode,
-        request.state as SalesforceState | undefined,
-        config.overlapMs,
-        async (rows) =>
-          rows.map((row): ContactRecord => {
-            const converted = row.IsConverted === true && typeof row.ConvertedContactId === 'string';
-            return {
-              kind: 'contact',
-              source: 'salesforce',
-              externalId: row.Id,
-              traits: {
-                ...extraTraits(row, config.leadFields),
-                email: str(row.Email),
-                first_name: str(row.FirstName),
-                last_name: str(row.LastName),
-                phone: str(row.Phone),
-                company: str(row.Company),
-                job_title: str(row.Title),
-                city: str(row.City),
-                country: str(row.Country),
-                lifecycle_stage: converted ? 'converted_lead' : `lead: ${str(row.Status) ?? 'open'}`,
-                owner: str(row.OwnerId),
-                created_at: iso(row.CreatedDate),
-                updated_at: iso(row.LastModifiedDate),
-                email_consent: row.HasOptedOutOfEmail === true ? 'unsubscribed' : 'unknown',
-              },
-              ...(converted ? { linkedIds: [row.ConvertedContactId as string] } : {}),
-              ...(row.IsDeleted === true ? { deleted: true } : {}),
-              raw: rawOf(row),
-            };
-          }),
-        ctx,
-      );
+    kind: 'contact',
+    source: 'salesforce',
+    externalId: row.Id,
+    traits: {
+      ...extraTraits(row, extraFields),
+      email: str(row.Email),
+      first_name: str(row.FirstName),
+      last_name: str(row.LastName),
+      phone: str(row.Phone),
+      company: own.company,
+      job_title: str(row.Title),
+      city: own.city,
+      country: own.country,
+      lifecycle_stage: own.lifecycle_stage,
+      owner: str(row.OwnerId),
+      created_at: iso(row.CreatedDate),
+      updated_at: iso(row.LastModifiedDate),
+      email_consent: row.HasOptedOutOfEmail === true ? 'unsubscribed' : 'unknown',
     },
+    ...(linkedIds ? { linkedIds } : {}),
+    ...(row.IsDeleted === true ? { deleted: true } : {}),
+    raw: rawOf(row),
   };
+}
+
+function contactsStream(config: SalesforceConfig): StreamDefinition<SalesforceConfig> {
+  const read = { object: 'Contact', fields: [...CONTACT_FIELDS, ...config.contactFields], scanAll: true };
+  return peopleStream(config, 'contacts', read, (session) => {
+    const accounts = new Map<string, string | null>();
+    return async (rows) => {
+      const missing = [
+        ...new Set(
+          rows.map((r) => r.AccountId).filter((id): id is string => typeof id === 'string' && !accounts.has(id)),
+        ),
+      ];
+      for (const ids of chunks(missing, IN_CHUNK)) {
+        const result = await session.call(
+          'Account.query',
+          async (conn) =>
+            (await conn.query<{ Id: string; Name: string }>(
+              `SELECT Id, Name FROM Account WHERE Id IN (${ids.map(soqlString).join(', ')})`,
+            )) as QueryResult<{ Id: string; Name: string }>,
+        );
+        for (const account of result.records) accounts.set(account.Id, account.Name);
+        for (const id of ids) if (!accounts.has(id)) accounts.set(id, null);
+      }
+      return rows.map((row) =>
+        personRecord(row, config.contactFields, {
+          company: typeof row.AccountId === 'string' ? (accounts.get(row.AccountId) ?? null) : null,
+          city: str(row.MailingCity),
+          country: str(row.MailingCountry),
+          lifecycle_stage: 'contact',
+        }),
+      );
+    };
+  });
+}
+
+function leadsStream(config: SalesforceConfig): StreamDefinition<SalesforceConfig> {
+  const read = { object: 'Lead', fields: [...LEAD_FIELDS, ...config.leadFields], scanAll: true };
+  return peopleStream(
+    config,
+    'leads',
+    read,
+    () => async (rows) =>
+      rows.map((row) => {
+        const converted = row.IsConverted === true && typeof row.ConvertedContactId === 'string';
+        return personRecord(
+          row,
+          config.leadFields,
+          {
+            company: str(row.Company),
+            city: str(row.City),
+            country: str(row.Country),
+            lifecycle_stage: converted ? 'converted_lead' : `lead: ${str(row.Status) ?? 'open'}`,
+          },
+          converted ? [row.ConvertedContactId as string] : undefined,
+        );
+      }),
+  );
 }
 
 function event(
