@@ -2,39 +2,19 @@
 // gateway faults that answer HTML, the Events API's one sort field, batch writes that fail whole on one bad row.
 import { describe, expect, it } from 'vitest';
 import { createContext, type EventRecord, type MembershipChange } from '../../../plugins/index.js';
-import {
-  classifyHubSpotError,
-  destination,
-  hubspotSpec,
-  sandboxConfig,
-  source,
-} from '../../../connectors/hubspot/index.js';
-import { quiet, fast, sandboxForTest } from './fixture.js';
+import { classifyHubSpotError, destination, hubspotSpec, sandboxConfig } from '../../../connectors/hubspot/index.js';
+import { quiet, fast, readStream, sandboxForTest } from './fixture.js';
 
-async function readStream(name: string, raw: Record<string, unknown>) {
-  const config = hubspotSpec.parse(raw);
-  const ctx = createContext({
-    connection: 'test',
-    budget: { requests: 100_000, intervalMs: 10_000 },
-    classifyError: classifyHubSpotError,
-    logger: quiet,
-    retry: { baseDelayMs: 5, maxDelayMs: 50 },
-  });
-  const stream = source.streams(config).find((s) => s.name === name);
-  if (!stream) throw new Error(`no stream ${name}`);
-  const records: EventRecord[] = [];
-  for await (const message of stream.read({ config, mode: 'incremental', state: undefined }, ctx))
-    if (message.type === 'record') records.push(message.record as EventRecord);
-  return records;
-}
+const readEvents = async (name: string, raw: Record<string, unknown>) =>
+  (await readStream(name, raw, undefined)).records as unknown as EventRecord[];
 
 describe('HubSpot against the real API’s behaviour', () => {
   it('retries a 502 gateway page (HTML, not JSON) from the raw email events call and reads every event', async () => {
     const sandbox = await sandboxForTest({ seed: 'gateway', people: 300, limits: fast });
-    const whole = await readStream('email_events', sandboxConfig(sandbox));
+    const whole = await readEvents('email_events', sandboxConfig(sandbox));
     expect(whole.length).toBeGreaterThan(0);
     sandbox.faults.storm(2, 'server_error');
-    const again = await readStream('email_events', sandboxConfig(sandbox));
+    const again = await readEvents('email_events', sandboxConfig(sandbox));
     expect(again.map((e) => e.sourceEventId).sort()).toEqual(whole.map((e) => e.sourceEventId).sort());
     expect(sandbox.recorder.requests.filter((r) => r.status === 502)).toHaveLength(2);
   });
@@ -42,7 +22,7 @@ describe('HubSpot against the real API’s behaviour', () => {
   it('retries a 502 gateway page answered to an SDK call and reads every contact', async () => {
     const sandbox = await sandboxForTest({ seed: 'gateway', people: 300, limits: fast });
     sandbox.faults.storm(1, 'server_error');
-    const contacts = await readStream('contacts', { ...sandboxConfig(sandbox), searchPerSecond: 10_000 });
+    const contacts = await readEvents('contacts', { ...sandboxConfig(sandbox), searchPerSecond: 10_000 });
     const live = [...sandbox.portal.contacts.values()].filter((c) => !c.archived).length;
     expect(new Set(contacts.map((c) => (c as unknown as { externalId: string }).externalId)).size).toBe(live);
     expect(sandbox.recorder.requests.filter((r) => r.status === 502)).toHaveLength(1);
@@ -50,7 +30,7 @@ describe('HubSpot against the real API’s behaviour', () => {
 
   it('reads custom behavioural events without a sort HubSpot refuses (it accepts only the field occurredAt)', async () => {
     const sandbox = await sandboxForTest({ seed: 'behaviour', people: 300, limits: fast, customEvents: true });
-    const events = await readStream('behavioral_events', sandboxConfig(sandbox));
+    const events = await readEvents('behavioral_events', sandboxConfig(sandbox));
     expect(events.length).toBeGreaterThan(0);
     expect(sandbox.recorder.requests.filter((r) => r.status === 400)).toEqual([]);
     const refused = await fetch(`${sandbox.url}/events/v3/events?objectType=contact&sort=ASCENDING`, {
@@ -104,7 +84,7 @@ describe('HubSpot against the real API’s behaviour', () => {
     const [meeting] = [...sandbox.portal.engagements.meetings.values()].filter((m) => !m.archived);
     const attendees = [...sandbox.portal.contacts.values()].filter((c) => !c.archived).slice(0, 5);
     meeting!.contactIds = attendees.map((c) => c.id);
-    const events = await readStream('meetings', sandboxConfig(sandbox));
+    const events = await readEvents('meetings', sandboxConfig(sandbox));
     const ofMeeting = events.filter((e) => e.sourceEventId.startsWith(`meetings:${meeting!.id}:`));
     expect(ofMeeting.map((e) => e.contact.externalId).sort()).toEqual(attendees.map((c) => c.id).sort());
   });
@@ -127,7 +107,7 @@ describe('HubSpot against the real API’s behaviour', () => {
         },
       ]);
     }
-    const events = await readStream('form_submissions', sandboxConfig(sandbox));
+    const events = await readEvents('form_submissions', sandboxConfig(sandbox));
     const ids = new Set(events.map((e) => e.sourceEventId));
     expect(ids.has('form:conv-popup-1')).toBe(true);
     expect(ids.has('form:conv-captured-1')).toBe(true);

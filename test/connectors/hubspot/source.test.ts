@@ -9,34 +9,7 @@ import {
   type EventRecord,
 } from '../../../plugins/index.js';
 import { classifyHubSpotError, hubspotSpec, sandboxConfig, source } from '../../../connectors/hubspot/index.js';
-import { quiet, fast, sandboxForTest } from './fixture.js';
-
-async function readStream(
-  name: string,
-  raw: Record<string, unknown>,
-  state: Record<string, unknown> | undefined,
-  budget = { requests: 100_000, intervalMs: 10_000 },
-  clock: Clock = systemClock,
-) {
-  const config = hubspotSpec.parse(raw);
-  const ctx = createContext({
-    connection: 'test',
-    budget,
-    clock,
-    classifyError: classifyHubSpotError,
-    logger: quiet,
-    retry: { baseDelayMs: 5, maxDelayMs: 50 },
-  });
-  const stream = source.streams(config).find((s) => s.name === name);
-  if (!stream) throw new Error(`no stream ${name}`);
-  const records: ContactRecord[] = [];
-  const states: Record<string, unknown>[] = [];
-  for await (const message of stream.read({ config, mode: 'incremental', state }, ctx)) {
-    if (message.type === 'record') records.push(message.record as ContactRecord);
-    else states.push(message.state);
-  }
-  return { records, states, ctx };
-}
+import { quiet, fast, readStream, sandboxForTest } from './fixture.js';
 
 describe('HubSpot source', () => {
   it(

@@ -6,13 +6,11 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Connection } from 'jsforce';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  createContext,
   RateLimitedError,
   TransientError,
   type ContactRecord,
-  type Logger,
   type MembershipChange,
   type SourceRecord,
   type StreamMessage,
@@ -25,29 +23,10 @@ import {
   salesforceSpec,
   sandboxConfig,
   source,
-  startSandbox,
   type SalesforceSandbox,
 } from '../../../connectors/salesforce/index.js';
 
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
-const open: SalesforceSandbox[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((s) => s.close()));
-});
-
-async function sandboxOf(options: Parameters<typeof startSandbox>[0]): Promise<SalesforceSandbox> {
-  const sandbox = await startSandbox(options);
-  open.push(sandbox);
-  return sandbox;
-}
-
-const contextOf = () =>
-  createContext({
-    connection: 'salesforce-test',
-    logger: quiet,
-    classifyError: classifySalesforceError,
-    retry: { baseDelayMs: 1, maxDelayMs: 5 },
-  });
+import { contextOf, sandboxOf } from './fixture.js';
 
 function streamOf(config: unknown, name: string) {
   const parsed = salesforceSpec.parse(config);

@@ -1,37 +1,23 @@
 // The Salesforce destination's field mode and erasure, against the sandbox org with the real jsforce: the segment
 // field holds every segment a person is in and loses only the one they left; people not in Salesforce are skipped
 // (or created as Leads when the config says so); erase deletes Contacts and Leads.
-import { afterEach, describe, expect, it } from 'vitest';
-import { createContext, type Logger } from '../../../plugins/index.js';
+import { describe, expect, it } from 'vitest';
 import {
-  classifySalesforceError,
   destination,
   salesforceSpec,
   sandboxConfig,
-  startSandbox,
   type SalesforceSandbox,
 } from '../../../connectors/salesforce/index.js';
 
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
-let sandbox: SalesforceSandbox | undefined;
-afterEach(async () => {
-  await sandbox?.close();
-  sandbox = undefined;
-});
+import { contextOf as ctx, sandboxOf } from './fixture.js';
 
-const ctx = () =>
-  createContext({
-    connection: 'salesforce-test',
-    logger: quiet,
-    classifyError: classifySalesforceError,
-    retry: { baseDelayMs: 1, maxDelayMs: 5 },
-  });
+let sandbox: SalesforceSandbox | undefined;
 const live = (s: SalesforceSandbox, type: 'Contact' | 'Lead') =>
   [...s.org.table(type).values()].filter((r) => !r.IsDeleted && !r.IsConverted);
 
 describe('Salesforce destination', () => {
   it('in field mode, keeps every segment a person is in in the field and removes only the segment they left', async () => {
-    sandbox = await startSandbox({ seed: 'field', people: 200 });
+    sandbox = await sandboxOf({ seed: 'field', people: 200 });
     const config = salesforceSpec.parse({
       ...sandboxConfig(sandbox),
       membership: { mode: 'field', field: 'Segments__c' },
@@ -64,7 +50,7 @@ describe('Salesforce destination', () => {
   });
 
   it('skips, with the reason, people found neither by id nor by email when createLeads is off, and adds the rest; with createLeads they become Leads', async () => {
-    sandbox = await startSandbox({ seed: 'skip', people: 200 });
+    sandbox = await sandboxOf({ seed: 'skip', people: 200 });
     const [contact] = live(sandbox, 'Contact').filter((r) => typeof r.Email === 'string' && r.Email !== '');
     const segment = { key: 'vip', name: 'VIP' };
     const changes = [
@@ -93,7 +79,7 @@ describe('Salesforce destination', () => {
   });
 
   it('erases a Contact and a Lead by id (they go to the recycle bin) and reports a person with no Salesforce id as not found', async () => {
-    sandbox = await startSandbox({ seed: 'erase', people: 200 });
+    sandbox = await sandboxOf({ seed: 'erase', people: 200 });
     const config = salesforceSpec.parse(sandboxConfig(sandbox));
     const [contact] = live(sandbox, 'Contact');
     const [lead] = live(sandbox, 'Lead');

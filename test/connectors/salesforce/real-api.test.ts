@@ -4,36 +4,16 @@
  * seconds), and a query URI that must stay under about 16 KB.
  */
 import { Connection } from 'jsforce';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createContext, type Logger, type MembershipChange } from '../../../plugins/index.js';
+import { describe, expect, it } from 'vitest';
+import { type MembershipChange } from '../../../plugins/index.js';
 import {
-  classifySalesforceError,
   destination,
   salesforceSpec,
   sandboxConfig,
-  startSandbox,
   type SalesforceSandbox,
 } from '../../../connectors/salesforce/index.js';
 
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
-const open: SalesforceSandbox[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((s) => s.close()));
-});
-
-async function sandboxOf(options: Parameters<typeof startSandbox>[0]): Promise<SalesforceSandbox> {
-  const sandbox = await startSandbox(options);
-  open.push(sandbox);
-  return sandbox;
-}
-
-const contextOf = () =>
-  createContext({
-    connection: 'salesforce-test',
-    logger: quiet,
-    classifyError: classifySalesforceError,
-    retry: { baseDelayMs: 1, maxDelayMs: 5 },
-  });
+import { contextOf, sandboxOf } from './fixture.js';
 
 describe('Salesforce JWT bearer flow', () => {
   it('signs for https://login.salesforce.com when the login URL is the org’s own (My Domain) URL', async () => {

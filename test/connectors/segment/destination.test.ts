@@ -14,30 +14,20 @@ import {
   type DestinationConfig,
   type SegmentSandbox,
 } from '../../../connectors/segment/index.js';
-import { ConfigError, createContext, type MembershipChange, type SegmentRef } from '../../../plugins/index.js';
+import { ConfigError, type MembershipChange, type SegmentRef } from '../../../plugins/index.js';
+import { contextOf, openSandbox } from './fixture.js';
 
 let sandbox: SegmentSandbox;
 let config: DestinationConfig;
 
-beforeAll(async () => {
-  sandbox = await startSandbox({ seed: 'segment-destination' });
-  config = destination.spec.parse(sandboxConfig(sandbox));
-});
+beforeAll(async () => ({ sandbox, config } = await openSandbox('segment-destination')));
 afterAll(() => sandbox.close());
 beforeEach(() => {
   sandbox.recorder.clear();
   sandbox.faults.clear();
 });
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
-const context = () =>
-  createContext({
-    connection: 'segment-test',
-    ...(destination.rateBudget ? { budget: destination.rateBudget } : {}),
-    classifyError: (error) => destination.classifyError?.(error),
-    retry: { maxAttempts: 4, baseDelayMs: 10, maxDelayMs: 50 },
-    logger: quiet,
-  });
+const context = () => contextOf(4, { withBudget: true, maxDelayMs: 50 });
 
 const vip: SegmentRef = { key: 'vip', name: 'VIP customers' };
 

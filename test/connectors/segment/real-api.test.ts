@@ -8,29 +8,19 @@ import {
   destination,
   readProfilesMembership,
   sandboxConfig,
-  startSandbox,
   type DestinationConfig,
   type SegmentSandbox,
 } from '../../../connectors/segment/index.js';
 import { createContext, type MembershipChange, type SegmentRef } from '../../../plugins/index.js';
+import { contextOf, openSandbox, quiet } from './fixture.js';
 
 let sandbox: SegmentSandbox;
 let config: DestinationConfig;
 
-beforeAll(async () => {
-  sandbox = await startSandbox({ seed: 'segment-real-api' });
-  config = destination.spec.parse(sandboxConfig(sandbox));
-});
+beforeAll(async () => ({ sandbox, config } = await openSandbox('segment-real-api')));
 afterAll(() => sandbox.close());
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
-const context = () =>
-  createContext({
-    connection: 'segment-test',
-    classifyError: (error) => destination.classifyError?.(error),
-    retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 5 },
-    logger: quiet,
-  });
+const context = () => contextOf(2);
 const gold: SegmentRef = { key: 'gold', name: 'Gold' };
 const person = (id: string) => ({ contactId: id, email: `${id}@example.com`, externalIds: [] });
 const change = (op: 'add' | 'remove', id: string): MembershipChange => ({
