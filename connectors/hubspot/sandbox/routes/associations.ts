@@ -83,6 +83,10 @@ export function associationRoutes(app: Hono, { portal, limits, now }: RouteOptio
   });
 }
 
+/**
+ * One associated object as the SDK's generated model has it (MultiAssociatedObjectWithLabel): `toObjectId` a string,
+ * and an unlabelled association type without a `label` (the model's label is a string, never null).
+ */
 function association(id: string, typeId: number) {
-  return { toObjectId: Number(id), associationTypes: [{ category: 'HUBSPOT_DEFINED', typeId, label: null }] };
+  return { toObjectId: id, associationTypes: [{ category: 'HUBSPOT_DEFINED', typeId }] };
 }
