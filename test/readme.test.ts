@@ -86,7 +86,12 @@ describe('the README’s YAML examples', () => {
       // every ${VAR} the example reads gets a stand-in value, as a deployment's environment would give a real one
       const env: Record<string, string> = {};
       for (const [, name] of yaml.matchAll(/\$\{([A-Z0-9_]+)/g))
-        env[name!] = name === 'MAILCHIMP_API_KEY' ? '0123456789abcdef0123456789abcdef-us21' : 'stand-in';
+        env[name!] =
+          name === 'MAILCHIMP_API_KEY'
+            ? '0123456789abcdef0123456789abcdef-us21'
+            : name === 'SEGFLOW_DATABASE_URL'
+              ? 'postgres://segflow:stand-in@db.example:5432/segflow'
+              : 'stand-in';
       const result = spawnSync(process.execPath, ['bin/segflow.js', 'validate', file], {
         cwd: root,
         encoding: 'utf8',
