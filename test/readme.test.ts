@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { postgres } from './support/engines.js';
 import { tempDir } from './support/temp.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -64,12 +65,19 @@ describe('the README tells the truth', () => {
         return;
       }
       const extra = args[0] === 'demo' ? ['--store', join(tempDir('segflow-readme-'), 'demo.db')] : [];
-      const result = spawnSync(process.execPath, ['bin/segflow.js', ...args, ...extra], {
-        cwd: root,
-        encoding: 'utf8',
-        timeout: 280_000,
-      });
-      expect(result.status, `${result.stdout}\n${result.stderr}`).toBe(0);
+      // "$SEGFLOW_DATABASE_URL" is what a shell would expand: here, an empty database on the tests' PostgreSQL server.
+      const database = line.includes('"$SEGFLOW_DATABASE_URL"') ? await postgres.fresh() : undefined;
+      try {
+        const given = args.map((a) => (a === '"$SEGFLOW_DATABASE_URL"' ? database!.location : a));
+        const result = spawnSync(process.execPath, ['bin/segflow.js', ...given, ...extra], {
+          cwd: root,
+          encoding: 'utf8',
+          timeout: 280_000,
+        });
+        expect(result.status, `${result.stdout}\n${result.stderr}`).toBe(0);
+      } finally {
+        await database?.remove();
+      }
     });
   }
 });
