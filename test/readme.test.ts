@@ -3,7 +3,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { postgres } from './support/engines.js';
+import { openStore } from '../core/index.js';
+import { postgres, sqlite } from './support/engines.js';
 import { tempDir } from './support/temp.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -65,10 +66,15 @@ describe('the README tells the truth', () => {
         return;
       }
       const extra = args[0] === 'demo' ? ['--store', join(tempDir('segflow-readme-'), 'demo.db')] : [];
-      // "$SEGFLOW_DATABASE_URL" is what a shell would expand: here, an empty database on the tests' PostgreSQL server.
+      // `store copy` moves the default store (here a fresh one in a temp folder) to "$SEGFLOW_DATABASE_URL", which a
+      // shell would expand: here an empty database on the tests' PostgreSQL server.
       const database = line.includes('"$SEGFLOW_DATABASE_URL"') ? await postgres.fresh() : undefined;
+      const local = args.includes('.segflow/segflow.db') ? await sqlite.fresh() : undefined;
+      if (local) await (await openStore(local.location)).close();
       try {
-        const given = args.map((a) => (a === '"$SEGFLOW_DATABASE_URL"' ? database!.location : a));
+        const given = args.map((a) =>
+          a === '"$SEGFLOW_DATABASE_URL"' ? database!.location : a === '.segflow/segflow.db' ? local!.location : a,
+        );
         const result = spawnSync(process.execPath, ['bin/segflow.js', ...given, ...extra], {
           cwd: root,
           encoding: 'utf8',
@@ -77,6 +83,7 @@ describe('the README tells the truth', () => {
         expect(result.status, `${result.stdout}\n${result.stderr}`).toBe(0);
       } finally {
         await database?.remove();
+        await local?.remove();
       }
     });
   }

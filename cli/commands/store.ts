@@ -2,7 +2,15 @@
  * `segflow store copy <from> <to> [--force]`: moves a store between SQLite files and PostgreSQL databases (a path or a
  * postgres:// URL each way). The copy itself is core's `copyStore`.
  */
-import { copyStore, openStore, redactLocation, redactPassword, type Store } from '../../core/index.js';
+import { existsSync } from 'node:fs';
+import {
+  copyStore,
+  isPostgresLocation,
+  openStore,
+  redactLocation,
+  redactPassword,
+  type Store,
+} from '../../core/index.js';
 import { parseArgs, UsageError } from '../args.js';
 import { EXIT, type Command } from '../main.js';
 
@@ -44,6 +52,9 @@ export const command: Command = {
     const scrub = (text: string) => redactPassword(redactPassword(text, from), to);
     const stores: Store[] = [];
     try {
+      // Opening a missing SQLite file would create an empty store and copy nothing, silently.
+      if (!isPostgresLocation(from) && !existsSync(from))
+        throw new Error(`no store at ${from}: give the path of an existing SQLite store (or a postgres:// URL)`);
       stores.push(await openStore(from));
       stores.push(await openStore(to));
       const [source, target] = stores as [Store, Store];

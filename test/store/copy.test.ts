@@ -3,10 +3,13 @@
  * same digest, the copy keeps working (new rows get fresh ids), and it refuses a non-empty target unless forced, or
  * stores whose migrations differ.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../cli/main.js';
 import { copyStore, loadPage, migrations, openStore, storeDigest, type Store } from '../../core/index.js';
 import { postgres, sqlite, type OpenedStore } from '../support/engines.js';
+import { tempDir } from '../support/temp.js';
 import { contact, count } from './fixtures.js';
 import { CONNECTION, STREAM, checkpointAfter, generatedPage } from './generated-source.js';
 
@@ -121,5 +124,20 @@ describe('copying a store between engines', () => {
     expect(out).toContain(':***@');
     expect(out).not.toContain(password);
     expect(await storeDigest(copy)).toBe(await storeDigest(from.store));
+  });
+
+  it('refuses to copy from a SQLite path where no store is, instead of creating an empty one', async () => {
+    const to = await postgres.fresh();
+    const missing = join(tempDir('segflow-copy-'), 'typo.db');
+    let err = '';
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      err += String(chunk);
+      return true;
+    });
+    const code = await main(['store', 'copy', missing, to.location]).finally(() => vi.restoreAllMocks());
+    await to.remove();
+    expect(code).toBe(1);
+    expect(err).toContain(`no store at ${missing}: give the path of an existing SQLite store`);
+    expect(existsSync(missing)).toBe(false);
   });
 });
