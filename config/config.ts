@@ -25,6 +25,8 @@ export interface LoadOptions {
   registry: Registry;
   /** Variables for `${VAR}`; defaults to `process.env`. */
   env?: Record<string, string | undefined>;
+  /** A store to use instead of the file's `store:` section: a SQLite path or a postgres:// URL (`segflow demo --store`). */
+  store?: string;
 }
 
 /** Where something was written. */

@@ -83,7 +83,14 @@ export async function loadConfig(path: string, options: LoadOptions): Promise<Co
   }
   const config: Config = {
     file: absolute,
-    store: storeLocation(root.store, secrets),
+    store: storeLocation(
+      options.store === undefined
+        ? root.store
+        : /^postgres(ql)?:\/\//.test(options.store)
+          ? { url: options.store }
+          : { path: options.store },
+      secrets,
+    ),
     sources,
     destinations,
     segments: segments.map((s) => s.segment),

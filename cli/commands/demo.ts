@@ -14,7 +14,7 @@ import { EXIT, type Command } from '../main.js';
 import { startSandboxesInWorker, type RunningSandbox } from '../sandboxes.js';
 import { startServing } from '../../server/index.js';
 
-const USAGE = 'demo [--people N] [--seed S] [--store file] [--port N] [--serve | --no-serve]';
+const USAGE = 'demo [--people N] [--seed S] [--store file|url] [--port N] [--serve | --no-serve]';
 const DEMO_CONFIG = fileURLToPath(new URL('../../config/examples/demo.yaml', import.meta.url));
 const TOOLS = ['hubspot', 'salesforce', 'mailchimp'] as const;
 const SANDBOX_TOOLS = [...TOOLS, 'segment'] as const;
@@ -50,10 +50,12 @@ export const command: Command = {
       return EXIT.usage;
     }
     const seed = typeof args.flags.get('seed') === 'string' ? String(args.flags.get('seed')) : 'demo';
-    const storePath = resolve(
-      typeof args.flags.get('store') === 'string' ? String(args.flags.get('store')) : '.segflow/demo.db',
-    );
-    const stateDir = join(dirname(storePath), 'sandboxes', `${seed}-${people}`);
+    const given = typeof args.flags.get('store') === 'string' ? String(args.flags.get('store')) : '.segflow/demo.db';
+    // A PostgreSQL store (--store postgres://…) keeps the sandboxes' saved state and the admin token under .segflow/.
+    const onPostgres = /^postgres(ql)?:\/\//.test(given);
+    const storePath = onPostgres ? given : resolve(given);
+    const beside = onPostgres ? resolve('.segflow') : dirname(storePath);
+    const stateDir = join(beside, 'sandboxes', `${seed}-${people}`);
     mkdirSync(stateDir, { recursive: true });
 
     const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -63,10 +65,11 @@ export const command: Command = {
     try {
       sandboxes = await startSandboxes(seed, people, stateDir);
       for (const sandbox of sandboxes) say(`  ${sandbox.tool.padEnd(11)} sandbox on ${sandbox.url}`);
-      pointConfigAt(sandboxes, storePath, world.audiences[0]!.id);
+      // The store is passed to loadConfig below; demo.yaml's own `path:` names the default SQLite file.
+      pointConfigAt(sandboxes, onPostgres ? join(beside, 'demo.db') : storePath, world.audiences[0]!.id);
       let config: Config;
       try {
-        config = await loadConfig(DEMO_CONFIG, { registry: builtinRegistry() });
+        config = await loadConfig(DEMO_CONFIG, { registry: builtinRegistry(), store: storePath });
       } catch (error) {
         process.stderr.write(`${formatConfigErrors(error)}\n`);
         return EXIT.usage;
@@ -75,7 +78,7 @@ export const command: Command = {
       // On a terminal the demo goes on serving the console; from a script it ends after the run unless asked.
       const serve = args.flags.has('serve') || (!args.flags.has('no-serve') && process.stdout.isTTY === true);
       if (!serve) return status;
-      await serveUntilStopped(config, world, storePath, port, say);
+      await serveUntilStopped(config, world, beside, port, say);
       return status;
     } finally {
       await Promise.all(sandboxes.map((s) => s.close()));
@@ -175,11 +178,12 @@ async function runDemoJob(config: Config, world: World, say: (line: string) => v
 async function serveUntilStopped(
   config: Config,
   world: World,
-  storePath: string,
+  /** The folder beside the store where the demo keeps its files (the admin token, the sandboxes' state). */
+  stateFolder: string,
   port: number,
   say: (line: string) => void,
 ) {
-  const tokenFile = join(dirname(storePath), 'admin-token');
+  const tokenFile = join(stateFolder, 'admin-token');
   if (!process.env.SEGFLOW_ADMIN_TOKEN) {
     if (!existsSync(tokenFile)) writeFileSync(tokenFile, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
     process.env.SEGFLOW_ADMIN_TOKEN = readFileSync(tokenFile, 'utf8').trim();
