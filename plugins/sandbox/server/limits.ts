@@ -117,8 +117,19 @@ export type RateLimiter = MiddlewareHandler & {
 export function rateLimit(options: RateLimitOptions): RateLimiter {
   let settings: RateLimitSettings = {};
   const now = options.now ?? Date.now;
-  let ring: number[] = [];
-  let head = 0;
+  /** Admission times inside the current window, oldest first, from `first` on (no allocation by the limit's size). */
+  let times: number[] = [];
+  let first = 0;
+  /** Forgets admissions that left the window ending at `t`. */
+  const prune = (t: number) => {
+    if (settings.intervalMs === undefined) return;
+    const windowStart = t - settings.intervalMs;
+    while (first < times.length && (times[first] as number) <= windowStart) first++;
+    if (first > 1024 && first * 2 > times.length) {
+      times = times.slice(first);
+      first = 0;
+    }
+  };
   let day = -1;
   let dailyUsed = 0;
   let admitted = 0;
@@ -147,13 +158,7 @@ export function rateLimit(options: RateLimitOptions): RateLimiter {
       throw new Error(`rateLimit: daily must be a non-negative integer, got ${String(next.daily)}`);
     }
     settings = Object.fromEntries(Object.entries(next).filter(([, v]) => v !== undefined));
-    const size = settings.requests ?? 0;
-    const kept = ordered().slice(-size);
-    ring = size > 0 ? [...new Array<number>(size - kept.length).fill(-Infinity), ...kept] : [];
-    head = 0;
   };
-  /** Admission times, oldest first. */
-  const ordered = () => [...ring.slice(head), ...ring.slice(0, head)].filter((t) => t !== -Infinity);
 
   const state = (t: number, policy: LimitPolicy, retryAfterMs: number): LimitState => {
     const s: LimitState = { policy, limit: 0, remaining: 0, retryAfterMs, dailyUsed };
@@ -163,11 +168,9 @@ export function rateLimit(options: RateLimitOptions): RateLimiter {
       s.limit = settings.daily ?? 0;
       s.remaining = Math.max(0, s.limit - dailyUsed);
     } else if (settings.requests !== undefined && settings.intervalMs !== undefined) {
-      const windowStart = t - settings.intervalMs;
-      let inWindow = 0;
-      for (const x of ring) if (x > windowStart) inWindow++;
+      prune(t);
       s.limit = settings.requests;
-      s.remaining = Math.max(0, settings.requests - inWindow);
+      s.remaining = Math.max(0, settings.requests - (times.length - first));
     }
     return s;
   };
@@ -181,13 +184,15 @@ export function rateLimit(options: RateLimitOptions): RateLimiter {
       return options.onLimited(c, state(t, 'daily', (today + 1) * 86_400_000 - t));
     }
     if (settings.requests !== undefined && settings.intervalMs !== undefined) {
-      const oldest = ring[head] ?? -Infinity;
-      if (oldest > t - settings.intervalMs) {
+      prune(t);
+      // Full when the window already holds `requests` admissions; the oldest of the last `requests` leaves it first.
+      const inWindow = times.length - first;
+      if (inWindow >= settings.requests) {
+        const oldest = times[times.length - settings.requests] as number;
         refusedBy.interval++;
         return options.onLimited(c, state(t, 'interval', oldest + settings.intervalMs - t));
       }
-      ring[head] = t;
-      head = (head + 1) % ring.length;
+      times.push(t);
     }
     dailyUsed++;
     admitted++;
@@ -204,8 +209,8 @@ export function rateLimit(options: RateLimitOptions): RateLimiter {
   return Object.assign(middleware, {
     set,
     reset: () => {
-      ring = ring.map(() => -Infinity);
-      head = 0;
+      times = [];
+      first = 0;
       dailyUsed = 0;
       admitted = 0;
       peakInWindow = 0;
