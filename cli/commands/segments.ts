@@ -18,8 +18,8 @@ import {
 import { builtinRegistry } from '../builtins.js';
 import { EXIT, type Command } from '../main.js';
 
-const HELP = `usage: segflow segments preview <config.yaml> <segment-key|segments.yaml> [--sample 10] [--now <ISO time>]
-       segflow segments report <config.yaml> [--now <ISO time>]
+const HELP = `usage: segflow segments preview <config.yaml> <segment-key|segments.yaml> [--sample 10] [--now <ISO time>] [--json]
+       segflow segments report <config.yaml> [--now <ISO time>] [--json]
 
 report prints the last segment run: per segment its size, entered, exited and stability, the drift alerts, and for
 segments with a holdout the outcome of treated against control members with a 95% confidence interval.
@@ -32,6 +32,9 @@ features as last computed.
 options:
   --sample <n>    how many members to show (default 10)
   --now <time>    evaluate relative times (within: 30d) as of this moment instead of now
+  --json          print JSON instead: preview { segments: [{ key, name, count, sample: [{ contactId, email }] }],
+                  featuresComputed }; report { run: null } before the first segment run, else { run: the last
+                  segment run (runId, evaluatedAt, incremental, segments, driftAlerts), holdouts: [...] }
 
 exit codes:
   0  the preview or report was printed
@@ -73,7 +76,8 @@ export const command: Command = {
       process.stdout.write(HELP);
       return EXIT.ok;
     }
-    const args = [...argv];
+    const json = argv.includes('--json');
+    const args = argv.filter((a) => a !== '--json');
     const sampleText = option(args, '--sample');
     const nowText = option(args, '--now');
     const sample = sampleText === undefined ? 10 : Number(sampleText);
@@ -88,6 +92,7 @@ export const command: Command = {
         file,
         [target, ...extra].filter((a) => a !== undefined),
         now,
+        json,
       );
     if (sub !== 'preview')
       return usageError(
@@ -125,7 +130,8 @@ export const command: Command = {
     }
     const store = await openStore(config.store.path);
     try {
-      if ((await contactsWithFeatures(store)) === 0)
+      const featuresComputed = (await contactsWithFeatures(store)) > 0;
+      if (!featuresComputed && !json)
         process.stdout.write('note: features have not been computed yet, so rules on features match nobody\n');
       const options = {
         now,
@@ -134,9 +140,12 @@ export const command: Command = {
         protectedAttributes: config.protected_attributes,
         models: Object.keys(config.models),
       };
+      const previews = [];
       for (const key of keys) {
         const preview = await previewSegment(store, key, segments, options);
         const name = segments.find((s) => s.key === key)?.name;
+        previews.push({ key, name: name ?? key, count: preview.count, sample: preview.sample });
+        if (json) continue;
         process.stdout.write(
           `segment ${key}${name && name !== key ? ` (${name})` : ''}: ${preview.count} contact${preview.count === 1 ? '' : 's'}\n`,
         );
@@ -145,6 +154,7 @@ export const command: Command = {
         if (preview.count > preview.sample.length)
           process.stdout.write(`  … and ${preview.count - preview.sample.length} more\n`);
       }
+      if (json) process.stdout.write(`${JSON.stringify({ segments: previews, featuresComputed }, null, 2)}\n`);
       return EXIT.ok;
     } catch (error) {
       if (error instanceof SegmentRuleError) {
@@ -162,7 +172,7 @@ const percent = (x: number | null): string => (x === null ? '—' : `${(x * 100)
 const figure = (x: number | null | undefined): string =>
   x === null || x === undefined ? '—' : Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(2);
 
-async function report(file: string | undefined, extra: string[], now: Date): Promise<number> {
+async function report(file: string | undefined, extra: string[], now: Date, json: boolean): Promise<number> {
   if (!file || extra.length > 0)
     return usageError(extra.length ? `unexpected argument "${extra[0]}"` : 'name the config file');
   let config: Config;
@@ -180,7 +190,22 @@ async function report(file: string | undefined, extra: string[], now: Date): Pro
   try {
     const last = await lastSegmentRun(store);
     if (!last) {
-      process.stdout.write('no segment run yet: run a job with a compute step (segflow run)\n');
+      process.stdout.write(
+        json
+          ? `${JSON.stringify({ run: null })}\n`
+          : 'no segment run yet: run a job with a compute step (segflow run)\n',
+      );
+      return EXIT.ok;
+    }
+    const held = config.segments.filter((s) => s.holdout > 0);
+    const holdouts = [];
+    for (const s of held)
+      holdouts.push({
+        segment: s.key,
+        ...(await holdoutReport(store, s.key, { ...s.holdout_outcome, now, currency: config.currency })),
+      });
+    if (json) {
+      process.stdout.write(`${JSON.stringify({ run: last, holdouts }, null, 2)}\n`);
       return EXIT.ok;
     }
     const out: string[] = [
@@ -198,17 +223,15 @@ async function report(file: string | undefined, extra: string[], now: Date): Pro
     }
     out.push('', last.driftAlerts.length === 0 ? 'no drift alerts' : `drift alerts (${last.driftAlerts.length}):`);
     for (const alert of last.driftAlerts) out.push(`  ${alert}`);
-    const held = config.segments.filter((s) => s.holdout > 0);
     if (held.length > 0) out.push('', 'holdouts (treated − control, 95% interval):');
-    for (const s of held) {
-      const h = await holdoutReport(store, s.key, { ...s.holdout_outcome, now, currency: config.currency });
+    for (const h of holdouts) {
       const per = h.outcome === 'churn' ? 'churned share' : `${h.outcome} per member`;
       const d = h.difference;
       const diff = d
         ? `${figure(d.estimate)} [${figure(d.low)}, ${figure(d.high)}]${d.low > 0 || d.high < 0 ? '' : ' (not significant)'}`
         : 'not enough members yet';
       out.push(
-        `  ${s.key}: ${per} over ${h.days} days: treated ${figure(h.treated.mean)} (n=${h.treated.members}), control ${figure(h.control.mean)} (n=${h.control.members}); difference ${diff}${h.treated.pending + h.control.pending > 0 ? `; ${h.treated.pending + h.control.pending} still in their window` : ''}`,
+        `  ${h.segment}: ${per} over ${h.days} days: treated ${figure(h.treated.mean)} (n=${h.treated.members}), control ${figure(h.control.mean)} (n=${h.control.members}); difference ${diff}${h.treated.pending + h.control.pending > 0 ? `; ${h.treated.pending + h.control.pending} still in their window` : ''}`,
       );
     }
     process.stdout.write(`${out.join('\n')}\n`);

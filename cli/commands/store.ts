@@ -14,7 +14,7 @@ import {
 import { parseArgs, UsageError } from '../args.js';
 import { EXIT, type Command } from '../main.js';
 
-const HELP = `usage: segflow store copy <from> <to> [--force]
+const HELP = `usage: segflow store copy <from> <to> [--force] [--json]
 
 Copies every table of the store at <from> into the store at <to>, in migration order, in batches. Each is a SQLite
 file path or a PostgreSQL URL (postgres://user:password@host:5432/database; the database must exist). Both are
@@ -22,6 +22,7 @@ created or migrated to this version's schema first; the target must be empty.
 
 options:
   --force   replace what the target holds instead of refusing it
+  --json    print { from, to, tables: { <table>: rows }, rows } instead (passwords left out)
 
 exit codes:
   0  copied
@@ -40,11 +41,12 @@ export const command: Command = {
     let from: string;
     let to: string;
     let force: boolean;
+    let json: boolean;
     try {
-      const args = parseArgs(argv, { booleans: ['force'] });
+      const args = parseArgs(argv, { booleans: ['force', 'json'] });
       const [action, a, b, ...rest] = args.positional;
       if (action !== 'copy' || !a || !b || rest.length > 0) throw new UsageError('expected: store copy <from> <to>');
-      [from, to, force] = [a, b, args.flags.get('force') === true];
+      [from, to, force, json] = [a, b, args.flags.get('force') === true, args.flags.get('json') === true];
     } catch (error) {
       process.stderr.write(`segflow store: ${(error as Error).message}\n\n${HELP}`);
       return EXIT.usage;
@@ -59,15 +61,20 @@ export const command: Command = {
       stores.push(await openStore(to));
       const [source, target] = stores as [Store, Store];
       let total = 0;
+      const tables: Record<string, number> = {};
       await copyStore(source, target, {
         force,
         onTable: (table, rows) => {
           total += rows;
-          process.stdout.write(`  ${table}: ${rows.toLocaleString('en')} rows\n`);
+          tables[table] = rows;
+          if (!json) process.stdout.write(`  ${table}: ${rows.toLocaleString('en')} rows\n`);
         },
       });
+      const [shownFrom, shownTo] = [redactLocation(from), redactLocation(to)];
       process.stdout.write(
-        `copied ${total.toLocaleString('en')} rows from ${redactLocation(from)} to ${redactLocation(to)}\n`,
+        json
+          ? `${JSON.stringify({ from: shownFrom, to: shownTo, tables, rows: total }, null, 2)}\n`
+          : `copied ${total.toLocaleString('en')} rows from ${shownFrom} to ${shownTo}\n`,
       );
       return EXIT.ok;
     } catch (error) {

@@ -70,6 +70,17 @@ describe('segflow segments preview', () => {
     await store.close();
   });
 
+  it('prints the same preview as JSON with --json', async () => {
+    const { code, out } = await run('preview', config, 'rfm_about_to_sleep', '--now', NOW.toISOString(), '--json');
+    expect(code).toBe(0);
+    const parsed = JSON.parse(out) as {
+      segments: { key: string; name: string; count: number; sample: { email: string }[] }[];
+    };
+    expect(parsed.segments).toHaveLength(1);
+    expect(parsed.segments[0]).toMatchObject({ key: 'rfm_about_to_sleep', name: 'RFM: About to Sleep', count: 2 });
+    expect(parsed.segments[0]!.sample.map((m) => m.email)).toContain('bob@example.com');
+  });
+
   it('previews the segments of a file, which may refer to the config’s segments', async () => {
     const { code, out } = await run('preview', config, join(dir, 'extra.yaml'), '--now', NOW.toISOString());
     expect(code).toBe(0);
@@ -140,6 +151,15 @@ describe('segflow segments report', () => {
       expect(out).toMatch(/^fr\s+0\s+0\s+0\s+2\s+0\.0%\s+ALERT$/m);
       expect(out).toMatch(/drift alerts \(1\):\n {2}segment fr: 100% of its members moved at once/);
       expect(out).toMatch(/fr: churned share over 30 days: .*not enough members yet/);
+      const json = await run('report', file, '--now', NOW.toISOString(), '--json');
+      expect(json.code).toBe(0);
+      const parsed = JSON.parse(json.out) as {
+        run: { segments: { key: string; size: number; exited: number; drift: boolean }[]; driftAlerts: string[] };
+        holdouts: { segment: string; outcome: string }[];
+      };
+      expect(parsed.run.segments).toEqual([expect.objectContaining({ key: 'fr', size: 0, exited: 2, drift: true })]);
+      expect(parsed.run.driftAlerts).toHaveLength(1);
+      expect(parsed.holdouts).toEqual([expect.objectContaining({ segment: 'fr', outcome: 'churn' })]);
     } finally {
       rmSync(own, { recursive: true, force: true });
     }

@@ -140,4 +140,26 @@ describe('copying a store between engines', () => {
     expect(err).toContain(`no store at ${missing}: give the path of an existing SQLite store`);
     expect(existsSync(missing)).toBe(false);
   });
+
+  it('prints the copy as JSON with --json, the password left out', async () => {
+    const from = await sqlite.open();
+    opened.push(from);
+    await filled(from.store);
+    const to = await postgres.fresh();
+    let out = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      out += String(chunk);
+      return true;
+    });
+    const code = await main(['store', 'copy', from.location, to.location, '--json']).finally(() =>
+      vi.restoreAllMocks(),
+    );
+    await to.remove();
+    expect(code).toBe(0);
+    const report = JSON.parse(out) as { to: string; tables: Record<string, number>; rows: number };
+    expect(report.tables.events).toBe(await count(from.store, 'events'));
+    expect(report.rows).toBe(Object.values(report.tables).reduce((a, b) => a + b, 0));
+    expect(report.to).toContain(':***@');
+    expect(out).not.toContain(decodeURIComponent(new URL(to.location).password));
+  });
 });
