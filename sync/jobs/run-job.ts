@@ -183,7 +183,7 @@ export async function runJob(config: Config, jobName: string, options: RunJobOpt
     const before = dryRun ? undefined : await jobLockHolder(store, jobName);
     if (!dryRun && !(await acquireJobLock(store, jobName, holder, ttl))) {
       result.status = 'locked';
-      result.error = `job "${jobName}" is already running (${describeHolder(before)}; its lock is held in ${config.store.shown}; \`segflow runs unlock ${jobName}\` clears a lock whose holder will not come back)`;
+      result.error = `job "${jobName}" is already running (${describeHolder(before)}; its lock is held in ${config.store.shown}; \`segflow runs ${config.file} unlock ${jobName}\` clears a lock whose holder will not come back)`;
       return result;
     }
     // Holding the lease, no other run of the job can be running: one still shown so was killed or taken over.

@@ -171,7 +171,9 @@ describe('segflow runs unlock', { timeout: 240_000 }, () => {
     const runId = await startRun(store, 'nightly');
     await acquireJobLock(store, 'nightly', 'remote', 600_000, new Date(), { host: 'other/boot', pid: 7, started: '1' });
     const refused = (await segflow('run', file, 'nightly').catch((e: { stderr: string }) => e)) as { stderr: string };
-    expect(refused.stderr).toMatch(/already running \(process 7 on other.*segflow runs unlock nightly/);
+    expect(refused.stderr).toMatch(
+      /already running \(process 7 on other.*`segflow runs \S+segflow\.yaml unlock nightly`/,
+    );
 
     const { stdout } = await segflow('runs', file, 'unlock', 'nightly');
     expect(stdout).toBe(`cleared the lock of job "nightly"\nmarked abandoned: run ${runId}\n`);
