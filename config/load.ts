@@ -16,7 +16,7 @@ import { ConfigFileError } from './errors.js';
 import { isObject, Issues, kindOf } from './issues.js';
 import { checkJobs, checkSegmentReferences } from './references.js';
 import { rememberSecrets, scrubber } from './secrets.js';
-import { DEFAULT_STORE_PATH } from './schema.js';
+import { DEFAULT_STORE_PATH, storeSectionOf } from './schema.js';
 import { parseRoot } from './sections.js';
 import { collectSegments, openFile, validateSegments, type SegmentEntry } from './segment-files.js';
 import type { YamlFile } from './yaml-file.js';
@@ -83,14 +83,7 @@ export async function loadConfig(path: string, options: LoadOptions): Promise<Co
   }
   const config: Config = {
     file: absolute,
-    store: storeLocation(
-      options.store === undefined
-        ? root.store
-        : /^postgres(ql)?:\/\//.test(options.store)
-          ? { url: options.store }
-          : { path: options.store },
-      secrets,
-    ),
+    store: storeLocation(options.store === undefined ? root.store : storeSectionOf(options.store), secrets),
     sources,
     destinations,
     segments: segments.map((s) => s.segment),

@@ -526,6 +526,17 @@ export function postgresUrlProblem(value: string): string | undefined {
   return undefined;
 }
 
+/**
+ * The `store:` section naming `location`, a SQLite path or a PostgreSQL URL, checked as the section is: for a store
+ * given outside the file (`segflow demo --store`). Throws a sentence that never repeats the URL.
+ */
+export function storeSectionOf(location: string): { path: string } | { url: string } {
+  if (!POSTGRES_URL.test(location)) return { path: location };
+  const problem = postgresUrlProblem(location);
+  if (problem) throw new Error(`the store ${problem}`);
+  return { url: location };
+}
+
 /** `store:`: a SQLite file (`path`, the default) or a PostgreSQL database (`url`), not both. */
 export const storeSchema = strict({
   path: z

@@ -3,7 +3,14 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatConfigErrors, loadConfig, type Config } from '../../config/index.js';
-import { eventCounts, latestModelRun, openStore, toolOverlap, type Queryable } from '../../core/index.js';
+import {
+  eventCounts,
+  isPostgresLocation,
+  latestModelRun,
+  openStore,
+  toolOverlap,
+  type Queryable,
+} from '../../core/index.js';
 import type { Logger } from '../../plugins/index.js';
 import { createWorld, type World } from '../../plugins/sandbox/index.js';
 import { intFlag, parseArgs, UsageError } from '../args.js';
@@ -52,7 +59,7 @@ export const command: Command = {
     const seed = typeof args.flags.get('seed') === 'string' ? String(args.flags.get('seed')) : 'demo';
     const given = typeof args.flags.get('store') === 'string' ? String(args.flags.get('store')) : '.segflow/demo.db';
     // A PostgreSQL store (--store postgres://…) keeps the sandboxes' saved state and the admin token under .segflow/.
-    const onPostgres = /^postgres(ql)?:\/\//.test(given);
+    const onPostgres = isPostgresLocation(given);
     const storePath = onPostgres ? given : resolve(given);
     const beside = onPostgres ? resolve('.segflow') : dirname(storePath);
     const stateDir = join(beside, 'sandboxes', `${seed}-${people}`);
