@@ -264,28 +264,18 @@ function chosenEngines(): EngineName[] {
  * on SEGMENTS_BENCH_DATABASE_URL's server, else SEGFLOW_TEST_DATABASE_URL's, else a throw-away embedded server.
  */
 async function postgresDatabase(log: (line: string) => void): Promise<{ location: string; remove(): Promise<void> }> {
-  const { databaseUrl, startPostgres } = await import('../test/support/postgres.js');
-  const { default: pg } = await import('pg');
+  const { admin, databaseUrl, startPostgres } = await import('../test/support/postgres.js');
   const given = process.env.SEGMENTS_BENCH_DATABASE_URL ?? process.env.SEGFLOW_TEST_DATABASE_URL;
   const server = given === undefined ? await startPostgres() : undefined;
   if (server) log('PostgreSQL: started a throw-away embedded server (set SEGMENTS_BENCH_DATABASE_URL to use another)');
   const serverUrl = given ?? (server as { url: string }).url;
-  const admin = async (sql: string): Promise<void> => {
-    const client = new pg.Client({ connectionString: serverUrl });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
   const name = `segflow_bench_segments_${process.pid}`;
-  await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin(`CREATE DATABASE ${name}`);
+  await admin(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin(serverUrl, `CREATE DATABASE ${name}`);
   return {
     location: databaseUrl(serverUrl, name),
     async remove() {
-      await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await server?.stop();
     },
   };

@@ -140,7 +140,8 @@ export async function freshDatabase(migrated = false): Promise<{ url: string; dr
   };
 }
 
-async function admin(serverUrl: string, sql: string): Promise<void> {
+/** Runs one statement on the server at `serverUrl` (CREATE or DROP DATABASE), on a connection of its own. */
+export async function admin(serverUrl: string, sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: serverUrl });
   await client.connect();
   try {
