@@ -183,15 +183,11 @@ export async function unlockJob(
  */
 export async function abandonRuns(store: Queryable, job: string, reason: string, at: string): Promise<number[]> {
   const rows = (await store.all(
-    "SELECT id FROM sync_runs WHERE job = ? AND status = 'running' AND abandoned_at IS NULL ORDER BY id",
-    [job],
+    `UPDATE sync_runs SET status = 'failed', abandoned_at = ?, finished_at = ?, error = ?
+      WHERE job = ? AND status = 'running' RETURNING id`,
+    [at, at, reason, job],
   )) as { id: number }[];
-  for (const { id } of rows)
-    await store.run(
-      "UPDATE sync_runs SET status = 'failed', abandoned_at = ?, finished_at = ?, error = ? WHERE id = ?",
-      [at, at, reason, id],
-    );
-  return rows.map((r) => r.id);
+  return rows.map((r) => r.id).sort((x, y) => x - y);
 }
 
 /** A run's lease was taken over: the transaction it was about to commit was rolled back instead. */
