@@ -199,6 +199,12 @@ export function clientFor(config: ConnectionConfig): MailchimpClient {
   return client;
 }
 
+/**
+ * Bare 403s in a row for one request after which it is not throttling any more: Mailchimp's edge also answers a bare
+ * 403 when it blocks an account or an address. With the default backoff that is about two minutes of refusals.
+ */
+const BLOCKED_AFTER_BARE_403S = 12;
+
 /** A counting semaphore: at most `size` holders at once, in arrival order. */
 class Slots {
   private held = 0;
@@ -235,7 +241,24 @@ export function mailchimpCall<T>(
   let pool = slots.get(account);
   if (!pool) slots.set(account, (pool = new Slots(MAX_CONNECTIONS)));
   const shared = pool;
-  return ctx.call(operation, () => shared.run(() => request(client)));
+  let bare403s = 0;
+  return ctx.call(operation, () =>
+    shared.run(async () => {
+      try {
+        return await request(client);
+      } catch (error) {
+        if (statusOf(error) === 403 && !problemOf(error) && ++bare403s >= BLOCKED_AFTER_BARE_403S)
+          throw new ConfigError(
+            `Mailchimp's edge refused ${operation} ${bare403s} times in a row with a bare 403: more than throttling, the account or this server's address may be blocked`,
+            {
+              cause: error,
+              fix: 'check the account in Mailchimp (suspended, or API access blocked for this address) and whether other apps hold all 10 connections; the rows stay pending for the next run',
+            },
+          );
+        throw error;
+      }
+    }),
+  );
 }
 
 /** The problem+json body of a rejected SDK call, when it has one. */

@@ -49,6 +49,9 @@ export const MEMBERS_OVERLAP_MS = 5 * 60 * SECOND;
 const SEEN_CAP = 5_000;
 /** The most first-audience statuses a members read remembers for the records of other audiences. */
 const PRIMARY_STATUS_CAP = 200_000;
+/** Page size, and most passes, for reading the members that share one last_changed second. */
+const TIE_PAGE = 1000;
+const TIE_PASSES = 20;
 
 /** Subscriber hash: md5 of the lower-cased email (trimmed, as Mailchimp trims what it stores). */
 export function subscriberHash(email: string): string {
@@ -134,8 +137,6 @@ interface AudienceReader {
   buffer: MailchimpMember[];
   /** `since_last_changed` of the next request (strictly after), ms; undefined reads from the start. */
   anchor: number | undefined;
-  /** Records already consumed at `since = anchor`. */
-  offset: number;
   done: boolean;
 }
 
@@ -188,7 +189,6 @@ function membersStream(): StreamDefinition<SourceConfig> {
           status,
           buffer: [],
           anchor: start,
-          offset: 0,
           done: false,
         })),
       );
@@ -203,27 +203,56 @@ function membersStream(): StreamDefinition<SourceConfig> {
         return { type: 'state', state: out };
       };
 
-      const fill = async (reader: AudienceReader) => {
-        const page = await mailchimpCall(ctx, config, 'members.list', (mc) =>
+      const listMembers = (
+        reader: AudienceReader,
+        opts: { count: number; offset: number; since?: number | undefined; before?: number },
+      ) =>
+        mailchimpCall(ctx, config, 'members.list', (mc) =>
           mc.lists.getListMembersInfo(reader.listId, {
-            count: config.pageSize,
-            offset: reader.offset,
+            count: opts.count,
+            offset: opts.offset,
             sort_field: 'last_changed',
             sort_dir: 'ASC',
             ...(reader.status ? { status: reader.status } : {}),
-            ...(reader.anchor === undefined ? {} : { since_last_changed: mailchimpTime(reader.anchor) }),
+            ...(opts.since === undefined ? {} : { since_last_changed: mailchimpTime(opts.since) }),
+            ...(opts.before === undefined ? {} : { before_last_changed: mailchimpTime(opts.before) }),
           }),
         );
-        reader.buffer = page.members;
-        if (page.members.length < config.pageSize) reader.done = true;
-        // Re-anchor on the last second of the page, so a member changing mid-read can only shift its own tie group.
-        const last = page.members.at(-1);
-        if (last) {
-          const lastAt = Date.parse(last.last_changed);
-          const ties = page.members.filter((m) => Date.parse(m.last_changed) === lastAt).length;
-          reader.offset = reader.anchor === lastAt - SECOND ? reader.offset + ties : ties;
-          reader.anchor = lastAt - SECOND;
+      // Every member whose last_changed is the second `at`. Mailchimp keeps no order among them, so offset paging
+      // through a large group can skip or repeat one: page the group again until every member was seen.
+      const wholeSecond = async (reader: AudienceReader, at: number): Promise<MailchimpMember[]> => {
+        const found = new Map<string, MailchimpMember>();
+        for (let pass = 0; pass < TIE_PASSES; pass++) {
+          let total = 0;
+          for (let offset = 0; offset === 0 || offset < total; offset += TIE_PAGE) {
+            const page = await listMembers(reader, {
+              count: TIE_PAGE,
+              offset,
+              since: at - SECOND,
+              before: at + SECOND,
+            });
+            for (const m of page.members) found.set(m.id, m);
+            total = page.total_items;
+          }
+          if (found.size >= total) return [...found.values()];
         }
+        throw new Error(
+          `Mailchimp audience ${reader.listId}: the members changed at ${mailchimpTime(at)} could not all be read in ${TIE_PASSES} passes`,
+        );
+      };
+      const fill = async (reader: AudienceReader) => {
+        const page = await listMembers(reader, { count: config.pageSize, offset: 0, since: reader.anchor });
+        const last = page.members.at(-1);
+        if (!last || page.members.length < config.pageSize) {
+          reader.buffer = page.members;
+          reader.done = true;
+          return;
+        }
+        // The page's last second may go on past the page: read that second whole, then go on strictly after it.
+        const lastAt = Date.parse(last.last_changed);
+        const before = page.members.filter((m) => Date.parse(m.last_changed) < lastAt);
+        reader.buffer = [...before, ...(await wholeSecond(reader, lastAt))];
+        reader.anchor = lastAt;
       };
 
       for (const reader of readers) await fill(reader);

@@ -76,13 +76,13 @@ export function paging(c: Context, limits: MailchimpLimits): { count: number; of
   return { count, offset };
 }
 
-/** First index whose lastChanged is > at (strict) or >= at. */
+/** First index whose lastChanged, in whole seconds as Mailchimp keeps it, is > at (strict) or >= at. */
 export function lowerBound(entries: { lastChanged: number }[], at: number, strict: boolean): number {
   let lo = 0;
   let hi = entries.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    const v = (entries[mid] as { lastChanged: number }).lastChanged;
+    const v = Math.floor((entries[mid] as { lastChanged: number }).lastChanged / 1000) * 1000;
     if (strict ? v <= at : v < at) lo = mid + 1;
     else hi = mid;
   }

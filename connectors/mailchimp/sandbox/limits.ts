@@ -33,5 +33,5 @@ export const MAILCHIMP_LIMITS: MailchimpLimits = {
   segmentItemsPerSide: 500,
   batchSubscribeSize: 500,
   connections: 10,
-  latencyMs: 0,
+  latencyMs: 25,
 };

@@ -17,6 +17,7 @@ import {
   type MailchimpSandbox,
 } from '../../../connectors/mailchimp/index.js';
 import {
+  ConfigError,
   createContext,
   type ContactIdentity,
   type ContactRecord,
@@ -248,6 +249,21 @@ describe('mailchimp connector', () => {
     expect(ctx.stats.rateLimited).toBe(3);
   });
 
+  it('fails with a configuration error naming a block when bare 403s never stop, after waiting out a few', async () => {
+    const bare403s = () => sandbox.faults.fired().filter((f) => f.variant === 'bare403').length;
+    const before = bare403s();
+    sandbox.faults.set({ script: Array(30).fill({ kind: 'rate_limited', variant: 'bare403' }) });
+    try {
+      const config = sourceSpec.parse({ ...sandboxConfig(sandbox), audienceIds: [audience] });
+      const failure = await readAll('members', config).catch((e: unknown) => e);
+      expect(failure).toBeInstanceOf(ConfigError);
+      expect((failure as Error).message).toMatch(/bare 403.*blocked/);
+      expect(bare403s() - before).toBe(12);
+    } finally {
+      sandbox.faults.set({});
+    }
+  });
+
   it('records batch-subscribe row errors with Mailchimp code, and delivers the rest', async () => {
     sandbox.account.badEmails.add('refused@example.com');
     const forgotten = 'forgotten.person@example.com';
@@ -329,6 +345,19 @@ describe('mailchimp connector', () => {
     expect(record.traits.first_name).toBe('Renamed');
     const again = await readAll('members', config, next.state);
     expect(again.records.filter((r) => r.kind === 'contact' && r.externalId === entry.hash)).toHaveLength(0);
+  });
+
+  it('reads every member exactly once when more members than a page share one last_changed second', async () => {
+    const config = sourceSpec.parse({ ...sandboxConfig(sandbox), audienceIds: [second], pageSize: 10 });
+    // A bulk edit lands in one second: Mailchimp keeps last_changed to the second and no order among ties.
+    for (const entry of sandbox.account.listMembers(second).slice(0, 45)) {
+      const changed = member(second, entry.hash)!;
+      sandbox.account.put({ ...changed, mergeFields: { ...changed.mergeFields, LNAME: 'Bulk' } });
+    }
+    const { records } = await readAll('members', config);
+    const ids = records.filter((r) => r.kind === 'contact').map((r) => r.externalId);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(new Set(ids)).toEqual(new Set(sandbox.account.listMembers(second).map((e) => e.hash)));
   });
 
   it('reads an archived member as a deleted contact, keeping its email and id, on full and incremental reads', async () => {

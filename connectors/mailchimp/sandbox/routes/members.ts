@@ -3,7 +3,8 @@
  */
 import type { Hono } from 'hono';
 import { EMAIL, hashOf, jsonBody, lowerBound, paging, problem, timeParam, missingList } from '../answers.js';
-import { mailchimpTime, subscriberHash, type MemberStatus, type StoredMember } from '../account.js';
+import { Rng } from '../../../../plugins/sandbox/index.js';
+import { mailchimpTime, subscriberHash, type ListEntry, type MemberStatus, type StoredMember } from '../account.js';
 import { newMember, renderMember, tagMember, withStatus, STATUSES } from '../shapes.js';
 import type { RouteOptions } from './options.js';
 
@@ -14,6 +15,7 @@ import type { RouteOptions } from './options.js';
  * memberRoutes(app, { account, limits, written });
  */
 export function memberRoutes(app: Hono, { account, limits, written }: RouteOptions): void {
+  let listings = 0;
   app.get('/3.0/lists/:list/members', (c) => {
     const listId = c.req.param('list');
     const missing = missingList(c, account, listId);
@@ -31,8 +33,10 @@ export function memberRoutes(app: Hono, { account, limits, written }: RouteOptio
     if (since !== undefined) entries = entries.slice(lowerBound(entries, since, true));
     if (before !== undefined) entries = entries.slice(0, lowerBound(entries, before, false));
     let members = withStatus(entries, status);
-    if (sortField === 'last_changed' && sortDir === 'DESC') members = [...members].reverse();
-    else if (sortField === 'timestamp_opt') {
+    if (sortField === 'last_changed') {
+      members = shuffleTies(members, new Rng(++listings));
+      if (sortDir === 'DESC') members.reverse();
+    } else if (sortField === 'timestamp_opt') {
       members = [...members].sort((a, b) =>
         sortDir === 'ASC' ? a.createdAt - b.createdAt : b.createdAt - a.createdAt,
       );
@@ -212,4 +216,23 @@ export function memberRoutes(app: Hono, { account, limits, written }: RouteOptio
       error_count: result.errors.length,
     });
   });
+}
+
+/**
+ * Members sharing one `last_changed` second, in a different order on every request: Mailchimp keeps `last_changed` to
+ * the second and promises no order among ties, so offset paging through a tie group can skip or repeat a member.
+ */
+function shuffleTies(members: ListEntry[], rng: Rng): ListEntry[] {
+  const out = [...members];
+  for (let start = 0; start < out.length;) {
+    const second = Math.floor((out[start] as ListEntry).lastChanged / 1000);
+    let end = start + 1;
+    while (end < out.length && Math.floor((out[end] as ListEntry).lastChanged / 1000) === second) end++;
+    for (let i = end - 1; i > start; i--) {
+      const j = start + rng.int(i - start + 1);
+      [out[i], out[j]] = [out[j] as ListEntry, out[i] as ListEntry];
+    }
+    start = end;
+  }
+  return out;
 }
