@@ -29,6 +29,18 @@ export interface EmailEvent {
   emailCampaignId: number;
   url?: string;
   subscriptions?: { id: number; status: string }[];
+  /** On a STATUSCHANGE: the recipient's portal-wide status, whatever `subscriptions` says. */
+  portalSubscriptionStatus?: 'SUBSCRIBED' | 'UNSUBSCRIBED';
+}
+
+/**
+ * A STATUSCHANGE's fields: an opt-out of every email of the portal (`portalSubscriptionStatus: 'UNSUBSCRIBED'`, with
+ * an empty `subscriptions` list) or an unsubscribe from one subscription type.
+ */
+export function statusChange(portalWide: boolean): Pick<EmailEvent, 'subscriptions' | 'portalSubscriptionStatus'> {
+  return portalWide
+    ? { portalSubscriptionStatus: 'UNSUBSCRIBED', subscriptions: [] }
+    : { portalSubscriptionStatus: 'SUBSCRIBED', subscriptions: [{ id: 1, status: 'UNSUBSCRIBED' }] };
 }
 
 /**

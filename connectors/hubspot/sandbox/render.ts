@@ -12,6 +12,7 @@ import type {
   Portal,
   StoredEngagement,
 } from './portal.js';
+import { statusChange } from './portal.js';
 
 /** HubSpot owner ids the world's owner numbers 0…4 render as. */
 export const OWNER_IDS = ['31000001', '31000002', '31000003', '31000004', '31000005'] as const;
@@ -109,7 +110,10 @@ export function renderWorld(portal: Portal, world: World): void {
           ...(event.type === 'email_click' && typeof event.properties.url === 'string'
             ? { url: event.properties.url }
             : {}),
-          ...(event.type === 'email_unsubscribe' ? { subscriptions: [{ id: 1, status: 'UNSUBSCRIBED' }] } : {}),
+          // Half the world's unsubscribes are portal-wide opt-outs, which list no subscription.
+          ...(event.type === 'email_unsubscribe'
+            ? statusChange(event.id.charCodeAt(event.id.length - 1) % 2 === 0)
+            : {}),
           ...(event.type === 'email_bounce'
             ? { category: String(event.properties.bounce_type ?? 'hard') === 'hard' ? 'HARD_BOUNCE' : 'SOFT_BOUNCE' }
             : {}),
@@ -255,7 +259,7 @@ export function renderBulk(portal: Portal, options: BulkOptions): void {
         created: createdAt(i),
         emailCampaignId: 5_000_001 + Math.floor(i / Math.max(1, options.contacts)),
         ...(type === 'CLICK' ? { url: 'https://shop.example/sale' } : {}),
-        ...(type === 'STATUSCHANGE' ? { subscriptions: [{ id: 1, status: 'UNSUBSCRIBED' }] } : {}),
+        ...(type === 'STATUSCHANGE' ? statusChange(i % 2 === 0) : {}),
       };
     },
   };

@@ -14,6 +14,7 @@ export interface EmailEventsPage {
     emailCampaignId?: number;
     url?: string;
     subscriptions?: { status?: string }[];
+    portalSubscriptionStatus?: string;
     category?: string;
   }[];
   hasMore: boolean;
@@ -31,7 +32,11 @@ export function emailEventType(event: EmailEventsPage['events'][number]): EventT
     case 'BOUNCE':
       return 'email_bounce';
     case 'STATUSCHANGE':
-      return (event.subscriptions ?? []).some((s) => s.status === 'UNSUBSCRIBED') ? 'email_unsubscribe' : undefined;
+      // A portal-wide opt-out lists no subscription (or not all of them as unsubscribed): its own field says it.
+      return event.portalSubscriptionStatus === 'UNSUBSCRIBED' ||
+        (event.subscriptions ?? []).some((s) => s.status === 'UNSUBSCRIBED')
+        ? 'email_unsubscribe'
+        : undefined;
     default:
       return undefined;
   }

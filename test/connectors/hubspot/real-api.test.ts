@@ -19,6 +19,19 @@ describe('HubSpot against the real API’s behaviour', () => {
     expect(sandbox.recorder.requests.filter((r) => r.status === 502)).toHaveLength(2);
   });
 
+  it('reads a portal-wide opt-out (portalSubscriptionStatus, no subscription listed) as an unsubscribe', async () => {
+    const sandbox = await sandboxForTest({ seed: 'opt-out', people: 600, limits: fast });
+    const log = sandbox.portal.emailEvents;
+    const changes = Array.from({ length: log.count }, (_, i) => log.at(i)).filter((e) => e.type === 'STATUSCHANGE');
+    const portalWide = changes.filter((e) => e.portalSubscriptionStatus === 'UNSUBSCRIBED');
+    expect(portalWide.length).toBeGreaterThan(0);
+    expect(portalWide.every((e) => e.subscriptions?.length === 0)).toBe(true);
+    const read = (await readEvents('email_events', sandboxConfig(sandbox))).filter(
+      (e) => e.type === 'email_unsubscribe',
+    );
+    expect(read.map((e) => e.sourceEventId).sort()).toEqual(changes.map((e) => `email:${e.id}`).sort());
+  });
+
   it('retries a 502 gateway page answered to an SDK call and reads every contact', async () => {
     const sandbox = await sandboxForTest({ seed: 'gateway', people: 300, limits: fast });
     sandbox.faults.storm(1, 'server_error');
