@@ -9,6 +9,7 @@
  */
 import type { Connection, QueryResult } from 'jsforce';
 import {
+  ConfigError,
   defineDestination,
   RateLimitedError,
   type ConnectorContext,
@@ -89,6 +90,43 @@ async function findCampaign(
   }
   if (id) known.set(segment.name, id);
   return id;
+}
+
+/** Campaigns (by id) known to have the configured member status, per session. */
+const statusesReady = new WeakMap<SalesforceSession, Set<string>>();
+
+/**
+ * Makes sure the campaign has `label` among its CampaignMemberStatus values, adding it when missing: Salesforce gives
+ * a member whose Status is not one of them the campaign's default status instead, without an error.
+ */
+async function ensureMemberStatus(session: SalesforceSession, campaignId: string, label: string): Promise<void> {
+  let ready = statusesReady.get(session);
+  if (!ready) statusesReady.set(session, (ready = new Set()));
+  if (ready.has(campaignId)) return;
+  const found = await session.call(
+    'CampaignMemberStatus.find',
+    async (conn) =>
+      (await conn.query<{ Label: string; SortOrder: number | null }>(
+        `SELECT Label, SortOrder FROM CampaignMemberStatus WHERE CampaignId = ${soqlString(campaignId)}`,
+      )) as QueryResult<{ Label: string; SortOrder: number | null }>,
+  );
+  if (!found.records.some((s) => s.Label.toLowerCase() === label.toLowerCase())) {
+    const sortOrder = Math.max(0, ...found.records.map((s) => s.SortOrder ?? 0)) + 1;
+    const [created] = await writeRows(
+      session,
+      'CampaignMemberStatus.create',
+      [{ CampaignId: campaignId, Label: label, SortOrder: sortOrder, HasResponded: false }],
+      (conn, rows) => conn.create('CampaignMemberStatus', rows) as Promise<RowOutcome[]>,
+    );
+    if (!created?.success && codeOf(created as RowOutcome) !== 'DUPLICATE_VALUE')
+      throw new ConfigError(
+        `Salesforce refused to add the member status "${label}" to campaign ${campaignId}: ${created ? `${codeOf(created)} ${messageOf(created)}` : 'no result'}`,
+        {
+          fix: `add "${label}" to the campaign's member statuses in Salesforce, or set membership.memberStatus to one it has`,
+        },
+      );
+  }
+  ready.add(campaignId);
 }
 
 /** The person id to use for a contact: a Contact id first (a converted lead's contact), else a Lead id. */
@@ -257,6 +295,7 @@ async function writeCampaign(
   });
 
   if (adds.length > 0) {
+    await ensureMemberStatus(session, campaignId, config.membership.memberStatus);
     const people = await resolvePeople(
       session,
       config,

@@ -66,6 +66,14 @@ export const SCHEMA: Record<string, Record<string, FieldType>> = {
     StartDate: 'date',
     OwnerId: 'reference',
   },
+  CampaignMemberStatus: {
+    ...COMMON,
+    CampaignId: 'reference',
+    Label: 'string',
+    IsDefault: 'boolean',
+    HasResponded: 'boolean',
+    SortOrder: 'number',
+  },
   CampaignMember: {
     ...COMMON,
     CampaignId: 'reference',
@@ -125,6 +133,7 @@ export const KEY_PREFIX: Record<string, string> = {
   Lead: '00Q',
   Campaign: '701',
   CampaignMember: '00v',
+  CampaignMemberStatus: '01Y',
   Task: '00T',
   Event: '00U',
   Opportunity: '006',
@@ -509,10 +518,28 @@ export class Org {
     const id = this.nextId(type);
     for (const name of Object.keys(schema)) if (!(name in row)) row[name] = defaultValue(schema[name] as FieldType);
     Object.assign(row, { Id: id, IsDeleted: false, CreatedDate: at, LastModifiedDate: at, SystemModstamp: at });
-    if (type === 'CampaignMember' && row.Status === null) row.Status = 'Sent';
+    if (type === 'CampaignMember') this.applyMemberStatus(row);
     this.put(type, row);
     this.markDirty(type, id);
+    if (type === 'Campaign')
+      for (const status of defaultMemberStatuses(id, at, () => this.nextId('CampaignMemberStatus'))) {
+        this.put('CampaignMemberStatus', status);
+        this.markDirty('CampaignMemberStatus', String(status.Id));
+      }
     return { id, success: true, errors: [] };
+  }
+
+  /**
+   * A campaign member's Status must be one of its campaign's CampaignMemberStatus labels; any other value (or none)
+   * becomes the campaign's default status, as Salesforce does, and HasResponded follows the status.
+   */
+  private applyMemberStatus(member: Row, target: Row = member): void {
+    const statuses = [...this.table('CampaignMemberStatus').values()].filter(
+      (s) => !s.IsDeleted && String(s.CampaignId).slice(0, 15) === String(member.CampaignId).slice(0, 15),
+    );
+    const chosen = statuses.find((s) => s.Label === member.Status) ?? statuses.find((s) => s.IsDefault) ?? statuses[0];
+    target.Status = chosen?.Label ?? 'Sent';
+    target.HasResponded = chosen ? chosen.HasResponded === true : false;
   }
 
   private validate(type: string, row: Row): SaveResult | undefined {
@@ -536,6 +563,22 @@ export class Org {
       !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(row.Email.trim())
     ) {
       return failure('INVALID_EMAIL_ADDRESS', `Email: invalid email address: ${row.Email}`, ['Email']);
+    }
+    if (type === 'CampaignMemberStatus') {
+      if (!row.CampaignId || !row.Label)
+        return failure('REQUIRED_FIELD_MISSING', 'Required fields are missing: [CampaignId, Label]', [
+          'CampaignId',
+          'Label',
+        ]);
+      const taken = [...this.table('CampaignMemberStatus').values()].some(
+        (s) =>
+          !s.IsDeleted &&
+          s.Id !== row.Id &&
+          String(s.CampaignId).slice(0, 15) === String(row.CampaignId).slice(0, 15) &&
+          String(s.Label).toLowerCase() === String(row.Label).toLowerCase(),
+      );
+      if (taken)
+        return failure('DUPLICATE_VALUE', `duplicate value found: Label duplicates value on record`, ['Label']);
     }
     if (type === 'CampaignMember') {
       if (!row.CampaignId)
@@ -577,6 +620,7 @@ export class Org {
     }
     const invalid = this.validate(type, { ...row, ...changes });
     if (invalid && type !== 'CampaignMember') return { id, ...invalid };
+    if (type === 'CampaignMember' && 'Status' in changes) this.applyMemberStatus({ ...row, ...changes }, changes);
     this.touch(type, row.Id as string, changes);
     return { id: row.Id as string, success: true, errors: [] };
   }
@@ -844,4 +888,25 @@ function coerce(kind: FieldType, literal: Literal, name: string): string | numbe
       `value of filter criterion for field '${name}' must be of type ${kind} and should be enclosed in quotes`,
     );
   return literal;
+}
+
+/**
+ * The member statuses Salesforce gives every new campaign: "Sent" (the default) and "Responded" (counted as a response).
+ *
+ * @example
+ * for (const status of defaultMemberStatuses(campaignId, now, () => org.nextId('CampaignMemberStatus'))) org.put('CampaignMemberStatus', status);
+ */
+export function defaultMemberStatuses(campaignId: string, at: number, id: () => string): Row[] {
+  return [
+    { Label: 'Sent', IsDefault: true, HasResponded: false, SortOrder: 1 },
+    { Label: 'Responded', IsDefault: false, HasResponded: true, SortOrder: 2 },
+  ].map((status) => ({
+    Id: id(),
+    IsDeleted: false,
+    CreatedDate: at,
+    LastModifiedDate: at,
+    SystemModstamp: at,
+    CampaignId: campaignId,
+    ...status,
+  }));
 }

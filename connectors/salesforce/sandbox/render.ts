@@ -4,7 +4,7 @@
  * Campaigns with CampaignMember responses. Emails are kept as written in Salesforce; ids are the world's.
  */
 import { salesforceId, type World } from '../../../plugins/sandbox/index.js';
-import type { Org, Row } from './org.js';
+import { defaultMemberStatuses, type Org, type Row } from './org.js';
 
 const DAY = 86_400_000;
 
@@ -45,6 +45,9 @@ export function renderWorld(org: Org, world: World): RenderCounts {
       StartDate: start,
       OwnerId: salesforceId('005', 1),
     });
+    let status = k * 2;
+    for (const row of defaultMemberStatuses(id, start, () => salesforceId('01Y', ++status)))
+      org.put('CampaignMemberStatus', row);
     return { id, start };
   });
   let taskN = 0;

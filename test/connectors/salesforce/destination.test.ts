@@ -78,6 +78,48 @@ describe('Salesforce destination', () => {
     );
   });
 
+  it('adds members with the configured status, adding it to the campaign first (Salesforce would give them the default)', async () => {
+    sandbox = await sandboxOf({ seed: 'status', people: 200 });
+    const s = sandbox;
+    const config = salesforceSpec.parse({ ...sandboxConfig(s), membership: { memberStatus: 'Subscribed' } });
+    const people = live(s, 'Contact')
+      .slice(0, 3)
+      .map((r, k) => ({ contactId: `p${k}`, email: null, externalIds: [String(r.Id)] }));
+    const segment = { key: 'news', name: 'Newsletter' };
+    for (const batch of [people.slice(0, 2), people.slice(2)]) {
+      const results = await destination.write(
+        { segment, changes: batch.map((contact) => ({ op: 'add' as const, contact })) },
+        config,
+        ctx(),
+      );
+      expect(results.every((r) => r.status === 'accepted')).toBe(true);
+    }
+    const campaign = [...s.org.table('Campaign').values()].find((c) => c.Name === 'Newsletter');
+    const of = (type: string) =>
+      [...s.org.table(type).values()].filter((r) => r.CampaignId === campaign?.Id && !r.IsDeleted);
+    expect(of('CampaignMember').map((m) => m.Status)).toEqual(['Subscribed', 'Subscribed', 'Subscribed']);
+    expect(of('CampaignMemberStatus').map((st) => st.Label)).toEqual(['Sent', 'Responded', 'Subscribed']);
+  });
+
+  it('the sandbox gives a member whose status the campaign lacks the default status, as Salesforce does', () => {
+    const s = sandbox!;
+    const campaign = [...s.org.table('Campaign').values()].find((c) => c.Name === 'Newsletter')!;
+    const [contact] = live(s, 'Contact').slice(5);
+    const [result] = s.org.create([
+      {
+        attributes: { type: 'CampaignMember' } as unknown as string,
+        CampaignId: String(campaign.Id),
+        ContactId: String(contact?.Id),
+        Status: 'Attended',
+      },
+    ]);
+    expect(result?.success).toBe(true);
+    expect(s.org.table('CampaignMember').get(String(result?.id))).toMatchObject({
+      Status: 'Sent',
+      HasResponded: false,
+    });
+  });
+
   it('erases a Contact and a Lead by id (they go to the recycle bin) and reports a person with no Salesforce id as not found', async () => {
     sandbox = await sandboxOf({ seed: 'erase', people: 200 });
     const config = salesforceSpec.parse(sandboxConfig(sandbox));
