@@ -506,11 +506,16 @@ export const destination = defineDestination({
     if (config.membership.mode === 'field') {
       const out: MemberRef[] = [];
       for (const type of ['Contact', 'Lead'] as const) {
+        const select = `SELECT Id, Email, ${config.membership.field} FROM ${type}`;
+        // A Long Text Area field (the usual type for a list of segments) cannot be filtered: read every row then.
         const rows = await queryAll<Record<string, unknown>>(
           session,
           `${type}.segments`,
-          `SELECT Id, Email, ${config.membership.field} FROM ${type} WHERE ${config.membership.field} != null ORDER BY Id`,
-        );
+          `${select} WHERE ${config.membership.field} != null ORDER BY Id`,
+        ).catch((error: unknown) => {
+          if (!/can not be filtered/.test(String((error as Error | null)?.message))) throw error;
+          return queryAll<Record<string, unknown>>(session, `${type}.segments`, `${select} ORDER BY Id`);
+        });
         for (const row of rows) {
           const names = String(row[config.membership.field] ?? '').split(';');
           if (names.includes(segment.name))

@@ -127,6 +127,12 @@ export const SCHEMA: Record<string, Record<string, FieldType>> = {
   },
 };
 
+/**
+ * Long Text Area fields, which SOQL can select but not filter: a field holding every segment a person is in needs
+ * more than a Text field's 255 characters.
+ */
+export const LONG_TEXT_AREAS: Record<string, readonly string[]> = { Contact: ['Segments__c'], Lead: ['Segments__c'] };
+
 export const KEY_PREFIX: Record<string, string> = {
   Account: '001',
   Contact: '003',
@@ -405,10 +411,16 @@ export class Org {
       return found;
     };
     const fields = parsed.fields.map(field);
-    const predicate = parsed.where ? compile(parsed.where, field, schema) : () => true;
+    const filtered = (name: string): string => {
+      const found = field(name);
+      if (LONG_TEXT_AREAS[type]?.includes(found))
+        throw new ApiError(400, 'INVALID_FIELD', `field '${found}' can not be filtered in query call`);
+      return found;
+    };
+    const predicate = parsed.where ? compile(parsed.where, filtered, schema) : () => true;
     const order = parsed.orderBy.map((term) => ({ ...term, field: field(term.field) }));
     const candidates =
-      (parsed.where && this.candidates(type, parsed.where, field, schema)) ?? this.table(type).values();
+      (parsed.where && this.candidates(type, parsed.where, filtered, schema)) ?? this.table(type).values();
     let rows: Row[] = [];
     for (const row of candidates) {
       if (!includeDeleted && row.IsDeleted) continue;
