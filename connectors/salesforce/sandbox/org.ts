@@ -328,6 +328,40 @@ export class Org {
   /** Live CampaignMembers by `campaign:person` (15-character ids), for DUPLICATE_VALUE. */
   private readonly memberships = new Set<string>();
 
+  /** `Type.Field` names the integration user's profile cannot see (field-level security). */
+  private readonly hidden = new Set<string>();
+
+  /**
+   * Hides a field from the API user, as field-level security does: queries naming it answer "No such column", and
+   * writes of it fail per row with INVALID_FIELD.
+   *
+   * @example
+   * sandbox.org.hideField('Contact', 'Segments__c');
+   */
+  hideField(type: string, name: string): void {
+    this.hidden.add(`${type}.${name}`);
+  }
+
+  /** Whether an active duplicate rule blocks creating a Lead that matches an existing one (see {@link blockDuplicateLeads}). */
+  private duplicateLeadsBlocked = false;
+
+  /**
+   * Activates a blocking duplicate rule on Leads: creating a Lead with the first name, last name and company of a live
+   * Lead fails that row with DUPLICATES_DETECTED (the standard rule only alerts; an admin can make it block).
+   *
+   * @example
+   * sandbox.org.blockDuplicateLeads();
+   */
+  blockDuplicateLeads(): void {
+    this.duplicateLeadsBlocked = true;
+  }
+
+  /** The schema's name of `key` on `type`, unless it does not exist or is hidden from the API user. */
+  private fieldOf(type: string, key: string): string | undefined {
+    const name = Object.keys(SCHEMA[type] ?? {}).find((f) => f.toLowerCase() === key.toLowerCase());
+    return name === undefined || this.hidden.has(`${type}.${name}`) ? undefined : name;
+  }
+
   /** Stores a row as is (rendering the world, tests). */
   put(type: string, row: Row): Row {
     const replaced = this.table(type).get(String(row.Id));
@@ -401,7 +435,7 @@ export class Org {
     }
     const schema = SCHEMA[type] as Record<string, FieldType>;
     const field = (name: string): string => {
-      const found = Object.keys(schema).find((f) => f.toLowerCase() === name.toLowerCase());
+      const found = this.fieldOf(type, name);
       if (!found)
         throw new ApiError(
           400,
@@ -517,7 +551,7 @@ export class Org {
     const row: Row = {};
     for (const [key, value] of Object.entries(input)) {
       if (key === 'attributes') continue;
-      const name = Object.keys(schema).find((f) => f.toLowerCase() === key.toLowerCase());
+      const name = this.fieldOf(type, key);
       if (!name) return failure('INVALID_FIELD', `No such column '${key}' on sobject of type ${type}`, [key]);
       const converted = convertInput(schema[name] as FieldType, value);
       if (converted instanceof Error)
@@ -576,6 +610,20 @@ export class Org {
     ) {
       return failure('INVALID_EMAIL_ADDRESS', `Email: invalid email address: ${row.Email}`, ['Email']);
     }
+    if (type === 'Lead' && this.duplicateLeadsBlocked && row.Id === undefined) {
+      const same = (a: unknown, b: unknown) => String(a ?? '').toLowerCase() === String(b ?? '').toLowerCase();
+      for (const lead of this.table('Lead').values())
+        if (
+          !lead.IsDeleted &&
+          same(lead.FirstName, row.FirstName) &&
+          same(lead.LastName, row.LastName) &&
+          same(lead.Company, row.Company)
+        )
+          return failure(
+            'DUPLICATES_DETECTED',
+            "You're creating a duplicate record. We recommend you use an existing record instead.",
+          );
+    }
     if (type === 'CampaignMemberStatus') {
       if (!row.CampaignId || !row.Label)
         return failure('REQUIRED_FIELD_MISSING', 'Required fields are missing: [CampaignId, Label]', [
@@ -622,7 +670,7 @@ export class Org {
     const changes: Row = {};
     for (const [key, value] of Object.entries(input)) {
       if (key === 'attributes' || key === 'id' || key === 'Id') continue;
-      const name = Object.keys(schema).find((f) => f.toLowerCase() === key.toLowerCase());
+      const name = this.fieldOf(type, key);
       if (!name)
         return { id, ...failure('INVALID_FIELD', `No such column '${key}' on sobject of type ${type}`, [key]) };
       const converted = convertInput(schema[name] as FieldType, value);

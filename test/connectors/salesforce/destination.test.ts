@@ -2,6 +2,7 @@
 // field holds every segment a person is in and loses only the one they left; people not in Salesforce are skipped
 // (or created as Leads when the config says so); erase deletes Contacts and Leads.
 import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../../plugins/index.js';
 import {
   destination,
   salesforceSpec,
@@ -47,6 +48,24 @@ describe('Salesforce destination', () => {
     expect(sandbox.org.table('Contact').get(String(contact?.Id))?.Segments__c).toBe('Lapsed');
     const held = await destination.readMembership(vip, config, ctx());
     expect(held.map((m) => m.externalId)).toEqual([String(lead?.Id)]);
+  });
+
+  it('fails with a configuration error, rejecting no row, when field-level security hides the segment field', async () => {
+    const s = await sandboxOf({ seed: 'hidden', people: 200 });
+    s.org.hideField('Contact', 'Segments__c');
+    const config = salesforceSpec.parse({ ...sandboxConfig(s), membership: { mode: 'field', field: 'Segments__c' } });
+    const people = live(s, 'Contact')
+      .slice(0, 2)
+      .map((r, k) => ({ contactId: `p${k}`, email: null, externalIds: [String(r.Id)] }));
+    const failure = await destination
+      .write(
+        { segment: { key: 'vip', name: 'VIP' }, changes: people.map((contact) => ({ op: 'add' as const, contact })) },
+        config,
+        ctx(),
+      )
+      .catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(ConfigError);
+    expect((failure as ConfigError).message).toMatch(/Segments__c/);
   });
 
   it('skips, with the reason, people found neither by id nor by email when createLeads is off, and adds the rest; with createLeads they become Leads', async () => {
@@ -118,6 +137,28 @@ describe('Salesforce destination', () => {
       Status: 'Sent',
       HasResponded: false,
     });
+  });
+
+  it('records a Lead a blocking duplicate rule refuses as rejected, with the reason, and creates the others', async () => {
+    const s = await sandboxOf({ seed: 'duplicates', people: 200 });
+    s.org.blockDuplicateLeads();
+    const [existing] = live(s, 'Lead');
+    const config = salesforceSpec.parse({ ...sandboxConfig(s), createLeads: true });
+    const twin = { first_name: existing?.FirstName, last_name: existing?.LastName, company: existing?.Company };
+    const results = await destination.write(
+      {
+        segment: { key: 'vip', name: 'VIP' },
+        changes: [
+          { op: 'add', contact: { contactId: 'a', email: 'twin@example.org', externalIds: [] }, traits: twin },
+          { op: 'add', contact: { contactId: 'b', email: 'fresh@example.org', externalIds: [] } },
+        ],
+      },
+      config,
+      ctx(),
+    );
+    expect(results[0]).toMatchObject({ status: 'rejected', code: 'DUPLICATES_DETECTED' });
+    expect(results[0]?.status === 'rejected' && results[0].reason).toMatch(/duplicate/);
+    expect(results[1]?.status).toBe('accepted');
   });
 
   it('erases a Contact and a Lead by id (they go to the recycle bin) and reports a person with no Salesforce id as not found', async () => {
