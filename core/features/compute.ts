@@ -450,7 +450,7 @@ async function runInsert(
       params,
     });
     await insert([{ upTo: split.mid }], false);
-    await insert(upper.wait() ? [{ table: 'scratch.aggregates' }] : [{ above: split.mid }]);
+    await insert((await upper.wait()) ? [{ table: 'scratch.aggregates' }] : [{ above: split.mid }]);
   } else {
     await insert();
   }

@@ -2,12 +2,14 @@
  * A second thread for the whole-base feature aggregate: a worker opens the same SQLite file (WAL lets it read while
  * the computation holds the write lock, and it sees exactly what the computation sees, since nothing else can commit
  * meanwhile), aggregates the upper half of the contact id range into a scratch file, and the calling thread, which
- * aggregated the lower half itself, inserts both. The calling thread stays synchronous: it waits on a shared flag
- * with `Atomics.wait`. The worker runs plain JavaScript (evaluated source), so it never goes through the TypeScript
- * loader. Any failure of the worker leaves the upper half to the calling thread: never a hang, never a missing row.
+ * aggregated the lower half itself, inserts both. The calling thread awaits the worker's exit, so a worker that dies
+ * any way at all (an error, an exit, its thread terminated) ends the wait at once. The worker runs plain JavaScript
+ * (evaluated source), so it never goes through the TypeScript loader. Any failure of the worker leaves the upper half
+ * to the calling thread: never a hang, never a missing row.
  */
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
+import { setTimeout as timer, clearTimeout } from 'node:timers';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import type { SqlValue } from '../store/dialect.js';
 
@@ -15,7 +17,6 @@ import type { SqlValue } from '../store/dialect.js';
 export const PARALLEL_CONTACTS = 200_000;
 
 const JOB_MS = 30 * 60_000;
-const RUNNING = 0;
 const DONE = 1;
 const FAILED = 2;
 
@@ -43,7 +44,6 @@ try {
   workerData.port.postMessage(String((error && error.stack) || error));
   Atomics.store(state, 0, ${FAILED});
 }
-Atomics.notify(state, 0);
 workerData.port.close();`;
 
 /** The upper half's aggregate, as the worker runs it. */
@@ -66,18 +66,24 @@ export function aggregateThreads(contacts: number, threads: number | undefined):
   return Math.max(1, Math.min(2, threads ?? (contacts >= PARALLEL_CONTACTS ? availableParallelism() : 1)));
 }
 
-/** A running upper-half job: `wait()` returns true once the worker has filled the scratch file, false if it failed. */
+/** A running upper-half job: `wait()` resolves true once the worker has filled the scratch file, false if it failed. */
 export interface RunningAggregate {
-  wait(): boolean;
+  wait(): Promise<boolean>;
 }
 
-/** Starts the worker; `wait()` blocks the calling thread until it is done (or has failed, or ran out of time). */
-export function startAggregate(job: AggregateJob): RunningAggregate {
+/** What a test may change: the worker's source, and how long a worker may run before it is given up. */
+export interface AggregateWorkerOptions {
+  source?: string;
+  timeoutMs?: number;
+}
+
+/** Starts the worker; `wait()` resolves when it is done, has failed, has died or ran out of time. */
+export function startAggregate(job: AggregateJob, options: AggregateWorkerOptions = {}): RunningAggregate {
   const state = new Int32Array(new SharedArrayBuffer(4));
   const channel = new MessageChannel();
   let worker: Worker;
   try {
-    worker = new Worker(WORKER_SOURCE, {
+    worker = new Worker(options.source ?? WORKER_SOURCE, {
       eval: true,
       execArgv: [],
       workerData: {
@@ -90,25 +96,29 @@ export function startAggregate(job: AggregateJob): RunningAggregate {
     });
   } catch {
     channel.port1.close();
-    return { wait: () => false };
+    return { wait: () => Promise.resolve(false) };
   }
-  worker.unref();
   channel.port1.unref();
+  // The worker keeps the process alive until it exits; the time limit alone does not.
+  const exited = new Promise<void>((resolve) => {
+    worker.once('error', () => {});
+    worker.once('exit', () => resolve());
+  });
+  const limit = timer(() => void worker.terminate(), options.timeoutMs ?? JOB_MS);
+  limit.unref();
   return {
-    wait() {
-      const began = Date.now();
-      while (Atomics.load(state, 0) === RUNNING && Date.now() - began < JOB_MS) Atomics.wait(state, 0, RUNNING, 1000);
-      const outcome = Atomics.load(state, 0);
-      if (outcome !== DONE) {
+    async wait() {
+      await exited;
+      clearTimeout(limit);
+      const done = Atomics.load(state, 0) === DONE;
+      if (!done) {
         const reason = receiveMessageOnPort(channel.port1)?.message as string | undefined;
-        if (reason)
-          process.emitWarning(
-            `features: the second aggregate thread failed, computing its half here: ${reason.split('\n')[0] ?? ''}`,
-          );
-        void worker.terminate();
+        process.emitWarning(
+          `features: the second aggregate thread ${reason ? `failed (${reason.split('\n')[0] ?? ''})` : 'stopped without finishing'}, computing its half here`,
+        );
       }
       channel.port1.close();
-      return outcome === DONE;
+      return done;
     },
   };
 }
