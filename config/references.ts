@@ -42,7 +42,7 @@ export function checkJobs(
           if (!sourceNames.includes(source))
             issues.add(file, [...at, 'read', 'sources', j], unknownName('source', source, sourceNames));
           const definition = sourceDefs.get(source);
-          const connection = sources[source];
+          const connection = Object.hasOwn(sources, source) ? sources[source] : undefined;
           const streams = definition && connection ? streamNames(definition, connection.config) : undefined;
           if (streams) streams.forEach((s) => known.add(s));
           else allKnown = false;
