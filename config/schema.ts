@@ -513,6 +513,13 @@ export const serverSchema = strict({
   read_token_env: envName.default('SEGFLOW_READ_TOKEN'),
   /** Ingestion write keys: a name (recorded as the events' source) to the environment variable holding the key. */
   write_keys: z.record(name, envName).default({}),
+  /**
+   * The address users reach the server at, when it differs from host and port (behind a TLS proxy). An `https://`
+   * address marks the console's session cookie `Secure`.
+   */
+  public_url: z
+    .url({ protocol: /^https?$/, error: 'expected an http:// or https:// address, like https://segflow.example.com' })
+    .optional(),
 });
 export type ServerSettings = z.output<typeof serverSchema>;
 
