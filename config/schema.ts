@@ -384,9 +384,20 @@ export const currencySchema = strict({
 
 export type Currency = z.output<typeof currencySchema>;
 
+const traitName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, { error: 'expected a trait name of letters, digits, _ or -' });
+
 export const identitySchema = strict({
   role_addresses: z.array(z.string().min(1)).optional(),
   max_contacts_per_identifier: z.int().positive().optional(),
+  /**
+   * Per trait, the sources whose value wins, first first: source connections and ingestion write keys by name. A
+   * trait not listed, or no listed source having a value, takes the most recent value.
+   */
+  trait_priority: z
+    .record(traitName, z.array(name).min(1, { error: 'expected the sources that win, first first' }))
+    .optional(),
 });
 export type Identity = z.output<typeof identitySchema>;
 

@@ -23,6 +23,7 @@ import {
   cancelRequested,
   finishRun,
   heartbeatJobLock,
+  identityOptionsOf,
   isDeadHere,
   jobLockHolder,
   thisProcess,
@@ -428,12 +429,7 @@ async function readStep(
       mode: step.mode,
       ctx,
       ...(runId === undefined ? {} : { runId }),
-      identity: {
-        ...(config.identity.role_addresses ? { roleAddresses: config.identity.role_addresses } : {}),
-        ...(config.identity.max_contacts_per_identifier
-          ? { sharedEmailLimit: config.identity.max_contacts_per_identifier }
-          : {}),
-      },
+      identity: identityOptionsOf(config.identity),
       onPage: (stream, page) => {
         const seen = progress.get(stream) ?? { read: 0, pages: 0 };
         seen.read += page.read;
