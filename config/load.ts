@@ -14,7 +14,7 @@ import type { Config, LoadOptions, StoreLocation } from './config.js';
 import { resolveConnections } from './connections.js';
 import { ConfigFileError } from './errors.js';
 import { isObject, Issues, kindOf } from './issues.js';
-import { checkJobs, checkSegmentReferences } from './references.js';
+import { checkJobs, checkSegmentReferences, checkTraitPriority } from './references.js';
 import { rememberSecrets, scrubber } from './secrets.js';
 import { DEFAULT_STORE_PATH, storeSectionOf } from './schema.js';
 import { parseRoot } from './sections.js';
@@ -76,6 +76,7 @@ export async function loadConfig(path: string, options: LoadOptions): Promise<Co
     issues,
   );
   checkSegmentReferences(segments, declared('models'), issues);
+  checkTraitPriority(raw, declared('sources'), Object.keys(root.server.write_keys), main, issues);
 
   if (issues.list.length > 0) {
     const scrub = scrubber([...secrets, ...files.flatMap((f) => f.envValues)]);

@@ -42,7 +42,7 @@ export function checkJobs(
           if (!sourceNames.includes(source))
             issues.add(file, [...at, 'read', 'sources', j], unknownName('source', source, sourceNames));
           const definition = sourceDefs.get(source);
-          const connection = sources[source];
+          const connection = Object.hasOwn(sources, source) ? sources[source] : undefined;
           const streams = definition && connection ? streamNames(definition, connection.config) : undefined;
           if (streams) streams.forEach((s) => known.add(s));
           else allKnown = false;
@@ -110,5 +110,29 @@ export function checkSegmentReferences(segments: LoadedSegment[], models: string
       if ('not' in condition) walk(condition.not, [...path, 'not']);
     };
     walk(segment.rule, [...entry.path, 'rule']);
+  }
+}
+
+/** Every source `identity.trait_priority` names is a source connection or an ingestion write key. */
+export function checkTraitPriority(
+  rawRoot: Record<string, unknown>,
+  sourceNames: string[],
+  writeKeyNames: string[],
+  file: YamlFile,
+  issues: Issues,
+): void {
+  const identity = isObject(rawRoot.identity) ? rawRoot.identity : {};
+  const priority = isObject(identity.trait_priority) ? identity.trait_priority : {};
+  const known = [...new Set([...sourceNames, ...writeKeyNames])];
+  for (const [trait, list] of Object.entries(priority)) {
+    if (!Array.isArray(list)) continue;
+    list.forEach((source, i) => {
+      if (typeof source === 'string' && !known.includes(source))
+        issues.add(
+          file,
+          ['identity', 'trait_priority', trait, i],
+          unknownName('source', source, known, '(a source connection or an ingestion write key)'),
+        );
+    });
   }
 }

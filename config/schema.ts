@@ -70,8 +70,10 @@ import {
   FEATURE_AGGREGATES,
   HOLDOUT_OUTCOMES,
   RULE_GROUPS,
+  RULE_LIMITS,
   RULE_OPERATORS,
   RULE_SUBJECTS,
+  windowIssue,
   type RuleCondition,
   type RuleScalar,
 } from '../core/segments/grammar.js';
@@ -208,32 +210,48 @@ function checkOperators(
         }
         break;
       case 'within':
-      case 'before':
-        if (typeof operand !== 'string' || !DURATION_PATTERN.test(operand))
-          report(at, 'expected a duration like 30d or 12h');
+      case 'before': {
+        const issue = windowIssue(operand);
+        if (issue) report(at, issue);
         break;
+      }
     }
   }
   return count;
 }
 
-/** Checks a condition tree's shape; field names are left to the segment engine, which knows the features. */
-export function checkCondition(value: unknown, path: Path, report: Report, depth = 0): void {
-  if (depth > 32) return report(path, 'the condition tree is nested too deeply (expected at most 32 levels)');
+/**
+ * Checks a condition tree's shape and the rule limits (depth, number of conditions, windows); field names are left to
+ * the segment engine, which knows the features.
+ */
+export function checkCondition(value: unknown, path: Path, report: Report): void {
+  const tally = { conditions: 0 };
+  checkNode(value, path, report, 0, tally);
+  if (tally.conditions > RULE_LIMITS.conditions)
+    report(
+      path,
+      `the rule has ${tally.conditions} conditions, more than the limit of ${RULE_LIMITS.conditions} conditions per rule`,
+    );
+}
+
+function checkNode(value: unknown, path: Path, report: Report, depth: number, tally: { conditions: number }): void {
+  if (depth > RULE_LIMITS.depth)
+    return report(path, `the rule is nested more than ${RULE_LIMITS.depth} levels deep (the limit on rule depth)`);
   if (!isPlainObject(value)) return report(path, `expected a condition (a mapping with ${CONDITION_KINDS})`);
+  tally.conditions++;
   for (const group of RULE_GROUPS) {
     if (group in value) {
       unknownKeys(value, [group], path, report);
       const items = value[group];
       if (!Array.isArray(items) || items.length === 0)
         return report([...path, group], 'expected a non-empty list of conditions');
-      items.forEach((item, i) => checkCondition(item, [...path, group, i], report, depth + 1));
+      items.forEach((item, i) => checkNode(item, [...path, group, i], report, depth + 1, tally));
       return;
     }
   }
   if ('not' in value) {
     unknownKeys(value, ['not'], path, report);
-    return checkCondition(value.not, [...path, 'not'], report, depth + 1);
+    return checkNode(value.not, [...path, 'not'], report, depth + 1, tally);
   }
   if ('in_segment' in value) {
     unknownKeys(value, ['in_segment'], path, report);
@@ -315,7 +333,7 @@ export const share = z.union([z.string(), z.number()]).transform((value, ctx) =>
 const holdoutObject = strict({
   share,
   outcome: z.enum(HOLDOUT_OUTCOMES).default('revenue'),
-  days: z.number().int().positive().default(30),
+  days: z.number().int().positive().max(36_500, { error: 'expected at most 36500 days (a century)' }).default(30),
 });
 
 export const holdoutSchema = z.unknown().transform((value, ctx): z.output<typeof holdoutObject> => {
@@ -347,7 +365,9 @@ export const featureSchema = strict({
   event: z.string().min(1),
   property: z.string().min(1).optional(),
   where: z.record(z.string(), z.unknown()).optional(),
-  within: duration.optional(),
+  within: duration
+    .refine((text) => windowIssue(text) === undefined, { error: (issue) => windowIssue(issue.input) ?? 'bad window' })
+    .optional(),
   description: z.string().optional(),
 });
 export type Feature = z.output<typeof featureSchema>;
@@ -364,9 +384,20 @@ export const currencySchema = strict({
 
 export type Currency = z.output<typeof currencySchema>;
 
+const traitName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, { error: 'expected a trait name of letters, digits, _ or -' });
+
 export const identitySchema = strict({
   role_addresses: z.array(z.string().min(1)).optional(),
   max_contacts_per_identifier: z.int().positive().optional(),
+  /**
+   * Per trait, the sources whose value wins, first first: source connections and ingestion write keys by name. A
+   * trait not listed, or no listed source having a value, takes the most recent value.
+   */
+  trait_priority: z
+    .record(traitName, z.array(name).min(1, { error: 'expected the sources that win, first first' }))
+    .optional(),
 });
 export type Identity = z.output<typeof identitySchema>;
 
@@ -493,6 +524,13 @@ export const serverSchema = strict({
   read_token_env: envName.default('SEGFLOW_READ_TOKEN'),
   /** Ingestion write keys: a name (recorded as the events' source) to the environment variable holding the key. */
   write_keys: z.record(name, envName).default({}),
+  /**
+   * The address users reach the server at, when it differs from host and port (behind a TLS proxy). An `https://`
+   * address marks the console's session cookie `Secure`.
+   */
+  public_url: z
+    .url({ protocol: /^https?$/, error: 'expected an http:// or https:// address, like https://segflow.example.com' })
+    .optional(),
 });
 export type ServerSettings = z.output<typeof serverSchema>;
 

@@ -10,7 +10,8 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
-import { provideSessions, requireAuth, Sessions, Tokens } from './auth.js';
+import { checkTokens } from '../config/index.js';
+import { provideSessions, requireAuth, Sessions, SignInThrottle, Tokens } from './auth.js';
 import { consoleRoutes } from './console/index.js';
 import type { ServerDeps } from './deps.js';
 import { ingestRoutes } from './ingest/index.js';
@@ -43,8 +44,9 @@ const PROTECTED = [
 const DEFAULT_SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 
 export function createServer(deps: ServerDeps): Hono {
-  const shared = createShared(deps);
   const settings = deps.config.server;
+  checkTokens(settings, deps.env);
+  const shared = createShared(deps);
   const tokens = new Tokens(deps.env[settings.admin_token_env], deps.env[settings.read_token_env]);
   const sessions = new Sessions(deps.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS);
   const app = new Hono();
@@ -106,7 +108,7 @@ export function createServer(deps: ServerDeps): Hono {
   }
 
   app.route('/', healthRoutes(shared));
-  app.route('/', sessionRoutes(shared, tokens, sessions));
+  app.route('/', sessionRoutes(shared, tokens, sessions, deps.signInThrottle ?? new SignInThrottle()));
   app.get('/openapi.json', (c) => c.json(openApiDocument()));
   app.route('/', metricsRoutes(shared));
   app.route('/', connectionRoutes(shared));

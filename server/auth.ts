@@ -77,6 +77,98 @@ export class Sessions {
   }
 }
 
+/** How {@link SignInThrottle} slows a client down. */
+export interface SignInThrottleOptions {
+  /** Failed sign-ins an address may make before it has to wait. Default 5. */
+  free?: number;
+  /** The first wait; each further failure doubles it. Default 1 s. */
+  baseMs?: number;
+  /** The longest wait. Default 15 minutes. */
+  maxMs?: number;
+  /** An address quiet this long after its wait is forgotten (its next failure starts a new burst). Default 15 minutes. */
+  forgetMs?: number;
+  /** Addresses remembered at most (the longest-quiet are forgotten first). Default 10,000. */
+  maxAddresses?: number;
+  clock?: () => number;
+}
+
+/**
+ * Failed sign-ins per client address, with exponential backoff: after `free` failures an address waits `baseMs`, then
+ * twice as long after each further failure, up to `maxMs`; while it waits, every sign-in is refused unchecked. A burst
+ * is the run of failures from one address until it is forgotten, and it is logged once, at its first failure.
+ *
+ * @example
+ * const throttle = new SignInThrottle();
+ * if (throttle.waitMs(address) > 0) return tooManyRequests();
+ * if (!valid) throttle.failed(address); else throttle.succeeded(address);
+ */
+export class SignInThrottle {
+  private readonly addresses = new Map<string, { failures: number; until: number; last: number }>();
+  private readonly free: number;
+  private readonly baseMs: number;
+  private readonly maxMs: number;
+  private readonly forgetMs: number;
+  private readonly maxAddresses: number;
+  private readonly clock: () => number;
+
+  constructor(options: SignInThrottleOptions = {}) {
+    this.free = options.free ?? 5;
+    this.baseMs = options.baseMs ?? 1000;
+    this.maxMs = options.maxMs ?? 15 * 60_000;
+    this.forgetMs = options.forgetMs ?? 15 * 60_000;
+    this.maxAddresses = options.maxAddresses ?? 10_000;
+    this.clock = options.clock ?? Date.now;
+  }
+
+  /** How long `address` must still wait before its next sign-in is checked (0: not at all). */
+  waitMs(address: string): number {
+    const entry = this.current(address);
+    return entry ? Math.max(0, entry.until - this.clock()) : 0;
+  }
+
+  /** Records a failed sign-in; `firstOfBurst` says whether to log it, `waitMs` how long the address now waits. */
+  failed(address: string): { firstOfBurst: boolean; failures: number; waitMs: number } {
+    const now = this.clock();
+    const known = this.current(address);
+    const entry = known ?? { failures: 0, until: 0, last: now };
+    entry.failures++;
+    entry.last = now;
+    const over = entry.failures - this.free;
+    const wait = over > 0 ? Math.min(this.maxMs, this.baseMs * 2 ** Math.min(over - 1, 40)) : 0;
+    entry.until = now + wait;
+    this.addresses.delete(address);
+    this.addresses.set(address, entry); // kept in order of last failure, so the longest-quiet come first
+    for (const oldest of this.addresses.keys()) {
+      if (this.addresses.size <= this.maxAddresses) break;
+      this.addresses.delete(oldest);
+    }
+    return { firstOfBurst: known === undefined, failures: entry.failures, waitMs: wait };
+  }
+
+  /** A successful sign-in forgets the address's failures. */
+  succeeded(address: string): void {
+    this.addresses.delete(address);
+  }
+
+  private current(address: string) {
+    const entry = this.addresses.get(address);
+    if (entry && Math.max(entry.until, entry.last) + this.forgetMs <= this.clock()) {
+      this.addresses.delete(address);
+      return undefined;
+    }
+    return entry;
+  }
+}
+
+/**
+ * The address of the client that sent the request: the socket's peer as the Node server saw it (behind a proxy, the
+ * proxy's), or `unknown` when the request did not come over a socket (tests calling `app.request()`).
+ */
+export function clientAddress(c: Context): string {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  return env?.incoming?.socket?.remoteAddress ?? 'unknown';
+}
+
 const SESSIONS_KEY = 'segflow.sessions';
 const ROLE_KEY = 'segflow.role';
 

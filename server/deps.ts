@@ -4,6 +4,7 @@
  * `createServer` mounts.
  */
 import type { Config } from '../config/index.js';
+import type { SignInThrottle } from './auth.js';
 import type { Store } from '../core/index.js';
 import type { CallStats, Logger, Registry } from '../plugins/index.js';
 
@@ -39,4 +40,6 @@ export interface ServerDeps {
   queueDepth?: () => Promise<Record<string, number>>;
   /** How long a console session lasts. Default 12 hours. */
   sessionTtlMs?: number;
+  /** How failed sign-ins are slowed down (tests give one with their own clock). Default: {@link SignInThrottle}'s. */
+  signInThrottle?: SignInThrottle;
 }

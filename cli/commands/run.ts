@@ -3,7 +3,7 @@
  * prints what each did, with a progress bar on a terminal and plain log lines otherwise.
  */
 import { SingleBar } from 'cli-progress';
-import { configSecrets, formatConfigErrors, loadConfig, type Config } from '../../config/index.js';
+import { configSecrets, formatConfigErrors, hasEntry, loadConfig, type Config } from '../../config/index.js';
 import type { Logger } from '../../plugins/index.js';
 import { parseArgs, UsageError } from '../args.js';
 import { builtinRegistry } from '../builtins.js';
@@ -66,7 +66,7 @@ export const command: Command = {
       return EXIT.usage;
     }
     const jobs = jobName === undefined ? Object.keys(config.jobs) : [jobName];
-    if (jobName !== undefined && !config.jobs[jobName]) {
+    if (jobName !== undefined && !hasEntry(config.jobs, jobName)) {
       const known = Object.keys(config.jobs);
       process.stderr.write(`segflow run: no job "${jobName}" in ${file} (jobs: ${known.join(', ') || 'none'})\n`);
       return EXIT.usage;

@@ -2,7 +2,7 @@
  * `segflow runs <config.yaml> [job]`, `segflow runs <config.yaml> show <id>`, `segflow runs <config.yaml> cancel <id>`
  * and `segflow runs <config.yaml> unlock <job>`: the run history kept in the store, and the jobs' locks.
  */
-import { formatConfigErrors, loadConfig, type Config } from '../../config/index.js';
+import { formatConfigErrors, hasEntry, loadConfig, type Config } from '../../config/index.js';
 import {
   countRunErrors,
   listRuns,
@@ -115,7 +115,7 @@ export const command: Command = {
 };
 
 async function unlock(store: Queryable, config: Config, job: string, force: boolean, json: boolean): Promise<number> {
-  if (!config.jobs[job]) {
+  if (!hasEntry(config.jobs, job)) {
     process.stderr.write(`segflow runs: no job "${job}" (jobs: ${Object.keys(config.jobs).join(', ') || 'none'})\n`);
     return EXIT.usage;
   }

@@ -2,7 +2,14 @@
  * `segflow serve <config.yaml> [--port N] [--no-scheduler]`: the admin API, the console and ingestion on one port,
  * and the cron scheduler (unless --no-scheduler).
  */
-import { configSecrets, formatConfigErrors, loadConfig, type Config } from '../../config/index.js';
+import {
+  configSecrets,
+  formatConfigErrors,
+  loadConfig,
+  TOKEN_COMMAND,
+  tokenProblems,
+  type Config,
+} from '../../config/index.js';
 import type { Logger } from '../../plugins/index.js';
 import { intFlag, parseArgs, UsageError } from '../args.js';
 import { builtinRegistry } from '../builtins.js';
@@ -16,7 +23,9 @@ Serves the admin API (documented at /openapi.json), the web console at /, and in
 port, and runs the jobs that have a schedule on their cron expressions.
 
 The API needs a bearer token: set the variables named by server.admin_token_env (default SEGFLOW_ADMIN_TOKEN) and
-server.read_token_env (default SEGFLOW_READ_TOKEN). /health needs none.
+server.read_token_env (default SEGFLOW_READ_TOKEN), each at least 24 characters and different from each other
+(make one with: ${TOKEN_COMMAND}). /health needs none. Behind a TLS proxy, set server.public_url to the https://
+address users reach, so the console's session cookie is marked Secure.
 
 options:
   --port N         listen on port N (default server.port, 8080; 0 picks a free one)
@@ -54,6 +63,11 @@ export const command: Command = {
       config = await loadConfig(args.positional[0]!, { registry });
     } catch (error) {
       process.stderr.write(`${formatConfigErrors(error)}\n`);
+      return EXIT.usage;
+    }
+    const weak = tokenProblems(config.server, process.env);
+    if (weak.length > 0) {
+      process.stderr.write(`segflow serve: ${weak.join('\nsegflow serve: ')}\nmake a token with: ${TOKEN_COMMAND}\n`);
       return EXIT.usage;
     }
     const logger: Logger = commandLogger('info', configSecrets(config));

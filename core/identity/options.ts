@@ -39,11 +39,39 @@ export interface IdentityOptions {
    * kept as a trait, not used to merge. Default 10.
    */
   sharedEmailLimit?: number;
+  /**
+   * Per trait, the sources whose value wins, first first (`identity.trait_priority`): connection names, write key
+   * names or record sources. Unlisted traits, and listed ones no listed source has, take the most recent value.
+   */
+  traitPriority?: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface ResolvedIdentityOptions {
   roleAddresses: ReadonlySet<string>;
   sharedEmailLimit: number;
+  /** Per trait, the rank of each record source (0 wins), once `loadPage` has mapped connections to record sources. */
+  traitRanks?: TraitRanks;
+}
+
+/** Per trait, the rank of each record source whose value wins over the most recent (0 first). */
+export type TraitRanks = ReadonlyMap<string, ReadonlyMap<string, number>>;
+
+/**
+ * The identity options the config's `identity:` section gives.
+ *
+ * @example
+ * loadPage(store, { ...page, identity: identityOptionsOf(config.identity) });
+ */
+export function identityOptionsOf(settings: {
+  role_addresses?: readonly string[] | undefined;
+  max_contacts_per_identifier?: number | undefined;
+  trait_priority?: Readonly<Record<string, readonly string[]>> | undefined;
+}): IdentityOptions {
+  return {
+    ...(settings.role_addresses ? { roleAddresses: settings.role_addresses } : {}),
+    ...(settings.max_contacts_per_identifier ? { sharedEmailLimit: settings.max_contacts_per_identifier } : {}),
+    ...(settings.trait_priority ? { traitPriority: settings.trait_priority } : {}),
+  };
 }
 
 export function resolveIdentityOptions(o: IdentityOptions = {}): ResolvedIdentityOptions {

@@ -667,7 +667,7 @@ export class PageResolution {
       `INSERT INTO contacts (email, email_consent, traits, deleted, created_at, updated_at) VALUES ${valueRows(count, 6)} RETURNING id`;
     for (const chunk of powerOfTwoChunks(components, 6)) {
       const params = chunk.flatMap((component) => {
-        const c = contactTraits(this.seenRows(component));
+        const c = contactTraits(this.seenRows(component), this.options.traitRanks);
         return [c.email, c.consent, c.traits, c.deleted, this.now, this.now];
       });
       // Ids grow in the order rows are inserted (SQLite's next rowid, PostgreSQL's sequence), whatever order RETURNING
@@ -736,7 +736,7 @@ export class PageResolution {
     const identitiesOf = (c: number) => this.members.get(c) ?? stored.get(c) ?? [];
     await this.loadTraits(pending.flatMap(identitiesOf));
     const rows = pending.map((contactId) => {
-      const c = contactTraits(this.seenRows(identitiesOf(contactId)));
+      const c = contactTraits(this.seenRows(identitiesOf(contactId)), this.options.traitRanks);
       return [contactId, c.email, c.consent, c.traits, c.deleted, this.now];
     });
     await this.updateRows(

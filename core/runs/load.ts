@@ -2,6 +2,7 @@ import type { ContactRecord, EventRecord, SourceRecord } from '../../plugins/mod
 import { eventProblem, insertEvents } from '../events/events.js';
 import { resolveIdentityOptions, type IdentityOptions } from '../identity/options.js';
 import { PageResolution, type PageIdentity } from '../identity/resolve.js';
+import { traitRanksOf } from '../identity/traits.js';
 import { powerOfTwoChunks, valueRows } from '../identity/rows.js';
 import type { Queryable } from '../store/store.js';
 import { suppressionCheck, type SuppressionCandidates } from '../suppression/suppressions.js';
@@ -94,6 +95,11 @@ export async function loadPage(store: Queryable, input: LoadPageInput): Promise<
   };
   try {
     await store.transaction(async (tx) => {
+      if (input.identity?.traitPriority)
+        options.traitRanks = await traitRanksOf(tx, input.identity.traitPriority, {
+          connection: input.connection,
+          sources: [...new Set(input.records.map((r) => r.source))],
+        });
       const suppressed = await suppressionCheck(tx, suppressionCandidates(input.records));
       const isSuppressed = (source: string, externalId: unknown, email: unknown) =>
         !suppressed.empty &&

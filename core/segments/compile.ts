@@ -15,8 +15,10 @@ import {
   COUNT_OPERATORS,
   EVENT_CONDITION_KEYS,
   RULE_GROUPS,
+  RULE_LIMITS,
   RULE_OPERATORS,
   RULE_SUBJECTS,
+  windowIssue,
   type HoldoutOutcomeName,
   type RuleCondition,
   type RuleOperators,
@@ -98,8 +100,17 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 const appendPath = (path: string, part: string | number): string =>
   typeof part === 'number' ? `${path}[${part}]` : `${path}.${part}`;
 
+/** `items` joined by `op` in a balanced tree of parentheses, so a group of a thousand nests ten deep, not a thousand. */
+function balanced(items: readonly string[], op: string): string {
+  if (items.length <= 8) return `(${items.join(op)})`;
+  const half = Math.ceil(items.length / 2);
+  return `(${balanced(items.slice(0, half), op)}${op}${balanced(items.slice(half), op)})`;
+}
+
 class Compiler {
   readonly issues: RuleIssue[] = [];
+  /** Conditions compiled for the top-level segment being compiled, counting the segments it refers to. */
+  private conditions = 0;
   private readonly byKey: Map<string, SegmentDefinition>;
   private readonly features: Set<string>;
   private readonly custom: Set<string>;
@@ -125,9 +136,33 @@ class Compiler {
     this.issues.push({ segment: segment.key, path, where, message: `segment ${segment.key}: ${path}: ${message}` });
   }
 
-  segment(key: string, b: Binder, stack: string[]): string {
+  segment(key: string, b: Binder, stack: string[], depth = 0): string {
     const segment = this.byKey.get(key) as SegmentDefinition;
-    return `(${this.condition(segment, segment.rule, 'rule', b, [...stack, key])})`;
+    if (stack.length === 0) this.conditions = 0;
+    const sql = `(${this.condition(segment, segment.rule, 'rule', b, [...stack, key], depth)})`;
+    if (stack.length === 0 && this.conditions > RULE_LIMITS.conditions) {
+      this.issue(
+        segment,
+        'rule',
+        `the rule has ${this.conditions} conditions, counting the segments it refers to, more than the limit of ${RULE_LIMITS.conditions} conditions per rule`,
+      );
+      return 'FALSE';
+    }
+    return sql;
+  }
+
+  /** Every `within` / `before` window of `ops` is a duration of at most a century. */
+  private windowsOk(segment: SegmentDefinition, ops: Record<string, unknown>, path: string): boolean {
+    let ok = true;
+    for (const op of ['within', 'before'] as const) {
+      if (!(op in ops)) continue;
+      const issue = windowIssue(ops[op]);
+      if (issue) {
+        this.issue(segment, appendPath(path, op), issue);
+        ok = false;
+      }
+    }
+    return ok;
   }
 
   private checkProtected(segment: SegmentDefinition, name: string, path: string): void {
@@ -144,19 +179,39 @@ class Compiler {
     }
   }
 
-  private condition(segment: SegmentDefinition, cond: unknown, path: string, b: Binder, stack: string[]): string {
+  private condition(
+    segment: SegmentDefinition,
+    cond: unknown,
+    path: string,
+    b: Binder,
+    stack: string[],
+    depth: number,
+  ): string {
+    if (depth > RULE_LIMITS.depth) {
+      this.issue(
+        segment,
+        path,
+        `the rule is nested more than ${RULE_LIMITS.depth} levels deep, counting the segments it refers to (the limit on rule depth)`,
+      );
+      return 'FALSE';
+    }
     if (!isObject(cond)) {
       this.issue(segment, path, 'expected a condition');
       return 'FALSE';
     }
+    // past the limit nothing more is compiled: the rule is refused, and a huge one should not cost a huge query
+    if (++this.conditions > RULE_LIMITS.conditions) return 'FALSE';
     const group = RULE_GROUPS.find((g) => Array.isArray(cond[g]));
     if (group !== undefined) {
       const items = cond[group] as unknown[];
       if (items.length === 0) return group === 'all' ? 'TRUE' : 'FALSE';
-      return `(${items.map((item, i) => this.condition(segment, item, appendPath(appendPath(path, group), i), b, stack)).join(group === 'all' ? ' AND ' : ' OR ')})`;
+      const compiled = items.map((item, i) =>
+        this.condition(segment, item, appendPath(appendPath(path, group), i), b, stack, depth + 1),
+      );
+      return balanced(compiled, group === 'all' ? ' AND ' : ' OR ');
     }
     if ('not' in cond)
-      return `NOT ${this.wrapNull(this.condition(segment, cond.not, appendPath(path, 'not'), b, stack))}`;
+      return `NOT ${this.wrapNull(this.condition(segment, cond.not, appendPath(path, 'not'), b, stack, depth + 1))}`;
     if ('in_segment' in cond) {
       const key = String(cond.in_segment);
       const at = appendPath(path, 'in_segment');
@@ -168,7 +223,7 @@ class Compiler {
         this.issue(segment, at, `segments refer to each other in a cycle: ${[...stack, key].join(' -> ')}`);
         return 'FALSE';
       }
-      return this.segment(key, b, stack);
+      return this.segment(key, b, stack, depth);
     }
     if ('event' in cond) return this.event(segment, cond, path, b);
     const subjects = RULE_SUBJECTS.filter((s) => s in cond);
@@ -192,6 +247,7 @@ class Compiler {
         appendPath(path, op),
         `unknown operator "${op}" (expected one of ${RULE_OPERATORS.join(', ')})`,
       );
+    if (!this.windowsOk(segment, cond, path)) return 'FALSE';
     let expr: Operand;
     if (subject === 'trait') {
       if (!isFieldName(name)) {
@@ -199,7 +255,9 @@ class Compiler {
         return 'FALSE';
       }
       this.checkProtected(segment, name, at);
-      expr = CONTACT_COLUMNS[name] ?? jsonOperand(b.dialect, 'c.traits', name);
+      expr =
+        (Object.hasOwn(CONTACT_COLUMNS, name) ? CONTACT_COLUMNS[name] : undefined) ??
+        jsonOperand(b.dialect, 'c.traits', name);
     } else if (subject === 'feature' || subject === 'score') {
       if (subject === 'score' && !(SCORE_NAMES as readonly string[]).includes(name)) {
         this.issue(segment, at, `unknown score "${name}" (expected one of ${SCORE_NAMES.join(', ')})`);
@@ -266,8 +324,12 @@ class Compiler {
           `unknown key "${k}" in an event condition (expected ${EVENT_CONDITION_KEYS.slice(1).join(', ')})`,
         );
     }
+    if (!this.windowsOk(segment, cond, path)) return 'FALSE';
     const where = isObject(cond.where) ? cond.where : {};
     for (const property of Object.keys(where)) {
+      const filter = where[property];
+      if (isObject(filter) && !this.windowsOk(segment, filter, appendPath(appendPath(path, 'where'), property)))
+        return 'FALSE';
       if (!isFieldName(property)) {
         this.issue(
           segment,

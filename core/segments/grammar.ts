@@ -126,6 +126,37 @@ export function durationMs(text: string): number {
   return Number(match[1]) * DURATION_UNIT_MS[match[2] as keyof typeof DURATION_UNIT_MS];
 }
 
+/**
+ * The limits every rule is held to, so that no rule can build a query the store refuses or a date that cannot exist.
+ * The config loader, `segflow validate`, the API's preview and the compiler all check them, each naming the limit.
+ *
+ * @example
+ * RULE_LIMITS.conditions; // 1000: conditions in one segment's rule, counting the segments it refers to
+ */
+export const RULE_LIMITS = {
+  /** Levels of `all` / `any` / `not` nesting. */
+  depth: 32,
+  /** Conditions in one segment's rule (groups and comparisons alike), counting those of the segments it refers to. */
+  conditions: 1000,
+  /** The longest `within` / `before` window, in milliseconds: a century (100y). */
+  windowMs: 100 * DURATION_UNIT_MS.y,
+} as const;
+
+/**
+ * Why `text` cannot be a rule's `within` / `before` window (not a duration, or longer than {@link RULE_LIMITS}'
+ * century), or undefined when it can.
+ *
+ * @example
+ * windowIssue('30d'); // undefined
+ * windowIssue('99999999999d'); // 'a window of at most 100 years (100y or 36500d: the limit on windows), got …'
+ */
+export function windowIssue(text: unknown): string | undefined {
+  if (typeof text !== 'string' || !DURATION_PATTERN.test(text.trim())) return 'expected a duration like 30d or 12h';
+  if (!(durationMs(text) <= RULE_LIMITS.windowMs))
+    return `expected a window of at most 100 years (100y or 36500d: the limit on windows), got ${text.slice(0, 40)}`;
+  return undefined;
+}
+
 /** What a holdout compares between treated and control members: purchases or revenue per member, or churn. */
 export const HOLDOUT_OUTCOMES = ['purchases', 'revenue', 'churn'] as const;
 /** One of {@link HOLDOUT_OUTCOMES}. */

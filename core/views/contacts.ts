@@ -1,8 +1,11 @@
 import { readContact, type Contact } from '../identity/contacts.js';
+import { contactTraitSources } from '../identity/traits.js';
 import type { Queryable } from '../store/store.js';
 
 /** Everything the store knows about one contact: the unified profile. */
 export interface ContactProfile extends Contact {
+  /** Per trait, the source its value came from (by `identity.trait_priority`, else the most recent record). */
+  traitSources: Record<string, string>;
   features: Record<string, unknown> | null;
   /** Model outputs, as `model.output` → value and label, with the model version (and run id) that scored them. */
   modelOutputs: {
@@ -34,7 +37,7 @@ export interface ContactProfile extends Contact {
 export async function contactProfile(
   store: Queryable,
   contactId: number,
-  options: { events?: number } = {},
+  options: { events?: number; traitPriority?: Readonly<Record<string, readonly string[]>> | undefined } = {},
 ): Promise<ContactProfile | undefined> {
   const contact = await readContact(store, contactId);
   if (!contact) return undefined;
@@ -65,6 +68,7 @@ export async function contactProfile(
   }[];
   return {
     ...contact,
+    traitSources: await contactTraitSources(store, contactId, options.traitPriority),
     features,
     modelOutputs,
     segments: history.map((h) => ({

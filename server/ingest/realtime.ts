@@ -2,7 +2,7 @@
  * Starting the real-time pipeline from a loaded config: the destinations and segments come from the push steps of
  * the config's jobs (the same destination, segments, mode and consent rule as the scheduled pushes).
  */
-import { withDependencies } from '../../core/index.js';
+import { identityOptionsOf, withDependencies } from '../../core/index.js';
 import type { SegmentRef } from '../../plugins/index.js';
 import { connectionContext } from '../../sync/index.js';
 import { startPipeline, type FlushReport, type RealtimeDestination } from '../../sync/realtime/index.js';
@@ -47,12 +47,7 @@ export async function startRealtime(deps: ServerDeps, options: RealtimeOptions =
       protectedAttributes: config.protected_attributes,
       models: Object.keys(config.models),
     },
-    identity: {
-      ...(config.identity.role_addresses ? { roleAddresses: config.identity.role_addresses } : {}),
-      ...(config.identity.max_contacts_per_identifier
-        ? { sharedEmailLimit: config.identity.max_contacts_per_identifier }
-        : {}),
-    },
+    identity: identityOptionsOf(config.identity),
     ...(deps.now ? { now: deps.now } : {}),
     ...(options.tickMs === undefined ? {} : { tickMs: options.tickMs }),
     ...(options.flushMs === undefined ? {} : { flushMs: options.flushMs }),

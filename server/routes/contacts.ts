@@ -18,18 +18,21 @@ export type DestinationErasure =
 export function contactRoutes(shared: Shared): Hono {
   const { deps } = shared;
   const app = new Hono();
+  const withPriority = { traitPriority: deps.config.identity.trait_priority };
 
   app.get('/contacts', async (c) => {
     const { email } = queryOf(c, contactsQuery);
     const ids = await contactIdsByEmail(deps.store, email);
     return c.json({
-      contacts: (await Promise.all(ids.map((id) => contactProfile(deps.store, id)))).filter((p) => p !== undefined),
+      contacts: (await Promise.all(ids.map((id) => contactProfile(deps.store, id, withPriority)))).filter(
+        (p) => p !== undefined,
+      ),
     });
   });
 
   app.get('/contacts/:id', async (c) => {
     const id = idParam(c, 'id');
-    const profile = await contactProfile(deps.store, id);
+    const profile = await contactProfile(deps.store, id, withPriority);
     if (!profile) throw new ApiError(404, 'not_found', `no contact ${id}`);
     return c.json(profile);
   });

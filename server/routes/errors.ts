@@ -15,13 +15,14 @@ export type ErrorCode =
   | 'invalid_rule'
   | 'payload_too_large'
   | 'conflict'
+  | 'too_many_requests'
   | 'not_cancellable'
   | 'unavailable'
   | 'internal';
 
 export class ApiError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 500 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 429 | 500 | 503,
     readonly code: ErrorCode,
     message: string,
     readonly details: { field?: string; issues?: unknown[] } = {},

@@ -1,6 +1,6 @@
 /** Jobs (schedule, last and next run; start one; clear a stuck lock) and runs (paged list, one run with its rejected rows, cancel). */
 import { Hono } from 'hono';
-import { nextRuns } from '../../config/index.js';
+import { hasEntry, nextRuns } from '../../config/index.js';
 import { lastRunOf, listRunPage, readRun, readRunErrorPage, requestCancel, unlockJob } from '../../core/index.js';
 import { ApiError, idParam, jsonBody, queryOf } from './errors.js';
 import { runJobBody, runQuery, runsQuery, unlockJobBody } from './schemas.js';
@@ -34,7 +34,7 @@ export function jobRoutes(shared: Shared): Hono {
 
   app.post('/jobs/:name/run', async (c) => {
     const name = c.req.param('name');
-    if (!deps.config.jobs[name]) throw new ApiError(404, 'not_found', `no job "${name.slice(0, 80)}"`);
+    if (!hasEntry(deps.config.jobs, name)) throw new ApiError(404, 'not_found', `no job "${name.slice(0, 80)}"`);
     const { dryRun } = await jsonBody(c, runJobBody);
     const started = await deps.startJob(name, dryRun ? { dryRun: true } : {});
     shared.logger.info('job run requested', {
@@ -50,7 +50,7 @@ export function jobRoutes(shared: Shared): Hono {
 
   app.post('/jobs/:name/unlock', async (c) => {
     const name = c.req.param('name');
-    if (!deps.config.jobs[name]) throw new ApiError(404, 'not_found', `no job "${name.slice(0, 80)}"`);
+    if (!hasEntry(deps.config.jobs, name)) throw new ApiError(404, 'not_found', `no job "${name.slice(0, 80)}"`);
     const { force } = await jsonBody(c, unlockJobBody);
     const outcome = await unlockJob(deps.store, name, { force: force === true });
     if (outcome.live)

@@ -1,5 +1,6 @@
 /** Models: the config's models with what they wrote per contact; one model's outputs in detail. */
 import { Hono } from 'hono';
+import { namedEntry } from '../../config/index.js';
 import { latestModelRun, listModelRuns } from '../../core/index.js';
 import { modelOutputHistogram, modelOutputSummaries } from '../../core/views/index.js';
 import { ApiError } from './errors.js';
@@ -24,7 +25,7 @@ export function modelRoutes(shared: Shared): Hono {
   });
   app.get('/models/:name', async (c) => {
     const name = c.req.param('name');
-    const settings = deps.config.models[name];
+    const settings = namedEntry(deps.config.models, name);
     if (!settings) throw new ApiError(404, 'not_found', `no model "${name.slice(0, 80)}"`);
     // The latest successful run's metrics: inertia and silhouette per k, the chosen k and why, AUC, cluster profiles.
     const latest = await latestModelRun(deps.store, name);

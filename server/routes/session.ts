@@ -1,26 +1,49 @@
-/** POST /session opens a console session from a token (sets the cookie); DELETE /session closes it. */
+/**
+ * POST /session opens a console session from a token (sets the cookie, `Secure` when `server.public_url` is https);
+ * DELETE /session closes it. Failed sign-ins are throttled per client address.
+ */
 import { Hono } from 'hono';
 import { setCookie } from 'hono/cookie';
-import { endSession, SESSION_COOKIE, type Sessions, type Tokens } from '../auth.js';
+import { clientAddress, endSession, SESSION_COOKIE, type Sessions, type SignInThrottle, type Tokens } from '../auth.js';
 import { ApiError, jsonBody } from './errors.js';
 import { sessionBody } from './schemas.js';
 import type { Shared } from './shared.js';
 
-export function sessionRoutes(shared: Shared, tokens: Tokens, sessions: Sessions): Hono {
+export function sessionRoutes(shared: Shared, tokens: Tokens, sessions: Sessions, throttle: SignInThrottle): Hono {
   const app = new Hono();
+  const secure = shared.deps.config.server.public_url?.startsWith('https://') === true;
   app.post('/session', async (c) => {
+    const address = clientAddress(c);
+    const wait = throttle.waitMs(address);
+    if (wait > 0) {
+      const seconds = Math.ceil(wait / 1000);
+      c.header('Retry-After', String(seconds));
+      throw new ApiError(
+        429,
+        'too_many_requests',
+        `too many failed sign-ins from this address: try again in ${seconds} s`,
+      );
+    }
     const { token } = await jsonBody(c, sessionBody);
     const role = tokens.roleOf(token);
     if (!role) {
-      shared.logger.warn('console login refused', { reason: 'token not valid' });
+      const { firstOfBurst } = throttle.failed(address);
+      if (firstOfBurst)
+        shared.logger.warn('console login refused', {
+          reason: 'token not valid',
+          address,
+          note: 'further failures from this address wait ever longer and are not logged until it has been quiet for 15 minutes',
+        });
       throw new ApiError(401, 'unauthorized', 'the token is not valid');
     }
+    throttle.succeeded(address);
     const session = sessions.start(role);
     setCookie(c, SESSION_COOKIE, session.id, {
       httpOnly: true,
       sameSite: 'Strict',
       path: '/',
       maxAge: session.maxAgeSeconds,
+      ...(secure ? { secure: true } : {}),
     });
     return c.json({ role, expiresInSeconds: session.maxAgeSeconds }, 201);
   });

@@ -7,7 +7,7 @@
  * @example
  * const ctx = connectionContext(config, { kind: 'source', name: 'crm', connector: source, logger, signal });
  */
-import { configSecrets, rateBudget, type Config } from '../../config/index.js';
+import { configSecrets, namedEntry, rateBudget, type Config } from '../../config/index.js';
 import {
   createContext,
   type ConnectionContext,
@@ -35,7 +35,10 @@ export interface ConnectionContextOptions {
 /** A connector context for one connection of `config`, with the connector's own error classifier. */
 export function connectionContext(config: Config, options: ConnectionContextOptions): ConnectionContext {
   const { connector } = options;
-  const connection = options.kind === 'source' ? config.sources[options.name] : config.destinations[options.name];
+  const connection =
+    options.kind === 'source'
+      ? namedEntry(config.sources, options.name)
+      : namedEntry(config.destinations, options.name);
   return createContext({
     connection: options.name,
     budget: rateBudget(connector, connection?.rate_limit),

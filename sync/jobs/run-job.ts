@@ -9,13 +9,21 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { ComputeStep, Config, PushStep, ReadStep } from '../../config/index.js';
+import {
+  hasEntry,
+  namedEntry,
+  type ComputeStep,
+  type Config,
+  type PushStep,
+  type ReadStep,
+} from '../../config/index.js';
 import {
   FEATURE_NAMES,
   acquireJobLock,
   cancelRequested,
   finishRun,
   heartbeatJobLock,
+  identityOptionsOf,
   isDeadHere,
   jobLockHolder,
   thisProcess,
@@ -160,7 +168,7 @@ interface Stopping {
  * otherwise. While it runs it extends its lock every third of the TTL and looks for a cancel request every second.
  */
 export async function runJob(config: Config, jobName: string, options: RunJobOptions): Promise<JobResult> {
-  const job = config.jobs[jobName];
+  const job = namedEntry(config.jobs, jobName);
   if (!job) throw new Error(`no job "${jobName}" (jobs: ${Object.keys(config.jobs).join(', ') || 'none'})`);
   const dryRun = options.dryRun === true;
   const holder = options.holder ?? `run:${process.pid}:${randomUUID()}`;
@@ -421,12 +429,7 @@ async function readStep(
       mode: step.mode,
       ctx,
       ...(runId === undefined ? {} : { runId }),
-      identity: {
-        ...(config.identity.role_addresses ? { roleAddresses: config.identity.role_addresses } : {}),
-        ...(config.identity.max_contacts_per_identifier
-          ? { sharedEmailLimit: config.identity.max_contacts_per_identifier }
-          : {}),
-      },
+      identity: identityOptionsOf(config.identity),
       onPage: (stream, page) => {
         const seen = progress.get(stream) ?? { read: 0, pages: 0 };
         seen.read += page.read;
@@ -591,13 +594,13 @@ function checkTraitSources(config: Config, step: PushStep): void {
     } catch (error) {
       throw new Error(`push to ${step.destination}: trait ${trait}: ${reasonOf(error)}`, { cause: error });
     }
-    if (source.kind === 'model' && !(source.model in config.models)) {
+    if (source.kind === 'model' && !hasEntry(config.models, source.model)) {
       const known = Object.keys(config.models).join(', ') || 'none are defined';
       throw new Error(
         `push to ${step.destination}: trait ${trait} maps "${text}", but there is no model "${source.model}" under models: (${known})`,
       );
     }
-    if (source.kind === 'feature' && !FEATURE_NAMES.includes(source.name) && !(source.name in config.features)) {
+    if (source.kind === 'feature' && !FEATURE_NAMES.includes(source.name) && !hasEntry(config.features, source.name)) {
       throw new Error(
         `push to ${step.destination}: trait ${trait} maps "${text}", which is neither a built-in feature nor one under features: (write trait:${source.name} for a contact trait)`,
       );

@@ -12,7 +12,7 @@ import { tempDir } from '../store/fixtures.js';
 import { NOW, cleanWorld } from './world.js';
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
-const TOKEN = 'audit-test-read-token';
+const TOKEN = 'audit-test-read-token-8b3e1f7a2c9d';
 let dir: ReturnType<typeof tempDir>;
 let file: string;
 let config: Config;

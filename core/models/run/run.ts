@@ -99,7 +99,7 @@ export async function runModels(
   const now = options.now ?? new Date();
   const names = options.only ?? Object.keys(models);
   for (const name of names)
-    if (!(name in models))
+    if (!Object.hasOwn(models, name))
       throw new Error(
         `no model "${name}" under models: in the config (there are: ${Object.keys(models).join(', ') || 'none'})`,
       );

@@ -16,8 +16,8 @@ import type { Logger } from '../../../plugins/index.js';
 import { createServer } from '../../../server/index.js';
 import { tempDir } from '../../support/temp.js';
 
-const ADMIN = 'admin-token-5f1c2a9e7b';
-const READ = 'read-token-0d3e8c4b21';
+const ADMIN = 'admin-token-5f1c2a9e7b3d8a0c4e6f';
+const READ = 'read-token-0d3e8c4b21a7f9e5b3c1';
 
 let dir: string;
 let hub: hubspot.HubSpotSandbox;

@@ -28,7 +28,7 @@ jobs:
     );
     const child = spawn(process.execPath, ['bin/segflow.js', 'serve', join(dir, 'segflow.yaml'), '--port', '0'], {
       cwd: root,
-      env: { ...process.env, SEGFLOW_ADMIN_TOKEN: 'serve-admin-token' },
+      env: { ...process.env, SEGFLOW_ADMIN_TOKEN: 'serve-admin-token-6a1f3c9e0b7d5e2a' },
     });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -47,7 +47,7 @@ jobs:
     expect(await health.json()).toEqual({ status: 'ok', store: 'reachable', scheduler: 'alive' });
     expect((await fetch(`${url}/jobs`)).status).toBe(401);
     const jobs = (await (
-      await fetch(`${url}/jobs`, { headers: { Authorization: 'Bearer serve-admin-token' } })
+      await fetch(`${url}/jobs`, { headers: { Authorization: 'Bearer serve-admin-token-6a1f3c9e0b7d5e2a' } })
     ).json()) as { jobs: { name: string; nextRun: string }[] };
     expect(jobs.jobs.map((j) => j.name)).toEqual(['nightly']);
     expect(jobs.jobs[0]?.nextRun).toMatch(/T02:00:00\.000Z$/);
