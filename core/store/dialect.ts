@@ -48,6 +48,14 @@ export interface TriggerSpec {
   columns?: readonly string[];
   /** One or more statements, each ending with `;`. */
   body: string;
+  /**
+   * The same effect for all the rows of one statement at once, reading the transition tables `new_rows` (INSERT,
+   * UPDATE) and `old_rows` (UPDATE, DELETE), which pair up by primary key: an engine with statement-level triggers
+   * and transition tables (PostgreSQL) runs it once per statement instead of `body` once per row, several times
+   * cheaper per row. An UPDATE's set body must itself skip rows whose `columns` did not change (such a trigger cannot
+   * be limited to columns).
+   */
+  setBody?: string;
 }
 
 /** The SQL type a JSON field is read as. */
@@ -95,8 +103,10 @@ export interface Dialect {
    * d.jsonField('e.properties', 'currency') // SQLite: json_extract(e.properties, '$.currency')
    */
   jsonField(json: string, key: string, type?: JsonFieldType): string;
-  /** The DDL creating a row trigger. */
+  /** The DDL creating a row trigger (or, given a `setBody` and an engine that can, a statement trigger). */
   trigger(spec: TriggerSpec): string;
+  /** The DDL dropping a trigger made by {@link Dialect.trigger}, if it exists. */
+  dropTrigger(name: string, table: string): string;
   /**
    * A statement that moves the id generator of `table` (which has an `id` column) past the largest id it holds, after
    * rows were inserted with their ids, as a store copy does; undefined when the engine needs none.

@@ -40,14 +40,21 @@ export const postgresDialect: Dialect = {
       ? `(CASE jsonb_typeof((${json})::jsonb -> '${key}') WHEN 'number' THEN ((${json})::jsonb ->> '${key}')::double precision WHEN 'boolean' THEN CASE WHEN ((${json})::jsonb -> '${key}')::boolean THEN 1 ELSE 0 END END)`
       : `((${json})::jsonb ->> '${key}')`,
   trigger(spec) {
-    const on = spec.event === 'UPDATE' && spec.columns ? `UPDATE OF ${spec.columns.join(', ')}` : spec.event;
+    const set = spec.setBody !== undefined;
+    // A trigger with transition tables cannot name columns: its set body tests them.
+    const on = spec.event === 'UPDATE' && spec.columns && !set ? `UPDATE OF ${spec.columns.join(', ')}` : spec.event;
+    const transitions = [
+      ...(spec.event === 'INSERT' ? [] : ['OLD TABLE AS old_rows']),
+      ...(spec.event === 'DELETE' ? [] : ['NEW TABLE AS new_rows']),
+    ];
     return `CREATE FUNCTION ${spec.name}() RETURNS trigger LANGUAGE plpgsql AS $trigger$
       BEGIN
-        ${spec.body}
+        ${set ? spec.setBody : spec.body}
         RETURN NULL;
       END $trigger$;
-      CREATE TRIGGER ${spec.name} AFTER ${on} ON ${spec.table} FOR EACH ROW EXECUTE FUNCTION ${spec.name}();`;
+      CREATE TRIGGER ${spec.name} AFTER ${on} ON ${spec.table}${set ? ` REFERENCING ${transitions.join(' ')} FOR EACH STATEMENT` : ' FOR EACH ROW'} EXECUTE FUNCTION ${spec.name}();`;
   },
+  dropTrigger: (name, table) => `DROP TRIGGER IF EXISTS ${name} ON ${table}; DROP FUNCTION IF EXISTS ${name}();`,
   // An `id` that is not an identity column has no sequence: setval(NULL, ...) is NULL, no error.
   resetIdentity: (table) =>
     `SELECT setval(pg_get_serial_sequence('${table}', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM ${table}`,

@@ -29,6 +29,7 @@ export const sqliteDialect: Dialect = {
         ${spec.body}
       END;`;
   },
+  dropTrigger: (name) => `DROP TRIGGER IF EXISTS ${name};`,
   // INTEGER PRIMARY KEY takes the largest id + 1 by itself.
   resetIdentity: () => undefined,
   placeholders: (count) => Array.from({ length: count }, () => '?').join(', '),
