@@ -1,5 +1,6 @@
 import { EVENT_TYPES, type EventRecord } from '../../plugins/model/index.js';
-import { powerOfTwoChunks, valueRows } from '../identity/rows.js';
+import { powerOfTwoChunks } from '../identity/rows.js';
+import type { SqlValue } from '../store/dialect.js';
 import type { Queryable } from '../store/store.js';
 
 const TYPES = new Set<string>(EVENT_TYPES);
@@ -20,7 +21,7 @@ function isoTimestamp(value: string): string {
   return ISO_UTC.test(value) ? value : new Date(Date.parse(value)).toISOString();
 }
 
-function eventParams(e: EventRecord, contactId: number, identityId: number, now: string) {
+function eventParams(e: EventRecord, contactId: number, identityId: number, now: string): SqlValue[] {
   return [
     e.source,
     e.sourceEventId,
@@ -35,7 +36,8 @@ function eventParams(e: EventRecord, contactId: number, identityId: number, now:
 }
 
 const INSERT_EVENTS =
-  'INSERT INTO events (source, source_event_id, contact_id, identity_id, type, occurred_at, value, properties, loaded_at) VALUES';
+  'INSERT INTO events (source, source_event_id, contact_id, identity_id, type, occurred_at, value, properties, loaded_at)';
+const EVENT_COLUMN_TYPES = ['text', 'text', 'integer', 'integer', 'text', 'text', 'real', 'text', 'text'] as const;
 
 /** An event to insert, with the contact and identity it was resolved to. */
 export interface PlacedEvent {
@@ -53,10 +55,14 @@ export interface PlacedEvent {
  */
 export async function insertEvents(store: Queryable, events: readonly PlacedEvent[], now: string): Promise<number> {
   let inserted = 0;
-  for (const chunk of powerOfTwoChunks(events, 9)) {
+  for (const chunk of powerOfTwoChunks(events, EVENT_COLUMN_TYPES.length)) {
+    const rows = store.dialect.insertRows(
+      EVENT_COLUMN_TYPES,
+      chunk.map((e) => eventParams(e.record, e.contactId, e.identityId, now)),
+    );
     const r = await store.run(
-      `${INSERT_EVENTS} ${valueRows(chunk.length, 9)} ON CONFLICT (source, source_event_id) DO NOTHING`,
-      chunk.flatMap((e) => eventParams(e.record, e.contactId, e.identityId, now)),
+      `${INSERT_EVENTS} ${rows.sql} ON CONFLICT (source, source_event_id) DO NOTHING`,
+      rows.params,
     );
     inserted += r.changes;
   }
@@ -75,7 +81,7 @@ export async function insertEvent(
   now: string,
 ): Promise<boolean> {
   const r = await store.run(
-    `${INSERT_EVENTS} (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, source_event_id) DO NOTHING`,
+    `${INSERT_EVENTS} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, source_event_id) DO NOTHING`,
     eventParams(e, contactId, identityId, now),
   );
   return r.changes > 0;

@@ -58,6 +58,9 @@ export interface TriggerSpec {
   setBody?: string;
 }
 
+/** The type of a column of rows bound by {@link Dialect.insertRows}. */
+export type RowColumnType = 'text' | 'integer' | 'real';
+
 /** The SQL type a JSON field is read as. */
 export type JsonFieldType = 'text' | 'real';
 
@@ -105,8 +108,29 @@ export interface Dialect {
   jsonField(json: string, key: string, type?: JsonFieldType): string;
   /** The DDL creating a row trigger (or, given a `setBody` and an engine that can, a statement trigger). */
   trigger(spec: TriggerSpec): string;
+  /**
+   * The rows to follow an `INSERT INTO table (columns)`, and the parameters that bind them (`rows` row by row, each
+   * with one value per entry of `types`): a multi-row `VALUES` on SQLite; on PostgreSQL `SELECT … FROM unnest(…)` of
+   * one array parameter per column, whose text does not grow with the rows (parsing and planning a `VALUES` of tens of
+   * thousands of parameters costs more per row than the insert itself). Chunk the rows as for
+   * any multi-row statement (SQLite binds at most 32,766 values).
+   *
+   * @example
+   * const { sql, params } = d.insertRows(['text', 'integer'], [['a', 1], ['b', 2]]);
+   * await tx.run(`INSERT INTO t (name, n) ${sql} ON CONFLICT DO NOTHING`, params);
+   */
+  insertRows(
+    types: readonly RowColumnType[],
+    rows: readonly (readonly SqlValue[])[],
+  ): { sql: string; params: SqlValue[] };
   /** The DDL dropping a trigger made by {@link Dialect.trigger}, if it exists. */
   dropTrigger(name: string, table: string): string;
+  /**
+   * The DDL dropping the foreign key a table's `column ... REFERENCES` declared, where the engine checks it at a cost
+   * worth saving on a hot insert path (PostgreSQL's per-row check takes a row lock on the referenced row); empty where
+   * the check is cheap and dropping it means rebuilding the table (SQLite).
+   */
+  dropForeignKey(table: string, column: string): string;
   /**
    * A statement that moves the id generator of `table` (which has an `id` column) past the largest id it holds, after
    * rows were inserted with their ids, as a store copy does; undefined when the engine needs none.

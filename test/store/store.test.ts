@@ -117,6 +117,25 @@ for (const engine of engines)
       expect(await count(store, 'events')).toBe(2);
     });
 
+    it('stores event text exactly as read (quotes, backslashes, braces, NULL-like words) and keeps the first of a repeated event', async () => {
+      const store = await open(await freshFile());
+      const awkward = ['say "hi"', 'C:\\path\\', '{a,b}', 'NULL', '', 'é ✓ \n tab\t'];
+      const records = [
+        ...awkward.map((text, i) => ({
+          ...event('shop', `odd-${i}`, { email: 'ada@example.com' }, 'page_view'),
+          properties: { url: text },
+        })),
+        { ...event('shop', 'odd-0', { email: 'ada@example.com' }, 'page_view'), properties: { url: 'second copy' } },
+      ];
+      const result = await loadPage(store, { connection: 'shop', stream: 'events', records, checkpoint: 1 });
+      expect(result).toMatchObject({ skipped: 1 });
+      const rows = (await store.all(
+        "SELECT source_event_id, properties FROM events WHERE source_event_id LIKE 'odd-%' ORDER BY source_event_id",
+      )) as { source_event_id: string; properties: string }[];
+      expect(rows.map((r) => JSON.parse(r.properties).url)).toEqual(awkward);
+      expect(await count(store, 'contact_events')).toBe(awkward.length);
+    });
+
     it('commits nothing of a page whose commit fails, and keeps its per-row errors', async () => {
       const store = await open(await freshFile());
       const runId = await startRun(store, 'nightly');

@@ -1,4 +1,4 @@
-import { upsertSql, type Dialect } from '../dialect.js';
+import { upsertSql, type Dialect, type SqlValue } from '../dialect.js';
 
 /** Text compared byte by byte, as SQLite's BINARY collation does: ORDER BY and unique keys agree on both engines. */
 const TEXT = 'TEXT COLLATE "C"';
@@ -9,6 +9,20 @@ const iso = (x: string): string =>
 /** ISO-8601 text as a timestamptz, UTC when it names no offset (as SQLite reads it), whatever the session's zone. */
 const instant = (x: string): string =>
   `(CASE WHEN (${x}) ~ '(Z|[+-]\\d\\d(:?\\d\\d)?)$' THEN CAST(${x} AS timestamptz) ELSE CAST(${x} AS timestamp) AT TIME ZONE 'UTC' END)`;
+
+const ARRAY_TYPES = { text: 'TEXT[]', integer: 'BIGINT[]', real: 'DOUBLE PRECISION[]' } as const;
+
+/** Column `c` of `rows` as the text of a PostgreSQL array (every element quoted, so any text reads back as it was). */
+function arrayLiteral(rows: readonly (readonly SqlValue[])[], c: number): string {
+  const parts = rows.map((row) => {
+    const v = row[c];
+    if (v === null || v === undefined) return 'NULL';
+    if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+    if (typeof v !== 'string') throw new Error('insertRows binds text and numbers only');
+    return `"${v.replace(/[\\"]/g, '\\$&')}"`;
+  });
+  return `{${parts.join(',')}}`;
+}
 
 /**
  * PostgreSQL (13+). Statements keep segflow's `?` placeholders (the driver numbers them), timestamps stay ISO-8601
@@ -54,6 +68,12 @@ export const postgresDialect: Dialect = {
       END $trigger$;
       CREATE TRIGGER ${spec.name} AFTER ${on} ON ${spec.table}${set ? ` REFERENCING ${transitions.join(' ')} FOR EACH STATEMENT` : ' FOR EACH ROW'} EXECUTE FUNCTION ${spec.name}();`;
   },
+  insertRows: (types, rows) => ({
+    sql: `SELECT * FROM unnest(${types.map((t) => `CAST(? AS ${ARRAY_TYPES[t]})`).join(', ')})`,
+    params: types.map((_, c) => arrayLiteral(rows, c)),
+  }),
+  // An inline REFERENCES is named <table>_<column>_fkey.
+  dropForeignKey: (table, column) => `ALTER TABLE ${table} DROP CONSTRAINT IF EXISTS ${table}_${column}_fkey;`,
   dropTrigger: (name, table) => `DROP TRIGGER IF EXISTS ${name} ON ${table}; DROP FUNCTION IF EXISTS ${name}();`,
   // An `id` that is not an identity column has no sequence: setval(NULL, ...) is NULL, no error.
   resetIdentity: (table) =>

@@ -30,6 +30,11 @@ export const sqliteDialect: Dialect = {
       END;`;
   },
   dropTrigger: (name) => `DROP TRIGGER IF EXISTS ${name};`,
+  dropForeignKey: () => '',
+  insertRows: (types, rows) => {
+    const row = `(${types.map(() => '?').join(', ')})`;
+    return { sql: `VALUES ${rows.map(() => row).join(', ')}`, params: rows.flat() };
+  },
   // INTEGER PRIMARY KEY takes the largest id + 1 by itself.
   resetIdentity: () => undefined,
   placeholders: (count) => Array.from({ length: count }, () => '?').join(', '),
