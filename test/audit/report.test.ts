@@ -8,6 +8,7 @@ import { loadConfig, type Config } from '../../config/index.js';
 import { auditOptions, buildAudit, openStore, type AuditReport, type Store } from '../../core/index.js';
 import type { Logger } from '../../plugins/index.js';
 import { createServer } from '../../server/app.js';
+import { engines, storeYaml, type StoreLocation, type TestEngine } from '../support/engines.js';
 import { tempDir } from '../store/fixtures.js';
 import { NOW, cleanWorld } from './world.js';
 
@@ -31,16 +32,19 @@ async function run(...argv: string[]): Promise<{ code: number; out: string; err:
   }
 }
 
-beforeAll(async () => {
+let place: StoreLocation;
+
+/** A store holding the clean world on `engine`, and a config naming it, for the tests of one describe block. */
+async function setUp(engine: TestEngine): Promise<void> {
   dir = tempDir();
-  const db = join(dir.dir, 'segflow.db');
-  const seed = await openStore(db);
+  place = await engine.fresh();
+  const seed = await openStore(place.location);
   await cleanWorld(seed);
   await seed.close();
   file = join(dir.dir, 'segflow.yaml');
   writeFileSync(
     file,
-    `store: { path: ${JSON.stringify(db)} }
+    `store: ${storeYaml(place.location)}
 segments:
   - key: fr_buyers
     name: French buyers
@@ -53,12 +57,14 @@ protected_attributes: [gender, religion]
 `,
   );
   config = await loadConfig(file, { registry: builtinRegistry() });
-  store = await openStore(db);
-});
-afterAll(async () => {
+  store = await openStore(place.location);
+}
+
+async function tearDown(): Promise<void> {
   await store.close();
+  await place.remove();
   dir.cleanup();
-});
+}
 
 function server(from: Config = config) {
   return createServer({
@@ -72,28 +78,38 @@ function server(from: Config = config) {
   });
 }
 
-describe('segflow audit and GET /audit', () => {
-  it('serve the same report, built from the config: the traits its rules use, its segments, its protected attributes', async () => {
-    const response = await server().request('/audit', { headers: { Authorization: `Bearer ${TOKEN}` } });
-    expect(response.status).toBe(200);
-    const served = (await response.json()) as AuditReport;
-    const cli = await run(file, '--json', '--now', NOW.toISOString());
-    expect(cli.code).toBe(0);
-    expect(JSON.parse(cli.out)).toEqual(served);
-    expect(served).toEqual(
-      JSON.parse(JSON.stringify(await buildAudit(store, auditOptions(config, builtinRegistry(), { now: NOW })))),
-    );
+// The report reads the store through the config's `store:` on each engine; the option handling below once, on SQLite.
+for (const engine of engines)
+  describe(`segflow audit and GET /audit on ${engine.name}`, () => {
+    beforeAll(() => setUp(engine));
+    afterAll(tearDown);
 
-    // vip_tier (a rule's trait) is on nobody; created_at (behind days_since_signup) neither; the defaults judge 100 members
-    expect(served.findings.map((f) => [f.code, f.names])).toEqual([
-      ['field_mostly_empty', ['created_at']],
-      ['field_mostly_empty', ['vip_tier']],
-      ['segment_too_small', ['fr_buyers']],
-      ['segment_too_small', ['vip']],
-    ]);
-    expect(served.findings[0]?.message).toContain('segment vip (feature days_since_signup)');
-    expect(served.fairness.notPresent).toEqual(['religion']);
+    it('serve the same report, built from the config: the traits its rules use, its segments, its protected attributes', async () => {
+      const response = await server().request('/audit', { headers: { Authorization: `Bearer ${TOKEN}` } });
+      expect(response.status).toBe(200);
+      const served = (await response.json()) as AuditReport;
+      const cli = await run(file, '--json', '--now', NOW.toISOString());
+      expect(cli.code).toBe(0);
+      expect(JSON.parse(cli.out)).toEqual(served);
+      expect(served).toEqual(
+        JSON.parse(JSON.stringify(await buildAudit(store, auditOptions(config, builtinRegistry(), { now: NOW })))),
+      );
+
+      // vip_tier (a rule's trait) is on nobody; created_at (behind days_since_signup) neither; the defaults judge 100 members
+      expect(served.findings.map((f) => [f.code, f.names])).toEqual([
+        ['field_mostly_empty', ['created_at']],
+        ['field_mostly_empty', ['vip_tier']],
+        ['segment_too_small', ['fr_buyers']],
+        ['segment_too_small', ['vip']],
+      ]);
+      expect(served.findings[0]?.message).toContain('segment vip (feature days_since_signup)');
+      expect(served.fairness.notPresent).toEqual(['religion']);
+    });
   });
+
+describe('segflow audit and GET /audit options', () => {
+  beforeAll(() => setUp(engines.find((e) => e.name === 'sqlite') as TestEngine));
+  afterAll(tearDown);
 
   it('take the minimum segment size from --min-size and ?min_size alike', async () => {
     const response = await server().request('/audit?min_size=30', { headers: { Authorization: `Bearer ${TOKEN}` } });

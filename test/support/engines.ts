@@ -16,6 +16,7 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { storeSectionOf } from '../../config/schema.js';
 import { openStore, type OpenStoreOptions, type Store } from '../../core/index.js';
 import { freshDatabase } from './postgres.js';
 import { tempDir } from './temp.js';
@@ -88,3 +89,13 @@ export const postgres: TestEngine = {
 
 /** Every engine, SQLite first. */
 export const engines: readonly TestEngine[] = [sqlite, postgres];
+
+/**
+ * The `store:` section of a test config naming `location` (a SQLite file or a PostgreSQL URL), as YAML.
+ *
+ * @example
+ * writeFileSync(file, `store: ${storeYaml(place.location)}\nsegments: []\n`);
+ */
+export function storeYaml(location: string): string {
+  return JSON.stringify(storeSectionOf(location));
+}
