@@ -21,6 +21,7 @@ import {
 } from '../../core/index.js';
 import { migrations } from '../../core/store/migrations.js';
 import { createRegistry } from '../../plugins/index.js';
+import { engines, storeYaml, type TestEngine } from '../support/engines.js';
 
 const PEOPLE = 24;
 const registry = createRegistry([...BUILTIN_CONNECTORS]);
@@ -39,13 +40,12 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-async function job(connector: string, destination: Record<string, unknown>) {
+async function job(connector: string, destination: Record<string, unknown>, store: string) {
   const file = join(dir, 'segflow.yaml');
   const people = JSON.stringify({ contacts: { path: join(dir, 'people.csv') } });
   writeFileSync(
     file,
-    `store:
-  path: ${JSON.stringify(join(dir, 'segflow.db'))}
+    `store: ${storeYaml(store)}
 sources:
   people: { connector: file, config: ${people} }
 destinations:
@@ -71,8 +71,8 @@ function pushed(result: JobResult) {
   return step?.kind === 'push' ? step.outcome : undefined;
 }
 
-async function delivered(): Promise<{ status: string }[]> {
-  const store = await openStore(join(dir, 'segflow.db'));
+async function delivered(location: string): Promise<{ status: string }[]> {
+  const store = await openStore(location);
   try {
     return await readDeliveredState(store, 'tool', 'everyone');
   } finally {
@@ -157,31 +157,38 @@ const tools: Tool[] = [
   },
 ];
 
+// Every tool on SQLite; on PostgreSQL one tool stands for the rest (the store work is the same, the run time is not).
+const cases: [Tool, TestEngine][] = engines.flatMap((engine) =>
+  tools.filter((t) => engine.name === 'sqlite' || t.name === 'hubspot').map((t): [Tool, TestEngine] => [t, engine]),
+);
+
 describe('a destination that refuses the credentials', () => {
-  for (const tool of tools) {
+  for (const [tool, engine] of cases) {
     it(
-      `${tool.name}: fails the run with a configuration error, keeps every row pending, and delivers each once after the fix`,
+      `${tool.name} on ${engine.name}: fails the run with a configuration error, keeps every row pending, and delivers each once after the fix`,
       { timeout: 60_000 },
       async () => {
         const sandbox = await tool.start();
+        const place = await engine.fresh();
         try {
-          const refused = await (await job(tool.name, sandbox.bad))();
+          const refused = await (await job(tool.name, sandbox.bad, place.location))();
           expect(refused.status).toBe('failed');
           expect(refused.error).toMatch(/push to tool: configuration error/);
           expect(pushed(refused)).toMatchObject({ status: 'failed', configError: expect.any(String) });
           expect(pushed(refused)?.segments[0]).toMatchObject({ added: 0, rejected: 0, pending: PEOPLE });
-          expect((await delivered()).filter((r) => r.status === 'rejected')).toEqual([]);
+          expect((await delivered(place.location)).filter((r) => r.status === 'rejected')).toEqual([]);
           expect(await sandbox.members()).toBe(0);
 
-          const fixed = await (await job(tool.name, sandbox.good))();
+          const fixed = await (await job(tool.name, sandbox.good, place.location))();
           expect(fixed.status).toBe('succeeded');
           expect(pushed(fixed)?.segments[0]).toMatchObject({ added: PEOPLE, rejected: 0, pending: 0 });
           expect(await sandbox.members()).toBe(PEOPLE);
 
-          const again = await (await job(tool.name, sandbox.good))();
+          const again = await (await job(tool.name, sandbox.good, place.location))();
           expect(pushed(again)?.segments[0]).toMatchObject({ added: 0, removed: 0, batches: 0 });
         } finally {
           await sandbox.close();
+          await place.remove();
         }
       },
     );

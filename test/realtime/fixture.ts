@@ -11,6 +11,7 @@ import { sandboxConfig, type SegmentSandbox } from '../../connectors/segment/ind
 import { openStore } from '../../core/index.js';
 import { createRegistry, type Logger } from '../../plugins/index.js';
 import type { ServerDeps } from '../../server/deps.js';
+import { storeYaml } from '../support/engines.js';
 import { tempDir as makeTempDir } from '../support/temp.js';
 
 export const WRITE_KEY = 'wk_test_website_0123456789';
@@ -20,14 +21,20 @@ export const HUBSPOT_SECRET = 'hubspot-app-client-secret';
 
 export const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
-/** Writes the config; `segment` is the sandbox the destination points at (a placeholder host when none). */
-export async function writeConfig(dir: string, segment?: Pick<SegmentSandbox, 'url' | 'credentials'>): Promise<Config> {
+/**
+ * Writes the config; `segment` is the sandbox the destination points at (a placeholder host when none), `store` the
+ * store's location (a SQLite file in `dir` when none; a PostgreSQL URL runs the same config on that engine).
+ */
+export async function writeConfig(
+  dir: string,
+  segment?: Pick<SegmentSandbox, 'url' | 'credentials'>,
+  store: string = join(dir, 'segflow.db'),
+): Promise<Config> {
   const file = join(dir, 'segflow.yaml');
   const destination = segment ? sandboxConfig(segment) : { writeKey: 'unused', host: 'http://127.0.0.1:9' };
   writeFileSync(
     file,
-    `store:
-  path: ${JSON.stringify(join(dir, 'segflow.db'))}
+    `store: ${storeYaml(store)}
 sources:
   newsletter:
     connector: mailchimp
