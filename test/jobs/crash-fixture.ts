@@ -8,6 +8,7 @@ import { loadConfig } from '../../config/index.js';
 import { sandboxConfig, startSandbox, type SegmentSandbox } from '../../connectors/segment/index.js';
 import { openStore, storeDigest } from '../../core/index.js';
 import { createRegistry } from '../../plugins/index.js';
+import { storeYaml, type TestEngine } from '../support/engines.js';
 import { createHash } from 'node:crypto';
 import { expect } from 'vitest';
 
@@ -40,13 +41,25 @@ export function writeShop(dir: string): void {
   writeFileSync(join(dir, 'events.jsonl'), `${events.join('\n')}\n`);
 }
 
-/** Writes the config of one scenario (its own store file, its own sandbox) and returns its path. */
-export function writeConfig(dir: string, name: string, sandbox: SegmentSandbox): string {
+/** One scenario: its config file, its own store (a fresh file or database on the engine) and how to remove it. */
+export interface Scenario {
+  file: string;
+  store: string;
+  remove(): Promise<void>;
+}
+
+/** Writes the config of one scenario (its own store on `engine`, its own sandbox). */
+export async function writeConfig(
+  dir: string,
+  name: string,
+  sandbox: SegmentSandbox,
+  engine: TestEngine,
+): Promise<Scenario> {
   const file = join(dir, `${name}.yaml`);
+  const place = await engine.fresh();
   writeFileSync(
     file,
-    `store:
-  path: ${JSON.stringify(join(dir, `${name}.db`))}
+    `store: ${storeYaml(place.location)}
 sources:
   shop:
     connector: file
@@ -74,7 +87,7 @@ jobs:
       - push: { destination: segment, segments: [buyers, lapsed], mode: mirror }
 `,
   );
-  return file;
+  return { file, store: place.location, remove: place.remove };
 }
 
 /** Runs the job in this process (the uninterrupted reference, or the resume after a crash). */
@@ -91,8 +104,8 @@ export async function runHere(file: string): Promise<JobResult> {
 }
 
 /** The store's content digest (memberships and delivered state included). */
-export async function digestOf(storeFile: string): Promise<string> {
-  const store = await openStore(storeFile);
+export async function digestOf(location: string): Promise<string> {
+  const store = await openStore(location);
   try {
     return await storeDigest(store);
   } finally {
@@ -100,20 +113,36 @@ export async function digestOf(storeFile: string): Promise<string> {
   }
 }
 
-/** A digest of what the Segment sandbox counts: its deduplicated messages and every profile's traits and events. */
-export function sandboxDigest(sandbox: SegmentSandbox): string {
+/**
+ * A digest of what the Segment sandbox counts: its deduplicated messages and every profile's traits and events, with
+ * each Segment userId (a contact id) named by the contact's smallest identity, read from the scenario's `store`. Ids
+ * are not compared across runs: PostgreSQL does not take back the ids a killed transaction drew (sequences are not
+ * rolled back), so after a kill mid-page the same people get other contact ids than in the uninterrupted run; and the
+ * messageIds derive from membership-history ids. Each message and event still counts once: the lists are compared
+ * whole, duplicates included.
+ */
+export async function sandboxDigest(sandbox: SegmentSandbox, store: string): Promise<string> {
+  const opened = await openStore(store);
+  let who: Map<string, string>;
+  try {
+    const rows = (await opened.all(
+      `SELECT contact_id, MIN(source || ':' || COALESCE(external_id, email)) AS label FROM identities GROUP BY contact_id`,
+    )) as { contact_id: number; label: string }[];
+    who = new Map(rows.map((r) => [String(r.contact_id), r.label]));
+  } finally {
+    await opened.close();
+  }
+  const person = (userId: string | null | undefined) => (userId ? (who.get(userId) ?? `unknown ${userId}`) : null);
   const hash = createHash('sha256');
-  const messages = sandbox.workspace.messages.map((m) => [m.messageId, m.type, m.userId, m.event ?? null]);
-  messages.sort((a, b) => String(a[0]).localeCompare(String(b[0])));
-  hash.update(JSON.stringify(messages));
-  for (const id of sandbox.workspace.profileIds()) {
+  const messages = sandbox.workspace.messages.map((m) => JSON.stringify([m.type, person(m.userId), m.event ?? null]));
+  hash.update(JSON.stringify(messages.sort()));
+  const profiles = sandbox.workspace.profileIds().map((id) => {
     const p = sandbox.workspace.profile(id)!;
     const traits = Object.entries(p.traits).sort(([a], [b]) => a.localeCompare(b));
-    const events = p.events
-      .map((e) => [e.messageId, e.event, e.properties])
-      .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
-    hash.update(JSON.stringify([id, traits, events]));
-  }
+    const events = p.events.map((e) => JSON.stringify([e.event, e.properties])).sort();
+    return JSON.stringify([person(id), traits, events]);
+  });
+  hash.update(JSON.stringify(profiles.sort()));
   return hash.digest('hex');
 }
 
@@ -163,20 +192,25 @@ export interface Reference {
   messages: number;
 }
 
-/** Runs the job once, uninterrupted, in `dir` (with the shop files written there): the state every resumed run must reach. */
-export async function referenceRun(dir: string): Promise<Reference> {
+/**
+ * Runs the job once, uninterrupted, on `engine` in `dir` (with the shop files written there): the state every resumed
+ * run must reach. The digests are engine-neutral, so both engines' references are the same.
+ */
+export async function referenceRun(dir: string, engine: TestEngine): Promise<Reference> {
   writeShop(dir);
   const sandbox = await segmentSandbox();
+  const scenario = await writeConfig(dir, `reference-${engine.name}`, sandbox, engine);
   try {
-    const result = await runHere(writeConfig(dir, 'reference', sandbox));
+    const result = await runHere(scenario.file);
     expect(result.status).toBe('succeeded');
     expect(result.counts.added).toBeGreaterThan(0);
     return {
-      store: await digestOf(join(dir, 'reference.db')),
-      sandbox: sandboxDigest(sandbox),
+      store: await digestOf(scenario.store),
+      sandbox: await sandboxDigest(sandbox, scenario.store),
       messages: sandbox.workspace.messages.length,
     };
   } finally {
     await sandbox.close();
+    await scenario.remove();
   }
 }
