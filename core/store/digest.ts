@@ -30,24 +30,41 @@ const canonicalNumber = (n: number | null): number | null => (n === null ? null 
 /** Code-unit order, the same in every engine and locale. */
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
+/** The sections of a {@link storeDump}, in the order it gives them. */
+export type DumpSection = 'contacts' | 'identities' | 'events' | 'checkpoints' | 'memberships' | 'delivered';
+
+/** One row of a {@link storeDump}: its section and its canonical values (ids replaced by identity keys). */
+export type DumpLine = readonly [section: DumpSection, row: readonly unknown[] | Readonly<Record<string, unknown>>];
+
 /**
- * A sha256 over a canonical dump of what a store holds: the partition of identities into contacts and each contact's
- * traits, every identity, every event, every stream checkpoint, segment membership, and the delivered state of every
- * destination. Row ids, insertion order, load and delivery timestamps do not enter it, so two stores that loaded the
- * same records (in any order, with any crashes and resumes) digest equal. It is engine-neutral: JSON is compared as
- * canonical JSON (keys sorted), timestamps as ISO-8601 UTC, numbers as JSON numbers, and rows are ordered in
- * JavaScript (events, too many to hold, by the engines' byte-order text comparison), so a store copied from SQLite to
- * PostgreSQL digests equal to its source.
+ * A sha256 over {@link storeDump}: equal for two stores that hold the same records in any order, on either engine.
  *
  * @example
  * expect(storeDigest(resumed)).toBe(storeDigest(uninterrupted));
  */
 export async function storeDigest(store: Store): Promise<string> {
   const hash = createHash('sha256');
-  const line = (value: unknown): void => {
-    hash.update(JSON.stringify(value));
+  for await (const line of storeDump(store)) {
+    hash.update(JSON.stringify(line));
     hash.update('\n');
-  };
+  }
+  return hash.digest('hex');
+}
+
+/**
+ * A canonical dump of what a store holds, row by row: the partition of identities into contacts and each contact's
+ * traits, every identity, every event, every stream checkpoint, segment membership, and the delivered state of every
+ * destination. Row ids, insertion order, load and delivery timestamps do not enter it, so two stores that loaded the
+ * same records (in any order, with any crashes and resumes) dump equal. It is engine-neutral: JSON is compared as
+ * canonical JSON (keys sorted), timestamps as ISO-8601 UTC, numbers as JSON numbers, and rows are ordered in
+ * JavaScript (events, too many to hold, by the engines' byte-order text comparison), so a store copied from SQLite to
+ * PostgreSQL dumps equal to its source. A test that must tell two stores apart line by line (or leave out what it
+ * knows differs) reads this; most compare {@link storeDigest}.
+ *
+ * @example
+ * for await (const [section, row] of storeDump(store)) if (section === 'memberships') console.log(row);
+ */
+export async function* storeDump(store: Store): AsyncGenerator<DumpLine> {
   const identities =
     (await store.all(`SELECT id, contact_id, source, external_id, email, linked_ids, traits, raw, record_updated_ms, seen, deleted
        FROM identities`)) as {
@@ -87,7 +104,6 @@ export async function storeDigest(store: Store): Promise<string> {
     else members.set(owner, [keyOf.get(r.id) as string]);
   }
 
-  line('contacts');
   const contacts = (await store.all('SELECT id, email, email_consent, traits, deleted FROM contacts')) as {
     id: number;
     email: string | null;
@@ -100,23 +116,24 @@ export async function storeDigest(store: Store): Promise<string> {
     return [l, members.get(l) ?? [], c.email, c.email_consent, canonicalJson(c.traits), c.deleted] as const;
   });
   described.sort((a, b) => compare(a[0], b[0]));
-  for (const c of described) line(c);
+  for (const c of described) yield ['contacts', c];
 
-  line('identities');
   for (const r of identities) {
-    line([
-      keyOf.get(r.id),
-      r.email,
-      canonicalJson(r.linked_ids),
-      canonicalJson(r.traits),
-      canonicalJson(r.raw),
-      canonicalNumber(r.record_updated_ms),
-      r.seen,
-      r.deleted,
-    ]);
+    yield [
+      'identities',
+      [
+        keyOf.get(r.id),
+        r.email,
+        canonicalJson(r.linked_ids),
+        canonicalJson(r.traits),
+        canonicalJson(r.raw),
+        canonicalNumber(r.record_updated_ms),
+        r.seen,
+        r.deleted,
+      ],
+    ];
   }
 
-  line('events');
   for await (const batch of store.iterate(`SELECT source, source_event_id, contact_id, identity_id, type, occurred_at, value, properties
        FROM events ORDER BY source, source_event_id`))
     for (const e of batch as {
@@ -129,19 +146,21 @@ export async function storeDigest(store: Store): Promise<string> {
       value: number | null;
       properties: string;
     }[]) {
-      line([
-        e.source,
-        e.source_event_id,
-        label.get(e.contact_id),
-        keyOf.get(e.identity_id),
-        e.type,
-        canonicalTime(e.occurred_at),
-        canonicalNumber(e.value),
-        canonicalJson(e.properties),
-      ]);
+      yield [
+        'events',
+        [
+          e.source,
+          e.source_event_id,
+          label.get(e.contact_id),
+          keyOf.get(e.identity_id),
+          e.type,
+          canonicalTime(e.occurred_at),
+          canonicalNumber(e.value),
+          canonicalJson(e.properties),
+        ],
+      ];
     }
 
-  line('checkpoints');
   const checkpoints = (
     (await store.all('SELECT connection, stream, state FROM stream_checkpoints')) as {
       connection: string;
@@ -150,9 +169,8 @@ export async function storeDigest(store: Store): Promise<string> {
     }[]
   ).map((c) => ({ connection: c.connection, stream: c.stream, state: canonicalJson(c.state) }));
   checkpoints.sort((a, b) => compare(a.connection, b.connection) || compare(a.stream, b.stream));
-  for (const c of checkpoints) line(c);
+  for (const c of checkpoints) yield ['checkpoints', c];
 
-  line('memberships');
   const memberships = (
     (await store.all('SELECT segment_key, contact_id, entered_at FROM memberships')) as {
       segment_key: string;
@@ -162,9 +180,8 @@ export async function storeDigest(store: Store): Promise<string> {
   ).map((m) => [m.segment_key, label.get(m.contact_id) ?? 'no identities', canonicalTime(m.entered_at)] as const);
   const byKey = (m: (typeof memberships)[number]) => JSON.stringify(m.slice(0, 2));
   memberships.sort((a, b) => compare(byKey(a), byKey(b)));
-  for (const m of memberships) line(m);
+  for (const m of memberships) yield ['memberships', m];
 
-  line('delivered');
   const delivered = (
     (await store.all(
       'SELECT destination, segment_key, contact_id, destination_record_id, status, attempts, last_error, mapped_traits FROM delivered_state',
@@ -193,6 +210,5 @@ export async function storeDigest(store: Store): Promise<string> {
   );
   const order = (d: (typeof delivered)[number]) => JSON.stringify(d.slice(0, 3));
   delivered.sort((a, b) => compare(order(a), order(b)));
-  for (const d of delivered) line(d);
-  return hash.digest('hex');
+  for (const d of delivered) yield ['delivered', d];
 }

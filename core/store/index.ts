@@ -23,5 +23,5 @@ export { createStore } from './store.js';
 export { sqliteDialect } from './sqlite/index.js';
 export { postgresDialect } from './postgres/index.js';
 export { isPostgresLocation, redactLocation, redactPassword } from './location.js';
-export { storeDigest } from './digest.js';
+export { storeDigest, storeDump, type DumpLine, type DumpSection } from './digest.js';
 export { copyStore, migrationTables, type CopyStoreOptions } from './copy.js';
