@@ -136,6 +136,32 @@ for (const engine of engines)
       expect(await count(store, 'contact_events')).toBe(awkward.length);
     });
 
+    it('keeps contact_events in step when events are updated or deleted in bulk, and ignores updates of other columns', async () => {
+      const store = await open(await freshFile());
+      const records = [0, 1, 2].map((i) => ({
+        ...event('shop', `o${i}`, { email: 'ada@example.com' }, 'purchase', `2026-01-0${i + 1}T10:00:00Z`, 10 + i),
+        properties: { category: `c${i}` },
+      }));
+      await loadPage(store, { connection: 'shop', stream: 'orders', records, checkpoint: 1 });
+      const derived = () =>
+        store.all('SELECT occurred_at, type, value, label FROM contact_events ORDER BY occurred_at') as Promise<
+          { occurred_at: string; type: string; value: number; label: string }[]
+        >;
+      const before = await derived();
+      await store.run("UPDATE events SET loaded_at = '2030-01-01T00:00:00.000Z'");
+      expect(await derived()).toEqual(before);
+      await store.run(
+        `UPDATE events SET properties = '{"category":"changed"}', value = value * 2 WHERE source_event_id IN ('o0', 'o1')`,
+      );
+      expect((await derived()).map((r) => [r.value, r.label])).toEqual([
+        [20, 'changed'],
+        [22, 'changed'],
+        [12, 'c2'],
+      ]);
+      await store.run("DELETE FROM events WHERE source_event_id <> 'o1'");
+      expect((await derived()).map((r) => r.label)).toEqual(['changed']);
+    });
+
     it('commits nothing of a page whose commit fails, and keeps its per-row errors', async () => {
       const store = await open(await freshFile());
       const runId = await startRun(store, 'nightly');
