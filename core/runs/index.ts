@@ -29,10 +29,31 @@ export {
   unlockJob,
   abandonRuns,
   fencedByLease,
+  fencedBy,
   LeaseLostError,
   thisProcess,
   isDeadHere,
   type LeaseHolder,
   type LeaseProcess,
 } from './locks.js';
+export {
+  enqueueTasks,
+  claimTask,
+  heartbeatTask,
+  finishTask,
+  releaseTask,
+  closeTasks,
+  listTasks,
+  fencedByTask,
+  leaseOf,
+  TaskLeaseLostError,
+  FINISHED_TASK_STATUSES,
+  type JobTask,
+  type ClaimedTask,
+  type TaskLease,
+  type TaskKind,
+  type TaskStatus,
+  type NewTask,
+} from './tasks.js';
+export { admitRequest, bucketOf, type SharedBudget } from './rate-budgets.js';
 export { runMigrations } from './migrations.js';

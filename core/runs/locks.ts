@@ -209,6 +209,17 @@ export class LeaseLostError extends Error {
  * await loadPage(fenced, page); // throws LeaseLostError, writing nothing, once another run holds the lease
  */
 export function fencedByLease(store: Queryable, job: string, holder: string): Queryable {
+  return fencedBy(store, async (tx) => {
+    const held = await tx.get('SELECT 1 AS held FROM job_locks WHERE job = ? AND holder = ?', [job, holder]);
+    if (held === undefined) throw new LeaseLostError(job);
+  });
+}
+
+/**
+ * `store` with `check` run inside each transaction begun through it, just before it commits: a check that throws
+ * rolls the transaction back. Statements outside a transaction are not checked.
+ */
+export function fencedBy(store: Queryable, check: (tx: Queryable) => Promise<void>): Queryable {
   return {
     path: store.path,
     dialect: store.dialect,
@@ -222,8 +233,7 @@ export function fencedByLease(store: Queryable, job: string, holder: string): Qu
     transaction: (fn, options) =>
       store.transaction(async (tx) => {
         const result = await fn(tx);
-        const held = await tx.get('SELECT 1 AS held FROM job_locks WHERE job = ? AND holder = ?', [job, holder]);
-        if (held === undefined) throw new LeaseLostError(job);
+        await check(tx);
         return result;
       }, options),
   };

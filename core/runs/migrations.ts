@@ -77,4 +77,43 @@ export const runMigrations: Migration[] = [
       ALTER TABLE sync_runs ADD COLUMN abandoned_at ${d.types.timestamp};
     `,
   },
+  {
+    // Job runs split into tasks that workers claim (issue #26): a task is leased like a job (holder, process, heartbeat,
+    // expiry) and carries a fencing token raised by every claim. rate_budgets holds the token buckets every worker
+    // calling one tool draws from.
+    name: '20261206T060000_job_tasks',
+    up: (d) => `
+      CREATE TABLE job_tasks (
+        id ${d.types.id},
+        run_id ${d.types.reference} NOT NULL REFERENCES sync_runs (id) ON DELETE CASCADE,
+        job ${d.types.text} NOT NULL,
+        step ${d.types.integer} NOT NULL,
+        kind ${d.types.text} NOT NULL CHECK (kind IN ('read', 'compute', 'push')),
+        spec ${d.types.json} NOT NULL,
+        status ${d.types.text} NOT NULL
+          CHECK (status IN ('pending', 'running', 'succeeded', 'partial', 'failed', 'cancelled')),
+        holder ${d.types.text},
+        host ${d.types.text},
+        pid ${d.types.integer},
+        process_started ${d.types.text},
+        fence ${d.types.integer} NOT NULL DEFAULT 0,
+        attempts ${d.types.integer} NOT NULL DEFAULT 0,
+        created_at ${d.types.timestamp} NOT NULL,
+        claimed_at ${d.types.timestamp},
+        heartbeat_at ${d.types.timestamp},
+        expires_at ${d.types.timestamp},
+        finished_at ${d.types.timestamp},
+        result ${d.types.json},
+        error ${d.types.text}
+      );
+      CREATE INDEX job_tasks_run ON job_tasks (run_id, step);
+      CREATE INDEX job_tasks_open ON job_tasks (status, run_id, step) WHERE status IN ('pending', 'running');
+
+      CREATE TABLE rate_budgets (
+        budget ${d.types.text} PRIMARY KEY,
+        tokens ${d.types.real} NOT NULL,
+        updated_ms ${d.types.integer} NOT NULL
+      );
+    `,
+  },
 ];

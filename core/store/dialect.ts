@@ -203,6 +203,12 @@ export interface Dialect {
   unindexedTable(table: string): string;
   /** A query listing, as `name`, the tables of the store that have a column named `column` (a checked name). */
   tablesWithColumn(column: string): string;
+  /**
+   * The clause that ends a SELECT to lock the rows it reads until the transaction ends (`wait`), or to lock them and
+   * pass over rows another transaction holds (`skip`: a queue's claim). Empty on engines that serialize writers
+   * anyway (SQLite's one writer at a time).
+   */
+  rowLock(mode: 'wait' | 'skip'): string;
 }
 
 /** Builds the common parts of a dialect from its placeholder style. */

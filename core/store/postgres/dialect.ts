@@ -83,6 +83,7 @@ export const postgresDialect: Dialect = {
     return upsertSql(this, spec);
   },
   singleFile: false,
+  rowLock: (mode) => (mode === 'skip' ? 'FOR UPDATE SKIP LOCKED' : 'FOR UPDATE'),
   orderedJoin: 'JOIN',
   noLimit: 'LIMIT ALL',
   jsonKey: (name) => name,

@@ -6,6 +6,8 @@ export const sqliteDialect: Dialect = {
   supportsReturning: true,
   supportsPartialIndexes: true,
   singleFile: true,
+  // One writer at a time (BEGIN IMMEDIATE): a transaction's reads cannot be overtaken by another's write.
+  rowLock: () => '',
   types: {
     id: 'INTEGER PRIMARY KEY',
     reference: 'INTEGER',
