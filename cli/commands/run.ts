@@ -11,8 +11,8 @@ import { commandLogger } from '../log.js';
 import { runJob, type JobResult, type RunProgress } from '../../sync/index.js';
 import { EXIT, type Command } from '../main.js';
 
-const HELP = `usage: segflow run <config.yaml> <job> [--dry-run] [--json]
-       segflow run <config.yaml> --all [--dry-run] [--json]
+const HELP = `usage: segflow run <config.yaml> <job> [--dry-run] [--json] [--workers]
+       segflow run <config.yaml> --all [--dry-run] [--json] [--workers]
 
 Runs the steps of a job in order, under the job's lock in the store (a job never runs twice at once):
   read      loads each source's streams into the store, page by page with its checkpoint
@@ -27,6 +27,8 @@ options:
   --all       run every job of the config, one after another, in the order they are written
   --dry-run   change nothing: read and compute steps are skipped, and each push prints how many adds and removes a
               real run would send per destination and segment, with a sample, from the membership already stored
+  --workers   hand the run's tasks (a read per stream, the compute, a push per destination and segment) to
+              segflow worker processes and wait for them; the default while any worker runs on the store
   --json      print the run's result as JSON on stdout instead of text (with --all, an array of them): job, status,
               runId, counts, and each step with its streams, segments and destinations; progress stays on stderr
 
@@ -38,7 +40,7 @@ exit codes:
 
 export const command: Command = {
   summary: 'run a job (or --all): its read, compute and push steps in order',
-  usage: 'run <config.yaml> <job>|--all [--dry-run] [--json]',
+  usage: 'run <config.yaml> <job>|--all [--dry-run] [--json] [--workers]',
   async run(argv) {
     if (argv.includes('--help') || argv.includes('-h')) {
       process.stdout.write(HELP);
@@ -46,7 +48,7 @@ export const command: Command = {
     }
     let args;
     try {
-      args = parseArgs(argv, { booleans: ['dry-run', 'all', 'json'] });
+      args = parseArgs(argv, { booleans: ['dry-run', 'all', 'json', 'workers'] });
       const all = args.flags.has('all');
       if (all && args.positional.length !== 1) throw new UsageError('--all takes a config file and no job name');
       if (!all && args.positional.length !== 2)
@@ -102,6 +104,7 @@ export const command: Command = {
           result = await runJob(config, name, {
             registry,
             dryRun: args.flags.has('dry-run'),
+            ...(args.flags.has('workers') ? { workers: true } : {}),
             logger: progressLogger(commandLogger('warn', configSecrets(config))),
             signal: abort.signal,
             onProgress: progress.update,

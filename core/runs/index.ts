@@ -46,6 +46,8 @@ export {
   listTasks,
   fencedByTask,
   leaseOf,
+  liveWorkers,
+  WORKER_LEASE_PREFIX,
   TaskLeaseLostError,
   FINISHED_TASK_STATUSES,
   type JobTask,

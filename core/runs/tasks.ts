@@ -38,6 +38,8 @@ export interface JobTask {
   /** Raised by each claim: the holder's proof that the lease is still its own. */
   fence: number;
   attempts: number;
+  /** When its lease runs out (null unless claimed). */
+  expiresAt: string | null;
   result: unknown;
   error: string | null;
 }
@@ -65,6 +67,7 @@ interface TaskRow {
   holder: string | null;
   fence: number;
   attempts: number;
+  expires_at: string | null;
   result: string | null;
   error: string | null;
 }
@@ -81,6 +84,7 @@ function taskOf(row: TaskRow): JobTask {
     holder: row.holder,
     fence: row.fence,
     attempts: row.attempts,
+    expiresAt: row.expires_at,
     result: row.result === null ? null : (JSON.parse(row.result) as unknown),
     error: row.error,
   };
@@ -249,13 +253,28 @@ export async function finishTask(
 export async function closeTasks(
   store: Queryable,
   runId: number,
-  options: { afterStep?: number; onlyPending?: boolean; status: 'failed' | 'cancelled'; reason: string },
+  options: {
+    afterStep?: number;
+    kind?: TaskKind;
+    onlyPending?: boolean;
+    status: 'failed' | 'cancelled';
+    reason: string;
+  },
   now = new Date(),
 ): Promise<number> {
   const r = await store.run(
     `UPDATE job_tasks SET status = ?, error = ?, finished_at = ?
-      WHERE run_id = ? AND step > ? AND status IN (${options.onlyPending === false ? "'pending', 'running'" : "'pending'"})`,
-    [options.status, options.reason, now.toISOString(), runId, options.afterStep ?? -1],
+      WHERE run_id = ? AND step > ? AND (CAST(? AS TEXT) IS NULL OR kind = ?)
+        AND status IN (${options.onlyPending === false ? "'pending', 'running'" : "'pending'"})`,
+    [
+      options.status,
+      options.reason,
+      now.toISOString(),
+      runId,
+      options.afterStep ?? -1,
+      options.kind ?? null,
+      options.kind ?? null,
+    ],
   );
   return r.changes;
 }
@@ -274,4 +293,23 @@ export async function releaseTask(store: Queryable, lease: TaskLease): Promise<b
 export async function listTasks(store: Queryable, runId: number): Promise<JobTask[]> {
   const rows = (await store.all('SELECT * FROM job_tasks WHERE run_id = ? ORDER BY step, id', [runId])) as TaskRow[];
   return rows.map(taskOf);
+}
+
+/** The job-lock name a worker's presence lease is kept under. */
+export const WORKER_LEASE_PREFIX = 'worker:';
+
+/**
+ * The workers whose presence lease is live (`segflow worker` holds `worker:<id>` in job_locks while it runs): a run
+ * started while there are some hands its tasks to them.
+ */
+export async function liveWorkers(store: Queryable, now = new Date()): Promise<string[]> {
+  const rows = (await store.all(
+    `SELECT job, host, pid, process_started FROM job_locks WHERE job LIKE ? AND expires_at > ? ORDER BY job`,
+    [`${WORKER_LEASE_PREFIX}%`, now.toISOString()],
+  )) as { job: string; host: string | null; pid: number | null; process_started: string | null }[];
+  return rows
+    .filter(
+      (r) => r.host === null || r.pid === null || !isDeadHere({ host: r.host, pid: r.pid, started: r.process_started }),
+    )
+    .map((r) => r.job.slice(WORKER_LEASE_PREFIX.length));
 }

@@ -160,6 +160,11 @@ export interface ContextOptions {
   secrets?: string[];
   /** Random source for jitter; tests pass a seeded one. */
   random?: () => number;
+  /**
+   * A budget shared with other processes calling the same tool (the engine's, kept in its store): resolves when one
+   * more request may go, after the connection's own budget admitted it; rejects when `signal` aborts.
+   */
+  admit?: (signal: AbortSignal) => Promise<void>;
 }
 
 /**
@@ -197,6 +202,13 @@ export function createContext(options: ContextOptions): ConnectionContext {
     let rateLimitWaited = 0;
     for (;;) {
       await limiter.acquire(signal);
+      if (options.admit)
+        try {
+          await options.admit(signal);
+        } catch (error) {
+          limiter.release();
+          throw error;
+        }
       stats.requests++;
       stats.byOperation[operation] = (stats.byOperation[operation] ?? 0) + 1;
       let failure: Error;

@@ -7,6 +7,7 @@ import {
   type SegmentDefinition,
   type SegmentReport,
   type Queryable,
+  type TaskLease,
 } from '../../core/index.js';
 
 /** What a compute step needs, as plain data (it crosses into the worker thread). */
@@ -25,6 +26,8 @@ export interface ComputeInput {
   models?: Record<string, unknown>;
   /** Only these models run (default all). */
   onlyModels?: readonly string[];
+  /** The lease of the worker task computing: each phase commits only while the lease is still the task holder's. */
+  lease?: TaskLease;
 }
 
 /** What a compute step did. */

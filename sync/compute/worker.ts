@@ -4,7 +4,7 @@
  * in the same process keep their share of the CPU.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { lowerThreadPriority, openStore } from '../../core/index.js';
+import { fencedByTask, lowerThreadPriority, openStore } from '../../core/index.js';
 import { reasonOf } from '../../plugins/index.js';
 import { computeAll, type ComputeInput } from './compute.js';
 import type { WorkerMessage } from './in-worker.js';
@@ -16,7 +16,8 @@ const post = (message: WorkerMessage) => port.postMessage(message);
 const input = workerData as ComputeInput;
 const store = await openStore(input.storePath);
 try {
-  const report = await computeAll(store, input, (phase, done) => post({ type: 'phase', phase, done }));
+  const fenced = input.lease === undefined ? store : fencedByTask(store, input.lease);
+  const report = await computeAll(fenced, input, (phase, done) => post({ type: 'phase', phase, done }));
   post({ type: 'done', report });
 } catch (error) {
   post({ type: 'failed', message: reasonOf(error) });

@@ -8,8 +8,10 @@
  * const ctx = connectionContext(config, { kind: 'source', name: 'crm', connector: source, logger, signal });
  */
 import { configSecrets, namedEntry, rateBudget, type Config } from '../../config/index.js';
+import { admitRequest, type Queryable } from '../../core/index.js';
 import {
   createContext,
+  systemClock,
   type ConnectionContext,
   type ConnectorDefinition,
   type Logger,
@@ -30,6 +32,11 @@ export interface ConnectionContextOptions {
   secrets?: string[];
   /** A retry policy other than the default (`segflow check` answers quickly). */
   retry?: Partial<RetryPolicy>;
+  /**
+   * A store whose `rate_budgets` every process calling the tool draws from as well (workers): together they stay
+   * under the connection's rolling limit, not each on its own.
+   */
+  sharedBudgets?: Queryable;
 }
 
 /** A connector context for one connection of `config`, with the connector's own error classifier. */
@@ -39,9 +46,21 @@ export function connectionContext(config: Config, options: ConnectionContextOpti
     options.kind === 'source'
       ? namedEntry(config.sources, options.name)
       : namedEntry(config.destinations, options.name);
+  const budget = rateBudget(connector, connection?.rate_limit);
+  const shared = options.sharedBudgets;
+  const { requests, intervalMs } = budget ?? {};
+  const admit =
+    shared !== undefined && requests !== undefined && intervalMs !== undefined
+      ? async (signal: AbortSignal) => {
+          const key = `${connector.name}:${options.name}`;
+          for (let wait; (wait = await admitRequest(shared, { key, requests, intervalMs })) > 0;)
+            await systemClock.sleep(wait, signal);
+        }
+      : undefined;
   return createContext({
     connection: options.name,
-    budget: rateBudget(connector, connection?.rate_limit),
+    budget,
+    ...(admit ? { admit } : {}),
     secrets: options.secrets ?? configSecrets(config),
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.signal ? { signal: options.signal } : {}),

@@ -7,3 +7,5 @@
 export { runJob, runReport, type JobResult, type RunJobOptions, type RunProgress, type StepResult } from './run-job.js';
 export { connectionContext, type ConnectionContextOptions } from './contexts.js';
 export { scheduledJobs } from './scheduled.js';
+export { runWorker, describeTask, type WorkerOptions, type WorkerEvent, type WorkerReport } from './worker.js';
+export { tasksOf, type ReadTaskSpec, type ComputeTaskSpec, type PushTaskSpec } from './on-workers.js';

@@ -29,6 +29,8 @@ import {
   thisProcess,
   abandonRuns,
   fencedByLease,
+  fencedByTask,
+  liveWorkers,
   type LeaseHolder,
   openStore,
   parseTraitSource,
@@ -38,6 +40,7 @@ import {
   writeRunReport,
   type SegmentReport,
   type Queryable,
+  type TaskLease,
 } from '../../core/index.js';
 import { reasonOf, type DestinationDefinition, type Logger, type Registry } from '../../plugins/index.js';
 import { pushSegments, segmentOutcome, type PushOutcome } from '../push/index.js';
@@ -50,6 +53,7 @@ import {
   type ComputeReport,
 } from '../compute/index.js';
 import { connectionContext } from './contexts.js';
+import { runStepsOnWorkers } from './on-workers.js';
 
 export interface RunJobOptions {
   registry: Registry;
@@ -83,6 +87,16 @@ export interface RunJobOptions {
   computeIn?: 'worker' | 'here';
   /** Called after a page (or a push batch's results) is written and before its commit: tests kill the process there. */
   beforeCommit?: { page?: () => void; delivery?: () => void };
+  /**
+   * Enqueue the run's tasks (a read per stream, the compute, a push per destination × segment) for `segflow worker`
+   * processes and wait for them, instead of running the steps in this process. Default: while any worker is running
+   * on the store.
+   */
+  workers?: boolean;
+  /** With `workers`: how often the run looks at its tasks. Default 500 ms. */
+  taskPollMs?: number;
+  /** Draw connections' rate budgets from this store too, shared with every process calling the same tools. */
+  sharedBudgets?: Queryable;
 }
 
 /** What a run reports as it goes (a progress bar or log lines are drawn from it). */
@@ -154,7 +168,7 @@ function whenStoreFree(
 }
 
 /** How a run is told to stop, and what the steps check. */
-interface Stopping {
+export interface Stopping {
   /** Aborted when the run should stop (signal, cancel request, lost lock). */
   signal: AbortSignal;
   /** Why it stopped. */
@@ -243,7 +257,9 @@ export async function runJob(config: Config, jobName: string, options: RunJobOpt
       const stopping: Stopping = { signal: stop.signal, reason: () => stopReason };
       // A dry run writes nothing and holds no lease.
       const steps = dryRun ? store : fencedByLease(store, jobName, holder);
-      await runSteps(steps, config, job.steps, options, result, stopping);
+      const onWorkers = options.workers ?? (!dryRun && (await liveWorkers(store)).length > 0);
+      if (onWorkers && !dryRun) await runStepsOnWorkers(steps, config, jobName, options, result, stopping);
+      else await runSteps(steps, config, job.steps, options, result, stopping);
       result.status = overall(result);
       const refused = result.steps.find((s) => s.kind === 'push' && s.outcome.configError !== undefined);
       if (refused?.kind === 'push' && result.status !== 'cancelled') {
@@ -306,7 +322,6 @@ async function runSteps(
   stopping: Stopping,
 ): Promise<void> {
   const dryRun = options.dryRun === true;
-  const count = (key: string, n: number) => (result.counts[key] = (result.counts[key] ?? 0) + n);
   const save = async () => {
     if (result.runId !== undefined) await writeRunReport(store, result.runId, runReport(result), result.counts);
   };
@@ -332,13 +347,7 @@ async function runSteps(
         continue;
       }
       const sources = await readStep(store, config, step.read, options, result.runId, stopping);
-      for (const s of sources.flatMap((x) => x.streams)) {
-        count('read', s.counts.read);
-        count('inserted', s.counts.inserted);
-        count('updated', s.counts.updated);
-        count('rejected', s.rejected);
-      }
-      result.steps.push({ kind: 'read', skipped: false, sources, ms: ms() });
+      addStep(result, { kind: 'read', skipped: false, sources, ms: ms() });
     } else if ('compute' in step) {
       if (dryRun) {
         result.steps.push({ kind: 'compute', skipped: true, contacts: 0, segments: [] });
@@ -383,21 +392,34 @@ async function runSteps(
         continue;
       }
       const outcome = await pushStep(store, config, step.push, options, result.runId, stopping);
-      for (const s of outcome.segments) {
-        if (dryRun) continue;
-        count('added', s.added);
-        count('removed', s.removed);
-        count('traits_updated', s.updated ?? 0);
-        count('rejected', s.rejected);
-        count('retried', s.retried);
-      }
-      result.steps.push({ kind: 'push', destination: step.push.destination, outcome, ms: ms() });
+      addStep(result, { kind: 'push', destination: step.push.destination, outcome, ms: ms() });
     }
     await save();
   }
 }
 
-async function readStep(
+/** Adds a step's outcome to a run's result, with its counts. */
+export function addStep(result: JobResult, step: StepResult): void {
+  const count = (key: string, n: number) => (result.counts[key] = (result.counts[key] ?? 0) + n);
+  if (step.kind === 'read')
+    for (const s of step.sources.flatMap((x) => x.streams)) {
+      count('read', s.counts.read);
+      count('inserted', s.counts.inserted);
+      count('updated', s.counts.updated);
+      count('rejected', s.rejected);
+    }
+  if (step.kind === 'push' && !result.dryRun)
+    for (const s of step.outcome.segments) {
+      count('added', s.added);
+      count('removed', s.removed);
+      count('traits_updated', s.updated ?? 0);
+      count('rejected', s.rejected);
+      count('retried', s.retried);
+    }
+  result.steps.push(step);
+}
+
+export async function readStep(
   store: Queryable,
   config: Config,
   step: ReadStep,
@@ -417,6 +439,7 @@ async function readStep(
       logger: options.logger ?? quiet,
       // Aborting a read in flight loses nothing: its page was not committed, and the next run reads it again.
       signal: stopping.signal,
+      ...(options.sharedBudgets === undefined ? {} : { sharedBudgets: options.sharedBudgets }),
     });
     const streams = step.streams ?? connection.streams ?? source.streams(connection.config as never).map((s) => s.name);
     const progress = new Map<string, { read: number; pages: number }>();
@@ -444,11 +467,12 @@ async function readStep(
   return Promise.all(step.sources.map(readOne));
 }
 
-async function computeStep(
+export async function computeStep(
   config: Config,
   step: ComputeStep,
   options: RunJobOptions,
   stopping: Stopping,
+  lease?: TaskLease,
 ): Promise<StepResult & { kind: 'compute' }> {
   const input: ComputeInput = {
     storePath: config.store.path,
@@ -459,6 +483,7 @@ async function computeStep(
     protectedAttributes: config.protected_attributes,
     models: config.models,
     ...(step.models ? { onlyModels: step.models } : {}),
+    ...(lease === undefined ? {} : { lease }),
   };
   const onPhase = (phase: ComputePhase, done: boolean) => options.onProgress?.({ kind: 'compute', phase, done });
   try {
@@ -466,7 +491,7 @@ async function computeStep(
     if (options.computeIn === 'here') {
       const store = await openStore(config.store.path);
       try {
-        report = await computeAll(store, input, onPhase);
+        report = await computeAll(lease === undefined ? store : fencedByTask(store, lease), input, onPhase);
       } finally {
         await store.close();
       }
@@ -495,7 +520,7 @@ async function computeStep(
   }
 }
 
-async function pushStep(
+export async function pushStep(
   store: Queryable,
   config: Config,
   step: PushStep,
@@ -532,6 +557,7 @@ async function pushStep(
     connector: destination,
     logger: options.logger ?? quiet,
     signal: between.signal,
+    ...(options.sharedBudgets === undefined ? {} : { sharedBudgets: options.sharedBudgets }),
   });
   const identitiesFrom = connection.identities_from;
   const names = new Map(config.segments.map((s) => [s.key, s.name]));
@@ -608,7 +634,7 @@ function checkTraitSources(config: Config, step: PushStep): void {
   }
 }
 
-function notPushed(step: PushStep, dryRun: boolean, reason: string, cancelled = false): PushOutcome {
+export function notPushed(step: PushStep, dryRun: boolean, reason: string, cancelled = false): PushOutcome {
   return {
     connection: step.destination,
     status: cancelled ? 'cancelled' : 'failed',

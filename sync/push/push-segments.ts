@@ -138,7 +138,7 @@ export interface PushOutcome {
  */
 export async function pushSegments(options: PushSegmentsOptions): Promise<PushOutcome> {
   if (options.dryRun === true) return pushPlanned(options);
-  const lock = await holdDestination(options.store, options.connection, options.ctx);
+  const lock = await holdDestination(options.store, options.connection, options.segments, options.ctx);
   try {
     return await pushPlanned(options);
   } finally {
@@ -151,31 +151,36 @@ const LOCK_TTL_MS = 12_000;
 const LOCK_POLL_MS = 100;
 
 /**
- * Holds the destination's push lock (in the store, so across processes) from planning until the last batch is
- * recorded: a scheduled push and the real-time flusher never plan the same change before the other records it.
- * Waits while another holder has it; a crashed holder's lock expires after LOCK_TTL_MS.
+ * Holds the push locks of the destination's segments (in the store, so across processes; one per destination ×
+ * segment, taken in key order) from planning until the last batch is recorded: a scheduled push and the real-time
+ * flusher never plan the same change before the other records it, while pushes of other segments to the same
+ * destination (workers' push tasks) go on side by side. Waits while another holder has one; a crashed holder's lock
+ * expires after LOCK_TTL_MS.
  */
 async function holdDestination(
   store: Queryable,
   connection: string,
+  segments: readonly (string | SegmentRef)[],
   ctx: ConnectorContext,
 ): Promise<{ release(): Promise<void> }> {
-  const name = `push:${connection}`;
+  const names = [...new Set(segments.map((s) => `push:${connection}:${typeof s === 'string' ? s : s.key}`))].sort();
   const holder = `${process.pid}:${randomUUID()}`;
-  while (!(await acquireJobLock(store, name, holder, LOCK_TTL_MS))) {
-    if (ctx.signal.aborted) break;
-    await ctx.clock.sleep(LOCK_POLL_MS, ctx.signal).catch(() => undefined);
-  }
+  for (const name of names)
+    while (!(await acquireJobLock(store, name, holder, LOCK_TTL_MS))) {
+      if (ctx.signal.aborted) break;
+      await ctx.clock.sleep(LOCK_POLL_MS, ctx.signal).catch(() => undefined);
+    }
   const beat = setInterval(() => {
-    heartbeatJobLock(store, name, holder, LOCK_TTL_MS).catch((error: unknown) =>
-      ctx.logger.warn('push lock heartbeat failed', { destination: connection, reason: reasonOf(error) }),
-    );
+    for (const name of names)
+      heartbeatJobLock(store, name, holder, LOCK_TTL_MS).catch((error: unknown) =>
+        ctx.logger.warn('push lock heartbeat failed', { destination: connection, reason: reasonOf(error) }),
+      );
   }, LOCK_TTL_MS / 4);
   beat.unref();
   return {
     async release() {
       clearInterval(beat);
-      await releaseJobLock(store, name, holder);
+      for (const name of names) await releaseJobLock(store, name, holder);
     },
   };
 }

@@ -1,0 +1,190 @@
+/**
+ * A run handed to workers: its steps split into tasks (a read per stream of each source, the compute, a push per
+ * destination × segment) that `segflow worker` processes claim from the store; the run waits for them and folds their
+ * outcomes into the same result as a run in one process.
+ */
+import type { Config } from '../../config/index.js';
+import {
+  closeTasks,
+  enqueueTasks,
+  FINISHED_TASK_STATUSES,
+  listTasks,
+  requestCancel,
+  type JobTask,
+  type NewTask,
+  type Queryable,
+} from '../../core/index.js';
+import type { PushOutcome } from '../push/index.js';
+import type { StreamOutcome } from '../read/index.js';
+import { addStep, notPushed, type JobResult, type RunJobOptions, type StepResult, type Stopping } from './run-job.js';
+
+/** What a read task reads. */
+export interface ReadTaskSpec {
+  source: string;
+  stream: string;
+  mode: 'full' | 'incremental';
+}
+
+/** What a compute task computes: the job step's compute, measured from the run's `now`. */
+export interface ComputeTaskSpec {
+  now: string;
+}
+
+/** What a push task pushes. */
+export interface PushTaskSpec {
+  destination: string;
+  segment: string;
+}
+
+/** The tasks of one run of `jobName`: every stream its read steps name, its compute, each push's segments. */
+export function tasksOf(config: Config, jobName: string, options: Pick<RunJobOptions, 'registry' | 'now'>): NewTask[] {
+  const job = config.jobs[jobName]!;
+  const now = (options.now ?? new Date()).toISOString();
+  const tasks: NewTask[] = [];
+  for (const [step, s] of job.steps.entries()) {
+    if ('read' in s) {
+      for (const source of s.read.sources) {
+        const connection = config.sources[source]!;
+        const connector = options.registry.source(connection.connector);
+        const streams =
+          s.read.streams ?? connection.streams ?? connector.streams(connection.config as never).map((x) => x.name);
+        for (const stream of streams) {
+          const spec: ReadTaskSpec = { source, stream, mode: s.read.mode };
+          tasks.push({ step, kind: 'read', spec });
+        }
+      }
+    } else if ('compute' in s) {
+      const spec: ComputeTaskSpec = { now };
+      tasks.push({ step, kind: 'compute', spec });
+    } else {
+      for (const segment of s.push.segments) {
+        const spec: PushTaskSpec = { destination: s.push.destination, segment };
+        tasks.push({ step, kind: 'push', spec });
+      }
+    }
+  }
+  return tasks;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const finished = (t: JobTask) => FINISHED_TASK_STATUSES.includes(t.status);
+
+/**
+ * Enqueues the run's tasks and waits until every one has finished. Stopped (a signal, a cancel request, a lost job
+ * lease), it asks the run to cancel: pending tasks are cancelled at once, running ones stop after their page or
+ * batch, and a task whose worker died meanwhile is cancelled once its lease runs out.
+ */
+export async function runStepsOnWorkers(
+  store: Queryable,
+  config: Config,
+  jobName: string,
+  options: RunJobOptions,
+  result: JobResult,
+  stopping: Stopping,
+): Promise<void> {
+  const runId = result.runId!;
+  await enqueueTasks(store, runId, jobName, tasksOf(config, jobName, options));
+  let cancelling = false;
+  for (;;) {
+    const tasks = await listTasks(store, runId);
+    if (tasks.every(finished)) break;
+    if (stopping.signal.aborted && !cancelling) {
+      cancelling = true;
+      await requestCancel(store, runId);
+      await closeTasks(store, runId, { status: 'cancelled', reason: stopping.reason() ?? 'cancelled' });
+      continue;
+    }
+    if (cancelling) {
+      const at = new Date().toISOString();
+      const live = tasks.some((t) => t.status === 'running' && t.expiresAt !== null && t.expiresAt > at);
+      if (!live) {
+        await closeTasks(store, runId, {
+          onlyPending: false,
+          status: 'cancelled',
+          reason: stopping.reason() ?? 'cancelled',
+        });
+        continue;
+      }
+    }
+    await sleep(options.taskPollMs ?? 500);
+  }
+  foldTasks(config, jobName, await listTasks(store, runId), result);
+}
+
+/** The run's step results from its tasks' outcomes, as a run in one process reports them. */
+function foldTasks(config: Config, jobName: string, tasks: JobTask[], result: JobResult): void {
+  for (const [index, step] of config.jobs[jobName]!.steps.entries()) {
+    const mine = tasks.filter((t) => t.step === index);
+    if ('read' in step) {
+      const sources = step.read.sources.map((source) => ({
+        source,
+        streams: mine
+          .filter((t) => (t.spec as ReadTaskSpec).source === source)
+          .map((t) => (t.result as StreamOutcome | null) ?? unreadStream(t)),
+      }));
+      addStep(result, { kind: 'read', skipped: false, sources });
+    } else if ('compute' in step) {
+      const task = mine[0];
+      const computed = task?.result as (StepResult & { kind: 'compute' }) | null | undefined;
+      addStep(
+        result,
+        computed ?? {
+          kind: 'compute',
+          skipped: false,
+          contacts: 0,
+          segments: [],
+          ...(task?.status === 'cancelled' ? { cancelled: true } : {}),
+          error: task?.error ?? 'not computed',
+        },
+      );
+    } else {
+      const outcomes = mine.map(
+        (t) =>
+          (t.result as PushOutcome | null) ??
+          notPushed(
+            { ...step.push, segments: [(t.spec as PushTaskSpec).segment] },
+            false,
+            t.error ?? 'not pushed',
+            t.status === 'cancelled',
+          ),
+      );
+      addStep(result, {
+        kind: 'push',
+        destination: step.push.destination,
+        outcome: mergePushes(step.push.destination, outcomes),
+      });
+    }
+  }
+}
+
+function unreadStream(task: JobTask): StreamOutcome {
+  return {
+    stream: (task.spec as ReadTaskSpec).stream,
+    status: task.status === 'cancelled' ? 'cancelled' : 'failed',
+    pages: 0,
+    counts: { read: 0, inserted: 0, updated: 0, skipped: 0, merged: 0 },
+    rejected: 0,
+    error: task.error ?? 'not read',
+  };
+}
+
+/** One destination's outcome from its segments' push tasks. */
+function mergePushes(destination: string, outcomes: PushOutcome[]): PushOutcome {
+  const configError = outcomes.find((o) => o.configError !== undefined)?.configError;
+  const statuses = outcomes.map((o) => o.status);
+  const status: PushOutcome['status'] =
+    configError !== undefined || (statuses.length > 0 && statuses.every((s) => s === 'failed'))
+      ? 'failed'
+      : statuses.includes('cancelled')
+        ? 'cancelled'
+        : statuses.every((s) => s === 'succeeded')
+          ? 'succeeded'
+          : 'partial';
+  return {
+    connection: destination,
+    status,
+    ...(configError === undefined ? {} : { configError }),
+    dryRun: false,
+    segments: outcomes.flatMap((o) => o.segments),
+  };
+}

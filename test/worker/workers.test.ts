@@ -1,0 +1,101 @@
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listTasks, openStore, storeDigest } from '../../core/index.js';
+import { runJob, runWorker } from '../../sync/index.js';
+import { NOW, runHere, sandboxDigest, segmentSandbox, writeShop } from '../jobs/crash-fixture.js';
+import { engines, type TestEngine } from '../support/engines.js';
+import { tempDir } from '../support/temp.js';
+import { load, registry, startSegflowWorker, writeShopConfig } from './fixture.js';
+
+const dir = tempDir('segflow-workers-');
+beforeAll(() => writeShop(dir));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The shop's job run once in one process on `engine`: what a run on workers must leave. */
+async function reference(engine: TestEngine): Promise<{ store: string; sandbox: string; messages: number }> {
+  const place = await engine.fresh();
+  const sandbox = await segmentSandbox();
+  try {
+    const result = await runHere(writeShopConfig(dir, `reference-${engine.name}`, place.location, sandbox));
+    expect(result.status).toBe('succeeded');
+    const store = await openStore(place.location);
+    try {
+      return {
+        store: await storeDigest(store),
+        sandbox: sandboxDigest(sandbox),
+        messages: sandbox.workspace.messages.length,
+      };
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await sandbox.close();
+    await place.remove();
+  }
+}
+
+for (const engine of engines) {
+  // SQLite: a `segflow worker` process beside the run (two connections in one thread would wait on each other's
+  // write lock); PostgreSQL: two workers in this process.
+  const count = engine.name === 'postgres' ? 2 : 1;
+  describe(`a run handed to ${count} worker(s) (${engine.name})`, () => {
+    it('splits into a task per stream, the compute and a task per segment, and ends as a run in one process does', async () => {
+      const expected = await reference(engine);
+      const place = await engine.fresh();
+      const sandbox = await segmentSandbox();
+      const stop = new AbortController();
+      try {
+        const file = writeShopConfig(dir, `workers-${engine.name}`, place.location, sandbox);
+        const config = await load(file);
+        const child = engine.name === 'sqlite' ? startSegflowWorker(file, '--poll-ms', '50') : undefined;
+        const workers = Array.from({ length: child ? 0 : count }, (_, i) =>
+          runWorker(config, {
+            registry: registry(),
+            holder: `w${i}`,
+            signal: stop.signal,
+            pollMs: 20,
+            computeIn: 'here',
+            retryDelayMs: 1,
+          }),
+        );
+        const result = await runJob(config, 'nightly', {
+          registry: registry(),
+          workers: true,
+          now: new Date(NOW),
+          taskPollMs: 50,
+        });
+        stop.abort();
+        await Promise.all(workers);
+        if (child) {
+          child.process.kill('SIGTERM');
+          expect((await child.exited).code).toBe(0);
+          expect(child.out()).toContain('stopped after 5 tasks');
+        }
+        expect(result.status).toBe('succeeded');
+        expect(result.steps.map((s) => s.kind)).toEqual(['read', 'compute', 'push']);
+        const push = result.steps[2];
+        expect(push?.kind === 'push' && push.outcome.segments.map((s) => s.segment)).toEqual(['buyers', 'lapsed']);
+        const store = await openStore(place.location);
+        try {
+          expect(await storeDigest(store)).toBe(expected.store);
+          const tasks = await listTasks(store, result.runId!);
+          expect(tasks.map((t) => `${t.kind} ${t.status}`)).toEqual([
+            'read succeeded',
+            'read succeeded',
+            'compute succeeded',
+            'push succeeded',
+            'push succeeded',
+          ]);
+        } finally {
+          await store.close();
+        }
+        expect(sandboxDigest(sandbox)).toBe(expected.sandbox);
+        expect(sandbox.workspace.messages.length).toBe(expected.messages);
+      } finally {
+        stop.abort();
+        await sandbox.close();
+        await place.remove();
+      }
+    }, 90_000);
+  });
+}
