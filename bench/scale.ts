@@ -1,0 +1,186 @@
+/**
+ * Workers on one PostgreSQL store (issue #26): a job's two HubSpot pushes (one segment each, contacts created by
+ * email) run by 1 and 2 `runWorker` workers, (a) at HubSpot's real rolling limit, 100 requests per 10 s, where the
+ * workers share one budget through the store and should use at least 90% of it without ever going over (read from
+ * the sandbox's own counters), and (b) with the limit raised and 100 ms of latency added to every request, where the
+ * tool's latency is the bottleneck and 2 workers should reach at least 1.6× one worker's throughput.
+ * `--contacts=N` sets the people pushed per segment (default 3,000; toy 300, with the limit scaled to 10 per second).
+ * The workers run in this process, each with its own store connection and connector contexts (as separate processes
+ * would have); the 1,000,000-contact read/compute/push scale run of the issue is not measured here.
+ */
+import { writeFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { BUILTIN_CONNECTORS } from '../cli/builtins.js';
+import { loadConfig } from '../config/index.js';
+import { sandboxConfig, startSandbox, type HubSpotSandbox } from '../connectors/hubspot/index.js';
+import { createRegistry } from '../plugins/index.js';
+import { runJob, runWorker } from '../sync/index.js';
+import { tempDir } from '../test/support/temp.js';
+import type { Benchmark } from './run.js';
+
+interface Case {
+  label: string;
+  workers: number;
+  limit: { requestsPerInterval: number; intervalMs: number };
+  latencyMs: number;
+}
+
+interface Measured {
+  requests: number;
+  refused: number;
+  peakInWindow: number;
+  /** From the first request the sandbox admitted to the last, ms. */
+  spanMs: number;
+  status: string;
+}
+
+/** Fresh PostgreSQL databases, one per case (SEGFLOW_TEST_DATABASE_URL's server, else a throw-away embedded one). */
+async function postgresDatabases(
+  log: (line: string) => void,
+): Promise<{ fresh(): Promise<string>; remove(): Promise<void> }> {
+  const { admin, databaseUrl, startPostgres } = await import('../test/support/postgres.js');
+  const given = process.env.SEGFLOW_TEST_DATABASE_URL;
+  const server = given === undefined ? await startPostgres() : undefined;
+  if (server) log('PostgreSQL: started a throw-away embedded server (set SEGFLOW_TEST_DATABASE_URL to use another)');
+  const serverUrl = given ?? (server as { url: string }).url;
+  const made: string[] = [];
+  return {
+    async fresh() {
+      const name = `segflow_bench_scale_${process.pid}_${made.length}`;
+      await admin(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin(serverUrl, `CREATE DATABASE ${name}`);
+      made.push(name);
+      return databaseUrl(serverUrl, name);
+    },
+    async remove() {
+      for (const name of made) await admin(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await server?.stop();
+    },
+  };
+}
+
+async function runCase(c: Case, dir: string, database: string, log: (line: string) => void): Promise<Measured> {
+  const sandbox: HubSpotSandbox = await startSandbox({
+    seed: 'scale',
+    people: 10,
+    limits: c.limit,
+    recordBodies: false,
+  });
+  try {
+    sandbox.latency.set(c.latencyMs);
+    const hubspot = JSON.stringify({ ...sandboxConfig(sandbox), createMissingContacts: true });
+    const file = join(dir, `${c.label.replace(/\W+/g, '-')}.yaml`);
+    writeFileSync(
+      file,
+      `store:
+  url: ${JSON.stringify(database)}
+sources:
+  shop:
+    connector: file
+    config: { source: shop, contacts: { path: ${JSON.stringify(join(dir, 'contacts.csv'))} } }
+destinations:
+  crm:
+    connector: hubspot
+    config: ${hubspot}
+    rate_limit: { requests: ${c.limit.requestsPerInterval}, interval: ${c.limit.intervalMs}ms }
+segments:
+  - { key: everyone, name: Everyone, rule: { trait: email, contains: '@' } }
+  - { key: everyone_too, name: Everyone too, rule: { trait: email, contains: 'example' } }
+jobs:
+  nightly:
+    steps:
+      - read: { sources: [shop] }
+      - compute: {}
+      - push: { destination: crm, segments: [everyone, everyone_too] }
+`,
+    );
+    const registry = createRegistry([...BUILTIN_CONNECTORS]);
+    const config = await loadConfig(file, { registry, env: {} });
+    const stop = new AbortController();
+    const workers = Array.from({ length: c.workers }, (_, i) =>
+      runWorker(config, { registry, holder: `bench-${i}`, signal: stop.signal, pollMs: 20, computeIn: 'here' }),
+    );
+    const result = await runJob(config, 'nightly', { registry, workers: true, taskPollMs: 50 });
+    stop.abort();
+    await Promise.all(workers);
+    const times = sandbox.recorder.requests.filter((r) => r.status < 400).map((r) => r.at);
+    const counts = sandbox.limiter.counts();
+    const measured: Measured = {
+      requests: counts.admitted,
+      refused: counts.refused,
+      peakInWindow: counts.peakInWindow,
+      spanMs: times.length > 1 ? Math.max(...times) - Math.min(...times) : 0,
+      status: result.status,
+    };
+    log(`${c.label}: ${JSON.stringify(measured)}`);
+    return measured;
+  } finally {
+    await sandbox.close();
+  }
+}
+
+export const benchmark: Benchmark = {
+  async run({ toy, log }) {
+    const knob = process.argv.find((a) => a.startsWith('--contacts='));
+    const contacts = knob ? Number(knob.slice('--contacts='.length)) : toy ? 300 : 3_000;
+    const real = toy
+      ? { requestsPerInterval: 10, intervalMs: 1_000 }
+      : { requestsPerInterval: 100, intervalMs: 10_000 };
+    const open = { requestsPerInterval: 1_000_000, intervalMs: 10_000 };
+    const latencyMs = toy ? 20 : 100;
+    const dir = tempDir('segflow-bench-scale-');
+    const pg = await postgresDatabases(log);
+    try {
+      const people = Array.from({ length: contacts }, (_, i) => `c${i},p${i}@example.com,2026-01-01T00:00:00Z`);
+      writeFileSync(join(dir, 'contacts.csv'), `id,email,updated_at\n${people.join('\n')}\n`);
+      const limited: Measured[] = [];
+      const slow: Measured[] = [];
+      for (const workers of [1, 2]) {
+        limited.push(
+          await runCase(
+            { label: `limit ${workers} worker(s)`, workers, limit: real, latencyMs: 0 },
+            dir,
+            await pg.fresh(),
+            log,
+          ),
+        );
+        slow.push(
+          await runCase(
+            { label: `latency ${workers} worker(s)`, workers, limit: open, latencyMs },
+            dir,
+            await pg.fresh(),
+            log,
+          ),
+        );
+      }
+      const share = (m: Measured) =>
+        m.spanMs === 0 ? 0 : ((m.requests - 1) / m.spanMs) * (real.intervalMs / real.requestsPerInterval);
+      const perSecond = (m: Measured) => (m.spanMs === 0 ? 0 : (m.requests - 1) / (m.spanMs / 1000));
+      const rows = [
+        '| case | workers | requests | refused (429) | most in one rolling window | span s | requests/s | share of the limit |',
+        '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+        ...limited.map(
+          (m, i) =>
+            `| HubSpot limit ${real.requestsPerInterval} per ${real.intervalMs / 1000} s | ${i + 1} | ${m.requests} | ${m.refused} | ${m.peakInWindow} | ${(m.spanMs / 1000).toFixed(1)} | ${perSecond(m).toFixed(2)} | ${(share(m) * 100).toFixed(0)}% |`,
+        ),
+        ...slow.map(
+          (m, i) =>
+            `| ${latencyMs} ms latency, limit raised | ${i + 1} | ${m.requests} | ${m.refused} | ${m.peakInWindow} | ${(m.spanMs / 1000).toFixed(1)} | ${perSecond(m).toFixed(2)} | — |`,
+        ),
+      ];
+      const speedup = perSecond(slow[0]!) === 0 ? 0 : perSecond(slow[1]!) / perSecond(slow[0]!);
+      const worst = Math.min(...limited.map(share));
+      return `${rows.join('\n')}
+
+${contacts.toLocaleString('en')} people pushed to two HubSpot lists (each person created by email, then added), one
+push task per segment, on PostgreSQL. Target: workers together never above ${real.requestsPerInterval} requests per
+rolling ${real.intervalMs / 1000} s (refused ${limited.map((m) => m.refused).join(' and ')}; most in a window
+${Math.max(...limited.map((m) => m.peakInWindow))}) and at least 90% of it used (${(worst * 100).toFixed(0)}% at worst);
+where latency is the bottleneck, 2 workers at least 1.6× one (${speedup.toFixed(2)}×). Statuses:
+${[...limited, ...slow].map((m) => m.status).join(', ')}.`;
+    } finally {
+      await pg.remove();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
