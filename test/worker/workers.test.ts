@@ -99,3 +99,49 @@ for (const engine of engines) {
     }, 90_000);
   });
 }
+
+describe('a worker stopped (SIGTERM) while it holds a task', () => {
+  it('gives the task back, and another worker finishes the run as if nothing happened', async () => {
+    const engine = engines.find((e) => e.name === 'postgres')!;
+    const expected = await reference(engine);
+    const place = await engine.fresh();
+    const sandbox = await segmentSandbox();
+    const stopFirst = new AbortController();
+    const stopOther = new AbortController();
+    try {
+      const config = await load(writeShopConfig(dir, 'stopped', place.location, sandbox));
+      const options = { registry: registry(), pollMs: 20, computeIn: 'here' as const, retryDelayMs: 1 };
+      // Stopped just after it claimed its first task (a read), before reading a page.
+      const first = runWorker(config, {
+        ...options,
+        holder: 'first',
+        signal: stopFirst.signal,
+        afterClaim: () => stopFirst.abort(),
+      });
+      const result = runJob(config, 'nightly', {
+        registry: registry(),
+        workers: true,
+        now: new Date(NOW),
+        taskPollMs: 50,
+      });
+      const stopped = await first;
+      expect(stopped.tasks).toEqual([expect.objectContaining({ outcome: 'released' })]);
+      const other = runWorker(config, { ...options, holder: 'other', signal: stopOther.signal });
+      expect((await result).status).toBe('succeeded');
+      stopOther.abort();
+      expect((await other).tasks).toHaveLength(5);
+      const store = await openStore(place.location);
+      try {
+        expect(await storeDigest(store)).toBe(expected.store);
+      } finally {
+        await store.close();
+      }
+      expect(sandboxDigest(sandbox)).toBe(expected.sandbox);
+    } finally {
+      stopFirst.abort();
+      stopOther.abort();
+      await sandbox.close();
+      await place.remove();
+    }
+  }, 90_000);
+});
