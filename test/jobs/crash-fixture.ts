@@ -55,11 +55,16 @@ export async function writeConfig(
   sandbox: SegmentSandbox,
   engine: TestEngine,
 ): Promise<Scenario> {
-  const file = join(dir, `${name}.yaml`);
   const place = await engine.fresh();
+  return { file: writeConfigAt(dir, name, sandbox, place.location), store: place.location, remove: place.remove };
+}
+
+/** Writes the config of one scenario with its store at `location` (a SQLite file or a PostgreSQL URL); returns its path. */
+export function writeConfigAt(dir: string, name: string, sandbox: SegmentSandbox, location: string): string {
+  const file = join(dir, `${name}.yaml`);
   writeFileSync(
     file,
-    `store: ${storeYaml(place.location)}
+    `store: ${storeYaml(location)}
 sources:
   shop:
     connector: file
@@ -87,7 +92,7 @@ jobs:
       - push: { destination: segment, segments: [buyers, lapsed], mode: mirror }
 `,
   );
-  return { file, store: place.location, remove: place.remove };
+  return file;
 }
 
 /** Runs the job in this process (the uninterrupted reference, or the resume after a crash). */

@@ -4,28 +4,20 @@
  * at a named point (see worker-child.ts).
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { BUILTIN_CONNECTORS } from '../../cli/builtins.js';
 import { loadConfig, type Config } from '../../config/index.js';
 import type { SegmentSandbox } from '../../connectors/segment/index.js';
 import { createRegistry, type Registry } from '../../plugins/index.js';
-import { writeConfig } from '../jobs/crash-fixture.js';
+import { writeConfigAt } from '../jobs/crash-fixture.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CHILD = fileURLToPath(new URL('./worker-child.ts', import.meta.url));
 
 /** Writes the shop's config with its store at `location` (a file path or a postgres:// URL); returns its path. */
-export function writeShopConfig(dir: string, name: string, location: string, sandbox: SegmentSandbox): string {
-  const file = writeConfig(dir, name, sandbox);
-  const store = location.startsWith('postgres')
-    ? `url: ${JSON.stringify(location)}`
-    : `path: ${JSON.stringify(location)}`;
-  const text = readFileSync(file, 'utf8').replace(/^store:\n {2}path: .*$/m, `store:\n  ${store}`);
-  writeFileSync(file, text);
-  return file;
-}
+export const writeShopConfig = (dir: string, name: string, location: string, sandbox: SegmentSandbox): string =>
+  writeConfigAt(dir, name, sandbox, location);
 
 export function registry(): Registry {
   return createRegistry([...BUILTIN_CONNECTORS]);

@@ -22,7 +22,7 @@ async function reference(engine: TestEngine): Promise<{ store: string; sandbox: 
     try {
       return {
         store: await storeDigest(store),
-        sandbox: sandboxDigest(sandbox),
+        sandbox: await sandboxDigest(sandbox, place.location),
         messages: sandbox.workspace.messages.length,
       };
     } finally {
@@ -89,7 +89,7 @@ for (const engine of engines) {
         } finally {
           await store.close();
         }
-        expect(sandboxDigest(sandbox)).toBe(expected.sandbox);
+        expect(await sandboxDigest(sandbox, place.location)).toBe(expected.sandbox);
         expect(sandbox.workspace.messages.length).toBe(expected.messages);
       } finally {
         stop.abort();
@@ -136,7 +136,7 @@ describe('a worker stopped (SIGTERM) while it holds a task', () => {
       } finally {
         await store.close();
       }
-      expect(sandboxDigest(sandbox)).toBe(expected.sandbox);
+      expect(await sandboxDigest(sandbox, place.location)).toBe(expected.sandbox);
     } finally {
       stopFirst.abort();
       stopOther.abort();
