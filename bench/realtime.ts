@@ -305,7 +305,7 @@ server:
         for (let i = from; i < Math.min(contacts + 1, from + 5000); i++) {
           records.push({
             kind: 'contact',
-            source: 'website',
+            source: 'tracking',
             externalId: `person${i}`,
             traits: { email: `person${i}@example.com`, updated_at: '2026-01-01T00:00:00.000Z' },
           });
@@ -381,7 +381,7 @@ server:
         maxRssKb: number;
       };
 
-      const stored = ((await store.get("SELECT COUNT(*) AS n FROM events WHERE source = 'website'")) as { n: number })
+      const stored = ((await store.get("SELECT COUNT(*) AS n FROM events WHERE source = 'tracking'")) as { n: number })
         .n;
       const undelivered = (
         (await store.get(`SELECT COUNT(*) AS n FROM memberships m LEFT JOIN delivered_state d

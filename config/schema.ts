@@ -58,6 +58,11 @@
  *   admin_token_env: SEGFLOW_ADMIN_TOKEN  # tokens are only ever named, never written here
  *   read_token_env: SEGFLOW_READ_TOKEN
  *   write_keys: { website: SEGFLOW_WRITE_KEY_WEBSITE }
+ *   tracking:                            # the /v1 tracking API the write keys post to
+ *     cors_origins: ["https://shop.example.com"]  # browser pages allowed to post ("*": any; never the admin API)
+ *     ids: workspace                     # userId/anonymousId shared by every write key (write_key: one per key)
+ *     source: tracking                   # the source name what every key sends is recorded under (ids: workspace)
+ *     rate_limit: { per_second: 5000, burst: 10000 }  # messages per write key; over it: 429 with Retry-After
  * ```
  */
 import cron from 'node-cron';
@@ -515,6 +520,27 @@ const byteSize = z.union([z.int().positive(), z.string()]).transform((value, ctx
   return Math.round(Number(match[1]) * SIZE_UNIT[(match[2]?.toLowerCase() ?? 'b') as keyof typeof SIZE_UNIT]);
 });
 
+/** The tracking API (`/v1/...`) the write keys post to. */
+export const trackingSchema = strict({
+  /** Origins of the pages a browser may post from (`*` for any); the admin API never answers CORS. */
+  cors_origins: z
+    .array(
+      z.string().regex(/^(\*|https?:\/\/[^/\s]+)$/, {
+        error: 'expected an origin like https://shop.example.com (scheme and host, no path) or "*"',
+      }),
+    )
+    .default([]),
+  /** `workspace`: a userId is one person whichever key sent it (Segment's rule); `write_key`: one per key. */
+  ids: z.enum(['workspace', 'write_key']).default('workspace'),
+  /** The source name the write keys' ids and events are recorded under when `ids` is `workspace`. */
+  source: name.default('tracking'),
+  /** Messages per second each write key may send, and the burst it may save up. */
+  rate_limit: strict({ per_second: z.number().positive(), burst: z.int().positive().optional() }).default({
+    per_second: 5000,
+  }),
+});
+export type TrackingSettings = z.output<typeof trackingSchema>;
+
 export const serverSchema = strict({
   host: z.string().min(1).default('127.0.0.1'),
   port: z.int().min(0).max(65535).default(8080),
@@ -531,6 +557,7 @@ export const serverSchema = strict({
   public_url: z
     .url({ protocol: /^https?$/, error: 'expected an http:// or https:// address, like https://segflow.example.com' })
     .optional(),
+  tracking: trackingSchema.default(trackingSchema.parse({})),
 });
 export type ServerSettings = z.output<typeof serverSchema>;
 

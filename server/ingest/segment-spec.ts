@@ -1,11 +1,14 @@
 /**
- * The Segment spec's messages (track, identify, page, screen) checked one by one and mapped onto the canonical
- * model: identify → a contact record with its traits, track → a canonical event where its name is a known spec event
- * ("Order Completed" → purchase) else `custom`, page and screen → page_view.
+ * The Segment spec's messages checked one by one and mapped onto the canonical model: identify → a contact record
+ * with its traits, track → a canonical event where its name is a known spec event ("Order Completed" → purchase) else
+ * `custom`, page and screen → page_view, group → a `custom` event named `$group` carrying the account id and traits,
+ * alias → a contact record of the user id linked to the previous id (the resolver merges the two, recording it).
  */
-import { createHash } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import {
   normaliseEmail,
+  parseTimestamp,
+  TimestampError,
   type ContactRecord,
   type ContactTraits,
   type EventRecord,
@@ -17,11 +20,24 @@ import {
 export const MESSAGE_LIMIT_BYTES = 32 * 1024;
 export const REQUEST_LIMIT_BYTES = 500 * 1024;
 
-export const MESSAGE_TYPES = ['track', 'identify', 'page', 'screen'] as const;
+export const MESSAGE_TYPES = ['track', 'identify', 'page', 'screen', 'group', 'alias'] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
+
+/** The custom event name a `group` call is stored under (its properties: `group_id` and the account's `traits`). */
+export const GROUP_EVENT = '$group';
 
 /** A message that passed its checks, with the records it maps to. */
 export type MappedMessage = { ok: true; messageId: string; records: SourceRecord[] } | { ok: false; reason: string };
+
+/** How to read one message. */
+export interface MapOptions {
+  /** The type the endpoint implies (`/v1/track`); in a batch each message names its own. */
+  implied?: MessageType;
+  /** A batch's top-level context, under the message's own. */
+  context?: Record<string, unknown>;
+  /** The write key's name, kept on events (`write_key`) when the source is shared by several keys. */
+  writeKey?: string;
+}
 
 /** Spec event names (Segment's e-commerce, email and B2B SaaS specs) that have a canonical event type. */
 const SPEC_EVENTS: Record<string, EventType> = {
@@ -52,9 +68,39 @@ const num = (v: unknown): number | undefined => {
   return Number.isFinite(n) ? n : undefined;
 };
 
+/** A field's instant, undefined when absent, or the sentence saying why it is not a timestamp. */
+function instant(message: Json, field: string): number | undefined | { reason: string } {
+  const value = message[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string')
+    return { reason: `${field} ${JSON.stringify(value)} is not a timestamp: write ISO-8601 text with an offset or Z` };
+  try {
+    return parseTimestamp(value);
+  } catch (error) {
+    if (error instanceof TimestampError) return { reason: `${field} ${error.message}` };
+    throw error;
+  }
+}
+
 /**
- * Checks one message and maps it. `implied` is the type the endpoint implies (`/v1/track`); in a batch each message
- * names its own. `context` is a batch's top-level context, under the message's own.
+ * When the message happened on the server's clock. With `sentAt`, the device's clock is corrected as Segment does:
+ * `receivedAt − (sentAt − timestamp)`; `original` is the device's own timestamp when it differs.
+ */
+function occurredAtOf(message: Json, receivedAt: Date): { at: string; original?: string } | { reason: string } {
+  const stamp = instant(message, message.timestamp === undefined ? 'originalTimestamp' : 'timestamp');
+  if (typeof stamp === 'object') return stamp;
+  const sent = instant(message, 'sentAt');
+  if (typeof sent === 'object') return sent;
+  if (stamp === undefined) return { at: receivedAt.toISOString() };
+  if (sent === undefined) return { at: new Date(stamp).toISOString() };
+  const corrected = receivedAt.getTime() - (sent - stamp);
+  const at = new Date(corrected).toISOString();
+  const original = new Date(stamp).toISOString();
+  return original === at ? { at } : { at, original };
+}
+
+/**
+ * Checks one message and maps it.
  *
  * @example
  * mapMessage({ type: 'track', userId: 'u1', event: 'Order Completed', properties: { revenue: 30, currency: 'EUR' } }, 'website', new Date());
@@ -64,13 +110,12 @@ export function mapMessage(
   message: unknown,
   source: string,
   receivedAt: Date,
-  implied?: MessageType,
-  context?: Json,
+  options: MapOptions = {},
 ): MappedMessage {
   if (!isObject(message)) return { ok: false, reason: 'a message must be a JSON object' };
-  const type = implied ?? message.type;
+  const type = options.implied ?? message.type;
   if (typeof type !== 'string' || type === '')
-    return { ok: false, reason: 'the message has no type (track, identify, page or screen)' };
+    return { ok: false, reason: `the message has no type (${MESSAGE_TYPES.join(', ')})` };
   if (!(MESSAGE_TYPES as readonly string[]).includes(type))
     return { ok: false, reason: `unknown type "${type}" (accepted: ${MESSAGE_TYPES.join(', ')})` };
   const size = Buffer.byteLength(JSON.stringify(message));
@@ -80,32 +125,60 @@ export function mapMessage(
   const anonymousId = text(message.anonymousId);
   if (userId === undefined && anonymousId === undefined)
     return { ok: false, reason: 'the message has neither a userId nor an anonymousId' };
-  const stamp = message.timestamp ?? message.originalTimestamp;
-  if (stamp !== undefined && (typeof stamp !== 'string' || !Number.isFinite(Date.parse(stamp)))) {
-    return { ok: false, reason: `timestamp ${JSON.stringify(stamp)} is not an ISO-8601 date` };
-  }
-  if (message.messageId !== undefined && text(message.messageId) === undefined)
+  const when = occurredAtOf(message, receivedAt);
+  if ('reason' in when) return { ok: false, reason: when.reason };
+  const occurredAt = when.at;
+  if (message.messageId !== undefined && message.messageId !== null && text(message.messageId) === undefined)
     return { ok: false, reason: 'messageId must be a non-empty string' };
-  const occurredAt = typeof stamp === 'string' ? new Date(Date.parse(stamp)).toISOString() : receivedAt.toISOString();
-  // Without a messageId (Segment's libraries always send one) the content stands in, so a resent body is one message.
-  const messageId = text(message.messageId) ?? createHash('sha256').update(JSON.stringify(message)).digest('hex');
-  const ctx: Json = { ...(isObject(context) ? context : {}), ...(isObject(message.context) ? message.context : {}) };
+  // A message without an id gets one now: two identical real clicks are two events, never one.
+  const messageId = text(message.messageId) ?? `segflow-${randomUUID()}`;
+  const ctx: Json = {
+    ...(isObject(options.context) ? options.context : {}),
+    ...(isObject(message.context) ? message.context : {}),
+  };
   const contextTraits = isObject(ctx.traits) ? ctx.traits : {};
   const properties = isObject(message.properties) ? message.properties : {};
 
   const externalId = userId ?? `anonymous:${anonymousId as string}`;
   const linkedIds = userId !== undefined && anonymousId !== undefined ? [`anonymous:${anonymousId}`] : undefined;
   const email = normaliseEmail(text(contextTraits.email) ?? null);
+  const stamps = when.original ? { original_timestamp: when.original } : {};
+  const raw = {
+    messageId,
+    type,
+    ...(userId ? { userId } : {}),
+    ...(anonymousId ? { anonymousId } : {}),
+    ...(options.writeKey ? { write_key: options.writeKey } : {}),
+    ...stamps,
+  };
 
   if (type === 'identify') {
-    const traits = traitsOf(isObject(message.traits) ? message.traits : contextTraits, occurredAt);
+    // context.traits are the user's traits too (analytics.js keeps them there): the message's own win.
+    const traits = traitsOf({ ...contextTraits, ...(isObject(message.traits) ? message.traits : {}) }, occurredAt);
     const record: ContactRecord = {
       kind: 'contact',
       source,
       externalId,
       traits,
       ...(linkedIds ? { linkedIds } : {}),
-      raw: { messageId, type, ...(userId ? { userId } : {}), ...(anonymousId ? { anonymousId } : {}) },
+      raw,
+    };
+    return { ok: true, messageId, records: [record] };
+  }
+
+  if (type === 'alias') {
+    const previousId = text(message.previousId);
+    if (userId === undefined || previousId === undefined)
+      return { ok: false, reason: 'an alias message needs both a userId and a previousId' };
+    // The previous id may have been a user id or an anonymous id: link both spellings; only those seen join.
+    const links = [previousId, `anonymous:${previousId}`, ...(linkedIds ?? [])].filter((l) => l !== userId);
+    const record: ContactRecord = {
+      kind: 'contact',
+      source,
+      externalId: userId,
+      traits: { updated_at: occurredAt, ...(email ? { email } : {}) },
+      linkedIds: [...new Set(links)],
+      raw: { ...raw, previousId },
     };
     return { ok: true, messageId, records: [record] };
   }
@@ -134,6 +207,11 @@ export function mapMessage(
     } else if (eventType === 'custom') {
       props = { ...props, name };
     }
+  } else if (type === 'group') {
+    const groupId = text(message.groupId);
+    if (groupId === undefined) return { ok: false, reason: 'a group message needs a groupId' };
+    eventType = 'custom';
+    props = { name: GROUP_EVENT, group_id: groupId, traits: isObject(message.traits) ? message.traits : {} };
   } else {
     eventType = 'page_view';
     const page = isObject(ctx.page) ? ctx.page : {};
@@ -152,7 +230,7 @@ export function mapMessage(
     occurredAt,
     contact: { externalId, ...(email ? { email } : {}), ...(linkedIds ? { linkedIds } : {}) },
     ...(value === undefined ? {} : { value }),
-    properties: props,
+    properties: { ...props, ...stamps, ...(options.writeKey ? { write_key: options.writeKey } : {}) },
   };
   return { ok: true, messageId, records: [event] };
 }

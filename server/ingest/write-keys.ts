@@ -1,13 +1,15 @@
 /**
  * Ingestion write keys: each is named in `config.server.write_keys` (name → environment variable); a request
- * authenticates as Segment sources do, with HTTP Basic auth whose username is the key, and the key's name becomes the
- * source of what it sends.
+ * authenticates as Segment sources do, with HTTP Basic auth whose username is the key (or, as older analytics.js
+ * does, the body's `writeKey`).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 export interface WriteKeys {
   /** The name of the key the Authorization header carries, or undefined when it carries none we know. */
   sourceOf(authorization: string | undefined): string | undefined;
+  /** The name of a key given as it is (a body's `writeKey`, a settings URL), or undefined when we know none such. */
+  nameOf(key: string): string | undefined;
   /** How many keys are usable (named and present in the environment). */
   readonly size: number;
 }
@@ -29,18 +31,23 @@ export function writeKeys(
     .map(([name, variable]) => ({ name, key: env[variable] }))
     .filter((k): k is { name: string; key: string } => typeof k.key === 'string' && k.key !== '')
     .map((k) => ({ name: k.name, digest: digest(k.key) }));
+  const nameOf = (key: string): string | undefined => {
+    if (key === '') return undefined;
+    const given = digest(key);
+    let found: string | undefined;
+    // Compare against every key (no early exit), so timing says nothing about which key came close.
+    for (const k of keys) if (timingSafeEqual(k.digest, given) && found === undefined) found = k.name;
+    return found;
+  };
   return {
     size: keys.length,
+    nameOf,
     sourceOf(authorization) {
       const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(authorization ?? '');
       if (!match?.[1]) return undefined;
       const decoded = Buffer.from(match[1], 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
-      const given = digest(colon === -1 ? decoded : decoded.slice(0, colon));
-      let found: string | undefined;
-      // Compare against every key (no early exit), so timing says nothing about which key came close.
-      for (const k of keys) if (timingSafeEqual(k.digest, given) && found === undefined) found = k.name;
-      return found;
+      return nameOf(colon === -1 ? decoded : decoded.slice(0, colon));
     },
   };
 }

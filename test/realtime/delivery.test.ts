@@ -92,13 +92,13 @@ for (const engine of engines)
           // The page view may be loaded in a later step than the purchase (steps run as events arrive).
           await until(
             'the browser loaded',
-            async () => (await findContactByExternalId(deps.store, 'website', 'u2')) !== undefined,
+            async () => (await findContactByExternalId(deps.store, 'tracking', 'u2')) !== undefined,
           );
         } finally {
           await realtime.stop();
         }
-        const buyer = await findContactByExternalId(deps.store, 'website', 'u1');
-        const browser = await findContactByExternalId(deps.store, 'website', 'u2');
+        const buyer = await findContactByExternalId(deps.store, 'tracking', 'u1');
+        const browser = await findContactByExternalId(deps.store, 'tracking', 'u2');
         expect(buyer).toBeDefined();
         expect(browser).toBeDefined();
         expect(entered().map((m) => m.userId)).toEqual([String(buyer?.id)]);

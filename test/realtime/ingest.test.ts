@@ -111,7 +111,7 @@ describe('a batch', () => {
       { type: 'track', event: 'Signed Up', messageId: 'm2' },
       { type: 'identify', userId: 'u2', messageId: 'm3', traits: { email: ' Bea@Example.COM ', firstName: 'Bea' } },
       { type: 'track', userId: 'u3', event: 'Big', messageId: 'm4', properties: { pad: 'x'.repeat(33 * 1024) } },
-      { type: 'alias', userId: 'u4', previousId: 'u0', messageId: 'm5' },
+      { type: 'merge', userId: 'u4', previousId: 'u0', messageId: 'm5' },
       { type: 'page', anonymousId: 'anon-9', messageId: 'm6', properties: { url: 'https://shop.example.com/pricing' } },
     ];
     const res = await post('/v1/batch', JSON.stringify({ batch }));
@@ -126,7 +126,7 @@ describe('a batch', () => {
     expect(answer.refused.map((r) => r.index)).toEqual([1, 3, 4]);
     expect(answer.refused[0]?.reason).toMatch(/neither a userId nor an anonymousId/);
     expect(answer.refused[1]?.reason).toMatch(/32 KB/);
-    expect(answer.refused[2]?.reason).toMatch(/unknown type "alias"/);
+    expect(answer.refused[2]?.reason).toMatch(/unknown type "merge"/);
     expect(await waitingMessages(deps.store)).toBe(3);
   });
 
@@ -220,21 +220,21 @@ describe('deduplication and mapping', () => {
     expect(load.messages).toBe(5);
     const rows = await events();
     expect(rows.map((e) => [e.source, e.source_event_id, e.type, e.value])).toEqual([
-      ['website', 't1', 'purchase', 99.9],
-      ['website', 't2', 'custom', null],
-      ['website', 'p1', 'page_view', null],
+      ['tracking', 't1', 'purchase', 99.9],
+      ['tracking', 't2', 'custom', null],
+      ['tracking', 'p1', 'page_view', null],
     ]);
     expect(JSON.parse(rows[0]!.properties)).toMatchObject({ currency: 'USD', order_id: 'o-9' });
     expect(JSON.parse(rows[1]!.properties)).toMatchObject({ name: 'Video Watched', length: 30 });
     expect(JSON.parse(rows[2]!.properties)).toMatchObject({ url: 'https://shop.example.com/' });
 
     // The anonymous visitor and the identified user are one contact; identify traits accumulate, email normalised.
-    const contact = await findContactByExternalId(deps.store, 'website', 'u7');
+    const contact = await findContactByExternalId(deps.store, 'tracking', 'u7');
     expect(contact).toBeDefined();
-    expect((await findContactByExternalId(deps.store, 'website', 'anonymous:a7'))?.id).toBe(contact?.id);
+    expect((await findContactByExternalId(deps.store, 'tracking', 'anonymous:a7'))?.id).toBe(contact?.id);
     const traits = JSON.parse(
       (
-        (await deps.store.get("SELECT traits FROM identities WHERE source = 'website' AND external_id = 'u7'")) as {
+        (await deps.store.get("SELECT traits FROM identities WHERE source = 'tracking' AND external_id = 'u7'")) as {
           traits: string;
         }
       ).traits,
