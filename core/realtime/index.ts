@@ -8,3 +8,4 @@ export { acceptMessages, loadWaitingMessages, waitingMessages } from './inbox.js
 export type { PendingContact, QueuedContact } from './queue.js';
 export { touchedContacts, queueForDestinations, pendingSummary, pendingContacts, clearPending } from './queue.js';
 export { realtimeMigrations } from './migrations.js';
+export { joinWriteKeyIds, type JoinedIds } from './ids.js';

@@ -3,6 +3,7 @@
  * the config's jobs (the same destination, segments, mode and consent rule as the scheduled pushes).
  */
 import { identityOptionsOf, withDependencies } from '../../core/index.js';
+import { joinWriteKeyIds } from '../../core/realtime/index.js';
 import type { SegmentRef } from '../../plugins/index.js';
 import { connectionContext } from '../../sync/index.js';
 import { startPipeline, type FlushReport, type RealtimeDestination } from '../../sync/realtime/index.js';
@@ -34,6 +35,15 @@ export interface RealtimeHandle {
  */
 export async function startRealtime(deps: ServerDeps, options: RealtimeOptions = {}): Promise<RealtimeHandle> {
   const { config } = deps;
+  const { tracking } = config.server;
+  if (tracking.ids === 'workspace') {
+    const joined = await joinWriteKeyIds(deps.store, Object.keys(config.server.write_keys), tracking.source);
+    if (joined.moved + joined.linked > 0)
+      deps.logger.info('write keys now share their ids: their identities moved to one source', {
+        source: tracking.source,
+        ...joined,
+      });
+  }
   const destinations = realtimeDestinations(deps);
   const pushed = new Set(destinations.flatMap((d) => d.segments.map((s) => s.key)));
   const pipeline = await startPipeline({

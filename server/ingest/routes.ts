@@ -155,7 +155,7 @@ export function ingestRoutes(deps: ServerDeps): Hono {
   const batch = async (c: Context) => {
     const read = await readBody(c);
     if (read instanceof Response) return read;
-    const body = read.body as { batch?: unknown; context?: unknown } | null;
+    const body = read.body as { batch?: unknown; context?: unknown; sentAt?: unknown } | null;
     if (typeof body !== 'object' || body === null || !Array.isArray(body.batch)) {
       return refuse(c, 400, 'invalid_body', 'a batch body is an object with a "batch" array of messages', {
         field: 'batch',
@@ -171,6 +171,7 @@ export function ingestRoutes(deps: ServerDeps): Hono {
       const mapped = mapMessage(message, as.source, receivedAt, {
         ...(context ? { context } : {}),
         ...(as.writeKey ? { writeKey: as.writeKey } : {}),
+        ...(body.sentAt === undefined ? {} : { sentAt: body.sentAt }),
       });
       if (mapped.ok) accepted.push(mapped);
       else refused.push({ index, reason: mapped.reason });

@@ -37,6 +37,8 @@ export interface MapOptions {
   context?: Record<string, unknown>;
   /** The write key's name, kept on events (`write_key`) when the source is shared by several keys. */
   writeKey?: string;
+  /** A batch's top-level `sentAt` (the libraries stamp the request, not each message). */
+  sentAt?: unknown;
 }
 
 /** Spec event names (Segment's e-commerce, email and B2B SaaS specs) that have a canonical event type. */
@@ -86,10 +88,14 @@ function instant(message: Json, field: string): number | undefined | { reason: s
  * When the message happened on the server's clock. With `sentAt`, the device's clock is corrected as Segment does:
  * `receivedAt − (sentAt − timestamp)`; `original` is the device's own timestamp when it differs.
  */
-function occurredAtOf(message: Json, receivedAt: Date): { at: string; original?: string } | { reason: string } {
+function occurredAtOf(
+  message: Json,
+  receivedAt: Date,
+  batchSentAt: unknown,
+): { at: string; original?: string } | { reason: string } {
   const stamp = instant(message, message.timestamp === undefined ? 'originalTimestamp' : 'timestamp');
   if (typeof stamp === 'object') return stamp;
-  const sent = instant(message, 'sentAt');
+  const sent = instant(message.sentAt === undefined ? { sentAt: batchSentAt } : message, 'sentAt');
   if (typeof sent === 'object') return sent;
   if (stamp === undefined) return { at: receivedAt.toISOString() };
   if (sent === undefined) return { at: new Date(stamp).toISOString() };
@@ -125,7 +131,7 @@ export function mapMessage(
   const anonymousId = text(message.anonymousId);
   if (userId === undefined && anonymousId === undefined)
     return { ok: false, reason: 'the message has neither a userId nor an anonymousId' };
-  const when = occurredAtOf(message, receivedAt);
+  const when = occurredAtOf(message, receivedAt, options.sentAt);
   if ('reason' in when) return { ok: false, reason: when.reason };
   const occurredAt = when.at;
   if (message.messageId !== undefined && message.messageId !== null && text(message.messageId) === undefined)
@@ -170,8 +176,9 @@ export function mapMessage(
     const previousId = text(message.previousId);
     if (userId === undefined || previousId === undefined)
       return { ok: false, reason: 'an alias message needs both a userId and a previousId' };
-    // The previous id may have been a user id or an anonymous id: link both spellings; only those seen join.
-    const links = [previousId, `anonymous:${previousId}`, ...(linkedIds ?? [])].filter((l) => l !== userId);
+    // analytics.js sends the visitor's anonymousId as the previous id of a first alias; else it is an earlier userId.
+    const previous = previousId === anonymousId ? `anonymous:${previousId}` : previousId;
+    const links = [previous, ...(linkedIds ?? [])].filter((l) => l !== userId);
     const record: ContactRecord = {
       kind: 'contact',
       source,
