@@ -20,6 +20,7 @@ import { describeRun } from './run.js';
 import { EXIT, type Command } from '../main.js';
 import { startSandboxesInWorker, type RunningSandbox } from '../sandboxes.js';
 import { startServing } from '../../server/index.js';
+import { startShop, type Shop } from '../shop.js';
 
 const USAGE = 'demo [--people N] [--seed S] [--store file|url] [--port N] [--serve | --no-serve]';
 const DEMO_CONFIG = fileURLToPath(new URL('../../config/examples/demo.yaml', import.meta.url));
@@ -74,6 +75,11 @@ export const command: Command = {
       for (const sandbox of sandboxes) say(`  ${sandbox.tool.padEnd(11)} sandbox on ${sandbox.url}`);
       // The store is passed to loadConfig below; demo.yaml's own `path:` names the default SQLite file.
       pointConfigAt(sandboxes, onPostgres ? join(beside, 'demo.db') : storePath, world.audiences[0]!.id);
+      // The shop page posts from its own origin, the port after the console's.
+      Object.assign(process.env, {
+        SEGFLOW_SHOP_WRITE_KEY: `wk_shop_${randomBytes(12).toString('hex')}`,
+        SEGFLOW_SHOP_ORIGIN: `http://127.0.0.1:${port + 1}`,
+      });
       let config: Config;
       try {
         config = await loadConfig(DEMO_CONFIG, { registry: builtinRegistry(), store: storePath });
@@ -207,10 +213,24 @@ async function serveUntilStopped(
     `\nConsole: ${serving.url}/  (sign in with the admin token ${process.env.SEGFLOW_ADMIN_TOKEN === readToken(tokenFile) ? `in ${tokenFile}` : 'from SEGFLOW_ADMIN_TOKEN'})`,
   );
   say(`API: ${serving.url}/openapi.json   Scheduler: ${serving.scheduledJobs ?? 0} scheduled job(s).   Ctrl-C stops.`);
+  let shop: Shop | undefined;
+  try {
+    shop = await startShop({
+      port: Number(new URL(process.env.SEGFLOW_SHOP_ORIGIN ?? 'http://127.0.0.1:0').port),
+      segflowUrl: serving.url,
+      writeKey: process.env.SEGFLOW_SHOP_WRITE_KEY ?? '',
+    });
+    say(
+      `Shop: ${shop.url}/  (sign in with any email, view Pricing, add to cart: you enter "High intent" in the console within seconds)`,
+    );
+  } catch (error) {
+    say(`Shop: not started (${error instanceof Error ? error.message : String(error)})`);
+  }
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  await shop?.close();
   await serving.stop();
 }
 
