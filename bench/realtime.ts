@@ -1,6 +1,6 @@
 /**
  * Real-time path under load: a second process sends Segment-spec batches to /v1/batch at a steady rate (full scale:
- * 1,000 events/s for 60 s, spread over a store of 100,000 contacts; half "Order Completed", half page views) while a
+ * 2,000 events/s for 60 s, spread over a store of 100,000 contacts; half "Order Completed", half page views) while a
  * third process runs scheduled computations (all features and the starter segments) over a store of 1,000,000
  * contacts. The server process accepts, loads, recomputes and flushes to the Segment sandbox (a process of its own, as
  * Segment is remote). Figures: accept to delivery latency p50/p99 per destination, events lost (accepted but not in
@@ -252,7 +252,7 @@ export const benchmark: Benchmark = {
     const baseEvents = contacts * 10;
     const scheduledContacts = Math.round(1_000_000 * fraction);
     const scheduledEvents = scheduledContacts * 2;
-    const rate = toy ? 200 : 1000;
+    const rate = toy ? 200 : 2000;
     const seconds = toy ? 3 : 60;
     const dir = mkdtempSync(join(tmpdir(), 'segflow-bench-realtime-'));
     const children: ChildProcess[] = [];
@@ -407,7 +407,7 @@ server:
       const health = [...sent.health].sort((a, b) => a - b);
       const rows = [...latencies].map(([destination, list]) => {
         const sorted = [...list].sort((a, b) => a - b);
-        return `| ${destination} (Segment sandbox) | ${sorted.length} | ${ms(percentile(sorted, 0.5))} | ${ms(percentile(sorted, 0.99))} | ${ms(sorted[sorted.length - 1] ?? Number.NaN)} | p99 < 2000 ms |`;
+        return `| ${destination} (Segment sandbox) | ${sorted.length} | ${ms(percentile(sorted, 0.5))} | ${ms(percentile(sorted, 0.99))} | ${ms(sorted[sorted.length - 1] ?? Number.NaN)} | p99 < 1000 ms |`;
       });
       const lost = sent.accepted - stored;
       const scale = fraction === 1 ? 'full scale' : `${fraction} of full scale (stores only; the rate is ${rate}/s)`;
@@ -429,7 +429,7 @@ server:
         `| peak RSS: server / sender / scheduled process / Segment sandbox | ${mib(process.resourceUsage().maxRSS)} / ${mib(sent.maxRssKb)} / ${mib(schedReport.maxRssKb)} / ${mib(segmentReport.maxRssKb)} | — |`,
         `| CPU time from the first batch to the end of the drain: server (all threads) / sender / scheduled process / Segment sandbox | ${sec(serverCpu)} / ${sec(sent.cpuMs)} / ${sec(schedReport.cpuMs)} / ${sec(segmentReport.cpuMs)} | — |`,
         `| share of the scheduled process's CPU time on threads at nice ${BACKGROUND_NICE} (the compute worker and the threads it starts) | ${schedReport.backgroundShare === null ? '—' : `${(schedReport.backgroundShare * 100).toFixed(0)}%`} | — |`,
-        `| server CPU per accepted event (accept, load, recompute, flush) | ${(serverCpu / Math.max(1, sent.accepted)).toFixed(2)} ms | — |`,
+        `| server CPU per accepted event (accept, load, recompute, flush) | ${(serverCpu / Math.max(1, sent.accepted)).toFixed(2)} ms | ≤ 0.20 ms |`,
         `| machine load average (1 min) at the start / end of sending, ${cpus().length} cores | ${loadAtStart.toFixed(1)} / ${loadAtEnd.toFixed(1)} | — |`,
         '',
         `Latency is measured from the server's receipt of the message (the 200 follows the inbox commit) to the recorded batch at the destination; delivered changes counted: ${delivered}. The scheduled computation runs on its own store file: on the same SQLite file its whole-base write transaction would hold the single writer lock for the length of the run.`,
