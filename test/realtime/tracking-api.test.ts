@@ -13,6 +13,7 @@ import { findContactByExternalId, openStore } from '../../core/index.js';
 import { loadWaitingMessages } from '../../core/realtime/index.js';
 import { createRegistry } from '../../plugins/index.js';
 import type { ServerDeps } from '../../server/deps.js';
+import { createServer } from '../../server/index.js';
 import { ingestRoutes } from '../../server/ingest/index.js';
 import { runStep } from '../../sync/realtime/step.js';
 import { basic, quiet, tempDir } from './fixture.js';
@@ -26,7 +27,7 @@ let config: Config;
 let deps: ServerDeps;
 let app: ReturnType<typeof ingestRoutes>;
 
-async function setUp(tracking = ''): Promise<void> {
+async function setUp(tracking = '', origins = `["${SHOP}"]`): Promise<void> {
   const file = join(dir, 'segflow.yaml');
   writeFileSync(
     file,
@@ -39,7 +40,7 @@ segments:
 server:
   write_keys: { website: SEGFLOW_WK_WEBSITE, server: SEGFLOW_WK_SERVER }
   tracking:
-    cors_origins: ["${SHOP}"]
+    cors_origins: ${origins}
 ${tracking}`,
   );
   const registry = createRegistry(BUILTIN_CONNECTORS);
@@ -240,6 +241,27 @@ describe('every path and write-key placement the libraries use', () => {
       'OPTIONS',
     );
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('the admin API never answers CORS, whatever origins the tracking API allows', async () => {
+    for (const origins of [`["${SHOP}"]`, '["*"]']) {
+      await deps.store.close();
+      await setUp('', origins);
+      const server = createServer(deps);
+      const preflight = { origin: SHOP, 'access-control-request-method': 'GET' };
+      for (const path of ['/segments', '/contacts/1', '/health']) {
+        const answer = await server.request(path, { method: 'OPTIONS', headers: preflight });
+        expect(answer.headers.get('access-control-allow-origin'), path).toBeNull();
+        expect(
+          (await server.request(path, { headers: { origin: SHOP } })).headers.get('access-control-allow-origin'),
+        ).toBeNull();
+      }
+      const tracking = await server.request('/v1/t', {
+        method: 'OPTIONS',
+        headers: { origin: SHOP, 'access-control-request-method': 'POST' },
+      });
+      expect(tracking.headers.get('access-control-allow-origin'), origins).toBe(SHOP);
+    }
   });
 
   it('the browser settings point analytics.js at this server with its key; an unknown key is 404', async () => {
