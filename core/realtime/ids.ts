@@ -20,7 +20,8 @@ interface Row {
 
 /**
  * Joins what a store split by write key: until ids were workspace-wide, each key recorded its messages under its own
- * name, so one userId sent by two keys was two contacts. Every identity and event of those keys moves to `source`;
+ * name, so one userId sent by two keys was two contacts. Every identity and event of those keys moves to `source`
+ * (and so do the messages still waiting in the inbox);
  * an id that already exists there keeps its identity under `<key>:<id>`, linked to the shared one, and the resolver
  * merges their contacts (recorded in contact_merges like any other merge). Idempotent, and safe to interrupt: run at
  * every start, it finishes what a crash left.
@@ -60,6 +61,18 @@ export async function joinWriteKeyIds(
         [source, JSON.stringify(keys), source],
       )
     ).changes;
+    // Messages accepted before the switch and not loaded yet carry the key's name: they load under the shared source.
+    const waiting = (await tx.all(
+      `SELECT id, records FROM realtime_inbox WHERE loaded_at IS NULL AND kind = 'segment'
+         AND connection IN (SELECT value FROM ${list} AS k)`,
+      [JSON.stringify(keys)],
+    )) as { id: number; records: string }[];
+    for (const row of waiting) {
+      const records = JSON.parse(row.records) as { source: string }[];
+      if (records.every((r) => r.source === source)) continue;
+      const moved = records.map((r) => (keys.includes(r.source) ? { ...r, source } : r));
+      await tx.run('UPDATE realtime_inbox SET records = ? WHERE id = ?', [JSON.stringify(moved), row.id]);
+    }
     for (const key of keys)
       await tx.run('INSERT INTO connection_sources (connection, source) VALUES (?, ?) ON CONFLICT DO NOTHING', [
         key,

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { findContactByExternalId, loadPage, type Queryable } from '../../core/index.js';
-import { joinWriteKeyIds } from '../../core/realtime/index.js';
+import { acceptMessages, joinWriteKeyIds, loadWaitingMessages } from '../../core/realtime/index.js';
 import type { SourceRecord } from '../../plugins/index.js';
 import { engines } from '../support/engines.js';
 
@@ -47,6 +47,9 @@ for (const engine of engines) {
           checkpoint: null,
         });
         expect(await count(store, 'SELECT COUNT(*) AS n FROM contacts')).toBe(3);
+        // A message the server key sent before the switch, still waiting in the inbox.
+        const late = { ...(records('server', 'u1')[1] as SourceRecord), sourceEventId: 'server-late' };
+        await acceptMessages(store, 'server', 'segment', [{ messageId: 'late', records: [late] }]);
 
         const joined = await joinWriteKeyIds(store, ['website', 'server'], 'tracking');
         expect(joined).toEqual({ moved: 2, linked: 1, events: 3 });
@@ -64,6 +67,11 @@ for (const engine of engines) {
         expect(await count(store, "SELECT COUNT(*) AS n FROM identities WHERE source IN ('website', 'server')")).toBe(
           0,
         );
+        await loadWaitingMessages(store);
+        expect(await store.get("SELECT source, contact_id FROM events WHERE source_event_id = 'server-late'")).toEqual({
+          source: 'tracking',
+          contact_id: ada?.id,
+        });
 
         expect(await joinWriteKeyIds(store, ['website', 'server'], 'tracking')).toEqual({
           moved: 0,
