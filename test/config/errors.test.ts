@@ -58,6 +58,14 @@ describe('located config errors', () => {
     expect(issue.message).toMatch(/expected a (whole )?number, got a string/);
   });
 
+  it('a CORS origin with a path is refused at its position, saying what an origin is', async () => {
+    const text = `server:\n  tracking:\n    cors_origins: ["https://shop.example.com/cart"]\n`;
+    const { issues } = await issuesOf({ 'segflow.yaml': text });
+    const issue = issueAt(issues, text, '"https://shop.example.com/cart"');
+    expect(issue.path).toBe('server.tracking.cors_origins[0]');
+    expect(issue.message).toMatch(/origin like https:\/\/shop\.example\.com \(scheme and host, no path\)/);
+  });
+
   it('a missing environment variable is named, at the ${ that refers to it', async () => {
     const text = `sources:\n  shop:\n    connector: file\n    config:\n      contacts: { path: "\${SHOP_DIR}/contacts.csv" }\n`;
     const { issues } = await issuesOf({ 'segflow.yaml': text });
