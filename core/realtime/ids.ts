@@ -1,3 +1,4 @@
+import type { IdentityOptions } from '../identity/options.js';
 import { loadPage } from '../runs/load.js';
 import type { Queryable } from '../store/store.js';
 import type { ContactRecord } from '../../plugins/model/index.js';
@@ -33,6 +34,7 @@ export async function joinWriteKeyIds(
   store: Queryable,
   writeKeys: readonly string[],
   source: string,
+  identity?: IdentityOptions,
 ): Promise<JoinedIds> {
   const keys = writeKeys.filter((k) => k !== source);
   const out: JoinedIds = { moved: 0, linked: 0, events: 0 };
@@ -99,7 +101,13 @@ export async function joinWriteKeyIds(
       raw: JSON.parse(p.raw) as Record<string, unknown>,
       linkedIds: [...(JSON.parse(p.linked_ids) as string[]), p.kept],
     }));
-    await loadPage(store, { connection: key, stream: 'joined-ids', records, checkpoint: null });
+    await loadPage(store, {
+      connection: key,
+      stream: 'joined-ids',
+      records,
+      checkpoint: null,
+      ...(identity ? { identity } : {}),
+    });
   }
   return out;
 }

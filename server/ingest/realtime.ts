@@ -37,7 +37,12 @@ export async function startRealtime(deps: ServerDeps, options: RealtimeOptions =
   const { config } = deps;
   const { tracking } = config.server;
   if (tracking.ids === 'workspace') {
-    const joined = await joinWriteKeyIds(deps.store, Object.keys(config.server.write_keys), tracking.source);
+    const joined = await joinWriteKeyIds(
+      deps.store,
+      Object.keys(config.server.write_keys),
+      tracking.source,
+      identityOptionsOf(config.identity),
+    );
     if (joined.moved + joined.linked > 0)
       deps.logger.info('write keys now share their ids: their identities moved to one source', {
         source: tracking.source,
