@@ -125,7 +125,7 @@ ${Object.keys(KEYS)
     cors_origins: ["${pagesOrigin}"]
 `,
   );
-  const env: NodeJS.ProcessEnv = { ...process.env, SEGFLOW_ADMIN_TOKEN: 'libraries-admin-token' };
+  const env: NodeJS.ProcessEnv = { ...process.env, SEGFLOW_ADMIN_TOKEN: 'libraries-admin-token-0123456789abcdef' };
   for (const [name, key] of Object.entries(KEYS)) env[`SEGFLOW_WK_${name.toUpperCase()}`] = key;
   child = spawn(process.execPath, ['bin/segflow.js', 'serve', file, '--port', '0', '--no-scheduler'], {
     cwd: root,
