@@ -144,8 +144,9 @@ describe.each(engines)('on $name', (engine) => {
     expect(profile.traitSources).toMatchObject({
       first_name: 'salesforce',
       phone: 'salesforce',
-      last_name: 'website',
-      plan: 'website',
+      // ids are workspace-wide: what the write keys send is recorded under the shared source
+      last_name: 'tracking',
+      plan: 'tracking',
     });
   });
 });
