@@ -176,7 +176,7 @@ describe('deduplication and mapping', () => {
     expect(await deps.store.all('SELECT records FROM realtime_inbox')).toEqual([{ records: '[]' }]);
   });
 
-  it('maps track, page and identify onto the canonical model, with the write key name as source', async () => {
+  it('maps track, page and identify onto the canonical model, under the shared tracking source', async () => {
     await post(
       '/v1/batch',
       JSON.stringify({
