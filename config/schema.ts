@@ -78,6 +78,8 @@ import {
   RULE_LIMITS,
   RULE_OPERATORS,
   RULE_SUBJECTS,
+  countIssue,
+  operandIssue,
   windowIssue,
   type RuleCondition,
   type RuleScalar,
@@ -165,7 +167,6 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 const isScalar = (value: unknown): value is RuleScalar =>
   value === null || ['string', 'number', 'boolean'].includes(typeof value);
-const isOrderable = (value: unknown) => typeof value === 'number' || typeof value === 'string';
 
 function unknownKeys(value: Record<string, unknown>, allowed: readonly string[], path: Path, report: Report): number {
   let count = 0;
@@ -189,38 +190,8 @@ function checkOperators(
     count++;
     const operand = value[op];
     const at = [...path, op];
-    switch (op) {
-      case 'eq':
-      case 'ne':
-      case 'contains':
-        if (!isScalar(operand)) report(at, `expected a single value (text, number, true/false or null)`);
-        break;
-      case 'gt':
-      case 'gte':
-      case 'lt':
-      case 'lte':
-        if (!isOrderable(operand)) report(at, `expected a number or a date`);
-        break;
-      case 'in':
-        if (!Array.isArray(operand) || operand.length === 0 || !operand.every(isScalar)) {
-          report(at, 'expected a non-empty list of values, like [FR, DE]');
-        }
-        break;
-      case 'exists':
-        if (typeof operand !== 'boolean') report(at, 'expected true or false');
-        break;
-      case 'between':
-        if (!Array.isArray(operand) || operand.length !== 2 || !operand.every(isOrderable)) {
-          report(at, 'expected two bounds, like [10, 100]');
-        }
-        break;
-      case 'within':
-      case 'before': {
-        const issue = windowIssue(operand);
-        if (issue) report(at, issue);
-        break;
-      }
-    }
+    const issue = operandIssue(op, operand);
+    if (issue) report(at, issue);
   }
   return count;
 }
@@ -271,12 +242,14 @@ function checkNode(value: unknown, path: Path, report: Report, depth: number, ta
     checkOperators(value, ['within', 'before'], path, report);
     if ('count' in value) {
       const count = value.count;
-      if (typeof count === 'number') return;
-      if (!isPlainObject(count)) return report([...path, 'count'], 'expected a number or a comparison like { lt: 2 }');
-      const misspelt = unknownKeys(count, COUNT_OPERATORS, [...path, 'count'], report);
-      if (checkOperators(count, COUNT_OPERATORS, [...path, 'count'], report) === 0 && misspelt === 0) {
-        report([...path, 'count'], `expected a comparison like { lt: 2 } (one of ${COUNT_OPERATORS.join(', ')})`);
+      if (isPlainObject(count)) {
+        const misspelt = unknownKeys(count, COUNT_OPERATORS, [...path, 'count'], report);
+        if (checkOperators(count, COUNT_OPERATORS, [...path, 'count'], report) === 0 && misspelt === 0) {
+          report([...path, 'count'], `expected a comparison like { lt: 2 } (one of ${COUNT_OPERATORS.join(', ')})`);
+        }
       }
+      const wrongCount = countIssue(count);
+      if (wrongCount) report([...path, 'count'], wrongCount);
     }
     if ('where' in value) {
       const where = value.where;

@@ -4,7 +4,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { relative, isAbsolute } from 'node:path';
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
 import type { Document, Node } from 'yaml';
 
 export type Path = (string | number)[];
@@ -76,6 +76,22 @@ export async function readYamlFile(
     offset: error.pos[0],
     message: `${yamlMessage(error.code, error.message)} (expected valid YAML)`,
   }));
+  if (problems.length === 0) {
+    // an alias without its anchor, or aliases that multiply beyond reason, only show when the document is built
+    try {
+      doc.toJS({ maxAliasCount: 1000 });
+    } catch (error) {
+      let offset = 0;
+      visit(doc, {
+        Alias(_, node) {
+          offset = node.range?.[0] ?? 0;
+          return visit.BREAK;
+        },
+      });
+      const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+      problems.push({ offset, message: `YAML alias error: ${reason} (expected each *alias after its &anchor)` });
+    }
+  }
   return { file, problems, usable: problems.length === 0 };
 }
 

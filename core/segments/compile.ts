@@ -13,11 +13,13 @@ import {
 import {
   CONDITION_KEYS,
   COUNT_OPERATORS,
+  countIssue,
   EVENT_CONDITION_KEYS,
   RULE_GROUPS,
   RULE_LIMITS,
   RULE_OPERATORS,
   RULE_SUBJECTS,
+  operandIssue,
   windowIssue,
   type HoldoutOutcomeName,
   type RuleCondition,
@@ -100,6 +102,15 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 const appendPath = (path: string, part: string | number): string =>
   typeof part === 'number' ? `${path}[${part}]` : `${path}.${part}`;
 
+/** A comparison's operands as text (numbers and booleans written as they read), for a text column. */
+function asText(cond: Record<string, unknown>): RuleOperators {
+  const text = (v: unknown) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : v);
+  const out: Record<string, unknown> = {};
+  for (const [op, operand] of Object.entries(cond))
+    out[op] = op === 'exists' ? operand : Array.isArray(operand) ? operand.map(text) : text(operand);
+  return out as RuleOperators;
+}
+
 /** `items` joined by `op` in a balanced tree of parentheses, so a group of a thousand nests ten deep, not a thousand. */
 function balanced(items: readonly string[], op: string): string {
   if (items.length <= 8) return `(${items.join(op)})`;
@@ -149,6 +160,34 @@ class Compiler {
       return 'FALSE';
     }
     return sql;
+  }
+
+  /**
+   * Every operator of `ops` among `allowed` has an operand it can take; with `unknown`, any other key is an issue
+   * too. Reports each mistake; false when there was one.
+   */
+  private operatorsOk(
+    segment: SegmentDefinition,
+    ops: Record<string, unknown>,
+    allowed: readonly string[],
+    path: string,
+    unknown?: string,
+  ): boolean {
+    let ok = true;
+    for (const op of Object.keys(ops)) {
+      if (!allowed.includes(op)) {
+        if (unknown === undefined) continue;
+        this.issue(segment, appendPath(path, op), `unknown ${unknown} "${op}" (expected one of ${allowed.join(', ')})`);
+        ok = false;
+        continue;
+      }
+      const issue = operandIssue(op, ops[op]);
+      if (issue) {
+        this.issue(segment, appendPath(path, op), issue);
+        ok = false;
+      }
+    }
+    return ok;
   }
 
   /** Every `within` / `before` window of `ops` is a duration of at most a century. */
@@ -247,7 +286,7 @@ class Compiler {
         appendPath(path, op),
         `unknown operator "${op}" (expected one of ${RULE_OPERATORS.join(', ')})`,
       );
-    if (!this.windowsOk(segment, cond, path)) return 'FALSE';
+    if (!this.operatorsOk(segment, cond, RULE_OPERATORS, path)) return 'FALSE';
     let expr: Operand;
     if (subject === 'trait') {
       if (!isFieldName(name)) {
@@ -293,7 +332,9 @@ class Compiler {
       const of = `FROM model_outputs m WHERE m.contact_id = c.id AND m.model = ${b.bind(model)} AND m.output = ${b.bind(output)}`;
       expr = { text: `(SELECT COALESCE(m.label, CAST(m.value AS TEXT)) ${of})`, number: `(SELECT m.value ${of})` };
     }
-    const parts = compileOperators(expr, cond as RuleOperators, b, this.now);
+    // the contact columns hold text: a number or true/false compares as its text (PostgreSQL compares no text to numbers)
+    const ops = typeof expr === 'string' && subject === 'trait' ? asText(cond) : (cond as RuleOperators);
+    const parts = compileOperators(expr, ops, b, this.now);
     if (parts.length === 0) {
       this.issue(segment, path, `expected an operator beside ${subject} (one of ${RULE_OPERATORS.join(', ')})`);
       return 'FALSE';
@@ -328,8 +369,15 @@ class Compiler {
     const where = isObject(cond.where) ? cond.where : {};
     for (const property of Object.keys(where)) {
       const filter = where[property];
-      if (isObject(filter) && !this.windowsOk(segment, filter, appendPath(appendPath(path, 'where'), property)))
+      const at = appendPath(appendPath(path, 'where'), property);
+      if (
+        isObject(filter)
+          ? !this.operatorsOk(segment, filter, RULE_OPERATORS, at, 'operator')
+          : operandIssue('eq', filter)
+      ) {
+        if (!isObject(filter)) this.issue(segment, at, 'expected a value or a comparison like { gt: 100 }');
         return 'FALSE';
+      }
       if (!isFieldName(property)) {
         this.issue(
           segment,
@@ -356,15 +404,22 @@ class Compiler {
       return `EXISTS (SELECT 1 FROM ${table} e WHERE ${filters})`;
     if (count === 0 || (isObject(count) && Object.keys(count).length === 1 && count.eq === 0))
       return `NOT EXISTS (SELECT 1 FROM ${table} e WHERE ${filters})`;
-    const ops: RuleOperators =
-      typeof count === 'number' ? { eq: count } : isObject(count) ? (count as RuleOperators) : {};
-    for (const k of Object.keys(ops))
-      if (!(COUNT_OPERATORS as readonly string[]).includes(k))
-        this.issue(
-          segment,
-          appendPath(appendPath(path, 'count'), k),
-          `unknown count operator "${k}" (expected one of ${COUNT_OPERATORS.join(', ')})`,
-        );
+    const wrongCount = countIssue(count);
+    if (wrongCount) {
+      this.issue(segment, appendPath(path, 'count'), wrongCount);
+      return 'FALSE';
+    }
+    const ops: RuleOperators = typeof count === 'number' ? { eq: count } : (count as RuleOperators);
+    if (
+      !this.operatorsOk(
+        segment,
+        ops as Record<string, unknown>,
+        COUNT_OPERATORS,
+        appendPath(path, 'count'),
+        'count operator',
+      )
+    )
+      return 'FALSE';
     const parts = compileOperators(`(SELECT COUNT(*) FROM ${table} e WHERE ${filters})`, ops, b, this.now);
     return parts.length ? `(${parts.join(' AND ')})` : 'FALSE';
   }

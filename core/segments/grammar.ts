@@ -157,6 +157,66 @@ export function windowIssue(text: unknown): string | undefined {
   return undefined;
 }
 
+const isScalar = (value: unknown): value is RuleScalar =>
+  value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+const isOrderable = (value: unknown): boolean => typeof value === 'number' || typeof value === 'string';
+
+/**
+ * Why `operand` cannot be the operand of operator `op` (a list for `in`, two bounds for `between`, a window for
+ * `within`…), or undefined when it can. The config loader and the compiler both ask it.
+ *
+ * @example
+ * operandIssue('in', { all: [] }); // 'expected a non-empty list of values, like [FR, DE]'
+ */
+export function operandIssue(op: string, operand: unknown): string | undefined {
+  switch (op) {
+    case 'eq':
+    case 'ne':
+    case 'contains':
+      return isScalar(operand) ? undefined : 'expected a single value (text, number, true/false or null)';
+    case 'gt':
+    case 'gte':
+    case 'lt':
+    case 'lte':
+      return isOrderable(operand) ? undefined : 'expected a number or a date';
+    case 'in':
+      return Array.isArray(operand) && operand.length > 0 && operand.every(isScalar)
+        ? undefined
+        : 'expected a non-empty list of values, like [FR, DE]';
+    case 'exists':
+      return typeof operand === 'boolean' ? undefined : 'expected true or false';
+    case 'between':
+      return Array.isArray(operand) && operand.length === 2 && operand.every(isOrderable)
+        ? undefined
+        : 'expected two bounds, like [10, 100]';
+    case 'within':
+    case 'before':
+      return windowIssue(operand);
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Why `count` cannot be an event condition's count (a whole number of events, or a comparison of whole numbers), or
+ * undefined when it can. Operators outside {@link COUNT_OPERATORS} are left to the caller.
+ *
+ * @example
+ * countIssue({ gte: 2.5 }); // 'expected a whole number of events, like 2'
+ */
+export function countIssue(count: unknown): string | undefined {
+  const whole = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+  if (typeof count === 'number') return whole(count) ? undefined : 'expected a whole number of events, like 2';
+  if (typeof count !== 'object' || count === null || Array.isArray(count))
+    return 'expected a number or a comparison like { lt: 2 }';
+  for (const [op, operand] of Object.entries(count)) {
+    if (!(COUNT_OPERATORS as readonly string[]).includes(op)) continue;
+    const values = op === 'between' && Array.isArray(operand) ? operand : [operand];
+    if (!values.every(whole)) return 'expected a whole number of events, like 2';
+  }
+  return undefined;
+}
+
 /** What a holdout compares between treated and control members: purchases or revenue per member, or churn. */
 export const HOLDOUT_OUTCOMES = ['purchases', 'revenue', 'churn'] as const;
 /** One of {@link HOLDOUT_OUTCOMES}. */

@@ -58,11 +58,21 @@ describe('the rule grammar, shared by the config schema and the segment compiler
 
   it('accepts exactly the count operators it lists in an event count, in both places', () => {
     for (const op of RULE_OPERATORS) {
-      const rule = { event: 'email_open', count: { [op]: OPERAND[op] } } as RuleCondition;
+      // counts are whole numbers: eq and ne compare with one
+      const operand = op === 'eq' || op === 'ne' ? 2 : OPERAND[op];
+      const rule = { event: 'email_open', count: { [op]: operand } } as RuleCondition;
       const counted = (COUNT_OPERATORS as readonly string[]).includes(op);
       expect(configIssues(rule).length === 0, `count ${op}`).toBe(counted);
       if (counted) expect(() => compiles(rule), `count ${op}`).not.toThrow();
       else expect(() => compiles(rule), `count ${op}`).toThrow(/unknown count operator/);
+    }
+  });
+
+  it('refuses a count that is not a whole number of events, in both places', () => {
+    for (const count of [2.5, -1, 'FR', { gte: 'FR' }, { between: [1, 2.5] }] as unknown[]) {
+      const rule = { event: 'email_open', count } as RuleCondition;
+      expect(configIssues(rule).join('\n'), JSON.stringify(count)).toMatch(/whole number|number or a comparison/);
+      expect(() => compiles(rule), JSON.stringify(count)).toThrow(/whole number|number or a comparison/);
     }
   });
 });

@@ -82,6 +82,13 @@ describe.each(engines)('on $name', (engine) => {
     expect(rows.map((r) => Number(r.contact_id)).sort((a, b) => a - b)).toEqual(french);
   });
 
+  it('a contact column compared with numbers compares as text; exists keeps its meaning', async () => {
+    const everyone = (await store.all('SELECT id FROM contacts WHERE deleted = 0')) as { id: number }[];
+    expect(await members([{ key: 'n', rule: { trait: 'email', in: [0, 1] } }])).toEqual([]);
+    expect(await members([{ key: 'n', rule: { trait: 'email', exists: false } }])).toEqual([]);
+    expect((await members([{ key: 'n', rule: { trait: 'email', exists: true } }])).length).toBe(everyone.length);
+  });
+
   it('a window of a century runs; one past it is refused naming the limit on windows', async () => {
     expect(await members([{ key: 'old', rule: { trait: 'country', eq: 'FR', within: '100y' } }])).toEqual([]);
     for (const rule of [
