@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- <name|all> [--toy]`: runs benchmarks from bench/<name>.ts. At full scale each writes its figures
+ * `npm run bench -- <name|all> [--toy] [--minutes N]`: runs benchmarks from bench/<name>.ts. At full scale each writes its figures
  * to BENCHMARKS.md; `--toy` runs them small (as CI does, so none rots) and writes nothing.
  */
 import { readdirSync } from 'node:fs';
@@ -28,7 +28,8 @@ export async function runBenchmark(name: string, toy: boolean, log: (line: strin
 
 async function cli(argv: string[]): Promise<number> {
   const toy = argv.includes('--toy');
-  const asked = argv.filter((a) => !a.startsWith('--'));
+  // `--minutes 10` (the soak's length) is a flag with a value, not a benchmark's name
+  const asked = argv.filter((a, i) => !a.startsWith('--') && argv[i - 1] !== '--minutes');
   const names = benchmarkNames();
   const chosen = asked.length === 0 || asked.includes('all') ? names : asked;
   const unknown = chosen.filter((n) => !names.includes(n));
