@@ -233,7 +233,7 @@ server:
         : `${minutes} minutes${minutes < 30 ? ' (shorter than the 30-minute soak: the machine was busy)' : ''} at ${rate} events/s`;
       const machine = `${cpus().length} cores, load average ${loadAtStart.toFixed(1)} at the start`;
       const lines = [
-        `Soak, ${label}, on one SQLite store (${machine}); ${runs} scheduled-job runs (every ${toy ? '20 s' : '5 minutes'}) plus one after the drain.`,
+        `Soak, ${label}, on one SQLite store (${machine}); ${runs} runs of the job (scheduled every ${toy ? '20 s' : '5 minutes'}, and one after the drain).`,
         '',
         '| RSS at minute | MiB |',
         '| ---: | ---: |',
