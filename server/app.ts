@@ -11,12 +11,14 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { checkTokens } from '../config/index.js';
+import { activityLog } from './activity.js';
 import { provideSessions, requireAuth, Sessions, SignInThrottle, Tokens } from './auth.js';
 import { consoleRoutes } from './console/index.js';
 import type { ServerDeps } from './deps.js';
 import { ingestRoutes } from './ingest/index.js';
 import { metricsRoutes } from './metrics.js';
 import { openApiDocument } from './openapi.js';
+import { activityRoutes } from './routes/activity.js';
 import { auditRoutes } from './routes/audit.js';
 import { connectionRoutes } from './routes/connections.js';
 import { contactRoutes } from './routes/contacts.js';
@@ -24,6 +26,7 @@ import { ApiError } from './routes/errors.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { modelRoutes } from './routes/models.js';
+import { overviewRoutes } from './routes/overview.js';
 import { segmentRoutes } from './routes/segments.js';
 import { sessionRoutes } from './routes/session.js';
 import { createShared } from './routes/shared.js';
@@ -39,6 +42,8 @@ const PROTECTED = [
   '/models',
   '/contacts',
   '/audit',
+  '/overview',
+  '/activity',
 ];
 
 const DEFAULT_SESSION_TTL_MS = 12 * 60 * 60 * 1000;
@@ -101,6 +106,8 @@ export function createServer(deps: ServerDeps): Hono {
         ),
     }),
   );
+  // before the token check, so that a read token's refused action is recorded too
+  app.use('*', activityLog(shared, PROTECTED));
   const auth = requireAuth(tokens);
   for (const prefix of PROTECTED) {
     app.use(prefix, auth);
@@ -116,7 +123,9 @@ export function createServer(deps: ServerDeps): Hono {
   app.route('/', segmentRoutes(shared));
   app.route('/', modelRoutes(shared));
   app.route('/', contactRoutes(shared));
-  app.route('/', auditRoutes(deps));
+  app.route('/', auditRoutes(shared));
+  app.route('/', overviewRoutes(shared));
+  app.route('/', activityRoutes(shared));
   app.route('/', ingestRoutes(deps));
   app.route('/', consoleRoutes(deps));
   if (!tokens.configured) {

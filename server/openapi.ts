@@ -3,6 +3,8 @@
  */
 import { z } from 'zod';
 import {
+  activityQuery,
+  auditQuery,
   contactsQuery,
   errorResponse,
   historyQuery,
@@ -41,6 +43,12 @@ export const OPERATIONS: readonly Operation[] = [
     access: 'none',
     body: sessionBody,
     status: 201,
+  },
+  {
+    method: 'get',
+    path: '/session',
+    summary: "The console session's role (401 without one)",
+    access: 'none',
   },
   { method: 'delete', path: '/session', summary: 'Close the console session', access: 'none', status: 204 },
   {
@@ -90,6 +98,21 @@ export const OPERATIONS: readonly Operation[] = [
     access: 'admin',
     params: ['id'],
     status: 202,
+  },
+  {
+    method: 'post',
+    path: '/runs/{id}/retry',
+    summary: "Put a run's rejected push rows back in line and run its job again to send them",
+    access: 'admin',
+    params: ['id'],
+    status: 202,
+  },
+  {
+    method: 'get',
+    path: '/runs/{id}/events',
+    summary: 'A run as it goes, as server-sent events (`run` on every change, `end` when it finishes)',
+    access: 'read',
+    params: ['id'],
   },
   { method: 'get', path: '/segments', summary: 'Segments with size and trend', access: 'read', query: historyQuery },
   {
@@ -144,7 +167,26 @@ export const OPERATIONS: readonly Operation[] = [
     access: 'admin',
     params: ['id'],
   },
-  { method: 'get', path: '/audit', summary: 'Data audit and fairness report', access: 'read' },
+  {
+    method: 'get',
+    path: '/audit',
+    summary: 'Data audit and fairness report: the last one kept, or a fresh one (X-Audit-Built-At says when)',
+    access: 'read',
+    query: auditQuery,
+  },
+  {
+    method: 'get',
+    path: '/overview',
+    summary: 'Contacts (once each), contacts in any segment, runs needing attention, the last audit',
+    access: 'read',
+  },
+  {
+    method: 'get',
+    path: '/activity',
+    summary: 'Every change and action made through the API or the console, with the role and time, newest first',
+    access: 'read',
+    query: activityQuery,
+  },
 ];
 
 const json = (schema: z.ZodType, io: 'input' | 'output') => z.toJSONSchema(schema, { io, unrepresentable: 'any' });

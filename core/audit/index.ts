@@ -15,3 +15,5 @@ export type { DestinationFreshness, Freshness, StreamFreshness } from './freshne
 export type { Validity } from './validity.js';
 export type { SegmentHygiene } from './hygiene.js';
 export { FOUR_FIFTHS, groupOf, type Fairness, type GroupRate, type SelectionFairness } from './fairness.js';
+export { auditOptionsKey, lastAuditReport, saveAuditReport, type StoredAudit } from './stored.js';
+export { auditMigrations } from './migrations.js';

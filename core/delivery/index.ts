@@ -5,3 +5,5 @@
 export type { DeliveredState, DeliveryStatus } from './delivered-state.js';
 export { recordDelivery, recordTraitUpdate, readDeliveredState } from './delivered-state.js';
 export { deliveryMigrations } from './migrations.js';
+export type { ContactDelivery } from './requeue.js';
+export { deliveriesOfContact, requeueRejectedRows } from './requeue.js';

@@ -8,6 +8,9 @@ import { segmentEngineMigrations } from '../segments/migrations.js';
 import { runMigrations } from '../runs/migrations.js';
 import { segmentMigrations } from '../segments/store/migrations.js';
 import { suppressionMigrations } from '../suppression/migrations.js';
+import { activityMigrations } from '../activity/migrations.js';
+import { auditMigrations } from '../audit/migrations.js';
+import { erasureMigrations } from '../erasure/migrations.js';
 import type { Migration } from './migration.js';
 
 /** Every module's migrations. A module that owns a table adds its list here. */
@@ -22,4 +25,7 @@ export const migrations: readonly Migration[] = [
   ...suppressionMigrations,
   ...modelMigrations,
   ...realtimeMigrations,
+  ...activityMigrations,
+  ...erasureMigrations,
+  ...auditMigrations,
 ];

@@ -131,10 +131,18 @@ export async function storeTotals(store: Queryable): Promise<StoreTotals> {
     waiting[r.destination] = r.n;
   }
   return {
-    contacts: await n('SELECT COUNT(*) AS n FROM contacts'),
+    // merged-away contacts stay as rows marked deleted; they are nobody, as the audit counts
+    contacts: await n('SELECT COUNT(*) AS n FROM contacts WHERE deleted = 0'),
     identities: await n('SELECT COUNT(*) AS n FROM identities'),
     events: await n('SELECT COUNT(*) AS n FROM events'),
     suppressions: await n('SELECT COUNT(*) AS n FROM suppressions'),
     waiting,
   };
+}
+
+/** How many (not merged-away) contacts are members of at least one segment: nobody is counted twice. */
+export async function contactsInAnySegment(store: Queryable): Promise<number> {
+  return Number(
+    ((await store.get('SELECT COUNT(DISTINCT contact_id) AS n FROM memberships')) as { n: number | string }).n,
+  );
 }

@@ -129,7 +129,7 @@ export async function segmentProfile(store: Queryable, key: string): Promise<Seg
   const base = await means(false);
   const consent = (await store.all(
     `SELECT c.email_consent AS status, SUM(CASE WHEN m.contact_id IS NULL THEN 0 ELSE 1 END) AS members, COUNT(*) AS base
-       FROM contacts c LEFT JOIN memberships m ON m.contact_id = c.id AND m.segment_key = ? GROUP BY c.email_consent ORDER BY c.email_consent NULLS FIRST`,
+       FROM contacts c LEFT JOIN memberships m ON m.contact_id = c.id AND m.segment_key = ? WHERE c.deleted = 0 GROUP BY c.email_consent ORDER BY c.email_consent NULLS FIRST`,
     [key],
   )) as { status: string; members: number; base: number }[];
   const memberCount = (
@@ -137,13 +137,13 @@ export async function segmentProfile(store: Queryable, key: string): Promise<Seg
   ).n;
   return {
     members: memberCount,
-    base: ((await store.get('SELECT COUNT(*) AS n FROM contacts')) as { n: number }).n,
+    base: ((await store.get('SELECT COUNT(*) AS n FROM contacts WHERE deleted = 0')) as { n: number }).n,
     features: numeric.map((feature) => ({ feature, members: members[feature] ?? null, base: base[feature] ?? null })),
     consent,
   };
 }
 
-/** How many contacts were in segment `from` at one moment and in `to` at another (`null`: in none of them). */
+/** How many contacts stayed in a segment (`from` = `to`) or moved from `from` to `to` (`null`: none of them). */
 export interface MigrationCell {
   from: string | null;
   to: string | null;
@@ -151,9 +151,10 @@ export interface MigrationCell {
 }
 
 /**
- * The migration matrix between two moments (two segment evaluations' times), over the given segments: each contact
- * counts once per (segment before, segment after) pair, `null` standing for none of them. Contacts in none at both
- * moments are left out.
+ * The migration matrix between two moments (two segment evaluations' times), over the given segments: a contact counts
+ * once in each segment it stayed in (X→X), and once per (segment it left, segment it joined) pair, `null` standing for
+ * none (it left without joining, or joined without leaving). Overlapping segments it was in at both moments are not a
+ * move. Contacts in none at both moments are left out.
  *
  * @example
  * migrationBetween(store, runs[0].evaluatedAt, runs[1].evaluatedAt, ['vip', 'churned']);
@@ -181,17 +182,22 @@ export async function migrationBetween(
   const before = await snapshot(fromAt);
   const after = await snapshot(toAt);
   const cells = new Map<string, MigrationCell>();
+  const count = (f: string | null, t: string | null) => {
+    const id = JSON.stringify([f, t]);
+    const cell = cells.get(id) ?? { from: f, to: t, contacts: 0 };
+    cell.contacts++;
+    cells.set(id, cell);
+  };
+  // Segments overlap: a contact in A and B both times stayed in each (A→A, B→B), it did not move from A to B. Only
+  // the segments it left are paired with those it joined; leaving all for none, or joining from none, pairs with null.
   for (const contact of new Set([...before.keys(), ...after.keys()])) {
-    const from: (string | null)[] = [...(before.get(contact) ?? [])];
-    const to: (string | null)[] = [...(after.get(contact) ?? [])];
-    for (const f of from.length ? from : [null]) {
-      for (const t of to.length ? to : [null]) {
-        const id = JSON.stringify([f, t]);
-        const cell = cells.get(id) ?? { from: f, to: t, contacts: 0 };
-        cell.contacts++;
-        cells.set(id, cell);
-      }
-    }
+    const was = before.get(contact) ?? new Set<string>();
+    const is = after.get(contact) ?? new Set<string>();
+    const left = [...was].filter((k) => !is.has(k));
+    const joined = [...is].filter((k) => !was.has(k));
+    for (const k of was) if (is.has(k)) count(k, k);
+    for (const f of left) for (const t of joined.length ? joined : [null]) count(f, t);
+    if (left.length === 0) for (const t of joined) count(null, t);
   }
   const order = (v: string | null) => v ?? '\uffff';
   return [...cells.values()].sort(

@@ -1,6 +1,7 @@
 /** GET /connections (sources and destinations, their connector and last check) and POST /connections/:name/check. */
 import { Hono } from 'hono';
 import { secretKeys, type ConnectorDefinition } from '../../plugins/index.js';
+import { noteActivity } from '../activity.js';
 import { ApiError } from './errors.js';
 import type { Shared } from './shared.js';
 
@@ -73,6 +74,7 @@ export function connectionRoutes(shared: Shared): Hono {
       shared.logger.info('connection checked', { connection: conn.name, kind: conn.kind, ok: checked.ok });
       results.push({ kind: conn.kind, connector: conn.connector, ...checked });
     }
+    noteActivity(c, { ok: results.every((r) => r.ok) });
     return c.json({ name, ok: results.every((r) => r.ok), results });
   });
   return app;

@@ -62,3 +62,19 @@ export const historyQuery = z.strictObject({ runs: z.coerce.number().int().min(1
 export const errorResponse = z.object({
   error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }),
 });
+
+export const activityQuery = z.strictObject({
+  action: z.string().min(1).max(100).optional().describe('only this action (job.run, run.cancel, contact.erase, …)'),
+  target: z.string().min(1).max(200).optional().describe('only actions on this job, run id, contact id or connection'),
+  page,
+  per_page: perPage,
+});
+export const auditQuery = z.strictObject({
+  fresh: z.enum(['true', 'false']).optional().describe('build a new report instead of answering the last one kept'),
+  min_size: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe("report segments with fewer members (default the config's audit.min_segment_size)"),
+});

@@ -1,10 +1,19 @@
 /**
  * POST /session opens a console session from a token (sets the cookie, `Secure` when `server.public_url` is https);
- * DELETE /session closes it. Failed sign-ins are throttled per client address.
+ * GET /session says with which role (the console shows action buttons to the admin role only); DELETE /session closes
+ * it. Failed sign-ins are throttled per client address.
  */
 import { Hono } from 'hono';
 import { setCookie } from 'hono/cookie';
-import { clientAddress, endSession, SESSION_COOKIE, type Sessions, type SignInThrottle, type Tokens } from '../auth.js';
+import {
+  clientAddress,
+  endSession,
+  sessionRole,
+  SESSION_COOKIE,
+  type Sessions,
+  type SignInThrottle,
+  type Tokens,
+} from '../auth.js';
 import { ApiError, jsonBody } from './errors.js';
 import { sessionBody } from './schemas.js';
 import type { Shared } from './shared.js';
@@ -46,6 +55,11 @@ export function sessionRoutes(shared: Shared, tokens: Tokens, sessions: Sessions
       ...(secure ? { secure: true } : {}),
     });
     return c.json({ role, expiresInSeconds: session.maxAgeSeconds }, 201);
+  });
+  app.get('/session', (c) => {
+    const role = sessionRole(c);
+    if (!role) throw new ApiError(401, 'unauthorized', 'no console session');
+    return c.json({ role, canAct: role === 'admin' });
   });
   app.delete('/session', (c) => {
     endSession(c);

@@ -51,6 +51,16 @@ describe.each(engines)('what the console reads about segments, models and contac
     expect(cells.reduce((n, c) => n + c.contacts, 0)).toBe(3);
   });
 
+  it('counts no move between overlapping segments for contacts who stayed in both', async () => {
+    await evaluateSegments(store, segments(['DE']), { now: LATER });
+    const cells = await migrationBetween(store, NOW.toISOString(), LATER.toISOString(), ['fr', 'buyers']);
+    // every buyer stayed a buyer (features did not change); fr's leavers and joiners did not come from or go to buyers
+    expect(cells.find((c) => c.from === 'buyers' && c.to === 'buyers')?.contacts).toBe(4);
+    expect(cells.filter((c) => c.from !== c.to && c.from !== null && c.to !== null)).toEqual([]);
+    expect(cells.filter((c) => c.from === 'fr' && c.to === null)[0]?.contacts).toBe(2);
+    expect(cells.filter((c) => c.from === null && c.to === 'fr')[0]?.contacts).toBe(1);
+  });
+
   it('summarises model outputs, bins their values and shows them on the contact', async () => {
     const insert =
       "INSERT INTO model_outputs (contact_id, model, output, value, label, computed_at) VALUES (?, 'churn', ?, ?, ?, '2026-03-01')";
