@@ -55,8 +55,17 @@ export async function listActivity(
   store: Queryable,
   options: { limit: number; offset: number; action?: string; target?: string },
 ): Promise<{ entries: Activity[]; total: number }> {
-  const where = '(? IS NULL OR action = ?) AND (? IS NULL OR target = ?)';
-  const filter = [options.action ?? null, options.action ?? null, options.target ?? null, options.target ?? null];
+  const conditions: string[] = [];
+  const filter: string[] = [];
+  if (options.action !== undefined) {
+    conditions.push('action = ?');
+    filter.push(options.action);
+  }
+  if (options.target !== undefined) {
+    conditions.push('target = ?');
+    filter.push(options.target);
+  }
+  const where = conditions.length ? conditions.join(' AND ') : '1 = 1';
   const rows = (await store.all(`SELECT * FROM activity_log WHERE ${where} ORDER BY id DESC LIMIT ? OFFSET ?`, [
     ...filter,
     options.limit,

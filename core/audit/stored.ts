@@ -44,8 +44,8 @@ export async function saveAuditReport(store: Queryable, optionsKey: string, save
 /** The last saved report built with these options (their {@link auditOptionsKey}), if any. */
 export async function lastAuditReport(store: Queryable, optionsKey?: string): Promise<StoredAudit | undefined> {
   const row = (await store.get(
-    'SELECT built_at, took_ms, report FROM audit_reports WHERE (? IS NULL OR options_key = ?) ORDER BY id DESC LIMIT 1',
-    [optionsKey ?? null, optionsKey ?? null],
+    `SELECT built_at, took_ms, report FROM audit_reports${optionsKey === undefined ? '' : ' WHERE options_key = ?'} ORDER BY id DESC LIMIT 1`,
+    optionsKey === undefined ? [] : [optionsKey],
   )) as { built_at: string; took_ms: number; report: string } | undefined;
   if (!row) return undefined;
   return { report: JSON.parse(row.report) as AuditReport, builtAt: row.built_at, tookMs: Number(row.took_ms) };
