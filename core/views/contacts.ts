@@ -140,6 +140,21 @@ export async function storeTotals(store: Queryable): Promise<StoreTotals> {
   };
 }
 
+/** Each tool's email consent for a contact, as the tool's own record says it (the merge keeps the newest one). */
+export async function consentByTool(
+  store: Queryable,
+  contactId: number,
+): Promise<{ source: string; externalId: string | null; consent: string | null }[]> {
+  const rows = (await store.all(
+    'SELECT source, external_id, traits FROM identities WHERE contact_id = ? ORDER BY source, external_id',
+    [contactId],
+  )) as { source: string; external_id: string | null; traits: string }[];
+  return rows.map((r) => {
+    const consent = (JSON.parse(r.traits) as Record<string, unknown>).email_consent;
+    return { source: r.source, externalId: r.external_id, consent: typeof consent === 'string' ? consent : null };
+  });
+}
+
 /** How many (not merged-away) contacts are members of at least one segment: nobody is counted twice. */
 export async function contactsInAnySegment(store: Queryable): Promise<number> {
   return Number(

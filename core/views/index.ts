@@ -3,7 +3,14 @@
  * time, members, profiles and migrations, store totals). Re-exports only.
  */
 export type { ContactProfile, StoreTotals } from './contacts.js';
-export { contactProfile, contactIdsByEmail, contactsInAnySegment, storeReachable, storeTotals } from './contacts.js';
+export {
+  contactProfile,
+  contactIdsByEmail,
+  consentByTool,
+  contactsInAnySegment,
+  storeReachable,
+  storeTotals,
+} from './contacts.js';
 export type {
   SegmentRunRow,
   MemberRow,

@@ -37,7 +37,8 @@ export const PAGES: readonly ConsolePage[] = [
     module: 'segments.js',
     title: 'Segments',
     body: `
-<section aria-labelledby="sizes-title"><h2 id="sizes-title">Sizes over time</h2>${chart('sizes-chart', 'Segment sizes per run')}<div id="segment-list"></div></section>
+<section aria-labelledby="sizes-title"><h2 id="sizes-title">Sizes over time</h2>${chart('sizes-chart', 'Segment sizes per run')}
+  <fieldset id="sizes-pick" class="series-pick"></fieldset><div id="segment-list"></div></section>
 <section aria-labelledby="profile-title"><h2 id="profile-title">Profile</h2>
   <form id="segment-pick" class="inline"><label for="segment-key">Segment</label> <select id="segment-key" name="key"></select></form>
   <div id="segment-profile"></div></section>
@@ -69,10 +70,24 @@ export const PAGES: readonly ConsolePage[] = [
     module: 'runs.js',
     title: 'Runs',
     body: `
+<section aria-labelledby="start-title" id="start" hidden><h2 id="start-title">Start a run</h2>
+  <p class="hint">A dry run plans the pushes only: who would be added to and removed from each tool, with a sample. Nothing is read, sent or written.</p>
+  <div id="job-start"></div><div id="dry-run-plan"></div></section>
+<section aria-labelledby="run-title" id="run-detail" hidden><h2 id="run-title">Run</h2>
+  <div id="run-actions" class="actions"></div><div id="run-outcome"></div>
+  <progress id="run-progress" hidden></progress><dl class="figures" id="run-counts"></dl>
+  <h3>Per destination and segment</h3><div id="run-pushes"></div>
+  <h3>Rejected rows</h3><div id="run-errors"></div></section>
 <section aria-labelledby="history-title"><h2 id="history-title">History</h2><div id="run-history"></div>
-  <p class="pager"><button type="button" id="older" hidden>Older runs</button></p></section>
-<section aria-labelledby="run-title" id="run-detail" hidden><h2 id="run-title">Run</h2><dl class="figures" id="run-counts"></dl>
-  <h3>Rejected rows</h3><div id="run-errors"></div></section>`,
+  <p class="pager"><button type="button" id="older" hidden>Older runs</button></p></section>`,
+  },
+  {
+    path: '/console/jobs',
+    module: 'jobs.js',
+    title: 'Jobs',
+    body: `
+<section aria-labelledby="jobs-title"><h2 id="jobs-title">Jobs</h2><p class="hint" id="scheduler"></p><div id="job-list"></div></section>
+<section aria-labelledby="connections-title"><h2 id="connections-title">Connections</h2><div id="connection-list"></div></section>`,
   },
   {
     path: '/console/contacts',
@@ -87,7 +102,16 @@ export const PAGES: readonly ConsolePage[] = [
     path: '/console/audit',
     module: 'audit.js',
     title: 'Audit',
-    body: `<div id="audit-report"></div>`,
+    body: `<p class="actions"><span id="audit-built" class="hint"></span> <button type="button" id="audit-fresh" class="secondary">Run a fresh audit</button></p>
+<div id="audit-report"></div>`,
+  },
+  {
+    path: '/console/activity',
+    module: 'activity.js',
+    title: 'Activity',
+    body: `<section aria-labelledby="activity-title"><h2 id="activity-title">Every change and action</h2>
+  <p class="hint">What was asked of the API or the console, by which token's role, when, and how it ended: the newest first.</p>
+  <div id="activity-log"></div><p class="pager"><button type="button" id="activity-older" hidden>Older entries</button></p></section>`,
   },
 ];
 

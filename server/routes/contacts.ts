@@ -14,7 +14,7 @@ import {
   recordErasure,
   type ErasureTarget,
 } from '../../core/erasure/index.js';
-import { contactIdsByEmail, contactProfile } from '../../core/views/index.js';
+import { consentByTool, contactIdsByEmail, contactProfile } from '../../core/views/index.js';
 import { noteActivity } from '../activity.js';
 import { requestRole } from '../auth.js';
 import type { ContactIdentity } from '../../plugins/index.js';
@@ -40,6 +40,7 @@ export function contactRoutes(shared: Shared): Hono {
     if (!profile) return undefined;
     return {
       ...profile,
+      consentByTool: await consentByTool(deps.store, id),
       deliveries: await deliveriesOfContact(deps.store, id),
     };
   };

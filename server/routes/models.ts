@@ -37,6 +37,8 @@ export function modelRoutes(shared: Shared): Hono {
       settings,
       outputs: await modelOutputSummaries(deps.store, name),
       run: latest ? { ...latest, saved: undefined } : null,
+      // the currency monetary values (CLV, spend) are in
+      currency: deps.config.currency.reporting,
       runs: await listModelRuns(deps.store, { model: name, limit: 50 }),
       // contacts per bin of churn risk (twenty 5% bins) and of lifetime value, for the console's histograms
       distributions: churn

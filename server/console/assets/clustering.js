@@ -30,17 +30,19 @@ load(async () => {
     return;
   }
   const wanted = query('model');
-  const first = clustering.some((m) => m.name === wanted) ? wanted : clustering[0].name;
-  const shown = picker(
-    'model-name',
-    clustering.map((m) => ({ value: m.name, label: `${m.name} (${m.kind})` })),
-    first,
-    (name) => {
-      remember('model', name);
-      show(name).catch((error) => status(error.message, 'error'));
-    },
-  );
-  await show(shown);
+  const known = wanted === null || clustering.some((m) => m.name === wanted);
+  const options = clustering.map((m) => ({ value: m.name, label: `${m.name} (${m.kind})` }));
+  if (!known) options.unshift({ value: '', label: 'Choose a model' });
+  const shown = picker('model-name', options, known ? (wanted ?? clustering[0].name) : '', (name) => {
+    remember('model', name);
+    show(name).catch((error) => status(error.message, 'error'));
+  });
+  if (known) await show(shown);
+  else
+    fill(
+      'cluster-profiles',
+      el('p', { class: 'alert bad', role: 'alert' }, `There is no clustering model "${wanted}". Choose one above.`),
+    );
 });
 
 async function show(name) {

@@ -17,7 +17,7 @@ function toLogin() {
   window.location.assign(`${LOGIN}?next=${encodeURIComponent(here)}`);
 }
 
-/** GETs (or sends) JSON to the API; a lost session goes back to the login page. */
+/** GETs (or sends) JSON to the API; a lost session goes back to the login page. `headers: true` answers both. */
 export async function api(path, options = {}) {
   const init = { method: options.method ?? 'GET', credentials: 'same-origin', headers: { Accept: 'application/json' } };
   if (options.body !== undefined) {
@@ -38,7 +38,56 @@ export async function api(path, options = {}) {
       body?.error?.message ?? `${path} answered ${response.status}`,
     );
   }
-  return body;
+  return options.headers === true ? { body, headers: response.headers } : body;
+}
+
+let roleOfSession;
+/** The session's role (`admin` or `read`), asked once per page: only the admin role is shown action buttons. */
+export async function role() {
+  roleOfSession ??= api('/session').then((s) => s.role);
+  return roleOfSession;
+}
+
+/** A button that runs an async action, disabled while it runs; its failure goes to the status line. */
+export function action(label, run, { kind, id, title } = {}) {
+  const node = el('button', { type: 'button', class: kind, id, title }, label);
+  node.addEventListener('click', async () => {
+    node.disabled = true;
+    try {
+      await run();
+    } catch (error) {
+      status(error instanceof Error ? error.message : String(error), 'error');
+    } finally {
+      node.disabled = false;
+    }
+  });
+  return node;
+}
+
+/** A duration for people: 850 ms, 12.4 s, 3.2 min, 5.1 h, 2.3 days. */
+export function duration(ms) {
+  if (ms === undefined || ms === null || Number.isNaN(ms)) return '—';
+  const abs = Math.abs(ms);
+  if (abs < 1000) return `${Math.round(ms)} ms`;
+  if (abs < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (abs < 3_600_000) return `${(ms / 60_000).toFixed(1)} min`;
+  if (abs < 86_400_000) return `${(ms / 3_600_000).toFixed(1)} h`;
+  return `${(ms / 86_400_000).toFixed(1)} days`;
+}
+
+/** An amount of money in the store's currency (a code such as EUR), e.g. €1,234. */
+export function money(value, currency, digits = 0) {
+  if (value === undefined || value === null || Number.isNaN(value)) return '—';
+  try {
+    return value.toLocaleString('en', {
+      style: 'currency',
+      currency,
+      minimumFractionDigits: digits,
+      maximumFractionDigits: digits,
+    });
+  } catch {
+    return `${number(value, digits)} ${currency ?? ''}`.trim();
+  }
 }
 
 /** GETs a text endpoint (the Prometheus /metrics) and returns its samples as name{labels} → value. */
@@ -130,7 +179,9 @@ export function table(columns, rows, { caption, empty = 'Nothing yet.' } = {}) {
           el(
             'tr',
             {},
-            columns.map((c) => el('td', { class: c.numeric ? 'num' : null }, cell(c.value(row)))),
+            columns.map((c) =>
+              el('td', { class: c.numeric ? 'num' : null, 'data-label': c.label }, cell(c.value(row))),
+            ),
           ),
         ),
       ),
@@ -184,6 +235,12 @@ export function status(message, kind = 'info') {
 export async function load(loader) {
   status('Loading…');
   try {
+    const who = await role();
+    document.body.dataset.role = who;
+    if (who !== 'admin')
+      document
+        .querySelector('.top .brand')
+        ?.after(el('span', { class: 'role-note' }, 'read-only: you can see everything and change nothing'));
     await loader();
     status('');
     document.body.dataset.state = 'ready';
@@ -194,19 +251,29 @@ export async function load(loader) {
   }
 }
 
-/** Colours for series, readable on white and told apart without relying on hue alone (plus the legend). */
+/**
+ * Twelve colours for series, told apart on white (Tableau-like hues, no two close); a chart plots at most this many
+ * series, so no two share a colour.
+ */
 export const PALETTE = [
-  '#2563eb',
-  '#d97706',
-  '#059669',
-  '#dc2626',
-  '#7c3aed',
-  '#0891b2',
-  '#be185d',
-  '#4d7c0f',
-  '#92400e',
-  '#475569',
+  '#1f77b4',
+  '#ff7f0e',
+  '#2ca02c',
+  '#d62728',
+  '#9467bd',
+  '#8c564b',
+  '#e377c2',
+  '#4b5563',
+  '#bcbd22',
+  '#17becf',
+  '#0b3d91',
+  '#7f1d1d',
 ];
+
+/** Whether the page is narrow (a phone): charts put their legends below and use fewer ticks. */
+export function narrow() {
+  return window.matchMedia('(max-width: 40rem)').matches;
+}
 
 /** Draws a chart on the canvas with this id (replacing any earlier one); animation off so what is seen is final. */
 export function chart(id, config) {

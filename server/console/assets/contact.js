@@ -1,9 +1,12 @@
-// A contact's unified profile, found by email: identities in each tool, traits, features, model scores, segment
-// history and recent events.
-import { api, el, fill, load, number, query, remember, status, table, when } from './console.js';
+// A contact's page, found by email: identities in each tool, consent per tool, segments by name, deliveries per tool,
+// where each trait came from, scores, features and the events timeline; and, for the admin role, the erasure (with a
+// confirmation), whose record stays and is shown to a later search of the same email.
+import { action, api, badge, el, fill, load, number, query, remember, role, status, table, when } from './console.js';
 
 const form = document.getElementById('contact-search');
 const input = document.getElementById('contact-email');
+let names = new Map();
+let canAct = false;
 
 form.addEventListener('submit', (event) => {
   event.preventDefault();
@@ -12,6 +15,9 @@ form.addEventListener('submit', (event) => {
 });
 
 load(async () => {
+  const [who, segments] = await Promise.all([role(), api('/segments')]);
+  canAct = who === 'admin';
+  names = new Map(segments.segments.map((s) => [s.key, s.name ?? s.key]));
   const email = query('email');
   if (email) {
     input.value = email;
@@ -22,18 +28,36 @@ load(async () => {
 });
 
 async function find(email) {
-  const { contacts } = await api(`/contacts?email=${encodeURIComponent(email)}`);
+  const { contacts, erasures } = await api(`/contacts?email=${encodeURIComponent(email)}`);
+  const records = (erasures ?? []).map((e) => erasureRecord(e));
   fill(
     'contact-profile',
-    contacts.length ? contacts.map(profile) : el('p', { class: 'empty' }, `No contact has the email ${email}.`),
+    contacts.length
+      ? contacts.map((c) => profile(c, email))
+      : el('p', { class: 'empty' }, `No contact has the email ${email}.`),
+    records,
   );
 }
 
-function profile(contact) {
+function erasureRecord(record) {
+  return el(
+    'p',
+    { class: 'alert notice erasure-record' },
+    `Contact #${record.contactId} with this email was erased on ${when(record.erasedAt)} by the ${record.erasedBy} role`,
+    record.destinations.length
+      ? ` (${record.destinations.map((d) => `${d.destination}: ${d.status.replace('_', ' ')}`).join(', ')})`
+      : '',
+    '. Its identities are suppressed: no sync brings it back.',
+  );
+}
+
+function profile(contact, email) {
   const traits = Object.entries(contact.traits ?? {}).filter(
     ([, v]) => v !== null && v !== '' && typeof v !== 'object',
   );
   const features = Object.entries(contact.features ?? {}).filter(([, v]) => v !== null);
+  const sources = contact.traitSources ?? {};
+  const current = (contact.segments ?? []).filter((s) => s.current);
   return el(
     'article',
     { class: 'card', 'aria-label': `Contact ${contact.id}` },
@@ -47,14 +71,21 @@ function profile(contact) {
     el(
       'p',
       { class: 'hint' },
-      `Contact #${contact.id} · ${contact.email ?? 'no email'} · consent ${contact.emailConsent ?? 'unknown'}`,
+      `Contact #${contact.id} · ${contact.email ?? 'no email'} · consent ${contact.emailConsent ?? 'unknown'} · in ${current.length} segment${current.length === 1 ? '' : 's'}`,
     ),
-    el('h3', {}, 'Identities in each tool'),
+    canAct ? eraseBox(contact, email) : null,
+    el('h3', {}, 'Identities and consent in each tool'),
     table(
       [
         { label: 'Tool', value: (i) => i.source },
         { label: 'Id', value: (i) => (i.externalId ? el('code', {}, i.externalId) : null) },
         { label: 'Email', value: (i) => i.email ?? null },
+        {
+          label: 'Consent',
+          value: (i) =>
+            (contact.consentByTool ?? []).find((c) => c.source === i.source && c.externalId === i.externalId)
+              ?.consent ?? null,
+        },
       ],
       contact.identities ?? [],
     ),
@@ -63,13 +94,44 @@ function profile(contact) {
       [
         {
           label: 'Segment',
-          value: (s) => el('a', { href: `/console/segments?key=${encodeURIComponent(s.segment)}` }, s.segment),
+          value: (s) =>
+            el(
+              'a',
+              { href: `/console/segments?key=${encodeURIComponent(s.segment)}` },
+              names.get(s.segment) ?? s.segment,
+            ),
         },
         { label: 'Entered', value: (s) => when(s.enteredAt) },
         { label: 'Exited', value: (s) => (s.current ? 'still a member' : when(s.exitedAt)) },
       ],
       contact.segments ?? [],
       { empty: 'In no segment.' },
+    ),
+    el('h3', {}, 'Deliveries to each tool'),
+    table(
+      [
+        { label: 'Destination', value: (d) => d.destination },
+        { label: 'Segment', value: (d) => names.get(d.segmentKey) ?? d.segmentKey },
+        { label: 'Status', value: (d) => badge(d.status) },
+        { label: 'Delivered', value: (d) => when(d.deliveredAt) },
+        { label: 'Tries', value: (d) => d.attempts, numeric: true },
+        { label: 'Why', value: (d) => d.lastError ?? null },
+      ],
+      contact.deliveries ?? [],
+      { empty: 'Nothing was delivered to a tool for this contact.' },
+    ),
+    el('h3', {}, 'Traits and where they came from'),
+    table(
+      [
+        { label: 'Trait', value: ([k]) => k },
+        { label: 'Value', value: ([, v]) => String(v) },
+        {
+          label: 'From',
+          value: ([k]) =>
+            sources[k] ? `${sources[k].source}${sources[k].externalId ? ` ${sources[k].externalId}` : ''}` : null,
+        },
+      ],
+      traits,
     ),
     el('h3', {}, 'Scores'),
     table(
@@ -81,14 +143,6 @@ function profile(contact) {
       contact.modelOutputs ?? [],
       { empty: 'No model has scored this contact.' },
     ),
-    el('h3', {}, 'Traits'),
-    table(
-      [
-        { label: 'Trait', value: ([k]) => k },
-        { label: 'Value', value: ([, v]) => String(v) },
-      ],
-      traits,
-    ),
     el('h3', {}, 'Features'),
     table(
       [
@@ -96,11 +150,9 @@ function profile(contact) {
         { label: 'Value', value: ([, v]) => (typeof v === 'number' ? number(v) : String(v)), numeric: true },
       ],
       features,
-      {
-        empty: 'No features computed yet.',
-      },
+      { empty: 'No features computed yet.' },
     ),
-    el('h3', {}, 'Recent events'),
+    el('h3', {}, 'Events, newest first'),
     table(
       [
         { label: 'When', value: (e) => when(e.occurredAt) },
@@ -109,7 +161,51 @@ function profile(contact) {
         { label: 'Value', value: (e) => e.value, numeric: true },
       ],
       contact.recentEvents ?? [],
-      { empty: 'No events.' },
+      { caption: `The last ${(contact.recentEvents ?? []).length} events`, empty: 'No events.' },
     ),
   );
+}
+
+/** Erasure, in two steps: the button opens a confirmation that asks for the contact's email (or id) to be typed. */
+function eraseBox(contact, email) {
+  const expected = contact.email ?? String(contact.id);
+  const box = el('div', { class: 'erase', hidden: true });
+  const inputId = `erase-confirm-${contact.id}`;
+  const confirmInput = el('input', { id: inputId, type: 'text', autocomplete: 'off' });
+  const erase = action(
+    'Erase permanently',
+    async () => {
+      if (confirmInput.value.trim().toLowerCase() !== expected.toLowerCase()) {
+        status(`Type ${expected} to confirm the erasure.`, 'error');
+        return;
+      }
+      const answer = await api(`/contacts/${contact.id}`, { method: 'DELETE' });
+      status(
+        answer.complete
+          ? `Contact #${contact.id} was erased from the store and every tool that can erase.`
+          : `Contact #${contact.id} was erased from the store; some tools failed (see below).`,
+      );
+      await find(email);
+    },
+    { kind: 'danger', id: `erase-${contact.id}` },
+  );
+  box.append(
+    el(
+      'p',
+      { class: 'alert bad' },
+      'Erasing removes this contact from the store and asks every destination that can to delete it; its emails and ids are suppressed so no sync brings it back. It cannot be undone.',
+    ),
+    el('label', { for: inputId }, `Type ${expected} to confirm`),
+    ' ',
+    confirmInput,
+    ' ',
+    erase,
+  );
+  const open = el('button', { type: 'button', class: 'danger', id: `erase-open-${contact.id}` }, 'Erase this contact…');
+  open.addEventListener('click', () => {
+    box.hidden = false;
+    open.hidden = true;
+    confirmInput.focus();
+  });
+  return el('div', { class: 'actions' }, open, box);
 }

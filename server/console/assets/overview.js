@@ -1,25 +1,39 @@
-// Overview: what the store holds, alerts (drift, failed runs, changes waiting), the last runs and segment sizes.
-import { api, badge, el, figures, fill, latestOf, load, metrics, number, percent, table, when } from './console.js';
+// Overview: what the store holds (each contact counted once, as the audit counts), alerts (runs that failed or
+// rejected rows, drift, changes waiting, the last audit's warnings), the last runs and segment sizes.
+import { api, badge, el, figures, fill, latestOf, load, number, percent, table, when } from './console.js';
 
 load(async () => {
-  const [segments, runs, samples] = await Promise.all([api('/segments'), api('/runs?per_page=5'), metrics()]);
+  const [overview, segments, runs] = await Promise.all([api('/overview'), api('/segments'), api('/runs?per_page=5')]);
   const list = segments.segments.map((s) => ({ ...s, latest: latestOf(s) }));
   const recent = runs.runs;
-  const waiting = [...samples].filter(([name]) => name.startsWith('segflow_changes_waiting{'));
 
   fill(
     'totals',
     figures([
-      ['Contacts', samples.get('segflow_contacts')],
-      ['Events', samples.get('segflow_events')],
-      ['Segments', list.length],
-      ['Members (all segments)', list.reduce((sum, s) => sum + (s.size ?? 0), 0)],
-      ['Runs', runs.total],
-      ['Suppressed', samples.get('segflow_suppressions')],
+      ['Contacts', overview.contacts],
+      ['In any segment', overview.contactsInAnySegment],
+      ['Events', overview.events],
+      ['Segments', overview.segments],
+      ['Runs', overview.runs],
+      ['Erased (suppressed ids)', overview.suppressions],
     ]),
   );
 
   const alerts = [];
+  for (const run of overview.attention) {
+    const what =
+      run.status === 'succeeded' || run.status === 'partial'
+        ? `${run.status}${run.rejected ? ` with ${number(run.rejected)} rejected rows` : ''}`
+        : run.status;
+    alerts.push(
+      el(
+        'p',
+        { class: `alert${run.status === 'cancelled' ? ' notice' : ' bad'}` },
+        el('a', { href: `/console/runs?id=${run.id}` }, `Run #${run.id}`),
+        ` of ${run.job} ${what} (${when(run.startedAt)})${run.error ? `: ${run.error}` : ''}.`,
+      ),
+    );
+  }
   for (const s of list.filter((s) => s.latest?.drift)) {
     alerts.push(
       el(
@@ -29,19 +43,21 @@ load(async () => {
       ),
     );
   }
-  for (const run of recent.filter((r) => r.status === 'failed' || r.status === 'partial')) {
+  for (const [destination, n] of Object.entries(overview.waiting ?? {})) {
+    if (n > 0)
+      alerts.push(el('p', { class: 'alert' }, `${number(n)} changes waiting to be retried for ${destination}.`));
+  }
+  if (overview.audit && overview.audit.warnings > 0) {
     alerts.push(
       el(
         'p',
-        { class: 'alert bad' },
-        `Run #${run.id} of ${run.job} ${run.status} (${when(run.startedAt)})${run.error ? `: ${run.error}` : ''}.`,
+        { class: 'alert' },
+        el('a', { href: '/console/audit' }, `The audit of ${when(overview.audit.builtAt)}`),
+        ` has ${number(overview.audit.warnings)} warning${overview.audit.warnings === 1 ? '' : 's'}`,
+        overview.audit.top.length ? `: ${overview.audit.top[0]}` : '',
+        overview.audit.warnings > 1 ? ' …' : '.',
       ),
     );
-  }
-  for (const [name, n] of waiting) {
-    const destination = /destination="([^"]*)"/.exec(name)?.[1] ?? name;
-    if (n > 0)
-      alerts.push(el('p', { class: 'alert' }, `${number(n)} changes waiting to be retried for ${destination}.`));
   }
   fill('alerts', alerts.length ? alerts : el('p', { class: 'empty' }, 'No alerts.'));
 
@@ -76,7 +92,10 @@ load(async () => {
         { label: 'Drift', value: (s) => (s.latest ? (s.latest.drift ? 'yes' : 'no') : null) },
       ],
       list,
-      { empty: 'No segments evaluated yet.' },
+      {
+        caption: 'A contact can be in several segments: the members do not add up to the contacts.',
+        empty: 'No segments evaluated yet.',
+      },
     ),
   );
 });

@@ -1,7 +1,6 @@
 // Segments: sizes over time (one line per segment), a profile per segment against the base, and the migration
 // between the last two evaluations as a stacked bar chart (where each segment's members of the earlier run went).
 import {
-  ApiError,
   PALETTE,
   api,
   chart,
@@ -10,6 +9,7 @@ import {
   latestOf,
   load,
   number,
+  narrow,
   percent,
   picker,
   query,
@@ -21,6 +21,9 @@ import {
 
 const NONE = '(none)';
 
+/** Segments plotted when the address names none: the largest ones, few enough to read. */
+const DEFAULT_PLOTTED = 6;
+
 load(async () => {
   const { segments } = await api('/segments');
   const names = new Map(segments.map((s) => [s.key, s.name ?? s.key]));
@@ -29,23 +32,7 @@ load(async () => {
   for (const s of segments) for (const t of s.trend) runs.set(t.runId, t.evaluatedAt);
   const runIds = [...runs.keys()].sort((a, b) => a - b);
 
-  chart('sizes-chart', {
-    type: 'line',
-    data: {
-      labels: runIds.map((id) => when(runs.get(id))),
-      datasets: segments.map((s, i) => ({
-        label: names.get(s.key),
-        data: runIds.map((id) => s.trend.find((t) => t.runId === id)?.size ?? null),
-        borderColor: PALETTE[i % PALETTE.length],
-        backgroundColor: PALETTE[i % PALETTE.length],
-        spanGaps: true,
-      })),
-    },
-    options: {
-      plugins: { legend: { position: 'right' } },
-      scales: { y: { beginAtZero: true, title: { display: true, text: 'members' } } },
-    },
-  });
+  sizesChart(segments, names, runs, runIds);
 
   fill(
     'segment-list',
@@ -66,19 +53,92 @@ load(async () => {
 
   if (segments.length > 0) {
     const wanted = query('key');
-    const first = segments.some((s) => s.key === wanted) ? wanted : segments[0].key;
+    const known = wanted === null || segments.some((s) => s.key === wanted);
     const options = segments.map((s) => ({ value: s.key, label: names.get(s.key) }));
-    const shown = picker('segment-key', options, first, (key) => {
+    if (!known) options.unshift({ value: '', label: 'Choose a segment' });
+    const shown = picker('segment-key', options, known ? (wanted ?? segments[0].key) : '', (key) => {
       remember('key', key);
       showProfile(key).catch((error) => status(error.message, 'error'));
     });
-    await showProfile(shown);
+    if (known) await showProfile(shown);
+    else
+      fill(
+        'segment-profile',
+        el('p', { class: 'alert bad', role: 'alert' }, `There is no segment "${wanted}". Choose one above.`),
+      );
   } else {
     fill('segment-profile', el('p', { class: 'empty' }, 'No segments evaluated yet.'));
   }
 
+  if (runIds.length < 2) {
+    fill('migration-runs', 'Migration needs two evaluations; there is at most one so far.');
+    return;
+  }
   await showMigration(names);
 });
+
+/**
+ * Sizes over time: one line per chosen segment (by default the largest few), each its own colour; the checkboxes
+ * under the chart choose, at most as many as there are colours, and the choice is kept in the address (`plot=`).
+ */
+function sizesChart(segments, names, runs, runIds) {
+  const bySize = [...segments].sort((a, b) => (b.size ?? -1) - (a.size ?? -1));
+  const asked = (query('plot') ?? '').split(',').filter((k) => names.has(k));
+  const chosen = new Set(
+    (asked.length ? asked : bySize.slice(0, DEFAULT_PLOTTED).map((s) => s.key)).slice(0, PALETTE.length),
+  );
+  const draw = () => {
+    const plotted = segments.filter((s) => chosen.has(s.key));
+    const colourOf = new Map(plotted.map((s, i) => [s.key, PALETTE[i]]));
+    chart('sizes-chart', {
+      type: 'line',
+      data: {
+        labels: runIds.map((id) => when(runs.get(id))),
+        datasets: plotted.map((s) => ({
+          label: names.get(s.key),
+          data: runIds.map((id) => s.trend.find((t) => t.runId === id)?.size ?? null),
+          borderColor: colourOf.get(s.key),
+          backgroundColor: colourOf.get(s.key),
+          spanGaps: true,
+        })),
+      },
+      options: {
+        plugins: { legend: { display: false } },
+        scales: {
+          x: { ticks: { maxRotation: 0, autoSkip: true, maxTicksLimit: narrow() ? 3 : 8 } },
+          y: { beginAtZero: true, title: { display: true, text: 'members' } },
+        },
+      },
+    });
+    for (const box of document.querySelectorAll('#sizes-pick input')) {
+      box.disabled = !box.checked && chosen.size >= PALETTE.length;
+      const swatch = box.parentElement.querySelector('.swatch');
+      swatch.style.background = colourOf.get(box.value) ?? 'transparent';
+      swatch.style.border = colourOf.has(box.value) ? 'none' : '1px solid #9ca3af';
+    }
+  };
+  fill(
+    'sizes-pick',
+    el('legend', {}, `Segments to plot (at most ${PALETTE.length}; the legend is these boxes)`),
+    bySize.map((s) =>
+      el(
+        'label',
+        {},
+        el('input', { type: 'checkbox', value: s.key, checked: chosen.has(s.key) }),
+        el('span', { class: 'swatch', 'aria-hidden': 'true' }),
+        names.get(s.key),
+      ),
+    ),
+  );
+  document.getElementById('sizes-pick').addEventListener('change', (event) => {
+    const box = event.target;
+    if (box.checked) chosen.add(box.value);
+    else chosen.delete(box.value);
+    remember('plot', [...chosen].join(','));
+    draw();
+  });
+  draw();
+}
 
 async function showProfile(key) {
   const segment = await api(`/segments/${encodeURIComponent(key)}`);
@@ -105,7 +165,9 @@ async function showProfile(key) {
         { label: 'All contacts (mean)', value: (f) => f.base, numeric: true },
         {
           label: 'Index',
-          value: (f) => (f.members !== null && f.base ? number((100 * f.members) / f.base, 0) : null),
+          // an index compares two positive means; a mean that can be negative (a trend) has none
+          value: (f) =>
+            f.members !== null && f.members >= 0 && f.base > 0 ? number((100 * f.members) / f.base, 0) : null,
           numeric: true,
         },
       ],
@@ -125,19 +187,12 @@ async function showProfile(key) {
 }
 
 async function showMigration(names) {
-  let migration;
-  try {
-    migration = await api('/segments/migration');
-  } catch (error) {
-    if (!(error instanceof ApiError) || error.status !== 404) throw error;
-    fill('migration-runs', 'Migration needs two evaluations; there is at most one so far.');
-    return;
-  }
-  const { cells, from, to } = migration;
+  const { cells, from, to } = await api('/segments/migration');
   const label = (key) => (key === null ? NONE : (names.get(key) ?? key));
   fill(
     'migration-runs',
-    `From the evaluation of ${when(from.evaluatedAt)} to that of ${when(to.evaluatedAt)}; "${NONE}" is in none of them.`,
+    `From the evaluation of ${when(from.evaluatedAt)} to that of ${when(to.evaluatedAt)}: who stayed, and where those who ` +
+      `left a segment went ("${NONE}": left every segment, or came from none).`,
   );
   const befores = [...new Set(cells.map((c) => c.from))];
   const afters = [...new Set(cells.map((c) => c.to))];
@@ -154,7 +209,7 @@ async function showMigration(names) {
     },
     options: {
       indexAxis: 'y',
-      plugins: { legend: { position: 'right' } },
+      plugins: { legend: { position: narrow() ? 'bottom' : 'right' } },
       scales: {
         x: { stacked: true, title: { display: true, text: 'contacts' } },
         y: { stacked: true, title: { display: true, text: 'segment before' } },

@@ -170,35 +170,118 @@ describe('the web console in a browser', () => {
   });
 
   it('opens every page without console errors or failed requests, and saves a screenshot of each', async () => {
+    const took: string[] = [];
     for (const { path } of PAGES) {
+      const started = performance.now();
       await open(path);
+      took.push(`${path}\t${Math.round(performance.now() - started)} ms`);
       await page.screenshot({ path: join(SCREENSHOTS, `${nameOf(path)}.png`), fullPage: true });
       const text = await page.innerText('body');
       texts.set(path, text);
       writeFileSync(join(SCREENSHOTS, `${nameOf(path)}.txt`), text);
     }
+    // load times, for the record (not asserted: they depend on the machine)
+    writeFileSync(join(SCREENSHOTS, 'load-times.txt'), `${took.join('\n')}\n`);
     expect(problems).toEqual([]);
     expect(texts.size).toBe(PAGES.length);
   });
 
-  it('segments: the sizes chart plots each segment’s size per evaluation, as GET /segments returns them', async () => {
+  /** Elements wider than their box: a table or chart overflowing its card, a card its page, the page the window. */
+  const overflowing = () =>
+    page.evaluate(() => {
+      const found: string[] = [];
+      const name = (e: Element) =>
+        `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ''}${e.className && typeof e.className === 'string' ? `.${e.className.split(' ').join('.')}` : ''}`;
+      const root = document.documentElement;
+      if (root.scrollWidth > root.clientWidth + 1) found.push(`the page (${root.scrollWidth} > ${root.clientWidth})`);
+      for (const e of Array.from(
+        document.querySelectorAll('main, section, .card, .table-wrap, .chart, .pair, .cards, dl, form'),
+      )) {
+        if (e.scrollWidth > e.clientWidth + 1) found.push(`${name(e)} (${e.scrollWidth} > ${e.clientWidth})`);
+      }
+      for (const e of Array.from(document.querySelectorAll('table, canvas'))) {
+        const card = e.closest('.card, section, main')!;
+        const box = e.getBoundingClientRect();
+        const outer = card.getBoundingClientRect();
+        if (box.right > outer.right + 1 || box.left < outer.left - 1)
+          found.push(
+            `${name(e)} in ${name(card)} (${Math.round(box.left)}–${Math.round(box.right)} outside ${Math.round(outer.left)}–${Math.round(outer.right)})`,
+          );
+      }
+      return found;
+    });
+
+  it('no table or chart overflows its card on any page, at 1440 px and at 390 px wide', async () => {
+    const found: string[] = [];
+    try {
+      for (const [width, height] of [
+        [1440, 900],
+        [390, 844],
+      ] as const) {
+        await page.setViewportSize({ width, height });
+        for (const { path } of PAGES) {
+          await open(path);
+          if (path === '/console/contacts') {
+            const { members } = await apiGet<{ members: { email: string | null }[] }>('/segments/churned/members');
+            await page.fill('#contact-email', members.find((m) => m.email)!.email!);
+            await page.click('#contact-search button[type=submit]');
+            await page.waitForSelector('#contact-profile article');
+          }
+          found.push(...(await overflowing()).map((what) => `${width} px ${path}: ${what}`));
+          if (width === 390)
+            await page.screenshot({ path: join(SCREENSHOTS, `${nameOf(path)}-390.png`), fullPage: true });
+        }
+      }
+      expect(found).toEqual([]);
+      // the check sees an overflow when there is one: a table wider than its card
+      await page.evaluate(() => {
+        const wide = document.createElement('table');
+        wide.style.width = '3000px';
+        wide.innerHTML = '<tr><td>wide</td></tr>';
+        document.querySelector('main section, main .card, main')!.append(wide);
+      });
+      expect((await overflowing()).length).toBeGreaterThan(0);
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('segments: the sizes chart plots the six largest segments by default, each its own colour, and the boxes choose', async () => {
     const { segments } = await apiGet<{
-      segments: { key: string; name: string; trend: { runId: number; size: number }[] }[];
+      segments: { key: string; name: string; size: number | null; trend: { runId: number; size: number }[] }[];
     }>('/segments');
     const runIds = [...new Set(segments.flatMap((s) => s.trend.map((t) => t.runId)))].sort((a, b) => a - b);
     expect(runIds.length).toBe(2);
+    expect(segments.length).toBeGreaterThan(6);
     await open('/console/segments');
     const sizes = (await chartOf('sizes-chart'))!;
     expect(sizes.type).toBe('line');
     expect(sizes.labels).toHaveLength(runIds.length);
-    expect(sizes.datasets).toEqual(
-      segments.map((s) => ({
-        label: s.name,
-        data: runIds.map((id) => s.trend.find((t) => t.runId === id)?.size ?? null),
-      })),
-    );
+    const largest = [...segments].sort((a, b) => (b.size ?? -1) - (a.size ?? -1)).slice(0, 6);
+    const series = (list: typeof segments) =>
+      segments
+        .filter((s) => list.includes(s))
+        .map((s) => ({ label: s.name, data: runIds.map((id) => s.trend.find((t) => t.runId === id)?.size ?? null) }));
+    expect(sizes.datasets).toEqual(series(largest));
     // the two evaluations differ, so the chart shows a change over time
     expect(sizes.datasets.some((d) => d.data[0] !== d.data[1])).toBe(true);
+    const colours = await page.evaluate(() => {
+      const canvas = document.getElementById('sizes-chart') as HTMLCanvasElement;
+      const chart = (
+        window as unknown as {
+          Chart: { getChart(c: HTMLCanvasElement): { data: { datasets: { borderColor: string }[] } } };
+        }
+      ).Chart.getChart(canvas);
+      return chart.data.datasets.map((d) => d.borderColor);
+    });
+    expect(new Set(colours).size).toBe(colours.length);
+
+    // ticking a seventh segment adds its line, and the address keeps the choice
+    const seventh = segments.find((s) => !largest.includes(s))!;
+    await page.check(`#sizes-pick input[value="${seventh.key}"]`);
+    expect((await chartOf('sizes-chart'))!.datasets).toEqual(series([...largest, seventh]));
+    expect(new URL(page.url()).searchParams.get('plot')?.split(',')).toContain(seventh.key);
   });
 
   it('segments: the migration chart counts the contacts GET /segments/migration counts, per segment before and after', async () => {
@@ -330,7 +413,11 @@ describe('the web console in a browser', () => {
     const profile = await page.innerText('#contact-profile');
     expect(profile).toContain(`Contact #${found.contacts[0]!.id}`);
     for (const identity of found.contacts[0]!.identities) expect(profile).toContain(identity.source);
-    expect(profile).toContain('churned');
+    // segments by name, not by key
+    expect(profile).toContain('Churned');
+    expect(
+      await page.$$eval('#contact-profile a[href*="key=churned"]', (as) => as.map((a) => a.textContent)),
+    ).toContain('Churned');
     expect(problems).toEqual([]);
   });
 

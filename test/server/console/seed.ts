@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { builtinRegistry } from '../../../cli/builtins.js';
 import { runJob, type JobResult } from '../../../sync/index.js';
 import { SANDBOXES, type RunningSandbox } from '../../../cli/sandboxes.js';
+import * as hubspot from '../../../connectors/hubspot/index.js';
 import { loadConfig, type Config } from '../../../config/index.js';
 import { createWorld } from '../../../plugins/sandbox/index.js';
 import { tempDir } from '../../support/temp.js';
@@ -21,6 +22,8 @@ export interface SeededStore {
   /** Values that must never reach a page: the connector secrets in the config. */
   secrets: string[];
   now: Date;
+  /** The HubSpot sandbox itself: its portal (contacts, lists) and its faults. */
+  hubspot: hubspot.HubSpotSandbox;
   close(): Promise<void>;
 }
 
@@ -53,6 +56,7 @@ destinations:
       accessToken: \${HUBSPOT_TOKEN}
       basePath: \${HUBSPOT_BASE_PATH}
       listPrefix: "segflow: "
+      createMissingContacts: \${HUBSPOT_CREATE_MISSING}
     identities_from: hubspot
 segments:
   - include: ${JSON.stringify(join(process.cwd(), 'config/segments/starter.yaml'))}
@@ -81,11 +85,16 @@ export async function seedStore(options: {
   seed: string;
   adminToken: string;
   readToken: string;
+  /** HubSpot lists create a contact missing from HubSpot by its email (default false: it is skipped). */
+  createMissingContacts?: boolean;
 }): Promise<SeededStore> {
   const dir = tempDir('segflow-console-');
   const world = createWorld({ seed: options.seed, people: options.people });
-  const sandboxes: RunningSandbox[] = [];
-  for (const tool of ['hubspot', 'salesforce', 'mailchimp']) sandboxes.push(await SANDBOXES[tool]!({ world }));
+  const hub = await hubspot.startSandbox({ world });
+  const sandboxes: RunningSandbox[] = [
+    { tool: 'hubspot', url: hub.url, credentials: {}, config: hubspot.sandboxConfig(hub), close: () => hub.close() },
+  ];
+  for (const tool of ['salesforce', 'mailchimp']) sandboxes.push(await SANDBOXES[tool]!({ world }));
   const of = (tool: string) => sandboxes.find((s) => s.tool === tool)!.config as Record<string, string>;
   const env: Record<string, string> = {
     SEGFLOW_STORE: join(dir, 'segflow.db'),
@@ -100,6 +109,7 @@ export async function seedStore(options: {
     MAILCHIMP_BASE_PATH: of('mailchimp').basePath!,
     CONSOLE_ADMIN_TOKEN: options.adminToken,
     CONSOLE_READ_TOKEN: options.readToken,
+    HUBSPOT_CREATE_MISSING: String(options.createMissingContacts === true),
   };
   writeFileSync(join(dir, 'segflow.yaml'), CONFIG);
   const registry = builtinRegistry();
@@ -115,6 +125,7 @@ export async function seedStore(options: {
     env,
     runs,
     now,
+    hubspot: hub,
     secrets: [env.HUBSPOT_TOKEN!, env.SF_CLIENT_SECRET!, env.SF_PASSWORD!, env.MAILCHIMP_API_KEY!],
     close: async () => {
       await Promise.all(sandboxes.map((s) => s.close()));
