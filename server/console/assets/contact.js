@@ -127,8 +127,8 @@ function profile(contact, email) {
         { label: 'Value', value: ([, v]) => String(v) },
         {
           label: 'From',
-          value: ([k]) =>
-            sources[k] ? `${sources[k].source}${sources[k].externalId ? ` ${sources[k].externalId}` : ''}` : null,
+          // the connection (or write key) whose value the merge kept
+          value: ([k]) => sources[k] ?? null,
         },
       ],
       traits,
