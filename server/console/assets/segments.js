@@ -20,6 +20,11 @@ import {
 } from './console.js';
 
 const NONE = '(none)';
+const NONE_COLOUR = '#9ca3af';
+/** The segments chosen for plotting, in the order they are coloured; the migration chart plots the same ones. */
+const chosen = new Set();
+let migration;
+let migrationNames;
 
 /** Segments plotted when the address names none: the largest ones, few enough to read. */
 const DEFAULT_PLOTTED = 6;
@@ -84,9 +89,11 @@ load(async () => {
 function sizesChart(segments, names, runs, runIds) {
   const bySize = [...segments].sort((a, b) => (b.size ?? -1) - (a.size ?? -1));
   const asked = (query('plot') ?? '').split(',').filter((k) => names.has(k));
-  const chosen = new Set(
-    (asked.length ? asked : bySize.slice(0, DEFAULT_PLOTTED).map((s) => s.key)).slice(0, PALETTE.length),
-  );
+  for (const key of (asked.length ? asked : bySize.slice(0, DEFAULT_PLOTTED).map((s) => s.key)).slice(
+    0,
+    PALETTE.length,
+  ))
+    chosen.add(key);
   const draw = () => {
     const plotted = segments.filter((s) => chosen.has(s.key));
     const colourOf = new Map(plotted.map((s, i) => [s.key, PALETTE[i]]));
@@ -136,6 +143,7 @@ function sizesChart(segments, names, runs, runIds) {
     else chosen.delete(box.value);
     remember('plot', [...chosen].join(','));
     draw();
+    if (migration) drawMigration();
   });
   draw();
 }
@@ -187,35 +195,17 @@ async function showProfile(key) {
 }
 
 async function showMigration(names) {
-  const { cells, from, to } = await api('/segments/migration');
-  const label = (key) => (key === null ? NONE : (names.get(key) ?? key));
+  migration = await api('/segments/migration');
+  migrationNames = names;
+  const { from, to } = migration;
   fill(
     'migration-runs',
-    `From the evaluation of ${when(from.evaluatedAt)} to that of ${when(to.evaluatedAt)}: who stayed, and where those who ` +
-      `left a segment went ("${NONE}": left every segment, or came from none).`,
+    `From the evaluation of ${when(from.evaluatedAt)} to that of ${when(to.evaluatedAt)}, for the segments plotted above: ` +
+      `who stayed, and where those who left a segment went ("${NONE}": left every segment, or came from none).`,
   );
-  const befores = [...new Set(cells.map((c) => c.from))];
-  const afters = [...new Set(cells.map((c) => c.to))];
-  const count = (f, t) => cells.find((c) => c.from === f && c.to === t)?.contacts ?? 0;
-  chart('migration-chart', {
-    type: 'bar',
-    data: {
-      labels: befores.map(label),
-      datasets: afters.map((t, i) => ({
-        label: `→ ${label(t)}`,
-        data: befores.map((f) => count(f, t)),
-        backgroundColor: PALETTE[i % PALETTE.length],
-      })),
-    },
-    options: {
-      indexAxis: 'y',
-      plugins: { legend: { position: narrow() ? 'bottom' : 'right' } },
-      scales: {
-        x: { stacked: true, title: { display: true, text: 'contacts' } },
-        y: { stacked: true, title: { display: true, text: 'segment before' } },
-      },
-    },
-  });
+  drawMigration();
+  const label = (key) => (key === null ? NONE : (names.get(key) ?? key));
+  const { cells } = migration;
   fill(
     'migration-table',
     el(
@@ -229,7 +219,40 @@ async function showMigration(names) {
           { label: 'Contacts', value: (c) => c.contacts, numeric: true },
         ],
         cells,
+        { caption: 'Every segment' },
       ),
     ),
   );
+}
+
+/** The migration among the plotted segments: a bar per segment before, split by where its members are after. */
+function drawMigration() {
+  const names = migrationNames;
+  const label = (key) => (key === null ? NONE : (names.get(key) ?? key));
+  const shown = (key) => key === null || chosen.has(key);
+  const cells = migration.cells.filter((c) => shown(c.from) && shown(c.to) && !(c.from === null && c.to === null));
+  const order = [...chosen, null];
+  const befores = order.filter((k) => cells.some((c) => c.from === k));
+  const afters = order.filter((k) => cells.some((c) => c.to === k));
+  const colourOf = (key) => (key === null ? NONE_COLOUR : PALETTE[[...chosen].indexOf(key)]);
+  const count = (f, t) => cells.find((c) => c.from === f && c.to === t)?.contacts ?? 0;
+  chart('migration-chart', {
+    type: 'bar',
+    data: {
+      labels: befores.map(label),
+      datasets: afters.map((t) => ({
+        label: `→ ${label(t)}`,
+        data: befores.map((f) => count(f, t)),
+        backgroundColor: colourOf(t),
+      })),
+    },
+    options: {
+      indexAxis: 'y',
+      plugins: { legend: { position: 'bottom' } },
+      scales: {
+        x: { stacked: true, title: { display: true, text: 'contacts' } },
+        y: { stacked: true, title: { display: true, text: 'segment before' } },
+      },
+    },
+  });
 }
