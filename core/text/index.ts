@@ -1,0 +1,9 @@
+/**
+ * Voice of the customer: what customers write (tickets, support messages, survey comments) turned into numbers the
+ * rest of segflow segments on — a sentiment score per message (VADER), the message's language, redaction of kept
+ * text, and topics found in the tickets (sparse TF-IDF, truncated SVD, k-means). Pure computation: nothing here
+ * touches the store.
+ */
+export * from './language.js';
+export * from './sentiment.js';
+export * from './redact.js';
