@@ -7,3 +7,5 @@
 export * from './language.js';
 export * from './sentiment.js';
 export * from './redact.js';
+export * from './sparse.js';
+export * from './topics.js';

@@ -12,3 +12,4 @@ export * from './types.js';
 export * from './world.js';
 export * from './ids.js';
 export { Rng, hashSeed, uniformAt } from './random.js';
+export * from './voice.js';
