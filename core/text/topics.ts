@@ -1,7 +1,7 @@
 /**
  * Topics of tickets: a sparse TF-IDF matrix over a capped vocabulary (sublinear tf, smoothed idf, rows L2-normalised,
  * as scikit-learn's TfidfVectorizer), reduced by truncated SVD (latent semantic analysis), rows normalised again, then
- * k-means (core/models) with k given or chosen by the best mean silhouette. The model is fitted on a seeded sample
+ * k-means (core/models) with k given or chosen by the mean silhouette. The model is fitted on a seeded sample
  * (50,000 messages by default) and every message is tagged by projecting it onto the same components and taking the
  * nearest centre, so a million messages never meet as a dense matrix. Each topic is named by its top terms
  * (“refund · invoice · charged”); the config may pin a name to any topic through one of its top terms.
@@ -41,7 +41,7 @@ export function topicTerms(text: string): string[] {
 }
 
 export interface TopicOptions {
-  /** Number of topics, or `auto` (2–12, the best mean silhouette). Default `auto`. */
+  /** Number of topics, or `auto` (2–12: the fewest within 2% of the best mean silhouette). Default `auto`. */
   topics?: number | 'auto';
   /** SVD dimensions (default 20, at most topics × 3 when topics is a number). */
   dimensions?: number;
@@ -113,7 +113,7 @@ export function fitTopics(messages: readonly string[], options: TopicOptions = {
     present.values.set(embedded.subarray(row * svd.dimensions, (row + 1) * svd.dimensions), i * svd.dimensions),
   );
   const clustering: KMeansResult =
-    topicsWanted === 'auto' ? bestSilhouetteFit(present, seed) : kMeans(present, { k: topicsWanted, seed });
+    topicsWanted === 'auto' ? silhouetteFit(present, seed) : kMeans(present, { k: topicsWanted, seed });
   const model: TopicModel = {
     vocabulary,
     idf,
@@ -170,10 +170,13 @@ function tagTerms(model: TopicModel, terms: string[], index: Map<string, number>
 }
 
 // Calinski–Harabasz, the default of clustering models, keeps splitting LSA topics into their sub-themes (it grows with
-// k on text); the silhouette prefers the coarser themes people name tickets by.
-function bestSilhouetteFit(matrix: Matrix, seed: number): KMeansResult {
-  const { choice, model } = automaticK(matrix, { minK: 2, maxK: Math.min(12, matrix.rows - 1), seed, nInit: 3 });
-  return choice.bestSilhouette === model.k ? model : kMeans(matrix, { k: choice.bestSilhouette, seed });
+// k on text); the silhouette prefers the coarser themes people name tickets by. Neighbouring k often tie on it (a
+// theme split in two scores about the same), so the smallest k within 2% of the best silhouette is taken.
+function silhouetteFit(matrix: Matrix, seed: number): KMeansResult {
+  const { model, sweep } = automaticK(matrix, { minK: 2, maxK: Math.min(12, matrix.rows - 1), seed, nInit: 3 });
+  const best = Math.max(...sweep.map((point) => point.silhouette));
+  const k = sweep.find((point) => point.silhouette >= best - 0.02 * Math.abs(best))!.k;
+  return k === model.k ? model : kMeans(matrix, { k, seed });
 }
 
 function buildVocabulary(
