@@ -1,5 +1,6 @@
 import { EVENT_TYPES } from '../../plugins/model/index.js';
 import { FEATURE_NAMES, SCORE_NAMES } from '../features/catalog.js';
+import { VOICE_FEATURE_NAMES } from '../text/migrations.js';
 import {
   before,
   binder,
@@ -303,11 +304,13 @@ class Compiler {
         return 'FALSE';
       }
       if (this.features.has(name)) expr = `f.${name}`;
+      else if (VOICE_FEATURE_NAMES.includes(name))
+        expr = `(SELECT v.${name} FROM contact_voice v WHERE v.contact_id = c.id)`;
       else if (this.custom.has(name) && isFieldName(name)) {
         this.checkProtected(segment, name, at);
         expr = jsonOperand(b.dialect, 'f.custom', name);
       } else {
-        const close = [...this.features, ...this.custom]
+        const close = [...this.features, ...VOICE_FEATURE_NAMES, ...this.custom]
           .filter((f) => f.startsWith(name.split('_')[0] ?? name))
           .slice(0, 6);
         this.issue(

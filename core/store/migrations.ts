@@ -11,6 +11,7 @@ import { suppressionMigrations } from '../suppression/migrations.js';
 import { activityMigrations } from '../activity/migrations.js';
 import { auditMigrations } from '../audit/migrations.js';
 import { erasureMigrations } from '../erasure/migrations.js';
+import { voiceMigrations } from '../text/migrations.js';
 import type { Migration } from './migration.js';
 
 /** Every module's migrations. A module that owns a table adds its list here. */
@@ -28,4 +29,5 @@ export const migrations: readonly Migration[] = [
   ...activityMigrations,
   ...erasureMigrations,
   ...auditMigrations,
+  ...voiceMigrations,
 ];

@@ -1,11 +1,13 @@
 /**
  * Voice of the customer: what customers write (tickets, support messages, survey comments) turned into numbers the
  * rest of segflow segments on — a sentiment score per message (VADER), the message's language, redaction of kept
- * text, and topics found in the tickets (sparse TF-IDF, truncated SVD, k-means). Pure computation: nothing here
- * touches the store.
+ * text, and topics found in the tickets (sparse TF-IDF, truncated SVD, k-means) — and, in store.ts, the analysis of
+ * the store's text events and the per-contact voice features rules read (`contact_voice`).
  */
 export * from './language.js';
 export * from './sentiment.js';
 export * from './redact.js';
 export * from './sparse.js';
 export * from './topics.js';
+export * from './migrations.js';
+export * from './store.js';

@@ -71,6 +71,8 @@ export const EVENT_TYPES = [
   'meeting',
   'call',
   'support_ticket',
+  'support_message',
+  'survey_response',
   'deal_created',
   'deal_won',
   'purchase',

@@ -112,6 +112,8 @@ describe('the plugin API types', () => {
       | 'meeting'
       | 'call'
       | 'support_ticket'
+      | 'support_message'
+      | 'survey_response'
       | 'deal_created'
       | 'deal_won'
       | 'purchase'

@@ -40,6 +40,8 @@ describe.each(engines)('on $name', (engine) => {
           'churned',
           'new_customers',
           'engaged_advocates',
+          'frustrated_high_value',
+          'detractors_at_risk',
           'price_sensitive',
           'feature_explorers',
         ]),

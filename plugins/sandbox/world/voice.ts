@@ -16,12 +16,31 @@
 import { Rng, hashSeed, streamKey } from './random.js';
 import type { World } from './types.js';
 
-/** The support topics of the world, in the order of their ids. */
+/**
+ * The support topics of the world, in the order of their ids.
+ * @example
+ * WORLD_TOPICS.indexOf(ticket.topic); // the true topic id a topic model is scored against
+ */
 export const WORLD_TOPICS = ['billing', 'delivery', 'account access', 'app defects', 'cancellation'] as const;
+/**
+ * One of {@link WORLD_TOPICS}.
+ * @example
+ * const topic: WorldTopic = 'billing';
+ */
 export type WorldTopic = (typeof WORLD_TOPICS)[number];
 
+/**
+ * The language a person writes in.
+ * @example
+ * if (ticket.language !== 'en') expect(scoreMessage(text).score).toBeNull();
+ */
 export type WorldLanguage = 'en' | 'es' | 'fr' | 'de';
 
+/**
+ * One message of a ticket, by the customer or by an agent.
+ * @example
+ * const mine = ticket.messages.filter((m: WorldMessage) => m.author === 'customer');
+ */
 export interface WorldMessage {
   /** `<ticket id>-m<n>`. */
   id: string;
@@ -31,6 +50,11 @@ export interface WorldMessage {
   text: string;
 }
 
+/**
+ * A support ticket with its topic and messages.
+ * @example
+ * const ticket: WorldTicket | undefined = voice.tickets(42)[0];
+ */
 export interface WorldTicket {
   /** The id of the world's `support_ticket` event this ticket is. */
   id: string;
@@ -46,6 +70,11 @@ export interface WorldTicket {
   messages: WorldMessage[];
 }
 
+/**
+ * One survey answer: NPS (0–10) or CSAT (1–5), with an optional comment.
+ * @example
+ * const promoters = voice.surveys(42).filter((s: WorldSurvey) => s.kind === 'nps' && s.score >= 9);
+ */
 export interface WorldSurvey {
   /** `<worldId>-s<n>`. */
   id: string;
@@ -58,6 +87,12 @@ export interface WorldSurvey {
   at: number;
 }
 
+/**
+ * What the world's people write and answer, and the satisfaction behind it.
+ * @example
+ * const voice: WorldVoice = worldVoice(world);
+ * voice.satisfaction(42); // in [-1, 1]
+ */
 export interface WorldVoice {
   /** The person's latent satisfaction in [-1, 1]: the truth sentiment and NPS are written from. */
   satisfaction(i: number): number;

@@ -1,0 +1,220 @@
+/**
+ * Voice of the customer over the store. `analyseTextEvents` reads the `support_ticket`, `support_message` and
+ * `survey_response` events not yet analysed, adds their language, sentiment and (for tickets, given a topic model)
+ * topic to their properties, and keeps their text only when the config asks — then redacted (emails, phone numbers,
+ * card numbers); otherwise the text is dropped and only the derived values stay. `computeVoiceFeatures` writes one
+ * row per contact into `contact_voice` (deleted with the contact), which rules read as features:
+ * `{ feature: nps_category, eq: detractor }`. Both run on every engine: the SQL is plain reads and writes, the
+ * arithmetic is in TypeScript.
+ */
+import type { Queryable, Store } from '../store/store.js';
+import type { SqlValue } from '../store/dialect.js';
+import { redactText } from './redact.js';
+import { NEGATIVE_TO, scoreMessage } from './sentiment.js';
+import { tagTopic, type TopicModel } from './topics.js';
+import { VOICE_FEATURE_NAMES } from './migrations.js';
+
+/** The event types that carry what customers write. */
+export const TEXT_EVENT_TYPES = ['support_ticket', 'support_message', 'survey_response'] as const;
+
+/** Properties that hold free text, by event type. */
+const TEXT_FIELDS: Record<(typeof TEXT_EVENT_TYPES)[number], readonly string[]> = {
+  support_ticket: ['text', 'description', 'subject'],
+  support_message: ['text'],
+  survey_response: ['comment', 'text'],
+};
+
+export interface TextAnalysisOptions {
+  /** Keep message text (redacted) in the event's properties; by default only the derived values are kept. */
+  keepText?: boolean;
+  /** Tags tickets with a topic (`topic`, `topic_id`). */
+  topics?: TopicModel;
+  /** Events per transaction (default 500). */
+  batch?: number;
+}
+
+export interface TextAnalysis {
+  analysed: number;
+  /** Of those, not scored: not English, no text, or written by an agent. */
+  unscored: number;
+}
+
+const SELECT_BATCH = 2_000;
+
+/**
+ * Analyses the text events not analysed yet (those without a `language` property).
+ * @example
+ * await analyseTextEvents(store, { keepText: config.text?.keep ?? false });
+ */
+export async function analyseTextEvents(store: Store, options: TextAnalysisOptions = {}): Promise<TextAnalysis> {
+  const d = store.dialect;
+  const types = TEXT_EVENT_TYPES.map(() => '?').join(', ');
+  let analysed = 0;
+  let unscored = 0;
+  let after = 0;
+  for (;;) {
+    const rows = (await store.all(
+      `SELECT id, type, properties FROM events
+        WHERE type IN (${types}) AND id > ? AND ${d.jsonField('properties', 'language')} IS NULL
+        ORDER BY id LIMIT ${SELECT_BATCH}`,
+      [...TEXT_EVENT_TYPES, after],
+    )) as { id: number; type: (typeof TEXT_EVENT_TYPES)[number]; properties: string }[];
+    if (rows.length === 0) break;
+    after = rows[rows.length - 1]!.id;
+    const updates: [string, number][] = [];
+    for (const row of rows) {
+      const properties = JSON.parse(row.properties || '{}') as Record<string, unknown>;
+      const fields = TEXT_FIELDS[row.type];
+      const text = fields
+        .filter((f) => f !== 'subject' || !fields.some((g) => g !== 'subject' && typeof properties[g] === 'string'))
+        .map((f) => properties[f])
+        .find((v): v is string => typeof v === 'string' && v.trim() !== '');
+      const byAgent = properties.author === 'agent';
+      const sentiment = text && !byAgent ? scoreMessage(text) : null;
+      properties.language = sentiment?.language ?? (text ? 'en' : 'none');
+      properties.sentiment = sentiment?.score ?? null;
+      properties.sentiment_label = sentiment?.label ?? null;
+      if (properties.sentiment === null) unscored++;
+      if (row.type === 'support_ticket' && options.topics && text) {
+        const topic = tagTopic(options.topics, `${String(properties.subject ?? '')}. ${text}`);
+        properties.topic_id = topic;
+        properties.topic = topic >= 0 ? (options.topics.topics[topic]?.name ?? null) : null;
+      }
+      for (const f of fields) {
+        if (f === 'subject' || typeof properties[f] !== 'string') continue;
+        if (options.keepText) properties[f] = redactText(properties[f]);
+        else delete properties[f];
+      }
+      updates.push([JSON.stringify(properties), row.id]);
+      analysed++;
+    }
+    const batch = options.batch ?? 500;
+    for (let i = 0; i < updates.length; i += batch)
+      await store.transaction(async (tx) => {
+        for (const [properties, id] of updates.slice(i, i + batch))
+          await tx.run('UPDATE events SET properties = ? WHERE id = ?', [properties, id]);
+      });
+  }
+  return { analysed, unscored };
+}
+
+/** The NPS category of an answer on the 0–10 scale. */
+export function npsCategory(score: number): 'promoter' | 'passive' | 'detractor' {
+  return score >= 9 ? 'promoter' : score >= 7 ? 'passive' : 'detractor';
+}
+
+interface VoiceRow {
+  npsLast: number | null;
+  npsAt: string;
+  csatLast: number | null;
+  csatAt: string;
+  sum90: number;
+  n90: number;
+  sum30: number;
+  n30: number;
+  sumPrev30: number;
+  nPrev30: number;
+  negativeTickets: number;
+  topics: Map<string, number>;
+}
+
+/**
+ * Recomputes `contact_voice` for every contact from their text events up to `now`.
+ * @example
+ * await computeVoiceFeatures(store, { now: new Date() }); // { contacts: 1234 }
+ */
+export async function computeVoiceFeatures(store: Store, options: { now?: Date } = {}): Promise<{ contacts: number }> {
+  const now = options.now ?? new Date();
+  const day = 86_400_000;
+  const iso = (days: number): string => new Date(now.getTime() - days * day).toISOString();
+  const [d90, d30, d60] = [iso(90), iso(30), iso(60)];
+  const byContact = new Map<number, VoiceRow>();
+  const types = TEXT_EVENT_TYPES.map(() => '?').join(', ');
+  for await (const batch of store.iterate(
+    `SELECT contact_id, type, occurred_at, properties FROM events
+      WHERE type IN (${types}) AND occurred_at <= ? ORDER BY contact_id, occurred_at, id`,
+    [...TEXT_EVENT_TYPES, now.toISOString()],
+  )) {
+    for (const raw of batch) {
+      const e = raw as { contact_id: number; type: string; occurred_at: string; properties: string };
+      let row = byContact.get(e.contact_id);
+      if (!row) {
+        row = {
+          npsLast: null,
+          npsAt: '',
+          csatLast: null,
+          csatAt: '',
+          sum90: 0,
+          n90: 0,
+          sum30: 0,
+          n30: 0,
+          sumPrev30: 0,
+          nPrev30: 0,
+          negativeTickets: 0,
+          topics: new Map(),
+        };
+        byContact.set(e.contact_id, row);
+      }
+      const p = JSON.parse(e.properties || '{}') as Record<string, unknown>;
+      const at = e.occurred_at;
+      if (e.type === 'survey_response') {
+        const score = typeof p.score === 'number' ? p.score : Number(p.score);
+        const kind = String(p.kind ?? p.survey_type ?? 'nps').toLowerCase();
+        if (Number.isFinite(score)) {
+          if (kind === 'nps' && at >= row.npsAt) [row.npsLast, row.npsAt] = [Math.round(score), at];
+          if (kind === 'csat' && at >= row.csatAt) [row.csatLast, row.csatAt] = [Math.round(score), at];
+        }
+      }
+      const sentiment = typeof p.sentiment === 'number' ? p.sentiment : null;
+      if (sentiment !== null && at > d90) {
+        row.sum90 += sentiment;
+        row.n90++;
+      }
+      if (sentiment !== null && at > d30) {
+        row.sum30 += sentiment;
+        row.n30++;
+      } else if (sentiment !== null && at > d60) {
+        row.sumPrev30 += sentiment;
+        row.nPrev30++;
+      }
+      if (e.type === 'support_ticket' && at > d90) {
+        if (sentiment !== null && sentiment <= NEGATIVE_TO) row.negativeTickets++;
+        if (typeof p.topic === 'string') row.topics.set(p.topic, (row.topics.get(p.topic) ?? 0) + 1);
+      }
+    }
+  }
+  const computedAt = now.toISOString();
+  const columns = [...VOICE_FEATURE_NAMES, 'computed_at', 'contact_id'];
+  const rows: SqlValue[][] = [...byContact].map(([contact, r]) => [
+    r.npsLast,
+    r.npsLast === null ? null : npsCategory(r.npsLast),
+    r.csatLast,
+    r.n90 ? round(r.sum90 / r.n90) : null,
+    r.negativeTickets,
+    r.n30 && r.nPrev30 ? round(r.sum30 / r.n30 - r.sumPrev30 / r.nPrev30) : null,
+    r.topics.size ? JSON.stringify(Object.fromEntries([...r.topics].sort((a, b) => (a[0] < b[0] ? -1 : 1)))) : null,
+    computedAt,
+    contact,
+  ]);
+  await store.transaction(async (tx) => {
+    await tx.run('DELETE FROM contact_voice');
+    await insertRows(tx, columns, rows);
+  });
+  return { contacts: rows.length };
+}
+
+async function insertRows(tx: Queryable, columns: string[], rows: SqlValue[][]): Promise<void> {
+  const per = Math.max(1, Math.floor(900 / columns.length));
+  const one = `(${columns.map(() => '?').join(', ')})`;
+  for (let i = 0; i < rows.length; i += per) {
+    const chunk = rows.slice(i, i + per);
+    await tx.run(
+      `INSERT INTO contact_voice (${columns.join(', ')}) VALUES ${chunk.map(() => one).join(', ')}`,
+      chunk.flat(),
+    );
+  }
+}
+
+function round(x: number): number {
+  return Math.round(x * 10_000) / 10_000;
+}
