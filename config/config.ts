@@ -10,6 +10,7 @@ import type { HoldoutOutcomeName } from '../core/segments/grammar.js';
 import type { Registry } from '../plugins/registry/index.js';
 import type {
   AuditSettings,
+  TextSettings,
   Condition,
   Currency,
   Feature,
@@ -97,5 +98,7 @@ export interface Config {
   protected_attributes: string[];
   jobs: Record<string, Job>;
   audit: AuditSettings;
+  /** Voice of the customer: whether message text is kept, and the topics of tickets. */
+  text?: TextSettings;
   server: ServerSettings;
 }

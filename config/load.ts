@@ -95,6 +95,7 @@ export async function loadConfig(path: string, options: LoadOptions): Promise<Co
     protected_attributes: root.protected_attributes,
     jobs: root.jobs,
     audit: root.audit,
+    text: root.text,
     server: root.server,
   };
   rememberSecrets(config, secrets, files);

@@ -544,6 +544,21 @@ export const auditSchema = strict({
 });
 export type AuditSettings = z.output<typeof auditSchema>;
 
+/**
+ * What segflow does with what customers write (tickets, support messages, survey comments): by default it keeps only
+ * the derived language, sentiment and topic; `keep: true` keeps the text too, with emails, phone numbers and card
+ * numbers redacted. `topics` tags tickets with topics found in them, `names` pinning a topic's name through one of
+ * its top terms (`{ invoice: Billing }`) or its generated name.
+ */
+export const textSchema = strict({
+  keep: z.boolean().default(false),
+  topics: strict({
+    count: z.union([z.int().min(2).max(50), z.literal('auto')]).default('auto'),
+    names: z.record(z.string().min(1), z.string().min(1)).default({}),
+  }).optional(),
+});
+export type TextSettings = z.output<typeof textSchema>;
+
 /** The SQLite file a config without `store:` uses, relative to the working directory. */
 export const DEFAULT_STORE_PATH = '.segflow/segflow.db';
 
@@ -612,5 +627,6 @@ export const rootSchema = strict({
   protected_attributes: z.array(z.string().min(1)).default(DEFAULT_PROTECTED_ATTRIBUTES),
   jobs: z.record(name, jobSchema).default({}),
   audit: auditSchema.default({ min_segment_size: DEFAULT_MIN_SEGMENT_SIZE }),
+  text: textSchema.default({ keep: false }),
   server: serverSchema.default(serverSchema.parse({})),
 });

@@ -7,11 +7,11 @@
  * `{ feature: nps_category, eq: detractor }`. Both run on every engine: the SQL is plain reads and writes, the
  * arithmetic is in TypeScript.
  */
-import type { Queryable, Store } from '../store/store.js';
+import type { Queryable } from '../store/store.js';
 import type { SqlValue } from '../store/dialect.js';
 import { redactText } from './redact.js';
 import { NEGATIVE_TO, scoreMessage } from './sentiment.js';
-import { tagTopic, type TopicModel } from './topics.js';
+import { fitTopics, tagTopic, type TopicModel, type TopicOptions } from './topics.js';
 import { VOICE_FEATURE_NAMES } from './migrations.js';
 
 /** The event types that carry what customers write. */
@@ -46,7 +46,7 @@ const SELECT_BATCH = 2_000;
  * @example
  * await analyseTextEvents(store, { keepText: config.text?.keep ?? false });
  */
-export async function analyseTextEvents(store: Store, options: TextAnalysisOptions = {}): Promise<TextAnalysis> {
+export async function analyseTextEvents(store: Queryable, options: TextAnalysisOptions = {}): Promise<TextAnalysis> {
   const d = store.dialect;
   const types = TEXT_EVENT_TYPES.map(() => '?').join(', ');
   let analysed = 0;
@@ -98,6 +98,30 @@ export async function analyseTextEvents(store: Store, options: TextAnalysisOptio
   return { analysed, unscored };
 }
 
+/**
+ * Fits a topic model on the tickets not analysed yet (their subject and text, before `analyseTextEvents` drops the
+ * text); undefined when there are fewer than `minimum` (default 20) of them to learn from.
+ * @example
+ * const topics = await fitPendingTopics(store, { topics: 'auto', names: { invoice: 'Billing' } });
+ * await analyseTextEvents(store, { ...(topics ? { topics } : {}) });
+ */
+export async function fitPendingTopics(
+  store: Queryable,
+  options: TopicOptions & { minimum?: number } = {},
+): Promise<TopicModel | undefined> {
+  const texts: string[] = [];
+  for await (const batch of store.iterate(
+    `SELECT properties FROM events WHERE type = 'support_ticket' AND ${store.dialect.jsonField('properties', 'language')} IS NULL`,
+  ))
+    for (const raw of batch) {
+      const p = JSON.parse((raw as { properties: string }).properties || '{}') as Record<string, unknown>;
+      const text = [p.subject, p.text ?? p.description].filter((v) => typeof v === 'string').join('. ');
+      if (text) texts.push(text);
+    }
+  if (texts.length < (options.minimum ?? 20)) return undefined;
+  return fitTopics(texts, options).model;
+}
+
 /** The NPS category of an answer on the 0–10 scale. */
 export function npsCategory(score: number): 'promoter' | 'passive' | 'detractor' {
   return score >= 9 ? 'promoter' : score >= 7 ? 'passive' : 'detractor';
@@ -123,7 +147,10 @@ interface VoiceRow {
  * @example
  * await computeVoiceFeatures(store, { now: new Date() }); // { contacts: 1234 }
  */
-export async function computeVoiceFeatures(store: Store, options: { now?: Date } = {}): Promise<{ contacts: number }> {
+export async function computeVoiceFeatures(
+  store: Queryable,
+  options: { now?: Date } = {},
+): Promise<{ contacts: number }> {
   const now = options.now ?? new Date();
   const day = 86_400_000;
   const iso = (days: number): string => new Date(now.getTime() - days * day).toISOString();

@@ -9,6 +9,7 @@ import {
   type Queryable,
   type TaskLease,
 } from '../../core/index.js';
+import { analyseTextEvents, computeVoiceFeatures, fitPendingTopics } from '../../core/text/index.js';
 
 /** What a compute step needs, as plain data (it crosses into the worker thread). */
 export interface ComputeInput {
@@ -28,6 +29,8 @@ export interface ComputeInput {
   onlyModels?: readonly string[];
   /** The lease of the worker task computing: each phase commits only while the lease is still the task holder's. */
   lease?: TaskLease;
+  /** Voice of the customer (config `text:`): keep redacted text or not, and the topics of tickets. */
+  text?: { keep: boolean; topics?: { count: number | 'auto'; names: Record<string, string> } | undefined };
 }
 
 /** What a compute step did. */
@@ -37,6 +40,8 @@ export interface ComputeReport {
   /** Each model's run: status, contacts scored, a one-line summary. */
   models: Pick<ModelRunReport, 'model' | 'status' | 'contacts' | 'summary' | 'error'>[];
   warnings: string[];
+  /** The topics found in this run's new tickets (when config `text.topics` is set and there were enough). */
+  topics?: { name: string; terms: string[]; size: number }[];
   /** Milliseconds spent in each phase. */
   timings: { features: number; models: number; segments: number };
 }
@@ -45,7 +50,8 @@ export interface ComputeReport {
 export type ComputePhase = 'features' | 'models' | 'segments';
 
 /**
- * Computes features, then models, then segments (rules read model outputs), on `store`. Each phase commits on its
+ * Computes features (with the voice of the customer: text events analysed, `contact_voice`), then models, then
+ * segments (rules read model outputs), on `store`. Each phase commits on its
  * own; a crash in between leaves the earlier phases' output, and the next run recomputes all of it.
  *
  * @example
@@ -72,6 +78,12 @@ export async function computeAll(
     ...(input.currency === undefined ? {} : { currency: input.currency }),
     ...(input.features === undefined ? {} : { features: input.features }),
   });
+  const text = input.text ?? { keep: false };
+  const topics = text.topics
+    ? await fitPendingTopics(store, { topics: text.topics.count, names: text.topics.names })
+    : undefined;
+  await analyseTextEvents(store, { keepText: text.keep, ...(topics ? { topics } : {}) });
+  await computeVoiceFeatures(store, { now });
   lap('features');
 
   onPhase('models', false);
@@ -105,6 +117,7 @@ export async function computeAll(
     contacts: features.contacts,
     segments: report.segments,
     models: ran,
+    ...(topics ? { topics: topics.topics.map(({ name, terms, size }) => ({ name, terms, size })) } : {}),
     warnings,
     timings,
   };

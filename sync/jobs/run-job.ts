@@ -484,6 +484,7 @@ export async function computeStep(
     models: config.models,
     ...(step.models ? { onlyModels: step.models } : {}),
     ...(lease === undefined ? {} : { lease }),
+    ...(config.text ? { text: config.text } : {}),
   };
   const onPhase = (phase: ComputePhase, done: boolean) => options.onProgress?.({ kind: 'compute', phase, done });
   try {
