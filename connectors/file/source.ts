@@ -206,10 +206,13 @@ function eventOf(row: FileRow, file: EventsFile, source: string): Keyed {
     file.emailColumn,
     file.contactIdColumn,
     file.valueColumn,
+    file.textColumn,
   ]);
   const properties = Object.fromEntries(
     Object.entries(row.values).filter(([column, value]) => !taken.has(column) && value !== '' && value !== undefined),
   );
+  const written = file.textColumn === undefined ? '' : text(row.values[file.textColumn]);
+  if (written !== '') properties.text = written;
   const record: EventRecord = {
     kind: 'event',
     source,

@@ -41,6 +41,11 @@ export const eventsSpec = z
     contactIdColumn: z.string().min(1).optional(),
     /** A numeric column: the order total, the deal amount. */
     valueColumn: z.string().min(1).optional(),
+    /**
+     * A column of free text a customer wrote (a ticket's description, a survey comment): loaded as the event's `text`
+     * property, which segflow scores for sentiment and then drops or redacts (config `text:`).
+     */
+    textColumn: z.string().min(1).optional(),
   })
   .refine((events) => events.emailColumn !== undefined || events.contactIdColumn !== undefined, {
     message: 'events need emailColumn or contactIdColumn (or both) to say whose event each row is',

@@ -154,6 +154,31 @@ describe('file source: reading', () => {
       properties: { currency: 'EUR' },
     });
   });
+
+  it('reads a text column as the event text: tickets and survey comments from a CSV export', async () => {
+    const path = write(
+      'tickets.csv',
+      'id,email,occurred_at,type,Description,score,kind\n' +
+        't1,ann@example.com,2024-03-01T09:00:00Z,ticket,"I was charged twice, please refund.",,\n' +
+        's1,ann@example.com,2024-03-02T09:00:00Z,survey,Too slow,3,nps\n',
+    );
+    const messages = await read(
+      {
+        events: {
+          path,
+          emailColumn: 'email',
+          textColumn: 'Description',
+          types: { ticket: 'support_ticket', survey: 'survey_response' },
+        },
+      },
+      'events',
+    );
+    const records = messages.flatMap((m) => (m.type === 'record' ? [m.record as EventRecord] : []));
+    expect(records.map((r) => [r.type, r.properties])).toEqual([
+      ['support_ticket', { text: 'I was charged twice, please refund.' }],
+      ['survey_response', { text: 'Too slow', score: '3', kind: 'nps' }],
+    ]);
+  });
 });
 
 describe('file source: bad rows name the file and line', () => {
