@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../core/index.js';
 import { eraseContact } from '../../core/erasure/index.js';
+import { auditFairness } from '../../core/audit/fairness.js';
 import { evaluateSegments } from '../../core/segments/index.js';
 import { analyseTextEvents, computeVoiceFeatures, fitTopics } from '../../core/text/index.js';
 import { engines } from '../support/engines.js';
@@ -11,10 +12,10 @@ const daysAgo = (days: number): string => new Date(NOW.getTime() - days * 86_400
 // Ann: unhappy with billing lately, detractor. Ben: happy promoter. Cy: writes in Spanish. Dot: nothing written.
 function records() {
   return [
-    person('ann'),
-    person('ben'),
-    person('cy'),
-    person('dot'),
+    person('ann', { gender: 'female' }),
+    person('ben', { gender: 'male' }),
+    person('cy', { gender: 'female' }),
+    person('dot', { gender: 'male' }),
     happened('ann', 'support_ticket', daysAgo(10), undefined, {
       subject: 'Charged twice',
       text: 'I was charged twice for invoice 48213 and nobody answers. This is terrible! Call me on +1 415 555 0132.',
@@ -118,6 +119,15 @@ describe.each(engines)('voice of the customer in the store on $name', (engine) =
       ['unhappy', 1],
       ['billing_issues', 1],
     ]);
+    // The audit's fairness check reads memberships, so sentiment and NPS segments are judged like any other.
+    const { fairness } = await auditFairness(
+      store,
+      ['gender'],
+      report.segments.map((s) => ({ key: s.key, name: s.key })),
+      1,
+    );
+    const unhappy = fairness.selections.find((s) => s.key === 'unhappy' && s.attribute === 'gender');
+    expect(unhappy).toMatchObject({ kind: 'segment', base: 4, selected: 1 });
   });
 
   it('keeps text redacted when asked, and erasing a contact removes its text and voice features', async () => {
