@@ -15,3 +15,4 @@ export * from './planner/index.js';
 export * from './features/index.js';
 export * from './segments/index.js';
 export * from './models/index.js';
+export * from './accounts/index.js';

@@ -1,4 +1,11 @@
-import type { ContactRecord, EventRecord, SourceRecord } from '../../plugins/model/index.js';
+import type {
+  AccountRecord,
+  ContactRecord,
+  EventRecord,
+  SourceRecord,
+  StreamRecord,
+} from '../../plugins/model/index.js';
+import { accountProblem, linkContactAccounts, loadAccountRecords } from '../accounts/resolve.js';
 import { eventProblem, insertEvents } from '../events/events.js';
 import { resolveIdentityOptions, type IdentityOptions } from '../identity/options.js';
 import { PageResolution, type PageIdentity } from '../identity/resolve.js';
@@ -14,7 +21,7 @@ export interface LoadPageInput {
   /** The connection (a configured source) the page came from. */
   connection: string;
   stream: string;
-  records: readonly SourceRecord[];
+  records: readonly StreamRecord[];
   /** The stream's state after this page; committed in the same transaction as the records. */
   checkpoint: unknown;
   /** The sync run the page belongs to; rows that cannot be loaded are recorded against it. */
@@ -54,7 +61,7 @@ function suppressionEmail(email: unknown): string | null {
 }
 
 /** The emails and tool ids of a page's loadable records, to check against the suppressions in one go. */
-function suppressionCandidates(records: readonly SourceRecord[]): SuppressionCandidates {
+function suppressionCandidates(records: readonly StreamRecord[]): SuppressionCandidates {
   const emails = new Set<string>();
   const externalIds = new Map<string, Set<string>>();
   const add = (source: string, id: unknown, email: unknown) => {
@@ -106,11 +113,17 @@ export async function loadPage(store: Queryable, input: LoadPageInput): Promise<
         (suppressed.external(source, externalId === null || externalId === undefined ? null : String(externalId)) ||
           suppressed.email(suppressionEmail(email)));
       const page = new PageResolution(tx, options, now);
-      await page.prefetch(input.records);
+      await page.prefetch(input.records.filter((r): r is SourceRecord => r.kind !== 'account'));
       // The records apply to the page's identities in memory; `resolve` then writes them in a few statements.
       const events: { record: EventRecord; identity: PageIdentity }[] = [];
+      const accounts: AccountRecord[] = [];
+      const linking: ContactRecord[] = [];
       for (const record of input.records) {
-        if (record.kind === 'contact') {
+        if (record.kind === 'account') {
+          const problem = accountProblem(record);
+          if (problem) reject(`${String(record.source)}:${String(record.externalId)}`, problem);
+          else accounts.push(record);
+        } else if (record.kind === 'contact') {
           const problem = contactProblem(record);
           if (problem) {
             reject(`${String(record.source)}:${String(record.externalId)}`, problem);
@@ -120,6 +133,7 @@ export async function loadPage(store: Queryable, input: LoadPageInput): Promise<
             counts.skipped += 1;
             continue;
           }
+          if (record.accountIds !== undefined) linking.push(record);
           const outcome = page.upsertContact(record);
           if (outcome === 'inserted') counts.inserted += 1;
           else if (outcome === 'updated') counts.updated += 1;
@@ -161,6 +175,14 @@ export async function loadPage(store: Queryable, input: LoadPageInput): Promise<
       counts.inserted += inserted;
       counts.skipped += placed.length - inserted;
       counts.merged = page.merged;
+      if (linking.length > 0) await linkContactAccounts(tx, linking);
+      if (accounts.length > 0) {
+        const loaded = await loadAccountRecords(tx, accounts, now);
+        counts.inserted += loaded.inserted;
+        counts.updated += loaded.updated;
+        counts.skipped += loaded.skipped;
+        counts.merged += loaded.merged;
+      }
       const sources = [...new Set(input.records.map((r) => r.source))];
       for (const chunk of powerOfTwoChunks(sources, 2)) {
         await tx.run(

@@ -1,3 +1,4 @@
+import { accountMigrations } from '../accounts/migrations.js';
 import { deliveryMigrations } from '../delivery/migrations.js';
 import { eventMigrations } from '../events/migrations.js';
 import { featureMigrations } from '../features/migrations.js';
@@ -30,4 +31,5 @@ export const migrations: readonly Migration[] = [
   ...erasureMigrations,
   ...auditMigrations,
   ...voiceMigrations,
+  ...accountMigrations,
 ];

@@ -12,7 +12,13 @@ import type {
   SyncMode,
   WebhookRequest,
 } from '../contract/connector.js';
-import { contactRecordSchema, conventionProblems, eventRecordSchema, type SourceRecord } from '../model/index.js';
+import {
+  accountRecordSchema,
+  contactRecordSchema,
+  conventionProblems,
+  eventRecordSchema,
+  type StreamRecord,
+} from '../model/index.js';
 import { registerSuite } from './register.js';
 import {
   checkBadCredentials,
@@ -30,6 +36,12 @@ import {
   valueAt,
   type CommonOptions,
 } from './shared.js';
+
+const RECORD_KINDS: readonly string[] = ['contact', 'event', 'account'];
+const RECORD_SCHEMAS: Record<
+  string,
+  typeof contactRecordSchema | typeof eventRecordSchema | typeof accountRecordSchema
+> = { contact: contactRecordSchema, event: eventRecordSchema, account: accountRecordSchema };
 
 /**
  * A webhook request the tool would send, and the same request with its signature (or body) tampered with.
@@ -120,7 +132,7 @@ interface ReadResult {
   stream: StreamDefinition<unknown>;
   input: StreamState | undefined;
   messages: StreamMessage[];
-  records: SourceRecord[];
+  records: StreamRecord[];
   states: StreamState[];
 }
 
@@ -213,7 +225,7 @@ export function sourceChecks<Spec extends z.ZodType>(options: SourceConformanceO
     return pending;
   };
 
-  const cursorOf = (stream: StreamDefinition<unknown>, record: SourceRecord): number =>
+  const cursorOf = (stream: StreamDefinition<unknown>, record: StreamRecord): number =>
     cursorNumber(valueAt(record, stream.cursorField), `${name}/${stream.name} record ${describeKey(stream, record)}`);
 
   const eachStream = async (check: (stream: StreamDefinition<unknown>) => Promise<void>): Promise<void> => {
@@ -240,8 +252,8 @@ export function sourceChecks<Spec extends z.ZodType>(options: SourceConformanceO
         if (!stream.name) fail(`${name}: a stream has no name`);
         if (seen.has(stream.name)) fail(`${name}: two streams are named "${stream.name}"`);
         seen.add(stream.name);
-        if (stream.recordKind !== 'contact' && stream.recordKind !== 'event')
-          fail(`${where}: recordKind must be 'contact' or 'event'`);
+        if (!RECORD_KINDS.includes(stream.recordKind))
+          fail(`${where}: recordKind must be 'contact', 'event' or 'account'`);
         if (!stream.primaryKey) fail(`${where}: no primary key declared`);
         if (!stream.cursorField) fail(`${where}: no cursor field declared`);
         if (stream.modes.length === 0) fail(`${where}: no sync modes declared`);
@@ -282,7 +294,7 @@ export function sourceChecks<Spec extends z.ZodType>(options: SourceConformanceO
         const { records, messages } = await fullRead(stream);
         if (records.length === 0)
           fail(`${where}: the full read yielded no records — give the conformance run a config whose data has some`);
-        const schema = stream.recordKind === 'contact' ? contactRecordSchema : eventRecordSchema;
+        const schema = RECORD_SCHEMAS[stream.recordKind] ?? eventRecordSchema;
         records.forEach((record, index) => {
           if (record.kind !== stream.recordKind)
             fail(
@@ -353,7 +365,7 @@ export function sourceChecks<Spec extends z.ZodType>(options: SourceConformanceO
         const result = await read(stream, 'incremental', state);
         if (result.records.length > 0) {
           fail(
-            `${name}/${stream.name}: incremental read from far-future cursor ${JSON.stringify(state.cursor)} yielded ${result.records.length} record(s), e.g. ${describeKey(stream, result.records[0] as SourceRecord)}`,
+            `${name}/${stream.name}: incremental read from far-future cursor ${JSON.stringify(state.cursor)} yielded ${result.records.length} record(s), e.g. ${describeKey(stream, result.records[0] as StreamRecord)}`,
           );
         }
         if (result.states.length === 0)
@@ -398,7 +410,7 @@ export function sourceChecks<Spec extends z.ZodType>(options: SourceConformanceO
       if (!tampered.reason) fail(`${name}: webhook verify refused the tampered request without a reason`);
       const { records } = hook.parse(cases.good, config);
       records.forEach((record, index) => {
-        const schema = record.kind === 'contact' ? contactRecordSchema : eventRecordSchema;
+        const schema = RECORD_SCHEMAS[record.kind] ?? eventRecordSchema;
         const parsed = schema.safeParse(record);
         if (!parsed.success)
           fail(`${name}: webhook record #${index + 1} is not canonical: ${parsed.error.issues[0]?.message}`);
@@ -413,7 +425,7 @@ function assertMonotonic(
   name: string,
   stream: StreamDefinition<unknown>,
   result: ReadResult,
-  cursorOf: (record: SourceRecord) => number,
+  cursorOf: (record: StreamRecord) => number,
 ): void {
   const where = `${name}/${stream.name} (${result.input ? 'incremental' : 'full'} read)`;
   const overlap = stream.overlap ?? 0;
@@ -449,7 +461,7 @@ function farFuture(cursor: string | number): string | number {
   return '2999-12-31T00:00:00.000Z';
 }
 
-function describeKey(stream: StreamDefinition<unknown>, record: SourceRecord): string {
+function describeKey(stream: StreamDefinition<unknown>, record: StreamRecord): string {
   return `${stream.primaryKey}=${JSON.stringify(valueAt(record, stream.primaryKey))}`;
 }
 

@@ -3,7 +3,7 @@
  * checkpointing, ordering, rate limits and retries; a connector declares facts and maps its tool's API.
  */
 import type { z } from 'zod';
-import type { SourceRecord } from '../model/index.js';
+import type { SourceRecord, StreamRecord } from '../model/index.js';
 import type { ConnectorContext, RateBudget } from './context.js';
 
 /**
@@ -40,7 +40,7 @@ export interface StreamState {
  * yield { type: 'record', record }; // then, after each page:
  * yield { type: 'state', state: { cursor: lastUpdatedAt } };
  */
-export type StreamMessage = { type: 'record'; record: SourceRecord } | { type: 'state'; state: StreamState };
+export type StreamMessage = { type: 'record'; record: StreamRecord } | { type: 'state'; state: StreamState };
 
 /**
  * The outcome of `check`. `warning`: the connection answered, but something could not be proven (Segment accepts any
@@ -83,7 +83,7 @@ export interface ReadRequest<Config> {
 export interface StreamDefinition<Config = unknown> {
   name: string;
   /** What the stream's records are. */
-  recordKind: 'contact' | 'event';
+  recordKind: 'contact' | 'event' | 'account';
   /** Path of the primary key in a record, e.g. `externalId` or `sourceEventId`. */
   primaryKey: string;
   /** Path of the cursor in a record, e.g. `traits.updated_at` or `occurredAt`. */

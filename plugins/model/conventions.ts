@@ -12,7 +12,7 @@
  *
  * A leaf module like the rest of the model; the conformance kit runs {@link conventionProblems} on every record.
  */
-import type { SourceRecord } from './index.js';
+import type { StreamRecord } from './index.js';
 
 /**
  * An upper-case ISO 4217 currency code: three letters A–Z.
@@ -48,7 +48,7 @@ const MONEY_EVENTS = new Set(['purchase', 'deal_won']);
  *   properties: { currency: 'usd' } });
  * // ['properties.currency "usd" is not an upper-case ISO 4217 code (expected e.g. "USD")']
  */
-export function conventionProblems(record: SourceRecord): string[] {
+export function conventionProblems(record: StreamRecord): string[] {
   const problems: string[] = [];
   const timestamp = (field: string, value: unknown) => {
     if (typeof value === 'string' && !isUtcTimestamp(value))
@@ -56,7 +56,7 @@ export function conventionProblems(record: SourceRecord): string[] {
         `${field} ${JSON.stringify(value)} is not an ISO-8601 time in UTC (expected e.g. "2026-01-05T10:00:00.000Z")`,
       );
   };
-  if (record.kind === 'contact') {
+  if (record.kind === 'contact' || record.kind === 'account') {
     timestamp('traits.created_at', record.traits.created_at);
     timestamp('traits.updated_at', record.traits.updated_at);
     return problems;

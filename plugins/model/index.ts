@@ -154,6 +154,12 @@ export const contactRecordSchema = z.object({
   externalId: z.string().min(1),
   traits: contactTraitsSchema,
   linkedIds: z.array(z.string()).optional(),
+  /**
+   * The tool's ids (in the same source) of the accounts the contact belongs to, as the contact record states them
+   * (Salesforce `Contact.AccountId`, a converted lead's account). When present it replaces what this contact record
+   * said before; absent leaves it unchanged.
+   */
+  accountIds: z.array(z.string()).optional(),
   deleted: z.boolean().optional(),
   raw: z.record(z.string(), z.unknown()).optional(),
 });
@@ -196,12 +202,97 @@ export const eventRecordSchema = z.object({
 export type EventRecord = z.infer<typeof eventRecordSchema>;
 
 /**
+ * Schema of an account's (a company's) traits: name, web domain (the key accounts are matched on across tools), other
+ * domains the company uses, and firmographics; any other key is a free-form trait.
+ *
+ * @example
+ * accountTraitsSchema.parse({ name: 'Acme Ltd', domain: 'acme.example', industry: 'Software', employees: 120 });
+ */
+export const accountTraitsSchema = z
+  .object({
+    name: z.string().nullable().optional(),
+    domain: z.string().nullable().optional(),
+    /** Further domains of the same company (HubSpot `hs_additional_domains`): matched like `domain`. */
+    domains: z.array(z.string()).optional(),
+    industry: z.string().nullable().optional(),
+    employees: z.number().nullable().optional(),
+    annual_revenue: z.number().nullable().optional(),
+    country: z.string().nullable().optional(),
+    owner: z.string().nullable().optional(),
+    created_at: z.string().nullable().optional(),
+    updated_at: z.string().nullable().optional(),
+  })
+  .catchall(z.union([traitValue, z.array(z.string())]));
+/**
+ * An account's traits; see {@link accountTraitsSchema}.
+ *
+ * @example
+ * const traits: AccountTraits = { name: 'Acme Ltd', domain: 'acme.example', domains: ['acme-group.example'] };
+ */
+export type AccountTraits = z.infer<typeof accountTraitsSchema>;
+
+/**
+ * An account (a company: a HubSpot company, a Salesforce Account, a tracking `group`) as a source reads it.
+ * `members` are the tool's ids (same source) of the contacts that belong to it; when present they replace what this
+ * account record said before, absent leaves them unchanged. Accounts are matched across tools by their domains.
+ *
+ * @example
+ * const company = accountRecordSchema.parse({
+ *   kind: 'account', source: 'hubspot', externalId: '9001', traits: { name: 'Acme', domain: 'acme.example' },
+ *   members: ['101', '102'],
+ * });
+ */
+export const accountRecordSchema = z.object({
+  kind: z.literal('account'),
+  source: z.string().min(1),
+  externalId: z.string().min(1),
+  traits: accountTraitsSchema,
+  members: z.array(z.string()).optional(),
+  deleted: z.boolean().optional(),
+  raw: z.record(z.string(), z.unknown()).optional(),
+});
+/**
+ * An account as a source reads it; see {@link accountRecordSchema}.
+ *
+ * @example
+ * const account: AccountRecord = { kind: 'account', source: 'salesforce', externalId: '001…', traits: { name: 'Acme' } };
+ */
+export type AccountRecord = z.infer<typeof accountRecordSchema>;
+
+/**
  * Anything a source stream yields as data.
  *
  * @example
  * const records: SourceRecord[] = [contact, open]; // a contact and its events, in one page
  */
 export type SourceRecord = ContactRecord | EventRecord;
+
+/**
+ * Anything a stream yields as data: a {@link SourceRecord} or, from account streams, an {@link AccountRecord}.
+ *
+ * @example
+ * const page: StreamRecord[] = [company, contact];
+ */
+export type StreamRecord = SourceRecord | AccountRecord;
+
+/**
+ * A company's web domain from a domain or a website URL: lower-cased, without scheme, `www.`, path or port; null when
+ * it is not a plausible domain. Accounts are matched across tools on it.
+ *
+ * @example
+ * normaliseDomain('https://www.Acme.example/about'); // 'acme.example'
+ * normaliseDomain('n/a'); // null
+ */
+export function normaliseDomain(value: string | null | undefined): string | null {
+  if (typeof value !== 'string') return null;
+  let d = value.trim().toLowerCase();
+  d = d.replace(/^[a-z][a-z0-9+.-]*:\/\//, '').replace(/^www\./, '');
+  d = d.split(/[/?#:]/)[0] ?? '';
+  d = d.replace(/\.$/, '');
+  return DOMAIN_PATTERN.test(d) ? d : null;
+}
+
+const DOMAIN_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
 
 /**
  * Trims and lower-cases an email; returns null when it is not a plausible address (kept as a trait, never a key).

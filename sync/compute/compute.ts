@@ -1,4 +1,5 @@
 import {
+  computeAccountFeatures,
   computeFeatures,
   evaluateSegments,
   runModels,
@@ -84,6 +85,7 @@ export async function computeAll(
     : undefined;
   await analyseTextEvents(store, { keepText: text.keep, ...(topics ? { topics } : {}) });
   await computeVoiceFeatures(store, { now });
+  await computeAccountFeatures(store, now);
   lap('features');
 
   onPhase('models', false);

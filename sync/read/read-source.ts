@@ -4,7 +4,7 @@ import {
   reasonOf,
   type ConnectorContext,
   type SourceDefinition,
-  type SourceRecord,
+  type StreamRecord,
   type StreamState,
 } from '../../plugins/index.js';
 import { readAhead, type ReadAhead } from './read-ahead.js';
@@ -133,7 +133,7 @@ async function readStream(
   const limit = options.maxPageRecords ?? 25_000;
   const gather = options.minCommitRecords ?? 20_000;
   const delay = options.maxCommitDelayMs ?? 5000;
-  let page: SourceRecord[] = [];
+  let page: StreamRecord[] = [];
   let lastCommit = Date.now();
   let committed = state;
   let storeFailed = false;

@@ -44,9 +44,9 @@ const ids = (messages: StreamMessage[]) =>
   messages.map((m) =>
     m.type === 'state'
       ? `state ${m.state.cursor}`
-      : m.record.kind === 'contact'
-        ? m.record.externalId
-        : m.record.sourceEventId,
+      : m.record.kind === 'event'
+        ? m.record.sourceEventId
+        : m.record.externalId,
   );
 
 const header = 'id,email,updated_at\n';

@@ -22,6 +22,7 @@ import {
   type RowResult,
   type SourceDefinition,
   type SourceRecord,
+  type StreamRecord,
   type StreamDefinition,
   type StreamMessage,
   type StreamState,
@@ -98,7 +99,7 @@ describe('the plugin API types', () => {
 
   it('types what a stream read yields: records of the canonical model and checkpoints', async () => {
     expectTypeOf<ReturnType<StreamDefinition['read']>>().toEqualTypeOf<AsyncIterable<StreamMessage>>();
-    expectTypeOf<Extract<StreamMessage, { type: 'record' }>['record']>().toEqualTypeOf<SourceRecord>();
+    expectTypeOf<Extract<StreamMessage, { type: 'record' }>['record']>().toEqualTypeOf<StreamRecord>();
     expectTypeOf<Extract<StreamMessage, { type: 'state' }>['state']>().toEqualTypeOf<StreamState>();
     expectTypeOf<SourceRecord>().toEqualTypeOf<ContactRecord | EventRecord>();
     expectTypeOf<EventRecord['type']>().toEqualTypeOf<

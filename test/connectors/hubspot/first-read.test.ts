@@ -8,7 +8,7 @@ import {
   createContext,
   type EventRecord,
   type SourceDefinition,
-  type SourceRecord,
+  type StreamRecord,
   type StreamState,
 } from '../../../plugins/index.js';
 import { readSource } from '../../../sync/index.js';
@@ -23,7 +23,7 @@ import { quiet, fast, sandboxForTest } from './fixture.js';
 import { tempDir } from '../../support/temp.js';
 
 interface Read {
-  records: SourceRecord[];
+  records: StreamRecord[];
   states: StreamState[];
 }
 
@@ -46,8 +46,8 @@ async function read(
   });
   const stream = source.streams(config).find((s) => s.name === name);
   if (!stream) throw new Error(`no stream ${name}`);
-  const committed: SourceRecord[] = [];
-  let pending: SourceRecord[] = [];
+  const committed: StreamRecord[] = [];
+  let pending: StreamRecord[] = [];
   const states: StreamState[] = [];
   for await (const message of stream.read({ config, mode: 'incremental', state }, ctx)) {
     if (message.type === 'record') {
@@ -66,13 +66,13 @@ const calls = (box: HubSpotSandbox, type: string) => ({
   list: box.recorder.requests.filter((r) => r.method === 'GET' && r.path === `/crm/v3/objects/${type}`).length,
   search: box.recorder.requests.filter((r) => r.path === `/crm/v3/objects/${type}/search`).length,
 });
-const byKey = (records: SourceRecord[]) =>
+const byKey = (records: StreamRecord[]) =>
   [...records].sort((a, b) =>
     a.kind === 'contact' && b.kind === 'contact'
       ? a.externalId.localeCompare(b.externalId)
       : (a as EventRecord).sourceEventId.localeCompare((b as EventRecord).sourceEventId),
   );
-const keyOf = (record: SourceRecord) => (record.kind === 'contact' ? record.externalId : record.sourceEventId);
+const keyOf = (record: StreamRecord) => (record.kind === 'event' ? record.sourceEventId : record.externalId);
 
 describe('HubSpot first incremental read', () => {
   it(

@@ -12,7 +12,7 @@ import {
   TransientError,
   type ContactRecord,
   type MembershipChange,
-  type SourceRecord,
+  type StreamRecord,
   type StreamMessage,
   type StreamState,
 } from '../../../plugins/index.js';
@@ -39,10 +39,10 @@ async function readAll(
   config: unknown,
   name: string,
   state?: StreamState,
-  stopAfter?: (message: StreamMessage, seen: SourceRecord[]) => boolean,
+  stopAfter?: (message: StreamMessage, seen: StreamRecord[]) => boolean,
 ) {
   const { stream, config: parsed } = streamOf(config, name);
-  const records: SourceRecord[] = [];
+  const records: StreamRecord[] = [];
   const states: StreamState[] = [];
   for await (const message of stream.read(
     { config: parsed, mode: state ? 'incremental' : 'full_refresh', state },
@@ -55,7 +55,7 @@ async function readAll(
   return { records, states };
 }
 
-const ids = (records: SourceRecord[]) => records.map((r) => (r as ContactRecord).externalId);
+const ids = (records: StreamRecord[]) => records.map((r) => (r as ContactRecord).externalId);
 
 describe('Salesforce source', () => {
   it('loses nothing of 5,000 records sharing one SystemModstamp when killed after a page ending inside the tie', async () => {
