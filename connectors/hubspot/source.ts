@@ -5,13 +5,14 @@
  * merged ids as linked ids, marketing email
  * events from the Email Events API, and meetings, calls, logged emails and deals linked to their contacts through
  * the associations API, form submissions, and custom behavioural events from the Events API where the portal has
- * them; plus the webhook hook (v3 signatures, see webhook.ts). One file a stream in streams/, as the Faros CDK keeps
+ * them, and companies as accounts with their associated contacts; plus the webhook hook (v3 signatures, see webhook.ts). One file a stream in streams/, as the Faros CDK keeps
  * them; what they share (search, list walks) in streams/read.ts.
  */
 import { defineSource } from '../../plugins/index.js';
 import { checkHubSpot, classifyHubSpotError, HUBSPOT_BUDGET, hubspotSpec } from './client.js';
 import { archivedContactsStream } from './streams/archived-contacts.js';
 import { behaviouralEventsStream } from './streams/behavioural-events.js';
+import { companiesStream } from './streams/companies.js';
 import { contactsStream } from './streams/contacts.js';
 import { emailEventsStream } from './streams/email-events.js';
 import { engagementStream } from './streams/engagements.js';
@@ -44,6 +45,7 @@ export const source = defineSource({
     engagementStream('deals'),
     formSubmissionsStream(),
     behaviouralEventsStream(),
+    companiesStream(),
     ...(config.loggedEmails ? [engagementStream('emails')] : []),
   ],
   webhook: hubspotWebhook,

@@ -11,8 +11,9 @@ import {
   defineSource,
   type ConnectorContext,
   type ContactRecord,
+  type AccountRecord,
   type EventRecord,
-  type SourceRecord,
+  type StreamRecord,
   type StreamDefinition,
   type StreamMessage,
   type StreamState,
@@ -61,7 +62,7 @@ async function* readObject(
   read: ObjectRead,
   state: SalesforceState | undefined,
   overlapMs: number,
-  map: (rows: SfRecord[]) => Promise<SourceRecord[]>,
+  map: (rows: SfRecord[]) => Promise<StreamRecord[]>,
 ): AsyncGenerator<StreamMessage> {
   const committed = typeof state?.cursor === 'string' ? Date.parse(state.cursor) : undefined;
   const clauses: string[] = [];
@@ -309,7 +310,8 @@ function personRecord(
   row: SfRecord,
   extraFields: string[],
   own: { company: string | null; city: string | null; country: string | null; lifecycle_stage: string },
-  linkedIds?: string[],
+  linkedIds: string[] | undefined,
+  accountId: unknown,
 ): ContactRecord {
   return {
     kind: 'contact',
@@ -332,6 +334,7 @@ function personRecord(
       email_consent: row.HasOptedOutOfEmail === true ? 'unsubscribed' : 'unknown',
     },
     ...(linkedIds ? { linkedIds } : {}),
+    accountIds: typeof accountId === 'string' && accountId !== '' ? [accountId] : [],
     ...(row.IsDeleted === true ? { deleted: true } : {}),
     raw: rawOf(row),
   };
@@ -359,12 +362,18 @@ function contactsStream(config: SalesforceConfig): StreamDefinition<SalesforceCo
         for (const id of ids) if (!accounts.has(id)) accounts.set(id, null);
       }
       return rows.map((row) =>
-        personRecord(row, config.contactFields, {
-          company: typeof row.AccountId === 'string' ? (accounts.get(row.AccountId) ?? null) : null,
-          city: str(row.MailingCity),
-          country: str(row.MailingCountry),
-          lifecycle_stage: 'contact',
-        }),
+        personRecord(
+          row,
+          config.contactFields,
+          {
+            company: typeof row.AccountId === 'string' ? (accounts.get(row.AccountId) ?? null) : null,
+            city: str(row.MailingCity),
+            country: str(row.MailingCountry),
+            lifecycle_stage: 'contact',
+          },
+          undefined,
+          row.AccountId,
+        ),
       );
     };
   });
@@ -389,9 +398,69 @@ function leadsStream(config: SalesforceConfig): StreamDefinition<SalesforceConfi
             lifecycle_stage: converted ? 'converted_lead' : `lead: ${str(row.Status) ?? 'open'}`,
           },
           converted ? [row.ConvertedContactId as string] : undefined,
+          converted ? row.ConvertedAccountId : undefined,
         );
       }),
   );
+}
+
+const ACCOUNT_FIELDS = [
+  'IsDeleted',
+  'Name',
+  'Website',
+  'Industry',
+  'NumberOfEmployees',
+  'AnnualRevenue',
+  'BillingCountry',
+  'OwnerId',
+  'CreatedDate',
+  'LastModifiedDate',
+];
+
+const num = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
+
+/**
+ * Accounts: one account record per Account, matched to other tools' companies by its Website's domain. Members come
+ * from the people streams (a Contact's AccountId, a converted Lead's ConvertedAccountId), so this stream states none.
+ * queryAll, so an Account moved to the recycle bin arrives as deleted.
+ */
+function accountsStream(config: SalesforceConfig): StreamDefinition<SalesforceConfig> {
+  return {
+    name: 'accounts',
+    recordKind: 'account',
+    primaryKey: 'externalId',
+    cursorField: 'raw.SystemModstamp',
+    modes: ['full_refresh', 'incremental'],
+    overlap: config.overlapMs,
+    async *read(request, ctx) {
+      const session = new SalesforceSession(request.config, ctx);
+      yield* readObject(
+        session,
+        { object: 'Account', fields: ACCOUNT_FIELDS, scanAll: true },
+        request.mode === 'incremental' ? (request.state as SalesforceState | undefined) : undefined,
+        config.overlapMs,
+        async (rows) =>
+          rows.map((row): AccountRecord => ({
+            kind: 'account',
+            source: 'salesforce',
+            externalId: row.Id,
+            traits: {
+              name: str(row.Name),
+              website: str(row.Website),
+              industry: str(row.Industry),
+              employees: num(row.NumberOfEmployees),
+              annual_revenue: num(row.AnnualRevenue),
+              country: str(row.BillingCountry),
+              owner: str(row.OwnerId),
+              created_at: iso(row.CreatedDate),
+              updated_at: iso(row.LastModifiedDate),
+            },
+            ...(row.IsDeleted === true ? { deleted: true } : {}),
+            raw: rawOf(row),
+          })),
+      );
+    },
+  };
 }
 
 function event(
@@ -635,6 +704,11 @@ export const source = defineSource({
   rateBudget: { concurrency: 4 },
   classifyError: classifySalesforceError,
   check: (config, ctx) => checkCanRead(new SalesforceSession(config, ctx), 'Contact'),
-  streams: (config) => [contactsStream(config), leadsStream(config), ...engagementStreams(config)],
+  streams: (config) => [
+    contactsStream(config),
+    leadsStream(config),
+    ...engagementStreams(config),
+    accountsStream(config),
+  ],
   webhook: outboundWebhook,
 });

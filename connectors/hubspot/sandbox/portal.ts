@@ -88,6 +88,17 @@ export interface BehaviouralEvent {
 
 export const ENGAGEMENT_TYPES = ['meetings', 'calls', 'emails', 'deals'] as const;
 export type EngagementType = (typeof ENGAGEMENT_TYPES)[number];
+/** CRM objects the portal keeps with their contact associations: the engagements, and companies. */
+export const ASSOCIATED_TYPES = [...ENGAGEMENT_TYPES, 'companies'] as const;
+export type AssociatedType = (typeof ASSOCIATED_TYPES)[number];
+/** The HUBSPOT_DEFINED association type id from each associated object to contacts. */
+export const CONTACT_ASSOCIATION_TYPE: Record<AssociatedType, number> = {
+  meetings: 200,
+  calls: 194,
+  emails: 198,
+  deals: 3,
+  companies: 280,
+};
 
 export interface StoredList {
   listId: string;
@@ -129,11 +140,13 @@ export const DEFAULT_CONTACT_PROPERTIES = [
 
 export class Portal {
   readonly contacts = new Map<string, StoredObject>();
-  readonly engagements: Record<EngagementType, Map<string, StoredEngagement>> = {
+  /** Engagements and companies, each with the contacts it is associated with. */
+  readonly engagements: Record<AssociatedType, Map<string, StoredEngagement>> = {
     meetings: new Map(),
     calls: new Map(),
     emails: new Map(),
     deals: new Map(),
+    companies: new Map(),
   };
   readonly lists = new Map<string, StoredList>();
   readonly properties = new Map<string, PropertyDefinition>();
@@ -186,7 +199,7 @@ export class Portal {
     this.changed('contacts');
   }
 
-  putEngagement(type: EngagementType, record: StoredEngagement): void {
+  putEngagement(type: AssociatedType, record: StoredEngagement): void {
     this.engagements[type].set(record.id, record);
     syncSystemProperties(record, 'hs_lastmodifieddate');
     this.nextId = Math.max(this.nextId, Number(record.id) + 1);
@@ -273,7 +286,7 @@ export class Portal {
   }
 
   /** Records of a type sorted by id (archived included), for list pages. */
-  byId(type: 'contacts' | EngagementType): StoredObject[] {
+  byId(type: 'contacts' | AssociatedType): StoredObject[] {
     let rows = this.sorted.get(type);
     if (!rows) {
       const source: Map<string, StoredObject> = type === 'contacts' ? this.contacts : this.engagements[type];
@@ -284,7 +297,7 @@ export class Portal {
   }
 
   /** Records of a type sorted by last-modified time, then id (the order search answers ties in). */
-  byModified(type: 'contacts' | EngagementType): StoredObject[] {
+  byModified(type: 'contacts' | AssociatedType): StoredObject[] {
     const key = `modified:${type}`;
     let rows = this.sorted.get(key);
     if (!rows) {
@@ -295,7 +308,7 @@ export class Portal {
   }
 
   /** Forgets cached orderings after a change. */
-  changed(type: 'contacts' | EngagementType): void {
+  changed(type: 'contacts' | AssociatedType): void {
     this.sorted.delete(type);
     this.sorted.delete(`modified:${type}`);
   }

@@ -33,7 +33,7 @@ export const PRICING_EVENT = `pe${PORTAL_ID}_viewed_pricing`;
 export const SIGNUP_FORM_ID = '6f1c2a8e-5b1d-4c3e-9a7f-2d4b8c0e1f35';
 
 /**
- * Renders the world's HubSpot people and their HubSpot-recorded events into the portal: contacts, email events,
+ * Renders the world's HubSpot people and their HubSpot-recorded events into the portal: contacts, their companies, email events,
  * meetings, calls, deals, sign-up form submissions, and (when the portal has custom events) their pricing-page views
  * as a custom behavioural event.
  */
@@ -42,6 +42,7 @@ export function renderWorld(portal: Portal, world: World): void {
   const submissions: FormSubmission[] = [];
   const behavioural: BehaviouralEvent[] = [];
   let engagementId = 9_000_000_001;
+  const companies = new Set<number>();
   for (const index of world.toolIndex('hubspot')) {
     const person = world.person(index);
     const presence = person.tools.hubspot;
@@ -178,7 +179,9 @@ export function renderWorld(portal: Portal, world: World): void {
       }
     }
     for (const deal of deals.values()) portal.putEngagement('deals', deal);
+    if (person.b2b) companies.add(person.companyIndex);
   }
+  for (const c of companies) renderCompany(portal, world, c);
   emailEvents.sort((a, b) => a.created - b.created || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   portal.emailEvents = arrayLog(emailEvents);
   if (submissions.length > 0) {
@@ -192,6 +195,29 @@ export function renderWorld(portal: Portal, world: World): void {
   // One by one: spreading a million events into push() overflows the call stack.
   for (const event of behavioural.sort((a, b) => a.occurredAt - b.occurredAt || (a.id < b.id ? -1 : 1)))
     portal.behaviouralEvents.push(event);
+}
+
+/** Firm `c` as a HubSpot company, associated with its business buyers in HubSpot. */
+function renderCompany(portal: Portal, world: World, c: number): void {
+  const firm = world.firm(c);
+  const company = firm.hubspot;
+  if (!company) return;
+  portal.putEngagement('companies', {
+    id: company.id,
+    createdAt: company.createdAt,
+    updatedAt: company.updatedAt,
+    archived: false,
+    properties: {
+      name: company.name,
+      domain: company.domain,
+      hs_additional_domains: company.additionalDomains.length > 0 ? company.additionalDomains.join(';') : null,
+      industry: firm.industry.toUpperCase().replace(/ /g, '_'),
+      numberofemployees: String(firm.employees),
+      annualrevenue: String(firm.annualRevenue),
+      country: firm.country,
+    },
+    contactIds: company.memberIndexes.map((i) => world.person(i).tools.hubspot?.id).filter((id): id is string => !!id),
+  });
 }
 
 /** An email-event log over an array sorted by `created`. */

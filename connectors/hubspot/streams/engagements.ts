@@ -16,6 +16,7 @@ import {
   OVERLAP_MS,
   type HubSpotObject,
   type CrmType,
+  type EngagementCrmType,
   modifiedAt,
   searchModified,
   walkList,
@@ -23,7 +24,7 @@ import {
   iso,
 } from './read.js';
 
-export const ENGAGEMENT_PROPERTIES: Record<Exclude<CrmType, 'contacts'>, string[]> = {
+export const ENGAGEMENT_PROPERTIES: Record<EngagementCrmType, string[]> = {
   meetings: [
     'hs_meeting_title',
     'hs_timestamp',
@@ -48,8 +49,8 @@ export const ENGAGEMENT_PROPERTIES: Record<Exclude<CrmType, 'contacts'>, string[
 };
 
 /**
- * Contacts of each object, through the associations v4 batch read (search and list results carry none), and the
- * per-object associations listing for an object whose batch answer pages.
+ * Contacts of each object (an engagement or a company), through the associations v4 batch read (search and list
+ * results carry none), and the per-object associations listing for an object whose batch answer pages.
  */
 export async function contactsOf(
   type: Exclude<CrmType, 'contacts'>,
@@ -80,11 +81,7 @@ export async function contactsOf(
   return links;
 }
 
-export function engagementEvents(
-  type: Exclude<CrmType, 'contacts'>,
-  object: HubSpotObject,
-  contactIds: string[],
-): EventRecord[] {
+export function engagementEvents(type: EngagementCrmType, object: HubSpotObject, contactIds: string[]): EventRecord[] {
   const p = object.properties;
   const updated = new Date(modifiedAt(type, object)).toISOString();
   const base = (
@@ -135,7 +132,7 @@ export function engagementEvents(
 }
 
 /** Meetings, calls, logged emails or deals as canonical events, one per associated contact. */
-export function engagementStream(type: Exclude<CrmType, 'contacts'>): StreamDefinition<HubSpotConfig> {
+export function engagementStream(type: EngagementCrmType): StreamDefinition<HubSpotConfig> {
   const properties = ENGAGEMENT_PROPERTIES[type];
   return {
     name: type,

@@ -21,7 +21,10 @@ export interface HubSpotObject {
   archivedAt?: Date;
 }
 
-export type CrmType = 'contacts' | 'meetings' | 'calls' | 'emails' | 'deals';
+export type CrmType = 'contacts' | 'meetings' | 'calls' | 'emails' | 'deals' | 'companies';
+
+/** The CRM objects read as engagement events. */
+export type EngagementCrmType = Exclude<CrmType, 'contacts' | 'companies'>;
 
 /** The SDK's API for an object type (contacts and deals have their own; engagements are under `objects`). */
 export function apiOf(client: Client, type: CrmType) {
@@ -30,6 +33,8 @@ export function apiOf(client: Client, type: CrmType) {
       return client.crm.contacts;
     case 'deals':
       return client.crm.deals;
+    case 'companies':
+      return client.crm.companies;
     default:
       return client.crm.objects[type];
   }

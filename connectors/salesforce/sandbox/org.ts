@@ -19,7 +19,16 @@ const COMMON: Record<string, FieldType> = {
 
 /** The fields each sObject type has, with their types. */
 export const SCHEMA: Record<string, Record<string, FieldType>> = {
-  Account: { ...COMMON, Name: 'string', Industry: 'string', BillingCountry: 'string', OwnerId: 'reference' },
+  Account: {
+    ...COMMON,
+    Name: 'string',
+    Website: 'string',
+    Industry: 'string',
+    NumberOfEmployees: 'number',
+    AnnualRevenue: 'number',
+    BillingCountry: 'string',
+    OwnerId: 'reference',
+  },
   Contact: {
     ...COMMON,
     AccountId: 'reference',

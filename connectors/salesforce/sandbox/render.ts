@@ -1,5 +1,5 @@
 /**
- * Renders the shared synthetic world as one Salesforce org: Contacts (with their Accounts), Leads (converted ones
+ * Renders the shared synthetic world as one Salesforce org: Contacts (with their Accounts, the world's firms), Leads (converted ones
  * pointing at their Contact), Tasks for calls, Events for meetings, Opportunities with contact roles for deals, and
  * Campaigns with CampaignMember responses. Emails are kept as written in Salesforce; ids are the world's.
  */
@@ -64,12 +64,17 @@ export function renderWorld(org: Org, world: World): RenderCounts {
     if (sf.contactId) {
       const accountId = sf.accountId ?? salesforceId('001', person.companyIndex);
       if (!org.table('Account').has(accountId)) {
+        const firm = world.firm(person.companyIndex);
+        const account = firm.salesforce;
         counts.accounts++;
         org.put('Account', {
-          ...common(accountId, sf.createdAt, sf.createdAt),
-          Name: person.company,
-          Industry: null,
-          BillingCountry: person.country,
+          ...common(accountId, account?.createdAt ?? sf.createdAt, account?.updatedAt ?? sf.createdAt),
+          Name: account?.name ?? person.company,
+          Website: account?.website ?? null,
+          Industry: firm.industry,
+          NumberOfEmployees: firm.employees,
+          AnnualRevenue: firm.annualRevenue,
+          BillingCountry: firm.country,
           OwnerId: owner,
         });
       }

@@ -311,6 +311,70 @@ export interface WorldAudience {
 }
 
 /**
+ * A firm as HubSpot holds it: a company associated with the firm's business buyers who are in HubSpot.
+ *
+ * @example
+ * const hs = world.firm(3).hubspot;
+ * if (hs) render({ id: hs.id, name: hs.name, domain: hs.domain, hs_additional_domains: hs.additionalDomains.join(';') });
+ */
+export interface HubSpotCompany {
+  /** The company's numeric id, as a string. */
+  id: string;
+  name: string;
+  /** The primary domain: the firm's own, or (for some firms) a group domain with the own one among the additional. */
+  domain: string;
+  /** `hs_additional_domains`. */
+  additionalDomains: string[];
+  createdAt: number;
+  updatedAt: number;
+  /** The people (indexes) the company is associated with. */
+  memberIndexes: number[];
+}
+
+/**
+ * A firm as Salesforce holds it: an Account holding the firm's Contacts.
+ *
+ * @example
+ * const sf = world.firm(3).salesforce;
+ * if (sf) render({ Id: sf.id, Name: sf.name, Website: sf.website });
+ */
+export interface SalesforceAccount {
+  /** The Account's 18-character id (prefix 001). */
+  id: string;
+  /** The name, possibly written differently from HubSpot's (upper-cased, without its legal suffix). */
+  name: string;
+  /** The website as typed: a bare domain, `www.` and the domain, or a URL. */
+  website: string;
+  createdAt: number;
+  updatedAt: number;
+  /** The people (indexes) with a Contact on this Account. */
+  memberIndexes: number[];
+}
+
+/**
+ * A firm of the world: the company people `8c … 8c+7` work at, and how each CRM holds it. The truth accounts are
+ * checked against: one firm, one account, whatever the tools call it.
+ *
+ * @example
+ * const firm = world.firm(3);
+ * firm.hubspot?.id; firm.salesforce?.id; firm.memberIndexes; // both tools' records of one firm, and its people
+ */
+export interface Firm {
+  index: number;
+  /** The canonical name and domain. */
+  name: string;
+  domain: string;
+  industry: string;
+  employees: number;
+  annualRevenue: number;
+  country: string;
+  /** The people associated with the firm in any tool, ascending. */
+  memberIndexes: number[];
+  hubspot?: HubSpotCompany;
+  salesforce?: SalesforceAccount;
+}
+
+/**
  * The synthetic customer world several sandboxes render: see {@link createWorld}.
  *
  * @example
@@ -356,4 +420,8 @@ export interface World {
   findByToolId(tool: WorldTool, id: string): number | undefined;
   /** The people whose canonical email is `email` (trimmed and lower-cased first); several for a role address. */
   findByEmail(email: string): number[];
+  /** How many firms there are (firm `c` employs people `8c … 8c+7`). */
+  readonly firms: number;
+  /** Firm `c`, built on demand from its people. Throws a RangeError outside 0 … firms − 1. */
+  firm(c: number): Firm;
 }

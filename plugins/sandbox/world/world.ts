@@ -6,9 +6,11 @@
  * campaigns.ts, events.ts, truth.ts and lookups.ts (indexes and look-ups).
  */
 import { BIT, worldBasis } from './basis.js';
+export { HUBSPOT_COMPANY_BASE } from './firms.js';
 import { behaviours, type Behaviour } from './behaviour.js';
 import { worldAudiences, worldCampaigns } from './campaigns.js';
 import { eventGenerator } from './events.js';
+import { firmCount, firmOf } from './firms.js';
 import { worldLookups } from './lookups.js';
 import { population, type Identity } from './people.js';
 import { toolViews } from './tools.js';
@@ -125,5 +127,7 @@ export function createWorld(options: WorldOptions): World {
       return presenceBits(i) & BIT[tool] ? updatedAtOf(i, tool) : undefined;
     },
     ...worldLookups(basis, pop, person),
+    firms: firmCount(basis),
+    firm: (c) => firmOf(basis, person, c),
   };
 }

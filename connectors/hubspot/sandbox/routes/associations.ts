@@ -1,8 +1,8 @@
 /**
- * Associations v4: the batch read (the first associationsPerObject per object, the rest paged) and the per-object read.
+ * Associations v4 (engagements and companies to contacts): the batch read (the first associationsPerObject per object, the rest paged) and the per-object read.
  */
 import type { Hono } from 'hono';
-import { ENGAGEMENT_TYPES, type EngagementType } from '../portal.js';
+import { ASSOCIATED_TYPES, CONTACT_ASSOCIATION_TYPE, type AssociatedType } from '../portal.js';
 import { decodeOffset, encodeOffset, intParam, validation, nextPaging, offsetPage } from '../answers.js';
 import type { RouteOptions } from './options.js';
 
@@ -16,18 +16,18 @@ export function associationRoutes(app: Hono, { portal, limits, now }: RouteOptio
   app.post('/crm/v4/associations/:from/:to/batch/read', async (c) => {
     const from = c.req.param('from');
     const to = c.req.param('to');
-    if (!ENGAGEMENT_TYPES.includes(from as EngagementType) || to !== 'contacts') {
+    if (!ASSOCIATED_TYPES.includes(from as AssociatedType) || to !== 'contacts') {
       return validation(c, `Associations from ${from} to ${to} are not served by this sandbox`);
     }
     const body = (await c.req.json().catch(() => ({}))) as { inputs?: { id?: string }[] };
     const inputs = body.inputs ?? [];
     if (inputs.length > limits.associationBatchSize)
       return validation(c, `Batch input size exceeds the limit of ${limits.associationBatchSize}.`);
-    const typeId = { meetings: 200, calls: 194, emails: 198, deals: 3 }[from as EngagementType];
+    const typeId = CONTACT_ASSOCIATION_TYPE[from as AssociatedType];
     const results: unknown[] = [];
     const errors: unknown[] = [];
     for (const input of inputs) {
-      const record = portal.engagements[from as EngagementType].get(String(input.id));
+      const record = portal.engagements[from as AssociatedType].get(String(input.id));
       const contactIds = (record?.contactIds ?? [])
         .map((id) => portal.liveContact(id)?.id)
         .filter((id): id is string => !!id);
@@ -62,10 +62,10 @@ export function associationRoutes(app: Hono, { portal, limits, now }: RouteOptio
 
   app.get('/crm/v4/objects/:from/:id/associations/:to', (c) => {
     const from = c.req.param('from');
-    if (!ENGAGEMENT_TYPES.includes(from as EngagementType) || c.req.param('to') !== 'contacts')
+    if (!ASSOCIATED_TYPES.includes(from as AssociatedType) || c.req.param('to') !== 'contacts')
       return validation(c, `Associations from ${from} to ${c.req.param('to')} are not served by this sandbox`);
-    const typeId = { meetings: 200, calls: 194, emails: 198, deals: 3 }[from as EngagementType];
-    const record = portal.engagements[from as EngagementType].get(c.req.param('id'));
+    const typeId = CONTACT_ASSOCIATION_TYPE[from as AssociatedType];
+    const record = portal.engagements[from as AssociatedType].get(c.req.param('id'));
     const linked = [
       ...new Set((record?.contactIds ?? []).map((id) => portal.liveContact(id)?.id).filter((id): id is string => !!id)),
     ];

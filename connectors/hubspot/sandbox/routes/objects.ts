@@ -2,7 +2,7 @@
  * CRM objects: list, read one, and search (one sort rule per query, HubSpot's 10,000-result cap).
  */
 import type { Hono } from 'hono';
-import { ENGAGEMENT_TYPES, type EngagementType, type StoredObject } from '../portal.js';
+import { ASSOCIATED_TYPES, type AssociatedType, type StoredObject } from '../portal.js';
 import { intParam, lowerBound, notFound, validation } from '../answers.js';
 import { comparator, matches, renderObject, type SearchBody } from '../search.js';
 import type { RouteOptions } from './options.js';
@@ -14,8 +14,8 @@ import type { RouteOptions } from './options.js';
  * objectRoutes(app, { portal, limits, now, written });
  */
 export function objectRoutes(app: Hono, { portal, limits }: RouteOptions): void {
-  const objectTypes = new Set<string>(['contacts', ...ENGAGEMENT_TYPES]);
-  const recordsOf = (type: string) => portal.byId(type as 'contacts' | EngagementType);
+  const objectTypes = new Set<string>(['contacts', ...ASSOCIATED_TYPES]);
+  const recordsOf = (type: string) => portal.byId(type as 'contacts' | AssociatedType);
 
   app.get('/crm/v3/objects/:type', (c) => {
     const type = c.req.param('type');
@@ -45,7 +45,7 @@ export function objectRoutes(app: Hono, { portal, limits }: RouteOptions): void 
     const type = c.req.param('type');
     const id = c.req.param('id');
     if (!objectTypes.has(type)) return notFound(c, `Unable to infer object type from: ${type}`);
-    const store = type === 'contacts' ? portal.contacts : portal.engagements[type as EngagementType];
+    const store = type === 'contacts' ? portal.contacts : portal.engagements[type as AssociatedType];
     const record = store.get(type === 'contacts' ? (portal.mergedInto.get(id) ?? id) : id);
     if (!record || record.archived !== (c.req.query('archived') === 'true'))
       return notFound(c, 'Object not found.  objectId are usually numeric.');
