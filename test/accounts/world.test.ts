@@ -97,7 +97,7 @@ for (const engine of engines) {
 
           let bothTools = 0;
           let renamed = 0;
-        let memberships = 0;
+          let memberships = 0;
           const accountsSeen = new Set<number>();
           for (let c = 0; c < world.firms; c++) {
             const firm = world.firm(c);
@@ -132,14 +132,14 @@ for (const engine of engines) {
               members.filter((m) => Number(m.account_id) === account).map((m) => Number(m.contact_id)),
             );
             expect([...actual].sort(), `members of firm ${c}`).toEqual([...expected].sort());
-          memberships += expected.size;
+            memberships += expected.size;
           }
           expect(accountsSeen.size).toBe(
             ((await store.get('SELECT COUNT(*) AS n FROM accounts WHERE deleted = 0')) as { n: number }).n * 1,
           );
           expect(bothTools).toBeGreaterThan(10);
           expect(renamed).toBeGreaterThan(3);
-        expect(memberships).toBeGreaterThan(PEOPLE / 4);
+          expect(memberships).toBeGreaterThan(PEOPLE / 4);
         } finally {
           await close();
         }
