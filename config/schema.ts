@@ -68,6 +68,8 @@
 import cron from 'node-cron';
 import { z } from 'zod';
 import {
+  ACCOUNT_CONDITION_KEYS,
+  ACCOUNT_SUBJECTS,
   CONDITION_KEYS,
   COUNT_OPERATORS,
   DURATION_PATTERN,
@@ -269,6 +271,10 @@ function checkNode(value: unknown, path: Path, report: Report, depth: number, ta
     }
     return;
   }
+  if ('account' in value) {
+    unknownKeys(value, ['account'], path, report);
+    return checkAccountCondition(value.account, [...path, 'account'], report, depth + 1, tally);
+  }
   const subjects = RULE_SUBJECTS.filter((subject) => subject in value);
   if (subjects.length === 0) {
     const keys = Object.keys(value);
@@ -279,6 +285,67 @@ function checkNode(value: unknown, path: Path, report: Report, depth: number, ta
   const subject = subjects[0] as (typeof RULE_SUBJECTS)[number];
   if (typeof value[subject] !== 'string' || value[subject] === '')
     report([...path, subject], `expected a ${subject} name`);
+  const misspelt = unknownKeys(value, [subject, ...RULE_OPERATORS], path, report);
+  if (checkOperators(value, RULE_OPERATORS, path, report) === 0 && misspelt === 0) {
+    report(path, `expected an operator beside ${subject} (one of ${RULE_OPERATORS.join(', ')})`);
+  }
+}
+
+/**
+ * Checks an account condition's shape (a contact rule's `account:`, an account segment's rule): groups, `not`,
+ * `members` (with an optional `count`) and `all_members` holding contact conditions, and trait / feature comparisons.
+ */
+export function checkAccountCondition(
+  value: unknown,
+  path: Path,
+  report: Report,
+  depth = 0,
+  tally: { conditions: number } = { conditions: 0 },
+): void {
+  if (depth > RULE_LIMITS.depth)
+    return report(path, `the rule is nested more than ${RULE_LIMITS.depth} levels deep (the limit on rule depth)`);
+  tally.conditions++;
+  if (!isPlainObject(value))
+    return report(path, `expected an account condition (a mapping with one of ${ACCOUNT_CONDITION_KEYS.join(', ')})`);
+  for (const group of RULE_GROUPS) {
+    if (group in value) {
+      unknownKeys(value, [group], path, report);
+      const items = value[group];
+      if (!Array.isArray(items) || items.length === 0)
+        return report([...path, group], 'expected a non-empty list of account conditions');
+      items.forEach((item, i) => checkAccountCondition(item, [...path, group, i], report, depth + 1, tally));
+      return;
+    }
+  }
+  if ('not' in value) {
+    unknownKeys(value, ['not'], path, report);
+    return checkAccountCondition(value.not, [...path, 'not'], report, depth + 1, tally);
+  }
+  if ('all_members' in value) {
+    unknownKeys(value, ['all_members'], path, report);
+    return checkNode(value.all_members, [...path, 'all_members'], report, depth + 1, tally);
+  }
+  if ('members' in value) {
+    unknownKeys(value, ['members', 'count'], path, report);
+    checkNode(value.members, [...path, 'members'], report, depth + 1, tally);
+    const count = value.count;
+    if (count === undefined || typeof count === 'number') return;
+    if (!isPlainObject(count)) return report([...path, 'count'], 'expected a number or a comparison like { gte: 3 }');
+    unknownKeys(count, COUNT_OPERATORS, [...path, 'count'], report);
+    checkOperators(count, COUNT_OPERATORS, [...path, 'count'], report);
+    return;
+  }
+  const subjects = ACCOUNT_SUBJECTS.filter((subject) => subject in value);
+  if (subjects.length !== 1) {
+    const keys = Object.keys(value);
+    return report(
+      keys.length ? [...path, keys[0] as string] : path,
+      `${UNKNOWN_KEYS_MARK}${ACCOUNT_CONDITION_KEYS.join(',')}`,
+    );
+  }
+  const subject = subjects[0] as (typeof ACCOUNT_SUBJECTS)[number];
+  if (typeof value[subject] !== 'string' || value[subject] === '')
+    report([...path, subject], `expected an account ${subject} name`);
   const misspelt = unknownKeys(value, [subject, ...RULE_OPERATORS], path, report);
   if (checkOperators(value, RULE_OPERATORS, path, report) === 0 && misspelt === 0) {
     report(path, `expected an operator beside ${subject} (one of ${RULE_OPERATORS.join(', ')})`);

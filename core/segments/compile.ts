@@ -1,4 +1,5 @@
 import { EVENT_TYPES } from '../../plugins/model/index.js';
+import { ACCOUNT_FEATURE_NAMES } from '../accounts/features.js';
 import { FEATURE_NAMES, SCORE_NAMES } from '../features/catalog.js';
 import { VOICE_FEATURE_NAMES } from '../text/migrations.js';
 import {
@@ -12,6 +13,8 @@ import {
   type Operand,
 } from '../features/filters.js';
 import {
+  ACCOUNT_CONDITION_KEYS,
+  ACCOUNT_SUBJECTS,
   CONDITION_KEYS,
   COUNT_OPERATORS,
   countIssue,
@@ -22,6 +25,7 @@ import {
   RULE_SUBJECTS,
   operandIssue,
   windowIssue,
+  type AccountCondition,
   type HoldoutOutcomeName,
   type RuleCondition,
   type RuleOperators,
@@ -266,6 +270,8 @@ class Compiler {
       return this.segment(key, b, stack, depth);
     }
     if ('event' in cond) return this.event(segment, cond, path, b);
+    if ('account' in cond)
+      return this.ofAccounts(segment, cond.account, appendPath(path, 'account'), b, stack, depth + 1);
     const subjects = RULE_SUBJECTS.filter((s) => s in cond);
     if (subjects.length !== 1) {
       this.issue(
@@ -345,8 +351,125 @@ class Compiler {
     return `(${parts.join(' AND ')})`;
   }
 
+  private aliases = 0;
+
+  /** A contact condition on the contact's accounts: true when one of them (not deleted) meets `cond`. */
+  private ofAccounts(
+    segment: SegmentDefinition,
+    cond: unknown,
+    path: string,
+    b: Binder,
+    stack: string[],
+    depth: number,
+  ): string {
+    const n = ++this.aliases;
+    const [am, a, af] = [`am${n}`, `a${n}`, `af${n}`];
+    const test = this.accountCondition(segment, cond, path, b, stack, a, af, depth);
+    return `EXISTS (SELECT 1 FROM account_members ${am} JOIN accounts ${a} ON ${a}.id = ${am}.account_id LEFT JOIN account_features ${af} ON ${af}.account_id = ${a}.id WHERE ${am}.contact_id = c.id AND ${a}.deleted = 0 AND ${test})`;
+  }
+
+  /**
+   * An account condition over the account aliased `a` (its features `af`): traits, features, and its members, whose
+   * contact conditions are compiled with the contact aliases `c` and `f` of their own subquery.
+   */
+  accountCondition(
+    segment: SegmentDefinition,
+    cond: unknown,
+    path: string,
+    b: Binder,
+    stack: string[],
+    a: string,
+    af: string,
+    depth = 0,
+  ): string {
+    if (!isObject(cond)) {
+      this.issue(segment, path, 'expected an account condition');
+      return 'FALSE';
+    }
+    const group = RULE_GROUPS.find((g) => Array.isArray(cond[g]));
+    if (group !== undefined) {
+      const items = cond[group] as unknown[];
+      if (items.length === 0) return group === 'all' ? 'TRUE' : 'FALSE';
+      return `(${items.map((item, i) => this.accountCondition(segment, item, appendPath(appendPath(path, group), i), b, stack, a, af, depth + 1)).join(group === 'all' ? ' AND ' : ' OR ')})`;
+    }
+    if ('not' in cond)
+      return `NOT ${this.wrapNull(this.accountCondition(segment, cond.not, appendPath(path, 'not'), b, stack, a, af, depth + 1))}`;
+    if ('members' in cond || 'all_members' in cond) {
+      const every = 'all_members' in cond;
+      const key = every ? 'all_members' : 'members';
+      for (const k of Object.keys(cond))
+        if (k !== key && !(k === 'count' && !every))
+          this.issue(
+            segment,
+            appendPath(path, k),
+            `unknown key "${k}" beside ${key}${every ? '' : ' (expected count)'}`,
+          );
+      const n = ++this.aliases;
+      const of = `FROM account_members am${n} JOIN contacts c ON c.id = am${n}.contact_id LEFT JOIN contact_features f ON f.contact_id = c.id WHERE am${n}.account_id = ${a}.id`;
+      const test = this.condition(segment, cond[key], appendPath(path, key), b, stack, depth + 1);
+      if (every) return `(EXISTS (SELECT 1 ${of}) AND NOT EXISTS (SELECT 1 ${of} AND NOT ${this.wrapNull(test)}))`;
+      const count = cond.count;
+      if (count === undefined) return `EXISTS (SELECT 1 ${of} AND ${test})`;
+      const ops: RuleOperators =
+        typeof count === 'number' ? { eq: count } : isObject(count) ? (count as RuleOperators) : {};
+      for (const k of Object.keys(ops))
+        if (!(COUNT_OPERATORS as readonly string[]).includes(k))
+          this.issue(
+            segment,
+            appendPath(appendPath(path, 'count'), k),
+            `unknown count operator "${k}" (expected one of ${COUNT_OPERATORS.join(', ')})`,
+          );
+      const parts = compileOperators(`(SELECT COUNT(*) ${of} AND ${test})`, ops, b, this.now);
+      return parts.length ? `(${parts.join(' AND ')})` : 'FALSE';
+    }
+    const subjects = ACCOUNT_SUBJECTS.filter((x) => x in cond);
+    if (subjects.length !== 1) {
+      this.issue(
+        segment,
+        path,
+        `expected one of ${ACCOUNT_CONDITION_KEYS.join(', ')} in an account condition (got ${Object.keys(cond).join(', ') || 'nothing'})`,
+      );
+      return 'FALSE';
+    }
+    const subject = subjects[0] as (typeof ACCOUNT_SUBJECTS)[number];
+    const name = String(cond[subject]);
+    const at = appendPath(path, subject);
+    for (const op of Object.keys(cond).filter(
+      (k) => k !== subject && !(RULE_OPERATORS as readonly string[]).includes(k),
+    ))
+      this.issue(
+        segment,
+        appendPath(path, op),
+        `unknown operator "${op}" (expected one of ${RULE_OPERATORS.join(', ')})`,
+      );
+    let expr: Operand;
+    if (subject === 'trait') {
+      if (!isFieldName(name)) {
+        this.issue(segment, at, `"${name}" is not a trait name (letters, digits, _ or -)`);
+        return 'FALSE';
+      }
+      expr = name === 'name' || name === 'domain' ? `${a}.${name}` : jsonOperand(b.dialect, `${a}.traits`, name);
+    } else {
+      if (!(ACCOUNT_FEATURE_NAMES as readonly string[]).includes(name)) {
+        this.issue(
+          segment,
+          at,
+          `unknown account feature "${name}" (expected one of ${ACCOUNT_FEATURE_NAMES.join(', ')})`,
+        );
+        return 'FALSE';
+      }
+      expr = `${af}.${name}`;
+    }
+    const parts = compileOperators(expr, cond as RuleOperators, b, this.now);
+    if (parts.length === 0) {
+      this.issue(segment, path, `expected an operator beside ${subject} (one of ${RULE_OPERATORS.join(', ')})`);
+      return 'FALSE';
+    }
+    return `(${parts.join(' AND ')})`;
+  }
+
   /** A NULL comparison under NOT would stay NULL and drop the contact; NOT of an unknown is taken as true. */
-  private wrapNull(sql: string): string {
+  wrapNull(sql: string): string {
     return `COALESCE(${sql}, FALSE)`;
   }
 
@@ -459,6 +582,62 @@ export function compileSegments(
     const ids = options.contacts ? b.bind(JSON.stringify(options.contacts)) : undefined;
     const { sql, params } = b.finish(segmentQuery(condition, ids, b.dialect));
     out.push({ key: segment.key, sql, params, definition: segment });
+  }
+  if (compiler.issues.length > 0) throw new SegmentRuleError(dedupe(compiler.issues));
+  return out;
+}
+
+/**
+ * An account segment: a rule over accounts (their traits, features and members). Members' conditions are contact
+ * conditions, and may name contact segments with `in_segment`.
+ */
+export interface AccountSegmentDefinition {
+  key: string;
+  name?: string;
+  description?: string;
+  rule: AccountCondition;
+  origin?: RuleLocation;
+  locations?: Record<string, RuleLocation>;
+}
+
+/** An account segment compiled to one parameterised query returning `account_id`. */
+export interface CompiledAccountSegment {
+  key: string;
+  sql: string;
+  params: SqlValue[];
+  definition: AccountSegmentDefinition;
+}
+
+/**
+ * Compiles account segments, each to ONE parameterised query over the live accounts (`account_id`). `segments` are
+ * the contact segments a members condition may name. Throws `SegmentRuleError` naming every mistake.
+ *
+ * @example
+ * const [quiet] = compileAccountSegments(
+ *   [{ key: 'quiet', rule: { all: [{ feature: 'members', gte: 3 }, { feature: 'engaged_members_30d', eq: 0 }] } }],
+ *   [], { now },
+ * );
+ */
+export function compileAccountSegments(
+  accountSegments: readonly AccountSegmentDefinition[],
+  segments: readonly SegmentDefinition[],
+  options: CompileOptions & { dialect?: Dialect } = {},
+): CompiledAccountSegment[] {
+  const now = options.now ?? new Date();
+  const compiler = new Compiler(segments, options, now);
+  const out: CompiledAccountSegment[] = [];
+  const seen = new Set<string>();
+  for (const definition of accountSegments) {
+    const asSegment = { ...definition, rule: {} } as SegmentDefinition;
+    if (seen.has(definition.key))
+      compiler.issue(asSegment, '', `account segment key "${definition.key}" is defined twice`);
+    seen.add(definition.key);
+    const b = binder(options.dialect ?? sqliteDialect);
+    const condition = compiler.accountCondition(asSegment, definition.rule, 'rule', b, [], 'a', 'af');
+    const { sql, params } = b.finish(
+      `SELECT a.id AS account_id FROM accounts a LEFT JOIN account_features af ON af.account_id = a.id WHERE a.deleted = 0 AND ${condition}`,
+    );
+    out.push({ key: definition.key, sql, params, definition });
   }
   if (compiler.issues.length > 0) throw new SegmentRuleError(dedupe(compiler.issues));
   return out;

@@ -77,7 +77,35 @@ export const RULE_GROUPS = ['all', 'any'] as const;
 export const EVENT_CONDITION_KEYS = ['event', 'count', 'within', 'before', 'where'] as const;
 
 /** The key a condition is recognised by, in the order they are tried; a comparison is recognised by its subject. */
-export const CONDITION_KEYS = [...RULE_GROUPS, 'not', 'in_segment', 'event', ...RULE_SUBJECTS] as const;
+export const CONDITION_KEYS = [...RULE_GROUPS, 'not', 'in_segment', 'event', 'account', ...RULE_SUBJECTS] as const;
+
+/** What an account comparison compares: a trait of the account (name, domain, industry, …) or an account feature. */
+export const ACCOUNT_SUBJECTS = ['trait', 'feature'] as const;
+/**
+ * The conditions of an account on its members: `members` (at least one member matches, or `count` of them do) and
+ * `all_members` (it has members and every one matches).
+ */
+export const ACCOUNT_MEMBER_KEYS = ['members', 'all_members'] as const;
+/** The keys an account condition is recognised by. */
+export const ACCOUNT_CONDITION_KEYS = [...RULE_GROUPS, 'not', ...ACCOUNT_MEMBER_KEYS, ...ACCOUNT_SUBJECTS] as const;
+
+/** A comparison on one trait or one feature of an account. */
+export interface AccountComparison extends RuleOperators {
+  trait?: string;
+  feature?: string;
+}
+
+/**
+ * A condition on an account: over its traits and features, and over its members (contact conditions). An account
+ * segment's rule is one; a contact rule reads its accounts with `{ account: … }` (true when one of them matches).
+ */
+export type AccountCondition =
+  | { all: AccountCondition[] }
+  | { any: AccountCondition[] }
+  | { not: AccountCondition }
+  | { members: RuleCondition; count?: number | CountOperators }
+  | { all_members: RuleCondition }
+  | AccountComparison;
 
 /** A comparison on exactly one of a trait, a feature, a score, or a model output (`churn.risk`, `clusters`). */
 export interface Comparison extends RuleOperators {
@@ -103,6 +131,7 @@ export type RuleCondition =
   | { not: RuleCondition }
   | { in_segment: string }
   | EventCondition
+  | { account: AccountCondition }
   | Comparison;
 
 /** A duration as rules and settings write it: a number and a unit (`30d`, `12h`, `10s`, `500ms`). */

@@ -3,8 +3,16 @@
  * memberships with history, holdout control groups, stability, migration between segments and drift alerts.
  */
 export * from './grammar.js';
-export type { CompileOptions, CompiledSegment, RuleIssue, RuleLocation, SegmentDefinition } from './compile.js';
-export { compileSegments, SegmentRuleError } from './compile.js';
+export type {
+  AccountSegmentDefinition,
+  CompileOptions,
+  CompiledAccountSegment,
+  CompiledSegment,
+  RuleIssue,
+  RuleLocation,
+  SegmentDefinition,
+} from './compile.js';
+export { compileAccountSegments, compileSegments, SegmentRuleError } from './compile.js';
 export { refersTo, withDependencies } from './dependencies.js';
 export type {
   EvaluateOptions,

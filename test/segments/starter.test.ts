@@ -44,6 +44,8 @@ describe.each(engines)('on $name', (engine) => {
           'detractors_at_risk',
           'price_sensitive',
           'feature_explorers',
+          'expansion_ready_accounts',
+          'accounts_going_quiet',
         ]),
       );
       for (const s of config.segments) expect(s.description?.length ?? 0).toBeGreaterThan(40);
