@@ -8,6 +8,7 @@ import {
   ConfigError,
   RateLimitedError,
   defineDestination,
+  type AccountMembershipBatch,
   type ConnectorContext,
   type MemberRef,
   type MembershipBatch,
@@ -40,17 +41,19 @@ async function listFor(
   config: HubSpotConfig,
   ctx: ConnectorContext,
   create: boolean,
+  objectTypeId: '0-1' | '0-2' = '0-1',
 ): Promise<string | undefined> {
   let cache = listIds.get(config);
   if (!cache) listIds.set(config, (cache = new Map()));
   const name = listName(segment, config);
-  const known = cache.get(name);
+  const key = `${objectTypeId}:${name}`;
+  const known = cache.get(key);
   if (known) return known;
   const connection = connectionFor(config);
   let id: string | undefined;
   try {
     const found = await connection.run(ctx, 'lists.get_by_name', (client) =>
-      client.crm.lists.listsApi.getByName(name, '0-1'),
+      client.crm.lists.listsApi.getByName(name, objectTypeId),
     );
     id = found.list.listId;
   } catch (error) {
@@ -58,12 +61,12 @@ async function listFor(
   }
   if (!id && create) {
     const created = await connection.run(ctx, 'lists.create', (client) =>
-      client.crm.lists.listsApi.create({ name, objectTypeId: '0-1', processingType: 'MANUAL' }),
+      client.crm.lists.listsApi.create({ name, objectTypeId, processingType: 'MANUAL' }),
     );
     id = created.list.listId;
     ctx.logger.info('HubSpot list created', { connection: ctx.connection, list: name, listId: id });
   }
-  if (id) cache.set(name, id);
+  if (id) cache.set(key, id);
   return id;
 }
 
@@ -291,6 +294,70 @@ async function readMembership(segment: SegmentRef, config: HubSpotConfig, ctx: C
 }
 
 /**
+ * An account segment as a MANUAL company list (object type 0-2) named like a contact segment's list: companies enter
+ * and leave it by id; an account without a HubSpot company is skipped, a company gone from the portal is skipped on add
+ * and accepted on remove.
+ */
+async function writeAccounts(
+  batch: AccountMembershipBatch,
+  config: HubSpotConfig,
+  ctx: ConnectorContext,
+): Promise<RowResult[]> {
+  const connection = connectionFor(config);
+  const ids = batch.changes.map((change) => change.destinationRecordId ?? change.account.externalIds[0]);
+  const results: (RowResult | undefined)[] = batch.changes.map((change, i) =>
+    ids[i]
+      ? undefined
+      : change.op === 'remove'
+        ? { status: 'accepted' }
+        : { status: 'skipped', reason: 'not in HubSpot: the account has no HubSpot company', code: 'NOT_IN_HUBSPOT' },
+  );
+  const pending = batch.changes.map((change, i) => ({ change, i })).filter(({ i }) => !results[i]);
+  if (pending.length === 0) return results as RowResult[];
+  try {
+    const listId = (await listFor(batch.segment, config, ctx, true, '0-2')) as string;
+    for (let start = 0; start < pending.length; start += BATCH) {
+      const slice = pending.slice(start, start + BATCH);
+      const recordIdsToAdd = slice.filter(({ change }) => change.op === 'add').map(({ i }) => ids[i] as string);
+      const recordIdsToRemove = slice.filter(({ change }) => change.op === 'remove').map(({ i }) => ids[i] as string);
+      const response = await connection.run(ctx, 'company_lists.add_and_remove', (client) =>
+        client.crm.lists.membershipsApi.addAndRemove(listId, { recordIdsToAdd, recordIdsToRemove }),
+      );
+      const missingIds = new Set(response.recordIdsMissing ?? []);
+      for (const { change, i } of slice) {
+        const id = ids[i] as string;
+        results[i] =
+          change.op === 'add' && missingIds.has(id)
+            ? { status: 'skipped', reason: `not in HubSpot: no company ${id}`, code: 'OBJECT_NOT_FOUND' }
+            : { status: 'accepted', destinationRecordId: id };
+      }
+    }
+  } catch (error) {
+    for (const { i } of pending) results[i] ??= failedRow(error);
+  }
+  return results.map((r) => r ?? { status: 'retryable', reason: 'not written' });
+}
+
+async function readAccountMembership(
+  segment: SegmentRef,
+  config: HubSpotConfig,
+  ctx: ConnectorContext,
+): Promise<MemberRef[]> {
+  const listId = await listFor(segment, config, ctx, false, '0-2');
+  if (!listId) return [];
+  const out: MemberRef[] = [];
+  let after: string | undefined;
+  do {
+    const page = await connectionFor(config).run(ctx, 'company_lists.memberships', (client) =>
+      client.crm.lists.membershipsApi.getPage(listId, after, undefined, 250),
+    );
+    out.push(...page.results.map((r) => ({ email: null, externalId: String(r.recordId) })));
+    after = page.paging?.next?.after;
+  } while (after);
+  return out;
+}
+
+/**
  * The HubSpot destination.
  *
  * @example
@@ -305,6 +372,8 @@ export const destination = defineDestination({
   check: checkHubSpot,
   write,
   readMembership,
+  writeAccounts,
+  readAccountMembership,
   async erase(identities, config, ctx) {
     const connection = connectionFor(config);
     const out = [];

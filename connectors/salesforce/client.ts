@@ -62,6 +62,8 @@ export const salesforceSpec = z.object({
       field: z.string().default('Segments__c'),
       /** CampaignMember Status of added members. */
       memberStatus: z.string().default('Sent'),
+      /** The Account field holding the names of the account segments it is in (semicolon-separated). */
+      accountField: z.string().default('Segments__c'),
     })
     .prefault({}),
   /** Create a Lead for a segment member who is not in Salesforce (otherwise they are skipped, with the reason). */

@@ -12,6 +12,7 @@ import {
   ConfigError,
   defineDestination,
   RateLimitedError,
+  type AccountMembershipBatch,
   type ConnectorContext,
   type ContactIdentity,
   type EraseResult,
@@ -475,6 +476,63 @@ async function writeField(
 }
 
 /**
+ * An account segment as a field on the Account holding the names of the account segments it is in (semicolon-separated,
+ * like the Contact/Lead field mode; Salesforce's CampaignMember takes people, not Accounts). An account without a
+ * Salesforce Account is skipped; an Account deleted since is accepted on remove.
+ */
+async function writeAccounts(
+  batch: AccountMembershipBatch,
+  config: SalesforceConfig,
+  ctx: ConnectorContext,
+): Promise<RowResult[]> {
+  const session = sessionFor(config, ctx);
+  const field = config.membership.accountField;
+  const ids = batch.changes.map((change) => change.destinationRecordId ?? change.account.externalIds[0]);
+  const results: (RowResult | undefined)[] = batch.changes.map((change, i) =>
+    ids[i]
+      ? undefined
+      : change.op === 'remove'
+        ? { status: 'accepted' }
+        : { status: 'skipped', code: 'NOT_IN_SALESFORCE', reason: 'not in Salesforce: the account has no Account' },
+  );
+  const targets = batch.changes.map((change, i) => ({ change, i })).filter(({ i }) => !results[i]);
+  const current = new Map<string, string>();
+  for (const group of chunks(
+    targets.map(({ i }) => ids[i] as string),
+    COLLECTION_SIZE,
+  )) {
+    for (const row of await queryAll<Record<string, unknown>>(
+      session,
+      'Account.segments',
+      `SELECT Id, ${field} FROM Account WHERE Id IN (${group.map(soqlString).join(', ')}) ORDER BY Id`,
+    ))
+      current.set(row.Id.slice(0, 15), typeof row[field] === 'string' ? (row[field] as string) : '');
+  }
+  const rows = targets.map(({ change, i }) => {
+    const id = ids[i] as string;
+    const names = new Set((current.get(id.slice(0, 15)) ?? '').split(';').filter(Boolean));
+    if (change.op === 'remove') names.delete(batch.segment.name);
+    else names.add(batch.segment.name);
+    return { Id: id, [field]: [...names].sort().join(';') || null };
+  });
+  const outcomes = await writeRows(
+    session,
+    'Account.segments.update',
+    rows,
+    (conn, group) => conn.update('Account', group) as unknown as Promise<RowOutcome[]>,
+    ctx,
+  );
+  targets.forEach(({ change, i }, n) => {
+    results[i] = rowResult(
+      outcomes[n] as RowOutcome,
+      change.op === 'remove' ? ['NOT_FOUND', 'ENTITY_IS_DELETED'] : [],
+      ids[i] as string,
+    );
+  });
+  return results.map((r) => r ?? { status: 'retryable', reason: 'not written' });
+}
+
+/**
  * The Salesforce destination.
  *
  * @example
@@ -500,6 +558,22 @@ export const destination = defineDestination({
       }
       throw error;
     }
+  },
+  writeAccounts,
+  async readAccountMembership(segment, config, ctx): Promise<MemberRef[]> {
+    const field = config.membership.accountField;
+    const rows = await queryAll<Record<string, unknown>>(
+      sessionFor(config, ctx),
+      'Account.segments',
+      `SELECT Id, ${field} FROM Account WHERE ${field} != null ORDER BY Id`,
+    );
+    return rows
+      .filter((row) =>
+        String(row[field] ?? '')
+          .split(';')
+          .includes(segment.name),
+      )
+      .map((row) => ({ email: null, externalId: row.Id }));
   },
   async readMembership(segment, config, ctx): Promise<MemberRef[]> {
     const session = sessionFor(config, ctx);

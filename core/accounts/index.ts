@@ -11,3 +11,4 @@
 export * from './features.js';
 export * from './resolve.js';
 export * from './migrations.js';
+export * from './segments.js';

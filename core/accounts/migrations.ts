@@ -87,3 +87,27 @@ export const accountMigrations: Migration[] = [
     `,
   },
 ];
+
+/** Account segment membership and what each destination was last given. Owned by core/accounts. */
+export const accountSegmentMigrations: Migration[] = [
+  {
+    name: '20261206T063000_account_segments',
+    up: (d) => `
+      CREATE TABLE account_memberships (
+        segment_key ${d.types.text} NOT NULL,
+        account_id ${d.types.reference} NOT NULL REFERENCES accounts (id),
+        entered_at ${d.types.timestamp} NOT NULL,
+        PRIMARY KEY (segment_key, account_id)
+      );
+
+      CREATE TABLE account_delivered (
+        destination ${d.types.text} NOT NULL,
+        segment_key ${d.types.text} NOT NULL,
+        account_id ${d.types.reference} NOT NULL,
+        external_id ${d.types.text},
+        delivered_at ${d.types.timestamp} NOT NULL,
+        PRIMARY KEY (destination, segment_key, account_id)
+      );
+    `,
+  },
+];

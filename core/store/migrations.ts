@@ -1,4 +1,4 @@
-import { accountMigrations } from '../accounts/migrations.js';
+import { accountMigrations, accountSegmentMigrations } from '../accounts/migrations.js';
 import { deliveryMigrations } from '../delivery/migrations.js';
 import { eventMigrations } from '../events/migrations.js';
 import { featureMigrations } from '../features/migrations.js';
@@ -32,4 +32,5 @@ export const migrations: readonly Migration[] = [
   ...auditMigrations,
   ...voiceMigrations,
   ...accountMigrations,
+  ...accountSegmentMigrations,
 ];

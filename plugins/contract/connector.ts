@@ -284,6 +284,44 @@ export interface MemberRef {
 export type EraseResult = { status: 'erased' } | { status: 'not_found' } | { status: 'failed'; reason: string };
 
 /**
+ * An account (a company) as a destination sees it: segflow's id, and its ids in the destination's tool.
+ *
+ * @example
+ * const firm: AccountIdentity = { accountId: '7', name: 'Acme', domain: 'acme.example', externalIds: ['80000003'] };
+ */
+export interface AccountIdentity {
+  accountId: string;
+  name: string | null;
+  domain: string | null;
+  /** The account's ids in the destination's tool (a HubSpot company id, a Salesforce Account id). */
+  externalIds: string[];
+}
+
+/**
+ * One change of an account segment's membership: the account enters or leaves.
+ *
+ * @example
+ * const change: AccountMembershipChange = { op: 'add', account: firm };
+ */
+export interface AccountMembershipChange {
+  op: 'add' | 'remove';
+  account: AccountIdentity;
+  /** The id the destination answered for an earlier add, for removes. */
+  destinationRecordId?: string;
+}
+
+/**
+ * Changes to one account segment, at most the destination's `batchSize`, handed to `writeAccounts`.
+ *
+ * @example
+ * await destination.writeAccounts?.({ segment: { key: 'quiet', name: 'Accounts going quiet' }, changes }, config, ctx);
+ */
+export interface AccountMembershipBatch {
+  segment: SegmentRef;
+  changes: AccountMembershipChange[];
+}
+
+/**
  * A destination connector, as {@link defineDestination} returns it: writes membership batches, reads them back, and may
  * erase.
  *
@@ -302,6 +340,13 @@ export interface DestinationDefinition<Spec extends z.ZodType = z.ZodType> exten
   readMembership(segment: SegmentRef, config: z.infer<Spec>, ctx: ConnectorContext): Promise<MemberRef[]>;
   /** The tool's delete or GDPR call. Omit it when the tool cannot erase; the erasure report says so. */
   erase?(identities: ContactIdentity[], config: z.infer<Spec>, ctx: ConnectorContext): Promise<EraseResult[]>;
+  /**
+   * Writes one batch of account-segment changes (a company list, a field on the Account); idempotent like `write`.
+   * Omit it when the tool holds no accounts.
+   */
+  writeAccounts?(batch: AccountMembershipBatch, config: z.infer<Spec>, ctx: ConnectorContext): Promise<RowResult[]>;
+  /** Reads back which accounts the tool holds in an account segment (`externalId` is the tool's account id). */
+  readAccountMembership?(segment: SegmentRef, config: z.infer<Spec>, ctx: ConnectorContext): Promise<MemberRef[]>;
 }
 
 /**

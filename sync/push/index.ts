@@ -12,3 +12,4 @@ export {
   type SegmentPushOutcome,
   type PushSample,
 } from './push-segments.js';
+export { pushAccountSegments, type AccountPushOutcome, type PushAccountSegmentsOptions } from './push-accounts.js';

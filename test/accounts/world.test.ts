@@ -1,70 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import {
-  classifyHubSpotError,
-  hubspotSpec,
-  source as hubspot,
-  startSandbox as startHubSpot,
-  sandboxConfig as hubspotConfig,
-} from '../../connectors/hubspot/index.js';
-import {
-  classifySalesforceError,
-  salesforceSpec,
-  source as salesforce,
-  startSandbox as startSalesforce,
-  sandboxConfig as salesforceConfig,
-} from '../../connectors/salesforce/index.js';
-import type { Queryable } from '../../core/index.js';
-import { createContext, type SourceDefinition } from '../../plugins/index.js';
-import { createWorld, type World } from '../../plugins/sandbox/index.js';
-import { readSource } from '../../sync/index.js';
+import { createWorld } from '../../plugins/sandbox/index.js';
 import { engines } from '../support/engines.js';
+import { readTools, startTools } from './tools.js';
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const PEOPLE = 600;
-
-/** Reads HubSpot's contacts and companies and Salesforce's contacts, leads and accounts into `store`. */
-async function readTools(store: Queryable & { close(): Promise<void> }, world: World): Promise<void> {
-  const hs = await startHubSpot({
-    world,
-    limits: { requestsPerInterval: 100_000, searchPerSecond: 100_000, daily: 10_000_000 },
-  });
-  const sf = await startSalesforce({ world });
-  try {
-    const runs = [
-      {
-        connection: 'hubspot',
-        source: hubspot,
-        config: hubspotSpec.parse(hubspotConfig(hs)),
-        streams: ['contacts', 'archived_contacts', 'companies'],
-        classifyError: classifyHubSpotError,
-      },
-      {
-        connection: 'salesforce',
-        source: salesforce,
-        config: salesforceSpec.parse(salesforceConfig(sf)),
-        streams: ['contacts', 'leads', 'accounts'],
-        classifyError: classifySalesforceError,
-      },
-    ];
-    for (const run of runs) {
-      const outcomes = await readSource({
-        store: store as never,
-        connection: run.connection,
-        source: run.source as SourceDefinition,
-        config: run.config,
-        streams: run.streams.filter((s) => run.source.streams(run.config as never).some((d) => d.name === s)),
-        mode: 'incremental',
-        ctx: createContext({ connection: run.connection, logger: quiet, classifyError: run.classifyError }),
-      });
-      expect(outcomes.map((o) => `${o.stream}: ${o.status}${o.error ? ` ${String(o.error)}` : ''}`)).toEqual(
-        outcomes.map((o) => `${o.stream}: succeeded`),
-      );
-    }
-  } finally {
-    await hs.close();
-    await sf.close();
-  }
-}
 
 for (const engine of engines) {
   describe(`accounts from the world's firms (${engine.name})`, () => {
@@ -75,7 +14,12 @@ for (const engine of engines) {
         const world = createWorld({ seed: 'accounts', people: PEOPLE });
         const { store, close } = await engine.open();
         try {
-          await readTools(store, world);
+          const tools = await startTools(world);
+          try {
+            await readTools(store, tools);
+          } finally {
+            await tools.close();
+          }
           const identities = (await store.all(
             `SELECT ai.source, ai.external_id, ai.account_id FROM account_identities ai
            JOIN accounts a ON a.id = ai.account_id WHERE a.deleted = 0`,

@@ -28,6 +28,7 @@ export const SCHEMA: Record<string, Record<string, FieldType>> = {
     AnnualRevenue: 'number',
     BillingCountry: 'string',
     OwnerId: 'reference',
+    Segments__c: 'string',
   },
   Contact: {
     ...COMMON,

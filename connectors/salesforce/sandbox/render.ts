@@ -76,6 +76,7 @@ export function renderWorld(org: Org, world: World): RenderCounts {
           AnnualRevenue: firm.annualRevenue,
           BillingCountry: firm.country,
           OwnerId: owner,
+          Segments__c: null,
         });
       }
       const createdAt = sf.converted ? (sf.convertedAt ?? sf.createdAt) : sf.createdAt;

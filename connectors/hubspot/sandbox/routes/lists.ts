@@ -96,21 +96,30 @@ export function listRoutes(app: Hono, { portal, limits, now, written }: RouteOpt
     const removed: string[] = [];
     const missing: string[] = [];
     const at = now();
+    // A company list (object type 0-2) holds companies; a contact list contacts, merged ids answering as the survivor.
+    const companies = list.objectTypeId === '0-2';
+    const live = (id: string) =>
+      companies
+        ? (() => {
+            const company = portal.engagements.companies.get(id);
+            return company && !company.archived ? company : undefined;
+          })()
+        : portal.liveContact(id);
     for (const raw of add) {
-      const contact = portal.liveContact(String(raw));
-      if (!contact) {
+      const record = live(String(raw));
+      if (!record) {
         missing.push(String(raw));
         continue;
       }
-      if (!list.members.has(contact.id)) {
-        list.members.set(contact.id, at);
-        added.push(contact.id);
+      if (!list.members.has(record.id)) {
+        list.members.set(record.id, at);
+        added.push(record.id);
       }
     }
     for (const raw of remove) {
-      const id = portal.mergedInto.get(String(raw)) ?? String(raw);
+      const id = companies ? String(raw) : (portal.mergedInto.get(String(raw)) ?? String(raw));
       if (list.members.delete(id)) removed.push(id);
-      else if (!portal.liveContact(id)) missing.push(String(raw));
+      else if (!live(id)) missing.push(String(raw));
     }
     list.updatedAt = at;
     written();
