@@ -37,20 +37,21 @@ import {
   EMAIL_CONSENT,
   EVENT_TYPES,
   normaliseEmail,
+  type AccountRecord,
   type ContactRecord,
   type EventRecord,
   type EventType,
-  type SourceRecord,
   type StreamDefinition,
+  type StreamRecord,
   type StreamState,
 } from '../../plugins/index.js';
 import { readRows, type FileRow } from './rows.js';
-import { spec, type ContactsFile, type EventsFile, type FileConfig } from './spec.js';
+import { spec, type AccountsFile, type ContactsFile, type EventsFile, type FileConfig } from './spec.js';
 import { parseTimestamp } from './timestamp.js';
 
 /** A record with its cursor in epoch ms and its id, for sorting and resuming. */
 interface Keyed {
-  record: SourceRecord;
+  record: StreamRecord;
   id: string;
   at: number;
 }
@@ -107,14 +108,22 @@ export const source = defineSource({
         ),
       );
     }
+    if (config.accounts) {
+      const file = config.accounts;
+      streams.push(
+        fileStream('accounts', 'account', 'externalId', `traits.${traitName(file, file.cursorColumn)}`, (rows, cfg) =>
+          rows.map((row) => accountOf(row, file, cfg.source)),
+        ),
+      );
+    }
     return streams;
   },
 });
 
 /** One stream over one file: read it whole, sort by cursor then id, skip what the checkpoint covers, page. */
 function fileStream(
-  name: 'contacts' | 'events',
-  recordKind: 'contact' | 'event',
+  name: 'contacts' | 'events' | 'accounts',
+  recordKind: 'contact' | 'event' | 'account',
   primaryKey: string,
   cursorField: string,
   toRecords: (rows: FileRow[], config: FileConfig) => Keyed[],
@@ -127,7 +136,7 @@ function fileStream(
     modes: ['full_refresh', 'incremental'],
     overlap: 0,
     async *read({ config, mode, state }, ctx) {
-      const file = config[name] as ContactsFile | EventsFile;
+      const file = config[name] as ContactsFile | EventsFile | AccountsFile;
       const records = latestPerId(toRecords((await readRows(file.path, file.format)).rows, config));
       records.sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       const from = mode === 'incremental' ? checkpointMs(state, file.path) : undefined;
@@ -149,7 +158,18 @@ function fileStream(
 /** A file's columns that the config names, which `check` requires in its header. */
 function filesOf(config: FileConfig): [string, 'csv' | 'jsonl' | undefined, string[]][] {
   const files: [string, 'csv' | 'jsonl' | undefined, string[]][] = [];
-  const { contacts, events } = config;
+  const { contacts, events, accounts } = config;
+  if (accounts)
+    files.push([
+      accounts.path,
+      accounts.format,
+      [
+        accounts.idColumn,
+        accounts.cursorColumn,
+        ...Object.keys(accounts.columns),
+        ...(accounts.membersColumn ? [accounts.membersColumn] : []),
+      ],
+    ]);
   if (contacts)
     files.push([
       contacts.path,
@@ -167,7 +187,7 @@ function filesOf(config: FileConfig): [string, 'csv' | 'jsonl' | undefined, stri
 
 const CANONICAL_TRAITS = new Set<string>(CONTACT_TRAITS);
 
-function traitName(file: ContactsFile, column: string): string {
+function traitName(file: ContactsFile | AccountsFile, column: string): string {
   return file.columns[column] ?? column;
 }
 
@@ -188,6 +208,49 @@ function contactOf(row: FileRow, file: ContactsFile, source: string): Keyed {
           : JSON.stringify(value);
   }
   return { id, at, record: { kind: 'contact', source, externalId: id, traits, raw: row.values } };
+}
+
+const NUMERIC_ACCOUNT_TRAITS = new Set(['employees', 'annual_revenue']);
+
+function accountOf(row: FileRow, file: AccountsFile, source: string): Keyed {
+  const id = required(row, file.idColumn, file.path);
+  const at = timestampOf(row, file.cursorColumn, file.path);
+  const traits: AccountRecord['traits'] = {};
+  for (const [column, value] of Object.entries(row.values)) {
+    if (column === file.idColumn || column === file.membersColumn || value === '' || value === undefined) continue;
+    const trait = traitName(file, column);
+    if (column === file.cursorColumn) traits[trait] = new Date(at).toISOString();
+    else if (NUMERIC_ACCOUNT_TRAITS.has(trait)) traits[trait] = numberOf(row, column, file.path);
+    else if (trait === 'domains')
+      traits.domains = text(value)
+        .split(';')
+        .map((d) => d.trim())
+        .filter(Boolean);
+    else
+      traits[trait] =
+        value === null || ['string', 'number', 'boolean'].includes(typeof value)
+          ? (value as string)
+          : JSON.stringify(value);
+  }
+  const members =
+    file.membersColumn === undefined
+      ? undefined
+      : text(row.values[file.membersColumn])
+          .split(';')
+          .map((m) => m.trim())
+          .filter(Boolean);
+  return {
+    id,
+    at,
+    record: {
+      kind: 'account',
+      source,
+      externalId: id,
+      traits,
+      ...(members === undefined ? {} : { members }),
+      raw: row.values,
+    },
+  };
 }
 
 function eventOf(row: FileRow, file: EventsFile, source: string): Keyed {

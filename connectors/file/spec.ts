@@ -1,5 +1,5 @@
 /**
- * The file connector's config: which files hold contacts and events, and which columns mean what.
+ * The file connector's config: which files hold contacts, events and accounts, and which columns mean what.
  *
  * @example
  * spec.parse({
@@ -51,19 +51,32 @@ export const eventsSpec = z
     message: 'events need emailColumn or contactIdColumn (or both) to say whose event each row is',
   });
 
+export const accountsSpec = z.object({
+  ...file,
+  /** An ISO-8601 timestamp column; incremental reads resume from it. */
+  cursorColumn: z.string().min(1).default('updated_at'),
+  /** Renames file columns to canonical account traits (`{ Company: 'name', Website: 'domain' }`). */
+  columns: z.record(z.string(), z.string().min(1)).default({}),
+  /** A column listing the account's contacts by their contacts-file ids, separated by `;` (replaces them). */
+  membersColumn: z.string().min(1).optional(),
+});
+
 export const spec = z
   .object({
     contacts: contactsSpec.optional(),
     events: eventsSpec.optional(),
+    /** Companies: one row per account, matched to other tools' accounts by their domain. */
+    accounts: accountsSpec.optional(),
     /** The system the files were exported from, so their ids match that tool's (`shopify`); default `file`. */
     source: z.string().min(1).default('file'),
     /** Records per page; a checkpoint follows each page. */
     pageSize: z.number().int().positive().default(1000),
   })
-  .refine((config) => config.contacts !== undefined || config.events !== undefined, {
-    message: 'name a contacts file, an events file, or both',
+  .refine((config) => config.contacts !== undefined || config.events !== undefined || config.accounts !== undefined, {
+    message: 'name a contacts file, an events file, an accounts file, or several',
   });
 
 export type FileConfig = z.infer<typeof spec>;
 export type ContactsFile = z.infer<typeof contactsSpec>;
 export type EventsFile = z.infer<typeof eventsSpec>;
+export type AccountsFile = z.infer<typeof accountsSpec>;

@@ -145,14 +145,14 @@ describe('located config errors', () => {
     expect(size.message).toContain('expected a number more than 0');
     const typo = issueAt(issues, text, 'formt');
     expect(typo.message).toContain('unknown key "formt"');
-    expect(typo.message).toContain('contacts, events, source, pageSize');
+    expect(typo.message).toContain('contacts, events, accounts, source, pageSize');
   });
 
   it("a rule of the connector's spec that spans fields is reported at the config block", async () => {
     const text = `sources:\n  shop:\n    connector: file\n    config:\n      source: shopify\n`;
     const { issues } = await issuesOf({ 'segflow.yaml': text });
     const issue = issueAt(issues, text, 'source: shopify');
-    expect(issue.message).toContain('name a contacts file, an events file, or both');
+    expect(issue.message).toContain('name a contacts file, an events file, an accounts file, or several');
   });
 
   it('a job that pushes an unknown segment names it and suggests the closest key', async () => {

@@ -8,7 +8,12 @@ import { COMPANY_SIZE, type WorldBasis } from './basis.js';
 import { salesforceId } from './ids.js';
 import type { Firm, Person } from './types.js';
 
-/** Base of HubSpot company ids: company `c` is `HUBSPOT_COMPANY_BASE + c`. */
+/**
+ * Base of HubSpot company ids: company `c` is `HUBSPOT_COMPANY_BASE + c`.
+ *
+ * @example
+ * world.firm(3).hubspot?.id === String(HUBSPOT_COMPANY_BASE + 3); // true when firm 3 is in HubSpot
+ */
 export const HUBSPOT_COMPANY_BASE = 80_000_001;
 
 const FIRM_STREAM = 22;
