@@ -396,6 +396,8 @@ export const segmentSchema = strict({
   key: name,
   name: z.string().min(1).optional(),
   description: z.string().optional(),
+  /** Labels a job's push can pick segments by (`tag:<tag>`); console segments are exported with theirs. */
+  tags: z.array(name).optional(),
   rule: condition,
   holdout: holdoutSchema.optional(),
   allow_protected_attributes: z

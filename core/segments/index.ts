@@ -27,3 +27,4 @@ export type { HoldoutGroup, HoldoutOutcome, HoldoutReport, HoldoutReportOptions 
 export { holdoutReport } from './holdout.js';
 export type { Interval } from './intervals.js';
 export { newcombeInterval, welchInterval } from './intervals.js';
+export * from './stored/index.js';

@@ -8,6 +8,7 @@ import { realtimeMigrations } from '../realtime/migrations.js';
 import { segmentEngineMigrations } from '../segments/migrations.js';
 import { runMigrations } from '../runs/migrations.js';
 import { segmentMigrations } from '../segments/store/migrations.js';
+import { storedSegmentMigrations } from '../segments/stored/migrations.js';
 import { suppressionMigrations } from '../suppression/migrations.js';
 import { activityMigrations } from '../activity/migrations.js';
 import { auditMigrations } from '../audit/migrations.js';
@@ -33,4 +34,5 @@ export const migrations: readonly Migration[] = [
   ...voiceMigrations,
   ...accountMigrations,
   ...accountSegmentMigrations,
+  ...storedSegmentMigrations,
 ];

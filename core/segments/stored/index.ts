@@ -1,0 +1,20 @@
+/**
+ * Segments made in the console: kept in the store with every version (who and when), refused on a stale save, exported
+ * to and imported from the YAML of a config's segments file, and picked by key or tag for a job's push.
+ */
+export type { StoredSegment, StoredSegmentInput, StoredSegmentVersion } from './stored.js';
+export {
+  archiveStoredSegment,
+  createStoredSegment,
+  getStoredSegment,
+  listStoredSegments,
+  saveStoredSegment,
+  SegmentKeyTakenError,
+  SEGMENT_KEY_PATTERN,
+  StaleSegmentVersionError,
+  storedSegmentsNamed,
+  storedSegmentVersions,
+  UnknownStoredSegmentError,
+} from './stored.js';
+export { segmentsFromYaml, segmentsYaml } from './yaml.js';
+export { storedSegmentMigrations } from './migrations.js';

@@ -1,0 +1,32 @@
+import type { Migration } from '../../store/migration.js';
+
+/**
+ * Segments made in the console: one row per segment with its current version, and every version (its name, rule,
+ * tags and archived flag as saved, who saved it and when). Owned by core/segments/stored.
+ */
+export const storedSegmentMigrations: Migration[] = [
+  {
+    name: '20261206T064500_console_segments',
+    up: (d) => `
+      CREATE TABLE console_segments (
+        key ${d.types.text} NOT NULL PRIMARY KEY,
+        version ${d.types.integer} NOT NULL,
+        created_at ${d.types.timestamp} NOT NULL,
+        updated_at ${d.types.timestamp} NOT NULL
+      );
+
+      CREATE TABLE console_segment_versions (
+        key ${d.types.text} NOT NULL,
+        version ${d.types.integer} NOT NULL,
+        name ${d.types.text} NOT NULL,
+        description ${d.types.text},
+        rule ${d.types.json} NOT NULL,
+        tags ${d.types.json} NOT NULL,
+        archived ${d.types.integer} NOT NULL,
+        saved_by ${d.types.text} NOT NULL,
+        saved_at ${d.types.timestamp} NOT NULL,
+        PRIMARY KEY (key, version)
+      );
+    `,
+  },
+];
