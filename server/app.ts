@@ -27,6 +27,7 @@ import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { modelRoutes } from './routes/models.js';
 import { overviewRoutes } from './routes/overview.js';
+import { segmentLibraryRoutes } from './routes/segment-library.js';
 import { segmentRoutes } from './routes/segments.js';
 import { sessionRoutes } from './routes/session.js';
 import { createShared } from './routes/shared.js';
@@ -44,6 +45,7 @@ const PROTECTED = [
   '/audit',
   '/overview',
   '/activity',
+  '/library',
 ];
 
 const DEFAULT_SESSION_TTL_MS = 12 * 60 * 60 * 1000;
@@ -121,6 +123,7 @@ export function createServer(deps: ServerDeps): Hono {
   app.route('/', connectionRoutes(shared));
   app.route('/', jobRoutes(shared));
   app.route('/', segmentRoutes(shared));
+  app.route('/', segmentLibraryRoutes(shared));
   app.route('/', modelRoutes(shared));
   app.route('/', contactRoutes(shared));
   app.route('/', auditRoutes(shared));

@@ -17,6 +17,13 @@ import {
   sessionBody,
   unlockJobBody,
 } from './routes/schemas.js';
+import {
+  archiveSegmentBody,
+  createSegmentBody,
+  exportQuery,
+  libraryQuery,
+  saveSegmentBody,
+} from './routes/segment-library.js';
 
 type Access = 'none' | 'read' | 'admin';
 
@@ -128,6 +135,57 @@ export const OPERATIONS: readonly Operation[] = [
     summary: 'Count and sample of an unsaved rule',
     access: 'read',
     body: previewBody,
+  },
+  {
+    method: 'get',
+    path: '/library/segments',
+    summary: 'Config segments (read-only, with file and line) and console segments (versioned)',
+    access: 'read',
+    query: libraryQuery,
+  },
+  {
+    method: 'post',
+    path: '/library/segments',
+    summary: 'Create a console segment (its key unique across config and console)',
+    access: 'admin',
+    body: createSegmentBody,
+    status: 201,
+  },
+  {
+    method: 'get',
+    path: '/library/segments.yaml',
+    summary: 'Console segments as a config segments file (YAML)',
+    access: 'read',
+    query: exportQuery,
+  },
+  {
+    method: 'post',
+    path: '/library/segments/import',
+    summary: 'Create or update console segments from a segments file (YAML body)',
+    access: 'admin',
+  },
+  {
+    method: 'get',
+    path: '/library/segments/{key}',
+    summary: 'One segment; a console segment with its versions (who, when)',
+    access: 'read',
+    params: ['key'],
+  },
+  {
+    method: 'post',
+    path: '/library/segments/{key}',
+    summary: 'Save a console segment from the version the editor started at (409 with the current one when stale)',
+    access: 'admin',
+    body: saveSegmentBody,
+    params: ['key'],
+  },
+  {
+    method: 'post',
+    path: '/library/segments/{key}/archive',
+    summary: 'Archive (or restore) a console segment: an archived segment is neither computed nor pushed',
+    access: 'admin',
+    body: archiveSegmentBody,
+    params: ['key'],
   },
   {
     method: 'get',

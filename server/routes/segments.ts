@@ -5,7 +5,9 @@
 import { Hono } from 'hono';
 import {
   holdoutReport,
+  getStoredSegment,
   latestSegmentDefinition,
+  listStoredSegments,
   previewSegment,
   SegmentRuleError,
   type RuleCondition,
@@ -91,7 +93,11 @@ export function segmentRoutes(shared: Shared): Hono {
       const preview = await previewSegment(
         deps.store,
         PREVIEW_KEY,
-        [...deps.config.segments, { key: PREVIEW_KEY, rule: body.rule as RuleCondition }],
+        [
+          ...deps.config.segments,
+          ...(await listStoredSegments(deps.store)),
+          { key: PREVIEW_KEY, rule: body.rule as RuleCondition },
+        ],
         {
           now: shared.now(),
           customFeatures: Object.keys(deps.config.features),
@@ -155,7 +161,8 @@ export function segmentRoutes(shared: Shared): Hono {
 
   app.get('/segments/:key/members', async (c) => {
     const key = c.req.param('key');
-    if (!definitionOf(key)) throw new ApiError(404, 'not_found', `no segment "${key.slice(0, 80)}"`);
+    if (!definitionOf(key) && !(await getStoredSegment(deps.store, key)))
+      throw new ApiError(404, 'not_found', `no segment "${key.slice(0, 80)}"`);
     const q = queryOf(c, membersQuery);
     const { members, total } = await segmentMembersPage(deps.store, key, {
       ...(q.q ? { q: q.q } : {}),

@@ -13,9 +13,9 @@ import type { RuleCondition } from '../grammar.js';
 /** What an editor saves: everything but the key's history. */
 export interface StoredSegmentInput {
   name: string;
-  description?: string;
+  description?: string | undefined;
   rule: RuleCondition;
-  tags?: string[];
+  tags?: string[] | undefined;
 }
 
 /** One version of a console segment, as it was saved. */

@@ -1,0 +1,285 @@
+/**
+ * The segment library: the config's segments (read-only, with the file and line they were written at) and the
+ * segments made in the console (stored, versioned), one list with keys unique across both. Creating, saving (from the
+ * version the editor started at: a stale save is refused 409 with the current version), archiving, and YAML export
+ * and import. Previews go through POST /segments/preview, which sees console segments too.
+ */
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+import { checkCondition, name as segmentName, segmentSchema } from '../../config/schema.js';
+import {
+  archiveStoredSegment,
+  compileSegments,
+  createStoredSegment,
+  getStoredSegment,
+  listStoredSegments,
+  saveStoredSegment,
+  SegmentKeyTakenError,
+  SegmentRuleError,
+  segmentsFromYaml,
+  segmentsYaml,
+  StaleSegmentVersionError,
+  storedSegmentVersions,
+  type RuleCondition,
+  type SegmentDefinition,
+  type StoredSegment,
+} from '../../core/index.js';
+import { requestRole } from '../auth.js';
+import { ApiError, jsonBody, queryOf } from './errors.js';
+import type { Shared } from './shared.js';
+
+const rule = z
+  .unknown()
+  .superRefine((value, ctx) => {
+    if (value === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'expected a rule (a condition tree like { feature: monetary_365d, gt: 100 })',
+      });
+      return;
+    }
+    checkCondition(value, [], (path, message) =>
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: message.startsWith('segflow:unknown-keys:')
+          ? `unknown key (expected one of ${message.slice('segflow:unknown-keys:'.length)})`
+          : message,
+      }),
+    );
+  })
+  .describe('a rule segment condition tree, as written in YAML');
+
+const segmentFields = {
+  name: z.string().min(1).max(200),
+  description: z.string().max(2000).optional(),
+  rule,
+  tags: z.array(segmentName).max(50).optional().describe('labels a job push can pick segments by (tag:<tag>)'),
+};
+
+export const createSegmentBody = z.strictObject({
+  key: segmentName.max(100).describe('unique across config and console segments'),
+  ...segmentFields,
+});
+export const saveSegmentBody = z.strictObject({
+  version: z.number().int().min(1).describe('the version the editor started from; a stale one is refused (409)'),
+  ...segmentFields,
+});
+export const archiveSegmentBody = z.strictObject({
+  version: z.number().int().min(1).describe('the version the editor started from'),
+  archived: z.boolean().optional().describe('false restores an archived segment (default true)'),
+});
+export const libraryQuery = z.strictObject({
+  archived: z.enum(['true', 'false']).optional().describe('include archived console segments'),
+});
+export const exportQuery = z.strictObject({
+  keys: z.string().max(5000).optional().describe('comma-separated console segment keys (default all not archived)'),
+});
+
+const roleOf = (c: Context) => requestRole(c) ?? 'admin';
+
+function consoleView(s: StoredSegment) {
+  return {
+    key: s.key,
+    name: s.name,
+    ...(s.description === undefined ? {} : { description: s.description }),
+    rule: s.rule,
+    tags: s.tags,
+    origin: 'console' as const,
+    readOnly: false,
+    archived: s.archived,
+    version: s.version,
+    savedBy: s.savedBy,
+    savedAt: s.savedAt,
+    createdAt: s.createdAt,
+  };
+}
+
+export function segmentLibraryRoutes(shared: Shared): Hono {
+  const { deps } = shared;
+  const app = new Hono();
+  const configKeys = () => deps.config.segments.map((s) => s.key);
+  const configView = (s: (typeof deps.config.segments)[number]) => ({
+    key: s.key,
+    name: s.name,
+    ...(s.description ? { description: s.description } : {}),
+    rule: s.rule,
+    tags: [] as string[],
+    origin: 'config' as const,
+    readOnly: true,
+    file: s.origin.file,
+    line: s.origin.line,
+  });
+
+  /** Compiles a candidate with every other segment, so in_segment, "did you mean" and the protected guard all apply. */
+  async function checkCompiles(candidate: SegmentDefinition): Promise<void> {
+    const others = (await listStoredSegments(deps.store)).filter((s) => s.key !== candidate.key);
+    try {
+      compileSegments([...deps.config.segments, ...others, candidate], {
+        now: shared.now(),
+        customFeatures: Object.keys(deps.config.features),
+        protectedAttributes: deps.config.protected_attributes,
+        models: Object.keys(deps.config.models),
+      });
+    } catch (error) {
+      if (!(error instanceof SegmentRuleError)) throw error;
+      const mine = error.issues.filter((i) => i.segment === candidate.key);
+      const issues = (mine.length > 0 ? mine : error.issues).map((i) => ({ field: i.path, message: i.message }));
+      throw new ApiError(
+        400,
+        'invalid_rule',
+        `${issues[0]?.field ?? 'rule'}: ${issues[0]?.message ?? 'invalid rule'}`,
+        {
+          field: issues[0]?.field ?? 'rule',
+          issues,
+        },
+      );
+    }
+  }
+
+  const notFound = (key: string) => new ApiError(404, 'not_found', `no segment "${key.slice(0, 80)}"`);
+  const staleResponse = (c: Context, error: StaleSegmentVersionError) =>
+    c.json({ error: { code: 'conflict', message: error.message, current: consoleView(error.current) } }, 409);
+
+  app.get('/library/segments', async (c) => {
+    const q = queryOf(c, libraryQuery);
+    const stored = await listStoredSegments(deps.store, { archived: q.archived === 'true' });
+    return c.json({ segments: [...deps.config.segments.map(configView), ...stored.map(consoleView)] });
+  });
+
+  app.get('/library/segments.yaml', async (c) => {
+    const q = queryOf(c, exportQuery);
+    const keys = q.keys
+      ?.split(',')
+      .map((k) => k.trim())
+      .filter(Boolean);
+    const stored = await listStoredSegments(deps.store, { archived: keys !== undefined });
+    const picked = keys ? stored.filter((s) => keys.includes(s.key)) : stored;
+    const missing = keys?.find((k) => !picked.some((s) => s.key === k));
+    if (missing !== undefined) throw notFound(missing);
+    c.header('Content-Type', 'application/yaml; charset=utf-8');
+    c.header('Content-Disposition', 'attachment; filename="segments.yaml"');
+    return c.body(segmentsYaml(picked, shared.now().toISOString()));
+  });
+
+  app.post('/library/segments/import', async (c) => {
+    const text = await c.req.text();
+    let entries: unknown[];
+    try {
+      entries = segmentsFromYaml(text);
+    } catch (error) {
+      throw new ApiError(400, 'invalid_body', (error as Error).message);
+    }
+    const parsed = entries.map((entry, i) => {
+      const result = segmentSchema.safeParse(entry);
+      if (!result.success) {
+        const issue = result.error.issues[0];
+        const field = [`segments[${i}]`, ...(issue?.path ?? []).map(String)].join('.');
+        throw new ApiError(400, 'invalid_body', `${field}: ${issue?.message ?? 'invalid'}`, { field });
+      }
+      return result.data;
+    });
+    const reserved = configKeys();
+    const outcome = { created: [] as string[], updated: [] as string[], unchanged: [] as string[] };
+    for (const s of parsed) {
+      if (reserved.includes(s.key))
+        throw new ApiError(409, 'conflict', `segment key "${s.key}" is already used by a segment of the config file`);
+      await checkCompiles({ key: s.key, rule: s.rule as RuleCondition });
+    }
+    for (const s of parsed) {
+      const input = {
+        name: s.name ?? s.key,
+        ...(s.description === undefined ? {} : { description: s.description }),
+        rule: s.rule as RuleCondition,
+        tags: s.tags ?? [],
+      };
+      const current = await getStoredSegment(deps.store, s.key);
+      if (!current) {
+        await createStoredSegment(deps.store, { key: s.key, ...input }, roleOf(c), { now: shared.now().toISOString() });
+        outcome.created.push(s.key);
+      } else if (
+        JSON.stringify([current.name, current.description, current.rule, current.tags, current.archived]) ===
+        JSON.stringify([input.name, input.description, input.rule, [...input.tags].sort(), false])
+      ) {
+        outcome.unchanged.push(s.key);
+      } else {
+        await saveStoredSegment(deps.store, s.key, current.version, input, roleOf(c), {
+          now: shared.now().toISOString(),
+        });
+        outcome.updated.push(s.key);
+      }
+    }
+    return c.json(outcome);
+  });
+
+  app.post('/library/segments', async (c) => {
+    const body = await jsonBody(c, createSegmentBody);
+    const { key, ...input } = body;
+    if (configKeys().includes(key) || (await getStoredSegment(deps.store, key)))
+      throw new ApiError(409, 'conflict', `segment key "${key}" is already used`, { field: 'key' });
+    await checkCompiles({ key, rule: input.rule as RuleCondition });
+    try {
+      const created = await createStoredSegment(
+        deps.store,
+        { key, ...input, rule: input.rule as RuleCondition },
+        roleOf(c),
+        { reservedKeys: configKeys(), now: shared.now().toISOString() },
+      );
+      return c.json(consoleView(created), 201);
+    } catch (error) {
+      if (error instanceof SegmentKeyTakenError) throw new ApiError(409, 'conflict', error.message, { field: 'key' });
+      throw error;
+    }
+  });
+
+  app.get('/library/segments/:key', async (c) => {
+    const key = c.req.param('key');
+    const fromConfig = deps.config.segments.find((s) => s.key === key);
+    if (fromConfig) return c.json(configView(fromConfig));
+    const stored = await getStoredSegment(deps.store, key);
+    if (!stored) throw notFound(key);
+    return c.json({ ...consoleView(stored), versions: await storedSegmentVersions(deps.store, key) });
+  });
+
+  app.post('/library/segments/:key', async (c) => {
+    const key = c.req.param('key');
+    if (configKeys().includes(key))
+      throw new ApiError(409, 'conflict', `segment "${key}" comes from the config file: edit it there`);
+    const { version, ...input } = await jsonBody(c, saveSegmentBody);
+    if (!(await getStoredSegment(deps.store, key))) throw notFound(key);
+    await checkCompiles({ key, rule: input.rule as RuleCondition });
+    try {
+      const saved = await saveStoredSegment(
+        deps.store,
+        key,
+        version,
+        { ...input, rule: input.rule as RuleCondition },
+        roleOf(c),
+        { now: shared.now().toISOString() },
+      );
+      return c.json(consoleView(saved));
+    } catch (error) {
+      if (error instanceof StaleSegmentVersionError) return staleResponse(c, error);
+      throw error;
+    }
+  });
+
+  app.post('/library/segments/:key/archive', async (c) => {
+    const key = c.req.param('key');
+    if (configKeys().includes(key))
+      throw new ApiError(409, 'conflict', `segment "${key}" comes from the config file: remove it there`);
+    const body = await jsonBody(c, archiveSegmentBody);
+    if (!(await getStoredSegment(deps.store, key))) throw notFound(key);
+    try {
+      const saved = await archiveStoredSegment(deps.store, key, body.version, roleOf(c), {
+        archived: body.archived ?? true,
+        now: shared.now().toISOString(),
+      });
+      return c.json(consoleView(saved));
+    } catch (error) {
+      if (error instanceof StaleSegmentVersionError) return staleResponse(c, error);
+      throw error;
+    }
+  });
+  return app;
+}
