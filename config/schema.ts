@@ -514,7 +514,12 @@ export const computeStepSchema = strict({
 });
 export const pushStepSchema = strict({
   destination: name,
-  segments: nameList,
+  segments: nameList.default([]),
+  /** Console segments (stored in the store), by key or `tag:<tag>`, resolved when the job runs; archived ones are not pushed. */
+  console_segments: z
+    .array(z.string().regex(/^(tag:)?[A-Za-z][A-Za-z0-9_-]*$/))
+    .min(1)
+    .optional(),
   traits: z.record(z.string(), z.string().min(1)).optional(),
   mode: z.enum(['upsert', 'mirror', 'all']).default('upsert'),
   require_consent: z.enum(['email']).optional(),

@@ -52,6 +52,7 @@ import {
   type ComputePhase,
   type ComputeReport,
 } from '../compute/index.js';
+import { withConsoleSegments } from './console-segments.js';
 import { connectionContext } from './contexts.js';
 import { runStepsOnWorkers } from './on-workers.js';
 
@@ -202,6 +203,8 @@ export async function runJob(config: Config, jobName: string, options: RunJobOpt
   const onSignal = () => stopWith('stopped by a signal');
   const timers: NodeJS.Timeout[] = [];
   try {
+    // console segments (stored in the store) are computed and pushed like the config's
+    config = await withConsoleSegments(store, config);
     const before = dryRun ? undefined : await jobLockHolder(store, jobName);
     if (!dryRun && !(await acquireJobLock(store, jobName, holder, ttl))) {
       result.status = 'locked';
@@ -259,7 +262,7 @@ export async function runJob(config: Config, jobName: string, options: RunJobOpt
       const steps = dryRun ? store : fencedByLease(store, jobName, holder);
       const onWorkers = options.workers ?? (!dryRun && (await liveWorkers(store)).length > 0);
       if (onWorkers && !dryRun) await runStepsOnWorkers(steps, config, jobName, options, result, stopping);
-      else await runSteps(steps, config, job.steps, options, result, stopping);
+      else await runSteps(steps, config, config.jobs[jobName]?.steps ?? job.steps, options, result, stopping);
       result.status = overall(result);
       const refused = result.steps.find((s) => s.kind === 'push' && s.outcome.configError !== undefined);
       if (refused?.kind === 'push' && result.status !== 'cancelled') {
