@@ -136,6 +136,7 @@ export const OPERATIONS: readonly Operation[] = [
     access: 'read',
     body: previewBody,
   },
+  { method: 'get', path: '/library/role', summary: 'The role of the token or session asking', access: 'read' },
   {
     method: 'get',
     path: '/library/segments',

@@ -46,6 +46,21 @@ export const PAGES: readonly ConsolePage[] = [
   <p class="hint" id="migration-runs"></p>${chart('migration-chart', 'Contacts moving between segments')}<div id="migration-table"></div></section>`,
   },
   {
+    path: '/console/builder',
+    module: 'builder.js',
+    title: 'Builder',
+    body: `
+<section aria-labelledby="builder-title"><h2 id="builder-title">Segment</h2>
+  <p><label for="segment-key">Key</label> <input id="segment-key" name="key" required pattern="[A-Za-z][A-Za-z0-9_-]*">
+  <label for="segment-name">Name</label> <input id="segment-name" name="name"></p>
+  <p><label for="rule-group">Members match</label> <select id="rule-group"><option value="all">all of</option><option value="any">any of</option></select></p>
+  <div id="rule-rows"></div><p><button type="button" id="add-row">Add a condition</button></p>
+  <div id="rule-errors"></div>
+  <p><button type="button" id="save">Save</button></p><div id="save-outcome"></div></section>
+<section aria-labelledby="preview-title"><h2 id="preview-title">Live count</h2>
+  <p class="figure"><strong id="preview-count">—</strong> members</p><div id="preview-sample"></div></section>`,
+  },
+  {
     path: '/console/clustering',
     module: 'clustering.js',
     title: 'Clustering',

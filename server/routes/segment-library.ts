@@ -141,6 +141,9 @@ export function segmentLibraryRoutes(shared: Shared): Hono {
   const staleResponse = (c: Context, error: StaleSegmentVersionError) =>
     c.json({ error: { code: 'conflict', message: error.message, current: consoleView(error.current) } }, 409);
 
+  // what the console's builder shows: the read-only role gets no save button
+  app.get('/library/role', (c) => c.json({ role: requestRole(c) ?? null }));
+
   app.get('/library/segments', async (c) => {
     const q = queryOf(c, libraryQuery);
     const stored = await listStoredSegments(deps.store, { archived: q.archived === 'true' });
