@@ -13,8 +13,8 @@ import { createServer } from '../../../server/index.js';
 import { engines } from '../../support/engines.js';
 import { tempDir } from '../../support/temp.js';
 
-const ADMIN = 'admin-token-builder-7c1d';
-const READ = 'read-token-builder-2e9a';
+const ADMIN = 'admin-token-builder-7c1d-5e8a0f3b';
+const READ = 'read-token-builder-2e9a-6b1c4d7f';
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are read field by field
 type Body = Record<string, any>;
