@@ -22,7 +22,8 @@ export const unlockJobBody = z.strictObject({
     .describe("clear the lock even when its holder is a running process on the server's host"),
 });
 
-const rule = z
+/** A segment rule in a request body, checked as the config checks one. */
+export const rule = z
   .unknown()
   .superRefine((value, ctx) => {
     if (value === undefined) {

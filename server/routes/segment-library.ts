@@ -6,7 +6,7 @@
  */
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import { checkCondition, name as segmentName, segmentSchema } from '../../config/schema.js';
+import { name as segmentName, segmentSchema } from '../../config/schema.js';
 import {
   archiveStoredSegment,
   compileSegments,
@@ -26,29 +26,8 @@ import {
 } from '../../core/index.js';
 import { requestRole } from '../auth.js';
 import { ApiError, jsonBody, queryOf } from './errors.js';
+import { rule } from './schemas.js';
 import type { Shared } from './shared.js';
-
-const rule = z
-  .unknown()
-  .superRefine((value, ctx) => {
-    if (value === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'expected a rule (a condition tree like { feature: monetary_365d, gt: 100 })',
-      });
-      return;
-    }
-    checkCondition(value, [], (path, message) =>
-      ctx.addIssue({
-        code: 'custom',
-        path,
-        message: message.startsWith('segflow:unknown-keys:')
-          ? `unknown key (expected one of ${message.slice('segflow:unknown-keys:'.length)})`
-          : message,
-      }),
-    );
-  })
-  .describe('a rule segment condition tree, as written in YAML');
 
 const segmentFields = {
   name: z.string().min(1).max(200),
