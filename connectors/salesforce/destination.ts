@@ -119,7 +119,7 @@ async function ensureMemberStatus(session: SalesforceSession, campaignId: string
       [{ CampaignId: campaignId, Label: label, SortOrder: sortOrder, HasResponded: false }],
       (conn, rows) => conn.create('CampaignMemberStatus', rows) as Promise<RowOutcome[]>,
     );
-    if (!created?.success && codeOf(created as RowOutcome) !== 'DUPLICATE_VALUE')
+    if (!created || (!created.success && codeOf(created) !== 'DUPLICATE_VALUE'))
       throw new ConfigError(
         `Salesforce refused to add the member status "${label}" to campaign ${campaignId}: ${created ? `${codeOf(created)} ${messageOf(created)}` : 'no result'}`,
         {
