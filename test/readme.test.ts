@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -22,6 +22,25 @@ function readmeCommands(): string[] {
 // `npm install` and `npm test` are what CI itself runs; `npm start` is the demo at 20,000 people, run here through
 // the same command at a smaller size (`segflow demo --people 500` below, and test/e2e/demo.test.ts).
 const RUN_BY_CI = new Set(['npm install', 'npm test', 'npm start']);
+
+/**
+ * The README's commands name `config/examples/*.yaml`, whose store is `.segflow/…` under the working folder. The tests
+ * run them on copies whose store lives in a temp folder (one per example, shared by the commands in README order), so
+ * a run leaves nothing in the clone; the data files are read from the clone through `SEGFLOW_EXAMPLE_DATA`.
+ */
+const exampleCopies = new Map<string, string>();
+function exampleCopy(arg: string): string {
+  if (!/^config\/examples\/[\w-]+\.yaml$/.test(arg)) return arg;
+  let copy = exampleCopies.get(arg);
+  if (!copy) {
+    const dir = tempDir('segflow-readme-example-');
+    copy = join(dir, arg.split('/').pop()!);
+    const text = readFileSync(join(root, arg), 'utf8').replace(/^(\s*path: )\.segflow\//m, `$1${dir}/`);
+    writeFileSync(copy, text);
+    exampleCopies.set(arg, copy);
+  }
+  return copy;
+}
 
 describe('the README tells the truth', () => {
   it('shows the plugin example exactly as the tested file has it', () => {
@@ -73,7 +92,11 @@ describe('the README tells the truth', () => {
       if (local) await (await openStore(local.location)).close();
       try {
         const given = args.map((a) =>
-          a === '"$SEGFLOW_DATABASE_URL"' ? database!.location : a === '.segflow/segflow.db' ? local!.location : a,
+          a === '"$SEGFLOW_DATABASE_URL"'
+            ? database!.location
+            : a === '.segflow/segflow.db'
+              ? local!.location
+              : exampleCopy(a),
         );
         const result = spawnSync(process.execPath, ['bin/segflow.js', ...given, ...extra], {
           cwd: root,
@@ -87,6 +110,15 @@ describe('the README tells the truth', () => {
       }
     });
   }
+
+  it('keeps the example configs’ stores in a temp folder, not in the clone', () => {
+    expect(exampleCopies.size).toBeGreaterThan(0);
+    for (const copy of exampleCopies.values()) {
+      const store = /^\s*path: (\S+)$/m.exec(readFileSync(copy, 'utf8'))![1]!;
+      expect(store.startsWith(join(copy, '..'))).toBe(true);
+      expect(existsSync(store), store).toBe(true);
+    }
+  });
 });
 
 describe('the README’s YAML examples', () => {
