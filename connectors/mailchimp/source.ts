@@ -248,11 +248,18 @@ function membersStream(): StreamDefinition<SourceConfig> {
           reader.done = true;
           return;
         }
-        // The page's last second may go on past the page: read that second whole, then go on strictly after it.
+        // The page's last second may go on past the page. Keep what came before it and start the next page at that
+        // second, which then arrives whole at its head. Only a page that is one second from end to end cannot move on
+        // that way: read that second whole (several requests), then go on strictly after it.
         const lastAt = Date.parse(last.last_changed);
         const before = page.members.filter((m) => Date.parse(m.last_changed) < lastAt);
-        reader.buffer = [...before, ...(await wholeSecond(reader, lastAt))];
-        reader.anchor = lastAt;
+        if (before.length > 0) {
+          reader.buffer = before;
+          reader.anchor = lastAt - SECOND;
+        } else {
+          reader.buffer = await wholeSecond(reader, lastAt);
+          reader.anchor = lastAt;
+        }
       };
 
       for (const reader of readers) await fill(reader);
