@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Config } from '../../config/index.js';
+import { withConsoleSegments } from './console-segments.js';
 import {
   acquireJobLock,
   cancelRequested,
@@ -184,6 +185,9 @@ async function runTask(
   for (const t of timers) t.unref();
   const stopping: Stopping = { signal: stop.signal, reason: () => stopReason };
   const fenced = fencedByTask(store, lease);
+  // The run that made the task computed and pushed the console segments of its time; the worker holds only the config
+  // file, so it adds them from the store as the run did.
+  config = await withConsoleSegments(store, config);
   const job = config.jobs[task.job];
   const step = job?.steps[task.step];
   const runOptions: RunJobOptions = {
