@@ -194,14 +194,24 @@ server:
           )) as { n: number }
         ).n;
       while ((await waiting()) > 0 && Date.now() - drainStart < 300_000) await sleep(500);
+      // A request may meet a keep-alive connection the server is just closing (ECONNRESET): ask again.
+      const ask = async (path: string, init: RequestInit): Promise<Response> => {
+        for (let attempt = 1; ; attempt++)
+          try {
+            return await fetch(`${url}${path}`, init);
+          } catch (error) {
+            if (attempt >= 10) throw error;
+            await sleep(500);
+          }
+      };
       let runId: number | undefined;
       for (let i = 0; i < 600 && runId === undefined; i++) {
-        const last = await fetch(`${url}/jobs/refresh/run`, { method: 'POST', headers: admin });
+        const last = await ask('/jobs/refresh/run', { method: 'POST', headers: admin });
         runId = ((await last.json()) as { runId?: number }).runId; // 409 while a scheduled run holds the job
         if (runId === undefined) await sleep(500);
       }
       for (let i = 0; i < 600 && runId !== undefined; i++) {
-        const run = (await (await fetch(`${url}/runs/${runId}`, { headers: admin })).json()) as { status?: string };
+        const run = (await (await ask(`/runs/${runId}`, { headers: admin })).json()) as { status?: string };
         if (run.status && run.status !== 'running') break;
         await sleep(500);
       }
@@ -224,10 +234,20 @@ server:
       const runs = await count("SELECT COUNT(*) AS n FROM sync_runs WHERE job = 'refresh'");
       await store.close();
 
-      const settled = rss.filter((s) => s.minute >= (toy ? 0.3 : 5));
+      // RSS is a saw-tooth (the collector frees in steps): one sample against another measures where each fell on a
+      // tooth. A leak raises the teeth, so the target compares the highest RSS of the first fifth of the settled time
+      // with the highest of its last fifth; the single samples are shown too.
+      const settleAt = toy ? 0.3 : 5;
+      const settled = rss.filter((s) => s.minute >= settleAt);
       const first = settled[0]?.bytes ?? Number.NaN;
       const end = rss[rss.length - 1]?.bytes ?? Number.NaN;
       const growth = ((end - first) / first) * 100;
+      const fifth = (minutes - settleAt) / 5;
+      const peak = (from: number, to: number) =>
+        Math.max(...settled.filter((s) => s.minute >= from && s.minute <= to).map((s) => s.bytes));
+      const earlyPeak = peak(settleAt, settleAt + fifth);
+      const latePeak = peak(minutes - fifth, Infinity);
+      const peakGrowth = ((latePeak - earlyPeak) / earlyPeak) * 100;
       const label = toy
         ? 'toy scale (1 minute, 100 events/s)'
         : `${minutes} minutes${minutes < 30 ? ' (shorter than the 30-minute soak: the machine was busy)' : ''} at ${rate} events/s`;
@@ -247,7 +267,8 @@ server:
         '',
         '| outcome | figure | target |',
         '| --- | ---: | ---: |',
-        `| RSS growth from minute ${toy ? '0.3' : '5'} to the end | ${growth.toFixed(1)}% | < 10% |`,
+        `| RSS growth, highest of minutes ${settleAt}–${(settleAt + fifth).toFixed(1)} (${mib(earlyPeak)}) to highest of the last ${fifth.toFixed(1)} (${mib(latePeak)}) | ${peakGrowth.toFixed(1)}% | < 10% |`,
+        `| RSS growth, the single samples at minute ${settleAt} and at the end | ${growth.toFixed(1)}% | — |`,
         `| events sent / accepted / refused or failed | ${sent} / ${accepted} / ${refusedOrFailed} | — |`,
         `| events accepted but not stored (identifies, one in ten, store no event) | ${accepted - identifies - stored} | 0 |`,
         `| members of the pushed segments not delivered | ${undelivered} of ${members} | 0 |`,
