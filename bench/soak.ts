@@ -218,7 +218,8 @@ server:
       await serving.stop();
 
       const count = async (sql: string) => Number(((await store.get(sql)) as { n: number | string }).n);
-      const stored = await count("SELECT COUNT(*) AS n FROM events WHERE source = 'website'");
+      // every write key's events are recorded under the tracking source (workspace-wide ids, the default)
+      const stored = await count(`SELECT COUNT(*) AS n FROM events WHERE source = '${config.server.tracking.source}'`);
       const identifies = Math.ceil(accepted / 10);
       const keys = PUSHED.map((k) => `'${k}'`).join(', ');
       const members = await count(`SELECT COUNT(*) AS n FROM memberships WHERE segment_key IN (${keys})`);
