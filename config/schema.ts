@@ -511,6 +511,8 @@ export const computeStepSchema = strict({
   features: z.array(z.string().min(1)).optional(),
   segments: nameList.optional(),
   models: nameList.optional(),
+  /** `incremental` (default): only the contacts that changed or crossed a window edge; `full`: every contact. */
+  mode: z.enum(['incremental', 'full']).optional(),
 });
 export const pushStepSchema = strict({
   destination: name,

@@ -11,8 +11,8 @@ import { commandLogger } from '../log.js';
 import { runJob, type JobResult, type RunProgress } from '../../sync/index.js';
 import { EXIT, type Command } from '../main.js';
 
-const HELP = `usage: segflow run <config.yaml> <job> [--dry-run] [--json] [--workers]
-       segflow run <config.yaml> --all [--dry-run] [--json] [--workers]
+const HELP = `usage: segflow run <config.yaml> <job> [--dry-run] [--json] [--workers] [--full]
+       segflow run <config.yaml> --all [--dry-run] [--json] [--workers] [--full]
 
 Runs the steps of a job in order, under the job's lock in the store (a job never runs twice at once):
   read      loads each source's streams into the store, page by page with its checkpoint
@@ -29,6 +29,9 @@ options:
               real run would send per destination and segment, with a sample, from the membership already stored
   --workers   hand the run's tasks (a read per stream, the compute, a push per destination and segment) to
               segflow worker processes and wait for them; the default while any worker runs on the store
+  --full      compute every contact's features and memberships; by default a compute step recomputes only the
+              contacts whose events, traits or identity changed, or with an event that crossed a window edge, since
+              the last compute (a step can also say compute: { mode: full })
   --json      print the run's result as JSON on stdout instead of text (with --all, an array of them): job, status,
               runId, counts, and each step with its streams, segments and destinations; progress stays on stderr
 
@@ -40,7 +43,7 @@ exit codes:
 
 export const command: Command = {
   summary: 'run a job (or --all): its read, compute and push steps in order',
-  usage: 'run <config.yaml> <job>|--all [--dry-run] [--json] [--workers]',
+  usage: 'run <config.yaml> <job>|--all [--dry-run] [--json] [--workers] [--full]',
   async run(argv) {
     if (argv.includes('--help') || argv.includes('-h')) {
       process.stdout.write(HELP);
@@ -48,7 +51,7 @@ export const command: Command = {
     }
     let args;
     try {
-      args = parseArgs(argv, { booleans: ['dry-run', 'all', 'json', 'workers'] });
+      args = parseArgs(argv, { booleans: ['dry-run', 'all', 'json', 'workers', 'full'] });
       const all = args.flags.has('all');
       if (all && args.positional.length !== 1) throw new UsageError('--all takes a config file and no job name');
       if (!all && args.positional.length !== 2)
@@ -105,6 +108,7 @@ export const command: Command = {
             registry,
             dryRun: args.flags.has('dry-run'),
             ...(args.flags.has('workers') ? { workers: true } : {}),
+            ...(args.flags.has('full') ? { fullCompute: true } : {}),
             logger: progressLogger(commandLogger('warn', configSecrets(config))),
             signal: abort.signal,
             onProgress: progress.update,

@@ -174,6 +174,18 @@ function firstLastSql(f: ExpressionFeature, b: Binder, now: Date): string {
 const days = (d: Dialect, nowParam: string, at: string): string =>
   d.truncate(`${d.julianDay(nowParam)} - ${d.julianDay(at)}`);
 
+/**
+ * The features that move with the clock alone, and the date each counts the days since (stored beside it). An
+ * incremental run refreshes them for every contact from the stored dates (refreshClockFeatures), without reading
+ * events, instead of storing dates in their place: rules, profiles and pushes keep reading day counts.
+ */
+const CLOCK = [
+  { feature: 'days_since_last_purchase', date: 'last_purchase_at' },
+  { feature: 'days_since_last_engagement', date: 'last_engagement_at' },
+  { feature: 'tenure_days', date: 'first_purchase_at' },
+  { feature: 'days_since_signup', date: 'signed_up_at' },
+] as const;
+
 /** The RFM dimensions: the feature scored, and whether a larger value is better. */
 const DIMENSIONS = [
   { dimension: 'recency', column: 'days_since_last_purchase', higherIsBetter: false },
@@ -257,13 +269,18 @@ function insertStatements(
     const trait = d.jsonField('c.traits', 'created_at');
     const signup = d.julianDay('a.signup_at');
     const created = d.julianDay(trait);
+    // The day counts are taken from the dates stored beside them, with the same expressions as refreshClockFeatures.
+    const signedUp = withEvents
+      ? `CASE WHEN ${created} IS NULL THEN a.signup_at WHEN ${signup} IS NULL THEN ${trait} WHEN ${signup} <= ${created} THEN a.signup_at ELSE ${trait} END`
+      : trait;
+    const dates: Record<(typeof CLOCK)[number]['date'], string> = {
+      last_purchase_at: a('last_purchase_at'),
+      last_engagement_at: a('last_engagement_at'),
+      first_purchase_at: a('first_purchase_at'),
+      signed_up_at: signedUp,
+    };
     const values: Record<string, string> = {
-      days_since_last_purchase: days(d, n, a('last_purchase_at')),
-      days_since_last_engagement: days(d, n, a('last_engagement_at')),
-      tenure_days: days(d, n, a('first_purchase_at')),
-      days_since_signup: withEvents
-        ? d.truncate(`${d.julianDay(n)} - COALESCE(${d.least(signup, created)}, ${signup}, ${created})`)
-        : days(d, n, trait),
+      ...Object.fromEntries(CLOCK.map((c) => [c.feature, days(d, n, dates[c.date])])),
       avg_order_value: `CASE WHEN ${a('converted_purchases')} > 0 THEN ${a('monetary_all')} / ${a('converted_purchases')} END`,
       engagement_trend: `COALESCE(${a('engagement_30d')}, 0) - COALESCE(${a('engagement_prev_30d')}, 0)`,
       engagement_change: `CASE WHEN ${a('engagement_prev_30d')} > 0 THEN (${a('engagement_30d')} - ${a('engagement_prev_30d')}) * 1.0 / ${a('engagement_prev_30d')} END`,
@@ -301,13 +318,13 @@ function insertStatements(
     const noEvents = withEvents
       ? ''
       : ` AND NOT EXISTS (SELECT 1 FROM contact_events e WHERE e.contact_id = c.id AND e.occurred_at <= ${n})`;
-    const sql = `${expressions ? `WITH x AS MATERIALIZED (${expressions}) ` : ''}INSERT INTO contact_features (contact_id, ${FEATURE_COLUMNS.map((c) => c.name).join(', ')}, unconverted_purchases, custom, computed_at)
-      SELECT c.id, ${exprs.join(', ')}, COALESCE(${a('unconverted_purchases')}, 0), ${customExpr}, ${n}
+    const sql = `${expressions ? `WITH x AS MATERIALIZED (${expressions}) ` : ''}INSERT INTO contact_features (contact_id, ${FEATURE_COLUMNS.map((c) => c.name).join(', ')}, unconverted_purchases, custom, computed_at, ${CLOCK.map((c) => c.date).join(', ')})
+      SELECT c.id, ${exprs.join(', ')}, COALESCE(${a('unconverted_purchases')}, 0), ${customExpr}, ${n}, ${CLOCK.map((c) => dates[c.date]).join(', ')}
       FROM ${source}${expressions ? ' LEFT JOIN x ON x.contact_id = c.id' : ''}
       WHERE c.deleted = 0${inScope}${noEvents}${
         // A set of contacts overwrites their rows in place (no delete and re-insert of each row and its page space).
         scope
-          ? ` ON CONFLICT (contact_id) DO UPDATE SET ${[...FEATURE_COLUMNS.map((c) => c.name), 'unconverted_purchases', 'custom', 'computed_at'].map((c) => `${c} = excluded.${c}`).join(', ')}`
+          ? ` ON CONFLICT (contact_id) DO UPDATE SET ${[...FEATURE_COLUMNS.map((c) => c.name), 'unconverted_purchases', 'custom', 'computed_at', ...CLOCK.map((c) => c.date)].map((c) => `${c} = excluded.${c}`).join(', ')}`
           : ''
       }`;
     return b.finish(sql);
@@ -346,16 +363,43 @@ async function storeBreakpoints(store: Queryable, now: Date): Promise<Breakpoint
   return out;
 }
 
-/** Scores every customer of a full computation against the breakpoints just found (one pass). */
-async function score(store: Queryable, breakpoints: readonly Breakpoint[]): Promise<void> {
+/**
+ * Scores every customer against the breakpoints just found (one pass). Given `changedAt`, only the rows whose scores
+ * move are written, and they are stamped `computed_at = changedAt` (an incremental run: the rows it changed are the
+ * ones whose memberships may change).
+ */
+async function score(store: Queryable, breakpoints: readonly Breakpoint[], changedAt?: string): Promise<number> {
   const b = binder(store.dialect);
   const rfm = rfmExprs(b, breakpoints, (column) => column);
+  const moved = Object.entries(rfm).map(([k, v]) => `${k} IS DISTINCT FROM ${v}`);
   const built = b.finish(
     `UPDATE contact_features SET ${Object.entries(rfm)
       .map(([k, v]) => `${k} = ${v}`)
-      .join(', ')} WHERE ${CUSTOMER}`,
+      .join(', ')}${changedAt === undefined ? '' : `, computed_at = ${b.bind(changedAt)}`} WHERE ${CUSTOMER}${
+      changedAt === undefined ? '' : ` AND (${moved.join(' OR ')})`
+    }`,
   );
-  await store.run(built.sql, built.params);
+  return (await store.run(built.sql, built.params)).changes;
+}
+
+/**
+ * Moves the day counts (days since the last purchase, the last engagement, the first purchase, sign-up) of every
+ * contact to `now`, from the dates stored beside them, writing only the rows whose counts change (stamped
+ * `computed_at = now`). The counts are then what a full computation at `now` gives. Returns the rows changed.
+ *
+ * @example
+ * await refreshClockFeatures(store, new Date());
+ */
+export async function refreshClockFeatures(store: Queryable, now: Date): Promise<number> {
+  const d = store.dialect;
+  const b = binder(d);
+  const n = b.bind(now.toISOString());
+  const counts = CLOCK.map((c) => ({ column: c.feature, value: days(d, n, c.date) }));
+  const built = b.finish(
+    `UPDATE contact_features SET ${counts.map((c) => `${c.column} = ${c.value}`).join(', ')}, computed_at = ${n}
+      WHERE ${counts.map((c) => `${c.column} IS DISTINCT FROM ${c.value}`).join(' OR ')}`,
+  );
+  return (await store.run(built.sql, built.params)).changes;
 }
 
 async function storedBreakpoints(store: Queryable): Promise<Breakpoint[]> {
@@ -466,13 +510,19 @@ async function runInsert(
           n: number;
         }
       ).n;
-  const warnings =
-    unconverted > 0
-      ? [
-          `${unconverted} purchase${unconverted === 1 ? '' : 's'} left out of money features: their currency has no rate to ${reporting} in config (currency.rates)`,
-        ]
-      : [];
-  return { contacts: inserted, unconvertedPurchases: unconverted, warnings };
+  return {
+    contacts: inserted,
+    unconvertedPurchases: unconverted,
+    warnings: unconvertedWarnings(unconverted, reporting),
+  };
+}
+
+function unconvertedWarnings(unconverted: number, reporting: string): string[] {
+  return unconverted > 0
+    ? [
+        `${unconverted} purchase${unconverted === 1 ? '' : 's'} left out of money features: their currency has no rate to ${reporting} in config (currency.rates)`,
+      ]
+    : [];
 }
 
 /**
@@ -525,6 +575,54 @@ export async function recomputeContacts(
       [JSON.stringify(unique)],
     );
     return await runInsert(tx, options, unique, await storedBreakpoints(tx));
+  });
+}
+
+/** What an incremental computation did: the contacts recomputed, and those whose day counts or RFM scores moved. */
+export interface IncrementalFeatureRun extends FeatureRun {
+  /** Rows whose day counts moved with the clock. */
+  clockMoved: number;
+  /** Rows whose RFM scores moved (new breakpoints, or a changed value). */
+  rescored: number;
+}
+
+/**
+ * Brings every contact's features to what `computeFeatures` gives at `options.now`, recomputing from events only the
+ * contacts `ids` (those whose events, traits or identity changed, or with an event that crossed a window edge since
+ * the last computation, which the caller finds): the day counts of the others move with the clock from their stored
+ * dates, and the RFM breakpoints are found again over the whole base (one sort per dimension over the features, no
+ * events), rescoring only the rows whose scores move. Rows written get `computed_at = now`; the others keep theirs.
+ *
+ * @example
+ * await computeFeaturesIncrementally(store, [12, 40], { now });
+ */
+export async function computeFeaturesIncrementally(
+  store: Queryable,
+  ids: readonly number[],
+  options: FeatureOptions = {},
+): Promise<IncrementalFeatureRun> {
+  const now = options.now ?? new Date();
+  const unique = [...new Set(ids)];
+  return await store.transaction(async (tx) => {
+    await tx.run(
+      `DELETE FROM contact_features WHERE contact_id IN (SELECT value FROM ${tx.dialect.jsonValues('?', 'integer')} AS j)
+           AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = contact_features.contact_id AND c.deleted = 0)`,
+      [JSON.stringify(unique)],
+    );
+    const run = unique.length > 0 ? await runInsert(tx, { ...options, now }, unique, undefined) : undefined;
+    const clockMoved = await refreshClockFeatures(tx, now);
+    const rescored = await score(tx, await storeBreakpoints(tx, now), now.toISOString());
+    const unconverted = (
+      (await tx.get('SELECT COALESCE(SUM(unconverted_purchases), 0) AS n FROM contact_features')) as { n: number }
+    ).n;
+    const reporting = options.currency?.reporting ?? 'USD';
+    return {
+      contacts: run?.contacts ?? 0,
+      unconvertedPurchases: unconverted,
+      warnings: unconvertedWarnings(unconverted, reporting),
+      clockMoved,
+      rescored,
+    };
   });
 }
 

@@ -13,8 +13,17 @@ export {
   quintileScore,
   rfmSegmentName,
 } from './catalog.js';
-export type { ExpressionFeature, FeatureOptions, FeatureRun } from './compute.js';
-export { computeFeatures, contactsWithFeatures, rebuildContactEvents, recomputeContacts } from './compute.js';
+export type { ExpressionFeature, FeatureOptions, FeatureRun, IncrementalFeatureRun } from './compute.js';
+export {
+  computeFeatures,
+  computeFeaturesIncrementally,
+  contactsWithFeatures,
+  rebuildContactEvents,
+  recomputeContacts,
+  refreshClockFeatures,
+} from './compute.js';
+export type { ComputeFingerprints, ComputePlan, ComputeState, PlanOptions } from './incremental.js';
+export { commitCompute, computeState, FEATURE_WINDOWS_MS, planCompute, segmentScope } from './incremental.js';
 export { binder, compileEventFilter, compileOperators, fieldName, isFieldName, jsonOperand } from './filters.js';
 export type { Binder, Operand } from './filters.js';
 export { featureMigrations } from './migrations.js';

@@ -26,6 +26,94 @@ export const rebuildContactEventsSql = (
 ): string => `INSERT INTO contact_events (contact_id, occurred_at, event_id, type, value, currency, discount, label)
   SELECT ${contactEventValues(d, 'e')} FROM events e ORDER BY e.contact_id, e.occurred_at, e.id`;
 
+/** An upsert into `compute_dirty` of the contact ids a SELECT returns: a contact marked again counts one more mark. */
+const markDirty = (select: string): string =>
+  `INSERT INTO compute_dirty (contact_id) ${select} ON CONFLICT (contact_id) DO UPDATE SET marks = compute_dirty.marks + 1;`;
+
+/** Whether an updated contact changed a column features or rules read (old row `o`, new row `n`). */
+const contactChanged = (o: string, n: string): string =>
+  ['email', 'email_consent', 'traits', 'deleted'].map((c) => `${o}.${c} IS DISTINCT FROM ${n}.${c}`).join(' OR ');
+
+/**
+ * Incremental compute: `compute_dirty` holds the contacts whose inputs changed since the last compute (new, changed
+ * or removed events, changed traits or consent, merges), filled by triggers in the same transaction as the change,
+ * so a killed run leaves it intact; a compute deletes the marks it read in the transaction that commits the
+ * memberships it recomputed (a contact marked again meanwhile keeps its row: its marks moved on). `compute_state` is
+ * the last completed compute's "as of" time and the fingerprints of its definitions. Features keep the dates behind
+ * their day counts (last purchase, last engagement, first purchase, sign-up), so the counts move with the clock
+ * without reading events; `contact_events (occurred_at)` finds the contacts with an event crossing a window edge.
+ */
+const incrementalCompute: Migration = {
+  name: '20261206T130000_incremental_compute',
+  up: (d) => `
+    CREATE TABLE compute_dirty (
+      contact_id ${d.types.reference} PRIMARY KEY,
+      marks ${d.types.integer} NOT NULL DEFAULT 1
+    );
+    CREATE TABLE compute_state (
+      scope ${d.types.text} PRIMARY KEY,
+      as_of ${d.types.timestamp} NOT NULL,
+      features_fingerprint ${d.types.text} NOT NULL,
+      segments_fingerprint ${d.types.text} NOT NULL,
+      updated_at ${d.types.timestamp} NOT NULL
+    );
+    ALTER TABLE contact_features ADD COLUMN last_purchase_at ${d.types.timestamp};
+    ALTER TABLE contact_features ADD COLUMN last_engagement_at ${d.types.timestamp};
+    ALTER TABLE contact_features ADD COLUMN first_purchase_at ${d.types.timestamp};
+    ALTER TABLE contact_features ADD COLUMN signed_up_at ${d.types.text};
+    CREATE INDEX contact_events_occurred ON contact_events (occurred_at, contact_id);
+    ${d.trigger({
+      name: 'compute_dirty_event_insert',
+      table: 'events',
+      event: 'INSERT',
+      body: markDirty('SELECT NEW.contact_id WHERE TRUE'),
+      setBody: markDirty('SELECT DISTINCT contact_id FROM new_rows'),
+    })}
+    ${d.trigger({
+      name: 'compute_dirty_event_delete',
+      table: 'events',
+      event: 'DELETE',
+      body: markDirty('SELECT OLD.contact_id WHERE TRUE'),
+      setBody: markDirty('SELECT DISTINCT contact_id FROM old_rows'),
+    })}
+    ${d.trigger({
+      name: 'compute_dirty_event_update',
+      table: 'events',
+      event: 'UPDATE',
+      columns: EVENT_COLUMNS_READ,
+      body: `${markDirty('SELECT OLD.contact_id WHERE TRUE')}
+        ${markDirty('SELECT NEW.contact_id WHERE NEW.contact_id <> OLD.contact_id')}`,
+      setBody: markDirty(`SELECT o.contact_id FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE ${changed('o', 'n')}
+          UNION SELECT n.contact_id FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE ${changed('o', 'n')}`),
+    })}
+    ${d.trigger({
+      name: 'compute_dirty_contact_insert',
+      table: 'contacts',
+      event: 'INSERT',
+      body: markDirty('SELECT NEW.id WHERE TRUE'),
+      setBody: markDirty('SELECT DISTINCT id FROM new_rows'),
+    })}
+    ${d.trigger({
+      name: 'compute_dirty_contact_update',
+      table: 'contacts',
+      event: 'UPDATE',
+      columns: ['email', 'email_consent', 'traits', 'deleted'],
+      body: markDirty(`SELECT NEW.id WHERE ${contactChanged('OLD', 'NEW')}`),
+      setBody: markDirty(
+        `SELECT DISTINCT n.id FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE ${contactChanged('o', 'n')}`,
+      ),
+    })}
+    ${d.trigger({
+      name: 'compute_dirty_merge',
+      table: 'contact_merges',
+      event: 'INSERT',
+      body: `${markDirty('SELECT NEW.survivor_id WHERE TRUE')}
+        ${markDirty('SELECT NEW.merged_id WHERE TRUE')}`,
+      setBody: markDirty('SELECT survivor_id FROM new_rows UNION SELECT merged_id FROM new_rows'),
+    })}
+  `,
+};
+
 /**
  * Per-contact features (one row per contact, rewritten by each computation) and model outputs (written by model runs,
  * read by rules as `model: churn.risk`) and the RFM quintile breakpoints of the last full computation; and
@@ -160,4 +248,5 @@ export const featureMigrations: Migration[] = [
       })}
     `,
   },
+  incrementalCompute,
 ];

@@ -70,6 +70,11 @@ export interface CompileOptions {
   protectedAttributes?: readonly string[];
   /** Known model names; when given, `model:` names outside it are errors. */
   models?: readonly string[];
+  /**
+   * `in_segment` reads the named segment's stored membership (members and control group) instead of inlining its
+   * rule: for an evaluation that has just stored the segments referred to (evaluateSegments, in dependency order).
+   */
+  storedMembership?: boolean;
 }
 
 /** One mistake in a segment rule. */
@@ -267,7 +272,10 @@ class Compiler {
         this.issue(segment, at, `segments refer to each other in a cycle: ${[...stack, key].join(' -> ')}`);
         return 'FALSE';
       }
-      return this.segment(key, b, stack, depth);
+      const inlined = this.segment(key, b, stack, depth);
+      if (!this.options.storedMembership) return inlined;
+      const k = b.bind(key);
+      return `(EXISTS (SELECT 1 FROM memberships sm WHERE sm.segment_key = ${k} AND sm.contact_id = c.id) OR EXISTS (SELECT 1 FROM segment_holdout_members sh WHERE sh.segment_key = ${k} AND sh.contact_id = c.id))`;
     }
     if ('event' in cond) return this.event(segment, cond, path, b);
     if ('account' in cond)
@@ -657,12 +665,16 @@ export const MASK_BITS = 60;
  */
 export function compileSegmentMasks(
   segments: readonly SegmentDefinition[],
-  options: CompileOptions & { dialect?: Dialect; contacts?: readonly number[] } = {},
+  options: CompileOptions & { dialect?: Dialect; contacts?: readonly number[]; keys?: readonly string[] } = {},
 ): { sql: string; params: SqlValue[] } {
   const compiler = new Compiler(segments, options, options.now ?? new Date());
   const b = binder(options.dialect ?? sqliteDialect);
   const columns: string[][] = [];
-  segments.forEach((segment, i) => {
+  // With `keys`, only those segments get a bit (in the order of `keys`); the others are there to be referred to.
+  const masked = options.keys
+    ? options.keys.map((k) => segments.find((s) => s.key === k)).filter((s) => s !== undefined)
+    : segments;
+  masked.forEach((segment, i) => {
     const bit = (1n << BigInt(i % MASK_BITS)).toString();
     (columns[Math.floor(i / MASK_BITS)] ??= []).push(
       `(CASE WHEN ${compiler.segment(segment.key, b, [])} THEN ${bit} ELSE 0 END)`,

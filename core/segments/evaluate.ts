@@ -1,4 +1,5 @@
 import { saveSegmentDefinition } from './store/memberships.js';
+import { dependencyLevels } from './dependencies.js';
 import type { Queryable } from '../store/store.js';
 import {
   compileSegmentMasks,
@@ -15,6 +16,8 @@ export interface EvaluateOptions extends CompileOptions {
   contacts?: readonly number[];
   /** A segment whose members move by more than this share at once raises a drift alert (default 0.4). */
   driftShare?: number;
+  /** Runs inside the evaluation's transaction, after the memberships are written (an incremental compute's commit). */
+  onCommit?: (tx: Queryable) => Promise<void>;
 }
 
 /** One segment's outcome in a run. */
@@ -83,10 +86,16 @@ async function count(store: Queryable, sql: string, ...params: (string | number)
 async function evaluateMasks(
   store: Queryable,
   segments: readonly SegmentDefinition[],
+  keys: readonly string[],
   options: CompileOptions & { contacts?: readonly number[] },
 ): Promise<void> {
-  const { sql, params } = compileSegmentMasks(segments, { ...options, dialect: store.dialect });
-  const columns = Array.from({ length: Math.ceil(segments.length / MASK_BITS) }, (_, j) => `m${j}`);
+  const { sql, params } = compileSegmentMasks(segments, {
+    ...options,
+    dialect: store.dialect,
+    keys,
+    storedMembership: true,
+  });
+  const columns = Array.from({ length: Math.ceil(keys.length / MASK_BITS) }, (_, j) => `m${j}`);
   const d = store.dialect;
   await store.exec(
     `DROP TABLE IF EXISTS ${d.temp('segment_masks')}; CREATE TEMP TABLE segment_masks (contact_id ${d.types.integer} PRIMARY KEY${columns.map((c) => `, ${c} ${d.types.integer} NOT NULL`).join('')})`,
@@ -247,25 +256,38 @@ export async function evaluateSegments(
     await snapshotTable(tx, 'segment_after', false);
     const reports: SegmentReport[] = [];
     const driftAlerts: string[] = [];
-    await evaluateMasks(tx, segments, { ...options, now });
-    for (const [index, c] of compiled.entries()) {
-      const version = await saveSegmentDefinition(
-        tx,
-        c.key,
-        { rule: c.definition.rule, holdout: c.definition.holdout ?? 0 },
-        nowText,
-      );
-      const { previous, ...r } = await applySegment(tx, c, index, version, nowText);
-      const union = previous + r.entered;
-      const changedShare = union === 0 ? 0 : (r.entered + r.exited) / union;
-      const drift = previous > 0 && changedShare > driftShare;
-      if (drift) {
-        driftAlerts.push(
-          `segment ${c.key}: ${Math.round(changedShare * 1000) / 10}% of its members moved at once (${r.entered} entered, ${r.exited} exited of ${previous}); above the ${Math.round(driftShare * 100)}% drift threshold`,
+    // Segments are evaluated level by level (those referring to none first), each level in one pass over the
+    // contacts, and `in_segment` reads the stored membership of the level before.
+    const byKey = new Map(compiled.map((c) => [c.key, c]));
+    for (const level of dependencyLevels(segments)) {
+      await evaluateMasks(tx, segments, level, { ...options, now });
+      for (const [index, key] of level.entries()) {
+        const c = byKey.get(key) as CompiledSegment;
+        const version = await saveSegmentDefinition(
+          tx,
+          c.key,
+          { rule: c.definition.rule, holdout: c.definition.holdout ?? 0 },
+          nowText,
         );
+        const { previous, ...r } = await applySegment(tx, c, index, version, nowText);
+        const union = previous + r.entered;
+        const changedShare = union === 0 ? 0 : (r.entered + r.exited) / union;
+        const drift = previous > 0 && changedShare > driftShare;
+        if (drift) {
+          driftAlerts.push(
+            `segment ${c.key}: ${Math.round(changedShare * 1000) / 10}% of its members moved at once (${r.entered} entered, ${r.exited} exited of ${previous}); above the ${Math.round(driftShare * 100)}% drift threshold`,
+          );
+        }
+        reports.push({
+          ...r,
+          stability: previous === 0 ? null : (previous - r.exited) / previous,
+          changedShare,
+          drift,
+        });
       }
-      reports.push({ ...r, stability: previous === 0 ? null : (previous - r.exited) / previous, changedShare, drift });
     }
+    const order = new Map(compiled.map((c, i) => [c.key, i]));
+    reports.sort((x, y) => (order.get(x.key) ?? 0) - (order.get(y.key) ?? 0));
     const migrations = await migrationMatrix(tx);
     const report = {
       evaluatedAt: nowText,
@@ -274,6 +296,7 @@ export async function evaluateSegments(
       migrations,
       driftAlerts,
     };
+    await options.onCommit?.(tx);
     const { id: runId } = (await tx.get(
       'INSERT INTO segment_runs (evaluated_at, incremental, drift_alert, report) VALUES (?, ?, ?, ?) RETURNING id',
       [nowText, scope ? 1 : 0, driftAlerts.length > 0 ? 1 : 0, JSON.stringify(report)],

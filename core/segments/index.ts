@@ -13,7 +13,8 @@ export type {
   SegmentDefinition,
 } from './compile.js';
 export { compileAccountSegments, compileSegments, SegmentRuleError } from './compile.js';
-export { refersTo, withDependencies } from './dependencies.js';
+export type { RuleInputs } from './dependencies.js';
+export { dependencyLevels, refersTo, ruleInputs, withDependencies } from './dependencies.js';
 export type {
   EvaluateOptions,
   Migration as SegmentMigration,

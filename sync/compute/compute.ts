@@ -1,7 +1,14 @@
+import { createHash } from 'node:crypto';
 import {
+  commitCompute,
   computeAccountFeatures,
   computeFeatures,
+  computeFeaturesIncrementally,
+  durationMs,
   evaluateSegments,
+  planCompute,
+  ruleInputs,
+  segmentScope,
   runModels,
   type FeatureOptions,
   type ModelRunReport,
@@ -32,6 +39,25 @@ export interface ComputeInput {
   lease?: TaskLease;
   /** Voice of the customer (config `text:`): keep redacted text or not, and the topics of tickets. */
   text?: { keep: boolean; topics?: { count: number | 'auto'; names: Record<string, string> } | undefined };
+  /**
+   * `incremental` (default): recompute only the contacts that changed or crossed a window edge since the last compute
+   * (see computeAll); `full`: every contact.
+   */
+  mode?: 'incremental' | 'full';
+}
+
+/** How a compute ran: over the whole base, or over the contacts that could have changed. */
+export interface ComputeScope {
+  mode: 'full' | 'incremental';
+  /** `incremental`, or why the run (or its segments) covered everyone. */
+  reason: string;
+  /** Contacts whose features were recomputed from their events (every contact when full). */
+  features: number;
+  /** Contacts whose memberships were evaluated (undefined: everyone). */
+  segments?: number;
+  /** Dirty contacts, and contacts with an event that crossed a window edge, that the run took. */
+  dirty: number;
+  crossed: number;
 }
 
 /** What a compute step did. */
@@ -45,6 +71,49 @@ export interface ComputeReport {
   topics?: { name: string; terms: string[]; size: number }[];
   /** Milliseconds spent in each phase. */
   timings: { features: number; models: number; segments: number };
+  /** Full or incremental, and over how many contacts. */
+  scope: ComputeScope;
+}
+
+/** Bumped when the features' SQL changes meaning, so that stores computed by an older version recompute fully. */
+const FEATURES_VERSION = 1;
+
+const fingerprint = (value: unknown): string => createHash('sha256').update(JSON.stringify(value)).digest('hex');
+
+/** What must be full whatever changed: reasons from the definitions that no incremental run can follow. */
+function plannedInputs(input: ComputeInput): {
+  windows: number[];
+  full?: string;
+  segmentsFull?: string;
+  readsModels: boolean;
+} {
+  const rules = ruleInputs(input.segments);
+  const windows = [...rules.windows];
+  const clockBound: string[] = [];
+  for (const [name, f] of Object.entries(input.features ?? {})) {
+    if (f.within !== undefined) windows.push(durationMs(f.within));
+    for (const [property, filter] of Object.entries(f.where ?? {})) {
+      if (filter === null || typeof filter !== 'object' || Array.isArray(filter)) continue;
+      const ops = filter as Record<string, unknown>;
+      for (const op of ['within', 'before'])
+        if (typeof ops[op] === 'string') {
+          if (property === 'occurred_at') windows.push(durationMs(ops[op]));
+          else clockBound.push(`feature ${name}: property ${property} compared with a time relative to now`);
+        }
+    }
+  }
+  const segmentsFull = rules.clockBound[0] ?? (rules.accounts ? 'a segment reads accounts' : undefined);
+  return {
+    windows,
+    ...(input.mode === 'full' ? { full: 'a full compute was asked for' } : {}),
+    ...(clockBound[0] === undefined ? {} : { full: clockBound[0] }),
+    ...(segmentsFull === undefined
+      ? rules.voice
+        ? { segmentsFull: 'a segment reads voice features' }
+        : {}
+      : { segmentsFull }),
+    readsModels: rules.models,
+  };
 }
 
 /** The phases a compute step goes through, in order; each is committed before the next starts. */
@@ -52,8 +121,18 @@ export type ComputePhase = 'features' | 'models' | 'segments';
 
 /**
  * Computes features (with the voice of the customer: text events analysed, `contact_voice`), then models, then
- * segments (rules read model outputs), on `store`. Each phase commits on its
- * own; a crash in between leaves the earlier phases' output, and the next run recomputes all of it.
+ * segments (rules read model outputs), on `store`. Each phase commits on its own.
+ *
+ * Incremental by default: features and memberships are recomputed only for the contacts marked dirty since the last
+ * compute (new, changed or removed events, changed traits, merges) and those with an event that crossed the edge of a
+ * window (the features' 7/30/60/90/365 days, every rule's and expression feature's window) between the last
+ * compute's "as of" and `now`; every contact's day counts move with the clock from stored dates and RFM scores are
+ * placed against breakpoints found again over the whole base; memberships are also evaluated for the contacts whose
+ * features moved. It is full when asked (`mode: 'full'`), at the first compute, when the definitions' fingerprints
+ * changed, or when a definition follows the clock in a way no window edge captures; segments are evaluated for
+ * everyone when a model they read ran, or a rule reads accounts or voice features. The dirty marks are deleted, and
+ * the "as of" moved, in the transaction that commits the memberships: a crash at any point leaves them for the next
+ * run, which then recomputes what this one did not finish.
  *
  * @example
  * const report = computeAll(store, { storePath, now: new Date().toISOString(), segments }, (p) => log(p));
@@ -74,11 +153,31 @@ export async function computeAll(
   };
 
   onPhase('features', false);
-  const features = await computeFeatures(store, {
+  const planned = plannedInputs(input);
+  const customFeatures = Object.keys(input.features ?? {});
+  const plan = await planCompute(store, {
+    now,
+    fingerprints: {
+      features: fingerprint({ v: FEATURES_VERSION, features: input.features ?? {}, currency: input.currency ?? null }),
+      segments: fingerprint({
+        segments: input.segments.map((s) => [s.key, s.rule, s.holdout ?? 0]),
+        customFeatures,
+        protectedAttributes: input.protectedAttributes ?? [],
+        models: Object.keys(input.models ?? {}),
+      }),
+    },
+    windows: planned.windows,
+    full: planned.full,
+    segmentsFull: planned.segmentsFull,
+  });
+  const featureOptions = {
     now,
     ...(input.currency === undefined ? {} : { currency: input.currency }),
     ...(input.features === undefined ? {} : { features: input.features }),
-  });
+  };
+  const features = plan.featuresFull
+    ? await computeFeatures(store, featureOptions)
+    : await computeFeaturesIncrementally(store, plan.contacts, featureOptions);
   const text = input.text ?? { keep: false };
   const topics = text.topics
     ? await fitPendingTopics(store, { topics: text.topics.count, names: text.topics.names })
@@ -108,11 +207,18 @@ export async function computeAll(
   lap('models');
 
   onPhase('segments', false);
+  // Models refit on their own schedule, over everyone: when one ran, the rules reading models see new outputs for all.
+  let reason = plan.reason;
+  if (!plan.segmentsFull && planned.readsModels && ran.some((m) => m.status === 'succeeded'))
+    reason = 'segments: a model that rules read ran';
+  const scoped = !plan.segmentsFull && reason === plan.reason ? await segmentScope(store, plan) : undefined;
   const report = await evaluateSegments(store, input.segments, {
     now,
-    customFeatures: Object.keys(input.features ?? {}),
+    customFeatures,
     ...(input.protectedAttributes === undefined ? {} : { protectedAttributes: input.protectedAttributes }),
     models: Object.keys(models),
+    ...(scoped === undefined ? {} : { contacts: scoped }),
+    onCommit: (tx) => commitCompute(tx, plan),
   });
   lap('segments');
   return {
@@ -122,5 +228,13 @@ export async function computeAll(
     ...(topics ? { topics: topics.topics.map(({ name, terms, size }) => ({ name, terms, size })) } : {}),
     warnings,
     timings,
+    scope: {
+      mode: plan.featuresFull ? 'full' : 'incremental',
+      reason,
+      features: features.contacts,
+      ...(scoped === undefined ? {} : { segments: scoped.length }),
+      dirty: plan.dirty,
+      crossed: plan.crossed,
+    },
   };
 }

@@ -84,6 +84,8 @@ export interface RunJobOptions {
   cancelPollMs?: number;
   /** Plan each push once more before sending, to report its total changes (a progress bar's ETA). */
   planTotals?: boolean;
+  /** Compute every contact's features and memberships (`segflow run --full`), whatever the compute step says. */
+  fullCompute?: boolean;
   /** `worker` (default): compute in a worker thread with its own store connection; `here`: in this thread. */
   computeIn?: 'worker' | 'here';
   /** Called after a page (or a push batch's results) is written and before its commit: tests kill the process there. */
@@ -488,6 +490,7 @@ export async function computeStep(
     ...(step.models ? { onlyModels: step.models } : {}),
     ...(lease === undefined ? {} : { lease }),
     ...(config.text ? { text: config.text } : {}),
+    ...(options.fullCompute === true || step.mode === 'full' ? { mode: 'full' as const } : {}),
   };
   const onPhase = (phase: ComputePhase, done: boolean) => options.onProgress?.({ kind: 'compute', phase, done });
   try {
