@@ -25,6 +25,8 @@ export interface ComputeFingerprints {
 export interface ComputeState {
   asOf: string;
   fingerprints: ComputeFingerprints;
+  /** The latest successful model run (`model_runs.id`) whose outputs its memberships read; 0 for none. */
+  modelRun: number;
 }
 
 /** What one compute run will do: the whole base, or only the contacts that can have changed. */
@@ -70,12 +72,24 @@ const SCOPE = 'default';
 /** The last completed compute of the store, or undefined before the first. */
 export async function computeState(store: Queryable): Promise<ComputeState | undefined> {
   const row = (await store.get(
-    'SELECT as_of, features_fingerprint, segments_fingerprint FROM compute_state WHERE scope = ?',
+    'SELECT as_of, features_fingerprint, segments_fingerprint, model_run FROM compute_state WHERE scope = ?',
     [SCOPE],
-  )) as { as_of: string; features_fingerprint: string; segments_fingerprint: string } | undefined;
+  )) as { as_of: string; features_fingerprint: string; segments_fingerprint: string; model_run: number } | undefined;
   return row
-    ? { asOf: row.as_of, fingerprints: { features: row.features_fingerprint, segments: row.segments_fingerprint } }
+    ? {
+        asOf: row.as_of,
+        fingerprints: { features: row.features_fingerprint, segments: row.segments_fingerprint },
+        modelRun: Number(row.model_run),
+      }
     : undefined;
+}
+
+/** The latest successful model run of the store (`model_runs.id`), 0 before the first. */
+export async function lastModelRunId(store: Queryable): Promise<number> {
+  const row = (await store.get("SELECT COALESCE(MAX(id), 0) AS id FROM model_runs WHERE status = 'succeeded'")) as {
+    id: number;
+  };
+  return Number(row.id);
 }
 
 /**
@@ -168,9 +182,10 @@ export async function segmentScope(store: Queryable, plan: ComputePlan): Promise
 
 /**
  * Records a completed compute, in the transaction that commits its memberships: the dirty marks it read are deleted
- * (a contact marked again since keeps its row), and `compute_state` takes the run's "as of" and fingerprints.
+ * (a contact marked again since keeps its row), and `compute_state` takes the run's "as of", fingerprints and the
+ * latest model run its memberships read.
  */
-export async function commitCompute(tx: Queryable, plan: ComputePlan): Promise<void> {
+export async function commitCompute(tx: Queryable, plan: ComputePlan, modelRun = 0): Promise<void> {
   const byMarks = new Map<number, number[]>();
   for (const [id, marks] of plan.taken) {
     const ids = byMarks.get(marks);
@@ -183,9 +198,9 @@ export async function commitCompute(tx: Queryable, plan: ComputePlan): Promise<v
       [marks, JSON.stringify(ids)],
     );
   await tx.run(
-    `INSERT INTO compute_state (scope, as_of, features_fingerprint, segments_fingerprint, updated_at) VALUES (?, ?, ?, ?, ?)
+    `INSERT INTO compute_state (scope, as_of, features_fingerprint, segments_fingerprint, model_run, updated_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (scope) DO UPDATE SET as_of = excluded.as_of, features_fingerprint = excluded.features_fingerprint,
-         segments_fingerprint = excluded.segments_fingerprint, updated_at = excluded.updated_at`,
-    [SCOPE, plan.now, plan.fingerprints.features, plan.fingerprints.segments, new Date().toISOString()],
+         segments_fingerprint = excluded.segments_fingerprint, model_run = excluded.model_run, updated_at = excluded.updated_at`,
+    [SCOPE, plan.now, plan.fingerprints.features, plan.fingerprints.segments, modelRun, new Date().toISOString()],
   );
 }

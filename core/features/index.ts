@@ -23,7 +23,14 @@ export {
   refreshClockFeatures,
 } from './compute.js';
 export type { ComputeFingerprints, ComputePlan, ComputeState, PlanOptions } from './incremental.js';
-export { commitCompute, computeState, FEATURE_WINDOWS_MS, planCompute, segmentScope } from './incremental.js';
+export {
+  commitCompute,
+  computeState,
+  FEATURE_WINDOWS_MS,
+  lastModelRunId,
+  planCompute,
+  segmentScope,
+} from './incremental.js';
 export { binder, compileEventFilter, compileOperators, fieldName, isFieldName, jsonOperand } from './filters.js';
 export type { Binder, Operand } from './filters.js';
 export { featureMigrations } from './migrations.js';

@@ -39,7 +39,7 @@ const contactChanged = (o: string, n: string): string =>
  * or removed events, changed traits or consent, merges), filled by triggers in the same transaction as the change,
  * so a killed run leaves it intact; a compute deletes the marks it read in the transaction that commits the
  * memberships it recomputed (a contact marked again meanwhile keeps its row: its marks moved on). `compute_state` is
- * the last completed compute's "as of" time and the fingerprints of its definitions. Features keep the dates behind
+ * the last completed compute's "as of" time, the fingerprints of its definitions and the latest model run it saw. Features keep the dates behind
  * their day counts (last purchase, last engagement, first purchase, sign-up), so the counts move with the clock
  * without reading events; `contact_events (occurred_at)` finds the contacts with an event crossing a window edge.
  */
@@ -55,6 +55,7 @@ const incrementalCompute: Migration = {
       as_of ${d.types.timestamp} NOT NULL,
       features_fingerprint ${d.types.text} NOT NULL,
       segments_fingerprint ${d.types.text} NOT NULL,
+      model_run ${d.types.integer} NOT NULL DEFAULT 0,
       updated_at ${d.types.timestamp} NOT NULL
     );
     ALTER TABLE contact_features ADD COLUMN last_purchase_at ${d.types.timestamp};

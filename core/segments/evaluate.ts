@@ -1,5 +1,5 @@
 import { saveSegmentDefinition } from './store/memberships.js';
-import { dependencyLevels } from './dependencies.js';
+import { dependencyLevels, refersTo } from './dependencies.js';
 import type { Queryable } from '../store/store.js';
 import {
   compileSegmentMasks,
@@ -14,6 +14,11 @@ import {
 export interface EvaluateOptions extends CompileOptions {
   /** Only these contacts are re-evaluated (an incremental run); others keep their membership. */
   contacts?: readonly number[];
+  /**
+   * With `contacts`: these segments (and every segment referring to one of them) are still evaluated for every
+   * contact, because their rules read what changes for contacts outside the set (accounts, model outputs, ...).
+   */
+  everyone?: readonly string[];
   /** A segment whose members move by more than this share at once raises a drift alert (default 0.4). */
   driftShare?: number;
   /** Runs inside the evaluation's transaction, after the memberships are written (an incremental compute's commit). */
@@ -202,8 +207,8 @@ async function snapshotTable(store: Queryable, table: string, bySegment: boolean
 }
 
 /** Copies the memberships and holdout members of the segments (of the scope's contacts, when scoped) into a temp table. */
-async function snapshot(store: Queryable, table: string, keys: string, scoped: boolean): Promise<void> {
-  await snapshotTable(store, table, true);
+async function snapshot(store: Queryable, table: string, keys: string, scoped: boolean, fresh = true): Promise<void> {
+  if (fresh) await snapshotTable(store, table, true);
   // Scoped: memberships are found from each contact of the scope through their contact index (CROSS JOIN keeps that
   // order; the planner would rather scan every membership); holdout members, which have no contact index, by segment.
   const d = store.dialect;
@@ -218,6 +223,20 @@ async function snapshot(store: Queryable, table: string, keys: string, scoped: b
        UNION ALL SELECT m.segment_key, m.contact_id, 1 ${holdout}`,
     [keys, keys],
   );
+}
+
+/** The segments of `keys` and every segment that refers to one of them, directly or through others. */
+function referringTo(segments: readonly SegmentDefinition[], keys: readonly string[]): Set<string> {
+  const out = new Set(keys);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const s of segments)
+      if (!out.has(s.key) && refersTo(s.rule).some((k) => out.has(k))) {
+        out.add(s.key);
+        grew = true;
+      }
+  }
+  return out;
 }
 
 /**
@@ -239,7 +258,9 @@ export async function evaluateSegments(
   const compiled = compileSegments(segments, { ...options, now, dialect: store.dialect });
   const driftShare = options.driftShare ?? 0.4;
   const scope = options.contacts ? JSON.stringify([...new Set(options.contacts)]) : undefined;
-  const keys = JSON.stringify(segments.map((s) => s.key));
+  const everyone = scope ? referringTo(segments, options.everyone ?? []) : new Set<string>();
+  const scopedKeys = JSON.stringify(segments.filter((s) => !everyone.has(s.key)).map((s) => s.key));
+  const { contacts: _scope, ...unscoped } = options;
   return await store.transaction(async (tx) => {
     const d = tx.dialect;
     await tx.exec(
@@ -252,15 +273,20 @@ export async function evaluateSegments(
         `INSERT INTO ${d.temp('segment_scope')} (contact_id) SELECT value FROM ${d.jsonValues('?', 'integer')} AS j WHERE TRUE ON CONFLICT (contact_id) DO NOTHING`,
         [scope],
       );
-    await snapshot(tx, 'segment_before', keys, scope !== undefined);
+    await snapshot(tx, 'segment_before', scopedKeys, scope !== undefined);
+    if (everyone.size > 0) await snapshot(tx, 'segment_before', JSON.stringify([...everyone]), false, false);
     await snapshotTable(tx, 'segment_after', false);
     const reports: SegmentReport[] = [];
     const driftAlerts: string[] = [];
     // Segments are evaluated level by level (those referring to none first), each level in one pass over the
     // contacts, and `in_segment` reads the stored membership of the level before.
     const byKey = new Map(compiled.map((c) => [c.key, c]));
-    for (const level of dependencyLevels(segments)) {
-      await evaluateMasks(tx, segments, level, { ...options, now });
+    const groups = dependencyLevels(segments).flatMap((level) => [
+      { keys: level.filter((k) => !everyone.has(k)), scoped: true },
+      { keys: level.filter((k) => everyone.has(k)), scoped: false },
+    ]);
+    for (const { keys: level, scoped } of groups.filter((g) => g.keys.length > 0)) {
+      await evaluateMasks(tx, segments, level, { ...(scoped ? options : unscoped), now });
       for (const [index, key] of level.entries()) {
         const c = byKey.get(key) as CompiledSegment;
         const version = await saveSegmentDefinition(

@@ -6,6 +6,7 @@ import {
   computeFeaturesIncrementally,
   durationMs,
   evaluateSegments,
+  lastModelRunId,
   planCompute,
   ruleInputs,
   segmentScope,
@@ -55,6 +56,11 @@ export interface ComputeScope {
   features: number;
   /** Contacts whose memberships were evaluated (undefined: everyone). */
   segments?: number;
+  /**
+   * Segments evaluated for every contact all the same, with why (they read accounts, voice features, a model that
+   * ran, a time relative to now); segments referring to them are too.
+   */
+  everyone?: Record<string, string>;
   /** Dirty contacts, and contacts with an event that crossed a window edge, that the run took. */
   dirty: number;
   crossed: number;
@@ -80,15 +86,17 @@ const FEATURES_VERSION = 1;
 
 const fingerprint = (value: unknown): string => createHash('sha256').update(JSON.stringify(value)).digest('hex');
 
-/** What must be full whatever changed: reasons from the definitions that no incremental run can follow. */
+/**
+ * What the definitions ask of an incremental run: the windows whose edges events cross, a reason to be full when a
+ * feature follows the clock in a way no window edge captures, and the segments evaluated for everyone (with why).
+ */
 function plannedInputs(input: ComputeInput): {
   windows: number[];
   full?: string;
-  segmentsFull?: string;
-  readsModels: boolean;
+  everyone: Map<string, string>;
+  readModels: string[];
 } {
-  const rules = ruleInputs(input.segments);
-  const windows = [...rules.windows];
+  const windows = [...ruleInputs(input.segments).windows];
   const clockBound: string[] = [];
   for (const [name, f] of Object.entries(input.features ?? {})) {
     if (f.within !== undefined) windows.push(durationMs(f.within));
@@ -102,17 +110,22 @@ function plannedInputs(input: ComputeInput): {
         }
     }
   }
-  const segmentsFull = rules.clockBound[0] ?? (rules.accounts ? 'a segment reads accounts' : undefined);
+  const everyone = new Map<string, string>();
+  const readModels: string[] = [];
+  for (const segment of input.segments) {
+    const reads = ruleInputs([segment]);
+    const why =
+      reads.clockBound[0] ??
+      (reads.accounts ? 'it reads accounts' : reads.voice ? 'it reads voice features' : undefined);
+    if (why !== undefined) everyone.set(segment.key, why);
+    if (reads.models) readModels.push(segment.key);
+  }
   return {
     windows,
-    ...(input.mode === 'full' ? { full: 'a full compute was asked for' } : {}),
     ...(clockBound[0] === undefined ? {} : { full: clockBound[0] }),
-    ...(segmentsFull === undefined
-      ? rules.voice
-        ? { segmentsFull: 'a segment reads voice features' }
-        : {}
-      : { segmentsFull }),
-    readsModels: rules.models,
+    ...(input.mode === 'full' ? { full: 'a full compute was asked for' } : {}),
+    everyone,
+    readModels,
   };
 }
 
@@ -129,8 +142,9 @@ export type ComputePhase = 'features' | 'models' | 'segments';
  * compute's "as of" and `now`; every contact's day counts move with the clock from stored dates and RFM scores are
  * placed against breakpoints found again over the whole base; memberships are also evaluated for the contacts whose
  * features moved. It is full when asked (`mode: 'full'`), at the first compute, when the definitions' fingerprints
- * changed, or when a definition follows the clock in a way no window edge captures; segments are evaluated for
- * everyone when a model they read ran, or a rule reads accounts or voice features. The dirty marks are deleted, and
+ * changed, or when a feature follows the clock in a way no window edge captures. A segment whose rule reads what
+ * changes for contacts outside that set (accounts, voice features, a model that ran since the last compute, a trait
+ * compared with a time relative to now), and every segment referring to it, is evaluated for every contact. The dirty marks are deleted, and
  * the "as of" moved, in the transaction that commits the memberships: a crash at any point leaves them for the next
  * run, which then recomputes what this one did not finish.
  *
@@ -153,6 +167,13 @@ export async function computeAll(
   };
 
   onPhase('features', false);
+  // Text analysis writes into the new text events (redaction, sentiment, topic): it runs before the plan is made, so
+  // that the marks its writes leave are taken by this run.
+  const text = input.text ?? { keep: false };
+  const topics = text.topics
+    ? await fitPendingTopics(store, { topics: text.topics.count, names: text.topics.names })
+    : undefined;
+  await analyseTextEvents(store, { keepText: text.keep, ...(topics ? { topics } : {}) });
   const planned = plannedInputs(input);
   const customFeatures = Object.keys(input.features ?? {});
   const plan = await planCompute(store, {
@@ -168,7 +189,6 @@ export async function computeAll(
     },
     windows: planned.windows,
     full: planned.full,
-    segmentsFull: planned.segmentsFull,
   });
   const featureOptions = {
     now,
@@ -178,11 +198,6 @@ export async function computeAll(
   const features = plan.featuresFull
     ? await computeFeatures(store, featureOptions)
     : await computeFeaturesIncrementally(store, plan.contacts, featureOptions);
-  const text = input.text ?? { keep: false };
-  const topics = text.topics
-    ? await fitPendingTopics(store, { topics: text.topics.count, names: text.topics.names })
-    : undefined;
-  await analyseTextEvents(store, { keepText: text.keep, ...(topics ? { topics } : {}) });
   await computeVoiceFeatures(store, { now });
   await computeAccountFeatures(store, now);
   lap('features');
@@ -207,18 +222,20 @@ export async function computeAll(
   lap('models');
 
   onPhase('segments', false);
-  // Models refit on their own schedule, over everyone: when one ran, the rules reading models see new outputs for all.
-  let reason = plan.reason;
-  if (!plan.segmentsFull && planned.readsModels && ran.some((m) => m.status === 'succeeded'))
-    reason = 'segments: a model that rules read ran';
-  const scoped = !plan.segmentsFull && reason === plan.reason ? await segmentScope(store, plan) : undefined;
+  // Models refit on their own schedule (here or through the model commands), over everyone: when one ran since the
+  // last compute, the rules reading models see new outputs for all.
+  const modelRun = await lastModelRunId(store);
+  const everyone = new Map(planned.everyone);
+  if (modelRun !== (plan.previous?.modelRun ?? 0))
+    for (const key of planned.readModels) everyone.set(key, 'a model it reads ran');
+  const scoped = plan.segmentsFull ? undefined : await segmentScope(store, plan);
   const report = await evaluateSegments(store, input.segments, {
     now,
     customFeatures,
     ...(input.protectedAttributes === undefined ? {} : { protectedAttributes: input.protectedAttributes }),
     models: Object.keys(models),
-    ...(scoped === undefined ? {} : { contacts: scoped }),
-    onCommit: (tx) => commitCompute(tx, plan),
+    ...(scoped === undefined ? {} : { contacts: scoped, everyone: [...everyone.keys()] }),
+    onCommit: (tx) => commitCompute(tx, plan, modelRun),
   });
   lap('segments');
   return {
@@ -230,9 +247,14 @@ export async function computeAll(
     timings,
     scope: {
       mode: plan.featuresFull ? 'full' : 'incremental',
-      reason,
+      reason: plan.reason,
       features: features.contacts,
-      ...(scoped === undefined ? {} : { segments: scoped.length }),
+      ...(scoped === undefined
+        ? {}
+        : {
+            segments: scoped.length,
+            everyone: Object.fromEntries([...everyone].filter(([key]) => report.segments.some((s) => s.key === key))),
+          }),
       dirty: plan.dirty,
       crossed: plan.crossed,
     },
