@@ -28,6 +28,8 @@ export interface ReadTaskSpec {
 /** What a compute task computes: the job step's compute, measured from the run's `now`. */
 export interface ComputeTaskSpec {
   now: string;
+  /** Every contact's features and memberships (`segflow run --full --workers`). */
+  full?: boolean;
 }
 
 /** What a push task pushes. */
@@ -37,7 +39,11 @@ export interface PushTaskSpec {
 }
 
 /** The tasks of one run of `jobName`: every stream its read steps name, its compute, each push's segments. */
-export function tasksOf(config: Config, jobName: string, options: Pick<RunJobOptions, 'registry' | 'now'>): NewTask[] {
+export function tasksOf(
+  config: Config,
+  jobName: string,
+  options: Pick<RunJobOptions, 'registry' | 'now' | 'fullCompute'>,
+): NewTask[] {
   const job = config.jobs[jobName]!;
   const now = (options.now ?? new Date()).toISOString();
   const tasks: NewTask[] = [];
@@ -54,7 +60,7 @@ export function tasksOf(config: Config, jobName: string, options: Pick<RunJobOpt
         }
       }
     } else if ('compute' in s) {
-      const spec: ComputeTaskSpec = { now };
+      const spec: ComputeTaskSpec = { now, ...(options.fullCompute === true ? { full: true } : {}) };
       tasks.push({ step, kind: 'compute', spec });
     } else {
       for (const segment of s.push.segments) {

@@ -224,7 +224,7 @@ async function runTask(
       const computed = await computeStep(
         config,
         step.compute,
-        { ...runOptions, now: new Date(spec.now) },
+        { ...runOptions, now: new Date(spec.now), ...(spec.full === true ? { fullCompute: true } : {}) },
         stopping,
         lease,
       );

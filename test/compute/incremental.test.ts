@@ -74,13 +74,18 @@ async function load(store: Store, records: (ContactRecord | EventRecord)[], now:
   });
 }
 
-async function compute(store: Store, now: number, mode?: 'full'): Promise<ComputeReport> {
+async function compute(
+  store: Store,
+  now: number,
+  mode?: 'full',
+  segments: SegmentDefinition[] = SEGMENTS,
+): Promise<ComputeReport> {
   return await computeAll(store, {
     storePath: store.path,
     now: new Date(now).toISOString(),
     currency: CURRENCY,
     features: FEATURES,
-    segments: SEGMENTS,
+    segments,
     ...(mode ? { mode } : {}),
   });
 }
@@ -320,6 +325,31 @@ for (const engine of engines) {
           reason: 'segments: the segment definitions changed',
         });
         expect(changed.scope.segments).toBeUndefined();
+      });
+    });
+
+    it('a rule comparing a trait with a time relative to now is evaluated for every contact', async () => {
+      const segments = [...SEGMENTS, { key: 'new_signups', rule: { trait: 'created_at', within: '30d' } }];
+      await withStore(async (store) => {
+        await load(
+          store,
+          [contact('ada', { created_at: new Date(START - 20 * DAY).toISOString() }), contact('bob')],
+          START,
+        );
+        await compute(store, START, undefined, segments);
+        const ada = await idOf(store, 'ada');
+        expect(await members(store, 'new_signups')).toEqual([ada]);
+        const later = START + 11 * DAY;
+        const report = await compute(store, later, undefined, segments);
+        expect(report.scope).toMatchObject({
+          mode: 'incremental',
+          dirty: 0,
+          everyone: { new_signups: 'segment new_signups: trait created_at compared with a time relative to now' },
+        });
+        expect(await members(store, 'new_signups')).toEqual([]);
+        const seen = await outcome(store);
+        await compute(store, later, 'full', segments);
+        expect(await outcome(store)).toEqual(seen);
       });
     });
 
