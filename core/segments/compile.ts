@@ -683,9 +683,11 @@ export function compileSegmentMasks(
   if (compiler.issues.length > 0) throw new SegmentRuleError(dedupe(compiler.issues));
   const ids = options.contacts ? b.bind(JSON.stringify(options.contacts)) : undefined;
   const masks = columns.map((c, j) => `${c.join(' | ')} AS m${j}`);
+  // A function, not a string: a replacement string would read `$'` in the SQL (PostgreSQL's timestamp pattern) as
+  // "the text after the match".
   const query = segmentQuery('TRUE', ids, b.dialect).replace(
     'SELECT c.id AS contact_id',
-    `SELECT c.id AS contact_id${masks.map((m) => `, ${m}`).join('')}`,
+    () => `SELECT c.id AS contact_id${masks.map((m) => `, ${m}`).join('')}`,
   );
   return b.finish(query);
 }
