@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- <name|all> [--toy] [--minutes N]`: runs benchmarks from bench/<name>.ts. At full scale each writes its figures
+ * `npm run bench -- <name|all> [--toy] [--minutes N] [--contacts N --seconds N --rate N]`: runs benchmarks from bench/<name>.ts. At full scale each writes its figures
  * to BENCHMARKS.md; `--toy` runs them small (as CI does, so none rots) and writes nothing.
  */
 import { readdirSync } from 'node:fs';
@@ -13,6 +13,8 @@ export interface Benchmark {
 }
 
 const SKIP = new Set(['run', 'report']);
+/** Flags that take a value as the next argument. */
+const VALUE_FLAGS = new Set(['--minutes', '--contacts', '--seconds', '--rate']);
 
 export function benchmarkNames(): string[] {
   return readdirSync(fileURLToPath(new URL('.', import.meta.url)))
@@ -28,8 +30,8 @@ export async function runBenchmark(name: string, toy: boolean, log: (line: strin
 
 async function cli(argv: string[]): Promise<number> {
   const toy = argv.includes('--toy');
-  // `--minutes 10` (the soak's length) is a flag with a value, not a benchmark's name
-  const asked = argv.filter((a, i) => !a.startsWith('--') && argv[i - 1] !== '--minutes');
+  // `--minutes 10` (the soak's length), `--rate 2000` (realtime's) are flags with a value, not a benchmark's name
+  const asked = argv.filter((a, i) => !a.startsWith('--') && !VALUE_FLAGS.has(argv[i - 1] ?? ''));
   const names = benchmarkNames();
   const chosen = asked.length === 0 || asked.includes('all') ? names : asked;
   const unknown = chosen.filter((n) => !names.includes(n));

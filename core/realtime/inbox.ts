@@ -85,8 +85,6 @@ export async function loadWaitingMessages(
       list.push(row);
       byConnection.set(row.connection, list);
     }
-    const touch =
-      'INSERT INTO realtime_touched (contact_id, received_at) VALUES (?, ?) ON CONFLICT (contact_id) DO NOTHING';
     for (const [connection, list] of byConnection) {
       const records: SourceRecord[] = [];
       const receivedOf = new Map<SourceRecord, string>();
@@ -114,8 +112,18 @@ export async function loadWaitingMessages(
       counts.updated += result.updated;
       counts.skipped += result.skipped;
       counts.merged += result.merged;
-      for (const [contactId, receivedAt] of await contactsOf(tx, records, receivedOf)) {
-        counts.touched += (await tx.run(touch, [contactId, receivedAt])).changes;
+      const touched = await contactsOf(tx, records, receivedOf);
+      if (touched.size > 0) {
+        const d = tx.dialect;
+        counts.touched += (
+          await tx.run(
+            `INSERT INTO realtime_touched (contact_id, received_at)
+               SELECT ${d.jsonElement('j.value', 0, 'integer')}, ${d.jsonElement('j.value', 1, 'text')}
+                 FROM ${d.jsonValues('?', 'json')} AS j WHERE true
+               ON CONFLICT (contact_id) DO NOTHING`,
+            [JSON.stringify([...touched])],
+          )
+        ).changes;
       }
     }
     const ids = JSON.stringify(rows.map((r) => r.id));

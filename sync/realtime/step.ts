@@ -40,29 +40,30 @@ export interface StepReport {
 
 /**
  * Loads the waiting messages, then recomputes the contacts they touched together (features, then segments over just
- * those contacts) and queues them for every destination, in one transaction with the recompute.
+ * those contacts) and queues them for every destination, all in ONE transaction: one commit per step, and pages that
+ * loading and recomputing both write (a contact's events, features and memberships) go to the log once.
  */
 export async function runStep(store: Queryable, input: StepInput, now: Date): Promise<StepReport> {
   const started = performance.now();
-  const load = await loadWaitingMessages(store, {
-    limit: input.maxMessagesPerTick ?? STEP_MESSAGES,
-    ...(input.identity ? { identity: input.identity } : {}),
-  });
-  const loadMs = Math.round(performance.now() - started);
-  const touched = await touchedContacts(store, input.maxContactsPerTick ?? STEP_CONTACTS);
-  if (touched.length > 0) {
-    const ids = touched.map((c) => c.contactId);
-    await store.transaction(async (tx) => {
+  return await store.transaction(async (tx) => {
+    const load = await loadWaitingMessages(tx, {
+      limit: input.maxMessagesPerTick ?? STEP_MESSAGES,
+      ...(input.identity ? { identity: input.identity } : {}),
+    });
+    const loadMs = Math.round(performance.now() - started);
+    const touched = await touchedContacts(tx, input.maxContactsPerTick ?? STEP_CONTACTS);
+    if (touched.length > 0) {
+      const ids = touched.map((c) => c.contactId);
       await recomputeContacts(tx, ids, { ...input.features, now });
       if (input.segments.length > 0)
         await evaluateSegments(tx, input.segments, { ...input.evaluate, now, contacts: ids });
       await queueForDestinations(tx, touched, input.destinations);
-    });
-  }
-  return {
-    messages: load.messages,
-    contacts: touched.length,
-    loadMs,
-    totalMs: Math.round(performance.now() - started),
-  };
+    }
+    return {
+      messages: load.messages,
+      contacts: touched.length,
+      loadMs,
+      totalMs: Math.round(performance.now() - started),
+    };
+  });
 }
