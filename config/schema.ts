@@ -63,6 +63,7 @@
  *     ids: workspace                     # userId/anonymousId shared by every write key (write_key: one per key)
  *     source: tracking                   # the source name what every key sends is recorded under (ids: workspace)
  *     rate_limit: { per_second: 5000, burst: 10000 }  # messages per write key; over it: 429 with Retry-After
+ *     inbox: { partition: 1h, retention: 24h }  # accepted messages, dropped a whole partition at a time once loaded
  * ```
  */
 import cron from 'node-cron';
@@ -586,6 +587,14 @@ export const trackingSchema = strict({
   /** Messages per second each write key may send, and the burst it may save up. */
   rate_limit: strict({ per_second: z.number().positive(), burst: z.int().positive().optional() }).default({
     per_second: 5000,
+  }),
+  /**
+   * The inbox of accepted messages: cut into time partitions this long, each dropped whole once its messages are
+   * loaded and older than the retention (a resent messageId is a duplicate for that long).
+   */
+  inbox: strict({ partition: duration.default('1h'), retention: duration.default('24h') }).default({
+    partition: '1h',
+    retention: '24h',
   }),
 });
 export type TrackingSettings = z.output<typeof trackingSchema>;

@@ -2,6 +2,7 @@ import type { SourceRecord } from '../../plugins/model/index.js';
 import { loadPage, type LoadCounts } from '../runs/load.js';
 import type { IdentityOptions } from '../identity/options.js';
 import type { Queryable } from '../store/store.js';
+import { DEFAULT_INBOX_LAYOUT, partOf, shardOf, type InboxLayout } from './partitions.js';
 
 /** How a message arrived: over the Segment-spec API (identify traits accumulate) or through a tool's webhook. */
 export type InboxKind = 'segment' | 'webhook';
@@ -25,14 +26,31 @@ export async function acceptMessages(
   kind: InboxKind,
   messages: readonly InboxMessage[],
   now = new Date(),
+  layout: Pick<InboxLayout, 'partitionMs'> = DEFAULT_INBOX_LAYOUT,
 ): Promise<boolean[]> {
   const at = now.toISOString();
-  const insert = `INSERT INTO realtime_inbox (connection, message_id, kind, records, received_at) VALUES (?, ?, ?, ?, ?)
-     ON CONFLICT (connection, message_id) DO NOTHING`;
+  const part = partOf(now, layout.partitionMs);
+  // Unique per part (PostgreSQL's partitioned key must hold it), so the other parts are checked too; writers take
+  // turns on both engines, so nothing slips in between the check and the insert.
+  const insert = `INSERT INTO realtime_inbox (connection, message_id, kind, records, received_at, part, shard)
+     SELECT ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM realtime_inbox WHERE connection = ? AND message_id = ?)
+     ON CONFLICT DO NOTHING`;
   return await store.transaction(async (tx) => {
     const accepted: boolean[] = [];
     for (const m of messages) {
-      accepted.push((await tx.run(insert, [connection, m.messageId, kind, JSON.stringify(m.records), at])).changes > 0);
+      const shard = shardOf(connection, m.messageId, m.records);
+      const params = [
+        connection,
+        m.messageId,
+        kind,
+        JSON.stringify(m.records),
+        at,
+        part,
+        shard,
+        connection,
+        m.messageId,
+      ];
+      accepted.push((await tx.run(insert, params)).changes > 0);
     }
     return accepted;
   });
@@ -69,15 +87,32 @@ export interface InboxLoad extends LoadCounts {
  */
 export async function loadWaitingMessages(
   store: Queryable,
-  options: { limit?: number; identity?: IdentityOptions; now?: Date } = {},
+  options: {
+    limit?: number;
+    identity?: IdentityOptions;
+    now?: Date;
+    /** Only the messages of these inbox shards (a step worker's lease). Default: every shard. */
+    shards?: readonly number[];
+  } = {},
 ): Promise<InboxLoad> {
   const now = options.now ?? new Date();
   const counts: InboxLoad = { read: 0, inserted: 0, updated: 0, skipped: 0, merged: 0, messages: 0, touched: 0 };
   return await store.transaction(async (tx) => {
-    const rows = (await tx.all(
-      'SELECT id, connection, kind, records, received_at FROM realtime_inbox WHERE loaded_at IS NULL ORDER BY id LIMIT ?',
-      [options.limit ?? 5000],
-    )) as InboxRow[];
+    const rows = (
+      options.shards === undefined
+        ? await tx.all(
+            'SELECT id, connection, kind, records, received_at FROM realtime_inbox WHERE loaded_at IS NULL ORDER BY id LIMIT ?',
+            [options.limit ?? 5000],
+          )
+        : options.shards.length === 0
+          ? []
+          : await tx.all(
+              `SELECT id, connection, kind, records, received_at FROM realtime_inbox
+                WHERE loaded_at IS NULL AND shard IN (SELECT value FROM ${tx.dialect.jsonValues('?', 'integer')} AS s)
+                ORDER BY id LIMIT ?`,
+              [JSON.stringify(options.shards), options.limit ?? 5000],
+            )
+    ) as InboxRow[];
     if (rows.length === 0) return counts;
     const byConnection = new Map<string, InboxRow[]>();
     for (const row of rows) {

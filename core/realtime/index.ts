@@ -8,4 +8,18 @@ export { acceptMessages, loadWaitingMessages, waitingMessages } from './inbox.js
 export type { PendingContact, QueuedContact } from './queue.js';
 export { touchedContacts, queueForDestinations, pendingSummary, pendingContacts, clearPending } from './queue.js';
 export { realtimeMigrations } from './migrations.js';
+export {
+  DEFAULT_INBOX_LAYOUT,
+  INBOX_PARTS,
+  INBOX_SHARDS,
+  InboxLeaseLostError,
+  dropLoadedPartitions,
+  fencedByShards,
+  leaseShards,
+  partOf,
+  releaseShards,
+  shardOf,
+  type InboxLayout,
+  type ShardLease,
+} from './partitions.js';
 export { joinWriteKeyIds, type JoinedIds } from './ids.js';

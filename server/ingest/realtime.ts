@@ -3,6 +3,7 @@
  * the config's jobs (the same destination, segments, mode and consent rule as the scheduled pushes).
  */
 import { identityOptionsOf, withDependencies } from '../../core/index.js';
+import { durationMs } from '../../config/index.js';
 import { joinWriteKeyIds } from '../../core/realtime/index.js';
 import type { SegmentRef } from '../../plugins/index.js';
 import { connectionContext } from '../../sync/index.js';
@@ -63,6 +64,10 @@ export async function startRealtime(deps: ServerDeps, options: RealtimeOptions =
       models: Object.keys(config.models),
     },
     identity: identityOptionsOf(config.identity),
+    layout: {
+      partitionMs: durationMs(tracking.inbox.partition),
+      retentionMs: durationMs(tracking.inbox.retention),
+    },
     ...(deps.now ? { now: deps.now } : {}),
     ...(options.tickMs === undefined ? {} : { tickMs: options.tickMs }),
     ...(options.flushMs === undefined ? {} : { flushMs: options.flushMs }),

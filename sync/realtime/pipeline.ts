@@ -13,9 +13,11 @@ import {
   pendingContacts,
   pendingSummary,
   type InboxKind,
+  type InboxLayout,
   type InboxMessage,
   type QueuedContact,
 } from '../../core/realtime/index.js';
+import { randomUUID } from 'node:crypto';
 import {
   reasonOf,
   type ConnectorContext,
@@ -24,7 +26,7 @@ import {
   type SegmentRef,
 } from '../../plugins/index.js';
 import { pushSegments, type PushOutcome } from '../push/index.js';
-import { runStep, STEP_CONTACTS, STEP_MESSAGES, type StepInput, type StepReport } from './step.js';
+import { shardedSteps, STEP_CONTACTS, STEP_MESSAGES, type StepInput, type StepReport } from './step.js';
 import type { WorkerRequest } from './step-worker.js';
 
 /**
@@ -84,6 +86,10 @@ export interface RealtimePipelineOptions {
   /** Most messages loaded per step. Default STEP_MESSAGES. */
   maxMessagesPerTick?: number;
   onFlush?: (report: FlushReport) => void;
+  /** How the inbox is cut by time: partition length and how long loaded messages are kept. Default 1 h and 24 h. */
+  layout?: InboxLayout;
+  /** How long this pipeline's lease on its share of the inbox shards lasts without renewal. Default 30 s. */
+  leaseMs?: number;
   /**
    * Load and recompute in a worker thread with its own store connection (default), so the thread answering HTTP is
    * never held by them; `false` runs them on the calling thread (an in-memory store has no file to share).
@@ -137,12 +143,19 @@ export async function startPipeline(options: RealtimePipelineOptions): Promise<R
     ...(options.identity ? { identity: options.identity } : {}),
     ...(options.maxContactsPerTick === undefined ? {} : { maxContactsPerTick: options.maxContactsPerTick }),
     ...(options.maxMessagesPerTick === undefined ? {} : { maxMessagesPerTick: options.maxMessagesPerTick }),
+    ...(options.layout ? { layout: options.layout } : {}),
+    ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
   };
-  const worker = options.worker !== false && store.path !== ':memory:' ? stepWorker(store.path, input) : undefined;
+  // Each pipeline is one step worker: it leases its share of the inbox shards under this name.
+  const holder = `step:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const worker =
+    options.worker !== false && store.path !== ':memory:' ? stepWorker(store.path, input, holder) : undefined;
+  const local = worker ? undefined : shardedSteps(store, input, holder);
   // With a step worker, the worker checkpoints the WAL after each step; left on, this thread's small flush commits
   // would find the WAL past the threshold after every step and copy it here, holding the thread that answers HTTP.
   const autocheckpoint = worker ? await walAutocheckpoint(store, 0) : undefined;
-  const step = (): Promise<StepReport> => (worker ? worker.step(now()) : Promise.resolve(runStep(store, input, now())));
+  const step = (): Promise<StepReport> =>
+    worker ? worker.step(now()) : (local as NonNullable<typeof local>).step(now());
 
   const flushOne = async (d: RealtimeDestination, force: boolean): Promise<void> => {
     const backoff = retryAt.get(d.connection);
@@ -264,7 +277,7 @@ export async function startPipeline(options: RealtimePipelineOptions): Promise<R
     ready: worker ? worker.ready : Promise.resolve(),
     step,
     accept(connection, kind, messages, receivedAt = new Date()) {
-      if (!worker) return Promise.resolve(acceptMessages(store, connection, kind, messages, receivedAt));
+      if (!worker) return acceptMessages(store, connection, kind, messages, receivedAt, options.layout);
       const accepted = worker.accept(connection, kind, messages, receivedAt);
       accepting.add(accepted);
       void accepted.catch(() => undefined).finally(() => accepting.delete(accepted));
@@ -281,6 +294,7 @@ export async function startPipeline(options: RealtimePipelineOptions): Promise<R
       await Promise.all([...inFlight.values()]);
       await Promise.allSettled([...accepting]);
       await worker?.stop();
+      await local?.release();
       if (autocheckpoint !== undefined) await walAutocheckpoint(store, autocheckpoint);
     },
   };
@@ -298,13 +312,14 @@ async function walAutocheckpoint(store: Queryable, pages: number): Promise<numbe
 function stepWorker(
   storePath: string,
   input: StepInput,
+  holder: string,
 ): {
   ready: Promise<void>;
   step(now: Date): Promise<StepReport>;
   accept(connection: string, kind: InboxKind, messages: readonly InboxMessage[], receivedAt: Date): Promise<boolean[]>;
   stop(): Promise<void>;
 } {
-  const worker = typescriptWorker(new URL('./step-worker.ts', import.meta.url), { storePath, input });
+  const worker = typescriptWorker(new URL('./step-worker.ts', import.meta.url), { storePath, input, holder });
   worker.unref();
   const waiting = new Map<number, { resolve: (answer: unknown) => void; reject: (e: Error) => void }>();
   let nextId = 1;

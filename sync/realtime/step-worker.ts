@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { openStore } from '../../core/index.js';
 import { reasonOf } from '../../plugins/index.js';
 import { acceptMessages, type InboxKind, type InboxMessage } from '../../core/realtime/index.js';
-import { runStep, type StepInput } from './step.js';
+import { shardedSteps, type StepInput } from './step.js';
 
 /** What the pipeline asks of the worker; every request but `stop` is answered with its `id`. */
 export type WorkerRequest =
@@ -15,8 +15,9 @@ export type WorkerRequest =
   | { type: 'accept'; id: number; connection: string; kind: InboxKind; messages: InboxMessage[]; receivedAt: string }
   | { type: 'stop' };
 
-const { storePath, input } = workerData as { storePath: string; input: StepInput };
+const { storePath, input, holder } = workerData as { storePath: string; input: StepInput; holder: string };
 const store = await openStore(storePath);
+const steps = shardedSteps(store, input, holder);
 // This thread copies the WAL into the database itself, between steps (see checkpoint below), not inside a commit.
 // (SQLite's WAL; an engine that is not one file checkpoints on its own.)
 if (store.dialect.singleFile) await store.exec('PRAGMA wal_autocheckpoint = 0');
@@ -50,7 +51,9 @@ async function commitAccepts(): Promise<void> {
     const results = await store.transaction(async (tx) => {
       const fresh: boolean[][] = [];
       for (const a of group)
-        fresh.push(await acceptMessages(tx, a.connection, a.kind, a.messages, new Date(a.receivedAt)));
+        fresh.push(
+          await acceptMessages(tx, a.connection, a.kind, a.messages, new Date(a.receivedAt), input.layout ?? undefined),
+        );
       return fresh;
     });
     group.forEach((a, i) => parentPort?.postMessage({ type: 'accepted', id: a.id, fresh: results[i] }));
@@ -63,6 +66,7 @@ async function commitAccepts(): Promise<void> {
 async function handle(message: WorkerRequest): Promise<void> {
   if (message.type === 'stop') {
     if (accepts.length > 0) await commitAccepts();
+    await steps.release().catch(() => undefined);
     await store.close();
     parentPort?.close();
     return;
@@ -79,7 +83,7 @@ async function handle(message: WorkerRequest): Promise<void> {
   // Accepts waiting behind the step go in first, so the step loads them.
   if (accepts.length > 0) await commitAccepts();
   try {
-    const report = await runStep(store, input, new Date(message.now));
+    const report = await steps.step(new Date(message.now));
     parentPort?.postMessage({ type: 'stepped', id: message.id, report });
     if (report.messages > 0 || report.contacts > 0) await checkpoint();
   } catch (error) {

@@ -7,7 +7,19 @@ import {
   type SegmentDefinition,
   type Queryable,
 } from '../../core/index.js';
-import { loadWaitingMessages, queueForDestinations, touchedContacts } from '../../core/realtime/index.js';
+import {
+  DEFAULT_INBOX_LAYOUT,
+  dropLoadedPartitions,
+  fencedByShards,
+  InboxLeaseLostError,
+  leaseShards,
+  loadWaitingMessages,
+  queueForDestinations,
+  releaseShards,
+  touchedContacts,
+  type InboxLayout,
+  type ShardLease,
+} from '../../core/realtime/index.js';
 
 /**
  * Default step sizes: a step's fixed costs (statements, the segment queries, a commit) are paid once for up to this
@@ -28,6 +40,10 @@ export interface StepInput {
   /** Most contacts recomputed per step and messages loaded per step (a message touches at most one contact, so with no more messages than contacts touched contacts never pile up); the rest wait. */
   maxContactsPerTick?: number;
   maxMessagesPerTick?: number;
+  /** How the inbox is cut by time (partition length, retention). Default DEFAULT_INBOX_LAYOUT. */
+  layout?: InboxLayout;
+  /** How long a step worker's lease on its inbox shards lasts without renewal. Default 30 s. */
+  leaseMs?: number;
 }
 
 /** What a step did. */
@@ -43,10 +59,16 @@ export interface StepReport {
  * those contacts) and queues them for every destination, all in ONE transaction: one commit per step, and pages that
  * loading and recomputing both write (a contact's events, features and memberships) go to the log once.
  */
-export async function runStep(store: Queryable, input: StepInput, now: Date): Promise<StepReport> {
+export async function runStep(
+  store: Queryable,
+  input: StepInput,
+  now: Date,
+  shards?: readonly number[],
+): Promise<StepReport> {
   const started = performance.now();
   return await store.transaction(async (tx) => {
     const load = await loadWaitingMessages(tx, {
+      ...(shards === undefined ? {} : { shards }),
       limit: input.maxMessagesPerTick ?? STEP_MESSAGES,
       ...(input.identity ? { identity: input.identity } : {}),
     });
@@ -66,4 +88,56 @@ export async function runStep(store: Queryable, input: StepInput, now: Date): Pr
       totalMs: Math.round(performance.now() - started),
     };
   });
+}
+
+/** A step worker on a store several may share: steps over the inbox shards it leases, and drops loaded partitions. */
+export interface ShardedSteps {
+  /** Renews (or takes) the lease when due, then runs a step over the leased shards, fenced by the lease. */
+  step(now: Date): Promise<StepReport>;
+  /** Gives the shards back, for another worker to take at once. */
+  release(): Promise<void>;
+}
+
+/**
+ * Steps as `holder` (one per step worker): the lease on its share of the inbox shards is renewed every sixth of its
+ * length (and re-taken at once after a step found it lost), each step commits only while the lease is still its own,
+ * and every half partition (at most a minute) the partitions whose messages are all loaded and past the retention are
+ * dropped. Lease times are the wall clock's, whatever clock features are measured from.
+ *
+ * @example
+ * const steps = shardedSteps(store, input, `step:${process.pid}`);
+ * await steps.step(new Date());
+ */
+export function shardedSteps(store: Queryable, input: StepInput, holder: string): ShardedSteps {
+  const ttlMs = input.leaseMs ?? 30_000;
+  const layout = input.layout ?? DEFAULT_INBOX_LAYOUT;
+  let lease: ShardLease | undefined;
+  let renewAt = 0;
+  let dropAt = 0;
+  return {
+    async step(now) {
+      if (lease === undefined || Date.now() >= renewAt) {
+        lease = await leaseShards(store, holder, ttlMs);
+        renewAt = Date.now() + ttlMs / 6;
+      }
+      let report: StepReport;
+      try {
+        report = await runStep(
+          fencedByShards(store, lease),
+          input,
+          now,
+          lease.shards.map((s) => s.shard),
+        );
+      } catch (error) {
+        if (error instanceof InboxLeaseLostError) renewAt = 0;
+        throw error;
+      }
+      if (Date.now() >= dropAt) {
+        dropAt = Date.now() + Math.min(60_000, layout.partitionMs / 2);
+        await dropLoadedPartitions(store, layout);
+      }
+      return report;
+    },
+    release: () => releaseShards(store, holder),
+  };
 }
