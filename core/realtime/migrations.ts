@@ -67,6 +67,13 @@ const leases = (d: Dialect): string => `
     expires_at ${d.types.timestamp}
   );
   ${shardRows()}
+  CREATE TABLE realtime_step_workers (
+    holder ${d.types.text} PRIMARY KEY,
+    host ${d.types.text},
+    pid ${d.types.integer},
+    process_started ${d.types.text},
+    expires_at ${d.types.timestamp} NOT NULL
+  );
 `;
 
 /**

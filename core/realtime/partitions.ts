@@ -77,7 +77,8 @@ interface LeaseRow {
 
 /**
  * Renews what `holder` holds and claims its share of the rest: free shards, shards whose lease expired and shards
- * whose holder is a dead process on this host, up to an even share among the holders alive (so a second worker gets
+ * whose holder is a dead process on this host, up to an even share among the step workers alive (each renews its
+ * presence in realtime_step_workers here, shards or not) (so a second worker gets
  * half, and one left alone takes them all as the other's leases lapse). A holder above its share gives the excess
  * back. On PostgreSQL the pick is `FOR UPDATE SKIP LOCKED`, as job tasks are claimed.
  *
@@ -103,8 +104,19 @@ export async function leaseShards(
       r.expires_at !== null &&
       r.expires_at > at &&
       !(r.host !== null && r.pid !== null && isDeadHere({ host: r.host, pid: r.pid, started: r.process_started }));
-    const holders = new Set(rows.filter((r) => live(r) && r.holder !== holder).map((r) => r.holder));
-    const share = Math.ceil(INBOX_SHARDS / (holders.size + 1));
+    // Every step worker says it is there, shards or not, so the others leave it its share.
+    await tx.run(
+      `INSERT INTO realtime_step_workers (holder, host, pid, process_started, expires_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (holder) DO UPDATE SET expires_at = excluded.expires_at`,
+      [holder, owner.host, owner.pid, owner.started, expires],
+    );
+    const workers = (await tx.all(
+      'SELECT holder, host, pid, process_started, expires_at FROM realtime_step_workers',
+    )) as Omit<LeaseRow, 'shard' | 'fence'>[];
+    const present = workers.filter((w) => live({ ...w, shard: 0, fence: 0 }));
+    for (const w of workers.filter((x) => !present.includes(x)))
+      await tx.run('DELETE FROM realtime_step_workers WHERE holder = ? AND expires_at = ?', [w.holder, w.expires_at]);
+    const share = Math.ceil(INBOX_SHARDS / Math.max(1, present.length));
     const mine = rows.filter((r) => r.holder === holder && live(r));
     const keep = mine.slice(0, share);
     for (const r of mine.slice(share))
@@ -141,7 +153,10 @@ export async function leaseShards(
 
 /** Gives a holder's shards back (a step worker that stops), so another takes them at once. */
 export async function releaseShards(store: Queryable, holder: string): Promise<void> {
-  await store.run(`UPDATE realtime_inbox_leases SET holder = NULL, expires_at = NULL WHERE holder = ?`, [holder]);
+  await store.transaction(async (tx) => {
+    await tx.run(`UPDATE realtime_inbox_leases SET holder = NULL, expires_at = NULL WHERE holder = ?`, [holder]);
+    await tx.run('DELETE FROM realtime_step_workers WHERE holder = ?', [holder]);
+  });
 }
 
 /**
