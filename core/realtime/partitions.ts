@@ -96,6 +96,12 @@ export async function leaseShards(
   const at = now.toISOString();
   const expires = new Date(now.getTime() + ttlMs).toISOString();
   return await store.transaction(async (tx) => {
+    // The shards' rows are made by the first lease (a fresh store holds no rows, so `segflow store copy` takes it).
+    await tx.run(
+      `INSERT INTO realtime_inbox_leases (shard, fence)
+         SELECT value, 0 FROM ${tx.dialect.jsonValues('?', 'integer')} AS j WHERE true ON CONFLICT DO NOTHING`,
+      [JSON.stringify(Array.from({ length: INBOX_SHARDS }, (_, shard) => shard))],
+    );
     const rows = (await tx.all(
       `SELECT shard, holder, host, pid, process_started, fence, expires_at FROM realtime_inbox_leases ORDER BY shard`,
     )) as LeaseRow[];
