@@ -89,7 +89,13 @@ jobs:
       admin_token_env: 'SEGFLOW_ADMIN_TOKEN',
       read_token_env: 'SEGFLOW_READ_TOKEN',
       write_keys: {},
-      tracking: { cors_origins: [], ids: 'workspace', source: 'tracking', rate_limit: { per_second: 5000 } },
+      tracking: {
+        cors_origins: [],
+        ids: 'workspace',
+        source: 'tracking',
+        rate_limit: { per_second: 5000 },
+        inbox: { partition: '1h', retention: '24h' },
+      },
     });
     expect(config.store.path).toBe(resolve('.segflow/segflow.db'));
     expect(config.protected_attributes).toContain('religion');
