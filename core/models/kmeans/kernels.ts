@@ -46,50 +46,40 @@ export interface AssignJob {
 }
 
 /**
- * k-means++, one step: the potential (sum over rows of the squared distance to the nearest centre, the candidate
- * included) of each of `trials` candidate centres, per block. A row whose nearest centre is at least twice as far
- * from a candidate as the row is from it cannot come nearer to the candidate (triangle inequality), so its distance
- * to that candidate is not computed; the sums are the same as without the shortcut.
+ * k-means++, one pass over the rows that first adds centre `index` (unless it is −1) and then prices the `trials`
+ * candidates of the next step (unless there are none). Adding a centre updates each row's nearest centre, its squared
+ * distance and distance (`closest`, `upper`) and a lower bound on its distance to every other centre (`lower`), which
+ * Hamerly's first iteration then uses instead of a full assignment; rows start with `closest` = `upper` = `lower` =
+ * Infinity. Pricing a candidate sums, per block, the potential it would leave (each row's squared distance to its
+ * nearest centre, the candidate included). A row whose nearest centre is at least twice as far from a centre or
+ * candidate as the row is from it cannot come nearer to it (triangle inequality), so that distance is not computed;
+ * the sums are the same as without the shortcut.
  */
-export interface SeedTrialsJob {
-  op: 'seedTrials';
+export interface SeedJob {
+  op: 'seed';
   values: Float64Array;
   d: number;
   n: number;
-  /** The candidates' coordinates, trials × d. */
-  candidates: Float64Array;
-  trials: number;
-  /** Per row: squared distance to its nearest centre so far, and that centre. */
-  closest: Float64Array;
-  labels: Int32Array;
-  /** reach[c * trials + t]: a row of centre c with `closest` at most this is no nearer to candidate t. */
-  reach: Float64Array;
-  /** Per block b and candidate t: blockPotential[b * trials + t]. */
-  blockPotential: Float64Array;
-  next?: Int32Array;
-}
-
-/**
- * k-means++, adding centre `index`: each row's nearest centre, its squared distance and distance (`closest`, `upper`)
- * and a lower bound on its distance to every other centre (`lower`), which Hamerly's first iteration then uses instead
- * of a full assignment; and per block the sum of `closest`. Rows start with `closest` = `upper` = `lower` = Infinity.
- */
-export interface SeedUpdateJob {
-  op: 'seedUpdate';
-  values: Float64Array;
-  d: number;
-  n: number;
-  centre: Float64Array;
-  index: number;
   closest: Float64Array;
   upper: Float64Array;
   lower: Float64Array;
   labels: Int32Array;
-  /** reach[c]: a row of centre c with `closest` at most this is no nearer to the new centre. */
+  /** The centre to add (its coordinates and index), or index −1. */
+  centre: Float64Array;
+  index: number;
+  /** reach[c]: a row of centre c with `closest` at most this is no nearer to the added centre. */
   reach: Float64Array;
-  /** gap[c]: a lower bound on the distance from centre c to the new one. */
+  /** gap[c]: a lower bound on the distance from centre c to the added one. */
   gap: Float64Array;
+  /** Per block, the potential once the centre is added. */
   blockPotential: Float64Array;
+  /** The candidates' coordinates, trials × d (trials may be 0). */
+  candidates: Float64Array;
+  trials: number;
+  /** trialReach[c * trials + t]: a row of centre c with `closest` at most this is no nearer to candidate t. */
+  trialReach: Float64Array;
+  /** Per block b and candidate t: trialPotential[b * trials + t]. */
+  trialPotential: Float64Array;
   next?: Int32Array;
 }
 
@@ -108,7 +98,7 @@ export interface SilhouetteJob {
   sums: Float64Array[];
 }
 
-export type KernelJob = AssignJob | SeedTrialsJob | SeedUpdateJob | SilhouetteJob;
+export type KernelJob = AssignJob | SeedJob | SilhouetteJob;
 
 /** Called after each block of rows (a worker counts its progress with it, so a stalled worker can be told apart). */
 export type Progress = () => void;
@@ -118,8 +108,7 @@ function noProgress(): void {}
 /** Runs thread `thread`'s share (of `threads`) of a job. */
 export function runKernel(job: KernelJob, thread: number, threads: number, progress: Progress = noProgress): void {
   if (job.op === 'assign') assignBlocks(job, thread, threads, progress);
-  else if (job.op === 'seedTrials') seedTrialBlocks(job, thread, threads, progress);
-  else if (job.op === 'seedUpdate') seedUpdateBlocks(job, thread, threads, progress);
+  else if (job.op === 'seed') seedBlocks(job, thread, threads, progress);
   else silhouetteParts(job, thread, threads, progress);
 }
 
@@ -208,40 +197,6 @@ export function assignBlocks(job: AssignJob, thread: number, threads: number, pr
   job.changed[thread] = changed;
 }
 
-export function seedTrialBlocks(
-  job: SeedTrialsJob,
-  thread: number,
-  threads: number,
-  progress: Progress = noProgress,
-): void {
-  const { values, d, n, candidates, trials, closest, labels, reach, blockPotential } = job;
-  const blocks = Math.ceil(n / BLOCK_ROWS);
-  const potential = new Float64Array(trials);
-  const distance = new Float64Array(trials);
-  const open = new Int32Array(trials);
-  const next = job.next ?? new Int32Array(1);
-  for (let b = Atomics.add(next, 0, 1); b < blocks; b = Atomics.add(next, 0, 1)) {
-    const to = Math.min(n, (b + 1) * BLOCK_ROWS);
-    potential.fill(0);
-    for (let i = b * BLOCK_ROWS; i < to; i++) {
-      const near = closest[i] as number;
-      const rb = (labels[i] as number) * trials;
-      let m = 0;
-      for (let t = 0; t < trials; t++) {
-        if (near <= (reach[rb + t] as number)) distance[t] = near;
-        else open[m++] = t;
-      }
-      distancesTo(values, i * d, d, candidates, open, m, distance);
-      for (let t = 0; t < trials; t++) {
-        const s = distance[t] as number;
-        potential[t] = (potential[t] as number) + (s < near ? s : near);
-      }
-    }
-    for (let t = 0; t < trials; t++) blockPotential[b * trials + t] = potential[t] as number;
-    progress();
-  }
-}
-
 /**
  * Squared distances from the row at `a` to the centres listed in `which[0..m)` (rows of `centres`, d wide), written to
  * `out[centre]`. Four (or two) centres go through one loop with a sum each: the sums are independent, so the processor
@@ -315,47 +270,62 @@ export function distancesTo(
   }
 }
 
-export function seedUpdateBlocks(
-  job: SeedUpdateJob,
-  thread: number,
-  threads: number,
-  progress: Progress = noProgress,
-): void {
+export function seedBlocks(job: SeedJob, thread: number, threads: number, progress: Progress = noProgress): void {
   const { values, d, n, centre, index, closest, upper, lower, labels, reach, gap, blockPotential } = job;
+  const { candidates, trials, trialReach, trialPotential } = job;
   const blocks = Math.ceil(n / BLOCK_ROWS);
+  const potential = new Float64Array(trials);
+  const distance = new Float64Array(trials);
+  const open = new Int32Array(trials);
   const next = job.next ?? new Int32Array(1);
   for (let b = Atomics.add(next, 0, 1); b < blocks; b = Atomics.add(next, 0, 1)) {
     const to = Math.min(n, (b + 1) * BLOCK_ROWS);
-    let potential = 0;
+    let added = 0;
+    potential.fill(0);
     for (let i = b * BLOCK_ROWS; i < to; i++) {
-      const near = closest[i] as number;
-      const own = labels[i] as number;
-      if (near <= (reach[own] as number)) {
-        const bound = (gap[own] as number) - (upper[i] as number);
-        if (bound < (lower[i] as number)) lower[i] = bound;
-        potential += near;
-        continue;
+      let near = closest[i] as number;
+      let own = labels[i] as number;
+      if (index >= 0) {
+        if (near <= (reach[own] as number)) {
+          const bound = (gap[own] as number) - (upper[i] as number);
+          if (bound < (lower[i] as number)) lower[i] = bound;
+        } else {
+          let s = 0;
+          const a = i * d;
+          for (let j = 0; j < d; j++) {
+            const e = (values[a + j] as number) - (centre[j] as number);
+            s += e * e;
+          }
+          if (s < near) {
+            const previous = upper[i] as number;
+            if (previous < (lower[i] as number)) lower[i] = previous;
+            closest[i] = s;
+            upper[i] = Math.sqrt(s);
+            labels[i] = index;
+            near = s;
+            own = index;
+          } else {
+            const far = Math.sqrt(s);
+            if (far < (lower[i] as number)) lower[i] = far;
+          }
+        }
+        added += near;
       }
-      let s = 0;
-      const a = i * d;
-      for (let j = 0; j < d; j++) {
-        const e = (values[a + j] as number) - (centre[j] as number);
-        s += e * e;
+      if (trials === 0) continue;
+      const rb = own * trials;
+      let m = 0;
+      for (let t = 0; t < trials; t++) {
+        if (near <= (trialReach[rb + t] as number)) distance[t] = near;
+        else open[m++] = t;
       }
-      if (s < near) {
-        const previous = upper[i] as number;
-        if (previous < (lower[i] as number)) lower[i] = previous;
-        closest[i] = s;
-        upper[i] = Math.sqrt(s);
-        labels[i] = index;
-        potential += s;
-      } else {
-        const distance = Math.sqrt(s);
-        if (distance < (lower[i] as number)) lower[i] = distance;
-        potential += near;
+      distancesTo(values, i * d, d, candidates, open, m, distance);
+      for (let t = 0; t < trials; t++) {
+        const s = distance[t] as number;
+        potential[t] = (potential[t] as number) + (s < near ? s : near);
       }
     }
-    blockPotential[b] = potential;
+    blockPotential[b] = added;
+    for (let t = 0; t < trials; t++) trialPotential[b * trials + t] = potential[t] as number;
     progress();
   }
 }
@@ -453,8 +423,7 @@ export const KERNEL_FUNCTIONS: readonly ((...args: never[]) => unknown)[] = [
   noProgress,
   distancesTo,
   assignBlocks,
-  seedTrialBlocks,
-  seedUpdateBlocks,
+  seedBlocks,
   silhouetteParts,
   runKernel,
 ];

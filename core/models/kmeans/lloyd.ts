@@ -81,23 +81,68 @@ export function shareMatrix(matrix: Matrix, threads: KMeansThreads): Matrix {
   return { values, rows: matrix.rows, features: matrix.features };
 }
 
-/** The mean of the features' variances; row by row (one pass for the means, one for the variances), as numpy does. */
+/**
+ * The mean of the features' variances; row by row (one pass for the means, one for the variances), as numpy does.
+ * Each chunk of rows (small enough to stay in cache) is read four features at a time, summed in local variables.
+ */
 export function meanVariance(matrix: Matrix): number {
-  const { values, rows, features } = matrix;
-  const mean = new Float64Array(features);
-  const variance = new Float64Array(features);
-  for (let i = 0; i < rows; i++)
-    for (let j = 0; j < features; j++) mean[j] = (mean[j] as number) + (values[i * features + j] as number);
-  for (let j = 0; j < features; j++) mean[j] = (mean[j] as number) / rows;
-  for (let i = 0; i < rows; i++)
-    for (let j = 0; j < features; j++) {
-      const e = (values[i * features + j] as number) - (mean[j] as number);
-      variance[j] = (variance[j] as number) + e * e;
+  const { values, rows, features: d } = matrix;
+  const mean = new Float64Array(d);
+  const variance = new Float64Array(d);
+  for (let pass = 0; pass < 2; pass++) {
+    const sums = pass === 0 ? mean : variance;
+    for (let from = 0; from < rows; from += MEAN_CHUNK) {
+      const end = Math.min(rows, from + MEAN_CHUNK) * d;
+      for (let j = 0; j < d; j += 4) {
+        const w = Math.min(4, d - j);
+        let s0 = sums[j] as number;
+        let s1 = w > 1 ? (sums[j + 1] as number) : 0;
+        let s2 = w > 2 ? (sums[j + 2] as number) : 0;
+        let s3 = w > 3 ? (sums[j + 3] as number) : 0;
+        if (pass === 0) {
+          for (let a = from * d + j; a < end; a += d) {
+            s0 += values[a] as number;
+            if (w > 1) s1 += values[a + 1] as number;
+            if (w > 2) s2 += values[a + 2] as number;
+            if (w > 3) s3 += values[a + 3] as number;
+          }
+        } else {
+          const m0 = mean[j] as number;
+          const m1 = w > 1 ? (mean[j + 1] as number) : 0;
+          const m2 = w > 2 ? (mean[j + 2] as number) : 0;
+          const m3 = w > 3 ? (mean[j + 3] as number) : 0;
+          for (let a = from * d + j; a < end; a += d) {
+            const e0 = (values[a] as number) - m0;
+            s0 += e0 * e0;
+            if (w > 1) {
+              const e1 = (values[a + 1] as number) - m1;
+              s1 += e1 * e1;
+            }
+            if (w > 2) {
+              const e2 = (values[a + 2] as number) - m2;
+              s2 += e2 * e2;
+            }
+            if (w > 3) {
+              const e3 = (values[a + 3] as number) - m3;
+              s3 += e3 * e3;
+            }
+          }
+        }
+        sums[j] = s0;
+        if (w > 1) sums[j + 1] = s1;
+        if (w > 2) sums[j + 2] = s2;
+        if (w > 3) sums[j + 3] = s3;
+      }
     }
+    if (pass === 0) for (let j = 0; j < d; j++) mean[j] = (mean[j] as number) / rows;
+  }
   let total = 0;
-  for (let j = 0; j < features; j++) total += (variance[j] as number) / rows;
-  return total / features;
+  for (let j = 0; j < d; j++) total += (variance[j] as number) / rows;
+  return total / d;
 }
+
+/** Rows per chunk of {@link meanVariance}. */
+const MEAN_CHUNK = 2_048;
 
 function squaredDistance(values: Float64Array, row: number, centres: Float64Array, c: number, d: number): number {
   let s = 0;
@@ -129,8 +174,10 @@ export function kMeansPlusPlus(
 /**
  * k-means++ seeding that also leaves what Hamerly's first iteration needs: each row's nearest seed, its distance, and
  * a lower bound on its distance to every other seed. The candidates of a step are drawn first (their draws depend only
- * on the distances so far), then their potentials are taken in one pass over the rows; rows that the triangle
- * inequality puts no nearer to a candidate skip its distance. The centres are those of the plain algorithm.
+ * on the distances so far), then priced in one pass over the rows, the same pass that adds the previous step's winner:
+ * the winner's potential per block, known from its pricing, tells which block each next draw falls in, and only that
+ * block is walked to find the row. Rows that the triangle inequality puts no nearer to a centre or candidate skip its
+ * distance. The centres are those of the plain algorithm.
  */
 function seedCentres(matrix: Matrix, k: number, rng: Random, threads: KMeansThreads): Seeding {
   const { values, rows: n, features: d } = matrix;
@@ -156,7 +203,8 @@ function seedCentres(matrix: Matrix, k: number, rng: Random, threads: KMeansThre
     }
     return s;
   };
-  const add = (row: number, index: number): number => {
+  /** Makes row `row` centre `index`, to be added to the rows by the next pass. */
+  const choose = (row: number, index: number): void => {
     for (let c = 0; c < index; c++) {
       const between = rowTo(row, c);
       reach[c] = between * PRUNE_SQUARED;
@@ -164,64 +212,79 @@ function seedCentres(matrix: Matrix, k: number, rng: Random, threads: KMeansThre
     }
     centre.set(values.subarray(row * d, row * d + d));
     centres.set(centre, index * d);
+  };
+  /**
+   * The first row at which the running potential reaches `target`: `potentials` are the blocks' potentials, in
+   * which `pending` (a centre not yet added to the rows, or −1) already counts.
+   */
+  const locate = (target: number, potentials: (b: number) => number, pending: number): number => {
+    let before = 0;
+    let b = 0;
+    for (; b < blocks - 1; b++) {
+      const p = potentials(b);
+      if (before + p >= target) break;
+      before += p;
+    }
+    const to = Math.min(n, (b + 1) * BLOCK_ROWS);
+    let running = before;
+    for (let i = b * BLOCK_ROWS; i < to; i++) {
+      const near = closest[i] as number;
+      const s = pending >= 0 ? rowTo(i, pending) : Infinity;
+      running += s < near ? s : near;
+      if (running >= target) return i;
+    }
+    return to - 1;
+  };
+  const pass = (index: number, count: number): void =>
     threads.run({
-      op: 'seedUpdate',
+      op: 'seed',
       values,
       d,
       n,
-      centre,
-      index,
       closest,
       upper,
       lower,
       labels,
+      centre,
+      index,
       reach,
       gap,
       blockPotential,
+      candidates,
+      trials: count,
+      trialReach,
+      trialPotential,
     });
-    let potential = 0;
-    for (const p of blockPotential) potential += p;
-    return potential;
-  };
-  let potential = add(rng.int(n), 0);
-  const cumulative = new Float64Array(n);
+  choose(rng.int(n), 0);
+  pass(0, 0);
+  let potential = 0;
+  for (let b = 0; b < blocks; b++) potential += blockPotential[b] as number;
+  let pending = -1;
+  let winner = 0;
   const rows = new Int32Array(trials);
   const totals = new Float64Array(trials);
   for (let c = 1; c < k; c++) {
-    let running = 0;
-    for (let i = 0; i < n; i++) cumulative[i] = running += closest[i] as number;
     for (let t = 0; t < trials; t++) {
       const target = rng.next() * potential;
-      let lo = 0;
-      let hi = n - 1;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if ((cumulative[mid] as number) < target) lo = mid + 1;
-        else hi = mid;
-      }
-      rows[t] = lo;
-      candidates.set(values.subarray(lo * d, lo * d + d), t * d);
-      for (let o = 0; o < c; o++) trialReach[o * trials + t] = rowTo(lo, o) * PRUNE_SQUARED;
+      const row =
+        pending < 0
+          ? locate(target, (b) => blockPotential[b] as number, -1)
+          : locate(target, (b) => trialPotential[b * trials + winner] as number, pending);
+      rows[t] = row;
+      candidates.set(values.subarray(row * d, row * d + d), t * d);
+      for (let o = 0; o < c; o++) trialReach[o * trials + t] = rowTo(row, o) * PRUNE_SQUARED;
     }
-    threads.run({
-      op: 'seedTrials',
-      values,
-      d,
-      n,
-      candidates,
-      trials,
-      closest,
-      labels,
-      reach: trialReach,
-      blockPotential: trialPotential,
-    });
+    pass(pending, trials);
     totals.fill(0);
     for (let b = 0; b < blocks; b++)
       for (let t = 0; t < trials; t++) totals[t] = (totals[t] as number) + (trialPotential[b * trials + t] as number);
-    let best = 0;
-    for (let t = 1; t < trials; t++) if ((totals[t] as number) < (totals[best] as number)) best = t;
-    potential = add(rows[best] as number, c);
+    winner = 0;
+    for (let t = 1; t < trials; t++) if ((totals[t] as number) < (totals[winner] as number)) winner = t;
+    potential = totals[winner] as number;
+    choose(rows[winner] as number, c);
+    pending = c;
   }
+  if (pending >= 0) pass(pending, 0);
   return { centres, labels, upper, lower };
 }
 
