@@ -6,8 +6,11 @@
  * true k far more often than the best silhouette, which merges the two closest groups whenever that raises the mean
  * silhouette, or the elbow of the inertia curve, which a large early drop pulls to small k; both are still reported.
  * Each k of the sweep keeps the best of n_init k-means++ starts (10, as scikit-learn's KMeans(n_init=10)) and of warm
- * starts from the neighbouring k's best solutions (neighbours.ts). On a large base the sweep runs on a seeded sample with fewer initialisations; the chosen k is then refitted on every
- * row. From rows × the largest k = 4,000,000 every fit and the silhouettes share two threads, with the same result as one.
+ * starts from the neighbouring k's best solutions (neighbours.ts). Above 20,000 rows the sweep runs on a seeded sample of 20,000 rows
+ * with the same n_init, and the chosen k is refitted on every row from the sample's centroids. The silhouettes are
+ * taken on a seeded sample of 4,000 of the sweep's rows (reported beside the choice; the choice does not use them).
+ * From rows × the largest k = 4,000,000 the refit and the silhouettes share two threads, with the same result as one;
+ * a sweep on fewer rows runs on the calling thread unless the caller gives threads.
  */
 import { seededRandom } from '../numeric/index.js';
 import { SILHOUETTE_PARTS } from './kernels.js';
@@ -39,10 +42,11 @@ export interface AutomaticKOptions {
   maxK?: number;
   seed?: number;
   nInit?: number;
-  /** Rows of the seeded sample the silhouette is computed on (default 10,000). */
+  /** Rows of the seeded sample the silhouette is computed on (default 4,000). */
   silhouetteSample?: number;
-  /** Above this many rows the sweep is fitted on a seeded sample of this size with `sweepInit` inits (default 50,000). */
+  /** Above this many rows the sweep is fitted on a seeded sample of this size with `sweepInit` inits (default 20,000). */
   sweepSample?: number;
+  /** Initialisations per k on the sample (default: `nInit`). */
   sweepInit?: number;
   /**
    * Threads for the fits and silhouettes: a count (default: 2 from rows × maxK = 4,000,000, else 1) or threads already open.
@@ -71,17 +75,21 @@ export function automaticK(matrix: Matrix, options: AutomaticKOptions = {}): Aut
     throw new Error(`the k range must lie within 2..${matrix.rows - 1}, got ${minK}..${options.maxK ?? 10}`);
   const seed = options.seed ?? 0;
   const nInit = options.nInit ?? 10;
-  const sweepSample = options.sweepSample ?? 50_000;
+  const sweepSample = options.sweepSample ?? 20_000;
   const sampled = matrix.rows > sweepSample;
   const given = options.threads;
   const threads = typeof given === 'object' ? given : openThreads(given ?? defaultThreads(matrix.rows, maxK));
   try {
-    const sweepRows = shareMatrix(sampled ? sampleRows(matrix, sweepSample, seed) : matrix, threads);
-    const silhouetteRows = sampleIndices(sweepRows.rows, options.silhouetteSample ?? 10_000, seed + 1);
+    const sample = sampled ? sampleRows(matrix, sweepSample, seed) : matrix;
+    // A count left to the default is chosen per stage: a small sweep gains nothing from a second thread's hand-offs.
+    const sweepThreads = given === undefined && defaultThreads(sample.rows, maxK) === 1 ? openThreads(1) : threads;
+    const sweepRows = shareMatrix(sample, sweepThreads);
+    const silhouetteRows = sampleIndices(sweepRows.rows, options.silhouetteSample ?? 4_000, seed + 1);
     const fits = new Map<number, KMeansResult>();
+    const inits = sampled ? (options.sweepInit ?? nInit) : nInit;
     for (let k = minK; k <= maxK; k++)
-      fits.set(k, kMeans(sweepRows, { k, nInit: sampled ? (options.sweepInit ?? 3) : nInit, seed: seed + k, threads }));
-    improveByNeighbours(sweepRows, fits, seed, threads);
+      fits.set(k, kMeans(sweepRows, { k, nInit: inits, seed: seed + k, threads: sweepThreads }));
+    improveByNeighbours(sweepRows, fits, seed, sweepThreads);
     const ks = [...fits.keys()];
     const scores = silhouettes(
       sweepRows,

@@ -10,6 +10,12 @@
 /** Rows per block: the unit a thread takes and the unit every sum over rows is taken on. */
 export const BLOCK_ROWS = 16_384;
 
+/**
+ * Rows per chunk of the per-cluster sums (a block holds 16): an iteration recomputes the sums of the chunks where a
+ * label changed and keeps the others, which are the same numbers.
+ */
+export const SUM_ROWS = 1_024;
+
 /** Parts the silhouette's pairs are split into (each with its own sums, added in order); two, for two cores. */
 export const SILHOUETTE_PARTS = 2;
 
@@ -34,7 +40,9 @@ export interface AssignJob {
   secondShift: number;
   full: boolean;
   assign: boolean;
-  /** Per block k × d sums and k counts, or null. */
+  /** Recompute every chunk's sums (the labels are new); otherwise only those of chunks where a label changed. */
+  recount: boolean;
+  /** Per chunk of {@link SUM_ROWS} rows, k × d sums and k counts, or null. */
   blockSums: Float64Array | null;
   blockCounts: Float64Array | null;
   /** Per block sum of squared distances to the assigned centre, or null. */
@@ -118,11 +126,13 @@ export function assignBlocks(job: AssignJob, thread: number, threads: number, pr
   const every = new Int32Array(k);
   for (let c = 0; c < k; c++) every[c] = c;
   const distance = new Float64Array(k);
+  const dirty = new Uint8Array(BLOCK_ROWS / SUM_ROWS);
   let changed = 0;
   const next = job.next ?? new Int32Array(1);
   for (let b = Atomics.add(next, 0, 1); b < blocks; b = Atomics.add(next, 0, 1)) {
     const from = b * BLOCK_ROWS;
     const to = Math.min(n, from + BLOCK_ROWS);
+    dirty.fill(0);
     if (job.assign) {
       for (let i = from; i < to; i++) {
         let a = labels[i] as number;
@@ -155,6 +165,7 @@ export function assignBlocks(job: AssignJob, thread: number, threads: number, pr
         }
         if (bestC !== a) {
           changed++;
+          dirty[((i - from) / SUM_ROWS) | 0] = 1;
           a = bestC;
           labels[i] = a;
         }
@@ -165,16 +176,21 @@ export function assignBlocks(job: AssignJob, thread: number, threads: number, pr
     const sums = job.blockSums;
     const counts = job.blockCounts;
     if (sums && counts) {
-      const sb = b * k * d;
-      const cb = b * k;
-      for (let x = 0; x < k * d; x++) sums[sb + x] = 0;
-      for (let c = 0; c < k; c++) counts[cb + c] = 0;
-      for (let i = from; i < to; i++) {
-        const c = labels[i] as number;
-        counts[cb + c] = (counts[cb + c] as number) + 1;
-        const a = i * d;
-        const o = sb + c * d;
-        for (let j = 0; j < d; j++) sums[o + j] = (sums[o + j] as number) + (values[a + j] as number);
+      for (let chunk = from / SUM_ROWS; chunk * SUM_ROWS < to; chunk++) {
+        const first = chunk * SUM_ROWS;
+        if (!job.recount && dirty[chunk - from / SUM_ROWS] === 0) continue;
+        const sb = chunk * k * d;
+        const cb = chunk * k;
+        for (let x = 0; x < k * d; x++) sums[sb + x] = 0;
+        for (let c = 0; c < k; c++) counts[cb + c] = 0;
+        const last = Math.min(to, first + SUM_ROWS);
+        for (let i = first; i < last; i++) {
+          const c = labels[i] as number;
+          counts[cb + c] = (counts[cb + c] as number) + 1;
+          const a = i * d;
+          const o = sb + c * d;
+          for (let j = 0; j < d; j++) sums[o + j] = (sums[o + j] as number) + (values[a + j] as number);
+        }
       }
     }
     const inertia = job.blockInertia;

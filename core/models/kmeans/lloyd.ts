@@ -7,7 +7,7 @@
  * taken per block of rows in a fixed order, so the result is the same on one thread or two.
  */
 import { seededRandom, type Random } from '../numeric/index.js';
-import { BLOCK_ROWS, type AssignJob } from './kernels.js';
+import { BLOCK_ROWS, SUM_ROWS, type AssignJob } from './kernels.js';
 import { defaultThreads, openThreads, type KMeansThreads } from './threads.js';
 
 /** Rows to cluster: `values[i * features + j]`. */
@@ -313,13 +313,14 @@ function lloyd(
 ): KMeansResult {
   const { values, rows: n, features: d } = matrix;
   const blocks = Math.ceil(n / BLOCK_ROWS);
+  const chunks = Math.ceil(n / SUM_ROWS);
   const labels = start.labels ?? threads.ints(n).fill(-1);
   const upper = start.upper ?? threads.floats(n);
   const lower = start.lower ?? threads.floats(n);
   const shift = threads.floats(k);
   const half = threads.floats(k);
-  const blockSums = threads.floats(blocks * k * d);
-  const blockCounts = threads.floats(blocks * k);
+  const blockSums = threads.floats(chunks * k * d);
+  const blockCounts = threads.floats(chunks * k);
   const blockInertia = threads.floats(blocks);
   const changedBy = threads.ints(threads.threads);
   const sums = new Float64Array(k * d);
@@ -327,7 +328,7 @@ function lloyd(
   let centres = threads.floats(k * d);
   centres.set(start.centres);
   let next = threads.floats(k * d);
-  const job = (assign: boolean, full: boolean, tally: 'sums' | 'inertia'): AssignJob => ({
+  const job = (assign: boolean, full: boolean, recount: boolean, tally: 'sums' | 'inertia'): AssignJob => ({
     op: 'assign',
     values,
     d,
@@ -342,6 +343,7 @@ function lloyd(
     ...boundsOf(centres, k, d, shift, half),
     full,
     assign,
+    recount,
     blockSums: tally === 'sums' ? blockSums : null,
     blockCounts: tally === 'sums' ? blockCounts : null,
     blockInertia: tally === 'inertia' ? blockInertia : null,
@@ -352,13 +354,13 @@ function lloyd(
   let first = start.labels === undefined;
   for (let iteration = 0; iteration < maxIterations; iteration++) {
     iterations = iteration + 1;
-    threads.run(job(true, first, 'sums'));
+    threads.run(job(true, first, iteration === 0, 'sums'));
     first = false;
     let changed = 0;
     for (const c of changedBy) changed += c;
     sums.fill(0);
     counts.fill(0);
-    for (let b = 0; b < blocks; b++) {
+    for (let b = 0; b < chunks; b++) {
       for (let x = 0; x < k * d; x++) sums[x] = (sums[x] as number) + (blockSums[b * k * d + x] as number);
       for (let c = 0; c < k; c++) counts[c] = (counts[c] as number) + (blockCounts[b * k + c] as number);
     }
@@ -386,7 +388,7 @@ function lloyd(
     }
     if (shiftTotal <= tolerance) break;
   }
-  threads.run(job(!strict, false, 'inertia'));
+  threads.run(job(!strict, false, false, 'inertia'));
   let inertia = 0;
   for (const v of blockInertia) inertia += v;
   return { k, centroids: centres.slice(), labels: labels.slice(), inertia, iterations };

@@ -14,7 +14,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import { BLOCK_ROWS, KERNEL_FUNCTIONS, runKernel, type KernelJob } from './kernels.js';
+import { BLOCK_ROWS, KERNEL_FUNCTIONS, runKernel, SUM_ROWS, type KernelJob } from './kernels.js';
 
 /**
  * Rows × k from which k-means and automatic k use a second thread by default: the crossover `npm run bench -- models`
@@ -92,6 +92,7 @@ function workerSource(hook: string | undefined): string {
 const { workerData, receiveMessageOnPort } = require('node:worker_threads');
 var __name = (f) => f;
 const BLOCK_ROWS = ${BLOCK_ROWS};
+const SUM_ROWS = ${SUM_ROWS};
 ${KERNEL_FUNCTIONS.map((f) => f.toString()).join('\n')}
 const ctrl = new Int32Array(workerData.ctrl);
 const port = workerData.port;
