@@ -109,11 +109,15 @@ process.on('exit', () => {
   Atomics.store(ctrl, done, ${EXITED});
   Atomics.notify(ctrl, done);
 });
-/** The job of this generation (probes, posted as null to see whether this thread is alive, are skipped). */
+/**
+ * The job of this generation (probes, posted as null to see whether this thread is alive, are skipped), or null once
+ * the threads are stopped (a job whose message never comes is not waited for).
+ */
 function nextJob() {
   for (;;) {
     const message = receiveMessageOnPort(port);
     if (message === undefined) {
+      if (Atomics.load(ctrl, 0) === ${STOPPED}) return null;
       Atomics.wait(ctrl, 0, generation, 1);
       continue;
     }
@@ -128,6 +132,7 @@ try {
     generation = Atomics.load(ctrl, 0);
     if (generation === ${STOPPED}) break;
     const job = nextJob();
+    if (job === null) break;
     Atomics.add(ctrl, progressed, 1);
     if (hook) hook('job', generation, workerData.worker);
     runKernel(job, workerData.worker + 1, workerData.threads, progress);
