@@ -304,7 +304,8 @@ function pairBounds(m: number, parts: number): Int32Array {
 export function sampleIndices(n: number, size: number, seed: number): Int32Array {
   if (n <= size) return Int32Array.from({ length: n }, (_, i) => i);
   const rng = seededRandom(seed);
-  const order = Int32Array.from({ length: n }, (_, i) => i);
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
   for (let i = 0; i < size; i++) {
     const j = i + rng.int(n - i);
     const t = order[i] as number;

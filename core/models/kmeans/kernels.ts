@@ -79,14 +79,14 @@ export interface SeedJob {
   reach: Float64Array;
   /** gap[c]: a lower bound on the distance from centre c to the added one. */
   gap: Float64Array;
-  /** Per block, the potential once the centre is added. */
+  /** Per chunk of {@link SUM_ROWS} rows, the potential once the centre is added. */
   blockPotential: Float64Array;
   /** The candidates' coordinates, trials × d (trials may be 0). */
   candidates: Float64Array;
   trials: number;
   /** trialReach[c * trials + t]: a row of centre c with `closest` at most this is no nearer to candidate t. */
   trialReach: Float64Array;
-  /** Per block b and candidate t: trialPotential[b * trials + t]. */
+  /** Per chunk b of {@link SUM_ROWS} rows and candidate t: trialPotential[b * trials + t]. */
   trialPotential: Float64Array;
   next?: Int32Array;
 }
@@ -295,53 +295,57 @@ export function seedBlocks(job: SeedJob, thread: number, threads: number, progre
   const open = new Int32Array(trials);
   const next = job.next ?? new Int32Array(1);
   for (let b = Atomics.add(next, 0, 1); b < blocks; b = Atomics.add(next, 0, 1)) {
-    const to = Math.min(n, (b + 1) * BLOCK_ROWS);
-    let added = 0;
-    potential.fill(0);
-    for (let i = b * BLOCK_ROWS; i < to; i++) {
-      let near = closest[i] as number;
-      let own = labels[i] as number;
-      if (index >= 0) {
-        if (near <= (reach[own] as number)) {
-          const bound = (gap[own] as number) - (upper[i] as number);
-          if (bound < (lower[i] as number)) lower[i] = bound;
-        } else {
-          let s = 0;
-          const a = i * d;
-          for (let j = 0; j < d; j++) {
-            const e = (values[a + j] as number) - (centre[j] as number);
-            s += e * e;
-          }
-          if (s < near) {
-            const previous = upper[i] as number;
-            if (previous < (lower[i] as number)) lower[i] = previous;
-            closest[i] = s;
-            upper[i] = Math.sqrt(s);
-            labels[i] = index;
-            near = s;
-            own = index;
+    const end = Math.min(n, (b + 1) * BLOCK_ROWS);
+    for (let from = b * BLOCK_ROWS; from < end; from += SUM_ROWS) {
+      const to = Math.min(end, from + SUM_ROWS);
+      let added = 0;
+      potential.fill(0);
+      for (let i = from; i < to; i++) {
+        let near = closest[i] as number;
+        let own = labels[i] as number;
+        if (index >= 0) {
+          if (near <= (reach[own] as number)) {
+            const bound = (gap[own] as number) - (upper[i] as number);
+            if (bound < (lower[i] as number)) lower[i] = bound;
           } else {
-            const far = Math.sqrt(s);
-            if (far < (lower[i] as number)) lower[i] = far;
+            let s = 0;
+            const a = i * d;
+            for (let j = 0; j < d; j++) {
+              const e = (values[a + j] as number) - (centre[j] as number);
+              s += e * e;
+            }
+            if (s < near) {
+              const previous = upper[i] as number;
+              if (previous < (lower[i] as number)) lower[i] = previous;
+              closest[i] = s;
+              upper[i] = Math.sqrt(s);
+              labels[i] = index;
+              near = s;
+              own = index;
+            } else {
+              const far = Math.sqrt(s);
+              if (far < (lower[i] as number)) lower[i] = far;
+            }
           }
+          added += near;
         }
-        added += near;
+        if (trials === 0) continue;
+        const rb = own * trials;
+        let m = 0;
+        for (let t = 0; t < trials; t++) {
+          if (near <= (trialReach[rb + t] as number)) distance[t] = near;
+          else open[m++] = t;
+        }
+        distancesTo(values, i * d, d, candidates, open, m, distance);
+        for (let t = 0; t < trials; t++) {
+          const s = distance[t] as number;
+          potential[t] = (potential[t] as number) + (s < near ? s : near);
+        }
       }
-      if (trials === 0) continue;
-      const rb = own * trials;
-      let m = 0;
-      for (let t = 0; t < trials; t++) {
-        if (near <= (trialReach[rb + t] as number)) distance[t] = near;
-        else open[m++] = t;
-      }
-      distancesTo(values, i * d, d, candidates, open, m, distance);
-      for (let t = 0; t < trials; t++) {
-        const s = distance[t] as number;
-        potential[t] = (potential[t] as number) + (s < near ? s : near);
-      }
+      const chunk = from / SUM_ROWS;
+      blockPotential[chunk] = added;
+      for (let t = 0; t < trials; t++) trialPotential[chunk * trials + t] = potential[t] as number;
     }
-    blockPotential[b] = added;
-    for (let t = 0; t < trials; t++) trialPotential[b * trials + t] = potential[t] as number;
     progress();
   }
 }

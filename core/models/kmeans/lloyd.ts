@@ -175,26 +175,26 @@ export function kMeansPlusPlus(
  * k-means++ seeding that also leaves what Hamerly's first iteration needs: each row's nearest seed, its distance, and
  * a lower bound on its distance to every other seed. The candidates of a step are drawn first (their draws depend only
  * on the distances so far), then priced in one pass over the rows, the same pass that adds the previous step's winner:
- * the winner's potential per block, known from its pricing, tells which block each next draw falls in, and only that
- * block is walked to find the row. Rows that the triangle inequality puts no nearer to a centre or candidate skip its
+ * the winner's potential per chunk of rows, known from its pricing, tells which chunk each next draw falls in, and
+ * only that chunk is walked to find the row. Rows that the triangle inequality puts no nearer to a centre or candidate skip its
  * distance. The centres are those of the plain algorithm.
  */
 function seedCentres(matrix: Matrix, k: number, rng: Random, threads: KMeansThreads): Seeding {
   const { values, rows: n, features: d } = matrix;
   const centres = new Float64Array(k * d);
   const trials = 2 + Math.floor(Math.log(k));
-  const blocks = Math.ceil(n / BLOCK_ROWS);
+  const chunks = Math.ceil(n / SUM_ROWS);
   const closest = threads.floats(n).fill(Infinity);
   const upper = threads.floats(n).fill(Infinity);
   const lower = threads.floats(n).fill(Infinity);
   const labels = threads.ints(n);
   const candidates = threads.floats(trials * d);
   const trialReach = threads.floats(k * trials);
-  const trialPotential = threads.floats(blocks * trials);
+  const trialPotential = threads.floats(chunks * trials);
   const centre = threads.floats(d);
   const reach = threads.floats(k).fill(-1);
   const gap = threads.floats(k);
-  const blockPotential = threads.floats(blocks);
+  const blockPotential = threads.floats(chunks);
   const rowTo = (row: number, c: number): number => {
     let s = 0;
     for (let j = 0; j < d; j++) {
@@ -214,20 +214,20 @@ function seedCentres(matrix: Matrix, k: number, rng: Random, threads: KMeansThre
     centres.set(centre, index * d);
   };
   /**
-   * The first row at which the running potential reaches `target`: `potentials` are the blocks' potentials, in
+   * The first row at which the running potential reaches `target`: `potentials` are the chunks' potentials, in
    * which `pending` (a centre not yet added to the rows, or −1) already counts.
    */
   const locate = (target: number, potentials: (b: number) => number, pending: number): number => {
     let before = 0;
     let b = 0;
-    for (; b < blocks - 1; b++) {
+    for (; b < chunks - 1; b++) {
       const p = potentials(b);
       if (before + p >= target) break;
       before += p;
     }
-    const to = Math.min(n, (b + 1) * BLOCK_ROWS);
+    const to = Math.min(n, (b + 1) * SUM_ROWS);
     let running = before;
-    for (let i = b * BLOCK_ROWS; i < to; i++) {
+    for (let i = b * SUM_ROWS; i < to; i++) {
       const near = closest[i] as number;
       const s = pending >= 0 ? rowTo(i, pending) : Infinity;
       running += s < near ? s : near;
@@ -258,7 +258,7 @@ function seedCentres(matrix: Matrix, k: number, rng: Random, threads: KMeansThre
   choose(rng.int(n), 0);
   pass(0, 0);
   let potential = 0;
-  for (let b = 0; b < blocks; b++) potential += blockPotential[b] as number;
+  for (let b = 0; b < chunks; b++) potential += blockPotential[b] as number;
   let pending = -1;
   let winner = 0;
   const rows = new Int32Array(trials);
@@ -276,7 +276,7 @@ function seedCentres(matrix: Matrix, k: number, rng: Random, threads: KMeansThre
     }
     pass(pending, trials);
     totals.fill(0);
-    for (let b = 0; b < blocks; b++)
+    for (let b = 0; b < chunks; b++)
       for (let t = 0; t < trials; t++) totals[t] = (totals[t] as number) + (trialPotential[b * trials + t] as number);
     winner = 0;
     for (let t = 1; t < trials; t++) if ((totals[t] as number) < (totals[winner] as number)) winner = t;
