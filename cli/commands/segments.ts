@@ -1,7 +1,8 @@
 /**
  * `segflow segments preview <config.yaml> <segment-key|file>`: counts a segment's members over the store and prints a
  * sample, saving nothing. `segflow segments report <config.yaml>`: the last run's size, entered, exited, stability and
- * drift alerts per segment, and each holdout's treated-against-control comparison.
+ * drift alerts per segment, and each holdout's treated-against-control comparison. `segflow segments show <config.yaml>
+ * <segment-key|file>`: a segment's rule in words (the renderer the console's segment page uses).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
@@ -12,6 +13,7 @@ import {
   lastSegmentRun,
   openStore,
   previewSegment,
+  ruleInWords,
   SegmentRuleError,
   type SegmentDefinition,
 } from '../../core/index.js';
@@ -20,6 +22,9 @@ import { EXIT, type Command } from '../main.js';
 
 const HELP = `usage: segflow segments preview <config.yaml> <segment-key|segments.yaml> [--sample 10] [--now <ISO time>] [--json]
        segflow segments report <config.yaml> [--now <ISO time>] [--json]
+       segflow segments show <config.yaml> <segment-key|segments.yaml>
+
+show prints a segment's rule in words, one line per condition (the console's segment page shows the same lines).
 
 report prints the last segment run: per segment its size, entered, exited and stability, the drift alerts, and for
 segments with a holdout the outcome of treated against control members with a 95% confidence interval.
@@ -70,7 +75,7 @@ function segmentsFromFile(path: string): SegmentDefinition[] {
 
 export const command: Command = {
   summary: 'preview a segment: its count and a sample of members, without saving',
-  usage: 'segments preview <config.yaml> <segment-key|file> | segments report <config.yaml>',
+  usage: 'segments preview <config.yaml> <segment-key|file> | segments report <config.yaml> | segments show …',
   async run(argv) {
     if (argv.includes('--help') || argv.includes('-h')) {
       process.stdout.write(HELP);
@@ -94,9 +99,12 @@ export const command: Command = {
         now,
         json,
       );
+    if (sub === 'show') return show(file, target, extra);
     if (sub !== 'preview')
       return usageError(
-        sub ? `unknown subcommand "${sub}" (expected preview or report)` : 'name a subcommand: preview or report',
+        sub
+          ? `unknown subcommand "${sub}" (expected preview, report or show)`
+          : 'name a subcommand: preview, report or show',
       );
     if (!file || !target || extra.length > 0)
       return usageError(
@@ -171,6 +179,43 @@ export const command: Command = {
 const percent = (x: number | null): string => (x === null ? '—' : `${(x * 100).toFixed(1)}%`);
 const figure = (x: number | null | undefined): string =>
   x === null || x === undefined ? '—' : Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(2);
+
+async function show(file: string | undefined, target: string | undefined, extra: string[]): Promise<number> {
+  if (!file || !target || extra.length > 0)
+    return usageError(
+      extra.length ? `unexpected argument "${extra[0]}"` : 'name the config file and a segment key or file',
+    );
+  let config: Config;
+  try {
+    config = await loadConfig(file, { registry: builtinRegistry() });
+  } catch (error) {
+    process.stderr.write(formatConfigErrors(error));
+    return EXIT.usage;
+  }
+  let segments: SegmentDefinition[] = config.segments;
+  if (/\.ya?ml$/i.test(target)) {
+    if (!existsSync(target)) return usageError(`cannot read ${target}: no such file`);
+    segments = segmentsFromFile(target);
+    if (segments.length === 0)
+      return usageError(`${target} holds no segments (expected a segments: section of entries with key and rule)`);
+  } else {
+    segments = config.segments.filter((s) => s.key === target);
+    if (segments.length === 0)
+      return usageError(
+        `unknown segment "${target}" (the config defines: ${config.segments.map((s) => s.key).join(', ') || 'none'})`,
+      );
+  }
+  const out: string[] = [];
+  for (const s of segments) {
+    const name = (s as { name?: string }).name;
+    out.push(
+      `segment ${s.key}${name && name !== s.key ? ` (${name})` : ''}`,
+      ...ruleInWords(s.rule).map((l) => `  ${l}`),
+    );
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+  return EXIT.ok;
+}
 
 async function report(file: string | undefined, extra: string[], now: Date, json: boolean): Promise<number> {
   if (!file || extra.length > 0)
