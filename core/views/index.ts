@@ -27,3 +27,5 @@ export {
   modelOutputSummaries,
   modelOutputHistogram,
 } from './segments.js';
+export type { DeliveryReason, RunReportRow, ScoredPerson } from './people.js';
+export { recentRunReports, scoredPeople, segmentDeliveryReasons } from './people.js';

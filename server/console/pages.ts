@@ -46,6 +46,28 @@ export const PAGES: readonly ConsolePage[] = [
   <p class="hint" id="migration-runs"></p>${chart('migration-chart', 'Contacts moving between segments')}<div id="migration-table"></div></section>`,
   },
   {
+    path: '/console/segment',
+    module: 'segment.js',
+    title: 'Segment',
+    body: `
+<section aria-labelledby="library-title" id="library" hidden><h2 id="library-title">Every segment</h2>
+  <p class="hint">Segments from the config file are read-only (edit them there); segments made in the builder are kept in the store, with every version.</p>
+  <div id="library-list"></div></section>
+<div id="segment-detail" hidden>
+<section aria-labelledby="rule-title"><h2 id="rule-title">Rule</h2><p id="segment-origin" class="hint"></p>
+  <div id="segment-actions" class="actions"></div><pre id="segment-words" class="words"></pre></section>
+<section aria-labelledby="size-title"><h2 id="size-title">Size over time</h2>${chart('size-chart', 'Members, entries and exits per evaluation')}<div id="size-table"></div></section>
+<section aria-labelledby="members-title"><h2 id="members-title">Members</h2>
+  <form id="member-search" class="inline" role="search"><label for="member-q">Email or name</label>
+  <input id="member-q" name="q" type="search" autocomplete="off"> <button type="submit">Search</button>
+  <a id="members-csv" class="button secondary" download>Export as CSV</a></form>
+  <div id="member-list"></div><p class="pager" id="member-pager"></p></section>
+<section aria-labelledby="deliveries-title"><h2 id="deliveries-title">Deliveries</h2>
+  <p class="hint">Per destination, the last push of this segment: added, removed, left out and refused; then who is left out or refused now, and why.</p>
+  <div id="delivery-list"></div><div id="delivery-reasons"></div></section>
+</div>`,
+  },
+  {
     path: '/console/builder',
     module: 'builder.js',
     title: 'Builder',

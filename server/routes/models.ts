@@ -1,10 +1,14 @@
-/** Models: the config's models with what they wrote per contact; one model's outputs in detail. */
+/**
+ * Models: the config's models with what they wrote per contact; one model's outputs in detail; the people a model
+ * scored (a histogram bar's, a cluster's), ranked by churn risk × lifetime value.
+ */
 import { Hono } from 'hono';
 import { namedEntry } from '../../config/index.js';
 import { latestModelRun, listModelRuns } from '../../core/index.js';
-import { modelOutputHistogram, modelOutputSummaries } from '../../core/views/index.js';
-import { ApiError } from './errors.js';
-import type { Shared } from './shared.js';
+import { modelOutputHistogram, modelOutputSummaries, scoredPeople } from '../../core/views/index.js';
+import { ApiError, queryOf } from './errors.js';
+import { peopleQuery } from './schemas.js';
+import { paging, type Shared } from './shared.js';
 
 export function modelRoutes(shared: Shared): Hono {
   const { deps } = shared;
@@ -48,6 +52,21 @@ export function modelRoutes(shared: Shared): Hono {
           }
         : {},
     });
+  });
+  app.get('/models/:name/people', async (c) => {
+    const name = c.req.param('name');
+    if (!namedEntry(deps.config.models, name)) throw new ApiError(404, 'not_found', `no model "${name.slice(0, 80)}"`);
+    const q = queryOf(c, peopleQuery);
+    const { people, total } = await scoredPeople(deps.store, name, {
+      output: q.output,
+      ...(q.from === undefined ? {} : { from: q.from }),
+      ...(q.to === undefined ? {} : { to: q.to }),
+      toInclusive: q.to_inclusive === 'true',
+      ...(q.label === undefined ? {} : { label: q.label }),
+      limit: q.per_page,
+      offset: (q.page - 1) * q.per_page,
+    });
+    return c.json({ model: name, output: q.output, people, ...paging(q.page, q.per_page, total) });
   });
   return app;
 }

@@ -53,6 +53,16 @@ export const previewBody = z.strictObject({
 export const runsQuery = z.strictObject({ job: z.string().min(1).optional(), page, per_page: perPage });
 export const runQuery = z.strictObject({ errors_page: page, errors_per_page: perPage });
 export const membersQuery = z.strictObject({ q: z.string().max(200).optional(), page, per_page: perPage });
+export const peopleQuery = z.strictObject({
+  output: z.string().min(1).max(100).default('risk').describe('the model output to filter on (risk, clv, value, …)'),
+  from: z.coerce.number().optional().describe('lowest value of the output (included)'),
+  to: z.coerce.number().optional().describe('highest value of the output (excluded unless to_inclusive)'),
+  to_inclusive: z.enum(['true', 'false']).optional(),
+  label: z.string().max(200).optional().describe('only people whose output carries this label'),
+  page,
+  per_page: perPage,
+});
+export const membersCsvQuery = z.strictObject({ q: z.string().max(200).optional() });
 export const migrationQuery = z.strictObject({
   from: z.coerce.number().int().positive().optional().describe('segment run id (default: the one before `to`)'),
   to: z.coerce.number().int().positive().optional().describe('segment run id (default: the latest)'),

@@ -1,6 +1,8 @@
 /**
- * Segments: list with size and trend, one segment (definition, profile, latest report and, for a segment with a
- * holdout, the treated-versus-control comparison), members, preview, migration.
+ * Segments: list with size and trend, one segment (definition and its rule in words, where it comes from, profile,
+ * size over time with entries and exits, latest report, per destination the last delivery and why members were left
+ * out or refused and, for a segment with a holdout, the treated-versus-control comparison), members (a page, or all as
+ * CSV), preview, migration. Config and console segments alike.
  */
 import { Hono } from 'hono';
 import {
@@ -9,21 +11,41 @@ import {
   latestSegmentDefinition,
   listStoredSegments,
   previewSegment,
+  ruleInWords,
   SegmentRuleError,
   type RuleCondition,
 } from '../../core/index.js';
 import {
   migrationBetween,
+  recentRunReports,
+  segmentDeliveryReasons,
   segmentMembersPage,
   segmentProfile,
   segmentRunHistory,
   type SegmentRunRow,
 } from '../../core/views/index.js';
 import { ApiError, jsonBody, queryOf } from './errors.js';
-import { historyQuery, membersQuery, migrationQuery, previewBody } from './schemas.js';
+import { historyQuery, membersCsvQuery, membersQuery, migrationQuery, previewBody } from './schemas.js';
 import { paging, type Shared } from './shared.js';
 
 const PREVIEW_KEY = '__preview__';
+/** How many recent runs are searched for a segment's last delivery to each destination. */
+const DELIVERY_RUNS = 200;
+const CSV_PAGE = 5000;
+
+/** A CSV cell: quoted when it must be, and never read as a formula by a spreadsheet (a leading =, +, -, @). */
+function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  let text = String(value);
+  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+interface PushStep {
+  kind: 'push';
+  destination: string;
+  outcome?: { dryRun?: boolean; configError?: string; segments?: ({ segment: string } & Record<string, unknown>)[] };
+}
 
 export function segmentRoutes(shared: Shared): Hono {
   const { deps } = shared;
@@ -124,21 +146,64 @@ export function segmentRoutes(shared: Shared): Hono {
     }
   });
 
+  /** Per destination, the last push of this segment any run made: its counts, when, by which run. */
+  async function lastDeliveries(key: string) {
+    const found = new Map<string, Record<string, unknown>>();
+    for (const run of await recentRunReports(deps.store, DELIVERY_RUNS)) {
+      const steps = ((run.report as { steps?: unknown[] } | null)?.steps ?? []) as PushStep[];
+      for (const step of steps) {
+        if (step.kind !== 'push' || found.has(step.destination) || step.outcome?.dryRun) continue;
+        const outcome = step.outcome?.segments?.find((o) => o.segment === key);
+        if (outcome)
+          found.set(step.destination, {
+            destination: step.destination,
+            runId: run.runId,
+            at: run.at,
+            ...outcome,
+            ...(step.outcome?.configError ? { configError: step.outcome.configError } : {}),
+          });
+      }
+    }
+    return [...found.values()];
+  }
+
   app.get('/segments/:key', async (c) => {
     const key = c.req.param('key');
     const segment = definitionOf(key);
-    if (!segment) throw new ApiError(404, 'not_found', `no segment "${key.slice(0, 80)}"`);
+    const stored = segment ? undefined : await getStoredSegment(deps.store, key);
+    if (!segment && !stored) throw new ApiError(404, 'not_found', `no segment "${key.slice(0, 80)}"`);
+    const rule = (segment?.rule ?? stored!.rule) as RuleCondition;
     const history = await segmentRunHistory(deps.store, 30);
     const latestRun = [...history].reverse().find((run) => reportOf(run, key));
-    const stored = await latestSegmentDefinition(deps.store, key);
+    const version = segment ? ((await latestSegmentDefinition(deps.store, key))?.version ?? null) : stored!.version;
+    const holdout = segment?.holdout ?? 0;
     return c.json({
       key,
-      name: segment.name,
-      ...(segment.description ? { description: segment.description } : {}),
-      rule: segment.rule,
-      holdout: segment.holdout,
-      version: stored?.version ?? null,
+      name: segment?.name ?? stored!.name,
+      ...((segment?.description ?? stored?.description)
+        ? { description: segment?.description ?? stored?.description }
+        : {}),
+      rule,
+      words: ruleInWords(rule),
+      origin: segment
+        ? { kind: 'config', file: segment.origin.file, line: segment.origin.line }
+        : {
+            kind: 'console',
+            savedBy: stored!.savedBy,
+            savedAt: stored!.savedAt,
+            archived: stored!.archived,
+            tags: stored!.tags,
+          },
+      readOnly: segment !== undefined,
+      holdout,
+      version,
       profile: await segmentProfile(deps.store, key),
+      trend: history.flatMap((run) => {
+        const r = reportOf(run, key);
+        return r
+          ? [{ runId: run.id, evaluatedAt: run.evaluatedAt, size: r.size, entered: r.entered, exited: r.exited }]
+          : [];
+      }),
       latest: latestRun
         ? {
             runId: latestRun.id,
@@ -147,9 +212,12 @@ export function segmentRoutes(shared: Shared): Hono {
             driftAlerts: latestRun.report.driftAlerts.filter((a) => a.startsWith(`segment ${key}:`)),
           }
         : null,
+      deliveries: await lastDeliveries(key),
+      // who is left out or refused now, and why: the delivered state's reasons per destination
+      reasons: await segmentDeliveryReasons(deps.store, key),
       // what the segment's control group shows: the outcome of treated against held-out members over their window
       holdoutComparison:
-        segment.holdout > 0
+        segment && holdout > 0
           ? await holdoutReport(deps.store, key, {
               ...segment.holdout_outcome,
               now: shared.now(),
@@ -157,6 +225,28 @@ export function segmentRoutes(shared: Shared): Hono {
             })
           : null,
     });
+  });
+
+  // every current member (or those matching q) as CSV, read a page at a time
+  app.get('/segments/:key/members.csv', async (c) => {
+    const key = c.req.param('key');
+    if (!definitionOf(key) && !(await getStoredSegment(deps.store, key)))
+      throw new ApiError(404, 'not_found', `no segment "${key.slice(0, 80)}"`);
+    const q = queryOf(c, membersCsvQuery);
+    const lines = ['contact_id,email,first_name,last_name,entered_at'];
+    for (let offset = 0; ; offset += CSV_PAGE) {
+      const { members } = await segmentMembersPage(deps.store, key, {
+        ...(q.q ? { q: q.q } : {}),
+        limit: CSV_PAGE,
+        offset,
+      });
+      for (const m of members)
+        lines.push([m.contactId, m.email, m.firstName, m.lastName, m.enteredAt].map(csvCell).join(','));
+      if (members.length < CSV_PAGE) break;
+    }
+    c.header('Content-Type', 'text/csv; charset=utf-8');
+    c.header('Content-Disposition', `attachment; filename="${key}-members.csv"`);
+    return c.body(`${lines.join('\r\n')}\r\n`);
   });
 
   app.get('/segments/:key/members', async (c) => {

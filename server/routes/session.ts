@@ -1,9 +1,11 @@
 /**
  * POST /session opens a console session from a token (sets the cookie, `Secure` when `server.public_url` is https);
  * GET /session says with which role (the console shows action buttons to the admin role only); DELETE /session closes
- * it. Failed sign-ins are throttled per client address.
+ * it. Failed sign-ins are throttled per client address. Each sign-in, accepted or refused, goes in the activity log
+ * (the role it opened, or that the token was not valid; never the token itself); refusals while throttled do not.
  */
 import { Hono } from 'hono';
+import { recordActivity } from '../../core/activity/index.js';
 import { setCookie } from 'hono/cookie';
 import {
   clientAddress,
@@ -21,6 +23,27 @@ import type { Shared } from './shared.js';
 export function sessionRoutes(shared: Shared, tokens: Tokens, sessions: Sessions, throttle: SignInThrottle): Hono {
   const app = new Hono();
   const secure = shared.deps.config.server.public_url?.startsWith('https://') === true;
+  const signInRecorded = async (role: string | null, status: number) => {
+    try {
+      await recordActivity(
+        shared.deps.store,
+        {
+          role,
+          action: status === 201 ? 'session.sign_in' : 'session.sign_in_refused',
+          target: null,
+          method: 'POST',
+          path: '/session',
+          status,
+          detail: status === 201 ? null : { reason: 'token not valid' },
+        },
+        new Date(),
+      );
+    } catch (error) {
+      shared.logger.error('could not record the sign-in', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  };
   app.post('/session', async (c) => {
     const address = clientAddress(c);
     const wait = throttle.waitMs(address);
@@ -43,9 +66,11 @@ export function sessionRoutes(shared: Shared, tokens: Tokens, sessions: Sessions
           address,
           note: 'further failures from this address wait ever longer and are not logged until it has been quiet for 15 minutes',
         });
+      await signInRecorded(null, 401);
       throw new ApiError(401, 'unauthorized', 'the token is not valid');
     }
     throttle.succeeded(address);
+    await signInRecorded(role, 201);
     const session = sessions.start(role);
     setCookie(c, SESSION_COOKIE, session.id, {
       httpOnly: true,

@@ -75,7 +75,7 @@ jobs:
       - read: { sources: [hubspot, salesforce, mailchimp], mode: incremental }
       - compute: {}
       - push: { destination: hubspot_lists, segments: [churned, new_customers], mode: mirror }
-server:
+\${CAMPAIGN_JOB}server:
   admin_token_env: CONSOLE_ADMIN_TOKEN
   read_token_env: CONSOLE_READ_TOKEN
 `;
@@ -87,6 +87,8 @@ export async function seedStore(options: {
   readToken: string;
   /** HubSpot lists create a contact missing from HubSpot by its email (default false: it is skipped). */
   createMissingContacts?: boolean;
+  /** Adds the job `campaign`: compute, then push these console segments (keys or tag:<tag>) to HubSpot lists. */
+  campaignSegments?: string[];
 }): Promise<SeededStore> {
   const dir = tempDir('segflow-console-');
   const world = createWorld({ seed: options.seed, people: options.people });
@@ -111,7 +113,14 @@ export async function seedStore(options: {
     CONSOLE_READ_TOKEN: options.readToken,
     HUBSPOT_CREATE_MISSING: String(options.createMissingContacts === true),
   };
-  writeFileSync(join(dir, 'segflow.yaml'), CONFIG);
+  const campaign = options.campaignSegments
+    ? `  campaign:
+    steps:
+      - compute: {}
+      - push: { destination: hubspot_lists, console_segments: ${JSON.stringify(options.campaignSegments)}, mode: mirror }
+`
+    : '';
+  writeFileSync(join(dir, 'segflow.yaml'), CONFIG.replace('${CAMPAIGN_JOB}', campaign));
   const registry = builtinRegistry();
   const config = await loadConfig(join(dir, 'segflow.yaml'), { registry, env });
   const now = new Date(world.now);
