@@ -56,8 +56,13 @@ export function segmentRoutes(shared: Shared): Hono {
   app.get('/segments', async (c) => {
     const { runs: limit } = queryOf(c, historyQuery);
     const history = await segmentRunHistory(deps.store, limit);
+    // the config's segments, then the console's live ones (archived ones are no longer evaluated)
+    const listed = [
+      ...deps.config.segments.map((s) => ({ ...s, origin: 'config' as const })),
+      ...(await listStoredSegments(deps.store)).map((s) => ({ ...s, holdout: 0, origin: 'console' as const })),
+    ];
     return c.json({
-      segments: deps.config.segments.map((s) => {
+      segments: listed.map((s) => {
         const trend = history.flatMap((run) => {
           const r = reportOf(run, s.key);
           return r
@@ -79,6 +84,7 @@ export function segmentRoutes(shared: Shared): Hono {
           name: s.name,
           ...(s.description ? { description: s.description } : {}),
           holdout: s.holdout,
+          origin: s.origin,
           size: latest?.size ?? null,
           evaluatedAt: latest?.evaluatedAt ?? null,
           trend,

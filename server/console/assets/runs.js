@@ -23,6 +23,8 @@ let page = 0;
 const shownRuns = [];
 let canAct = false;
 let names = new Map();
+/** Segments evaluated at least once: a dry run plans the others from no members, so it says so instead. */
+let evaluated = new Set();
 /** The live stream of the run shown, if it is running. */
 let following;
 
@@ -39,6 +41,7 @@ load(async () => {
   const [who, segments] = await Promise.all([role(), api('/segments')]);
   canAct = who === 'admin';
   names = new Map(segments.segments.map((s) => [s.key, s.name ?? s.key]));
+  evaluated = new Set(segments.segments.filter((s) => s.evaluatedAt).map((s) => s.key));
   if (canAct) await showJobs();
   await more();
   document
@@ -88,7 +91,12 @@ async function dryRun(job) {
       [
         { label: 'Destination', value: (r) => r.destination },
         { label: 'Segment', value: (r) => names.get(r.segment) ?? r.segment },
-        { label: 'Adds', value: (r) => r.added, numeric: true },
+        {
+          label: 'Adds',
+          value: (r) =>
+            evaluated.has(r.segment) ? r.added : 'not evaluated yet: the run computes it, then adds its members',
+          numeric: true,
+        },
         { label: 'Removes', value: (r) => r.removed, numeric: true },
         { label: 'Updates', value: (r) => r.updated ?? 0, numeric: true },
         { label: 'Left out', value: (r) => r.skipped, numeric: true },

@@ -89,6 +89,11 @@ export async function seedStore(options: {
   createMissingContacts?: boolean;
   /** Adds the job `campaign`: compute, then push these console segments (keys or tag:<tag>) to HubSpot lists. */
   campaignSegments?: string[];
+  /**
+   * Runs the job (and reports `now`) this many days after the world's last day, as a marketer looking at the base a
+   * while after it last bought: recent repeat buyers who have gone quiet then score a high churn risk. Default 0.
+   */
+  daysAfterWorld?: number;
 }): Promise<SeededStore> {
   const dir = tempDir('segflow-console-');
   const world = createWorld({ seed: options.seed, people: options.people });
@@ -123,7 +128,7 @@ export async function seedStore(options: {
   writeFileSync(join(dir, 'segflow.yaml'), CONFIG.replace('${CAMPAIGN_JOB}', campaign));
   const registry = builtinRegistry();
   const config = await loadConfig(join(dir, 'segflow.yaml'), { registry, env });
-  const now = new Date(world.now);
+  const now = new Date(world.now + (options.daysAfterWorld ?? 0) * 86_400_000);
   const runs: JobResult[] = [];
   for (const at of [new Date(now.getTime() - 60 * 86_400_000), now]) {
     runs.push(await runJob(config, 'nightly', { registry, now: at }));
