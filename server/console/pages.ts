@@ -76,7 +76,8 @@ export const PAGES: readonly ConsolePage[] = [
   <p><label for="segment-key">Key</label> <input id="segment-key" name="key" required pattern="[A-Za-z][A-Za-z0-9_-]*">
   <label for="segment-name">Name</label> <input id="segment-name" name="name"></p>
   <p><label for="rule-group">Members match</label> <select id="rule-group"><option value="all">all of</option><option value="any">any of</option></select></p>
-  <div id="rule-rows"></div><p><button type="button" id="add-row">Add a condition</button></p>
+  <div id="rule-rows"></div><p class="actions"><button type="button" id="add-row">Add a condition</button>
+  <button type="button" id="add-group" class="secondary">Add a group (all or any of)</button></p>
   <div id="rule-errors"></div>
   <p><button type="button" id="save">Save</button></p><div id="save-outcome"></div></section>
 <section aria-labelledby="preview-title"><h2 id="preview-title">Live count</h2>
@@ -90,7 +91,9 @@ export const PAGES: readonly ConsolePage[] = [
 <form id="model-pick" class="inline"><label for="model-name">Model</label> <select id="model-name" name="model"></select></form>
 <section aria-labelledby="curves-title"><h2 id="curves-title">Choosing k</h2><p id="chosen-k" class="hint"></p>
   <div class="pair">${chart('elbow-chart', 'Inertia per k (elbow curve)')}${chart('silhouette-chart', 'Mean silhouette per k')}</div></section>
-<section aria-labelledby="clusters-title"><h2 id="clusters-title">Cluster profiles</h2><div id="cluster-profiles" class="cards"></div></section>`,
+<section aria-labelledby="clusters-title"><h2 id="clusters-title">Cluster profiles</h2><div id="cluster-profiles" class="cards"></div></section>
+<section aria-labelledby="bin-title" id="bin" hidden><h2 id="bin-title">Members of the cluster</h2>
+  <div id="bin-actions" class="actions"></div><div id="bin-people"></div><p class="pager" id="bin-pager"></p></section>`,
   },
   {
     path: '/console/predictions',
@@ -99,8 +102,14 @@ export const PAGES: readonly ConsolePage[] = [
     body: `
 <form id="model-pick" class="inline"><label for="model-name">Model</label> <select id="model-name" name="model"></select></form>
 <p id="prediction-summary" class="hint"></p>
-<section aria-labelledby="risk-title"><h2 id="risk-title">Churn risk</h2>${chart('risk-chart', 'Histogram of churn risk')}</section>
-<section aria-labelledby="clv-title"><h2 id="clv-title">Customer lifetime value</h2>${chart('clv-chart', 'Histogram of customer lifetime value')}</section>`,
+<section aria-labelledby="ranked-title"><h2 id="ranked-title">Customers it costs most to lose</h2>
+  <p class="hint">Ranked by churn risk × lifetime value: what losing each one is expected to cost.</p><div id="ranked-people"></div></section>
+<section aria-labelledby="risk-title"><h2 id="risk-title">Churn risk</h2>${chart('risk-chart', 'Histogram of churn risk')}
+  <p class="hint">Click a bar (or choose a range below) to list its people.</p><div id="risk-bins" class="actions"></div></section>
+<section aria-labelledby="clv-title"><h2 id="clv-title">Customer lifetime value</h2>${chart('clv-chart', 'Histogram of customer lifetime value')}
+  <div id="clv-bins" class="actions"></div></section>
+<section aria-labelledby="bin-title" id="bin" hidden><h2 id="bin-title">People in the range</h2>
+  <div id="bin-actions" class="actions"></div><div id="bin-people"></div><p class="pager" id="bin-pager"></p></section>`,
   },
   {
     path: '/console/runs',

@@ -15,6 +15,7 @@ import {
   status,
   table,
 } from './console.js';
+import { showPeople } from './people.js';
 
 const CLUSTERING = new Set(['kmeans', 'dbscan', 'hierarchical']);
 const CHOSEN = '#dc2626';
@@ -69,7 +70,7 @@ async function show(name) {
   );
   curve('elbow-chart', sweep, chosenK, 'inertia', 'Inertia (within-cluster sum of squares)');
   curve('silhouette-chart', sweep, chosenK, 'silhouette', 'Mean silhouette');
-  profiles(metrics.profiles ?? []);
+  profiles(metrics.profiles ?? [], model);
 }
 
 /** One line over k, the chosen k drawn as a larger red point (and named in the legend). */
@@ -105,7 +106,7 @@ function curve(id, sweep, chosenK, field, title) {
   });
 }
 
-function profiles(list) {
+function profiles(list, model) {
   if (list.length === 0) {
     fill('cluster-profiles', el('p', { class: 'empty' }, 'No cluster profiles in this run.'));
     return;
@@ -117,6 +118,7 @@ function profiles(list) {
         'article',
         { class: 'card', 'aria-label': `Cluster ${p.cluster}: ${p.name}` },
         el('h3', {}, `${p.name}`),
+        el('p', { class: 'actions' }, membersButton(model, p)),
         el(
           'p',
           { class: 'hint' },
@@ -139,4 +141,26 @@ function profiles(list) {
       ),
     ),
   );
+}
+
+/** Lists a cluster's members below the profiles, with a link that opens the builder on "in this cluster". */
+function membersButton(model, profile) {
+  const button = el(
+    'button',
+    { type: 'button', class: 'secondary', id: `cluster-members-${profile.cluster}` },
+    `Members of ${profile.name}`,
+  );
+  button.addEventListener('click', () =>
+    showPeople(
+      model.name,
+      { output: 'cluster', label: profile.name },
+      {
+        title: `Members of ${profile.name} (cluster ${profile.cluster})`,
+        rule: { model: `${model.name}.cluster`, eq: profile.name },
+        name: profile.name,
+        currency: model.currency,
+      },
+    ).catch((error) => status(error.message, 'error')),
+  );
+  return button;
 }
