@@ -1,6 +1,7 @@
 /**
  * Everything `segflow serve` runs in one process, assembled from a loaded config: the admin API and console,
  * ingestion with its real-time pipeline, and the cron scheduler. The demo starts the same thing after its first run.
+ * The audit report is rebuilt in the background after start and after every job run, so the audit page reads it at once.
  *
  * @example
  * const serving = await startServing(config, { registry: builtinRegistry(), logger });
@@ -13,6 +14,7 @@ import type { Config } from '../config/index.js';
 import { openStore } from '../core/index.js';
 import { pendingSummary, waitingMessages } from '../core/realtime/index.js';
 import type { Logger, Registry } from '../plugins/index.js';
+import { AuditRefresher } from './audit-refresh.js';
 import { countCalls } from './call-counts.js';
 import { createServer } from './app.js';
 import type { StartJob } from './deps.js';
@@ -46,6 +48,13 @@ export async function startServing(config: Config, options: ServingOptions): Pro
   if (config.store.engine === 'sqlite') mkdirSync(dirname(config.store.path), { recursive: true });
   const store = await openStore(config.store.path);
   const stopping = new AbortController();
+  const audit = new AuditRefresher({
+    config,
+    store,
+    registry: options.registry,
+    logger,
+    ...(options.now ? { now: options.now } : {}),
+  });
   const running = new Set<Promise<unknown>>();
   const run = (job: string, extra: { dryRun?: boolean; onRunStarted?: (runId: number) => void } = {}) => {
     const done = runJob(config, job, {
@@ -57,6 +66,7 @@ export async function startServing(config: Config, options: ServingOptions): Pro
     });
     running.add(done);
     void done.finally(() => running.delete(done)).catch(() => {});
+    if (extra.dryRun !== true) void done.finally(() => audit.refresh()).catch(() => {});
     return done;
   };
 
@@ -104,6 +114,7 @@ export async function startServing(config: Config, options: ServingOptions): Pro
     host: options.host ?? config.server.host,
     port: options.port ?? config.server.port,
   });
+  audit.refresh();
   return {
     url: server.url,
     scheduledJobs: scheduler?.status().jobs.length,
@@ -116,6 +127,7 @@ export async function startServing(config: Config, options: ServingOptions): Pro
         await scheduler?.stop();
         await realtime.stop();
         await Promise.allSettled([...running]);
+        await audit.idle();
         await store.close();
       } finally {
         clearInterval(keepAlive);
