@@ -43,7 +43,10 @@ load(async () => {
     'segment-list',
     table(
       [
-        { label: 'Segment', value: (s) => names.get(s.key) },
+        {
+          label: 'Segment',
+          value: (s) => el('a', { href: `/console/segment?key=${encodeURIComponent(s.key)}` }, names.get(s.key)),
+        },
         { label: 'Key', value: (s) => el('code', {}, s.key) },
         { label: 'Members', value: (s) => s.size, numeric: true },
         { label: 'Entered', value: (s) => s.latest?.entered ?? null, numeric: true },

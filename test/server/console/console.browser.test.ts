@@ -228,6 +228,23 @@ describe('the web console in a browser', () => {
             await page.waitForSelector('#contact-profile article');
           }
           found.push(...(await overflowing()).map((what) => `${width} px ${path}: ${what}`));
+          // the pages' other states: a segment's own page, a histogram bar's people, a cluster's members
+          const states: Record<string, [string, string | null]> = {
+            '/console/segment': ['/console/segment?key=churned', null],
+            '/console/predictions': ['/console/predictions?model=churn', '#risk-bins button'],
+            '/console/clustering': ['/console/clustering?model=clusters', '#cluster-profiles button'],
+          };
+          const other = states[path];
+          if (other) {
+            await open(other[0]);
+            if (other[1]) {
+              await page.click(other[1]);
+              await page.waitForSelector('#bin:not([hidden]) #bin-people table');
+            }
+            found.push(...(await overflowing()).map((what) => `${width} px ${other[0]}: ${what}`));
+            if (width === 390)
+              await page.screenshot({ path: join(SCREENSHOTS, `${nameOf(path)}-state-390.png`), fullPage: true });
+          }
           if (width === 390)
             await page.screenshot({ path: join(SCREENSHOTS, `${nameOf(path)}-390.png`), fullPage: true });
         }
