@@ -86,14 +86,20 @@ describe('a marketer builds a segment, pushes it to HubSpot, exports it and arch
     );
   };
 
+  /** Starts a run of the job from the console and waits, without reloading, for that run to finish. */
   async function finishedRun(page: Page, job: string): Promise<number> {
+    const { runs } = await api<{ runs: { id: number }[] }>('/runs?per_page=1');
+    const next = (runs[0]?.id ?? 0) + 1;
     await page.click(`#run-now-${job}`);
-    await page.waitForFunction(() => {
-      const s = document.getElementById('run-detail')?.dataset.status;
-      return s !== undefined && s !== 'running';
-    });
-    const title = await page.innerText('#run-title');
-    return Number(/#(\d+)/.exec(title)![1]);
+    await page.waitForFunction((id) => {
+      const detail = document.getElementById('run-detail');
+      return (
+        document.getElementById('run-title')?.textContent?.includes(`#${id} `) === true &&
+        detail?.dataset.status !== undefined &&
+        detail.dataset.status !== 'running'
+      );
+    }, next);
+    return next;
   }
 
   beforeAll(async () => {
