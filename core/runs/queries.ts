@@ -20,14 +20,17 @@ export async function listRunPage(
   store: Queryable,
   options: { job?: string; limit: number; offset: number },
 ): Promise<RunPage> {
-  const job = options.job ?? null;
-  const ids = (await store.all(
-    'SELECT id FROM sync_runs WHERE (? IS NULL OR job = ?) ORDER BY id DESC LIMIT ? OFFSET ?',
-    [job, job, options.limit, options.offset],
-  )) as { id: number }[];
-  const total = (
-    (await store.get('SELECT COUNT(*) AS n FROM sync_runs WHERE (? IS NULL OR job = ?)', [job, job])) as { n: number }
-  ).n;
+  // PostgreSQL cannot type a bare `? IS NULL` parameter: the job condition is there only when a job was given.
+  const where = options.job === undefined ? '' : 'WHERE job = ?';
+  const byJob = options.job === undefined ? [] : [options.job];
+  const ids = (await store.all(`SELECT id FROM sync_runs ${where} ORDER BY id DESC LIMIT ? OFFSET ?`, [
+    ...byJob,
+    options.limit,
+    options.offset,
+  ])) as { id: number }[];
+  const total = Number(
+    ((await store.get(`SELECT COUNT(*) AS n FROM sync_runs ${where}`, byJob)) as { n: number | string }).n,
+  );
   const runs: SyncRun[] = [];
   for (const r of ids) {
     const run = await readRun(store, r.id);

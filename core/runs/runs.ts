@@ -102,9 +102,20 @@ export async function listRuns(
   options: { job?: string; limit?: number; before?: number } = {},
 ): Promise<SyncRun[]> {
   const limit = Math.max(0, Math.floor(options.limit ?? 20));
+  // Conditions only for what was given: PostgreSQL cannot type a bare `? IS NULL` parameter.
+  const where: string[] = [];
+  const params: (string | number)[] = [];
+  if (options.job !== undefined) {
+    where.push('job = ?');
+    params.push(options.job);
+  }
+  if (options.before !== undefined) {
+    where.push('id < ?');
+    params.push(options.before);
+  }
   const rows = (await store.all(
-    `SELECT * FROM sync_runs WHERE (? IS NULL OR job = ?) AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?`,
-    [options.job ?? null, options.job ?? null, options.before ?? null, options.before ?? null, limit],
+    `SELECT * FROM sync_runs ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`,
+    [...params, limit],
   )) as RunRow[];
   return rows.map(runOf);
 }
