@@ -296,3 +296,24 @@ function survivorTraits(
     deleted: live.length === 0 ? 1 : 0,
   };
 }
+
+/**
+ * Removes every link that names one of an erased contact's tool records (as a company's member, as the contact's own
+ * account, as a tracking `group` call), inside the erasure's transaction. Returns how many links went.
+ *
+ * @example
+ * await eraseAccountLinks(tx, [{ source: 'hubspot', externalId: '101' }]); // 2
+ */
+export async function eraseAccountLinks(
+  tx: Queryable,
+  identities: readonly { source: string; externalId: string | null }[],
+): Promise<number> {
+  let removed = 0;
+  for (const i of identities) {
+    if (i.externalId === null) continue;
+    removed += (
+      await tx.run('DELETE FROM account_links WHERE source = ? AND contact_external_id = ?', [i.source, i.externalId])
+    ).changes;
+  }
+  return removed;
+}

@@ -1,3 +1,4 @@
+import { eraseAccountLinks } from '../accounts/resolve.js';
 import { addSuppression } from '../suppression/suppressions.js';
 import type { Queryable } from '../store/store.js';
 
@@ -54,7 +55,7 @@ const KEYED_BY_CONTACT = [
 
 /**
  * Removes the contact and every row keyed by it (events, features, model outputs, memberships and their history,
- * holdouts, delivered state, identities, merge records, the rejected rows recorded under its tool ids) and adds its
+ * holdouts, delivered state, identities, merge records, account links, the rejected rows recorded under its tool ids) and adds its
  * emails and tool ids to the suppression list, all in one transaction. Undefined when there is no such contact.
  *
  * @example
@@ -80,6 +81,7 @@ export async function eraseContact(
       if (i.externalId !== null) runErrors += (await tx.run(deleteRunErrors, [`${i.source}:${i.externalId}`])).changes;
     }
     removed.run_errors = runErrors;
+    removed.account_links = await eraseAccountLinks(tx, target.identities);
     for (const table of KEYED_BY_CONTACT) {
       removed[table] = (await tx.run(`DELETE FROM ${table} WHERE contact_id = ?`, [contactId])).changes;
     }

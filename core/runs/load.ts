@@ -76,6 +76,7 @@ function suppressionCandidates(records: readonly StreamRecord[]): SuppressionCan
     if (r.kind === 'contact' && contactProblem(r) === undefined) add(r.source, r.externalId, r.traits.email);
     else if (r.kind === 'event' && eventProblem(r) === undefined)
       add(r.source, r.contact?.externalId, r.contact?.email);
+    else if (r.kind === 'account') for (const member of r.members ?? []) add(r.source, member, null);
   }
   return { emails, externalIds };
 }
@@ -122,7 +123,13 @@ export async function loadPage(store: Queryable, input: LoadPageInput): Promise<
         if (record.kind === 'account') {
           const problem = accountProblem(record);
           if (problem) reject(`${String(record.source)}:${String(record.externalId)}`, problem);
-          else accounts.push(record);
+          // An erased person stays out of the member lists a company record states.
+          else if (record.members === undefined || suppressed.empty) accounts.push(record);
+          else
+            accounts.push({
+              ...record,
+              members: record.members.filter((m) => !isSuppressed(record.source, m, null)),
+            });
         } else if (record.kind === 'contact') {
           const problem = contactProblem(record);
           if (problem) {
