@@ -12,3 +12,4 @@ export * from './features.js';
 export * from './resolve.js';
 export * from './migrations.js';
 export * from './segments.js';
+export * from './groups.js';

@@ -5,6 +5,7 @@ import type {
   SourceRecord,
   StreamRecord,
 } from '../../plugins/model/index.js';
+import { groupCallsOf, loadGroupCalls } from '../accounts/groups.js';
 import { accountProblem, linkContactAccounts, loadAccountRecords } from '../accounts/resolve.js';
 import { eventProblem, insertEvents } from '../events/events.js';
 import { resolveIdentityOptions, type IdentityOptions } from '../identity/options.js';
@@ -183,6 +184,8 @@ export async function loadPage(store: Queryable, input: LoadPageInput): Promise<
       counts.skipped += placed.length - inserted;
       counts.merged = page.merged;
       if (linking.length > 0) await linkContactAccounts(tx, linking);
+      const groupCalls = groupCallsOf(events.map((e) => e.record));
+      if (groupCalls.length > 0) counts.merged += (await loadGroupCalls(tx, groupCalls, now)).merged;
       if (accounts.length > 0) {
         const loaded = await loadAccountRecords(tx, accounts, now);
         counts.inserted += loaded.inserted;
