@@ -2,8 +2,9 @@
  * The Segment destination: each membership change becomes an `identify` (the segment as a boolean trait named by
  * its key, the contact's email and the mapped traits and scores) and a `track` of "Segment Entered" or "Segment
  * Exited" with the segment's key and name. Both messageIds derive from the change's membership-history row, so a
- * replayed delivery is deduplicated by Segment while a genuine re-entry is a new message. Segment's tracking API
- * cannot delete people, so there is no `erase`.
+ * replayed delivery is deduplicated by Segment while a genuine re-entry is a new message. An account segment's change
+ * becomes a `group` call (the account as the group, the segment as a boolean group trait) sent as one of its members.
+ * Segment's tracking API cannot delete people, so there is no `erase`.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
@@ -17,6 +18,8 @@ import {
   secret,
   type CheckResult,
   type ConnectorContext,
+  type AccountMembershipBatch,
+  type AccountMembershipChange,
   type ContactIdentity,
   type MemberRef,
   type MembershipBatch,
@@ -73,7 +76,7 @@ export const EXITED = 'Segment Exited';
  * @example
  * messageIdFor('history-81723', 'track'); // 'segflow-3f1c…'
  */
-export function messageIdFor(historyId: string, kind: 'identify' | 'track'): string {
+export function messageIdFor(historyId: string, kind: 'identify' | 'track' | 'group'): string {
   return `segflow-${createHash('sha256').update(`${historyId}\u0000${kind}`).digest('hex').slice(0, 40)}`;
 }
 
@@ -82,10 +85,22 @@ export function userIdOf(change: MembershipChange): string {
   return change.contact.externalIds[0] ?? change.contact.contactId;
 }
 
+/**
+ * The Segment groupId of an account: the id Segment already knows it by (a group id from calls ingested through
+ * segflow's /v1 endpoints), else segflow's account id.
+ *
+ * @example
+ * groupIdOf({ op: 'add', account: { accountId: '7', name: 'Acme', domain: 'acme.example', externalIds: [] } }); // '7'
+ */
+export function groupIdOf(change: AccountMembershipChange): string {
+  return change.account.externalIds[0] ?? change.account.accountId;
+}
+
 interface PlannedMessage {
   row: number;
-  kind: 'identify' | 'track';
+  kind: 'identify' | 'track' | 'group';
   userId: string;
+  groupId?: string;
   messageId: string;
   timestamp: Date;
   traits?: Record<string, unknown>;
@@ -138,6 +153,68 @@ function plan(
   return messages;
 }
 
+/** What an accepted group call records, so that the exit is sent for the same group as the same member. */
+function deliveredGroup(groupId: string, userId: string): string {
+  return JSON.stringify([groupId, userId]);
+}
+
+function groupOfDelivery(id: string | undefined): { groupId: string; userId: string } | undefined {
+  if (id === undefined) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(id);
+    if (Array.isArray(parsed) && typeof parsed[0] === 'string' && typeof parsed[1] === 'string')
+      return { groupId: parsed[0], userId: parsed[1] };
+  } catch {
+    // not one of ours: no recorded member
+  }
+  return undefined;
+}
+
+/** Plans an account change's group call, or says why it cannot be sent. */
+function planGroup(
+  segment: SegmentRef,
+  change: AccountMembershipChange,
+  row: number,
+  now: Date,
+): PlannedMessage | { reason: string; code: string } {
+  const recorded = change.op === 'remove' ? groupOfDelivery(change.destinationRecordId) : undefined;
+  const member = change.member;
+  const userId = recorded?.userId ?? (member ? (member.externalIds[0] ?? member.contactId) : undefined);
+  if (userId === undefined) {
+    return {
+      reason: `account ${change.account.accountId} has no member to send the group call as (Segment needs a userId)`,
+      code: 'NO_MEMBER',
+    };
+  }
+  const groupId = recorded?.groupId ?? groupIdOf(change);
+  const historyId =
+    change.messageId ?? `${segment.key}:account:${change.account.accountId}:${change.op}:${randomUUID()}`;
+  const traits: Record<string, unknown> = {
+    ...(change.account.name ? { name: change.account.name } : {}),
+    ...(change.account.domain ? { website: change.account.domain } : {}),
+    [segment.key]: change.op === 'add',
+  };
+  const message: PlannedMessage = {
+    row,
+    kind: 'group',
+    userId,
+    groupId,
+    messageId: messageIdFor(historyId, 'group'),
+    timestamp: now,
+    traits,
+    bytes: 0,
+  };
+  const { row: _row, kind, bytes: _bytes, ...body } = message;
+  message.bytes = Buffer.byteLength(JSON.stringify({ type: kind, ...body })) + SDK_OVERHEAD_BYTES;
+  if (message.bytes > EVENT_LIMIT_BYTES) {
+    return {
+      reason: `the group call for group ${groupId} is about ${message.bytes} bytes; Segment refuses messages over 32 KB`,
+      code: 'EVENT_TOO_LARGE',
+    };
+  }
+  return message;
+}
+
 /** Splits messages into request-sized chunks (by real JSON bytes, since the SDK's own estimate undercounts). */
 function chunk(messages: PlannedMessage[]): PlannedMessage[][] {
   const chunks: PlannedMessage[][] = [];
@@ -181,6 +258,7 @@ async function send(
   };
   analytics.on('identify', (delivery) => settle(delivery, undefined));
   analytics.on('track', (delivery) => settle(delivery, undefined));
+  analytics.on('group', (delivery) => settle(delivery, undefined));
   analytics.on('error', (failure) => {
     const { ctx: delivery, reason } = failure as {
       ctx?: { event?: { messageId?: string | undefined } };
@@ -191,6 +269,8 @@ async function send(
   for (const message of messages) {
     const common = { userId: message.userId, messageId: message.messageId, timestamp: message.timestamp };
     if (message.kind === 'identify') analytics.identify({ ...common, traits: message.traits ?? {} });
+    else if (message.kind === 'group')
+      analytics.group({ ...common, groupId: message.groupId ?? '', traits: message.traits ?? {} });
     else analytics.track({ ...common, event: message.event ?? ENTERED, properties: message.properties ?? {} });
   }
   await analytics.closeAndFlush({ timeout: 0 });
@@ -217,6 +297,43 @@ async function write(batch: MembershipBatch, config: DestinationConfig, ctx: Con
     if (Array.isArray(planned)) messages.push(...planned);
     else results[row] = { status: 'rejected', ...planned };
   });
+  return deliver(messages, results, config, ctx);
+}
+
+/**
+ * An account segment's changes as `group` calls: the account is the group (`groupIdOf`), the segment a boolean group
+ * trait beside the account's name and website, sent as one of its members; an exit goes to the group and member its
+ * entry was sent as. An account without members cannot be sent (rejected, offered again once it has one).
+ */
+async function writeAccounts(
+  batch: AccountMembershipBatch,
+  config: DestinationConfig,
+  ctx: ConnectorContext,
+): Promise<RowResult[]> {
+  const now = new Date(ctx.clock.now());
+  const results: (RowResult | undefined)[] = new Array<RowResult | undefined>(batch.changes.length);
+  const messages: PlannedMessage[] = [];
+  batch.changes.forEach((change, row) => {
+    const planned = planGroup(batch.segment, change, row, now);
+    if ('kind' in planned) messages.push(planned);
+    else results[row] = { status: 'rejected', ...planned };
+  });
+  const delivered = await deliver(messages, results, config, ctx);
+  return delivered.map((result, row) => {
+    const message = messages.find((m) => m.row === row);
+    return result.status === 'accepted' && message
+      ? { status: 'accepted', destinationRecordId: deliveredGroup(message.groupId ?? '', message.userId) }
+      : result;
+  });
+}
+
+/** Sends planned messages in request-sized chunks and fills in each row's outcome. */
+async function deliver(
+  messages: PlannedMessage[],
+  results: (RowResult | undefined)[],
+  config: DestinationConfig,
+  ctx: ConnectorContext,
+): Promise<RowResult[]> {
   const errorsByRow = new Map<number, unknown[]>();
   const chunks = chunk(messages);
   const delivered = await Promise.all(chunks.map((messagesOfChunk) => send(config, ctx, messagesOfChunk)));
@@ -401,4 +518,6 @@ export const destination = defineDestination({
   check,
   write,
   readMembership,
+  writeAccounts,
+  createsAccounts: true,
 });

@@ -1,6 +1,6 @@
 /**
  * The Segment connector: segment membership out as `identify` (membership and mapped traits) plus `track`
- * ("Segment Entered" / "Segment Exited") on the official `@segment/analytics-node` SDK; plus its sandbox.
+ * ("Segment Entered" / "Segment Exited"), account segments as `group` calls, on the official `@segment/analytics-node` SDK; plus its sandbox.
  *
  * @example
  * import { destination, startSandbox, sandboxConfig } from './connectors/segment/index.js';
@@ -10,6 +10,7 @@ export { classifySegmentError, segmentClient, SegmentHttpError, type ClientOptio
 export {
   destination,
   destinationSpec,
+  groupIdOf,
   messageIdFor,
   readProfilesMembership,
   userIdOf,

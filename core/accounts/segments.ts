@@ -72,6 +72,10 @@ export interface PlannedAccountChange {
   externalIds: string[];
   /** For removes: the id the destination was given. */
   destinationRecordId?: string;
+  /** With `createsAccounts`: a member the tool knows by an id in `sources` (lowest contact id), else any member. */
+  member?: { contactId: number; email: string | null; externalIds: string[] };
+  /** With `createsAccounts`: a deterministic id of this entry (its membership row) or exit (its delivered row). */
+  messageId?: string;
 }
 
 /** The planned changes, and the members the destination cannot be given (no record of them in its tool). */
@@ -82,7 +86,8 @@ export interface AccountPushPlan {
 
 /**
  * Diffs an account segment's members against what `destination` was last given: adds for members it lacks (only
- * accounts the tool holds, found by their identities of `sources`), removes for accounts it holds that left.
+ * accounts the tool holds, found by their identities of `sources`, unless `createsAccounts`), removes for accounts it
+ * holds that left. With `createsAccounts` each change also carries a member and a message id.
  *
  * @example
  * const plan = await planAccountPush(store, 'crm_lists', 'expansion_ready', ['hubspot']);
@@ -92,17 +97,18 @@ export async function planAccountPush(
   destination: string,
   segmentKey: string,
   sources: readonly string[],
+  options: { createsAccounts?: boolean } = {},
 ): Promise<AccountPushPlan> {
   const marks = sources.map(() => '?').join(', ');
   const adds = (await store.all(
-    `SELECT a.id, a.name, a.domain, ai.external_id FROM account_memberships m
+    `SELECT a.id, a.name, a.domain, ai.external_id, m.entered_at FROM account_memberships m
        JOIN accounts a ON a.id = m.account_id
        LEFT JOIN account_identities ai ON ai.account_id = a.id AND ai.deleted = 0 AND ai.source IN (${marks || 'NULL'})
      WHERE m.segment_key = ? AND NOT EXISTS (
        SELECT 1 FROM account_delivered d WHERE d.destination = ? AND d.segment_key = m.segment_key AND d.account_id = m.account_id)
      ORDER BY a.id, ai.id`,
     [...sources, segmentKey, destination],
-  )) as { id: number; name: string | null; domain: string | null; external_id: string | null }[];
+  )) as { id: number; name: string | null; domain: string | null; external_id: string | null; entered_at: string }[];
   const changes: PlannedAccountChange[] = [];
   let notInTool = 0;
   for (const row of adds) {
@@ -117,21 +123,28 @@ export async function planAccountPush(
       name: row.name,
       domain: row.domain,
       externalIds: row.external_id === null ? [] : [row.external_id],
+      ...(options.createsAccounts ? { messageId: `${segmentKey}:${row.id}:add:${stamp(row.entered_at)}` } : {}),
     });
   }
   const offered = changes.filter((c) => {
-    if (c.externalIds.length > 0) return true;
+    if (c.externalIds.length > 0 || options.createsAccounts) return true;
     notInTool++;
     return false;
   });
   const removes = (await store.all(
-    `SELECT d.account_id, d.external_id, a.name, a.domain FROM account_delivered d
+    `SELECT d.account_id, d.external_id, d.delivered_at, a.name, a.domain FROM account_delivered d
        LEFT JOIN accounts a ON a.id = d.account_id
      WHERE d.destination = ? AND d.segment_key = ? AND NOT EXISTS (
        SELECT 1 FROM account_memberships m WHERE m.segment_key = d.segment_key AND m.account_id = d.account_id)
      ORDER BY d.account_id`,
     [destination, segmentKey],
-  )) as { account_id: number; external_id: string | null; name: string | null; domain: string | null }[];
+  )) as {
+    account_id: number;
+    external_id: string | null;
+    delivered_at: string;
+    name: string | null;
+    domain: string | null;
+  }[];
   for (const row of removes) {
     offered.push({
       op: 'remove',
@@ -140,9 +153,53 @@ export async function planAccountPush(
       domain: row.domain,
       externalIds: row.external_id === null ? [] : [row.external_id],
       ...(row.external_id === null ? {} : { destinationRecordId: row.external_id }),
+      ...(options.createsAccounts
+        ? { messageId: `${segmentKey}:${row.account_id}:remove:${stamp(row.delivered_at)}` }
+        : {}),
     });
   }
+  if (options.createsAccounts) await attachMembers(store, offered, sources);
   return { changes: offered, notInTool };
+}
+
+/** A timestamp column as the same text on both engines (PostgreSQL may hand back a Date). */
+const stamp = (value: unknown): string => (value instanceof Date ? value.toISOString() : String(value));
+
+/** Gives each change a member: the lowest contact id among those with an identity of `sources`, else the lowest. */
+async function attachMembers(
+  store: Queryable,
+  changes: PlannedAccountChange[],
+  sources: readonly string[],
+): Promise<void> {
+  const ids = [...new Set(changes.map((c) => c.accountId))];
+  for (let start = 0; start < ids.length; start += 500) {
+    const chunk = ids.slice(start, start + 500);
+    const rows = (await store.all(
+      `SELECT am.account_id, c.id AS contact_id, c.email, i.external_id FROM account_members am
+         JOIN contacts c ON c.id = am.contact_id
+         LEFT JOIN identities i ON i.contact_id = c.id AND i.deleted = 0 AND i.source IN (${sources.map(() => '?').join(', ') || 'NULL'})
+       WHERE am.account_id IN (${chunk.map(() => '?').join(', ')})
+       ORDER BY am.account_id, CASE WHEN i.external_id IS NULL THEN 1 ELSE 0 END, c.id, i.id`,
+      [...sources, ...chunk],
+    )) as { account_id: number; contact_id: number; email: string | null; external_id: string | null }[];
+    const chosen = new Map<number, NonNullable<PlannedAccountChange['member']>>();
+    for (const r of rows) {
+      const account = Number(r.account_id);
+      const member = chosen.get(account);
+      if (member === undefined)
+        chosen.set(account, {
+          contactId: Number(r.contact_id),
+          email: r.email,
+          externalIds: r.external_id === null ? [] : [r.external_id],
+        });
+      else if (member.contactId === Number(r.contact_id) && r.external_id !== null)
+        member.externalIds.push(r.external_id);
+    }
+    for (const change of changes) {
+      const member = chosen.get(change.accountId);
+      if (member) change.member = member;
+    }
+  }
 }
 
 /**

@@ -308,6 +308,13 @@ export interface AccountMembershipChange {
   account: AccountIdentity;
   /** The id the destination answered for an earlier add, for removes. */
   destinationRecordId?: string;
+  /**
+   * For destinations that declare `createsAccounts`: one of the account's members (one the tool knows by an id first),
+   * for tools that address an account through a person (Segment's `group` call needs a userId).
+   */
+  member?: ContactIdentity;
+  /** For destinations that declare `createsAccounts`: a deterministic id of this entry or exit (a replay repeats it). */
+  messageId?: string;
 }
 
 /**
@@ -345,6 +352,11 @@ export interface DestinationDefinition<Spec extends z.ZodType = z.ZodType> exten
    * Omit it when the tool holds no accounts.
    */
   writeAccounts?(batch: AccountMembershipBatch, config: z.infer<Spec>, ctx: ConnectorContext): Promise<RowResult[]>;
+  /**
+   * True when the tool takes an account by any id and creates it (Segment's `group`): accounts it holds no record of
+   * are offered too, with a member and a message id. Otherwise only accounts with a record in the tool are offered.
+   */
+  createsAccounts?: boolean;
   /** Reads back which accounts the tool holds in an account segment (`externalId` is the tool's account id). */
   readAccountMembership?(segment: SegmentRef, config: z.infer<Spec>, ctx: ConnectorContext): Promise<MemberRef[]>;
 }

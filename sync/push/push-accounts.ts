@@ -58,7 +58,7 @@ export async function pushAccountSegments(options: PushAccountSegmentsOptions): 
   const writeAccounts = destination.writeAccounts;
   if (!writeAccounts)
     throw new ConfigError(`destination ${connection} (${destination.name}) cannot hold accounts`, {
-      fix: 'push account segments to a destination whose tool has companies or accounts (hubspot, salesforce)',
+      fix: 'push account segments to a destination whose tool has companies or accounts (hubspot, salesforce, segment)',
     });
   const sources = await recordSourcesOf(store, options.identitiesFrom);
   const now = options.now ?? new Date();
@@ -74,7 +74,9 @@ export async function pushAccountSegments(options: PushAccountSegmentsOptions): 
     };
     outcomes.push(outcome);
     try {
-      const plan = await planAccountPush(store, connection, segment.key, sources);
+      const plan = await planAccountPush(store, connection, segment.key, sources, {
+        createsAccounts: destination.createsAccounts === true,
+      });
       outcome.notInTool = plan.notInTool;
       for (let start = 0; start < plan.changes.length; start += destination.batchSize) {
         const planned = plan.changes.slice(start, start + destination.batchSize);
@@ -114,5 +116,15 @@ function toChange(change: PlannedAccountChange): AccountMembershipChange {
       externalIds: change.externalIds,
     },
     ...(change.destinationRecordId === undefined ? {} : { destinationRecordId: change.destinationRecordId }),
+    ...(change.messageId === undefined ? {} : { messageId: change.messageId }),
+    ...(change.member === undefined
+      ? {}
+      : {
+          member: {
+            contactId: String(change.member.contactId),
+            email: change.member.email,
+            externalIds: change.member.externalIds,
+          },
+        }),
   };
 }

@@ -27,6 +27,7 @@ export {
   type AcceptedMessage,
   type ApplyOutcome,
   type SegmentMessage,
+  type SegmentGroup,
   type SegmentProfile,
   type TrackedEvent,
 } from './workspace.js';

@@ -1,6 +1,6 @@
 /**
  * What the Segment sandbox holds: per-user traits (merged by each identify, as Segment's profiles do), the tracked
- * events, the deduplicated view of every accepted message, and the messageIds seen in the last 24 hours. Persisted
+ * events, groups (traits merged by each group call, and the users that joined them), the deduplicated view of every accepted message, and the messageIds seen in the last 24 hours. Persisted
  * to a file when given a path.
  */
 import { createSandboxState, type SandboxState } from '../../../plugins/sandbox/index.js';
@@ -26,6 +26,8 @@ export interface AcceptedMessage {
   messageId: string;
   /** `event` of a track. */
   event?: string;
+  /** `groupId` of a group call. */
+  groupId?: string;
   receivedAt: number;
 }
 
@@ -45,8 +47,16 @@ export interface SegmentProfile {
   events: TrackedEvent[];
 }
 
+/** A group (an account): traits merged by each group call, as Segment does, and the users that joined it. */
+export interface SegmentGroup {
+  groupId: string;
+  traits: Record<string, unknown>;
+  userIds: string[];
+}
+
 interface WorkspaceState extends Record<string, unknown> {
   profiles: Record<string, SegmentProfile>;
+  groups: Record<string, SegmentGroup>;
   /** messageId → when it was first accepted (sandbox clock, epoch ms). */
   seen: Record<string, number>;
   messages: AcceptedMessage[];
@@ -67,6 +77,7 @@ const TYPES = new Set(['identify', 'track', 'page', 'screen', 'group', 'alias'])
 export class SegmentWorkspace {
   private readonly state: SandboxState<WorkspaceState>;
   private readonly profiles: Record<string, SegmentProfile>;
+  private readonly groups: Record<string, SegmentGroup>;
   private readonly seen: Record<string, number>;
   private readonly accepted: AcceptedMessage[];
   /** Messages refused as replays of a messageId seen within the window. */
@@ -77,6 +88,7 @@ export class SegmentWorkspace {
   constructor(private readonly options: { now: () => number; dedupWindowMs: number; statePath?: string | undefined }) {
     this.state = createSandboxState<WorkspaceState>(options.statePath, { autosave: false });
     this.profiles = this.state.ensure('profiles', () => ({}));
+    this.groups = this.state.ensure('groups', () => ({}));
     this.seen = this.state.ensure('seen', () => ({}));
     this.accepted = this.state.ensure('messages', () => []);
   }
@@ -87,7 +99,13 @@ export class SegmentWorkspace {
     const userId = idOf(message.userId);
     const anonymousId = idOf(message.anonymousId);
     const messageId = idOf(message.messageId);
-    if (!TYPES.has(type) || (userId === null && anonymousId === null) || messageId === null) {
+    const groupId = idOf(message.groupId);
+    if (
+      !TYPES.has(type) ||
+      (userId === null && anonymousId === null) ||
+      messageId === null ||
+      (type === 'group' && groupId === null)
+    ) {
       this.dropped++;
       return 'dropped';
     }
@@ -114,6 +132,11 @@ export class SegmentWorkspace {
         timestamp: typeof message.timestamp === 'string' ? message.timestamp : null,
         receivedAt: now,
       });
+    } else if (type === 'group' && groupId !== null) {
+      entry.groupId = groupId;
+      const group = (this.groups[groupId] ??= { groupId, traits: {}, userIds: [] });
+      Object.assign(group.traits, objectOf(message.traits));
+      if (!group.userIds.includes(key)) group.userIds.push(key);
     }
     this.accepted.push(entry);
     return 'accepted';
@@ -122,6 +145,16 @@ export class SegmentWorkspace {
   /** A user's profile, or undefined when Segment never heard of them. */
   profile(userId: string): SegmentProfile | undefined {
     return this.profiles[userId];
+  }
+
+  /** A group (an account) as group calls left it, or undefined when no call named it. */
+  group(groupId: string): SegmentGroup | undefined {
+    return this.groups[groupId];
+  }
+
+  /** Every group id, sorted (for tests: Segment itself has no listing of groups). */
+  groupIds(): string[] {
+    return Object.keys(this.groups).sort();
   }
 
   /** Every profile, ordered by user id (for tests: Segment itself has no listing of profiles). */
