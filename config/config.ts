@@ -6,7 +6,7 @@
  * const config: Config = await loadConfig('segflow.yaml', { registry });
  * config.sources.crm?.connector; // 'hubspot'
  */
-import type { HoldoutOutcomeName } from '../core/segments/grammar.js';
+import type { AccountCondition, HoldoutOutcomeName } from '../core/segments/grammar.js';
 import type { Registry } from '../plugins/registry/index.js';
 import type {
   AuditSettings,
@@ -73,6 +73,16 @@ export interface Segment {
   locations: Record<string, Location>;
 }
 
+/** An account segment (`account_segments:`), with where it and each node of its rule were written. */
+export interface AccountSegment {
+  key: string;
+  name: string;
+  description?: string;
+  rule: AccountCondition;
+  origin: Location;
+  locations: Record<string, Location>;
+}
+
 /**
  * Where the store is. `path` is what `openStore` opens: the SQLite file (absolute, resolved from the working
  * directory as the connectors' file paths are) or the PostgreSQL URL, password included; `shown` is what messages
@@ -91,6 +101,8 @@ export interface Config {
   sources: Record<string, SourceConnection>;
   destinations: Record<string, DestinationConnection>;
   segments: Segment[];
+  /** Rules over accounts, evaluated by compute steps and pushed by `push: { account_segments: [...] }`. */
+  account_segments?: AccountSegment[];
   features: Record<string, Feature>;
   models: Record<string, Record<string, unknown>>;
   currency: Currency;

@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import type { ConnectorDefinition } from '../plugins/index.js';
-import { name, rootSchema, segmentSchema } from './schema.js';
+import { accountSegmentSchema, name, rootSchema, segmentSchema } from './schema.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -20,6 +20,16 @@ const segments = z
   ])
   .optional()
   .describe('segment definitions: a list (entries may `include:` a file of segments) or a map by key');
+
+const accountSegments = z
+  .union([
+    z.array(z.union([accountSegmentSchema, include])),
+    z.record(name, accountSegmentSchema.partial({ key: true })).describe('account segments keyed by key'),
+  ])
+  .optional()
+  .describe(
+    'account segment definitions (rules over accounts): a list (entries may `include:` a file) or a map by key',
+  );
 
 function toJson(schema: z.ZodType): JsonSchema {
   return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', target: 'draft-7' }) as JsonSchema;
@@ -76,7 +86,7 @@ function connectorConfigs(connectors: readonly ConnectorDefinition[], type: 'sou
  * process.stdout.write(JSON.stringify(configJsonSchema(BUILTIN_CONNECTORS), null, 2));
  */
 export function configJsonSchema(connectors: readonly ConnectorDefinition[] = []): JsonSchema {
-  const schema = allowEnvReferences(toJson(rootSchema.extend({ segments })));
+  const schema = allowEnvReferences(toJson(rootSchema.extend({ segments, account_segments: accountSegments })));
   const properties = schema.properties as Record<string, JsonSchema>;
   for (const [section, type] of [
     ['sources', 'source'],

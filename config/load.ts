@@ -14,11 +14,17 @@ import type { Config, LoadOptions, StoreLocation } from './config.js';
 import { resolveConnections } from './connections.js';
 import { ConfigFileError } from './errors.js';
 import { isObject, Issues, kindOf } from './issues.js';
-import { checkJobs, checkSegmentReferences, checkTraitPriority } from './references.js';
+import { checkAccountSegmentPushes, checkJobs, checkSegmentReferences, checkTraitPriority } from './references.js';
 import { rememberSecrets, scrubber } from './secrets.js';
 import { DEFAULT_STORE_PATH, storeSectionOf } from './schema.js';
 import { parseRoot } from './sections.js';
-import { collectSegments, openFile, validateSegments, type SegmentEntry } from './segment-files.js';
+import {
+  collectSegments,
+  openFile,
+  validateAccountSegments,
+  validateSegments,
+  type SegmentEntry,
+} from './segment-files.js';
 import type { YamlFile } from './yaml-file.js';
 
 /**
@@ -52,8 +58,22 @@ export async function loadConfig(path: string, options: LoadOptions): Promise<Co
   };
 
   const entries: SegmentEntry[] = [];
-  await collectSegments(main, ['segments'], raw.segments, [absolute], entries, issues, env, files);
+  const accountEntries: SegmentEntry[] = [];
+  const outputs = { segments: entries, account_segments: accountEntries };
+  await collectSegments(main, ['segments'], raw.segments, [absolute], entries, issues, env, files, outputs);
+  await collectSegments(
+    main,
+    ['account_segments'],
+    raw.account_segments,
+    [absolute],
+    accountEntries,
+    issues,
+    env,
+    files,
+    outputs,
+  );
   const segments = validateSegments(entries, issues);
+  const accountSegments = validateAccountSegments(accountEntries, segments, issues);
 
   const secrets: string[] = [];
   const { sources, destinations, sourceDefs } = await resolveConnections(
@@ -76,6 +96,12 @@ export async function loadConfig(path: string, options: LoadOptions): Promise<Co
     issues,
   );
   checkSegmentReferences(segments, declared('models'), issues);
+  checkAccountSegmentPushes(
+    raw,
+    main,
+    accountEntries.map((e) => (isObject(e.value) ? String(e.value.key) : '')),
+    issues,
+  );
   checkTraitPriority(raw, declared('sources'), Object.keys(root.server.write_keys), main, issues);
 
   if (issues.list.length > 0) {
@@ -88,6 +114,7 @@ export async function loadConfig(path: string, options: LoadOptions): Promise<Co
     sources,
     destinations,
     segments: segments.map((s) => s.segment),
+    account_segments: accountSegments,
     features: root.features,
     models: root.models,
     currency: root.currency,

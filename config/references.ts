@@ -136,3 +136,27 @@ export function checkTraitPriority(
     });
   }
 }
+
+/** Every account segment a push step names is one of `account_segments:`. */
+export function checkAccountSegmentPushes(
+  rawRoot: Record<string, unknown>,
+  file: YamlFile,
+  accountSegmentKeys: string[],
+  issues: Issues,
+): void {
+  const rawJobs = (isObject(rawRoot.jobs) ? rawRoot.jobs : {}) as Record<string, unknown>;
+  for (const [jobName, job] of Object.entries(rawJobs)) {
+    const steps = isObject(job) && Array.isArray(job.steps) ? (job.steps as unknown[]) : [];
+    steps.forEach((step, i) => {
+      if (!isObject(step) || !isObject(step.push) || !Array.isArray(step.push.account_segments)) return;
+      step.push.account_segments.forEach((key: unknown, j) => {
+        if (typeof key === 'string' && !accountSegmentKeys.includes(key))
+          issues.add(
+            file,
+            ['jobs', jobName, 'steps', i, 'push', 'account_segments', j],
+            unknownName('account segment', key, accountSegmentKeys),
+          );
+      });
+    });
+  }
+}

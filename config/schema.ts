@@ -34,6 +34,10 @@
  *         - not: { in_segment: churned }
  *         - { model: churn.risk, lt: 0.3 }
  *     allow_protected_attributes: { age: "age-restricted product; approved by legal" }
+ * account_segments:                    # accounts (companies) selected by their traits, features and members
+ *   - key: quiet_firms
+ *     name: Firms going quiet
+ *     rule: { all: [{ feature: members, gte: 2 }, { feature: engaged_members_30d, eq: 0 }] }
  * features:
  *   big_orders_90d: { agg: count, event: purchase, where: { value: { gt: 100 } }, within: 90d }
  * models:
@@ -50,7 +54,7 @@
  *       - read: { sources: [crm], mode: incremental }
  *       - compute: { segments: [vip] } # omitted lists mean everything
  *       - push: { destination: crm_lists, segments: [vip], mode: mirror, traits: { churn_risk: churn.risk },
- *                 require_consent: email, max_retries: 5 }
+ *                 require_consent: email, max_retries: 5, account_segments: [quiet_firms] }
  * server:
  *   host: 127.0.0.1
  *   port: 8080
@@ -84,6 +88,7 @@ import {
   countIssue,
   operandIssue,
   windowIssue,
+  type AccountCondition,
   type RuleCondition,
   type RuleScalar,
 } from '../core/segments/grammar.js';
@@ -406,6 +411,18 @@ export const segmentSchema = strict({
     .optional(),
 });
 
+const accountCondition = z.unknown().superRefine((value, ctx) => {
+  checkAccountCondition(value, [], (path, message) => ctx.addIssue({ code: 'custom', path, message }));
+}) as unknown as z.ZodType<AccountCondition>;
+
+/** An account segment: a rule over accounts (their traits, features and members), pushed like a segment. */
+export const accountSegmentSchema = strict({
+  key: name,
+  name: z.string().min(1).optional(),
+  description: z.string().optional(),
+  rule: accountCondition,
+});
+
 // ---- features, models, the rest ------------------------------------------------------------------------------------
 
 export const featureSchema = strict({
@@ -524,6 +541,8 @@ export const pushStepSchema = strict({
     .min(1)
     .optional(),
   traits: z.record(z.string(), z.string().min(1)).optional(),
+  /** Account segments (`account_segments:`) pushed to the destination's companies or accounts. */
+  account_segments: nameList.optional(),
   mode: z.enum(['upsert', 'mirror', 'all']).default('upsert'),
   require_consent: z.enum(['email']).optional(),
   max_retries: z.int().min(0).optional(),
@@ -699,12 +718,13 @@ export const storeSchema = strict({
   }
 });
 
-/** Everything but `segments`, which the loader expands (includes) and validates entry by entry. */
+/** Everything but `segments` and `account_segments`, which the loader expands (includes) and validates entry by entry. */
 export const rootSchema = strict({
   store: storeSchema.default({}),
   sources: z.record(name, sourceSchema).default({}),
   destinations: z.record(name, destinationSchema).default({}),
   segments: z.unknown().optional(),
+  account_segments: z.unknown().optional(),
   features: z.record(name, featureSchema).default({}),
   models: z.record(name, modelSchema).default({}),
   currency: currencySchema.default({ reporting: 'USD', rates: {} }),

@@ -4,11 +4,11 @@
  * rule were written. Also how any config file is opened: read, parsed and interpolated, with located problems.
  */
 import { dirname, resolve } from 'node:path';
-import type { Location, Segment } from './config.js';
+import type { AccountSegment, Location, Segment } from './config.js';
 import { interpolate } from './env.js';
 import { formatPath } from './errors.js';
 import { isObject, kindOf, type Issues } from './issues.js';
-import { segmentSchema } from './schema.js';
+import { accountSegmentSchema, segmentSchema } from './schema.js';
 import {
   displayName,
   nodeAt,
@@ -74,7 +74,16 @@ export async function openFile(
   return read.usable ? read.file : undefined;
 }
 
-/** Collects the segment entries of a `segments:` section, following includes depth first in file order. */
+/** Where collected entries go: an included file's `segments:` and `account_segments:` each to their own list. */
+export interface SegmentOutputs {
+  segments: SegmentEntry[];
+  account_segments: SegmentEntry[];
+}
+
+/**
+ * Collects the segment entries of a `segments:` (or `account_segments:`) section, following includes depth first in
+ * file order; an included file may hold both sections, each collected into its own list of `outputs`.
+ */
 export async function collectSegments(
   file: YamlFile,
   section: Path,
@@ -84,6 +93,7 @@ export async function collectSegments(
   issues: Issues,
   env: Env,
   files: YamlFile[],
+  outputs: SegmentOutputs = { segments: out, account_segments: [] },
 ): Promise<void> {
   if (value === undefined || value === null) return;
   if (Array.isArray(value)) {
@@ -118,8 +128,21 @@ export async function collectSegments(
         issues.add(included, [], `expected a mapping with a segments: section, got ${kindOf(content)}`);
         continue;
       }
-      for (const key of Object.keys(content)) if (key !== 'segments') issues.unknownKey(included, [key], ['segments']);
-      await collectSegments(included, ['segments'], content.segments, [...chain, target], out, issues, env, files);
+      for (const key of Object.keys(content))
+        if (key !== 'segments' && key !== 'account_segments')
+          issues.unknownKey(included, [key], ['segments', 'account_segments']);
+      for (const kind of ['segments', 'account_segments'] as const)
+        await collectSegments(
+          included,
+          [kind],
+          content[kind],
+          [...chain, target],
+          outputs[kind],
+          issues,
+          env,
+          files,
+          outputs,
+        );
     }
     return;
   }
@@ -190,6 +213,55 @@ export function validateSegments(entries: SegmentEntry[], issues: Issues): Loade
     }
     seen.set(segment.key, { segment, entry });
     loaded.push({ segment, entry });
+  }
+  return loaded;
+}
+
+/**
+ * Validates each account segment entry, with where it and each node of its rule were written; a key used twice, or
+ * also used by a segment (both are pushed by key), is an issue.
+ */
+export function validateAccountSegments(
+  entries: SegmentEntry[],
+  segments: readonly LoadedSegment[],
+  issues: Issues,
+): AccountSegment[] {
+  const loaded: AccountSegment[] = [];
+  const seen = new Map<string, Location>();
+  for (const s of segments) seen.set(s.segment.key, s.segment.origin);
+  const contactKeys = new Set(seen.keys());
+  for (const entry of entries) {
+    const parsed = accountSegmentSchema.safeParse(entry.value);
+    if (!parsed.success) {
+      issues.addZod(entry.file, entry.path, parsed.error.issues, entry.value);
+      continue;
+    }
+    const { file, path } = entry;
+    const locations: Record<string, Location> = {};
+    for (const [rel, position] of positionsUnder(file, [...path, 'rule']))
+      locations[formatPath(rel)] = { file: file.display, ...position };
+    const data = parsed.data;
+    const origin = { file: file.display, ...positionOf(file, nodeAt(file, path).offset) };
+    const first = seen.get(data.key);
+    if (first) {
+      issues.add(
+        file,
+        typeof path[path.length - 1] === 'number' ? [...path, 'key'] : path,
+        contactKeys.has(data.key)
+          ? `account segment key "${data.key}" is already a segment's key (defined at ${first.file}:${first.line}:${first.column}; expected keys distinct across segments and account segments)`
+          : `duplicate account segment key "${data.key}" (first defined at ${first.file}:${first.line}:${first.column}; expected each key once)`,
+      );
+      continue;
+    }
+    seen.set(data.key, origin);
+    loaded.push({
+      key: data.key,
+      name: data.name ?? data.key,
+      ...(data.description === undefined ? {} : { description: data.description }),
+      rule: data.rule,
+      origin,
+      locations,
+    });
   }
   return loaded;
 }

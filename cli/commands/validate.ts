@@ -12,14 +12,14 @@ import {
   type ConfigIssue,
   type JobStep,
 } from '../../config/index.js';
-import { compileSegments, SegmentRuleError } from '../../core/segments/index.js';
+import { compileAccountSegments, compileSegments, SegmentRuleError } from '../../core/segments/index.js';
 import { builtinRegistry } from '../builtins.js';
 import { EXIT, type Command } from '../main.js';
 
 const HELP = `usage: segflow validate <config.yaml> [--json]
 
 Reads the config file and the segment files it includes, fills in \${VAR} from the environment, checks each
-connection's config against its connector and every reference between sections, compiles every segment rule
+connection's config against its connector and every reference between sections, compiles every segment rule and account segment rule
 (unknown features, scores and models, cycles between segments, protected attributes), then prints what the file
 defines (sources, destinations, segments, jobs with their next run) or every mistake with file:line:column.
 Nothing is contacted: use \`segflow check\` to try the connections.
@@ -59,11 +59,13 @@ export const command: Command = {
       return EXIT.usage;
     }
     try {
-      compileSegments(config.segments, {
+      const options = {
         customFeatures: Object.keys(config.features),
         protectedAttributes: config.protected_attributes,
         models: Object.keys(config.models),
-      });
+      };
+      compileSegments(config.segments, options);
+      compileAccountSegments(config.account_segments ?? [], config.segments, options);
     } catch (error) {
       if (!(error instanceof SegmentRuleError)) throw error;
       if (json) {
@@ -99,6 +101,7 @@ function summaryJson(config: Config) {
       ...(d.identities_from ? { identitiesFrom: d.identities_from } : {}),
     })),
     segments: config.segments.map((s) => ({ key: s.key, holdout: s.holdout })),
+    accountSegments: (config.account_segments ?? []).map((s) => s.key),
     features: Object.keys(config.features),
     models: Object.entries(config.models).map(([name, m]) => ({
       name,
@@ -121,7 +124,8 @@ function list(names: string[]): string {
 function stepLabel(step: JobStep): string {
   if ('read' in step) return `read ${step.read.sources.join(', ')}${step.read.mode === 'full' ? ' (full)' : ''}`;
   if ('compute' in step) return 'compute';
-  return `push ${step.push.segments.join(', ')} to ${step.push.destination} (${step.push.mode})`;
+  const accounts = step.push.account_segments?.length ? ` (accounts: ${step.push.account_segments.join(', ')})` : '';
+  return `push ${step.push.segments.join(', ')}${accounts} to ${step.push.destination} (${step.push.mode})`;
 }
 
 function localTime(date: Date, timeZone: string): string {
@@ -159,6 +163,7 @@ function summary(file: string, config: Config): string {
       config.segments.map((s) => (s.holdout > 0 ? `${s.key} (holdout ${Math.round(s.holdout * 1000) / 10}%)` : s.key)),
     ),
   );
+  if (config.account_segments?.length) row('accounts', list(config.account_segments.map((s) => s.key)));
   row('features', list(Object.keys(config.features)));
   row(
     'models',

@@ -1,4 +1,9 @@
-import { compileAccountSegments, type AccountSegmentDefinition, type SegmentDefinition } from '../segments/compile.js';
+import {
+  compileAccountSegments,
+  type AccountSegmentDefinition,
+  type CompileOptions,
+  type SegmentDefinition,
+} from '../segments/compile.js';
 import type { Queryable } from '../store/store.js';
 
 /** What evaluating one account segment changed. */
@@ -21,9 +26,9 @@ export async function evaluateAccountSegments(
   store: Queryable,
   accountSegments: readonly AccountSegmentDefinition[],
   segments: readonly SegmentDefinition[],
-  options: { now: Date },
+  options: CompileOptions & { now: Date },
 ): Promise<AccountSegmentReport[]> {
-  const compiled = compileAccountSegments(accountSegments, segments, { now: options.now, dialect: store.dialect });
+  const compiled = compileAccountSegments(accountSegments, segments, { ...options, dialect: store.dialect });
   const at = options.now.toISOString();
   const reports: AccountSegmentReport[] = [];
   for (const segment of compiled) {

@@ -5,11 +5,14 @@ import {
   computeFeatures,
   computeFeaturesIncrementally,
   durationMs,
+  evaluateAccountSegments,
   evaluateSegments,
   lastModelRunId,
   planCompute,
   ruleInputs,
   segmentScope,
+  type AccountSegmentDefinition,
+  type AccountSegmentReport,
   runModels,
   type FeatureOptions,
   type ModelRunReport,
@@ -31,6 +34,8 @@ export interface ComputeInput {
   features?: FeatureOptions['features'];
   /** The segments to evaluate, each after the ones it refers to. */
   segments: SegmentDefinition[];
+  /** Account segments to evaluate after the segments (their members conditions may name any of `segments`). */
+  accountSegments?: AccountSegmentDefinition[];
   protectedAttributes?: readonly string[];
   /** The config's models by name (every known name, for rule checks). */
   models?: Record<string, unknown>;
@@ -70,6 +75,8 @@ export interface ComputeScope {
 export interface ComputeReport {
   contacts: number;
   segments: SegmentReport[];
+  /** Each account segment's size and what entered and left it. */
+  accountSegments?: AccountSegmentReport[];
   /** Each model's run: status, contacts scored, a one-line summary. */
   models: Pick<ModelRunReport, 'model' | 'status' | 'contacts' | 'summary' | 'error'>[];
   warnings: string[];
@@ -237,10 +244,19 @@ export async function computeAll(
     ...(scoped === undefined ? {} : { contacts: scoped, everyone: [...everyone.keys()] }),
     onCommit: (tx) => commitCompute(tx, plan, modelRun),
   });
+  const accountSegments = input.accountSegments?.length
+    ? await evaluateAccountSegments(store, input.accountSegments, input.segments, {
+        now,
+        customFeatures: Object.keys(input.features ?? {}),
+        ...(input.protectedAttributes === undefined ? {} : { protectedAttributes: input.protectedAttributes }),
+        models: Object.keys(models),
+      })
+    : undefined;
   lap('segments');
   return {
     contacts: features.contacts,
     segments: report.segments,
+    ...(accountSegments ? { accountSegments } : {}),
     models: ran,
     ...(topics ? { topics: topics.topics.map(({ name, terms, size }) => ({ name, terms, size })) } : {}),
     warnings,

@@ -3,7 +3,7 @@
  * destination × segment) that `segflow worker` processes claim from the store; the run waits for them and folds their
  * outcomes into the same result as a run in one process.
  */
-import type { Config } from '../../config/index.js';
+import type { Config, PushStep } from '../../config/index.js';
 import {
   closeTasks,
   enqueueTasks,
@@ -36,6 +36,8 @@ export interface ComputeTaskSpec {
 export interface PushTaskSpec {
   destination: string;
   segment: string;
+  /** The segment is an account segment (`account_segments:` of the step). */
+  account?: boolean;
 }
 
 /** The tasks of one run of `jobName`: every stream its read steps name, its compute, each push's segments. */
@@ -65,6 +67,10 @@ export function tasksOf(
     } else {
       for (const segment of s.push.segments) {
         const spec: PushTaskSpec = { destination: s.push.destination, segment };
+        tasks.push({ step, kind: 'push', spec });
+      }
+      for (const segment of s.push.account_segments ?? []) {
+        const spec: PushTaskSpec = { destination: s.push.destination, segment, account: true };
         tasks.push({ step, kind: 'push', spec });
       }
     }
@@ -148,7 +154,7 @@ function foldTasks(config: Config, jobName: string, tasks: JobTask[], result: Jo
         (t) =>
           (t.result as PushOutcome | null) ??
           notPushed(
-            { ...step.push, segments: [(t.spec as PushTaskSpec).segment] },
+            pushOfTask(step.push, t.spec as PushTaskSpec),
             false,
             t.error ?? 'not pushed',
             t.status === 'cancelled',
@@ -193,4 +199,12 @@ function mergePushes(destination: string, outcomes: PushOutcome[]): PushOutcome 
     dryRun: false,
     segments: outcomes.flatMap((o) => o.segments),
   };
+}
+
+/** The push step one push task runs: its one segment, or its one account segment. */
+export function pushOfTask(push: PushStep, spec: PushTaskSpec): PushStep {
+  const { account_segments: _accounts, ...rest } = push;
+  return spec.account
+    ? { ...rest, segments: [], account_segments: [spec.segment] }
+    : { ...rest, segments: [spec.segment] };
 }

@@ -43,7 +43,13 @@ import {
   type TaskLease,
 } from '../../core/index.js';
 import { reasonOf, type DestinationDefinition, type Logger, type Registry } from '../../plugins/index.js';
-import { pushSegments, segmentOutcome, type PushOutcome } from '../push/index.js';
+import {
+  pushAccountSegments,
+  pushSegments,
+  segmentOutcome,
+  type PushAccountSegmentsOptions,
+  type PushOutcome,
+} from '../push/index.js';
 import { readSource, type StreamOutcome } from '../read/index.js';
 import {
   computeAll,
@@ -117,6 +123,8 @@ export type StepResult =
       skipped: boolean;
       contacts: number;
       segments: SegmentReport[];
+      /** Account segments evaluated (`account_segments:`), each with its size, entries and exits. */
+      accountSegments?: ComputeReport['accountSegments'];
       error?: string;
       /** Stopped by a cancel request or SIGTERM; nothing it was computing was committed. */
       cancelled?: boolean;
@@ -485,6 +493,15 @@ export async function computeStep(
     currency: config.currency,
     features: config.features,
     segments: withDependencies(config.segments, step.segments),
+    // Account segments whose members conditions name a segment need it computed too: every segment then.
+    ...(config.account_segments?.length
+      ? {
+          accountSegments: config.account_segments,
+          ...(step.segments && config.account_segments.some((a) => JSON.stringify(a.rule).includes('"in_segment"'))
+            ? { segments: withDependencies(config.segments, undefined) }
+            : {}),
+        }
+      : {}),
     protectedAttributes: config.protected_attributes,
     models: config.models,
     ...(step.models ? { onlyModels: step.models } : {}),
@@ -510,6 +527,7 @@ export async function computeStep(
       skipped: false,
       contacts: report.contacts,
       segments: report.segments,
+      ...(report.accountSegments ? { accountSegments: report.accountSegments } : {}),
       models: report.models,
       warnings: report.warnings,
       timings: report.timings,
@@ -592,7 +610,7 @@ export async function pushStep(
         options.onProgress?.({ kind: 'push', destination: step.destination, segment: s.segment, sent: 0, total });
       }
     }
-    return await pushSegments({
+    const contacts = await pushSegments({
       ...common,
       ...(runId === undefined ? {} : { runId }),
       ...(options.retryDelayMs === undefined ? {} : { retryDelayMs: options.retryDelayMs }),
@@ -611,11 +629,57 @@ export async function pushStep(
       },
       ...(options.beforeCommit?.delivery ? { beforeCommit: options.beforeCommit.delivery } : {}),
     });
+    if (!step.account_segments?.length || options.dryRun === true || contacts.configError !== undefined)
+      return contacts;
+    return withAccountPushes(contacts, {
+      store,
+      destination,
+      config: connection.config,
+      ctx,
+      connection: step.destination,
+      segments: step.account_segments.map((key) => ({
+        key,
+        name: config.account_segments?.find((a) => a.key === key)?.name ?? key,
+      })),
+      identitiesFrom: identitiesFrom ?? defaultIdentitySource(config, connection.connector),
+    });
   } catch (error) {
     return notPushed(step, options.dryRun === true, reasonOf(error));
   } finally {
     stopping.signal.removeEventListener('abort', onStop);
   }
+}
+
+/** The source a destination's tool ids come from when `identities_from` is left out: the one source of its connector. */
+function defaultIdentitySource(config: Config, connector: string): string {
+  const same = Object.values(config.sources).filter((s) => s.connector === connector);
+  return same.length === 1 ? (same[0] as { name: string }).name : connector;
+}
+
+/** Pushes a step's account segments after its segments, folding each into the outcome as a segment of its own. */
+async function withAccountPushes(outcome: PushOutcome, options: PushAccountSegmentsOptions): Promise<PushOutcome> {
+  const accounts = await pushAccountSegments(options);
+  const segments = [
+    ...outcome.segments,
+    ...accounts.map((a) => ({
+      ...segmentOutcome(a.segment, a.error === undefined ? 'succeeded' : 'failed'),
+      added: a.added,
+      removed: a.removed,
+      rejected: a.rejected,
+      skipped: a.skipped + a.notInTool,
+      ...(a.error === undefined ? {} : { error: a.error }),
+    })),
+  ];
+  const failed = segments.filter((s) => s.status === 'failed').length;
+  const status: PushOutcome['status'] =
+    outcome.status === 'cancelled'
+      ? 'cancelled'
+      : failed === segments.length && failed > 0
+        ? 'failed'
+        : failed > 0 || outcome.status === 'partial'
+          ? 'partial'
+          : 'succeeded';
+  return { ...outcome, status, segments };
 }
 
 /** A push step's trait sources must name a model of `models:`, a built-in feature or one of `features:`, or a trait. */
@@ -646,7 +710,7 @@ export function notPushed(step: PushStep, dryRun: boolean, reason: string, cance
     connection: step.destination,
     status: cancelled ? 'cancelled' : 'failed',
     dryRun,
-    segments: step.segments.map((segment) => ({
+    segments: [...step.segments, ...(step.account_segments ?? [])].map((segment) => ({
       ...segmentOutcome(segment, cancelled ? 'cancelled' : 'failed'),
       error: reason,
     })),

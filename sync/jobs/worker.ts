@@ -30,7 +30,7 @@ import {
   type TaskStatus,
 } from '../../core/index.js';
 import { reasonOf, type Logger, type Registry } from '../../plugins/index.js';
-import type { ComputeTaskSpec, PushTaskSpec, ReadTaskSpec } from './on-workers.js';
+import { pushOfTask, type ComputeTaskSpec, type PushTaskSpec, type ReadTaskSpec } from './on-workers.js';
 import { computeStep, pushStep, readStep, type RunJobOptions, type Stopping } from './run-job.js';
 
 export interface WorkerOptions {
@@ -233,14 +233,7 @@ async function runTask(
       if (computed.error !== undefined) error = computed.error;
     } else if (task.kind === 'push' && 'push' in step) {
       const spec = task.spec as PushTaskSpec;
-      const outcome = await pushStep(
-        fenced,
-        config,
-        { ...step.push, segments: [spec.segment] },
-        runOptions,
-        task.runId,
-        stopping,
-      );
+      const outcome = await pushStep(fenced, config, pushOfTask(step.push, spec), runOptions, task.runId, stopping);
       result = outcome;
       status = outcome.status;
       const failed = outcome.configError ?? outcome.segments.find((s) => s.error !== undefined)?.error;
