@@ -19,6 +19,7 @@ import { ingestRoutes } from './ingest/index.js';
 import { metricsRoutes } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { activityRoutes } from './routes/activity.js';
+import { accountRoutes } from './routes/accounts.js';
 import { auditRoutes } from './routes/audit.js';
 import { connectionRoutes } from './routes/connections.js';
 import { contactRoutes } from './routes/contacts.js';
@@ -42,6 +43,7 @@ const PROTECTED = [
   '/segments',
   '/models',
   '/contacts',
+  '/accounts',
   '/audit',
   '/overview',
   '/activity',
@@ -126,6 +128,7 @@ export function createServer(deps: ServerDeps): Hono {
   app.route('/', segmentLibraryRoutes(shared));
   app.route('/', modelRoutes(shared));
   app.route('/', contactRoutes(shared));
+  app.route('/', accountRoutes(shared));
   app.route('/', auditRoutes(shared));
   app.route('/', overviewRoutes(shared));
   app.route('/', activityRoutes(shared));

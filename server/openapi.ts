@@ -26,6 +26,7 @@ import {
   libraryQuery,
   saveSegmentBody,
 } from './routes/segment-library.js';
+import { accountsQuery } from './routes/accounts.js';
 
 type Access = 'none' | 'read' | 'admin';
 
@@ -242,6 +243,20 @@ export const OPERATIONS: readonly Operation[] = [
     path: '/contacts/{id}',
     summary: 'Erasure request: erase in every destination, remove from the store, suppress',
     access: 'admin',
+    params: ['id'],
+  },
+  {
+    method: 'get',
+    path: '/accounts',
+    summary: 'Accounts whose name or domain contains the search, largest first',
+    access: 'read',
+    query: accountsQuery,
+  },
+  {
+    method: 'get',
+    path: '/accounts/{id}',
+    summary: 'An account: traits, tool records, features, members, the account segments it is in, merges',
+    access: 'read',
     params: ['id'],
   },
   {

@@ -232,5 +232,13 @@ export function formatAudit(r: AuditReport): string {
     }
   }
   if (fa.notPresent.length > 0) out.push(`  not in the data: ${fa.notPresent.join(', ')}`);
+
+  const ac = r.accounts;
+  if (ac !== undefined) {
+    out.push('', 'Accounts');
+    out.push(
+      `  ${n(ac.contactsWithAccount)} of ${n(ac.contacts)} contacts (${pct(ac.contactShare)}) belong to one of ${n(ac.accounts)} accounts; ${n(ac.withoutMembers)} accounts have no members${ac.withoutMembersSample.length ? ` (${ac.withoutMembersSample.join(', ')})` : ''}`,
+    );
+  }
   return `${out.join('\n')}\n`;
 }

@@ -13,3 +13,5 @@ export * from './resolve.js';
 export * from './migrations.js';
 export * from './segments.js';
 export * from './groups.js';
+export * from './coverage.js';
+export * from './views.js';

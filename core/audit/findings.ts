@@ -1,5 +1,13 @@
 /** The report's sections, in the order they are shown. */
-export const AUDIT_SECTIONS = ['completeness', 'identity', 'freshness', 'validity', 'segments', 'fairness'] as const;
+export const AUDIT_SECTIONS = [
+  'completeness',
+  'identity',
+  'freshness',
+  'validity',
+  'segments',
+  'fairness',
+  'accounts',
+] as const;
 export type AuditSection = (typeof AUDIT_SECTIONS)[number];
 
 /** What a finding is about; stable, so that a console or a CI check can react to one kind. */
@@ -21,7 +29,8 @@ export type FindingCode =
   | 'too_many_segments'
   | 'segment_too_small'
   | 'segments_overlap'
-  | 'adverse_impact';
+  | 'adverse_impact'
+  | 'accounts_without_members';
 
 /** One thing the audit wants a person to look at. */
 export interface AuditFinding {

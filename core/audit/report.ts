@@ -1,3 +1,4 @@
+import { auditAccounts, type AccountCoverage } from '../accounts/coverage.js';
 import type { Queryable } from '../store/store.js';
 import { auditCompleteness, type Completeness } from './completeness.js';
 import { auditFairness, type Fairness } from './fairness.js';
@@ -20,6 +21,8 @@ export interface AuditReport {
   validity: Validity;
   segments: SegmentHygiene;
   fairness: Fairness;
+  /** How far accounts cover the contacts, and accounts without members. */
+  accounts: AccountCoverage;
 }
 
 /**
@@ -52,10 +55,21 @@ export async function buildAudit(store: Queryable, options: AuditOptions = {}): 
     segments.segments,
     options.minGroupSize ?? 30,
   );
-  const findings = [...f1, ...f2, ...f3, ...f4, ...f5, ...f6].sort(
+  const { accounts, findings: f7 } = await auditAccounts(store);
+  const findings = [...f1, ...f2, ...f3, ...f4, ...f5, ...f6, ...f7].sort(
     (a, b) =>
       (a.severity === b.severity ? 0 : a.severity === 'warning' ? -1 : 1) ||
       AUDIT_SECTIONS.indexOf(a.section) - AUDIT_SECTIONS.indexOf(b.section),
   );
-  return { generatedAt: now.toISOString(), findings, completeness, identity, freshness, validity, segments, fairness };
+  return {
+    generatedAt: now.toISOString(),
+    findings,
+    completeness,
+    identity,
+    freshness,
+    validity,
+    segments,
+    fairness,
+    accounts,
+  };
 }

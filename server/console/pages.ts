@@ -2,6 +2,7 @@
  * The console's pages as HTML shells: a shared layout (navigation, sign-out) and, per page, the sections its ES module
  * fills from the JSON API. The HTML itself never holds store data, so nothing secret can leak through it.
  */
+import { ACCOUNT_PAGE } from './accounts.js';
 
 /** A console page: where it is served, what the navigation calls it, and the sections its module fills. */
 export interface ConsolePage {
@@ -144,6 +145,7 @@ export const PAGES: readonly ConsolePage[] = [
   <input id="contact-email" name="email" type="email" required autocomplete="off"> <button type="submit">Find</button></form>
 <div id="contact-profile"></div>`,
   },
+  ACCOUNT_PAGE,
   {
     path: '/console/audit',
     module: 'audit.js',
