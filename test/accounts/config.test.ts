@@ -14,6 +14,8 @@ import {
 } from '../../connectors/hubspot/index.js';
 import { compileAccountSegments, openStore } from '../../core/index.js';
 import { createContext, createRegistry } from '../../plugins/index.js';
+import { tasksOf } from '../../sync/jobs/index.js';
+import { pushOfTask } from '../../sync/jobs/on-workers.js';
 import { runJob, type JobResult } from '../../sync/index.js';
 import { positionOf } from '../config/helpers.js';
 import { tempDir } from '../support/temp.js';
@@ -110,6 +112,38 @@ jobs:
         where: expect.stringContaining(`segflow.yaml:${at.line}:`),
         message: expect.stringContaining('engaged_members_99d'),
       }),
+    ]);
+  });
+});
+
+describe('account segment pushes on workers', () => {
+  it('are one push task per account segment, each pushing only its account segment', async () => {
+    const file = write(`destinations:
+  lists: { connector: segment, config: { writeKey: k } }
+segments:
+  - { key: vip, rule: { trait: plan, eq: pro } }
+account_segments:
+  - { key: large_firms, rule: { trait: employees, gte: 1000 } }
+  - { key: quiet_firms, rule: { feature: engaged_members_30d, eq: 0 } }
+jobs:
+  nightly:
+    steps:
+      - push: { destination: lists, segments: [vip], account_segments: [large_firms, quiet_firms] }
+`);
+    const config = await loadConfig(file, { registry: builtinRegistry(), env: {} });
+    const tasks = tasksOf(config, 'nightly', { registry: builtinRegistry() });
+    expect(tasks.map((t) => t.spec)).toEqual([
+      { destination: 'lists', segment: 'vip' },
+      { destination: 'lists', segment: 'large_firms', account: true },
+      { destination: 'lists', segment: 'quiet_firms', account: true },
+    ]);
+    const step = config.jobs.nightly!.steps[0]!;
+    if (!('push' in step)) throw new Error('expected a push step');
+    const pushes = tasks.map((t) => pushOfTask(step.push, t.spec as never));
+    expect(pushes.map((p) => [p.segments, p.account_segments])).toEqual([
+      [['vip'], undefined],
+      [[], ['large_firms']],
+      [[], ['quiet_firms']],
     ]);
   });
 });
