@@ -17,6 +17,7 @@ import { contactsStream } from './streams/contacts.js';
 import { emailEventsStream } from './streams/email-events.js';
 import { engagementStream } from './streams/engagements.js';
 import { formSubmissionsStream } from './streams/form-submissions.js';
+import { feedbackSubmissionsStream, ticketsStream } from './streams/voice.js';
 import { hubspotWebhook } from './webhook.js';
 
 export { contactRecord } from './streams/contacts.js';
@@ -46,6 +47,8 @@ export const source = defineSource({
     formSubmissionsStream(),
     behaviouralEventsStream(),
     companiesStream(),
+    ticketsStream(),
+    feedbackSubmissionsStream(),
     ...(config.loggedEmails ? [engagementStream('emails')] : []),
   ],
   webhook: hubspotWebhook,

@@ -88,8 +88,11 @@ export interface BehaviouralEvent {
 
 export const ENGAGEMENT_TYPES = ['meetings', 'calls', 'emails', 'deals'] as const;
 export type EngagementType = (typeof ENGAGEMENT_TYPES)[number];
-/** CRM objects the portal keeps with their contact associations: the engagements, and companies. */
-export const ASSOCIATED_TYPES = [...ENGAGEMENT_TYPES, 'companies'] as const;
+/**
+ * CRM objects the portal keeps with their contact associations: the engagements, companies, tickets and feedback
+ * submissions (survey responses; read-only in HubSpot's API, so the portal has no route that writes them).
+ */
+export const ASSOCIATED_TYPES = [...ENGAGEMENT_TYPES, 'companies', 'tickets', 'feedback_submissions'] as const;
 export type AssociatedType = (typeof ASSOCIATED_TYPES)[number];
 /** The HUBSPOT_DEFINED association type id from each associated object to contacts. */
 export const CONTACT_ASSOCIATION_TYPE: Record<AssociatedType, number> = {
@@ -98,6 +101,8 @@ export const CONTACT_ASSOCIATION_TYPE: Record<AssociatedType, number> = {
   emails: 198,
   deals: 3,
   companies: 280,
+  tickets: 16,
+  feedback_submissions: 1_124,
 };
 
 export interface StoredList {
@@ -147,6 +152,8 @@ export class Portal {
     emails: new Map(),
     deals: new Map(),
     companies: new Map(),
+    tickets: new Map(),
+    feedback_submissions: new Map(),
   };
   readonly lists = new Map<string, StoredList>();
   readonly properties = new Map<string, PropertyDefinition>();

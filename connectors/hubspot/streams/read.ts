@@ -21,10 +21,11 @@ export interface HubSpotObject {
   archivedAt?: Date;
 }
 
-export type CrmType = 'contacts' | 'meetings' | 'calls' | 'emails' | 'deals' | 'companies';
+export type CrmType =
+  'contacts' | 'meetings' | 'calls' | 'emails' | 'deals' | 'companies' | 'tickets' | 'feedback_submissions';
 
 /** The CRM objects read as engagement events. */
-export type EngagementCrmType = Exclude<CrmType, 'contacts' | 'companies'>;
+export type EngagementCrmType = Exclude<CrmType, 'contacts' | 'companies' | 'tickets' | 'feedback_submissions'>;
 
 /** The SDK's API for an object type (contacts and deals have their own; engagements are under `objects`). */
 export function apiOf(client: Client, type: CrmType) {
@@ -35,6 +36,10 @@ export function apiOf(client: Client, type: CrmType) {
       return client.crm.deals;
     case 'companies':
       return client.crm.companies;
+    case 'tickets':
+      return client.crm.tickets;
+    case 'feedback_submissions':
+      return client.crm.objects.feedbackSubmissions;
     default:
       return client.crm.objects[type];
   }
