@@ -27,9 +27,11 @@ import {
   soqlString,
   type SalesforceConfig,
 } from './client.js';
+import { caseStreams } from './cases.js';
 import { outboundWebhook } from './webhook.js';
 
-type SfRecord = Record<string, unknown> & { Id: string; SystemModstamp: string };
+/** A queried row. */
+export type SfRecord = Record<string, unknown> & { Id: string; SystemModstamp: string };
 
 /** A stream's checkpoint: the last SystemModstamp read (ISO), and the last Id at it while a read is under way. */
 interface SalesforceState extends StreamState {
@@ -219,6 +221,8 @@ const iso = (value: unknown): string | null => {
   const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
   return Number.isNaN(ms) ? null : new Date(ms).toISOString();
 };
+/** A Salesforce date or datetime as ISO, or null. */
+export const sfIso = iso;
 const rawOf = (row: Record<string, unknown>): Record<string, unknown> => {
   const { attributes: _attributes, ...rest } = row;
   return rest;
@@ -463,7 +467,8 @@ function accountsStream(config: SalesforceConfig): StreamDefinition<SalesforceCo
   };
 }
 
-function event(
+/** One canonical event of a queried row (its SystemModstamp kept as the stream's cursor). */
+export function event(
   row: SfRecord,
   id: string,
   type: EventRecord['type'],
@@ -484,7 +489,8 @@ function event(
   };
 }
 
-function eventStream(
+/** A stream of events read from one sObject type on SystemModstamp. */
+export function eventStream(
   config: SalesforceConfig,
   name: string,
   read: ObjectRead,
@@ -709,6 +715,7 @@ export const source = defineSource({
     leadsStream(config),
     ...engagementStreams(config),
     accountsStream(config),
+    ...caseStreams(config),
   ],
   webhook: outboundWebhook,
 });

@@ -11,6 +11,7 @@ import {
 } from '../../plugins/index.js';
 import { createWorld, worldVoice } from '../../plugins/sandbox/index.js';
 import * as hubspot from '../../connectors/hubspot/index.js';
+import * as salesforce from '../../connectors/salesforce/index.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const fast = { requestsPerInterval: 100_000, searchPerSecond: 100_000, daily: 10_000_000 };
@@ -154,4 +155,84 @@ describe('HubSpot tickets and feedback submissions', () => {
         ]);
       },
     );
+});
+
+describe('Salesforce Cases and CaseComments', () => {
+  const people = 3_000;
+  const seed = 'voice-streams-sf';
+  // Query pages of 200 (Salesforce's smallest batch) so a read has several checkpoints to stop at.
+  const start = async () => {
+    const sandbox = await salesforce.startSandbox({ seed, people, limits: { queryBatchSize: 200 } });
+    onTestFinished(() => sandbox.close());
+    return { sandbox, config: salesforce.sandboxConfig(sandbox) };
+  };
+  const world = createWorld({ seed, people });
+  const voice = worldVoice(world);
+  // Contacts whose support desk is Salesforce: in Salesforce as a live Contact, not in HubSpot.
+  const desk = [...world.toolIndex('salesforce')].filter((i) => {
+    const p = world.person(i);
+    return !!p.tools.salesforce?.contactId && !p.tools.salesforce.deleted && !p.tools.hubspot;
+  });
+  const iso = (ms: number) => new Date(Math.round(ms)).toISOString();
+
+  it("reads each Contact's Cases with the world's words and status", { timeout: 60_000 }, async () => {
+    const { config } = await start();
+    const { events } = await read(salesforce.source as unknown as SourceDefinition, config, 'cases', undefined);
+    const expected = desk.flatMap((i) =>
+      voice
+        .tickets(i)
+        .map(
+          (t) =>
+            `${world.person(i).tools.salesforce?.contactId}|${iso(t.createdAt)}|${t.status}|${t.messages[0]?.text}`,
+        ),
+    );
+    expect(expected.length).toBeGreaterThan(100);
+    expect(events.every((e) => e.type === 'support_ticket')).toBe(true);
+    expect(
+      events.map((e) => `${e.contact.externalId}|${e.occurredAt}|${e.properties?.status}|${e.properties?.text}`).sort(),
+    ).toEqual(expected.sort());
+  });
+
+  it(
+    'reads the comments as messages of the Case’s Contact, telling agents from customers',
+    { timeout: 60_000 },
+    async () => {
+      const { config } = await start();
+      const { events } = await read(
+        salesforce.source as unknown as SourceDefinition,
+        config,
+        'case_comments',
+        undefined,
+      );
+      const expected = desk.flatMap((i) =>
+        voice
+          .tickets(i)
+          .flatMap((t) =>
+            t.messages
+              .slice(1)
+              .map((m) => `${world.person(i).tools.salesforce?.contactId}|${iso(m.at)}|${m.author}|${m.text}`),
+          ),
+      );
+      expect(expected.filter((e) => e.includes('|customer|')).length).toBeGreaterThan(20);
+      expect(expected.filter((e) => e.includes('|agent|')).length).toBeGreaterThan(20);
+      expect(
+        events
+          .map((e) => `${e.contact.externalId}|${e.occurredAt}|${e.properties?.author}|${e.properties?.text}`)
+          .sort(),
+      ).toEqual(expected.sort());
+    },
+  );
+
+  for (const name of ['cases', 'case_comments'])
+    it(`resumes ${name} from any checkpoint, including inside a run`, { timeout: 120_000 }, async () => {
+      const { config } = await start();
+      const whole = await read(salesforce.source as unknown as SourceDefinition, config, name, undefined);
+      const n = whole.states.length;
+      expect(n).toBeGreaterThan(2);
+      await expectResumable(salesforce.source as unknown as SourceDefinition, config, name, undefined, [
+        1,
+        Math.max(1, Math.floor(n / 2)),
+        Math.max(1, n - 1),
+      ]);
+    });
 });

@@ -135,6 +135,32 @@ export const SCHEMA: Record<string, Record<string, FieldType>> = {
     Role: 'string',
     IsPrimary: 'boolean',
   },
+  Case: {
+    ...COMMON,
+    ContactId: 'reference',
+    AccountId: 'reference',
+    Subject: 'string',
+    Description: 'string',
+    Status: 'string',
+    Priority: 'string',
+    Origin: 'string',
+    IsClosed: 'boolean',
+    ClosedDate: 'datetime',
+    OwnerId: 'reference',
+  },
+  CaseComment: {
+    ...COMMON,
+    ParentId: 'reference',
+    CommentBody: 'string',
+    IsPublished: 'boolean',
+    CreatedById: 'reference',
+  },
+  User: {
+    ...COMMON,
+    Name: 'string',
+    UserType: 'string',
+    IsActive: 'boolean',
+  },
 };
 
 /**
@@ -154,6 +180,9 @@ export const KEY_PREFIX: Record<string, string> = {
   Event: '00U',
   Opportunity: '006',
   OpportunityContactRole: '00K',
+  Case: '500',
+  CaseComment: '00a',
+  User: '005',
 };
 
 /** A stored row: datetimes and dates as epoch ms, the rest as Salesforce gives them. */

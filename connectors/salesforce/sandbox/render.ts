@@ -1,9 +1,11 @@
 /**
  * Renders the shared synthetic world as one Salesforce org: Contacts (with their Accounts, the world's firms), Leads (converted ones
  * pointing at their Contact), Tasks for calls, Events for meetings, Opportunities with contact roles for deals, and
- * Campaigns with CampaignMember responses. Emails are kept as written in Salesforce; ids are the world's.
+ * Campaigns with CampaignMember responses, and the support tickets of Contacts who are not in HubSpot (their support desk
+ * is Salesforce's) as Cases with CaseComments, from the world's voice. Emails are kept as written in Salesforce; ids
+ * are the world's.
  */
-import { salesforceId, type World } from '../../../plugins/sandbox/index.js';
+import { salesforceId, worldVoice, type World, type WorldVoice } from '../../../plugins/sandbox/index.js';
 import { defaultMemberStatuses, type Org, type Row } from './org.js';
 
 const DAY = 86_400_000;
@@ -19,6 +21,8 @@ export interface RenderCounts {
   events: number;
   opportunities: number;
   campaignMembers: number;
+  cases: number;
+  caseComments: number;
 }
 
 /** Fills `org` with the world's Salesforce presence. Deterministic: the same world gives the same org. */
@@ -31,7 +35,19 @@ export function renderWorld(org: Org, world: World): RenderCounts {
     events: 0,
     opportunities: 0,
     campaignMembers: 0,
+    cases: 0,
+    caseComments: 0,
   };
+  const voice = worldVoice(world);
+  const support = { case: 0, comment: 0, portalUser: 0 };
+  // The org's agents: the owners 1…5 as internal (Standard) users, whose case comments are the agents' replies.
+  for (let n = 1; n <= 5; n++)
+    org.put('User', {
+      ...common(salesforceId('005', n), world.start, world.start),
+      Name: `Agent ${n}`,
+      UserType: 'Standard',
+      IsActive: true,
+    });
   const seedHash = hashText(String(world.seed));
   const campaignIds = WORLD_CAMPAIGNS.map((name, k) => {
     const id = salesforceId('701', k + 1);
@@ -131,7 +147,9 @@ export function renderWorld(org: Org, world: World): RenderCounts {
     }
     const whoId = sf.contactId ?? sf.leadId ?? sf.id;
     const deals = new Map<string, Row>();
+    let webTickets = false;
     for (const event of world.events(i)) {
+      if (event.type === 'support_ticket' && event.tool === 'web') webTickets = true;
       if (event.tool !== 'salesforce') continue;
       const logged = Math.min(world.now - 1, event.at + 60_000);
       if (event.type === 'call') {
@@ -201,6 +219,8 @@ export function renderWorld(org: Org, world: World): RenderCounts {
         }
       }
     }
+    if (webTickets && sf.contactId && !sf.deleted && !person.tools.hubspot)
+      renderCases(org, voice, i, sf.contactId, sf.accountId ?? null, owner, counts, support);
     campaignIds.forEach((campaign, k) => {
       if (draw(seedHash, i, 9200 + k) >= 0.2) return;
       const at = Math.max(campaign.start, sf.createdAt) + Math.floor(draw(seedHash, i, 9210 + k) * 20 * DAY);
@@ -220,6 +240,68 @@ export function renderWorld(org: Org, world: World): RenderCounts {
     });
   }
   return counts;
+}
+
+const CASE_STATUS: Record<string, string> = { open: 'New', pending: 'Working', closed: 'Closed' };
+
+/**
+ * Person `index`'s tickets as Cases of their Contact (the opening message as `Description`) and the later messages as
+ * public CaseComments: an agent's by the Case owner, the customer's by their own portal user (created on first use).
+ * A comment bumps its Case's SystemModstamp, so a Case is modified when its last message was written.
+ */
+function renderCases(
+  org: Org,
+  voice: WorldVoice,
+  index: number,
+  contactId: string,
+  accountId: string | null,
+  owner: string,
+  counts: RenderCounts,
+  ids: { case: number; comment: number; portalUser: number },
+): void {
+  let portalUser: string | null = null;
+  for (const ticket of voice.tickets(index)) {
+    const caseId = salesforceId('500', ++ids.case);
+    const closed = ticket.status === 'closed';
+    counts.cases++;
+    org.put('Case', {
+      ...common(caseId, Math.round(ticket.createdAt), Math.round(ticket.updatedAt)),
+      ContactId: contactId,
+      AccountId: accountId,
+      Subject: ticket.subject,
+      Description: ticket.messages[0]?.text ?? null,
+      Status: CASE_STATUS[ticket.status] ?? 'New',
+      Priority: 'Medium',
+      Origin: 'Web',
+      IsClosed: closed,
+      ClosedDate: closed ? Math.round(ticket.updatedAt) : null,
+      OwnerId: owner,
+    });
+    for (const message of ticket.messages.slice(1)) {
+      let author = owner;
+      if (message.author === 'customer') {
+        if (!portalUser) {
+          portalUser = salesforceId('005', 100_000 + ++ids.portalUser);
+          org.put('User', {
+            ...common(portalUser, Math.round(ticket.createdAt), Math.round(ticket.createdAt)),
+            Name: `Customer ${contactId}`,
+            UserType: 'CspLitePortal',
+            IsActive: true,
+          });
+        }
+        author = portalUser;
+      }
+      const at = Math.round(message.at);
+      counts.caseComments++;
+      org.put('CaseComment', {
+        ...common(salesforceId('00a', ++ids.comment), at, at),
+        ParentId: caseId,
+        CommentBody: message.text,
+        IsPublished: true,
+        CreatedById: author,
+      });
+    }
+  }
 }
 
 function common(id: string, createdAt: number, modifiedAt: number): Row {
