@@ -652,10 +652,12 @@ export type AuditSettings = z.output<typeof auditSchema>;
  * What segflow does with what customers write (tickets, support messages, survey comments): by default it keeps only
  * the derived language, sentiment and topic; `keep: true` keeps the text too, with emails, phone numbers and card
  * numbers redacted. `topics` tags tickets with topics found in them, `names` pinning a topic's name through one of
- * its top terms (`{ invoice: Billing }`) or its generated name.
+ * its top terms (`{ invoice: Billing }`) or its generated name. `track_properties` names the tracking API's text
+ * properties (`[comment]`): a track carrying one is a `support_message` (a "Survey Responded" track a survey answer).
  */
 export const textSchema = strict({
   keep: z.boolean().default(false),
+  track_properties: z.array(z.string().min(1)).default([]),
   topics: strict({
     count: z.union([z.int().min(2).max(50), z.literal('auto')]).default('auto'),
     names: z.record(z.string().min(1), z.string().min(1)).default({}),
@@ -732,6 +734,6 @@ export const rootSchema = strict({
   protected_attributes: z.array(z.string().min(1)).default(DEFAULT_PROTECTED_ATTRIBUTES),
   jobs: z.record(name, jobSchema).default({}),
   audit: auditSchema.default({ min_segment_size: DEFAULT_MIN_SEGMENT_SIZE }),
-  text: textSchema.default({ keep: false }),
+  text: textSchema.default({ keep: false, track_properties: [] }),
   server: serverSchema.default(serverSchema.parse({})),
 });

@@ -72,6 +72,7 @@ export function ingestRoutes(deps: ServerDeps): Hono {
   const app = new Hono();
   const keys = writeKeys(deps.config.server.write_keys, deps.env);
   const tracking = deps.config.server.tracking;
+  const textProperties = deps.config.text?.track_properties ?? [];
   const limits = rateLimiter({
     perSecond: tracking.rate_limit.per_second,
     ...(tracking.rate_limit.burst === undefined ? {} : { burst: tracking.rate_limit.burst }),
@@ -145,6 +146,7 @@ export function ingestRoutes(deps: ServerDeps): Hono {
     const as = recordAs(read.keyName);
     const mapped = mapMessage(read.body, as.source, receivedAt, {
       implied: type,
+      textProperties,
       ...(as.writeKey ? { writeKey: as.writeKey } : {}),
     });
     if (!mapped.ok) return refuse(c, 400, 'invalid_body', mapped.reason);
@@ -169,6 +171,7 @@ export function ingestRoutes(deps: ServerDeps): Hono {
     const accepted: InboxMessage[] = [];
     body.batch.forEach((message, index) => {
       const mapped = mapMessage(message, as.source, receivedAt, {
+        textProperties,
         ...(context ? { context } : {}),
         ...(as.writeKey ? { writeKey: as.writeKey } : {}),
         ...(body.sentAt === undefined ? {} : { sentAt: body.sentAt }),

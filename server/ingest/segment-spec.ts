@@ -39,6 +39,11 @@ export interface MapOptions {
   writeKey?: string;
   /** A batch's top-level `sentAt` (the libraries stamp the request, not each message). */
   sentAt?: unknown;
+  /**
+   * Track properties that hold what a customer wrote (config `text.track_properties`): a track carrying one of them
+   * as text is a `support_message` with that text (`survey_response` when it is a survey answer).
+   */
+  textProperties?: readonly string[];
 }
 
 /** Spec event names (Segment's e-commerce, email and B2B SaaS specs) that have a canonical event type. */
@@ -58,6 +63,7 @@ const SPEC_EVENTS: Record<string, EventType> = {
   'deal won': 'deal_won',
   'meeting booked': 'meeting',
   'ticket created': 'support_ticket',
+  'survey responded': 'survey_response',
 };
 
 type Json = Record<string, unknown>;
@@ -214,6 +220,15 @@ export function mapMessage(
     } else if (eventType === 'custom') {
       props = { ...props, name };
     }
+    const written = (options.textProperties ?? []).find((p) => text(properties[p]) !== undefined);
+    if (eventType === 'survey_response') {
+      const survey = surveyOf(properties, written);
+      value = survey.score ?? undefined;
+      props = { ...props, ...survey };
+    } else if (written !== undefined && eventType !== 'support_ticket') {
+      props = { ...props, name, text: text(properties[written]) };
+      eventType = 'support_message';
+    }
   } else if (type === 'group') {
     const groupId = text(message.groupId);
     if (groupId === undefined) return { ok: false, reason: 'a group message needs a groupId' };
@@ -240,6 +255,21 @@ export function mapMessage(
     properties: { ...props, ...stamps, ...(options.writeKey ? { write_key: options.writeKey } : {}) },
   };
   return { ok: true, messageId, records: [event] };
+}
+
+/**
+ * A "Survey Responded" track's answer: `kind` from `survey_type` / `type` (NPS when it carries an `nps` property or
+ * names none), `score` from `score`, `nps`, `rating` or `value`, and `comment` from `comment` or the configured text
+ * property.
+ */
+function surveyOf(
+  properties: Json,
+  written: string | undefined,
+): { kind: string; score: number | null; comment: string | null } {
+  const named = text(properties.survey_type) ?? text(properties.type) ?? text(properties.kind);
+  const score = num(properties.score) ?? num(properties.nps) ?? num(properties.rating) ?? num(properties.value);
+  const comment = text(properties.comment) ?? (written === undefined ? undefined : text(properties[written]));
+  return { kind: named ? named.toLowerCase() : 'nps', score: score ?? null, comment: comment ?? null };
 }
 
 /** Segment's reserved traits under canonical names; other scalar traits kept as they are, objects as JSON text. */
