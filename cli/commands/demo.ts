@@ -11,6 +11,7 @@ import {
   toolOverlap,
   type Queryable,
 } from '../../core/index.js';
+import { VOICE_FEATURE_NAMES, voiceSummary } from '../../core/text/index.js';
 import type { Logger } from '../../plugins/index.js';
 import { createWorld, type World } from '../../plugins/sandbox/index.js';
 import { intFlag, parseArgs, UsageError } from '../args.js';
@@ -174,6 +175,7 @@ async function runDemoJob(config: Config, world: World, say: (line: string) => v
       say(`    ${combination.padEnd(32)} ${num(n, 8)}`);
     }
     await describeModels(store, say);
+    await describeVoice(store, config, result, say);
     say('\nEvents in the store');
     for (const { source, type, events } of await eventCounts(store))
       say(`  ${source.padEnd(12)} ${type.padEnd(18)} ${num(events, 9)}`);
@@ -273,6 +275,35 @@ async function describeModels(store: Queryable, say: (line: string) => void): Pr
       `    customer lifetime value over ${m.clvHorizonDays} days: ${Math.round(m.totalClv ?? 0).toLocaleString('en')} USD in all`,
     );
   }
+}
+
+/**
+ * The voice of the customer: the topics found in the tickets (named by their top terms, with their sizes), the
+ * customer messages scored, contacts per NPS category, and the sizes of the segments whose rules read voice features.
+ */
+async function describeVoice(
+  store: Queryable,
+  config: Config,
+  result: Awaited<ReturnType<typeof runJob>>,
+  say: (line: string) => void,
+): Promise<void> {
+  const voice = await voiceSummary(store);
+  if (voice.topics.length === 0 && voice.scored === 0) return;
+  say('\nVoice of the customer');
+  if (voice.topics.length > 0) {
+    say(`  ticket topics (top terms, tickets):`);
+    for (const t of voice.topics) say(`    ${t.name.padEnd(44)} ${num(t.tickets, 7)}`);
+  }
+  const mean = voice.meanSentiment === null ? '' : `, mean sentiment ${voice.meanSentiment.toFixed(2)}`;
+  say(`  ${num(voice.scored, 0)} customer messages and comments scored${mean}`);
+  const { promoter, passive, detractor } = voice.nps;
+  say(`  NPS: ${num(promoter, 0)} promoters, ${num(passive, 0)} passives, ${num(detractor, 0)} detractors`);
+  const reads = new RegExp(`\\b(${VOICE_FEATURE_NAMES.join('|')})\\b`);
+  const voiceSegments = new Set(config.segments.filter((s) => reads.test(JSON.stringify(s))).map((s) => s.key));
+  const sizes = result.steps.flatMap((step) => (step.kind === 'compute' ? step.segments : []));
+  const shown = sizes.filter((s) => voiceSegments.has(s.key));
+  if (shown.length > 0) say('  segments on what customers wrote and answered:');
+  for (const s of shown) say(`    ${s.key.padEnd(44)} ${num(s.size, 7)}`);
 }
 
 const num = (n: number, width: number) => n.toLocaleString('en').padStart(width);

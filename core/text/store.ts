@@ -245,3 +245,47 @@ async function insertRows(tx: Queryable, columns: string[], rows: SqlValue[][]):
 function round(x: number): number {
   return Math.round(x * 10_000) / 10_000;
 }
+
+/**
+ * What the store holds of the voice of the customer, for a report: tickets per topic (largest first; the topic's name
+ * is its top terms unless pinned), how many customer messages were scored and their mean sentiment, and the contacts
+ * per NPS category.
+ */
+export interface VoiceSummary {
+  topics: { name: string; tickets: number }[];
+  scored: number;
+  meanSentiment: number | null;
+  nps: { promoter: number; passive: number; detractor: number };
+}
+
+/**
+ * Summarises the analysed text events and `contact_voice`.
+ * @example
+ * const { topics } = await voiceSummary(store); // [{ name: 'invoice · payment · charged', tickets: 412 }, …]
+ */
+export async function voiceSummary(store: Queryable): Promise<VoiceSummary> {
+  const d = store.dialect;
+  const topic = d.jsonField('properties', 'topic');
+  const sentiment = d.jsonField('properties', 'sentiment', 'real');
+  const topics = (await store.all(
+    `SELECT ${topic} AS name, COUNT(*) AS tickets FROM events
+      WHERE type = 'support_ticket' AND ${topic} IS NOT NULL GROUP BY ${topic} ORDER BY COUNT(*) DESC, ${topic}`,
+  )) as { name: string; tickets: number | string }[];
+  const types = TEXT_EVENT_TYPES.map(() => '?').join(', ');
+  const scored = (await store.get(
+    `SELECT COUNT(*) AS n, AVG(${sentiment}) AS mean FROM events WHERE type IN (${types}) AND ${sentiment} IS NOT NULL`,
+    [...TEXT_EVENT_TYPES],
+  )) as { n: number | string; mean: number | string | null } | undefined;
+  const nps = { promoter: 0, passive: 0, detractor: 0 };
+  for (const row of (await store.all(
+    `SELECT nps_category AS category, COUNT(*) AS n FROM contact_voice WHERE nps_category IS NOT NULL GROUP BY nps_category`,
+  )) as { category: keyof typeof nps; n: number | string }[])
+    if (row.category in nps) nps[row.category] = Number(row.n);
+  const n = Number(scored?.n ?? 0);
+  return {
+    topics: topics.map((t) => ({ name: String(t.name), tickets: Number(t.tickets) })),
+    scored: n,
+    meanSentiment: n > 0 && scored?.mean !== null && scored?.mean !== undefined ? round(Number(scored.mean)) : null,
+    nps,
+  };
+}
