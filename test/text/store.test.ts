@@ -3,7 +3,7 @@ import type { Store } from '../../core/index.js';
 import { eraseContact } from '../../core/erasure/index.js';
 import { auditFairness } from '../../core/audit/fairness.js';
 import { evaluateSegments } from '../../core/segments/index.js';
-import { analyseTextEvents, computeVoiceFeatures, fitTopics } from '../../core/text/index.js';
+import { analyseTextEvents, computeVoiceFeatures, fitTopics, voiceSummary } from '../../core/text/index.js';
 import { engines } from '../support/engines.js';
 import { NOW, happened, idOf, load, person, storeOn } from '../features/fixture.js';
 
@@ -104,6 +104,14 @@ describe.each(engines)('voice of the customer in the store on $name', (engine) =
     expect(
       await store.get('SELECT * FROM contact_voice WHERE contact_id = ?', [await idOf(store, 'dot')]),
     ).toBeUndefined();
+    // What the demo prints: tickets per topic (largest first), messages scored, contacts per NPS category.
+    const summary = await voiceSummary(store);
+    expect(summary.topics).toEqual([
+      { name: 'billing', tickets: 2 },
+      { name: 'delivery', tickets: 1 },
+    ]);
+    expect(summary.scored).toBe(5);
+    expect(summary.nps).toEqual({ promoter: 1, passive: 0, detractor: 1 });
 
     const report = await evaluateSegments(
       store,
