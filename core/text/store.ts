@@ -109,15 +109,21 @@ export async function fitPendingTopics(
   store: Queryable,
   options: TopicOptions & { minimum?: number } = {},
 ): Promise<TopicModel | undefined> {
-  const texts: string[] = [];
+  const keyed: [string, string][] = [];
   for await (const batch of store.iterate(
-    `SELECT properties FROM events WHERE type = 'support_ticket' AND ${store.dialect.jsonField('properties', 'language')} IS NULL`,
+    `SELECT source, source_event_id, properties FROM events
+      WHERE type = 'support_ticket' AND ${store.dialect.jsonField('properties', 'language')} IS NULL`,
   ))
     for (const raw of batch) {
-      const p = JSON.parse((raw as { properties: string }).properties || '{}') as Record<string, unknown>;
+      const row = raw as { source: string; source_event_id: string; properties: string };
+      const p = JSON.parse(row.properties || '{}') as Record<string, unknown>;
       const text = [p.subject, p.text ?? p.description].filter((v) => typeof v === 'string').join('. ');
-      if (text) texts.push(text);
+      if (text) keyed.push([`${row.source}\u0000${row.source_event_id}`, text]);
     }
+  // The fit depends on the order of its texts: sorted by the tickets' own ids (compared here, not by an engine's
+  // collation, nor by row ids that follow load order), every engine and every load order finds the same topics.
+  keyed.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const texts = keyed.map(([, text]) => text);
   if (texts.length < (options.minimum ?? 20)) return undefined;
   return fitTopics(texts, options).model;
 }

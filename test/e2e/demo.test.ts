@@ -62,6 +62,29 @@ describe('the demo, end to end, against the world it was drawn from', () => {
     expect(first.stdout).toMatch(/churned: succeeded, [1-9][\d,]* added/);
   });
 
+  it('reads tickets, survey answers, cases and comments, and prints the topics of the world’s tickets', () => {
+    for (const stream of [
+      'hubspot/tickets',
+      'hubspot/feedback_submissions',
+      'salesforce/cases',
+      'salesforce/case_comments',
+    ])
+      expect(first.stdout).toMatch(new RegExp(`${stream}: succeeded, [1-9][\\d,]* read`));
+    const voice = String(first.stdout).split('Voice of the customer')[1]?.split('\n\n')[0] ?? '';
+    // The world writes tickets on five topics; each is found, named by words only its tickets use.
+    for (const words of [
+      /\b(invoice|payment)\b/,
+      /\b(parcel|delivery)\b/,
+      /\b(login|password)\b/,
+      /\b(error|app)\b/,
+      /\b(subscription|cancel)\b/,
+    ])
+      expect(voice, String(first.stdout)).toMatch(words);
+    expect(voice).toMatch(/NPS: [\d,]+ promoters, [\d,]+ passives, [\d,]+ detractors/);
+    for (const key of ['engaged_advocates', 'frustrated_high_value', 'detractors_at_risk'])
+      expect(voice).toMatch(new RegExp(`${key} +[\\d,]+`));
+  });
+
   it('every record read traces back to a person of the world', () => {
     expect(identities.length).toBeGreaterThan(PEOPLE / 2);
     expect(identities.filter((row) => personOf(row) === undefined)).toEqual([]);
