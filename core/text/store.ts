@@ -295,3 +295,67 @@ export async function voiceSummary(store: Queryable): Promise<VoiceSummary> {
     nps,
   };
 }
+
+/**
+ * Sentiment and NPS of one segment's current members, for the console: members, how many answered an NPS survey,
+ * the segment's NPS (percent promoters minus percent detractors among them), and the mean 90-day sentiment of those
+ * who wrote anything scored.
+ */
+export interface SegmentVoice {
+  segment: string;
+  members: number;
+  answered: number;
+  nps: number | null;
+  sentiment: number | null;
+}
+
+/**
+ * {@link SegmentVoice} of every segment with members, by key.
+ * @example
+ * await voiceBySegment(store); // [{ segment: 'detractors_at_risk', members: 177, answered: 177, nps: -100, … }]
+ */
+export async function voiceBySegment(store: Queryable): Promise<SegmentVoice[]> {
+  const rows = (await store.all(
+    `SELECT m.segment_key AS segment, COUNT(*) AS members, COUNT(v.nps_last) AS answered,
+            SUM(CASE WHEN v.nps_category = 'promoter' THEN 1 ELSE 0 END) AS promoters,
+            SUM(CASE WHEN v.nps_category = 'detractor' THEN 1 ELSE 0 END) AS detractors,
+            AVG(v.sentiment_90d) AS sentiment
+       FROM memberships m LEFT JOIN contact_voice v ON v.contact_id = m.contact_id
+      GROUP BY m.segment_key ORDER BY m.segment_key`,
+  )) as Record<'segment' | 'members' | 'answered' | 'promoters' | 'detractors' | 'sentiment', unknown>[];
+  return rows.map((r) => {
+    const answered = Number(r.answered);
+    return {
+      segment: String(r.segment),
+      members: Number(r.members),
+      answered,
+      nps: answered > 0 ? Math.round((100 * (Number(r.promoters) - Number(r.detractors))) / answered) : null,
+      sentiment: r.sentiment === null || r.sentiment === undefined ? null : round(Number(r.sentiment)),
+    };
+  });
+}
+
+/**
+ * Up to `perTopic` of the latest tickets of each topic, as text: only tickets whose text was kept (config
+ * `text.keep`, already redacted) have any, so without it the answer is empty.
+ * @example
+ * await topicExamples(store, 3); // [{ topic: 'invoice · payment · card', examples: ['I was charged twice …'] }]
+ */
+export async function topicExamples(store: Queryable, perTopic = 3): Promise<{ topic: string; examples: string[] }[]> {
+  const d = store.dialect;
+  const rows = (await store.all(
+    `SELECT properties FROM events
+      WHERE type = 'support_ticket' AND ${d.jsonField('properties', 'topic')} IS NOT NULL
+        AND ${d.jsonField('properties', 'text')} IS NOT NULL
+      ORDER BY occurred_at DESC, source, source_event_id`,
+  )) as { properties: string }[];
+  const byTopic = new Map<string, string[]>();
+  for (const row of rows) {
+    const p = JSON.parse(row.properties || '{}') as Record<string, unknown>;
+    if (typeof p.topic !== 'string' || typeof p.text !== 'string') continue;
+    const list = byTopic.get(p.topic) ?? [];
+    if (list.length < perTopic) list.push(p.text);
+    byTopic.set(p.topic, list);
+  }
+  return [...byTopic].map(([topic, examples]) => ({ topic, examples })).sort((a, b) => (a.topic < b.topic ? -1 : 1));
+}

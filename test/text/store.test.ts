@@ -3,7 +3,14 @@ import type { Store } from '../../core/index.js';
 import { eraseContact } from '../../core/erasure/index.js';
 import { auditFairness } from '../../core/audit/fairness.js';
 import { evaluateSegments } from '../../core/segments/index.js';
-import { analyseTextEvents, computeVoiceFeatures, fitTopics, voiceSummary } from '../../core/text/index.js';
+import {
+  analyseTextEvents,
+  computeVoiceFeatures,
+  fitTopics,
+  topicExamples,
+  voiceBySegment,
+  voiceSummary,
+} from '../../core/text/index.js';
 import { engines } from '../support/engines.js';
 import { NOW, happened, idOf, load, person, storeOn } from '../features/fixture.js';
 
@@ -127,6 +134,11 @@ describe.each(engines)('voice of the customer in the store on $name', (engine) =
       ['unhappy', 1],
       ['billing_issues', 1],
     ]);
+    // The console's view: NPS and sentiment per segment; no example snippets, as the text was not kept.
+    const bySegment = await voiceBySegment(store);
+    expect(bySegment.find((s) => s.segment === 'detractors')).toMatchObject({ members: 1, answered: 1, nps: -100 });
+    expect(bySegment.find((s) => s.segment === 'unhappy')?.sentiment).toBeLessThan(-0.1);
+    expect(await topicExamples(store)).toEqual([]);
     // The audit's fairness check reads memberships, so sentiment and NPS segments are judged like any other.
     const { fairness } = await auditFairness(
       store,
@@ -151,12 +163,34 @@ describe.each(engines)('voice of the customer in the store on $name', (engine) =
       dot,
     ])) as { properties: string };
     expect(JSON.parse(row.properties).text).toBe('Please update my card [card], mail [email].');
+    // Kept text gives the console its example snippets per topic, redacted.
+    await load(store, [
+      happened('dot', 'support_ticket', daysAgo(1), undefined, {
+        subject: 'Invoice',
+        text: 'The invoice payment failed, write to dot.doe@example.com.',
+      }),
+    ]);
+    const billing = fitTopics(
+      Array.from({ length: 20 }, (_, i) => (i % 2 ? `invoice payment refund ${i}` : `parcel delivery courier ${i}`)),
+      { topics: 2, seed: 1, names: { invoice: 'billing', parcel: 'delivery' } },
+    ).model;
+    await analyseTextEvents(store, { keepText: true, topics: billing });
+    expect(await topicExamples(store)).toEqual([
+      {
+        topic: 'billing',
+        examples: ['The invoice payment failed, write to [email].'],
+      },
+    ]);
     await computeVoiceFeatures(store, { now: NOW });
     expect(await store.get('SELECT contact_id FROM contact_voice WHERE contact_id = ?', [dot])).toBeDefined();
     const erased = await eraseContact(store, dot, { reason: 'test erasure', now: NOW });
-    expect(erased?.removed).toMatchObject({ contact_voice: 1, events: 1 });
+    expect(erased?.removed).toMatchObject({ contact_voice: 1, events: 2 });
     expect(await store.get('SELECT contact_id FROM contact_voice WHERE contact_id = ?', [dot])).toBeUndefined();
-    expect(await store.get("SELECT COUNT(*) AS n FROM events WHERE properties LIKE '%update my card%'")).toEqual({
+    expect(
+      await store.get(
+        "SELECT COUNT(*) AS n FROM events WHERE properties LIKE '%update my card%' OR properties LIKE '%invoice payment failed%'",
+      ),
+    ).toEqual({
       n: 0,
     });
   });
