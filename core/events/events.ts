@@ -21,12 +21,19 @@ function isoTimestamp(value: string): string {
   return ISO_UTC.test(value) ? value : new Date(Date.parse(value)).toISOString();
 }
 
-function eventParams(e: EventRecord, contactId: number, identityId: number, now: string): SqlValue[] {
+function eventParams(
+  e: EventRecord,
+  contactId: number,
+  identityId: number,
+  identityKey: string | null,
+  now: string,
+): SqlValue[] {
   return [
     e.source,
     e.sourceEventId,
     contactId,
     identityId,
+    identityKey,
     e.type,
     isoTimestamp(e.occurredAt),
     e.value ?? null,
@@ -36,14 +43,30 @@ function eventParams(e: EventRecord, contactId: number, identityId: number, now:
 }
 
 const INSERT_EVENTS =
-  'INSERT INTO events (source, source_event_id, contact_id, identity_id, type, occurred_at, value, properties, loaded_at)';
-const EVENT_COLUMN_TYPES = ['text', 'text', 'integer', 'integer', 'text', 'text', 'real', 'text', 'text'] as const;
+  'INSERT INTO events (source, source_event_id, contact_id, identity_id, identity_key, type, occurred_at, value, properties, loaded_at)';
+const EVENT_COLUMN_TYPES = [
+  'text',
+  'text',
+  'integer',
+  'integer',
+  'text',
+  'text',
+  'text',
+  'real',
+  'text',
+  'text',
+] as const;
+// No conflict target: the dedup key is (source, source_event_id), and on a partitioned store it also holds the
+// identity key (docs/SCALING.md); events have no other unique key a load could hit.
+const ON_CONFLICT = 'ON CONFLICT DO NOTHING';
 
 /** An event to insert, with the contact and identity it was resolved to. */
 export interface PlacedEvent {
   record: EventRecord;
   contactId: number;
   identityId: number;
+  /** The identity's key (core/identity/key.ts): where a partitioned store keeps the event. */
+  identityKey: string | null;
 }
 
 /**
@@ -51,19 +74,16 @@ export interface PlacedEvent {
  * earlier in the list, is left alone (the first one in the list is the one kept). Returns how many were new.
  *
  * @example
- * const inserted = await insertEvents(tx, [{ record, contactId: 7, identityId: 9 }], new Date().toISOString());
+ * const inserted = await insertEvents(tx, [{ record, contactId: 7, identityId: 9, identityKey: 'crm:9' }], new Date().toISOString());
  */
 export async function insertEvents(store: Queryable, events: readonly PlacedEvent[], now: string): Promise<number> {
   let inserted = 0;
   for (const chunk of powerOfTwoChunks(events, EVENT_COLUMN_TYPES.length)) {
     const rows = store.dialect.insertRows(
       EVENT_COLUMN_TYPES,
-      chunk.map((e) => eventParams(e.record, e.contactId, e.identityId, now)),
+      chunk.map((e) => eventParams(e.record, e.contactId, e.identityId, e.identityKey, now)),
     );
-    const r = await store.run(
-      `${INSERT_EVENTS} ${rows.sql} ON CONFLICT (source, source_event_id) DO NOTHING`,
-      rows.params,
-    );
+    const r = await store.run(`${INSERT_EVENTS} ${rows.sql} ${ON_CONFLICT}`, rows.params);
     inserted += r.changes;
   }
   return inserted;
@@ -79,10 +99,11 @@ export async function insertEvent(
   contactId: number,
   identityId: number,
   now: string,
+  identityKey: string | null = null,
 ): Promise<boolean> {
   const r = await store.run(
-    `${INSERT_EVENTS} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, source_event_id) DO NOTHING`,
-    eventParams(e, contactId, identityId, now),
+    `${INSERT_EVENTS} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ${ON_CONFLICT}`,
+    eventParams(e, contactId, identityId, identityKey, now),
   );
   return r.changes > 0;
 }

@@ -35,4 +35,13 @@ export const eventMigrations: Migration[] = [
       ${d.dropForeignKey('events', 'identity_id')}
     `,
   },
+  {
+    // Each event carries the key of the identity it was recorded for (docs/SCALING.md), so a partitioned or
+    // distributed store keeps it beside that identity and a merge moves neither.
+    name: '20261206T100100_events_identity_key',
+    up: (d) => `
+      ALTER TABLE events ADD COLUMN identity_key ${d.types.text};
+      UPDATE events SET identity_key = (SELECT i.identity_key FROM identities i WHERE i.id = events.identity_id);
+    `,
+  },
 ];

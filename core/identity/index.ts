@@ -16,3 +16,4 @@ export {
 export { PageResolution } from './resolve.js';
 export type { ContactOutcome } from './resolve.js';
 export { identityMigrations } from './migrations.js';
+export { identityKey } from './key.js';

@@ -1,4 +1,5 @@
 import type { Migration } from '../store/migration.js';
+import { IDENTITY_KEY_SQL } from './key.js';
 
 /** Contacts, the identities they were seen with, and the record of merges. Owned by core/identity. */
 export const identityMigrations: Migration[] = [
@@ -46,6 +47,15 @@ export const identityMigrations: Migration[] = [
       );
       CREATE INDEX contact_merges_survivor ON contact_merges (survivor_id);
       CREATE INDEX contact_merges_merged ON contact_merges (merged_id);
+    `,
+  },
+  {
+    // The distribution key of identities and their events (docs/SCALING.md): a function of the identity's own unique
+    // key, so it survives merges. Loads fill it; rows written before this migration get it here.
+    name: '20261206T100000_identity_key',
+    up: (d) => `
+      ALTER TABLE identities ADD COLUMN identity_key ${d.types.text};
+      UPDATE identities SET identity_key = ${IDENTITY_KEY_SQL};
     `,
   },
 ];

@@ -1,6 +1,7 @@
 import { normaliseEmail, type ContactRecord, type Identifiers, type SourceRecord } from '../../plugins/model/index.js';
 import type { SqlValue } from '../store/dialect.js';
 import type { Queryable } from '../store/store.js';
+import { identityKey } from './key.js';
 import { isRoleAddress, type ResolvedIdentityOptions } from './options.js';
 import { powerOfTwoChunks, valueRows } from './rows.js';
 import { contactTraits, sortedJson } from './traits.js';
@@ -46,6 +47,9 @@ export type ContactOutcome = 'inserted' | 'updated' | 'unchanged';
 export interface PageIdentity {
   readonly id: number;
   readonly contact_id: number | null;
+  readonly source: string;
+  readonly external_id: string | null;
+  readonly email: string | null;
 }
 
 /** Without traits and raw, which only a re-read record or a trait merge needs (loaded then by `loadTraits`). */
@@ -408,10 +412,11 @@ export class PageResolution {
    */
   private async insertCreated(): Promise<void> {
     const insert = (count: number) =>
-      `INSERT INTO identities (contact_id, source, external_id, email, linked_ids, traits, raw, record_updated_ms, seen, deleted, created_at, updated_at)
-         VALUES ${valueRows(count, 12)} RETURNING id, source, external_id, email`;
-    for (const chunk of powerOfTwoChunks(this.created, 12)) {
+      `INSERT INTO identities (identity_key, contact_id, source, external_id, email, linked_ids, traits, raw, record_updated_ms, seen, deleted, created_at, updated_at)
+         VALUES ${valueRows(count, 13)} RETURNING id, source, external_id, email`;
+    for (const chunk of powerOfTwoChunks(this.created, 13)) {
       const params = chunk.flatMap((r) => [
+        identityKey(r.source, r.external_id, r.email),
         r.contact_id,
         r.source,
         r.external_id,

@@ -1,3 +1,4 @@
+import { identityKey } from '../identity/key.js';
 import type { IdentityOptions } from '../identity/options.js';
 import { loadPage } from '../runs/load.js';
 import type { Queryable } from '../store/store.js';
@@ -52,13 +53,19 @@ export async function joinWriteKeyIds(
         row.external_id,
       ]);
       const externalId = taken ? `${row.source}:${row.external_id}` : row.external_id;
-      await tx.run('UPDATE identities SET source = ?, external_id = ? WHERE id = ?', [source, externalId, row.id]);
+      await tx.run('UPDATE identities SET source = ?, external_id = ?, identity_key = ? WHERE id = ?', [
+        source,
+        externalId,
+        identityKey(source, externalId, null),
+        row.id,
+      ]);
       if (taken) out.linked += 1;
       else out.moved += 1;
     }
     out.events = (
       await tx.run(
-        `UPDATE events SET source = ? WHERE source IN (SELECT value FROM ${list} AS k)
+        `UPDATE events SET source = ?, identity_key = (SELECT i.identity_key FROM identities i WHERE i.id = events.identity_id)
+           WHERE source IN (SELECT value FROM ${list} AS k)
            AND NOT EXISTS (SELECT 1 FROM events e WHERE e.source = ? AND e.source_event_id = events.source_event_id)`,
         [source, JSON.stringify(keys), source],
       )

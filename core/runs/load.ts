@@ -8,6 +8,7 @@ import type {
 import { groupCallsOf, loadGroupCalls } from '../accounts/groups.js';
 import { accountProblem, linkContactAccounts, loadAccountRecords } from '../accounts/resolve.js';
 import { eventProblem, insertEvents } from '../events/events.js';
+import { identityKey } from '../identity/key.js';
 import { resolveIdentityOptions, type IdentityOptions } from '../identity/options.js';
 import { PageResolution, type PageIdentity } from '../identity/resolve.js';
 import { traitRanksOf } from '../identity/traits.js';
@@ -176,6 +177,7 @@ export async function loadPage(store: Queryable, input: LoadPageInput): Promise<
       const placed = events.map(({ record, identity }) => ({
         record,
         identityId: identity.id,
+        identityKey: identityKey(identity.source, identity.external_id, identity.email),
         contactId: page.contactOf(identity),
       }));
       placed.sort((a, b) => a.contactId - b.contactId);

@@ -25,3 +25,10 @@ export { postgresDialect } from './postgres/index.js';
 export { isPostgresLocation, redactLocation, redactPassword } from './location.js';
 export { storeDigest, storeDump, type DumpLine, type DumpSection } from './digest.js';
 export { copyStore, migrationTables, type CopyStoreOptions } from './copy.js';
+export {
+  partitionStore,
+  partitionedTables,
+  PARTITIONED_TABLES,
+  type PartitionOptions,
+  type PartitionReport,
+} from './partition.js';

@@ -17,7 +17,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { storeSectionOf } from '../../config/schema.js';
-import { openStore, type OpenStoreOptions, type Store } from '../../core/index.js';
+import { openStore, partitionStore, type OpenStoreOptions, type Store } from '../../core/index.js';
 import { freshDatabase } from './postgres.js';
 import { tempDir } from './temp.js';
 
@@ -74,18 +74,50 @@ export const sqlite: TestEngine = {
   },
 };
 
-export const postgres: TestEngine = {
-  name: 'postgres',
-  async fresh() {
-    const db = await freshDatabase();
-    return { location: db.url, remove: db.drop };
-  },
-  async open(options = {}) {
-    // A copy of the run's migrated template when every migration is wanted: migrating anew costs ~0.3 s.
-    const db = await freshDatabase(options.migrations === undefined);
-    return opened({ location: db.url, remove: db.drop }, options);
-  },
-};
+/** Partitions per table of the partitioned layout in tests: a few, so that rows of one test spread over several. */
+const TEST_PARTITIONS = 4;
+
+/**
+ * PostgreSQL; with `partitioned`, every store is made in the partitioned layout (core/store/partition.ts: the
+ * per-contact tables hash-partitioned on their distribution keys) before the test sees it.
+ */
+function postgresEngine(partitioned: boolean): TestEngine {
+  return {
+    name: 'postgres',
+    async fresh() {
+      if (!partitioned) {
+        const db = await freshDatabase();
+        return { location: db.url, remove: db.drop };
+      }
+      const db = await freshDatabase(true);
+      try {
+        const store = await openStore(db.url);
+        await partitionStore(store, { partitions: TEST_PARTITIONS }).finally(() => store.close());
+      } catch (error) {
+        await db.drop();
+        throw error;
+      }
+      return { location: db.url, remove: db.drop };
+    },
+    async open(options = {}) {
+      if (partitioned && options.migrations === undefined) return opened(await this.fresh(), options);
+      // A copy of the run's migrated template when every migration is wanted: migrating anew costs ~0.3 s.
+      const db = await freshDatabase(options.migrations === undefined);
+      return opened({ location: db.url, remove: db.drop }, options);
+    },
+  };
+}
+
+/**
+ * `SEGFLOW_TEST_POSTGRES_LAYOUT=partitioned` runs every suite's PostgreSQL stores in the partitioned layout (the
+ * distribution design of docs/SCALING.md, tested without Citus).
+ */
+export const POSTGRES_LAYOUT = 'SEGFLOW_TEST_POSTGRES_LAYOUT';
+
+export const postgres: TestEngine = postgresEngine(process.env[POSTGRES_LAYOUT] === 'partitioned');
+
+/** PostgreSQL in the partitioned layout, whatever SEGFLOW_TEST_POSTGRES_LAYOUT says. */
+export const partitionedPostgres: TestEngine = postgresEngine(true);
 
 /** Every engine, SQLite first. */
 export const engines: readonly TestEngine[] = [sqlite, postgres];
