@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore, storeDump, type DumpLine, type Store } from '../../core/index.js';
-import { postgres, sqlite, type StoreLocation } from '../support/engines.js';
+import { partitionedPostgres, postgres, sqlite, type StoreLocation } from '../support/engines.js';
 import { tempDir } from '../support/temp.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -88,9 +88,9 @@ describe('the demo world on both engines', { timeout: 600_000 }, () => {
     for (const place of places) await place.remove();
   });
 
-  it('gives the same store on SQLite and on PostgreSQL: memberships, deliveries, and the full dump up to run-time values', async () => {
+  it('gives the same store on SQLite, on PostgreSQL and on its partitioned layout: memberships, deliveries, and the full dump up to run-time values', async () => {
     const results: { members: string[]; delivered: string[]; dump: string[] }[] = [];
-    for (const engine of [sqlite, postgres]) {
+    for (const engine of [sqlite, postgres, partitionedPostgres]) {
       const place = await engine.fresh();
       places.push(place);
       const run = demo(place.location);
@@ -106,7 +106,11 @@ describe('the demo world on both engines', { timeout: 600_000 }, () => {
         await store.close();
       }
     }
-    const [onSqlite, onPostgres] = results as [(typeof results)[0], (typeof results)[0]];
+    const [onSqlite, onPostgres, onPartitions] = results as [
+      (typeof results)[0],
+      (typeof results)[0],
+      (typeof results)[0],
+    ];
     expect(onSqlite.members.length).toBeGreaterThan(PEOPLE / 2);
     expect(onPostgres.members).toEqual(onSqlite.members);
     expect(onSqlite.delivered.length).toBeGreaterThan(PEOPLE / 2);
@@ -119,5 +123,9 @@ describe('the demo world on both engines', { timeout: 600_000 }, () => {
       onlyOnPostgres: onPostgres.dump.filter((l) => !sqliteLines.has(l)).slice(0, 10),
     }).toEqual({ onlyOnSqlite: [], onlyOnPostgres: [] });
     expect(onPostgres.dump).toEqual(onSqlite.dump);
+    // The partitioned layout (docs/SCALING.md's distribution keys as hash partitions) changes nothing either.
+    expect(onPartitions.members).toEqual(onSqlite.members);
+    expect(onPartitions.delivered).toEqual(onSqlite.delivered);
+    expect(onPartitions.dump).toEqual(onSqlite.dump);
   });
 });

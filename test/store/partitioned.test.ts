@@ -6,11 +6,13 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../../cli/main.js';
 import { builtinRegistry } from '../../cli/builtins.js';
 import { loadConfig } from '../../config/index.js';
 import {
   loadPage,
+  openStore,
   partitionedTables,
   partitionStore,
   PARTITIONED_TABLES,
@@ -185,5 +187,39 @@ describe('the partitioned layout (PostgreSQL declarative partitioning on the dis
     // follow it to the survivor's partition (all 40, or none when both contacts hash to the same partition). It is
     // derived, and a distributed store would not keep it (docs/SCALING.md).
     expect([0, 40]).toContain(movedBetween(copiesBefore, copiesAfter));
+  });
+
+  it('runs as segflow store partition on a new PostgreSQL store, and refuses a SQLite one', async () => {
+    const place = await postgres.fresh();
+    let out = '';
+    let err = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      out += String(chunk);
+      return true;
+    });
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      err += String(chunk);
+      return true;
+    });
+    const file = join(tempDir('segflow-partitioned-'), 'segflow.db');
+    let code: number;
+    let refused: number;
+    try {
+      code = await main(['store', 'partition', place.location, '--partitions', '2', '--json']);
+      refused = await main(['store', 'partition', file]);
+    } finally {
+      vi.restoreAllMocks();
+    }
+    const store = await openStore(place.location);
+    opened.push({ store, location: place.location, close: async () => (await store.close(), await place.remove()) });
+    expect(code).toBe(0);
+    const report = JSON.parse(out) as { store: string; partitioned: { table: string }[]; widened: string[] };
+    expect(report.partitioned.map((t) => t.table)).toContain('events');
+    expect(report.widened).toContain('events: UNIQUE (source, source_event_id, identity_key)');
+    expect(report.store).toContain(':***@');
+    expect(out).not.toContain(decodeURIComponent(new URL(place.location).password));
+    expect((await partitionedTables(store)).events).toBe(2);
+    expect(refused).toBe(1);
+    expect(err).toContain('the partitioned layout needs PostgreSQL');
   });
 });
