@@ -22,6 +22,7 @@ import {
 import { computeFeatures } from '../../core/features/index.js';
 import { evaluateSegments, type SegmentDefinition } from '../../core/segments/index.js';
 import { partitionedPostgres, postgres, sqlite, type OpenedStore } from '../support/engines.js';
+import { freshDatabase } from '../support/postgres.js';
 import { tempDir } from '../support/temp.js';
 import { contact, event } from './fixtures.js';
 import { CONNECTION, PAGES, STREAM, checkpointAfter, generatedPage } from './generated-source.js';
@@ -190,7 +191,9 @@ describe('the partitioned layout (PostgreSQL declarative partitioning on the dis
   });
 
   it('runs as segflow store partition on a new PostgreSQL store, and refuses a SQLite one', async () => {
-    const place = await postgres.fresh();
+    // A plain new database, whatever SEGFLOW_TEST_POSTGRES_LAYOUT says.
+    const db = await freshDatabase();
+    const place = { location: db.url, remove: db.drop };
     let out = '';
     let err = '';
     vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
