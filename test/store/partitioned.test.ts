@@ -72,8 +72,8 @@ describe('the partitioned layout (PostgreSQL declarative partitioning on the dis
     const o = await partitionedPostgres.open();
     opened.push(o);
     const tables = await partitionedTables(o.store);
-    expect(Object.keys(tables).sort()).toEqual(PARTITIONED_TABLES.map((t) => t.table).sort());
-    expect(Object.values(tables).every((n) => n === 4)).toBe(true);
+    // Other tables may be partitioned for their own reasons (the real-time inbox is): these are the layout's.
+    expect(PARTITIONED_TABLES.filter((t) => tables[t.table] !== 4)).toEqual([]);
     const keys = (await o.store.all(
       `SELECT c.relname AS "table", pg_get_partkeydef(c.oid) AS key FROM pg_partitioned_table p JOIN pg_class c ON c.oid = p.partrelid`,
     )) as { table: string; key: string }[];
