@@ -131,9 +131,16 @@ export function engagementEvents(type: EngagementCrmType, object: HubSpotObject,
   return events;
 }
 
-/** Meetings, calls, logged emails or deals as canonical events, one per associated contact. */
-export function engagementStream(type: EngagementCrmType): StreamDefinition<HubSpotConfig> {
-  const properties = ENGAGEMENT_PROPERTIES[type];
+/**
+ * A stream of events made from one CRM object type, one event per associated contact: an incremental read searches by
+ * modification time (or walks the list the first time), a full refresh reads by id and yields in cursor order with a
+ * checkpoint per 500 events. Engagements, tickets and feedback submissions read this way.
+ */
+export function associatedEventStream(
+  type: Exclude<CrmType, 'contacts'>,
+  properties: string[],
+  toEvents: (object: HubSpotObject, contactIds: string[]) => EventRecord[],
+): StreamDefinition<HubSpotConfig> {
   return {
     name: type,
     recordKind: 'event',
@@ -142,21 +149,22 @@ export function engagementStream(type: EngagementCrmType): StreamDefinition<HubS
     modes: ['full_refresh', 'incremental'],
     overlap: OVERLAP_MS,
     async *read(request, ctx): AsyncIterable<StreamMessage> {
+      const eventsOf = async (page: HubSpotObject[]): Promise<EventRecord[]> => {
+        const links = await contactsOf(
+          type,
+          page.map((o) => o.id),
+          request,
+          ctx,
+        );
+        return page.flatMap((object) => toEvents(object, links.get(object.id) ?? []));
+      };
       if (request.mode === 'incremental') {
         let state: StreamState = { ...(request.state ?? {}) };
         const pages = request.state?.cursor
           ? searchModified(type, properties, request, ctx)
           : walkList(type, properties, request, ctx, ASSOCIATION_BATCH);
         for await (const { page, state: next } of pages) {
-          const links = await contactsOf(
-            type,
-            page.map((o) => o.id),
-            request,
-            ctx,
-          );
-          for (const object of page)
-            for (const record of engagementEvents(type, object, links.get(object.id) ?? []))
-              yield { type: 'record', record };
+          for (const record of await eventsOf(page)) yield { type: 'record', record };
           state = next;
           yield { type: 'state', state };
         }
@@ -164,27 +172,21 @@ export function engagementStream(type: EngagementCrmType): StreamDefinition<HubS
         return;
       }
       const all: EventRecord[] = [];
-      for await (const { page } of listAll(type, properties, false, request, ctx)) {
-        const links = await contactsOf(
-          type,
-          page.map((o) => o.id),
-          request,
-          ctx,
-        );
-        for (const object of page) all.push(...engagementEvents(type, object, links.get(object.id) ?? []));
-      }
-      all.sort((a, b) => String(a.properties?.updated_at).localeCompare(String(b.properties?.updated_at)));
+      for await (const { page } of listAll(type, properties, false, request, ctx)) all.push(...(await eventsOf(page)));
+      const cursorOf = (e: EventRecord | undefined) => String(e?.properties?.updated_at ?? '');
+      all.sort((a, b) => cursorOf(a).localeCompare(cursorOf(b)));
       for (let i = 0; i < all.length; i += 500) {
         for (const record of all.slice(i, i + 500)) yield { type: 'record', record };
-        yield {
-          type: 'state',
-          state: { cursor: String(all[Math.min(i + 500, all.length) - 1]?.properties?.updated_at) },
-        };
+        yield { type: 'state', state: { cursor: cursorOf(all[Math.min(i + 500, all.length) - 1]) } };
       }
-      yield {
-        type: 'state',
-        state: { cursor: all.length > 0 ? String(all[all.length - 1]?.properties?.updated_at) : null },
-      };
+      yield { type: 'state', state: { cursor: all.length > 0 ? cursorOf(all[all.length - 1]) : null } };
     },
   };
+}
+
+/** Meetings, calls, logged emails or deals as canonical events, one per associated contact. */
+export function engagementStream(type: EngagementCrmType): StreamDefinition<HubSpotConfig> {
+  return associatedEventStream(type, ENGAGEMENT_PROPERTIES[type], (object, contactIds) =>
+    engagementEvents(type, object, contactIds),
+  );
 }

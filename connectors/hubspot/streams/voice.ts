@@ -7,13 +7,11 @@
  * 10,000-result cap), and resumable from any checkpoint. Only the properties named here reach the store, never the raw
  * ones: the text is then dropped or redacted by the text analysis as the config says.
  */
-import type { EventRecord, StreamDefinition, StreamMessage, StreamState } from '../../../plugins/index.js';
+import type { EventRecord, StreamDefinition } from '../../../plugins/index.js';
 import type { HubSpotConfig } from '../client.js';
-import { contactsOf } from './engagements.js';
-import { ASSOCIATION_BATCH, OVERLAP_MS, iso, listAll, modifiedAt, searchModified, walkList } from './read.js';
+import { associatedEventStream } from './engagements.js';
+import { iso, modifiedAt } from './read.js';
 import type { HubSpotObject } from './read.js';
-
-type VoiceType = 'tickets' | 'feedback_submissions';
 
 /** The ticket properties read. */
 export const TICKET_PROPERTIES = [
@@ -114,67 +112,12 @@ export function feedbackEvents(object: HubSpotObject, contactIds: string[]): Eve
   }));
 }
 
-function voiceStream(
-  type: VoiceType,
-  properties: string[],
-  toEvents: (object: HubSpotObject, contactIds: string[]) => EventRecord[],
-): StreamDefinition<HubSpotConfig> {
-  return {
-    name: type,
-    recordKind: 'event',
-    primaryKey: 'sourceEventId',
-    cursorField: 'properties.updated_at',
-    modes: ['full_refresh', 'incremental'],
-    overlap: OVERLAP_MS,
-    async *read(request, ctx): AsyncIterable<StreamMessage> {
-      if (request.mode === 'incremental') {
-        let state: StreamState = { ...(request.state ?? {}) };
-        const pages = request.state?.cursor
-          ? searchModified(type, properties, request, ctx)
-          : walkList(type, properties, request, ctx, ASSOCIATION_BATCH);
-        for await (const { page, state: next } of pages) {
-          const links = await contactsOf(
-            type,
-            page.map((o) => o.id),
-            request,
-            ctx,
-          );
-          for (const object of page)
-            for (const record of toEvents(object, links.get(object.id) ?? [])) yield { type: 'record', record };
-          state = next;
-          yield { type: 'state', state };
-        }
-        yield { type: 'state', state };
-        return;
-      }
-      // A full refresh reads by id: collect, then yield in cursor order with a checkpoint per 500 events.
-      const all: EventRecord[] = [];
-      for await (const { page } of listAll(type, properties, false, request, ctx)) {
-        const links = await contactsOf(
-          type,
-          page.map((o) => o.id),
-          request,
-          ctx,
-        );
-        for (const object of page) all.push(...toEvents(object, links.get(object.id) ?? []));
-      }
-      const cursorOf = (e: EventRecord | undefined) => String(e?.properties?.updated_at ?? '');
-      all.sort((a, b) => cursorOf(a).localeCompare(cursorOf(b)));
-      for (let i = 0; i < all.length; i += 500) {
-        for (const record of all.slice(i, i + 500)) yield { type: 'record', record };
-        yield { type: 'state', state: { cursor: cursorOf(all[Math.min(i + 500, all.length) - 1]) } };
-      }
-      yield { type: 'state', state: { cursor: all.length > 0 ? cursorOf(all[all.length - 1]) : null } };
-    },
-  };
-}
-
 /** The tickets stream; see the module comment. */
 export function ticketsStream(): StreamDefinition<HubSpotConfig> {
-  return voiceStream('tickets', TICKET_PROPERTIES, ticketEvents);
+  return associatedEventStream('tickets', TICKET_PROPERTIES, ticketEvents);
 }
 
 /** The feedback submissions stream; see the module comment. */
 export function feedbackSubmissionsStream(): StreamDefinition<HubSpotConfig> {
-  return voiceStream('feedback_submissions', FEEDBACK_PROPERTIES, feedbackEvents);
+  return associatedEventStream('feedback_submissions', FEEDBACK_PROPERTIES, feedbackEvents);
 }
