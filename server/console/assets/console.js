@@ -322,3 +322,17 @@ export function remember(name, value) {
   url.searchParams.set(name, value);
   window.history.replaceState(null, '', url);
 }
+
+/** A delivery row's skipped count and why: "12: 10 suppressed, 2 no consent" (runs and segment pages). */
+export function leftOut(row) {
+  const by = row.skippedBy ?? {};
+  const parts = [
+    ['suppressed', by.suppressed],
+    ['no consent', by.noConsent],
+    ['no identity', by.noIdentity],
+    ['out of retries', by.exhausted],
+    ['not in the tool', by.notInDestination],
+  ].filter(([, n]) => n > 0);
+  if (!row.skipped) return '0';
+  return `${number(row.skipped)}: ${parts.map(([what, n]) => `${number(n)} ${what}`).join(', ')}`;
+}

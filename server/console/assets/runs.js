@@ -4,9 +4,11 @@ import {
   action,
   api,
   badge,
+  duration,
   el,
   figures,
   fill,
+  leftOut,
   load,
   number,
   query,
@@ -15,7 +17,6 @@ import {
   status,
   table,
   when,
-  duration,
 } from './console.js';
 
 const PAGE = 20;
@@ -279,19 +280,6 @@ function drawRun(run) {
       { empty: run.status === 'running' ? 'No push has finished yet.' : 'This run pushed nothing.' },
     ),
   );
-}
-
-function leftOut(row) {
-  const by = row.skippedBy ?? {};
-  const parts = [
-    ['suppressed', by.suppressed],
-    ['no consent', by.noConsent],
-    ['no identity', by.noIdentity],
-    ['out of retries', by.exhausted],
-    ['not in the tool', by.notInDestination],
-  ].filter(([, n]) => n > 0);
-  if (!row.skipped) return '0';
-  return `${number(row.skipped)}: ${parts.map(([what, n]) => `${number(n)} ${what}`).join(', ')}`;
 }
 
 function drawRejected(run, errorsPage) {

@@ -9,6 +9,7 @@ import {
   chart,
   el,
   fill,
+  leftOut,
   load,
   narrow,
   number,
@@ -155,19 +156,6 @@ function drawSizes(trend) {
       { caption: 'Entries and exits per evaluation, the newest first', empty: 'Not evaluated yet: a job computes it.' },
     ),
   );
-}
-
-function leftOut(row) {
-  const by = row.skippedBy ?? {};
-  const parts = [
-    ['suppressed', by.suppressed],
-    ['no consent', by.noConsent],
-    ['no identity', by.noIdentity],
-    ['out of retries', by.exhausted],
-    ['not in the tool', by.notInDestination],
-  ].filter(([, n]) => n > 0);
-  if (!row.skipped) return '0';
-  return `${number(row.skipped)}: ${parts.map(([what, n]) => `${number(n)} ${what}`).join(', ')}`;
 }
 
 function drawDeliveries(segment) {
