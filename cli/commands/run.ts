@@ -277,13 +277,19 @@ export function describeRun(result: JobResult): string[] {
         const absent = s.skippedBy.notInDestination ?? 0;
         if (absent) parts.push(`${num(absent)} skipped (not in ${step.destination})`);
         if (s.skipped - absent)
-          parts.push(`${num(s.skipped - absent)} skipped (suppressed, no consent or no identity)`);
+          parts.push(
+            s.accounts
+              ? `${num(s.skipped - absent)} skipped (not in ${step.destination} or not taken)`
+              : `${num(s.skipped - absent)} skipped (suppressed, no consent or no identity)`,
+          );
         lines.push(
-          `   ${s.segment}: ${o.dryRun ? '' : `${s.status}, `}${parts.join(', ')}${s.error ? ` (${s.error})` : ''}`,
+          `   ${s.accounts ? `${s.segment} (accounts)` : s.segment}: ${o.dryRun ? '' : `${s.status}, `}${parts.join(', ')}${s.error ? ` (${s.error})` : ''}`,
         );
         if (o.dryRun)
           for (const c of s.sample)
-            lines.push(`     ${c.op === 'add' ? '+' : '-'} ${c.email ?? c.externalIds[0] ?? c.contactId}`);
+            lines.push(
+              `     ${c.op === 'add' ? '+' : '-'} ${c.account ? (c.account.name ?? c.account.domain ?? `account ${c.contactId}`) : (c.email ?? c.externalIds[0] ?? c.contactId)}`,
+            );
       }
     }
   }

@@ -10,8 +10,9 @@ export type {
   PlannedChange,
   SegmentPlan,
   PlanSkips,
+  SegmentHolder,
 } from './plan.js';
-export { PUSH_MODES, planPush, pushMessageId } from './plan.js';
+export { PUSH_MODES, planPush, pushMessageId, segmentHolders } from './plan.js';
 export type { PushRowOutcome } from './outcomes.js';
 export { recordPushOutcomes } from './outcomes.js';
 export type { TraitSource } from './traits.js';

@@ -29,6 +29,11 @@ export interface PlanPushOptions {
    * scanning every member and delivered row of the segment. Default: everyone.
    */
   contacts?: readonly number[];
+  /**
+   * Plans the segment's emptying: every contact the destination holds (delivered, or retryable) is planned as a
+   * remove, member or not, and nobody is added (an archived segment emptied in the tools). Default false.
+   */
+  everyoneLeaves?: boolean;
 }
 
 /** Who a change is about, as a destination addresses them (the contract's ContactIdentity, which core/ cannot import). */
@@ -105,6 +110,7 @@ export async function planPush(store: Queryable, options: PlanPushOptions): Prom
     typeof options.identitiesFrom === 'string' ? [options.identitiesFrom] : (options.identitiesFrom ?? []),
   );
   const resendAll = options.mode === 'all' ? 1 : 0;
+  const everyoneLeaves = options.everyoneLeaves === true;
   const d = store.dialect;
   const mapped = mappedTraitsSql(d, options.traits ?? {});
   const withTraits = mapped === 'NULL' ? 0 : 1;
@@ -138,13 +144,15 @@ export async function planPush(store: Queryable, options: PlanPushOptions): Prom
        AND (? = 1 OR d.contact_id IS NULL OR d.status IN ('removed', 'retryable', 'skipped')
          OR (${withTraits} = 1 AND d.status = 'delivered' AND d.mapped_traits IS DISTINCT FROM ${mapped}))
      ORDER BY m.contact_id`;
+  // Emptying, a member's remove is named after their latest history row (open or not), as a leaver's after their exit.
   const leavers = `SELECT d.contact_id, d.status, d.attempts, d.destination_record_id, d.identity_digest, c.email, c.email_consent,
        (SELECT MAX(h.id) FROM membership_history h
-         WHERE h.segment_key = d.segment_key AND h.contact_id = d.contact_id AND h.exited_at IS NOT NULL) AS history_id
+         WHERE h.segment_key = d.segment_key AND h.contact_id = d.contact_id
+           AND ${everyoneLeaves ? '1 = 1' : 'h.exited_at IS NOT NULL'}) AS history_id
      FROM delivered_state d
      JOIN contacts c ON c.id = d.contact_id
      WHERE d.destination = ? AND d.segment_key = ?${only('d')} AND d.status IN ('delivered', 'retryable')
-       AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.segment_key = d.segment_key AND m.contact_id = d.contact_id)
+       ${everyoneLeaves ? '' : 'AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.segment_key = d.segment_key AND m.contact_id = d.contact_id)'}
      ORDER BY d.contact_id`;
   // Only contact_id in the WHERE: with the source too, SQLite may walk the (source, external_id) index instead.
   // In id order: a contact known to one tool twice (a Salesforce contact and lead) is addressed by the same one on
@@ -188,8 +196,10 @@ export async function planPush(store: Queryable, options: PlanPushOptions): Prom
     const retryable = (row: DiffRow): boolean => row.status === 'retryable';
     const exhausted = (row: DiffRow): boolean => retryable(row) && (row.attempts ?? 0) >= attemptCap;
 
-    const memberRows = (await store.all(members, [options.destination, segmentKey, ...scope, resendAll])) as (DiffRow &
-      MemberFlags)[];
+    const memberRows = everyoneLeaves
+      ? []
+      : ((await store.all(members, [options.destination, segmentKey, ...scope, resendAll])) as (DiffRow &
+          MemberFlags)[]);
     for (const [at, row] of memberRows.entries()) {
       await readIdentities(memberRows, at);
       const update = resendAll === 0 && row.status === 'delivered';
@@ -217,7 +227,7 @@ export async function planPush(store: Queryable, options: PlanPushOptions): Prom
       }
       changes.push(planned(update ? 'update' : 'add', row, contact, digest, options.destination, segmentKey));
     }
-    if (options.mode !== 'upsert') {
+    if (options.mode !== 'upsert' || everyoneLeaves) {
       const leaverRows = (await store.all(leavers, [options.destination, segmentKey, ...scope])) as DiffRow[];
       for (const [at, row] of leaverRows.entries()) {
         await readIdentities(leaverRows, at);
@@ -307,4 +317,28 @@ export function pushMessageId(
   const behind = historyId === null ? `segment:${segmentKey}:contact:${contactId}` : `history:${historyId}`;
   const what = op === 'add' ? 'enter' : op === 'remove' ? 'exit' : `update\u0000${mappedTraits ?? ''}`;
   return createHash('sha256').update(`${destination}\u0000${behind}\u0000${what}`).digest('hex');
+}
+
+/** A destination that holds members of a segment, as its delivered state says. */
+export interface SegmentHolder {
+  /** The destination's connection name. */
+  destination: string;
+  /** Contacts delivered (or left retryable, so possibly delivered) to it and not removed since. */
+  contacts: number;
+}
+
+/**
+ * The destinations whose delivered state holds members of `segmentKey` (delivered or retryable rows), by name: what
+ * emptying the segment in the tools has to remove.
+ *
+ * @example
+ * await segmentHolders(store, 'vip'); // [{ destination: 'crm', contacts: 120 }]
+ */
+export async function segmentHolders(store: Queryable, segmentKey: string): Promise<SegmentHolder[]> {
+  const rows = (await store.all(
+    `SELECT destination, COUNT(*) AS contacts FROM delivered_state
+     WHERE segment_key = ? AND status IN ('delivered', 'retryable') GROUP BY destination ORDER BY destination`,
+    [segmentKey],
+  )) as { destination: string; contacts: number | string }[];
+  return rows.map((r) => ({ destination: r.destination, contacts: Number(r.contacts) }));
 }

@@ -629,8 +629,7 @@ export async function pushStep(
       },
       ...(options.beforeCommit?.delivery ? { beforeCommit: options.beforeCommit.delivery } : {}),
     });
-    if (!step.account_segments?.length || options.dryRun === true || contacts.configError !== undefined)
-      return contacts;
+    if (!step.account_segments?.length || contacts.configError !== undefined) return contacts;
     return withAccountPushes(contacts, {
       store,
       destination,
@@ -642,6 +641,7 @@ export async function pushStep(
         name: config.account_segments?.find((a) => a.key === key)?.name ?? key,
       })),
       identitiesFrom: identitiesFrom ?? defaultIdentitySource(config, connection.connector),
+      ...(options.dryRun === true ? { dryRun: true } : {}),
     });
   } catch (error) {
     return notPushed(step, options.dryRun === true, reasonOf(error));
@@ -656,13 +656,24 @@ function defaultIdentitySource(config: Config, connector: string): string {
   return same.length === 1 ? (same[0] as { name: string }).name : connector;
 }
 
-/** Pushes a step's account segments after its segments, folding each into the outcome as a segment of its own. */
+/**
+ * Pushes (or, in a dry run, plans) a step's account segments after its segments, folding each into the outcome as a
+ * segment of its own, marked `accounts`.
+ */
 async function withAccountPushes(outcome: PushOutcome, options: PushAccountSegmentsOptions): Promise<PushOutcome> {
   const accounts = await pushAccountSegments(options);
   const segments = [
     ...outcome.segments,
     ...accounts.map((a) => ({
       ...segmentOutcome(a.segment, a.error === undefined ? 'succeeded' : 'failed'),
+      accounts: true,
+      sample: (a.sample ?? []).map((c) => ({
+        op: c.op,
+        contactId: String(c.accountId),
+        email: null,
+        externalIds: c.externalIds,
+        account: { name: c.name, domain: c.domain },
+      })),
       added: a.added,
       removed: a.removed,
       rejected: a.rejected,

@@ -29,6 +29,10 @@ export interface PushAccountSegmentsOptions {
   /** The source connection whose account ids address an account in this destination (the same tool, read). */
   identitiesFrom: string;
   now?: Date;
+  /** Plan only: the adds and removes each segment would get, with a sample; nothing sent and nothing written. */
+  dryRun?: boolean;
+  /** Changes shown per segment in a dry run's outcome. Default 5. */
+  sampleSize?: number;
 }
 
 /** What one account segment's push did. */
@@ -41,13 +45,16 @@ export interface AccountPushOutcome {
   rejected: number;
   /** Members the tool holds no record of, so they were not offered. */
   notInTool: number;
+  /** In a dry run: the first planned changes. */
+  sample?: PlannedAccountChange[];
   error?: string;
 }
 
 /**
  * Pushes account segments to a destination that declares `writeAccounts`: the planner's adds and removes against the
  * account delivered state, at the destination's batch size, each batch's accepted rows recorded. A second push with
- * nothing changed sends nothing. A segment whose writes fail is reported and the others go on.
+ * nothing changed sends nothing. A segment whose writes fail is reported and the others go on. A dry run plans the
+ * same changes and counts them (adds and removes the tool would be offered), sending and writing nothing.
  *
  * @example
  * const outcomes = await pushAccountSegments({ store, destination, config, ctx, connection: 'crm_lists',
@@ -78,6 +85,12 @@ export async function pushAccountSegments(options: PushAccountSegmentsOptions): 
         createsAccounts: destination.createsAccounts === true,
       });
       outcome.notInTool = plan.notInTool;
+      if (options.dryRun === true) {
+        outcome.added = plan.changes.filter((c) => c.op === 'add').length;
+        outcome.removed = plan.changes.length - outcome.added;
+        outcome.sample = plan.changes.slice(0, options.sampleSize ?? 5);
+        continue;
+      }
       for (let start = 0; start < plan.changes.length; start += destination.batchSize) {
         const planned = plan.changes.slice(start, start + destination.batchSize);
         const results = await writeAccounts({ segment, changes: planned.map(toChange) }, config as never, ctx);

@@ -61,20 +61,30 @@ export interface PushSegmentsOptions {
    * planner finds.
    */
   contacts?: readonly number[];
+  /**
+   * Empty the segments in the tool: every contact the destination holds is sent a remove (the destination's exit, as
+   * when a member leaves), members or not, and nobody is added. For archived segments; see emptySegment.
+   */
+  emptying?: boolean;
 }
 
 /** A change as the outcome shows it. */
 export interface PushSample {
   op: 'add' | 'remove' | 'update';
+  /** The contact's id; for an account segment's change, the account's. */
   contactId: string;
   email: string | null;
   externalIds: string[];
   /** The mapped traits the change carries. */
   traits?: Record<string, unknown>;
+  /** For an account segment's change: the account's name and domain. */
+  account?: { name: string | null; domain: string | null };
 }
 
 export interface SegmentPushOutcome {
   segment: string;
+  /** An account segment: its counts and sample are of accounts. */
+  accounts?: boolean;
   status: 'succeeded' | 'failed' | 'cancelled';
   /** Adds the destination accepted (planned adds, in a dry run). */
   added: number;
@@ -198,6 +208,7 @@ async function pushPlanned(options: PushSegmentsOptions): Promise<PushOutcome> {
     ...(options.requireConsent === undefined ? {} : { requireConsent: options.requireConsent }),
     ...(options.traits === undefined ? {} : { traits: options.traits }),
     ...(options.contacts === undefined ? {} : { contacts: options.contacts }),
+    ...(options.emptying === true ? { everyoneLeaves: true } : {}),
   });
   const sampleSize = options.sampleSize ?? 5;
   const dryRun = options.dryRun === true;

@@ -91,11 +91,16 @@ async function dryRun(job) {
     table(
       [
         { label: 'Destination', value: (r) => r.destination },
-        { label: 'Segment', value: (r) => names.get(r.segment) ?? r.segment },
+        {
+          label: 'Segment',
+          value: (r) => (r.accounts ? `${r.segment} (accounts)` : (names.get(r.segment) ?? r.segment)),
+        },
         {
           label: 'Adds',
           value: (r) =>
-            evaluated.has(r.segment) ? r.added : 'not evaluated yet: the run computes it, then adds its members',
+            r.accounts || evaluated.has(r.segment)
+              ? r.added
+              : 'not evaluated yet: the run computes it, then adds its members',
           numeric: true,
         },
         { label: 'Removes', value: (r) => r.removed, numeric: true },
@@ -121,7 +126,9 @@ function sample(rows) {
           'li',
           {},
           `${r.op} `,
-          r.email ?? `contact ${r.contactId}`,
+          r.account
+            ? (r.account.name ?? r.account.domain ?? `account ${r.contactId}`)
+            : (r.email ?? `contact ${r.contactId}`),
           r.externalIds?.length ? ` (${r.externalIds[0]})` : '',
         ),
       ),
