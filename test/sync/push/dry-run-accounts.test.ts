@@ -105,7 +105,7 @@ jobs:
       expect(lines[crm + 1]).toMatch(
         new RegExp(`^   large_firms \\(accounts\\): ${planned['crm_lists/large_firms']!.added} added, 0 removed`),
       );
-      expect(lines[crm + 2]).toMatch(/^     \+ \S/);
+      expect(lines[crm + 2]).toMatch(/^ {5}\+ \S/);
       const sample = dry.steps.flatMap((s) => (s.kind === 'push' ? s.outcome.segments : []))[0]?.sample ?? [];
       expect(sample.length).toBe(5);
       expect(sample.every((c) => c.op === 'add' && c.account !== undefined)).toBe(true);
