@@ -25,6 +25,7 @@ const ACTIONS: { method: string; pattern: RegExp; action: string }[] = [
   { method: 'POST', pattern: /^\/runs\/([^/]+)\/retry$/, action: 'run.retry' },
   { method: 'POST', pattern: /^\/connections\/([^/]+)\/check$/, action: 'connection.check' },
   { method: 'DELETE', pattern: /^\/contacts\/([^/]+)$/, action: 'contact.erase' },
+  { method: 'POST', pattern: /^\/segments\/([^/]+)\/empty$/, action: 'segment.empty' },
 ];
 
 /** Reads change nothing; a segment preview only computes an answer. */
@@ -59,6 +60,7 @@ export function activityLog(shared: Shared, prefixes: readonly string[]): Middle
     let action = described.action;
     const detail = (c.get(NOTE_KEY) as Record<string, unknown> | undefined) ?? null;
     if (action === 'job.run' && detail?.dryRun === true) action = 'job.dry_run';
+    if (action === 'segment.empty' && detail?.dryRun === true) action = 'segment.empty_dry_run';
     try {
       await recordActivity(
         shared.deps.store,

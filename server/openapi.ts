@@ -26,6 +26,7 @@ import {
   libraryQuery,
   saveSegmentBody,
 } from './routes/segment-library.js';
+import { emptySegmentBody } from './routes/segments.js';
 import { accountsQuery } from './routes/accounts.js';
 
 type Access = 'none' | 'read' | 'admin';
@@ -189,6 +190,15 @@ export const OPERATIONS: readonly Operation[] = [
     summary: 'Archive (or restore) a console segment: an archived segment is neither computed nor pushed',
     access: 'admin',
     body: archiveSegmentBody,
+    params: ['key'],
+  },
+  {
+    method: 'post',
+    path: '/segments/{key}/empty',
+    summary:
+      'Empty an archived console segment in the tools: remove its members from every destination holding them (dryRun: the plan)',
+    access: 'admin',
+    body: emptySegmentBody,
     params: ['key'],
   },
   {

@@ -19,10 +19,12 @@ import {
 } from '../../core/index.js';
 import { builtinRegistry } from '../builtins.js';
 import { EXIT, type Command } from '../main.js';
+import { emptyCommand } from '../segments-empty.js';
 
 const HELP = `usage: segflow segments preview <config.yaml> <segment-key|segments.yaml> [--sample 10] [--now <ISO time>] [--json]
        segflow segments report <config.yaml> [--now <ISO time>] [--json]
        segflow segments show <config.yaml> <segment-key|segments.yaml>
+       segflow segments empty <config.yaml> <segment-key> [--dry-run] [--json]   (see segflow segments empty --help)
 
 show prints a segment's rule in words, one line per condition (the console's segment page shows the same lines).
 
@@ -77,6 +79,7 @@ export const command: Command = {
   summary: 'preview a segment: its count and a sample of members, without saving',
   usage: 'segments preview <config.yaml> <segment-key|file> | segments report <config.yaml> | segments show …',
   async run(argv) {
+    if (argv[0] === 'empty') return emptyCommand(argv.slice(1));
     if (argv.includes('--help') || argv.includes('-h')) {
       process.stdout.write(HELP);
       return EXIT.ok;
@@ -103,8 +106,8 @@ export const command: Command = {
     if (sub !== 'preview')
       return usageError(
         sub
-          ? `unknown subcommand "${sub}" (expected preview, report or show)`
-          : 'name a subcommand: preview, report or show',
+          ? `unknown subcommand "${sub}" (expected preview, report, show or empty)`
+          : 'name a subcommand: preview, report, show or empty',
       );
     if (!file || !target || extra.length > 0)
       return usageError(

@@ -2,9 +2,11 @@
  * Segments: list with size and trend, one segment (definition and its rule in words, where it comes from, profile,
  * size over time with entries and exits, latest report, per destination the last delivery and why members were left
  * out or refused and, for a segment with a holdout, the treated-versus-control comparison), members (a page, or all as
- * CSV), preview, migration. Config and console segments alike.
+ * CSV), preview, migration. Config and console segments alike. An archived console segment is emptied in the tools
+ * (a dry run first shows what would be removed).
  */
 import { Hono } from 'hono';
+import { z } from 'zod';
 import {
   holdoutReport,
   getStoredSegment,
@@ -24,6 +26,8 @@ import {
   segmentRunHistory,
   type SegmentRunRow,
 } from '../../core/views/index.js';
+import { emptiedSummary, emptySegment, emptyableSegment } from '../../sync/index.js';
+import { noteActivity } from '../activity.js';
 import { ApiError, jsonBody, queryOf } from './errors.js';
 import { historyQuery, membersCsvQuery, membersQuery, migrationQuery, previewBody } from './schemas.js';
 import { paging, type Shared } from './shared.js';
@@ -40,6 +44,13 @@ function csvCell(value: unknown): string {
   if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
+
+export const emptySegmentBody = z.strictObject({
+  dryRun: z
+    .boolean()
+    .optional()
+    .describe('plan only: the removes per destination with a sample of people; nothing is sent or written'),
+});
 
 interface PushStep {
   kind: 'push';
@@ -231,6 +242,42 @@ export function segmentRoutes(shared: Shared): Hono {
             })
           : null,
     });
+  });
+
+  // Emptying an archived segment in the tools: its removes to every destination that holds members, or their plan.
+  app.post('/segments/:key/empty', async (c) => {
+    const key = c.req.param('key');
+    const { dryRun } = await jsonBody(c, emptySegmentBody);
+    noteActivity(c, { dryRun: dryRun === true });
+    const found = await emptyableSegment(deps.store, deps.config, key);
+    if (!found.ok)
+      throw new ApiError(
+        found.problem === 'unknown' ? 404 : 409,
+        found.problem === 'unknown' ? 'not_found' : 'conflict',
+        found.message,
+      );
+    const outcome = await emptySegment({
+      store: deps.store,
+      config: deps.config,
+      registry: deps.registry,
+      segment: found.segment,
+      dryRun: dryRun === true,
+      logger: shared.logger,
+      contextFor: (name) =>
+        shared.contextFor('destination', name, deps.registry.destination(deps.config.destinations[name]!.connector)),
+    });
+    noteActivity(c, {
+      status: outcome.status,
+      removed: outcome.removed,
+      ...(outcome.runId === undefined ? {} : { runId: outcome.runId }),
+    });
+    shared.logger.info(dryRun ? 'segment emptying planned' : 'segment emptied in the tools', {
+      segment: key,
+      status: outcome.status,
+      removed: outcome.removed,
+      runId: outcome.runId,
+    });
+    return c.json(emptiedSummary(outcome));
   });
 
   // every current member (or those matching q) as CSV, read a page at a time

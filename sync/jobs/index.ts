@@ -10,3 +10,13 @@ export { connectionContext, type ConnectionContextOptions } from './contexts.js'
 export { scheduledJobs } from './scheduled.js';
 export { runWorker, describeTask, type WorkerOptions, type WorkerEvent, type WorkerReport } from './worker.js';
 export { tasksOf, type ReadTaskSpec, type ComputeTaskSpec, type PushTaskSpec } from './on-workers.js';
+export {
+  emptiedSummary,
+  emptySegment,
+  emptyableSegment,
+  emptyRunJob,
+  type EmptiedDestination,
+  type EmptySegmentOptions,
+  type EmptySegmentOutcome,
+  type EmptyableSegment,
+} from './empty-segment.js';

@@ -13,6 +13,8 @@ const WORDS = {
   'run.retry': 'retried the rejected rows of run',
   'connection.check': 'checked connection',
   'contact.erase': 'erased contact',
+  'segment.empty': 'removed from the tools the members of segment',
+  'segment.empty_dry_run': 'planned removing from the tools the members of segment',
 };
 
 load(async () => {
@@ -62,6 +64,7 @@ function outcome(entry) {
   else if (!ok) parts.push(`refused (${entry.status})`);
   if (detail.runId !== undefined) parts.push(`run #${detail.runId}`);
   if (detail.requeued !== undefined) parts.push(`${detail.requeued} rows requeued`);
+  if (detail.removed !== undefined) parts.push(`${detail.removed} ${detail.dryRun ? 'to remove' : 'removed'}`);
   if (detail.ok !== undefined) parts.push(detail.ok ? 'works' : 'check failed');
   if (detail.destinations)
     parts.push(
