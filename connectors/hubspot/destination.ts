@@ -172,7 +172,11 @@ async function upsertByEmail(
 async function write(batch: MembershipBatch, config: HubSpotConfig, ctx: ConnectorContext): Promise<RowResult[]> {
   const connection = connectionFor(config);
   const results: (RowResult | undefined)[] = batch.changes.map(() => undefined);
-  const ids: (string | undefined)[] = batch.changes.map((change) => change.contact.externalIds[0]);
+  // A remove also finds the contact by the id its add was accepted with: one created by email has no HubSpot id in
+  // the store until the next read, and its exit must still leave the list.
+  const ids: (string | undefined)[] = batch.changes.map(
+    (change) => change.contact.externalIds[0] ?? (change.op === 'remove' ? change.destinationRecordId : undefined),
+  );
 
   const missing = batch.changes.map((change, i) => ({ change, i })).filter(({ i }) => !ids[i]);
   if (missing.length > 0 && config.createMissingContacts) {
