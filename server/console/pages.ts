@@ -56,7 +56,7 @@ export const PAGES: readonly ConsolePage[] = [
   <div id="library-list"></div></section>
 <div id="segment-detail" hidden>
 <section aria-labelledby="rule-title"><h2 id="rule-title">Rule</h2><p id="segment-origin" class="hint"></p>
-  <div id="segment-actions" class="actions"></div><pre id="segment-words" class="words"></pre></section>
+  <div id="segment-actions" class="actions"></div><div id="empty-panel" aria-live="polite"></div><pre id="segment-words" class="words"></pre></section>
 <section aria-labelledby="size-title"><h2 id="size-title">Size over time</h2>${chart('size-chart', 'Members, entries and exits per evaluation')}<div id="size-table"></div></section>
 <section aria-labelledby="members-title"><h2 id="members-title">Members</h2>
   <form id="member-search" class="inline" role="search"><label for="member-q">Email or name</label>

@@ -1,7 +1,9 @@
 // A segment's page: its rule in words (the lines `segflow segments show` prints), where it comes from (a config file
-// and line, read-only; or the console, with its version and an archive button), its size over time with entries and
-// exits, its members (search, paging, CSV export, links to contacts), and per destination the last delivery and who is
-// left out or refused now, and why. Without a key: every segment, config and console alike.
+// and line, read-only; or the console, with its version and an archive button; once archived, "empty it in the
+// tools": a dry run of the removes per destination with a sample of people, then the confirmed removes and their
+// outcome), its size over time with entries and exits, its members (search, paging, CSV export, links to contacts),
+// and per destination the last delivery and who is left out or refused now, and why. Without a key: every segment,
+// config and console alike.
 import {
   action,
   api,
@@ -121,7 +123,109 @@ function drawOrigin(segment, canAct) {
         { kind: o.archived ? undefined : 'danger', id: 'archive-segment' },
       ),
     );
+  if (canAct && o.archived)
+    actions.push(
+      action('Empty it in the tools…', () => planEmptying(segment), {
+        kind: 'secondary',
+        id: 'empty-segment',
+        title: 'See first what would be removed from each tool, then confirm',
+      }),
+    );
   fill('segment-actions', actions);
+  if (!o.archived) fill('empty-panel');
+}
+
+const emptyPath = (segment) => `/segments/${encodeURIComponent(segment.key)}/empty`;
+const plural = (n, word) => `${number(n)} ${word}${n === 1 ? '' : 's'}`;
+
+/** The dry run of emptying the segment in the tools: what each destination would lose, and a confirm button. */
+async function planEmptying(segment) {
+  const plan = await api(emptyPath(segment), { method: 'POST', body: { dryRun: true } });
+  const elsewhere = plan.notInConfig.length
+    ? el(
+        'p',
+        { class: 'hint' },
+        `Also delivered to ${plan.notInConfig.join(', ')}, which the config no longer has: left as they are.`,
+      )
+    : null;
+  if (plan.status === 'nothing') {
+    fill(
+      'empty-panel',
+      el('p', { class: 'empty', id: 'empty-nothing' }, 'No tool holds members of this segment: nothing to remove.'),
+      elsewhere,
+    );
+    return;
+  }
+  fill(
+    'empty-panel',
+    el('h3', {}, 'Dry run: what emptying it in the tools would remove'),
+    table(
+      [
+        { label: 'Destination', value: (d) => d.destination },
+        { label: 'Holds', value: (d) => d.held, numeric: true },
+        { label: 'Would remove', value: (d) => d.removed, numeric: true },
+        { label: 'Some of them', value: (d) => people(d.sample) },
+      ],
+      plan.destinations,
+      {
+        caption: `${plural(plan.removed, 'remove')} planned; nothing has been sent yet`,
+        empty: 'Nothing to remove.',
+      },
+    ),
+    elsewhere,
+    el(
+      'p',
+      { class: 'actions' },
+      action(`Remove ${plural(plan.removed, 'member')} from the tools`, () => confirmEmptying(segment), {
+        kind: 'danger',
+        id: 'confirm-empty',
+      }),
+      action('Cancel', () => fill('empty-panel'), { kind: 'secondary', id: 'cancel-empty' }),
+    ),
+  );
+}
+
+/** Sends the removes, then shows how each destination took them and the run that recorded them. */
+async function confirmEmptying(segment) {
+  status('Removing its members from the tools…');
+  const done = await api(emptyPath(segment), { method: 'POST', body: {} });
+  status(
+    done.status === 'nothing'
+      ? 'No tool held members of this segment any more: nothing was sent.'
+      : `Emptied in the tools: ${plural(done.removed, 'member')} removed${done.rejected ? `, ${number(done.rejected)} refused` : ''} (${done.status}).`,
+    done.status === 'succeeded' || done.status === 'nothing' ? 'info' : 'error',
+  );
+  fill(
+    'empty-panel',
+    el(
+      'h3',
+      { id: 'empty-outcome' },
+      done.runId ? 'Emptied in the tools: run ' : 'Emptied in the tools',
+      done.runId ? el('a', { href: `/console/runs?id=${done.runId}` }, `#${done.runId}`) : null,
+    ),
+    table(
+      [
+        { label: 'Destination', value: (d) => d.destination },
+        { label: 'Status', value: (d) => badge(d.status) },
+        { label: 'Removed', value: (d) => d.removed, numeric: true },
+        { label: 'Refused', value: (d) => d.rejected, numeric: true },
+        { label: 'Left to retry', value: (d) => d.pending, numeric: true },
+        { label: 'Why', value: (d) => d.error ?? null },
+      ],
+      done.destinations,
+      { caption: 'What each tool took', empty: 'Nothing was sent: no tool held members of this segment.' },
+    ),
+  );
+  drawDeliveries(await api(`/segments/${encodeURIComponent(segment.key)}`));
+}
+
+function people(sample) {
+  if (!sample || sample.length === 0) return null;
+  return el(
+    'ul',
+    { class: 'sample' },
+    sample.map((p) => el('li', {}, p.email ?? p.externalIds[0] ?? `contact ${p.contactId}`)),
+  );
 }
 
 function drawSizes(trend) {

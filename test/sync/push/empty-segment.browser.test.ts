@@ -1,0 +1,141 @@
+/**
+ * "Empty it in the tools" from the segment's page in headless Chromium (#30): a marketer archives a console segment a
+ * job pushed to a HubSpot list, clicks "Empty it in the tools", sees the dry run (what each tool would lose, and some
+ * of the people) while the list is untouched, confirms, and sees the outcome; the HubSpot sandbox's list is empty.
+ */
+import { rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtinRegistry } from '../../../cli/builtins.js';
+import { createStoredSegment, openStore, type Store } from '../../../core/index.js';
+import { createServer } from '../../../server/index.js';
+import { runJob } from '../../../sync/index.js';
+import { requireChromium } from '../../support/chromium.js';
+import { seedStore, type SeededStore } from '../../server/console/seed.js';
+
+const ADMIN = 'empty-browser-admin-token-7e3a9c1d5b2f';
+const READ = 'empty-browser-read-token-2c8f4a6e0d1b';
+const KEY = 'recent_buyers';
+const NAME = 'Recent buyers';
+const LIST = `segflow: ${NAME}`;
+
+describe('a marketer archives a segment and empties it in the tools from its page', () => {
+  let seeded: SeededStore;
+  let store: Store;
+  let server: ServerType;
+  let base: string;
+  let browser: Browser;
+  let context: BrowserContext;
+  const problems: string[] = [];
+
+  /** The emails in the HubSpot sandbox's list of the segment. */
+  const listEmails = () => {
+    const list = [...seeded.hubspot.portal.lists.values()].find((l) => l.name === LIST);
+    return [...(list?.members.keys() ?? [])].map((id) =>
+      String(seeded.hubspot.portal.contacts.get(id)?.properties.email).toLowerCase(),
+    );
+  };
+
+  const cells = (page: Page, selector: string) =>
+    page.$$eval(selector, (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent)));
+
+  beforeAll(async () => {
+    const executablePath = requireChromium();
+    seeded = await seedStore({
+      people: 200,
+      seed: 'empty-browser',
+      adminToken: ADMIN,
+      readToken: READ,
+      createMissingContacts: true,
+      campaignSegments: [KEY],
+    });
+    store = await openStore(seeded.config.store.path);
+    const registry = builtinRegistry();
+    await createStoredSegment(
+      store,
+      { key: KEY, name: NAME, rule: { event: 'purchase', count: { gte: 1 }, within: '365d' }, tags: [] },
+      'admin',
+    );
+    const pushed = await runJob(seeded.config, 'campaign', { registry, now: seeded.now, computeIn: 'here' });
+    expect(pushed.status, pushed.error).toBe('succeeded');
+    const app = createServer({
+      config: seeded.config,
+      store,
+      registry,
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
+      env: seeded.env,
+      now: () => seeded.now,
+      startJob: () => Promise.reject(new Error('no job runs from this page')),
+    });
+    server = await new Promise<ServerType>((resolve) => {
+      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+    });
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    browser = await chromium.launch({
+      executablePath,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+  }, 300_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    await new Promise((resolve) => server?.close(resolve));
+    await store?.close();
+    await seeded?.close();
+    if (seeded) rmSync(seeded.dir, { recursive: true, force: true });
+  }, 120_000);
+
+  it('archive → empty → the dry run → confirm → the outcome, and the HubSpot list is empty', async () => {
+    const before = listEmails();
+    expect(before.length, 'the job pushed the segment to its HubSpot list').toBeGreaterThan(0);
+
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    expect((await context.request.post(`${base}/session`, { data: { token: ADMIN } })).status()).toBe(201);
+    const page = await context.newPage();
+    page.setDefaultTimeout(30_000);
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
+    });
+    await page.goto(`${base}/console/segment?key=${KEY}`);
+    await page.waitForSelector('body[data-state]', { state: 'attached' });
+    expect(await page.getAttribute('body', 'data-state'), (await page.textContent('#status')) ?? '').toBe('ready');
+    // a live segment cannot be emptied: archive it first
+    expect(await page.$('#empty-segment')).toBeNull();
+
+    await page.click('#archive-segment');
+    await page.click('#empty-segment');
+    await page.waitForSelector('#empty-panel tbody tr');
+    expect(await page.innerText('#empty-panel')).toContain('nothing has been sent yet');
+    const plan = await cells(page, '#empty-panel tbody tr');
+    expect(plan.map((row) => row.slice(0, 3))).toEqual([
+      ['hubspot_lists', String(before.length), String(before.length)],
+    ]);
+    // some of the people it would remove, by email
+    const sample = await page.$$eval('#empty-panel ul.sample li', (lis) => lis.map((li) => li.textContent));
+    expect(sample.length).toBe(Math.min(10, before.length));
+    for (const email of sample) expect(before).toContain(email);
+    expect(listEmails().sort(), 'the dry run sends nothing').toEqual([...before].sort());
+
+    await page.click('#confirm-empty');
+    await page.waitForSelector('#empty-outcome');
+    const outcome = await cells(page, '#empty-panel tbody tr');
+    expect(outcome.map((row) => row.slice(0, 5))).toEqual([
+      ['hubspot_lists', 'succeeded', String(before.length), '0', '0'],
+    ]);
+    expect(await page.innerText('#status')).toContain(`${before.length} members removed`);
+    expect(await page.innerText('#empty-outcome')).toMatch(/run #\d+/);
+    expect(listEmails()).toEqual([]);
+    // the deliveries show the emptying as the list's last delivery
+    const delivery = await page.$$eval('#delivery-list tbody tr td', (tds) => tds.map((td) => td.textContent));
+    expect([delivery[0], delivery[5]]).toEqual(['hubspot_lists', String(before.length)]);
+
+    // emptied already: a second try finds nothing to remove
+    await page.click('#empty-segment');
+    await page.waitForSelector('#empty-nothing');
+    expect(problems).toEqual([]);
+  });
+});
