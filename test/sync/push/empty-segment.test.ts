@@ -213,6 +213,15 @@ server:
       expect(Object.fromEntries(plan.destinations.map((d) => [d.destination, d.held]))).toEqual(before);
       expect(plan.removed).toBe(Object.values(before).reduce((a, b) => a + b, 0));
       for (const d of plan.destinations) expect(d.sample.length, d.destination).toBe(Math.min(10, d.removed));
+      // the CLI's dry run says the same, destination by destination, with some of the people
+      const fromCli = cli(KEY, '--dry-run');
+      expect(fromCli.status, fromCli.stderr).toBe(0);
+      const lines = fromCli.stdout.trimEnd().split('\n');
+      expect(lines[0]).toBe(`dry run: emptying segment ${KEY} (${NAME}) in the tools would remove (nothing was sent)`);
+      for (const d of DESTINATIONS) expect(lines).toContain(`  ${d}: ${before[d]} to remove of ${before[d]} held`);
+      expect(lines.filter((l) => l.startsWith('    - ')).length).toBe(
+        plan.destinations.reduce((n, d) => n + d.sample.length, 0),
+      );
       expect(requestsSeen(), 'a dry run sends nothing').toBe(0);
       expect(await held()).toEqual(before);
     });
