@@ -80,8 +80,9 @@ export async function analyseTextEvents(store: Queryable, options: TextAnalysisO
         properties.topic_id = topic;
         properties.topic = topic >= 0 ? (options.topics.topics[topic]?.name ?? null) : null;
       }
+      // The subject is what the customer wrote too (an email's subject line): kept redacted or dropped like the rest.
       for (const f of fields) {
-        if (f === 'subject' || typeof properties[f] !== 'string') continue;
+        if (typeof properties[f] !== 'string') continue;
         if (options.keepText) properties[f] = redactText(properties[f]);
         else delete properties[f];
       }
@@ -305,6 +306,10 @@ export interface SegmentVoice {
   segment: string;
   members: number;
   answered: number;
+  /** Of those who answered: promoters (9–10), passives (7–8) and detractors (0–6). */
+  promoters: number;
+  passives: number;
+  detractors: number;
   nps: number | null;
   sentiment: number | null;
 }
@@ -325,11 +330,15 @@ export async function voiceBySegment(store: Queryable): Promise<SegmentVoice[]> 
   )) as Record<'segment' | 'members' | 'answered' | 'promoters' | 'detractors' | 'sentiment', unknown>[];
   return rows.map((r) => {
     const answered = Number(r.answered);
+    const [promoters, detractors] = [Number(r.promoters ?? 0), Number(r.detractors ?? 0)];
     return {
       segment: String(r.segment),
       members: Number(r.members),
       answered,
-      nps: answered > 0 ? Math.round((100 * (Number(r.promoters) - Number(r.detractors))) / answered) : null,
+      promoters,
+      passives: answered - promoters - detractors,
+      detractors,
+      nps: answered > 0 ? Math.round((100 * (promoters - detractors)) / answered) : null,
       sentiment: r.sentiment === null || r.sentiment === undefined ? null : round(Number(r.sentiment)),
     };
   });
