@@ -31,6 +31,7 @@ import { overviewRoutes } from './routes/overview.js';
 import { segmentLibraryRoutes } from './routes/segment-library.js';
 import { segmentRoutes } from './routes/segments.js';
 import { sessionRoutes } from './routes/session.js';
+import { voiceRoutes } from './routes/voice.js';
 import { createShared } from './routes/shared.js';
 
 /** Path prefixes of the API that need a token or a session. */
@@ -48,6 +49,7 @@ const PROTECTED = [
   '/overview',
   '/activity',
   '/library',
+  '/voice',
 ];
 
 const DEFAULT_SESSION_TTL_MS = 12 * 60 * 60 * 1000;
@@ -132,6 +134,7 @@ export function createServer(deps: ServerDeps): Hono {
   app.route('/', auditRoutes(shared));
   app.route('/', overviewRoutes(shared));
   app.route('/', activityRoutes(shared));
+  app.route('/', voiceRoutes(shared));
   app.route('/', ingestRoutes(deps));
   app.route('/', consoleRoutes(deps));
   if (!tokens.configured) {

@@ -28,6 +28,7 @@ import {
 } from './routes/segment-library.js';
 import { emptySegmentBody } from './routes/segments.js';
 import { accountsQuery } from './routes/accounts.js';
+import { voiceMessagesQuery, voicePeopleQuery, voiceTopicsQuery, voiceTrendQuery } from './routes/voice.js';
 
 type Access = 'none' | 'read' | 'admin';
 
@@ -288,6 +289,41 @@ export const OPERATIONS: readonly Operation[] = [
     summary: 'Every change and action made through the API or the console, with the role and time, newest first',
     access: 'read',
     query: activityQuery,
+  },
+  {
+    method: 'get',
+    path: '/voice/topics',
+    summary: 'Topics of the tickets: size, people, sentiment, example messages (only when the config keeps text)',
+    access: 'read',
+    query: voiceTopicsQuery,
+  },
+  {
+    method: 'get',
+    path: '/voice/people',
+    summary: 'People with a ticket on a topic, most tickets first, with the rule that selects them',
+    access: 'read',
+    query: voicePeopleQuery,
+  },
+  {
+    method: 'get',
+    path: '/voice/segments',
+    summary: 'Per segment: members, NPS answers (promoters, passives, detractors), NPS and mean 90-day sentiment',
+    access: 'read',
+  },
+  {
+    method: 'get',
+    path: '/voice/trend',
+    summary: 'Per month: tickets, messages scored, mean sentiment, NPS answers and NPS',
+    access: 'read',
+    query: voiceTrendQuery,
+  },
+  {
+    method: 'get',
+    path: '/voice/contacts/{id}',
+    summary: "A contact's voice features and latest messages, tickets and survey answers with their sentiment",
+    access: 'read',
+    params: ['id'],
+    query: voiceMessagesQuery,
   },
 ];
 
