@@ -253,6 +253,8 @@ function renderVoice(
         hs_value: String(survey.score),
         hs_response_group: group,
         hs_content: survey.comment,
+        hs_submission_timestamp: new Date(at).toISOString(),
+        hs_createdate: new Date(at).toISOString(),
       },
     });
   }

@@ -35,6 +35,7 @@ export const FEEDBACK_PROPERTIES = [
   'hs_value',
   'hs_response_group',
   'hs_content',
+  'hs_submission_timestamp',
   'hs_createdate',
   'hs_lastmodifieddate',
 ];
@@ -96,7 +97,8 @@ export function feedbackEvents(object: HubSpotObject, contactIds: string[]): Eve
     source: 'hubspot',
     sourceEventId: `feedback_submissions:${object.id}:answered:${contactId}`,
     type: 'survey_response',
-    occurredAt: iso(p.hs_createdate) ?? object.createdAt?.toISOString() ?? updated,
+    // when the customer answered; the record's creation follows it (a submission is created by the answer)
+    occurredAt: iso(p.hs_submission_timestamp) ?? iso(p.hs_createdate) ?? object.createdAt?.toISOString() ?? updated,
     contact: { externalId: contactId },
     ...(Number.isFinite(score) ? { value: score } : {}),
     properties: {
