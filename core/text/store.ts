@@ -9,6 +9,7 @@
  */
 import type { Queryable } from '../store/store.js';
 import type { SqlValue } from '../store/dialect.js';
+import { detectLanguage } from './language.js';
 import { redactText } from './redact.js';
 import { NEGATIVE_TO, scoreMessage } from './sentiment.js';
 import { fitTopics, tagTopic, type TopicModel, type TopicOptions } from './topics.js';
@@ -75,7 +76,8 @@ export async function analyseTextEvents(store: Queryable, options: TextAnalysisO
       properties.sentiment = sentiment?.score ?? null;
       properties.sentiment_label = sentiment?.label ?? null;
       if (properties.sentiment === null) unscored++;
-      if (row.type === 'support_ticket' && options.topics && text) {
+      // The topic model knows English words only: a ticket in another language is left untagged, not tagged wrongly.
+      if (row.type === 'support_ticket' && options.topics && text && properties.language === 'en') {
         const topic = tagTopic(options.topics, `${String(properties.subject ?? '')}. ${text}`);
         properties.topic_id = topic;
         properties.topic = topic >= 0 ? (options.topics.topics[topic]?.name ?? null) : null;
@@ -100,8 +102,8 @@ export async function analyseTextEvents(store: Queryable, options: TextAnalysisO
 }
 
 /**
- * Fits a topic model on the tickets not analysed yet (their subject and text, before `analyseTextEvents` drops the
- * text); undefined when there are fewer than `minimum` (default 20) of them to learn from.
+ * Fits a topic model on the English tickets not analysed yet (their subject and text, before `analyseTextEvents`
+ * drops the text); undefined when there are fewer than `minimum` (default 20) of them to learn from.
  * @example
  * const topics = await fitPendingTopics(store, { topics: 'auto', names: { invoice: 'Billing' } });
  * await analyseTextEvents(store, { ...(topics ? { topics } : {}) });
@@ -119,7 +121,9 @@ export async function fitPendingTopics(
       const row = raw as { source: string; source_event_id: string; properties: string };
       const p = JSON.parse(row.properties || '{}') as Record<string, unknown>;
       const text = [p.subject, p.text ?? p.description].filter((v) => typeof v === 'string').join('. ');
-      if (text) keyed.push([`${row.source}\u0000${row.source_event_id}`, text]);
+      const body = p.text ?? p.description ?? p.subject;
+      if (text && typeof body === 'string' && detectLanguage(body) === 'en')
+        keyed.push([`${row.source}\u0000${row.source_event_id}`, text]);
     }
   // The fit depends on the order of its texts: sorted by the tickets' own ids (compared here, not by an engine's
   // collation, nor by row ids that follow load order), every engine and every load order finds the same topics.

@@ -90,6 +90,8 @@ describe.each(engines)('voice of the customer in the store on $name', (engine) =
       expect(p.comment).toBeUndefined();
       expect(p.subject).toBeUndefined();
       expect(p.language).toBeDefined();
+      // the topic model knows English only: Cy's Spanish ticket is left untagged
+      if (p.language === 'es') expect(p.topic).toBeUndefined();
     }
 
     const { contacts } = await computeVoiceFeatures(store, { now: NOW });
