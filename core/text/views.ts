@@ -126,7 +126,7 @@ export async function topicPeople(
 
 /** The voice of one calendar month (UTC). */
 export interface VoiceMonth {
-  /** `2026-11`. */
+  /** `2026-11`, in UTC. */
   month: string;
   tickets: number;
   /** Messages scored that month: tickets, the customer's own messages, survey comments. */
@@ -138,7 +138,8 @@ export interface VoiceMonth {
 }
 
 /**
- * Tickets, sentiment and NPS per month, oldest first, for the last `months` months that have any (default 24).
+ * Tickets, sentiment and NPS per month, oldest first: the last `months` months (default 24) up to the latest with any
+ * message or answer, a month without any included with zeros.
  * @example
  * await voiceTrend(store); // [{ month: '2026-10', tickets: 88, scored: 140, sentiment: 0.12, npsAnswers: 31, nps: 16 }, …]
  */
@@ -186,6 +187,9 @@ export async function voiceTrend(store: Queryable, months = 24): Promise<VoiceMo
     if (category === 'promoter') row.promoters += n;
     if (category === 'detractor') row.detractors += n;
   }
+  // every month from the first with anything to the last, so that a chart's months are evenly spaced
+  const known = [...byMonth.keys()].filter((m) => /^\d{4}-\d{2}$/.test(m)).sort();
+  for (let m = known[0]; m !== undefined && m < known[known.length - 1]!; m = nextMonth(m)) at(m);
   return [...byMonth.values()]
     .sort((a, b) => (a.month < b.month ? -1 : 1))
     .slice(-months)
@@ -193,6 +197,12 @@ export async function voiceTrend(store: Queryable, months = 24): Promise<VoiceMo
       ...row,
       nps: row.npsAnswers > 0 ? Math.round((100 * (promoters - detractors)) / row.npsAnswers) : null,
     }));
+}
+
+/** The month after `2026-11` is `2026-12`, after `2026-12` `2027-01`. */
+function nextMonth(month: string): string {
+  const [year, m] = month.split('-').map(Number) as [number, number];
+  return m === 12 ? `${year + 1}-01` : `${year}-${String(m + 1).padStart(2, '0')}`;
 }
 
 /** One message, ticket or survey answer of a contact, with what the analysis derived from it. */

@@ -27,7 +27,13 @@ export const voicePeopleQuery = z.strictObject({
   per_page: z.coerce.number().int().min(1).max(500).default(50),
 });
 export const voiceTrendQuery = z.strictObject({
-  months: z.coerce.number().int().min(1).max(120).default(24).describe('the last months with any message (default 24)'),
+  months: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(120)
+    .default(24)
+    .describe('months up to the latest with a message or answer (default 24)'),
 });
 export const voiceMessagesQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(20).describe('messages, newest first (default 20)'),

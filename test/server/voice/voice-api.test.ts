@@ -160,7 +160,12 @@ for (const engine of engines) {
     it("gives tickets, sentiment and NPS month by month, the world's NPS answers counted in their month", async () => {
       const { months } = await ok('/voice/trend?months=120');
       expect(months.length).toBeGreaterThan(6);
-      expect(months.map((m: Body) => m.month)).toEqual(months.map((m: Body) => m.month).sort());
+      // every month from the first to the last, a quiet one included with zeros
+      const after = (month: string) => {
+        const [y, m] = month.split('-').map(Number) as [number, number];
+        return new Date(Date.UTC(y, m, 1)).toISOString().slice(0, 7);
+      };
+      months.slice(1).forEach((m: Body, i: number) => expect(m.month).toBe(after(months[i].month)));
       // HubSpot renders each answer associated with its contact; an archived contact's answers are not read
       const answers: WorldSurvey[] = [];
       for (let i = 0; i < seeded.world.size; i++)
