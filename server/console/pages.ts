@@ -113,6 +113,19 @@ export const PAGES: readonly ConsolePage[] = [
   <div id="bin-actions" class="actions"></div><div id="bin-people"></div><p class="pager" id="bin-pager"></p></section>`,
   },
   {
+    path: '/console/voice',
+    module: 'voice.js',
+    title: 'Voice',
+    body: `
+<p id="voice-summary" class="hint"></p>
+<section aria-labelledby="topics-title"><h2 id="topics-title">Topics of the tickets</h2>
+  <p class="hint" id="voice-topics-hint"></p><div id="voice-topics" class="cards"></div></section>
+<section aria-labelledby="bin-title" id="bin" hidden><h2 id="bin-title">People who wrote about the topic</h2>
+  <div id="bin-actions" class="actions"></div><div id="bin-people"></div><p class="pager" id="bin-pager"></p></section>
+<section aria-labelledby="voice-segments-title"><h2 id="voice-segments-title">Sentiment and NPS by segment</h2><div id="voice-segments"></div></section>
+<section aria-labelledby="trend-title"><h2 id="trend-title">Month by month</h2>${chart('trend-chart', 'Mean sentiment and NPS per month')}<div id="voice-trend"></div></section>`,
+  },
+  {
     path: '/console/runs',
     module: 'runs.js',
     title: 'Runs',

@@ -1,7 +1,9 @@
 // A contact's page, found by email: identities in each tool, consent per tool, segments by name, deliveries per tool,
-// where each trait came from, scores, features and the events timeline; and, for the admin role, the erasure (with a
-// confirmation), whose record stays and is shown to a later search of the same email.
+// where each trait came from, scores, features, their recent messages with sentiment and the events timeline; and,
+// for the admin role, the erasure (with a confirmation), whose record stays and is shown to a later search of the
+// same email.
 import { action, api, badge, el, fill, load, number, query, remember, role, status, table, when } from './console.js';
+import { sentimentWords, signed } from './sentiment.js';
 
 const form = document.getElementById('contact-search');
 const input = document.getElementById('contact-email');
@@ -36,6 +38,60 @@ async function find(email) {
       ? contacts.map((c) => profile(c, email))
       : el('p', { class: 'empty' }, `No contact has the email ${email}.`),
     records,
+  );
+  await Promise.all(contacts.map((c) => showVoice(c.id)));
+}
+
+/** The contact's latest tickets, messages and survey answers with their sentiment (GET /voice/contacts/:id). */
+async function showVoice(id) {
+  const answer = await api(`/voice/contacts/${id}`);
+  const f = answer.voice;
+  fill(
+    `voice-${id}`,
+    f
+      ? el(
+          'p',
+          { class: 'hint' },
+          `Sentiment over 90 days ${sentimentWords(f.sentiment90d)}`,
+          f.sentimentTrend === null ? '' : ` (${signed(f.sentimentTrend)} in the last 30 days against the 30 before)`,
+          ` · last NPS ${f.npsLast === null ? '—' : `${f.npsLast} (${f.npsCategory})`}`,
+          ` · negative tickets in 90 days: ${number(f.negativeTickets90d ?? 0)}`,
+        )
+      : null,
+    table(
+      [
+        { label: 'When', value: (m) => when(m.occurredAt) },
+        {
+          label: 'What',
+          value: (m) =>
+            m.type === 'survey_response'
+              ? `${(m.survey?.kind ?? 'survey').toUpperCase()} answer${m.survey?.score === null || m.survey?.score === undefined ? '' : ` ${m.survey.score}`}`
+              : m.type === 'support_ticket'
+                ? `ticket${m.status ? ` (${m.status})` : ''}${m.topic ? ` on ${m.topic}` : ''}`
+                : `message${m.author ? ` by the ${m.author}` : ''}`,
+        },
+        {
+          label: 'Text',
+          value: (m) => [m.subject, m.text].filter(Boolean).join(': ') || null,
+        },
+        {
+          label: 'Sentiment',
+          value: (m) =>
+            m.sentiment !== null
+              ? sentimentWords(m.sentiment)
+              : m.language && m.language !== 'en' && m.language !== 'none'
+                ? `not scored (${m.language})`
+                : null,
+        },
+      ],
+      answer.messages,
+      {
+        caption: answer.textKept
+          ? `The last ${answer.messages.length}, text redacted`
+          : `The last ${answer.messages.length}; the config keeps no text, only what was derived from it`,
+        empty: 'Nothing written or answered.',
+      },
+    ),
   );
 }
 
@@ -152,6 +208,8 @@ function profile(contact, email) {
       features,
       { empty: 'No features computed yet.' },
     ),
+    el('h3', {}, 'What they wrote'),
+    el('div', { id: `voice-${contact.id}` }),
     el('h3', {}, 'Events, newest first'),
     table(
       [

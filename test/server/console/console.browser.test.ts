@@ -12,6 +12,7 @@ import { createServer } from '../../../server/index.js';
 import { PAGES } from '../../../server/console/pages.js';
 import { requireChromium } from '../../support/chromium.js';
 import { seedStore, type SeededStore } from './seed.js';
+import { TEXT_YAML } from '../voice/world.js';
 
 const SCREENSHOTS = fileURLToPath(new URL('../../../artifacts/screenshots/', import.meta.url));
 const ADMIN_TOKEN = 'planted-admin-token-3f9c1e7a5b2d4c6e8f0a';
@@ -74,7 +75,13 @@ describe('the web console in a browser', () => {
 
   beforeAll(async () => {
     const executablePath = requireChromium(); // npm test installs it when missing; never a silent skip
-    seeded = await seedStore({ people: 300, seed: 'console', adminToken: ADMIN_TOKEN, readToken: READ_TOKEN });
+    seeded = await seedStore({
+      people: 300,
+      seed: 'console',
+      adminToken: ADMIN_TOKEN,
+      readToken: READ_TOKEN,
+      text: TEXT_YAML,
+    });
     store = await openStore(seeded.config.store.path);
     const registry = builtinRegistry();
     const line = (level: string) => (message: string, fields?: Record<string, unknown>) =>
@@ -228,8 +235,9 @@ describe('the web console in a browser', () => {
             await page.waitForSelector('#contact-profile article');
           }
           found.push(...(await overflowing()).map((what) => `${width} px ${path}: ${what}`));
-          // the pages' other states: a segment's own page, a histogram bar's people, a cluster's members
+          // the pages' other states: a segment's own page, a histogram bar's people, a cluster's or a topic's members
           const states: Record<string, [string, string | null]> = {
+            '/console/voice': ['/console/voice', '#voice-topics button'],
             '/console/segment': ['/console/segment?key=churned', null],
             '/console/predictions': ['/console/predictions?model=churn', '#risk-bins button'],
             '/console/clustering': ['/console/clustering?model=clusters', '#cluster-profiles button'],

@@ -94,6 +94,8 @@ export async function seedStore(options: {
    * while after it last bought: recent repeat buyers who have gone quiet then score a high churn risk. Default 0.
    */
   daysAfterWorld?: number;
+  /** A top-level `text:` block (YAML) for the config: what is kept of what customers write, and its topics. */
+  text?: string;
 }): Promise<SeededStore> {
   const dir = tempDir('segflow-console-');
   const world = createWorld({ seed: options.seed, people: options.people });
@@ -125,7 +127,7 @@ export async function seedStore(options: {
       - push: { destination: hubspot_lists, console_segments: ${JSON.stringify(options.campaignSegments)}, mode: mirror }
 `
     : '';
-  writeFileSync(join(dir, 'segflow.yaml'), CONFIG.replace('${CAMPAIGN_JOB}', campaign));
+  writeFileSync(join(dir, 'segflow.yaml'), CONFIG.replace('${CAMPAIGN_JOB}', campaign) + (options.text ?? ''));
   const registry = builtinRegistry();
   const config = await loadConfig(join(dir, 'segflow.yaml'), { registry, env });
   const now = new Date(world.now + (options.daysAfterWorld ?? 0) * 86_400_000);

@@ -1,0 +1,207 @@
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serve, type ServerType } from '@hono/node-server';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtinRegistry } from '../../../cli/builtins.js';
+import { openStore, type Store } from '../../../core/index.js';
+import { WORLD_TOPICS } from '../../../plugins/sandbox/index.js';
+import { createServer } from '../../../server/index.js';
+import { requireChromium } from '../../support/chromium.js';
+import { seedStore, type SeededStore } from '../console/seed.js';
+import { TEXT_YAML } from './world.js';
+
+const SCREENSHOTS = fileURLToPath(new URL('../../../artifacts/screenshots/', import.meta.url));
+const ADMIN_TOKEN = 'voice-browser-admin-token-6e2a9c4f1b7d';
+const READ_TOKEN = 'voice-browser-read-token-3c8f1a5e9d2b';
+
+interface Topic {
+  topic: string;
+  tickets: number;
+  people: number;
+  examples: string[];
+}
+
+/**
+ * The Voice page as a marketer with the read-only token sees it, in headless Chromium, on a store the console's seed
+ * fills from the sandboxes with text kept and five topics: the world's topics with their examples, NPS by segment,
+ * the month-by-month chart, and from a topic its people, one person's messages, and a segment made from the topic.
+ */
+describe('the Voice page in a browser', () => {
+  let seeded: SeededStore;
+  let store: Store;
+  let server: ServerType;
+  let base: string;
+  let browser: Browser;
+  let page: Page;
+  const problems: string[] = [];
+
+  const apiGet = async <T>(path: string): Promise<T> => {
+    const response = await fetch(base + path, { headers: { Authorization: `Bearer ${READ_TOKEN}` } });
+    expect(response.status, path).toBe(200);
+    return (await response.json()) as T;
+  };
+
+  async function open(path: string): Promise<void> {
+    await page.goto(base + path);
+    await page.waitForSelector('body[data-state]', { state: 'attached' });
+    expect(await page.getAttribute('body', 'data-state'), `${path}: ${await page.textContent('#status')}`).toBe(
+      'ready',
+    );
+  }
+
+  beforeAll(async () => {
+    const executablePath = requireChromium(); // npm test installs it when missing; never a silent skip
+    seeded = await seedStore({
+      people: 300,
+      seed: 'voice',
+      adminToken: ADMIN_TOKEN,
+      readToken: READ_TOKEN,
+      text: TEXT_YAML,
+    });
+    store = await openStore(seeded.config.store.path);
+    const quiet = () => {};
+    const app = createServer({
+      config: seeded.config,
+      store,
+      registry: builtinRegistry(),
+      logger: { debug: quiet, info: quiet, warn: quiet, error: quiet },
+      env: seeded.env,
+      now: () => seeded.now,
+      startJob: () => Promise.resolve({ status: 'succeeded' }),
+    });
+    server = await new Promise<ServerType>((resolve) => {
+      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+    });
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    browser = await chromium.launch({
+      executablePath,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    page = await context.newPage();
+    page.setDefaultTimeout(15_000);
+    page.on('console', (message) => {
+      if (message.type() === 'error' || message.type() === 'warning')
+        problems.push(`console ${message.type()}: ${message.text()}`);
+    });
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    page.on('response', (response) => {
+      if (response.status() >= 400) problems.push(`${response.status()} ${response.url()}`);
+    });
+    page.on('request', (request) => {
+      if (!request.url().startsWith(base)) problems.push(`left the server: ${request.url()}`);
+    });
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.goto(`${base}/console/login?next=${encodeURIComponent('/console/voice')}`);
+    await page.fill('#token', READ_TOKEN);
+    await Promise.all([page.waitForURL(`${base}/console/voice`), page.click('button[type=submit]')]);
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((resolve) => server?.close(resolve));
+    await store?.close();
+    await seeded?.close();
+  }, 120_000);
+
+  it("shows the world's topics with their size and redacted examples, NPS by segment, and the months", async () => {
+    const { topics } = await apiGet<{ topics: Topic[] }>('/voice/topics');
+    await open('/console/voice');
+    const cards = await page.$$eval('#voice-topics article', (articles) =>
+      articles.map((a) => ({
+        topic: a.querySelector('h3')?.textContent,
+        line: a.querySelector('.hint')?.textContent,
+        examples: Array.from(a.querySelectorAll('.examples q')).map((q) => q.textContent),
+      })),
+    );
+    expect(cards.map((c) => c.topic).sort()).toEqual([...WORLD_TOPICS].sort());
+    expect(cards.map((c) => c.topic)).toEqual(topics.map((t) => t.topic));
+    cards.forEach((card, i) => {
+      const t = topics[i]!;
+      expect(card.line).toContain(`${t.tickets.toLocaleString('en')} tickets from ${t.people.toLocaleString('en')}`);
+      expect(card.examples).toEqual(t.examples);
+      for (const example of card.examples) expect(example).not.toMatch(/@example\.com|4242 4242/);
+    });
+
+    const segments = await page.$$eval('#voice-segments tbody tr', (rows) =>
+      rows.map((r) => ({
+        name: r.querySelector('td a')?.textContent,
+        href: r.querySelector('td a')?.getAttribute('href'),
+        nps: r.querySelector('td[data-label="NPS"]')?.textContent,
+      })),
+    );
+    expect(segments).toContainEqual({
+      name: 'Detractors at Risk',
+      href: '/console/segment?key=detractors_at_risk',
+      nps: '\u2212100',
+    });
+
+    const { months } = await apiGet<{ months: { month: string; sentiment: number | null; nps: number | null }[] }>(
+      '/voice/trend',
+    );
+    const plotted = await page.evaluate(() => {
+      const canvas = document.getElementById('trend-chart') as HTMLCanvasElement;
+      const chart = (
+        window as unknown as {
+          Chart: { getChart(c: HTMLCanvasElement): { data: { labels: string[]; datasets: { data: unknown[] }[] } } };
+        }
+      ).Chart.getChart(canvas);
+      return { labels: chart.data.labels, datasets: chart.data.datasets.map((d) => d.data) };
+    });
+    expect(plotted).toEqual({
+      labels: months.map((m) => m.month),
+      datasets: [months.map((m) => m.sentiment), months.map((m) => m.nps)],
+    });
+    expect(problems).toEqual([]);
+  });
+
+  it('follows a topic to its people, one person’s messages, and a segment made from the topic', async () => {
+    const { topics } = await apiGet<{ topics: Topic[] }>('/voice/topics');
+    const billing = topics.findIndex((t) => t.topic === 'billing');
+    expect(billing).toBeGreaterThanOrEqual(0);
+    const people = await apiGet<{ total: number; people: { email: string | null; tickets: number }[] }>(
+      '/voice/people?topic=billing&per_page=20',
+    );
+    await open('/console/voice');
+    await page.click(`#topic-people-${billing}`);
+    await page.waitForSelector('#bin:not([hidden]) #bin-people table');
+    expect(await page.textContent('#bin-title')).toBe('People who wrote about billing');
+    expect(await page.getAttribute('#bin', 'data-total')).toBe(String(people.total));
+    const listed = await page.$$eval('#bin-people tbody tr td[data-label="Contact"]', (cells) =>
+      cells.map((c) => c.textContent),
+    );
+    expect(listed).toEqual(people.people.map((p) => p.email));
+    await page.screenshot({ path: join(SCREENSHOTS, 'voice-topic-people.png'), fullPage: true });
+
+    // a person's page lists what they wrote, with the billing ticket and its sentiment
+    const email = people.people.find((p) => p.email)!.email!;
+    await Promise.all([
+      page.waitForURL(/\/console\/contacts\?email=/),
+      page.click(`#bin-people a[href*="${encodeURIComponent(email)}"]`),
+    ]);
+    await page.waitForSelector('body[data-state=ready]');
+    await page.waitForSelector('#contact-profile [id^=voice-] table');
+    const wrote = await page.$$eval('#contact-profile [id^=voice-] tbody tr', (rows) =>
+      rows.map((r) => ({
+        what: r.querySelector('td[data-label="What"]')?.textContent ?? '',
+        sentiment: r.querySelector('td[data-label="Sentiment"]')?.textContent ?? '',
+      })),
+    );
+    await page.screenshot({ path: join(SCREENSHOTS, 'voice-contact.png'), fullPage: true });
+    const ticket = wrote.find((w) => w.what.includes('on billing'));
+    expect(ticket, JSON.stringify(wrote)).toBeDefined();
+    expect(ticket!.sentiment).toMatch(/^(positive|neutral|negative) \([+\u2212]?\d\.\d\d\)$|^—$/);
+
+    // "make a segment from this": the builder opens on the topic's rule and counts the same people
+    await open('/console/voice');
+    await page.click(`#topic-people-${billing}`);
+    await page.waitForSelector('#bin:not([hidden]) #make-segment');
+    await Promise.all([page.waitForURL(/\/console\/builder\?/), page.click('#make-segment')]);
+    await page.waitForSelector('body[data-state=ready]');
+    await expect.poll(() => page.textContent('#preview-count')).toBe(people.total.toLocaleString('en'));
+    expect(problems).toEqual([]);
+  });
+});
