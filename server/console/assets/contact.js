@@ -45,7 +45,7 @@ async function find(email) {
 /** The contact's latest tickets, messages and survey answers with their sentiment (GET /voice/contacts/:id). */
 async function showVoice(id) {
   const answer = await api(`/voice/contacts/${id}`);
-  const f = answer.voice;
+  const f = answer.features;
   fill(
     `voice-${id}`,
     f

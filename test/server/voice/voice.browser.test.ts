@@ -191,6 +191,14 @@ describe('the Voice page in a browser', () => {
       })),
     );
     await page.screenshot({ path: join(SCREENSHOTS, 'voice-contact.png'), fullPage: true });
+    // their voice features above the messages, as GET /voice/contacts/:id gives them
+    const contactId = Number((await page.getAttribute('#contact-profile [id^=voice-]', 'id'))!.slice('voice-'.length));
+    const { features } = await apiGet<{ features: { sentiment90d: number | null; npsLast: number | null } }>(
+      `/voice/contacts/${contactId}`,
+    );
+    const summary = await page.textContent('#contact-profile [id^=voice-] .hint');
+    expect(summary).toContain('Sentiment over 90 days');
+    expect(summary).toContain(`last NPS ${features.npsLast === null ? '—' : `${features.npsLast} (`}`);
     const ticket = wrote.find((w) => w.what.includes('on billing'));
     expect(ticket, JSON.stringify(wrote)).toBeDefined();
     expect(ticket!.sentiment).toMatch(/^(positive|neutral|negative) \([+\u2212]?\d\.\d\d\)$|^—$/);
