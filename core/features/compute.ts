@@ -109,13 +109,14 @@ function aggregateSql(b: Binder, now: Date, reporting: string, ids: string | und
   const d = b.dialect;
   const windowIndex = `CASE ${WINDOWS.map((d, i) => `WHEN e.occurred_at > ${b.bind(before(now, `${d}d`))} THEN ${i}`).join(' ')} ELSE ${WINDOWS.length} END`;
   // contact_events is clustered by contact, so GROUP BY walks it in order without a sort, and a set of contacts is
-  // one range seek each. Only purchases look their currency's rate up. The LIMIT keeps SQLite from flattening the
-  // per-row subquery into the aggregate (a subquery with LIMIT under an aggregate is never flattened), which would
-  // evaluate its CASEs again in every aggregate that reads them.
+  // one range seek each. Only purchases look their currency's rate up, through a subquery rather than a join (a join
+  // lets PostgreSQL hash it, which loses the contact order and sorts every event again). The LIMIT keeps SQLite from
+  // flattening the per-row subquery into the aggregate (a subquery with LIMIT under an aggregate is never flattened),
+  // which would evaluate its CASEs again in every aggregate that reads them.
   return `SELECT e.contact_id AS contact_id, ${cols.join(',\n  ')}
     FROM (SELECT e.contact_id, e.occurred_at, e.value, e.discount, e.label, ${TYPE_CODE} AS t, ${windowIndex} AS w,
-            CASE WHEN e.type = 'purchase' THEN e.value * r.rate END AS money
-          FROM contact_events e LEFT JOIN ${d.temp('feature_rates')} r ON e.type = 'purchase' AND r.code = COALESCE(e.currency, ${b.bind(reporting)})
+            CASE WHEN e.type = 'purchase' THEN e.value * (SELECT r.rate FROM ${d.temp('feature_rates')} r WHERE r.code = COALESCE(e.currency, ${b.bind(reporting)})) END AS money
+          FROM contact_events e
           WHERE e.occurred_at <= ${b.bind(now.toISOString())}${ids ? ` AND e.contact_id IN (SELECT value FROM ${d.jsonValues(ids, 'integer')} AS j)` : ''}${range}
           ORDER BY e.contact_id ${d.noLimit}) AS e
     GROUP BY e.contact_id`;
@@ -263,16 +264,33 @@ function insertStatements(
     // Contacts without events have no expression aggregates either.
     const expressions = withEvents ? expressionSql(b, now, features, scope) : undefined;
     const n = b.bind(now.toISOString());
+    // The statement reads its rows through two subqueries kept apart from it (a fence: no engine merges a subquery with
+    // OFFSET into the query around it): the inner one joins each contact to its aggregates and takes the sign-up
+    // trait out of the traits JSON, the middle one turns each date into a day number, once per row. Written inline,
+    // an engine evaluates every copy of an expression: the sign-up date alone was parsed dozens of times per contact.
+    const fence = `${d.noLimit} OFFSET 0`;
+    const inner = new Map<string, string>();
     // Without events every aggregate is NULL, typed (an engine may refuse arithmetic on an untyped NULL).
-    const a = (column: string): string =>
-      withEvents ? `a.${column}` : `CAST(NULL AS ${column.endsWith('_at') ? 'TEXT' : d.types.real})`;
-    const trait = d.jsonField('c.traits', 'created_at');
-    const signup = d.julianDay('a.signup_at');
-    const created = d.julianDay(trait);
-    // The day counts are taken from the dates stored beside them, with the same expressions as refreshClockFeatures.
+    const a = (column: string): string => {
+      inner.set(column, withEvents ? `a.${column}` : `CAST(NULL AS ${column.endsWith('_at') ? 'TEXT' : d.types.real})`);
+      return `p.${column}`;
+    };
+    const dayOf = { created: 'p.created_day', signup: 'p.signup_day' } as const;
+    const datesDay: Record<(typeof CLOCK)[number]['date'], string> = {
+      last_purchase_at: 'p.last_purchase_day',
+      last_engagement_at: 'p.last_engagement_day',
+      first_purchase_at: 'p.first_purchase_day',
+      // The day number of the date below, from the two day numbers without reading a date again.
+      signed_up_at: withEvents
+        ? `(CASE WHEN ${dayOf.created} IS NULL THEN ${dayOf.signup} WHEN ${dayOf.signup} IS NULL THEN ${dayOf.created} WHEN ${dayOf.signup} <= ${dayOf.created} THEN ${dayOf.signup} ELSE ${dayOf.created} END)`
+        : dayOf.created,
+    };
+    // The day counts are those of the dates stored beside them, as refreshClockFeatures takes them.
     const signedUp = withEvents
-      ? `CASE WHEN ${created} IS NULL THEN a.signup_at WHEN ${signup} IS NULL THEN ${trait} WHEN ${signup} <= ${created} THEN a.signup_at ELSE ${trait} END`
-      : trait;
+      ? `CASE WHEN ${dayOf.created} IS NULL THEN ${a('signup_at')} WHEN ${dayOf.signup} IS NULL THEN p.created_text WHEN ${dayOf.signup} <= ${dayOf.created} THEN ${a('signup_at')} ELSE p.created_text END`
+      : 'p.created_text';
+    // The middle subquery reads it either way (a typed NULL without events).
+    a('signup_at');
     const dates: Record<(typeof CLOCK)[number]['date'], string> = {
       last_purchase_at: a('last_purchase_at'),
       last_engagement_at: a('last_engagement_at'),
@@ -280,7 +298,7 @@ function insertStatements(
       signed_up_at: signedUp,
     };
     const values: Record<string, string> = {
-      ...Object.fromEntries(CLOCK.map((c) => [c.feature, days(d, n, dates[c.date])])),
+      ...Object.fromEntries(CLOCK.map((c) => [c.feature, d.truncate(`${d.julianDay(n)} - ${datesDay[c.date]}`)])),
       avg_order_value: `CASE WHEN ${a('converted_purchases')} > 0 THEN ${a('monetary_all')} / ${a('converted_purchases')} END`,
       engagement_trend: `COALESCE(${a('engagement_30d')}, 0) - COALESCE(${a('engagement_prev_30d')}, 0)`,
       engagement_change: `CASE WHEN ${a('engagement_prev_30d')} > 0 THEN (${a('engagement_30d')} - ${a('engagement_prev_30d')}) * 1.0 / ${a('engagement_prev_30d')} END`,
@@ -315,13 +333,24 @@ function insertStatements(
       from === undefined
         ? 'contacts c'
         : `${'table' in from ? from.table : `(${aggregateSql(b, now, reporting, scope, rangeSql(b, from))})`} AS a ${d.orderedJoin} contacts c ON c.id = a.contact_id`;
+    // Over the whole base, the statements before this one gave a row to every contact with events (into a table
+    // emptied first): checking that row is a look-up per contact, where the events are ten or a hundred per contact.
     const noEvents = withEvents
       ? ''
-      : ` AND NOT EXISTS (SELECT 1 FROM contact_events e WHERE e.contact_id = c.id AND e.occurred_at <= ${n})`;
+      : scope === undefined
+        ? ' AND NOT EXISTS (SELECT 1 FROM contact_features f WHERE f.contact_id = c.id)'
+        : ` AND NOT EXISTS (SELECT 1 FROM contact_events e WHERE e.contact_id = c.id AND e.occurred_at <= ${n})`;
+    const unconverted = `COALESCE(${a('unconverted_purchases')}, 0)`;
+    const innerColumns = [...inner].map(([column, expr]) => `${expr} AS ${column}`);
+    const dayNumber = (column: string): string => d.julianDay(`q.${column}`);
     const sql = `${expressions ? `WITH x AS MATERIALIZED (${expressions}) ` : ''}INSERT INTO contact_features (contact_id, ${FEATURE_COLUMNS.map((c) => c.name).join(', ')}, unconverted_purchases, custom, computed_at, ${CLOCK.map((c) => c.date).join(', ')})
-      SELECT c.id, ${exprs.join(', ')}, COALESCE(${a('unconverted_purchases')}, 0), ${customExpr}, ${n}, ${CLOCK.map((c) => dates[c.date]).join(', ')}
-      FROM ${source}${expressions ? ' LEFT JOIN x ON x.contact_id = c.id' : ''}
-      WHERE c.deleted = 0${inScope}${noEvents}${
+      SELECT p.id, ${exprs.join(', ')}, ${unconverted}, p.custom, ${n}, ${CLOCK.map((c) => dates[c.date]).join(', ')}
+      FROM (SELECT q.*, ${dayNumber('last_purchase_at')} AS last_purchase_day, ${dayNumber('last_engagement_at')} AS last_engagement_day,
+              ${dayNumber('first_purchase_at')} AS first_purchase_day, ${dayNumber('signup_at')} AS signup_day, ${dayNumber('created_text')} AS created_day
+            FROM (SELECT c.id AS id, ${innerColumns.join(', ')}, ${d.jsonField('c.traits', 'created_at')} AS created_text, ${customExpr} AS custom
+                  FROM ${source}${expressions ? ' LEFT JOIN x ON x.contact_id = c.id' : ''}
+                  WHERE c.deleted = 0${inScope}${noEvents} ${fence}) AS q ${fence}) AS p
+      WHERE TRUE${
         // A set of contacts overwrites their rows in place (no delete and re-insert of each row and its page space).
         scope
           ? ` ON CONFLICT (contact_id) DO UPDATE SET ${[...FEATURE_COLUMNS.map((c) => c.name), 'unconverted_purchases', 'custom', 'computed_at', ...CLOCK.map((c) => c.date)].map((c) => `${c} = excluded.${c}`).join(', ')}`
