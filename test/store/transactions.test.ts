@@ -60,43 +60,32 @@ for (const engine of engines) {
       expect(pairs.map(([a]) => a).sort()).toEqual([1, 2, 3]);
     });
 
-    // A second SQLite connection in the same thread would block the thread in its busy wait (the crash tests cover
-    // SQLite across processes); a PostgreSQL store is a pool of its own, as another process's would be.
-    const otherProcess =
-      engine.name === 'postgres'
-        ? it
-        : (title: string, fn: () => Promise<void>) =>
-            it.skip(
-              `${title} — skipped: on SQLite a second connection in one thread blocks that thread (crash.test.ts covers processes)`,
-              fn,
-            );
-    otherProcess(
-      'makes a writer in another process wait for the open write transaction, reading its rows once it commits',
-      async () => {
-        const { store: s, location } = await notesStore();
-        const other = await openStore(location, { migrations: [] });
-        extra.push(other);
-        let release!: () => void;
-        const gate = new Promise<void>((resolve) => (release = resolve));
-        let entered!: () => void;
-        const inside = new Promise<void>((resolve) => (entered = resolve));
-        const first = s.transaction(async (tx) => {
-          await tx.run('INSERT INTO notes (n) VALUES (1)');
-          entered();
-          await gate;
-        });
-        await inside;
-        // Read-then-write in the second process: it must see the first's row, so it waits for its commit.
-        const second = other.transaction(async (tx) => {
-          const seen = ((await tx.get('SELECT COUNT(*) AS c FROM notes')) as { c: number }).c;
-          await tx.run('INSERT INTO notes (n) VALUES (?)', [seen * 100]);
-        });
-        await new Promise((r) => setTimeout(r, 50));
-        release();
-        await Promise.all([first, second]);
-        expect(await notes(s)).toEqual([1, 100]);
-      },
-    );
+    // A second store on the same location takes its locks as another process would (SQLite: its own connection, which
+    // waits for the lock off the event loop; PostgreSQL: a pool of its own).
+    it('makes a writer in another process wait for the open write transaction, reading its rows once it commits', async () => {
+      const { store: s, location } = await notesStore();
+      const other = await openStore(location, { migrations: [] });
+      extra.push(other);
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let entered!: () => void;
+      const inside = new Promise<void>((resolve) => (entered = resolve));
+      const first = s.transaction(async (tx) => {
+        await tx.run('INSERT INTO notes (n) VALUES (1)');
+        entered();
+        await gate;
+      });
+      await inside;
+      // Read-then-write in the second process: it must see the first's row, so it waits for its commit.
+      const second = other.transaction(async (tx) => {
+        const seen = ((await tx.get('SELECT COUNT(*) AS c FROM notes')) as { c: number }).c;
+        await tx.run('INSERT INTO notes (n) VALUES (?)', [seen * 100]);
+      });
+      await new Promise((r) => setTimeout(r, 50));
+      release();
+      await Promise.all([first, second]);
+      expect(await notes(s)).toEqual([1, 100]);
+    });
 
     it('joins the open transaction from a nested one: a failure inside rolls back the whole', async () => {
       const { store: s } = await notesStore();

@@ -3,4 +3,5 @@
  * sibling folder exporting the same two things.
  */
 export { sqliteDialect } from './dialect.js';
-export { openSqliteDriver, BUSY_TIMEOUT_MS } from './connection.js';
+export { openSqliteDriver, BUSY_ATTEMPT_MS, BUSY_TIMEOUT_MS, type SqliteDriverOptions } from './connection.js';
+export { StoreLockedError, writeLockHolder } from './busy.js';
