@@ -31,7 +31,7 @@ import { computeInWorker } from '../sync/compute/index.js';
 import type { Benchmark } from './run.js';
 import { generate } from './segments.js';
 
-const WRITE_KEY = 'wk_bench_realtime';
+const WRITE_KEY = 'wk_bench_realtime_0123456789';
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const stepLog = (log: (line: string) => void) => ({
   ...quiet,

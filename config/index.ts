@@ -16,7 +16,16 @@ export { rateBudget } from './connections.js';
 export { loadConfig } from './load.js';
 export { hasEntry, namedEntry } from './lookup.js';
 export { configSecrets } from './secrets.js';
-export { checkTokens, TOKEN_COMMAND, TOKEN_MIN_LENGTH, tokenProblems, WeakTokenError } from './tokens.js';
+export {
+  checkTokens,
+  checkWriteKeys,
+  TOKEN_COMMAND,
+  TOKEN_MIN_LENGTH,
+  tokenProblems,
+  WeakTokenError,
+  WRITE_KEY_PATTERN,
+  writeKeyProblem,
+} from './tokens.js';
 export * from './schedule.js';
 export { DEFAULT_MIN_SEGMENT_SIZE, DEFAULT_PROTECTED_ATTRIBUTES, durationMs, isTimeZone, OPERATORS } from './schema.js';
 export type {

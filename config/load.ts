@@ -17,6 +17,7 @@ import { isObject, Issues, kindOf } from './issues.js';
 import { checkAccountSegmentPushes, checkJobs, checkSegmentReferences, checkTraitPriority } from './references.js';
 import { rememberSecrets, scrubber } from './secrets.js';
 import { DEFAULT_STORE_PATH, storeSectionOf } from './schema.js';
+import { checkWriteKeys } from './tokens.js';
 import { parseRoot } from './sections.js';
 import {
   collectSegments,
@@ -103,6 +104,7 @@ export async function loadConfig(path: string, options: LoadOptions): Promise<Co
     issues,
   );
   checkTraitPriority(raw, declared('sources'), Object.keys(root.server.write_keys), main, issues);
+  checkWriteKeys(root.server, env, main, issues);
 
   if (issues.list.length > 0) {
     const scrub = scrubber([...secrets, ...files.flatMap((f) => f.envValues)]);

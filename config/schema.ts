@@ -625,7 +625,10 @@ export const serverSchema = strict({
   body_limit: byteSize.default(1024 ** 2),
   admin_token_env: envName.default('SEGFLOW_ADMIN_TOKEN'),
   read_token_env: envName.default('SEGFLOW_READ_TOKEN'),
-  /** Ingestion write keys: a name (recorded as the events' source) to the environment variable holding the key. */
+  /**
+   * Ingestion write keys: a name (recorded as the events' source) to the environment variable holding the key (at
+   * least 24 letters, digits, "-" or "_", and not an API token's value).
+   */
   write_keys: z.record(name, envName).default({}),
   /**
    * The address users reach the server at, when it differs from host and port (behind a TLS proxy). An `https://`

@@ -1,9 +1,11 @@
 /**
  * Ingestion write keys: each is named in `config.server.write_keys` (name → environment variable); a request
  * authenticates as Segment sources do, with HTTP Basic auth whose username is the key (or, as older analytics.js
- * does, the body's `writeKey`).
+ * does, the body's `writeKey`). Keys are held to config/tokens.ts's rule (24 characters or more, URL-safe), which the
+ * config loader checks at each key's place in the file.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { WeakTokenError, writeKeyProblem } from '../../config/index.js';
 
 export interface WriteKeys {
   /** The name of the key the Authorization header carries, or undefined when it carries none we know. */
@@ -17,16 +19,20 @@ export interface WriteKeys {
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
 
 /**
- * Reads the keys from the environment once; a name whose variable is unset or empty accepts nothing.
+ * Reads the keys from the environment once; a name whose variable is unset or empty accepts nothing. Throws
+ * `WeakTokenError` when a key is too short or has characters a write key may not (the config loader reports the same
+ * at the key's place; this guards an environment that changed since).
  *
  * @example
  * const keys = writeKeys({ website: 'SEGFLOW_WRITE_KEY_WEBSITE' }, process.env);
- * keys.sourceOf(`Basic ${Buffer.from('wk_123:').toString('base64')}`); // 'website'
+ * keys.sourceOf(`Basic ${Buffer.from('wk_website_5c1e0d7a9b3f2e84:').toString('base64')}`); // 'website'
  */
 export function writeKeys(
   names: Readonly<Record<string, string>>,
   env: Readonly<Record<string, string | undefined>>,
 ): WriteKeys {
+  const problems = Object.values(names).flatMap((variable) => writeKeyProblem(variable, env[variable]) ?? []);
+  if (problems.length > 0) throw new WeakTokenError(problems);
   const keys = Object.entries(names)
     .map(([name, variable]) => ({ name, key: env[variable] }))
     .filter((k): k is { name: string; key: string } => typeof k.key === 'string' && k.key !== '')

@@ -35,7 +35,7 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 120);
 async function outcome(text: string): Promise<'ok' | 'located' | Error> {
   writeFileSync(file, text);
   try {
-    await loadConfig(file, { registry, env: { SEGFLOW_WRITE_KEY_WEBSITE: 'wk' } });
+    await loadConfig(file, { registry, env: { SEGFLOW_WRITE_KEY_WEBSITE: 'wk_fuzz_config_0123456789' } });
     return 'ok';
   } catch (error) {
     if (!(error instanceof ConfigFileError)) return error as Error;

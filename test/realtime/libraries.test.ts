@@ -24,11 +24,11 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const require = createRequire(import.meta.url);
 
 const KEYS = {
-  segment_node: 'wk_lib_segment_node_01',
-  legacy_node: 'wk_lib_legacy_node_02',
-  rudder: 'wk_lib_rudder_03',
-  browser_npm: 'wk_lib_browser_npm_04',
-  browser_snippet: 'wk_lib_browser_snippet_05',
+  segment_node: 'wk_lib_segment_node_01_a1b2c3d4e5',
+  legacy_node: 'wk_lib_legacy_node_02_a1b2c3d4e5',
+  rudder: 'wk_lib_rudder_03_a1b2c3d4e5',
+  browser_npm: 'wk_lib_browser_npm_04_a1b2c3d4e5',
+  browser_snippet: 'wk_lib_browser_snippet_05_a1b2c3d4e5',
 } as const;
 
 /** analytics-node 6.x has no types: the part of it these tests call. */

@@ -18,7 +18,7 @@ import { startServing, type Serving } from '../../server/index.js';
 import { requireChromium } from '../support/chromium.js';
 import { quiet, tempDir } from './fixture.js';
 
-const WRITE_KEY = 'wk_shop_test_0123456789';
+const WRITE_KEY = 'wk_shop_test_0123456789ab';
 let dir: string;
 let sandbox: SegmentSandbox;
 let serving: Serving;

@@ -19,7 +19,7 @@ import { runStep } from '../../sync/realtime/step.js';
 import { basic, quiet, tempDir } from './fixture.js';
 
 const WEBSITE = 'wk_tracking_website_0001';
-const SERVER = 'wk_tracking_server_0002';
+const SERVER = 'wk_tracking_server_00002';
 const SHOP = 'http://127.0.0.1:4321';
 
 let dir: string;
