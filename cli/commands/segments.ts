@@ -16,6 +16,7 @@ import {
   ruleInWords,
   SegmentRuleError,
   type SegmentDefinition,
+  type Store,
 } from '../../core/index.js';
 import { builtinRegistry } from '../builtins.js';
 import { EXIT, type Command } from '../main.js';
@@ -75,6 +76,64 @@ function segmentsFromFile(path: string): SegmentDefinition[] {
   );
 }
 
+/** What every subcommand starts from: the loaded config, and the segments named when the subcommand takes some. */
+interface Preamble {
+  config: Config;
+  /** The segments named on the command line: the config's one with that key, or every segment of the file. */
+  named: SegmentDefinition[];
+  /** Every segment a rule may refer to: the config's, with the file's in place of those of the same key. */
+  segments: SegmentDefinition[];
+}
+
+/**
+ * The preamble `preview`, `report` and `show` share: checks the arguments after the subcommand (the config file, then
+ * a segment key or a segments file when `segment` is set, nothing more), loads the config and finds the segments
+ * named. Returns the exit code to stop with, having said why, when any of it fails.
+ */
+async function preamble(rest: readonly string[], segment: boolean): Promise<Preamble | number> {
+  const [file, target] = rest;
+  const wanted = segment ? 2 : 1;
+  if (rest.length > wanted) return usageError(`unexpected argument "${rest[wanted]}"`);
+  if (!file || (segment && !target))
+    return usageError(segment ? 'name the config file and a segment key or file' : 'name the config file');
+  let config: Config;
+  try {
+    config = await loadConfig(file, { registry: builtinRegistry() });
+  } catch (error) {
+    process.stderr.write(formatConfigErrors(error));
+    return EXIT.usage;
+  }
+  if (!target) return { config, named: [], segments: config.segments };
+  if (/\.ya?ml$/i.test(target)) {
+    if (!existsSync(target)) return usageError(`cannot read ${target}: no such file`);
+    const named = segmentsFromFile(target);
+    if (named.length === 0)
+      return usageError(`${target} holds no segments (expected a segments: section of entries with key and rule)`);
+    const keys = new Set(named.map((s) => s.key));
+    return { config, named, segments: [...config.segments.filter((s) => !keys.has(s.key)), ...named] };
+  }
+  const named = config.segments.filter((s) => s.key === target);
+  if (named.length === 0)
+    return usageError(
+      `unknown segment "${target}" (the config defines: ${config.segments.map((s) => s.key).join(', ') || 'none'})`,
+    );
+  return { config, named, segments: config.segments };
+}
+
+/** Opens the config's store for `use` and closes it after; exit code 1 when a SQLite store has not been made yet. */
+async function withStore(config: Config, use: (store: Store) => Promise<number>): Promise<number> {
+  if (config.store.engine === 'sqlite' && !existsSync(config.store.path)) {
+    process.stderr.write(`segflow segments: no store yet at ${config.store.shown}; run a sync first\n`);
+    return EXIT.failed;
+  }
+  const store = await openStore(config.store.path);
+  try {
+    return await use(store);
+  } finally {
+    await store.close();
+  }
+}
+
 export const command: Command = {
   summary: 'preview a segment: its count and a sample of members, without saving',
   usage: 'segments preview <config.yaml> <segment-key|file> | segments report <config.yaml> | segments show …',
@@ -94,122 +153,69 @@ export const command: Command = {
     const now = nowText === undefined ? new Date() : new Date(nowText);
     if (Number.isNaN(now.getTime()))
       return usageError(`--now expects a time like 2026-03-01T00:00:00Z, got ${JSON.stringify(nowText)}`);
-    const [sub, file, target, ...extra] = args;
-    if (sub === 'report')
-      return report(
-        file,
-        [target, ...extra].filter((a) => a !== undefined),
-        now,
-        json,
-      );
-    if (sub === 'show') return show(file, target, extra);
-    if (sub !== 'preview')
+    const [sub, ...rest] = args;
+    if (sub !== 'preview' && sub !== 'report' && sub !== 'show')
       return usageError(
         sub
           ? `unknown subcommand "${sub}" (expected preview, report, show or empty)`
           : 'name a subcommand: preview, report, show or empty',
       );
-    if (!file || !target || extra.length > 0)
-      return usageError(
-        extra.length ? `unexpected argument "${extra[0]}"` : 'name the config file and a segment key or file',
-      );
-
-    let config: Config;
-    try {
-      config = await loadConfig(file, { registry: builtinRegistry() });
-    } catch (error) {
-      process.stderr.write(formatConfigErrors(error));
-      return EXIT.usage;
-    }
-    let segments: SegmentDefinition[] = config.segments;
-    let keys = [target];
-    if (/\.ya?ml$/i.test(target)) {
-      if (!existsSync(target)) return usageError(`cannot read ${target}: no such file`);
-      const fromFile = segmentsFromFile(target);
-      if (fromFile.length === 0)
-        return usageError(`${target} holds no segments (expected a segments: section of entries with key and rule)`);
-      keys = fromFile.map((s) => s.key);
-      segments = [...config.segments.filter((s) => !keys.includes(s.key)), ...fromFile];
-    } else if (!segments.some((s) => s.key === target)) {
-      return usageError(
-        `unknown segment "${target}" (the config defines: ${config.segments.map((s) => s.key).join(', ') || 'none'})`,
-      );
-    }
-    if (config.store.engine === 'sqlite' && !existsSync(config.store.path)) {
-      process.stderr.write(`segflow segments: no store yet at ${config.store.shown}; run a sync first\n`);
-      return EXIT.failed;
-    }
-    const store = await openStore(config.store.path);
-    try {
-      const featuresComputed = (await contactsWithFeatures(store)) > 0;
-      if (!featuresComputed && !json)
-        process.stdout.write('note: features have not been computed yet, so rules on features match nobody\n');
-      const options = {
-        now,
-        sample,
-        customFeatures: Object.keys(config.features),
-        protectedAttributes: config.protected_attributes,
-        models: Object.keys(config.models),
-      };
-      const previews = [];
-      for (const key of keys) {
-        const preview = await previewSegment(store, key, segments, options);
-        const name = segments.find((s) => s.key === key)?.name;
-        previews.push({ key, name: name ?? key, count: preview.count, sample: preview.sample });
-        if (json) continue;
-        process.stdout.write(
-          `segment ${key}${name && name !== key ? ` (${name})` : ''}: ${preview.count} contact${preview.count === 1 ? '' : 's'}\n`,
-        );
-        for (const m of preview.sample)
-          process.stdout.write(`  ${String(m.contactId).padStart(8)}  ${m.email ?? '(no email)'}\n`);
-        if (preview.count > preview.sample.length)
-          process.stdout.write(`  … and ${preview.count - preview.sample.length} more\n`);
-      }
-      if (json) process.stdout.write(`${JSON.stringify({ segments: previews, featuresComputed }, null, 2)}\n`);
-      return EXIT.ok;
-    } catch (error) {
-      if (error instanceof SegmentRuleError) {
-        process.stderr.write(`${error.issues.map((i) => `${i.where}: ${i.message}`).join('\n')}\n`);
-        return EXIT.usage;
-      }
-      throw error;
-    } finally {
-      await store.close();
-    }
+    const start = await preamble(rest, sub !== 'report');
+    if (typeof start === 'number') return start;
+    if (sub === 'show') return show(start);
+    if (sub === 'report') return withStore(start.config, (store) => report(store, start.config, now, json));
+    return withStore(start.config, (store) => previewNamed(store, start, { now, sample, json }));
   },
 };
+
+async function previewNamed(
+  store: Store,
+  { config, named, segments }: Preamble,
+  { now, sample, json }: { now: Date; sample: number; json: boolean },
+): Promise<number> {
+  try {
+    const featuresComputed = (await contactsWithFeatures(store)) > 0;
+    if (!featuresComputed && !json)
+      process.stdout.write('note: features have not been computed yet, so rules on features match nobody\n');
+    const options = {
+      now,
+      sample,
+      customFeatures: Object.keys(config.features),
+      protectedAttributes: config.protected_attributes,
+      models: Object.keys(config.models),
+    };
+    const previews = [];
+    for (const { key } of named) {
+      const preview = await previewSegment(store, key, segments, options);
+      const name = segments.find((s) => s.key === key)?.name;
+      previews.push({ key, name: name ?? key, count: preview.count, sample: preview.sample });
+      if (json) continue;
+      process.stdout.write(
+        `segment ${key}${name && name !== key ? ` (${name})` : ''}: ${preview.count} contact${preview.count === 1 ? '' : 's'}\n`,
+      );
+      for (const m of preview.sample)
+        process.stdout.write(`  ${String(m.contactId).padStart(8)}  ${m.email ?? '(no email)'}\n`);
+      if (preview.count > preview.sample.length)
+        process.stdout.write(`  … and ${preview.count - preview.sample.length} more\n`);
+    }
+    if (json) process.stdout.write(`${JSON.stringify({ segments: previews, featuresComputed }, null, 2)}\n`);
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof SegmentRuleError) {
+      process.stderr.write(`${error.issues.map((i) => `${i.where}: ${i.message}`).join('\n')}\n`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
+}
 
 const percent = (x: number | null): string => (x === null ? '—' : `${(x * 100).toFixed(1)}%`);
 const figure = (x: number | null | undefined): string =>
   x === null || x === undefined ? '—' : Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(2);
 
-async function show(file: string | undefined, target: string | undefined, extra: string[]): Promise<number> {
-  if (!file || !target || extra.length > 0)
-    return usageError(
-      extra.length ? `unexpected argument "${extra[0]}"` : 'name the config file and a segment key or file',
-    );
-  let config: Config;
-  try {
-    config = await loadConfig(file, { registry: builtinRegistry() });
-  } catch (error) {
-    process.stderr.write(formatConfigErrors(error));
-    return EXIT.usage;
-  }
-  let segments: SegmentDefinition[] = config.segments;
-  if (/\.ya?ml$/i.test(target)) {
-    if (!existsSync(target)) return usageError(`cannot read ${target}: no such file`);
-    segments = segmentsFromFile(target);
-    if (segments.length === 0)
-      return usageError(`${target} holds no segments (expected a segments: section of entries with key and rule)`);
-  } else {
-    segments = config.segments.filter((s) => s.key === target);
-    if (segments.length === 0)
-      return usageError(
-        `unknown segment "${target}" (the config defines: ${config.segments.map((s) => s.key).join(', ') || 'none'})`,
-      );
-  }
+function show({ named }: Preamble): number {
   const out: string[] = [];
-  for (const s of segments) {
+  for (const s of named) {
     const name = (s as { name?: string }).name;
     out.push(
       `segment ${s.key}${name && name !== s.key ? ` (${name})` : ''}`,
@@ -220,71 +226,51 @@ async function show(file: string | undefined, target: string | undefined, extra:
   return EXIT.ok;
 }
 
-async function report(file: string | undefined, extra: string[], now: Date, json: boolean): Promise<number> {
-  if (!file || extra.length > 0)
-    return usageError(extra.length ? `unexpected argument "${extra[0]}"` : 'name the config file');
-  let config: Config;
-  try {
-    config = await loadConfig(file, { registry: builtinRegistry() });
-  } catch (error) {
-    process.stderr.write(formatConfigErrors(error));
-    return EXIT.usage;
-  }
-  if (config.store.engine === 'sqlite' && !existsSync(config.store.path)) {
-    process.stderr.write(`segflow segments: no store yet at ${config.store.shown}; run a sync first\n`);
-    return EXIT.failed;
-  }
-  const store = await openStore(config.store.path);
-  try {
-    const last = await lastSegmentRun(store);
-    if (!last) {
-      process.stdout.write(
-        json
-          ? `${JSON.stringify({ run: null })}\n`
-          : 'no segment run yet: run a job with a compute step (segflow run)\n',
-      );
-      return EXIT.ok;
-    }
-    const held = config.segments.filter((s) => s.holdout > 0);
-    const holdouts = [];
-    for (const s of held)
-      holdouts.push({
-        segment: s.key,
-        ...(await holdoutReport(store, s.key, { ...s.holdout_outcome, now, currency: config.currency })),
-      });
-    if (json) {
-      process.stdout.write(`${JSON.stringify({ run: last, holdouts }, null, 2)}\n`);
-      return EXIT.ok;
-    }
-    const out: string[] = [
-      `segment run ${last.runId} at ${last.evaluatedAt}${last.incremental ? ' (incremental)' : ''}`,
-      '',
-    ];
-    const width = Math.max(7, ...last.segments.map((s) => s.key.length));
-    out.push(
-      `${'segment'.padEnd(width)}  ${'size'.padStart(9)}  ${'control'.padStart(7)}  ${'entered'.padStart(8)}  ${'exited'.padStart(8)}  ${'stability'.padStart(9)}  drift`,
+async function report(store: Store, config: Config, now: Date, json: boolean): Promise<number> {
+  const last = await lastSegmentRun(store);
+  if (!last) {
+    process.stdout.write(
+      json ? `${JSON.stringify({ run: null })}\n` : 'no segment run yet: run a job with a compute step (segflow run)\n',
     );
-    for (const s of last.segments) {
-      out.push(
-        `${s.key.padEnd(width)}  ${String(s.size).padStart(9)}  ${String(s.control).padStart(7)}  ${String(s.entered).padStart(8)}  ${String(s.exited).padStart(8)}  ${percent(s.stability).padStart(9)}  ${s.drift ? 'ALERT' : '-'}`,
-      );
-    }
-    out.push('', last.driftAlerts.length === 0 ? 'no drift alerts' : `drift alerts (${last.driftAlerts.length}):`);
-    for (const alert of last.driftAlerts) out.push(`  ${alert}`);
-    if (held.length > 0) out.push('', 'holdouts (treated − control, 95% interval):');
-    for (const h of holdouts) {
-      const per = h.outcome === 'churn' ? 'churned share' : `${h.outcome} per member`;
-      const d = h.difference;
-      const diff = d
-        ? `${figure(d.estimate)} [${figure(d.low)}, ${figure(d.high)}]${d.low > 0 || d.high < 0 ? '' : ' (not significant)'}`
-        : 'not enough members yet';
-      out.push(
-        `  ${h.segment}: ${per} over ${h.days} days: treated ${figure(h.treated.mean)} (n=${h.treated.members}), control ${figure(h.control.mean)} (n=${h.control.members}); difference ${diff}${h.treated.pending + h.control.pending > 0 ? `; ${h.treated.pending + h.control.pending} still in their window` : ''}`,
-      );
-    }
-    process.stdout.write(`${out.join('\n')}\n`);
     return EXIT.ok;
-  } finally {
-    await store.close();
   }
+  const held = config.segments.filter((s) => s.holdout > 0);
+  const holdouts = [];
+  for (const s of held)
+    holdouts.push({
+      segment: s.key,
+      ...(await holdoutReport(store, s.key, { ...s.holdout_outcome, now, currency: config.currency })),
+    });
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ run: last, holdouts }, null, 2)}\n`);
+    return EXIT.ok;
+  }
+  const out: string[] = [
+    `segment run ${last.runId} at ${last.evaluatedAt}${last.incremental ? ' (incremental)' : ''}`,
+    '',
+  ];
+  const width = Math.max(7, ...last.segments.map((s) => s.key.length));
+  out.push(
+    `${'segment'.padEnd(width)}  ${'size'.padStart(9)}  ${'control'.padStart(7)}  ${'entered'.padStart(8)}  ${'exited'.padStart(8)}  ${'stability'.padStart(9)}  drift`,
+  );
+  for (const s of last.segments) {
+    out.push(
+      `${s.key.padEnd(width)}  ${String(s.size).padStart(9)}  ${String(s.control).padStart(7)}  ${String(s.entered).padStart(8)}  ${String(s.exited).padStart(8)}  ${percent(s.stability).padStart(9)}  ${s.drift ? 'ALERT' : '-'}`,
+    );
+  }
+  out.push('', last.driftAlerts.length === 0 ? 'no drift alerts' : `drift alerts (${last.driftAlerts.length}):`);
+  for (const alert of last.driftAlerts) out.push(`  ${alert}`);
+  if (held.length > 0) out.push('', 'holdouts (treated − control, 95% interval):');
+  for (const h of holdouts) {
+    const per = h.outcome === 'churn' ? 'churned share' : `${h.outcome} per member`;
+    const d = h.difference;
+    const diff = d
+      ? `${figure(d.estimate)} [${figure(d.low)}, ${figure(d.high)}]${d.low > 0 || d.high < 0 ? '' : ' (not significant)'}`
+      : 'not enough members yet';
+    out.push(
+      `  ${h.segment}: ${per} over ${h.days} days: treated ${figure(h.treated.mean)} (n=${h.treated.members}), control ${figure(h.control.mean)} (n=${h.control.members}); difference ${diff}${h.treated.pending + h.control.pending > 0 ? `; ${h.treated.pending + h.control.pending} still in their window` : ''}`,
+    );
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+  return EXIT.ok;
 }
