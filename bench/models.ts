@@ -15,16 +15,18 @@ import {
   kMeans,
   PARALLEL_WORK,
   seededRandom,
+  sharedFloats,
   simulateCustomers,
   type KMeansResult,
   type Matrix,
 } from '../core/models/index.js';
 import type { Benchmark } from './run.js';
 
+/** Rows from 8 Gaussian groups, in shared memory as segflow's prepared rows are (applyPreparation). */
 function mixture(rows: number, features: number, seed: number): Matrix {
   const rng = seededRandom(seed);
   const centres = Array.from({ length: 8 }, () => Array.from({ length: features }, () => rng.normal() * 3));
-  const values = new Float64Array(rows * features);
+  const values = sharedFloats(rows * features);
   for (let i = 0; i < rows; i++) {
     const c = centres[rng.int(8)] as number[];
     for (let j = 0; j < features; j++) values[i * features + j] = (c[j] as number) + rng.normal();

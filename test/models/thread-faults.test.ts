@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   automaticK,
+  idleWorkers,
   kMeans,
   openThreads,
   seededRandom,
@@ -118,5 +120,45 @@ describe('k-means threads when the worker is slow, fails, exits, is killed or st
     const threads = openThreads(2, { faults: { worker: '(() => { process.exit(4); })()' } });
     expect(threads.threads).toBe(1);
     expect(same(kMeans(matrix, { ...kOptions, threads }), kReference)).toBe(true);
+  });
+
+  it('hands a warm worker from one fit to the next, and replaces one that left the pool or was killed there', async () => {
+    const warm = openThreads(2);
+    expect(same(kMeans(matrix, { ...kOptions, threads: warm }), kReference)).toBe(true);
+    warm.close();
+    expect(idleWorkers()).toBeGreaterThan(0);
+    const reused = openThreads(2);
+    expect(reused.threads).toBe(2);
+    expect(same(kMeans(matrix, { ...kOptions, threads: reused }), kReference)).toBe(true);
+    reused.close();
+
+    // A worker idle past its time ends by itself; the next fit starts another.
+    const brief = openThreads(2, { idleMs: 20 });
+    brief.close();
+    for (let waited = 0; idleWorkers() > 0 && waited < 5_000; waited += 20) await sleep(20);
+    expect(idleWorkers()).toBe(0);
+    const after = openThreads(2);
+    expect(after.threads).toBe(2);
+    expect(same(kMeans(matrix, { ...kOptions, threads: after }), kReference)).toBe(true);
+    after.close();
+
+    // A fit that claims a worker just as its idle time runs out either keeps it or starts another: never a failure.
+    for (let round = 0; round < 20; round++) {
+      const racing = openThreads(2, { idleMs: 1 + (round % 3) });
+      racing.close();
+      const next = openThreads(2);
+      expect(next.threads).toBe(2);
+      expect(same(kMeans(matrix, { ...kOptions, threads: next }), kReference)).toBe(true);
+      next.close();
+    }
+
+    // A worker killed while it waits in the pool is not handed out once its end is known.
+    const doomed = openThreads(2, { faults: { afterClose: (terminate) => terminate(0) } });
+    doomed.close();
+    for (let waited = 0; idleWorkers() > 0 && waited < 5_000; waited += 20) await sleep(20);
+    const replaced = openThreads(2);
+    expect(replaced.threads).toBe(2);
+    expect(same(kMeans(matrix, { ...kOptions, threads: replaced }), kReference)).toBe(true);
+    replaced.close();
   });
 });

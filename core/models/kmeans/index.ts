@@ -8,6 +8,7 @@ export * from './assign.js';
 export * from './simulate.js';
 export {
   defaultThreads,
+  idleWorkers,
   openThreads,
   PARALLEL_WORK,
   type KMeansThreads,

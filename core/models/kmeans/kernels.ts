@@ -57,8 +57,7 @@ export interface AssignJob {
  * k-means++, one pass over the rows that first adds centre `index` (unless it is −1) and then prices the `trials`
  * candidates of the next step (unless there are none). Adding a centre updates each row's nearest centre, its squared
  * distance and distance (`closest`, `upper`) and a lower bound on its distance to every other centre (`lower`), which
- * Hamerly's first iteration then uses instead of a full assignment; rows start with `closest` = `upper` = `lower` =
- * Infinity. Pricing a candidate sums, per block, the potential it would leave (each row's squared distance to its
+ * Hamerly's first iteration then uses instead of a full assignment; adding centre 0 sets them, whatever they held. Pricing a candidate sums, per block, the potential it would leave (each row's squared distance to its
  * nearest centre, the candidate included). A row whose nearest centre is at least twice as far from a centre or
  * candidate as the row is from it cannot come nearer to it (triangle inequality), so that distance is not computed;
  * the sums are the same as without the shortcut.
@@ -106,7 +105,22 @@ export interface SilhouetteJob {
   sums: Float64Array[];
 }
 
-export type KernelJob = AssignJob | SeedJob | SilhouetteJob;
+/**
+ * Per block of rows, each feature's sum (`mean` null) or its sum of squared deviations from `mean`, added row by row:
+ * the two passes of the features' variances.
+ */
+export interface MomentsJob {
+  op: 'moments';
+  values: Float64Array;
+  d: number;
+  n: number;
+  mean: Float64Array | null;
+  /** blockMoments[b * d + j]: block b's sum for feature j. */
+  blockMoments: Float64Array;
+  next?: Int32Array;
+}
+
+export type KernelJob = AssignJob | SeedJob | SilhouetteJob | MomentsJob;
 
 /** Called after each block of rows (a worker counts its progress with it, so a stalled worker can be told apart). */
 export type Progress = () => void;
@@ -117,6 +131,7 @@ function noProgress(): void {}
 export function runKernel(job: KernelJob, thread: number, threads: number, progress: Progress = noProgress): void {
   if (job.op === 'assign') assignBlocks(job, thread, threads, progress);
   else if (job.op === 'seed') seedBlocks(job, thread, threads, progress);
+  else if (job.op === 'moments') momentBlocks(job, progress);
   else silhouetteParts(job, thread, threads, progress);
 }
 
@@ -213,6 +228,26 @@ export function assignBlocks(job: AssignJob, thread: number, threads: number, pr
   job.changed[thread] = changed;
 }
 
+export function momentBlocks(job: MomentsJob, progress: Progress = noProgress): void {
+  const { values, d, n, mean, blockMoments } = job;
+  const blocks = Math.ceil(n / BLOCK_ROWS);
+  const sums = new Float64Array(d);
+  const centre = mean ?? new Float64Array(d);
+  const square = mean !== null;
+  const next = job.next ?? new Int32Array(1);
+  for (let b = Atomics.add(next, 0, 1); b < blocks; b = Atomics.add(next, 0, 1)) {
+    sums.fill(0);
+    const end = Math.min(n, (b + 1) * BLOCK_ROWS) * d;
+    for (let a = b * BLOCK_ROWS * d; a < end; a += d)
+      for (let j = 0; j < d; j++) {
+        const e = (values[a + j] as number) - (centre[j] as number);
+        sums[j] = (sums[j] as number) + (square ? e * e : e);
+      }
+    blockMoments.set(sums, b * d);
+    progress();
+  }
+}
+
 /**
  * Squared distances from the row at `a` to the centres listed in `which[0..m)` (rows of `centres`, d wide), written to
  * `out[centre]`. Four (or two) centres go through one loop with a sum each: the sums are independent, so the processor
@@ -303,7 +338,21 @@ export function seedBlocks(job: SeedJob, thread: number, threads: number, progre
       for (let i = from; i < to; i++) {
         let near = closest[i] as number;
         let own = labels[i] as number;
-        if (index >= 0) {
+        if (index === 0) {
+          let s = 0;
+          const a = i * d;
+          for (let j = 0; j < d; j++) {
+            const e = (values[a + j] as number) - (centre[j] as number);
+            s += e * e;
+          }
+          closest[i] = s;
+          upper[i] = Math.sqrt(s);
+          lower[i] = Infinity;
+          labels[i] = 0;
+          near = s;
+          own = 0;
+          added += near;
+        } else if (index > 0) {
           if (near <= (reach[own] as number)) {
             const bound = (gap[own] as number) - (upper[i] as number);
             if (bound < (lower[i] as number)) lower[i] = bound;
@@ -443,6 +492,7 @@ export const KERNEL_FUNCTIONS: readonly ((...args: never[]) => unknown)[] = [
   noProgress,
   distancesTo,
   assignBlocks,
+  momentBlocks,
   seedBlocks,
   silhouetteParts,
   runKernel,

@@ -57,7 +57,7 @@ export function kMeans(matrix: Matrix, options: KMeansOptions): KMeansResult {
     typeof options.threads === 'object' ? options.threads : openThreads(options.threads ?? defaultThreads(rows, k));
   try {
     const shared = shareMatrix(matrix, threads);
-    const tolerance = (options.tolerance ?? 1e-4) * meanVariance(matrix);
+    const tolerance = (options.tolerance ?? 1e-4) * meanVariance(shared, threads);
     const maxIterations = options.maxIterations ?? 300;
     if (options.init) return lloyd(shared, { centres: options.init }, k, maxIterations, tolerance, threads);
     const rng = seededRandom(options.seed ?? 0);
@@ -82,67 +82,29 @@ export function shareMatrix(matrix: Matrix, threads: KMeansThreads): Matrix {
 }
 
 /**
- * The mean of the features' variances; row by row (one pass for the means, one for the variances), as numpy does.
- * Each chunk of rows (small enough to stay in cache) is read four features at a time, summed in local variables.
+ * The mean of the features' variances: one pass for the means, one for the variances, each summed per block of rows
+ * (on every thread) and the blocks added in order.
  */
-export function meanVariance(matrix: Matrix): number {
-  const { values, rows, features: d } = matrix;
-  const mean = new Float64Array(d);
-  const variance = new Float64Array(d);
+export function meanVariance(matrix: Matrix, threads: KMeansThreads = openThreads(1)): number {
+  const { values, rows: n, features: d } = matrix;
+  const blocks = Math.ceil(n / BLOCK_ROWS);
+  const blockMoments = threads.floats(blocks * d);
+  let mean: Float64Array | null = null;
+  const moments = new Float64Array(d);
   for (let pass = 0; pass < 2; pass++) {
-    const sums = pass === 0 ? mean : variance;
-    for (let from = 0; from < rows; from += MEAN_CHUNK) {
-      const end = Math.min(rows, from + MEAN_CHUNK) * d;
-      for (let j = 0; j < d; j += 4) {
-        const w = Math.min(4, d - j);
-        let s0 = sums[j] as number;
-        let s1 = w > 1 ? (sums[j + 1] as number) : 0;
-        let s2 = w > 2 ? (sums[j + 2] as number) : 0;
-        let s3 = w > 3 ? (sums[j + 3] as number) : 0;
-        if (pass === 0) {
-          for (let a = from * d + j; a < end; a += d) {
-            s0 += values[a] as number;
-            if (w > 1) s1 += values[a + 1] as number;
-            if (w > 2) s2 += values[a + 2] as number;
-            if (w > 3) s3 += values[a + 3] as number;
-          }
-        } else {
-          const m0 = mean[j] as number;
-          const m1 = w > 1 ? (mean[j + 1] as number) : 0;
-          const m2 = w > 2 ? (mean[j + 2] as number) : 0;
-          const m3 = w > 3 ? (mean[j + 3] as number) : 0;
-          for (let a = from * d + j; a < end; a += d) {
-            const e0 = (values[a] as number) - m0;
-            s0 += e0 * e0;
-            if (w > 1) {
-              const e1 = (values[a + 1] as number) - m1;
-              s1 += e1 * e1;
-            }
-            if (w > 2) {
-              const e2 = (values[a + 2] as number) - m2;
-              s2 += e2 * e2;
-            }
-            if (w > 3) {
-              const e3 = (values[a + 3] as number) - m3;
-              s3 += e3 * e3;
-            }
-          }
-        }
-        sums[j] = s0;
-        if (w > 1) sums[j + 1] = s1;
-        if (w > 2) sums[j + 2] = s2;
-        if (w > 3) sums[j + 3] = s3;
-      }
+    threads.run({ op: 'moments', values, d, n, mean, blockMoments });
+    moments.fill(0);
+    for (let b = 0; b < blocks; b++)
+      for (let j = 0; j < d; j++) moments[j] = (moments[j] as number) + (blockMoments[b * d + j] as number);
+    if (pass === 0) {
+      mean = threads.floats(d);
+      for (let j = 0; j < d; j++) mean[j] = (moments[j] as number) / n;
     }
-    if (pass === 0) for (let j = 0; j < d; j++) mean[j] = (mean[j] as number) / rows;
   }
   let total = 0;
-  for (let j = 0; j < d; j++) total += (variance[j] as number) / rows;
+  for (let j = 0; j < d; j++) total += (moments[j] as number) / n;
   return total / d;
 }
-
-/** Rows per chunk of {@link meanVariance}. */
-const MEAN_CHUNK = 2_048;
 
 function squaredDistance(values: Float64Array, row: number, centres: Float64Array, c: number, d: number): number {
   let s = 0;
@@ -184,9 +146,9 @@ function seedCentres(matrix: Matrix, k: number, rng: Random, threads: KMeansThre
   const centres = new Float64Array(k * d);
   const trials = 2 + Math.floor(Math.log(k));
   const chunks = Math.ceil(n / SUM_ROWS);
-  const closest = threads.floats(n).fill(Infinity);
-  const upper = threads.floats(n).fill(Infinity);
-  const lower = threads.floats(n).fill(Infinity);
+  const closest = threads.floats(n);
+  const upper = threads.floats(n);
+  const lower = threads.floats(n);
   const labels = threads.ints(n);
   const candidates = threads.floats(trials * d);
   const trialReach = threads.floats(k * trials);
@@ -391,7 +353,7 @@ function lloyd(
   threads.run(job(!strict, false, false, 'inertia'));
   let inertia = 0;
   for (const v of blockInertia) inertia += v;
-  return { k, centroids: centres.slice(), labels: labels.slice(), inertia, iterations };
+  return { k, centroids: centres.slice(), labels, inertia, iterations };
 }
 
 /** scikit-learn's rule: each empty cluster takes the point farthest from its (old) centre. */

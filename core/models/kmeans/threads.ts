@@ -1,9 +1,13 @@
 /**
  * Worker threads for k-means and the silhouette. The calling thread stays synchronous (the model runner is called
  * synchronously, inside the compute worker): each job is posted to the workers, the calling thread does its own
- * share, then waits on a shared counter with `Atomics.wait`. The workers run plain JavaScript (the kernels' own
- * source, evaluated), so they never go through the TypeScript loader, and they need nothing from the calling thread's
- * event loop while it waits.
+ * share, then waits on a shared word with `Atomics.wait`. The workers run plain JavaScript (the kernels' own source,
+ * evaluated), so they never go through the TypeScript loader, and they need nothing from the calling thread's event
+ * loop while it waits.
+ *
+ * Workers are kept warm between fits: closing the threads of a fit hands its healthy workers back to a pool of the
+ * calling thread (their code already compiled, nothing to start), and a worker left idle there for {@link IDLE_MS}
+ * leaves by itself. A fit that finds no idle worker starts one.
  *
  * The calling thread cannot hear a worker's `error` or `exit` events while it waits (they arrive on its event loop),
  * so a worker's fate is written where the calling thread can read it synchronously: a worker that throws or exits
@@ -14,6 +18,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { sharedFloats } from '../numeric/index.js';
 import { BLOCK_ROWS, KERNEL_FUNCTIONS, runKernel, SUM_ROWS, type KernelJob } from './kernels.js';
 
 /**
@@ -29,17 +34,24 @@ const STALL_MS = 60_000;
 const TICK_MS = 25;
 /** How often a waiting calling thread probes whether the worker thread still exists. */
 const PROBE_MS = 100;
+/** A pooled worker idle this long leaves the pool and ends. */
+const IDLE_MS = 30_000;
 
-/**
- * Shared control words. ctrl[0]: job generation (−1 stops). Per worker w: ctrl[1 + 2w] is the last generation it
- * finished (or one of the states below); ctrl[2 + 2w] counts its progress (bumped per block of rows).
- */
+/** A worker's control words (its own shared memory). */
+const JOB = 0; // the generation of the job posted to it; STOPPED ends it
+const DONE = 1; // the last generation it finished, or FAILED / STARTING / EXITED
+const PROGRESS = 2; // bumped per block of rows
+const HELD = 3; // IN_POOL, IN_USE or RETIRED (it left the pool)
+const IDLE = 4; // milliseconds it waits idle in the pool before it ends
+const WORDS = 5;
+
 const STOPPED = -1;
 const FAILED = -2;
 const STARTING = -3;
 const EXITED = -4;
-const doneAt = (w: number): number => 1 + 2 * w;
-const progressAt = (w: number): number => 2 + 2 * w;
+const IN_POOL = 0;
+const IN_USE = 1;
+const RETIRED = 2;
 
 /** Threads that share the row loops of one fit: the calling thread and `threads - 1` workers. */
 export interface KMeansThreads {
@@ -56,11 +68,14 @@ export interface KMeansThreads {
  * Fault injection for tests (the stress test delays and kills workers at random points); never used otherwise.
  * `worker` is the source of a plain-JavaScript function `(event, generation, worker) => void` that each worker calls
  * when it picks up a job (`'job'`) and after each block of rows (`'block'`); it may sleep, throw, or call
- * `process.exit()`. `afterPost` runs on the calling thread after each job is posted, and may terminate a worker.
+ * `process.exit()`; threads opened with it start workers of their own, which never join the pool. `afterPost` runs
+ * on the calling thread after each job is posted, and `afterClose` once the workers are back in the pool; either may
+ * terminate a worker.
  */
 export interface ThreadFaults {
   worker?: string;
   afterPost?: (generation: number, terminate: (worker: number) => void) => void;
+  afterClose?: (terminate: (worker: number) => void) => void;
 }
 
 export interface ThreadOptions {
@@ -68,6 +83,8 @@ export interface ThreadOptions {
   stallMs?: number;
   /** Wait this long for the workers to start before running on the calling thread alone (default 10 s). */
   startMs?: number;
+  /** Once closed, the workers leave the pool after this long idle there (default 30 s). */
+  idleMs?: number;
   faults?: ThreadFaults;
 }
 
@@ -96,61 +113,140 @@ const SUM_ROWS = ${SUM_ROWS};
 ${KERNEL_FUNCTIONS.map((f) => f.toString()).join('\n')}
 const ctrl = new Int32Array(workerData.ctrl);
 const port = workerData.port;
-const done = ${doneAt(0)} + 2 * workerData.worker;
-const progressed = done + 1;
 const hook = ${hook ?? 'null'};
 let generation = 0;
+let thread = 0;
 const progress = hook
-  ? () => { Atomics.add(ctrl, progressed, 1); hook('block', generation, workerData.worker); }
-  : () => { Atomics.add(ctrl, progressed, 1); };
+  ? () => { Atomics.add(ctrl, ${PROGRESS}, 1); hook('block', generation, thread - 1); }
+  : () => { Atomics.add(ctrl, ${PROGRESS}, 1); };
 let failed = false;
 process.on('exit', () => {
   if (failed) return;
-  Atomics.store(ctrl, done, ${EXITED});
-  Atomics.notify(ctrl, done);
+  Atomics.store(ctrl, ${DONE}, ${EXITED});
+  Atomics.notify(ctrl, ${DONE});
 });
 /**
- * The job of this generation (probes, posted as null to see whether this thread is alive, are skipped), or null once
- * the threads are stopped (a job whose message never comes is not waited for).
+ * The message of this generation (probes, posted as null to see whether this thread is alive, are skipped), or null
+ * once the thread is stopped (a job whose message never comes is not waited for).
  */
 function nextJob() {
   for (;;) {
     const message = receiveMessageOnPort(port);
     if (message === undefined) {
-      if (Atomics.load(ctrl, 0) === ${STOPPED}) return null;
-      Atomics.wait(ctrl, 0, generation, 1);
+      if (Atomics.load(ctrl, ${JOB}) === ${STOPPED}) return null;
+      Atomics.wait(ctrl, ${JOB}, generation, 1);
       continue;
     }
-    if (message.message !== null && message.message.generation === generation) return message.message.job;
+    if (message.message !== null && message.message.generation === generation) return message.message;
   }
 }
 try {
-  Atomics.store(ctrl, done, 0);
-  Atomics.notify(ctrl, done);
+  Atomics.store(ctrl, ${DONE}, 0);
+  Atomics.notify(ctrl, ${DONE});
   for (;;) {
-    Atomics.wait(ctrl, 0, generation);
-    generation = Atomics.load(ctrl, 0);
-    if (generation === ${STOPPED}) break;
-    const job = nextJob();
-    if (job === null) break;
-    Atomics.add(ctrl, progressed, 1);
-    if (hook) hook('job', generation, workerData.worker);
-    runKernel(job, workerData.worker + 1, workerData.threads, progress);
-    Atomics.store(ctrl, done, generation);
-    Atomics.notify(ctrl, done);
+    const woke = Atomics.wait(ctrl, ${JOB}, generation, Atomics.load(ctrl, ${IDLE}));
+    const posted = Atomics.load(ctrl, ${JOB});
+    if (posted === ${STOPPED}) break;
+    if (posted === generation) {
+      if (woke === 'timed-out' && Atomics.compareExchange(ctrl, ${HELD}, ${IN_POOL}, ${RETIRED}) === ${IN_POOL}) break;
+      continue;
+    }
+    generation = posted;
+    const message = nextJob();
+    if (message === null) break;
+    thread = message.thread;
+    Atomics.add(ctrl, ${PROGRESS}, 1);
+    if (hook) hook('job', generation, thread - 1);
+    runKernel(message.job, thread, message.threads, progress);
+    Atomics.store(ctrl, ${DONE}, generation);
+    Atomics.notify(ctrl, ${DONE});
   }
 } catch (error) {
   failed = true;
   port.postMessage(String((error && error.stack) || error));
-  Atomics.store(ctrl, done, ${FAILED});
-  Atomics.notify(ctrl, done);
+  Atomics.store(ctrl, ${DONE}, ${FAILED});
+  Atomics.notify(ctrl, ${DONE});
 }
 port.close();`;
 }
 
+/** One worker thread and what the calling thread knows of it. */
+interface Member {
+  worker: Worker;
+  port: MessagePort;
+  ctrl: Int32Array;
+  /** The generation of the last job posted to it. */
+  generation: number;
+  /** Whether it returns to the pool when its threads are closed (workers with fault hooks do not). */
+  poolable: boolean;
+}
+
+/** Idle workers of this thread, warm, waiting for the next fit. */
+const pool: Member[] = [];
+
+function startMember(source: string, poolable: boolean): Member | null {
+  const ctrl = new Int32Array(new SharedArrayBuffer(4 * WORDS));
+  ctrl[JOB] = 0;
+  ctrl[DONE] = STARTING;
+  ctrl[HELD] = IN_USE;
+  ctrl[IDLE] = IDLE_MS;
+  try {
+    const channel = new MessageChannel();
+    const worker = new Worker(source, {
+      eval: true,
+      execArgv: [],
+      workerData: { ctrl: ctrl.buffer, port: channel.port2 },
+      transferList: [channel.port2],
+    });
+    worker.unref();
+    // The calling thread never listens: errors are read from shared memory. Without a listener an 'error' event
+    // would be thrown on the event loop after the fit has already reported it.
+    worker.on('error', () => {});
+    channel.port1.unref();
+    const member: Member = { worker, port: channel.port1, ctrl, generation: 0, poolable };
+    worker.on('exit', () => {
+      const at = pool.indexOf(member);
+      if (at >= 0) pool.splice(at, 1);
+    });
+    return member;
+  } catch {
+    return null;
+  }
+}
+
+/** Posts to a worker; false when its end of the channel has gone (the thread ended): Node's postMessage says so. */
+function post(member: Member, message: unknown): boolean {
+  const posted: unknown = member.port.postMessage(message);
+  return posted !== false;
+}
+
+const alive = (member: Member): boolean => post(member, null);
+
+function stop(member: Member): void {
+  Atomics.store(member.ctrl, JOB, STOPPED);
+  Atomics.notify(member.ctrl, JOB);
+  member.port.close();
+}
+
+function terminate(member: Member): void {
+  member.worker.terminate().catch(() => {});
+}
+
+/** An idle worker from the pool, claimed before it can retire, and still alive; or null. */
+function fromPool(): Member | null {
+  for (let member = pool.pop(); member; member = pool.pop()) {
+    if (Atomics.compareExchange(member.ctrl, HELD, IN_POOL, IN_USE) !== IN_POOL) continue;
+    if (Atomics.load(member.ctrl, DONE) >= 0 && alive(member)) return member;
+    stop(member);
+    terminate(member);
+  }
+  return null;
+}
+
 /**
- * Opens `threads` threads (the caller's and `threads - 1` workers); with 1, or if a worker does not start, the work
- * runs on the calling thread alone with the same results. Close it when the fit is done.
+ * Opens `threads` threads (the caller's and `threads - 1` workers, warm ones from the pool when there are); with 1,
+ * or if a worker does not start, the work runs on the calling thread alone with the same results. Close it when the
+ * fit is done: that returns the workers to the pool.
  *
  * @example
  * const threads = openThreads(2);
@@ -160,58 +256,30 @@ export function openThreads(threads: number, options: ThreadOptions = {}): KMean
   if (threads <= 1) return single;
   const stallMs = options.stallMs ?? STALL_MS;
   const faults = options.faults ?? {};
-  const ctrl = new Int32Array(new SharedArrayBuffer(4 * (1 + 2 * threads)));
-  ctrl.fill(STARTING);
-  ctrl[0] = 0;
-  const source = workerSource(faults.worker);
-  const workers: { worker: Worker; port: MessagePort }[] = [];
-  const terminate = (): void => {
-    for (const { worker } of workers) worker.terminate().catch(() => {});
-  };
-  const stop = (): void => {
-    Atomics.store(ctrl, 0, STOPPED);
-    Atomics.notify(ctrl, 0);
-    for (const { port } of workers) port.close();
-  };
-  try {
-    for (let w = 0; w < threads - 1; w++) {
-      const channel = new MessageChannel();
-      const worker = new Worker(source, {
-        eval: true,
-        execArgv: [],
-        workerData: { ctrl: ctrl.buffer, port: channel.port2, worker: w, threads },
-        transferList: [channel.port2],
-      });
-      worker.unref();
-      // The calling thread never listens: errors are read from shared memory. Without a listener an 'error' event
-      // would be thrown on the event loop after the fit has already reported it.
-      worker.on('error', () => {});
-      channel.port1.unref();
-      workers.push({ worker, port: channel.port1 });
+  const own = faults.worker !== undefined;
+  const source = own ? workerSource(faults.worker) : pooledSource();
+  const idleMs = options.idleMs ?? IDLE_MS;
+  const members: Member[] = [];
+  const dismiss = (): KMeansThreads => {
+    for (const member of members) {
+      stop(member);
+      terminate(member);
     }
-  } catch {
-    stop();
-    terminate();
     return single;
-  }
-  /** Posts to worker w; false when its end of the channel has gone (the thread ended): Node's postMessage says so. */
-  const post = (w: number, message: unknown): boolean => {
-    const posted: unknown = (workers[w] as { port: MessagePort }).port.postMessage(message);
-    return posted !== false;
   };
-  const alive = (w: number): boolean => post(w, null);
+  for (let w = 0; w < threads - 1; w++) {
+    const member = (own ? null : fromPool()) ?? startMember(source, !own);
+    if (!member) return dismiss();
+    members.push(member);
+  }
   const started = Date.now();
   const startMs = options.startMs ?? START_MS;
-  for (let w = 0; w < workers.length; w++) {
-    while (Atomics.load(ctrl, doneAt(w)) !== 0) {
+  for (const member of members) {
+    while (Atomics.load(member.ctrl, DONE) < 0) {
       const left = startMs - (Date.now() - started);
-      const state = Atomics.load(ctrl, doneAt(w));
-      if (left <= 0 || state === FAILED || state === EXITED || !alive(w)) {
-        stop();
-        terminate();
-        return single;
-      }
-      Atomics.wait(ctrl, doneAt(w), state, Math.min(left, PROBE_MS));
+      const state = Atomics.load(member.ctrl, DONE);
+      if (left <= 0 || state === FAILED || state === EXITED || !alive(member)) return dismiss();
+      Atomics.wait(member.ctrl, DONE, state, Math.min(left, PROBE_MS));
     }
   }
   let generation = 0;
@@ -219,13 +287,12 @@ export function openThreads(threads: number, options: ThreadOptions = {}): KMean
   const claims = new Int32Array(new SharedArrayBuffer(4));
   const fail = (message: string): never => {
     closed = true;
-    stop();
-    terminate();
+    dismiss();
     throw new Error(message);
   };
   return {
     threads,
-    floats: (length) => new Float64Array(new SharedArrayBuffer(8 * length)),
+    floats: sharedFloats,
     ints: (length) => new Int32Array(new SharedArrayBuffer(4 * length)),
     run(job) {
       if (closed) throw new Error('k-means threads are closed');
@@ -234,52 +301,82 @@ export function openThreads(threads: number, options: ThreadOptions = {}): KMean
         claims[0] = 0;
         job.next = claims;
       }
-      for (let w = 0; w < workers.length; w++)
-        if (!post(w, { generation, job })) fail(`a k-means worker thread has ended (it took no job ${generation})`);
-      Atomics.store(ctrl, 0, generation);
-      Atomics.notify(ctrl, 0);
+      members.forEach((member, w) => {
+        member.generation++;
+        if (!post(member, { generation: member.generation, job, thread: w + 1, threads }))
+          fail(`a k-means worker thread has ended (it took no job ${generation})`);
+        Atomics.store(member.ctrl, JOB, member.generation);
+        Atomics.notify(member.ctrl, JOB);
+      });
       faults.afterPost?.(generation, (w) => {
-        workers[w]?.worker.terminate().catch(() => {});
+        const member = members[w];
+        if (member) terminate(member);
       });
       try {
         runKernel(job, 0, threads);
       } catch (error) {
         fail(`k-means failed on the calling thread: ${(error as Error).message}`);
       }
-      for (let w = 0; w < workers.length; w++) waitFor(w);
+      for (const member of members) waitFor(member);
     },
     close() {
       if (closed) return;
       closed = true;
-      stop();
+      for (const member of members) {
+        if (member.poolable) {
+          Atomics.store(member.ctrl, IDLE, idleMs);
+          Atomics.store(member.ctrl, HELD, IN_POOL);
+          // wakes the worker to wait again with this idle time
+          Atomics.notify(member.ctrl, JOB);
+          pool.push(member);
+        } else stop(member);
+      }
+      faults.afterClose?.((w) => {
+        const member = members[w];
+        if (member) terminate(member);
+      });
     },
   };
 
-  /** Returns once worker w has finished this generation's job; throws if it failed, ended or stalled. */
-  function waitFor(w: number): void {
-    let progress = Atomics.load(ctrl, progressAt(w));
+  /** Returns once a worker has finished this generation's job; throws if it failed, ended or stalled. */
+  function waitFor(member: Member): void {
+    const { ctrl } = member;
+    let progress = Atomics.load(ctrl, PROGRESS);
     let progressed = Date.now();
     let probed = progressed;
     for (;;) {
-      const done = Atomics.load(ctrl, doneAt(w));
-      if (done === generation) return;
+      const done = Atomics.load(ctrl, DONE);
+      if (done === member.generation) return;
       if (done === FAILED) {
-        const reason = receiveMessageOnPort((workers[w] as { port: MessagePort }).port)?.message as string | undefined;
+        const reason = receiveMessageOnPort(member.port)?.message as string | undefined;
         fail(`a k-means worker thread failed: ${reason ?? 'no reason given'}`);
       }
       if (done === EXITED) fail(`a k-means worker thread exited during job ${generation}`);
       const now = Date.now();
       if (now - probed >= PROBE_MS) {
         probed = now;
-        if (!alive(w)) fail(`a k-means worker thread ended (terminated or out of memory) during job ${generation}`);
+        if (!alive(member))
+          fail(`a k-means worker thread ended (terminated or out of memory) during job ${generation}`);
       }
-      const seen = Atomics.load(ctrl, progressAt(w));
+      const seen = Atomics.load(ctrl, PROGRESS);
       if (seen !== progress) {
         progress = seen;
         progressed = now;
       } else if (now - progressed > stallMs)
         fail(`a k-means worker thread made no progress for ${Math.round(stallMs / 1000)} s on job ${generation}`);
-      Atomics.wait(ctrl, doneAt(w), done, TICK_MS);
+      Atomics.wait(ctrl, DONE, done, TICK_MS);
     }
   }
+}
+
+/** How many idle workers wait in this thread's pool (for tests and diagnostics). */
+export function idleWorkers(): number {
+  return pool.length;
+}
+
+let pooledWorkerSource: string | undefined;
+
+function pooledSource(): string {
+  pooledWorkerSource ??= workerSource(undefined);
+  return pooledWorkerSource;
 }

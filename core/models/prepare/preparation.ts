@@ -4,6 +4,7 @@
  * plain JSON-serialisable object, saved with the model so new contacts are scored exactly as the training base was.
  */
 import type { Matrix } from '../kmeans/lloyd.js';
+import { sharedFloats } from '../numeric/index.js';
 
 export interface PreparationOptions {
   features: string[];
@@ -80,24 +81,27 @@ function transformRaw(p: { features: string[]; log1p: string[] }, columns: Colum
   return { values, rows: n, features: d };
 }
 
-function scale(m: Matrix, means: number[], scales: number[]): Matrix {
+function scale(m: Matrix, means: number[], scales: number[], shared = false): Matrix {
   const { rows: n, features: d } = m;
-  const values = new Float64Array(n * d);
+  const values = shared ? sharedFloats(n * d) : new Float64Array(n * d);
   for (let i = 0; i < n; i++)
     for (let j = 0; j < d; j++)
       values[i * d + j] = ((m.values[i * d + j] as number) - (means[j] as number)) / (scales[j] as number);
   return { values, rows: n, features: d };
 }
 
-/** Applies a fitted preparation to columns (training rows or new ones). */
+/**
+ * Applies a fitted preparation to columns (training rows or new ones). The rows are in shared memory, so k-means
+ * threads read them without a copy.
+ */
 export function applyPreparation(p: Preparation, columns: Columns): Matrix {
-  const standard = scale(transformRaw(p, columns), p.means, p.scales);
+  const standard = scale(transformRaw(p, columns), p.means, p.scales, !p.pca);
   if (!p.pca) return standard;
   const { axes } = p.pca;
   const d = p.features.length;
   const c = axes.length / d;
   const n = standard.rows;
-  const values = new Float64Array(n * c);
+  const values = sharedFloats(n * c);
   for (let i = 0; i < n; i++)
     for (let a = 0; a < c; a++) {
       let s = 0;
