@@ -43,7 +43,16 @@ const DONE = 1; // the last generation it finished, or FAILED / STARTING / EXITE
 const PROGRESS = 2; // bumped per block of rows
 const HELD = 3; // IN_POOL, IN_USE or RETIRED (it left the pool)
 const IDLE = 4; // milliseconds it waits idle in the pool before it ends
-const WORDS = 5;
+const FORGET = 5; // 1: drop every array it holds before anything else (its threads were closed)
+const WORDS = 6;
+
+/**
+ * A worker keeps the arrays of the jobs it was given (a shared array crosses to it once, not with every job: each
+ * crossing makes a new handle that the worker's heap counts as fresh external memory, and enough of them set off full
+ * collections); it drops one unused for this many jobs, and the calling thread, which runs the same rule, sends it
+ * again if it is needed after that.
+ */
+const KEEP_JOBS = 8;
 
 const STOPPED = -1;
 const FAILED = -2;
@@ -125,6 +134,34 @@ process.on('exit', () => {
   Atomics.store(ctrl, ${DONE}, ${EXITED});
   Atomics.notify(ctrl, ${DONE});
 });
+const arrays = new Map();
+const used = new Map();
+/** Rebuilds the job in its own key order, arrays taken from those this thread keeps (new ones added first). */
+function unpack(message) {
+  for (const [id, array] of message.arrays) arrays.set(id, array);
+  const job = {};
+  for (const [key, kind, value] of message.layout) {
+    if (kind === 0) job[key] = value;
+    else if (kind === 1) {
+      job[key] = arrays.get(value);
+      used.set(value, generation);
+    } else {
+      job[key] = value.map((id) => arrays.get(id));
+      for (const id of value) used.set(id, generation);
+    }
+  }
+  for (const [id, last] of used)
+    if (last <= generation - ${KEEP_JOBS}) {
+      used.delete(id);
+      arrays.delete(id);
+    }
+  return job;
+}
+function forget() {
+  if (Atomics.exchange(ctrl, ${FORGET}, 0) !== 1) return;
+  arrays.clear();
+  used.clear();
+}
 /**
  * The message of this generation (probes, posted as null to see whether this thread is alive, are skipped), or null
  * once the thread is stopped (a job whose message never comes is not waited for).
@@ -147,6 +184,7 @@ try {
     const woke = Atomics.wait(ctrl, ${JOB}, generation, Atomics.load(ctrl, ${IDLE}));
     const posted = Atomics.load(ctrl, ${JOB});
     if (posted === ${STOPPED}) break;
+    forget();
     if (posted === generation) {
       if (woke === 'timed-out' && Atomics.compareExchange(ctrl, ${HELD}, ${IN_POOL}, ${RETIRED}) === ${IN_POOL}) break;
       continue;
@@ -155,9 +193,10 @@ try {
     const message = nextJob();
     if (message === null) break;
     thread = message.thread;
+    const job = unpack(message);
     Atomics.add(ctrl, ${PROGRESS}, 1);
     if (hook) hook('job', generation, thread - 1);
-    runKernel(message.job, thread, message.threads, progress);
+    runKernel(job, thread, message.threads, progress);
     Atomics.store(ctrl, ${DONE}, generation);
     Atomics.notify(ctrl, ${DONE});
   }
@@ -179,6 +218,46 @@ interface Member {
   generation: number;
   /** Whether it returns to the pool when its threads are closed (workers with fault hooks do not). */
   poolable: boolean;
+  /** The arrays it keeps (by id) and the generation of the last job that used each: the worker's own rule, mirrored. */
+  used: Map<number, number>;
+}
+
+/** Ids of the arrays sent to workers. */
+const arrayIds = new WeakMap<object, number>();
+let lastArrayId = 0;
+
+function idOf(array: object): number {
+  let id = arrayIds.get(array);
+  if (id === undefined) {
+    id = ++lastArrayId;
+    arrayIds.set(array, id);
+  }
+  return id;
+}
+
+/**
+ * A job as the worker rebuilds it: its fields in order, each a value (0), an array (1, by id) or a list of arrays (2),
+ * and the arrays the worker does not keep yet. Records the job's arrays as kept, and drops those unused for
+ * {@link KEEP_JOBS} jobs, as the worker will.
+ */
+function pack(job: KernelJob, member: Member): { layout: [string, number, unknown][]; arrays: [number, unknown][] } {
+  const layout: [string, number, unknown][] = [];
+  const arrays: [number, unknown][] = [];
+  const generation = member.generation;
+  const keep = (array: object): number => {
+    const id = idOf(array);
+    if (!member.used.has(id)) arrays.push([id, array]);
+    member.used.set(id, generation);
+    return id;
+  };
+  for (const [key, value] of Object.entries(job)) {
+    if (ArrayBuffer.isView(value)) layout.push([key, 1, keep(value)]);
+    else if (Array.isArray(value) && value.length > 0 && value.every((v) => ArrayBuffer.isView(v)))
+      layout.push([key, 2, value.map(keep)]);
+    else layout.push([key, 0, value]);
+  }
+  for (const [id, last] of member.used) if (last <= generation - KEEP_JOBS) member.used.delete(id);
+  return { layout, arrays };
 }
 
 /** Idle workers of this thread, warm, waiting for the next fit. */
@@ -203,7 +282,7 @@ function startMember(source: string, poolable: boolean): Member | null {
     // would be thrown on the event loop after the fit has already reported it.
     worker.on('error', () => {});
     channel.port1.unref();
-    const member: Member = { worker, port: channel.port1, ctrl, generation: 0, poolable };
+    const member: Member = { worker, port: channel.port1, ctrl, generation: 0, poolable, used: new Map() };
     worker.on('exit', () => {
       const at = pool.indexOf(member);
       if (at >= 0) pool.splice(at, 1);
@@ -303,7 +382,7 @@ export function openThreads(threads: number, options: ThreadOptions = {}): KMean
       }
       members.forEach((member, w) => {
         member.generation++;
-        if (!post(member, { generation: member.generation, job, thread: w + 1, threads }))
+        if (!post(member, { generation: member.generation, ...pack(job, member), thread: w + 1, threads }))
           fail(`a k-means worker thread has ended (it took no job ${generation})`);
         Atomics.store(member.ctrl, JOB, member.generation);
         Atomics.notify(member.ctrl, JOB);
@@ -324,6 +403,9 @@ export function openThreads(threads: number, options: ThreadOptions = {}): KMean
       closed = true;
       for (const member of members) {
         if (member.poolable) {
+          // the fit's arrays are let go while the worker waits in the pool
+          member.used.clear();
+          Atomics.store(member.ctrl, FORGET, 1);
           Atomics.store(member.ctrl, IDLE, idleMs);
           Atomics.store(member.ctrl, HELD, IN_POOL);
           // wakes the worker to wait again with this idle time
