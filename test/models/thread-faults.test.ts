@@ -11,7 +11,7 @@ import {
   type ThreadFaults,
 } from '../../core/models/index.js';
 
-/** 40,000 rows × 2 features: three blocks of rows, so each thread has blocks of its own in every job. */
+/** 40,000 rows × 2 features: ten blocks of rows, so each thread has blocks of its own in every job. */
 function blobs(rows: number, seed: number): Matrix {
   const rng = seededRandom(seed);
   const values = new Float64Array(rows * 2);

@@ -8,10 +8,10 @@
  */
 
 /** Rows per block: the unit a thread takes and the unit every sum over rows is taken on. */
-export const BLOCK_ROWS = 16_384;
+export const BLOCK_ROWS = 4_096;
 
 /**
- * Rows per chunk of the per-cluster sums (a block holds 16): an iteration recomputes the sums of the chunks where a
+ * Rows per chunk of the per-cluster sums (a block holds 4): an iteration recomputes the sums of the chunks where a
  * label changed and keeps the others, which are the same numbers.
  */
 export const SUM_ROWS = 1_024;
@@ -369,8 +369,8 @@ export function seedBlocks(job: SeedJob, thread: number, threads: number, progre
   const { values, d, n, centre, index, closest, upper, lower, labels, reach, gap, blockPotential } = job;
   const { candidates, trials, trialReach, trialPotential } = job;
   const blocks = Math.ceil(n / BLOCK_ROWS);
-  const potential = new Float64Array(trials);
-  const distance = new Float64Array(trials);
+  const potential = new Float64Array(Math.max(4, trials));
+  const distance = new Float64Array(Math.max(4, trials));
   const every = new Int32Array(trials);
   for (let t = 0; t < trials; t++) every[t] = t;
   const next = job.next ?? new Int32Array(1);
@@ -379,6 +379,11 @@ export function seedBlocks(job: SeedJob, thread: number, threads: number, progre
     for (let from = b * BLOCK_ROWS; from < end; from += SUM_ROWS) {
       const to = Math.min(end, from + SUM_ROWS);
       let added = 0;
+      // the first four candidates' sums in locals, any others in `potential`
+      let p0 = 0;
+      let p1 = 0;
+      let p2 = 0;
+      let p3 = 0;
       potential.fill(0);
       for (let i = from; i < to; i++) {
         let near = closest[i] as number;
@@ -426,16 +431,29 @@ export function seedBlocks(job: SeedJob, thread: number, threads: number, progre
         if (trials === 0) continue;
         const rb = own * trials;
         let shut = true;
-        for (let t = 0; t < trials; t++) shut = shut && near <= (trialReach[rb + t] as number);
-        if (shut) for (let t = 0; t < trials; t++) potential[t] = (potential[t] as number) + near;
-        else {
+        for (let t = 0; t < trials; t++) if (near > (trialReach[rb + t] as number)) shut = false;
+        if (shut) {
+          p0 += near;
+          p1 += near;
+          p2 += near;
+          p3 += near;
+          for (let t = 4; t < trials; t++) potential[t] = (potential[t] as number) + near;
+        } else {
           distancesTo(values, i * d, d, candidates, every, trials, distance);
-          for (let t = 0; t < trials; t++)
+          p0 += Math.min(distance[0] as number, near);
+          p1 += Math.min(distance[1] as number, near);
+          p2 += Math.min(distance[2] as number, near);
+          p3 += Math.min(distance[3] as number, near);
+          for (let t = 4; t < trials; t++)
             potential[t] = (potential[t] as number) + Math.min(distance[t] as number, near);
         }
       }
       const chunk = from / SUM_ROWS;
       blockPotential[chunk] = added;
+      potential[0] = p0;
+      potential[1] = p1;
+      potential[2] = p2;
+      potential[3] = p3;
       for (let t = 0; t < trials; t++) trialPotential[chunk * trials + t] = potential[t] as number;
     }
     progress();
