@@ -9,7 +9,7 @@
  * starts from the neighbouring k's best solutions (neighbours.ts). Above 20,000 rows the sweep runs on a seeded sample of 20,000 rows
  * with the same n_init, and the chosen k is refitted on every row from the sample's centroids. The silhouettes are
  * taken on a seeded sample of 4,000 of the sweep's rows (reported beside the choice; the choice does not use them).
- * From rows × the largest k = 4,000,000 the refit and the silhouettes share two threads, with the same result as one;
+ * From rows × the largest k = 1,000,000 the refit and the silhouettes share two threads, with the same result as one;
  * a sweep on fewer rows runs on the calling thread unless the caller gives threads.
  */
 import { seededRandom } from '../numeric/index.js';
@@ -49,7 +49,7 @@ export interface AutomaticKOptions {
   /** Initialisations per k on the sample (default: `nInit`). */
   sweepInit?: number;
   /**
-   * Threads for the fits and silhouettes: a count (default: 2 from rows × maxK = 4,000,000, else 1) or threads already open.
+   * Threads for the fits and silhouettes: a count (default: 2 from rows × maxK = 1,000,000, else 1) or threads already open.
    * The result does not depend on it.
    */
   threads?: number | KMeansThreads;

@@ -1,6 +1,6 @@
 /**
  * k-means with greedy k-means++ seeding and Hamerly-accelerated Lloyd iterations, matching scikit-learn; from
- * rows × k = 4,000,000 the row loops share two threads, with the same result as one.
+ * rows × k = 1,000,000 the row loops share two threads, with the same result as one.
  */
 export * from './lloyd.js';
 export * from './automatic.js';

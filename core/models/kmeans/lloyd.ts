@@ -3,7 +3,7 @@
  * seeding (2 + ⌊ln k⌋ local trials), a tolerance relative to the mean feature variance, convergence on unchanged
  * labels or on the summed squared centre shift, empty clusters re-seeded at the points farthest from their centre,
  * and the same iteration count. Assignment uses Hamerly's bounds, which skip distance computations without changing
- * the result of Lloyd's algorithm. From rows × k = 4,000,000 the row loops run on two threads (see threads.ts); every sum is
+ * the result of Lloyd's algorithm. From rows × k = 1,000,000 the row loops run on two threads (see threads.ts); every sum is
  * taken per block of rows in a fixed order, so the result is the same on one thread or two.
  */
 import { seededRandom, type Random } from '../numeric/index.js';
@@ -29,7 +29,7 @@ export interface KMeansOptions {
   init?: Float64Array;
   /**
    * Threads for the row loops: a count, or threads already open (shared by several fits). Default: 2 from rows × k
-   * = 4,000,000, else 1. The result does not depend on it.
+   * = 1,000,000, else 1. The result does not depend on it.
    */
   threads?: number | KMeansThreads;
 }

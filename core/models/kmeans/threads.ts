@@ -22,10 +22,11 @@ import { sharedFloats } from '../numeric/index.js';
 import { BLOCK_ROWS, KERNEL_FUNCTIONS, runKernel, SUM_ROWS, type KernelJob } from './kernels.js';
 
 /**
- * Rows × k from which k-means and automatic k use a second thread by default: the crossover `npm run bench -- models`
- * measured on a shared two-core machine (below it the second thread's hand-offs cost more than its share saves).
+ * Rows × k from which k-means and automatic k use a second thread by default. With warm workers and hand-offs through
+ * shared memory, two threads spend within about 10% of one thread's CPU time from rows × k = 75,000 up; the threshold
+ * leaves room for the hand-offs' wake-up latency (`npm run bench -- models` shows the crossover).
  */
-export const PARALLEL_WORK = 4_000_000;
+export const PARALLEL_WORK = 1_000_000;
 
 const START_MS = 10_000;
 /** A worker whose progress counter stands still this long while it owes a job is given up (default). */
