@@ -420,6 +420,8 @@ export const accountSegmentSchema = strict({
   key: name,
   name: z.string().min(1).optional(),
   description: z.string().optional(),
+  /** Labels, as on a segment; console account segments are exported with theirs. */
+  tags: z.array(name).optional(),
   rule: accountCondition,
 });
 

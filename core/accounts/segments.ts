@@ -67,6 +67,40 @@ export async function evaluateAccountSegments(
   return reports;
 }
 
+/** An account segment's count and a sample of its accounts, computed without saving anything. */
+export interface AccountSegmentPreview {
+  key: string;
+  count: number;
+  sample: { accountId: number; name: string | null; domain: string | null }[];
+}
+
+/**
+ * Counts the accounts an account segment selects now and returns a sample (lowest ids first), saving nothing: what the
+ * console's builder shows as you edit an account segment. `accountSegments` must hold `key`; `segments` are the
+ * contact segments its members conditions may name.
+ *
+ * @example
+ * const { count } = await previewAccountSegment(store, 'quiet', [{ key: 'quiet', rule: { feature: 'members', gte: 2 } }], [], { now });
+ */
+export async function previewAccountSegment(
+  store: Queryable,
+  key: string,
+  accountSegments: readonly AccountSegmentDefinition[],
+  segments: readonly SegmentDefinition[],
+  options: CompileOptions & { sample?: number } = {},
+): Promise<AccountSegmentPreview> {
+  const compiled = compileAccountSegments(accountSegments, segments, { ...options, dialect: store.dialect }).find(
+    (c) => c.key === key,
+  );
+  if (!compiled) throw new Error(`unknown account segment "${key}"`);
+  const n = ((await store.get(`SELECT COUNT(*) AS n FROM (${compiled.sql}) AS s`, compiled.params)) as { n: number }).n;
+  const sample = (await store.all(
+    `SELECT a.id AS "accountId", a.name AS name, a.domain AS domain FROM (${compiled.sql}) AS s JOIN accounts a ON a.id = s.account_id ORDER BY a.id LIMIT ${Math.max(0, Math.floor(options.sample ?? 10))}`,
+    compiled.params,
+  )) as { accountId: number; name: string | null; domain: string | null }[];
+  return { key, count: Number(n), sample: sample.map((a) => ({ ...a, accountId: Number(a.accountId) })) };
+}
+
 /** One change the planner offers a destination for an account segment. */
 export interface PlannedAccountChange {
   op: 'add' | 'remove';

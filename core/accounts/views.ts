@@ -117,3 +117,17 @@ export async function findAccounts(
   )) as { id: number; name: string | null; domain: string | null; members: number | string }[];
   return rows.map((r) => ({ id: Number(r.id), name: r.name, domain: r.domain, members: Number(r.members) }));
 }
+
+/**
+ * How many accounts each account segment holds now (as last evaluated), by segment key; segments with none are absent.
+ *
+ * @example
+ * (await accountSegmentSizes(store)).get('expansion_ready'); // 12
+ */
+export async function accountSegmentSizes(store: Queryable): Promise<Map<string, number>> {
+  const rows = (await store.all('SELECT segment_key, COUNT(*) AS n FROM account_memberships GROUP BY segment_key')) as {
+    segment_key: string;
+    n: number;
+  }[];
+  return new Map(rows.map((r) => [r.segment_key, Number(r.n)]));
+}

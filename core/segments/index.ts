@@ -26,7 +26,7 @@ export { evaluateSegments, holdoutSalt, inHoldout, lastSegmentRun, previewSegmen
 export { segmentEngineMigrations } from './migrations.js';
 export type { HoldoutGroup, HoldoutOutcome, HoldoutReport, HoldoutReportOptions } from './holdout.js';
 export { holdoutReport } from './holdout.js';
-export { ruleInWords } from './words.js';
+export { accountRuleInWords, ruleInWords } from './words.js';
 export type { Interval } from './intervals.js';
 export { newcombeInterval, welchInterval } from './intervals.js';
 export * from './stored/index.js';

@@ -163,3 +163,13 @@ function ruleLines(cond: RuleCondition, depth: number): string[] {
 export function ruleInWords(rule: RuleCondition): string[] {
   return ruleLines(rule, 0);
 }
+
+/**
+ * An account segment's rule (`account_segments:`) in words, as {@link ruleInWords} renders a contact rule.
+ *
+ * @example
+ * accountRuleInWords({ feature: 'members', gte: 2 }); // ['account feature members is at least 2']
+ */
+export function accountRuleInWords(rule: AccountCondition): string[] {
+  return accountLines(rule, 0);
+}

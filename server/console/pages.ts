@@ -74,15 +74,17 @@ export const PAGES: readonly ConsolePage[] = [
     title: 'Builder',
     body: `
 <section aria-labelledby="builder-title"><h2 id="builder-title">Segment</h2>
-  <p><label for="segment-key">Key</label> <input id="segment-key" name="key" required pattern="[A-Za-z][A-Za-z0-9_-]*">
-  <label for="segment-name">Name</label> <input id="segment-name" name="name"></p>
+  <p><label for="segment-kind">Selects</label> <select id="segment-kind"><option value="contacts">people</option><option value="accounts">accounts</option></select>
+  <label for="segment-key">Key</label> <input id="segment-key" name="key" required pattern="[A-Za-z][A-Za-z0-9_-]*">
+  <label for="segment-name">Name</label> <input id="segment-name" name="name">
+  <label for="segment-tags">Tags</label> <input id="segment-tags" name="tags" placeholder="crm, spring" title="labels a job's push can pick segments by (tag:crm); commas or spaces between them"></p>
   <p><label for="rule-group">Members match</label> <select id="rule-group"><option value="all">all of</option><option value="any">any of</option></select></p>
   <div id="rule-rows"></div><p class="actions"><button type="button" id="add-row">Add a condition</button>
   <button type="button" id="add-group" class="secondary">Add a group (all or any of)</button></p>
   <div id="rule-errors"></div>
   <p><button type="button" id="save">Save</button></p><div id="save-outcome"></div></section>
 <section aria-labelledby="preview-title"><h2 id="preview-title">Live count</h2>
-  <p class="figure"><strong id="preview-count">—</strong> members</p><div id="preview-sample"></div></section>`,
+  <p class="figure"><strong id="preview-count">—</strong> <span id="preview-unit">members</span></p><div id="preview-sample"></div></section>`,
   },
   {
     path: '/console/clustering',

@@ -2,7 +2,7 @@
  * The zod schemas request bodies and query strings are validated with; /openapi.json is built from the same ones.
  */
 import { z } from 'zod';
-import { checkCondition } from '../../config/schema.js';
+import { checkAccountCondition, checkCondition } from '../../config/schema.js';
 
 const page = z.coerce.number().int().min(1).max(1_000_000).default(1);
 const perPage = z.coerce.number().int().min(1).max(500).default(50);
@@ -22,33 +22,71 @@ export const unlockJobBody = z.strictObject({
     .describe("clear the lock even when its holder is a running process on the server's host"),
 });
 
-/** A segment rule in a request body, checked as the config checks one. */
-export const rule = z
-  .unknown()
-  .superRefine((value, ctx) => {
+type RuleCheck = (
+  value: unknown,
+  path: (string | number)[],
+  report: (path: (string | number)[], message: string) => void,
+) => void;
+
+/** A rule in a request body, checked by `check` as the config checks one. */
+const ruleChecked =
+  (check: RuleCheck) =>
+  (value: unknown, ctx: z.RefinementCtx, at: (string | number)[] = []) => {
     if (value === undefined) {
       ctx.addIssue({
         code: 'custom',
+        path: at,
         message: 'expected a rule (a condition tree like { feature: monetary_365d, gt: 100 })',
       });
       return;
     }
-    checkCondition(value, [], (path, message) =>
+    check(value, [], (path, message) =>
       ctx.addIssue({
         code: 'custom',
-        path,
+        path: [...at, ...path],
         message: message.startsWith('segflow:unknown-keys:')
           ? `unknown key (expected one of ${message.slice('segflow:unknown-keys:'.length)})`
           : message,
       }),
     );
-  })
+  };
+
+/** Checks a contact rule (`segments:`) in a request body. */
+export const checkContactRule = ruleChecked(checkCondition);
+/** Checks an account segment's rule (`account_segments:`) in a request body. */
+export const checkAccountRule = ruleChecked((value, path, report) => checkAccountCondition(value, path, report));
+
+/** A segment rule in a request body, checked as the config checks one. */
+export const rule = z
+  .unknown()
+  .superRefine((value, ctx) => checkContactRule(value, ctx))
   .describe('a rule segment condition tree, as written in YAML');
 
-export const previewBody = z.strictObject({
-  rule,
-  sample: z.number().int().min(0).max(100).optional().describe('members to return as a sample (default 10)'),
-});
+/** What a segment selects: people (`contacts`, the default) or companies (`accounts`, like `account_segments:`). */
+export const segmentKind = z
+  .enum(['contacts', 'accounts'])
+  .describe('people (a contact rule, the default) or accounts (a rule like account_segments:)');
+
+/** A rule whose grammar depends on the body's `kind`: a contact rule, or an account segment's rule. */
+export const ruleOfKind = z
+  .unknown()
+  .describe('the condition tree, as written in YAML: a contact rule, or an account rule when kind is accounts');
+
+/** Checks `body.rule` against the grammar of `body.kind` (a superRefine of a body with both). */
+export function checkRuleOfKind(
+  body: { kind?: 'contacts' | 'accounts' | undefined; rule?: unknown },
+  ctx: z.RefinementCtx,
+) {
+  (body.kind === 'accounts' ? checkAccountRule : checkContactRule)(body.rule, ctx, ['rule']);
+}
+
+export const previewBody = z
+  .strictObject({
+    kind: segmentKind.optional(),
+    rule: ruleOfKind,
+    sample: z.number().int().min(0).max(100).optional().describe('members to return as a sample (default 10)'),
+  })
+  .superRefine(checkRuleOfKind);
 
 export const runsQuery = z.strictObject({ job: z.string().min(1).optional(), page, per_page: perPage });
 export const runQuery = z.strictObject({ errors_page: page, errors_per_page: perPage });

@@ -6,9 +6,10 @@
  */
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import { name as segmentName, segmentSchema } from '../../config/schema.js';
+import { accountSegmentSchema, name as segmentName, segmentSchema } from '../../config/schema.js';
 import {
   archiveStoredSegment,
+  compileAccountSegments,
   compileSegments,
   createStoredSegment,
   getStoredSegment,
@@ -16,30 +17,37 @@ import {
   saveStoredSegment,
   SegmentKeyTakenError,
   SegmentRuleError,
-  segmentsFromYaml,
+  segmentsFileFromYaml,
   segmentsYaml,
   StaleSegmentVersionError,
   storedSegmentVersions,
+  type AccountCondition,
   type RuleCondition,
-  type SegmentDefinition,
   type StoredSegment,
+  type StoredSegmentKind,
 } from '../../core/index.js';
 import { requestRole } from '../auth.js';
 import { ApiError, jsonBody, queryOf } from './errors.js';
-import { rule } from './schemas.js';
+import { checkRuleOfKind, ruleOfKind, segmentKind } from './schemas.js';
 import type { Shared } from './shared.js';
 
 const segmentFields = {
   name: z.string().min(1).max(200),
   description: z.string().max(2000).optional(),
-  rule,
+  rule: ruleOfKind,
   tags: z.array(segmentName).max(50).optional().describe('labels a job push can pick segments by (tag:<tag>)'),
 };
 
-export const createSegmentBody = z.strictObject({
-  key: segmentName.max(100).describe('unique across config and console segments'),
-  ...segmentFields,
-});
+export const createSegmentBody = z
+  .strictObject({
+    key: segmentName.max(100).describe('unique across config and console segments'),
+    kind: segmentKind
+      .optional()
+      .describe('people (contacts, the default) or accounts; kept for the life of the segment'),
+    ...segmentFields,
+  })
+  .superRefine(checkRuleOfKind);
+/** The segment's kind is its own (chosen at creation): the rule is checked against it by the route. */
 export const saveSegmentBody = z.strictObject({
   version: z.number().int().min(1).describe('the version the editor started from; a stale one is refused (409)'),
   ...segmentFields,
@@ -60,6 +68,7 @@ const roleOf = (c: Context) => requestRole(c) ?? 'admin';
 function consoleView(s: StoredSegment) {
   return {
     key: s.key,
+    kind: s.kind,
     name: s.name,
     ...(s.description === undefined ? {} : { description: s.description }),
     rule: s.rule,
@@ -77,9 +86,14 @@ function consoleView(s: StoredSegment) {
 export function segmentLibraryRoutes(shared: Shared): Hono {
   const { deps } = shared;
   const app = new Hono();
-  const configKeys = () => deps.config.segments.map((s) => s.key);
-  const configView = (s: (typeof deps.config.segments)[number]) => ({
+  const configAccountSegments = () => deps.config.account_segments ?? [];
+  const configKeys = () => [...deps.config.segments, ...configAccountSegments()].map((s) => s.key);
+  const configView = (
+    s: (typeof deps.config.segments)[number] | NonNullable<typeof deps.config.account_segments>[number],
+    kind: StoredSegmentKind,
+  ) => ({
     key: s.key,
+    kind,
     name: s.name,
     ...(s.description ? { description: s.description } : {}),
     rule: s.rule,
@@ -90,16 +104,35 @@ export function segmentLibraryRoutes(shared: Shared): Hono {
     line: s.origin.line,
   });
 
-  /** Compiles a candidate with every other segment, so in_segment, "did you mean" and the protected guard all apply. */
-  async function checkCompiles(candidate: SegmentDefinition): Promise<void> {
+  /**
+   * Compiles a candidate with every other segment, so in_segment, "did you mean" and the protected guard all apply: a
+   * people segment with the other people segments, an account segment with the other account segments and every people
+   * segment its members conditions may name.
+   */
+  async function checkCompiles(candidate: { key: string; kind: StoredSegmentKind; rule: unknown }): Promise<void> {
     const others = (await listStoredSegments(deps.store)).filter((s) => s.key !== candidate.key);
+    const segments = [...deps.config.segments, ...others];
+    const options = {
+      now: shared.now(),
+      customFeatures: Object.keys(deps.config.features),
+      protectedAttributes: deps.config.protected_attributes,
+      models: Object.keys(deps.config.models),
+    };
     try {
-      compileSegments([...deps.config.segments, ...others, candidate], {
-        now: shared.now(),
-        customFeatures: Object.keys(deps.config.features),
-        protectedAttributes: deps.config.protected_attributes,
-        models: Object.keys(deps.config.models),
-      });
+      if (candidate.kind === 'accounts') {
+        const otherAccounts = (await listStoredSegments(deps.store, { kind: 'accounts' })).filter(
+          (s) => s.key !== candidate.key,
+        );
+        compileAccountSegments(
+          [
+            ...configAccountSegments(),
+            ...otherAccounts.map((s) => ({ key: s.key, rule: s.rule as AccountCondition })),
+            { key: candidate.key, rule: candidate.rule as AccountCondition },
+          ],
+          segments,
+          options,
+        );
+      } else compileSegments([...segments, { key: candidate.key, rule: candidate.rule as RuleCondition }], options);
     } catch (error) {
       if (!(error instanceof SegmentRuleError)) throw error;
       const mine = error.issues.filter((i) => i.segment === candidate.key);
@@ -125,8 +158,14 @@ export function segmentLibraryRoutes(shared: Shared): Hono {
 
   app.get('/library/segments', async (c) => {
     const q = queryOf(c, libraryQuery);
-    const stored = await listStoredSegments(deps.store, { archived: q.archived === 'true' });
-    return c.json({ segments: [...deps.config.segments.map(configView), ...stored.map(consoleView)] });
+    const stored = await listStoredSegments(deps.store, { archived: q.archived === 'true', kind: 'all' });
+    return c.json({
+      segments: [
+        ...deps.config.segments.map((s) => configView(s, 'contacts')),
+        ...configAccountSegments().map((s) => configView(s, 'accounts')),
+        ...stored.map(consoleView),
+      ],
+    });
   });
 
   app.get('/library/segments.yaml', async (c) => {
@@ -135,7 +174,7 @@ export function segmentLibraryRoutes(shared: Shared): Hono {
       ?.split(',')
       .map((k) => k.trim())
       .filter(Boolean);
-    const stored = await listStoredSegments(deps.store, { archived: keys !== undefined });
+    const stored = await listStoredSegments(deps.store, { archived: keys !== undefined, kind: 'all' });
     const picked = keys ? stored.filter((s) => keys.includes(s.key)) : stored;
     const missing = keys?.find((k) => !picked.some((s) => s.key === k));
     if (missing !== undefined) throw notFound(missing);
@@ -146,27 +185,37 @@ export function segmentLibraryRoutes(shared: Shared): Hono {
 
   app.post('/library/segments/import', async (c) => {
     const text = await c.req.text();
-    let entries: unknown[];
+    let entries: ReturnType<typeof segmentsFileFromYaml>;
     try {
-      entries = segmentsFromYaml(text);
+      entries = segmentsFileFromYaml(text);
     } catch (error) {
       throw new ApiError(400, 'invalid_body', (error as Error).message);
     }
-    const parsed = entries.map((entry, i) => {
-      const result = segmentSchema.safeParse(entry);
+    const counters = { contacts: 0, accounts: 0 };
+    const parsed = entries.map(({ kind, entry }) => {
+      const i = counters[kind]++;
+      const section = kind === 'accounts' ? 'account_segments' : 'segments';
+      const result = (kind === 'accounts' ? accountSegmentSchema : segmentSchema).safeParse(entry);
       if (!result.success) {
         const issue = result.error.issues[0];
-        const field = [`segments[${i}]`, ...(issue?.path ?? []).map(String)].join('.');
+        const field = [`${section}[${i}]`, ...(issue?.path ?? []).map(String)].join('.');
         throw new ApiError(400, 'invalid_body', `${field}: ${issue?.message ?? 'invalid'}`, { field });
       }
-      return result.data;
+      return { kind, ...result.data };
     });
     const reserved = configKeys();
     const outcome = { created: [] as string[], updated: [] as string[], unchanged: [] as string[] };
     for (const s of parsed) {
       if (reserved.includes(s.key))
         throw new ApiError(409, 'conflict', `segment key "${s.key}" is already used by a segment of the config file`);
-      await checkCompiles({ key: s.key, rule: s.rule as RuleCondition });
+      const current = await getStoredSegment(deps.store, s.key);
+      if (current && current.kind !== s.kind)
+        throw new ApiError(
+          409,
+          'conflict',
+          `segment "${s.key}" is a console segment of ${current.kind === 'accounts' ? 'accounts' : 'people'}: it cannot be imported as one of ${s.kind === 'accounts' ? 'accounts' : 'people'}`,
+        );
+      await checkCompiles({ key: s.key, kind: s.kind, rule: s.rule });
     }
     for (const s of parsed) {
       const input = {
@@ -177,11 +226,13 @@ export function segmentLibraryRoutes(shared: Shared): Hono {
       };
       const current = await getStoredSegment(deps.store, s.key);
       if (!current) {
-        await createStoredSegment(deps.store, { key: s.key, ...input }, roleOf(c), { now: shared.now().toISOString() });
+        await createStoredSegment(deps.store, { key: s.key, kind: s.kind, ...input }, roleOf(c), {
+          now: shared.now().toISOString(),
+        });
         outcome.created.push(s.key);
       } else if (
         JSON.stringify([current.name, current.description, current.rule, current.tags, current.archived]) ===
-        JSON.stringify([input.name, input.description, input.rule, [...input.tags].sort(), false])
+        JSON.stringify([input.name, input.description, input.rule, [...new Set(input.tags)].sort(), false])
       ) {
         outcome.unchanged.push(s.key);
       } else {
@@ -196,14 +247,14 @@ export function segmentLibraryRoutes(shared: Shared): Hono {
 
   app.post('/library/segments', async (c) => {
     const body = await jsonBody(c, createSegmentBody);
-    const { key, ...input } = body;
+    const { key, kind = 'contacts', ...input } = body;
     if (configKeys().includes(key) || (await getStoredSegment(deps.store, key)))
       throw new ApiError(409, 'conflict', `segment key "${key}" is already used`, { field: 'key' });
-    await checkCompiles({ key, rule: input.rule as RuleCondition });
+    await checkCompiles({ key, kind, rule: input.rule });
     try {
       const created = await createStoredSegment(
         deps.store,
-        { key, ...input, rule: input.rule as RuleCondition },
+        { key, kind, ...input, rule: input.rule as RuleCondition },
         roleOf(c),
         { reservedKeys: configKeys(), now: shared.now().toISOString() },
       );
@@ -217,7 +268,9 @@ export function segmentLibraryRoutes(shared: Shared): Hono {
   app.get('/library/segments/:key', async (c) => {
     const key = c.req.param('key');
     const fromConfig = deps.config.segments.find((s) => s.key === key);
-    if (fromConfig) return c.json(configView(fromConfig));
+    if (fromConfig) return c.json(configView(fromConfig, 'contacts'));
+    const fromAccounts = configAccountSegments().find((s) => s.key === key);
+    if (fromAccounts) return c.json(configView(fromAccounts, 'accounts'));
     const stored = await getStoredSegment(deps.store, key);
     if (!stored) throw notFound(key);
     return c.json({ ...consoleView(stored), versions: await storedSegmentVersions(deps.store, key) });
@@ -227,9 +280,13 @@ export function segmentLibraryRoutes(shared: Shared): Hono {
     const key = c.req.param('key');
     if (configKeys().includes(key))
       throw new ApiError(409, 'conflict', `segment "${key}" comes from the config file: edit it there`);
-    const { version, ...input } = await jsonBody(c, saveSegmentBody);
-    if (!(await getStoredSegment(deps.store, key))) throw notFound(key);
-    await checkCompiles({ key, rule: input.rule as RuleCondition });
+    const current = await getStoredSegment(deps.store, key);
+    if (!current) throw notFound(key);
+    const { version, ...input } = await jsonBody(
+      c,
+      saveSegmentBody.superRefine((body, ctx) => checkRuleOfKind({ kind: current.kind, rule: body.rule }, ctx)),
+    );
+    await checkCompiles({ key, kind: current.kind, rule: input.rule });
     try {
       const saved = await saveStoredSegment(
         deps.store,

@@ -12,11 +12,15 @@ import {
   getStoredSegment,
   latestSegmentDefinition,
   listStoredSegments,
+  previewAccountSegment,
   previewSegment,
+  accountRuleInWords,
   ruleInWords,
   SegmentRuleError,
+  type AccountCondition,
   type RuleCondition,
 } from '../../core/index.js';
+import { accountSegmentSizes } from '../../core/accounts/index.js';
 import {
   migrationBetween,
   recentRunReports,
@@ -69,9 +73,29 @@ export function segmentRoutes(shared: Shared): Hono {
     const history = await segmentRunHistory(deps.store, limit);
     // the config's segments, then the console's live ones (archived ones are no longer evaluated)
     const listed = [
-      ...deps.config.segments.map((s) => ({ ...s, origin: 'config' as const })),
+      ...deps.config.segments.map((s) => ({ ...s, tags: [] as string[], origin: 'config' as const })),
       ...(await listStoredSegments(deps.store)).map((s) => ({ ...s, holdout: 0, origin: 'console' as const })),
     ];
+    const accountSizes = await accountSegmentSizes(deps.store);
+    // account segments (config and console), listed apart: their size now, as last evaluated, and no per-run trend
+    const accounts = [
+      ...(deps.config.account_segments ?? []).map((s) => ({ ...s, tags: [] as string[], origin: 'config' as const })),
+      ...(await listStoredSegments(deps.store, { kind: 'accounts' })).map((s) => ({
+        ...s,
+        origin: 'console' as const,
+      })),
+    ].map((s) => ({
+      key: s.key,
+      name: s.name,
+      ...(s.description ? { description: s.description } : {}),
+      kind: 'accounts' as const,
+      tags: s.tags,
+      holdout: 0,
+      origin: s.origin,
+      size: accountSizes.get(s.key) ?? null,
+      evaluatedAt: null,
+      trend: [],
+    }));
     return c.json({
       segments: listed.map((s) => {
         const trend = history.flatMap((run) => {
@@ -94,6 +118,8 @@ export function segmentRoutes(shared: Shared): Hono {
           key: s.key,
           name: s.name,
           ...(s.description ? { description: s.description } : {}),
+          kind: 'contacts' as const,
+          tags: s.tags,
           holdout: s.holdout,
           origin: s.origin,
           size: latest?.size ?? null,
@@ -101,6 +127,7 @@ export function segmentRoutes(shared: Shared): Hono {
           trend,
         };
       }),
+      accountSegments: accounts,
     });
   });
 
@@ -128,22 +155,30 @@ export function segmentRoutes(shared: Shared): Hono {
 
   app.post('/segments/preview', async (c) => {
     const body = await jsonBody(c, previewBody);
+    const segments = [...deps.config.segments, ...(await listStoredSegments(deps.store))];
+    const options = {
+      now: shared.now(),
+      customFeatures: Object.keys(deps.config.features),
+      protectedAttributes: deps.config.protected_attributes,
+      models: Object.keys(deps.config.models),
+      sample: body.sample ?? 10,
+    };
     try {
+      if (body.kind === 'accounts') {
+        const preview = await previewAccountSegment(
+          deps.store,
+          PREVIEW_KEY,
+          [{ key: PREVIEW_KEY, rule: body.rule as AccountCondition }],
+          segments,
+          options,
+        );
+        return c.json({ kind: 'accounts', count: preview.count, sample: preview.sample });
+      }
       const preview = await previewSegment(
         deps.store,
         PREVIEW_KEY,
-        [
-          ...deps.config.segments,
-          ...(await listStoredSegments(deps.store)),
-          { key: PREVIEW_KEY, rule: body.rule as RuleCondition },
-        ],
-        {
-          now: shared.now(),
-          customFeatures: Object.keys(deps.config.features),
-          protectedAttributes: deps.config.protected_attributes,
-          models: Object.keys(deps.config.models),
-          sample: body.sample ?? 10,
-        },
+        [...segments, { key: PREVIEW_KEY, rule: body.rule as RuleCondition }],
+        options,
       );
       return c.json({ count: preview.count, sample: preview.sample });
     } catch (error) {
@@ -190,6 +225,7 @@ export function segmentRoutes(shared: Shared): Hono {
     const stored = segment ? undefined : await getStoredSegment(deps.store, key);
     if (!segment && !stored) throw new ApiError(404, 'not_found', `no segment "${key.slice(0, 80)}"`);
     const rule = (segment?.rule ?? stored!.rule) as RuleCondition;
+    const kind = stored?.kind ?? 'contacts';
     const history = await segmentRunHistory(deps.store, 30);
     const latestRun = [...history].reverse().find((run) => reportOf(run, key));
     const version = segment ? ((await latestSegmentDefinition(deps.store, key))?.version ?? null) : stored!.version;
@@ -200,8 +236,9 @@ export function segmentRoutes(shared: Shared): Hono {
       ...((segment?.description ?? stored?.description)
         ? { description: segment?.description ?? stored?.description }
         : {}),
+      kind,
       rule,
-      words: ruleInWords(rule),
+      words: kind === 'accounts' ? accountRuleInWords(rule as AccountCondition) : ruleInWords(rule),
       origin: segment
         ? { kind: 'config', file: segment.origin.file, line: segment.origin.line }
         : {

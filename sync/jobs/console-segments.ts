@@ -1,7 +1,8 @@
 /**
  * A job sees the console's segments as it sees the config's: before a run, the live (not archived) console segments
  * are added to the config's segments, so compute evaluates them, and each push step's `console_segments` (keys or
- * `tag:<tag>`) become segment keys it pushes. An archived segment is neither computed nor pushed.
+ * `tag:<tag>`) become segment keys it pushes. Console segments of accounts join `account_segments:` the same way (a
+ * push step's names that pick them become its `account_segments`). An archived segment is neither computed nor pushed.
  *
  * @example
  * const effective = await withConsoleSegments(store, config);
@@ -23,11 +24,28 @@ function asConfigSegment(s: StoredSegment): Segment {
   };
 }
 
+type AccountSegment = NonNullable<Config['account_segments']>[number];
+
+function asAccountSegment(s: StoredSegment): AccountSegment {
+  return {
+    key: s.key,
+    name: s.name,
+    ...(s.description === undefined ? {} : { description: s.description }),
+    rule: s.rule as unknown as AccountSegment['rule'],
+    origin: { file: `console segment ${s.key} (version ${s.version})`, line: 1, column: 1 },
+    locations: {},
+  };
+}
+
 /** The config with the console's live segments added and every push step's `console_segments` resolved. */
 export async function withConsoleSegments(store: Queryable, config: Config): Promise<Config> {
-  const stored = (await listStoredSegments(store)).filter((s) => !config.segments.some((c) => c.key === s.key));
+  const configKeys = new Set([...config.segments, ...(config.account_segments ?? [])].map((s) => s.key));
+  const all = (await listStoredSegments(store, { kind: 'all' })).filter((s) => !configKeys.has(s.key));
+  const stored = all.filter((s) => s.kind !== 'accounts');
+  const accounts = all.filter((s) => s.kind === 'accounts');
   const named = (names: readonly string[]) => storedSegmentsNamed(stored, names).map((s) => s.key);
-  if (stored.length === 0 && !Object.values(config.jobs).some((j) => j.steps.some((s) => 'push' in s))) return config;
+  const namedAccounts = (names: readonly string[]) => storedSegmentsNamed(accounts, names).map((s) => s.key);
+  if (all.length === 0 && !Object.values(config.jobs).some((j) => j.steps.some((s) => 'push' in s))) return config;
   const jobs = Object.fromEntries(
     Object.entries(config.jobs).map(([name, job]) => [
       name,
@@ -39,6 +57,16 @@ export async function withConsoleSegments(store: Queryable, config: Config): Pro
                 push: {
                   ...step.push,
                   segments: [...new Set([...step.push.segments, ...named(step.push.console_segments)])],
+                  ...(namedAccounts(step.push.console_segments).length > 0
+                    ? {
+                        account_segments: [
+                          ...new Set([
+                            ...(step.push.account_segments ?? []),
+                            ...namedAccounts(step.push.console_segments),
+                          ]),
+                        ],
+                      }
+                    : {}),
                 },
               }
             : step,
@@ -46,5 +74,12 @@ export async function withConsoleSegments(store: Queryable, config: Config): Pro
       },
     ]),
   ) as Config['jobs'];
-  return { ...config, segments: [...config.segments, ...stored.map(asConfigSegment)], jobs };
+  return {
+    ...config,
+    segments: [...config.segments, ...stored.map(asConfigSegment)],
+    ...(accounts.length > 0
+      ? { account_segments: [...(config.account_segments ?? []), ...accounts.map(asAccountSegment)] }
+      : {}),
+    jobs,
+  };
 }

@@ -29,4 +29,9 @@ export const storedSegmentMigrations: Migration[] = [
       );
     `,
   },
+  {
+    // what a console segment selects: people (a rule over contacts) or accounts (a rule like `account_segments:`)
+    name: '20261206T120000_console_segment_kind',
+    up: (d) => `ALTER TABLE console_segments ADD COLUMN kind ${d.types.text} NOT NULL DEFAULT 'contacts';`,
+  },
 ];

@@ -8,13 +8,22 @@
  * await saveStoredSegment(store, 'vip', vip.version, { ...vip, tags: ['crm'] }, 'admin');
  */
 import type { Queryable } from '../../store/store.js';
-import type { RuleCondition } from '../grammar.js';
+import type { AccountCondition, RuleCondition } from '../grammar.js';
+
+/**
+ * What a console segment selects: `contacts` (people, a rule like `segments:`) or `accounts` (companies, a rule like
+ * `account_segments:`). Chosen when it is created and kept for its life.
+ */
+export type StoredSegmentKind = 'contacts' | 'accounts';
+/** Every {@link StoredSegmentKind}. */
+export const STORED_SEGMENT_KINDS = ['contacts', 'accounts'] as const satisfies readonly StoredSegmentKind[];
 
 /** What an editor saves: everything but the key's history. */
 export interface StoredSegmentInput {
   name: string;
   description?: string | undefined;
-  rule: RuleCondition;
+  /** A contact rule, or an account condition for an account segment. */
+  rule: RuleCondition | AccountCondition;
   tags?: string[] | undefined;
 }
 
@@ -23,6 +32,7 @@ export interface StoredSegmentVersion {
   version: number;
   name: string;
   description?: string;
+  /** A contact rule, or an account condition for an account segment (see {@link StoredSegment.kind}). */
   rule: RuleCondition;
   tags: string[];
   archived: boolean;
@@ -34,6 +44,8 @@ export interface StoredSegmentVersion {
 /** A console segment at its current version. */
 export interface StoredSegment extends StoredSegmentVersion {
   key: string;
+  /** People or accounts; an account segment's `rule` is an AccountCondition. */
+  kind: StoredSegmentKind;
   createdAt: string;
 }
 
@@ -83,6 +95,7 @@ interface VersionRow {
   saved_by: string;
   saved_at: string;
   created_at?: string;
+  kind?: string;
 }
 
 const COLUMNS = 'v.key, v.version, v.name, v.description, v.rule, v.tags, v.archived, v.saved_by, v.saved_at';
@@ -101,18 +114,32 @@ function versionOf(row: VersionRow): StoredSegmentVersion {
 }
 
 function segmentOf(row: VersionRow): StoredSegment {
-  return { key: row.key, createdAt: row.created_at ?? row.saved_at, ...versionOf(row) };
+  return {
+    key: row.key,
+    kind: row.kind === 'accounts' ? 'accounts' : 'contacts',
+    createdAt: row.created_at ?? row.saved_at,
+    ...versionOf(row),
+  };
 }
 
-/** Every console segment at its current version, by key; archived ones only when asked. */
+/**
+ * Every console segment at its current version, by key; archived ones only when asked. Only people segments unless
+ * `kind` says otherwise (`accounts`, or `all` for both), so that a caller written for contact rules never meets an
+ * account condition.
+ */
 export async function listStoredSegments(
   store: Queryable,
-  options: { archived?: boolean } = {},
+  options: { archived?: boolean; kind?: StoredSegmentKind | 'all' } = {},
 ): Promise<StoredSegment[]> {
+  const kind = options.kind ?? 'contacts';
+  const where = [
+    ...(options.archived ? [] : ['v.archived = 0']),
+    ...(kind === 'all' ? [] : [kind === 'accounts' ? "s.kind = 'accounts'" : "s.kind <> 'accounts'"]),
+  ];
   const rows = (await store.all(
-    `SELECT ${COLUMNS}, s.created_at FROM console_segments s
+    `SELECT ${COLUMNS}, s.created_at, s.kind FROM console_segments s
        JOIN console_segment_versions v ON v.key = s.key AND v.version = s.version
-     ${options.archived ? '' : 'WHERE v.archived = 0'}
+     ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
      ORDER BY s.key`,
   )) as VersionRow[];
   return rows.map(segmentOf);
@@ -121,7 +148,7 @@ export async function listStoredSegments(
 /** A console segment at its current version, or undefined. */
 export async function getStoredSegment(store: Queryable, key: string): Promise<StoredSegment | undefined> {
   const row = (await store.get(
-    `SELECT ${COLUMNS}, s.created_at FROM console_segments s
+    `SELECT ${COLUMNS}, s.created_at, s.kind FROM console_segments s
        JOIN console_segment_versions v ON v.key = s.key AND v.version = s.version
      WHERE s.key = ?`,
     [key],
@@ -165,12 +192,13 @@ async function insertVersion(
 }
 
 /**
- * Creates a console segment at version 1. `reservedKeys` are the config's segment keys (keys are unique across both):
+ * Creates a console segment at version 1, of people unless `kind` is `accounts`. `reservedKeys` are the config's
+ * segment and account segment keys (keys are unique across both):
  * a key among them, or of an existing console segment (archived ones included), throws SegmentKeyTakenError.
  */
 export async function createStoredSegment(
   store: Queryable,
-  segment: StoredSegmentInput & { key: string },
+  segment: StoredSegmentInput & { key: string; kind?: StoredSegmentKind | undefined },
   savedBy: string,
   options: { reservedKeys?: readonly string[]; now?: string } = {},
 ): Promise<StoredSegment> {
@@ -182,10 +210,11 @@ export async function createStoredSegment(
   await store.transaction(async (tx) => {
     const taken = await tx.get('SELECT 1 AS taken FROM console_segments WHERE key = ?', [segment.key]);
     if (taken) throw new SegmentKeyTakenError(segment.key, 'a console segment');
-    await tx.run('INSERT INTO console_segments (key, version, created_at, updated_at) VALUES (?, 1, ?, ?)', [
+    await tx.run('INSERT INTO console_segments (key, version, created_at, updated_at, kind) VALUES (?, 1, ?, ?, ?)', [
       segment.key,
       now,
       now,
+      segment.kind ?? 'contacts',
     ]);
     await insertVersion(tx, segment.key, 1, segment, false, savedBy, now);
   });

@@ -1,109 +1,92 @@
-// The segment builder: a rule made of form rows (all/any of traits, features, scores, model outputs, events with a
-// count and a window, other segments; each row may be negated) and of nested all/any groups (each may be negated too),
-// its live count and sample from the preview API as you edit, the compiler's errors inline, and save from the version
-// you opened (a stale save shows the other change). `?rule=<JSON>&name=` opens a new segment with a rule filled in
-// (the predictions and clustering pages' "make a segment from this").
+// The segment builder: a segment of people or of accounts, its rule made of form rows for every part of the grammar
+// (traits, features, scores, model outputs, other segments; events with a count, windows and property filters; the
+// contact's accounts; an account's traits, features and members) in nested all/any groups, any of them negated; its
+// tags; its live count and sample from the preview API as you edit, the compiler's errors inline, and save from the
+// version you opened (a stale save shows the other change). rule-form.js turns rules into form nodes and back; a rule
+// the form cannot show exactly is edited as JSON. `?rule=<JSON>&name=&kind=` opens a new segment with a rule filled
+// in (the predictions and clustering pages' "make a segment from this").
 import { api, ApiError, el, fill, load, number, query, status } from './console.js';
+import {
+  COUNT_OPERATORS,
+  COUNT_WORDS,
+  OPERATORS,
+  OPERATOR_WORDS,
+  SUBJECTS,
+  SUBJECT_WORDS,
+  conditionOf,
+  formOf,
+  isComparison,
+  newFilter,
+  newGroup,
+  newRow,
+} from './rule-form.js';
 
-const SUBJECTS = ['event', 'feature', 'trait', 'score', 'model', 'in_segment'];
-const OPERATORS = ['gte', 'gt', 'lte', 'lt', 'eq', 'ne', 'contains', 'exists', 'within', 'before'];
-/** The rule as the form holds it: a group `{ group: 'all' | 'any', not, items }` of rows and groups. */
+/** The segment being edited: its kind (`contacts` or `accounts`), its top group, or its rule as JSON text. */
 const state = {
   key: query('key') ?? '',
+  kind: query('kind') === 'accounts' ? 'accounts' : 'contacts',
   version: undefined,
-  root: { group: 'all', not: false, items: [] },
+  root: newGroup('contacts'),
   json: undefined,
 };
-const newRow = () => ({ subject: 'feature', field: '', op: 'gt', value: '', count: '', within: '', not: false });
 
-const scalar = (text) =>
-  text !== '' && !Number.isNaN(Number(text)) ? Number(text) : text === 'true' ? true : text === 'false' ? false : text;
-
-function conditionOf(row) {
-  let condition;
-  if (row.subject === 'in_segment') condition = { in_segment: row.field };
-  else if (row.subject === 'event') {
-    condition = { event: row.field };
-    if (row.count !== '') condition.count = { gte: Number(row.count) };
-    if (row.within !== '') condition.within = row.within;
-  } else condition = { [row.subject]: row.field, [row.op]: row.op === 'exists' ? true : scalar(row.value) };
-  return row.not ? { not: condition } : condition;
-}
-
-function rowOf(condition) {
-  const not = 'not' in condition;
-  const c = not ? condition.not : condition;
-  const subject = SUBJECTS.find((s) => s in c);
-  if (!subject || typeof c !== 'object') return undefined;
-  const row = { subject, field: String(c[subject]), op: 'gte', value: '', count: '', within: '', not };
-  if (subject === 'event') {
-    if (c.where !== undefined || c.before !== undefined) return undefined;
-    const count = typeof c.count === 'number' ? c.count : c.count?.gte;
-    if (c.count !== undefined && count === undefined) return undefined;
-    row.count = count === undefined ? '' : String(count);
-    row.within = c.within ?? '';
-  } else if (subject !== 'in_segment') {
-    const ops = Object.keys(c).filter((k) => k !== subject);
-    if (ops.length !== 1) return undefined;
-    row.op = ops[0];
-    row.value = String(c[row.op]);
-  }
-  return row;
-}
-
-const isGroup = (c) => typeof c === 'object' && c !== null && (Array.isArray(c.all) || Array.isArray(c.any));
-
-/** A form node of a condition: a group (also a negated one), or a row; undefined when the form cannot show it. */
-function nodeOf(condition) {
-  const negated = typeof condition === 'object' && condition !== null && 'not' in condition && isGroup(condition.not);
-  const c = negated ? condition.not : condition;
-  if (isGroup(c)) {
-    const group = Array.isArray(c.all) ? 'all' : 'any';
-    if (Object.keys(c).length !== 1) return undefined;
-    const items = c[group].map(nodeOf);
-    return items.some((i) => i === undefined) ? undefined : { group, not: negated, items };
-  }
-  return rowOf(condition);
-}
-
-function conditionOfNode(node) {
-  if (!node.items) return conditionOf(node);
-  const group = { [node.group]: node.items.map(conditionOfNode) };
-  return node.not ? { not: group } : group;
-}
+const PLACEHOLDERS = {
+  event: 'purchase',
+  feature: 'monetary_365d',
+  trait: 'country',
+  score: 'rfm_segment',
+  model: 'churn.risk',
+  in_segment: 'segment key',
+};
+const ACCOUNT_PLACEHOLDERS = { feature: 'engaged_members_30d', trait: 'industry' };
 
 function ruleOf() {
   if (state.json !== undefined) return JSON.parse(state.json);
-  return conditionOfNode(state.root);
+  return conditionOf(state.root);
 }
 
 function loadRule(rule) {
-  const node = nodeOf(rule);
-  if (node === undefined) {
-    state.json = JSON.stringify(rule, null, 2);
-    return;
+  const root = formOf(rule, state.kind);
+  if (root === undefined) state.json = JSON.stringify(rule, null, 2);
+  else {
+    state.root = root;
+    state.json = undefined;
   }
-  state.root = node.items && !node.not ? node : { group: 'all', not: false, items: [node] };
 }
 
-function input(row, name, attributes = {}) {
-  const node = el('input', { value: row[name], 'aria-label': name, name, ...attributes });
+/** A text input bound to `holder[name]`. */
+function input(holder, name, attributes = {}, field = name) {
+  const node = el('input', {
+    value: holder[field],
+    'aria-label': attributes['aria-label'] ?? name,
+    name,
+    ...attributes,
+  });
   node.addEventListener('input', () => {
-    row[name] = node.value;
+    holder[field] = node.value;
     changed();
   });
   return node;
 }
 
-function select(options, value, onChange, label) {
+/** A select of `options` (values, shown as `words[value]`), calling `onChange` with the chosen value. */
+function select(options, value, onChange, label, words = {}) {
   const node = el(
     'select',
     { 'aria-label': label },
-    options.map((o) => el('option', { value: o, selected: o === value }, o)),
+    options.map((o) => el('option', { value: o, selected: o === value }, words[o] ?? o)),
   );
   node.addEventListener('change', () => onChange(node.value));
   return node;
 }
+
+function button(text, onClick, attributes = {}) {
+  const node = el('button', { type: 'button', class: 'secondary', ...attributes }, text);
+  node.addEventListener('click', onClick);
+  return node;
+}
+
+const rerender = () => (renderRows(), changed());
 
 function renderRows() {
   if (state.json !== undefined) {
@@ -115,21 +98,18 @@ function renderRows() {
     fill('rule-rows', el('p', { class: 'hint' }, 'This rule has parts the form does not show; edit it as JSON.'), area);
     return;
   }
-  fill('rule-rows', itemsOf(state.root));
+  document.getElementById('rule-group').value = state.root.group;
+  fill('rule-rows', itemsOf(state.root, state.kind));
 }
 
 /** A group's items as a list: rows and nested groups, each removable from the group. */
-function itemsOf(group) {
+function itemsOf(group, scope) {
   return el(
     'ol',
     {},
     group.items.map((node) => {
-      const remove = el('button', { type: 'button', class: 'secondary' }, 'Remove');
-      remove.addEventListener(
-        'click',
-        () => (group.items.splice(group.items.indexOf(node), 1), renderRows(), changed()),
-      );
-      return node.items ? groupItem(node, remove) : rowItem(node, remove);
+      const remove = button('Remove', () => (group.items.splice(group.items.indexOf(node), 1), rerender()));
+      return node.kind === 'group' ? groupItem(node, scope, remove) : rowItem(node, remove);
     }),
   );
 }
@@ -140,53 +120,209 @@ function notBox(node) {
   return el('label', {}, not, ' not ');
 }
 
-function groupItem(group, remove) {
-  const kind = select(['all', 'any'], group.group, (v) => ((group.group = v), changed()), 'group kind');
+const groupKind = (group) =>
+  select(['all', 'any'], group.group, (v) => ((group.group = v), changed()), 'group kind', {
+    all: 'all of',
+    any: 'any of',
+  });
+
+function groupItem(group, scope, remove) {
   return el(
     'li',
     { class: 'rule-group' },
-    el('p', {}, notBox(group), kind, ' of these:'),
-    itemsOf(group),
-    el('p', { class: 'actions' }, ...addButtons(group), remove),
+    el('p', {}, notBox(group), groupKind(group), ' these:'),
+    itemsOf(group, scope),
+    el('p', { class: 'actions' }, ...addButtons(group, scope), remove),
   );
 }
 
 /** "Add a condition" and "Add a group" for a nested group (the top level has its own buttons in the page). */
-function addButtons(group) {
-  const row = el('button', { type: 'button', class: 'secondary' }, 'Add a condition');
-  row.addEventListener('click', () => (group.items.push(newRow()), renderRows()));
-  const nested = el('button', { type: 'button', class: 'secondary' }, 'Add a group');
-  nested.addEventListener(
-    'click',
-    () => (group.items.push({ group: 'any', not: false, items: [newRow()] }), renderRows()),
+function addButtons(group, scope) {
+  const what = scope === 'accounts' ? 'Add an account condition' : 'Add a condition';
+  return [
+    button(what, () => (group.items.push(newRow(scope)), rerender())),
+    button('Add a group', () => (group.items.push(newGroup(scope, 'any')), rerender())),
+  ];
+}
+
+/** A group inside a row (an account's conditions, its members' conditions), with its own add buttons. */
+function innerGroup(group, scope) {
+  return el(
+    'div',
+    { class: `rule-group ${scope === 'accounts' ? 'account-group' : 'member-group'}` },
+    el('p', {}, groupKind(group), ' these:'),
+    itemsOf(group, scope),
+    el('p', { class: 'actions' }, ...addButtons(group, scope)),
   );
-  return [row, nested];
+}
+
+/**
+ * Operator rows (`{ op, value, to }`): each an operator and its operand (two bounds for between, true/false for
+ * exists), removable while more than `min` remain; "and" adds another operator, as `{ gte: 2, lt: 10 }` has two.
+ */
+function operatorsEditor(entries, { operators, words, label, valueName, min }) {
+  const parts = entries.map((entry, i) => {
+    const op = select(
+      operators,
+      entry.op,
+      (v) => {
+        entry.op = v;
+        if (v === 'exists') entry.value = 'true';
+        rerender();
+      },
+      label,
+      words,
+    );
+    const operand =
+      entry.op === 'exists'
+        ? select(['true', 'false'], entry.value, (v) => ((entry.value = v), changed()), `${label} value`, {
+            true: 'yes',
+            false: 'no (not set)',
+          })
+        : entry.op === 'between'
+          ? [
+              input(entry, valueName, { size: 8, 'aria-label': `${valueName} from` }, 'value'),
+              ' and ',
+              input(entry, `${valueName}-to`, { size: 8, 'aria-label': `${valueName} to` }, 'to'),
+            ]
+          : input(
+              entry,
+              valueName,
+              { size: entry.op === 'in' ? 20 : 10, placeholder: placeholderOf(entry.op) },
+              'value',
+            );
+    const remove =
+      entries.length > min
+        ? button('×', () => (entries.splice(i, 1), rerender()), { 'aria-label': `remove ${label}`, title: 'remove' })
+        : null;
+    return el('span', { class: 'operator' }, i > 0 ? ' and ' : '', op, ' ', operand, remove ? ' ' : '', remove);
+  });
+  const more = button('and…', () => (entries.push({ op: operators[0], value: '', to: '' }), rerender()), {
+    'aria-label': `add ${label}`,
+    title: 'add another operator',
+  });
+  return [...parts, ' ', more];
+}
+
+const placeholderOf = (op) => (op === 'in' ? 'FR, DE' : op === 'within' || op === 'before' ? '30d' : '');
+
+/** A count (events, or members): "at least once" when it has no operator, else its operators. */
+function countEditor(count, noun) {
+  if (count.ops.length === 0)
+    return [
+      el('span', { class: 'hint' }, noun === 'times' ? 'at least once' : 'at least one'),
+      ' ',
+      button('count…', () => (count.ops.push({ op: 'gte', value: '2', to: '' }), rerender()), {
+        'aria-label': 'add count operator',
+        title: 'how many',
+      }),
+    ];
+  return [
+    ...operatorsEditor(count.ops, {
+      operators: COUNT_OPERATORS,
+      words: COUNT_WORDS,
+      label: 'count operator',
+      valueName: 'count',
+      min: 0,
+    }),
+    ` ${noun}`,
+  ];
+}
+
+function filterEditor(row, filter) {
+  return el(
+    'li',
+    { class: 'filter' },
+    input(filter, 'property', { size: 12, placeholder: 'value, url, campaign…' }),
+    ' ',
+    ...operatorsEditor(filter.ops, {
+      operators: OPERATORS,
+      words: OPERATOR_WORDS,
+      label: 'filter operator',
+      valueName: 'filter-value',
+      min: 1,
+    }),
+    ' ',
+    button('Remove filter', () => (row.where.splice(row.where.indexOf(filter), 1), rerender())),
+  );
+}
+
+function eventParts(row) {
+  return [
+    ' ',
+    ...countEditor(row.count, 'times'),
+    el('label', {}, ' within the last ', input(row, 'within', { size: 5, placeholder: '90d' })),
+    el('label', {}, ' more than ', input(row, 'before', { size: 5, placeholder: '' }), ' ago'),
+    el(
+      'div',
+      { class: 'filters' },
+      row.where.length > 0 ? el('span', { class: 'hint' }, 'where ') : null,
+      el(
+        'ul',
+        {},
+        row.where.map((f) => filterEditor(row, f)),
+      ),
+      button('Add a filter', () => (row.where.push(newFilter()), rerender()), { title: 'a property of the event' }),
+    ),
+  ];
 }
 
 function rowItem(row, remove) {
-  const parts = [
-    select(SUBJECTS, row.subject, (v) => ((row.subject = v), renderRows(), changed()), 'condition kind'),
-    input(row, 'field', { placeholder: row.subject === 'event' ? 'purchase' : 'name' }),
-  ];
-  if (row.subject === 'event')
+  const words = SUBJECT_WORDS[row.scope];
+  const kind = select(
+    SUBJECTS[row.scope],
+    row.subject,
+    (v) => {
+      const next = newRow(row.scope, v);
+      if ('field' in next && next.subject !== 'event' && row.subject !== 'event') next.field = row.field;
+      next.not = row.not;
+      for (const k of Object.keys(row)) delete row[k];
+      Object.assign(row, next);
+      rerender();
+    },
+    'condition kind',
+    words,
+  );
+  const placeholder = (row.scope === 'accounts' ? ACCOUNT_PLACEHOLDERS : PLACEHOLDERS)[row.subject];
+  const parts = [kind];
+  if (placeholder) parts.push(' ', input(row, 'field', { placeholder }));
+  if (isComparison(row))
     parts.push(
-      ' at least ',
-      input(row, 'count', { size: 4, placeholder: '1' }),
-      ' times within ',
-      input(row, 'within', { size: 5, placeholder: '90d' }),
+      ' ',
+      ...operatorsEditor(row.ops, {
+        operators: OPERATORS,
+        words: OPERATOR_WORDS,
+        label: 'operator',
+        valueName: 'value',
+        min: 1,
+      }),
     );
-  else if (row.subject !== 'in_segment')
-    parts.push(
-      select(OPERATORS, row.op, (v) => ((row.op = v), changed()), 'operator'),
-      input(row, 'value', { size: 10 }),
-    );
-  return el('li', { class: 'rule-row' }, notBox(row), ...parts, ' ', remove);
+  else if (row.subject === 'event') parts.push(...eventParts(row));
+  else if (row.subject === 'account') parts.push(' matches', innerGroup(row.inner, 'accounts'));
+  else if (row.subject === 'members')
+    parts.push(' ', ...countEditor(row.count, 'of them'), ' match', innerGroup(row.inner, 'contacts'));
+  else if (row.subject === 'all_members')
+    parts.push(' matches (and it has members)', innerGroup(row.inner, 'contacts'));
+  return el('li', { class: 'rule-row', 'data-subject': row.subject }, notBox(row), ...parts, ' ', remove);
 }
 
 let timer;
 function changed() {
   window.clearTimeout(timer);
   timer = window.setTimeout(preview, 300);
+}
+
+function sampleItem(member) {
+  if (state.kind === 'accounts') {
+    const label = member.name ?? member.domain ?? `account ${member.accountId}`;
+    return el(
+      'li',
+      {},
+      el('a', { href: `/console/accounts?id=${encodeURIComponent(member.accountId)}` }, label),
+      member.domain && member.name ? ` (${member.domain})` : '',
+    );
+  }
+  return el('li', {}, member.email ?? `contact ${member.contactId ?? member.id}`);
 }
 
 async function preview() {
@@ -198,17 +334,10 @@ async function preview() {
     return;
   }
   try {
-    const result = await api('/segments/preview', { method: 'POST', body: { rule, sample: 10 } });
+    const result = await api('/segments/preview', { method: 'POST', body: { kind: state.kind, rule, sample: 10 } });
     fill('rule-errors');
     fill('preview-count', number(result.count));
-    fill(
-      'preview-sample',
-      el(
-        'ul',
-        {},
-        result.sample.map((m) => el('li', {}, m.email ?? `contact ${m.contactId ?? m.id}`)),
-      ),
-    );
+    fill('preview-sample', el('ul', {}, result.sample.map(sampleItem)));
     document.body.dataset.previewed = 'yes';
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
@@ -217,14 +346,21 @@ async function preview() {
   }
 }
 
+/** The tags field's tags: words separated by commas or spaces. */
+const tagsOf = () =>
+  document
+    .getElementById('segment-tags')
+    .value.split(/[\s,]+/)
+    .filter(Boolean);
+
 async function save() {
-  const body = { name: document.getElementById('segment-name').value || state.key, rule: ruleOf() };
+  const body = { name: document.getElementById('segment-name').value || state.key, rule: ruleOf(), tags: tagsOf() };
   try {
     const saved =
       state.version === undefined
         ? await api('/library/segments', {
             method: 'POST',
-            body: { key: document.getElementById('segment-key').value, ...body },
+            body: { key: document.getElementById('segment-key').value, kind: state.kind, ...body },
           })
         : await api(`/library/segments/${encodeURIComponent(state.key)}`, {
             method: 'POST',
@@ -233,6 +369,7 @@ async function save() {
     state.key = saved.key;
     state.version = saved.version;
     document.getElementById('segment-key').disabled = true;
+    document.getElementById('segment-kind').disabled = true;
     status(`Saved version ${saved.version}.`);
     fill(
       'save-outcome',
@@ -249,6 +386,16 @@ async function save() {
   }
 }
 
+/** Shows the segment's kind: what the count counts, and the kind picker (fixed once the segment exists). */
+function showKind(fixed) {
+  const picker = document.getElementById('segment-kind');
+  picker.value = state.kind;
+  picker.disabled = fixed;
+  fill('preview-unit', state.kind === 'accounts' ? 'accounts' : 'members');
+  document.querySelector('label[for="rule-group"]').textContent =
+    state.kind === 'accounts' ? 'Accounts match' : 'Members match';
+}
+
 load(async () => {
   const [{ role }] = await Promise.all([api('/library/role')]);
   if (state.key) {
@@ -256,8 +403,11 @@ load(async () => {
     document.getElementById('segment-key').value = segment.key;
     document.getElementById('segment-key').disabled = true;
     document.getElementById('segment-name').value = segment.name;
+    document.getElementById('segment-tags').value = (segment.tags ?? []).join(', ');
+    state.kind = segment.kind === 'accounts' ? 'accounts' : 'contacts';
     state.version = segment.readOnly ? undefined : segment.version;
     loadRule(segment.rule);
+    showKind(true);
     if (segment.readOnly)
       fill('save-outcome', el('p', { class: 'hint' }, `From ${segment.file}:${segment.line} (read-only).`));
   } else {
@@ -269,21 +419,32 @@ load(async () => {
         .toLowerCase()
         .replace(/[^a-z0-9]+/g, '_')
         .replace(/^[^a-z]+|_+$/g, '');
-    } else
-      state.root.items = [
-        { subject: 'event', field: 'purchase', op: 'gte', value: '', count: '2', within: '90d', not: false },
-      ];
+    } else if (state.kind === 'contacts') {
+      const start = newRow('contacts', 'event');
+      Object.assign(start, { field: 'purchase', within: '90d' });
+      start.count.ops.push({ op: 'gte', value: '2', to: '' });
+      state.root.items = [start];
+    } else state.root = newGroup('accounts');
+    showKind(false);
+    document.getElementById('segment-kind').addEventListener('change', (event) => {
+      state.kind = event.target.value === 'accounts' ? 'accounts' : 'contacts';
+      state.root = newGroup(state.kind);
+      state.json = undefined;
+      showKind(false);
+      rerender();
+    });
   }
   const group = document.getElementById('rule-group');
-  group.value = state.root.group;
   group.addEventListener('change', () => ((state.root.group = group.value), changed()));
   document.getElementById('add-row').addEventListener('click', () => {
-    state.root.items.push(newRow());
-    renderRows();
+    if (state.json !== undefined) return;
+    state.root.items.push(newRow(state.kind));
+    rerender();
   });
   document.getElementById('add-group').addEventListener('click', () => {
-    state.root.items.push({ group: 'any', not: false, items: [newRow()] });
-    renderRows();
+    if (state.json !== undefined) return;
+    state.root.items.push(newGroup(state.kind, 'any'));
+    rerender();
   });
   const saveButton = document.getElementById('save');
   if (role !== 'admin') saveButton.remove();

@@ -1,5 +1,6 @@
-// Segments: sizes over time (one line per segment), a profile per segment against the base, and the migration
-// between the last two evaluations as a stacked bar chart (where each segment's members of the earlier run went).
+// Segments: sizes over time (one line per segment), every segment with its tags (filtered by a tag), a profile per
+// segment against the base, and the migration between the last two evaluations as a stacked bar chart (where each
+// segment's members of the earlier run went).
 import {
   PALETTE,
   api,
@@ -30,7 +31,8 @@ let migrationNames;
 const DEFAULT_PLOTTED = 6;
 
 load(async () => {
-  const { segments } = await api('/segments');
+  const data = await api('/segments');
+  const { segments } = data;
   const names = new Map(segments.map((s) => [s.key, s.name ?? s.key]));
   // Every evaluation any segment took part in, oldest first: the x axis.
   const runs = new Map();
@@ -39,25 +41,7 @@ load(async () => {
 
   sizesChart(segments, names, runs, runIds);
 
-  fill(
-    'segment-list',
-    table(
-      [
-        {
-          label: 'Segment',
-          value: (s) => el('a', { href: `/console/segment?key=${encodeURIComponent(s.key)}` }, names.get(s.key)),
-        },
-        { label: 'Key', value: (s) => el('code', {}, s.key) },
-        { label: 'Members', value: (s) => s.size, numeric: true },
-        { label: 'Entered', value: (s) => s.latest?.entered ?? null, numeric: true },
-        { label: 'Exited', value: (s) => s.latest?.exited ?? null, numeric: true },
-        { label: 'Stability', value: (s) => percent(s.latest?.stability), numeric: true },
-        { label: 'Drift', value: (s) => (s.latest ? (s.latest.drift ? 'yes' : 'no') : null) },
-      ],
-      segments.map((s) => ({ ...s, latest: latestOf(s) })),
-      { caption: 'As of the last evaluation', empty: 'No segments evaluated yet.' },
-    ),
-  );
+  showList(data, names);
 
   if (segments.length > 0) {
     const wanted = query('key');
@@ -84,6 +68,71 @@ load(async () => {
   }
   await showMigration(names);
 });
+
+/**
+ * Every segment (people, then accounts) with its tags; the tag filter above the table keeps those with the chosen tag
+ * (kept in the address as `tag=`).
+ */
+function showList(data, names) {
+  const rows = [
+    ...data.segments.map((s) => ({ ...s, latest: latestOf(s) })),
+    ...(data.accountSegments ?? []).map((s) => ({ ...s, latest: undefined })),
+  ];
+  const tags = [...new Set(rows.flatMap((s) => s.tags ?? []))].sort();
+  let chosenTag = tags.includes(query('tag')) ? query('tag') : '';
+  const filter = el(
+    'select',
+    { id: 'tag-filter', 'aria-label': 'tag' },
+    el('option', { value: '' }, 'every tag'),
+    tags.map((t) => el('option', { value: t, selected: t === chosenTag }, t)),
+  );
+  const draw = () => {
+    const shown = chosenTag === '' ? rows : rows.filter((s) => (s.tags ?? []).includes(chosenTag));
+    fill(
+      'segment-list',
+      tags.length > 0
+        ? el(
+            'form',
+            { class: 'inline', id: 'tag-pick' },
+            el('label', { for: 'tag-filter' }, 'Segments tagged '),
+            filter,
+          )
+        : null,
+      table(
+        [
+          {
+            label: 'Segment',
+            value: (s) =>
+              s.kind === 'accounts'
+                ? s.origin === 'console'
+                  ? el('a', { href: `/console/builder?key=${encodeURIComponent(s.key)}` }, s.name ?? s.key)
+                  : (s.name ?? s.key)
+                : el('a', { href: `/console/segment?key=${encodeURIComponent(s.key)}` }, names.get(s.key)),
+          },
+          { label: 'Key', value: (s) => el('code', {}, s.key) },
+          { label: 'Of', value: (s) => (s.kind === 'accounts' ? 'accounts' : 'people') },
+          { label: 'Tags', value: (s) => (s.tags ?? []).join(', ') || null },
+          { label: 'Members', value: (s) => s.size, numeric: true },
+          { label: 'Entered', value: (s) => s.latest?.entered ?? null, numeric: true },
+          { label: 'Exited', value: (s) => s.latest?.exited ?? null, numeric: true },
+          { label: 'Stability', value: (s) => percent(s.latest?.stability), numeric: true },
+          { label: 'Drift', value: (s) => (s.latest ? (s.latest.drift ? 'yes' : 'no') : null) },
+        ],
+        shown,
+        {
+          caption: 'As of the last evaluation',
+          empty: chosenTag ? `No segment is tagged ${chosenTag}.` : 'No segments evaluated yet.',
+        },
+      ),
+    );
+  };
+  filter.addEventListener('change', () => {
+    chosenTag = filter.value;
+    remember('tag', chosenTag);
+    draw();
+  });
+  draw();
+}
 
 /**
  * Sizes over time: one line per chosen segment (by default the largest few), each its own colour; the checkboxes

@@ -10,8 +10,11 @@ import { builtinRegistry } from '../../../cli/builtins.js';
 import { loadConfig } from '../../../config/index.js';
 import type { Logger } from '../../../plugins/index.js';
 import { createServer } from '../../../server/index.js';
+import { withConsoleSegments } from '../../../sync/jobs/console-segments.js';
+import { compileAccountSegments, type AccountCondition } from '../../../core/index.js';
 import { engines } from '../../support/engines.js';
 import { tempDir } from '../../support/temp.js';
+import { loadFirms, NOW, SOFTWARE_BUYERS, SOFTWARE_BUYERS_NAMES } from './firms.js';
 
 const ADMIN = 'admin-token-builder-7c1d-5e8a0f3b';
 const READ = 'read-token-builder-2e9a-6b1c4d7f';
@@ -30,7 +33,11 @@ segments:
     rule: { feature: monetary_365d, gte: 500 }
 `;
 
-async function library(location: string, store: Parameters<typeof createServer>[0]['store']) {
+async function library(
+  location: string,
+  store: Parameters<typeof createServer>[0]['store'],
+  now = new Date('2026-12-06T07:00:00Z'),
+) {
   const dir = tempDir('segflow-library-');
   writeFileSync(
     join(dir, 'segflow.yaml'),
@@ -44,9 +51,9 @@ async function library(location: string, store: Parameters<typeof createServer>[
     logger: quiet,
     env: { SEGFLOW_ADMIN_TOKEN: ADMIN, SEGFLOW_READ_TOKEN: READ },
     startJob: () => Promise.resolve({ status: 'succeeded' }),
-    now: () => new Date('2026-12-06T07:00:00Z'),
+    now: () => now,
   });
-  return async (method: string, path: string, options: { token?: string; body?: unknown; raw?: string } = {}) => {
+  const call = async (method: string, path: string, options: { token?: string; body?: unknown; raw?: string } = {}) => {
     const headers: Record<string, string> = { Authorization: `Bearer ${options.token ?? ADMIN}` };
     const body = options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
     if (options.body !== undefined) headers['Content-Type'] = 'application/json';
@@ -60,6 +67,7 @@ async function library(location: string, store: Parameters<typeof createServer>[
     }
     return { status: res.status, text, json };
   };
+  return Object.assign(call, { config, dir });
 }
 
 const repeatBuyers = {
@@ -188,6 +196,87 @@ for (const engine of engines) {
           raw: 'segments:\n  - key: big_spenders\n    rule: { trait: country, eq: FR }\n',
         });
         expect(intoConfigKey.status).toBe(409);
+      } finally {
+        await close();
+      }
+    });
+
+    it('saves, previews, lists, exports and imports a segment of accounts, and a push step picks it by tag', async () => {
+      const { store, location, close } = await engine.open();
+      try {
+        await loadFirms(store);
+        const call = await library(location, store, NOW);
+        const segment = { key: 'software_buyers', kind: 'accounts', name: 'Software buyers', tags: ['b2b'] };
+        // an account rule is checked as account_segments: checks one, not as a contact rule
+        const wrongShape = await call('POST', '/library/segments', {
+          body: { ...segment, rule: { event: 'purchase' } },
+        });
+        expect(wrongShape.status).toBe(400);
+        expect(wrongShape.json.error.field).toBe('rule.event');
+        const typo = await call('POST', '/library/segments', {
+          body: { ...segment, rule: { feature: 'memebrs', gte: 2 } },
+        });
+        expect(typo.status).toBe(400);
+        expect(typo.json.error.message).toContain('members');
+
+        const preview = await call('POST', '/segments/preview', {
+          token: READ,
+          body: { kind: 'accounts', rule: SOFTWARE_BUYERS },
+        });
+        expect(preview.status).toBe(200);
+        expect(preview.json.count).toBe(2);
+        expect((preview.json.sample as Body[]).map((a) => a.name)).toEqual(SOFTWARE_BUYERS_NAMES);
+
+        const created = await call('POST', '/library/segments', { body: { ...segment, rule: SOFTWARE_BUYERS } });
+        expect(created.status).toBe(201);
+        expect(created.json).toMatchObject({ kind: 'accounts', tags: ['b2b'], version: 1 });
+        const saved = await call('POST', '/library/segments/software_buyers', {
+          body: { version: 1, name: 'Software buyers', tags: ['b2b', 'crm'], rule: SOFTWARE_BUYERS },
+        });
+        expect(saved.json).toMatchObject({ kind: 'accounts', tags: ['b2b', 'crm'], version: 2 });
+        const listed = (await call('GET', '/library/segments', { token: READ })).json.segments as Body[];
+        expect(listed.find((s) => s.key === 'software_buyers')).toMatchObject({ kind: 'accounts', origin: 'console' });
+        expect(listed.find((s) => s.key === 'big_spenders')).toMatchObject({ kind: 'contacts', origin: 'config' });
+
+        // its YAML export is an account_segments: section that validates and compiles to the same SQL
+        const exported = await call('GET', '/library/segments.yaml');
+        expect(exported.text).toContain('account_segments:');
+        const file = join(call.dir, 'exported.yaml');
+        writeFileSync(file, exported.text);
+        writeFileSync(join(call.dir, 'with-export.yaml'), `segments:\n  - include: ${JSON.stringify(file)}\n`);
+        const reloaded = await loadConfig(join(call.dir, 'with-export.yaml'), { registry: builtinRegistry(), env: {} });
+        expect(reloaded.account_segments?.map((s) => s.key)).toEqual(['software_buyers']);
+        const sqlOf = (rule: unknown) =>
+          compileAccountSegments([{ key: 'software_buyers', rule: rule as AccountCondition }], [], {
+            now: NOW,
+            dialect: store.dialect,
+          })[0]!.sql;
+        expect(sqlOf(reloaded.account_segments![0]!.rule)).toBe(sqlOf(SOFTWARE_BUYERS));
+        const again = await call('POST', '/library/segments/import', { raw: exported.text });
+        expect(again.json).toEqual({ created: [], updated: [], unchanged: ['software_buyers'] });
+
+        // a job sees it as it sees account_segments: computed, and pushed by a step naming its tag
+        const effective = await withConsoleSegments(store, {
+          ...call.config,
+          jobs: {
+            nightly: {
+              steps: [
+                {
+                  push: {
+                    destination: 'crm_lists',
+                    segments: [],
+                    console_segments: ['tag:crm'],
+                    mode: 'upsert',
+                  },
+                },
+              ],
+            },
+          },
+        } as unknown as typeof call.config);
+        expect(effective.account_segments?.map((s) => s.key)).toEqual(['software_buyers']);
+        expect(effective.segments.map((s) => s.key)).toEqual(['big_spenders']);
+        const step = effective.jobs.nightly!.steps[0] as { push: { segments: string[]; account_segments?: string[] } };
+        expect(step.push).toMatchObject({ segments: [], account_segments: ['software_buyers'] });
       } finally {
         await close();
       }
