@@ -325,7 +325,11 @@ function sampleItem(member) {
   return el('li', {}, member.email ?? `contact ${member.contactId ?? member.id}`);
 }
 
+/** Previews asked so far: only the answer to the latest one is shown, whatever order the answers come back in. */
+let asked = 0;
+
 async function preview() {
+  const mine = ++asked;
   let rule;
   try {
     rule = ruleOf();
@@ -335,12 +339,15 @@ async function preview() {
   }
   try {
     const result = await api('/segments/preview', { method: 'POST', body: { kind: state.kind, rule, sample: 10 } });
+    if (mine !== asked) return;
     fill('rule-errors');
     fill('preview-count', number(result.count));
-    fill('preview-sample', el('ul', {}, result.sample.map(sampleItem)));
+    // the rule this count and sample are of, for whoever checks the page shows the rule it was given
+    fill('preview-sample', el('ul', {}, result.sample.map(sampleItem))).dataset.rule = JSON.stringify(rule);
     document.body.dataset.previewed = 'yes';
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
+    if (mine !== asked) return;
     fill('preview-count', '—');
     fill('rule-errors', el('p', { class: 'error', role: 'alert' }, error.message));
   }

@@ -187,14 +187,16 @@ function countCondition(count) {
 const onlyKeys = (c, allowed) => Object.keys(c).every((k) => allowed.includes(k));
 
 /** A new row of `subject` in `scope`, with what the form starts it with. */
-export function newRow(scope, subject = scope === 'accounts' ? 'feature' : 'feature') {
+export function newRow(scope, subject = 'feature') {
   const row = { kind: 'row', scope, subject, not: false, field: '' };
   if (COMPARED[scope].includes(subject)) row.ops = [{ op: 'gte', value: '', to: '' }];
   if (subject === 'event')
     Object.assign(row, { count: { number: false, ops: [] }, within: '', before: '', where: [], whereShown: false });
-  if (subject === 'account') row.inner = newGroup('accounts');
-  if (subject === 'members') Object.assign(row, { count: { number: false, ops: [] }, inner: newGroup('contacts') });
-  if (subject === 'all_members') row.inner = newGroup('contacts');
+  // a row's own conditions: one is written bare ({ account: { feature: members, gte: 2 } }), more make an `all`
+  const inner = (of) => ({ ...newGroup(of), single: true });
+  if (subject === 'account') row.inner = inner('accounts');
+  if (subject === 'members') Object.assign(row, { count: { number: false, ops: [] }, inner: inner('contacts') });
+  if (subject === 'all_members') row.inner = inner('contacts');
   return row;
 }
 
