@@ -144,6 +144,12 @@ export const OPERATIONS: readonly Operation[] = [
   { method: 'get', path: '/library/role', summary: 'The role of the token or session asking', access: 'read' },
   {
     method: 'get',
+    path: '/library/names',
+    summary: 'The names a rule may use (event types, features, traits, scores, models, segments, account features)',
+    access: 'read',
+  },
+  {
+    method: 'get',
     path: '/library/segments',
     summary: 'Config segments (read-only, with file and line) and console segments (versioned)',
     access: 'read',

@@ -26,6 +26,10 @@ import {
   type StoredSegment,
   type StoredSegmentKind,
 } from '../../core/index.js';
+import { ACCOUNT_FEATURE_NAMES } from '../../core/accounts/index.js';
+import { FEATURE_NAMES, SCORE_NAMES } from '../../core/features/index.js';
+import { VOICE_FEATURE_NAMES } from '../../core/text/index.js';
+import { accountTraitsSchema, CONTACT_TRAITS, EVENT_TYPES } from '../../plugins/model/index.js';
 import { requestRole } from '../auth.js';
 import { ApiError, jsonBody, queryOf } from './errors.js';
 import { checkRuleOfKind, ruleOfKind, segmentKind } from './schemas.js';
@@ -155,6 +159,23 @@ export function segmentLibraryRoutes(shared: Shared): Hono {
 
   // what the console's builder shows: the read-only role gets no save button
   app.get('/library/role', (c) => c.json({ role: requestRole(c) ?? null }));
+
+  // the names the builder offers as you type: event types, features, scores, models, segments, account features
+  app.get('/library/names', async (c) =>
+    c.json({
+      events: EVENT_TYPES,
+      features: [...FEATURE_NAMES, ...VOICE_FEATURE_NAMES, ...Object.keys(deps.config.features)],
+      traits: CONTACT_TRAITS,
+      scores: SCORE_NAMES,
+      models: Object.keys(deps.config.models),
+      segments: [
+        ...deps.config.segments.map((s) => s.key),
+        ...(await listStoredSegments(deps.store)).map((s) => s.key),
+      ],
+      accountFeatures: ACCOUNT_FEATURE_NAMES,
+      accountTraits: Object.keys(accountTraitsSchema.shape).filter((t) => t !== 'domains'),
+    }),
+  );
 
   app.get('/library/segments', async (c) => {
     const q = queryOf(c, libraryQuery);

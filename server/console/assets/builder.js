@@ -54,6 +54,31 @@ function loadRule(rule) {
   }
 }
 
+/** Per scope and subject, the datalist (filled from GET /library/names) a row's name field offers. */
+const NAME_LISTS = {
+  contacts: {
+    event: 'events',
+    feature: 'features',
+    trait: 'traits',
+    score: 'scores',
+    model: 'models',
+    in_segment: 'segments',
+  },
+  accounts: { feature: 'accountFeatures', trait: 'accountTraits' },
+};
+
+function nameLists(names) {
+  document.body.append(
+    ...Object.entries(names).map(([list, values]) =>
+      el(
+        'datalist',
+        { id: `names-${list}` },
+        values.map((v) => el('option', { value: v })),
+      ),
+    ),
+  );
+}
+
 /** A text input bound to `holder[name]`. */
 function input(holder, name, attributes = {}, field = name) {
   const node = el('input', {
@@ -285,7 +310,8 @@ function rowItem(row, remove) {
   );
   const placeholder = (row.scope === 'accounts' ? ACCOUNT_PLACEHOLDERS : PLACEHOLDERS)[row.subject];
   const parts = [kind];
-  if (placeholder) parts.push(' ', input(row, 'field', { placeholder }));
+  const list = NAME_LISTS[row.scope][row.subject];
+  if (placeholder) parts.push(' ', input(row, 'field', { placeholder, list: list && `names-${list}` }));
   if (isComparison(row))
     parts.push(
       ' ',
@@ -404,7 +430,8 @@ function showKind(fixed) {
 }
 
 load(async () => {
-  const [{ role }] = await Promise.all([api('/library/role')]);
+  const [{ role }, names] = await Promise.all([api('/library/role'), api('/library/names')]);
+  nameLists(names);
   if (state.key) {
     const segment = await api(`/library/segments/${encodeURIComponent(state.key)}`);
     document.getElementById('segment-key').value = segment.key;

@@ -98,6 +98,14 @@ for (const engine of engines) {
         expect(fromConsole).toMatchObject({ key: 'repeat_buyers', origin: 'console', version: 1, savedBy: 'admin' });
         const one = await call('GET', '/library/segments/repeat_buyers', { token: READ });
         expect(one.json.versions).toHaveLength(1);
+        // the names the builder offers as you type
+        const names = (await call('GET', '/library/names', { token: READ })).json;
+        expect(names.events).toContain('purchase');
+        expect(names.features).toContain('monetary_365d');
+        expect(names.models).toEqual(['churn']);
+        expect(names.segments).toEqual(['big_spenders', 'repeat_buyers']);
+        expect(names.accountFeatures).toContain('engaged_members_30d');
+        expect(names.accountTraits).toContain('industry');
       } finally {
         await close();
       }
