@@ -15,6 +15,7 @@ import {
   SUBJECT_WORDS,
   conditionOf,
   formOf,
+  incomplete,
   isComparison,
   newFilter,
   newGroup,
@@ -361,6 +362,11 @@ async function preview() {
     rule = ruleOf();
   } catch (error) {
     fill('rule-errors', el('p', { class: 'error' }, `not JSON: ${error.message}`));
+    return;
+  }
+  if (state.json === undefined && incomplete(state.root)) {
+    fill('preview-count', '—');
+    fill('rule-errors', el('p', { class: 'hint' }, 'Fill in every name and value to see the count.'));
     return;
   }
   try {

@@ -363,3 +363,24 @@ export function formOf(rule, scope) {
   const root = groupOf(rule, scope);
   return root && sameRule(conditionOf(root), rule) ? root : undefined;
 }
+
+const blank = (text) => String(text ?? '').trim() === '';
+const entryBlank = (e) => e.op !== 'exists' && (blank(e.value) || (e.op === 'between' && blank(e.to)));
+
+/**
+ * Whether a form node still has a name or a value to fill in (a new row, a filter without its property): such a rule
+ * is not previewed yet, rather than refused for a half-typed part (or, compared with a number column, failing).
+ */
+export function incomplete(node) {
+  if (node.kind === 'group') return node.items.some(incomplete);
+  if (
+    'field' in node &&
+    node.subject !== 'account' &&
+    !['members', 'all_members'].includes(node.subject) &&
+    blank(node.field)
+  )
+    return true;
+  if (node.ops?.some(entryBlank) || node.count?.ops.some(entryBlank)) return true;
+  if (node.where?.some((f) => blank(f.property) || f.ops.some(entryBlank))) return true;
+  return node.inner ? incomplete(node.inner) : false;
+}

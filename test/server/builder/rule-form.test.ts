@@ -25,6 +25,8 @@ interface RuleForm {
   COUNT_OPERATORS: string[];
   SUBJECTS: Record<Scope, string[]>;
   formOf(rule: unknown, scope: Scope): object | undefined;
+  newGroup(scope: Scope): object;
+  incomplete(node: object): boolean;
   conditionOf(node: object): unknown;
   valueOf(text: string): unknown;
   textOf(value: unknown, inList?: boolean): string;
@@ -166,6 +168,13 @@ describe('the builder form and the rule grammar', () => {
   it.each(catalogue)('round-trips $name without the JSON fallback', ({ rule, scope }) => {
     expect(issuesOf(rule, scope)).toEqual([]);
     expect(roundTrip(rule, scope)).toEqual(rule);
+    expect(form.incomplete(form.formOf(rule, scope)!)).toBe(false);
+  });
+
+  it('holds back the preview of a rule with a name or value still to fill in', () => {
+    expect(form.incomplete(form.newGroup('contacts'))).toBe(true);
+    expect(form.incomplete(form.newGroup('accounts'))).toBe(true);
+    expect(form.incomplete(form.formOf({ account: { feature: 'members', gte: 2 } }, 'contacts')!)).toBe(false);
   });
 
   it('round-trips random rules of the grammar, of people and of accounts', () => {
