@@ -1,7 +1,7 @@
 import { EVENT_TYPES } from '../../plugins/model/index.js';
 import { ACCOUNT_FEATURE_NAMES } from '../accounts/features.js';
-import { FEATURE_NAMES, SCORE_NAMES } from '../features/catalog.js';
-import { VOICE_FEATURE_NAMES } from '../text/migrations.js';
+import { FEATURE_COLUMNS, FEATURE_NAMES, SCORE_NAMES } from '../features/catalog.js';
+import { VOICE_FEATURE_NAMES, VOICE_FEATURES } from '../text/migrations.js';
 import {
   before,
   binder,
@@ -121,6 +121,20 @@ function asText(cond: Record<string, unknown>): RuleOperators {
   return out as RuleOperators;
 }
 
+/** Features, scores and account features held as numbers: PostgreSQL compares them with numbers only. */
+const NUMERIC_FEATURES = new Set([
+  ...[...FEATURE_COLUMNS, ...VOICE_FEATURES].filter((f) => f.type !== 'text').map((f) => f.name),
+  ...SCORE_NAMES.filter((n) => n !== 'rfm_segment'),
+]);
+const NUMERIC_ACCOUNT_FEATURES = new Set<string>(ACCOUNT_FEATURE_NAMES.filter((n) => n !== 'last_activity_at'));
+
+/** Operators whose operands are compared with the subject's value (`exists` and `contains` are not). */
+const COMPARED = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'between'];
+
+/** Whether `v` can stand beside a number: a number, a string that reads as one, or null. */
+const numberLike = (v: unknown): boolean =>
+  v === null || typeof v === 'number' || (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)));
+
 /** `items` joined by `op` in a balanced tree of parentheses, so a group of a thousand nests ten deep, not a thousand. */
 function balanced(items: readonly string[], op: string): string {
   if (items.length <= 8) return `(${items.join(op)})`;
@@ -196,6 +210,26 @@ class Compiler {
         this.issue(segment, appendPath(path, op), issue);
         ok = false;
       }
+    }
+    return ok;
+  }
+
+  /**
+   * Every compared operand of `ops` is a number (or reads as one), as `what` holds numbers: SQLite would compare a
+   * number with any text, PostgreSQL refuses, so a typo like `gte: "1O0"` is named here on both engines.
+   */
+  private numbersOk(segment: SegmentDefinition, ops: Record<string, unknown>, path: string, what: string): boolean {
+    let ok = true;
+    for (const op of COMPARED) {
+      if (!(op in ops)) continue;
+      const operand = ops[op];
+      if ((Array.isArray(operand) ? operand : [operand]).every(numberLike)) continue;
+      this.issue(
+        segment,
+        appendPath(path, op),
+        `${what} is a number: compare it with numbers, like ${op === 'between' ? '[10, 100]' : op === 'in' ? '[1, 2]' : '100'}`,
+      );
+      ok = false;
     }
     return ok;
   }
@@ -317,6 +351,7 @@ class Compiler {
         this.issue(segment, at, `unknown score "${name}" (expected one of ${SCORE_NAMES.join(', ')})`);
         return 'FALSE';
       }
+      if (NUMERIC_FEATURES.has(name) && !this.numbersOk(segment, cond, path, `feature ${name}`)) return 'FALSE';
       if (this.features.has(name)) expr = `f.${name}`;
       else if (VOICE_FEATURE_NAMES.includes(name))
         expr = `(SELECT v.${name} FROM contact_voice v WHERE v.contact_id = c.id)`;
@@ -466,6 +501,8 @@ class Compiler {
         );
         return 'FALSE';
       }
+      if (NUMERIC_ACCOUNT_FEATURES.has(name) && !this.numbersOk(segment, cond, path, `account feature ${name}`))
+        return 'FALSE';
       expr = `${af}.${name}`;
     }
     const parts = compileOperators(expr, cond as RuleOperators, b, this.now);
@@ -521,6 +558,12 @@ class Compiler {
         return 'FALSE';
       }
       this.checkProtected(segment, property, appendPath(appendPath(path, 'where'), property));
+      // an event's `value` column is a number; its other properties are JSON, compared as text or number
+      if (
+        property === 'value' &&
+        !this.numbersOk(segment, isObject(filter) ? filter : { eq: filter }, at, "an event's value")
+      )
+        return 'FALSE';
     }
     const filters = [
       'e.contact_id = c.id',

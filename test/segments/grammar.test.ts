@@ -28,6 +28,9 @@ const OPERAND: Record<keyof RuleOperators, RuleOperators[keyof RuleOperators]> =
   before: '90d',
 };
 
+/** The same for a subject held as a number (a feature, a score, an event's value): compared with numbers only. */
+const NUMBER_OPERAND = { ...OPERAND, eq: 10, ne: 10, in: [1, 2] } as typeof OPERAND;
+
 function configIssues(rule: unknown): string[] {
   const issues: string[] = [];
   checkCondition(rule, ['rule'], (path, message) => issues.push(`${path.join('.')}: ${message}`));
@@ -46,11 +49,12 @@ describe('the rule grammar, shared by the config schema and the segment compiler
     for (const op of RULE_OPERATORS) {
       for (const subject of RULE_SUBJECTS) {
         const name = subject === 'score' ? 'rfm_score' : subject === 'feature' ? 'monetary_365d' : 'country';
-        const rule = { [subject]: name, [op]: OPERAND[op] } as RuleCondition;
+        const operand = subject === 'score' || subject === 'feature' ? NUMBER_OPERAND[op] : OPERAND[op];
+        const rule = { [subject]: name, [op]: operand } as RuleCondition;
         expect(configIssues(rule), `${subject} ${op}`).toEqual([]);
         expect(() => compiles(rule), `${subject} ${op}`).not.toThrow();
       }
-      const where = { event: 'purchase', where: { value: { [op]: OPERAND[op] } } } as RuleCondition;
+      const where = { event: 'purchase', where: { value: { [op]: NUMBER_OPERAND[op] } } } as RuleCondition;
       expect(configIssues(where), `where ${op}`).toEqual([]);
       expect(() => compiles(where), `where ${op}`).not.toThrow();
     }

@@ -185,6 +185,21 @@ describe.each(engines)('on $name', (engine) => {
       ]);
     });
 
+    it('refuses text beside a number (PostgreSQL cannot compare them) and keeps numbers written as text', async () => {
+      const issues = issuesOf([
+        { key: 'typo', rule: { feature: 'monetary_365d', gte: '1O0' } },
+        { key: 'blank', rule: { event: 'purchase', where: { value: { gt: '' } } } },
+        { key: 'listed', rule: { score: 'rfm_score', in: [5, 'five'] } },
+      ]);
+      expect(issues).toEqual([
+        'segment typo, rule.gte segment typo: rule.gte: feature monetary_365d is a number: compare it with numbers, like 100',
+        "segment blank, rule.where.value.gt segment blank: rule.where.value.gt: an event's value is a number: compare it with numbers, like 100",
+        'segment listed, rule.in segment listed: rule.in: feature rfm_score is a number: compare it with numbers, like [1, 2]',
+      ]);
+      // a number written as text still compares as that number, on both engines
+      expect(await members({ feature: 'monetary_all', gte: '60' })).toEqual(['ada', 'dee']);
+    });
+
     it('names unknown event types, scores, models and segments by segment key and path without locations', () => {
       expect(
         issuesOf([
