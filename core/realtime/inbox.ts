@@ -2,7 +2,7 @@ import type { SourceRecord } from '../../plugins/model/index.js';
 import { loadPage, type LoadCounts } from '../runs/load.js';
 import type { IdentityOptions } from '../identity/options.js';
 import type { Queryable } from '../store/store.js';
-import { DEFAULT_INBOX_LAYOUT, partOf, shardOf, type InboxLayout } from './partitions.js';
+import { DEFAULT_INBOX_LAYOUT, idSlotsAt, partOf, shardOf, type InboxLayout } from './partitions.js';
 
 /** How a message arrived: over the Segment-spec API (identify traits accumulate) or through a tool's webhook. */
 export type InboxKind = 'segment' | 'webhook';
@@ -26,31 +26,41 @@ export async function acceptMessages(
   kind: InboxKind,
   messages: readonly InboxMessage[],
   now = new Date(),
-  layout: Pick<InboxLayout, 'partitionMs'> = DEFAULT_INBOX_LAYOUT,
+  layout: InboxLayout = DEFAULT_INBOX_LAYOUT,
 ): Promise<boolean[]> {
   const at = now.toISOString();
   const part = partOf(now, layout.partitionMs);
-  // Unique per part (PostgreSQL's partitioned key must hold it), so the other parts are checked too; writers take
-  // turns on both engines, so nothing slips in between the check and the insert.
-  const insert = `INSERT INTO realtime_inbox (connection, message_id, kind, records, received_at, part, shard)
-     SELECT ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM realtime_inbox WHERE connection = ? AND message_id = ?)
-     ON CONFLICT DO NOTHING`;
+  const insert = `INSERT INTO realtime_inbox (connection, message_id, kind, records, received_at, part, shard)`;
+  // SQLite's inbox is unique over (connection, message_id). PostgreSQL's partitioned inbox can only be unique per
+  // time partition, so a message id is first recorded in realtime_inbox_ids, looked for in the two slots that hold the
+  // retention (one statement; writers take turns on both engines, so nothing slips in between the check and the insert).
+  const sql =
+    store.dialect.name === 'postgres'
+      ? (() => {
+          const [slot, previous] = idSlotsAt(now, layout.retentionMs);
+          return `WITH fresh AS (
+              INSERT INTO realtime_inbox_ids (slot, connection, message_id)
+                SELECT ${slot}, ?, ? WHERE NOT EXISTS (
+                  SELECT 1 FROM realtime_inbox_ids WHERE slot IN (${slot}, ${previous}) AND connection = ? AND message_id = ?)
+                ON CONFLICT DO NOTHING RETURNING 1)
+            ${insert} SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM fresh) ON CONFLICT DO NOTHING`;
+        })()
+      : `${insert} VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`;
+  const postgres = store.dialect.name === 'postgres';
   return await store.transaction(async (tx) => {
     const accepted: boolean[] = [];
     for (const m of messages) {
-      const shard = shardOf(connection, m.messageId, m.records);
-      const params = [
+      const row = [
         connection,
         m.messageId,
         kind,
         JSON.stringify(m.records),
         at,
         part,
-        shard,
-        connection,
-        m.messageId,
+        shardOf(connection, m.messageId, m.records),
       ];
-      accepted.push((await tx.run(insert, params)).changes > 0);
+      const params = postgres ? [connection, m.messageId, connection, m.messageId, ...row] : row;
+      accepted.push((await tx.run(sql, params)).changes > 0);
     }
     return accepted;
   });
@@ -74,6 +84,11 @@ export interface InboxLoad extends LoadCounts {
   messages: number;
   /** Contacts the loaded records resolved to, now queued for recompute. */
   touched: number;
+  /**
+   * Contacts the messages named that had no compute mark (`compute_dirty`) before this load: any mark they hold now
+   * was made inside the caller's transaction, so no compute can have read it (see `clearComputeMarks`).
+   */
+  unmarked: Set<number>;
 }
 
 /**
@@ -96,7 +111,16 @@ export async function loadWaitingMessages(
   } = {},
 ): Promise<InboxLoad> {
   const now = options.now ?? new Date();
-  const counts: InboxLoad = { read: 0, inserted: 0, updated: 0, skipped: 0, merged: 0, messages: 0, touched: 0 };
+  const counts: InboxLoad = {
+    read: 0,
+    inserted: 0,
+    updated: 0,
+    skipped: 0,
+    merged: 0,
+    messages: 0,
+    touched: 0,
+    unmarked: new Set(),
+  };
   return await store.transaction(async (tx) => {
     const rows = (
       options.shards === undefined
@@ -121,18 +145,19 @@ export async function loadWaitingMessages(
       byConnection.set(row.connection, list);
     }
     for (const [connection, list] of byConnection) {
+      const parsed = list.map((row) => JSON.parse(row.records) as SourceRecord[]);
+      const known = await knownIdentities(tx, parsed.flat());
+      for (const k of known.values()) if (k.contactId !== null && !k.marked) counts.unmarked.add(k.contactId);
       const records: SourceRecord[] = [];
       const receivedOf = new Map<SourceRecord, string>();
       const latest = new Map<string, Record<string, unknown>>();
-      for (const row of list) {
-        let parsed = JSON.parse(row.records) as SourceRecord[];
+      list.forEach((row, i) => {
         // Segment identifies and tool webhooks both carry only what changed: lay it over what the store holds.
-        parsed = await withStoredTraits(tx, parsed, latest);
-        for (const r of parsed) {
+        for (const r of withStoredTraits(parsed[i] as SourceRecord[], known, latest)) {
           records.push(r);
           receivedOf.set(r, row.received_at);
         }
-      }
+      });
       const last = list[list.length - 1] as InboxRow;
       const result = await loadPage(tx, {
         connection,
@@ -218,27 +243,69 @@ async function contactsOf(
   return out;
 }
 
+/** What the store holds for one identity a page names: its traits, its contact and whether that contact is marked. */
+interface KnownIdentity {
+  traits: string;
+  contactId: number | null;
+  /** Whether the contact has a compute mark (`compute_dirty`). */
+  marked: boolean;
+}
+
+const knownKey = (source: string, externalId: string): string => `${source}\u0000${externalId}`;
+
+/**
+ * The stored identities the records name (a contact record's own, an event's contact), read in one statement: their
+ * traits (which identify messages lay their changes over) and their contacts with whether each holds a compute mark.
+ */
+async function knownIdentities(
+  store: Queryable,
+  records: readonly SourceRecord[],
+): Promise<Map<string, KnownIdentity>> {
+  const keys = new Map<string, [string, string]>();
+  for (const r of records) {
+    const externalId = r.kind === 'contact' ? r.externalId : r.kind === 'event' ? r.contact?.externalId : undefined;
+    if (typeof externalId === 'string') keys.set(knownKey(r.source, externalId), [r.source, externalId]);
+  }
+  const known = new Map<string, KnownIdentity>();
+  if (keys.size === 0) return known;
+  const d = store.dialect;
+  const key = (i: number): string => d.jsonElement('k.value', i, 'text');
+  const rows = (await store.all(
+    `SELECT i.source, i.external_id, i.traits, i.contact_id, CASE WHEN m.contact_id IS NULL THEN 0 ELSE 1 END AS marked
+       FROM ${d.jsonValues('?', 'json')} AS k
+       JOIN identities i ON i.source = ${key(0)} AND i.external_id = ${key(1)}
+       LEFT JOIN compute_dirty m ON m.contact_id = i.contact_id`,
+    [JSON.stringify([...keys.values()])],
+  )) as { source: string; external_id: string; traits: string; contact_id: number | null; marked: number }[];
+  for (const row of rows)
+    known.set(knownKey(row.source, row.external_id), {
+      traits: row.traits,
+      contactId: row.contact_id === null ? null : Number(row.contact_id),
+      marked: Number(row.marked) === 1,
+    });
+  return known;
+}
+
 /**
  * Lays each contact record's traits over what the store holds for that identity (and earlier records of the page). A
  * deleted record is left as it is: a deletion (a GDPR one above all) must not carry the person's data forward.
  */
-async function withStoredTraits(
-  store: Queryable,
-  records: SourceRecord[],
+function withStoredTraits(
+  records: readonly SourceRecord[],
+  known: ReadonlyMap<string, KnownIdentity>,
   latest: Map<string, Record<string, unknown>>,
-): Promise<SourceRecord[]> {
-  const read = 'SELECT traits FROM identities WHERE source = ? AND external_id = ?';
+): SourceRecord[] {
   const out: SourceRecord[] = [];
   for (const r of records) {
     if (r.kind !== 'contact' || r.deleted === true) {
       out.push(r);
       continue;
     }
-    const key = `${r.source}\u0000${r.externalId}`;
+    const key = knownKey(r.source, r.externalId);
     let base = latest.get(key);
     if (base === undefined) {
-      const row = (await store.get(read, [r.source, r.externalId])) as { traits: string } | undefined;
-      base = row ? (JSON.parse(row.traits) as Record<string, unknown>) : {};
+      const stored = known.get(key)?.traits;
+      base = stored === undefined ? {} : (JSON.parse(stored) as Record<string, unknown>);
     }
     const traits = { ...base, ...r.traits };
     latest.set(key, traits);

@@ -5,16 +5,27 @@
  */
 export type { InboxKind, InboxMessage, InboxLoad } from './inbox.js';
 export { acceptMessages, loadWaitingMessages, waitingMessages } from './inbox.js';
-export type { PendingContact, QueuedContact } from './queue.js';
-export { touchedContacts, queueForDestinations, pendingSummary, pendingContacts, clearPending } from './queue.js';
+export type { ComputeMarks, PendingContact, QueuedContact } from './queue.js';
+export {
+  touchedContacts,
+  queueForDestinations,
+  pendingSummary,
+  pendingContacts,
+  clearPending,
+  computeMarksOf,
+  clearComputeMarks,
+} from './queue.js';
 export { realtimeMigrations } from './migrations.js';
 export {
   DEFAULT_INBOX_LAYOUT,
+  ID_SLOTS,
   INBOX_PARTS,
   INBOX_SHARDS,
   InboxLeaseLostError,
   dropLoadedPartitions,
   fencedByShards,
+  idSlotOf,
+  idsPartition,
   leaseShards,
   partOf,
   releaseShards,

@@ -1,6 +1,6 @@
 import type { Dialect } from '../store/dialect.js';
 import type { Migration } from '../store/migration.js';
-import { INBOX_PARTS, INBOX_SHARDS } from './partitions.js';
+import { DEFAULT_INBOX_LAYOUT, ID_SLOTS, INBOX_PARTS, INBOX_SHARDS } from './partitions.js';
 
 /**
  * Real-time ingestion: the inbox of accepted messages (kept, so a message id is deduplicated for good), the contacts
@@ -47,7 +47,45 @@ export const realtimeMigrations: Migration[] = [
     name: '20261206T090000_realtime_inbox_partitions',
     up: (d) => (d.name === 'postgres' ? partitionedInboxPostgres(d) : partitionedInboxSqlite(d)),
   },
+  {
+    // PostgreSQL: the messageId check read one index per time partition (32) for every message; a small table of
+    // message ids in a ring of ID_SLOTS retention-long slots answers it from two. SQLite's inbox has a unique key
+    // over (connection, message_id) and keeps it.
+    name: '20261206T160000_realtime_inbox_ids',
+    up: (d) => (d.name === 'postgres' ? inboxIdsPostgres(d) : ''),
+  },
 ];
+
+/**
+ * PostgreSQL: realtime_inbox_ids, LIST-partitioned by `slot` (the receipt time's retention-long window, modulo
+ * ID_SLOTS), each slot truncated whole; the ids already in the inbox go to the slot of the migration's day (the
+ * default retention), so they stay duplicates for at least another retention. The inbox's own message index goes.
+ * Made inside a DO block, so that it is not a table of the store to a reader of the migrations: `segflow store copy`
+ * and the store digest leave this engine-only index alone (a copied inbox's ids are then duplicates through their
+ * events' own key).
+ */
+function inboxIdsPostgres(d: Dialect): string {
+  return `
+    DO $$ BEGIN
+      EXECUTE 'CREATE TABLE ' || quote_ident('realtime_inbox_ids') || ' (
+          slot ${d.types.integer} NOT NULL,
+          connection ${d.types.text} NOT NULL,
+          message_id ${d.types.text} NOT NULL,
+          PRIMARY KEY (slot, connection, message_id)
+        ) PARTITION BY LIST (slot)';
+      FOR s IN 0..${ID_SLOTS - 1} LOOP
+        EXECUTE 'CREATE TABLE ' || quote_ident('realtime_inbox_ids_s' || s)
+          || ' PARTITION OF realtime_inbox_ids FOR VALUES IN (' || s || ')';
+      END LOOP;
+    END $$;
+    INSERT INTO realtime_inbox_ids (slot, connection, message_id)
+      SELECT (FLOOR(EXTRACT(EPOCH FROM now()) * 1000 / ${DEFAULT_INBOX_LAYOUT.retentionMs})::bigint % ${ID_SLOTS})::integer,
+             connection, message_id
+        FROM realtime_inbox
+      ON CONFLICT DO NOTHING;
+    DROP INDEX realtime_inbox_message;
+  `;
+}
 
 const leases = (d: Dialect): string => `
   CREATE TABLE realtime_inbox_leases (

@@ -28,6 +28,23 @@ export interface InboxLayout {
 
 export const DEFAULT_INBOX_LAYOUT: InboxLayout = { partitionMs: 3_600_000, retentionMs: 86_400_000 };
 
+/** Slots in the ring of message ids (PostgreSQL): a message id is looked for in two, the third is being emptied. */
+export const ID_SLOTS = 3;
+
+/** The slot of realtime_inbox_ids a message id received at `at` goes to: its retention-long window, in the ring. */
+export function idSlotOf(at: Date, retentionMs = DEFAULT_INBOX_LAYOUT.retentionMs): number {
+  return Math.floor(at.getTime() / retentionMs) % ID_SLOTS;
+}
+
+/**
+ * The slots a message id received at `at` is looked for in: its own window's and the one before, which hold every id
+ * received within the retention (and some up to twice as long).
+ */
+export function idSlotsAt(at: Date, retentionMs = DEFAULT_INBOX_LAYOUT.retentionMs): [number, number] {
+  const slot = idSlotOf(at, retentionMs);
+  return [slot, (slot + ID_SLOTS - 1) % ID_SLOTS];
+}
+
 /** The time partition a message received at `at` goes to. */
 export function partOf(at: Date, partitionMs = DEFAULT_INBOX_LAYOUT.partitionMs): number {
   return Math.floor(at.getTime() / partitionMs) % INBOX_PARTS;
@@ -218,8 +235,25 @@ export async function dropLoadedPartitions(
       else await tx.run('DELETE FROM realtime_inbox WHERE part = ?', [part]);
       dropped.push(part);
     }
+    if (tx.dialect.name === 'postgres') await emptyStaleIdSlot(tx, layout, now);
     return dropped;
   });
+}
+
+/**
+ * PostgreSQL: empties the id slot the next window will use (it holds ids received two windows ago, past the
+ * retention), unless the next window is near: another process's clock a little ahead may already write there.
+ */
+async function emptyStaleIdSlot(tx: Queryable, layout: InboxLayout, now: Date): Promise<void> {
+  const next = (Math.floor(now.getTime() / layout.retentionMs) + 1) * layout.retentionMs;
+  if (next - now.getTime() < Math.min(60_000, layout.retentionMs / 4)) return;
+  const stale = idsPartition((idSlotOf(now, layout.retentionMs) + 1) % ID_SLOTS);
+  if ((await tx.get(`SELECT 1 AS held FROM ${stale} LIMIT 1`)) !== undefined) await tx.exec(`TRUNCATE ${stale}`);
+}
+
+/** The PostgreSQL table of one slot of message ids. */
+export function idsPartition(slot: number): string {
+  return `realtime_inbox_ids_s${slot}`;
 }
 
 /** The PostgreSQL table of one time partition. */

@@ -1,3 +1,4 @@
+import { computeState } from '../features/incremental.js';
 import type { Queryable } from '../store/store.js';
 
 /** A contact waiting in a queue, with when the earliest message behind it was received. */
@@ -98,4 +99,53 @@ export async function clearPending(
          AND (contact_id, requeued) IN (SELECT ${element(0)}, ${element(1)} FROM ${d.jsonValues('?', 'json')} AS j)`,
     [destination, JSON.stringify(contacts.map((c) => [c.contactId, c.requeued]))],
   );
+}
+
+/** Compute marks (`compute_dirty`) read before a recompute: contact id → marks. */
+export type ComputeMarks = Map<number, number>;
+
+/** The compute marks the given contacts hold now, to clear once they are recomputed (`clearComputeMarks`). */
+export async function computeMarksOf(store: Queryable, contactIds: readonly number[]): Promise<ComputeMarks> {
+  const marks: ComputeMarks = new Map();
+  if (contactIds.length === 0) return marks;
+  const rows = (await store.all(
+    `SELECT contact_id, marks FROM compute_dirty WHERE contact_id IN (SELECT value FROM ${store.dialect.jsonValues('?', 'integer')} AS j)`,
+    [JSON.stringify(contactIds)],
+  )) as { contact_id: number; marks: number }[];
+  for (const r of rows) marks.set(Number(r.contact_id), Number(r.marks));
+  return marks;
+}
+
+/**
+ * Clears the compute marks a real-time step read before recomputing those contacts at `now`, in the step's
+ * transaction, so the next scheduled compute does not recompute them again: a mark moved on since it was read (a newer
+ * write) stays, and nothing is cleared when the last compute's "as of" is later than `now` (its window-edge scan
+ * would start after the step's clock). Give only marks made inside the caller's transaction (`InboxLoad.unmarked`):
+ * a compute that already read a mark deletes it by its count when it commits, and a mark deleted under it and made
+ * again by a later write could have that same count.
+ *
+ * @example
+ * const marks = await computeMarksOf(tx, ids.filter((id) => load.unmarked.has(id)));
+ * await recomputeContacts(tx, ids, { now });
+ * await clearComputeMarks(tx, marks, now);
+ */
+export async function clearComputeMarks(store: Queryable, marks: ComputeMarks, now: Date): Promise<number> {
+  if (marks.size === 0) return 0;
+  const last = await computeState(store);
+  if (last !== undefined && last.asOf > now.toISOString()) return 0;
+  const byCount = new Map<number, number[]>();
+  for (const [id, count] of marks) {
+    const ids = byCount.get(count);
+    if (ids) ids.push(id);
+    else byCount.set(count, [id]);
+  }
+  let cleared = 0;
+  for (const [count, ids] of byCount)
+    cleared += (
+      await store.run(
+        `DELETE FROM compute_dirty WHERE marks = ? AND contact_id IN (SELECT value FROM ${store.dialect.jsonValues('?', 'integer')} AS j)`,
+        [count, JSON.stringify(ids)],
+      )
+    ).changes;
+  return cleared;
 }

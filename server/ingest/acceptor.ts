@@ -1,4 +1,4 @@
-import { acceptMessages, type InboxKind, type InboxMessage } from '../../core/realtime/index.js';
+import { acceptMessages, type InboxKind, type InboxLayout, type InboxMessage } from '../../core/realtime/index.js';
 import type { Queryable } from '../../core/index.js';
 import type { Logger } from '../../plugins/index.js';
 
@@ -24,7 +24,8 @@ export function routeAccepts(store: Queryable, accept: Accept): () => void {
 
 /**
  * Commits accepted messages: through the store's running pipeline when there is one, else here; a pipeline that
- * cannot take them (its worker gone) falls back to committing here, so an answer always follows a commit.
+ * cannot take them (its worker gone) falls back to committing here (cut by `layout`, the config's inbox partitions), so
+ * an answer always follows a commit.
  */
 export async function accept(
   store: Queryable,
@@ -33,6 +34,7 @@ export async function accept(
   kind: InboxKind,
   messages: readonly InboxMessage[],
   receivedAt: Date,
+  layout?: InboxLayout,
 ): Promise<boolean[]> {
   const pipeline = pipelines.get(store);
   if (pipeline) {
@@ -44,5 +46,5 @@ export async function accept(
       });
     }
   }
-  return await acceptMessages(store, connection, kind, messages, receivedAt);
+  return await acceptMessages(store, connection, kind, messages, receivedAt, layout);
 }

@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import { gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
 import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
+import { durationMs } from '../../config/index.js';
 import type { InboxMessage } from '../../core/realtime/index.js';
 import type { ServerDeps } from '../deps.js';
 import { accept } from './acceptor.js';
@@ -78,6 +79,10 @@ export function ingestRoutes(deps: ServerDeps): Hono {
     ...(tracking.rate_limit.burst === undefined ? {} : { burst: tracking.rate_limit.burst }),
   });
   const wallClock = (): Date => new Date();
+  const layout = {
+    partitionMs: durationMs(tracking.inbox.partition),
+    retentionMs: durationMs(tracking.inbox.retention),
+  };
   // Workspace-wide ids: every key's messages are recorded under one source, each event keeping its key's name.
   const recordAs = (keyName: string): { source: string; writeKey?: string } =>
     tracking.ids === 'workspace' ? { source: tracking.source, writeKey: keyName } : { source: keyName };
@@ -150,7 +155,7 @@ export function ingestRoutes(deps: ServerDeps): Hono {
       ...(as.writeKey ? { writeKey: as.writeKey } : {}),
     });
     if (!mapped.ok) return refuse(c, 400, 'invalid_body', mapped.reason);
-    const [isNew] = await accept(deps.store, deps.logger, read.keyName, 'segment', [mapped], receivedAt);
+    const [isNew] = await accept(deps.store, deps.logger, read.keyName, 'segment', [mapped], receivedAt, layout);
     return c.json({ success: true, duplicate: isNew === false });
   };
 
@@ -182,7 +187,7 @@ export function ingestRoutes(deps: ServerDeps): Hono {
     if (accepted.length === 0 && refused.length > 0) {
       return refuse(c, 400, 'invalid_body', `every message of the batch was refused (${refused.length})`, { refused });
     }
-    const fresh = await accept(deps.store, deps.logger, read.keyName, 'segment', accepted, receivedAt);
+    const fresh = await accept(deps.store, deps.logger, read.keyName, 'segment', accepted, receivedAt, layout);
     const stored = fresh.filter(Boolean).length;
     return c.json({ success: true, accepted: accepted.length, stored, duplicates: accepted.length - stored, refused });
   };
@@ -244,7 +249,15 @@ export function ingestRoutes(deps: ServerDeps): Hono {
     if (parsed.records.length > 0) {
       // A tool re-delivering the same request sends the same body: its digest is the message id.
       const messageId = createHash('sha256').update(request.body).digest('hex');
-      await accept(deps.store, deps.logger, name, 'webhook', [{ messageId, records: parsed.records }], wallClock());
+      await accept(
+        deps.store,
+        deps.logger,
+        name,
+        'webhook',
+        [{ messageId, records: parsed.records }],
+        wallClock(),
+        layout,
+      );
     }
     const answer = parsed.response;
     if (!answer) return c.json({ success: true });

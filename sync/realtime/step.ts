@@ -8,6 +8,8 @@ import {
   type Queryable,
 } from '../../core/index.js';
 import {
+  clearComputeMarks,
+  computeMarksOf,
   DEFAULT_INBOX_LAYOUT,
   dropLoadedPartitions,
   fencedByShards,
@@ -76,10 +78,16 @@ export async function runStep(
     const touched = await touchedContacts(tx, input.maxContactsPerTick ?? STEP_CONTACTS);
     if (touched.length > 0) {
       const ids = touched.map((c) => c.contactId);
+      // Marks this load made are cleared once recomputed: the next scheduled compute need not redo these contacts.
+      const marks = await computeMarksOf(
+        tx,
+        ids.filter((id) => load.unmarked.has(id)),
+      );
       await recomputeContacts(tx, ids, { ...input.features, now });
       if (input.segments.length > 0)
         await evaluateSegments(tx, input.segments, { ...input.evaluate, now, contacts: ids });
       await queueForDestinations(tx, touched, input.destinations);
+      await clearComputeMarks(tx, marks, now);
     }
     return {
       messages: load.messages,
