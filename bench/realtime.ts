@@ -8,7 +8,8 @@
  * latency seen by the sender during the run, peak RSS and CPU time of each process.
  *
  * Options (after `npm run bench -- realtime`): `--contacts N` (the stores' size), `--seconds N`, `--rate N` (events
- * per second); `--toy` defaults them to 2,000 contacts, 3 s and 200 events/s.
+ * per second); `--toy` defaults them to 2,000 contacts, 3 s and 200 events/s. REALTIME_BENCH_PROFILE=<folder> writes a
+ * CPU profile of the server's main thread over the measured window there.
  *
  * The same file is also the sender, the scheduled process and the sandbox (chosen by SEGFLOW_BENCH_REALTIME_ROLE), so nothing
  * else in bench/ is mistaken for a benchmark. */
@@ -16,6 +17,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Session } from 'node:inspector';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
@@ -221,6 +223,29 @@ async function scheduled(dir: string, contacts: number, events: number): Promise
   lines.close();
 }
 
+/**
+ * With REALTIME_BENCH_PROFILE set to a folder, a CPU profile of this (the server's) main thread from the first batch
+ * to the end of the drain, written there as realtime-main.cpuprofile (the step worker's: run with `node --cpu-prof`).
+ */
+async function startProfile(dir: string | undefined): Promise<{ stop(): Promise<void> } | undefined> {
+  if (!dir) return undefined;
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object): Promise<unknown> =>
+    new Promise((ok, fail) =>
+      session.post(method, params ?? {}, (error, result) => (error ? fail(error) : ok(result))),
+    );
+  await post('Profiler.enable');
+  await post('Profiler.start');
+  return {
+    async stop() {
+      const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+      writeFileSync(join(dir, 'realtime-main.cpuprofile'), JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
+
 /** CPU time of this process's main thread so far (Linux; 10 ms ticks), or NaN where /proc is missing. */
 function mainThreadMs(): number {
   const main = threadTimes().get(String(process.pid));
@@ -287,7 +312,7 @@ export const benchmark: Benchmark = {
 destinations:
   cdp:
     connector: segment
-    config: { writeKey: ${sandbox.writeKey}, host: ${JSON.stringify(sandbox.url)} }
+    config: { writeKey: ${sandbox.writeKey}, host: ${JSON.stringify(sandbox.url)}, sendTrack: false }
 segments:
   - { key: bought_today, name: Bought today, rule: { event: purchase, within: 1d } }
   - { key: visited_today, name: Visited today, rule: { event: page_view, within: 1d } }
@@ -368,8 +393,14 @@ server:
       // Traffic starts once the server is up, its real-time worker included (its boot is not what is measured).
       await realtime.ready;
       log(`sending ${rate} events/s for ${seconds} s while the scheduled process computes`);
+      const profile = await startProfile(process.env.REALTIME_BENCH_PROFILE);
       const serverCpuAtStart = cpuMs();
       const mainCpuAtStart = mainThreadMs();
+      // Per-thread CPU, sampled: the step worker's thread is gone once the pipeline stops.
+      const threadsAtStart = threadTimes();
+      const threadsSeen = new Map(threadsAtStart);
+      const sampleThreads = () => threadTimes().forEach((t, tid) => threadsSeen.set(tid, t));
+      const threadSampler = setInterval(sampleThreads, 250);
       const loadAtStart = loadavg()[0] ?? 0;
       sched.process.stdin!.write('go\n');
       const send = child({ SEGFLOW_BENCH_REALTIME_ROLE: 'sender' }, [
@@ -392,9 +423,21 @@ server:
       while ((await waiting()).n > 0 && Date.now() - drainStart < drainLimitMs)
         await new Promise((r) => setTimeout(r, 100));
       const drainMs = Date.now() - drainStart;
+      sampleThreads();
       await realtime.stop();
       server.close();
       const serverCpu = cpuMs() - serverCpuAtStart;
+      const mainCpu = mainThreadMs() - mainCpuAtStart;
+      clearInterval(threadSampler);
+      await profile?.stop();
+      // The busiest thread besides the main one is the step worker (inbox commits, load, recompute).
+      const otherThreads = [...threadsSeen]
+        .filter(([tid]) => tid !== String(process.pid))
+        .map(([tid, t]) => (t.ticks - (threadsAtStart.get(tid)?.ticks ?? 0)) * 10)
+        .sort((a, b) => b - a);
+      const workerCpu = otherThreads[0] ?? 0;
+      if (process.env.REALTIME_BENCH_VERBOSE)
+        log(`CPU ms of the other threads: ${otherThreads.filter((t) => t > 0).join(', ')}`);
       const loadAtEnd = loadavg()[0] ?? 0;
       segment.process.stdin!.write('stop\n');
       const segmentReport = JSON.parse(await nextLine(segment.lines, 'the Segment sandbox process')) as {
@@ -436,9 +479,8 @@ server:
       const lost = sent.accepted - stored - inbox;
       const perEvent = (cpu: number) => (cpu / Math.max(1, stored)).toFixed(3);
       const scale = full ? 'Full scale' : 'Not full scale (full: --contacts 1000000 --rate 2000 --seconds 60)';
-      const mainCpu = mainThreadMs() - mainCpuAtStart;
       return [
-        `${rate} events/s for ${seconds} s into /v1/batch from a second process (${sent.sent} events in batches every 100 ms), spread over ${contacts.toLocaleString('en')} contacts; a third process ran ${schedReport.runs.length} scheduled computation(s) (all features + starter segments, in the compute worker as a job's compute step runs) over ${scheduledContacts.toLocaleString('en')} contacts meanwhile (${schedReport.runs.map((r) => `${(r / 1000).toFixed(1)} s`).join(', ') || 'none finished'}). ${scale}.`,
+        `${rate} events/s for ${seconds} s into /v1/batch from a second process (${sent.sent} events in batches every 100 ms), spread over ${contacts.toLocaleString('en')} contacts; a third process ran ${schedReport.runs.length} scheduled computation(s) (all features + starter segments, in the compute worker as a job's compute step runs) over ${scheduledContacts.toLocaleString('en')} contacts meanwhile (${schedReport.runs.map((r) => `${(r / 1000).toFixed(1)} s`).join(', ') || 'none finished'}). The Segment destination sends each change as one identify carrying the membership trait (\`sendTrack: false\`). ${scale}.`,
         '',
         '| destination | changes delivered | accept → delivered p50 | p99 | max | target |',
         '| --- | --- | --- | --- | --- | --- |',
@@ -458,6 +500,7 @@ server:
         `| share of the scheduled process's CPU time on threads at nice ${BACKGROUND_NICE} (the compute worker and the threads it starts) | ${schedReport.backgroundShare === null ? '—' : `${(schedReport.backgroundShare * 100).toFixed(0)}%`} | — |`,
         `| server CPU per event loaded (accept, load, recompute, flush; all threads; over the ${stored} events loaded) | ${perEvent(serverCpu)} ms | ≤ 0.20 ms |`,
         `| of which the HTTP thread (parse, map, flush to the destination) / the other threads (step worker: inbox commits, load, recompute; GC and I/O threads) | ${perEvent(mainCpu)} ms / ${perEvent(serverCpu - mainCpu)} ms | — |`,
+        `| of the other threads: the step worker (the busiest) / the rest (GC helpers, I/O; sampled every 250 ms) | ${perEvent(workerCpu)} ms / ${perEvent(serverCpu - mainCpu - workerCpu)} ms | — |`,
         `| machine load average (1 min) at the start / end of sending, ${cpus().length} cores | ${loadAtStart.toFixed(1)} / ${loadAtEnd.toFixed(1)} | — |`,
         '',
         `Latency is measured from the server's receipt of the message (the 200 follows the inbox commit) to the recorded batch at the destination; delivered changes counted: ${delivered}. The scheduled computation runs on its own store file: on the same SQLite file its whole-base write transaction would hold the single writer lock for the length of the run.`,

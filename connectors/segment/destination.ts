@@ -50,6 +50,12 @@ export const destinationSpec = z.object({
   sourceId: z.string().min(1).optional(),
   /** Per-request timeout, ms. */
   timeoutMs: z.number().int().positive().default(10_000),
+  /**
+   * Send a "Segment Entered" / "Segment Exited" track with each change besides the identify that carries the
+   * membership trait (Engage's "Send Track" beside "Send Identify"). `false` sends the identify alone: half the
+   * messages, for tools that read membership from traits.
+   */
+  sendTrack: z.boolean().default(true),
 });
 
 export type DestinationConfig = z.infer<typeof destinationSpec>;
@@ -109,12 +115,19 @@ interface PlannedMessage {
   bytes: number;
 }
 
+/** The bytes of `{"type":…,"userId":…,"messageId":…,"timestamp":…,<last>:…}` as sent, given its JSON parts. */
+function jsonBytes(type: string, userIdJson: string, messageId: string, rest: string): number {
+  // {"type":"<type>","userId":<userId>,"messageId":"<id>","timestamp":"<24-character ISO time>",<rest>}
+  return 52 + type.length + Buffer.byteLength(userIdJson) + messageId.length + 24 + Buffer.byteLength(rest);
+}
+
 /** Plans a change's messages, or says why it cannot be sent. */
 function plan(
   segment: SegmentRef,
   change: MembershipChange,
   row: number,
   now: Date,
+  sendTrack: boolean,
 ): PlannedMessage[] | { reason: string; code: string } {
   const userId = userIdOf(change);
   // Without a history row id the change cannot be deduplicated; a fresh id never loses a genuine change.
@@ -125,27 +138,44 @@ function plan(
     ...(change.contact.email ? { email: change.contact.email } : {}),
     [segment.key]: member,
   };
-  const messages: PlannedMessage[] = [
-    { row, kind: 'identify', userId, messageId: messageIdFor(historyId, 'identify'), timestamp: now, traits, bytes: 0 },
-  ];
-  if (change.op !== 'update') {
+  // Sized from its parts (the same bytes as the whole message's JSON), not by serialising the message again.
+  const userIdJson = JSON.stringify(userId);
+  const identifyId = messageIdFor(historyId, 'identify');
+  const identify: PlannedMessage = {
+    row,
+    kind: 'identify',
+    userId,
+    messageId: identifyId,
+    timestamp: now,
+    traits,
+    bytes: jsonBytes('identify', userIdJson, identifyId, `"traits":${JSON.stringify(traits)}`) + SDK_OVERHEAD_BYTES,
+  };
+  const messages: PlannedMessage[] = [identify];
+  if (sendTrack && change.op !== 'update') {
+    const event = member ? ENTERED : EXITED;
+    const properties = { segment_key: segment.key, segment_name: segment.name };
+    const trackId = messageIdFor(historyId, 'track');
     messages.push({
       row,
       kind: 'track',
       userId,
-      messageId: messageIdFor(historyId, 'track'),
+      messageId: trackId,
       timestamp: now,
-      event: member ? ENTERED : EXITED,
-      properties: { segment_key: segment.key, segment_name: segment.name },
-      bytes: 0,
+      event,
+      properties,
+      bytes:
+        jsonBytes(
+          'track',
+          userIdJson,
+          trackId,
+          `"event":${JSON.stringify(event)},"properties":${JSON.stringify(properties)}`,
+        ) + SDK_OVERHEAD_BYTES,
     });
   }
   for (const message of messages) {
-    const { row: _row, kind, bytes: _bytes, ...body } = message;
-    message.bytes = Buffer.byteLength(JSON.stringify({ type: kind, ...body })) + SDK_OVERHEAD_BYTES;
     if (message.bytes > EVENT_LIMIT_BYTES) {
       return {
-        reason: `the ${kind} for user ${userId} is about ${message.bytes} bytes; Segment refuses messages over 32 KB (${EVENT_LIMIT_BYTES} bytes) — map fewer or shorter traits`,
+        reason: `the ${message.kind} for user ${userId} is about ${message.bytes} bytes; Segment refuses messages over 32 KB (${EVENT_LIMIT_BYTES} bytes) — map fewer or shorter traits`,
         code: 'EVENT_TOO_LARGE',
       };
     }
@@ -235,7 +265,8 @@ function chunk(messages: PlannedMessage[]): PlannedMessage[][] {
 
 /**
  * Sends one chunk through its own SDK instance (one request) and resolves each message's delivery error. Outcomes
- * come from the SDK's per-message events rather than callbacks, which the SDK holds back at least 300 ms each.
+ * come from the SDK's per-message events rather than callbacks, which the SDK holds back at least 300 ms each; every
+ * message's event is emitted before `closeAndFlush` resolves, so they are read from an array afterwards.
  */
 async function send(
   config: DestinationConfig,
@@ -246,19 +277,20 @@ async function send(
     { writeKey: config.writeKey, host: config.host, timeoutMs: config.timeoutMs, flushAt: messages.length },
     ctx,
   );
-  const pending = new Map<string, (error: unknown) => void>();
-  const outcomes = messages.map(
-    (message) => new Promise<unknown>((resolve) => pending.set(message.messageId, resolve)),
-  );
+  // Each message's outcome, by its position; the SDK emits every one before closeAndFlush resolves.
+  const unsettled = Symbol('unsettled');
+  const outcomes: unknown[] = new Array<unknown>(messages.length).fill(unsettled);
+  const position = new Map<string, number>();
+  messages.forEach((message, i) => position.set(message.messageId, i));
   const settle = (delivery: { event?: { messageId?: string | undefined } } | undefined, error: unknown) => {
-    const id = delivery?.event?.messageId;
-    if (id === undefined) return;
-    pending.get(id)?.(error);
-    pending.delete(id);
+    const at = position.get(delivery?.event?.messageId ?? '');
+    if (at !== undefined && outcomes[at] === unsettled) outcomes[at] = error;
   };
-  analytics.on('identify', (delivery) => settle(delivery, undefined));
-  analytics.on('track', (delivery) => settle(delivery, undefined));
-  analytics.on('group', (delivery) => settle(delivery, undefined));
+  const delivered = (delivery: { event?: { messageId?: string | undefined } } | undefined) =>
+    settle(delivery, undefined);
+  analytics.on('identify', delivered);
+  analytics.on('track', delivered);
+  analytics.on('group', delivered);
   analytics.on('error', (failure) => {
     const { ctx: delivery, reason } = failure as {
       ctx?: { event?: { messageId?: string | undefined } };
@@ -274,8 +306,9 @@ async function send(
     else analytics.track({ ...common, event: message.event ?? ENTERED, properties: message.properties ?? {} });
   }
   await analytics.closeAndFlush({ timeout: 0 });
-  for (const resolve of pending.values()) resolve(new Error('the SDK reported no delivery outcome'));
-  return Promise.all(outcomes);
+  return outcomes.map((outcome) =>
+    outcome === unsettled ? new Error('the SDK reported no delivery outcome') : outcome,
+  );
 }
 
 function rowOutcome(errors: unknown[]): RowResult | ConfigError {
@@ -293,7 +326,7 @@ async function write(batch: MembershipBatch, config: DestinationConfig, ctx: Con
   const results: (RowResult | undefined)[] = new Array<RowResult | undefined>(batch.changes.length);
   const messages: PlannedMessage[] = [];
   batch.changes.forEach((change, row) => {
-    const planned = plan(batch.segment, change, row, now);
+    const planned = plan(batch.segment, change, row, now, config.sendTrack);
     if (Array.isArray(planned)) messages.push(...planned);
     else results[row] = { status: 'rejected', ...planned };
   });

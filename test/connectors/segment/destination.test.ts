@@ -63,6 +63,26 @@ describe('Segment destination: what it sends', () => {
     expect(new Set(sent.batch.map((m) => m.messageId)).size).toBe(2);
   });
 
+  it('with sendTrack false, sends the identify alone: the membership as a trait, entering and leaving', async () => {
+    const identifyOnly = { ...config, sendTrack: false };
+    await destination.write(
+      { segment: vip, changes: [change('add', 'trait-only', 'h-trait-only-in')] },
+      identifyOnly,
+      context(),
+    );
+    expect(sandbox.workspace.profile('trait-only')?.traits).toEqual({ vip: true, email: 'trait-only@example.com' });
+    const rows = await destination.write(
+      { segment: vip, changes: [change('remove', 'trait-only', 'h-trait-only-out')] },
+      identifyOnly,
+      context(),
+    );
+    expect(rows).toEqual([{ status: 'accepted' }]);
+    expect(sandbox.workspace.profile('trait-only')?.traits).toMatchObject({ vip: false });
+    expect(tracks('trait-only')).toEqual([]);
+    const sent = batchRequests().flatMap((r) => (JSON.parse(r.body ?? '{}') as { batch: { type: string }[] }).batch);
+    expect(sent.map((m) => m.type)).toEqual(['identify', 'identify']);
+  });
+
   it("uses the contact's id in Segment when it has one, else segflow's contact id", async () => {
     const known = change('add', 'c-77', 'h-known', {
       contact: { contactId: 'c-77', email: null, externalIds: ['crm-user-9'] },
