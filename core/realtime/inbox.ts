@@ -13,6 +13,22 @@ export interface InboxMessage {
   records: SourceRecord[];
 }
 
+/** A message as the inbox stores it: its records as JSON text and its shard (plain text, cheap to post to a thread). */
+export interface StoredMessage {
+  messageId: string;
+  records: string;
+  shard: number;
+}
+
+/** Messages of `connection` as the inbox stores them. */
+export function storedMessages(connection: string, messages: readonly InboxMessage[]): StoredMessage[] {
+  return messages.map((m) => ({
+    messageId: m.messageId,
+    records: JSON.stringify(m.records),
+    shard: shardOf(connection, m.messageId, m.records),
+  }));
+}
+
 /**
  * Stores accepted messages durably in one transaction; a message id already stored for the connection is a
  * duplicate and changes nothing. Returns, per message, whether it was new.
@@ -25,6 +41,21 @@ export async function acceptMessages(
   connection: string,
   kind: InboxKind,
   messages: readonly InboxMessage[],
+  now = new Date(),
+  layout: InboxLayout = DEFAULT_INBOX_LAYOUT,
+): Promise<boolean[]> {
+  return await acceptStored(store, connection, kind, storedMessages(connection, messages), now, layout);
+}
+
+/**
+ * `acceptMessages` for messages already in their stored form (`storedMessages`): what the step worker commits, the
+ * thread that answered the request having serialised them.
+ */
+export async function acceptStored(
+  store: Queryable,
+  connection: string,
+  kind: InboxKind,
+  messages: readonly StoredMessage[],
   now = new Date(),
   layout: InboxLayout = DEFAULT_INBOX_LAYOUT,
 ): Promise<boolean[]> {
@@ -50,15 +81,7 @@ export async function acceptMessages(
   return await store.transaction(async (tx) => {
     const accepted: boolean[] = [];
     for (const m of messages) {
-      const row = [
-        connection,
-        m.messageId,
-        kind,
-        JSON.stringify(m.records),
-        at,
-        part,
-        shardOf(connection, m.messageId, m.records),
-      ];
+      const row = [connection, m.messageId, kind, m.records, at, part, m.shard];
       const params = postgres ? [connection, m.messageId, connection, m.messageId, ...row] : row;
       accepted.push((await tx.run(sql, params)).changes > 0);
     }

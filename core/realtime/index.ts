@@ -3,8 +3,8 @@
  * gets its 200), the contacts touched since the last recompute, and the contacts whose membership changes wait for
  * each destination's flush. Loading goes through core/runs' loadPage, so real time and scheduled reads resolve alike.
  */
-export type { InboxKind, InboxMessage, InboxLoad } from './inbox.js';
-export { acceptMessages, loadWaitingMessages, waitingMessages } from './inbox.js';
+export type { InboxKind, InboxMessage, InboxLoad, StoredMessage } from './inbox.js';
+export { acceptMessages, acceptStored, loadWaitingMessages, storedMessages, waitingMessages } from './inbox.js';
 export type { ComputeMarks, PendingContact, QueuedContact } from './queue.js';
 export {
   touchedContacts,

@@ -12,6 +12,7 @@ import {
   clearPending,
   pendingContacts,
   pendingSummary,
+  storedMessages,
   type InboxKind,
   type InboxLayout,
   type InboxMessage,
@@ -372,7 +373,9 @@ function stepWorker(
         type: 'accept',
         connection,
         kind,
-        messages: [...messages],
+        // Serialised here: a string crosses to the worker as one copy, where records would be cloned field by field
+        // and then serialised again for the store.
+        messages: storedMessages(connection, messages),
         receivedAt: receivedAt.toISOString(),
       }),
     async stop() {

@@ -6,13 +6,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStore } from '../../core/index.js';
 import { reasonOf } from '../../plugins/index.js';
-import { acceptMessages, type InboxKind, type InboxMessage } from '../../core/realtime/index.js';
+import { acceptStored, type InboxKind, type StoredMessage } from '../../core/realtime/index.js';
 import { shardedSteps, type StepInput } from './step.js';
 
 /** What the pipeline asks of the worker; every request but `stop` is answered with its `id`. */
 export type WorkerRequest =
   | { type: 'step'; id: number; now: string }
-  | { type: 'accept'; id: number; connection: string; kind: InboxKind; messages: InboxMessage[]; receivedAt: string }
+  | { type: 'accept'; id: number; connection: string; kind: InboxKind; messages: StoredMessage[]; receivedAt: string }
   | { type: 'stop' };
 
 const { storePath, input, holder } = workerData as { storePath: string; input: StepInput; holder: string };
@@ -52,7 +52,7 @@ async function commitAccepts(): Promise<void> {
       const fresh: boolean[][] = [];
       for (const a of group)
         fresh.push(
-          await acceptMessages(tx, a.connection, a.kind, a.messages, new Date(a.receivedAt), input.layout ?? undefined),
+          await acceptStored(tx, a.connection, a.kind, a.messages, new Date(a.receivedAt), input.layout ?? undefined),
         );
       return fresh;
     });
