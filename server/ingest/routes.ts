@@ -100,7 +100,7 @@ export function ingestRoutes(deps: ServerDeps): Hono {
   );
 
   /** The body decoded, checked and authenticated (and the write key within its rate), else the refusal to answer. */
-  const readBody = async (c: Context): Promise<{ keyName: string; body: unknown } | Response> => {
+  const readBody = async (c: Context): Promise<{ keyName: string; body: unknown; bytes: number } | Response> => {
     const declared = Number(c.req.header('content-length'));
     if (Number.isFinite(declared) && declared > REQUEST_LIMIT_BYTES) return tooLarge(c, declared);
     const raw = Buffer.from(await c.req.arrayBuffer());
@@ -141,7 +141,7 @@ export function ingestRoutes(deps: ServerDeps): Hono {
         `write key "${keyName}" is over its limit of ${tracking.rate_limit.per_second} messages a second: retry after ${verdict.retryAfterSeconds} s`,
       );
     }
-    return { keyName, body };
+    return { keyName, body, bytes: decoded.byteLength };
   };
 
   const single = (type: MessageType) => async (c: Context) => {
@@ -152,6 +152,7 @@ export function ingestRoutes(deps: ServerDeps): Hono {
     const mapped = mapMessage(read.body, as.source, receivedAt, {
       implied: type,
       textProperties,
+      bodyBytes: read.bytes,
       ...(as.writeKey ? { writeKey: as.writeKey } : {}),
     });
     if (!mapped.ok) return refuse(c, 400, 'invalid_body', mapped.reason);
@@ -177,6 +178,7 @@ export function ingestRoutes(deps: ServerDeps): Hono {
     body.batch.forEach((message, index) => {
       const mapped = mapMessage(message, as.source, receivedAt, {
         textProperties,
+        bodyBytes: read.bytes,
         ...(context ? { context } : {}),
         ...(as.writeKey ? { writeKey: as.writeKey } : {}),
         ...(body.sentAt === undefined ? {} : { sentAt: body.sentAt }),
