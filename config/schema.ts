@@ -533,6 +533,11 @@ export const computeStepSchema = strict({
   models: nameList.optional(),
   /** `incremental` (default): only the contacts that changed or crossed a window edge; `full`: every contact. */
   mode: z.enum(['incremental', 'full']).optional(),
+  /**
+   * On workers: the slices of contacts whose features separate tasks compute side by side (default: the live workers,
+   * at least 2); 1 keeps the compute one task. A run in one process computes everything at once either way.
+   */
+  slices: z.int().min(1).max(64).optional(),
 });
 export const pushStepSchema = strict({
   destination: name,

@@ -133,19 +133,12 @@ export async function planCompute(store: Queryable, options: PlanOptions): Promi
   if (previous.fingerprints.features !== options.fingerprints.features) return full('the feature definitions changed');
 
   const scope = new Set(taken.keys());
-  const windows = [...new Set([...FEATURE_WINDOWS_MS, ...(options.windows ?? [])])];
-  const asOfMs = Date.parse(previous.asOf);
-  const nowMs = options.now.getTime();
-  if (nowMs > asOfMs) {
-    // Both edges are taken in (and a millisecond more each side): a `within` window excludes its edge, `before` includes it.
-    const bands = windows.map((w) => [new Date(asOfMs - w - 1).toISOString(), new Date(nowMs - w + 1).toISOString()]);
-    for (const [low, high] of bands)
-      for (const r of (await store.all(
-        'SELECT DISTINCT contact_id FROM contact_events WHERE occurred_at >= ? AND occurred_at <= ?',
-        [low as string, high as string],
-      )) as { contact_id: number }[])
-        scope.add(Number(r.contact_id));
-  }
+  for (const [low, high] of crossingBands(previous.asOf, options.now, options.windows))
+    for (const r of (await store.all(
+      'SELECT DISTINCT contact_id FROM contact_events WHERE occurred_at >= ? AND occurred_at <= ?',
+      [low, high],
+    )) as { contact_id: number }[])
+      scope.add(Number(r.contact_id));
   const contacts = [...scope].sort((a, b) => a - b);
   const total = ((await store.get('SELECT COUNT(*) AS n FROM contacts')) as { n: number }).n;
   // (A small base is cheap either way, and its contacts are picked as a large one's are.)
@@ -162,6 +155,24 @@ export async function planCompute(store: Queryable, options: PlanOptions): Promi
     contacts,
     crossed: contacts.length - taken.size,
   };
+}
+
+/**
+ * The bands of event times (`[low, high]`, ISO) whose events crossed the edge of a window (the built-in ones and
+ * `windows`, in ms) between `asOf` and `now`; none when the clock did not move forward.
+ *
+ * @example
+ * crossingBands('2026-03-01T00:00:00.000Z', new Date('2026-03-01T01:00:00.000Z'), [14 * 86_400_000]);
+ */
+export function crossingBands(asOf: string, now: Date, windows: readonly number[] = []): [string, string][] {
+  const asOfMs = Date.parse(asOf);
+  const nowMs = now.getTime();
+  if (!(nowMs > asOfMs)) return [];
+  // Both edges are taken in (and a millisecond more each side): a `within` window excludes its edge, `before` includes it.
+  return [...new Set([...FEATURE_WINDOWS_MS, ...windows])].map((w) => [
+    new Date(asOfMs - w - 1).toISOString(),
+    new Date(nowMs - w + 1).toISOString(),
+  ]);
 }
 
 /**
@@ -186,8 +197,22 @@ export async function segmentScope(store: Queryable, plan: ComputePlan): Promise
  * latest model run its memberships read.
  */
 export async function commitCompute(tx: Queryable, plan: ComputePlan, modelRun = 0): Promise<void> {
+  await releaseMarks(tx, plan.taken);
+  await tx.run(
+    `INSERT INTO compute_state (scope, as_of, features_fingerprint, segments_fingerprint, model_run, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (scope) DO UPDATE SET as_of = excluded.as_of, features_fingerprint = excluded.features_fingerprint,
+         segments_fingerprint = excluded.segments_fingerprint, model_run = excluded.model_run, updated_at = excluded.updated_at`,
+    [SCOPE, plan.now, plan.fingerprints.features, plan.fingerprints.segments, modelRun, new Date().toISOString()],
+  );
+}
+
+/**
+ * Deletes the dirty marks `taken` read (contact id → marks), except where a contact was marked again since: its
+ * marks moved on, and its row stays for the next compute.
+ */
+export async function releaseMarks(tx: Queryable, taken: ReadonlyMap<number, number>): Promise<void> {
   const byMarks = new Map<number, number[]>();
-  for (const [id, marks] of plan.taken) {
+  for (const [id, marks] of taken) {
     const ids = byMarks.get(marks);
     if (ids) ids.push(id);
     else byMarks.set(marks, [id]);
@@ -197,10 +222,4 @@ export async function commitCompute(tx: Queryable, plan: ComputePlan, modelRun =
       `DELETE FROM compute_dirty WHERE marks = ? AND contact_id IN (SELECT value FROM ${tx.dialect.jsonValues('?', 'integer')} AS j)`,
       [marks, JSON.stringify(ids)],
     );
-  await tx.run(
-    `INSERT INTO compute_state (scope, as_of, features_fingerprint, segments_fingerprint, model_run, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (scope) DO UPDATE SET as_of = excluded.as_of, features_fingerprint = excluded.features_fingerprint,
-         segments_fingerprint = excluded.segments_fingerprint, model_run = excluded.model_run, updated_at = excluded.updated_at`,
-    [SCOPE, plan.now, plan.fingerprints.features, plan.fingerprints.segments, modelRun, new Date().toISOString()],
-  );
 }

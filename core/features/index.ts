@@ -26,11 +26,15 @@ export type { ComputeFingerprints, ComputePlan, ComputeState, PlanOptions } from
 export {
   commitCompute,
   computeState,
+  crossingBands,
   FEATURE_WINDOWS_MS,
   lastModelRunId,
   planCompute,
+  releaseMarks,
   segmentScope,
 } from './incremental.js';
+export type { ContactRange, SliceOptions, SliceRun } from './slices.js';
+export { boundsOf, clearPending, computeSlice, contactBounds, pendingContacts, rangeOf } from './slices.js';
 export { binder, compileEventFilter, compileOperators, fieldName, isFieldName, jsonOperand } from './filters.js';
 export type { Binder, Operand } from './filters.js';
 export { featureMigrations } from './migrations.js';

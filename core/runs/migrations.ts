@@ -116,4 +116,18 @@ export const runMigrations: Migration[] = [
       );
     `,
   },
+  {
+    // A compute on workers (issue #26) is a prepare task, feature tasks per slice of contacts, then one segments task:
+    // `stage` orders the tasks of one step (a task waits for the lower stages of its step as for the earlier steps).
+    // compute_pending holds the dirty contacts whose features a slice recomputed and whose memberships are not
+    // evaluated yet: the slice moves its dirty marks there in its own commit, and the segments task empties it in
+    // the commit of the memberships.
+    name: '20261206T200000_compute_slices',
+    up: (d) => `
+      ALTER TABLE job_tasks ADD COLUMN stage ${d.types.integer} NOT NULL DEFAULT 0;
+      CREATE TABLE compute_pending (
+        contact_id ${d.types.reference} PRIMARY KEY
+      );
+    `,
+  },
 ];

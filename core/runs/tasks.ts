@@ -2,9 +2,10 @@ import type { Queryable } from '../store/store.js';
 import { fencedBy, isDeadHere, thisProcess, type LeaseProcess } from './locks.js';
 
 /**
- * A job run split into tasks that any worker may claim: reads (one per stream of each source), compute, pushes (one
- * per destination × segment). A task belongs to one of the job's steps; it may be claimed once every task of the
- * earlier steps of its run has finished. A claimed task is leased like a job: its holder heartbeats, a holder that
+ * A job run split into tasks that any worker may claim: reads (one per stream of each source), compute (a prepare
+ * task, a feature task per slice of contacts, a segments task), pushes (one per destination × segment). A task belongs
+ * to one of the job's steps and a stage within it; it may be claimed once every task of the earlier steps of its run,
+ * and of the lower stages of its step, has finished. A claimed task is leased like a job: its holder heartbeats, a holder that
  * stops heartbeating (or is a dead process on this host) loses it to the next claim, and each claim raises the task's
  * fencing token, so a holder whose lease was taken over cannot commit.
  */
@@ -21,6 +22,8 @@ export const FINISHED_TASK_STATUSES: readonly TaskStatus[] = ['succeeded', 'part
 /** A task to enqueue: the index of its job step, its kind and what it needs to run (plain JSON). */
 export interface NewTask {
   step: number;
+  /** Within its step, a task waits for every task of a lower stage (default 0). */
+  stage?: number;
   kind: TaskKind;
   spec: unknown;
 }
@@ -31,6 +34,7 @@ export interface JobTask {
   runId: number;
   job: string;
   step: number;
+  stage: number;
   kind: TaskKind;
   spec: unknown;
   status: TaskStatus;
@@ -61,6 +65,7 @@ interface TaskRow {
   run_id: number;
   job: string;
   step: number;
+  stage: number;
   kind: TaskKind;
   spec: string;
   status: TaskStatus;
@@ -78,6 +83,7 @@ function taskOf(row: TaskRow): JobTask {
     runId: row.run_id,
     job: row.job,
     step: row.step,
+    stage: Number(row.stage),
     kind: row.kind,
     spec: JSON.parse(row.spec) as unknown,
     status: row.status,
@@ -106,9 +112,9 @@ export async function enqueueTasks(store: Queryable, runId: number, job: string,
   await store.transaction(async (tx) => {
     for (const task of tasks)
       await tx.run(
-        `INSERT INTO job_tasks (run_id, job, step, kind, spec, status, fence, attempts, created_at)
-         VALUES (?, ?, ?, ?, ?, 'pending', 0, 0, ?)`,
-        [runId, job, task.step, task.kind, JSON.stringify(task.spec), new Date().toISOString()],
+        `INSERT INTO job_tasks (run_id, job, step, stage, kind, spec, status, fence, attempts, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, 0, ?)`,
+        [runId, job, task.step, task.stage ?? 0, task.kind, JSON.stringify(task.spec), new Date().toISOString()],
       );
   });
 }
@@ -116,7 +122,7 @@ export async function enqueueTasks(store: Queryable, runId: number, job: string,
 /**
  * Claims the next task any worker may run, for `holder` (a process's worker id) for `ttlMs`: a pending task, or a
  * running one whose lease expired or whose holder is a dead process on this host, of a run still running and not
- * asked to cancel, every task of the earlier steps of its run finished. On PostgreSQL the pick is `FOR UPDATE SKIP
+ * asked to cancel, every task of the earlier steps of its run (and of the lower stages of its step) finished. On PostgreSQL the pick is `FOR UPDATE SKIP
  * LOCKED`: workers claiming together each get another task, none waits for another's claim. Returns undefined when
  * nothing is claimable now.
  *
@@ -142,8 +148,9 @@ export async function claimTask(
            AND EXISTS (SELECT 1 FROM sync_runs r
                         WHERE r.id = t.run_id AND r.status = 'running' AND r.cancel_requested_at IS NULL)
            AND NOT EXISTS (SELECT 1 FROM job_tasks p
-                            WHERE p.run_id = t.run_id AND p.step < t.step AND p.status IN ('pending', 'running'))
-         ORDER BY t.run_id, t.step, t.id
+                            WHERE p.run_id = t.run_id AND (p.step < t.step OR (p.step = t.step AND p.stage < t.stage))
+                              AND p.status IN ('pending', 'running'))
+         ORDER BY t.run_id, t.step, t.stage, t.id
          LIMIT 1 ${store.dialect.rowLock('skip')})
         AND (status = 'pending' OR (status = 'running' AND expires_at <= ?))
       RETURNING *`,
@@ -218,7 +225,9 @@ export function fencedByTask(store: Queryable, lease: TaskLease): Queryable {
 
 /**
  * Records a claimed task's outcome, fenced by its lease; returns false (recording nothing) when the lease was lost.
- * A failed compute fails the push tasks after it in the same transaction: they would send stale membership.
+ * A failed compute task fails, in the same transaction, the compute tasks of the later stages of its step (the
+ * segments task runs only after every slice succeeded) and the push tasks after it (they would send stale
+ * membership): no worker can claim them in between.
  */
 export async function finishTask(
   store: Queryable,
@@ -238,12 +247,30 @@ export async function finishTask(
         now.toISOString(),
         lease.taskId,
       ]);
+      if (status === 'failed') await closeAfterFailedCompute(tx, lease.taskId, now);
       return true;
     });
   } catch (e) {
     if (e instanceof TaskLeaseLostError) return false;
     throw e;
   }
+}
+
+async function closeAfterFailedCompute(tx: Queryable, taskId: number, now: Date): Promise<void> {
+  const task = (await tx.get('SELECT run_id, step, stage, kind FROM job_tasks WHERE id = ?', [taskId])) as
+    { run_id: number; step: number; stage: number; kind: TaskKind } | undefined;
+  if (task?.kind !== 'compute') return;
+  const at = now.toISOString();
+  await tx.run(
+    `UPDATE job_tasks SET status = 'failed', error = ?, finished_at = ?
+      WHERE run_id = ? AND step = ? AND stage > ? AND status = 'pending'`,
+    ['not computed: a compute task before it failed', at, task.run_id, task.step, task.stage],
+  );
+  await tx.run(
+    `UPDATE job_tasks SET status = 'failed', error = ?, finished_at = ?
+      WHERE run_id = ? AND step > ? AND kind = 'push' AND status = 'pending'`,
+    ['not pushed: the compute step before it failed', at, task.run_id, task.step],
+  );
 }
 
 /**
@@ -289,9 +316,11 @@ export async function releaseTask(store: Queryable, lease: TaskLease): Promise<b
   return r.changes === 1;
 }
 
-/** The tasks of run `runId`, in step order. */
+/** The tasks of run `runId`, in step order (and stage order within a step). */
 export async function listTasks(store: Queryable, runId: number): Promise<JobTask[]> {
-  const rows = (await store.all('SELECT * FROM job_tasks WHERE run_id = ? ORDER BY step, id', [runId])) as TaskRow[];
+  const rows = (await store.all('SELECT * FROM job_tasks WHERE run_id = ? ORDER BY step, stage, id', [
+    runId,
+  ])) as TaskRow[];
   return rows.map(taskOf);
 }
 

@@ -1,12 +1,12 @@
 /**
- * The compute worker's entry: opens its own store connection, computes, and posts its phases and report back. It runs
- * at a lower CPU priority (and so do the aggregate and model threads it starts), so the API and real-time ingestion
- * in the same process keep their share of the CPU.
+ * The compute worker's entry: opens its own store connection, computes (the whole compute or one part of a sliced
+ * one), and posts its phases and outcome back. It runs at a lower CPU priority (and so do the aggregate and model
+ * threads it starts), so the API and real-time ingestion in the same process keep their share of the CPU.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { fencedByTask, lowerThreadPriority, openStore } from '../../core/index.js';
 import { reasonOf } from '../../plugins/index.js';
-import { computeAll, type ComputeInput } from './compute.js';
+import { computeInput, type ComputeInput } from './compute.js';
 import type { WorkerMessage } from './in-worker.js';
 
 const port = parentPort;
@@ -17,8 +17,8 @@ const input = workerData as ComputeInput;
 const store = await openStore(input.storePath);
 try {
   const fenced = input.lease === undefined ? store : fencedByTask(store, input.lease);
-  const report = await computeAll(fenced, input, (phase, done) => post({ type: 'phase', phase, done }));
-  post({ type: 'done', report });
+  const outcome = await computeInput(fenced, input, (phase, done) => post({ type: 'phase', phase, done }));
+  post({ type: 'done', outcome });
 } catch (error) {
   post({ type: 'failed', message: reasonOf(error) });
 } finally {

@@ -1,7 +1,9 @@
 /**
- * A run handed to workers: its steps split into tasks (a read per stream of each source, the compute, a push per
- * destination × segment) that `segflow worker` processes claim from the store; the run waits for them and folds their
- * outcomes into the same result as a run in one process.
+ * A run handed to workers: its steps split into tasks (a read per stream of each source, the compute in parts, a push
+ * per destination × segment) that `segflow worker` processes claim from the store; the run waits for them and folds
+ * their outcomes into the same result as a run in one process. A compute is a prepare task (text analysis, the plan,
+ * the slices' bounds), a features task per slice of contacts (side by side on several workers), then a segments task
+ * once every slice succeeded; with one slice it stays one task.
  */
 import type { Config, PushStep } from '../../config/index.js';
 import {
@@ -9,6 +11,7 @@ import {
   enqueueTasks,
   FINISHED_TASK_STATUSES,
   listTasks,
+  liveWorkers,
   requestCancel,
   type JobTask,
   type NewTask,
@@ -16,7 +19,15 @@ import {
 } from '../../core/index.js';
 import type { PushOutcome } from '../push/index.js';
 import type { StreamOutcome } from '../read/index.js';
-import { addStep, notPushed, type JobResult, type RunJobOptions, type StepResult, type Stopping } from './run-job.js';
+import {
+  addStep,
+  computeFailure,
+  notPushed,
+  type JobResult,
+  type RunJobOptions,
+  type StepResult,
+  type Stopping,
+} from './run-job.js';
 
 /** What a read task reads. */
 export interface ReadTaskSpec {
@@ -30,7 +41,17 @@ export interface ComputeTaskSpec {
   now: string;
   /** Every contact's features and memberships (`segflow run --full --workers`). */
   full?: boolean;
+  /**
+   * Its part of a compute split into slices of contacts: `prepare` (stage 0), `features` of slice `slice` of
+   * `slices` (stage 1), `segments` (stage 2). Left out: the whole compute in one task.
+   */
+  part?: 'prepare' | 'features' | 'segments';
+  slice?: number;
+  slices?: number;
 }
+
+/** Slices a compute is split into on workers when its step does not say: the live workers, at least two. */
+export const defaultComputeSlices = (workers: number): number => Math.max(2, workers);
 
 /** What a push task pushes. */
 export interface PushTaskSpec {
@@ -44,7 +65,10 @@ export interface PushTaskSpec {
 export function tasksOf(
   config: Config,
   jobName: string,
-  options: Pick<RunJobOptions, 'registry' | 'now' | 'fullCompute'>,
+  options: Pick<RunJobOptions, 'registry' | 'now' | 'fullCompute'> & {
+    /** Slices of a compute step that does not set `slices` (default 2). */
+    computeSlices?: number;
+  },
 ): NewTask[] {
   const job = config.jobs[jobName]!;
   const now = (options.now ?? new Date()).toISOString();
@@ -63,7 +87,15 @@ export function tasksOf(
       }
     } else if ('compute' in s) {
       const spec: ComputeTaskSpec = { now, ...(options.fullCompute === true ? { full: true } : {}) };
-      tasks.push({ step, kind: 'compute', spec });
+      const slices = s.compute.slices ?? options.computeSlices ?? defaultComputeSlices(0);
+      if (slices <= 1) {
+        tasks.push({ step, kind: 'compute', spec });
+        continue;
+      }
+      tasks.push({ step, stage: 0, kind: 'compute', spec: { ...spec, part: 'prepare', slices } });
+      for (let slice = 0; slice < slices; slice++)
+        tasks.push({ step, stage: 1, kind: 'compute', spec: { ...spec, part: 'features', slice, slices } });
+      tasks.push({ step, stage: 2, kind: 'compute', spec: { ...spec, part: 'segments', slices } });
     } else {
       for (const segment of s.push.segments) {
         const spec: PushTaskSpec = { destination: s.push.destination, segment };
@@ -95,7 +127,8 @@ export async function runStepsOnWorkers(
   stopping: Stopping,
 ): Promise<void> {
   const runId = result.runId!;
-  await enqueueTasks(store, runId, jobName, tasksOf(config, jobName, options));
+  const computeSlices = defaultComputeSlices((await liveWorkers(store)).length);
+  await enqueueTasks(store, runId, jobName, tasksOf(config, jobName, { ...options, computeSlices }));
   let cancelling = false;
   for (;;) {
     const tasks = await listTasks(store, runId);
@@ -136,18 +169,20 @@ function foldTasks(config: Config, jobName: string, tasks: JobTask[], result: Jo
       }));
       addStep(result, { kind: 'read', skipped: false, sources });
     } else if ('compute' in step) {
-      const task = mine[0];
-      const computed = task?.result as (StepResult & { kind: 'compute' }) | null | undefined;
+      // The whole compute's task, or the segments task of a sliced one, reports the step; a failed slice says why.
+      const last = mine.find((t) => {
+        const part = (t.spec as ComputeTaskSpec).part;
+        return part === undefined || part === 'segments';
+      });
+      const computed = last?.status === 'succeeded' ? (last.result as StepResult & { kind: 'compute' }) : undefined;
+      const failed = mine.find((t) => t.status === 'failed' && t !== last) ?? last;
       addStep(
         result,
-        computed ?? {
-          kind: 'compute',
-          skipped: false,
-          contacts: 0,
-          segments: [],
-          ...(task?.status === 'cancelled' ? { cancelled: true } : {}),
-          error: task?.error ?? 'not computed',
-        },
+        computed ??
+          computeFailure({
+            error: failed?.error ?? 'not computed',
+            ...(mine.some((t) => t.status === 'cancelled') ? { cancelled: true } : {}),
+          }),
       );
     } else {
       const outcomes = mine.map(

@@ -52,9 +52,11 @@ import {
 } from '../push/index.js';
 import { readSource, type StreamOutcome } from '../read/index.js';
 import {
-  computeAll,
-  computeInWorker,
+  computeInput,
+  computeInputInWorker,
   type ComputeInput,
+  type ComputeOutcome,
+  type ComputePart,
   type ComputePhase,
   type ComputeReport,
 } from '../compute/index.js';
@@ -94,8 +96,11 @@ export interface RunJobOptions {
   fullCompute?: boolean;
   /** `worker` (default): compute in a worker thread with its own store connection; `here`: in this thread. */
   computeIn?: 'worker' | 'here';
-  /** Called after a page (or a push batch's results) is written and before its commit: tests kill the process there. */
-  beforeCommit?: { page?: () => void; delivery?: () => void };
+  /**
+   * Called after a page (or a push batch's results, or a compute slice's features, computed `here`) is written and
+   * before its commit: tests kill the process there.
+   */
+  beforeCommit?: { page?: () => void; delivery?: () => void; slice?: () => void };
   /**
    * Enqueue the run's tasks (a read per stream, the compute, a push per destination × segment) for `segflow worker`
    * processes and wait for them, instead of running the steps in this process. Default: while any worker is running
@@ -480,14 +485,14 @@ export async function readStep(
   return Promise.all(step.sources.map(readOne));
 }
 
-export async function computeStep(
+/** What a job's compute step computes, as the compute thread takes it. */
+export function computeInputOf(
   config: Config,
   step: ComputeStep,
   options: RunJobOptions,
-  stopping: Stopping,
   lease?: TaskLease,
-): Promise<StepResult & { kind: 'compute' }> {
-  const input: ComputeInput = {
+): ComputeInput {
+  return {
     storePath: config.store.path,
     now: (options.now ?? new Date()).toISOString(),
     currency: config.currency,
@@ -509,40 +514,86 @@ export async function computeStep(
     ...(config.text ? { text: config.text } : {}),
     ...(options.fullCompute === true || step.mode === 'full' ? { mode: 'full' as const } : {}),
   };
+}
+
+/**
+ * Runs a compute input (the whole compute, or a part of a sliced one) in a worker thread, or in this thread when
+ * `options.computeIn` is `here`; fenced by the task's lease when the input carries one.
+ */
+export async function runComputeInput(
+  input: ComputeInput,
+  options: RunJobOptions,
+  stopping: Stopping,
+): Promise<ComputeOutcome> {
   const onPhase = (phase: ComputePhase, done: boolean) => options.onProgress?.({ kind: 'compute', phase, done });
+  if (options.computeIn !== 'here') return await computeInputInWorker(input, { signal: stopping.signal, onPhase });
+  const store = await openStore(input.storePath);
   try {
-    let report: ComputeReport;
-    if (options.computeIn === 'here') {
-      const store = await openStore(config.store.path);
-      try {
-        report = await computeAll(lease === undefined ? store : fencedByTask(store, lease), input, onPhase);
-      } finally {
-        await store.close();
-      }
-    } else {
-      report = await computeInWorker(input, { signal: stopping.signal, onPhase });
-    }
-    return {
-      kind: 'compute',
-      skipped: false,
-      contacts: report.contacts,
-      segments: report.segments,
-      ...(report.accountSegments ? { accountSegments: report.accountSegments } : {}),
-      models: report.models,
-      warnings: report.warnings,
-      timings: report.timings,
-    };
+    const fenced = input.lease === undefined ? store : fencedByTask(store, input.lease);
+    return await computeInput(fenced, input, onPhase, options.beforeCommit?.slice);
+  } finally {
+    await store.close();
+  }
+}
+
+export async function computeStep(
+  config: Config,
+  step: ComputeStep,
+  options: RunJobOptions,
+  stopping: Stopping,
+  lease?: TaskLease,
+): Promise<StepResult & { kind: 'compute' }> {
+  const outcome = await computePartStep(config, step, options, stopping, lease);
+  if ('error' in outcome) return computeFailure(outcome);
+  if (!('report' in outcome)) return computeFailure({ error: `the compute answered a ${outcome.part} part` });
+  return computeResultOf(outcome.report);
+}
+
+/**
+ * Runs a job's compute step, or with `part` one part of it split across workers; a failure (or a stop) is answered
+ * with its reason instead of thrown.
+ */
+export async function computePartStep(
+  config: Config,
+  step: ComputeStep,
+  options: RunJobOptions,
+  stopping: Stopping,
+  lease?: TaskLease,
+  part?: ComputePart,
+): Promise<ComputeOutcome | { error: string; cancelled?: boolean }> {
+  const input = computeInputOf(config, step, options, lease);
+  try {
+    return await runComputeInput(part === undefined ? input : { ...input, part }, options, stopping);
   } catch (error) {
     const cancelled = stopping.signal.aborted;
-    return {
-      kind: 'compute',
-      skipped: false,
-      contacts: 0,
-      segments: [],
-      ...(cancelled ? { cancelled: true } : {}),
-      error: cancelled ? (stopping.reason() ?? 'cancelled') : reasonOf(error),
-    };
+    return cancelled ? { error: stopping.reason() ?? 'cancelled', cancelled } : { error: reasonOf(error) };
   }
+}
+
+/** A compute step's result from its report. */
+export function computeResultOf(report: ComputeReport): StepResult & { kind: 'compute' } {
+  return {
+    kind: 'compute',
+    skipped: false,
+    contacts: report.contacts,
+    segments: report.segments,
+    ...(report.accountSegments ? { accountSegments: report.accountSegments } : {}),
+    models: report.models,
+    warnings: report.warnings,
+    timings: report.timings,
+  };
+}
+
+/** A compute step that failed (or was stopped) before it computed anything it reports. */
+export function computeFailure(failure: { error: string; cancelled?: boolean }): StepResult & { kind: 'compute' } {
+  return {
+    kind: 'compute',
+    skipped: false,
+    contacts: 0,
+    segments: [],
+    ...(failure.cancelled === true ? { cancelled: true } : {}),
+    error: failure.error,
+  };
 }
 
 export async function pushStep(

@@ -14,12 +14,12 @@ import {
   acquireJobLock,
   cancelRequested,
   claimTask,
-  closeTasks,
   fencedByTask,
   finishTask,
   heartbeatJobLock,
   heartbeatTask,
   leaseOf,
+  listTasks,
   openStore,
   releaseJobLock,
   releaseTask,
@@ -27,11 +27,21 @@ import {
   WORKER_LEASE_PREFIX,
   type ClaimedTask,
   type Queryable,
+  type SliceRun,
   type TaskStatus,
 } from '../../core/index.js';
 import { reasonOf, type Logger, type Registry } from '../../plugins/index.js';
 import { pushOfTask, type ComputeTaskSpec, type PushTaskSpec, type ReadTaskSpec } from './on-workers.js';
-import { computeStep, pushStep, readStep, type RunJobOptions, type Stopping } from './run-job.js';
+import {
+  computeFailure,
+  computePartStep,
+  computeResultOf,
+  pushStep,
+  readStep,
+  type RunJobOptions,
+  type Stopping,
+} from './run-job.js';
+import type { ComputePart, SlicedPlan } from '../compute/index.js';
 
 export interface WorkerOptions {
   registry: Registry;
@@ -75,6 +85,28 @@ export interface WorkerReport {
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const DEFAULT_LEASE_TTL_MS = 60_000;
 
+/**
+ * The part of a sliced compute a compute task runs, with what the earlier parts of its step left in their tasks'
+ * results (the prepare task's plan, the slices' runs); undefined for a whole compute.
+ */
+async function computePartOf(store: Queryable, task: ClaimedTask): Promise<ComputePart | undefined> {
+  const spec = task.spec as ComputeTaskSpec;
+  if (spec.part === undefined) return undefined;
+  if (spec.part === 'prepare') return { part: 'prepare', slices: spec.slices ?? 1 };
+  const earlier = (await listTasks(store, task.runId)).filter(
+    (t) => t.step === task.step && t.kind === 'compute' && t.stage < task.stage,
+  );
+  const plan = (earlier.find((t) => (t.spec as ComputeTaskSpec).part === 'prepare')?.result as { plan?: SlicedPlan })
+    ?.plan;
+  if (plan === undefined) throw new Error(`task ${task.id}: the prepare task of its compute left no plan`);
+  if (spec.part === 'features') return { part: 'features', plan, slice: spec.slice ?? 0 };
+  const slices = earlier.filter((t) => (t.spec as ComputeTaskSpec).part === 'features');
+  const unfinished = slices.find((t) => t.status !== 'succeeded');
+  if (unfinished)
+    throw new Error(`task ${task.id}: slice task ${unfinished.id} did not succeed (${unfinished.status})`);
+  return { part: 'segments', plan, slices: slices.map((t) => t.result as SliceRun) };
+}
+
 /** What a task does, in a few words: `read shop/contacts`, `compute`, `push segment/buyers`. */
 export function describeTask(task: ClaimedTask): string {
   if (task.kind === 'read') {
@@ -85,7 +117,9 @@ export function describeTask(task: ClaimedTask): string {
     const spec = task.spec as PushTaskSpec;
     return `push ${spec.destination}/${spec.segment}`;
   }
-  return 'compute';
+  const spec = task.spec as ComputeTaskSpec;
+  if (spec.part === 'features') return `compute features ${(spec.slice ?? 0) + 1}/${spec.slices ?? 1}`;
+  return spec.part === undefined ? 'compute' : `compute ${spec.part}`;
 }
 
 /** Runs a worker on `config`'s store until `signal` aborts (or, with `untilIdle`, until nothing is claimable). */
@@ -221,16 +255,27 @@ async function runTask(
       if (outcome?.error !== undefined) error = outcome.error;
     } else if (task.kind === 'compute' && 'compute' in step) {
       const spec = task.spec as ComputeTaskSpec;
-      const computed = await computeStep(
+      const outcome = await computePartStep(
         config,
         step.compute,
         { ...runOptions, now: new Date(spec.now), ...(spec.full === true ? { fullCompute: true } : {}) },
         stopping,
         lease,
+        await computePartOf(store, task),
       );
-      result = computed;
-      status = computed.cancelled === true ? 'cancelled' : computed.error === undefined ? 'succeeded' : 'failed';
-      if (computed.error !== undefined) error = computed.error;
+      if ('error' in outcome) {
+        result = computeFailure(outcome);
+        status = outcome.cancelled === true ? 'cancelled' : 'failed';
+        error = outcome.error;
+      } else {
+        // A prepare task keeps its plan, a features task what its slice did; the whole or segments task, the step's result.
+        result =
+          outcome.part === 'prepare'
+            ? { plan: outcome.plan }
+            : outcome.part === 'features'
+              ? outcome.slice
+              : computeResultOf(outcome.report);
+      }
     } else if (task.kind === 'push' && 'push' in step) {
       const spec = task.spec as PushTaskSpec;
       const outcome = await pushStep(fenced, config, pushOfTask(step.push, spec), runOptions, task.runId, stopping);
@@ -254,14 +299,8 @@ async function runTask(
     await releaseTask(store, lease);
     return { type: 'released' };
   }
+  // A failed compute task fails the tasks waiting for it (later stages, pushes) in the same transaction.
   if (!(await finishTask(store, lease, status as Exclude<TaskStatus, 'pending' | 'running'>, result, error ?? null)))
     return { type: 'lost' };
-  if (task.kind === 'compute' && status === 'failed')
-    await closeTasks(store, task.runId, {
-      afterStep: task.step,
-      kind: 'push',
-      status: 'failed',
-      reason: 'not pushed: the compute step before it failed',
-    });
   return { type: 'finished', status, ...(error === undefined ? {} : { error }) };
 }

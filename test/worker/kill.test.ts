@@ -126,6 +126,7 @@ describe('a worker killed in the middle of a task', () => {
   for (const [point, kind] of [
     ['page:2', 'read'],
     ['compute', 'compute'],
+    ['slice:1', 'compute'],
     ['delivery:1', 'push'],
   ] as const) {
     it(`mid-${kind} (${point}): another worker re-claims the task and the run ends as an uninterrupted one`, async () => {
@@ -146,6 +147,15 @@ describe('a worker killed in the middle of a task', () => {
           const retried = tasks.filter((t) => t.attempts > 1);
           expect(retried.map((t) => t.kind)).toEqual([kind]);
           expect(retried[0]?.holder).not.toMatch(/^child-/);
+          // The compute was split: a prepare task, a features task per slice, a segments task.
+          expect(tasks.filter((t) => t.kind === 'compute').map((t) => (t.spec as { part?: string }).part)).toEqual([
+            'prepare',
+            'features',
+            'features',
+            'segments',
+          ]);
+          if (point.startsWith('slice')) expect(retried[0]?.spec).toMatchObject({ part: 'features', slice: 0 });
+          if (point === 'compute') expect(retried[0]?.spec).toMatchObject({ part: 'segments' });
         } finally {
           await store.close();
         }

@@ -82,6 +82,43 @@ for (const engine of engines) {
       }
     });
 
+    it('of a sliced compute: the slices side by side after the prepare task, the segments task only after every slice', async () => {
+      const { store, close } = await engine.open();
+      try {
+        const runId = await startRun(store, 'nightly');
+        await enqueueTasks(store, runId, 'nightly', [
+          { step: 0, stage: 0, kind: 'compute', spec: { part: 'prepare' } },
+          { step: 0, stage: 1, kind: 'compute', spec: { part: 'features', slice: 0 } },
+          { step: 0, stage: 1, kind: 'compute', spec: { part: 'features', slice: 1 } },
+          { step: 0, stage: 2, kind: 'compute', spec: { part: 'segments' } },
+          { step: 1, kind: 'push', spec: { destination: 'crm', segment: 'a' } },
+        ]);
+        const prepare = (await claimTask(store, 'w1', 60_000, t0))!;
+        expect(prepare.spec).toEqual({ part: 'prepare' });
+        expect(await claimTask(store, 'w2', 60_000, t0)).toBeUndefined();
+        await finishTask(store, leaseOf(prepare), 'succeeded', { plan: {} });
+        const slices = [(await claimTask(store, 'w1', 60_000, t0))!, (await claimTask(store, 'w2', 60_000, t0))!];
+        expect(slices.map((t) => t.spec)).toEqual([
+          { part: 'features', slice: 0 },
+          { part: 'features', slice: 1 },
+        ]);
+        await finishTask(store, leaseOf(slices[0]!), 'succeeded', {});
+        expect(await claimTask(store, 'w1', 60_000, t0)).toBeUndefined();
+        // A slice that fails fails the segments task and the push in the same transaction: nothing can claim them.
+        await finishTask(store, leaseOf(slices[1]!), 'failed', null, 'the slice failed');
+        expect(await claimTask(store, 'w1', 60_000, t0)).toBeUndefined();
+        expect((await listTasks(store, runId)).map((t) => [t.stage, t.status, t.error])).toEqual([
+          [0, 'succeeded', null],
+          [1, 'succeeded', null],
+          [1, 'failed', 'the slice failed'],
+          [2, 'failed', 'not computed: a compute task before it failed'],
+          [0, 'failed', 'not pushed: the compute step before it failed'],
+        ]);
+      } finally {
+        await close();
+      }
+    });
+
     it('claimed at the same moment by many workers, each task goes to one of them', async () => {
       const { store, close } = await engine.open();
       try {

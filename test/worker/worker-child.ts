@@ -1,8 +1,8 @@
 /**
  * A worker child process for the kill tests: runs workers' tasks of the config's store until idle, and stops dead at a
  * named point so the parent can SIGKILL (or SIGSTOP) it there: `page:N` (the Nth page written, not committed),
- * `delivery:N` (the Nth push batch accepted and recorded, not committed), `compute` (segments being evaluated in the
- * compute thread), `claim:<kind>` (a task of that kind just claimed: waits 3 s outside any transaction, then goes on).
+ * `delivery:N` (the Nth push batch accepted and recorded, not committed), `slice:N` (the Nth compute slice's features
+ * written, not committed; computed in this thread), `compute` (segments being evaluated in the compute thread), `claim:<kind>` (a task of that kind just claimed: waits 3 s outside any transaction, then goes on).
  * Prints `started`, the marker, each task's outcome (`task <id> <what>: <outcome>`) and `finished`.
  */
 import { BUILTIN_CONNECTORS } from '../../cli/builtins.js';
@@ -14,14 +14,14 @@ const [file, point = 'none', leaseMs = '60000'] = process.argv.slice(2) as [stri
 const registry = createRegistry([...BUILTIN_CONNECTORS]);
 const config = await loadConfig(file, { registry, env: {} });
 const [kind, nth] = point.split(':') as [string, string?];
-const counts = { page: 0, delivery: 0 };
+const counts = { page: 0, delivery: 0, slice: 0 };
 const wait = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 const hold = (marker: string) => {
   process.stdout.write(`${marker}\n`);
   // Block this thread inside the open transaction until the parent's SIGKILL arrives.
   wait(60_000);
 };
-const at = (what: 'page' | 'delivery') => () => {
+const at = (what: 'page' | 'delivery' | 'slice') => () => {
   counts[what]++;
   if (kind === what && counts[what] === Number(nth)) hold(`at ${point}`);
 };
@@ -34,7 +34,7 @@ await runWorker(config, {
   untilIdle: true,
   computeIn: kind === 'compute' ? 'worker' : 'here',
   retryDelayMs: 1,
-  beforeCommit: { page: at('page'), delivery: at('delivery') },
+  beforeCommit: { page: at('page'), delivery: at('delivery'), slice: at('slice') },
   afterClaim: (task) => {
     if (kind === 'claim' && task.kind === nth) {
       process.stdout.write(`at ${point}\n`);

@@ -39,7 +39,7 @@ for (const engine of engines) {
   // write lock); PostgreSQL: two workers in this process.
   const count = engine.name === 'postgres' ? 2 : 1;
   describe(`a run handed to ${count} worker(s) (${engine.name})`, () => {
-    it('splits into a task per stream, the compute and a task per segment, and ends as a run in one process does', async () => {
+    it('splits into a task per stream, the compute in slices and a task per segment, and ends as a run in one process does', async () => {
       const expected = await reference(engine);
       const place = await engine.fresh();
       const sandbox = await segmentSandbox();
@@ -69,7 +69,7 @@ for (const engine of engines) {
         if (child) {
           child.process.kill('SIGTERM');
           expect((await child.exited).code).toBe(0);
-          expect(child.out()).toContain('stopped after 5 tasks');
+          expect(child.out()).toContain('stopped after 8 tasks');
         }
         expect(result.status).toBe('succeeded');
         expect(result.steps.map((s) => s.kind)).toEqual(['read', 'compute', 'push']);
@@ -79,13 +79,22 @@ for (const engine of engines) {
         try {
           expect(await storeDigest(store)).toBe(expected.store);
           const tasks = await listTasks(store, result.runId!);
-          expect(tasks.map((t) => `${t.kind} ${t.status}`)).toEqual([
-            'read succeeded',
-            'read succeeded',
-            'compute succeeded',
-            'push succeeded',
-            'push succeeded',
+          expect(tasks.map((t) => `${t.kind} ${(t.spec as { part?: string }).part ?? ''} ${t.status}`)).toEqual([
+            'read  succeeded',
+            'read  succeeded',
+            'compute prepare succeeded',
+            'compute features succeeded',
+            'compute features succeeded',
+            'compute segments succeeded',
+            'push  succeeded',
+            'push  succeeded',
           ]);
+          // The slices together recomputed every contact, each once.
+          const slices = tasks.filter((t) => (t.spec as { part?: string }).part === 'features');
+          const contacts = ((await store.get('SELECT COUNT(*) AS n FROM contacts WHERE deleted = 0')) as { n: number })
+            .n;
+          expect(slices.map((t) => (t.result as { contacts: number }).contacts).reduce((a, b) => a + b)).toBe(contacts);
+          expect(slices.every((t) => (t.result as { contacts: number }).contacts > 0)).toBe(true);
         } finally {
           await store.close();
         }
@@ -129,7 +138,7 @@ describe('a worker stopped (SIGTERM) while it holds a task', () => {
       const other = runWorker(config, { ...options, holder: 'other', signal: stopOther.signal });
       expect((await result).status).toBe('succeeded');
       stopOther.abort();
-      expect((await other).tasks).toHaveLength(5);
+      expect((await other).tasks).toHaveLength(8);
       const store = await openStore(place.location);
       try {
         expect(await storeDigest(store)).toBe(expected.store);
