@@ -57,5 +57,11 @@ export {
   type TaskStatus,
   type NewTask,
 } from './tasks.js';
-export { admitRequest, bucketOf, type SharedBudget } from './rate-budgets.js';
+export {
+  settleRequestSlot,
+  SLOT_HOLD_MS,
+  takeRequestSlot,
+  type AdmittedSlot,
+  type SharedBudget,
+} from './rate-budgets.js';
 export { runMigrations } from './migrations.js';

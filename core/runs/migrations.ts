@@ -130,4 +130,18 @@ export const runMigrations: Migration[] = [
       );
     `,
   },
+  {
+    // Shared rate budgets become an exact rolling window (a ring of `requests` slots per budget, each holding when its
+    // last request was answered) instead of a token bucket that kept 5% slack for the delays it could not see.
+    name: '20261206T200100_rate_budget_slots',
+    up: (d) => `
+      DROP TABLE rate_budgets;
+      CREATE TABLE rate_budget_slots (
+        budget ${d.types.text} NOT NULL,
+        slot ${d.types.integer} NOT NULL,
+        at_ms ${d.types.integer} NOT NULL,
+        PRIMARY KEY (budget, slot)
+      );
+    `,
+  },
 ];

@@ -1,9 +1,13 @@
 import type { Queryable } from '../store/store.js';
 
 /**
- * Request budgets shared through the store by every process calling one tool: a token bucket per budget in
- * `rate_budgets`, drawn from with one `UPDATE … RETURNING`, so workers on several hosts together stay under a
- * tool's rolling limit.
+ * Request budgets shared through the store by every process calling one tool: an exact rolling window kept as a ring
+ * of up to `requests` slots per budget in `rate_budget_slots`, each holding when the request it admitted was last
+ * known to be at the tool. A request takes a slot whose time is at least one interval old (one `UPDATE … RETURNING`, `SKIP
+ * LOCKED` on PostgreSQL, so callers side by side take different slots) and marks it held; once its answer came back
+ * the slot takes the time of the answer, which is no earlier than the request reached the tool. So any window of the
+ * interval, on the tool's clock, holds at most `requests` of them, whatever the delays between admission, sending and
+ * answer; and the whole limit is usable (a token bucket had to keep slack for those delays).
  */
 
 /** A shared budget: `requests` per rolling `intervalMs`. */
@@ -14,51 +18,95 @@ export interface SharedBudget {
   intervalMs: number;
 }
 
-/**
- * The bucket's shape for a rolling limit of `requests` per `intervalMs`: it refills at 95% of the limit and holds at
- * most 4% of it (at least one), so any window of `intervalMs` admits at most capacity + 95% ≤ 99% of the limit — the
- * rest is slack for requests that reach the tool later than they were admitted.
- */
-export function bucketOf(budget: SharedBudget): { capacity: number; perMs: number } {
-  return {
-    capacity: Math.max(1, Math.floor(budget.requests * 0.04)),
-    perMs: (budget.requests * 0.95) / budget.intervalMs,
-  };
+/** A slot a request was admitted with, to settle once its answer came back. */
+export interface AdmittedSlot {
+  slot: number;
+  /** The time the slot was marked with while the request is out. */
+  heldUntil: number;
 }
 
 /**
- * Takes one request from the shared budget at `nowMs` (this host's clock: hosts sharing a budget keep their clocks
- * in step, as NTP does). Returns 0 when admitted, else the milliseconds to wait before asking again.
+ * How long a slot stays held for a request that was admitted but never settled (its process died): a request reaches
+ * the tool within this time of its admission, or never.
+ */
+export const SLOT_HOLD_MS = 60_000;
+
+/** The longest wait answered while every usable slot is held by a request in flight (which frees it when answered). */
+const IN_FLIGHT_POLL_MS = 250;
+
+/**
+ * Takes a slot of the shared budget at `nowMs` (this host's clock: hosts sharing a budget keep their clocks in step,
+ * as NTP does): the slot, held until settled; or the milliseconds to wait before asking again.
  *
  * @example
- * for (let wait; (wait = await admitRequest(store, budget)) > 0; ) await sleep(wait);
+ * for (;;) {
+ *   const taken = await takeRequestSlot(store, budget);
+ *   if ('slot' in taken) { try { await send(); } finally { await settleRequestSlot(store, budget, taken); } break; }
+ *   await sleep(taken.waitMs);
+ * }
  */
-export async function admitRequest(store: Queryable, budget: SharedBudget, nowMs = Date.now()): Promise<number> {
-  const { capacity, perMs } = bucketOf(budget);
-  const d = store.dialect;
-  // Tokens now: what the row held plus the refill since, capped; a clock behind the row's refills nothing.
-  const real = `CAST(? AS ${d.types.real})`;
-  const ms = `CAST(? AS ${d.types.integer})`;
-  const tokens = d.least(real, `tokens + (${d.greatest(ms, 'updated_ms')} - updated_ms) * ${real}`);
-  const taken = (await store.get(
-    `UPDATE rate_budgets SET tokens = ${tokens} - 1, updated_ms = ${d.greatest(ms, 'updated_ms')}
-      WHERE budget = ? AND ${tokens} >= 1 RETURNING tokens`,
-    [capacity, nowMs, perMs, nowMs, budget.key, capacity, nowMs, perMs],
-  )) as { tokens: number } | undefined;
-  if (taken) return 0;
-  const row = (await store.get(`SELECT ${tokens} AS tokens FROM rate_budgets WHERE budget = ?`, [
-    capacity,
-    nowMs,
-    perMs,
-    budget.key,
-  ])) as { tokens: number } | undefined;
-  if (row === undefined) {
-    // A new budget starts full, less this request.
-    await store.run(
-      `INSERT INTO rate_budgets (budget, tokens, updated_ms) VALUES (?, ?, ?) ON CONFLICT (budget) DO NOTHING`,
-      [budget.key, capacity, nowMs],
-    );
-    return admitRequest(store, budget, nowMs);
+export async function takeRequestSlot(
+  store: Queryable,
+  budget: SharedBudget,
+  nowMs = Date.now(),
+): Promise<AdmittedSlot | { waitMs: number }> {
+  const heldUntil = nowMs + SLOT_HOLD_MS;
+  const free = nowMs - budget.intervalMs;
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const taken = (await store.get(
+      `UPDATE rate_budget_slots SET at_ms = ?
+        WHERE budget = ? AND at_ms <= ? AND slot = (
+          SELECT s.slot FROM rate_budget_slots s
+           WHERE s.budget = ? AND s.slot < ? AND s.at_ms <= ?
+           ORDER BY s.at_ms, s.slot LIMIT 1 ${store.dialect.rowLock('skip')})
+        RETURNING slot`,
+      [heldUntil, budget.key, free, budget.key, budget.requests, free],
+    )) as { slot: number } | undefined;
+    if (taken) return { slot: Number(taken.slot), heldUntil };
+    const ring = (await store.get(
+      'SELECT COUNT(*) AS n, MIN(at_ms) AS oldest FROM rate_budget_slots WHERE budget = ? AND slot < ?',
+      [budget.key, budget.requests],
+    )) as { n: number; oldest: number | null };
+    const slots = Number(ring.n);
+    if (slots < budget.requests) {
+      // The ring grows by a slot whenever all it has are busy, up to the limit: a high limit costs only the slots its
+      // traffic needs. Slots are numbered from 0 without gaps, so the next is the count; a caller adding it at the
+      // same moment wins it, and this one looks again.
+      const added = (await store.get(
+        `INSERT INTO rate_budget_slots (budget, slot, at_ms) VALUES (?, ?, ?)
+           ON CONFLICT (budget, slot) DO NOTHING RETURNING slot`,
+        [budget.key, slots, heldUntil],
+      )) as { slot: number } | undefined;
+      if (added) return { slot: slots, heldUntil };
+      continue;
+    }
+    // Free again one interval after the oldest answer (a millisecond later: the tool's window includes its end).
+    const oldest = Number(ring.oldest ?? 0);
+    return {
+      waitMs: oldest > nowMs ? IN_FLIGHT_POLL_MS : Math.max(1, oldest + budget.intervalMs + 1 - nowMs),
+    };
   }
-  return Math.max(1, Math.ceil((1 - row.tokens) / perMs));
+  return { waitMs: 1 };
+}
+
+/**
+ * Settles a slot once its request's answer came back (or it failed) at `doneMs`: the slot is free again one interval
+ * later. Unsettled (a process that died), the slot frees itself {@link SLOT_HOLD_MS} after its admission; a slot taken
+ * again meanwhile is left alone.
+ *
+ * @example
+ * await settleRequestSlot(store, budget, taken);
+ */
+export async function settleRequestSlot(
+  store: Queryable,
+  budget: SharedBudget,
+  admitted: AdmittedSlot,
+  doneMs = Date.now(),
+): Promise<void> {
+  await store.run('UPDATE rate_budget_slots SET at_ms = ? WHERE budget = ? AND slot = ? AND at_ms = ?', [
+    doneMs,
+    budget.key,
+    admitted.slot,
+    admitted.heldUntil,
+  ]);
 }

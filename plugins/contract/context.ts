@@ -162,9 +162,10 @@ export interface ContextOptions {
   random?: () => number;
   /**
    * A budget shared with other processes calling the same tool (the engine's, kept in its store): resolves when one
-   * more request may go, after the connection's own budget admitted it; rejects when `signal` aborts.
+   * more request may go, after the connection's own budget admitted it; rejects when `signal` aborts. It may resolve
+   * to a function, called once the request's answer (or failure) came back.
    */
-  admit?: (signal: AbortSignal) => Promise<void>;
+  admit?: (signal: AbortSignal) => Promise<void | (() => void)>;
 }
 
 /**
@@ -202,9 +203,11 @@ export function createContext(options: ContextOptions): ConnectionContext {
     let rateLimitWaited = 0;
     for (;;) {
       await limiter.acquire(signal);
+      let answered: (() => void) | undefined;
       if (options.admit)
         try {
-          await options.admit(signal);
+          const settle = await options.admit(signal);
+          if (typeof settle === 'function') answered = settle;
         } catch (error) {
           limiter.release();
           throw error;
@@ -218,6 +221,7 @@ export function createContext(options: ContextOptions): ConnectionContext {
         failure = classify(error);
       } finally {
         limiter.release();
+        answered?.();
       }
       if (signal.aborted) throw signal.reason ?? failure;
       if (failure instanceof RateLimitedError && failure.scope === 'interval') {

@@ -8,9 +8,10 @@
  * const ctx = connectionContext(config, { kind: 'source', name: 'crm', connector: source, logger, signal });
  */
 import { configSecrets, namedEntry, rateBudget, type Config } from '../../config/index.js';
-import { admitRequest, type Queryable } from '../../core/index.js';
+import { settleRequestSlot, takeRequestSlot, type Queryable } from '../../core/index.js';
 import {
   createContext,
+  reasonOf,
   systemClock,
   type ConnectionContext,
   type ConnectorDefinition,
@@ -33,8 +34,8 @@ export interface ConnectionContextOptions {
   /** A retry policy other than the default (`segflow check` answers quickly). */
   retry?: Partial<RetryPolicy>;
   /**
-   * A store whose `rate_budgets` every process calling the tool draws from as well (workers): together they stay
-   * under the connection's rolling limit, not each on its own.
+   * A store whose shared rate budgets (`rate_budget_slots`) every process calling the tool draws from as well
+   * (workers): together they stay under the connection's rolling limit, not each on its own.
    */
   sharedBudgets?: Queryable;
 }
@@ -52,9 +53,21 @@ export function connectionContext(config: Config, options: ConnectionContextOpti
   const admit =
     shared !== undefined && requests !== undefined && intervalMs !== undefined
       ? async (signal: AbortSignal) => {
-          const key = `${connector.name}:${options.name}`;
-          for (let wait; (wait = await admitRequest(shared, { key, requests, intervalMs })) > 0;)
-            await systemClock.sleep(wait, signal);
+          const budget = { key: `${connector.name}:${options.name}`, requests, intervalMs };
+          for (;;) {
+            const taken = await takeRequestSlot(shared, budget);
+            // The slot takes the time of the answer, no earlier than the request reached the tool; unsettled (a
+            // failed write), it frees itself a minute later.
+            if ('slot' in taken)
+              return () =>
+                void settleRequestSlot(shared, budget, taken).catch((error: unknown) =>
+                  options.logger?.warn('shared rate budget: a request slot was not settled', {
+                    connection: options.name,
+                    reason: reasonOf(error),
+                  }),
+                );
+            await systemClock.sleep(taken.waitMs, signal);
+          }
         }
       : undefined;
   return createContext({

@@ -1,7 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import {
-  admitRequest,
   claimTask,
   enqueueTasks,
   fencedByTask,
@@ -12,7 +11,10 @@ import {
   loadPage,
   releaseTask,
   requestCancel,
+  settleRequestSlot,
+  SLOT_HOLD_MS,
   startRun,
+  takeRequestSlot,
   TaskLeaseLostError,
   thisProcess,
   type LeaseProcess,
@@ -194,27 +196,84 @@ for (const engine of engines) {
   });
 
   describe(`shared rate budgets (${engine.name})`, () => {
-    it('admit at most the limit in any rolling window, whoever asks', async () => {
+    const budget = { key: 'hubspot:crm', requests: 100, intervalMs: 10_000 };
+    /** The most requests in any window of the interval (a window includes its end, not its start). */
+    const busiest = (times: number[]): number => {
+      let most = 0;
+      for (let i = 0, j = 0; j < times.length; j++) {
+        while (times[j]! - times[i]! >= budget.intervalMs) i++;
+        most = Math.max(most, j - i + 1);
+      }
+      return most;
+    };
+
+    it('admit at most the limit in any rolling window, whoever asks, and the whole limit over time', async () => {
       const { store, close } = await engine.open();
       try {
-        const budget = { key: 'hubspot:crm', requests: 100, intervalMs: 10_000 };
-        // Three callers asking every 100 ms for 40 s of the budget's clock.
+        // Three callers asking every 100 ms for 40 s of the budget's clock; each request answered at once.
         const admitted: number[] = [];
         for (let t = 0; t < 40_000; t += 100) {
-          for (let caller = 0; caller < 3; caller++)
-            if ((await admitRequest(store, budget, t0.getTime() + t)) === 0) admitted.push(t);
+          for (let caller = 0; caller < 3; caller++) {
+            const taken = await takeRequestSlot(store, budget, t0.getTime() + t);
+            if (!('slot' in taken)) continue;
+            admitted.push(t);
+            await settleRequestSlot(store, budget, taken, t0.getTime() + t);
+          }
         }
-        let most = 0;
-        for (let i = 0, j = 0; j < admitted.length; j++) {
-          while (admitted[j]! - admitted[i]! >= 10_000) i++;
-          most = Math.max(most, j - i + 1);
+        expect(busiest(admitted)).toBe(100);
+        // Four windows' worth, all of it.
+        expect(admitted.length).toBe(400);
+        // Asked until refused, a caller is told how long to wait, and admitted then.
+        const late = t0.getTime() + 43_300;
+        let refused: { waitMs: number } | undefined;
+        for (let n = 0; refused === undefined && n <= 100; n++) {
+          const taken = await takeRequestSlot(store, budget, late);
+          if ('slot' in taken) await settleRequestSlot(store, budget, taken, late);
+          else refused = taken;
         }
-        expect(most).toBeLessThanOrEqual(100);
-        // Nearly the whole limit is used: over the 40 s, at least 90% of 4 windows' worth.
-        expect(admitted.length).toBeGreaterThanOrEqual(360);
-        const wait = await admitRequest(store, budget, t0.getTime() + 40_000);
-        expect(wait).toBeGreaterThan(0);
-        expect(await admitRequest(store, budget, t0.getTime() + 40_000 + wait)).toBe(0);
+        expect(refused?.waitMs).toBeGreaterThan(0);
+        expect(await takeRequestSlot(store, budget, late + refused!.waitMs)).toHaveProperty('slot');
+      } finally {
+        await close();
+      }
+    });
+
+    it('keep only the slots their traffic needs under a high limit', async () => {
+      const { store, close } = await engine.open();
+      try {
+        const high = { ...budget, requests: 1_000_000 };
+        for (let n = 0; n < 5; n++) {
+          const taken = await takeRequestSlot(store, high, t0.getTime() + n);
+          if ('slot' in taken) await settleRequestSlot(store, high, taken, t0.getTime() + n);
+        }
+        expect(await store.get('SELECT COUNT(*) AS n FROM rate_budget_slots')).toEqual({ n: 5 });
+      } finally {
+        await close();
+      }
+    });
+
+    it('count a request from when its answer came back, and hold the slot of one never answered', async () => {
+      const { store, close } = await engine.open();
+      try {
+        const small = { ...budget, requests: 2 };
+        const at = (ms: number) => t0.getTime() + ms;
+        const slow = await takeRequestSlot(store, small, at(0));
+        const quick = await takeRequestSlot(store, small, at(0));
+        if (!('slot' in slow) || !('slot' in quick)) throw new Error('expected two slots');
+        // The quick request was answered at once; the slow one reached the tool late and was answered at 3 s.
+        await settleRequestSlot(store, small, quick, at(0));
+        expect(await takeRequestSlot(store, small, at(9_000))).not.toHaveProperty('slot');
+        await settleRequestSlot(store, small, slow, at(3_000));
+        const next = await takeRequestSlot(store, small, at(10_001));
+        expect(next).toHaveProperty('slot', quick.slot);
+        // The slow one's slot frees one interval after its answer, not after its admission.
+        expect(await takeRequestSlot(store, small, at(12_000))).toEqual({ waitMs: 1_001 });
+        expect(await takeRequestSlot(store, small, at(13_001))).toHaveProperty('slot', slow.slot);
+        // Neither of these two is settled (their process died): each slot is held for SLOT_HOLD_MS, then free an
+        // interval later.
+        const freed = 10_001 + SLOT_HOLD_MS + small.intervalMs;
+        expect(await takeRequestSlot(store, small, at(freed - 1))).not.toHaveProperty('slot');
+        expect(await takeRequestSlot(store, small, at(freed))).toHaveProperty('slot', quick.slot);
       } finally {
         await close();
       }
