@@ -141,14 +141,16 @@ export async function computeSlice(store: Queryable, options: SliceOptions): Pro
           )) as { contact_id: number }[])
             ids.add(Number(r.contact_id));
       }
-      const sorted = [...ids].sort((a, b) => a - b);
-      const run = sorted.length > 0 ? await recomputeContacts(tx, sorted, featureOptions) : undefined;
+      // The marks first, then the features: a real-time step marks contacts (its loads' triggers) before it recomputes
+      // their features, and taking row locks in the same order keeps the two from deadlocking.
       await releaseMarks(tx, taken);
       if (taken.size > 0)
         await tx.run(
           `INSERT INTO compute_pending (contact_id) SELECT value FROM ${tx.dialect.jsonValues('?', 'integer')} AS j WHERE TRUE ON CONFLICT (contact_id) DO NOTHING`,
           [JSON.stringify([...taken.keys()])],
         );
+      const sorted = [...ids].sort((a, b) => a - b);
+      const run = sorted.length > 0 ? await recomputeContacts(tx, sorted, featureOptions) : undefined;
       beforeCommit?.();
       return { contacts: run?.contacts ?? 0, dirty: taken.size, crossed: sorted.length - taken.size };
     },
