@@ -131,3 +131,55 @@ export async function accountSegmentSizes(store: Queryable): Promise<Map<string,
   }[];
   return new Map(rows.map((r) => [r.segment_key, Number(r.n)]));
 }
+
+/** One account of an account segment's members page. */
+export interface AccountMemberRow {
+  accountId: number;
+  name: string | null;
+  domain: string | null;
+  /** Contacts that belong to the account. */
+  members: number;
+  enteredAt: string;
+}
+
+/**
+ * A page of an account segment's current accounts (as last evaluated), by account id, optionally only those whose
+ * name or domain contains `q` (case-insensitive).
+ *
+ * @example
+ * const { accounts, total } = await accountSegmentMembersPage(store, 'large_firms', { limit: 50, offset: 0 });
+ */
+export async function accountSegmentMembersPage(
+  store: Queryable,
+  key: string,
+  options: { q?: string; limit: number; offset: number },
+): Promise<{ accounts: AccountMemberRow[]; total: number }> {
+  const q = options.q?.trim()
+    ? `%${options.q
+        .trim()
+        .toLowerCase()
+        .replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`
+    : null;
+  const where = `m.segment_key = ? AND (CAST(? AS TEXT) IS NULL
+      OR LOWER(COALESCE(a.name, '')) LIKE ? ESCAPE '\\' OR LOWER(COALESCE(a.domain, '')) LIKE ? ESCAPE '\\')`;
+  const rows = (await store.all(
+    `SELECT a.id, a.name, a.domain, m.entered_at,
+       (SELECT COUNT(*) FROM account_members am WHERE am.account_id = a.id) AS members
+     FROM account_memberships m JOIN accounts a ON a.id = m.account_id WHERE ${where} ORDER BY a.id LIMIT ? OFFSET ?`,
+    [key, q, q, q, options.limit, options.offset],
+  )) as { id: number; name: string | null; domain: string | null; entered_at: string; members: number | string }[];
+  const total = (await store.get(
+    `SELECT COUNT(*) AS n FROM account_memberships m JOIN accounts a ON a.id = m.account_id WHERE ${where}`,
+    [key, q, q, q],
+  )) as { n: number | string };
+  return {
+    accounts: rows.map((r) => ({
+      accountId: Number(r.id),
+      name: r.name,
+      domain: r.domain,
+      members: Number(r.members),
+      enteredAt: r.entered_at,
+    })),
+    total: Number(total.n),
+  };
+}

@@ -20,7 +20,7 @@ import {
   type AccountCondition,
   type RuleCondition,
 } from '../../core/index.js';
-import { accountSegmentSizes } from '../../core/accounts/index.js';
+import { accountSegmentMembersPage, accountSegmentSizes } from '../../core/accounts/index.js';
 import {
   migrationBetween,
   recentRunReports,
@@ -66,6 +66,10 @@ export function segmentRoutes(shared: Shared): Hono {
   const { deps } = shared;
   const app = new Hono();
   const definitionOf = (key: string) => deps.config.segments.find((s) => s.key === key);
+  /** Whether `key` names an account segment, of the config or the console (its members are accounts). */
+  const isAccountSegment = async (key: string) =>
+    (deps.config.account_segments ?? []).some((s) => s.key === key) ||
+    (await getStoredSegment(deps.store, key))?.kind === 'accounts';
   const reportOf = (run: SegmentRunRow, key: string) => run.report.segments.find((s) => s.key === key);
 
   app.get('/segments', async (c) => {
@@ -320,9 +324,25 @@ export function segmentRoutes(shared: Shared): Hono {
   // every current member (or those matching q) as CSV, read a page at a time
   app.get('/segments/:key/members.csv', async (c) => {
     const key = c.req.param('key');
-    if (!definitionOf(key) && !(await getStoredSegment(deps.store, key)))
+    if (!definitionOf(key) && !(await isAccountSegment(key)) && !(await getStoredSegment(deps.store, key)))
       throw new ApiError(404, 'not_found', `no segment "${key.slice(0, 80)}"`);
     const q = queryOf(c, membersCsvQuery);
+    if (await isAccountSegment(key)) {
+      const rows = ['account_id,name,domain,members,entered_at'];
+      for (let offset = 0; ; offset += CSV_PAGE) {
+        const { accounts } = await accountSegmentMembersPage(deps.store, key, {
+          ...(q.q ? { q: q.q } : {}),
+          limit: CSV_PAGE,
+          offset,
+        });
+        for (const a of accounts)
+          rows.push([a.accountId, a.name, a.domain, a.members, a.enteredAt].map(csvCell).join(','));
+        if (accounts.length < CSV_PAGE) break;
+      }
+      c.header('Content-Type', 'text/csv; charset=utf-8');
+      c.header('Content-Disposition', `attachment; filename="${key}-accounts.csv"`);
+      return c.body(`${rows.join('\r\n')}\r\n`);
+    }
     const lines = ['contact_id,email,first_name,last_name,entered_at'];
     for (let offset = 0; ; offset += CSV_PAGE) {
       const { members } = await segmentMembersPage(deps.store, key, {
@@ -341,9 +361,18 @@ export function segmentRoutes(shared: Shared): Hono {
 
   app.get('/segments/:key/members', async (c) => {
     const key = c.req.param('key');
-    if (!definitionOf(key) && !(await getStoredSegment(deps.store, key)))
+    if (!definitionOf(key) && !(await isAccountSegment(key)) && !(await getStoredSegment(deps.store, key)))
       throw new ApiError(404, 'not_found', `no segment "${key.slice(0, 80)}"`);
     const q = queryOf(c, membersQuery);
+    if (await isAccountSegment(key)) {
+      // an account segment's members are accounts
+      const { accounts, total } = await accountSegmentMembersPage(deps.store, key, {
+        ...(q.q ? { q: q.q } : {}),
+        limit: q.per_page,
+        offset: (q.page - 1) * q.per_page,
+      });
+      return c.json({ key, kind: 'accounts', members: accounts, ...paging(q.page, q.per_page, total) });
+    }
     const { members, total } = await segmentMembersPage(deps.store, key, {
       ...(q.q ? { q: q.q } : {}),
       limit: q.per_page,

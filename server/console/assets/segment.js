@@ -302,10 +302,27 @@ async function members(key, q, page) {
   const answer = await api(`/segments/${encodeURIComponent(key)}/members?${params}`);
   document.getElementById('members-csv').href =
     `/segments/${encodeURIComponent(key)}/members.csv${q ? `?q=${encodeURIComponent(q)}` : ''}`;
+  const accounts = answer.kind === 'accounts';
+  const columns = accounts
+    ? [
+        {
+          label: 'Account',
+          value: (a) =>
+            el(
+              'a',
+              { href: `/console/accounts?id=${encodeURIComponent(a.accountId)}` },
+              a.name ?? `Account ${a.accountId}`,
+            ),
+        },
+        { label: 'Domain', value: (a) => a.domain },
+        { label: 'People', value: (a) => number(a.members) },
+        { label: 'Member since', value: (a) => when(a.enteredAt) },
+      ]
+    : null;
   fill(
     'member-list',
     table(
-      [
+      columns ?? [
         {
           label: 'Contact',
           value: (m) =>
@@ -318,7 +335,7 @@ async function members(key, q, page) {
       ],
       answer.members,
       {
-        caption: `${number(answer.total)} member${answer.total === 1 ? '' : 's'}${q ? ` matching “${q}”` : ''}; page ${answer.page} of ${answer.pages}`,
+        caption: `${number(answer.total)} ${accounts ? 'account' : 'member'}${answer.total === 1 ? '' : 's'}${q ? ` matching “${q}”` : ''}; page ${answer.page} of ${answer.pages}`,
         empty: q ? `No member matches “${q}”.` : 'No members.',
       },
     ),

@@ -118,6 +118,31 @@ jobs:
           expect(first[0]!.added).toBe(want.length);
           expect(await held()).toEqual(want);
 
+          // its page lists its accounts (not contacts), searchable, and the CSV holds the same
+          const ids = (
+            (await store.all(
+              "SELECT account_id FROM account_memberships WHERE segment_key = 'team_firms' ORDER BY account_id",
+            )) as { account_id: number }[]
+          ).map((r) => Number(r.account_id));
+          const get = (path: string) => app.request(path, { headers: { Authorization: `Bearer ${ADMIN}` } });
+          const page = (await (await get('/segments/team_firms/members?per_page=500')).json()) as {
+            kind: string;
+            total: number;
+            members: { accountId: number; name: string | null; members: number }[];
+          };
+          expect(page.kind).toBe('accounts');
+          expect(page.total).toBe(ids.length);
+          expect(page.members.map((a) => a.accountId)).toEqual(ids);
+          expect(page.members.every((a) => a.members >= 2)).toBe(true);
+          const named = page.members.find((a) => a.name)!;
+          const found = (await (
+            await get(`/segments/team_firms/members?q=${encodeURIComponent(named.name!.toUpperCase())}`)
+          ).json()) as { members: { accountId: number }[] };
+          expect(found.members.map((a) => a.accountId)).toContain(named.accountId);
+          const csv = (await (await get('/segments/team_firms/members.csv')).text()).trim().split('\r\n');
+          expect(csv[0]).toBe('account_id,name,domain,members,entered_at');
+          expect(csv.slice(1).map((line) => Number(line.split(',')[0]))).toEqual(ids);
+
           expect(await run()).toEqual([expect.objectContaining({ segment: 'team_firms', added: 0, removed: 0 })]);
 
           const archived = await post('/library/segments/team_firms/archive', { version: 1 });

@@ -266,6 +266,15 @@ jobs:
       await page.selectOption('#tag-filter', 'crm');
       expect((await keys()).sort()).toEqual(['books_at_firms', 'software_buyers']);
       expect(page.url()).toContain('tag=crm');
+
+      // its page lists its two accounts, each a link to the account's page
+      await open(page, '/console/segment?key=software_buyers');
+      await page.waitForSelector('#member-list table');
+      expect(await page.textContent('#member-list caption')).toContain('2 accounts');
+      expect(await page.$$eval('#member-list tbody tr a', (as) => as.map((a) => a.getAttribute('href')))).toEqual([
+        expect.stringMatching(/^\/console\/accounts\?id=\d+$/),
+        expect.stringMatching(/^\/console\/accounts\?id=\d+$/),
+      ]);
       expect(problems).toEqual([]);
     });
 
