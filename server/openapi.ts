@@ -218,7 +218,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: 'get',
     path: '/segments/{key}/members',
-    summary: 'Current members, paged and searchable',
+    summary: 'Current members, paged and searchable (an account segment answers its accounts, with kind: accounts)',
     access: 'read',
     params: ['key'],
     query: membersQuery,
