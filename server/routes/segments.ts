@@ -227,24 +227,31 @@ export function segmentRoutes(shared: Shared): Hono {
     const key = c.req.param('key');
     const segment = definitionOf(key);
     const stored = segment ? undefined : await getStoredSegment(deps.store, key);
-    if (!segment && !stored) throw new ApiError(404, 'not_found', `no segment "${key.slice(0, 80)}"`);
-    const rule = (segment?.rule ?? stored!.rule) as RuleCondition;
-    const kind = stored?.kind ?? 'contacts';
+    // an account segment of the config: read-only like the config's other segments
+    const accountSegment =
+      segment || stored ? undefined : (deps.config.account_segments ?? []).find((a) => a.key === key);
+    if (!segment && !stored && !accountSegment)
+      throw new ApiError(404, 'not_found', `no segment "${key.slice(0, 80)}"`);
+    const rule = (segment?.rule ?? stored?.rule ?? accountSegment!.rule) as RuleCondition;
+    const kind = accountSegment ? 'accounts' : (stored?.kind ?? 'contacts');
+    const fromConfig = segment ?? accountSegment;
     const history = await segmentRunHistory(deps.store, 30);
     const latestRun = [...history].reverse().find((run) => reportOf(run, key));
-    const version = segment ? ((await latestSegmentDefinition(deps.store, key))?.version ?? null) : stored!.version;
+    const version = segment
+      ? ((await latestSegmentDefinition(deps.store, key))?.version ?? null)
+      : (stored?.version ?? null);
     const holdout = segment?.holdout ?? 0;
     return c.json({
       key,
-      name: segment?.name ?? stored!.name,
-      ...((segment?.description ?? stored?.description)
-        ? { description: segment?.description ?? stored?.description }
+      name: fromConfig ? (fromConfig.name ?? key) : stored!.name,
+      ...((fromConfig?.description ?? stored?.description)
+        ? { description: fromConfig?.description ?? stored?.description }
         : {}),
       kind,
       rule,
       words: kind === 'accounts' ? accountRuleInWords(rule as AccountCondition) : ruleInWords(rule),
-      origin: segment
-        ? { kind: 'config', file: segment.origin.file, line: segment.origin.line }
+      origin: fromConfig
+        ? { kind: 'config', file: fromConfig.origin?.file, line: fromConfig.origin?.line }
         : {
             kind: 'console',
             savedBy: stored!.savedBy,
@@ -252,7 +259,7 @@ export function segmentRoutes(shared: Shared): Hono {
             archived: stored!.archived,
             tags: stored!.tags,
           },
-      readOnly: segment !== undefined,
+      readOnly: fromConfig !== undefined,
       holdout,
       version,
       profile: await segmentProfile(deps.store, key),

@@ -123,6 +123,19 @@ account_segments:
     expect(problems).toEqual([]);
   });
 
+  it("opens the config's account segment's page: its rule in words, read-only, and its accounts", async () => {
+    await page.goto(`${base}/console/segment?key=large_firms`);
+    await page.waitForSelector('#member-list table');
+    expect(await page.textContent('#member-list caption')).toContain('1 account');
+    const links = await page.$$eval('#member-list tbody tr a', (as) =>
+      as.map((a) => ({ text: a.textContent, href: a.getAttribute('href') })),
+    );
+    const acme = (await store.get("SELECT id FROM accounts WHERE name = 'Acme'")) as { id: number };
+    expect(links).toEqual([{ text: 'Acme', href: `/console/accounts?id=${acme.id}` }]);
+    expect(await page.textContent('body')).toContain('Large firms');
+    expect(problems).toEqual([]);
+  });
+
   it('opens an account by id and says when it has no members; the audit shows account coverage', async () => {
     const globex = (await store.get("SELECT id FROM accounts WHERE name = 'Globex'")) as { id: number };
     await page.goto(`${base}/console/accounts?id=${globex.id}`);
