@@ -18,13 +18,17 @@ export interface CopyStoreOptions {
 const ROWS_PER_INSERT = 500;
 const PARAMETERS_PER_INSERT = 30_000;
 
-/** The tables the migrations create, in the order they create them (so a referenced table comes first). */
+/** The tables the migrations create and do not drop again, in the order they create them (a referenced table first). */
 export function migrationTables(store: Store, migrations: readonly Migration[]): string[] {
   const tables: string[] = [];
   for (const m of [...migrations].sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    for (const match of m.up(store.dialect).matchAll(/CREATE TABLE (?:IF NOT EXISTS )?(\w+)/gi)) {
-      const table = match[1] as string;
-      if (!tables.includes(table)) tables.push(table);
+    // in statement order: a migration may drop a table an earlier one created (and create its successor)
+    for (const match of m.up(store.dialect).matchAll(/(CREATE|DROP) TABLE (?:IF (?:NOT )?EXISTS )?(\w+)/gi)) {
+      const table = match[2] as string;
+      const at = tables.indexOf(table);
+      if ((match[1] as string).toUpperCase() === 'DROP') {
+        if (at >= 0) tables.splice(at, 1);
+      } else if (at < 0) tables.push(table);
     }
   }
   return tables;
