@@ -5,14 +5,14 @@ import { rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinRegistry } from '../../cli/builtins.js';
 import { loadConfig, type Config } from '../../config/index.js';
 import { computeAccountFeatures, evaluateAccountSegments, loadPage, openStore, type Store } from '../../core/index.js';
 import type { StreamRecord } from '../../plugins/model/index.js';
 import { createServer } from '../../server/index.js';
-import { requireChromium } from '../support/chromium.js';
+import { launchChromium, requireChromium } from '../support/chromium.js';
 import { tempDir } from '../support/temp.js';
 
 const ADMIN_TOKEN = 'account-page-admin-token-5e1d9c3b7a';
@@ -76,10 +76,7 @@ account_segments:
       const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
     });
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium(executablePath);
     page = await (await browser.newContext()).newPage();
     page.setDefaultTimeout(15_000);
     page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));

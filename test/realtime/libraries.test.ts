@@ -14,10 +14,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Analytics } from '@segment/analytics-node';
 import RudderAnalytics from '@rudderstack/rudder-sdk-node';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../core/index.js';
-import { requireChromium } from '../support/chromium.js';
+import { launchChromium } from '../support/chromium.js';
 import { tempDir } from '../support/temp.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -287,10 +287,7 @@ describe('analytics.js in Chromium, on a page from another origin', () => {
   const posted: string[] = [];
 
   beforeAll(async () => {
-    browser = await chromium.launch({
-      executablePath: requireChromium(),
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
   }, 60_000);
 
   async function openPage(path: string) {

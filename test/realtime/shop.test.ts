@@ -6,7 +6,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILTIN_CONNECTORS } from '../../cli/builtins.js';
 import { startShop, type Shop } from '../../cli/shop.js';
@@ -15,7 +15,7 @@ import { sandboxConfig, startSandbox, type SegmentSandbox } from '../../connecto
 import { openStore, type Store } from '../../core/index.js';
 import { createRegistry } from '../../plugins/index.js';
 import { startServing, type Serving } from '../../server/index.js';
-import { requireChromium } from '../support/chromium.js';
+import { launchChromium } from '../support/chromium.js';
 import { quiet, tempDir } from './fixture.js';
 
 const WRITE_KEY = 'wk_shop_test_0123456789ab';
@@ -69,10 +69,7 @@ server:
   serving = await startServing(config, { registry, logger: quiet, port: 0, scheduler: false });
   shop = await startShop({ port: shopPort, segflowUrl: serving.url, writeKey: WRITE_KEY });
   store = await openStore(config.store.path);
-  browser = await chromium.launch({
-    executablePath: requireChromium(),
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  browser = await launchChromium();
 }, 90_000);
 
 afterAll(async () => {

@@ -4,6 +4,7 @@
  */
 import { execSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
 
 export const CHROMIUM_INSTALL = 'apt-get update && apt-get install -y chromium';
 
@@ -58,4 +59,15 @@ export function requireChromium(): string {
   const executable = chromiumPath();
   if (!existsSync(executable)) throw new Error(missing(executable));
   return executable;
+}
+
+/**
+ * Launches the browser tests' headless Chromium (no sandbox, GPU or background traffic), at `executable` or the one
+ * {@link requireChromium} finds.
+ */
+export async function launchChromium(executable: string = requireChromium()): Promise<Browser> {
+  return chromium.launch({
+    executablePath: executable,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
 }

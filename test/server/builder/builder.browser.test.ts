@@ -5,12 +5,12 @@
  */
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinRegistry } from '../../../cli/builtins.js';
 import { openStore, type Store } from '../../../core/index.js';
 import { createServer } from '../../../server/index.js';
-import { requireChromium } from '../../support/chromium.js';
+import { launchChromium, requireChromium } from '../../support/chromium.js';
 import { seedStore, type SeededStore } from '../console/seed.js';
 
 const ADMIN = 'builder-admin-token-4b7e2c9d1a';
@@ -72,10 +72,7 @@ describe('the segment builder in a browser', () => {
       const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
     });
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium(executablePath);
   }, 180_000);
 
   afterAll(async () => {

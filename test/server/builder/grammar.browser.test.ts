@@ -10,7 +10,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { builtinRegistry } from '../../../cli/builtins.js';
@@ -18,7 +18,7 @@ import { loadConfig, type Config } from '../../../config/index.js';
 import type { Store } from '../../../core/index.js';
 import { createServer } from '../../../server/index.js';
 import { runJob } from '../../../sync/index.js';
-import { requireChromium } from '../../support/chromium.js';
+import { launchChromium } from '../../support/chromium.js';
 import { engines, type OpenedStore } from '../../support/engines.js';
 import { tempDir } from '../../support/temp.js';
 import {
@@ -36,10 +36,7 @@ const READ = 'grammar-read-token-3e7a1c5b9d0f';
 
 let browser: Browser;
 beforeAll(async () => {
-  browser = await chromium.launch({
-    executablePath: requireChromium(),
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  browser = await launchChromium();
 }, 120_000);
 afterAll(async () => {
   await browser?.close();

@@ -11,13 +11,13 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinRegistry } from '../../../cli/builtins.js';
 import { openStore, type Store } from '../../../core/index.js';
 import { createServer } from '../../../server/index.js';
 import { runJob, type JobResult } from '../../../sync/index.js';
-import { requireChromium } from '../../support/chromium.js';
+import { launchChromium, requireChromium } from '../../support/chromium.js';
 import { seedStore, type SeededStore } from '../console/seed.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -147,10 +147,7 @@ describe('a marketer builds a segment, pushes it to HubSpot, exports it and arch
       const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
     });
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium(executablePath);
   }, 300_000);
 
   afterAll(async () => {

@@ -3,14 +3,14 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinRegistry } from '../../../cli/builtins.js';
 import { runJob } from '../../../sync/index.js';
 import { openStore, type Store } from '../../../core/index.js';
 import { createServer } from '../../../server/index.js';
 import { PAGES } from '../../../server/console/pages.js';
-import { requireChromium } from '../../support/chromium.js';
+import { launchChromium, requireChromium } from '../../support/chromium.js';
 import { seedStore, type SeededStore } from './seed.js';
 import { TEXT_YAML } from '../voice/world.js';
 
@@ -102,10 +102,7 @@ describe('the web console in a browser', () => {
       const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
     });
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium(executablePath);
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
     page.setDefaultTimeout(15_000);

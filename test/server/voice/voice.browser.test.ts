@@ -3,13 +3,13 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinRegistry } from '../../../cli/builtins.js';
 import { openStore, type Store } from '../../../core/index.js';
 import { WORLD_TOPICS } from '../../../plugins/sandbox/index.js';
 import { createServer } from '../../../server/index.js';
-import { requireChromium } from '../../support/chromium.js';
+import { launchChromium, requireChromium } from '../../support/chromium.js';
 import { seedStore, type SeededStore } from '../console/seed.js';
 import { TEXT_YAML } from './world.js';
 
@@ -76,10 +76,7 @@ describe('the Voice page in a browser', () => {
       const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
     });
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium(executablePath);
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
     page.setDefaultTimeout(15_000);

@@ -6,13 +6,13 @@
 import { rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinRegistry } from '../../../cli/builtins.js';
 import { createStoredSegment, openStore, type Store } from '../../../core/index.js';
 import { createServer } from '../../../server/index.js';
 import { runJob } from '../../../sync/index.js';
-import { requireChromium } from '../../support/chromium.js';
+import { launchChromium, requireChromium } from '../../support/chromium.js';
 import { seedStore, type SeededStore } from '../../server/console/seed.js';
 
 const ADMIN = 'empty-browser-admin-token-7e3a9c1d5b2f';
@@ -73,10 +73,7 @@ describe('a marketer archives a segment and empties it in the tools from its pag
       const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
     });
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium(executablePath);
   }, 300_000);
 
   afterAll(async () => {
