@@ -2,9 +2,8 @@
 // account's traits, its records in each tool, its members linking to their contact pages and the account segments
 // it is in (named as the config names them); the audit page shows account coverage.
 import { rmSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { serve, type ServerType } from '@hono/node-server';
+import type { ServerType } from '@hono/node-server';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinRegistry } from '../../cli/builtins.js';
@@ -13,6 +12,7 @@ import { computeAccountFeatures, evaluateAccountSegments, loadPage, openStore, t
 import type { StreamRecord } from '../../plugins/model/index.js';
 import { createServer } from '../../server/index.js';
 import { launchChromium, requireChromium } from '../support/chromium.js';
+import { serveOnLoopback } from '../support/serve.js';
 import { tempDir } from '../support/temp.js';
 
 const ADMIN_TOKEN = 'account-page-admin-token-5e1d9c3b7a';
@@ -72,10 +72,7 @@ account_segments:
       now: () => NOW,
       startJob: async () => ({ status: 'failed' }),
     });
-    server = await new Promise<ServerType>((resolve) => {
-      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
-    });
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ({ server, base } = await serveOnLoopback(app));
     browser = await launchChromium(executablePath);
     page = await (await browser.newContext()).newPage();
     page.setDefaultTimeout(15_000);

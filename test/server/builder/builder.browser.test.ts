@@ -3,14 +3,14 @@
  * at least twice in 90 days and churn risk above 0.5", see the count the preview API gives, save it; open it in two
  * pages, save both, and see the second refused; as the read token, no save button and 403 from the API.
  */
-import type { AddressInfo } from 'node:net';
-import { serve, type ServerType } from '@hono/node-server';
+import type { ServerType } from '@hono/node-server';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinRegistry } from '../../../cli/builtins.js';
 import { openStore, type Store } from '../../../core/index.js';
 import { createServer } from '../../../server/index.js';
 import { launchChromium, requireChromium } from '../../support/chromium.js';
+import { serveOnLoopback } from '../../support/serve.js';
 import { seedStore, type SeededStore } from '../console/seed.js';
 
 const ADMIN = 'builder-admin-token-4b7e2c9d1a';
@@ -68,10 +68,7 @@ describe('the segment builder in a browser', () => {
       now: () => seeded.now,
       startJob: () => Promise.resolve({ status: 'succeeded' }),
     });
-    server = await new Promise<ServerType>((resolve) => {
-      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
-    });
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ({ server, base } = await serveOnLoopback(app));
     browser = await launchChromium(executablePath);
   }, 180_000);
 

@@ -8,9 +8,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { serve, type ServerType } from '@hono/node-server';
+import type { ServerType } from '@hono/node-server';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinRegistry } from '../../../cli/builtins.js';
@@ -18,6 +17,7 @@ import { openStore, type Store } from '../../../core/index.js';
 import { createServer } from '../../../server/index.js';
 import { runJob, type JobResult } from '../../../sync/index.js';
 import { launchChromium, requireChromium } from '../../support/chromium.js';
+import { serveOnLoopback } from '../../support/serve.js';
 import { seedStore, type SeededStore } from '../console/seed.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -143,10 +143,7 @@ describe('a marketer builds a segment, pushes it to HubSpot, exports it and arch
           );
         }),
     });
-    server = await new Promise<ServerType>((resolve) => {
-      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
-    });
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ({ server, base } = await serveOnLoopback(app));
     browser = await launchChromium(executablePath);
   }, 300_000);
 

@@ -5,14 +5,14 @@
  * that bar's; a cluster's members likewise; and a rule with a negated nested group is built in the form, previewed with
  * the API's count, and saved as that tree.
  */
-import type { AddressInfo } from 'node:net';
-import { serve, type ServerType } from '@hono/node-server';
+import type { ServerType } from '@hono/node-server';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinRegistry } from '../../../cli/builtins.js';
 import { openStore, type Store } from '../../../core/index.js';
 import { createServer } from '../../../server/index.js';
 import { launchChromium, requireChromium } from '../../support/chromium.js';
+import { serveOnLoopback } from '../../support/serve.js';
 import { seedStore, type SeededStore } from '../console/seed.js';
 
 const ADMIN = 'people-admin-token-6a2c8e0f4b1d';
@@ -63,10 +63,7 @@ describe('predictions and clusters that lead to people, and nested groups in the
       now: () => seeded.now,
       startJob: () => Promise.resolve({ status: 'not started' }),
     });
-    server = await new Promise<ServerType>((resolve) => {
-      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
-    });
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ({ server, base } = await serveOnLoopback(app));
     browser = await launchChromium(executablePath);
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     expect((await context.request.post(`${base}/session`, { data: { token: ADMIN } })).status()).toBe(201);

@@ -1,8 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serve, type ServerType } from '@hono/node-server';
+import type { ServerType } from '@hono/node-server';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinRegistry } from '../../../cli/builtins.js';
@@ -11,6 +10,7 @@ import { openStore, type Store } from '../../../core/index.js';
 import { createServer } from '../../../server/index.js';
 import { PAGES } from '../../../server/console/pages.js';
 import { launchChromium, requireChromium } from '../../support/chromium.js';
+import { serveOnLoopback } from '../../support/serve.js';
 import { seedStore, type SeededStore } from './seed.js';
 import { TEXT_YAML } from '../voice/world.js';
 
@@ -98,10 +98,7 @@ describe('the web console in a browser', () => {
         return { status: result.status, ...(result.runId === undefined ? {} : { runId: result.runId }) };
       },
     });
-    server = await new Promise<ServerType>((resolve) => {
-      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
-    });
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ({ server, base } = await serveOnLoopback(app));
     browser = await launchChromium(executablePath);
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();

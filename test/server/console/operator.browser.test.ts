@@ -1,5 +1,4 @@
-import type { AddressInfo } from 'node:net';
-import { serve, type ServerType } from '@hono/node-server';
+import type { ServerType } from '@hono/node-server';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinRegistry } from '../../../cli/builtins.js';
@@ -7,6 +6,7 @@ import { openStore, type Store } from '../../../core/index.js';
 import { createServer } from '../../../server/index.js';
 import { runJob } from '../../../sync/index.js';
 import { launchChromium, requireChromium } from '../../support/chromium.js';
+import { serveOnLoopback } from '../../support/serve.js';
 import { seedStore, type SeededStore } from './seed.js';
 
 const ADMIN_TOKEN = 'operator-admin-token-5e1d9c3b7a2f4e6d8c0b';
@@ -120,10 +120,7 @@ describe('an operator drives the console', { timeout: 240_000 }, () => {
           );
         }),
     });
-    server = await new Promise<ServerType>((resolve) => {
-      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
-    });
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ({ server, base } = await serveOnLoopback(app));
     browser = await launchChromium(executablePath);
     admin = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await signIn(admin, ADMIN_TOKEN);

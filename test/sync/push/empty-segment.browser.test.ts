@@ -4,8 +4,7 @@
  * of the people) while the list is untouched, confirms, and sees the outcome; the HubSpot sandbox's list is empty.
  */
 import { rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { serve, type ServerType } from '@hono/node-server';
+import type { ServerType } from '@hono/node-server';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinRegistry } from '../../../cli/builtins.js';
@@ -13,6 +12,7 @@ import { createStoredSegment, openStore, type Store } from '../../../core/index.
 import { createServer } from '../../../server/index.js';
 import { runJob } from '../../../sync/index.js';
 import { launchChromium, requireChromium } from '../../support/chromium.js';
+import { serveOnLoopback } from '../../support/serve.js';
 import { seedStore, type SeededStore } from '../../server/console/seed.js';
 
 const ADMIN = 'empty-browser-admin-token-7e3a9c1d5b2f';
@@ -69,10 +69,7 @@ describe('a marketer archives a segment and empties it in the tools from its pag
       now: () => seeded.now,
       startJob: () => Promise.reject(new Error('no job runs from this page')),
     });
-    server = await new Promise<ServerType>((resolve) => {
-      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
-    });
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ({ server, base } = await serveOnLoopback(app));
     browser = await launchChromium(executablePath);
   }, 300_000);
 
