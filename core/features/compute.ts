@@ -5,6 +5,7 @@ import { before, binder, compileEventFilter, fieldName, type Binder } from './fi
 import type { Dialect, SqlValue } from '../store/dialect.js';
 import { aggregateThreads, startAggregate } from './parallel.js';
 import { rmSync } from 'node:fs';
+import { AsyncResource } from 'node:async_hooks';
 import type { FeatureAggregate } from '../segments/grammar.js';
 
 /** A feature the config defines as an aggregate over one event type (`features:` in YAML). */
@@ -242,6 +243,16 @@ function rfmExprs(
 /** Where a statement of {@link insertStatements} reads aggregates from: contacts above/up to an id, or a scratch table. */
 type AggregateSource = { above?: number; upTo?: number } | { table: string };
 
+/** The columns a computation writes to contact_features, in the order its statements give them. */
+const WRITTEN_COLUMNS = [
+  'contact_id',
+  ...FEATURE_COLUMNS.map((c) => c.name),
+  'unconverted_purchases',
+  'custom',
+  'computed_at',
+  ...CLOCK.map((c) => c.date),
+];
+
 function rangeSql(b: Binder, source: { above?: number; upTo?: number }): string {
   return `${source.above === undefined ? '' : ` AND e.contact_id > ${b.bind(source.above)}`}${source.upTo === undefined ? '' : ` AND e.contact_id <= ${b.bind(source.upTo)}`}`;
 }
@@ -255,6 +266,7 @@ function insertStatements(
   breakpoints: readonly Breakpoint[] | undefined,
   sources: readonly AggregateSource[] = [{}],
   withoutEvents = true,
+  into = 'contact_features',
 ): { sql: string; params: SqlValue[] }[] {
   return [...sources, ...(withoutEvents ? [undefined] : [])].map((from) => {
     const withEvents = from !== undefined;
@@ -343,7 +355,8 @@ function insertStatements(
     const unconverted = `COALESCE(${a('unconverted_purchases')}, 0)`;
     const innerColumns = [...inner].map(([column, expr]) => `${expr} AS ${column}`);
     const dayNumber = (column: string): string => d.julianDay(`q.${column}`);
-    const sql = `${expressions ? `WITH x AS MATERIALIZED (${expressions}) ` : ''}INSERT INTO contact_features (contact_id, ${FEATURE_COLUMNS.map((c) => c.name).join(', ')}, unconverted_purchases, custom, computed_at, ${CLOCK.map((c) => c.date).join(', ')})
+    const head = `INSERT INTO ${into} (${WRITTEN_COLUMNS.join(', ')})`;
+    const sql = `${expressions ? `WITH x AS MATERIALIZED (${expressions}) ` : ''}${head}
       SELECT p.id, ${exprs.join(', ')}, ${unconverted}, p.custom, ${n}, ${CLOCK.map((c) => dates[c.date]).join(', ')}
       FROM (SELECT q.*, ${dayNumber('last_purchase_at')} AS last_purchase_day, ${dayNumber('last_engagement_at')} AS last_engagement_day,
               ${dayNumber('first_purchase_at')} AS first_purchase_day, ${dayNumber('signup_at')} AS signup_day, ${dayNumber('created_text')} AS created_day
@@ -452,17 +465,30 @@ async function prepareRates(store: Queryable, currency: FeatureOptions['currency
 }
 
 /**
- * How a whole-base run splits its aggregate over two threads (see parallel.ts): only for a store in a file, outside
- * any caller's transaction (the worker must see what this connection sees), and without expression features (their
- * aggregate reads the raw events and stays on this thread).
+ * How a whole-base run splits its work in two at the middle contact id: only outside any caller's transaction (the
+ * other half must see what this transaction sees) and without expression features (their aggregate reads the raw
+ * events and stays whole). On a store in one file (SQLite) a second thread aggregates the upper half into a scratch
+ * file (see parallel.ts); on a server (PostgreSQL, which never runs an INSERT … SELECT in parallel) a second pooled
+ * connection computes the upper half's rows into a scratch table, side by side with this one's lower half.
  */
-async function planSplit(
-  store: Queryable,
-  options: FeatureOptions,
-): Promise<{ mid: number; scratch: string } | undefined> {
-  if (!store.dialect.singleFile || store.inTransaction || Object.keys(options.features ?? {}).length > 0)
+interface Split {
+  mid: number;
+  /** The scratch file (SQLite) or table (a server) the upper half goes to. */
+  scratch: string;
+  /** A server's upper half, computed on another connection: whether it succeeded. */
+  upper?: Promise<boolean>;
+}
+
+/** The scratch table of a server's upper half. One full computation runs at a time (it holds the writer lock). */
+const UPPER_HALF = 'features_upper_half';
+
+async function planSplit(store: Queryable, options: FeatureOptions): Promise<Split | undefined> {
+  if (store.inTransaction || Object.keys(options.features ?? {}).length > 0) return undefined;
+  if (
+    store.dialect.singleFile &&
+    (store.path === '' || store.path === ':memory:' || store.path.startsWith('file::memory:'))
+  )
     return undefined;
-  if (store.path === '' || store.path === ':memory:' || store.path.startsWith('file::memory:')) return undefined;
   const range = (await store.get('SELECT MIN(id) AS low, MAX(id) AS high, COUNT(*) AS n FROM contacts')) as {
     low: number | null;
     high: number | null;
@@ -471,8 +497,49 @@ async function planSplit(
   if (range.low === null || range.high === null || aggregateThreads(range.n, options.threads) < 2) return undefined;
   return {
     mid: Math.floor((range.low + range.high) / 2),
-    scratch: `${store.path}.features-${process.pid}-${Date.now()}.tmp`,
+    scratch: store.dialect.singleFile ? `${store.path}.features-${process.pid}-${Date.now()}.tmp` : UPPER_HALF,
   };
+}
+
+/**
+ * A server's upper half: the rows of the contacts above `split.mid` computed into the scratch table on a connection
+ * of its own, committed, for the computation's transaction to copy. Any failure leaves that half to the computation
+ * (with a warning): never a hang, never a missing row.
+ */
+async function computeUpperHalf(
+  store: Queryable,
+  options: FeatureOptions & { now: Date },
+  split: Split,
+): Promise<boolean> {
+  try {
+    await store.transaction(
+      async (tx) => {
+        const reporting = await prepareRates(tx, options.currency);
+        await tx.exec(`CREATE UNLOGGED TABLE ${split.scratch} (LIKE contact_features)`);
+        for (const { sql, params } of insertStatements(
+          tx,
+          options.now,
+          reporting,
+          {},
+          undefined,
+          undefined,
+          [{ above: split.mid }],
+          false,
+          split.scratch,
+        )) {
+          await tx.run(sql, params);
+        }
+      },
+      // Without the writer lock, which the computation holds while it waits for this half.
+      { deferred: true },
+    );
+    return true;
+  } catch (error) {
+    process.emitWarning(
+      `features: the second connection failed (${String(error instanceof Error ? error.message : error).split('\n')[0] ?? ''}), computing its half on the first`,
+    );
+    return false;
+  }
 }
 
 async function runInsert(
@@ -480,7 +547,7 @@ async function runInsert(
   options: FeatureOptions,
   ids: number[] | undefined,
   breakpoints: readonly Breakpoint[] | undefined,
-  split?: { mid: number; scratch: string },
+  split?: Split,
 ): Promise<FeatureRun> {
   const now = options.now ?? new Date();
   const features = options.features ?? {};
@@ -502,7 +569,18 @@ async function runInsert(
       inserted += (await store.run(sql, params)).changes;
     }
   };
-  if (split) {
+  if (split?.upper) {
+    await insert([{ upTo: split.mid }], false);
+    if (await split.upper) {
+      const columns = WRITTEN_COLUMNS.join(', ');
+      inserted += (await store.run(`INSERT INTO contact_features (${columns}) SELECT ${columns} FROM ${split.scratch}`))
+        .changes;
+      await store.exec(`DROP TABLE ${split.scratch}`);
+    } else {
+      await insert([{ above: split.mid }], false);
+    }
+    await insert([]);
+  } else if (split) {
     const b = binder(store.dialect);
     const aggregate = aggregateSql(b, now, reporting, undefined, rangeSql(b, { above: split.mid }));
     const head = aggregate.slice(0, aggregate.indexOf('\n    FROM ('));
@@ -561,15 +639,26 @@ function unconvertedWarnings(unconverted: number, reporting: string): string[] {
  * const run = computeFeatures(store, { now: new Date(), currency: { reporting: 'EUR', rates: { USD: 0.92 } } });
  * run.warnings; // e.g. purchases in a currency without a rate
  */
-export async function computeFeatures(store: Queryable, options: FeatureOptions = {}): Promise<FeatureRun> {
-  const compute = async (tx: Queryable, split?: { mid: number; scratch: string }): Promise<FeatureRun> => {
+export async function computeFeatures(store: Queryable, given: FeatureOptions = {}): Promise<FeatureRun> {
+  // Both halves of a split computation compute at the same instant.
+  const options = { ...given, now: given.now ?? new Date() };
+  const compute = async (tx: Queryable, split?: Split): Promise<FeatureRun> => {
     await tx.run('DELETE FROM contact_features');
     const run = await runInsert(tx, options, undefined, undefined, split);
-    await score(tx, await storeBreakpoints(tx, options.now ?? new Date()));
+    await score(tx, await storeBreakpoints(tx, options.now));
     return run;
   };
   const split = await planSplit(store, options);
   if (!split) return await store.transaction((tx) => compute(tx));
+  if (!store.dialect.singleFile) {
+    // The upper half starts once this transaction holds the writer lock, so both halves read the same events; it runs
+    // outside the transaction's context, on a connection of its own.
+    const aside = AsyncResource.bind((): Promise<boolean> => computeUpperHalf(store, options, split));
+    // A scratch table left by a computation that was killed goes first, in a transaction of its own (the upper half
+    // creates the table again while the computation's transaction is open).
+    await store.transaction((tx) => tx.exec(`DROP TABLE IF EXISTS ${UPPER_HALF}`));
+    return await store.transaction((tx) => compute(tx, { ...split, upper: aside() }));
+  }
   // ATTACH is refused inside a transaction, so the second thread's scratch file is attached first; and the transaction
   // is DEFERRED, not IMMEDIATE, so that it locks the store file (its first statement writes) but not the scratch file,
   // which the worker writes meanwhile and this connection reads only once the worker is done.
