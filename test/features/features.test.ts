@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { computeFeatures, recomputeContacts, type ExpressionFeature } from '../../core/features/index.js';
 import { loadPage, type Store } from '../../core/index.js';
+import { eraseContact } from '../../core/erasure/index.js';
 import { engines } from '../support/engines.js';
 import { CURRENCY, NOW, fixtureRecords, happened, idOf, load } from './fixture.js';
 
@@ -231,6 +232,16 @@ describe.each(engines)(
       process.off('warning', onWarning);
       // A failed second thread or connection would fall back to this one with a warning: the split really ran.
       expect(warnings.filter((w) => w.includes('aggregate thread') || w.includes('second connection'))).toEqual([]);
+    });
+
+    it("removes an erased contact's features with the contact", async () => {
+      await computeFeatures(store, { now: NOW, currency: CURRENCY });
+      const dee = await idOf(store, 'dee');
+      const rows = async (): Promise<unknown> =>
+        await store.get('SELECT COUNT(*) AS n FROM contact_features WHERE contact_id = ?', [dee]);
+      expect(await rows()).toEqual({ n: 1 });
+      await eraseContact(store, dee, { reason: 'erasure request' });
+      expect(await rows()).toEqual({ n: 0 });
     });
 
     it('keeps contact_events in step with events when contacts merge and events are erased', async () => {
