@@ -80,13 +80,54 @@ export function inHoldout(key: string, contactId: number, share: number): boolea
   return h < share * UINT32;
 }
 
-async function count(store: Queryable, sql: string, ...params: (string | number)[]): Promise<number> {
-  return ((await store.get(sql, params)) as { n: number }).n;
+/**
+ * The temp tables an evaluation works in are made afresh each time. A temp table outlives the transaction on its
+ * connection (PostgreSQL keeps it for the pooled connection's life) and nothing vacuums it, so a table emptied and
+ * filled again run after run kept every earlier run's rows as dead tuples (and index entries) for the next to read.
+ */
+async function freshTempTable(
+  store: Queryable,
+  name: string,
+  columns: string,
+  indexes: readonly string[] = [],
+): Promise<void> {
+  const d = store.dialect;
+  await store.exec(`DROP TABLE IF EXISTS ${d.temp(name)}; CREATE TEMP TABLE ${name} (${columns})`);
+  for (const [i, on] of indexes.entries()) await store.exec(d.tempIndex(`${name}_${i}`, name, on));
 }
 
 /**
- * Evaluates every segment in one pass over the contacts (or the scope) into `temp.segment_masks`: one row per contact,
- * a bit per segment (see compileSegmentMasks).
+ * Saves a new version of each definition that differs from its latest (as saveSegmentDefinition does, one key at a
+ * time), reading the latest versions in one statement; returns every key's current version.
+ */
+async function saveDefinitions(
+  store: Queryable,
+  definitions: readonly { key: string; definition: unknown }[],
+  now: string,
+): Promise<Map<string, number>> {
+  const latest = new Map(
+    (
+      (await store.all(
+        `SELECT d.key, d.version, d.definition FROM segment_definitions d
+          WHERE d.key IN (SELECT value FROM ${store.dialect.jsonValues('?', 'text')} AS k)
+            AND d.version = (SELECT MAX(x.version) FROM segment_definitions x WHERE x.key = d.key)`,
+        [JSON.stringify(definitions.map((d) => d.key))],
+      )) as { key: string; version: number; definition: string }[]
+    ).map((r) => [r.key, r]),
+  );
+  const versions = new Map<string, number>();
+  for (const { key, definition } of definitions) {
+    const json = JSON.stringify(definition);
+    const stored = latest.get(key);
+    if (stored && JSON.stringify(JSON.parse(stored.definition)) === json) versions.set(key, stored.version);
+    else versions.set(key, await saveSegmentDefinition(store, key, definition, now));
+  }
+  return versions;
+}
+
+/**
+ * Evaluates every segment of a step in one pass over the contacts (or the scope) into `temp.segment_masks`: one row
+ * per contact, a bit per segment (see compileSegmentMasks).
  */
 async function evaluateMasks(
   store: Queryable,
@@ -102,8 +143,10 @@ async function evaluateMasks(
   });
   const columns = Array.from({ length: Math.ceil(keys.length / MASK_BITS) }, (_, j) => `m${j}`);
   const d = store.dialect;
-  await store.exec(
-    `DROP TABLE IF EXISTS ${d.temp('segment_masks')}; CREATE TEMP TABLE segment_masks (contact_id ${d.types.integer} PRIMARY KEY${columns.map((c) => `, ${c} ${d.types.integer} NOT NULL`).join('')})`,
+  await freshTempTable(
+    store,
+    'segment_masks',
+    `contact_id ${d.types.integer} PRIMARY KEY${columns.map((c) => `, ${c} ${d.types.integer} NOT NULL`).join('')}`,
   );
   await store.run(
     `INSERT INTO ${d.temp('segment_masks')} (contact_id${columns.map((c) => `, ${c}`).join('')}) ${sql}`,
@@ -111,77 +154,164 @@ async function evaluateMasks(
   );
 }
 
-async function applySegment(
-  store: Queryable,
-  compiled: CompiledSegment,
-  index: number,
-  version: number,
-  now: string,
-): Promise<Omit<SegmentReport, 'stability' | 'changedShare' | 'drift'> & { previous: number }> {
-  const key = compiled.key;
-  const share = compiled.definition.holdout ?? 0;
-  const t = (name: string): string => store.dialect.temp(name);
-  await store.run(`DELETE FROM ${t('segment_now')}`);
-  const bit = (1n << BigInt(index % MASK_BITS)).toString();
-  await store.run(
-    `INSERT INTO ${t('segment_now')} (contact_id, control) SELECT s.contact_id, CASE WHEN ((s.contact_id + ?) * 2654435761) % ${UINT32} < ? THEN 1 ELSE 0 END FROM ${t('segment_masks')} AS s WHERE (s.m${Math.floor(index / MASK_BITS)} & ${bit}) <> 0`,
-    [holdoutSalt(key), Math.ceil(share * UINT32)],
-  );
-  // Who was in the segment before this run is read from temp.segment_before (taken at the start, of the scope only), so
-  // each step costs what moved and what was there, never one look-up per contact of the scope.
-  const previous = await count(
-    store,
-    `SELECT COUNT(*) AS n FROM ${t('segment_before')} WHERE segment_key = ? AND control = 0`,
-    key,
-  );
-  const leavers = (control: number): string =>
-    `SELECT p.contact_id FROM ${t('segment_before')} p WHERE p.segment_key = ? AND p.control = ${control}
-       AND NOT EXISTS (SELECT 1 FROM ${t('segment_now')} n WHERE n.contact_id = p.contact_id AND n.control = ${control})`;
-  const newcomers = (control: number): string =>
-    `FROM ${t('segment_now')} n WHERE n.control = ${control}
-       AND NOT EXISTS (SELECT 1 FROM ${t('segment_before')} p WHERE p.segment_key = ? AND p.control = ${control} AND p.contact_id = n.contact_id)`;
-  await store.run(
-    `UPDATE membership_history SET exited_at = ? WHERE segment_key = ? AND exited_at IS NULL AND contact_id IN (${leavers(0)})`,
-    [now, key, key],
-  );
-  const exited = (
-    await store.run(`DELETE FROM memberships WHERE segment_key = ? AND contact_id IN (${leavers(0)})`, [key, key])
-  ).changes;
-  await store.run(
-    `INSERT INTO membership_history (segment_key, contact_id, segment_version, entered_at) SELECT ?, n.contact_id, ?, ? ${newcomers(0)}`,
-    [key, version, now, key],
-  );
-  const entered = (
-    await store.run(
-      `INSERT INTO memberships (segment_key, contact_id, entered_at) SELECT ?, n.contact_id, ? ${newcomers(0)}`,
-      [key, now, key],
-    )
-  ).changes;
+/** A segment of an evaluation step: its bit in the step's masks, its stored version and its holdout share. */
+interface StepSegment {
+  key: string;
+  /** Its bit in `segment_masks` (bit `index % MASK_BITS` of column `m{floor(index / MASK_BITS)}`). */
+  index: number;
+  version: number;
+  share: number;
+}
 
-  await store.run(
-    `UPDATE segment_holdout_history SET exited_at = ? WHERE segment_key = ? AND exited_at IS NULL AND contact_id IN (${leavers(1)})`,
-    [now, key, key],
+/** What a step did to one segment: members and control group after it, and the moves in and out (treated only). */
+interface StepCounts {
+  size: number;
+  control: number;
+  entered: number;
+  exited: number;
+  /** Treated members of the evaluated contacts before the step. */
+  previous: number;
+}
+
+/**
+ * Writes a step's segments from its masks: who is in each segment now (treated or control) goes into
+ * `temp.segment_after`; what differs from `temp.segment_before` (taken at the start, of the evaluated contacts only)
+ * into `temp.segment_changes`; then each membership and holdout table gets one statement for all the step's segments,
+ * touching only the rows that changed. Every statement costs what moved and what was there, never a look-up per
+ * contact per segment; a run where nothing moved writes nothing.
+ */
+async function applyStep(
+  store: Queryable,
+  step: readonly StepSegment[],
+  now: string,
+  everyone: boolean,
+): Promise<Map<string, StepCounts>> {
+  const d = store.dialect;
+  const t = (name: string): string => d.temp(name);
+  const { integer, text } = d.types;
+  await freshTempTable(
+    store,
+    'segment_step',
+    `segment_key ${text} PRIMARY KEY, position ${integer} NOT NULL, version ${integer} NOT NULL, mask ${integer} NOT NULL, bit ${integer} NOT NULL, salt ${integer} NOT NULL, threshold ${integer} NOT NULL`,
   );
-  await store.run(`DELETE FROM segment_holdout_members WHERE segment_key = ? AND contact_id IN (${leavers(1)})`, [
-    key,
-    key,
-  ]);
-  await store.run(
-    `INSERT INTO segment_holdout_history (segment_key, contact_id, segment_version, entered_at) SELECT ?, n.contact_id, ?, ? ${newcomers(1)}`,
-    [key, version, now, key],
+  const types = ['text', 'integer', 'integer', 'integer', 'integer', 'integer', 'integer'] as const;
+  for (let from = 0; from < step.length; from += 1024) {
+    const rows = step
+      .slice(from, from + 1024)
+      .map((s) => [
+        s.key,
+        s.index,
+        s.version,
+        Math.floor(s.index / MASK_BITS),
+        1n << BigInt(s.index % MASK_BITS),
+        holdoutSalt(s.key),
+        Math.ceil(s.share * UINT32),
+      ]);
+    const { sql, params } = d.insertRows(types, rows);
+    await store.run(
+      `INSERT INTO ${t('segment_step')} (segment_key, position, version, mask, bit, salt, threshold) ${sql}`,
+      params,
+    );
+  }
+  // Who is in each segment now, treated (0) or in the control group (1): one pass over the masks per mask column.
+  for (let j = 0; j * MASK_BITS < step.length; j++)
+    await store.run(
+      `INSERT INTO ${t('segment_after')} (segment_key, contact_id, control)
+         SELECT k.segment_key, s.contact_id, CASE WHEN ((s.contact_id + k.salt) * 2654435761) % ${UINT32} < k.threshold THEN 1 ELSE 0 END
+           FROM ${t('segment_masks')} s JOIN ${t('segment_step')} k ON k.mask = ${j} AND (s.m${j} & k.bit) <> 0`,
+    );
+  await freshTempTable(
+    store,
+    'segment_changes',
+    `segment_key ${text} NOT NULL, contact_id ${integer} NOT NULL, control ${integer} NOT NULL, entered ${integer} NOT NULL`,
   );
   await store.run(
-    `INSERT INTO segment_holdout_members (segment_key, contact_id, segment_version, entered_at) SELECT ?, n.contact_id, ?, ? ${newcomers(1)}`,
-    [key, version, now, key],
+    `INSERT INTO ${t('segment_changes')} (segment_key, contact_id, control, entered)
+       SELECT p.segment_key, p.contact_id, p.control, 0 FROM ${t('segment_step')} k ${d.orderedJoin} ${t('segment_before')} p ON p.segment_key = k.segment_key
+        WHERE NOT EXISTS (SELECT 1 FROM ${t('segment_after')} n WHERE n.segment_key = p.segment_key AND n.contact_id = p.contact_id AND n.control = p.control)
+       UNION ALL
+       SELECT n.segment_key, n.contact_id, n.control, 1 FROM ${t('segment_step')} k ${d.orderedJoin} ${t('segment_after')} n ON n.segment_key = k.segment_key
+        WHERE NOT EXISTS (SELECT 1 FROM ${t('segment_before')} p WHERE p.segment_key = n.segment_key AND p.control = n.control AND p.contact_id = n.contact_id)`,
   );
-  // After this step the segment's members and control group (in the scope) are exactly segment_now.
-  await store.run(
-    `INSERT INTO ${t('segment_after')} (segment_key, contact_id, control) SELECT ?, contact_id, control FROM ${t('segment_now')}`,
-    [key],
+  const moves = (await store.all(
+    `SELECT segment_key, control, entered, COUNT(*) AS n FROM ${t('segment_changes')} GROUP BY segment_key, control, entered`,
+  )) as { segment_key: string; control: number; entered: number; n: number }[];
+  const moved = (control: number, entered: number): boolean =>
+    moves.some((m) => m.control === control && m.entered === entered);
+  const changed = (control: number, entered: number): string =>
+    `SELECT x.segment_key, x.contact_id FROM ${t('segment_changes')} x WHERE x.control = ${control} AND x.entered = ${entered}`;
+  const newcomers = (control: number, columns: string): string =>
+    `SELECT ${columns} FROM ${t('segment_changes')} x JOIN ${t('segment_step')} k ON k.segment_key = x.segment_key
+      WHERE x.control = ${control} AND x.entered = 1 ORDER BY k.position, x.contact_id`;
+  const tables = [
+    {
+      control: 0,
+      members: 'memberships',
+      history: 'membership_history',
+      memberColumns: 'segment_key, contact_id, entered_at',
+      memberValues: 'x.segment_key, x.contact_id, ?',
+    },
+    {
+      control: 1,
+      members: 'segment_holdout_members',
+      history: 'segment_holdout_history',
+      memberColumns: 'segment_key, contact_id, segment_version, entered_at',
+      memberValues: 'x.segment_key, x.contact_id, k.version, ?',
+    },
+  ];
+  for (const { control, members, history, memberColumns, memberValues } of tables) {
+    if (moved(control, 0)) {
+      await store.run(
+        `UPDATE ${history} SET exited_at = ? WHERE exited_at IS NULL AND (segment_key, contact_id) IN (${changed(control, 0)})`,
+        [now],
+      );
+      await store.run(`DELETE FROM ${members} WHERE (segment_key, contact_id) IN (${changed(control, 0)})`);
+    }
+    if (moved(control, 1)) {
+      await store.run(
+        `INSERT INTO ${history} (segment_key, contact_id, segment_version, entered_at) ${newcomers(control, 'x.segment_key, x.contact_id, k.version, ?')}`,
+        [now],
+      );
+      await store.run(`INSERT INTO ${members} (${memberColumns}) ${newcomers(control, memberValues)}`, [now]);
+    }
+  }
+  const evaluated = new Map<string, { treated: number; control: number }>(
+    step.map((s) => [s.key, { treated: 0, control: 0 }]),
   );
-  const size = await count(store, 'SELECT COUNT(*) AS n FROM memberships WHERE segment_key = ?', key);
-  const control = await count(store, 'SELECT COUNT(*) AS n FROM segment_holdout_members WHERE segment_key = ?', key);
-  return { key, version, size, control, entered, exited, previous };
+  for (const r of (await store.all(
+    `SELECT n.segment_key, n.control, COUNT(*) AS n FROM ${t('segment_step')} k ${d.orderedJoin} ${t('segment_after')} n ON n.segment_key = k.segment_key GROUP BY n.segment_key, n.control`,
+  )) as { segment_key: string; control: number; n: number }[]) {
+    const counted = evaluated.get(r.segment_key) as { treated: number; control: number };
+    if (r.control === 0) counted.treated = r.n;
+    else counted.control = r.n;
+  }
+  // Evaluated for everyone, a segment's members and control group are now exactly its rows in segment_after; over a
+  // scope, the contacts outside it keep theirs, so the tables are counted.
+  const sizes = everyone
+    ? undefined
+    : new Map(
+        (
+          (await store.all(
+            `SELECT k.segment_key, (SELECT COUNT(*) FROM memberships m WHERE m.segment_key = k.segment_key) AS size,
+               (SELECT COUNT(*) FROM segment_holdout_members h WHERE h.segment_key = k.segment_key) AS control FROM ${t('segment_step')} k`,
+          )) as { segment_key: string; size: number; control: number }[]
+        ).map((r) => [r.segment_key, r]),
+      );
+  const count = (key: string, control: number, entered: number): number =>
+    moves.find((m) => m.segment_key === key && m.control === control && m.entered === entered)?.n ?? 0;
+  return new Map(
+    step.map(({ key }) => {
+      const after = evaluated.get(key) as { treated: number; control: number };
+      const entered = count(key, 0, 1);
+      const exited = count(key, 0, 0);
+      const size = sizes?.get(key) ?? { size: after.treated, control: after.control };
+      // segment_after = segment_before - exits + entries, segment by segment.
+      return [
+        key,
+        { size: size.size, control: size.control, entered, exited, previous: after.treated - entered + exited },
+      ];
+    }),
+  );
 }
 
 async function migrationMatrix(store: Queryable): Promise<Migration[]> {
@@ -195,20 +325,11 @@ async function migrationMatrix(store: Queryable): Promise<Migration[]> {
   return rows;
 }
 
-/** An empty temp table of (segment, contact, control) rows, indexed by contact (and by segment when asked). */
-async function snapshotTable(store: Queryable, table: string, bySegment: boolean): Promise<void> {
-  const d = store.dialect;
-  await store.exec(
-    `CREATE TEMP TABLE IF NOT EXISTS ${table} (segment_key ${d.types.text} NOT NULL, contact_id ${d.types.integer} NOT NULL, control ${d.types.integer} NOT NULL)`,
-  );
-  await store.exec(d.tempIndex(`${table}_contact`, table, 'contact_id'));
-  if (bySegment) await store.exec(d.tempIndex(`${table}_segment`, table, 'segment_key, control, contact_id'));
-  await store.run(`DELETE FROM ${d.temp(table)}`);
-}
-
-/** Copies the memberships and holdout members of the segments (of the scope's contacts, when scoped) into a temp table. */
-async function snapshot(store: Queryable, table: string, keys: string, scoped: boolean, fresh = true): Promise<void> {
-  if (fresh) await snapshotTable(store, table, true);
+/**
+ * Copies the memberships and holdout members of the segments `keys` (a JSON array; of the scope's contacts, when
+ * scoped) into `temp.segment_before`.
+ */
+async function snapshot(store: Queryable, keys: string, scoped: boolean): Promise<void> {
   // Scoped: memberships are found from each contact of the scope through their contact index (CROSS JOIN keeps that
   // order; the planner would rather scan every membership); holdout members, which have no contact index, by segment.
   const d = store.dialect;
@@ -218,7 +339,7 @@ async function snapshot(store: Queryable, table: string, keys: string, scoped: b
     : `FROM memberships m WHERE ${keyed('m.segment_key')}`;
   const holdout = `FROM segment_holdout_members m WHERE ${keyed('m.segment_key')}${scoped ? ` AND ${d.unindexed('m.contact_id')} IN (SELECT contact_id FROM ${d.temp('segment_scope')})` : ''}`;
   await store.run(
-    `INSERT INTO ${d.temp(table)} (segment_key, contact_id, control)
+    `INSERT INTO ${d.temp('segment_before')} (segment_key, contact_id, control)
        SELECT m.segment_key, m.contact_id, 0 ${memberships}
        UNION ALL SELECT m.segment_key, m.contact_id, 1 ${holdout}`,
     [keys, keys],
@@ -263,49 +384,59 @@ export async function evaluateSegments(
   const { contacts: _scope, ...unscoped } = options;
   return await store.transaction(async (tx) => {
     const d = tx.dialect;
-    await tx.exec(
-      `CREATE TEMP TABLE IF NOT EXISTS segment_now (contact_id ${d.types.integer} PRIMARY KEY, control ${d.types.integer} NOT NULL)`,
-    );
-    await tx.exec(`CREATE TEMP TABLE IF NOT EXISTS segment_scope (contact_id ${d.types.integer} PRIMARY KEY)`);
-    await tx.run(`DELETE FROM ${d.temp('segment_scope')}`);
+    const { integer, text } = d.types;
+    await freshTempTable(tx, 'segment_scope', `contact_id ${integer} PRIMARY KEY`);
     if (scope)
       await tx.run(
         `INSERT INTO ${d.temp('segment_scope')} (contact_id) SELECT value FROM ${d.jsonValues('?', 'integer')} AS j WHERE TRUE ON CONFLICT (contact_id) DO NOTHING`,
         [scope],
       );
-    await snapshot(tx, 'segment_before', scopedKeys, scope !== undefined);
-    if (everyone.size > 0) await snapshot(tx, 'segment_before', JSON.stringify([...everyone]), false, false);
-    await snapshotTable(tx, 'segment_after', false);
+    const rows = `segment_key ${text} NOT NULL, contact_id ${integer} NOT NULL, control ${integer} NOT NULL`;
+    await freshTempTable(tx, 'segment_before', rows, ['contact_id', 'segment_key, control, contact_id']);
+    await snapshot(tx, scopedKeys, scope !== undefined);
+    if (everyone.size > 0) await snapshot(tx, JSON.stringify([...everyone]), false);
+    // After the run, each evaluated segment's members and control group (of the evaluated contacts).
+    await freshTempTable(tx, 'segment_after', rows, ['segment_key, contact_id', 'contact_id']);
     const reports: SegmentReport[] = [];
     const driftAlerts: string[] = [];
     // Segments are evaluated level by level (those referring to none first), each level in one pass over the
     // contacts, and `in_segment` reads the stored membership of the level before.
     const byKey = new Map(compiled.map((c) => [c.key, c]));
     const groups = dependencyLevels(segments).flatMap((level) => [
-      { keys: level.filter((k) => !everyone.has(k)), scoped: true },
+      { keys: level.filter((k) => !everyone.has(k)), scoped: scope !== undefined },
       { keys: level.filter((k) => everyone.has(k)), scoped: false },
     ]);
     for (const { keys: level, scoped } of groups.filter((g) => g.keys.length > 0)) {
       await evaluateMasks(tx, segments, level, { ...(scoped ? options : unscoped), now });
-      for (const [index, key] of level.entries()) {
-        const c = byKey.get(key) as CompiledSegment;
-        const version = await saveSegmentDefinition(
-          tx,
-          c.key,
-          { rule: c.definition.rule, holdout: c.definition.holdout ?? 0 },
-          nowText,
-        );
-        const { previous, ...r } = await applySegment(tx, c, index, version, nowText);
+      const definitions = level.map((key) => {
+        const { rule, holdout } = (byKey.get(key) as CompiledSegment).definition;
+        return { key, definition: { rule, holdout: holdout ?? 0 } };
+      });
+      const versions = await saveDefinitions(tx, definitions, nowText);
+      const step: StepSegment[] = definitions.map(({ key, definition }, index) => ({
+        key,
+        index,
+        version: versions.get(key) as number,
+        share: definition.holdout,
+      }));
+      const counts = await applyStep(tx, step, nowText, !scoped);
+      for (const { key, version } of step) {
+        const { previous, ...r } = counts.get(key) as StepCounts;
         const union = previous + r.entered;
         const changedShare = union === 0 ? 0 : (r.entered + r.exited) / union;
         const drift = previous > 0 && changedShare > driftShare;
         if (drift) {
           driftAlerts.push(
-            `segment ${c.key}: ${Math.round(changedShare * 1000) / 10}% of its members moved at once (${r.entered} entered, ${r.exited} exited of ${previous}); above the ${Math.round(driftShare * 100)}% drift threshold`,
+            `segment ${key}: ${Math.round(changedShare * 1000) / 10}% of its members moved at once (${r.entered} entered, ${r.exited} exited of ${previous}); above the ${Math.round(driftShare * 100)}% drift threshold`,
           );
         }
         reports.push({
-          ...r,
+          key,
+          version,
+          size: r.size,
+          control: r.control,
+          entered: r.entered,
+          exited: r.exited,
           stability: previous === 0 ? null : (previous - r.exited) / previous,
           changedShare,
           drift,

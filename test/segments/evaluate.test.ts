@@ -7,6 +7,7 @@ import { CURRENCY, NOW, fixtureRecords, happened, idOf, load, storeOn } from '..
 
 const PEOPLE = ['ada', 'bob', 'cy', 'dee', 'eve'];
 const LATER = new Date('2026-04-10T00:00:00.000Z');
+const LATER_SAME_DAY = new Date('2026-03-01T06:00:00.000Z');
 const stores: Store[] = [];
 
 async function fixtureStore(engine: TestEngine): Promise<Store> {
@@ -135,6 +136,34 @@ describe.each(engines)('evaluating segments records membership over time, on $na
     expect(report.segments[0]).toMatchObject({ size: 5 - control.length, control: control.length });
     await evaluateSegments(store, [everyone], { now: NOW });
     expect(await memberNames(store, 'everyone', 'segment_holdout_members')).toEqual(control);
+  });
+
+  it('writes nothing on a second full run when nothing changed: no history rows, same entry times', async () => {
+    const store = await fixtureStore(engine);
+    const segments: SegmentDefinition[] = [
+      fr(['FR']),
+      buyers,
+      { key: 'everyone', rule: { trait: 'email', exists: true }, holdout: 0.4 },
+      { key: 'french_buyers', rule: { all: [{ in_segment: 'fr' }, { in_segment: 'buyers_30d' }] } },
+    ];
+    const state = async () => ({
+      members: await store.all('SELECT segment_key, contact_id, entered_at FROM memberships ORDER BY 1, 2'),
+      history: await store.all(
+        'SELECT id, segment_key, contact_id, segment_version, entered_at, exited_at FROM membership_history ORDER BY id',
+      ),
+      control: await store.all('SELECT segment_key, contact_id, entered_at FROM segment_holdout_members ORDER BY 1, 2'),
+      controlHistory: await store.all('SELECT * FROM segment_holdout_history ORDER BY id'),
+    });
+    const first = await evaluateSegments(store, segments, { now: NOW });
+    const written = await state();
+    await computeFeatures(store, { now: NOW, currency: CURRENCY });
+    const second = await evaluateSegments(store, segments, { now: LATER_SAME_DAY });
+    expect(await state()).toEqual(written);
+    expect(second.segments.map((s) => [s.key, s.size, s.control, s.entered, s.exited, s.stability])).toEqual(
+      first.segments.map((s) => [s.key, s.size, s.control, 0, 0, s.size === 0 ? null : 1]),
+    );
+    expect(first.segments.find((s) => s.key === 'french_buyers')?.size).toBeGreaterThan(0);
+    expect(first.segments.find((s) => s.key === 'everyone')?.control).toBeGreaterThan(0);
   });
 
   it('holds out the configured share of a large id range, evenly', () => {

@@ -33,4 +33,18 @@ export const segmentMigrations: Migration[] = [
       CREATE INDEX membership_history_contact ON membership_history (contact_id);
     `,
   },
+  {
+    // Membership rows are written only by segment evaluation, from the contacts it has just read in the same
+    // transaction, and every transaction that writes them or deletes contacts (evaluation, merges, erasure) holds the
+    // writer lock, so none runs between the read and the write; merges move a contact's rows to its survivor and
+    // erasure deletes them before the contact goes. On PostgreSQL the keys' checks only cost: a per-row trigger that
+    // locks the referenced contact row for each membership and history row written (about 1.3 of the 3.3 CPU seconds
+    // of a first evaluation of the starter segments at 100,000 contacts). SQLite keeps them (cheap B-tree probes;
+    // dropping one would rebuild the table).
+    name: '20261206T210000_memberships_unchecked_references',
+    up: (d) => `
+      ${d.dropForeignKey('memberships', 'contact_id')}
+      ${d.dropForeignKey('membership_history', 'contact_id')}
+    `,
+  },
 ];
