@@ -1,8 +1,9 @@
 /**
  * Features and rule segments over a large base: all features plus every starter segment over the whole store, beside a
- * bare GROUP BY over the same events (the floor of any per-contact computation); an incremental run after 1% of
- * contacts received new events; and recomputeContacts of 1,000 contacts (p99). Full scale: 1,000,000 contacts and
- * 10,000,000 events, generated straight into the store with raw inserts (the load path is benchmarked in bench/store).
+ * bare GROUP BY over the same events (the floor of any per-contact computation); the segments again (a second full
+ * run, as a nightly compute finds the last one's memberships); an incremental run after 1% of contacts received new
+ * events; and recomputeContacts of 1,000 contacts (p99). Full scale: 1,000,000 contacts and 10,000,000 events,
+ * generated straight into the store with raw inserts (the load path is benchmarked in bench/store).
  * Targets: full < 60 s, incremental < 3 s, recomputeContacts p99 < 200 ms. Runs on SQLite and on PostgreSQL side by
  * side (SEGMENTS_BENCH_ENGINES=sqlite,postgres, the default; PostgreSQL on SEGMENTS_BENCH_DATABASE_URL, a server
  * where the bench may create a database, else SEGFLOW_TEST_DATABASE_URL's, else one it starts itself), with the
@@ -261,6 +262,7 @@ interface Figures {
   bare: [number, Cpu];
   features: [number, Cpu];
   segmentsRun: [number, Cpu];
+  segmentsAgain: [number, Cpu];
   incremental: [number, Cpu];
   touched: number;
   runs: number;
@@ -365,6 +367,12 @@ async function measure(
     server,
   );
   log(`${engine}: ${segments.length} starter segments: ${seconds(segmentsMs)} s`);
+  // A nightly full compute finds last night's memberships: the second run compares with them and writes what moved.
+  const [, againMs, againCpu] = await clocked(
+    async () => await evaluateSegments(store, segments, { now: NOW }),
+    server,
+  );
+  log(`${engine}: the starter segments again: ${seconds(againMs)} s`);
 
   const touched = Array.from({ length: Math.floor(contacts / 100) }, (_, i) => 1 + ((i * 7919) % contacts));
   const unique = [...new Set(touched)];
@@ -423,6 +431,7 @@ async function measure(
     bare: [bareMs, bareCpu],
     features: [featuresMs, featuresCpu],
     segmentsRun: [segmentsMs, segmentsCpu],
+    segmentsAgain: [againMs, againCpu],
     incremental: [incrementalMs, incrementalCpu],
     touched: unique.length,
     runs,
@@ -449,6 +458,7 @@ function render(all: Figures[], fraction: number): string {
     `| bare GROUP BY over the same events (floor: contact_events, the contact-ordered copy the features read; one thread) | ${all.map((f) => pair(f.bare)).join(' | ')} | — |`,
     `| all features, whole base (SQLite's aggregate on ${threads} thread${threads > 1 ? 's' : ''}) | ${all.map((f) => pair(f.features)).join(' | ')} | — |`,
     `| all starter segments, whole base | ${all.map((f) => pair(f.segmentsRun)).join(' | ')} | — |`,
+    `| all starter segments again, whole base (a second full run: last run's memberships to compare with, nothing moved) | ${all.map((f) => pair(f.segmentsAgain)).join(' | ')} | — |`,
     `| features + segments | ${all.map((f) => `${seconds(full(f))} s (${(full(f) / f.bare[0]).toFixed(1)}× the GROUP BY) | ${cpuText(fullCpu(f))}`).join(' | ')} | < 60 s; PostgreSQL ≤ 2× SQLite |`,
     `| incremental run after 1% of contacts got events (${first.touched.toLocaleString('en')}) | ${all.map((f) => pair(f.incremental)).join(' | ')} | < 3 s |`,
     `| recomputeContacts(1,000) p50 / p99 over ${first.runs} runs | ${all.map((f) => `${f.p50.toFixed(1)} / ${f.p99.toFixed(1)} ms | —`).join(' | ')} | p99 < 200 ms |`,
