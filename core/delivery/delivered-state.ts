@@ -54,11 +54,20 @@ export async function recordDelivery(
   },
   now = new Date().toISOString(),
 ): Promise<void> {
-  const delivered = row.status === 'delivered' || row.status === 'removed';
-  await store.run(
-    `INSERT INTO delivered_state (destination, segment_key, contact_id, destination_record_id, delivered_at, status, attempts, last_error, identity_digest, mapped_traits, update_attempts)
-       VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, 0)
-       ON CONFLICT (destination, segment_key, contact_id) DO UPDATE SET
+  await recordDeliveries(store, row.destination, row.segmentKey, [row], now);
+}
+
+/** One contact's delivery outcome, as `recordDeliveries` takes it (the destination and segment are the batch's). */
+export interface DeliveryOutcome {
+  contactId: number;
+  status: DeliveryStatus;
+  destinationRecordId?: string | null;
+  error?: string | null;
+  identityDigest?: string | null;
+  mappedTraits?: string | null;
+}
+
+const UPSERT_DELIVERED = `ON CONFLICT (destination, segment_key, contact_id) DO UPDATE SET
          destination_record_id = COALESCE(excluded.destination_record_id, delivered_state.destination_record_id),
          delivered_at = COALESCE(excluded.delivered_at, delivered_state.delivered_at),
          status = excluded.status,
@@ -67,10 +76,41 @@ export async function recordDelivery(
          identity_digest = excluded.identity_digest,
          mapped_traits = CASE excluded.status WHEN 'delivered' THEN excluded.mapped_traits WHEN 'removed' THEN NULL
            ELSE delivered_state.mapped_traits END,
-         update_attempts = 0`,
-    [
-      row.destination,
-      row.segmentKey,
+         update_attempts = 0`;
+
+/**
+ * `recordDelivery` for many contacts of one destination and segment, in one statement (a contact named twice is
+ * recorded twice, in order, as one call each would): what a push batch writes after the destination answered.
+ *
+ * @example
+ * await recordDeliveries(tx, 'cdp', 'vip', [{ contactId: 7, status: 'delivered' }, { contactId: 8, status: 'removed' }]);
+ */
+export async function recordDeliveries(
+  store: Queryable,
+  destination: string,
+  segmentKey: string,
+  rows: readonly DeliveryOutcome[],
+  now = new Date().toISOString(),
+): Promise<void> {
+  const d = store.dialect;
+  const at = (i: number, as: 'text' | 'integer'): string => d.jsonElement('j.value', i, as);
+  const sql = `INSERT INTO delivered_state (destination, segment_key, contact_id, destination_record_id, delivered_at, status, attempts, last_error, identity_digest, mapped_traits, update_attempts)
+       SELECT ?, ?, ${at(0, 'integer')}, ${at(1, 'text')}, ${at(2, 'text')}, ${at(3, 'text')}, 1, ${at(4, 'text')}, ${at(5, 'text')}, ${at(6, 'text')}, 0
+         FROM ${d.jsonValues('?', 'json')} AS j WHERE true
+       ${UPSERT_DELIVERED}`;
+  // One statement may not upsert the same row twice (PostgreSQL refuses it): a repeated contact starts a new one.
+  let batch: unknown[][] = [];
+  let seen = new Set<number>();
+  const flush = async (): Promise<void> => {
+    if (batch.length > 0) await store.run(sql, [destination, segmentKey, JSON.stringify(batch)]);
+    batch = [];
+    seen = new Set();
+  };
+  for (const row of rows) {
+    if (seen.has(row.contactId)) await flush();
+    seen.add(row.contactId);
+    const delivered = row.status === 'delivered' || row.status === 'removed';
+    batch.push([
       row.contactId,
       row.destinationRecordId ?? null,
       delivered ? now : null,
@@ -78,8 +118,9 @@ export async function recordDelivery(
       row.error ?? null,
       row.status === 'skipped' ? (row.identityDigest ?? null) : null,
       row.status === 'delivered' ? (row.mappedTraits ?? null) : null,
-    ],
-  );
+    ]);
+  }
+  await flush();
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Queryable } from '../store/store.js';
-import { recordDelivery, recordTraitUpdate } from '../delivery/delivered-state.js';
+import { recordDeliveries, recordTraitUpdate, type DeliveryOutcome } from '../delivery/delivered-state.js';
 import { recordRunErrors, type RunError } from '../runs/runs.js';
 
 /** What a destination answered for one row. */
@@ -41,9 +41,16 @@ export async function recordPushOutcomes(
 ): Promise<void> {
   const errors: RunError[] = [];
   await store.transaction(async (tx) => {
+    // Deliveries are written together; a trait update in between writes those before it first, so order holds.
+    let deliveries: DeliveryOutcome[] = [];
+    const recordWaiting = async (): Promise<void> => {
+      if (deliveries.length > 0) await recordDeliveries(tx, input.destination, input.segmentKey, deliveries, now);
+      deliveries = [];
+    };
     for (const o of input.outcomes) {
       const reasonOf = () => `${o.op} ${o.status}: ${o.reason ?? 'no reason given'}${o.code ? ` (${o.code})` : ''}`;
       if (o.op === 'update' && o.status !== 'skipped') {
+        await recordWaiting();
         await recordTraitUpdate(
           tx,
           {
@@ -67,20 +74,14 @@ export async function recordPushOutcomes(
       }
       const status = o.status === 'accepted' ? (o.op !== 'remove' ? 'delivered' : 'removed') : o.status;
       const reason = o.status === 'accepted' ? null : reasonOf();
-      await recordDelivery(
-        tx,
-        {
-          destination: input.destination,
-          segmentKey: input.segmentKey,
-          contactId: o.contactId,
-          status,
-          destinationRecordId: o.destinationRecordId ?? null,
-          error: reason,
-          ...(o.identityDigest === undefined ? {} : { identityDigest: o.identityDigest }),
-          ...(o.mappedTraits === undefined ? {} : { mappedTraits: o.mappedTraits }),
-        },
-        now,
-      );
+      deliveries.push({
+        contactId: o.contactId,
+        status,
+        destinationRecordId: o.destinationRecordId ?? null,
+        error: reason,
+        ...(o.identityDigest === undefined ? {} : { identityDigest: o.identityDigest }),
+        ...(o.mappedTraits === undefined ? {} : { mappedTraits: o.mappedTraits }),
+      });
       if (o.status === 'rejected' && reason !== null) {
         errors.push({
           connection: input.destination,
@@ -90,6 +91,7 @@ export async function recordPushOutcomes(
         });
       }
     }
+    await recordWaiting();
     if (input.runId !== undefined) await recordRunErrors(tx, input.runId, errors, now);
     input.beforeCommit?.();
   });
