@@ -67,15 +67,23 @@ interface OpenTransaction {
   open: boolean;
 }
 
-/** The transaction the current async call chain runs inside, to refuse a store-level statement that would wait for it. */
-const running = new AsyncLocalStorage<OpenTransaction>();
+/**
+ * The transaction the current async call chain runs inside, to refuse a store-level statement that would wait for it.
+ * Tracked under the test runner (or with SEGFLOW_CHECK_TRANSACTIONS=1) only: once an AsyncLocalStorage is in use,
+ * every promise of the thread pays a hook (Node 20), and the real-time flush on the thread answering HTTP makes tens
+ * of promises per message; the misuse it reports is a programming error that the tests catch.
+ */
+const running =
+  process.env.VITEST || process.env.SEGFLOW_CHECK_TRANSACTIONS === '1'
+    ? new AsyncLocalStorage<OpenTransaction>()
+    : undefined;
 
 /** Wraps an engine's driver and dialect as a Store. */
 export function createStore(path: string, driver: Driver, dialect: Dialect): Store {
   const rollbackListeners: (() => void)[] = [];
 
   function acquire(): DriverConnection | Promise<DriverConnection> {
-    const inside = running.getStore();
+    const inside = running?.getStore();
     if (inside?.open && inside.store === store) {
       throw new Error(
         'a statement on the store inside its own transaction would wait for that transaction to end: use the transaction handle the callback received',
@@ -138,7 +146,8 @@ export function createStore(path: string, driver: Driver, dialect: Dialect): Sto
       try {
         await driver.begin(c, options);
         try {
-          const result = await running.run(state, () => fn(handle(c, state)));
+          const tx = handle(c, state);
+          const result = await (running ? running.run(state, () => fn(tx)) : fn(tx));
           await driver.commit(c);
           return result;
         } catch (error) {
