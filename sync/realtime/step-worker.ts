@@ -24,17 +24,30 @@ if (store.dialect.singleFile) await store.exec('PRAGMA wal_autocheckpoint = 0');
 parentPort?.postMessage({ type: 'ready' });
 
 /**
+ * The shortest time between two checkpoints. Each copies every page the WAL holds once, however often the steps and
+ * accepts since rewrote it (the inbox's pages, every B-tree's upper levels, a contact's features touched twice), so
+ * copying once a second rather than after every step writes each such page once instead of four times or more.
+ */
+const CHECKPOINT_EVERY_MS = 1000;
+let checkpointedAt = 0;
+let written = false;
+
+/**
  * Copies what the WAL holds into the database file without waiting for anyone (PASSIVE), right after a step is
- * answered: the pipeline flushes meanwhile, so the copy and its fsync are off the path from accept to delivery, and
- * pages a step rewrites again and again are written once per step instead of once per commit that crosses the
- * autocheckpoint threshold (which a step's commits always did).
+ * answered, at most once every CHECKPOINT_EVERY_MS: the pipeline flushes meanwhile, so the copy and its fsync are off
+ * the path from accept to delivery, and pages the steps rewrite again and again are copied once per checkpoint
+ * instead of once per commit that crosses the autocheckpoint threshold (which a step's commits always did). A step
+ * that wrote nothing still checkpoints what earlier ones left, once the time has come.
  */
 async function checkpoint(): Promise<void> {
-  if (!store.dialect.singleFile) return;
+  if (!store.dialect.singleFile || !written || Date.now() - checkpointedAt < CHECKPOINT_EVERY_MS) return;
+  checkpointedAt = Date.now();
+  written = false;
   try {
     await store.get('PRAGMA wal_checkpoint(PASSIVE)');
   } catch {
-    // busy or locked: the next step's checkpoint copies it
+    // busy or locked: the next checkpoint copies it
+    written = true;
   }
 }
 
@@ -56,6 +69,7 @@ async function commitAccepts(): Promise<void> {
         );
       return fresh;
     });
+    written = true;
     group.forEach((a, i) => parentPort?.postMessage({ type: 'accepted', id: a.id, fresh: results[i] }));
   } catch (error) {
     const message = reasonOf(error);
@@ -85,7 +99,8 @@ async function handle(message: WorkerRequest): Promise<void> {
   try {
     const report = await steps.step(new Date(message.now));
     parentPort?.postMessage({ type: 'stepped', id: message.id, report });
-    if (report.messages > 0 || report.contacts > 0) await checkpoint();
+    if (report.messages > 0 || report.contacts > 0) written = true;
+    await checkpoint();
   } catch (error) {
     parentPort?.postMessage({ type: 'failed', id: message.id, message: reasonOf(error) });
   }
