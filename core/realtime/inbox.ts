@@ -1,8 +1,10 @@
 import type { SourceRecord } from '../../plugins/model/index.js';
+import { powerOfTwoChunks, valueRows } from '../identity/rows.js';
 import { loadPage, type LoadCounts } from '../runs/load.js';
 import type { IdentityOptions } from '../identity/options.js';
 import type { Queryable } from '../store/store.js';
 import { DEFAULT_INBOX_LAYOUT, idSlotsAt, partOf, shardOf, type InboxLayout } from './partitions.js';
+import { queueTouched, type QueuedContact } from './queue.js';
 
 /** How a message arrived: over the Segment-spec API (identify traits accumulate) or through a tool's webhook. */
 export type InboxKind = 'segment' | 'webhook';
@@ -62,27 +64,37 @@ export async function acceptStored(
   const at = now.toISOString();
   const part = partOf(now, layout.partitionMs);
   const insert = `INSERT INTO realtime_inbox (connection, message_id, kind, records, received_at, part, shard)`;
-  // SQLite's inbox is unique over (connection, message_id). PostgreSQL's partitioned inbox can only be unique per
-  // time partition, so a message id is first recorded in realtime_inbox_ids, looked for in the two slots that hold the
-  // retention (one statement; writers take turns on both engines, so nothing slips in between the check and the insert).
-  const sql =
-    store.dialect.name === 'postgres'
-      ? (() => {
-          const [slot, previous] = idSlotsAt(now, layout.retentionMs);
-          return `WITH fresh AS (
-              INSERT INTO realtime_inbox_ids (slot, connection, message_id)
-                SELECT ${slot}, ?, ? WHERE NOT EXISTS (
-                  SELECT 1 FROM realtime_inbox_ids WHERE slot IN (${slot}, ${previous}) AND connection = ? AND message_id = ?)
-                ON CONFLICT DO NOTHING RETURNING 1)
-            ${insert} SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM fresh) ON CONFLICT DO NOTHING`;
-        })()
-      : `${insert} VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`;
-  const postgres = store.dialect.name === 'postgres';
+  if (store.dialect.name !== 'postgres') {
+    // SQLite's inbox is unique over (connection, message_id): a few multi-row inserts, which answer the ids they
+    // inserted; the others were there already.
+    return await store.transaction(async (tx) => {
+      const inserted = new Set<string>();
+      for (const chunk of powerOfTwoChunks(messages, 7)) {
+        const rows = (await tx.all(
+          `${insert} VALUES ${valueRows(chunk.length, 7)} ON CONFLICT DO NOTHING RETURNING message_id`,
+          chunk.flatMap((m) => [connection, m.messageId, kind, m.records, at, part, m.shard]),
+        )) as { message_id: string }[];
+        for (const row of rows) inserted.add(row.message_id);
+      }
+      // A message id twice in one request: its first is new, the second a duplicate.
+      return messages.map((m) => inserted.delete(m.messageId));
+    });
+  }
+  // PostgreSQL's partitioned inbox can only be unique per time partition, so a message id is first recorded in
+  // realtime_inbox_ids, looked for in the two slots that hold the retention (one statement; writers take turns on both
+  // engines, so nothing slips in between the check and the insert).
+  const [slot, previous] = idSlotsAt(now, layout.retentionMs);
+  const sql = `WITH fresh AS (
+      INSERT INTO realtime_inbox_ids (slot, connection, message_id)
+        SELECT ${slot}, ?, ? WHERE NOT EXISTS (
+          SELECT 1 FROM realtime_inbox_ids WHERE slot IN (${slot}, ${previous}) AND connection = ? AND message_id = ?)
+        ON CONFLICT DO NOTHING RETURNING 1)
+    ${insert} SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM fresh) ON CONFLICT DO NOTHING`;
   return await store.transaction(async (tx) => {
     const accepted: boolean[] = [];
     for (const m of messages) {
       const row = [connection, m.messageId, kind, m.records, at, part, m.shard];
-      const params = postgres ? [connection, m.messageId, connection, m.messageId, ...row] : row;
+      const params = [connection, m.messageId, connection, m.messageId, ...row];
       accepted.push((await tx.run(sql, params)).changes > 0);
     }
     return accepted;
@@ -112,6 +124,11 @@ export interface InboxLoad extends LoadCounts {
    * was made inside the caller's transaction, so no compute can have read it (see `clearComputeMarks`).
    */
   unmarked: Set<number>;
+  /**
+   * With `queue: false`: the contacts the loaded records resolved to, each with its earliest receipt time, for the
+   * caller to recompute in the same transaction (nothing was added to `realtime_touched`). Empty otherwise.
+   */
+  contacts: QueuedContact[];
 }
 
 /**
@@ -131,6 +148,11 @@ export async function loadWaitingMessages(
     now?: Date;
     /** Only the messages of these inbox shards (a step worker's lease). Default: every shard. */
     shards?: readonly number[];
+    /**
+     * `false`: the touched contacts are returned (`contacts`) instead of queued in `realtime_touched`, for a caller
+     * that recomputes them all in this transaction. Default true.
+     */
+    queue?: boolean;
   } = {},
 ): Promise<InboxLoad> {
   const now = options.now ?? new Date();
@@ -143,7 +165,10 @@ export async function loadWaitingMessages(
     messages: 0,
     touched: 0,
     unmarked: new Set(),
+    contacts: [],
   };
+  const queue = options.queue !== false;
+  const touchedHere = new Map<number, string>();
   return await store.transaction(async (tx) => {
     const rows = (
       options.shards === undefined
@@ -195,18 +220,20 @@ export async function loadWaitingMessages(
       counts.updated += result.updated;
       counts.skipped += result.skipped;
       counts.merged += result.merged;
-      const touched = await contactsOf(tx, records, receivedOf);
-      if (touched.size > 0) {
-        const d = tx.dialect;
-        counts.touched += (
-          await tx.run(
-            `INSERT INTO realtime_touched (contact_id, received_at)
-               SELECT ${d.jsonElement('j.value', 0, 'integer')}, ${d.jsonElement('j.value', 1, 'text')}
-                 FROM ${d.jsonValues('?', 'json')} AS j WHERE true
-               ON CONFLICT (contact_id) DO NOTHING`,
-            [JSON.stringify([...touched])],
-          )
-        ).changes;
+      // Without merges or skipped records, a record's contact is the one its identity had before the load (for
+      // every identity the store knew): only the others are looked up again.
+      const settled = result.merged === 0 && result.skipped === 0 && result.errors.length === 0;
+      const touched = await contactsOf(tx, records, receivedOf, settled ? known : undefined);
+      if (!queue) {
+        for (const [id, at] of touched) {
+          const seen = touchedHere.get(id);
+          if (seen === undefined || at < seen) touchedHere.set(id, at);
+        }
+      } else {
+        counts.touched += await queueTouched(
+          tx,
+          [...touched].map(([contactId, receivedAt]) => ({ contactId, receivedAt })),
+        );
       }
     }
     const ids = JSON.stringify(rows.map((r) => r.id));
@@ -217,30 +244,45 @@ export async function loadWaitingMessages(
       [now.toISOString(), ids],
     );
     counts.messages = rows.length;
+    if (!queue) {
+      counts.touched = touchedHere.size;
+      counts.contacts = [...touchedHere].map(([contactId, receivedAt]) => ({ contactId, receivedAt }));
+    }
     return counts;
   });
 }
 
-/** The contacts the records now belong to (after resolution and merges), each with its earliest receipt time. */
+/**
+ * The contacts the records now belong to (after resolution and merges), each with its earliest receipt time. With
+ * `known` (the identities as they were before a load that merged nothing and skipped nothing), a record of a known
+ * identity belongs to that identity's contact and is not looked up.
+ */
 async function contactsOf(
   store: Queryable,
   records: readonly SourceRecord[],
   receivedOf: Map<SourceRecord, string>,
+  known?: ReadonlyMap<string, KnownIdentity>,
 ): Promise<Map<number, string>> {
   const byIdentity: [string, string, string][] = [];
   const byEvent: [string, string, string][] = [];
+  const out = new Map<number, string>();
+  const note = (contactId: number, at: string): void => {
+    const seen = out.get(contactId);
+    if (seen === undefined || at < seen) out.set(contactId, at);
+  };
   for (const r of records) {
     const at = receivedOf.get(r) ?? '';
-    if (r.kind === 'contact') byIdentity.push([r.source, r.externalId, at]);
+    const externalId = r.kind === 'contact' ? r.externalId : r.kind === 'event' ? r.contact?.externalId : undefined;
+    const before =
+      known && typeof externalId === 'string' && !(r.kind === 'contact' && r.deleted === true)
+        ? known.get(knownKey(r.source, externalId))?.contactId
+        : undefined;
+    if (before !== undefined && before !== null) note(before, at);
+    else if (r.kind === 'contact') byIdentity.push([r.source, r.externalId, at]);
     else byEvent.push([r.source, r.sourceEventId, at]);
   }
-  const out = new Map<number, string>();
   const add = (rows: { contact_id: number | null; at: string }[]): void => {
-    for (const row of rows) {
-      if (row.contact_id === null) continue;
-      const seen = out.get(row.contact_id);
-      if (seen === undefined || row.at < seen) out.set(row.contact_id, row.at);
-    }
+    for (const row of rows) if (row.contact_id !== null) note(Number(row.contact_id), row.at);
   };
   const d = store.dialect;
   const keys = `${d.jsonValues('?', 'json')} AS k`;

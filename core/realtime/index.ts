@@ -7,6 +7,8 @@ export type { InboxKind, InboxMessage, InboxLoad, StoredMessage } from './inbox.
 export { acceptMessages, acceptStored, loadWaitingMessages, storedMessages, waitingMessages } from './inbox.js';
 export type { ComputeMarks, PendingContact, QueuedContact } from './queue.js';
 export {
+  anyTouched,
+  queueTouched,
   touchedContacts,
   queueForDestinations,
   pendingSummary,

@@ -24,10 +24,34 @@ export async function touchedContacts(store: Queryable, limit = 2000): Promise<Q
   ).map((r) => ({ contactId: r.contact_id, receivedAt: r.received_at }));
 }
 
+/** Whether any contact waits in the touched queue (left over by an earlier step, or queued by a plain load). */
+export async function anyTouched(store: Queryable): Promise<boolean> {
+  return (await store.get('SELECT 1 FROM realtime_touched LIMIT 1')) !== undefined;
+}
+
+/**
+ * Adds contacts to the touched queue (a contact already there keeps its earliest receipt time); answers how many were
+ * new there.
+ */
+export async function queueTouched(store: Queryable, contacts: readonly QueuedContact[]): Promise<number> {
+  if (contacts.length === 0) return 0;
+  const d = store.dialect;
+  return (
+    await store.run(
+      `INSERT INTO realtime_touched (contact_id, received_at)
+         SELECT ${d.jsonElement('j.value', 0, 'integer')}, ${d.jsonElement('j.value', 1, 'text')}
+           FROM ${d.jsonValues('?', 'json')} AS j WHERE true
+         ON CONFLICT (contact_id) DO NOTHING`,
+      [JSON.stringify(contacts.map((c) => [c.contactId, c.receivedAt]))],
+    )
+  ).changes;
+}
+
 /**
  * Moves recomputed contacts from the touched queue to each destination's pending queue (inside the caller's
  * transaction, which also holds the recompute, so a crash redoes both). A contact already waiting keeps its earliest
  * receipt time and counts one more requeue, so a flush that read it before this recompute does not clear it.
+ * `fromTouched: false`: the contacts were never in the touched queue (a step recomputing what its own load touched).
  *
  * @example
  * store.transaction(() => { recomputeContacts(store, ids); evaluateSegments(...); queueForDestinations(store, contacts, ['segment']); });
@@ -36,6 +60,7 @@ export async function queueForDestinations(
   store: Queryable,
   contacts: readonly QueuedContact[],
   destinations: readonly string[],
+  options: { fromTouched?: boolean } = {},
 ): Promise<void> {
   await store.transaction(async (tx) => {
     const d = tx.dialect;
@@ -49,10 +74,11 @@ export async function queueForDestinations(
         [destination, json],
       );
     }
-    await tx.run(
-      `DELETE FROM realtime_touched WHERE contact_id IN (SELECT ${d.jsonElement('j.value', 0, 'integer')} FROM ${rows})`,
-      [json],
-    );
+    if (options.fromTouched !== false)
+      await tx.run(
+        `DELETE FROM realtime_touched WHERE contact_id IN (SELECT ${d.jsonElement('j.value', 0, 'integer')} FROM ${rows})`,
+        [json],
+      );
   });
 }
 

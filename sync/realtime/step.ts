@@ -8,6 +8,7 @@ import {
   type Queryable,
 } from '../../core/index.js';
 import {
+  anyTouched,
   clearComputeMarks,
   computeMarksOf,
   DEFAULT_INBOX_LAYOUT,
@@ -17,9 +18,11 @@ import {
   leaseShards,
   loadWaitingMessages,
   queueForDestinations,
+  queueTouched,
   releaseShards,
   touchedContacts,
   type InboxLayout,
+  type QueuedContact,
   type ShardLease,
 } from '../../core/realtime/index.js';
 
@@ -69,13 +72,25 @@ export async function runStep(
 ): Promise<StepReport> {
   const started = performance.now();
   return await store.transaction(async (tx) => {
+    const most = input.maxContactsPerTick ?? STEP_CONTACTS;
+    // With nothing left over in the touched queue, the contacts this load touches are recomputed straight away (those
+    // past the step's share wait in the queue); otherwise the queue's oldest go first, as they always did.
+    const direct = !(await anyTouched(tx));
     const load = await loadWaitingMessages(tx, {
       ...(shards === undefined ? {} : { shards }),
       limit: input.maxMessagesPerTick ?? STEP_MESSAGES,
       ...(input.identity ? { identity: input.identity } : {}),
+      queue: !direct,
     });
     const loadMs = Math.round(performance.now() - started);
-    const touched = await touchedContacts(tx, input.maxContactsPerTick ?? STEP_CONTACTS);
+    let touched: QueuedContact[];
+    if (direct) {
+      const oldestFirst = load.contacts.sort((a, b) =>
+        a.receivedAt < b.receivedAt ? -1 : a.receivedAt > b.receivedAt ? 1 : a.contactId - b.contactId,
+      );
+      touched = oldestFirst.slice(0, most);
+      await queueTouched(tx, oldestFirst.slice(most));
+    } else touched = await touchedContacts(tx, most);
     if (touched.length > 0) {
       const ids = touched.map((c) => c.contactId);
       // Marks this load made are cleared once recomputed: the next scheduled compute need not redo these contacts.
@@ -86,7 +101,7 @@ export async function runStep(
       await recomputeContacts(tx, ids, { ...input.features, now });
       if (input.segments.length > 0)
         await evaluateSegments(tx, input.segments, { ...input.evaluate, now, contacts: ids });
-      await queueForDestinations(tx, touched, input.destinations);
+      await queueForDestinations(tx, touched, input.destinations, { fromTouched: !direct });
       await clearComputeMarks(tx, marks, now);
     }
     return {
