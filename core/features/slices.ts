@@ -99,7 +99,7 @@ export interface SliceOptions extends FeatureOptions {
   /** Windows (ms) beyond the built-in ones whose edges count (rules' and expression features' windows). */
   windows?: readonly number[];
   /** Called inside the transaction after the features are written, before the commit (tests stop there). */
-  beforeCommit?: () => void;
+  beforeCommit?: () => void | Promise<void>;
 }
 
 /**
@@ -150,8 +150,17 @@ export async function computeSlice(store: Queryable, options: SliceOptions): Pro
           [JSON.stringify([...taken.keys()])],
         );
       const sorted = [...ids].sort((a, b) => a - b);
+      // Without the writer lock a merge or an erasure may delete one of these contacts meanwhile, and contact_features
+      // has no foreign key on PostgreSQL to stop a row being written for it: the slice holds its contacts as such a key
+      // would, so a deletion waits for this commit and its cascade then removes the rows written here.
+      const lock = tx.dialect.rowLock('key');
+      if (lock !== '' && sorted.length > 0)
+        await tx.get(
+          `SELECT COUNT(*) AS n FROM (SELECT id FROM contacts WHERE id IN (SELECT value FROM ${tx.dialect.jsonValues('?', 'integer')} AS j) ${lock}) AS held`,
+          [JSON.stringify(sorted)],
+        );
       const run = sorted.length > 0 ? await recomputeContacts(tx, sorted, featureOptions) : undefined;
-      beforeCommit?.();
+      await beforeCommit?.();
       return { contacts: run?.contacts ?? 0, dirty: taken.size, crossed: sorted.length - taken.size };
     },
     // SQLite has one writer (and a deferred transaction that reads first could not take the lock later).

@@ -205,10 +205,11 @@ export interface Dialect {
   tablesWithColumn(column: string): string;
   /**
    * The clause that ends a SELECT to lock the rows it reads until the transaction ends (`wait`), or to lock them and
-   * pass over rows another transaction holds (`skip`: a queue's claim). Empty on engines that serialize writers
-   * anyway (SQLite's one writer at a time).
+   * pass over rows another transaction holds (`skip`: a queue's claim), or only to keep them from being deleted or
+   * their key changed (`key`: what a foreign key check holds; updates of other columns go on). Empty on engines that
+   * serialize writers anyway (SQLite's one writer at a time).
    */
-  rowLock(mode: 'wait' | 'skip'): string;
+  rowLock(mode: 'wait' | 'skip' | 'key'): string;
 }
 
 /** Builds the common parts of a dialect from its placeholder style. */

@@ -277,7 +277,7 @@ export async function computeFeatureSlice(
   input: ComputeInput,
   plan: SlicedPlan,
   slice: number,
-  beforeCommit?: () => void,
+  beforeCommit?: () => void | Promise<void>,
 ): Promise<SliceRun> {
   return await computeSlice(store, {
     ...featureOptionsOf(input),

@@ -5,6 +5,7 @@
  * run again), and when a sliced compute never reaches its segments part (the next compute catches up); on both
  * engines.
  */
+import { AsyncResource } from 'node:async_hooks';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ContactRecord, EventRecord, EventType } from '../../plugins/model/index.js';
@@ -220,6 +221,34 @@ for (const engine of engines) {
         { numRuns: engine.name === 'sqlite' ? 25 : 6, seed: 2611 },
       );
     }, 300_000);
+
+    // PostgreSQL runs slices without the writer lock and contact_features has no foreign key there.
+    if (engine.name === 'postgres')
+      it('a slice holds its contacts until it commits, so a merge or erasure cannot delete one under it', async () => {
+        const { store, close } = await engine.open();
+        try {
+          await load([store], [contact('ada'), contact('bob')], START);
+          await computeAll(store, input(store, START));
+          const given = input(store, START + HOUR, 'full');
+          const plan = await prepareCompute(store, given, 1);
+          const ada = (await store.get("SELECT contact_id FROM identities WHERE external_id = 'ada'")) as {
+            contact_id: number;
+          };
+          const outside = AsyncResource.bind((f: () => Promise<unknown>) => f());
+          let deletion: unknown;
+          await computeFeatureSlice(store, given, plan, 0, async () => {
+            deletion = await outside(() =>
+              store
+                .transaction((tx) => tx.get('SELECT id FROM contacts WHERE id = ? FOR UPDATE NOWAIT', [ada.contact_id]))
+                .catch((error: unknown) => (error as { code?: string }).code),
+            );
+          });
+          // 55P03: lock_not_available — the row a deletion must lock is held by the slice.
+          expect(deletion).toBe('55P03');
+        } finally {
+          await close();
+        }
+      });
 
     it('a slice that dies keeps its dirty marks; its next attempt takes and clears them', async () => {
       const { store, close } = await engine.open();

@@ -89,7 +89,7 @@ export const postgresDialect: Dialect = {
     return upsertSql(this, spec);
   },
   singleFile: false,
-  rowLock: (mode) => (mode === 'skip' ? 'FOR UPDATE SKIP LOCKED' : 'FOR UPDATE'),
+  rowLock: (mode) => (mode === 'skip' ? 'FOR UPDATE SKIP LOCKED' : mode === 'key' ? 'FOR KEY SHARE' : 'FOR UPDATE'),
   orderedJoin: 'JOIN',
   noLimit: 'LIMIT ALL',
   jsonKey: (name) => name,
