@@ -116,6 +116,26 @@ const incrementalCompute: Migration = {
 };
 
 /**
+ * The columns of `contact_events` from the event rows of a set-based trigger (`row`), with the event's properties
+ * parsed once per row into `row.props` (see {@link parsedProperties}) instead of once per field read.
+ */
+const contactEventValuesParsed = (
+  d: Dialect,
+  row: string,
+): string => `${row}.contact_id, ${row}.occurred_at, ${row}.id, ${row}.type, ${row}.value,
+  CASE WHEN ${row}.type = 'purchase' THEN ${d.jsonField(`${row}.props`, 'currency')} END,
+  CASE WHEN ${row}.type = 'purchase' THEN ${d.jsonField(`${row}.props`, 'discount', 'real')} END,
+  CASE ${row}.type WHEN 'purchase' THEN ${d.jsonField(`${row}.props`, 'category')} WHEN 'feature_used' THEN ${d.jsonField(`${row}.props`, 'feature')} END`;
+
+/**
+ * The rows of transition table `table` with `props`, their properties parsed as JSON where contact_events reads them
+ * (purchases and feature uses), NULL elsewhere. `OFFSET 0` keeps the subquery from being folded into the outer query,
+ * which would evaluate the parse again at every field read.
+ */
+const parsedProperties = (table: string): string =>
+  `(SELECT t.*, CASE WHEN t.type IN ('purchase', 'feature_used') THEN CAST(t.properties AS jsonb) END AS props FROM ${table} t OFFSET 0)`;
+
+/**
  * Per-contact features (one row per contact, rewritten by each computation) and model outputs (written by model runs,
  * read by rules as `model: churn.risk`) and the RFM quintile breakpoints of the last full computation; and
  * `contact_events`, the events stored again in contact order with the properties features read (currency, discount,
@@ -269,5 +289,20 @@ export const featureMigrations: Migration[] = [
         setBody: 'DELETE FROM contact_features f USING old_rows o WHERE f.contact_id = o.id;',
       })}`;
     },
+  },
+  {
+    // PostgreSQL's set-based insert trigger parsed a purchase's properties four or five times (once per field read, as
+    // the expressions are written); it now parses them once per event. SQLite's row trigger is unchanged.
+    name: '20261206T153000_contact_events_properties_parsed_once',
+    up: (d) => `
+      ${d.dropTrigger('contact_events_insert', 'events')}
+      ${d.trigger({
+        name: 'contact_events_insert',
+        table: 'events',
+        event: 'INSERT',
+        body: `INSERT INTO contact_events (${CONTACT_EVENT_COLUMNS}) VALUES (${contactEventValues(d, 'NEW')});`,
+        setBody: `INSERT INTO contact_events (${CONTACT_EVENT_COLUMNS}) SELECT ${contactEventValuesParsed(d, 'n')} FROM ${parsedProperties('new_rows')} n;`,
+      })}
+    `,
   },
 ];
