@@ -180,6 +180,14 @@ export class Portal {
   private nextId: number;
   private nextListId = 1;
   private sorted: Map<string, StoredObject[]> = new Map();
+  /**
+   * Contact ids by lower-cased email, each list in the order the contacts entered `contacts` (archived ones kept: a
+   * look-up skips them), so a look-up by email answers what a scan of every contact would without one.
+   */
+  private readonly byEmail = new Map<string, string[]>();
+  /** Each contact's email key (none without an email) and its place in `contacts`' order. */
+  private readonly indexed = new Map<string, { key: string | undefined; order: number }>();
+  private entered = 0;
 
   constructor(
     readonly now: () => number,
@@ -200,7 +208,9 @@ export class Portal {
 
   /** Adds or replaces a contact; `hs_object_id`, `createdate` and `lastmodifieddate` follow the record. */
   putContact(contact: StoredObject): void {
+    const isNew = !this.contacts.has(contact.id);
     this.contacts.set(contact.id, contact);
+    this.indexEmail(contact.id, contact.properties.email, isNew);
     syncSystemProperties(contact, 'lastmodifieddate');
     this.nextId = Math.max(this.nextId, Number(contact.id) + 1);
     this.changed('contacts');
@@ -277,6 +287,7 @@ export class Portal {
     survivor.updatedAt = this.now();
     syncSystemProperties(survivor, 'lastmodifieddate');
     this.contacts.delete(loserId);
+    this.unindexEmail(loserId);
     this.mergedInto.set(loserId, survivorId);
     for (const list of this.lists.values()) {
       if (list.members.delete(loserId)) list.members.set(survivorId, this.now());
@@ -287,6 +298,7 @@ export class Portal {
   /** GDPR delete: the contact disappears with no archived trace. */
   gdprDelete(id: string): boolean {
     const existed = this.contacts.delete(id);
+    this.unindexEmail(id);
     for (const list of this.lists.values()) list.members.delete(id);
     this.changed('contacts');
     return existed;
@@ -320,12 +332,43 @@ export class Portal {
     this.sorted.delete(`modified:${type}`);
   }
 
+  /** The first live (not archived) contact with this email, ignoring case, in the order contacts were added. */
   findContactByEmail(email: string): StoredObject | undefined {
     const wanted = email.trim().toLowerCase();
-    for (const contact of this.contacts.values()) {
-      if (!contact.archived && contact.properties.email?.toLowerCase() === wanted) return contact;
+    for (const id of this.byEmail.get(wanted) ?? []) {
+      const contact = this.contacts.get(id);
+      if (contact && !contact.archived && contact.properties.email?.toLowerCase() === wanted) return contact;
     }
     return undefined;
+  }
+
+  /**
+   * Files a contact under its email, at its place in `contacts`: a contact put again keeps its place (a Map keeps an
+   * updated key where it was), one deleted and put again goes last.
+   */
+  private indexEmail(id: string, email: string | null | undefined, isNew: boolean): void {
+    const key = email?.toLowerCase();
+    const before = this.indexed.get(id);
+    if (before && !isNew && before.key === key) return;
+    const order = before && !isNew ? before.order : this.entered++;
+    this.unindexEmail(id);
+    this.indexed.set(id, { key, order });
+    if (key === undefined) return;
+    const ids = this.byEmail.get(key) ?? [];
+    if (ids.length === 0) this.byEmail.set(key, ids);
+    let at = ids.length;
+    while (at > 0 && (this.indexed.get(ids[at - 1] as string)?.order ?? 0) > order) at--;
+    ids.splice(at, 0, id);
+  }
+
+  private unindexEmail(id: string): void {
+    const before = this.indexed.get(id);
+    this.indexed.delete(id);
+    if (before?.key === undefined) return;
+    const ids = this.byEmail.get(before.key) ?? [];
+    const at = ids.indexOf(id);
+    if (at >= 0) ids.splice(at, 1);
+    if (ids.length === 0) this.byEmail.delete(before.key);
   }
 
   /** Resolves a contact id through merges; undefined when it is unknown, archived or deleted. */
