@@ -1,26 +1,34 @@
 /**
- * Workers and incremental compute on one store (issue #26), in two parts.
+ * Workers and incremental compute on one store (issue #26), in phases that can run separately.
  *
- * Compute: full vs incremental compute of features and segments (the starter segments) after new events for 1% of
- * the contacts, an hour later, on SQLite and on PostgreSQL side by side. The store is generated with raw inserts
- * (bench/segments' generator: 10 events per contact over two years); the 1% arrive through the load path
+ * Compute (phases `sqlite`, `postgres`, `workers`): full vs incremental compute of features and segments (the starter
+ * segments) after new events for 1% of the contacts, an hour later, on SQLite (`sqlite`), on PostgreSQL in one process
+ * (`postgres`) and on PostgreSQL as two workers compute (`workers`: slices side by side). The store is generated with
+ * raw inserts (bench/segments' generator: 10 events per contact over two years); the 1% arrive through the load path
  * (`loadPage`), which marks them dirty. `--contacts=N` sets the contacts (default 100,000; toy 2,000; the issue's
- * scale is 1,000,000); PostgreSQL also computed as two workers do (slices side by side). CPU is this process's (all
- * its threads) and PostgreSQL's server processes' (from /proc).
+ * scale is 1,000,000). CPU is this process's (all its threads) and PostgreSQL's server processes' (from /proc).
  *
- * Push: a job's two HubSpot pushes (one segment each, contacts created by
- * email) run by 1 and 2 `runWorker` workers, (a) at HubSpot's real rolling limit, 100 requests per 10 s, where the
+ * Push (phase `push`): a job's two HubSpot pushes (one segment each, contacts created by email) run by 1 and 2
+ * `segflow worker` child processes on PostgreSQL, (a) at HubSpot's real rolling limit, 100 requests per 10 s, where the
  * workers share one budget through the store and should use at least 90% of it without ever going over (read from
  * the sandbox's own counters), and (b) with the limit raised and 100 ms of latency added to every request, where the
  * tool's latency is the bottleneck and 2 workers should reach at least 1.6× one worker's throughput.
- * `--push-contacts=N` sets the people pushed per segment (default 10,000, about 400 requests or four windows of the
- * limit; toy 300, with the limit scaled to 10 per second). The workers run in this process, each with its own store connection and connector contexts (as separate
- * processes would have).
+ * `--push-contacts=N` sets the people pushed per segment (default 15,000 whatever `--contacts`: about 600 requests or
+ * six windows of the limit; toy 300, with the limit scaled to 10 per second). The HubSpot sandbox runs in this
+ * process; CPU is read per process: each worker's, this one's (the sandbox and the run waiting on its tasks) and
+ * PostgreSQL's.
+ *
+ * `--phases=sqlite,postgres,workers,push` (or SCALE_BENCH_PHASES) runs some phases only: their figures are kept in
+ * .segflow/bench/scale-<contacts>.json, and the section written shows the other phases' figures from their last run
+ * at the same scale, each with its date and load average. SCALE_BENCH_PROFILE=<folder> has each push worker write a
+ * CPU profile there (`node --cpu-prof`).
  */
+import { execSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { writeFileSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { loadPage, openStore, type SegmentDefinition, type Store } from '../core/index.js';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { liveWorkers, loadPage, openStore, type SegmentDefinition, type Store } from '../core/index.js';
 import type { EventRecord } from '../plugins/model/index.js';
 import {
   computeAll,
@@ -36,9 +44,15 @@ import { BUILTIN_CONNECTORS } from '../cli/builtins.js';
 import { loadConfig } from '../config/index.js';
 import { sandboxConfig, startSandbox, type HubSpotSandbox } from '../connectors/hubspot/index.js';
 import { createRegistry } from '../plugins/index.js';
-import { runJob, runWorker } from '../sync/index.js';
+import { runJob } from '../sync/index.js';
 import { tempDir } from '../test/support/temp.js';
 import type { Benchmark } from './run.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** The parts of the bench, in the order a full run takes them. */
+const PHASES = ['sqlite', 'postgres', 'workers', 'push'] as const;
+type Phase = (typeof PHASES)[number];
 
 interface Case {
   label: string;
@@ -53,8 +67,8 @@ interface Measured {
   peakInWindow: number;
   /** From the first request the sandbox admitted to the last, ms. */
   spanMs: number;
-  /** This process's CPU over that span (the workers, their store connections and the sandbox), ms. */
-  cpuMs: number;
+  /** CPU over that span, ms: each worker process's, this process's (the sandbox, the run) and PostgreSQL's. */
+  cpuMs: { workers: number[]; bench: number; server?: number };
   status: string;
 }
 
@@ -64,21 +78,71 @@ async function postgresDatabases(
 ): Promise<{ fresh(): Promise<string>; remove(): Promise<void> }> {
   const { admin, databaseUrl, startPostgres } = await import('../test/support/postgres.js');
   const given = process.env.SEGFLOW_TEST_DATABASE_URL;
-  const server = given === undefined ? await startPostgres() : undefined;
-  if (server) log('PostgreSQL: started a throw-away embedded server (set SEGFLOW_TEST_DATABASE_URL to use another)');
-  const serverUrl = given ?? (server as { url: string }).url;
+  let server: { url: string; stop(): Promise<void> } | undefined;
   const made: string[] = [];
+  const serverUrl = async (): Promise<string> => {
+    if (given !== undefined) return given;
+    if (!server) {
+      server = await startPostgres();
+      log('PostgreSQL: started a throw-away embedded server (set SEGFLOW_TEST_DATABASE_URL to use another)');
+    }
+    return server.url;
+  };
   return {
     async fresh() {
+      const url = await serverUrl();
       const name = `segflow_bench_scale_${process.pid}_${made.length}`;
-      await admin(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin(serverUrl, `CREATE DATABASE ${name}`);
+      await admin(url, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin(url, `CREATE DATABASE ${name}`);
       made.push(name);
-      return databaseUrl(serverUrl, name);
+      return databaseUrl(url, name);
     },
     async remove() {
-      for (const name of made) await admin(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      if (made.length > 0) {
+        const url = await serverUrl();
+        for (const name of made) await admin(url, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      }
       await server?.stop();
+    },
+  };
+}
+
+/** CPU ms a process has used (user + system, from /proc), or undefined once it is gone. */
+function processCpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const fields = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `segflow worker` on `file` as a child process (stopped with SIGTERM, as an operator stops one). */
+function startWorker(file: string): {
+  pid: number | undefined;
+  alive(): boolean;
+  stop(): Promise<void>;
+  output(): string;
+} {
+  // SCALE_BENCH_PROFILE=<folder>: each worker writes a CPU profile there when it stops.
+  const profile = process.env.SCALE_BENCH_PROFILE;
+  const node = profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${resolve(profile)}`];
+  const child = spawn(process.execPath, [...node, 'bin/segflow.js', 'worker', file, '--poll-ms', '50'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  return {
+    pid: child.pid,
+    alive: () => child.exitCode === null && child.signalCode === null,
+    output: () => output,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
     },
   };
 }
@@ -90,6 +154,7 @@ async function runCase(c: Case, dir: string, database: string, log: (line: strin
     limits: c.limit,
     recordBodies: false,
   });
+  const workers: ReturnType<typeof startWorker>[] = [];
   try {
     sandbox.latency.set(c.latencyMs);
     const hubspot = JSON.stringify({ ...sandboxConfig(sandbox), createMissingContacts: true });
@@ -120,37 +185,62 @@ jobs:
     );
     const registry = createRegistry([...BUILTIN_CONNECTORS]);
     const config = await loadConfig(file, { registry, env: {} });
-    const stop = new AbortController();
-    // CPU read every 200 ms, to take this process's CPU between the first request and the last.
-    const cpu: [number, number][] = [];
+    const store = await openStore(database);
+    const postmaster = await postmasterPid(database);
+    for (let i = 0; i < c.workers; i++) workers.push(startWorker(file));
+    try {
+      while ((await liveWorkers(store)).length < c.workers) {
+        if (workers.some((w) => !w.alive()))
+          throw new Error(`a worker exited before it started:\n${workers.map((w) => w.output()).join('\n')}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    } finally {
+      await store.close();
+    }
+    // CPU read every 500 ms, to take each process's CPU between the first request and the last; the reading's own CPU
+    // (a scan of /proc for PostgreSQL's processes) is left out of this process's.
+    const cpu: { at: number; bench: number; workers: (number | undefined)[]; server: number | undefined }[] = [];
+    let sampling = 0;
     const sample = () => {
-      const used = process.cpuUsage();
-      cpu.push([Date.now(), (used.user + used.system) / 1000]);
+      const start = process.cpuUsage();
+      const server = serverCpuSeconds(postmaster);
+      cpu.push({
+        at: Date.now(),
+        bench: (start.user + start.system) / 1000 - sampling,
+        workers: workers.map((w) => processCpuMs(w.pid)),
+        server: server === undefined ? undefined : server * 1000,
+      });
+      const used = process.cpuUsage(start);
+      sampling += (used.user + used.system) / 1000;
     };
-    const sampler = setInterval(sample, 200);
-    const workers = Array.from({ length: c.workers }, (_, i) =>
-      runWorker(config, { registry, holder: `bench-${i}`, signal: stop.signal, pollMs: 20, computeIn: 'here' }),
-    );
-    const result = await runJob(config, 'nightly', { registry, workers: true, taskPollMs: 50 });
-    stop.abort();
-    await Promise.all(workers);
-    clearInterval(sampler);
     sample();
+    const sampler = setInterval(sample, 500);
+    const result = await runJob(config, 'nightly', { registry, workers: true, taskPollMs: 250 }).finally(() => {
+      sample();
+      clearInterval(sampler);
+    });
     const times = sandbox.recorder.requests.map((r) => r.at).sort((a, b) => a - b);
     const [first, last] = [times[0] ?? 0, times[times.length - 1] ?? 0];
-    const cpuAt = (t: number): number => (cpu.find(([at]) => at >= t) ?? cpu[cpu.length - 1] ?? [0, 0])[1];
+    // The last sample at or before the first request, and the first at or after the last one.
+    const before = [...cpu].reverse().find((s) => s.at <= first) ?? cpu[0]!;
+    const after = cpu.find((s) => s.at >= last) ?? cpu[cpu.length - 1]!;
     const counts = sandbox.limiter.counts();
     const measured: Measured = {
       requests: counts.admitted,
       refused: counts.refused,
       peakInWindow: counts.peakInWindow,
       spanMs: last - first,
-      cpuMs: cpuAt(last) - cpuAt(first),
+      cpuMs: {
+        workers: workers.map((_, i) => (after.workers[i] ?? 0) - (before.workers[i] ?? 0)),
+        bench: after.bench - before.bench,
+        ...(after.server === undefined || before.server === undefined ? {} : { server: after.server - before.server }),
+      },
       status: result.status,
     };
     log(`${c.label}: ${JSON.stringify(measured)}`);
     return measured;
   } finally {
+    await Promise.all(workers.map((w) => w.stop()));
     await sandbox.close();
   }
 }
@@ -279,45 +369,156 @@ function knob(name: string): number | undefined {
   return Number.isFinite(value) && value > 0 ? value : undefined;
 }
 
-/** Full and 1% incremental compute on SQLite, and on PostgreSQL in one process and on 2 workers; the Markdown. */
-async function computePart(
+/** The phases asked for: `--phases=a,b` or SCALE_BENCH_PHASES, else all of them. */
+function phasesAsked(): Phase[] {
+  const flag = process.argv.find((a) => a.startsWith('--phases='))?.slice('--phases='.length);
+  const given = flag ?? process.env.SCALE_BENCH_PHASES;
+  if (given === undefined || given.trim() === '') return [...PHASES];
+  const names = given.split(',').map((n) => n.trim());
+  const unknown = names.filter((n) => !(PHASES as readonly string[]).includes(n));
+  if (unknown.length > 0)
+    throw new Error(
+      `scale bench: unknown phase ${unknown.join(', ')}; pass some of ${PHASES.join(', ')}, comma-separated`,
+    );
+  return PHASES.filter((p) => names.includes(p));
+}
+
+/** What one phase measured, when, and under which load: kept so that phases run apart make one section. */
+interface PhaseRecord {
+  date: string;
+  commit: string;
+  /** Wall seconds of the whole phase (the store's generation included). */
+  seconds: number;
+  load: { before: number[]; after: number[] };
+  compute?: ComputeFigures[];
+  push?: { contacts: number; limited: Measured[]; slow: Measured[]; latencyMs: number };
+}
+
+type PhaseRecords = Partial<Record<Phase, PhaseRecord>>;
+
+const recordsFile = (contacts: number): string => join(ROOT, '.segflow', 'bench', `scale-${contacts}.json`);
+
+function readRecords(contacts: number): PhaseRecords {
+  const file = recordsFile(contacts);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as PhaseRecords) : {};
+}
+
+function writeRecords(contacts: number, records: PhaseRecords): void {
+  const file = recordsFile(contacts);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(records, null, 1)}\n`);
+}
+
+function commitNow(): string {
+  try {
+    return execSync('git rev-parse --short HEAD', { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Runs `fn` as a phase: its figures with its wall time, date and the load average around it. */
+async function phase(fn: () => Promise<Pick<PhaseRecord, 'compute' | 'push'>>): Promise<PhaseRecord> {
+  const before = loadavg();
+  const start = performance.now();
+  const figures = await fn();
+  return {
+    date: new Date().toISOString(),
+    commit: commitNow(),
+    seconds: (performance.now() - start) / 1000,
+    load: { before, after: loadavg() },
+    ...figures,
+  };
+}
+
+/** Full and 1% incremental compute of the phases asked: SQLite, PostgreSQL in one process, PostgreSQL on 2 workers. */
+async function computePhases(
+  asked: Phase[],
+  contacts: number,
+  dir: string,
+  pg: { fresh(): Promise<string> },
+  log: (line: string) => void,
+): Promise<PhaseRecords> {
+  const out: PhaseRecords = {};
+  const segments = await starterSegments(dir);
+  const generated = async (location: string, engine: string): Promise<Store> => {
+    const store = await openStore(location);
+    log(`${engine}: generating ${contacts} contacts and ${contacts * 10} events`);
+    const start = performance.now();
+    await generate(store, contacts, contacts * 10);
+    log(`${engine}: generated in ${((performance.now() - start) / 1000).toFixed(1)} s`);
+    return store;
+  };
+  if (asked.includes('sqlite'))
+    out.sqlite = await phase(async () => {
+      const store = await generated(join(dir, 'compute.db'), 'SQLite');
+      try {
+        const options = { contacts, at: NOW, workers: 1, batch: 'later' };
+        return { compute: [await computeOn(store, 'SQLite', segments, options, log)] };
+      } finally {
+        await store.close();
+      }
+    });
+  if (!asked.includes('postgres') && !asked.includes('workers')) return out;
+  // One PostgreSQL store for both: `workers` computes it two hours after `postgres` did (full again, another 1%).
+  const location = await pg.fresh();
+  const postmaster = await postmasterPid(location);
+  let store: Store | undefined;
+  try {
+    const ready = async (): Promise<Store> => (store ??= await generated(location, 'PostgreSQL'));
+    if (asked.includes('postgres'))
+      out.postgres = await phase(async () => {
+        const options = { contacts, at: NOW, workers: 1, postmaster, batch: 'later' };
+        return { compute: [await computeOn(await ready(), 'PostgreSQL', segments, options, log)] };
+      });
+    if (asked.includes('workers'))
+      out.workers = await phase(async () => {
+        const options = { contacts, at: new Date(NOW.getTime() + 2 * HOUR), workers: 2, postmaster, batch: 'again' };
+        return { compute: [await computeOn(await ready(), 'PostgreSQL, 2 workers', segments, options, log)] };
+      });
+  } finally {
+    await (store as Store | undefined)?.close();
+  }
+  return out;
+}
+
+/** Pushes with 1 and 2 workers, at HubSpot's limit and where its latency is the bottleneck. */
+async function pushPhase(
   toy: boolean,
   dir: string,
   pg: { fresh(): Promise<string> },
   log: (line: string) => void,
-): Promise<string> {
-  const contacts = knob('--contacts') ?? (toy ? 2_000 : 100_000);
-  const segments = await starterSegments(dir);
-  const before = loadavg();
-  const figures: ComputeFigures[] = [];
-  for (const [engine, location] of [
-    ['SQLite', join(dir, 'compute.db')],
-    ['PostgreSQL', await pg.fresh()],
-  ] as const) {
-    const store = await openStore(location);
-    try {
-      const postmaster = engine === 'PostgreSQL' ? await postmasterPid(location) : undefined;
-      log(`${engine}: generating ${contacts} contacts and ${contacts * 10} events`);
-      await generate(store, contacts, contacts * 10);
-      figures.push(
-        await computeOn(store, engine, segments, { contacts, at: NOW, workers: 1, postmaster, batch: 'later' }, log),
-      );
-      if (engine === 'PostgreSQL')
-        // The same store two hours on: full again, then another 1%, computed by two workers.
-        figures.push(
-          await computeOn(
-            store,
-            'PostgreSQL, 2 workers',
-            segments,
-            { contacts, at: new Date(NOW.getTime() + 2 * HOUR), workers: 2, postmaster, batch: 'again' },
-            log,
-          ),
-        );
-    } finally {
-      await store.close();
-    }
+): Promise<NonNullable<PhaseRecord['push']>> {
+  const contacts = knob('--push-contacts') ?? (toy ? 300 : 15_000);
+  const real = toy ? { requestsPerInterval: 10, intervalMs: 1_000 } : { requestsPerInterval: 100, intervalMs: 10_000 };
+  const open = { requestsPerInterval: 1_000_000, intervalMs: 10_000 };
+  const latencyMs = toy ? 20 : 100;
+  const people = Array.from({ length: contacts }, (_, i) => `c${i},p${i}@example.com,2026-01-01T00:00:00Z`);
+  writeFileSync(join(dir, 'contacts.csv'), `id,email,updated_at\n${people.join('\n')}\n`);
+  const limited: Measured[] = [];
+  const slow: Measured[] = [];
+  for (const workers of [1, 2]) {
+    const limitCase = { label: `limit ${workers} worker(s)`, workers, limit: real, latencyMs: 0 };
+    limited.push(await runCase(limitCase, dir, await pg.fresh(), log));
+    const latencyCase = { label: `latency ${workers} worker(s)`, workers, limit: open, latencyMs };
+    slow.push(await runCase(latencyCase, dir, await pg.fresh(), log));
   }
-  const after = loadavg();
+  return { contacts, limited, slow, latencyMs };
+}
+
+const loadText = (l: number[] | undefined): string => (l ?? []).map((x) => x.toFixed(1)).join(' / ');
+
+/** When and under which load a phase ran, and how long it took. */
+function provenanceOf(name: string, r: PhaseRecord, now: boolean): string {
+  return `${name}: ${r.seconds.toFixed(0)} s${now ? '' : ` (an earlier run: ${r.date.slice(0, 16).replace('T', ' ')} UTC, commit ${r.commit})`}, load average ${loadText(r.load.before)} before, ${loadText(r.load.after)} after`;
+}
+
+function computeMarkdown(records: PhaseRecords, contacts: number, fresh: Set<Phase>, toy: boolean): string {
+  const phases = (['sqlite', 'postgres', 'workers'] as const).filter((p) => records[p]?.compute !== undefined);
+  if (phases.length === 0) return '';
+  const figures = phases.flatMap((p) => records[p]?.compute ?? []);
   const s = (ms: number): string => (ms / 1000).toFixed(2);
   const c = (x: Clocked): string => `${s(x.wall)} (${s(x.cpu)}${x.server === undefined ? '' : ` + ${s(x.server)}`})`;
   const rows = [
@@ -328,106 +529,97 @@ async function computePart(
         `| ${f.engine} | ${c(f.full)} | ${c(f.load)} | ${c(f.incremental)} | ${(f.full.wall / f.incremental.wall).toFixed(1)}× | ${f.scope.features.toLocaleString('en')} (${f.scope.dirty.toLocaleString('en')} dirty, ${f.scope.crossed.toLocaleString('en')} crossed a window edge) | ${f.scope.segments === undefined ? 'all' : f.scope.segments.toLocaleString('en')} |`,
     ),
   ];
-  const load = (l: number[]): string => l.map((x) => x.toFixed(1)).join(' / ');
+  const names = { sqlite: 'SQLite', postgres: 'PostgreSQL', workers: 'PostgreSQL, 2 workers' };
   return `### Compute: full vs incremental
 
 ${rows.join('\n')}
 
 ${contacts.toLocaleString('en')} contacts and ${(contacts * 10).toLocaleString('en')} events (raw-generated over two
-years), the ${segments.length} starter segments; then 1% of the contacts get a purchase through the load path and the
+years), the starter segments; then 1% of the contacts get a purchase through the load path and the
 compute runs an hour later: incremental recomputes the dirty contacts and those with an event crossing a window
 edge in that hour, moves every contact's day counts with the clock and rescores RFM where it moved, and evaluates
 memberships for those contacts and the ones whose features moved. Both runs include models and voice features (none
 configured here) and account features. "2 workers": the same PostgreSQL store two hours later, computed as two
 workers do (a prepare part, the features of two slices of contacts side by side on two connections, then the
 segments part), full again and after another 1%. CPU is this process's, all threads, plus PostgreSQL's server
-processes' (from /proc) after the +. Load average ${load(before)} before, ${load(after)} after (other work shares the
-machine, 2 cores)${toy ? '; toy scale' : ''}.`;
+processes' (from /proc) after the +. Phases (wall time, generation of the store included; other work shares the
+machine, 2 cores): ${phases.map((p) => provenanceOf(names[p], records[p]!, fresh.has(p))).join('; ')}${toy ? '; toy scale' : ''}.`;
 }
 
-export const benchmark: Benchmark = {
-  async run({ toy, log }) {
-    // Two segments of 10,000 people are about 400 requests: four windows of HubSpot's limit, so the ramp (the first
-    // request waits for the compute) and the tail (the last push alone) weigh little. (The HubSpot sandbox finds a
-    // contact by email with a scan of every contact it holds, in this process: more people cost it quadratically.)
-    const contacts = knob('--push-contacts') ?? (toy ? 300 : 10_000);
-    const real = toy
-      ? { requestsPerInterval: 10, intervalMs: 1_000 }
-      : { requestsPerInterval: 100, intervalMs: 10_000 };
-    const open = { requestsPerInterval: 1_000_000, intervalMs: 10_000 };
-    const latencyMs = toy ? 20 : 100;
-    const dir = tempDir('segflow-bench-scale-');
-    const pg = await postgresDatabases(log);
-    try {
-      const computed = await computePart(toy, dir, pg, log);
-      const people = Array.from({ length: contacts }, (_, i) => `c${i},p${i}@example.com,2026-01-01T00:00:00Z`);
-      writeFileSync(join(dir, 'contacts.csv'), `id,email,updated_at\n${people.join('\n')}\n`);
-      const limited: Measured[] = [];
-      const slow: Measured[] = [];
-      const pushLoad: number[][] = [loadavg()];
-      for (const workers of [1, 2]) {
-        limited.push(
-          await runCase(
-            { label: `limit ${workers} worker(s)`, workers, limit: real, latencyMs: 0 },
-            dir,
-            await pg.fresh(),
-            log,
-          ),
-        );
-        slow.push(
-          await runCase(
-            { label: `latency ${workers} worker(s)`, workers, limit: open, latencyMs },
-            dir,
-            await pg.fresh(),
-            log,
-          ),
-        );
-      }
-      pushLoad.push(loadavg());
-      const load = (l: number[] | undefined): string => (l ?? []).map((x) => x.toFixed(1)).join(' / ');
-      // The earliest the last request could go under the limit (the first `requests` at once, each further
-      // `requests` one interval later), over when it went: 100% is as fast as the limit allows.
-      const share = (m: Measured) =>
-        m.spanMs === 0 ? 0 : (Math.floor((m.requests - 1) / real.requestsPerInterval) * real.intervalMs) / m.spanMs;
-      const perSecond = (m: Measured) => (m.spanMs === 0 ? 0 : (m.requests - 1) / (m.spanMs / 1000));
-      const cpuPer = (m: Measured) => (m.requests === 0 ? 0 : m.cpuMs / m.requests).toFixed(1);
-      const rows = [
-        '| case | workers | requests | refused (429) | most in one rolling window | span s | requests/s | share of the limit | CPU ms per request |',
-        '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-        ...limited.map(
-          (m, i) =>
-            `| HubSpot limit ${real.requestsPerInterval} per ${real.intervalMs / 1000} s | ${i + 1} | ${m.requests} | ${m.refused} | ${m.peakInWindow} | ${(m.spanMs / 1000).toFixed(1)} | ${perSecond(m).toFixed(2)} | ${(share(m) * 100).toFixed(0)}% | ${cpuPer(m)} |`,
-        ),
-        ...slow.map(
-          (m, i) =>
-            `| ${latencyMs} ms latency, limit raised | ${i + 1} | ${m.requests} | ${m.refused} | ${m.peakInWindow} | ${(m.spanMs / 1000).toFixed(1)} | ${perSecond(m).toFixed(2)} | — | ${cpuPer(m)} |`,
-        ),
-      ];
-      const speedup = perSecond(slow[0]!) === 0 ? 0 : perSecond(slow[1]!) / perSecond(slow[0]!);
-      const two = limited[1]!;
-      return `${computed}
-
-### Pushes with 1 and 2 workers
+function pushMarkdown(record: PhaseRecord, fresh: boolean, toy: boolean): string {
+  const { contacts, limited, slow, latencyMs } = record.push!;
+  const real = toy ? { requestsPerInterval: 10, intervalMs: 1_000 } : { requestsPerInterval: 100, intervalMs: 10_000 };
+  // The earliest the last request could go under the limit (the first `requests` at once, each further `requests`
+  // one interval later), over when it went: 100% is as fast as the limit allows.
+  const share = (m: Measured) =>
+    m.spanMs === 0 ? 0 : (Math.floor((m.requests - 1) / real.requestsPerInterval) * real.intervalMs) / m.spanMs;
+  const perSecond = (m: Measured) => (m.spanMs === 0 ? 0 : (m.requests - 1) / (m.spanMs / 1000));
+  const per = (ms: number | undefined, m: Measured) =>
+    ms === undefined || m.requests === 0 ? '—' : (ms / m.requests).toFixed(1);
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  const cpu = (m: Measured) =>
+    `${per(sum(m.cpuMs.workers), m)}${m.cpuMs.workers.length > 1 ? ` (${m.cpuMs.workers.map((w) => per(w, m)).join(' + ')})` : ''} | ${per(m.cpuMs.bench, m)} | ${per(m.cpuMs.server, m)}`;
+  const rows = [
+    '| case | workers | requests | refused (429) | most in one rolling window | span s | requests/s | share of the limit | CPU ms per request: workers | sandbox | PostgreSQL |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...limited.map(
+      (m, i) =>
+        `| HubSpot limit ${real.requestsPerInterval} per ${real.intervalMs / 1000} s | ${i + 1} | ${m.requests} | ${m.refused} | ${m.peakInWindow} | ${(m.spanMs / 1000).toFixed(1)} | ${perSecond(m).toFixed(2)} | ${(share(m) * 100).toFixed(0)}% | ${cpu(m)} |`,
+    ),
+    ...slow.map(
+      (m, i) =>
+        `| ${latencyMs} ms latency, limit raised | ${i + 1} | ${m.requests} | ${m.refused} | ${m.peakInWindow} | ${(m.spanMs / 1000).toFixed(1)} | ${perSecond(m).toFixed(2)} | — | ${cpu(m)} |`,
+    ),
+  ];
+  const speedup = perSecond(slow[0]!) === 0 ? 0 : perSecond(slow[1]!) / perSecond(slow[0]!);
+  const two = limited[1]!;
+  const requests = Math.ceil(contacts / 100) * 4 + 4;
+  return `### Pushes with 1 and 2 workers
 
 ${rows.join('\n')}
 
 ${contacts.toLocaleString('en')} people pushed to each of two HubSpot lists (each person created by email, then
-added: about ${Math.ceil(contacts / 100) * 4 + 4} requests, ${(((Math.ceil(contacts / 100) * 4 + 4) / real.requestsPerInterval) * (real.intervalMs / 1000)).toFixed(0)} s at the limit), one push task per segment, on PostgreSQL;
-"share of the limit" is the earliest the last request could have gone under the limit (the first
-${real.requestsPerInterval} at once, each further ${real.requestsPerInterval} one window later) over when it went, the
-whole push (ramp and tail, the last task alone at the end) included: 100% is as fast as the limit allows. The workers
-share the limit through an exact rolling window in the store, each request counted from when its answer came back
-(no later than it reached HubSpot), so the whole limit is usable; the token bucket it replaces refilled at 95% of
-it. CPU per request is this process's over the push: the workers, their store connections and the sandbox, which
-runs here too. Load average ${load(pushLoad[0])} before the pushes, ${load(pushLoad[1])} after. Targets: the workers together never above ${real.requestsPerInterval} requests per rolling
+added: about ${requests} requests, ${((requests / real.requestsPerInterval) * (real.intervalMs / 1000)).toFixed(0)} s at the limit), one push task per segment, by \`segflow worker\` child processes on PostgreSQL (the
+same push set at every \`--contacts\`: the compute phases' store is not pushed); "share of the limit" is the earliest
+the last request could have gone under the limit (the first ${real.requestsPerInterval} at once, each further
+${real.requestsPerInterval} one window later) over when it went, the whole push (ramp and tail, the last task alone at
+the end) included: 100% is as fast as the limit allows. The workers share the limit through an exact rolling window in
+the store, each request counted from when its answer came back (no later than it reached HubSpot). CPU per request
+is each process's over the push (from /proc): the workers (their sum, then each), this process (the HubSpot sandbox,
+which runs here, and the run waiting on its tasks) and PostgreSQL's server. ${provenanceOf('Push phase', record, fresh)}. Targets: the workers together never above ${real.requestsPerInterval} requests per rolling
 ${real.intervalMs / 1000} s (refused: ${limited.map((m) => m.refused).join(' and ')}; most in one window:
 ${limited.map((m) => m.peakInWindow).join(' and ')}), and 2 workers reaching at least 90% of it (busiest window
 ${((two.peakInWindow / real.requestsPerInterval) * 100).toFixed(0)}%, ${(share(two) * 100).toFixed(0)}% over the
 whole push); where latency is the bottleneck, 2 workers at least 1.6× one (${speedup.toFixed(2)}×). Run statuses:
 ${[...limited, ...slow].map((m) => m.status).join(', ')}.`;
+}
+
+export const benchmark: Benchmark = {
+  async run({ toy, log }) {
+    const asked = phasesAsked();
+    const contacts = knob('--contacts') ?? (toy ? 2_000 : 100_000);
+    const dir = tempDir('segflow-bench-scale-');
+    const pg = await postgresDatabases(log);
+    const ran: PhaseRecords = {};
+    try {
+      Object.assign(ran, await computePhases(asked, contacts, dir, pg, log));
+      if (asked.includes('push')) ran.push = await phase(async () => ({ push: await pushPhase(toy, dir, pg, log) }));
     } finally {
       await pg.remove();
       rmSync(dir, { recursive: true, force: true });
     }
+    // A full-scale run keeps its phases' figures, and shows the phases it did not run from their last run.
+    const records: PhaseRecords = toy ? ran : { ...readRecords(contacts), ...ran };
+    if (!toy) writeRecords(contacts, records);
+    const fresh = new Set(Object.keys(ran) as Phase[]);
+    log(
+      `phases: ${(Object.keys(ran) as Phase[]).map((p) => `${p} ${ran[p]!.seconds.toFixed(0)} s`).join(', ')} (load average now ${loadText(loadavg())})`,
+    );
+    return [
+      computeMarkdown(records, contacts, fresh, toy),
+      records.push ? pushMarkdown(records.push, fresh.has('push'), toy) : '',
+    ]
+      .filter((part) => part !== '')
+      .join('\n\n');
   },
 };
