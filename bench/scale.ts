@@ -72,6 +72,18 @@ interface Measured {
   status: string;
 }
 
+/**
+ * The embedded server sized for 10,000,000 events, as the segments bench sizes its own: with the tests' settings
+ * (shared_buffers 64 MB, work_mem 4 MB) a million contacts' compute spills every sort and hash to disk.
+ */
+const SERVER_SETTINGS: Readonly<Record<string, string>> = {
+  shared_buffers: '2GB',
+  effective_cache_size: '8GB',
+  work_mem: '128MB',
+  maintenance_work_mem: '1GB',
+  max_wal_size: '16GB',
+};
+
 /** Fresh PostgreSQL databases, one per case (SEGFLOW_TEST_DATABASE_URL's server, else a throw-away embedded one). */
 async function postgresDatabases(
   log: (line: string) => void,
@@ -83,8 +95,11 @@ async function postgresDatabases(
   const serverUrl = async (): Promise<string> => {
     if (given !== undefined) return given;
     if (!server) {
-      server = await startPostgres();
-      log('PostgreSQL: started a throw-away embedded server (set SEGFLOW_TEST_DATABASE_URL to use another)');
+      server = await startPostgres(SERVER_SETTINGS);
+      const settings = Object.entries(SERVER_SETTINGS).map(([name, value]) => `${name}=${value}`);
+      log(
+        `PostgreSQL: started a throw-away embedded server, ${settings.join(', ')} (or set SEGFLOW_TEST_DATABASE_URL)`,
+      );
     }
     return server.url;
   };
@@ -541,8 +556,9 @@ edge in that hour, moves every contact's day counts with the clock and rescores 
 memberships for those contacts and the ones whose features moved. Both runs include models and voice features (none
 configured here) and account features. "2 workers": the same PostgreSQL store two hours later, computed as two
 workers do (a prepare part, the features of two slices of contacts side by side on two connections, then the
-segments part), full again and after another 1%. CPU is this process's, all threads, plus PostgreSQL's server
-processes' (from /proc) after the +. Phases (wall time, generation of the store included; other work shares the
+segments part), full again and after another 1%. PostgreSQL is a throw-away embedded server on this machine sized as
+the segments bench sizes its own (shared_buffers 2 GB, work_mem 128 MB; fsync off) unless SEGFLOW_TEST_DATABASE_URL
+names one. CPU is this process's, all threads, plus PostgreSQL's server processes' (from /proc) after the +. Phases (wall time, generation of the store included; other work shares the
 machine, 2 cores): ${phases.map((p) => provenanceOf(names[p], records[p]!, fresh.has(p))).join('; ')}${toy ? '; toy scale' : ''}.`;
 }
 
