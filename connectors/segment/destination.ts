@@ -1,8 +1,8 @@
 /**
  * The Segment destination: each membership change becomes an `identify` (the segment as a boolean trait named by
  * its key, the contact's email and the mapped traits and scores) and a `track` of "Segment Entered" or "Segment
- * Exited" with the segment's key and name. Both messageIds derive from the change's membership-history row, so a
- * replayed delivery is deduplicated by Segment while a genuine re-entry is a new message. An account segment's change
+ * Exited" with the segment's key and name. Both messageIds derive from the change's own id (one per entry, exit or
+ * update), so a replayed delivery is deduplicated by Segment while a genuine re-entry is a new message. An account segment's change
  * becomes a `group` call (the account as the group, the segment as a boolean group trait) sent as one of its members.
  * Segment's tracking API cannot delete people, so there is no `erase`.
  */
@@ -76,8 +76,9 @@ export const ENTERED = 'Segment Entered';
 export const EXITED = 'Segment Exited';
 
 /**
- * The messageId of one message of a change: derived from the membership-history row, distinct for the identify and
- * the track. The same row always gives the same ids (a replay is deduplicated), another row other ids.
+ * The messageId of one message of a change: derived from the change's id (the planner's, one per entry, exit or
+ * update), distinct for the identify and the track. The same change always gives the same ids (a replay is
+ * deduplicated), another change other ids.
  *
  * @example
  * messageIdFor('history-81723', 'track'); // 'segflow-3f1c…'

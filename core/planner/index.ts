@@ -11,6 +11,7 @@ export type {
   SegmentPlan,
   PlanSkips,
   SegmentHolder,
+  MessageIdOf,
 } from './plan.js';
 export { PUSH_MODES, planPush, pushMessageId, segmentHolders } from './plan.js';
 export type { PushRowOutcome } from './outcomes.js';

@@ -54,7 +54,7 @@ export interface PlannedChange {
   contact: ContactIdentity;
   /** The destination's own id from an earlier delivery, for removes. */
   destinationRecordId?: string;
-  /** Deterministic per membership-history row and direction, so a re-send is recognisable as the same message. */
+  /** Deterministic per change (see {@link pushMessageId}), so a re-send is recognisable as the same message. */
   messageId: string;
   /** Attempts already made at this change (non-zero for a retry of a retryable row). */
   attempts: number;
@@ -142,9 +142,11 @@ export async function planPush(store: Queryable, options: PlanPushOptions): Prom
   // The mapped values are an expression of the contact `c`, written twice: SQLite evaluates the WHERE copy only for
   // delivered members, and the SELECT copy only for the rows the diff keeps.
   const members = `SELECT m.contact_id, d.status, d.attempts, d.destination_record_id, d.identity_digest, c.email, c.email_consent,
-       d.update_attempts, ${mapped} AS mapped_traits,
+       d.update_attempts, d.delivered_at, ${mapped} AS mapped_traits,
        (SELECT MAX(h.id) FROM membership_history h
          WHERE h.segment_key = m.segment_key AND h.contact_id = m.contact_id AND h.exited_at IS NULL) AS history_id,
+       (SELECT MAX(h.entered_at) FROM membership_history h
+         WHERE h.segment_key = m.segment_key AND h.contact_id = m.contact_id AND h.exited_at IS NULL) AS history_at,
        ${suppressedSql} AS suppressed,
        ${unsubscribedSql} AS unsubscribed
      FROM memberships m
@@ -158,7 +160,10 @@ export async function planPush(store: Queryable, options: PlanPushOptions): Prom
   const leavers = `SELECT d.contact_id, d.status, d.attempts, d.destination_record_id, d.identity_digest, c.email, c.email_consent,
        (SELECT MAX(h.id) FROM membership_history h
          WHERE h.segment_key = d.segment_key AND h.contact_id = d.contact_id
-           AND ${everyoneLeaves ? '1 = 1' : 'h.exited_at IS NOT NULL'}) AS history_id
+           AND ${everyoneLeaves ? '1 = 1' : 'h.exited_at IS NOT NULL'}) AS history_id,
+       (SELECT MAX(COALESCE(h.exited_at, h.entered_at)) FROM membership_history h
+         WHERE h.segment_key = d.segment_key AND h.contact_id = d.contact_id
+           AND ${everyoneLeaves ? '1 = 1' : 'h.exited_at IS NOT NULL'}) AS history_at
      FROM delivered_state d
      JOIN contacts c ON c.id = d.contact_id
      WHERE d.destination = ? AND d.segment_key = ?${only('d')} AND d.status IN ('delivered', 'retryable')
@@ -265,11 +270,14 @@ interface DiffRow {
   email: string | null;
   email_consent: string;
   history_id: number | null;
+  /** When the history row behind the change began (an entry) or ended (an exit). */
+  history_at: string | null;
 }
 
 interface MemberFlags {
   update_attempts: number | null;
   mapped_traits: string | null;
+  delivered_at: string | null;
   suppressed: number;
   unsubscribed: number;
 }
@@ -287,14 +295,15 @@ function planned(
     contactId: row.contact_id,
     contact,
     ...(row.destination_record_id === null ? {} : { destinationRecordId: row.destination_record_id }),
-    messageId: pushMessageId(
+    messageId: pushMessageId({
       destination,
       segmentKey,
-      row.contact_id,
-      row.history_id,
+      contactId: row.contact_id,
+      historyId: row.history_id,
+      at: op === 'update' ? (row.delivered_at ?? null) : row.history_at,
       op,
-      op === 'update' ? (row.mapped_traits ?? '') : undefined,
-    ),
+      ...(op === 'update' ? { mappedTraits: row.mapped_traits ?? '' } : {}),
+    }),
     attempts: op === 'update' ? (row.update_attempts ?? 0) : row.status === 'retryable' ? (row.attempts ?? 0) : 0,
     identityDigest,
     ...(op === 'remove' || (row.mapped_traits ?? null) === null
@@ -306,27 +315,47 @@ function planned(
   };
 }
 
+/** What a change's message id is derived from: who, which segment, and which change. */
+export interface MessageIdOf {
+  destination: string;
+  segmentKey: string;
+  contactId: number;
+  /** The membership-history row behind the change; null for memberships written by hand. */
+  historyId: number | null;
+  /** When the change happened: the row's entry (add) or exit (remove), or the last delivery (update). */
+  at: string | null;
+  op: 'add' | 'remove' | 'update';
+  /** For an update: the mapped values it sends. */
+  mappedTraits?: string;
+}
+
 /**
- * The message id of a change: a sha-256 of the destination, the membership-history row and the direction, so the
- * same entry (or exit) sent twice carries the same id and a tool that de-duplicates by it counts it once. Without a
- * history row (memberships written by hand), the segment and contact stand in for it. An update also hashes the
- * mapped values it sends: the same values re-sent keep their id, new values get a new one.
+ * The message id of a change: a sha-256 of the destination, the segment, the contact, the membership-history row, its
+ * time and the direction, so the same entry (or exit) sent twice carries the same id and a tool that de-duplicates by
+ * it (Segment, for 24 hours) counts it once, while every other change gets another id: a re-entry is a new row, and a
+ * row id SQLite hands out again after an erasure comes with another contact or time. An update also hashes the mapped
+ * values it sends and the time of the delivery it follows: a retried update keeps its id, and values that come back
+ * (A, B, A, B) are new messages each time.
  *
  * @example
- * pushMessageId('segment', 'vip', 7, 42, 'add'); // the same string on every run
- * pushMessageId('segment', 'vip', 7, 42, 'update', '{"churn_risk":0.4}');
+ * pushMessageId({ destination: 'segment', segmentKey: 'vip', contactId: 7, historyId: 42,
+ *   at: '2026-03-01T10:00:00.000Z', op: 'add' }); // the same string on every run
  */
-export function pushMessageId(
-  destination: string,
-  segmentKey: string,
-  contactId: number,
-  historyId: number | null,
-  op: 'add' | 'remove' | 'update',
-  mappedTraits?: string,
-): string {
-  const behind = historyId === null ? `segment:${segmentKey}:contact:${contactId}` : `history:${historyId}`;
-  const what = op === 'add' ? 'enter' : op === 'remove' ? 'exit' : `update\u0000${mappedTraits ?? ''}`;
-  return createHash('sha256').update(`${destination}\u0000${behind}\u0000${what}`).digest('hex');
+export function pushMessageId(change: MessageIdOf): string {
+  const what =
+    change.op === 'add' ? 'enter' : change.op === 'remove' ? 'exit' : `update\u0000${change.mappedTraits ?? ''}`;
+  return createHash('sha256')
+    .update(
+      [
+        change.destination,
+        `segment:${change.segmentKey}`,
+        `contact:${change.contactId}`,
+        `history:${change.historyId ?? ''}`,
+        `at:${change.at ?? ''}`,
+        what,
+      ].join('\u0000'),
+    )
+    .digest('hex');
 }
 
 /** A destination that holds members of a segment, as its delivered state says. */

@@ -218,7 +218,7 @@ export interface MembershipChange {
   destinationRecordId?: string;
   /** Traits mapped for this destination. */
   traits?: Record<string, unknown>;
-  /** A deterministic id of the membership-history row behind this change (one per entry or exit). */
+  /** A deterministic id of this change (one per entry, exit or trait update): a retry of the change repeats it. */
   messageId?: string;
 }
 
