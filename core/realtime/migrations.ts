@@ -1,6 +1,6 @@
 import type { Dialect } from '../store/dialect.js';
 import type { Migration } from '../store/migration.js';
-import { DEFAULT_INBOX_LAYOUT, ID_SLOTS, INBOX_PARTS, INBOX_SHARDS } from './partitions.js';
+import { DEFAULT_INBOX_LAYOUT, ID_SLOTS, INBOX_PARTS, INBOX_SHARDS, rebuildInboxIds } from './partitions.js';
 
 /**
  * Real-time ingestion: the inbox of accepted messages (kept, so a message id is deduplicated for good), the contacts
@@ -53,6 +53,7 @@ export const realtimeMigrations: Migration[] = [
     // over (connection, message_id) and keeps it.
     name: '20261206T160000_realtime_inbox_ids',
     up: (d) => (d.name === 'postgres' ? inboxIdsPostgres(d) : ''),
+    afterCopy: (store) => rebuildInboxIds(store),
   },
 ];
 
@@ -61,8 +62,8 @@ export const realtimeMigrations: Migration[] = [
  * ID_SLOTS), each slot truncated whole; the ids already in the inbox go to the slot of the migration's day (the
  * default retention), so they stay duplicates for at least another retention. The inbox's own message index goes.
  * Made inside a DO block, so that it is not a table of the store to a reader of the migrations: `segflow store copy`
- * and the store digest leave this engine-only index alone (a copied inbox's ids are then duplicates through their
- * events' own key).
+ * does not copy this engine-only index but rebuilds it from the copied inbox (`afterCopy`), and the store digest leaves
+ * it out, as it does the inbox.
  */
 function inboxIdsPostgres(d: Dialect): string {
   return `

@@ -251,6 +251,35 @@ async function emptyStaleIdSlot(tx: Queryable, layout: InboxLayout, now: Date): 
   if ((await tx.get(`SELECT 1 AS held FROM ${stale} LIMIT 1`)) !== undefined) await tx.exec(`TRUNCATE ${stale}`);
 }
 
+/**
+ * PostgreSQL: fills realtime_inbox_ids from the inbox as if its messages had been accepted here — each id received in
+ * the current or the previous retention-long window goes to that window's slot, older ones (past the retention) to
+ * none — after emptying it of ids the inbox no longer holds. What `segflow store copy` runs on a PostgreSQL target, so
+ * that a message resent after the copy is still a duplicate. Nothing to do on SQLite, whose inbox is unique over
+ * (connection, message_id).
+ *
+ * @example
+ * await store.transaction((tx) => rebuildInboxIds(tx));
+ */
+export async function rebuildInboxIds(
+  store: Queryable,
+  now = new Date(),
+  layout: InboxLayout = DEFAULT_INBOX_LAYOUT,
+): Promise<void> {
+  if (store.dialect.name !== 'postgres') return;
+  await store.exec('TRUNCATE realtime_inbox_ids');
+  const window = Math.floor(now.getTime() / layout.retentionMs) * layout.retentionMs;
+  const [slot, previous] = idSlotsAt(now, layout.retentionMs);
+  const into = `INSERT INTO realtime_inbox_ids (slot, connection, message_id)
+    SELECT CAST(? AS INTEGER), connection, message_id FROM realtime_inbox WHERE received_at >= ?`;
+  await store.run(`${into} ON CONFLICT DO NOTHING`, [slot, new Date(window).toISOString()]);
+  await store.run(`${into} AND received_at < ? ON CONFLICT DO NOTHING`, [
+    previous,
+    new Date(window - layout.retentionMs).toISOString(),
+    new Date(window).toISOString(),
+  ]);
+}
+
 /** The PostgreSQL table of one slot of message ids. */
 export function idsPartition(slot: number): string {
   return `realtime_inbox_ids_s${slot}`;

@@ -37,8 +37,10 @@ export function migrationTables(store: Store, migrations: readonly Migration[]):
 /**
  * Copies every table of `from` into `to` (stores of either engine, opened with the same migrations), in migration
  * order, in batches of multi-row INSERTs (no round trip per row), each table in one transaction of the target. Row ids
- * are kept, and identity sequences are moved past them on PostgreSQL. Refuses a target whose migrations differ from
- * the source's, or that holds rows (unless `force`, which empties it first). Returns the rows copied per table.
+ * are kept, and identity sequences are moved past them on PostgreSQL. Then each migration's `afterCopy` rebuilds what
+ * it keeps beside its tables (PostgreSQL's ring of real-time message ids, from the copied inbox). Refuses a target whose
+ * migrations differ from the source's, or that holds rows (unless `force`, which empties it first). Returns the rows
+ * copied per table.
  *
  * @example
  * const from = await openStore('.segflow/segflow.db');
@@ -104,5 +106,7 @@ export async function copyStore(
     copied[table] = rows;
     options.onTable?.(table, rows);
   }
+  for (const { afterCopy } of options.migrations ?? allMigrations)
+    if (afterCopy) await to.transaction((tx) => afterCopy(tx));
   return copied;
 }

@@ -58,8 +58,9 @@ export async function storeDigest(store: Store): Promise<string> {
  * same records (in any order, with any crashes and resumes) dump equal. It is engine-neutral: JSON is compared as
  * canonical JSON (keys sorted), timestamps as ISO-8601 UTC, numbers as JSON numbers, and rows are ordered in
  * JavaScript (events, too many to hold, by the engines' byte-order text comparison), so a store copied from SQLite to
- * PostgreSQL dumps equal to its source. A test that must tell two stores apart line by line (or leave out what it
- * knows differs) reads this; most compare {@link storeDigest}.
+ * PostgreSQL dumps equal to its source. Queues and engine-only indexes are not in it (the real-time inbox, and
+ * PostgreSQL's ring of its message ids, which a copy rebuilds from the inbox). A test that must tell two stores apart
+ * line by line (or leave out what it knows differs) reads this; most compare {@link storeDigest}.
  *
  * @example
  * for await (const [section, row] of storeDump(store)) if (section === 'memberships') console.log(row);

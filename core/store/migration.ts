@@ -1,4 +1,5 @@
 import type { Dialect } from './dialect.js';
+import type { Queryable } from './store.js';
 
 /**
  * One schema change. Each table has exactly one owning module, which declares the migrations that create and change
@@ -8,6 +9,11 @@ export interface Migration {
   name: string;
   /** The SQL script (one or more statements) for the given dialect. */
   up(dialect: Dialect): string;
+  /**
+   * Run by `copyStore` on the target, in one transaction, once every table is copied: rebuilds what the migration
+   * keeps beside its tables that a copy does not carry (an engine-only index derived from their rows).
+   */
+  afterCopy?: (store: Queryable) => Promise<void>;
 }
 
 const NAME = /^\d{8}T\d{6}_[a-z0-9_]+$/;
