@@ -3,10 +3,10 @@
  * members from every tool that holds them (the exits a job would send), or with --dry-run shows what it would remove.
  */
 import { configSecrets, formatConfigErrors, loadConfig, type Config } from '../config/index.js';
-import { openStore } from '../core/index.js';
 import { emptiedSummary, emptySegment, emptyableSegment } from '../sync/index.js';
 import { parseArgs, UsageError } from './args.js';
 import { builtinRegistry } from './builtins.js';
+import { withStore } from './config-store.js';
 import { commandLogger } from './log.js';
 import { EXIT } from './main.js';
 
@@ -25,7 +25,7 @@ options:
 
 exit codes:
   0  emptied (or nothing to remove), or the dry run was planned
-  1  a destination failed or left removes to retry
+  1  a destination failed or left removes to retry, or there is no store yet (nothing was ever pushed)
   2  the config is invalid, the segment is unknown, from the config file or not archived, or the command was used wrongly
 `;
 
@@ -59,8 +59,7 @@ export async function emptyCommand(argv: string[]): Promise<number> {
   }
   const dryRun = args.flags.has('dry-run');
   const json = args.flags.has('json');
-  const store = await openStore(config.store.path);
-  try {
+  return withStore(config, 'segflow segments empty', async (store) => {
     const found = await emptyableSegment(store, config, key);
     if (!found.ok) {
       process.stderr.write(`segflow segments empty: ${found.message}\n`);
@@ -81,9 +80,7 @@ export async function emptyCommand(argv: string[]): Promise<number> {
     return outcome.status === 'partial' || outcome.status === 'failed' || outcome.status === 'cancelled'
       ? EXIT.failed
       : EXIT.ok;
-  } finally {
-    await store.close();
-  }
+  });
 }
 
 /** The lines `segflow segments empty` prints. */

@@ -4,11 +4,11 @@
  * select protected groups evenly. Findings first, then one section per part. `--json` prints the report GET /audit
  * serves (core/audit's AuditReport).
  */
-import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MIN_SEGMENT_SIZE, formatConfigErrors, loadConfig, type Config } from '../../config/index.js';
-import { auditOptions, buildAudit, openStore, type AuditReport } from '../../core/index.js';
+import { auditOptions, buildAudit, type AuditReport } from '../../core/index.js';
 import { builtinRegistry } from '../builtins.js';
+import { withStore } from '../config-store.js';
 import { EXIT, type Command } from '../main.js';
 
 const HELP = `usage: segflow audit <config.yaml> [--json] [--min-size N] [--now <ISO time>]
@@ -77,22 +77,14 @@ export const command: Command = {
       process.stderr.write(formatConfigErrors(error));
       return EXIT.usage;
     }
-    if (config.store.engine === 'sqlite' && !existsSync(config.store.path)) {
-      process.stderr.write(`segflow audit: no store yet at ${config.store.shown}; run a sync first\n`);
-      return EXIT.failed;
-    }
-    const store = await openStore(config.store.path);
-    let report: AuditReport;
-    try {
-      report = await buildAudit(
+    return withStore(config, 'segflow audit', async (store) => {
+      const report = await buildAudit(
         store,
         auditOptions(config, registry, { now, ...(minSegmentSize === undefined ? {} : { minSegmentSize }) }),
       );
-    } finally {
-      await store.close();
-    }
-    process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatAudit(report));
-    return o.strict && report.findings.some((f) => f.severity === 'warning') ? EXIT.failed : EXIT.ok;
+      process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatAudit(report));
+      return o.strict && report.findings.some((f) => f.severity === 'warning') ? EXIT.failed : EXIT.ok;
+    });
   },
 };
 

@@ -11,7 +11,6 @@ import {
   contactsWithFeatures,
   holdoutReport,
   lastSegmentRun,
-  openStore,
   previewSegment,
   ruleInWords,
   SegmentRuleError,
@@ -19,6 +18,7 @@ import {
   type Store,
 } from '../../core/index.js';
 import { builtinRegistry } from '../builtins.js';
+import { withStore } from '../config-store.js';
 import { EXIT, type Command } from '../main.js';
 import { emptyCommand } from '../segments-empty.js';
 
@@ -120,20 +120,6 @@ async function preamble(rest: readonly string[], segment: boolean): Promise<Prea
   return { config, named, segments: config.segments };
 }
 
-/** Opens the config's store for `use` and closes it after; exit code 1 when a SQLite store has not been made yet. */
-async function withStore(config: Config, use: (store: Store) => Promise<number>): Promise<number> {
-  if (config.store.engine === 'sqlite' && !existsSync(config.store.path)) {
-    process.stderr.write(`segflow segments: no store yet at ${config.store.shown}; run a sync first\n`);
-    return EXIT.failed;
-  }
-  const store = await openStore(config.store.path);
-  try {
-    return await use(store);
-  } finally {
-    await store.close();
-  }
-}
-
 export const command: Command = {
   summary: 'preview a segment: its count and a sample of members, without saving',
   usage: 'segments preview <config.yaml> <segment-key|file> | segments report <config.yaml> | segments show …',
@@ -163,8 +149,9 @@ export const command: Command = {
     const start = await preamble(rest, sub !== 'report');
     if (typeof start === 'number') return start;
     if (sub === 'show') return show(start);
-    if (sub === 'report') return withStore(start.config, (store) => report(store, start.config, now, json));
-    return withStore(start.config, (store) => previewNamed(store, start, { now, sample, json }));
+    if (sub === 'report')
+      return withStore(start.config, 'segflow segments', (store) => report(store, start.config, now, json));
+    return withStore(start.config, 'segflow segments', (store) => previewNamed(store, start, { now, sample, json }));
   },
 };
 

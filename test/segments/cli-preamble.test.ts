@@ -1,6 +1,6 @@
 /**
  * What `segflow segments show`, `preview` and `report` share: the arguments each takes, the config they load, the
- * segment key or segments file they name, and a store that does not exist yet. The subcommands' own output is pinned
+ * segment key or segments file they name, and a store that does not exist yet (which `empty` does not make either). The subcommands' own output is pinned
  * in cli.test.ts; here, that they answer alike where they should.
  */
 import { existsSync, writeFileSync } from 'node:fs';
@@ -98,14 +98,15 @@ describe('segflow segments: the preamble every subcommand shares', () => {
     }
   });
 
-  it('preview and report say there is no store yet, with exit code 1, and make none', async () => {
-    for (const argv of [
-      ['preview', config, 'fr'],
-      ['report', config],
-    ]) {
+  it('preview, report and empty say there is no store yet, with exit code 1, and make none', async () => {
+    for (const [command, argv] of [
+      ['segflow segments', ['preview', config, 'fr']],
+      ['segflow segments', ['report', config]],
+      ['segflow segments empty', ['empty', config, 'fr']],
+    ] as const) {
       const { code, err } = await run(...argv);
       expect(code, argv.join(' ')).toBe(1);
-      expect(err).toContain(`segflow segments: no store yet at ${join(dir, 'never-made.db')}; run a sync first`);
+      expect(err).toContain(`${command}: no store yet at ${join(dir, 'never-made.db')}; run a sync first`);
     }
     expect(existsSync(join(dir, 'never-made.db'))).toBe(false);
   });
