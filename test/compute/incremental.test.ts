@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ContactRecord, EventRecord, EventType } from '../../plugins/model/index.js';
+import type { ContactRecord, EventRecord } from '../../plugins/model/index.js';
 import {
   computeFeaturesIncrementally,
   loadPage,
@@ -17,10 +17,8 @@ import {
 } from '../../core/index.js';
 import { computeAll, type ComputeInput, type ComputeReport } from '../../sync/compute/index.js';
 import { engines } from '../support/engines.js';
+import { contact, CURRENCY, DAY, event, historySteps, playStep, START, type Played } from './history.js';
 
-const START = Date.parse('2026-03-01T00:00:00.000Z');
-const DAY = 86_400_000;
-const CURRENCY = { reporting: 'EUR', rates: { USD: 0.5 } };
 const FEATURES: ComputeInput['features'] = {
   opens_14d: { agg: 'count', event: 'email_open', within: '14d' },
   last_order: { agg: 'last', event: 'purchase' },
@@ -37,32 +35,6 @@ const SEGMENTS: SegmentDefinition[] = [
   { key: 'vip_not_recent', rule: { all: [{ in_segment: 'vip' }, { not: { in_segment: 'recent_buyers' } }] } },
   { key: 'french_vip', rule: { all: [{ in_segment: 'vip_not_recent' }, { in_segment: 'french' }] } },
 ];
-
-let serial = 0;
-
-function contact(id: string, traits: Record<string, unknown> = {}, linkedIds?: string[]): ContactRecord {
-  return {
-    kind: 'contact',
-    source: 'crm',
-    externalId: id,
-    traits: { email: `${id}@example.com`, ...traits } as ContactRecord['traits'],
-    ...(linkedIds ? { linkedIds } : {}),
-  };
-}
-
-function event(who: string, type: EventType, at: number, value?: number): EventRecord {
-  serial += 1;
-  return {
-    kind: 'event',
-    source: 'crm',
-    sourceEventId: `${who}-${type}-${serial}`,
-    type,
-    occurredAt: new Date(at).toISOString(),
-    contact: { externalId: who },
-    ...(value === undefined ? {} : { value }),
-    ...(type === 'purchase' ? { properties: { currency: value !== undefined && value > 50 ? 'USD' : 'EUR' } } : {}),
-  };
-}
 
 async function load(store: Store, records: (ContactRecord | EventRecord)[], now: number): Promise<void> {
   await loadPage(store, {
@@ -123,50 +95,7 @@ async function members(store: Store, segment: string): Promise<number[]> {
 }
 
 const PEOPLE = ['ada', 'bob', 'cy', 'dee', 'eve', 'fay'];
-const TYPES: EventType[] = ['purchase', 'email_open', 'page_view', 'signup', 'email_sent'];
-
-type Step =
-  | { kind: 'event'; who: number; type: number; hoursAgo: number; value: number }
-  | { kind: 'trait'; who: number; country: 'FR' | 'DE'; createdDaysAgo: number | null }
-  | { kind: 'merge'; a: number; b: number }
-  | { kind: 'clock'; hours: number }
-  | { kind: 'compute' };
-
-const step: fc.Arbitrary<Step> = fc.oneof(
-  {
-    weight: 5,
-    arbitrary: fc.record({
-      kind: fc.constant('event' as const),
-      who: fc.nat(PEOPLE.length - 1),
-      type: fc.nat(TYPES.length - 1),
-      // From 400 days ago to two days ahead: old events, events near every window edge, and future-dated ones.
-      hoursAgo: fc.integer({ min: -48, max: 400 * 24 }),
-      value: fc.integer({ min: 1, max: 200 }),
-    }),
-  },
-  {
-    weight: 1,
-    arbitrary: fc.record({
-      kind: fc.constant('trait' as const),
-      who: fc.nat(PEOPLE.length - 1),
-      country: fc.constantFrom('FR' as const, 'DE' as const),
-      createdDaysAgo: fc.option(fc.integer({ min: 0, max: 90 }), { nil: null }),
-    }),
-  },
-  {
-    weight: 1,
-    arbitrary: fc.record({
-      kind: fc.constant('merge' as const),
-      a: fc.nat(PEOPLE.length - 1),
-      b: fc.nat(PEOPLE.length - 1),
-    }),
-  },
-  {
-    weight: 2,
-    arbitrary: fc.record({ kind: fc.constant('clock' as const), hours: fc.integer({ min: 1, max: 40 * 24 }) }),
-  },
-  { weight: 2, arbitrary: fc.constant({ kind: 'compute' as const }) },
-);
+const step = historySteps(PEOPLE.length, { weight: 2, arbitrary: fc.constant({ kind: 'compute' as const }) });
 
 for (const engine of engines) {
   describe(`incremental compute (${engine.name})`, () => {
@@ -183,41 +112,21 @@ for (const engine of engines) {
       await fc.assert(
         fc.asyncProperty(fc.array(step, { minLength: 3, maxLength: 14 }), async (steps) => {
           await withStore(async (store) => {
-            let now = START;
-            let links = 0;
+            const at: Played = { now: START, links: 0 };
             await load(
               store,
               PEOPLE.map((p) => contact(p)),
-              now,
+              at.now,
             );
-            await compute(store, now);
+            await compute(store, at.now);
             for (const s of steps) {
-              if (s.kind === 'event') {
-                const type = TYPES[s.type] as EventType;
-                await load(store, [event(PEOPLE[s.who] as string, type, now - s.hoursAgo * 3_600_000, s.value)], now);
-              } else if (s.kind === 'trait') {
-                const traits = {
-                  country: s.country,
-                  ...(s.createdDaysAgo === null
-                    ? {}
-                    : { created_at: new Date(now - s.createdDaysAgo * DAY).toISOString() }),
-                };
-                await load(store, [contact(PEOPLE[s.who] as string, traits)], now + 1);
-              } else if (s.kind === 'merge') {
-                // A record with one person's email that links another's id: the two contacts become one.
-                links += 1;
-                const [a, b] = [PEOPLE[s.a] as string, PEOPLE[s.b] as string];
-                await load(store, [{ ...contact(`link${links}`, { email: `${a}@example.com` }, [b]) }], now);
-              } else if (s.kind === 'clock') {
-                now += s.hours * 3_600_000;
-              } else {
-                await compute(store, now);
-              }
+              if (s.kind === 'compute') await compute(store, at.now);
+              else await playStep(s, PEOPLE, at, (records, now) => load(store, records, now));
             }
-            const incremental = await compute(store, now);
+            const incremental = await compute(store, at.now);
             expect(incremental.scope.mode).toBe('incremental');
             const seen = await outcome(store);
-            const full = await compute(store, now, 'full');
+            const full = await compute(store, at.now, 'full');
             expect(full.scope.mode).toBe('full');
             expect(await outcome(store)).toEqual(seen);
           });

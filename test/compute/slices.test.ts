@@ -8,7 +8,7 @@
 import { AsyncResource } from 'node:async_hooks';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ContactRecord, EventRecord, EventType } from '../../plugins/model/index.js';
+import type { ContactRecord, EventRecord } from '../../plugins/model/index.js';
 import { loadPage, type SegmentDefinition, type Store } from '../../core/index.js';
 import {
   computeAll,
@@ -20,11 +20,9 @@ import {
   type SlicedPlan,
 } from '../../sync/compute/index.js';
 import { engines } from '../support/engines.js';
+import { contact, CURRENCY, event, historySteps, HOUR, playStep, START, type Played } from './history.js';
 
-const START = Date.parse('2026-03-01T00:00:00.000Z');
-const HOUR = 3_600_000;
 const PEOPLE = ['ada', 'bob', 'cy', 'dee', 'eve', 'fay', 'gus', 'hal'];
-const TYPES: EventType[] = ['purchase', 'email_open', 'page_view', 'signup', 'email_sent'];
 const SEGMENTS: SegmentDefinition[] = [
   { key: 'recent_buyers', rule: { event: 'purchase', within: '30d' } },
   { key: 'vip', rule: { feature: 'monetary_365d', gte: 100 }, holdout: 0.3 },
@@ -34,25 +32,6 @@ const SEGMENTS: SegmentDefinition[] = [
   { key: 'vip_not_recent', rule: { all: [{ in_segment: 'vip' }, { not: { in_segment: 'recent_buyers' } }] } },
 ];
 
-let serial = 0;
-const contact = (id: string, traits: Record<string, unknown> = {}, linkedIds?: string[]): ContactRecord => ({
-  kind: 'contact',
-  source: 'crm',
-  externalId: id,
-  traits: { email: `${id}@example.com`, ...traits } as ContactRecord['traits'],
-  ...(linkedIds ? { linkedIds } : {}),
-});
-const event = (who: string, type: EventType, at: number, value: number): EventRecord => ({
-  kind: 'event',
-  source: 'crm',
-  sourceEventId: `${who}-${type}-${++serial}`,
-  type,
-  occurredAt: new Date(at).toISOString(),
-  contact: { externalId: who },
-  value,
-  ...(type === 'purchase' ? { properties: { currency: 'EUR' } } : {}),
-});
-
 async function load(stores: Store[], records: (ContactRecord | EventRecord)[], now: number): Promise<void> {
   for (const store of stores)
     await loadPage(store, { connection: 'crm', stream: 'all', records, checkpoint: null, now: new Date(now) });
@@ -61,7 +40,7 @@ async function load(stores: Store[], records: (ContactRecord | EventRecord)[], n
 const input = (store: Store, now: number, mode?: 'full'): ComputeInput => ({
   storePath: store.path,
   now: new Date(now).toISOString(),
-  currency: { reporting: 'EUR' },
+  currency: CURRENCY,
   features: { opens_14d: { agg: 'count', event: 'email_open', within: '14d' } },
   segments: SEGMENTS,
   ...(mode ? { mode } : {}),
@@ -115,47 +94,15 @@ async function outcome(store: Store, withTimes: boolean): Promise<unknown> {
   };
 }
 
-type Step =
-  | { kind: 'event'; who: number; type: number; hoursAgo: number; value: number }
-  | { kind: 'trait'; who: number; country: 'FR' | 'DE' }
-  | { kind: 'merge'; a: number; b: number }
-  | { kind: 'clock'; hours: number }
-  | { kind: 'compute'; how: Sliced; full: boolean };
-
 const how: fc.Arbitrary<Sliced> = fc.record({
   slices: fc.integer({ min: 1, max: 4 }),
   dies: fc.boolean(),
   abandoned: fc.integer({ min: 0, max: 3 }).map((n) => n === 0),
 });
-const step: fc.Arbitrary<Step> = fc.oneof(
-  {
-    weight: 5,
-    arbitrary: fc.record({
-      kind: fc.constant('event' as const),
-      who: fc.nat(PEOPLE.length - 1),
-      type: fc.nat(TYPES.length - 1),
-      hoursAgo: fc.integer({ min: -48, max: 400 * 24 }),
-      value: fc.integer({ min: 1, max: 200 }),
-    }),
-  },
-  {
-    weight: 1,
-    arbitrary: fc.record({
-      kind: fc.constant('trait' as const),
-      who: fc.nat(PEOPLE.length - 1),
-      country: fc.constantFrom('FR' as const, 'DE' as const),
-    }),
-  },
-  {
-    weight: 1,
-    arbitrary: fc.record({ kind: fc.constant('merge' as const), a: fc.nat(PEOPLE.length - 1), b: fc.nat(7) }),
-  },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('clock' as const), hours: fc.integer({ min: 1, max: 900 }) }) },
-  {
-    weight: 3,
-    arbitrary: fc.record({ kind: fc.constant('compute' as const), how, full: fc.boolean() }),
-  },
-);
+const step = historySteps(PEOPLE.length, {
+  weight: 3,
+  arbitrary: fc.record({ kind: fc.constant('compute' as const), how, full: fc.boolean() }),
+});
 
 for (const engine of engines) {
   describe(`a compute split into slices (${engine.name})`, () => {
@@ -166,48 +113,36 @@ for (const engine of engines) {
           const split = await engine.open();
           const stores = [one.store, split.store];
           try {
-            let now = START;
-            let links = 0;
+            const at: Played = { now: START, links: 0 };
             // Times compare only while every sliced compute ended: one that did not recomputed (and stamped) rows the
             // one-process store recomputes later.
             let times = true;
             await load(
               stores,
               PEOPLE.map((p) => contact(p)),
-              now,
+              at.now,
             );
-            await computeAll(one.store, input(one.store, now));
-            await sliced(split.store, now, { slices: 2, dies: false, abandoned: false });
+            await computeAll(one.store, input(one.store, at.now));
+            await sliced(split.store, at.now, { slices: 2, dies: false, abandoned: false });
             for (const s of steps) {
-              if (s.kind === 'event') {
-                await load(stores, [event(PEOPLE[s.who]!, TYPES[s.type]!, now - s.hoursAgo * HOUR, s.value)], now);
-              } else if (s.kind === 'trait') {
-                await load(stores, [contact(PEOPLE[s.who]!, { country: s.country })], now + 1);
-              } else if (s.kind === 'merge') {
-                links += 1;
-                await load(
-                  stores,
-                  [contact(`link${links}`, { email: `${PEOPLE[s.a]!}@example.com` }, [PEOPLE[s.b]!])],
-                  now,
-                );
-              } else if (s.kind === 'clock') {
-                now += s.hours * HOUR;
-              } else {
-                const mode = s.full ? ('full' as const) : undefined;
-                const report = await sliced(split.store, now, s.how, mode);
-                if (report === undefined) {
-                  times = false;
-                  continue;
-                }
-                const reference = await computeAll(one.store, input(one.store, now, mode));
-                expect(report.scope.mode).toBe(reference.scope.mode);
-                expect(report.segments.map((r) => [r.key, r.size, r.entered, r.exited])).toEqual(
-                  reference.segments.map((r) => [r.key, r.size, r.entered, r.exited]),
-                );
-                expect(await outcome(split.store, times)).toEqual(await outcome(one.store, times));
+              if (s.kind !== 'compute') {
+                await playStep(s, PEOPLE, at, (records, now) => load(stores, records, now));
+                continue;
               }
+              const mode = s.full ? ('full' as const) : undefined;
+              const report = await sliced(split.store, at.now, s.how, mode);
+              if (report === undefined) {
+                times = false;
+                continue;
+              }
+              const reference = await computeAll(one.store, input(one.store, at.now, mode));
+              expect(report.scope.mode).toBe(reference.scope.mode);
+              expect(report.segments.map((r) => [r.key, r.size, r.entered, r.exited])).toEqual(
+                reference.segments.map((r) => [r.key, r.size, r.entered, r.exited]),
+              );
+              expect(await outcome(split.store, times)).toEqual(await outcome(one.store, times));
             }
-            now += HOUR;
+            const now = at.now + HOUR;
             await sliced(split.store, now, { slices: 3, dies: true, abandoned: false });
             await computeAll(one.store, input(one.store, now));
             expect(await outcome(split.store, times)).toEqual(await outcome(one.store, times));
