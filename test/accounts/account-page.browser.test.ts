@@ -3,16 +3,13 @@
 // it is in (named as the config names them); the audit page shows account coverage.
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ServerType } from '@hono/node-server';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinRegistry } from '../../cli/builtins.js';
 import { loadConfig, type Config } from '../../config/index.js';
 import { computeAccountFeatures, evaluateAccountSegments, loadPage, openStore, type Store } from '../../core/index.js';
 import type { StreamRecord } from '../../plugins/model/index.js';
-import { createServer } from '../../server/index.js';
-import { launchChromium, requireChromium } from '../support/chromium.js';
-import { serveOnLoopback } from '../support/serve.js';
+import { consoleInBrowser, type ConsoleInBrowser } from '../support/browser.js';
 import { tempDir } from '../support/temp.js';
 
 const ADMIN_TOKEN = 'account-page-admin-token-5e1d9c3b7a';
@@ -38,14 +35,12 @@ describe('the console account page in a browser', () => {
   let dir: string;
   let config: Config;
   let store: Store;
-  let server: ServerType;
+  let inBrowser: ConsoleInBrowser;
   let base: string;
-  let browser: Browser;
   let page: Page;
-  const problems: string[] = [];
+  let problems: string[];
 
   beforeAll(async () => {
-    const executablePath = requireChromium();
     dir = tempDir('segflow-account-page-');
     const file = join(dir, 'segflow.yaml');
     writeFileSync(
@@ -62,32 +57,23 @@ account_segments:
     await loadPage(store, { connection: 'crm', stream: 'firms', records: firms, checkpoint: null, now: NOW });
     await computeAccountFeatures(store, NOW);
     await evaluateAccountSegments(store, config.account_segments ?? [], [], { now: NOW });
-    const quiet = () => {};
-    const app = createServer({
-      config,
-      store,
-      registry: builtinRegistry(),
-      logger: { debug: quiet, info: quiet, warn: quiet, error: quiet },
-      env: { SEGFLOW_ADMIN_TOKEN: ADMIN_TOKEN, SEGFLOW_READ_TOKEN: READ_TOKEN },
-      now: () => NOW,
-      startJob: async () => ({ status: 'failed' }),
-    });
-    ({ server, base } = await serveOnLoopback(app));
-    browser = await launchChromium(executablePath);
-    page = await (await browser.newContext()).newPage();
-    page.setDefaultTimeout(15_000);
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('response', (response) => {
-      if (response.status() >= 400) problems.push(`${response.status()} ${response.url()}`);
-    });
-    await page.goto(`${base}/console/login?next=${encodeURIComponent('/console/accounts')}`);
-    await page.fill('#token', READ_TOKEN);
-    await Promise.all([page.waitForURL(`${base}/console/accounts`), page.click('button[type=submit]')]);
+    inBrowser = await consoleInBrowser(
+      {
+        config,
+        store,
+        env: { SEGFLOW_ADMIN_TOKEN: ADMIN_TOKEN, SEGFLOW_READ_TOKEN: READ_TOKEN },
+        now: () => NOW,
+        startJob: async () => ({ status: 'failed' }),
+      },
+      { errorAnswers: true },
+    );
+    ({ base, problems } = inBrowser);
+    page = await inBrowser.signedIn(READ_TOKEN);
+    await page.goto(`${base}/console/accounts`);
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await new Promise((resolve) => server?.close(resolve));
+    await inBrowser?.close();
     await store?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });

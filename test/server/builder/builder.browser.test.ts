@@ -3,14 +3,10 @@
  * at least twice in 90 days and churn risk above 0.5", see the count the preview API gives, save it; open it in two
  * pages, save both, and see the second refused; as the read token, no save button and 403 from the API.
  */
-import type { ServerType } from '@hono/node-server';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { builtinRegistry } from '../../../cli/builtins.js';
 import { openStore, type Store } from '../../../core/index.js';
-import { createServer } from '../../../server/index.js';
-import { launchChromium, requireChromium } from '../../support/chromium.js';
-import { serveOnLoopback } from '../../support/serve.js';
+import { consoleInBrowser, type ConsoleInBrowser } from '../../support/browser.js';
 import { seedStore, type SeededStore } from '../console/seed.js';
 
 const ADMIN = 'builder-admin-token-4b7e2c9d1a';
@@ -25,26 +21,10 @@ const RULE = {
 describe('the segment builder in a browser', () => {
   let seeded: SeededStore;
   let store: Store;
-  let server: ServerType;
+  let inBrowser: ConsoleInBrowser;
   let base: string;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-
-  async function signedIn(token: string): Promise<Page> {
-    const context = await browser.newContext();
-    contexts.push(context);
-    const response = await context.request.post(`${base}/session`, { data: { token } });
-    expect(response.status()).toBe(201);
-    const page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    return page;
-  }
-
-  async function open(page: Page, path: string): Promise<void> {
-    await page.goto(base + path);
-    await page.waitForSelector('body[data-state]', { state: 'attached' });
-    expect(await page.getAttribute('body', 'data-state'), (await page.textContent('#status')) ?? '').toBe('ready');
-  }
+  const signedIn = (token: string) => inBrowser.signedIn(token);
+  const open = (page: Page, path: string) => inBrowser.open(page, path);
 
   const api = async (method: string, path: string, token: string, body?: unknown) => {
     const response = await fetch(base + path, {
@@ -56,26 +36,20 @@ describe('the segment builder in a browser', () => {
   };
 
   beforeAll(async () => {
-    const executablePath = requireChromium();
     seeded = await seedStore({ people: 200, seed: 'builder', adminToken: ADMIN, readToken: READ });
     store = await openStore(seeded.config.store.path);
-    const app = createServer({
+    inBrowser = await consoleInBrowser({
       config: seeded.config,
       store,
-      registry: builtinRegistry(),
-      logger: { debug() {}, info() {}, warn() {}, error() {} },
       env: seeded.env,
       now: () => seeded.now,
       startJob: () => Promise.resolve({ status: 'succeeded' }),
     });
-    ({ server, base } = await serveOnLoopback(app));
-    browser = await launchChromium(executablePath);
+    base = inBrowser.base;
   }, 180_000);
 
   afterAll(async () => {
-    for (const c of contexts) await c.close();
-    await browser?.close();
-    await new Promise((resolve) => server?.close(resolve));
+    await inBrowser?.close();
     await store?.close();
     await seeded?.close();
   });

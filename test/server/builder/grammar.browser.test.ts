@@ -7,19 +7,16 @@
  * exactly its rule.
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { serve, type ServerType } from '@hono/node-server';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { builtinRegistry } from '../../../cli/builtins.js';
 import { loadConfig, type Config } from '../../../config/index.js';
 import type { Store } from '../../../core/index.js';
-import { createServer } from '../../../server/index.js';
 import { runJob } from '../../../sync/index.js';
-import { launchChromium } from '../../support/chromium.js';
-import { engines, type OpenedStore } from '../../support/engines.js';
+import { consoleInBrowser, type ConsoleInBrowser } from '../../support/browser.js';
+import { engines, storeYaml, type OpenedStore } from '../../support/engines.js';
 import { tempDir } from '../../support/temp.js';
 import {
   BOOKS_AT_FIRMS,
@@ -34,44 +31,17 @@ const ROOT = resolve(import.meta.dirname, '../../..');
 const ADMIN = 'grammar-admin-token-6d2b8f4a1c9e';
 const READ = 'grammar-read-token-3e7a1c5b9d0f';
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-}, 120_000);
-afterAll(async () => {
-  await browser?.close();
-});
-
 for (const engine of engines) {
   describe(`the builder speaks the whole grammar (${engine.name})`, () => {
     let opened: OpenedStore;
     let store: Store;
     let config: Config;
     let dir: string;
-    let server: ServerType;
+    let inBrowser: ConsoleInBrowser;
     let base: string;
-    const contexts: BrowserContext[] = [];
-    const problems: string[] = [];
-
-    async function signedIn(token: string): Promise<Page> {
-      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-      contexts.push(context);
-      expect((await context.request.post(`${base}/session`, { data: { token } })).status()).toBe(201);
-      const page = await context.newPage();
-      page.setDefaultTimeout(30_000);
-      page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-      page.on('console', (m) => {
-        // a half-typed rule is refused 400 by the preview and shown inline: what the builder is for, not a problem
-        if (m.type() === 'error' && !m.text().includes('status of 400')) problems.push(`console error: ${m.text()}`);
-      });
-      return page;
-    }
-
-    async function open(page: Page, path: string): Promise<void> {
-      await page.goto(base + path);
-      await page.waitForSelector('body[data-state]', { state: 'attached' });
-      expect(await page.getAttribute('body', 'data-state'), (await page.textContent('#status')) ?? '').toBe('ready');
-    }
+    let problems: string[];
+    const signedIn = (token: string) => inBrowser.signedIn(token);
+    const open = (page: Page, path: string) => inBrowser.open(page, path);
 
     const api = async <T = Record<string, unknown>>(path: string, body?: unknown): Promise<T> => {
       const response = await fetch(base + path, {
@@ -113,10 +83,9 @@ for (const engine of engines) {
       store = opened.store;
       await loadFirms(store);
       dir = tempDir('segflow-grammar-');
-      const where = opened.location.startsWith('postgres') ? 'url' : 'path';
       writeFileSync(
         join(dir, 'segflow.yaml'),
-        `store: { ${where}: ${JSON.stringify(opened.location)} }
+        `store: ${storeYaml(opened.location)}
 currency: { reporting: EUR }
 jobs:
   compute:
@@ -125,24 +94,22 @@ jobs:
 `,
       );
       config = await loadConfig(join(dir, 'segflow.yaml'), { registry: builtinRegistry(), env: {} });
-      const app = createServer({
-        config,
-        store,
-        registry: builtinRegistry(),
-        logger: { debug() {}, info() {}, warn() {}, error() {} },
-        env: { SEGFLOW_ADMIN_TOKEN: ADMIN, SEGFLOW_READ_TOKEN: READ },
-        now: () => NOW,
-        startJob: () => Promise.resolve({ status: 'succeeded' }),
-      });
-      server = await new Promise<ServerType>((done) => {
-        const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => done(s));
-      });
-      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      inBrowser = await consoleInBrowser(
+        {
+          config,
+          store,
+          env: { SEGFLOW_ADMIN_TOKEN: ADMIN, SEGFLOW_READ_TOKEN: READ },
+          now: () => NOW,
+          startJob: () => Promise.resolve({ status: 'succeeded' }),
+        },
+        // a half-typed rule is refused 400 by the preview and shown inline: what the builder is for, not a problem
+        { expected: (text) => text.includes('status of 400'), timeoutMs: 30_000 },
+      );
+      ({ base, problems } = inBrowser);
     }, 120_000);
 
     afterAll(async () => {
-      for (const c of contexts) await c.close();
-      await new Promise((done) => server?.close(done));
+      await inBrowser?.close();
       await opened?.close();
       if (dir) rmSync(dir, { recursive: true, force: true });
     });

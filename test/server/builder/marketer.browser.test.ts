@@ -9,15 +9,11 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { ServerType } from '@hono/node-server';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinRegistry } from '../../../cli/builtins.js';
 import { openStore, type Store } from '../../../core/index.js';
-import { createServer } from '../../../server/index.js';
-import { runJob, type JobResult } from '../../../sync/index.js';
-import { launchChromium, requireChromium } from '../../support/chromium.js';
-import { serveOnLoopback } from '../../support/serve.js';
+import { consoleInBrowser, jobsInBackground, type ConsoleInBrowser } from '../../support/browser.js';
 import { seedStore, type SeededStore } from '../console/seed.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -41,32 +37,12 @@ interface Member {
 describe('a marketer builds a segment, pushes it to HubSpot, exports it and archives it', () => {
   let seeded: SeededStore;
   let store: Store;
-  let server: ServerType;
+  let inBrowser: ConsoleInBrowser;
+  let jobs: ReturnType<typeof jobsInBackground>;
   let base: string;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  const running = new Set<Promise<JobResult>>();
-  const problems: string[] = [];
-
-  async function signedIn(token: string): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-    contexts.push(context);
-    const response = await context.request.post(`${base}/session`, { data: { token } });
-    expect(response.status()).toBe(201);
-    const page = await context.newPage();
-    page.setDefaultTimeout(30_000);
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
-    });
-    return page;
-  }
-
-  async function open(page: Page, path: string): Promise<void> {
-    await page.goto(base + path);
-    await page.waitForSelector('body[data-state]', { state: 'attached' });
-    expect(await page.getAttribute('body', 'data-state'), (await page.textContent('#status')) ?? '').toBe('ready');
-  }
+  let problems: string[];
+  const signedIn = (token: string) => inBrowser.signedIn(token, { acceptDownloads: true });
+  const open = (page: Page, path: string) => inBrowser.open(page, path);
 
   const api = async <T = Record<string, unknown>>(path: string, token = READ): Promise<T> => {
     const response = await fetch(base + path, { headers: { Authorization: `Bearer ${token}` } });
@@ -103,7 +79,6 @@ describe('a marketer builds a segment, pushes it to HubSpot, exports it and arch
   }
 
   beforeAll(async () => {
-    const executablePath = requireChromium();
     seeded = await seedStore({
       people: 400,
       seed: 'marketer',
@@ -115,43 +90,17 @@ describe('a marketer builds a segment, pushes it to HubSpot, exports it and arch
       campaignSegments: [KEY],
     });
     store = await openStore(seeded.config.store.path);
-    const registry = builtinRegistry();
-    const app = createServer({
-      config: seeded.config,
-      store,
-      registry,
-      logger: { debug() {}, info() {}, warn() {}, error() {} },
-      env: seeded.env,
-      now: () => seeded.now,
-      startJob: (job, { dryRun }) =>
-        new Promise((resolve, reject) => {
-          const done = runJob(seeded.config, job, {
-            registry,
-            now: seeded.now,
-            ...(dryRun ? { dryRun: true } : {}),
-            onRunStarted: (runId) => resolve({ runId, status: 'running' }),
-          });
-          running.add(done);
-          done.then(
-            (result) =>
-              resolve({
-                status: result.status,
-                ...(result.runId === undefined ? {} : { runId: result.runId }),
-                ...(result.dryRun ? { plan: result.steps } : {}),
-              }),
-            reject,
-          );
-        }),
-    });
-    ({ server, base } = await serveOnLoopback(app));
-    browser = await launchChromium(executablePath);
+    jobs = jobsInBackground(seeded.config, { registry: builtinRegistry(), now: seeded.now });
+    inBrowser = await consoleInBrowser(
+      { config: seeded.config, store, env: seeded.env, now: () => seeded.now, startJob: jobs.startJob },
+      { timeoutMs: 30_000 },
+    );
+    ({ base, problems } = inBrowser);
   }, 300_000);
 
   afterAll(async () => {
-    await Promise.allSettled([...running]);
-    for (const c of contexts) await c.close();
-    await browser?.close();
-    await new Promise((resolve) => server?.close(resolve));
+    await jobs?.settled();
+    await inBrowser?.close();
     await store?.close();
     await seeded?.close();
     if (seeded) rmSync(seeded.dir, { recursive: true, force: true });

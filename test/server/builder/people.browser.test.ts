@@ -5,14 +5,10 @@
  * that bar's; a cluster's members likewise; and a rule with a negated nested group is built in the form, previewed with
  * the API's count, and saved as that tree.
  */
-import type { ServerType } from '@hono/node-server';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { builtinRegistry } from '../../../cli/builtins.js';
 import { openStore, type Store } from '../../../core/index.js';
-import { createServer } from '../../../server/index.js';
-import { launchChromium, requireChromium } from '../../support/chromium.js';
-import { serveOnLoopback } from '../../support/serve.js';
+import { consoleInBrowser, type ConsoleInBrowser } from '../../support/browser.js';
 import { seedStore, type SeededStore } from '../console/seed.js';
 
 const ADMIN = 'people-admin-token-6a2c8e0f4b1d';
@@ -21,11 +17,10 @@ const READ = 'people-read-token-3f7b9d1e5c0a';
 describe('predictions and clusters that lead to people, and nested groups in the builder', () => {
   let seeded: SeededStore;
   let store: Store;
-  let server: ServerType;
+  let inBrowser: ConsoleInBrowser;
   let base: string;
-  let browser: Browser;
   let page: Page;
-  const problems: string[] = [];
+  let problems: string[];
 
   const api = async <T>(path: string, body?: unknown): Promise<T> => {
     const response = await fetch(base + path, {
@@ -37,11 +32,7 @@ describe('predictions and clusters that lead to people, and nested groups in the
     return (await response.json()) as T;
   };
 
-  async function open(path: string): Promise<void> {
-    await page.goto(base + path);
-    await page.waitForSelector('body[data-state]', { state: 'attached' });
-    expect(await page.getAttribute('body', 'data-state'), (await page.textContent('#status')) ?? '').toBe('ready');
-  }
+  const open = (path: string) => inBrowser.open(page, path);
 
   /** The live count the builder shows once its preview has settled on `expected`. */
   const countShown = (expected: number) =>
@@ -51,33 +42,24 @@ describe('predictions and clusters that lead to people, and nested groups in the
     );
 
   beforeAll(async () => {
-    const executablePath = requireChromium();
     seeded = await seedStore({ people: 300, seed: 'people', adminToken: ADMIN, readToken: READ });
     store = await openStore(seeded.config.store.path);
-    const app = createServer({
-      config: seeded.config,
-      store,
-      registry: builtinRegistry(),
-      logger: { debug() {}, info() {}, warn() {}, error() {} },
-      env: seeded.env,
-      now: () => seeded.now,
-      startJob: () => Promise.resolve({ status: 'not started' }),
-    });
-    ({ server, base } = await serveOnLoopback(app));
-    browser = await launchChromium(executablePath);
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    expect((await context.request.post(`${base}/session`, { data: { token: ADMIN } })).status()).toBe(201);
-    page = await context.newPage();
-    page.setDefaultTimeout(30_000);
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
-    });
+    inBrowser = await consoleInBrowser(
+      {
+        config: seeded.config,
+        store,
+        env: seeded.env,
+        now: () => seeded.now,
+        startJob: () => Promise.resolve({ status: 'not started' }),
+      },
+      { timeoutMs: 30_000 },
+    );
+    ({ base, problems } = inBrowser);
+    page = await inBrowser.signedIn(ADMIN);
   }, 300_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await new Promise((resolve) => server?.close(resolve));
+    await inBrowser?.close();
     await store?.close();
     await seeded?.close();
   });

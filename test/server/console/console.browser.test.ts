@@ -1,16 +1,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ServerType } from '@hono/node-server';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinRegistry } from '../../../cli/builtins.js';
 import { runJob } from '../../../sync/index.js';
 import { openStore, type Store } from '../../../core/index.js';
-import { createServer } from '../../../server/index.js';
 import { PAGES } from '../../../server/console/pages.js';
-import { launchChromium, requireChromium } from '../../support/chromium.js';
-import { serveOnLoopback } from '../../support/serve.js';
+import { consoleInBrowser, type ConsoleInBrowser } from '../../support/browser.js';
 import { seedStore, type SeededStore } from './seed.js';
 import { TEXT_YAML } from '../voice/world.js';
 
@@ -33,13 +30,11 @@ const nameOf = (path: string) => (path === '/' ? 'overview' : path.split('/').po
 describe('the web console in a browser', () => {
   let seeded: SeededStore;
   let store: Store;
-  let server: ServerType;
+  let inBrowser: ConsoleInBrowser;
   let base: string;
-  let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
+  let problems: string[];
   const logged: string[] = [];
-  const problems: string[] = [];
   const texts = new Map<string, string>();
 
   const apiGet = async <T>(path: string): Promise<T> => {
@@ -48,14 +43,7 @@ describe('the web console in a browser', () => {
     return (await response.json()) as T;
   };
 
-  async function open(path: string): Promise<void> {
-    await page.goto(base + path);
-    expect(new URL(page.url()).pathname, 'still signed in').not.toBe('/console/login');
-    await page.waitForSelector('body[data-state]', { state: 'attached' });
-    expect(await page.getAttribute('body', 'data-state'), `${path}: ${await page.textContent('#status')}`).toBe(
-      'ready',
-    );
-  }
+  const open = (path: string) => inBrowser.open(page, path);
 
   const chartOf = (id: string) =>
     page.evaluate((canvasId) => {
@@ -74,7 +62,6 @@ describe('the web console in a browser', () => {
     }, id);
 
   beforeAll(async () => {
-    const executablePath = requireChromium(); // npm test installs it when missing; never a silent skip
     seeded = await seedStore({
       people: 300,
       seed: 'console',
@@ -86,43 +73,28 @@ describe('the web console in a browser', () => {
     const registry = builtinRegistry();
     const line = (level: string) => (message: string, fields?: Record<string, unknown>) =>
       logged.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
-    const app = createServer({
-      config: seeded.config,
-      store,
-      registry,
-      logger: { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') },
-      env: seeded.env,
-      now: () => seeded.now,
-      startJob: async (job, options) => {
-        const result = await runJob(seeded.config, job, { registry, now: seeded.now, ...options });
-        return { status: result.status, ...(result.runId === undefined ? {} : { runId: result.runId }) };
+    inBrowser = await consoleInBrowser(
+      {
+        config: seeded.config,
+        store,
+        registry,
+        logger: { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') },
+        env: seeded.env,
+        now: () => seeded.now,
+        startJob: async (job, options) => {
+          const result = await runJob(seeded.config, job, { registry, now: seeded.now, ...options });
+          return { status: result.status, ...(result.runId === undefined ? {} : { runId: result.runId }) };
+        },
       },
-    });
-    ({ server, base } = await serveOnLoopback(app));
-    browser = await launchChromium(executablePath);
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    page.on('console', (message) => {
-      if (message.type() === 'error' || message.type() === 'warning')
-        problems.push(`console ${message.type()}: ${message.text()}`);
-    });
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('requestfailed', (request) =>
-      problems.push(`request failed: ${request.url()} ${request.failure()?.errorText}`),
+      { warnings: true, failedRequests: true, errorAnswers: true, elsewhere: true },
     );
-    page.on('response', (response) => {
-      if (response.status() >= 400) problems.push(`${response.status()} ${response.url()}`);
-    });
-    page.on('request', (request) => {
-      if (!request.url().startsWith(base)) problems.push(`left the server: ${request.url()}`);
-    });
+    ({ base, problems } = inBrowser);
+    page = await inBrowser.newPage();
     mkdirSync(SCREENSHOTS, { recursive: true });
   }, 300_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await new Promise((resolve) => server?.close(resolve));
+    await inBrowser?.close();
     await store?.close();
     await seeded?.close();
   }, 120_000);
@@ -155,19 +127,18 @@ describe('the web console in a browser', () => {
 
     await page.fill('#token', READ_TOKEN);
     await Promise.all([page.waitForURL(`${base}/console/runs`), page.click('button[type=submit]')]);
-    const cookie = (await context.cookies(base)).find((c) => c.name === 'segflow_session');
+    const cookie = (await page.context().cookies(base)).find((c) => c.name === 'segflow_session');
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/' });
     expect(cookie!.value).not.toContain(READ_TOKEN);
     await page.waitForSelector('body[data-state]', { state: 'attached' });
     expect(problems).toEqual([]);
 
     // a login link that names another site as `next` lands on the overview instead
-    const other = await browser.newContext();
-    const visitor = await other.newPage();
+    const visitor = await inBrowser.newPage();
     await visitor.goto(`${base}/console/login?next=${encodeURIComponent('//example.com/')}`);
     await visitor.fill('#token', READ_TOKEN);
     await Promise.all([visitor.waitForURL(`${base}/`), visitor.click('button[type=submit]')]);
-    await other.close();
+    await visitor.context().close();
   });
 
   it('opens every page without console errors or failed requests, and saves a screenshot of each', async () => {

@@ -1,12 +1,8 @@
-import type { ServerType } from '@hono/node-server';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinRegistry } from '../../../cli/builtins.js';
 import { openStore, type Store } from '../../../core/index.js';
-import { createServer } from '../../../server/index.js';
-import { runJob } from '../../../sync/index.js';
-import { launchChromium, requireChromium } from '../../support/chromium.js';
-import { serveOnLoopback } from '../../support/serve.js';
+import { consoleInBrowser, jobsInBackground, type ConsoleInBrowser } from '../../support/browser.js';
 import { seedStore, type SeededStore } from './seed.js';
 
 const ADMIN_TOKEN = 'operator-admin-token-5e1d9c3b7a2f4e6d8c0b';
@@ -28,13 +24,11 @@ interface Run {
 describe('an operator drives the console', { timeout: 240_000 }, () => {
   let seeded: SeededStore;
   let store: Store;
-  let server: ServerType;
+  let inBrowser: ConsoleInBrowser;
+  let jobs: ReturnType<typeof jobsInBackground>;
   let base: string;
-  let browser: Browser;
-  let admin: BrowserContext;
   let page: Page;
-  const problems: string[] = [];
-  const running = new Set<Promise<unknown>>();
+  let problems: string[];
 
   const call = async (method: string, path: string, token = ADMIN_TOKEN, body?: unknown) => {
     const response = await fetch(base + path, {
@@ -51,33 +45,16 @@ describe('an operator drives the console', { timeout: 240_000 }, () => {
   const runOf = async (id: number) => (await call('GET', `/runs/${id}`)).json as unknown as Run;
   const latestRunId = async () => ((await call('GET', '/runs?per_page=1')).json.runs as { id: number }[])[0]!.id;
 
-  const watch = (p: Page) => {
-    p.setDefaultTimeout(30_000);
-    p.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
-    });
-    p.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    p.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
-    p.on('response', (r) => {
-      if (r.status() >= 400) problems.push(`${r.status()} ${r.url()}`);
-    });
-  };
-
-  async function signIn(context: BrowserContext, token: string): Promise<Page> {
-    const p = await context.newPage();
-    watch(p);
+  /** A page of its own signed in with `token` through the login form, on the overview. */
+  async function signIn(token: string): Promise<Page> {
+    const p = await inBrowser.newPage();
     await p.goto(`${base}/console/login`);
     await p.fill('#token', token);
     await Promise.all([p.waitForURL(`${base}/`), p.click('button[type=submit]')]);
     await p.waitForSelector('body[data-state=ready]', { state: 'attached' });
     return p;
   }
-
-  async function open(p: Page, path: string): Promise<void> {
-    await p.goto(base + path);
-    await p.waitForSelector('body[data-state]', { state: 'attached' });
-    expect(await p.getAttribute('body', 'data-state'), `${path}: ${await p.textContent('#status')}`).toBe('ready');
-  }
+  const open = (p: Page, path: string) => inBrowser.open(p, path);
 
   /** Waits for the run shown on the page to reach a final status, without reloading it. */
   async function finished(p: Page): Promise<string> {
@@ -86,50 +63,20 @@ describe('an operator drives the console', { timeout: 240_000 }, () => {
   }
 
   beforeAll(async () => {
-    const executablePath = requireChromium();
     seeded = await seedStore({ people: 300, seed: 'operator', adminToken: ADMIN_TOKEN, readToken: READ_TOKEN });
     store = await openStore(seeded.config.store.path);
-    const registry = builtinRegistry();
-    const quiet = () => {};
-    const app = createServer({
-      config: seeded.config,
-      store,
-      registry,
-      logger: { debug: quiet, info: quiet, warn: quiet, error: quiet },
-      env: seeded.env,
-      now: () => seeded.now,
-      // as `segflow serve` starts a job: answered once the run exists, while it goes on in the background
-      startJob: (job, { dryRun }) =>
-        new Promise((resolve, reject) => {
-          const done = runJob(seeded.config, job, {
-            registry,
-            now: seeded.now,
-            cancelPollMs: 100,
-            ...(dryRun ? { dryRun: true } : {}),
-            onRunStarted: (runId) => resolve({ runId, status: 'running' }),
-          });
-          running.add(done);
-          done.then(
-            (result) =>
-              resolve({
-                status: result.status,
-                ...(result.runId === undefined ? {} : { runId: result.runId }),
-                ...(result.dryRun ? { plan: result.steps } : {}),
-              }),
-            reject,
-          );
-        }),
-    });
-    ({ server, base } = await serveOnLoopback(app));
-    browser = await launchChromium(executablePath);
-    admin = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    page = await signIn(admin, ADMIN_TOKEN);
+    jobs = jobsInBackground(seeded.config, { registry: builtinRegistry(), now: seeded.now, cancelPollMs: 100 });
+    inBrowser = await consoleInBrowser(
+      { config: seeded.config, store, env: seeded.env, now: () => seeded.now, startJob: jobs.startJob },
+      { warnings: true, failedRequests: true, errorAnswers: true, timeoutMs: 30_000 },
+    );
+    ({ base, problems } = inBrowser);
+    page = await signIn(ADMIN_TOKEN);
   }, 300_000);
 
   afterAll(async () => {
-    await Promise.allSettled([...running]);
-    await browser?.close();
-    await new Promise((resolve) => server?.close(resolve));
+    await jobs?.settled();
+    await inBrowser?.close();
     await store?.close();
     await seeded?.close();
   }, 120_000);
@@ -314,9 +261,8 @@ describe('an operator drives the console', { timeout: 240_000 }, () => {
   });
 
   it('as the read token: sees every page with no action on it, and the API refuses every action with 403', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const reader = await signIn(READ_TOKEN);
     try {
-      const reader = await signIn(context, READ_TOKEN);
       const members = (await call('GET', '/segments/churned/members?per_page=5')).json.members as {
         email: string | null;
       }[];
@@ -355,7 +301,7 @@ describe('an operator drives the console', { timeout: 240_000 }, () => {
       expect(log.filter((e) => e.status === 403).every((e) => e.role === 'read')).toBe(true);
       expect(log.filter((e) => e.status === 403).length).toBeGreaterThanOrEqual(8);
     } finally {
-      await context.close();
+      await reader.context().close();
     }
     expect(problems).toEqual([]);
   });

@@ -8,11 +8,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { builtinRegistry } from '../../../cli/builtins.js';
 import { runJob, type JobResult } from '../../../sync/index.js';
-import { SANDBOXES, type RunningSandbox } from '../../../cli/sandboxes.js';
-import * as hubspot from '../../../connectors/hubspot/index.js';
+import type * as hubspot from '../../../connectors/hubspot/index.js';
 import { loadConfig, type Config } from '../../../config/index.js';
 import { createWorld } from '../../../plugins/sandbox/index.js';
 import { tempDir } from '../../support/temp.js';
+import { startWorldSources } from '../../support/world-sources.js';
 
 export interface SeededStore {
   dir: string;
@@ -27,29 +27,11 @@ export interface SeededStore {
   close(): Promise<void>;
 }
 
-const CONFIG = `
+/** The config, given its `sources:` YAML and any extra jobs' YAML. */
+const configYaml = (sources: string, jobs: string) => `
 store:
   path: \${SEGFLOW_STORE}
-sources:
-  hubspot:
-    connector: hubspot
-    config:
-      accessToken: \${HUBSPOT_TOKEN}
-      basePath: \${HUBSPOT_BASE_PATH}
-  salesforce:
-    connector: salesforce
-    config:
-      loginUrl: \${SF_LOGIN_URL}
-      clientId: \${SF_CLIENT_ID}
-      clientSecret: \${SF_CLIENT_SECRET}
-      username: \${SF_USERNAME}
-      password: \${SF_PASSWORD}
-  mailchimp:
-    connector: mailchimp
-    config:
-      apiKey: \${MAILCHIMP_API_KEY}
-      basePath: \${MAILCHIMP_BASE_PATH}
-destinations:
+${sources}destinations:
   hubspot_lists:
     connector: hubspot
     config:
@@ -75,7 +57,7 @@ jobs:
       - read: { sources: [hubspot, salesforce, mailchimp], mode: incremental }
       - compute: {}
       - push: { destination: hubspot_lists, segments: [churned, new_customers], mode: mirror }
-\${CAMPAIGN_JOB}server:
+${jobs}server:
   admin_token_env: CONSOLE_ADMIN_TOKEN
   read_token_env: CONSOLE_READ_TOKEN
 `;
@@ -99,52 +81,42 @@ export async function seedStore(options: {
 }): Promise<SeededStore> {
   const dir = tempDir('segflow-console-');
   const world = createWorld({ seed: options.seed, people: options.people });
-  const hub = await hubspot.startSandbox({ world });
-  const sandboxes: RunningSandbox[] = [
-    { tool: 'hubspot', url: hub.url, credentials: {}, config: hubspot.sandboxConfig(hub), close: () => hub.close() },
-  ];
-  for (const tool of ['salesforce', 'mailchimp']) sandboxes.push(await SANDBOXES[tool]!({ world }));
-  const of = (tool: string) => sandboxes.find((s) => s.tool === tool)!.config as Record<string, string>;
-  const env: Record<string, string> = {
-    SEGFLOW_STORE: join(dir, 'segflow.db'),
-    HUBSPOT_TOKEN: of('hubspot').accessToken!,
-    HUBSPOT_BASE_PATH: of('hubspot').basePath!,
-    SF_LOGIN_URL: of('salesforce').loginUrl!,
-    SF_CLIENT_ID: of('salesforce').clientId!,
-    SF_CLIENT_SECRET: of('salesforce').clientSecret!,
-    SF_USERNAME: of('salesforce').username!,
-    SF_PASSWORD: of('salesforce').password!,
-    MAILCHIMP_API_KEY: of('mailchimp').apiKey!,
-    MAILCHIMP_BASE_PATH: of('mailchimp').basePath!,
-    CONSOLE_ADMIN_TOKEN: options.adminToken,
-    CONSOLE_READ_TOKEN: options.readToken,
-    HUBSPOT_CREATE_MISSING: String(options.createMissingContacts === true),
-  };
-  const campaign = options.campaignSegments
-    ? `  campaign:
+  const sources = await startWorldSources(world, ['hubspot', 'salesforce', 'mailchimp']);
+  try {
+    const env: Record<string, string> = {
+      ...sources.env,
+      SEGFLOW_STORE: join(dir, 'segflow.db'),
+      CONSOLE_ADMIN_TOKEN: options.adminToken,
+      CONSOLE_READ_TOKEN: options.readToken,
+      HUBSPOT_CREATE_MISSING: String(options.createMissingContacts === true),
+    };
+    const campaign = options.campaignSegments
+      ? `  campaign:
     steps:
       - compute: {}
       - push: { destination: hubspot_lists, console_segments: ${JSON.stringify(options.campaignSegments)}, mode: mirror }
 `
-    : '';
-  writeFileSync(join(dir, 'segflow.yaml'), CONFIG.replace('${CAMPAIGN_JOB}', campaign) + (options.text ?? ''));
-  const registry = builtinRegistry();
-  const config = await loadConfig(join(dir, 'segflow.yaml'), { registry, env });
-  const now = new Date(world.now + (options.daysAfterWorld ?? 0) * 86_400_000);
-  const runs: JobResult[] = [];
-  for (const at of [new Date(now.getTime() - 60 * 86_400_000), now]) {
-    runs.push(await runJob(config, 'nightly', { registry, now: at }));
+      : '';
+    writeFileSync(join(dir, 'segflow.yaml'), configYaml(sources.yaml, campaign) + (options.text ?? ''));
+    const registry = builtinRegistry();
+    const config = await loadConfig(join(dir, 'segflow.yaml'), { registry, env });
+    const now = new Date(world.now + (options.daysAfterWorld ?? 0) * 86_400_000);
+    const runs: JobResult[] = [];
+    for (const at of [new Date(now.getTime() - 60 * 86_400_000), now]) {
+      runs.push(await runJob(config, 'nightly', { registry, now: at }));
+    }
+    return {
+      dir,
+      config,
+      env,
+      runs,
+      now,
+      hubspot: sources.hubspot!,
+      secrets: [env.HUBSPOT_TOKEN!, env.SF_CLIENT_SECRET!, env.SF_PASSWORD!, env.MAILCHIMP_API_KEY!],
+      close: sources.close,
+    };
+  } catch (error) {
+    await sources.close();
+    throw error;
   }
-  return {
-    dir,
-    config,
-    env,
-    runs,
-    now,
-    hubspot: hub,
-    secrets: [env.HUBSPOT_TOKEN!, env.SF_CLIENT_SECRET!, env.SF_PASSWORD!, env.MAILCHIMP_API_KEY!],
-    close: async () => {
-      await Promise.all(sandboxes.map((s) => s.close()));
-    },
-  };
 }

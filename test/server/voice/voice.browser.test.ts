@@ -1,15 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ServerType } from '@hono/node-server';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { builtinRegistry } from '../../../cli/builtins.js';
 import { openStore, type Store } from '../../../core/index.js';
 import { WORLD_TOPICS } from '../../../plugins/sandbox/index.js';
-import { createServer } from '../../../server/index.js';
-import { launchChromium, requireChromium } from '../../support/chromium.js';
-import { serveOnLoopback } from '../../support/serve.js';
+import { consoleInBrowser, type ConsoleInBrowser } from '../../support/browser.js';
 import { seedStore, type SeededStore } from '../console/seed.js';
 import { TEXT_YAML } from './world.js';
 
@@ -32,11 +28,10 @@ interface Topic {
 describe('the Voice page in a browser', () => {
   let seeded: SeededStore;
   let store: Store;
-  let server: ServerType;
+  let inBrowser: ConsoleInBrowser;
   let base: string;
-  let browser: Browser;
   let page: Page;
-  const problems: string[] = [];
+  let problems: string[];
 
   const apiGet = async <T>(path: string): Promise<T> => {
     const response = await fetch(base + path, { headers: { Authorization: `Bearer ${READ_TOKEN}` } });
@@ -44,16 +39,9 @@ describe('the Voice page in a browser', () => {
     return (await response.json()) as T;
   };
 
-  async function open(path: string): Promise<void> {
-    await page.goto(base + path);
-    await page.waitForSelector('body[data-state]', { state: 'attached' });
-    expect(await page.getAttribute('body', 'data-state'), `${path}: ${await page.textContent('#status')}`).toBe(
-      'ready',
-    );
-  }
+  const open = (path: string) => inBrowser.open(page, path);
 
   beforeAll(async () => {
-    const executablePath = requireChromium(); // npm test installs it when missing; never a silent skip
     seeded = await seedStore({
       people: 300,
       seed: 'voice',
@@ -62,41 +50,23 @@ describe('the Voice page in a browser', () => {
       text: TEXT_YAML,
     });
     store = await openStore(seeded.config.store.path);
-    const quiet = () => {};
-    const app = createServer({
-      config: seeded.config,
-      store,
-      registry: builtinRegistry(),
-      logger: { debug: quiet, info: quiet, warn: quiet, error: quiet },
-      env: seeded.env,
-      now: () => seeded.now,
-      startJob: () => Promise.resolve({ status: 'succeeded' }),
-    });
-    ({ server, base } = await serveOnLoopback(app));
-    browser = await launchChromium(executablePath);
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    page.on('console', (message) => {
-      if (message.type() === 'error' || message.type() === 'warning')
-        problems.push(`console ${message.type()}: ${message.text()}`);
-    });
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('response', (response) => {
-      if (response.status() >= 400) problems.push(`${response.status()} ${response.url()}`);
-    });
-    page.on('request', (request) => {
-      if (!request.url().startsWith(base)) problems.push(`left the server: ${request.url()}`);
-    });
+    inBrowser = await consoleInBrowser(
+      {
+        config: seeded.config,
+        store,
+        env: seeded.env,
+        now: () => seeded.now,
+        startJob: () => Promise.resolve({ status: 'succeeded' }),
+      },
+      { warnings: true, errorAnswers: true, elsewhere: true },
+    );
+    ({ base, problems } = inBrowser);
+    page = await inBrowser.signedIn(READ_TOKEN);
     mkdirSync(SCREENSHOTS, { recursive: true });
-    await page.goto(`${base}/console/login?next=${encodeURIComponent('/console/voice')}`);
-    await page.fill('#token', READ_TOKEN);
-    await Promise.all([page.waitForURL(`${base}/console/voice`), page.click('button[type=submit]')]);
   }, 300_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await new Promise((resolve) => server?.close(resolve));
+    await inBrowser?.close();
     await store?.close();
     await seeded?.close();
   }, 120_000);

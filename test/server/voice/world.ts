@@ -8,7 +8,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { builtinRegistry } from '../../../cli/builtins.js';
-import { SANDBOXES, type RunningSandbox } from '../../../cli/sandboxes.js';
 import { loadConfig, type Config } from '../../../config/index.js';
 import { redactText } from '../../../core/text/index.js';
 import {
@@ -21,6 +20,7 @@ import {
 import { runJob } from '../../../sync/index.js';
 import { storeYaml } from '../../support/engines.js';
 import { tempDir } from '../../support/temp.js';
+import { startWorldSources } from '../../support/world-sources.js';
 
 /**
  * The topics' names, pinned through a top term of each; the world's five topics under their own names. A topic the
@@ -61,22 +61,8 @@ export interface VoiceWorld {
   close(): Promise<void>;
 }
 
-const CONFIG = `
-sources:
-  hubspot:
-    connector: hubspot
-    config:
-      accessToken: \${HUBSPOT_TOKEN}
-      basePath: \${HUBSPOT_BASE_PATH}
-  salesforce:
-    connector: salesforce
-    config:
-      loginUrl: \${SF_LOGIN_URL}
-      clientId: \${SF_CLIENT_ID}
-      clientSecret: \${SF_CLIENT_SECRET}
-      username: \${SF_USERNAME}
-      password: \${SF_PASSWORD}
-segments:
+/** The config after its store and sources. */
+const CONFIG = `segments:
   - include: ${JSON.stringify(join(process.cwd(), 'config/segments/starter.yaml'))}
 jobs:
   nightly:
@@ -95,26 +81,15 @@ export async function seedVoiceWorld(
 ): Promise<VoiceWorld> {
   const world = createWorld({ seed: options.seed, people: options.people });
   const voice = worldVoice(world);
-  const sandboxes: RunningSandbox[] = [];
-  for (const tool of ['hubspot', 'salesforce']) sandboxes.push(await SANDBOXES[tool]!({ world }));
-  const close = async () => {
-    await Promise.all(sandboxes.map((s) => s.close()));
-  };
+  const sources = await startWorldSources(world, ['hubspot', 'salesforce']);
   try {
-    const of = (tool: string) => sandboxes.find((s) => s.tool === tool)!.config as Record<string, string>;
     const env: Record<string, string> = {
-      HUBSPOT_TOKEN: of('hubspot').accessToken!,
-      HUBSPOT_BASE_PATH: of('hubspot').basePath!,
-      SF_LOGIN_URL: of('salesforce').loginUrl!,
-      SF_CLIENT_ID: of('salesforce').clientId!,
-      SF_CLIENT_SECRET: of('salesforce').clientSecret!,
-      SF_USERNAME: of('salesforce').username!,
-      SF_PASSWORD: of('salesforce').password!,
+      ...sources.env,
       VOICE_ADMIN_TOKEN: options.adminToken,
       VOICE_READ_TOKEN: options.readToken,
     };
     const dir = tempDir('segflow-voice-');
-    writeFileSync(join(dir, 'segflow.yaml'), `store: ${storeYaml(location)}\n${CONFIG}`);
+    writeFileSync(join(dir, 'segflow.yaml'), `store: ${storeYaml(location)}\n${sources.yaml}${CONFIG}`);
     const registry = builtinRegistry();
     const config = await loadConfig(join(dir, 'segflow.yaml'), { registry, env });
     const now = new Date(world.now);
@@ -127,9 +102,9 @@ export async function seedVoiceWorld(
       peopleByEmail.set(email, [...(peopleByEmail.get(email) ?? []), i]);
       for (const ticket of voice.tickets(i)) topicOfText.set(redactText(ticket.messages[0]!.text), ticket.topic);
     }
-    return { world, voice, config, env, now, peopleByEmail, topicOfText, close };
+    return { world, voice, config, env, now, peopleByEmail, topicOfText, close: sources.close };
   } catch (error) {
-    await close();
+    await sources.close();
     throw error;
   }
 }

@@ -4,15 +4,12 @@
  * of the people) while the list is untouched, confirms, and sees the outcome; the HubSpot sandbox's list is empty.
  */
 import { rmSync } from 'node:fs';
-import type { ServerType } from '@hono/node-server';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinRegistry } from '../../../cli/builtins.js';
 import { createStoredSegment, openStore, type Store } from '../../../core/index.js';
-import { createServer } from '../../../server/index.js';
 import { runJob } from '../../../sync/index.js';
-import { launchChromium, requireChromium } from '../../support/chromium.js';
-import { serveOnLoopback } from '../../support/serve.js';
+import { consoleInBrowser, type ConsoleInBrowser } from '../../support/browser.js';
 import { seedStore, type SeededStore } from '../../server/console/seed.js';
 
 const ADMIN = 'empty-browser-admin-token-7e3a9c1d5b2f';
@@ -24,11 +21,8 @@ const LIST = `segflow: ${NAME}`;
 describe('a marketer archives a segment and empties it in the tools from its page', () => {
   let seeded: SeededStore;
   let store: Store;
-  let server: ServerType;
-  let base: string;
-  let browser: Browser;
-  let context: BrowserContext;
-  const problems: string[] = [];
+  let inBrowser: ConsoleInBrowser;
+  let problems: string[];
 
   /** The emails in the HubSpot sandbox's list of the segment. */
   const listEmails = () => {
@@ -42,7 +36,6 @@ describe('a marketer archives a segment and empties it in the tools from its pag
     page.$$eval(selector, (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent)));
 
   beforeAll(async () => {
-    const executablePath = requireChromium();
     seeded = await seedStore({
       people: 200,
       seed: 'empty-browser',
@@ -60,23 +53,22 @@ describe('a marketer archives a segment and empties it in the tools from its pag
     );
     const pushed = await runJob(seeded.config, 'campaign', { registry, now: seeded.now, computeIn: 'here' });
     expect(pushed.status, pushed.error).toBe('succeeded');
-    const app = createServer({
-      config: seeded.config,
-      store,
-      registry,
-      logger: { debug() {}, info() {}, warn() {}, error() {} },
-      env: seeded.env,
-      now: () => seeded.now,
-      startJob: () => Promise.reject(new Error('no job runs from this page')),
-    });
-    ({ server, base } = await serveOnLoopback(app));
-    browser = await launchChromium(executablePath);
+    inBrowser = await consoleInBrowser(
+      {
+        config: seeded.config,
+        store,
+        registry,
+        env: seeded.env,
+        now: () => seeded.now,
+        startJob: () => Promise.reject(new Error('no job runs from this page')),
+      },
+      { timeoutMs: 30_000 },
+    );
+    ({ problems } = inBrowser);
   }, 300_000);
 
   afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await new Promise((resolve) => server?.close(resolve));
+    await inBrowser?.close();
     await store?.close();
     await seeded?.close();
     if (seeded) rmSync(seeded.dir, { recursive: true, force: true });
@@ -86,17 +78,8 @@ describe('a marketer archives a segment and empties it in the tools from its pag
     const before = listEmails();
     expect(before.length, 'the job pushed the segment to its HubSpot list').toBeGreaterThan(0);
 
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    expect((await context.request.post(`${base}/session`, { data: { token: ADMIN } })).status()).toBe(201);
-    const page = await context.newPage();
-    page.setDefaultTimeout(30_000);
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
-    });
-    await page.goto(`${base}/console/segment?key=${KEY}`);
-    await page.waitForSelector('body[data-state]', { state: 'attached' });
-    expect(await page.getAttribute('body', 'data-state'), (await page.textContent('#status')) ?? '').toBe('ready');
+    const page = await inBrowser.signedIn(ADMIN);
+    await inBrowser.open(page, `/console/segment?key=${KEY}`);
     // a live segment cannot be emptied: archive it first
     expect(await page.$('#empty-segment')).toBeNull();
 
