@@ -8,4 +8,4 @@ export type { SchedulerStatus, ServerDeps, StartJob } from './deps.js';
 export { openApiDocument, OPERATIONS } from './openapi.js';
 export { listen } from './listen.js';
 export { countCalls, addCallStats, type CallCounts } from './call-counts.js';
-export { startServing, type Serving, type ServingOptions } from './serving.js';
+export { startJobOver, startServing, type Serving, type ServingOptions } from './serving.js';

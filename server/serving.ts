@@ -20,7 +20,7 @@ import { createServer } from './app.js';
 import type { StartJob } from './deps.js';
 import { listen } from './listen.js';
 import { startRealtime } from './ingest/index.js';
-import { runJob, scheduledJobs, startScheduler, type Scheduler } from '../sync/index.js';
+import { runJob, scheduledJobs, startScheduler, type JobResult, type Scheduler } from '../sync/index.js';
 
 export interface ServingOptions {
   registry: Registry;
@@ -38,6 +38,34 @@ export interface Serving {
   scheduledJobs: number | undefined;
   /** Stops accepting requests, lets running jobs end after their current page or batch, and closes the store. */
   stop(): Promise<void>;
+}
+
+/**
+ * The server's `startJob` over `run` (which runs a job and says when its run exists): it answers once the run exists,
+ * with its id, while the run goes on in the background; a run that ends first (a dry run) answers with its outcome and
+ * plan.
+ *
+ * @example
+ * const startJob = startJobOver((job, extra) => runJob(config, job, { registry, ...extra }));
+ */
+export function startJobOver(
+  run: (job: string, extra: { dryRun?: boolean; onRunStarted: (runId: number) => void }) => Promise<JobResult>,
+): StartJob {
+  return (job, { dryRun }) =>
+    new Promise((resolve, reject) => {
+      run(job, {
+        ...(dryRun ? { dryRun: true } : {}),
+        onRunStarted: (runId) => resolve({ runId, status: 'running' }),
+      }).then(
+        (result) =>
+          resolve({
+            status: result.status,
+            ...(result.runId === undefined ? {} : { runId: result.runId }),
+            ...(result.dryRun ? { plan: result.steps } : {}),
+          }),
+        reject,
+      );
+    });
 }
 
 export async function startServing(config: Config, options: ServingOptions): Promise<Serving> {
@@ -70,21 +98,7 @@ export async function startServing(config: Config, options: ServingOptions): Pro
     return done;
   };
 
-  const startJob: StartJob = (job, { dryRun }) =>
-    new Promise((resolve, reject) => {
-      run(job, {
-        ...(dryRun ? { dryRun: true } : {}),
-        onRunStarted: (runId) => resolve({ runId, status: 'running' }),
-      }).then(
-        (result) =>
-          resolve({
-            status: result.status,
-            ...(result.runId === undefined ? {} : { runId: result.runId }),
-            ...(result.dryRun ? { plan: result.steps } : {}),
-          }),
-        reject,
-      );
-    });
+  const startJob = startJobOver(run);
 
   let scheduler: Scheduler | undefined;
   if (options.scheduler !== false) {

@@ -9,7 +9,7 @@ import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playw
 import { expect } from 'vitest';
 import { builtinRegistry } from '../../cli/builtins.js';
 import type { Config } from '../../config/index.js';
-import { createServer, type ServerDeps, type StartJob } from '../../server/index.js';
+import { createServer, startJobOver, type ServerDeps, type StartJob } from '../../server/index.js';
 import { runJob, type JobResult, type RunJobOptions } from '../../sync/index.js';
 import { launchChromium } from './chromium.js';
 import { serveOnLoopback } from './serve.js';
@@ -153,24 +153,11 @@ export function jobsInBackground(
 ): { startJob: StartJob; settled(): Promise<void> } {
   const running = new Set<Promise<JobResult>>();
   return {
-    startJob: (job, { dryRun }) =>
-      new Promise((resolve, reject) => {
-        const done = runJob(config, job, {
-          ...options,
-          ...(dryRun ? { dryRun: true } : {}),
-          onRunStarted: (runId) => resolve({ runId, status: 'running' }),
-        });
-        running.add(done);
-        done.then(
-          (result) =>
-            resolve({
-              status: result.status,
-              ...(result.runId === undefined ? {} : { runId: result.runId }),
-              ...(result.dryRun ? { plan: result.steps } : {}),
-            }),
-          reject,
-        );
-      }),
+    startJob: startJobOver((job, extra) => {
+      const done = runJob(config, job, { ...options, ...extra });
+      running.add(done);
+      return done;
+    }),
     async settled() {
       await Promise.allSettled([...running]);
     },

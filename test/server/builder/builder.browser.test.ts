@@ -5,7 +5,6 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore, type Store } from '../../../core/index.js';
 import { consoleInBrowser, type ConsoleInBrowser } from '../../support/browser.js';
 import { seedStore, type SeededStore } from '../console/seed.js';
 
@@ -20,7 +19,6 @@ const RULE = {
 
 describe('the segment builder in a browser', () => {
   let seeded: SeededStore;
-  let store: Store;
   let inBrowser: ConsoleInBrowser;
   let base: string;
   const signedIn = (token: string) => inBrowser.signedIn(token);
@@ -37,12 +35,8 @@ describe('the segment builder in a browser', () => {
 
   beforeAll(async () => {
     seeded = await seedStore({ people: 200, seed: 'builder', adminToken: ADMIN, readToken: READ });
-    store = await openStore(seeded.config.store.path);
     inBrowser = await consoleInBrowser({
-      config: seeded.config,
-      store,
-      env: seeded.env,
-      now: () => seeded.now,
+      ...seeded.server,
       startJob: () => Promise.resolve({ status: 'succeeded' }),
     });
     base = inBrowser.base;
@@ -50,7 +44,6 @@ describe('the segment builder in a browser', () => {
 
   afterAll(async () => {
     await inBrowser?.close();
-    await store?.close();
     await seeded?.close();
   });
 

@@ -12,7 +12,6 @@ import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinRegistry } from '../../../cli/builtins.js';
-import { openStore, type Store } from '../../../core/index.js';
 import { consoleInBrowser, jobsInBackground, type ConsoleInBrowser } from '../../support/browser.js';
 import { seedStore, type SeededStore } from '../console/seed.js';
 
@@ -36,7 +35,6 @@ interface Member {
 
 describe('a marketer builds a segment, pushes it to HubSpot, exports it and archives it', () => {
   let seeded: SeededStore;
-  let store: Store;
   let inBrowser: ConsoleInBrowser;
   let jobs: ReturnType<typeof jobsInBackground>;
   let base: string;
@@ -89,19 +87,14 @@ describe('a marketer builds a segment, pushes it to HubSpot, exports it and arch
       createMissingContacts: true,
       campaignSegments: [KEY],
     });
-    store = await openStore(seeded.config.store.path);
     jobs = jobsInBackground(seeded.config, { registry: builtinRegistry(), now: seeded.now });
-    inBrowser = await consoleInBrowser(
-      { config: seeded.config, store, env: seeded.env, now: () => seeded.now, startJob: jobs.startJob },
-      { timeoutMs: 30_000 },
-    );
+    inBrowser = await consoleInBrowser({ ...seeded.server, startJob: jobs.startJob }, { timeoutMs: 30_000 });
     ({ base, problems } = inBrowser);
   }, 300_000);
 
   afterAll(async () => {
     await jobs?.settled();
     await inBrowser?.close();
-    await store?.close();
     await seeded?.close();
     if (seeded) rmSync(seeded.dir, { recursive: true, force: true });
   }, 120_000);

@@ -7,7 +7,6 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore, type Store } from '../../../core/index.js';
 import { consoleInBrowser, type ConsoleInBrowser } from '../../support/browser.js';
 import { seedStore, type SeededStore } from '../console/seed.js';
 
@@ -16,7 +15,6 @@ const READ = 'people-read-token-3f7b9d1e5c0a';
 
 describe('predictions and clusters that lead to people, and nested groups in the builder', () => {
   let seeded: SeededStore;
-  let store: Store;
   let inBrowser: ConsoleInBrowser;
   let base: string;
   let page: Page;
@@ -43,13 +41,9 @@ describe('predictions and clusters that lead to people, and nested groups in the
 
   beforeAll(async () => {
     seeded = await seedStore({ people: 300, seed: 'people', adminToken: ADMIN, readToken: READ });
-    store = await openStore(seeded.config.store.path);
     inBrowser = await consoleInBrowser(
       {
-        config: seeded.config,
-        store,
-        env: seeded.env,
-        now: () => seeded.now,
+        ...seeded.server,
         startJob: () => Promise.resolve({ status: 'not started' }),
       },
       { timeoutMs: 30_000 },
@@ -60,7 +54,6 @@ describe('predictions and clusters that lead to people, and nested groups in the
 
   afterAll(async () => {
     await inBrowser?.close();
-    await store?.close();
     await seeded?.close();
   });
 

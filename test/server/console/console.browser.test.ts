@@ -5,7 +5,6 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinRegistry } from '../../../cli/builtins.js';
 import { runJob } from '../../../sync/index.js';
-import { openStore, type Store } from '../../../core/index.js';
 import { PAGES } from '../../../server/console/pages.js';
 import { consoleInBrowser, type ConsoleInBrowser } from '../../support/browser.js';
 import { seedStore, type SeededStore } from './seed.js';
@@ -29,7 +28,6 @@ const nameOf = (path: string) => (path === '/' ? 'overview' : path.split('/').po
  */
 describe('the web console in a browser', () => {
   let seeded: SeededStore;
-  let store: Store;
   let inBrowser: ConsoleInBrowser;
   let base: string;
   let page: Page;
@@ -69,18 +67,14 @@ describe('the web console in a browser', () => {
       readToken: READ_TOKEN,
       text: TEXT_YAML,
     });
-    store = await openStore(seeded.config.store.path);
     const registry = builtinRegistry();
     const line = (level: string) => (message: string, fields?: Record<string, unknown>) =>
       logged.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
     inBrowser = await consoleInBrowser(
       {
-        config: seeded.config,
-        store,
+        ...seeded.server,
         registry,
         logger: { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') },
-        env: seeded.env,
-        now: () => seeded.now,
         startJob: async (job, options) => {
           const result = await runJob(seeded.config, job, { registry, now: seeded.now, ...options });
           return { status: result.status, ...(result.runId === undefined ? {} : { runId: result.runId }) };
@@ -95,7 +89,6 @@ describe('the web console in a browser', () => {
 
   afterAll(async () => {
     await inBrowser?.close();
-    await store?.close();
     await seeded?.close();
   }, 120_000);
 

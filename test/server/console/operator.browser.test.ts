@@ -1,7 +1,6 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinRegistry } from '../../../cli/builtins.js';
-import { openStore, type Store } from '../../../core/index.js';
 import { consoleInBrowser, jobsInBackground, type ConsoleInBrowser } from '../../support/browser.js';
 import { seedStore, type SeededStore } from './seed.js';
 
@@ -23,7 +22,6 @@ interface Run {
 // runs on a shared, busy machine take a while: generous limits, nothing asserted on time
 describe('an operator drives the console', { timeout: 240_000 }, () => {
   let seeded: SeededStore;
-  let store: Store;
   let inBrowser: ConsoleInBrowser;
   let jobs: ReturnType<typeof jobsInBackground>;
   let base: string;
@@ -64,10 +62,9 @@ describe('an operator drives the console', { timeout: 240_000 }, () => {
 
   beforeAll(async () => {
     seeded = await seedStore({ people: 300, seed: 'operator', adminToken: ADMIN_TOKEN, readToken: READ_TOKEN });
-    store = await openStore(seeded.config.store.path);
     jobs = jobsInBackground(seeded.config, { registry: builtinRegistry(), now: seeded.now, cancelPollMs: 100 });
     inBrowser = await consoleInBrowser(
-      { config: seeded.config, store, env: seeded.env, now: () => seeded.now, startJob: jobs.startJob },
+      { ...seeded.server, startJob: jobs.startJob },
       { warnings: true, failedRequests: true, errorAnswers: true, timeoutMs: 30_000 },
     );
     ({ base, problems } = inBrowser);
@@ -77,7 +74,6 @@ describe('an operator drives the console', { timeout: 240_000 }, () => {
   afterAll(async () => {
     await jobs?.settled();
     await inBrowser?.close();
-    await store?.close();
     await seeded?.close();
   }, 120_000);
 
@@ -169,7 +165,7 @@ describe('an operator drives the console', { timeout: 240_000 }, () => {
     expect(target, 'a churned member outside HubSpot').toBeDefined();
     (seeded.config.destinations.hubspot_lists!.config as { createMissingContacts: boolean }).createMissingContacts =
       true;
-    await store.run('UPDATE contacts SET email = ? WHERE id = ?', ['broken-address', target!.id]);
+    await seeded.store.run('UPDATE contacts SET email = ? WHERE id = ?', ['broken-address', target!.id]);
 
     await open(page, '/console/runs');
     const before = await latestRunId();
@@ -186,7 +182,7 @@ describe('an operator drives the console', { timeout: 240_000 }, () => {
     expect(await page.innerText('#run-errors')).toContain('is not a valid email address');
 
     // the cause is fixed (the address corrected), then the rejected row is retried from the run's page
-    await store.run('UPDATE contacts SET email = ? WHERE id = ?', [target!.email, target!.id]);
+    await seeded.store.run('UPDATE contacts SET email = ? WHERE id = ?', [target!.email, target!.id]);
     await page.click('#retry-run');
     await page.waitForFunction(
       (id) => document.getElementById('run-title')?.textContent?.includes(`#${id + 2}`),

@@ -2,7 +2,7 @@
  * A small store for the console's browser test, seeded the way a deployment fills one: the HubSpot, Salesforce and
  * Mailchimp sandboxes render one synthetic world, and a job reads them, computes features, segments and models, and
  * pushes to HubSpot lists. The job runs twice (60 days before the world's clock, then at it) so segments have a
- * history and a migration between runs.
+ * history and a migration between runs. The store is handed over open, with what a server over it is built from.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { builtinRegistry } from '../../../cli/builtins.js';
 import { runJob, type JobResult } from '../../../sync/index.js';
 import type * as hubspot from '../../../connectors/hubspot/index.js';
 import { loadConfig, type Config } from '../../../config/index.js';
+import { openStore, type Store } from '../../../core/index.js';
 import { createWorld } from '../../../plugins/sandbox/index.js';
 import { tempDir } from '../../support/temp.js';
 import { startWorldSources } from '../../support/world-sources.js';
@@ -18,12 +19,17 @@ export interface SeededStore {
   dir: string;
   config: Config;
   env: Record<string, string>;
+  /** The store, open (closed by `close`). */
+  store: Store;
+  /** What a server over the store is built from, but its `startJob`: the config, the store, the env, the clock. */
+  server: { config: Config; store: Store; env: Record<string, string>; now: () => Date };
   runs: JobResult[];
   /** Values that must never reach a page: the connector secrets in the config. */
   secrets: string[];
   now: Date;
   /** The HubSpot sandbox itself: its portal (contacts, lists) and its faults. */
   hubspot: hubspot.HubSpotSandbox;
+  /** Closes the store and the sandboxes. */
   close(): Promise<void>;
 }
 
@@ -105,15 +111,21 @@ export async function seedStore(options: {
     for (const at of [new Date(now.getTime() - 60 * 86_400_000), now]) {
       runs.push(await runJob(config, 'nightly', { registry, now: at }));
     }
+    const store = await openStore(config.store.path);
     return {
       dir,
       config,
       env,
+      store,
+      server: { config, store, env, now: () => now },
       runs,
       now,
       hubspot: sources.hubspot!,
       secrets: [env.HUBSPOT_TOKEN!, env.SF_CLIENT_SECRET!, env.SF_PASSWORD!, env.MAILCHIMP_API_KEY!],
-      close: sources.close,
+      close: async () => {
+        await store.close();
+        await sources.close();
+      },
     };
   } catch (error) {
     await sources.close();

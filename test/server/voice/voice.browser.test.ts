@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore, type Store } from '../../../core/index.js';
 import { WORLD_TOPICS } from '../../../plugins/sandbox/index.js';
 import { consoleInBrowser, type ConsoleInBrowser } from '../../support/browser.js';
 import { seedStore, type SeededStore } from '../console/seed.js';
@@ -27,7 +26,6 @@ interface Topic {
  */
 describe('the Voice page in a browser', () => {
   let seeded: SeededStore;
-  let store: Store;
   let inBrowser: ConsoleInBrowser;
   let base: string;
   let page: Page;
@@ -49,13 +47,9 @@ describe('the Voice page in a browser', () => {
       readToken: READ_TOKEN,
       text: TEXT_YAML,
     });
-    store = await openStore(seeded.config.store.path);
     inBrowser = await consoleInBrowser(
       {
-        config: seeded.config,
-        store,
-        env: seeded.env,
-        now: () => seeded.now,
+        ...seeded.server,
         startJob: () => Promise.resolve({ status: 'succeeded' }),
       },
       { warnings: true, errorAnswers: true, elsewhere: true },
@@ -67,7 +61,6 @@ describe('the Voice page in a browser', () => {
 
   afterAll(async () => {
     await inBrowser?.close();
-    await store?.close();
     await seeded?.close();
   }, 120_000);
 

@@ -7,7 +7,7 @@ import { rmSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinRegistry } from '../../../cli/builtins.js';
-import { createStoredSegment, openStore, type Store } from '../../../core/index.js';
+import { createStoredSegment } from '../../../core/index.js';
 import { runJob } from '../../../sync/index.js';
 import { consoleInBrowser, type ConsoleInBrowser } from '../../support/browser.js';
 import { seedStore, type SeededStore } from '../../server/console/seed.js';
@@ -20,7 +20,6 @@ const LIST = `segflow: ${NAME}`;
 
 describe('a marketer archives a segment and empties it in the tools from its page', () => {
   let seeded: SeededStore;
-  let store: Store;
   let inBrowser: ConsoleInBrowser;
   let problems: string[];
 
@@ -44,10 +43,9 @@ describe('a marketer archives a segment and empties it in the tools from its pag
       createMissingContacts: true,
       campaignSegments: [KEY],
     });
-    store = await openStore(seeded.config.store.path);
     const registry = builtinRegistry();
     await createStoredSegment(
-      store,
+      seeded.store,
       { key: KEY, name: NAME, rule: { event: 'purchase', count: { gte: 1 }, within: '365d' }, tags: [] },
       'admin',
     );
@@ -55,11 +53,8 @@ describe('a marketer archives a segment and empties it in the tools from its pag
     expect(pushed.status, pushed.error).toBe('succeeded');
     inBrowser = await consoleInBrowser(
       {
-        config: seeded.config,
-        store,
+        ...seeded.server,
         registry,
-        env: seeded.env,
-        now: () => seeded.now,
         startJob: () => Promise.reject(new Error('no job runs from this page')),
       },
       { timeoutMs: 30_000 },
@@ -69,7 +64,6 @@ describe('a marketer archives a segment and empties it in the tools from its pag
 
   afterAll(async () => {
     await inBrowser?.close();
-    await store?.close();
     await seeded?.close();
     if (seeded) rmSync(seeded.dir, { recursive: true, force: true });
   }, 120_000);
