@@ -2,11 +2,11 @@
  * `segflow segments empty <config.yaml> <segment-key> [--dry-run] [--json]`: removes an archived console segment's
  * members from every tool that holds them (the exits a job would send), or with --dry-run shows what it would remove.
  */
-import { configSecrets, formatConfigErrors, loadConfig, type Config } from '../config/index.js';
+import { configSecrets } from '../config/index.js';
 import { emptiedSummary, emptySegment, emptyableSegment } from '../sync/index.js';
 import { parseArgs, UsageError } from './args.js';
 import { builtinRegistry } from './builtins.js';
-import { withStore } from './config-store.js';
+import { loadCommandConfig, withStore } from './config-store.js';
 import { commandLogger } from './log.js';
 import { EXIT } from './main.js';
 
@@ -50,13 +50,8 @@ export async function emptyCommand(argv: string[]): Promise<number> {
   }
   const [file, key] = args.positional as [string, string];
   const registry = builtinRegistry();
-  let config: Config;
-  try {
-    config = await loadConfig(file, { registry });
-  } catch (error) {
-    process.stderr.write(`${formatConfigErrors(error)}\n`);
-    return EXIT.usage;
-  }
+  const config = await loadCommandConfig(file, registry);
+  if (!config) return EXIT.usage;
   const dryRun = args.flags.has('dry-run');
   const json = args.flags.has('json');
   return withStore(config, 'segflow segments empty', async (store) => {

@@ -5,10 +5,10 @@
  * serves (core/audit's AuditReport).
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_MIN_SEGMENT_SIZE, formatConfigErrors, loadConfig, type Config } from '../../config/index.js';
+import { DEFAULT_MIN_SEGMENT_SIZE } from '../../config/index.js';
 import { auditOptions, buildAudit, type AuditReport } from '../../core/index.js';
 import { builtinRegistry } from '../builtins.js';
-import { withStore } from '../config-store.js';
+import { loadCommandConfig, withStore } from '../config-store.js';
 import { EXIT, type Command } from '../main.js';
 
 const HELP = `usage: segflow audit <config.yaml> [--json] [--min-size N] [--now <ISO time>]
@@ -70,13 +70,8 @@ export const command: Command = {
       return usage(`--now expects a time like 2026-03-01T00:00:00Z, got ${JSON.stringify(o.now)}`);
 
     const registry = builtinRegistry();
-    let config: Config;
-    try {
-      config = await loadConfig(file, { registry });
-    } catch (error) {
-      process.stderr.write(formatConfigErrors(error));
-      return EXIT.usage;
-    }
+    const config = await loadCommandConfig(file, registry);
+    if (!config) return EXIT.usage;
     return withStore(config, 'segflow audit', async (store) => {
       const report = await buildAudit(
         store,

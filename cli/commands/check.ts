@@ -2,10 +2,11 @@
  * `segflow check <config.yaml> [connection]`: runs each connection's `check` (or one connection's) through the same
  * context a sync uses (its rate budget, retries and error classification), with its secrets redacted.
  */
-import { configSecrets, durationMs, formatConfigErrors, loadConfig, type Config } from '../../config/index.js';
+import { configSecrets, durationMs, type Config } from '../../config/index.js';
 import { reasonOf, type ConnectorDefinition, type Registry } from '../../plugins/index.js';
 import { connectionContext } from '../../sync/index.js';
 import { builtinRegistry } from '../builtins.js';
+import { loadCommandConfig } from '../config-store.js';
 import { commandLogger } from '../log.js';
 import { EXIT, type Command } from '../main.js';
 
@@ -58,13 +59,8 @@ export const command: Command = {
     if (extra.length > 0 || only?.startsWith('-')) return usageError(`unexpected argument "${extra[0] ?? only}"`);
 
     const registry = builtinRegistry();
-    let config: Config;
-    try {
-      config = await loadConfig(file, { registry });
-    } catch (error) {
-      process.stderr.write(formatConfigErrors(error));
-      return EXIT.usage;
-    }
+    const config = await loadCommandConfig(file, registry);
+    if (!config) return EXIT.usage;
     const targets = targetsOf(config, registry).filter((target) => only === undefined || target.name === only);
     if (targets.length === 0) {
       const names = [...new Set([...Object.keys(config.sources), ...Object.keys(config.destinations)])];

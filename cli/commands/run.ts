@@ -3,10 +3,11 @@
  * prints what each did, with a progress bar on a terminal and plain log lines otherwise.
  */
 import { SingleBar } from 'cli-progress';
-import { configSecrets, formatConfigErrors, hasEntry, loadConfig, type Config } from '../../config/index.js';
+import { configSecrets, hasEntry } from '../../config/index.js';
 import type { Logger } from '../../plugins/index.js';
 import { parseArgs, UsageError } from '../args.js';
 import { builtinRegistry } from '../builtins.js';
+import { loadCommandConfig } from '../config-store.js';
 import { commandLogger } from '../log.js';
 import { runJob, type JobResult, type RunProgress } from '../../sync/index.js';
 import { EXIT, type Command } from '../main.js';
@@ -63,13 +64,8 @@ export const command: Command = {
     }
     const [file, jobName] = args.positional as [string, string | undefined];
     const registry = builtinRegistry();
-    let config: Config;
-    try {
-      config = await loadConfig(file, { registry });
-    } catch (error) {
-      process.stderr.write(`${formatConfigErrors(error)}\n`);
-      return EXIT.usage;
-    }
+    const config = await loadCommandConfig(file, registry);
+    if (!config) return EXIT.usage;
     const jobs = jobName === undefined ? Object.keys(config.jobs) : [jobName];
     if (jobName !== undefined && !hasEntry(config.jobs, jobName)) {
       const known = Object.keys(config.jobs);

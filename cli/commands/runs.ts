@@ -2,7 +2,7 @@
  * `segflow runs <config.yaml> [job]`, `segflow runs <config.yaml> show <id>`, `segflow runs <config.yaml> cancel <id>`
  * and `segflow runs <config.yaml> unlock <job>`: the run history kept in the store, and the jobs' locks.
  */
-import { formatConfigErrors, hasEntry, loadConfig, type Config } from '../../config/index.js';
+import { hasEntry, type Config } from '../../config/index.js';
 import {
   countRunErrors,
   listRuns,
@@ -16,6 +16,7 @@ import {
 } from '../../core/index.js';
 import { intFlag, parseArgs, UsageError } from '../args.js';
 import { builtinRegistry } from '../builtins.js';
+import { loadCommandConfig } from '../config-store.js';
 import { EXIT, type Command } from '../main.js';
 
 const HELP = `usage: segflow runs <config.yaml> [job] [--limit n] [--before id] [--json]
@@ -73,13 +74,8 @@ export const command: Command = {
       return EXIT.usage;
     }
     const [file, verb, id] = args.positional as [string, string | undefined, string | undefined];
-    let config: Config;
-    try {
-      config = await loadConfig(file, { registry: builtinRegistry() });
-    } catch (error) {
-      process.stderr.write(`${formatConfigErrors(error)}\n`);
-      return EXIT.usage;
-    }
+    const config = await loadCommandConfig(file, builtinRegistry());
+    if (!config) return EXIT.usage;
     const json = args.flags.has('json');
     const store = await openStore(config.store.path);
     try {

@@ -1,9 +1,10 @@
 /**
  * `segflow schedule <config.yaml>`: runs the cron scheduler in the foreground, each job with a `schedule` on it.
  */
-import { configSecrets, formatConfigErrors, loadConfig, type Config } from '../../config/index.js';
+import { configSecrets } from '../../config/index.js';
 import { parseArgs, UsageError } from '../args.js';
 import { builtinRegistry } from '../builtins.js';
+import { loadCommandConfig } from '../config-store.js';
 import { commandLogger } from '../log.js';
 import { progressLogger } from './run.js';
 import { runJob, scheduledJobs, startScheduler } from '../../sync/index.js';
@@ -41,13 +42,8 @@ export const command: Command = {
       return EXIT.usage;
     }
     const registry = builtinRegistry();
-    let config: Config;
-    try {
-      config = await loadConfig(file, { registry });
-    } catch (error) {
-      process.stderr.write(`${formatConfigErrors(error)}\n`);
-      return EXIT.usage;
-    }
+    const config = await loadCommandConfig(file, registry);
+    if (!config) return EXIT.usage;
     const jobs = scheduledJobs(config);
     if (jobs.length === 0) {
       process.stderr.write(`segflow schedule: no job in ${file} has a schedule\n`);

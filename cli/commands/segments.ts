@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { formatConfigErrors, loadConfig, type Config } from '../../config/index.js';
+import type { Config } from '../../config/index.js';
 import {
   contactsWithFeatures,
   holdoutReport,
@@ -18,7 +18,7 @@ import {
   type Store,
 } from '../../core/index.js';
 import { builtinRegistry } from '../builtins.js';
-import { withStore } from '../config-store.js';
+import { loadCommandConfig, withStore } from '../config-store.js';
 import { EXIT, type Command } from '../main.js';
 import { emptyCommand } from '../segments-empty.js';
 
@@ -96,13 +96,8 @@ async function preamble(rest: readonly string[], segment: boolean): Promise<Prea
   if (rest.length > wanted) return usageError(`unexpected argument "${rest[wanted]}"`);
   if (!file || (segment && !target))
     return usageError(segment ? 'name the config file and a segment key or file' : 'name the config file');
-  let config: Config;
-  try {
-    config = await loadConfig(file, { registry: builtinRegistry() });
-  } catch (error) {
-    process.stderr.write(formatConfigErrors(error));
-    return EXIT.usage;
-  }
+  const config = await loadCommandConfig(file, builtinRegistry());
+  if (!config) return EXIT.usage;
   if (!target) return { config, named: [], segments: config.segments };
   if (/\.ya?ml$/i.test(target)) {
     if (!existsSync(target)) return usageError(`cannot read ${target}: no such file`);

@@ -2,17 +2,11 @@
  * `segflow serve <config.yaml> [--port N] [--no-scheduler]`: the admin API, the console and ingestion on one port,
  * and the cron scheduler (unless --no-scheduler).
  */
-import {
-  configSecrets,
-  formatConfigErrors,
-  loadConfig,
-  TOKEN_COMMAND,
-  tokenProblems,
-  type Config,
-} from '../../config/index.js';
+import { configSecrets, TOKEN_COMMAND, tokenProblems } from '../../config/index.js';
 import type { Logger } from '../../plugins/index.js';
 import { intFlag, parseArgs, UsageError } from '../args.js';
 import { builtinRegistry } from '../builtins.js';
+import { loadCommandConfig } from '../config-store.js';
 import { commandLogger } from '../log.js';
 import { startServing } from '../../server/index.js';
 import { EXIT, type Command } from '../main.js';
@@ -58,13 +52,8 @@ export const command: Command = {
       return EXIT.usage;
     }
     const registry = builtinRegistry();
-    let config: Config;
-    try {
-      config = await loadConfig(args.positional[0]!, { registry });
-    } catch (error) {
-      process.stderr.write(`${formatConfigErrors(error)}\n`);
-      return EXIT.usage;
-    }
+    const config = await loadCommandConfig(args.positional[0]!, registry);
+    if (!config) return EXIT.usage;
     const weak = tokenProblems(config.server, process.env);
     if (weak.length > 0) {
       process.stderr.write(`segflow serve: ${weak.join('\nsegflow serve: ')}\nmake a token with: ${TOKEN_COMMAND}\n`);

@@ -2,9 +2,10 @@
  * `segflow worker <config.yaml>`: claims the tasks of job runs from the store (reads per stream, the compute, pushes
  * per destination × segment) and runs them until stopped. Several workers on one PostgreSQL store share the runs.
  */
-import { configSecrets, formatConfigErrors, loadConfig, type Config } from '../../config/index.js';
+import { configSecrets } from '../../config/index.js';
 import { intFlag, parseArgs, UsageError } from '../args.js';
 import { builtinRegistry } from '../builtins.js';
+import { loadCommandConfig } from '../config-store.js';
 import { commandLogger } from '../log.js';
 import { runWorker } from '../../sync/index.js';
 import { EXIT, type Command } from '../main.js';
@@ -57,13 +58,8 @@ export const command: Command = {
       return EXIT.usage;
     }
     const registry = builtinRegistry();
-    let config: Config;
-    try {
-      config = await loadConfig(file, { registry });
-    } catch (error) {
-      process.stderr.write(`${formatConfigErrors(error)}\n`);
-      return EXIT.usage;
-    }
+    const config = await loadCommandConfig(file, registry);
+    if (!config) return EXIT.usage;
     const abort = new AbortController();
     let signals = 0;
     const stop = (signal: NodeJS.Signals) => {
