@@ -1,13 +1,14 @@
 /** The same report from `segflow audit --json`, GET /audit (through the admin server, behind its token) and buildAudit. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinRegistry } from '../../cli/builtins.js';
 import { command } from '../../cli/commands/audit.js';
 import { loadConfig, type Config } from '../../config/index.js';
 import { auditOptions, buildAudit, openStore, type AuditReport, type Store } from '../../core/index.js';
 import type { Logger } from '../../plugins/index.js';
 import { createServer } from '../../server/app.js';
+import { runCommand } from '../support/cli.js';
 import { engines, storeYaml, type StoreLocation, type TestEngine } from '../support/engines.js';
 import { tempDir } from '../store/fixtures.js';
 import { NOW, cleanWorld } from './world.js';
@@ -19,18 +20,7 @@ let file: string;
 let config: Config;
 let store: Store;
 
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((out += String(chunk)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((err += String(chunk)), true));
-  try {
-    return { code: await command.run(argv), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const run = (...argv: string[]) => runCommand(command, ...argv);
 
 let place: StoreLocation;
 

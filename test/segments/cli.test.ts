@@ -1,37 +1,21 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { command } from '../../cli/commands/segments.js';
 import { command as validate } from '../../cli/commands/validate.js';
-import type { Command } from '../../cli/main.js';
 import { computeFeatures } from '../../core/features/index.js';
 import { openStore } from '../../core/index.js';
 import { evaluateSegments } from '../../core/segments/index.js';
 import { CURRENCY, NOW, fixtureRecords, load } from '../features/fixture.js';
 import { engines, storeYaml, type StoreLocation } from '../support/engines.js';
+import { runCommand } from '../support/cli.js';
 import { tempDir } from '../support/temp.js';
 
 let dir: string;
 let config: string;
 let place: StoreLocation;
 
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  return await runCommand(command, argv);
-}
-
-async function runCommand(cmd: Command, argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((out += String(chunk)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((err += String(chunk)), true));
-  try {
-    const code = await cmd.run(argv);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const run = (...argv: string[]) => runCommand(command, ...argv);
 
 for (const engine of engines)
   describe(`segflow segments on ${engine.name}`, () => {
@@ -119,7 +103,7 @@ for (const engine of engines)
             '',
           ].join('\n'),
         );
-        const { code, out, err } = await runCommand(validate, [file]);
+        const { code, out, err } = await runCommand(validate, file);
         expect(code).toBe(2);
         expect(out).toBe('');
         expect(err).toContain(`${file}:3:`); // a's in_segment
@@ -132,7 +116,7 @@ for (const engine of engines)
       });
 
       it('passes the starter segments', async () => {
-        const { code, out } = await runCommand(validate, [config]);
+        const { code, out } = await runCommand(validate, config);
         expect(code).toBe(0);
         expect(out).toContain('is valid');
       });

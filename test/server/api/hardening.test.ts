@@ -5,15 +5,15 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinRegistry } from '../../../cli/builtins.js';
 import { command as segmentsCommand } from '../../../cli/commands/segments.js';
 import { command as validateCommand } from '../../../cli/commands/validate.js';
-import type { Command } from '../../../cli/main.js';
 import { loadConfig, type Config } from '../../../config/index.js';
 import { openStore, RULE_LIMITS, type Store } from '../../../core/index.js';
 import type { Logger } from '../../../plugins/index.js';
 import { createServer } from '../../../server/index.js';
+import { runCommand } from '../../support/cli.js';
 import { tempDir } from '../../support/temp.js';
 
 const ADMIN = 'hardening-admin-7c1e5a0b9d3f4e2a8b6c';
@@ -144,19 +144,6 @@ describe('rule limits through the preview', () => {
   });
 });
 
-async function cli(command: Command, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((out += String(chunk)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((err += String(chunk)), true));
-  try {
-    return { code: await command.run(argv), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
-
 describe('rule limits through the CLI', () => {
   const huge = `[${Array.from({ length: 1500 }, (_, i) => `{ trait: country, eq: C${i} }`).join(', ')}]`;
 
@@ -172,7 +159,7 @@ describe('rule limits through the CLI', () => {
       any: ${huge}
 `,
     );
-    const { code, err } = await cli(validateCommand, file);
+    const { code, err } = await runCommand(validateCommand, file);
     expect(code).toBe(2);
     expect(err).toMatch(/limits\.yaml:3:\d+: .*limit on windows/);
     expect(err).toMatch(/limits\.yaml:6:\d+: .*the rule has 1501 conditions, more than the limit of 1000/);
@@ -187,7 +174,7 @@ describe('rule limits through the CLI', () => {
   - { key: huge, rule: { any: ${huge} } }
 `,
     );
-    const { code, err } = await cli(segmentsCommand, 'preview', join(dir, 'segflow.yaml'), segments);
+    const { code, err } = await runCommand(segmentsCommand, 'preview', join(dir, 'segflow.yaml'), segments);
     expect(code).toBe(2);
     expect(err).toContain('limit on windows');
     expect(err).toContain('more than the limit of 1000 conditions per rule');
