@@ -39,7 +39,7 @@ import {
   type ComputeReport,
 } from '../sync/compute/index.js';
 import { postmasterPid, serverCpuSeconds } from './postgres-cpu.js';
-import { generate } from './segments.js';
+import { generate, SERVER_SETTINGS } from './segments.js';
 import { BUILTIN_CONNECTORS } from '../cli/builtins.js';
 import { loadConfig } from '../config/index.js';
 import { sandboxConfig, startSandbox, type HubSpotSandbox } from '../connectors/hubspot/index.js';
@@ -72,18 +72,6 @@ interface Measured {
   status: string;
 }
 
-/**
- * The embedded server sized for 10,000,000 events, as the segments bench sizes its own: with the tests' settings
- * (shared_buffers 64 MB, work_mem 4 MB) a million contacts' compute spills every sort and hash to disk.
- */
-const SERVER_SETTINGS: Readonly<Record<string, string>> = {
-  shared_buffers: '2GB',
-  effective_cache_size: '8GB',
-  work_mem: '128MB',
-  maintenance_work_mem: '1GB',
-  max_wal_size: '16GB',
-};
-
 /** Fresh PostgreSQL databases, one per case (SEGFLOW_TEST_DATABASE_URL's server, else a throw-away embedded one). */
 async function postgresDatabases(
   log: (line: string) => void,
@@ -95,6 +83,7 @@ async function postgresDatabases(
   const serverUrl = async (): Promise<string> => {
     if (given !== undefined) return given;
     if (!server) {
+      // Sized as the segments bench sizes its server: with the tests' settings a million contacts' compute spills.
       server = await startPostgres(SERVER_SETTINGS);
       const settings = Object.entries(SERVER_SETTINGS).map(([name, value]) => `${name}=${value}`);
       log(

@@ -291,7 +291,7 @@ function chosenEngines(): EngineName[] {
  * The embedded server's settings, sized for 10,000,000 events on a machine with a few GiB to spare (the tests'
  * server keeps PostgreSQL's small defaults): a server for a store this size would be tuned so too.
  */
-const SERVER_SETTINGS: Readonly<Record<string, string>> = {
+export const SERVER_SETTINGS: Readonly<Record<string, string>> = {
   shared_buffers: '2GB',
   effective_cache_size: '8GB',
   work_mem: '128MB',

@@ -28,6 +28,16 @@ export interface DeliveredState {
   updateAttempts: number;
 }
 
+/** One contact's delivery outcome, as `recordDeliveries` takes it (the destination and segment are the batch's). */
+export interface DeliveryOutcome {
+  contactId: number;
+  status: DeliveryStatus;
+  destinationRecordId?: string | null;
+  error?: string | null;
+  identityDigest?: string | null;
+  mappedTraits?: string | null;
+}
+
 /**
  * Records the outcome of delivering one contact's membership to a destination. `attempts` counts the tries of one
  * change: it counts up while the row stays retryable and starts again at 1 after a final outcome. `identityDigest`
@@ -42,29 +52,10 @@ export interface DeliveredState {
  */
 export async function recordDelivery(
   store: Queryable,
-  row: {
-    destination: string;
-    segmentKey: string;
-    contactId: number;
-    status: DeliveryStatus;
-    destinationRecordId?: string | null;
-    error?: string | null;
-    identityDigest?: string | null;
-    mappedTraits?: string | null;
-  },
+  row: DeliveryOutcome & { destination: string; segmentKey: string },
   now = new Date().toISOString(),
 ): Promise<void> {
   await recordDeliveries(store, row.destination, row.segmentKey, [row], now);
-}
-
-/** One contact's delivery outcome, as `recordDeliveries` takes it (the destination and segment are the batch's). */
-export interface DeliveryOutcome {
-  contactId: number;
-  status: DeliveryStatus;
-  destinationRecordId?: string | null;
-  error?: string | null;
-  identityDigest?: string | null;
-  mappedTraits?: string | null;
 }
 
 const UPSERT_DELIVERED = `ON CONFLICT (destination, segment_key, contact_id) DO UPDATE SET
