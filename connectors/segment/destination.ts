@@ -109,7 +109,8 @@ interface PlannedMessage {
   userId: string;
   groupId?: string;
   messageId: string;
-  timestamp: Date;
+  /** ISO time, one string per write: the SDK serialises a Date again for each message, twice (size check, request). */
+  timestamp: string;
   traits?: Record<string, unknown>;
   event?: string;
   properties?: Record<string, unknown>;
@@ -127,7 +128,7 @@ function plan(
   segment: SegmentRef,
   change: MembershipChange,
   row: number,
-  now: Date,
+  now: string,
   sendTrack: boolean,
 ): PlannedMessage[] | { reason: string; code: string } {
   const userId = userIdOf(change);
@@ -206,7 +207,7 @@ function planGroup(
   segment: SegmentRef,
   change: AccountMembershipChange,
   row: number,
-  now: Date,
+  now: string,
 ): PlannedMessage | { reason: string; code: string } {
   const recorded = change.op === 'remove' ? groupOfDelivery(change.destinationRecordId) : undefined;
   const member = change.member;
@@ -323,7 +324,7 @@ function rowOutcome(errors: unknown[]): RowResult | ConfigError {
 }
 
 async function write(batch: MembershipBatch, config: DestinationConfig, ctx: ConnectorContext): Promise<RowResult[]> {
-  const now = new Date(ctx.clock.now());
+  const now = new Date(ctx.clock.now()).toISOString();
   const results: (RowResult | undefined)[] = new Array<RowResult | undefined>(batch.changes.length);
   const messages: PlannedMessage[] = [];
   batch.changes.forEach((change, row) => {
@@ -344,7 +345,7 @@ async function writeAccounts(
   config: DestinationConfig,
   ctx: ConnectorContext,
 ): Promise<RowResult[]> {
-  const now = new Date(ctx.clock.now());
+  const now = new Date(ctx.clock.now()).toISOString();
   const results: (RowResult | undefined)[] = new Array<RowResult | undefined>(batch.changes.length);
   const messages: PlannedMessage[] = [];
   batch.changes.forEach((change, row) => {
