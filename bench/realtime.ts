@@ -252,15 +252,19 @@ function mainThreadMs(): number {
   return main === undefined ? Number.NaN : main.ticks * 10;
 }
 
-/** This process's threads (Linux): CPU ticks used so far (user + system) and nice value, from /proc. */
-function threadTimes(): Map<string, { ticks: number; nice: number }> {
-  const threads = new Map<string, { ticks: number; nice: number }>();
+/** This process's threads (Linux): name, CPU ticks used so far (user + system) and nice value, from /proc. */
+function threadTimes(): Map<string, { name: string; ticks: number; nice: number }> {
+  const threads = new Map<string, { name: string; ticks: number; nice: number }>();
   if (!existsSync('/proc/self/task')) return threads;
   for (const tid of readdirSync('/proc/self/task')) {
     try {
       const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      threads.set(tid, { ticks: Number(fields[11]) + Number(fields[12]), nice: Number(fields[16]) });
+      threads.set(tid, {
+        name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
+        ticks: Number(fields[11]) + Number(fields[12]),
+        nice: Number(fields[16]),
+      });
     } catch {
       // the thread ended between the listing and the read
     }
@@ -437,7 +441,15 @@ server:
         .sort((a, b) => b - a);
       const workerCpu = otherThreads[0] ?? 0;
       if (process.env.REALTIME_BENCH_VERBOSE)
-        log(`CPU ms of the other threads: ${otherThreads.filter((t) => t > 0).join(', ')}`);
+        log(
+          `CPU ms of the other threads: ${[...threadsSeen]
+            .filter(([tid]) => tid !== String(process.pid))
+            .map(([tid, t]): [string, number] => [t.name, (t.ticks - (threadsAtStart.get(tid)?.ticks ?? 0)) * 10])
+            .filter(([, used]) => used > 0)
+            .sort((a, b) => b[1] - a[1])
+            .map(([name, used]) => `${name} ${used}`)
+            .join(', ')}`,
+        );
       const loadAtEnd = loadavg()[0] ?? 0;
       segment.process.stdin!.write('stop\n');
       const segmentReport = JSON.parse(await nextLine(segment.lines, 'the Segment sandbox process')) as {
