@@ -64,7 +64,7 @@ export async function acceptStored(
   const at = now.toISOString();
   const part = partOf(now, layout.partitionMs);
   const insert = `INSERT INTO realtime_inbox (connection, message_id, kind, records, received_at, part, shard)`;
-  if (store.dialect.name !== 'postgres') {
+  if (!store.dialect.supportsPartitioning) {
     // SQLite's inbox is unique over (connection, message_id): a few multi-row inserts, which answer the ids they
     // inserted; the others were there already.
     return await store.transaction(async (tx) => {

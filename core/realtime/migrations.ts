@@ -45,14 +45,14 @@ export const realtimeMigrations: Migration[] = [
     // Several processes accept and step on one store: the inbox is cut by time (parts, dropped whole) and by person
     // (shards, leased by step workers). See partitions.ts.
     name: '20261206T090000_realtime_inbox_partitions',
-    up: (d) => (d.name === 'postgres' ? partitionedInboxPostgres(d) : partitionedInboxSqlite(d)),
+    up: (d) => (d.supportsPartitioning ? partitionedInboxPostgres(d) : partitionedInboxSqlite(d)),
   },
   {
     // PostgreSQL: the messageId check read one index per time partition (32) for every message; a small table of
     // message ids in a ring of ID_SLOTS retention-long slots answers it from two. SQLite's inbox has a unique key
     // over (connection, message_id) and keeps it.
     name: '20261206T160000_realtime_inbox_ids',
-    up: (d) => (d.name === 'postgres' ? inboxIdsPostgres(d) : ''),
+    up: (d) => (d.supportsPartitioning ? inboxIdsPostgres(d) : ''),
     afterCopy: (store) => rebuildInboxIds(store),
   },
 ];

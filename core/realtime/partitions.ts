@@ -231,11 +231,11 @@ export async function dropLoadedPartitions(
         part,
       ])) as { newest: string | null };
       if (newest === null || newest >= before) continue;
-      if (tx.dialect.name === 'postgres') await tx.exec(`TRUNCATE ${inboxPartition(part)}`);
+      if (tx.dialect.supportsPartitioning) await tx.exec(`TRUNCATE ${inboxPartition(part)}`);
       else await tx.run('DELETE FROM realtime_inbox WHERE part = ?', [part]);
       dropped.push(part);
     }
-    if (tx.dialect.name === 'postgres') await emptyStaleIdSlot(tx, layout, now);
+    if (tx.dialect.supportsPartitioning) await emptyStaleIdSlot(tx, layout, now);
     return dropped;
   });
 }
@@ -266,7 +266,7 @@ export async function rebuildInboxIds(
   now = new Date(),
   layout: InboxLayout = DEFAULT_INBOX_LAYOUT,
 ): Promise<void> {
-  if (store.dialect.name !== 'postgres') return;
+  if (!store.dialect.supportsPartitioning) return;
   await store.exec('TRUNCATE realtime_inbox_ids');
   const window = Math.floor(now.getTime() / layout.retentionMs) * layout.retentionMs;
   const [slot, previous] = idSlotsAt(now, layout.retentionMs);

@@ -74,6 +74,14 @@ export interface Dialect {
   readonly supportsReturning: boolean;
   /** Whether a unique index may be partial (`CREATE UNIQUE INDEX ... WHERE`). */
   readonly supportsPartialIndexes: boolean;
+  /**
+   * Whether a table may be declaratively partitioned (`PARTITION BY LIST` / `HASH`) and one partition emptied whole
+   * with `TRUNCATE` (PostgreSQL). Where it holds, the real-time inbox is a ring of time partitions whose message ids
+   * are kept in a table of their own (`realtime_inbox_ids`), and `segflow store partition` can hash-partition the
+   * per-contact tables; where it does not (SQLite), the inbox keeps its time part in a column, is unique over
+   * (connection, message_id), and a part is dropped with one `DELETE`.
+   */
+  readonly supportsPartitioning: boolean;
   readonly types: ColumnTypes;
   /** An SQL expression for the current UTC time as ISO-8601 text. */
   readonly now: string;

@@ -115,7 +115,7 @@ function withKey(definition: string, key: string, from = 0): string {
  * await partitionStore(store, { partitions: 16 });
  */
 export async function partitionStore(store: Store, options: PartitionOptions = {}): Promise<PartitionReport> {
-  if (store.dialect.name !== 'postgres')
+  if (!store.dialect.supportsPartitioning)
     throw new Error(
       `the partitioned layout needs PostgreSQL (this store is ${store.dialect.name}): copy it first with segflow store copy`,
     );
@@ -231,7 +231,7 @@ export async function partitionStore(store: Store, options: PartitionOptions = {
 
 /** The partitioned tables of a PostgreSQL store, with their partition counts (empty on SQLite). */
 export async function partitionedTables(store: Store): Promise<Record<string, number>> {
-  if (store.dialect.name !== 'postgres') return {};
+  if (!store.dialect.supportsPartitioning) return {};
   const rows = (await store.all(
     `SELECT c.relname AS "table", (SELECT COUNT(*) FROM pg_inherits h WHERE h.inhparent = c.oid) AS partitions
        FROM pg_partitioned_table p JOIN pg_class c ON c.oid = p.partrelid

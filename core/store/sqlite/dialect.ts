@@ -5,6 +5,7 @@ export const sqliteDialect: Dialect = {
   name: 'sqlite',
   supportsReturning: true,
   supportsPartialIndexes: true,
+  supportsPartitioning: false,
   singleFile: true,
   // One writer at a time (BEGIN IMMEDIATE): a transaction's reads cannot be overtaken by another's write.
   rowLock: () => '',
