@@ -92,6 +92,8 @@ export interface StoreLocation {
   engine: 'sqlite' | 'postgres';
   path: string;
   shown: string;
+  /** PostgreSQL: the connections a whole-base feature computation may use (`store.compute_connections`). */
+  computeConnections?: number;
 }
 
 export interface Config {

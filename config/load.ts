@@ -112,7 +112,12 @@ export async function loadConfig(path: string, options: LoadOptions): Promise<Co
   }
   const config: Config = {
     file: absolute,
-    store: storeLocation(options.store === undefined ? root.store : storeSectionOf(options.store), secrets),
+    store: storeLocation(
+      options.store === undefined
+        ? root.store
+        : { ...storeSectionOf(options.store), compute_connections: root.store.compute_connections },
+      secrets,
+    ),
     sources,
     destinations,
     segments: segments.map((s) => s.segment),
@@ -133,7 +138,7 @@ export async function loadConfig(path: string, options: LoadOptions): Promise<Co
 
 /** The store section as openStore takes it; a URL's password joins the secrets scrubbed from run-time messages. */
 function storeLocation(
-  store: { path?: string | undefined; url?: string | undefined },
+  store: { path?: string | undefined; url?: string | undefined; compute_connections?: number | undefined },
   secrets: string[],
 ): StoreLocation {
   if (store.url === undefined) {
@@ -146,5 +151,10 @@ function storeLocation(
     secrets.push(password);
     url.password = '***';
   }
-  return { engine: 'postgres', path: store.url, shown: url.toString() };
+  return {
+    engine: 'postgres',
+    path: store.url,
+    shown: url.toString(),
+    ...(store.compute_connections === undefined ? {} : { computeConnections: store.compute_connections }),
+  };
 }

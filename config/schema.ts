@@ -6,6 +6,7 @@
  * store:
  *   path: .segflow/segflow.db          # the default; relative to the working directory
  *   # url: ${SEGFLOW_DATABASE_URL}     # or a PostgreSQL database: postgres://user:password@host:5432/segflow
+ *   # compute_connections: 2         # PostgreSQL: connections a whole-base feature computation may use (1 or 2)
  * sources:
  *   crm:                               # a connection's name, used by jobs
  *     connector: hubspot               # a built-in connector ...
@@ -706,7 +707,13 @@ export function storeSectionOf(location: string): { path: string } | { url: stri
   return { url: location };
 }
 
-/** `store:`: a SQLite file (`path`, the default) or a PostgreSQL database (`url`), not both. */
+/**
+ * `store:`: a SQLite file (`path`, the default) or a PostgreSQL database (`url`), not both. With `url`,
+ * `compute_connections` is how many connections (server processes) a whole-base feature computation may use: 2 (the
+ * default) splits it in two halves from 200,000 contacts, 1 keeps it on one (a server with one core, or one shared
+ * with other work). The server's cores do that work, so the number is the user's, not this machine's core count; a
+ * SQLite store's computation runs on this machine and uses its cores.
+ */
 export const storeSchema = strict({
   path: z
     .string()
@@ -721,11 +728,20 @@ export const storeSchema = strict({
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
     })
     .optional(),
+  compute_connections: z.int().min(1).max(2).optional(),
 }).superRefine((value, ctx) => {
   if (value.path !== undefined && value.url !== undefined) {
     ctx.addIssue({
       code: 'custom',
       message: 'set one of `path` (a SQLite file) and `url` (a PostgreSQL database), not both',
+    });
+  }
+  if (value.compute_connections !== undefined && value.url === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['compute_connections'],
+      message:
+        "compute_connections is for a PostgreSQL store (`url:`): a SQLite store's computation uses this machine's cores",
     });
   }
 });

@@ -3,7 +3,7 @@ import { EMAIL_WINDOWS, ENGAGEMENT_TYPES, FEATURE_COLUMNS, MONEY_WINDOWS, RFM_SE
 import { rebuildContactEventsSql } from './migrations.js';
 import { before, binder, compileEventFilter, fieldName, type Binder } from './filters.js';
 import type { Dialect, SqlValue } from '../store/dialect.js';
-import { aggregateThreads, startAggregate } from './parallel.js';
+import { aggregateParts, startAggregate } from './parallel.js';
 import { rmSync } from 'node:fs';
 import { AsyncResource } from 'node:async_hooks';
 import type { FeatureAggregate } from '../segments/grammar.js';
@@ -27,10 +27,16 @@ export interface FeatureOptions {
   /** Expression features by name, stored in `contact_features.custom`. */
   features?: Record<string, ExpressionFeature>;
   /**
-   * Threads for the whole-base aggregate of `computeFeatures`: by default 2 from 200,000 contacts when the machine has
-   * two cores or more, else 1. Same results either way.
+   * Threads (SQLite) or connections (PostgreSQL) for the whole-base aggregate of `computeFeatures`: by default 2 from
+   * 200,000 contacts, on SQLite when this machine has two cores or more, on PostgreSQL up to `connections`; else 1.
+   * Same results either way.
    */
   threads?: number;
+  /**
+   * On a PostgreSQL store, the connections (server processes) the whole-base aggregate may use: config
+   * `store.compute_connections`, default 2. The server's cores do that work, not this machine's.
+   */
+  connections?: number;
 }
 
 /** What a computation did. */
@@ -494,7 +500,9 @@ async function planSplit(store: Queryable, options: FeatureOptions): Promise<Spl
     high: number | null;
     n: number;
   };
-  if (range.low === null || range.high === null || aggregateThreads(range.n, options.threads) < 2) return undefined;
+  const { singleFile } = store.dialect;
+  const parts = aggregateParts(range.n, { singleFile, threads: options.threads, connections: options.connections });
+  if (range.low === null || range.high === null || parts < 2) return undefined;
   return {
     mid: Math.floor((range.low + range.high) / 2),
     scratch: store.dialect.singleFile ? `${store.path}.features-${process.pid}-${Date.now()}.tmp` : UPPER_HALF,

@@ -61,9 +61,37 @@ export interface AggregateJob {
   params: SqlValue[];
 }
 
-/** Whether a computation over `contacts` contacts uses a second thread. */
+/** Whether a computation over `contacts` contacts uses a second thread (on this machine: a SQLite store). */
 export function aggregateThreads(contacts: number, threads: number | undefined): number {
   return Math.max(1, Math.min(2, threads ?? (contacts >= PARALLEL_CONTACTS ? availableParallelism() : 1)));
+}
+
+/** Connections a whole-base feature computation may use on a database server by default (`store.compute_connections`). */
+export const DEFAULT_COMPUTE_CONNECTIONS = 2;
+
+/** How a whole-base computation may be split, as `computeFeatures` is given it. */
+export interface AggregateSizing {
+  /** The store is one file on this machine (SQLite): the work runs on this machine's cores. */
+  singleFile: boolean;
+  /** Parts forced by the caller (1 or 2), whatever the base's size. */
+  threads?: number | undefined;
+  /** On a server: the connections the computation may use (default {@link DEFAULT_COMPUTE_CONNECTIONS}). */
+  connections?: number | undefined;
+}
+
+/**
+ * In how many parts (1 or 2) a whole-base aggregate over `contacts` contacts runs: `threads` when given; one below
+ * PARALLEL_CONTACTS contacts; above, on a store in one file as many as this machine has cores, and on a database
+ * server (PostgreSQL) as many as the computation may use connections there, since the server's cores do the work and
+ * this process cannot see them (a 2-core worker may drive a 16-core server, or the reverse).
+ *
+ * @example
+ * aggregateParts(1_000_000, { singleFile: false, connections: 1 }); // 1: the server is asked for one connection only
+ */
+export function aggregateParts(contacts: number, sizing: AggregateSizing): number {
+  if (sizing.singleFile) return aggregateThreads(contacts, sizing.threads);
+  const allowed = sizing.connections ?? DEFAULT_COMPUTE_CONNECTIONS;
+  return Math.max(1, Math.min(2, sizing.threads ?? (contacts >= PARALLEL_CONTACTS ? allowed : 1)));
 }
 
 /** A running upper-half job: `wait()` resolves true once the worker has filled the scratch file, false if it failed. */

@@ -42,6 +42,8 @@ export interface ComputeInput {
   currency?: FeatureOptions['currency'];
   /** Expression features by name. */
   features?: FeatureOptions['features'];
+  /** PostgreSQL: the connections a whole-base feature computation may use (config `store.compute_connections`). */
+  connections?: number;
   /** The segments to evaluate, each after the ones it refers to. */
   segments: SegmentDefinition[];
   /** Account segments to evaluate after the segments (their members conditions may name any of `segments`). */
@@ -362,6 +364,7 @@ function featureOptionsOf(input: ComputeInput): FeatureOptions & { now: Date } {
     now: new Date(input.now),
     ...(input.currency === undefined ? {} : { currency: input.currency }),
     ...(input.features === undefined ? {} : { features: input.features }),
+    ...(input.connections === undefined ? {} : { connections: input.connections }),
   };
 }
 

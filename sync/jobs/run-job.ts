@@ -494,6 +494,7 @@ export function computeInputOf(
 ): ComputeInput {
   return {
     storePath: config.store.path,
+    ...(config.store.computeConnections === undefined ? {} : { connections: config.store.computeConnections }),
     now: (options.now ?? new Date()).toISOString(),
     currency: config.currency,
     features: config.features,

@@ -61,6 +61,21 @@ describe('the store section', () => {
     expect(JSON.stringify(issues)).not.toContain('hunter22');
   });
 
+  it('takes the connections a PostgreSQL computation may use, and refuses them for a SQLite file', async () => {
+    const url = 'postgres://segflow@db.internal:5432/segflow';
+    const config = await load(`segments: []\nstore:\n  url: ${url}\n  compute_connections: 1\n`);
+    expect(config.store).toMatchObject({ engine: 'postgres', computeConnections: 1 });
+    const yaml = 'segments: []\nstore:\n  path: store.db\n  compute_connections: 2\n';
+    const issues = await issuesOf(yaml);
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatchObject({
+      path: 'store.compute_connections',
+      message: expect.stringMatching(/is for a PostgreSQL store.*this machine's cores/),
+    });
+    const tooMany = await issuesOf(`segments: []\nstore:\n  url: ${url}\n  compute_connections: 8\n`);
+    expect(tooMany[0]).toMatchObject({ path: 'store.compute_connections' });
+  });
+
   it('points a PostgreSQL URL written under path to url', async () => {
     const issues = await issuesOf('store: { path: "postgres://db/segflow" }\n');
     expect(issues[0]).toMatchObject({ path: 'store.path', message: 'a PostgreSQL URL goes in `url:`, not `path:`' });
