@@ -70,6 +70,26 @@ const UPSERT_DELIVERED = `ON CONFLICT (destination, segment_key, contact_id) DO 
          update_attempts = 0`;
 
 /**
+ * `rows` cut into runs in which no contact repeats, in order: one statement may not write the same row twice
+ * (PostgreSQL refuses an upsert that does; an UPDATE … FROM would apply only one of the two), so a repeated contact
+ * starts a new run and its outcomes are recorded in the order given.
+ */
+function* withoutRepeats<Row extends { contactId: number }>(rows: readonly Row[]): Generator<Row[]> {
+  let run: Row[] = [];
+  const seen = new Set<number>();
+  for (const row of rows) {
+    if (seen.has(row.contactId)) {
+      yield run;
+      run = [];
+      seen.clear();
+    }
+    seen.add(row.contactId);
+    run.push(row);
+  }
+  if (run.length > 0) yield run;
+}
+
+/**
  * `recordDelivery` for many contacts of one destination and segment, in one statement (a contact named twice is
  * recorded twice, in order, as one call each would): what a push batch writes after the destination answered.
  *
@@ -89,29 +109,30 @@ export async function recordDeliveries(
        SELECT ?, ?, ${at(0, 'integer')}, ${at(1, 'text')}, ${at(2, 'text')}, ${at(3, 'text')}, 1, ${at(4, 'text')}, ${at(5, 'text')}, ${at(6, 'text')}, 0
          FROM ${d.jsonValues('?', 'json')} AS j WHERE true
        ${UPSERT_DELIVERED}`;
-  // One statement may not upsert the same row twice (PostgreSQL refuses it): a repeated contact starts a new one.
-  let batch: unknown[][] = [];
-  let seen = new Set<number>();
-  const flush = async (): Promise<void> => {
-    if (batch.length > 0) await store.run(sql, [destination, segmentKey, JSON.stringify(batch)]);
-    batch = [];
-    seen = new Set();
-  };
-  for (const row of rows) {
-    if (seen.has(row.contactId)) await flush();
-    seen.add(row.contactId);
-    const delivered = row.status === 'delivered' || row.status === 'removed';
-    batch.push([
-      row.contactId,
-      row.destinationRecordId ?? null,
-      delivered ? now : null,
-      row.status,
-      row.error ?? null,
-      row.status === 'skipped' ? (row.identityDigest ?? null) : null,
-      row.status === 'delivered' ? (row.mappedTraits ?? null) : null,
-    ]);
+  for (const run of withoutRepeats(rows)) {
+    const batch = run.map((row) => {
+      const delivered = row.status === 'delivered' || row.status === 'removed';
+      return [
+        row.contactId,
+        row.destinationRecordId ?? null,
+        delivered ? now : null,
+        row.status,
+        row.error ?? null,
+        row.status === 'skipped' ? (row.identityDigest ?? null) : null,
+        row.status === 'delivered' ? (row.mappedTraits ?? null) : null,
+      ];
+    });
+    await store.run(sql, [destination, segmentKey, JSON.stringify(batch)]);
   }
-  await flush();
+}
+
+/** The outcome of a trait update of one delivered member, as `recordTraitUpdates` takes it. */
+export interface TraitUpdateOutcome {
+  contactId: number;
+  status: 'accepted' | 'rejected' | 'retryable';
+  /** The JSON text of the mapped trait values sent. */
+  mappedTraits: string | null;
+  error?: string | null;
 }
 
 /**
@@ -125,36 +146,52 @@ export async function recordDeliveries(
  */
 export async function recordTraitUpdate(
   store: Queryable,
-  row: {
-    destination: string;
-    segmentKey: string;
-    contactId: number;
-    status: 'accepted' | 'rejected' | 'retryable';
-    mappedTraits: string | null;
-    error?: string | null;
-  },
+  row: TraitUpdateOutcome & { destination: string; segmentKey: string },
   now = new Date().toISOString(),
 ): Promise<void> {
-  const settled = row.status !== 'retryable';
-  await store.run(
-    `UPDATE delivered_state SET
-         mapped_traits = CASE WHEN ? = 1 THEN ? ELSE mapped_traits END,
-         update_attempts = CASE WHEN ? = 1 THEN 0 ELSE update_attempts + 1 END,
-         delivered_at = CASE WHEN ? = 1 THEN ? ELSE delivered_at END,
-         last_error = ?
-       WHERE destination = ? AND segment_key = ? AND contact_id = ?`,
-    [
-      settled ? 1 : 0,
-      row.mappedTraits,
-      settled ? 1 : 0,
-      row.status === 'accepted' ? 1 : 0,
-      now,
-      row.error ?? null,
-      row.destination,
-      row.segmentKey,
+  await recordTraitUpdates(store, row.destination, row.segmentKey, [row], now);
+}
+
+/**
+ * `recordTraitUpdate` for many members of one destination and segment, in one statement (a contact named twice is
+ * recorded twice, in order, as one call each would): what a push batch of updates writes after the destination
+ * answered.
+ *
+ * @example
+ * await recordTraitUpdates(tx, 'segment', 'vip', [
+ *   { contactId: 7, status: 'accepted', mappedTraits: '{"churn_risk":0.42}' },
+ *   { contactId: 8, status: 'retryable', mappedTraits: '{"churn_risk":0.1}', error: 'timeout' },
+ * ]);
+ */
+export async function recordTraitUpdates(
+  store: Queryable,
+  destination: string,
+  segmentKey: string,
+  rows: readonly TraitUpdateOutcome[],
+  now = new Date().toISOString(),
+): Promise<void> {
+  const d = store.dialect;
+  const at = (i: number, as: 'text' | 'integer'): string => d.jsonElement('j.value', i, as);
+  const sql = `UPDATE delivered_state SET
+         mapped_traits = CASE WHEN u.settled = 1 THEN u.traits ELSE delivered_state.mapped_traits END,
+         update_attempts = CASE WHEN u.settled = 1 THEN 0 ELSE delivered_state.update_attempts + 1 END,
+         delivered_at = CASE WHEN u.accepted = 1 THEN ? ELSE delivered_state.delivered_at END,
+         last_error = u.error
+       FROM (SELECT ${at(0, 'integer')} AS contact_id, ${at(1, 'integer')} AS settled, ${at(2, 'integer')} AS accepted,
+                    ${at(3, 'text')} AS traits, ${at(4, 'text')} AS error
+               FROM ${d.jsonValues('?', 'json')} AS j) AS u
+      WHERE delivered_state.destination = ? AND delivered_state.segment_key = ?
+        AND delivered_state.contact_id = u.contact_id`;
+  for (const run of withoutRepeats(rows)) {
+    const batch = run.map((row) => [
       row.contactId,
-    ],
-  );
+      row.status === 'retryable' ? 0 : 1,
+      row.status === 'accepted' ? 1 : 0,
+      row.mappedTraits,
+      row.error ?? null,
+    ]);
+    await store.run(sql, [now, JSON.stringify(batch), destination, segmentKey]);
+  }
 }
 
 /** Delivered state of one destination and segment, by contact id. */

@@ -1,5 +1,10 @@
 import type { Queryable } from '../store/store.js';
-import { recordDeliveries, recordTraitUpdate, type DeliveryOutcome } from '../delivery/delivered-state.js';
+import {
+  recordDeliveries,
+  recordTraitUpdates,
+  type DeliveryOutcome,
+  type TraitUpdateOutcome,
+} from '../delivery/delivered-state.js';
 import { recordRunErrors, type RunError } from '../runs/runs.js';
 
 /** What a destination answered for one row. */
@@ -41,28 +46,33 @@ export async function recordPushOutcomes(
 ): Promise<void> {
   const errors: RunError[] = [];
   await store.transaction(async (tx) => {
-    // Deliveries are written together; a trait update in between writes those before it first, so order holds.
+    // Deliveries are written together and trait updates together, each in one statement; a contact waiting in the
+    // other list has that list written first, so one contact's outcomes are recorded in the order given.
     let deliveries: DeliveryOutcome[] = [];
-    const recordWaiting = async (): Promise<void> => {
+    let updates: TraitUpdateOutcome[] = [];
+    const delivering = new Set<number>();
+    const updating = new Set<number>();
+    const recordDeliveriesWaiting = async (): Promise<void> => {
       if (deliveries.length > 0) await recordDeliveries(tx, input.destination, input.segmentKey, deliveries, now);
       deliveries = [];
+      delivering.clear();
+    };
+    const recordUpdatesWaiting = async (): Promise<void> => {
+      if (updates.length > 0) await recordTraitUpdates(tx, input.destination, input.segmentKey, updates, now);
+      updates = [];
+      updating.clear();
     };
     for (const o of input.outcomes) {
       const reasonOf = () => `${o.op} ${o.status}: ${o.reason ?? 'no reason given'}${o.code ? ` (${o.code})` : ''}`;
       if (o.op === 'update' && o.status !== 'skipped') {
-        await recordWaiting();
-        await recordTraitUpdate(
-          tx,
-          {
-            destination: input.destination,
-            segmentKey: input.segmentKey,
-            contactId: o.contactId,
-            status: o.status,
-            mappedTraits: o.mappedTraits ?? null,
-            error: o.status === 'accepted' ? null : reasonOf(),
-          },
-          now,
-        );
+        if (delivering.has(o.contactId)) await recordDeliveriesWaiting();
+        updating.add(o.contactId);
+        updates.push({
+          contactId: o.contactId,
+          status: o.status,
+          mappedTraits: o.mappedTraits ?? null,
+          error: o.status === 'accepted' ? null : reasonOf(),
+        });
         if (o.status === 'rejected')
           errors.push({
             connection: input.destination,
@@ -72,6 +82,8 @@ export async function recordPushOutcomes(
           });
         continue;
       }
+      if (updating.has(o.contactId)) await recordUpdatesWaiting();
+      delivering.add(o.contactId);
       const status = o.status === 'accepted' ? (o.op !== 'remove' ? 'delivered' : 'removed') : o.status;
       const reason = o.status === 'accepted' ? null : reasonOf();
       deliveries.push({
@@ -91,7 +103,8 @@ export async function recordPushOutcomes(
         });
       }
     }
-    await recordWaiting();
+    await recordDeliveriesWaiting();
+    await recordUpdatesWaiting();
     if (input.runId !== undefined) await recordRunErrors(tx, input.runId, errors, now);
     input.beforeCommit?.();
   });
