@@ -63,45 +63,34 @@ export async function recordPushOutcomes(
       updating.clear();
     };
     for (const o of input.outcomes) {
-      const reasonOf = () => `${o.op} ${o.status}: ${o.reason ?? 'no reason given'}${o.code ? ` (${o.code})` : ''}`;
-      if (o.op === 'update' && o.status !== 'skipped') {
-        if (delivering.has(o.contactId)) await recordDeliveriesWaiting();
-        updating.add(o.contactId);
-        updates.push({
-          contactId: o.contactId,
-          status: o.status,
-          mappedTraits: o.mappedTraits ?? null,
-          error: o.status === 'accepted' ? null : reasonOf(),
-        });
-        if (o.status === 'rejected')
-          errors.push({
-            connection: input.destination,
-            stream: input.segmentKey,
-            recordKey: `contact:${o.contactId}`,
-            reason: reasonOf(),
-          });
-        continue;
-      }
-      if (updating.has(o.contactId)) await recordUpdatesWaiting();
-      delivering.add(o.contactId);
-      const status = o.status === 'accepted' ? (o.op !== 'remove' ? 'delivered' : 'removed') : o.status;
-      const reason = o.status === 'accepted' ? null : reasonOf();
-      deliveries.push({
-        contactId: o.contactId,
-        status,
-        destinationRecordId: o.destinationRecordId ?? null,
-        error: reason,
-        ...(o.identityDigest === undefined ? {} : { identityDigest: o.identityDigest }),
-        ...(o.mappedTraits === undefined ? {} : { mappedTraits: o.mappedTraits }),
-      });
-      if (o.status === 'rejected' && reason !== null) {
+      const reason =
+        o.status === 'accepted'
+          ? null
+          : `${o.op} ${o.status}: ${o.reason ?? 'no reason given'}${o.code ? ` (${o.code})` : ''}`;
+      // A rejected row, add, remove or update alike, is a run error too.
+      if (o.status === 'rejected' && reason !== null)
         errors.push({
           connection: input.destination,
           stream: input.segmentKey,
           recordKey: `contact:${o.contactId}`,
           reason,
         });
+      if (o.op === 'update' && o.status !== 'skipped') {
+        if (delivering.has(o.contactId)) await recordDeliveriesWaiting();
+        updating.add(o.contactId);
+        updates.push({ contactId: o.contactId, status: o.status, mappedTraits: o.mappedTraits ?? null, error: reason });
+        continue;
       }
+      if (updating.has(o.contactId)) await recordUpdatesWaiting();
+      delivering.add(o.contactId);
+      deliveries.push({
+        contactId: o.contactId,
+        status: o.status === 'accepted' ? (o.op !== 'remove' ? 'delivered' : 'removed') : o.status,
+        destinationRecordId: o.destinationRecordId ?? null,
+        error: reason,
+        ...(o.identityDigest === undefined ? {} : { identityDigest: o.identityDigest }),
+        ...(o.mappedTraits === undefined ? {} : { mappedTraits: o.mappedTraits }),
+      });
     }
     await recordDeliveriesWaiting();
     await recordUpdatesWaiting();
