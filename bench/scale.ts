@@ -526,7 +526,7 @@ async function pushPhase(
 }
 
 /** What one case of the read phase measured. */
-interface ReadCase {
+export interface ReadCase {
   label: string;
   workers: number;
   wallMs: number;
@@ -545,7 +545,7 @@ interface ReadCase {
 }
 
 /** The read phase: what the sandboxes held, how long filling them took, and each case. */
-interface ReadFigures {
+export interface ReadFigures {
   contacts: number;
   sandboxes: { hubspotContacts: number; emailEvents: number; salesforceContacts: number; tasks: number };
   /** People behind the contact records: HubSpot's and Salesforce's bulk contacts share `overlap` emails. */
@@ -639,7 +639,9 @@ async function readPhase(
       spanMs,
     });
     const fillMs = performance.now() - fillStart;
-    log(`read: sandboxes filled in ${(fillMs / 1000).toFixed(1)} s`);
+    log(
+      `read: sandboxes filled in ${(fillMs / 1000).toFixed(1)} s; this process's heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB`,
+    );
     // What the sandboxes hold, counted in them (the Salesforce org also renders its world's few people).
     const live = (type: string) => [...salesforce.org.table(type).values()].filter((row) => !row.IsDeleted);
     const salesforceRows = live('Contact');
@@ -796,6 +798,24 @@ jobs:
     return { contacts, sandboxes, people, fillMs, cases };
   } finally {
     await Promise.all([hubspot.close(), salesforce.close()]);
+  }
+}
+
+/**
+ * The read phase alone at `contacts` contact records, in a temporary folder and throw-away PostgreSQL databases (the
+ * toy run's test asserts its counts).
+ *
+ * @example
+ * const { cases, people } = await readAtScale(500, console.log);
+ */
+export async function readAtScale(contacts: number, log: (line: string) => void): Promise<ReadFigures> {
+  const dir = tempDir('segflow-bench-scale-read-');
+  const pg = await postgresDatabases(log);
+  try {
+    return await readPhase(contacts, dir, pg, log);
+  } finally {
+    await pg.remove();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
