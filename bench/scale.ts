@@ -1,9 +1,10 @@
 /**
  * Workers and incremental compute on one store (issue #26), in phases that can run separately.
  *
- * Read (phase `read`): a HubSpot sandbox (contacts, email events) and a Salesforce sandbox (contacts, call tasks)
- * filled in bulk, in this process, with `--contacts` contact records (60% HubSpot, 40% Salesforce, 10% of the people
- * in both by email) and ten times as many events (6 per contact record in HubSpot, 4 in Salesforce), read through the
+ * Read (phase `read`): HubSpot (contacts, email events), Salesforce (contacts, call tasks) and Mailchimp (members)
+ * sandboxes filled in bulk, in this process, with `--contacts` contact records (40% HubSpot, 30% Salesforce, 30%
+ * Mailchimp; 5% of them shared by HubSpot and Salesforce, 5% by Salesforce and Mailchimp, by email) and ten times as
+ * many events (6 per contact record in HubSpot, 4 in Salesforce), read through the
  * connectors by a job's read step into one `segflow run` child on SQLite, then PostgreSQL with one and with two
  * `segflow worker` processes (a read task per stream). The vendors' limits are raised (sandboxes and job) and the
  * section says so. Each case must read every record the sandboxes hold and resolve them to the people behind them,
@@ -56,6 +57,8 @@ import { createRegistry } from '../plugins/index.js';
 import { runJob, type JobResult } from '../sync/index.js';
 import { sandboxConfig as salesforceConfig, startSandbox as startSalesforce } from '../connectors/salesforce/index.js';
 import { renderBulk as renderSalesforceBulk } from '../connectors/salesforce/sandbox/index.js';
+import { sandboxConfig as mailchimpConfig, startSandbox as startMailchimp } from '../connectors/mailchimp/index.js';
+import { renderBulk as renderMailchimpBulk } from '../connectors/mailchimp/sandbox/index.js';
 import { tempDir } from '../test/support/temp.js';
 import type { Benchmark } from './run.js';
 
@@ -547,12 +550,22 @@ export interface ReadCase {
 /** The read phase: what the sandboxes held, how long filling them took, and each case. */
 export interface ReadFigures {
   contacts: number;
-  sandboxes: { hubspotContacts: number; emailEvents: number; salesforceContacts: number; tasks: number };
+  sandboxes: {
+    hubspotContacts: number;
+    emailEvents: number;
+    salesforceContacts: number;
+    tasks: number;
+    mailchimpMembers: number;
+  };
   /** People behind the contact records: HubSpot's and Salesforce's bulk contacts share `overlap` emails. */
   people: number;
   fillMs: number;
   cases: ReadCase[];
 }
+
+/** Records the sandboxes hold, all streams read. */
+export const heldBy = (s: ReadFigures['sandboxes']): number =>
+  s.hubspotContacts + s.emailEvents + s.salesforceContacts + s.tasks + s.mailchimpMembers;
 
 /** CPU ms of this process's waited-for children (cutime + cstime, from /proc): a `segflow run` child once it exited. */
 function childrenCpuMs(): number {
@@ -616,9 +629,12 @@ async function readPhase(
   pg: { fresh(): Promise<string> },
   log: (line: string) => void,
 ): Promise<ReadFigures> {
-  const hubspotContacts = Math.round(contacts * 0.6);
-  const salesforceContacts = contacts - hubspotContacts;
-  const overlap = Math.round(contacts * 0.1);
+  // Emails bulk.<i>: HubSpot [0, 40%), Salesforce from 35% (5% shared with HubSpot), Mailchimp from 60% (5% shared
+  // with Salesforce): 90% of the contact records are distinct people.
+  const hubspotContacts = Math.round(contacts * 0.4);
+  const salesforceContacts = Math.round(contacts * 0.3);
+  const mailchimpMembers = contacts - hubspotContacts - salesforceContacts;
+  const overlap = Math.round(contacts * 0.05);
   const emailEvents = contacts * 6;
   const tasks = contacts * 4;
   const spanMs = 300 * DAY;
@@ -630,7 +646,15 @@ async function readPhase(
     recordBodies: false,
   });
   const salesforce = await startSalesforce({ seed: 'scale', people: 1, limits: { dailyRequests: 1_000_000_000 } });
+  const mailchimp = await startMailchimp({ seed: 'scale', people: 1 });
   try {
+    renderMailchimpBulk(mailchimp.account, {
+      listId: mailchimp.world.audiences[0]!.id,
+      members: mailchimpMembers,
+      emailFrom: hubspotContacts - overlap + salesforceContacts - overlap,
+      start: mailchimp.account.now() - spanMs - DAY,
+      spanMs,
+    });
     renderSalesforceBulk(salesforce.org, {
       contacts: salesforceContacts,
       tasks,
@@ -642,7 +666,8 @@ async function readPhase(
     log(
       `read: sandboxes filled in ${(fillMs / 1000).toFixed(1)} s; this process's heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB`,
     );
-    // What the sandboxes hold, counted in them (the Salesforce org also renders its world's few people).
+    // What the sandboxes hold, counted in them (the Salesforce org and Mailchimp account also render their world's
+    // few people).
     const live = (type: string) => [...salesforce.org.table(type).values()].filter((row) => !row.IsDeleted);
     const salesforceRows = live('Contact');
     const sandboxes = {
@@ -650,12 +675,16 @@ async function readPhase(
       emailEvents: hubspot.portal.emailEvents.count,
       salesforceContacts: salesforceRows.length,
       tasks: live('Task').filter((row) => /^00[3Q]/.test(String(row.WhoId))).length,
+      mailchimpMembers: mailchimp.account.lists().reduce((n, l) => n + mailchimp.account.listMembers(l.id).length, 0),
     };
-    const expected = sandboxes.hubspotContacts + sandboxes.emailEvents + sandboxes.salesforceContacts + sandboxes.tasks;
+    const expected = heldBy(sandboxes);
     const emails = new Set<string>();
     for (const c of hubspot.portal.byId('contacts'))
       if (!c.archived) emails.add(String(c.properties.email).toLowerCase());
     for (const row of salesforceRows) emails.add(String(row.Email).toLowerCase());
+    for (const list of mailchimp.account.lists())
+      for (const entry of mailchimp.account.listMembers(list.id))
+        emails.add(String(mailchimp.account.member(list.id, entry.hash)?.email).toLowerCase());
     const people = emails.size;
     emails.clear();
     const open = `rate_limit: { requests: 1000000, interval: 1s, daily: 1000000000 }`;
@@ -676,10 +705,15 @@ sources:
     config: ${JSON.stringify(salesforceConfig(salesforce))}
     ${open}
     streams: [contacts, tasks]
+  mailchimp:
+    connector: mailchimp
+    config: ${JSON.stringify(mailchimpConfig(mailchimp))}
+    ${open}
+    streams: [members]
 jobs:
   read:
     steps:
-      - read: { sources: [hubspot, salesforce] }
+      - read: { sources: [hubspot, salesforce, mailchimp] }
 `,
       );
       return file;
@@ -797,7 +831,7 @@ jobs:
     }
     return { contacts, sandboxes, people, fillMs, cases };
   } finally {
-    await Promise.all([hubspot.close(), salesforce.close()]);
+    await Promise.all([hubspot.close(), salesforce.close(), mailchimp.close()]);
   }
 }
 
@@ -831,7 +865,7 @@ function readMarkdown(record: PhaseRecord, fresh: boolean, toy: boolean): string
   const n = (x: number): string => x.toLocaleString('en');
   const s = (ms: number | undefined): string => (ms === undefined ? '—' : (ms / 1000).toFixed(1));
   const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
-  const records = sandboxes.hubspotContacts + sandboxes.emailEvents + sandboxes.salesforceContacts + sandboxes.tasks;
+  const records = heldBy(sandboxes);
   // The full scale's records (1,000,000 contacts, 10,000,000 events) at each case's measured rate: an estimate only.
   const full = 11_000_000;
   const rows = [
@@ -847,25 +881,25 @@ function readMarkdown(record: PhaseRecord, fresh: boolean, toy: boolean): string
   const two = cases.find((c) => c.workers === 2);
   const speedup = one && two ? `${(one.wallMs / two.wallMs).toFixed(2)}×` : '—';
   const equal = cases.every((c) => c.digest === cases[0]?.digest);
+  const hubspotRequests = Math.ceil(sandboxes.hubspotContacts / 100) + Math.ceil(sandboxes.emailEvents / 1000);
   return `### Read through the connectors
 
 ${rows.join('\n')}
 
-The sandboxes hold ${n(records)} records, filled in bulk in ${s(fillMs)} s (no request per record): HubSpot
-${n(sandboxes.hubspotContacts)} contacts and ${n(sandboxes.emailEvents)} email events, Salesforce
-${n(sandboxes.salesforceContacts)} contacts and ${n(sandboxes.tasks)} call tasks, for ${n(people)} people (${n(
-    sandboxes.hubspotContacts + sandboxes.salesforceContacts - people,
-  )} are in both tools, by email); ${n(contacts)} contact records and ten times as many events. A job's read step
-reads them through the connectors (the official SDKs: @hubspot/api-client, jsforce; streams contacts and
-email_events, contacts and tasks) into one \`segflow run\` process on SQLite, then into PostgreSQL with one and with
-two \`segflow worker\` processes (one read task per stream; the run waits on them here). **The vendors' rate limits
-are raised for this phase** (sandboxes and job): at HubSpot's real 100 requests per 10 s the
-${n(Math.ceil(sandboxes.hubspotContacts / 100) + Math.ceil(sandboxes.emailEvents / 1000))} HubSpot requests alone
-would take ${((((Math.ceil(sandboxes.hubspotContacts / 100) + Math.ceil(sandboxes.emailEvents / 1000)) / 100) * 10) / 60).toFixed(0)} min; this measures segflow, not the vendor. Wall time of
-SQLite's case includes the child's start; CPU is each segflow process's (the \`segflow run\` child's from this
-process's waited-for children; each worker's from /proc), this process's (both sandboxes; on PostgreSQL also the run
-waiting on its tasks) and PostgreSQL's server processes'. Every case read every record in the sandboxes and resolved
-them to ${n(people)} contacts (checked); the three stores' contacts, identities and events ${equal ? 'are equal (one digest over them, engine-neutral)' : 'DIFFER'}; 2 workers vs 1: ${speedup} on wall time. The estimates divide
+The sandboxes (in this process) hold ${n(records)} records, filled in bulk in ${s(fillMs)} s (no request per record):
+HubSpot ${n(sandboxes.hubspotContacts)} contacts and ${n(sandboxes.emailEvents)} email events, Salesforce
+${n(sandboxes.salesforceContacts)} contacts and ${n(sandboxes.tasks)} call tasks, Mailchimp ${n(sandboxes.mailchimpMembers)}
+members: ${n(contacts)} contact records, ten times as many events, for ${n(people)} people (some are in two tools,
+matched by email). A job's read step reads them through the connectors (the official SDKs: @hubspot/api-client,
+jsforce, @mailchimp/mailchimp_marketing; streams contacts + email_events, contacts + tasks, members) into one
+\`segflow run\` process on SQLite, then into PostgreSQL with one and with two \`segflow worker\` processes (a read
+task per stream; the run waits on them here). **The vendors' rate limits are raised for this phase** (sandboxes and
+job): at HubSpot's real 100 requests per 10 s its ${n(hubspotRequests)} requests alone would take
+${(((hubspotRequests / 100) * 10) / 60).toFixed(0)} min; this measures segflow, not the vendors. SQLite's wall time
+includes the child's start. CPU: each segflow process's (the \`segflow run\` child's from this process's waited-for
+children; each worker's from /proc), this process's (the sandboxes; on PostgreSQL also the run waiting on its tasks)
+and PostgreSQL's server processes'. Every case read every record in the sandboxes and resolved them to ${n(people)}
+contacts (checked); the stores' contacts, identities and events ${equal ? 'are equal in all three cases (one digest over them, engine-neutral)' : 'DIFFER'}; 2 workers vs 1: ${speedup} on wall time. The estimates divide
 11,000,000 records by each case's measured rate: estimates, not measurements. ${provenanceOf('Read phase', record, fresh)}${toy ? '; toy scale' : ''}.`;
 }
 

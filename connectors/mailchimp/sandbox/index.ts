@@ -25,6 +25,7 @@ import { MAILCHIMP_LIMITS, type MailchimpLimits } from './limits.js';
 import { mailchimpTraffic } from './traffic.js';
 
 export { MailchimpAccount, mailchimpTime, type StoredMember, type StoredSegment } from './account.js';
+export { renderBulk, type MailchimpBulkOptions } from './bulk.js';
 export { createApp, type AppOptions } from './app.js';
 export { MAILCHIMP_LIMITS, type MailchimpLimits } from './limits.js';
 export { mailchimpTraffic, type MailchimpTraffic, type MailchimpTrafficOptions } from './traffic.js';
