@@ -8,7 +8,10 @@
  * connectors by a job's read step into one `segflow run` child on SQLite, then PostgreSQL with one and with two
  * `segflow worker` processes (a read task per stream). The vendors' limits are raised (sandboxes and job) and the
  * section says so. Each case must read every record the sandboxes hold and resolve them to the people behind them,
- * and the three stores must hold equal contacts, identities and events (a digest), else the bench throws.
+ * and the three stores must hold equal contacts, identities and events (a digest), else the bench throws. The
+ * sandboxes hold about 235 MiB of heap per 100,000 contact records (Salesforce's rows most of it), and a stream's
+ * Salesforce query holds its rows' snapshot besides: at 1,000,000 give this process room
+ * (`NODE_OPTIONS=--max-old-space-size=8192`).
  *
  * Compute (phases `sqlite`, `postgres`, `workers`): full vs incremental compute of features and segments (the starter
  * segments) after new events for 1% of the contacts, an hour later, on SQLite (`sqlite`), on PostgreSQL in one process
