@@ -23,6 +23,7 @@ describe('the scale bench read phase', () => {
         expect(c.events).toBe(emailEvents + tasks);
       }
       const [single, ...others] = figures.cases;
+      expect(single!.digest).toMatch(/^[0-9a-f]{64}$/);
       for (const c of others) {
         expect([c.contacts, c.identities, c.events]).toEqual([single!.contacts, single!.identities, single!.events]);
         expect(c.digest).toBe(single!.digest);
