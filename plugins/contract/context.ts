@@ -339,11 +339,13 @@ function headerValue(headers: unknown, name: string): string | undefined {
 
 /**
  * Enforces a rolling-window request limit, a daily budget and a concurrency cap. The rolling window keeps the start
- * times of the last `requests` requests in a ring, so no window of `intervalMs` ever holds more than `requests`.
+ * times of the requests still inside it (at most `requests`, so memory follows the traffic, not the limit), so no
+ * window of `intervalMs` ever holds more than `requests`.
  */
 class RequestLimiter {
-  private readonly ring: number[];
-  private next = 0;
+  /** Start times of the requests inside the window, oldest first from `first`. */
+  private readonly starts: number[] = [];
+  private first = 0;
   private inFlight = 0;
   private readonly waiters: (() => void)[] = [];
   private pausedUntil = 0;
@@ -355,7 +357,6 @@ class RequestLimiter {
     private readonly budget: RateBudget,
     private readonly clock: Clock,
   ) {
-    this.ring = budget.requests && budget.intervalMs ? new Array<number>(budget.requests).fill(-Infinity) : [];
     this.dailyLimit = budget.daily ?? Infinity;
   }
 
@@ -382,10 +383,7 @@ class RequestLimiter {
       this.release();
       throw error;
     }
-    if (this.ring.length > 0) {
-      this.ring[this.next] = this.clock.now();
-      this.next = (this.next + 1) % this.ring.length;
-    }
+    if (this.budget.requests && this.budget.intervalMs) this.starts.push(this.clock.now());
     this.usedToday++;
   }
 
@@ -409,9 +407,15 @@ class RequestLimiter {
   }
 
   private windowWait(now: number): number {
-    if (this.ring.length === 0) return 0;
-    const oldest = this.ring[this.next] ?? -Infinity;
-    return oldest + (this.budget.intervalMs ?? 0) - now + 1;
+    const { requests, intervalMs } = this.budget;
+    if (!requests || !intervalMs) return 0;
+    while (this.first < this.starts.length && now - this.starts[this.first]! > intervalMs) this.first++;
+    if (this.first > 1024 && this.first * 2 > this.starts.length) {
+      this.starts.splice(0, this.first);
+      this.first = 0;
+    }
+    if (this.starts.length - this.first < requests) return 0;
+    return this.starts[this.starts.length - requests]! + intervalMs - now + 1;
   }
 
   private rollDay(now: number): void {

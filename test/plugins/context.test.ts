@@ -49,6 +49,33 @@ describe('ctx.call', () => {
     expect(ctx.stats.requests).toBe(55);
   });
 
+  it('keeps the window exact over thousands of requests', async () => {
+    const clock = virtualClock();
+    const ctx = createContext({
+      connection: 'hs',
+      clock,
+      budget: { requests: 7, intervalMs: 500 },
+      logger: memoryLogger(),
+    });
+    const starts: number[] = [];
+    for (let i = 0; i < 3000; i++) await ctx.call('op', async () => starts.push(clock.now()));
+    for (let i = 7; i < starts.length; i++) expect(starts[i]! - starts[i - 7]!).toBeGreaterThan(500);
+    expect(starts.at(-1)! - starts[0]!).toBeLessThan((3000 / 7) * 501 + 501);
+  });
+
+  it('accepts a limit far above the traffic without holding memory for it', async () => {
+    const clock = virtualClock();
+    const ctx = createContext({
+      connection: 'hs',
+      clock,
+      budget: { requests: 1_000_000_000, intervalMs: 1000 },
+      logger: memoryLogger(),
+    });
+    for (let i = 0; i < 2000; i++) await ctx.call('op', async () => i);
+    expect(ctx.stats.requests).toBe(2000);
+    expect(clock.slept).toEqual([]);
+  });
+
   it('waits out a 429 with its Retry-After without using up attempts', async () => {
     const clock = virtualClock();
     const ctx = createContext({ connection: 'hs', clock, retry: { maxAttempts: 2 }, logger: memoryLogger() });
