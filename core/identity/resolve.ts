@@ -379,8 +379,11 @@ export class PageResolution {
   }
 
   /**
-   * `UPDATE table SET ... FROM (VALUES ...)`: one statement per chunk of rows, each row its key then the new values.
-   * Numbers are cast to the columns' types (PostgreSQL types a bare `VALUES` table's parameters as text).
+   * `UPDATE table SET ... FROM <rows>`: one statement per chunk of rows, each row its key then the new values, the rows
+   * bound as the dialect's multi-row form (a `VALUES` list on SQLite, arrays through `unnest` on PostgreSQL). A
+   * `VALUES` list tells PostgreSQL's planner its exact size, and at a few thousand rows it chose a hash join over a full
+   * scan of the table, a cost that grows with the store; `unnest` of a parameter is planned as a small input probing
+   * the table's key index.
    */
   private async updateRows(
     table: string,
@@ -389,19 +392,15 @@ export class PageResolution {
     rows: readonly SqlValue[][],
   ): Promise<void> {
     const all = [key, ...columns];
-    const types = this.store.dialect.types;
-    // Text needs no cast (PostgreSQL reads an untyped parameter as text), and a text type may carry a collation,
-    // which CAST does not take.
-    const cast = (i: number) => {
-      const type = (all[i] as ValuesColumn)[1];
-      return type === 'text' || type === 'timestamp' ? '?' : `CAST(? AS ${types[type]})`;
-    };
+    const types = all.map(([, type]) =>
+      type === 'reference' || type === 'integer' ? 'integer' : type === 'real' ? 'real' : 'text',
+    );
     const set = columns.map(([c]) => `${c} = v.${c}`).join(', ');
     for (const chunk of powerOfTwoChunks(rows, all.length)) {
-      const values = valueRows(chunk.length, all.length, cast);
+      const bound = this.store.dialect.insertRows(types, chunk);
       await this.store.run(
-        `WITH v (${all.map(([c]) => c).join(', ')}) AS (VALUES ${values}) UPDATE ${table} SET ${set} FROM v WHERE ${table}.${key[0]} = v.${key[0]}`,
-        chunk.flat(),
+        `WITH v (${all.map(([c]) => c).join(', ')}) AS (${bound.sql}) UPDATE ${table} SET ${set} FROM v WHERE ${table}.${key[0]} = v.${key[0]}`,
+        bound.params,
       );
     }
   }
