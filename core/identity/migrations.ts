@@ -58,4 +58,14 @@ export const identityMigrations: Migration[] = [
       UPDATE identities SET identity_key = ${IDENTITY_KEY_SQL};
     `,
   },
+  {
+    // Identity rows are written only by identity resolution (and copy), which sets their contact to one it has just
+    // read or created in the same transaction; every transaction that writes them or deletes contacts (loads, merges,
+    // erasure) holds the writer lock, and merges and erasure move or delete a contact's identities before the contact.
+    // On PostgreSQL the key's check only costs: a per-row trigger that locks the referenced contact for each identity
+    // inserted or moved, about half of an identity insert during a load. SQLite keeps it (a cheap B-tree probe; dropping
+    // it would rebuild the table). A partitioned or distributed store cannot keep it anyway (docs/SCALING.md).
+    name: '20261206T220000_identities_unchecked_contact',
+    up: (d) => d.dropForeignKey('identities', 'contact_id'),
+  },
 ];
