@@ -63,6 +63,10 @@ export function openSqliteDriver(path: string, options: SqliteDriverOptions = {}
   opened.pragma('foreign_keys = ON');
   opened.pragma('temp_store = MEMORY');
   opened.pragma('cache_size = -65536');
+  // A checkpoint once the WAL holds about 1 GiB instead of SQLite's 4 MiB: with the default, a load's every commit was
+  // checkpointed at once, writing each page it changed twice; now a page many commits change is written to the database
+  // once per checkpoint (pages of 20,000 records at 100,000 contacts: 3.1 GiB written instead of 5.4).
+  opened.pragma('wal_autocheckpoint = 262144');
   opened.pragma(`busy_timeout = ${BUSY_ATTEMPT_MS}`);
   const db = opened as unknown as SqliteDatabase;
   /**
