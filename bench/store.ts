@@ -172,7 +172,8 @@ const CEILING_TRANSACTION = Number(process.env.STORE_BENCH_CEILING_TRANSACTION ?
  * statement's journal went to a temp file, about 27 KB per row). Per page commits write each index page a page's rows
  * touch to the WAL, and again at the checkpoint: once the indexes outgrow the cache that is about a 4 KiB page per
  * record per randomly ordered index (pages of 5,000: 15.6 GiB for 1,100,000 records at 100,000 contacts, 120 GB in 8
- * minutes at full scale, unfinished; pages of 20,000: 5.4 GiB at 100,000 contacts). One transaction per 500,000 records with a cache that holds its dirty pages
+ * minutes at full scale, unfinished; pages of 20,000: 5.4 GiB at 100,000 contacts with a checkpoint per commit, 3.1 GiB with the store's 1 GiB
+ * checkpoint interval, 23.1 GiB at 300,000 contacts). One transaction per 500,000 records with a cache that holds its dirty pages
  * (3 GiB) writes each touched page once per transaction: at most the cache per commit, 22 commits at full scale.
  */
 async function ceiling(file: string, scale: Scale): Promise<Timing & { writtenBytes?: number }> {
