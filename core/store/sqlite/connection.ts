@@ -67,6 +67,8 @@ export function openSqliteDriver(path: string, options: SqliteDriverOptions = {}
   // checkpointed at once, writing each page it changed twice; now a page many commits change is written to the database
   // once per checkpoint (pages of 20,000 records at 100,000 contacts: 3.1 GiB written instead of 5.4).
   opened.pragma('wal_autocheckpoint = 262144');
+  // …and the log file does not keep that size on disk: the first write after a checkpoint truncates it to 64 MiB.
+  opened.pragma('journal_size_limit = 67108864');
   opened.pragma(`busy_timeout = ${BUSY_ATTEMPT_MS}`);
   const db = opened as unknown as SqliteDatabase;
   /**
