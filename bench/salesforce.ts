@@ -19,6 +19,7 @@ import {
   type StreamState,
 } from '../plugins/index.js';
 import { salesforceId } from '../plugins/sandbox/index.js';
+import { callTask } from '../connectors/salesforce/sandbox/index.js';
 import { pushSegments } from '../sync/index.js';
 import {
   classifySalesforceError,
@@ -117,20 +118,7 @@ export const benchmark: Benchmark = {
       const existingTasks = org.table('Task').size;
       for (let n = existingTasks; n < activities; n++) {
         const at = base + Math.floor(n * 11.3);
-        org.put('Task', {
-          Id: salesforceId('00T', 90_000_000 + n),
-          IsDeleted: false,
-          CreatedDate: at,
-          LastModifiedDate: at,
-          SystemModstamp: at,
-          WhoId: people[n % people.length] as string,
-          Subject: 'Call',
-          Status: 'Completed',
-          TaskSubtype: 'Call',
-          Type: 'Call',
-          ActivityDate: at,
-          CallDurationInSeconds: 300,
-        });
+        org.put('Task', callTask(salesforceId('00T', 90_000_000 + n), at, people[n % people.length] as string));
       }
       log(
         `org: ${org.table('Contact').size} contacts, ${org.table('Task').size} tasks (world people plus generated rows)`,

@@ -4,7 +4,7 @@
  * sandbox's bulk contacts (`bulk.<i>@example.com`), so the two sandboxes can share people.
  */
 import { salesforceId } from '../../../plugins/sandbox/index.js';
-import type { Org } from './org.js';
+import type { Org, Row } from './org.js';
 
 /** Options of {@link renderBulk}. */
 export interface SalesforceBulkOptions {
@@ -16,6 +16,24 @@ export interface SalesforceBulkOptions {
   /** Epoch ms of the first row; rows spread over the following `spanMs` (before the org's clock). */
   start: number;
   spanMs: number;
+}
+
+/** A completed five-minute call Task on `whoId`, created, modified and due at `at` (epoch ms). */
+export function callTask(id: string, at: number, whoId: string): Row {
+  return {
+    Id: id,
+    IsDeleted: false,
+    CreatedDate: at,
+    LastModifiedDate: at,
+    SystemModstamp: at,
+    WhoId: whoId,
+    Subject: 'Call',
+    Status: 'Completed',
+    TaskSubtype: 'Call',
+    Type: 'Call',
+    ActivityDate: at,
+    CallDurationInSeconds: 300,
+  };
 }
 
 /** Id number of the first bulk row: far above the ids the org hands out itself. */
@@ -49,20 +67,7 @@ export function renderBulk(org: Org, options: SalesforceBulkOptions): { contactI
   const taskStep = options.spanMs / Math.max(1, options.tasks);
   for (let n = 0; n < options.tasks && contactIds.length > 0; n++) {
     const at = Math.round(options.start + n * taskStep);
-    org.put('Task', {
-      Id: salesforceId('00T', FIRST + n),
-      IsDeleted: false,
-      CreatedDate: at,
-      LastModifiedDate: at,
-      SystemModstamp: at,
-      WhoId: contactIds[(n * 7919) % contactIds.length] as string,
-      Subject: 'Call',
-      Status: 'Completed',
-      TaskSubtype: 'Call',
-      Type: 'Call',
-      ActivityDate: at,
-      CallDurationInSeconds: 300,
-    });
+    org.put('Task', callTask(salesforceId('00T', FIRST + n), at, contactIds[(n * 7919) % contactIds.length] as string));
   }
   return { contactIds };
 }

@@ -10,6 +10,6 @@ export { oauthRoutes, sessionAuth, type OrgCredentials } from './routes/oauth.js
 export { salesforceTraffic, type SalesforceTraffic, type SalesforceTrafficOptions } from './traffic.js';
 export { Org, SCHEMA, DEFAULT_LIMITS, formatDatetime, type OrgFaults, type OrgLimits, type Row } from './org.js';
 export { renderWorld, WORLD_CAMPAIGNS } from './render.js';
-export { renderBulk, type SalesforceBulkOptions } from './bulk.js';
+export { callTask, renderBulk, type SalesforceBulkOptions } from './bulk.js';
 export { parseSoql, SoqlError } from './soql.js';
 export { outboundMessage } from './outbound.js';
