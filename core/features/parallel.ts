@@ -63,7 +63,7 @@ export interface AggregateJob {
 
 /** Whether a computation over `contacts` contacts uses a second thread (on this machine: a SQLite store). */
 export function aggregateThreads(contacts: number, threads: number | undefined): number {
-  return Math.max(1, Math.min(2, threads ?? (contacts >= PARALLEL_CONTACTS ? availableParallelism() : 1)));
+  return aggregateParts(contacts, { singleFile: true, threads });
 }
 
 /** Connections a whole-base feature computation may use on a database server by default (`store.compute_connections`). */
@@ -89,9 +89,9 @@ export interface AggregateSizing {
  * aggregateParts(1_000_000, { singleFile: false, connections: 1 }); // 1: the server is asked for one connection only
  */
 export function aggregateParts(contacts: number, sizing: AggregateSizing): number {
-  if (sizing.singleFile) return aggregateThreads(contacts, sizing.threads);
-  const allowed = sizing.connections ?? DEFAULT_COMPUTE_CONNECTIONS;
-  return Math.max(1, Math.min(2, sizing.threads ?? (contacts >= PARALLEL_CONTACTS ? allowed : 1)));
+  const allowed = () =>
+    sizing.singleFile ? availableParallelism() : (sizing.connections ?? DEFAULT_COMPUTE_CONNECTIONS);
+  return Math.max(1, Math.min(2, sizing.threads ?? (contacts >= PARALLEL_CONTACTS ? allowed() : 1)));
 }
 
 /** A running upper-half job: `wait()` resolves true once the worker has filled the scratch file, false if it failed. */
