@@ -14,7 +14,7 @@
  * The same file is also the sender, the scheduled process and the sandbox (chosen by SEGFLOW_BENCH_REALTIME_ROLE), so nothing
  * else in bench/ is mistaken for a benchmark. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Session } from 'node:inspector';
@@ -403,7 +403,16 @@ server:
       // Per-thread CPU, sampled: the step worker's thread is gone once the pipeline stops.
       const threadsAtStart = threadTimes();
       const threadsSeen = new Map(threadsAtStart);
-      const sampleThreads = () => threadTimes().forEach((t, tid) => threadsSeen.set(tid, t));
+      // …and the write-ahead log's file, which each checkpoint should start over (SQLite).
+      let largestWal = 0;
+      const sampleThreads = () => {
+        threadTimes().forEach((t, tid) => threadsSeen.set(tid, t));
+        try {
+          largestWal = Math.max(largestWal, statSync(`${config.store.path}-wal`).size);
+        } catch {
+          // no log file (yet, or any more)
+        }
+      };
       const threadSampler = setInterval(sampleThreads, 250);
       const loadAtStart = loadavg()[0] ?? 0;
       sched.process.stdin!.write('go\n');
@@ -507,6 +516,7 @@ server:
         `| drain after the last batch | ${drainMs} ms | — |`,
         `| POST /v1/batch latency p50 / p99 | ${ms(percentile(post, 0.5))} / ${ms(percentile(post, 0.99))} | — |`,
         `| /health latency during the run p50 / p99 / max (${health.length} probes, ${sent.healthFailures} failed) | ${ms(percentile(health, 0.5))} / ${ms(percentile(health, 0.99))} / ${ms(health[health.length - 1] ?? Number.NaN)} | — |`,
+        `| largest write-ahead log file of the real-time store during the run (sampled every 250 ms; each checkpoint starts it over) | ${mib(largestWal / 1024)} | — |`,
         `| peak RSS: server / sender / scheduled process / Segment sandbox | ${mib(process.resourceUsage().maxRSS)} / ${mib(sent.maxRssKb)} / ${mib(schedReport.maxRssKb)} / ${mib(segmentReport.maxRssKb)} | — |`,
         `| CPU time from the first batch to the end of the drain: server (all threads) / sender / scheduled process / Segment sandbox | ${sec(serverCpu)} / ${sec(sent.cpuMs)} / ${sec(schedReport.cpuMs)} / ${sec(segmentReport.cpuMs)} | — |`,
         `| share of the scheduled process's CPU time on threads at nice ${BACKGROUND_NICE} (the compute worker and the threads it starts) | ${schedReport.backgroundShare === null ? '—' : `${(schedReport.backgroundShare * 100).toFixed(0)}%`} | — |`,

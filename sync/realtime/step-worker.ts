@@ -8,6 +8,7 @@ import { openStore } from '../../core/index.js';
 import { reasonOf } from '../../plugins/index.js';
 import { acceptStored, type InboxKind, type StoredMessage } from '../../core/realtime/index.js';
 import { shardedSteps, type StepInput } from './step.js';
+import { checkpointWal } from './wal.js';
 
 /** What the pipeline asks of the worker; every request but `stop` is answered with its `id`. */
 export type WorkerRequest =
@@ -33,22 +34,17 @@ let checkpointedAt = 0;
 let written = false;
 
 /**
- * Copies what the WAL holds into the database file without waiting for anyone (PASSIVE), right after a step is
- * answered, at most once every CHECKPOINT_EVERY_MS: the pipeline flushes meanwhile, so the copy and its fsync are off
- * the path from accept to delivery, and pages the steps rewrite again and again are copied once per checkpoint
- * instead of once per commit that crosses the autocheckpoint threshold (which a step's commits always did). A step
- * that wrote nothing still checkpoints what earlier ones left, once the time has come.
+ * Copies the WAL into the database and restarts it (checkpointWal), right after a step is answered, at most once
+ * every CHECKPOINT_EVERY_MS: the pipeline flushes meanwhile, so the copy and its fsync are off the path from accept to
+ * delivery, and pages the steps rewrite again and again are copied once per checkpoint instead of once per commit
+ * that crosses the autocheckpoint threshold (which a step's commits always did). A step that wrote nothing still
+ * checkpoints what earlier ones left, once the time has come.
  */
 async function checkpoint(): Promise<void> {
   if (!store.dialect.singleFile || !written || Date.now() - checkpointedAt < CHECKPOINT_EVERY_MS) return;
   checkpointedAt = Date.now();
-  written = false;
-  try {
-    await store.get('PRAGMA wal_checkpoint(PASSIVE)');
-  } catch {
-    // busy or locked: the next checkpoint copies it
-    written = true;
-  }
+  // Busy or locked: the next checkpoint copies it.
+  written = !(await checkpointWal(store).catch(() => false));
 }
 
 type Accept = Extract<WorkerRequest, { type: 'accept' }>;
