@@ -399,6 +399,7 @@ server:
       log(`sending ${rate} events/s for ${seconds} s while the scheduled process computes`);
       const profile = await startProfile(process.env.REALTIME_BENCH_PROFILE);
       const serverCpuAtStart = cpuMs();
+      const serverSystemAtStart = process.cpuUsage().system / 1000;
       const mainCpuAtStart = mainThreadMs();
       // Per-thread CPU, sampled: the step worker's thread is gone once the pipeline stops.
       const threadsAtStart = threadTimes();
@@ -440,6 +441,7 @@ server:
       await realtime.stop();
       server.close();
       const serverCpu = cpuMs() - serverCpuAtStart;
+      const serverSystem = process.cpuUsage().system / 1000 - serverSystemAtStart;
       const mainCpu = mainThreadMs() - mainCpuAtStart;
       clearInterval(threadSampler);
       await profile?.stop();
@@ -523,6 +525,7 @@ server:
         `| server CPU per event loaded (accept, load, recompute, flush; all threads; over the ${stored} events loaded) | ${perEvent(serverCpu)} ms | ≤ 0.20 ms |`,
         `| of which the HTTP thread (parse, map, flush to the destination) / the other threads (step worker: inbox commits, load, recompute; GC and I/O threads) | ${perEvent(mainCpu)} ms / ${perEvent(serverCpu - mainCpu)} ms | — |`,
         `| of the other threads: the step worker (the busiest) / the rest (GC helpers, I/O; sampled every 250 ms) | ${perEvent(workerCpu)} ms / ${perEvent(serverCpu - mainCpu - workerCpu)} ms | — |`,
+        `| of all that, time in the kernel (system time: SQLite's page reads, log writes and checkpoints; sockets) | ${perEvent(serverSystem)} ms (${((100 * serverSystem) / serverCpu).toFixed(0)}%) | — |`,
         `| machine load average (1 min) at the start / end of sending, ${cpus().length} cores | ${loadAtStart.toFixed(1)} / ${loadAtEnd.toFixed(1)} | — |`,
         '',
         `Latency is measured from the server's receipt of the message (the 200 follows the inbox commit) to the recorded batch at the destination; delivered changes counted: ${delivered}. The scheduled computation runs on its own store file: on the same SQLite file its whole-base write transaction would hold the single writer lock for the length of the run.`,
