@@ -43,8 +43,9 @@ let written = false;
 async function checkpoint(): Promise<void> {
   if (!store.dialect.singleFile || !written || Date.now() - checkpointedAt < CHECKPOINT_EVERY_MS) return;
   checkpointedAt = Date.now();
+  written = false;
   // Busy or locked: the next checkpoint copies it.
-  written = !(await checkpointWal(store).catch(() => false));
+  if (!(await checkpointWal(store).catch(() => false))) written = true;
 }
 
 type Accept = Extract<WorkerRequest, { type: 'accept' }>;
