@@ -17,6 +17,7 @@ import {
   type StreamState,
 } from '../../../plugins/index.js';
 import { salesforceId } from '../../../plugins/sandbox/index.js';
+import { callTask } from '../../../connectors/salesforce/sandbox/index.js';
 import {
   classifySalesforceError,
   destination,
@@ -194,18 +195,7 @@ describe('Salesforce source', () => {
     const sandbox = await sandboxOf({ seed: 'session', people: 300 });
     const whoId = String([...sandbox.org.table('Contact').keys()][0]);
     for (let n = 0; n < 4500; n++) {
-      const at = sandbox.org.now() - 86_400_000 + n;
-      sandbox.org.put('Task', {
-        Id: salesforceId('00T', 82_000_000 + n),
-        IsDeleted: false,
-        CreatedDate: at,
-        LastModifiedDate: at,
-        SystemModstamp: at,
-        WhoId: whoId,
-        Subject: 'Call',
-        TaskSubtype: 'Call',
-        ActivityDate: at,
-      });
+      sandbox.org.put('Task', callTask(salesforceId('00T', 82_000_000 + n), sandbox.org.now() - 86_400_000 + n, whoId));
     }
     const config = sandboxConfig(sandbox);
     const { stream, config: parsed } = streamOf(config, 'tasks');
