@@ -36,8 +36,11 @@ jobs:
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (chunk: string) => (stderr += chunk));
+  // One SIGTERM only: a second one during the graceful stop would end the process at once, as a second Ctrl-C does.
   const up = setInterval(() => {
-    if (stderr.includes('scheduled')) child.kill('SIGTERM');
+    if (!stderr.includes('scheduled')) return;
+    clearInterval(up);
+    child.kill('SIGTERM');
   }, 200);
   const code = await new Promise<number | null>((done) => child.on('close', done));
   clearInterval(up);
