@@ -286,16 +286,16 @@ async function applyStep(
     else counted.control = r.n;
   }
   // Evaluated for everyone, a segment's members and control group are now exactly its rows in segment_after; over a
-  // scope, the contacts outside it keep theirs, so the tables are counted.
+  // scope, the contacts outside it keep theirs, so the sizes the member tables' triggers keep are read.
   const sizes = everyone
     ? undefined
     : new Map(
         (
           (await store.all(
-            `SELECT k.segment_key, (SELECT COUNT(*) FROM memberships m WHERE m.segment_key = k.segment_key) AS size,
-               (SELECT COUNT(*) FROM segment_holdout_members h WHERE h.segment_key = k.segment_key) AS control FROM ${t('segment_step')} k`,
+            `SELECT k.segment_key, COALESCE(s.members, 0) AS size, COALESCE(s.control, 0) AS control
+               FROM ${t('segment_step')} k LEFT JOIN segment_sizes s ON s.segment_key = k.segment_key`,
           )) as { segment_key: string; size: number; control: number }[]
-        ).map((r) => [r.segment_key, r]),
+        ).map((r) => [r.segment_key, { size: Number(r.size), control: Number(r.control) }]),
       );
   const count = (key: string, control: number, entered: number): number =>
     moves.find((m) => m.segment_key === key && m.control === control && m.entered === entered)?.n ?? 0;
