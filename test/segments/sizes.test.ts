@@ -57,11 +57,12 @@ for (const engine of engines) {
       await evaluateSegments(store, SEGMENTS, { now: NOW });
       const full = await sizes(store);
       expect(full.kept).toEqual(full.counted);
-      expect(full.counted).toHaveLength(2);
-      expect(full.counted.find((s) => (s as { segment_key: string }).segment_key === 'pro')).toMatchObject({
-        members: expect.any(Number),
-        control: expect.any(Number),
-      });
+      // 20 people on the free plan; 40 on pro, split between its members and its control group.
+      const [free, pro] = full.counted as { segment_key: string; members: number; control: number }[];
+      expect(free).toEqual({ segment_key: 'free', members: 20, control: 0 });
+      expect(pro?.members).toBeGreaterThan(0);
+      expect(pro?.control).toBeGreaterThan(0);
+      expect((pro?.members ?? 0) + (pro?.control ?? 0)).toBe(40);
 
       // Ten people switch plans; only they are evaluated again, and the report gives the whole segments' sizes.
       const switched = people
@@ -96,6 +97,10 @@ for (const engine of engines) {
       expect(Number(merges.n)).toBe(1);
       const merged = await sizes(store);
       expect(merged.kept).toEqual(merged.counted);
+      const proOf = (rows: unknown[]) => rows.find((r) => (r as { segment_key: string }).segment_key === 'pro');
+      expect(proOf(merged.counted)).toMatchObject({
+        members: (proOf(scoped.counted) as { members: number }).members - 1,
+      });
 
       const member = (await store.get('SELECT contact_id FROM memberships ORDER BY contact_id LIMIT 1')) as {
         contact_id: number;
