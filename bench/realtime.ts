@@ -30,6 +30,7 @@ import { BACKGROUND_NICE, loadPage, openStore } from '../core/index.js';
 import type { ContactRecord } from '../plugins/index.js';
 import { ingestRoutes, startRealtime } from '../server/ingest/index.js';
 import { computeInWorker } from '../sync/compute/index.js';
+import { percentile } from './report.js';
 import type { Benchmark } from './run.js';
 import { generate } from './segments.js';
 
@@ -55,10 +56,6 @@ export function numberFlag(argv: readonly string[], name: string, fallback: numb
   return n;
 }
 
-function percentile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number;
-}
 const ms = (v: number) => (Number.isFinite(v) ? `${v.toFixed(0)} ms` : '—');
 const mib = (kb: number) => `${(kb / 1024).toFixed(0)} MiB`;
 const sec = (cpu: number) => `${(cpu / 1000).toFixed(1)} s`;

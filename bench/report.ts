@@ -43,6 +43,13 @@ export function writeSection(name: string, markdown: string): void {
   writeFileSync(BENCHMARKS_FILE, next);
 }
 
+/** The nearest-rank `q` quantile (0.5 the median, 0.99 the p99) of `values`, in any order; NaN when there are none. */
+export function percentile(values: readonly number[], q: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number;
+}
+
 /** Peak resident set size of this process so far, in MiB. */
 export function peakRssMiB(): number {
   return process.resourceUsage().maxRSS / 1024;

@@ -19,6 +19,7 @@ import { aggregateThreads } from '../core/features/parallel.js';
 import { openStore, type Store } from '../core/index.js';
 import { evaluateSegments, type SegmentDefinition } from '../core/segments/index.js';
 import { postmasterPid, serverCpuSeconds } from './postgres-cpu.js';
+import { percentile } from './report.js';
 import type { Benchmark } from './run.js';
 
 const NOW = new Date('2026-03-01T00:00:00.000Z');
@@ -425,11 +426,6 @@ async function measure(
     const ids = Array.from({ length: STEP_CONTACTS }, (_, i) => 1 + ((r * 7_919 + i * 104_729) % contacts));
     steps.push((await timed(async () => await evaluateSegments(store, segments, { now: NOW, contacts: ids })))[1]);
   }
-  const percentile = (values: number[], q: number): number => {
-    const sorted = [...values].sort((a, b) => a - b);
-    return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
-  };
-  const p = (q: number) => percentile(samples, q);
   const largest = [...report.segments]
     .sort((a, b) => b.size - a.size)
     .slice(0, 3)
@@ -449,8 +445,8 @@ async function measure(
     incremental: [incrementalMs, incrementalCpu],
     touched: unique.length,
     runs,
-    p50: p(0.5),
-    p99: p(0.99),
+    p50: percentile(samples, 0.5),
+    p99: percentile(samples, 0.99),
     step: [percentile(steps, 0.5), percentile(steps, 0.99)],
   };
 }

@@ -16,6 +16,7 @@ import { loadConfig } from '../config/index.js';
 import { sandboxConfig, startSandbox } from '../connectors/segment/index.js';
 import { openStore } from '../core/index.js';
 import { startServing } from '../server/index.js';
+import { percentile } from './report.js';
 import type { Benchmark } from './run.js';
 
 const WRITE_KEY = 'wk_soak_website_0123456789abcdef';
@@ -32,11 +33,6 @@ function minutesFlag(argv: readonly string[]): number | undefined {
   return n;
 }
 
-function p99(values: readonly number[]): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil(0.99 * sorted.length) - 1)] as number;
-}
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
@@ -263,7 +259,8 @@ server:
         '| request | count | p99 | failed |',
         '| --- | ---: | ---: | ---: |',
         ...[...latency].map(
-          ([kind, list]) => `| ${kind} | ${list.length} | ${p99(list).toFixed(0)} ms | ${failures.get(kind) ?? 0} |`,
+          ([kind, list]) =>
+            `| ${kind} | ${list.length} | ${percentile(list, 0.99).toFixed(0)} ms | ${failures.get(kind) ?? 0} |`,
         ),
         '',
         '| outcome | figure | target |',
