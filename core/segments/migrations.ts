@@ -1,6 +1,5 @@
 import type { Dialect } from '../store/dialect.js';
 import type { Migration } from '../store/migration.js';
-import type { Queryable } from '../store/store.js';
 
 /**
  * Holdout (control group) members, never pushed, with their history (entries and exits, as membership_history is for
@@ -59,7 +58,7 @@ export const segmentEngineMigrations: Migration[] = [
       ${sizeTriggers(d, 'segment_holdout_members', 'control')}
       ${RECOUNT_SEGMENT_SIZES}
     `,
-    afterCopy: (store: Queryable) => store.exec(RECOUNT_SEGMENT_SIZES),
+    afterCopy: (store) => store.exec(RECOUNT_SEGMENT_SIZES),
   },
 ];
 
