@@ -55,7 +55,7 @@ export async function auditValidity(
     }
   ).n;
   const eventsWithoutContact = (
-    (await store.get(`SELECT COUNT(*) AS n FROM events WHERE contact_id IN (
+    (await store.get(`SELECT COUNT(*) AS n FROM contact_events WHERE contact_id IN (
            SELECT c.id FROM contacts c WHERE c.deleted = 1 OR NOT EXISTS (SELECT 1 FROM identities i WHERE i.contact_id = c.id AND i.seen = 1))`)) as {
       n: number;
     }

@@ -41,9 +41,8 @@ export async function erasureTarget(store: Queryable, contactId: number): Promis
   };
 }
 
-// Children before parents: events reference identities, everything references contacts.
+// Children before parents: everything references contacts (events go first, through contact_events).
 const KEYED_BY_CONTACT = [
-  'events',
   'model_outputs',
   'contact_features',
   'segment_holdout_members',
@@ -72,6 +71,12 @@ export async function eraseContact(
     const target = await erasureTarget(tx, contactId);
     if (!target) return undefined;
     const removed: Record<string, number> = {};
+    // Events first, found through contact_events (their copy in contact order, which their delete trigger empties).
+    removed.events = (
+      await tx.run('DELETE FROM events WHERE id IN (SELECT event_id FROM contact_events WHERE contact_id = ?)', [
+        contactId,
+      ])
+    ).changes;
     for (const table of await otherTablesKeyedByContact(tx)) {
       removed[table] = (await tx.run(`DELETE FROM ${table} WHERE contact_id = ?`, [contactId])).changes;
     }
@@ -110,7 +115,7 @@ export async function eraseContact(
  * rows too without this module having to learn each one (from the engine's catalogue).
  */
 async function otherTablesKeyedByContact(store: Queryable): Promise<string[]> {
-  const known = new Set<string>([...KEYED_BY_CONTACT, 'contacts', 'contact_merges', 'run_errors']);
+  const known = new Set<string>([...KEYED_BY_CONTACT, 'events', 'contacts', 'contact_merges', 'run_errors']);
   const rows = (await store.all(store.dialect.tablesWithColumn('contact_id'))) as {
     name: string;
   }[];

@@ -703,7 +703,12 @@ export class PageResolution {
     for (const chunk of powerOfTwoChunks(merges, 5)) {
       const head = pairs(chunk);
       const params = chunk.flatMap((m, i) => [m.loser, m.survivor, i]);
-      await this.store.run(`${head} ${moveTo('events')}`, params);
+      // A loser's events, found through contact_events (their copy in contact order).
+      await this.store.run(
+        `${head} UPDATE events SET contact_id = (SELECT m.survivor FROM m WHERE m.loser = events.contact_id)
+           WHERE id IN (SELECT ce.event_id FROM contact_events ce WHERE ce.contact_id IN (SELECT loser FROM m))`,
+        params,
+      );
       await this.store.run(`${head} ${dropDuplicates('memberships', ['segment_key'])}`, params);
       await this.store.run(`${head} ${moveTo('memberships')}`, params);
       await this.store.run(`${head} ${moveTo('membership_history')}`, params);

@@ -565,17 +565,19 @@ class Compiler {
       )
         return 'FALSE';
     }
+    // contact_events holds every event in contact order with its value: conditions that filter on nothing else read
+    // it (neighbouring pages per contact); property filters need the raw events, found through it.
+    const table = Object.keys(where).every((p) => p === 'value' || p === 'occurred_at') ? 'contact_events' : 'events';
     const filters = [
-      'e.contact_id = c.id',
+      table === 'events'
+        ? `e.id IN (SELECT ce.event_id FROM contact_events ce WHERE ce.contact_id = c.id AND ce.type = ${b.bind(type)})`
+        : 'e.contact_id = c.id',
       `e.type = ${b.bind(type)}`,
       `e.occurred_at <= ${b.bind(this.now.toISOString())}`,
       ...(typeof cond.within === 'string' ? [`e.occurred_at > ${b.bind(before(this.now, cond.within))}`] : []),
       ...(typeof cond.before === 'string' ? [`e.occurred_at < ${b.bind(before(this.now, cond.before))}`] : []),
       ...compileEventFilter('e', where, b, this.now),
     ].join(' AND ');
-    // contact_events holds every event in contact order with its value: conditions that filter on nothing else read
-    // it (neighbouring pages per contact); property filters need the raw events.
-    const table = Object.keys(where).every((p) => p === 'value' || p === 'occurred_at') ? 'contact_events' : 'events';
     const count = cond.count;
     if (count === undefined || (isObject(count) && Object.keys(count).length === 1 && count.gte === 1))
       return `EXISTS (SELECT 1 FROM ${table} e WHERE ${filters})`;

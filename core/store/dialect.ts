@@ -1,3 +1,5 @@
+import type { Queryable } from './store.js';
+
 /**
  * The dialect: everything engine-specific about SQL, in one object, so that callers in core/ write their SQL once and a
  * second engine (PostgreSQL) is a sibling folder of `sqlite/` that changes no caller. Engine differences are
@@ -139,6 +141,11 @@ export interface Dialect {
    * the check is cheap and dropping it means rebuilding the table (SQLite).
    */
   dropForeignKey(table: string, column: string): string;
+  /**
+   * Drops every foreign key a table's columns declare where that takes rebuilding the table (SQLite; run by a
+   * migration's `run`, inside its transaction); absent where {@link Dialect.dropForeignKey} says it in DDL.
+   */
+  dropForeignKeys?: (store: Queryable, table: string) => Promise<void>;
   /**
    * A statement that moves the id generator of `table` (which has an `id` column) past the largest id it holds, after
    * rows were inserted with their ids, as a store copy does; undefined when the engine needs none.

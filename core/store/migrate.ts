@@ -19,6 +19,7 @@ export async function migrate(store: Queryable, migrations: readonly Migration[]
     const pending = [...migrations].sort((a, b) => (a.name < b.name ? -1 : 1)).filter((m) => !done.has(m.name));
     for (const m of pending) {
       await tx.exec(m.up(d));
+      await m.run?.(tx);
       await tx.run(`INSERT INTO schema_migrations (name, applied_at) VALUES (${d.placeholders(2)})`, [
         m.name,
         new Date().toISOString(),

@@ -10,6 +10,11 @@ export interface Migration {
   /** The SQL script (one or more statements) for the given dialect. */
   up(dialect: Dialect): string;
   /**
+   * What a script cannot say, run after it in the same transaction: a table rebuilt around what the engine's catalogue
+   * holds (its indexes, and triggers other modules put on it), say.
+   */
+  run?: (store: Queryable) => Promise<void>;
+  /**
    * Run by `copyStore` on the target, in one transaction, once every table is copied: rebuilds what the migration
    * keeps beside its tables that a copy does not carry (an engine-only index derived from their rows).
    */

@@ -169,8 +169,8 @@ export async function computeVoiceFeatures(
   const byContact = new Map<number, VoiceRow>();
   const types = TEXT_EVENT_TYPES.map(() => '?').join(', ');
   for await (const batch of store.iterate(
-    `SELECT contact_id, type, occurred_at, properties FROM events
-      WHERE type IN (${types}) AND occurred_at <= ? ORDER BY contact_id, occurred_at, id`,
+    `SELECT ce.contact_id, ce.type, ce.occurred_at, e.properties FROM contact_events ce ${store.dialect.orderedJoin} events e ON e.id = ce.event_id
+      WHERE ce.type IN (${types}) AND ce.occurred_at <= ? ORDER BY ce.contact_id, ce.occurred_at, ce.event_id`,
     [...TEXT_EVENT_TYPES, now.toISOString()],
   )) {
     for (const raw of batch) {

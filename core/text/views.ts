@@ -234,8 +234,8 @@ export interface VoiceMessage {
 export async function contactMessages(store: Queryable, contactId: number, limit = 20): Promise<VoiceMessage[]> {
   const types = TEXT_EVENT_TYPES.map(() => '?').join(', ');
   const rows = (await store.all(
-    `SELECT type, occurred_at, source, properties FROM events WHERE contact_id = ? AND type IN (${types})
-      ORDER BY occurred_at DESC, id DESC LIMIT ?`,
+    `SELECT e.type, e.occurred_at, e.source, e.properties FROM contact_events ce ${store.dialect.orderedJoin} events e ON e.id = ce.event_id
+      WHERE ce.contact_id = ? AND ce.type IN (${types}) ORDER BY ce.occurred_at DESC, ce.event_id DESC LIMIT ?`,
     [contactId, ...TEXT_EVENT_TYPES, limit],
   )) as { type: VoiceMessage['type']; occurred_at: string; source: string; properties: string }[];
   const text = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v : null);

@@ -57,7 +57,8 @@ export async function contactProfile(
     [contactId],
   )) as { segment_key: string; entered_at: string; exited_at: string | null }[];
   const events = (await store.all(
-    'SELECT source, type, occurred_at, value, properties FROM events WHERE contact_id = ? ORDER BY occurred_at DESC, id DESC LIMIT ?',
+    `SELECT e.source, e.type, e.occurred_at, e.value, e.properties FROM contact_events ce ${store.dialect.orderedJoin} events e ON e.id = ce.event_id
+      WHERE ce.contact_id = ? ORDER BY ce.occurred_at DESC, ce.event_id DESC LIMIT ?`,
     [contactId, Math.max(0, Math.floor(options.events ?? 20))],
   )) as {
     source: string;

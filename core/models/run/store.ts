@@ -172,7 +172,8 @@ export async function readPurchases(
   const reporting = currency?.reporting ?? 'USD';
   const rates = new Map<string, number>([[reporting, 1], ...Object.entries(currency?.rates ?? {})]);
   const rows = (await store.all(
-    `SELECT contact_id, occurred_at, value, ${store.dialect.jsonField('properties', 'currency')} AS currency FROM events WHERE type = 'purchase' AND occurred_at <= ? ORDER BY contact_id, occurred_at`,
+    // contact_events keeps each purchase's currency, in contact order.
+    `SELECT contact_id, occurred_at, value, currency FROM contact_events WHERE type = 'purchase' AND occurred_at <= ? ORDER BY contact_id, occurred_at, event_id`,
     [now.toISOString()],
   )) as {
     contact_id: number;

@@ -1,4 +1,5 @@
 import { upsertSql, type Dialect } from '../dialect.js';
+import { dropSqliteForeignKeys } from './rebuild.js';
 
 /** SQLite (3.35+, as bundled with better-sqlite3 12). */
 export const sqliteDialect: Dialect = {
@@ -34,6 +35,7 @@ export const sqliteDialect: Dialect = {
   },
   dropTrigger: (name) => `DROP TRIGGER IF EXISTS ${name};`,
   dropForeignKey: () => '',
+  dropForeignKeys: dropSqliteForeignKeys,
   insertRows: (types, rows) => {
     const row = `(${types.map(() => '?').join(', ')})`;
     return { sql: `VALUES ${rows.map(() => row).join(', ')}`, params: rows.flat() };
