@@ -81,9 +81,11 @@ export function inHoldout(key: string, contactId: number, share: number): boolea
 }
 
 /**
- * The temp tables an evaluation works in are made afresh each time. A temp table outlives the transaction on its
- * connection (PostgreSQL keeps it for the pooled connection's life) and nothing vacuums it, so a table emptied and
- * filled again run after run kept every earlier run's rows as dead tuples (and index entries) for the next to read.
+ * Gives an evaluation an empty temp table with these columns and indexes: one an earlier evaluation left on this
+ * connection with the same definition is emptied where the dialect reuses temp tables (SQLite), else it is made
+ * afresh. A temp table outlives the transaction on its connection (PostgreSQL keeps it for the pooled connection's
+ * life), and nothing vacuums it there: one emptied and filled again run after run kept every earlier run's rows as
+ * dead tuples (and index entries) for the next to read.
  */
 async function freshTempTable(
   store: Queryable,
@@ -92,6 +94,17 @@ async function freshTempTable(
   indexes: readonly string[] = [],
 ): Promise<void> {
   const d = store.dialect;
+  if (d.tempDefinitions !== undefined) {
+    const wanted = [
+      `CREATE TABLE ${name} (${columns})`,
+      ...indexes.map((on, i) => `CREATE INDEX ${name}_${i} ON ${name} (${on})`),
+    ];
+    const made = (await store.all(d.tempDefinitions, [name])) as { sql: string }[];
+    if (made.length === wanted.length && made.every((r, i) => r.sql === wanted[i])) {
+      await store.run(`DELETE FROM ${d.temp(name)}`);
+      return;
+    }
+  }
   await store.exec(`DROP TABLE IF EXISTS ${d.temp(name)}; CREATE TEMP TABLE ${name} (${columns})`);
   for (const [i, on] of indexes.entries()) await store.exec(d.tempIndex(`${name}_${i}`, name, on));
 }

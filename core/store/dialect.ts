@@ -211,6 +211,13 @@ export interface Dialect {
   /** `CREATE INDEX IF NOT EXISTS` of a temporary table. */
   tempIndex(index: string, table: string, columns: string): string;
   /**
+   * Where a temp table is emptied and used again rather than made afresh: a query of the `sql` that made a temp table
+   * and its indexes (`?`: the table's name), ordered by name. SQLite: dropping and creating a table changes the schema,
+   * and every statement prepared on the connection is then prepared again. Absent on PostgreSQL, where nothing vacuums
+   * a temp table, so one emptied and filled again keeps every earlier run's rows as dead tuples.
+   */
+  tempDefinitions?: string;
+  /**
    * `expr` with the hint that the engine should not use an index for it (SQLite's unary `+`), so the planner keeps
    * the join order a caller chose; `table` the same for a whole table reference (`NOT INDEXED`).
    */

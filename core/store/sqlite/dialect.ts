@@ -66,6 +66,7 @@ export const sqliteDialect: Dialect = {
   contains: (haystack, needle) => `instr(lower(${haystack}), lower(${needle})) > 0`,
   temp: (name) => `temp.${name}`,
   tempIndex: (index, table, columns) => `CREATE INDEX IF NOT EXISTS temp.${index} ON ${table} (${columns})`,
+  tempDefinitions: 'SELECT sql FROM sqlite_temp_master WHERE tbl_name = ? AND sql IS NOT NULL ORDER BY name',
   unindexed: (expr) => `+${expr}`,
   unindexedTable: (table) => `${table} NOT INDEXED`,
   tablesWithColumn: (column) => `SELECT m.name AS name FROM sqlite_master m JOIN pragma_table_info(m.name) p
