@@ -3,11 +3,12 @@
  * upgrades in place and then resolves, merges and erases as a store that never had the check, with the same digest,
  * on both engines (SQLite keeps its check).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { eraseContact } from '../../core/erasure/index.js';
-import { loadPage, migrations, openStore, storeDigest, type Store } from '../../core/index.js';
+import { loadPage, storeDigest, type Store } from '../../core/index.js';
 import type { SourceRecord } from '../../plugins/model/index.js';
-import { engines, type StoreLocation } from '../support/engines.js';
+import { engines } from '../support/engines.js';
+import { upgradeBeside } from '../support/upgrade.js';
 import { contact, event } from '../store/fixtures.js';
 
 const NEW_MIGRATION = '20261206T220000_identities_unchecked_contact';
@@ -50,28 +51,18 @@ async function contactKeyChecked(store: Store): Promise<boolean> {
   );
 }
 
-const places: StoreLocation[] = [];
-afterEach(async () => {
-  for (const p of places.splice(0)) await p.remove();
-});
-
 for (const engine of engines) {
   describe(`identities' contact key after the upgrade on ${engine.name}`, () => {
     it('a store made before the upgrade resolves, merges and erases as one made after it', async () => {
-      const upgraded = await engine.fresh();
-      const fresh = await engine.fresh();
-      places.push(upgraded, fresh);
-
-      const before = await openStore(upgraded.location, {
-        migrations: migrations.filter((m) => m.name !== NEW_MIGRATION),
+      const {
+        upgraded: after,
+        current,
+        done,
+      } = await upgradeBeside(engine, NEW_MIGRATION, async (old) => {
+        await load(old, 1);
+        expect(await contactKeyChecked(old)).toBe(true);
       });
-      await load(before, 1);
-      expect(await contactKeyChecked(before)).toBe(true);
-      await before.close();
-      const after = await openStore(upgraded.location);
-      const current = await openStore(fresh.location);
       try {
-        expect((await after.all('SELECT name FROM schema_migrations WHERE name = ?', [NEW_MIGRATION])).length).toBe(1);
         expect(await contactKeyChecked(after)).toBe(engine.name !== 'postgres');
         await load(after, 2);
         await load(current, 1);
@@ -92,8 +83,7 @@ for (const engine of engines) {
         }
         expect(await storeDigest(after)).toBe(await storeDigest(current));
       } finally {
-        await after.close();
-        await current.close();
+        await done();
       }
     });
   });

@@ -3,10 +3,11 @@
  * a store made by the earlier migrations upgrades in place, and holds the same contact_events rows and the same digest
  * as a store that had the new trigger from the start, on both engines.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { loadPage, migrations, openStore, storeDigest, type Store } from '../../core/index.js';
+import { describe, expect, it } from 'vitest';
+import { loadPage, storeDigest, type Store } from '../../core/index.js';
 import type { EventRecord, SourceRecord } from '../../plugins/model/index.js';
-import { engines, type StoreLocation } from '../support/engines.js';
+import { engines } from '../support/engines.js';
+import { upgradeBeside } from '../support/upgrade.js';
 import { contact } from './fixtures.js';
 
 const NEW_MIGRATION = '20261206T153000_contact_events_properties_parsed_once';
@@ -65,27 +66,11 @@ async function contactEvents(store: Store): Promise<unknown[]> {
   );
 }
 
-const places: StoreLocation[] = [];
-afterEach(async () => {
-  for (const p of places.splice(0)) await p.remove();
-});
-
 for (const engine of engines) {
   describe(`contact_events after the trigger upgrade on ${engine.name}`, () => {
     it('a store made before the upgrade holds the same rows and digest as one made after it', async () => {
-      const upgraded = await engine.fresh();
-      const fresh = await engine.fresh();
-      places.push(upgraded, fresh);
-
-      const before = await openStore(upgraded.location, {
-        migrations: migrations.filter((m) => m.name !== NEW_MIGRATION),
-      });
-      await load(before, 1);
-      await before.close();
-      const after = await openStore(upgraded.location);
-      const current = await openStore(fresh.location);
+      const { upgraded: after, current, done } = await upgradeBeside(engine, NEW_MIGRATION, (old) => load(old, 1));
       try {
-        expect((await after.all('SELECT name FROM schema_migrations WHERE name = ?', [NEW_MIGRATION])).length).toBe(1);
         await load(after, 2);
         await load(current, 1);
         await load(current, 2);
@@ -110,8 +95,7 @@ for (const engine of engines) {
           expect(of(`o${n}`)).toMatchObject({ currency: null, discount: null, label: null });
         }
       } finally {
-        await after.close();
-        await current.close();
+        await done();
       }
     });
   });

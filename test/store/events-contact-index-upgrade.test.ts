@@ -3,12 +3,13 @@
  * store made by the earlier migrations upgrades in place, keeps every row, id, index and trigger, and then loads,
  * merges, shows profiles and erases as a store that never had them, with the same digest, on both engines.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { eraseContact } from '../../core/erasure/index.js';
-import { loadPage, migrations, openStore, storeDigest, type Store } from '../../core/index.js';
+import { loadPage, storeDigest, type Store } from '../../core/index.js';
 import { contactProfile } from '../../core/views/index.js';
 import type { SourceRecord } from '../../plugins/model/index.js';
-import { engines, type StoreLocation } from '../support/engines.js';
+import { engines } from '../support/engines.js';
+import { upgradeBeside } from '../support/upgrade.js';
 import { contact, event } from './fixtures.js';
 
 const NEW_MIGRATION = '20261207T040000_events_without_contact_index';
@@ -59,30 +60,20 @@ async function shape(store: Store): Promise<{ indexes: string[]; foreignKeys: nu
   };
 }
 
-const places: StoreLocation[] = [];
-afterEach(async () => {
-  for (const p of places.splice(0)) await p.remove();
-});
-
 for (const engine of engines) {
   describe(`events without their contact index after the upgrade on ${engine.name}`, () => {
     it('a store made before the upgrade keeps its events and behaves as one made after it', async () => {
-      const upgraded = await engine.fresh();
-      const fresh = await engine.fresh();
-      places.push(upgraded, fresh);
-
-      const before = await openStore(upgraded.location, {
-        migrations: migrations.filter((m) => m.name !== NEW_MIGRATION),
+      let eventsBefore: unknown[] = [];
+      const {
+        upgraded: after,
+        current,
+        done,
+      } = await upgradeBeside(engine, NEW_MIGRATION, async (old) => {
+        await load(old, 1);
+        expect((await shape(old)).indexes).toContain('events_contact');
+        eventsBefore = await old.all('SELECT * FROM events ORDER BY id');
       });
-      await load(before, 1);
-      expect((await shape(before)).indexes).toContain('events_contact');
-      const eventsBefore = await before.all('SELECT * FROM events ORDER BY id');
-      await before.close();
-
-      const after = await openStore(upgraded.location);
-      const current = await openStore(fresh.location);
       try {
-        expect((await after.all('SELECT name FROM schema_migrations WHERE name = ?', [NEW_MIGRATION])).length).toBe(1);
         expect(await after.all('SELECT * FROM events ORDER BY id')).toEqual(eventsBefore);
         const upgradedShape = await shape(after);
         expect(upgradedShape.indexes).not.toContain('events_contact');
@@ -112,8 +103,7 @@ for (const engine of engines) {
         }
         expect(await storeDigest(after)).toBe(await storeDigest(current));
       } finally {
-        await after.close();
-        await current.close();
+        await done();
       }
     });
   });
