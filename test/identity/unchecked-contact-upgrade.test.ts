@@ -54,34 +54,30 @@ async function contactKeyChecked(store: Store): Promise<boolean> {
 for (const engine of engines) {
   describe(`identities' contact key after the upgrade on ${engine.name}`, () => {
     it('a store made before the upgrade resolves, merges and erases as one made after it', async () => {
-      const {
-        upgraded: after,
-        current,
-        done,
-      } = await upgradeBeside(engine, NEW_MIGRATION, async (old) => {
+      const { upgraded, current, done } = await upgradeBeside(engine, NEW_MIGRATION, async (old) => {
         await load(old, 1);
         expect(await contactKeyChecked(old)).toBe(true);
       });
       try {
-        expect(await contactKeyChecked(after)).toBe(engine.name !== 'postgres');
-        await load(after, 2);
+        expect(await contactKeyChecked(upgraded)).toBe(engine.name !== 'postgres');
+        await load(upgraded, 2);
         await load(current, 1);
         await load(current, 2);
         // The link merged each page's two people into one contact, whose identities all moved to it.
-        const rows = (await people(after)) as { external_id: string | null; contact_email: string }[];
+        const rows = (await people(upgraded)) as { external_id: string | null; contact_email: string }[];
         expect(rows).toEqual(await people(current));
         expect(new Set(rows.filter((r) => r.external_id?.endsWith('1')).map((r) => r.contact_email)).size).toBe(1);
-        expect(await storeDigest(after)).toBe(await storeDigest(current));
+        expect(await storeDigest(upgraded)).toBe(await storeDigest(current));
 
         // Erasing a contact removes its identities with it, checked or not.
-        for (const store of [after, current]) {
+        for (const store of [upgraded, current]) {
           const { id } = (await store.get("SELECT contact_id AS id FROM identities WHERE external_id = 'a2'")) as {
             id: number;
           };
           await eraseContact(store, id, { reason: 'test', now: NOW });
           expect(await store.all('SELECT id FROM identities WHERE contact_id = ?', [id])).toEqual([]);
         }
-        expect(await storeDigest(after)).toBe(await storeDigest(current));
+        expect(await storeDigest(upgraded)).toBe(await storeDigest(current));
       } finally {
         await done();
       }

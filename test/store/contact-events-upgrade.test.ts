@@ -69,20 +69,20 @@ async function contactEvents(store: Store): Promise<unknown[]> {
 for (const engine of engines) {
   describe(`contact_events after the trigger upgrade on ${engine.name}`, () => {
     it('a store made before the upgrade holds the same rows and digest as one made after it', async () => {
-      const { upgraded: after, current, done } = await upgradeBeside(engine, NEW_MIGRATION, (old) => load(old, 1));
+      const { upgraded, current, done } = await upgradeBeside(engine, NEW_MIGRATION, (old) => load(old, 1));
       try {
-        await load(after, 2);
+        await load(upgraded, 2);
         await load(current, 1);
         await load(current, 2);
 
-        const rows = (await contactEvents(after)) as {
+        const rows = (await contactEvents(upgraded)) as {
           source_event_id: string;
           currency: string | null;
           discount: number | null;
           label: string | null;
         }[];
         expect(rows).toEqual(await contactEvents(current));
-        expect(await storeDigest(after)).toBe(await storeDigest(current));
+        expect(await storeDigest(upgraded)).toBe(await storeDigest(current));
         // The fields as features read them, loaded after the upgrade as before it.
         for (const n of [1, 2]) {
           const of = (id: string) => rows.find((r) => r.source_event_id === id);

@@ -64,34 +64,30 @@ for (const engine of engines) {
   describe(`events without their contact index after the upgrade on ${engine.name}`, () => {
     it('a store made before the upgrade keeps its events and behaves as one made after it', async () => {
       let eventsBefore: unknown[] = [];
-      const {
-        upgraded: after,
-        current,
-        done,
-      } = await upgradeBeside(engine, NEW_MIGRATION, async (old) => {
+      const { upgraded, current, done } = await upgradeBeside(engine, NEW_MIGRATION, async (old) => {
         await load(old, 1);
         expect((await shape(old)).indexes).toContain('events_contact');
         eventsBefore = await old.all('SELECT * FROM events ORDER BY id');
       });
       try {
-        expect(await after.all('SELECT * FROM events ORDER BY id')).toEqual(eventsBefore);
-        const upgradedShape = await shape(after);
+        expect(await upgraded.all('SELECT * FROM events ORDER BY id')).toEqual(eventsBefore);
+        const upgradedShape = await shape(upgraded);
         expect(upgradedShape.indexes).not.toContain('events_contact');
         expect(upgradedShape.indexes).toContain('events_identity');
         expect(upgradedShape.foreignKeys).toBe(0);
 
         // Loading again fires the rebuilt table's triggers (contact_events, compute marks) and merges page 2's people.
-        await load(after, 2);
+        await load(upgraded, 2);
         await load(current, 1);
         await load(current, 2);
-        expect(await shape(after)).toEqual(await shape(current));
-        expect((await shape(after)).copies).toBe(true);
-        expect(await storeDigest(after)).toBe(await storeDigest(current));
-        const marked = (await after.get('SELECT COUNT(*) AS n FROM compute_dirty')) as { n: number };
+        expect(await shape(upgraded)).toEqual(await shape(current));
+        expect((await shape(upgraded)).copies).toBe(true);
+        expect(await storeDigest(upgraded)).toBe(await storeDigest(current));
+        const marked = (await upgraded.get('SELECT COUNT(*) AS n FROM compute_dirty')) as { n: number };
         expect(Number(marked.n)).toBeGreaterThan(0);
 
         // A merged contact's profile lists the events of both people, newest first; erasing it removes them all.
-        for (const store of [after, current]) {
+        for (const store of [upgraded, current]) {
           const id = await contactOf(store, 'a2');
           expect(await contactOf(store, 'b2')).toBe(id);
           const profile = await contactProfile(store, id, { events: 10 });
@@ -101,7 +97,7 @@ for (const engine of engines) {
           expect(await store.all('SELECT id FROM events WHERE contact_id = ?', [id])).toEqual([]);
           expect(await store.all('SELECT event_id FROM contact_events WHERE contact_id = ?', [id])).toEqual([]);
         }
-        expect(await storeDigest(after)).toBe(await storeDigest(current));
+        expect(await storeDigest(upgraded)).toBe(await storeDigest(current));
       } finally {
         await done();
       }
