@@ -1,7 +1,7 @@
 import type { Queryable } from '../store/store.js';
 import { EMAIL_WINDOWS, ENGAGEMENT_TYPES, FEATURE_COLUMNS, MONEY_WINDOWS, RFM_SEGMENTS } from './catalog.js';
 import { rebuildContactEventsSql } from './migrations.js';
-import { before, binder, compileEventFilter, fieldName, type Binder } from './filters.js';
+import { before, binder, compileEventFilter, eventOfContact, fieldName, type Binder } from './filters.js';
 import type { Dialect, SqlValue } from '../store/dialect.js';
 import { aggregateParts, startAggregate } from './parallel.js';
 import { rmSync } from 'node:fs';
@@ -159,7 +159,7 @@ function expressionSql(
   if (cols.length === 0) return undefined;
   return `SELECT e.contact_id AS contact_id, ${cols.join(',\n  ')}
     FROM ${ids ? 'events e' : b.dialect.unindexedTable('events e')}
-    WHERE e.occurred_at <= ${b.bind(now.toISOString())} AND e.type IN (SELECT value FROM ${b.dialect.jsonValues(b.bind(JSON.stringify([...types])), 'text')} AS t)${ids ? ` AND e.id IN (SELECT ce.event_id FROM contact_events ce WHERE ce.contact_id IN (SELECT value FROM ${b.dialect.jsonValues(ids, 'integer')} AS j))` : ''}
+    WHERE e.occurred_at <= ${b.bind(now.toISOString())} AND e.type IN (SELECT value FROM ${b.dialect.jsonValues(b.bind(JSON.stringify([...types])), 'text')} AS t)${ids ? ` AND ${eventOfContact(b.dialect, 'e', (c) => `${c} IN (SELECT value FROM ${b.dialect.jsonValues(ids, 'integer')} AS j)`)}` : ''}
     GROUP BY e.contact_id`;
 }
 
@@ -168,9 +168,13 @@ function firstLastSql(f: ExpressionFeature, b: Binder, now: Date): string {
     f.property === undefined || f.property === 'value'
       ? 'x.value'
       : b.dialect.jsonField('x.properties', fieldName(f.property));
-  // The contact's events of that type come from contact_events, which keeps them in contact order.
   const cond = [
-    `x.id IN (SELECT ce.event_id FROM contact_events ce WHERE ce.contact_id = c.id AND ce.type = ${b.bind(f.event)})`,
+    eventOfContact(
+      b.dialect,
+      'x',
+      (c) => `${c} = c.id`,
+      (t) => `${t} = ${b.bind(f.event)}`,
+    ),
     `x.type = ${b.bind(f.event)}`,
     `x.occurred_at <= ${b.bind(now.toISOString())}`,
     ...(f.within ? [`x.occurred_at > ${b.bind(before(now, f.within))}`] : []),

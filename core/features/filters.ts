@@ -119,6 +119,24 @@ export function compileOperators(operand: Operand, ops: RuleOperators, b: Binder
   return parts;
 }
 
+/**
+ * The condition that the event row `alias` belongs to the contacts `contact` accepts (given a contact id column), and,
+ * with `type`, is of the types it accepts (given a type column): by the events' own contact index where the dialect
+ * keeps one, else through `contact_events`, the same events in contact order. The callbacks are called at most once,
+ * in that order, so what they bind lines up with the text.
+ */
+export function eventOfContact(
+  d: Dialect,
+  alias: string,
+  contact: (column: string) => string,
+  type?: (column: string) => string,
+): string {
+  if (d.eventsIndexedByContact) return contact(`${alias}.contact_id`);
+  const contactSql = contact('ce.contact_id');
+  const typeSql = type ? ` AND ${type('ce.type')}` : '';
+  return `${alias}.id IN (SELECT ce.event_id FROM contact_events ce WHERE ${contactSql}${typeSql})`;
+}
+
 /** An event property filter (`where:`): a value means eq; `value` is the event's value, other keys its properties. */
 export function compileEventFilter(
   alias: string,

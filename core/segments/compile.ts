@@ -7,6 +7,7 @@ import {
   binder,
   compileEventFilter,
   compileOperators,
+  eventOfContact,
   isFieldName,
   jsonOperand,
   type Binder,
@@ -566,11 +567,16 @@ class Compiler {
         return 'FALSE';
     }
     // contact_events holds every event in contact order with its value: conditions that filter on nothing else read
-    // it (neighbouring pages per contact); property filters need the raw events, found through it.
+    // it (neighbouring pages per contact); property filters need the raw events.
     const table = Object.keys(where).every((p) => p === 'value' || p === 'occurred_at') ? 'contact_events' : 'events';
     const filters = [
       table === 'events'
-        ? `e.id IN (SELECT ce.event_id FROM contact_events ce WHERE ce.contact_id = c.id AND ce.type = ${b.bind(type)})`
+        ? eventOfContact(
+            b.dialect,
+            'e',
+            (c) => `${c} = c.id`,
+            (t) => `${t} = ${b.bind(type)}`,
+          )
         : 'e.contact_id = c.id',
       `e.type = ${b.bind(type)}`,
       `e.occurred_at <= ${b.bind(this.now.toISOString())}`,

@@ -159,6 +159,12 @@ export interface Dialect {
    */
   readonly singleFile: boolean;
   /**
+   * Whether `events` keeps its index on `(contact_id, occurred_at)`. PostgreSQL: an index entry costs an insert little.
+   * SQLite: it cost each event one more page in the write-ahead log, so there a contact's events are found through
+   * `contact_events` (see `eventOfContact`).
+   */
+  readonly eventsIndexedByContact: boolean;
+  /**
    * The join keyword (with an `ON` clause) that keeps the written table order where the engine lets the caller choose
    * it (SQLite's `CROSS JOIN`); a plain `JOIN` otherwise.
    */

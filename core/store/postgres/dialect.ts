@@ -90,6 +90,7 @@ export const postgresDialect: Dialect = {
     return upsertSql(this, spec);
   },
   singleFile: false,
+  eventsIndexedByContact: true,
   rowLock: (mode) => (mode === 'skip' ? 'FOR UPDATE SKIP LOCKED' : mode === 'key' ? 'FOR KEY SHARE' : 'FOR UPDATE'),
   orderedJoin: 'JOIN',
   noLimit: 'LIMIT ALL',

@@ -8,6 +8,7 @@ export const sqliteDialect: Dialect = {
   supportsPartialIndexes: true,
   supportsPartitioning: false,
   singleFile: true,
+  eventsIndexedByContact: false,
   // One writer at a time (BEGIN IMMEDIATE): a transaction's reads cannot be overtaken by another's write.
   rowLock: () => '',
   types: {
