@@ -1,4 +1,5 @@
 import { eraseAccountLinks } from '../accounts/resolve.js';
+import { eventOfContact } from '../features/filters.js';
 import { addSuppression } from '../suppression/suppressions.js';
 import type { Queryable } from '../store/store.js';
 
@@ -41,7 +42,7 @@ export async function erasureTarget(store: Queryable, contactId: number): Promis
   };
 }
 
-// Children before parents: everything references contacts (events go first, through contact_events).
+// Children before parents: everything references contacts (events go first, above).
 const KEYED_BY_CONTACT = [
   'model_outputs',
   'contact_features',
@@ -71,12 +72,9 @@ export async function eraseContact(
     const target = await erasureTarget(tx, contactId);
     if (!target) return undefined;
     const removed: Record<string, number> = {};
-    // Events first, found through contact_events (their copy in contact order, which their delete trigger empties).
-    removed.events = (
-      await tx.run('DELETE FROM events WHERE id IN (SELECT event_id FROM contact_events WHERE contact_id = ?)', [
-        contactId,
-      ])
-    ).changes;
+    // Events first: on SQLite they are found through contact_events, which the sweep below would empty.
+    const events = eventOfContact(tx.dialect, 'events', (c) => `${c} = ?`);
+    removed.events = (await tx.run(`DELETE FROM events WHERE ${events}`, [contactId])).changes;
     for (const table of await otherTablesKeyedByContact(tx)) {
       removed[table] = (await tx.run(`DELETE FROM ${table} WHERE contact_id = ?`, [contactId])).changes;
     }

@@ -1,4 +1,5 @@
 import { normaliseEmail, type ContactRecord, type Identifiers, type SourceRecord } from '../../plugins/model/index.js';
+import { eventOfContact } from '../features/filters.js';
 import type { SqlValue } from '../store/dialect.js';
 import type { Queryable } from '../store/store.js';
 import { identityKey } from './key.js';
@@ -693,8 +694,8 @@ export class PageResolution {
     const ref = this.store.dialect.types.reference;
     const pairs = (chunk: readonly Merge[]) =>
       `WITH m (loser, survivor, ord) AS (VALUES ${valueRows(chunk.length, 3, () => `CAST(? AS ${ref})`)})`;
-    const moveTo = (table: string) =>
-      `UPDATE ${table} SET contact_id = (SELECT m.survivor FROM m WHERE m.loser = ${table}.contact_id) WHERE contact_id IN (SELECT loser FROM m)`;
+    const moveTo = (table: string, which = 'contact_id IN (SELECT loser FROM m)') =>
+      `UPDATE ${table} SET contact_id = (SELECT m.survivor FROM m WHERE m.loser = ${table}.contact_id) WHERE ${which}`;
     // The duplicate a move would make: the survivor, or an earlier loser of the same survivor, has the same key.
     const dropDuplicates = (table: string, key: readonly string[]) =>
       `DELETE FROM ${table} WHERE EXISTS (SELECT 1 FROM m JOIN ${table} s ON ${key.map((k) => `s.${k} = ${table}.${k}`).join(' AND ')}
@@ -703,12 +704,8 @@ export class PageResolution {
     for (const chunk of powerOfTwoChunks(merges, 5)) {
       const head = pairs(chunk);
       const params = chunk.flatMap((m, i) => [m.loser, m.survivor, i]);
-      // A loser's events, found through contact_events (their copy in contact order).
-      await this.store.run(
-        `${head} UPDATE events SET contact_id = (SELECT m.survivor FROM m WHERE m.loser = events.contact_id)
-           WHERE id IN (SELECT ce.event_id FROM contact_events ce WHERE ce.contact_id IN (SELECT loser FROM m))`,
-        params,
-      );
+      const losersEvents = eventOfContact(this.store.dialect, 'events', (c) => `${c} IN (SELECT loser FROM m)`);
+      await this.store.run(`${head} ${moveTo('events', losersEvents)}`, params);
       await this.store.run(`${head} ${dropDuplicates('memberships', ['segment_key'])}`, params);
       await this.store.run(`${head} ${moveTo('memberships')}`, params);
       await this.store.run(`${head} ${moveTo('membership_history')}`, params);
