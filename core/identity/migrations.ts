@@ -68,4 +68,14 @@ export const identityMigrations: Migration[] = [
     name: '20261206T220000_identities_unchecked_contact',
     up: (d) => d.dropForeignKey('identities', 'contact_id'),
   },
+  {
+    // The push planner reads each changed contact's live tool ids (contact, deleted, source, external id): with them in
+    // the contact index the read is answered from the index, where it fetched each identity's whole row (traits and
+    // raw record included) from a random page. The real-time flusher runs it for every contact it sends.
+    name: '20261207T060000_identities_contact_covering',
+    up: () => `
+      DROP INDEX identities_contact;
+      CREATE INDEX identities_contact ON identities (contact_id, deleted, source, external_id);
+    `,
+  },
 ];

@@ -169,10 +169,11 @@ export async function planPush(store: Queryable, options: PlanPushOptions): Prom
      WHERE d.destination = ? AND d.segment_key = ?${only('d')} AND d.status IN ('delivered', 'retryable')
        ${everyoneLeaves ? '' : 'AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.segment_key = d.segment_key AND m.contact_id = d.contact_id)'}
      ORDER BY d.contact_id`;
-  // Only contact_id in the WHERE: with the source too, SQLite may walk the (source, external_id) index instead.
-  // In id order: a contact known to one tool twice (a Salesforce contact and lead) is addressed by the same one on
-  // every engine (PostgreSQL returns rows in no particular order without ORDER BY).
-  const identities = `SELECT contact_id, source, external_id FROM identities WHERE contact_id IN (SELECT value FROM ${d.jsonValues('?', 'integer')} AS j) AND deleted = 0 ORDER BY contact_id, id`;
+  // Only contact_id in the WHERE: with the source too, SQLite may walk the (source, external_id) index instead. The
+  // identities_contact index holds every column read, so no identity row is fetched. No ORDER BY: identityOf sorts a
+  // contact's ids, so a contact known to one tool twice (a Salesforce contact and lead) is addressed by the same one on
+  // every engine whatever order the rows come in.
+  const identities = `SELECT contact_id, source, external_id FROM identities WHERE contact_id IN (SELECT value FROM ${d.jsonValues('?', 'integer')} AS j) AND deleted = 0`;
   // The identities of the rows from `at` on, read IDENTITY_CHUNK rows at a time (one query per chunk, not per row).
   let known = new Map<number, { source: string; id: string }[]>();
   const readIdentities = async (rows: readonly DiffRow[], at: number): Promise<void> => {
