@@ -701,10 +701,10 @@ export class PageResolution {
       `DELETE FROM ${table} WHERE EXISTS (SELECT 1 FROM m JOIN ${table} s ON ${key.map((k) => `s.${k} = ${table}.${k}`).join(' AND ')}
          WHERE m.loser = ${table}.contact_id
            AND (s.contact_id = m.survivor OR s.contact_id IN (SELECT e.loser FROM m e WHERE e.survivor = m.survivor AND e.ord < m.ord)))`;
+    const losersEvents = eventOfContact(this.store.dialect, 'events', (c) => `${c} IN (SELECT loser FROM m)`);
     for (const chunk of powerOfTwoChunks(merges, 5)) {
       const head = pairs(chunk);
       const params = chunk.flatMap((m, i) => [m.loser, m.survivor, i]);
-      const losersEvents = eventOfContact(this.store.dialect, 'events', (c) => `${c} IN (SELECT loser FROM m)`);
       await this.store.run(`${head} ${moveTo('events', losersEvents)}`, params);
       await this.store.run(`${head} ${dropDuplicates('memberships', ['segment_key'])}`, params);
       await this.store.run(`${head} ${moveTo('memberships')}`, params);
