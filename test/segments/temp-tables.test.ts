@@ -6,9 +6,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ContactRecord } from '../../plugins/model/index.js';
-import { loadPage, openStore, type Store } from '../../core/index.js';
+import { loadPage, type Store } from '../../core/index.js';
 import { evaluateSegments, type SegmentDefinition } from '../../core/segments/index.js';
-import { tempDir } from '../store/fixtures.js';
+import { tempStore } from '../store/fixtures.js';
 
 const NOW = new Date('2026-03-01T00:00:00.000Z');
 const PLANS: SegmentDefinition[] = [
@@ -38,8 +38,7 @@ const members = async (store: Store, key: string): Promise<number[]> =>
 
 describe('temp tables of segment evaluations (SQLite)', () => {
   it('are emptied and reused by the next evaluation on the connection, with the right members each time', async () => {
-    const { dir } = tempDir();
-    const store = await openStore(`${dir}/segflow.db`);
+    const store = await tempStore();
     stores.push(store);
     const people: ContactRecord[] = Array.from({ length: 30 }, (_, i) => ({
       kind: 'contact',
