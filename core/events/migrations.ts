@@ -55,4 +55,10 @@ export const eventMigrations: Migration[] = [
       await store.dialect.dropForeignKeys?.(store, 'events');
     },
   },
+  {
+    // Likewise `events_identity`: identity resolution finds the events of an identity that changes contact among its
+    // old contact's in `contact_events`, so on SQLite the index only cost every insert another page of the log.
+    name: '20261207T090000_events_without_identity_index',
+    up: (d) => (d.eventsIndexedByContact ? '' : 'DROP INDEX IF EXISTS events_identity;'),
+  },
 ];

@@ -407,6 +407,31 @@ export class PageResolution {
   }
 
   /**
+   * Moves the events of identities that changed contact, given as (identity, old contact, new contact), to the new
+   * one. PostgreSQL finds them through the events' identity index. SQLite keeps no such index (each event would write
+   * one more page), so it reads them among the old contact's events in `contact_events`, then updates them by id.
+   */
+  private async moveEvents(moved: readonly SqlValue[][]): Promise<void> {
+    if (this.store.dialect.eventsIndexedByContact) {
+      const byIdentity = moved.map(([identity, , to]) => [identity, to] as SqlValue[]);
+      await this.updateRows('events', ['identity_id', 'reference'], [['contact_id', 'reference']], byIdentity);
+      return;
+    }
+    const events: SqlValue[][] = [];
+    for (const chunk of powerOfTwoChunks(moved, 3)) {
+      const bound = this.store.dialect.insertRows(['integer', 'integer', 'integer'], chunk);
+      const rows = (await this.store.all(
+        `WITH v (identity_id, old_contact, contact_id) AS (${bound.sql})
+         SELECT e.id, v.contact_id FROM v JOIN contact_events ce ON ce.contact_id = v.old_contact
+           JOIN events e ON e.id = ce.event_id AND e.identity_id = v.identity_id`,
+        bound.params,
+      )) as { id: number; contact_id: number }[];
+      for (const r of rows) events.push([r.id, r.contact_id]);
+    }
+    await this.updateRows('events', ['id', 'reference'], [['contact_id', 'reference']], events);
+  }
+
+  /**
    * Inserts the page's new identities, with their contacts (so a new identity is written once, not inserted then
    * updated), in the order the page created them (their ids follow it).
    */
@@ -648,12 +673,12 @@ export class PageResolution {
         const had = row.contact_id;
         row.contact_id = survivor;
         if (row.id > 0) assigned.push([row.id, survivor]);
-        if (had !== null) moved.push([row.id, survivor]);
+        if (had !== null) moved.push([row.id, had, survivor]);
       }
     });
     await this.insertCreated();
     await this.updateRows('identities', ['id', 'reference'], [['contact_id', 'reference']], assigned);
-    await this.updateRows('events', ['identity_id', 'reference'], [['contact_id', 'reference']], moved);
+    await this.moveEvents(moved);
     const merges: Merge[] = [];
     for (const [loser, survivor] of survivorOf) {
       if (taken.has(loser)) continue;

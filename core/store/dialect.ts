@@ -159,9 +159,9 @@ export interface Dialect {
    */
   readonly singleFile: boolean;
   /**
-   * Whether `events` keeps its index on `(contact_id, occurred_at)`. PostgreSQL: an index entry costs an insert little.
-   * SQLite: it cost each event one more page in the write-ahead log, so there a contact's events are found through
-   * `contact_events` (see `eventOfContact`).
+   * Whether `events` keeps its indexes on `(contact_id, occurred_at)` and on `identity_id`. PostgreSQL: an index entry
+   * costs an insert little. SQLite: each cost every event one more page in the write-ahead log, so there a contact's
+   * events are found through `contact_events` (see `eventOfContact`), and an identity's among its contact's.
    */
   readonly eventsIndexedByContact: boolean;
   /**

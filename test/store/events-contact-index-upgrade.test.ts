@@ -73,7 +73,7 @@ for (const engine of engines) {
         expect(await upgraded.all('SELECT * FROM events ORDER BY id')).toEqual(eventsBefore);
         const upgradedShape = await shape(upgraded);
         expect(upgradedShape.indexes.includes('events_contact')).toBe(upgraded.dialect.eventsIndexedByContact);
-        expect(upgradedShape.indexes).toContain('events_identity');
+        expect(upgradedShape.indexes.includes('events_identity')).toBe(upgraded.dialect.eventsIndexedByContact);
         expect(upgradedShape.foreignKeys).toBe(0);
 
         // Loading again fires the rebuilt table's triggers (contact_events, compute marks) and merges page 2's people.
