@@ -26,7 +26,7 @@ import { builtinRegistry } from '../cli/builtins.js';
 import { runJob } from '../sync/index.js';
 import { loadConfig } from '../config/index.js';
 import { startSandbox } from '../connectors/segment/index.js';
-import { BACKGROUND_NICE, loadPage, openStore } from '../core/index.js';
+import { BACKGROUND_NICE, loadPage, openStore, type Store } from '../core/index.js';
 import type { ContactRecord } from '../plugins/index.js';
 import { ingestRoutes, startRealtime } from '../server/ingest/index.js';
 import { computeInWorker } from '../sync/compute/index.js';
@@ -152,6 +152,41 @@ async function sender(url: string, rate: number, seconds: number, contacts: numb
   report.maxRssKb = process.resourceUsage().maxRSS;
   report.cpuMs = cpuMs() - cpuAtStart;
   process.stdout.write(`${JSON.stringify(report)}\n`);
+}
+
+/**
+ * Makes the real-time store look like one that has run for a while: every customer's earlier visit, 40 days ago, is
+ * on record (a purchase for every other one, a page view for the rest) under their website identity, with the spell
+ * it gave them in the matching pushed segment and the state that spell left at the destination (delivered, then
+ * removed). The run then writes where a live store writes: into indexes that already hold every customer (an
+ * identity's events, a segment's history, the destination's delivered state), not onto empty ones, whose few pages
+ * every step would find in memory.
+ */
+async function seedEarlierVisits(store: Store): Promise<void> {
+  const visit = new Date(Date.now() - 40 * 86_400_000).toISOString();
+  const left = new Date(Date.parse(visit) + 86_400_000).toISOString();
+  const visits = `SELECT i.id AS identity_id, i.identity_key, i.contact_id,
+      CASE i.id % 2 WHEN 0 THEN 'purchase' ELSE 'page_view' END AS type,
+      CASE i.id % 2 WHEN 0 THEN 'bought_today' ELSE 'visited_today' END AS segment_key
+    FROM identities i WHERE i.source = 'tracking' ORDER BY i.contact_id`;
+  await store.transaction(async (tx) => {
+    await tx.run(
+      `INSERT INTO events (source, source_event_id, contact_id, identity_id, identity_key, type, occurred_at, value, properties, loaded_at)
+         SELECT 'tracking', 'earlier-' || v.identity_id, v.contact_id, v.identity_id, v.identity_key, v.type, ?,
+           CASE v.type WHEN 'purchase' THEN 25 END, '{}', ? FROM (${visits}) v`,
+      [visit, visit],
+    );
+    await tx.run(
+      `INSERT INTO membership_history (segment_key, contact_id, segment_version, entered_at, exited_at)
+         SELECT v.segment_key, v.contact_id, 1, ?, ? FROM (${visits}) v`,
+      [visit, left],
+    );
+    await tx.run(
+      `INSERT INTO delivered_state (destination, segment_key, contact_id, delivered_at, status, attempts)
+         SELECT 'cdp', v.segment_key, v.contact_id, ?, 'removed', 1 FROM (${visits}) v`,
+      [left],
+    );
+  });
 }
 
 /** CPU time of this process so far, every thread included (user + system). */
@@ -355,6 +390,7 @@ server:
         }
         await loadPage(base, { connection: 'website', stream: 'identify', records, checkpoint: null });
       }
+      await seedEarlierVisits(base);
       await base.close();
       const first = await runJob(config, 'nightly', { registry });
       log(`first scheduled run over the real-time store: ${first.status}`);
@@ -465,8 +501,14 @@ server:
         maxRssKb: number;
       };
 
-      const stored = ((await store.get("SELECT COUNT(*) AS n FROM events WHERE source = 'tracking'")) as { n: number })
-        .n;
+      // The sender's messages only (their ids are bench-<n>), not the earlier visits the store was seeded with.
+      const stored = (
+        (await store.get(
+          "SELECT COUNT(*) AS n FROM events WHERE source = 'tracking' AND source_event_id LIKE 'bench-%'",
+        )) as {
+          n: number;
+        }
+      ).n;
       const inbox = (
         (await store.get('SELECT COUNT(*) AS n FROM realtime_inbox WHERE loaded_at IS NULL')) as { n: number }
       ).n;
