@@ -1,11 +1,12 @@
 /**
  * Real-time path under load: a second process sends Segment-spec batches to /v1/batch at a steady rate (full scale:
- * 2,000 events/s for 60 s over a store of 1,000,000 contacts; half "Order Completed", half page views) while a third
- * process runs scheduled computations (all features and the starter segments) over a store of as many contacts. The
- * server process accepts, loads, recomputes and flushes to the Segment sandbox (a process of its own, as Segment is
- * remote). Figures: server CPU per accepted event (all its threads, and the HTTP thread alone), accept to delivery
- * latency p50/p99 per destination, events lost (accepted but not in the store), changes left undelivered, /health
- * latency seen by the sender during the run, peak RSS and CPU time of each process.
+ * 2,000 events/s for 60 s over a store of 1,000,000 contacts, each with an earlier visit on record; half "Order
+ * Completed", half page views) while a third process runs scheduled computations (all features and the starter
+ * segments) over a store of as many contacts. The server process accepts, loads, recomputes and flushes to the
+ * Segment sandbox (a process of its own, as Segment is remote). Figures: server CPU per accepted event (all its
+ * threads, and the HTTP thread alone), accept to delivery latency p50/p99 per destination, events lost (accepted but
+ * not in the store), changes left undelivered, /health latency seen by the sender during the run, peak RSS and CPU
+ * time of each process.
  *
  * Options (after `npm run bench -- realtime`): `--contacts N` (the stores' size), `--seconds N`, `--rate N` (events
  * per second); `--toy` defaults them to 2,000 contacts, 3 s and 200 events/s. REALTIME_BENCH_PROFILE=<folder> writes a
@@ -542,7 +543,7 @@ server:
       const perEvent = (cpu: number) => (cpu / Math.max(1, stored)).toFixed(3);
       const scale = full ? 'Full scale' : 'Not full scale (full: --contacts 1000000 --rate 2000 --seconds 60)';
       return [
-        `${rate} events/s for ${seconds} s into /v1/batch from a second process (${sent.sent} events in batches every 100 ms), spread over ${contacts.toLocaleString('en')} contacts; a third process ran ${schedReport.runs.length} scheduled computation(s) (all features + starter segments, in the compute worker as a job's compute step runs) over ${scheduledContacts.toLocaleString('en')} contacts meanwhile (${schedReport.runs.map((r) => `${(r / 1000).toFixed(1)} s`).join(', ') || 'none finished'}). The Segment destination sends each change as one identify carrying the membership trait (\`sendTrack: false\`). ${scale}.`,
+        `${rate} events/s for ${seconds} s into /v1/batch from a second process (${sent.sent} events in batches every 100 ms), spread over ${contacts.toLocaleString('en')} contacts (each with an earlier visit, its spell in the pushed segment and its delivered state on record); a third process ran ${schedReport.runs.length} scheduled computation(s) (all features + starter segments, in the compute worker as a job's compute step runs) over ${scheduledContacts.toLocaleString('en')} contacts meanwhile (${schedReport.runs.map((r) => `${(r / 1000).toFixed(1)} s`).join(', ') || 'none finished'}). The Segment destination sends each change as one identify carrying the membership trait (\`sendTrack: false\`). ${scale}.`,
         '',
         '| destination | changes delivered | accept → delivered p50 | p99 | max | target |',
         '| --- | --- | --- | --- | --- | --- |',

@@ -47,4 +47,14 @@ export const segmentMigrations: Migration[] = [
       ${d.dropForeignKey('membership_history', 'contact_id')}
     `,
   },
+  {
+    // The open spells alone: the push planner looks up each changed member's open spell (its id and when it began),
+    // and an evaluation closes the spells of those who left. Through the segment index both read each of the contact's
+    // earlier, closed spells from the table to see it is closed: a page at random each, once a store has history.
+    name: '20261207T100000_membership_history_open',
+    up: () => `
+      CREATE INDEX membership_history_open ON membership_history (segment_key, contact_id)
+        WHERE exited_at IS NULL;
+    `,
+  },
 ];
