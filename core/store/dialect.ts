@@ -147,6 +147,11 @@ export interface Dialect {
    */
   dropForeignKeys?: (store: Queryable, table: string) => Promise<void>;
   /**
+   * Stores a table's rows in its primary key's index, where that takes rebuilding the table (SQLite's `WITHOUT
+   * ROWID`; run by a migration's `run`, inside its transaction); absent where tables are heaps (PostgreSQL).
+   */
+  clusterTable?: (store: Queryable, table: string) => Promise<void>;
+  /**
    * A statement that moves the id generator of `table` (which has an `id` column) past the largest id it holds, after
    * rows were inserted with their ids, as a store copy does; undefined when the engine needs none.
    */

@@ -1,5 +1,5 @@
 import { upsertSql, type Dialect } from '../dialect.js';
-import { dropSqliteForeignKeys } from './rebuild.js';
+import { clusterSqliteTable, dropSqliteForeignKeys } from './rebuild.js';
 
 /** SQLite (3.35+, as bundled with better-sqlite3 12). */
 export const sqliteDialect: Dialect = {
@@ -37,6 +37,7 @@ export const sqliteDialect: Dialect = {
   dropTrigger: (name) => `DROP TRIGGER IF EXISTS ${name};`,
   dropForeignKey: () => '',
   dropForeignKeys: dropSqliteForeignKeys,
+  clusterTable: clusterSqliteTable,
   insertRows: (types, rows) => {
     const row = `(${types.map(() => '?').join(', ')})`;
     return { sql: `VALUES ${rows.map(() => row).join(', ')}`, params: rows.flat() };
