@@ -16,7 +16,7 @@ import {
   type Store,
 } from '../../core/index.js';
 import { engines } from '../support/engines.js';
-import { upgradeBeside } from '../support/upgrade.js';
+import { hasIndex, upgradeBeside } from '../support/upgrade.js';
 import { contact } from '../store/fixtures.js';
 
 const NEW_MIGRATION = '20261207T110000_delivered_state_clustered';
@@ -54,21 +54,19 @@ async function planned(store: Store): Promise<{ op: string; contactId: number }[
   return (vip?.changes ?? []).map((c) => ({ op: c.op, contactId: c.contactId }));
 }
 
-/** The table's definition on SQLite ('' on PostgreSQL) and whether its contact index is there. */
+/**
+ * Whether the table lives in its key's index (SQLite's WITHOUT ROWID; never on PostgreSQL), and whether its contact
+ * index is there.
+ */
 async function layout(store: Store): Promise<{ clustered: boolean; contactIndex: boolean }> {
-  if (store.dialect.name === 'postgres') {
-    const index = await store.all("SELECT 1 FROM pg_indexes WHERE indexname = 'delivered_state_contact'");
-    return { clustered: false, contactIndex: index.length > 0 };
-  }
+  const contactIndex = await hasIndex(store, 'delivered_state_contact');
+  if (store.dialect.name === 'postgres') return { clustered: false, contactIndex };
   const table = (await store.get(
     "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'delivered_state'",
   )) as {
     sql: string;
   };
-  const index = await store.all(
-    "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'delivered_state_contact'",
-  );
-  return { clustered: /WITHOUT ROWID\s*$/i.test(table.sql), contactIndex: index.length > 0 };
+  return { clustered: /WITHOUT ROWID\s*$/i.test(table.sql), contactIndex };
 }
 
 for (const engine of engines) {

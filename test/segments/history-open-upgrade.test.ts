@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { enterSegment, exitSegment, loadPage, planPush, pushMessageId, type Store } from '../../core/index.js';
 import { engines } from '../support/engines.js';
-import { upgradeBeside } from '../support/upgrade.js';
+import { hasIndex, upgradeBeside } from '../support/upgrade.js';
 import { contact } from '../store/fixtures.js';
 
 const NEW_MIGRATION = '20261207T100000_membership_history_open';
@@ -63,25 +63,17 @@ async function openSpellAdd(store: Store, contactId: number): Promise<{ contactI
   };
 }
 
-async function hasOpenIndex(store: Store): Promise<boolean> {
-  const sql =
-    store.dialect.name === 'postgres'
-      ? "SELECT 1 FROM pg_indexes WHERE indexname = 'membership_history_open'"
-      : "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'membership_history_open'";
-  return (await store.all(sql)).length > 0;
-}
-
 for (const engine of engines) {
   describe(`open membership spells' index after the upgrade on ${engine.name}`, () => {
     it('plans adds under the open spell and closes only it, as a store made after it', async () => {
       let historyBefore: unknown[] = [];
       const { upgraded, current, done } = await upgradeBeside(engine, NEW_MIGRATION, async (old) => {
         await history(old);
-        expect(await hasOpenIndex(old)).toBe(false);
+        expect(await hasIndex(old, 'membership_history_open')).toBe(false);
         historyBefore = await old.all('SELECT * FROM membership_history ORDER BY id');
       });
       try {
-        expect(await hasOpenIndex(upgraded)).toBe(true);
+        expect(await hasIndex(upgraded, 'membership_history_open')).toBe(true);
         expect(await upgraded.all('SELECT * FROM membership_history ORDER BY id')).toEqual(historyBefore);
         await history(current);
         for (const store of [upgraded, current]) {

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { loadPage, storeDigest, type Store } from '../../core/index.js';
 import type { SourceRecord } from '../../plugins/model/index.js';
 import { engines } from '../support/engines.js';
-import { upgradeBeside } from '../support/upgrade.js';
+import { hasIndex, upgradeBeside } from '../support/upgrade.js';
 import { contact, event } from './fixtures.js';
 
 const NEW_MIGRATION = '20261207T090000_events_without_identity_index';
@@ -46,27 +46,19 @@ async function outOfStep(store: Store): Promise<number> {
   return Number(row.n);
 }
 
-async function hasIdentityIndex(store: Store): Promise<boolean> {
-  const sql =
-    store.dialect.name === 'postgres'
-      ? "SELECT 1 FROM pg_indexes WHERE tablename = 'events' AND indexname = 'events_identity'"
-      : "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'events_identity'";
-  return (await store.all(sql)).length > 0;
-}
-
 for (const engine of engines) {
   describe(`events without their identity index after the upgrade on ${engine.name}`, () => {
     it('keeps the events, and a split contact hands each identity its own events', async () => {
       let eventsBefore: unknown[] = [];
       const { upgraded, current, done } = await upgradeBeside(engine, NEW_MIGRATION, async (old) => {
         await load(old, family, 1);
-        expect(await hasIdentityIndex(old)).toBe(true);
+        expect(await hasIndex(old, 'events_identity')).toBe(true);
         eventsBefore = await old.all('SELECT * FROM events ORDER BY id');
       });
       try {
         expect(await upgraded.all('SELECT * FROM events ORDER BY id')).toEqual(eventsBefore);
-        expect(await hasIdentityIndex(upgraded)).toBe(upgraded.dialect.eventsIndexedByContact);
-        expect(await hasIdentityIndex(current)).toBe(current.dialect.eventsIndexedByContact);
+        expect(await hasIndex(upgraded, 'events_identity')).toBe(upgraded.dialect.eventsIndexedByContact);
+        expect(await hasIndex(current, 'events_identity')).toBe(current.dialect.eventsIndexedByContact);
 
         await load(current, family, 1);
         for (const store of [upgraded, current]) {

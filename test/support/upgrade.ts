@@ -46,3 +46,12 @@ export async function upgradeBeside(
     throw error;
   }
 }
+
+/** Whether the store has an index of that name, as the engine's catalogue lists it. */
+export async function hasIndex(store: Store, name: string): Promise<boolean> {
+  const sql =
+    store.dialect.name === 'postgres'
+      ? 'SELECT 1 FROM pg_indexes WHERE indexname = ?'
+      : "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?";
+  return (await store.all(sql, [name])).length > 0;
+}
