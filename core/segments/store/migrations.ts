@@ -57,4 +57,20 @@ export const segmentMigrations: Migration[] = [
         WHERE exited_at IS NULL;
     `,
   },
+  {
+    // Every lookup of a contact's spells in a segment (the planner's open spell of a member and last closed spell of a
+    // leaver, an evaluation closing a leaver's spell, a merge moving them) finds what it reads in the contact index,
+    // which the open spells' index then only duplicated; and a segment's spells are read by when they began (its
+    // members at a moment, its holdout comparison). Each new spell so lands in two indexes, not three, one of them at
+    // its segment's end instead of at the contact's place: a page at random less for each of a step's entrants,
+    // rewritten by each commit and copied by each checkpoint.
+    name: '20261207T120000_membership_history_by_contact',
+    up: () => `
+      DROP INDEX membership_history_open;
+      DROP INDEX membership_history_segment;
+      CREATE INDEX membership_history_entered ON membership_history (segment_key, entered_at);
+      DROP INDEX membership_history_contact;
+      CREATE INDEX membership_history_contact ON membership_history (contact_id, segment_key, exited_at, entered_at);
+    `,
+  },
 ];
