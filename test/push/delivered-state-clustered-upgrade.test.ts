@@ -9,14 +9,13 @@ import {
   enterSegment,
   exitSegment,
   loadPage,
-  planPush,
   readDeliveredState,
   recordDelivery,
   storeDigest,
   type Store,
 } from '../../core/index.js';
 import { engines } from '../support/engines.js';
-import { hasIndex, upgradeBeside } from '../support/upgrade.js';
+import { contactIds, hasIndex, plannedChanges, upgradeBeside } from '../support/upgrade.js';
 import { contact } from '../store/fixtures.js';
 
 const NEW_MIGRATION = '20261207T110000_delivered_state_clustered';
@@ -38,20 +37,9 @@ async function delivered(store: Store): Promise<void> {
   await exitSegment(store, 'vip', (await contactIds(store))[1] as number, '2026-05-02T00:00:00.000Z');
 }
 
-async function contactIds(store: Store): Promise<number[]> {
-  return ((await store.all('SELECT id FROM contacts ORDER BY id')) as { id: number }[]).map((r) => Number(r.id));
-}
-
 /** The changes a mirror push of `vip` plans: Bob's remove, nothing for the others. */
 async function planned(store: Store): Promise<{ op: string; contactId: number }[]> {
-  const [vip] = await planPush(store, {
-    destination: 'cdp',
-    segments: ['vip'],
-    mode: 'mirror',
-    maxRetries: 1,
-    contacts: await contactIds(store),
-  });
-  return (vip?.changes ?? []).map((c) => ({ op: c.op, contactId: c.contactId }));
+  return (await plannedChanges(store, 'vip')).map((c) => ({ op: c.op, contactId: c.contactId }));
 }
 
 /**

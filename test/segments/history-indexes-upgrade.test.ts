@@ -5,17 +5,9 @@
  * under their last exit, and leaving closes the open spell only, as on a store made after it. On both engines.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  enterSegment,
-  exitSegment,
-  loadPage,
-  planPush,
-  pushMessageId,
-  recordDelivery,
-  type Store,
-} from '../../core/index.js';
+import { enterSegment, exitSegment, loadPage, pushMessageId, recordDelivery, type Store } from '../../core/index.js';
 import { engines } from '../support/engines.js';
-import { hasIndex, upgradeBeside } from '../support/upgrade.js';
+import { contactIds, hasIndex, plannedChanges, upgradeBeside } from '../support/upgrade.js';
 import { contact } from '../store/fixtures.js';
 
 const NEW_MIGRATION = '20261207T120000_membership_history_by_contact';
@@ -28,28 +20,20 @@ async function history(store: Store): Promise<void> {
     records: [contact('crm', 'ann', { email: 'ann@example.com' }), contact('crm', 'bob', { email: 'bob@example.com' })],
     checkpoint: 1,
   });
-  const [ann, bob] = await contactIds(store);
+  const [ann, bob] = (await contactIds(store)) as [number, number];
   await enterSegment(store, 'vip', ann, 1, '2026-01-01T00:00:00.000Z');
   await exitSegment(store, 'vip', ann, '2026-02-01T00:00:00.000Z');
   await enterSegment(store, 'vip', ann, 1, '2026-03-01T00:00:00.000Z');
   await enterSegment(store, 'vip', bob, 1, '2026-03-02T00:00:00.000Z');
 }
 
-async function contactIds(store: Store): Promise<[number, number]> {
-  const rows = (await store.all('SELECT id FROM contacts ORDER BY id')) as { id: number }[];
-  return [Number(rows[0]?.id), Number(rows[1]?.id)];
-}
-
 /** The changes a push of `vip` would send, by contact, with the operation and message id each carries. */
 async function planned(store: Store): Promise<{ contactId: number; op: string; messageId: string }[]> {
-  const [vip] = await planPush(store, {
-    destination: 'cdp',
-    segments: ['vip'],
-    mode: 'mirror',
-    maxRetries: 1,
-    contacts: await contactIds(store),
-  });
-  return (vip?.changes ?? []).map((c) => ({ contactId: c.contactId, op: c.op, messageId: c.messageId }));
+  return (await plannedChanges(store, 'vip')).map((c) => ({
+    contactId: c.contactId,
+    op: c.op,
+    messageId: c.messageId,
+  }));
 }
 
 /** The message id the contact's change carries, computed from their history rows themselves: an add names the open
@@ -95,7 +79,7 @@ for (const engine of engines) {
         expect(await upgraded.all(historyRows)).toEqual(historyBefore);
         await history(current);
         for (const store of [upgraded, current]) {
-          const [ann, bob] = await contactIds(store);
+          const [ann, bob] = (await contactIds(store)) as [number, number];
           expect(await planned(store)).toEqual([
             await fromHistory(store, ann, 'add'),
             await fromHistory(store, bob, 'add'),

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { migrations, openStore, type Store } from '../../core/index.js';
+import { migrations, openStore, planPush, type PlannedChange, type Store } from '../../core/index.js';
 import type { TestEngine } from './engines.js';
 
 /** The two stores of a migration's upgrade test, and `done` to close and remove them both. */
@@ -54,4 +54,21 @@ export async function hasIndex(store: Store, name: string): Promise<boolean> {
       ? 'SELECT 1 FROM pg_indexes WHERE indexname = ?'
       : "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?";
   return (await store.all(sql, [name])).length > 0;
+}
+
+/** The store's contact ids, in order. */
+export async function contactIds(store: Store): Promise<number[]> {
+  return ((await store.all('SELECT id FROM contacts ORDER BY id')) as { id: number }[]).map((r) => Number(r.id));
+}
+
+/** The changes a mirror push of `segment` to the destination `cdp` plans, every contact of the store looked up by id. */
+export async function plannedChanges(store: Store, segment: string): Promise<PlannedChange[]> {
+  const [plan] = await planPush(store, {
+    destination: 'cdp',
+    segments: [segment],
+    mode: 'mirror',
+    maxRetries: 1,
+    contacts: await contactIds(store),
+  });
+  return plan?.changes ?? [];
 }
