@@ -166,27 +166,31 @@ async function sender(url: string, rate: number, seconds: number, contacts: numb
 async function seedEarlierVisits(store: Store): Promise<void> {
   const visit = new Date(Date.now() - 40 * 86_400_000).toISOString();
   const left = new Date(Date.parse(visit) + 86_400_000).toISOString();
-  const visits = `SELECT i.id AS identity_id, i.identity_key, i.contact_id,
-      CASE i.id % 2 WHEN 0 THEN 'purchase' ELSE 'page_view' END AS type,
-      CASE i.id % 2 WHEN 0 THEN 'bought_today' ELSE 'visited_today' END AS segment_key
-    FROM identities i WHERE i.source = 'tracking' ORDER BY i.contact_id`;
   await store.transaction(async (tx) => {
+    // Every tracking identity's visit, listed once by contact for the three inserts below.
+    await tx.exec(
+      `CREATE TEMP TABLE earlier_visits AS SELECT i.id AS identity_id, i.identity_key, i.contact_id,
+        CASE i.id % 2 WHEN 0 THEN 'purchase' ELSE 'page_view' END AS type,
+        CASE i.id % 2 WHEN 0 THEN 'bought_today' ELSE 'visited_today' END AS segment_key
+        FROM identities i WHERE i.source = 'tracking' ORDER BY i.contact_id`,
+    );
     await tx.run(
       `INSERT INTO events (source, source_event_id, contact_id, identity_id, identity_key, type, occurred_at, value, properties, loaded_at)
          SELECT 'tracking', 'earlier-' || v.identity_id, v.contact_id, v.identity_id, v.identity_key, v.type, ?,
-           CASE v.type WHEN 'purchase' THEN 25 END, '{}', ? FROM (${visits}) v`,
+           CASE v.type WHEN 'purchase' THEN 25 END, '{}', ? FROM temp.earlier_visits v`,
       [visit, visit],
     );
     await tx.run(
       `INSERT INTO membership_history (segment_key, contact_id, segment_version, entered_at, exited_at)
-         SELECT v.segment_key, v.contact_id, 1, ?, ? FROM (${visits}) v`,
+         SELECT v.segment_key, v.contact_id, 1, ?, ? FROM temp.earlier_visits v`,
       [visit, left],
     );
     await tx.run(
       `INSERT INTO delivered_state (destination, segment_key, contact_id, delivered_at, status, attempts)
-         SELECT 'cdp', v.segment_key, v.contact_id, ?, 'removed', 1 FROM (${visits}) v`,
+         SELECT 'cdp', v.segment_key, v.contact_id, ?, 'removed', 1 FROM temp.earlier_visits v`,
       [left],
     );
+    await tx.exec('DROP TABLE temp.earlier_visits');
   });
 }
 
@@ -503,13 +507,9 @@ server:
       };
 
       // The sender's messages only (their ids are bench-<n>), not the earlier visits the store was seeded with.
-      const stored = (
-        (await store.get(
-          "SELECT COUNT(*) AS n FROM events WHERE source = 'tracking' AND source_event_id LIKE 'bench-%'",
-        )) as {
-          n: number;
-        }
-      ).n;
+      const senderEvents =
+        "SELECT COUNT(*) AS n FROM events WHERE source = 'tracking' AND source_event_id LIKE 'bench-%'";
+      const stored = ((await store.get(senderEvents)) as { n: number }).n;
       const inbox = (
         (await store.get('SELECT COUNT(*) AS n FROM realtime_inbox WHERE loaded_at IS NULL')) as { n: number }
       ).n;
