@@ -47,9 +47,12 @@ function startOf(pid: number): string | null {
   return fields[19] ?? null;
 }
 
-/** The current process, as a lease records it. */
+let self: LeaseProcess | undefined;
+
+/** The current process, as a lease records it (read once: a real-time flush takes a lock several times a second). */
 export function thisProcess(): LeaseProcess {
-  return { host: thisHost(), pid: process.pid, started: startOf(process.pid) };
+  self ??= { host: thisHost(), pid: process.pid, started: startOf(process.pid) };
+  return self;
 }
 
 /** Whether `p` ran on this host and is no longer running (its pid is gone, or taken by a later process). */
