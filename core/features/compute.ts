@@ -699,11 +699,10 @@ export async function recomputeContacts(
 ): Promise<FeatureRun> {
   const unique = [...new Set(ids)];
   return await store.transaction(async (tx) => {
-    // Rows of contacts no longer live go; the others are overwritten by the insert. The contacts are looked up first:
-    // most are live, and their feature rows are then read once, by the insert.
+    // Rows of contacts no longer live go; the others are overwritten by the insert.
     await tx.run(
-      `DELETE FROM contact_features WHERE contact_id IN (SELECT j.value FROM ${tx.dialect.jsonValues('?', 'integer')} AS j
-           WHERE NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = j.value AND c.deleted = 0))`,
+      `DELETE FROM contact_features WHERE contact_id IN (SELECT value FROM ${tx.dialect.jsonValues('?', 'integer')} AS j)
+           AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = contact_features.contact_id AND c.deleted = 0)`,
       [JSON.stringify(unique)],
     );
     return await runInsert(tx, options, unique, await storedBreakpoints(tx));

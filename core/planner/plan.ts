@@ -30,11 +30,6 @@ export interface PlanPushOptions {
    */
   contacts?: readonly number[];
   /**
-   * With `contacts`: the only ones of them that may have left a segment (the real-time flusher's, whose steps saw them
-   * leave one); removes are looked for among these alone. Default: all of `contacts`.
-   */
-  leaversAmong?: readonly number[];
-  /**
    * Plans the segment's emptying: every contact the destination holds (delivered, or retryable) is planned as a
    * remove, member or not, and nobody is added (an archived segment emptied in the tools). Default false.
    */
@@ -126,9 +121,6 @@ export async function planPush(store: Queryable, options: PlanPushOptions): Prom
       ? ''
       : ` AND ${alias}.contact_id IN (SELECT value FROM ${d.jsonValues('?', 'integer')} AS j)`;
   const scope = contacts === undefined ? [] : [contacts];
-  // With `leaversAmong`, removes are looked for among those contacts only (none of them: no look-up at all).
-  const leaverIds = contacts === undefined || everyoneLeaves ? undefined : options.leaversAmong;
-  const leaverScope = leaverIds === undefined ? scope : [JSON.stringify(leaverIds)];
   // Without suppressions (most stores) only the deleted flag can suppress, and consent is read only when required:
   // the look-ups they save are a third of the members query's cost per contact, paid on every real-time flush.
   const suppressions = (await store.get('SELECT 1 FROM suppressions LIMIT 1')) !== undefined;
@@ -251,8 +243,8 @@ export async function planPush(store: Queryable, options: PlanPushOptions): Prom
       }
       changes.push(planned(update ? 'update' : 'add', row, contact, digest, options.destination, segmentKey));
     }
-    if ((options.mode !== 'upsert' || everyoneLeaves) && leaverIds?.length !== 0) {
-      const leaverRows = (await store.all(leavers, [options.destination, segmentKey, ...leaverScope])) as DiffRow[];
+    if (options.mode !== 'upsert' || everyoneLeaves) {
+      const leaverRows = (await store.all(leavers, [options.destination, segmentKey, ...scope])) as DiffRow[];
       for (const [at, row] of leaverRows.entries()) {
         await readIdentities(leaverRows, at);
         if (exhausted(row)) {

@@ -5,7 +5,7 @@
  */
 export type { InboxKind, InboxMessage, InboxLoad, StoredMessage } from './inbox.js';
 export { acceptMessages, acceptStored, loadWaitingMessages, storedMessages, waitingMessages } from './inbox.js';
-export type { ComputeMarks, PendingContact, QueuedContact, RecomputedContact } from './queue.js';
+export type { ComputeMarks, PendingContact, QueuedContact } from './queue.js';
 export {
   anyTouched,
   queueTouched,

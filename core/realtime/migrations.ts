@@ -55,12 +55,6 @@ export const realtimeMigrations: Migration[] = [
     up: (d) => (d.supportsPartitioning ? inboxIdsPostgres(d) : ''),
     afterCopy: (store) => rebuildInboxIds(store),
   },
-  {
-    // A flush plans removes only for the contacts a step saw leave a segment (see queueForDestinations); a contact
-    // queued before the column existed is flushed as if it had left one.
-    name: '20261207T130000_realtime_pending_left_segment',
-    up: (d) => `ALTER TABLE realtime_pending ADD COLUMN left_segment ${d.types.integer} NOT NULL DEFAULT 1;`,
-  },
 ];
 
 /**

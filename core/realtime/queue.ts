@@ -7,19 +7,9 @@ export interface QueuedContact {
   receivedAt: string;
 }
 
-/** A contact recomputed by a step, with whether it left a segment there. */
-export interface RecomputedContact extends QueuedContact {
-  /** It left one of the evaluated segments (or may have: unknown counts as yes). */
-  leftSegment?: boolean;
-}
-
-/**
- * A contact waiting for a destination: `requeued` counts the recomputes that queued it again while it waited, and
- * `leftSegment` says whether any of them saw it leave a segment (a flush plans removes only for those).
- */
+/** A contact waiting for a destination: `requeued` counts the recomputes that queued it again while it waited. */
 export interface PendingContact extends QueuedContact {
   requeued: number;
-  leftSegment: boolean;
 }
 
 /** Up to `limit` contacts touched by loaded messages and not yet recomputed, oldest first. */
@@ -60,8 +50,7 @@ export async function queueTouched(store: Queryable, contacts: readonly QueuedCo
 /**
  * Moves recomputed contacts from the touched queue to each destination's pending queue (inside the caller's
  * transaction, which also holds the recompute, so a crash redoes both). A contact already waiting keeps its earliest
- * receipt time and counts one more requeue, so a flush that read it before this recompute does not clear it; it stays
- * marked as having left a segment once any recompute saw it leave one (`leftSegment`, true unless said otherwise).
+ * receipt time and counts one more requeue, so a flush that read it before this recompute does not clear it.
  * `fromTouched: false`: the contacts were never in the touched queue (a step recomputing what its own load touched).
  *
  * @example
@@ -69,21 +58,19 @@ export async function queueTouched(store: Queryable, contacts: readonly QueuedCo
  */
 export async function queueForDestinations(
   store: Queryable,
-  contacts: readonly RecomputedContact[],
+  contacts: readonly QueuedContact[],
   destinations: readonly string[],
   options: { fromTouched?: boolean } = {},
 ): Promise<void> {
   await store.transaction(async (tx) => {
     const d = tx.dialect;
     const rows = `${d.jsonValues('?', 'json')} AS j`;
-    const json = JSON.stringify(contacts.map((c) => [c.contactId, c.receivedAt, c.leftSegment === false ? 0 : 1]));
+    const json = JSON.stringify(contacts.map((c) => [c.contactId, c.receivedAt]));
     for (const destination of destinations) {
       await tx.run(
-        `INSERT INTO realtime_pending (destination, contact_id, received_at, left_segment)
-           SELECT ?, ${d.jsonElement('j.value', 0, 'integer')}, ${d.jsonElement('j.value', 1, 'text')}, ${d.jsonElement('j.value', 2, 'integer')}
-             FROM ${rows} WHERE true
-           ON CONFLICT (destination, contact_id) DO UPDATE SET requeued = realtime_pending.requeued + 1,
-             left_segment = CASE WHEN excluded.left_segment = 1 THEN 1 ELSE realtime_pending.left_segment END`,
+        `INSERT INTO realtime_pending (destination, contact_id, received_at)
+           SELECT ?, ${d.jsonElement('j.value', 0, 'integer')}, ${d.jsonElement('j.value', 1, 'text')} FROM ${rows} WHERE true
+           ON CONFLICT (destination, contact_id) DO UPDATE SET requeued = realtime_pending.requeued + 1`,
         [destination, json],
       );
     }
@@ -111,15 +98,10 @@ export async function pendingSummary(
 export async function pendingContacts(store: Queryable, destination: string, limit: number): Promise<PendingContact[]> {
   return (
     (await store.all(
-      'SELECT contact_id, received_at, requeued, left_segment FROM realtime_pending WHERE destination = ? ORDER BY received_at, contact_id LIMIT ?',
+      'SELECT contact_id, received_at, requeued FROM realtime_pending WHERE destination = ? ORDER BY received_at, contact_id LIMIT ?',
       [destination, limit],
-    )) as { contact_id: number; received_at: string; requeued: number; left_segment: number }[]
-  ).map((r) => ({
-    contactId: r.contact_id,
-    receivedAt: r.received_at,
-    requeued: r.requeued,
-    leftSegment: Number(r.left_segment) !== 0,
-  }));
+    )) as { contact_id: number; received_at: string; requeued: number }[]
+  ).map((r) => ({ contactId: r.contact_id, receivedAt: r.received_at, requeued: r.requeued }));
 }
 
 /**

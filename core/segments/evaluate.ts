@@ -23,8 +23,6 @@ export interface EvaluateOptions extends CompileOptions {
   driftShare?: number;
   /** Runs inside the evaluation's transaction, after the memberships are written (an incremental compute's commit). */
   onCommit?: (tx: Queryable) => Promise<void>;
-  /** Told the contacts that left a segment (its treated members), once per dependency level that had any. */
-  onLeave?: (contactIds: number[]) => void;
 }
 
 /** One segment's outcome in a run. */
@@ -200,7 +198,6 @@ async function applyStep(
   step: readonly StepSegment[],
   now: string,
   everyone: boolean,
-  onLeave?: (contactIds: number[]) => void,
 ): Promise<Map<string, StepCounts>> {
   const d = store.dialect;
   const t = (name: string): string => d.temp(name);
@@ -275,12 +272,6 @@ async function applyStep(
       memberValues: 'x.segment_key, x.contact_id, k.version, ?',
     },
   ];
-  if (onLeave && moved(0, 0)) {
-    const left = (await store.all(
-      `SELECT DISTINCT x.contact_id FROM ${t('segment_changes')} x WHERE x.control = 0 AND x.entered = 0`,
-    )) as { contact_id: number }[];
-    onLeave(left.map((r) => Number(r.contact_id)));
-  }
   for (const { control, members, history, memberColumns, memberValues } of tables) {
     if (moved(control, 0)) {
       await store.run(
@@ -441,7 +432,7 @@ export async function evaluateSegments(
         version: versions.get(key) as number,
         share: definition.holdout,
       }));
-      const counts = await applyStep(tx, step, nowText, !scoped, options.onLeave);
+      const counts = await applyStep(tx, step, nowText, !scoped);
       for (const { key, version } of step) {
         const { previous, ...r } = counts.get(key) as StepCounts;
         const union = previous + r.entered;

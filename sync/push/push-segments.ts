@@ -61,8 +61,6 @@ export interface PushSegmentsOptions {
    * planner finds.
    */
   contacts?: readonly number[];
-  /** With `contacts`: the only ones that may have left a segment, whose removes are looked for (see planPush). */
-  leaversAmong?: readonly number[];
   /**
    * Empty the segments in the tool: every contact the destination holds is sent a remove (the destination's exit, as
    * when a member leaves), members or not, and nobody is added. For archived segments; see emptySegment.
@@ -210,7 +208,6 @@ async function pushPlanned(options: PushSegmentsOptions): Promise<PushOutcome> {
     ...(options.requireConsent === undefined ? {} : { requireConsent: options.requireConsent }),
     ...(options.traits === undefined ? {} : { traits: options.traits }),
     ...(options.contacts === undefined ? {} : { contacts: options.contacts }),
-    ...(options.leaversAmong === undefined ? {} : { leaversAmong: options.leaversAmong }),
     ...(options.emptying === true ? { everyoneLeaves: true } : {}),
   });
   const sampleSize = options.sampleSize ?? 5;

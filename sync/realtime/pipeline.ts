@@ -186,7 +186,6 @@ export async function startPipeline(options: RealtimePipelineOptions): Promise<R
         ...(d.traits === undefined ? {} : { traits: d.traits }),
         maxRetries: d.maxRetries,
         contacts: contacts.map((c) => c.contactId),
-        leaversAmong: contacts.filter((c) => c.leftSegment).map((c) => c.contactId),
         onBatch: (segment, _sent, contactIds) => {
           const at = Date.now();
           for (const id of contactIds ?? []) {

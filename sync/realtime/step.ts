@@ -99,21 +99,9 @@ export async function runStep(
         ids.filter((id) => load.unmarked.has(id)),
       );
       await recomputeContacts(tx, ids, { ...input.features, now });
-      // Who left a segment: only their flushes look for removes to send.
-      const left = new Set<number>();
       if (input.segments.length > 0)
-        await evaluateSegments(tx, input.segments, {
-          ...input.evaluate,
-          now,
-          contacts: ids,
-          onLeave: (contactIds) => contactIds.forEach((id) => left.add(id)),
-        });
-      await queueForDestinations(
-        tx,
-        touched.map((c) => ({ ...c, leftSegment: left.has(c.contactId) })),
-        input.destinations,
-        { fromTouched: !direct },
-      );
+        await evaluateSegments(tx, input.segments, { ...input.evaluate, now, contacts: ids });
+      await queueForDestinations(tx, touched, input.destinations, { fromTouched: !direct });
       await clearComputeMarks(tx, marks, now);
     }
     return {

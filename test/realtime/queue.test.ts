@@ -43,32 +43,5 @@ describe.each(engines)('on $name', (engine) => {
       await clearPending(store, 'cdp', left);
       expect(await pendingSummary(store, 'cdp')).toEqual({ contacts: 0, oldest: null });
     });
-
-    it('remembers that a contact left a segment until its flush, whatever later steps saw', async () => {
-      const at = '2026-01-01T00:00:00.000Z';
-      await queueForDestinations(
-        store,
-        [
-          { contactId: 1, receivedAt: at, leftSegment: true },
-          { contactId: 2, receivedAt: at, leftSegment: false },
-          { contactId: 3, receivedAt: at, leftSegment: false },
-        ],
-        ['cdp'],
-      );
-      // Later steps: 1 only entered one this time, 2 left one, 3 still left none.
-      await queueForDestinations(
-        store,
-        [1, 2, 3].map((contactId) => ({ contactId, receivedAt: at, leftSegment: contactId === 2 })),
-        ['cdp'],
-      );
-      // Queued as before the flag existed (or by a caller that cannot tell): counted as having left one.
-      await store.run("INSERT INTO realtime_pending (destination, contact_id, received_at) VALUES ('cdp', 4, ?)", [at]);
-      expect((await pendingContacts(store, 'cdp', 100)).map((c) => [c.contactId, c.leftSegment, c.requeued])).toEqual([
-        [1, true, 1],
-        [2, true, 1],
-        [3, false, 1],
-        [4, true, 0],
-      ]);
-    });
   });
 });
