@@ -173,7 +173,8 @@ export async function loadWaitingMessages(
     const rows = (
       options.shards === undefined
         ? await tx.all(
-            'SELECT id, connection, kind, records, received_at FROM realtime_inbox WHERE loaded_at IS NULL ORDER BY id LIMIT ?',
+            // `+id`: ordered by rowid, SQLite would walk every loaded message kept before the first waiting one.
+            'SELECT id, connection, kind, records, received_at FROM realtime_inbox WHERE loaded_at IS NULL ORDER BY +id LIMIT ?',
             [options.limit ?? 5000],
           )
         : options.shards.length === 0
