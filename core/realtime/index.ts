@@ -32,6 +32,7 @@ export {
   partOf,
   releaseShards,
   shardOf,
+  type DroppedPartitions,
   type InboxLayout,
   type ShardLease,
 } from './partitions.js';

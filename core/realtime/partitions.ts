@@ -202,19 +202,30 @@ export function fencedByShards(store: Queryable, lease: ShardLease): Queryable {
   });
 }
 
+/** What one call of {@link dropLoadedPartitions} dropped. */
+export interface DroppedPartitions {
+  /** The parts emptied. */
+  dropped: number[];
+  /** A part due to go still holds rows (`maxRows` was reached): call again. */
+  more: boolean;
+}
+
 /**
  * Drops every time partition whose messages are all loaded and were all received more than `retentionMs` before
  * `now`, except the current window's part and its neighbours (another process's clock may be a little off): on
- * PostgreSQL `TRUNCATE` of the partition, on SQLite one delete of the part. Returns the parts dropped.
+ * PostgreSQL `TRUNCATE` of the partition; on SQLite a delete of the part's rows, at most `maxRows` of them per call
+ * (a part holds an hour of messages, millions at a steady 2,000 a second, and one delete of them all would hold the
+ * write lock for many seconds), the rest left for the next call.
  *
  * @example
- * await dropLoadedPartitions(store, { partitionMs: 3_600_000, retentionMs: 86_400_000 });
+ * const { more } = await dropLoadedPartitions(store, DEFAULT_INBOX_LAYOUT, new Date(), { maxRows: 2000 });
  */
 export async function dropLoadedPartitions(
   store: Queryable,
   layout: InboxLayout = DEFAULT_INBOX_LAYOUT,
   now = new Date(),
-): Promise<number[]> {
+  options: { maxRows?: number } = {},
+): Promise<DroppedPartitions> {
   const current = partOf(now, layout.partitionMs);
   const near = new Set([current, (current + 1) % INBOX_PARTS, (current + INBOX_PARTS - 1) % INBOX_PARTS]);
   const before = new Date(now.getTime() - layout.retentionMs).toISOString();
@@ -228,19 +239,29 @@ export async function dropLoadedPartitions(
         }[]
       ).map((r) => Number(r.part)),
     );
-    const dropped: number[] = [];
-    for (let part = 0; part < INBOX_PARTS; part++) {
+    const out: DroppedPartitions = { dropped: [], more: false };
+    let budget = options.maxRows ?? Number.MAX_SAFE_INTEGER;
+    for (let part = 0; part < INBOX_PARTS && !out.more; part++) {
       if (near.has(part) || waiting.has(part)) continue;
       const { newest } = (await tx.get('SELECT MAX(received_at) AS newest FROM realtime_inbox WHERE part = ?', [
         part,
       ])) as { newest: string | null };
       if (newest === null || newest >= before) continue;
-      if (tx.dialect.supportsPartitioning) await tx.exec(`TRUNCATE ${inboxPartition(part)}`);
-      else await tx.run('DELETE FROM realtime_inbox WHERE part = ?', [part]);
-      dropped.push(part);
+      if (tx.dialect.supportsPartitioning) {
+        await tx.exec(`TRUNCATE ${inboxPartition(part)}`);
+        out.dropped.push(part);
+        continue;
+      }
+      const { changes } = await tx.run(
+        'DELETE FROM realtime_inbox WHERE id IN (SELECT id FROM realtime_inbox WHERE part = ? LIMIT ?)',
+        [part, budget],
+      );
+      if (changes < budget) out.dropped.push(part);
+      else out.more = true;
+      budget -= changes;
     }
     if (tx.dialect.supportsPartitioning) await emptyStaleIdSlot(tx, layout, now);
-    return dropped;
+    return out;
   });
 }
 

@@ -33,6 +33,12 @@ import {
  */
 export const STEP_MESSAGES = 2000;
 export const STEP_CONTACTS = 2000;
+/**
+ * Most kept messages a step worker deletes per step once their partition is due to go (SQLite; PostgreSQL truncates
+ * the partition): 21 ms at p50 on a 2-core machine (a row costs the same 11–13 µs in chunks of 2,000 to 50,000), and
+ * at four steps a second 8,000 rows/s, four times a steady 2,000 events/s.
+ */
+export const DROP_ROWS = 2000;
 
 /** What one step needs: plain data, so it can be posted to the step worker. */
 export interface StepInput {
@@ -49,6 +55,8 @@ export interface StepInput {
   layout?: InboxLayout;
   /** How long a step worker's lease on its inbox shards lasts without renewal. Default 30 s. */
   leaseMs?: number;
+  /** Most kept messages a step worker deletes per step from partitions due to go (SQLite). Default DROP_ROWS. */
+  dropRows?: number;
 }
 
 /** What a step did. */
@@ -156,8 +164,11 @@ export function shardedSteps(store: Queryable, input: StepInput, holder: string)
         throw error;
       }
       if (Date.now() >= dropAt) {
-        dropAt = Date.now() + Math.min(60_000, layout.partitionMs / 2);
-        await dropLoadedPartitions(store, layout);
+        // A part left half deleted goes on at the next step: a few thousand rows per step hold the write lock.
+        const { more } = await dropLoadedPartitions(store, layout, new Date(), {
+          maxRows: input.dropRows ?? DROP_ROWS,
+        });
+        dropAt = more ? 0 : Date.now() + Math.min(60_000, layout.partitionMs / 2);
       }
       return report;
     },

@@ -21,6 +21,7 @@ import {
   type InboxMessage,
 } from '../../core/realtime/index.js';
 import { runStep, type StepInput } from '../../sync/realtime/index.js';
+import { shardedSteps } from '../../sync/realtime/step.js';
 import { engines } from '../support/engines.js';
 import { basic, tempDir, WRITE_KEY, writeConfig } from './fixture.js';
 
@@ -119,7 +120,10 @@ for (const engine of engines)
         await acceptMessages(store, 'website', 'segment', [message('now-1', 4)], minutes(5), layout);
 
         // At minute 5: the first part is loaded and old (dropped); minute 2's still waits (kept); minute 5's is current.
-        expect(await dropLoadedPartitions(store, layout, minutes(5))).toEqual([partOf(t0, layout.partitionMs)]);
+        expect(await dropLoadedPartitions(store, layout, minutes(5))).toEqual({
+          dropped: [partOf(t0, layout.partitionMs)],
+          more: false,
+        });
         const left = async () =>
           (
             (await store.all('SELECT message_id FROM realtime_inbox ORDER BY message_id')) as { message_id: string }[]
@@ -134,7 +138,10 @@ for (const engine of engines)
           ).toBe(0);
 
         await runStep(store, input, minutes(5));
-        expect(await dropLoadedPartitions(store, layout, minutes(5))).toEqual([partOf(minutes(2), layout.partitionMs)]);
+        expect(await dropLoadedPartitions(store, layout, minutes(5))).toEqual({
+          dropped: [partOf(minutes(2), layout.partitionMs)],
+          more: false,
+        });
         expect(await left()).toEqual(['now-1']);
         // Past the retention a resent message is new to the inbox, but its event is still stored once.
         expect(await acceptMessages(store, 'website', 'segment', [message('old-1', 1)], minutes(5), layout)).toEqual([
@@ -142,6 +149,61 @@ for (const engine of engines)
         ]);
         await runStep(store, input, minutes(5));
         expect(await count(store, "SELECT COUNT(*) AS n FROM events WHERE source_event_id = 'old-1'")).toBe(1);
+      } finally {
+        await close();
+      }
+    });
+
+    it('deletes a due partition at most maxRows rows per call on SQLite (PostgreSQL truncates it whole)', async () => {
+      const { store, close } = await engine.open();
+      try {
+        const layout = { partitionMs: 60_000, retentionMs: 60_000 };
+        const t0 = new Date('2026-12-06T10:00:30.000Z');
+        const later = new Date(t0.getTime() + 5 * 60_000);
+        const five = [1, 2, 3, 4, 5].map((i) => message(`old-${i}`, i));
+        await acceptMessages(store, 'website', 'segment', five, t0, layout);
+        await runStep(store, input, t0);
+        const kept = () => count(store, 'SELECT COUNT(*) AS n FROM realtime_inbox');
+        const part = partOf(t0, layout.partitionMs);
+        if (engine.name === 'postgres') {
+          // A partition is truncated whole, whatever the rows.
+          expect(await dropLoadedPartitions(store, layout, later, { maxRows: 2 })).toEqual({
+            dropped: [part],
+            more: false,
+          });
+        } else {
+          expect(await dropLoadedPartitions(store, layout, later, { maxRows: 2 })).toEqual({ dropped: [], more: true });
+          expect(await kept()).toBe(3);
+          expect(await dropLoadedPartitions(store, layout, later, { maxRows: 2 })).toEqual({ dropped: [], more: true });
+          expect(await dropLoadedPartitions(store, layout, later, { maxRows: 2 })).toEqual({
+            dropped: [part],
+            more: false,
+          });
+        }
+        expect(await kept()).toBe(0);
+        expect(await dropLoadedPartitions(store, layout, later, { maxRows: 2 })).toEqual({ dropped: [], more: false });
+      } finally {
+        await close();
+      }
+    });
+
+    it('a step worker goes on deleting a due partition at its next steps, dropRows at a time', async () => {
+      const { store, close } = await engine.open();
+      try {
+        const layout = { partitionMs: 60_000, retentionMs: 60_000 };
+        // Three hours ago: past the retention, and 20 one-minute parts away from the current one on the ring of 32.
+        const t0 = new Date(Date.now() - 3 * 3_600_000);
+        const five = [1, 2, 3, 4, 5].map((i) => message(`old-${i}`, i, t0));
+        await acceptMessages(store, 'website', 'segment', five, t0, layout);
+        await runStep(store, input, t0);
+        const steps = shardedSteps(store, { ...input, layout, dropRows: 2 }, 'step:test');
+        const kept: number[] = [];
+        for (let i = 0; i < 3; i++) {
+          await steps.step(new Date());
+          kept.push(await count(store, 'SELECT COUNT(*) AS n FROM realtime_inbox'));
+        }
+        await steps.release();
+        expect(kept).toEqual(engine.name === 'postgres' ? [0, 0, 0] : [3, 1, 0]);
       } finally {
         await close();
       }

@@ -1,9 +1,8 @@
 /**
  * The real-time path reads by key on a store as users have it: SQLite without statistics, since segflow never runs
- * ANALYZE (the benches' generator does, so they cannot show a plan that only a user's store gets). Every statement a
- * step, a flush and the inbox's clean-up run is recorded and planned again with EXPLAIN QUERY PLAN; none may read a
- * table that grows with the customers or their messages from end to end. PostgreSQL is left out: it analyzes its
- * tables itself (autovacuum).
+ * ANALYZE. Every statement run to accept messages, step, flush and clean up the inbox is recorded and planned again
+ * with EXPLAIN QUERY PLAN; none may read a table that grows with the customers or their messages from end to end.
+ * PostgreSQL is left out: it analyzes its tables itself (autovacuum).
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -84,7 +83,7 @@ async function growingScans(store: Queryable, sql: string, partial: ReadonlySet<
 }
 
 describe('the real-time path on a SQLite store without statistics', () => {
-  it('reads by key in a step, a flush and the inbox clean-up: no statement scans a growing table', async () => {
+  it('reads by key to accept, step, flush and clean up the inbox: no statement scans a growing table', async () => {
     const store = await openStore(join(tempDir('segflow-plans-'), 'segflow.db'));
     try {
       const T = Date.parse('2026-03-01T00:00:00.000Z');
@@ -118,7 +117,13 @@ describe('the real-time path on a SQLite store without statistics', () => {
           contact: { externalId: who },
           ...(i === 0 ? { value: 25 } : {}),
         };
-        await acceptMessages(store, 'website', 'segment', [{ messageId: event.sourceEventId, records: [event] }], now);
+        await acceptMessages(
+          recorded,
+          'website',
+          'segment',
+          [{ messageId: event.sourceEventId, records: [event] }],
+          now,
+        );
       };
       const input = { segments: SEGMENTS, destinations: ['cdp'] };
       // As the pipeline steps (over the shards its worker leased), then as a caller without shards.
