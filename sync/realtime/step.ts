@@ -35,8 +35,8 @@ export const STEP_MESSAGES = 2000;
 export const STEP_CONTACTS = 2000;
 /**
  * Most kept messages a step worker deletes per step once their partition is due to go (SQLite; PostgreSQL truncates
- * the partition): 21 ms at p50 on a 2-core machine (a row costs the same 11–13 µs in chunks of 2,000 to 50,000), and
- * at four steps a second 8,000 rows/s, four times a steady 2,000 events/s.
+ * the partition): 19 ms at p50 on a 2-core machine (`npm run bench -- inbox`), and at four steps a second 8,000 rows/s,
+ * four times a steady 2,000 events/s.
  */
 export const DROP_ROWS = 2000;
 
