@@ -11,6 +11,7 @@ import type { EventRecord } from '../../plugins/model/index.js';
 import { computeAll, type ComputeReport } from '../../sync/compute/index.js';
 import { runStep, type StepInput } from '../../sync/realtime/index.js';
 import { engines } from '../support/engines.js';
+import { identifiedOnWebsite } from './fixture.js';
 
 const T = Date.parse('2026-03-01T00:00:00.000Z');
 const HOUR = 3_600_000;
@@ -43,18 +44,7 @@ async function arrives(store: Store, who: string, at: number): Promise<void> {
 
 /** The website knows everyone (an identify each), and a full compute has run at T. */
 async function seeded(store: Store): Promise<void> {
-  await loadPage(store, {
-    connection: 'website',
-    stream: 'identify',
-    records: PEOPLE.map((who) => ({
-      kind: 'contact' as const,
-      source: 'tracking',
-      externalId: who,
-      traits: { email: `${who}@example.com` },
-    })),
-    checkpoint: null,
-    now: new Date(T - HOUR),
-  });
+  await identifiedOnWebsite(store, PEOPLE, new Date(T - HOUR));
   await compute(store, T);
 }
 

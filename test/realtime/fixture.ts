@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { BUILTIN_CONNECTORS } from '../../cli/builtins.js';
 import { loadConfig, type Config } from '../../config/index.js';
 import { sandboxConfig, type SegmentSandbox } from '../../connectors/segment/index.js';
-import { openStore } from '../../core/index.js';
+import { loadPage, openStore, type Queryable } from '../../core/index.js';
 import { createRegistry, type Logger } from '../../plugins/index.js';
 import type { ServerDeps } from '../../server/deps.js';
 import { storeYaml } from '../support/engines.js';
@@ -93,4 +93,20 @@ export function rawMessages(
       (r) =>
         (JSON.parse(r.body) as { batch: { type: string; userId?: string; event?: string; messageId: string }[] }).batch,
     );
+}
+
+/** The website has identified each of `people` (userId and email), as a site does at sign-in, at `at`. */
+export async function identifiedOnWebsite(store: Queryable, people: readonly string[], at: Date): Promise<void> {
+  await loadPage(store, {
+    connection: 'website',
+    stream: 'identify',
+    records: people.map((who) => ({
+      kind: 'contact' as const,
+      source: 'tracking',
+      externalId: who,
+      traits: { email: `${who}@example.com` },
+    })),
+    checkpoint: null,
+    now: at,
+  });
 }

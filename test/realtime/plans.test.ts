@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createMemoryDestination } from '../../connectors/memory/index.js';
-import { loadPage, openStore, type Queryable, type SegmentDefinition, type SqlValue } from '../../core/index.js';
+import { openStore, type Queryable, type SegmentDefinition, type SqlValue } from '../../core/index.js';
 import {
   acceptMessages,
   clearPending,
@@ -16,12 +16,12 @@ import {
   pendingContacts,
   pendingSummary,
 } from '../../core/realtime/index.js';
-import { createContext, type Logger } from '../../plugins/index.js';
+import { createContext } from '../../plugins/index.js';
 import type { EventRecord } from '../../plugins/model/index.js';
 import { computeAll } from '../../sync/compute/index.js';
 import { pushSegments } from '../../sync/index.js';
 import { runStep } from '../../sync/realtime/index.js';
-import { tempDir } from '../support/temp.js';
+import { identifiedOnWebsite, quiet, tempDir } from './fixture.js';
 
 /** Tables whose rows grow with the customer base or the messages kept (queues of waiting work are not among them). */
 const GROWING = new Set([
@@ -41,7 +41,6 @@ const SEGMENTS: SegmentDefinition[] = [
   { key: 'visited_today', rule: { event: 'page_view', within: '1d' } },
   { key: 'buyers', rule: { event: 'purchase', within: '30d' } },
 ];
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** `store` with every statement's text noted in `seen`, inside transactions too. */
 function recording(store: Queryable, seen: Set<string>): Queryable {
@@ -84,22 +83,11 @@ async function growingScans(store: Queryable, sql: string, partial: ReadonlySet<
 
 describe('the real-time path on a SQLite store without statistics', () => {
   it('reads by key to accept, step, flush and clean up the inbox: no statement scans a growing table', async () => {
-    const store = await openStore(join(tempDir('segflow-plans-'), 'segflow.db'));
+    const store = await openStore(join(tempDir(), 'segflow.db'));
     try {
       const T = Date.parse('2026-03-01T00:00:00.000Z');
       const people = ['ada', 'bob', 'cy'];
-      await loadPage(store, {
-        connection: 'website',
-        stream: 'identify',
-        records: people.map((who) => ({
-          kind: 'contact' as const,
-          source: 'tracking',
-          externalId: who,
-          traits: { email: `${who}@example.com` },
-        })),
-        checkpoint: null,
-        now: new Date(T),
-      });
+      await identifiedOnWebsite(store, people, new Date(T));
       await computeAll(store, { storePath: store.path, now: new Date(T).toISOString(), segments: SEGMENTS });
       expect(await store.get("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")).toBeUndefined();
 
