@@ -1,7 +1,8 @@
 /**
  * Reference numbers from scikit-learn, scipy and Python's csv module, committed as JSON under
  * test/fixtures/reference/expected/ by test/fixtures/reference/regenerate.py. Tests never run Python: .ci/run re-runs
- * the script and fails if its output differs from the committed files.
+ * the script and fails if its output differs from the committed files (compare.py; where an optimizer stopped, beyond
+ * the tests' own tolerance).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
