@@ -164,11 +164,12 @@ export function shardedSteps(store: Queryable, input: StepInput, holder: string)
         throw error;
       }
       if (Date.now() >= dropAt) {
-        // A part left half deleted goes on at the next step: a few thousand rows per step hold the write lock.
+        dropAt = Date.now() + Math.min(60_000, layout.partitionMs / 2);
         const { more } = await dropLoadedPartitions(store, layout, new Date(), {
           maxRows: input.dropRows ?? DROP_ROWS,
         });
-        dropAt = more ? 0 : Date.now() + Math.min(60_000, layout.partitionMs / 2);
+        // A part left half deleted goes on at the next step: a few thousand rows per step hold the write lock.
+        if (more) dropAt = 0;
       }
       return report;
     },
