@@ -62,12 +62,15 @@ export const command: Command = {
           onRunStarted: (runId) => logger.info('run started', { job: name, runId }),
         }),
     });
-    for (const job of scheduler.status().jobs)
-      logger.info('scheduled', { job: job.name, schedule: job.schedule, timezone: job.timezone, next: job.next });
-    const stopped = await new Promise<NodeJS.Signals>((resolve) => {
+    // Listening before saying `scheduled`: whoever stops the scheduler once it says so must not find the default
+    // action (an immediate exit) still in place, as a loaded machine could leave it between the two.
+    const signalled = new Promise<NodeJS.Signals>((resolve) => {
       process.once('SIGTERM', () => resolve('SIGTERM'));
       process.once('SIGINT', () => resolve('SIGINT'));
     });
+    for (const job of scheduler.status().jobs)
+      logger.info('scheduled', { job: job.name, schedule: job.schedule, timezone: job.timezone, next: job.next });
+    const stopped = await signalled;
     logger.info('stopping: running jobs finish their current page or batch', { signal: stopped });
     abort.abort(new Error(`stopped by ${stopped}`));
     await scheduler.stop();
