@@ -54,3 +54,10 @@ export function percentile(values: readonly number[], q: number): number {
 export function peakRssMiB(): number {
   return process.resourceUsage().maxRSS / 1024;
 }
+
+/** What `fn` resolved to, and its wall time in ms. */
+export async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const start = performance.now();
+  const out = await fn();
+  return [out, performance.now() - start];
+}

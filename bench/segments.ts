@@ -19,7 +19,7 @@ import { aggregateThreads } from '../core/features/parallel.js';
 import { openStore, type Store } from '../core/index.js';
 import { evaluateSegments, type SegmentDefinition } from '../core/segments/index.js';
 import { postmasterPid, serverCpuSeconds } from './postgres-cpu.js';
-import { percentile } from './report.js';
+import { percentile, timed } from './report.js';
 import type { Benchmark } from './run.js';
 
 const NOW = new Date('2026-03-01T00:00:00.000Z');
@@ -209,12 +209,6 @@ async function prepareStore(
 
 function seconds(ms: number): string {
   return (ms / 1000).toFixed(2);
-}
-
-async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
-  const start = performance.now();
-  const out = await fn();
-  return [out, performance.now() - start];
 }
 
 /** Reads the PostgreSQL server's CPU seconds so far (undefined for SQLite, or when /proc cannot tell). */
