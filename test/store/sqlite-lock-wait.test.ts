@@ -24,6 +24,21 @@ process.stdout.write('locked\\n');
 process.stdin.on('data', () => { db.exec('COMMIT'); db.close(); process.exit(0); });
 `;
 
+/**
+ * Another process holding the whole file, as the last connection to close a store does while it copies the log into
+ * it: SQLite's exclusive locking mode, with a row written; it closes on "release".
+ */
+const CLOSER = `
+const Database = require('better-sqlite3');
+const db = new Database(process.env.SEGFLOW_TEST_STORE);
+db.pragma('locking_mode = EXCLUSIVE');
+db.exec('BEGIN EXCLUSIVE');
+db.prepare('INSERT INTO notes (n) VALUES (0)').run();
+db.exec('COMMIT');
+process.stdout.write('locked\\n');
+process.stdin.on('data', () => { db.close(); process.exit(0); });
+`;
+
 interface Holder {
   pid: number;
   /** Commits the holder's transaction and waits for it to exit. */
@@ -39,8 +54,8 @@ afterEach(async () => {
   for (const place of places.splice(0)) await place.remove();
 });
 
-function holdWriteLock(file: string): Promise<Holder> {
-  const child = spawn(process.execPath, ['-e', HOLDER], {
+function holdWriteLock(file: string, script = HOLDER): Promise<Holder> {
+  const child = spawn(process.execPath, ['-e', script], {
     cwd: ROOT,
     env: { ...process.env, SEGFLOW_TEST_STORE: file },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -64,18 +79,27 @@ function holdWriteLock(file: string): Promise<Holder> {
   });
 }
 
-/** A store file with a `notes` table, and a store on it (with `busyTimeoutMs` when given). */
-async function notesStore(busyTimeoutMs?: number): Promise<{ file: string; store: Store }> {
+/** A store file with a `notes` table. */
+async function notesFile(): Promise<string> {
   const place = await sqlite.fresh();
   places.push(place);
   const setup = await openStore(place.location, { migrations: [] });
   await setup.exec('CREATE TABLE notes (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)');
   await setup.close();
-  const file = place.location;
-  const store =
-    busyTimeoutMs === undefined
-      ? await openStore(file, { migrations: [] })
-      : createStore(file, openSqliteDriver(file, { busyTimeoutMs }), sqliteDialect);
+  return place.location;
+}
+
+/** A store on `file` (with `busyTimeoutMs` when given). */
+function storeOn(file: string, busyTimeoutMs?: number): Store | Promise<Store> {
+  return busyTimeoutMs === undefined
+    ? openStore(file, { migrations: [] })
+    : createStore(file, openSqliteDriver(file, { busyTimeoutMs }), sqliteDialect);
+}
+
+/** A store file with a `notes` table, and a store on it (with `busyTimeoutMs` when given). */
+async function notesStore(busyTimeoutMs?: number): Promise<{ file: string; store: Store }> {
+  const file = await notesFile();
+  const store = await storeOn(file, busyTimeoutMs);
   stores.push(store);
   return { file, store };
 }
@@ -140,5 +164,29 @@ describe('a SQLite writer waiting for another process’s write lock', () => {
     await holder.release();
     await store.run('INSERT INTO notes (n) VALUES (2)');
     expect(await notes(store)).toEqual([0, 2]);
+  });
+
+  it('opens a store another process holds whole once it lets go, and names the store when it outlasts the patience', async () => {
+    const file = await notesFile();
+    const closer = await holdWriteLock(file, CLOSER);
+    // Opening waits in SQLite, blocking; with 300 ms of patience it fails with the store's error, not SQLite's bare
+    // "database is locked" after better-sqlite3's own 5 s.
+    let failure: unknown;
+    try {
+      stores.push(await storeOn(file, 300));
+    } catch (error) {
+      failure = error;
+    }
+    expect(failure).toBeInstanceOf(Error);
+    const error = failure as Error & { code?: string };
+    expect(error.name).toBe('StoreLockedError');
+    expect(error.code).toBe('SQLITE_BUSY');
+    expect(error.message).toContain(`the store ${file} is locked: `);
+    expect(error.message).toContain('for more than 300 ms; let it finish (or stop it), then try again');
+    // Once the holder has closed, the store opens and holds its row.
+    await closer.release();
+    const store = await storeOn(file, 300);
+    stores.push(store);
+    expect(await notes(store)).toEqual([0]);
   });
 });

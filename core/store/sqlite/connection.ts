@@ -49,7 +49,8 @@ interface SqliteDatabase {
  * busy timeout is a few milliseconds ({@link BUSY_ATTEMPT_MS}), and a write transaction's `BEGIN IMMEDIATE`, a
  * statement outside a transaction, and the first statement of a deferred transaction are tried again on timers with
  * a growing pause, for up to `busyTimeoutMs` in all, before failing with a `StoreLockedError` that names the store
- * and what holds its lock. A script (`exec`: DDL, pragmas) outside a transaction keeps SQLite's blocking wait.
+ * and what holds its lock. A script (`exec`: DDL, pragmas) outside a transaction, and opening, keep SQLite's blocking
+ * wait for as long.
  *
  * SQLite has one connection per store: anything run on it while a transaction is open is inside that transaction, so
  * the driver hands the connection to one holder at a time (a statement, a transaction or a stream), in arrival order.
@@ -57,8 +58,25 @@ interface SqliteDatabase {
  */
 export function openSqliteDriver(path: string, options: SqliteDriverOptions = {}): Driver {
   const patience = options.busyTimeoutMs ?? BUSY_TIMEOUT_MS;
-  const opened = new Database(path);
-  opened.pragma('journal_mode = WAL');
+  // Opening waits for an exclusive lock to go, blocking (nothing runs on the connection yet) for up to `patience`: the
+  // last connection to close a store holds one while it copies the log into the file, seconds for a big log.
+  let opened: Database.Database;
+  try {
+    opened = new Database(path, { timeout: Math.ceil(patience) });
+  } catch (error) {
+    throw new Error(
+      `cannot open the store ${path}: ${(error as Error).message}; check that its folder exists and is writable`,
+      {
+        cause: error,
+      },
+    );
+  }
+  try {
+    opened.pragma('journal_mode = WAL');
+  } catch (error) {
+    opened.close();
+    throw isBusy(error) ? new StoreLockedError(path, patience, writeLockHolder(path), { cause: error }) : error;
+  }
   opened.pragma('synchronous = NORMAL');
   opened.pragma('foreign_keys = ON');
   opened.pragma('temp_store = MEMORY');
