@@ -14,13 +14,19 @@ if (!port) throw new Error('sync/compute/worker.ts runs as a worker thread');
 lowerThreadPriority();
 const post = (message: WorkerMessage) => port.postMessage(message);
 const input = workerData as ComputeInput;
-const store = await openStore(input.storePath);
+let answer: WorkerMessage;
 try {
-  const fenced = input.lease === undefined ? store : fencedByTask(store, input.lease);
-  const outcome = await computeInput(fenced, input, (phase, done) => post({ type: 'phase', phase, done }));
-  post({ type: 'done', outcome });
+  const store = await openStore(input.storePath);
+  try {
+    const fenced = input.lease === undefined ? store : fencedByTask(store, input.lease);
+    const outcome = await computeInput(fenced, input, (phase, done) => post({ type: 'phase', phase, done }));
+    answer = { type: 'done', outcome };
+  } finally {
+    // Closed before answering: the last connection to close a store copies its log into the file, and a compute that
+    // answered first could have the next one opening the store meanwhile.
+    await store.close();
+  }
 } catch (error) {
-  post({ type: 'failed', message: reasonOf(error) });
-} finally {
-  await store.close();
+  answer = { type: 'failed', message: reasonOf(error) };
 }
+post(answer);
