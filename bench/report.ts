@@ -22,9 +22,31 @@ export function provenance(command: string): string {
   } catch {
     // not a git checkout
   }
-  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-  const machine = `${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.arch()}`;
+  const machine = `${os.cpus().length} × ${processor()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.arch()}`;
   return `- command: \`${command}\`\n- commit: ${commit}\n- machine: ${machine}\n- date: ${new Date().toISOString()}`;
+}
+
+/**
+ * The processor in words: its model name and clock and, on Linux, its family and model numbers, since a cloud
+ * machine's name ("AMD EPYC") covers generations whose speeds differ by half.
+ */
+export function processor(): string {
+  const first = os.cpus()[0];
+  if (!first) return 'unknown CPU';
+  // Virtual machines often report no clock here; /proc/cpuinfo has the one the kernel measured.
+  let clock = first.speed;
+  let generation = '';
+  try {
+    const info = readFileSync('/proc/cpuinfo', 'utf8');
+    const family = /^cpu family\s*:\s*(\d+)/m.exec(info)?.[1];
+    const model = /^model\s*:\s*(\d+)/m.exec(info)?.[1];
+    if (family && model) generation = `, family ${family} model ${model}`;
+    const measured = Number(/^cpu MHz\s*:\s*([\d.]+)/m.exec(info)?.[1]);
+    if (!(clock > 0) && measured > 0) clock = Math.round(measured);
+  } catch {
+    // no /proc: not Linux
+  }
+  return `${first.model.trim()} (${clock > 0 ? `${clock} MHz` : 'clock unknown'}${generation})`;
 }
 
 /** Replaces (or appends) the section of one benchmark in BENCHMARKS.md. */
