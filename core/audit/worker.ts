@@ -11,14 +11,16 @@ if (!port) throw new Error('core/audit/worker.ts runs as a worker thread');
 // An audit reads the whole store: batch work, yielding the CPU to the API and ingestion as computes do.
 lowerThreadPriority();
 const input = workerData as { storePath: string; options: AuditOptions };
-const store = await openStore(input.storePath);
+let answer: AuditWorkerMessage;
 try {
-  port.postMessage({ type: 'done', report: await buildAudit(store, input.options) } satisfies AuditWorkerMessage);
+  const store = await openStore(input.storePath);
+  try {
+    answer = { type: 'done', report: await buildAudit(store, input.options) };
+  } finally {
+    // Closed before answering, as the compute worker is: a last connection's close copies the log into the file.
+    await store.close();
+  }
 } catch (error) {
-  port.postMessage({
-    type: 'failed',
-    message: error instanceof Error ? error.message : String(error),
-  } satisfies AuditWorkerMessage);
-} finally {
-  await store.close();
+  answer = { type: 'failed', message: error instanceof Error ? error.message : String(error) };
 }
+port.postMessage(answer);
