@@ -41,7 +41,7 @@ process.stdin.on('data', () => { db.close(); process.exit(0); });
 
 interface Holder {
   pid: number;
-  /** Commits the holder's transaction and waits for it to exit. */
+  /** Lets go of the lock (the holder commits, or closes) and waits for it to exit. */
   release(): Promise<void>;
 }
 

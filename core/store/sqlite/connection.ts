@@ -64,12 +64,9 @@ export function openSqliteDriver(path: string, options: SqliteDriverOptions = {}
   try {
     opened = new Database(path, { timeout: Math.ceil(patience) });
   } catch (error) {
-    throw new Error(
-      `cannot open the store ${path}: ${(error as Error).message}; check that its folder exists and is writable`,
-      {
-        cause: error,
-      },
-    );
+    const reason = error instanceof Error ? error.message : String(error);
+    const fix = 'check that its folder exists and is writable';
+    throw new Error(`cannot open the store ${path}: ${reason}; ${fix}`, { cause: error });
   }
   try {
     opened.pragma('journal_mode = WAL');
