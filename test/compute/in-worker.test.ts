@@ -44,5 +44,9 @@ it('fails with the reason and the store when it cannot open the store', async ()
   );
 
   expect(failure).toBeInstanceOf(Error);
+  // SQLite's reason, the store and what to check, as opening any store says it.
+  expect((failure as Error).message).toMatch(
+    /^cannot open the store .+: unable to open database file; check that its folder exists and is writable$/,
+  );
   expect((failure as Error).message).toContain(storePath);
 });
