@@ -9,7 +9,9 @@
  * time of each process.
  *
  * Options (after `npm run bench -- realtime`): `--contacts N` (the stores' size), `--seconds N`, `--rate N` (events
- * per second); `--toy` defaults them to 2,000 contacts, 3 s and 200 events/s. REALTIME_BENCH_PROFILE=<folder> writes a
+ * per second), `--ids random` (message ids as random as a UUID's, as RudderStack's SDK and the legacy analytics-node
+ * send them; by default they follow the order they are sent in, as the current Segment libraries' time-prefixed ids
+ * do); `--toy` defaults them to 2,000 contacts, 3 s and 200 events/s. REALTIME_BENCH_PROFILE=<folder> writes a
  * CPU profile of the server's main thread over the measured window there.
  *
  * The same file is also the sender, the scheduled process and the sandbox (chosen by SEGFLOW_BENCH_REALTIME_ROLE), so nothing
@@ -19,6 +21,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Session } from 'node:inspector';
+import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
@@ -57,6 +60,16 @@ export function numberFlag(argv: readonly string[], name: string, fallback: numb
   return n;
 }
 
+/** `--ids ordered|random` (default ordered). */
+function idsFlag(argv: readonly string[]): 'ordered' | 'random' {
+  const i = argv.findIndex((a) => a === '--ids' || a.startsWith('--ids='));
+  if (i < 0) return 'ordered';
+  const text = argv[i]!.includes('=') ? argv[i]!.slice('--ids='.length) : argv[i + 1];
+  if (text !== 'ordered' && text !== 'random')
+    throw new Error(`--ids expects ordered or random, got ${JSON.stringify(text)}`);
+  return text;
+}
+
 const ms = (v: number) => (Number.isFinite(v) ? `${v.toFixed(0)} ms` : '—');
 const mib = (kb: number) => `${(kb / 1024).toFixed(0)} MiB`;
 const sec = (cpu: number) => `${(cpu / 1000).toFixed(1)} s`;
@@ -73,8 +86,11 @@ interface SenderReport {
   cpuMs: number;
 }
 
-/** The sender: `rate` events/s for `seconds`, in batches every 100 ms, and a /health probe every 100 ms. */
-async function sender(url: string, rate: number, seconds: number, contacts: number): Promise<void> {
+/**
+ * The sender: `rate` events/s for `seconds`, in batches every 100 ms, and a /health probe every 100 ms. Message ids
+ * are `bench-<n>`, or with `randomIds` `bench-<uuid>`.
+ */
+async function sender(url: string, rate: number, seconds: number, contacts: number, randomIds: boolean): Promise<void> {
   const auth = `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}`;
   const report: SenderReport = {
     sent: 0,
@@ -113,7 +129,7 @@ async function sender(url: string, rate: number, seconds: number, contacts: numb
       const i = n++;
       const common = {
         userId: `person${who}`,
-        messageId: `bench-${i}`,
+        messageId: `bench-${randomIds ? randomUUID() : i}`,
         context: { traits: { email: `person${who}@example.com` } },
       };
       return i % 2 === 0
@@ -336,6 +352,7 @@ export const benchmark: Benchmark = {
     const scheduledEvents = scheduledContacts * 2;
     const rate = numberFlag(process.argv, 'rate', toy ? 200 : 2000);
     const seconds = numberFlag(process.argv, 'seconds', toy ? 3 : 60);
+    const randomIds = idsFlag(process.argv) === 'random';
     const full = contacts >= 1_000_000 && rate >= 2000 && seconds >= 60;
     const dir = mkdtempSync(join(tmpdir(), 'segflow-bench-realtime-'));
     const children: ChildProcess[] = [];
@@ -460,6 +477,7 @@ server:
         String(rate),
         String(seconds),
         String(contacts),
+        String(randomIds),
       ]);
       children.push(send.process);
       const sent = JSON.parse(await nextLine(send.lines, 'the sender')) as SenderReport;
@@ -543,7 +561,7 @@ server:
       const perEvent = (cpu: number) => (cpu / Math.max(1, stored)).toFixed(3);
       const scale = full ? 'Full scale' : 'Not full scale (full: --contacts 1000000 --rate 2000 --seconds 60)';
       return [
-        `${rate} events/s for ${seconds} s into /v1/batch from a second process (${sent.sent} events in batches every 100 ms), spread over ${contacts.toLocaleString('en')} contacts (each with an earlier visit, its spell in the pushed segment and its delivered state on record); a third process ran ${schedReport.runs.length} scheduled computation(s) (all features + starter segments, in the compute worker as a job's compute step runs) over ${scheduledContacts.toLocaleString('en')} contacts meanwhile (${schedReport.runs.map((r) => `${(r / 1000).toFixed(1)} s`).join(', ') || 'none finished'}). The Segment destination sends each change as one identify carrying the membership trait (\`sendTrack: false\`). ${scale}.`,
+        `${rate} events/s for ${seconds} s into /v1/batch from a second process (${sent.sent} events in batches every 100 ms, ${randomIds ? 'message ids random, as a UUID v4 is' : "message ids in the order sent, as the Segment libraries' time-prefixed ones are"}), spread over ${contacts.toLocaleString('en')} contacts (each with an earlier visit, its spell in the pushed segment and its delivered state on record); a third process ran ${schedReport.runs.length} scheduled computation(s) (all features + starter segments, in the compute worker as a job's compute step runs) over ${scheduledContacts.toLocaleString('en')} contacts meanwhile (${schedReport.runs.map((r) => `${(r / 1000).toFixed(1)} s`).join(', ') || 'none finished'}). The Segment destination sends each change as one identify carrying the membership trait (\`sendTrack: false\`). ${scale}.`,
         '',
         '| destination | changes delivered | accept → delivered p50 | p99 | max | target |',
         '| --- | --- | --- | --- | --- | --- |',
@@ -578,8 +596,8 @@ server:
 };
 
 if (ROLE === 'sender') {
-  const [url, rate, seconds, contacts] = process.argv.slice(2);
-  await sender(url as string, Number(rate), Number(seconds), Number(contacts));
+  const [url, rate, seconds, contacts, randomIds] = process.argv.slice(2);
+  await sender(url as string, Number(rate), Number(seconds), Number(contacts), randomIds === 'true');
 } else if (ROLE === 'sandbox') {
   await sandboxProcess();
 } else if (ROLE === 'scheduled') {

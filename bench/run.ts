@@ -1,6 +1,7 @@
 /**
- * `npm run bench -- <name|all> [--toy] [--minutes N] [--contacts N --seconds N --rate N]`: runs benchmarks from bench/<name>.ts. At full scale each writes its figures
- * to BENCHMARKS.md; `--toy` runs them small (as CI does, so none rots) and writes nothing.
+ * `npm run bench -- <name|all> [--toy] [--minutes N] [--contacts N --seconds N --rate N --ids random]`: runs
+ * benchmarks from bench/<name>.ts. At full scale each writes its figures to BENCHMARKS.md, under the command with its
+ * flags; `--toy` runs them small (as CI does, so none rots) and writes nothing.
  */
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +16,7 @@ export interface Benchmark {
 /** Modules here that are not benchmarks: the runner, the report writer and a helper the benches share. */
 const SKIP = new Set(['run', 'report', 'postgres-cpu']);
 /** Flags that take a value as the next argument. */
-const VALUE_FLAGS = new Set(['--minutes', '--contacts', '--seconds', '--rate']);
+const VALUE_FLAGS = new Set(['--minutes', '--contacts', '--seconds', '--rate', '--ids']);
 
 export function benchmarkNames(): string[] {
   return readdirSync(fileURLToPath(new URL('.', import.meta.url)))
@@ -27,6 +28,18 @@ export function benchmarkNames(): string[] {
 export async function runBenchmark(name: string, toy: boolean, log: (line: string) => void): Promise<string> {
   const { benchmark } = (await import(/* @vite-ignore */ `./${name}.ts`)) as { benchmark: Benchmark };
   return benchmark.run({ toy, log });
+}
+
+/**
+ * The command that runs benchmark `name` with the flags of `argv` (the runner's own arguments), as a section of
+ * BENCHMARKS.md names it, so that a figure taken with a flag says so.
+ *
+ * @example
+ * benchCommand('realtime', ['realtime', '--ids', 'random']); // 'npm run bench -- realtime --ids random'
+ */
+export function benchCommand(name: string, argv: readonly string[]): string {
+  const flags = argv.filter((a, i) => a.startsWith('--') || VALUE_FLAGS.has(argv[i - 1] ?? ''));
+  return ['npm run bench --', name, ...flags].join(' ');
 }
 
 async function cli(argv: string[]): Promise<number> {
@@ -44,7 +57,7 @@ async function cli(argv: string[]): Promise<number> {
     process.stdout.write(`\n== ${name}${toy ? ' (toy scale)' : ''} ==\n`);
     const figures = await runBenchmark(name, toy, (line) => process.stdout.write(`${line}\n`));
     process.stdout.write(`${figures}\n`);
-    if (!toy) writeSection(name, `## ${name}\n\n${provenance(`npm run bench -- ${name}`)}\n\n${figures}`);
+    if (!toy) writeSection(name, `## ${name}\n\n${provenance(benchCommand(name, argv))}\n\n${figures}`);
   }
   return 0;
 }

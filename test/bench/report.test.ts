@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { expect, it } from 'vitest';
 import { provenance } from '../../bench/report.js';
+import { benchCommand } from '../../bench/run.js';
 
 it('names the command, the commit and the machine with its processor’s clock (and, on Linux, its generation)', () => {
   const block = provenance('npm run bench -- realtime');
@@ -15,4 +16,10 @@ it('names the command, the commit and the machine with its processor’s clock (
   // x86 Linux numbers its processors' generations (family, model); other machines say only the model name.
   if (existsSync('/proc/cpuinfo') && /^cpu family/m.test(readFileSync('/proc/cpuinfo', 'utf8')))
     expect(block).toMatch(/ \([1-9]\d* MHz, family \d+ model \d+\), \d+ GiB, Node v/);
+});
+
+it('names the flags a figure was taken with, and no other benchmark run alongside', () => {
+  const argv = ['realtime', 'inbox', '--seconds', '20', '--ids', 'random'];
+  expect(benchCommand('realtime', argv)).toBe('npm run bench -- realtime --seconds 20 --ids random');
+  expect(benchCommand('store', ['store'])).toBe('npm run bench -- store');
 });
