@@ -152,7 +152,7 @@ export async function startPipeline(options: RealtimePipelineOptions): Promise<R
   // Each pipeline is one step worker: it leases its share of the inbox shards under this name.
   const holder = `step:${process.pid}:${randomUUID().slice(0, 8)}`;
   const worker =
-    options.worker !== false && store.path !== ':memory:' ? stepWorker(store.path, input, holder) : undefined;
+    options.worker !== false && store.path !== ':memory:' ? stepWorker(store.path, input, holder, logger) : undefined;
   const local = worker ? undefined : shardedSteps(store, input, holder);
   // With a step worker, the worker checkpoints the WAL after each step; left on, this thread's small flush commits
   // would find the WAL past the threshold after every step and copy it here, holding the thread that answers HTTP.
@@ -251,7 +251,8 @@ export async function startPipeline(options: RealtimePipelineOptions): Promise<R
     report.contacts >= (options.maxContactsPerTick ?? STEP_CONTACTS) ||
     report.messages >= (options.maxMessagesPerTick ?? STEP_MESSAGES);
   const safeStep = (): void => {
-    if (stepping || stopped) return;
+    // A step worker that stopped is being started again (its reason logged): nothing to step meanwhile.
+    if (stepping || stopped || worker?.down) return;
     let backlog = false;
     stepping = Promise.all([...inFlight.values()])
       .then(() => step())
@@ -315,22 +316,35 @@ async function walAutocheckpoint(store: Queryable, pages: number): Promise<numbe
   return row?.wal_autocheckpoint;
 }
 
-/** The step worker thread: steps one at a time, accepts committed in groups between them. */
+/** The longest wait before a step worker that stopped is started again (the first wait is 1 s, doubling). */
+const RESTART_MAX_MS = 30_000;
+
+/**
+ * The step worker thread: steps one at a time, accepts committed in groups between them. A worker that stops (its
+ * store could not be opened, or it crashed) is started again after a wait, 1 s doubling up to RESTART_MAX_MS, with
+ * the reason logged each time; meanwhile asks fail at once with that reason (accepts then commit on the calling
+ * thread) and `down` says so. `ready` settles with the first worker: up, or the reason it stopped.
+ */
 function stepWorker(
   storePath: string,
   input: StepInput,
   holder: string,
+  logger: Logger,
 ): {
   ready: Promise<void>;
+  /** Why no worker is up, while none is (stopped, and waiting to start again or starting). */
+  readonly down: Error | undefined;
   step(now: Date): Promise<StepReport>;
   accept(connection: string, kind: InboxKind, messages: readonly InboxMessage[], receivedAt: Date): Promise<boolean[]>;
   stop(): Promise<void>;
 } {
-  const worker = typescriptWorker(new URL('./step-worker.ts', import.meta.url), { storePath, input, holder });
-  worker.unref();
   const waiting = new Map<number, { resolve: (answer: unknown) => void; reject: (e: Error) => void }>();
   let nextId = 1;
-  let exited: Error | undefined;
+  let down: Error | undefined;
+  let stopping = false;
+  let restarts = 0;
+  let restartTimer: NodeJS.Timeout | undefined;
+  const exited = new WeakSet<object>();
   type Answer =
     | { type: 'ready' }
     | { type: 'stepped'; id: number; report: StepReport }
@@ -344,27 +358,46 @@ function stepWorker(
   });
   // Nobody may wait for it: a worker that never starts is reported by the steps and accepts that fail.
   void ready.catch(() => undefined);
-  worker.on('message', (message: Answer) => {
-    if (message.type === 'ready') {
-      started();
-      return;
-    }
-    const w = waiting.get(message.id);
-    waiting.delete(message.id);
-    if (message.type === 'stepped') w?.resolve(message.report);
-    else if (message.type === 'accepted') w?.resolve(message.fresh);
-    else w?.reject(new Error(message.message));
-  });
-  const fail = (error: Error): void => {
-    exited = error;
-    notStarted(error);
-    for (const w of waiting.values()) w.reject(error);
-    waiting.clear();
+
+  const launch = (): ReturnType<typeof typescriptWorker> => {
+    const w = typescriptWorker(new URL('./step-worker.ts', import.meta.url), { storePath, input, holder });
+    w.unref();
+    let error: Error | undefined;
+    w.on('message', (message: Answer) => {
+      if (message.type === 'ready') {
+        down = undefined;
+        restarts = 0;
+        started();
+        return;
+      }
+      const x = waiting.get(message.id);
+      waiting.delete(message.id);
+      if (message.type === 'stepped') x?.resolve(message.report);
+      else if (message.type === 'accepted') x?.resolve(message.fresh);
+      else x?.reject(new Error(message.message));
+    });
+    // The error says why; the exit that follows it only gives a code.
+    w.on('error', (e) => (error ??= e));
+    w.on('exit', (code) => {
+      exited.add(w);
+      const reason = error ?? new Error(`the real-time step worker exited (code ${code})`);
+      down = reason;
+      notStarted(reason);
+      for (const x of waiting.values()) x.reject(reason);
+      waiting.clear();
+      if (stopping) return;
+      const wait = Math.min(RESTART_MAX_MS, 1000 * 2 ** restarts);
+      restarts += 1;
+      logger.error('the real-time step worker stopped; starting it again', { reason: reasonOf(reason), inMs: wait });
+      restartTimer = setTimeout(() => (worker = launch()), wait);
+      restartTimer.unref();
+    });
+    return w;
   };
-  worker.on('error', fail);
-  worker.on('exit', (code) => fail(new Error(`the real-time step worker exited (code ${code})`)));
+  let worker = launch();
+
   const ask = <T>(request: DistributiveOmit<WorkerRequest, 'id'>): Promise<T> => {
-    if (exited) return Promise.reject(exited);
+    if (down) return Promise.reject(down);
     const id = nextId++;
     return new Promise<T>((resolve, reject) => {
       waiting.set(id, { resolve: resolve as (answer: unknown) => void, reject });
@@ -373,6 +406,9 @@ function stepWorker(
   };
   return {
     ready,
+    get down() {
+      return down;
+    },
     step: (now) => ask<StepReport>({ type: 'step', now: now.toISOString() }),
     accept: (connection, kind, messages, receivedAt) =>
       ask<boolean[]>({
@@ -385,11 +421,14 @@ function stepWorker(
         receivedAt: receivedAt.toISOString(),
       }),
     async stop() {
-      if (exited) return;
-      const done = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-      worker.postMessage({ type: 'stop' });
+      stopping = true;
+      clearTimeout(restartTimer);
+      const w = worker;
+      if (exited.has(w)) return;
+      const done = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+      w.postMessage({ type: 'stop' });
       await Promise.race([done, new Promise((r) => setTimeout(r, 5000).unref())]);
-      if (!exited) await worker.terminate();
+      if (!exited.has(w)) await w.terminate();
     },
   };
 }
