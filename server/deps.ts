@@ -34,6 +34,8 @@ export interface ServerDeps {
   now?: () => Date;
   /** The scheduler when `segflow serve` runs one; /health reports it. */
   scheduler?: SchedulerStatus;
+  /** The real-time pipeline when `segflow serve` runs one; /health reports whether its step worker runs. */
+  realtime?: { running(): boolean };
   /** API calls, retries and 429s per connection made outside the server's own contexts (job runs), for /metrics. */
   connectionStats?: () => Record<string, CallStats>;
   /** Items waiting in in-memory queues (the real-time flusher), by queue name, for /metrics. */

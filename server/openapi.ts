@@ -45,7 +45,12 @@ interface Operation {
 
 /** Every endpoint of the API (the console's pages and ingestion document themselves elsewhere). */
 export const OPERATIONS: readonly Operation[] = [
-  { method: 'get', path: '/health', summary: 'Whether the store answers and the scheduler is alive', access: 'none' },
+  {
+    method: 'get',
+    path: '/health',
+    summary: 'Whether the store answers, the scheduler is alive and real time runs',
+    access: 'none',
+  },
   { method: 'get', path: '/metrics', summary: 'Prometheus metrics', access: 'read' },
   { method: 'get', path: '/openapi.json', summary: 'This document', access: 'read' },
   {

@@ -104,6 +104,8 @@ export async function startServing(config: Config, options: ServingOptions): Pro
   if (options.scheduler !== false) {
     scheduler = startScheduler({ jobs: scheduledJobs(config), logger, run: (name) => run(name) });
   }
+  // /health asks real time's pipeline, which starts below with these deps.
+  const realtimeStatus = { running: (): boolean => true };
   const deps = {
     config,
     store,
@@ -122,8 +124,10 @@ export async function startServing(config: Config, options: ServingOptions): Pro
     },
     ...(options.now ? { now: options.now } : {}),
     ...(scheduler ? { scheduler: { alive: () => scheduler.status().alive } } : {}),
+    realtime: realtimeStatus,
   };
   const realtime = await startRealtime({ ...deps, registry });
+  realtimeStatus.running = () => realtime.running();
   const server = await listen(createServer(deps), {
     host: options.host ?? config.server.host,
     port: options.port ?? config.server.port,

@@ -25,6 +25,8 @@ export interface RealtimeHandle {
   ready: Promise<void>;
   /** Stops the pipeline; what is still queued stays in the store and goes out after the next start. */
   stop(): Promise<void>;
+  /** False while its step worker is being started again after it stopped (accepts still commit meanwhile). */
+  running(): boolean;
 }
 
 /**
@@ -78,6 +80,7 @@ export async function startRealtime(deps: ServerDeps, options: RealtimeOptions =
   );
   return {
     ready: pipeline.ready,
+    running: () => pipeline.workerDown() === undefined,
     async stop() {
       unroute();
       await pipeline.stop();

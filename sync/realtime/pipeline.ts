@@ -114,6 +114,8 @@ export interface RealtimePipeline {
   flush(): Promise<void>;
   /** Stops the timers and waits for flushes in flight (what remains stays queued in the store for the next start). */
   stop(): Promise<void>;
+  /** Why the step worker is not running, while it is being started again after it stopped; else undefined. */
+  workerDown(): Error | undefined;
 }
 
 /**
@@ -283,6 +285,7 @@ export async function startPipeline(options: RealtimePipelineOptions): Promise<R
   const accepting = new Set<Promise<boolean[]>>();
   return {
     ready: worker ? worker.ready : Promise.resolve(),
+    workerDown: () => worker?.down,
     step,
     accept(connection, kind, messages, receivedAt = new Date()) {
       if (!worker) return acceptMessages(store, connection, kind, messages, receivedAt, options.layout);

@@ -1,7 +1,7 @@
 /**
  * A real-time step worker that stops is started again: `segflow serve` keeps loading and delivering what it accepts
  * once its worker can run, instead of answering 200s while nothing moves until someone restarts the process. The log
- * says why the worker stopped. SQLite only: the worker here stops because its store's file cannot be opened for a
+ * says why the worker stopped, and /health says real time is restarting meanwhile. SQLite only: the worker here stops because its store's file cannot be opened for a
  * moment, which has no PostgreSQL counterpart.
  */
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { afterEach, expect, it } from 'vitest';
 import { ENTERED, startSandbox, type SegmentSandbox } from '../../connectors/segment/index.js';
 import type { Logger } from '../../plugins/index.js';
 import type { ServerDeps } from '../../server/deps.js';
+import { createServer } from '../../server/app.js';
 import { ingestRoutes, startRealtime } from '../../server/ingest/index.js';
 import { basic, depsOf, rawMessages, tempDir, WRITE_KEY, writeConfig } from './fixture.js';
 
@@ -46,10 +47,13 @@ it('a step worker that could not open its store is started again and delivers wh
   renameSync(file, `${file}.away`);
   mkdirSync(file);
   const realtime = await startRealtime(deps, { tickMs: 50, flushMs: 200 });
+  const app = createServer({ ...deps, realtime });
   try {
     await expect(realtime.ready).rejects.toThrow(/cannot open the store/);
     const stopped = errors.find((e) => e.message.includes('step worker stopped'));
     expect(stopped?.fields.reason).toContain(file);
+    const health = async () => (await (await app.request('/health')).json()) as { status: string; realtime: string };
+    expect(await health()).toMatchObject({ status: 'ok', realtime: 'restarting' });
 
     // Accepted meanwhile: committed by the server's own thread.
     const res = await ingestRoutes(deps).request('/v1/batch', {
@@ -75,6 +79,7 @@ it('a step worker that could not open its store is started again and delivers wh
     await until('Segment Entered at the sandbox', () =>
       rawMessages(sandbox!).some((m) => m.type === 'track' && m.event === ENTERED),
     );
+    expect(await health()).toMatchObject({ status: 'ok', realtime: 'running' });
   } finally {
     await realtime.stop();
   }

@@ -44,7 +44,7 @@ jobs:
       });
     });
     const health = await fetch(`${url}/health`);
-    expect(await health.json()).toEqual({ status: 'ok', store: 'reachable', scheduler: 'alive' });
+    expect(await health.json()).toEqual({ status: 'ok', store: 'reachable', scheduler: 'alive', realtime: 'running' });
     expect((await fetch(`${url}/jobs`)).status).toBe(401);
     const jobs = (await (
       await fetch(`${url}/jobs`, { headers: { Authorization: 'Bearer serve-admin-token-6a1f3c9e0b7d5e2a' } })
