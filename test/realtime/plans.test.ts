@@ -1,7 +1,8 @@
 /**
  * The real-time path reads by key on a store as users have it: SQLite without statistics, since segflow never runs
- * ANALYZE. Every statement run to accept messages, step, flush and clean up the inbox is recorded and planned again
- * with EXPLAIN QUERY PLAN; none may read a table that grows with the customers or their messages from end to end.
+ * ANALYZE. Every statement run to start (joining what write keys kept apart), accept messages, step, flush and clean up
+ * the inbox is recorded and planned again with EXPLAIN QUERY PLAN; none may read a table that grows with the customers
+ * or their messages from end to end, and every read of the waiting messages goes through their own index.
  * PostgreSQL is left out: it analyzes its tables itself (autovacuum).
  */
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import {
   clearPending,
   dropLoadedPartitions,
   INBOX_SHARDS,
+  joinWriteKeyIds,
   pendingContacts,
   pendingSummary,
 } from '../../core/realtime/index.js';
@@ -82,7 +84,7 @@ async function growingScans(store: Queryable, sql: string, partial: ReadonlySet<
 }
 
 describe('the real-time path on a SQLite store without statistics', () => {
-  it('reads by key to accept, step, flush and clean up the inbox: no statement scans a growing table', async () => {
+  it('reads by key to start, accept, step, flush and clean up the inbox: no statement scans a growing table', async () => {
     const store = await openStore(join(tempDir(), 'segflow.db'));
     try {
       const T = Date.parse('2026-03-01T00:00:00.000Z');
@@ -117,6 +119,8 @@ describe('the real-time path on a SQLite store without statistics', () => {
       // As the pipeline steps (over the shards its worker leased), then as a caller without shards.
       await arrive('ada', 0);
       await arrive('bob', 1);
+      // What every start does first: join what write keys kept apart (the messages still waiting among them).
+      await joinWriteKeyIds(recorded, ['website', 'server'], 'tracking');
       const shards = Array.from({ length: INBOX_SHARDS }, (_, shard) => shard);
       expect(await runStep(recorded, input, now, shards)).toMatchObject({ messages: 2, contacts: 2 });
       await arrive('cy', 2);
@@ -156,6 +160,23 @@ describe('the real-time path on a SQLite store without statistics', () => {
       }
       expect(seen.size).toBeGreaterThan(20);
       expect(scans).toEqual([]);
+      // The waiting messages are read by their own index: any other reads every message kept, loaded or not.
+      const waitingReads = [...seen].filter((sql) => /FROM realtime_inbox\b[^;]*\bloaded_at IS NULL/.test(sql));
+      expect(waitingReads.length).toBeGreaterThanOrEqual(3);
+      const offIndex: string[] = [];
+      for (const sql of waitingReads) {
+        const params = (sql.match(/\?/g) ?? []).map((): SqlValue => null);
+        const plan = ((await store.all(`EXPLAIN QUERY PLAN ${sql}`, params)) as { detail: string }[]).map(
+          (r) => r.detail,
+        );
+        if (
+          !plan.some((line) =>
+            /^(SCAN|SEARCH) realtime_inbox USING (COVERING )?INDEX realtime_inbox_waiting\b/.test(line),
+          )
+        )
+          offIndex.push(`${plan.join(' | ')}  ←  ${sql.replace(/\s+/g, ' ')}`);
+      }
+      expect(offIndex).toEqual([]);
     } finally {
       await store.close();
     }
