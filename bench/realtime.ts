@@ -50,11 +50,17 @@ const stepLog = (log: (line: string) => void) => ({
 });
 const ROLE = process.env.SEGFLOW_BENCH_REALTIME_ROLE;
 
+/** The value of `--name=value` or `--name value` on the command line, or undefined when the flag is not there. */
+function flagText(argv: readonly string[], name: string): string | undefined {
+  const i = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  if (i === -1) return undefined;
+  return argv[i]!.includes('=') ? argv[i]!.slice(name.length + 3) : (argv[i + 1] ?? '');
+}
+
 /** `--name=N` or `--name N` from the command line (a positive number), else `fallback`. */
 export function numberFlag(argv: readonly string[], name: string, fallback: number): number {
-  const i = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
-  if (i === -1) return fallback;
-  const text = argv[i]!.includes('=') ? argv[i]!.slice(name.length + 3) : argv[i + 1];
+  const text = flagText(argv, name);
+  if (text === undefined) return fallback;
   const n = Number(text);
   if (!(n > 0)) throw new Error(`--${name} expects a number above 0, got ${JSON.stringify(text)}`);
   return n;
@@ -62,9 +68,7 @@ export function numberFlag(argv: readonly string[], name: string, fallback: numb
 
 /** `--ids ordered|random` (default ordered). */
 function idsFlag(argv: readonly string[]): 'ordered' | 'random' {
-  const i = argv.findIndex((a) => a === '--ids' || a.startsWith('--ids='));
-  if (i < 0) return 'ordered';
-  const text = argv[i]!.includes('=') ? argv[i]!.slice('--ids='.length) : argv[i + 1];
+  const text = flagText(argv, 'ids') ?? 'ordered';
   if (text !== 'ordered' && text !== 'random')
     throw new Error(`--ids expects ordered or random, got ${JSON.stringify(text)}`);
   return text;
