@@ -47,10 +47,11 @@ it('a step worker that could not open its store is started again and delivers wh
   renameSync(file, `${file}.away`);
   mkdirSync(file);
   const realtime = await startRealtime(deps, { tickMs: 50, flushMs: 200 });
+  let stopped: (typeof errors)[number] | undefined;
   const app = createServer({ ...deps, realtime });
   try {
     await expect(realtime.ready).rejects.toThrow(/cannot open the store/);
-    const stopped = errors.find((e) => e.message.includes('step worker stopped'));
+    stopped = errors.find((e) => e.message.includes('step worker stopped'));
     expect(stopped?.fields.reason).toContain(file);
     const health = async () => (await (await app.request('/health')).json()) as { status: string; realtime: string };
     expect(await health()).toMatchObject({ status: 'ok', realtime: 'restarting' });
@@ -84,6 +85,6 @@ it('a step worker that could not open its store is started again and delivers wh
     await realtime.stop();
   }
   expect(rawMessages(sandbox).filter((m) => m.event === ENTERED)).toHaveLength(1);
-  // Started again once, a second after it stopped.
-  expect(errors.filter((e) => e.message.includes('step worker stopped'))).toHaveLength(1);
+  // Started again a second after it stopped (and, on a machine slow to answer the POST, two more after that).
+  expect(stopped?.fields.inMs).toBe(1000);
 });
