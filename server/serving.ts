@@ -104,8 +104,6 @@ export async function startServing(config: Config, options: ServingOptions): Pro
   if (options.scheduler !== false) {
     scheduler = startScheduler({ jobs: scheduledJobs(config), logger, run: (name) => run(name) });
   }
-  // /health asks real time's pipeline, which starts below with these deps.
-  const realtimeStatus = { running: (): boolean => true };
   const deps = {
     config,
     store,
@@ -124,11 +122,10 @@ export async function startServing(config: Config, options: ServingOptions): Pro
     },
     ...(options.now ? { now: options.now } : {}),
     ...(scheduler ? { scheduler: { alive: () => scheduler.status().alive } } : {}),
-    realtime: realtimeStatus,
   };
   const realtime = await startRealtime({ ...deps, registry });
-  realtimeStatus.running = () => realtime.running();
-  const server = await listen(createServer(deps), {
+  // /health reports whether its step worker runs.
+  const server = await listen(createServer({ ...deps, realtime }), {
     host: options.host ?? config.server.host,
     port: options.port ?? config.server.port,
   });

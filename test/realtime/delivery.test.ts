@@ -16,7 +16,7 @@ import { createRegistry } from '../../plugins/index.js';
 import type { ServerDeps } from '../../server/deps.js';
 import { ingestRoutes, startRealtime } from '../../server/ingest/index.js';
 import { engines, type StoreLocation } from '../support/engines.js';
-import { basic, depsOf, rawMessages, tempDir, WRITE_KEY, writeConfig } from './fixture.js';
+import { basic, depsOf, rawMessages, tempDir, until, WRITE_KEY, writeConfig } from './fixture.js';
 
 let dir: string;
 let sandbox: SegmentSandbox;
@@ -44,14 +44,6 @@ const purchase = (userId: string, messageId: string) =>
       },
     ],
   });
-
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 40_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 const entered = () => rawMessages(sandbox).filter((m) => m.type === 'track' && m.event === ENTERED);
 

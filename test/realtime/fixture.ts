@@ -110,3 +110,12 @@ export async function identifiedOnWebsite(store: Queryable, people: readonly str
     now: at,
   });
 }
+
+/** Waits until `check` holds, polling every 25 ms; fails naming `what` after `ms`. */
+export async function until(what: string, check: () => boolean | Promise<boolean>, ms = 40_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -61,6 +61,12 @@ function recording(store: Queryable, seen: Set<string>): Queryable {
   };
 }
 
+/** How SQLite plans `sql` (every parameter bound to NULL), one line per step. */
+async function planOf(store: Queryable, sql: string): Promise<string[]> {
+  const params = (sql.match(/\?/g) ?? []).map((): SqlValue => null);
+  return ((await store.all(`EXPLAIN QUERY PLAN ${sql}`, params)) as { detail: string }[]).map((r) => r.detail);
+}
+
 /** The plan lines of `sql` that read a growing table whole (a scan, but of a partial index, which holds few rows). */
 async function growingScans(store: Queryable, sql: string, partial: ReadonlySet<string>): Promise<string[]> {
   // A plan names a table by its alias: map each alias back (an alias used for two tables counts as both).
@@ -71,8 +77,7 @@ async function growingScans(store: Queryable, sql: string, partial: ReadonlySet<
       tables.set(key, (tables.get(key) ?? new Set()).add(name));
     }
   }
-  const params = (sql.match(/\?/g) ?? []).map((): SqlValue => null);
-  const plan = ((await store.all(`EXPLAIN QUERY PLAN ${sql}`, params)) as { detail: string }[]).map((r) => r.detail);
+  const plan = await planOf(store, sql);
   // A subquery's rows are scanned under its own alias, which may also name a table elsewhere in the statement.
   const subqueries = new Set(plan.flatMap((line) => /^(?:CO-ROUTINE|MATERIALIZE) (\w+)/.exec(line)?.[1] ?? []));
   return plan.filter((line) => {
@@ -165,10 +170,7 @@ describe('the real-time path on a SQLite store without statistics', () => {
       expect(waitingReads.length).toBeGreaterThanOrEqual(3);
       const offIndex: string[] = [];
       for (const sql of waitingReads) {
-        const params = (sql.match(/\?/g) ?? []).map((): SqlValue => null);
-        const plan = ((await store.all(`EXPLAIN QUERY PLAN ${sql}`, params)) as { detail: string }[]).map(
-          (r) => r.detail,
-        );
+        const plan = await planOf(store, sql);
         if (
           !plan.some((line) =>
             /^(SCAN|SEARCH) realtime_inbox USING (COVERING )?INDEX realtime_inbox_waiting\b/.test(line),

@@ -1,8 +1,8 @@
 /**
  * A real-time step worker that stops is started again: `segflow serve` keeps loading and delivering what it accepts
  * once its worker can run, instead of answering 200s while nothing moves until someone restarts the process. The log
- * says why the worker stopped, and /health says real time is restarting meanwhile. SQLite only: the worker here stops because its store's file cannot be opened for a
- * moment, which has no PostgreSQL counterpart.
+ * says why the worker stopped, and /health says real time is restarting meanwhile. SQLite only: the worker here stops
+ * because its store's file cannot be opened for a moment, which has no PostgreSQL counterpart.
  */
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { afterEach, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import type { Logger } from '../../plugins/index.js';
 import type { ServerDeps } from '../../server/deps.js';
 import { createServer } from '../../server/app.js';
 import { ingestRoutes, startRealtime } from '../../server/ingest/index.js';
-import { basic, depsOf, rawMessages, tempDir, WRITE_KEY, writeConfig } from './fixture.js';
+import { basic, depsOf, rawMessages, tempDir, until, WRITE_KEY, writeConfig } from './fixture.js';
 
 let dir: string | undefined;
 let sandbox: SegmentSandbox | undefined;
@@ -21,14 +21,6 @@ afterEach(async () => {
   await sandbox?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-async function until(what: string, check: () => boolean, ms = 40_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 it('a step worker that could not open its store is started again and delivers what was accepted meanwhile', async () => {
   dir = tempDir();
